@@ -1,0 +1,298 @@
+//! Bulk import of historic register pages from CSV.
+//!
+//! Columns: `kind` (birth, marriage or death) and then the record's field paths as headers, e.g.
+//! `child.given_name`, `mother.maiden_surname`, `register.page` (README, "Bulk import"). Empty
+//! cells are absent fields. Rows are validated like any registration; a rejected row is reported
+//! with its line number and every reason, never dropped silently. Accepted rows are committed in
+//! groups with one flush per group. A register entry (book, year, page, entry) already imported,
+//! or a row identical to one already imported, is skipped, so a rerun imports nothing twice.
+
+use crate::node::{Clerk, Node, NodeError, Tx};
+use crate::store::Tree;
+use civreg_shared::fields::{self, FieldMap};
+use civreg_shared::model::{Record, RecordKind};
+use serde::Serialize;
+use std::collections::HashSet;
+use std::io::Read;
+
+/// Rows committed per flush.
+pub const GROUP: usize = 512;
+
+/// Fields whose CSV cells are whole numbers.
+const NUMERIC: &[&str] = &["register.year", "register.page", "register.entry"];
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Accepted {
+    pub line: u64,
+    pub regno: String,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub line: u64,
+    pub regno: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Rejected {
+    pub line: u64,
+    pub reasons: Vec<String>,
+}
+
+#[derive(Debug, Default, Serialize)]
+pub struct ImportReport {
+    pub rows: u64,
+    pub accepted: Vec<Accepted>,
+    pub skipped: Vec<Skipped>,
+    pub rejected: Vec<Rejected>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("the CSV file has no header row: the first line must name the columns (kind, child.given_name, ...)")]
+    NoHeader,
+    #[error(
+        "the CSV header has no `kind` column: add one saying birth, marriage or death for each row"
+    )]
+    NoKind,
+    #[error("the CSV header names column {0:?} twice")]
+    DuplicateColumn(String),
+    #[error("column {0:?} is not valid: {1}")]
+    BadColumn(String, String),
+    #[error("the CSV file could not be read: {0}")]
+    Csv(#[from] csv::Error),
+    #[error("{0}")]
+    Node(#[from] NodeError),
+}
+
+struct Row {
+    line: u64,
+    kind: RecordKind,
+    doc: serde_json::Value,
+}
+
+fn row_to_doc(
+    header: &[String],
+    rec: &csv::StringRecord,
+) -> Result<(RecordKind, serde_json::Value), Vec<String>> {
+    if rec.len() != header.len() {
+        return Err(vec![format!(
+            "the row has {} cells but the header has {} columns (a missing or extra comma, or a truncated line?)",
+            rec.len(),
+            header.len()
+        )]);
+    }
+    let mut errs = Vec::new();
+    let mut kind = None;
+    let mut map = FieldMap::new();
+    for (col, cell) in header.iter().zip(rec.iter()) {
+        let cell = cell.trim();
+        if col == "kind" {
+            kind = RecordKind::parse(cell);
+            if kind.is_none() {
+                errs.push(format!("kind {cell:?} is not birth, marriage or death"));
+            }
+            continue;
+        }
+        if cell.is_empty() {
+            continue;
+        }
+        let value = if NUMERIC.contains(&col.as_str()) {
+            match cell.parse::<i64>() {
+                Ok(n) => serde_json::Value::from(n),
+                Err(_) => {
+                    errs.push(format!("{col}: {cell:?} is not a whole number"));
+                    continue;
+                }
+            }
+        } else {
+            serde_json::Value::from(cell)
+        };
+        map.insert(col.clone(), value);
+    }
+    match (kind, errs.is_empty()) {
+        (Some(k), true) => Ok((k, fields::unflatten(&map))),
+        _ => Err(errs),
+    }
+}
+
+/// The dedup keys of a row: its register entry if it names one, else its whole content.
+fn import_key(node: &Node, kind: RecordKind, record: &Record) -> Vec<u8> {
+    let crypto = node.crypto();
+    let token = match record.register() {
+        Some(r) => crypto.blind(
+            "import-register",
+            &format!(
+                "{kind}|{}|{}|{}|{}",
+                r.book.trim().to_lowercase(),
+                r.year,
+                r.page,
+                r.entry
+            ),
+        ),
+        None => crypto.blind("import-content", &format!("{kind}|{}", record.to_json())),
+    };
+    token.to_vec()
+}
+
+fn describe_error(e: NodeError) -> Vec<String> {
+    match e {
+        NodeError::Invalid(report) => report
+            .errors()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect(),
+        other => vec![other.to_string()],
+    }
+}
+
+fn commit_group(
+    node: &Node,
+    clerk: &Clerk,
+    group: Vec<Row>,
+    seen: &mut HashSet<Vec<u8>>,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    let mut local = ImportReport::default();
+    node.write(|tx: &mut Tx<'_>| {
+        for row in group {
+            // Parse first so that the dedup key is computed from the record as it will be stored.
+            let record = match Record::from_json(row.kind, row.doc.clone()) {
+                Ok(r) => r,
+                Err(e) => {
+                    local.rejected.push(Rejected {
+                        line: row.line,
+                        reasons: vec![e.to_string()],
+                    });
+                    continue;
+                }
+            };
+            let key = import_key(node, row.kind, &record);
+            if let Some(regno) = node.store().get(Tree::Imports, &key)? {
+                local.skipped.push(Skipped {
+                    line: row.line,
+                    regno: String::from_utf8_lossy(&regno).into_owned(),
+                    reason: "already imported".into(),
+                });
+                continue;
+            }
+            if seen.contains(&key) {
+                local.skipped.push(Skipped {
+                    line: row.line,
+                    regno: String::new(),
+                    reason: "same register entry as an earlier row of this file".into(),
+                });
+                continue;
+            }
+            match tx.create(clerk, row.kind, row.doc) {
+                Ok(saved) => {
+                    seen.insert(key.clone());
+                    tx.batch()
+                        .put(Tree::Imports, key, saved.regno.clone().into_bytes());
+                    local.accepted.push(Accepted {
+                        line: row.line,
+                        regno: saved.regno,
+                        warnings: saved
+                            .warnings
+                            .iter()
+                            .map(|p| format!("{}: {}", p.field, p.message))
+                            .collect(),
+                    });
+                }
+                Err(e) => local.rejected.push(Rejected {
+                    line: row.line,
+                    reasons: describe_error(e),
+                }),
+            }
+        }
+        Ok(())
+    })?;
+    report.accepted.append(&mut local.accepted);
+    report.skipped.append(&mut local.skipped);
+    report.rejected.append(&mut local.rejected);
+    Ok(())
+}
+
+/// Imports a CSV stream. `progress` is called with the number of rows read so far.
+pub fn import_csv<R: Read>(
+    node: &Node,
+    clerk: &Clerk,
+    input: R,
+    mut progress: impl FnMut(u64),
+) -> Result<ImportReport, ImportError> {
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(input);
+    let header: Vec<String> = rdr
+        .headers()
+        .map_err(|_| ImportError::NoHeader)?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    if header.iter().all(String::is_empty) {
+        return Err(ImportError::NoHeader);
+    }
+    if !header.iter().any(|h| h == "kind") {
+        return Err(ImportError::NoKind);
+    }
+    let mut cols = HashSet::new();
+    for h in &header {
+        if !cols.insert(h.clone()) {
+            return Err(ImportError::DuplicateColumn(h.clone()));
+        }
+        if h != "kind" {
+            fields::parse_changes(&serde_json::json!({ h.as_str(): 1 }))
+                .map_err(|e| ImportError::BadColumn(h.clone(), e.to_string()))?;
+        }
+    }
+    let mut report = ImportReport::default();
+    let mut seen = HashSet::new();
+    let mut group = Vec::with_capacity(GROUP);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line() + 1;
+        match rdr.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => {
+                let line = rec.position().map(|p| p.line()).unwrap_or(line);
+                report.rows += 1;
+                match row_to_doc(&header, &rec) {
+                    Ok((kind, doc)) => group.push(Row { line, kind, doc }),
+                    Err(reasons) => report.rejected.push(Rejected { line, reasons }),
+                }
+            }
+            Err(e) => {
+                // A malformed row (bad quoting, invalid UTF-8) is reported and the import goes on.
+                report.rows += 1;
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                report.rejected.push(Rejected {
+                    line,
+                    reasons: vec![format!("the row could not be read: {e}")],
+                });
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(ImportError::Csv(e));
+                }
+            }
+        }
+        if group.len() >= GROUP {
+            commit_group(
+                node,
+                clerk,
+                std::mem::take(&mut group),
+                &mut seen,
+                &mut report,
+            )?;
+            progress(report.rows);
+        }
+    }
+    if !group.is_empty() {
+        commit_group(node, clerk, group, &mut seen, &mut report)?;
+    }
+    progress(report.rows);
+    report.rejected.sort_by_key(|r| r.line);
+    report.accepted.sort_by_key(|r| r.line);
+    Ok(report)
+}

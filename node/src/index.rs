@@ -1,0 +1,625 @@
+//! The node's search index: in memory only, built from the decrypted records when a search first
+//! needs it and kept current by every write. Nothing of it touches the disk, so the at-rest
+//! encryption is not weakened by searching.
+//!
+//! Names are indexed under their folded spellings (any script, with or without diacritics, both
+//! spellings of đ) and phonetic keys; a query term matches a name exactly, by spelling variant,
+//! phonetically, by prefix, or within edit distance 2, each with a lower score. Every name term
+//! of a query must match some name of a record (AND); years, dates and places add to the score;
+//! personal numbers and the `--born`/`--municipality` filters restrict.
+
+use crate::node::RecordState;
+use chrono::{Datelike, NaiveDate};
+use civreg_shared::gazetteer;
+use civreg_shared::model::RecordKind;
+use civreg_shared::normalize;
+use serde::Serialize;
+use std::collections::HashMap;
+
+/// A date-of-birth filter: a year, a day, or an inclusive range.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateFilter {
+    Year(i32),
+    Day(NaiveDate),
+    Range(NaiveDate, NaiveDate),
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{0:?} is not a date filter: use YYYY, YYYY-MM-DD or FROM..TO (e.g. 1968, 1968-03-14, 1965..1970 or 1968-01-01..1968-06-30)")]
+pub struct DateFilterError(String);
+
+fn parse_bound(s: &str, start: bool) -> Option<NaiveDate> {
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d);
+    }
+    let y: i32 = s.parse().ok().filter(|_| s.len() == 4)?;
+    if start {
+        NaiveDate::from_ymd_opt(y, 1, 1)
+    } else {
+        NaiveDate::from_ymd_opt(y, 12, 31)
+    }
+}
+
+impl DateFilter {
+    pub fn parse(s: &str) -> Result<DateFilter, DateFilterError> {
+        let s = s.trim();
+        let err = || DateFilterError(s.to_string());
+        if let Some((a, b)) = s.split_once("..") {
+            let from = parse_bound(a.trim(), true).ok_or_else(err)?;
+            let to = parse_bound(b.trim(), false).ok_or_else(err)?;
+            if from > to {
+                return Err(err());
+            }
+            return Ok(DateFilter::Range(from, to));
+        }
+        if s.len() == 4 {
+            return s.parse().map(DateFilter::Year).map_err(|_| err());
+        }
+        NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map(DateFilter::Day)
+            .map_err(|_| err())
+    }
+
+    pub fn matches(&self, d: NaiveDate) -> bool {
+        match *self {
+            DateFilter::Year(y) => d.year() == y,
+            DateFilter::Day(x) => d == x,
+            DateFilter::Range(a, b) => a <= d && d <= b,
+        }
+    }
+}
+
+/// A search request.
+#[derive(Debug, Clone)]
+pub struct Query {
+    /// Free text: names in any script, years, dates, places, personal numbers.
+    pub text: String,
+    pub born: Option<DateFilter>,
+    /// A municipality code: the record's registering municipality or place of event.
+    pub municipality: Option<String>,
+    pub limit: usize,
+}
+
+impl Query {
+    pub fn text(t: &str) -> Query {
+        Query {
+            text: t.to_string(),
+            born: None,
+            municipality: None,
+            limit: 20,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct SearchHit {
+    pub regno: String,
+    pub kind: RecordKind,
+    pub summary: String,
+    pub score: f32,
+    /// Why the record matched, one reason per query term.
+    pub why: Vec<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Field {
+    Given,
+    Surname,
+    OtherSurname,
+    FatherName,
+}
+
+impl Field {
+    fn label(self) -> &'static str {
+        match self {
+            Field::Given => "given name",
+            Field::Surname => "surname",
+            Field::OtherSurname => "earlier surname",
+            Field::FatherName => "father's name",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Posting {
+    doc: u32,
+    field: Field,
+    principal: bool,
+    /// Index of the person in the record's people list (0 = first principal).
+    person: u8,
+}
+
+impl Posting {
+    fn weight(&self) -> f32 {
+        let w = match self.field {
+            Field::Given | Field::Surname => 3.0,
+            Field::OtherSurname => 2.5,
+            Field::FatherName => 1.5,
+        };
+        if self.principal {
+            w
+        } else {
+            w / 3.0
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+struct Doc {
+    regno: String,
+    kind: RecordKind,
+    live: bool,
+    municipality: String,
+    place: Option<&'static str>,
+    dobs: Vec<NaiveDate>,
+    event: Option<NaiveDate>,
+    roles: Vec<&'static str>,
+    summary: String,
+}
+
+/// The in-memory index over a node's records.
+#[derive(Default)]
+pub struct Index {
+    docs: Vec<Doc>,
+    by_regno: HashMap<String, u32>,
+    vocab: HashMap<String, u32>,
+    words: Vec<String>,
+    postings: Vec<Vec<Posting>>,
+    by_len: Vec<Vec<u32>>,
+    phonetic: HashMap<String, Vec<u32>>,
+    pnums: HashMap<String, Vec<u32>>,
+}
+
+/// How a query term met an indexed word.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Match {
+    Exact,
+    Phonetic,
+    Prefix,
+    Typo(usize),
+}
+
+impl Match {
+    fn quality(self) -> f32 {
+        match self {
+            Match::Exact => 1.0,
+            Match::Phonetic => 0.85,
+            Match::Prefix => 0.6,
+            Match::Typo(1) => 0.7,
+            Match::Typo(_) => 0.5,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Match::Exact => "exact".into(),
+            Match::Phonetic => "sounds alike".into(),
+            Match::Prefix => "beginning".into(),
+            Match::Typo(n) => format!("{n} letter(s) apart"),
+        }
+    }
+}
+
+/// Normalises a personal number for exact lookup: uppercase, no spaces.
+pub fn normalise_pnum(s: &str) -> String {
+    s.chars()
+        .filter(|c| !c.is_whitespace())
+        .flat_map(char::to_uppercase)
+        .collect()
+}
+
+fn looks_like_pnum(t: &str) -> bool {
+    let b = t.as_bytes();
+    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
+    (matches!(b.len(), 10 | 13) && digits(b))
+        || (b.len() == 10
+            && b[0].is_ascii_alphabetic()
+            && b[9].is_ascii_alphabetic()
+            && digits(&b[1..9]))
+}
+
+fn parse_free_date(t: &str) -> Option<NaiveDate> {
+    for f in ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%Y."] {
+        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
+            return Some(d);
+        }
+    }
+    None
+}
+
+fn swapped(d: NaiveDate) -> Option<NaiveDate> {
+    NaiveDate::from_ymd_opt(d.year(), d.day(), d.month()).filter(|s| *s != d)
+}
+
+/// Bounded edit distance (optimal string alignment: insert, delete, substitute, or swap two
+/// adjacent letters): `None` when over `max`.
+fn within(a: &str, b: &str, max: usize) -> Option<usize> {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    if a.len().abs_diff(b.len()) > max {
+        return None;
+    }
+    let mut prev2: Vec<usize> = vec![0; b.len() + 1];
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    let mut cur = vec![0; b.len() + 1];
+    for i in 1..=a.len() {
+        cur[0] = i;
+        let mut row_min = cur[0];
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                cur[j] = cur[j].min(prev2[j - 2] + 1);
+            }
+            row_min = row_min.min(cur[j]);
+        }
+        if row_min > max {
+            return None;
+        }
+        std::mem::swap(&mut prev2, &mut prev);
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    let d = prev[b.len()];
+    (d <= max).then_some(d)
+}
+
+impl Index {
+    fn word_id(&mut self, w: &str) -> u32 {
+        if let Some(&id) = self.vocab.get(w) {
+            return id;
+        }
+        let id = self.words.len() as u32;
+        self.words.push(w.to_string());
+        self.vocab.insert(w.to_string(), id);
+        self.postings.push(Vec::new());
+        let len = w.chars().count();
+        if self.by_len.len() <= len {
+            self.by_len.resize(len + 1, Vec::new());
+        }
+        self.by_len[len].push(id);
+        self.phonetic
+            .entry(normalize::phonetic_key(w))
+            .or_default()
+            .push(id);
+        id
+    }
+
+    fn add_name(&mut self, text: &str, p: Posting) {
+        for tok in text.split(|c: char| c.is_whitespace() || c == '-') {
+            for v in normalize::variants(tok) {
+                for w in normalize::tokens(&v) {
+                    let id = self.word_id(&w);
+                    let list = &mut self.postings[id as usize];
+                    if !list.last().is_some_and(|l| {
+                        l.doc == p.doc && l.person == p.person && l.field == p.field
+                    }) {
+                        list.push(p);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Number of live (not void, not superseded) records.
+    pub fn len(&self) -> usize {
+        self.docs.iter().filter(|d| d.live).count()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Adds or replaces a record. Void records leave the search.
+    pub fn upsert(&mut self, st: &RecordState) {
+        if let Some(old) = self.by_regno.remove(&st.regno) {
+            self.docs[old as usize].live = false;
+        }
+        if st.voided.is_some() {
+            return;
+        }
+        let Ok(rec) = st.record() else { return };
+        let doc = self.docs.len() as u32;
+        let people = rec.people();
+        let mut dobs = Vec::new();
+        let mut roles = Vec::new();
+        for (i, p) in people.iter().enumerate() {
+            let post = |field| Posting {
+                doc,
+                field,
+                principal: p.principal,
+                person: i as u8,
+            };
+            self.add_name(p.given_name, post(Field::Given));
+            self.add_name(p.surname, post(Field::Surname));
+            if let Some(o) = p.other_surname {
+                self.add_name(o, post(Field::OtherSurname));
+            }
+            if let Some(f) = p.father_given_name {
+                self.add_name(f, post(Field::FatherName));
+            }
+            if p.principal {
+                dobs.extend(p.date_of_birth);
+            }
+            roles.push(p.role);
+            for (_, n) in p.personal_numbers.iter() {
+                self.pnums.entry(normalise_pnum(n)).or_default().push(doc);
+            }
+        }
+        self.docs.push(Doc {
+            regno: st.regno.clone(),
+            kind: st.kind,
+            live: true,
+            municipality: rec.municipality().to_string(),
+            place: gazetteer::resolve(rec.event_place()).map(|m| m.code),
+            dobs,
+            event: rec.event_date(),
+            roles,
+            summary: rec.summary(),
+        });
+        self.by_regno.insert(st.regno.clone(), doc);
+    }
+
+    /// Indexed words a query term meets, each with how it met.
+    fn expand(&self, term: &str) -> Vec<(u32, Match)> {
+        let mut found: HashMap<u32, Match> = HashMap::new();
+        let mut better = |id: u32, m: Match| {
+            let e = found.entry(id).or_insert(m);
+            if m.quality() > e.quality() {
+                *e = m;
+            }
+        };
+        for v in normalize::variants(term) {
+            if let Some(&id) = self.vocab.get(&v) {
+                better(id, Match::Exact);
+            }
+        }
+        if let Some(ids) = self.phonetic.get(&normalize::phonetic_key(term)) {
+            for &id in ids {
+                better(id, Match::Phonetic);
+            }
+        }
+        let len = term.chars().count();
+        let max = if len <= 3 {
+            0
+        } else if len <= 5 {
+            1
+        } else {
+            2
+        };
+        if max > 0 {
+            let lo = len.saturating_sub(max);
+            let hi = (len + max).min(self.by_len.len().saturating_sub(1));
+            for l in lo..=hi {
+                for &id in self.by_len.get(l).map(Vec::as_slice).unwrap_or(&[]) {
+                    if let Some(d) = within(term, &self.words[id as usize], max) {
+                        if d > 0 {
+                            better(id, Match::Typo(d));
+                        }
+                    }
+                }
+            }
+        }
+        if len >= 3 {
+            for l in (len + 1)..self.by_len.len() {
+                for &id in &self.by_len[l] {
+                    if self.words[id as usize].starts_with(term) {
+                        better(id, Match::Prefix);
+                    }
+                }
+            }
+        }
+        found.into_iter().collect()
+    }
+
+    pub fn search(&self, q: &Query) -> Vec<SearchHit> {
+        let mut name_terms: Vec<String> = Vec::new();
+        let mut pnum_terms: Vec<String> = Vec::new();
+        let mut years: Vec<i32> = Vec::new();
+        let mut dates: Vec<NaiveDate> = Vec::new();
+        let mut words: Vec<String> = Vec::new();
+        for raw in q.text.split_whitespace() {
+            let raw = raw.trim_matches(|c: char| c == ',' || c == ';');
+            if looks_like_pnum(raw) {
+                pnum_terms.push(normalise_pnum(raw));
+            } else if let Some(d) = parse_free_date(raw) {
+                dates.push(d);
+            } else if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) {
+                years.extend(raw.parse::<i32>().ok());
+            } else {
+                words.push(raw.to_string());
+            }
+        }
+        // Places: the longest run of up to three words that names a municipality.
+        let mut places: Vec<&'static str> = Vec::new();
+        let mut i = 0;
+        while i < words.len() {
+            let mut took = 0;
+            for n in (1..=3.min(words.len() - i)).rev() {
+                let span = words[i..i + n].join(" ");
+                if let Some(m) = gazetteer::resolve(&span) {
+                    // A single word that is also an indexed name stays a name as well.
+                    if n == 1 && self.vocab.contains_key(&normalize::fold(&span)) {
+                        break;
+                    }
+                    places.push(m.code);
+                    took = n;
+                    break;
+                }
+            }
+            if took == 0 {
+                name_terms.extend(normalize::tokens(&words[i]));
+                i += 1;
+            } else {
+                i += took;
+            }
+        }
+        let municipality = q.municipality.as_deref();
+
+        // Candidate documents with score and reasons.
+        let mut cand: Option<HashMap<u32, (f32, Vec<String>)>> = None;
+        for t in &pnum_terms {
+            let docs = self.pnums.get(t).map(Vec::as_slice).unwrap_or(&[]);
+            let m: HashMap<u32, (f32, Vec<String>)> = docs
+                .iter()
+                .map(|&d| (d, (10.0, vec!["personal number: exact".to_string()])))
+                .collect();
+            cand = Some(intersect(cand, m));
+        }
+        for t in &name_terms {
+            let mut m: HashMap<u32, (f32, Vec<String>)> = HashMap::new();
+            for (id, how) in self.expand(t) {
+                for p in &self.postings[id as usize] {
+                    let s = how.quality() * p.weight();
+                    let e = m.entry(p.doc).or_insert((0.0, Vec::new()));
+                    if s > e.0 {
+                        let role = self.docs[p.doc as usize]
+                            .roles
+                            .get(p.person as usize)
+                            .copied()
+                            .unwrap_or("");
+                        *e = (
+                            s,
+                            vec![format!(
+                                "{t:?} ~ {role} {} {:?} ({})",
+                                p.field.label(),
+                                self.words[id as usize],
+                                how.describe()
+                            )],
+                        );
+                    }
+                }
+            }
+            cand = Some(intersect(cand, m));
+        }
+        let all;
+        let cand = match cand {
+            Some(c) => c,
+            None => {
+                if years.is_empty()
+                    && dates.is_empty()
+                    && places.is_empty()
+                    && q.born.is_none()
+                    && municipality.is_none()
+                {
+                    return Vec::new();
+                }
+                all = (0..self.docs.len() as u32)
+                    .map(|d| (d, (0.0, Vec::new())))
+                    .collect::<HashMap<_, _>>();
+                all
+            }
+        };
+        let mut hits: Vec<SearchHit> = Vec::new();
+        for (d, (mut score, mut why)) in cand {
+            let doc = &self.docs[d as usize];
+            if !doc.live {
+                continue;
+            }
+            if let Some(f) = &q.born {
+                if !doc.dobs.iter().any(|x| f.matches(*x)) {
+                    continue;
+                }
+            }
+            if let Some(m) = municipality {
+                if doc.municipality != m && doc.place != Some(m) {
+                    continue;
+                }
+            }
+            let dates_of_doc = || doc.dobs.iter().chain(doc.event.iter());
+            for y in &years {
+                if dates_of_doc().any(|x| x.year() == *y) {
+                    score += 2.0;
+                    why.push(format!("year {y}"));
+                }
+            }
+            for dt in &dates {
+                if dates_of_doc().any(|x| x == dt) {
+                    score += 3.0;
+                    why.push(format!("date {dt}"));
+                } else if dates_of_doc().any(|x| Some(*x) == swapped(*dt)) {
+                    score += 1.5;
+                    why.push(format!("date {dt} with day and month swapped"));
+                } else if dates_of_doc().any(|x| x.year() == dt.year()) {
+                    score += 0.5;
+                    why.push(format!("year of {dt}"));
+                }
+            }
+            for p in &places {
+                if doc.place == Some(*p) || doc.municipality == *p {
+                    score += 1.5;
+                    why.push(format!("place {p}"));
+                }
+            }
+            if score <= 0.0
+                && name_terms.is_empty()
+                && pnum_terms.is_empty()
+                && (q.born.is_none() && municipality.is_none())
+            {
+                continue;
+            }
+            hits.push(SearchHit {
+                regno: doc.regno.clone(),
+                kind: doc.kind,
+                summary: doc.summary.clone(),
+                score,
+                why,
+            });
+        }
+        hits.sort_by(|a, b| {
+            b.score
+                .partial_cmp(&a.score)
+                .unwrap_or(std::cmp::Ordering::Equal)
+                .then_with(|| a.regno.cmp(&b.regno))
+        });
+        hits.truncate(q.limit.max(1));
+        hits
+    }
+}
+
+fn intersect(
+    acc: Option<HashMap<u32, (f32, Vec<String>)>>,
+    next: HashMap<u32, (f32, Vec<String>)>,
+) -> HashMap<u32, (f32, Vec<String>)> {
+    match acc {
+        None => next,
+        Some(mut a) => {
+            a.retain(|d, _| next.contains_key(d));
+            for (d, v) in a.iter_mut() {
+                if let Some((s, w)) = next.get(d) {
+                    v.0 += s;
+                    v.1.extend(w.iter().cloned());
+                }
+            }
+            a
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bounded_distance() {
+        assert_eq!(within("arbn", "arben", 1), Some(1));
+        assert_eq!(within("gashi", "gashi", 2), Some(0));
+        assert_eq!(within("krasniqi", "krasnici", 2), Some(1));
+        assert_eq!(within("abc", "xyz", 2), None);
+        assert_eq!(within("berisha", "bersiha", 1), Some(1), "transposition");
+    }
+
+    #[test]
+    fn date_filters() {
+        assert_eq!(DateFilter::parse("1968").unwrap(), DateFilter::Year(1968));
+        assert!(matches!(
+            DateFilter::parse("1968-03-14").unwrap(),
+            DateFilter::Day(_)
+        ));
+        let r = DateFilter::parse("1965..1970").unwrap();
+        assert!(r.matches(NaiveDate::from_ymd_opt(1970, 12, 31).unwrap()));
+        assert!(!r.matches(NaiveDate::from_ymd_opt(1971, 1, 1).unwrap()));
+        assert!(DateFilter::parse("1970..1965").is_err());
+        assert!(DateFilter::parse("68").is_err());
+        assert!(DateFilter::parse("1968-13-01").is_err());
+    }
+}

@@ -1,0 +1,11 @@
+//! civreg-node: a municipal office's register, offline-capable, on an embedded sled database.
+//!
+//! The binary (`src/main.rs`) only parses arguments and calls [`cli::run`]; everything else is
+//! here so tests and benchmarks drive the same code.
+
+pub mod cli;
+pub mod crypto;
+pub mod import;
+pub mod index;
+pub mod node;
+pub mod store;

@@ -1,0 +1,1024 @@
+//! The node: one municipal office's register, on one sled database.
+//!
+//! Every change goes through [`Node::write`], which holds the single writer lock, builds the ops,
+//! commits ops, record states and counters in one atomic batch, and flushes to disk before it
+//! returns. So when a clerk is told "saved", the entry is on disk; after a crash the database
+//! holds a prefix of the log with every record state matching it.
+
+use crate::crypto::{self, Crypto};
+use crate::index::{Index, Query, SearchHit};
+use crate::store::{Batch, SledStore, Store, StoreError, Tree};
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::Argon2;
+use chrono::NaiveDate;
+use civreg_shared::fields::{self, FieldChange, FieldMap};
+use civreg_shared::gazetteer;
+use civreg_shared::ids::{check_node_id, RegNo};
+use civreg_shared::model::{Record, RecordKind};
+use civreg_shared::op::{
+    ChainError, ChainVerifier, ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT,
+};
+use civreg_shared::validate::{self, Problem, Report};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard};
+
+/// The on-disk layout version this build writes.
+pub const DB_FORMAT: &str = "1";
+const KEY_CHECK: &[u8] = b"civreg key check v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum NodeError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Key(#[from] crypto::KeyError),
+    #[error("the key file does not belong to this database (or the database is damaged): use the key file created when this node was initialised")]
+    WrongKey,
+    #[error("no node database in {0}: run `civreg-node --data-dir {0} init --municipality CODE --node-id ID` first")]
+    NotInitialised(PathBuf),
+    #[error("{0} already holds a node database: refusing to initialise it again")]
+    AlreadyInitialised(PathBuf),
+    #[error("unknown municipality {0:?}: use a code from the gazetteer, e.g. prishtine, istog or mitrovice-jugut (`civreg-node municipalities` lists them)")]
+    UnknownMunicipality(String),
+    #[error("{0}")]
+    Id(#[from] civreg_shared::ids::IdError),
+    #[error("the record was not saved:\n{0}")]
+    Invalid(Report),
+    #[error("{0}")]
+    Shape(String),
+    #[error(
+        "this office registers records of municipality {own} only, but the record names {given}"
+    )]
+    WrongMunicipality { own: String, given: String },
+    #[error("no record {0} at this node")]
+    NotFound(String),
+    #[error("record {0} is void and can not be changed")]
+    Voided(String),
+    #[error("nothing to change: the changes leave record {0} as it is")]
+    NoChange(String),
+    #[error("a record's municipality can not be changed by an amendment")]
+    MunicipalityChange,
+    #[error("a reason is required to void a record: pass --reason \"...\"")]
+    ReasonRequired,
+    #[error("unknown clerk or wrong password")]
+    BadCredentials,
+    #[error("clerk {0:?} already exists")]
+    ClerkExists(String),
+    #[error(
+        "clerk name {0:?} is not valid: use 1 to 32 lowercase letters, digits, dots or underscores"
+    )]
+    BadClerkName(String),
+    #[error("the password must have at least 8 characters")]
+    WeakPassword,
+    #[error("stored data is damaged: {0}; run `civreg-node verify` for details")]
+    Corrupt(String),
+    #[error("this database was written by a newer civreg (format {0}); upgrade civreg-node")]
+    Format(String),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Who this node is.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Identity {
+    pub municipality: String,
+    pub node_id: String,
+}
+
+/// The head of the node's chain, kept in meta and updated with every op.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, Default)]
+struct Head {
+    seq: u64,
+    hash: Hash,
+    hlc: Hlc,
+}
+
+/// A record as the node holds it now.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RecordState {
+    pub regno: String,
+    pub kind: RecordKind,
+    pub fields: FieldMap,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub voided: Option<VoidInfo>,
+    /// Every op applied to this record, in order.
+    pub ops: Vec<OpId>,
+    pub created: Hlc,
+    pub updated: Hlc,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct VoidInfo {
+    pub reason: String,
+    pub clerk: String,
+    pub at: Hlc,
+}
+
+impl RecordState {
+    /// The typed record. Fails only if stored fields no longer form a record (damaged data).
+    pub fn record(&self) -> Result<Record, NodeError> {
+        Record::from_json(self.kind, fields::unflatten(&self.fields))
+            .map_err(|e| NodeError::Corrupt(format!("record {}: {e}", self.regno)))
+    }
+}
+
+/// A clerk who has proved their password. Only [`Node::authenticate`] makes one.
+#[derive(Debug, Clone)]
+pub struct Clerk {
+    name: String,
+}
+
+impl Clerk {
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Saved {
+    pub regno: String,
+    pub seq: u64,
+    pub warnings: Vec<Problem>,
+}
+
+/// One version of a record, for `show --history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct Version {
+    pub version: usize,
+    pub op: OpId,
+    pub at_ms: u64,
+    pub clerk: String,
+    pub change: ChangeKind,
+    pub reason: String,
+    /// (path, value before, value after)
+    pub changes: Vec<(String, serde_json::Value, serde_json::Value)>,
+    pub record: serde_json::Value,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyReport {
+    pub ops_checked: u64,
+    pub records_checked: u64,
+    pub ok: bool,
+    /// The first problem found, with the sequence number of the first bad op where there is one.
+    pub problem: Option<VerifyProblem>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct VerifyProblem {
+    pub seq: Option<u64>,
+    pub message: String,
+}
+
+/// Paths of a node's files under its data dir.
+#[derive(Debug, Clone)]
+pub struct Paths {
+    pub data_dir: PathBuf,
+    pub db: PathBuf,
+    pub key: PathBuf,
+}
+
+impl Paths {
+    pub fn new(data_dir: &Path, key_file: Option<&Path>) -> Paths {
+        Paths {
+            data_dir: data_dir.to_path_buf(),
+            db: data_dir.join("db"),
+            key: key_file
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|| crypto::default_key_path(data_dir)),
+        }
+    }
+}
+
+pub struct Node {
+    store: Box<dyn Store>,
+    crypto: Crypto,
+    identity: Identity,
+    head: Mutex<Head>,
+    index: Mutex<Option<Index>>,
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Today's date where the office is.
+pub fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn check_clerk_name(name: &str) -> Result<(), NodeError> {
+    let ok = !name.is_empty()
+        && name.len() <= 32
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_');
+    if ok {
+        Ok(())
+    } else {
+        Err(NodeError::BadClerkName(name.to_string()))
+    }
+}
+
+/// Work inside one atomic write: a copy of the head, the batch, and what it has written so far.
+pub(crate) struct Tx<'a> {
+    node: &'a Node,
+    head: Head,
+    batch: Batch,
+    regseq: BTreeMap<String, u64>,
+    states: BTreeMap<String, RecordState>,
+    ops: usize,
+}
+
+impl Tx<'_> {
+    pub(crate) fn batch(&mut self) -> &mut Batch {
+        &mut self.batch
+    }
+
+    fn next_regno(&mut self, kind: RecordKind) -> Result<RegNo, NodeError> {
+        let year = chrono::Datelike::year(&today());
+        let key = format!("{year}-{}", kind.letter());
+        let cur = match self.regseq.get(&key) {
+            Some(v) => *v,
+            None => match self.node.store.get(Tree::RegSeq, key.as_bytes())? {
+                Some(b) => u64::from_be_bytes(
+                    b.as_slice()
+                        .try_into()
+                        .map_err(|_| NodeError::Corrupt(format!("sequence {key}")))?,
+                ),
+                None => 0,
+            },
+        };
+        let next = cur + 1;
+        self.regseq.insert(key.clone(), next);
+        self.batch
+            .put(Tree::RegSeq, key.into_bytes(), next.to_be_bytes().to_vec());
+        let id = &self.node.identity;
+        Ok(RegNo::mint(&id.municipality, year, kind, &id.node_id, next))
+    }
+
+    pub(crate) fn state(&self, regno: &str) -> Result<Option<RecordState>, NodeError> {
+        if let Some(s) = self.states.get(regno) {
+            return Ok(Some(s.clone()));
+        }
+        self.node.load_state(regno)
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn append(
+        &mut self,
+        clerk: &Clerk,
+        record_id: &str,
+        kind: RecordKind,
+        change: ChangeKind,
+        changes: Vec<FieldChange>,
+        base: Vec<OpId>,
+        reason: &str,
+    ) -> Op {
+        let id = &self.node.identity;
+        let hlc = Hlc::tick(self.head.hlc, now_ms());
+        let op = Op {
+            format: OP_FORMAT,
+            id: OpId {
+                municipality: id.municipality.clone(),
+                node_id: id.node_id.clone(),
+                seq: self.head.seq + 1,
+            },
+            hlc,
+            clerk: clerk.name.clone(),
+            record_id: record_id.to_string(),
+            record_kind: kind,
+            change,
+            changes,
+            base,
+            reason: reason.to_string(),
+            prev_hash: self.head.hash,
+            hash: Hash::default(),
+        }
+        .seal();
+        self.head = Head {
+            seq: op.id.seq,
+            hash: op.hash,
+            hlc,
+        };
+        let key = op.id.seq.to_be_bytes();
+        let plain = serde_json::to_vec(&op).expect("op serialises");
+        let sealed = self.node.crypto.seal(Tree::Ops.name(), &key, &plain);
+        self.batch.put(Tree::Ops, key.to_vec(), sealed);
+        self.ops += 1;
+        op
+    }
+
+    fn put_state(&mut self, st: RecordState) {
+        let plain = serde_json::to_vec(&st).expect("state serialises");
+        let sealed = self
+            .node
+            .crypto
+            .seal(Tree::Records.name(), st.regno.as_bytes(), &plain);
+        self.batch
+            .put(Tree::Records, st.regno.as_bytes().to_vec(), sealed);
+        self.states.insert(st.regno.clone(), st);
+    }
+
+    /// Validates and adds a new record; returns its registration number and warnings.
+    pub(crate) fn create(
+        &mut self,
+        clerk: &Clerk,
+        kind: RecordKind,
+        mut doc: serde_json::Value,
+    ) -> Result<Saved, NodeError> {
+        let own = self.node.identity.municipality.clone();
+        match doc.get("municipality") {
+            None | Some(serde_json::Value::Null) => {
+                if let Some(obj) = doc.as_object_mut() {
+                    obj.insert("municipality".into(), own.clone().into());
+                }
+            }
+            Some(serde_json::Value::String(m)) => {
+                let resolved = gazetteer::resolve(m).map(|m| m.code);
+                if resolved != Some(own.as_str()) {
+                    return Err(NodeError::WrongMunicipality {
+                        own,
+                        given: m.clone(),
+                    });
+                }
+                if let Some(obj) = doc.as_object_mut() {
+                    obj.insert("municipality".into(), own.clone().into());
+                }
+            }
+            Some(_) => {
+                return Err(NodeError::Shape(
+                    "\"municipality\" must be a municipality code, e.g. \"prishtine\"".into(),
+                ))
+            }
+        }
+        let record = Record::from_json(kind, doc).map_err(|e| NodeError::Shape(e.to_string()))?;
+        let report = validate::validate(&record, today());
+        if report.has_errors() {
+            return Err(NodeError::Invalid(report));
+        }
+        let fields =
+            fields::flatten(&record.to_json()).map_err(|e| NodeError::Shape(e.to_string()))?;
+        let regno = self.next_regno(kind)?.to_string();
+        let changes: Vec<FieldChange> = fields
+            .iter()
+            .map(|(k, v)| FieldChange {
+                path: k.clone(),
+                value: v.clone(),
+            })
+            .collect();
+        let op = self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "");
+        self.put_state(RecordState {
+            regno: regno.clone(),
+            kind,
+            fields,
+            voided: None,
+            ops: vec![op.id.clone()],
+            created: op.hlc,
+            updated: op.hlc,
+        });
+        Ok(Saved {
+            regno,
+            seq: op.id.seq,
+            warnings: report.problems,
+        })
+    }
+}
+
+impl Node {
+    /// Creates a new node: data dir, key file (0600) and database.
+    pub fn init(paths: &Paths, municipality: &str, node_id: &str) -> Result<Identity, NodeError> {
+        let m = gazetteer::by_code(municipality)
+            .ok_or_else(|| NodeError::UnknownMunicipality(municipality.to_string()))?;
+        check_node_id(node_id)?;
+        if paths.db.exists() {
+            return Err(NodeError::AlreadyInitialised(paths.data_dir.clone()));
+        }
+        std::fs::create_dir_all(&paths.data_dir)?;
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&paths.data_dir, std::fs::Permissions::from_mode(0o700))?;
+        }
+        crypto::create_key_file(&paths.key)?;
+        let crypto = Crypto::load(&paths.key)?;
+        let store = SledStore::open(&paths.db)?;
+        let identity = Identity {
+            municipality: m.code.to_string(),
+            node_id: node_id.to_string(),
+        };
+        let mut b = Batch::default();
+        b.put(
+            Tree::Meta,
+            b"format".to_vec(),
+            DB_FORMAT.as_bytes().to_vec(),
+        );
+        b.put(
+            Tree::Meta,
+            b"identity".to_vec(),
+            serde_json::to_vec(&identity).expect("identity serialises"),
+        );
+        b.put(
+            Tree::Meta,
+            b"key_check".to_vec(),
+            crypto.seal(Tree::Meta.name(), b"key_check", KEY_CHECK),
+        );
+        b.put(
+            Tree::Meta,
+            b"head".to_vec(),
+            serde_json::to_vec(&Head::default()).expect("head serialises"),
+        );
+        store.commit(b)?;
+        store.flush()?;
+        Ok(identity)
+    }
+
+    /// Opens an initialised node.
+    pub fn open(paths: &Paths) -> Result<Node, NodeError> {
+        if !paths.db.exists() {
+            return Err(NodeError::NotInitialised(paths.data_dir.clone()));
+        }
+        let crypto = Crypto::load(&paths.key)?;
+        let store = SledStore::open(&paths.db)?;
+        Node::open_store(Box::new(store), crypto)
+    }
+
+    /// Opens a node over any store (tests use [`crate::store::MemStore`]).
+    pub fn open_store(store: Box<dyn Store>, crypto: Crypto) -> Result<Node, NodeError> {
+        let corrupt = |what: &str| NodeError::Corrupt(format!("node metadata ({what})"));
+        let format = store
+            .get(Tree::Meta, b"format")?
+            .ok_or_else(|| corrupt("format"))?;
+        if format != DB_FORMAT.as_bytes() {
+            return Err(NodeError::Format(String::from_utf8_lossy(&format).into()));
+        }
+        let check = store
+            .get(Tree::Meta, b"key_check")?
+            .ok_or_else(|| corrupt("key check"))?;
+        match crypto.open(Tree::Meta.name(), b"key_check", &check) {
+            Ok(p) if p == KEY_CHECK => {}
+            _ => return Err(NodeError::WrongKey),
+        }
+        let identity: Identity = serde_json::from_slice(
+            &store
+                .get(Tree::Meta, b"identity")?
+                .ok_or_else(|| corrupt("identity"))?,
+        )
+        .map_err(|_| corrupt("identity"))?;
+        let head: Head = serde_json::from_slice(
+            &store
+                .get(Tree::Meta, b"head")?
+                .ok_or_else(|| corrupt("head"))?,
+        )
+        .map_err(|_| corrupt("head"))?;
+        Ok(Node {
+            store,
+            crypto,
+            identity,
+            head: Mutex::new(head),
+            index: Mutex::new(None),
+        })
+    }
+
+    /// A node over a fresh in-memory store, for tests and benchmarks of the logic alone.
+    pub fn in_memory(municipality: &str, node_id: &str) -> Result<Node, NodeError> {
+        let crypto = Crypto::from_master(&[42; 32]);
+        let store = crate::store::MemStore::default();
+        let identity = Identity {
+            municipality: municipality.to_string(),
+            node_id: node_id.to_string(),
+        };
+        let mut b = Batch::default();
+        b.put(
+            Tree::Meta,
+            b"format".to_vec(),
+            DB_FORMAT.as_bytes().to_vec(),
+        );
+        b.put(
+            Tree::Meta,
+            b"identity".to_vec(),
+            serde_json::to_vec(&identity).expect("ser"),
+        );
+        b.put(
+            Tree::Meta,
+            b"key_check".to_vec(),
+            crypto.seal(Tree::Meta.name(), b"key_check", KEY_CHECK),
+        );
+        b.put(
+            Tree::Meta,
+            b"head".to_vec(),
+            serde_json::to_vec(&Head::default()).expect("ser"),
+        );
+        store.commit(b)?;
+        Node::open_store(Box::new(store), crypto)
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub(crate) fn crypto(&self) -> &Crypto {
+        &self.crypto
+    }
+
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.store.as_ref()
+    }
+
+    fn lock_head(&self) -> MutexGuard<'_, Head> {
+        self.head.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn lock_index(&self) -> MutexGuard<'_, Option<Index>> {
+        self.index.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The number of ops in the node's log.
+    pub fn log_len(&self) -> u64 {
+        self.lock_head().seq
+    }
+
+    /// Runs `f` as one atomic, durable write: nothing of it is visible or on disk unless all of
+    /// it is, and it is flushed before this returns.
+    pub(crate) fn write<T>(
+        &self,
+        f: impl FnOnce(&mut Tx<'_>) -> Result<T, NodeError>,
+    ) -> Result<T, NodeError> {
+        let mut head = self.lock_head();
+        let mut tx = Tx {
+            node: self,
+            head: *head,
+            batch: Batch::default(),
+            regseq: BTreeMap::new(),
+            states: BTreeMap::new(),
+            ops: 0,
+        };
+        let out = f(&mut tx)?;
+        if tx.batch.is_empty() {
+            return Ok(out);
+        }
+        if tx.ops > 0 {
+            tx.batch.put(
+                Tree::Meta,
+                b"head".to_vec(),
+                serde_json::to_vec(&tx.head).expect("head serialises"),
+            );
+        }
+        let states = std::mem::take(&mut tx.states);
+        let new_head = tx.head;
+        self.store.commit(tx.batch)?;
+        self.store.flush()?;
+        *head = new_head;
+        drop(head);
+        if let Some(ix) = self.lock_index().as_mut() {
+            for st in states.values() {
+                ix.upsert(st);
+            }
+        }
+        Ok(out)
+    }
+
+    // ---- clerks -------------------------------------------------------------------------
+
+    pub fn clerk_count(&self) -> Result<usize, NodeError> {
+        Ok(self.store.len(Tree::Clerks)?)
+    }
+
+    /// Adds a clerk. Once any clerk exists, only a signed-in clerk may add another.
+    pub fn add_clerk(
+        &self,
+        by: Option<&Clerk>,
+        name: &str,
+        password: &str,
+    ) -> Result<(), NodeError> {
+        check_clerk_name(name)?;
+        if password.chars().count() < 8 {
+            return Err(NodeError::WeakPassword);
+        }
+        if by.is_none() && self.clerk_count()? > 0 {
+            return Err(NodeError::BadCredentials);
+        }
+        if self.store.get(Tree::Clerks, name.as_bytes())?.is_some() {
+            return Err(NodeError::ClerkExists(name.to_string()));
+        }
+        let mut salt = [0u8; 16];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+            .map_err(|_| NodeError::Key(crypto::KeyError::Rng))?;
+        let salt = SaltString::encode_b64(&salt).map_err(|e| NodeError::Corrupt(e.to_string()))?;
+        let phc = Argon2::default()
+            .hash_password(password.as_bytes(), &salt)
+            .map_err(|e| NodeError::Corrupt(format!("password hashing failed: {e}")))?
+            .to_string();
+        self.write(|tx| {
+            tx.batch()
+                .put(Tree::Clerks, name.as_bytes().to_vec(), phc.into_bytes());
+            Ok(())
+        })
+    }
+
+    /// The names of all clerks.
+    pub fn clerk_names(&self) -> Result<Vec<String>, NodeError> {
+        self.store
+            .scan(Tree::Clerks)
+            .map(|r| Ok(String::from_utf8_lossy(&r?.0).into_owned()))
+            .collect()
+    }
+
+    /// Checks a clerk's password.
+    pub fn authenticate(&self, name: &str, password: &str) -> Result<Clerk, NodeError> {
+        let phc = self
+            .store
+            .get(Tree::Clerks, name.as_bytes())?
+            .ok_or(NodeError::BadCredentials)?;
+        let phc = String::from_utf8(phc).map_err(|_| NodeError::Corrupt("clerk entry".into()))?;
+        let parsed =
+            PasswordHash::new(&phc).map_err(|_| NodeError::Corrupt("clerk entry".into()))?;
+        Argon2::default()
+            .verify_password(password.as_bytes(), &parsed)
+            .map_err(|_| NodeError::BadCredentials)?;
+        Ok(Clerk {
+            name: name.to_string(),
+        })
+    }
+
+    /// A clerk for tests and benchmarks that drive the library directly.
+    #[doc(hidden)]
+    pub fn clerk_unchecked(name: &str) -> Clerk {
+        Clerk {
+            name: name.to_string(),
+        }
+    }
+
+    // ---- records ------------------------------------------------------------------------
+
+    pub(crate) fn load_state(&self, regno: &str) -> Result<Option<RecordState>, NodeError> {
+        let Some(sealed) = self.store.get(Tree::Records, regno.as_bytes())? else {
+            return Ok(None);
+        };
+        let plain = self
+            .crypto
+            .open(Tree::Records.name(), regno.as_bytes(), &sealed)
+            .map_err(|e| NodeError::Corrupt(format!("record {regno}: {e}")))?;
+        let st = serde_json::from_slice(&plain)
+            .map_err(|e| NodeError::Corrupt(format!("record {regno}: {e}")))?;
+        Ok(Some(st))
+    }
+
+    /// Every record state, in registration-number order.
+    pub fn all_states(&self) -> impl Iterator<Item = Result<RecordState, NodeError>> + '_ {
+        self.store.scan(Tree::Records).map(move |r| {
+            let (k, v) = r?;
+            let plain = self
+                .crypto
+                .open(Tree::Records.name(), &k, &v)
+                .map_err(|e| {
+                    NodeError::Corrupt(format!("record {}: {e}", String::from_utf8_lossy(&k)))
+                })?;
+            serde_json::from_slice(&plain).map_err(|e| NodeError::Corrupt(e.to_string()))
+        })
+    }
+
+    /// Every op of the log, in order (decrypted, not verified: see [`Node::verify`]).
+    pub fn all_ops(&self) -> impl Iterator<Item = Result<Op, NodeError>> + '_ {
+        self.store.scan(Tree::Ops).map(move |r| {
+            let (k, v) = r?;
+            let plain = self
+                .crypto
+                .open(Tree::Ops.name(), &k, &v)
+                .map_err(|e| NodeError::Corrupt(format!("op: {e}")))?;
+            serde_json::from_slice(&plain).map_err(|e| NodeError::Corrupt(e.to_string()))
+        })
+    }
+
+    fn resolve_regno(regno: &str) -> Result<String, NodeError> {
+        Ok(RegNo::parse(regno)?.to_string())
+    }
+
+    pub fn get(&self, regno: &str) -> Result<RecordState, NodeError> {
+        let regno = Self::resolve_regno(regno)?;
+        self.load_state(&regno)?.ok_or(NodeError::NotFound(regno))
+    }
+
+    /// Registers a new record of `kind` from its JSON document.
+    pub fn register(
+        &self,
+        clerk: &Clerk,
+        kind: RecordKind,
+        doc: serde_json::Value,
+    ) -> Result<Saved, NodeError> {
+        self.write(|tx| tx.create(clerk, kind, doc))
+    }
+
+    /// Amends fields of a record. `changes` is a JSON object, nested or with dotted keys.
+    pub fn amend(
+        &self,
+        clerk: &Clerk,
+        regno: &str,
+        changes: &serde_json::Value,
+        reason: &str,
+    ) -> Result<Saved, NodeError> {
+        let regno = Self::resolve_regno(regno)?;
+        let wanted = fields::parse_changes(changes).map_err(|e| NodeError::Shape(e.to_string()))?;
+        if wanted
+            .iter()
+            .any(|c| c.path == "municipality" || c.path.starts_with("municipality."))
+        {
+            return Err(NodeError::MunicipalityChange);
+        }
+        self.write(|tx| {
+            let mut st = tx
+                .state(&regno)?
+                .ok_or_else(|| NodeError::NotFound(regno.clone()))?;
+            if st.voided.is_some() {
+                return Err(NodeError::Voided(regno.clone()));
+            }
+            let mut next = st.fields.clone();
+            fields::apply(&mut next, &wanted);
+            // Re-derive the canonical field map through the typed record, so that what is stored
+            // is exactly what the model holds (and unknown paths are refused).
+            let record = Record::from_json(st.kind, fields::unflatten(&next))
+                .map_err(|e| NodeError::Shape(e.to_string()))?;
+            let report = validate::validate(&record, today());
+            if report.has_errors() {
+                return Err(NodeError::Invalid(report));
+            }
+            let next =
+                fields::flatten(&record.to_json()).map_err(|e| NodeError::Shape(e.to_string()))?;
+            let changes = fields::diff(&st.fields, &next);
+            if changes.is_empty() {
+                return Err(NodeError::NoChange(regno.clone()));
+            }
+            let base = st.ops.last().cloned().into_iter().collect();
+            let op = tx.append(
+                clerk,
+                &regno,
+                st.kind,
+                ChangeKind::Amend,
+                changes,
+                base,
+                reason,
+            );
+            st.fields = next;
+            st.ops.push(op.id.clone());
+            st.updated = op.hlc;
+            tx.put_state(st);
+            Ok(Saved {
+                regno: regno.clone(),
+                seq: op.id.seq,
+                warnings: report.problems,
+            })
+        })
+    }
+
+    /// Voids a record: it stays, with its history, but is marked void and leaves search.
+    pub fn void(&self, clerk: &Clerk, regno: &str, reason: &str) -> Result<Saved, NodeError> {
+        let regno = Self::resolve_regno(regno)?;
+        if reason.trim().is_empty() {
+            return Err(NodeError::ReasonRequired);
+        }
+        self.write(|tx| {
+            let mut st = tx
+                .state(&regno)?
+                .ok_or_else(|| NodeError::NotFound(regno.clone()))?;
+            if st.voided.is_some() {
+                return Err(NodeError::Voided(regno.clone()));
+            }
+            let base = st.ops.last().cloned().into_iter().collect();
+            let op = tx.append(
+                clerk,
+                &regno,
+                st.kind,
+                ChangeKind::Void,
+                vec![],
+                base,
+                reason.trim(),
+            );
+            st.voided = Some(VoidInfo {
+                reason: reason.trim().to_string(),
+                clerk: clerk.name.clone(),
+                at: op.hlc,
+            });
+            st.ops.push(op.id.clone());
+            st.updated = op.hlc;
+            tx.put_state(st);
+            Ok(Saved {
+                regno: regno.clone(),
+                seq: op.id.seq,
+                warnings: vec![],
+            })
+        })
+    }
+
+    /// Reads one op of this node's log.
+    pub fn op(&self, seq: u64) -> Result<Option<Op>, NodeError> {
+        let key = seq.to_be_bytes();
+        let Some(sealed) = self.store.get(Tree::Ops, &key)? else {
+            return Ok(None);
+        };
+        let plain = self
+            .crypto
+            .open(Tree::Ops.name(), &key, &sealed)
+            .map_err(|e| NodeError::Corrupt(format!("op #{seq}: {e}")))?;
+        Ok(Some(serde_json::from_slice(&plain).map_err(|e| {
+            NodeError::Corrupt(format!("op #{seq}: {e}"))
+        })?))
+    }
+
+    /// Every version of a record, oldest first, with who changed what and when.
+    pub fn history(&self, regno: &str) -> Result<Vec<Version>, NodeError> {
+        let st = self.get(regno)?;
+        let mut fields = FieldMap::new();
+        let mut out = Vec::new();
+        for (i, id) in st.ops.iter().enumerate() {
+            if id.municipality != self.identity.municipality || id.node_id != self.identity.node_id
+            {
+                continue;
+            }
+            let op = self.op(id.seq)?.ok_or_else(|| {
+                NodeError::Corrupt(format!("op {id} of record {} is missing", st.regno))
+            })?;
+            let changes = op
+                .changes
+                .iter()
+                .map(|c| {
+                    let before = fields
+                        .get(&c.path)
+                        .cloned()
+                        .unwrap_or(serde_json::Value::Null);
+                    (c.path.clone(), before, c.value.clone())
+                })
+                .collect();
+            fields::apply(&mut fields, &op.changes);
+            out.push(Version {
+                version: i + 1,
+                op: op.id.clone(),
+                at_ms: op.hlc.wall_ms,
+                clerk: op.clerk.clone(),
+                change: op.change,
+                reason: op.reason.clone(),
+                changes,
+                record: fields::unflatten(&fields),
+            });
+        }
+        Ok(out)
+    }
+
+    // ---- search -------------------------------------------------------------------------
+
+    /// Builds the in-memory search index from the encrypted records, if not built yet.
+    pub fn ensure_index(&self) -> Result<(), NodeError> {
+        let mut guard = self.lock_index();
+        if guard.is_none() {
+            let mut ix = Index::default();
+            for st in self.all_states() {
+                ix.upsert(&st?);
+            }
+            *guard = Some(ix);
+        }
+        Ok(())
+    }
+
+    pub fn search(&self, q: &Query) -> Result<Vec<SearchHit>, NodeError> {
+        self.ensure_index()?;
+        let guard = self.lock_index();
+        Ok(guard.as_ref().map(|ix| ix.search(q)).unwrap_or_default())
+    }
+
+    // ---- verification -------------------------------------------------------------------
+
+    /// Walks the chain from the first op and reports the first bad one exactly; then checks that
+    /// every stored record state is what replaying the log gives.
+    pub fn verify(&self) -> Result<VerifyReport, NodeError> {
+        let mut v = ChainVerifier::default();
+        let mut replay: BTreeMap<String, (FieldMap, bool, Vec<OpId>)> = BTreeMap::new();
+        let fail = |seq: Option<u64>, message: String, n: u64| VerifyReport {
+            ops_checked: n,
+            records_checked: 0,
+            ok: false,
+            problem: Some(VerifyProblem { seq, message }),
+        };
+        for r in self.store.scan(Tree::Ops) {
+            let (k, sealed) = r?;
+            let n = v.verified();
+            let Ok(key): Result<[u8; 8], _> = k.as_slice().try_into() else {
+                return Ok(fail(
+                    None,
+                    format!("an entry with a malformed key follows op #{n}"),
+                    n,
+                ));
+            };
+            let seq = u64::from_be_bytes(key);
+            if seq != n + 1 {
+                let e = if seq > n + 1 {
+                    ChainError::Gap {
+                        expected: n + 1,
+                        found: seq,
+                    }
+                } else {
+                    ChainError::OutOfOrder {
+                        expected: n + 1,
+                        found: seq,
+                    }
+                };
+                return Ok(fail(Some(e.seq()), e.to_string(), n));
+            }
+            let plain = match self.crypto.open(Tree::Ops.name(), &key, &sealed) {
+                Ok(p) => p,
+                Err(e) => return Ok(fail(Some(seq), format!("op #{seq}: {e}"), n)),
+            };
+            let op: Op = match serde_json::from_slice(&plain) {
+                Ok(op) => op,
+                Err(e) => {
+                    return Ok(fail(
+                        Some(seq),
+                        format!("op #{seq} is not readable: {e}"),
+                        n,
+                    ))
+                }
+            };
+            if op.id.seq != seq {
+                let e = ChainError::OutOfOrder {
+                    expected: seq,
+                    found: op.id.seq,
+                };
+                return Ok(fail(Some(seq), format!("op stored at #{seq}: {e}"), n));
+            }
+            if op.id.municipality != self.identity.municipality
+                || op.id.node_id != self.identity.node_id
+            {
+                let e = ChainError::WrongNode {
+                    seq,
+                    expected: format!("{}/{}", self.identity.municipality, self.identity.node_id),
+                    found: format!("{}/{}", op.id.municipality, op.id.node_id),
+                };
+                return Ok(fail(Some(seq), e.to_string(), n));
+            }
+            if let Err(e) = v.push(&op) {
+                return Ok(fail(Some(e.seq()), e.to_string(), n));
+            }
+            let entry = replay
+                .entry(op.record_id.clone())
+                .or_insert_with(|| (FieldMap::new(), false, Vec::new()));
+            fields::apply(&mut entry.0, &op.changes);
+            if op.change == ChangeKind::Void {
+                entry.1 = true;
+            }
+            entry.2.push(op.id.clone());
+        }
+        let n = v.verified();
+        let head = *self.lock_head();
+        if head.seq != n
+            || (n > 0 && head.hash != v.last_hash())
+            || (n == 0 && head.hash != GENESIS)
+        {
+            return Ok(fail(
+                Some(n + 1),
+                format!(
+                    "the log ends at op #{n} but the node's head says #{}: ops at the end of the log are missing",
+                    head.seq
+                ),
+                n,
+            ));
+        }
+        let mut records = 0u64;
+        for st in self.all_states() {
+            let st = match st {
+                Ok(s) => s,
+                Err(e) => return Ok(fail(None, e.to_string(), n)),
+            };
+            records += 1;
+            match replay.remove(&st.regno) {
+                Some((f, voided, ops))
+                    if f == st.fields && voided == st.voided.is_some() && ops == st.ops => {}
+                _ => {
+                    return Ok(fail(
+                        None,
+                        format!(
+                            "record {} does not match what its ops in the log say",
+                            st.regno
+                        ),
+                        n,
+                    ))
+                }
+            }
+        }
+        if let Some((regno, _)) = replay.into_iter().next() {
+            return Ok(fail(
+                None,
+                format!("the log has ops for record {regno}, which is missing"),
+                n,
+            ));
+        }
+        Ok(VerifyReport {
+            ops_checked: n,
+            records_checked: records,
+            ok: true,
+            problem: None,
+        })
+    }
+}

@@ -1,0 +1,14 @@
+//! The civreg domain, in plain Rust: record model, ids, validation, name normalisation, the op
+//! log's canonical encoding and hashing, and the municipality gazetteer.
+//!
+//! Architecture invariant: this crate depends on neither tonic nor sled. Hub and node both build
+//! on it, so a rule written here (a validation, a hash, a merge) is the same rule everywhere.
+
+pub mod fields;
+pub mod gazetteer;
+pub mod ids;
+pub mod model;
+pub mod normalize;
+pub mod op;
+pub mod pnum;
+pub mod validate;
