@@ -1022,3 +1022,148 @@ impl Node {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::index::Query;
+    use serde_json::json;
+
+    fn birth(given: &str, surname: &str, dob: &str) -> serde_json::Value {
+        json!({
+            "child": {"given_name": given, "surname": surname, "sex": "female", "date_of_birth": dob},
+            "place_of_birth": "Prishtinë",
+            "mother": {"given_name": "Drita", "surname": surname, "maiden_surname": "Berisha"}
+        })
+    }
+
+    fn node() -> (Node, Clerk) {
+        (
+            Node::in_memory("prishtine", "1").unwrap(),
+            Node::clerk_unchecked("drita"),
+        )
+    }
+
+    #[test]
+    fn register_mints_sequential_numbers_and_chains_ops() {
+        let (n, c) = node();
+        let a = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
+        let b = n.register(&c, RecordKind::Birth, birth("Besa", "Gashi", "2020-01-03")).unwrap();
+        let year = chrono::Datelike::year(&today());
+        assert_eq!(a.regno, format!("PRISHTINE-{year}-B-000001"));
+        assert_eq!(b.regno, format!("PRISHTINE-{year}-B-000002"));
+        assert_eq!((a.seq, b.seq), (1, 2));
+        assert_eq!(n.op(2).unwrap().unwrap().prev_hash, n.op(1).unwrap().unwrap().hash);
+        assert!(n.verify().unwrap().ok);
+    }
+
+    #[test]
+    fn invalid_records_leave_no_trace() {
+        let (n, c) = node();
+        let mut bad = birth("Ana", "Gashi", "2999-01-01");
+        bad["child"]["personal_numbers"] = json!({"jmbg": "0101990910008"});
+        match n.register(&c, RecordKind::Birth, bad) {
+            Err(NodeError::Invalid(r)) => {
+                let fields: Vec<_> = r.errors().map(|p| p.field.as_str()).collect();
+                assert!(fields.contains(&"child.date_of_birth"), "{fields:?}");
+                assert!(fields.contains(&"child.personal_numbers.jmbg"), "{fields:?}");
+            }
+            other => panic!("expected Invalid, got {other:?}"),
+        }
+        assert_eq!(n.log_len(), 0);
+        let ok = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
+        assert!(ok.regno.ends_with("-000001"), "sequence did not advance on failure");
+    }
+
+    #[test]
+    fn unknown_fields_and_foreign_municipality_are_refused() {
+        let (n, c) = node();
+        let mut doc = birth("Ana", "Gashi", "2020-01-02");
+        doc["child"]["givn_name"] = json!("x");
+        assert!(matches!(n.register(&c, RecordKind::Birth, doc), Err(NodeError::Shape(_))));
+        let mut doc = birth("Ana", "Gashi", "2020-01-02");
+        doc["municipality"] = json!("istog");
+        assert!(matches!(
+            n.register(&c, RecordKind::Birth, doc),
+            Err(NodeError::WrongMunicipality { .. })
+        ));
+        // Any name of the node's own municipality is accepted and stored as the code.
+        let mut doc = birth("Ana", "Gashi", "2020-01-02");
+        doc["municipality"] = json!("Приштина");
+        let s = n.register(&c, RecordKind::Birth, doc).unwrap();
+        assert_eq!(n.get(&s.regno).unwrap().fields["municipality"], json!("prishtine"));
+    }
+
+    #[test]
+    fn amend_keeps_history_and_void_freezes() {
+        let (n, c) = node();
+        let s = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
+        let other = Node::clerk_unchecked("besnik");
+        n.amend(&other, &s.regno, &json!({"mother.maiden_surname": "Hoxha"}), "typo")
+            .unwrap();
+        assert!(matches!(
+            n.amend(&c, &s.regno, &json!({"mother": {"maiden_surname": "Hoxha"}}), ""),
+            Err(NodeError::NoChange(_))
+        ));
+        assert!(matches!(
+            n.amend(&c, &s.regno, &json!({"municipality": "istog"}), ""),
+            Err(NodeError::MunicipalityChange)
+        ));
+        assert!(matches!(
+            n.amend(&c, &s.regno, &json!({"child": {"date_of_birth": "2999-01-01"}}), ""),
+            Err(NodeError::Invalid(_))
+        ));
+        let h = n.history(&s.regno).unwrap();
+        assert_eq!(h.len(), 2);
+        assert_eq!(h[1].clerk, "besnik");
+        assert_eq!(
+            h[1].changes,
+            vec![("mother.maiden_surname".to_string(), json!("Berisha"), json!("Hoxha"))]
+        );
+        assert_eq!(h[0].record["mother"]["maiden_surname"], json!("Berisha"));
+        assert!(matches!(n.void(&c, &s.regno, "  "), Err(NodeError::ReasonRequired)));
+        n.void(&c, &s.regno, "registered twice").unwrap();
+        assert!(matches!(
+            n.amend(&c, &s.regno, &json!({"notes": "x"}), ""),
+            Err(NodeError::Voided(_))
+        ));
+        assert_eq!(n.history(&s.regno).unwrap().len(), 3);
+        assert!(n.verify().unwrap().ok);
+    }
+
+    #[test]
+    fn the_index_follows_writes_once_built() {
+        let (n, c) = node();
+        let s = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
+        assert_eq!(n.search(&Query::text("Gashi")).unwrap().len(), 1);
+        n.amend(
+            &c,
+            &s.regno,
+            &json!({"child.surname": "Shala", "mother.surname": "Shala"}),
+            "",
+        )
+        .unwrap();
+        assert!(n.search(&Query::text("Gashi Ana")).unwrap().is_empty());
+        assert_eq!(n.search(&Query::text("Шала")).unwrap()[0].regno, s.regno);
+        n.void(&c, &s.regno, "test").unwrap();
+        assert!(n.search(&Query::text("Shala")).unwrap().is_empty());
+    }
+
+    #[test]
+    fn clerks_need_a_password_and_a_sponsor() {
+        let (n, _) = node();
+        assert!(matches!(n.add_clerk(None, "drita", "short"), Err(NodeError::WeakPassword)));
+        assert!(matches!(n.add_clerk(None, "Drita!", "long enough"), Err(NodeError::BadClerkName(_))));
+        n.add_clerk(None, "drita", "long enough").unwrap();
+        assert!(matches!(n.add_clerk(None, "besnik", "long enough"), Err(NodeError::BadCredentials)));
+        let d = n.authenticate("drita", "long enough").unwrap();
+        assert!(matches!(n.authenticate("drita", "wrong one"), Err(NodeError::BadCredentials)));
+        assert!(matches!(n.authenticate("nobody", "long enough"), Err(NodeError::BadCredentials)));
+        assert!(matches!(
+            n.add_clerk(Some(&d), "drita", "long enough"),
+            Err(NodeError::ClerkExists(_))
+        ));
+        n.add_clerk(Some(&d), "besnik", "another one").unwrap();
+        assert_eq!(n.clerk_names().unwrap(), vec!["besnik", "drita"]);
+    }
+}
