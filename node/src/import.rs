@@ -159,12 +159,12 @@ fn commit_group(
     node.write(|tx: &mut Tx<'_>| {
         for row in group {
             // Parse first so that the dedup key is computed from the record as it will be stored.
-            let record = match Record::from_json(row.kind, row.doc.clone()) {
+            let record = match node.prepare(row.kind, row.doc) {
                 Ok(r) => r,
                 Err(e) => {
                     local.rejected.push(Rejected {
                         line: row.line,
-                        reasons: vec![e.to_string()],
+                        reasons: describe_error(e),
                     });
                     continue;
                 }
@@ -186,7 +186,7 @@ fn commit_group(
                 });
                 continue;
             }
-            match tx.create(clerk, row.kind, row.doc) {
+            match tx.create(clerk, record) {
                 Ok(saved) => {
                     seen.insert(key.clone());
                     tx.batch()
@@ -295,4 +295,72 @@ pub fn import_csv<R: Read>(
     report.rejected.sort_by_key(|r| r.line);
     report.accepted.sort_by_key(|r| r.line);
     Ok(report)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const CSV: &str = "\
+kind,register.book,register.year,register.page,register.entry,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname
+birth,L-1,1968,4,1,Arben,Gashi,male,1968-03-14,Prizren,Drita,Gashi
+birth,L-1,1968,4,2,Besa,Gashi,female,2999-01-01,Prizren,Drita,Gashi
+birth,L-1,1968,four,3,Ana,Gashi,female,1968-01-01,Prizren,Drita,Gashi
+wedding,L-1,1968,4,4,Ana,Gashi,female,1968-01-01,Prizren,Drita,Gashi
+birth,L-1,1968,4,1,Arben,Gashi,male,1968-03-14,Prizren,Drita,Gashi
+birth,L-1,1968,5,1,Vjosa,Shala,female,1968-05-05,Prishtinë
+";
+
+    #[test]
+    fn rows_are_accepted_rejected_or_skipped_never_lost() {
+        let node = Node::in_memory("prishtine", "1").unwrap();
+        let clerk = Node::clerk_unchecked("drita");
+        let r = import_csv(&node, &clerk, CSV.as_bytes(), |_| {}).unwrap();
+        assert_eq!(r.rows, 6);
+        assert_eq!(
+            r.accepted.iter().map(|a| a.line).collect::<Vec<_>>(),
+            vec![2]
+        );
+        assert_eq!(
+            r.skipped.iter().map(|a| a.line).collect::<Vec<_>>(),
+            vec![6]
+        );
+        let rejected: Vec<_> = r.rejected.iter().map(|a| a.line).collect();
+        assert_eq!(rejected, vec![3, 4, 5, 7]);
+        let why = |line| {
+            r.rejected
+                .iter()
+                .find(|x| x.line == line)
+                .unwrap()
+                .reasons
+                .join(" ")
+        };
+        assert!(why(3).contains("child.date_of_birth"), "{}", why(3));
+        assert!(why(4).contains("register.page"), "{}", why(4));
+        assert!(why(5).contains("wedding"), "{}", why(5));
+        assert!(why(7).contains("cells"), "{}", why(7));
+        // A rerun imports nothing twice.
+        let again = import_csv(&node, &clerk, CSV.as_bytes(), |_| {}).unwrap();
+        assert!(again.accepted.is_empty());
+        assert_eq!(again.skipped.len(), 2);
+        assert_eq!(node.log_len(), 1);
+        assert!(node.verify().unwrap().ok);
+    }
+
+    #[test]
+    fn bad_headers_are_refused() {
+        let node = Node::in_memory("prishtine", "1").unwrap();
+        let clerk = Node::clerk_unchecked("drita");
+        let e = |csv: &str| import_csv(&node, &clerk, csv.as_bytes(), |_| {}).unwrap_err();
+        assert!(matches!(e("child.given_name\nA\n"), ImportError::NoKind));
+        assert!(matches!(
+            e("kind,kind\nbirth,birth\n"),
+            ImportError::DuplicateColumn(_)
+        ));
+        assert!(matches!(
+            e("kind,child name\nbirth,A\n"),
+            ImportError::BadColumn(..)
+        ));
+        assert!(matches!(e(""), ImportError::NoHeader | ImportError::NoKind));
+    }
 }

@@ -326,38 +326,8 @@ impl Tx<'_> {
     }
 
     /// Validates and adds a new record; returns its registration number and warnings.
-    pub(crate) fn create(
-        &mut self,
-        clerk: &Clerk,
-        kind: RecordKind,
-        mut doc: serde_json::Value,
-    ) -> Result<Saved, NodeError> {
-        let own = self.node.identity.municipality.clone();
-        match doc.get("municipality") {
-            None | Some(serde_json::Value::Null) => {
-                if let Some(obj) = doc.as_object_mut() {
-                    obj.insert("municipality".into(), own.clone().into());
-                }
-            }
-            Some(serde_json::Value::String(m)) => {
-                let resolved = gazetteer::resolve(m).map(|m| m.code);
-                if resolved != Some(own.as_str()) {
-                    return Err(NodeError::WrongMunicipality {
-                        own,
-                        given: m.clone(),
-                    });
-                }
-                if let Some(obj) = doc.as_object_mut() {
-                    obj.insert("municipality".into(), own.clone().into());
-                }
-            }
-            Some(_) => {
-                return Err(NodeError::Shape(
-                    "\"municipality\" must be a municipality code, e.g. \"prishtine\"".into(),
-                ))
-            }
-        }
-        let record = Record::from_json(kind, doc).map_err(|e| NodeError::Shape(e.to_string()))?;
+    pub(crate) fn create(&mut self, clerk: &Clerk, record: Record) -> Result<Saved, NodeError> {
+        let kind = record.kind();
         let report = validate::validate(&record, today());
         if report.has_errors() {
             return Err(NodeError::Invalid(report));
@@ -704,6 +674,41 @@ impl Node {
         self.load_state(&regno)?.ok_or(NodeError::NotFound(regno))
     }
 
+    /// Parses a record document of `kind` for this node: the municipality defaults to the
+    /// node's own, may be given by any of its names, and must be the node's own.
+    pub(crate) fn prepare(
+        &self,
+        kind: RecordKind,
+        mut doc: serde_json::Value,
+    ) -> Result<Record, NodeError> {
+        let own = self.identity.municipality.clone();
+        let given = match doc.get("municipality") {
+            None | Some(serde_json::Value::Null) => None,
+            Some(serde_json::Value::String(m)) => Some(m.clone()),
+            Some(_) => {
+                return Err(NodeError::Shape(
+                    "\"municipality\" must be a municipality code, e.g. \"prishtine\"".into(),
+                ))
+            }
+        };
+        if let Some(m) = given {
+            if gazetteer::resolve(&m).map(|m| m.code) != Some(own.as_str()) {
+                return Err(NodeError::WrongMunicipality { own, given: m });
+            }
+        }
+        match doc.as_object_mut() {
+            Some(obj) => {
+                obj.insert("municipality".into(), own.into());
+            }
+            None => {
+                return Err(NodeError::Shape(format!(
+                    "a {kind} record must be a JSON object (see deploy/examples/{kind}.json)"
+                )))
+            }
+        }
+        Record::from_json(kind, doc).map_err(|e| NodeError::Shape(e.to_string()))
+    }
+
     /// Registers a new record of `kind` from its JSON document.
     pub fn register(
         &self,
@@ -711,7 +716,8 @@ impl Node {
         kind: RecordKind,
         doc: serde_json::Value,
     ) -> Result<Saved, NodeError> {
-        self.write(|tx| tx.create(clerk, kind, doc))
+        let record = self.prepare(kind, doc)?;
+        self.write(|tx| tx.create(clerk, record))
     }
 
     /// Amends fields of a record. `changes` is a JSON object, nested or with dotted keys.
@@ -1047,13 +1053,20 @@ mod tests {
     #[test]
     fn register_mints_sequential_numbers_and_chains_ops() {
         let (n, c) = node();
-        let a = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
-        let b = n.register(&c, RecordKind::Birth, birth("Besa", "Gashi", "2020-01-03")).unwrap();
+        let a = n
+            .register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02"))
+            .unwrap();
+        let b = n
+            .register(&c, RecordKind::Birth, birth("Besa", "Gashi", "2020-01-03"))
+            .unwrap();
         let year = chrono::Datelike::year(&today());
         assert_eq!(a.regno, format!("PRISHTINE-{year}-B-000001"));
         assert_eq!(b.regno, format!("PRISHTINE-{year}-B-000002"));
         assert_eq!((a.seq, b.seq), (1, 2));
-        assert_eq!(n.op(2).unwrap().unwrap().prev_hash, n.op(1).unwrap().unwrap().hash);
+        assert_eq!(
+            n.op(2).unwrap().unwrap().prev_hash,
+            n.op(1).unwrap().unwrap().hash
+        );
         assert!(n.verify().unwrap().ok);
     }
 
@@ -1066,13 +1079,21 @@ mod tests {
             Err(NodeError::Invalid(r)) => {
                 let fields: Vec<_> = r.errors().map(|p| p.field.as_str()).collect();
                 assert!(fields.contains(&"child.date_of_birth"), "{fields:?}");
-                assert!(fields.contains(&"child.personal_numbers.jmbg"), "{fields:?}");
+                assert!(
+                    fields.contains(&"child.personal_numbers.jmbg"),
+                    "{fields:?}"
+                );
             }
             other => panic!("expected Invalid, got {other:?}"),
         }
         assert_eq!(n.log_len(), 0);
-        let ok = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
-        assert!(ok.regno.ends_with("-000001"), "sequence did not advance on failure");
+        let ok = n
+            .register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02"))
+            .unwrap();
+        assert!(
+            ok.regno.ends_with("-000001"),
+            "sequence did not advance on failure"
+        );
     }
 
     #[test]
@@ -1080,7 +1101,10 @@ mod tests {
         let (n, c) = node();
         let mut doc = birth("Ana", "Gashi", "2020-01-02");
         doc["child"]["givn_name"] = json!("x");
-        assert!(matches!(n.register(&c, RecordKind::Birth, doc), Err(NodeError::Shape(_))));
+        assert!(matches!(
+            n.register(&c, RecordKind::Birth, doc),
+            Err(NodeError::Shape(_))
+        ));
         let mut doc = birth("Ana", "Gashi", "2020-01-02");
         doc["municipality"] = json!("istog");
         assert!(matches!(
@@ -1091,18 +1115,33 @@ mod tests {
         let mut doc = birth("Ana", "Gashi", "2020-01-02");
         doc["municipality"] = json!("Приштина");
         let s = n.register(&c, RecordKind::Birth, doc).unwrap();
-        assert_eq!(n.get(&s.regno).unwrap().fields["municipality"], json!("prishtine"));
+        assert_eq!(
+            n.get(&s.regno).unwrap().fields["municipality"],
+            json!("prishtine")
+        );
     }
 
     #[test]
     fn amend_keeps_history_and_void_freezes() {
         let (n, c) = node();
-        let s = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
-        let other = Node::clerk_unchecked("besnik");
-        n.amend(&other, &s.regno, &json!({"mother.maiden_surname": "Hoxha"}), "typo")
+        let s = n
+            .register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02"))
             .unwrap();
+        let other = Node::clerk_unchecked("besnik");
+        n.amend(
+            &other,
+            &s.regno,
+            &json!({"mother.maiden_surname": "Hoxha"}),
+            "typo",
+        )
+        .unwrap();
         assert!(matches!(
-            n.amend(&c, &s.regno, &json!({"mother": {"maiden_surname": "Hoxha"}}), ""),
+            n.amend(
+                &c,
+                &s.regno,
+                &json!({"mother": {"maiden_surname": "Hoxha"}}),
+                ""
+            ),
             Err(NodeError::NoChange(_))
         ));
         assert!(matches!(
@@ -1110,7 +1149,12 @@ mod tests {
             Err(NodeError::MunicipalityChange)
         ));
         assert!(matches!(
-            n.amend(&c, &s.regno, &json!({"child": {"date_of_birth": "2999-01-01"}}), ""),
+            n.amend(
+                &c,
+                &s.regno,
+                &json!({"child": {"date_of_birth": "2999-01-01"}}),
+                ""
+            ),
             Err(NodeError::Invalid(_))
         ));
         let h = n.history(&s.regno).unwrap();
@@ -1118,10 +1162,17 @@ mod tests {
         assert_eq!(h[1].clerk, "besnik");
         assert_eq!(
             h[1].changes,
-            vec![("mother.maiden_surname".to_string(), json!("Berisha"), json!("Hoxha"))]
+            vec![(
+                "mother.maiden_surname".to_string(),
+                json!("Berisha"),
+                json!("Hoxha")
+            )]
         );
         assert_eq!(h[0].record["mother"]["maiden_surname"], json!("Berisha"));
-        assert!(matches!(n.void(&c, &s.regno, "  "), Err(NodeError::ReasonRequired)));
+        assert!(matches!(
+            n.void(&c, &s.regno, "  "),
+            Err(NodeError::ReasonRequired)
+        ));
         n.void(&c, &s.regno, "registered twice").unwrap();
         assert!(matches!(
             n.amend(&c, &s.regno, &json!({"notes": "x"}), ""),
@@ -1134,7 +1185,9 @@ mod tests {
     #[test]
     fn the_index_follows_writes_once_built() {
         let (n, c) = node();
-        let s = n.register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02")).unwrap();
+        let s = n
+            .register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02"))
+            .unwrap();
         assert_eq!(n.search(&Query::text("Gashi")).unwrap().len(), 1);
         n.amend(
             &c,
@@ -1152,13 +1205,28 @@ mod tests {
     #[test]
     fn clerks_need_a_password_and_a_sponsor() {
         let (n, _) = node();
-        assert!(matches!(n.add_clerk(None, "drita", "short"), Err(NodeError::WeakPassword)));
-        assert!(matches!(n.add_clerk(None, "Drita!", "long enough"), Err(NodeError::BadClerkName(_))));
+        assert!(matches!(
+            n.add_clerk(None, "drita", "short"),
+            Err(NodeError::WeakPassword)
+        ));
+        assert!(matches!(
+            n.add_clerk(None, "Drita!", "long enough"),
+            Err(NodeError::BadClerkName(_))
+        ));
         n.add_clerk(None, "drita", "long enough").unwrap();
-        assert!(matches!(n.add_clerk(None, "besnik", "long enough"), Err(NodeError::BadCredentials)));
+        assert!(matches!(
+            n.add_clerk(None, "besnik", "long enough"),
+            Err(NodeError::BadCredentials)
+        ));
         let d = n.authenticate("drita", "long enough").unwrap();
-        assert!(matches!(n.authenticate("drita", "wrong one"), Err(NodeError::BadCredentials)));
-        assert!(matches!(n.authenticate("nobody", "long enough"), Err(NodeError::BadCredentials)));
+        assert!(matches!(
+            n.authenticate("drita", "wrong one"),
+            Err(NodeError::BadCredentials)
+        ));
+        assert!(matches!(
+            n.authenticate("nobody", "long enough"),
+            Err(NodeError::BadCredentials)
+        ));
         assert!(matches!(
             n.add_clerk(Some(&d), "drita", "long enough"),
             Err(NodeError::ClerkExists(_))
