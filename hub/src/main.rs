@@ -1,37 +1,270 @@
+use anyhow::{Context, Result};
+use civreg_hub::pki::Pki;
+use civreg_hub::server;
 use clap::{Parser, Subcommand};
+use serde_json::json;
+use std::path::PathBuf;
 
 #[derive(Parser)]
 #[command(
     name = "civreg-hub",
     version,
-    about = "civreg central hub (skeleton: see README, \"Not finished\")"
+    about = "civreg central hub: PKI and the mutually authenticated sync server"
 )]
 struct Cli {
+    /// The hub's data directory (PKI under pki/, database under db/).
+    #[arg(
+        long,
+        env = "CIVREG_HUB_DATA_DIR",
+        global = true,
+        default_value = "./civreg-hub-data"
+    )]
+    data_dir: PathBuf,
+    /// Print machine-readable JSON.
+    #[arg(long, global = true)]
+    json: bool,
+    /// Log as JSON lines (levels from RUST_LOG, default info).
+    #[arg(long, global = true)]
+    log_json: bool,
     #[command(subcommand)]
-    command: Option<Command>,
+    command: Command,
 }
 
 #[derive(Subcommand)]
 enum Command {
-    /// Serve sync to nodes (not implemented yet: exits with an error).
-    Serve,
-    /// Say what this build of the hub can do.
+    /// The agency's certificates: CA, hub, nodes and operators.
+    Pki {
+        #[command(subcommand)]
+        command: PkiCommand,
+    },
+    /// Serve sync to enrolled nodes over mutual TLS.
+    Serve {
+        /// Address to listen on.
+        #[arg(long, env = "CIVREG_HUB_GRPC_LISTEN", default_value = "127.0.0.1:7443")]
+        grpc_listen: String,
+    },
+    /// Per node: ops received and the last acknowledged sequence (reads the database; stop
+    /// `serve` first in this build).
     Status,
+    /// Show a record as the hub holds it (stop `serve` first in this build).
+    Show { regno: String },
+}
+
+#[derive(Subcommand)]
+enum PkiCommand {
+    /// Create the agency CA, the hub's server certificate and an empty revocation list.
+    Init {
+        /// DNS names or IP addresses nodes use to reach the hub (default: localhost, 127.0.0.1).
+        #[arg(long = "hub-name")]
+        hub_names: Vec<String>,
+    },
+    /// Issue a node certificate and write its enrollment bundle.
+    Issue {
+        #[arg(long)]
+        municipality: String,
+        #[arg(long)]
+        node_id: String,
+        /// Directory to write the bundle to (cert.pem, key.pem, ca.pem, bundle.json).
+        #[arg(long)]
+        out: PathBuf,
+        /// The hub address written into the bundle.
+        #[arg(long, default_value = "https://localhost:7443")]
+        hub_url: String,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Issue an operator certificate and write its bundle.
+    IssueOperator {
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value = "https://localhost:7443")]
+        hub_url: String,
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+    },
+    /// Revoke certificates by serial or identity (e.g. prishtine/2); the running hub refuses them at once.
+    Revoke { selector: String },
+    /// Every certificate issued, with identity, serial, expiry and status.
+    List,
+}
+
+fn print(json_mode: bool, v: serde_json::Value, text: impl FnOnce() -> String) {
+    if json_mode {
+        println!("{v}");
+    } else {
+        println!("{}", text());
+    }
+}
+
+fn run(cli: Cli) -> Result<()> {
+    let pki_dir = server::pki_dir(&cli.data_dir);
+    match cli.command {
+        Command::Pki { command } => match command {
+            PkiCommand::Init { hub_names } => {
+                std::fs::create_dir_all(&cli.data_dir)
+                    .with_context(|| format!("could not create {}", cli.data_dir.display()))?;
+                let pki = Pki::init(&pki_dir, &hub_names)?;
+                print(cli.json, json!({"ok": true, "pki": pki.dir()}), || {
+                    format!(
+                        "agency CA and hub certificate created in {}\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
+                        pki.dir().display(),
+                        cli.data_dir.display()
+                    )
+                });
+            }
+            PkiCommand::Issue {
+                municipality,
+                node_id,
+                out,
+                hub_url,
+                days,
+            } => {
+                let pki = Pki::open(&pki_dir)?;
+                let code = civreg_shared::gazetteer::resolve(&municipality)
+                    .map(|m| m.code.to_string())
+                    .unwrap_or(municipality);
+                let issued = pki.issue_node(&code, &node_id, days)?;
+                issued.write_bundle(&out, &pki.ca_pem(), &hub_url)?;
+                print(
+                    cli.json,
+                    json!({"ok": true, "entry": issued.entry, "bundle": out}),
+                    || {
+                        format!(
+                        "issued {} (serial {}, valid until {})\nbundle written to {}: enrol with `civreg-node --data-dir DIR init --bundle {}`",
+                        issued.entry.identity,
+                        issued.entry.serial,
+                        civreg_hub::pki::format_utc(issued.entry.not_after),
+                        out.display(),
+                        out.display()
+                    )
+                    },
+                );
+            }
+            PkiCommand::IssueOperator {
+                name,
+                out,
+                hub_url,
+                days,
+            } => {
+                let pki = Pki::open(&pki_dir)?;
+                let issued = pki.issue_operator(&name, days)?;
+                issued.write_bundle(&out, &pki.ca_pem(), &hub_url)?;
+                print(
+                    cli.json,
+                    json!({"ok": true, "entry": issued.entry, "bundle": out}),
+                    || {
+                        format!(
+                            "issued {} (serial {}), bundle in {}",
+                            issued.entry.identity,
+                            issued.entry.serial,
+                            out.display()
+                        )
+                    },
+                );
+            }
+            PkiCommand::Revoke { selector } => {
+                let pki = Pki::open(&pki_dir)?;
+                let revoked = pki.revoke(&selector)?;
+                print(cli.json, json!({"ok": true, "revoked": revoked}), || {
+                    revoked
+                        .iter()
+                        .map(|e| format!("revoked {} (serial {})", e.identity, e.serial))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+            }
+            PkiCommand::List => {
+                let pki = Pki::open(&pki_dir)?;
+                let all = pki.list()?;
+                print(cli.json, json!(all), || {
+                    let mut s = format!(
+                        "{:<40} {:<10} {:<8} {:<21} serial\n",
+                        "identity", "kind", "status", "expires"
+                    );
+                    for e in &all {
+                        s.push_str(&format!(
+                            "{:<40} {:<10} {:<8} {:<21} {}\n",
+                            e.identity,
+                            format!("{:?}", e.kind).to_lowercase(),
+                            format!("{:?}", e.status).to_lowercase(),
+                            civreg_hub::pki::format_utc(e.not_after),
+                            e.serial
+                        ));
+                    }
+                    s.trim_end().to_string()
+                });
+            }
+        },
+        Command::Serve { grpc_listen } => {
+            let rt = tokio::runtime::Runtime::new()?;
+            rt.block_on(async {
+                let listener = tokio::net::TcpListener::bind(&grpc_listen)
+                    .await
+                    .with_context(|| format!("could not listen on {grpc_listen}"))?;
+                let addr = listener.local_addr()?;
+                // Tests and scripts read this line to find the port when listening on :0.
+                println!("listening on {addr}");
+                let shutdown = async {
+                    let _ = tokio::signal::ctrl_c().await;
+                };
+                server::run(&cli.data_dir, listener, shutdown).await?;
+                anyhow::Ok(())
+            })?;
+        }
+        Command::Status => {
+            let store = civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))?;
+            let heads = store.heads();
+            print(
+                cli.json,
+                json!(heads
+                    .iter()
+                    .map(|(c, h)| json!({"node": c, "acked_seq": h.seq}))
+                    .collect::<Vec<_>>()),
+                || {
+                    let mut s = format!("{:<28} acknowledged ops\n", "node");
+                    for (c, h) in &heads {
+                        s.push_str(&format!("{c:<28} {}\n", h.seq));
+                    }
+                    s.trim_end().to_string()
+                },
+            );
+        }
+        Command::Show { regno } => {
+            let store = civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))?;
+            let regno = civreg_shared::ids::RegNo::parse(&regno)?.to_string();
+            let rec = store
+                .record(&regno)?
+                .with_context(|| format!("the hub holds no record {regno}"))?;
+            let v = json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
+                "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops});
+            print(cli.json, v.clone(), || {
+                serde_json::to_string_pretty(&v).unwrap_or_default()
+            });
+        }
+    }
+    Ok(())
 }
 
 fn main() {
     let cli = Cli::parse();
-    match cli.command {
-        None | Some(Command::Status) => {
-            println!("{}", civreg_hub::STATUS);
-            println!(
-                "wire format ready: {}",
-                civreg_hub::planned_services().join(", ")
-            );
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let sub = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cli.log_json {
+        sub.json().init();
+    } else {
+        sub.init();
+    }
+    let json_mode = cli.json;
+    if let Err(e) = run(cli) {
+        if json_mode {
+            println!("{}", json!({"ok": false, "error": format!("{e:#}")}));
+        } else {
+            eprintln!("error: {e:#}");
         }
-        Some(Command::Serve) => {
-            eprintln!("error: {}", civreg_hub::STATUS);
-            std::process::exit(2);
-        }
+        std::process::exit(1);
     }
 }

@@ -17,7 +17,7 @@ use std::path::{Path, PathBuf};
 pub enum KeyError {
     #[error("key file {0} not found: this node's data can not be read without it; restore it from the backup made at init, or pass --key-file")]
     Missing(PathBuf),
-    #[error("key file {path} could not be read: {source}")]
+    #[error("key file {path} could not be read")]
     Io {
         path: PathBuf,
         #[source]

@@ -30,9 +30,9 @@ const KEY_CHECK: &[u8] = b"civreg key check v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Key(#[from] crypto::KeyError),
     #[error("the key file does not belong to this database (or the database is damaged): use the key file created when this node was initialised")]
     WrongKey,
@@ -42,7 +42,7 @@ pub enum NodeError {
     AlreadyInitialised(PathBuf),
     #[error("unknown municipality {0:?}: use a code from the gazetteer, e.g. prishtine, istog or mitrovice-jugut (`civreg-node municipalities` lists them)")]
     UnknownMunicipality(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Id(#[from] civreg_shared::ids::IdError),
     #[error("the record was not saved:\n{0}")]
     Invalid(Report),
@@ -76,7 +76,7 @@ pub enum NodeError {
     Corrupt(String),
     #[error("this database was written by a newer civreg (format {0}); upgrade civreg-node")]
     Format(String),
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 

@@ -7,6 +7,10 @@ pub mod v1 {
     tonic::include_proto!("civreg.v1");
 }
 
+/// The encoded file descriptor set of `civreg.v1`, for gRPC server reflection.
+pub const FILE_DESCRIPTOR_SET: &[u8] =
+    include_bytes!(concat!(env!("OUT_DIR"), "/civreg_v1_descriptor.bin"));
+
 use civreg_shared::fields::FieldChange;
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId};

@@ -201,11 +201,38 @@ pub enum Record {
 
 /// Why a JSON document is not a record of the kind it was said to be.
 #[derive(Debug, thiserror::Error)]
-#[error("not a valid {kind} record: {source}")]
+#[error("not a valid {kind} record: {}{message}{hint}", path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default())]
 pub struct ShapeError {
     pub kind: RecordKind,
-    #[source]
-    pub source: serde_json::Error,
+    /// The dotted path of the offending field, when there is one.
+    pub path: Option<String>,
+    pub message: String,
+    hint: &'static str,
+}
+
+fn parse_kind<T: serde::de::DeserializeOwned>(
+    kind: RecordKind,
+    v: serde_json::Value,
+) -> Result<T, ShapeError> {
+    serde_path_to_error::deserialize(v).map_err(|e| {
+        let path = e.path().to_string();
+        let message = e.inner().to_string();
+        let hint = if message.contains("out of range")
+            || message.contains("premature end")
+            || message.contains("invalid characters")
+            || message.contains("input contains invalid")
+        {
+            " (dates are YYYY-MM-DD and must exist in the calendar)"
+        } else {
+            ""
+        };
+        ShapeError {
+            kind,
+            path: (path != "." && !path.is_empty()).then_some(path),
+            message,
+            hint,
+        }
+    })
 }
 
 /// One person named in a record, seen uniformly across kinds (for validation, search and matching).
@@ -268,11 +295,10 @@ impl Record {
 
     /// Parses a record of the given kind from JSON, rejecting unknown fields.
     pub fn from_json(kind: RecordKind, v: serde_json::Value) -> Result<Self, ShapeError> {
-        let wrap = |source| ShapeError { kind, source };
         Ok(match kind {
-            RecordKind::Birth => Record::Birth(serde_json::from_value(v).map_err(wrap)?),
-            RecordKind::Marriage => Record::Marriage(serde_json::from_value(v).map_err(wrap)?),
-            RecordKind::Death => Record::Death(serde_json::from_value(v).map_err(wrap)?),
+            RecordKind::Birth => Record::Birth(parse_kind(kind, v)?),
+            RecordKind::Marriage => Record::Marriage(parse_kind(kind, v)?),
+            RecordKind::Death => Record::Death(parse_kind(kind, v)?),
         })
     }
 

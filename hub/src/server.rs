@@ -1,0 +1,432 @@
+//! The hub's gRPC server: mutual TLS only, identity from the client certificate, group-committed
+//! ingest.
+//!
+//! TLS is terminated here with `tokio_rustls`, not tonic's built-in TLS, because the client
+//! verifier must carry the CRL: each new connection uses the current `ServerConfig`, rebuilt
+//! whenever `crl.pem` changes on disk, so `civreg-hub pki revoke` takes effect without a restart.
+//! A connection that fails the handshake (no certificate, another CA, expired, revoked) never
+//! reaches a gRPC handler.
+
+use crate::pki::{PeerIdentity, Pki};
+use crate::store::{Head, HubStore, IngestError, StoreError};
+use civreg_proto::v1::sync_server::{Sync, SyncServer};
+use civreg_proto::v1::{
+    HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
+};
+use civreg_proto::{MAX_BATCH_OPS, MAX_MESSAGE_BYTES};
+use civreg_shared::op::Op;
+use std::collections::HashMap;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::pin::Pin;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{info, warn};
+
+/// How long a client may take to finish the TLS handshake.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// Most pushes the committer folds into one flush.
+const GROUP_MAX: usize = 64;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Pki(#[from] crate::pki::PkiError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// The rustls server config, rebuilt when the CRL file changes.
+struct TlsReloader {
+    pki: Pki,
+    crl: PathBuf,
+    current: Mutex<(Option<SystemTime>, Arc<rustls::ServerConfig>)>,
+}
+
+impl TlsReloader {
+    fn new(pki: Pki) -> Result<TlsReloader, ServeError> {
+        let crl = pki.crl_path();
+        let mtime = std::fs::metadata(&crl).and_then(|m| m.modified()).ok();
+        let cfg = Arc::new(pki.server_config()?);
+        Ok(TlsReloader {
+            pki,
+            crl,
+            current: Mutex::new((mtime, cfg)),
+        })
+    }
+
+    fn config(&self) -> Arc<rustls::ServerConfig> {
+        let mtime = std::fs::metadata(&self.crl).and_then(|m| m.modified()).ok();
+        let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        if mtime != cur.0 {
+            match self.pki.server_config() {
+                Ok(cfg) => {
+                    info!(crl = %self.crl.display(), "revocation list changed: new TLS config in force");
+                    *cur = (mtime, Arc::new(cfg));
+                }
+                // Keep refusing with the old config rather than serving without a CRL.
+                Err(e) => {
+                    warn!(error = %e, "could not reload the revocation list; keeping the previous one")
+                }
+            }
+        }
+        cur.1.clone()
+    }
+}
+
+type Reply = Result<Result<Head, IngestError>, String>;
+
+struct Job {
+    who: PeerIdentity,
+    ops: Vec<Op>,
+    reply: oneshot::Sender<Reply>,
+}
+
+/// Runs ingest on one thread: takes every push waiting, verifies them, commits and flushes once.
+fn spawn_committer(store: Arc<HubStore>) -> mpsc::Sender<Job> {
+    let (tx, mut rx) = mpsc::channel::<Job>(1024);
+    std::thread::Builder::new()
+        .name("civreg-committer".into())
+        .spawn(move || {
+            while let Some(first) = rx.blocking_recv() {
+                let mut jobs = vec![first];
+                while jobs.len() < GROUP_MAX {
+                    match rx.try_recv() {
+                        Ok(j) => jobs.push(j),
+                        Err(_) => break,
+                    }
+                }
+                let pushes = jobs
+                    .iter_mut()
+                    .map(|j| (j.who.clone(), std::mem::take(&mut j.ops)))
+                    .collect();
+                match store.ingest(pushes) {
+                    Ok(answers) => {
+                        for (j, a) in jobs.into_iter().zip(answers) {
+                            let _ = j.reply.send(Ok(a));
+                        }
+                    }
+                    Err(e) => {
+                        warn!(error = %e, "ingest failed: nothing of this group was acknowledged");
+                        for j in jobs {
+                            let _ = j.reply.send(Err(e.to_string()));
+                        }
+                    }
+                }
+            }
+        })
+        .expect("spawn committer thread");
+    tx
+}
+
+/// What the hub last heard from a node.
+#[derive(Debug, Clone, Default, serde::Serialize)]
+pub struct NodeSeen {
+    pub last_seen_ms: u64,
+    pub version: String,
+    pub unacked_ops: u64,
+    pub oldest_unacked_age_s: u64,
+    pub clock_offset_ms: i64,
+    pub free_disk_bytes: u64,
+}
+
+#[derive(Clone)]
+pub struct SyncService {
+    store: Arc<HubStore>,
+    committer: mpsc::Sender<Job>,
+    seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+fn identity<T>(req: &Request<T>) -> Result<PeerIdentity, Status> {
+    let certs = req
+        .peer_certs()
+        .ok_or_else(|| Status::unauthenticated("no client certificate"))?;
+    let leaf = certs
+        .first()
+        .ok_or_else(|| Status::unauthenticated("no client certificate"))?;
+    crate::pki::peer_identity(leaf.as_ref()).map_err(|e| {
+        Status::permission_denied(format!("certificate names no civreg identity: {e}"))
+    })
+}
+
+fn node_of(who: &PeerIdentity) -> Result<(String, String), Status> {
+    match who {
+        PeerIdentity::Node {
+            municipality,
+            node_id,
+        } => Ok((municipality.clone(), node_id.clone())),
+        other => Err(Status::permission_denied(format!(
+            "{other} is not a node: this call is for nodes"
+        ))),
+    }
+}
+
+fn ack(h: Head) -> PushAck {
+    PushAck {
+        acked_seq: h.seq,
+        acked_hash: if h.seq == 0 {
+            Vec::new()
+        } else {
+            h.hash.0.to_vec()
+        },
+    }
+}
+
+fn status_of(e: &IngestError) -> Status {
+    match e {
+        IngestError::Denied(m) => Status::permission_denied(m.clone()),
+        IngestError::Gap { .. } | IngestError::Fork { .. } => {
+            Status::failed_precondition(e.to_string())
+        }
+        IngestError::Invalid(m) => Status::invalid_argument(m.clone()),
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl Sync for SyncService {
+    type PushStream = BoxStream<PushAck>;
+    type PullStream = BoxStream<PullBatch>;
+
+    async fn push(
+        &self,
+        req: Request<Streaming<PushRequest>>,
+    ) -> Result<Response<Self::PushStream>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        let head = self.store.head(&m, &n);
+        let mut inbound = req.into_inner();
+        let (tx, rx) = mpsc::channel::<Result<PushAck, Status>>(16);
+        let committer = self.committer.clone();
+        let _ = tx.send(Ok(ack(head))).await;
+        tokio::spawn(async move {
+            while let Some(msg) = inbound.next().await {
+                let msg = match msg {
+                    Ok(m) => m,
+                    Err(status) => {
+                        warn!(identity = %who, error = %status, "push stream broke");
+                        break;
+                    }
+                };
+                if msg.ops.len() > MAX_BATCH_OPS {
+                    let _ = tx
+                        .send(Err(Status::invalid_argument(format!(
+                            "a push batch may hold at most {MAX_BATCH_OPS} ops, this one holds {}",
+                            msg.ops.len()
+                        ))))
+                        .await;
+                    break;
+                }
+                let ops: Result<Vec<Op>, _> = msg.ops.into_iter().map(Op::try_from).collect();
+                let ops = match ops {
+                    Ok(o) => o,
+                    Err(e) => {
+                        warn!(identity = %who, error = %e, "malformed op refused");
+                        let _ = tx.send(Err(Status::invalid_argument(e.to_string()))).await;
+                        break;
+                    }
+                };
+                let count = ops.len();
+                let (rtx, rrx) = oneshot::channel();
+                if committer
+                    .send(Job {
+                        who: who.clone(),
+                        ops,
+                        reply: rtx,
+                    })
+                    .await
+                    .is_err()
+                {
+                    let _ = tx
+                        .send(Err(Status::unavailable("hub is shutting down")))
+                        .await;
+                    break;
+                }
+                match rrx.await {
+                    Ok(Ok(Ok(head))) => {
+                        tracing::debug!(identity = %who, ops = count, acked = head.seq, "push acknowledged");
+                        if tx.send(Ok(ack(head))).await.is_err() {
+                            break;
+                        }
+                    }
+                    Ok(Ok(Err(e))) => {
+                        warn!(identity = %who, municipality = %m, node = %n, error = %e, "push refused");
+                        let _ = tx.send(Err(status_of(&e))).await;
+                        break;
+                    }
+                    Ok(Err(e)) => {
+                        let _ = tx
+                            .send(Err(Status::unavailable(format!(
+                                "hub could not store: {e}"
+                            ))))
+                            .await;
+                        break;
+                    }
+                    Err(_) => {
+                        let _ = tx
+                            .send(Err(Status::unavailable("hub is shutting down")))
+                            .await;
+                        break;
+                    }
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn pull(&self, req: Request<PullRequest>) -> Result<Response<Self::PullStream>, Status> {
+        let who = identity(&req)?;
+        let (m, _) = node_of(&who)?;
+        let PullRequest { cursor, max_batch } = req.into_inner();
+        let max = (max_batch as usize).clamp(1, MAX_BATCH_OPS);
+        let store = self.store.clone();
+        let (tx, rx) = mpsc::channel::<Result<PullBatch, Status>>(4);
+        tokio::spawn(async move {
+            let mut cursor = cursor;
+            loop {
+                let st = store.clone();
+                let mm = m.clone();
+                let got =
+                    tokio::task::spawn_blocking(move || st.feed_after(&mm, cursor, max)).await;
+                let (ops, next) = match got {
+                    Ok(Ok(v)) => v,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                if ops.is_empty() {
+                    return;
+                }
+                cursor = next;
+                let batch = PullBatch {
+                    ops: ops.iter().map(civreg_proto::v1::Op::from).collect(),
+                    cursor,
+                };
+                if tx.send(Ok(batch)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn heartbeat(
+        &self,
+        req: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatReply>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        let hb = req.into_inner();
+        let now = now_ms();
+        self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(
+            format!("{m}/{n}"),
+            NodeSeen {
+                last_seen_ms: now,
+                version: hb.version,
+                unacked_ops: hb.unacked_ops,
+                oldest_unacked_age_s: hb.oldest_unacked_age_s,
+                clock_offset_ms: hb.clock_ms as i64 - now as i64,
+                free_disk_bytes: hb.free_disk_bytes,
+            },
+        );
+        Ok(Response::new(HeartbeatReply {
+            acked_seq: self.store.head(&m, &n).seq,
+            hub_clock_ms: now,
+        }))
+    }
+}
+
+/// Paths of the hub's files under its data dir.
+pub fn pki_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("pki")
+}
+
+pub fn db_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("db")
+}
+
+/// Serves the hub on `listener` until `shutdown` completes. Tests call this on port 0.
+pub async fn run(
+    data_dir: &Path,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let pki = Pki::open(&pki_dir(data_dir))?;
+    let reloader = Arc::new(TlsReloader::new(pki)?);
+    let (health, health_svc) = tonic_health::server::health_reporter();
+    health.set_not_serving::<SyncServer<SyncService>>().await;
+    let store = Arc::new(HubStore::open(&db_dir(data_dir))?);
+    let svc = SyncService {
+        committer: spawn_committer(store.clone()),
+        store,
+        seen: Arc::new(Mutex::new(HashMap::new())),
+    };
+    health.set_serving::<SyncServer<SyncService>>().await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+
+    let local = listener.local_addr()?;
+    info!(addr = %local, "hub listening (mutual TLS only)");
+    let (tx, rx) = mpsc::channel(64);
+    let accept = tokio::spawn(async move {
+        loop {
+            let (tcp, peer) = match listener.accept().await {
+                Ok(x) => x,
+                Err(e) => {
+                    warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            };
+            let _ = tcp.set_nodelay(true);
+            let acceptor = tokio_rustls::TlsAcceptor::from(reloader.config());
+            let tx = tx.clone();
+            tokio::spawn(async move {
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                    Ok(Ok(tls)) => {
+                        let _ = tx.send(Ok::<_, std::io::Error>(tls)).await;
+                    }
+                    Ok(Err(e)) => warn!(%peer, reason = %e, "TLS handshake refused"),
+                    Err(_) => warn!(%peer, "TLS handshake timed out"),
+                }
+            });
+        }
+    });
+    let result = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(20)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .add_service(health_svc)
+        .add_service(reflection)
+        .add_service(
+            SyncServer::new(svc)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown)
+        .await;
+    accept.abort();
+    result?;
+    Ok(())
+}

@@ -1,0 +1,447 @@
+//! The hub's store: every node's chain, verified, plus a per-municipality feed for pull and the
+//! current state of every record.
+//!
+//! Ingest is all-or-nothing per batch and durable before it is acknowledged: [`HubStore::ingest`]
+//! verifies a batch of pushes against the chain heads, commits all accepted ops in one sled
+//! transaction, flushes once (group commit), and only then reports the new heads.
+//!
+//! Trees: `chains` ("m/n" → head), `ops` ("m/n" 0 seq → op), `feed` (m 0 pos → ops key),
+//! `records` (regno → state), `meta` (feed position counter).
+
+use crate::pki::PeerIdentity;
+use civreg_shared::fields::{self, FieldMap};
+use civreg_shared::ids::RegNo;
+use civreg_shared::model::RecordKind;
+use civreg_shared::op::{ChainVerifier, ChangeKind, Hash, Op, OpId};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+use std::path::Path;
+use std::sync::Mutex;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("the hub database at {0} is in use by another civreg-hub process")]
+    Locked(String),
+    #[error("hub database error: {0}")]
+    Backend(String),
+    #[error("stored data is damaged: {0}")]
+    Corrupt(String),
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+/// Why a push was refused. Nothing of a refused batch is stored.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum IngestError {
+    #[error("permission denied: {0}")]
+    Denied(String),
+    #[error("gap in the chain of {chain}: the hub holds up to #{held}, the batch starts at #{got}; resend from #{}", held + 1)]
+    Gap { chain: String, held: u64, got: u64 },
+    #[error(
+        "fork in the chain of {chain} at #{seq}: the hub holds a different op with that number"
+    )]
+    Fork { chain: String, seq: u64 },
+    #[error("invalid op: {0}")]
+    Invalid(String),
+}
+
+/// The verified head of one node's chain.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Head {
+    pub seq: u64,
+    pub hash: Hash,
+}
+
+/// A record as the hub holds it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct HubRecord {
+    pub regno: String,
+    pub kind: RecordKind,
+    pub fields: FieldMap,
+    pub voided: bool,
+    pub ops: Vec<OpId>,
+}
+
+pub struct HubStore {
+    db: sled::Db,
+    chains: sled::Tree,
+    ops: sled::Tree,
+    feed: sled::Tree,
+    records: sled::Tree,
+    meta: sled::Tree,
+    /// Chain heads in memory, the committed truth, changed only under this lock.
+    heads: Mutex<HashMap<String, Head>>,
+}
+
+fn chain_key(m: &str, n: &str) -> String {
+    format!("{m}/{n}")
+}
+
+fn op_key(chain: &str, seq: u64) -> Vec<u8> {
+    let mut k = chain.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&seq.to_be_bytes());
+    k
+}
+
+fn feed_key(m: &str, pos: u64) -> Vec<u8> {
+    let mut k = m.as_bytes().to_vec();
+    k.push(0);
+    k.extend_from_slice(&pos.to_be_bytes());
+    k
+}
+
+/// Checks what a node may write: only its own chain; creates, amendments and voids only of its
+/// own municipality's records (and creates only under registration numbers it mints); annotations
+/// also on birth records kept elsewhere.
+pub fn authorize(who: &PeerIdentity, op: &Op) -> Result<(), IngestError> {
+    let PeerIdentity::Node {
+        municipality,
+        node_id,
+    } = who
+    else {
+        return Err(IngestError::Denied(format!(
+            "{who} is not a node and can not push ops"
+        )));
+    };
+    if op.id.municipality != *municipality || op.id.node_id != *node_id {
+        return Err(IngestError::Denied(format!(
+            "{who} pushed op {} of another node",
+            op.id
+        )));
+    }
+    let regno = RegNo::parse(&op.record_id).map_err(|e| IngestError::Invalid(e.to_string()))?;
+    if regno.kind != op.record_kind {
+        return Err(IngestError::Invalid(format!(
+            "op {} says {} but record {} is a {}",
+            op.id, op.record_kind, op.record_id, regno.kind
+        )));
+    }
+    let own = regno.municipality == *municipality;
+    match op.change {
+        ChangeKind::Annotate if !own && op.record_kind == RecordKind::Birth => Ok(()),
+        ChangeKind::Annotate if !own => Err(IngestError::Denied(format!(
+            "{who} may annotate only birth records of other municipalities, not {}",
+            op.record_id
+        ))),
+        _ if !own => Err(IngestError::Denied(format!(
+            "{who} may not {} record {} of municipality {}",
+            serde_json::to_value(op.change)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default(),
+            op.record_id,
+            regno.municipality
+        ))),
+        ChangeKind::Create => {
+            let minted_by = regno
+                .node
+                .as_deref()
+                .unwrap_or(civreg_shared::ids::PRIMARY_NODE_ID);
+            if minted_by == node_id {
+                Ok(())
+            } else {
+                Err(IngestError::Denied(format!(
+                    "{who} may create records only under numbers it mints, not {}",
+                    op.record_id
+                )))
+            }
+        }
+        _ => Ok(()),
+    }
+}
+
+impl HubStore {
+    pub fn open(path: &Path) -> Result<HubStore, StoreError> {
+        let db = sled::Config::new()
+            .path(path)
+            .flush_every_ms(Some(1000))
+            .open()
+            .map_err(|e| {
+                let s = e.to_string();
+                if s.contains("lock") || s.contains("WouldBlock") {
+                    StoreError::Locked(path.display().to_string())
+                } else {
+                    backend(s)
+                }
+            })?;
+        let t = |n: &str| db.open_tree(n).map_err(backend);
+        let store = HubStore {
+            chains: t("chains")?,
+            ops: t("ops")?,
+            feed: t("feed")?,
+            records: t("records")?,
+            meta: t("meta")?,
+            db,
+            heads: Mutex::new(HashMap::new()),
+        };
+        let mut heads = HashMap::new();
+        for r in store.chains.iter() {
+            let (k, v) = r.map_err(backend)?;
+            let head: Head = serde_json::from_slice(&v)
+                .map_err(|e| StoreError::Corrupt(format!("chain head: {e}")))?;
+            heads.insert(String::from_utf8_lossy(&k).into_owned(), head);
+        }
+        *store.heads.lock().unwrap_or_else(|p| p.into_inner()) = heads;
+        Ok(store)
+    }
+
+    /// The verified head of a node's chain (zero when the hub has nothing of it).
+    pub fn head(&self, municipality: &str, node_id: &str) -> Head {
+        self.heads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(&chain_key(municipality, node_id))
+            .copied()
+            .unwrap_or_default()
+    }
+
+    /// Every chain and its head.
+    pub fn heads(&self) -> Vec<(String, Head)> {
+        let mut v: Vec<_> = self
+            .heads
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .map(|(k, h)| (k.clone(), *h))
+            .collect();
+        v.sort_by(|a, b| a.0.cmp(&b.0));
+        v
+    }
+
+    /// Verifies and stores a set of pushes (one per caller), with one flush for all.
+    /// Each push gets its own answer: the new head, or why it was refused. A refused push
+    /// stores nothing; the others are unaffected.
+    pub fn ingest(
+        &self,
+        pushes: Vec<(PeerIdentity, Vec<Op>)>,
+    ) -> Result<Vec<Result<Head, IngestError>>, StoreError> {
+        let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut staged: HashMap<String, Head> = HashMap::new();
+        let mut answers = Vec::with_capacity(pushes.len());
+        let mut accepted: Vec<Op> = Vec::new();
+        for (who, ops) in pushes {
+            answers.push(self.check_push(&who, ops, &heads, &mut staged, &mut accepted));
+        }
+        if !accepted.is_empty() {
+            self.commit(&accepted, &staged)?;
+            self.db.flush().map_err(backend)?;
+            heads.extend(staged);
+        }
+        Ok(answers)
+    }
+
+    fn check_push(
+        &self,
+        who: &PeerIdentity,
+        ops: Vec<Op>,
+        heads: &HashMap<String, Head>,
+        staged: &mut HashMap<String, Head>,
+        accepted: &mut Vec<Op>,
+    ) -> Result<Head, IngestError> {
+        let PeerIdentity::Node {
+            municipality,
+            node_id,
+        } = who
+        else {
+            return Err(IngestError::Denied(format!("{who} can not push ops")));
+        };
+        let chain = chain_key(municipality, node_id);
+        let head = staged
+            .get(&chain)
+            .or_else(|| heads.get(&chain))
+            .copied()
+            .unwrap_or_default();
+        let mut verifier = ChainVerifier::resume(municipality, node_id, head.seq, head.hash);
+        let mut new_ops = Vec::new();
+        for op in ops {
+            authorize(who, &op)?;
+            if op.id.seq <= verifier.verified() {
+                // Already held (or staged): harmless if it is the same op, a fork if not.
+                let same = if op.id.seq <= head.seq {
+                    self.stored_hash(&chain, op.id.seq)? == Some(op.hash)
+                } else {
+                    new_ops
+                        .iter()
+                        .any(|o: &Op| o.id.seq == op.id.seq && o.hash == op.hash)
+                };
+                if !same {
+                    return Err(IngestError::Fork {
+                        chain,
+                        seq: op.id.seq,
+                    });
+                }
+                continue;
+            }
+            if op.id.seq > verifier.verified() + 1 {
+                return Err(IngestError::Gap {
+                    chain,
+                    held: verifier.verified(),
+                    got: op.id.seq,
+                });
+            }
+            verifier.push(&op).map_err(|e| match e {
+                civreg_shared::op::ChainError::Broken { seq, .. } => IngestError::Fork {
+                    chain: chain.clone(),
+                    seq,
+                },
+                other => IngestError::Invalid(other.to_string()),
+            })?;
+            new_ops.push(op);
+        }
+        let new_head = Head {
+            seq: verifier.verified(),
+            hash: verifier.last_hash(),
+        };
+        if !new_ops.is_empty() {
+            staged.insert(chain, new_head);
+            accepted.extend(new_ops);
+        }
+        Ok(new_head)
+    }
+
+    fn stored_hash(&self, chain: &str, seq: u64) -> Result<Option<Hash>, IngestError> {
+        let v = self
+            .ops
+            .get(op_key(chain, seq))
+            .map_err(|e| IngestError::Invalid(format!("hub store: {e}")))?;
+        Ok(v.and_then(|v| serde_json::from_slice::<Op>(&v).ok())
+            .map(|o| o.hash))
+    }
+
+    fn commit(&self, ops: &[Op], heads: &HashMap<String, Head>) -> Result<(), StoreError> {
+        use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+        // Record states after these ops, read before the transaction (only the committer writes).
+        let mut states: HashMap<String, HubRecord> = HashMap::new();
+        for op in ops {
+            if !states.contains_key(&op.record_id) {
+                let st = match self.records.get(op.record_id.as_bytes()).map_err(backend)? {
+                    Some(v) => serde_json::from_slice(&v).map_err(|e| {
+                        StoreError::Corrupt(format!("record {}: {e}", op.record_id))
+                    })?,
+                    None => HubRecord {
+                        regno: op.record_id.clone(),
+                        kind: op.record_kind,
+                        fields: FieldMap::new(),
+                        voided: false,
+                        ops: Vec::new(),
+                    },
+                };
+                states.insert(op.record_id.clone(), st);
+            }
+            let st = states.get_mut(&op.record_id).expect("just inserted");
+            fields::apply(&mut st.fields, &op.changes);
+            if op.change == ChangeKind::Void {
+                st.voided = true;
+            }
+            st.ops.push(op.id.clone());
+        }
+        let mut pos = match self.meta.get("feed_pos").map_err(backend)? {
+            Some(v) => u64::from_be_bytes(
+                v.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("feed position".into()))?,
+            ),
+            None => 0,
+        };
+        let mut writes_ops = Vec::with_capacity(ops.len());
+        let mut writes_feed = Vec::with_capacity(ops.len());
+        for op in ops {
+            let chain = chain_key(&op.id.municipality, &op.id.node_id);
+            let key = op_key(&chain, op.id.seq);
+            let owner = RegNo::parse(&op.record_id)
+                .map(|r| r.municipality)
+                .unwrap_or_else(|_| op.id.municipality.clone());
+            pos += 1;
+            writes_feed.push((feed_key(&owner, pos), key.clone()));
+            writes_ops.push((key, serde_json::to_vec(op).expect("op serialises")));
+        }
+        let trees = [
+            self.ops.clone(),
+            self.feed.clone(),
+            self.records.clone(),
+            self.chains.clone(),
+            self.meta.clone(),
+        ];
+        trees
+            .as_slice()
+            .transaction(|tx| {
+                for (k, v) in &writes_ops {
+                    tx[0].insert(k.as_slice(), v.as_slice())?;
+                }
+                for (k, v) in &writes_feed {
+                    tx[1].insert(k.as_slice(), v.as_slice())?;
+                }
+                for st in states.values() {
+                    tx[2].insert(
+                        st.regno.as_bytes(),
+                        serde_json::to_vec(st).expect("record serialises"),
+                    )?;
+                }
+                for (chain, head) in heads {
+                    tx[3].insert(
+                        chain.as_bytes(),
+                        serde_json::to_vec(head).expect("head serialises"),
+                    )?;
+                }
+                tx[4].insert("feed_pos", &pos.to_be_bytes())?;
+                Ok::<(), ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| match e {
+                TransactionError::Storage(e) => backend(e),
+                TransactionError::Abort(()) => backend("transaction aborted"),
+            })
+    }
+
+    /// The ops of a municipality's feed after `cursor`, at most `max`, with the cursor after them.
+    pub fn feed_after(
+        &self,
+        municipality: &str,
+        cursor: u64,
+        max: usize,
+    ) -> Result<(Vec<Op>, u64), StoreError> {
+        let start = feed_key(municipality, cursor.saturating_add(1));
+        let end = feed_key(municipality, u64::MAX);
+        let mut out = Vec::new();
+        let mut last = cursor;
+        for r in self.feed.range(start..=end).take(max) {
+            let (k, opk) = r.map_err(backend)?;
+            let pos = u64::from_be_bytes(
+                k[k.len() - 8..]
+                    .try_into()
+                    .map_err(|_| StoreError::Corrupt("feed key".into()))?,
+            );
+            let v = self
+                .ops
+                .get(&opk)
+                .map_err(backend)?
+                .ok_or_else(|| StoreError::Corrupt("feed names a missing op".into()))?;
+            out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            last = pos;
+        }
+        Ok((out, last))
+    }
+
+    /// Every op of one node's chain, in order.
+    pub fn chain_ops(&self, municipality: &str, node_id: &str) -> Result<Vec<Op>, StoreError> {
+        let mut prefix = chain_key(municipality, node_id).into_bytes();
+        prefix.push(0);
+        self.ops
+            .scan_prefix(prefix)
+            .map(|r| {
+                let (_, v) = r.map_err(backend)?;
+                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))
+            })
+            .collect()
+    }
+
+    pub fn record(&self, regno: &str) -> Result<Option<HubRecord>, StoreError> {
+        self.records
+            .get(regno.as_bytes())
+            .map_err(backend)?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+}
