@@ -406,9 +406,17 @@ impl Pki {
         fs::create_dir_all(dir).map_err(io("create directory", dir))?;
         set_private_dir(dir)?;
         let _lock = Lock::acquire(dir)?;
-        if dir.join(CA_CERT).exists() || dir.join(CA_KEY).exists() {
+        if dir.join(CA_CERT).exists() {
             return Err(PkiError::AlreadyInitialised {
                 dir: dir.to_owned(),
+            });
+        }
+        if dir.join(CA_KEY).exists() {
+            return Err(PkiError::Corrupt {
+                path: dir.join(CA_KEY),
+                reason: "there is a CA key but no ca.pem (an interrupted `pki init`, or a \
+                         deleted certificate); restore ca.pem, or remove ca.key to start over"
+                    .into(),
             });
         }
 

@@ -61,12 +61,25 @@ impl From<KindArg> for RecordKind {
 pub enum Command {
     /// Create a new node: data dir, key file (0600) and an empty database.
     Init {
-        /// Municipality code from the gazetteer (`civreg-node municipalities`).
-        #[arg(long)]
-        municipality: String,
+        /// Municipality code from the gazetteer (`civreg-node municipalities`); taken from the
+        /// bundle when one is given.
+        #[arg(long, required_unless_present = "bundle")]
+        municipality: Option<String>,
         /// This workstation's id within its office: 1 for the first, then e.g. 2, ws3.
-        #[arg(long, default_value = "1")]
-        node_id: String,
+        #[arg(long)]
+        node_id: Option<String>,
+        /// An enrollment bundle from `civreg-hub pki issue`: enrols the node for sync.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
+    },
+    /// Sync with the hub: push this node's ops, then pull its municipality's changes.
+    Sync {
+        /// One round, then exit (exit 3: hub unreachable, try later; exit 4: refused, will not heal).
+        #[arg(long)]
+        once: bool,
+        /// Hub address (default: the one in the enrollment bundle).
+        #[arg(long)]
+        hub: Option<String>,
     },
     /// Manage clerks.
     Clerk {
@@ -336,25 +349,105 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Init {
             municipality,
             node_id,
+            bundle,
         } => {
+            let enrolment = match &bundle {
+                Some(dir) => {
+                    let text =
+                        std::fs::read_to_string(dir.join("bundle.json")).with_context(|| {
+                            format!(
+                                "{} is not an enrollment bundle (no bundle.json)",
+                                dir.display()
+                            )
+                        })?;
+                    let b: crate::sync::Bundle = serde_json::from_str(&text)
+                        .with_context(|| format!("{}/bundle.json is not valid", dir.display()))?;
+                    Some(b)
+                }
+                None => None,
+            };
+            let municipality = municipality
+                .or_else(|| enrolment.as_ref().and_then(|b| b.municipality.clone()))
+                .ok_or_else(|| anyhow!("give --municipality or --bundle"))?;
             let code = gazetteer::resolve(&municipality)
                 .map(|m| m.code.to_string())
                 .unwrap_or(municipality);
+            let node_id = node_id
+                .or_else(|| enrolment.as_ref().and_then(|b| b.node_id.clone()))
+                .unwrap_or_else(|| "1".into());
+            if let Some(b) = &enrolment {
+                if b.municipality.as_deref() != Some(code.as_str())
+                    || b.node_id.as_deref() != Some(node_id.as_str())
+                {
+                    bail!(
+                        "the bundle is for {} but this node would be {code}/{node_id}: leave out --municipality and --node-id",
+                        b.identity
+                    );
+                }
+            }
             let id = Node::init(&paths, &code, &node_id)?;
+            if let Some(dir) = &bundle {
+                crate::sync::install_bundle(dir, &paths.data_dir)?;
+            }
             out.print(
-                json!({"ok": true, "municipality": id.municipality, "node_id": id.node_id, "data_dir": paths.data_dir, "key_file": paths.key}),
+                json!({"ok": true, "municipality": id.municipality, "node_id": id.node_id, "data_dir": paths.data_dir, "key_file": paths.key, "enrolled": bundle.is_some()}),
                 || {
                     format!(
-                        "initialised node {} of {} in {}\nkey file: {} (keep a copy somewhere safe: without it the data can not be read)\nnext: civreg-node --data-dir {} clerk add NAME",
+                        "initialised node {} of {} in {}{}\nkey file: {} (keep a copy somewhere safe: without it the data can not be read)\nnext: civreg-node --data-dir {} clerk add NAME",
                         id.node_id,
                         id.municipality,
                         paths.data_dir.display(),
+                        if bundle.is_some() { ", enrolled for sync" } else { "" },
                         paths.key.display(),
                         paths.data_dir.display()
                     )
                 },
             );
             Ok(0)
+        }
+        Command::Sync { once, hub } => {
+            if !once {
+                bail!("only `sync --once` exists in this build: the background sync worker (`serve`) is not built yet");
+            }
+            let node = Node::open(&paths)?;
+            let url = match hub {
+                Some(u) => u,
+                None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            match rt.block_on(crate::sync::sync_once(&node, &paths.data_dir, &url)) {
+                Ok(r) => {
+                    out.print(json!({"ok": true, "report": r}), || {
+                        format!(
+                            "synced with {url}: pushed {} ops (the hub holds this node's log up to #{}), pulled {} changes",
+                            r.pushed, r.hub_acked, r.pulled
+                        )
+                    });
+                    Ok(0)
+                }
+                Err(e) => {
+                    let retry = e.is_retryable();
+                    if out.json {
+                        println!(
+                            "{}",
+                            json!({"ok": false, "error": e.to_string(), "retryable": retry})
+                        );
+                    } else {
+                        eprintln!(
+                            "error: {e}{}",
+                            if retry {
+                                " (try again later)"
+                            } else {
+                                " (this will not heal by retrying)"
+                            }
+                        );
+                    }
+                    Ok(if retry { 3 } else { 4 })
+                }
+            }
         }
         Command::Clerk { command } => {
             let node = Node::open(&paths)?;

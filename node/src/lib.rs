@@ -9,3 +9,4 @@ pub mod import;
 pub mod index;
 pub mod node;
 pub mod store;
+pub mod sync;

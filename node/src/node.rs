@@ -895,13 +895,146 @@ impl Node {
         Ok(guard.as_ref().map(|ix| ix.search(q)).unwrap_or_default())
     }
 
+    // ---- sync state ---------------------------------------------------------------------
+
+    fn remote_key(id: &OpId) -> Vec<u8> {
+        let mut k = format!("{}/{}", id.municipality, id.node_id).into_bytes();
+        k.push(0);
+        k.extend_from_slice(&id.seq.to_be_bytes());
+        k
+    }
+
+    /// An op of another node that this node received from the hub.
+    pub fn remote_op(&self, id: &OpId) -> Result<Option<Op>, NodeError> {
+        let key = Self::remote_key(id);
+        let Some(sealed) = self.store.get(Tree::Remote, &key)? else {
+            return Ok(None);
+        };
+        let plain = self
+            .crypto
+            .open(Tree::Remote.name(), &key, &sealed)
+            .map_err(|e| NodeError::Corrupt(format!("received op {id}: {e}")))?;
+        serde_json::from_slice(&plain)
+            .map(Some)
+            .map_err(|e| NodeError::Corrupt(format!("received op {id}: {e}")))
+    }
+
+    /// The node's own ops after `seq`, at most `max`, in chain order.
+    pub fn ops_after(&self, seq: u64, max: usize) -> Result<Vec<Op>, NodeError> {
+        let mut out = Vec::new();
+        let mut s = seq + 1;
+        while out.len() < max {
+            match self.op(s)? {
+                Some(op) => out.push(op),
+                None => break,
+            }
+            s += 1;
+        }
+        Ok(out)
+    }
+
+    fn meta_u64(&self, key: &[u8]) -> Result<u64, NodeError> {
+        Ok(match self.store.get(Tree::Meta, key)? {
+            Some(v) => u64::from_be_bytes(
+                v.as_slice()
+                    .try_into()
+                    .map_err(|_| NodeError::Corrupt(String::from_utf8_lossy(key).into()))?,
+            ),
+            None => 0,
+        })
+    }
+
+    /// The highest sequence number the hub has acknowledged (verified and flushed).
+    pub fn hub_acked(&self) -> Result<u64, NodeError> {
+        self.meta_u64(b"hub_acked")
+    }
+
+    /// Records the hub's acknowledgement. Never moves backwards.
+    pub fn set_hub_acked(&self, seq: u64) -> Result<(), NodeError> {
+        if seq <= self.hub_acked()? {
+            return Ok(());
+        }
+        self.write(|tx| {
+            tx.batch().put(
+                Tree::Meta,
+                b"hub_acked".to_vec(),
+                seq.to_be_bytes().to_vec(),
+            );
+            Ok(())
+        })
+    }
+
+    /// Where this node's pull from the hub resumes.
+    pub fn pull_cursor(&self) -> Result<u64, NodeError> {
+        self.meta_u64(b"pull_cursor")
+    }
+
+    /// Applies ops pulled from the hub and stores the cursor after them, in one durable write,
+    /// so the cursor never covers ops that are not applied. Own ops and ops already received are
+    /// skipped (pull is idempotent); an op whose hash does not match its content is refused.
+    /// Concurrent edits are applied in arrival order: field-level merge is not built yet.
+    pub fn apply_remote(&self, ops: &[Op], cursor: u64) -> Result<usize, NodeError> {
+        for op in ops {
+            op.check()
+                .map_err(|e| NodeError::Corrupt(format!("op {} from the hub: {e}", op.id)))?;
+        }
+        self.write(|tx| {
+            let mut applied = 0;
+            for op in ops {
+                let own = op.id.municipality == self.identity.municipality
+                    && op.id.node_id == self.identity.node_id;
+                let key = Self::remote_key(&op.id);
+                if own || self.store.get(Tree::Remote, &key)?.is_some() {
+                    continue;
+                }
+                let mut st = match tx.state(&op.record_id)? {
+                    Some(st) => st,
+                    None => RecordState {
+                        regno: op.record_id.clone(),
+                        kind: op.record_kind,
+                        fields: FieldMap::new(),
+                        voided: None,
+                        ops: Vec::new(),
+                        created: op.hlc,
+                        updated: op.hlc,
+                    },
+                };
+                if st.ops.contains(&op.id) {
+                    continue;
+                }
+                fields::apply(&mut st.fields, &op.changes);
+                if op.change == ChangeKind::Void {
+                    st.voided = Some(VoidInfo {
+                        reason: op.reason.clone(),
+                        clerk: op.clerk.clone(),
+                        at: op.hlc,
+                    });
+                }
+                st.ops.push(op.id.clone());
+                st.updated = st.updated.max(op.hlc);
+                let plain = serde_json::to_vec(op).expect("op serialises");
+                let sealed = self.crypto.seal(Tree::Remote.name(), &key, &plain);
+                tx.batch().put(Tree::Remote, key, sealed);
+                tx.put_state(st);
+                applied += 1;
+            }
+            tx.batch().put(
+                Tree::Meta,
+                b"pull_cursor".to_vec(),
+                cursor.to_be_bytes().to_vec(),
+            );
+            Ok(applied)
+        })
+    }
+
     // ---- verification -------------------------------------------------------------------
 
     /// Walks the chain from the first op and reports the first bad one exactly; then checks that
     /// every stored record state is what replaying the log gives.
     pub fn verify(&self) -> Result<VerifyReport, NodeError> {
         let mut v = ChainVerifier::default();
-        let mut replay: BTreeMap<String, (FieldMap, bool, Vec<OpId>)> = BTreeMap::new();
+        // The node's own ops by sequence number, to replay each record's op list against.
+        let mut local: BTreeMap<u64, Op> = BTreeMap::new();
         let fail = |seq: Option<u64>, message: String, n: u64| VerifyReport {
             ops_checked: n,
             records_checked: 0,
@@ -967,14 +1100,7 @@ impl Node {
             if let Err(e) = v.push(&op) {
                 return Ok(fail(Some(e.seq()), e.to_string(), n));
             }
-            let entry = replay
-                .entry(op.record_id.clone())
-                .or_insert_with(|| (FieldMap::new(), false, Vec::new()));
-            fields::apply(&mut entry.0, &op.changes);
-            if op.change == ChangeKind::Void {
-                entry.1 = true;
-            }
-            entry.2.push(op.id.clone());
+            local.insert(seq, op);
         }
         let n = v.verified();
         let head = *self.lock_head();
@@ -992,31 +1118,59 @@ impl Node {
             ));
         }
         let mut records = 0u64;
+        let mut used = std::collections::BTreeSet::new();
         for st in self.all_states() {
             let st = match st {
                 Ok(s) => s,
                 Err(e) => return Ok(fail(None, e.to_string(), n)),
             };
             records += 1;
-            match replay.remove(&st.regno) {
-                Some((f, voided, ops))
-                    if f == st.fields && voided == st.voided.is_some() && ops == st.ops => {}
-                _ => {
-                    return Ok(fail(
-                        None,
-                        format!(
-                            "record {} does not match what its ops in the log say",
-                            st.regno
-                        ),
-                        n,
-                    ))
+            let mut f = FieldMap::new();
+            let mut voided = false;
+            let mismatch = || {
+                fail(
+                    None,
+                    format!(
+                        "record {} does not match what its ops in the log say",
+                        st.regno
+                    ),
+                    n,
+                )
+            };
+            for id in &st.ops {
+                let op = if id.municipality == self.identity.municipality
+                    && id.node_id == self.identity.node_id
+                {
+                    used.insert(id.seq);
+                    match local.get(&id.seq) {
+                        Some(op) => op.clone(),
+                        None => return Ok(mismatch()),
+                    }
+                } else {
+                    match self.remote_op(id) {
+                        Ok(Some(op)) if op.check().is_ok() => op,
+                        Ok(_) => return Ok(mismatch()),
+                        Err(e) => return Ok(fail(None, e.to_string(), n)),
+                    }
+                };
+                if op.record_id != st.regno {
+                    return Ok(mismatch());
                 }
+                fields::apply(&mut f, &op.changes);
+                voided |= op.change == ChangeKind::Void;
+            }
+            if f != st.fields || voided != st.voided.is_some() {
+                return Ok(mismatch());
             }
         }
-        if let Some((regno, _)) = replay.into_iter().next() {
+        if let Some(op) = local.values().find(|op| !used.contains(&op.id.seq)) {
+            // The log is intact; the record that op #n changed is not what the log says.
             return Ok(fail(
                 None,
-                format!("the log has ops for record {regno}, which is missing"),
+                format!(
+                    "record {} does not match what its ops in the log say: op #{} changes it, but the record is missing or does not list that op",
+                    op.record_id, op.id.seq
+                ),
                 n,
             ));
         }
@@ -1233,5 +1387,40 @@ mod tests {
         ));
         n.add_clerk(Some(&d), "besnik", "another one").unwrap();
         assert_eq!(n.clerk_names().unwrap(), vec!["besnik", "drita"]);
+    }
+
+    #[test]
+    fn pulled_ops_apply_once_and_verify() {
+        let (a, c) = node();
+        let s = a
+            .register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02"))
+            .unwrap();
+        a.amend(&c, &s.regno, &json!({"child.surname": "Shala"}), "")
+            .unwrap();
+        let ops = a.ops_after(0, 10).unwrap();
+        assert_eq!(ops.len(), 2);
+        let b = Node::in_memory("prishtine", "2").unwrap();
+        assert_eq!(b.apply_remote(&ops, 2).unwrap(), 2);
+        assert_eq!(b.apply_remote(&ops, 2).unwrap(), 0, "pull is idempotent");
+        assert_eq!(b.pull_cursor().unwrap(), 2);
+        assert_eq!(
+            b.get(&s.regno).unwrap().fields,
+            a.get(&s.regno).unwrap().fields
+        );
+        assert!(b.verify().unwrap().ok);
+        // Own ops coming back from the hub are skipped.
+        assert_eq!(a.apply_remote(&ops, 2).unwrap(), 0);
+        let mut forged = ops[0].clone();
+        forged.changes[0].value = json!("Forged");
+        assert!(matches!(
+            Node::in_memory("prishtine", "3")
+                .unwrap()
+                .apply_remote(&[forged], 1),
+            Err(NodeError::Corrupt(_))
+        ));
+        // The acknowledgement never moves backwards.
+        a.set_hub_acked(2).unwrap();
+        a.set_hub_acked(1).unwrap();
+        assert_eq!(a.hub_acked().unwrap(), 2);
     }
 }

@@ -28,16 +28,19 @@ pub enum Tree {
     Clerks,
     /// Imported register entries: blind token of the register reference → registration number.
     Imports,
+    /// Ops of other nodes received from the hub: "municipality/node" 0 big-endian seq → sealed op.
+    Remote,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 6] = [
+    pub const ALL: [Tree; 7] = [
         Tree::Meta,
         Tree::Ops,
         Tree::Records,
         Tree::RegSeq,
         Tree::Clerks,
         Tree::Imports,
+        Tree::Remote,
     ];
 
     pub fn name(self) -> &'static str {
@@ -48,6 +51,7 @@ impl Tree {
             Tree::RegSeq => "regseq",
             Tree::Clerks => "clerks",
             Tree::Imports => "imports",
+            Tree::Remote => "remote",
         }
     }
 

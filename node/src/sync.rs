@@ -1,0 +1,378 @@
+//! The node's side of sync: one round of push then pull, over mutual TLS, with the node's
+//! enrollment certificate.
+//!
+//! Push resumes from what the hub says it holds of this node's chain (its first answer on the
+//! stream), sends the rest in batches, and records each acknowledgement only after the hub has
+//! flushed. Pull applies the hub's changes in the node's municipality from the stored cursor and
+//! stores the new cursor in the same durable write as the changes.
+
+use crate::node::{Node, NodeError};
+use civreg_proto::v1::sync_client::SyncClient;
+use civreg_proto::v1::{PullRequest, PushRequest};
+use civreg_proto::{optional_hash, MAX_MESSAGE_BYTES};
+use civreg_shared::op::Op;
+use serde::{Deserialize, Serialize};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// Ops per push batch.
+pub const PUSH_BATCH: usize = 500;
+
+/// `bundle.json` of an enrollment bundle, as `civreg-hub pki issue` writes it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Bundle {
+    pub identity: String,
+    pub municipality: Option<String>,
+    pub node_id: Option<String>,
+    pub hub_url: String,
+}
+
+/// Where a node keeps its enrollment: DATA_DIR/tls/{cert.pem,key.pem,ca.pem,bundle.json}.
+pub fn tls_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join("tls")
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error("this node is not enrolled: initialise it with `civreg-node init --bundle DIR` from a bundle made by `civreg-hub pki issue`")]
+    NotEnrolled,
+    #[error("enrollment bundle {path}: {why}")]
+    Bundle { path: PathBuf, why: String },
+    #[error("the hub at {url} could not be reached: {why}")]
+    Unreachable { url: String, why: String },
+    #[error("the hub refuses this node's certificate: {0}; it may be revoked or expired: ask the agency for a new enrollment bundle")]
+    CertificateRefused(String),
+    #[error("the hub refused: {message} ({code:?})")]
+    Refused { code: tonic::Code, message: String },
+    #[error("the hub holds op #{hub} of this node's chain but this node's log ends at #{local}: this database is older than what it already sent (restored from a backup?); do not register on it, call the agency")]
+    HubAhead { hub: u64, local: u64 },
+    #[error("the hub holds a different op #{seq} for this node: the chains have forked; call the agency")]
+    Fork { seq: u64 },
+    #[error("{0}")]
+    Node(#[from] NodeError),
+}
+
+impl SyncError {
+    /// Whether trying again later can help. A refused certificate or a fork will not heal.
+    pub fn is_retryable(&self) -> bool {
+        match self {
+            SyncError::Unreachable { .. } => true,
+            SyncError::Refused { code, .. } => matches!(
+                code,
+                tonic::Code::Unavailable
+                    | tonic::Code::DeadlineExceeded
+                    | tonic::Code::ResourceExhausted
+                    | tonic::Code::Aborted
+                    | tonic::Code::Internal
+                    | tonic::Code::Unknown
+            ),
+            _ => false,
+        }
+    }
+}
+
+/// The whole chain of an error's causes, joined.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut why = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        why = format!("{why}: {s}");
+        src = s.source();
+    }
+    why
+}
+
+/// TLS alerts that mean the hub refuses this node's certificate: retrying will not help.
+const CERT_ALERTS: &[&str] = &[
+    "CertificateRevoked",
+    "CertificateExpired",
+    "BadCertificate",
+    "UnknownCA",
+    "CertificateUnknown",
+    "AccessDenied",
+];
+
+fn refused(s: tonic::Status) -> SyncError {
+    let why = chain(&s);
+    if let Some(alert) = alert_in(&why) {
+        return SyncError::CertificateRefused(alert);
+    }
+    SyncError::Refused {
+        code: s.code(),
+        message: why,
+    }
+}
+
+/// What one round did.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct SyncReport {
+    pub pushed: u64,
+    pub hub_acked: u64,
+    pub pulled: u64,
+    pub cursor: u64,
+}
+
+/// Copies an enrollment bundle into the node's data dir and returns it.
+pub fn install_bundle(bundle_dir: &Path, data_dir: &Path) -> Result<Bundle, SyncError> {
+    let bad = |why: String| SyncError::Bundle {
+        path: bundle_dir.to_path_buf(),
+        why,
+    };
+    let text = std::fs::read_to_string(bundle_dir.join("bundle.json"))
+        .map_err(|e| bad(format!("bundle.json could not be read: {e}")))?;
+    let b: Bundle =
+        serde_json::from_str(&text).map_err(|e| bad(format!("bundle.json is not valid: {e}")))?;
+    if b.municipality.is_none() || b.node_id.is_none() {
+        return Err(bad(
+            "it is not a node bundle (no municipality and node id)".into()
+        ));
+    }
+    let dir = tls_dir(data_dir);
+    std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
+    for f in ["cert.pem", "key.pem", "ca.pem", "bundle.json"] {
+        let to = dir.join(f);
+        std::fs::copy(bundle_dir.join(f), &to).map_err(|e| bad(format!("{f}: {e}")))?;
+        #[cfg(unix)]
+        if f == "key.pem" {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&to, std::fs::Permissions::from_mode(0o600))
+                .map_err(|e| bad(e.to_string()))?;
+        }
+    }
+    Ok(b)
+}
+
+/// The node's enrollment, if it has one.
+pub fn load_bundle(data_dir: &Path) -> Result<Bundle, SyncError> {
+    let p = tls_dir(data_dir).join("bundle.json");
+    let text = std::fs::read_to_string(&p).map_err(|_| SyncError::NotEnrolled)?;
+    serde_json::from_str(&text).map_err(|e| SyncError::Bundle {
+        path: p,
+        why: e.to_string(),
+    })
+}
+
+/// Opens a mutually authenticated channel to the hub.
+pub async fn connect(data_dir: &Path, hub_url: &str) -> Result<Channel, SyncError> {
+    let dir = tls_dir(data_dir);
+    let read = |f: &str| {
+        std::fs::read(dir.join(f)).map_err(|e| SyncError::Bundle {
+            path: dir.join(f),
+            why: e.to_string(),
+        })
+    };
+    let (ca, cert, key) = (read("ca.pem")?, read("cert.pem")?, read("key.pem")?);
+    let unreachable = |why: String| SyncError::Unreachable {
+        url: hub_url.to_string(),
+        why,
+    };
+    let endpoint = Endpoint::from_shared(hub_url.to_string())
+        .map_err(|e| unreachable(format!("not a valid hub address: {e}")))?;
+    let host = endpoint.uri().host().unwrap_or("localhost").to_string();
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(ca))
+        .identity(Identity::from_pem(cert, key))
+        .domain_name(host);
+    endpoint
+        .tls_config(tls)
+        .map_err(|e| unreachable(e.to_string()))?
+        .connect_timeout(Duration::from_secs(5))
+        .timeout(Duration::from_secs(60))
+        .http2_keep_alive_interval(Duration::from_secs(20))
+        .connect()
+        .await
+        .map_err(|e| unreachable(chain(&e)))
+}
+
+fn blocking<T>(f: impl FnOnce() -> T) -> T {
+    tokio::task::block_in_place(f)
+}
+
+/// Pushes every op the hub does not hold yet; returns how many were sent.
+pub async fn push(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError> {
+    let mut client = SyncClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let (tx, rx) = tokio::sync::mpsc::channel::<PushRequest>(2);
+    let mut acks = client
+        .push(ReceiverStream::new(rx))
+        .await
+        .map_err(refused)?
+        .into_inner();
+    let first = acks
+        .message()
+        .await
+        .map_err(refused)?
+        .ok_or_else(|| refused(tonic::Status::unavailable("hub closed the stream")))?;
+    let local = node.log_len();
+    if first.acked_seq > local {
+        return Err(SyncError::HubAhead {
+            hub: first.acked_seq,
+            local,
+        });
+    }
+    if first.acked_seq > 0 {
+        let hub_hash = optional_hash(&first.acked_hash)
+            .map_err(|e| refused(tonic::Status::internal(e.to_string())))?;
+        let mine = blocking(|| node.op(first.acked_seq))?;
+        if mine.map(|o| o.hash) != Some(hub_hash) {
+            return Err(SyncError::Fork {
+                seq: first.acked_seq,
+            });
+        }
+    }
+    blocking(|| node.set_hub_acked(first.acked_seq))?;
+    let mut acked = first.acked_seq;
+    let mut pushed = 0u64;
+    loop {
+        let ops: Vec<Op> = blocking(|| node.ops_after(acked, PUSH_BATCH))?;
+        if ops.is_empty() {
+            break;
+        }
+        let n = ops.len() as u64;
+        let want = ops.last().map(|o| o.id.seq).unwrap_or(acked);
+        let req = PushRequest {
+            ops: ops.iter().map(civreg_proto::v1::Op::from).collect(),
+        };
+        if tx.send(req).await.is_err() {
+            // The hub ended the stream; its status says why.
+            break;
+        }
+        let ack = acks
+            .message()
+            .await
+            .map_err(refused)?
+            .ok_or_else(|| refused(tonic::Status::unavailable("hub closed the stream")))?;
+        if ack.acked_seq < want {
+            return Err(refused(tonic::Status::internal(format!(
+                "hub acknowledged #{} after a batch up to #{want}",
+                ack.acked_seq
+            ))));
+        }
+        acked = ack.acked_seq;
+        blocking(|| node.set_hub_acked(acked))?;
+        pushed += n;
+    }
+    drop(tx);
+    Ok((pushed, acked))
+}
+
+/// Pulls and applies what changed at the hub in this node's municipality.
+pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError> {
+    let mut client = SyncClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let cursor = blocking(|| node.pull_cursor())?;
+    let mut stream = client
+        .pull(PullRequest {
+            cursor,
+            max_batch: 1000,
+        })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    let mut pulled = 0u64;
+    let mut cursor = cursor;
+    while let Some(batch) = stream.message().await.map_err(refused)? {
+        let ops: Vec<Op> = batch
+            .ops
+            .into_iter()
+            .map(Op::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(|e| refused(tonic::Status::invalid_argument(e.to_string())))?;
+        pulled += blocking(|| node.apply_remote(&ops, batch.cursor))? as u64;
+        cursor = batch.cursor;
+    }
+    Ok((pulled, cursor))
+}
+
+/// One round: push, then pull.
+pub async fn sync_once(
+    node: &Node,
+    data_dir: &Path,
+    hub_url: &str,
+) -> Result<SyncReport, SyncError> {
+    let round = async {
+        let channel = connect(data_dir, hub_url).await?;
+        let (pushed, hub_acked) = push(node, channel.clone()).await?;
+        let (pulled, cursor) = pull(node, channel).await?;
+        Ok(SyncReport {
+            pushed,
+            hub_acked,
+            pulled,
+            cursor,
+        })
+    };
+    match round.await {
+        // In TLS 1.3 the hub judges the client certificate after the client has finished its
+        // half of the handshake, so a refusal reaches gRPC only as a closed connection. Ask
+        // again with a bare TLS connection to learn the hub's alert.
+        Err(SyncError::Refused { code, message })
+            if matches!(
+                code,
+                tonic::Code::Cancelled | tonic::Code::Unknown | tonic::Code::Unavailable
+            ) =>
+        {
+            match probe_tls(data_dir, hub_url).await {
+                Some(alert) => Err(SyncError::CertificateRefused(alert)),
+                None => Err(SyncError::Refused { code, message }),
+            }
+        }
+        other => other,
+    }
+}
+
+/// Opens a bare mutually authenticated TLS connection to the hub and returns the TLS alert the
+/// hub sends, if it refuses this node's certificate.
+async fn probe_tls(data_dir: &Path, hub_url: &str) -> Option<String> {
+    use rustls_pki_types::pem::PemObject;
+    use rustls_pki_types::{CertificateDer, PrivateKeyDer, ServerName};
+    use tokio::io::AsyncReadExt;
+    let dir = tls_dir(data_dir);
+    let uri: tonic::transport::Uri = hub_url.parse().ok()?;
+    let host = uri.host()?.to_string();
+    let port = uri.port_u16().unwrap_or(443);
+    let mut roots = rustls::RootCertStore::empty();
+    for c in CertificateDer::pem_file_iter(dir.join("ca.pem")).ok()? {
+        roots.add(c.ok()?).ok()?;
+    }
+    let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(dir.join("cert.pem"))
+        .ok()?
+        .collect::<Result<_, _>>()
+        .ok()?;
+    let key = PrivateKeyDer::from_pem_file(dir.join("key.pem")).ok()?;
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let cfg = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .ok()?
+        .with_root_certificates(roots)
+        .with_client_auth_cert(certs, key)
+        .ok()?;
+    let tcp = tokio::time::timeout(
+        Duration::from_secs(5),
+        tokio::net::TcpStream::connect((host.as_str(), port)),
+    )
+    .await
+    .ok()?
+    .ok()?;
+    let name = ServerName::try_from(host).ok()?;
+    let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(cfg));
+    let mut tls = match connector.connect(name, tcp).await {
+        Ok(t) => t,
+        Err(e) => return alert_in(&chain(&e)),
+    };
+    let mut buf = [0u8; 64];
+    match tokio::time::timeout(Duration::from_secs(3), tls.read(&mut buf)).await {
+        Ok(Err(e)) => alert_in(&chain(&e)),
+        _ => None,
+    }
+}
+
+fn alert_in(why: &str) -> Option<String> {
+    CERT_ALERTS
+        .iter()
+        .find(|a| why.contains(*a))
+        .map(|a| format!("{a} ({why})"))
+}
