@@ -130,6 +130,24 @@ fn init_twice_is_refused_and_keeps_the_ca() {
 }
 
 #[test]
+fn a_ca_key_without_a_ca_cert_is_not_overwritten() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    init(tmp.path());
+    std::fs::remove_file(tmp.path().join("ca.pem")).expect("removed");
+    let key_before = std::fs::read(tmp.path().join("ca.key")).expect("key");
+    let err = Pki::init(tmp.path(), &[]).expect_err("refused");
+    assert!(matches!(err, PkiError::Corrupt { .. }), "{err}");
+    assert!(
+        err.to_string().contains("remove ca.key to start over"),
+        "{err}"
+    );
+    assert_eq!(
+        std::fs::read(tmp.path().join("ca.key")).expect("key"),
+        key_before
+    );
+}
+
+#[test]
 fn open_of_an_uninitialised_dir_says_to_run_pki_init() {
     let tmp = tempfile::tempdir().expect("tempdir");
     for dir in [tmp.path().to_path_buf(), tmp.path().join("missing")] {
