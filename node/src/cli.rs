@@ -72,6 +72,17 @@ pub enum Command {
         #[arg(long)]
         bundle: Option<PathBuf>,
     },
+    /// Run the background sync worker until Ctrl-C / SIGTERM. Other commands keep working.
+    Serve {
+        /// Hub address (default: the one in the enrollment bundle).
+        #[arg(long)]
+        hub: Option<String>,
+        /// Seconds between sync rounds while the link is up.
+        #[arg(long, default_value_t = 5)]
+        interval_secs: u64,
+    },
+    /// Sync state: online or offline, last success, ops waiting and the oldest one's age, last error.
+    Status,
     /// Sync with the hub: push this node's ops, then pull its municipality's changes.
     Sync {
         /// One round, then exit (exit 3: hub unreachable, try later; exit 4: refused, will not heal).
@@ -400,6 +411,73 @@ pub fn run(cli: Cli) -> Result<i32> {
                         if bundle.is_some() { ", enrolled for sync" } else { "" },
                         paths.key.display(),
                         paths.data_dir.display()
+                    )
+                },
+            );
+            Ok(0)
+        }
+        Command::Serve { hub, interval_secs } => {
+            // Fail early on a node that can not sync at all.
+            drop(Node::open(&paths)?);
+            let url = match hub {
+                Some(u) => u,
+                None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
+            };
+            let rt = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(2)
+                .enable_all()
+                .build()?;
+            eprintln!("civreg-node: syncing with {url} every {interval_secs}s; Ctrl-C stops");
+            let res = rt.block_on(crate::worker::serve(
+                paths.clone(),
+                url,
+                std::time::Duration::from_secs(interval_secs.max(1)),
+                shutdown_signal(),
+            ));
+            match res {
+                Ok(()) => Ok(0),
+                Err(e) => {
+                    eprintln!("error: sync stopped: {e}");
+                    Ok(4)
+                }
+            }
+        }
+        Command::Status => {
+            let file = crate::worker::read_status(&paths.data_dir);
+            let mut st = file.clone().unwrap_or_default();
+            let mut live = false;
+            if let Ok(node) = Node::open(&paths) {
+                let (n, age) = crate::worker::waiting(&node)?;
+                st.ops_waiting = n;
+                st.oldest_waiting_age_s = age;
+                st.hub_acked = node.hub_acked()?;
+                st.pull_cursor = node.pull_cursor()?;
+                live = true;
+            }
+            let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
+            out.print(
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "status": st}),
+                || {
+                    let when = |ms: Option<u64>| ms.map(fmt_ms).unwrap_or_else(|| "never".into());
+                    let state = if !enrolled {
+                        "not enrolled (offline node)".to_string()
+                    } else if st.stopped {
+                        "STOPPED: the hub refuses this node".to_string()
+                    } else if file.is_none() {
+                        "never synced by `serve`".to_string()
+                    } else if st.online {
+                        "online".to_string()
+                    } else {
+                        "offline".to_string()
+                    };
+                    format!(
+                        "sync:               {state}\nlast success:       {}\nops waiting:        {} (oldest {}s old)\nhub holds up to:    #{}\npull cursor:        {}\nlast error:         {}",
+                        when(st.last_success_ms),
+                        st.ops_waiting,
+                        st.oldest_waiting_age_s,
+                        st.hub_acked,
+                        st.pull_cursor,
+                        st.last_error.as_deref().unwrap_or("none")
                     )
                 },
             );
@@ -741,6 +819,29 @@ pub fn run(cli: Cli) -> Result<i32> {
             }
             Ok(0)
         }
+    }
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = tokio::signal::ctrl_c().await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term.recv() => {}
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
     }
 }
 

@@ -10,3 +10,4 @@ pub mod index;
 pub mod node;
 pub mod store;
 pub mod sync;
+pub mod worker;

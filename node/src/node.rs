@@ -408,8 +408,27 @@ impl Node {
         Ok(identity)
     }
 
-    /// Opens an initialised node.
+    /// How long a command waits for the database while another process (the sync worker's
+    /// round, usually well under a second) holds it.
+    pub const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
+    /// Opens an initialised node, waiting up to [`Node::LOCK_WAIT`] while another process holds it.
     pub fn open(paths: &Paths) -> Result<Node, NodeError> {
+        let deadline = std::time::Instant::now() + Self::LOCK_WAIT;
+        loop {
+            match Self::open_now(paths) {
+                Err(NodeError::Store(StoreError::Locked { .. }))
+                    if std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(25));
+                }
+                other => return other,
+            }
+        }
+    }
+
+    /// Opens an initialised node, failing at once if another process holds it.
+    pub fn open_now(paths: &Paths) -> Result<Node, NodeError> {
         if !paths.db.exists() {
             return Err(NodeError::NotInitialised(paths.data_dir.clone()));
         }

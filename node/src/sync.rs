@@ -190,8 +190,8 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
 }
 
-/// Pushes every op the hub does not hold yet; returns how many were sent.
-pub async fn push(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError> {
+/// Pushes every op the hub does not hold yet, up to `limit`; returns (ops sent, hub head).
+pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64), SyncError> {
     let mut client = SyncClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -226,7 +226,7 @@ pub async fn push(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError
     blocking(|| node.set_hub_acked(first.acked_seq))?;
     let mut acked = first.acked_seq;
     let mut pushed = 0u64;
-    loop {
+    while pushed < limit {
         let ops: Vec<Op> = blocking(|| node.ops_after(acked, PUSH_BATCH))?;
         if ops.is_empty() {
             break;
@@ -288,15 +288,25 @@ pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError
     Ok((pulled, cursor))
 }
 
-/// One round: push, then pull.
+/// One round: push everything, then pull.
 pub async fn sync_once(
     node: &Node,
     data_dir: &Path,
     hub_url: &str,
 ) -> Result<SyncReport, SyncError> {
+    sync_round(node, data_dir, hub_url, u64::MAX).await
+}
+
+/// One round: push up to `limit` ops, then pull.
+pub async fn sync_round(
+    node: &Node,
+    data_dir: &Path,
+    hub_url: &str,
+    limit: u64,
+) -> Result<SyncReport, SyncError> {
     let round = async {
         let channel = connect(data_dir, hub_url).await?;
-        let (pushed, hub_acked) = push(node, channel.clone()).await?;
+        let (pushed, hub_acked) = push(node, channel.clone(), limit).await?;
         let (pulled, cursor) = pull(node, channel).await?;
         Ok(SyncReport {
             pushed,
