@@ -43,8 +43,8 @@ enum Command {
         #[arg(long, env = "CIVREG_HUB_GRPC_LISTEN", default_value = "127.0.0.1:7443")]
         grpc_listen: String,
     },
-    /// Per node: ops received and the last acknowledged sequence (reads the database; stop
-    /// `serve` first in this build).
+    /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. Works while
+    /// `serve` runs.
     Status,
     /// Show a record as the hub holds it (stop `serve` first in this build).
     Show { regno: String },
@@ -213,22 +213,54 @@ fn run(cli: Cli) -> Result<()> {
             })?;
         }
         Command::Status => {
-            let store = civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))?;
-            let heads = store.heads();
-            print(
-                cli.json,
-                json!(heads
-                    .iter()
-                    .map(|(c, h)| json!({"node": c, "acked_seq": h.seq}))
-                    .collect::<Vec<_>>()),
-                || {
-                    let mut s = format!("{:<28} acknowledged ops\n", "node");
-                    for (c, h) in &heads {
-                        s.push_str(&format!("{c:<28} {}\n", h.seq));
-                    }
-                    s.trim_end().to_string()
-                },
-            );
+            let (st, live) = match civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))
+            {
+                Ok(store) => (server::hub_status(&store, &Default::default()), false),
+                Err(civreg_hub::store::StoreError::Locked(_)) => {
+                    let text = std::fs::read(server::status_path(&cli.data_dir))
+                        .context("the hub is running but has not written its status yet; try again in a few seconds")?;
+                    (
+                        serde_json::from_slice(&text)
+                            .context("the hub's status file is damaged")?,
+                        true,
+                    )
+                }
+                Err(e) => return Err(e.into()),
+            };
+            print(cli.json, json!({"running": live, "status": st}), || {
+                let ago = |ms: Option<u64>| match ms {
+                    Some(ms) => format!("{}s ago", st.written_ms.saturating_sub(ms) / 1000),
+                    None => "-".into(),
+                };
+                let mut s = format!(
+                    "hub {}\n{:<28} {:>10} {:>12} {:>9} {:>10}\n",
+                    if live {
+                        "running"
+                    } else {
+                        "stopped (figures from its database)"
+                    },
+                    "node",
+                    "acked",
+                    "last seen",
+                    "waiting",
+                    "clock off"
+                );
+                for c in &st.chains {
+                    s.push_str(&format!(
+                        "{:<28} {:>10} {:>12} {:>9} {:>10}\n",
+                        c.node,
+                        c.acked_seq,
+                        ago(c.last_seen_ms),
+                        c.unacked_ops
+                            .map(|n| n.to_string())
+                            .unwrap_or_else(|| "-".into()),
+                        c.clock_offset_ms
+                            .map(|n| format!("{n}ms"))
+                            .unwrap_or_else(|| "-".into()),
+                    ));
+                }
+                s.trim_end().to_string()
+            });
         }
         Command::Show { regno } => {
             let store = civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))?;

@@ -355,6 +355,90 @@ impl Sync for SyncService {
     }
 }
 
+/// What `civreg-hub status` shows while the hub runs (it holds the database, so the command
+/// reads this file, rewritten every two seconds).
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct HubStatus {
+    pub written_ms: u64,
+    pub chains: Vec<ChainStatus>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+pub struct ChainStatus {
+    pub node: String,
+    pub acked_seq: u64,
+    pub last_seen_ms: Option<u64>,
+    pub unacked_ops: Option<u64>,
+    pub oldest_unacked_age_s: Option<u64>,
+    pub clock_offset_ms: Option<i64>,
+    pub free_disk_bytes: Option<u64>,
+    pub version: Option<String>,
+}
+
+pub fn status_path(data_dir: &Path) -> PathBuf {
+    data_dir.join("status.json")
+}
+
+/// The hub's view of every node: chain heads from the store, the rest from heartbeats.
+pub fn hub_status(store: &HubStore, seen: &HashMap<String, NodeSeen>) -> HubStatus {
+    let mut chains: Vec<ChainStatus> = store
+        .heads()
+        .into_iter()
+        .map(|(node, h)| ChainStatus {
+            node,
+            acked_seq: h.seq,
+            ..Default::default()
+        })
+        .collect();
+    for (node, s) in seen {
+        let c = match chains.iter_mut().find(|c| &c.node == node) {
+            Some(c) => c,
+            None => {
+                chains.push(ChainStatus {
+                    node: node.clone(),
+                    ..Default::default()
+                });
+                chains.last_mut().expect("just pushed")
+            }
+        };
+        c.last_seen_ms = Some(s.last_seen_ms);
+        c.unacked_ops = Some(s.unacked_ops);
+        c.oldest_unacked_age_s = Some(s.oldest_unacked_age_s);
+        c.clock_offset_ms = Some(s.clock_offset_ms);
+        c.free_disk_bytes = Some(s.free_disk_bytes);
+        c.version = Some(s.version.clone());
+    }
+    chains.sort_by(|a, b| a.node.cmp(&b.node));
+    HubStatus {
+        written_ms: now_ms(),
+        chains,
+    }
+}
+
+async fn write_status_loop(
+    data_dir: PathBuf,
+    store: Arc<HubStore>,
+    seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+) {
+    loop {
+        let st = {
+            let seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+            hub_status(&store, &seen)
+        };
+        let path = status_path(&data_dir);
+        let tmp = path.with_extension("json.tmp");
+        if let Ok(b) = serde_json::to_vec_pretty(&st) {
+            if std::fs::write(&tmp, b)
+                .and_then(|_| std::fs::rename(&tmp, &path))
+                .is_err()
+            {
+                warn!(path = %path.display(), "could not write the status file");
+            }
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    }
+}
+
 /// Paths of the hub's files under its data dir.
 pub fn pki_dir(data_dir: &Path) -> PathBuf {
     data_dir.join("pki")
@@ -381,6 +465,11 @@ pub async fn run(
         seen: Arc::new(Mutex::new(HashMap::new())),
     };
     health.set_serving::<SyncServer<SyncService>>().await;
+    let status_task = tokio::spawn(write_status_loop(
+        data_dir.to_path_buf(),
+        svc.store.clone(),
+        svc.seen.clone(),
+    ));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -427,6 +516,7 @@ pub async fn run(
         .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown)
         .await;
     accept.abort();
+    status_task.abort();
     result?;
     Ok(())
 }
