@@ -5,6 +5,7 @@
 //! heartbeat. Not built yet: reconciliation, national search, the dashboard (README, "Not finished").
 //! The binary (`src/main.rs`) only parses arguments; `server::run` starts the hub in-process.
 
+pub mod config;
 pub mod pki;
 pub mod server;
 pub mod store;

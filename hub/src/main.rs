@@ -12,14 +12,16 @@ use std::path::PathBuf;
     about = "civreg central hub: PKI and the mutually authenticated sync server"
 )]
 struct Cli {
-    /// The hub's data directory (PKI under pki/, database under db/).
-    #[arg(
-        long,
-        env = "CIVREG_HUB_DATA_DIR",
-        global = true,
-        default_value = "./civreg-hub-data"
-    )]
-    data_dir: PathBuf,
+    /// The hub's data directory (PKI under pki/, database under db/); also CIVREG_HUB_DATA_DIR
+    /// or `data_dir` in the config file; default ./civreg-hub-data.
+    #[arg(long, global = true)]
+    data_dir: Option<PathBuf>,
+    /// A TOML config file (also CIVREG_HUB_CONFIG). Layers: defaults < file < CIVREG_HUB_* < flags.
+    #[arg(long, global = true)]
+    config: Option<PathBuf>,
+    /// Print the configuration in force, as TOML, and exit.
+    #[arg(long, global = true)]
+    dump_config: bool,
     /// Print machine-readable JSON.
     #[arg(long, global = true)]
     json: bool,
@@ -27,7 +29,7 @@ struct Cli {
     #[arg(long, global = true)]
     log_json: bool,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
@@ -39,9 +41,9 @@ enum Command {
     },
     /// Serve sync to enrolled nodes over mutual TLS.
     Serve {
-        /// Address to listen on.
-        #[arg(long, env = "CIVREG_HUB_GRPC_LISTEN", default_value = "127.0.0.1:7443")]
-        grpc_listen: String,
+        /// Address to listen on (also CIVREG_HUB_GRPC_LISTEN or `grpc_listen`; default 127.0.0.1:7443).
+        #[arg(long)]
+        grpc_listen: Option<String>,
     },
     /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. Works while
     /// `serve` runs.
@@ -97,19 +99,23 @@ fn print(json_mode: bool, v: serde_json::Value, text: impl FnOnce() -> String) {
     }
 }
 
-fn run(cli: Cli) -> Result<()> {
-    let pki_dir = server::pki_dir(&cli.data_dir);
-    match cli.command {
+fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
+    let data_dir = cfg.data_dir.clone();
+    let pki_dir = server::pki_dir(&data_dir);
+    let Some(command) = cli.command else {
+        anyhow::bail!("no command given: try `civreg-hub --help`");
+    };
+    match command {
         Command::Pki { command } => match command {
             PkiCommand::Init { hub_names } => {
-                std::fs::create_dir_all(&cli.data_dir)
-                    .with_context(|| format!("could not create {}", cli.data_dir.display()))?;
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("could not create {}", data_dir.display()))?;
                 let pki = Pki::init(&pki_dir, &hub_names)?;
                 print(cli.json, json!({"ok": true, "pki": pki.dir()}), || {
                     format!(
                         "agency CA and hub certificate created in {}\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
                         pki.dir().display(),
-                        cli.data_dir.display()
+                        data_dir.display()
                     )
                 });
             }
@@ -196,10 +202,11 @@ fn run(cli: Cli) -> Result<()> {
                 });
             }
         },
-        Command::Serve { grpc_listen } => {
+        Command::Serve { .. } => {
+            let grpc_listen = cfg.grpc_listen;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
-                let listener = tokio::net::TcpListener::bind(&grpc_listen)
+                let listener = tokio::net::TcpListener::bind(grpc_listen)
                     .await
                     .with_context(|| format!("could not listen on {grpc_listen}"))?;
                 let addr = listener.local_addr()?;
@@ -208,16 +215,15 @@ fn run(cli: Cli) -> Result<()> {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                server::run(&cli.data_dir, listener, shutdown).await?;
+                server::run(&data_dir, listener, shutdown).await?;
                 anyhow::Ok(())
             })?;
         }
         Command::Status => {
-            let (st, live) = match civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))
-            {
+            let (st, live) = match civreg_hub::store::HubStore::open(&server::db_dir(&data_dir)) {
                 Ok(store) => (server::hub_status(&store, &Default::default()), false),
                 Err(civreg_hub::store::StoreError::Locked(_)) => {
-                    let text = std::fs::read(server::status_path(&cli.data_dir))
+                    let text = std::fs::read(server::status_path(&data_dir))
                         .context("the hub is running but has not written its status yet; try again in a few seconds")?;
                     (
                         serde_json::from_slice(&text)
@@ -263,7 +269,7 @@ fn run(cli: Cli) -> Result<()> {
             });
         }
         Command::Show { regno } => {
-            let store = civreg_hub::store::HubStore::open(&server::db_dir(&cli.data_dir))?;
+            let store = civreg_hub::store::HubStore::open(&server::db_dir(&data_dir))?;
             let regno = civreg_shared::ids::RegNo::parse(&regno)?.to_string();
             let rec = store
                 .record(&regno)?
@@ -280,23 +286,46 @@ fn run(cli: Cli) -> Result<()> {
 
 fn main() {
     let cli = Cli::parse();
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let sub = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
-    if cli.log_json {
-        sub.json().init();
-    } else {
-        sub.init();
-    }
     let json_mode = cli.json;
-    if let Err(e) = run(cli) {
+    let fail = |e: anyhow::Error| -> ! {
         if json_mode {
             println!("{}", json!({"ok": false, "error": format!("{e:#}")}));
         } else {
             eprintln!("error: {e:#}");
         }
         std::process::exit(1);
+    };
+    let grpc_listen = match &cli.command {
+        Some(Command::Serve { grpc_listen }) => grpc_listen.clone(),
+        _ => None,
+    };
+    let cfg = match civreg_hub::config::load(
+        std::env::vars(),
+        civreg_hub::config::Overrides {
+            config: cli.config.clone(),
+            data_dir: cli.data_dir.clone(),
+            grpc_listen,
+            log_json: cli.log_json,
+        },
+    ) {
+        Ok(c) => c,
+        Err(e) => fail(e.into()),
+    };
+    if cli.dump_config {
+        print!("{}", cfg.to_toml());
+        return;
+    }
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let sub = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if cfg.log_json {
+        sub.json().init();
+    } else {
+        sub.init();
+    }
+    if let Err(e) = run(cli, cfg) {
+        fail(e);
     }
 }

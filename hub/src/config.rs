@@ -1,0 +1,267 @@
+//! The hub's configuration, layered: built-in defaults < TOML file (`--config` or
+//! `CIVREG_HUB_CONFIG`) < `CIVREG_HUB_*` environment variables < command-line flags.
+//! `civreg-hub --dump-config` prints the result. Unknown keys in the file and unknown
+//! `CIVREG_HUB_*` variables are errors, so a typo never silently falls back to a default.
+//!
+//! ```toml
+//! version = 1                      # config format version
+//! data_dir = "/var/lib/civreg-hub" # PKI under pki/, database under db/
+//! grpc_listen = "127.0.0.1:7443"   # where nodes connect (mutual TLS only)
+//! log_json = false                 # JSON log lines for operators
+//! ```
+
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+pub const ENV_PREFIX: &str = "CIVREG_HUB_";
+const KNOWN_ENV: &[&str] = &["CONFIG", "DATA_DIR", "GRPC_LISTEN", "LOG_JSON"];
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("config file {path} could not be read: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path} is not valid: {message}")]
+    Parse { path: PathBuf, message: String },
+    #[error("config file {path} has version {version}; this hub reads version 1")]
+    Version { path: PathBuf, version: u32 },
+    #[error("{name}={value:?} is not valid: {why}")]
+    Env {
+        name: String,
+        value: String,
+        why: String,
+    },
+    #[error("unknown environment variable {0}: the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN and CIVREG_HUB_LOG_JSON")]
+    UnknownEnv(String),
+    #[error("grpc_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:7443 or 0.0.0.0:7443")]
+    Listen(String),
+}
+
+/// What a config file may say. Every field is optional.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    version: Option<u32>,
+    data_dir: Option<PathBuf>,
+    grpc_listen: Option<String>,
+    log_json: Option<bool>,
+}
+
+/// Values given on the command line, which win over everything else.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub config: Option<PathBuf>,
+    pub data_dir: Option<PathBuf>,
+    pub grpc_listen: Option<String>,
+    pub log_json: bool,
+}
+
+/// The validated configuration the hub runs with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Config {
+    pub version: u32,
+    pub data_dir: PathBuf,
+    pub grpc_listen: SocketAddr,
+    pub log_json: bool,
+}
+
+impl Config {
+    /// The config as a TOML file would say it.
+    pub fn to_toml(&self) -> String {
+        toml::to_string(self).unwrap_or_default()
+    }
+}
+
+fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
+    match v.trim().to_ascii_lowercase().as_str() {
+        "1" | "true" | "yes" | "on" => Ok(true),
+        "0" | "false" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::Env {
+            name: name.into(),
+            value: v.into(),
+            why: "use true or false".into(),
+        }),
+    }
+}
+
+/// Builds the configuration from the layers. `env` yields all environment variables.
+pub fn load(
+    env: impl IntoIterator<Item = (String, String)>,
+    cli: Overrides,
+) -> Result<Config, ConfigError> {
+    let mut vars = std::collections::BTreeMap::new();
+    for (k, v) in env {
+        if let Some(rest) = k.strip_prefix(ENV_PREFIX) {
+            if !KNOWN_ENV.contains(&rest) {
+                return Err(ConfigError::UnknownEnv(k));
+            }
+            vars.insert(rest.to_string(), v);
+        }
+    }
+    let file_path = cli
+        .config
+        .clone()
+        .or_else(|| vars.get("CONFIG").map(PathBuf::from));
+    let file = match &file_path {
+        Some(p) => read_file(p)?,
+        None => FileConfig::default(),
+    };
+    let data_dir = cli
+        .data_dir
+        .or_else(|| vars.get("DATA_DIR").map(PathBuf::from))
+        .or(file.data_dir)
+        .unwrap_or_else(|| PathBuf::from("./civreg-hub-data"));
+    let listen = cli
+        .grpc_listen
+        .or_else(|| vars.get("GRPC_LISTEN").cloned())
+        .or(file.grpc_listen)
+        .unwrap_or_else(|| "127.0.0.1:7443".into());
+    let grpc_listen = listen
+        .parse()
+        .map_err(|_| ConfigError::Listen(listen.clone()))?;
+    let log_json = cli.log_json
+        || match vars.get("LOG_JSON") {
+            Some(v) => parse_bool("CIVREG_HUB_LOG_JSON", v)?,
+            None => file.log_json.unwrap_or(false),
+        };
+    Ok(Config {
+        version: 1,
+        data_dir,
+        grpc_listen,
+        log_json,
+    })
+}
+
+fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+        path: path.to_path_buf(),
+        message: e.to_string(),
+    })?;
+    if let Some(v) = f.version.filter(|v| *v != 1) {
+        return Err(ConfigError::Version {
+            path: path.to_path_buf(),
+            version: v,
+        });
+    }
+    Ok(f)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn layers_apply_in_order() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("hub.toml");
+        std::fs::write(&f, "version = 1\ndata_dir = \"/from/file\"\ngrpc_listen = \"0.0.0.0:9000\"\nlog_json = true\n").unwrap();
+        let defaults = load(env(&[]), Overrides::default()).unwrap();
+        assert_eq!(defaults.grpc_listen.to_string(), "127.0.0.1:7443");
+        assert!(!defaults.log_json);
+        let file = load(
+            env(&[]),
+            Overrides {
+                config: Some(f.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(file.data_dir, PathBuf::from("/from/file"));
+        assert_eq!(file.grpc_listen.to_string(), "0.0.0.0:9000");
+        assert!(file.log_json);
+        let e = env(&[
+            ("CIVREG_HUB_DATA_DIR", "/from/env"),
+            ("CIVREG_HUB_LOG_JSON", "false"),
+            ("OTHER", "x"),
+        ]);
+        let over_env = load(
+            e.clone(),
+            Overrides {
+                config: Some(f.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap();
+        assert_eq!(over_env.data_dir, PathBuf::from("/from/env"));
+        assert!(!over_env.log_json);
+        let over_cli = load(
+            e,
+            Overrides {
+                config: Some(f),
+                data_dir: Some("/from/cli".into()),
+                grpc_listen: Some("127.0.0.1:1".into()),
+                log_json: false,
+            },
+        )
+        .unwrap();
+        assert_eq!(over_cli.data_dir, PathBuf::from("/from/cli"));
+        assert_eq!(over_cli.grpc_listen.to_string(), "127.0.0.1:1");
+        assert!(over_cli.to_toml().contains("data_dir = \"/from/cli\""));
+    }
+
+    #[test]
+    fn mistakes_are_named() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("hub.toml");
+        std::fs::write(&f, "grpc_listn = \"x\"\n").unwrap();
+        let err = load(
+            env(&[]),
+            Overrides {
+                config: Some(f.clone()),
+                ..Default::default()
+            },
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("grpc_listn"), "{err}");
+        std::fs::write(&f, "version = 2\n").unwrap();
+        assert!(matches!(
+            load(
+                env(&[]),
+                Overrides {
+                    config: Some(f),
+                    ..Default::default()
+                }
+            ),
+            Err(ConfigError::Version { .. })
+        ));
+        assert!(matches!(
+            load(env(&[("CIVREG_HUB_DATADIR", "x")]), Overrides::default()),
+            Err(ConfigError::UnknownEnv(_))
+        ));
+        assert!(matches!(
+            load(
+                env(&[("CIVREG_HUB_GRPC_LISTEN", "localhost")]),
+                Overrides::default()
+            ),
+            Err(ConfigError::Listen(_))
+        ));
+        assert!(matches!(
+            load(
+                env(&[("CIVREG_HUB_LOG_JSON", "maybe")]),
+                Overrides::default()
+            ),
+            Err(ConfigError::Env { .. })
+        ));
+        assert!(matches!(
+            load(
+                env(&[("CIVREG_HUB_CONFIG", "/nonexistent.toml")]),
+                Overrides::default()
+            ),
+            Err(ConfigError::Read { .. })
+        ));
+    }
+}
