@@ -419,14 +419,7 @@ pub fn run(cli: Cli) -> Result<i32> {
         Command::Serve { hub, interval_secs } => {
             // Fail early on a node that can not sync at all.
             drop(Node::open(&paths)?);
-            let url = match hub {
-                Some(u) => u,
-                None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
-            };
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
+            let (url, rt) = hub_and_runtime(&paths, hub)?;
             eprintln!("civreg-node: syncing with {url} every {interval_secs}s; Ctrl-C stops");
             let res = rt.block_on(crate::worker::serve(
                 paths.clone(),
@@ -485,17 +478,10 @@ pub fn run(cli: Cli) -> Result<i32> {
         }
         Command::Sync { once, hub } => {
             if !once {
-                bail!("only `sync --once` exists in this build: the background sync worker (`serve`) is not built yet");
+                bail!("`sync` runs one round and needs --once; for continuous sync run `civreg-node serve`");
             }
             let node = Node::open(&paths)?;
-            let url = match hub {
-                Some(u) => u,
-                None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
-            };
-            let rt = tokio::runtime::Builder::new_multi_thread()
-                .worker_threads(2)
-                .enable_all()
-                .build()?;
+            let (url, rt) = hub_and_runtime(&paths, hub)?;
             match rt.block_on(crate::sync::sync_once(&node, &paths.data_dir, &url)) {
                 Ok(r) => {
                     out.print(json!({"ok": true, "report": r}), || {
@@ -820,6 +806,22 @@ pub fn run(cli: Cli) -> Result<i32> {
             Ok(0)
         }
     }
+}
+
+/// The hub address (given, or from the enrollment bundle) and a runtime to talk to it.
+fn hub_and_runtime(
+    paths: &Paths,
+    hub: Option<String>,
+) -> Result<(String, tokio::runtime::Runtime)> {
+    let url = match hub {
+        Some(u) => u,
+        None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?;
+    Ok((url, rt))
 }
 
 /// Resolves on Ctrl-C or SIGTERM.
