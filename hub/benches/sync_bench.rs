@@ -1,0 +1,346 @@
+//! Sync benchmark: push throughput of one node and of 38 nodes at once over mutual TLS on
+//! loopback, catch-up of a node that registered 10,000 ops offline, the hub's memory, and the
+//! ceiling: the same ops ingested straight into the hub's store (same verification, same one
+//! flush per group) with no network.
+//!
+//! Data: synthetic birth-record create ops, sealed into valid hash chains, about 400 bytes of
+//! canonical encoding each; made by `chain()` below with fixed names, so runs are comparable.
+//!
+//!     cargo bench -p civreg-hub --bench sync_bench                # full sizes
+//!     cargo bench -p civreg-hub --bench sync_bench -- --write     # also update BENCHMARKS.md
+//!     cargo bench -p civreg-hub --bench sync_bench -- --quick     # small sizes (what `cargo test` runs)
+
+use civreg_hub::pki::{PeerIdentity, Pki};
+use civreg_hub::server;
+use civreg_hub::store::HubStore;
+use civreg_proto::v1::sync_client::SyncClient;
+use civreg_proto::v1::PushRequest;
+use civreg_proto::MAX_MESSAGE_BYTES;
+use civreg_shared::fields::FieldChange;
+use civreg_shared::ids::RegNo;
+use civreg_shared::model::RecordKind;
+use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
+use std::time::{Duration, Instant};
+use tokio_stream::wrappers::ReceiverStream;
+use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
+
+const BATCH: usize = 1000;
+
+fn municipalities() -> Vec<&'static str> {
+    civreg_shared::gazetteer::all()
+        .iter()
+        .map(|m| m.code)
+        .collect()
+}
+
+fn chain(m: &str, n: &str, count: u64) -> Vec<Op> {
+    let given = [
+        "Arben",
+        "Drita",
+        "Ђорђе",
+        "Besa",
+        "Ljiljana",
+        "Fatime",
+        "Driton",
+        "Vjosa",
+    ];
+    let surnames = [
+        "Gashi",
+        "Krasniqi",
+        "Петровић",
+        "Berisha",
+        "Hoxha",
+        "Đorđević",
+        "Shala",
+    ];
+    let mut prev = GENESIS;
+    (1..=count)
+        .map(|seq| {
+            let s = |v: &str| serde_json::Value::from(v);
+            let i = seq as usize;
+            let op = Op {
+                format: OP_FORMAT,
+                id: OpId {
+                    municipality: m.into(),
+                    node_id: n.into(),
+                    seq,
+                },
+                hlc: Hlc {
+                    wall_ms: 1_790_000_000_000 + seq,
+                    logical: 0,
+                },
+                clerk: "bench".into(),
+                record_id: RegNo::mint(m, 2026, RecordKind::Birth, n, seq).to_string(),
+                record_kind: RecordKind::Birth,
+                change: ChangeKind::Create,
+                changes: vec![
+                    FieldChange {
+                        path: "child.date_of_birth".into(),
+                        value: s("1968-03-14"),
+                    },
+                    FieldChange {
+                        path: "child.given_name".into(),
+                        value: s(given[i % given.len()]),
+                    },
+                    FieldChange {
+                        path: "child.sex".into(),
+                        value: s("male"),
+                    },
+                    FieldChange {
+                        path: "child.surname".into(),
+                        value: s(surnames[i % surnames.len()]),
+                    },
+                    FieldChange {
+                        path: "mother.given_name".into(),
+                        value: s(given[(i / 3) % given.len()]),
+                    },
+                    FieldChange {
+                        path: "mother.maiden_surname".into(),
+                        value: s(surnames[(i / 5) % surnames.len()]),
+                    },
+                    FieldChange {
+                        path: "mother.surname".into(),
+                        value: s(surnames[i % surnames.len()]),
+                    },
+                    FieldChange {
+                        path: "municipality".into(),
+                        value: s(m),
+                    },
+                    FieldChange {
+                        path: "place_of_birth".into(),
+                        value: s("Prishtinë"),
+                    },
+                ],
+                base: vec![],
+                reason: String::new(),
+                prev_hash: prev,
+                hash: Hash::default(),
+            }
+            .seal();
+            prev = op.hash;
+            op
+        })
+        .collect()
+}
+
+async fn client(pki: &Pki, port: u16, m: &str, n: &str) -> SyncClient<tonic::transport::Channel> {
+    let issued = pki.issue_node(m, n, 30).expect("issue");
+    let tls = ClientTlsConfig::new()
+        .ca_certificate(Certificate::from_pem(pki.ca_pem()))
+        .identity(Identity::from_pem(&issued.cert_pem, &issued.key_pem))
+        .domain_name("localhost");
+    let ch = Endpoint::from_shared(format!("https://localhost:{port}"))
+        .expect("url")
+        .tls_config(tls)
+        .expect("tls")
+        .connect()
+        .await
+        .expect("connect");
+    SyncClient::new(ch)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES)
+}
+
+/// Pushes a whole chain with batches pipelined; returns when the last op is acknowledged.
+async fn push_all(mut c: SyncClient<tonic::transport::Channel>, ops: Vec<Op>) {
+    let last = ops.last().map(|o| o.id.seq).unwrap_or(0);
+    let (tx, rx) = tokio::sync::mpsc::channel::<PushRequest>(8);
+    let mut acks = c
+        .push(ReceiverStream::new(rx))
+        .await
+        .expect("push")
+        .into_inner();
+    let first = acks.message().await.expect("ack").expect("first ack");
+    assert_eq!(first.acked_seq, 0);
+    let sender = tokio::spawn(async move {
+        for chunk in ops.chunks(BATCH) {
+            let req = PushRequest {
+                ops: chunk.iter().map(civreg_proto::v1::Op::from).collect(),
+            };
+            if tx.send(req).await.is_err() {
+                return;
+            }
+        }
+    });
+    loop {
+        let a = acks
+            .message()
+            .await
+            .expect("ack")
+            .expect("stream ended early");
+        if a.acked_seq == last {
+            break;
+        }
+    }
+    sender.await.expect("sender");
+}
+
+fn vm_hwm_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1).and_then(|v| v.parse().ok()))
+        })
+        .unwrap_or(0)
+}
+
+struct Hub {
+    _dir: tempfile::TempDir,
+    pki: Pki,
+    port: u16,
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+async fn start_hub() -> Hub {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki");
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = l.local_addr().expect("addr").port();
+    let (stop, rx) = tokio::sync::oneshot::channel::<()>();
+    let data = dir.path().to_path_buf();
+    let task = tokio::spawn(async move {
+        server::run(&data, l, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("hub");
+    });
+    Hub {
+        _dir: dir,
+        pki,
+        port,
+        stop: Some(stop),
+        task,
+    }
+}
+
+impl Hub {
+    async fn stop(mut self) {
+        if let Some(s) = self.stop.take() {
+            let _ = s.send(());
+        }
+        let _ = self.task.await;
+    }
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    // Under `cargo test` (no --bench flag) only the quick sizes run.
+    let quick = args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
+    let write = args.iter().any(|a| a == "--write");
+    let (one, per_node, catch) = if quick {
+        (5_000, 500, 2_000)
+    } else {
+        (100_000, 5_000, 10_000)
+    };
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let munis = municipalities();
+
+    // Ceiling: the same verification and group commit straight into the store.
+    let ops = chain("prishtine", "1", one);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = HubStore::open(&dir.path().join("db")).expect("store");
+    let who = PeerIdentity::Node {
+        municipality: "prishtine".into(),
+        node_id: "1".into(),
+    };
+    let t = Instant::now();
+    for chunk in ops.chunks(BATCH) {
+        let r = store
+            .ingest(vec![(who.clone(), chunk.to_vec())])
+            .expect("ingest");
+        assert!(r[0].is_ok());
+    }
+    let direct = one as f64 / t.elapsed().as_secs_f64();
+    drop(store);
+
+    let (single, many, catchup, hwm) = rt.block_on(async {
+        let hub = start_hub().await;
+        let c = client(&hub.pki, hub.port, "prishtine", "1").await;
+        let t = Instant::now();
+        push_all(c, ops).await;
+        let single = one as f64 / t.elapsed().as_secs_f64();
+
+        let chains: Vec<(String, Vec<Op>)> = munis
+            .iter()
+            .map(|m| (m.to_string(), chain(m, "2", per_node)))
+            .collect();
+        let mut clients = Vec::new();
+        for (m, _) in &chains {
+            clients.push(client(&hub.pki, hub.port, m, "2").await);
+        }
+        let t = Instant::now();
+        let tasks: Vec<_> = clients
+            .into_iter()
+            .zip(chains)
+            .map(|(c, (_, ops))| tokio::spawn(push_all(c, ops)))
+            .collect();
+        for task in tasks {
+            task.await.expect("push task");
+        }
+        let many = (per_node * munis.len() as u64) as f64 / t.elapsed().as_secs_f64();
+
+        // Catch-up: the link returns (a new connection, with its TLS handshake) and the node
+        // pushes what it registered offline.
+        let ops = chain("istog", "3", catch);
+        let t = Instant::now();
+        let c = client(&hub.pki, hub.port, "istog", "3").await;
+        push_all(c, ops).await;
+        let catchup = t.elapsed();
+        let hwm = vm_hwm_kib();
+        hub.stop().await;
+        (single, many, catchup, hwm)
+    });
+
+    let date = time::OffsetDateTime::now_utc().date();
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let ok = |b: bool| if b { "✅" } else { "❌" };
+    let section = format!(
+        "## Sync (hub)\n\n\
+Measured {date} at commit `{commit}`{quick_note}, `cargo bench -p civreg-hub --bench sync_bench`. Hub and clients in one process on loopback, \
+real mutual TLS (rustls, ECDSA P-256), the hub flushing to disk before each acknowledgement. Ops: synthetic birth-record creates \
+in valid hash chains, pushed in batches of {BATCH}, pipelined.\n\n\
+| figure | value | target |\n|---|---|---|\n\
+| push, one node ({one} ops) | {single:.0} ops/s | |\n\
+| push, 38 nodes at once ({per_node} ops each) | {many:.0} ops/s | ≥ 50,000 ops/s {t1} |\n\
+| ceiling: same ingest straight into the store, no network ({one} ops) | {direct:.0} ops/s | |\n\
+| one node / ceiling | {r1:.2} | |\n\
+| 38 nodes / ceiling | {r2:.2} | |\n\
+| catch-up: connect + push {catch} ops registered offline | {cu:.2} s | < 2 s {t2} |\n\
+| peak memory of the process (hub and all clients) | {mem:.0} MiB | |\n",
+        quick_note = if quick { " (quick sizes)" } else { "" },
+        t1 = ok(many >= 50_000.0),
+        r1 = single / direct,
+        r2 = many / direct,
+        cu = catchup.as_secs_f64(),
+        t2 = ok(catchup < Duration::from_secs(2)),
+        mem = hwm as f64 / 1024.0,
+    );
+    println!("{section}");
+    if write {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
+        let (b, e) = ("<!-- hub-bench:begin -->", "<!-- hub-bench:end -->");
+        let block = format!("{b}\n{section}{e}");
+        let new = match (text.find(b), text.find(e)) {
+            (Some(i), Some(j)) if j > i => {
+                format!("{}{}{}", &text[..i], block, &text[j + e.len()..])
+            }
+            _ => format!("{}\n{}\n", text.trim_end(), block),
+        };
+        std::fs::write(path, new).expect("write BENCHMARKS.md");
+    }
+}
