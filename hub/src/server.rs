@@ -45,33 +45,34 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
 }
 
-/// The rustls server config, rebuilt when the CRL file changes.
+/// The rustls server config, rebuilt when the CRL file's content changes (compared by content,
+/// not modification time, so two revocations within one timestamp tick are both seen).
 struct TlsReloader {
     pki: Pki,
     crl: PathBuf,
-    current: Mutex<(Option<SystemTime>, Arc<rustls::ServerConfig>)>,
+    current: Mutex<(Option<Vec<u8>>, Arc<rustls::ServerConfig>)>,
 }
 
 impl TlsReloader {
     fn new(pki: Pki) -> Result<TlsReloader, ServeError> {
         let crl = pki.crl_path();
-        let mtime = std::fs::metadata(&crl).and_then(|m| m.modified()).ok();
+        let content = std::fs::read(&crl).ok();
         let cfg = Arc::new(pki.server_config()?);
         Ok(TlsReloader {
             pki,
             crl,
-            current: Mutex::new((mtime, cfg)),
+            current: Mutex::new((content, cfg)),
         })
     }
 
     fn config(&self) -> Arc<rustls::ServerConfig> {
-        let mtime = std::fs::metadata(&self.crl).and_then(|m| m.modified()).ok();
+        let content = std::fs::read(&self.crl).ok();
         let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        if mtime != cur.0 {
+        if content != cur.0 {
             match self.pki.server_config() {
                 Ok(cfg) => {
                     info!(crl = %self.crl.display(), "revocation list changed: new TLS config in force");
-                    *cur = (mtime, Arc::new(cfg));
+                    *cur = (content, Arc::new(cfg));
                 }
                 // Keep refusing with the old config rather than serving without a CRL.
                 Err(e) => {
@@ -81,6 +82,22 @@ impl TlsReloader {
         }
         cur.1.clone()
     }
+}
+
+/// After a refused handshake the alert has been written; close our side and read what the
+/// client still sends for a moment, so the socket is not reset before the alert reaches it.
+async fn linger(mut io: tokio::net::TcpStream) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let _ = io.shutdown().await;
+    let mut buf = [0u8; 1024];
+    let _ = tokio::time::timeout(Duration::from_millis(500), async {
+        while let Ok(n) = io.read(&mut buf).await {
+            if n == 0 {
+                break;
+            }
+        }
+    })
+    .await;
 }
 
 type Reply = Result<Result<Head, IngestError>, String>;
@@ -493,11 +510,15 @@ pub async fn run(
             let acceptor = tokio_rustls::TlsAcceptor::from(reloader.config());
             let tx = tx.clone();
             tokio::spawn(async move {
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+                let accept = acceptor.accept(tcp).into_fallible();
+                match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
                     Ok(Ok(tls)) => {
                         let _ = tx.send(Ok::<_, std::io::Error>(tls)).await;
                     }
-                    Ok(Err(e)) => warn!(%peer, reason = %e, "TLS handshake refused"),
+                    Ok(Err((e, io))) => {
+                        warn!(%peer, reason = %e, "TLS handshake refused");
+                        linger(io).await;
+                    }
                     Err(_) => warn!(%peer, "TLS handshake timed out"),
                 }
             });

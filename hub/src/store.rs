@@ -249,23 +249,23 @@ impl HubStore {
             return Err(IngestError::Denied(format!("{who} can not push ops")));
         };
         let chain = chain_key(municipality, node_id);
-        let head = staged
-            .get(&chain)
-            .or_else(|| heads.get(&chain))
-            .copied()
-            .unwrap_or_default();
+        // What is on disk, and what earlier pushes of this same group have staged on top of it.
+        let committed = heads.get(&chain).copied().unwrap_or_default();
+        let head = staged.get(&chain).copied().unwrap_or(committed);
         let mut verifier = ChainVerifier::resume(municipality, node_id, head.seq, head.hash);
         let mut new_ops = Vec::new();
         for op in ops {
             authorize(who, &op)?;
             if op.id.seq <= verifier.verified() {
                 // Already held (or staged): harmless if it is the same op, a fork if not.
-                let same = if op.id.seq <= head.seq {
+                let same = if op.id.seq <= committed.seq {
                     self.stored_hash(&chain, op.id.seq)? == Some(op.hash)
                 } else {
+                    // Staged by this push or by an earlier push of the same group.
                     new_ops
                         .iter()
-                        .any(|o: &Op| o.id.seq == op.id.seq && o.hash == op.hash)
+                        .chain(accepted.iter())
+                        .any(|o: &Op| o.id == op.id && o.hash == op.hash)
                 };
                 if !same {
                     return Err(IngestError::Fork {

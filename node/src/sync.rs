@@ -92,6 +92,10 @@ const CERT_ALERTS: &[&str] = &[
     "UnknownCA",
     "CertificateUnknown",
     "AccessDenied",
+    // A certificate signed by another CA fails the signature check at the hub.
+    "DecryptError",
+    "BadSignature",
+    "UnknownIssuer",
 ];
 
 fn refused(s: tonic::Status) -> SyncError {

@@ -1,0 +1,553 @@
+//! Shared helpers for the hub's integration tests: an in-process hub on an ephemeral port, raw
+//! gRPC clients with chosen certificates, op builders, and the `civreg-node` binary.
+
+#![allow(dead_code)]
+
+use civreg_hub::pki::{Issued, Pki};
+use civreg_hub::server;
+use civreg_hub::store::HubStore;
+use civreg_proto::v1::sync_client::SyncClient;
+use civreg_proto::v1::{HeartbeatReply, HeartbeatRequest, PullRequest, PushRequest};
+use civreg_proto::MAX_MESSAGE_BYTES;
+use civreg_shared::fields::FieldChange;
+use civreg_shared::ids::RegNo;
+use civreg_shared::model::RecordKind;
+use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
+
+/// Year used in the registration numbers of hand-built ops.
+pub const YEAR: i32 = 2026;
+
+/// Polls `cond` until it holds or `limit` passes; panics with `what` on timeout.
+pub async fn wait_for<T>(what: &str, limit: Duration, mut cond: impl FnMut() -> Option<T>) -> T {
+    let deadline = Instant::now() + limit;
+    loop {
+        if let Some(v) = cond() {
+            return v;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// A hub running in this process on 127.0.0.1:(ephemeral port).
+pub struct Hub {
+    pub dir: tempfile::TempDir,
+    pub pki: Pki,
+    pub port: u16,
+    pub url: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<Result<(), server::ServeError>>>,
+}
+
+impl Hub {
+    /// Creates a PKI (default hub names localhost/127.0.0.1) and serves the hub on port 0.
+    /// Must be called inside a multi-threaded tokio runtime.
+    pub async fn start() -> Hub {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let port = listener.local_addr().expect("local addr").port();
+        let (tx, rx) = oneshot::channel::<()>();
+        let data = dir.path().to_path_buf();
+        let task = tokio::spawn(async move {
+            server::run(&data, listener, async {
+                let _ = rx.await;
+            })
+            .await
+        });
+        Hub {
+            dir,
+            pki,
+            port,
+            url: format!("https://localhost:{port}"),
+            shutdown: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub fn data_dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Issues a node certificate valid for 30 days.
+    pub fn issue(&self, municipality: &str, node_id: &str) -> Issued {
+        self.pki
+            .issue_node(municipality, node_id, 30)
+            .expect("issue node certificate")
+    }
+
+    /// Issues a node certificate and writes its enrollment bundle under the hub's temp dir.
+    pub fn bundle(&self, municipality: &str, node_id: &str) -> PathBuf {
+        let out = self
+            .dir
+            .path()
+            .join("bundles")
+            .join(format!("{municipality}-{node_id}"));
+        self.issue(municipality, node_id)
+            .write_bundle(&out, &self.pki.ca_pem(), &self.url)
+            .expect("write bundle");
+        out
+    }
+
+    /// A raw gRPC client authenticated with `issued`.
+    pub async fn client(&self, issued: &Issued) -> SyncClient<Channel> {
+        self.try_client(Some((&issued.cert_pem, &issued.key_pem)))
+            .await
+            .expect("connect to the hub")
+    }
+
+    /// Connects with the given client certificate and key (or none). The TLS handshake runs
+    /// here; with TLS 1.3 a refused client certificate may only show on the first call.
+    pub async fn try_client(
+        &self,
+        identity: Option<(&str, &str)>,
+    ) -> Result<SyncClient<Channel>, String> {
+        let mut tls = ClientTlsConfig::new()
+            .ca_certificate(Certificate::from_pem(self.pki.ca_pem()))
+            .domain_name("localhost");
+        if let Some((cert, key)) = identity {
+            tls = tls.identity(Identity::from_pem(cert, key));
+        }
+        let endpoint = Endpoint::from_shared(self.url.clone())
+            .map_err(|e| error_chain(&e))?
+            .tls_config(tls)
+            .map_err(|e| error_chain(&e))?
+            .connect_timeout(Duration::from_secs(5))
+            .timeout(Duration::from_secs(20));
+        let channel = endpoint.connect().await.map_err(|e| error_chain(&e))?;
+        Ok(SyncClient::new(channel)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES))
+    }
+
+    /// Stops the hub, waits for it to finish, and opens its database (retrying while the
+    /// server's last references to it are being dropped).
+    pub async fn stop(mut self) -> (tempfile::TempDir, HubStore) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let res = tokio::time::timeout(Duration::from_secs(20), task)
+                .await
+                .expect("hub shuts down within 20 s")
+                .expect("hub task did not panic");
+            res.expect("hub ran without error");
+        }
+        let db = server::db_dir(self.dir.path());
+        let deadline = Instant::now() + Duration::from_secs(20);
+        let store = loop {
+            match HubStore::open(&db) {
+                Ok(s) => break s,
+                Err(e) => {
+                    assert!(
+                        Instant::now() < deadline,
+                        "hub database still locked after shutdown: {e}"
+                    );
+                    tokio::time::sleep(Duration::from_millis(25)).await;
+                }
+            }
+        };
+        let dir = std::mem::replace(&mut self.dir, tempfile::tempdir().expect("tempdir"));
+        (dir, store)
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(task) = self.task.take() {
+            task.abort();
+        }
+    }
+}
+
+/// An error and all its sources, joined, so that TLS alerts deep in the chain are visible.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut src = e.source();
+    while let Some(inner) = src {
+        s.push_str(": ");
+        s.push_str(&inner.to_string());
+        src = inner.source();
+    }
+    s
+}
+
+/// A heartbeat request with plausible values.
+pub fn heartbeat_request() -> HeartbeatRequest {
+    HeartbeatRequest {
+        version: "test".into(),
+        unacked_ops: 0,
+        oldest_unacked_age_s: 0,
+        clock_ms: std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as u64)
+            .unwrap_or(0),
+        free_disk_bytes: 1 << 30,
+    }
+}
+
+/// One heartbeat; the hub's answer carries the caller's acknowledged head.
+pub async fn heartbeat(client: &mut SyncClient<Channel>) -> Result<HeartbeatReply, tonic::Status> {
+    client
+        .heartbeat(heartbeat_request())
+        .await
+        .map(|r| r.into_inner())
+}
+
+/// The hub's acknowledged head for the caller's chain.
+pub async fn acked(client: &mut SyncClient<Channel>) -> u64 {
+    heartbeat(client).await.expect("heartbeat").acked_seq
+}
+
+/// Connects with `identity` and makes one heartbeat: the error text if either fails.
+pub async fn try_heartbeat(hub: &Hub, identity: Option<(&str, &str)>) -> Result<u64, String> {
+    let mut c = hub
+        .try_client(identity)
+        .await
+        .map_err(|e| format!("connect: {e}"))?;
+    heartbeat(&mut c)
+        .await
+        .map(|r| r.acked_seq)
+        .map_err(|s| format!("call: {:?}: {}", s.code(), error_chain(&s)))
+}
+
+/// What a push stream answered.
+#[derive(Debug)]
+pub struct PushOutcome {
+    /// The hub's first answer: what it already held of the caller's chain.
+    pub held: u64,
+    /// One acknowledged head per accepted batch.
+    pub acks: Vec<u64>,
+    /// The status that ended the stream, if it ended in error.
+    pub error: Option<tonic::Status>,
+}
+
+impl PushOutcome {
+    /// The error, asserting there was one.
+    pub fn refused(&self) -> &tonic::Status {
+        self.error
+            .as_ref()
+            .unwrap_or_else(|| panic!("push was accepted but should have been refused: {self:?}"))
+    }
+
+    /// Asserts the push was accepted; returns the last acknowledged head.
+    pub fn accepted(&self) -> u64 {
+        assert!(self.error.is_none(), "push refused: {self:?}");
+        *self.acks.last().unwrap_or(&self.held)
+    }
+}
+
+/// Sends `batches` on one push stream and collects every answer.
+pub async fn push(client: &mut SyncClient<Channel>, batches: Vec<Vec<Op>>) -> PushOutcome {
+    let reqs: Vec<PushRequest> = batches
+        .iter()
+        .map(|b| PushRequest {
+            ops: b.iter().map(civreg_proto::v1::Op::from).collect(),
+        })
+        .collect();
+    push_raw(client, reqs).await
+}
+
+/// Sends wire requests as they are (for malformed or oversized batches).
+pub async fn push_raw(client: &mut SyncClient<Channel>, reqs: Vec<PushRequest>) -> PushOutcome {
+    let mut stream = match client.push(tokio_stream::iter(reqs)).await {
+        Ok(r) => r.into_inner(),
+        Err(status) => {
+            return PushOutcome {
+                held: 0,
+                acks: vec![],
+                error: Some(status),
+            }
+        }
+    };
+    let mut held = None;
+    let mut acks = Vec::new();
+    let mut error = None;
+    loop {
+        match stream.message().await {
+            Ok(Some(a)) => {
+                if held.is_none() {
+                    held = Some(a.acked_seq);
+                } else {
+                    acks.push(a.acked_seq);
+                }
+            }
+            Ok(None) => break,
+            Err(status) => {
+                error = Some(status);
+                break;
+            }
+        }
+    }
+    PushOutcome {
+        held: held.unwrap_or(0),
+        acks,
+        error,
+    }
+}
+
+/// Every op of the caller's municipality feed after `cursor`, with each batch's cursor.
+pub async fn pull(
+    client: &mut SyncClient<Channel>,
+    cursor: u64,
+    max_batch: u32,
+) -> Result<Vec<(Vec<Op>, u64)>, tonic::Status> {
+    let mut stream = client
+        .pull(PullRequest { cursor, max_batch })
+        .await?
+        .into_inner();
+    let mut out = Vec::new();
+    while let Some(b) = stream.message().await? {
+        let ops = b
+            .ops
+            .into_iter()
+            .map(|o| Op::try_from(o).expect("the hub sends well-formed ops"))
+            .collect();
+        out.push((ops, b.cursor));
+    }
+    Ok(out)
+}
+
+/// All ops of a pull, flattened, and the last cursor (or `cursor` if nothing came).
+pub async fn pull_all(client: &mut SyncClient<Channel>, cursor: u64) -> (Vec<Op>, u64) {
+    let batches = pull(client, cursor, 1000).await.expect("pull");
+    let last = batches.last().map(|b| b.1).unwrap_or(cursor);
+    (batches.into_iter().flat_map(|b| b.0).collect(), last)
+}
+
+// ---------- ops ----------
+
+/// A sealed op of node `m/n`.
+#[allow(clippy::too_many_arguments)]
+pub fn op(
+    m: &str,
+    n: &str,
+    seq: u64,
+    prev: Hash,
+    record: &str,
+    kind: RecordKind,
+    change: ChangeKind,
+    changes: &[(&str, serde_json::Value)],
+) -> Op {
+    let mut changes: Vec<FieldChange> = changes
+        .iter()
+        .map(|(p, v)| FieldChange {
+            path: (*p).to_string(),
+            value: v.clone(),
+        })
+        .collect();
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Op {
+        format: OP_FORMAT,
+        id: OpId {
+            municipality: m.into(),
+            node_id: n.into(),
+            seq,
+        },
+        hlc: Hlc {
+            wall_ms: 1_790_000_000_000 + seq,
+            logical: 0,
+        },
+        clerk: "ana".into(),
+        record_id: record.into(),
+        record_kind: kind,
+        change,
+        changes,
+        base: vec![],
+        reason: String::new(),
+        prev_hash: prev,
+        hash: Hash::default(),
+    }
+    .seal()
+}
+
+/// The registration number node `m/n` mints for its `seq`-th record of `kind`.
+pub fn regno(m: &str, n: &str, kind: RecordKind, seq: u64) -> String {
+    RegNo::mint(m, YEAR, kind, n, seq).to_string()
+}
+
+/// Op `seq` of node `m/n`: creates that node's `seq`-th birth record.
+pub fn create_birth(m: &str, n: &str, seq: u64, prev: Hash) -> Op {
+    op(
+        m,
+        n,
+        seq,
+        prev,
+        &regno(m, n, RecordKind::Birth, seq),
+        RecordKind::Birth,
+        ChangeKind::Create,
+        &[
+            ("child.given_name", format!("Child{seq}").into()),
+            ("child.surname", "Krasniqi".into()),
+            ("municipality", m.into()),
+        ],
+    )
+}
+
+/// `count` chained ops of node `m/n` from #1, each creating a birth record.
+pub fn chain(m: &str, n: &str, count: u64) -> Vec<Op> {
+    let mut prev = GENESIS;
+    (1..=count)
+        .map(|seq| {
+            let o = create_birth(m, n, seq, prev);
+            prev = o.hash;
+            o
+        })
+        .collect()
+}
+
+/// A tiny deterministic generator for test bytes.
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x
+    }
+
+    pub fn bytes(&mut self, n: usize) -> Vec<u8> {
+        (0..n).map(|_| self.next_u64() as u8).collect()
+    }
+}
+
+// ---------- the civreg-node binary ----------
+
+/// The `civreg-node` binary: `CIVREG_NODE_BIN` if set; otherwise the one cargo builds next to
+/// this test (`cargo test --workspace` builds it); if that is missing (`cargo test -p
+/// civreg-hub` alone), it is built there once with `$CARGO build -p civreg-node`.
+pub fn node_bin() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("CIVREG_NODE_BIN") {
+            let p = PathBuf::from(p);
+            assert!(p.is_file(), "CIVREG_NODE_BIN={} is not a file", p.display());
+            return p;
+        }
+        let exe = std::env::current_exe().expect("current exe");
+        // TARGET/debug/deps/sync-HASH -> TARGET/debug
+        let profile_dir = exe
+            .parent()
+            .and_then(Path::parent)
+            .expect("test binary lives in TARGET/PROFILE/deps");
+        let name = format!("civreg-node{}", std::env::consts::EXE_SUFFIX);
+        let bin = profile_dir.join(&name);
+        if bin.is_file() {
+            return bin;
+        }
+        let target_dir = profile_dir.parent().expect("target dir");
+        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+        cmd.args(["build", "-p", "civreg-node", "--bin", "civreg-node"])
+            .arg("--target-dir")
+            .arg(target_dir)
+            .current_dir(env!("CARGO_MANIFEST_DIR"));
+        // Variables cargo sets for this test process: passed on, build scripts would see a
+        // changed environment and rebuild crates for nothing.
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy();
+            if k.starts_with("CARGO_PKG_")
+                || [
+                    "CARGO_MANIFEST_DIR",
+                    "CARGO_MANIFEST_PATH",
+                    "CARGO_CRATE_NAME",
+                    "CARGO_PRIMARY_PACKAGE",
+                    "CARGO_TARGET_TMPDIR",
+                    "CARGO_BIN_NAME",
+                ]
+                .contains(&k.as_ref())
+            {
+                cmd.env_remove(k.as_ref());
+            }
+        }
+        let status = cmd.status().expect("run cargo build -p civreg-node");
+        assert!(
+            status.success() && bin.is_file(),
+            "could not build {}: run `cargo build -p civreg-node` or set CIVREG_NODE_BIN",
+            bin.display()
+        );
+        bin
+    })
+    .clone()
+}
+
+pub const CLERK: &str = "ana";
+pub const CLERK_PASSWORD: &str = "correct-horse-9";
+
+/// Runs `civreg-node --data-dir DIR ARGS…` as clerk `ana` (blocking; call from
+/// `spawn_blocking`).
+pub fn node_run(data_dir: &Path, args: &[&str]) -> Output {
+    Command::new(node_bin())
+        .arg("--data-dir")
+        .arg(data_dir)
+        .args(args)
+        .env("CIVREG_CLERK", CLERK)
+        .env("CIVREG_CLERK_PASSWORD", CLERK_PASSWORD)
+        .env("CIVREG_NEW_CLERK_PASSWORD", CLERK_PASSWORD)
+        .env_remove("CIVREG_DATA_DIR")
+        .env_remove("CIVREG_KEY_FILE")
+        .env("RUST_LOG", "warn")
+        .output()
+        .expect("run civreg-node")
+}
+
+/// Runs the node binary off the async runtime.
+pub async fn node(data_dir: &Path, args: &[&str]) -> Output {
+    let d = data_dir.to_path_buf();
+    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        node_run(&d, &refs)
+    })
+    .await
+    .expect("node command thread")
+}
+
+/// Describes a finished node command for assertion messages.
+pub fn describe(args: &[&str], out: &Output) -> String {
+    format!(
+        "civreg-node {} -> {:?}\nstdout: {}\nstderr: {}",
+        args.join(" "),
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
+/// Runs a node command that must exit 0 and print one JSON document; returns it.
+pub async fn node_json(data_dir: &Path, args: &[&str]) -> serde_json::Value {
+    let out = node(data_dir, args).await;
+    assert_eq!(out.status.code(), Some(0), "{}", describe(args, &out));
+    serde_json::from_slice(&out.stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", describe(args, &out)))
+}
+
+/// Every JSON line a node command printed.
+pub fn json_lines(out: &Output) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect()
+}
+
+/// Initialises a node from a bundle and adds clerk `ana`.
+pub async fn enrol_node(data_dir: &Path, bundle: &Path) {
+    let b = bundle.to_str().expect("utf-8 path");
+    node_json(data_dir, &["--json", "init", "--bundle", b]).await;
+    node_json(data_dir, &["--json", "clerk", "add", CLERK]).await;
+}
