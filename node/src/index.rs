@@ -455,64 +455,78 @@ impl Index {
         }
         let municipality = q.municipality.as_deref();
 
-        // Candidate documents with score and reasons.
-        let mut cand: Option<HashMap<u32, (f32, Vec<String>)>> = None;
-        for t in &pnum_terms {
-            let docs = self.pnums.get(t).map(Vec::as_slice).unwrap_or(&[]);
-            let m: HashMap<u32, (f32, Vec<String>)> = docs
-                .iter()
-                .map(|&d| (d, (10.0, vec!["personal number: exact".to_string()])))
-                .collect();
-            cand = Some(intersect(cand, m));
+        // Per name term: for each record it meets, the best way it meets it. Only numbers here;
+        // the explanation is written for the records returned, not for every candidate.
+        let term_maps: Vec<HashMap<u32, Best>> = name_terms
+            .iter()
+            .map(|t| {
+                let mut m: HashMap<u32, Best> = HashMap::new();
+                for (word, how) in self.expand(t) {
+                    for p in &self.postings[word as usize] {
+                        let score = how.quality() * p.weight();
+                        let e = m.entry(p.doc).or_insert(Best {
+                            score: 0.0,
+                            word,
+                            post: *p,
+                            how,
+                        });
+                        if score > e.score {
+                            *e = Best {
+                                score,
+                                word,
+                                post: *p,
+                                how,
+                            };
+                        }
+                    }
+                }
+                m
+            })
+            .collect();
+        let pnum_docs: Vec<&[u32]> = pnum_terms
+            .iter()
+            .map(|t| self.pnums.get(t).map(Vec::as_slice).unwrap_or(&[]))
+            .collect();
+
+        let has_terms = !term_maps.is_empty() || !pnum_docs.is_empty();
+        if !has_terms
+            && years.is_empty()
+            && dates.is_empty()
+            && places.is_empty()
+            && q.born.is_none()
+            && municipality.is_none()
+        {
+            return Vec::new();
         }
-        for t in &name_terms {
-            let mut m: HashMap<u32, (f32, Vec<String>)> = HashMap::new();
-            for (id, how) in self.expand(t) {
-                for p in &self.postings[id as usize] {
-                    let s = how.quality() * p.weight();
-                    let e = m.entry(p.doc).or_insert((0.0, Vec::new()));
-                    if s > e.0 {
-                        let role = self.docs[p.doc as usize]
-                            .roles
-                            .get(p.person as usize)
-                            .copied()
-                            .unwrap_or("");
-                        *e = (
-                            s,
-                            vec![format!(
-                                "{t:?} ~ {role} {} {:?} ({})",
-                                p.field.label(),
-                                self.words[id as usize],
-                                how.describe()
-                            )],
-                        );
+        // Candidates: the records every term meets, starting from the rarest term.
+        let candidates: Vec<u32> = if let Some(docs) = pnum_docs.iter().min_by_key(|d| d.len()) {
+            docs.to_vec()
+        } else if let Some(m) = term_maps.iter().min_by_key(|m| m.len()) {
+            m.keys().copied().collect()
+        } else {
+            (0..self.docs.len() as u32).collect()
+        };
+        let mut scored: Vec<(u32, f32)> = Vec::new();
+        for d in candidates {
+            let doc = &self.docs[d as usize];
+            if !doc.live {
+                continue;
+            }
+            if !pnum_docs.iter().all(|docs| docs.contains(&d)) {
+                continue;
+            }
+            let mut score = 10.0 * pnum_docs.len() as f32;
+            let mut all = true;
+            for m in &term_maps {
+                match m.get(&d) {
+                    Some(b) => score += b.score,
+                    None => {
+                        all = false;
+                        break;
                     }
                 }
             }
-            cand = Some(intersect(cand, m));
-        }
-        let all;
-        let cand = match cand {
-            Some(c) => c,
-            None => {
-                if years.is_empty()
-                    && dates.is_empty()
-                    && places.is_empty()
-                    && q.born.is_none()
-                    && municipality.is_none()
-                {
-                    return Vec::new();
-                }
-                all = (0..self.docs.len() as u32)
-                    .map(|d| (d, (0.0, Vec::new())))
-                    .collect::<HashMap<_, _>>();
-                all
-            }
-        };
-        let mut hits: Vec<SearchHit> = Vec::new();
-        for (d, (mut score, mut why)) in cand {
-            let doc = &self.docs[d as usize];
-            if !doc.live {
+            if !all {
                 continue;
             }
             if let Some(f) = &q.born {
@@ -525,74 +539,108 @@ impl Index {
                     continue;
                 }
             }
-            let dates_of_doc = || doc.dobs.iter().chain(doc.event.iter());
-            for y in &years {
-                if dates_of_doc().any(|x| x.year() == *y) {
-                    score += 2.0;
-                    why.push(format!("year {y}"));
-                }
-            }
-            for dt in &dates {
-                if dates_of_doc().any(|x| x == dt) {
-                    score += 3.0;
-                    why.push(format!("date {dt}"));
-                } else if dates_of_doc().any(|x| Some(*x) == swapped(*dt)) {
-                    score += 1.5;
-                    why.push(format!("date {dt} with day and month swapped"));
-                } else if dates_of_doc().any(|x| x.year() == dt.year()) {
-                    score += 0.5;
-                    why.push(format!("year of {dt}"));
-                }
-            }
-            for p in &places {
-                if doc.place == Some(*p) || doc.municipality == *p {
-                    score += 1.5;
-                    why.push(format!("place {p}"));
-                }
-            }
-            if score <= 0.0
-                && name_terms.is_empty()
-                && pnum_terms.is_empty()
-                && (q.born.is_none() && municipality.is_none())
-            {
+            let bonus = bonuses(doc, &years, &dates, &places, None);
+            if !has_terms && bonus <= 0.0 && q.born.is_none() && municipality.is_none() {
                 continue;
             }
-            hits.push(SearchHit {
-                regno: doc.regno.clone(),
-                kind: doc.kind,
-                summary: doc.summary.clone(),
-                score,
-                why,
-            });
+            scored.push((d, score + bonus));
         }
-        hits.sort_by(|a, b| {
-            b.score
-                .partial_cmp(&a.score)
+        let order = |a: &(u32, f32), b: &(u32, f32)| {
+            b.1.partial_cmp(&a.1)
                 .unwrap_or(std::cmp::Ordering::Equal)
-                .then_with(|| a.regno.cmp(&b.regno))
-        });
-        hits.truncate(q.limit.max(1));
-        hits
+                .then_with(|| {
+                    self.docs[a.0 as usize]
+                        .regno
+                        .cmp(&self.docs[b.0 as usize].regno)
+                })
+        };
+        let limit = q.limit.max(1);
+        if scored.len() > limit {
+            scored.select_nth_unstable_by(limit - 1, order);
+            scored.truncate(limit);
+        }
+        scored.sort_by(order);
+        scored
+            .into_iter()
+            .map(|(d, score)| {
+                let doc = &self.docs[d as usize];
+                let mut why: Vec<String> = pnum_docs
+                    .iter()
+                    .map(|_| "personal number: exact".to_string())
+                    .collect();
+                for (t, m) in name_terms.iter().zip(&term_maps) {
+                    if let Some(b) = m.get(&d) {
+                        let role = doc.roles.get(b.post.person as usize).copied().unwrap_or("");
+                        why.push(format!(
+                            "{t:?} ~ {role} {} {:?} ({})",
+                            b.post.field.label(),
+                            self.words[b.word as usize],
+                            b.how.describe()
+                        ));
+                    }
+                }
+                bonuses(doc, &years, &dates, &places, Some(&mut why));
+                SearchHit {
+                    regno: doc.regno.clone(),
+                    kind: doc.kind,
+                    summary: doc.summary.clone(),
+                    score,
+                    why,
+                }
+            })
+            .collect()
     }
 }
 
-fn intersect(
-    acc: Option<HashMap<u32, (f32, Vec<String>)>>,
-    next: HashMap<u32, (f32, Vec<String>)>,
-) -> HashMap<u32, (f32, Vec<String>)> {
-    match acc {
-        None => next,
-        Some(mut a) => {
-            a.retain(|d, _| next.contains_key(d));
-            for (d, v) in a.iter_mut() {
-                if let Some((s, w)) = next.get(d) {
-                    v.0 += s;
-                    v.1.extend(w.iter().cloned());
-                }
-            }
-            a
+/// How one name term best meets a record.
+#[derive(Debug, Clone, Copy)]
+struct Best {
+    score: f32,
+    word: u32,
+    post: Posting,
+    how: Match,
+}
+
+/// Score added by years, dates and places in the query; with `why`, also says what matched.
+fn bonuses(
+    doc: &Doc,
+    years: &[i32],
+    dates: &[NaiveDate],
+    places: &[&'static str],
+    mut why: Option<&mut Vec<String>>,
+) -> f32 {
+    let mut score = 0.0;
+    let mut say = |s: String| {
+        if let Some(w) = why.as_deref_mut() {
+            w.push(s);
+        }
+    };
+    let dates_of_doc = || doc.dobs.iter().chain(doc.event.iter());
+    for y in years {
+        if dates_of_doc().any(|x| x.year() == *y) {
+            score += 2.0;
+            say(format!("year {y}"));
         }
     }
+    for dt in dates {
+        if dates_of_doc().any(|x| x == dt) {
+            score += 3.0;
+            say(format!("date {dt}"));
+        } else if dates_of_doc().any(|x| Some(*x) == swapped(*dt)) {
+            score += 1.5;
+            say(format!("date {dt} with day and month swapped"));
+        } else if dates_of_doc().any(|x| x.year() == dt.year()) {
+            score += 0.5;
+            say(format!("year of {dt}"));
+        }
+    }
+    for p in places {
+        if doc.place == Some(*p) || doc.municipality == *p {
+            score += 1.5;
+            say(format!("place {p}"));
+        }
+    }
+    score
 }
 
 #[cfg(test)]
