@@ -709,12 +709,12 @@ pub fn run(cli: Cli) -> Result<i32> {
             });
             let counted = CountingReader {
                 inner: std::io::BufReader::new(f),
-                n: std::rc::Rc::new(std::cell::Cell::new(0)),
+                n: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
             };
             let pos = counted.n.clone();
             let res = import_csv(&node, &clerk, counted, |rows| {
                 if let Some(b) = &bar {
-                    b.set_position(pos.get());
+                    b.set_position(pos.load(std::sync::atomic::Ordering::Relaxed));
                     b.set_message(format!("{rows} rows"));
                 }
             });
@@ -849,13 +849,14 @@ async fn shutdown_signal() {
 
 struct CountingReader<R> {
     inner: R,
-    n: std::rc::Rc<std::cell::Cell<u64>>,
+    n: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 impl<R: std::io::Read> std::io::Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let k = self.inner.read(buf)?;
-        self.n.set(self.n.get() + k as u64);
+        self.n
+            .fetch_add(k as u64, std::sync::atomic::Ordering::Relaxed);
         Ok(k)
     }
 }

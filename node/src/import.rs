@@ -7,7 +7,7 @@
 //! groups with one flush per group. A register entry (book, year, page, entry) already imported,
 //! or a row identical to one already imported, is skipped, so a rerun imports nothing twice.
 
-use crate::node::{Clerk, Node, NodeError, Tx};
+use crate::node::{Checked, Clerk, Node, NodeError, Tx};
 use crate::store::Tree;
 use civreg_shared::fields::{self, FieldMap};
 use civreg_shared::model::{Record, RecordKind};
@@ -68,10 +68,19 @@ pub enum ImportError {
     Node(#[from] NodeError),
 }
 
+/// A row that parsed and validated, ready to be written.
 struct Row {
     line: u64,
-    kind: RecordKind,
-    doc: serde_json::Value,
+    key: Vec<u8>,
+    checked: Checked,
+}
+
+/// What the parsing thread hands to the writing thread.
+struct Parsed {
+    rows: Vec<Row>,
+    rejected: Vec<Rejected>,
+    /// Rows read from the file so far.
+    read: u64,
 }
 
 fn row_to_doc(
@@ -158,19 +167,7 @@ fn commit_group(
     let mut local = ImportReport::default();
     node.write(|tx: &mut Tx<'_>| {
         for row in group {
-            // Parse first so that the dedup key is computed from the record as it will be stored.
-            let record = match node.prepare(row.kind, row.doc) {
-                Ok(r) => r,
-                Err(e) => {
-                    local.rejected.push(Rejected {
-                        line: row.line,
-                        reasons: describe_error(e),
-                    });
-                    continue;
-                }
-            };
-            let key = import_key(node, row.kind, &record);
-            if let Some(regno) = node.store().get(Tree::Imports, &key)? {
+            if let Some(regno) = node.store().get(Tree::Imports, &row.key)? {
                 local.skipped.push(Skipped {
                     line: row.line,
                     regno: String::from_utf8_lossy(&regno).into_owned(),
@@ -178,7 +175,7 @@ fn commit_group(
                 });
                 continue;
             }
-            if seen.contains(&key) {
+            if seen.contains(&row.key) {
                 local.skipped.push(Skipped {
                     line: row.line,
                     regno: String::new(),
@@ -186,11 +183,11 @@ fn commit_group(
                 });
                 continue;
             }
-            match tx.create(clerk, record) {
+            match tx.create_checked(clerk, row.checked) {
                 Ok(saved) => {
-                    seen.insert(key.clone());
+                    seen.insert(row.key.clone());
                     tx.batch()
-                        .put(Tree::Imports, key, saved.regno.clone().into_bytes());
+                        .put(Tree::Imports, row.key, saved.regno.clone().into_bytes());
                     local.accepted.push(Accepted {
                         line: row.line,
                         regno: saved.regno,
@@ -215,8 +212,26 @@ fn commit_group(
     Ok(())
 }
 
+/// Parses, validates and keys one row (the part of the work that needs no lock).
+fn check_row(
+    node: &Node,
+    line: u64,
+    kind: RecordKind,
+    doc: serde_json::Value,
+) -> Result<Row, Rejected> {
+    let reject = |e: NodeError| Rejected {
+        line,
+        reasons: describe_error(e),
+    };
+    let record = node.prepare(kind, doc).map_err(reject)?;
+    // The dedup key is computed from the record as it will be stored.
+    let key = import_key(node, kind, &record);
+    let checked = Checked::new(record).map_err(reject)?;
+    Ok(Row { line, key, checked })
+}
+
 /// Imports a CSV stream. `progress` is called with the number of rows read so far.
-pub fn import_csv<R: Read>(
+pub fn import_csv<R: Read + Send>(
     node: &Node,
     clerk: &Clerk,
     input: R,
@@ -250,48 +265,73 @@ pub fn import_csv<R: Read>(
     }
     let mut report = ImportReport::default();
     let mut seen = HashSet::new();
-    let mut group = Vec::with_capacity(GROUP);
-    let mut rec = csv::StringRecord::new();
-    loop {
-        let line = rdr.position().line() + 1;
-        match rdr.read_record(&mut rec) {
-            Ok(false) => break,
-            Ok(true) => {
-                let line = rec.position().map(|p| p.line()).unwrap_or(line);
-                report.rows += 1;
-                match row_to_doc(&header, &rec) {
-                    Ok((kind, doc)) => group.push(Row { line, kind, doc }),
-                    Err(reasons) => report.rejected.push(Rejected { line, reasons }),
+    // One thread reads, parses and validates rows; this one writes them, a group per flush.
+    let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Parsed, ImportError>>(2);
+    std::thread::scope(|scope| -> Result<(), ImportError> {
+        scope.spawn(move || {
+            let mut rec = csv::StringRecord::new();
+            let mut batch = Parsed {
+                rows: Vec::with_capacity(GROUP),
+                rejected: Vec::new(),
+                read: 0,
+            };
+            loop {
+                let line = rdr.position().line() + 1;
+                match rdr.read_record(&mut rec) {
+                    Ok(false) => break,
+                    Ok(true) => {
+                        let line = rec.position().map(|p| p.line()).unwrap_or(line);
+                        batch.read += 1;
+                        match row_to_doc(&header, &rec) {
+                            Ok((kind, doc)) => match check_row(node, line, kind, doc) {
+                                Ok(row) => batch.rows.push(row),
+                                Err(r) => batch.rejected.push(r),
+                            },
+                            Err(reasons) => batch.rejected.push(Rejected { line, reasons }),
+                        }
+                    }
+                    Err(e) => {
+                        // A malformed row (bad quoting, invalid UTF-8) is reported and the import goes on.
+                        batch.read += 1;
+                        let line = e.position().map(|p| p.line()).unwrap_or(line);
+                        batch.rejected.push(Rejected {
+                            line,
+                            reasons: vec![format!("the row could not be read: {e}")],
+                        });
+                        if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                            let _ = tx.send(Err(ImportError::Csv(e)));
+                            return;
+                        }
+                    }
+                }
+                if batch.rows.len() >= GROUP {
+                    let read = batch.read;
+                    let full = std::mem::replace(
+                        &mut batch,
+                        Parsed {
+                            rows: Vec::with_capacity(GROUP),
+                            rejected: Vec::new(),
+                            read,
+                        },
+                    );
+                    if tx.send(Ok(full)).is_err() {
+                        return;
+                    }
                 }
             }
-            Err(e) => {
-                // A malformed row (bad quoting, invalid UTF-8) is reported and the import goes on.
-                report.rows += 1;
-                let line = e.position().map(|p| p.line()).unwrap_or(line);
-                report.rejected.push(Rejected {
-                    line,
-                    reasons: vec![format!("the row could not be read: {e}")],
-                });
-                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
-                    return Err(ImportError::Csv(e));
-                }
+            let _ = tx.send(Ok(batch));
+        });
+        for parsed in rx {
+            let mut parsed = parsed?;
+            report.rows = parsed.read;
+            report.rejected.append(&mut parsed.rejected);
+            if !parsed.rows.is_empty() {
+                commit_group(node, clerk, parsed.rows, &mut seen, &mut report)?;
             }
-        }
-        if group.len() >= GROUP {
-            commit_group(
-                node,
-                clerk,
-                std::mem::take(&mut group),
-                &mut seen,
-                &mut report,
-            )?;
             progress(report.rows);
         }
-    }
-    if !group.is_empty() {
-        commit_group(node, clerk, group, &mut seen, &mut report)?;
-    }
-    progress(report.rows);
+        Ok(())
+    })?;
     report.rejected.sort_by_key(|r| r.line);
     report.accepted.sort_by_key(|r| r.line);
     Ok(report)

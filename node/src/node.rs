@@ -327,13 +327,20 @@ impl Tx<'_> {
 
     /// Validates and adds a new record; returns its registration number and warnings.
     pub(crate) fn create(&mut self, clerk: &Clerk, record: Record) -> Result<Saved, NodeError> {
-        let kind = record.kind();
-        let report = validate::validate(&record, today());
-        if report.has_errors() {
-            return Err(NodeError::Invalid(report));
-        }
-        let fields =
-            fields::flatten(&record.to_json()).map_err(|e| NodeError::Shape(e.to_string()))?;
+        self.create_checked(clerk, Checked::new(record)?)
+    }
+
+    /// Adds a record that [`Checked::new`] has already validated.
+    pub(crate) fn create_checked(
+        &mut self,
+        clerk: &Clerk,
+        checked: Checked,
+    ) -> Result<Saved, NodeError> {
+        let Checked {
+            kind,
+            fields,
+            warnings,
+        } = checked;
         let regno = self.next_regno(kind)?.to_string();
         let changes: Vec<FieldChange> = fields
             .iter()
@@ -355,6 +362,30 @@ impl Tx<'_> {
         Ok(Saved {
             regno,
             seq: op.id.seq,
+            warnings,
+        })
+    }
+}
+
+/// A record that passed validation, as the field map it will be stored as. Making one needs no
+/// lock and no store, so bulk import makes them on another thread.
+pub(crate) struct Checked {
+    kind: RecordKind,
+    fields: FieldMap,
+    warnings: Vec<Problem>,
+}
+
+impl Checked {
+    pub(crate) fn new(record: Record) -> Result<Checked, NodeError> {
+        let report = validate::validate(&record, today());
+        if report.has_errors() {
+            return Err(NodeError::Invalid(report));
+        }
+        let fields =
+            fields::flatten(&record.to_json()).map_err(|e| NodeError::Shape(e.to_string()))?;
+        Ok(Checked {
+            kind: record.kind(),
+            fields,
             warnings: report.problems,
         })
     }

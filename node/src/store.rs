@@ -107,6 +107,9 @@ pub trait Store: Send + Sync {
     fn flush(&self) -> Result<(), StoreError>;
 }
 
+/// sled page cache size for a node database.
+pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
 /// The production backend: one sled database.
 pub struct SledStore {
     db: sled::Db,
@@ -124,6 +127,9 @@ impl SledStore {
             // Durability comes from explicit flushes before every acknowledgement, not from the
             // background flusher; keep it as a safety net only.
             .flush_every_ms(Some(1000))
+            // sled's default page cache is 1 GiB and grows with the database; an office PC
+            // should not give a register that much memory.
+            .cache_capacity(CACHE_BYTES)
             .open()
             .map_err(|e| match e {
                 sled::Error::Io(ref io) if io.kind() == std::io::ErrorKind::WouldBlock => {
