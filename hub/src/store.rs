@@ -158,6 +158,8 @@ impl HubStore {
         let db = sled::Config::new()
             .path(path)
             .flush_every_ms(Some(1000))
+            // Bounded page cache: sled's default (1 GiB) keeps everything written resident.
+            .cache_capacity(256 * 1024 * 1024)
             .open()
             .map_err(|e| {
                 let s = e.to_string();
