@@ -62,6 +62,7 @@ impl SyncError {
             SyncError::Refused { code, .. } => matches!(
                 code,
                 tonic::Code::Unavailable
+                    | tonic::Code::Cancelled
                     | tonic::Code::DeadlineExceeded
                     | tonic::Code::ResourceExhausted
                     | tonic::Code::Aborted
@@ -241,8 +242,13 @@ pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64
             ops: ops.iter().map(civreg_proto::v1::Op::from).collect(),
         };
         if tx.send(req).await.is_err() {
-            // The hub ended the stream; its status says why.
-            break;
+            // The hub ended the stream: its status on the answer stream says why.
+            return Err(match acks.message().await {
+                Err(status) => refused(status),
+                Ok(_) => refused(tonic::Status::unavailable(
+                    "hub closed the push stream before taking the batch",
+                )),
+            });
         }
         let ack = acks
             .message()
