@@ -16,6 +16,9 @@ use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
+
+#[path = "../bins/mod.rs"]
+mod bins;
 use std::time::{Duration, Instant};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
@@ -433,56 +436,8 @@ impl XorShift {
 /// civreg-hub` alone), it is built there once with `$CARGO build -p civreg-node`.
 pub fn node_bin() -> PathBuf {
     static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(|| {
-        if let Some(p) = std::env::var_os("CIVREG_NODE_BIN") {
-            let p = PathBuf::from(p);
-            assert!(p.is_file(), "CIVREG_NODE_BIN={} is not a file", p.display());
-            return p;
-        }
-        let exe = std::env::current_exe().expect("current exe");
-        // TARGET/debug/deps/sync-HASH -> TARGET/debug
-        let profile_dir = exe
-            .parent()
-            .and_then(Path::parent)
-            .expect("test binary lives in TARGET/PROFILE/deps");
-        let name = format!("civreg-node{}", std::env::consts::EXE_SUFFIX);
-        let bin = profile_dir.join(&name);
-        if bin.is_file() {
-            return bin;
-        }
-        let target_dir = profile_dir.parent().expect("target dir");
-        let mut cmd = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
-        cmd.args(["build", "-p", "civreg-node", "--bin", "civreg-node"])
-            .arg("--target-dir")
-            .arg(target_dir)
-            .current_dir(env!("CARGO_MANIFEST_DIR"));
-        // Variables cargo sets for this test process: passed on, build scripts would see a
-        // changed environment and rebuild crates for nothing.
-        for (k, _) in std::env::vars_os() {
-            let k = k.to_string_lossy();
-            if k.starts_with("CARGO_PKG_")
-                || [
-                    "CARGO_MANIFEST_DIR",
-                    "CARGO_MANIFEST_PATH",
-                    "CARGO_CRATE_NAME",
-                    "CARGO_PRIMARY_PACKAGE",
-                    "CARGO_TARGET_TMPDIR",
-                    "CARGO_BIN_NAME",
-                ]
-                .contains(&k.as_ref())
-            {
-                cmd.env_remove(k.as_ref());
-            }
-        }
-        let status = cmd.status().expect("run cargo build -p civreg-node");
-        assert!(
-            status.success() && bin.is_file(),
-            "could not build {}: run `cargo build -p civreg-node` or set CIVREG_NODE_BIN",
-            bin.display()
-        );
-        bin
-    })
-    .clone()
+    BIN.get_or_init(|| bins::find_bin("civreg-node", "CIVREG_NODE_BIN", None))
+        .clone()
 }
 
 pub const CLERK: &str = "ana";
