@@ -891,11 +891,15 @@ impl Node {
         let mut fields = FieldMap::new();
         let mut out = Vec::new();
         for (i, id) in st.ops.iter().enumerate() {
-            if id.municipality != self.identity.municipality || id.node_id != self.identity.node_id
+            // Own ops are in the log; other offices' ops came through pull.
+            let op = if id.municipality == self.identity.municipality
+                && id.node_id == self.identity.node_id
             {
-                continue;
-            }
-            let op = self.op(id.seq)?.ok_or_else(|| {
+                self.op(id.seq)?
+            } else {
+                self.remote_op(id)?
+            };
+            let op = op.ok_or_else(|| {
                 NodeError::Corrupt(format!("op {id} of record {} is missing", st.regno))
             })?;
             let changes = op
