@@ -445,7 +445,12 @@ impl Node {
 
     /// Opens an initialised node, waiting up to [`Node::LOCK_WAIT`] while another process holds it.
     pub fn open(paths: &Paths) -> Result<Node, NodeError> {
-        let deadline = std::time::Instant::now() + Self::LOCK_WAIT;
+        Self::open_waiting(paths, Self::LOCK_WAIT)
+    }
+
+    /// Opens an initialised node, waiting up to `wait` while another process holds it.
+    pub fn open_waiting(paths: &Paths, wait: std::time::Duration) -> Result<Node, NodeError> {
+        let deadline = std::time::Instant::now() + wait;
         loop {
             match Self::open_now(paths) {
                 Err(NodeError::Store(StoreError::Locked { .. }))

@@ -8,7 +8,6 @@
 //! or expired certificate, a forked chain) stops the worker loudly and is shown by `status`.
 
 use crate::node::{Node, NodeError, Paths};
-use crate::store::StoreError;
 use crate::sync::{self, SyncError, SyncReport};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use civreg_proto::v1::sync_client::SyncClient;
@@ -98,22 +97,12 @@ async fn heartbeat(node: &Node, data_dir: &Path, hub_url: &str) -> Result<(), Sy
 }
 
 /// Opens the node, waiting while a clerk's command holds the database.
-async fn open_node(paths: &Paths) -> Result<Node, NodeError> {
-    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
-    loop {
-        match Node::open_now(paths) {
-            Err(NodeError::Store(StoreError::Locked { .. }))
-                if tokio::time::Instant::now() < deadline =>
-            {
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            other => return other,
-        }
-    }
+fn open_node(paths: &Paths) -> Result<Node, NodeError> {
+    tokio::task::block_in_place(|| Node::open_waiting(paths, Duration::from_secs(30)))
 }
 
 async fn round(paths: &Paths, hub_url: &str, st: &mut SyncStatus) -> Result<SyncReport, SyncError> {
-    let node = open_node(paths).await?;
+    let node = open_node(paths)?;
     let r = sync::sync_round(&node, &paths.data_dir, hub_url, ROUND_MAX_OPS).await;
     if let Ok((n, age)) = waiting(&node) {
         st.ops_waiting = n;
