@@ -387,20 +387,7 @@ fn hub_sigkill_mid_ingest_never_loses_an_acknowledged_op() {
     let mut hub = s.start_hub();
     proxy.set_upstream(hub.port);
     proxy.set_delay(Duration::ZERO);
-    let out = node.run(&["--json", "sync", "--once", "--hub", &proxy.url()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        describe("final sync --once", &out)
-    );
-    let st = node.status();
-    assert_eq!(
-        st["hub_acked"].as_u64(),
-        Some(total),
-        "{}",
-        status_line(&st)
-    );
-    assert_eq!(st["ops_waiting"], 0, "{}", status_line(&st));
+    final_sync(node, &proxy.url(), total);
     hub.stop();
     let node_ops = node.export_ops();
     let (head, hub_ops) = hub_chain(&s.hub_dir);
@@ -486,20 +473,7 @@ fn node_sigkill_mid_push_leaves_every_op_exactly_once() {
 
     // Let it complete, through the same (now fast) link.
     proxy.set_delay(Duration::ZERO);
-    let out = node.run(&["--json", "sync", "--once", "--hub", &proxy.url()]);
-    assert!(
-        out.status.success(),
-        "{}",
-        describe("final sync --once", &out)
-    );
-    let st = node.status();
-    assert_eq!(
-        st["hub_acked"].as_u64(),
-        Some(total),
-        "{}",
-        status_line(&st)
-    );
-    assert_eq!(st["ops_waiting"], 0, "{}", status_line(&st));
+    final_sync(node, &proxy.url(), total);
     assert!(hub.alive(), "the hub died while nodes were being killed");
     hub.stop();
     drop(proxy);
@@ -517,4 +491,22 @@ fn node_sigkill_mid_push_leaves_every_op_exactly_once() {
         killed_mid_push > 0,
         "no kill landed while ops were still being pushed: the test exercised nothing"
     );
+}
+
+/// One last `sync --once` that must succeed and leave the hub holding all `total` ops.
+fn final_sync(node: &NodeDir, url: &str, total: u64) {
+    let out = node.run(&["--json", "sync", "--once", "--hub", url]);
+    assert!(
+        out.status.success(),
+        "{}",
+        describe("final sync --once", &out)
+    );
+    let st = node.status();
+    assert_eq!(
+        st["hub_acked"].as_u64(),
+        Some(total),
+        "{}",
+        status_line(&st)
+    );
+    assert_eq!(st["ops_waiting"], 0, "{}", status_line(&st));
 }
