@@ -225,6 +225,32 @@ fn check_clerk_name(name: &str) -> Result<(), NodeError> {
     }
 }
 
+/// The metadata of a new, empty node database: format, identity, key check, empty chain head.
+fn initial_meta(crypto: &Crypto, identity: &Identity) -> Batch {
+    let mut b = Batch::default();
+    b.put(
+        Tree::Meta,
+        b"format".to_vec(),
+        DB_FORMAT.as_bytes().to_vec(),
+    );
+    b.put(
+        Tree::Meta,
+        b"identity".to_vec(),
+        serde_json::to_vec(identity).expect("identity serialises"),
+    );
+    b.put(
+        Tree::Meta,
+        b"key_check".to_vec(),
+        crypto.seal(Tree::Meta.name(), b"key_check", KEY_CHECK),
+    );
+    b.put(
+        Tree::Meta,
+        b"head".to_vec(),
+        serde_json::to_vec(&Head::default()).expect("head serialises"),
+    );
+    b
+}
+
 /// Work inside one atomic write: a copy of the head, the batch, and what it has written so far.
 pub(crate) struct Tx<'a> {
     node: &'a Node,
@@ -413,28 +439,7 @@ impl Node {
             municipality: m.code.to_string(),
             node_id: node_id.to_string(),
         };
-        let mut b = Batch::default();
-        b.put(
-            Tree::Meta,
-            b"format".to_vec(),
-            DB_FORMAT.as_bytes().to_vec(),
-        );
-        b.put(
-            Tree::Meta,
-            b"identity".to_vec(),
-            serde_json::to_vec(&identity).expect("identity serialises"),
-        );
-        b.put(
-            Tree::Meta,
-            b"key_check".to_vec(),
-            crypto.seal(Tree::Meta.name(), b"key_check", KEY_CHECK),
-        );
-        b.put(
-            Tree::Meta,
-            b"head".to_vec(),
-            serde_json::to_vec(&Head::default()).expect("head serialises"),
-        );
-        store.commit(b)?;
+        store.commit(initial_meta(&crypto, &identity))?;
         store.flush()?;
         Ok(identity)
     }
@@ -518,28 +523,7 @@ impl Node {
             municipality: municipality.to_string(),
             node_id: node_id.to_string(),
         };
-        let mut b = Batch::default();
-        b.put(
-            Tree::Meta,
-            b"format".to_vec(),
-            DB_FORMAT.as_bytes().to_vec(),
-        );
-        b.put(
-            Tree::Meta,
-            b"identity".to_vec(),
-            serde_json::to_vec(&identity).expect("ser"),
-        );
-        b.put(
-            Tree::Meta,
-            b"key_check".to_vec(),
-            crypto.seal(Tree::Meta.name(), b"key_check", KEY_CHECK),
-        );
-        b.put(
-            Tree::Meta,
-            b"head".to_vec(),
-            serde_json::to_vec(&Head::default()).expect("ser"),
-        );
-        store.commit(b)?;
+        store.commit(initial_meta(&crypto, &identity))?;
         Node::open_store(Box::new(store), crypto)
     }
 
