@@ -440,7 +440,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             let mut st = file.clone().unwrap_or_default();
             let mut live = false;
             if let Ok(node) = Node::open(&paths) {
-                let (n, age) = crate::worker::waiting(&node)?;
+                let (n, age) = crate::sync::waiting(&node)?;
                 st.ops_waiting = n;
                 st.oldest_waiting_age_s = age;
                 st.hub_acked = node.hub_acked()?;

@@ -8,7 +8,7 @@
 
 use crate::node::{Node, NodeError};
 use civreg_proto::v1::sync_client::SyncClient;
-use civreg_proto::v1::{PullRequest, PushRequest};
+use civreg_proto::v1::{HeartbeatRequest, PullRequest, PushRequest};
 use civreg_proto::{optional_hash, MAX_MESSAGE_BYTES};
 use civreg_shared::op::Op;
 use serde::{Deserialize, Serialize};
@@ -298,6 +298,41 @@ pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError
     Ok((pulled, cursor))
 }
 
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Ops the hub has not acknowledged, and the age in seconds of the oldest.
+pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
+    let acked = node.hub_acked()?;
+    let n = node.log_len().saturating_sub(acked);
+    let age = match node.op(acked + 1)? {
+        Some(op) if n > 0 => now_ms().saturating_sub(op.hlc.wall_ms) / 1000,
+        _ => 0,
+    };
+    Ok((n, age))
+}
+
+/// Reports the node's health to the hub: version, ops waiting, clock, free disk.
+pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
+    let (unacked, age) = blocking(|| waiting(node))?;
+    let free = fs2::available_space(data_dir).unwrap_or(0);
+    SyncClient::new(channel)
+        .heartbeat(HeartbeatRequest {
+            version: env!("CARGO_PKG_VERSION").into(),
+            unacked_ops: unacked,
+            oldest_unacked_age_s: age,
+            clock_ms: now_ms(),
+            free_disk_bytes: free,
+        })
+        .await
+        .map_err(refused)?;
+    Ok(())
+}
+
 /// One round: push everything, then pull.
 pub async fn sync_once(
     node: &Node,
@@ -317,7 +352,11 @@ pub async fn sync_round(
     let round = async {
         let channel = connect(data_dir, hub_url).await?;
         let (pushed, hub_acked) = push(node, channel.clone(), limit).await?;
-        let (pulled, cursor) = pull(node, channel).await?;
+        let (pulled, cursor) = pull(node, channel.clone()).await?;
+        // Health report on the same connection; a failed heartbeat does not fail the round.
+        if let Err(e) = heartbeat(node, channel, data_dir).await {
+            tracing::warn!(error = %e, "heartbeat failed");
+        }
         Ok(SyncReport {
             pushed,
             hub_acked,

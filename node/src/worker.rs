@@ -10,8 +10,6 @@
 use crate::node::{Node, NodeError, Paths};
 use crate::sync::{self, SyncError, SyncReport};
 use backon::{BackoffBuilder, ExponentialBuilder};
-use civreg_proto::v1::sync_client::SyncClient;
-use civreg_proto::v1::HeartbeatRequest;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -65,37 +63,6 @@ fn write_status(data_dir: &Path, st: &SyncStatus) {
     }
 }
 
-/// Ops the hub has not acknowledged, and the age in seconds of the oldest.
-pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
-    let acked = node.hub_acked()?;
-    let n = node.log_len().saturating_sub(acked);
-    let age = match node.op(acked + 1)? {
-        Some(op) if n > 0 => now_ms().saturating_sub(op.hlc.wall_ms) / 1000,
-        _ => 0,
-    };
-    Ok((n, age))
-}
-
-async fn heartbeat(node: &Node, data_dir: &Path, hub_url: &str) -> Result<(), SyncError> {
-    let channel = sync::connect(data_dir, hub_url).await?;
-    let (unacked, age) = waiting(node)?;
-    let free = fs2::available_space(data_dir).unwrap_or(0);
-    SyncClient::new(channel)
-        .heartbeat(HeartbeatRequest {
-            version: env!("CARGO_PKG_VERSION").into(),
-            unacked_ops: unacked,
-            oldest_unacked_age_s: age,
-            clock_ms: now_ms(),
-            free_disk_bytes: free,
-        })
-        .await
-        .map_err(|s| SyncError::Refused {
-            code: s.code(),
-            message: s.message().to_string(),
-        })?;
-    Ok(())
-}
-
 /// Opens the node, waiting while a clerk's command holds the database.
 fn open_node(paths: &Paths) -> Result<Node, NodeError> {
     tokio::task::block_in_place(|| Node::open_waiting(paths, Duration::from_secs(30)))
@@ -104,17 +71,13 @@ fn open_node(paths: &Paths) -> Result<Node, NodeError> {
 async fn round(paths: &Paths, hub_url: &str, st: &mut SyncStatus) -> Result<SyncReport, SyncError> {
     let node = open_node(paths)?;
     let r = sync::sync_round(&node, &paths.data_dir, hub_url, ROUND_MAX_OPS).await;
-    if let Ok((n, age)) = waiting(&node) {
+    if let Ok((n, age)) = sync::waiting(&node) {
         st.ops_waiting = n;
         st.oldest_waiting_age_s = age;
     }
     st.hub_acked = node.hub_acked().unwrap_or(st.hub_acked);
     st.pull_cursor = node.pull_cursor().unwrap_or(st.pull_cursor);
-    let r = r?;
-    if let Err(e) = heartbeat(&node, &paths.data_dir, hub_url).await {
-        warn!(error = %e, "heartbeat failed");
-    }
-    Ok(r)
+    r
 }
 
 fn backoff() -> impl Iterator<Item = Duration> {
