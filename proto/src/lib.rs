@@ -57,6 +57,7 @@ fn change_from_wire(c: i32) -> Result<ChangeKind, WireError> {
         Ok(v1::ChangeKind::Amend) => Ok(ChangeKind::Amend),
         Ok(v1::ChangeKind::Annotate) => Ok(ChangeKind::Annotate),
         Ok(v1::ChangeKind::Void) => Ok(ChangeKind::Void),
+        Ok(v1::ChangeKind::Restore) => Ok(ChangeKind::Restore),
         _ => Err(WireError::Invalid {
             field: "change",
             why: format!("unknown change kind {c}"),
@@ -70,6 +71,7 @@ fn change_to_wire(c: ChangeKind) -> v1::ChangeKind {
         ChangeKind::Amend => v1::ChangeKind::Amend,
         ChangeKind::Annotate => v1::ChangeKind::Annotate,
         ChangeKind::Void => v1::ChangeKind::Void,
+        ChangeKind::Restore => v1::ChangeKind::Restore,
     }
 }
 

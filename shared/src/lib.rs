@@ -7,6 +7,7 @@
 pub mod fields;
 pub mod gazetteer;
 pub mod ids;
+pub mod merge;
 pub mod model;
 pub mod normalize;
 pub mod op;

@@ -99,6 +99,25 @@ impl Hlc {
     }
 }
 
+/// How far ahead of the local wall clock a remote timestamp may move a clock: five minutes. A
+/// node whose PC runs days ahead can not drag everyone's clock into the future; its timestamps
+/// are reported instead (see [`Hlc::receive`]).
+pub const MAX_CLOCK_AHEAD_MS: u64 = 5 * 60 * 1000;
+
+impl Hlc {
+    /// The clock after seeing a remote timestamp. A remote clock more than
+    /// [`MAX_CLOCK_AHEAD_MS`] ahead of `now_ms` is not followed: the clock stays where it was and
+    /// the answer says how far ahead the remote one was, so that it can be reported.
+    pub fn receive(last: Hlc, remote: Hlc, now_ms: u64) -> (Hlc, Option<u64>) {
+        let ahead = remote.wall_ms.saturating_sub(now_ms);
+        if ahead > MAX_CLOCK_AHEAD_MS {
+            (last, Some(ahead))
+        } else {
+            (last.max(remote), None)
+        }
+    }
+}
+
 /// The id of an op: its node and the node's sequence number (from 1, without gaps).
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct OpId {
@@ -121,6 +140,8 @@ pub enum ChangeKind {
     Amend,
     Annotate,
     Void,
+    /// An operator keeps a record that a concurrent void would have voided.
+    Restore,
 }
 
 impl ChangeKind {
@@ -130,6 +151,7 @@ impl ChangeKind {
             ChangeKind::Amend => 2,
             ChangeKind::Annotate => 3,
             ChangeKind::Void => 4,
+            ChangeKind::Restore => 5,
         }
     }
 }
@@ -399,6 +421,30 @@ impl ChainVerifier {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn a_clock_follows_remote_time_only_within_the_bound() {
+        let now = 1_000_000_000;
+        let last = Hlc {
+            wall_ms: now,
+            logical: 3,
+        };
+        let near = Hlc {
+            wall_ms: now + 60_000,
+            logical: 0,
+        };
+        assert_eq!(Hlc::receive(last, near, now), (near, None));
+        let days = Hlc {
+            wall_ms: now + 3 * 86_400_000,
+            logical: 0,
+        };
+        assert_eq!(Hlc::receive(last, days, now), (last, Some(3 * 86_400_000)));
+        let behind = Hlc {
+            wall_ms: now - 10,
+            logical: 9,
+        };
+        assert_eq!(Hlc::receive(last, behind, now), (last, None));
+    }
 
     fn op(seq: u64, prev: Hash) -> Op {
         Op {
