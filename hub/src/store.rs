@@ -6,11 +6,12 @@
 //! transaction, flushes once (group commit), and only then reports the new heads.
 //!
 //! Trees: `chains` ("m/n" → head), `ops` ("m/n" 0 seq → op), `feed` (m 0 pos → ops key),
-//! `records` (regno → state), `meta` (feed position counter).
+//! `records` (regno → merged state), `conflicts` (id → filed conflict), `meta` (feed position
+//! counter).
 
 use crate::pki::PeerIdentity;
-use civreg_shared::fields::{self, FieldMap};
 use civreg_shared::ids::RegNo;
+use civreg_shared::merge::{merge, Conflict, RecordState};
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChainVerifier, ChangeKind, Hash, Op, OpId};
 use serde::{Deserialize, Serialize};
@@ -54,15 +55,20 @@ pub struct Head {
     pub hash: Hash,
 }
 
-/// A record as the hub holds it.
+/// A record as the hub holds it: the shared merge of its ops.
+pub type HubRecord = RecordState;
+
+/// A conflict as the hub files it: with the municipality that owns the record.
 #[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct HubRecord {
-    pub regno: String,
-    pub kind: RecordKind,
-    pub fields: FieldMap,
-    pub voided: bool,
-    pub ops: Vec<OpId>,
+pub struct FiledConflict {
+    pub municipality: String,
+    #[serde(flatten)]
+    pub conflict: Conflict,
 }
+
+/// The hub's own chain: the ops it writes itself (operators' decisions), owned by no municipality.
+pub const HUB_CHAIN_MUNICIPALITY: &str = "agency";
+pub const HUB_CHAIN_NODE: &str = "hub";
 
 pub struct HubStore {
     db: sled::Db,
@@ -70,6 +76,7 @@ pub struct HubStore {
     ops: sled::Tree,
     feed: sled::Tree,
     records: sled::Tree,
+    conflicts: sled::Tree,
     meta: sled::Tree,
     /// Chain heads in memory, the committed truth, changed only under this lock.
     heads: Mutex<HashMap<String, Head>>,
@@ -175,6 +182,7 @@ impl HubStore {
             ops: t("ops")?,
             feed: t("feed")?,
             records: t("records")?,
+            conflicts: t("conflicts")?,
             meta: t("meta")?,
             db,
             heads: Mutex::new(HashMap::new()),
@@ -255,9 +263,23 @@ impl HubStore {
         let committed = heads.get(&chain).copied().unwrap_or_default();
         let head = staged.get(&chain).copied().unwrap_or(committed);
         let mut verifier = ChainVerifier::resume(municipality, node_id, head.seq, head.hash);
-        let mut new_ops = Vec::new();
+        let mut new_ops: Vec<Op> = Vec::new();
         for op in ops {
             authorize(who, &op)?;
+            for b in &op.base {
+                let staged_has = new_ops.iter().chain(accepted.iter()).any(|o| o.id == *b);
+                if !staged_has
+                    && !self
+                        .ops
+                        .contains_key(op_key(&chain_key(&b.municipality, &b.node_id), b.seq))
+                        .map_err(|e| IngestError::Invalid(format!("hub store: {e}")))?
+                {
+                    return Err(IngestError::Invalid(format!(
+                        "op {} is based on op {b}, which the hub does not hold: a node bases edits only on ops it made or pulled",
+                        op.id
+                    )));
+                }
+            }
             if op.id.seq <= verifier.verified() {
                 // Already held (or staged): harmless if it is the same op, a fork if not.
                 let same = if op.id.seq <= committed.seq {
@@ -304,6 +326,62 @@ impl HubStore {
         Ok(new_head)
     }
 
+    /// Writes an op of the hub's own chain (an operator's decision) and flushes it. `make` gets
+    /// the op's id and prev hash and returns the op to seal. Serialised with ingest.
+    pub fn write_own(&self, make: impl FnOnce(OpId, Hash) -> Op) -> Result<Op, StoreError> {
+        let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
+        let chain = chain_key(HUB_CHAIN_MUNICIPALITY, HUB_CHAIN_NODE);
+        let head = heads.get(&chain).copied().unwrap_or_default();
+        let id = OpId {
+            municipality: HUB_CHAIN_MUNICIPALITY.into(),
+            node_id: HUB_CHAIN_NODE.into(),
+            seq: head.seq + 1,
+        };
+        let prev = if head.seq == 0 {
+            civreg_shared::op::GENESIS
+        } else {
+            head.hash
+        };
+        let op = make(id, prev).seal();
+        let new_head = Head {
+            seq: op.id.seq,
+            hash: op.hash,
+        };
+        let staged = HashMap::from([(chain.clone(), new_head)]);
+        self.commit(std::slice::from_ref(&op), &staged)?;
+        self.db.flush().map_err(backend)?;
+        heads.insert(chain, new_head);
+        Ok(op)
+    }
+
+    /// A filed conflict, by id.
+    pub fn conflict(&self, id: &str) -> Result<Option<FiledConflict>, StoreError> {
+        self.conflicts
+            .get(id.as_bytes())
+            .map_err(backend)?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
+    }
+
+    /// Every filed conflict, by id.
+    pub fn conflicts(&self) -> impl Iterator<Item = Result<FiledConflict, StoreError>> + '_ {
+        self.conflicts.iter().map(|r| {
+            let (_, v) = r.map_err(backend)?;
+            serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+    }
+
+    /// Every record whose registration number starts with `prefix`, in id order.
+    pub fn records_with_prefix(
+        &self,
+        prefix: &str,
+    ) -> impl Iterator<Item = Result<HubRecord, StoreError>> + '_ {
+        self.records.scan_prefix(prefix.as_bytes()).map(|r| {
+            let (_, v) = r.map_err(backend)?;
+            serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))
+        })
+    }
+
     fn stored_hash(&self, chain: &str, seq: u64) -> Result<Option<Hash>, IngestError> {
         let v = self
             .ops
@@ -315,30 +393,42 @@ impl HubStore {
 
     fn commit(&self, ops: &[Op], heads: &HashMap<String, Head>) -> Result<(), StoreError> {
         use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
-        // Record states after these ops, read before the transaction (only the committer writes).
-        let mut states: HashMap<String, HubRecord> = HashMap::new();
+        // Record states after these ops, merged from all of each record's ops, computed before the
+        // transaction (only the committer writes).
+        let mut touched: HashMap<&str, Vec<&Op>> = HashMap::new();
         for op in ops {
-            if !states.contains_key(&op.record_id) {
-                let st = match self.records.get(op.record_id.as_bytes()).map_err(backend)? {
-                    Some(v) => serde_json::from_slice(&v).map_err(|e| {
-                        StoreError::Corrupt(format!("record {}: {e}", op.record_id))
-                    })?,
-                    None => HubRecord {
-                        regno: op.record_id.clone(),
-                        kind: op.record_kind,
-                        fields: FieldMap::new(),
-                        voided: false,
-                        ops: Vec::new(),
-                    },
+            touched.entry(op.record_id.as_str()).or_default().push(op);
+        }
+        let mut states: Vec<HubRecord> = Vec::with_capacity(touched.len());
+        for (regno, new) in touched {
+            let mut all: Vec<Op> = Vec::new();
+            if let Some(st) = self.record(regno)? {
+                for id in &st.ops {
+                    all.push(self.op(id)?.ok_or_else(|| {
+                        StoreError::Corrupt(format!(
+                            "record {regno} names op {id}, which is missing"
+                        ))
+                    })?);
+                }
+            }
+            all.extend(new.into_iter().cloned());
+            states.push(merge(&all).expect("at least one op"));
+        }
+        let mut filed = Vec::new();
+        for st in &states {
+            let owner = RegNo::parse(&st.regno)
+                .map(|r| r.municipality)
+                .unwrap_or_default();
+            for c in &st.conflicts {
+                let f = FiledConflict {
+                    municipality: owner.clone(),
+                    conflict: c.clone(),
                 };
-                states.insert(op.record_id.clone(), st);
+                filed.push((
+                    c.id.clone(),
+                    serde_json::to_vec(&f).expect("conflict serialises"),
+                ));
             }
-            let st = states.get_mut(&op.record_id).expect("just inserted");
-            fields::apply(&mut st.fields, &op.changes);
-            if op.change == ChangeKind::Void {
-                st.voided = true;
-            }
-            st.ops.push(op.id.clone());
         }
         let mut pos = match self.meta.get("feed_pos").map_err(backend)? {
             Some(v) => u64::from_be_bytes(
@@ -366,6 +456,7 @@ impl HubStore {
             self.records.clone(),
             self.chains.clone(),
             self.meta.clone(),
+            self.conflicts.clone(),
         ];
         trees
             .as_slice()
@@ -376,7 +467,10 @@ impl HubStore {
                 for (k, v) in &writes_feed {
                     tx[1].insert(k.as_slice(), v.as_slice())?;
                 }
-                for st in states.values() {
+                for (k, v) in &filed {
+                    tx[5].insert(k.as_bytes(), v.as_slice())?;
+                }
+                for st in &states {
                     tx[2].insert(
                         st.regno.as_bytes(),
                         serde_json::to_vec(st).expect("record serialises"),
@@ -424,6 +518,16 @@ impl HubStore {
             last = pos;
         }
         Ok((out, last))
+    }
+
+    /// One op, by id.
+    pub fn op(&self, id: &OpId) -> Result<Option<Op>, StoreError> {
+        let key = op_key(&chain_key(&id.municipality, &id.node_id), id.seq);
+        self.ops
+            .get(key)
+            .map_err(backend)?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .transpose()
     }
 
     /// Every op of one node's chain, in order.

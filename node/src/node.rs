@@ -14,13 +14,14 @@ use chrono::NaiveDate;
 use civreg_shared::fields::{self, FieldChange, FieldMap};
 use civreg_shared::gazetteer;
 use civreg_shared::ids::{check_node_id, RegNo};
+use civreg_shared::merge::merge;
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::op::{
     ChainError, ChainVerifier, ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT,
 };
 use civreg_shared::validate::{self, Problem, Report};
 use serde::{Deserialize, Serialize};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
 
@@ -96,33 +97,7 @@ struct Head {
 }
 
 /// A record as the node holds it now.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct RecordState {
-    pub regno: String,
-    pub kind: RecordKind,
-    pub fields: FieldMap,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voided: Option<VoidInfo>,
-    /// Every op applied to this record, in order.
-    pub ops: Vec<OpId>,
-    pub created: Hlc,
-    pub updated: Hlc,
-}
-
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct VoidInfo {
-    pub reason: String,
-    pub clerk: String,
-    pub at: Hlc,
-}
-
-impl RecordState {
-    /// The typed record. Fails only if stored fields no longer form a record (damaged data).
-    pub fn record(&self) -> Result<Record, NodeError> {
-        Record::from_json(self.kind, fields::unflatten(&self.fields))
-            .map_err(|e| NodeError::Corrupt(format!("record {}: {e}", self.regno)))
-    }
-}
+pub use civreg_shared::merge::{RecordState, VoidInfo};
 
 /// A clerk who has proved their password. Only [`Node::authenticate`] makes one.
 #[derive(Debug, Clone)]
@@ -258,7 +233,11 @@ pub(crate) struct Tx<'a> {
     batch: Batch,
     regseq: BTreeMap<String, u64>,
     states: BTreeMap<String, RecordState>,
+    /// Ops written or received by this transaction, so that merges inside it see them.
+    staged: HashMap<OpId, Op>,
     ops: usize,
+    /// The head changed without a new op of ours (the clock followed a remote one).
+    head_moved: bool,
 }
 
 impl Tx<'_> {
@@ -337,7 +316,34 @@ impl Tx<'_> {
         let sealed = self.node.crypto.seal(Tree::Ops.name(), &key, &plain);
         self.batch.put(Tree::Ops, key.to_vec(), sealed);
         self.ops += 1;
+        self.staged.insert(op.id.clone(), op.clone());
         op
+    }
+
+    /// Every op of a record, stored or staged by this transaction.
+    fn record_ops(&self, st: &RecordState) -> Result<Vec<Op>, NodeError> {
+        st.ops
+            .iter()
+            .map(|id| match self.staged.get(id) {
+                Some(op) => Ok(op.clone()),
+                None => self.node.load_op(id)?.ok_or_else(|| {
+                    NodeError::Corrupt(format!(
+                        "record {} names op {id}, which is missing",
+                        st.regno
+                    ))
+                }),
+            })
+            .collect()
+    }
+
+    /// The record's state with one more op, by the shared merge.
+    fn merged_with(&self, st: Option<&RecordState>, op: &Op) -> Result<RecordState, NodeError> {
+        let mut ops = match st {
+            Some(st) => self.record_ops(st)?,
+            None => Vec::new(),
+        };
+        ops.push(op.clone());
+        Ok(merge(&ops).expect("at least one op"))
     }
 
     fn put_state(&mut self, st: RecordState) {
@@ -376,15 +382,9 @@ impl Tx<'_> {
             })
             .collect();
         let op = self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "");
-        self.put_state(RecordState {
-            regno: regno.clone(),
-            kind,
-            fields,
-            voided: None,
-            ops: vec![op.id.clone()],
-            created: op.hlc,
-            updated: op.hlc,
-        });
+        let st = merge([&op]).expect("one op");
+        debug_assert_eq!(st.fields, fields);
+        self.put_state(st);
         Ok(Saved {
             regno,
             seq: op.id.seq,
@@ -565,13 +565,15 @@ impl Node {
             batch: Batch::default(),
             regseq: BTreeMap::new(),
             states: BTreeMap::new(),
+            staged: HashMap::new(),
             ops: 0,
+            head_moved: false,
         };
         let out = f(&mut tx)?;
         if tx.batch.is_empty() {
             return Ok(out);
         }
-        if tx.ops > 0 {
+        if tx.ops > 0 || tx.head_moved {
             tx.batch.put(
                 Tree::Meta,
                 b"head".to_vec(),
@@ -776,7 +778,7 @@ impl Node {
             return Err(NodeError::MunicipalityChange);
         }
         self.write(|tx| {
-            let mut st = tx
+            let st = tx
                 .state(&regno)?
                 .ok_or_else(|| NodeError::NotFound(regno.clone()))?;
             if st.voided.is_some() {
@@ -798,19 +800,16 @@ impl Node {
             if changes.is_empty() {
                 return Err(NodeError::NoChange(regno.clone()));
             }
-            let base = st.ops.last().cloned().into_iter().collect();
             let op = tx.append(
                 clerk,
                 &regno,
                 st.kind,
                 ChangeKind::Amend,
                 changes,
-                base,
+                st.base(),
                 reason,
             );
-            st.fields = next;
-            st.ops.push(op.id.clone());
-            st.updated = op.hlc;
+            let st = tx.merged_with(Some(&st), &op)?;
             tx.put_state(st);
             Ok(Saved {
                 regno: regno.clone(),
@@ -827,29 +826,22 @@ impl Node {
             return Err(NodeError::ReasonRequired);
         }
         self.write(|tx| {
-            let mut st = tx
+            let st = tx
                 .state(&regno)?
                 .ok_or_else(|| NodeError::NotFound(regno.clone()))?;
             if st.voided.is_some() {
                 return Err(NodeError::Voided(regno.clone()));
             }
-            let base = st.ops.last().cloned().into_iter().collect();
             let op = tx.append(
                 clerk,
                 &regno,
                 st.kind,
                 ChangeKind::Void,
                 vec![],
-                base,
+                st.base(),
                 reason.trim(),
             );
-            st.voided = Some(VoidInfo {
-                reason: reason.trim().to_string(),
-                clerk: clerk.name.clone(),
-                at: op.hlc,
-            });
-            st.ops.push(op.id.clone());
-            st.updated = op.hlc;
+            let st = tx.merged_with(Some(&st), &op)?;
             tx.put_state(st);
             Ok(Saved {
                 regno: regno.clone(),
@@ -948,6 +940,15 @@ impl Node {
     }
 
     /// An op of another node that this node received from the hub.
+    /// Any op this node holds: its own, or one received from the hub.
+    pub fn load_op(&self, id: &OpId) -> Result<Option<Op>, NodeError> {
+        if id.municipality == self.identity.municipality && id.node_id == self.identity.node_id {
+            self.op(id.seq)
+        } else {
+            self.remote_op(id)
+        }
+    }
+
     pub fn remote_op(&self, id: &OpId) -> Result<Option<Op>, NodeError> {
         let key = Self::remote_key(id);
         let Some(sealed) = self.store.get(Tree::Remote, &key)? else {
@@ -1015,7 +1016,9 @@ impl Node {
     /// Applies ops pulled from the hub and stores the cursor after them, in one durable write,
     /// so the cursor never covers ops that are not applied. Own ops and ops already received are
     /// skipped (pull is idempotent); an op whose hash does not match its content is refused.
-    /// Concurrent edits are applied in arrival order: field-level merge is not built yet.
+    /// Each record touched is re-merged from all its ops with the shared merge, so the node ends
+    /// with the hub's state whatever it edited offline. The node's clock follows remote clocks
+    /// within [`civreg_shared::op::MAX_CLOCK_AHEAD_MS`]; an op stamped further ahead is reported.
     pub fn apply_remote(&self, ops: &[Op], cursor: u64) -> Result<usize, NodeError> {
         for op in ops {
             op.check()
@@ -1027,38 +1030,28 @@ impl Node {
                 let own = op.id.municipality == self.identity.municipality
                     && op.id.node_id == self.identity.node_id;
                 let key = Self::remote_key(&op.id);
-                if own || self.store.get(Tree::Remote, &key)?.is_some() {
+                if own
+                    || tx.staged.contains_key(&op.id)
+                    || self.store.get(Tree::Remote, &key)?.is_some()
+                {
                     continue;
                 }
-                let mut st = match tx.state(&op.record_id)? {
-                    Some(st) => st,
-                    None => RecordState {
-                        regno: op.record_id.clone(),
-                        kind: op.record_kind,
-                        fields: FieldMap::new(),
-                        voided: None,
-                        ops: Vec::new(),
-                        created: op.hlc,
-                        updated: op.hlc,
-                    },
-                };
-                if st.ops.contains(&op.id) {
+                let st = tx.state(&op.record_id)?;
+                if st.as_ref().is_some_and(|st| st.ops.contains(&op.id)) {
                     continue;
                 }
-                fields::apply(&mut st.fields, &op.changes);
-                if op.change == ChangeKind::Void {
-                    st.voided = Some(VoidInfo {
-                        reason: op.reason.clone(),
-                        clerk: op.clerk.clone(),
-                        at: op.hlc,
-                    });
-                }
-                st.ops.push(op.id.clone());
-                st.updated = st.updated.max(op.hlc);
+                let merged = tx.merged_with(st.as_ref(), op)?;
                 let plain = serde_json::to_vec(op).expect("op serialises");
                 let sealed = self.crypto.seal(Tree::Remote.name(), &key, &plain);
                 tx.batch().put(Tree::Remote, key, sealed);
-                tx.put_state(st);
+                tx.staged.insert(op.id.clone(), op.clone());
+                tx.put_state(merged);
+                let (hlc, ahead) = Hlc::receive(tx.head.hlc, op.hlc, now_ms());
+                if let Some(ms) = ahead {
+                    tracing::warn!(op = %op.id, ahead_ms = ms, "an op from the hub is stamped ahead of this PC's clock; not following it (check both clocks)");
+                }
+                tx.head.hlc = hlc;
+                tx.head_moved = true;
                 applied += 1;
             }
             tx.batch().put(
@@ -1168,8 +1161,6 @@ impl Node {
                 Err(e) => return Ok(fail(None, e.to_string(), n)),
             };
             records += 1;
-            let mut f = FieldMap::new();
-            let mut voided = false;
             let mismatch = || {
                 fail(
                     None,
@@ -1180,6 +1171,7 @@ impl Node {
                     n,
                 )
             };
+            let mut ops = Vec::with_capacity(st.ops.len());
             for id in &st.ops {
                 let op = if id.municipality == self.identity.municipality
                     && id.node_id == self.identity.node_id
@@ -1199,10 +1191,16 @@ impl Node {
                 if op.record_id != st.regno {
                     return Ok(mismatch());
                 }
-                fields::apply(&mut f, &op.changes);
-                voided |= op.change == ChangeKind::Void;
+                ops.push(op);
             }
-            if f != st.fields || voided != st.voided.is_some() {
+            let replayed = merge(&ops);
+            let same = replayed.as_ref().is_some_and(|r| {
+                r.fields == st.fields
+                    && r.voided.is_some() == st.voided.is_some()
+                    && r.ops.len() == st.ops.len()
+                    && (st.heads.is_empty() || (r.heads == st.heads && r.conflicts == st.conflicts))
+            });
+            if !same {
                 return Ok(mismatch());
             }
         }

@@ -29,7 +29,7 @@
 //! order, ignoring the edges that would close the cycle: the result is still deterministic.
 
 use crate::fields::{self, FieldMap};
-use crate::model::RecordKind;
+use crate::model::{Record, RecordKind};
 use crate::op::{ChangeKind, Hlc, Op, OpId};
 use ring::digest;
 use serde::{Deserialize, Serialize};
@@ -42,8 +42,11 @@ pub const STATUS: &str = "$status";
 const VOID: &str = "void";
 const ACTIVE: &str = "active";
 
+/// A position in the total order: HLC, municipality, node id, sequence number.
+pub type OrderKey<'a> = (Hlc, &'a str, &'a str, u64);
+
 /// The total order that breaks ties between concurrent writes: the greatest wins.
-pub fn order_key(op: &Op) -> (Hlc, &str, &str, u64) {
+pub fn order_key(op: &Op) -> OrderKey<'_> {
     (op.hlc, &op.id.municipality, &op.id.node_id, op.id.seq)
 }
 
@@ -67,7 +70,33 @@ pub struct RecordState {
     pub conflicts: Vec<Conflict>,
 }
 
+/// A stored record state whose fields no longer form a record: damaged data.
+#[derive(Debug, thiserror::Error)]
+#[error("record {regno} is damaged: its fields no longer form a record ({why})")]
+pub struct DamagedRecord {
+    pub regno: String,
+    pub why: String,
+}
+
 impl RecordState {
+    /// The typed record.
+    pub fn record(&self) -> Result<Record, DamagedRecord> {
+        Record::from_json(self.kind, fields::unflatten(&self.fields)).map_err(|e| DamagedRecord {
+            regno: self.regno.clone(),
+            why: e.to_string(),
+        })
+    }
+
+    /// What a new edit of this record is based on: the heads (or, for a state stored before
+    /// heads were kept, its last op).
+    pub fn base(&self) -> Vec<OpId> {
+        if self.heads.is_empty() {
+            self.ops.last().cloned().into_iter().collect()
+        } else {
+            self.heads.clone()
+        }
+    }
+
     /// The conflicts still waiting for a decision.
     pub fn open_conflicts(&self) -> impl Iterator<Item = &Conflict> {
         self.conflicts.iter().filter(|c| c.resolution.is_none())
@@ -215,7 +244,7 @@ pub fn merge<'a>(ops: impl IntoIterator<Item = &'a Op>) -> Option<RecordState> {
             children[p].push(i);
         }
     }
-    let mut ready: BinaryHeap<Reverse<((Hlc, &str, &str, u64), usize)>> = (0..n)
+    let mut ready: BinaryHeap<Reverse<(OrderKey<'_>, usize)>> = (0..n)
         .filter(|&i| pending[i] == 0)
         .map(|i| Reverse((order_key(ops[i]), i)))
         .collect();

@@ -147,6 +147,11 @@ pub const ADULT_AGE: u32 = 18;
 /// Earliest register year accepted.
 pub const MIN_REGISTER_YEAR: i32 = 1900;
 
+/// Today's date in UTC: what dates are checked against.
+pub fn today() -> chrono::NaiveDate {
+    chrono::Utc::now().date_naive()
+}
+
 /// Checks a record against every rule, relative to `today` (for "not in the future"), and
 /// returns every problem found. Never panics.
 pub fn validate(record: &Record, today: NaiveDate) -> Report {

@@ -21,7 +21,7 @@ fn op(
     wall_ms: u64,
     change: ChangeKind,
     changes: &[(&str, Value)],
-    base: &[OpId],
+    base: Vec<OpId>,
 ) -> Op {
     let mut changes: Vec<FieldChange> = changes
         .iter()
@@ -43,7 +43,7 @@ fn op(
         record_kind: RecordKind::Birth,
         change,
         changes,
-        base: base.to_vec(),
+        base,
         reason: String::new(),
         prev_hash: Hash::default(),
         hash: Hash::default(),
@@ -62,7 +62,7 @@ fn create() -> Op {
             ("mother.maiden_surname", json!("Berisa")),
             ("father.given_name", json!("Agim")),
         ],
-        &[],
+        vec![],
     )
 }
 
@@ -75,7 +75,7 @@ fn edits_of_different_fields_all_apply() {
         2_000,
         ChangeKind::Amend,
         &[("mother.maiden_surname", json!("Berisha"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let b = op(
         "2",
@@ -83,7 +83,7 @@ fn edits_of_different_fields_all_apply() {
         2_500,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agron"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let st = merge([&c, &a, &b]).unwrap();
     assert_eq!(st.fields["mother.maiden_surname"], json!("Berisha"));
@@ -102,7 +102,7 @@ fn concurrent_writes_of_one_field_conflict_and_the_order_picks_the_same_winner()
         5_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agron"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let b = op(
         "2",
@@ -110,7 +110,7 @@ fn concurrent_writes_of_one_field_conflict_and_the_order_picks_the_same_winner()
         4_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agon"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let one = merge([&c, &a, &b]).unwrap();
     let two = merge([&b, &a, &c, &b]).unwrap();
@@ -142,7 +142,7 @@ fn equal_hlcs_are_ordered_by_node_then_sequence() {
         5_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("A"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let b = op(
         "2",
@@ -150,7 +150,7 @@ fn equal_hlcs_are_ordered_by_node_then_sequence() {
         5_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("B"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     assert_eq!(
         merge([&a, &b, &c]).unwrap().fields["father.given_name"],
@@ -167,7 +167,7 @@ fn same_value_written_concurrently_is_no_conflict() {
         5_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agron"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let b = op(
         "2",
@@ -175,7 +175,7 @@ fn same_value_written_concurrently_is_no_conflict() {
         4_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agron"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     assert!(merge([&c, &a, &b]).unwrap().conflicts.is_empty());
 }
@@ -190,7 +190,7 @@ fn an_edit_that_had_seen_the_other_wins_whatever_the_clocks_say() {
         3 * 86_400_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agim Gabim"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     // Node 1 pulled it, then corrected the name; its clock is right, so its HLC is lower.
     let fix = op(
@@ -199,7 +199,7 @@ fn an_edit_that_had_seen_the_other_wins_whatever_the_clocks_say() {
         10_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agim"))],
-        &[stale.id.clone()],
+        vec![stale.id.clone()],
     );
     let st = merge([&fix, &stale, &c]).unwrap();
     assert_eq!(st.fields["father.given_name"], json!("Agim"));
@@ -212,7 +212,7 @@ fn a_void_against_a_concurrent_amendment_is_a_conflict_and_loses_nothing() {
     let c = create();
     let v = Op {
         reason: "registered twice".into(),
-        ..op("1", 2, 3_000, ChangeKind::Void, &[], &[c.id.clone()])
+        ..op("1", 2, 3_000, ChangeKind::Void, &[], vec![c.id.clone()])
     }
     .seal();
     let a = op(
@@ -221,7 +221,7 @@ fn a_void_against_a_concurrent_amendment_is_a_conflict_and_loses_nothing() {
         4_000,
         ChangeKind::Amend,
         &[("mother.maiden_surname", json!("Berisha"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let st = merge([&c, &v, &a]).unwrap();
     assert_eq!(
@@ -242,7 +242,7 @@ fn a_void_against_a_concurrent_amendment_is_a_conflict_and_loses_nothing() {
         9_000,
         ChangeKind::Restore,
         &[],
-        &[v.id.clone(), a.id.clone()],
+        vec![v.id.clone(), a.id.clone()],
     );
     let st = merge([&c, &v, &a, &keep]).unwrap();
     assert!(st.voided.is_none());
@@ -263,7 +263,7 @@ fn a_later_write_that_saw_both_sides_resolves_the_conflict() {
         5_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agron"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let b = op(
         "2",
@@ -271,7 +271,7 @@ fn a_later_write_that_saw_both_sides_resolves_the_conflict() {
         4_000,
         ChangeKind::Amend,
         &[("father.given_name", json!("Agon"))],
-        &[c.id.clone()],
+        vec![c.id.clone()],
     );
     let r = Op {
         reason: "the register says Agon".into(),
@@ -281,7 +281,7 @@ fn a_later_write_that_saw_both_sides_resolves_the_conflict() {
             4_500,
             ChangeKind::Amend,
             &[("father.given_name", json!("Agon"))],
-            &[a.id.clone(), b.id.clone()],
+            vec![a.id.clone(), b.id.clone()],
         )
     }
     .seal();
@@ -305,7 +305,7 @@ fn a_base_cycle_from_forged_ops_is_still_deterministic() {
         5_000,
         ChangeKind::Amend,
         &[("x", json!(1))],
-        &[id("2", 1)],
+        vec![id("2", 1)],
     );
     let b = op(
         "2",
@@ -313,7 +313,7 @@ fn a_base_cycle_from_forged_ops_is_still_deterministic() {
         4_000,
         ChangeKind::Amend,
         &[("x", json!(2))],
-        &[id("1", 2)],
+        vec![id("1", 2)],
     );
     assert_eq!(merge([&c, &a, &b]), merge([&b, &a, &c]));
 }
@@ -392,7 +392,7 @@ fn run(steps: &[Step], skew: [i64; 4]) -> Vec<(Op, BTreeSet<OpId>)> {
                 let wall = (10_000 + t as i64 * 100 + skew[node]).max(1) as u64;
                 let name = (node + 1).to_string();
                 let o = if void {
-                    op(&name, seq[node], wall, ChangeKind::Void, &[], &base)
+                    op(&name, seq[node], wall, ChangeKind::Void, &[], base.clone())
                 } else {
                     op(
                         &name,
@@ -400,7 +400,7 @@ fn run(steps: &[Step], skew: [i64; 4]) -> Vec<(Op, BTreeSet<OpId>)> {
                         wall,
                         ChangeKind::Amend,
                         &[(PATHS[path], json!(value))],
-                        &base,
+                        base,
                     )
                 };
                 all.push((o.clone(), known[node].clone()));
