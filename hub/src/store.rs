@@ -162,8 +162,19 @@ pub fn authorize(who: &PeerIdentity, op: &Op) -> Result<(), IngestError> {
 
 impl HubStore {
     pub fn open(path: &Path) -> Result<HubStore, StoreError> {
-        let db = sled::Config::new()
-            .path(path)
+        Self::open_config(sled::Config::new().path(path), path)
+    }
+
+    /// A store that lives in memory and is gone when dropped (deterministic simulation).
+    pub fn open_temporary() -> Result<HubStore, StoreError> {
+        Self::open_config(
+            sled::Config::new().temporary(true),
+            Path::new("(temporary)"),
+        )
+    }
+
+    fn open_config(config: sled::Config, path: &Path) -> Result<HubStore, StoreError> {
+        let db = config
             .flush_every_ms(Some(1000))
             // Bounded page cache: sled's default (1 GiB) keeps everything written resident.
             .cache_capacity(256 * 1024 * 1024)

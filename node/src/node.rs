@@ -173,7 +173,12 @@ pub struct Node {
     identity: Identity,
     head: Mutex<Head>,
     index: Mutex<Option<Index>>,
+    clock: Clock,
 }
+
+/// Where a node reads the time (milliseconds since the Unix epoch): the system clock, or a
+/// simulated one in deterministic tests.
+pub type Clock = std::sync::Arc<dyn Fn() -> u64 + Send + Sync>;
 
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
@@ -286,7 +291,7 @@ impl Tx<'_> {
         reason: &str,
     ) -> Op {
         let id = &self.node.identity;
-        let hlc = Hlc::tick(self.head.hlc, now_ms());
+        let hlc = Hlc::tick(self.head.hlc, (self.node.clock)());
         let op = Op {
             format: OP_FORMAT,
             id: OpId {
@@ -512,19 +517,39 @@ impl Node {
             identity,
             head: Mutex::new(head),
             index: Mutex::new(None),
+            clock: std::sync::Arc::new(now_ms),
         })
     }
 
-    /// A node over a fresh in-memory store, for tests and benchmarks of the logic alone.
-    pub fn in_memory(municipality: &str, node_id: &str) -> Result<Node, NodeError> {
-        let crypto = Crypto::from_master(&[42; 32]);
-        let store = crate::store::MemStore::default();
+    /// Replaces the clock (for deterministic simulation).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.clock = clock;
+    }
+
+    /// Initialises a node on an empty store and opens it (tests and simulation; `init` is the
+    /// real thing, with a data dir and a key file).
+    pub fn init_store(
+        store: Box<dyn Store>,
+        crypto: Crypto,
+        municipality: &str,
+        node_id: &str,
+    ) -> Result<Node, NodeError> {
         let identity = Identity {
             municipality: municipality.to_string(),
             node_id: node_id.to_string(),
         };
         store.commit(initial_meta(&crypto, &identity))?;
-        Node::open_store(Box::new(store), crypto)
+        Node::open_store(store, crypto)
+    }
+
+    /// A node over a fresh in-memory store, for tests and benchmarks of the logic alone.
+    pub fn in_memory(municipality: &str, node_id: &str) -> Result<Node, NodeError> {
+        Node::init_store(
+            Box::new(crate::store::MemStore::default()),
+            Crypto::from_master(&[42; 32]),
+            municipality,
+            node_id,
+        )
     }
 
     pub fn identity(&self) -> &Identity {
@@ -940,6 +965,19 @@ impl Node {
     }
 
     /// An op of another node that this node received from the hub.
+    /// The digest of this municipality's records as this node holds them; equal to the hub's
+    /// `digest --municipality` once both hold the same ops.
+    pub fn digest(&self) -> Result<civreg_shared::merge::DigestValue, NodeError> {
+        let mut d = civreg_shared::merge::Digest::default();
+        for st in self.all_states() {
+            let st = st?;
+            if RegNo::parse(&st.regno).is_ok_and(|r| r.municipality == self.identity.municipality) {
+                d.add(&st).map_err(|e| NodeError::Corrupt(e.to_string()))?;
+            }
+        }
+        Ok(d.finish())
+    }
+
     /// Any op this node holds: its own, or one received from the hub.
     pub fn load_op(&self, id: &OpId) -> Result<Option<Op>, NodeError> {
         if id.municipality == self.identity.municipality && id.node_id == self.identity.node_id {
@@ -1046,7 +1084,7 @@ impl Node {
                 tx.batch().put(Tree::Remote, key, sealed);
                 tx.staged.insert(op.id.clone(), op.clone());
                 tx.put_state(merged);
-                let (hlc, ahead) = Hlc::receive(tx.head.hlc, op.hlc, now_ms());
+                let (hlc, ahead) = Hlc::receive(tx.head.hlc, op.hlc, (self.clock)());
                 if let Some(ms) = ahead {
                     tracing::warn!(op = %op.id, ahead_ms = ms, "an op from the hub is stamped ahead of this PC's clock; not following it (check both clocks)");
                 }

@@ -217,6 +217,28 @@ impl Store for SledStore {
     }
 }
 
+/// A shared store (tests reopen a node on the same in-memory store to simulate a restart).
+impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
+    fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        (**self).get(tree, key)
+    }
+    fn scan(&self, tree: Tree) -> KvIter<'_> {
+        (**self).scan(tree)
+    }
+    fn last(&self, tree: Tree) -> Result<Option<Kv>, StoreError> {
+        (**self).last(tree)
+    }
+    fn len(&self, tree: Tree) -> Result<usize, StoreError> {
+        (**self).len(tree)
+    }
+    fn commit(&self, batch: Batch) -> Result<(), StoreError> {
+        (**self).commit(batch)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        (**self).flush()
+    }
+}
+
 /// An in-memory backend for tests. `flush` is a no-op; nothing survives the process.
 #[derive(Default)]
 pub struct MemStore {
