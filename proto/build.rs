@@ -3,7 +3,11 @@
 use prost::Message;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let files = ["civreg/v1/oplog.proto", "civreg/v1/sync.proto"];
+    let files = [
+        "civreg/v1/oplog.proto",
+        "civreg/v1/sync.proto",
+        "civreg/v1/review.proto",
+    ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");
     }

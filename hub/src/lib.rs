@@ -9,5 +9,6 @@
 pub mod config;
 pub mod pki;
 pub mod review;
+pub mod review_service;
 pub mod server;
 pub mod store;

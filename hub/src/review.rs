@@ -113,19 +113,19 @@ pub fn resolve(
             path: c.path.clone(),
             value,
         };
+        // A decision must not break a record that was valid; a record that was not (typed from
+        // a damaged historic page, say) is judged by what the decision touches alone.
         let mut fields = record.fields.clone();
         civreg_shared::fields::apply(&mut fields, std::slice::from_ref(&change));
-        let typed = Record::from_json(record.kind, civreg_shared::fields::unflatten(&fields))
-            .map_err(|e| ReviewError::Invalid {
-                regno: record.regno.clone(),
-                why: e.to_string(),
-            })?;
-        let report = validate::validate(&typed, validate::today());
-        if report.has_errors() {
-            return Err(ReviewError::Invalid {
-                regno: record.regno.clone(),
-                why: report.to_string(),
-            });
+        if let Err(why) =
+            check(record.kind, &record.fields).and_then(|()| check(record.kind, &fields))
+        {
+            if check(record.kind, &record.fields).is_ok() {
+                return Err(ReviewError::Invalid {
+                    regno: record.regno.clone(),
+                    why,
+                });
+            }
         }
         (ChangeKind::Amend, vec![change])
     };
@@ -149,6 +149,20 @@ pub fn resolve(
     })?;
     tracing::info!(conflict = %c.id, record = %record.regno, operator = %operator, op = %op.id, "conflict resolved");
     Ok(op)
+}
+
+/// Whether fields form a valid record (no validation errors; warnings are fine).
+fn check(
+    kind: civreg_shared::model::RecordKind,
+    fields: &civreg_shared::fields::FieldMap,
+) -> Result<(), String> {
+    let typed = Record::from_json(kind, civreg_shared::fields::unflatten(fields))
+        .map_err(|e| e.to_string())?;
+    let report = validate::validate(&typed, validate::today());
+    if report.has_errors() {
+        return Err(report.to_string());
+    }
+    Ok(())
 }
 
 /// The digest of a municipality's records at the hub (see [`Digest`]).

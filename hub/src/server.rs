@@ -8,7 +8,9 @@
 //! reaches a gRPC handler.
 
 use crate::pki::{PeerIdentity, Pki};
+use crate::review_service::ReviewService;
 use crate::store::{Head, HubStore, IngestError, StoreError};
+use civreg_proto::v1::review_server::ReviewServer;
 use civreg_proto::v1::sync_server::{Sync, SyncServer};
 use civreg_proto::v1::{
     HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
@@ -170,7 +172,7 @@ fn now_ms() -> u64 {
         .unwrap_or(0)
 }
 
-fn identity<T>(req: &Request<T>) -> Result<PeerIdentity, Status> {
+pub(crate) fn identity<T>(req: &Request<T>) -> Result<PeerIdentity, Status> {
     let certs = req
         .peer_certs()
         .ok_or_else(|| Status::unauthenticated("no client certificate"))?;
@@ -529,6 +531,13 @@ pub async fn run(
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(health_svc)
         .add_service(reflection)
+        .add_service(
+            ReviewServer::new(ReviewService {
+                store: svc.store.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
         .add_service(
             SyncServer::new(svc)
                 .max_decoding_message_size(MAX_MESSAGE_BYTES)

@@ -26,7 +26,7 @@ use civreg_node::store::MemStore;
 use civreg_shared::merge::{conflict_id, STATUS};
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChangeKind, Op, OpId};
-use serde_json::{json, Value};
+use serde_json::json;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -239,7 +239,8 @@ impl Sim {
             .hub
             .feed_after(n.municipality, cursor, limit)
             .unwrap_or_else(|e| self.fail(format!("feed: {e}")));
-        if !ops.is_empty() && !(lossy && self.rng.chance(0.1)) {
+        let lost = lossy && self.rng.chance(0.1);
+        if !ops.is_empty() && !lost {
             moved = true;
             node.apply_remote(&ops, next)
                 .unwrap_or_else(|e| self.fail(format!("apply: {e}")));

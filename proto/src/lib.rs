@@ -85,7 +85,7 @@ fn hash_from_wire(b: &[u8], field: &'static str, allow_empty: bool) -> Result<Ha
     })
 }
 
-fn id_from_wire(id: Option<v1::OpId>, field: &'static str) -> Result<OpId, WireError> {
+pub fn id_from_wire(id: Option<v1::OpId>, field: &'static str) -> Result<OpId, WireError> {
     let id = id.ok_or(WireError::Missing(field))?;
     Ok(OpId {
         municipality: id.municipality,
@@ -94,7 +94,7 @@ fn id_from_wire(id: Option<v1::OpId>, field: &'static str) -> Result<OpId, WireE
     })
 }
 
-fn id_to_wire(id: &OpId) -> v1::OpId {
+pub fn id_to_wire(id: &OpId) -> v1::OpId {
     v1::OpId {
         municipality: id.municipality.clone(),
         node_id: id.node_id.clone(),

@@ -114,6 +114,13 @@ impl Hub {
         &self,
         identity: Option<(&str, &str)>,
     ) -> Result<SyncClient<Channel>, String> {
+        Ok(SyncClient::new(self.channel(identity).await?)
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES))
+    }
+
+    /// A TLS channel to the hub with the given client certificate and key (or none).
+    pub async fn channel(&self, identity: Option<(&str, &str)>) -> Result<Channel, String> {
         let mut tls = ClientTlsConfig::new()
             .ca_certificate(Certificate::from_pem(self.pki.ca_pem()))
             .domain_name("localhost");
@@ -126,10 +133,7 @@ impl Hub {
             .map_err(|e| error_chain(&e))?
             .connect_timeout(Duration::from_secs(5))
             .timeout(Duration::from_secs(20));
-        let channel = endpoint.connect().await.map_err(|e| error_chain(&e))?;
-        Ok(SyncClient::new(channel)
-            .max_decoding_message_size(MAX_MESSAGE_BYTES)
-            .max_encoding_message_size(MAX_MESSAGE_BYTES))
+        endpoint.connect().await.map_err(|e| error_chain(&e))
     }
 
     /// Stops the hub, waits for it to finish, and opens its database (retrying while the
