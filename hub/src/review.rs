@@ -114,18 +114,14 @@ pub fn resolve(
             value,
         };
         // A decision must not break a record that was valid; a record that was not (typed from
-        // a damaged historic page, say) is judged by what the decision touches alone.
+        // a damaged historic page, say) is not held to a standard it did not meet.
         let mut fields = record.fields.clone();
         civreg_shared::fields::apply(&mut fields, std::slice::from_ref(&change));
-        if let Err(why) =
-            check(record.kind, &record.fields).and_then(|()| check(record.kind, &fields))
-        {
-            if check(record.kind, &record.fields).is_ok() {
-                return Err(ReviewError::Invalid {
-                    regno: record.regno.clone(),
-                    why,
-                });
-            }
+        if check(record.kind, &record.fields).is_ok() {
+            check(record.kind, &fields).map_err(|why| ReviewError::Invalid {
+                regno: record.regno.clone(),
+                why,
+            })?;
         }
         (ChangeKind::Amend, vec![change])
     };
