@@ -1,0 +1,254 @@
+//! Merge benchmark: how fast the shared merge runs, and what a municipality's digest costs.
+//!
+//! Data (fixed seed, so runs compare): records of one municipality, each a birth create (13
+//! fields) followed by 0–6 amendments of one or two fields from three nodes; about one amendment
+//! in four is made offline, based on an older version, so it is concurrent with others (the
+//! report says how many records end with a conflict).
+//!
+//! - merge, whole record: the shared `merge` over each record's full op set (what a node does
+//!   when it re-merges a record after pulling).
+//! - merge, as ingest does it: the record re-merged after each of its ops arrives, one at a
+//!   time (the hub's worst case: every op of a record in its own push).
+//! - digest: `civreg-hub digest` over 200,000 records in a real hub store on disk (the records
+//!   made by ingesting their creates), and the digest alone over states in memory.
+//!
+//! ```text
+//! cargo bench -p civreg-hub --bench merge_bench                # full sizes
+//! cargo bench -p civreg-hub --bench merge_bench -- --write     # also update BENCHMARKS.md
+//! cargo bench -p civreg-hub --bench merge_bench -- --quick     # small sizes (what `cargo test` runs)
+//! ```
+
+use civreg_hub::pki::PeerIdentity;
+use civreg_hub::review;
+use civreg_hub::store::HubStore;
+use civreg_shared::fields::FieldChange;
+use civreg_shared::ids::RegNo;
+use civreg_shared::merge::{merge, Digest};
+use civreg_shared::model::RecordKind;
+use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
+use std::time::Instant;
+
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+const NAMES: [&str; 6] = ["Arben", "Agron", "Besnik", "Ђорђе", "Drita", "Vjosa"];
+const PATHS: [&str; 4] = [
+    "child.given_name",
+    "father.given_name",
+    "mother.maiden_surname",
+    "place_of_birth",
+];
+
+fn fc(path: &str, v: &str) -> FieldChange {
+    FieldChange {
+        path: path.into(),
+        value: v.into(),
+    }
+}
+
+fn create(m: &str, seq: u64) -> Op {
+    let mut changes = vec![
+        fc("child.date_of_birth", "1968-03-14"),
+        fc("child.given_name", NAMES[seq as usize % NAMES.len()]),
+        fc("child.sex", "male"),
+        fc("child.surname", "Gashi"),
+        fc("father.given_name", "Agim"),
+        fc("father.surname", "Gashi"),
+        fc("mother.given_name", "Drita"),
+        fc("mother.maiden_surname", "Berisha"),
+        fc("mother.surname", "Gashi"),
+        fc("municipality", m),
+        fc("place_of_birth", "Prishtinë"),
+        fc("register.book", "12"),
+        fc("register.page", "34"),
+    ];
+    changes.sort_by(|a, b| a.path.cmp(&b.path));
+    Op {
+        format: OP_FORMAT,
+        id: OpId {
+            municipality: m.into(),
+            node_id: "1".into(),
+            seq,
+        },
+        hlc: Hlc {
+            wall_ms: 1_790_000_000_000 + seq,
+            logical: 0,
+        },
+        clerk: "bench".into(),
+        record_id: RegNo::mint(m, 2026, RecordKind::Birth, "1", seq).to_string(),
+        record_kind: RecordKind::Birth,
+        change: ChangeKind::Create,
+        changes,
+        base: vec![],
+        reason: String::new(),
+        prev_hash: GENESIS,
+        hash: Hash::default(),
+    }
+    .seal()
+}
+
+/// One record's ops: a create, then amendments from three nodes.
+fn record_ops(rng: &mut Rng, m: &str, i: u64) -> Vec<Op> {
+    let c = create(m, i);
+    let mut ops = vec![c.clone()];
+    let mut heads = vec![c.id.clone()];
+    for k in 0..rng.below(7) {
+        let node = ["1", "2", "3"][rng.below(3) as usize];
+        // One in four is made offline on the record as it was created: concurrent.
+        let base = if rng.below(4) == 0 {
+            vec![c.id.clone()]
+        } else {
+            heads.clone()
+        };
+        let mut changes = vec![fc(
+            PATHS[rng.below(PATHS.len() as u64) as usize],
+            NAMES[rng.below(NAMES.len() as u64) as usize],
+        )];
+        if rng.below(3) == 0 {
+            changes.push(fc("register.page", "35"));
+        }
+        changes.sort_by(|a, b| a.path.cmp(&b.path));
+        changes.dedup_by(|a, b| a.path == b.path);
+        let op = Op {
+            id: OpId {
+                municipality: m.into(),
+                node_id: node.into(),
+                seq: i * 100 + k + 1,
+            },
+            hlc: Hlc {
+                wall_ms: 1_790_000_000_000 + i + k * 1000 + rng.below(5000),
+                logical: 0,
+            },
+            change: ChangeKind::Amend,
+            changes,
+            base: base.clone(),
+            ..c.clone()
+        }
+        .seal();
+        heads.retain(|h| !base.contains(h));
+        heads.push(op.id.clone());
+        ops.push(op);
+    }
+    ops
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let quick = args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
+    let write = args.iter().any(|a| a == "--write");
+    let (records, digest_records) = if quick {
+        (5_000u64, 5_000u64)
+    } else {
+        (100_000, 200_000)
+    };
+    let mut rng = Rng(0x5eed);
+    let data: Vec<Vec<Op>> = (1..=records)
+        .map(|i| record_ops(&mut rng, "prishtine", i))
+        .collect();
+    let total_ops: usize = data.iter().map(Vec::len).sum();
+
+    let t = Instant::now();
+    let mut conflicted = 0usize;
+    for ops in &data {
+        let st = merge(ops).expect("state");
+        conflicted += usize::from(!st.conflicts.is_empty());
+    }
+    let whole = total_ops as f64 / t.elapsed().as_secs_f64();
+
+    let t = Instant::now();
+    for ops in &data {
+        for k in 1..=ops.len() {
+            std::hint::black_box(merge(&ops[..k]));
+        }
+    }
+    let incremental = total_ops as f64 / t.elapsed().as_secs_f64();
+
+    // The digest over a real hub store.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let store = HubStore::open(&dir.path().join("db")).expect("store");
+    let who = PeerIdentity::Node {
+        municipality: "prishtine".into(),
+        node_id: "1".into(),
+    };
+    let mut prev = GENESIS;
+    let creates: Vec<Op> = (1..=digest_records)
+        .map(|i| {
+            let op = Op {
+                prev_hash: prev,
+                ..create("prishtine", i)
+            }
+            .seal();
+            prev = op.hash;
+            op
+        })
+        .collect();
+    let t = Instant::now();
+    for chunk in creates.chunks(1000) {
+        let r = store
+            .ingest(vec![(who.clone(), chunk.to_vec())])
+            .expect("ingest");
+        assert!(r[0].is_ok(), "{:?}", r[0]);
+    }
+    let ingest_s = t.elapsed().as_secs_f64();
+    let t = Instant::now();
+    let d = review::digest(&store, "prishtine").expect("digest");
+    let digest_s = t.elapsed().as_secs_f64();
+    assert_eq!(d.records, digest_records);
+    let states: Vec<_> = creates.iter().map(|o| merge([o]).expect("state")).collect();
+    let t = Instant::now();
+    let mut dg = Digest::default();
+    for st in &states {
+        dg.add(st).expect("in order");
+    }
+    let d2 = dg.finish();
+    let digest_mem_s = t.elapsed().as_secs_f64();
+    assert_eq!(d2, d, "the store's digest is the digest of the states");
+
+    let date = time::OffsetDateTime::now_utc().date();
+    let commit = std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let section = format!(
+        "## Merge and digests\n\n\
+Measured {date} at commit `{commit}`{quick_note}, `cargo bench -p civreg-hub --bench merge_bench`, one thread. \
+Data: {records} records of one municipality, {total_ops} ops (a 13-field create and 0–6 amendments each, from three \
+nodes, one amendment in four concurrent); {conflicted} records carry a conflict.\n\n\
+| figure | value |\n|---|---|\n\
+| merge, each record's whole op set | {whole:.0} ops/s |\n\
+| merge as ingest does it (re-merge after every op) | {incremental:.0} ops/s |\n\
+| hub ingest of {digest_records} creates, for comparison (sled, flush per 1,000) | {ingest_rate:.0} ops/s |\n\
+| `digest` of {digest_records} records from the hub store on disk | {digest_s:.2} s |\n\
+| digest alone, same records in memory | {digest_mem_s:.2} s |\n",
+        quick_note = if quick { " (quick sizes)" } else { "" },
+        ingest_rate = digest_records as f64 / ingest_s,
+    );
+    println!("{section}");
+    if write {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
+        let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
+        let (b, e) = ("<!-- merge-bench:begin -->", "<!-- merge-bench:end -->");
+        let block = format!("{b}\n{section}{e}");
+        let new = match (text.find(b), text.find(e)) {
+            (Some(i), Some(j)) if j > i => {
+                format!("{}{}{}", &text[..i], block, &text[j + e.len()..])
+            }
+            _ => format!("{}\n{}\n", text.trim_end(), block),
+        };
+        std::fs::write(path, new).expect("write BENCHMARKS.md");
+    }
+}
