@@ -2,11 +2,11 @@
 //! current state of every record.
 //!
 //! Ingest is all-or-nothing per batch and durable before it is acknowledged: [`HubStore::ingest`]
-//! verifies a batch of pushes against the chain heads, commits all accepted ops in one sled
-//! transaction, flushes once (group commit), and only then reports the new heads.
+//! verifies a batch of pushes against the chain heads, commits all accepted ops in one atomic
+//! sled batch, flushes once (group commit), and only then reports the new heads.
 //!
-//! Trees: `chains` ("m/n" → head), `ops` ("m/n" 0 seq → op), `feed` (m 0 pos → ops key),
-//! `records` (regno → merged state), `conflicts` (id → filed conflict), `meta` (feed position
+//! One sled tree, in keyspaces, so that a group commit is one atomic `apply_batch`: `chains`
+//! ("m/n" → head), `ops` ("m/n" 0 seq → op), `feed` (m 0 pos → ops key), `records` (regno → merged state), `conflicts` (id → filed conflict), `meta` (feed position
 //! counter).
 
 use crate::pki::PeerIdentity;
@@ -72,15 +72,64 @@ pub const HUB_CHAIN_NODE: &str = "hub";
 
 pub struct HubStore {
     db: sled::Db,
-    chains: sled::Tree,
-    ops: sled::Tree,
-    feed: sled::Tree,
-    records: sled::Tree,
-    conflicts: sled::Tree,
-    meta: sled::Tree,
+    chains: Space,
+    ops: Space,
+    feed: Space,
+    records: Space,
+    conflicts: Space,
+    meta: Space,
     /// Chain heads in memory, the committed truth, changed only under this lock.
     heads: Mutex<HashMap<String, Head>>,
 }
+
+/// One keyspace of the hub's single sled tree. Everything lives in one tree so that a group
+/// commit is one `apply_batch`: atomic, and far cheaper than a transaction over several trees.
+#[derive(Clone)]
+struct Space {
+    tree: sled::Tree,
+    prefix: &'static [u8],
+}
+
+type KeyValue = (Vec<u8>, sled::IVec);
+
+impl Space {
+    fn key(&self, k: impl AsRef<[u8]>) -> Vec<u8> {
+        let mut out = Vec::with_capacity(self.prefix.len() + k.as_ref().len());
+        out.extend_from_slice(self.prefix);
+        out.extend_from_slice(k.as_ref());
+        out
+    }
+    fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
+        self.tree.get(self.key(k))
+    }
+    fn contains_key(&self, k: impl AsRef<[u8]>) -> sled::Result<bool> {
+        self.tree.contains_key(self.key(k))
+    }
+    fn strip(&self, r: sled::Result<(sled::IVec, sled::IVec)>) -> sled::Result<KeyValue> {
+        r.map(|(k, v)| (k[self.prefix.len()..].to_vec(), v))
+    }
+    fn iter(&self) -> impl Iterator<Item = sled::Result<KeyValue>> + '_ {
+        self.scan_prefix(b"")
+    }
+    fn scan_prefix<'a>(&'a self, p: &[u8]) -> impl Iterator<Item = sled::Result<KeyValue>> + 'a {
+        self.tree.scan_prefix(self.key(p)).map(|r| self.strip(r))
+    }
+    fn range<'a>(
+        &'a self,
+        from: &[u8],
+        to: &[u8],
+    ) -> impl Iterator<Item = sled::Result<KeyValue>> + 'a {
+        self.tree
+            .range(self.key(from)..=self.key(to))
+            .map(|r| self.strip(r))
+    }
+    fn put(&self, batch: &mut sled::Batch, k: impl AsRef<[u8]>, v: impl Into<sled::IVec>) {
+        batch.insert(self.key(k), v);
+    }
+}
+
+/// The layout of the hub's database; a database of another layout is refused at open.
+const LAYOUT: &[u8] = b"civreg-hub 2: one tree";
 
 fn chain_key(m: &str, n: &str) -> String {
     format!("{m}/{n}")
@@ -187,17 +236,42 @@ impl HubStore {
                     backend(s)
                 }
             })?;
-        let t = |n: &str| db.open_tree(n).map_err(backend);
+        if db.tree_names().iter().any(|n| n.as_ref() == b"chains") {
+            return Err(StoreError::Corrupt(format!(
+                "{} holds a hub database of an older layout (several trees); this civreg-hub reads layout 2 only: move it aside and let the nodes push again",
+                path.display()
+            )));
+        }
+        let tree = db.open_tree("hub").map_err(backend)?;
+        let space = |prefix: &'static [u8]| Space {
+            tree: tree.clone(),
+            prefix,
+        };
         let store = HubStore {
-            chains: t("chains")?,
-            ops: t("ops")?,
-            feed: t("feed")?,
-            records: t("records")?,
-            conflicts: t("conflicts")?,
-            meta: t("meta")?,
+            chains: space(b"c/"),
+            ops: space(b"o/"),
+            feed: space(b"f/"),
+            records: space(b"r/"),
+            conflicts: space(b"k/"),
+            meta: space(b"m/"),
             db,
             heads: Mutex::new(HashMap::new()),
         };
+        match store.meta.get("layout").map_err(backend)? {
+            Some(v) if v.as_ref() == LAYOUT => {}
+            Some(v) => {
+                return Err(StoreError::Corrupt(format!(
+                    "unknown hub database layout {:?}: upgrade civreg-hub",
+                    String::from_utf8_lossy(&v)
+                )))
+            }
+            None => {
+                store
+                    .tree()
+                    .insert(store.meta.key("layout"), LAYOUT)
+                    .map_err(backend)?;
+            }
+        }
         let mut heads = HashMap::new();
         for r in store.chains.iter() {
             let (k, v) = r.map_err(backend)?;
@@ -403,7 +477,6 @@ impl HubStore {
     }
 
     fn commit(&self, ops: &[Op], heads: &HashMap<String, Head>) -> Result<(), StoreError> {
-        use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
         // Record states after these ops, merged from all of each record's ops, computed before the
         // transaction (only the committer writes).
         let mut touched: HashMap<&str, Vec<&Op>> = HashMap::new();
@@ -422,8 +495,7 @@ impl HubStore {
                     })?);
                 }
             }
-            all.extend(new.into_iter().cloned());
-            states.push(merge(&all).expect("at least one op"));
+            states.push(merge(all.iter().chain(new)).expect("at least one op"));
         }
         let mut filed = Vec::new();
         for st in &states {
@@ -461,45 +533,36 @@ impl HubStore {
             writes_feed.push((feed_key(&owner, pos), key.clone()));
             writes_ops.push((key, serde_json::to_vec(op).expect("op serialises")));
         }
-        let trees = [
-            self.ops.clone(),
-            self.feed.clone(),
-            self.records.clone(),
-            self.chains.clone(),
-            self.meta.clone(),
-            self.conflicts.clone(),
-        ];
-        trees
-            .as_slice()
-            .transaction(|tx| {
-                for (k, v) in &writes_ops {
-                    tx[0].insert(k.as_slice(), v.as_slice())?;
-                }
-                for (k, v) in &writes_feed {
-                    tx[1].insert(k.as_slice(), v.as_slice())?;
-                }
-                for (k, v) in &filed {
-                    tx[5].insert(k.as_bytes(), v.as_slice())?;
-                }
-                for st in &states {
-                    tx[2].insert(
-                        st.regno.as_bytes(),
-                        serde_json::to_vec(st).expect("record serialises"),
-                    )?;
-                }
-                for (chain, head) in heads {
-                    tx[3].insert(
-                        chain.as_bytes(),
-                        serde_json::to_vec(head).expect("head serialises"),
-                    )?;
-                }
-                tx[4].insert("feed_pos", &pos.to_be_bytes())?;
-                Ok::<(), ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| match e {
-                TransactionError::Storage(e) => backend(e),
-                TransactionError::Abort(()) => backend("transaction aborted"),
-            })
+        let mut batch = sled::Batch::default();
+        for (k, v) in writes_ops {
+            self.ops.put(&mut batch, k, v);
+        }
+        for (k, v) in writes_feed {
+            self.feed.put(&mut batch, k, v);
+        }
+        for (k, v) in filed {
+            self.conflicts.put(&mut batch, k, v);
+        }
+        for st in &states {
+            self.records.put(
+                &mut batch,
+                st.regno.as_bytes(),
+                serde_json::to_vec(st).expect("record serialises"),
+            );
+        }
+        for (chain, head) in heads {
+            self.chains.put(
+                &mut batch,
+                chain.as_bytes(),
+                serde_json::to_vec(head).expect("head serialises"),
+            );
+        }
+        self.meta.put(&mut batch, "feed_pos", &pos.to_be_bytes());
+        self.tree().apply_batch(batch).map_err(backend)
+    }
+
+    fn tree(&self) -> &sled::Tree {
+        &self.meta.tree
     }
 
     /// The ops of a municipality's feed after `cursor`, at most `max`, with the cursor after them.
@@ -513,7 +576,7 @@ impl HubStore {
         let end = feed_key(municipality, u64::MAX);
         let mut out = Vec::new();
         let mut last = cursor;
-        for r in self.feed.range(start..=end).take(max) {
+        for r in self.feed.range(&start, &end).take(max) {
             let (k, opk) = r.map_err(backend)?;
             let pos = u64::from_be_bytes(
                 k[k.len() - 8..]
@@ -546,7 +609,7 @@ impl HubStore {
         let mut prefix = chain_key(municipality, node_id).into_bytes();
         prefix.push(0);
         self.ops
-            .scan_prefix(prefix)
+            .scan_prefix(&prefix)
             .map(|r| {
                 let (_, v) = r.map_err(backend)?;
                 serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))

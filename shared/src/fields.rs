@@ -121,8 +121,20 @@ pub fn parse_changes(v: &Value) -> Result<Vec<FieldChange>, FieldError> {
 /// map never holds both `father` and `father.surname`.
 pub fn apply(map: &mut FieldMap, changes: &[FieldChange]) {
     for c in changes {
+        // Whatever is above: each proper prefix of the path that ends before a dot.
+        for (i, _) in c.path.match_indices('.') {
+            map.remove(&c.path[..i]);
+        }
+        // Whatever is below: the keys that start with "path.", a contiguous range of the map.
         let below = format!("{}.", c.path);
-        map.retain(|k, _| !k.starts_with(&below) && !c.path.starts_with(&format!("{k}.")));
+        let doomed: Vec<String> = map
+            .range(below.clone()..)
+            .take_while(|(k, _)| k.starts_with(&below))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in doomed {
+            map.remove(&k);
+        }
         if c.value.is_null() {
             map.remove(&c.path);
         } else {

@@ -213,6 +213,9 @@ pub fn merge<'a>(ops: impl IntoIterator<Item = &'a Op>) -> Option<RecordState> {
     }
     let ops: Vec<&Op> = by_id.into_values().collect();
     let first = *ops.first()?;
+    if let [only] = ops[..] {
+        return Some(single(only));
+    }
     let n = ops.len();
     let index: HashMap<&OpId, usize> = ops.iter().enumerate().map(|(i, o)| (&o.id, i)).collect();
 
@@ -419,6 +422,34 @@ pub fn merge<'a>(ops: impl IntoIterator<Item = &'a Op>) -> Option<RecordState> {
         heads,
         conflicts,
     })
+}
+
+/// The state of a record with one op (most records): what the general case gives, without the
+/// graph.
+fn single(op: &Op) -> RecordState {
+    let mut fields_map = FieldMap::new();
+    let changes: Vec<fields::FieldChange> = op
+        .changes
+        .iter()
+        .filter(|c| c.path != STATUS)
+        .cloned()
+        .collect();
+    fields::apply(&mut fields_map, &changes);
+    RecordState {
+        regno: op.record_id.clone(),
+        kind: op.record_kind,
+        fields: fields_map,
+        voided: (op.change == ChangeKind::Void).then(|| VoidInfo {
+            reason: op.reason.clone(),
+            clerk: op.clerk.clone(),
+            at: op.hlc,
+        }),
+        ops: vec![op.id.clone()],
+        created: op.hlc,
+        updated: op.hlc,
+        heads: vec![op.id.clone()],
+        conflicts: Vec::new(),
+    }
 }
 
 /// A digest of the records of a scope: equal digests mean equal states.
