@@ -11,6 +11,7 @@
 //!     cargo bench -p civreg-hub --bench sync_bench -- --quick     # small sizes (what `cargo test` runs)
 
 use civreg_hub::pki::{PeerIdentity, Pki};
+use civreg_hub::rollout::Stage;
 use civreg_hub::server;
 use civreg_hub::store::HubStore;
 use civreg_proto::v1::sync_client::SyncClient;
@@ -197,6 +198,11 @@ struct Hub {
 async fn start_hub() -> Hub {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki");
+    // All 38 municipalities push in this benchmark: roll them all out.
+    for m in municipalities() {
+        civreg_hub::rollout::Rollout::set(dir.path(), m, Stage::Live, None, "bench", "")
+            .expect("rollout");
+    }
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -10,5 +10,6 @@ pub mod config;
 pub mod pki;
 pub mod review;
 pub mod review_service;
+pub mod rollout;
 pub mod server;
 pub mod store;

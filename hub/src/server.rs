@@ -9,12 +9,14 @@
 
 use crate::pki::{PeerIdentity, Pki};
 use crate::review_service::ReviewService;
+use crate::rollout;
 use crate::store::{Head, HubStore, IngestError, StoreError};
 use civreg_proto::v1::review_server::ReviewServer;
 use civreg_proto::v1::sync_server::{Sync, SyncServer};
 use civreg_proto::v1::{
     HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
 };
+use civreg_proto::ROLLOUT_METADATA;
 use civreg_proto::{MAX_BATCH_OPS, MAX_MESSAGE_BYTES};
 use civreg_shared::op::Op;
 use std::collections::HashMap;
@@ -45,6 +47,8 @@ pub enum ServeError {
     Transport(#[from] tonic::transport::Error),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Rollout(#[from] crate::rollout::RolloutError),
 }
 
 /// The rustls server config, rebuilt when the CRL file's content changes (compared by content,
@@ -156,11 +160,15 @@ pub struct NodeSeen {
     pub oldest_unacked_age_s: u64,
     pub clock_offset_ms: i64,
     pub free_disk_bytes: u64,
+    /// The last time the rollout refused this node, and why.
+    pub last_refusal: Option<String>,
+    pub last_refusal_ms: Option<u64>,
 }
 
 #[derive(Clone)]
 pub struct SyncService {
     store: Arc<HubStore>,
+    rollout: Arc<rollout::Watcher>,
     committer: mpsc::Sender<Job>,
     seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
 }
@@ -193,6 +201,34 @@ fn node_of(who: &PeerIdentity) -> Result<(String, String), Status> {
         other => Err(Status::permission_denied(format!(
             "{other} is not a node: this call is for nodes"
         ))),
+    }
+}
+
+/// The status for a refusal by the rollout, marked so that the node knows to keep trying.
+fn rollout_status(r: &rollout::Refusal) -> Status {
+    let (code, mark) = match r {
+        rollout::Refusal::Planned(_) => (tonic::Code::PermissionDenied, "planned"),
+        rollout::Refusal::Suspended { .. } => (tonic::Code::FailedPrecondition, "suspended"),
+        rollout::Refusal::Kind { .. } => (tonic::Code::PermissionDenied, "kind"),
+    };
+    let mut st = Status::new(code, r.to_string());
+    st.metadata_mut().insert(
+        ROLLOUT_METADATA,
+        tonic::metadata::MetadataValue::from_static(mark),
+    );
+    st
+}
+
+impl SyncService {
+    /// Notes a refusal where `status` and the dashboard show it, logs it, and returns its status.
+    fn refuse(&self, m: &str, n: &str, r: &rollout::Refusal) -> Status {
+        warn!(municipality = %m, node = %n, reason = %r, "refused by the rollout");
+        let now = now_ms();
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let e = seen.entry(format!("{m}/{n}")).or_default();
+        e.last_refusal = Some(r.to_string());
+        e.last_refusal_ms = Some(now);
+        rollout_status(r)
     }
 }
 
@@ -230,8 +266,12 @@ impl Sync for SyncService {
     ) -> Result<Response<Self::PushStream>, Status> {
         let who = identity(&req)?;
         let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_push(&m, []) {
+            return Err(self.refuse(&m, &n, &r));
+        }
         let head = self.store.head(&m, &n);
         let mut inbound = req.into_inner();
+        let service = self.clone();
         let (tx, rx) = mpsc::channel::<Result<PushAck, Status>>(16);
         let committer = self.committer.clone();
         let _ = tx.send(Ok(ack(head))).await;
@@ -262,6 +302,14 @@ impl Sync for SyncService {
                         break;
                     }
                 };
+                let created = ops
+                    .iter()
+                    .filter(|o| o.change == civreg_shared::op::ChangeKind::Create)
+                    .map(|o| o.record_kind);
+                if let Err(r) = service.rollout.current().check_push(&m, created) {
+                    let _ = tx.send(Err(service.refuse(&m, &n, &r))).await;
+                    break;
+                }
                 let count = ops.len();
                 let (rtx, rrx) = oneshot::channel();
                 if committer
@@ -312,7 +360,10 @@ impl Sync for SyncService {
 
     async fn pull(&self, req: Request<PullRequest>) -> Result<Response<Self::PullStream>, Status> {
         let who = identity(&req)?;
-        let (m, _) = node_of(&who)?;
+        let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
         let PullRequest { cursor, max_batch } = req.into_inner();
         let max = (max_batch as usize).clamp(1, MAX_BATCH_OPS);
         let store = self.store.clone();
@@ -354,19 +405,20 @@ impl Sync for SyncService {
     ) -> Result<Response<HeartbeatReply>, Status> {
         let who = identity(&req)?;
         let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
         let hb = req.into_inner();
         let now = now_ms();
-        self.seen.lock().unwrap_or_else(|p| p.into_inner()).insert(
-            format!("{m}/{n}"),
-            NodeSeen {
-                last_seen_ms: now,
-                version: hb.version,
-                unacked_ops: hb.unacked_ops,
-                oldest_unacked_age_s: hb.oldest_unacked_age_s,
-                clock_offset_ms: hb.clock_ms as i64 - now as i64,
-                free_disk_bytes: hb.free_disk_bytes,
-            },
-        );
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        let e = seen.entry(format!("{m}/{n}")).or_default();
+        e.last_seen_ms = now;
+        e.version = hb.version;
+        e.unacked_ops = hb.unacked_ops;
+        e.oldest_unacked_age_s = hb.oldest_unacked_age_s;
+        e.clock_offset_ms = hb.clock_ms as i64 - now as i64;
+        e.free_disk_bytes = hb.free_disk_bytes;
+        drop(seen);
         Ok(Response::new(HeartbeatReply {
             acked_seq: self.store.head(&m, &n).seq,
             hub_clock_ms: now,
@@ -392,10 +444,26 @@ pub struct ChainStatus {
     pub clock_offset_ms: Option<i64>,
     pub free_disk_bytes: Option<u64>,
     pub version: Option<String>,
+    /// Set when the clock is off by more than the merge lets a clock lead (five minutes).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub clock_warning: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refusal: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_refusal_ms: Option<u64>,
 }
 
 pub fn status_path(data_dir: &Path) -> PathBuf {
     data_dir.join("status.json")
+}
+
+fn human_ms(ms: u64) -> String {
+    match ms / 1000 {
+        s if s < 120 => format!("{s} s"),
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
 }
 
 /// The hub's view of every node: chain heads from the store, the rest from heartbeats.
@@ -420,12 +488,25 @@ pub fn hub_status(store: &HubStore, seen: &HashMap<String, NodeSeen>) -> HubStat
                 chains.last_mut().expect("just pushed")
             }
         };
+        c.last_refusal = s.last_refusal.clone();
+        c.last_refusal_ms = s.last_refusal_ms;
+        if s.last_seen_ms == 0 {
+            // Refused before it ever got through.
+            continue;
+        }
         c.last_seen_ms = Some(s.last_seen_ms);
         c.unacked_ops = Some(s.unacked_ops);
         c.oldest_unacked_age_s = Some(s.oldest_unacked_age_s);
         c.clock_offset_ms = Some(s.clock_offset_ms);
         c.free_disk_bytes = Some(s.free_disk_bytes);
         c.version = Some(s.version.clone());
+        if s.clock_offset_ms.unsigned_abs() > civreg_shared::op::MAX_CLOCK_AHEAD_MS {
+            c.clock_warning = Some(format!(
+                "this PC's clock is {} the hub's by {}: fix its date and time; its edits win ties they should not",
+                if s.clock_offset_ms > 0 { "ahead of" } else { "behind" },
+                human_ms(s.clock_offset_ms.unsigned_abs())
+            ));
+        }
     }
     chains.sort_by(|a, b| a.node.cmp(&b.node));
     HubStatus {
@@ -479,6 +560,7 @@ pub async fn run(
     health.set_not_serving::<SyncServer<SyncService>>().await;
     let store = Arc::new(HubStore::open(&db_dir(data_dir))?);
     let svc = SyncService {
+        rollout: Arc::new(rollout::Watcher::new(data_dir)?),
         committer: spawn_committer(store.clone()),
         store,
         seen: Arc::new(Mutex::new(HashMap::new())),

@@ -46,6 +46,9 @@ pub enum SyncError {
     CertificateRefused(String),
     #[error("the hub refused: {message} ({code:?})")]
     Refused { code: tonic::Code, message: String },
+    /// The municipality is planned or suspended: the node keeps registering and tries again.
+    #[error("the hub refused: {0}")]
+    Rollout(String),
     #[error("the hub holds op #{hub} of this node's chain but this node's log ends at #{local}: this database is older than what it already sent (restored from a backup?); do not register on it, call the agency")]
     HubAhead { hub: u64, local: u64 },
     #[error("the hub holds a different op #{seq} for this node: the chains have forked; call the agency")]
@@ -58,7 +61,7 @@ impl SyncError {
     /// Whether trying again later can help. A refused certificate or a fork will not heal.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SyncError::Unreachable { .. } => true,
+            SyncError::Unreachable { .. } | SyncError::Rollout(_) => true,
             SyncError::Refused { code, .. } => matches!(
                 code,
                 tonic::Code::Unavailable
@@ -100,6 +103,9 @@ const CERT_ALERTS: &[&str] = &[
 ];
 
 fn refused(s: tonic::Status) -> SyncError {
+    if s.metadata().get(civreg_proto::ROLLOUT_METADATA).is_some() {
+        return SyncError::Rollout(s.message().to_string());
+    }
     let why = chain(&s);
     if let Some(alert) = alert_in(&why) {
         return SyncError::CertificateRefused(alert);

@@ -19,6 +19,10 @@ use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId};
 /// a hostile client can not make the hub buffer more.
 pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// The metadata key with which the hub marks a refusal by the rollout (a planned or suspended
+/// municipality): an operator's decision that can change, so the node keeps trying.
+pub const ROLLOUT_METADATA: &str = "civreg-rollout";
+
 /// Largest number of ops in one push or pull batch.
 pub const MAX_BATCH_OPS: usize = 2_000;
 
