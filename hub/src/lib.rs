@@ -11,5 +11,6 @@ pub mod pki;
 pub mod review;
 pub mod review_service;
 pub mod rollout;
+pub mod search;
 pub mod server;
 pub mod store;
