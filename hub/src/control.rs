@@ -136,7 +136,11 @@ pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>, ControlErro
     };
     let body = serde_json::to_value(req).map_err(|e| ControlError::Protocol(e.to_string()))?;
     let mut writer = stream.try_clone()?;
-    write_frame(&mut writer, &Frame::Request { v: PROTOCOL, body }, &[])?;
+    match write_frame(&mut writer, &Frame::Request { v: PROTOCOL, body }, &[]) {
+        // A hub that refused at once may have said why before closing.
+        Ok(()) | Err(FrameError::Io(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
     match read_frame(&mut BufReader::new(stream)) {
         Ok(Some((Frame::Reply { body }, _))) => Ok(Some(body)),
         Ok(Some((Frame::Error { message }, _))) => Err(ControlError::Remote(message)),
@@ -277,13 +281,16 @@ fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(),
         Ok(())
     };
     let error = |message: String| Frame::Error { message };
+    stream.set_read_timeout(Some(REQUEST_WAIT))?;
+    // The request is read before any answer, a refusal included: the client writes it whole
+    // first and must not meet a socket closed under it.
+    let first = read_frame(&mut BufReader::new(stream));
     if !same_user {
         return answer(error(
             "only the user running `civreg-hub serve` may use its control socket".into(),
         ));
     }
-    stream.set_read_timeout(Some(REQUEST_WAIT))?;
-    let req = match read_frame(&mut BufReader::new(stream)) {
+    let req = match first {
         Ok(Some((Frame::Request { v, body }, _))) if v == PROTOCOL => {
             match serde_json::from_value::<Request>(body) {
                 Ok(r) => r,

@@ -76,6 +76,17 @@ fn start_answering(s: &Setup) -> HubProc {
     hub
 }
 
+fn as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        && Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
 #[test]
 fn show_and_status_answer_from_the_running_hub() {
     let s = Setup::new();
@@ -138,6 +149,34 @@ fn show_and_status_answer_from_the_running_hub() {
         describe("show unknown", &served_errors[0])
     );
     let shown_text = hub_ok(&s.hub_dir, &["show", &regnos[0]]).stdout;
+
+    // Only the hub's own user is answered: another, even one that can reach the socket, is
+    // refused (needs root to act as another user).
+    if as_root() {
+        let mode = std::fs::metadata(&s.hub_dir).expect("hub dir").permissions();
+        std::fs::set_permissions(&s.hub_dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(hub_bin())
+            .arg("--data-dir")
+            .arg(&s.hub_dir)
+            .args(["show", &regnos[0]])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run civreg-hub as another user");
+        let what = describe("civreg-hub show as another user", &out);
+        assert!(!out.status.success(), "{what}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("only the user running `civreg-hub serve`"),
+            "{what}"
+        );
+        std::fs::set_permissions(&s.hub_dir, mode).expect("chmod back");
+    } else {
+        eprintln!("not root: the check of another user's connection is skipped");
+    }
 
     // Stopped: the socket goes and the commands open the store; same answers.
     hub.stop();

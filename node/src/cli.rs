@@ -556,6 +556,9 @@ pub fn execute_reporting(
     }
 }
 
+/// How long `serve` waits at start for a command that has the database open (an import).
+const SERVE_OPEN_WAIT: Duration = Duration::from_secs(30);
+
 /// How long `sync --once` inside `serve` waits for the worker's round under way.
 const ROUND_WAIT: Duration = Duration::from_secs(60);
 
@@ -658,7 +661,7 @@ pub fn execute(
             // killed one is removed.
             control::refuse_if_serving(&paths.data_dir)?;
             // The node stays open, for the worker and for every command, until serve stops.
-            let node = Arc::new(Node::open(paths)?);
+            let node = Arc::new(Node::open_waiting(paths, SERVE_OPEN_WAIT)?);
             let (url, rt) = hub_and_runtime(paths, hub)?;
             writeln!(
                 io.err,

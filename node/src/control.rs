@@ -162,9 +162,9 @@ pub fn run_remote(
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     match write_frame(&mut writer, &Frame::Request { v: PROTOCOL, body }, &[]) {
-        Ok(()) => {}
+        // A serve that refused at once may have said why before closing.
+        Ok(()) | Err(FrameError::Io(_)) => {}
         Err(FrameError::TooLarge { .. }) => return Err(ControlError::RequestTooLarge),
-        Err(FrameError::Io(_)) => return Ok(Remote::NotStarted),
         Err(e) => return Err(e.into()),
     }
     match read_frame(&mut reader) {
@@ -427,15 +427,18 @@ fn converse(stream: UnixStream, served: &Served, same_user: bool) -> Result<(), 
         write_frame(w, &Frame::Error { message }, &[])?;
         Ok(())
     };
+    stream.set_read_timeout(Some(REQUEST_WAIT))?;
+    let mut reader = BufReader::new(stream);
+    // The request is read before any answer, a refusal included: the client writes it whole
+    // first and must not meet a socket closed under it.
+    let first = read_frame(&mut reader);
     if !same_user {
         return refuse(
             &mut writer,
             "only the user running `civreg-node serve` may use its control socket".into(),
         );
     }
-    stream.set_read_timeout(Some(REQUEST_WAIT))?;
-    let mut reader = BufReader::new(stream);
-    let request = match read_frame(&mut reader) {
+    let request = match first {
         Ok(Some((Frame::Request { v, body }, _))) => {
             if v != PROTOCOL {
                 return refuse(

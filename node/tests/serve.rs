@@ -565,6 +565,17 @@ fn registration_completes_while_the_hub_link_hangs() {
     assert_eq!(node.records().len(), 3);
 }
 
+fn as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        && Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
 #[test]
 fn the_socket_is_private_and_a_killed_serve_leaves_nothing_in_the_way() {
     let (node, _hub_dir) = enrolled_node();
@@ -582,6 +593,47 @@ fn the_socket_is_private_and_a_killed_serve_leaves_nothing_in_the_way() {
     assert!(o.stderr.contains("already running"), "{}", o.stderr);
     assert!(socket(&node).exists());
     node.run(&["show", &first]).ok();
+
+    // A request is bounded (1 MiB), and the refusal says so.
+    let long = "Gashi".repeat(20_000);
+    let words: Vec<&str> = std::iter::repeat_n(long.as_str(), 12).collect();
+    let mut args = vec!["search"];
+    args.extend(words);
+    let o = node.run(&args);
+    assert_eq!(o.code, 1, "{}", o.stderr);
+    assert!(o.stderr.contains("too large"), "{}", o.stderr);
+
+    // Only serve's own user is served: another, even one that can reach the socket, is
+    // refused (needs root to act as another user).
+    if as_root() {
+        let dir_mode = std::fs::metadata(&node.data_dir).expect("data dir").permissions();
+        std::fs::set_permissions(&node.data_dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::fs::set_permissions(socket(&node), std::fs::Permissions::from_mode(0o666))
+            .expect("chmod");
+        let mut c = Command::new("setpriv");
+        c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(bin())
+            .arg("--data-dir")
+            .arg(&node.data_dir)
+            .args(["show", &first])
+            .stdin(Stdio::null());
+        let o = run_command(c);
+        assert_eq!(o.code, 1, "{o:?}");
+        assert!(
+            o.stderr.contains("only the user running `civreg-node serve`"),
+            "{o:?}"
+        );
+        assert!(!o.all().contains("Arben"), "{o:?}");
+        assert!(
+            serve.log().contains("refused a connection from another user"),
+            "{}",
+            serve.log()
+        );
+        std::fs::set_permissions(&node.data_dir, dir_mode).expect("chmod back");
+    } else {
+        eprintln!("not root: the check of another user's connection is skipped");
+    }
 
     // SIGKILL leaves the socket file behind; commands see that nothing answers and open the
     // database themselves.
