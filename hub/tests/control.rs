@@ -153,7 +153,9 @@ fn show_and_status_answer_from_the_running_hub() {
     // Only the hub's own user is answered: another, even one that can reach the socket, is
     // refused (needs root to act as another user).
     if as_root() {
-        let mode = std::fs::metadata(&s.hub_dir).expect("hub dir").permissions();
+        let mode = std::fs::metadata(&s.hub_dir)
+            .expect("hub dir")
+            .permissions();
         std::fs::set_permissions(&s.hub_dir, std::fs::Permissions::from_mode(0o755))
             .expect("chmod");
         std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).expect("chmod");

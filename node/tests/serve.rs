@@ -606,7 +606,9 @@ fn the_socket_is_private_and_a_killed_serve_leaves_nothing_in_the_way() {
     // Only serve's own user is served: another, even one that can reach the socket, is
     // refused (needs root to act as another user).
     if as_root() {
-        let dir_mode = std::fs::metadata(&node.data_dir).expect("data dir").permissions();
+        let dir_mode = std::fs::metadata(&node.data_dir)
+            .expect("data dir")
+            .permissions();
         std::fs::set_permissions(&node.data_dir, std::fs::Permissions::from_mode(0o755))
             .expect("chmod");
         std::fs::set_permissions(socket(&node), std::fs::Permissions::from_mode(0o666))
@@ -621,12 +623,15 @@ fn the_socket_is_private_and_a_killed_serve_leaves_nothing_in_the_way() {
         let o = run_command(c);
         assert_eq!(o.code, 1, "{o:?}");
         assert!(
-            o.stderr.contains("only the user running `civreg-node serve`"),
+            o.stderr
+                .contains("only the user running `civreg-node serve`"),
             "{o:?}"
         );
         assert!(!o.all().contains("Arben"), "{o:?}");
         assert!(
-            serve.log().contains("refused a connection from another user"),
+            serve
+                .log()
+                .contains("refused a connection from another user"),
             "{}",
             serve.log()
         );
