@@ -307,28 +307,28 @@ enum HubAnswer {
 }
 
 /// Answers `req`: from the running hub through its control socket, or, when none runs, from
-/// the store opened here. Either way the same code ([`control::handle`]) answers.
+/// the store opened here. Either way the same code ([`control::handle`]) answers. While another
+/// process holds the store (a hub starting, whose socket answers a moment later, or another
+/// command) it tries both for a few seconds.
 fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value, HubAnswer> {
     let failed = |e: control::ControlError| HubAnswer::Failed(e.into());
-    if let Some(v) = control::call(data_dir, req).map_err(failed)? {
-        return Ok(v);
-    }
-    match HubStore::open(&server::db_dir(data_dir)) {
-        Ok(store) => control::handle(req, &control::HubState::stopped(store)).map_err(failed),
-        // A hub that is starting holds the database a moment before its socket answers.
-        Err(civreg_hub::store::StoreError::Locked(_)) => {
-            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-            loop {
-                if let Some(v) = control::call(data_dir, req).map_err(failed)? {
-                    return Ok(v);
-                }
-                if std::time::Instant::now() >= deadline {
-                    return Err(HubAnswer::Locked);
-                }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        if let Some(v) = control::call(data_dir, req).map_err(failed)? {
+            return Ok(v);
+        }
+        match HubStore::open(&server::db_dir(data_dir)) {
+            Ok(store) => {
+                return control::handle(req, &control::HubState::stopped(store)).map_err(failed)
+            }
+            Err(civreg_hub::store::StoreError::Locked(_))
+                if std::time::Instant::now() < deadline =>
+            {
                 std::thread::sleep(std::time::Duration::from_millis(50));
             }
+            Err(civreg_hub::store::StoreError::Locked(_)) => return Err(HubAnswer::Locked),
+            Err(e) => return Err(HubAnswer::Failed(e.into())),
         }
-        Err(e) => Err(HubAnswer::Failed(e.into())),
     }
 }
 
