@@ -292,7 +292,7 @@ impl Server {
             hint: if source.kind() == std::io::ErrorKind::InvalidInput {
                 " (a Unix socket's path may hold at most 107 bytes: use a shorter --data-dir)"
             } else {
-                ""
+                " (serve needs to create it: check that the data directory is writable by the user running serve)"
             },
             source,
         };

@@ -476,6 +476,50 @@ fn every_command_runs_inside_serve_with_the_output_it_has_directly() {
     drop(hub_proc);
 }
 
+/// Runs `c` with `input` on standard input; fails the test if it has not finished within
+/// [`PATIENCE`].
+fn finishes(mut c: Command, input: &[u8], what: &str) -> Output {
+    let mut child = c
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn civreg-node");
+    let mut stdin = child.stdin.take().expect("stdin");
+    let input = input.to_vec();
+    std::thread::spawn(move || {
+        let _ = stdin.write_all(&input);
+    });
+    let mut pipes = (
+        child.stdout.take().expect("stdout"),
+        child.stderr.take().expect("stderr"),
+    );
+    let readers = std::thread::spawn(move || {
+        let (mut out, mut err) = (String::new(), String::new());
+        let _ = pipes.0.read_to_string(&mut out);
+        let _ = pipes.1.read_to_string(&mut err);
+        (out, err)
+    });
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(st) = child.try_wait().expect("try_wait") {
+            break st;
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            panic!("{what}: not finished after {PATIENCE:?}");
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    let (stdout, stderr) = readers.join().expect("output readers");
+    Output {
+        code: status.code().unwrap_or(-1),
+        stdout,
+        stderr,
+    }
+}
+
 /// Accepts TCP connections and never answers: a hub whose link hangs.
 struct HangingHub {
     port: u16,
@@ -509,9 +553,16 @@ fn registration_completes_while_the_hub_link_hangs() {
     });
 
     // The round is stuck in its TLS handshake; clerks are not.
-    let regno = node.register("birth", &birth("Arben", "Gashi", "1968-03-14"));
-    assert_eq!(regno, "PRISHTINE-2026-B-000001");
-    let o = node.run(&["show", &regno]).ok();
+    let doc = birth("Arben", "Gashi", "1968-03-14").to_string();
+    let o = finishes(
+        node.command(&["register", "birth", "--file", "-"]),
+        doc.as_bytes(),
+        "a registration while the hub link hangs",
+    )
+    .ok();
+    assert_eq!(o.stdout, "saved PRISHTINE-2026-B-000001\n");
+    let regno = "PRISHTINE-2026-B-000001".to_string();
+    let o = finishes(node.command(&["show", &regno]), b"", "show").ok();
     assert!(o.stdout.contains("Arben"), "{}", o.stdout);
     assert_eq!(node.search(&["Gashi"]), vec![regno.clone()]);
     let (code, v) = node.verify();
