@@ -110,8 +110,10 @@ impl Live {
         &self.round
     }
 
+    /// Records the outcome of a round.
     fn publish(&self, data_dir: &Path, st: &SyncStatus) {
         *self.status.lock().unwrap_or_else(|p| p.into_inner()) = st.clone();
+        self.rounds.fetch_add(1, Ordering::Relaxed);
         write_status(data_dir, st);
     }
 }
@@ -133,7 +135,6 @@ async fn round(
     }
     st.hub_acked = counts.1.unwrap_or(st.hub_acked);
     st.pull_cursor = counts.2.unwrap_or(st.pull_cursor);
-    live.rounds.fetch_add(1, Ordering::Relaxed);
     r
 }
 
