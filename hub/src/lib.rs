@@ -7,6 +7,7 @@
 //! The binary (`src/main.rs`) only parses arguments; `server::run` starts the hub in-process.
 
 pub mod config;
+pub mod control;
 pub mod pki;
 pub mod review;
 pub mod review_service;

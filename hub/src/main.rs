@@ -1,9 +1,11 @@
 use anyhow::{Context, Result};
+use civreg_hub::control;
 use civreg_hub::pki::Pki;
 use civreg_hub::server;
+use civreg_hub::store::HubStore;
 use clap::{Parser, Subcommand};
 use serde_json::json;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Parser)]
 #[command(
@@ -45,10 +47,10 @@ enum Command {
         #[arg(long)]
         grpc_listen: Option<String>,
     },
-    /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. Works while
-    /// `serve` runs.
+    /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. While `serve`
+    /// runs, asks it (live figures).
     Status,
-    /// Show a record as the hub holds it (stop `serve` first in this build).
+    /// Show a record as the hub holds it (while `serve` runs, asks it).
     Show { regno: String },
 }
 
@@ -220,18 +222,30 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
             })?;
         }
         Command::Status => {
-            let (st, live) = match civreg_hub::store::HubStore::open(&server::db_dir(&data_dir)) {
-                Ok(store) => (server::hub_status(&store, &Default::default()), false),
-                Err(civreg_hub::store::StoreError::Locked(_)) => {
+            let (st, live): (server::HubStatus, bool) = match ask_hub(
+                &data_dir,
+                &control::Request::Status,
+            ) {
+                Ok(v) => {
+                    let live = v["running"].as_bool().unwrap_or(false);
+                    (
+                        serde_json::from_value(v["status"].clone())
+                            .context("the hub's status answer is not valid")?,
+                        live,
+                    )
+                }
+                // A hub holds the database but does not answer on its control socket (an
+                // older build): what it last wrote to status.json.
+                Err(HubAnswer::Locked) => {
                     let text = std::fs::read(server::status_path(&data_dir))
-                        .context("the hub is running but has not written its status yet; try again in a few seconds")?;
+                            .context("the hub is running but has not written its status yet; try again in a few seconds")?;
                     (
                         serde_json::from_slice(&text)
                             .context("the hub's status file is damaged")?,
                         true,
                     )
                 }
-                Err(e) => return Err(e.into()),
+                Err(HubAnswer::Failed(e)) => return Err(e),
             };
             print(cli.json, json!({"running": live, "status": st}), || {
                 let ago = |ms: Option<u64>| match ms {
@@ -269,19 +283,53 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
             });
         }
         Command::Show { regno } => {
-            let store = civreg_hub::store::HubStore::open(&server::db_dir(&data_dir))?;
-            let regno = civreg_shared::ids::RegNo::parse(&regno)?.to_string();
-            let rec = store
-                .record(&regno)?
-                .with_context(|| format!("the hub holds no record {regno}"))?;
-            let v = json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
-                "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops});
+            let v = match ask_hub(&data_dir, &control::Request::Show { regno }) {
+                Ok(v) => v,
+                Err(HubAnswer::Locked) => anyhow::bail!(
+                    "the hub database is in use by a civreg-hub that does not answer on {}: stop it, or run the same civreg-hub version as it",
+                    control::socket_path(&data_dir).display()
+                ),
+                Err(HubAnswer::Failed(e)) => return Err(e),
+            };
             print(cli.json, v.clone(), || {
                 serde_json::to_string_pretty(&v).unwrap_or_default()
             });
         }
     }
     Ok(())
+}
+
+/// Why [`ask_hub`] has no answer.
+enum HubAnswer {
+    /// Another process holds the database and no hub answers on the control socket.
+    Locked,
+    Failed(anyhow::Error),
+}
+
+/// Answers `req`: from the running hub through its control socket, or, when none runs, from
+/// the store opened here. Either way the same code ([`control::handle`]) answers. While another
+/// process holds the store (a hub starting, whose socket answers a moment later, or another
+/// command) it tries both for a few seconds.
+fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value, HubAnswer> {
+    let failed = |e: control::ControlError| HubAnswer::Failed(e.into());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
+    loop {
+        if let Some(v) = control::call(data_dir, req).map_err(failed)? {
+            return Ok(v);
+        }
+        match HubStore::open(&server::db_dir(data_dir)) {
+            Ok(store) => {
+                return control::handle(req, &control::HubState::stopped(store)).map_err(failed)
+            }
+            Err(civreg_hub::store::StoreError::Locked(_))
+                if std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            Err(civreg_hub::store::StoreError::Locked(_)) => return Err(HubAnswer::Locked),
+            Err(e) => return Err(HubAnswer::Failed(e.into())),
+        }
+    }
 }
 
 fn main() {

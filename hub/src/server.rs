@@ -566,6 +566,16 @@ pub async fn run(
         seen: Arc::new(Mutex::new(HashMap::new())),
     };
     health.set_serving::<SyncServer<SyncService>>().await;
+    // Commands (`show`, `status`, ...) reach the live store through DATA_DIR/hub.sock.
+    let control = crate::control::ControlServer::start(
+        data_dir,
+        Arc::new(crate::control::HubState {
+            store: svc.store.clone(),
+            seen: svc.seen.clone(),
+            running: true,
+        }),
+    )
+    .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
     let status_task = tokio::spawn(write_status_loop(
         data_dir.to_path_buf(),
         svc.store.clone(),
@@ -629,6 +639,7 @@ pub async fn run(
         .await;
     accept.abort();
     status_task.abort();
+    control.stop();
     result?;
     Ok(())
 }

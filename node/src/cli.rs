@@ -1,16 +1,28 @@
 //! The `civreg-node` command line. Everything prints for people by default and as JSON with
 //! `--json`; every error exits non-zero with a message that says what to do.
+//!
+//! A command runs in one of two places with the same code ([`execute`]): in this process over
+//! the database it opened, or, while `civreg-node serve` holds the database, inside the serving
+//! process, reached through its control socket ([`crate::control`]). Commands therefore write to
+//! an [`Io`] rather than to the process's own streams, ask for credentials through [`Ask`], and
+//! resolve relative paths against the client's working directory.
 
+use crate::control::{self, Reach, Remote, Served};
 use crate::import::{import_csv, ImportError};
 use crate::index::{DateFilter, Query};
 use crate::node::{Clerk, Node, NodeError, Paths, RecordState};
+use crate::store::StoreError;
 use anyhow::{anyhow, bail, Context, Result};
 use civreg_shared::gazetteer;
 use civreg_shared::model::RecordKind;
 use clap::{Parser, Subcommand, ValueEnum};
+use serde::{Deserialize, Serialize};
 use serde_json::json;
-use std::io::{BufRead, IsTerminal, Write};
-use std::path::PathBuf;
+use std::io::{BufRead, IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 #[derive(Parser, Debug)]
 #[command(
@@ -40,7 +52,8 @@ pub struct Cli {
     pub command: Command,
 }
 
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, ValueEnum, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum KindArg {
     Birth,
     Marriage,
@@ -57,7 +70,9 @@ impl From<KindArg> for RecordKind {
     }
 }
 
-#[derive(Subcommand, Debug)]
+/// A command, as parsed here and as handed to a running `serve` over its control socket.
+#[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Command {
     /// Create a new node: data dir, key file (0600) and an empty database.
     Init {
@@ -72,7 +87,8 @@ pub enum Command {
         #[arg(long)]
         bundle: Option<PathBuf>,
     },
-    /// Run the background sync worker until Ctrl-C / SIGTERM. Other commands keep working.
+    /// Run the background sync worker until Ctrl-C / SIGTERM. It keeps the database open; every
+    /// other command then runs inside it, through DATA_DIR/node.sock, and works as usual.
     Serve {
         /// Hub address (default: the one in the enrollment bundle).
         #[arg(long)]
@@ -157,7 +173,8 @@ pub enum Command {
     Municipalities,
 }
 
-#[derive(Subcommand, Debug)]
+#[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum ClerkCommand {
     /// Add a clerk. The first clerk needs no sign-in; later ones must be added by a clerk.
     /// The new password comes from CIVREG_NEW_CLERK_PASSWORD or a prompt.
@@ -166,19 +183,113 @@ pub enum ClerkCommand {
     List,
 }
 
-/// The outcome of a command: what to print, and whether it failed.
-struct Out {
-    json: bool,
+/// Where a command's output goes and where its input and credentials come from: this
+/// process's own streams and terminal, or the client's, through the control socket.
+pub struct Io<'a> {
+    pub out: &'a mut dyn Write,
+    pub err: &'a mut dyn Write,
+    /// Standard input (read by `register --file -`).
+    pub stdin: &'a mut dyn Read,
+    pub ask: &'a mut dyn Ask,
+    pub progress: Progress,
+    /// The client's working directory, against which relative paths are resolved, when the
+    /// command runs inside `serve`. Messages still show paths as they were given.
+    pub cwd: Option<&'a Path>,
+    /// Set when the client has gone away: long commands (import) stop reading their input.
+    pub cancelled: Option<Arc<AtomicBool>>,
 }
 
-impl Out {
-    fn print(&self, value: serde_json::Value, text: impl FnOnce() -> String) {
-        if self.json {
-            println!("{value}");
-        } else {
-            println!("{}", text());
+impl Io<'_> {
+    /// Prints `value` with `--json`, else the text.
+    fn print(
+        &mut self,
+        json: bool,
+        value: serde_json::Value,
+        text: impl FnOnce() -> String,
+    ) -> Result<()> {
+        emit(self.out, json, value, text)
+    }
+
+    /// The path to open for `p` as the user gave it.
+    fn path(&self, p: &Path) -> PathBuf {
+        match self.cwd {
+            Some(cwd) if p.is_relative() => cwd.join(p),
+            _ => p.to_path_buf(),
         }
     }
+}
+
+/// Prints `value` with `--json`, else the text.
+fn emit(
+    out: &mut dyn Write,
+    json: bool,
+    value: serde_json::Value,
+    text: impl FnOnce() -> String,
+) -> Result<()> {
+    if json {
+        writeln!(out, "{value}")?;
+    } else {
+        writeln!(out, "{}", text())?;
+    }
+    Ok(())
+}
+
+/// How `import` shows its progress.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    /// A progress bar on this process's terminal.
+    Bar,
+    /// Plain lines on standard error (a command run inside `serve` for a client on a terminal).
+    Lines,
+    Off,
+}
+
+/// Credentials only the person at the command line can give.
+pub trait Ask {
+    /// The signed-in clerk's name and password.
+    fn clerk(&mut self) -> Result<(String, String)>;
+    /// A new clerk's password.
+    fn new_password(&mut self, name: &str) -> Result<String>;
+}
+
+/// Credentials from CIVREG_CLERK / CIVREG_CLERK_PASSWORD / CIVREG_NEW_CLERK_PASSWORD, or
+/// asked on the terminal.
+pub struct TerminalAsk;
+
+impl Ask for TerminalAsk {
+    fn clerk(&mut self) -> Result<(String, String)> {
+        let name = match std::env::var("CIVREG_CLERK") {
+            Ok(n) if !n.is_empty() => n,
+            _ => read_tty_line("clerk: ")?,
+        };
+        let password = match std::env::var("CIVREG_CLERK_PASSWORD") {
+            Ok(p) => p,
+            Err(_) => rpassword::prompt_password(format!("password for {name}: "))
+                .context("could not read the password: set CIVREG_CLERK_PASSWORD")?,
+        };
+        Ok((name, password))
+    }
+
+    fn new_password(&mut self, name: &str) -> Result<String> {
+        if let Ok(p) = std::env::var("CIVREG_NEW_CLERK_PASSWORD") {
+            return Ok(p);
+        }
+        let a = rpassword::prompt_password(format!("new password for {name}: "))
+            .context("could not read the password: set CIVREG_NEW_CLERK_PASSWORD")?;
+        let b = rpassword::prompt_password("repeat it: ")?;
+        if a != b {
+            bail!("the two passwords differ; nothing was changed");
+        }
+        Ok(a)
+    }
+}
+
+/// What a command runs against besides its node.
+pub struct Ctx<'a> {
+    pub paths: &'a Paths,
+    pub json: bool,
+    /// The serving process, when the command runs inside `serve`.
+    pub served: Option<&'a Served>,
 }
 
 fn read_tty_line(prompt: &str) -> Result<String> {
@@ -194,35 +305,14 @@ fn read_tty_line(prompt: &str) -> Result<String> {
     Ok(line.trim().to_string())
 }
 
-/// The signed-in clerk, from CIVREG_CLERK / CIVREG_CLERK_PASSWORD or a prompt.
-fn sign_in(node: &Node) -> Result<Clerk> {
-    let name = match std::env::var("CIVREG_CLERK") {
-        Ok(n) if !n.is_empty() => n,
-        _ => read_tty_line("clerk: ")?,
-    };
-    let password = match std::env::var("CIVREG_CLERK_PASSWORD") {
-        Ok(p) => p,
-        Err(_) => rpassword::prompt_password(format!("password for {name}: "))
-            .context("could not read the password: set CIVREG_CLERK_PASSWORD")?,
-    };
+/// The signed-in clerk.
+fn sign_in(node: &Node, ask: &mut dyn Ask) -> Result<Clerk> {
+    let (name, password) = ask.clerk()?;
     Ok(node.authenticate(&name, &password)?)
 }
 
-fn new_password(name: &str) -> Result<String> {
-    if let Ok(p) = std::env::var("CIVREG_NEW_CLERK_PASSWORD") {
-        return Ok(p);
-    }
-    let a = rpassword::prompt_password(format!("new password for {name}: "))
-        .context("could not read the password: set CIVREG_NEW_CLERK_PASSWORD")?;
-    let b = rpassword::prompt_password("repeat it: ")?;
-    if a != b {
-        bail!("the two passwords differ; nothing was changed");
-    }
-    Ok(a)
-}
-
-fn read_json_file(path: &PathBuf) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(path)
+fn read_json_file(io: &Io, path: &Path) -> Result<serde_json::Value> {
+    let text = std::fs::read_to_string(io.path(path))
         .with_context(|| format!("could not read {}", path.display()))?;
     serde_json::from_str(&text).map_err(|e| {
         anyhow!(
@@ -277,16 +367,23 @@ fn register_stream(
     node: &Node,
     clerk: &Clerk,
     kind: RecordKind,
-    file: &PathBuf,
-    out: &Out,
+    file: &Path,
+    json: bool,
+    io: &mut Io,
 ) -> Result<bool> {
-    let reader: Box<dyn std::io::Read> = if file.as_os_str() == "-" {
-        Box::new(std::io::stdin().lock())
+    let path = io.path(file);
+    let Io {
+        out, err, stdin, ..
+    } = io;
+    let mut opened;
+    let reader: &mut dyn Read = if file.as_os_str() == "-" {
+        &mut **stdin
     } else {
-        Box::new(std::io::BufReader::new(
-            std::fs::File::open(file)
+        opened = std::io::BufReader::new(
+            std::fs::File::open(&path)
                 .with_context(|| format!("could not read {}", file.display()))?,
-        ))
+        );
+        &mut opened
     };
     let mut all_ok = true;
     let mut n = 0;
@@ -297,7 +394,9 @@ fn register_stream(
         })?;
         match node.register(clerk, kind, doc) {
             Ok(saved) => {
-                out.print(
+                emit(
+                    &mut **out,
+                    json,
                     json!({"ok": true, "regno": saved.regno, "warnings": saved.warnings}),
                     || {
                         let mut s = format!("saved {}", saved.regno);
@@ -306,12 +405,12 @@ fn register_stream(
                         }
                         s
                     },
-                );
-                std::io::stdout().flush()?;
+                )?;
+                out.flush()?;
             }
             Err(e) => {
                 all_ok = false;
-                report_error(out, &e);
+                report_error(json, &mut **out, &mut **err, &e)?;
             }
         }
     }
@@ -321,29 +420,169 @@ fn register_stream(
     Ok(all_ok)
 }
 
-fn report_error(out: &Out, e: &NodeError) {
-    if out.json {
+fn report_error(json: bool, out: &mut dyn Write, err: &mut dyn Write, e: &NodeError) -> Result<()> {
+    if json {
         let problems = match e {
             NodeError::Invalid(r) => serde_json::to_value(&r.problems).unwrap_or_default(),
             _ => json!([]),
         };
-        println!(
+        writeln!(
+            out,
             "{}",
             json!({"ok": false, "error": e.to_string(), "problems": problems})
-        );
+        )?;
     } else {
-        eprintln!("error: {e}");
+        writeln!(err, "error: {e}")?;
+    }
+    Ok(())
+}
+
+/// Prints a failed command's error as the command line does: a JSON object on standard output
+/// with `--json`, else `error: ...` on standard error. Returns the exit code, 1.
+pub fn report_failure(
+    json: bool,
+    e: &anyhow::Error,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+) -> i32 {
+    // Nothing more can be done if the streams themselves are gone.
+    let _ = if json {
+        writeln!(out, "{}", json!({"ok": false, "error": format!("{e:#}")}))
+    } else {
+        writeln!(err, "error: {e:#}")
+    };
+    let _ = out.flush();
+    let _ = err.flush();
+    1
+}
+
+/// Whether a command uses the node's database (and so goes to a running `serve`).
+fn uses_database(cmd: &Command) -> bool {
+    !matches!(
+        cmd,
+        Command::Init { .. } | Command::Serve { .. } | Command::Municipalities
+    )
+}
+
+/// Runs a parsed command line and returns the process exit code; errors are printed.
+///
+/// A command that uses the database first tries the control socket of a running
+/// `civreg-node serve`; when none answers (none runs, or one was killed and left its socket
+/// behind) it opens the database itself. If the database is held by another process, it keeps
+/// trying both for up to [`Node::LOCK_WAIT`], so a `serve` that is just starting or stopping
+/// is found either way.
+pub fn run(cli: Cli) -> i32 {
+    let json = cli.json;
+    let paths = Paths::new(&cli.data_dir, cli.key_file.as_deref());
+    let ctx = Ctx {
+        paths: &paths,
+        json,
+        served: None,
+    };
+    // Not locked for the whole command: `serve` logs from other threads to standard error.
+    let stdout = std::io::stdout();
+    let stderr = std::io::stderr();
+    let progress = if !json && std::io::stderr().is_terminal() {
+        Progress::Bar
+    } else {
+        Progress::Off
+    };
+    let local = |command: Command, node: Result<&Node, NodeError>| {
+        let (mut out, mut err, mut input) =
+            (std::io::stdout(), std::io::stderr(), std::io::stdin());
+        let mut io = Io {
+            out: &mut out,
+            err: &mut err,
+            stdin: &mut input,
+            ask: &mut TerminalAsk,
+            progress,
+            cwd: None,
+            cancelled: None,
+        };
+        execute_reporting(command, &ctx, node, &mut io)
+    };
+    if !uses_database(&cli.command) {
+        let not_needed = Err(NodeError::NotInitialised(paths.data_dir.clone()));
+        return local(cli.command, not_needed);
+    }
+    let request = match std::env::current_dir() {
+        Ok(cwd) => control::Request {
+            json,
+            command: cli.command.clone(),
+            cwd,
+            progress: progress == Progress::Bar,
+        },
+        Err(e) => {
+            let e = anyhow!("could not read the current directory: {e}");
+            return report_failure(json, &e, &mut stdout.lock(), &mut stderr.lock());
+        }
+    };
+    let deadline = Instant::now() + Node::LOCK_WAIT;
+    loop {
+        let reached = control::reach(&paths.data_dir).and_then(|r| match r {
+            Reach::Serving(stream) => control::run_remote(stream, &request, &mut TerminalAsk),
+            Reach::Absent => Ok(Remote::NotStarted),
+        });
+        match reached {
+            Ok(Remote::Exit(code)) => return code,
+            Ok(Remote::NotStarted) => {}
+            Err(e) => {
+                return report_failure(json, &e.into(), &mut stdout.lock(), &mut stderr.lock())
+            }
+        }
+        match Node::open_now(&paths) {
+            Err(NodeError::Store(StoreError::Locked { .. })) if Instant::now() < deadline => {
+                std::thread::sleep(Duration::from_millis(25));
+            }
+            Ok(node) => return local(cli.command, Ok(&node)),
+            Err(e) => return local(cli.command, Err(e)),
+        }
+    }
+}
+/// Runs a command and prints its error, if any, as the command line does; returns the exit code.
+pub fn execute_reporting(
+    command: Command,
+    ctx: &Ctx,
+    node: Result<&Node, NodeError>,
+    io: &mut Io,
+) -> i32 {
+    match execute(command, ctx, node, io) {
+        Ok(code) => {
+            let _ = io.out.flush();
+            let _ = io.err.flush();
+            code
+        }
+        Err(e) => report_failure(ctx.json, &e, io.out, io.err),
     }
 }
 
-/// Runs a parsed command line. Returns the process exit code.
-pub fn run(cli: Cli) -> Result<i32> {
-    let out = Out { json: cli.json };
-    let paths = Paths::new(&cli.data_dir, cli.key_file.as_deref());
-    match cli.command {
+/// How long `serve` waits at start for a command that has the database open (an import).
+const SERVE_OPEN_WAIT: Duration = Duration::from_secs(30);
+
+/// How long `sync --once` inside `serve` waits for the worker's round under way.
+const ROUND_WAIT: Duration = Duration::from_secs(60);
+
+/// Runs one command against `node` (the database this process opened, or the serving
+/// process's node; `Err` if it could not be opened, which only `status` survives). Returns the
+/// exit code.
+pub fn execute(
+    command: Command,
+    ctx: &Ctx,
+    node: Result<&Node, NodeError>,
+    io: &mut Io,
+) -> Result<i32> {
+    let json = ctx.json;
+    let paths = ctx.paths;
+    if ctx.served.is_some() && !uses_database(&command) {
+        bail!(
+            "this command can not run inside `civreg-node serve`: run it with civreg-node directly"
+        );
+    }
+    match command {
         Command::Municipalities => {
             let all = gazetteer::all();
-            out.print(
+            io.print(
+                json,
                 json!(all
                     .iter()
                     .map(|m| json!({"code": m.code, "sq": m.name_sq, "sr_latn": m.name_sr_latn, "sr_cyrl": m.name_sr_cyrl}))
@@ -354,7 +593,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                         .collect::<Vec<_>>()
                         .join("\n")
                 },
-            );
+            )?;
             Ok(0)
         }
         Command::Init {
@@ -396,11 +635,12 @@ pub fn run(cli: Cli) -> Result<i32> {
                     );
                 }
             }
-            let id = Node::init(&paths, &code, &node_id)?;
+            let id = Node::init(paths, &code, &node_id)?;
             if let Some(dir) = &bundle {
                 crate::sync::install_bundle(dir, &paths.data_dir)?;
             }
-            out.print(
+            io.print(
+                json,
                 json!({"ok": true, "municipality": id.municipality, "node_id": id.node_id, "data_dir": paths.data_dir, "key_file": paths.key, "enrolled": bundle.is_some()}),
                 || {
                     format!(
@@ -413,34 +653,62 @@ pub fn run(cli: Cli) -> Result<i32> {
                         paths.data_dir.display()
                     )
                 },
-            );
+            )?;
             Ok(0)
         }
         Command::Serve { hub, interval_secs } => {
-            // Fail early on a node that can not sync at all.
-            drop(Node::open(&paths)?);
-            let (url, rt) = hub_and_runtime(&paths, hub)?;
-            eprintln!("civreg-node: syncing with {url} every {interval_secs}s; Ctrl-C stops");
-            let res = rt.block_on(crate::worker::serve(
-                paths.clone(),
-                url,
-                std::time::Duration::from_secs(interval_secs.max(1)),
-                shutdown_signal(),
-            ));
-            match res {
+            // Another serve answering on the socket is refused at once; a socket left by a
+            // killed one is removed.
+            control::refuse_if_serving(&paths.data_dir)?;
+            // The node stays open, for the worker and for every command, until serve stops.
+            let node = Arc::new(Node::open_waiting(paths, SERVE_OPEN_WAIT)?);
+            let (url, rt) = hub_and_runtime(paths, hub)?;
+            writeln!(
+                io.err,
+                "civreg-node: syncing with {url} every {interval_secs}s; Ctrl-C stops"
+            )?;
+            let live = Arc::new(crate::worker::Live::new(&paths.data_dir, &url));
+            let served = Arc::new(Served {
+                node: node.clone(),
+                paths: paths.clone(),
+                live: live.clone(),
+                runtime: rt.handle().clone(),
+            });
+            let res = rt.block_on(async {
+                let server = control::Server::start(served)?;
+                let res = crate::worker::serve(
+                    node,
+                    paths.data_dir.clone(),
+                    url,
+                    Duration::from_secs(interval_secs.max(1)),
+                    live,
+                    shutdown_signal(),
+                )
+                .await;
+                server.stop().await;
+                Ok::<_, control::ControlError>(res)
+            });
+            // Commands still running after the grace period end with the process; each write
+            // they made is whole.
+            rt.shutdown_timeout(Duration::from_millis(200));
+            match res? {
                 Ok(()) => Ok(0),
                 Err(e) => {
-                    eprintln!("error: sync stopped: {e}");
+                    writeln!(io.err, "error: sync stopped: {e}")?;
                     Ok(4)
                 }
             }
         }
         Command::Status => {
-            let file = crate::worker::read_status(&paths.data_dir);
+            // Inside serve: the running worker's own state; else what it last wrote.
+            let (file, rounds) = match ctx.served {
+                Some(s) => (Some(s.live.status()), Some(s.live.rounds())),
+                None => (crate::worker::read_status(&paths.data_dir), None),
+            };
             let mut st = file.clone().unwrap_or_default();
             let mut live = false;
-            if let Ok(node) = Node::open(&paths) {
-                let (n, age) = crate::sync::waiting(&node)?;
+            if let Ok(node) = node {
+                let (n, age) = crate::sync::waiting(node)?;
                 st.ops_waiting = n;
                 st.oldest_waiting_age_s = age;
                 st.hub_acked = node.hub_acked()?;
@@ -448,20 +716,25 @@ pub fn run(cli: Cli) -> Result<i32> {
                 live = true;
             }
             let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
-            out.print(
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "status": st}),
+            io.print(
+                json,
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st}),
                 || {
                     let when = |ms: Option<u64>| ms.map(fmt_ms).unwrap_or_else(|| "never".into());
                     let state = if !enrolled {
                         "not enrolled (offline node)".to_string()
                     } else if st.stopped {
                         "STOPPED: the hub refuses this node".to_string()
+                    } else if rounds == Some(0) {
+                        "serve running, its first round under way".to_string()
                     } else if file.is_none() {
                         "never synced by `serve`".to_string()
-                    } else if st.online {
-                        "online".to_string()
                     } else {
-                        "offline".to_string()
+                        format!(
+                            "{}{}",
+                            if st.online { "online" } else { "offline" },
+                            if rounds.is_some() { " (serve running)" } else { "" }
+                        )
                     };
                     format!(
                         "sync:               {state}\nlast success:       {}\nops waiting:        {} (oldest {}s old)\nhub holds up to:    #{}\npull cursor:        {}\nlast error:         {}",
@@ -473,73 +746,94 @@ pub fn run(cli: Cli) -> Result<i32> {
                         st.last_error.as_deref().unwrap_or("none")
                     )
                 },
-            );
+            )?;
             Ok(0)
         }
         Command::Sync { once, hub } => {
             if !once {
                 bail!("`sync` runs one round and needs --once; for continuous sync run `civreg-node serve`");
             }
-            let node = Node::open(&paths)?;
-            let (url, rt) = hub_and_runtime(&paths, hub)?;
-            match rt.block_on(crate::sync::sync_once(&node, &paths.data_dir, &url)) {
+            let node = node?;
+            let url = hub_url(paths, hub)?;
+            let round = crate::sync::sync_once(node, &paths.data_dir, &url);
+            let result = match ctx.served {
+                // Inside serve: after the worker's round under way, never alongside it.
+                Some(s) => s.runtime.block_on(async {
+                    let Ok(_round) =
+                        tokio::time::timeout(ROUND_WAIT, s.live.round_lock().lock()).await
+                    else {
+                        return Err(crate::sync::SyncError::Unreachable {
+                            url: url.clone(),
+                            why: format!(
+                                "the sync round of the running serve has not finished within {}s",
+                                ROUND_WAIT.as_secs()
+                            ),
+                        });
+                    };
+                    round.await
+                }),
+                None => runtime()?.block_on(round),
+            };
+            match result {
                 Ok(r) => {
-                    out.print(json!({"ok": true, "report": r}), || {
+                    io.print(json, json!({"ok": true, "report": r}), || {
                         format!(
                             "synced with {url}: pushed {} ops (the hub holds this node's log up to #{}), pulled {} changes",
                             r.pushed, r.hub_acked, r.pulled
                         )
-                    });
+                    })?;
                     Ok(0)
                 }
                 Err(e) => {
                     let retry = e.is_retryable();
-                    if out.json {
-                        println!(
+                    if json {
+                        writeln!(
+                            io.out,
                             "{}",
                             json!({"ok": false, "error": e.to_string(), "retryable": retry})
-                        );
+                        )?;
                     } else {
-                        eprintln!(
+                        writeln!(
+                            io.err,
                             "error: {e}{}",
                             if retry {
                                 " (try again later)"
                             } else {
                                 " (this will not heal by retrying)"
                             }
-                        );
+                        )?;
                     }
                     Ok(if retry { 3 } else { 4 })
                 }
             }
         }
         Command::Clerk { command } => {
-            let node = Node::open(&paths)?;
+            let node = node?;
             match command {
                 ClerkCommand::Add { name } => {
                     let by = if node.clerk_count()? > 0 {
-                        Some(sign_in(&node)?)
+                        Some(sign_in(node, io.ask)?)
                     } else {
                         None
                     };
-                    let pw = new_password(&name)?;
+                    let pw = io.ask.new_password(&name)?;
                     node.add_clerk(by.as_ref(), &name, &pw)?;
-                    out.print(json!({"ok": true, "clerk": name}), || {
+                    io.print(json, json!({"ok": true, "clerk": name}), || {
                         format!("clerk {name} added")
-                    });
+                    })?;
                 }
                 ClerkCommand::List => {
                     let names = node.clerk_names()?;
-                    out.print(json!(names), || names.join("\n"));
+                    io.print(json, json!(names), || names.join("\n"))?;
                 }
             }
             Ok(0)
         }
         Command::Register { kind, file } => {
-            let node = Node::open(&paths)?;
-            let clerk = sign_in(&node)?;
+            let node = node?;
+            let clerk = sign_in(node, io.ask)?;
             Ok(
-                if register_stream(&node, &clerk, kind.into(), &file, &out)? {
+                if register_stream(node, &clerk, kind.into(), &file, json, io)? {
                     0
                 } else {
                     1
@@ -551,82 +845,87 @@ pub fn run(cli: Cli) -> Result<i32> {
             file,
             reason,
         } => {
-            let node = Node::open(&paths)?;
-            let changes = read_json_file(&file)?;
-            let clerk = sign_in(&node)?;
+            let node = node?;
+            let changes = read_json_file(io, &file)?;
+            let clerk = sign_in(node, io.ask)?;
             match node.amend(&clerk, &regno, &changes, &reason) {
                 Ok(saved) => {
-                    out.print(
+                    io.print(
+                        json,
                         json!({"ok": true, "regno": saved.regno, "warnings": saved.warnings}),
                         || format!("amended {}", saved.regno),
-                    );
+                    )?;
                     Ok(0)
                 }
                 Err(e) => {
-                    report_error(&out, &e);
+                    report_error(json, io.out, io.err, &e)?;
                     Ok(1)
                 }
             }
         }
         Command::Void { regno, reason } => {
-            let node = Node::open(&paths)?;
-            let clerk = sign_in(&node)?;
+            let node = node?;
+            let clerk = sign_in(node, io.ask)?;
             let saved = node.void(&clerk, &regno, &reason)?;
-            out.print(json!({"ok": true, "regno": saved.regno}), || {
+            io.print(json, json!({"ok": true, "regno": saved.regno}), || {
                 format!("voided {}", saved.regno)
-            });
+            })?;
             Ok(0)
         }
         Command::Show { regno, history } => {
-            let node = Node::open(&paths)?;
+            let node = node?;
             let st = node.get(&regno)?;
             if history {
                 let versions = node.history(&regno)?;
-                out.print(json!({"regno": st.regno, "versions": versions}), || {
-                    let mut s = format!(
-                        "{} ({}), {} version(s)\n",
-                        st.regno,
-                        st.kind,
-                        versions.len()
-                    );
-                    for v in &versions {
-                        s.push_str(&format!(
-                            "\nversion {} — {} by {} at {} (op {})\n",
-                            v.version,
-                            serde_json::to_value(v.change)
-                                .ok()
-                                .and_then(|c| c.as_str().map(String::from))
-                                .unwrap_or_default(),
-                            v.clerk,
-                            fmt_ms(v.at_ms),
-                            v.op
-                        ));
-                        if !v.reason.is_empty() {
-                            s.push_str(&format!("  reason: {}\n", v.reason));
-                        }
-                        for (path, before, after) in &v.changes {
-                            let show = |x: &serde_json::Value| match x {
-                                serde_json::Value::Null => "—".to_string(),
-                                serde_json::Value::String(s) => s.clone(),
-                                o => o.to_string(),
-                            };
-                            if before.is_null() {
-                                s.push_str(&format!("  {path}: {}\n", show(after)));
-                            } else {
-                                s.push_str(&format!(
-                                    "  {path}: {} → {}\n",
-                                    show(before),
-                                    show(after)
-                                ));
+                io.print(
+                    json,
+                    json!({"regno": st.regno, "versions": versions}),
+                    || {
+                        let mut s = format!(
+                            "{} ({}), {} version(s)\n",
+                            st.regno,
+                            st.kind,
+                            versions.len()
+                        );
+                        for v in &versions {
+                            s.push_str(&format!(
+                                "\nversion {} — {} by {} at {} (op {})\n",
+                                v.version,
+                                serde_json::to_value(v.change)
+                                    .ok()
+                                    .and_then(|c| c.as_str().map(String::from))
+                                    .unwrap_or_default(),
+                                v.clerk,
+                                fmt_ms(v.at_ms),
+                                v.op
+                            ));
+                            if !v.reason.is_empty() {
+                                s.push_str(&format!("  reason: {}\n", v.reason));
+                            }
+                            for (path, before, after) in &v.changes {
+                                let show = |x: &serde_json::Value| match x {
+                                    serde_json::Value::Null => "—".to_string(),
+                                    serde_json::Value::String(s) => s.clone(),
+                                    o => o.to_string(),
+                                };
+                                if before.is_null() {
+                                    s.push_str(&format!("  {path}: {}\n", show(after)));
+                                } else {
+                                    s.push_str(&format!(
+                                        "  {path}: {} → {}\n",
+                                        show(before),
+                                        show(after)
+                                    ));
+                                }
                             }
                         }
-                    }
-                    s
-                });
+                        s
+                    },
+                )?;
             } else {
                 let v = state_json(&st)?;
                 let rec = st.record()?;
-                out.print(v, || {
+                io.print(json, v, || {
                     let mut s = format!("{} — {}\n", st.regno, rec.summary());
                     if let Some(vd) = &st.voided {
                         s.push_str(&format!(
@@ -644,7 +943,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                         fmt_ms(st.updated.wall_ms)
                     ));
                     s
-                });
+                })?;
             }
             Ok(0)
         }
@@ -654,7 +953,7 @@ pub fn run(cli: Cli) -> Result<i32> {
             municipality,
             limit,
         } => {
-            let node = Node::open(&paths)?;
+            let node = node?;
             let born = born.map(|b| DateFilter::parse(&b)).transpose()?;
             let municipality = match municipality {
                 Some(m) => Some(
@@ -675,7 +974,7 @@ pub fn run(cli: Cli) -> Result<i32> {
                 limit,
             };
             let hits = node.search(&q)?;
-            out.print(json!({"scope": "local", "hits": hits}), || {
+            io.print(json, json!({"scope": "local", "hits": hits}), || {
                 let mut s = String::from("local answer: this node's records only\n");
                 if hits.is_empty() {
                     s.push_str("no record matches");
@@ -690,16 +989,16 @@ pub fn run(cli: Cli) -> Result<i32> {
                     ));
                 }
                 s.trim_end().to_string()
-            });
+            })?;
             Ok(0)
         }
         Command::Import { file, report } => {
-            let node = Node::open(&paths)?;
-            let clerk = sign_in(&node)?;
-            let f = std::fs::File::open(&file)
+            let node = node?;
+            let clerk = sign_in(node, io.ask)?;
+            let f = std::fs::File::open(io.path(&file))
                 .with_context(|| format!("could not read {}", file.display()))?;
             let total = f.metadata().map(|m| m.len()).unwrap_or(0);
-            let bar = (!out.json && std::io::stderr().is_terminal()).then(|| {
+            let bar = (io.progress == Progress::Bar).then(|| {
                 let b = indicatif::ProgressBar::new(total);
                 b.set_style(
                     indicatif::ProgressStyle::with_template("{bar:40} {bytes}/{total_bytes} {msg}")
@@ -709,13 +1008,24 @@ pub fn run(cli: Cli) -> Result<i32> {
             });
             let counted = CountingReader {
                 inner: std::io::BufReader::new(f),
-                n: std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0)),
+                n: Arc::new(std::sync::atomic::AtomicU64::new(0)),
+                cancelled: io.cancelled.clone(),
             };
             let pos = counted.n.clone();
-            let res = import_csv(&node, &clerk, counted, |rows| {
+            // Over the control socket, plain lines (at most one a second) stand in for the bar.
+            let lines = io.progress == Progress::Lines;
+            let mut last_line = Instant::now();
+            let err = &mut *io.err;
+            let res = import_csv(node, &clerk, counted, |rows| {
+                let read = pos.load(Ordering::Relaxed);
                 if let Some(b) = &bar {
-                    b.set_position(pos.load(std::sync::atomic::Ordering::Relaxed));
+                    b.set_position(read);
                     b.set_message(format!("{rows} rows"));
+                }
+                if lines && last_line.elapsed() >= Duration::from_secs(1) {
+                    last_line = Instant::now();
+                    let pct = (read * 100).checked_div(total).unwrap_or(100).min(100);
+                    let _ = writeln!(err, "{rows} rows read ({pct}% of the file)");
                 }
             });
             if let Some(b) = &bar {
@@ -727,10 +1037,10 @@ pub fn run(cli: Cli) -> Result<i32> {
                 Err(e) => return Err(e.into()),
             };
             if let Some(p) = report {
-                std::fs::write(&p, serde_json::to_vec_pretty(&rep)?)
+                std::fs::write(io.path(&p), serde_json::to_vec_pretty(&rep)?)
                     .with_context(|| format!("could not write the report to {}", p.display()))?;
             }
-            out.print(serde_json::to_value(&rep)?, || {
+            io.print(json, serde_json::to_value(&rep)?, || {
                 let mut s = format!(
                     "{} rows: {} imported, {} already imported (skipped), {} rejected\n",
                     rep.rows,
@@ -746,13 +1056,13 @@ pub fn run(cli: Cli) -> Result<i32> {
                     ));
                 }
                 s.trim_end().to_string()
-            });
+            })?;
             Ok(if rep.rejected.is_empty() { 0 } else { 1 })
         }
         Command::Verify => {
-            let node = Node::open(&paths)?;
+            let node = node?;
             let rep = node.verify()?;
-            out.print(serde_json::to_value(&rep)?, || match &rep.problem {
+            io.print(json, serde_json::to_value(&rep)?, || match &rep.problem {
                 None => format!(
                     "ok: {} ops in an unbroken chain, {} records match the log",
                     rep.ops_checked, rep.records_checked
@@ -765,17 +1075,20 @@ pub fn run(cli: Cli) -> Result<i32> {
                     p.message,
                     rep.ops_checked
                 ),
-            });
+            })?;
             Ok(if rep.ok { 0 } else { 1 })
         }
         Command::Export { out: file } => {
-            let node = Node::open(&paths)?;
-            let mut w: Box<dyn Write> = match &file {
+            let node = node?;
+            let mut w: Box<dyn Write + '_> = match &file {
                 Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(p)
+                    std::fs::File::create(io.path(p))
                         .with_context(|| format!("could not create {}", p.display()))?,
                 )),
-                None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
+                None => Box::new(std::io::BufWriter::with_capacity(
+                    control::CHUNK,
+                    &mut *io.out,
+                )),
             };
             let id = node.identity();
             writeln!(
@@ -798,14 +1111,33 @@ pub fn run(cli: Cli) -> Result<i32> {
                 ops += 1;
             }
             w.flush()?;
+            drop(w);
             if file.is_some() {
-                out.print(json!({"ok": true, "records": records, "ops": ops}), || {
-                    format!("exported {records} records and {ops} ops")
-                });
+                io.print(
+                    json,
+                    json!({"ok": true, "records": records, "ops": ops}),
+                    || format!("exported {records} records and {ops} ops"),
+                )?;
             }
             Ok(0)
         }
     }
+}
+
+/// The hub address: given, or from the enrollment bundle.
+fn hub_url(paths: &Paths, hub: Option<String>) -> Result<String> {
+    Ok(match hub {
+        Some(u) => u,
+        None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
+    })
+}
+
+/// A runtime to talk to the hub.
+fn runtime() -> Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()?)
 }
 
 /// The hub address (given, or from the enrollment bundle) and a runtime to talk to it.
@@ -813,17 +1145,8 @@ fn hub_and_runtime(
     paths: &Paths,
     hub: Option<String>,
 ) -> Result<(String, tokio::runtime::Runtime)> {
-    let url = match hub {
-        Some(u) => u,
-        None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
-    };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()?;
-    Ok((url, rt))
+    Ok((hub_url(paths, hub)?, runtime()?))
 }
-
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     #[cfg(unix)]
@@ -847,13 +1170,25 @@ async fn shutdown_signal() {
     }
 }
 
+/// Counts the bytes read (for the progress bar) and stops reading once the client of a command
+/// run inside `serve` has gone away.
 struct CountingReader<R> {
     inner: R,
-    n: std::sync::Arc<std::sync::atomic::AtomicU64>,
+    n: Arc<std::sync::atomic::AtomicU64>,
+    cancelled: Option<Arc<AtomicBool>>,
 }
 
 impl<R: std::io::Read> std::io::Read for CountingReader<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self
+            .cancelled
+            .as_ref()
+            .is_some_and(|c| c.load(Ordering::Relaxed))
+        {
+            return Err(std::io::Error::other(
+                "the command was cancelled: its client went away",
+            ));
+        }
         let k = self.inner.read(buf)?;
         self.n
             .fetch_add(k as u64, std::sync::atomic::Ordering::Relaxed);

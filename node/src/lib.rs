@@ -4,6 +4,7 @@
 //! here so tests and benchmarks drive the same code.
 
 pub mod cli;
+pub mod control;
 pub mod crypto;
 pub mod import;
 pub mod index;

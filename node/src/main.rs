@@ -12,19 +12,5 @@ fn main() {
     } else {
         sub.init();
     }
-    let json = cli.json;
-    match civreg_node::cli::run(cli) {
-        Ok(code) => std::process::exit(code),
-        Err(e) => {
-            if json {
-                println!(
-                    "{}",
-                    serde_json::json!({"ok": false, "error": format!("{e:#}")})
-                );
-            } else {
-                eprintln!("error: {e:#}");
-            }
-            std::process::exit(1);
-        }
-    }
+    std::process::exit(civreg_node::cli::run(cli));
 }

@@ -1,21 +1,27 @@
 //! `civreg-node serve`: the background sync worker.
 //!
-//! Each round opens the node, pushes, pulls, sends a heartbeat, writes `sync-status.json`, and
-//! closes the node again, so clerks' commands (which wait briefly for the database) keep working
-//! while `serve` runs: registration never waits for the network, only for at most one round's
-//! local writes. Rounds repeat every interval; when the hub is unreachable they back off
+//! `serve` opens the node once and keeps it for its lifetime; clerks' commands reach that same
+//! node through the control socket ([`crate::control`]), so registration never waits for the
+//! network: a round locks the node only inside each local write (`Node::write`), never across a
+//! network call. Rounds repeat every interval; when the hub is unreachable they back off
 //! exponentially with jitter, capped (backon). A refusal that retrying can not heal (a revoked
 //! or expired certificate, a forked chain) stops the worker loudly and is shown by `status`.
+//!
+//! The worker's state lives in memory ([`Live`], what `status` shows while `serve` runs) and in
+//! `sync-status.json` (what `status` shows after `serve` has stopped).
 
-use crate::node::{Node, NodeError, Paths};
+use crate::node::Node;
 use crate::sync::{self, SyncError, SyncReport};
 use backon::{BackoffBuilder, ExponentialBuilder};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tracing::{error, info, warn};
 
-/// Most ops pushed in one round, so one round never holds the database for long.
+/// Most ops pushed in one round, so that a round reports progress (and resets its back-off)
+/// regularly during a long backlog.
 pub const ROUND_MAX_OPS: u64 = 20_000;
 
 /// What the worker last saw, as `civreg-node status` shows it.
@@ -63,20 +69,72 @@ fn write_status(data_dir: &Path, st: &SyncStatus) {
     }
 }
 
-/// Opens the node, waiting while a clerk's command holds the database.
-fn open_node(paths: &Paths) -> Result<Node, NodeError> {
-    tokio::task::block_in_place(|| Node::open_waiting(paths, Duration::from_secs(30)))
+/// The running worker's state, shared with the control socket's commands.
+#[derive(Debug)]
+pub struct Live {
+    status: Mutex<SyncStatus>,
+    rounds: AtomicU64,
+    round: tokio::sync::Mutex<()>,
 }
 
-async fn round(paths: &Paths, hub_url: &str, st: &mut SyncStatus) -> Result<SyncReport, SyncError> {
-    let node = open_node(paths)?;
-    let r = sync::sync_round(&node, &paths.data_dir, hub_url, ROUND_MAX_OPS).await;
-    if let Ok((n, age)) = sync::waiting(&node) {
-        st.ops_waiting = n;
-        st.oldest_waiting_age_s = age;
+impl Live {
+    /// Starts from the last status written, if any.
+    pub fn new(data_dir: &Path, hub_url: &str) -> Live {
+        let mut st = read_status(data_dir).unwrap_or_default();
+        st.hub_url = hub_url.to_string();
+        st.stopped = false;
+        Live {
+            status: Mutex::new(st),
+            rounds: AtomicU64::new(0),
+            round: tokio::sync::Mutex::new(()),
+        }
     }
-    st.hub_acked = node.hub_acked().unwrap_or(st.hub_acked);
-    st.pull_cursor = node.pull_cursor().unwrap_or(st.pull_cursor);
+
+    /// What the worker last saw.
+    pub fn status(&self) -> SyncStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    /// Rounds finished since `serve` started.
+    pub fn rounds(&self) -> u64 {
+        self.rounds.load(Ordering::Relaxed)
+    }
+
+    /// Held for the whole of a round, so that `sync --once` through the control socket and the
+    /// worker never sync at the same time. It guards the network conversation, not the node:
+    /// commands never take it.
+    pub fn round_lock(&self) -> &tokio::sync::Mutex<()> {
+        &self.round
+    }
+
+    /// Records the outcome of a round.
+    fn publish(&self, data_dir: &Path, st: &SyncStatus) {
+        *self.status.lock().unwrap_or_else(|p| p.into_inner()) = st.clone();
+        self.rounds.fetch_add(1, Ordering::Relaxed);
+        write_status(data_dir, st);
+    }
+}
+
+async fn round(
+    node: &Node,
+    data_dir: &Path,
+    hub_url: &str,
+    live: &Live,
+    st: &mut SyncStatus,
+) -> Result<SyncReport, SyncError> {
+    let _round = live.round.lock().await;
+    let r = sync::sync_round(node, data_dir, hub_url, ROUND_MAX_OPS).await;
+    let counts =
+        tokio::task::block_in_place(|| (sync::waiting(node), node.hub_acked(), node.pull_cursor()));
+    if let (Ok((n, age)), _, _) = &counts {
+        st.ops_waiting = *n;
+        st.oldest_waiting_age_s = *age;
+    }
+    st.hub_acked = counts.1.unwrap_or(st.hub_acked);
+    st.pull_cursor = counts.2.unwrap_or(st.pull_cursor);
     r
 }
 
@@ -89,21 +147,28 @@ fn backoff() -> impl Iterator<Item = Duration> {
         .build()
 }
 
-/// Runs sync rounds until `shutdown` resolves or a refusal that can not heal.
+/// Runs sync rounds on `node` until `shutdown` resolves or a refusal that can not heal.
 pub async fn serve(
-    paths: Paths,
+    node: Arc<Node>,
+    data_dir: PathBuf,
     hub_url: String,
     interval: Duration,
+    live: Arc<Live>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), SyncError> {
     tokio::pin!(shutdown);
     let mut delays = backoff();
-    let mut st = read_status(&paths.data_dir).unwrap_or_default();
-    st.hub_url = hub_url.clone();
-    st.stopped = false;
+    let mut st = live.status();
     loop {
         st.last_attempt_ms = now_ms();
-        let wait = match round(&paths, &hub_url, &mut st).await {
+        let outcome = tokio::select! {
+            _ = &mut shutdown => {
+                info!("sync worker stopped");
+                return Ok(());
+            }
+            r = round(&node, &data_dir, &hub_url, &live, &mut st) => r,
+        };
+        let wait = match outcome {
             Ok(r) => {
                 if r.pushed > 0 || r.pulled > 0 {
                     info!(
@@ -137,12 +202,12 @@ pub async fn serve(
                 st.stopped = true;
                 st.last_error = Some(e.to_string());
                 st.next_attempt_ms = None;
-                write_status(&paths.data_dir, &st);
+                live.publish(&data_dir, &st);
                 return Err(e);
             }
         };
         st.next_attempt_ms = Some(now_ms() + wait.as_millis() as u64);
-        write_status(&paths.data_dir, &st);
+        live.publish(&data_dir, &st);
         tokio::select! {
             _ = &mut shutdown => {
                 info!("sync worker stopped");

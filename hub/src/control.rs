@@ -1,0 +1,317 @@
+//! The hub's control socket: how `civreg-hub show`, `status` (and whatever is added to
+//! [`Request`]) reach a running `civreg-hub serve`, which holds the sled database.
+//!
+//! `serve` listens on `DATA_DIR/hub.sock` (mode 0600; a connection whose peer runs under another
+//! uid is refused). A command sends one [`Request`] and gets one answer, a JSON value or an
+//! error message, in the frames of [`civreg_shared::control`]. The same [`handle`] answers
+//! in-process when no hub runs: the command opens the store itself and calls it with a
+//! [`HubState`] of its own, so both paths give the same answer and the command formats it.
+//!
+//! Adding a command: a variant of [`Request`] and its arm in [`handle`], which runs on a
+//! blocking thread of the serving process against the live store (reads as well as writes: sled
+//! and [`HubStore`] are safe to share between threads). The `PKI` commands do not come here: they
+//! touch only files under `pki/`, and the server reads the CRL afresh for each connection.
+
+use crate::server::{hub_status, NodeSeen};
+use crate::store::{HubStore, StoreError};
+use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::BufReader;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::net::UnixStream;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tracing::{debug, info, warn};
+
+/// The socket's file name in the hub's data dir.
+pub const SOCKET: &str = "hub.sock";
+/// How long a client may take to send its request once connected.
+const REQUEST_WAIT: Duration = Duration::from_secs(10);
+
+pub fn socket_path(data_dir: &Path) -> PathBuf {
+    data_dir.join(SOCKET)
+}
+
+/// What a command asks of the hub.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// A record as the hub holds it: `{"regno", "kind", "voided", "record", "ops"}`.
+    Show { regno: String },
+    /// Per node: acknowledged head and what its last heartbeat said:
+    /// `{"running": bool, "status": HubStatus}`.
+    Status,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ControlError {
+    #[error(transparent)]
+    Id(#[from] civreg_shared::ids::IdError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the hub holds no record {0}")]
+    NoRecord(String),
+    /// The running hub's answer was an error; its message as the hub gave it.
+    #[error("{0}")]
+    Remote(String),
+    #[error("another `civreg-hub serve` already answers on {0}: stop it first")]
+    AlreadyServing(PathBuf),
+    #[error("could not create the control socket {path}: {source}{hint}")]
+    Bind {
+        path: PathBuf,
+        source: std::io::Error,
+        hint: &'static str,
+    },
+    #[error("{path}: permission denied: run the command as the user that runs `civreg-hub serve`")]
+    NoAccess { path: PathBuf },
+    #[error("the running hub closed the connection before answering (is it stopping?): try again")]
+    Lost,
+    #[error("the running hub answered something this command does not understand ({0}): run commands with the same civreg-hub version as serve")]
+    Protocol(String),
+    #[error(transparent)]
+    Frame(#[from] FrameError),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// What requests are answered from.
+pub struct HubState {
+    pub store: Arc<HubStore>,
+    /// What nodes said in their heartbeats (empty when the hub is not running).
+    pub seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+    /// Whether this is the running hub.
+    pub running: bool,
+}
+
+impl HubState {
+    /// A stopped hub's state: its store, opened by the command itself.
+    pub fn stopped(store: HubStore) -> HubState {
+        HubState {
+            store: Arc::new(store),
+            seen: Arc::default(),
+            running: false,
+        }
+    }
+}
+
+/// Answers a request. Runs inside the serving hub, or in the command when no hub runs.
+pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
+    match req {
+        Request::Show { regno } => {
+            let regno = civreg_shared::ids::RegNo::parse(regno)?.to_string();
+            let rec = state
+                .store
+                .record(&regno)?
+                .ok_or(ControlError::NoRecord(regno))?;
+            Ok(
+                json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
+                "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops}),
+            )
+        }
+        Request::Status => {
+            let st = {
+                let seen = state.seen.lock().unwrap_or_else(|p| p.into_inner());
+                hub_status(&state.store, &seen)
+            };
+            Ok(json!({"running": state.running, "status": st}))
+        }
+    }
+}
+
+// ---- client ------------------------------------------------------------------------------
+
+/// Asks the running hub; `None` when no hub answers on the socket (none runs, or one was
+/// killed and left its socket behind).
+pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>, ControlError> {
+    let path = socket_path(data_dir);
+    let stream = match UnixStream::connect(&path) {
+        Ok(s) => s,
+        Err(e) if e.kind() == std::io::ErrorKind::PermissionDenied => {
+            return Err(ControlError::NoAccess { path })
+        }
+        Err(_) => return Ok(None),
+    };
+    let body = serde_json::to_value(req).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    let mut writer = stream.try_clone()?;
+    match write_frame(&mut writer, &Frame::Request { v: PROTOCOL, body }, &[]) {
+        // A hub that refused at once may have said why before closing.
+        Ok(()) | Err(FrameError::Io(_)) => {}
+        Err(e) => return Err(e.into()),
+    }
+    match read_frame(&mut BufReader::new(stream)) {
+        Ok(Some((Frame::Reply { body }, _))) => Ok(Some(body)),
+        Ok(Some((Frame::Error { message }, _))) => Err(ControlError::Remote(message)),
+        Ok(Some((other, _))) => Err(ControlError::Protocol(format!(
+            "an unexpected {} message",
+            other.name()
+        ))),
+        Ok(None) | Err(FrameError::Truncated | FrameError::Io(_)) => Err(ControlError::Lost),
+        Err(e) => Err(e.into()),
+    }
+}
+
+// ---- server ------------------------------------------------------------------------------
+
+/// The control socket's listener, running until [`ControlServer::stop`].
+pub struct ControlServer {
+    path: PathBuf,
+    /// (device, inode) of the socket file this server made, so it never removes another's.
+    file: (u64, u64),
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+impl ControlServer {
+    /// Binds `DATA_DIR/hub.sock` (0600) and answers on it. Call inside the serving runtime,
+    /// after the store is open (which makes this process the only hub of the data dir).
+    pub fn start(data_dir: &Path, state: Arc<HubState>) -> Result<ControlServer, ControlError> {
+        let path = socket_path(data_dir);
+        match UnixStream::connect(&path) {
+            Ok(_) => return Err(ControlError::AlreadyServing(path)),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
+                info!(path = %path.display(), "removing the control socket of a hub that is gone");
+                let _ = std::fs::remove_file(&path);
+            }
+            Err(_) => {}
+        }
+        let bind_err = |source: std::io::Error| ControlError::Bind {
+            path: path.clone(),
+            hint: if source.kind() == std::io::ErrorKind::InvalidInput {
+                " (a Unix socket's path may hold at most 107 bytes: use a shorter --data-dir)"
+            } else {
+                " (serve needs to create it: check that the data directory is writable by the user running serve)"
+            },
+            source,
+        };
+        // Bound under a temporary name, made private, then renamed into place: the socket is
+        // never reachable with wider permissions.
+        let tmp = data_dir.join(format!("{SOCKET}.{}.tmp", std::process::id()));
+        let _ = std::fs::remove_file(&tmp);
+        let listener = std::os::unix::net::UnixListener::bind(&tmp).map_err(bind_err)?;
+        let placed = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
+            .and_then(|_| std::fs::metadata(&tmp))
+            .and_then(|m| std::fs::rename(&tmp, &path).map(|_| m));
+        let meta = match placed {
+            Ok(m) => m,
+            Err(e) => {
+                let _ = std::fs::remove_file(&tmp);
+                return Err(bind_err(e));
+            }
+        };
+        // The file was made by this process, so its owner is the uid this process runs as.
+        let uid = meta.uid();
+        listener.set_nonblocking(true)?;
+        let listener = tokio::net::UnixListener::from_std(listener)?;
+        let task = tokio::spawn(accept_loop(listener, state, uid));
+        info!(socket = %path.display(), "hub commands are answered on the control socket");
+        Ok(ControlServer {
+            path,
+            file: (meta.dev(), meta.ino()),
+            task: Some(task),
+        })
+    }
+
+    /// Stops answering and removes the socket.
+    pub fn stop(mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.remove_file();
+    }
+
+    fn remove_file(&self) {
+        let ours = std::fs::symlink_metadata(&self.path)
+            .map(|m| (m.dev(), m.ino()) == self.file)
+            .unwrap_or(false);
+        if ours {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+impl Drop for ControlServer {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+        self.remove_file();
+    }
+}
+
+async fn accept_loop(listener: tokio::net::UnixListener, state: Arc<HubState>, uid: u32) {
+    loop {
+        let stream = match listener.accept().await {
+            Ok((s, _)) => s,
+            Err(e) => {
+                warn!(error = %e, "control socket: accept failed");
+                tokio::time::sleep(Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let peer = stream.peer_cred();
+        let same_user = peer.as_ref().is_ok_and(|c| c.uid() == uid);
+        if !same_user {
+            warn!(peer = ?peer, "control socket: refused a connection from another user");
+        }
+        let stream = match stream.into_std().and_then(|s| {
+            s.set_nonblocking(false)?;
+            Ok(s)
+        }) {
+            Ok(s) => s,
+            Err(e) => {
+                warn!(error = %e, "control socket: could not take the connection");
+                continue;
+            }
+        };
+        let state = state.clone();
+        tokio::task::spawn_blocking(move || {
+            if let Err(e) = converse(stream, &state, same_user) {
+                debug!(error = %e, "control connection ended early");
+            }
+        });
+    }
+}
+
+fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(), ControlError> {
+    let mut writer = stream.try_clone()?;
+    let mut answer = |frame: Frame| -> Result<(), ControlError> {
+        write_frame(&mut writer, &frame, &[])?;
+        Ok(())
+    };
+    let error = |message: String| Frame::Error { message };
+    stream.set_read_timeout(Some(REQUEST_WAIT))?;
+    // The request is read before any answer, a refusal included: the client writes it whole
+    // first and must not meet a socket closed under it.
+    let first = read_frame(&mut BufReader::new(stream));
+    if !same_user {
+        return answer(error(
+            "only the user running `civreg-hub serve` may use its control socket".into(),
+        ));
+    }
+    let req = match first {
+        Ok(Some((Frame::Request { v, body }, _))) if v == PROTOCOL => {
+            match serde_json::from_value::<Request>(body) {
+                Ok(r) => r,
+                Err(e) => return answer(error(format!(
+                    "the running civreg-hub does not understand this command ({e}): run commands with the same civreg-hub version as serve"
+                ))),
+            }
+        }
+        Ok(Some((Frame::Request { v, .. }, _))) => {
+            return answer(error(format!(
+                "this civreg-hub serve speaks control protocol {PROTOCOL} and the command {v}: run commands with the same civreg-hub version as serve"
+            )))
+        }
+        Ok(Some(_)) => return answer(error("expected a request".into())),
+        Ok(None) => return Ok(()),
+        Err(e @ FrameError::TooLarge { .. }) => return answer(error(e.to_string())),
+        Err(e) => return Err(e.into()),
+    };
+    debug!(request = ?req, "request from the control socket");
+    match handle(&req, state) {
+        Ok(body) => answer(Frame::Reply { body }),
+        Err(e) => answer(error(e.to_string())),
+    }
+}

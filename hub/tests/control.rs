@@ -1,0 +1,289 @@
+//! `civreg-hub` commands while `civreg-hub serve` runs: `show` and `status` reach the running
+//! hub through its control socket (`DATA_DIR/hub.sock`) and answer from its live store; the
+//! `pki` commands work on the PKI files beside it and take effect in the running hub. Real
+//! processes: a `civreg-hub serve`, `civreg-node` nodes syncing to it, the hub SIGKILLed.
+
+mod faults_support;
+
+use faults_support::*;
+use serde_json::{json, Value};
+use std::os::unix::fs::{FileTypeExt, MetadataExt, PermissionsExt};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+fn hub_cmd(hub_dir: &Path, args: &[&str]) -> Output {
+    Command::new(hub_bin())
+        .arg("--data-dir")
+        .arg(hub_dir)
+        .args(args)
+        .env_remove("CIVREG_HUB_DATA_DIR")
+        .env_remove("CIVREG_HUB_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run civreg-hub")
+}
+
+fn hub_ok(hub_dir: &Path, args: &[&str]) -> Output {
+    let out = hub_cmd(hub_dir, args);
+    assert!(
+        out.status.success(),
+        "{}",
+        describe(&format!("civreg-hub {args:?}"), &out)
+    );
+    out
+}
+
+fn hub_json(hub_dir: &Path, args: &[&str]) -> Value {
+    let mut a = vec!["--json"];
+    a.extend_from_slice(args);
+    let out = hub_ok(hub_dir, &a);
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "not JSON ({e}): {}",
+            describe(&format!("civreg-hub {a:?}"), &out)
+        )
+    })
+}
+
+fn sync_once(node: &NodeDir, url: &str) -> Output {
+    node.run(&["--json", "sync", "--once", "--hub", url])
+}
+
+fn chain<'a>(status: &'a Value, node: &str) -> &'a Value {
+    status["status"]["chains"]
+        .as_array()
+        .and_then(|c| c.iter().find(|c| c["node"] == json!(node)))
+        .unwrap_or_else(|| panic!("no chain {node} in {status}"))
+}
+
+/// `civreg-hub serve`, once its control socket answers (it prints `listening on` a moment
+/// before). Polls for the socket file first: a command that opened the store while the hub
+/// starts would make the hub's own open fail.
+/// A socket left by a killed hub does not count: the new hub replaces it.
+fn start_answering(s: &Setup) -> HubProc {
+    let sock = s.hub_dir.join("hub.sock");
+    let id = |m: &std::fs::Metadata| (m.ino(), m.ctime(), m.ctime_nsec());
+    let stale = std::fs::metadata(&sock).ok().map(|m| id(&m));
+    let hub = s.start_hub();
+    wait_until("the hub's control socket", Duration::from_secs(30), || {
+        std::fs::metadata(&sock)
+            .is_ok_and(|m| m.file_type().is_socket() && Some(id(&m)) != stale)
+            .then_some(())
+    });
+    let st = hub_json(&s.hub_dir, &["status"]);
+    assert_eq!(st["running"], json!(true), "{st}");
+    hub
+}
+
+fn as_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+        && Command::new("setpriv")
+            .arg("--version")
+            .output()
+            .is_ok_and(|o| o.status.success())
+}
+
+#[test]
+fn show_and_status_answer_from_the_running_hub() {
+    let s = Setup::new();
+    let mut hub = start_answering(&s);
+    let sock = s.hub_dir.join("hub.sock");
+    let meta = std::fs::metadata(&sock).expect("the hub's control socket exists");
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+
+    let regnos = s.node.register_births(&birth_docs(0, 2));
+    let out = sync_once(&s.node, &hub.url());
+    assert!(out.status.success(), "{}", describe("sync --once", &out));
+
+    // The status file the hub rewrites every two seconds can no longer be written or read:
+    // what status shows now can only come from the running hub.
+    let status_file = s.hub_dir.join("status.json");
+    let _ = std::fs::remove_file(&status_file);
+    std::fs::create_dir(&status_file).expect("block the status file");
+
+    let shown = hub_json(&s.hub_dir, &["show", &regnos[1]]);
+    assert_eq!(shown["regno"], json!(regnos[1]), "{shown}");
+    assert_eq!(
+        shown["record"]["child"]["surname"],
+        json!("Gashi"),
+        "{shown}"
+    );
+    let st = hub_json(&s.hub_dir, &["status"]);
+    assert_eq!(st["running"], json!(true), "{st}");
+    let c = chain(&st, "prishtine/1");
+    assert_eq!(c["acked_seq"], json!(2), "{st}");
+    assert!(
+        c["last_seen_ms"].as_u64().is_some(),
+        "the heartbeat is shown: {st}"
+    );
+
+    // A change is visible at once.
+    let more = s.node.register_births(&birth_docs(2, 1));
+    let out = sync_once(&s.node, &hub.url());
+    assert!(out.status.success(), "{}", describe("sync --once", &out));
+    let st = hub_json(&s.hub_dir, &["status"]);
+    assert_eq!(chain(&st, "prishtine/1")["acked_seq"], json!(3), "{st}");
+    let text = String::from_utf8_lossy(&hub_ok(&s.hub_dir, &["status"]).stdout).into_owned();
+    assert!(text.starts_with("hub running"), "{text}");
+    assert!(text.contains("prishtine/1"), "{text}");
+    let shown_new = hub_json(&s.hub_dir, &["show", &more[0]]);
+    assert_eq!(shown_new["regno"], json!(more[0]));
+
+    // Errors come back as the hub gives them.
+    let served_errors: Vec<Output> = [
+        &["show", "PRISHTINE-2026-B-000999"][..],
+        &["--json", "show", "garbage"],
+    ]
+    .iter()
+    .map(|a| hub_cmd(&s.hub_dir, a))
+    .collect();
+    assert!(!served_errors[0].status.success());
+    assert!(
+        String::from_utf8_lossy(&served_errors[0].stderr).contains("holds no record"),
+        "{}",
+        describe("show unknown", &served_errors[0])
+    );
+    let shown_text = hub_ok(&s.hub_dir, &["show", &regnos[0]]).stdout;
+
+    // Only the hub's own user is answered: another, even one that can reach the socket, is
+    // refused (needs root to act as another user).
+    if as_root() {
+        let mode = std::fs::metadata(&s.hub_dir)
+            .expect("hub dir")
+            .permissions();
+        std::fs::set_permissions(&s.hub_dir, std::fs::Permissions::from_mode(0o755))
+            .expect("chmod");
+        std::fs::set_permissions(&sock, std::fs::Permissions::from_mode(0o666)).expect("chmod");
+        let out = Command::new("setpriv")
+            .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+            .arg(hub_bin())
+            .arg("--data-dir")
+            .arg(&s.hub_dir)
+            .args(["show", &regnos[0]])
+            .stdin(Stdio::null())
+            .output()
+            .expect("run civreg-hub as another user");
+        let what = describe("civreg-hub show as another user", &out);
+        assert!(!out.status.success(), "{what}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr)
+                .contains("only the user running `civreg-hub serve`"),
+            "{what}"
+        );
+        std::fs::set_permissions(&s.hub_dir, mode).expect("chmod back");
+    } else {
+        eprintln!("not root: the check of another user's connection is skipped");
+    }
+
+    // Stopped: the socket goes and the commands open the store; same answers.
+    hub.stop();
+    assert!(!sock.exists(), "the hub left its socket behind");
+    assert_eq!(hub_json(&s.hub_dir, &["show", &regnos[1]]), shown);
+    assert_eq!(hub_ok(&s.hub_dir, &["show", &regnos[0]]).stdout, shown_text);
+    for (args, served) in [
+        &["show", "PRISHTINE-2026-B-000999"][..],
+        &["--json", "show", "garbage"],
+    ]
+    .iter()
+    .zip(&served_errors)
+    {
+        let direct = hub_cmd(&s.hub_dir, args);
+        assert_eq!(
+            (direct.status.code(), &direct.stdout, &direct.stderr),
+            (served.status.code(), &served.stdout, &served.stderr),
+            "civreg-hub {args:?}: served and direct differ"
+        );
+    }
+    let st = hub_json(&s.hub_dir, &["status"]);
+    assert_eq!(st["running"], json!(false), "{st}");
+    assert_eq!(chain(&st, "prishtine/1")["acked_seq"], json!(3), "{st}");
+
+    // SIGKILL leaves the socket behind: commands still work, and a new hub replaces it.
+    let mut hub = start_answering(&s);
+    hub.kill();
+    assert!(sock.exists(), "the killed hub's socket is gone");
+    let st = hub_json(&s.hub_dir, &["status"]);
+    assert_eq!(st["running"], json!(false), "{st}");
+    let hub = start_answering(&s);
+    assert_eq!(hub_json(&s.hub_dir, &["show", &regnos[1]]), shown);
+    drop(hub);
+}
+
+#[test]
+fn pki_commands_take_effect_in_the_running_hub() {
+    let s = Setup::new();
+    let hub = s.start_hub();
+    s.node.register_births(&birth_docs(0, 1));
+    let out = sync_once(&s.node, &hub.url());
+    assert!(out.status.success(), "{}", describe("sync --once", &out));
+
+    // Issue while serving: the new node is let in at once.
+    let bundle = s.path("bundle-istog");
+    hub_ok(
+        &s.hub_dir,
+        &[
+            "pki",
+            "issue",
+            "--municipality",
+            "istog",
+            "--node-id",
+            "1",
+            "--out",
+            bundle.to_str().expect("utf-8"),
+            "--hub-url",
+            &hub.url(),
+        ],
+    );
+    let istog = NodeDir {
+        data_dir: s.path("istog"),
+    };
+    istog.run_ok(&["init", "--bundle", bundle.to_str().expect("utf-8")]);
+    istog.run_ok(&["clerk", "add", CLERK]);
+    let out = sync_once(&istog, &hub.url());
+    assert!(out.status.success(), "{}", describe("istog sync", &out));
+
+    // Revoke while serving: the next connection of that node is refused, others go on.
+    let revoked = hub_json(&s.hub_dir, &["pki", "revoke", "prishtine/1"]);
+    assert_eq!(revoked["ok"], json!(true), "{revoked}");
+    let out = wait_until(
+        "the running hub to refuse the revoked node",
+        Duration::from_secs(30),
+        || {
+            let out = sync_once(&s.node, &hub.url());
+            (!out.status.success()).then_some(out)
+        },
+    );
+    assert_eq!(
+        out.status.code(),
+        Some(4),
+        "{}",
+        describe("sync --once", &out)
+    );
+    let out = sync_once(&istog, &hub.url());
+    assert!(out.status.success(), "{}", describe("istog sync", &out));
+
+    let list = hub_json(&s.hub_dir, &["pki", "list"]);
+    let status_of = |identity: &str| {
+        list.as_array()
+            .and_then(|l| {
+                l.iter().find(|e| {
+                    e["identity"]
+                        .as_str()
+                        .is_some_and(|i| i.ends_with(identity))
+                })
+            })
+            .map(|e| e["status"].clone())
+            .unwrap_or_else(|| panic!("{identity} not listed: {list}"))
+    };
+    assert_eq!(status_of("prishtine/1"), json!("revoked"), "{list}");
+    assert_eq!(status_of("istog/1"), json!("active"), "{list}");
+    // The hub ran through all of it, and answers.
+    let st = hub_json(&s.hub_dir, &["status"]);
+    assert_eq!(st["running"], json!(true), "{st}");
+    assert_eq!(chain(&st, "istog/1")["acked_seq"], json!(0), "{st}");
+}
