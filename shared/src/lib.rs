@@ -7,8 +7,10 @@
 pub mod fields;
 pub mod gazetteer;
 pub mod ids;
+pub mod linkage;
 pub mod model;
 pub mod normalize;
 pub mod op;
 pub mod pnum;
+pub mod synth;
 pub mod validate;
