@@ -28,6 +28,7 @@
 //! any day (the latest date generated is the fixed [`LATEST`], not today).
 
 pub mod corrupt;
+pub mod eval;
 pub mod population;
 pub mod write;
 
@@ -971,6 +972,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "spouse2.father_given_name",
     "spouse2.sex",
     "spouse2.date_of_birth",
+    "spouse2.personal_numbers.jmbg",
+    "spouse2.personal_numbers.kosovo",
     "date_of_marriage",
     "place_of_marriage",
     "deceased.given_name",

@@ -172,6 +172,16 @@ impl RecordSpec {
 
 const POOL: usize = 20_000;
 
+/// A married couple and the given names of their children so far (parents do not give two
+/// children the same name).
+#[derive(Debug, Clone)]
+struct Couple {
+    husband: Individual,
+    wife: Individual,
+    wed: NaiveDate,
+    children: Vec<String>,
+}
+
 /// The streaming generator; see the module documentation.
 pub struct Population {
     gen: Gen,
@@ -180,8 +190,8 @@ pub struct Population {
     emitted: u64,
     /// People who may still marry (unmarried) or die.
     single: Vec<Individual>,
-    /// Couples who may have children: (husband, wife, date of marriage).
-    couples: Vec<(Individual, Individual, NaiveDate)>,
+    /// Couples who may have children.
+    couples: Vec<Couple>,
     /// Duplicates waiting: emit position → (original id, spec, corruptions).
     pending: BTreeMap<u64, Vec<(String, RecordSpec, Vec<Corruption>)>>,
     pending_len: u64,
@@ -359,17 +369,19 @@ impl Population {
         let mut parents = None;
         if !self.couples.is_empty() && self.gen.rng.chance(self.cfg.family_rate) {
             let i = self.gen.rng.below(self.couples.len() as u64) as usize;
-            let (h, w, wed) = &self.couples[i];
-            let lo = (*wed)
-                .max(years_after(w.dob, 18))
-                .max(years_after(h.dob, 18));
-            let hi = cap.min(years_after(w.dob, 44));
-            if lo <= hi {
-                parents = Some((h.clone(), w.clone(), lo, hi));
+            let c = &self.couples[i];
+            let lo = c
+                .wed
+                .max(years_after(c.wife.dob, 18))
+                .max(years_after(c.husband.dob, 18));
+            let hi = cap.min(years_after(c.wife.dob, 44));
+            if lo <= hi && c.children.len() < 8 {
+                parents = Some((i, c.husband.clone(), c.wife.clone(), lo, hi));
             }
         }
+        let couple = parents.as_ref().map(|p| p.0);
         let (father, mother, dob, family) = match parents {
-            Some((h, w, lo, hi)) => {
+            Some((_, h, w, lo, hi)) => {
                 let dob = self.gen.date_between(lo, hi);
                 (h, w, dob, true)
             }
@@ -400,6 +412,15 @@ impl Population {
         let mut child = self.person(culture, sex, dob, place);
         child.surname = father.surname.clone();
         child.father_given = father.given.clone();
+        if let Some(i) = couple {
+            for _ in 0..20 {
+                if !self.couples[i].children.contains(&child.given) {
+                    break;
+                }
+                child.given = self.gen.given(culture, sex).latin;
+            }
+            self.couples[i].children.push(child.given.clone());
+        }
         let mut c = self.spec_of("child", &child, true);
         if !self.gen.rng.chance(0.5) {
             c.father = None;
@@ -510,12 +531,17 @@ impl Population {
                 s.father = None;
             }
         }
-        let culture = groom.culture;
+        let couple = Couple {
+            husband: groom,
+            wife: bride,
+            wed,
+            children: Vec::new(),
+        };
         if self.couples.len() < POOL {
-            self.couples.push((groom, bride, wed));
+            self.couples.push(couple);
         } else {
             let i = self.gen.rng.below(POOL as u64) as usize;
-            self.couples[i] = (groom, bride, wed);
+            self.couples[i] = couple;
         }
         RecordSpec {
             kind: RecordKind::Marriage,
@@ -536,8 +562,12 @@ impl Population {
         if self.gen.rng.chance(self.cfg.family_rate) {
             if !self.couples.is_empty() && self.gen.rng.chance(0.5) {
                 let i = self.gen.rng.below(self.couples.len() as u64) as usize;
-                let (h, w, _) = &self.couples[i];
-                let p = if self.gen.rng.chance(0.5) { h } else { w };
+                let c = &self.couples[i];
+                let p = if self.gen.rng.chance(0.5) {
+                    &c.husband
+                } else {
+                    &c.wife
+                };
                 if p.dob <= latest_birth {
                     who = Some(p.clone());
                     // A dead spouse has no more children.
