@@ -444,7 +444,8 @@ mod tests {
         assert_eq!(lvl("Shala", "Šala"), 2);
         assert_eq!(lvl("Beriša", "Berisa"), 1);
         assert_eq!(lvl("Xhafer", "Džafer"), 2);
-        assert_eq!(lvl("Berisha", "Berishaa"), 3);
+        assert_eq!(lvl("Berisha", "Berishka"), 3);
+        assert_eq!(lvl("Morina", "Morena"), 4);
         assert_eq!(lvl("Arben", "Drita"), 5);
     }
 
