@@ -187,7 +187,7 @@ fn main() {
         .collect();
     table.sort_by(|a, b| a.threshold.total_cmp(&b.threshold));
 
-    // 5. Link: the register without the duplicates; rows = the duplicates' people plus people
+    // 5. Link: the register without the duplicates; rows = half the duplicates' people, half people
     // of an independent population (not in the register; their tokens dropped, as that
     // population's JMBG serials restart).
     eprintln!("link: building the register index");
@@ -199,7 +199,8 @@ fn main() {
     let index_s = t0.elapsed().as_secs_f64();
     let mut rows: Vec<PersonRecord> = Vec::with_capacity(o.rows);
     let mut row_entity: Vec<Option<u64>> = Vec::with_capacity(o.rows);
-    for (dp, _, _) in set.planted.iter().take(o.rows) {
+    // Half the rows are duplicates of register people (at most), the rest strangers.
+    for (dp, _, _) in set.planted.iter().take(o.rows.div_ceil(2)) {
         rows.push(set.people[*dp].clone());
         row_entity.push(Some(set.entity[*dp]));
     }

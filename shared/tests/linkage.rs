@@ -314,3 +314,44 @@ fn csv_and_truth_writers_round_trip_through_the_importer_shape() {
         "200 records hold a duplicate"
     );
 }
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn stored_models_are_parsed_without_panicking(s in any::<String>()) {
+            let _ = Model::from_json(&s);
+        }
+
+        #[test]
+        fn any_names_and_dates_score_finitely(
+            g1 in any::<String>(), s1 in any::<String>(), g2 in any::<String>(), s2 in any::<String>(),
+            y in -3000i32..3000, m in 0u32..20, d in 0u32..40, place in any::<String>(),
+        ) {
+            let m_ = &trained().model;
+            let a = PersonRecord {
+                id: "a".into(),
+                given_name: g1,
+                surname: s1,
+                birth_surname: Some(s2.clone()),
+                birth_date: Some(PartialDate { year: y, month: Some(m), day: Some(d) }),
+                birth_place: Some(place),
+                ..PersonRecord::default()
+            };
+            let b = PersonRecord {
+                id: "b".into(),
+                given_name: g2,
+                surname: s2,
+                birth_date: Some(PartialDate::year(y)),
+                ..PersonRecord::default()
+            };
+            let s = m_.score(&a, &b);
+            prop_assert!(s.weight.is_finite());
+            prop_assert!((0.0..=1.0).contains(&s.probability));
+        }
+    }
+}
