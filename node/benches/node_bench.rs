@@ -1,5 +1,5 @@
 //! Node benchmark: registration latency, bulk import throughput and search latency on
-//! synthetic but realistic data (see `synth.rs`), against the targets of the pilot.
+//! synthetic but realistic data (`civreg_shared::synth`), against the targets of the pilot.
 //!
 //! ```text
 //! cargo bench -p civreg-node --bench node_bench                 # full run, Markdown to stdout
@@ -17,18 +17,16 @@
 //!
 //! Progress goes to stderr, the Markdown section to stdout.
 
-mod synth;
-
 use civreg_node::import::import_csv;
 use civreg_node::index::{DateFilter, Query};
 use civreg_node::node::{Node, Paths};
 use civreg_shared::model::RecordKind;
 use civreg_shared::normalize;
+use civreg_shared::synth::{self, write::CsvWriter, Facts, Gen, Rng};
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-use synth::{Facts, Gen, Rng};
 
 const SEED: u64 = 0x00C1_7E62_0250_0001;
 const MUNICIPALITY: &str = "prishtine";
@@ -83,7 +81,7 @@ What each figure is:
   postings, personal numbers) is recounted by the bench with the index's own tokenisation
   (`normalize::variants` + `tokens`), since the index does not expose it.
 
-How the data is made (`node/benches/synth.rs`, fixed seed, so every run sees the same data):
+How the data is made (`civreg_shared::synth::Gen` in `shared/src/synth/`, fixed seed, so every run sees the same data):
 Albanian and Serbian given names and surnames, most common first, drawn with a Zipf-like skew
 (Krasniqi, Gashi, Berisha, Morina, Shala, Hoxha lead), the long tail extended with patronymic
 surnames as real ones are formed (Adem → Ademi, Ademaj; Jovan → Jovanović); 15% Serbian families,
@@ -359,6 +357,22 @@ fn new_node(dir: &Path) -> (Paths, Node) {
     (paths, node)
 }
 
+/// Writes `n` generated records as an import CSV; returns their facts in row order (row `i` is
+/// CSV line `i + 2`) and the file size in bytes.
+fn write_csv(path: &Path, gen: &mut Gen, n: usize) -> std::io::Result<(Vec<Facts>, u64)> {
+    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
+    let mut w = CsvWriter::new(file).map_err(std::io::Error::other)?;
+    let mut facts = Vec::with_capacity(n);
+    for _ in 0..n {
+        let s = gen.record();
+        w.write(s.kind, &s.doc).map_err(std::io::Error::other)?;
+        facts.push(s.facts);
+    }
+    w.finish().map_err(std::io::Error::other)?;
+    let size = std::fs::metadata(path)?.len();
+    Ok((facts, size))
+}
+
 // ---- 1. registration -------------------------------------------------------------------------
 
 struct RegisterResult {
@@ -535,7 +549,7 @@ fn bench_import(n: usize, base: &Path) -> ImportResult {
     let dir = tempfile::tempdir_in(base).expect("tempdir");
     let csv = dir.path().join("historic.csv");
     eprintln!("import: writing {n} CSV rows");
-    let (_, csv_bytes) = synth::write_csv(&csv, &mut Gen::new(SEED ^ 0x02), n).expect("csv");
+    let (_, csv_bytes) = write_csv(&csv, &mut Gen::new(SEED ^ 0x02), n).expect("csv");
     let data = dir.path().join("node");
     let node_cmd = || {
         let mut c = Command::new(bin);
@@ -874,7 +888,7 @@ fn bench_search(n: usize, per_class: usize, base: &Path) -> SearchResult {
     let mut gen = Gen::new(SEED ^ 0x03);
     let surname_shares = gen.top_surnames(6);
     let list_sizes = gen.list_sizes();
-    let (mut facts, _) = synth::write_csv(&csv, &mut gen, n).expect("csv");
+    let (mut facts, _) = write_csv(&csv, &mut gen, n).expect("csv");
     let share = |p: &dyn Fn(&Facts) -> bool| {
         facts.iter().filter(|f| p(f)).count() as f64 / facts.len().max(1) as f64
     };

@@ -1,4 +1,16 @@
-//! Synthetic but realistic register data for the node benchmark, from a fixed seed.
+//! Synthetic but realistic register data, from a fixed seed, with the truth kept apart.
+//!
+//! Two generators share the name lists and samplers here:
+//!
+//! * [`Gen`]: independent records for one office (the node benchmark's data). Every call to
+//!   [`Gen::record`] gives one birth, marriage or death; nothing links the records.
+//! * [`population::Population`]: a streaming register of all 38 municipalities with families
+//!   (the child of one record marries in a later one, the couple's children are born in later
+//!   ones, people die), and **corrupted duplicates** whose corruptions and original are recorded
+//!   in a [`population::Truth`] kept beside each record. This is the data the identity matcher
+//!   ([`crate::linkage`]) is trained and measured on.
+//!
+//! [`write`] writes records as the node importer's CSV and the truth as JSON lines.
 //!
 //! Names: Albanian and Serbian given names and surnames, each list ordered from common to rare and
 //! drawn with a Zipf-like skew (so Krasniqi, Gashi, Berisha, Morina, Shala and Hoxha dominate),
@@ -6,20 +18,33 @@
 //! Ademaj; Jovan → Jovanović; Sava → Savić), as real Kosovo surnames are. About 15% of families
 //! are Serbian, two thirds of them typed in Cyrillic (≈10% of all records).
 //!
-//! Records: 80% births (child, mother with maiden surname, father, grandfather's name), 12%
-//! marriages, 8% deaths; dates of birth of the principals 1945–2025; places from the gazetteer
-//! (Prishtinë two thirds of the time); register references unique per kind, book, page and
-//! entry; valid JMBGs (correct check digit, matching date and sex) on 30% of records and valid
-//! Kosovo personal numbers on 10%. Every record passes the node's validation without errors.
+//! [`Gen`] records: 80% births (child, mother with maiden surname, father, grandfather's name),
+//! 12% marriages, 8% deaths; dates of birth of the principals 1945–2025; places from the
+//! gazetteer (Prishtinë two thirds of the time); register references unique per kind, book, page
+//! and entry; valid JMBGs (correct check digit, matching date and sex) on 30% of records and
+//! valid Kosovo personal numbers on 10%. Every record passes validation without errors.
+//!
+//! Both generators are deterministic: the same seed gives the same records, byte for byte, on
+//! any day (the latest date generated is the fixed [`LATEST`], not today).
 
+pub mod corrupt;
+pub mod eval;
+pub mod population;
+pub mod write;
+
+use crate::gazetteer;
+use crate::model::RecordKind;
+use crate::pnum::{jmbg_check_digit, kosovo_check_digit, JmbgCheck};
 use chrono::{Datelike, Duration, NaiveDate};
-use civreg_shared::gazetteer;
-use civreg_shared::model::RecordKind;
-use civreg_shared::pnum::{jmbg_check_digit, kosovo_check_digit, JmbgCheck};
 use serde_json::{json, Map, Value};
 use std::collections::{HashMap, HashSet};
-use std::io::Write;
-use std::path::Path;
+
+/// The latest date any generator writes: a fixed day, so that output does not depend on the
+/// clock (and is never in the future for the validator).
+pub const LATEST: NaiveDate = match NaiveDate::from_ymd_opt(2025, 12, 31) {
+    Some(d) => d,
+    None => panic!("2025-12-31 is a date"),
+};
 
 /// splitmix64: tiny, fast, and good enough for test data.
 #[derive(Debug, Clone)]
@@ -318,6 +343,54 @@ pub fn to_cyrillic(s: &str) -> String {
     out
 }
 
+/// An Albanian name as a Serbian clerk writes it in Serbian Latin (`Krasniqi → Krasnići`,
+/// `Xhevdet → Dževdet`, `Shala → Šala`, `Gjergj → Đerđ`, `Thaçi → Tači`, `Ylli → Ili`), so that
+/// [`to_cyrillic`] can then write it in Cyrillic.
+pub fn albanian_to_serbian(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let mut out = String::with_capacity(s.len() + 4);
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        let upper = c.is_uppercase();
+        let lc = c.to_lowercase().next().unwrap_or(c);
+        let next = chars
+            .get(i + 1)
+            .map(|n| n.to_lowercase().next().unwrap_or(*n));
+        let (lat, step): (&str, usize) = match (lc, next) {
+            ('s', Some('h')) => ("š", 2),
+            ('z', Some('h')) => ("ž", 2),
+            ('x', Some('h')) => ("dž", 2),
+            ('g', Some('j')) => ("đ", 2),
+            ('d', Some('h')) => ("d", 2),
+            ('t', Some('h')) => ("t", 2),
+            ('l', Some('l')) => ("l", 2),
+            ('r', Some('r')) => ("r", 2),
+            ('q', _) => ("ć", 1),
+            ('ç', _) => ("č", 1),
+            ('ë', _) => ("e", 1),
+            ('y', _) => ("i", 1),
+            ('x', _) => ("dz", 1),
+            _ => {
+                out.push(c);
+                i += 1;
+                continue;
+            }
+        };
+        let mut it = lat.chars();
+        if let Some(first) = it.next() {
+            if upper {
+                out.extend(first.to_uppercase());
+            } else {
+                out.push(first);
+            }
+        }
+        out.extend(it);
+        i += step;
+    }
+    out
+}
+
 /// What the query generator needs to know about a record's principal person.
 #[derive(Debug, Clone)]
 pub struct Facts {
@@ -350,13 +423,13 @@ pub struct Synth {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Sex {
+pub(crate) enum Sex {
     Male,
     Female,
 }
 
 impl Sex {
-    fn word(self) -> &'static str {
+    pub(crate) fn word(self) -> &'static str {
         match self {
             Sex::Male => "male",
             Sex::Female => "female",
@@ -366,20 +439,20 @@ impl Sex {
 
 /// A name in a given script, plus its Latin form and the surname's rank.
 #[derive(Debug, Clone)]
-struct Name {
-    text: String,
-    latin: String,
+pub(crate) struct Name {
+    pub(crate) text: String,
+    pub(crate) latin: String,
 }
 
 /// One family's naming conventions: Albanian, Serbian in Latin, or Serbian in Cyrillic.
 #[derive(Debug, Clone, Copy)]
-struct Culture {
-    serbian: bool,
-    cyrillic: bool,
+pub(crate) struct Culture {
+    pub(crate) serbian: bool,
+    pub(crate) cyrillic: bool,
 }
 
 pub struct Gen {
-    rng: Rng,
+    pub(crate) rng: Rng,
     sq_surnames: Vec<String>,
     sr_surnames: Vec<String>,
     sq_surname_z: Zipf,
@@ -389,8 +462,8 @@ pub struct Gen {
     sr_male_z: Zipf,
     sr_female_z: Zipf,
     /// Latest date generated: no later than today (the validator refuses future dates).
-    cap: NaiveDate,
-    earliest: NaiveDate,
+    pub(crate) cap: NaiveDate,
+    pub(crate) earliest: NaiveDate,
     /// Next entry number per (register letter, year).
     entries: HashMap<(char, i32), u32>,
     jmbgs: HashSet<String>,
@@ -406,8 +479,7 @@ impl Gen {
     pub fn new(seed: u64) -> Gen {
         let sq_surnames = extend_unique(SQ_SURNAMES, sq_patronymics());
         let sr_surnames = extend_unique(SR_SURNAMES, sr_patronymics());
-        let today = chrono::Local::now().date_naive();
-        let cap = today.min(NaiveDate::from_ymd_opt(2025, 12, 31).expect("date"));
+        let cap = LATEST;
         Gen {
             rng: Rng::new(seed),
             sq_surname_z: Zipf::new(sq_surnames.len(), SURNAME_S),
@@ -442,7 +514,7 @@ impl Gen {
             .collect()
     }
 
-    fn render(&self, c: Culture, latin: &str) -> Name {
+    pub(crate) fn render(&self, c: Culture, latin: &str) -> Name {
         Name {
             text: if c.cyrillic {
                 to_cyrillic(latin)
@@ -453,7 +525,7 @@ impl Gen {
         }
     }
 
-    fn surname(&mut self, c: Culture) -> (Name, usize, usize) {
+    pub(crate) fn surname(&mut self, c: Culture) -> (Name, usize, usize) {
         let (list, z) = if c.serbian {
             (&self.sr_surnames, &self.sr_surname_z)
         } else {
@@ -465,7 +537,7 @@ impl Gen {
         (self.render(c, &latin), r, len)
     }
 
-    fn given(&mut self, c: Culture, sex: Sex) -> Name {
+    pub(crate) fn given(&mut self, c: Culture, sex: Sex) -> Name {
         let (list, z): (&[&str], &Zipf) = match (c.serbian, sex) {
             (false, Sex::Male) => (SQ_MALE, &self.sq_male_z),
             (false, Sex::Female) => (SQ_FEMALE, &self.sq_female_z),
@@ -476,7 +548,7 @@ impl Gen {
         self.render(c, latin)
     }
 
-    fn culture(&mut self) -> Culture {
+    pub(crate) fn culture(&mut self) -> Culture {
         let serbian = self.rng.chance(0.15);
         Culture {
             serbian,
@@ -484,7 +556,7 @@ impl Gen {
         }
     }
 
-    fn sex(&mut self) -> Sex {
+    pub(crate) fn sex(&mut self) -> Sex {
         if self.rng.chance(0.5) {
             Sex::Male
         } else {
@@ -492,13 +564,13 @@ impl Gen {
         }
     }
 
-    fn date_between(&mut self, lo: NaiveDate, hi: NaiveDate) -> NaiveDate {
+    pub(crate) fn date_between(&mut self, lo: NaiveDate, hi: NaiveDate) -> NaiveDate {
         let span = (hi - lo).num_days().max(0);
         lo + Duration::days(self.rng.between(0, span))
     }
 
     /// A date `years_lo..=years_hi` years (plus some days) before `d`.
-    fn years_before(&mut self, d: NaiveDate, years_lo: i64, years_hi: i64) -> NaiveDate {
+    pub(crate) fn years_before(&mut self, d: NaiveDate, years_lo: i64, years_hi: i64) -> NaiveDate {
         let y = self.rng.between(years_lo, years_hi);
         d - Duration::days(y * 365 + y / 4 + self.rng.between(0, 364))
     }
@@ -551,7 +623,7 @@ impl Gen {
         }
     }
 
-    fn kosovo(&mut self) -> String {
+    pub(crate) fn kosovo(&mut self) -> String {
         self.kosovo_next += 1 + self.rng.below(7);
         let first9 = format!("1{:08}", self.kosovo_next % 100_000_000);
         let mut d = [0u8; 9];
@@ -586,7 +658,7 @@ impl Gen {
     }
 
     /// A unique register reference: book per kind and year, 15 entries a page.
-    fn register(&mut self, kind: RecordKind, event_year: i32) -> Value {
+    pub(crate) fn register(&mut self, kind: RecordKind, event_year: i32) -> Value {
         let letter = match kind {
             RecordKind::Birth => 'L',
             RecordKind::Marriage => 'K',
@@ -609,7 +681,12 @@ impl Gen {
         })
     }
 
-    fn common(&mut self, doc: &mut Map<String, Value>, kind: RecordKind, event_year: i32) {
+    pub(crate) fn common(
+        &mut self,
+        doc: &mut Map<String, Value>,
+        kind: RecordKind,
+        event_year: i32,
+    ) {
         if self.rng.chance(0.9) {
             doc.insert("register".into(), self.register(kind, event_year));
         }
@@ -855,9 +932,11 @@ impl Gen {
     }
 }
 
-/// The CSV columns `civreg-node import` reads: `kind` and every field path the generator writes.
+/// The CSV columns `civreg-node import` reads: `kind` and every field path the generators write.
+/// `municipality` is empty for [`Gen`]'s records (the importing node fills in its own).
 pub const CSV_COLUMNS: &[&str] = &[
     "kind",
+    "municipality",
     "register.book",
     "register.year",
     "register.page",
@@ -893,6 +972,8 @@ pub const CSV_COLUMNS: &[&str] = &[
     "spouse2.father_given_name",
     "spouse2.sex",
     "spouse2.date_of_birth",
+    "spouse2.personal_numbers.jmbg",
+    "spouse2.personal_numbers.kosovo",
     "date_of_marriage",
     "place_of_marriage",
     "deceased.given_name",
@@ -906,41 +987,3 @@ pub const CSV_COLUMNS: &[&str] = &[
     "date_of_death",
     "place_of_death",
 ];
-
-/// Writes `n` generated records as an import CSV; returns their facts in row order (row `i` is
-/// CSV line `i + 2`) and the file size in bytes.
-pub fn write_csv(path: &Path, gen: &mut Gen, n: usize) -> std::io::Result<(Vec<Facts>, u64)> {
-    let col: HashMap<&str, usize> = CSV_COLUMNS
-        .iter()
-        .enumerate()
-        .map(|(i, c)| (*c, i))
-        .collect();
-    let file = std::io::BufWriter::with_capacity(1 << 20, std::fs::File::create(path)?);
-    let mut w = csv::Writer::from_writer(file);
-    w.write_record(CSV_COLUMNS)?;
-    let mut facts = Vec::with_capacity(n);
-    let mut row: Vec<String> = vec![String::new(); CSV_COLUMNS.len()];
-    for _ in 0..n {
-        let s = gen.record();
-        for cell in row.iter_mut() {
-            cell.clear();
-        }
-        row[0].push_str(s.kind.as_str());
-        let flat = civreg_shared::fields::flatten(&s.doc).expect("generated doc flattens");
-        for (path, v) in flat {
-            let i = *col
-                .get(path.as_str())
-                .unwrap_or_else(|| panic!("generator wrote {path}, which is not a CSV column"));
-            match v {
-                Value::String(t) => row[i].push_str(&t),
-                other => row[i].push_str(&other.to_string()),
-            }
-        }
-        w.write_record(&row)?;
-        facts.push(s.facts);
-    }
-    let mut file = w.into_inner().map_err(|e| e.into_error())?;
-    file.flush()?;
-    let size = std::fs::metadata(path)?.len();
-    Ok((facts, size))
-}

@@ -1,0 +1,440 @@
+//! Identity-matching benchmark: synthetic register generation, training, dedupe and linking,
+//! with precision and recall against the generator's truth.
+//!
+//! ```text
+//! cargo bench -p civreg-shared --bench linkage_bench                # 200,000 records
+//! cargo bench -p civreg-shared --bench linkage_bench -- --full      # 3,100,000 records
+//! cargo bench -p civreg-shared --bench linkage_bench -- --quick     # 20,000 records, a smoke run
+//! cargo bench -p civreg-shared --bench linkage_bench -- --write     # ... and update BENCHMARKS.md
+//! ```
+//!
+//! Other flags: `--records N`, `--rows N` (rows linked, default 100,000), `--out FILE.md`
+//! (write the section there instead; implies `--write`). Run without `--bench` (by
+//! `cargo test --benches`), it does the quick run only.
+//!
+//! Progress goes to stderr, the Markdown section to stdout.
+
+use civreg_shared::linkage::{
+    dedupe, link_many, Class, Matcher, PersonRecord, RegisterIndex, TrainConfig, RULES,
+};
+use civreg_shared::synth::eval::{LinkageSet, Quality};
+use civreg_shared::synth::population::{Population, PopulationConfig};
+use civreg_shared::synth::write::{CsvWriter, TruthWriter};
+use std::fmt::Write as _;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+const DATA: &str = "Data: `civreg_shared::synth::population` (fixed seed): births, marriages and deaths in all 38 municipalities, 1945–2025, families (children of earlier couples, people marrying and dying in later records), 8% of records entered a second time with 1–3 corruptions (typos, OCR confusions, dropped diacritics, transliteration, Latin↔Cyrillic, swapped day/month, maiden surname, a wrong digit in a personal number, place in the other language, a missing field). The matcher sees the principals of each record (child, spouses, deceased); personal numbers as HMAC tokens.";
+
+const SEED: u64 = 0x00C1_7E62_0250_0042;
+const BEGIN: &str = "<!-- linkage-bench:begin -->";
+const END: &str = "<!-- linkage-bench:end -->";
+const DEFAULT_RECORDS: u64 = 200_000;
+const FULL_RECORDS: u64 = 3_100_000;
+const QUICK_RECORDS: u64 = 20_000;
+const TARGET_DEDUPE_FULL_S: f64 = 600.0;
+const TARGET_LINK_S: f64 = 120.0;
+
+struct Opts {
+    records: u64,
+    rows: usize,
+    write: bool,
+    out: Option<PathBuf>,
+    mode: &'static str,
+}
+
+fn parse_opts() -> Opts {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let under_bench = args.iter().any(|a| a == "--bench");
+    let full = args.iter().any(|a| a == "--full");
+    let quick = args.iter().any(|a| a == "--quick") || !(under_bench || full);
+    let mut o = Opts {
+        records: if full {
+            FULL_RECORDS
+        } else if quick {
+            QUICK_RECORDS
+        } else {
+            DEFAULT_RECORDS
+        },
+        rows: if quick { 5_000 } else { 100_000 },
+        write: false,
+        out: None,
+        mode: if full {
+            "--full"
+        } else if quick {
+            "--quick"
+        } else {
+            "default"
+        },
+    };
+    let mut it = args.into_iter();
+    let num = |v: Option<String>, flag: &str| -> u64 {
+        v.and_then(|s| s.replace('_', "").parse().ok())
+            .unwrap_or_else(|| panic!("{flag} needs a whole number"))
+    };
+    while let Some(a) = it.next() {
+        match a.as_str() {
+            "--bench" | "--quick" | "--full" => {}
+            "--write" => o.write = true,
+            "--records" => o.records = num(it.next(), "--records"),
+            "--rows" => o.rows = num(it.next(), "--rows") as usize,
+            "--out" => {
+                o.write = true;
+                o.out = Some(PathBuf::from(it.next().expect("--out needs a path")));
+            }
+            other => eprintln!("linkage_bench: ignoring argument {other:?}"),
+        }
+    }
+    o
+}
+
+fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|v| v.parse::<f64>().ok())
+        })
+        .map_or(0.0, |kib| kib / 1024.0)
+}
+
+fn tick(ok: bool) -> &'static str {
+    if ok {
+        "✅"
+    } else {
+        "❌"
+    }
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("shared/ has a parent")
+        .to_path_buf()
+}
+
+fn git_commit() -> String {
+    std::process::Command::new("git")
+        .args(["rev-parse", "--short", "HEAD"])
+        .current_dir(repo_root())
+        .output()
+        .ok()
+        .filter(|o| o.status.success())
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "?".into())
+}
+
+fn main() {
+    let o = parse_opts();
+    let n = o.records;
+    let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
+    let cfg = PopulationConfig::new(SEED, n);
+
+    // 1. Generation: records + CSV + truth, streamed to a sink.
+    eprintln!("synth: generating {n} records");
+    let t0 = Instant::now();
+    let mut csv = CsvWriter::new(std::io::BufWriter::new(std::io::sink())).expect("csv");
+    let mut truth = TruthWriter::new(std::io::BufWriter::new(std::io::sink()));
+    let mut dups = 0u64;
+    for r in Population::new(cfg.clone()) {
+        csv.write_synth(&r).expect("csv row");
+        truth.write(&r.truth).expect("truth line");
+        dups += u64::from(r.truth.duplicate_of.is_some());
+    }
+    csv.finish().expect("flush");
+    truth.finish().expect("flush");
+    let synth_s = t0.elapsed().as_secs_f64();
+
+    // 2. People of the records, with the truth.
+    eprintln!("synth: extracting people");
+    let t0 = Instant::now();
+    let set = LinkageSet::from_records(Population::new(cfg)).expect("generated records parse");
+    let extract_s = t0.elapsed().as_secs_f64();
+    let people = set.people.len();
+
+    // 3. Training.
+    eprintln!("train: {people} people");
+    let t0 = Instant::now();
+    let model = Matcher::train(&set.people, &TrainConfig::default()).expect("train");
+    let train_s = t0.elapsed().as_secs_f64();
+    let th = model.thresholds;
+
+    // 4. Dedupe: every blocked pair scored, pairs at weight ≥ 0 kept for the table.
+    eprintln!("dedupe");
+    let t0 = Instant::now();
+    let d = dedupe(&model, &set.people, 0.0);
+    let dedupe_s = t0.elapsed().as_secs_f64();
+    let at_match = set.evaluate(&d.pairs, th.matched);
+    let at_possible = set.evaluate(&d.pairs, th.possible);
+    let mut table: Vec<Quality> = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0]
+        .into_iter()
+        .chain([th.possible, th.matched])
+        .map(|t| set.evaluate(&d.pairs, t))
+        .collect();
+    table.sort_by(|a, b| a.threshold.total_cmp(&b.threshold));
+
+    // 5. Link: the register without the duplicates; rows = half the duplicates' people, half people
+    // of an independent population (not in the register; their tokens dropped, as that
+    // population's JMBG serials restart).
+    eprintln!("link: building the register index");
+    let dup_rows: std::collections::HashSet<usize> = set.planted.iter().map(|p| p.0).collect();
+    let kept: Vec<usize> = (0..people).filter(|i| !dup_rows.contains(i)).collect();
+    let register: Vec<PersonRecord> = kept.iter().map(|&i| set.people[i].clone()).collect();
+    let t0 = Instant::now();
+    let index = RegisterIndex::build(&model, &register);
+    let index_s = t0.elapsed().as_secs_f64();
+    let mut rows: Vec<PersonRecord> = Vec::with_capacity(o.rows);
+    let mut row_entity: Vec<Option<u64>> = Vec::with_capacity(o.rows);
+    // Half the rows are duplicates of register people (at most), the rest strangers.
+    for (dp, _, _) in set.planted.iter().take(o.rows.div_ceil(2)) {
+        rows.push(set.people[*dp].clone());
+        row_entity.push(Some(set.entity[*dp]));
+    }
+    let strangers_needed = o.rows - rows.len();
+    if strangers_needed > 0 {
+        let mut other = PopulationConfig::new(SEED ^ 0xFFFF, strangers_needed as u64);
+        other.duplicate_rate = 0.0;
+        let s = LinkageSet::from_records(Population::new(other)).expect("parse");
+        for mut p in s.people.into_iter().take(strangers_needed) {
+            p.tokens.clear();
+            rows.push(p);
+            row_entity.push(None);
+        }
+    }
+    eprintln!(
+        "link: {} rows against {} register people",
+        rows.len(),
+        index.len()
+    );
+    let t0 = Instant::now();
+    let links = link_many(&model, &index, &rows, 0);
+    let link_s = t0.elapsed().as_secs_f64();
+    let (mut known, mut known_right, mut known_wrong, mut known_possible) =
+        (0u64, 0u64, 0u64, 0u64);
+    let (mut strangers, mut stranger_match, mut stranger_possible) = (0u64, 0u64, 0u64);
+    let mut compared = 0u64;
+    for (l, e) in links.iter().zip(&row_entity) {
+        compared += l.compared as u64;
+        let best_entity = l.best.as_ref().map(|b| set.entity[kept[b.index]]);
+        match e {
+            Some(e) => {
+                known += 1;
+                match l.class {
+                    Class::Match if best_entity == Some(*e) => known_right += 1,
+                    Class::Match => known_wrong += 1,
+                    Class::Possible => known_possible += 1,
+                    Class::New => {}
+                }
+            }
+            None => {
+                strangers += 1;
+                match l.class {
+                    Class::Match => stranger_match += 1,
+                    Class::Possible => stranger_possible += 1,
+                    Class::New => {}
+                }
+            }
+        }
+    }
+    let rss = peak_rss_mib();
+
+    // ---- the section ------------------------------------------------------------------------
+    let pct = |a: u64, b: u64| {
+        if b == 0 {
+            "–".to_string()
+        } else {
+            format!("{:.1}%", 100.0 * a as f64 / b as f64)
+        }
+    };
+    let mut s = String::new();
+    let w = &mut s;
+    let _ = writeln!(w, "## Identity matching (linkage)\n");
+    let _ = writeln!(
+        w,
+        "Measured {} at commit `{}`, `cargo bench -p civreg-shared --bench linkage_bench{}`, {threads} threads. {}",
+        chrono::Local::now().format("%Y-%m-%d"),
+        git_commit(),
+        match o.mode {
+            "default" => String::new(),
+            m => format!(" -- {m}"),
+        },
+        DATA,
+    );
+    let _ = writeln!(w, "\n| figure | value | target |\n|---|---|---|");
+    let _ = writeln!(
+        w,
+        "| records generated (of them duplicates) | {} ({}) | |",
+        thousands(n),
+        thousands(dups)
+    );
+    let _ = writeln!(
+        w,
+        "| synth: generate + CSV + truth, streamed | {:.0} records/s ({:.1} s) | |",
+        n as f64 / synth_s,
+        synth_s
+    );
+    let _ = writeln!(
+        w,
+        "| people extracted (parse + HMAC tokens) | {} in {:.1} s | |",
+        thousands(people as u64),
+        extract_s
+    );
+    let _ = writeln!(
+        w,
+        "| training (u from {} random pairs, EM on {} records' blocked pairs) | {:.1} s | |",
+        thousands(model.training.random_pairs),
+        thousands(model.training.em_records),
+        train_s
+    );
+    let full_target = if n >= FULL_RECORDS {
+        format!("< 10 min {}", tick(dedupe_s < TARGET_DEDUPE_FULL_S))
+    } else {
+        "< 10 min at 3.1M".into()
+    };
+    let _ = writeln!(
+        w,
+        "| dedupe: block + score every candidate pair | {:.1} s | {full_target} |",
+        dedupe_s
+    );
+    let _ = writeln!(
+        w,
+        "| pairs compared / all pairs | {} / {} ({:.5}%) | |",
+        thousands(d.stats.pairs),
+        thousands(d.stats.all_pairs),
+        100.0 * d.stats.pairs as f64 / d.stats.all_pairs.max(1) as f64
+    );
+    let _ = writeln!(
+        w,
+        "| register index build ({} people) | {:.1} s | |",
+        thousands(index.len() as u64),
+        index_s
+    );
+    let _ = writeln!(
+        w,
+        "| link {} rows against the register | {:.1} s ({:.0} rows/s, {:.1} candidates/row) | < 2 min {} |",
+        thousands(rows.len() as u64),
+        link_s,
+        rows.len() as f64 / link_s,
+        compared as f64 / rows.len().max(1) as f64,
+        tick(link_s < TARGET_LINK_S)
+    );
+    let _ = writeln!(
+        w,
+        "| link: duplicates' rows linked to their person (Match) / wrong person / Possible | {} / {} / {} | |",
+        pct(known_right, known),
+        pct(known_wrong, known),
+        pct(known_possible, known)
+    );
+    let _ = writeln!(
+        w,
+        "| link: rows of people not in the register classed Match / Possible | {} / {} | |",
+        pct(stranger_match, strangers),
+        pct(stranger_possible, strangers)
+    );
+    let _ = writeln!(
+        w,
+        "| **dedupe at the Match threshold ({:.1})**: precision / recall (planted) / F1 | **{:.4} / {:.4} / {:.4}** | ≥ 0.95 / ≥ 0.90 |",
+        th.matched, at_match.precision, at_match.recall_planted, at_match.f1_planted
+    );
+    let _ = writeln!(
+        w,
+        "| dedupe at the Possible threshold ({:.1}): precision / recall (planted) | {:.4} / {:.4} | |",
+        th.possible, at_possible.precision, at_possible.recall_planted
+    );
+    let _ = writeln!(w, "| peak RSS of the bench process | {rss:.0} MiB | |");
+
+    let _ = writeln!(w, "\nPrecision and recall across thresholds (dedupe; *planted*: each duplicate's principal with its original's; *all*: every pair of records of the same person, life events included):\n");
+    let _ = writeln!(w, "| weight ≥ | pairs | precision | recall (planted) | F1 | recall (all same-person pairs) |\n|---|---|---|---|---|---|");
+    for q in &table {
+        let mark = if (q.threshold - th.matched).abs() < 1e-9 {
+            " (Match)"
+        } else if (q.threshold - th.possible).abs() < 1e-9 {
+            " (Possible)"
+        } else {
+            ""
+        };
+        let _ = writeln!(
+            w,
+            "| {:.1}{mark} | {} | {:.4} | {:.4} | {:.4} | {:.4} |",
+            q.threshold,
+            thousands(q.predicted),
+            q.precision,
+            q.recall_planted,
+            q.f1_planted,
+            q.recall_all
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nRecall (planted) at the Match threshold by corruption (a duplicate may have several):\n"
+    );
+    let _ = writeln!(w, "| corruption | planted pairs | found |\n|---|---|---|");
+    for (k, total, found) in &at_match.by_corruption {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} |",
+            k.as_str(),
+            thousands(*total),
+            pct(*found, *total)
+        );
+    }
+    let _ = writeln!(w, "\nBlocking (block cap {}; a pair is counted under the first rule that brings it together):\n", d.stats.block_cap);
+    let _ = writeln!(w, "| rule | records keyed | blocks | largest | skipped blocks (records) | pairs |\n|---|---|---|---|---|---|");
+    for r in &d.stats.rules {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} ({}) | {} |",
+            r.rule,
+            thousands(r.records_keyed),
+            thousands(r.blocks),
+            r.largest_block,
+            r.skipped_blocks,
+            thousands(r.skipped_records),
+            thousands(r.pairs)
+        );
+    }
+    let _ = writeln!(
+        w,
+        "\nModel: λ = {:.3e} (prior that two random records are one person), thresholds from posterior 0.99 (Match) and 0.5 (Possible); EM sessions: {}.",
+        model.lambda,
+        model
+            .training
+            .sessions
+            .iter()
+            .map(|e| format!("{} ({} pairs, λ {:.2}, {} iterations)", e.rule, thousands(e.pairs), e.lambda, e.iterations))
+            .collect::<Vec<_>>()
+            .join("; ")
+    );
+    debug_assert_eq!(RULES.len(), d.stats.rules.len());
+
+    print!("{s}");
+    if o.write {
+        let path = o.out.unwrap_or_else(|| repo_root().join("BENCHMARKS.md"));
+        let block = format!("{BEGIN}\n{}\n{END}", s.trim_end());
+        let new = match std::fs::read_to_string(&path) {
+            Ok(old) => match (old.find(BEGIN), old.find(END)) {
+                (Some(a), Some(b)) if b > a => {
+                    format!("{}{block}{}", &old[..a], &old[b + END.len()..])
+                }
+                _ => format!("{}\n{block}\n", old.trim_end()),
+            },
+            Err(_) => format!("# Benchmarks\n\n{block}\n"),
+        };
+        std::fs::write(&path, new).expect("write BENCHMARKS.md");
+        eprintln!("wrote {}", path.display());
+    }
+}

@@ -1,0 +1,295 @@
+//! Blocking: which pairs are compared at all.
+
+use super::compare::{hash_bytes, Prep, Tables, NONE};
+use serde::{Deserialize, Serialize};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+/// The blocking rules, unioned; a pair is compared once, under the first rule that blocks it.
+pub const RULES: [&str; 5] = [
+    "personal number",
+    "surname + date of birth",
+    "given name + date of birth",
+    "given name + surname + birth year",
+    "given name + surname + father's given name",
+];
+
+pub(crate) const NR: usize = RULES.len();
+
+/// The keys of one record under one rule (0 = none).
+pub(crate) type Keys = [u64; 2];
+
+/// Blocking keys of `p` under every rule. Dates enter as (year, smaller of day and month,
+/// larger), so a date with day and month swapped gives the same key.
+pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
+    let mut out = [[0u64; 2]; NR];
+    for (slot, &(scheme, h)) in out[0].iter_mut().zip(&p.toks) {
+        if scheme != 0 {
+            let mut b = [0u8; 9];
+            b[0] = scheme;
+            b[1..].copy_from_slice(&h.to_le_bytes());
+            *slot = hash_bytes(0, &b);
+        }
+    }
+    fn key(names: &super::compare::Names, i: u32) -> Option<&str> {
+        if i == NONE {
+            return None;
+        }
+        names.at(i).map(|n| &*n.key).filter(|k| !k.is_empty())
+    }
+    let given = key(&t.given, p.given);
+    let father = key(&t.given, p.father);
+    let surnames = [key(&t.surname, p.surname), key(&t.surname, p.birth)];
+    let full_date = p.date.and_then(|d| {
+        let (m, day) = (d.month?, d.day?);
+        let (lo, hi) = if m <= day { (m, day) } else { (day, m) };
+        let mut b = [0u8; 6];
+        b[..4].copy_from_slice(&d.year.to_le_bytes());
+        b[4] = lo as u8;
+        b[5] = hi as u8;
+        Some(b)
+    });
+    let mut buf: Vec<u8> = Vec::with_capacity(64);
+    let mut mk = |rule: u64, parts: &[&[u8]]| -> u64 {
+        buf.clear();
+        for part in parts {
+            buf.extend_from_slice(part);
+            buf.push(0xff);
+        }
+        hash_bytes(rule, &buf)
+    };
+    for (k, s) in surnames.iter().enumerate() {
+        let Some(s) = s else { continue };
+        if let Some(d) = &full_date {
+            out[1][k] = mk(1, &[s.as_bytes(), d]);
+        }
+        if let Some(g) = given {
+            if let Some(d) = p.date {
+                out[3][k] = mk(3, &[g.as_bytes(), s.as_bytes(), &d.year.to_le_bytes()]);
+            }
+            if let Some(f) = father {
+                out[4][k] = mk(4, &[g.as_bytes(), s.as_bytes(), f.as_bytes()]);
+            }
+        }
+    }
+    if let (Some(g), Some(d)) = (given, &full_date) {
+        out[2][0] = mk(2, &[g.as_bytes(), d]);
+    }
+    out
+}
+
+fn shares(a: &Keys, b: &Keys) -> Option<u64> {
+    let mut best: Option<u64> = None;
+    for &x in a {
+        if x != 0 && b.contains(&x) {
+            best = Some(best.map_or(x, |y| y.min(x)));
+        }
+    }
+    best
+}
+
+/// Counts for one blocking rule.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RuleStats {
+    pub rule: String,
+    /// Records with at least one key under this rule.
+    pub records_keyed: u64,
+    /// Blocks of two or more records.
+    pub blocks: u64,
+    pub largest_block: u64,
+    /// Blocks larger than the cap, not compared, and the records in them.
+    pub skipped_blocks: u64,
+    pub skipped_records: u64,
+    /// Pairs compared under this rule (not already compared under an earlier one).
+    pub pairs: u64,
+}
+
+/// What blocking did.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct BlockingStats {
+    pub records: u64,
+    /// Blocks larger than this are skipped.
+    pub block_cap: u64,
+    pub rules: Vec<RuleStats>,
+    /// Distinct pairs compared, all rules together.
+    pub pairs: u64,
+    /// All pairs of the records, n(n−1)/2, for scale.
+    pub all_pairs: u64,
+}
+
+/// Blocking keys of a set of records, sorted per rule.
+pub(crate) struct Blocks {
+    pub(crate) keys: Vec<[Keys; NR]>,
+    /// Per rule: (key, record) sorted by key.
+    pub(crate) sorted: Vec<Vec<(u64, u32)>>,
+    pub(crate) cap: usize,
+}
+
+impl Blocks {
+    pub(crate) fn build(t: &Tables, preps: &[Prep], cap: usize) -> Blocks {
+        let keys: Vec<[Keys; NR]> = preps.iter().map(|p| keys_of(t, p)).collect();
+        let sorted = (0..NR)
+            .map(|r| {
+                let mut v: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
+                for (i, k) in keys.iter().enumerate() {
+                    let mut seen = 0u64;
+                    for &x in &k[r] {
+                        if x != 0 && x != seen {
+                            v.push((x, i as u32));
+                            seen = x;
+                        }
+                    }
+                }
+                v.sort_unstable();
+                v
+            })
+            .collect();
+        Blocks { keys, sorted, cap }
+    }
+
+    /// The records sharing `key` under `rule`, or `None` when the block is over the cap.
+    pub(crate) fn block(&self, rule: usize, key: u64) -> Option<&[(u64, u32)]> {
+        let v = &self.sorted[rule];
+        let lo = v.partition_point(|e| e.0 < key);
+        let hi = lo + v[lo..].partition_point(|e| e.0 == key);
+        (hi - lo <= self.cap).then(|| &v[lo..hi])
+    }
+
+    /// Calls `visit(acc, i, j)` for every distinct blocked pair `i < j`, on `threads` threads,
+    /// each with its own accumulator from `init`. Returns the accumulators and the counts.
+    pub(crate) fn for_each_pair<A: Send>(
+        &self,
+        threads: usize,
+        init: impl Fn() -> A + Sync,
+        visit: impl Fn(&mut A, u32, u32) + Sync,
+    ) -> (Vec<A>, BlockingStats) {
+        self.pairs(None, threads, init, visit)
+    }
+
+    /// Like [`Blocks::for_each_pair`] for the pairs of one rule's blocks only, whether or not an
+    /// earlier rule also brings them together.
+    pub(crate) fn for_each_pair_of_rule<A: Send>(
+        &self,
+        rule: usize,
+        threads: usize,
+        init: impl Fn() -> A + Sync,
+        visit: impl Fn(&mut A, u32, u32) + Sync,
+    ) -> (Vec<A>, BlockingStats) {
+        self.pairs(Some(rule), threads, init, visit)
+    }
+
+    fn pairs<A: Send>(
+        &self,
+        only: Option<usize>,
+        threads: usize,
+        init: impl Fn() -> A + Sync,
+        visit: impl Fn(&mut A, u32, u32) + Sync,
+    ) -> (Vec<A>, BlockingStats) {
+        let n = self.keys.len() as u64;
+        let mut stats = BlockingStats {
+            records: n,
+            block_cap: self.cap as u64,
+            all_pairs: n * n.saturating_sub(1) / 2,
+            ..Default::default()
+        };
+        let threads = threads.max(1);
+        let mut accs: Vec<A> = (0..threads).map(|_| init()).collect();
+        for (r, name) in RULES.iter().enumerate() {
+            if only.is_some_and(|o| o != r) {
+                continue;
+            }
+            let earlier = if only.is_some() { 0 } else { r };
+            let v = &self.sorted[r];
+            let mut rs = RuleStats {
+                rule: (*name).to_string(),
+                ..Default::default()
+            };
+            let mut runs: Vec<(usize, usize)> = Vec::new();
+            let mut keyed = 0u64;
+            let mut last_rec = u32::MAX;
+            let mut i = 0;
+            while i < v.len() {
+                let mut j = i + 1;
+                while j < v.len() && v[j].0 == v[i].0 {
+                    j += 1;
+                }
+                let len = j - i;
+                if len >= 2 {
+                    rs.blocks += 1;
+                    rs.largest_block = rs.largest_block.max(len as u64);
+                    if len > self.cap {
+                        rs.skipped_blocks += 1;
+                        rs.skipped_records += len as u64;
+                    } else {
+                        runs.push((i, j));
+                    }
+                }
+                i = j;
+            }
+            // records with a key (a record may have two keys under a rule)
+            let mut recs: Vec<u32> = v.iter().map(|e| e.1).collect();
+            recs.sort_unstable();
+            for x in recs {
+                if x != last_rec {
+                    keyed += 1;
+                    last_rec = x;
+                }
+            }
+            rs.records_keyed = keyed;
+            // Big blocks first, so that the threads finish together.
+            runs.sort_unstable_by_key(|&(a, b)| std::cmp::Reverse(b - a));
+            let next = AtomicUsize::new(0);
+            let counts: Vec<u64> = std::thread::scope(|s| {
+                let handles: Vec<_> = accs
+                    .iter_mut()
+                    .map(|acc| {
+                        let (next, runs, visit) = (&next, &runs, &visit);
+                        s.spawn(move || {
+                            let mut pairs = 0u64;
+                            loop {
+                                let k = next.fetch_add(1, Ordering::Relaxed);
+                                let Some(&(lo, hi)) = runs.get(k) else { break };
+                                let block = &v[lo..hi];
+                                let key = block[0].0;
+                                for x in 0..block.len() {
+                                    for y in x + 1..block.len() {
+                                        let (mut a, mut b) = (block[x].1, block[y].1);
+                                        if a > b {
+                                            std::mem::swap(&mut a, &mut b);
+                                        }
+                                        let (ka, kb) =
+                                            (&self.keys[a as usize], &self.keys[b as usize]);
+                                        if (0..earlier).any(|e| shares(&ka[e], &kb[e]).is_some()) {
+                                            continue;
+                                        }
+                                        if shares(&ka[r], &kb[r]) != Some(key) {
+                                            continue;
+                                        }
+                                        pairs += 1;
+                                        visit(acc, a, b);
+                                    }
+                                }
+                            }
+                            pairs
+                        })
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+                    .collect()
+            });
+            rs.pairs = counts.iter().sum();
+            stats.pairs += rs.pairs;
+            stats.rules.push(rs);
+        }
+        (accs, stats)
+    }
+}
+
+/// How many threads to use: the machine's parallelism, at most 8.
+pub(crate) fn default_threads() -> usize {
+    std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .clamp(1, 8)
+}

@@ -1,0 +1,462 @@
+//! Prepared records and the per-field comparison levels.
+
+use super::jw::jaro_winkler;
+use super::{PartialDate, PersonRecord};
+use crate::model::Sex;
+use crate::normalize::{fold, phonetic_key, variants};
+use serde::{Deserialize, Serialize};
+use std::collections::HashMap;
+
+/// The fields compared, in the order of a comparison vector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Field {
+    GivenName,
+    Surname,
+    FatherGivenName,
+    MotherGivenName,
+    MotherMaidenSurname,
+    Sex,
+    BirthDate,
+    BirthPlace,
+    PersonalNumber,
+}
+
+pub(crate) const FIELDS: [Field; 9] = [
+    Field::GivenName,
+    Field::Surname,
+    Field::FatherGivenName,
+    Field::MotherGivenName,
+    Field::MotherMaidenSurname,
+    Field::Sex,
+    Field::BirthDate,
+    Field::BirthPlace,
+    Field::PersonalNumber,
+];
+
+pub(crate) const NF: usize = FIELDS.len();
+
+/// A comparison vector: the level of each field, [`MISSING`] where either side has no value.
+pub(crate) type Gamma = [u8; NF];
+
+/// Level of a field that one side lacks: weight 0.
+pub(crate) const MISSING: u8 = u8::MAX;
+
+const NAME_LEVELS: &[&str] = &[
+    "exact",
+    "normalised",
+    "phonetic",
+    "jw>=0.94",
+    "jw>=0.88",
+    "different",
+];
+const SURNAME_LEVELS: &[&str] = &[
+    "exact",
+    "normalised",
+    "phonetic",
+    "jw>=0.94",
+    "jw>=0.88",
+    "other surname",
+    "different",
+];
+const DATE_LEVELS: &[&str] = &[
+    "exact",
+    "day/month swapped",
+    "same year",
+    "year ±1",
+    "different",
+];
+const SAME_DIFFERENT: &[&str] = &["same", "different"];
+
+/// Surname level reached through a maiden or earlier surname.
+pub(crate) const SURNAME_OTHER: u8 = 5;
+/// Name levels at which the term-frequency adjustment applies (the names agree as names).
+pub(crate) const NAME_AGREE_MAX: u8 = 2;
+
+impl Field {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Field::GivenName => "given_name",
+            Field::Surname => "surname",
+            Field::FatherGivenName => "father_given_name",
+            Field::MotherGivenName => "mother_given_name",
+            Field::MotherMaidenSurname => "mother_maiden_surname",
+            Field::Sex => "sex",
+            Field::BirthDate => "birth_date",
+            Field::BirthPlace => "birth_place",
+            Field::PersonalNumber => "personal_number",
+        }
+    }
+
+    /// The names of the levels, best agreement first, disagreement last.
+    pub fn levels(self) -> &'static [&'static str] {
+        match self {
+            Field::GivenName
+            | Field::FatherGivenName
+            | Field::MotherGivenName
+            | Field::MotherMaidenSurname => NAME_LEVELS,
+            Field::Surname => SURNAME_LEVELS,
+            Field::BirthDate => DATE_LEVELS,
+            Field::Sex | Field::BirthPlace | Field::PersonalNumber => SAME_DIFFERENT,
+        }
+    }
+
+    /// Prior m probabilities, the EM's starting point: how a true match's two records compare.
+    pub(crate) fn prior_m(self) -> &'static [f64] {
+        match self {
+            Field::GivenName
+            | Field::FatherGivenName
+            | Field::MotherGivenName
+            | Field::MotherMaidenSurname => &[0.80, 0.06, 0.04, 0.04, 0.02, 0.04],
+            Field::Surname => &[0.75, 0.06, 0.04, 0.04, 0.02, 0.05, 0.04],
+            Field::BirthDate => &[0.88, 0.03, 0.04, 0.01, 0.04],
+            Field::Sex => &[0.99, 0.01],
+            Field::BirthPlace => &[0.90, 0.10],
+            Field::PersonalNumber => &[0.97, 0.03],
+        }
+    }
+}
+
+/// A name prepared once for every comparison.
+#[derive(Debug, Clone)]
+pub(crate) struct NameP {
+    pub(crate) raw: Box<str>,
+    pub(crate) folded: Box<str>,
+    /// Other spellings (`đ` as `d`), without `folded`; usually empty.
+    pub(crate) variants: Box<[Box<str>]>,
+    pub(crate) key: Box<str>,
+    /// Term-frequency adjustment in bits for agreeing on this name's key (0 during training).
+    pub(crate) tf_adj: f32,
+}
+
+impl NameP {
+    pub(crate) fn new(raw: &str) -> Option<NameP> {
+        let raw = raw.trim();
+        let folded = fold(raw);
+        if folded.is_empty() {
+            return None;
+        }
+        let key = phonetic_key(raw);
+        let vs: Vec<Box<str>> = variants(raw)
+            .into_iter()
+            .skip(1)
+            .map(String::into_boxed_str)
+            .collect();
+        Some(NameP {
+            raw: raw.into(),
+            folded: folded.into(),
+            variants: vs.into_boxed_slice(),
+            key: key.into(),
+            tf_adj: 0.0,
+        })
+    }
+
+    fn spellings(&self) -> impl Iterator<Item = &str> {
+        std::iter::once(&*self.folded).chain(self.variants.iter().map(|v| &**v))
+    }
+}
+
+/// Interned names: each distinct spelling is prepared once.
+#[derive(Debug, Default)]
+pub(crate) struct Names {
+    map: HashMap<Box<str>, u32>,
+    pub(crate) entries: Vec<NameP>,
+}
+
+pub(crate) const NONE: u32 = u32::MAX;
+
+impl Names {
+    pub(crate) fn intern(&mut self, raw: Option<&str>) -> u32 {
+        let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+            return NONE;
+        };
+        if let Some(&i) = self.map.get(raw) {
+            return i;
+        }
+        let Some(n) = NameP::new(raw) else {
+            return NONE;
+        };
+        let i = self.entries.len() as u32;
+        self.entries.push(n);
+        self.map.insert(raw.into(), i);
+        i
+    }
+
+    #[inline]
+    pub(crate) fn at(&self, i: u32) -> Option<&NameP> {
+        self.entries.get(i as usize)
+    }
+}
+
+/// A personal-number token: scheme number (1 JMBG, 2 Kosovo, 3 Albanian, 4 other) and a hash.
+pub(crate) type Tok = (u8, u64);
+
+/// A record prepared for comparison: names as ids into two [`Names`] tables (given-type names and
+/// surname-type names), the rest packed.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Prep {
+    pub(crate) given: u32,
+    pub(crate) surname: u32,
+    pub(crate) birth: u32,
+    pub(crate) father: u32,
+    pub(crate) mother: u32,
+    pub(crate) maiden: u32,
+    /// 0 unknown, 1 male, 2 female.
+    pub(crate) sex: u8,
+    pub(crate) date: Option<PartialDate>,
+    /// Gazetteer index + 1, 0 unknown.
+    pub(crate) place: u16,
+    pub(crate) toks: [Tok; 2],
+}
+
+/// The name tables a [`Prep`] points into.
+#[derive(Debug, Default)]
+pub(crate) struct Tables {
+    pub(crate) given: Names,
+    pub(crate) surname: Names,
+}
+
+pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
+    // FNV-1a, then a splitmix finaliser; never 0 (0 means "no key").
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ seed.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    for &b in bytes {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    h = (h ^ (h >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+    h = (h ^ (h >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+    h ^= h >> 31;
+    h.max(1)
+}
+
+fn scheme_no(s: &str) -> u8 {
+    match s {
+        "jmbg" => 1,
+        "kosovo" => 2,
+        "albanian" => 3,
+        _ => 4,
+    }
+}
+
+pub(crate) fn place_no(code: Option<&str>) -> u16 {
+    code.and_then(|c| {
+        let all = crate::gazetteer::all();
+        all.iter()
+            .position(|m| m.code == c)
+            .or_else(|| {
+                crate::gazetteer::resolve(c).and_then(|m| all.iter().position(|x| x.code == m.code))
+            })
+            .map(|i| i as u16 + 1)
+    })
+    .unwrap_or(0)
+}
+
+impl Prep {
+    /// Prepares `r`, interning its names into `t`.
+    pub(crate) fn new(r: &PersonRecord, t: &mut Tables) -> Prep {
+        let birth = r
+            .birth_surname
+            .as_deref()
+            .filter(|b| fold(b) != fold(&r.surname));
+        let mut toks: [Tok; 2] = [(0, 0); 2];
+        for (slot, tk) in toks.iter_mut().zip(&r.tokens) {
+            *slot = (scheme_no(&tk.scheme), hash_bytes(7, tk.token.as_bytes()));
+        }
+        Prep {
+            given: t.given.intern(Some(&r.given_name)),
+            surname: t.surname.intern(Some(&r.surname)),
+            birth: t.surname.intern(birth),
+            father: t.given.intern(r.father_given_name.as_deref()),
+            mother: t.given.intern(r.mother_given_name.as_deref()),
+            maiden: t.surname.intern(r.mother_maiden_surname.as_deref()),
+            sex: match r.sex {
+                None => 0,
+                Some(Sex::Male) => 1,
+                Some(Sex::Female) => 2,
+            },
+            date: r.birth_date.filter(|d| d.year != 0),
+            place: place_no(r.birth_place.as_deref()),
+            toks,
+        }
+    }
+}
+
+/// Level of two names (see [`NAME_LEVELS`]).
+#[inline]
+pub(crate) fn name_level(a: &NameP, b: &NameP) -> u8 {
+    if a.raw == b.raw {
+        return 0;
+    }
+    if a.folded == b.folded
+        || ((!a.variants.is_empty() || !b.variants.is_empty())
+            && a.spellings().any(|x| b.spellings().any(|y| x == y)))
+    {
+        return 1;
+    }
+    if !a.key.is_empty() && a.key == b.key {
+        return 2;
+    }
+    let jw = jaro_winkler(a.folded.as_bytes(), b.folded.as_bytes());
+    if jw >= 0.94 {
+        3
+    } else if jw >= 0.88 {
+        4
+    } else {
+        5
+    }
+}
+
+/// What a comparison found, with the names whose frequency adjusts the weight.
+pub(crate) struct Compared<'a> {
+    pub(crate) gamma: Gamma,
+    pub(crate) given: Option<&'a NameP>,
+    pub(crate) surname: Option<&'a NameP>,
+}
+
+fn pair<'a>(ta: &'a Names, a: u32, tb: &'a Names, b: u32) -> Option<(&'a NameP, &'a NameP)> {
+    Some((ta.at(a)?, tb.at(b)?))
+}
+
+fn date_level(a: PartialDate, b: PartialDate) -> u8 {
+    let dy = (a.year - b.year).abs();
+    match (a.month.zip(a.day), b.month.zip(b.day)) {
+        (Some((am, ad)), Some((bm, bd))) => {
+            if dy == 0 && am == bm && ad == bd {
+                0
+            } else if dy == 0 && am == bd && ad == bm {
+                1
+            } else if dy == 0 {
+                2
+            } else if dy == 1 {
+                3
+            } else {
+                4
+            }
+        }
+        _ => match dy {
+            0 => 2,
+            1 => 3,
+            _ => 4,
+        },
+    }
+}
+
+/// Compares two prepared records (each with its own tables, which may be the same).
+pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) -> Compared<'a> {
+    let mut g: Gamma = [MISSING; NF];
+    let mut given = None;
+    if let Some((x, y)) = pair(&ta.given, a.given, &tb.given, b.given) {
+        let l = if std::ptr::eq(ta, tb) && a.given == b.given {
+            0
+        } else {
+            name_level(x, y)
+        };
+        g[0] = l;
+        if l <= NAME_AGREE_MAX {
+            given = Some(x);
+        }
+    }
+    let mut surname = None;
+    if let Some((x, y)) = pair(&ta.surname, a.surname, &tb.surname, b.surname) {
+        let direct = if std::ptr::eq(ta, tb) && a.surname == b.surname {
+            0
+        } else {
+            name_level(x, y)
+        };
+        if direct <= NAME_AGREE_MAX {
+            g[1] = direct;
+            surname = Some(x);
+        } else {
+            // Through a maiden or earlier surname on either side.
+            let mut other = None;
+            for (i, j) in [
+                (a.birth, b.surname),
+                (a.surname, b.birth),
+                (a.birth, b.birth),
+            ] {
+                if let Some((p, q)) = pair(&ta.surname, i, &tb.surname, j) {
+                    if name_level(p, q) <= NAME_AGREE_MAX {
+                        other = Some(p);
+                        break;
+                    }
+                }
+            }
+            match other {
+                Some(p) => {
+                    g[1] = SURNAME_OTHER;
+                    surname = Some(p);
+                }
+                None => g[1] = if direct == 5 { 6 } else { direct },
+            }
+        }
+    }
+    for (k, (i, j)) in [(2, (a.father, b.father)), (3, (a.mother, b.mother))] {
+        if let Some((x, y)) = pair(&ta.given, i, &tb.given, j) {
+            g[k] = name_level(x, y);
+        }
+    }
+    if let Some((x, y)) = pair(&ta.surname, a.maiden, &tb.surname, b.maiden) {
+        g[4] = name_level(x, y);
+    }
+    if a.sex != 0 && b.sex != 0 {
+        g[5] = u8::from(a.sex != b.sex);
+    }
+    if let (Some(x), Some(y)) = (a.date, b.date) {
+        g[6] = date_level(x, y);
+    }
+    if a.place != 0 && b.place != 0 {
+        g[7] = u8::from(a.place != b.place);
+    }
+    let mut compared = false;
+    let mut same = false;
+    for &(sa, ha) in &a.toks {
+        for &(sb, hb) in &b.toks {
+            if sa != 0 && sa == sb {
+                compared = true;
+                same |= ha == hb;
+            }
+        }
+    }
+    if compared {
+        g[8] = u8::from(!same);
+    }
+    Compared {
+        gamma: g,
+        given,
+        surname,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn lvl(a: &str, b: &str) -> u8 {
+        name_level(&NameP::new(a).expect("name"), &NameP::new(b).expect("name"))
+    }
+
+    #[test]
+    fn name_levels() {
+        assert_eq!(lvl("Krasniqi", "Krasniqi"), 0);
+        assert_eq!(lvl("Đorđević", "Ђорђевић"), 1);
+        assert_eq!(lvl("Đorđević", "Dordevic"), 1);
+        assert_eq!(lvl("Krasniqi", "Krasnići"), 2);
+        assert_eq!(lvl("Shala", "Šala"), 2);
+        assert_eq!(lvl("Beriša", "Berisa"), 1);
+        assert_eq!(lvl("Xhafer", "Džafer"), 2);
+        assert_eq!(lvl("Berisha", "Berishka"), 3);
+        assert_eq!(lvl("Morina", "Morena"), 4);
+        assert_eq!(lvl("Arben", "Drita"), 5);
+    }
+
+    #[test]
+    fn dates() {
+        let d = |y, m, d| PartialDate::ymd(y, m, d);
+        assert_eq!(date_level(d(1980, 3, 7), d(1980, 3, 7)), 0);
+        assert_eq!(date_level(d(1980, 3, 7), d(1980, 7, 3)), 1);
+        assert_eq!(date_level(d(1980, 3, 7), d(1980, 3, 8)), 2);
+        assert_eq!(date_level(d(1980, 3, 7), PartialDate::year(1980)), 2);
+        assert_eq!(date_level(d(1980, 3, 7), d(1981, 3, 7)), 3);
+        assert_eq!(date_level(d(1980, 3, 7), d(1983, 3, 7)), 4);
+    }
+}

@@ -1,0 +1,429 @@
+//! Identity matching: Fellegi-Sunter record linkage of people across the registers, tuned to
+//! Albanian and Serbian names in Latin and Cyrillic script.
+//!
+//! # Use
+//!
+//! ```text
+//! let people = PersonRecord::from_record("S000000042", &record, |scheme, number| hmac(scheme, number));
+//! let model = Matcher::train(&all_people, &TrainConfig::default())?;   // store model.to_json()
+//! let pairs = dedupe(&model, &all_people, model.thresholds.matched);   // duplicates in one set
+//! let index = RegisterIndex::build(&model, &register_people);          // once
+//! let link = link(&model, &index, &row);                                // per incoming row
+//! ```
+//!
+//! # The records
+//!
+//! A [`PersonRecord`] is one person as one record names them: given name, surname, maiden or
+//! earlier surname, father's and mother's given names, mother's maiden surname, sex, date of
+//! birth (possibly the year alone), municipality of birth (a gazetteer code), and blind tokens of
+//! their personal numbers (opaque strings: the hub passes HMACs; only equality is used, and only
+//! between tokens of the same scheme). [`PersonRecord::from_record`] extracts everyone a
+//! [`crate::model::Record`] names.
+//!
+//! # Comparison
+//!
+//! Names are compared after [`crate::normalize`]: Serbian Cyrillic transliterated, folded to
+//! ASCII (`ë→e`, `č ć ç→c`, `đ→dj`), `đ` also read as `d` ([`crate::normalize::variants`]), and
+//! under [`crate::normalize::phonetic_key`], where Albanian and Serbian spellings meet
+//! (`Krasniqi`/`Krasnići`, `Xhafer`/`Džafer`). Each field falls into exactly one level, the first
+//! that holds:
+//!
+//! | field | levels |
+//! |---|---|
+//! | given name, father's and mother's given name, mother's maiden surname | exact (as typed); normalised (same folded form or `đ` variant: `Đorđević` = `Ђорђевић` = `Dordevic`); phonetic (same key); Jaro-Winkler ≥ 0.94; ≥ 0.88; different |
+//! | surname | as above, plus *other surname*: the current surnames differ but one side's maiden or earlier surname agrees with the other's (at least phonetically) |
+//! | date of birth | exact; day and month swapped; same year; year ±1; different (a year-only date reaches at most "same year") |
+//! | sex, municipality of birth, personal-number token | same; different |
+//!
+//! A field missing on either side is *missing* and weighs 0.
+//!
+//! # Weights: how m and u are estimated
+//!
+//! The match weight of a pair is the sum over fields of log2(m/u) of the level reached, where
+//! m = P(level | same person) and u = P(level | different people), plus the term-frequency
+//! adjustment below. [`Matcher::train`] estimates them from the records themselves, without
+//! labels:
+//!
+//! 1. **u by random sampling.** [`TrainConfig::random_pairs`] pairs of records are drawn
+//!    uniformly at random (seeded), without regard to blocking, and u of each level is the share
+//!    of those pairs (where the field is present on both sides) that reach it. Among n records
+//!    with at most a few true matches each, a random pair is a match with probability about
+//!    1/n, so these pairs are, to that precision, non-matches. A level never seen counts half a
+//!    pair, so no u is 0. (Restricting the sample to pairs that no blocking rule brings together
+//!    would bias u of the agreeing levels downwards, since the rules themselves group agreeing
+//!    names and dates, and inflate every weight.)
+//! 2. **m by expectation-maximisation** over the comparison vectors of the blocked candidate
+//!    pairs (of a seeded random subset of at most [`TrainConfig::em_max_records`] records, so
+//!    that training time is bounded), with u held fixed. It starts from priors (an exact given
+//!    name in 80% of true matches, an exact date in 88%, …: `Field::prior_m`) and λ = 0.1, the
+//!    share of matches among candidate pairs. E-step: each distinct comparison vector gets the
+//!    posterior P(match | γ) = λ∏m / (λ∏m + (1−λ)∏u) (missing fields left out). M-step: m of a
+//!    level is the posterior-weighted share of pairs reaching it (with 10 pseudo-pairs drawn
+//!    from the prior, so that a level seen in few pairs stays near its prior), λ the mean
+//!    posterior. It stops when nothing moves by more than [`TrainConfig::tolerance`].
+//! 3. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
+//!    training records gives each key a frequency f; Σf² is the chance that two random people
+//!    share a key. When two records agree on a name (exact, normalised, phonetic, or the other
+//!    surname), log2(Σf² / f(key)) is added: agreeing on Krasniqi (f ≈ 6%) subtracts about 2.5
+//!    bits, agreeing on a surname borne by one person in ten thousand adds about 7. Clamped to
+//!    −5..8 bits. This follows from P(both called v | same person) ∝ f(v) and
+//!    P(both called v | different people) = f(v)².
+//!
+//! # Thresholds
+//!
+//! A weight w means posterior odds λ/(1−λ) · 2^w among blocked pairs. The Match threshold is the
+//! weight at which the posterior reaches [`TrainConfig::match_probability`] (0.99 by default),
+//! the Possible threshold where it reaches [`TrainConfig::possible_probability`] (0.5):
+//! w = logit2(p) − logit2(λ). Below Possible a row is New. These defaults were checked against
+//! the synthetic register with planted duplicates ([`crate::synth::population`]): the benchmark
+//! (`shared/benches/linkage_bench.rs`) prints precision and recall across thresholds, and the
+//! figures in BENCHMARKS.md are read from it. An operator who wants fewer clerical reviews moves
+//! the Possible threshold by changing the probability, not the weights.
+//!
+//! # Blocking
+//!
+//! Only pairs that share a key under at least one rule are compared ([`RULES`]): a personal
+//! number token; surname key + date of birth; given-name key + date of birth; given-name key +
+//! surname key + birth year; given-name key + surname key + father's given-name key. Surname
+//! keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
+//! smaller and the larger of day and month), so swapped dates still block together. A pair is
+//! compared once, under the first rule that brings it together. Blocks larger than
+//! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
+//! work never grows with the square of the register.
+
+mod block;
+mod compare;
+pub mod jw;
+mod model;
+
+pub use block::{BlockingStats, RuleStats, RULES};
+pub use compare::Field;
+pub use model::{
+    Class, EmSession, FieldModel, FieldScore, Level, Matcher, Model, Score, TermFrequencies,
+    Thresholds, TrainConfig, TrainingReport, MODEL_FORMAT,
+};
+
+use crate::model::{Record, Sex};
+use block::{default_threads, keys_of, Blocks};
+use chrono::{Datelike, NaiveDate};
+use compare::{compare, Prep, Tables};
+use serde::{Deserialize, Serialize};
+
+/// Why linkage could not run.
+#[derive(Debug, thiserror::Error)]
+pub enum LinkageError {
+    #[error("training needs at least 2 person records, got {0}; train on the whole register")]
+    TooFewRecords(usize),
+    #[error("the training configuration is not valid: {0}")]
+    BadConfig(String),
+    #[error("the stored linkage model is not usable: {0}")]
+    BadModel(String),
+}
+
+/// A date of birth, possibly known only to the year.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PartialDate {
+    pub year: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub month: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub day: Option<u32>,
+}
+
+impl PartialDate {
+    pub fn ymd(year: i32, month: u32, day: u32) -> Self {
+        PartialDate {
+            year,
+            month: Some(month),
+            day: Some(day),
+        }
+    }
+
+    pub fn year(year: i32) -> Self {
+        PartialDate {
+            year,
+            month: None,
+            day: None,
+        }
+    }
+}
+
+impl From<NaiveDate> for PartialDate {
+    fn from(d: NaiveDate) -> Self {
+        PartialDate::ymd(d.year(), d.month(), d.day())
+    }
+}
+
+/// The blind token of one personal number.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PnumToken {
+    /// `jmbg`, `kosovo` or `albanian`: only tokens of the same scheme are compared.
+    pub scheme: String,
+    pub token: String,
+}
+
+/// One person as one record names them: the matcher's input.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonRecord {
+    /// The caller's id (for records: `"{record id}/{role}"`).
+    pub id: String,
+    pub given_name: String,
+    pub surname: String,
+    /// Surname at birth or before marriage, where it differs.
+    #[serde(default)]
+    pub birth_surname: Option<String>,
+    #[serde(default)]
+    pub father_given_name: Option<String>,
+    #[serde(default)]
+    pub mother_given_name: Option<String>,
+    #[serde(default)]
+    pub mother_maiden_surname: Option<String>,
+    #[serde(default)]
+    pub sex: Option<Sex>,
+    #[serde(default)]
+    pub birth_date: Option<PartialDate>,
+    /// Municipality of birth: a gazetteer code (free text is resolved with the gazetteer).
+    #[serde(default)]
+    pub birth_place: Option<String>,
+    /// Blind tokens of the personal numbers (at most two are used).
+    #[serde(default)]
+    pub tokens: Vec<PnumToken>,
+}
+
+impl PersonRecord {
+    /// Everyone a record names, principals first, with ids `"{record_id}/{role}"`. `token`
+    /// turns a personal number (scheme, number) into its blind token.
+    ///
+    /// The child of a birth gets the mother's given name and maiden surname (her surname when
+    /// no maiden surname is given and it differs from the child's), the father's given name
+    /// (from the child's own field, else the father's), and the place of birth resolved with
+    /// the gazetteer.
+    pub fn from_record(
+        record_id: &str,
+        record: &Record,
+        mut token: impl FnMut(&str, &str) -> String,
+    ) -> Vec<PersonRecord> {
+        let mut out = Vec::new();
+        for v in record.people() {
+            let tokens = v
+                .personal_numbers
+                .iter()
+                .take(2)
+                .map(|(scheme, n)| PnumToken {
+                    scheme: scheme.to_string(),
+                    token: token(scheme, n.trim()),
+                })
+                .collect();
+            let mut p = PersonRecord {
+                id: format!("{record_id}/{}", v.role),
+                given_name: v.given_name.to_string(),
+                surname: v.surname.to_string(),
+                birth_surname: v.other_surname.map(str::to_string),
+                father_given_name: v.father_given_name.map(str::to_string),
+                mother_given_name: None,
+                mother_maiden_surname: None,
+                sex: v.sex,
+                birth_date: v.date_of_birth.map(PartialDate::from),
+                birth_place: None,
+                tokens,
+            };
+            if let (Record::Birth(b), "child") = (record, v.role) {
+                p.mother_given_name = Some(b.mother.given_name.clone());
+                p.mother_maiden_surname = b.mother.maiden_surname.clone().or_else(|| {
+                    (crate::normalize::fold(&b.mother.surname)
+                        != crate::normalize::fold(&b.child.surname))
+                    .then(|| b.mother.surname.clone())
+                });
+                if p.father_given_name.is_none() {
+                    p.father_given_name = b.father.as_ref().map(|f| f.given_name.clone());
+                }
+                p.birth_place =
+                    crate::gazetteer::resolve(&b.place_of_birth).map(|m| m.code.to_string());
+            }
+            out.push(p);
+        }
+        out
+    }
+}
+
+/// A pair of records at or above a threshold, by index into the input.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct CandidatePair {
+    pub a: usize,
+    pub b: usize,
+    pub weight: f64,
+}
+
+/// The result of [`dedupe`].
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+pub struct Dedupe {
+    /// Pairs with weight ≥ the threshold, heaviest first.
+    pub pairs: Vec<CandidatePair>,
+    pub stats: BlockingStats,
+}
+
+/// Finds pairs of records in one set that are likely the same person: every blocked pair is
+/// scored, and those with weight ≥ `threshold` are returned (use `model.thresholds.matched`
+/// for matches, `possible` to include clerical review).
+pub fn dedupe(model: &Model, records: &[PersonRecord], threshold: f64) -> Dedupe {
+    let prepared = model.prepare(records);
+    let blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    let (accs, stats) = blocks.for_each_pair(default_threads(), Vec::new, |acc, a, b| {
+        let t = &prepared.tables;
+        let c = compare(
+            t,
+            &prepared.preps[a as usize],
+            t,
+            &prepared.preps[b as usize],
+        );
+        let w = model.weight(&c);
+        if w >= threshold {
+            acc.push(CandidatePair {
+                a: a as usize,
+                b: b as usize,
+                weight: w,
+            });
+        }
+    });
+    let mut pairs: Vec<CandidatePair> = accs.into_iter().flatten().collect();
+    pairs.sort_by(|x, y| {
+        y.weight
+            .total_cmp(&x.weight)
+            .then(x.a.cmp(&y.a))
+            .then(x.b.cmp(&y.b))
+    });
+    Dedupe { pairs, stats }
+}
+
+/// The register prepared for [`link`]: every record's comparison data and its blocking keys,
+/// built once.
+pub struct RegisterIndex {
+    tables: Tables,
+    preps: Vec<Prep>,
+    ids: Vec<String>,
+    blocks: Blocks,
+}
+
+impl RegisterIndex {
+    pub fn build(model: &Model, register: &[PersonRecord]) -> RegisterIndex {
+        let p = model.prepare(register);
+        let blocks = Blocks::build(&p.tables, &p.preps, model.block_cap);
+        RegisterIndex {
+            tables: p.tables,
+            preps: p.preps,
+            ids: register.iter().map(|r| r.id.clone()).collect(),
+            blocks,
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.preps.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.preps.is_empty()
+    }
+
+    /// The id of the register record at `index`.
+    pub fn id(&self, index: usize) -> Option<&str> {
+        self.ids.get(index).map(String::as_str)
+    }
+}
+
+/// The best register record for a row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkCandidate {
+    pub index: usize,
+    pub id: String,
+    pub score: Score,
+}
+
+/// What [`link`] found for a row.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Link {
+    /// The heaviest candidate, if blocking found any.
+    pub best: Option<LinkCandidate>,
+    /// Match, Possible or New, by the best candidate's weight and the model's thresholds.
+    pub class: Class,
+    /// Register records compared.
+    pub compared: usize,
+    /// Blocks skipped because they were over the cap.
+    pub skipped_blocks: usize,
+}
+
+/// Links one row to the register: blocks it against the index, scores every candidate and
+/// classes the best.
+pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
+    let mut tables = Tables::default();
+    let prep = Prep::new(row, &mut tables);
+    model.set_tf(&mut tables);
+    let keys = keys_of(&tables, &prep);
+    let mut cands: Vec<u32> = Vec::new();
+    let mut skipped = 0;
+    for (rule, ks) in keys.iter().enumerate() {
+        for &k in ks.iter().filter(|&&k| k != 0) {
+            match index.blocks.block(rule, k) {
+                Some(b) => cands.extend(b.iter().map(|e| e.1)),
+                None => skipped += 1,
+            }
+        }
+    }
+    cands.sort_unstable();
+    cands.dedup();
+    let mut best: Option<(f64, u32)> = None;
+    for &c in &cands {
+        let cmp = compare(&tables, &prep, &index.tables, &index.preps[c as usize]);
+        let w = model.weight(&cmp);
+        if best.is_none_or(|(bw, _)| w > bw) {
+            best = Some((w, c));
+        }
+    }
+    let best = best.map(|(_, c)| {
+        let cmp = compare(&tables, &prep, &index.tables, &index.preps[c as usize]);
+        LinkCandidate {
+            index: c as usize,
+            id: index.ids[c as usize].clone(),
+            score: model.explain(&cmp),
+        }
+    });
+    let class = best
+        .as_ref()
+        .map_or(Class::New, |b| model.class(b.score.weight));
+    Link {
+        best,
+        class,
+        compared: cands.len(),
+        skipped_blocks: skipped,
+    }
+}
+
+/// [`link`] for many rows on `threads` threads (0: the machine's parallelism), in row order.
+pub fn link_many(
+    model: &Model,
+    index: &RegisterIndex,
+    rows: &[PersonRecord],
+    threads: usize,
+) -> Vec<Link> {
+    let threads = if threads == 0 {
+        default_threads()
+    } else {
+        threads
+    };
+    let chunk = rows.len().div_ceil(threads).max(1);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = rows
+            .chunks(chunk)
+            .map(|part| {
+                s.spawn(move || {
+                    part.iter()
+                        .map(|r| link(model, index, r))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
+            .collect()
+    })
+}

@@ -1,0 +1,711 @@
+//! Training (u by random sampling, m by EM, term frequencies), the model and scoring.
+
+use super::block::{default_threads, BlockingStats, Blocks, NR, RULES};
+use super::compare::{compare, Compared, Field, Gamma, Prep, Tables, FIELDS, MISSING, NF};
+use super::{LinkageError, PersonRecord};
+use crate::synth::Rng;
+use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::OnceLock;
+
+/// How [`Matcher::train`] estimates the model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TrainConfig {
+    /// Seed of the random pair sample and of the EM subset.
+    pub seed: u64,
+    /// Random pairs drawn to estimate u.
+    pub random_pairs: usize,
+    /// EM runs on the blocked pairs of at most this many records (a seeded random subset).
+    pub em_max_records: usize,
+    pub max_iterations: usize,
+    /// EM stops when no m probability moves by more than this.
+    pub tolerance: f64,
+    /// Blocks larger than this are not compared (see [`super::BlockingStats`]).
+    pub block_cap: usize,
+    /// Posterior probability of a match at which a pair is classed Match ...
+    pub match_probability: f64,
+    /// ... and Possible.
+    pub possible_probability: f64,
+    /// Worker threads (0: the machine's parallelism, at most 8).
+    pub threads: usize,
+}
+
+impl Default for TrainConfig {
+    fn default() -> Self {
+        TrainConfig {
+            seed: 0x0114_BA6E,
+            random_pairs: 1_000_000,
+            em_max_records: 400_000,
+            max_iterations: 100,
+            tolerance: 1e-5,
+            block_cap: 1_000,
+            match_probability: 0.99,
+            possible_probability: 0.5,
+            threads: 0,
+        }
+    }
+}
+
+/// m and u of one comparison level.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Level {
+    pub name: String,
+    /// P(level | the records are the same person), estimated by EM.
+    pub m: f64,
+    /// P(level | different people), estimated from random pairs.
+    pub u: f64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FieldModel {
+    pub field: Field,
+    pub levels: Vec<Level>,
+}
+
+/// Counts of phonetic keys of a name field in the training records.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TermFrequencies {
+    /// Names counted.
+    pub total: u64,
+    /// Phonetic key → occurrences.
+    pub counts: BTreeMap<String, u64>,
+    /// Σ f², the chance that two random names share a key: the u of agreeing.
+    pub u_agree: f64,
+}
+
+/// The term-frequency adjustment is clamped to this range, in bits.
+const TF_CLAMP: (f64, f64) = (-5.0, 8.0);
+
+impl TermFrequencies {
+    fn new(counts: HashMap<String, u64>) -> Self {
+        let total: u64 = counts.values().sum();
+        let t = total.max(1) as f64;
+        let u_agree = counts.values().map(|&c| (c as f64 / t).powi(2)).sum();
+        TermFrequencies {
+            total,
+            counts: counts.into_iter().collect(),
+            u_agree,
+        }
+    }
+
+    /// Bits added to an agreement on a name with this key: log2(Σ f² / f(key)), so a name
+    /// more common than average weighs less, a rare one more (clamped to −5..8). A key not seen
+    /// in training counts as seen once.
+    pub fn adjustment(&self, key: &str) -> f64 {
+        if self.total == 0 || key.is_empty() {
+            return 0.0;
+        }
+        let c = self.counts.get(key).copied().unwrap_or(1).max(1);
+        let f = c as f64 / self.total as f64;
+        (self.u_agree / f).log2().clamp(TF_CLAMP.0, TF_CLAMP.1)
+    }
+}
+
+/// Match weights at and above which pairs are classed.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Thresholds {
+    /// Weight at or above which a pair is a Match.
+    pub matched: f64,
+    /// Weight at or above which a pair is a Possible match (below: New).
+    pub possible: f64,
+}
+
+/// What training saw and did.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct TrainingReport {
+    pub records: u64,
+    pub em_records: u64,
+    pub random_pairs: u64,
+    /// Blocked pairs of the EM subset.
+    pub candidate_pairs: u64,
+    /// One EM session per blocking rule.
+    pub sessions: Vec<EmSession>,
+    pub blocking: BlockingStats,
+}
+
+/// One EM session: the pairs one blocking rule brings together.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct EmSession {
+    pub rule: String,
+    pub pairs: u64,
+    /// Distinct comparison vectors among them.
+    pub patterns: u64,
+    /// Estimated share of matches among them.
+    pub lambda: f64,
+    pub iterations: u64,
+    pub converged: bool,
+}
+
+/// A trained Fellegi-Sunter model. Serialisable (JSON through serde) so the hub can store it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Model {
+    /// Layout version of this structure.
+    pub format: u32,
+    /// Prior probability that two records of the training set, drawn at random, are the same
+    /// person.
+    pub lambda: f64,
+    pub fields: Vec<FieldModel>,
+    pub given_tf: TermFrequencies,
+    pub surname_tf: TermFrequencies,
+    /// Thresholds for a register of the training set's size ([`Model::thresholds_for`] gives
+    /// them for another size).
+    pub thresholds: Thresholds,
+    pub match_probability: f64,
+    pub possible_probability: f64,
+    pub block_cap: usize,
+    pub training: TrainingReport,
+    #[serde(skip)]
+    table: OnceLock<WeightTable>,
+}
+
+type WeightTable = [[f64; 8]; NF];
+
+/// One field's part of a score.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct FieldScore {
+    pub field: Field,
+    /// The level reached, `None` where either record lacks the field (weight 0).
+    pub level: Option<&'static str>,
+    /// log2(m/u) of the level plus the term-frequency adjustment.
+    pub weight: f64,
+    /// The term-frequency part of `weight`.
+    pub tf_adjustment: f64,
+}
+
+/// The score of a pair of records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Score {
+    /// Sum of the field weights, in bits.
+    pub weight: f64,
+    /// Posterior probability of a match for a blocked pair with this weight.
+    pub probability: f64,
+    pub fields: Vec<FieldScore>,
+}
+
+/// How a pair or a linked row is classed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Class {
+    Match,
+    Possible,
+    New,
+}
+
+/// Records prepared against a model.
+pub(crate) struct Prepared {
+    pub(crate) tables: Tables,
+    pub(crate) preps: Vec<Prep>,
+}
+
+pub const MODEL_FORMAT: u32 = 1;
+
+impl Model {
+    /// Checks the structure of a model that was deserialised.
+    pub fn check(&self) -> Result<(), LinkageError> {
+        if self.format != MODEL_FORMAT {
+            return Err(LinkageError::BadModel(format!(
+                "format {} is not {MODEL_FORMAT}; retrain the model with this version",
+                self.format
+            )));
+        }
+        if self.fields.len() != NF {
+            return Err(LinkageError::BadModel(format!(
+                "{} fields instead of {NF}; retrain the model",
+                self.fields.len()
+            )));
+        }
+        for (fm, f) in self.fields.iter().zip(FIELDS) {
+            if fm.field != f || fm.levels.len() != f.levels().len() {
+                return Err(LinkageError::BadModel(format!(
+                    "field {} does not have the levels of {}; retrain the model",
+                    fm.field.as_str(),
+                    f.as_str()
+                )));
+            }
+            for l in &fm.levels {
+                if !(l.m > 0.0 && l.m <= 1.0 && l.u > 0.0 && l.u <= 1.0) {
+                    return Err(LinkageError::BadModel(format!(
+                        "{} level {:?} has m = {} and u = {}, not in (0, 1]",
+                        f.as_str(),
+                        l.name,
+                        l.m,
+                        l.u
+                    )));
+                }
+            }
+        }
+        let in_unit = |p: f64| p > 0.0 && p < 1.0;
+        if !(in_unit(self.lambda)
+            && in_unit(self.match_probability)
+            && in_unit(self.possible_probability))
+        {
+            return Err(LinkageError::BadModel(format!(
+                "lambda {} or a class probability ({}, {}) is not in (0, 1)",
+                self.lambda, self.match_probability, self.possible_probability
+            )));
+        }
+        Ok(())
+    }
+
+    /// Parses and checks a model stored as JSON.
+    pub fn from_json(s: &str) -> Result<Model, LinkageError> {
+        let m: Model =
+            serde_json::from_str(s).map_err(|e| LinkageError::BadModel(e.to_string()))?;
+        m.check()?;
+        Ok(m)
+    }
+
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    fn table(&self) -> &WeightTable {
+        self.table.get_or_init(|| {
+            let mut t = [[0.0; 8]; NF];
+            for (row, fm) in t.iter_mut().zip(&self.fields) {
+                for (w, l) in row.iter_mut().zip(&fm.levels) {
+                    *w = (l.m.max(1e-12) / l.u.max(1e-12)).log2();
+                }
+            }
+            t
+        })
+    }
+
+    /// The weight of a comparison (used for every blocked pair: no allocation).
+    #[inline]
+    pub(crate) fn weight(&self, c: &Compared<'_>) -> f64 {
+        let t = self.table();
+        let mut w = 0.0;
+        for (f, &l) in c.gamma.iter().enumerate() {
+            if l != MISSING {
+                w += t[f][l as usize];
+            }
+        }
+        if let Some(n) = c.given {
+            w += f64::from(n.tf_adj);
+        }
+        if let Some(n) = c.surname {
+            w += f64::from(n.tf_adj);
+        }
+        w
+    }
+
+    /// The thresholds for a set of `records` records: the weights at which the posterior
+    /// probability reaches the model's match and possible probabilities, with the prior λ
+    /// scaled from the training set's size (a record has the same number of true matches in a
+    /// larger set, spread over more pairs).
+    pub fn thresholds_for(&self, records: u64) -> Thresholds {
+        let n_train = self.training.records.max(2) as f64;
+        let lambda =
+            (self.lambda * (n_train - 1.0) / (records.max(2) as f64 - 1.0)).clamp(1e-15, 0.5);
+        let logit = |p: f64| (p / (1.0 - p)).log2();
+        Thresholds {
+            matched: logit(self.match_probability) - logit(lambda),
+            possible: logit(self.possible_probability) - logit(lambda),
+        }
+    }
+
+    /// Posterior probability that a pair with this weight, drawn from the training set, is a
+    /// match.
+    pub fn probability(&self, weight: f64) -> f64 {
+        let odds = self.lambda / (1.0 - self.lambda) * weight.exp2();
+        if odds.is_infinite() {
+            1.0
+        } else {
+            odds / (1.0 + odds)
+        }
+    }
+
+    pub fn class(&self, weight: f64) -> Class {
+        if weight >= self.thresholds.matched {
+            Class::Match
+        } else if weight >= self.thresholds.possible {
+            Class::Possible
+        } else {
+            Class::New
+        }
+    }
+
+    pub(crate) fn explain(&self, c: &Compared<'_>) -> Score {
+        let t = self.table();
+        let mut fields = Vec::with_capacity(NF);
+        for (f, (&l, field)) in c.gamma.iter().zip(FIELDS).enumerate() {
+            let tf = match (field, l) {
+                (_, MISSING) => 0.0,
+                (Field::GivenName, _) => c.given.map_or(0.0, |n| f64::from(n.tf_adj)),
+                (Field::Surname, _) => c.surname.map_or(0.0, |n| f64::from(n.tf_adj)),
+                _ => 0.0,
+            };
+            fields.push(FieldScore {
+                field,
+                level: (l != MISSING).then(|| field.levels()[l as usize]),
+                weight: if l == MISSING {
+                    0.0
+                } else {
+                    t[f][l as usize] + tf
+                },
+                tf_adjustment: tf,
+            });
+        }
+        let weight = self.weight(c);
+        Score {
+            weight,
+            probability: self.probability(weight),
+            fields,
+        }
+    }
+
+    /// Scores a pair of records, with each field's part.
+    pub fn score(&self, a: &PersonRecord, b: &PersonRecord) -> Score {
+        let pa = self.prepare(std::slice::from_ref(a));
+        let pb = self.prepare(std::slice::from_ref(b));
+        let c = compare(&pa.tables, &pa.preps[0], &pb.tables, &pb.preps[0]);
+        self.explain(&c)
+    }
+
+    /// Interns and prepares records, with this model's term-frequency adjustments.
+    pub(crate) fn prepare(&self, records: &[PersonRecord]) -> Prepared {
+        let mut tables = Tables::default();
+        let preps = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
+        self.set_tf(&mut tables);
+        Prepared { tables, preps }
+    }
+
+    pub(crate) fn set_tf(&self, t: &mut Tables) {
+        for n in &mut t.given.entries {
+            n.tf_adj = self.given_tf.adjustment(&n.key) as f32;
+        }
+        for n in &mut t.surname.entries {
+            n.tf_adj = self.surname_tf.adjustment(&n.key) as f32;
+        }
+    }
+}
+
+/// Trains [`Model`]s.
+pub struct Matcher;
+
+impl Matcher {
+    /// Estimates a model from unlabelled records; see the module documentation for how.
+    pub fn train(records: &[PersonRecord], cfg: &TrainConfig) -> Result<Model, LinkageError> {
+        if records.len() < 2 {
+            return Err(LinkageError::TooFewRecords(records.len()));
+        }
+        for (name, p) in [
+            ("match_probability", cfg.match_probability),
+            ("possible_probability", cfg.possible_probability),
+        ] {
+            if !(p > 0.0 && p < 1.0) {
+                return Err(LinkageError::BadConfig(format!(
+                    "{name} is {p}; give a probability strictly between 0 and 1"
+                )));
+            }
+        }
+        if cfg.possible_probability > cfg.match_probability {
+            return Err(LinkageError::BadConfig(
+                "possible_probability is above match_probability; the Possible band must lie below the Match band".into(),
+            ));
+        }
+        let threads = if cfg.threads == 0 {
+            default_threads()
+        } else {
+            cfg.threads
+        };
+        let mut tables = Tables::default();
+        let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
+
+        // Term frequencies, by phonetic key, over every record.
+        let count = |ids: &mut dyn Iterator<Item = u32>, names: &super::compare::Names| {
+            let mut m: HashMap<String, u64> = HashMap::new();
+            for i in ids {
+                if let Some(n) = names.at(i) {
+                    if !n.key.is_empty() {
+                        *m.entry(n.key.to_string()).or_default() += 1;
+                    }
+                }
+            }
+            TermFrequencies::new(m)
+        };
+        let given_tf = count(&mut preps.iter().map(|p| p.given), &tables.given);
+        let surname_tf = count(
+            &mut preps.iter().flat_map(|p| [p.surname, p.birth]),
+            &tables.surname,
+        );
+
+        // u: comparison levels of uniformly random pairs.
+        let mut rng = Rng::new(cfg.seed);
+        let n = preps.len() as u64;
+        let mut u_counts = [[0u64; 8]; NF];
+        let mut u_seen = [0u64; NF];
+        for _ in 0..cfg.random_pairs {
+            let i = rng.below(n) as usize;
+            let mut j = rng.below(n - 1) as usize;
+            if j >= i {
+                j += 1;
+            }
+            let c = compare(&tables, &preps[i], &tables, &preps[j]);
+            for (f, &l) in c.gamma.iter().enumerate() {
+                if l != MISSING {
+                    u_counts[f][l as usize] += 1;
+                    u_seen[f] += 1;
+                }
+            }
+        }
+
+        // m: EM over the comparison vectors of blocked pairs of (a subset of) the records, one
+        // session per blocking rule, each leaving out the fields its rule makes agree.
+        let subset: Vec<Prep> = if preps.len() > cfg.em_max_records {
+            let p = cfg.em_max_records as f64 / preps.len() as f64;
+            preps.iter().filter(|_| rng.chance(p)).copied().collect()
+        } else {
+            preps.clone()
+        };
+        let blocks = Blocks::build(&tables, &subset, cfg.block_cap);
+        let gamma_of = |a: u32, b: u32| {
+            compare(&tables, &subset[a as usize], &tables, &subset[b as usize]).gamma
+        };
+        let collect = |maps: Vec<HashMap<Gamma, u64>>| -> Vec<(Gamma, f64)> {
+            let mut all: HashMap<Gamma, u64> = HashMap::new();
+            for m in maps {
+                for (g, k) in m {
+                    *all.entry(g).or_default() += k;
+                }
+            }
+            let mut v: Vec<(Gamma, f64)> = all.into_iter().map(|(g, k)| (g, k as f64)).collect();
+            v.sort_unstable_by_key(|x| x.0);
+            v
+        };
+
+        let mut fields: Vec<FieldModel> = FIELDS
+            .iter()
+            .enumerate()
+            .map(|(f, &field)| {
+                let names = field.levels();
+                let prior = field.prior_m();
+                let seen = u_seen[f] as f64;
+                let levels = names
+                    .iter()
+                    .enumerate()
+                    .map(|(l, name)| Level {
+                        name: (*name).to_string(),
+                        m: prior[l],
+                        // Half a count where none was seen, so no level has u = 0.
+                        u: (u_counts[f][l] as f64).max(0.5) / seen.max(1.0),
+                    })
+                    .collect();
+                FieldModel { field, levels }
+            })
+            .collect();
+        for fm in &mut fields {
+            let s: f64 = fm.levels.iter().map(|l| l.u).sum();
+            for l in &mut fm.levels {
+                l.u /= s;
+            }
+        }
+
+        let mut sessions = Vec::with_capacity(NR);
+        // Per field: Σ over sessions of (expected matches × m), and Σ expected matches.
+        let mut m_sum = [[0.0f64; 8]; NF];
+        let mut m_weight = [0.0f64; NF];
+        for (rule, used) in RULE_FIELDS.iter().enumerate() {
+            let (maps, st) =
+                blocks.for_each_pair_of_rule(rule, threads, HashMap::new, |acc, a, b| {
+                    *acc.entry(gamma_of(a, b)).or_default() += 1;
+                });
+            let patterns = collect(maps);
+            let mut session_fields = fields.clone();
+            let out = em(&mut session_fields, &patterns, used, cfg);
+            let matches = out.lambda * st.pairs as f64;
+            for (f, fm) in session_fields.iter().enumerate() {
+                if used.contains(&FIELDS[f]) || out.iterations == 0 {
+                    continue;
+                }
+                for (l, lev) in fm.levels.iter().enumerate() {
+                    m_sum[f][l] += matches * lev.m;
+                }
+                m_weight[f] += matches;
+            }
+            sessions.push(EmSession {
+                rule: RULES[rule].to_string(),
+                pairs: st.pairs,
+                patterns: patterns.len() as u64,
+                lambda: out.lambda,
+                iterations: out.iterations as u64,
+                converged: out.converged,
+            });
+        }
+        for (f, fm) in fields.iter_mut().enumerate() {
+            if m_weight[f] > 0.0 {
+                for (l, lev) in fm.levels.iter_mut().enumerate() {
+                    lev.m = m_sum[f][l] / m_weight[f];
+                }
+            }
+        }
+
+        // λ, the chance that two records drawn at random are the same person: EM over all
+        // pairs of the subset with m and u fixed, the pairs no rule blocks taken as non-matches.
+        let (maps, blocking) = blocks.for_each_pair(threads, HashMap::new, |acc, a, b| {
+            *acc.entry(gamma_of(a, b)).or_default() += 1;
+        });
+        let patterns = collect(maps);
+        let lambda_subset = prior_of_all_pairs(&fields, &patterns, blocking.all_pairs, cfg);
+        // Matches per record do not depend on the register's size, so the per-pair prior
+        // scales with 1/(n − 1).
+        let sub_n = subset.len().max(2) as f64;
+        let lambda = (lambda_subset * (sub_n - 1.0) / (n as f64 - 1.0).max(1.0)).clamp(1e-15, 0.5);
+        let mut model = Model {
+            format: MODEL_FORMAT,
+            lambda,
+            fields,
+            given_tf,
+            surname_tf,
+            thresholds: Thresholds {
+                matched: 0.0,
+                possible: 0.0,
+            },
+            match_probability: cfg.match_probability,
+            possible_probability: cfg.possible_probability,
+            block_cap: cfg.block_cap,
+            training: TrainingReport {
+                records: n,
+                em_records: subset.len() as u64,
+                random_pairs: cfg.random_pairs as u64,
+                candidate_pairs: blocking.pairs,
+                sessions,
+                blocking,
+            },
+            table: OnceLock::new(),
+        };
+        model.thresholds = model.thresholds_for(n);
+        model.check()?;
+        Ok(model)
+    }
+}
+
+/// Pseudo-pairs of prior weight in every m update, so a level seldom seen keeps near its prior.
+const M_PRIOR_WEIGHT: f64 = 10.0;
+
+/// The fields each blocking rule makes agree (left out of its EM session).
+const RULE_FIELDS: [&[Field]; NR] = [
+    &[Field::PersonalNumber],
+    &[Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::BirthDate],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname, Field::FatherGivenName],
+];
+
+struct EmOut {
+    lambda: f64,
+    iterations: usize,
+    converged: bool,
+}
+
+/// log P(γ | match) and log P(γ | non-match) over the fields not in `skip`.
+fn loglik(fields: &[FieldModel], g: &Gamma, skip: &[Field]) -> (f64, f64) {
+    let mut lm = 0.0;
+    let mut lu = 0.0;
+    for ((fm, &l), field) in fields.iter().zip(g).zip(FIELDS) {
+        if l != MISSING && !skip.contains(&field) {
+            lm += fm.levels[l as usize].m.ln();
+            lu += fm.levels[l as usize].u.ln();
+        }
+    }
+    (lm, lu)
+}
+
+/// Expectation-maximisation of m (of the fields not in `skip`) and λ with u fixed.
+fn em(
+    fields: &mut [FieldModel],
+    patterns: &[(Gamma, f64)],
+    skip: &[Field],
+    cfg: &TrainConfig,
+) -> EmOut {
+    let total: f64 = patterns.iter().map(|p| p.1).sum();
+    if total == 0.0 {
+        return EmOut {
+            lambda: 0.0,
+            iterations: 0,
+            converged: false,
+        };
+    }
+    let mut lambda: f64 = 0.3;
+    let mut post = vec![0.0f64; patterns.len()];
+    for it in 1..=cfg.max_iterations {
+        // E: posterior of each pattern.
+        let mut matched = 0.0;
+        for ((g, k), p) in patterns.iter().zip(post.iter_mut()) {
+            let (lm, lu) = loglik(fields, g, skip);
+            *p = 1.0 / (1.0 + ((1.0 - lambda).ln() + lu - lambda.ln() - lm).exp());
+            matched += *p * k;
+        }
+        // M: m per field and level, and λ.
+        let mut delta: f64 = 0.0;
+        for (f, fm) in fields.iter_mut().enumerate() {
+            if skip.contains(&fm.field) {
+                continue;
+            }
+            let mut num = [0.0f64; 8];
+            let mut den = 0.0;
+            for ((g, k), p) in patterns.iter().zip(&post) {
+                let l = g[f];
+                if l != MISSING {
+                    num[l as usize] += p * k;
+                    den += p * k;
+                }
+            }
+            let prior = fm.field.prior_m();
+            for (l, lev) in fm.levels.iter_mut().enumerate() {
+                let m = (num[l] + M_PRIOR_WEIGHT * prior[l]) / (den + M_PRIOR_WEIGHT);
+                delta = delta.max((m - lev.m).abs());
+                lev.m = m;
+            }
+        }
+        let new_lambda = (matched / total).clamp(1e-9, 1.0 - 1e-9);
+        delta = delta.max((new_lambda - lambda).abs());
+        lambda = new_lambda;
+        if delta < cfg.tolerance {
+            return EmOut {
+                lambda,
+                iterations: it,
+                converged: true,
+            };
+        }
+    }
+    EmOut {
+        lambda,
+        iterations: cfg.max_iterations,
+        converged: false,
+    }
+}
+
+/// The prior λ over all `all_pairs` pairs, given the blocked pairs' patterns, m and u fixed:
+/// the fixed point of λ = Σ P(match | γ, λ) / all_pairs.
+fn prior_of_all_pairs(
+    fields: &[FieldModel],
+    patterns: &[(Gamma, f64)],
+    all_pairs: u64,
+    cfg: &TrainConfig,
+) -> f64 {
+    let all = all_pairs.max(1) as f64;
+    let lr: Vec<f64> = patterns
+        .iter()
+        .map(|(g, _)| {
+            let (lm, lu) = loglik(fields, g, &[]);
+            lm - lu
+        })
+        .collect();
+    let mut lambda = (patterns.iter().map(|p| p.1).sum::<f64>() * 0.1 / all).clamp(1e-15, 0.5);
+    for _ in 0..cfg.max_iterations.max(1) * 10 {
+        let odds = lambda / (1.0 - lambda);
+        let expected: f64 = patterns
+            .iter()
+            .zip(&lr)
+            .map(|((_, k), l)| k / (1.0 + 1.0 / (odds * l.exp())))
+            .sum();
+        let new = (expected / all).clamp(1e-15, 0.5);
+        if ((new - lambda) / lambda).abs() < 1e-9 {
+            return new;
+        }
+        lambda = new;
+    }
+    lambda
+}

@@ -1,0 +1,357 @@
+//! Identity matching on a seeded synthetic register with planted duplicates, and the cases a
+//! registrar would check by hand.
+
+use civreg_shared::linkage::{
+    dedupe, link, Class, Field, Matcher, Model, PartialDate, PersonRecord, PnumToken,
+    RegisterIndex, TrainConfig,
+};
+use civreg_shared::model::Sex;
+use civreg_shared::synth::eval::LinkageSet;
+use civreg_shared::synth::population::{Population, PopulationConfig, SynthRecord};
+use std::sync::OnceLock;
+
+const SEED: u64 = 0x5EED_11AC;
+const RECORDS: u64 = 30_000;
+
+struct Trained {
+    set: LinkageSet,
+    model: Model,
+}
+
+/// One synthetic register and one model for every test (training is the slow part).
+fn trained() -> &'static Trained {
+    static T: OnceLock<Trained> = OnceLock::new();
+    T.get_or_init(|| {
+        let set = LinkageSet::from_records(Population::new(PopulationConfig::new(SEED, RECORDS)))
+            .expect("generated records parse");
+        let cfg = TrainConfig {
+            random_pairs: 300_000,
+            ..TrainConfig::default()
+        };
+        let model = Matcher::train(&set.people, &cfg).expect("training");
+        Trained { set, model }
+    })
+}
+
+#[test]
+fn finds_planted_duplicates_with_high_precision_and_recall() {
+    let t = trained();
+    assert!(
+        t.set.planted.len() > 1_500,
+        "{} planted",
+        t.set.planted.len()
+    );
+    let d = dedupe(&t.model, &t.set.people, t.model.thresholds.matched);
+    let q = t.set.evaluate(&d.pairs, t.model.thresholds.matched);
+    eprintln!(
+        "threshold {:.2}: {} predicted, precision {:.4}, recall planted {:.4} ({} of {}), recall all {:.4}; {} pairs compared of {}",
+        q.threshold,
+        q.predicted,
+        q.precision,
+        q.recall_planted,
+        q.planted_found,
+        q.planted,
+        q.recall_all,
+        d.stats.pairs,
+        d.stats.all_pairs
+    );
+    assert!(q.precision >= 0.95, "precision {:.4}", q.precision);
+    assert!(q.recall_planted >= 0.90, "recall {:.4}", q.recall_planted);
+    // Blocking compares a tiny share of all pairs.
+    assert!(d.stats.pairs * 200 < d.stats.all_pairs, "{:?}", d.stats);
+}
+
+fn person(id: &str, given: &str, surname: &str, dob: (i32, u32, u32)) -> PersonRecord {
+    PersonRecord {
+        id: id.into(),
+        given_name: given.into(),
+        surname: surname.into(),
+        sex: Some(Sex::Male),
+        birth_date: Some(PartialDate::ymd(dob.0, dob.1, dob.2)),
+        ..PersonRecord::default()
+    }
+}
+
+#[test]
+fn cyrillic_and_latin_spellings_match() {
+    let m = &trained().model;
+    let mut a = person("a", "Dragan", "Đorđević", (1961, 4, 23));
+    a.father_given_name = Some("Milan".into());
+    a.birth_place = Some("prishtine".into());
+    let mut b = person("b", "Драган", "Ђорђевић", (1961, 4, 23));
+    b.father_given_name = Some("Милан".into());
+    b.birth_place = Some("Приштина".into());
+    let s = m.score(&a, &b);
+    assert_eq!(m.class(s.weight), Class::Match, "{s:#?}");
+    let mut c = person("c", "Dragan", "Djordjevic", (1961, 4, 23));
+    c.father_given_name = Some("Milan".into());
+    assert_eq!(m.class(m.score(&a, &c).weight), Class::Match);
+    let surname = s
+        .fields
+        .iter()
+        .find(|f| f.field == Field::Surname)
+        .expect("surname");
+    assert_eq!(surname.level, Some("normalised"));
+}
+
+#[test]
+fn swapped_day_and_month_still_match() {
+    let m = &trained().model;
+    let mut a = person("a", "Arben", "Hoxha", (1972, 5, 9));
+    a.father_given_name = Some("Ilir".into());
+    a.mother_given_name = Some("Shpresa".into());
+    let mut b = person("b", "Arben", "Hoxha", (1972, 9, 5));
+    b.father_given_name = Some("Ilir".into());
+    b.mother_given_name = Some("Shpresa".into());
+    let s = m.score(&a, &b);
+    let date = s
+        .fields
+        .iter()
+        .find(|f| f.field == Field::BirthDate)
+        .expect("date");
+    assert_eq!(date.level, Some("day/month swapped"));
+    assert_eq!(m.class(s.weight), Class::Match, "{s:#?}");
+}
+
+#[test]
+fn two_krasniqis_of_the_same_year_are_not_a_match() {
+    let m = &trained().model;
+    let mut a = person("a", "Arben", "Krasniqi", (1980, 3, 14));
+    a.father_given_name = Some("Adem".into());
+    let mut b = person("b", "Besnik", "Krasniqi", (1980, 11, 2));
+    b.father_given_name = Some("Hasan".into());
+    let s = m.score(&a, &b);
+    assert_eq!(m.class(s.weight), Class::New, "{s:#?}");
+    assert!(s.weight < 0.0, "{}", s.weight);
+}
+
+#[test]
+fn a_rare_surname_weighs_more_than_krasniqi() {
+    let m = &trained().model;
+    let common = m.score(
+        &person("a", "Arben", "Krasniqi", (1980, 3, 14)),
+        &person("b", "Arben", "Krasniqi", (1980, 3, 14)),
+    );
+    let rare = m.score(
+        &person("a", "Arben", "Zullufi", (1980, 3, 14)),
+        &person("b", "Arben", "Zullufi", (1980, 3, 14)),
+    );
+    let sw = |s: &civreg_shared::linkage::Score| {
+        s.fields
+            .iter()
+            .find(|f| f.field == Field::Surname)
+            .expect("surname")
+            .weight
+    };
+    assert!(
+        sw(&rare) > sw(&common) + 2.0,
+        "Zullufi {} vs Krasniqi {}",
+        sw(&rare),
+        sw(&common)
+    );
+    assert!(rare.weight > common.weight);
+}
+
+#[test]
+fn personal_number_tokens_decide_only_within_a_scheme() {
+    let m = &trained().model;
+    let tok = |scheme: &str, t: &str| PnumToken {
+        scheme: scheme.into(),
+        token: t.into(),
+    };
+    let mut a = person("a", "Arben", "Gashi", (1970, 1, 1));
+    let mut b = person("b", "Arben", "Gashi", (1970, 1, 1));
+    a.tokens = vec![tok("jmbg", "x")];
+    b.tokens = vec![tok("jmbg", "y")];
+    let differ = m.score(&a, &b).weight;
+    b.tokens = vec![tok("kosovo", "y")];
+    let other_scheme = m.score(&a, &b).weight;
+    b.tokens = vec![tok("jmbg", "x")];
+    let same = m.score(&a, &b).weight;
+    assert!(
+        differ < other_scheme && other_scheme < same,
+        "{differ} {other_scheme} {same}"
+    );
+}
+
+#[test]
+fn linking_rows_finds_their_register_record() {
+    let t = trained();
+    // The register: everything but the duplicates; the rows: the duplicates.
+    let dup: std::collections::HashSet<usize> = t.set.planted.iter().map(|p| p.0).collect();
+    let kept: Vec<usize> = (0..t.set.people.len())
+        .filter(|i| !dup.contains(i))
+        .collect();
+    let register: Vec<PersonRecord> = kept.iter().map(|&i| t.set.people[i].clone()).collect();
+    let index = RegisterIndex::build(&t.model, &register);
+    assert_eq!(index.len(), register.len());
+    let mut right = 0;
+    let mut wrong = 0;
+    let mut n = 0;
+    for (d, _, _) in t.set.planted.iter().take(500) {
+        n += 1;
+        let l = link(&t.model, &index, &t.set.people[*d]);
+        let Some(best) = l.best.filter(|_| l.class == Class::Match) else {
+            continue;
+        };
+        // The original, or another record of the same person (a birth and a later marriage).
+        if t.set.entity[kept[best.index]] == t.set.entity[*d] {
+            right += 1;
+        } else {
+            wrong += 1;
+        }
+    }
+    eprintln!("{right} right, {wrong} wrong of {n}");
+    assert!(wrong * 100 <= n, "{wrong} of {n} linked to someone else");
+    assert!(
+        right * 100 >= n * 88,
+        "{right} of {n} linked to their original"
+    );
+    // A person who is in no record is New.
+    let stranger = person("x", "Zijadin", "Përvetica", (1947, 12, 30));
+    let l = link(&t.model, &index, &stranger);
+    assert_ne!(l.class, Class::Match, "{l:#?}");
+}
+
+#[test]
+fn the_model_survives_json() {
+    let m = &trained().model;
+    let back = Model::from_json(&m.to_json()).expect("round trip");
+    let a = person("a", "Drita", "Berisha", (1990, 2, 3));
+    let b = person("b", "Drita", "Berisa", (1990, 2, 3));
+    let (x, y) = (m.score(&a, &b), back.score(&a, &b));
+    assert!(
+        (x.weight - y.weight).abs() < 1e-9,
+        "{} vs {}",
+        x.weight,
+        y.weight
+    );
+    assert_eq!(
+        x.fields.iter().map(|f| f.level).collect::<Vec<_>>(),
+        y.fields.iter().map(|f| f.level).collect::<Vec<_>>()
+    );
+    let mut bad = back.clone();
+    bad.fields.pop();
+    assert!(Model::from_json(&bad.to_json()).is_err());
+}
+
+#[test]
+fn training_refuses_too_little_data_and_bad_probabilities() {
+    assert!(Matcher::train(&[], &TrainConfig::default()).is_err());
+    let two = [
+        person("a", "A", "B", (1990, 1, 1)),
+        person("b", "C", "D", (1991, 1, 1)),
+    ];
+    let cfg = TrainConfig {
+        match_probability: 1.5,
+        ..TrainConfig::default()
+    };
+    assert!(Matcher::train(&two, &cfg).is_err());
+}
+
+#[test]
+fn the_generator_is_deterministic_and_its_records_are_valid() {
+    let cfg = PopulationConfig::new(99, 3_000);
+    let a: Vec<SynthRecord> = Population::new(cfg.clone()).collect();
+    let b: Vec<SynthRecord> = Population::new(cfg).collect();
+    assert_eq!(a.len(), 3_000);
+    for (x, y) in a.iter().zip(&b) {
+        assert_eq!(x.doc, y.doc);
+        assert_eq!(x.truth, y.truth);
+    }
+    let other: Vec<SynthRecord> = Population::new(PopulationConfig::new(100, 50)).collect();
+    assert_ne!(a[0].doc, other[0].doc, "another seed, other data");
+    let today = chrono::Local::now().date_naive();
+    let mut munis = std::collections::HashSet::new();
+    let mut scripts = (0, 0);
+    for r in &a {
+        let rec = r.record().expect("parses");
+        let report = civreg_shared::validate::validate(&rec, today);
+        assert!(!report.has_errors(), "{}: {report}", r.id);
+        munis.insert(rec.municipality().to_string());
+        let cyr = r
+            .doc
+            .to_string()
+            .chars()
+            .any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
+        if cyr {
+            scripts.0 += 1
+        } else {
+            scripts.1 += 1
+        }
+    }
+    assert_eq!(munis.len(), 38, "every municipality has records");
+    assert!(scripts.0 > 100 && scripts.1 > 2_000, "{scripts:?}");
+    // Families: some entity appears in more than one original record.
+    let mut seen = std::collections::HashMap::new();
+    for r in a.iter().filter(|r| r.truth.duplicate_of.is_none()) {
+        for e in r.truth.entities.values() {
+            *seen.entry(*e).or_insert(0) += 1;
+        }
+    }
+    assert!(seen.values().filter(|&&k| k > 1).count() > 300);
+}
+
+#[test]
+fn csv_and_truth_writers_round_trip_through_the_importer_shape() {
+    use civreg_shared::synth::write::{CsvWriter, TruthWriter};
+    let recs: Vec<SynthRecord> = Population::new(PopulationConfig::new(5, 200)).collect();
+    let mut csv = CsvWriter::new(Vec::new()).expect("header");
+    let mut truth = TruthWriter::new(Vec::new());
+    for r in &recs {
+        csv.write_synth(r).expect("row");
+        truth.write(&r.truth).expect("truth");
+    }
+    let csv = String::from_utf8(csv.finish().expect("flush")).expect("utf-8");
+    let truth = String::from_utf8(truth.finish().expect("flush")).expect("utf-8");
+    assert!(csv.starts_with("kind,municipality,register.book,"));
+    assert_eq!(truth.lines().count(), 200);
+    let first: serde_json::Value =
+        serde_json::from_str(truth.lines().next().expect("line")).expect("json");
+    assert_eq!(first["id"], recs[0].id.as_str());
+    assert!(
+        truth.contains("\"duplicate_of\""),
+        "200 records hold a duplicate"
+    );
+}
+
+mod never_panics {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(200))]
+
+        #[test]
+        fn stored_models_are_parsed_without_panicking(s in any::<String>()) {
+            let _ = Model::from_json(&s);
+        }
+
+        #[test]
+        fn any_names_and_dates_score_finitely(
+            g1 in any::<String>(), s1 in any::<String>(), g2 in any::<String>(), s2 in any::<String>(),
+            y in -3000i32..3000, m in 0u32..20, d in 0u32..40, place in any::<String>(),
+        ) {
+            let m_ = &trained().model;
+            let a = PersonRecord {
+                id: "a".into(),
+                given_name: g1,
+                surname: s1,
+                birth_surname: Some(s2.clone()),
+                birth_date: Some(PartialDate { year: y, month: Some(m), day: Some(d) }),
+                birth_place: Some(place),
+                ..PersonRecord::default()
+            };
+            let b = PersonRecord {
+                id: "b".into(),
+                given_name: g2,
+                surname: s2,
+                birth_date: Some(PartialDate::year(y)),
+                ..PersonRecord::default()
+            };
+            let s = m_.score(&a, &b);
+            prop_assert!(s.weight.is_finite());
+            prop_assert!((0.0..=1.0).contains(&s.probability));
+        }
+    }
+}
