@@ -44,6 +44,25 @@ pub enum Request {
     /// Per node: acknowledged head and what its last heartbeat said:
     /// `{"running": bool, "status": HubStatus}`.
     Status,
+    /// Filed conflicts (open ones unless `all`): `[FiledConflict]`.
+    ConflictsList {
+        municipality: Option<String>,
+        all: bool,
+    },
+    /// One conflict and the record's current value: `{"conflict": FiledConflict, "current": value}`.
+    ConflictsShow { id: String },
+    /// An operator's decision: `keep` "A" or "B", or `value`. Answers `{"op": OpId}`.
+    ConflictsResolve {
+        id: String,
+        keep: Option<String>,
+        value: Option<Value>,
+        reason: String,
+        operator: String,
+    },
+    /// The digest of a municipality's records: `DigestValue`.
+    Digest { municipality: String },
+    /// National search: `Results`.
+    Search { query: crate::search::SearchQuery },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -75,6 +94,12 @@ pub enum ControlError {
     Frame(#[from] FrameError),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+    #[error("give either --keep A|B or --value VALUE")]
+    Decision,
 }
 
 /// What requests are answered from.
@@ -84,16 +109,30 @@ pub struct HubState {
     pub seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
     /// Whether this is the running hub.
     pub running: bool,
+    /// The search index: the running hub's, or opened (and brought up to date) on first use.
+    pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
+    pub data_dir: PathBuf,
 }
 
 impl HubState {
     /// A stopped hub's state: its store, opened by the command itself.
-    pub fn stopped(store: HubStore) -> HubState {
+    pub fn stopped(data_dir: &Path, store: HubStore) -> HubState {
         HubState {
             store: Arc::new(store),
             seen: Arc::default(),
             running: false,
+            search: std::sync::OnceLock::new(),
+            data_dir: data_dir.to_path_buf(),
         }
+    }
+
+    fn search_index(&self) -> Result<Arc<crate::search::SearchIndex>, ControlError> {
+        if let Some(ix) = self.search.get() {
+            return Ok(ix.clone());
+        }
+        let ix = Arc::new(crate::search::SearchIndex::open(&self.data_dir)?);
+        ix.catch_up(&self.store)?;
+        Ok(self.search.get_or_init(|| ix).clone())
     }
 }
 
@@ -117,6 +156,53 @@ pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
                 hub_status(&state.store, &seen)
             };
             Ok(json!({"running": state.running, "status": st}))
+        }
+        Request::ConflictsList { municipality, all } => Ok(serde_json::to_value(
+            crate::review::list(&state.store, municipality.as_deref(), *all)?,
+        )
+        .expect("conflicts serialise")),
+        Request::ConflictsShow { id } => {
+            let c = crate::review::show(&state.store, id)?;
+            let current = state
+                .store
+                .record(&c.conflict.record_id)?
+                .map(|r| {
+                    if c.conflict.path == civreg_shared::merge::STATUS {
+                        json!(if r.voided.is_some() { "void" } else { "active" })
+                    } else {
+                        r.fields
+                            .get(&c.conflict.path)
+                            .cloned()
+                            .unwrap_or(Value::Null)
+                    }
+                })
+                .unwrap_or(Value::Null);
+            Ok(json!({"conflict": c, "current": current}))
+        }
+        Request::ConflictsResolve {
+            id,
+            keep,
+            value,
+            reason,
+            operator,
+        } => {
+            let decision = match (keep.as_deref(), value) {
+                (Some("A" | "a"), None) => crate::review::Decision::KeepA,
+                (Some("B" | "b"), None) => crate::review::Decision::KeepB,
+                (None, Some(v)) => crate::review::Decision::Value(v.clone()),
+                _ => return Err(ControlError::Decision),
+            };
+            let op = crate::review::resolve(&state.store, id, decision, reason, operator)?;
+            Ok(json!({"op": op.id, "record": op.record_id}))
+        }
+        Request::Digest { municipality } => Ok(serde_json::to_value(crate::review::digest(
+            &state.store,
+            municipality,
+        )?)
+        .expect("digest serialises")),
+        Request::Search { query } => {
+            Ok(serde_json::to_value(state.search_index()?.search(query)?)
+                .expect("results serialise"))
         }
     }
 }

@@ -52,6 +52,129 @@ enum Command {
     Status,
     /// Show a record as the hub holds it (while `serve` runs, asks it).
     Show { regno: String },
+    /// Conflicts between concurrent edits, for an operator to decide.
+    Conflicts {
+        #[command(subcommand)]
+        command: ConflictsCommand,
+    },
+    /// The digest of a municipality's records: equal to `civreg-node digest` on each of its
+    /// nodes once they have synced.
+    Digest {
+        #[arg(long)]
+        municipality: String,
+    },
+    /// Municipalities' rollout stages (planned, pilot, live, suspended).
+    Rollout {
+        #[command(subcommand)]
+        command: RolloutCommand,
+    },
+    /// National search: names in any script, typos, years, dates, places, personal numbers.
+    Search {
+        /// Free text, e.g. "Arben Gashi 1968 Prizren".
+        text: String,
+        /// Date of birth: YYYY, YYYY-MM-DD or FROM..TO.
+        #[arg(long)]
+        born: Option<String>,
+        /// Registering municipality or place of birth, any of its names.
+        #[arg(long)]
+        municipality: Option<String>,
+        #[arg(long, value_parser = ["birth", "marriage", "death"])]
+        kind: Option<String>,
+        #[arg(long, default_value_t = 10)]
+        limit: usize,
+        #[arg(long, default_value_t = 0)]
+        offset: usize,
+    },
+}
+
+#[derive(Subcommand)]
+enum ConflictsCommand {
+    /// Open conflicts (with --all, resolved ones too).
+    List {
+        #[arg(long)]
+        municipality: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Both values of a conflict: who made each, when, and on which node.
+    Show { id: String },
+    /// Decide a conflict: keep side A or B, or give another value. The decision is an op of the
+    /// hub's log, in the operator's name, and reaches the record's offices through pull.
+    Resolve {
+        id: String,
+        /// A or B, as `conflicts show` labels them.
+        #[arg(long, conflicts_with = "value")]
+        keep: Option<String>,
+        /// Another value (JSON, or plain text for a name).
+        #[arg(long)]
+        value: Option<String>,
+        #[arg(long)]
+        reason: String,
+        /// The operator deciding (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum RolloutCommand {
+    /// Every municipality's stage and the record kinds it may register.
+    List,
+    /// Change a municipality's stage; the running hub applies it within a second.
+    Set {
+        code: String,
+        #[arg(value_enum)]
+        stage: civreg_hub::rollout::Stage,
+        /// The record kinds it may register, e.g. birth,marriage (default: unchanged).
+        #[arg(long, value_delimiter = ',', value_parser = ["birth", "marriage", "death"])]
+        kinds: Option<Vec<String>>,
+        /// The operator making the change (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+        #[arg(long, default_value = "")]
+        reason: String,
+    },
+}
+
+fn kind_of(s: &str) -> civreg_shared::model::RecordKind {
+    use civreg_shared::model::RecordKind;
+    match s {
+        "marriage" => RecordKind::Marriage,
+        "death" => RecordKind::Death,
+        _ => RecordKind::Birth,
+    }
+}
+
+/// Answers through the running hub or the store, failing when neither can be had.
+fn ask(data_dir: &Path, req: control::Request) -> Result<serde_json::Value> {
+    match ask_hub(data_dir, &req) {
+        Ok(v) => Ok(v),
+        Err(HubAnswer::Locked) => anyhow::bail!(
+            "the hub database is in use by a civreg-hub that does not answer on {}: stop it, or run the same civreg-hub version as it",
+            control::socket_path(data_dir).display()
+        ),
+        Err(HubAnswer::Failed(e)) => Err(e),
+    }
+}
+
+fn side_text(label: &str, s: &serde_json::Value) -> String {
+    format!(
+        "  {label}: {}  by {} on node {}/{} at {}{}\n",
+        s["value"],
+        s["clerk"].as_str().unwrap_or("?"),
+        s["op"]["municipality"].as_str().unwrap_or("?"),
+        s["op"]["node_id"].as_str().unwrap_or("?"),
+        s["at"]["wall_ms"]
+            .as_u64()
+            .and_then(|ms| chrono::DateTime::from_timestamp_millis(ms as i64))
+            .map(|t| t.format("%Y-%m-%d %H:%M:%S UTC").to_string())
+            .unwrap_or_default(),
+        s["reason"]
+            .as_str()
+            .filter(|r| !r.is_empty())
+            .map(|r| format!(" ({r})"))
+            .unwrap_or_default()
+    )
 }
 
 #[derive(Subcommand)]
@@ -282,6 +405,231 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 s.trim_end().to_string()
             });
         }
+        Command::Conflicts { command } => match command {
+            ConflictsCommand::List { municipality, all } => {
+                let m = municipality
+                    .map(|m| {
+                        civreg_shared::gazetteer::resolve(&m)
+                            .map(|g| g.code.to_string())
+                            .with_context(|| format!("unknown municipality {m:?}"))
+                    })
+                    .transpose()?;
+                let v = ask(
+                    &data_dir,
+                    control::Request::ConflictsList {
+                        municipality: m,
+                        all,
+                    },
+                )?;
+                print(cli.json, v.clone(), || {
+                    let list = v.as_array().cloned().unwrap_or_default();
+                    if list.is_empty() {
+                        return "no open conflicts".into();
+                    }
+                    let mut s = format!(
+                        "{:<15} {:<16} {:<26} {:<26} {}\n",
+                        "id", "municipality", "record", "field", "status"
+                    );
+                    for c in &list {
+                        s.push_str(&format!(
+                            "{:<15} {:<16} {:<26} {:<26} {}\n",
+                            c["id"].as_str().unwrap_or(""),
+                            c["municipality"].as_str().unwrap_or(""),
+                            c["record_id"].as_str().unwrap_or(""),
+                            c["path"].as_str().unwrap_or(""),
+                            if c["resolution"].is_null() {
+                                "open"
+                            } else {
+                                "resolved"
+                            }
+                        ));
+                    }
+                    s.trim_end().to_string()
+                });
+            }
+            ConflictsCommand::Show { id } => {
+                let v = ask(&data_dir, control::Request::ConflictsShow { id })?;
+                print(cli.json, v.clone(), || {
+                    let c = &v["conflict"];
+                    let mut s = format!(
+                        "conflict {} on record {} ({}), field {}\n",
+                        c["id"].as_str().unwrap_or(""),
+                        c["record_id"].as_str().unwrap_or(""),
+                        c["municipality"].as_str().unwrap_or(""),
+                        c["path"].as_str().unwrap_or("")
+                    );
+                    s.push_str(&side_text("A (kept for now)", &c["winner"]));
+                    s.push_str(&side_text("B (set aside)   ", &c["loser"]));
+                    s.push_str(&format!("  the record now holds: {}\n", v["current"]));
+                    match c.get("resolution") {
+                        Some(r) if !r.is_null() => s.push_str(&side_text("resolved", r)),
+                        _ => s.push_str(&format!(
+                            "  open: civreg-hub conflicts resolve {} --keep A|B --reason TEXT",
+                            c["id"].as_str().unwrap_or("")
+                        )),
+                    }
+                    s.trim_end().to_string()
+                });
+            }
+            ConflictsCommand::Resolve {
+                id,
+                keep,
+                value,
+                reason,
+                operator,
+            } => {
+                let value =
+                    value.map(|v| serde_json::from_str(&v).unwrap_or(serde_json::Value::String(v)));
+                let v = ask(
+                    &data_dir,
+                    control::Request::ConflictsResolve {
+                        id: id.clone(),
+                        keep: keep.map(|k| k.to_ascii_uppercase()),
+                        value,
+                        reason,
+                        operator,
+                    },
+                )?;
+                print(cli.json, v.clone(), || {
+                    format!(
+                        "conflict {id} resolved by op {}/{}#{} on {}: the record's offices receive it with their next pull",
+                        v["op"]["municipality"].as_str().unwrap_or(""),
+                        v["op"]["node_id"].as_str().unwrap_or(""),
+                        v["op"]["seq"],
+                        v["record"].as_str().unwrap_or("")
+                    )
+                });
+            }
+        },
+        Command::Digest { municipality } => {
+            let code = civreg_shared::gazetteer::resolve(&municipality)
+                .map(|g| g.code.to_string())
+                .with_context(|| format!("unknown municipality {municipality:?}"))?;
+            let v = ask(
+                &data_dir,
+                control::Request::Digest {
+                    municipality: code.clone(),
+                },
+            )?;
+            print(cli.json, v.clone(), || {
+                format!(
+                    "{code}: {} records, digest {}",
+                    v["records"],
+                    v["sha256"].as_str().unwrap_or("")
+                )
+            });
+        }
+        Command::Rollout { command } => match command {
+            RolloutCommand::List => {
+                let r = civreg_hub::rollout::Rollout::load(&data_dir)?;
+                print(cli.json, serde_json::to_value(&r)?, || {
+                    let mut s = format!(
+                        "{:<18} {:<10} {:<24} {}\n",
+                        "municipality", "stage", "may register", "last change"
+                    );
+                    for (code, e) in &r.municipalities {
+                        s.push_str(&format!(
+                            "{:<18} {:<10} {:<24} {}\n",
+                            code,
+                            e.stage,
+                            e.kinds
+                                .iter()
+                                .map(|k| k.as_str())
+                                .collect::<Vec<_>>()
+                                .join(","),
+                            e.changed_by
+                                .as_ref()
+                                .map(|b| format!(
+                                    "by {b}{}",
+                                    if e.reason.is_empty() {
+                                        String::new()
+                                    } else {
+                                        format!(": {}", e.reason)
+                                    }
+                                ))
+                                .unwrap_or_else(|| "default".into())
+                        ));
+                    }
+                    s.trim_end().to_string()
+                });
+            }
+            RolloutCommand::Set {
+                code,
+                stage,
+                kinds,
+                operator,
+                reason,
+            } => {
+                let m = civreg_shared::gazetteer::resolve(&code)
+                    .map(|g| g.code.to_string())
+                    .with_context(|| format!("unknown municipality {code:?}: `civreg-hub rollout list` shows the codes"))?;
+                let kinds = kinds.map(|k| k.iter().map(|s| kind_of(s)).collect());
+                let e = civreg_hub::rollout::Rollout::set(
+                    &data_dir, &m, stage, kinds, &operator, &reason,
+                )?;
+                print(
+                    cli.json,
+                    json!({"ok": true, "municipality": m, "entry": e}),
+                    || {
+                        format!(
+                            "{m} is now {} (applies to the running hub within a second)",
+                            e.stage
+                        )
+                    },
+                );
+            }
+        },
+        Command::Search {
+            text,
+            born,
+            municipality,
+            kind,
+            limit,
+            offset,
+        } => {
+            let query = civreg_hub::search::SearchQuery {
+                text,
+                born: born
+                    .map(|b| civreg_hub::search::Born::parse(&b))
+                    .transpose()?,
+                municipality,
+                kind: kind.as_deref().map(kind_of),
+                offset,
+                limit,
+            };
+            let v = ask(&data_dir, control::Request::Search { query })?;
+            print(cli.json, v.clone(), || {
+                let hits = v["hits"].as_array().cloned().unwrap_or_default();
+                let mut s = format!("{} found (national register)\n", v["total"]);
+                for h in &hits {
+                    let people: Vec<String> = h["summary"]["people"]
+                        .as_array()
+                        .map(|a| {
+                            a.iter()
+                                .map(|p| {
+                                    format!(
+                                        "{} ({})",
+                                        p[1].as_str().unwrap_or(""),
+                                        p[0].as_str().unwrap_or("")
+                                    )
+                                })
+                                .collect()
+                        })
+                        .unwrap_or_default();
+                    s.push_str(&format!(
+                        "{}  {}  born {}  {}\n",
+                        h["regno"].as_str().unwrap_or(""),
+                        people.join(", "),
+                        h["summary"]["date_of_birth"].as_str().unwrap_or("?"),
+                        h["summary"]["place_of_birth"].as_str().unwrap_or("")
+                    ));
+                    for w in h["why"].as_array().cloned().unwrap_or_default() {
+                        s.push_str(&format!("    {}\n", w.as_str().unwrap_or("")));
+                    }
+                }
+                s.trim_end().to_string()
+            });
+        }
         Command::Show { regno } => {
             let v = match ask_hub(&data_dir, &control::Request::Show { regno }) {
                 Ok(v) => v,
@@ -319,7 +667,8 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
         }
         match HubStore::open(&server::db_dir(data_dir)) {
             Ok(store) => {
-                return control::handle(req, &control::HubState::stopped(store)).map_err(failed)
+                return control::handle(req, &control::HubState::stopped(data_dir, store))
+                    .map_err(failed)
             }
             Err(civreg_hub::store::StoreError::Locked(_))
                 if std::time::Instant::now() < deadline =>

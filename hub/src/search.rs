@@ -106,7 +106,7 @@ impl Born {
 }
 
 /// A search request.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SearchQuery {
     pub text: String,
     pub born: Option<Born>,

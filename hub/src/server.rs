@@ -49,6 +49,8 @@ pub enum ServeError {
     Io(#[from] std::io::Error),
     #[error("{0}")]
     Rollout(#[from] crate::rollout::RolloutError),
+    #[error("{0}")]
+    Search(#[from] crate::search::SearchError),
 }
 
 /// The rustls server config, rebuilt when the CRL file's content changes (compared by content,
@@ -565,6 +567,9 @@ pub async fn run(
         store,
         seen: Arc::new(Mutex::new(HashMap::new())),
     };
+    // The national search index follows the feed on its own thread.
+    let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
+    let _indexer = search_index.follow(svc.store.clone(), Duration::from_millis(500));
     health.set_serving::<SyncServer<SyncService>>().await;
     // Commands (`show`, `status`, ...) reach the live store through DATA_DIR/hub.sock.
     let control = crate::control::ControlServer::start(
@@ -573,6 +578,8 @@ pub async fn run(
             store: svc.store.clone(),
             seen: svc.seen.clone(),
             running: true,
+            search: std::sync::OnceLock::from(search_index.clone()),
+            data_dir: data_dir.to_path_buf(),
         }),
     )
     .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;

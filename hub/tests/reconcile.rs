@@ -3,6 +3,7 @@
 //! reviews and resolves it over gRPC; the decision reaches the municipality's offices through
 //! pull and a node that applies the feed ends with the hub's digest.
 
+mod bins;
 mod common;
 
 use civreg_node::node::Node;
@@ -220,4 +221,170 @@ async fn the_hub_refuses_an_op_based_on_one_it_does_not_hold() {
         0,
         "nothing of a refused batch is stored"
     );
+}
+
+/// Runs `civreg-hub --data-dir DIR ARGS…` (the in-process hub answers on its control socket).
+async fn hub_cli(data_dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
+    let bin = bins::find_bin(
+        "civreg-hub",
+        "CIVREG_HUB_BIN",
+        option_env!("CARGO_BIN_EXE_civreg-hub"),
+    );
+    let d = data_dir.to_path_buf();
+    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(bin)
+            .arg("--data-dir")
+            .arg(d)
+            .arg("--json")
+            .args(&a)
+            .env("CIVREG_OPERATOR", "vjosa")
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run civreg-hub")
+    })
+    .await
+    .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "civreg-hub {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("JSON")
+}
+
+async fn sync(dir: &std::path::Path) {
+    let out = node(dir, &["--json", "sync", "--once"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&["sync"], &out));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn two_offline_offices_edit_one_record_and_the_operator_decides_through_the_cli() {
+    let hub = Hub::start().await;
+    let nodes = tempfile::tempdir().unwrap();
+    let (a, b) = (nodes.path().join("a"), nodes.path().join("b"));
+    enrol_node(&a, &hub.bundle("prishtine", "1")).await;
+    enrol_node(&b, &hub.bundle("prishtine", "2")).await;
+    let doc = nodes.path().join("birth.json");
+    std::fs::write(&doc, json!({
+        "child": {"given_name": "Arben", "surname": "Gashi", "sex": "male", "date_of_birth": "2026-01-05"},
+        "place_of_birth": "Prishtinë",
+        "mother": {"given_name": "Drita", "surname": "Gashi", "maiden_surname": "Berisa"},
+        "father": {"given_name": "Agim", "surname": "Gashi"}
+    }).to_string()).unwrap();
+    let saved = node_json(
+        &a,
+        &[
+            "--json",
+            "register",
+            "birth",
+            "--file",
+            doc.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let regno = saved["regno"].as_str().unwrap().to_string();
+    sync(&a).await;
+    sync(&b).await;
+
+    // Both offices are offline now (no sync) and correct the record differently; office A also
+    // fixes the mother's maiden surname, which nobody else touched.
+    let amend = |dir: std::path::PathBuf, file: &str, body: serde_json::Value| {
+        let p = nodes.path().join(file);
+        std::fs::write(&p, body.to_string()).unwrap();
+        let regno = regno.clone();
+        async move {
+            node_json(
+                &dir,
+                &[
+                    "--json",
+                    "amend",
+                    &regno,
+                    "--file",
+                    p.to_str().unwrap(),
+                    "--reason",
+                    "register check",
+                ],
+            )
+            .await
+        }
+    };
+    amend(
+        a.clone(),
+        "a.json",
+        json!({"father": {"given_name": "Agron"}, "mother": {"maiden_surname": "Berisha"}}),
+    )
+    .await;
+    amend(
+        b.clone(),
+        "b.json",
+        json!({"father": {"given_name": "Agon"}}),
+    )
+    .await;
+    for d in [&a, &b, &a] {
+        sync(d).await;
+    }
+
+    // One conflict, on the father's name; the maiden surname fix is simply in.
+    let list = hub_cli(
+        hub.data_dir(),
+        &["conflicts", "list", "--municipality", "Prishtina"],
+    )
+    .await;
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 1, "{list:?}");
+    assert_eq!(list[0]["path"], json!("father.given_name"));
+    let id = list[0]["id"].as_str().unwrap().to_string();
+    let shown = hub_cli(hub.data_dir(), &["conflicts", "show", &id]).await;
+    let values: Vec<&serde_json::Value> = vec![
+        &shown["conflict"]["winner"]["value"],
+        &shown["conflict"]["loser"]["value"],
+    ];
+    assert!(
+        values.contains(&&json!("Agron")) && values.contains(&&json!("Agon")),
+        "{shown}"
+    );
+    // Each office marks the field as under conflict.
+    let st = node_json(&b, &["--json", "show", &regno]).await;
+    assert_eq!(st["open_conflicts"].as_array().unwrap().len(), 1, "{st}");
+    assert_eq!(st["record"]["mother"]["maiden_surname"], json!("Berisha"));
+
+    // The operator decides for a third spelling, from the paper register.
+    hub_cli(
+        hub.data_dir(),
+        &[
+            "conflicts",
+            "resolve",
+            &id,
+            "--value",
+            "Agron Agim",
+            "--reason",
+            "paper register, book 12",
+        ],
+    )
+    .await;
+    assert!(hub_cli(hub.data_dir(), &["conflicts", "list"])
+        .await
+        .as_array()
+        .unwrap()
+        .is_empty());
+    let hub_digest = hub_cli(hub.data_dir(), &["digest", "--municipality", "prishtine"]).await;
+    for d in [&a, &b] {
+        sync(d).await;
+        let st = node_json(d, &["--json", "show", &regno]).await;
+        assert_eq!(
+            st["record"]["father"]["given_name"],
+            json!("Agron Agim"),
+            "{st}"
+        );
+        assert_eq!(st["open_conflicts"].as_array().unwrap().len(), 0, "{st}");
+        let digest = node_json(d, &["--json", "digest"]).await;
+        assert_eq!(
+            digest["sha256"], hub_digest["sha256"],
+            "{digest} vs {hub_digest}"
+        );
+        assert_eq!(digest["records"], json!(1));
+    }
 }

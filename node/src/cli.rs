@@ -163,6 +163,9 @@ pub enum Command {
     },
     /// Walk the op log's hash chain and check every record against it.
     Verify,
+    /// A digest of this municipality's records as this node holds them; equal to the hub's
+    /// `civreg-hub digest --municipality M` once both hold the same ops.
+    Digest,
     /// Write every record and op as JSON Lines.
     Export {
         /// Output file (default: standard output).
@@ -330,6 +333,7 @@ fn state_json(st: &RecordState) -> Result<serde_json::Value> {
         "kind": st.kind,
         "record": st.record()?.to_json(),
         "voided": st.voided,
+        "open_conflicts": st.open_conflicts().collect::<Vec<_>>(),
         "versions": st.ops.len(),
         "created_ms": st.created.wall_ms,
         "updated_ms": st.updated.wall_ms,
@@ -936,6 +940,29 @@ pub fn execute(
                         ));
                     }
                     print_fields("", &rec.to_json(), &mut s);
+                    for c in st.open_conflicts() {
+                        let side = |x: &civreg_shared::merge::Side| {
+                            format!(
+                                "{} (by {} on node {}/{}, {})",
+                                x.value,
+                                x.clerk,
+                                x.op.municipality,
+                                x.op.node_id,
+                                fmt_ms(x.at.wall_ms)
+                            )
+                        };
+                        s.push_str(&format!(
+                            "  CONFLICT {} on {}: shown {} — also {}; the agency decides\n",
+                            c.id,
+                            if c.path == civreg_shared::merge::STATUS {
+                                "void or keep"
+                            } else {
+                                c.path.as_str()
+                            },
+                            side(&c.winner),
+                            side(&c.loser)
+                        ));
+                    }
                     s.push_str(&format!(
                         "  {:<34} {} (last change {})",
                         "versions",
@@ -1058,6 +1085,17 @@ pub fn execute(
                 s.trim_end().to_string()
             })?;
             Ok(if rep.rejected.is_empty() { 0 } else { 1 })
+        }
+        Command::Digest => {
+            let node = node?;
+            let d = node.digest()?;
+            let m = node.identity().municipality.clone();
+            io.print(
+                json,
+                json!({"municipality": m, "records": d.records, "sha256": d.sha256}),
+                || format!("{m}: {} records, digest {}", d.records, d.sha256),
+            )?;
+            Ok(0)
         }
         Command::Verify => {
             let node = node?;
