@@ -3,7 +3,6 @@
 //! reviews and resolves it over gRPC; the decision reaches the municipality's offices through
 //! pull and a node that applies the feed ends with the hub's digest.
 
-mod bins;
 mod common;
 
 use civreg_node::node::Node;
@@ -225,7 +224,7 @@ async fn the_hub_refuses_an_op_based_on_one_it_does_not_hold() {
 
 /// Runs `civreg-hub --data-dir DIR ARGS…` (the in-process hub answers on its control socket).
 async fn hub_cli(data_dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let bin = bins::find_bin(
+    let bin = common::bins::find_bin(
         "civreg-hub",
         "CIVREG_HUB_BIN",
         option_env!("CARGO_BIN_EXE_civreg-hub"),
