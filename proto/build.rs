@@ -7,6 +7,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         "civreg/v1/oplog.proto",
         "civreg/v1/sync.proto",
         "civreg/v1/review.proto",
+        "civreg/v1/search.proto",
     ];
     for f in files {
         println!("cargo:rerun-if-changed={f}");

@@ -39,8 +39,9 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
-    /// A record as the hub holds it: `{"regno", "kind", "voided", "record", "ops"}`.
-    Show { regno: String },
+    /// A record as the hub holds it: `{"regno", "kind", "voided", "record", "ops"}`. The view
+    /// is written to the access log under `by`.
+    Show { regno: String, by: String },
     /// Per node: acknowledged head and what its last heartbeat said:
     /// `{"running": bool, "status": HubStatus}`.
     Status,
@@ -61,8 +62,11 @@ pub enum Request {
     },
     /// The digest of a municipality's records: `DigestValue`.
     Digest { municipality: String },
-    /// National search: `Results`.
-    Search { query: crate::search::SearchQuery },
+    /// National search: `Results`. Written to the access log under `by`.
+    Search {
+        query: crate::search::SearchQuery,
+        by: String,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -126,6 +130,26 @@ impl HubState {
         }
     }
 
+    /// Appends to the access log; no answer leaves without its entry.
+    fn log_access(
+        &self,
+        by: &str,
+        action: &str,
+        query: &str,
+        records: Vec<String>,
+    ) -> Result<(), ControlError> {
+        let log = crate::access::AccessLog::open(&self.data_dir)?;
+        log.append(&crate::access::Entry {
+            at_ms: crate::access::now_ms(),
+            by: by.to_string(),
+            clerk: String::new(),
+            action: action.to_string(),
+            query: query.to_string(),
+            records,
+        })?;
+        Ok(())
+    }
+
     fn search_index(&self) -> Result<Arc<crate::search::SearchIndex>, ControlError> {
         if let Some(ix) = self.search.get() {
             return Ok(ix.clone());
@@ -139,12 +163,13 @@ impl HubState {
 /// Answers a request. Runs inside the serving hub, or in the command when no hub runs.
 pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
     match req {
-        Request::Show { regno } => {
+        Request::Show { regno, by } => {
             let regno = civreg_shared::ids::RegNo::parse(regno)?.to_string();
             let rec = state
                 .store
                 .record(&regno)?
                 .ok_or(ControlError::NoRecord(regno))?;
+            state.log_access(by, "view", "", vec![rec.regno.clone()])?;
             Ok(
                 json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
                 "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops}),
@@ -200,9 +225,17 @@ pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
             municipality,
         )?)
         .expect("digest serialises")),
-        Request::Search { query } => {
-            Ok(serde_json::to_value(state.search_index()?.search(query)?)
-                .expect("results serialise"))
+        Request::Search { query, by } => {
+            let ix = state.search_index()?;
+            let results = ix.search(query)?;
+            let redacted = crate::access::redact(&query.text, ix.blinder());
+            state.log_access(
+                by,
+                "search",
+                &redacted,
+                results.hits.iter().map(|h| h.regno.clone()).collect(),
+            )?;
+            Ok(serde_json::to_value(results).expect("results serialise"))
         }
     }
 }

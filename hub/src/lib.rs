@@ -6,6 +6,7 @@
 //! heartbeat. Not built yet: national search, the dashboard (README, "Not finished").
 //! The binary (`src/main.rs`) only parses arguments; `server::run` starts the hub in-process.
 
+pub mod access;
 pub mod config;
 pub mod control;
 pub mod pki;
@@ -13,5 +14,6 @@ pub mod review;
 pub mod review_service;
 pub mod rollout;
 pub mod search;
+pub mod search_service;
 pub mod server;
 pub mod store;

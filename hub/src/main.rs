@@ -50,8 +50,26 @@ enum Command {
     /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. While `serve`
     /// runs, asks it (live figures).
     Status,
-    /// Show a record as the hub holds it (while `serve` runs, asks it).
-    Show { regno: String },
+    /// Show a record as the hub holds it (while `serve` runs, asks it). Written to the access log.
+    Show {
+        regno: String,
+        /// Who is looking (also CIVREG_OPERATOR); recorded in the access log.
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
+    },
+    /// Who searched for or opened which records: searches and views at the hub, from nodes and
+    /// operators. Personal numbers in queries appear only as `pn:` and a blind-token prefix.
+    AccessLog {
+        /// Entries that returned or opened this record.
+        #[arg(long)]
+        record: Option<String>,
+        /// Entries by an identity or clerk (substring, e.g. "prishtine/1" or "vjosa").
+        #[arg(long)]
+        by: Option<String>,
+        /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+    },
     /// Conflicts between concurrent edits, for an operator to decide.
     Conflicts {
         #[command(subcommand)]
@@ -84,7 +102,18 @@ enum Command {
         limit: usize,
         #[arg(long, default_value_t = 0)]
         offset: usize,
+        /// Who is searching (also CIVREG_OPERATOR); recorded in the access log.
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
     },
+}
+
+fn operator_label(name: &str) -> String {
+    if name.trim().is_empty() {
+        "operator:(unnamed, set CIVREG_OPERATOR)".into()
+    } else {
+        format!("operator:{}", name.trim())
+    }
 }
 
 #[derive(Subcommand)]
@@ -586,6 +615,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
             kind,
             limit,
             offset,
+            operator,
         } => {
             let query = civreg_hub::search::SearchQuery {
                 text,
@@ -597,7 +627,13 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 offset,
                 limit,
             };
-            let v = ask(&data_dir, control::Request::Search { query })?;
+            let v = ask(
+                &data_dir,
+                control::Request::Search {
+                    query,
+                    by: operator_label(&operator),
+                },
+            )?;
             print(cli.json, v.clone(), || {
                 let hits = v["hits"].as_array().cloned().unwrap_or_default();
                 let mut s = format!("{} found (national register)\n", v["total"]);
@@ -630,8 +666,68 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 s.trim_end().to_string()
             });
         }
-        Command::Show { regno } => {
-            let v = match ask_hub(&data_dir, &control::Request::Show { regno }) {
+        Command::AccessLog { record, by, since } => {
+            let since_ms = since
+                .map(|s| {
+                    chrono::DateTime::parse_from_rfc3339(&s)
+                        .map(|t| t.timestamp_millis() as u64)
+                        .or_else(|_| {
+                            chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| {
+                                d.and_hms_opt(0, 0, 0)
+                                    .map(|t| t.and_utc().timestamp_millis() as u64)
+                                    .unwrap_or(0)
+                            })
+                        })
+                        .map_err(|_| {
+                            anyhow::anyhow!("--since {s:?}: use YYYY-MM-DD or an RFC 3339 time")
+                        })
+                })
+                .transpose()?;
+            let record = record
+                .map(|r| civreg_shared::ids::RegNo::parse(&r).map(|r| r.to_string()))
+                .transpose()?;
+            let entries = civreg_hub::access::read(
+                &data_dir,
+                &civreg_hub::access::Filter {
+                    record,
+                    by,
+                    since_ms,
+                },
+            )
+            .map_err(|e| anyhow::anyhow!(e))?;
+            print(cli.json, serde_json::to_value(&entries)?, || {
+                if entries.is_empty() {
+                    return "no entries".into();
+                }
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {:<30} {:<7} {}{}  -> {}",
+                            chrono::DateTime::from_timestamp_millis(e.at_ms as i64)
+                                .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                                .unwrap_or_default(),
+                            e.by,
+                            e.action,
+                            if e.clerk.is_empty() {
+                                String::new()
+                            } else {
+                                format!("clerk {} ", e.clerk)
+                            },
+                            e.query,
+                            e.records.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        Command::Show { regno, operator } => {
+            let req = control::Request::Show {
+                regno,
+                by: operator_label(&operator),
+            };
+            let v = match ask_hub(&data_dir, &req) {
                 Ok(v) => v,
                 Err(HubAnswer::Locked) => anyhow::bail!(
                     "the hub database is in use by a civreg-hub that does not answer on {}: stop it, or run the same civreg-hub version as it",

@@ -10,8 +10,10 @@
 use crate::pki::{PeerIdentity, Pki};
 use crate::review_service::ReviewService;
 use crate::rollout;
+use crate::search_service::SearchService;
 use crate::store::{Head, HubStore, IngestError, StoreError};
 use civreg_proto::v1::review_server::ReviewServer;
+use civreg_proto::v1::search_server::SearchServer;
 use civreg_proto::v1::sync_server::{Sync, SyncServer};
 use civreg_proto::v1::{
     HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
@@ -570,6 +572,7 @@ pub async fn run(
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
     let _indexer = search_index.follow(svc.store.clone(), Duration::from_millis(500));
+    let access_log = Arc::new(crate::access::AccessLog::open(data_dir)?);
     health.set_serving::<SyncServer<SyncService>>().await;
     // Commands (`show`, `status`, ...) reach the live store through DATA_DIR/hub.sock.
     let control = crate::control::ControlServer::start(
@@ -630,6 +633,14 @@ pub async fn run(
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(health_svc)
         .add_service(reflection)
+        .add_service(
+            SearchServer::new(SearchService {
+                index: search_index.clone(),
+                log: access_log.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
         .add_service(
             ReviewServer::new(ReviewService {
                 store: svc.store.clone(),

@@ -286,3 +286,96 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+mod common;
+
+/// A clerk's search from an office goes to the hub (national answer, in the hub's access log
+/// under the node and the clerk) and falls back to the office's own records when the hub is down.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_searches_the_hub_and_falls_back_when_it_is_down() {
+    use common::*;
+    use std::time::Duration;
+    let hub = Hub::start().await;
+    let nodes = tempfile::tempdir().unwrap();
+    let ist = nodes.path().join("istog");
+    enrol_node(&ist, &hub.bundle("istog", "1")).await;
+    let doc = nodes.path().join("b.json");
+    std::fs::write(
+        &doc,
+        birth(
+            "Arben",
+            "Gashi",
+            "1968-03-14",
+            "Prizren",
+            Some("1403968950011"),
+        )
+        .to_string(),
+    )
+    .unwrap();
+    let saved = node_json(
+        &ist,
+        &[
+            "--json",
+            "register",
+            "birth",
+            "--file",
+            doc.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let regno = saved["regno"].as_str().unwrap().to_string();
+    let out = node(&ist, &["--json", "sync", "--once"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&["sync"], &out));
+
+    // The four ways a clerk types the groom's name, answered by the hub once its index follows.
+    for text in ["Gashi Arben", "Arben Gashi 1968", "Гаши", "gashi arbn"] {
+        wait_for(text, Duration::from_secs(20), || {
+            let out = node_run(&ist, &["--json", "search", text]);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            (v["scope"] == "national"
+                && v["hits"]
+                    .as_array()?
+                    .iter()
+                    .any(|h| h["regno"] == regno.as_str()))
+            .then_some(())
+        })
+        .await;
+    }
+    let log = civreg_hub::access::read(
+        hub.data_dir(),
+        &civreg_hub::access::Filter {
+            by: Some("istog/1".into()),
+            ..Default::default()
+        },
+    )
+    .unwrap();
+    assert!(log.len() >= 4, "{log:?}");
+    assert!(
+        log.iter().all(|e| e.clerk == CLERK && e.action == "search"),
+        "{log:?}"
+    );
+    assert!(log.iter().any(|e| e.records.contains(&regno)), "{log:?}");
+    // A search by personal number is logged without the number.
+    let v = node_json(&ist, &["--json", "search", "1403968950011"]).await;
+    assert_eq!(v["scope"], "national", "{v}");
+    let text = std::fs::read_to_string(civreg_hub::access::path(hub.data_dir())).unwrap();
+    assert!(
+        !text.contains("1403968950011"),
+        "the access log holds a personal number"
+    );
+    assert!(text.contains("pn:"));
+
+    // The hub goes away: the office answers from its own records and says so.
+    let (_dir, _store) = hub.stop().await;
+    let v = node_json(&ist, &["--json", "search", "Gashi"]).await;
+    assert_eq!(v["scope"], "local", "{v}");
+    assert!(v["why_local"].as_str().unwrap().contains("hub"), "{v}");
+    assert_eq!(v["hits"][0]["regno"], regno.as_str());
+    // The office's own access log has every search and view, without the number.
+    let log = node_json(&ist, &["--json", "access-log"]).await;
+    let log = log.as_array().unwrap();
+    assert!(log.len() >= 6, "{log:?}");
+    assert!(!serde_json::to_string(log)
+        .unwrap()
+        .contains("1403968950011"));
+}

@@ -163,6 +163,13 @@ pub enum Command {
     },
     /// Walk the op log's hash chain and check every record against it.
     Verify,
+    /// Who searched for or opened which records on this node (searches answered by the hub are
+    /// also in the hub's access log).
+    AccessLog {
+        /// Only entries that returned or opened this record.
+        #[arg(long)]
+        record: Option<String>,
+    },
     /// A digest of this municipality's records as this node holds them; equal to the hub's
     /// `civreg-hub digest --municipality M` once both hold the same ops.
     Digest,
@@ -879,6 +886,10 @@ pub fn execute(
         Command::Show { regno, history } => {
             let node = node?;
             let st = node.get(&regno)?;
+            let clerk = sign_in(node, io.ask)
+                .map(|c| c.name().to_string())
+                .unwrap_or_default();
+            node.log_access(&clerk, "view", "", std::slice::from_ref(&st.regno))?;
             if history {
                 let versions = node.history(&regno)?;
                 io.print(
@@ -981,6 +992,7 @@ pub fn execute(
             limit,
         } => {
             let node = node?;
+            let born_text = born.clone();
             let born = born.map(|b| DateFilter::parse(&b)).transpose()?;
             let municipality = match municipality {
                 Some(m) => Some(
@@ -1000,23 +1012,109 @@ pub fn execute(
                 municipality,
                 limit,
             };
+            // The clerk asking, for the access logs (here and at the hub); a search does not
+            // need one, so without credentials it is logged as unnamed.
+            let clerk = sign_in(node, io.ask)
+                .map(|c| c.name().to_string())
+                .unwrap_or_default();
+            let why_local = match crate::sync::load_bundle(&paths.data_dir) {
+                Err(_) => "this node is not enrolled with a hub".to_string(),
+                Ok(b) => {
+                    let req = civreg_proto::v1::SearchRequest {
+                        text: q.text.clone(),
+                        born: born_text.clone().unwrap_or_default(),
+                        municipality: q.municipality.clone().unwrap_or_default(),
+                        kind: String::new(),
+                        offset: 0,
+                        limit: q.limit as u32,
+                        clerk: clerk.clone(),
+                    };
+                    let rt = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()?;
+                    match rt.block_on(crate::sync::search_hub(
+                        &paths.data_dir,
+                        &b.hub_url,
+                        req,
+                        HUB_SEARCH_WAIT,
+                    )) {
+                        Ok(reply) => {
+                            let regnos: Vec<String> =
+                                reply.hits.iter().map(|h| h.regno.clone()).collect();
+                            node.log_access(&clerk, "search (national)", &q.text, &regnos)?;
+                            let hits: Vec<serde_json::Value> = reply
+                                .hits
+                                .iter()
+                                .map(|h| {
+                                    json!({"regno": h.regno, "municipality": h.municipality, "kind": h.kind, "score": h.score,
+                                        "summary": serde_json::from_str::<serde_json::Value>(&h.summary_json).unwrap_or_default(),
+                                        "why": h.why})
+                                })
+                                .collect();
+                            io.print(
+                                json,
+                                json!({"scope": "national", "total": reply.total, "hits": hits}),
+                                || {
+                                    let mut s = format!(
+                                        "national answer (the hub's register): {} found\n",
+                                        reply.total
+                                    );
+                                    for (h, v) in reply.hits.iter().zip(&hits) {
+                                        let people: Vec<String> = v["summary"]["people"]
+                                            .as_array()
+                                            .map(|a| {
+                                                a.iter()
+                                                    .map(|p| {
+                                                        format!(
+                                                            "{} ({})",
+                                                            p[1].as_str().unwrap_or(""),
+                                                            p[0].as_str().unwrap_or("")
+                                                        )
+                                                    })
+                                                    .collect()
+                                            })
+                                            .unwrap_or_default();
+                                        s.push_str(&format!(
+                                            "{:<30} {:>5.1}  {}  born {}\n      why: {}\n",
+                                            h.regno,
+                                            h.score,
+                                            people.join(", "),
+                                            v["summary"]["date_of_birth"].as_str().unwrap_or("?"),
+                                            h.why.join("; ")
+                                        ));
+                                    }
+                                    s.trim_end().to_string()
+                                },
+                            )?;
+                            return Ok(0);
+                        }
+                        Err(e) => format!("the hub did not answer ({e})"),
+                    }
+                }
+            };
             let hits = node.search(&q)?;
-            io.print(json, json!({"scope": "local", "hits": hits}), || {
-                let mut s = String::from("local answer: this node's records only\n");
-                if hits.is_empty() {
-                    s.push_str("no record matches");
-                }
-                for h in &hits {
-                    s.push_str(&format!(
-                        "{:<30} {:>5.1}  {}\n      why: {}\n",
-                        h.regno,
-                        h.score,
-                        h.summary,
-                        h.why.join("; ")
-                    ));
-                }
-                s.trim_end().to_string()
-            })?;
+            let regnos: Vec<String> = hits.iter().map(|h| h.regno.clone()).collect();
+            node.log_access(&clerk, "search (local)", &q.text, &regnos)?;
+            io.print(
+                json,
+                json!({"scope": "local", "why_local": why_local, "hits": hits}),
+                || {
+                    let mut s = format!("local answer: this node's records only; {why_local}\n");
+                    if hits.is_empty() {
+                        s.push_str("no record matches");
+                    }
+                    for h in &hits {
+                        s.push_str(&format!(
+                            "{:<30} {:>5.1}  {}\n      why: {}\n",
+                            h.regno,
+                            h.score,
+                            h.summary,
+                            h.why.join("; ")
+                        ));
+                    }
+                    s.trim_end().to_string()
+                },
+            )?;
             Ok(0)
         }
         Command::Import { file, report } => {
@@ -1085,6 +1183,38 @@ pub fn execute(
                 s.trim_end().to_string()
             })?;
             Ok(if rep.rejected.is_empty() { 0 } else { 1 })
+        }
+        Command::AccessLog { record } => {
+            let node = node?;
+            let entries: Vec<_> = node
+                .access_log()?
+                .into_iter()
+                .filter(|e| record.as_ref().is_none_or(|r| e.records.contains(r)))
+                .collect();
+            io.print(json, serde_json::to_value(&entries)?, || {
+                if entries.is_empty() {
+                    return "no entries".into();
+                }
+                entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {:<12} {:<18} {}  -> {}",
+                            fmt_ms(e.at_ms),
+                            if e.clerk.is_empty() {
+                                "(unnamed)"
+                            } else {
+                                e.clerk.as_str()
+                            },
+                            e.action,
+                            e.query,
+                            e.records.join(", ")
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            Ok(0)
         }
         Command::Digest => {
             let node = node?;
@@ -1163,6 +1293,9 @@ pub fn execute(
 }
 
 /// The hub address: given, or from the enrollment bundle.
+/// How long `search` waits for the hub before answering from this node's records.
+const HUB_SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
 fn hub_url(paths: &Paths, hub: Option<String>) -> Result<String> {
     Ok(match hub {
         Some(u) => u,

@@ -99,6 +99,17 @@ struct Head {
 /// A record as the node holds it now.
 pub use civreg_shared::merge::{RecordState, VoidInfo};
 
+/// One entry of the node's access log.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct AccessEntry {
+    pub at_ms: u64,
+    pub clerk: String,
+    /// `search` (local or national) or `view`.
+    pub action: String,
+    pub query: String,
+    pub records: Vec<String>,
+}
+
 /// A clerk who has proved their password. Only [`Node::authenticate`] makes one.
 #[derive(Debug, Clone)]
 pub struct Clerk {
@@ -965,6 +976,66 @@ impl Node {
     }
 
     /// An op of another node that this node received from the hub.
+    /// Appends to the node's access log (sealed like everything else): who searched for or
+    /// opened which records. Query terms that look like personal numbers are replaced by a
+    /// blind-token prefix, so the log holds none in plain text even once decrypted.
+    pub fn log_access(
+        &self,
+        clerk: &str,
+        action: &str,
+        query: &str,
+        records: &[String],
+    ) -> Result<(), NodeError> {
+        let query = query
+            .split_whitespace()
+            .map(|t| {
+                let digits = t.chars().filter(char::is_ascii_digit).count();
+                if digits >= 9 && digits + 2 >= t.chars().count() {
+                    format!(
+                        "pn:{}",
+                        &hex::encode(self.crypto.blind("access-log", t))[..8]
+                    )
+                } else {
+                    t.to_string()
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(" ");
+        let at_ms = (self.clock)();
+        let entry = AccessEntry {
+            at_ms,
+            clerk: clerk.to_string(),
+            action: action.to_string(),
+            query,
+            records: records.to_vec(),
+        };
+        self.write(|tx| {
+            let n = tx.node.store.len(Tree::Access)? as u32;
+            let mut key = at_ms.to_be_bytes().to_vec();
+            key.extend_from_slice(&n.to_be_bytes());
+            let plain = serde_json::to_vec(&entry).expect("entry serialises");
+            let sealed = tx.node.crypto.seal(Tree::Access.name(), &key, &plain);
+            tx.batch().put(Tree::Access, key, sealed);
+            Ok(())
+        })
+    }
+
+    /// The access log, oldest first.
+    pub fn access_log(&self) -> Result<Vec<AccessEntry>, NodeError> {
+        self.store
+            .scan(Tree::Access)
+            .map(|r| {
+                let (k, v) = r?;
+                let plain = self
+                    .crypto
+                    .open(Tree::Access.name(), &k, &v)
+                    .map_err(|e| NodeError::Corrupt(format!("access log entry: {e}")))?;
+                serde_json::from_slice(&plain)
+                    .map_err(|e| NodeError::Corrupt(format!("access log entry: {e}")))
+            })
+            .collect()
+    }
+
     /// The digest of this municipality's records as this node holds them; equal to the hub's
     /// `digest --municipality` once both hold the same ops.
     pub fn digest(&self) -> Result<civreg_shared::merge::DigestValue, NodeError> {

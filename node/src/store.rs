@@ -30,10 +30,12 @@ pub enum Tree {
     Imports,
     /// Ops of other nodes received from the hub: "municipality/node" 0 big-endian seq → sealed op.
     Remote,
+    /// The access log: big-endian ms and a counter → sealed entry (who searched or viewed what).
+    Access,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 7] = [
+    pub const ALL: [Tree; 8] = [
         Tree::Meta,
         Tree::Ops,
         Tree::Records,
@@ -41,6 +43,7 @@ impl Tree {
         Tree::Clerks,
         Tree::Imports,
         Tree::Remote,
+        Tree::Access,
     ];
 
     pub fn name(self) -> &'static str {
@@ -52,6 +55,7 @@ impl Tree {
             Tree::Clerks => "clerks",
             Tree::Imports => "imports",
             Tree::Remote => "remote",
+            Tree::Access => "access",
         }
     }
 

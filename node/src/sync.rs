@@ -165,6 +165,29 @@ pub fn load_bundle(data_dir: &Path) -> Result<Bundle, SyncError> {
     })
 }
 
+/// Asks the hub's national search, giving up after `wait` (connection included).
+pub async fn search_hub(
+    data_dir: &Path,
+    hub_url: &str,
+    req: civreg_proto::v1::SearchRequest,
+    wait: Duration,
+) -> Result<civreg_proto::v1::SearchReply, SyncError> {
+    let ask = async {
+        let ch = connect(data_dir, hub_url).await?;
+        civreg_proto::v1::search_client::SearchClient::new(ch)
+            .search(req)
+            .await
+            .map(|r| r.into_inner())
+            .map_err(refused)
+    };
+    tokio::time::timeout(wait, ask)
+        .await
+        .map_err(|_| SyncError::Unreachable {
+            url: hub_url.to_string(),
+            why: format!("no answer within {} s", wait.as_secs()),
+        })?
+}
+
 /// Opens a mutually authenticated channel to the hub.
 pub async fn connect(data_dir: &Path, hub_url: &str) -> Result<Channel, SyncError> {
     let dir = tls_dir(data_dir);

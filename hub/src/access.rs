@@ -1,0 +1,135 @@
+//! The hub's access log: every search and every record view, append-only, in
+//! `DATA_DIR/access.log` (JSON lines, flushed per entry). It answers "who looked at this record?"
+//! for a data-protection officer (`civreg-hub access-log`). It never holds a personal number in
+//! plain text: a query term that looks like one is replaced by the first characters of its blind
+//! token before the entry is written.
+
+use crate::search::Blinder;
+use serde::{Deserialize, Serialize};
+use std::io::{BufRead, Write};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Entry {
+    pub at_ms: u64,
+    /// Who asked: `node M/ID` or `operator NAME` (from the TLS certificate), or `operator:NAME`
+    /// for a command run at the hub (CIVREG_OPERATOR).
+    pub by: String,
+    /// The clerk a node named, if any.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub clerk: String,
+    /// `search` or `view`.
+    pub action: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub query: String,
+    /// Registration numbers returned or opened.
+    pub records: Vec<String>,
+}
+
+pub fn path(data_dir: &Path) -> PathBuf {
+    data_dir.join("access.log")
+}
+
+/// Replaces every query term that looks like a personal number by `pn:` and 8 hex digits of its
+/// blind token: the same number gives the same mark, and the number can not be read back.
+pub fn redact(query: &str, blinder: &Blinder) -> String {
+    query
+        .split_whitespace()
+        .map(|t| {
+            let digits = t.chars().filter(char::is_ascii_digit).count();
+            if digits >= 9 && digits + 2 >= t.chars().count() {
+                format!("pn:{}", &blinder.token(t)[..8])
+            } else {
+                t.to_string()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The log, opened for appending.
+pub struct AccessLog {
+    path: PathBuf,
+    file: Mutex<std::fs::File>,
+}
+
+impl AccessLog {
+    pub fn open(data_dir: &Path) -> std::io::Result<AccessLog> {
+        use std::os::unix::fs::OpenOptionsExt;
+        let p = path(data_dir);
+        let file = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .mode(0o600)
+            .open(&p)?;
+        Ok(AccessLog {
+            path: p,
+            file: Mutex::new(file),
+        })
+    }
+
+    pub fn append(&self, e: &Entry) -> std::io::Result<()> {
+        let mut line = serde_json::to_vec(e).expect("entry serialises");
+        line.push(b'\n');
+        let mut f = self.file.lock().unwrap_or_else(|p| p.into_inner());
+        f.write_all(&line)?;
+        f.sync_data()
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// A filter for [`read`].
+#[derive(Debug, Default, Clone)]
+pub struct Filter {
+    pub record: Option<String>,
+    /// A substring of the identity or the clerk.
+    pub by: Option<String>,
+    pub since_ms: Option<u64>,
+}
+
+/// The entries that pass the filter, oldest first. A damaged line is reported, not skipped.
+pub fn read(data_dir: &Path, f: &Filter) -> Result<Vec<Entry>, String> {
+    let p = path(data_dir);
+    let file = match std::fs::File::open(&p) {
+        Ok(f) => f,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+        Err(e) => return Err(format!("{}: {e}", p.display())),
+    };
+    let mut out = Vec::new();
+    for (n, line) in std::io::BufReader::new(file).lines().enumerate() {
+        let line = line.map_err(|e| format!("{}: {e}", p.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let e: Entry = serde_json::from_str(&line).map_err(|e| {
+            format!(
+                "{} line {}: {e}: the log is damaged there",
+                p.display(),
+                n + 1
+            )
+        })?;
+        let keep = f
+            .record
+            .as_ref()
+            .is_none_or(|r| e.records.iter().any(|x| x == r))
+            && f.by
+                .as_ref()
+                .is_none_or(|b| e.by.contains(b.as_str()) || e.clerk.contains(b.as_str()))
+            && f.since_ms.is_none_or(|s| e.at_ms >= s);
+        if keep {
+            out.push(e);
+        }
+    }
+    Ok(out)
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
