@@ -36,7 +36,7 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 }
 
 /// What a command asks of the hub.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum Request {
     /// A record as the hub holds it: `{"regno", "kind", "voided", "record", "ops"}`. The view
@@ -62,6 +62,13 @@ pub enum Request {
     },
     /// The digest of a municipality's records: `DigestValue`.
     Digest { municipality: String },
+    /// Probable duplicates in the register: `DedupeReport`.
+    MatchDedupe {
+        municipality: Option<String>,
+        threshold: Option<f64>,
+    },
+    /// Links the person rows of a CSV file (an absolute path) to the register: `LinkReport`.
+    MatchLink { path: PathBuf },
     /// National search: `Results`. Written to the access log under `by`.
     Search {
         query: crate::search::SearchQuery,
@@ -104,6 +111,8 @@ pub enum ControlError {
     Search(#[from] crate::search::SearchError),
     #[error("give either --keep A|B or --value VALUE")]
     Decision,
+    #[error(transparent)]
+    Match(#[from] crate::matching::MatchError),
 }
 
 /// What requests are answered from.
@@ -225,6 +234,24 @@ pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
             municipality,
         )?)
         .expect("digest serialises")),
+        Request::MatchDedupe {
+            municipality,
+            threshold,
+        } => {
+            let ix = state.search_index()?;
+            let r = crate::matching::dedupe(
+                &state.store,
+                ix.blinder(),
+                municipality.as_deref(),
+                *threshold,
+            )?;
+            Ok(serde_json::to_value(r).expect("report serialises"))
+        }
+        Request::MatchLink { path } => {
+            let ix = state.search_index()?;
+            let r = crate::matching::link_file(&state.store, ix.blinder(), path)?;
+            Ok(serde_json::to_value(r).expect("report serialises"))
+        }
         Request::Search { query, by } => {
             let ix = state.search_index()?;
             let results = ix.search(query)?;

@@ -9,6 +9,7 @@
 pub mod access;
 pub mod config;
 pub mod control;
+pub mod matching;
 pub mod pki;
 pub mod review;
 pub mod review_service;

@@ -81,6 +81,22 @@ enum Command {
         #[arg(long)]
         municipality: String,
     },
+    /// Identity matching: duplicates in the register, and linking an external file to it.
+    Match {
+        #[command(subcommand)]
+        command: MatchCommand,
+    },
+    /// Write a seeded synthetic register (births, marriages, deaths of the 38 municipalities,
+    /// with corrupted duplicates) as the importer's CSV, and the ground truth as JSON Lines.
+    Synth {
+        #[arg(long, default_value_t = 10_000)]
+        records: u64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        /// Directory for records.csv and truth.jsonl.
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Municipalities' rollout stages (planned, pilot, live, suspended).
     Rollout {
         #[command(subcommand)]
@@ -114,6 +130,32 @@ fn operator_label(name: &str) -> String {
     } else {
         format!("operator:{}", name.trim())
     }
+}
+
+#[derive(Subcommand)]
+enum MatchCommand {
+    /// Probable duplicates inside the register (the same person in two records), scored by the
+    /// Fellegi-Sunter matcher; writes JSON Lines (--json) or CSV.
+    Dedupe {
+        #[arg(long)]
+        municipality: Option<String>,
+        /// Match weight (log2) from which a pair is reported (default: the model's "possible").
+        #[arg(long)]
+        threshold: Option<f64>,
+        /// Write the pairs to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Links a CSV file of person rows to the register: for each row the best candidate, its
+    /// score, and whether it is a match, a possible match for review, or new. Columns: id,
+    /// given_name, surname, birth_surname, father_given_name, mother_given_name,
+    /// mother_maiden_surname, sex, date_of_birth, place_of_birth, personal_number (any subset
+    /// with a name); rows that can not be read are reported and the rest still linked.
+    Link {
+        file: PathBuf,
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -184,6 +226,82 @@ fn ask(data_dir: &Path, req: control::Request) -> Result<serde_json::Value> {
         ),
         Err(HubAnswer::Failed(e)) => Err(e),
     }
+}
+
+/// Writes a dedupe or link report: JSON Lines with --json, else CSV, to a file or stdout; a
+/// summary (and the rejected rows) goes to standard error.
+fn write_match_output(json_mode: bool, v: &serde_json::Value, out: Option<&Path>) -> Result<()> {
+    use std::io::Write;
+    let (items, header, cols): (&[serde_json::Value], &str, &[&str]) =
+        if let Some(rows) = v["rows"].as_array() {
+            (
+                rows,
+                "line,id,class,best,weight,probability",
+                &["line", "id", "class", "best", "weight", "probability"],
+            )
+        } else {
+            (
+                v["pairs"].as_array().map(Vec::as_slice).unwrap_or(&[]),
+                "a,b,class,weight,probability",
+                &["a", "b", "class", "weight", "probability"],
+            )
+        };
+    let mut w: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("could not write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    if !json_mode {
+        writeln!(w, "{header}")?;
+    }
+    for it in items {
+        if json_mode {
+            writeln!(w, "{it}")?;
+        } else {
+            let cells: Vec<String> = cols
+                .iter()
+                .map(|c| match &it[*c] {
+                    serde_json::Value::Null => String::new(),
+                    serde_json::Value::String(s) if s.contains(',') || s.contains('"') => {
+                        format!("\"{}\"", s.replace('"', "\"\""))
+                    }
+                    serde_json::Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                })
+                .collect();
+            writeln!(w, "{}", cells.join(","))?;
+        }
+    }
+    w.flush()?;
+    if let Some(rej) = v["rejected"].as_array() {
+        for r in rej {
+            eprintln!(
+                "line {}: rejected: {}",
+                r["line"],
+                r["reason"].as_str().unwrap_or("")
+            );
+        }
+        let by_class = |c: &str| items.iter().filter(|i| i["class"] == c).count();
+        eprintln!(
+            "{} rows linked against {} people: {} match, {} possible, {} new; {} rejected",
+            items.len(),
+            v["register_people"],
+            by_class("match"),
+            by_class("possible"),
+            by_class("new"),
+            rej.len()
+        );
+    } else {
+        eprintln!(
+            "{} probable duplicate pairs among {} people (threshold {:.1}, {} pairs compared)",
+            items.len(),
+            v["people"],
+            v["threshold"].as_f64().unwrap_or(0.0),
+            v["pairs_compared"]
+        );
+    }
+    Ok(())
 }
 
 fn side_text(label: &str, s: &serde_json::Value) -> String {
@@ -530,6 +648,74 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 });
             }
         },
+        Command::Match { command } => {
+            let (v, out) = match command {
+                MatchCommand::Dedupe {
+                    municipality,
+                    threshold,
+                    out,
+                } => {
+                    let m = municipality
+                        .map(|m| {
+                            civreg_shared::gazetteer::resolve(&m)
+                                .map(|g| g.code.to_string())
+                                .with_context(|| format!("unknown municipality {m:?}"))
+                        })
+                        .transpose()?;
+                    (
+                        ask(
+                            &data_dir,
+                            control::Request::MatchDedupe {
+                                municipality: m,
+                                threshold,
+                            },
+                        )?,
+                        out,
+                    )
+                }
+                MatchCommand::Link { file, out } => {
+                    let path = std::fs::canonicalize(&file)
+                        .with_context(|| format!("{}: can not read it", file.display()))?;
+                    (ask(&data_dir, control::Request::MatchLink { path })?, out)
+                }
+            };
+            write_match_output(cli.json, &v, out.as_deref())?;
+        }
+        Command::Synth { records, seed, out } => {
+            use civreg_shared::synth::population::{Population, PopulationConfig};
+            use civreg_shared::synth::write::{CsvWriter, TruthWriter};
+            std::fs::create_dir_all(&out)
+                .with_context(|| format!("could not create {}", out.display()))?;
+            let file = |name: &str| -> Result<std::io::BufWriter<std::fs::File>> {
+                let p = out.join(name);
+                Ok(std::io::BufWriter::new(
+                    std::fs::File::create(&p)
+                        .with_context(|| format!("could not write {}", p.display()))?,
+                ))
+            };
+            let mut csv = CsvWriter::new(file("records.csv")?)?;
+            let mut truth = TruthWriter::new(file("truth.jsonl")?);
+            let (mut n, mut dups) = (0u64, 0u64);
+            for r in Population::new(PopulationConfig::new(seed, records)) {
+                csv.write_synth(&r)?;
+                truth.write(&r.truth)?;
+                n += 1;
+                dups += u64::from(r.truth.duplicate_of.is_some());
+            }
+            csv.finish()?;
+            truth.finish()?;
+            print(
+                cli.json,
+                json!({"ok": true, "records": n, "duplicates": dups, "dir": out}),
+                || {
+                    format!(
+                    "{n} records ({dups} corrupted duplicates) in {}/records.csv, truth in {}/truth.jsonl",
+                    out.display(),
+                    out.display()
+                )
+                },
+            );
+        }
         Command::Digest { municipality } => {
             let code = civreg_shared::gazetteer::resolve(&municipality)
                 .map(|g| g.code.to_string())
