@@ -114,12 +114,8 @@ pub fn chart(hours: &[Hour]) -> String {
     let plot = H - TOP - 18;
     let bar_w = W / hours.len().max(1) as u64;
     let max_ops = hours.iter().map(|h| h.acked).max().unwrap_or(0).max(1);
-    let max_lag = hours
-        .iter()
-        .filter_map(|h| h.max_lag_s)
-        .max()
-        .unwrap_or(0)
-        .max(1);
+    let worst_lag = hours.iter().filter_map(|h| h.max_lag_s).max().unwrap_or(0);
+    let max_lag = worst_lag.max(1);
     let mut s = format!(
         "<svg id=\"history\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"ops acknowledged per hour and lag, last 24 hours\">\
          <rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#fff\" stroke=\"#d5d9de\"/>"
@@ -167,7 +163,7 @@ pub fn chart(hours: &[Hour]) -> String {
          <text x=\"4\" y=\"{}\" font-size=\"10\">24 h ago</text>\
          <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">now</text></svg>",
         W - 4,
-        super::html::ago_s(max_lag),
+        super::html::ago_s(worst_lag),
         H - 4,
         W - 4,
         H - 4

@@ -628,12 +628,39 @@ pub async fn http_request(
     .expect("connect to the dashboard within 20 s")
     .expect("connect to the dashboard");
     s.write_all(req.as_bytes()).await.expect("send request");
+    // Read until the answer is complete: by its Content-Length, the end of its chunks, or the
+    // end of the connection (a server may keep it open despite `Connection: close`).
     let mut raw = Vec::new();
-    tokio::time::timeout(Duration::from_secs(30), s.read_to_end(&mut raw))
+    let read = async {
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = s.read(&mut buf).await.expect("read answer");
+            raw.extend_from_slice(&buf[..n]);
+            if n == 0 || answer_complete(&raw) {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
         .await
-        .expect("the dashboard answers within 30 s")
-        .expect("read answer");
+        .expect("the server answers within 30 s");
     parse_http(&raw)
+}
+
+fn answer_complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    if let Some(len) = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        return body.len() >= len;
+    }
+    head.contains("transfer-encoding: chunked") && body.ends_with(b"0\r\n\r\n")
 }
 
 fn parse_http(raw: &[u8]) -> HttpResponse {
