@@ -7,6 +7,7 @@
 //! version = 1                      # config format version
 //! data_dir = "/var/lib/civreg-hub" # PKI under pki/, database under db/
 //! grpc_listen = "127.0.0.1:7443"   # where nodes connect (mutual TLS only)
+//! http_listen = "127.0.0.1:8080"   # the operator dashboard and /metrics (plain HTTP: loopback)
 //! log_json = false                 # JSON log lines for operators
 //! ```
 
@@ -15,7 +16,15 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 pub const ENV_PREFIX: &str = "CIVREG_HUB_";
-const KNOWN_ENV: &[&str] = &["CONFIG", "DATA_DIR", "GRPC_LISTEN", "LOG_JSON"];
+const KNOWN_ENV: &[&str] = &[
+    "CONFIG",
+    "DATA_DIR",
+    "GRPC_LISTEN",
+    "HTTP_LISTEN",
+    "LOG_JSON",
+];
+/// Where the dashboard listens unless told otherwise: loopback only.
+pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -34,10 +43,12 @@ pub enum ConfigError {
         value: String,
         why: String,
     },
-    #[error("unknown environment variable {0}: the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN and CIVREG_HUB_LOG_JSON")]
+    #[error("unknown environment variable {0}: the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN and CIVREG_HUB_LOG_JSON")]
     UnknownEnv(String),
     #[error("grpc_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:7443 or 0.0.0.0:7443")]
     Listen(String),
+    #[error("http_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:8080")]
+    HttpListen(String),
 }
 
 /// What a config file may say. Every field is optional.
@@ -47,6 +58,7 @@ struct FileConfig {
     version: Option<u32>,
     data_dir: Option<PathBuf>,
     grpc_listen: Option<String>,
+    http_listen: Option<String>,
     log_json: Option<bool>,
 }
 
@@ -57,6 +69,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     pub grpc_listen: Option<String>,
     pub log_json: bool,
+    /// The dashboard's address (`serve --http-listen`).
+    pub http_listen: Option<String>,
 }
 
 /// The validated configuration the hub runs with.
@@ -66,6 +80,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     pub grpc_listen: SocketAddr,
     pub log_json: bool,
+    /// The operator dashboard and `/metrics` (plain HTTP; keep it on loopback).
+    pub http_listen: SocketAddr,
 }
 
 impl Config {
@@ -122,6 +138,14 @@ pub fn load(
     let grpc_listen = listen
         .parse()
         .map_err(|_| ConfigError::Listen(listen.clone()))?;
+    let http = cli
+        .http_listen
+        .or_else(|| vars.get("HTTP_LISTEN").cloned())
+        .or(file.http_listen)
+        .unwrap_or_else(|| DEFAULT_HTTP_LISTEN.into());
+    let http_listen = http
+        .parse()
+        .map_err(|_| ConfigError::HttpListen(http.clone()))?;
     let log_json = cli.log_json
         || match vars.get("LOG_JSON") {
             Some(v) => parse_bool("CIVREG_HUB_LOG_JSON", v)?,
@@ -132,6 +156,7 @@ pub fn load(
         data_dir,
         grpc_listen,
         log_json,
+        http_listen,
     })
 }
 
@@ -205,11 +230,21 @@ mod tests {
                 data_dir: Some("/from/cli".into()),
                 grpc_listen: Some("127.0.0.1:1".into()),
                 log_json: false,
+                http_listen: Some("127.0.0.1:2".into()),
             },
         )
         .unwrap();
         assert_eq!(over_cli.data_dir, PathBuf::from("/from/cli"));
         assert_eq!(over_cli.grpc_listen.to_string(), "127.0.0.1:1");
+        assert_eq!(over_cli.http_listen.to_string(), "127.0.0.1:2");
+        assert_eq!(defaults.http_listen.to_string(), DEFAULT_HTTP_LISTEN);
+        assert!(matches!(
+            load(
+                env(&[("CIVREG_HUB_HTTP_LISTEN", "everywhere")]),
+                Overrides::default()
+            ),
+            Err(ConfigError::HttpListen(_))
+        ));
         assert!(over_cli.to_toml().contains("data_dir = \"/from/cli\""));
     }
 

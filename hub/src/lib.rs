@@ -3,13 +3,17 @@
 //! Built so far: the agency PKI (`pki`), the hub's store with verified, group-committed ingest
 //! and the shared field-level merge (`store`), operators' conflict review and state digests
 //! (`review`), and the mutually authenticated gRPC server (`server`) serving push, pull and
-//! heartbeat. Not built yet: national search, the dashboard (README, "Not finished").
+//! heartbeat; rollout stages (`rollout`); national search (`search`, `search_service`) and its
+//! access log (`access`); identity matching (`matching`); the control socket (`control`); the
+//! operator dashboard and `/metrics` (`web`, `metrics`, `operators`).
 //! The binary (`src/main.rs`) only parses arguments; `server::run` starts the hub in-process.
 
 pub mod access;
 pub mod config;
 pub mod control;
 pub mod matching;
+pub mod metrics;
+pub mod operators;
 pub mod pki;
 pub mod review;
 pub mod review_service;
@@ -18,3 +22,4 @@ pub mod search;
 pub mod search_service;
 pub mod server;
 pub mod store;
+pub mod web;

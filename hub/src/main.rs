@@ -46,6 +46,15 @@ enum Command {
         /// Address to listen on (also CIVREG_HUB_GRPC_LISTEN or `grpc_listen`; default 127.0.0.1:7443).
         #[arg(long)]
         grpc_listen: Option<String>,
+        /// The operator dashboard and /metrics, plain HTTP (also CIVREG_HUB_HTTP_LISTEN or
+        /// `http_listen`; default 127.0.0.1:8080). Keep it on loopback.
+        #[arg(long)]
+        http_listen: Option<String>,
+    },
+    /// Operator accounts for the dashboard (work whether or not the hub runs).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
     },
     /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. While `serve`
     /// runs, asks it (live figures).
@@ -325,6 +334,29 @@ fn side_text(label: &str, s: &serde_json::Value) -> String {
 }
 
 #[derive(Subcommand)]
+enum OperatorCommand {
+    /// Add an operator; the password comes from CIVREG_OPERATOR_PASSWORD or a prompt.
+    Add {
+        name: String,
+        /// Give an existing operator a new password.
+        #[arg(long)]
+        replace: bool,
+    },
+}
+
+/// The new operator's password: CIVREG_OPERATOR_PASSWORD, or asked twice on the terminal.
+fn operator_password(name: &str) -> Result<String> {
+    if let Ok(p) = std::env::var("CIVREG_OPERATOR_PASSWORD") {
+        return Ok(p);
+    }
+    let a = rpassword::prompt_password(format!("password for operator {name}: "))
+        .context("no terminal to ask for the password: set CIVREG_OPERATOR_PASSWORD")?;
+    let b = rpassword::prompt_password("repeat it: ")?;
+    anyhow::ensure!(a == b, "the two passwords differ: nothing was changed");
+    Ok(a)
+}
+
+#[derive(Subcommand)]
 enum PkiCommand {
     /// Create the agency CA, the hub's server certificate and an empty revocation list.
     Init {
@@ -474,8 +506,23 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 });
             }
         },
+        Command::Operator { command } => match command {
+            OperatorCommand::Add { name, replace } => {
+                let password = operator_password(&name)?;
+                std::fs::create_dir_all(&data_dir)
+                    .with_context(|| format!("could not create {}", data_dir.display()))?;
+                civreg_hub::operators::add(&data_dir, &name, &password, replace)?;
+                print(cli.json, json!({"ok": true, "operator": name}), || {
+                    format!(
+                        "operator {name} can sign in to the dashboard (accounts in {})",
+                        civreg_hub::operators::path(&data_dir).display()
+                    )
+                });
+            }
+        },
         Command::Serve { .. } => {
             let grpc_listen = cfg.grpc_listen;
+            let http_listen = cfg.http_listen;
             let rt = tokio::runtime::Runtime::new()?;
             rt.block_on(async {
                 let listener = tokio::net::TcpListener::bind(grpc_listen)
@@ -484,10 +531,27 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 let addr = listener.local_addr()?;
                 // Tests and scripts read this line to find the port when listening on :0.
                 println!("listening on {addr}");
+                // The dashboard is secondary to sync: a taken port is logged, not fatal.
+                let http = match tokio::net::TcpListener::bind(http_listen).await {
+                    Ok(l) => {
+                        if let Ok(a) = l.local_addr() {
+                            println!("dashboard on http://{a}");
+                        }
+                        Some(l)
+                    }
+                    Err(e) => {
+                        tracing::error!(addr = %http_listen, error = %e, "the dashboard is not served: could not listen there; set --http-listen");
+                        None
+                    }
+                };
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                server::run(&data_dir, listener, shutdown).await?;
+                let opts = server::RunOptions {
+                    http,
+                    ..Default::default()
+                };
+                server::run_with(&data_dir, listener, opts, shutdown).await?;
                 anyhow::Ok(())
             })?;
         }
@@ -974,9 +1038,12 @@ fn main() {
         }
         std::process::exit(1);
     };
-    let grpc_listen = match &cli.command {
-        Some(Command::Serve { grpc_listen }) => grpc_listen.clone(),
-        _ => None,
+    let (grpc_listen, http_listen) = match &cli.command {
+        Some(Command::Serve {
+            grpc_listen,
+            http_listen,
+        }) => (grpc_listen.clone(), http_listen.clone()),
+        _ => (None, None),
     };
     let cfg = match civreg_hub::config::load(
         std::env::vars(),
@@ -985,6 +1052,7 @@ fn main() {
             data_dir: cli.data_dir.clone(),
             grpc_listen,
             log_json: cli.log_json,
+            http_listen,
         },
     ) {
         Ok(c) => c,

@@ -7,6 +7,7 @@
 //! A connection that fails the handshake (no certificate, another CA, expired, revoked) never
 //! reaches a gRPC handler.
 
+use crate::metrics::Metrics;
 use crate::pki::{PeerIdentity, Pki};
 use crate::review_service::ReviewService;
 use crate::rollout;
@@ -119,7 +120,7 @@ struct Job {
 }
 
 /// Runs ingest on one thread: takes every push waiting, verifies them, commits and flushes once.
-fn spawn_committer(store: Arc<HubStore>) -> mpsc::Sender<Job> {
+fn spawn_committer(store: Arc<HubStore>, metrics: Arc<Metrics>) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(1024);
     std::thread::Builder::new()
         .name("civreg-committer".into())
@@ -136,8 +137,23 @@ fn spawn_committer(store: Arc<HubStore>) -> mpsc::Sender<Job> {
                     .iter_mut()
                     .map(|j| (j.who.clone(), std::mem::take(&mut j.ops)))
                     .collect();
+                // metrics: the heads before, so that only newly stored ops are counted.
+                let before: Vec<(String, u64)> = jobs
+                    .iter()
+                    .map(|j| match &j.who {
+                        PeerIdentity::Node {
+                            municipality,
+                            node_id,
+                        } => (
+                            format!("{municipality}/{node_id}"),
+                            store.head(municipality, node_id).seq,
+                        ),
+                        other => (other.to_string(), 0),
+                    })
+                    .collect();
                 match store.ingest(pushes) {
                     Ok(answers) => {
+                        metrics.ingested(&before, &answers);
                         for (j, a) in jobs.into_iter().zip(answers) {
                             let _ = j.reply.send(Ok(a));
                         }
@@ -175,6 +191,7 @@ pub struct SyncService {
     rollout: Arc<rollout::Watcher>,
     committer: mpsc::Sender<Job>,
     seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+    metrics: Arc<Metrics>,
 }
 
 fn now_ms() -> u64 {
@@ -288,6 +305,7 @@ impl Sync for SyncService {
                         break;
                     }
                 };
+                let received = std::time::Instant::now(); // metrics: ack latency
                 if msg.ops.len() > MAX_BATCH_OPS {
                     let _ = tx
                         .send(Err(Status::invalid_argument(format!(
@@ -336,9 +354,13 @@ impl Sync for SyncService {
                         if tx.send(Ok(ack(head))).await.is_err() {
                             break;
                         }
+                        service.metrics.observe_ack(received.elapsed());
                     }
                     Ok(Ok(Err(e))) => {
                         warn!(identity = %who, municipality = %m, node = %n, error = %e, "push refused");
+                        service
+                            .metrics
+                            .node_error(&m, &n, format!("push refused: {e}"));
                         let _ = tx.send(Err(status_of(&e))).await;
                         break;
                     }
@@ -558,16 +580,39 @@ pub async fn run(
     listener: TcpListener,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
+    run_with(data_dir, listener, RunOptions::default(), shutdown).await
+}
+
+// ---- web dashboard hook (hub/src/web) ----
+/// What `run_with` serves besides gRPC.
+#[derive(Default)]
+pub struct RunOptions {
+    /// The operator dashboard and `/metrics` (plain HTTP: keep it on loopback).
+    pub http: Option<TcpListener>,
+    pub web: crate::web::Settings,
+}
+// ---- end web dashboard hook ----
+
+/// [`run`], with the dashboard's listener when `opts.http` is given.
+pub async fn run_with(
+    data_dir: &Path,
+    listener: TcpListener,
+    opts: RunOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
     let pki = Pki::open(&pki_dir(data_dir))?;
+    let web_pki = pki.clone(); // web dashboard hook
     let reloader = Arc::new(TlsReloader::new(pki)?);
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_not_serving::<SyncServer<SyncService>>().await;
     let store = Arc::new(HubStore::open(&db_dir(data_dir))?);
+    let metrics = Arc::new(Metrics::default());
     let svc = SyncService {
         rollout: Arc::new(rollout::Watcher::new(data_dir)?),
-        committer: spawn_committer(store.clone()),
+        committer: spawn_committer(store.clone(), metrics.clone()),
         store,
         seen: Arc::new(Mutex::new(HashMap::new())),
+        metrics: metrics.clone(),
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
@@ -591,6 +636,19 @@ pub async fn run(
         svc.store.clone(),
         svc.seen.clone(),
     ));
+    // ---- web dashboard hook: started once the store is open ----
+    let web_task = opts.http.map(|http| {
+        let ctx = crate::web::Context::new(
+            data_dir,
+            svc.store.clone(),
+            svc.seen.clone(),
+            metrics.clone(),
+            web_pki,
+            opts.web,
+        );
+        tokio::spawn(crate::web::serve(http, ctx))
+    });
+    // ---- end web dashboard hook ----
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -613,17 +671,24 @@ pub async fn run(
             let _ = tcp.set_nodelay(true);
             let acceptor = tokio_rustls::TlsAcceptor::from(reloader.config());
             let tx = tx.clone();
+            let metrics = metrics.clone();
             tokio::spawn(async move {
                 let accept = acceptor.accept(tcp).into_fallible();
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
                     Ok(Ok(tls)) => {
+                        // metrics: counts the node as connected while the connection is open.
+                        let tls = metrics.track(tls);
                         let _ = tx.send(Ok::<_, std::io::Error>(tls)).await;
                     }
                     Ok(Err((e, io))) => {
                         warn!(%peer, reason = %e, "TLS handshake refused");
+                        metrics.handshake_failed(crate::metrics::handshake_failure_reason(&e));
                         linger(io).await;
                     }
-                    Err(_) => warn!(%peer, "TLS handshake timed out"),
+                    Err(_) => {
+                        warn!(%peer, "TLS handshake timed out");
+                        metrics.handshake_failed("timeout");
+                    }
                 }
             });
         }
@@ -658,6 +723,9 @@ pub async fn run(
     accept.abort();
     status_task.abort();
     control.stop();
+    if let Some(t) = web_task {
+        t.abort(); // web dashboard hook
+    }
     result?;
     Ok(())
 }

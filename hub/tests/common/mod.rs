@@ -510,3 +510,412 @@ pub async fn enrol_node(data_dir: &Path, bundle: &Path) {
     node_json(data_dir, &["--json", "init", "--bundle", b]).await;
     node_json(data_dir, &["--json", "clerk", "add", CLERK]).await;
 }
+
+// ---------- the dashboard (web) ----------
+
+/// A hub in this process with its dashboard on 127.0.0.1:(ephemeral); returns the hub and the
+/// dashboard's address (`127.0.0.1:PORT`).
+pub async fn start_web_hub(settings: civreg_hub::web::Settings) -> (Hub, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local addr").port();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0 for http");
+    let http_addr = http.local_addr().expect("http local addr").to_string();
+    let (tx, rx) = oneshot::channel::<()>();
+    let data = dir.path().to_path_buf();
+    let task = tokio::spawn(async move {
+        let opts = server::RunOptions {
+            http: Some(http),
+            web: settings,
+        };
+        server::run_with(&data, listener, opts, async {
+            let _ = rx.await;
+        })
+        .await
+    });
+    let hub = Hub {
+        dir,
+        pki,
+        port,
+        url: format!("https://localhost:{port}"),
+        shutdown: Some(tx),
+        task: Some(task),
+    };
+    (hub, http_addr)
+}
+
+/// An HTTP answer.
+#[derive(Debug, Clone)]
+pub struct HttpResponse {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: String,
+}
+
+impl HttpResponse {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// The value of cookie `name` this answer sets (`Some("")` when it deletes it).
+    pub fn set_cookie(&self, name: &str) -> Option<String> {
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case("set-cookie"))
+            .filter_map(|(_, v)| v.split(';').next()?.trim().split_once('='))
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.to_string())
+    }
+}
+
+/// `application/x-www-form-urlencoded` encoding of one value.
+pub fn form_encode(s: &str) -> String {
+    let mut out = String::new();
+    for b in s.bytes() {
+        if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) {
+            out.push(b as char);
+        } else if b == b' ' {
+            out.push('+');
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// One HTTP/1.1 request over a fresh connection (`Connection: close`), read to the end.
+pub async fn http_request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    cookie: Option<&str>,
+    form: Option<&[(&str, &str)]>,
+) -> HttpResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let body = form
+        .map(|f| {
+            f.iter()
+                .map(|(k, v)| format!("{}={}", form_encode(k), form_encode(v)))
+                .collect::<Vec<_>>()
+                .join("&")
+        })
+        .unwrap_or_default();
+    let mut req = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    if let Some(c) = cookie {
+        req.push_str(&format!("Cookie: {c}\r\n"));
+    }
+    if form.is_some() {
+        req.push_str(&format!(
+            "Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    req.push_str("\r\n");
+    req.push_str(&body);
+    let mut s = tokio::time::timeout(
+        Duration::from_secs(20),
+        tokio::net::TcpStream::connect(addr),
+    )
+    .await
+    .expect("connect to the dashboard within 20 s")
+    .expect("connect to the dashboard");
+    s.write_all(req.as_bytes()).await.expect("send request");
+    // Read until the answer is complete: by its Content-Length, the end of its chunks, or the
+    // end of the connection (a server may keep it open despite `Connection: close`).
+    let mut raw = Vec::new();
+    let read = async {
+        let mut buf = [0u8; 8192];
+        loop {
+            let n = s.read(&mut buf).await.expect("read answer");
+            raw.extend_from_slice(&buf[..n]);
+            if n == 0 || answer_complete(&raw) {
+                break;
+            }
+        }
+    };
+    tokio::time::timeout(Duration::from_secs(30), read)
+        .await
+        .expect("the server answers within 30 s");
+    parse_http(&raw)
+}
+
+fn answer_complete(raw: &[u8]) -> bool {
+    let Some(split) = raw.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return false;
+    };
+    let head = String::from_utf8_lossy(&raw[..split]).to_ascii_lowercase();
+    let body = &raw[split + 4..];
+    if let Some(len) = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse::<usize>().ok())
+    {
+        return body.len() >= len;
+    }
+    head.contains("transfer-encoding: chunked") && body.ends_with(b"0\r\n\r\n")
+}
+
+fn parse_http(raw: &[u8]) -> HttpResponse {
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("an HTTP head");
+    let head = String::from_utf8_lossy(&raw[..split]).into_owned();
+    let mut body = raw[split + 4..].to_vec();
+    let mut lines = head.split("\r\n");
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split(' ').nth(1))
+        .and_then(|c| c.parse().ok())
+        .expect("a status line");
+    let headers: Vec<(String, String)> = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_string(), v.trim().to_string()))
+        .collect();
+    let chunked = headers.iter().any(|(k, v)| {
+        k.eq_ignore_ascii_case("transfer-encoding") && v.eq_ignore_ascii_case("chunked")
+    });
+    if chunked {
+        let mut out = Vec::new();
+        let mut rest = &body[..];
+        loop {
+            let eol = rest
+                .windows(2)
+                .position(|w| w == b"\r\n")
+                .expect("chunk size line");
+            let size = usize::from_str_radix(
+                String::from_utf8_lossy(&rest[..eol])
+                    .split(';')
+                    .next()
+                    .unwrap_or("0")
+                    .trim(),
+                16,
+            )
+            .expect("chunk size");
+            rest = &rest[eol + 2..];
+            if size == 0 {
+                break;
+            }
+            out.extend_from_slice(&rest[..size]);
+            rest = &rest[size + 2..];
+        }
+        body = out;
+    }
+    HttpResponse {
+        status,
+        headers,
+        body: String::from_utf8_lossy(&body).into_owned(),
+    }
+}
+
+/// The `value` of the first `<input name="NAME" value="...">` in a page.
+pub fn input_value(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// A signed-in operator's cookie jar for raw requests.
+pub struct WebSession {
+    pub addr: String,
+    pub cookie: String,
+    pub csrf: String,
+}
+
+impl WebSession {
+    /// Signs in through the form, as a browser would.
+    pub async fn login(addr: &str, name: &str, password: &str) -> Result<WebSession, HttpResponse> {
+        let form = http_request(addr, "GET", "/login", None, None).await;
+        assert_eq!(form.status, 200, "{form:?}");
+        let login = form.set_cookie("civreg_login").expect("a login cookie");
+        let token = input_value(&form.body, "csrf").expect("a csrf field");
+        let res = http_request(
+            addr,
+            "POST",
+            "/login",
+            Some(&format!("civreg_login={login}")),
+            Some(&[("name", name), ("password", password), ("csrf", &token)]),
+        )
+        .await;
+        let Some(session) = res.set_cookie("civreg_session").filter(|s| !s.is_empty()) else {
+            return Err(res);
+        };
+        assert_eq!(res.status, 303, "{res:?}");
+        let cookie = format!("civreg_session={session}");
+        let page = http_request(addr, "GET", "/", Some(&cookie), None).await;
+        assert_eq!(page.status, 200, "{page:?}");
+        let csrf = input_value(&page.body, "csrf").expect("the logout form's csrf field");
+        Ok(WebSession {
+            addr: addr.to_string(),
+            cookie,
+            csrf,
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> HttpResponse {
+        http_request(&self.addr, "GET", path, Some(&self.cookie), None).await
+    }
+
+    /// A POST with this session's cookie and exactly the given fields.
+    pub async fn post(&self, path: &str, form: &[(&str, &str)]) -> HttpResponse {
+        http_request(&self.addr, "POST", path, Some(&self.cookie), Some(form)).await
+    }
+}
+
+/// Two offices of Prishtinë (nodes 8 and 9, raw clients) amend the same birth record
+/// concurrently: the hub files one conflict. Returns the record's number and the 3 ops pushed.
+pub async fn make_conflict(hub: &Hub) -> (String, u64) {
+    use civreg_shared::op::GENESIS;
+    let (n1, n2) = (hub.issue("prishtine", "8"), hub.issue("prishtine", "9"));
+    let (mut c1, mut c2) = (hub.client(&n1).await, hub.client(&n2).await);
+    let create = create_birth("prishtine", "8", 1, GENESIS);
+    let record = create.record_id.clone();
+    assert_eq!(
+        push(&mut c1, vec![vec![create.clone()]]).await.accepted(),
+        1
+    );
+    let amend = |n: &str, seq: u64, prev: Hash, name: &str| {
+        Op {
+            base: vec![create.id.clone()],
+            ..op(
+                "prishtine",
+                n,
+                seq,
+                prev,
+                &record,
+                RecordKind::Birth,
+                ChangeKind::Amend,
+                &[("child.given_name", serde_json::json!(name))],
+            )
+        }
+        .seal()
+    };
+    let mine = amend("8", 2, create.hash, "Agron");
+    let theirs = amend("9", 1, GENESIS, "Agon");
+    assert_eq!(push(&mut c1, vec![vec![mine]]).await.accepted(), 2);
+    assert_eq!(push(&mut c2, vec![vec![theirs]]).await.accepted(), 1);
+    (record, 3)
+}
+
+/// Checks that `text` is valid Prometheus text format (0.0.4) and returns every sample as
+/// (`name{labels}`, value). Panics naming the first bad line.
+pub fn parse_prometheus(text: &str) -> Vec<(String, f64)> {
+    let mut types: std::collections::HashMap<String, String> = Default::default();
+    let mut samples = Vec::new();
+    let valid_name = |n: &str| {
+        !n.is_empty()
+            && n.chars().enumerate().all(|(i, c)| {
+                c == '_' || c == ':' || c.is_ascii_alphabetic() || (i > 0 && c.is_ascii_digit())
+            })
+    };
+    for (i, line) in text.lines().enumerate() {
+        let bad = |why: &str| -> ! { panic!("metrics line {}: {why}: {line:?}", i + 1) };
+        if line.is_empty() {
+            continue;
+        }
+        if let Some(rest) = line.strip_prefix("# ") {
+            let mut parts = rest.splitn(3, ' ');
+            match (parts.next(), parts.next(), parts.next()) {
+                (Some("HELP"), Some(name), _) if valid_name(name) => {}
+                (Some("TYPE"), Some(name), Some(kind)) if valid_name(name) => {
+                    if !["counter", "gauge", "histogram", "summary", "untyped"].contains(&kind) {
+                        bad("unknown type");
+                    }
+                    if types.insert(name.to_string(), kind.to_string()).is_some() {
+                        bad("a second TYPE for one family");
+                    }
+                }
+                _ => bad("a comment that is neither HELP nor TYPE"),
+            }
+            continue;
+        }
+        let name_end = line.find(['{', ' ']).unwrap_or_else(|| bad("no value"));
+        let name = &line[..name_end];
+        if !valid_name(name) {
+            bad("bad metric name");
+        }
+        let mut rest = &line[name_end..];
+        let mut labels = String::new();
+        if rest.starts_with('{') {
+            // Label values may hold escaped quotes: scan to the closing brace outside quotes.
+            let mut in_quotes = false;
+            let mut escaped = false;
+            let mut end = None;
+            for (j, c) in rest.char_indices() {
+                match c {
+                    _ if escaped => escaped = false,
+                    '\\' if in_quotes => escaped = true,
+                    '"' => in_quotes = !in_quotes,
+                    '}' if !in_quotes => {
+                        end = Some(j);
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+            let end = end.unwrap_or_else(|| bad("unclosed labels"));
+            labels = rest[..=end].to_string();
+            for pair in split_labels(&rest[1..end]) {
+                let (k, v) = pair
+                    .split_once('=')
+                    .unwrap_or_else(|| bad("label without ="));
+                if !(valid_name(k) && v.starts_with('"') && v.ends_with('"') && v.len() >= 2) {
+                    bad("bad label");
+                }
+            }
+            rest = &rest[end + 1..];
+        }
+        let mut fields = rest.split_whitespace();
+        let value = fields.next().unwrap_or_else(|| bad("no value"));
+        let value: f64 = match value {
+            "+Inf" => f64::INFINITY,
+            "-Inf" => f64::NEG_INFINITY,
+            "NaN" => f64::NAN,
+            v => v.parse().unwrap_or_else(|_| bad("value is not a number")),
+        };
+        if let Some(ts) = fields.next() {
+            ts.parse::<i64>().unwrap_or_else(|_| bad("bad timestamp"));
+        }
+        let family = ["_bucket", "_sum", "_count", "_total"]
+            .iter()
+            .filter_map(|s| name.strip_suffix(s))
+            .find(|f| types.contains_key(*f))
+            .unwrap_or(name);
+        if !types.contains_key(family) {
+            bad("a sample before its TYPE line");
+        }
+        samples.push((format!("{name}{labels}"), value));
+    }
+    samples
+}
+
+fn split_labels(s: &str) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut cur = String::new();
+    let (mut in_quotes, mut escaped) = (false, false);
+    for c in s.chars() {
+        match c {
+            _ if escaped => escaped = false,
+            '\\' if in_quotes => escaped = true,
+            '"' => in_quotes = !in_quotes,
+            ',' if !in_quotes => {
+                out.push(std::mem::take(&mut cur));
+                continue;
+            }
+            _ => {}
+        }
+        cur.push(c);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}

@@ -1,0 +1,447 @@
+//! The hub's counters, and their rendering in the Prometheus text format (version 0.0.4),
+//! served at `/metrics` by the dashboard's listener.
+//!
+//! Counted where things happen (`server.rs` calls in here): ops newly stored by the committer,
+//! the time from a push batch's arrival to its acknowledgement, TLS handshakes refused (by
+//! reason), open connections of nodes, and the last errors each node's pushes ended with. The
+//! gauges that describe the registers (lag, ops waiting, open conflicts) are computed at each
+//! scrape from the heartbeats and the store by the caller and passed in a [`Snapshot`].
+//!
+//! | metric | type | labels |
+//! |---|---|---|
+//! | `civreg_hub_ops_ingested_total` | counter | |
+//! | `civreg_hub_ack_latency_seconds` | histogram | |
+//! | `civreg_hub_tls_handshake_failures_total` | counter | `reason` |
+//! | `civreg_hub_connected_nodes` | gauge | |
+//! | `civreg_hub_nodes_online` | gauge | |
+//! | `civreg_hub_sync_lag_seconds` | gauge | `municipality` |
+//! | `civreg_hub_ops_waiting` | gauge | `municipality` |
+//! | `civreg_hub_open_conflicts` | gauge | `municipality` |
+//! | `civreg_hub_open_duplicates` | gauge | `municipality` (no samples until a duplicate queue exists) |
+
+use crate::store::{Head, IngestError};
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+/// Upper bounds of the acknowledgement latency histogram, in seconds.
+pub const ACK_BUCKETS: [f64; 13] = [
+    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
+];
+
+/// Errors kept per node for its dashboard page.
+pub const ERRORS_KEPT: usize = 10;
+
+#[derive(Default)]
+struct Histogram {
+    /// Per bucket (not cumulative), plus one for +Inf.
+    counts: [u64; ACK_BUCKETS.len() + 1],
+    sum: f64,
+    count: u64,
+}
+
+/// An error a node's push ended with, as the hub saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NodeError {
+    pub at_ms: u64,
+    pub text: String,
+}
+
+#[derive(Default)]
+pub struct Metrics {
+    ops_ingested: AtomicU64,
+    ack_latency: Mutex<Histogram>,
+    handshake_failures: Mutex<BTreeMap<&'static str, u64>>,
+    /// "m/n" → open TLS connections of that node.
+    connections: Arc<Mutex<HashMap<String, usize>>>,
+    errors: Mutex<HashMap<String, VecDeque<NodeError>>>,
+}
+
+/// What the caller computes at each scrape.
+#[derive(Debug, Default, Clone)]
+pub struct Snapshot {
+    /// Nodes whose last heartbeat is recent enough to count as online.
+    pub nodes_online: u64,
+    /// Per municipality with nodes heard from: (lag in seconds, ops waiting).
+    pub lag_and_waiting: BTreeMap<String, (u64, u64)>,
+    /// Per municipality of the gazetteer: open conflicts.
+    pub open_conflicts: BTreeMap<String, u64>,
+    /// Per municipality: open duplicates, once a duplicate queue exists (see
+    /// `web::open_duplicates`); empty until then.
+    pub open_duplicates: BTreeMap<String, u64>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+impl Metrics {
+    /// Counts the ops one group commit newly stored: per chain, the highest head acknowledged
+    /// minus the head before the commit (`before`: one entry per push, chain and head seq). A
+    /// replay of ops already held counts nothing.
+    pub fn ingested(&self, before: &[(String, u64)], answers: &[Result<Head, IngestError>]) {
+        let mut per_chain: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for ((chain, was), answer) in before.iter().zip(answers) {
+            let e = per_chain.entry(chain).or_insert((*was, *was));
+            e.0 = e.0.min(*was);
+            if let Ok(h) = answer {
+                e.1 = e.1.max(h.seq);
+            }
+        }
+        let n: u64 = per_chain
+            .values()
+            .map(|(was, now)| now.saturating_sub(*was))
+            .sum();
+        self.ops_ingested.fetch_add(n, Ordering::Relaxed);
+    }
+
+    pub fn ops_ingested(&self) -> u64 {
+        self.ops_ingested.load(Ordering::Relaxed)
+    }
+
+    /// One push batch acknowledged `took` after it arrived.
+    pub fn observe_ack(&self, took: Duration) {
+        let s = took.as_secs_f64();
+        let mut h = lock(&self.ack_latency);
+        let i = ACK_BUCKETS
+            .iter()
+            .position(|b| s <= *b)
+            .unwrap_or(ACK_BUCKETS.len());
+        h.counts[i] += 1;
+        h.sum += s;
+        h.count += 1;
+    }
+
+    /// A TLS handshake was refused or timed out.
+    pub fn handshake_failed(&self, reason: &'static str) {
+        *lock(&self.handshake_failures).entry(reason).or_default() += 1;
+    }
+
+    /// Notes an error a node's push or pull ended with (the last [`ERRORS_KEPT`] are kept).
+    pub fn node_error(&self, municipality: &str, node_id: &str, text: impl Into<String>) {
+        let mut all = lock(&self.errors);
+        let q = all.entry(format!("{municipality}/{node_id}")).or_default();
+        if q.len() == ERRORS_KEPT {
+            q.pop_front();
+        }
+        q.push_back(NodeError {
+            at_ms: now_ms(),
+            text: text.into(),
+        });
+    }
+
+    /// The errors kept for node "m/n", newest first.
+    pub fn node_errors(&self, node: &str) -> Vec<NodeError> {
+        lock(&self.errors)
+            .get(node)
+            .map(|q| q.iter().rev().cloned().collect())
+            .unwrap_or_default()
+    }
+
+    /// Nodes with at least one open TLS connection.
+    pub fn connected_nodes(&self) -> Vec<String> {
+        let mut v: Vec<String> = lock(&self.connections)
+            .iter()
+            .filter(|(_, n)| **n > 0)
+            .map(|(k, _)| k.clone())
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Wraps an accepted TLS connection so that it counts as connected while it is open.
+    pub fn track<S>(&self, tls: tokio_rustls::server::TlsStream<S>) -> Tracked<S> {
+        let node = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .and_then(|leaf| crate::pki::peer_identity(leaf.as_ref()).ok())
+            .and_then(|id| match id {
+                crate::pki::PeerIdentity::Node {
+                    municipality,
+                    node_id,
+                } => Some(format!("{municipality}/{node_id}")),
+                crate::pki::PeerIdentity::Operator { .. } => None,
+            });
+        let guard = node.map(|n| {
+            *lock(&self.connections).entry(n.clone()).or_default() += 1;
+            ConnGuard {
+                node: n,
+                connections: self.connections.clone(),
+            }
+        });
+        Tracked {
+            inner: tls,
+            _guard: guard,
+        }
+    }
+
+    /// The metrics in the Prometheus text format.
+    pub fn render(&self, snap: &Snapshot) -> String {
+        let mut t = String::new();
+        family(
+            &mut t,
+            "civreg_hub_ops_ingested_total",
+            "counter",
+            "Ops verified, stored and flushed (replays of ops already held are not counted).",
+        );
+        let _ = writeln!(t, "civreg_hub_ops_ingested_total {}", self.ops_ingested());
+        family(
+            &mut t,
+            "civreg_hub_ack_latency_seconds",
+            "histogram",
+            "Time from a push batch's arrival to its acknowledgement being sent.",
+        );
+        {
+            let h = lock(&self.ack_latency);
+            let mut cum = 0;
+            for (i, b) in ACK_BUCKETS.iter().enumerate() {
+                cum += h.counts[i];
+                let _ = writeln!(
+                    t,
+                    "civreg_hub_ack_latency_seconds_bucket{{le=\"{b}\"}} {cum}"
+                );
+            }
+            cum += h.counts[ACK_BUCKETS.len()];
+            let _ = writeln!(
+                t,
+                "civreg_hub_ack_latency_seconds_bucket{{le=\"+Inf\"}} {cum}"
+            );
+            let _ = writeln!(t, "civreg_hub_ack_latency_seconds_sum {}", h.sum);
+            let _ = writeln!(t, "civreg_hub_ack_latency_seconds_count {}", h.count);
+        }
+        family(
+            &mut t,
+            "civreg_hub_tls_handshake_failures_total",
+            "counter",
+            "TLS handshakes refused or timed out, by reason.",
+        );
+        for (reason, n) in lock(&self.handshake_failures).iter() {
+            let _ = writeln!(
+                t,
+                "civreg_hub_tls_handshake_failures_total{{reason=\"{}\"}} {n}",
+                label(reason)
+            );
+        }
+        family(
+            &mut t,
+            "civreg_hub_connected_nodes",
+            "gauge",
+            "Nodes with an open TLS connection to the hub.",
+        );
+        let _ = writeln!(
+            t,
+            "civreg_hub_connected_nodes {}",
+            self.connected_nodes().len()
+        );
+        family(
+            &mut t,
+            "civreg_hub_nodes_online",
+            "gauge",
+            "Nodes whose last heartbeat is recent enough to count as online.",
+        );
+        let _ = writeln!(t, "civreg_hub_nodes_online {}", snap.nodes_online);
+        let per_municipality = [
+            (
+                "civreg_hub_sync_lag_seconds",
+                "Age of the oldest op the municipality's nodes hold unacknowledged (largest over its nodes), from heartbeats.",
+                snap.lag_and_waiting.iter().map(|(m, (lag, _))| (m, *lag)).collect::<Vec<_>>(),
+            ),
+            (
+                "civreg_hub_ops_waiting",
+                "Ops the municipality's nodes hold that the hub has not acknowledged, from heartbeats.",
+                snap.lag_and_waiting.iter().map(|(m, (_, w))| (m, *w)).collect(),
+            ),
+            (
+                "civreg_hub_open_conflicts",
+                "Conflicts of the municipality's records no one has resolved yet.",
+                snap.open_conflicts.iter().map(|(m, n)| (m, *n)).collect(),
+            ),
+            (
+                "civreg_hub_open_duplicates",
+                "Suspected duplicate records awaiting review (no duplicate queue exists yet: no samples).",
+                snap.open_duplicates.iter().map(|(m, n)| (m, *n)).collect(),
+            ),
+        ];
+        for (name, help, samples) in per_municipality {
+            family(&mut t, name, "gauge", help);
+            for (m, v) in samples {
+                let _ = writeln!(t, "{name}{{municipality=\"{}\"}} {v}", label(m));
+            }
+        }
+        t
+    }
+}
+
+fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+    let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
+}
+
+/// A label value escaped for the text format.
+fn label(v: &str) -> String {
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
+}
+
+/// Why a TLS handshake failed, as a short label value.
+pub fn handshake_failure_reason(e: &std::io::Error) -> &'static str {
+    use rustls::{CertificateError, Error};
+    match e.get_ref().and_then(|i| i.downcast_ref::<Error>()) {
+        Some(Error::NoCertificatesPresented) => "no_certificate",
+        Some(Error::InvalidCertificate(c)) => match c {
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => "expired",
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => {
+                "not_yet_valid"
+            }
+            CertificateError::Revoked => "revoked",
+            CertificateError::UnknownIssuer => "unknown_issuer",
+            _ => "bad_certificate",
+        },
+        Some(Error::PeerIncompatible(_)) => "incompatible",
+        Some(Error::AlertReceived(_)) => "alert_received",
+        Some(Error::InvalidMessage(_)) => "invalid_message",
+        Some(_) => "protocol",
+        None if e.kind() == std::io::ErrorKind::UnexpectedEof => "eof",
+        None => "io",
+    }
+}
+
+/// Decrements a node's open connections when its connection is dropped.
+struct ConnGuard {
+    node: String,
+    connections: Arc<Mutex<HashMap<String, usize>>>,
+}
+
+impl Drop for ConnGuard {
+    fn drop(&mut self) {
+        let mut c = lock(&self.connections);
+        if let Some(n) = c.get_mut(&self.node) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                c.remove(&self.node);
+            }
+        }
+    }
+}
+
+/// A TLS connection counted while open; reads and writes go straight through.
+pub struct Tracked<S> {
+    inner: tokio_rustls::server::TlsStream<S>,
+    _guard: Option<ConnGuard>,
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncRead for Tracked<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_read(cx, buf)
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> AsyncWrite for Tracked<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write(cx, buf)
+    }
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_flush(cx)
+    }
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        Pin::new(&mut self.get_mut().inner).poll_shutdown(cx)
+    }
+    fn poll_write_vectored(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        bufs: &[std::io::IoSlice<'_>],
+    ) -> Poll<std::io::Result<usize>> {
+        Pin::new(&mut self.get_mut().inner).poll_write_vectored(cx, bufs)
+    }
+    fn is_write_vectored(&self) -> bool {
+        self.inner.is_write_vectored()
+    }
+}
+
+impl<S> tonic::transport::server::Connected for Tracked<S>
+where
+    S: tonic::transport::server::Connected,
+{
+    type ConnectInfo =
+        <tokio_rustls::server::TlsStream<S> as tonic::transport::server::Connected>::ConnectInfo;
+
+    fn connect_info(&self) -> Self::ConnectInfo {
+        self.inner.connect_info()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civreg_shared::op::Hash;
+
+    fn head(seq: u64) -> Result<Head, IngestError> {
+        Ok(Head {
+            seq,
+            hash: Hash::default(),
+        })
+    }
+
+    #[test]
+    fn ingested_counts_new_ops_once_per_chain() {
+        let m = Metrics::default();
+        // Two pushes of one chain in a group (the second sees the first's staged head), one
+        // replay, one refusal.
+        m.ingested(
+            &[
+                ("a/1".into(), 3),
+                ("a/1".into(), 3),
+                ("b/1".into(), 5),
+                ("c/1".into(), 0),
+            ],
+            &[
+                head(5),
+                head(7),
+                head(5),
+                Err(IngestError::Invalid("x".into())),
+            ],
+        );
+        assert_eq!(m.ops_ingested(), 4);
+    }
+
+    #[test]
+    fn renders_histogram_and_labels() {
+        let m = Metrics::default();
+        m.observe_ack(Duration::from_millis(3));
+        m.observe_ack(Duration::from_secs(60));
+        m.handshake_failed("revoked");
+        let mut s = Snapshot::default();
+        s.lag_and_waiting.insert("pri\"sh".into(), (4, 2));
+        let text = m.render(&s);
+        assert!(
+            text.contains("civreg_hub_ack_latency_seconds_bucket{le=\"0.005\"} 1\n"),
+            "{text}"
+        );
+        assert!(text.contains("civreg_hub_ack_latency_seconds_bucket{le=\"+Inf\"} 2\n"));
+        assert!(text.contains("civreg_hub_ack_latency_seconds_count 2\n"));
+        assert!(text.contains("civreg_hub_tls_handshake_failures_total{reason=\"revoked\"} 1\n"));
+        assert!(text.contains("civreg_hub_ops_waiting{municipality=\"pri\\\"sh\"} 2\n"));
+    }
+}

@@ -1,0 +1,221 @@
+//! Sign-in, sessions and CSRF protection for the dashboard.
+//!
+//! - **Accounts**: `operators.rs` (argon2 hashes in `DATA_DIR/operators.json`).
+//! - **Sessions**: a random 256-bit id (`ring::rand`), sent as the cookie `civreg_session`
+//!   (`HttpOnly; SameSite=Strict; Path=/`), kept in memory only as its SHA-256, so sessions end
+//!   when the hub restarts. A session expires after [`SESSION_IDLE`] without a request and in any
+//!   case [`SESSION_MAX`] after sign-in. Signing in always starts a new session id.
+//! - **CSRF**: every session has its own random token, put in a hidden field of every form; every
+//!   POST is refused (403) unless the field matches, compared in constant time. The sign-in form,
+//!   which has no session yet, carries a token that must match the `civreg_login` cookie set
+//!   with the form (double submit), so no other site can sign a browser in.
+//! - Pages asked for without a session redirect to `/login` (303).
+//!
+//! The cookie has no `Secure` flag because the listener is plain HTTP on loopback; put a TLS
+//! reverse proxy in front before serving it to another machine.
+
+use super::{Context, WebError};
+use axum::extract::FromRequestParts;
+use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// A session ends after this long without a request.
+pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
+/// A session ends this long after sign-in, however active.
+pub const SESSION_MAX: Duration = Duration::from_secs(12 * 3600);
+
+pub const SESSION_COOKIE: &str = "civreg_session";
+pub const LOGIN_COOKIE: &str = "civreg_login";
+
+struct Session {
+    operator: String,
+    csrf: String,
+    created: Instant,
+    last_used: Instant,
+}
+
+/// The sessions of signed-in operators, by the SHA-256 of their id.
+#[derive(Default)]
+pub struct Sessions {
+    map: Mutex<HashMap<[u8; 32], Session>>,
+}
+
+/// 32 random bytes, hex.
+pub fn random_token() -> Result<String, WebError> {
+    let mut b = [0u8; 32];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
+        .map_err(|_| WebError::Internal("the system random number generator failed".into()))?;
+    Ok(hex::encode(b))
+}
+
+fn key(token: &str) -> [u8; 32] {
+    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
+    d.as_ref().try_into().expect("SHA-256 is 32 bytes")
+}
+
+/// Equal strings, compared without an early exit.
+pub fn same(a: &str, b: &str) -> bool {
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
+}
+
+impl Sessions {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Starts a session; returns its id (for the cookie).
+    pub fn create(&self, operator: &str) -> Result<String, WebError> {
+        let token = random_token()?;
+        let now = Instant::now();
+        let s = Session {
+            operator: operator.to_string(),
+            csrf: random_token()?,
+            created: now,
+            last_used: now,
+        };
+        let mut map = self.lock();
+        map.retain(|_, s| alive(s, now));
+        map.insert(key(&token), s);
+        Ok(token)
+    }
+
+    /// The operator of a live session, which counts as used now.
+    pub fn touch(&self, token: &str) -> Option<Operator> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        let k = key(token);
+        match map.get_mut(&k) {
+            Some(s) if alive(s, now) => {
+                s.last_used = now;
+                Some(Operator {
+                    name: s.operator.clone(),
+                    csrf: s.csrf.clone(),
+                    token: token.to_string(),
+                })
+            }
+            Some(_) => {
+                map.remove(&k);
+                None
+            }
+            None => None,
+        }
+    }
+
+    /// Ends a session.
+    pub fn end(&self, token: &str) {
+        self.lock().remove(&key(token));
+    }
+}
+
+fn alive(s: &Session, now: Instant) -> bool {
+    now.duration_since(s.last_used) < SESSION_IDLE && now.duration_since(s.created) < SESSION_MAX
+}
+
+/// A cookie's value from the request's `Cookie` headers.
+pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v.to_string())
+}
+
+/// A `Set-Cookie` value: HttpOnly, SameSite=Strict, for the whole site; `max_age` 0 deletes.
+pub fn set_cookie(name: &str, value: &str, max_age: Option<u64>) -> HeaderValue {
+    let mut s = format!("{name}={value}; HttpOnly; SameSite=Strict; Path=/");
+    if let Some(a) = max_age {
+        s.push_str(&format!("; Max-Age={a}"));
+    }
+    HeaderValue::from_str(&s).expect("cookie names and hex values are valid header text")
+}
+
+/// A signed-in operator: what handlers of protected pages take.
+#[derive(Debug, Clone)]
+pub struct Operator {
+    pub name: String,
+    pub csrf: String,
+    token: String,
+}
+
+impl Operator {
+    /// Refuses a form whose CSRF token is not this session's.
+    pub fn check_csrf(&self, given: &str) -> Result<(), WebError> {
+        if same(given, &self.csrf) {
+            Ok(())
+        } else {
+            Err(WebError::Csrf)
+        }
+    }
+
+    pub fn token(&self) -> &str {
+        &self.token
+    }
+}
+
+/// The redirect to the sign-in page.
+pub fn to_login() -> Response {
+    (StatusCode::SEE_OTHER, [(LOCATION, "/login")]).into_response()
+}
+
+impl FromRequestParts<Context> for Operator {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, ctx: &Context) -> Result<Self, Response> {
+        cookie(&parts.headers, SESSION_COOKIE)
+            .and_then(|t| ctx.sessions().touch(&t))
+            .ok_or_else(to_login)
+    }
+}
+
+/// Attaches a cookie to a response.
+pub fn with_cookie(mut res: Response, value: HeaderValue) -> Response {
+    res.headers_mut().append(SET_COOKIE, value);
+    res
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sessions_live_and_end() {
+        let s = Sessions::default();
+        let t = s.create("vjosa").unwrap();
+        assert_eq!(t.len(), 64);
+        let op = s.touch(&t).unwrap();
+        assert_eq!(op.name, "vjosa");
+        assert!(op.check_csrf(&op.csrf).is_ok());
+        assert!(op.check_csrf("").is_err());
+        assert!(op.check_csrf(&"0".repeat(64)).is_err());
+        assert!(s.touch("nope").is_none());
+        s.end(&t);
+        assert!(s.touch(&t).is_none());
+        // An idle session is gone.
+        if let Some(past) = Instant::now().checked_sub(SESSION_IDLE) {
+            let t = s.create("vjosa").unwrap();
+            s.lock().get_mut(&key(&t)).unwrap().last_used = past;
+            assert!(s.touch(&t).is_none());
+        }
+    }
+
+    #[test]
+    fn cookies_parse() {
+        let mut h = HeaderMap::new();
+        h.append(COOKIE, HeaderValue::from_static("a=1; civreg_session=abc"));
+        assert_eq!(cookie(&h, SESSION_COOKIE).as_deref(), Some("abc"));
+        assert_eq!(cookie(&h, "b"), None);
+        assert!(same("abc", "abc") && !same("abc", "abd") && !same("abc", "ab"));
+    }
+}

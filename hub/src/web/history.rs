@@ -1,0 +1,224 @@
+//! Each node's sync history over the last day, for the chart on its page.
+//!
+//! The dashboard samples the same view `status.json` is written from (chain heads from the store,
+//! the rest from heartbeats) every `Settings::history_every` and keeps the samples in memory,
+//! one bounded ring per node (one day's worth). **The history starts again when the hub
+//! restarts**: it is a picture of recent behaviour, not a record; the op log is the record.
+
+use crate::server::HubStatus;
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::sync::Mutex;
+use std::time::Duration;
+
+/// How far back the history reaches.
+pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
+const HOUR_MS: u64 = 3_600_000;
+
+/// One sample of one node.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sample {
+    pub at_ms: u64,
+    /// The hub's acknowledged head of the node's chain.
+    pub acked_seq: u64,
+    /// Ops the node reported waiting, and the age of the oldest (0 when none wait).
+    pub waiting: u64,
+    pub lag_s: u64,
+}
+
+pub struct History {
+    cap: usize,
+    nodes: Mutex<HashMap<String, VecDeque<Sample>>>,
+}
+
+impl History {
+    pub fn new(every: Duration) -> History {
+        let every = every.max(Duration::from_millis(100));
+        History {
+            cap: (WINDOW.as_millis() / every.as_millis()) as usize + 2,
+            nodes: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes one sample of every chain in `status`.
+    pub fn record(&self, status: &HubStatus, now_ms: u64) {
+        let mut nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
+        for c in &status.chains {
+            let waiting = c.unacked_ops.unwrap_or(0);
+            let s = Sample {
+                at_ms: now_ms,
+                acked_seq: c.acked_seq,
+                waiting,
+                lag_s: if waiting > 0 {
+                    c.oldest_unacked_age_s.unwrap_or(0)
+                } else {
+                    0
+                },
+            };
+            let q = nodes.entry(c.node.clone()).or_default();
+            while q.len() >= self.cap {
+                q.pop_front();
+            }
+            q.push_back(s);
+        }
+    }
+
+    /// The samples of node "m/n", oldest first.
+    pub fn samples(&self, node: &str) -> Vec<Sample> {
+        self.nodes
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .get(node)
+            .map(|q| q.iter().copied().collect())
+            .unwrap_or_default()
+    }
+}
+
+/// One hour of the chart.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Hour {
+    pub start_ms: u64,
+    /// Ops the hub acknowledged in the hour.
+    pub acked: u64,
+    /// The largest lag sampled in the hour (None: no sample).
+    pub max_lag_s: Option<u64>,
+}
+
+/// The last 24 hours before `now_ms`, oldest first.
+pub fn hourly(samples: &[Sample], now_ms: u64) -> Vec<Hour> {
+    let start = now_ms.saturating_sub(24 * HOUR_MS);
+    let mut hours: Vec<Hour> = (0..24)
+        .map(|i| Hour {
+            start_ms: start + i * HOUR_MS,
+            ..Default::default()
+        })
+        .collect();
+    let slot = |at: u64| -> Option<usize> {
+        (at >= start && at <= now_ms).then(|| (((at - start) / HOUR_MS) as usize).min(23))
+    };
+    for (i, s) in samples.iter().enumerate() {
+        let Some(h) = slot(s.at_ms) else { continue };
+        hours[h].max_lag_s = Some(hours[h].max_lag_s.unwrap_or(0).max(s.lag_s));
+        if i > 0 {
+            hours[h].acked += s.acked_seq.saturating_sub(samples[i - 1].acked_seq);
+        }
+    }
+    hours
+}
+
+/// The chart: bars of ops acknowledged per hour, a line of the lag, as inline SVG.
+pub fn chart(hours: &[Hour]) -> String {
+    const W: u64 = 720;
+    const H: u64 = 150;
+    const TOP: u64 = 14;
+    let plot = H - TOP - 18;
+    let bar_w = W / hours.len().max(1) as u64;
+    let max_ops = hours.iter().map(|h| h.acked).max().unwrap_or(0).max(1);
+    let worst_lag = hours.iter().filter_map(|h| h.max_lag_s).max().unwrap_or(0);
+    let max_lag = worst_lag.max(1);
+    let mut s = format!(
+        "<svg id=\"history\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"ops acknowledged per hour and lag, last 24 hours\">\
+         <rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#fff\" stroke=\"#d5d9de\"/>"
+    );
+    for (i, h) in hours.iter().enumerate() {
+        let bh = h.acked * plot / max_ops;
+        let x = i as u64 * bar_w;
+        let _ = write!(
+            s,
+            "<rect class=\"ops\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{bh}\" fill=\"#5b8bd0\"><title>{}: {} ops acknowledged, lag {}</title></rect>",
+            x + 1,
+            TOP + plot - bh,
+            bar_w.saturating_sub(2),
+            super::html::utc_ms(h.start_ms),
+            h.acked,
+            h.max_lag_s
+                .map(super::html::ago_s)
+                .unwrap_or_else(|| "not sampled".into())
+        );
+    }
+    let points: Vec<String> = hours
+        .iter()
+        .enumerate()
+        .filter_map(|(i, h)| {
+            h.max_lag_s.map(|l| {
+                format!(
+                    "{},{}",
+                    i as u64 * bar_w + bar_w / 2,
+                    TOP + plot - l * plot / max_lag
+                )
+            })
+        })
+        .collect();
+    if !points.is_empty() {
+        let _ = write!(
+            s,
+            "<polyline fill=\"none\" stroke=\"#c2410c\" stroke-width=\"2\" points=\"{}\"/>",
+            points.join(" ")
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"4\" y=\"11\" font-size=\"10\" fill=\"#5b8bd0\">ops/hour (max {max_ops})</text>\
+         <text x=\"{}\" y=\"11\" font-size=\"10\" fill=\"#c2410c\" text-anchor=\"end\">lag (max {})</text>\
+         <text x=\"4\" y=\"{}\" font-size=\"10\">24 h ago</text>\
+         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">now</text></svg>",
+        W - 4,
+        super::html::ago_s(worst_lag),
+        H - 4,
+        W - 4,
+        H - 4
+    );
+    s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn s(at_ms: u64, acked_seq: u64, lag_s: u64) -> Sample {
+        Sample {
+            at_ms,
+            acked_seq,
+            waiting: u64::from(lag_s > 0),
+            lag_s,
+        }
+    }
+
+    #[test]
+    fn hours_sum_acknowledgements_and_keep_the_worst_lag() {
+        let now = 100 * HOUR_MS;
+        let samples = [
+            s(now - 30 * HOUR_MS, 1, 0), // too old: only a baseline
+            s(now - 2 * HOUR_MS + 10, 5, 7),
+            s(now - 2 * HOUR_MS + 20, 9, 3),
+            s(now - 10, 12, 0),
+        ];
+        let h = hourly(&samples, now);
+        assert_eq!(h.len(), 24);
+        assert_eq!(h[22].acked, 8);
+        assert_eq!(h[22].max_lag_s, Some(7));
+        assert_eq!(h[23].acked, 3);
+        assert_eq!(h[0].max_lag_s, None);
+        let svg = chart(&h);
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        assert_eq!(svg.matches("class=\"ops\"").count(), 24);
+    }
+
+    #[test]
+    fn ring_is_bounded() {
+        let hist = History::new(Duration::from_secs(3600));
+        let st = HubStatus {
+            written_ms: 0,
+            chains: vec![crate::server::ChainStatus {
+                node: "istog/1".into(),
+                acked_seq: 3,
+                ..Default::default()
+            }],
+        };
+        for i in 0..100 {
+            hist.record(&st, i);
+        }
+        assert_eq!(hist.samples("istog/1").len(), 26);
+        assert!(hist.samples("istog/2").is_empty());
+    }
+}

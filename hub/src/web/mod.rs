@@ -1,0 +1,279 @@
+//! The operator dashboard: server-rendered HTML over plain HTTP on its own listener
+//! (`http_listen`, default `127.0.0.1:8080`: loopback only unless configured otherwise).
+//!
+//! Routes (all but `/login` and `/metrics` need a signed-in operator, see [`auth`]):
+//!
+//! | route | what |
+//! |---|---|
+//! | `GET /` | overview: one row per municipality, trouble first; refreshes every 5 s |
+//! | `GET /node/{municipality}/{node}` | a node: state, version, clock, disk, errors, 24 h chart |
+//! | `GET /conflicts` | open conflicts (`?all=1` also resolved ones, `?municipality=CODE`) |
+//! | `GET /conflicts/{id}` | both sides of a conflict and the form to resolve it |
+//! | `POST /conflicts/{id}/resolve` | `review::resolve` in the operator's name |
+//! | `GET /rollout`, `POST /rollout/{code}` | the stages, and changing one (`Rollout::set`) |
+//! | `GET/POST /login`, `POST /logout` | sign in and out |
+//! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
+//!
+//! `/metrics` needs no session so that a Prometheus on the same machine can scrape it; it shows
+//! counts only, no names or records. Serve the listener beyond loopback only behind a reverse
+//! proxy with TLS that also guards `/metrics`.
+//!
+//! Every page is built off the async runtime (`spawn_blocking`: the store, the PKI registry and
+//! the rollout file are read from disk) from the same state `status.json` is written from.
+//! Everything interpolated into HTML goes through [`html::esc`].
+
+pub mod auth;
+pub mod history;
+pub mod html;
+pub mod model;
+mod pages;
+
+use crate::metrics::Metrics;
+use crate::pki::Pki;
+use crate::server::NodeSeen;
+use crate::store::HubStore;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::net::TcpListener;
+
+/// A node counts as online while its last heartbeat is at most this old: three sync intervals
+/// of a node that syncs every 30 s (nodes send one heartbeat per round).
+pub const ONLINE_WITHIN: Duration = Duration::from_secs(90);
+/// How often each node's history is sampled (see [`history`]).
+pub const HISTORY_EVERY: Duration = Duration::from_secs(60);
+/// How often the overview and node pages reload themselves.
+pub const REFRESH_SECS: u64 = 5;
+
+/// The dashboard's tunables (tests shorten them).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub online_within: Duration,
+    pub history_every: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            online_within: ONLINE_WITHIN,
+            history_every: HISTORY_EVERY,
+        }
+    }
+}
+
+/// Open duplicates of a municipality: the hook for the duplicate queue, which does not exist
+/// yet, so there is nothing to count and the dashboard shows "—" (and `/metrics` no samples).
+/// When identity matching files suspected duplicates, count the open ones here.
+pub fn open_duplicates(_ctx: &Context, _municipality: &str) -> Option<u64> {
+    None
+}
+
+struct Inner {
+    data_dir: PathBuf,
+    store: Arc<HubStore>,
+    seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+    metrics: Arc<Metrics>,
+    pki: Pki,
+    settings: Settings,
+    sessions: auth::Sessions,
+    history: history::History,
+}
+
+/// Everything the dashboard reads: shared with the gRPC service, not copied.
+#[derive(Clone)]
+pub struct Context(Arc<Inner>);
+
+impl Context {
+    pub fn new(
+        data_dir: &Path,
+        store: Arc<HubStore>,
+        seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+        metrics: Arc<Metrics>,
+        pki: Pki,
+        settings: Settings,
+    ) -> Context {
+        Context(Arc::new(Inner {
+            data_dir: data_dir.to_path_buf(),
+            store,
+            seen,
+            metrics,
+            pki,
+            history: history::History::new(settings.history_every),
+            settings,
+            sessions: auth::Sessions::default(),
+        }))
+    }
+    pub fn data_dir(&self) -> &Path {
+        &self.0.data_dir
+    }
+    pub fn store(&self) -> &HubStore {
+        &self.0.store
+    }
+    pub fn seen(&self) -> &Mutex<HashMap<String, NodeSeen>> {
+        &self.0.seen
+    }
+    pub fn metrics(&self) -> &Metrics {
+        &self.0.metrics
+    }
+    pub fn pki(&self) -> &Pki {
+        &self.0.pki
+    }
+    pub fn settings(&self) -> &Settings {
+        &self.0.settings
+    }
+    pub fn sessions(&self) -> &auth::Sessions {
+        &self.0.sessions
+    }
+    pub fn history(&self) -> &history::History {
+        &self.0.history
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum WebError {
+    #[error(transparent)]
+    Review(#[from] crate::review::ReviewError),
+    #[error(transparent)]
+    Rollout(#[from] crate::rollout::RolloutError),
+    #[error(transparent)]
+    Pki(#[from] crate::pki::PkiError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+    #[error(transparent)]
+    Operators(#[from] crate::operators::OperatorError),
+    #[error("{0}")]
+    NotFound(String),
+    #[error("{0}")]
+    BadRequest(String),
+    #[error("refused: the form has expired or did not come from this dashboard; reload the page and try again")]
+    Csrf,
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl WebError {
+    fn status(&self) -> StatusCode {
+        use crate::review::ReviewError as R;
+        match self {
+            WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::NotFound(_) | WebError::Review(R::NotFound(_)) => StatusCode::NOT_FOUND,
+            WebError::Review(R::AlreadyResolved { .. }) => StatusCode::CONFLICT,
+            WebError::BadRequest(_)
+            | WebError::Review(
+                R::ReasonRequired
+                | R::OperatorRequired
+                | R::ValueOnStatus(_)
+                | R::Invalid { .. }
+                | R::UnknownMunicipality(_),
+            )
+            | WebError::Rollout(crate::rollout::RolloutError::Unknown(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            _ => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+}
+
+impl IntoResponse for WebError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        if status.is_server_error() {
+            tracing::error!(error = %self, "dashboard request failed");
+        }
+        let body = format!(
+            "<h1>{}</h1><p class=\"msg bad\" id=\"error\">{}</p><p><a href=\"/\">Back to the overview</a></p>",
+            status.as_u16(),
+            html::esc(&self.to_string())
+        );
+        (
+            status,
+            axum::response::Html(html::page("Error", None, None, &body)),
+        )
+            .into_response()
+    }
+}
+
+/// Runs `f` off the async runtime.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, WebError> + Send + 'static,
+) -> Result<T, WebError> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| WebError::Internal(e.to_string()))?
+}
+
+/// Headers on every answer: no caching, no framing, no scripts, no referrer.
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+        ),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}
+
+/// The dashboard's routes over `ctx`.
+pub fn router(ctx: Context) -> axum::Router {
+    use axum::routing::{get, post};
+    axum::Router::new()
+        .route("/", get(pages::overview))
+        .route("/login", get(pages::login_form).post(pages::login))
+        .route("/logout", post(pages::logout))
+        .route("/node/{municipality}/{node}", get(pages::node))
+        .route("/conflicts", get(pages::conflicts))
+        .route("/conflicts/{id}", get(pages::conflict))
+        .route("/conflicts/{id}/resolve", post(pages::resolve))
+        .route("/rollout", get(pages::rollout))
+        .route("/rollout/{code}", post(pages::set_stage))
+        .route("/metrics", get(pages::metrics))
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(ctx)
+}
+
+/// Samples every node's history every `history_every`, forever.
+async fn sample_history(ctx: Context) {
+    let mut tick = tokio::time::interval(ctx.settings().history_every);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tick.tick().await;
+        let status = {
+            let seen = ctx.seen().lock().unwrap_or_else(|p| p.into_inner());
+            crate::server::hub_status(ctx.store(), &seen)
+        };
+        ctx.history().record(&status, model::now_ms());
+    }
+}
+
+/// Serves the dashboard on `listener` (and samples history) until the task is dropped.
+pub async fn serve(listener: TcpListener, ctx: Context) {
+    match listener.local_addr() {
+        Ok(a) => {
+            tracing::info!(addr = %a, "dashboard listening (plain HTTP: operators sign in; /metrics open)")
+        }
+        Err(e) => tracing::warn!(error = %e, "dashboard listener has no local address"),
+    }
+    let app = router(ctx.clone());
+    tokio::select! {
+        r = axum::serve(listener, app) => {
+            if let Err(e) = r {
+                tracing::error!(error = %e, "the dashboard stopped; gRPC sync goes on");
+            }
+        }
+        _ = sample_history(ctx) => {}
+    }
+}

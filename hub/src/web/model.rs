@@ -1,0 +1,287 @@
+//! What the overview shows, gathered from the hub's state: one row per municipality of the
+//! gazetteer, its nodes, and what is wrong, ranked so that trouble comes first.
+
+use super::{Context, WebError};
+use crate::pki::{CertKind, CertStatus, PeerIdentity};
+use crate::rollout::{Rollout, Stage};
+use crate::server::{hub_status, ChainStatus};
+use std::collections::{BTreeMap, HashMap};
+use time::OffsetDateTime;
+
+/// Certificates expiring within this many days are flagged.
+pub const CERT_WARN_DAYS: i64 = 30;
+
+/// One node as the overview shows it.
+#[derive(Debug, Clone)]
+pub struct NodeView {
+    /// "m/n".
+    pub node: String,
+    pub node_id: String,
+    pub chain: ChainStatus,
+    pub online: bool,
+    /// The rollout refused it within the online window (it keeps trying, so this is current).
+    pub refused_now: bool,
+    /// The expiry of its newest active certificate.
+    pub cert_expiry: Option<OffsetDateTime>,
+    pub cert_serial: Option<String>,
+}
+
+impl NodeView {
+    /// "online", "offline" or "never" (never heard from).
+    pub fn state(&self) -> &'static str {
+        if self.online {
+            "online"
+        } else if self.chain.last_seen_ms.is_some() {
+            "offline"
+        } else {
+            "never"
+        }
+    }
+
+    pub fn lag_s(&self) -> u64 {
+        if self.chain.unacked_ops.unwrap_or(0) > 0 {
+            self.chain.oldest_unacked_age_s.unwrap_or(0)
+        } else {
+            0
+        }
+    }
+}
+
+/// How bad a row is: sorts the overview and colours it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Severity {
+    /// Planned and nothing is happening.
+    Idle,
+    Ok,
+    Warn,
+    Bad,
+}
+
+impl Severity {
+    pub fn class(self) -> &'static str {
+        match self {
+            Severity::Idle => "idle",
+            Severity::Ok => "ok",
+            Severity::Warn => "warn",
+            Severity::Bad => "bad",
+        }
+    }
+}
+
+/// One municipality's row.
+#[derive(Debug, Clone)]
+pub struct MunicipalityView {
+    pub code: String,
+    pub name: String,
+    pub stage: Stage,
+    pub stage_by: Option<String>,
+    pub nodes: Vec<NodeView>,
+    pub open_conflicts: usize,
+    /// `None` until a duplicate queue exists (see [`super::open_duplicates`]).
+    pub open_duplicates: Option<u64>,
+    /// The nearest expiry of its nodes' certificates, and whose.
+    pub cert_expiry: Option<(OffsetDateTime, String)>,
+    /// What is wrong, in words, worst first.
+    pub trouble: Vec<(Severity, String)>,
+    pub severity: Severity,
+}
+
+impl MunicipalityView {
+    pub fn waiting(&self) -> u64 {
+        self.nodes.iter().filter_map(|n| n.chain.unacked_ops).sum()
+    }
+
+    pub fn oldest_waiting_s(&self) -> u64 {
+        self.nodes.iter().map(NodeView::lag_s).max().unwrap_or(0)
+    }
+
+    /// The most recent refusal of any of its nodes.
+    pub fn last_refusal(&self) -> Option<(u64, &str, &str)> {
+        self.nodes
+            .iter()
+            .filter_map(|n| {
+                Some((
+                    n.chain.last_refusal_ms?,
+                    n.node.as_str(),
+                    n.chain.last_refusal.as_deref()?,
+                ))
+            })
+            .max_by_key(|r| r.0)
+    }
+}
+
+pub fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The live view of every node: chain heads, heartbeats, refusals, certificates.
+pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
+    let status = {
+        let seen = ctx.seen().lock().unwrap_or_else(|p| p.into_inner());
+        hub_status(ctx.store(), &seen)
+    };
+    let now = now_ms();
+    let window = ctx.settings().online_within.as_millis() as u64;
+    let mut certs: HashMap<String, (OffsetDateTime, String)> = HashMap::new();
+    for e in ctx.pki().list()? {
+        if e.kind != CertKind::Node || e.status != CertStatus::Active {
+            continue;
+        }
+        if let Some(PeerIdentity::Node {
+            municipality,
+            node_id,
+        }) = e.peer_identity()
+        {
+            let k = format!("{municipality}/{node_id}");
+            let newer = certs.get(&k).is_none_or(|(t, _)| e.not_after > *t);
+            if newer {
+                certs.insert(k, (e.not_after, e.serial.clone()));
+            }
+        }
+    }
+    let mut chains: BTreeMap<String, ChainStatus> = status
+        .chains
+        .into_iter()
+        .map(|c| (c.node.clone(), c))
+        .collect();
+    for k in certs.keys() {
+        chains.entry(k.clone()).or_insert_with(|| ChainStatus {
+            node: k.clone(),
+            ..Default::default()
+        });
+    }
+    Ok(chains
+        .into_values()
+        .filter_map(|chain| {
+            let (m, n) = chain.node.split_once('/')?;
+            civreg_shared::gazetteer::by_code(m)?;
+            let online = chain
+                .last_seen_ms
+                .is_some_and(|t| now.saturating_sub(t) <= window);
+            let refused_now = chain
+                .last_refusal_ms
+                .is_some_and(|t| now.saturating_sub(t) <= window);
+            let cert = certs.get(&chain.node);
+            Some(NodeView {
+                node_id: n.to_string(),
+                online,
+                refused_now,
+                cert_expiry: cert.map(|c| c.0),
+                cert_serial: cert.map(|c| c.1.clone()),
+                node: chain.node.clone(),
+                chain,
+            })
+        })
+        .collect())
+}
+
+/// Open conflicts per municipality.
+pub fn open_conflicts(ctx: &Context) -> Result<HashMap<String, usize>, WebError> {
+    let mut out: HashMap<String, usize> = HashMap::new();
+    for c in crate::review::list(ctx.store(), None, false)? {
+        *out.entry(c.municipality).or_default() += 1;
+    }
+    Ok(out)
+}
+
+/// Every municipality, trouble first.
+pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
+    let rollout = Rollout::load(ctx.data_dir())?;
+    let conflicts = open_conflicts(ctx)?;
+    let mut by_m: HashMap<String, Vec<NodeView>> = HashMap::new();
+    for n in nodes(ctx)? {
+        let m = n.node.split('/').next().unwrap_or_default().to_string();
+        by_m.entry(m).or_default().push(n);
+    }
+    let today = OffsetDateTime::now_utc();
+    let mut rows: Vec<MunicipalityView> = civreg_shared::gazetteer::all()
+        .iter()
+        .map(|m| {
+            let entry = rollout.entry(m.code);
+            let stage = entry.map(|e| e.stage).unwrap_or(Stage::Planned);
+            let nodes = by_m.remove(m.code).unwrap_or_default();
+            let open = conflicts.get(m.code).copied().unwrap_or(0);
+            let cert_expiry = nodes
+                .iter()
+                .filter_map(|n| n.cert_expiry.map(|t| (t, n.node.clone())))
+                .min_by_key(|c| c.0);
+            let mut row = MunicipalityView {
+                code: m.code.to_string(),
+                name: m.name_sq.to_string(),
+                stage,
+                stage_by: entry.and_then(|e| e.changed_by.clone()),
+                nodes,
+                open_conflicts: open,
+                open_duplicates: super::open_duplicates(ctx, m.code),
+                cert_expiry,
+                trouble: Vec::new(),
+                severity: Severity::Ok,
+            };
+            row.trouble = trouble(&row, today);
+            row.severity = row.trouble.first().map(|t| t.0).unwrap_or(
+                if stage == Stage::Planned && row.nodes.is_empty() {
+                    Severity::Idle
+                } else {
+                    Severity::Ok
+                },
+            );
+            row
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then(b.trouble.len().cmp(&a.trouble.len()))
+            .then(a.code.cmp(&b.code))
+    });
+    Ok(rows)
+}
+
+fn trouble(row: &MunicipalityView, today: OffsetDateTime) -> Vec<(Severity, String)> {
+    use Severity::{Bad, Warn};
+    let mut t = Vec::new();
+    let syncing = matches!(row.stage, Stage::Pilot | Stage::Live | Stage::Suspended);
+    for n in &row.nodes {
+        if n.refused_now {
+            t.push((Bad, format!("{} refused by the rollout", n.node)));
+        }
+        if syncing && !n.online {
+            t.push(match n.chain.last_seen_ms {
+                Some(_) => (Bad, format!("{} offline", n.node)),
+                // Enrolled but not yet running: worth a look, not an outage.
+                None => (Warn, format!("{} never heard from", n.node)),
+            });
+        }
+        if let Some(w) = n.chain.unacked_ops.filter(|w| *w > 0) {
+            t.push((Warn, format!("{} has {w} ops waiting", n.node)));
+        }
+        if n.chain.clock_warning.is_some() {
+            t.push((Warn, format!("{}'s clock is wrong", n.node)));
+        }
+        if let Some(exp) = n.cert_expiry {
+            let days = (exp - today).whole_days();
+            if exp <= today {
+                t.push((Bad, format!("{}'s certificate has expired", n.node)));
+            } else if days <= CERT_WARN_DAYS {
+                t.push((
+                    Warn,
+                    format!("{}'s certificate expires in {days} days", n.node),
+                ));
+            }
+        }
+    }
+    if row.stage == Stage::Suspended {
+        t.push((Warn, "suspended".into()));
+    }
+    if row.open_conflicts > 0 {
+        t.push((Warn, format!("{} open conflicts", row.open_conflicts)));
+    }
+    if let Some(d) = row.open_duplicates.filter(|d| *d > 0) {
+        t.push((Warn, format!("{d} open duplicates")));
+    }
+    t.sort_by_key(|x| std::cmp::Reverse(x.0));
+    t
+}

@@ -1,0 +1,438 @@
+//! The dashboard in a real browser: Debian's headless Chromium driven over WebDriver
+//! (chromedriver, started here) with fantoccini. A hub runs in this process with its dashboard;
+//! three pilot nodes run as real `civreg-node serve` processes. The operator signs in, sees
+//! the three pilot municipalities syncing, watches a SIGKILLed node turn offline and come back
+//! when restarted, and resolves a conflict from its page.
+//!
+//! Chromium and chromedriver must be installed (`.ci/run` installs Debian's `chromium` and
+//! `chromium-driver` when missing; `CHROMEDRIVER` names another driver). Without them this test
+//! fails, loudly: it never skips.
+
+mod common;
+
+use civreg_hub::web::Settings;
+use common::*;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const OPERATOR: &str = "vjosa";
+const PASSWORD: &str = "long-enough-secret-1";
+const PILOTS: [&str; 3] = ["istog", "mitrovice-jugut", "prishtine"];
+/// Nodes sync every second here, so a node is offline after 3 s without a heartbeat.
+const ONLINE_WITHIN: Duration = Duration::from_secs(3);
+const LIMIT: Duration = Duration::from_secs(60);
+
+/// A child process killed (SIGKILL) when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn log_file(p: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .expect("open log file")
+}
+
+/// `civreg-node serve` syncing every second, output appended to `DATA_DIR.log`.
+fn serve_node(data_dir: &Path) -> Proc {
+    let log = data_dir.with_extension("log");
+    Proc(
+        Command::new(node_bin())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--interval-secs", "1"])
+            .env("CIVREG_CLERK", CLERK)
+            .env("CIVREG_CLERK_PASSWORD", CLERK_PASSWORD)
+            .env("RUST_LOG", "warn")
+            .stdin(Stdio::null())
+            .stdout(log_file(&log))
+            .stderr(log_file(&log))
+            .spawn()
+            .expect("spawn civreg-node serve"),
+    )
+}
+
+fn chromedriver_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CHROMEDRIVER") {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("chromedriver"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("chromedriver is not installed: install Debian's chromium and chromium-driver (`apt-get install -y chromium chromium-driver`, as .ci/run does) or set CHROMEDRIVER")
+        })
+}
+
+/// Starts chromedriver on a free port and waits until it is ready.
+async fn start_chromedriver(log: &Path) -> (Proc, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bin = chromedriver_bin();
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(log_file(log))
+        .stderr(log_file(log))
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
+    let proc = Proc(child);
+    let addr = format!("127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(&addr),
+        )
+        .await
+        {
+            drop(s);
+            let r = http_request(&addr, "GET", "/status", None, None).await;
+            if r.body.contains("\"ready\":true") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not become ready within 30 s; its log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (proc, format!("http://{addr}"))
+}
+
+async fn browser(driver: &str, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=1400,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("headless Chromium could not be started through chromedriver: {e}")
+        })
+}
+
+/// Reloads `url` until `check` finds what it waits for in the page (deadline: [`LIMIT`]).
+async fn wait_page<T>(
+    c: &Client,
+    url: &str,
+    what: &str,
+    mut check: impl AsyncFnMut(&Client) -> Option<T>,
+) -> T {
+    let deadline = Instant::now() + LIMIT;
+    loop {
+        c.goto(url).await.expect("load page");
+        if let Some(v) = check(c).await {
+            return v;
+        }
+        if Instant::now() >= deadline {
+            let src = c.source().await.unwrap_or_default();
+            panic!("timed out waiting for {what}; the page:\n{src}");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// The state a node's badge shows in the overview ("online", "offline", "never").
+async fn node_state(c: &Client, node: &str) -> Option<String> {
+    c.find(Locator::Css(&format!("a[data-node='{node}']")))
+        .await
+        .ok()?
+        .attr("data-state")
+        .await
+        .ok()?
+}
+
+async fn row_class(c: &Client, code: &str) -> Option<String> {
+    c.find(Locator::Css(&format!("#m-{code}")))
+        .await
+        .ok()?
+        .attr("class")
+        .await
+        .ok()?
+}
+
+fn birth_doc() -> serde_json::Value {
+    json!({
+        "register": { "book": "L-12", "year": 1968, "page": 40, "entry": 3 },
+        "child": {
+            "given_name": "Arben", "surname": "Gashi", "sex": "male",
+            "date_of_birth": "1968-03-14", "personal_numbers": { "jmbg": "1403968950011" }
+        },
+        "place_of_birth": "Prizren",
+        "mother": { "given_name": "Drita", "surname": "Gashi", "maiden_surname": "Berisha", "date_of_birth": "1945-07-02" },
+        "father": { "given_name": "Hysen", "surname": "Gashi", "father_given_name": "Rexhep", "date_of_birth": "1940-11-20" }
+    })
+}
+
+async fn screenshot(c: &Client, name: &str) {
+    // For a person to look at: set CIVREG_SCREENSHOTS=DIR.
+    if let Some(dir) = std::env::var_os("CIVREG_SCREENSHOTS") {
+        if let Ok(png) = c.screenshot().await {
+            let _ = std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png);
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict_in_chromium() {
+    let (hub, web) = start_web_hub(Settings {
+        online_within: ONLINE_WITHIN,
+        history_every: Duration::from_secs(1),
+    })
+    .await;
+    civreg_hub::operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let work = tempfile::tempdir().expect("tempdir");
+
+    // Three pilot nodes, one registration in Prishtinë, all syncing every second.
+    let mut dirs = Vec::new();
+    for m in PILOTS {
+        let d = work.path().join(format!("{m}-1"));
+        enrol_node(&d, &hub.bundle(m, "1")).await;
+        dirs.push(d);
+    }
+    let births = work.path().join("birth.json");
+    std::fs::write(&births, birth_doc().to_string()).unwrap();
+    let reg = node_json(
+        &dirs[2],
+        &[
+            "--json",
+            "register",
+            "birth",
+            "--file",
+            births.to_str().unwrap(),
+        ],
+    )
+    .await;
+    assert_eq!(reg["ok"], true, "{reg}");
+    let mut nodes: Vec<Proc> = dirs.iter().map(|d| serve_node(d)).collect();
+
+    let (_driver, driver_url) = start_chromedriver(&work.path().join("chromedriver.log")).await;
+    let c = browser(&driver_url, &work.path().join("chromium-profile")).await;
+    let base = format!("http://{web}");
+
+    // Signing in.
+    c.goto(&format!("{base}/")).await.unwrap();
+    assert!(
+        c.current_url().await.unwrap().path() == "/login",
+        "without a session the browser is sent to sign in"
+    );
+    c.find(Locator::Id("name"))
+        .await
+        .unwrap()
+        .send_keys(OPERATOR)
+        .await
+        .unwrap();
+    c.find(Locator::Id("password"))
+        .await
+        .unwrap()
+        .send_keys(PASSWORD)
+        .await
+        .unwrap();
+    c.find(Locator::Id("signin"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let who = c
+        .find(Locator::Id("operator"))
+        .await
+        .expect("signed in")
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(who, OPERATOR);
+
+    // The three pilots sync: every node online, Prishtinë's registration acknowledged.
+    let overview = format!("{base}/");
+    wait_page(
+        &c,
+        &overview,
+        "the three pilot nodes online",
+        async |c: &Client| {
+            for m in PILOTS {
+                if node_state(c, &format!("{m}/1")).await.as_deref() != Some("online") {
+                    return None;
+                }
+                let stage = c
+                    .find(Locator::Css(&format!("#m-{m}")))
+                    .await
+                    .ok()?
+                    .attr("data-stage")
+                    .await
+                    .ok()??;
+                assert_eq!(stage, "pilot", "{m}");
+            }
+            let row = c
+                .find(Locator::Css("#m-prishtine"))
+                .await
+                .ok()?
+                .text()
+                .await
+                .ok()?;
+            row.contains("#1").then_some(())
+        },
+    )
+    .await;
+    screenshot(&c, "overview-syncing").await;
+
+    // SIGKILL Prishtinë's node: its row turns offline and comes to the top.
+    nodes[2].0.kill().expect("SIGKILL the node");
+    let _ = nodes[2].0.wait();
+    wait_page(&c, &overview, "prishtine/1 offline", async |c: &Client| {
+        (node_state(c, "prishtine/1").await.as_deref() == Some("offline")).then_some(())
+    })
+    .await;
+    assert_eq!(row_class(&c, "prishtine").await.as_deref(), Some("bad"));
+    let first = c
+        .find(Locator::Css("#overview tbody tr"))
+        .await
+        .unwrap()
+        .attr("id")
+        .await
+        .unwrap();
+    assert_eq!(first.as_deref(), Some("m-prishtine"), "trouble first");
+    screenshot(&c, "overview-offline").await;
+
+    // Restarted, it recovers.
+    nodes[2] = serve_node(&dirs[2]);
+    wait_page(
+        &c,
+        &overview,
+        "prishtine/1 online again",
+        async |c: &Client| {
+            (node_state(c, "prishtine/1").await.as_deref() == Some("online")).then_some(())
+        },
+    )
+    .await;
+    assert_ne!(row_class(&c, "prishtine").await.as_deref(), Some("bad"));
+
+    // Its page: state, the chart, the version it reports.
+    c.find(Locator::Css("a[data-node='prishtine/1']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let state = c
+        .find(Locator::Id("state"))
+        .await
+        .unwrap()
+        .attr("data-state")
+        .await
+        .unwrap();
+    assert_eq!(state.as_deref(), Some("online"));
+    c.find(Locator::Css("svg#history"))
+        .await
+        .expect("the history chart");
+    screenshot(&c, "node").await;
+
+    // A conflict between two other offices, resolved from its page.
+    let (record, _) = make_conflict(&hub).await;
+    c.goto(&format!("{base}/conflicts")).await.unwrap();
+    c.find(Locator::Css("a.conflict"))
+        .await
+        .expect("the conflict is listed")
+        .click()
+        .await
+        .unwrap();
+    let rec = c
+        .find(Locator::Id("record"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(rec, record);
+    let a = c
+        .find(Locator::Css("#side-a .value"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let b = c
+        .find(Locator::Css("#side-b .value"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!((a.as_str(), b.as_str()), ("Agron", "Agon"));
+    c.find(Locator::Id("keep-b"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("the paper register says Agon")
+        .await
+        .unwrap();
+    screenshot(&c, "conflict").await;
+    c.find(Locator::Id("resolve-submit"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let by = c
+        .find(Locator::Id("resolved-by"))
+        .await
+        .expect("the page shows the decision")
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(by, "operator:vjosa");
+
+    // The decision is an op of the hub's chain in the operator's name, in Prishtinë's feed.
+    let mut reader = hub.client(&hub.issue("prishtine", "7")).await;
+    let (ops, _) = pull_all(&mut reader, 0).await;
+    let decision = ops
+        .iter()
+        .find(|o| o.id.node_id == "hub" && o.record_id == record)
+        .expect("the decision is in the feed");
+    assert_eq!(decision.clerk, "operator:vjosa");
+    assert!(decision.reason.contains("the paper register says Agon"));
+
+    c.find(Locator::Id("logout"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    c.close().await.expect("close the browser");
+}
