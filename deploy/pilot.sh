@@ -4,21 +4,43 @@
 # the real `pki` commands; each node has its own data dir, key file and clerk, imports demo
 # register pages, and runs its sync worker against the hub over mutual TLS.
 #
-#   ./deploy/pilot.sh            start (or restart on the same data); Ctrl-C stops everything
+#   ./deploy/pilot.sh             start (or restart on the same data); Ctrl-C stops everything
+#   ./deploy/pilot.sh --cut-link  the same, then cuts Istog's link for a while (PILOT_CUT_SECONDS,
+#                                 default 45): the dashboard shows it go dark, the clerk keeps
+#                                 registering, and when the link returns it catches up
 #   PILOT_SECONDS=20 ./deploy/pilot.sh    stop by itself after 20 s (for scripted runs)
+#   PILOT_PORT, PILOT_HTTP_PORT, PILOT_DATA, PILOT_BIN_DIR: ports, data dir, prebuilt binaries
 #
+# The operator dashboard is at http://127.0.0.1:8080 (PILOT_HTTP_PORT), login `pilot-operator`
+# with the password printed at the end (PILOT_OPERATOR_PASSWORD to choose it).
 # Data lives in ./pilot-data (PILOT_DATA=DIR to change); `rm -rf pilot-data` resets it.
-# Not yet in the pilot: the operator dashboard and the "cut one node's link" form (README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${PILOT_DATA:-$PWD/pilot-data}
 PORT=${PILOT_PORT:-7443}
+HTTP_PORT=${PILOT_HTTP_PORT:-8080}
 HUB_URL=https://localhost:$PORT
+CUT=""
+case "${1:-}" in
+  --cut-link) CUT=istog ;;
+  "") ;;
+  *) echo "usage: $0 [--cut-link]" >&2; exit 2 ;;
+esac
+LINK_PORT=$((PORT + 1))
+OPERATOR=pilot-operator
+export CIVREG_OPERATOR=$OPERATOR
+export CIVREG_OPERATOR_PASSWORD=${PILOT_OPERATOR_PASSWORD:-pilot-operator-password}
 
-echo "== building civreg (release)"
-cargo build --release --locked -p civreg-node -p civreg-hub
-NODE=$PWD/target/release/civreg-node
-HUB=$PWD/target/release/civreg-hub
+if [ -n "${PILOT_BIN_DIR:-}" ]; then
+  BIN=$PILOT_BIN_DIR   # prebuilt binaries (the test suite runs the pilot this way)
+else
+  echo "== building civreg (release)"
+  cargo build --release --locked -p civreg-node -p civreg-hub -p civreg-deploy
+  BIN=$PWD/target/release
+fi
+NODE=$BIN/civreg-node
+HUB=$BIN/civreg-hub
+LINK=$BIN/civreg-link
 
 export CIVREG_CLERK=pilot
 export CIVREG_CLERK_PASSWORD=${PILOT_PASSWORD:-pilot-demo-password}
@@ -39,9 +61,17 @@ trap 'exit 130' INT TERM
 echo "== hub ($DATA/hub)"
 if [ ! -f "$DATA/hub/pki/ca.pem" ]; then
   "$HUB" --data-dir "$DATA/hub" pki init
+  "$HUB" --data-dir "$DATA/hub" operator add "$OPERATOR"
 fi
-"$HUB" --data-dir "$DATA/hub" serve --grpc-listen "127.0.0.1:$PORT" >"$DATA/logs/hub.out" 2>"$DATA/logs/hub.log" &
+"$HUB" --data-dir "$DATA/hub" serve --grpc-listen "127.0.0.1:$PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
+  >"$DATA/logs/hub.out" 2>"$DATA/logs/hub.log" &
 pids+=($!)
+if [ -n "$CUT" ]; then
+  # The office's line: a relay the pilot can cut (SIGUSR1) and restore (SIGUSR2).
+  "$LINK" --listen "127.0.0.1:$LINK_PORT" --to "127.0.0.1:$PORT" >"$DATA/logs/link.out" 2>&1 &
+  link_pid=$!
+  pids+=($link_pid)
+fi
 
 for m in istog mitrovice-jugut prishtine; do
   d=$DATA/$m
@@ -55,23 +85,30 @@ for m in istog mitrovice-jugut prishtine; do
   # Exit code 1 means some rows were rejected; the pilot files have none, so stop if it happens.
   "$NODE" --data-dir "$d" import "deploy/pilot/$m.csv"
   "$NODE" --data-dir "$d" verify
-  "$NODE" --data-dir "$d" serve --interval-secs 2 >"$DATA/logs/$m.out" 2>"$DATA/logs/$m.log" &
+  hub_arg=()
+  if [ "$m" = "$CUT" ]; then hub_arg=(--hub "https://localhost:$LINK_PORT"); fi
+  "$NODE" --data-dir "$d" serve --interval-secs 2 "${hub_arg[@]}" >"$DATA/logs/$m.out" 2>"$DATA/logs/$m.log" &
   pids+=($!)
 done
+
+synced() { # office, seconds
+  local deadline=$((SECONDS + $2)) st
+  until st=$("$NODE" --data-dir "$DATA/$1" --json status) \
+        && grep -q '"online":true' <<<"$st" && grep -q '"ops_waiting":0' <<<"$st"; do
+    if [ $SECONDS -ge $deadline ]; then
+      echo "office $1 has not synced within $2 s; see $DATA/logs/$1.log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+  echo "$1: synced"
+}
 
 echo
 echo "== waiting for every office to reach the hub"
 deadline=$((SECONDS + 60))
 for m in istog mitrovice-jugut prishtine; do
-  until st=$("$NODE" --data-dir "$DATA/$m" --json status) \
-        && grep -q '"online":true' <<<"$st" && grep -q '"ops_waiting":0' <<<"$st"; do
-    if [ $SECONDS -ge $deadline ]; then
-      echo "office $m has not synced within 60 s; see $DATA/logs/$m.log" >&2
-      exit 1
-    fi
-    sleep 0.5
-  done
-  echo "$m: synced"
+  synced "$m" 60
 done
 
 until [ "$("$HUB" --data-dir "$DATA/hub" --json status 2>/dev/null | grep -o '"node"' | wc -l)" -ge 3 ]; do
@@ -82,7 +119,7 @@ echo
 "$HUB" --data-dir "$DATA/hub" status
 
 echo
-echo "== searching across scripts at Prishtinë (local answers; national search is not built yet)"
+echo "== searching across scripts from Prishtinë (national answers from the hub's index)"
 for q in "Arben Gashi 1968" "Гаши" "gashi arbn" "Djordjevic" "Krasnići"; do
   echo "-- civreg-node search $q"
   "$NODE" --data-dir "$DATA/prishtine" search $q --limit 3
@@ -90,8 +127,27 @@ done
 
 echo
 echo "pilot running: hub on $HUB_URL, logs in $DATA/logs"
+echo "dashboard:  http://127.0.0.1:$HTTP_PORT   login: $OPERATOR   password: $CIVREG_OPERATOR_PASSWORD"
 echo "try:  $NODE --data-dir $DATA/istog status"
 echo "      $HUB --data-dir $DATA/hub status"
+
+if [ -n "$CUT" ]; then
+  cut_for=${PILOT_CUT_SECONDS:-45}
+  echo
+  echo "== cutting $CUT's link for $cut_for s: watch its row go offline on the dashboard"
+  kill -USR1 "$link_pid"
+  for i in 1 2 3; do
+    "$NODE" --data-dir "$DATA/$CUT" register birth --file deploy/examples/birth.json
+  done
+  sleep 3
+  "$NODE" --data-dir "$DATA/$CUT" status || true
+  sleep "$cut_for"
+  echo
+  echo "== restoring $CUT's link: it catches up on its own"
+  kill -USR2 "$link_pid"
+  synced "$CUT" 120
+  "$HUB" --data-dir "$DATA/hub" status
+fi
 if [ -n "${PILOT_SECONDS:-}" ]; then
   sleep "$PILOT_SECONDS"
 else

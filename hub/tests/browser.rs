@@ -246,26 +246,34 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         c.current_url().await.unwrap().path() == "/login",
         "without a session the browser is sent to sign in"
     );
-    c.find(Locator::Id("name"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("name"))
         .await
         .unwrap()
         .send_keys(OPERATOR)
         .await
         .unwrap();
-    c.find(Locator::Id("password"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("password"))
         .await
         .unwrap()
         .send_keys(PASSWORD)
         .await
         .unwrap();
-    c.find(Locator::Id("signin"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("signin"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     let who = c
-        .find(Locator::Id("operator"))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("operator"))
         .await
         .expect("signed in")
         .text()
@@ -338,21 +346,27 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     assert_ne!(row_class(&c, "prishtine").await.as_deref(), Some("bad"));
 
     // Its page: state, the chart, the version it reports.
-    c.find(Locator::Css("a[data-node='prishtine/1']"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("a[data-node='prishtine/1']"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     let state = c
-        .find(Locator::Id("state"))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("state"))
         .await
         .unwrap()
         .attr("data-state")
         .await
         .unwrap();
     assert_eq!(state.as_deref(), Some("online"));
-    c.find(Locator::Css("svg#history"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("svg#history"))
         .await
         .expect("the history chart");
     screenshot(&c, "node").await;
@@ -360,14 +374,18 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     // A conflict between two other offices, resolved from its page.
     let (record, _) = make_conflict(&hub).await;
     c.goto(&format!("{base}/conflicts")).await.unwrap();
-    c.find(Locator::Css("a.conflict"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("a.conflict"))
         .await
         .expect("the conflict is listed")
         .click()
         .await
         .unwrap();
     let rec = c
-        .find(Locator::Id("record"))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("record"))
         .await
         .unwrap()
         .text()
@@ -375,41 +393,53 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         .unwrap();
     assert_eq!(rec, record);
     let a = c
-        .find(Locator::Css("#side-a .value"))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#side-a .value"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     let b = c
-        .find(Locator::Css("#side-b .value"))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("#side-b .value"))
         .await
         .unwrap()
         .text()
         .await
         .unwrap();
     assert_eq!((a.as_str(), b.as_str()), ("Agron", "Agon"));
-    c.find(Locator::Id("keep-b"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("keep-b"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    c.find(Locator::Id("reason"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("reason"))
         .await
         .unwrap()
         .send_keys("the paper register says Agon")
         .await
         .unwrap();
     screenshot(&c, "conflict").await;
-    c.find(Locator::Id("resolve-submit"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("resolve-submit"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
     let by = c
-        .find(Locator::Id("resolved-by"))
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("resolved-by"))
         .await
         .expect("the page shows the decision")
         .text()
@@ -427,12 +457,26 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     assert_eq!(decision.clerk, "operator:vjosa");
     assert!(decision.reason.contains("the paper register says Agon"));
 
-    c.find(Locator::Id("logout"))
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("logout"))
         .await
         .unwrap()
         .click()
         .await
         .unwrap();
-    assert_eq!(c.current_url().await.unwrap().path(), "/login");
+    // The click starts a navigation; wait for it rather than reading the URL at once.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(15);
+    loop {
+        let path = c.current_url().await.unwrap().path().to_string();
+        if path == "/login" {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "still on {path} after signing out"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     c.close().await.expect("close the browser");
 }
