@@ -28,20 +28,7 @@ use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
 use std::time::Instant;
 
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
+use civreg_shared::synth::Rng;
 
 const NAMES: [&str; 6] = ["Arben", "Agron", "Besnik", "Ђорђе", "Drita", "Vjosa"];
 const PATHS: [&str; 4] = [
@@ -153,7 +140,7 @@ fn main() {
     } else {
         (100_000, 200_000)
     };
-    let mut rng = Rng(0x5eed);
+    let mut rng = Rng::new(0x5eed);
     let data: Vec<Vec<Op>> = (1..=records)
         .map(|i| record_ops(&mut rng, "prishtine", i))
         .collect();

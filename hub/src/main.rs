@@ -133,6 +133,15 @@ enum Command {
     },
 }
 
+/// The gazetteer code of a municipality given by any of its names.
+fn municipality_code(name: &str) -> Result<String> {
+    civreg_shared::gazetteer::resolve(name)
+        .map(|g| g.code.to_string())
+        .with_context(|| {
+            format!("unknown municipality {name:?}: `civreg-hub rollout list` shows the codes")
+        })
+}
+
 fn operator_label(name: &str) -> String {
     if name.trim().is_empty() {
         "operator:(unnamed, set CIVREG_OPERATOR)".into()
@@ -618,13 +627,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
         }
         Command::Conflicts { command } => match command {
             ConflictsCommand::List { municipality, all } => {
-                let m = municipality
-                    .map(|m| {
-                        civreg_shared::gazetteer::resolve(&m)
-                            .map(|g| g.code.to_string())
-                            .with_context(|| format!("unknown municipality {m:?}"))
-                    })
-                    .transpose()?;
+                let m = municipality.map(|m| municipality_code(&m)).transpose()?;
                 let v = ask(
                     &data_dir,
                     control::Request::ConflictsList {
@@ -719,13 +722,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                     threshold,
                     out,
                 } => {
-                    let m = municipality
-                        .map(|m| {
-                            civreg_shared::gazetteer::resolve(&m)
-                                .map(|g| g.code.to_string())
-                                .with_context(|| format!("unknown municipality {m:?}"))
-                        })
-                        .transpose()?;
+                    let m = municipality.map(|m| municipality_code(&m)).transpose()?;
                     (
                         ask(
                             &data_dir,
