@@ -621,6 +621,12 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                             .map(|n| format!("{n}ms"))
                             .unwrap_or_else(|| "-".into()),
                     ));
+                    if let Some(w) = &c.clock_warning {
+                        s.push_str(&format!("    clock: {w}\n"));
+                    }
+                    if let Some(r) = &c.last_refusal {
+                        s.push_str(&format!("    refused {}: {r}\n", ago(c.last_refusal_ms)));
+                    }
                 }
                 s.trim_end().to_string()
             });
