@@ -18,6 +18,9 @@
 //! cargo bench -p civreg-hub --bench merge_bench -- --quick     # small sizes (what `cargo test` runs)
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
+
 use civreg_hub::pki::PeerIdentity;
 use civreg_hub::review;
 use civreg_hub::store::HubStore;
@@ -203,13 +206,7 @@ fn main() {
     let digest_mem_s = t.elapsed().as_secs_f64();
     assert_eq!(d2, d, "the store's digest is the digest of the states");
 
-    let date = time::OffsetDateTime::now_utc().date();
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let (date, commit) = support::measured();
     let section = format!(
         "## Merge and digests\n\n\
 Measured {date} at commit `{commit}`{quick_note}, `cargo bench -p civreg-hub --bench merge_bench`, one thread. \
@@ -226,16 +223,6 @@ nodes, one amendment in four concurrent); {conflicted} records carry a conflict.
     );
     println!("{section}");
     if write {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-        let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-        let (b, e) = ("<!-- merge-bench:begin -->", "<!-- merge-bench:end -->");
-        let block = format!("{b}\n{section}{e}");
-        let new = match (text.find(b), text.find(e)) {
-            (Some(i), Some(j)) if j > i => {
-                format!("{}{}{}", &text[..i], block, &text[j + e.len()..])
-            }
-            _ => format!("{}\n{}\n", text.trim_end(), block),
-        };
-        std::fs::write(path, new).expect("write BENCHMARKS.md");
+        support::write_section("merge-bench", &section);
     }
 }

@@ -15,6 +15,9 @@
 //! cargo bench -p civreg-hub --bench search_bench -- --quick     # small (what `cargo test` runs)
 //! ```
 
+#[path = "support/mod.rs"]
+mod support;
+
 use civreg_hub::pki::{PeerIdentity, Pki};
 use civreg_hub::search::{SearchIndex, SearchQuery};
 use civreg_hub::server;
@@ -253,13 +256,7 @@ fn main() {
     });
     let (r50, r99) = (percentile(&mut remote, 0.5), percentile(&mut remote, 0.99));
 
-    let date = time::OffsetDateTime::now_utc().date();
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let (date, commit) = support::measured();
     let mut rows = String::new();
     for (class, v) in &mut by_class {
         let (a, b) = (percentile(v, 0.5), percentile(v, 0.99));
@@ -289,16 +286,6 @@ queries made from the same data, one thread.\n\n\
     );
     println!("{section}");
     if write {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-        let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-        let (b, e) = ("<!-- search-bench:begin -->", "<!-- search-bench:end -->");
-        let block = format!("{b}\n{section}{e}");
-        let new = match (text.find(b), text.find(e)) {
-            (Some(i), Some(j)) if j > i => {
-                format!("{}{}{}", &text[..i], block, &text[j + e.len()..])
-            }
-            _ => format!("{}\n{}\n", text.trim_end(), block),
-        };
-        std::fs::write(path, new).expect("write BENCHMARKS.md");
+        support::write_section("search-bench", &section);
     }
 }

@@ -10,6 +10,9 @@
 //!     cargo bench -p civreg-hub --bench sync_bench -- --write     # also update BENCHMARKS.md
 //!     cargo bench -p civreg-hub --bench sync_bench -- --quick     # small sizes (what `cargo test` runs)
 
+#[path = "support/mod.rs"]
+mod support;
+
 use civreg_hub::pki::{PeerIdentity, Pki};
 use civreg_hub::rollout::Stage;
 use civreg_hub::server;
@@ -306,13 +309,7 @@ fn main() {
         (single, many, catchup, hwm)
     });
 
-    let date = time::OffsetDateTime::now_utc().date();
-    let commit = std::process::Command::new("git")
-        .args(["rev-parse", "--short", "HEAD"])
-        .output()
-        .ok()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let (date, commit) = support::measured();
     let ok = |b: bool| if b { "✅" } else { "❌" };
     let section = format!(
         "## Sync (hub)\n\n\
@@ -337,16 +334,6 @@ in valid hash chains, pushed in batches of {BATCH}, pipelined.\n\n\
     );
     println!("{section}");
     if write {
-        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../BENCHMARKS.md");
-        let text = std::fs::read_to_string(path).unwrap_or_else(|_| "# Benchmarks\n".into());
-        let (b, e) = ("<!-- hub-bench:begin -->", "<!-- hub-bench:end -->");
-        let block = format!("{b}\n{section}{e}");
-        let new = match (text.find(b), text.find(e)) {
-            (Some(i), Some(j)) if j > i => {
-                format!("{}{}{}", &text[..i], block, &text[j + e.len()..])
-            }
-            _ => format!("{}\n{}\n", text.trim_end(), block),
-        };
-        std::fs::write(path, new).expect("write BENCHMARKS.md");
+        support::write_section("hub-bench", &section);
     }
 }
