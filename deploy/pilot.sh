@@ -118,6 +118,11 @@ done
 echo
 "$HUB" --data-dir "$DATA/hub" status
 
+# The hub's search index follows the feed on its own (within a second or so): wait for it.
+until "$HUB" --data-dir "$DATA/hub" --json search Gashi 2>/dev/null | grep -q '"regno"'; do
+  if [ $SECONDS -ge $deadline ]; then echo "the hub's search index did not catch up; see $DATA/logs/hub.log" >&2; exit 1; fi
+  sleep 0.5
+done
 echo
 echo "== searching across scripts from Prishtinë (national answers from the hub's index)"
 for q in "Arben Gashi 1968" "Гаши" "gashi arbn" "Djordjevic" "Krasnići"; do

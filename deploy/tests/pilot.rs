@@ -71,6 +71,10 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
         stdout.contains("national answer"),
         "searches went to the hub\n{stdout}"
     );
+    assert!(
+        !stdout.contains("national answer (the hub's register): 0 found"),
+        "every demo search finds records\n{stdout}"
+    );
     assert!(stdout.contains("dashboard:  http://127.0.0.1:"), "{stdout}");
     // After the cut: Istog synced a second time, with what it registered offline.
     assert_eq!(stdout.matches("istog: synced").count(), 2, "{stdout}");
