@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::BufReader;
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -331,21 +331,10 @@ impl ControlServer {
             },
             source,
         };
-        // Bound under a temporary name, made private, then renamed into place: the socket is
-        // never reachable with wider permissions.
+        // Bound under a temporary name, made private, then renamed into place.
         let tmp = data_dir.join(format!("{SOCKET}.{}.tmp", std::process::id()));
-        let _ = std::fs::remove_file(&tmp);
-        let listener = std::os::unix::net::UnixListener::bind(&tmp).map_err(bind_err)?;
-        let placed = std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
-            .and_then(|_| std::fs::metadata(&tmp))
-            .and_then(|m| std::fs::rename(&tmp, &path).map(|_| m));
-        let meta = match placed {
-            Ok(m) => m,
-            Err(e) => {
-                let _ = std::fs::remove_file(&tmp);
-                return Err(bind_err(e));
-            }
-        };
+        let (listener, meta) =
+            civreg_shared::control::bind_private(&path, &tmp).map_err(bind_err)?;
         // The file was made by this process, so its owner is the uid this process runs as.
         let uid = meta.uid();
         listener.set_nonblocking(true)?;
