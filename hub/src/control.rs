@@ -74,6 +74,34 @@ pub enum Request {
         query: crate::search::SearchQuery,
         by: String,
     },
+    /// Loads historic register pages (a CSV file, absolute path) into `municipality`:
+    /// `ImportReport`. Progress goes to the client's standard error while it runs.
+    Import {
+        path: PathBuf,
+        municipality: String,
+        operator: String,
+    },
+    /// The duplicates queue (open cases unless `all`): `[Case]`.
+    DuplicatesList {
+        municipality: Option<String>,
+        all: bool,
+    },
+    /// One case with both records and their people: `{"case", "a", "b"}`. Written to the
+    /// access log under `by`.
+    DuplicatesShow { id: String, by: String },
+    /// An operator's decision on a case: `action` is `link`, `dismiss` or `unlink`. `Case`.
+    DuplicatesDecide {
+        id: String,
+        action: String,
+        operator: String,
+        reason: String,
+    },
+    /// A person identifier: its mentions and records `{"person", "mentions", "records"}`.
+    /// Written to the access log under `by`.
+    Person { id: String, by: String },
+    /// The records a person appears in, for the access log's `--person` filter (not itself
+    /// written to the log: it reads no record): `[REGNO]`.
+    PersonRecords { id: String },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -113,6 +141,14 @@ pub enum ControlError {
     Decision,
     #[error(transparent)]
     Match(#[from] crate::matching::MatchError),
+    #[error(transparent)]
+    Import(#[from] crate::import::ImportError),
+    #[error(transparent)]
+    Duplicate(#[from] crate::duplicates::DuplicateError),
+    #[error(transparent)]
+    Person(#[from] crate::persons::PersonError),
+    #[error("unknown decision {0:?}: use link, dismiss or unlink")]
+    Action(String),
 }
 
 /// What requests are answered from.
@@ -169,20 +205,117 @@ impl HubState {
     }
 }
 
+/// A record as operators see it: its fields, status, people and their person identifiers.
+fn record_view(state: &HubState, regno: &str) -> Result<Value, ControlError> {
+    let rec = state
+        .store
+        .record(regno)?
+        .ok_or_else(|| ControlError::NoRecord(regno.to_string()))?;
+    let persons = crate::persons::persons_of_record(&state.store, regno)?;
+    Ok(
+        json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
+        "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops,
+        "persons": persons, "links": rec.persons}),
+    )
+}
+
 /// Answers a request. Runs inside the serving hub, or in the command when no hub runs.
 pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
+    handle_with_progress(req, state, &mut |_| {})
+}
+
+/// [`handle`], telling a long request's progress to `progress` (a line of text each time).
+pub fn handle_with_progress(
+    req: &Request,
+    state: &HubState,
+    progress: &mut dyn FnMut(String),
+) -> Result<Value, ControlError> {
     match req {
         Request::Show { regno, by } => {
             let regno = civreg_shared::ids::RegNo::parse(regno)?.to_string();
-            let rec = state
-                .store
-                .record(&regno)?
-                .ok_or(ControlError::NoRecord(regno))?;
-            state.log_access(by, "view", "", vec![rec.regno.clone()])?;
-            Ok(
-                json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
-                "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops}),
-            )
+            let view = record_view(state, &regno)?;
+            state.log_access(by, "view", "", vec![regno])?;
+            Ok(view)
+        }
+        Request::Import {
+            path,
+            municipality,
+            operator,
+        } => {
+            let ix = state.search_index()?;
+            let started = std::time::Instant::now();
+            let mut last = std::time::Instant::now() - Duration::from_secs(1);
+            let r = crate::import::import_file(
+                &state.store,
+                ix.blinder(),
+                path,
+                municipality,
+                operator,
+                &mut |rows, byte, total| {
+                    if last.elapsed() >= Duration::from_millis(500) || byte >= total {
+                        last = std::time::Instant::now();
+                        let secs = started.elapsed().as_secs_f64().max(0.001);
+                        let pct = (byte * 100).checked_div(total).unwrap_or(100);
+                        progress(format!(
+                            "import: {rows} rows read ({pct}%), {:.0} rows/s",
+                            rows as f64 / secs
+                        ));
+                    }
+                },
+            )?;
+            Ok(serde_json::to_value(r).expect("report serialises"))
+        }
+        Request::DuplicatesList { municipality, all } => Ok(serde_json::to_value(
+            crate::duplicates::list(&state.store, municipality.as_deref(), *all)?,
+        )
+        .expect("cases serialise")),
+        Request::DuplicatesShow { id, by } => {
+            let c = crate::duplicates::get(&state.store, id)?;
+            let side = |mention: &str| -> Result<Value, ControlError> {
+                let (regno, role) = mention.rsplit_once('/').unwrap_or((mention, ""));
+                let mut v = record_view(state, regno)?;
+                v["role"] = json!(role);
+                v["mention"] = json!(mention);
+                Ok(v)
+            };
+            let (a, b) = (side(&c.a)?, side(&c.b)?);
+            let records: Vec<String> = [&c.a, &c.b]
+                .iter()
+                .filter_map(|m| m.rsplit_once('/').map(|x| x.0.to_string()))
+                .collect();
+            state.log_access(by, "view", &format!("duplicate {}", c.id), records)?;
+            Ok(json!({"case": c, "a": a, "b": b}))
+        }
+        Request::DuplicatesDecide {
+            id,
+            action,
+            operator,
+            reason,
+        } => {
+            let c = match action.as_str() {
+                "link" => crate::duplicates::link(&state.store, id, operator, reason)?,
+                "dismiss" => crate::duplicates::dismiss(&state.store, id, operator, reason)?,
+                "unlink" => crate::duplicates::unlink(&state.store, id, operator, reason)?,
+                other => return Err(ControlError::Action(other.to_string())),
+            };
+            Ok(serde_json::to_value(c).expect("case serialises"))
+        }
+        Request::Person { id, by } => {
+            let pid = civreg_shared::ids::PersonId::parse(id)?;
+            if !crate::persons::known(&state.store, &pid)? {
+                return Err(crate::persons::PersonError::UnknownPerson(pid.to_string()).into());
+            }
+            let mentions = crate::persons::members(&state.store, &pid)?;
+            let records = crate::persons::records_of(&state.store, &pid)?;
+            state.log_access(by, "view", &format!("person {pid}"), records.clone())?;
+            Ok(json!({"person": pid.to_string(), "mentions": mentions, "records": records}))
+        }
+        Request::PersonRecords { id } => {
+            let pid = civreg_shared::ids::PersonId::parse(id)?;
+            if !crate::persons::known(&state.store, &pid)? {
+                return Err(crate::persons::PersonError::UnknownPerson(pid.to_string()).into());
+            }
+            Ok(json!(crate::persons::records_of(&state.store, &pid)?))
         }
         Request::Status => {
             let st = {
@@ -245,7 +378,25 @@ pub fn handle(req: &Request, state: &HubState) -> Result<Value, ControlError> {
                 municipality.as_deref(),
                 *threshold,
             )?;
-            Ok(serde_json::to_value(r).expect("report serialises"))
+            // Every pair goes to the review queue (a pair filed before, in any state, is not
+            // filed again).
+            let filed = crate::duplicates::file(
+                &state.store,
+                r.pairs
+                    .iter()
+                    .map(|p| crate::duplicates::Found {
+                        a: p.a.clone(),
+                        b: p.b.clone(),
+                        weight: p.weight,
+                        probability: p.probability,
+                        class: p.class.clone(),
+                        source: "dedupe".into(),
+                    })
+                    .collect(),
+            )?;
+            let mut v = serde_json::to_value(r).expect("report serialises");
+            v["filed"] = json!(filed);
+            Ok(v)
         }
         Request::MatchLink { path } => {
             let ix = state.search_index()?;
@@ -287,7 +438,17 @@ pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>, ControlErro
         Ok(()) | Err(FrameError::Io(_)) => {}
         Err(e) => return Err(e.into()),
     }
-    match read_frame(&mut BufReader::new(stream)) {
+    let mut reader = BufReader::new(stream);
+    // A long request (an import) reports progress as standard-error frames before its answer.
+    let mut first = read_frame(&mut reader);
+    while let Ok(Some((Frame::Stderr { .. }, payload))) = &first {
+        use std::io::Write;
+        let mut err = std::io::stderr();
+        let _ = err.write_all(payload);
+        let _ = err.flush();
+        first = read_frame(&mut reader);
+    }
+    match first {
         Ok(Some((Frame::Reply { body }, _))) => Ok(Some(body)),
         Ok(Some((Frame::Error { message }, _))) => Err(ControlError::Remote(message)),
         Ok(Some((other, _))) => Err(ControlError::Protocol(format!(
@@ -411,6 +572,7 @@ async fn accept_loop(listener: tokio::net::UnixListener, state: Arc<HubState>, u
 
 fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(), ControlError> {
     let mut writer = stream.try_clone()?;
+    let mut progress_out = stream.try_clone()?;
     let mut answer = |frame: Frame| -> Result<(), ControlError> {
         write_frame(&mut writer, &frame, &[])?;
         Ok(())
@@ -445,7 +607,17 @@ fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(),
         Err(e) => return Err(e.into()),
     };
     debug!(request = ?req, "request from the control socket");
-    match handle(&req, state) {
+    let mut progress = |line: String| {
+        let bytes = format!("{line}\n").into_bytes();
+        // A client that went away does not stop the request: it finishes and is recorded.
+        let _ = write_frame(
+            &mut progress_out,
+            &Frame::Stderr { len: bytes.len() },
+            &bytes,
+        );
+    };
+    let result = handle_with_progress(&req, state, &mut progress);
+    match result {
         Ok(body) => answer(Frame::Reply { body }),
         Err(e) => answer(error(e.to_string())),
     }

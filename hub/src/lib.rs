@@ -11,9 +11,12 @@
 pub mod access;
 pub mod config;
 pub mod control;
+pub mod duplicates;
+pub mod import;
 pub mod matching;
 pub mod metrics;
 pub mod operators;
+pub mod persons;
 pub mod pki;
 pub mod review;
 pub mod review_service;

@@ -78,6 +78,37 @@ enum Command {
         /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
         #[arg(long)]
         since: Option<String>,
+        /// Entries that returned or opened any record this person appears in (a person
+        /// identifier): "who looked at this person?".
+        #[arg(long)]
+        person: Option<String>,
+    },
+    /// Load historic register pages centrally: each row becomes a record of the municipality
+    /// (its offices receive it through pull), and each record's people are linked to the
+    /// register: a match, a possible match for the duplicates queue, or new. Same columns and
+    /// validation as `civreg-node import`; a rerun imports nothing twice.
+    Import {
+        file: PathBuf,
+        #[arg(long)]
+        municipality: String,
+        /// The operator loading the file (also CIVREG_OPERATOR); recorded in every op.
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+        /// Write the per-row report (JSON Lines) to this file.
+        #[arg(long)]
+        report: Option<PathBuf>,
+    },
+    /// The duplicates review queue: probable duplicates for an operator to link or dismiss.
+    Duplicates {
+        #[command(subcommand)]
+        command: DuplicatesCommand,
+    },
+    /// A person identifier: every record the person appears in. Written to the access log.
+    Person {
+        id: String,
+        /// Who is looking (also CIVREG_OPERATOR); recorded in the access log.
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
     },
     /// Conflicts between concurrent edits, for an operator to decide.
     Conflicts {
@@ -200,6 +231,47 @@ enum ConflictsCommand {
         #[arg(long)]
         reason: String,
         /// The operator deciding (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum DuplicatesCommand {
+    /// Open cases, strongest first (with --all, decided ones too).
+    List {
+        #[arg(long)]
+        municipality: Option<String>,
+        #[arg(long)]
+        all: bool,
+    },
+    /// Both records of a case, side by side, with their person identifiers.
+    Show {
+        id: String,
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
+    },
+    /// The two are one person: link them (ops in the hub's log, reaching the offices by pull).
+    Link {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+    /// The two are different people: close the case.
+    Dismiss {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+    /// Undo a link: the second record's person gets an identifier of their own again.
+    Unlink {
+        id: String,
+        #[arg(long)]
+        reason: String,
         #[arg(long, env = "CIVREG_OPERATOR")]
         operator: String,
     },
@@ -404,12 +476,11 @@ enum PkiCommand {
     List,
 }
 
+/// Prints the answer. A reader that went away (`| head`) is not an error worth a panic.
 fn print(json_mode: bool, v: serde_json::Value, text: impl FnOnce() -> String) {
-    if json_mode {
-        println!("{v}");
-    } else {
-        println!("{}", text());
-    }
+    use std::io::Write;
+    let out = if json_mode { v.to_string() } else { text() };
+    let _ = writeln!(std::io::stdout().lock(), "{out}");
 }
 
 fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
@@ -919,7 +990,198 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 s.trim_end().to_string()
             });
         }
-        Command::AccessLog { record, by, since } => {
+        Command::Import {
+            file,
+            municipality,
+            operator,
+            report,
+        } => {
+            let path = std::fs::canonicalize(&file)
+                .with_context(|| format!("{}: can not read it", file.display()))?;
+            let v = ask(
+                &data_dir,
+                control::Request::Import {
+                    path,
+                    municipality: municipality_code(&municipality)?,
+                    operator,
+                },
+            )?;
+            if let Some(out) = report {
+                use std::io::Write;
+                let mut w = std::io::BufWriter::new(
+                    std::fs::File::create(&out)
+                        .with_context(|| format!("could not write {}", out.display()))?,
+                );
+                for section in ["imported", "skipped", "rejected"] {
+                    for row in v[section].as_array().cloned().unwrap_or_default() {
+                        let mut row = row;
+                        row["status"] = json!(section);
+                        writeln!(w, "{row}")?;
+                    }
+                }
+                w.flush()?;
+            }
+            for r in v["rejected"].as_array().cloned().unwrap_or_default() {
+                eprintln!(
+                    "line {}: rejected: {}",
+                    r["line"],
+                    r["reasons"]
+                        .as_array()
+                        .map(|a| a
+                            .iter()
+                            .filter_map(|x| x.as_str())
+                            .collect::<Vec<_>>()
+                            .join("; "))
+                        .unwrap_or_default()
+                );
+            }
+            print(cli.json, v.clone(), || {
+                let n = |k: &str| v[k].as_array().map_or(0, |a| a.len());
+                format!(
+                    "{} rows: {} imported into {}, {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
+                    v["rows"], n("imported"), v["municipality"].as_str().unwrap_or(""),
+                    n("skipped"), n("rejected"), v["matched"], v["possible"], v["new"]
+                )
+            });
+        }
+        Command::Duplicates { command } => {
+            let decide = |id: String, action: &str, reason: String, operator: String| {
+                ask(
+                    &data_dir,
+                    control::Request::DuplicatesDecide {
+                        id,
+                        action: action.into(),
+                        operator,
+                        reason,
+                    },
+                )
+            };
+            let v = match command {
+                DuplicatesCommand::List { municipality, all } => {
+                    let m = municipality.map(|m| municipality_code(&m)).transpose()?;
+                    let v = ask(
+                        &data_dir,
+                        control::Request::DuplicatesList {
+                            municipality: m,
+                            all,
+                        },
+                    )?;
+                    print(cli.json, v.clone(), || {
+                        let cases = v.as_array().cloned().unwrap_or_default();
+                        if cases.is_empty() {
+                            return "no duplicates waiting".into();
+                        }
+                        cases
+                            .iter()
+                            .map(|c| {
+                                format!(
+                                    "{}  {:<9} weight {:>6.1}  {}  {}  ({}, {})",
+                                    c["id"].as_str().unwrap_or(""),
+                                    c["status"].as_str().unwrap_or(""),
+                                    c["weight"].as_f64().unwrap_or(0.0),
+                                    c["a"].as_str().unwrap_or(""),
+                                    c["b"].as_str().unwrap_or(""),
+                                    c["class"].as_str().unwrap_or(""),
+                                    c["source"].as_str().unwrap_or("")
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n")
+                    });
+                    return Ok(());
+                }
+                DuplicatesCommand::Show { id, operator } => {
+                    let v = ask(
+                        &data_dir,
+                        control::Request::DuplicatesShow {
+                            id,
+                            by: operator_label(&operator),
+                        },
+                    )?;
+                    print(cli.json, v.clone(), || {
+                        let side = |label: &str, s: &serde_json::Value| {
+                            format!(
+                                "{label}: {} ({}), person {}\n{}",
+                                s["mention"].as_str().unwrap_or(""),
+                                s["kind"].as_str().unwrap_or(""),
+                                s["persons"][s["role"].as_str().unwrap_or("")]
+                                    .as_str()
+                                    .unwrap_or("?"),
+                                serde_json::to_string_pretty(&s["record"]).unwrap_or_default()
+                            )
+                        };
+                        format!(
+                            "case {}: {} (weight {:.1}, probability {:.3}, found by {})\n\n{}\n\n{}",
+                            v["case"]["id"].as_str().unwrap_or(""),
+                            v["case"]["status"].as_str().unwrap_or(""),
+                            v["case"]["weight"].as_f64().unwrap_or(0.0),
+                            v["case"]["probability"].as_f64().unwrap_or(0.0),
+                            v["case"]["source"].as_str().unwrap_or(""),
+                            side("A", &v["a"]),
+                            side("B", &v["b"])
+                        )
+                    });
+                    return Ok(());
+                }
+                DuplicatesCommand::Link {
+                    id,
+                    reason,
+                    operator,
+                } => decide(id, "link", reason, operator)?,
+                DuplicatesCommand::Dismiss {
+                    id,
+                    reason,
+                    operator,
+                } => decide(id, "dismiss", reason, operator)?,
+                DuplicatesCommand::Unlink {
+                    id,
+                    reason,
+                    operator,
+                } => decide(id, "unlink", reason, operator)?,
+            };
+            print(cli.json, v.clone(), || {
+                let ops = v["decisions"]
+                    .as_array()
+                    .and_then(|d| d.last())
+                    .and_then(|d| d["ops"].as_array())
+                    .map_or(0, |o| o.len());
+                format!(
+                    "case {}: {} ({} op(s) in the hub's log; the records' offices receive them with their next pull)",
+                    v["id"].as_str().unwrap_or(""),
+                    v["status"].as_str().unwrap_or(""),
+                    ops
+                )
+            });
+        }
+        Command::Person { id, operator } => {
+            let v = ask(
+                &data_dir,
+                control::Request::Person {
+                    id,
+                    by: operator_label(&operator),
+                },
+            )?;
+            print(cli.json, v.clone(), || {
+                format!(
+                    "person {}\n{}",
+                    v["person"].as_str().unwrap_or(""),
+                    v["mentions"]
+                        .as_array()
+                        .cloned()
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|m| format!("  {}", m.as_str().unwrap_or("")))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                )
+            });
+        }
+        Command::AccessLog {
+            record,
+            by,
+            since,
+            person,
+        } => {
             let since_ms = since
                 .map(|s| {
                     chrono::DateTime::parse_from_rfc3339(&s)
@@ -939,7 +1201,21 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
             let record = record
                 .map(|r| civreg_shared::ids::RegNo::parse(&r).map(|r| r.to_string()))
                 .transpose()?;
-            let entries = civreg_hub::access::read(
+            // A person's records, asked without writing a view: the question is about the log.
+            let person_records: Option<Vec<String>> = match person {
+                Some(p) => {
+                    let pid = civreg_shared::ids::PersonId::parse(&p)?;
+                    let v = ask(
+                        &data_dir,
+                        control::Request::PersonRecords {
+                            id: pid.to_string(),
+                        },
+                    )?;
+                    Some(serde_json::from_value(v)?)
+                }
+                None => None,
+            };
+            let mut entries = civreg_hub::access::read(
                 &data_dir,
                 &civreg_hub::access::Filter {
                     record,
@@ -948,6 +1224,9 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 },
             )
             .map_err(|e| anyhow::anyhow!(e))?;
+            if let Some(recs) = &person_records {
+                entries.retain(|e| e.records.iter().any(|r| recs.contains(r)));
+            }
             print(cli.json, serde_json::to_value(&entries)?, || {
                 if entries.is_empty() {
                     return "no entries".into();
@@ -1016,8 +1295,12 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
         }
         match HubStore::open(&server::db_dir(data_dir)) {
             Ok(store) => {
-                return control::handle(req, &control::HubState::stopped(data_dir, store))
-                    .map_err(failed)
+                return control::handle_with_progress(
+                    req,
+                    &control::HubState::stopped(data_dir, store),
+                    &mut |line| eprintln!("{line}"),
+                )
+                .map_err(failed)
             }
             Err(civreg_hub::store::StoreError::Locked(_))
                 if std::time::Instant::now() < deadline =>

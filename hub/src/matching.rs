@@ -85,7 +85,7 @@ fn class_name(c: Class) -> &'static str {
     }
 }
 
-fn train(people: &[PersonRecord]) -> Result<linkage::Model, MatchError> {
+pub fn train(people: &[PersonRecord]) -> Result<linkage::Model, MatchError> {
     let cfg = TrainConfig {
         random_pairs: 200_000.min(people.len().saturating_mul(20).max(1_000)),
         ..TrainConfig::default()

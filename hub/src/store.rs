@@ -66,6 +66,9 @@ pub struct FiledConflict {
     pub conflict: Conflict,
 }
 
+/// A write of auxiliary state: key, and the value (`None` removes the key).
+pub type AuxWrite = (Vec<u8>, Option<Vec<u8>>);
+
 /// The hub's own chain: the ops it writes itself (operators' decisions), owned by no municipality.
 pub const HUB_CHAIN_MUNICIPALITY: &str = "agency";
 pub const HUB_CHAIN_NODE: &str = "hub";
@@ -78,6 +81,9 @@ pub struct HubStore {
     records: Space,
     conflicts: Space,
     meta: Space,
+    /// What the hub's own modules keep beside the log (persons, duplicates, imports): see
+    /// [`HubStore::aux_get`].
+    aux: Space,
     /// Chain heads in memory, the committed truth, changed only under this lock.
     heads: Mutex<HashMap<String, Head>>,
 }
@@ -176,6 +182,20 @@ pub fn authorize(who: &PeerIdentity, op: &Op) -> Result<(), IngestError> {
         )));
     }
     let own = regno.municipality == *municipality;
+    if op.change == ChangeKind::Link {
+        return Err(IngestError::Denied(format!(
+            "{who} may not link people to person identifiers: only the hub's operators do (record {})",
+            op.record_id
+        )));
+    }
+    if regno.node.as_deref() == Some(civreg_shared::ids::HUB_NODE_ID)
+        && op.change == ChangeKind::Create
+    {
+        return Err(IngestError::Denied(format!(
+            "{who} may not create {}: numbers with HUB are minted by the hub's own imports",
+            op.record_id
+        )));
+    }
     match op.change {
         ChangeKind::Annotate if !own && op.record_kind == RecordKind::Birth => Ok(()),
         ChangeKind::Annotate if !own => Err(IngestError::Denied(format!(
@@ -254,6 +274,7 @@ impl HubStore {
             records: space(b"r/"),
             conflicts: space(b"k/"),
             meta: space(b"m/"),
+            aux: space(b"x/"),
             db,
             heads: Mutex::new(HashMap::new()),
         };
@@ -321,7 +342,7 @@ impl HubStore {
             answers.push(self.check_push(&who, ops, &heads, &mut staged, &mut accepted));
         }
         if !accepted.is_empty() {
-            self.commit(&accepted, &staged)?;
+            self.commit(&accepted, &staged, &[])?;
             self.db.flush().map_err(backend)?;
             heads.extend(staged);
         }
@@ -433,10 +454,89 @@ impl HubStore {
             hash: op.hash,
         };
         let staged = HashMap::from([(chain.clone(), new_head)]);
-        self.commit(std::slice::from_ref(&op), &staged)?;
+        self.commit(std::slice::from_ref(&op), &staged, &[])?;
         self.db.flush().map_err(backend)?;
         heads.insert(chain, new_head);
         Ok(op)
+    }
+
+    /// Writes ops of the hub's own chain (an import's records, an operator's links) and the
+    /// auxiliary writes that go with them, in one atomic batch and one flush. `make` is called
+    /// once per item, in order, with the op's id and prev hash.
+    pub fn write_own_many<T>(
+        &self,
+        items: Vec<T>,
+        mut make: impl FnMut(T, OpId, Hash) -> Op,
+        aux: &[AuxWrite],
+    ) -> Result<Vec<Op>, StoreError> {
+        let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
+        let chain = chain_key(HUB_CHAIN_MUNICIPALITY, HUB_CHAIN_NODE);
+        let mut head = heads.get(&chain).copied().unwrap_or_default();
+        let mut ops = Vec::with_capacity(items.len());
+        for item in items {
+            let id = OpId {
+                municipality: HUB_CHAIN_MUNICIPALITY.into(),
+                node_id: HUB_CHAIN_NODE.into(),
+                seq: head.seq + 1,
+            };
+            let prev = if head.seq == 0 {
+                civreg_shared::op::GENESIS
+            } else {
+                head.hash
+            };
+            let op = make(item, id, prev).seal();
+            head = Head {
+                seq: op.id.seq,
+                hash: op.hash,
+            };
+            ops.push(op);
+        }
+        let staged = HashMap::from([(chain.clone(), head)]);
+        if ops.is_empty() {
+            self.aux_commit(aux)?;
+            return Ok(ops);
+        }
+        self.commit(&ops, &staged, aux)?;
+        self.db.flush().map_err(backend)?;
+        heads.insert(chain, head);
+        Ok(ops)
+    }
+
+    /// Auxiliary state kept beside the log by the hub's own modules (person identifiers, the
+    /// duplicates queue, import keys), under keys the module chooses (its own prefix first).
+    pub fn aux_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
+        self.aux.get(key).map_err(backend)
+    }
+
+    /// Every auxiliary entry whose key starts with `prefix`, in key order.
+    pub fn aux_scan<'a>(
+        &'a self,
+        prefix: &[u8],
+    ) -> impl Iterator<Item = Result<(Vec<u8>, sled::IVec), StoreError>> + 'a {
+        self.aux.scan_prefix(prefix).map(|r| r.map_err(backend))
+    }
+
+    /// Applies auxiliary writes (a `None` value removes the key) atomically, and flushes.
+    /// Serialised with ingest and the hub's own ops.
+    pub fn aux_write(&self, aux: &[AuxWrite]) -> Result<(), StoreError> {
+        let _heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
+        self.aux_commit(aux)
+    }
+
+    fn aux_commit(&self, aux: &[AuxWrite]) -> Result<(), StoreError> {
+        if aux.is_empty() {
+            return Ok(());
+        }
+        let mut batch = sled::Batch::default();
+        for (k, v) in aux {
+            match v {
+                Some(v) => self.aux.put(&mut batch, k, v.as_slice()),
+                None => batch.remove(self.aux.key(k)),
+            }
+        }
+        self.tree().apply_batch(batch).map_err(backend)?;
+        self.db.flush().map_err(backend)?;
+        Ok(())
     }
 
     /// A filed conflict, by id.
@@ -476,7 +576,12 @@ impl HubStore {
             .map(|o| o.hash))
     }
 
-    fn commit(&self, ops: &[Op], heads: &HashMap<String, Head>) -> Result<(), StoreError> {
+    fn commit(
+        &self,
+        ops: &[Op],
+        heads: &HashMap<String, Head>,
+        aux: &[AuxWrite],
+    ) -> Result<(), StoreError> {
         // Record states after these ops, merged from all of each record's ops, computed before the
         // transaction (only the committer writes).
         let mut touched: HashMap<&str, Vec<&Op>> = HashMap::new();
@@ -558,6 +663,12 @@ impl HubStore {
             );
         }
         self.meta.put(&mut batch, "feed_pos", &pos.to_be_bytes());
+        for (k, v) in aux {
+            match v {
+                Some(v) => self.aux.put(&mut batch, k, v.as_slice()),
+                None => batch.remove(self.aux.key(k)),
+            }
+        }
         self.tree().apply_batch(batch).map_err(backend)
     }
 

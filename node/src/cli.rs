@@ -341,6 +341,7 @@ fn state_json(st: &RecordState) -> Result<serde_json::Value> {
         "record": st.record()?.to_json(),
         "voided": st.voided,
         "open_conflicts": st.open_conflicts().collect::<Vec<_>>(),
+        "persons": st.persons,
         "versions": st.ops.len(),
         "created_ms": st.created.wall_ms,
         "updated_ms": st.updated.wall_ms,
@@ -972,6 +973,15 @@ pub fn execute(
                             },
                             side(&c.winner),
                             side(&c.loser)
+                        ));
+                    }
+                    for (role, l) in &st.persons {
+                        s.push_str(&format!(
+                            "  {:<34} person {} (linked by {}, {})\n",
+                            role,
+                            l.person,
+                            l.clerk,
+                            fmt_ms(l.at.wall_ms)
                         ));
                     }
                     s.push_str(&format!(

@@ -9,7 +9,7 @@
 
 use crate::node::{Checked, Clerk, Node, NodeError, Tx};
 use crate::store::Tree;
-use civreg_shared::fields::{self, FieldMap};
+
 use civreg_shared::model::{Record, RecordKind};
 use serde::Serialize;
 use std::collections::HashSet;
@@ -17,9 +17,6 @@ use std::io::Read;
 
 /// Rows committed per flush.
 pub const GROUP: usize = 512;
-
-/// Fields whose CSV cells are whole numbers.
-const NUMERIC: &[&str] = &["register.year", "register.page", "register.entry"];
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Accepted {
@@ -36,11 +33,8 @@ pub struct Skipped {
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Rejected {
-    pub line: u64,
-    pub reasons: Vec<String>,
-}
+pub use civreg_shared::csvrows::Rejected;
+use civreg_shared::csvrows::{row_to_doc, HeaderError};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
@@ -52,16 +46,8 @@ pub struct ImportReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("the CSV file has no header row: the first line must name the columns (kind, child.given_name, ...)")]
-    NoHeader,
-    #[error(
-        "the CSV header has no `kind` column: add one saying birth, marriage or death for each row"
-    )]
-    NoKind,
-    #[error("the CSV header names column {0:?} twice")]
-    DuplicateColumn(String),
-    #[error("column {0:?} is not valid: {1}")]
-    BadColumn(String, String),
+    #[error(transparent)]
+    Header(#[from] HeaderError),
     #[error("the CSV file could not be read: {0}")]
     Csv(#[from] csv::Error),
     #[error("{0}")]
@@ -81,51 +67,6 @@ struct Parsed {
     rejected: Vec<Rejected>,
     /// Rows read from the file so far.
     read: u64,
-}
-
-fn row_to_doc(
-    header: &[String],
-    rec: &csv::StringRecord,
-) -> Result<(RecordKind, serde_json::Value), Vec<String>> {
-    if rec.len() != header.len() {
-        return Err(vec![format!(
-            "the row has {} cells but the header has {} columns (a missing or extra comma, or a truncated line?)",
-            rec.len(),
-            header.len()
-        )]);
-    }
-    let mut errs = Vec::new();
-    let mut kind = None;
-    let mut map = FieldMap::new();
-    for (col, cell) in header.iter().zip(rec.iter()) {
-        let cell = cell.trim();
-        if col == "kind" {
-            kind = RecordKind::parse(cell);
-            if kind.is_none() {
-                errs.push(format!("kind {cell:?} is not birth, marriage or death"));
-            }
-            continue;
-        }
-        if cell.is_empty() {
-            continue;
-        }
-        let value = if NUMERIC.contains(&col.as_str()) {
-            match cell.parse::<i64>() {
-                Ok(n) => serde_json::Value::from(n),
-                Err(_) => {
-                    errs.push(format!("{col}: {cell:?} is not a whole number"));
-                    continue;
-                }
-            }
-        } else {
-            serde_json::Value::from(cell)
-        };
-        map.insert(col.clone(), value);
-    }
-    match (kind, errs.is_empty()) {
-        (Some(k), true) => Ok((k, fields::unflatten(&map))),
-        _ => Err(errs),
-    }
 }
 
 /// The dedup keys of a row: its register entry if it names one, else its whole content.
@@ -241,28 +182,8 @@ pub fn import_csv<R: Read + Send>(
         .flexible(true)
         .has_headers(true)
         .from_reader(input);
-    let header: Vec<String> = rdr
-        .headers()
-        .map_err(|_| ImportError::NoHeader)?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    if header.iter().all(String::is_empty) {
-        return Err(ImportError::NoHeader);
-    }
-    if !header.iter().any(|h| h == "kind") {
-        return Err(ImportError::NoKind);
-    }
-    let mut cols = HashSet::new();
-    for h in &header {
-        if !cols.insert(h.clone()) {
-            return Err(ImportError::DuplicateColumn(h.clone()));
-        }
-        if h != "kind" {
-            fields::parse_changes(&serde_json::json!({ h.as_str(): 1 }))
-                .map_err(|e| ImportError::BadColumn(h.clone(), e.to_string()))?;
-        }
-    }
+    let header =
+        civreg_shared::csvrows::header(rdr.headers().map_err(|_| HeaderError::NoHeader)?.iter())?;
     let mut report = ImportReport::default();
     let mut seen = HashSet::new();
     // One thread reads, parses and validates rows; this one writes them, a group per flush.
@@ -392,15 +313,21 @@ birth,L-1,1968,5,1,Vjosa,Shala,female,1968-05-05,Prishtinë
         let node = Node::in_memory("prishtine", "1").unwrap();
         let clerk = Node::clerk_unchecked("drita");
         let e = |csv: &str| import_csv(&node, &clerk, csv.as_bytes(), |_| {}).unwrap_err();
-        assert!(matches!(e("child.given_name\nA\n"), ImportError::NoKind));
+        assert!(matches!(
+            e("child.given_name\nA\n"),
+            ImportError::Header(HeaderError::NoKind)
+        ));
         assert!(matches!(
             e("kind,kind\nbirth,birth\n"),
-            ImportError::DuplicateColumn(_)
+            ImportError::Header(HeaderError::DuplicateColumn(_))
         ));
         assert!(matches!(
             e("kind,child name\nbirth,A\n"),
-            ImportError::BadColumn(..)
+            ImportError::Header(HeaderError::BadColumn(..))
         ));
-        assert!(matches!(e(""), ImportError::NoHeader | ImportError::NoKind));
+        assert!(matches!(
+            e(""),
+            ImportError::Header(HeaderError::NoHeader) | ImportError::Header(HeaderError::NoKind)
+        ));
     }
 }

@@ -62,6 +62,7 @@ fn change_from_wire(c: i32) -> Result<ChangeKind, WireError> {
         Ok(v1::ChangeKind::Annotate) => Ok(ChangeKind::Annotate),
         Ok(v1::ChangeKind::Void) => Ok(ChangeKind::Void),
         Ok(v1::ChangeKind::Restore) => Ok(ChangeKind::Restore),
+        Ok(v1::ChangeKind::Link) => Ok(ChangeKind::Link),
         _ => Err(WireError::Invalid {
             field: "change",
             why: format!("unknown change kind {c}"),
@@ -76,6 +77,7 @@ fn change_to_wire(c: ChangeKind) -> v1::ChangeKind {
         ChangeKind::Annotate => v1::ChangeKind::Annotate,
         ChangeKind::Void => v1::ChangeKind::Void,
         ChangeKind::Restore => v1::ChangeKind::Restore,
+        ChangeKind::Link => v1::ChangeKind::Link,
     }
 }
 

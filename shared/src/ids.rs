@@ -25,20 +25,117 @@ pub enum IdError {
     NodeId(String),
     #[error("{0:?} is not a registration number: expected MUNICIPALITY-YEAR-KIND-SEQUENCE, e.g. PRISHTINE-2026-B-000042")]
     RegNo(String),
+    #[error("node id {0:?} is reserved for the hub's own records: choose another, e.g. \"ws2\"")]
+    ReservedNodeId(String),
+    #[error("{0:?} is not a person identifier: expected 9 digits, the last a check digit, e.g. 418203957")]
+    PersonId(String),
+    #[error(
+        "person identifier {0} has a wrong check digit: a digit was mistyped or two were swapped"
+    )]
+    PersonIdCheck(String),
 }
 
-/// Checks a node id: 1 to 12 ASCII lowercase letters or digits.
+/// The node id in registration numbers the hub mints itself (records loaded centrally by
+/// `civreg-hub import`): `PRISHTINE-2026-B-HUB-000001`. No node may be enrolled under it.
+pub const HUB_NODE_ID: &str = "hub";
+
+/// An opaque person identifier: 9 digits, the first not 0, the last a Damm check digit over the
+/// first eight. Drawn at random by the hub (which keeps it unique), so it says nothing about the
+/// person: not the birth date, sex or place that a JMBG gives away. A typo in one digit, or two
+/// neighbouring digits swapped, always fails the check.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(try_from = "String", into = "String")]
+pub struct PersonId(u32);
+
+/// The Damm algorithm's quasigroup of order 10 (weakly totally anti-symmetric).
+const DAMM: [[u8; 10]; 10] = [
+    [0, 3, 1, 7, 5, 9, 8, 6, 4, 2],
+    [7, 0, 9, 2, 1, 5, 4, 8, 6, 3],
+    [4, 2, 0, 6, 8, 7, 1, 3, 5, 9],
+    [1, 7, 5, 0, 9, 8, 3, 4, 2, 6],
+    [6, 1, 2, 3, 0, 4, 5, 9, 7, 8],
+    [3, 6, 7, 4, 2, 0, 9, 5, 8, 1],
+    [5, 8, 6, 9, 7, 2, 0, 1, 3, 4],
+    [8, 9, 4, 5, 3, 6, 2, 0, 1, 7],
+    [9, 4, 3, 8, 6, 1, 7, 2, 0, 5],
+    [2, 5, 8, 1, 4, 3, 6, 7, 9, 0],
+];
+
+fn damm(digits: impl Iterator<Item = u8>) -> u8 {
+    digits.fold(0, |interim, d| DAMM[interim as usize][d as usize])
+}
+
+impl PersonId {
+    /// The identifier whose first eight digits are `body` (10,000,000..=99,999,999).
+    pub fn from_body(body: u32) -> Option<PersonId> {
+        if !(10_000_000..=99_999_999).contains(&body) {
+            return None;
+        }
+        let check = damm(body.to_string().bytes().map(|b| b - b'0'));
+        Some(PersonId(body * 10 + check as u32))
+    }
+
+    /// A random identifier from 8 random bytes (the caller's CSPRNG).
+    pub fn from_random(bytes: [u8; 8]) -> PersonId {
+        let n = u64::from_le_bytes(bytes) % 90_000_000;
+        PersonId::from_body(10_000_000 + n as u32).expect("in range")
+    }
+
+    pub fn parse(s: &str) -> Result<PersonId, IdError> {
+        let t: String = s
+            .trim()
+            .chars()
+            .filter(|c| *c != ' ' && *c != '-')
+            .collect();
+        if t.len() != 9 || !t.bytes().all(|b| b.is_ascii_digit()) || t.starts_with('0') {
+            return Err(IdError::PersonId(s.to_string()));
+        }
+        if damm(t.bytes().map(|b| b - b'0')) != 0 {
+            return Err(IdError::PersonIdCheck(t));
+        }
+        Ok(PersonId(t.parse().expect("nine digits")))
+    }
+}
+
+impl fmt::Display for PersonId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:09}", self.0)
+    }
+}
+
+impl TryFrom<String> for PersonId {
+    type Error = IdError;
+    fn try_from(s: String) -> Result<Self, IdError> {
+        PersonId::parse(&s)
+    }
+}
+
+impl From<PersonId> for String {
+    fn from(p: PersonId) -> String {
+        p.to_string()
+    }
+}
+
+/// Checks a node id: 1 to 12 ASCII lowercase letters or digits, and not the hub's own
+/// ([`HUB_NODE_ID`]).
 pub fn check_node_id(id: &str) -> Result<(), IdError> {
-    let ok = !id.is_empty()
-        && id.len() <= 12
-        && id
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit());
-    if ok {
+    if id == HUB_NODE_ID {
+        return Err(IdError::ReservedNodeId(id.to_string()));
+    }
+    if node_id_syntax(id) {
         Ok(())
     } else {
         Err(IdError::NodeId(id.to_string()))
     }
+}
+
+/// Whether `id` is 1 to 12 ASCII lowercase letters or digits.
+fn node_id_syntax(id: &str) -> bool {
+    !id.is_empty()
+        && id.len() <= 12
+        && id
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
 }
 
 /// A registration number, the id of a record everywhere in the system.
@@ -80,8 +177,7 @@ impl RegNo {
                 return Err(err());
             }
             let node = parts[n - 2].to_ascii_lowercase();
-            check_node_id(&node).map_err(|_| err())?;
-            if node == PRIMARY_NODE_ID {
+            if !node_id_syntax(&node) || node == PRIMARY_NODE_ID {
                 return Err(err());
             }
             (n - 4, n - 3, Some(node))
@@ -144,6 +240,62 @@ impl From<RegNo> for String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn person_ids_carry_a_check_digit_that_catches_typos_and_swaps() {
+        let p = PersonId::from_body(41_820_395).unwrap();
+        assert_eq!(p.to_string().len(), 9);
+        assert_eq!(PersonId::parse(&p.to_string()).unwrap(), p);
+        let s = p.to_string();
+        for i in 0..9 {
+            for d in b'0'..=b'9' {
+                let mut t = s.clone().into_bytes();
+                if t[i] == d || (i == 0 && d == b'0') {
+                    continue;
+                }
+                t[i] = d;
+                let t = String::from_utf8(t).unwrap();
+                assert!(PersonId::parse(&t).is_err(), "{t} passed");
+            }
+            if i < 8
+                && s.as_bytes()[i] != s.as_bytes()[i + 1]
+                && !(i == 0 && s.as_bytes()[1] == b'0')
+            {
+                let mut t = s.clone().into_bytes();
+                t.swap(i, i + 1);
+                let t = String::from_utf8(t).unwrap();
+                assert!(PersonId::parse(&t).is_err(), "swap {t} passed");
+            }
+        }
+        assert!(PersonId::parse("12345678").is_err());
+        assert!(PersonId::parse("012345678").is_err());
+        assert!(PersonId::parse("12345678x").is_err());
+        assert!(matches!(
+            "1234567890"
+                .parse::<u64>()
+                .map(|_| PersonId::parse("1234567890")),
+            Ok(Err(IdError::PersonId(_)))
+        ));
+    }
+
+    #[test]
+    fn the_hub_node_id_is_reserved_but_its_numbers_parse() {
+        assert_eq!(
+            check_node_id("hub"),
+            Err(IdError::ReservedNodeId("hub".into()))
+        );
+        let r = RegNo::mint("istog", 1968, RecordKind::Birth, HUB_NODE_ID, 1);
+        assert_eq!(r.to_string(), "ISTOG-1968-B-HUB-000001");
+        assert_eq!(RegNo::parse(&r.to_string()).unwrap(), r);
+    }
+
+    proptest! {
+        #[test]
+        fn random_person_ids_are_valid(bytes in any::<[u8; 8]>()) {
+            let p = PersonId::from_random(bytes);
+            prop_assert_eq!(PersonId::parse(&p.to_string()).unwrap(), p);
+        }
+    }
 
     #[test]
     fn primary_node_gets_short_form() {

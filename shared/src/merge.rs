@@ -39,6 +39,9 @@ use std::collections::{BTreeMap, BinaryHeap, HashMap};
 
 /// The pseudo-field that void and restore write.
 pub const STATUS: &str = "$status";
+/// The prefix of the pseudo-fields that links write: `$person.child` is the person identifier
+/// the hub attached the record's child to. Kept out of `fields`, in [`RecordState::persons`].
+pub const PERSON: &str = "$person.";
 const VOID: &str = "void";
 const ACTIVE: &str = "active";
 
@@ -68,6 +71,22 @@ pub struct RecordState {
     /// Every conflict of this record, open or resolved, sorted by id.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conflicts: Vec<Conflict>,
+    /// The people of this record the hub has linked, by role (`child`, `mother`, ...).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub persons: BTreeMap<String, PersonLink>,
+}
+
+/// A person of a record attached to a person identifier by the hub (an operator's link, or an
+/// import that matched).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PersonLink {
+    /// The person identifier (9 digits).
+    pub person: String,
+    pub op: OpId,
+    pub clerk: String,
+    pub at: Hlc,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub reason: String,
 }
 
 /// A stored record state whose fields no longer form a record: damaged data.
@@ -384,15 +403,21 @@ pub fn merge<'a>(ops: impl IntoIterator<Item = &'a Op>) -> Option<RecordState> {
     // The state: each path's winning write, applied in causal order.
     let mut fields_map = FieldMap::new();
     let mut voided = None;
+    let mut persons = BTreeMap::new();
     for &i in &order {
         let op = ops[i];
         let won: Vec<fields::FieldChange> = op
             .changes
             .iter()
-            .filter(|c| c.path != STATUS && winners.get(c.path.as_str()) == Some(&i))
+            .filter(|c| !c.path.starts_with('$') && winners.get(c.path.as_str()) == Some(&i))
             .cloned()
             .collect();
         fields::apply(&mut fields_map, &won);
+        for c in &op.changes {
+            if winners.get(c.path.as_str()) == Some(&i) {
+                link_person(&mut persons, op, c);
+            }
+        }
         if winners.get(STATUS) == Some(&i) {
             voided = (op.change == ChangeKind::Void).then(|| VoidInfo {
                 reason: op.reason.clone(),
@@ -421,7 +446,24 @@ pub fn merge<'a>(ops: impl IntoIterator<Item = &'a Op>) -> Option<RecordState> {
         updated: ops.iter().map(|o| o.hlc).max().unwrap_or_default(),
         heads,
         conflicts,
+        persons,
     })
+}
+
+/// Notes a `$person.ROLE` write in `persons`.
+fn link_person(persons: &mut BTreeMap<String, PersonLink>, op: &Op, c: &fields::FieldChange) {
+    if let (Some(role), Some(person)) = (c.path.strip_prefix(PERSON), c.value.as_str()) {
+        persons.insert(
+            role.to_string(),
+            PersonLink {
+                person: person.to_string(),
+                op: op.id.clone(),
+                clerk: op.clerk.clone(),
+                at: op.hlc,
+                reason: op.reason.clone(),
+            },
+        );
+    }
 }
 
 /// The state of a record with one op (most records): what the general case gives, without the
@@ -431,10 +473,14 @@ fn single(op: &Op) -> RecordState {
     let changes: Vec<fields::FieldChange> = op
         .changes
         .iter()
-        .filter(|c| c.path != STATUS)
+        .filter(|c| !c.path.starts_with('$'))
         .cloned()
         .collect();
     fields::apply(&mut fields_map, &changes);
+    let mut persons = BTreeMap::new();
+    for c in &op.changes {
+        link_person(&mut persons, op, c);
+    }
     RecordState {
         regno: op.record_id.clone(),
         kind: op.record_kind,
@@ -449,13 +495,15 @@ fn single(op: &Op) -> RecordState {
         updated: op.hlc,
         heads: vec![op.id.clone()],
         conflicts: Vec::new(),
+        persons,
     }
 }
 
 /// A digest of the records of a scope: equal digests mean equal states.
 ///
 /// SHA-256 over, for each record in ascending id order: id, kind, status (`active` or `void`)
-/// and the canonical JSON of its fields (sorted paths), each followed by a NUL. Ops, clocks and
+/// and the canonical JSON of its fields (sorted paths), each followed by a NUL; then, for a
+/// record with linked people, `persons` and the canonical JSON of role → person identifier. Ops, clocks and
 /// conflict bookkeeping are left out: two places that merged the same ops agree on all of them
 /// anyway, and the digest states what a clerk would read.
 #[derive(Clone)]
@@ -511,6 +559,17 @@ impl Digest {
         // BTreeMap serialises with sorted keys: canonical.
         ctx.update(&serde_json::to_vec(&st.fields).expect("fields serialise"));
         ctx.update(&[0]);
+        if !st.persons.is_empty() {
+            // Which person each role is linked to (not who linked it): what a clerk reads.
+            let linked: BTreeMap<&str, &str> = st
+                .persons
+                .iter()
+                .map(|(role, l)| (role.as_str(), l.person.as_str()))
+                .collect();
+            ctx.update(b"persons");
+            ctx.update(&serde_json::to_vec(&linked).expect("links serialise"));
+            ctx.update(&[0]);
+        }
         self.records += 1;
         self.last = Some(st.regno.clone());
         Ok(())

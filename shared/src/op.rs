@@ -142,6 +142,9 @@ pub enum ChangeKind {
     Void,
     /// An operator keeps a record that a concurrent void would have voided.
     Restore,
+    /// The hub attaches people named in the record to person identifiers: changes of
+    /// `$person.ROLE` (see [`crate::merge::PERSON`]) to a [`crate::ids::PersonId`].
+    Link,
 }
 
 impl ChangeKind {
@@ -152,6 +155,7 @@ impl ChangeKind {
             ChangeKind::Annotate => 3,
             ChangeKind::Void => 4,
             ChangeKind::Restore => 5,
+            ChangeKind::Link => 6,
         }
     }
 }
@@ -199,6 +203,8 @@ pub enum OpError {
     Value(String),
     #[error("op sequence number 0 is not allowed: sequences start at 1")]
     SeqZero,
+    #[error("op change at {0:?}: a link writes only $person.ROLE with a person identifier, and no other op writes a $ path")]
+    Link(String),
 }
 
 struct Enc(Vec<u8>);
@@ -285,6 +291,26 @@ impl Op {
             if c.value.is_object() || c.value.is_array() {
                 return Err(OpError::Value(c.path.clone()));
             }
+            let link_change = c
+                .path
+                .strip_prefix(crate::merge::PERSON)
+                .is_some_and(|role| {
+                    !role.is_empty()
+                        && c.value
+                            .as_str()
+                            .is_some_and(|v| crate::ids::PersonId::parse(v).is_ok())
+                });
+            let ok = if self.change == ChangeKind::Link {
+                link_change
+            } else {
+                !c.path.starts_with('$')
+            };
+            if !ok {
+                return Err(OpError::Link(c.path.clone()));
+            }
+        }
+        if self.change == ChangeKind::Link && self.changes.is_empty() {
+            return Err(OpError::Link(String::new()));
         }
         let computed = self.compute_hash();
         if computed != self.hash {

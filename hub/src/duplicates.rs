@@ -1,0 +1,342 @@
+//! The duplicates review queue: probable duplicates that the matcher found (`match dedupe`, or
+//! an `import` row that is a possible match) wait here for an operator, next to conflicts.
+//!
+//! A case names two mentions (`REGNO/ROLE`) with the matcher's weight. An operator **links**
+//! them (both become one person: the ops of [`crate::persons::link`], in the hub's log, so they
+//! sync), **dismisses** the case (not the same person), or **unlinks** a linked case (the second
+//! mention gets an identifier of its own again). Every decision is kept in the case with the
+//! operator, the time, the reason and the ops it wrote. Records are never deleted.
+//!
+//! Case ids are `d` + 12 hex digits of SHA-256 over the two mentions (sorted), so the same pair
+//! found twice is one case, and a dismissed pair is not filed again.
+
+use crate::persons::{self, PersonError};
+use crate::store::{AuxWrite, HubStore, StoreError};
+use civreg_shared::ids::RegNo;
+use civreg_shared::op::OpId;
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, thiserror::Error)]
+pub enum DuplicateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Person(#[from] PersonError),
+    #[error("no duplicate case {0}: `civreg-hub duplicates list --all` shows them")]
+    NoCase(String),
+    #[error("case {id} was already decided: {status} by {by}")]
+    Decided {
+        id: String,
+        status: String,
+        by: String,
+    },
+    #[error("case {0} is not linked: only a linked case can be unlinked")]
+    NotLinked(String),
+    #[error("say why (--reason): every decision is recorded with its reason")]
+    ReasonRequired,
+    #[error("an operator name is required")]
+    OperatorRequired,
+    #[error("damaged case {0}")]
+    Damaged(String),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Status {
+    Open,
+    Linked,
+    Dismissed,
+    Unlinked,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Open => "open",
+            Status::Linked => "linked",
+            Status::Dismissed => "dismissed",
+            Status::Unlinked => "unlinked",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Decision {
+    pub status: Status,
+    pub operator: String,
+    pub at_ms: u64,
+    pub reason: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub ops: Vec<OpId>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Case {
+    pub id: String,
+    /// The mention already in the register (`REGNO/ROLE`).
+    pub a: String,
+    /// The mention found to duplicate it.
+    pub b: String,
+    /// The municipalities of the two records (for the queue's filter and the dashboard).
+    pub municipalities: Vec<String>,
+    pub weight: f64,
+    pub probability: f64,
+    /// `match` or `possible`, as the matcher classed the pair.
+    pub class: String,
+    /// What found it: `dedupe` or `import`.
+    pub source: String,
+    pub filed_ms: u64,
+    pub status: Status,
+    /// Every decision, oldest first.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decisions: Vec<Decision>,
+}
+
+/// A pair the matcher found.
+pub struct Found {
+    pub a: String,
+    pub b: String,
+    pub weight: f64,
+    pub probability: f64,
+    pub class: String,
+    pub source: String,
+}
+
+pub fn case_id(a: &str, b: &str) -> String {
+    let (x, y) = if a <= b { (a, b) } else { (b, a) };
+    let d = ring::digest::digest(&ring::digest::SHA256, format!("{x}\0{y}").as_bytes());
+    format!("d{}", hex::encode(&d.as_ref()[..6]))
+}
+
+fn key(id: &str) -> Vec<u8> {
+    format!("dq/{id}").into_bytes()
+}
+
+fn municipality_of(mention: &str) -> String {
+    mention
+        .rsplit_once('/')
+        .and_then(|(r, _)| RegNo::parse(r).ok())
+        .map(|r| r.municipality)
+        .unwrap_or_default()
+}
+
+/// The case and its write, for a pair not filed before (`None` if it was, in any state).
+pub fn new_case(store: &HubStore, f: Found) -> Result<Option<(Case, AuxWrite)>, DuplicateError> {
+    let id = case_id(&f.a, &f.b);
+    if store.aux_get(&key(&id))?.is_some() {
+        return Ok(None);
+    }
+    let mut municipalities = vec![municipality_of(&f.a), municipality_of(&f.b)];
+    municipalities.sort();
+    municipalities.dedup();
+    let c = Case {
+        id: id.clone(),
+        a: f.a,
+        b: f.b,
+        municipalities,
+        weight: f.weight,
+        probability: f.probability,
+        class: f.class,
+        source: f.source,
+        filed_ms: crate::access::now_ms(),
+        status: Status::Open,
+        decisions: Vec::new(),
+    };
+    let w = (
+        key(&id),
+        Some(serde_json::to_vec(&c).expect("case serialises")),
+    );
+    Ok(Some((c, w)))
+}
+
+/// Files the pairs not filed before and not already one person. Returns how many were filed.
+pub fn file(store: &HubStore, found: Vec<Found>) -> Result<usize, DuplicateError> {
+    let mut writes = Vec::new();
+    for f in found {
+        let same = match (
+            persons::parse_mention(store, &f.a),
+            persons::parse_mention(store, &f.b),
+        ) {
+            (Ok((ra, rola)), Ok((rb, rolb))) => {
+                persons::person_of(store, &ra, &rola)? == persons::person_of(store, &rb, &rolb)?
+            }
+            _ => continue,
+        };
+        if same {
+            continue;
+        }
+        if let Some((_, w)) = new_case(store, f)? {
+            writes.push(w);
+        }
+    }
+    let n = writes.len();
+    for chunk in writes.chunks(4096) {
+        store.aux_write(chunk)?;
+    }
+    Ok(n)
+}
+
+pub fn get(store: &HubStore, id: &str) -> Result<Case, DuplicateError> {
+    let v = store
+        .aux_get(&key(id.trim()))?
+        .ok_or_else(|| DuplicateError::NoCase(id.trim().to_string()))?;
+    serde_json::from_slice(&v).map_err(|_| DuplicateError::Damaged(id.to_string()))
+}
+
+/// Cases, open ones unless `all`, of one municipality or all, strongest first.
+pub fn list(
+    store: &HubStore,
+    municipality: Option<&str>,
+    all: bool,
+) -> Result<Vec<Case>, DuplicateError> {
+    let mut out = Vec::new();
+    for r in store.aux_scan(b"dq/") {
+        let (k, v) = r?;
+        let c: Case = serde_json::from_slice(&v)
+            .map_err(|_| DuplicateError::Damaged(String::from_utf8_lossy(&k).into_owned()))?;
+        if !all && c.status != Status::Open {
+            continue;
+        }
+        if let Some(m) = municipality {
+            if !c.municipalities.iter().any(|x| x == m) {
+                continue;
+            }
+        }
+        out.push(c);
+    }
+    out.sort_by(|a, b| b.weight.total_cmp(&a.weight).then(a.id.cmp(&b.id)));
+    Ok(out)
+}
+
+/// Open cases per municipality (a case of two municipalities counts for both).
+pub fn open_by_municipality(
+    store: &HubStore,
+) -> Result<std::collections::BTreeMap<String, u64>, DuplicateError> {
+    let mut out = std::collections::BTreeMap::new();
+    for c in list(store, None, false)? {
+        for m in &c.municipalities {
+            *out.entry(m.clone()).or_insert(0) += 1;
+        }
+    }
+    Ok(out)
+}
+
+fn check_decision(operator: &str, reason: &str) -> Result<(), DuplicateError> {
+    if operator.trim().is_empty() {
+        return Err(DuplicateError::OperatorRequired);
+    }
+    if reason.trim().is_empty() {
+        return Err(DuplicateError::ReasonRequired);
+    }
+    Ok(())
+}
+
+fn decided(c: &Case) -> DuplicateError {
+    let by = c
+        .decisions
+        .last()
+        .map(|d| d.operator.clone())
+        .unwrap_or_default();
+    DuplicateError::Decided {
+        id: c.id.clone(),
+        status: c.status.as_str().into(),
+        by,
+    }
+}
+
+fn with_decision(mut c: Case, status: Status, operator: &str, reason: &str) -> Case {
+    c.status = status;
+    c.decisions.push(Decision {
+        status,
+        operator: operator.trim().to_string(),
+        at_ms: crate::access::now_ms(),
+        reason: reason.trim().to_string(),
+        ops: Vec::new(),
+    });
+    c
+}
+
+fn write_of(c: &Case) -> AuxWrite {
+    (
+        key(&c.id),
+        Some(serde_json::to_vec(c).expect("case serialises")),
+    )
+}
+
+/// Links the two mentions of an open case: one person. The link ops and the decision are
+/// written together.
+pub fn link(
+    store: &HubStore,
+    id: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Case, DuplicateError> {
+    check_decision(operator, reason)?;
+    let c = get(store, id)?;
+    if c.status != Status::Open {
+        return Err(decided(&c));
+    }
+    let mut c = with_decision(c, Status::Linked, operator, reason);
+    // The ops' ids are known only once written: the case is written with the decision first
+    // (same batch), then completed with the ops.
+    let ops = persons::link(
+        store,
+        &c.a,
+        &c.b,
+        &format!("operator:{}", operator.trim()),
+        &format!("duplicate {}: {}", c.id, reason.trim()),
+        vec![write_of(&c)],
+    )?;
+    if let Some(d) = c.decisions.last_mut() {
+        d.ops = ops.iter().map(|o| o.id.clone()).collect();
+    }
+    store.aux_write(&[write_of(&c)])?;
+    tracing::info!(case = %c.id, operator = %operator, ops = ops.len(), "duplicate linked");
+    Ok(c)
+}
+
+/// Dismisses an open case: the two are different people.
+pub fn dismiss(
+    store: &HubStore,
+    id: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Case, DuplicateError> {
+    check_decision(operator, reason)?;
+    let c = get(store, id)?;
+    if c.status != Status::Open {
+        return Err(decided(&c));
+    }
+    let c = with_decision(c, Status::Dismissed, operator, reason);
+    store.aux_write(&[write_of(&c)])?;
+    tracing::info!(case = %c.id, operator = %operator, "duplicate dismissed");
+    Ok(c)
+}
+
+/// Undoes a linked case: the second mention gets an identifier of its own again.
+pub fn unlink(
+    store: &HubStore,
+    id: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Case, DuplicateError> {
+    check_decision(operator, reason)?;
+    let c = get(store, id)?;
+    if c.status != Status::Linked {
+        return Err(DuplicateError::NotLinked(c.id));
+    }
+    let mut c = with_decision(c, Status::Unlinked, operator, reason);
+    let (_, ops) = persons::unlink(
+        store,
+        &c.b,
+        &format!("operator:{}", operator.trim()),
+        &format!("duplicate {}: {}", c.id, reason.trim()),
+        vec![write_of(&c)],
+    )?;
+    if let Some(d) = c.decisions.last_mut() {
+        d.ops = ops.iter().map(|o| o.id.clone()).collect();
+    }
+    store.aux_write(&[write_of(&c)])?;
+    tracing::info!(case = %c.id, operator = %operator, "duplicate unlinked");
+    Ok(c)
+}

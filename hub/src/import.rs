@@ -1,0 +1,520 @@
+//! `civreg-hub import FILE.csv --municipality M`: historic register pages loaded centrally.
+//!
+//! The file has the columns of `civreg-node import` ([`civreg_shared::csvrows`]) and its rows are
+//! validated the same way; a row that fails is reported with its line and every reason, and the
+//! others are still imported. Each accepted row becomes a record owned by municipality M under a
+//! number the hub mints (`M-YEAR-KIND-HUB-SEQ`), created by an op of the hub's own chain, so M's
+//! offices receive it through pull like any other change.
+//!
+//! Each record's principal people (the child of a birth, the deceased, both spouses) are linked
+//! to the register with the matcher of `match link`, trained on the register as it stands:
+//! - **match**: the person is already in the register; a link op attaches them to that
+//!   person's identifier;
+//! - **possible**: a case in the duplicates queue for an operator;
+//! - **new**: a person the register did not know; they get an identifier of their own.
+//!
+//! A register entry (book, year, page, entry) already imported into M, or a row identical to
+//! one already imported, is skipped: a rerun imports nothing twice. Rows are committed in
+//! groups, each group's ops and bookkeeping (import keys, numbers, links, cases) in one atomic
+//! batch with one flush, so an interrupted import resumes cleanly when run again.
+
+use crate::duplicates::{self, Found};
+use crate::matching::{self, MatchError};
+use crate::persons::{Minting, PersonError};
+use crate::search::Blinder;
+use crate::store::{AuxWrite, HubStore, StoreError};
+use civreg_shared::csvrows::{self, HeaderError, Rejected};
+use civreg_shared::fields::{self, FieldChange};
+use civreg_shared::gazetteer;
+use civreg_shared::ids::{PersonId, RegNo, HUB_NODE_ID};
+use civreg_shared::linkage::{self, Class, PersonRecord};
+use civreg_shared::merge::PERSON;
+use civreg_shared::model::{Record, RecordKind};
+use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
+use civreg_shared::validate;
+use serde::Serialize;
+use std::collections::{BTreeMap, HashSet};
+use std::path::Path;
+
+/// Rows per atomic group.
+pub const GROUP: usize = 256;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ImportError {
+    #[error("{0:?} is not a municipality: use a code from `civreg-hub rollout list`, e.g. istog")]
+    Municipality(String),
+    #[error("{path}: {why}")]
+    File { path: String, why: String },
+    #[error("{path}: {source}")]
+    Header { path: String, source: HeaderError },
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Match(#[from] MatchError),
+    #[error(transparent)]
+    Person(#[from] PersonError),
+    #[error(transparent)]
+    Duplicate(#[from] duplicates::DuplicateError),
+    #[error("an operator name is required: imports are recorded under who ran them")]
+    OperatorRequired,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Principal {
+    pub role: String,
+    /// `match`, `possible` or `new`.
+    pub outcome: String,
+    /// The person identifier the mention is now (a match's, or its own).
+    pub person: String,
+    /// The register's best candidate (`REGNO/ROLE`), for a match or a possible match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub candidate: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub weight: Option<f64>,
+    /// The duplicates case filed for a possible match.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub case: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Imported {
+    pub line: u64,
+    pub regno: String,
+    pub people: Vec<Principal>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub line: u64,
+    pub regno: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ImportReport {
+    pub municipality: String,
+    pub rows: u64,
+    pub register_people: usize,
+    pub matched: u64,
+    pub possible: u64,
+    pub new: u64,
+    pub imported: Vec<Imported>,
+    pub skipped: Vec<Skipped>,
+    pub rejected: Vec<Rejected>,
+}
+
+/// A row ready to be written.
+struct Ready {
+    line: u64,
+    key: Vec<u8>,
+    record: Record,
+    fields: fields::FieldMap,
+    warnings: Vec<String>,
+}
+
+/// The import key of a record: its register entry if it names one, else its whole content,
+/// blinded with the hub's key (the key holds names and numbers of the row).
+fn import_key(blinder: &Blinder, municipality: &str, record: &Record) -> Vec<u8> {
+    // Hex keeps every part inside the blinder's alphabet, and the `Z` separators unambiguous.
+    let h = |s: &str| hex::encode(s.as_bytes());
+    let text = match record.register() {
+        Some(r) => format!(
+            "IMPORTZ{}Z{}Z{}Z{}Z{}Z{}",
+            h(municipality),
+            h(record.kind().as_str()),
+            h(&r.book.trim().to_lowercase()),
+            r.year,
+            r.page,
+            r.entry
+        ),
+        None => format!(
+            "IMPORTZ{}Z{}Z{}",
+            h(municipality),
+            h(record.kind().as_str()),
+            h(&record.to_json().to_string())
+        ),
+    };
+    format!("im/{}", blinder.token(&text)).into_bytes()
+}
+
+fn seq_key(municipality: &str, year: i32, kind: RecordKind) -> Vec<u8> {
+    format!("rs/{municipality}/{year}/{}", kind.letter()).into_bytes()
+}
+
+/// Parses and validates one row; `Err` is the rejection.
+fn check_row(
+    header: &[String],
+    rec: &csv::StringRecord,
+    line: u64,
+    municipality: &str,
+    blinder: &Blinder,
+) -> Result<Ready, Rejected> {
+    let reject = |reasons: Vec<String>| Rejected { line, reasons };
+    let (kind, mut doc) = csvrows::row_to_doc(header, rec).map_err(reject)?;
+    if let Some(obj) = doc.as_object_mut() {
+        if let Some(given) = obj.get("municipality").and_then(|v| v.as_str()) {
+            if gazetteer::resolve(given).map(|m| m.code) != Some(municipality) {
+                return Err(reject(vec![format!(
+                    "municipality: the row says {given:?} but this import is for {municipality}"
+                )]));
+            }
+        }
+        obj.insert("municipality".into(), municipality.into());
+    }
+    let record = Record::from_json(kind, doc).map_err(|e| reject(vec![e.to_string()]))?;
+    let report = validate::validate(&record, validate::today());
+    if report.has_errors() {
+        return Err(reject(csvrows::report_reasons(&report)));
+    }
+    let fields = fields::flatten(&record.to_json()).map_err(|e| reject(vec![e.to_string()]))?;
+    Ok(Ready {
+        line,
+        key: import_key(blinder, municipality, &record),
+        record,
+        fields,
+        warnings: report
+            .problems
+            .iter()
+            .map(|p| format!("{}: {}", p.field, p.message))
+            .collect(),
+    })
+}
+
+/// What the matcher knows: the model and index of the register as it was when the import began.
+struct Linker {
+    model: linkage::Model,
+    index: linkage::RegisterIndex,
+}
+
+/// Imports a CSV file. `progress` gets the rows read so far and the bytes of the file read.
+pub fn import_file(
+    store: &HubStore,
+    blinder: &Blinder,
+    path: &Path,
+    municipality: &str,
+    operator: &str,
+    progress: &mut dyn FnMut(u64, u64, u64),
+) -> Result<ImportReport, ImportError> {
+    if operator.trim().is_empty() {
+        return Err(ImportError::OperatorRequired);
+    }
+    let m = gazetteer::resolve(municipality)
+        .ok_or_else(|| ImportError::Municipality(municipality.to_string()))?
+        .code;
+    let file_err = |why: String| ImportError::File {
+        path: path.display().to_string(),
+        why,
+    };
+    let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
+    let total = file.metadata().map(|md| md.len()).unwrap_or(0);
+    let mut rdr = csv::ReaderBuilder::new()
+        .flexible(true)
+        .has_headers(true)
+        .from_reader(std::io::BufReader::new(file));
+    let header = csvrows::header(
+        rdr.headers()
+            .map_err(|_| ImportError::Header {
+                path: path.display().to_string(),
+                source: HeaderError::NoHeader,
+            })?
+            .iter(),
+    )
+    .map_err(|source| ImportError::Header {
+        path: path.display().to_string(),
+        source,
+    })?;
+
+    // The matcher, trained on the register as it stands.
+    let people = matching::register_people(store, blinder, None)?;
+    let linker = if people.len() >= 2 {
+        let model = matching::train(&people)?;
+        let index = linkage::RegisterIndex::build(&model, &people);
+        Some(Linker { model, index })
+    } else {
+        None
+    };
+    let mut report = ImportReport {
+        municipality: m.to_string(),
+        register_people: people.len(),
+        ..Default::default()
+    };
+    drop(people);
+
+    let file_name = path
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let clerk = format!("operator:{}", operator.trim());
+    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut group: Vec<Ready> = Vec::with_capacity(GROUP);
+    let mut rec = csv::StringRecord::new();
+    loop {
+        let line = rdr.position().line() + 1;
+        let more = match rdr.read_record(&mut rec) {
+            Ok(more) => more,
+            Err(e) => {
+                report.rows += 1;
+                let line = e.position().map(|p| p.line()).unwrap_or(line);
+                report.rejected.push(Rejected {
+                    line,
+                    reasons: vec![format!("the row could not be read: {e}")],
+                });
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(file_err(e.to_string()));
+                }
+                continue;
+            }
+        };
+        if more {
+            report.rows += 1;
+            let line = rec.position().map(|p| p.line()).unwrap_or(line);
+            match check_row(&header, &rec, line, m, blinder) {
+                Ok(r) => group.push(r),
+                Err(r) => report.rejected.push(r),
+            }
+        }
+        if group.len() >= GROUP || (!more && !group.is_empty()) {
+            let g = std::mem::take(&mut group);
+            commit_group(
+                store,
+                blinder,
+                linker.as_ref(),
+                m,
+                &clerk,
+                &file_name,
+                g,
+                &mut seen,
+                &mut report,
+            )?;
+            progress(report.rows, rdr.position().byte(), total);
+        }
+        if !more {
+            break;
+        }
+    }
+    report.rejected.sort_by_key(|r| r.line);
+    Ok(report)
+}
+
+/// What a group writes for one row.
+enum Item {
+    Create(usize),
+    Link(usize, Vec<(String, PersonId)>),
+}
+
+#[allow(clippy::too_many_arguments)]
+fn commit_group(
+    store: &HubStore,
+    blinder: &Blinder,
+    linker: Option<&Linker>,
+    m: &str,
+    clerk: &str,
+    file_name: &str,
+    group: Vec<Ready>,
+    seen: &mut HashSet<Vec<u8>>,
+    report: &mut ImportReport,
+) -> Result<(), ImportError> {
+    // Skips: already imported (an earlier run), or an earlier row of this file.
+    let mut rows = Vec::with_capacity(group.len());
+    for r in group {
+        if let Some(regno) = store.aux_get(&r.key)? {
+            report.skipped.push(Skipped {
+                line: r.line,
+                regno: String::from_utf8_lossy(&regno).into_owned(),
+                reason: "already imported".into(),
+            });
+        } else if !seen.insert(r.key.clone()) {
+            report.skipped.push(Skipped {
+                line: r.line,
+                regno: String::new(),
+                reason: "same register entry as an earlier row of this file".into(),
+            });
+        } else {
+            rows.push(r);
+        }
+    }
+    if rows.is_empty() {
+        return Ok(());
+    }
+    // Numbers.
+    let year = chrono::Datelike::year(&validate::today());
+    let mut seqs: BTreeMap<RecordKind, u64> = BTreeMap::new();
+    let mut aux: Vec<AuxWrite> = Vec::new();
+    let mut regnos = Vec::with_capacity(rows.len());
+    for r in &rows {
+        let kind = r.record.kind();
+        let next = match seqs.get(&kind) {
+            Some(n) => n + 1,
+            None => {
+                store
+                    .aux_get(&seq_key(m, year, kind))?
+                    .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+                    .unwrap_or(0)
+                    + 1
+            }
+        };
+        seqs.insert(kind, next);
+        regnos.push(RegNo::mint(m, year, kind, HUB_NODE_ID, next).to_string());
+    }
+    for (kind, n) in &seqs {
+        aux.push((seq_key(m, year, *kind), Some(n.to_be_bytes().to_vec())));
+    }
+    // Linking the principals.
+    let mut principals: Vec<(usize, PersonRecord)> = Vec::new();
+    for (i, r) in rows.iter().enumerate() {
+        let roles: Vec<&str> = r
+            .record
+            .people()
+            .iter()
+            .filter(|p| p.principal)
+            .map(|p| p.role)
+            .collect();
+        for p in PersonRecord::from_record(&regnos[i], &r.record, |_, n| blinder.token(n)) {
+            if p.id
+                .rsplit_once('/')
+                .is_some_and(|(_, role)| roles.contains(&role))
+            {
+                principals.push((i, p));
+            }
+        }
+    }
+    let links = match linker {
+        Some(l) => {
+            let only: Vec<PersonRecord> = principals.iter().map(|(_, p)| p.clone()).collect();
+            linkage::link_many(&l.model, &l.index, &only, 0)
+                .into_iter()
+                .map(Some)
+                .collect()
+        }
+        None => vec![None; principals.len()],
+    };
+    let mut minting = Minting::default();
+    let mut found: Vec<Vec<Principal>> = vec![Vec::new(); rows.len()];
+    let mut row_links: Vec<Vec<(String, PersonId)>> = vec![Vec::new(); rows.len()];
+    let mut cases = Vec::new();
+    for ((i, p), l) in principals.iter().zip(links) {
+        let role = p.id.rsplit_once('/').map(|x| x.1).unwrap_or("").to_string();
+        let class = l.as_ref().map_or(Class::New, |l| l.class);
+        let best = l.as_ref().and_then(|l| l.best.clone());
+        let mut pr = Principal {
+            role: role.clone(),
+            outcome: "new".into(),
+            person: String::new(),
+            candidate: best.as_ref().map(|b| b.id.clone()),
+            weight: best.as_ref().map(|b| b.score.weight),
+            case: None,
+        };
+        match (class, &best) {
+            (Class::Match, Some(b)) => {
+                let (cr, crole) = b.id.rsplit_once('/').unwrap_or((&b.id, ""));
+                // The candidate's person: its link, or its own identifier.
+                let to = match store
+                    .record(cr)?
+                    .and_then(|st| st.persons.get(crole).cloned())
+                {
+                    Some(l) => PersonId::parse(&l.person).map_err(PersonError::from)?,
+                    None => minting.own(store, &b.id)?,
+                };
+                pr.outcome = "match".into();
+                pr.person = to.to_string();
+                row_links[*i].push((role.clone(), to));
+                aux.push((format!("pl/{to}/{}", p.id).into_bytes(), Some(Vec::new())));
+                report.matched += 1;
+            }
+            (Class::Possible, Some(b)) => {
+                pr.outcome = "possible".into();
+                pr.person = minting.own(store, &p.id)?.to_string();
+                let f = Found {
+                    a: b.id.clone(),
+                    b: p.id.clone(),
+                    weight: b.score.weight,
+                    probability: b.score.probability,
+                    class: "possible".into(),
+                    source: "import".into(),
+                };
+                if let Some((c, w)) = duplicates::new_case(store, f)? {
+                    pr.case = Some(c.id.clone());
+                    cases.push(w);
+                }
+                report.possible += 1;
+            }
+            _ => {
+                pr.person = minting.own(store, &p.id)?.to_string();
+                report.new += 1;
+            }
+        }
+        found[*i].push(pr);
+    }
+    aux.extend(minting.writes());
+    aux.extend(cases);
+    for (i, r) in rows.iter().enumerate() {
+        aux.push((r.key.clone(), Some(regnos[i].clone().into_bytes())));
+    }
+    // The ops: each row's create, then its links.
+    let mut items = Vec::with_capacity(rows.len() * 2);
+    for (i, l) in row_links.iter().enumerate() {
+        items.push(Item::Create(i));
+        if !l.is_empty() {
+            items.push(Item::Link(i, l.clone()));
+        }
+    }
+    let now = crate::access::now_ms();
+    let hlc = Hlc::tick(Hlc::default(), now);
+    store.write_own_many(
+        items,
+        |item, id, prev_hash| {
+            let (i, change, changes) = match item {
+                Item::Create(i) => (
+                    i,
+                    ChangeKind::Create,
+                    rows[i]
+                        .fields
+                        .iter()
+                        .map(|(path, value)| FieldChange {
+                            path: path.clone(),
+                            value: value.clone(),
+                        })
+                        .collect::<Vec<_>>(),
+                ),
+                Item::Link(i, links) => {
+                    let mut ch: Vec<FieldChange> = links
+                        .iter()
+                        .map(|(role, pid)| FieldChange {
+                            path: format!("{PERSON}{role}"),
+                            value: pid.to_string().into(),
+                        })
+                        .collect();
+                    ch.sort_by(|a, b| a.path.cmp(&b.path));
+                    ch.dedup_by(|a, b| a.path == b.path);
+                    (i, ChangeKind::Link, ch)
+                }
+            };
+            Op {
+                format: OP_FORMAT,
+                id,
+                hlc,
+                clerk: clerk.to_string(),
+                record_id: regnos[i].clone(),
+                record_kind: rows[i].record.kind(),
+                change,
+                changes,
+                base: Vec::new(),
+                reason: format!("import {file_name} line {}", rows[i].line),
+                prev_hash,
+                hash: Default::default(),
+            }
+        },
+        &aux,
+    )?;
+    for (i, r) in rows.into_iter().enumerate() {
+        report.imported.push(Imported {
+            line: r.line,
+            regno: regnos[i].clone(),
+            people: std::mem::take(&mut found[i]),
+            warnings: r.warnings,
+        });
+    }
+    Ok(())
+}

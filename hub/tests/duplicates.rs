@@ -1,0 +1,445 @@
+//! Central import, person identifiers and the duplicates queue, through the real binary:
+//! - `civreg-hub import` loads a synthetic register, then a file of corrupted copies of some of
+//!   its records (typos, transliteration, swapped dates, ...): each copy is linked to the record
+//!   it copies, as a match or as a case for review; a malformed row is reported and the others
+//!   still load; a rerun imports nothing;
+//! - an operator links a case and unlinks it again; `person` and `access-log --person` follow;
+//! - links are ops in the hub's log, in the owning municipality's feed, so they sync.
+
+mod common;
+
+use civreg_hub::store::HubStore;
+use civreg_shared::op::ChangeKind;
+use serde_json::Value;
+use std::collections::HashMap;
+use std::path::Path;
+
+fn hub_bin() -> std::path::PathBuf {
+    common::bins::find_bin(
+        "civreg-hub",
+        "CIVREG_HUB_BIN",
+        option_env!("CARGO_BIN_EXE_civreg-hub"),
+    )
+}
+
+fn hub(dir: &Path, args: &[&str]) -> std::process::Output {
+    std::process::Command::new(hub_bin())
+        .arg("--data-dir")
+        .arg(dir)
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("CIVREG_OPERATOR")
+        .output()
+        .expect("run civreg-hub")
+}
+
+fn ok_json(dir: &Path, args: &[&str]) -> Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = hub(dir, &all);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "civreg-hub {args:?}: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json answer")
+}
+
+/// CSV rows of `civreg-hub synth`, their truth lines, split into originals and copies.
+struct Synth {
+    header: String,
+    rows: Vec<String>,
+    truth: Vec<Value>,
+}
+
+fn synth(dir: &Path, records: u64, seed: u64) -> Synth {
+    let out = dir.join("synth");
+    let o = hub(
+        &dir.join("scratch"),
+        &[
+            "synth",
+            "--records",
+            &records.to_string(),
+            "--seed",
+            &seed.to_string(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let csv = std::fs::read_to_string(out.join("records.csv")).unwrap();
+    // One record per line: the generator quotes no newlines.
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap().to_string();
+    let rows: Vec<String> = lines.map(|l| blank_municipality(&header, l)).collect();
+    let truth: Vec<Value> = std::fs::read_to_string(out.join("truth.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), truth.len());
+    Synth {
+        header,
+        rows,
+        truth,
+    }
+}
+
+/// The import says which municipality: the generated one is left out.
+fn blank_municipality(header: &str, line: &str) -> String {
+    let col = header.split(',').position(|h| h == "municipality").unwrap();
+    let mut rdr = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .from_reader(line.as_bytes());
+    let rec = rdr.records().next().unwrap().unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let cells: Vec<&str> = rec
+        .iter()
+        .enumerate()
+        .map(|(i, c)| if i == col { "" } else { c })
+        .collect();
+    w.write_record(&cells).unwrap();
+    String::from_utf8(w.into_inner().unwrap())
+        .unwrap()
+        .trim_end()
+        .to_string()
+}
+
+fn write_csv(path: &Path, header: &str, rows: &[String]) {
+    let mut s = format!("{header}\n");
+    for r in rows {
+        s.push_str(r);
+        s.push('\n');
+    }
+    std::fs::write(path, s).unwrap();
+}
+
+#[test]
+fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    let s = synth(tmp.path(), 2_000, 5);
+
+    // The register: every record that is not a planted copy. The copies: the other file.
+    let mut originals = Vec::new();
+    let mut original_line: HashMap<String, u64> = HashMap::new();
+    let mut copies = Vec::new();
+    for (row, t) in s.rows.iter().zip(&s.truth) {
+        match t["duplicate_of"].as_str() {
+            Some(_) => copies.push(row.clone()),
+            None => {
+                original_line.insert(
+                    t["id"].as_str().unwrap().to_string(),
+                    originals.len() as u64 + 2,
+                );
+                originals.push(row.clone());
+            }
+        }
+    }
+    assert!(
+        copies.len() > 50,
+        "the generator planted {} copies",
+        copies.len()
+    );
+    let a = tmp.path().join("register.csv");
+    write_csv(&a, &s.header, &originals);
+    let r1 = ok_json(
+        &dir,
+        &[
+            "import",
+            a.to_str().unwrap(),
+            "--municipality",
+            "Istok",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert_eq!(r1["municipality"], "istog");
+    assert_eq!(r1["imported"].as_array().unwrap().len(), originals.len());
+    assert_eq!(r1["matched"], 0, "an empty register matches nobody");
+    let regno_at: HashMap<u64, String> = r1["imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| {
+            (
+                i["line"].as_u64().unwrap(),
+                i["regno"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert!(regno_at
+        .values()
+        .all(|r| r.starts_with("ISTOG-") && r.contains("-HUB-")));
+
+    // The copies, plus two bad rows: a malformed one and one that fails validation.
+    let mut rows = copies.clone();
+    rows.push("birth,,not,a,number".into());
+    let cols = s.header.split(',').count();
+    let mut bad = vec![String::new(); cols];
+    bad[0] = "birth".into();
+    let col = |name: &str| s.header.split(',').position(|h| h == name).unwrap();
+    bad[col("child.given_name")] = "Arben".into();
+    bad[col("child.surname")] = "Gashi".into();
+    bad[col("child.sex")] = "male".into();
+    bad[col("child.date_of_birth")] = "2999-01-01".into();
+    bad[col("place_of_birth")] = "Prizren".into();
+    bad[col("mother.given_name")] = "Drita".into();
+    bad[col("mother.surname")] = "Gashi".into();
+    rows.push(bad.join(","));
+    let b = tmp.path().join("copies.csv");
+    write_csv(&b, &s.header, &rows);
+    let report = tmp.path().join("report.jsonl");
+    let r2 = ok_json(
+        &dir,
+        &[
+            "import",
+            b.to_str().unwrap(),
+            "--municipality",
+            "prizren",
+            "--operator",
+            "ana",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let rejected = r2["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 2, "{rejected:?}");
+    let last = copies.len() as u64 + 2;
+    assert_eq!(rejected[0]["line"], last);
+    assert_eq!(rejected[1]["line"], last + 1);
+    assert!(
+        rejected[1]["reasons"].to_string().contains("date_of_birth"),
+        "{rejected:?}"
+    );
+    let imported = r2["imported"].as_array().unwrap();
+    assert_eq!(imported.len(), copies.len());
+    assert_eq!(
+        std::fs::read_to_string(&report).unwrap().lines().count(),
+        copies.len() + 2
+    );
+
+    // Each copy's principal was found as its original (match, or a case for review). The
+    // truth names the person behind each role, so a match to another record of the same
+    // person (the birth of the deceased, say) is right too.
+    let mut entity_of: HashMap<String, u64> = HashMap::new();
+    for t in &s.truth {
+        if t["duplicate_of"].is_string() {
+            continue;
+        }
+        let line = original_line[t["id"].as_str().unwrap()];
+        for (role, e) in t["entities"].as_object().unwrap() {
+            entity_of.insert(format!("{}/{role}", regno_at[&line]), e.as_u64().unwrap());
+        }
+    }
+    let copy_truth: Vec<&Value> = s
+        .truth
+        .iter()
+        .filter(|t| t["duplicate_of"].is_string())
+        .collect();
+    let (mut found, mut matched, mut matched_right) = (0, 0, 0);
+    for (i, imp) in imported.iter().enumerate() {
+        let people = imp["people"].as_array().unwrap();
+        let same = |p: &Value| {
+            let role = p["role"].as_str().unwrap();
+            let want = copy_truth[i]["entities"][role].as_u64();
+            p["candidate"]
+                .as_str()
+                .and_then(|c| entity_of.get(c))
+                .is_some_and(|e| Some(*e) == want)
+        };
+        if people.iter().any(|p| p["outcome"] != "new" && same(p)) {
+            found += 1;
+        }
+        for p in people.iter().filter(|p| p["outcome"] == "match") {
+            matched += 1;
+            if same(p) {
+                matched_right += 1;
+            }
+        }
+    }
+    let recall = found as f64 / copies.len() as f64;
+    let precision = matched_right as f64 / matched.max(1) as f64;
+    eprintln!(
+        "import linkage: {found}/{} copies found (recall {recall:.3}), {matched_right}/{matched} matches right (precision {precision:.3})",
+        copies.len()
+    );
+    assert!(recall >= 0.90, "recall {recall}");
+    assert!(precision >= 0.95, "precision {precision}");
+
+    // A matched copy is the same person as its original.
+    let m = imported
+        .iter()
+        .flat_map(|i| i["people"].as_array().unwrap().iter().cloned())
+        .find(|p| p["outcome"] == "match")
+        .expect("a match");
+    let person = ok_json(
+        &dir,
+        &["person", m["person"].as_str().unwrap(), "--operator", "dpo"],
+    );
+    assert!(person["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x == &m["candidate"]));
+    assert!(person["mentions"].as_array().unwrap().len() >= 2);
+
+    // A rerun imports nothing twice.
+    let r3 = ok_json(
+        &dir,
+        &[
+            "import",
+            b.to_str().unwrap(),
+            "--municipality",
+            "prizren",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert_eq!(r3["imported"].as_array().unwrap().len(), 0);
+    assert_eq!(r3["skipped"].as_array().unwrap().len(), copies.len());
+
+    // The queue: link a case, then undo it.
+    let cases = ok_json(&dir, &["duplicates", "list"]);
+    let cases = cases.as_array().unwrap();
+    assert!(!cases.is_empty(), "possible matches wait for review");
+    let case = &cases[0];
+    let id = case["id"].as_str().unwrap();
+    let (ca, cb) = (case["a"].as_str().unwrap(), case["b"].as_str().unwrap());
+    let shown = ok_json(&dir, &["duplicates", "show", id, "--operator", "ana"]);
+    let pa = shown["a"]["persons"][shown["a"]["role"].as_str().unwrap()]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let pb = shown["b"]["persons"][shown["b"]["role"].as_str().unwrap()]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_ne!(pa, pb);
+    // No reason, no decision.
+    let out = hub(
+        &dir,
+        &[
+            "duplicates",
+            "link",
+            id,
+            "--reason",
+            " ",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("reason"));
+    let linked = ok_json(
+        &dir,
+        &[
+            "duplicates",
+            "link",
+            id,
+            "--reason",
+            "same entry, typed twice",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert_eq!(linked["status"], "linked");
+    let after = ok_json(&dir, &["person", &pa]);
+    let mentions: Vec<&str> = after["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        mentions.contains(&ca) && mentions.contains(&cb),
+        "{mentions:?}"
+    );
+    // Decided once.
+    let out = hub(
+        &dir,
+        &[
+            "duplicates",
+            "dismiss",
+            id,
+            "--reason",
+            "x",
+            "--operator",
+            "bo",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("already decided"));
+
+    // The link is an op of the hub's chain, in the feed of B's municipality: it syncs.
+    {
+        let store = HubStore::open(&civreg_hub::server::db_dir(&dir)).unwrap();
+        let b_regno = cb.rsplit_once('/').unwrap().0;
+        let st = store.record(b_regno).unwrap().unwrap();
+        let role = cb.rsplit_once('/').unwrap().1;
+        assert_eq!(st.persons[role].person, pa);
+        assert_eq!(st.persons[role].clerk, "operator:ana");
+        let owner = civreg_shared::ids::RegNo::parse(b_regno)
+            .unwrap()
+            .municipality;
+        let (feed, _) = store.feed_after(&owner, 0, 1_000_000).unwrap();
+        assert!(feed
+            .iter()
+            .any(|o| o.change == ChangeKind::Link && o.record_id == b_regno));
+        // Records are never deleted by a link.
+        assert!(store
+            .record(ca.rsplit_once('/').unwrap().0)
+            .unwrap()
+            .is_some());
+    }
+
+    let unlinked = ok_json(
+        &dir,
+        &[
+            "duplicates",
+            "unlink",
+            id,
+            "--reason",
+            "twins",
+            "--operator",
+            "ana",
+        ],
+    );
+    assert_eq!(unlinked["status"], "unlinked");
+    assert_eq!(unlinked["decisions"].as_array().unwrap().len(), 2);
+    let after = ok_json(&dir, &["person", &pa]);
+    assert!(!after["mentions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|v| v == cb));
+
+    // Who looked at this person: the views of the case and of the person are in the log.
+    let log = ok_json(&dir, &["access-log", "--person", &pa]);
+    let by: Vec<&str> = log
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["by"].as_str().unwrap())
+        .collect();
+    assert!(by.contains(&"operator:ana"), "{by:?}");
+    assert!(
+        by.contains(&"operator:dpo") || m["person"] != pa.as_str(),
+        "{by:?}"
+    );
+    // A mistyped person identifier is caught by its check digit.
+    let mut typo = pa.clone().into_bytes();
+    typo[3] = if typo[3] == b'9' { b'0' } else { typo[3] + 1 };
+    let out = hub(
+        &dir,
+        &[
+            "access-log",
+            "--person",
+            std::str::from_utf8(&typo).unwrap(),
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("check digit"));
+}
