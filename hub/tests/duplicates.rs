@@ -443,3 +443,203 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("check digit"));
 }
+
+/// Runs the hub CLI against a running hub (it answers on its control socket), off the runtime.
+async fn hub_async(dir: &Path, args: &[&str]) -> Value {
+    let d = dir.to_path_buf();
+    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
+        ok_json(&d, &refs)
+    })
+    .await
+    .expect("hub command thread")
+}
+
+async fn sync(node_dir: &Path) {
+    let out = common::node(node_dir, &["--json", "sync", "--once"]).await;
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        common::describe(&["sync"], &out)
+    );
+}
+
+/// The imported records and the operators' links reach the municipality's office through
+/// pull: the office shows the linked person, and its digest (which covers links) equals the
+/// hub's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn imported_records_and_links_reach_the_office_through_pull() {
+    let hub = common::Hub::start().await;
+    let nodes = tempfile::tempdir().unwrap();
+    let office = nodes.path().join("istog-1");
+    common::enrol_node(&office, &hub.bundle("istog", "1")).await;
+    let s = synth(nodes.path(), 600, 9);
+    let (mut originals, mut copies) = (Vec::new(), Vec::new());
+    for (row, t) in s.rows.iter().zip(&s.truth) {
+        if t["duplicate_of"].is_string() {
+            copies.push(row.clone());
+        } else {
+            originals.push(row.clone());
+        }
+    }
+    let a = nodes.path().join("register.csv");
+    let b = nodes.path().join("copies.csv");
+    write_csv(&a, &s.header, &originals);
+    write_csv(&b, &s.header, &copies);
+    // Through the running hub's control socket, with progress on standard error.
+    let r1 = hub_async(
+        hub.data_dir(),
+        &[
+            "import",
+            a.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "ana",
+        ],
+    )
+    .await;
+    assert_eq!(r1["imported"].as_array().unwrap().len(), originals.len());
+    let r2 = hub_async(
+        hub.data_dir(),
+        &[
+            "import",
+            b.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "ana",
+        ],
+    )
+    .await;
+    assert!(r2["matched"].as_u64().unwrap() > 0, "{}", r2["matched"]);
+    let matched = r2["imported"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| {
+            i["people"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|p| p["outcome"] == "match")
+        })
+        .expect("a matched copy")
+        .clone();
+    let regno = matched["regno"].as_str().unwrap();
+    let person = matched["people"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["outcome"] == "match")
+        .unwrap()
+        .clone();
+
+    // The office pulls everything: its records, the hub's numbers, the links.
+    sync(&office).await;
+    sync(&office).await;
+    let shown = common::node_json(&office, &["--json", "show", regno]).await;
+    let role = person["role"].as_str().unwrap();
+    assert_eq!(
+        shown["persons"][role]["person"], person["person"],
+        "{shown}"
+    );
+    assert_eq!(shown["persons"][role]["clerk"], "operator:ana");
+
+    // An operator's link reaches it too.
+    let cases = hub_async(
+        hub.data_dir(),
+        &["duplicates", "list", "--municipality", "istog"],
+    )
+    .await;
+    if let Some(case) = cases.as_array().unwrap().first() {
+        let id = case["id"].as_str().unwrap();
+        hub_async(
+            hub.data_dir(),
+            &[
+                "duplicates",
+                "link",
+                id,
+                "--reason",
+                "same person",
+                "--operator",
+                "ana",
+            ],
+        )
+        .await;
+    }
+    sync(&office).await;
+    let node_digest = common::node_json(&office, &["--json", "digest"]).await;
+    let hub_digest = hub_async(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
+    assert_eq!(node_digest["records"], hub_digest["records"]);
+    assert_eq!(node_digest["sha256"], hub_digest["sha256"]);
+    assert_eq!(
+        hub_digest["records"].as_u64().unwrap() as usize,
+        originals.len() + copies.len()
+    );
+}
+
+/// Only the hub links people, and only the hub creates records under `HUB` numbers: a node that
+/// pushes either is refused, over real mTLS, and nothing of the batch is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_node_may_not_push_links_nor_create_hub_numbers() {
+    use civreg_shared::model::RecordKind;
+    use civreg_shared::op::GENESIS;
+    let hub = common::Hub::start().await;
+    let n = hub.issue("istog", "1");
+    let mut c = hub.client(&n).await;
+    let create = common::create_birth("istog", "1", 1, GENESIS);
+    let record = create.record_id.clone();
+    assert_eq!(
+        common::push(&mut c, vec![vec![create.clone()]])
+            .await
+            .accepted(),
+        1
+    );
+    let link = common::op(
+        "istog",
+        "1",
+        2,
+        create.hash,
+        &record,
+        RecordKind::Birth,
+        ChangeKind::Link,
+        &[("$person.child", serde_json::json!("418203957"))],
+    );
+    let out = common::push(&mut c, vec![vec![link]]).await;
+    assert_eq!(out.refused().code(), tonic::Code::PermissionDenied);
+    assert!(
+        out.refused().message().contains("link"),
+        "{}",
+        out.refused().message()
+    );
+    let hub_number = common::op(
+        "istog",
+        "1",
+        2,
+        create.hash,
+        "ISTOG-2026-B-HUB-000001",
+        RecordKind::Birth,
+        ChangeKind::Create,
+        &[("child.given_name", serde_json::json!("Arben"))],
+    );
+    let out = common::push(&mut c, vec![vec![hub_number]]).await;
+    assert_eq!(out.refused().code(), tonic::Code::PermissionDenied);
+    // An amendment that smuggles a `$person` path is not a well-formed op at all.
+    let smuggled = common::op(
+        "istog",
+        "1",
+        2,
+        create.hash,
+        &record,
+        RecordKind::Birth,
+        ChangeKind::Amend,
+        &[("$person.child", serde_json::json!("418203957"))],
+    );
+    let out = common::push(&mut c, vec![vec![smuggled]]).await;
+    assert_eq!(out.refused().code(), tonic::Code::InvalidArgument);
+    let (_dir, store) = hub.stop().await;
+    assert_eq!(store.chain_ops("istog", "1").unwrap().len(), 1);
+}
