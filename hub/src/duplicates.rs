@@ -263,36 +263,61 @@ fn write_of(c: &Case) -> AuxWrite {
     )
 }
 
-/// Links the two mentions of an open case: one person. The link ops and the decision are
-/// written together.
+/// Records a decision on a case in `from` state that writes ops (a link or an unlink): `ops`
+/// gets the case with the decision and the writes to commit with its ops, so the case and the
+/// ops land together; the case is then completed with the ops' ids.
+fn decide_with_ops(
+    store: &HubStore,
+    id: &str,
+    from: Status,
+    to: Status,
+    operator: &str,
+    reason: &str,
+    ops: impl FnOnce(&Case, Vec<AuxWrite>) -> Result<Vec<civreg_shared::op::Op>, PersonError>,
+) -> Result<Case, DuplicateError> {
+    check_decision(operator, reason)?;
+    let c = get(store, id)?;
+    if c.status != from {
+        return Err(match from {
+            Status::Linked => DuplicateError::NotLinked(c.id),
+            _ => decided(&c),
+        });
+    }
+    let mut c = with_decision(c, to, operator, reason);
+    let written = ops(&c, vec![write_of(&c)])?;
+    if let Some(d) = c.decisions.last_mut() {
+        d.ops = written.iter().map(|o| o.id.clone()).collect();
+    }
+    store.aux_write(&[write_of(&c)])?;
+    tracing::info!(case = %c.id, operator = %operator, decision = to.as_str(), ops = written.len(), "duplicate decided");
+    Ok(c)
+}
+
+/// Links the two mentions of an open case: one person.
 pub fn link(
     store: &HubStore,
     id: &str,
     operator: &str,
     reason: &str,
 ) -> Result<Case, DuplicateError> {
-    check_decision(operator, reason)?;
-    let c = get(store, id)?;
-    if c.status != Status::Open {
-        return Err(decided(&c));
-    }
-    let mut c = with_decision(c, Status::Linked, operator, reason);
-    // The ops' ids are known only once written: the case is written with the decision first
-    // (same batch), then completed with the ops.
-    let ops = persons::link(
+    decide_with_ops(
         store,
-        &c.a,
-        &c.b,
-        &format!("operator:{}", operator.trim()),
-        &format!("duplicate {}: {}", c.id, reason.trim()),
-        vec![write_of(&c)],
-    )?;
-    if let Some(d) = c.decisions.last_mut() {
-        d.ops = ops.iter().map(|o| o.id.clone()).collect();
-    }
-    store.aux_write(&[write_of(&c)])?;
-    tracing::info!(case = %c.id, operator = %operator, ops = ops.len(), "duplicate linked");
-    Ok(c)
+        id,
+        Status::Open,
+        Status::Linked,
+        operator,
+        reason,
+        |c, extra| {
+            persons::link(
+                store,
+                &c.a,
+                &c.b,
+                &format!("operator:{}", operator.trim()),
+                &format!("duplicate {}: {}", c.id, reason.trim()),
+                extra,
+            )
+        },
+    )
 }
 
 /// Dismisses an open case: the two are different people.
@@ -320,23 +345,22 @@ pub fn unlink(
     operator: &str,
     reason: &str,
 ) -> Result<Case, DuplicateError> {
-    check_decision(operator, reason)?;
-    let c = get(store, id)?;
-    if c.status != Status::Linked {
-        return Err(DuplicateError::NotLinked(c.id));
-    }
-    let mut c = with_decision(c, Status::Unlinked, operator, reason);
-    let (_, ops) = persons::unlink(
+    decide_with_ops(
         store,
-        &c.b,
-        &format!("operator:{}", operator.trim()),
-        &format!("duplicate {}: {}", c.id, reason.trim()),
-        vec![write_of(&c)],
-    )?;
-    if let Some(d) = c.decisions.last_mut() {
-        d.ops = ops.iter().map(|o| o.id.clone()).collect();
-    }
-    store.aux_write(&[write_of(&c)])?;
-    tracing::info!(case = %c.id, operator = %operator, "duplicate unlinked");
-    Ok(c)
+        id,
+        Status::Linked,
+        Status::Unlinked,
+        operator,
+        reason,
+        |c, extra| {
+            persons::unlink(
+                store,
+                &c.b,
+                &format!("operator:{}", operator.trim()),
+                &format!("duplicate {}: {}", c.id, reason.trim()),
+                extra,
+            )
+            .map(|(_, ops)| ops)
+        },
+    )
 }

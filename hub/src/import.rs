@@ -23,7 +23,7 @@ use crate::matching::{self, MatchError};
 use crate::persons::{Minting, PersonError};
 use crate::search::Blinder;
 use crate::store::{AuxWrite, HubStore, StoreError};
-use civreg_shared::csvrows::{self, HeaderError, Rejected};
+use civreg_shared::csvrows::{self, HeaderError, Rejected, Skipped};
 use civreg_shared::fields::{self, FieldChange};
 use civreg_shared::gazetteer;
 use civreg_shared::ids::{PersonId, RegNo, HUB_NODE_ID};
@@ -83,13 +83,6 @@ pub struct Imported {
     pub people: Vec<Principal>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct Skipped {
-    pub line: u64,
-    pub regno: String,
-    pub reason: String,
 }
 
 #[derive(Debug, Default, Clone, Serialize)]

@@ -435,29 +435,13 @@ impl HubStore {
     /// Writes an op of the hub's own chain (an operator's decision) and flushes it. `make` gets
     /// the op's id and prev hash and returns the op to seal. Serialised with ingest.
     pub fn write_own(&self, make: impl FnOnce(OpId, Hash) -> Op) -> Result<Op, StoreError> {
-        let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
-        let chain = chain_key(HUB_CHAIN_MUNICIPALITY, HUB_CHAIN_NODE);
-        let head = heads.get(&chain).copied().unwrap_or_default();
-        let id = OpId {
-            municipality: HUB_CHAIN_MUNICIPALITY.into(),
-            node_id: HUB_CHAIN_NODE.into(),
-            seq: head.seq + 1,
-        };
-        let prev = if head.seq == 0 {
-            civreg_shared::op::GENESIS
-        } else {
-            head.hash
-        };
-        let op = make(id, prev).seal();
-        let new_head = Head {
-            seq: op.id.seq,
-            hash: op.hash,
-        };
-        let staged = HashMap::from([(chain.clone(), new_head)]);
-        self.commit(std::slice::from_ref(&op), &staged, &[])?;
-        self.db.flush().map_err(backend)?;
-        heads.insert(chain, new_head);
-        Ok(op)
+        let mut make = Some(make);
+        let ops = self.write_own_many(
+            vec![()],
+            |(), id, prev| (make.take().expect("called once"))(id, prev),
+            &[],
+        )?;
+        Ok(ops.into_iter().next().expect("one op"))
     }
 
     /// Writes ops of the hub's own chain (an import's records, an operator's links) and the

@@ -26,15 +26,8 @@ pub struct Accepted {
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
-pub struct Skipped {
-    pub line: u64,
-    pub regno: String,
-    pub reason: String,
-}
-
-pub use civreg_shared::csvrows::Rejected;
 use civreg_shared::csvrows::{row_to_doc, HeaderError};
+pub use civreg_shared::csvrows::{Rejected, Skipped};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {

@@ -21,6 +21,15 @@ pub struct Rejected {
     pub reasons: Vec<String>,
 }
 
+/// A row not imported because it already was (an earlier run, or an earlier row of the file).
+#[derive(Debug, Clone, Serialize)]
+pub struct Skipped {
+    pub line: u64,
+    /// The record it was imported as (empty for a repeat within the file).
+    pub regno: String,
+    pub reason: String,
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HeaderError {
     #[error("the CSV file has no header row: the first line must name the columns (kind, child.given_name, ...)")]
