@@ -37,7 +37,7 @@ use std::collections::{BTreeMap, HashSet};
 use std::path::Path;
 
 /// Rows per atomic group.
-pub const GROUP: usize = 256;
+pub const GROUP: usize = 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
@@ -64,8 +64,12 @@ pub struct Principal {
     pub role: String,
     /// `match`, `possible` or `new`.
     pub outcome: String,
-    /// The person identifier the mention is now (a match's, or its own).
-    pub person: String,
+    /// For a match, the person identifier the mention now is (the register person's). A new
+    /// or possible person's own identifier is drawn the first time it is shown or linked
+    /// (`civreg-hub show`, `person`, `duplicates`), not here: an import of millions of rows
+    /// does not pay for identifiers nobody has asked for yet.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub person: Option<String>,
     /// The register's best candidate (`REGNO/ROLE`), for a match or a possible match.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub candidate: Option<String>,
@@ -107,29 +111,33 @@ struct Ready {
     warnings: Vec<String>,
 }
 
-/// The import key of a record: its register entry if it names one, else its whole content,
-/// blinded with the hub's key (the key holds names and numbers of the row).
+/// The import key of a record: its register entry if it names one (in clear, in register
+/// order, so a file typed page by page touches neighbouring keys; a register reference says
+/// nothing about a person), else its whole content, blinded with the hub's key (the content
+/// holds names and numbers).
 fn import_key(blinder: &Blinder, municipality: &str, record: &Record) -> Vec<u8> {
-    // Hex keeps every part inside the blinder's alphabet, and the `Z` separators unambiguous.
-    let h = |s: &str| hex::encode(s.as_bytes());
-    let text = match record.register() {
+    match record.register() {
         Some(r) => format!(
-            "IMPORTZ{}Z{}Z{}Z{}Z{}Z{}",
-            h(municipality),
-            h(record.kind().as_str()),
-            h(&r.book.trim().to_lowercase()),
+            "im/r/{municipality}/{}/{}/{:06}/{:08}/{:08}",
+            record.kind().letter(),
+            hex::encode(r.book.trim().to_lowercase().as_bytes()),
             r.year,
             r.page,
             r.entry
-        ),
-        None => format!(
-            "IMPORTZ{}Z{}Z{}",
-            h(municipality),
-            h(record.kind().as_str()),
-            h(&record.to_json().to_string())
-        ),
-    };
-    format!("im/{}", blinder.token(&text)).into_bytes()
+        )
+        .into_bytes(),
+        None => {
+            // Hex keeps every part inside the blinder's alphabet, and `Z` separates them.
+            let h = |s: &str| hex::encode(s.as_bytes());
+            let text = format!(
+                "IMPORTZ{}Z{}Z{}",
+                h(municipality),
+                h(record.kind().as_str()),
+                h(&record.to_json().to_string())
+            );
+            format!("im/c/{}", blinder.token(&text)).into_bytes()
+        }
+    }
 }
 
 fn seq_key(municipality: &str, year: i32, kind: RecordKind) -> Vec<u8> {
@@ -394,7 +402,7 @@ fn commit_group(
         let mut pr = Principal {
             role: role.clone(),
             outcome: "new".into(),
-            person: String::new(),
+            person: None,
             candidate: best.as_ref().map(|b| b.id.clone()),
             weight: best.as_ref().map(|b| b.score.weight),
             case: None,
@@ -411,14 +419,13 @@ fn commit_group(
                     None => minting.own(store, &b.id)?,
                 };
                 pr.outcome = "match".into();
-                pr.person = to.to_string();
+                pr.person = Some(to.to_string());
                 row_links[*i].push((role.clone(), to));
                 aux.push((format!("pl/{to}/{}", p.id).into_bytes(), Some(Vec::new())));
                 report.matched += 1;
             }
             (Class::Possible, Some(b)) => {
                 pr.outcome = "possible".into();
-                pr.person = minting.own(store, &p.id)?.to_string();
                 let f = Found {
                     a: b.id.clone(),
                     b: p.id.clone(),
@@ -433,10 +440,7 @@ fn commit_group(
                 }
                 report.possible += 1;
             }
-            _ => {
-                pr.person = minting.own(store, &p.id)?.to_string();
-                report.new += 1;
-            }
+            _ => report.new += 1,
         }
         found[*i].push(pr);
     }
