@@ -8,6 +8,11 @@
 //! One sled tree, in keyspaces, so that a group commit is one atomic `apply_batch`: `chains`
 //! ("m/n" → head), `ops` ("m/n" 0 seq → op), `feed` (m 0 pos → ops key), `records` (regno → merged state), `conflicts` (id → filed conflict), `meta` (feed position
 //! counter).
+//!
+//! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 3);
+//! filed conflicts, rare, as JSON.
+
+mod codec;
 
 use crate::pki::PeerIdentity;
 use civreg_shared::ids::RegNo;
@@ -108,9 +113,6 @@ impl Space {
     fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
         self.tree.get(self.key(k))
     }
-    fn contains_key(&self, k: impl AsRef<[u8]>) -> sled::Result<bool> {
-        self.tree.contains_key(self.key(k))
-    }
     fn strip(&self, r: sled::Result<(sled::IVec, sled::IVec)>) -> sled::Result<KeyValue> {
         r.map(|(k, v)| (k[self.prefix.len()..].to_vec(), v))
     }
@@ -135,7 +137,10 @@ impl Space {
 }
 
 /// The layout of the hub's database; a database of another layout is refused at open.
-const LAYOUT: &[u8] = b"civreg-hub 2: one tree";
+const LAYOUT: &[u8] = b"civreg-hub 3: one tree, binary values";
+
+/// The layout before binary values: ops, states and heads in JSON.
+const LAYOUT_2: &[u8] = b"civreg-hub 2: one tree";
 
 fn chain_key(m: &str, n: &str) -> String {
     format!("{m}/{n}")
@@ -153,6 +158,14 @@ fn feed_key(m: &str, pos: u64) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(&pos.to_be_bytes());
     k
+}
+
+fn decode_op(v: &[u8]) -> Result<Op, StoreError> {
+    codec::decode_op(v).map_err(|e| StoreError::Corrupt(format!("stored op: {e}")))
+}
+
+fn decode_state(v: &[u8]) -> Result<HubRecord, StoreError> {
+    codec::decode_state(v).map_err(|e| StoreError::Corrupt(format!("stored record state: {e}")))
 }
 
 /// Checks what a node may write: only its own chain; creates, amendments and voids only of its
@@ -280,6 +293,12 @@ impl HubStore {
         };
         match store.meta.get("layout").map_err(backend)? {
             Some(v) if v.as_ref() == LAYOUT => {}
+            Some(v) if v.as_ref() == LAYOUT_2 => {
+                return Err(StoreError::Corrupt(format!(
+                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layout 3 only: move it aside and let the nodes push again",
+                    path.display()
+                )))
+            }
             Some(v) => {
                 return Err(StoreError::Corrupt(format!(
                     "unknown hub database layout {:?}: upgrade civreg-hub",
@@ -296,8 +315,9 @@ impl HubStore {
         let mut heads = HashMap::new();
         for r in store.chains.iter() {
             let (k, v) = r.map_err(backend)?;
-            let head: Head = serde_json::from_slice(&v)
+            let (seq, hash) = codec::decode_head(&v)
                 .map_err(|e| StoreError::Corrupt(format!("chain head: {e}")))?;
+            let head = Head { seq, hash };
             heads.insert(String::from_utf8_lossy(&k).into_owned(), head);
         }
         *store.heads.lock().unwrap_or_else(|p| p.into_inner()) = heads;
@@ -373,13 +393,18 @@ impl HubStore {
         for op in ops {
             authorize(who, &op)?;
             for b in &op.base {
-                let staged_has = new_ops.iter().chain(accepted.iter()).any(|o| o.id == *b);
-                if !staged_has
-                    && !self
-                        .ops
-                        .contains_key(op_key(&chain_key(&b.municipality, &b.node_id), b.seq))
-                        .map_err(|e| IngestError::Invalid(format!("hub store: {e}")))?
-                {
+                // Chains are stored without gaps from #1, so the hub holds (or this group stages)
+                // exactly the ops up to each chain's head: no lookup needed.
+                let top = if b.municipality == *municipality && b.node_id == *node_id {
+                    verifier.verified()
+                } else {
+                    let bc = chain_key(&b.municipality, &b.node_id);
+                    staged
+                        .get(&bc)
+                        .or_else(|| heads.get(&bc))
+                        .map_or(0, |h| h.seq)
+                };
+                if b.seq == 0 || b.seq > top {
                     return Err(IngestError::Invalid(format!(
                         "op {} is based on op {b}, which the hub does not hold: a node bases edits only on ops it made or pulled",
                         op.id
@@ -547,7 +572,7 @@ impl HubStore {
     ) -> impl Iterator<Item = Result<HubRecord, StoreError>> + '_ {
         self.records.scan_prefix(prefix.as_bytes()).map(|r| {
             let (_, v) = r.map_err(backend)?;
-            serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))
+            decode_state(&v)
         })
     }
 
@@ -556,8 +581,7 @@ impl HubStore {
             .ops
             .get(op_key(chain, seq))
             .map_err(|e| IngestError::Invalid(format!("hub store: {e}")))?;
-        Ok(v.and_then(|v| serde_json::from_slice::<Op>(&v).ok())
-            .map(|o| o.hash))
+        Ok(v.and_then(|v| codec::op_hash(&v).ok()))
     }
 
     fn commit(
@@ -567,41 +591,14 @@ impl HubStore {
         aux: &[AuxWrite],
     ) -> Result<(), StoreError> {
         // Record states after these ops, merged from all of each record's ops, computed before the
-        // transaction (only the committer writes).
-        let mut touched: HashMap<&str, Vec<&Op>> = HashMap::new();
+        // batch is applied (only the committer writes). Ops of this group are grouped by record, so
+        // no op of the group is read back; a record the hub did not hold (the common case: a
+        // create) needs no read-back at all.
+        let mut touched: HashMap<&str, Vec<&Op>> = HashMap::with_capacity(ops.len());
         for op in ops {
             touched.entry(op.record_id.as_str()).or_default().push(op);
         }
-        let mut states: Vec<HubRecord> = Vec::with_capacity(touched.len());
-        for (regno, new) in touched {
-            let mut all: Vec<Op> = Vec::new();
-            if let Some(st) = self.record(regno)? {
-                for id in &st.ops {
-                    all.push(self.op(id)?.ok_or_else(|| {
-                        StoreError::Corrupt(format!(
-                            "record {regno} names op {id}, which is missing"
-                        ))
-                    })?);
-                }
-            }
-            states.push(merge(all.iter().chain(new)).expect("at least one op"));
-        }
-        let mut filed = Vec::new();
-        for st in &states {
-            let owner = RegNo::parse(&st.regno)
-                .map(|r| r.municipality)
-                .unwrap_or_default();
-            for c in &st.conflicts {
-                let f = FiledConflict {
-                    municipality: owner.clone(),
-                    conflict: c.clone(),
-                };
-                filed.push((
-                    c.id.clone(),
-                    serde_json::to_vec(&f).expect("conflict serialises"),
-                ));
-            }
-        }
+        let mut batch = sled::Batch::default();
         let mut pos = match self.meta.get("feed_pos").map_err(backend)? {
             Some(v) => u64::from_be_bytes(
                 v.as_ref()
@@ -610,40 +607,67 @@ impl HubStore {
             ),
             None => 0,
         };
-        let mut writes_ops = Vec::with_capacity(ops.len());
-        let mut writes_feed = Vec::with_capacity(ops.len());
+        let mut owners: HashMap<&str, Option<String>> = HashMap::with_capacity(touched.len());
+        for (regno, new) in touched {
+            let held = self.record(regno)?;
+            let owner = RegNo::parse(regno).map(|r| r.municipality).ok();
+            if let (None, [op]) = (&held, new.as_slice()) {
+                // The common case, a new record's create: its state is the op alone, written
+                // straight from it (no conflicts).
+                if let Some(v) = codec::encode_single_state(op) {
+                    self.records.put(&mut batch, regno.as_bytes(), v);
+                    owners.insert(regno, owner);
+                    continue;
+                }
+            }
+            let state = match held {
+                None => merge(new.iter().copied()),
+                Some(st) => {
+                    let mut all: Vec<Op> = Vec::with_capacity(st.ops.len());
+                    for id in &st.ops {
+                        all.push(self.op(id)?.ok_or_else(|| {
+                            StoreError::Corrupt(format!(
+                                "record {regno} names op {id}, which is missing"
+                            ))
+                        })?);
+                    }
+                    merge(all.iter().chain(new.iter().copied()))
+                }
+            }
+            .expect("at least one op");
+            for c in &state.conflicts {
+                let f = FiledConflict {
+                    municipality: owner.clone().unwrap_or_default(),
+                    conflict: c.clone(),
+                };
+                self.conflicts.put(
+                    &mut batch,
+                    c.id.as_bytes(),
+                    serde_json::to_vec(&f).expect("conflict serialises"),
+                );
+            }
+            self.records
+                .put(&mut batch, regno.as_bytes(), codec::encode_state(&state));
+            owners.insert(regno, owner);
+        }
+        // The feed: every op under its record's municipality (the op's own when the number does
+        // not parse), in the order the group holds them (each chain in sequence order).
         for op in ops {
-            let chain = chain_key(&op.id.municipality, &op.id.node_id);
-            let key = op_key(&chain, op.id.seq);
-            let owner = RegNo::parse(&op.record_id)
-                .map(|r| r.municipality)
-                .unwrap_or_else(|_| op.id.municipality.clone());
+            let key = op_key(&chain_key(&op.id.municipality, &op.id.node_id), op.id.seq);
             pos += 1;
-            writes_feed.push((feed_key(&owner, pos), key.clone()));
-            writes_ops.push((key, serde_json::to_vec(op).expect("op serialises")));
-        }
-        let mut batch = sled::Batch::default();
-        for (k, v) in writes_ops {
-            self.ops.put(&mut batch, k, v);
-        }
-        for (k, v) in writes_feed {
-            self.feed.put(&mut batch, k, v);
-        }
-        for (k, v) in filed {
-            self.conflicts.put(&mut batch, k, v);
-        }
-        for st in &states {
-            self.records.put(
-                &mut batch,
-                st.regno.as_bytes(),
-                serde_json::to_vec(st).expect("record serialises"),
-            );
+            let owner = owners
+                .get(op.record_id.as_str())
+                .and_then(|o| o.as_deref())
+                .unwrap_or(&op.id.municipality);
+            self.feed
+                .put(&mut batch, feed_key(owner, pos), key.as_slice());
+            self.ops.put(&mut batch, key, codec::encode_op(op));
         }
         for (chain, head) in heads {
             self.chains.put(
                 &mut batch,
                 chain.as_bytes(),
-                serde_json::to_vec(head).expect("head serialises"),
+                codec::encode_head(head.seq, &head.hash).to_vec(),
             );
         }
         self.meta.put(&mut batch, "feed_pos", &pos.to_be_bytes());
@@ -683,7 +707,7 @@ impl HubStore {
                 .get(&opk)
                 .map_err(backend)?
                 .ok_or_else(|| StoreError::Corrupt("feed names a missing op".into()))?;
-            out.push(serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            out.push(decode_op(&v)?);
             last = pos;
         }
         Ok((out, last))
@@ -695,7 +719,7 @@ impl HubStore {
         self.ops
             .get(key)
             .map_err(backend)?
-            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .map(|v| decode_op(&v))
             .transpose()
     }
 
@@ -707,7 +731,7 @@ impl HubStore {
             .scan_prefix(&prefix)
             .map(|r| {
                 let (_, v) = r.map_err(backend)?;
-                serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string()))
+                decode_op(&v)
             })
             .collect()
     }
@@ -716,7 +740,7 @@ impl HubStore {
         self.records
             .get(regno.as_bytes())
             .map_err(backend)?
-            .map(|v| serde_json::from_slice(&v).map_err(|e| StoreError::Corrupt(e.to_string())))
+            .map(|v| decode_state(&v))
             .transpose()
     }
 }
