@@ -313,6 +313,14 @@ pub fn encode_state(st: &RecordState) -> Vec<u8> {
         w.var(json.len() as u64);
         w.0.extend_from_slice(&json);
     }
+    // Linked people (rare: JSON, like conflicts).
+    if st.persons.is_empty() {
+        w.var(0);
+    } else {
+        let json = serde_json::to_vec(&st.persons).expect("links serialise");
+        w.var(json.len() as u64);
+        w.0.extend_from_slice(&json);
+    }
     w.0
 }
 
@@ -322,7 +330,8 @@ pub fn encode_state(st: &RecordState) -> Vec<u8> {
 /// `encode_state(&merge([op]))` (the tests check it).
 pub fn encode_single_state(op: &Op) -> Option<Vec<u8>> {
     for (i, c) in op.changes.iter().enumerate() {
-        if c.value.is_null() || c.path == civreg_shared::merge::STATUS {
+        // `$status`, `$person.ROLE`: pseudo-fields, left to the merge.
+        if c.value.is_null() || c.path.starts_with('$') {
             return None;
         }
         // Stored ops have sorted, distinct paths (checked with their hash); anything else is
@@ -363,6 +372,7 @@ pub fn encode_single_state(op: &Op) -> Option<Vec<u8>> {
     w.var(1);
     w.id(&op.id);
     w.var(0);
+    w.var(0);
     Some(w.0)
 }
 
@@ -399,6 +409,12 @@ pub fn decode_state(b: &[u8]) -> Result<RecordState, Damaged> {
     } else {
         serde_json::from_slice(r.bytes(n)?).map_err(|e| Damaged(format!("conflicts: {e}")))?
     };
+    let n = r.len()?;
+    let persons = if n == 0 {
+        Default::default()
+    } else {
+        serde_json::from_slice(r.bytes(n)?).map_err(|e| Damaged(format!("linked people: {e}")))?
+    };
     r.end()?;
     Ok(RecordState {
         regno,
@@ -410,6 +426,7 @@ pub fn decode_state(b: &[u8]) -> Result<RecordState, Damaged> {
         updated,
         heads,
         conflicts,
+        persons,
     })
 }
 
@@ -513,7 +530,15 @@ mod tests {
             vec![create.id.clone()],
         );
         let v = op("3", 1, ChangeKind::Void, &[], vec![create.id.clone()]);
-        for o in [&create, &a, &b, &v] {
+        // The hub links the child to a person identifier.
+        let link = op(
+            "hub",
+            1,
+            ChangeKind::Link,
+            &[("$person.child", json!("418203957"))],
+            vec![create.id.clone()],
+        );
+        for o in [&create, &a, &b, &v, &link] {
             let enc = encode_op(o);
             assert_eq!(&decode_op(&enc).unwrap(), o);
             assert_eq!(op_hash(&enc).unwrap(), o.hash);
@@ -525,8 +550,9 @@ mod tests {
             }
         }
         let single = merge([&create]).unwrap();
-        let full = merge([&create, &a, &b, &v]).unwrap();
+        let full = merge([&create, &a, &b, &v, &link]).unwrap();
         assert!(!full.conflicts.is_empty() && full.voided.is_some());
+        assert_eq!(full.persons["child"].person, "418203957");
         for st in [&single, &full] {
             let enc = encode_state(st);
             assert_eq!(&decode_state(&enc).unwrap(), st);
@@ -547,6 +573,7 @@ mod tests {
         let nested = [("a", json!("x")), ("a-b", json!(1)), ("a.c", json!(true))];
         let null = [("a", json!("x")), ("b", Value::Null)];
         let status = [("$status", json!("void"))];
+        let person = [("$person.child", json!("418203957"))];
         let cases = [
             (op("1", 1, ChangeKind::Create, &plain, vec![]), true),
             (
@@ -558,6 +585,7 @@ mod tests {
             (op("1", 1, ChangeKind::Create, &nested, vec![]), false),
             (op("1", 1, ChangeKind::Create, &null, vec![]), false),
             (op("1", 1, ChangeKind::Restore, &status, vec![]), false),
+            (op("1", 1, ChangeKind::Link, &person, vec![]), false),
         ];
         for (o, fast) in cases {
             let merged = encode_state(&merge([&o]).unwrap());
