@@ -427,3 +427,21 @@ pub fn link_many(
             .collect()
     })
 }
+
+/// For diagnostics (the benchmark's `--diagnose`): the first blocking rule ([`RULES`] index)
+/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does.
+#[doc(hidden)]
+pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
+    let mut tables = Tables::default();
+    let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
+    pairs
+        .iter()
+        .map(|&(a, b)| {
+            let (ka, kb) = (
+                keys_of(&tables, &preps[a]),
+                keys_of(&tables, &preps[b]),
+            );
+            (0..RULES.len()).find(|&r| ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x)))
+        })
+        .collect()
+}
