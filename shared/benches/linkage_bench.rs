@@ -539,14 +539,23 @@ fn diagnose(
             e[2] += 1;
         }
     }
-    eprintln!("thresholds: match {matched:.2}, possible {possible:.2}, lambda {:.3e}", model.lambda);
+    eprintln!(
+        "thresholds: match {matched:.2}, possible {possible:.2}, lambda {:.3e}",
+        model.lambda
+    );
     for f in &model.fields {
         eprintln!(
             "{:<22} {}",
             f.field.as_str(),
             f.levels
                 .iter()
-                .map(|l| format!("{} m={:.4} u={:.2e} w={:.1}", l.name, l.m, l.u, (l.m / l.u).log2()))
+                .map(|l| format!(
+                    "{} m={:.4} u={:.2e} w={:.1}",
+                    l.name,
+                    l.m,
+                    l.u,
+                    (l.m / l.u).log2()
+                ))
                 .collect::<Vec<_>>()
                 .join(" | ")
         );
@@ -576,6 +585,22 @@ fn diagnose(
     eprintln!("false pairs ≥ possible, commonest patterns (given,surname,father,mother,maiden,sex,date,place,pnum):");
     for (k, (n, w)) in pv.iter().take(25) {
         eprintln!("{n:>5} w={w:.1} {k}");
+    }
+    let blocked: std::collections::HashSet<(usize, usize)> = pairs
+        .iter()
+        .map(|p| (p.a.min(p.b), p.a.max(p.b)))
+        .filter(|k| planted.contains(k))
+        .collect();
+    let mut shown = 0;
+    for (a, b, kinds) in &set.planted {
+        if blocked.contains(&((*a).min(*b), (*a).max(*b))) || shown >= 25 {
+            continue;
+        }
+        shown += 1;
+        eprintln!(
+            "--- not blocked {kinds:?}\n  {:?}\n  {:?}",
+            set.people[*a], set.people[*b]
+        );
     }
     for p in examples.iter().take(12) {
         eprintln!(

@@ -84,8 +84,9 @@
 //!
 //! Only pairs that share a key under at least one rule are compared ([`RULES`]): a personal
 //! number token; surname key + date of birth; given-name key + date of birth; given-name key +
-//! surname key + birth year; given-name key + surname key + father's given-name key. Surname
-//! keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
+//! surname key + birth year; given-name key + surname key + father's given-name key; father's +
+//! mother's given-name keys + birth year (for a child whose given name and surname were both
+//! misspelt). Surname keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
 //! smaller and the larger of day and month), so swapped dates still block together. A pair is
 //! compared once, under the first rule that brings it together. Blocks larger than
 //! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
@@ -437,10 +438,7 @@ pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Op
     pairs
         .iter()
         .map(|&(a, b)| {
-            let (ka, kb) = (
-                keys_of(&tables, &preps[a]),
-                keys_of(&tables, &preps[b]),
-            );
+            let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
             (0..RULES.len()).find(|&r| ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x)))
         })
         .collect()
