@@ -179,7 +179,7 @@ fn main() {
     // 4. Dedupe: every blocked pair scored, pairs at weight ≥ 0 kept for the table.
     eprintln!("dedupe");
     let t0 = Instant::now();
-    let d = dedupe(&model, &set.people, f64::NEG_INFINITY);
+    let d = dedupe(&model, &set.people, 0.0);
     let dedupe_s = t0.elapsed().as_secs_f64();
     let lost = losses(&set, &d.pairs, th.matched, th.possible);
     if o.diagnose {
@@ -387,7 +387,12 @@ fn main() {
     }
     let _ = writeln!(
         w,
-        "\nWhere the planted pairs end up, by the first blocking rule that brings them together and by corruption (a duplicate may have several): lost at blocking (no rule), lost at scoring (blocked, below Possible), in the Possible band, found (Match):\n"
+        "\nWhere the planted pairs end up, by the first blocking rule that brings them together and by corruption (a duplicate may have several): lost at blocking (no rule shares a key{}), lost at scoring (blocked, below Possible), in the Possible band, found (Match):\n",
+        if d.stats.rules.iter().any(|r| r.skipped_blocks > 0) {
+            "; pairs whose only shared key is in a block over the cap count as below Possible"
+        } else {
+            "; no block reached the cap"
+        }
     );
     let _ = writeln!(w, "| rule / corruption | planted pairs | not blocked | below Possible | Possible | **Match** |\n|---|---|---|---|---|---|");
     for (k, v) in lost.by_rule.iter().chain(&lost.by_corruption) {
@@ -485,8 +490,11 @@ fn losses(
         .collect();
     let mut by_kind: std::collections::BTreeMap<&'static str, [u64; 5]> = Default::default();
     for ((a, b, kinds), rule) in set.planted.iter().zip(&rules) {
+        // Pairs below weight 0 are not kept: a pair some rule blocks but not in `pairs` was
+        // scored below 0.
         let slot = match weight.get(&((*a).min(*b), (*a).max(*b))) {
-            None => 1,
+            None if rule.is_none() => 1,
+            None => 2,
             Some(&w) if w >= matched => 4,
             Some(&w) if w >= possible => 3,
             Some(_) => 2,
@@ -581,7 +589,7 @@ fn diagnose(
         e.1 = s.weight;
     }
     let mut pv: Vec<_> = patterns.into_iter().collect();
-    pv.sort_by(|a, b| b.1 .0.cmp(&a.1 .0));
+    pv.sort_by_key(|p| std::cmp::Reverse(p.1 .0));
     eprintln!("false pairs ≥ possible, commonest patterns (given,surname,father,mother,maiden,sex,date,place,pnum):");
     for (k, (n, w)) in pv.iter().take(25) {
         eprintln!("{n:>5} w={w:.1} {k}");

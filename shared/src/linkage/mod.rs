@@ -54,14 +54,34 @@
 //!    names and dates, and inflate every weight.)
 //! 2. **m by expectation-maximisation** over the comparison vectors of the blocked candidate
 //!    pairs (of a seeded random subset of at most [`TrainConfig::em_max_records`] records, so
-//!    that training time is bounded), with u held fixed. It starts from priors (an exact given
-//!    name in 80% of true matches, an exact date in 88%, …: `Field::prior_m`) and λ = 0.1, the
-//!    share of matches among candidate pairs. E-step: each distinct comparison vector gets the
-//!    posterior P(match | γ) = λ∏m / (λ∏m + (1−λ)∏u) (missing fields left out). M-step: m of a
-//!    level is the posterior-weighted share of pairs reaching it (with 10 pseudo-pairs drawn
-//!    from the prior, so that a level seen in few pairs stays near its prior), λ the mean
-//!    posterior. It stops when nothing moves by more than [`TrainConfig::tolerance`].
-//! 3. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
+//!    that training time is bounded), with u held fixed, one session per blocking rule. Each
+//!    starts from priors (an exact given name in 80% of true matches, an exact date in 88%, …:
+//!    `Field::prior_m`) and λ = 0.3, the share of matches among the session's pairs. E-step:
+//!    each distinct comparison vector gets the posterior P(match | γ) = λ∏m / (λ∏m + (1−λ)∏u)
+//!    (missing fields left out; the fields the session's rule fixes enter with m and u
+//!    conditioned on the levels the rule lets through, so a field the rule fixes wholly weighs
+//!    nothing and the date under a birth-year rule still counts). M-step: m of each field the
+//!    rule leaves free is the posterior-weighted share of pairs reaching each level (with 10
+//!    pseudo-pairs drawn from the prior, so that a level seen in few pairs stays near its
+//!    prior), λ the mean posterior. It stops when nothing moves by more than
+//!    [`TrainConfig::tolerance`].
+//!
+//!    **The personal-number session anchors the rest.** Pairs sharing a personal-number token
+//!    are nearly all one person (the session finds λ ≈ 0.99), so when there are at least 200 of
+//!    them and λ ≥ 0.9, the m of every other field is taken from that session and held; the
+//!    other sessions then estimate only the personal number's m. The name-based sessions alone
+//!    are not identifiable in a large register: their pairs are mostly relatives and namesakes
+//!    who agree on the family's names (surname, father's and mother's names, mother's maiden
+//!    surname) and differ on the date of birth, and EM takes such families for the "match"
+//!    class (at a million records it found λ = 0.99 in one session and m(date differs) = 0.85),
+//!    so that a different date became no evidence at all. Without enough token pairs every
+//!    field is pooled over the sessions, weighted by their expected matches, in two rounds.
+//! 3. **λ**, the prior that two records drawn at random are one person: EM over all pairs of the
+//!    subset with m and u fixed, the pairs no rule blocks taken as non-matches. The subset is a
+//!    uniform sample of records, so its λ is the register's (a pair of it is a match as often as
+//!    any pair); [`Model::thresholds_for`] scales λ by 1/(n − 1) only for a register of another
+//!    size, whose records have as many matches each.
+//! 4. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
 //!    training records gives each key a frequency f; Σf² is the chance that two random people
 //!    share a key. When two records agree on a name (exact, normalised, phonetic, or the other
 //!    surname), log2(Σf² / f(key)) is added: agreeing on Krasniqi (f ≈ 6%) subtracts about 2.5
