@@ -39,6 +39,7 @@ struct Opts {
     records: u64,
     rows: usize,
     write: bool,
+    diagnose: bool,
     out: Option<PathBuf>,
     mode: &'static str,
 }
@@ -58,6 +59,7 @@ fn parse_opts() -> Opts {
         },
         rows: if quick { 5_000 } else { 100_000 },
         write: false,
+        diagnose: false,
         out: None,
         mode: if full {
             "--full"
@@ -76,6 +78,7 @@ fn parse_opts() -> Opts {
         match a.as_str() {
             "--bench" | "--quick" | "--full" => {}
             "--write" => o.write = true,
+            "--diagnose" => o.diagnose = true,
             "--records" => o.records = num(it.next(), "--records"),
             "--rows" => o.rows = num(it.next(), "--rows") as usize,
             "--out" => {
@@ -178,6 +181,10 @@ fn main() {
     let t0 = Instant::now();
     let d = dedupe(&model, &set.people, 0.0);
     let dedupe_s = t0.elapsed().as_secs_f64();
+    let lost = losses(&set, &d.pairs, th.matched, th.possible);
+    if o.diagnose {
+        diagnose(&set, &model, &d.pairs, th.matched, th.possible);
+    }
     let at_match = set.evaluate(&d.pairs, th.matched);
     let at_possible = set.evaluate(&d.pairs, th.possible);
     let mut table: Vec<Quality> = [0.0, 5.0, 10.0, 15.0, 20.0, 25.0, 30.0, 35.0]
@@ -380,16 +387,26 @@ fn main() {
     }
     let _ = writeln!(
         w,
-        "\nRecall (planted) at the Match threshold by corruption (a duplicate may have several):\n"
+        "\nWhere the planted pairs end up, by the first blocking rule that brings them together and by corruption (a duplicate may have several): lost at blocking (no rule shares a key{}), lost at scoring (blocked, below Possible), in the Possible band, found (Match):\n",
+        if d.stats.rules.iter().any(|r| r.skipped_blocks > 0) {
+            "; pairs whose only shared key is in a block over the cap count as below Possible"
+        } else {
+            "; no block reached the cap"
+        }
     );
-    let _ = writeln!(w, "| corruption | planted pairs | found |\n|---|---|---|");
-    for (k, total, found) in &at_match.by_corruption {
+    let _ = writeln!(w, "| rule / corruption | planted pairs | not blocked | below Possible | Possible | **Match** |\n|---|---|---|---|---|---|");
+    for (k, v) in lost.by_rule.iter().chain(&lost.by_corruption) {
+        if v[0] == 0 {
+            continue;
+        }
         let _ = writeln!(
             w,
-            "| {} | {} | {} |",
-            k.as_str(),
-            thousands(*total),
-            pct(*found, *total)
+            "| {k} | {} | {} | {} | {} | **{}** |",
+            thousands(v[0]),
+            pct(v[1], v[0]),
+            pct(v[2], v[0]),
+            pct(v[3], v[0]),
+            pct(v[4], v[0])
         );
     }
     let _ = writeln!(w, "\nBlocking (block cap {}; a pair is counted under the first rule that brings it together):\n", d.stats.block_cap);
@@ -436,5 +453,167 @@ fn main() {
         };
         std::fs::write(&path, new).expect("write BENCHMARKS.md");
         eprintln!("wrote {}", path.display());
+    }
+}
+
+/// Where the planted pairs end up: per blocking rule (the first that brings the pair together)
+/// and per corruption, (planted, not blocked, blocked but below Possible, Possible, Match).
+struct Losses {
+    by_rule: Vec<(String, [u64; 5])>,
+    by_corruption: Vec<(String, [u64; 5])>,
+}
+
+fn losses(
+    set: &LinkageSet,
+    pairs: &[civreg_shared::linkage::CandidatePair],
+    matched: f64,
+    possible: f64,
+) -> Losses {
+    let weight: std::collections::HashMap<(usize, usize), f64> = {
+        let planted: std::collections::HashSet<(usize, usize)> = set
+            .planted
+            .iter()
+            .map(|&(a, b, _)| (a.min(b), a.max(b)))
+            .collect();
+        pairs
+            .iter()
+            .map(|p| ((p.a.min(p.b), p.a.max(p.b)), p.weight))
+            .filter(|(k, _)| planted.contains(k))
+            .collect()
+    };
+    let keys: Vec<(usize, usize)> = set.planted.iter().map(|&(a, b, _)| (a, b)).collect();
+    let rules = civreg_shared::linkage::first_rules(&set.people, &keys);
+    let mut by_rule: Vec<(String, [u64; 5])> = RULES
+        .iter()
+        .map(|r| (r.to_string(), [0; 5]))
+        .chain(std::iter::once(("no rule".to_string(), [0; 5])))
+        .collect();
+    let mut by_kind: std::collections::BTreeMap<&'static str, [u64; 5]> = Default::default();
+    for ((a, b, kinds), rule) in set.planted.iter().zip(&rules) {
+        // Pairs below weight 0 are not kept: a pair some rule blocks but not in `pairs` was
+        // scored below 0.
+        let slot = match weight.get(&((*a).min(*b), (*a).max(*b))) {
+            None if rule.is_none() => 1,
+            None => 2,
+            Some(&w) if w >= matched => 4,
+            Some(&w) if w >= possible => 3,
+            Some(_) => 2,
+        };
+        let r = &mut by_rule[rule.unwrap_or(RULES.len())].1;
+        r[0] += 1;
+        r[slot] += 1;
+        for k in kinds {
+            let e = by_kind.entry(k.as_str()).or_default();
+            e[0] += 1;
+            e[slot] += 1;
+        }
+    }
+    Losses {
+        by_rule,
+        by_corruption: by_kind
+            .into_iter()
+            .map(|(k, v)| (k.to_string(), v))
+            .collect(),
+    }
+}
+
+/// `--diagnose`: to stderr, the weights of false and planted pairs by bit, and examples of
+/// false pairs at or above the Possible threshold with each field's part.
+fn diagnose(
+    set: &LinkageSet,
+    model: &civreg_shared::linkage::Model,
+    pairs: &[civreg_shared::linkage::CandidatePair],
+    matched: f64,
+    possible: f64,
+) {
+    let planted: std::collections::HashSet<(usize, usize)> = set
+        .planted
+        .iter()
+        .map(|&(a, b, _)| (a.min(b), a.max(b)))
+        .collect();
+    let mut hist: std::collections::BTreeMap<i64, [u64; 3]> = Default::default();
+    let mut examples = Vec::new();
+    for p in pairs {
+        let b = p.weight.floor() as i64;
+        let e = hist.entry(b.clamp(-20, 60)).or_default();
+        if set.entity[p.a] != set.entity[p.b] {
+            e[0] += 1;
+            if p.weight >= possible && examples.len() < 400 {
+                examples.push(*p);
+            }
+        } else if planted.contains(&(p.a.min(p.b), p.a.max(p.b))) {
+            e[1] += 1;
+        } else {
+            e[2] += 1;
+        }
+    }
+    eprintln!(
+        "thresholds: match {matched:.2}, possible {possible:.2}, lambda {:.3e}",
+        model.lambda
+    );
+    for f in &model.fields {
+        eprintln!(
+            "{:<22} {}",
+            f.field.as_str(),
+            f.levels
+                .iter()
+                .map(|l| format!(
+                    "{} m={:.4} u={:.2e} w={:.1}",
+                    l.name,
+                    l.m,
+                    l.u,
+                    (l.m / l.u).log2()
+                ))
+                .collect::<Vec<_>>()
+                .join(" | ")
+        );
+    }
+    for e in &model.training.sessions {
+        eprintln!("{e:?}");
+    }
+    eprintln!("bits  false  planted  other-same-entity");
+    for (b, v) in &hist {
+        eprintln!("{b:>4} {:>8} {:>8} {:>8}", v[0], v[1], v[2]);
+    }
+    let mut patterns: std::collections::HashMap<String, (u64, f64)> = Default::default();
+    for p in &examples {
+        let s = model.score(&set.people[p.a], &set.people[p.b]);
+        let key = s
+            .fields
+            .iter()
+            .map(|f| f.level.unwrap_or("-"))
+            .collect::<Vec<_>>()
+            .join(",");
+        let e = patterns.entry(key).or_default();
+        e.0 += 1;
+        e.1 = s.weight;
+    }
+    let mut pv: Vec<_> = patterns.into_iter().collect();
+    pv.sort_by_key(|p| std::cmp::Reverse(p.1 .0));
+    eprintln!("false pairs ≥ possible, commonest patterns (given,surname,father,mother,maiden,sex,date,place,pnum):");
+    for (k, (n, w)) in pv.iter().take(25) {
+        eprintln!("{n:>5} w={w:.1} {k}");
+    }
+    let blocked: std::collections::HashSet<(usize, usize)> = pairs
+        .iter()
+        .map(|p| (p.a.min(p.b), p.a.max(p.b)))
+        .filter(|k| planted.contains(k))
+        .collect();
+    let mut shown = 0;
+    for (a, b, kinds) in &set.planted {
+        if blocked.contains(&((*a).min(*b), (*a).max(*b))) || shown >= 25 {
+            continue;
+        }
+        shown += 1;
+        eprintln!(
+            "--- not blocked {kinds:?}\n  {:?}\n  {:?}",
+            set.people[*a], set.people[*b]
+        );
+    }
+    for p in examples.iter().take(12) {
+        eprintln!(
+            "--- w={:.1}\n  {:?}\n  {:?}",
+            p.weight, set.people[p.a], set.people[p.b]
+        );
     }
 }

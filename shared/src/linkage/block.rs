@@ -5,12 +5,13 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The blocking rules, unioned; a pair is compared once, under the first rule that blocks it.
-pub const RULES: [&str; 5] = [
+pub const RULES: [&str; 6] = [
     "personal number",
     "surname + date of birth",
     "given name + date of birth",
     "given name + surname + birth year",
     "given name + surname + father's given name",
+    "father's + mother's given names + birth year",
 ];
 
 pub(crate) const NR: usize = RULES.len();
@@ -38,6 +39,7 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
     }
     let given = key(&t.given, p.given);
     let father = key(&t.given, p.father);
+    let mother = key(&t.given, p.mother);
     let surnames = [key(&t.surname, p.surname), key(&t.surname, p.birth)];
     let full_date = p.date.and_then(|d| {
         let (m, day) = (d.month?, d.day?);
@@ -70,6 +72,11 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
                 out[4][k] = mk(4, &[g.as_bytes(), s.as_bytes(), f.as_bytes()]);
             }
         }
+    }
+    // Both parents' names and the year: a child's record whose own given name and surname were
+    // both misspelt still meets its original.
+    if let (Some(f), Some(m), Some(d)) = (father, mother, p.date) {
+        out[5][0] = mk(5, &[f.as_bytes(), m.as_bytes(), &d.year.to_le_bytes()]);
     }
     if let (Some(g), Some(d)) = (given, &full_date) {
         out[2][0] = mk(2, &[g.as_bytes(), d]);

@@ -54,14 +54,34 @@
 //!    names and dates, and inflate every weight.)
 //! 2. **m by expectation-maximisation** over the comparison vectors of the blocked candidate
 //!    pairs (of a seeded random subset of at most [`TrainConfig::em_max_records`] records, so
-//!    that training time is bounded), with u held fixed. It starts from priors (an exact given
-//!    name in 80% of true matches, an exact date in 88%, …: `Field::prior_m`) and λ = 0.1, the
-//!    share of matches among candidate pairs. E-step: each distinct comparison vector gets the
-//!    posterior P(match | γ) = λ∏m / (λ∏m + (1−λ)∏u) (missing fields left out). M-step: m of a
-//!    level is the posterior-weighted share of pairs reaching it (with 10 pseudo-pairs drawn
-//!    from the prior, so that a level seen in few pairs stays near its prior), λ the mean
-//!    posterior. It stops when nothing moves by more than [`TrainConfig::tolerance`].
-//! 3. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
+//!    that training time is bounded), with u held fixed, one session per blocking rule. Each
+//!    starts from priors (an exact given name in 80% of true matches, an exact date in 88%, …:
+//!    `Field::prior_m`) and λ = 0.3, the share of matches among the session's pairs. E-step:
+//!    each distinct comparison vector gets the posterior P(match | γ) = λ∏m / (λ∏m + (1−λ)∏u)
+//!    (missing fields left out; the fields the session's rule fixes enter with m and u
+//!    conditioned on the levels the rule lets through, so a field the rule fixes wholly weighs
+//!    nothing and the date under a birth-year rule still counts). M-step: m of each field the
+//!    rule leaves free is the posterior-weighted share of pairs reaching each level (with 10
+//!    pseudo-pairs drawn from the prior, so that a level seen in few pairs stays near its
+//!    prior), λ the mean posterior. It stops when nothing moves by more than
+//!    [`TrainConfig::tolerance`].
+//!
+//!    **The personal-number session anchors the rest.** Pairs sharing a personal-number token
+//!    are nearly all one person (the session finds λ ≈ 0.99), so when there are at least 200 of
+//!    them and λ ≥ 0.9, the m of every other field is taken from that session and held; the
+//!    other sessions then estimate only the personal number's m. The name-based sessions alone
+//!    are not identifiable in a large register: their pairs are mostly relatives and namesakes
+//!    who agree on the family's names (surname, father's and mother's names, mother's maiden
+//!    surname) and differ on the date of birth, and EM takes such families for the "match"
+//!    class (at a million records one session found λ = 0.97 and the pooled m(date differs)
+//!    came to 0.18, against 0.012 at 200,000), so that a different date became little evidence. Without enough token pairs every
+//!    field is pooled over the sessions, weighted by their expected matches, in two rounds.
+//! 3. **λ**, the prior that two records drawn at random are one person: EM over all pairs of the
+//!    subset with m and u fixed, the pairs no rule blocks taken as non-matches. The subset is a
+//!    uniform sample of records, so its λ is the register's (a pair of it is a match as often as
+//!    any pair); [`Model::thresholds_for`] scales λ by 1/(n − 1) only for a register of another
+//!    size, whose records have as many matches each.
+//! 4. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
 //!    training records gives each key a frequency f; Σf² is the chance that two random people
 //!    share a key. When two records agree on a name (exact, normalised, phonetic, or the other
 //!    surname), log2(Σf² / f(key)) is added: agreeing on Krasniqi (f ≈ 6%) subtracts about 2.5
@@ -74,7 +94,10 @@
 //! A weight w means posterior odds λ/(1−λ) · 2^w among blocked pairs. The Match threshold is the
 //! weight at which the posterior reaches [`TrainConfig::match_probability`] (0.99 by default),
 //! the Possible threshold where it reaches [`TrainConfig::possible_probability`] (0.5):
-//! w = logit2(p) − logit2(λ). Below Possible a row is New. These defaults were checked against
+//! w = logit2(p) − logit2(λ). Below Possible a row is New. The thresholds rise with the
+//! register: each record has about as many true matches whatever the register's size, so λ falls
+//! as 1/n and a pair needs log2(n) bits more evidence (the Match threshold is 25.7 bits over
+//! 230,000 people and 29.6 over 3.6 million). These defaults were checked against
 //! the synthetic register with planted duplicates ([`crate::synth::population`]): the benchmark
 //! (`shared/benches/linkage_bench.rs`) prints precision and recall across thresholds, and the
 //! figures in BENCHMARKS.md are read from it. An operator who wants fewer clerical reviews moves
@@ -84,8 +107,9 @@
 //!
 //! Only pairs that share a key under at least one rule are compared ([`RULES`]): a personal
 //! number token; surname key + date of birth; given-name key + date of birth; given-name key +
-//! surname key + birth year; given-name key + surname key + father's given-name key. Surname
-//! keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
+//! surname key + birth year; given-name key + surname key + father's given-name key; father's +
+//! mother's given-name keys + birth year (for a child whose given name and surname were both
+//! misspelt). Surname keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
 //! smaller and the larger of day and month), so swapped dates still block together. A pair is
 //! compared once, under the first rule that brings it together. Blocks larger than
 //! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
@@ -426,4 +450,19 @@ pub fn link_many(
             .flat_map(|h| h.join().unwrap_or_else(|e| std::panic::resume_unwind(e)))
             .collect()
     })
+}
+
+/// For diagnostics (the benchmark's `--diagnose`): the first blocking rule ([`RULES`] index)
+/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does.
+#[doc(hidden)]
+pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
+    let mut tables = Tables::default();
+    let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
+    pairs
+        .iter()
+        .map(|&(a, b)| {
+            let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
+            (0..RULES.len()).find(|&r| ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x)))
+        })
+        .collect()
 }
