@@ -406,6 +406,17 @@ fn hub_phase(dir: &Path) {
     let build_s = t.elapsed().as_secs_f64();
     let build_peak_mib = proc_mib("VmHWM:");
     let index = SearchIndex::open(dir).expect("index");
+    // A reused index (`--dir`) reports the figures of the run that built it.
+    let build_file = dir.join("bench-build.json");
+    let (commit_s, committed_segments, build_s, build_peak_mib) = if reindexed > 0 {
+        let v = (commit_s, committed_segments, build_s, build_peak_mib);
+        std::fs::write(&build_file, serde_json::to_string(&v).expect("build")).expect("build file");
+        v
+    } else {
+        eprintln!("reusing the index built earlier in {}", dir.display());
+        serde_json::from_str(&std::fs::read_to_string(&build_file).expect("build file"))
+            .expect("build file parse")
+    };
     let docs = index.len();
     let index_bytes = dir_size(&civreg_hub::search::index_dir(dir));
     let segments = index.segments();

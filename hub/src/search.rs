@@ -20,9 +20,18 @@
 //! filters the year of birth, a full date the date of birth (also with day and month swapped), a
 //! place name (any language) boosts records of that place, a long run of digits is a personal
 //! number (exact, through its blind token); every other token is a name that must match some name
-//! of the record exactly, by spelling variant, phonetically, or within edit distance 2 (1 for
-//! short tokens). Principals rank above parents. Fielded filters: born (year, day or range),
-//! municipality, kind. Results are ranked, paginated, and each says why it matched.
+//! of the record exactly, by spelling variant, phonetically, or within edit distance 1 (2 for
+//! tokens of six letters or more, ranked below distance 1). Principals rank above parents.
+//! Fielded filters: born (year, day or range), municipality, kind. Results are ranked,
+//! paginated, and each says why it matched.
+//!
+//! **Exact before typos.** A query is first run with exact, variant and phonetic name matches
+//! only; only when those do not fill the requested page is it run again with the typo-tolerant
+//! (fuzzy) clauses. An exact match always outranks a typo-only one (it matches the fuzzy clauses
+//! too), so a filled page holds the records the full query would put there, in nearly the same
+//! order (the full query adds a constant per field matched); what is saved is expanding each
+//! name to every dictionary term within two edits, whose posting lists over millions of records
+//! cost tens of milliseconds. [`Results::total`] then counts the exact and phonetic matches.
 
 use crate::store::{HubRecord, HubStore};
 use chrono::{Datelike, NaiveDate};
@@ -140,6 +149,9 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
+    /// How many records match. When the exact, variant and phonetic matches fill the requested
+    /// page, only those are counted (records that match a name only within typing distance are
+    /// not); otherwise every match is.
     pub total: usize,
     pub hits: Vec<Hit>,
 }
@@ -473,10 +485,9 @@ impl SearchIndex {
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, 200);
         let collector = (TopDocs::with_limit(limit).and_offset(q.offset), Count);
-        let tiered = std::env::var("CIVREG_X_TIERED").map_or(true, |v| v != "0");
-        let (query, plan) = self.query(q, !tiered)?;
+        let (query, plan) = self.query(q, false)?;
         let (mut top, mut total) = searcher.search(&query, &collector)?;
-        if tiered && !plan.names.is_empty() && total < q.offset + limit {
+        if !plan.names.is_empty() && total < q.offset + limit {
             let (query, _) = self.query(q, true)?;
             (top, total) = searcher.search(&query, &collector)?;
         }
@@ -578,8 +589,10 @@ impl SearchIndex {
         Ok((BooleanQuery::new(must), plan))
     }
 
-    /// A name token matches exactly, by spelling variant, phonetically, or within edit distance
-    /// 2 (1 for tokens of up to 4 letters); principals weigh more than parents.
+    /// A name token matches exactly, by spelling variant or phonetically; with `fuzzy` also
+    /// within one typing difference (edit distance 1, a transposition counting one), and tokens
+    /// of 6 letters or more within two, below those within one. Principals weigh more than
+    /// parents.
     fn name_query(&self, t: &str, fuzzy: bool) -> Box<dyn Query> {
         let f = &self.f;
         let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
@@ -595,19 +608,27 @@ impl SearchIndex {
         if !fuzzy {
             return Box::new(BooleanQuery::new(alts));
         }
-        let distance = if t.chars().count() <= 4 { 1 } else { 2 };
-        for (field, w) in [(f.principal, 1.5), (f.other, 0.7)] {
-            alts.push((
-                Occur::Should,
-                boost(
-                    Box::new(FuzzyTermQuery::new(
-                        Term::from_field_text(field, t),
-                        distance,
-                        true,
-                    )),
-                    w,
-                ),
-            ));
+        // (distance, principal weight, parent weight): a match within one difference also
+        // matches within two, so it scores the sum and ranks above a match within two only.
+        let fuzzies: &[(u8, f32, f32)] = if t.chars().count() >= 6 {
+            &[(1, 1.0, 0.5), (2, 0.5, 0.2)]
+        } else {
+            &[(1, 1.5, 0.7)]
+        };
+        for &(distance, wp, wo) in fuzzies {
+            for (field, w) in [(f.principal, wp), (f.other, wo)] {
+                alts.push((
+                    Occur::Should,
+                    boost(
+                        Box::new(FuzzyTermQuery::new(
+                            Term::from_field_text(field, t),
+                            distance,
+                            true,
+                        )),
+                        w,
+                    ),
+                ));
+            }
         }
         Box::new(BooleanQuery::new(alts))
     }
