@@ -20,9 +20,18 @@
 //! filters the year of birth, a full date the date of birth (also with day and month swapped), a
 //! place name (any language) boosts records of that place, a long run of digits is a personal
 //! number (exact, through its blind token); every other token is a name that must match some name
-//! of the record exactly, by spelling variant, phonetically, or within edit distance 2 (1 for
-//! short tokens). Principals rank above parents. Fielded filters: born (year, day or range),
-//! municipality, kind. Results are ranked, paginated, and each says why it matched.
+//! of the record exactly, by spelling variant, phonetically, or within edit distance 1 (2 for
+//! tokens of six letters or more, ranked below distance 1). Principals rank above parents.
+//! Fielded filters: born (year, day or range), municipality, kind. Results are ranked,
+//! paginated, and each says why it matched.
+//!
+//! **Exact before typos.** A query is first run with exact, variant and phonetic name matches
+//! only; only when those do not fill the requested page is it run again with the typo-tolerant
+//! (fuzzy) clauses. An exact match always outranks a typo-only one (it matches the fuzzy clauses
+//! too), so a filled page holds the records the full query would put there, in nearly the same
+//! order (the full query adds a constant per field matched); what is saved is expanding each
+//! name to every dictionary term within two edits, whose posting lists over millions of records
+//! cost tens of milliseconds. [`Results::total`] then counts the exact and phonetic matches.
 
 use crate::store::{HubRecord, HubStore};
 use chrono::{Datelike, NaiveDate};
@@ -140,6 +149,9 @@ pub struct Summary {
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Results {
+    /// How many records match. When the exact, variant and phonetic matches fill the requested
+    /// page, only those are counted (records that match a name only within typing distance are
+    /// not); otherwise every match is.
     pub total: usize,
     pub hits: Vec<Hit>,
 }
@@ -231,6 +243,9 @@ pub fn key_path(data_dir: &Path) -> PathBuf {
     data_dir.join("search.key")
 }
 
+/// Records read from the store and staged at a time during a catch-up.
+const STAGE_CHUNK: usize = 10_000;
+
 /// Feed positions covered by the last commit, per municipality.
 type Positions = BTreeMap<String, u64>;
 
@@ -279,7 +294,7 @@ impl SearchIndex {
         let writer = index.writer(64 * 1024 * 1024)?;
         let reader = index
             .reader_builder()
-            .reload_policy(ReloadPolicy::Manual)
+            .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
         Ok(SearchIndex {
             index,
@@ -418,21 +433,29 @@ impl SearchIndex {
         if !moved {
             return Ok(0);
         }
-        let mut states = Vec::with_capacity(touched.len());
-        for regno in touched.keys() {
-            if let Some(st) = store.record(regno)? {
-                states.push(st);
-            }
-        }
+        // Staged in chunks so that a catch-up over the whole register (a first start, a rebuild)
+        // never holds every record in memory at once; it is still one commit.
         let mut w = self.writer.lock().unwrap_or_else(|p| p.into_inner());
-        self.stage(&mut w, &states);
+        let mut reindexed = 0;
+        let mut states = Vec::with_capacity(STAGE_CHUNK);
+        let mut regnos = touched.keys().peekable();
+        while regnos.peek().is_some() {
+            states.clear();
+            for regno in regnos.by_ref().take(STAGE_CHUNK) {
+                if let Some(st) = store.record(regno)? {
+                    states.push(st);
+                }
+            }
+            self.stage(&mut w, &states);
+            reindexed += states.len();
+        }
         let mut commit = w.prepare_commit()?;
         commit.set_payload(&serde_json::to_string(&positions).expect("positions serialise"));
         commit.commit()?;
         drop(w);
         self.reader.reload()?;
         *self.positions.lock().unwrap_or_else(|p| p.into_inner()) = positions;
-        Ok(states.len())
+        Ok(reindexed)
     }
 
     /// Runs [`SearchIndex::catch_up`] every `every` until the returned handle is dropped.
@@ -458,6 +481,42 @@ impl SearchIndex {
     }
 
     pub fn search(&self, q: &SearchQuery) -> Result<Results, SearchError> {
+        let f = &self.f;
+        let searcher = self.reader.searcher();
+        let limit = q.limit.clamp(1, 200);
+        let collector = (TopDocs::with_limit(limit).and_offset(q.offset), Count);
+        let (query, plan) = self.query(q, false)?;
+        let (mut top, mut total) = searcher.search(&query, &collector)?;
+        if !plan.names.is_empty() && total < q.offset + limit {
+            let (query, _) = self.query(q, true)?;
+            (top, total) = searcher.search(&query, &collector)?;
+        }
+        let mut hits = Vec::with_capacity(top.len());
+        for (score, addr) in top {
+            let doc: TantivyDocument = searcher.doc(addr)?;
+            let text = |fl: Field| {
+                doc.get_first(fl)
+                    .and_then(|v| v.as_str())
+                    .unwrap_or_default()
+                    .to_string()
+            };
+            let summary: Summary = serde_json::from_str(&text(f.summary)).unwrap_or_default();
+            let why = plan.explain(&summary);
+            hits.push(Hit {
+                regno: text(f.regno),
+                municipality: text(f.municipality),
+                kind: text(f.kind),
+                score,
+                summary,
+                why,
+            });
+        }
+        Ok(Results { total, hits })
+    }
+
+    /// The query for `q`, and what it asked for; name tokens match within typing distance only
+    /// when `fuzzy`.
+    fn query(&self, q: &SearchQuery, fuzzy: bool) -> Result<(BooleanQuery, Plan), SearchError> {
         let f = &self.f;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut plan = Plan::default();
@@ -493,7 +552,7 @@ impl SearchIndex {
                 continue;
             }
             for t in normalize::tokens(raw) {
-                must.push((Occur::Must, self.name_query(&t)));
+                must.push((Occur::Must, self.name_query(&t, fuzzy)));
                 plan.names.push(t);
             }
         }
@@ -527,39 +586,14 @@ impl SearchIndex {
                 "give at least a name, a year, a date or a personal number".into(),
             ));
         }
-        let query = BooleanQuery::new(must);
-        let searcher = self.reader.searcher();
-        let limit = q.limit.clamp(1, 200);
-        let (top, total) = searcher.search(
-            &query,
-            &(TopDocs::with_limit(limit).and_offset(q.offset), Count),
-        )?;
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
-            let doc: TantivyDocument = searcher.doc(addr)?;
-            let text = |fl: Field| {
-                doc.get_first(fl)
-                    .and_then(|v| v.as_str())
-                    .unwrap_or_default()
-                    .to_string()
-            };
-            let summary: Summary = serde_json::from_str(&text(f.summary)).unwrap_or_default();
-            let why = plan.explain(&summary);
-            hits.push(Hit {
-                regno: text(f.regno),
-                municipality: text(f.municipality),
-                kind: text(f.kind),
-                score,
-                summary,
-                why,
-            });
-        }
-        Ok(Results { total, hits })
+        Ok((BooleanQuery::new(must), plan))
     }
 
-    /// A name token matches exactly, by spelling variant, phonetically, or within edit distance
-    /// 2 (1 for tokens of up to 4 letters); principals weigh more than parents.
-    fn name_query(&self, t: &str) -> Box<dyn Query> {
+    /// A name token matches exactly, by spelling variant or phonetically; with `fuzzy` also
+    /// within one typing difference (edit distance 1, a transposition counting one), and tokens
+    /// of 6 letters or more within two, below those within one. Principals weigh more than
+    /// parents.
+    fn name_query(&self, t: &str, fuzzy: bool) -> Box<dyn Query> {
         let f = &self.f;
         let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         for v in normalize::variants(t) {
@@ -571,21 +605,37 @@ impl SearchIndex {
             alts.push((Occur::Should, boost(term(f.principal_phonetic, &key), 2.5)));
             alts.push((Occur::Should, boost(term(f.phonetic, &key), 1.2)));
         }
-        let distance = if t.chars().count() <= 4 { 1 } else { 2 };
-        for (field, w) in [(f.principal, 1.5), (f.other, 0.7)] {
-            alts.push((
-                Occur::Should,
-                boost(
-                    Box::new(FuzzyTermQuery::new(
-                        Term::from_field_text(field, t),
-                        distance,
-                        true,
-                    )),
-                    w,
-                ),
-            ));
+        if !fuzzy {
+            return Box::new(BooleanQuery::new(alts));
+        }
+        // (distance, principal weight, parent weight): a match within one difference also
+        // matches within two, so it scores the sum and ranks above a match within two only.
+        let fuzzies: &[(u8, f32, f32)] = if t.chars().count() >= 6 {
+            &[(1, 1.0, 0.5), (2, 0.5, 0.2)]
+        } else {
+            &[(1, 1.5, 0.7)]
+        };
+        for &(distance, wp, wo) in fuzzies {
+            for (field, w) in [(f.principal, wp), (f.other, wo)] {
+                alts.push((
+                    Occur::Should,
+                    boost(
+                        Box::new(FuzzyTermQuery::new(
+                            Term::from_field_text(field, t),
+                            distance,
+                            true,
+                        )),
+                        w,
+                    ),
+                ));
+            }
         }
         Box::new(BooleanQuery::new(alts))
+    }
+
+    /// How many segments the current searcher sees (for benchmarks and diagnostics).
+    pub fn segments(&self) -> usize {
+        self.reader.searcher().segment_readers().len()
     }
 
     /// How many records the index holds.
