@@ -495,8 +495,17 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         .await
         .unwrap();
     screenshot(&c, "duplicate").await;
-    c.find(Locator::Id("link")).await.unwrap().click().await.unwrap();
-    assert_eq!(text("decided-by").await, OPERATOR, "the page shows the decision");
+    c.find(Locator::Id("link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text("decided-by").await,
+        OPERATOR,
+        "the page shows the decision"
+    );
     assert_eq!(text("status").await, "linked");
     assert_eq!(text("pid-b").await, pa, "B is now A's person");
     assert_eq!(text("pid-a").await, pa);

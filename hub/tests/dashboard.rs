@@ -453,7 +453,10 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     assert_eq!(r.status, 303, "{r:?}");
     let list = s.get("/duplicates").await;
     assert_eq!(list.status, 200, "{list:?}");
-    assert!(list.body.contains("<a href=\"/duplicates\">Duplicates</a>"), "in the nav");
+    assert!(
+        list.body.contains("<a href=\"/duplicates\">Duplicates</a>"),
+        "in the nav"
+    );
     let pos = |html: &str, id: &str| {
         html.find(&format!("data-id=\"{id}\""))
             .unwrap_or_else(|| panic!("case {id} is not listed:\n{html}"))
@@ -472,12 +475,16 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     let p = &page.body;
     assert_eq!(text_of(p, "status"), "open");
     assert!(p.contains(&strong.a) && p.contains(&strong.b), "{p}");
-    assert!(p.contains("Arben") && p.contains("Arbeni"), "both spellings");
+    assert!(
+        p.contains("Arben") && p.contains("Arbeni"),
+        "both spellings"
+    );
     assert!(text_of(p, "weight") == "14.2" && text_of(p, "class") == "possible");
     let (pa, pb) = (text_of(p, "pid-a"), text_of(p, "pid-b"));
     assert!(pa.len() == 9 && pb.len() == 9 && pa != pb, "{pa} {pb}");
     assert!(
-        p.contains("copied from book &lt;L-12&gt; &amp; &quot;page&quot; 40") && !p.contains("<L-12>"),
+        p.contains("copied from book &lt;L-12&gt; &amp; &quot;page&quot; 40")
+            && !p.contains("<L-12>"),
         "a record's text is escaped"
     );
     let views = civreg_hub::access::read(hub.data_dir(), &Default::default()).unwrap();
@@ -495,23 +502,36 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     // Linking needs the session's token, an action and a reason.
     let decide = format!("{path}/decide");
     let r = s
-        .post(&decide, &[("action", "link"), ("reason", "same child, same parents")])
+        .post(
+            &decide,
+            &[("action", "link"), ("reason", "same child, same parents")],
+        )
         .await;
     assert_eq!(r.status, 403, "no token: {r:?}");
     let r = s
         .post(
             &decide,
-            &[("action", "link"), ("reason", "same child"), ("csrf", "0000")],
+            &[
+                ("action", "link"),
+                ("reason", "same child"),
+                ("csrf", "0000"),
+            ],
         )
         .await;
     assert_eq!(r.status, 403, "another token: {r:?}");
     let r = s
-        .post(&decide, &[("action", "link"), ("reason", " "), ("csrf", &s.csrf)])
+        .post(
+            &decide,
+            &[("action", "link"), ("reason", " "), ("csrf", &s.csrf)],
+        )
         .await;
     assert_eq!(r.status, 400, "a reason is required: {r:?}");
     assert!(r.body.contains("say why"), "{}", r.body);
     let r = s
-        .post(&decide, &[("action", "merge"), ("reason", "x"), ("csrf", &s.csrf)])
+        .post(
+            &decide,
+            &[("action", "merge"), ("reason", "x"), ("csrf", &s.csrf)],
+        )
         .await;
     assert_eq!(r.status, 400, "{r:?}");
     assert_eq!(text_of(&s.get(&path).await.body, "status"), "open");
@@ -539,7 +559,10 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     );
     assert!(p.contains("id=\"unlink\""), "a linked case can be unlinked");
     let again = s
-        .post(&decide, &[("action", "link"), ("reason", "twice"), ("csrf", &s.csrf)])
+        .post(
+            &decide,
+            &[("action", "link"), ("reason", "twice"), ("csrf", &s.csrf)],
+        )
         .await;
     assert_eq!(again.status, 409, "{again:?}");
     assert!(again.body.contains("already decided"), "{}", again.body);
@@ -581,7 +604,10 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     assert!(!open.contains(&strong.id) && !open.contains(&weak.id) && open.contains(&peje.id));
     let all = s.get("/duplicates?all=1").await.body;
     assert!(all.contains(&format!("id=\"case-{}\" data-status=\"linked\"", strong.id)));
-    assert!(all.contains(&format!("id=\"case-{}\" data-status=\"dismissed\"", weak.id)));
+    assert!(all.contains(&format!(
+        "id=\"case-{}\" data-status=\"dismissed\"",
+        weak.id
+    )));
 
     // Every decision, refused ones too, is in the actions log with the operator.
     let log = actions(&hub);
@@ -609,7 +635,11 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     let (_dir, store) = hub.stop().await;
     let person = |regno: &str| civreg_hub::persons::person_of(&store, regno, "child").unwrap();
     assert_eq!(person(&strong.a), person(&strong.b));
-    assert_eq!(person(&strong.a).to_string(), pa, "the page showed A's identifier");
+    assert_eq!(
+        person(&strong.a).to_string(),
+        pa,
+        "the page showed A's identifier"
+    );
     assert_ne!(person(&weak.a), person(&weak.b));
     let case = civreg_hub::duplicates::get(&store, &strong.id).unwrap();
     assert_eq!(case.status, civreg_hub::duplicates::Status::Linked);

@@ -144,7 +144,9 @@ struct Side {
 
 fn side(store: &HubStore, case: &str, mention: &str) -> Result<Side, WebError> {
     let (regno, role) = mention.rsplit_once('/').ok_or_else(|| {
-        WebError::Internal(format!("case {case} names {mention:?}, which is not REGNO/ROLE"))
+        WebError::Internal(format!(
+            "case {case} names {mention:?}, which is not REGNO/ROLE"
+        ))
     })?;
     let record = store.record(regno)?.ok_or_else(|| {
         WebError::NotFound(format!(
@@ -218,7 +220,11 @@ fn person_fields(s: &Side) -> BTreeMap<String, &serde_json::Value> {
 
 /// Every field of a side's record.
 fn all_fields(s: &Side) -> BTreeMap<String, &serde_json::Value> {
-    s.record.fields.iter().map(|(k, v)| (k.clone(), v)).collect()
+    s.record
+        .fields
+        .iter()
+        .map(|(k, v)| (k.clone(), v))
+        .collect()
 }
 
 fn record_cell(s: &Side) -> String {
@@ -385,7 +391,9 @@ fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> String {
                 csrf_field(op),
             );
         }
-        None => h.push_str("<p class=\"small\">This case is decided; nothing more can be done with it here.</p>"),
+        None => h.push_str(
+            "<p class=\"small\">This case is decided; nothing more can be done with it here.</p>",
+        ),
     }
     h.push_str("<p><a href=\"/duplicates\">All open duplicates</a></p>");
     h

@@ -182,9 +182,7 @@ impl WebError {
                 | D::Person(P::AlreadyLinked(..) | P::NotLinked(_)),
             )
             | WebError::Person(P::AlreadyLinked(..) | P::NotLinked(_)) => StatusCode::CONFLICT,
-            WebError::Duplicate(D::ReasonRequired | D::OperatorRequired) => {
-                StatusCode::BAD_REQUEST
-            }
+            WebError::Duplicate(D::ReasonRequired | D::OperatorRequired) => StatusCode::BAD_REQUEST,
             WebError::BadRequest(_)
             | WebError::Review(
                 R::ReasonRequired

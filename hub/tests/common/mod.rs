@@ -1021,7 +1021,9 @@ pub fn seed_duplicate_cases(data_dir: &Path, cases: &[(&str, &str, f64)]) -> Vec
     let mut out = Vec::new();
     let mut found = Vec::new();
     for (m, given, weight) in cases {
-        let c = chains.entry(m.to_string()).or_insert((0, GENESIS, Vec::new()));
+        let c = chains
+            .entry(m.to_string())
+            .or_insert((0, GENESIS, Vec::new()));
         let mut regnos = Vec::new();
         for (name, notes) in [
             (given.to_string(), Some(SEEDED_NOTES)),
@@ -1033,7 +1035,10 @@ pub fn seed_duplicate_cases(data_dir: &Path, cases: &[(&str, &str, f64)]) -> Vec
             regnos.push(o.record_id.clone());
             c.2.push(o);
         }
-        let (a, b) = (format!("{}/child", regnos[0]), format!("{}/child", regnos[1]));
+        let (a, b) = (
+            format!("{}/child", regnos[0]),
+            format!("{}/child", regnos[1]),
+        );
         out.push(SeededCase {
             id: duplicates::case_id(&a, &b),
             a: regnos[0].clone(),
