@@ -4,8 +4,9 @@
 //! Counted where things happen (`server.rs` calls in here): ops newly stored by the committer,
 //! the time from a push batch's arrival to its acknowledgement, TLS handshakes refused (by
 //! reason), open connections of nodes, and the last errors each node's pushes ended with. The
-//! gauges that describe the registers (lag, ops waiting, open conflicts) are computed at each
-//! scrape from the heartbeats and the store by the caller and passed in a [`Snapshot`].
+//! gauges that describe the registers (lag, ops waiting, open conflicts, open duplicate cases)
+//! are computed at each scrape from the heartbeats, the store and the duplicates review queue by
+//! the caller and passed in a [`Snapshot`].
 //!
 //! | metric | type | labels |
 //! |---|---|---|
@@ -17,7 +18,7 @@
 //! | `civreg_hub_sync_lag_seconds` | gauge | `municipality` |
 //! | `civreg_hub_ops_waiting` | gauge | `municipality` |
 //! | `civreg_hub_open_conflicts` | gauge | `municipality` |
-//! | `civreg_hub_open_duplicates` | gauge | `municipality` (no samples until a duplicate queue exists) |
+//! | `civreg_hub_open_duplicates` | gauge | `municipality` |
 
 use crate::store::{Head, IngestError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -71,8 +72,8 @@ pub struct Snapshot {
     pub lag_and_waiting: BTreeMap<String, (u64, u64)>,
     /// Per municipality of the gazetteer: open conflicts.
     pub open_conflicts: BTreeMap<String, u64>,
-    /// Per municipality: open duplicates, once a duplicate queue exists (see
-    /// `web::open_duplicates`); empty until then.
+    /// Per municipality of the gazetteer: open cases of the duplicates review queue (a case
+    /// whose records belong to two municipalities counts for both; see `web::open_duplicates`).
     pub open_duplicates: BTreeMap<String, u64>,
 }
 
@@ -272,7 +273,7 @@ impl Metrics {
             ),
             (
                 "civreg_hub_open_duplicates",
-                "Suspected duplicate records awaiting review (no duplicate queue exists yet: no samples).",
+                "Cases of the duplicates review queue naming one of the municipality's records that no operator has decided yet.",
                 snap.open_duplicates.iter().map(|(m, n)| (m, *n)).collect(),
             ),
         ];

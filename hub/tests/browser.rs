@@ -2,7 +2,7 @@
 //! (chromedriver, started here) with fantoccini. A hub runs in this process with its dashboard;
 //! three pilot nodes run as real `civreg-node serve` processes. The operator signs in, sees
 //! the three pilot municipalities syncing, watches a SIGKILLed node turn offline and come back
-//! when restarted, and resolves a conflict from its page.
+//! when restarted, resolves a conflict from its page, and links a duplicate case from its page.
 //!
 //! Chromium and chromedriver must be installed (`.ci/run` installs Debian's `chromium` and
 //! `chromium-driver` when missing; `CHROMEDRIVER` names another driver). Without them this test
@@ -205,11 +205,17 @@ async fn screenshot(c: &Client, name: &str) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict_in_chromium() {
-    let (hub, web) = start_web_hub(Settings {
-        online_within: ONLINE_WITHIN,
-        history_every: Duration::from_secs(1),
-    })
+    // One duplicate case waiting in Gjakovë (no node of it runs here).
+    let mut seeded = Vec::new();
+    let (hub, web) = start_web_hub_with(
+        Settings {
+            online_within: ONLINE_WITHIN,
+            history_every: Duration::from_secs(1),
+        },
+        |dir| seeded = seed_duplicate_cases(dir, &[("gjakove", "Arben", 12.0)]),
+    )
     .await;
+    let case = seeded.pop().expect("a seeded case");
     civreg_hub::operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let work = tempfile::tempdir().expect("tempdir");
 
@@ -456,6 +462,53 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         .expect("the decision is in the feed");
     assert_eq!(decision.clerk, "operator:vjosa");
     assert!(decision.reason.contains("the paper register says Agon"));
+
+    // A duplicate case, opened from the list and linked from its page.
+    c.goto(&format!("{base}/duplicates")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css(&format!("a.duplicate[data-id='{}']", case.id)))
+        .await
+        .expect("the case is listed")
+        .click()
+        .await
+        .unwrap();
+    let text = async |id: &str| {
+        c.wait()
+            .at_most(Duration::from_secs(15))
+            .for_element(Locator::Id(id))
+            .await
+            .unwrap_or_else(|e| panic!("#{id}: {e}"))
+            .text()
+            .await
+            .unwrap()
+    };
+    assert_eq!(text("status").await, "open");
+    assert!(text("record-a").await.contains(&case.a));
+    assert!(text("record-b").await.contains(&case.b));
+    let (pa, pb) = (text("pid-a").await, text("pid-b").await);
+    assert_ne!(pa, pb, "two people before the link");
+    c.find(Locator::Id("reason"))
+        .await
+        .unwrap()
+        .send_keys("same child, same parents, same day")
+        .await
+        .unwrap();
+    screenshot(&c, "duplicate").await;
+    c.find(Locator::Id("link"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    assert_eq!(
+        text("decided-by").await,
+        OPERATOR,
+        "the page shows the decision"
+    );
+    assert_eq!(text("status").await, "linked");
+    assert_eq!(text("pid-b").await, pa, "B is now A's person");
+    assert_eq!(text("pid-a").await, pa);
 
     c.wait()
         .at_most(Duration::from_secs(15))

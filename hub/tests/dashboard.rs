@@ -1,7 +1,10 @@
 //! The operator dashboard over real HTTP (raw HTTP/1.1 requests, no browser): sign-in and its
 //! refusals, pages guarded by a session, CSRF on every form, the overview's view of nodes that
 //! heartbeat, are refused or suspended, resolving a conflict from its page in the operator's
-//! name, a rollout change, and `/metrics` as valid Prometheus text whose counters add up.
+//! name, a rollout change, and `/metrics` as valid Prometheus text whose counters add up; the
+//! duplicates review queue: the list, a case's two records side by side (in the access log),
+//! linking and dismissing in the operator's name, and the open counts on the overview and in
+//! `/metrics`.
 
 mod common;
 
@@ -397,6 +400,254 @@ async fn wait_for_metrics(
         ready(&samples).then_some(samples)
     })
     .await
+}
+
+/// The value of the element with `id="ID"`'s content (up to the next tag).
+fn text_of(html: &str, id: &str) -> String {
+    let at = html
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("no element #{id} in:\n{html}"));
+    let rest = &html[at..];
+    let start = rest.find('>').expect("tag ends") + 1;
+    rest[start..start + rest[start..].find('<').expect("text ends")].to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow() {
+    let mut seeded = Vec::new();
+    let (hub, web) = start_web_hub_with(settings(), |dir| {
+        seeded = seed_duplicate_cases(
+            dir,
+            &[
+                ("prishtine", "Arben", 14.2),
+                ("prishtine", "Besnik", 9.5),
+                ("peje", "Drilon", 11.0),
+            ],
+        );
+    })
+    .await;
+    let [strong, weak, peje] = <[SeededCase; 3]>::try_from(seeded).unwrap();
+    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+
+    // The open counts: two cases in Prishtinë, one in Pejë, none elsewhere.
+    let overview = s.get("/").await.body;
+    assert!(
+        row(&overview, "prishtine").contains("data-duplicates=\"2\""),
+        "{}",
+        row(&overview, "prishtine")
+    );
+    assert!(row(&overview, "peje").contains("data-duplicates=\"1\""));
+    assert!(row(&overview, "istog").contains("data-duplicates=\"0\""));
+    assert!(row(&overview, "prishtine").contains("2 open duplicates"));
+    let dup = |m: &str| format!("civreg_hub_open_duplicates{{municipality=\"{m}\"}}");
+    let m = wait_for_metrics(&web, |_| true).await;
+    assert_eq!(value(&m, &dup("prishtine")), Some(2.0));
+    assert_eq!(value(&m, &dup("peje")), Some(1.0));
+    assert_eq!(value(&m, &dup("istog")), Some(0.0));
+
+    // The list needs a session; it shows the open cases, strongest first, and filters.
+    let r = http_request(&web, "GET", "/duplicates", None, None).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let list = s.get("/duplicates").await;
+    assert_eq!(list.status, 200, "{list:?}");
+    assert!(
+        list.body.contains("<a href=\"/duplicates\">Duplicates</a>"),
+        "in the nav"
+    );
+    let pos = |html: &str, id: &str| {
+        html.find(&format!("data-id=\"{id}\""))
+            .unwrap_or_else(|| panic!("case {id} is not listed:\n{html}"))
+    };
+    assert!(pos(&list.body, &strong.id) < pos(&list.body, &peje.id));
+    assert!(pos(&list.body, &peje.id) < pos(&list.body, &weak.id));
+    assert!(list.body.contains(&format!("{}/child", strong.a)));
+    let only_peje = s.get("/duplicates?municipality=peje").await.body;
+    assert!(only_peje.contains(&peje.id) && !only_peje.contains(&strong.id));
+    assert_eq!(s.get("/duplicates?municipality=nowhere").await.status, 400);
+
+    // A case: both records side by side, each person's identifier; the view is in the access log.
+    let path = format!("/duplicates/{}", strong.id);
+    let page = s.get(&path).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let p = &page.body;
+    assert_eq!(text_of(p, "status"), "open");
+    assert!(p.contains(&strong.a) && p.contains(&strong.b), "{p}");
+    assert!(
+        p.contains("Arben") && p.contains("Arbeni"),
+        "both spellings"
+    );
+    assert!(text_of(p, "weight") == "14.2" && text_of(p, "class") == "possible");
+    let (pa, pb) = (text_of(p, "pid-a"), text_of(p, "pid-b"));
+    assert!(pa.len() == 9 && pb.len() == 9 && pa != pb, "{pa} {pb}");
+    assert!(
+        p.contains("copied from book &lt;L-12&gt; &amp; &quot;page&quot; 40")
+            && !p.contains("<L-12>"),
+        "a record's text is escaped"
+    );
+    let views = civreg_hub::access::read(hub.data_dir(), &Default::default()).unwrap();
+    let view = views
+        .iter()
+        .find(|e| e.query == format!("duplicate {}", strong.id))
+        .expect("the view is in the access log");
+    assert_eq!(view.by, "operator:vjosa");
+    assert_eq!(view.action, "view");
+    let mut both = vec![strong.a.clone(), strong.b.clone()];
+    both.sort();
+    assert_eq!(view.records, both);
+    assert_eq!(s.get("/duplicates/d000000000000").await.status, 404);
+
+    // Linking needs the session's token, an action and a reason.
+    let decide = format!("{path}/decide");
+    let r = s
+        .post(
+            &decide,
+            &[("action", "link"), ("reason", "same child, same parents")],
+        )
+        .await;
+    assert_eq!(r.status, 403, "no token: {r:?}");
+    let r = s
+        .post(
+            &decide,
+            &[
+                ("action", "link"),
+                ("reason", "same child"),
+                ("csrf", "0000"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 403, "another token: {r:?}");
+    let r = s
+        .post(
+            &decide,
+            &[("action", "link"), ("reason", " "), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "a reason is required: {r:?}");
+    assert!(r.body.contains("say why"), "{}", r.body);
+    let r = s
+        .post(
+            &decide,
+            &[("action", "merge"), ("reason", "x"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert_eq!(text_of(&s.get(&path).await.body, "status"), "open");
+
+    let r = s
+        .post(
+            &decide,
+            &[
+                ("action", "link"),
+                ("reason", "same child, same parents"),
+                ("csrf", &s.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some(path.as_str()));
+    let p = s.get(&path).await.body;
+    assert_eq!(text_of(&p, "status"), "linked");
+    assert_eq!(text_of(&p, "decided-by"), OPERATOR);
+    assert!(p.contains("same child, same parents"));
+    assert_eq!(
+        text_of(&p, "pid-a"),
+        text_of(&p, "pid-b"),
+        "one person identifier now"
+    );
+    assert!(p.contains("id=\"unlink\""), "a linked case can be unlinked");
+    let again = s
+        .post(
+            &decide,
+            &[("action", "link"), ("reason", "twice"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(again.status, 409, "{again:?}");
+    assert!(again.body.contains("already decided"), "{}", again.body);
+
+    // Dismissing the weak one; a dismissed case can not be unlinked.
+    let weak_path = format!("/duplicates/{}", weak.id);
+    let r = s
+        .post(
+            &format!("{weak_path}/decide"),
+            &[
+                ("action", "dismiss"),
+                ("reason", "twins: different people"),
+                ("csrf", &s.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let p = s.get(&weak_path).await.body;
+    assert_eq!(text_of(&p, "status"), "dismissed");
+    assert_ne!(text_of(&p, "pid-a"), text_of(&p, "pid-b"));
+    assert!(!p.contains("id=\"decide\""), "nothing more to decide");
+    let r = s
+        .post(
+            &format!("{weak_path}/decide"),
+            &[("action", "unlink"), ("reason", "x"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("not linked"), "{}", r.body);
+
+    // The counts follow; decided cases are listed with ?all=1.
+    let overview = s.get("/").await.body;
+    assert!(row(&overview, "prishtine").contains("data-duplicates=\"0\""));
+    assert!(row(&overview, "peje").contains("data-duplicates=\"1\""));
+    let m = wait_for_metrics(&web, |_| true).await;
+    assert_eq!(value(&m, &dup("prishtine")), Some(0.0));
+    assert_eq!(value(&m, &dup("peje")), Some(1.0));
+    let open = s.get("/duplicates").await.body;
+    assert!(!open.contains(&strong.id) && !open.contains(&weak.id) && open.contains(&peje.id));
+    let all = s.get("/duplicates?all=1").await.body;
+    assert!(all.contains(&format!("id=\"case-{}\" data-status=\"linked\"", strong.id)));
+    assert!(all.contains(&format!(
+        "id=\"case-{}\" data-status=\"dismissed\"",
+        weak.id
+    )));
+
+    // Every decision, refused ones too, is in the actions log with the operator.
+    let log = actions(&hub);
+    let decisions: Vec<(String, String, bool)> = log
+        .iter()
+        .filter(|l| l["action"] == "duplicate" && l["operator"] == OPERATOR)
+        .map(|l| {
+            (
+                l["case"].as_str().unwrap_or_default().to_string(),
+                l["decision"].as_str().unwrap_or_default().to_string(),
+                l["ok"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for want in [
+        (strong.id.clone(), "link".to_string(), true),
+        (strong.id.clone(), "link".to_string(), false),
+        (weak.id.clone(), "dismiss".to_string(), true),
+        (weak.id.clone(), "unlink".to_string(), false),
+    ] {
+        assert!(decisions.contains(&want), "{want:?} not in {decisions:?}");
+    }
+
+    // The store agrees: one person for the linked pair, the link ops in the operator's name.
+    let (_dir, store) = hub.stop().await;
+    let person = |regno: &str| civreg_hub::persons::person_of(&store, regno, "child").unwrap();
+    assert_eq!(person(&strong.a), person(&strong.b));
+    assert_eq!(
+        person(&strong.a).to_string(),
+        pa,
+        "the page showed A's identifier"
+    );
+    assert_ne!(person(&weak.a), person(&weak.b));
+    let case = civreg_hub::duplicates::get(&store, &strong.id).unwrap();
+    assert_eq!(case.status, civreg_hub::duplicates::Status::Linked);
+    let d = case.decisions.last().unwrap();
+    assert_eq!(d.operator, OPERATOR);
+    assert!(!d.ops.is_empty(), "the link is ops of the hub's log");
+    let b = store.record(&strong.b).unwrap().unwrap();
+    assert_eq!(b.persons["child"].clerk, "operator:vjosa");
 }
 
 /// Runs a future to completion from a synchronous poll closure (the runtime is multi-threaded).

@@ -48,6 +48,11 @@ th{background:#eef1f4}
 tr.bad td{background:#fde2e1}
 tr.warn td{background:#fff4d6}
 tr.idle td{color:#6a737d}
+tr.diff td{background:#fff4d6}
+td.pid,b.pid{font-family:ui-monospace,monospace}
+.status{display:inline-block;padding:0 .4em;border-radius:.3em;background:#e4e7eb}
+.status.open{background:#fff4d6}
+.status.linked{background:#d8f3dc}
 .node{display:inline-block;padding:0 .4em;border-radius:.3em;margin:0 .2em .2em 0;white-space:nowrap}
 .online{background:#d8f3dc}
 .offline{background:#f8c7c4}
@@ -83,7 +88,7 @@ pub fn page(title: &str, refresh: Option<u64>, nav: Option<(&str, &str)>, body: 
     if let Some((operator, csrf)) = nav {
         let _ = write!(
             s,
-            "<a href=\"/\">Overview</a><a href=\"/conflicts\">Conflicts</a><a href=\"/rollout\">Rollout</a><a href=\"/metrics\">Metrics</a>\
+            "<a href=\"/\">Overview</a><a href=\"/conflicts\">Conflicts</a><a href=\"/duplicates\">Duplicates</a><a href=\"/rollout\">Rollout</a><a href=\"/metrics\">Metrics</a>\
              <span class=\"who\">signed in as <b id=\"operator\">{}</b> \
              <form method=\"post\" action=\"/logout\"><input type=\"hidden\" name=\"csrf\" value=\"{}\"><button id=\"logout\">Sign out</button></form></span>",
             esc(operator),

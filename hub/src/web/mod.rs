@@ -10,6 +10,9 @@
 //! | `GET /conflicts` | open conflicts (`?all=1` also resolved ones, `?municipality=CODE`) |
 //! | `GET /conflicts/{id}` | both sides of a conflict and the form to resolve it |
 //! | `POST /conflicts/{id}/resolve` | `review::resolve` in the operator's name |
+//! | `GET /duplicates` | open duplicate cases, strongest first (`?all=1`, `?municipality=CODE`) |
+//! | `GET /duplicates/{id}` | both records of a case side by side (written to the access log) |
+//! | `POST /duplicates/{id}/decide` | link, dismiss or unlink (`crate::duplicates`) in the operator's name |
 //! | `GET /rollout`, `POST /rollout/{code}` | the stages, and changing one (`Rollout::set`) |
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
@@ -23,6 +26,7 @@
 //! Everything interpolated into HTML goes through [`html::esc`].
 
 pub mod auth;
+mod duplicate_pages;
 pub mod history;
 pub mod html;
 pub mod model;
@@ -34,7 +38,7 @@ use crate::server::NodeSeen;
 use crate::store::HubStore;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -64,11 +68,11 @@ impl Default for Settings {
     }
 }
 
-/// Open duplicates of a municipality: the hook for the duplicate queue, which does not exist
-/// yet, so there is nothing to count and the dashboard shows "—" (and `/metrics` no samples).
-/// When identity matching files suspected duplicates, count the open ones here.
-pub fn open_duplicates(_ctx: &Context, _municipality: &str) -> Option<u64> {
-    None
+/// Open duplicate cases per municipality, from the review queue ([`crate::duplicates`]): one
+/// scan of the queue per page or scrape. A case whose two records belong to two municipalities
+/// counts for both; a municipality without open cases is absent (read it as 0).
+pub fn open_duplicates(ctx: &Context) -> Result<BTreeMap<String, u64>, WebError> {
+    Ok(crate::duplicates::open_by_municipality(ctx.store())?)
 }
 
 struct Inner {
@@ -144,6 +148,13 @@ pub enum WebError {
     Store(#[from] crate::store::StoreError),
     #[error(transparent)]
     Operators(#[from] crate::operators::OperatorError),
+    #[error(transparent)]
+    Duplicate(#[from] crate::duplicates::DuplicateError),
+    #[error(transparent)]
+    Person(#[from] crate::persons::PersonError),
+    /// The access log could not be written: the records are not shown.
+    #[error("could not write the access log, so the records are not shown: {0}")]
+    AccessLog(std::io::Error),
     #[error("{0}")]
     NotFound(String),
     #[error("{0}")]
@@ -156,11 +167,22 @@ pub enum WebError {
 
 impl WebError {
     fn status(&self) -> StatusCode {
+        use crate::duplicates::DuplicateError as D;
+        use crate::persons::PersonError as P;
         use crate::review::ReviewError as R;
         match self {
             WebError::Csrf => StatusCode::FORBIDDEN,
-            WebError::NotFound(_) | WebError::Review(R::NotFound(_)) => StatusCode::NOT_FOUND,
-            WebError::Review(R::AlreadyResolved { .. }) => StatusCode::CONFLICT,
+            WebError::NotFound(_)
+            | WebError::Review(R::NotFound(_))
+            | WebError::Duplicate(D::NoCase(_)) => StatusCode::NOT_FOUND,
+            WebError::Review(R::AlreadyResolved { .. })
+            | WebError::Duplicate(
+                D::Decided { .. }
+                | D::NotLinked(_)
+                | D::Person(P::AlreadyLinked(..) | P::NotLinked(_)),
+            )
+            | WebError::Person(P::AlreadyLinked(..) | P::NotLinked(_)) => StatusCode::CONFLICT,
+            WebError::Duplicate(D::ReasonRequired | D::OperatorRequired) => StatusCode::BAD_REQUEST,
             WebError::BadRequest(_)
             | WebError::Review(
                 R::ReasonRequired
@@ -238,6 +260,9 @@ pub fn router(ctx: Context) -> axum::Router {
         .route("/conflicts", get(pages::conflicts))
         .route("/conflicts/{id}", get(pages::conflict))
         .route("/conflicts/{id}/resolve", post(pages::resolve))
+        .route("/duplicates", get(duplicate_pages::duplicates))
+        .route("/duplicates/{id}", get(duplicate_pages::duplicate))
+        .route("/duplicates/{id}/decide", post(duplicate_pages::decide))
         .route("/rollout", get(pages::rollout))
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))

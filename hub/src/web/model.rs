@@ -77,8 +77,8 @@ pub struct MunicipalityView {
     pub stage_by: Option<String>,
     pub nodes: Vec<NodeView>,
     pub open_conflicts: usize,
-    /// `None` until a duplicate queue exists (see [`super::open_duplicates`]).
-    pub open_duplicates: Option<u64>,
+    /// Open cases of the duplicates review queue naming one of its records.
+    pub open_duplicates: u64,
     /// The nearest expiry of its nodes' certificates, and whose.
     pub cert_expiry: Option<(OffsetDateTime, String)>,
     /// What is wrong, in words, worst first.
@@ -191,6 +191,7 @@ pub fn open_conflicts(ctx: &Context) -> Result<HashMap<String, usize>, WebError>
 pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
     let rollout = Rollout::load(ctx.data_dir())?;
     let conflicts = open_conflicts(ctx)?;
+    let duplicates = super::open_duplicates(ctx)?;
     let mut by_m: HashMap<String, Vec<NodeView>> = HashMap::new();
     for n in nodes(ctx)? {
         let m = n.node.split('/').next().unwrap_or_default().to_string();
@@ -215,7 +216,7 @@ pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
                 stage_by: entry.and_then(|e| e.changed_by.clone()),
                 nodes,
                 open_conflicts: open,
-                open_duplicates: super::open_duplicates(ctx, m.code),
+                open_duplicates: duplicates.get(m.code).copied().unwrap_or(0),
                 cert_expiry,
                 trouble: Vec::new(),
                 severity: Severity::Ok,
@@ -279,8 +280,8 @@ fn trouble(row: &MunicipalityView, today: OffsetDateTime) -> Vec<(Severity, Stri
     if row.open_conflicts > 0 {
         t.push((Warn, format!("{} open conflicts", row.open_conflicts)));
     }
-    if let Some(d) = row.open_duplicates.filter(|d| *d > 0) {
-        t.push((Warn, format!("{d} open duplicates")));
+    if row.open_duplicates > 0 {
+        t.push((Warn, format!("{} open duplicates", row.open_duplicates)));
     }
     t.sort_by_key(|x| std::cmp::Reverse(x.0));
     t

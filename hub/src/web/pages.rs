@@ -15,12 +15,12 @@ use serde::Deserialize;
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-fn see_other(to: &str) -> Response {
+pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
 }
 
 /// Logs an operator's action with tracing and appends it to `operator-actions.log`.
-fn record_action(
+pub(super) fn record_action(
     ctx: &Context,
     operator: &str,
     action: &str,
@@ -37,11 +37,11 @@ fn record_action(
     }
 }
 
-fn frame(op: &Operator, title: &str, refresh: Option<u64>, body: &str) -> Html<String> {
+pub(super) fn frame(op: &Operator, title: &str, refresh: Option<u64>, body: &str) -> Html<String> {
     Html(page(title, refresh, Some((&op.name, &op.csrf)), body))
 }
 
-fn csrf_field(op: &Operator) -> String {
+pub(super) fn csrf_field(op: &Operator) -> String {
     format!(
         "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
         esc(&op.csrf)
@@ -246,13 +246,10 @@ fn overview_row(r: &MunicipalityView, now: u64) -> String {
     }
     let _ = write!(
         s,
-        "</td><td><a href=\"/conflicts?municipality={code}\" data-conflicts=\"{n}\">{n}</a></td><td title=\"no duplicate queue yet\">{dup}</td><td>",
+        "</td><td><a href=\"/conflicts?municipality={code}\" data-conflicts=\"{n}\">{n}</a></td><td><a href=\"/duplicates?municipality={code}\" data-duplicates=\"{dup}\">{dup}</a></td><td>",
         code = url_seg(&r.code),
         n = r.open_conflicts,
-        dup = r
-            .open_duplicates
-            .map(|d| d.to_string())
-            .unwrap_or_else(|| "—".into()),
+        dup = r.open_duplicates,
     );
     match &r.cert_expiry {
         Some((t, node)) => {
@@ -804,6 +801,7 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
     let text = blocking(move || {
         let nodes = model::nodes(&ctx)?;
         let conflicts = model::open_conflicts(&ctx)?;
+        let duplicates = super::open_duplicates(&ctx)?;
         let mut snap = crate::metrics::Snapshot {
             nodes_online: nodes.iter().filter(|n| n.online).count() as u64,
             ..Default::default()
@@ -821,9 +819,10 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
                 m.code.to_string(),
                 conflicts.get(m.code).copied().unwrap_or(0) as u64,
             );
-            if let Some(d) = super::open_duplicates(&ctx, m.code) {
-                snap.open_duplicates.insert(m.code.to_string(), d);
-            }
+            snap.open_duplicates.insert(
+                m.code.to_string(),
+                duplicates.get(m.code).copied().unwrap_or(0),
+            );
         }
         Ok(ctx.metrics().render(&snap))
     })

@@ -919,3 +919,153 @@ fn split_labels(s: &str) -> Vec<String> {
     }
     out
 }
+
+/// [`start_web_hub`], with `prepare` run on the data directory (PKI made, store not yet opened)
+/// before the hub starts: for state a test writes into the store itself, e.g.
+/// [`seed_duplicate_cases`].
+pub async fn start_web_hub_with(
+    settings: civreg_hub::web::Settings,
+    prepare: impl FnOnce(&Path),
+) -> (Hub, String) {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+    prepare(dir.path());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0");
+    let port = listener.local_addr().expect("local addr").port();
+    let http = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind 127.0.0.1:0 for http");
+    let http_addr = http.local_addr().expect("http local addr").to_string();
+    let (tx, rx) = oneshot::channel::<()>();
+    let data = dir.path().to_path_buf();
+    let task = tokio::spawn(async move {
+        let opts = server::RunOptions {
+            http: Some(http),
+            web: settings,
+        };
+        server::run_with(&data, listener, opts, async {
+            let _ = rx.await;
+        })
+        .await
+    });
+    let hub = Hub {
+        dir,
+        pki,
+        port,
+        url: format!("https://localhost:{port}"),
+        shutdown: Some(tx),
+        task: Some(task),
+    };
+    (hub, http_addr)
+}
+
+/// A complete birth record (op `seq` of node `m/n`): the child `given surname`, born on `dob`.
+#[allow(clippy::too_many_arguments)]
+pub fn full_birth(
+    m: &str,
+    n: &str,
+    seq: u64,
+    prev: Hash,
+    given: &str,
+    surname: &str,
+    dob: &str,
+    notes: Option<&str>,
+) -> Op {
+    let mut fields = vec![
+        ("municipality", serde_json::json!(m)),
+        ("child.given_name", serde_json::json!(given)),
+        ("child.surname", serde_json::json!(surname)),
+        ("child.sex", serde_json::json!("male")),
+        ("child.date_of_birth", serde_json::json!(dob)),
+        ("place_of_birth", serde_json::json!("Prizren")),
+        ("mother.given_name", serde_json::json!("Drita")),
+        ("mother.surname", serde_json::json!(surname)),
+    ];
+    if let Some(n) = notes {
+        fields.push(("notes", serde_json::json!(n)));
+    }
+    op(
+        m,
+        n,
+        seq,
+        prev,
+        &regno(m, n, RecordKind::Birth, seq),
+        RecordKind::Birth,
+        ChangeKind::Create,
+        &fields,
+    )
+}
+
+/// A case of the duplicates queue seeded by [`seed_duplicate_cases`].
+#[derive(Debug, Clone)]
+pub struct SeededCase {
+    pub id: String,
+    /// The registration numbers of records A and B (the mentions are `REGNO/child`).
+    pub a: String,
+    pub b: String,
+}
+
+/// The notes of every record A that [`seed_duplicate_cases`] writes: markup, to check escaping.
+pub const SEEDED_NOTES: &str = "copied from book <L-12> & \"page\" 40";
+
+/// Writes into the (stopped) hub's store at `data_dir`, for each `(municipality, given name,
+/// weight)`, two births of one child by node `M/1` (B spells the name with an `i` added) and
+/// files a duplicate case for the two children (`dedupe`, class `possible`).
+pub fn seed_duplicate_cases(data_dir: &Path, cases: &[(&str, &str, f64)]) -> Vec<SeededCase> {
+    use civreg_hub::duplicates::{self, Found};
+    use civreg_hub::pki::PeerIdentity;
+    let store = HubStore::open(&server::db_dir(data_dir)).expect("open the hub's store");
+    let mut chains: std::collections::BTreeMap<String, (u64, Hash, Vec<Op>)> = Default::default();
+    let mut out = Vec::new();
+    let mut found = Vec::new();
+    for (m, given, weight) in cases {
+        let c = chains
+            .entry(m.to_string())
+            .or_insert((0, GENESIS, Vec::new()));
+        let mut regnos = Vec::new();
+        for (name, notes) in [
+            (given.to_string(), Some(SEEDED_NOTES)),
+            (format!("{given}i"), None),
+        ] {
+            c.0 += 1;
+            let o = full_birth(m, "1", c.0, c.1, &name, "Gashi", "1968-03-14", notes);
+            c.1 = o.hash;
+            regnos.push(o.record_id.clone());
+            c.2.push(o);
+        }
+        let (a, b) = (
+            format!("{}/child", regnos[0]),
+            format!("{}/child", regnos[1]),
+        );
+        out.push(SeededCase {
+            id: duplicates::case_id(&a, &b),
+            a: regnos[0].clone(),
+            b: regnos[1].clone(),
+        });
+        found.push(Found {
+            a,
+            b,
+            weight: *weight,
+            probability: 0.9,
+            class: "possible".into(),
+            source: "dedupe".into(),
+        });
+    }
+    for (m, (_, _, ops)) in chains {
+        let who = PeerIdentity::Node {
+            municipality: m,
+            node_id: "1".into(),
+        };
+        let r = store.ingest(vec![(who, ops)]).expect("ingest");
+        assert!(r[0].is_ok(), "{:?}", r[0]);
+    }
+    let n = found.len();
+    assert_eq!(
+        duplicates::file(&store, found).expect("file the cases"),
+        n,
+        "every case filed"
+    );
+    out
+}
