@@ -15,6 +15,11 @@ use crate::store::{AuxWrite, HubStore, StoreError};
 use civreg_shared::ids::RegNo;
 use civreg_shared::op::OpId;
 use serde::{Deserialize, Serialize};
+use std::sync::Mutex;
+
+/// Decisions are serialised: a case's state is checked and then written, and two operators
+/// (dashboard and command line) deciding the same case at once must not both pass the check.
+static DECIDE: Mutex<()> = Mutex::new(());
 
 #[derive(Debug, thiserror::Error)]
 pub enum DuplicateError {
@@ -32,7 +37,7 @@ pub enum DuplicateError {
     },
     #[error("case {0} is not linked: only a linked case can be unlinked")]
     NotLinked(String),
-    #[error("say why (--reason): every decision is recorded with its reason")]
+    #[error("say why: every decision is recorded with its reason")]
     ReasonRequired,
     #[error("an operator name is required")]
     OperatorRequired,
@@ -276,6 +281,7 @@ fn decide_with_ops(
     ops: impl FnOnce(&Case, Vec<AuxWrite>) -> Result<Vec<civreg_shared::op::Op>, PersonError>,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
+    let _one_at_a_time = DECIDE.lock().unwrap_or_else(|p| p.into_inner());
     let c = get(store, id)?;
     if c.status != from {
         return Err(match from {
@@ -328,6 +334,7 @@ pub fn dismiss(
     reason: &str,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
+    let _one_at_a_time = DECIDE.lock().unwrap_or_else(|p| p.into_inner());
     let c = get(store, id)?;
     if c.status != Status::Open {
         return Err(decided(&c));
