@@ -189,6 +189,7 @@ fn change_code(c: ChangeKind) -> u8 {
         ChangeKind::Annotate => 3,
         ChangeKind::Void => 4,
         ChangeKind::Restore => 5,
+        ChangeKind::Link => 6,
     }
 }
 
@@ -199,6 +200,7 @@ fn change_of(c: u8) -> Result<ChangeKind, Damaged> {
         3 => ChangeKind::Annotate,
         4 => ChangeKind::Void,
         5 => ChangeKind::Restore,
+        6 => ChangeKind::Link,
         _ => return Err(damaged("change kind")),
     })
 }
