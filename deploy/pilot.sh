@@ -118,10 +118,13 @@ done
 echo
 "$HUB" --data-dir "$DATA/hub" status
 
-# The hub's search index follows the feed on its own (within a second or so): wait for it.
-until "$HUB" --data-dir "$DATA/hub" --json search Gashi 2>/dev/null | grep -q '"regno"'; do
-  if [ $SECONDS -ge $deadline ]; then echo "the hub's search index did not catch up; see $DATA/logs/hub.log" >&2; exit 1; fi
-  sleep 0.5
+# The hub's search index follows each office's feed on its own (within a second or so): wait
+# until it holds a record of every office (a name from each office's demo file).
+for probe in Gashi Đorđević Krasniqi; do
+  until "$HUB" --data-dir "$DATA/hub" --json search "$probe" 2>/dev/null | grep -q '"regno"'; do
+    if [ $SECONDS -ge $deadline ]; then echo "the hub's search index did not catch up (no $probe); see $DATA/logs/hub.log" >&2; exit 1; fi
+    sleep 0.5
+  done
 done
 echo
 echo "== searching across scripts from Prishtinë (national answers from the hub's index)"
