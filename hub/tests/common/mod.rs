@@ -516,37 +516,7 @@ pub async fn enrol_node(data_dir: &Path, bundle: &Path) {
 /// A hub in this process with its dashboard on 127.0.0.1:(ephemeral); returns the hub and the
 /// dashboard's address (`127.0.0.1:PORT`).
 pub async fn start_web_hub(settings: civreg_hub::web::Settings) -> (Hub, String) {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0");
-    let port = listener.local_addr().expect("local addr").port();
-    let http = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind 127.0.0.1:0 for http");
-    let http_addr = http.local_addr().expect("http local addr").to_string();
-    let (tx, rx) = oneshot::channel::<()>();
-    let data = dir.path().to_path_buf();
-    let task = tokio::spawn(async move {
-        let opts = server::RunOptions {
-            http: Some(http),
-            web: settings,
-        };
-        server::run_with(&data, listener, opts, async {
-            let _ = rx.await;
-        })
-        .await
-    });
-    let hub = Hub {
-        dir,
-        pki,
-        port,
-        url: format!("https://localhost:{port}"),
-        shutdown: Some(tx),
-        task: Some(task),
-    };
-    (hub, http_addr)
+    start_web_hub_with(settings, |_| {}).await
 }
 
 /// An HTTP answer.
