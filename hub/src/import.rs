@@ -20,7 +20,7 @@
 
 use crate::duplicates::{self, Found};
 use crate::matching::{self, MatchError};
-use crate::persons::{Minting, PersonError};
+use crate::persons::{self, Minting, PersonError};
 use crate::search::Blinder;
 use crate::store::{AuxWrite, HubStore, StoreError};
 use civreg_shared::csvrows::{self, HeaderError, Rejected, Skipped};
@@ -28,7 +28,6 @@ use civreg_shared::fields::{self, FieldChange};
 use civreg_shared::gazetteer;
 use civreg_shared::ids::{PersonId, RegNo, HUB_NODE_ID};
 use civreg_shared::linkage::{self, Class, PersonRecord};
-use civreg_shared::merge::PERSON;
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
 use civreg_shared::validate;
@@ -411,17 +410,14 @@ fn commit_group(
             (Class::Match, Some(b)) => {
                 let (cr, crole) = b.id.rsplit_once('/').unwrap_or((&b.id, ""));
                 // The candidate's person: its link, or its own identifier.
-                let to = match store
-                    .record(cr)?
-                    .and_then(|st| st.persons.get(crole).cloned())
-                {
-                    Some(l) => PersonId::parse(&l.person).map_err(PersonError::from)?,
+                let to = match persons::linked(store, cr, crole)? {
+                    Some(p) => p,
                     None => minting.own(store, &b.id)?,
                 };
                 pr.outcome = "match".into();
                 pr.person = Some(to.to_string());
                 row_links[*i].push((role.clone(), to));
-                aux.push((format!("pl/{to}/{}", p.id).into_bytes(), Some(Vec::new())));
+                aux.push((persons::pl_key(&to.to_string(), &p.id), Some(Vec::new())));
                 report.matched += 1;
             }
             (Class::Possible, Some(b)) => {
@@ -475,18 +471,7 @@ fn commit_group(
                         })
                         .collect::<Vec<_>>(),
                 ),
-                Item::Link(i, links) => {
-                    let mut ch: Vec<FieldChange> = links
-                        .iter()
-                        .map(|(role, pid)| FieldChange {
-                            path: format!("{PERSON}{role}"),
-                            value: pid.to_string().into(),
-                        })
-                        .collect();
-                    ch.sort_by(|a, b| a.path.cmp(&b.path));
-                    ch.dedup_by(|a, b| a.path == b.path);
-                    (i, ChangeKind::Link, ch)
-                }
+                Item::Link(i, links) => (i, ChangeKind::Link, persons::link_changes(&links)),
             };
             Op {
                 format: OP_FORMAT,

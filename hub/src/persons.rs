@@ -85,7 +85,8 @@ fn pm_key(mention: &str) -> Vec<u8> {
 fn pi_key(pid: &PersonId) -> Vec<u8> {
     format!("pi/{pid}").into_bytes()
 }
-fn pl_key(pid: &str, mention: &str) -> Vec<u8> {
+/// The link index entry of a mention linked to `pid` (written with the link op).
+pub fn pl_key(pid: &str, mention: &str) -> Vec<u8> {
     format!("pl/{pid}/{mention}").into_bytes()
 }
 
@@ -134,10 +135,6 @@ impl Minting {
             })
             .collect()
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.new.is_empty()
-    }
 }
 
 /// A mention's own identifier, minted (and stored) on first use.
@@ -152,14 +149,23 @@ pub fn own_id(store: &HubStore, mention: &str) -> Result<PersonId, PersonError> 
     Ok(p)
 }
 
+/// The identifier a mention was linked to, if it was.
+pub fn linked(store: &HubStore, regno: &str, role: &str) -> Result<Option<PersonId>, PersonError> {
+    match store
+        .record(regno)?
+        .and_then(|st| st.persons.get(role).cloned())
+    {
+        Some(l) => Ok(Some(PersonId::parse(&l.person)?)),
+        None => Ok(None),
+    }
+}
+
 /// The person a mention is: its link if it has one, else its own identifier.
 pub fn person_of(store: &HubStore, regno: &str, role: &str) -> Result<PersonId, PersonError> {
-    if let Some(st) = store.record(regno)? {
-        if let Some(l) = st.persons.get(role) {
-            return Ok(PersonId::parse(&l.person)?);
-        }
+    match linked(store, regno, role)? {
+        Some(p) => Ok(p),
+        None => own_id(store, &format!("{regno}/{role}")),
     }
-    own_id(store, &format!("{regno}/{role}"))
 }
 
 /// The person of each role of a record, by role (minting what is missing).
@@ -239,15 +245,9 @@ pub fn link_ops(plan: &[Planned]) -> (RecordLinks, Vec<AuxWrite>) {
     (by_record.into_iter().collect(), aux)
 }
 
-/// Makes the op that writes `$person.ROLE` for each of `links` on record `regno`.
-pub fn make_link_op(
-    st: &crate::store::HubRecord,
-    links: &[(String, PersonId)],
-    clerk: &str,
-    reason: &str,
-    id: civreg_shared::op::OpId,
-    prev_hash: civreg_shared::op::Hash,
-) -> Op {
+/// The changes of a link op: `$person.ROLE` = identifier for each of `links`, sorted by path,
+/// each path once.
+pub fn link_changes(links: &[(String, PersonId)]) -> Vec<civreg_shared::fields::FieldChange> {
     let mut changes: Vec<civreg_shared::fields::FieldChange> = links
         .iter()
         .map(|(role, pid)| civreg_shared::fields::FieldChange {
@@ -257,6 +257,19 @@ pub fn make_link_op(
         .collect();
     changes.sort_by(|a, b| a.path.cmp(&b.path));
     changes.dedup_by(|a, b| a.path == b.path);
+    changes
+}
+
+/// Makes the op that writes `$person.ROLE` for each of `links` on record `regno`.
+pub fn make_link_op(
+    st: &crate::store::HubRecord,
+    links: &[(String, PersonId)],
+    clerk: &str,
+    reason: &str,
+    id: civreg_shared::op::OpId,
+    prev_hash: civreg_shared::op::Hash,
+) -> Op {
+    let changes = link_changes(links);
     Op {
         format: OP_FORMAT,
         id,
