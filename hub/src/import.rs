@@ -390,6 +390,8 @@ fn commit_group(
         }
         None => vec![None; principals.len()],
     };
+    // Held until the group's writes (with what it mints) are stored.
+    let _minting_held = persons::mint_guard();
     let mut minting = Minting::default();
     let mut found: Vec<Vec<Principal>> = vec![Vec::new(); rows.len()];
     let mut row_links: Vec<Vec<(String, PersonId)>> = vec![Vec::new(); rows.len()];

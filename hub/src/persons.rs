@@ -27,6 +27,12 @@ use std::sync::Mutex;
 /// Minting is serialised (a check-then-insert of a random identifier).
 static MINT: Mutex<()> = Mutex::new(());
 
+/// Holds minting for whoever mints with a [`Minting`] until its writes are stored, so that no
+/// other mint draws the same identifier in between.
+pub fn mint_guard() -> std::sync::MutexGuard<'static, ()> {
+    MINT.lock().unwrap_or_else(|p| p.into_inner())
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum PersonError {
     #[error(transparent)]
@@ -142,7 +148,7 @@ pub fn own_id(store: &HubStore, mention: &str) -> Result<PersonId, PersonError> 
     if let Some(v) = store.aux_get(&pm_key(mention))? {
         return Ok(PersonId::parse(&String::from_utf8_lossy(&v))?);
     }
-    let _g = MINT.lock().unwrap_or_else(|p| p.into_inner());
+    let _g = mint_guard();
     let mut m = Minting::default();
     let p = m.own(store, mention)?;
     store.aux_write(&m.writes())?;
@@ -362,7 +368,7 @@ pub fn unlink(
     if members(store, &current)?.iter().all(|m| *m == me) {
         return Err(PersonError::NotLinked(me));
     }
-    let _g = MINT.lock().unwrap_or_else(|p| p.into_inner());
+    let _g = mint_guard();
     // A fresh identifier, recorded as minted for this mention's split.
     let mut minting = Minting::default();
     let fresh = minting.own(store, &format!("{me}#split{}", crate::access::now_ms()))?;
