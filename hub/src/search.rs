@@ -520,6 +520,8 @@ impl SearchIndex {
         let f = &self.f;
         let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
         let mut plan = Plan::default();
+        // Words that name a place: also surnames (Gjakova, Prizreni, Peja).
+        let mut place_words: Vec<&str> = Vec::new();
         for raw in q.text.split_whitespace() {
             let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
             if digits.len() >= 9 && digits.len() + 2 >= raw.len() {
@@ -549,11 +551,24 @@ impl SearchIndex {
                     Box::new(BoostQuery::new(term(f.place, m.code), 2.0)),
                 ));
                 plan.places.push((raw.to_string(), m.display()));
+                place_words.push(raw);
                 continue;
             }
             for t in normalize::tokens(raw) {
                 must.push((Occur::Must, self.name_query(&t, fuzzy)));
                 plan.names.push(t);
+            }
+        }
+        // Nothing but place names (and fielded filters, added below, that narrow without
+        // naming anyone): the words are taken as names as well, so that a surname that is also
+        // a place ("Gjakova") is searched, rather than refused or answered with every record
+        // of the place.
+        if !must.iter().any(|(o, _)| *o == Occur::Must) {
+            for raw in place_words {
+                for t in normalize::tokens(raw) {
+                    must.push((Occur::Must, self.name_query(&t, fuzzy)));
+                    plan.names.push(t);
+                }
             }
         }
         if let Some(b) = q.born {

@@ -123,12 +123,24 @@ fn the_four_queries_of_a_clerk_find_the_groom() {
                 RecordKind::Birth,
                 birth("Đorđe", "Đorđević", "1968-05-21", "Prizren", None),
             ),
+            // A surname that is also a place's name.
+            (
+                RecordKind::Birth,
+                birth("Besa", "Gjakova", "1971-09-30", "Prizren", None),
+            ),
         ],
     );
     let groom = &ids[0];
     let index = SearchIndex::open(dir.path()).unwrap();
-    assert_eq!(index.catch_up(&store).unwrap(), 4);
-    assert_eq!(index.len(), 4);
+    assert_eq!(index.catch_up(&store).unwrap(), 5);
+    assert_eq!(index.len(), 5);
+    // A query of only a place-like word searches it as a name too (it was refused: "give at
+    // least a name").
+    for text in ["Gjakova", "Гјакова", "gjakova 1971"] {
+        let r = index.search(&q(text)).unwrap();
+        assert_eq!(r.hits.len(), 1, "{text:?}: {:?}", r.hits);
+        assert_eq!(r.hits[0].regno, ids[4], "{text:?}");
+    }
 
     for text in [
         "Gashi Arben",
