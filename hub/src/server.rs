@@ -119,6 +119,15 @@ struct Job {
     reply: oneshot::Sender<Reply>,
 }
 
+/// A push batch waiting for its answer, or a refusal the reader found before committing.
+enum Pending {
+    Commit(oneshot::Receiver<Reply>, usize, std::time::Instant),
+    Refuse(Status),
+}
+
+/// Push batches of one stream handed to the committer and not yet answered.
+const PUSH_IN_FLIGHT: usize = 4;
+
 /// Runs ingest on one thread: takes every push waiting, verifies them, commits and flushes once.
 fn spawn_committer(store: Arc<HubStore>, metrics: Arc<Metrics>) -> mpsc::Sender<Job> {
     let (tx, mut rx) = mpsc::channel::<Job>(1024);
@@ -296,6 +305,59 @@ impl Sync for SyncService {
         let (tx, rx) = mpsc::channel::<Result<PushAck, Status>>(16);
         let committer = self.committer.clone();
         let _ = tx.send(Ok(ack(head))).await;
+        // Two tasks per stream, so that the next batch is read and decoded while the committer
+        // stores the previous one: the reader hands each batch to the committer in order and
+        // queues the wait for its answer (at most PUSH_IN_FLIGHT); the acker answers them in that
+        // same order. The first refusal ends the stream: the acker stops, and the reader with it.
+        // A batch queued behind a refused one is answered by the committer (a gap, since what it
+        // follows was not stored) but never acknowledged.
+        let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(PUSH_IN_FLIGHT);
+        let acker = service.clone();
+        let (acker_who, am, an) = (who.clone(), m.clone(), n.clone());
+        let atx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(p) = pending_rx.recv().await {
+                let (rrx, count, received) = match p {
+                    Pending::Commit(rrx, count, received) => (rrx, count, received),
+                    Pending::Refuse(status) => {
+                        let _ = atx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                match rrx.await {
+                    Ok(Ok(Ok(head))) => {
+                        tracing::debug!(identity = %acker_who, ops = count, acked = head.seq, "push acknowledged");
+                        if atx.send(Ok(ack(head))).await.is_err() {
+                            break;
+                        }
+                        acker.metrics.observe_ack(received.elapsed());
+                    }
+                    Ok(Ok(Err(e))) => {
+                        warn!(identity = %acker_who, municipality = %am, node = %an, error = %e, "push refused");
+                        acker
+                            .metrics
+                            .node_error(&am, &an, format!("push refused: {e}"));
+                        let _ = atx.send(Err(status_of(&e))).await;
+                        break;
+                    }
+                    Ok(Err(e)) => {
+                        let _ = atx
+                            .send(Err(Status::unavailable(format!(
+                                "hub could not store: {e}"
+                            ))))
+                            .await;
+                        break;
+                    }
+                    Err(_) => {
+                        let _ = atx
+                            .send(Err(Status::unavailable("hub is shutting down")))
+                            .await;
+                        break;
+                    }
+                }
+            }
+        });
+        drop(tx);
         tokio::spawn(async move {
             while let Some(msg) = inbound.next().await {
                 let msg = match msg {
@@ -307,8 +369,8 @@ impl Sync for SyncService {
                 };
                 let received = std::time::Instant::now(); // metrics: ack latency
                 if msg.ops.len() > MAX_BATCH_OPS {
-                    let _ = tx
-                        .send(Err(Status::invalid_argument(format!(
+                    let _ = pending_tx
+                        .send(Pending::Refuse(Status::invalid_argument(format!(
                             "a push batch may hold at most {MAX_BATCH_OPS} ops, this one holds {}",
                             msg.ops.len()
                         ))))
@@ -320,7 +382,9 @@ impl Sync for SyncService {
                     Ok(o) => o,
                     Err(e) => {
                         warn!(identity = %who, error = %e, "malformed op refused");
-                        let _ = tx.send(Err(Status::invalid_argument(e.to_string()))).await;
+                        let _ = pending_tx
+                            .send(Pending::Refuse(Status::invalid_argument(e.to_string())))
+                            .await;
                         break;
                     }
                 };
@@ -329,7 +393,9 @@ impl Sync for SyncService {
                     .filter(|o| o.change == civreg_shared::op::ChangeKind::Create)
                     .map(|o| o.record_kind);
                 if let Err(r) = service.rollout.current().check_push(&m, created) {
-                    let _ = tx.send(Err(service.refuse(&m, &n, &r))).await;
+                    let _ = pending_tx
+                        .send(Pending::Refuse(service.refuse(&m, &n, &r)))
+                        .await;
                     break;
                 }
                 let count = ops.len();
@@ -343,41 +409,17 @@ impl Sync for SyncService {
                     .await
                     .is_err()
                 {
-                    let _ = tx
-                        .send(Err(Status::unavailable("hub is shutting down")))
+                    let _ = pending_tx
+                        .send(Pending::Refuse(Status::unavailable("hub is shutting down")))
                         .await;
                     break;
                 }
-                match rrx.await {
-                    Ok(Ok(Ok(head))) => {
-                        tracing::debug!(identity = %who, ops = count, acked = head.seq, "push acknowledged");
-                        if tx.send(Ok(ack(head))).await.is_err() {
-                            break;
-                        }
-                        service.metrics.observe_ack(received.elapsed());
-                    }
-                    Ok(Ok(Err(e))) => {
-                        warn!(identity = %who, municipality = %m, node = %n, error = %e, "push refused");
-                        service
-                            .metrics
-                            .node_error(&m, &n, format!("push refused: {e}"));
-                        let _ = tx.send(Err(status_of(&e))).await;
-                        break;
-                    }
-                    Ok(Err(e)) => {
-                        let _ = tx
-                            .send(Err(Status::unavailable(format!(
-                                "hub could not store: {e}"
-                            ))))
-                            .await;
-                        break;
-                    }
-                    Err(_) => {
-                        let _ = tx
-                            .send(Err(Status::unavailable("hub is shutting down")))
-                            .await;
-                        break;
-                    }
+                if pending_tx
+                    .send(Pending::Commit(rrx, count, received))
+                    .await
+                    .is_err()
+                {
+                    break; // the acker stopped: a refusal ended the stream
                 }
             }
         });

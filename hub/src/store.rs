@@ -5,11 +5,23 @@
 //! verifies a batch of pushes against the chain heads, commits all accepted ops in one atomic
 //! sled batch, flushes once (group commit), and only then reports the new heads.
 //!
-//! One sled tree, in keyspaces, so that a group commit is one atomic `apply_batch`: `chains`
-//! ("m/n" → head), `ops` ("m/n" 0 seq → op), `feed` (m 0 pos → ops key), `records` (regno → merged state), `conflicts` (id → filed conflict), `meta` (feed position
-//! counter).
+//! One sled tree, in keyspaces, so that a group commit is one atomic `apply_batch`:
+//! - `feed` (m 0 last-pos → run): the ops themselves, in *runs*. A run is consecutive ops of one
+//!   chain whose records belong to one municipality `m`, at most [`RUN_MAX`], written by one
+//!   commit. Every op has its own feed position (a global counter, so positions of one
+//!   municipality are increasing, not contiguous); a run of `n` ops holds positions
+//!   `last-pos - n + 1 ..= last-pos` and is keyed by the last, so that the first run holding
+//!   anything after a cursor is the first key after it.
+//! - `ops` ("m/n" 0 first-seq → feed key of the run): finds an op by id: the run whose first
+//!   sequence number is the greatest at or below the op's.
+//! - `chains` ("m/n" → head), `records` (regno → merged state), `conflicts` (id → filed
+//!   conflict), `meta` (layout, feed position counter), `aux` (the hub modules' own state).
 //!
-//! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 3);
+//! Runs, not one value per op, because sled's cost is per insert far more than per byte: a
+//! group commit of 38,000 ops writes one record state per op and a few hundred runs, instead of
+//! three values per op (measured in BENCHMARKS.md, "Sync (hub)").
+//!
+//! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 4);
 //! filed conflicts, rare, as JSON.
 
 mod codec;
@@ -126,7 +138,7 @@ impl Space {
         &'a self,
         from: &[u8],
         to: &[u8],
-    ) -> impl Iterator<Item = sled::Result<KeyValue>> + 'a {
+    ) -> impl DoubleEndedIterator<Item = sled::Result<KeyValue>> + 'a {
         self.tree
             .range(self.key(from)..=self.key(to))
             .map(|r| self.strip(r))
@@ -137,7 +149,10 @@ impl Space {
 }
 
 /// The layout of the hub's database; a database of another layout is refused at open.
-const LAYOUT: &[u8] = b"civreg-hub 3: one tree, binary values";
+const LAYOUT: &[u8] = b"civreg-hub 4: one tree, binary values, ops in runs";
+
+/// Layout 3: binary values, one value per op.
+const LAYOUT_3: &[u8] = b"civreg-hub 3: one tree, binary values";
 
 /// The layout before binary values: ops, states and heads in JSON.
 const LAYOUT_2: &[u8] = b"civreg-hub 2: one tree";
@@ -160,8 +175,25 @@ fn feed_key(m: &str, pos: u64) -> Vec<u8> {
     k
 }
 
+/// The most ops in one run: bounds what reading one op by id (a record's history, a replayed
+/// op's hash) has to load.
+const RUN_MAX: usize = 512;
+
 fn decode_op(v: &[u8]) -> Result<Op, StoreError> {
     codec::decode_op(v).map_err(|e| StoreError::Corrupt(format!("stored op: {e}")))
+}
+
+fn run_ops(v: &[u8]) -> Result<Vec<&[u8]>, StoreError> {
+    codec::run_ops(v).map_err(|e| StoreError::Corrupt(format!("stored run of ops: {e}")))
+}
+
+/// The number at the end of an `ops` or `feed` key (a sequence number or a feed position).
+fn key_number(k: &[u8]) -> Result<u64, StoreError> {
+    k.len()
+        .checked_sub(8)
+        .and_then(|at| k[at..].try_into().ok())
+        .map(u64::from_be_bytes)
+        .ok_or_else(|| StoreError::Corrupt("store key".into()))
 }
 
 fn decode_state(v: &[u8]) -> Result<HubRecord, StoreError> {
@@ -293,10 +325,12 @@ impl HubStore {
         };
         match store.meta.get("layout").map_err(backend)? {
             Some(v) if v.as_ref() == LAYOUT => {}
-            Some(v) if v.as_ref() == LAYOUT_2 => {
+            Some(v) if v.as_ref() == LAYOUT_2 || v.as_ref() == LAYOUT_3 => {
                 return Err(StoreError::Corrupt(format!(
-                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layout 3 only: move it aside and let the nodes push again",
-                    path.display()
+                    "{} holds a hub database of layout {} ({}); this civreg-hub reads layout 4 only: move it aside and let the nodes push again",
+                    path.display(),
+                    if v.as_ref() == LAYOUT_2 { 2 } else { 3 },
+                    if v.as_ref() == LAYOUT_2 { "JSON values" } else { "one value per op" },
                 )))
             }
             Some(v) => {
@@ -577,11 +611,31 @@ impl HubStore {
     }
 
     fn stored_hash(&self, chain: &str, seq: u64) -> Result<Option<Hash>, IngestError> {
-        let v = self
+        let bad = |e: StoreError| IngestError::Invalid(format!("hub store: {e}"));
+        let Some((run, i)) = self.find_run(chain, seq).map_err(bad)? else {
+            return Ok(None);
+        };
+        let ops = run_ops(&run).map_err(bad)?;
+        Ok(ops.get(i).and_then(|v| codec::op_hash(v).ok()))
+    }
+
+    /// The run holding op `seq` of `chain`, and the op's index in it.
+    fn find_run(&self, chain: &str, seq: u64) -> Result<Option<(sled::IVec, usize)>, StoreError> {
+        let Some(r) = self
             .ops
-            .get(op_key(chain, seq))
-            .map_err(|e| IngestError::Invalid(format!("hub store: {e}")))?;
-        Ok(v.and_then(|v| codec::op_hash(&v).ok()))
+            .range(&op_key(chain, 0), &op_key(chain, seq))
+            .next_back()
+        else {
+            return Ok(None);
+        };
+        let (k, feed) = r.map_err(backend)?;
+        let first = key_number(&k)?;
+        let run = self
+            .feed
+            .get(&feed)
+            .map_err(backend)?
+            .ok_or_else(|| StoreError::Corrupt(format!("chain {chain} names a missing run")))?;
+        Ok(Some((run, (seq - first) as usize)))
     }
 
     fn commit(
@@ -650,18 +704,39 @@ impl HubStore {
                 .put(&mut batch, regno.as_bytes(), codec::encode_state(&state));
             owners.insert(regno, owner);
         }
-        // The feed: every op under its record's municipality (the op's own when the number does
-        // not parse), in the order the group holds them (each chain in sequence order).
-        for op in ops {
-            let key = op_key(&chain_key(&op.id.municipality, &op.id.node_id), op.id.seq);
-            pos += 1;
-            let owner = owners
-                .get(op.record_id.as_str())
-                .and_then(|o| o.as_deref())
-                .unwrap_or(&op.id.municipality);
+        // The feed: runs of consecutive ops of one chain and one owning municipality (the record's,
+        // or the op's own when the number does not parse), in the order the group holds them
+        // (each chain in sequence order), each op one feed position.
+        let owner_of: Vec<&str> = ops
+            .iter()
+            .map(|op| {
+                owners
+                    .get(op.record_id.as_str())
+                    .and_then(|o| o.as_deref())
+                    .unwrap_or(&op.id.municipality)
+            })
+            .collect();
+        let mut i = 0;
+        while i < ops.len() {
+            let first = &ops[i];
+            let owner = owner_of[i];
+            let mut j = i + 1;
+            while j < ops.len()
+                && j - i < RUN_MAX
+                && ops[j].id.municipality == first.id.municipality
+                && ops[j].id.node_id == first.id.node_id
+                && ops[j].id.seq == ops[j - 1].id.seq + 1
+                && owner_of[j] == owner
+            {
+                j += 1;
+            }
+            pos += (j - i) as u64;
+            let fk = feed_key(owner, pos);
             self.feed
-                .put(&mut batch, feed_key(owner, pos), key.as_slice());
-            self.ops.put(&mut batch, key, codec::encode_op(op));
+                .put(&mut batch, &fk, codec::encode_run(&ops[i..j]));
+            let chain = chain_key(&first.id.municipality, &first.id.node_id);
+            self.ops.put(&mut batch, op_key(&chain, first.id.seq), fk);
+            i = j;
         }
         for (chain, head) in heads {
             self.chains.put(
@@ -695,45 +770,67 @@ impl HubStore {
         let end = feed_key(municipality, u64::MAX);
         let mut out = Vec::new();
         let mut last = cursor;
-        for r in self.feed.range(&start, &end).take(max) {
-            let (k, opk) = r.map_err(backend)?;
-            let pos = u64::from_be_bytes(
-                k[k.len() - 8..]
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("feed key".into()))?,
-            );
-            let v = self
-                .ops
-                .get(&opk)
-                .map_err(backend)?
-                .ok_or_else(|| StoreError::Corrupt("feed names a missing op".into()))?;
-            out.push(decode_op(&v)?);
-            last = pos;
+        for r in self.feed.range(&start, &end) {
+            if out.len() >= max {
+                break;
+            }
+            let (k, run) = r.map_err(backend)?;
+            let last_pos = key_number(&k)?;
+            let ops = run_ops(&run)?;
+            let first_pos = last_pos + 1 - ops.len() as u64;
+            for (i, v) in ops.iter().enumerate() {
+                let pos = first_pos + i as u64;
+                if pos <= cursor {
+                    continue;
+                }
+                if out.len() >= max {
+                    break;
+                }
+                out.push(decode_op(v)?);
+                last = pos;
+            }
         }
         Ok((out, last))
     }
 
     /// One op, by id.
     pub fn op(&self, id: &OpId) -> Result<Option<Op>, StoreError> {
-        let key = op_key(&chain_key(&id.municipality, &id.node_id), id.seq);
-        self.ops
-            .get(key)
-            .map_err(backend)?
-            .map(|v| decode_op(&v))
-            .transpose()
+        let chain = chain_key(&id.municipality, &id.node_id);
+        let Some((run, i)) = self.find_run(&chain, id.seq)? else {
+            return Ok(None);
+        };
+        match run_ops(&run)?.get(i) {
+            Some(v) => {
+                let op = decode_op(v)?;
+                if op.id != *id {
+                    return Err(StoreError::Corrupt(format!(
+                        "the run holding op {id} holds {} in its place",
+                        op.id
+                    )));
+                }
+                Ok(Some(op))
+            }
+            None => Ok(None),
+        }
     }
 
     /// Every op of one node's chain, in order.
     pub fn chain_ops(&self, municipality: &str, node_id: &str) -> Result<Vec<Op>, StoreError> {
         let mut prefix = chain_key(municipality, node_id).into_bytes();
         prefix.push(0);
-        self.ops
-            .scan_prefix(&prefix)
-            .map(|r| {
-                let (_, v) = r.map_err(backend)?;
-                decode_op(&v)
-            })
-            .collect()
+        let mut out = Vec::new();
+        for r in self.ops.scan_prefix(&prefix) {
+            let (_, feed) = r.map_err(backend)?;
+            let run = self.feed.get(&feed).map_err(backend)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "chain {municipality}/{node_id} names a missing run"
+                ))
+            })?;
+            for v in run_ops(&run)? {
+                out.push(decode_op(v)?);
+            }
+        }
+        Ok(out)
     }
 
     pub fn record(&self, regno: &str) -> Result<Option<HubRecord>, StoreError> {
@@ -742,5 +839,133 @@ impl HubStore {
             .map_err(backend)?
             .map(|v| decode_state(&v))
             .transpose()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civreg_shared::fields::FieldChange;
+    use civreg_shared::op::{Hlc, GENESIS, OP_FORMAT};
+    use serde_json::json;
+
+    fn node(m: &str, n: &str) -> PeerIdentity {
+        PeerIdentity::Node {
+            municipality: m.into(),
+            node_id: n.into(),
+        }
+    }
+
+    /// An op of chain m/n at `seq` after `prev`: a create of its own record, or, with `on`, an
+    /// annotation of that op's record.
+    fn op(m: &str, n: &str, seq: u64, prev: Hash, on: Option<&Op>) -> Op {
+        let (record_id, change, base) = match on {
+            None => (
+                RegNo::mint(m, 2026, RecordKind::Birth, n, seq).to_string(),
+                ChangeKind::Create,
+                vec![],
+            ),
+            Some(o) => (o.record_id.clone(), ChangeKind::Annotate, vec![o.id.clone()]),
+        };
+        Op {
+            format: OP_FORMAT,
+            id: OpId {
+                municipality: m.into(),
+                node_id: n.into(),
+                seq,
+            },
+            hlc: Hlc {
+                wall_ms: 1_790_000_000_000 + seq,
+                logical: 0,
+            },
+            clerk: "ana".into(),
+            record_id,
+            record_kind: RecordKind::Birth,
+            change,
+            changes: vec![FieldChange {
+                path: if on.is_some() { "notes.marriage" } else { "child.surname" }.into(),
+                value: json!(format!("Gashi {seq}")),
+            }],
+            base,
+            reason: String::new(),
+            prev_hash: prev,
+            hash: Hash::default(),
+        }
+        .seal()
+    }
+
+    #[test]
+    fn ops_are_stored_in_runs_and_read_back_by_id_by_chain_and_by_feed_cursor() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = HubStore::open(&path).unwrap();
+        let other = op("istog", "1", 1, GENESIS, None);
+        store.ingest(vec![(node("istog", "1"), vec![other.clone()])]).unwrap()[0]
+            .as_ref()
+            .unwrap();
+        // One push of 1,100 ops: #701 annotates Istog's record, so its feed owner differs; the
+        // 700 before it are more than one run holds.
+        let mut ops: Vec<Op> = Vec::new();
+        for seq in 1..=1100 {
+            let prev = ops.last().map_or(GENESIS, |o| o.hash);
+            let on = (seq == 701).then_some(&other);
+            ops.push(op("prishtine", "1", seq, prev, on));
+        }
+        let me = node("prishtine", "1");
+        let head = *store.ingest(vec![(me.clone(), ops.clone())]).unwrap()[0]
+            .as_ref()
+            .unwrap();
+        assert_eq!(head.seq, 1100);
+        let check = |store: &HubStore| {
+            assert_eq!(store.chain_ops("prishtine", "1").unwrap(), ops);
+            for seq in [1, 2, 511, 512, 513, 700, 701, 702, 1099, 1100] {
+                assert_eq!(
+                    store.op(&ops[seq - 1].id).unwrap().as_ref(),
+                    Some(&ops[seq - 1]),
+                    "op #{seq}"
+                );
+            }
+            let mut missing = ops[0].id.clone();
+            missing.seq = 1101;
+            assert_eq!(store.op(&missing).unwrap(), None);
+            missing.node_id = "9".into();
+            missing.seq = 1;
+            assert_eq!(store.op(&missing).unwrap(), None);
+            // Prishtinë's feed read 97 at a time from every cursor it returns: every op of its
+            // records exactly once, in chain order, the cursor rising.
+            let (mut got, mut cursor) = (Vec::new(), 0);
+            loop {
+                let (batch, next) = store.feed_after("prishtine", cursor, 97).unwrap();
+                if batch.is_empty() {
+                    assert_eq!(next, cursor);
+                    break;
+                }
+                assert!(batch.len() <= 97 && next > cursor);
+                cursor = next;
+                got.extend(batch);
+            }
+            let mine: Vec<Op> = ops.iter().filter(|o| o.id.seq != 701).cloned().collect();
+            assert_eq!(got, mine);
+            // Istog's feed: its own create, then the annotation made in Prishtinë.
+            let (ist, _) = store.feed_after("istog", 0, 10).unwrap();
+            assert_eq!(ist, vec![other.clone(), ops[700].clone()]);
+        };
+        check(&store);
+        // A replay of the whole push is harmless; a different op under a held number is a fork.
+        assert_eq!(
+            store.ingest(vec![(me.clone(), ops.clone())]).unwrap()[0]
+                .as_ref()
+                .unwrap(),
+            &head
+        );
+        let mut forged = op("prishtine", "1", 600, ops[598].hash, None);
+        forged.changes[0].value = json!("Krasniqi");
+        let forged = forged.seal();
+        assert!(matches!(
+            store.ingest(vec![(me, vec![forged])]).unwrap()[0],
+            Err(IngestError::Fork { seq: 600, .. })
+        ));
+        drop(store);
+        check(&HubStore::open(&path).unwrap());
     }
 }
