@@ -29,6 +29,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
+/// The same allocator as the hub binary, so that the hub measured here runs as it does there.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use civreg_hub::import::import_file;
 use civreg_hub::search::Blinder;
 use civreg_hub::store::HubStore;

@@ -35,6 +35,10 @@
 #[path = "support/mod.rs"]
 mod support;
 
+/// The same allocator as the hub binary, so that the hub measured here runs as it does there.
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use civreg_hub::pki::{PeerIdentity, Pki};
 use civreg_hub::search::{SearchIndex, SearchQuery};
 use civreg_hub::server;

@@ -1,3 +1,7 @@
+/// The hub's allocator (see hub/Cargo.toml).
+#[global_allocator]
+static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use anyhow::{Context, Result};
 use civreg_hub::control;
 use civreg_hub::pki::Pki;
