@@ -416,12 +416,12 @@ impl SearchIndex {
             let cursor = positions.get(m.code).copied().unwrap_or(0);
             let mut cur = cursor;
             loop {
-                let (ops, next) = store.feed_after(m.code, cur, 5_000)?;
-                if ops.is_empty() {
+                let (records, next) = store.feed_records_after(m.code, cur, 5_000)?;
+                if records.is_empty() {
                     break;
                 }
-                for op in ops {
-                    touched.insert(op.record_id, ());
+                for regno in records {
+                    touched.insert(regno, ());
                 }
                 cur = next;
             }
@@ -458,19 +458,23 @@ impl SearchIndex {
         Ok(reindexed)
     }
 
-    /// Runs [`SearchIndex::catch_up`] every `every` until the returned handle is dropped.
+    /// Runs [`SearchIndex::catch_up`] every `every` until the returned handle is dropped, on a
+    /// thread of lower CPU priority than ingest (see [`lower_priority`]).
     pub fn follow(self: &Arc<Self>, store: Arc<HubStore>, every: Duration) -> Follower {
         let (stop, rx) = std::sync::mpsc::channel::<()>();
         let me = self.clone();
         let handle = std::thread::Builder::new()
             .name("civreg-indexer".into())
-            .spawn(move || loop {
-                if let Err(e) = me.catch_up(&store) {
-                    tracing::error!(error = %e, "search index not updated; retrying");
-                }
-                match rx.recv_timeout(every) {
-                    Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
-                    _ => return,
+            .spawn(move || {
+                lower_priority();
+                loop {
+                    if let Err(e) = me.catch_up(&store) {
+                        tracing::error!(error = %e, "search index not updated; retrying");
+                    }
+                    match rx.recv_timeout(every) {
+                        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => continue,
+                        _ => return,
+                    }
                 }
             })
             .expect("spawn indexer");
@@ -784,3 +788,21 @@ impl Plan {
         why
     }
 }
+
+/// Lowers the calling thread's CPU priority (to nice 7 on Linux), so that on a busy hub storing
+/// and acknowledging pushes comes before indexing them: the index lags during a burst and
+/// catches up after it, and a node never waits for the index. Where the OS refuses, the thread
+/// keeps its priority (logged).
+fn lower_priority() {
+    use thread_priority::{set_current_thread_priority, ThreadPriority, ThreadPriorityValue};
+    let Ok(v) = ThreadPriorityValue::try_from(INDEXER_PRIORITY) else {
+        return;
+    };
+    if let Err(e) = set_current_thread_priority(ThreadPriority::Crossplatform(v)) {
+        tracing::warn!(error = ?e, "search indexer keeps its CPU priority");
+    }
+}
+
+/// The indexer's priority on thread-priority's cross-platform scale (0 lowest, 99 highest; on
+/// Linux's normal policy, below 50 is a positive nice value).
+const INDEXER_PRIORITY: u8 = 30;

@@ -766,6 +766,30 @@ impl HubStore {
         cursor: u64,
         max: usize,
     ) -> Result<(Vec<Op>, u64), StoreError> {
+        self.feed_map(municipality, cursor, max, decode_op)
+    }
+
+    /// The records changed by the ops of a municipality's feed after `cursor` (one entry per op,
+    /// at most `max`), with the cursor after them: [`HubStore::feed_after`] without decoding
+    /// whole ops, for the search indexer.
+    pub fn feed_records_after(
+        &self,
+        municipality: &str,
+        cursor: u64,
+        max: usize,
+    ) -> Result<(Vec<String>, u64), StoreError> {
+        self.feed_map(municipality, cursor, max, |v| {
+            codec::op_record_id(v).map_err(|e| StoreError::Corrupt(format!("stored op: {e}")))
+        })
+    }
+
+    fn feed_map<T>(
+        &self,
+        municipality: &str,
+        cursor: u64,
+        max: usize,
+        read: impl Fn(&[u8]) -> Result<T, StoreError>,
+    ) -> Result<(Vec<T>, u64), StoreError> {
         let start = feed_key(municipality, cursor.saturating_add(1));
         let end = feed_key(municipality, u64::MAX);
         let mut out = Vec::new();
@@ -786,7 +810,7 @@ impl HubStore {
                 if out.len() >= max {
                     break;
                 }
-                out.push(decode_op(v)?);
+                out.push(read(v)?);
                 last = pos;
             }
         }
@@ -865,7 +889,11 @@ mod tests {
                 ChangeKind::Create,
                 vec![],
             ),
-            Some(o) => (o.record_id.clone(), ChangeKind::Annotate, vec![o.id.clone()]),
+            Some(o) => (
+                o.record_id.clone(),
+                ChangeKind::Annotate,
+                vec![o.id.clone()],
+            ),
         };
         Op {
             format: OP_FORMAT,
@@ -883,7 +911,12 @@ mod tests {
             record_kind: RecordKind::Birth,
             change,
             changes: vec![FieldChange {
-                path: if on.is_some() { "notes.marriage" } else { "child.surname" }.into(),
+                path: if on.is_some() {
+                    "notes.marriage"
+                } else {
+                    "child.surname"
+                }
+                .into(),
                 value: json!(format!("Gashi {seq}")),
             }],
             base,
@@ -900,7 +933,9 @@ mod tests {
         let path = dir.path().join("db");
         let store = HubStore::open(&path).unwrap();
         let other = op("istog", "1", 1, GENESIS, None);
-        store.ingest(vec![(node("istog", "1"), vec![other.clone()])]).unwrap()[0]
+        store
+            .ingest(vec![(node("istog", "1"), vec![other.clone()])])
+            .unwrap()[0]
             .as_ref()
             .unwrap();
         // One push of 1,100 ops: #701 annotates Istog's record, so its feed owner differs; the
@@ -949,6 +984,15 @@ mod tests {
             // Istog's feed: its own create, then the annotation made in Prishtinë.
             let (ist, _) = store.feed_after("istog", 0, 10).unwrap();
             assert_eq!(ist, vec![other.clone(), ops[700].clone()]);
+            // The indexer's reading: the same positions, record numbers only.
+            let (ids, next) = store.feed_records_after("prishtine", 600, 150).unwrap();
+            let (full, next_full) = store.feed_after("prishtine", 600, 150).unwrap();
+            assert_eq!(next, next_full);
+            assert_eq!(
+                ids,
+                full.iter().map(|o| o.record_id.clone()).collect::<Vec<_>>()
+            );
+            assert_eq!(ids.len(), 150);
         };
         check(&store);
         // A replay of the whole push is harmless; a different op under a held number is a fork.

@@ -312,6 +312,20 @@ pub fn decode_op(b: &[u8]) -> Result<Op, Damaged> {
     })
 }
 
+/// The registration number of the record an encoded op changes, without decoding the rest.
+pub fn op_record_id(b: &[u8]) -> Result<String, Damaged> {
+    let mut r = R(b);
+    if r.u8()? != OP_V1 {
+        return Err(damaged("unknown op encoding"));
+    }
+    r.var()?;
+    r.id()?;
+    r.hlc()?;
+    let n = r.len()?;
+    r.bytes(n)?; // the clerk
+    r.str()
+}
+
 /// The hash stored in an encoded op, without decoding the rest: it is the last 32 bytes.
 pub fn op_hash(b: &[u8]) -> Result<Hash, Damaged> {
     if b.first() != Some(&OP_V1) || b.len() < 65 {
@@ -584,6 +598,7 @@ mod tests {
         for o in [&create, &a, &b, &v, &link] {
             let enc = encode_op(o);
             assert_eq!(&decode_op(&enc).unwrap(), o);
+            assert_eq!(op_record_id(&enc).unwrap(), o.record_id);
             assert_eq!(op_hash(&enc).unwrap(), o.hash);
             for cut in 0..enc.len() {
                 assert!(
@@ -659,7 +674,10 @@ mod tests {
             assert_eq!(&decode_op(p).unwrap(), o);
         }
         for cut in 0..run.len() {
-            assert!(run_ops(&run[..cut]).is_err(), "a truncated run must not decode");
+            assert!(
+                run_ops(&run[..cut]).is_err(),
+                "a truncated run must not decode"
+            );
         }
         assert!(run_ops(&encode_run(&[])).unwrap().is_empty());
     }
