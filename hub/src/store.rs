@@ -325,12 +325,11 @@ impl HubStore {
         };
         match store.meta.get("layout").map_err(backend)? {
             Some(v) if v.as_ref() == LAYOUT => {}
-            Some(v) if v.as_ref() == LAYOUT_2 || v.as_ref() == LAYOUT_3 => {
+            Some(v) if v.as_ref() == LAYOUT_3 => store.upgrade_from_3()?,
+            Some(v) if v.as_ref() == LAYOUT_2 => {
                 return Err(StoreError::Corrupt(format!(
-                    "{} holds a hub database of layout {} ({}); this civreg-hub reads layout 4 only: move it aside and let the nodes push again",
+                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layouts 3 and 4 only: move it aside and let the nodes push again",
                     path.display(),
-                    if v.as_ref() == LAYOUT_2 { 2 } else { 3 },
-                    if v.as_ref() == LAYOUT_2 { "JSON values" } else { "one value per op" },
                 )))
             }
             Some(v) => {
@@ -356,6 +355,49 @@ impl HubStore {
         }
         *store.heads.lock().unwrap_or_else(|p| p.into_inner()) = heads;
         Ok(store)
+    }
+
+    /// Rewrites a layout-3 database (one value per op under `ops`, feed entries naming them) to
+    /// layout 4: each op becomes a run of one under its own feed key, and its `ops` entry names
+    /// that key. Record states, heads, conflicts and the rest are the same in both layouts. In
+    /// batches of 10,000 ops, each atomic (a feed entry and its op change together), so an
+    /// interrupted upgrade resumes where it stopped: converted entries are recognised and
+    /// skipped. The layout mark changes last, after a flush.
+    fn upgrade_from_3(&self) -> Result<(), StoreError> {
+        tracing::info!("upgrading the hub database from layout 3 to layout 4 (ops in runs)");
+        let mut batch = sled::Batch::default();
+        let mut pending = 0usize;
+        let mut done = 0u64;
+        for r in self.feed.iter() {
+            let (fk, v) = r.map_err(backend)?;
+            if codec::is_run(&v) {
+                continue;
+            }
+            let op = self.ops.get(&v).map_err(backend)?.ok_or_else(|| {
+                StoreError::Corrupt(format!(
+                    "upgrading from layout 3: a feed entry names op {:?}, which is missing",
+                    String::from_utf8_lossy(&v)
+                ))
+            })?;
+            self.feed.put(&mut batch, &fk, codec::run_of_one(&op));
+            self.ops.put(&mut batch, &v, fk.as_slice());
+            pending += 1;
+            done += 1;
+            if pending == 10_000 {
+                self.tree()
+                    .apply_batch(std::mem::take(&mut batch))
+                    .map_err(backend)?;
+                pending = 0;
+            }
+        }
+        self.tree().apply_batch(batch).map_err(backend)?;
+        self.db.flush().map_err(backend)?;
+        self.tree()
+            .insert(self.meta.key("layout"), LAYOUT)
+            .map_err(backend)?;
+        self.db.flush().map_err(backend)?;
+        tracing::info!(ops = done, "hub database upgraded to layout 4");
+        Ok(())
     }
 
     /// The verified head of a node's chain (zero when the hub has nothing of it).
@@ -1011,5 +1053,43 @@ mod tests {
         ));
         drop(store);
         check(&HubStore::open(&path).unwrap());
+
+        // The same database written as layout 3 did (one value per op, feed entries naming the
+        // ops' keys) is upgraded at open, and reads the same.
+        let store = HubStore::open(&path).unwrap();
+        let mut batch = sled::Batch::default();
+        for r in store.feed.iter() {
+            let (fk, run) = r.unwrap();
+            let last = key_number(&fk).unwrap();
+            let parts = run_ops(&run).unwrap();
+            let m = &fk[..fk.len() - 9];
+            batch.remove(store.feed.key(&fk));
+            for (i, v) in parts.iter().enumerate() {
+                let o = decode_op(v).unwrap();
+                let ok = op_key(&chain_key(&o.id.municipality, &o.id.node_id), o.id.seq);
+                let pos = last + 1 - parts.len() as u64 + i as u64;
+                let mut k = m.to_vec();
+                k.push(0);
+                k.extend_from_slice(&pos.to_be_bytes());
+                batch.insert(store.feed.key(&k), ok.clone());
+                batch.insert(store.ops.key(&ok), v.to_vec());
+            }
+        }
+        batch.insert(store.meta.key("layout"), LAYOUT_3);
+        store.tree().apply_batch(batch).unwrap();
+        store.db.flush().unwrap();
+        drop(store);
+        let store = HubStore::open(&path).unwrap();
+        assert_eq!(store.meta.get("layout").unwrap().unwrap().as_ref(), LAYOUT);
+        check(&store);
+        // Ingest goes on after the upgrade.
+        let next = op("prishtine", "1", 1101, ops[1099].hash, None);
+        let head = *store
+            .ingest(vec![(node("prishtine", "1"), vec![next.clone()])])
+            .unwrap()[0]
+            .as_ref()
+            .unwrap();
+        assert_eq!(head.seq, 1101);
+        assert_eq!(store.op(&next.id).unwrap(), Some(next));
     }
 }

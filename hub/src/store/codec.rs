@@ -255,6 +255,22 @@ pub fn encode_run(ops: &[Op]) -> Vec<u8> {
     w.0
 }
 
+/// A run of one op, from its encoding (a layout-3 value, when a database is upgraded).
+pub fn run_of_one(encoded_op: &[u8]) -> Vec<u8> {
+    let mut w = W(Vec::with_capacity(encoded_op.len() + 8));
+    w.0.push(RUN_V1);
+    w.var(1);
+    w.var(encoded_op.len() as u64);
+    w.0.extend_from_slice(encoded_op);
+    w.0
+}
+
+/// Whether a stored value is a run (layout 4) rather than a layout-3 feed entry (an op key,
+/// which starts with a municipality's code, a letter).
+pub fn is_run(v: &[u8]) -> bool {
+    v.first() == Some(&RUN_V1)
+}
+
 /// The encoded ops of a run, in order (each decodes with [`decode_op`]).
 pub fn run_ops(b: &[u8]) -> Result<Vec<&[u8]>, Damaged> {
     let mut r = R(b);
