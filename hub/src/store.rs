@@ -303,7 +303,7 @@ impl HubStore {
             })?;
         if db.tree_names().iter().any(|n| n.as_ref() == b"chains") {
             return Err(StoreError::Corrupt(format!(
-                "{} holds a hub database of an older layout (several trees); this civreg-hub reads layout 2 only: move it aside and let the nodes push again",
+                "{} holds a hub database of the first layout (several trees); this civreg-hub reads layouts 3 and 4 only: move it aside and let the nodes push again",
                 path.display()
             )));
         }
