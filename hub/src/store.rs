@@ -969,6 +969,20 @@ mod tests {
         .seal()
     }
 
+    /// Opens a store this process just closed: sled's background threads release the file lock
+    /// a moment after the last handle is dropped.
+    fn reopen(path: &Path) -> HubStore {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match HubStore::open(path) {
+                Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => return other.unwrap(),
+            }
+        }
+    }
+
     #[test]
     fn ops_are_stored_in_runs_and_read_back_by_id_by_chain_and_by_feed_cursor() {
         let dir = tempfile::tempdir().unwrap();
@@ -1052,11 +1066,11 @@ mod tests {
             Err(IngestError::Fork { seq: 600, .. })
         ));
         drop(store);
-        check(&HubStore::open(&path).unwrap());
+        check(&reopen(&path));
 
         // The same database written as layout 3 did (one value per op, feed entries naming the
         // ops' keys) is upgraded at open, and reads the same.
-        let store = HubStore::open(&path).unwrap();
+        let store = reopen(&path);
         let mut batch = sled::Batch::default();
         for r in store.feed.iter() {
             let (fk, run) = r.unwrap();
@@ -1079,7 +1093,7 @@ mod tests {
         store.tree().apply_batch(batch).unwrap();
         store.db.flush().unwrap();
         drop(store);
-        let store = HubStore::open(&path).unwrap();
+        let store = reopen(&path);
         assert_eq!(store.meta.get("layout").unwrap().unwrap().as_ref(), LAYOUT);
         check(&store);
         // Ingest goes on after the upgrade.
