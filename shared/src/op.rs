@@ -148,7 +148,9 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    fn code(self) -> u8 {
+    /// The byte that stands for this kind in an op's canonical encoding (so in its hash); the
+    /// hub's store encodes ops with the same codes.
+    pub fn code(self) -> u8 {
         match self {
             ChangeKind::Create => 1,
             ChangeKind::Amend => 2,
@@ -158,14 +160,39 @@ impl ChangeKind {
             ChangeKind::Link => 6,
         }
     }
+
+    /// The kind a [`ChangeKind::code`] stands for.
+    pub fn from_code(c: u8) -> Option<ChangeKind> {
+        Some(match c {
+            1 => ChangeKind::Create,
+            2 => ChangeKind::Amend,
+            3 => ChangeKind::Annotate,
+            4 => ChangeKind::Void,
+            5 => ChangeKind::Restore,
+            6 => ChangeKind::Link,
+            _ => return None,
+        })
+    }
 }
 
-fn kind_code(k: RecordKind) -> u8 {
+/// The byte that stands for a record kind in an op's canonical encoding (so in its hash); the
+/// hub's store encodes ops and record states with the same codes.
+pub fn kind_code(k: RecordKind) -> u8 {
     match k {
         RecordKind::Birth => 1,
         RecordKind::Marriage => 2,
         RecordKind::Death => 3,
     }
+}
+
+/// The record kind a [`kind_code`] stands for.
+pub fn kind_of_code(c: u8) -> Option<RecordKind> {
+    Some(match c {
+        1 => RecordKind::Birth,
+        2 => RecordKind::Marriage,
+        3 => RecordKind::Death,
+        _ => return None,
+    })
 }
 
 /// One entry of a node's log.
@@ -447,6 +474,25 @@ impl ChainVerifier {
 mod tests {
     use super::*;
     use serde_json::json;
+
+    #[test]
+    fn kind_and_change_codes_read_back() {
+        for k in [RecordKind::Birth, RecordKind::Marriage, RecordKind::Death] {
+            assert_eq!(kind_of_code(kind_code(k)), Some(k));
+        }
+        for c in [
+            ChangeKind::Create,
+            ChangeKind::Amend,
+            ChangeKind::Annotate,
+            ChangeKind::Void,
+            ChangeKind::Restore,
+            ChangeKind::Link,
+        ] {
+            assert_eq!(ChangeKind::from_code(c.code()), Some(c));
+        }
+        assert_eq!(kind_of_code(0), None);
+        assert_eq!(ChangeKind::from_code(7), None);
+    }
 
     #[test]
     fn a_clock_follows_remote_time_only_within_the_bound() {

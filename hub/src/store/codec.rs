@@ -13,7 +13,7 @@
 use civreg_shared::fields::{FieldChange, FieldMap};
 use civreg_shared::merge::{RecordState, VoidInfo};
 use civreg_shared::model::RecordKind;
-use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId};
+use civreg_shared::op::{kind_code, ChangeKind, Hash, Hlc, Op, OpId};
 use serde_json::Value;
 
 const OP_V1: u8 = 1;
@@ -166,44 +166,12 @@ impl<'a> R<'a> {
     }
 }
 
-fn kind_code(k: RecordKind) -> u8 {
-    match k {
-        RecordKind::Birth => 1,
-        RecordKind::Marriage => 2,
-        RecordKind::Death => 3,
-    }
-}
-
 fn kind_of(c: u8) -> Result<RecordKind, Damaged> {
-    Ok(match c {
-        1 => RecordKind::Birth,
-        2 => RecordKind::Marriage,
-        3 => RecordKind::Death,
-        _ => return Err(damaged("record kind")),
-    })
-}
-
-fn change_code(c: ChangeKind) -> u8 {
-    match c {
-        ChangeKind::Create => 1,
-        ChangeKind::Amend => 2,
-        ChangeKind::Annotate => 3,
-        ChangeKind::Void => 4,
-        ChangeKind::Restore => 5,
-        ChangeKind::Link => 6,
-    }
+    civreg_shared::op::kind_of_code(c).ok_or_else(|| damaged("record kind"))
 }
 
 fn change_of(c: u8) -> Result<ChangeKind, Damaged> {
-    Ok(match c {
-        1 => ChangeKind::Create,
-        2 => ChangeKind::Amend,
-        3 => ChangeKind::Annotate,
-        4 => ChangeKind::Void,
-        5 => ChangeKind::Restore,
-        6 => ChangeKind::Link,
-        _ => return Err(damaged("change kind")),
-    })
+    ChangeKind::from_code(c).ok_or_else(|| damaged("change kind"))
 }
 
 #[cfg(test)]
@@ -222,7 +190,7 @@ impl W {
         self.str(&op.clerk);
         self.str(&op.record_id);
         self.0.push(kind_code(op.record_kind));
-        self.0.push(change_code(op.change));
+        self.0.push(op.change.code());
         self.var(op.changes.len() as u64);
         for c in &op.changes {
             self.str(&c.path);
