@@ -302,19 +302,15 @@ pub fn handle_with_progress(
         }
         Request::Person { id, by } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
-            if !crate::persons::known(&state.store, &pid)? {
-                return Err(crate::persons::PersonError::UnknownPerson(pid.to_string()).into());
-            }
+            crate::persons::require_known(&state.store, &pid)?;
             let mentions = crate::persons::members(&state.store, &pid)?;
-            let records = crate::persons::records_of(&state.store, &pid)?;
+            let records = crate::persons::records_of_mentions(&mentions);
             state.log_access(by, "view", &format!("person {pid}"), records.clone())?;
             Ok(json!({"person": pid.to_string(), "mentions": mentions, "records": records}))
         }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
-            if !crate::persons::known(&state.store, &pid)? {
-                return Err(crate::persons::PersonError::UnknownPerson(pid.to_string()).into());
-            }
+            crate::persons::require_known(&state.store, &pid)?;
             Ok(json!(crate::persons::records_of(&state.store, &pid)?))
         }
         Request::Status => {

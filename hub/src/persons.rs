@@ -218,9 +218,12 @@ pub fn members(store: &HubStore, pid: &PersonId) -> Result<Vec<String>, PersonEr
     Ok(out.into_iter().collect())
 }
 
-/// Whether `pid` was ever minted here.
-pub fn known(store: &HubStore, pid: &PersonId) -> Result<bool, PersonError> {
-    Ok(store.aux_get(&pi_key(pid))?.is_some())
+/// Refuses an identifier that was never minted here.
+pub fn require_known(store: &HubStore, pid: &PersonId) -> Result<(), PersonError> {
+    match store.aux_get(&pi_key(pid))? {
+        Some(_) => Ok(()),
+        None => Err(PersonError::UnknownPerson(pid.to_string())),
+    }
 }
 
 /// One planned link: the mention and the identifier it is to be.
@@ -391,10 +394,15 @@ pub fn unlink(
 
 /// The records a person appears in (for "who looked at this person?").
 pub fn records_of(store: &HubStore, pid: &PersonId) -> Result<Vec<String>, PersonError> {
-    let mut out: Vec<String> = members(store, pid)?
-        .into_iter()
+    Ok(records_of_mentions(&members(store, pid)?))
+}
+
+/// The records of `mentions` (`REGNO/ROLE`, in order, as [`members`] gives them), each once.
+pub fn records_of_mentions(mentions: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = mentions
+        .iter()
         .filter_map(|m| m.rsplit_once('/').map(|(r, _)| r.to_string()))
         .collect();
     out.dedup();
-    Ok(out)
+    out
 }
