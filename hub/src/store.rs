@@ -1076,16 +1076,13 @@ mod tests {
             let (fk, run) = r.unwrap();
             let last = key_number(&fk).unwrap();
             let parts = run_ops(&run).unwrap();
-            let m = &fk[..fk.len() - 9];
+            let m = std::str::from_utf8(&fk[..fk.len() - 9]).unwrap();
             batch.remove(store.feed.key(&fk));
             for (i, v) in parts.iter().enumerate() {
                 let o = decode_op(v).unwrap();
                 let ok = op_key(&chain_key(&o.id.municipality, &o.id.node_id), o.id.seq);
                 let pos = last + 1 - parts.len() as u64 + i as u64;
-                let mut k = m.to_vec();
-                k.push(0);
-                k.extend_from_slice(&pos.to_be_bytes());
-                batch.insert(store.feed.key(&k), ok.clone());
+                batch.insert(store.feed.key(feed_key(m, pos)), ok.clone());
                 batch.insert(store.ops.key(&ok), v.to_vec());
             }
         }
