@@ -12,7 +12,7 @@ use crate::pki::{PeerIdentity, Pki};
 use crate::review_service::ReviewService;
 use crate::rollout;
 use crate::search_service::SearchService;
-use crate::store::{Head, HubStore, IngestError, StoreError};
+use crate::store::{Head, HubStore, IngestError, Prepared, StoreError};
 use civreg_proto::v1::review_server::ReviewServer;
 use civreg_proto::v1::search_server::SearchServer;
 use civreg_proto::v1::sync_server::{Sync, SyncServer};
@@ -120,7 +120,7 @@ type Reply = Result<Result<Head, IngestError>, String>;
 
 struct Job {
     who: PeerIdentity,
-    ops: Vec<Op>,
+    ops: Vec<Prepared>,
     reply: oneshot::Sender<Reply>,
 }
 
@@ -169,7 +169,7 @@ fn spawn_committer(store: Arc<HubStore>, metrics: Arc<Metrics>) -> mpsc::Sender<
                         other => (other.to_string(), 0),
                     })
                     .collect();
-                match store.ingest(pushes) {
+                match store.ingest_prepared(pushes) {
                     Ok(answers) => {
                         metrics.ingested(&before, &answers);
                         for (j, a) in jobs.into_iter().zip(answers) {
@@ -407,6 +407,9 @@ impl Sync for SyncService {
                         .await;
                     break;
                 }
+                // Each op's own check and encodings, here on the async workers rather than on
+                // the one committer thread (see `Prepared`).
+                let ops: Vec<Prepared> = ops.into_iter().map(Prepared::new).collect();
                 let count = ops.len();
                 let (rtx, rrx) = oneshot::channel();
                 if committer

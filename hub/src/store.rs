@@ -7,7 +7,8 @@
 //!
 //! One sled tree, in keyspaces, so that a group commit is one atomic `apply_batch`:
 //! - `feed` (m 0 last-pos → run): the ops themselves, in *runs*. A run is consecutive ops of one
-//!   chain whose records belong to one municipality `m`, at most [`RUN_MAX`], written by one
+//!   chain whose records belong to one municipality `m`, at most [`RUN_MAX`] ops and
+//!   [`RUN_BYTES`] bytes (a run of one op may be larger), written by one
 //!   commit. Every op has its own feed position (a global counter, so positions of one
 //!   municipality are increasing, not contiguous); a run of `n` ops holds positions
 //!   `last-pos - n + 1 ..= last-pos` and is keyed by the last, so that the first run holding
@@ -30,7 +31,7 @@ use crate::pki::PeerIdentity;
 use civreg_shared::ids::RegNo;
 use civreg_shared::merge::{merge, Conflict, RecordState};
 use civreg_shared::model::RecordKind;
-use civreg_shared::op::{ChainVerifier, ChangeKind, Hash, Op, OpId};
+use civreg_shared::op::{ChainVerifier, ChangeKind, Hash, Op, OpError, OpId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -103,6 +104,55 @@ pub struct HubStore {
     aux: Space,
     /// Chain heads in memory, the committed truth, changed only under this lock.
     heads: Mutex<HashMap<String, Head>>,
+    /// sled's blob files, synced after each flush (none for a temporary store).
+    blobs: Option<Blobs>,
+}
+
+/// sled writes a value or page of over 128 KiB to a file of its own under `blobs/` and never
+/// fsyncs it (see [`RUN_BYTES`]); its flush makes durable only the log that points to the file.
+/// Runs are kept small, but one op or one record state can still be that large, so after each
+/// flush, before anything is acknowledged, the store fsyncs every blob file it has not synced at
+/// its present size, then the directory.
+struct Blobs {
+    dir: std::path::PathBuf,
+    synced: Mutex<HashMap<std::ffi::OsString, u64>>,
+}
+
+impl Blobs {
+    fn sync(&self) -> std::io::Result<usize> {
+        let listing = match std::fs::read_dir(&self.dir) {
+            Ok(l) => l,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+            Err(e) => return Err(e),
+        };
+        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+        let mut now = HashMap::with_capacity(synced.len());
+        let mut fresh = 0;
+        for e in listing {
+            let e = e?;
+            let name = e.file_name();
+            // A blob sled removes meanwhile needs nothing.
+            let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
+            let size = match e.metadata() {
+                Ok(m) => m.len(),
+                Err(e) if gone(&e) => continue,
+                Err(e) => return Err(e),
+            };
+            if synced.get(&name) != Some(&size) {
+                match std::fs::File::open(e.path()).and_then(|f| f.sync_all()) {
+                    Ok(()) => fresh += 1,
+                    Err(e) if gone(&e) => continue,
+                    Err(e) => return Err(e),
+                }
+            }
+            now.insert(name, size);
+        }
+        if fresh > 0 {
+            std::fs::File::open(&self.dir)?.sync_all()?;
+        }
+        *synced = now;
+        Ok(fresh)
+    }
 }
 
 /// One keyspace of the hub's single sled tree. Everything lives in one tree so that a group
@@ -179,6 +229,14 @@ fn feed_key(m: &str, pos: u64) -> Vec<u8> {
 /// op's hash) has to load.
 const RUN_MAX: usize = 512;
 
+/// The most bytes of encoded ops in one run (a run of one op may be larger). sled writes any
+/// value, or any page it rewrites, of more than a quarter of a log segment (128 KiB with its
+/// default 512 KiB segments) to a file of its own, a *blob*, which it never fsyncs (sled 0.34.7,
+/// `pagecache::blob_io::write_blob`). A leaf page holds up to 17 entries, so values kept under
+/// 6 KiB keep every page of ops, runs and record states in the fsynced log. Smaller runs were
+/// faster as well: runs of up to 512 ops (about 230 KB) went to blobs and cost a file each.
+const RUN_BYTES: usize = 6 * 1024;
+
 fn decode_op(v: &[u8]) -> Result<Op, StoreError> {
     codec::decode_op(v).map_err(|e| StoreError::Corrupt(format!("stored op: {e}")))
 }
@@ -198,6 +256,34 @@ fn key_number(k: &[u8]) -> Result<u64, StoreError> {
 
 fn decode_state(v: &[u8]) -> Result<HubRecord, StoreError> {
     codec::decode_state(v).map_err(|e| StoreError::Corrupt(format!("stored record state: {e}")))
+}
+
+/// An op with the work that needs nothing but the op itself done ahead of the committer: its own
+/// check ([`Op::check`]: shape and hash) and its stored encodings. A push stream prepares each
+/// batch as it arrives, on the async workers, so that the one committer thread only links
+/// chains, reads what it must and writes.
+pub struct Prepared {
+    op: Op,
+    checked: Result<(), OpError>,
+    /// The op as a run holds it ([`codec::encode_op`]).
+    stored: Vec<u8>,
+    /// The state of a record made by this op alone ([`codec::encode_single_state`]).
+    single: Option<Vec<u8>>,
+}
+
+impl Prepared {
+    pub fn new(op: Op) -> Prepared {
+        Prepared {
+            checked: op.check(),
+            stored: codec::encode_op(&op),
+            single: codec::encode_single_state(&op),
+            op,
+        }
+    }
+
+    pub fn op(&self) -> &Op {
+        &self.op
+    }
 }
 
 /// Checks what a node may write: only its own chain; creates, amendments and voids only of its
@@ -276,7 +362,15 @@ pub fn authorize(who: &PeerIdentity, op: &Op) -> Result<(), IngestError> {
 
 impl HubStore {
     pub fn open(path: &Path) -> Result<HubStore, StoreError> {
-        Self::open_config(sled::Config::new().path(path), path)
+        let mut store = Self::open_config(sled::Config::new().path(path), path)?;
+        let blobs = Blobs {
+            dir: path.join("blobs"),
+            synced: Mutex::new(HashMap::new()),
+        };
+        // What an earlier run left unsynced, before anything new is acknowledged.
+        blobs.sync().map_err(backend)?;
+        store.blobs = Some(blobs);
+        Ok(store)
     }
 
     /// A store that lives in memory and is gone when dropped (deterministic simulation).
@@ -322,6 +416,7 @@ impl HubStore {
             aux: space(b"x/"),
             db,
             heads: Mutex::new(HashMap::new()),
+            blobs: None,
         };
         match store.meta.get("layout").map_err(backend)? {
             Some(v) if v.as_ref() == LAYOUT => {}
@@ -379,7 +474,8 @@ impl HubStore {
                     String::from_utf8_lossy(&v)
                 ))
             })?;
-            self.feed.put(&mut batch, &fk, codec::run_of_one(&op));
+            self.feed
+                .put(&mut batch, &fk, codec::encode_run(std::iter::once(&op[..])));
             self.ops.put(&mut batch, &v, fk.as_slice());
             pending += 1;
             done += 1;
@@ -391,12 +487,22 @@ impl HubStore {
             }
         }
         self.tree().apply_batch(batch).map_err(backend)?;
-        self.db.flush().map_err(backend)?;
+        self.flush()?;
         self.tree()
             .insert(self.meta.key("layout"), LAYOUT)
             .map_err(backend)?;
-        self.db.flush().map_err(backend)?;
+        self.flush()?;
         tracing::info!(ops = done, "hub database upgraded to layout 4");
+        Ok(())
+    }
+
+    /// Makes everything written so far durable: sled's flush, then its blob files ([`Blobs`]).
+    fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush().map_err(backend)?;
+        if let Some(b) = &self.blobs {
+            b.sync()
+                .map_err(|e| backend(format!("syncing sled's blob files: {e}")))?;
+        }
         Ok(())
     }
 
@@ -430,16 +536,29 @@ impl HubStore {
         &self,
         pushes: Vec<(PeerIdentity, Vec<Op>)>,
     ) -> Result<Vec<Result<Head, IngestError>>, StoreError> {
+        self.ingest_prepared(
+            pushes
+                .into_iter()
+                .map(|(who, ops)| (who, ops.into_iter().map(Prepared::new).collect()))
+                .collect(),
+        )
+    }
+
+    /// [`ingest`](Self::ingest) of ops already [`Prepared`].
+    pub fn ingest_prepared(
+        &self,
+        pushes: Vec<(PeerIdentity, Vec<Prepared>)>,
+    ) -> Result<Vec<Result<Head, IngestError>>, StoreError> {
         let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
         let mut staged: HashMap<String, Head> = HashMap::new();
         let mut answers = Vec::with_capacity(pushes.len());
-        let mut accepted: Vec<Op> = Vec::new();
+        let mut accepted: Vec<Prepared> = Vec::new();
         for (who, ops) in pushes {
             answers.push(self.check_push(&who, ops, &heads, &mut staged, &mut accepted));
         }
         if !accepted.is_empty() {
-            self.commit(&accepted, &staged, &[])?;
-            self.db.flush().map_err(backend)?;
+            self.commit(&mut accepted, &staged, &[])?;
+            self.flush()?;
             heads.extend(staged);
         }
         Ok(answers)
@@ -448,10 +567,10 @@ impl HubStore {
     fn check_push(
         &self,
         who: &PeerIdentity,
-        ops: Vec<Op>,
+        ops: Vec<Prepared>,
         heads: &HashMap<String, Head>,
         staged: &mut HashMap<String, Head>,
-        accepted: &mut Vec<Op>,
+        accepted: &mut Vec<Prepared>,
     ) -> Result<Head, IngestError> {
         let PeerIdentity::Node {
             municipality,
@@ -465,9 +584,10 @@ impl HubStore {
         let committed = heads.get(&chain).copied().unwrap_or_default();
         let head = staged.get(&chain).copied().unwrap_or(committed);
         let mut verifier = ChainVerifier::resume(municipality, node_id, head.seq, head.hash);
-        let mut new_ops: Vec<Op> = Vec::new();
-        for op in ops {
-            authorize(who, &op)?;
+        let mut new_ops: Vec<Prepared> = Vec::new();
+        for p in ops {
+            let op = &p.op;
+            authorize(who, op)?;
             for b in &op.base {
                 // Chains are stored without gaps from #1, so the hub holds (or this group stages)
                 // exactly the ops up to each chain's head: no lookup needed.
@@ -496,7 +616,7 @@ impl HubStore {
                     new_ops
                         .iter()
                         .chain(accepted.iter())
-                        .any(|o: &Op| o.id == op.id && o.hash == op.hash)
+                        .any(|o| o.op.id == op.id && o.op.hash == op.hash)
                 };
                 if !same {
                     return Err(IngestError::Fork {
@@ -513,14 +633,16 @@ impl HubStore {
                     got: op.id.seq,
                 });
             }
-            verifier.push(&op).map_err(|e| match e {
-                civreg_shared::op::ChainError::Broken { seq, .. } => IngestError::Fork {
-                    chain: chain.clone(),
-                    seq,
-                },
-                other => IngestError::Invalid(other.to_string()),
-            })?;
-            new_ops.push(op);
+            verifier
+                .push_checked(op, p.checked.clone())
+                .map_err(|e| match e {
+                    civreg_shared::op::ChainError::Broken { seq, .. } => IngestError::Fork {
+                        chain: chain.clone(),
+                        seq,
+                    },
+                    other => IngestError::Invalid(other.to_string()),
+                })?;
+            new_ops.push(p);
         }
         let new_head = Head {
             seq: verifier.verified(),
@@ -574,17 +696,17 @@ impl HubStore {
                 seq: op.id.seq,
                 hash: op.hash,
             };
-            ops.push(op);
+            ops.push(Prepared::new(op));
         }
         let staged = HashMap::from([(chain.clone(), head)]);
         if ops.is_empty() {
             self.aux_commit(aux)?;
-            return Ok(ops);
+            return Ok(Vec::new());
         }
-        self.commit(&ops, &staged, aux)?;
-        self.db.flush().map_err(backend)?;
+        self.commit(&mut ops, &staged, aux)?;
+        self.flush()?;
         heads.insert(chain, head);
-        Ok(ops)
+        Ok(ops.into_iter().map(|p| p.op).collect())
     }
 
     /// Auxiliary state kept beside the log by the hub's own modules (person identifiers, the
@@ -620,7 +742,7 @@ impl HubStore {
             }
         }
         self.tree().apply_batch(batch).map_err(backend)?;
-        self.db.flush().map_err(backend)?;
+        self.flush()?;
         Ok(())
     }
 
@@ -682,7 +804,7 @@ impl HubStore {
 
     fn commit(
         &self,
-        ops: &[Op],
+        ops: &mut [Prepared],
         heads: &HashMap<String, Head>,
         aux: &[AuxWrite],
     ) -> Result<(), StoreError> {
@@ -690,9 +812,10 @@ impl HubStore {
         // batch is applied (only the committer writes). Ops of this group are grouped by record, so
         // no op of the group is read back; a record the hub did not hold (the common case: a
         // create) needs no read-back at all.
-        let mut touched: HashMap<&str, Vec<&Op>> = HashMap::with_capacity(ops.len());
-        for op in ops {
-            touched.entry(op.record_id.as_str()).or_default().push(op);
+        let mut singles: Vec<Option<Vec<u8>>> = ops.iter_mut().map(|p| p.single.take()).collect();
+        let mut touched: HashMap<&str, Vec<usize>> = HashMap::with_capacity(ops.len());
+        for (i, p) in ops.iter().enumerate() {
+            touched.entry(p.op.record_id.as_str()).or_default().push(i);
         }
         let mut batch = sled::Batch::default();
         let mut pos = match self.meta.get("feed_pos").map_err(backend)? {
@@ -707,17 +830,18 @@ impl HubStore {
         for (regno, new) in touched {
             let held = self.record(regno)?;
             let owner = RegNo::parse(regno).map(|r| r.municipality).ok();
-            if let (None, [op]) = (&held, new.as_slice()) {
+            if let (None, [i]) = (&held, new.as_slice()) {
                 // The common case, a new record's create: its state is the op alone, written
                 // straight from it (no conflicts).
-                if let Some(v) = codec::encode_single_state(op) {
+                if let Some(v) = singles[*i].take() {
                     self.records.put(&mut batch, regno.as_bytes(), v);
                     owners.insert(regno, owner);
                     continue;
                 }
             }
+            let new = new.iter().map(|&i| &ops[i].op);
             let state = match held {
-                None => merge(new.iter().copied()),
+                None => merge(new),
                 Some(st) => {
                     let mut all: Vec<Op> = Vec::with_capacity(st.ops.len());
                     for id in &st.ops {
@@ -727,7 +851,7 @@ impl HubStore {
                             ))
                         })?);
                     }
-                    merge(all.iter().chain(new.iter().copied()))
+                    merge(all.iter().chain(new))
                 }
             }
             .expect("at least one op");
@@ -751,31 +875,36 @@ impl HubStore {
         // (each chain in sequence order), each op one feed position.
         let owner_of: Vec<&str> = ops
             .iter()
-            .map(|op| {
+            .map(|p| {
                 owners
-                    .get(op.record_id.as_str())
+                    .get(p.op.record_id.as_str())
                     .and_then(|o| o.as_deref())
-                    .unwrap_or(&op.id.municipality)
+                    .unwrap_or(&p.op.id.municipality)
             })
             .collect();
         let mut i = 0;
         while i < ops.len() {
-            let first = &ops[i];
+            let first = &ops[i].op;
             let owner = owner_of[i];
+            // The run's header, then each op's length (a varint) and encoding.
+            let framed = |p: &Prepared| p.stored.len() + 3;
+            let mut bytes = 8 + framed(&ops[i]);
             let mut j = i + 1;
             while j < ops.len()
                 && j - i < RUN_MAX
-                && ops[j].id.municipality == first.id.municipality
-                && ops[j].id.node_id == first.id.node_id
-                && ops[j].id.seq == ops[j - 1].id.seq + 1
+                && bytes + framed(&ops[j]) <= RUN_BYTES
+                && ops[j].op.id.municipality == first.id.municipality
+                && ops[j].op.id.node_id == first.id.node_id
+                && ops[j].op.id.seq == ops[j - 1].op.id.seq + 1
                 && owner_of[j] == owner
             {
+                bytes += framed(&ops[j]);
                 j += 1;
             }
             pos += (j - i) as u64;
             let fk = feed_key(owner, pos);
-            self.feed
-                .put(&mut batch, &fk, codec::encode_run(&ops[i..j]));
+            let run = codec::encode_run(ops[i..j].iter().map(|p| p.stored.as_slice()));
+            self.feed.put(&mut batch, &fk, run);
             let chain = chain_key(&first.id.municipality, &first.id.node_id);
             self.ops.put(&mut batch, op_key(&chain, first.id.seq), fk);
             i = j;
@@ -1009,6 +1138,19 @@ mod tests {
         assert_eq!(head.seq, 1100);
         let check = |store: &HubStore| {
             assert_eq!(store.chain_ops("prishtine", "1").unwrap(), ops);
+            // Runs stay under RUN_BYTES (so out of sled's unsynced blob files), and split a
+            // chain's ops at that size, not only at RUN_MAX ops.
+            let runs: Vec<usize> = store
+                .feed
+                .iter()
+                .map(|r| {
+                    let (_, run) = r.unwrap();
+                    assert!(run.len() <= RUN_BYTES, "a run of {} bytes", run.len());
+                    run_ops(&run).unwrap().len()
+                })
+                .collect();
+            assert!(runs.len() > 1101 / RUN_MAX + 2, "{runs:?}");
+            assert_eq!(runs.iter().sum::<usize>(), 1101);
             for seq in [1, 2, 511, 512, 513, 700, 701, 702, 1099, 1100] {
                 assert_eq!(
                     store.op(&ops[seq - 1].id).unwrap().as_ref(),
@@ -1102,5 +1244,44 @@ mod tests {
             .unwrap();
         assert_eq!(head.seq, 1101);
         assert_eq!(store.op(&next.id).unwrap(), Some(next));
+    }
+
+    #[test]
+    fn an_op_too_big_for_sleds_log_is_synced_before_it_is_acknowledged() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = HubStore::open(&path).unwrap();
+        let small = op("prishtine", "1", 1, GENESIS, None);
+        let mut big = op("prishtine", "1", 2, small.hash, None);
+        // A 300 KB note: over a quarter of sled's log segment, so sled writes it to a blob file.
+        big.changes[0].value = json!("x".repeat(300_000));
+        let big = big.seal();
+        let me = node("prishtine", "1");
+        assert_eq!(
+            store
+                .ingest(vec![(me, vec![small.clone(), big.clone()])])
+                .unwrap()[0]
+                .as_ref()
+                .unwrap()
+                .seq,
+            2
+        );
+        let on_disk: Vec<_> = std::fs::read_dir(path.join("blobs"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
+        assert!(
+            !on_disk.is_empty(),
+            "sled wrote no blob: the test needs a bigger op"
+        );
+        let synced = store.blobs.as_ref().unwrap().synced.lock().unwrap().clone();
+        for name in &on_disk {
+            assert!(synced.contains_key(name), "blob {name:?} not synced");
+        }
+        drop(synced);
+        drop(store);
+        let store = reopen(&path);
+        assert_eq!(store.op(&big.id).unwrap(), Some(big.clone()));
+        assert_eq!(store.chain_ops("prishtine", "1").unwrap(), vec![small, big]);
     }
 }

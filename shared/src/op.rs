@@ -218,7 +218,7 @@ pub struct Op {
 }
 
 /// Why an op is not well formed, independent of its place in a chain.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum OpError {
     #[error("op format {0} is not supported (this build reads format {OP_FORMAT})")]
     Format(u32),
@@ -428,6 +428,17 @@ impl ChainVerifier {
 
     /// Checks the next op of the chain.
     pub fn push(&mut self, op: &Op) -> Result<(), ChainError> {
+        self.push_checked(op, op.check())
+    }
+
+    /// [`push`](Self::push), with the op's own check ([`Op::check`]: its shape and its hash)
+    /// already done, elsewhere (the hub checks each op as its batch arrives, on the async workers,
+    /// and links the chain on its one committer thread). `checked` must be that op's `check()`.
+    pub fn push_checked(
+        &mut self,
+        op: &Op,
+        checked: Result<(), OpError>,
+    ) -> Result<(), ChainError> {
         let expected = self.next_seq;
         if op.id.seq > expected {
             return Err(ChainError::Gap {
@@ -451,7 +462,7 @@ impl ChainVerifier {
             }
             _ => {}
         }
-        op.check().map_err(|source| ChainError::BadOp {
+        checked.map_err(|source| ChainError::BadOp {
             seq: op.id.seq,
             source,
         })?;

@@ -174,7 +174,7 @@ fn change_of(c: u8) -> Result<ChangeKind, Damaged> {
     ChangeKind::from_code(c).ok_or_else(|| damaged("change kind"))
 }
 
-#[cfg(test)]
+/// An op's stored encoding: what a run holds for it.
 pub fn encode_op(op: &Op) -> Vec<u8> {
     let mut w = W(Vec::with_capacity(320));
     w.op(op);
@@ -207,29 +207,17 @@ impl W {
 }
 
 /// A run: consecutive ops of one chain, stored as one value (version byte, count, then each op's
-/// length and encoding). One value per run instead of one per op is what makes a group commit
-/// cheap: sled's cost is per insert, far more than per byte.
-pub fn encode_run(ops: &[Op]) -> Vec<u8> {
-    let mut w = W(Vec::with_capacity(16 + ops.len() * 400));
+/// length and encoding, [`encode_op`]). One value per run instead of one per op is what makes a
+/// group commit cheap: sled's cost is per insert, far more than per byte.
+pub fn encode_run<'a>(encoded_ops: impl ExactSizeIterator<Item = &'a [u8]> + Clone) -> Vec<u8> {
+    let bytes: usize = encoded_ops.clone().map(|o| o.len() + 4).sum();
+    let mut w = W(Vec::with_capacity(16 + bytes));
     w.0.push(RUN_V1);
-    w.var(ops.len() as u64);
-    let mut one = W(Vec::with_capacity(400));
-    for op in ops {
-        one.0.clear();
-        one.op(op);
-        w.var(one.0.len() as u64);
-        w.0.extend_from_slice(&one.0);
+    w.var(encoded_ops.len() as u64);
+    for op in encoded_ops {
+        w.var(op.len() as u64);
+        w.0.extend_from_slice(op);
     }
-    w.0
-}
-
-/// A run of one op, from its encoding (a layout-3 value, when a database is upgraded).
-pub fn run_of_one(encoded_op: &[u8]) -> Vec<u8> {
-    let mut w = W(Vec::with_capacity(encoded_op.len() + 8));
-    w.0.push(RUN_V1);
-    w.var(1);
-    w.var(encoded_op.len() as u64);
-    w.0.extend_from_slice(encoded_op);
     w.0
 }
 
@@ -651,7 +639,8 @@ mod tests {
                 )
             })
             .collect();
-        let run = encode_run(&ops);
+        let encoded: Vec<Vec<u8>> = ops.iter().map(encode_op).collect();
+        let run = encode_run(encoded.iter().map(Vec::as_slice));
         let parts = run_ops(&run).unwrap();
         assert_eq!(parts.len(), 5);
         for (p, o) in parts.iter().zip(&ops) {
@@ -663,7 +652,7 @@ mod tests {
                 "a truncated run must not decode"
             );
         }
-        assert!(run_ops(&encode_run(&[])).unwrap().is_empty());
+        assert!(run_ops(&encode_run(std::iter::empty())).unwrap().is_empty());
     }
 
     #[test]
