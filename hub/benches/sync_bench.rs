@@ -391,13 +391,7 @@ fn main() {
     let store_many = store_direct(&many_set);
     drop((single_set, many_set));
 
-    // The push messages, built before any clock starts (see `requests`).
-    let ops = requests(&ops);
-    let chains: Vec<(String, (Vec<PushRequest>, u64))> = chains
-        .into_iter()
-        .map(|(m, ops)| (m, requests(&ops)))
-        .collect();
-    let offline = requests(&chain("istog", "3", catch));
+    drop((ops, chains));
 
     // Each run on a fresh hub: the 38-node push (and, in the first run, one node's push before
     // it), then the catch-up on the hub that now holds all of that. The figures reported are the
@@ -407,10 +401,15 @@ fn main() {
     let mut catchups = Vec::new();
     let mut hwm = 0;
     for run in 0..runs {
+        // The push messages, built before the clock starts (see `requests`), afresh for each
+        // run so that the process holds one run's worth.
+        let chains: Vec<(String, (Vec<PushRequest>, u64))> = munis
+            .iter()
+            .map(|m| (m.to_string(), requests(&chain(m, "2", per_node))))
+            .collect();
+        let offline = requests(&chain("istog", "3", catch));
+        let ops = (run == 0).then(|| requests(&chain("prishtine", "1", one)));
         reset_hwm();
-        let chains = chains.clone();
-        let offline = offline.clone();
-        let ops = (run == 0).then(|| ops.clone());
         let (single, many, catchup) = rt.block_on(async {
             let hub = start_hub().await;
             let single = match ops {

@@ -96,7 +96,9 @@ pub struct HubStore {
     chains: Space,
     ops: Space,
     feed: Space,
+    /// Layout 4's record states, one value each: read only to upgrade.
     records: Space,
+    buckets: Space,
     conflicts: Space,
     meta: Space,
     /// What the hub's own modules keep beside the log (persons, duplicates, imports): see
@@ -199,7 +201,10 @@ impl Space {
 }
 
 /// The layout of the hub's database; a database of another layout is refused at open.
-const LAYOUT: &[u8] = b"civreg-hub 4: one tree, binary values, ops in runs";
+const LAYOUT: &[u8] = b"civreg-hub 5: one tree, binary values, ops in runs, states in buckets";
+
+/// Layout 4: ops in runs, one value per record state.
+const LAYOUT_4: &[u8] = b"civreg-hub 4: one tree, binary values, ops in runs";
 
 /// Layout 3: binary values, one value per op.
 const LAYOUT_3: &[u8] = b"civreg-hub 3: one tree, binary values";
@@ -252,6 +257,19 @@ fn key_number(k: &[u8]) -> Result<u64, StoreError> {
         .and_then(|at| k[at..].try_into().ok())
         .map(u64::from_be_bytes)
         .ok_or_else(|| StoreError::Corrupt("store key".into()))
+}
+
+/// The bucket of a record's state: its number without the last character, so that a bucket
+/// holds up to ten consecutive numbers of one series, and buckets sort as their numbers do
+/// (within a series of one width).
+fn bucket_key(regno: &str) -> &str {
+    let cut = regno.char_indices().next_back().map_or(0, |(i, _)| i);
+    &regno[..cut]
+}
+
+fn bucket_entries(v: &[u8]) -> Result<Vec<(&str, &[u8])>, StoreError> {
+    codec::bucket_entries(v)
+        .map_err(|e| StoreError::Corrupt(format!("stored bucket of records: {e}")))
 }
 
 fn decode_state(v: &[u8]) -> Result<HubRecord, StoreError> {
@@ -397,7 +415,7 @@ impl HubStore {
             })?;
         if db.tree_names().iter().any(|n| n.as_ref() == b"chains") {
             return Err(StoreError::Corrupt(format!(
-                "{} holds a hub database of the first layout (several trees); this civreg-hub reads layouts 3 and 4 only: move it aside and let the nodes push again",
+                "{} holds a hub database of the first layout (several trees); this civreg-hub reads layouts 3 to 5 only: move it aside and let the nodes push again",
                 path.display()
             )));
         }
@@ -411,6 +429,7 @@ impl HubStore {
             ops: space(b"o/"),
             feed: space(b"f/"),
             records: space(b"r/"),
+            buckets: space(b"b/"),
             conflicts: space(b"k/"),
             meta: space(b"m/"),
             aux: space(b"x/"),
@@ -420,10 +439,14 @@ impl HubStore {
         };
         match store.meta.get("layout").map_err(backend)? {
             Some(v) if v.as_ref() == LAYOUT => {}
-            Some(v) if v.as_ref() == LAYOUT_3 => store.upgrade_from_3()?,
+            Some(v) if v.as_ref() == LAYOUT_4 => store.upgrade_from_4()?,
+            Some(v) if v.as_ref() == LAYOUT_3 => {
+                store.upgrade_from_3()?;
+                store.upgrade_from_4()?;
+            }
             Some(v) if v.as_ref() == LAYOUT_2 => {
                 return Err(StoreError::Corrupt(format!(
-                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layouts 3 and 4 only: move it aside and let the nodes push again",
+                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layouts 3 to 5 only: move it aside and let the nodes push again",
                     path.display(),
                 )))
             }
@@ -489,10 +512,81 @@ impl HubStore {
         self.tree().apply_batch(batch).map_err(backend)?;
         self.flush()?;
         self.tree()
-            .insert(self.meta.key("layout"), LAYOUT)
+            .insert(self.meta.key("layout"), LAYOUT_4)
             .map_err(backend)?;
         self.flush()?;
         tracing::info!(ops = done, "hub database upgraded to layout 4");
+        Ok(())
+    }
+
+    /// Rewrites a layout-4 database (one value per record state, under `records`) to layout 5:
+    /// the states go into buckets ([`bucket_key`]). Everything else is the same in both layouts.
+    /// In batches of about 10,000 records, each atomic (a bucket written and its records' old
+    /// entries removed together), so an interrupted upgrade resumes where it stopped: what is left
+    /// under `records` is what remains, merged into any bucket already written. The layout mark
+    /// changes last, after a flush.
+    fn upgrade_from_4(&self) -> Result<(), StoreError> {
+        tracing::info!("upgrading the hub database from layout 4 to layout 5 (states in buckets)");
+        let mut batch = sled::Batch::default();
+        let mut pending = 0usize;
+        let mut done = 0u64;
+        // The bucket being gathered: its key and its records, in number order.
+        let mut open: Option<(String, Vec<(String, sled::IVec)>)> = None;
+        let close = |batch: &mut sled::Batch,
+                     (bucket, mut entries): (String, Vec<(String, sled::IVec)>)|
+         -> Result<(), StoreError> {
+            if let Some(held) = self.buckets.get(bucket.as_bytes()).map_err(backend)? {
+                for (regno, state) in bucket_entries(&held)? {
+                    if !entries.iter().any(|(r, _)| r == regno) {
+                        entries.push((regno.to_string(), state.into()));
+                    }
+                }
+                entries.sort_by(|a, b| a.0.cmp(&b.0));
+            }
+            for (regno, _) in &entries {
+                batch.remove(self.records.key(regno.as_bytes()));
+            }
+            let refs: Vec<(&str, &[u8])> = entries
+                .iter()
+                .map(|(r, s)| (r.as_str(), s.as_ref()))
+                .collect();
+            self.buckets
+                .put(batch, bucket.as_bytes(), codec::encode_bucket(&refs));
+            Ok(())
+        };
+        for r in self.records.iter() {
+            let (k, v) = r.map_err(backend)?;
+            let regno = String::from_utf8(k)
+                .map_err(|_| StoreError::Corrupt("a record number is not UTF-8".into()))?;
+            let bucket = bucket_key(&regno).to_string();
+            match &mut open {
+                Some((b, entries)) if *b == bucket => entries.push((regno, v)),
+                _ => {
+                    if let Some(full) = open.take() {
+                        close(&mut batch, full)?;
+                        if pending >= 10_000 {
+                            self.tree()
+                                .apply_batch(std::mem::take(&mut batch))
+                                .map_err(backend)?;
+                            pending = 0;
+                        }
+                    }
+                    open = Some((bucket, vec![(regno, v)]));
+                }
+            }
+            pending += 1;
+            done += 1;
+        }
+        if let Some(full) = open.take() {
+            close(&mut batch, full)?;
+        }
+        self.tree().apply_batch(batch).map_err(backend)?;
+        self.flush()?;
+        self.tree()
+            .insert(self.meta.key("layout"), LAYOUT)
+            .map_err(backend)?;
+        self.flush()?;
+        tracing::info!(records = done, "hub database upgraded to layout 5");
         Ok(())
     }
 
@@ -763,14 +857,29 @@ impl HubStore {
         })
     }
 
-    /// Every record whose registration number starts with `prefix`, in id order.
+    /// Every record whose registration number starts with `prefix`, in id order (numbers of
+    /// one width; see [`bucket_key`]).
     pub fn records_with_prefix(
         &self,
         prefix: &str,
     ) -> impl Iterator<Item = Result<HubRecord, StoreError>> + '_ {
-        self.records.scan_prefix(prefix.as_bytes()).map(|r| {
-            let (_, v) = r.map_err(backend)?;
-            decode_state(&v)
+        // A number starts with `prefix` only if its bucket starts with `prefix` less its last
+        // character (a number as long as the prefix is in that shorter bucket).
+        let scan = self.buckets.scan_prefix(bucket_key(prefix).as_bytes());
+        let prefix = prefix.to_string();
+        scan.flat_map(move |r| {
+            let states: Vec<Result<HubRecord, StoreError>> = match r {
+                Err(e) => vec![Err(backend(e))],
+                Ok((_, v)) => match bucket_entries(&v) {
+                    Err(e) => vec![Err(e)],
+                    Ok(entries) => entries
+                        .into_iter()
+                        .filter(|(regno, _)| regno.starts_with(prefix.as_str()))
+                        .map(|(_, st)| decode_state(st))
+                        .collect(),
+                },
+            };
+            states
         })
     }
 
@@ -826,49 +935,78 @@ impl HubStore {
             ),
             None => 0,
         };
-        let mut owners: HashMap<&str, Option<String>> = HashMap::with_capacity(touched.len());
+        // The touched records by bucket: each bucket read once and written once.
+        let mut by_bucket: HashMap<&str, Vec<(&str, Vec<usize>)>> = HashMap::new();
         for (regno, new) in touched {
-            let held = self.record(regno)?;
-            let owner = RegNo::parse(regno).map(|r| r.municipality).ok();
-            if let (None, [i]) = (&held, new.as_slice()) {
-                // The common case, a new record's create: its state is the op alone, written
-                // straight from it (no conflicts).
-                if let Some(v) = singles[*i].take() {
-                    self.records.put(&mut batch, regno.as_bytes(), v);
-                    owners.insert(regno, owner);
-                    continue;
-                }
-            }
-            let new = new.iter().map(|&i| &ops[i].op);
-            let state = match held {
-                None => merge(new),
-                Some(st) => {
-                    let mut all: Vec<Op> = Vec::with_capacity(st.ops.len());
-                    for id in &st.ops {
-                        all.push(self.op(id)?.ok_or_else(|| {
-                            StoreError::Corrupt(format!(
-                                "record {regno} names op {id}, which is missing"
-                            ))
-                        })?);
-                    }
-                    merge(all.iter().chain(new))
-                }
-            }
-            .expect("at least one op");
-            for c in &state.conflicts {
-                let f = FiledConflict {
-                    municipality: owner.clone().unwrap_or_default(),
-                    conflict: c.clone(),
+            by_bucket
+                .entry(bucket_key(regno))
+                .or_default()
+                .push((regno, new));
+        }
+        let mut owners: HashMap<&str, Option<String>> = HashMap::with_capacity(ops.len());
+        for (bucket, records) in by_bucket {
+            let held_bucket = self.buckets.get(bucket.as_bytes()).map_err(backend)?;
+            let mut entries: Vec<(&str, std::borrow::Cow<[u8]>)> = match &held_bucket {
+                Some(v) => bucket_entries(v)?
+                    .into_iter()
+                    .map(|(r, st)| (r, std::borrow::Cow::Borrowed(st)))
+                    .collect(),
+                None => Vec::new(),
+            };
+            for (regno, new) in records {
+                let at = entries.iter().position(|(r, _)| *r == regno);
+                let held = at.map(|i| decode_state(&entries[i].1)).transpose()?;
+                let owner = RegNo::parse(regno).map(|r| r.municipality).ok();
+                let single = match (&held, new.as_slice()) {
+                    // The common case, a new record's create: its state is the op alone,
+                    // written straight from it (no conflicts).
+                    (None, [i]) => singles[*i].take(),
+                    _ => None,
                 };
-                self.conflicts.put(
-                    &mut batch,
-                    c.id.as_bytes(),
-                    serde_json::to_vec(&f).expect("conflict serialises"),
-                );
+                let encoded = match single {
+                    Some(v) => v,
+                    None => {
+                        let new = new.iter().map(|&i| &ops[i].op);
+                        let state = match held {
+                            None => merge(new),
+                            Some(st) => {
+                                let mut all: Vec<Op> = Vec::with_capacity(st.ops.len());
+                                for id in &st.ops {
+                                    all.push(self.op(id)?.ok_or_else(|| {
+                                        StoreError::Corrupt(format!(
+                                            "record {regno} names op {id}, which is missing"
+                                        ))
+                                    })?);
+                                }
+                                merge(all.iter().chain(new))
+                            }
+                        }
+                        .expect("at least one op");
+                        for c in &state.conflicts {
+                            let f = FiledConflict {
+                                municipality: owner.clone().unwrap_or_default(),
+                                conflict: c.clone(),
+                            };
+                            self.conflicts.put(
+                                &mut batch,
+                                c.id.as_bytes(),
+                                serde_json::to_vec(&f).expect("conflict serialises"),
+                            );
+                        }
+                        codec::encode_state(&state)
+                    }
+                };
+                match at {
+                    Some(i) => entries[i].1 = std::borrow::Cow::Owned(encoded),
+                    None => entries.push((regno, std::borrow::Cow::Owned(encoded))),
+                }
+                owners.insert(regno, owner);
             }
-            self.records
-                .put(&mut batch, regno.as_bytes(), codec::encode_state(&state));
-            owners.insert(regno, owner);
+            entries.sort_by(|a, b| a.0.cmp(b.0));
+            let refs: Vec<(&str, &[u8])> =
+                entries.iter().map(|(r, st)| (*r, st.as_ref())).collect();
+            self.buckets
+                .put(&mut batch, bucket.as_bytes(), codec::encode_bucket(&refs));
         }
         // The feed: runs of consecutive ops of one chain and one owning municipality (the record's,
         // or the op's own when the number does not parse), in the order the group holds them
@@ -1029,10 +1167,13 @@ impl HubStore {
     }
 
     pub fn record(&self, regno: &str) -> Result<Option<HubRecord>, StoreError> {
-        self.records
-            .get(regno.as_bytes())
-            .map_err(backend)?
-            .map(|v| decode_state(&v))
+        let Some(bucket) = self.buckets.get(bucket_key(regno)).map_err(backend)? else {
+            return Ok(None);
+        };
+        bucket_entries(&bucket)?
+            .into_iter()
+            .find(|(r, _)| *r == regno)
+            .map(|(_, st)| decode_state(st))
             .transpose()
     }
 }
@@ -1096,6 +1237,18 @@ mod tests {
             hash: Hash::default(),
         }
         .seal()
+    }
+
+    /// Writes the store's record states back as layout 4 (and 3) kept them: one value per record
+    /// under `records`, no buckets.
+    fn unbucket(store: &HubStore, batch: &mut sled::Batch) {
+        for r in store.buckets.iter() {
+            let (k, v) = r.unwrap();
+            for (regno, st) in bucket_entries(&v).unwrap() {
+                batch.insert(store.records.key(regno.as_bytes()), st);
+            }
+            batch.remove(store.buckets.key(&k));
+        }
     }
 
     /// Opens a store this process just closed: sled's background threads release the file lock
@@ -1228,6 +1381,7 @@ mod tests {
                 batch.insert(store.ops.key(&ok), v.to_vec());
             }
         }
+        unbucket(&store, &mut batch);
         batch.insert(store.meta.key("layout"), LAYOUT_3);
         store.tree().apply_batch(batch).unwrap();
         store.db.flush().unwrap();
@@ -1283,5 +1437,88 @@ mod tests {
         let store = reopen(&path);
         assert_eq!(store.op(&big.id).unwrap(), Some(big.clone()));
         assert_eq!(store.chain_ops("prishtine", "1").unwrap(), vec![small, big]);
+    }
+
+    #[test]
+    fn record_states_are_kept_in_buckets_read_by_number_and_prefix_and_upgraded_from_layout_4() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = HubStore::open(&path).unwrap();
+        // 25 creates of Prishtinë (buckets of numbers ...00-09, 10-19, 20-25), then, in a second
+        // group, annotations of #9 and #10 (either side of a bucket's edge) and a new #26.
+        let mut ops: Vec<Op> = Vec::new();
+        for seq in 1..=25 {
+            let prev = ops.last().map_or(GENESIS, |o| o.hash);
+            ops.push(op("prishtine", "1", seq, prev, None));
+        }
+        let me = node("prishtine", "1");
+        store.ingest(vec![(me.clone(), ops.clone())]).unwrap()[0]
+            .as_ref()
+            .unwrap();
+        let mut more: Vec<Op> = Vec::new();
+        for (seq, on) in [(26, Some(8)), (27, Some(9)), (28, None)] {
+            let prev = more.last().unwrap_or(&ops[24]).hash;
+            more.push(op("prishtine", "1", seq, prev, on.map(|i| &ops[i])));
+        }
+        store.ingest(vec![(me, more.clone())]).unwrap()[0]
+            .as_ref()
+            .unwrap();
+        let regno =
+            |seq: u64| RegNo::mint("prishtine", 2026, RecordKind::Birth, "1", seq).to_string();
+        let expect = |store: &HubStore| {
+            for seq in 1..=25u64 {
+                let st = store.record(&regno(seq)).unwrap().expect("held");
+                let amended = seq == 9 || seq == 10;
+                assert_eq!(st.ops.len(), if amended { 2 } else { 1 }, "#{seq}");
+                assert_eq!(st.fields["child.surname"], json!(format!("Gashi {seq}")));
+                if amended {
+                    assert!(st.fields["notes.marriage"].is_string(), "#{seq}");
+                }
+            }
+            assert!(store.record(&regno(28)).unwrap().is_some());
+            assert!(store.record(&regno(29)).unwrap().is_none());
+            let all: Vec<String> = store
+                .records_with_prefix("PRISHTINE-")
+                .map(|r| r.unwrap().regno)
+                .collect();
+            let mut want: Vec<String> = (1..=25).chain([28]).map(regno).collect();
+            want.sort();
+            assert_eq!(all, want, "every record once, in number order");
+            // Prefixes of every length, down to a whole number.
+            for p in [
+                regno(1),
+                regno(10)[..regno(10).len() - 1].to_string(),
+                regno(25),
+            ] {
+                let got: Vec<String> = store
+                    .records_with_prefix(&p)
+                    .map(|r| r.unwrap().regno)
+                    .collect();
+                let want: Vec<&String> = all.iter().filter(|r| r.starts_with(&p)).collect();
+                assert_eq!(got.iter().collect::<Vec<_>>(), want, "prefix {p}");
+            }
+        };
+        // Creates in one group write one value per bucket, not one per record.
+        let buckets = store.buckets.iter().count();
+        assert_eq!(buckets, 3, "numbers 1-9, 10-19, 20-28 of one series");
+        expect(&store);
+        // The same states written as layout 4 kept them (one value per record), upgraded at
+        // open, read the same.
+        let mut batch = sled::Batch::default();
+        unbucket(&store, &mut batch);
+        batch.insert(store.meta.key("layout"), LAYOUT_4);
+        store.tree().apply_batch(batch).unwrap();
+        store.db.flush().unwrap();
+        assert_eq!(store.buckets.iter().count(), 0);
+        drop(store);
+        let store = reopen(&path);
+        assert_eq!(store.meta.get("layout").unwrap().unwrap().as_ref(), LAYOUT);
+        assert_eq!(
+            store.records.iter().count(),
+            0,
+            "layout 4's entries are gone"
+        );
+        assert_eq!(store.buckets.iter().count(), 3);
+        expect(&store);
     }
 }

@@ -1,4 +1,5 @@
-//! The hub store's binary encoding of ops, runs of ops, record states and chain heads (layout 4).
+//! The hub store's binary encoding of ops, runs of ops, record states, buckets of record states
+//! and chain heads (layout 5).
 //!
 //! Compact and cheap to write and read, unlike JSON: integers are LEB128 varints, strings a
 //! varint length and UTF-8 bytes, hashes their 32 raw bytes. A field value is one tag byte and
@@ -19,6 +20,7 @@ use serde_json::Value;
 const OP_V1: u8 = 1;
 const STATE_V1: u8 = 1;
 const RUN_V1: u8 = 1;
+const BUCKET_V1: u8 = 1;
 
 /// Why a stored value could not be decoded.
 #[derive(Debug)]
@@ -219,6 +221,42 @@ pub fn encode_run<'a>(encoded_ops: impl ExactSizeIterator<Item = &'a [u8]> + Clo
         w.0.extend_from_slice(op);
     }
     w.0
+}
+
+/// A bucket: the states of records whose numbers differ only in their last character (up to
+/// ten consecutive numbers of one series), one value, in number order (version byte, count, then
+/// each number and its state's encoding, [`encode_state`]). One value per bucket rather than per
+/// record is what makes storing a group of creates cheap (sled's cost is per insert).
+pub fn encode_bucket(entries: &[(&str, &[u8])]) -> Vec<u8> {
+    let bytes: usize = entries.iter().map(|(r, s)| r.len() + s.len() + 4).sum();
+    let mut w = W(Vec::with_capacity(8 + bytes));
+    w.0.push(BUCKET_V1);
+    w.var(entries.len() as u64);
+    for (regno, state) in entries {
+        w.str(regno);
+        w.var(state.len() as u64);
+        w.0.extend_from_slice(state);
+    }
+    w.0
+}
+
+/// A bucket's entries, in the order stored: each record's number and its encoded state (which
+/// decodes with [`decode_state`]).
+pub fn bucket_entries(b: &[u8]) -> Result<Vec<(&str, &[u8])>, Damaged> {
+    let mut r = R(b);
+    if r.u8()? != BUCKET_V1 {
+        return Err(damaged("unknown bucket encoding"));
+    }
+    let n = r.count()?;
+    let mut out = Vec::with_capacity(n);
+    for _ in 0..n {
+        let len = r.len()?;
+        let regno = std::str::from_utf8(r.bytes(len)?).map_err(|_| damaged("record number"))?;
+        let len = r.len()?;
+        out.push((regno, r.bytes(len)?));
+    }
+    r.end()?;
+    Ok(out)
 }
 
 /// Whether a stored value is a run (layout 4) rather than a layout-3 feed entry (an op key,
@@ -656,8 +694,24 @@ mod tests {
     }
 
     #[test]
+    fn buckets_round_trip_and_truncation_is_caught() {
+        let entries: Vec<(&str, &[u8])> =
+            vec![("P-2026-B-000010", b"one"), ("P-2026-B-000011", b"")];
+        let b = encode_bucket(&entries);
+        assert_eq!(bucket_entries(&b).unwrap(), entries);
+        for cut in 0..b.len() {
+            assert!(
+                bucket_entries(&b[..cut]).is_err(),
+                "a truncated bucket must not decode"
+            );
+        }
+        assert!(bucket_entries(&encode_bucket(&[])).unwrap().is_empty());
+    }
+
+    #[test]
     fn another_encoding_is_refused() {
         assert!(run_ops(b"{}").is_err());
+        assert!(bucket_entries(b"{}").is_err());
         assert!(decode_op(b"{\"format\":1}").is_err());
         assert!(decode_state(b"{\"regno\":\"x\"}").is_err());
         assert!(op_hash(b"{}").is_err());
