@@ -15,14 +15,18 @@
 //!   anything after a cursor is the first key after it.
 //! - `ops` ("m/n" 0 first-seq → feed key of the run): finds an op by id: the run whose first
 //!   sequence number is the greatest at or below the op's.
-//! - `chains` ("m/n" → head), `records` (regno → merged state), `conflicts` (id → filed
-//!   conflict), `meta` (layout, feed position counter), `aux` (the hub modules' own state).
+//! - `buckets` (regno less its last character → the merged states of those records, in number
+//!   order; see [`bucket_key`]).
+//! - `chains` ("m/n" → head), `conflicts` (id → filed conflict), `meta` (layout, feed position
+//!   counter), `aux` (the hub modules' own state); `records` (regno → merged state) is layout 4's,
+//!   read only to upgrade.
 //!
-//! Runs, not one value per op, because sled's cost is per insert far more than per byte: a
-//! group commit of 38,000 ops writes one record state per op and a few hundred runs, instead of
-//! three values per op (measured in BENCHMARKS.md, "Sync (hub)").
+//! Runs and buckets, not one value per op and per record, because sled's cost is per insert far
+//! more than per byte: a group commit of 4,096 creates writes about 400 buckets and 300 runs
+//! with their index entries, instead of three values per op (measured in BENCHMARKS.md, "Sync
+//! (hub)"). Values stay small enough to stay out of sled's blob files ([`RUN_BYTES`], [`Blobs`]).
 //!
-//! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 4);
+//! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 5);
 //! filed conflicts, rare, as JSON.
 
 mod codec;
