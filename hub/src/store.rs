@@ -264,8 +264,9 @@ fn key_number(k: &[u8]) -> Result<u64, StoreError> {
 }
 
 /// The bucket of a record's state: its number without the last character, so that a bucket
-/// holds up to ten consecutive numbers of one series, and buckets sort as their numbers do
-/// (within a series of one width).
+/// holds up to ten consecutive numbers of one series. Buckets sort as their numbers do, except
+/// across widths of one series (…-100001 and …-1000000); `records_with_prefix` puts those in
+/// order.
 fn bucket_key(regno: &str) -> &str {
     let cut = regno.char_indices().next_back().map_or(0, |(i, _)| i);
     &regno[..cut]
@@ -531,60 +532,51 @@ impl HubStore {
     /// changes last, after a flush.
     fn upgrade_from_4(&self) -> Result<(), StoreError> {
         tracing::info!("upgrading the hub database from layout 4 to layout 5 (states in buckets)");
-        let mut batch = sled::Batch::default();
+        // The buckets of the batch being gathered. Number order is not quite bucket order (see
+        // `bucket_key`), so a bucket may come back after another: it is merged here, and with
+        // what an earlier batch (or an interrupted upgrade) wrote.
+        let mut staged: HashMap<String, Vec<(String, sled::IVec)>> = HashMap::new();
         let mut pending = 0usize;
         let mut done = 0u64;
-        // The bucket being gathered: its key and its records, in number order.
-        let mut open: Option<(String, Vec<(String, sled::IVec)>)> = None;
-        let close = |batch: &mut sled::Batch,
-                     (bucket, mut entries): (String, Vec<(String, sled::IVec)>)|
-         -> Result<(), StoreError> {
-            if let Some(held) = self.buckets.get(bucket.as_bytes()).map_err(backend)? {
-                for (regno, state) in bucket_entries(&held)? {
-                    if !entries.iter().any(|(r, _)| r == regno) {
-                        entries.push((regno.to_string(), state.into()));
+        let write = |staged: &mut HashMap<String, Vec<(String, sled::IVec)>>| {
+            let mut batch = sled::Batch::default();
+            for (bucket, mut entries) in staged.drain() {
+                for (regno, _) in &entries {
+                    batch.remove(self.records.key(regno.as_bytes()));
+                }
+                if let Some(held) = self.buckets.get(bucket.as_bytes()).map_err(backend)? {
+                    for (regno, state) in bucket_entries(&held)? {
+                        if !entries.iter().any(|(r, _)| r == regno) {
+                            entries.push((regno.to_string(), state.into()));
+                        }
                     }
                 }
                 entries.sort_by(|a, b| a.0.cmp(&b.0));
+                let refs: Vec<(&str, &[u8])> = entries
+                    .iter()
+                    .map(|(r, s)| (r.as_str(), s.as_ref()))
+                    .collect();
+                self.buckets
+                    .put(&mut batch, bucket.as_bytes(), codec::encode_bucket(&refs));
             }
-            for (regno, _) in &entries {
-                batch.remove(self.records.key(regno.as_bytes()));
-            }
-            let refs: Vec<(&str, &[u8])> = entries
-                .iter()
-                .map(|(r, s)| (r.as_str(), s.as_ref()))
-                .collect();
-            self.buckets
-                .put(batch, bucket.as_bytes(), codec::encode_bucket(&refs));
-            Ok(())
+            self.tree().apply_batch(batch).map_err(backend)
         };
         for r in self.records.iter() {
             let (k, v) = r.map_err(backend)?;
             let regno = String::from_utf8(k)
                 .map_err(|_| StoreError::Corrupt("a record number is not UTF-8".into()))?;
-            let bucket = bucket_key(&regno).to_string();
-            match &mut open {
-                Some((b, entries)) if *b == bucket => entries.push((regno, v)),
-                _ => {
-                    if let Some(full) = open.take() {
-                        close(&mut batch, full)?;
-                        if pending >= 10_000 {
-                            self.tree()
-                                .apply_batch(std::mem::take(&mut batch))
-                                .map_err(backend)?;
-                            pending = 0;
-                        }
-                    }
-                    open = Some((bucket, vec![(regno, v)]));
-                }
-            }
+            staged
+                .entry(bucket_key(&regno).to_string())
+                .or_default()
+                .push((regno, v));
             pending += 1;
             done += 1;
+            if pending == 10_000 {
+                write(&mut staged)?;
+                pending = 0;
+            }
         }
-        if let Some(full) = open.take() {
-            close(&mut batch, full)?;
-        }
-        self.tree().apply_batch(batch).map_err(backend)?;
+        write(&mut staged)?;
         self.flush()?;
         self.tree()
             .insert(self.meta.key("layout"), LAYOUT)
@@ -861,29 +853,62 @@ impl HubStore {
         })
     }
 
-    /// Every record whose registration number starts with `prefix`, in id order (numbers of
-    /// one width; see [`bucket_key`]).
+    /// Every record whose registration number starts with `prefix`, in id order.
     pub fn records_with_prefix(
         &self,
         prefix: &str,
     ) -> impl Iterator<Item = Result<HubRecord, StoreError>> + '_ {
         // A number starts with `prefix` only if its bucket starts with `prefix` less its last
         // character (a number as long as the prefix is in that shorter bucket).
-        let scan = self.buckets.scan_prefix(bucket_key(prefix).as_bytes());
+        let mut scan = self.buckets.scan_prefix(bucket_key(prefix).as_bytes());
         let prefix = prefix.to_string();
-        scan.flat_map(move |r| {
-            let states: Vec<Result<HubRecord, StoreError>> = match r {
-                Err(e) => vec![Err(backend(e))],
-                Ok((_, v)) => match bucket_entries(&v) {
-                    Err(e) => vec![Err(e)],
-                    Ok(entries) => entries
-                        .into_iter()
-                        .filter(|(regno, _)| regno.starts_with(prefix.as_str()))
-                        .map(|(_, st)| decode_state(st))
-                        .collect(),
-                },
-            };
-            states
+        // Buckets come in key order, which is not quite number order: the bucket of …-100001
+        // (key …-10000) comes before that of …-1000000 (key …-100000), whose number sorts
+        // first. But a bucket's key is a proper prefix of each of its numbers, so every record
+        // still to come sorts after the key of the bucket just read: what is pending up to that
+        // key can go out, in order.
+        let mut pending: std::collections::BTreeMap<String, HubRecord> = Default::default();
+        let mut ready: std::collections::VecDeque<Result<HubRecord, StoreError>> =
+            Default::default();
+        let mut done = false;
+        std::iter::from_fn(move || loop {
+            if let Some(r) = ready.pop_front() {
+                return Some(r);
+            }
+            if done {
+                return None;
+            }
+            match scan.next() {
+                None => {
+                    done = true;
+                    ready.extend(std::mem::take(&mut pending).into_values().map(Ok));
+                }
+                Some(Err(e)) => ready.push_back(Err(backend(e))),
+                Some(Ok((key, v))) => {
+                    while pending
+                        .first_key_value()
+                        .is_some_and(|(r, _)| r.as_bytes() <= key.as_slice())
+                    {
+                        ready.extend(pending.pop_first().map(|(_, st)| Ok(st)));
+                    }
+                    match bucket_entries(&v) {
+                        Err(e) => ready.push_back(Err(e)),
+                        Ok(entries) => {
+                            for (regno, st) in entries {
+                                if !regno.starts_with(prefix.as_str()) {
+                                    continue;
+                                }
+                                match decode_state(st) {
+                                    Ok(st) => {
+                                        pending.insert(regno.to_string(), st);
+                                    }
+                                    Err(e) => ready.push_back(Err(e)),
+                                }
+                            }
+                        }
+                    }
+                }
+            }
         })
     }
 
@@ -1464,6 +1489,16 @@ mod tests {
             let prev = more.last().unwrap_or(&ops[24]).hash;
             more.push(op("prishtine", "1", seq, prev, on.map(|i| &ops[i])));
         }
+        // Numbers of another width in one series: bucket keys …-10000 and …-100000, whose
+        // order is not the numbers' (…-100000 < …-1000000 < …-100001: the bucket …-10000 comes
+        // back after …-100000).
+        let wide = [100_000, 100_001, 1_000_000, 1_000_001];
+        for (seq, number) in (29..).zip(wide) {
+            let mut o = op("prishtine", "1", seq, more.last().unwrap().hash, None);
+            o.record_id =
+                RegNo::mint("prishtine", 2026, RecordKind::Birth, "1", number).to_string();
+            more.push(o.seal());
+        }
         store.ingest(vec![(me, more.clone())]).unwrap()[0]
             .as_ref()
             .unwrap();
@@ -1485,9 +1520,11 @@ mod tests {
                 .records_with_prefix("PRISHTINE-")
                 .map(|r| r.unwrap().regno)
                 .collect();
-            let mut want: Vec<String> = (1..=25).chain([28]).map(regno).collect();
+            let mut want: Vec<String> = (1..=25).chain([28]).chain(wide).map(regno).collect();
             want.sort();
             assert_eq!(all, want, "every record once, in number order");
+            let d = crate::review::digest(store, "prishtine").expect("records in number order");
+            assert_eq!(d.records, 30);
             // Prefixes of every length, down to a whole number.
             for p in [
                 regno(1),
@@ -1504,7 +1541,10 @@ mod tests {
         };
         // Creates in one group write one value per bucket, not one per record.
         let buckets = store.buckets.iter().count();
-        assert_eq!(buckets, 3, "numbers 1-9, 10-19, 20-28 of one series");
+        assert_eq!(
+            buckets, 5,
+            "numbers 1-9, 10-19, 20-28, 100000-100001, 1000000-1000001"
+        );
         expect(&store);
         // The same states written as layout 4 kept them (one value per record), upgraded at
         // open, read the same.
@@ -1522,7 +1562,7 @@ mod tests {
             0,
             "layout 4's entries are gone"
         );
-        assert_eq!(store.buckets.iter().count(), 3);
+        assert_eq!(store.buckets.iter().count(), 5);
         expect(&store);
     }
 }
