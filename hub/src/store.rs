@@ -515,11 +515,7 @@ impl HubStore {
             }
         }
         self.tree().apply_batch(batch).map_err(backend)?;
-        self.flush()?;
-        self.tree()
-            .insert(self.meta.key("layout"), LAYOUT_4)
-            .map_err(backend)?;
-        self.flush()?;
+        self.mark_layout(LAYOUT_4)?;
         tracing::info!(ops = done, "hub database upgraded to layout 4");
         Ok(())
     }
@@ -577,13 +573,19 @@ impl HubStore {
             }
         }
         write(&mut staged)?;
-        self.flush()?;
-        self.tree()
-            .insert(self.meta.key("layout"), LAYOUT)
-            .map_err(backend)?;
-        self.flush()?;
+        self.mark_layout(LAYOUT)?;
         tracing::info!(records = done, "hub database upgraded to layout 5");
         Ok(())
+    }
+
+    /// Marks the database as of `layout` once everything written so far is durable (the last
+    /// step of an upgrade), and makes the mark durable.
+    fn mark_layout(&self, layout: &[u8]) -> Result<(), StoreError> {
+        self.flush()?;
+        self.tree()
+            .insert(self.meta.key("layout"), layout)
+            .map_err(backend)?;
+        self.flush()
     }
 
     /// Makes everything written so far durable: sled's flush, then its blob files ([`Blobs`]).

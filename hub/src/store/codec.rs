@@ -243,17 +243,29 @@ pub fn encode_bucket(entries: &[(&str, &[u8])]) -> Vec<u8> {
 /// A bucket's entries, in the order stored: each record's number and its encoded state (which
 /// decodes with [`decode_state`]).
 pub fn bucket_entries(b: &[u8]) -> Result<Vec<(&str, &[u8])>, Damaged> {
+    counted(b, BUCKET_V1, "bucket", |r| {
+        let len = r.len()?;
+        let regno = std::str::from_utf8(r.bytes(len)?).map_err(|_| damaged("record number"))?;
+        let len = r.len()?;
+        Ok((regno, r.bytes(len)?))
+    })
+}
+
+/// A value of `version` holding a count, then that many items read by `item`, and nothing after.
+fn counted<'a, T>(
+    b: &'a [u8],
+    version: u8,
+    what: &str,
+    mut item: impl FnMut(&mut R<'a>) -> Result<T, Damaged>,
+) -> Result<Vec<T>, Damaged> {
     let mut r = R(b);
-    if r.u8()? != BUCKET_V1 {
-        return Err(damaged("unknown bucket encoding"));
+    if r.u8()? != version {
+        return Err(Damaged(format!("unknown {what} encoding")));
     }
     let n = r.count()?;
     let mut out = Vec::with_capacity(n);
     for _ in 0..n {
-        let len = r.len()?;
-        let regno = std::str::from_utf8(r.bytes(len)?).map_err(|_| damaged("record number"))?;
-        let len = r.len()?;
-        out.push((regno, r.bytes(len)?));
+        out.push(item(&mut r)?);
     }
     r.end()?;
     Ok(out)
@@ -267,18 +279,10 @@ pub fn is_run(v: &[u8]) -> bool {
 
 /// The encoded ops of a run, in order (each decodes with [`decode_op`]).
 pub fn run_ops(b: &[u8]) -> Result<Vec<&[u8]>, Damaged> {
-    let mut r = R(b);
-    if r.u8()? != RUN_V1 {
-        return Err(damaged("unknown run encoding"));
-    }
-    let n = r.count()?;
-    let mut out = Vec::with_capacity(n);
-    for _ in 0..n {
+    counted(b, RUN_V1, "run", |r| {
         let len = r.len()?;
-        out.push(r.bytes(len)?);
-    }
-    r.end()?;
-    Ok(out)
+        r.bytes(len)
+    })
 }
 
 pub fn decode_op(b: &[u8]) -> Result<Op, Damaged> {
