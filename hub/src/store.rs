@@ -24,7 +24,7 @@
 //! Runs and buckets, not one value per op and per record, because sled's cost is per insert far
 //! more than per byte: a group commit of 4,096 creates writes about 400 buckets and 300 runs
 //! with their index entries, instead of three values per op (measured in BENCHMARKS.md, "Sync
-//! (hub)"). Values stay small enough to stay out of sled's blob files ([`RUN_BYTES`], [`Blobs`]).
+//! (hub)"). Values stay small enough to stay out of sled's blob files ([`RUN_BYTES`], [`BlobFiles`]).
 //!
 //! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 5);
 //! filed conflicts, rare, as JSON.
@@ -32,6 +32,7 @@
 mod codec;
 
 use crate::pki::PeerIdentity;
+use civreg_shared::blobs::BlobFiles;
 use civreg_shared::ids::RegNo;
 use civreg_shared::merge::{merge, Conflict, RecordState};
 use civreg_shared::model::RecordKind;
@@ -110,55 +111,9 @@ pub struct HubStore {
     aux: Space,
     /// Chain heads in memory, the committed truth, changed only under this lock.
     heads: Mutex<HashMap<String, Head>>,
-    /// sled's blob files, synced after each flush (none for a temporary store).
-    blobs: Option<Blobs>,
-}
-
-/// sled writes a value or page of over 128 KiB to a file of its own under `blobs/` and never
-/// fsyncs it (see [`RUN_BYTES`]); its flush makes durable only the log that points to the file.
-/// Runs are kept small, but one op or one record state can still be that large, so after each
-/// flush, before anything is acknowledged, the store fsyncs every blob file it has not synced at
-/// its present size, then the directory.
-struct Blobs {
-    dir: std::path::PathBuf,
-    synced: Mutex<HashMap<std::ffi::OsString, u64>>,
-}
-
-impl Blobs {
-    fn sync(&self) -> std::io::Result<usize> {
-        let listing = match std::fs::read_dir(&self.dir) {
-            Ok(l) => l,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
-            Err(e) => return Err(e),
-        };
-        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
-        let mut now = HashMap::with_capacity(synced.len());
-        let mut fresh = 0;
-        for e in listing {
-            let e = e?;
-            let name = e.file_name();
-            // A blob sled removes meanwhile needs nothing.
-            let gone = |e: &std::io::Error| e.kind() == std::io::ErrorKind::NotFound;
-            let size = match e.metadata() {
-                Ok(m) => m.len(),
-                Err(e) if gone(&e) => continue,
-                Err(e) => return Err(e),
-            };
-            if synced.get(&name) != Some(&size) {
-                match std::fs::File::open(e.path()).and_then(|f| f.sync_all()) {
-                    Ok(()) => fresh += 1,
-                    Err(e) if gone(&e) => continue,
-                    Err(e) => return Err(e),
-                }
-            }
-            now.insert(name, size);
-        }
-        if fresh > 0 {
-            std::fs::File::open(&self.dir)?.sync_all()?;
-        }
-        *synced = now;
-        Ok(fresh)
-    }
+    /// sled's blob files, synced after each flush, since sled never fsyncs them (see
+    /// [`RUN_BYTES`]); none for a temporary store.
+    blobs: Option<BlobFiles>,
 }
 
 /// One keyspace of the hub's single sled tree. Everything lives in one tree so that a group
@@ -386,10 +341,7 @@ pub fn authorize(who: &PeerIdentity, op: &Op) -> Result<(), IngestError> {
 impl HubStore {
     pub fn open(path: &Path) -> Result<HubStore, StoreError> {
         let mut store = Self::open_config(sled::Config::new().path(path), path)?;
-        let blobs = Blobs {
-            dir: path.join("blobs"),
-            synced: Mutex::new(HashMap::new()),
-        };
+        let blobs = BlobFiles::new(path);
         // What an earlier run left unsynced, before anything new is acknowledged.
         blobs.sync().map_err(backend)?;
         store.blobs = Some(blobs);
@@ -588,7 +540,7 @@ impl HubStore {
         self.flush()
     }
 
-    /// Makes everything written so far durable: sled's flush, then its blob files ([`Blobs`]).
+    /// Makes everything written so far durable: sled's flush, then its blob files ([`BlobFiles`]).
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(backend)?;
         if let Some(b) = &self.blobs {
@@ -1451,19 +1403,15 @@ mod tests {
                 .seq,
             2
         );
-        let on_disk: Vec<_> = std::fs::read_dir(path.join("blobs"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name())
-            .collect();
+        let blobs = store.blobs.as_ref().unwrap();
+        let on_disk = blobs.on_disk();
         assert!(
             !on_disk.is_empty(),
             "sled wrote no blob: the test needs a bigger op"
         );
-        let synced = store.blobs.as_ref().unwrap().synced.lock().unwrap().clone();
         for name in &on_disk {
-            assert!(synced.contains_key(name), "blob {name:?} not synced");
+            assert!(blobs.is_synced(name), "blob {name:?} not synced");
         }
-        drop(synced);
         drop(store);
         let store = reopen(&path);
         assert_eq!(store.op(&big.id).unwrap(), Some(big.clone()));

@@ -118,6 +118,9 @@ pub const CACHE_BYTES: u64 = 64 * 1024 * 1024;
 pub struct SledStore {
     db: sled::Db,
     trees: Vec<sled::Tree>,
+    /// sled never fsyncs the files it writes values or pages of over 128 KiB to (a long
+    /// record's history, one very large op): `flush` does.
+    blobs: civreg_shared::blobs::BlobFiles,
 }
 
 fn backend(e: sled::Error) -> StoreError {
@@ -151,7 +154,12 @@ impl SledStore {
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
-        Ok(SledStore { db, trees })
+        let blobs = civreg_shared::blobs::BlobFiles::new(path);
+        // What an earlier run left unsynced, before anything new is acknowledged.
+        blobs
+            .sync()
+            .map_err(|e| StoreError::Backend(format!("syncing sled's blob files: {e}")))?;
+        Ok(SledStore { db, trees, blobs })
     }
 
     fn tree(&self, t: Tree) -> &sled::Tree {
@@ -217,6 +225,9 @@ impl Store for SledStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(backend)?;
+        self.blobs
+            .sync()
+            .map_err(|e| StoreError::Backend(format!("syncing sled's blob files: {e}")))?;
         Ok(())
     }
 }
@@ -342,6 +353,43 @@ mod tests {
     fn sled_store_suite() {
         let d = tempfile::tempdir().unwrap();
         suite(&SledStore::open(&d.path().join("db")).unwrap());
+    }
+
+    #[test]
+    fn a_value_too_big_for_sleds_log_is_synced_by_flush() {
+        let d = tempfile::tempdir().unwrap();
+        let path = d.path().join("db");
+        let s = SledStore::open(&path).unwrap();
+        let big = vec![7u8; 300_000];
+        let mut b = Batch::default();
+        b.put(Tree::Records, b"long".to_vec(), big.clone());
+        s.commit(b).unwrap();
+        s.flush().unwrap();
+        let on_disk = s.blobs.on_disk();
+        assert!(
+            !on_disk.is_empty(),
+            "sled wrote no blob: the test needs a bigger value"
+        );
+        for name in &on_disk {
+            assert!(s.blobs.is_synced(name), "blob {name:?} not synced");
+        }
+        drop(s);
+        let mut again = None;
+        for _ in 0..100 {
+            match SledStore::open(&path) {
+                Ok(s) => {
+                    again = Some(s);
+                    break;
+                }
+                // sled's threads release the lock a moment after the last handle is dropped.
+                Err(StoreError::Locked { .. }) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                Err(e) => panic!("{e}"),
+            }
+        }
+        let s = again.expect("reopened");
+        assert_eq!(s.get(Tree::Records, b"long").unwrap(), Some(big));
     }
 
     #[test]
