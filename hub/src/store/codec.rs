@@ -46,9 +46,13 @@ impl W {
         }
         self.0.push(v as u8);
     }
+    /// Bytes with their length first (as [`R::len`] and [`R::bytes`] read them).
+    fn sized(&mut self, b: &[u8]) {
+        self.var(b.len() as u64);
+        self.0.extend_from_slice(b);
+    }
     fn str(&mut self, s: &str) {
-        self.var(s.len() as u64);
-        self.0.extend_from_slice(s.as_bytes());
+        self.sized(s.as_bytes());
     }
     fn hash(&mut self, h: &Hash) {
         self.0.extend_from_slice(&h.0);
@@ -217,8 +221,7 @@ pub fn encode_run<'a>(encoded_ops: impl ExactSizeIterator<Item = &'a [u8]> + Clo
     w.0.push(RUN_V1);
     w.var(encoded_ops.len() as u64);
     for op in encoded_ops {
-        w.var(op.len() as u64);
-        w.0.extend_from_slice(op);
+        w.sized(op);
     }
     w.0
 }
@@ -234,8 +237,7 @@ pub fn encode_bucket(entries: &[(&str, &[u8])]) -> Vec<u8> {
     w.var(entries.len() as u64);
     for (regno, state) in entries {
         w.str(regno);
-        w.var(state.len() as u64);
-        w.0.extend_from_slice(state);
+        w.sized(state);
     }
     w.0
 }
@@ -380,17 +382,13 @@ pub fn encode_state(st: &RecordState) -> Vec<u8> {
     if st.conflicts.is_empty() {
         w.var(0);
     } else {
-        let json = serde_json::to_vec(&st.conflicts).expect("conflicts serialise");
-        w.var(json.len() as u64);
-        w.0.extend_from_slice(&json);
+        w.sized(&serde_json::to_vec(&st.conflicts).expect("conflicts serialise"));
     }
     // Linked people (rare: JSON, like conflicts).
     if st.persons.is_empty() {
         w.var(0);
     } else {
-        let json = serde_json::to_vec(&st.persons).expect("links serialise");
-        w.var(json.len() as u64);
-        w.0.extend_from_slice(&json);
+        w.sized(&serde_json::to_vec(&st.persons).expect("links serialise"));
     }
     w.0
 }
