@@ -499,13 +499,8 @@ impl HubStore {
                         }
                     }
                 }
-                entries.sort_by(|a, b| a.0.cmp(&b.0));
-                let refs: Vec<(&str, &[u8])> = entries
-                    .iter()
-                    .map(|(r, s)| (r.as_str(), s.as_ref()))
-                    .collect();
-                self.buckets
-                    .put(&mut batch, bucket.as_bytes(), codec::encode_bucket(&refs));
+                let refs = entries.iter().map(|(r, s)| (r.as_str(), s.as_ref()));
+                self.put_bucket(&mut batch, &bucket, refs.collect());
             }
             self.tree().apply_batch(batch).map_err(backend)
         };
@@ -530,6 +525,13 @@ impl HubStore {
         Ok(())
     }
 
+    /// Writes a bucket: its records' numbers and encoded states, put in number order here.
+    fn put_bucket(&self, batch: &mut sled::Batch, bucket: &str, mut entries: Vec<(&str, &[u8])>) {
+        entries.sort_by(|a, b| a.0.cmp(b.0));
+        self.buckets
+            .put(batch, bucket.as_bytes(), codec::encode_bucket(&entries));
+    }
+
     /// Marks the database as of `layout` once everything written so far is durable (the last
     /// step of an upgrade), and makes the mark durable.
     fn mark_layout(&self, layout: &[u8]) -> Result<(), StoreError> {
@@ -544,8 +546,7 @@ impl HubStore {
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(backend)?;
         if let Some(b) = &self.blobs {
-            b.sync()
-                .map_err(|e| backend(format!("syncing sled's blob files: {e}")))?;
+            b.sync().map_err(backend)?;
         }
         Ok(())
     }
@@ -985,11 +986,8 @@ impl HubStore {
                 }
                 owners.insert(regno, owner);
             }
-            entries.sort_by(|a, b| a.0.cmp(b.0));
-            let refs: Vec<(&str, &[u8])> =
-                entries.iter().map(|(r, st)| (*r, st.as_ref())).collect();
-            self.buckets
-                .put(&mut batch, bucket.as_bytes(), codec::encode_bucket(&refs));
+            let refs = entries.iter().map(|(r, st)| (*r, st.as_ref()));
+            self.put_bucket(&mut batch, bucket, refs.collect());
         }
         // The feed: runs of consecutive ops of one chain and one owning municipality (the record's,
         // or the op's own when the number does not parse), in the order the group holds them

@@ -123,7 +123,7 @@ pub struct SledStore {
     blobs: civreg_shared::blobs::BlobFiles,
 }
 
-fn backend(e: sled::Error) -> StoreError {
+fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
@@ -156,9 +156,7 @@ impl SledStore {
             .map_err(backend)?;
         let blobs = civreg_shared::blobs::BlobFiles::new(path);
         // What an earlier run left unsynced, before anything new is acknowledged.
-        blobs
-            .sync()
-            .map_err(|e| StoreError::Backend(format!("syncing sled's blob files: {e}")))?;
+        blobs.sync().map_err(backend)?;
         Ok(SledStore { db, trees, blobs })
     }
 
@@ -225,9 +223,7 @@ impl Store for SledStore {
 
     fn flush(&self) -> Result<(), StoreError> {
         self.db.flush().map_err(backend)?;
-        self.blobs
-            .sync()
-            .map_err(|e| StoreError::Backend(format!("syncing sled's blob files: {e}")))?;
+        self.blobs.sync().map_err(backend)?;
         Ok(())
     }
 }

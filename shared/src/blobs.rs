@@ -27,8 +27,17 @@ impl BlobFiles {
     }
 
     /// Fsyncs every blob file not synced at its present size, then the directory if any was.
-    /// Returns how many files it synced.
+    /// Returns how many files it synced; an error says which directory it was syncing.
     pub fn sync(&self) -> std::io::Result<usize> {
+        self.sync_all().map_err(|e| {
+            std::io::Error::new(
+                e.kind(),
+                format!("syncing sled's blob files in {}: {e}", self.dir.display()),
+            )
+        })
+    }
+
+    fn sync_all(&self) -> std::io::Result<usize> {
         let listing = match std::fs::read_dir(&self.dir) {
             Ok(l) => l,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
