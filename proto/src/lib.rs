@@ -16,12 +16,18 @@ use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId};
 
 /// Largest gRPC message either side accepts, on purpose: a batch of a few thousand ops fits,
-/// a hostile client can not make the hub buffer more.
-pub const MAX_MESSAGE_BYTES: usize = 4 * 1024 * 1024;
+/// a hostile client can not make the hub buffer more (`civreg_shared::limits`).
+pub use civreg_shared::limits::MAX_MESSAGE_BYTES;
 
 /// The metadata key with which the hub marks a refusal by the rollout (a planned or suspended
 /// municipality): an operator's decision that can change, so the node keeps trying.
 pub const ROLLOUT_METADATA: &str = "civreg-rollout";
+
+/// The metadata key with which the hub marks a refusal that will pass by itself (an op stamped
+/// too far ahead of the hub's clock is accepted once the hub's clock catches up): the node keeps
+/// its queue and tries again later, and says why in its status. Its value is a hint, in
+/// milliseconds, of when to try again.
+pub const RETRY_METADATA: &str = "civreg-retry-after-ms";
 
 /// Largest number of ops in one push or pull batch.
 pub const MAX_BATCH_OPS: usize = 2_000;

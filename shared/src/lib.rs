@@ -10,6 +10,7 @@ pub mod csvrows;
 pub mod fields;
 pub mod gazetteer;
 pub mod ids;
+pub mod limits;
 pub mod linkage;
 pub mod merge;
 pub mod model;

@@ -137,7 +137,7 @@ pub const ALL_CODES: &[&str] = &[
 ];
 
 /// Longest name accepted, in characters.
-pub const MAX_NAME_CHARS: usize = 100;
+pub use crate::limits::MAX_NAME_CHARS;
 /// Minimum age difference between a parent and the child, in years.
 pub const MIN_PARENT_AGE: u32 = 12;
 /// Below this age at marriage a spouse is an error.
