@@ -13,7 +13,9 @@
 //!     of [`Frame::Stdout`] / [`Frame::Stderr`] chunks, [`Frame::Ask`] (the client answers with
 //!     [`Frame::Answer`]) and [`Frame::Read`] (the client answers with one [`Frame::Stdin`]
 //!     chunk, empty at end of input), and last [`Frame::Exit`] with the exit code;
-//!   - hub: one [`Frame::Reply`] or [`Frame::Error`].
+//!   - hub: one [`Frame::Reply`] or [`Frame::Error`]; a reply too large for one header (an
+//!     import's per-row report) comes as [`Frame::ReplyPart`] chunks of its JSON, then
+//!     [`Frame::ReplyEnd`] (see [`write_reply`] and [`ReplyReader`]), up to [`MAX_REPLY`] bytes.
 //!
 //! The client only ever answers, so neither side can flood the other.
 //!
@@ -30,6 +32,8 @@ pub const MAX_HEADER: usize = 1 << 20;
 pub const MAX_PAYLOAD: usize = 1 << 20;
 /// The size data is cut into when it is sent.
 pub const CHUNK: usize = 64 * 1024;
+/// Largest hub reply, in bytes, sent in parts (an import of a few hundred thousand rows).
+pub const MAX_REPLY: usize = 512 << 20;
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "t", rename_all = "snake_case")]
@@ -56,6 +60,10 @@ pub enum Frame {
     Exit { code: i32 },
     /// The hub's answer to a request.
     Reply { body: serde_json::Value },
+    /// `len` bytes of a large reply's JSON follow; more parts or [`Frame::ReplyEnd`] come next.
+    ReplyPart { len: usize },
+    /// The parts sent so far are the whole reply.
+    ReplyEnd,
 }
 
 impl Frame {
@@ -73,13 +81,18 @@ impl Frame {
             Frame::Stdin { .. } => "stdin",
             Frame::Exit { .. } => "exit",
             Frame::Reply { .. } => "reply",
+            Frame::ReplyPart { .. } => "reply part",
+            Frame::ReplyEnd => "reply end",
         }
     }
 
     /// How many payload bytes follow this header.
     pub fn payload_len(&self) -> usize {
         match self {
-            Frame::Stdout { len } | Frame::Stderr { len } | Frame::Stdin { len } => *len,
+            Frame::Stdout { len }
+            | Frame::Stderr { len }
+            | Frame::Stdin { len }
+            | Frame::ReplyPart { len } => *len,
             _ => 0,
         }
     }
@@ -208,6 +221,52 @@ pub fn write_data(w: &mut impl Write, stderr: bool, data: &[u8]) -> Result<(), F
     Ok(())
 }
 
+/// Writes a hub reply: one [`Frame::Reply`] when it fits in a header, else its JSON in
+/// [`Frame::ReplyPart`] chunks and [`Frame::ReplyEnd`], so that a reply of any size (up to
+/// [`MAX_REPLY`]) arrives whole.
+pub fn write_reply(w: &mut impl Write, body: &serde_json::Value) -> Result<(), FrameError> {
+    let json = serde_json::to_vec(body).map_err(|e| FrameError::Malformed(e.to_string()))?;
+    // `{"t":"reply","body":` and the closing brace and newline.
+    if json.len() + 32 <= MAX_HEADER {
+        return write_frame(w, &Frame::Reply { body: body.clone() }, &[]);
+    }
+    if json.len() > MAX_REPLY {
+        return Err(FrameError::TooLarge {
+            what: "the reply",
+            limit: MAX_REPLY,
+        });
+    }
+    for chunk in json.chunks(CHUNK) {
+        write_frame(w, &Frame::ReplyPart { len: chunk.len() }, chunk)?;
+    }
+    write_frame(w, &Frame::ReplyEnd, &[])
+}
+
+/// Gathers a reply sent in parts ([`write_reply`]), refusing one above [`MAX_REPLY`].
+#[derive(Default)]
+pub struct ReplyReader {
+    json: Vec<u8>,
+}
+
+impl ReplyReader {
+    /// Takes one part's payload.
+    pub fn part(&mut self, payload: &[u8]) -> Result<(), FrameError> {
+        if self.json.len() + payload.len() > MAX_REPLY {
+            return Err(FrameError::TooLarge {
+                what: "the reply",
+                limit: MAX_REPLY,
+            });
+        }
+        self.json.extend_from_slice(payload);
+        Ok(())
+    }
+
+    /// The whole reply, at [`Frame::ReplyEnd`].
+    pub fn finish(self) -> Result<serde_json::Value, FrameError> {
+        serde_json::from_slice(&self.json).map_err(|e| FrameError::Malformed(e.to_string()))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -292,6 +351,45 @@ mod tests {
         let huge = format!("{{\"t\":\"stdout\",\"len\":{}}}\n", MAX_PAYLOAD + 1);
         let e = read_frame(&mut std::io::Cursor::new(huge.into_bytes())).unwrap_err();
         assert!(matches!(e, FrameError::TooLarge { .. }), "{e}");
+    }
+
+    fn read_reply(buf: Vec<u8>) -> (usize, serde_json::Value) {
+        let mut r = std::io::Cursor::new(buf);
+        let mut frames = 0;
+        let mut parts = ReplyReader::default();
+        loop {
+            let (f, p) = read_frame(&mut r).expect("read").expect("a frame");
+            frames += 1;
+            match f {
+                Frame::Reply { body } => return (frames, body),
+                Frame::ReplyPart { .. } => parts.part(&p).expect("within bounds"),
+                Frame::ReplyEnd => return (frames, parts.finish().expect("JSON")),
+                other => panic!("unexpected {}", other.name()),
+            }
+        }
+    }
+
+    #[test]
+    fn a_reply_of_any_size_arrives_whole() {
+        let small = json!({"rows": 3});
+        let mut buf = Vec::new();
+        write_reply(&mut buf, &small).expect("write");
+        assert_eq!(read_reply(buf), (1, small));
+        // Three times what one header holds: sent in parts, received whole.
+        let rows: Vec<_> = (0..60_000)
+            .map(|i| json!({"line": i, "regno": format!("ISTOG-B-HUB-{i:08}"), "reasons": ["ok", "ok"]}))
+            .collect();
+        let big = json!({ "imported": rows });
+        assert!(serde_json::to_vec(&big).unwrap().len() > 3 * MAX_HEADER);
+        let mut buf = Vec::new();
+        write_reply(&mut buf, &big).expect("write");
+        let (frames, got) = read_reply(buf);
+        assert!(frames > 2, "{frames}");
+        assert_eq!(got, big);
+        // A reply above the bound is refused on the reading side too.
+        let mut r = ReplyReader::default();
+        assert!(r.part(&vec![b' '; MAX_REPLY]).is_ok());
+        assert!(matches!(r.part(b" "), Err(FrameError::TooLarge { .. })));
     }
 
     proptest! {

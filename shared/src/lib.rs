@@ -17,5 +17,6 @@ pub mod model;
 pub mod normalize;
 pub mod op;
 pub mod pnum;
+pub mod redact;
 pub mod synth;
 pub mod validate;

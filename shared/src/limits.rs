@@ -44,6 +44,51 @@ pub const MAX_SEARCH_LIMIT: usize = 100;
 /// Largest offset of a search page: deeper paging is refused (narrow the query instead).
 pub const MAX_SEARCH_OFFSET: usize = 1_000;
 
+/// Longest name token of a query that is also matched within typing distance; a longer token
+/// (no name is that long) is matched exactly and phonetically only, so that one query can not
+/// make the index build and run huge edit-distance automata.
+pub const MAX_FUZZY_TERM_CHARS: usize = 30;
+
+/// Longest value a peer names itself or a clerk with (the `clerk` of a search, an operator's
+/// name typed into a form) that is written to a log; a longer one is cut, and marked so.
+pub const MAX_LOGGED_NAME_CHARS: usize = MAX_NAME_CHARS;
+
+/// Why a search request is refused before it is run.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SearchLimitError {
+    #[error("the query is {0} bytes long; at most {max} bytes are searched: shorten it to names, a year, a place or a personal number", max = MAX_QUERY_BYTES)]
+    TooLong(usize),
+    #[error("the query has {0} words; at most {max} words are searched: leave out some words", max = MAX_QUERY_TERMS)]
+    TooManyTerms(usize),
+    #[error("a page of {0} results was asked for; at most {max} are given at once", max = MAX_SEARCH_LIMIT)]
+    LimitTooLarge(usize),
+    #[error("results from position {0} were asked for; at most the first {max} results can be paged through: narrow the query (a year, a place) instead", max = MAX_SEARCH_OFFSET)]
+    OffsetTooLarge(usize),
+}
+
+/// Checks a search request against the bounds above (the words are counted as the index splits
+/// them: on whitespace, hyphens and punctuation). Every layer that runs a search (the hub's gRPC
+/// service, its control socket and dashboard, the node's local search) checks before it works.
+pub fn check_search(text: &str, offset: usize, limit: usize) -> Result<(), SearchLimitError> {
+    if text.len() > MAX_QUERY_BYTES {
+        return Err(SearchLimitError::TooLong(text.len()));
+    }
+    let words = text
+        .split(|c: char| c.is_whitespace() || c == '-' || c == ',' || c == ';' || c == '/')
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .count();
+    if words > MAX_QUERY_TERMS {
+        return Err(SearchLimitError::TooManyTerms(words));
+    }
+    if limit > MAX_SEARCH_LIMIT {
+        return Err(SearchLimitError::LimitTooLarge(limit));
+    }
+    if offset > MAX_SEARCH_OFFSET {
+        return Err(SearchLimitError::OffsetTooLarge(offset));
+    }
+    Ok(())
+}
+
 const _: () = assert!(MAX_NAME_CHARS <= MAX_FIELD_CHARS);
 const _: () = assert!(MAX_FIELD_CHARS * 4 * 4 < MAX_OP_BYTES);
 const _: () = assert!(MAX_OP_BYTES <= MAX_BATCH_BYTES);
@@ -56,3 +101,32 @@ const _: () = assert!(MAX_BATCH_BYTES * 2 < MAX_MESSAGE_BYTES);
 pub const MAX_OP_CLOCK_AHEAD_MS: u64 = 10 * 60 * 1000;
 
 const _: () = assert!(crate::op::MAX_CLOCK_AHEAD_MS < MAX_OP_CLOCK_AHEAD_MS);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn search_bounds_refuse_what_is_beyond_them() {
+        assert_eq!(check_search("Arben Gashi 1968 Prizren", 0, 20), Ok(()));
+        assert_eq!(check_search(&"a".repeat(MAX_QUERY_BYTES), 0, 20), Ok(()));
+        assert_eq!(
+            check_search(&"a".repeat(MAX_QUERY_BYTES + 1), 0, 20),
+            Err(SearchLimitError::TooLong(MAX_QUERY_BYTES + 1))
+        );
+        let many = vec!["gashi"; MAX_QUERY_TERMS + 1].join(" ");
+        assert!(matches!(
+            check_search(&many, 0, 20),
+            Err(SearchLimitError::TooManyTerms(_))
+        ));
+        // Words glued by hyphens count one by one, as the index splits them.
+        let glued = vec!["gashi"; MAX_QUERY_TERMS + 1].join("-");
+        assert!(check_search(&glued, 0, 20).is_err());
+        assert!(check_search("gashi", MAX_SEARCH_OFFSET, MAX_SEARCH_LIMIT).is_ok());
+        assert_eq!(
+            check_search("gashi", u32::MAX as usize, 20),
+            Err(SearchLimitError::OffsetTooLarge(u32::MAX as usize))
+        );
+        assert!(check_search("gashi", 0, MAX_SEARCH_LIMIT + 1).is_err());
+    }
+}
