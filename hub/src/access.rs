@@ -1,8 +1,9 @@
 //! The hub's access log: every search and every record view, append-only, in
 //! `DATA_DIR/access.log` (JSON lines, flushed per entry). It answers "who looked at this record?"
 //! for a data-protection officer (`civreg-hub access-log`). It never holds a personal number in
-//! plain text: a query term that looks like one is replaced by the first characters of its blind
-//! token before the entry is written.
+//! plain text: every personal number in a query, in any typed form ([`civreg_shared::redact`]),
+//! is replaced by the first characters of its blind token before the entry is written, and the
+//! clerk a node names is cleaned and cut the same way ([`peer_name`]).
 
 use crate::search::Blinder;
 use serde::{Deserialize, Serialize};
@@ -31,21 +32,17 @@ pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join("access.log")
 }
 
-/// Replaces every query term that looks like a personal number by `pn:` and 8 hex digits of its
-/// blind token: the same number gives the same mark, and the number can not be read back.
+/// Replaces every personal number in a query, however it was typed (see
+/// [`civreg_shared::redact`]), by `pn:` and 8 hex digits of its blind token: the same number
+/// gives the same mark, and the number can not be read back.
 pub fn redact(query: &str, blinder: &Blinder) -> String {
-    query
-        .split_whitespace()
-        .map(|t| {
-            let digits = t.chars().filter(char::is_ascii_digit).count();
-            if digits >= 9 && digits + 2 >= t.chars().count() {
-                format!("pn:{}", &blinder.token(t)[..8])
-            } else {
-                t.to_string()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" ")
+    civreg_shared::redact::redact_with(query, |n| format!("pn:{}", &blinder.token(n)[..8]))
+}
+
+/// A name a peer supplied (a node's `clerk`), fit for a log: no personal number, no control
+/// characters, at most `limits::MAX_LOGGED_NAME_CHARS` characters.
+pub fn peer_name(name: &str) -> String {
+    civreg_shared::redact::for_log(name, civreg_shared::limits::MAX_LOGGED_NAME_CHARS)
 }
 
 /// The log, opened for appending.

@@ -8,6 +8,7 @@
 //! data_dir = "/var/lib/civreg-hub" # PKI under pki/, database under db/
 //! grpc_listen = "127.0.0.1:7443"   # where nodes connect (mutual TLS only)
 //! http_listen = "127.0.0.1:8080"   # the operator dashboard and /metrics (plain HTTP: loopback)
+//! http_hosts = []                  # names the dashboard answers to besides loopback (proxy)
 //! log_json = false                 # JSON log lines for operators
 //! ```
 
@@ -21,6 +22,7 @@ const KNOWN_ENV: &[&str] = &[
     "DATA_DIR",
     "GRPC_LISTEN",
     "HTTP_LISTEN",
+    "HTTP_HOSTS",
     "LOG_JSON",
 ];
 /// Where the dashboard listens unless told otherwise: loopback only.
@@ -59,6 +61,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     grpc_listen: Option<String>,
     http_listen: Option<String>,
+    http_hosts: Option<Vec<String>>,
     log_json: Option<bool>,
 }
 
@@ -82,6 +85,9 @@ pub struct Config {
     pub log_json: bool,
     /// The operator dashboard and `/metrics` (plain HTTP; keep it on loopback).
     pub http_listen: SocketAddr,
+    /// Host names the dashboard answers to besides loopback and its own address (the name a
+    /// reverse proxy forwards); any other `Host` is refused (DNS rebinding).
+    pub http_hosts: Vec<String>,
 }
 
 impl Config {
@@ -146,6 +152,17 @@ pub fn load(
     let http_listen = http
         .parse()
         .map_err(|_| ConfigError::HttpListen(http.clone()))?;
+    // Comma-separated in the environment (CIVREG_HUB_HTTP_HOSTS=dash.example.org,10.0.0.5).
+    let http_hosts = vars
+        .get("HTTP_HOSTS")
+        .map(|v| {
+            v.split(',')
+                .map(|h| h.trim().to_string())
+                .filter(|h| !h.is_empty())
+                .collect()
+        })
+        .or(file.http_hosts)
+        .unwrap_or_default();
     let log_json = cli.log_json
         || match vars.get("LOG_JSON") {
             Some(v) => parse_bool("CIVREG_HUB_LOG_JSON", v)?,
@@ -157,6 +174,7 @@ pub fn load(
         grpc_listen,
         log_json,
         http_listen,
+        http_hosts,
     })
 }
 

@@ -414,6 +414,12 @@ pub fn handle_with_progress(
     }
 }
 
+/// Longest error message sent back (the rest is cut).
+const MAX_ERROR_BYTES: usize = civreg_shared::control::MAX_HEADER / 2;
+
+/// Longest request text written to the debug log.
+const MAX_LOGGED_REQUEST_CHARS: usize = 2_000;
+
 // ---- client ------------------------------------------------------------------------------
 
 /// Asks the running hub; `None` when no hub answers on the socket (none runs, or one was
@@ -444,8 +450,15 @@ pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>, ControlErro
         let _ = err.flush();
         first = read_frame(&mut reader);
     }
+    // A large reply comes in parts.
+    let mut parts = civreg_shared::control::ReplyReader::default();
+    while let Ok(Some((Frame::ReplyPart { .. }, payload))) = &first {
+        parts.part(payload)?;
+        first = read_frame(&mut reader);
+    }
     match first {
         Ok(Some((Frame::Reply { body }, _))) => Ok(Some(body)),
+        Ok(Some((Frame::ReplyEnd, _))) => Ok(Some(parts.finish()?)),
         Ok(Some((Frame::Error { message }, _))) => Err(ControlError::Remote(message)),
         Ok(Some((other, _))) => Err(ControlError::Protocol(format!(
             "an unexpected {} message",
@@ -569,6 +582,7 @@ async fn accept_loop(listener: tokio::net::UnixListener, state: Arc<HubState>, u
 fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(), ControlError> {
     let mut writer = stream.try_clone()?;
     let mut progress_out = stream.try_clone()?;
+    let mut reply_out = stream.try_clone()?;
     let mut answer = |frame: Frame| -> Result<(), ControlError> {
         write_frame(&mut writer, &frame, &[])?;
         Ok(())
@@ -602,7 +616,11 @@ fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(),
         Err(e @ FrameError::TooLarge { .. }) => return answer(error(e.to_string())),
         Err(e) => return Err(e.into()),
     };
-    debug!(request = ?req, "request from the control socket");
+    // A search's text may hold a personal number: the request is logged without any.
+    debug!(
+        request = %civreg_shared::redact::for_log(&format!("{req:?}"), MAX_LOGGED_REQUEST_CHARS),
+        "request from the control socket"
+    );
     let mut progress = |line: String| {
         let bytes = format!("{line}\n").into_bytes();
         // A client that went away does not stop the request: it finishes and is recorded.
@@ -614,7 +632,20 @@ fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(),
     };
     let result = handle_with_progress(&req, state, &mut progress);
     match result {
-        Ok(body) => answer(Frame::Reply { body }),
-        Err(e) => answer(error(e.to_string())),
+        // Any size: sent in parts when it does not fit in one frame.
+        Ok(body) => Ok(civreg_shared::control::write_reply(&mut reply_out, &body)?),
+        Err(e) => {
+            // An error message always fits in a frame.
+            let mut message = e.to_string();
+            if message.len() > MAX_ERROR_BYTES {
+                let mut cut = MAX_ERROR_BYTES;
+                while !message.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                message.truncate(cut);
+                message.push_str(" …");
+            }
+            answer(error(message))
+        }
     }
 }

@@ -90,7 +90,9 @@ enum Command {
     /// Load historic register pages centrally: each row becomes a record of the municipality
     /// (its offices receive it through pull), and each record's people are linked to the
     /// register: a match, a possible match for the duplicates queue, or new. Same columns and
-    /// validation as `civreg-node import`; a rerun imports nothing twice.
+    /// validation as `civreg-node import`; a rerun imports nothing twice. Exit status, as
+    /// `civreg-node import`: 0 when every row was imported or skipped, 1 when some rows were
+    /// rejected (the others are imported; the report lists why) or the import failed.
     Import {
         file: PathBuf,
         #[arg(long)]
@@ -633,7 +635,10 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 };
                 let opts = server::RunOptions {
                     http,
-                    ..Default::default()
+                    web: civreg_hub::web::Settings {
+                        hosts: cfg.http_hosts.clone(),
+                        ..Default::default()
+                    },
                 };
                 server::run_with(&data_dir, listener, opts, shutdown).await?;
                 anyhow::Ok(())
@@ -1047,6 +1052,12 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                     n("skipped"), n("rejected"), v["matched"], v["possible"], v["new"]
                 )
             });
+            // Rejected rows: exit 1, as `civreg-node import` does (the output is complete).
+            if v["rejected"].as_array().is_some_and(|a| !a.is_empty()) {
+                use std::io::Write;
+                let _ = std::io::stdout().flush();
+                std::process::exit(1);
+            }
         }
         Command::Duplicates { command } => {
             let decide = |id: String, action: &str, reason: String, operator: String| {

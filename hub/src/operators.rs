@@ -224,8 +224,37 @@ pub fn names(data_dir: &Path) -> Result<Vec<String>, OperatorError> {
     Ok(load(data_dir)?.operators.into_keys().collect())
 }
 
+/// An operator name and action details fit for a log: every string (the name as typed into a
+/// form, a reason, an error) without personal numbers ([`civreg_shared::redact`]) and bounded
+/// (the name to `MAX_LOGGED_NAME_CHARS`, any other text to `MAX_TEXT_CHARS` characters).
+pub fn log_safe(operator: &str, details: serde_json::Value) -> (String, serde_json::Value) {
+    use civreg_shared::limits::{MAX_LOGGED_NAME_CHARS, MAX_TEXT_CHARS};
+    use civreg_shared::redact::for_log;
+    fn clean(v: serde_json::Value, depth: usize) -> serde_json::Value {
+        use serde_json::Value;
+        match v {
+            Value::String(s) => Value::String(for_log(&s, MAX_TEXT_CHARS)),
+            Value::Array(a) if depth < 8 => Value::Array(
+                a.into_iter()
+                    .take(1_000)
+                    .map(|x| clean(x, depth + 1))
+                    .collect(),
+            ),
+            Value::Object(o) if depth < 8 => Value::Object(
+                o.into_iter()
+                    .take(1_000)
+                    .map(|(k, x)| (for_log(&k, MAX_LOGGED_NAME_CHARS), clean(x, depth + 1)))
+                    .collect(),
+            ),
+            Value::Array(_) | Value::Object(_) => Value::String("…".into()),
+            other => other,
+        }
+    }
+    (for_log(operator, MAX_LOGGED_NAME_CHARS), clean(details, 0))
+}
+
 /// Appends one action to `operator-actions.log` and flushes it to disk. `details` (an object)
-/// is merged into the line.
+/// is merged into the line; both pass [`log_safe`] first.
 pub fn log_action(
     data_dir: &Path,
     operator: &str,
@@ -233,6 +262,7 @@ pub fn log_action(
     ok: bool,
     details: serde_json::Value,
 ) -> Result<(), OperatorError> {
+    let (operator, details) = log_safe(operator, details);
     let mut line = serde_json::json!({
         "at_ms": now_ms(),
         "operator": operator,

@@ -17,6 +17,7 @@ use tonic::{Request, Response, Status};
 #[derive(Clone)]
 pub struct ReviewService {
     pub store: Arc<HubStore>,
+    pub rollout: Arc<crate::rollout::Watcher>,
 }
 
 fn hlc(h: Hlc) -> Option<WireHlc> {
@@ -135,6 +136,7 @@ impl Review for ReviewService {
 
     async fn digest(&self, req: Request<DigestRequest>) -> Result<Response<DigestReply>, Status> {
         let who = crate::server::identity(&req)?;
+        crate::search_service::check_rollout(&self.rollout, &who)?;
         let m = req.into_inner().municipality;
         if let PeerIdentity::Node { municipality, .. } = &who {
             if *municipality != m {

@@ -36,6 +36,7 @@
 use crate::store::{HubRecord, HubStore};
 use chrono::{Datelike, NaiveDate};
 use civreg_shared::gazetteer;
+use civreg_shared::limits::{MAX_FUZZY_TERM_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_LIMIT};
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::normalize;
 use ring::hmac;
@@ -486,8 +487,12 @@ impl SearchIndex {
 
     pub fn search(&self, q: &SearchQuery) -> Result<Results, SearchError> {
         let f = &self.f;
+        // Bounded before any work: a query's size, its words, its page and how deep it pages
+        // (a hostile offset would make the collector reserve room for every skipped hit).
+        civreg_shared::limits::check_search(&q.text, q.offset, q.limit)
+            .map_err(|e| SearchError::Query(e.to_string()))?;
         let searcher = self.reader.searcher();
-        let limit = q.limit.clamp(1, 200);
+        let limit = q.limit.clamp(1, MAX_SEARCH_LIMIT);
         let collector = (TopDocs::with_limit(limit).and_offset(q.offset), Count);
         let (query, plan) = self.query(q, false)?;
         let (mut top, mut total) = searcher.search(&query, &collector)?;
@@ -562,6 +567,13 @@ impl SearchIndex {
                 must.push((Occur::Must, self.name_query(&t, fuzzy)));
                 plan.names.push(t);
             }
+            // Each name is a clause of its own (with its variants, phonetic keys and typing
+            // distances): their number is bounded however the words are glued together.
+            if plan.names.len() > MAX_QUERY_TERMS {
+                return Err(SearchError::Query(format!(
+                    "the query names more than {MAX_QUERY_TERMS} words: leave out some words"
+                )));
+            }
         }
         // Nothing but place names (and fielded filters, added below, that narrow without
         // naming anyone): the words are taken as names as well, so that a surname that is also
@@ -624,7 +636,9 @@ impl SearchIndex {
             alts.push((Occur::Should, boost(term(f.principal_phonetic, &key), 2.5)));
             alts.push((Occur::Should, boost(term(f.phonetic, &key), 1.2)));
         }
-        if !fuzzy {
+        // No name is longer than MAX_FUZZY_TERM_CHARS: a longer token is matched exactly only,
+        // as the cost of a typing-distance automaton grows with the token's length.
+        if !fuzzy || t.chars().count() > MAX_FUZZY_TERM_CHARS {
             return Box::new(BooleanQuery::new(alts));
         }
         // (distance, principal weight, parent weight): a match within one difference also

@@ -1,7 +1,10 @@
 //! The `Search` gRPC service: national search for nodes and operators, each search written to
-//! the access log under the caller's certificate identity.
+//! the access log under the caller's certificate identity. A node of a `planned` municipality is
+//! refused, as on every call (see [`crate::rollout`]).
 
 use crate::access::{self, AccessLog, Entry};
+use crate::pki::PeerIdentity;
+use crate::rollout;
 use crate::search::{Born, SearchIndex, SearchQuery};
 use civreg_proto::v1::search_server::Search;
 use civreg_proto::v1::{SearchHit, SearchReply, SearchRequest};
@@ -13,13 +16,33 @@ use tonic::{Request, Response, Status};
 pub struct SearchService {
     pub index: Arc<SearchIndex>,
     pub log: Arc<AccessLog>,
+    pub rollout: Arc<rollout::Watcher>,
+}
+
+/// Refuses a node whose municipality may not connect (planned, or unknown); operators pass.
+pub(crate) fn check_rollout(rollout: &rollout::Watcher, who: &PeerIdentity) -> Result<(), Status> {
+    if let PeerIdentity::Node {
+        municipality,
+        node_id,
+    } = who
+    {
+        if let Err(r) = rollout.current().check_connect(municipality) {
+            tracing::warn!(%municipality, node = %node_id, reason = %r, "refused by the rollout");
+            return Err(crate::server::rollout_status(&r));
+        }
+    }
+    Ok(())
 }
 
 #[tonic::async_trait]
 impl Search for SearchService {
     async fn search(&self, req: Request<SearchRequest>) -> Result<Response<SearchReply>, Status> {
         let who = crate::server::identity(&req)?;
+        check_rollout(&self.rollout, &who)?;
         let r = req.into_inner();
+        // Bounded before anything is parsed or run (INVALID_ARGUMENT, saying which bound).
+        civreg_shared::limits::check_search(&r.text, r.offset as usize, r.limit as usize)
+            .map_err(|e| Status::invalid_argument(e.to_string()))?;
         let kind = match r.kind.as_str() {
             "" => None,
             "birth" => Some(RecordKind::Birth),
@@ -46,7 +69,7 @@ impl Search for SearchService {
         };
         let (index, log) = (self.index.clone(), self.log.clone());
         let by = who.to_string();
-        let clerk = r.clerk.clone();
+        let clerk = access::peer_name(&r.clerk);
         let results = tokio::task::spawn_blocking(move || {
             let results = index
                 .search(&query)

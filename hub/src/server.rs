@@ -244,7 +244,7 @@ fn node_of(who: &PeerIdentity) -> Result<(String, String), Status> {
 }
 
 /// The status for a refusal by the rollout, marked so that the node knows to keep trying.
-fn rollout_status(r: &rollout::Refusal) -> Status {
+pub(crate) fn rollout_status(r: &rollout::Refusal) -> Status {
     let (code, mark) = match r {
         rollout::Refusal::Planned(_) => (tonic::Code::PermissionDenied, "planned"),
         rollout::Refusal::Suspended { .. } => (tonic::Code::FailedPrecondition, "suspended"),
@@ -708,6 +708,12 @@ pub async fn run_with(
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
         .build_v1()
         .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    // The same services under the older name many clients (grpcurl builds, IDEs) still ask for.
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
 
     let local = listener.local_addr()?;
     info!(addr = %local, "hub listening (mutual TLS only)");
@@ -752,10 +758,12 @@ pub async fn run_with(
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
         .add_service(health_svc)
         .add_service(reflection)
+        .add_service(reflection_v1alpha)
         .add_service(
             SearchServer::new(SearchService {
                 index: search_index.clone(),
                 log: access_log.clone(),
+                rollout: svc.rollout.clone(),
             })
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES),
@@ -763,6 +771,7 @@ pub async fn run_with(
         .add_service(
             ReviewServer::new(ReviewService {
                 store: svc.store.clone(),
+                rollout: svc.rollout.clone(),
             })
             .max_decoding_message_size(MAX_MESSAGE_BYTES)
             .max_encoding_message_size(MAX_MESSAGE_BYTES),

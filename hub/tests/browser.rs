@@ -211,6 +211,7 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         Settings {
             online_within: ONLINE_WITHIN,
             history_every: Duration::from_secs(1),
+            ..Default::default()
         },
         |dir| seeded = seed_duplicate_cases(dir, &[("gjakove", "Arben", 12.0)]),
     )

@@ -287,3 +287,101 @@ fn pki_commands_take_effect_in_the_running_hub() {
     assert_eq!(st["running"], json!(true), "{st}");
     assert_eq!(chain(&st, "istog/1")["acked_seq"], json!(0), "{st}");
 }
+
+/// Issue 13, finding 12: an answer of the running hub larger than one control frame (1 MiB)
+/// arrives whole: an import of 12,050 rows (50 good, 12,000 rejected) through `civreg-hub
+/// serve` writes its full report and exits 1 (rows rejected), as `civreg-node import` does.
+#[test]
+fn a_large_import_through_the_running_hub_writes_its_report_and_exit_code() {
+    let s = Setup::new();
+    let _hub = start_answering(&s);
+    // 50 valid rows from the generator, then 12,000 that fail validation (born in 2999).
+    let gen = s.dir.path().join("synth");
+    hub_ok(
+        &s.dir.path().join("scratch"),
+        &[
+            "synth",
+            "--records",
+            "50",
+            "--seed",
+            "7",
+            "--out",
+            gen.to_str().unwrap(),
+        ],
+    );
+    let csv = std::fs::read_to_string(gen.join("records.csv")).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap().to_string();
+    let cols: Vec<&str> = header.split(',').collect();
+    let col = |name: &str| cols.iter().position(|h| *h == name).unwrap();
+    let mut rows: Vec<String> = lines
+        .map(|l| {
+            // The import names the municipality: the generated one is left out.
+            let mut rdr = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(l.as_bytes());
+            let rec = rdr.records().next().unwrap().unwrap();
+            let mut w = csv::Writer::from_writer(Vec::new());
+            let m = col("municipality");
+            w.write_record(
+                rec.iter()
+                    .enumerate()
+                    .map(|(i, c)| if i == m { "" } else { c }),
+            )
+            .unwrap();
+            String::from_utf8(w.into_inner().unwrap())
+                .unwrap()
+                .trim_end()
+                .to_string()
+        })
+        .collect();
+    let good = rows.len();
+    let mut bad = vec![String::new(); cols.len()];
+    bad[0] = "birth".into();
+    for (c, v) in [
+        ("child.given_name", "Arben"),
+        ("child.surname", "Gashi"),
+        ("child.sex", "male"),
+        ("child.date_of_birth", "2999-01-01"),
+        ("place_of_birth", "Prizren"),
+        ("mother.given_name", "Drita"),
+        ("mother.surname", "Gashi"),
+    ] {
+        bad[col(c)] = v.into();
+    }
+    let bad = bad.join(",");
+    rows.extend(std::iter::repeat_n(bad, 12_000));
+    let file = s.dir.path().join("pages.csv");
+    std::fs::write(&file, format!("{header}\n{}\n", rows.join("\n"))).unwrap();
+    let report = s.dir.path().join("report.jsonl");
+    let out = hub_cmd(
+        &s.hub_dir,
+        &[
+            "--json",
+            "import",
+            file.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "drita",
+            "--report",
+            report.to_str().unwrap(),
+        ],
+    );
+    let what = describe("civreg-hub import", &out);
+    assert_eq!(out.status.code(), Some(1), "rows were rejected: {what}");
+    assert!(
+        !String::from_utf8_lossy(&out.stderr).contains("closed the connection"),
+        "{what}"
+    );
+    let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON answer");
+    assert_eq!(v["imported"].as_array().unwrap().len(), good, "{what}");
+    assert_eq!(v["rejected"].as_array().unwrap().len(), 12_000);
+    assert!(
+        out.stdout.len() > civreg_shared::control::MAX_HEADER,
+        "the answer ({} bytes) should be larger than one control frame",
+        out.stdout.len()
+    );
+    let lines = std::fs::read_to_string(&report).expect("the report is written");
+    assert_eq!(lines.lines().count(), good + 12_000);
+}

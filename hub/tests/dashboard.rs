@@ -22,6 +22,7 @@ fn settings() -> Settings {
         // Generous: nothing here waits for a node to go offline.
         online_within: Duration::from_secs(60),
         history_every: Duration::from_millis(200),
+        ..Default::default()
     }
 }
 

@@ -154,7 +154,9 @@ pub enum Command {
         #[arg(long, default_value_t = 20)]
         limit: usize,
     },
-    /// Import historic register entries from a CSV file (columns in the README).
+    /// Import historic register entries from a CSV file (columns in the README). Exit status,
+    /// as `civreg-hub import`: 0 when every row was imported or skipped, 1 when some rows were
+    /// rejected (the others are imported) or the import failed.
     Import {
         file: PathBuf,
         /// Also write the full per-row report (accepted, skipped, rejected) to this file as JSON.
@@ -1016,6 +1018,8 @@ pub fn execute(
             if text.trim().is_empty() && born.is_none() && municipality.is_none() {
                 bail!("nothing to search for: give a name, a date, a place or a personal number");
             }
+            // The same bounds as the hub's, for the local search too.
+            civreg_shared::limits::check_search(&text, 0, limit)?;
             let q = Query {
                 text,
                 born,

@@ -457,7 +457,11 @@ fn converse(stream: UnixStream, served: &Served, same_user: bool) -> Result<(), 
     };
     reader.get_ref().set_read_timeout(None)?;
     write_frame(&mut writer, &Frame::Started, &[])?;
-    debug!(command = ?request.command, "command from the control socket");
+    // A search's text may hold a personal number: the command is logged without any.
+    debug!(
+        command = %civreg_shared::redact::for_log(&format!("{:?}", request.command), 2_000),
+        "command from the control socket"
+    );
 
     // Everything the client sends from now on answers a question or a read; a thread takes it
     // off the socket so that the client's going away is seen at once (`cancelled`).

@@ -977,7 +977,7 @@ impl Node {
 
     /// An op of another node that this node received from the hub.
     /// Appends to the node's access log (sealed like everything else): who searched for or
-    /// opened which records. Query terms that look like personal numbers are replaced by a
+    /// opened which records. Personal numbers in the query, in any typed form, are replaced by a
     /// blind-token prefix, so the log holds none in plain text even once decrypted.
     pub fn log_access(
         &self,
@@ -986,25 +986,19 @@ impl Node {
         query: &str,
         records: &[String],
     ) -> Result<(), NodeError> {
-        let query = query
-            .split_whitespace()
-            .map(|t| {
-                let digits = t.chars().filter(char::is_ascii_digit).count();
-                if digits >= 9 && digits + 2 >= t.chars().count() {
-                    format!(
-                        "pn:{}",
-                        &hex::encode(self.crypto.blind("access-log", t))[..8]
-                    )
-                } else {
-                    t.to_string()
-                }
-            })
-            .collect::<Vec<_>>()
-            .join(" ");
+        // Every personal number, however typed (civreg_shared::redact), becomes a mark.
+        let query = civreg_shared::redact::redact_with(query, |n| {
+            format!(
+                "pn:{}",
+                &hex::encode(self.crypto.blind("access-log", n))[..8]
+            )
+        });
+        let clerk =
+            civreg_shared::redact::for_log(clerk, civreg_shared::limits::MAX_LOGGED_NAME_CHARS);
         let at_ms = (self.clock)();
         let entry = AccessEntry {
             at_ms,
-            clerk: clerk.to_string(),
+            clerk,
             action: action.to_string(),
             query,
             records: records.to_vec(),

@@ -214,7 +214,10 @@ mod tests {
             "140 396 895 0011".into(),
             "1403.968.950.011".into(),
             "14-03-968-95-001-1".into(),
-            "1403968950011".chars().map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap()).collect(),
+            "1403968950011"
+                .chars()
+                .map(|c| char::from_u32(c as u32 - '0' as u32 + 0xFF10).unwrap())
+                .collect(),
             "I05101999A".into(),
             "i05101999a".into(),
             "I 05101999 A".into(),
@@ -284,7 +287,10 @@ mod tests {
         // A number straddling the cut leaves no digits behind.
         let s = for_log(&format!("{}{JMBG}", "a".repeat(95)), 100);
         assert!(!s.contains("14039"), "{s}");
-        assert_eq!(for_log(&format!("clerk {JMBG}"), 100), format!("clerk {MARK}"));
+        assert_eq!(
+            for_log(&format!("clerk {JMBG}"), 100),
+            format!("clerk {MARK}")
+        );
     }
 
     proptest! {

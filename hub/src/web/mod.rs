@@ -17,6 +17,11 @@
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
 //!
+//! Every request passes [`guard`] first: its `Host` must be a loopback name, the listener's
+//! address or a configured `http_hosts` name (DNS rebinding), its body at most
+//! [`guard::MAX_BODY_BYTES`]; sign-in is throttled per account and per address, and at most
+//! [`guard::MAX_CONCURRENT_CHECKS`] passwords are checked at once.
+//!
 //! `/metrics` needs no session so that a Prometheus on the same machine can scrape it; it shows
 //! counts only, no names or records. Serve the listener beyond loopback only behind a reverse
 //! proxy with TLS that also guards `/metrics`.
@@ -27,6 +32,7 @@
 
 pub mod auth;
 mod duplicate_pages;
+pub mod guard;
 pub mod history;
 pub mod html;
 pub mod model;
@@ -57,6 +63,8 @@ pub const REFRESH_SECS: u64 = 5;
 pub struct Settings {
     pub online_within: Duration,
     pub history_every: Duration,
+    /// Host names answered besides loopback and the listener's address (`http_hosts`).
+    pub hosts: Vec<String>,
 }
 
 impl Default for Settings {
@@ -64,6 +72,7 @@ impl Default for Settings {
         Settings {
             online_within: ONLINE_WITHIN,
             history_every: HISTORY_EVERY,
+            hosts: Vec::new(),
         }
     }
 }
@@ -84,6 +93,8 @@ struct Inner {
     settings: Settings,
     sessions: auth::Sessions,
     history: history::History,
+    throttle: guard::Throttle,
+    checks: tokio::sync::Semaphore,
 }
 
 /// Everything the dashboard reads: shared with the gRPC service, not copied.
@@ -108,6 +119,8 @@ impl Context {
             history: history::History::new(settings.history_every),
             settings,
             sessions: auth::Sessions::default(),
+            throttle: guard::Throttle::default(),
+            checks: tokio::sync::Semaphore::new(guard::MAX_CONCURRENT_CHECKS),
         }))
     }
     pub fn data_dir(&self) -> &Path {
@@ -133,6 +146,13 @@ impl Context {
     }
     pub fn history(&self) -> &history::History {
         &self.0.history
+    }
+    pub fn throttle(&self) -> &guard::Throttle {
+        &self.0.throttle
+    }
+    /// Turns for argon2 password checks.
+    pub fn checks(&self) -> &tokio::sync::Semaphore {
+        &self.0.checks
     }
 }
 
@@ -163,6 +183,9 @@ pub enum WebError {
     Csrf,
     #[error("internal error: {0}")]
     Internal(String),
+    /// Refused for now (too many at once): the message says when to try again.
+    #[error("{0}")]
+    Busy(String),
 }
 
 impl WebError {
@@ -172,6 +195,7 @@ impl WebError {
         use crate::review::ReviewError as R;
         match self {
             WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::NotFound(_)
             | WebError::Review(R::NotFound(_))
             | WebError::Duplicate(D::NoCase(_)) => StatusCode::NOT_FOUND,
@@ -249,9 +273,10 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
-/// The dashboard's routes over `ctx`.
-pub fn router(ctx: Context) -> axum::Router {
+/// The dashboard's routes over `ctx`, answering to `hosts`.
+pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
     use axum::routing::{get, post};
+    let hosts = Arc::new(hosts);
     axum::Router::new()
         .route("/", get(pages::overview))
         .route("/login", get(pages::login_form).post(pages::login))
@@ -266,6 +291,11 @@ pub fn router(ctx: Context) -> axum::Router {
         .route("/rollout", get(pages::rollout))
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))
+        .layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES))
+        .layer(axum::middleware::from_fn_with_state(
+            hosts,
+            guard::check_host,
+        ))
         .layer(axum::middleware::map_response(security_headers))
         .with_state(ctx)
 }
@@ -286,13 +316,19 @@ async fn sample_history(ctx: Context) {
 
 /// Serves the dashboard on `listener` (and samples history) until the task is dropped.
 pub async fn serve(listener: TcpListener, ctx: Context) {
-    match listener.local_addr() {
+    let local = match listener.local_addr() {
         Ok(a) => {
-            tracing::info!(addr = %a, "dashboard listening (plain HTTP: operators sign in; /metrics open)")
+            tracing::info!(addr = %a, "dashboard listening (plain HTTP: operators sign in; /metrics open)");
+            Some(a)
         }
-        Err(e) => tracing::warn!(error = %e, "dashboard listener has no local address"),
-    }
-    let app = router(ctx.clone());
+        Err(e) => {
+            tracing::warn!(error = %e, "dashboard listener has no local address");
+            None
+        }
+    };
+    let hosts = guard::Hosts::new(local, &ctx.settings().hosts);
+    let app =
+        router(ctx.clone(), hosts).into_make_service_with_connect_info::<std::net::SocketAddr>();
     tokio::select! {
         r = axum::serve(listener, app) => {
             if let Err(e) = r {

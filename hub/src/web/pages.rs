@@ -6,7 +6,7 @@ use super::model::{self, now_ms, MunicipalityView, NodeView};
 use super::{blocking, Context, WebError, REFRESH_SECS};
 use crate::review::{self, Decision};
 use crate::rollout::{Rollout, Stage};
-use axum::extract::{Form, Path, Query, State};
+use axum::extract::{ConnectInfo, Form, Path, Query, State};
 use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
@@ -19,7 +19,9 @@ pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
 }
 
-/// Logs an operator's action with tracing and appends it to `operator-actions.log`.
+/// Logs an operator's action with tracing and appends it to `operator-actions.log`. What a
+/// browser typed (a name, a reason) is made fit for a log first: no personal number, bounded
+/// (see [`crate::operators::log_safe`]).
 pub(super) fn record_action(
     ctx: &Context,
     operator: &str,
@@ -27,6 +29,8 @@ pub(super) fn record_action(
     ok: bool,
     details: serde_json::Value,
 ) {
+    let (operator, details) = crate::operators::log_safe(operator, details);
+    let operator = operator.as_str();
     if ok {
         tracing::info!(operator, action, details = %details, "operator action");
     } else {
@@ -101,9 +105,11 @@ pub async fn login_form(State(ctx): State<Context>, headers: HeaderMap) -> Respo
 
 pub async fn login(
     State(ctx): State<Context>,
+    ConnectInfo(peer): ConnectInfo<std::net::SocketAddr>,
     headers: HeaderMap,
     Form(f): Form<LoginForm>,
 ) -> Response {
+    let addr = Some(peer.ip());
     let expected = auth::cookie(&headers, auth::LOGIN_COOKIE).unwrap_or_default();
     if expected.is_empty() || !auth::same(&f.csrf, &expected) {
         record_action(
@@ -124,11 +130,40 @@ pub async fn login(
         .await
         .unwrap_or_else(IntoResponse::into_response);
     }
-    let c = ctx.clone();
     let name = f.name.trim().to_string();
+    // Too many wrong passwords for this account or from this address: refused unchecked, the
+    // right password included, until the delay has passed.
+    if let Err(r) = ctx.throttle().check(&name, addr) {
+        record_action(
+            &ctx,
+            &name,
+            "login",
+            false,
+            serde_json::json!({"why": "throttled", "retry_after_s": r.retry_after.as_secs()}),
+        );
+        return super::guard::too_many(&r);
+    }
+    // At most a few argon2 checks at once, each ~19 MiB: a burst of sign-ins waits its turn.
+    let permit = match tokio::time::timeout(super::guard::CHECK_WAIT, ctx.checks().acquire()).await
+    {
+        Ok(Ok(p)) => p,
+        _ => {
+            return WebError::Busy("too many sign-ins at once: try again in a minute".into())
+                .into_response()
+        }
+    };
+    let c = ctx.clone();
     let n = name.clone();
     let verified =
         blocking(move || Ok(crate::operators::verify(c.data_dir(), &n, &f.password))).await;
+    drop(permit);
+    match &verified {
+        Ok(Ok(())) => ctx.throttle().succeeded(&name, addr),
+        Ok(Err(crate::operators::OperatorError::BadCredentials)) => {
+            ctx.throttle().failed(&name, addr)
+        }
+        _ => {}
+    }
     match verified {
         Ok(Ok(())) => {
             let token = match ctx.sessions().create(&name) {
