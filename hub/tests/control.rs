@@ -370,12 +370,10 @@ fn a_large_import_through_the_running_hub_writes_its_report_and_exit_code() {
     );
     let what = describe("civreg-hub import", &out);
     assert_eq!(out.status.code(), Some(1), "rows were rejected: {what}");
-    assert!(
-        !String::from_utf8_lossy(&out.stderr).contains("closed the connection"),
-        "{what}"
-    );
+    assert!(!what.contains("closed the connection"), "{what}");
     let v: Value = serde_json::from_slice(&out.stdout).expect("one JSON answer");
-    assert_eq!(v["imported"].as_array().unwrap().len(), good, "{what}");
+    assert!(v["imported"].is_array(), "{what}");
+    assert_eq!(v["imported"].as_array().unwrap().len(), good);
     assert_eq!(v["rejected"].as_array().unwrap().len(), 12_000);
     assert!(
         out.stdout.len() > civreg_shared::control::MAX_HEADER,
