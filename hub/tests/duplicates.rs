@@ -192,9 +192,11 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     let b = tmp.path().join("copies.csv");
     write_csv(&b, &s.header, &rows);
     let report = tmp.path().join("report.jsonl");
-    let r2 = ok_json(
+    // Rows were rejected: the import exits 1 (as `civreg-node import`), with its full answer.
+    let out = hub(
         &dir,
         &[
+            "--json",
             "import",
             b.to_str().unwrap(),
             "--municipality",
@@ -205,6 +207,13 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
             report.to_str().unwrap(),
         ],
     );
+    assert_eq!(
+        out.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r2: Value = serde_json::from_slice(&out.stdout).expect("json answer");
     let rejected = r2["rejected"].as_array().unwrap();
     assert_eq!(rejected.len(), 2, "{rejected:?}");
     let last = copies.len() as u64 + 2;
@@ -286,10 +295,11 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         .any(|x| x == &m["candidate"]));
     assert!(person["mentions"].as_array().unwrap().len() >= 2);
 
-    // A rerun imports nothing twice.
-    let r3 = ok_json(
+    // A rerun imports nothing twice (and its two bad rows are rejected again: exit 1).
+    let out = hub(
         &dir,
         &[
+            "--json",
             "import",
             b.to_str().unwrap(),
             "--municipality",
@@ -298,6 +308,8 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
             "ana",
         ],
     );
+    assert_eq!(out.status.code(), Some(1));
+    let r3: Value = serde_json::from_slice(&out.stdout).expect("json answer");
     assert_eq!(r3["imported"].as_array().unwrap().len(), 0);
     assert_eq!(r3["skipped"].as_array().unwrap().len(), copies.len());
 
