@@ -25,6 +25,11 @@
 //! Fielded filters: born (year, day or range), municipality, kind. Results are ranked,
 //! paginated, and each says why it matched.
 //!
+//! **Bounded.** A query is refused before any work when it is longer than `MAX_QUERY_BYTES`,
+//! has more than `MAX_QUERY_TERMS` words (as the index splits them), asks for more than
+//! `MAX_SEARCH_LIMIT` results or pages past `MAX_SEARCH_OFFSET` (`civreg_shared::limits`); a
+//! name token longer than `MAX_FUZZY_TERM_CHARS` is matched without typing distance.
+//!
 //! **Exact before typos.** A query is first run with exact, variant and phonetic name matches
 //! only; only when those do not fill the requested page is it run again with the typo-tolerant
 //! (fuzzy) clauses. An exact match always outranks a typo-only one (it matches the fuzzy clauses
