@@ -982,7 +982,7 @@ impl Node {
                     .any(|e| e.action.contains("national") && e.records.contains(&regno));
             if !own && !found {
                 return Err(NodeError::Shape(format!(
-                    "record {regno} is not known to this node: find it first with a national search (`civreg-node search --national ...`), so that the hub is known to hold it"
+                    "record {regno} is not known to this node: find it first with `civreg-node search` while the line works (a national answer), so that the hub is known to hold it"
                 )));
             }
             if own {
@@ -1564,7 +1564,7 @@ mod tests {
         let foreign = "ISTOG-2020-B-000004";
         assert!(matches!(
             n.annotate(&c, foreign, &note),
-            Err(NodeError::Shape(m)) if m.contains("national search")
+            Err(NodeError::Shape(m)) if m.contains("national answer")
         ));
         n.log_access(
             "drita",

@@ -1562,6 +1562,31 @@ mod tests {
                 }
                 let _ = report.to_string();
             }
+
+            #[test]
+            fn check_op_never_panics(
+                record in record(),
+                today in date(),
+                change in 0u8..7,
+                extra in proptest::collection::vec(
+                    ("[a-z_.]{0,40}", prop_oneof![
+                        text().prop_map(serde_json::Value::from),
+                        any::<i64>().prop_map(serde_json::Value::from),
+                        Just(serde_json::Value::Null),
+                    ]),
+                    0..6,
+                ),
+            ) {
+                let mut op = create_of(&record);
+                op.change = crate::op::ChangeKind::from_code(change)
+                    .unwrap_or(crate::op::ChangeKind::Amend);
+                for (path, value) in extra {
+                    op.changes.push(crate::fields::FieldChange { path, value });
+                }
+                for p in &check_op(&op, today).problems {
+                    prop_assert!(ALL_CODES.contains(&p.code), "unlisted code {}", p.code);
+                }
+            }
         }
     }
 }
