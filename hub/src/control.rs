@@ -214,7 +214,8 @@ fn record_view(state: &HubState, regno: &str) -> Result<Value, ControlError> {
     let persons = crate::persons::persons_of_record(&state.store, regno)?;
     Ok(
         json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
-        "record": civreg_shared::fields::unflatten(&rec.fields), "ops": rec.ops,
+        "record": civreg_shared::fields::unflatten(&civreg_shared::annotation::record_fields(&rec.fields)),
+        "annotations": rec.annotations(), "ops": rec.ops,
         "persons": persons, "links": rec.persons}),
     )
 }

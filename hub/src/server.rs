@@ -289,6 +289,14 @@ fn status_of(e: &IngestError) -> Status {
             Status::failed_precondition(e.to_string())
         }
         IngestError::Invalid(m) => Status::invalid_argument(m.clone()),
+        IngestError::NotHeld(m) => Status::not_found(m.clone()),
+        IngestError::Ahead { retry_ms, .. } => {
+            let mut st = Status::failed_precondition(e.to_string());
+            if let Ok(v) = retry_ms.to_string().parse() {
+                st.metadata_mut().insert(civreg_proto::RETRY_METADATA, v);
+            }
+            st
+        }
     }
 }
 
@@ -409,7 +417,11 @@ impl Sync for SyncService {
                 }
                 // Each op's own check and encodings, here on the async workers rather than on
                 // the one committer thread (see `Prepared`).
-                let ops: Vec<Prepared> = ops.into_iter().map(Prepared::new).collect();
+                let now = now_ms();
+                let ops: Vec<Prepared> = ops
+                    .into_iter()
+                    .map(|o| Prepared::received(o, now))
+                    .collect();
                 let count = ops.len();
                 let (rtx, rrx) = oneshot::channel();
                 if committer

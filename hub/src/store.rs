@@ -30,13 +30,15 @@
 //! filed conflicts, rare, as JSON.
 
 mod codec;
+mod rules;
+
+pub use rules::{authorize, check_received};
 
 use crate::pki::PeerIdentity;
 use civreg_shared::blobs::BlobFiles;
 use civreg_shared::ids::RegNo;
 use civreg_shared::merge::{merge, Conflict, RecordState};
-use civreg_shared::model::RecordKind;
-use civreg_shared::op::{ChainVerifier, ChangeKind, Hash, Op, OpError, OpId};
+use civreg_shared::op::{ChainVerifier, Hash, Op, OpError, OpId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
@@ -57,7 +59,7 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
 }
 
 /// Why a push was refused. Nothing of a refused batch is stored.
-#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[derive(Debug, Clone, thiserror::Error, PartialEq, Eq)]
 pub enum IngestError {
     #[error("permission denied: {0}")]
     Denied(String),
@@ -69,6 +71,14 @@ pub enum IngestError {
     Fork { chain: String, seq: u64 },
     #[error("invalid op: {0}")]
     Invalid(String),
+    #[error("{0}")]
+    NotHeld(String),
+    #[error("op {op} is stamped {ahead_ms} ms ahead of the hub's clock, more than allowed: it is refused for now and accepted once the hub's clock catches up (in about {retry_ms} ms); check the office PC's clock")]
+    Ahead {
+        op: String,
+        ahead_ms: u64,
+        retry_ms: u64,
+    },
 }
 
 /// The verified head of one node's chain.
@@ -243,6 +253,8 @@ fn decode_state(v: &[u8]) -> Result<HubRecord, StoreError> {
 pub struct Prepared {
     op: Op,
     checked: Result<(), OpError>,
+    /// The content and clock check of an op received from a node ([`rules::check_received`]).
+    content: Result<(), IngestError>,
     /// The op as a run holds it ([`codec::encode_op`]).
     stored: Vec<u8>,
     /// The state of a record made by this op alone ([`codec::encode_single_state`]).
@@ -252,6 +264,7 @@ pub struct Prepared {
 impl Prepared {
     pub fn new(op: Op) -> Prepared {
         Prepared {
+            content: Ok(()),
             checked: op.check(),
             stored: codec::encode_op(&op),
             single: codec::encode_single_state(&op),
@@ -259,82 +272,18 @@ impl Prepared {
         }
     }
 
+    /// An op received from a node at `now_ms`: also its content and clock checked
+    /// ([`rules::check_received`]).
+    pub fn received(op: Op, now_ms: u64) -> Prepared {
+        let content = rules::check_received(&op, now_ms);
+        Prepared {
+            content,
+            ..Prepared::new(op)
+        }
+    }
+
     pub fn op(&self) -> &Op {
         &self.op
-    }
-}
-
-/// Checks what a node may write: only its own chain; creates, amendments and voids only of its
-/// own municipality's records (and creates only under registration numbers it mints); annotations
-/// also on birth records kept elsewhere.
-pub fn authorize(who: &PeerIdentity, op: &Op) -> Result<(), IngestError> {
-    let PeerIdentity::Node {
-        municipality,
-        node_id,
-    } = who
-    else {
-        return Err(IngestError::Denied(format!(
-            "{who} is not a node and can not push ops"
-        )));
-    };
-    if op.id.municipality != *municipality || op.id.node_id != *node_id {
-        return Err(IngestError::Denied(format!(
-            "{who} pushed op {} of another node",
-            op.id
-        )));
-    }
-    let regno = RegNo::parse(&op.record_id).map_err(|e| IngestError::Invalid(e.to_string()))?;
-    if regno.kind != op.record_kind {
-        return Err(IngestError::Invalid(format!(
-            "op {} says {} but record {} is a {}",
-            op.id, op.record_kind, op.record_id, regno.kind
-        )));
-    }
-    let own = regno.municipality == *municipality;
-    if op.change == ChangeKind::Link {
-        return Err(IngestError::Denied(format!(
-            "{who} may not link people to person identifiers: only the hub's operators do (record {})",
-            op.record_id
-        )));
-    }
-    if regno.node.as_deref() == Some(civreg_shared::ids::HUB_NODE_ID)
-        && op.change == ChangeKind::Create
-    {
-        return Err(IngestError::Denied(format!(
-            "{who} may not create {}: numbers with HUB are minted by the hub's own imports",
-            op.record_id
-        )));
-    }
-    match op.change {
-        ChangeKind::Annotate if !own && op.record_kind == RecordKind::Birth => Ok(()),
-        ChangeKind::Annotate if !own => Err(IngestError::Denied(format!(
-            "{who} may annotate only birth records of other municipalities, not {}",
-            op.record_id
-        ))),
-        _ if !own => Err(IngestError::Denied(format!(
-            "{who} may not {} record {} of municipality {}",
-            serde_json::to_value(op.change)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
-            op.record_id,
-            regno.municipality
-        ))),
-        ChangeKind::Create => {
-            let minted_by = regno
-                .node
-                .as_deref()
-                .unwrap_or(civreg_shared::ids::PRIMARY_NODE_ID);
-            if minted_by == node_id {
-                Ok(())
-            } else {
-                Err(IngestError::Denied(format!(
-                    "{who} may create records only under numbers it mints, not {}",
-                    op.record_id
-                )))
-            }
-        }
-        _ => Ok(()),
     }
 }
 
@@ -687,6 +636,8 @@ impl HubStore {
                     },
                     other => IngestError::Invalid(other.to_string()),
                 })?;
+            p.content.clone()?;
+            rules::require_record(self, op, new_ops.iter().chain(accepted.iter()))?;
             new_ops.push(p);
         }
         let new_head = Head {
@@ -1163,7 +1114,8 @@ impl HubStore {
 mod tests {
     use super::*;
     use civreg_shared::fields::FieldChange;
-    use civreg_shared::op::{Hlc, GENESIS, OP_FORMAT};
+    use civreg_shared::model::RecordKind;
+    use civreg_shared::op::{ChangeKind, Hlc, GENESIS, OP_FORMAT};
     use serde_json::json;
 
     fn node(m: &str, n: &str) -> PeerIdentity {

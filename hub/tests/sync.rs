@@ -382,7 +382,13 @@ async fn the_certificate_decides_what_a_node_may_write() {
         &death,
         RecordKind::Death,
         ChangeKind::Create,
-        &[("deceased.given_name", json!("Fatime"))],
+        &[
+            ("date_of_death", json!("2025-01-01")),
+            ("deceased.given_name", json!("Fatime")),
+            ("deceased.surname", json!("Gashi")),
+            ("municipality", json!("prishtine")),
+            ("place_of_death", json!("Prishtinë")),
+        ],
     );
     assert_eq!(push(&mut p1, vec![vec![c1, c2]]).await.accepted(), 2);
 
@@ -449,7 +455,13 @@ async fn the_certificate_decides_what_a_node_may_write() {
         &birth,
         RecordKind::Birth,
         ChangeKind::Annotate,
-        &[("notes", json!("Married in Istog, 1990."))],
+        &[
+            ("annotation.istog.k.date", json!(null)),
+            ("annotation.istog.k.event", json!("marriage")),
+            ("annotation.istog.k.place", json!("Istog")),
+            ("annotation.istog.k.record", json!(null)),
+            ("annotation.istog.k.text", json!("Married in Istog, 1990.")),
+        ],
     );
     let note_hash = note.hash;
     assert_eq!(push(&mut ist, vec![vec![note]]).await.accepted(), 1);
@@ -463,7 +475,13 @@ async fn the_certificate_decides_what_a_node_may_write() {
         &death,
         RecordKind::Death,
         ChangeKind::Annotate,
-        &[("notes", json!("Seen in Istog."))],
+        &[
+            ("annotation.istog.k.date", json!(null)),
+            ("annotation.istog.k.event", json!("other")),
+            ("annotation.istog.k.place", json!(null)),
+            ("annotation.istog.k.record", json!(null)),
+            ("annotation.istog.k.text", json!("Seen in Istog.")),
+        ],
     );
     let o = push(&mut ist, vec![vec![death_note]]).await;
     assert_eq!(o.refused().code(), Code::PermissionDenied, "{o:?}");
@@ -485,12 +503,12 @@ async fn the_certificate_decides_what_a_node_may_write() {
     assert!(store.chain_ops("prishtine", "2").expect("ops").is_empty());
     let rec = store.record(&birth).expect("read").expect("held");
     assert_eq!(
-        rec.fields.get("notes"),
-        Some(&json!("Married in Istog, 1990."))
+        rec.annotations()[0].text.as_deref(),
+        Some("Married in Istog, 1990.")
     );
     assert_eq!(
         rec.fields.get("child.given_name"),
-        Some(&json!("Child1")),
+        Some(&json!(child_name(1))),
         "a refused amendment changed the record"
     );
     assert!(store

@@ -129,6 +129,25 @@ pub enum Command {
         #[arg(long, default_value = "")]
         reason: String,
     },
+    /// Note an event (a marriage, a death) on a record, of this municipality or a birth record
+    /// of another (found first with national search): an annotation, which never changes the
+    /// record's own fields.
+    Annotate {
+        regno: String,
+        /// marriage, death, divorce or other.
+        #[arg(long)]
+        event: String,
+        /// Date of the event (YYYY-MM-DD).
+        #[arg(long)]
+        date: Option<String>,
+        #[arg(long)]
+        place: Option<String>,
+        /// Registration number of the record of the event (the marriage or death record).
+        #[arg(long)]
+        record: Option<String>,
+        #[arg(long)]
+        text: Option<String>,
+    },
     /// Void a record (it stays, with its history, but leaves search).
     Void {
         regno: String,
@@ -344,10 +363,28 @@ fn state_json(st: &RecordState) -> Result<serde_json::Value> {
         "voided": st.voided,
         "open_conflicts": st.open_conflicts().collect::<Vec<_>>(),
         "persons": st.persons,
+        "annotations": st.annotations(),
         "versions": st.ops.len(),
         "created_ms": st.created.wall_ms,
         "updated_ms": st.updated.wall_ms,
     }))
+}
+
+/// An annotation on one line: "marriage 2026-05-01 in Istog, record ISTOG-2026-M-000003 (by istog)".
+fn note_line(a: &civreg_shared::annotation::Annotation) -> String {
+    let mut s = a.event.clone();
+    for (before, v) in [
+        (" ", &a.date),
+        (" in ", &a.place),
+        (", record ", &a.record),
+        (": ", &a.text),
+    ] {
+        if let Some(v) = v {
+            s.push_str(before);
+            s.push_str(v);
+        }
+    }
+    format!("{s} (by {})", a.office)
 }
 
 fn fmt_ms(ms: u64) -> String {
@@ -877,6 +914,36 @@ pub fn execute(
                 }
             }
         }
+        Command::Annotate {
+            regno,
+            event,
+            date,
+            place,
+            record,
+            text,
+        } => {
+            let node = node?;
+            let clerk = sign_in(node, io.ask)?;
+            let note = crate::node::NewAnnotation {
+                event,
+                date,
+                place,
+                record,
+                text,
+            };
+            match node.annotate(&clerk, &regno, &note) {
+                Ok(saved) => {
+                    io.print(json, json!({"ok": true, "regno": saved.regno}), || {
+                        format!("annotated {}", saved.regno)
+                    })?;
+                    Ok(0)
+                }
+                Err(e) => {
+                    report_error(json, io.out, io.err, &e)?;
+                    Ok(1)
+                }
+            }
+        }
         Command::Void { regno, reason } => {
             let node = node?;
             let clerk = sign_in(node, io.ask)?;
@@ -976,6 +1043,9 @@ pub fn execute(
                             side(&c.winner),
                             side(&c.loser)
                         ));
+                    }
+                    for a in st.annotations() {
+                        s.push_str(&format!("  {:<34} {}\n", "annotation", note_line(&a)));
                     }
                     for (role, l) in &st.persons {
                         s.push_str(&format!(

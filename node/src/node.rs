@@ -81,6 +81,18 @@ pub enum NodeError {
     Io(#[from] std::io::Error),
 }
 
+/// An annotation to add to a record (see [`civreg_shared::annotation`]).
+#[derive(Debug, Clone, Default)]
+pub struct NewAnnotation {
+    /// One of [`civreg_shared::annotation::EVENTS`].
+    pub event: String,
+    pub date: Option<String>,
+    pub place: Option<String>,
+    /// The registration number of the source record (a marriage, a death).
+    pub record: Option<String>,
+    pub text: Option<String>,
+}
+
 /// Who this node is.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Identity {
@@ -300,7 +312,7 @@ impl Tx<'_> {
         changes: Vec<FieldChange>,
         base: Vec<OpId>,
         reason: &str,
-    ) -> Op {
+    ) -> Result<Op, NodeError> {
         let id = &self.node.identity;
         let hlc = Hlc::tick(self.head.hlc, (self.node.clock)());
         let op = Op {
@@ -322,6 +334,12 @@ impl Tx<'_> {
             hash: Hash::default(),
         }
         .seal();
+        // What the hub checks on receipt, checked before saving: a saved op is never refused
+        // for its content.
+        let report = validate::check_op(&op, today());
+        if report.has_errors() {
+            return Err(NodeError::Invalid(report));
+        }
         self.head = Head {
             seq: op.id.seq,
             hash: op.hash,
@@ -333,7 +351,7 @@ impl Tx<'_> {
         self.batch.put(Tree::Ops, key.to_vec(), sealed);
         self.ops += 1;
         self.staged.insert(op.id.clone(), op.clone());
-        op
+        Ok(op)
     }
 
     /// Every op of a record, stored or staged by this transaction.
@@ -397,7 +415,20 @@ impl Tx<'_> {
                 value: v.clone(),
             })
             .collect();
-        let op = self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "");
+        let op = match self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "") {
+            Ok(op) => op,
+            Err(e) => {
+                // The number goes back unused: numbers are minted without gaps.
+                if let Ok(n) = RegNo::parse(&regno) {
+                    let key = format!("{}-{}", n.year, kind.letter());
+                    let back = n.seq - 1;
+                    self.regseq.insert(key.clone(), back);
+                    self.batch
+                        .put(Tree::RegSeq, key.into_bytes(), back.to_be_bytes().to_vec());
+                }
+                return Err(e);
+            }
+        };
         let st = merge([&op]).expect("one op");
         debug_assert_eq!(st.fields, fields);
         self.put_state(st);
@@ -813,6 +844,15 @@ impl Node {
         {
             return Err(NodeError::MunicipalityChange);
         }
+        if wanted
+            .iter()
+            .any(|c| civreg_shared::annotation::is_annotation_path(&c.path))
+        {
+            return Err(NodeError::Shape(
+                "an amendment can not change annotations: add one with `civreg-node annotate`"
+                    .into(),
+            ));
+        }
         self.write(|tx| {
             let st = tx
                 .state(&regno)?
@@ -820,7 +860,9 @@ impl Node {
             if st.voided.is_some() {
                 return Err(NodeError::Voided(regno.clone()));
             }
-            let mut next = st.fields.clone();
+            // The record's own fields: annotations are kept apart and left as they are.
+            let own = civreg_shared::annotation::record_fields(&st.fields);
+            let mut next = own.clone();
             fields::apply(&mut next, &wanted);
             // Re-derive the canonical field map through the typed record, so that what is stored
             // is exactly what the model holds (and unknown paths are refused).
@@ -832,7 +874,7 @@ impl Node {
             }
             let next =
                 fields::flatten(&record.to_json()).map_err(|e| NodeError::Shape(e.to_string()))?;
-            let changes = fields::diff(&st.fields, &next);
+            let changes = fields::diff(&own, &next);
             if changes.is_empty() {
                 return Err(NodeError::NoChange(regno.clone()));
             }
@@ -844,7 +886,7 @@ impl Node {
                 changes,
                 st.base(),
                 reason,
-            );
+            )?;
             let st = tx.merged_with(Some(&st), &op)?;
             tx.put_state(st);
             Ok(Saved {
@@ -876,9 +918,97 @@ impl Node {
                 vec![],
                 st.base(),
                 reason.trim(),
-            );
+            )?;
             let st = tx.merged_with(Some(&st), &op)?;
             tx.put_state(st);
+            Ok(Saved {
+                regno: regno.clone(),
+                seq: op.id.seq,
+                warnings: vec![],
+            })
+        })
+    }
+
+    /// Notes an event on a record, of this municipality or (a birth record) of another: an
+    /// annotation, which never changes the record's own fields. The record must be one the hub
+    /// holds, so that the op is never refused for good: one this node holds, or one national
+    /// search returned to it (its access log says so).
+    pub fn annotate(
+        &self,
+        clerk: &Clerk,
+        regno: &str,
+        note: &NewAnnotation,
+    ) -> Result<Saved, NodeError> {
+        use civreg_shared::annotation;
+        let regno = Self::resolve_regno(regno)?;
+        let number = RegNo::parse(&regno)?;
+        let record = match &note.record {
+            Some(r) => Some(Self::resolve_regno(r)?),
+            None => None,
+        };
+        let key = annotation::key_for(&note.event, record.as_deref(), (self.clock)());
+        let prefix = format!(
+            "{}{}.{key}.",
+            annotation::PREFIX,
+            annotation::office_segment(&self.identity.municipality)
+        );
+        let value = |v: &Option<String>| v.clone().map_or(serde_json::Value::Null, Into::into);
+        let changes: Vec<FieldChange> = [
+            ("date", value(&note.date)),
+            ("event", note.event.clone().into()),
+            ("place", value(&note.place)),
+            ("record", value(&record)),
+            ("text", value(&note.text)),
+        ]
+        .into_iter()
+        .map(|(attr, value)| FieldChange {
+            path: format!("{prefix}{attr}"),
+            value,
+        })
+        .collect();
+        let own = number.municipality == self.identity.municipality;
+        if !own && number.kind != RecordKind::Birth {
+            return Err(NodeError::Shape(format!(
+                "an office annotates only birth records of other municipalities, and {regno} is a {}",
+                number.kind
+            )));
+        }
+        let held = self.load_state(&regno)?;
+        if held.is_none() {
+            let found = own
+                || self
+                    .access_log()?
+                    .iter()
+                    .any(|e| e.action.contains("national") && e.records.contains(&regno));
+            if !own && !found {
+                return Err(NodeError::Shape(format!(
+                    "record {regno} is not known to this node: find it first with `civreg-node search` while the line works (a national answer), so that the hub is known to hold it"
+                )));
+            }
+            if own {
+                return Err(NodeError::NotFound(regno));
+            }
+        }
+        self.write(|tx| {
+            let st = tx.state(&regno)?;
+            if st.as_ref().is_some_and(|s| s.voided.is_some()) {
+                return Err(NodeError::Voided(regno.clone()));
+            }
+            let base = st.as_ref().map(RecordState::base).unwrap_or_default();
+            let op = tx.append(
+                clerk,
+                &regno,
+                number.kind,
+                ChangeKind::Annotate,
+                changes.clone(),
+                base,
+                "",
+            )?;
+            // A record of another municipality is not kept here: the op only goes to the hub.
+            if let Some(st) = st {
+                let st = tx.merged_with(Some(&st), &op)?;
+                tx.put_state(st);
+            }
             Ok(Saved {
                 regno: regno.clone(),
                 seq: op.id.seq,
@@ -1307,7 +1437,16 @@ impl Node {
                 return Ok(mismatch());
             }
         }
-        if let Some(op) = local.values().find(|op| !used.contains(&op.id.seq)) {
+        // Annotations of other municipalities' records: the node keeps no copy of those.
+        let foreign_note = |op: &Op| {
+            op.change == ChangeKind::Annotate
+                && RegNo::parse(&op.record_id)
+                    .is_ok_and(|n| n.municipality != self.identity.municipality)
+        };
+        if let Some(op) = local
+            .values()
+            .find(|op| !used.contains(&op.id.seq) && !foreign_note(op))
+        {
             // The log is intact; the record that op #n changed is not what the log says.
             return Ok(fail(
                 None,
@@ -1346,6 +1485,96 @@ mod tests {
             Node::in_memory("prishtine", "1").unwrap(),
             Node::clerk_unchecked("drita"),
         )
+    }
+
+    #[test]
+    fn oversized_fields_are_refused_at_save_and_burn_no_number() {
+        let (n, c) = node();
+        let mut doc = birth("Arben", "Gashi", "2020-03-14");
+        doc["notes"] = json!("n".repeat(5_000_000));
+        match n.register(&c, RecordKind::Birth, doc) {
+            Err(NodeError::Invalid(r)) => {
+                assert!(r.errors().any(|p| p.code == "text.too_long"), "{r}");
+            }
+            other => panic!("expected a refusal, got {other:?}"),
+        }
+        assert_eq!(n.log_len(), 0);
+        let saved = n
+            .register(&c, RecordKind::Birth, birth("Arben", "Gashi", "2020-03-14"))
+            .unwrap();
+        assert_eq!(
+            saved.regno,
+            format!("PRISHTINE-{}-B-000001", chrono::Datelike::year(&today()))
+        );
+    }
+
+    #[test]
+    fn annotations_are_kept_apart_and_foreign_ones_need_a_national_search() {
+        let (n, c) = node();
+        let regno = n
+            .register(&c, RecordKind::Birth, birth("Arben", "Gashi", "2020-03-14"))
+            .unwrap()
+            .regno;
+        let note = NewAnnotation {
+            event: "marriage".into(),
+            date: Some("2024-05-01".into()),
+            place: Some("Istog".into()),
+            record: Some("istog-2024-m-000003".into()),
+            text: None,
+        };
+        n.annotate(&c, &regno, &note).unwrap();
+        n.amend(
+            &c,
+            &regno,
+            &json!({"child": {"given_name": "Besnik"}}),
+            "typo",
+        )
+        .unwrap();
+        let st = n.get(&regno).unwrap();
+        let a = st.annotations();
+        assert_eq!(a.len(), 1);
+        assert_eq!(a[0].record.as_deref(), Some("ISTOG-2024-M-000003"));
+        assert_eq!(a[0].office, "prishtine");
+        assert!(st.record().is_ok());
+        assert!(matches!(
+            n.amend(
+                &c,
+                &regno,
+                &json!({"annotation.prishtine.x.event": "death"}),
+                ""
+            ),
+            Err(NodeError::Shape(_))
+        ));
+        let bad = NewAnnotation {
+            event: "party".into(),
+            ..note.clone()
+        };
+        assert!(matches!(
+            n.annotate(&c, &regno, &bad),
+            Err(NodeError::Invalid(_))
+        ));
+
+        // A record of another municipality: only once the hub is known to hold it.
+        let foreign = "ISTOG-2020-B-000004";
+        assert!(matches!(
+            n.annotate(&c, foreign, &note),
+            Err(NodeError::Shape(m)) if m.contains("national answer")
+        ));
+        n.log_access(
+            "drita",
+            "search (national)",
+            "gashi",
+            &[foreign.to_string()],
+        )
+        .unwrap();
+        let saved = n.annotate(&c, foreign, &note).unwrap();
+        let op = n.op(saved.seq).unwrap().unwrap();
+        assert_eq!(op.change, ChangeKind::Annotate);
+        assert!(op
+            .changes
+            .iter()
+            .all(|ch| ch.path.starts_with("annotation.prishtine.")));
+        assert!(n.verify().unwrap().ok);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate depends on neither tonic nor sled. Hub and node both build
 //! on it, so a rule written here (a validation, a hash, a merge) is the same rule everywhere.
 
+pub mod annotation;
 pub mod blobs;
 pub mod control;
 pub mod csvrows;

@@ -98,12 +98,18 @@ pub struct DamagedRecord {
 }
 
 impl RecordState {
-    /// The typed record.
+    /// The typed record: its fields, without the annotations (see [`crate::annotation`]).
     pub fn record(&self) -> Result<Record, DamagedRecord> {
-        Record::from_json(self.kind, fields::unflatten(&self.fields)).map_err(|e| DamagedRecord {
+        let own = crate::annotation::record_fields(&self.fields);
+        Record::from_json(self.kind, fields::unflatten(&own)).map_err(|e| DamagedRecord {
             regno: self.regno.clone(),
             why: e.to_string(),
         })
+    }
+
+    /// The annotations noted on this record, by office and key.
+    pub fn annotations(&self) -> Vec<crate::annotation::Annotation> {
+        crate::annotation::annotations(&self.fields)
     }
 
     /// What a new edit of this record is based on: the heads (or, for a state stored before

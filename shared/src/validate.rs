@@ -9,6 +9,9 @@ use chrono::{Datelike, Months, NaiveDate};
 use serde::Serialize;
 use std::fmt;
 
+mod opcheck;
+pub use opcheck::check_op;
+
 /// Whether a problem blocks saving.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,12 +98,13 @@ impl fmt::Display for Report {
     }
 }
 
-/// Every code [`validate`] can emit.
+/// Every code [`validate`] and [`check_op`] can emit.
 pub const ALL_CODES: &[&str] = &[
     "municipality.unknown",
     "name.required",
     "name.characters",
     "name.too_long",
+    "text.too_long",
     "place.required",
     "birth.date_required",
     "birth.sex_required",
@@ -134,10 +138,28 @@ pub const ALL_CODES: &[&str] = &[
     "albanian.checksum",
     "albanian.date_mismatch",
     "albanian.sex_mismatch",
+    "op.record_id",
+    "op.kind",
+    "op.too_many_changes",
+    "op.too_large",
+    "op.clerk",
+    "op.reason_too_long",
+    "op.changes",
+    "record.shape",
+    "field.unknown",
+    "field.value",
+    "field.required",
+    "field.municipality",
+    "annotation.path",
+    "annotation.office",
+    "annotation.incomplete",
+    "annotation.event",
+    "annotation.record",
 ];
 
 /// Longest name accepted, in characters.
 pub use crate::limits::MAX_NAME_CHARS;
+pub use crate::limits::MAX_TEXT_CHARS;
 /// Minimum age difference between a parent and the child, in years.
 pub const MIN_PARENT_AGE: u32 = 12;
 /// Below this age at marriage a spouse is an error.
@@ -159,6 +181,7 @@ pub fn validate(record: &Record, today: NaiveDate) -> Report {
     check_municipality(&mut r, record.municipality());
     check_names(&mut r, record);
     check_place(&mut r, record);
+    check_texts(&mut r, record);
     check_dates(&mut r, record, today);
     if let Some(reg) = record.register() {
         check_register(&mut r, reg, record.event_date(), today);
@@ -231,38 +254,80 @@ fn names(record: &Record) -> Vec<(String, &str, bool)> {
 
 fn check_names(r: &mut Report, record: &Record) {
     for (field, value, required) in names(record) {
-        if value.trim().is_empty() {
-            if required {
-                r.error(
-                    field,
-                    "name.required",
-                    "this name is required but is empty; enter it as written in the source \
-                     document"
-                        .into(),
-                );
-            }
-            continue;
-        }
-        if let Some(c) = value.chars().find(|c| c.is_numeric() || c.is_control()) {
-            let what = if c.is_control() {
-                format!("an invisible control character (U+{:04X})", c as u32)
-            } else {
-                format!("the digit {c:?}")
-            };
-            r.error(
-                field.clone(),
-                "name.characters",
-                format!("the name {value:?} contains {what}; names may not contain digits or control characters, so correct the name"),
-            );
-        }
-        let len = value.trim().chars().count();
-        if len > MAX_NAME_CHARS {
+        check_name(r, field, value, required);
+    }
+}
+
+/// A value as a message quotes it: at most 40 characters, so that an oversized field does not
+/// make an oversized message.
+fn quoted(value: &str) -> String {
+    if value.chars().count() <= 40 {
+        format!("{value:?}")
+    } else {
+        format!("{:?}…", value.chars().take(40).collect::<String>())
+    }
+}
+
+/// The rules of one name: present if required, no digits or control characters, not too long.
+fn check_name(r: &mut Report, field: String, value: &str, required: bool) {
+    if value.trim().is_empty() {
+        if required {
             r.error(
                 field,
-                "name.too_long",
-                format!("the name is {len} characters long, more than the {MAX_NAME_CHARS} allowed; check that only the name was entered in this field"),
+                "name.required",
+                "this name is required but is empty; enter it as written in the source \
+                 document"
+                    .into(),
             );
         }
+        return;
+    }
+    if let Some(c) = value.chars().find(|c| c.is_numeric() || c.is_control()) {
+        let what = if c.is_control() {
+            format!("an invisible control character (U+{:04X})", c as u32)
+        } else {
+            format!("the digit {c:?}")
+        };
+        r.error(
+            field.clone(),
+            "name.characters",
+            format!("the name {} contains {what}; names may not contain digits or control characters, so correct the name", quoted(value)),
+        );
+    }
+    let len = value.trim().chars().count();
+    if len > MAX_NAME_CHARS {
+        r.error(
+            field,
+            "name.too_long",
+            format!("the name is {len} characters long, more than the {MAX_NAME_CHARS} allowed; check that only the name was entered in this field"),
+        );
+    }
+}
+
+/// The length bound of a free-text field (notes, a place, a register book).
+fn check_text(r: &mut Report, field: &str, value: &str) {
+    let len = value.chars().count();
+    if len > MAX_TEXT_CHARS {
+        r.error(
+            field,
+            "text.too_long",
+            format!("this text is {len} characters long, more than the {MAX_TEXT_CHARS} allowed; shorten it and remove what belongs in the paper file"),
+        );
+    }
+}
+
+fn check_texts(r: &mut Report, record: &Record) {
+    let place = match record {
+        Record::Birth(_) => "place_of_birth",
+        Record::Marriage(_) => "place_of_marriage",
+        Record::Death(_) => "place_of_death",
+    };
+    check_text(r, place, record.event_place());
+    if let Some(n) = record.notes() {
+        check_text(r, "notes", n);
+    }
+    if let Some(reg) = record.register() {
+        check_text(r, "register.book", &reg.book);
     }
 }
 
@@ -1169,16 +1234,114 @@ mod tests {
         dth.deceased.date_of_birth = Some(d(2023, 12, 1));
         dth.deceased.personal_numbers.albanian = Some(albanian_for(d(2023, 12, 1), Sex::Female));
         dth.deceased.personal_numbers.kosovo = Some("1234567890".into());
+        dth.notes = Some("n".repeat(MAX_TEXT_CHARS + 1));
         out.push(Record::Death(dth));
 
+        out
+    }
+
+    /// An op of node prishtine/1 on `record_id`, sealed.
+    fn op_of(
+        record_id: &str,
+        kind: crate::model::RecordKind,
+        change: crate::op::ChangeKind,
+        changes: serde_json::Value,
+    ) -> crate::op::Op {
+        use crate::op::{Hlc, Op, OpId, OP_FORMAT};
+        Op {
+            format: OP_FORMAT,
+            id: OpId {
+                municipality: "prishtine".into(),
+                node_id: "1".into(),
+                seq: 1,
+            },
+            hlc: Hlc::default(),
+            clerk: "clerk".into(),
+            record_id: record_id.into(),
+            record_kind: kind,
+            change,
+            changes: crate::fields::parse_changes(&changes).unwrap(),
+            base: vec![],
+            reason: String::new(),
+            prev_hash: crate::op::GENESIS,
+            hash: crate::op::Hash::default(),
+        }
+        .seal()
+    }
+
+    fn create_of(record: &Record) -> crate::op::Op {
+        op_of(
+            "PRISHTINE-2020-B-000001",
+            record.kind(),
+            crate::op::ChangeKind::Create,
+            record.to_json(),
+        )
+    }
+
+    /// Ops whose content is refused, between them naming every op code.
+    fn bad_ops() -> Vec<crate::op::Op> {
+        use crate::model::RecordKind::{Birth as B, Death as D};
+        use crate::op::ChangeKind::{Amend, Annotate, Create, Void};
+        use serde_json::json;
+        const NO: &str = "PRISHTINE-2020-B-000001";
+        let mut out = Vec::new();
+        let mut huge = json!({});
+        for i in 0..=crate::limits::MAX_OP_CHANGES {
+            huge[format!("f{i}")] = json!(1);
+        }
+        out.push(op_of(NO, B, Amend, huge));
+        let mut big = op_of(NO, B, Amend, json!({"notes": "x"}));
+        big.clerk = "c".repeat(70_000);
+        big.reason = "r".repeat(MAX_TEXT_CHARS + 1);
+        out.push(big.seal());
+        out.push(op_of(
+            "prishtine-2020-b-000001",
+            B,
+            Void,
+            json!({"notes": "x"}),
+        ));
+        out.push(op_of("PRISHTINE-2020-D-000001", B, Amend, json!({})));
+        out.push(op_of(
+            NO,
+            B,
+            Amend,
+            json!({"child": {"given_name": null, "shoe_size": 4, "sex": "banana",
+                   "date_of_birth": "31-31-3100", "personal_numbers": "x"},
+                   "municipality": "istog", "register": {"page": 0, "year": 1200}}),
+        ));
+        out.push(op_of(NO, B, Create, json!({"child": {"given_name": "A"}})));
+        let mut b = birth();
+        b.municipality = "istog".into();
+        out.push(create_of(&Record::Birth(b)));
+        out.push(op_of(
+            NO,
+            B,
+            Create,
+            json!({"annotation.prishtine.k.event": "death"}),
+        ));
+        out.push(op_of(
+            NO,
+            B,
+            Annotate,
+            json!({"child.given_name": "X", "annotation": {"istog": {"k": {"event": "death"}},
+                   "prishtine": {"k": {"event": "party", "date": "2020-02-30", "place": 3,
+                   "record": "istog-2020-d-000001", "text": null},
+                   "j": {"event": null, "date": "2020-01-01", "place": null, "record": null,
+                   "text": null}, "i": {"event": "death"}}}}),
+        ));
+        out.push(op_of("PRISHTINE-2020-D-000001", D, Annotate, json!({})));
         out
     }
 
     #[test]
     fn every_error_named() {
         let mut produced = BTreeSet::new();
-        for record in bad_records() {
-            let report = validate(&record, today());
+        let (records, ops) = (bad_records(), bad_ops());
+        let reports = records
+            .iter()
+            .map(|record| validate(record, today()))
+            .chain(ops.iter().map(|op| check_op(op, today())));
+        for report in reports {
             for p in &report.problems {
                 produced.insert(p.code);
                 assert!(!p.field.is_empty());
@@ -1201,6 +1364,50 @@ mod tests {
         assert!(
             missing.is_empty() && unlisted.is_empty(),
             "missing {missing:?}, unlisted {unlisted:?}"
+        );
+    }
+
+    #[test]
+    fn good_ops_pass_and_bad_ones_are_refused() {
+        use crate::model::RecordKind::Birth as B;
+        use crate::op::ChangeKind::{Amend, Annotate, Void};
+        use serde_json::json;
+        const NO: &str = "PRISHTINE-2020-B-000001";
+        let good = [
+            create_of(&Record::Birth(birth())),
+            op_of(
+                NO,
+                B,
+                Amend,
+                json!({"child.given_name": "Besnik", "father": null,
+                  "register.page": 4, "notes": "n", "child.date_of_birth": "2020-03-15"}),
+            ),
+            op_of(NO, B, Void, json!({})),
+            op_of(
+                NO,
+                B,
+                Annotate,
+                json!({"annotation.prishtine.k": {"event": "marriage",
+                  "date": "2024-01-02", "place": "Istog", "record": "ISTOG-2024-M-000001",
+                  "text": null}}),
+            ),
+        ];
+        for op in &good {
+            let r = check_op(op, today());
+            assert!(!r.has_errors(), "{r}");
+        }
+        for op in bad_ops() {
+            assert!(check_op(&op, today()).has_errors(), "{op:?}");
+        }
+        // A field at its bound passes; one character more is refused, with its own code.
+        let mut b = birth();
+        b.notes = Some("n".repeat(MAX_TEXT_CHARS));
+        assert!(!check_op(&create_of(&Record::Birth(b.clone())), today()).has_errors());
+        b.notes = Some("n".repeat(MAX_TEXT_CHARS + 1));
+        let r = check_op(&create_of(&Record::Birth(b)), today());
+        assert_eq!(
+            r.errors().map(|p| p.code).collect::<Vec<_>>(),
+            ["text.too_long"]
         );
     }
 
@@ -1354,6 +1561,31 @@ mod tests {
                     prop_assert!(!p.message.is_empty());
                 }
                 let _ = report.to_string();
+            }
+
+            #[test]
+            fn check_op_never_panics(
+                record in record(),
+                today in date(),
+                change in 0u8..7,
+                extra in proptest::collection::vec(
+                    ("[a-z_.]{0,40}", prop_oneof![
+                        text().prop_map(serde_json::Value::from),
+                        any::<i64>().prop_map(serde_json::Value::from),
+                        Just(serde_json::Value::Null),
+                    ]),
+                    0..6,
+                ),
+            ) {
+                let mut op = create_of(&record);
+                op.change = crate::op::ChangeKind::from_code(change)
+                    .unwrap_or(crate::op::ChangeKind::Amend);
+                for (path, value) in extra {
+                    op.changes.push(crate::fields::FieldChange { path, value });
+                }
+                for p in &check_op(&op, today).problems {
+                    prop_assert!(ALL_CODES.contains(&p.code), "unlisted code {}", p.code);
+                }
             }
         }
     }

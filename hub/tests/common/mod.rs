@@ -395,12 +395,33 @@ pub fn create_birth(m: &str, n: &str, seq: u64, prev: Hash) -> Op {
         &regno(m, n, RecordKind::Birth, seq),
         RecordKind::Birth,
         ChangeKind::Create,
-        &[
-            ("child.given_name", format!("Child{seq}").into()),
-            ("child.surname", "Krasniqi".into()),
-            ("municipality", m.into()),
-        ],
+        &birth_fields(m, &child_name(seq)),
     )
+}
+
+/// The child's given name of [`create_birth`]'s `seq`-th record: "Child" and the digits of
+/// `seq` written as letters (1 → "Childb"), since names have no digits.
+pub fn child_name(seq: u64) -> String {
+    let letters: String = seq
+        .to_string()
+        .bytes()
+        .map(|d| char::from(b'a' + (d - b'0')))
+        .collect();
+    format!("Child{letters}")
+}
+
+/// The fields of a valid birth record of municipality `m` whose child is `given`.
+pub fn birth_fields(m: &str, given: &str) -> Vec<(&'static str, serde_json::Value)> {
+    vec![
+        ("child.date_of_birth", "2020-01-01".into()),
+        ("child.given_name", given.into()),
+        ("child.sex", "male".into()),
+        ("child.surname", "Krasniqi".into()),
+        ("mother.given_name", "Drita".into()),
+        ("mother.surname", "Krasniqi".into()),
+        ("municipality", m.into()),
+        ("place_of_birth", "Prishtinë".into()),
+    ]
 }
 
 /// `count` chained ops of node `m/n` from #1, each creating a birth record.
