@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod duplicates;
 pub mod import;
+pub mod live;
 pub mod matching;
 pub mod metrics;
 pub mod operators;

@@ -445,12 +445,23 @@ fn operator_password(name: &str) -> Result<String> {
 
 #[derive(Subcommand)]
 enum PkiCommand {
-    /// Create the agency CA, the hub's server certificate and an empty revocation list.
+    /// Create the issuing CA, the hub's server certificate and an empty revocation list, under
+    /// the root CA of --root-dir (created there if empty). The root key never enters DATA_DIR.
     Init {
         /// DNS names or IP addresses nodes use to reach the hub (default: localhost, 127.0.0.1).
         #[arg(long = "hub-name")]
         hub_names: Vec<String>,
+        /// The root CA's directory, to keep offline (default: DATA_DIR-root-ca beside DATA_DIR).
+        #[arg(long)]
+        root_dir: Option<PathBuf>,
     },
+    /// The offline root CA and the key ceremony (operator manual, "Key ceremony").
+    Root {
+        #[command(subcommand)]
+        command: RootCommand,
+    },
+    /// Install an issuing CA certificate renewed by `pki root sign-issuer`.
+    InstallIssuer { cert: PathBuf },
     /// Issue a node certificate and write its enrollment bundle.
     Issue {
         #[arg(long)]
@@ -482,6 +493,30 @@ enum PkiCommand {
     List,
 }
 
+#[derive(Subcommand)]
+enum RootCommand {
+    /// On the offline machine: create the root CA (root.pem, root.key) in --dir.
+    Init {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+    /// On the offline machine: renew the hub's issuing CA certificate (the hub's
+    /// pki/issuing.pem, carried over) with the root of --dir; writes --out.
+    SignIssuer {
+        #[arg(long)]
+        dir: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// On a hub of the first layout: move the CA key pki/ca.key into --dir (offline medium).
+    TakeOffline {
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
 /// Prints the answer. A reader that went away (`| head`) is not an error worth a panic.
 fn print(json_mode: bool, v: serde_json::Value, text: impl FnOnce() -> String) {
     use std::io::Write;
@@ -495,18 +530,83 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
     let Some(command) = cli.command else {
         anyhow::bail!("no command given: try `civreg-hub --help`");
     };
+    if let (Command::Pki { .. }, Ok(pki)) = (&command, Pki::open(&pki_dir)) {
+        if let Some(key) = pki.legacy_ca_key() {
+            eprintln!("warning: the agency CA's private key {} is on the hub: take it offline with `civreg-hub pki root take-offline --dir OFFLINE_DIR` (operator manual, \"Key ceremony\")", key.display());
+        }
+    }
     match command {
         Command::Pki { command } => match command {
-            PkiCommand::Init { hub_names } => {
+            PkiCommand::Init {
+                hub_names,
+                root_dir,
+            } => {
                 std::fs::create_dir_all(&data_dir)
                     .with_context(|| format!("could not create {}", data_dir.display()))?;
-                let pki = Pki::init(&pki_dir, &hub_names)?;
-                print(cli.json, json!({"ok": true, "pki": pki.dir()}), || {
-                    format!(
-                        "agency CA and hub certificate created in {}\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
+                let root_dir = root_dir.unwrap_or_else(|| {
+                    let name = data_dir
+                        .file_name()
+                        .map(|n| n.to_string_lossy().into_owned());
+                    data_dir.with_file_name(format!(
+                        "{}-root-ca",
+                        name.as_deref().unwrap_or("civreg-hub")
+                    ))
+                });
+                let pki = Pki::init_with_root(&pki_dir, Some(&root_dir), &hub_names)?;
+                print(
+                    cli.json,
+                    json!({"ok": true, "pki": pki.dir(), "root": root_dir}),
+                    || {
+                        format!(
+                        "issuing CA and hub certificate created in {}\nthe root CA is in {}: move it to the offline machine and delete it here (operator manual, \"Key ceremony\")\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
                         pki.dir().display(),
+                        root_dir.display(),
                         data_dir.display()
                     )
+                    },
+                );
+            }
+            PkiCommand::Root { command } => {
+                use civreg_hub::pki::root;
+                let (v, text) = match command {
+                    RootCommand::Init { dir } => {
+                        root::RootCa::init(&dir)?;
+                        (
+                            json!({"ok": true, "root": dir}),
+                            format!(
+                                "root CA created in {}: keep this directory offline",
+                                dir.display()
+                            ),
+                        )
+                    }
+                    RootCommand::SignIssuer { dir, cert, out } => {
+                        let current = std::fs::read_to_string(&cert)
+                            .with_context(|| format!("could not read {}", cert.display()))?;
+                        let pem = root::RootCa::open(&dir)?.renew_issuing(&current)?;
+                        std::fs::write(&out, pem)
+                            .with_context(|| format!("could not write {}", out.display()))?;
+                        (json!({"ok": true, "out": out}), format!("renewed issuing CA certificate written to {}: on the hub, run `civreg-hub pki install-issuer {}`", out.display(), out.display()))
+                    }
+                    RootCommand::TakeOffline { dir } => {
+                        let key = root::take_offline(&Pki::open(&pki_dir)?, &dir)?;
+                        (
+                            json!({"ok": true, "key": key}),
+                            format!(
+                                "the CA key is now in {} and no longer on the hub",
+                                key.display()
+                            ),
+                        )
+                    }
+                };
+                print(cli.json, v, || text);
+            }
+            PkiCommand::InstallIssuer { cert } => {
+                let pem = std::fs::read_to_string(&cert)
+                    .with_context(|| format!("could not read {}", cert.display()))?;
+                Pki::open(&pki_dir)?.install_issuing(&pem)?;
+                print(cli.json, json!({"ok": true}), || {
+                    "issuing CA certificate installed; restart the hub so that it presents it"
+                        .into()
                 });
             }
             PkiCommand::Issue {

@@ -31,9 +31,9 @@ use std::time::{Duration as StdDuration, Instant};
 
 use civreg_shared::{gazetteer, ids};
 use rcgen::{
-    BasicConstraints, CertificateParams, CertificateRevocationListParams, DistinguishedName,
-    DnType, ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose,
-    PublicKeyData, RevokedCertParams, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
+    CertificateParams, CertificateRevocationListParams, DistinguishedName, DnType,
+    ExtendedKeyUsagePurpose, IsCa, Issuer, KeyIdMethod, KeyPair, KeyUsagePurpose, PublicKeyData,
+    RevokedCertParams, SanType, SerialNumber, PKCS_ECDSA_P256_SHA256,
 };
 use ring::rand::{SecureRandom, SystemRandom};
 use rustls::server::WebPkiClientVerifier;
@@ -42,6 +42,11 @@ use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, CertificateRevocationListDer, PrivateKeyDer};
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time};
+
+pub mod admission;
+pub mod root;
+
+pub use admission::Admission;
 
 /// Common name of the agency CA.
 pub const CA_COMMON_NAME: &str = "civreg agency CA";
@@ -63,6 +68,8 @@ pub const ALPN_H2: &[u8] = b"h2";
 const URI_PREFIX: &str = "civreg://";
 const CA_CERT: &str = "ca.pem";
 const CA_KEY: &str = "ca.key";
+const ISSUING_CERT: &str = "issuing.pem";
+const ISSUING_KEY: &str = "issuing.key";
 const HUB_CERT: &str = "hub.pem";
 const HUB_KEY: &str = "hub.key";
 const CRL: &str = "crl.pem";
@@ -145,6 +152,18 @@ pub enum PkiError {
     Random,
     #[error("cannot build the hub's TLS configuration: {0}; check hub.pem, hub.key and crl.pem in the PKI directory")]
     Tls(String),
+    #[error(
+        "{dir} holds no issuing key (its CA key was taken offline): issue and revoke on a hub \
+         made by `civreg-hub pki init` of this version, or bring the key back for the ceremony \
+         (operator manual, \"Key ceremony\")"
+    )]
+    NoIssuingKey { dir: PathBuf },
+    #[error("{path} holds no root CA: run `civreg-hub pki root init --dir {}` on the offline machine first", path.display())]
+    NoRoot { path: PathBuf },
+    #[error("{path} already holds a root CA: refusing to replace it (every office trusts it); use it, or choose an empty directory")]
+    RootExists { path: PathBuf },
+    #[error("{0}")]
+    Ceremony(String),
 }
 
 /// What a certificate is for.
@@ -398,10 +417,26 @@ pub struct Pki {
 }
 
 impl Pki {
-    /// Creates the agency CA, the hub's server certificate for `hub_names` (each an IP address
-    /// or a DNS name; `localhost` and `127.0.0.1` when empty), an empty CRL and the registry.
-    /// Refuses if `dir` already holds a CA.
+    /// Creates a PKI for tests and benches in one step: a root CA whose private key is
+    /// dropped once it has signed the issuing CA (nothing can be signed by that root again),
+    /// then everything [`Pki::init_with_root`] makes. Refuses if `dir` already holds a CA.
     pub fn init(dir: &Path, hub_names: &[String]) -> Result<Pki, PkiError> {
+        Self::init_with_root(dir, None, hub_names)
+    }
+
+    /// Creates the hub's PKI: the issuing CA (key on the hub, certified by the root CA), the
+    /// hub's server certificate for `hub_names` (each an IP address or a DNS name;
+    /// `localhost` and `127.0.0.1` when empty), an empty CRL and the registry.
+    ///
+    /// The root CA is taken from `root_dir` if it holds one (`civreg-hub pki root init`, the
+    /// key ceremony), or created there; its private key is written only there, never into
+    /// `dir`. Without `root_dir` the root key is dropped (tests). Refuses if `dir` already
+    /// holds a CA.
+    pub fn init_with_root(
+        dir: &Path,
+        root_dir: Option<&Path>,
+        hub_names: &[String],
+    ) -> Result<Pki, PkiError> {
         let hub_sans = hub_sans(hub_names)?;
         fs::create_dir_all(dir).map_err(io("create directory", dir))?;
         set_private_dir(dir)?;
@@ -411,32 +446,36 @@ impl Pki {
                 dir: dir.to_owned(),
             });
         }
-        if dir.join(CA_KEY).exists() {
-            return Err(PkiError::Corrupt {
-                path: dir.join(CA_KEY),
-                reason: "there is a CA key but no ca.pem (an interrupted `pki init`, or a \
-                         deleted certificate); restore ca.pem, or remove ca.key to start over"
-                    .into(),
-            });
+        for key in [CA_KEY, ISSUING_KEY] {
+            if dir.join(key).exists() {
+                return Err(PkiError::Corrupt {
+                    path: dir.join(key),
+                    reason: format!(
+                        "there is a CA key but no ca.pem (an interrupted `pki init`, or a \
+                         deleted certificate); restore ca.pem, or remove {key} to start over"
+                    ),
+                });
+            }
         }
-
+        let root = match root_dir {
+            Some(r) if r.join(root::ROOT_CERT).exists() => root::RootCa::open(r)?,
+            Some(r) => root::RootCa::init(r)?,
+            None => root::RootCa::ephemeral()?,
+        };
         let now = now_seconds();
-        let ca_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-        let mut ca_params = CertificateParams::default();
-        ca_params.distinguished_name = common_name(CA_COMMON_NAME);
-        ca_params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
-        ca_params.not_before = now - BACKDATE;
-        ca_params.not_after = now + Duration::days(CA_VALIDITY_DAYS);
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Constrained(0));
-        ca_params.key_usages = vec![KeyUsagePurpose::KeyCertSign, KeyUsagePurpose::CrlSign];
-        ca_params.key_identifier_method = KeyIdMethod::Sha256;
-        let ca_cert = ca_params.self_signed(&ca_key)?;
-        let ca_pem = ca_cert.pem();
-        let issuer = Issuer::new(ca_params, ca_key);
+        let issuing_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let issuing_pem = root.certify_issuing(&issuing_key, now)?;
+        let issuing_der = CertificateDer::from_pem_slice(issuing_pem.as_bytes()).map_err(|e| {
+            PkiError::Corrupt {
+                path: dir.join(ISSUING_CERT),
+                reason: format!("no certificate in it ({e})"),
+            }
+        })?;
+        let issuer = Issuer::from_ca_cert_der(&issuing_der, issuing_key)?;
 
         let pki = Pki {
             dir: dir.to_owned(),
-            ca_pem,
+            ca_pem: root.pem().to_owned(),
         };
         let mut registry = Registry::default();
         let (hub_entry, hub_cert_pem, hub_key_pem) =
@@ -452,10 +491,11 @@ impl Pki {
         write_atomic(&pki.crl_path(), crl_pem.as_bytes(), false)?;
         pki.save_registry(&registry)?;
         write_atomic(
-            &dir.join(CA_KEY),
+            &dir.join(ISSUING_KEY),
             issuer.key().serialize_pem().as_bytes(),
             true,
         )?;
+        write_atomic(&dir.join(ISSUING_CERT), issuing_pem.as_bytes(), false)?;
         write_atomic(&pki.ca_cert_path(), pki.ca_pem.as_bytes(), false)?;
         Ok(pki)
     }
@@ -487,13 +527,8 @@ impl Pki {
             path: ca_path.clone(),
             reason: format!("unreadable certificate ({e})"),
         })?;
-        let key_path = dir.join(CA_KEY);
-        if !key_path.exists() {
-            return Err(PkiError::Corrupt {
-                path: key_path,
-                reason: "the CA private key is missing".into(),
-            });
-        }
+        // A hub of the first layout keeps the CA key itself (`legacy_ca_key`); one whose key
+        // was taken offline holds neither key and can serve, list and refuse, but not issue.
         Ok(Pki {
             dir: dir.to_owned(),
             ca_pem,
@@ -633,16 +668,32 @@ impl Pki {
     ///
     /// The CRL is read once, here: rebuild the configuration whenever `crl.pem` changes.
     pub fn server_config(&self) -> Result<ServerConfig, PkiError> {
+        self.server_config_with(Arc::new(Admission::new(self)))
+    }
+
+    /// [`Pki::server_config`], with the registry check of `admission` (shared with the gRPC
+    /// layer, which re-checks every request against it).
+    ///
+    /// Client certificates chain to the issuing CA (the trust anchor here; on a hub of the
+    /// first layout, the agency CA), are not on the CRL, and have their serial active in
+    /// `issued.json`: a certificate signed with a CA key but never recorded is refused.
+    pub fn server_config_with(&self, admission: Arc<Admission>) -> Result<ServerConfig, PkiError> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let ca_der = CertificateDer::from_pem_slice(self.ca_pem.as_bytes()).map_err(|e| {
+        let issuing_pem = self.issuing_pem()?;
+        let anchor_path = if self.has_issuing_ca() {
+            self.issuing_cert_path()
+        } else {
+            self.ca_cert_path()
+        };
+        let ca_der = CertificateDer::from_pem_slice(issuing_pem.as_bytes()).map_err(|e| {
             PkiError::Corrupt {
-                path: self.ca_cert_path(),
+                path: anchor_path.clone(),
                 reason: format!("no certificate in it ({e})"),
             }
         })?;
         let mut roots = RootCertStore::empty();
-        roots.add(ca_der).map_err(|e| PkiError::Corrupt {
-            path: self.ca_cert_path(),
+        roots.add(ca_der.clone()).map_err(|e| PkiError::Corrupt {
+            path: anchor_path,
             reason: format!("not usable as a trust anchor ({e})"),
         })?;
         let crl_pem = self.crl_pem()?;
@@ -658,6 +709,7 @@ impl Pki {
                 .with_crls([crl])
                 .build()
                 .map_err(|e| PkiError::Tls(format!("client certificate verifier: {e}")))?;
+        let verifier = Arc::new(admission::RegisteredClients::new(verifier, admission));
 
         let hub_cert_path = self.hub_cert_path();
         let hub_cert_pem = fs::read(&hub_cert_path).map_err(io("read", &hub_cert_path))?;
@@ -672,6 +724,11 @@ impl Pki {
                 path: hub_cert_path,
                 reason: "no certificate in it".into(),
             });
+        }
+        // Offices trust the root: the hub presents the issuing CA's certificate with its own.
+        let mut chain = chain;
+        if self.has_issuing_ca() && chain.len() == 1 {
+            chain.push(ca_der);
         }
         let hub_key_path = self.hub_key_path();
         let hub_key_pem = fs::read(&hub_key_path).map_err(io("read", &hub_key_path))?;
@@ -768,36 +825,55 @@ impl Pki {
         Ok((entry, cert.pem(), key.serialize_pem()))
     }
 
-    /// Loads the CA key and rebuilds the issuer from the CA certificate, checking they belong
-    /// together.
+    /// The key that signs certificates and the CRL: the issuing CA's (`issuing.key`), or on a
+    /// hub of the first layout the agency CA's own (`ca.key`, see [`Pki::legacy_ca_key`]).
     fn load_issuer(&self) -> Result<Issuer<'static, KeyPair>, PkiError> {
-        let key_path = self.dir.join(CA_KEY);
-        let key_pem = fs::read_to_string(&key_path).map_err(io("read", &key_path))?;
-        let key = KeyPair::from_pem(&key_pem).map_err(|e| PkiError::Corrupt {
-            path: key_path.clone(),
-            reason: format!("not a usable private key ({e})"),
-        })?;
-        let ca_der = CertificateDer::from_pem_slice(self.ca_pem.as_bytes()).map_err(|e| {
-            PkiError::Corrupt {
-                path: self.ca_cert_path(),
-                reason: format!("no certificate in it ({e})"),
-            }
-        })?;
-        let (_, ca) =
-            x509_parser::parse_x509_certificate(&ca_der).map_err(|e| PkiError::Corrupt {
-                path: self.ca_cert_path(),
-                reason: format!("unreadable certificate ({e})"),
-            })?;
-        if ca.public_key().raw != key.subject_public_key_info().as_slice() {
-            return Err(PkiError::Corrupt {
-                path: key_path,
-                reason: "the CA key does not belong to the CA certificate ca.pem".into(),
-            });
+        let issuing_key = self.dir.join(ISSUING_KEY);
+        if issuing_key.exists() {
+            let path = self.dir.join(ISSUING_CERT);
+            let pem = fs::read_to_string(&path).map_err(io("read", &path))?;
+            return load_ca_issuer(&pem, &path, &issuing_key);
         }
-        Issuer::from_ca_cert_der(&ca_der, key).map_err(|e| PkiError::Corrupt {
-            path: self.ca_cert_path(),
-            reason: format!("not usable as an issuer ({e})"),
+        let ca_key = self.dir.join(CA_KEY);
+        if ca_key.exists() {
+            return load_ca_issuer(&self.ca_pem, &self.ca_cert_path(), &ca_key);
+        }
+        Err(PkiError::NoIssuingKey {
+            dir: self.dir.clone(),
         })
+    }
+
+    /// The CA private key of a hub of the first layout, where the agency CA signs node
+    /// certificates itself and its key lies in the hub's PKI directory. `None` on a hub made
+    /// by this version (root offline, issuing CA on the hub) or once the key was taken off
+    /// with `civreg-hub pki root take-offline`.
+    pub fn legacy_ca_key(&self) -> Option<PathBuf> {
+        let key = self.dir.join(CA_KEY);
+        (key.exists() && !self.dir.join(ISSUING_KEY).exists()).then_some(key)
+    }
+
+    /// The certificate client certificates chain to: the issuing CA's, or on a hub of the
+    /// first layout the agency CA's.
+    pub fn issuing_pem(&self) -> Result<String, PkiError> {
+        let path = self.dir.join(ISSUING_CERT);
+        match fs::read_to_string(&path) {
+            Ok(s) => Ok(s),
+            Err(e) if e.kind() == ErrorKind::NotFound => Ok(self.ca_pem.clone()),
+            Err(e) => Err(PkiError::Io {
+                action: "read",
+                path,
+                source: e,
+            }),
+        }
+    }
+
+    /// Whether this PKI has an issuing CA under an offline root (this version's layout).
+    pub fn has_issuing_ca(&self) -> bool {
+        self.dir.join(ISSUING_CERT).exists()
+    }
+
+    pub fn issuing_cert_path(&self) -> PathBuf {
+        self.dir.join(ISSUING_CERT)
     }
 
     fn load_registry(&self) -> Result<Registry, PkiError> {
@@ -923,6 +999,45 @@ fn common_name(cn: &str) -> DistinguishedName {
     let mut dn = DistinguishedName::new();
     dn.push(DnType::CommonName, cn);
     dn
+}
+
+/// Loads a CA key and rebuilds its issuer from the CA certificate, checking they belong
+/// together.
+fn load_ca_issuer(
+    ca_pem: &str,
+    ca_path: &Path,
+    key_path: &Path,
+) -> Result<Issuer<'static, KeyPair>, PkiError> {
+    let key_pem = fs::read_to_string(key_path).map_err(io("read", key_path))?;
+    let key = KeyPair::from_pem(&key_pem).map_err(|e| PkiError::Corrupt {
+        path: key_path.to_owned(),
+        reason: format!("not a usable private key ({e})"),
+    })?;
+    let ca_der =
+        CertificateDer::from_pem_slice(ca_pem.as_bytes()).map_err(|e| PkiError::Corrupt {
+            path: ca_path.to_owned(),
+            reason: format!("no certificate in it ({e})"),
+        })?;
+    let (_, ca) = x509_parser::parse_x509_certificate(&ca_der).map_err(|e| PkiError::Corrupt {
+        path: ca_path.to_owned(),
+        reason: format!("unreadable certificate ({e})"),
+    })?;
+    if ca.public_key().raw != key.subject_public_key_info().as_slice() {
+        return Err(PkiError::Corrupt {
+            path: key_path.to_owned(),
+            reason: format!(
+                "the CA key does not belong to the CA certificate {}",
+                ca_path
+                    .file_name()
+                    .map(|n| n.to_string_lossy())
+                    .unwrap_or_default()
+            ),
+        });
+    }
+    Issuer::from_ca_cert_der(&ca_der, key).map_err(|e| PkiError::Corrupt {
+        path: ca_path.to_owned(),
+        reason: format!("not usable as an issuer ({e})"),
+    })
 }
 
 fn make_crl(

@@ -65,17 +65,19 @@ pub enum ServeError {
 /// not modification time, so two revocations within one timestamp tick are both seen).
 struct TlsReloader {
     pki: Pki,
+    admission: Arc<crate::pki::Admission>,
     crl: PathBuf,
     current: Mutex<(Option<Vec<u8>>, Arc<rustls::ServerConfig>)>,
 }
 
 impl TlsReloader {
-    fn new(pki: Pki) -> Result<TlsReloader, ServeError> {
+    fn new(pki: Pki, admission: Arc<crate::pki::Admission>) -> Result<TlsReloader, ServeError> {
         let crl = pki.crl_path();
         let content = std::fs::read(&crl).ok();
-        let cfg = Arc::new(pki.server_config()?);
+        let cfg = Arc::new(pki.server_config_with(admission.clone())?);
         Ok(TlsReloader {
             pki,
+            admission,
             crl,
             current: Mutex::new((content, cfg)),
         })
@@ -85,7 +87,7 @@ impl TlsReloader {
         let content = std::fs::read(&self.crl).ok();
         let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if content != cur.0 {
-            match self.pki.server_config() {
+            match self.pki.server_config_with(self.admission.clone()) {
                 Ok(cfg) => {
                     info!(crl = %self.crl.display(), "revocation list changed: new TLS config in force");
                     *cur = (content, Arc::new(cfg));
@@ -220,6 +222,7 @@ fn now_ms() -> u64 {
 }
 
 pub(crate) fn identity<T>(req: &Request<T>) -> Result<PeerIdentity, Status> {
+    crate::live::Admitted::recheck_request(req)?; // revoked since the connection opened?
     let certs = req
         .peer_certs()
         .ok_or_else(|| Status::unauthenticated("no client certificate"))?;
@@ -317,6 +320,7 @@ impl Sync for SyncService {
             return Err(self.refuse(&m, &n, &r));
         }
         let head = self.store.head(&m, &n);
+        let admitted = req.extensions().get::<crate::live::Admitted>().cloned();
         let mut inbound = req.into_inner();
         let service = self.clone();
         let (tx, rx) = mpsc::channel::<Result<PushAck, Status>>(16);
@@ -385,6 +389,11 @@ impl Sync for SyncService {
                     }
                 };
                 let received = std::time::Instant::now(); // metrics: ack latency
+                                                          // A certificate revoked while the stream is open stores nothing more.
+                if let Some(Err(st)) = admitted.as_ref().map(|a| a.recheck()) {
+                    let _ = pending_tx.send(Pending::Refuse(st)).await;
+                    break;
+                }
                 if msg.ops.len() > MAX_BATCH_OPS {
                     let _ = pending_tx
                         .send(Pending::Refuse(Status::invalid_argument(format!(
@@ -667,8 +676,14 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let pki = Pki::open(&pki_dir(data_dir))?;
+    if let Some(key) = pki.legacy_ca_key() {
+        warn!(key = %key.display(), "the agency CA's private key is on the serving hub: whoever reads this disk can mint certificates; take it offline with `civreg-hub pki root take-offline --dir OFFLINE_DIR` (operator manual, \"Key ceremony\")");
+    }
     let web_pki = pki.clone(); // web dashboard hook
-    let reloader = Arc::new(TlsReloader::new(pki)?);
+    let admission = Arc::new(crate::pki::Admission::new(&pki));
+    let revocations = tokio::spawn(crate::live::watch_revocations(admission.clone()));
+    let reloader = Arc::new(TlsReloader::new(pki, admission.clone())?);
+    let conn_admission = admission.clone();
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_not_serving::<SyncServer<SyncService>>().await;
     let store = Arc::new(HubStore::open(&db_dir(data_dir))?);
@@ -744,12 +759,17 @@ pub async fn run_with(
             let acceptor = tokio_rustls::TlsAcceptor::from(reloader.config());
             let tx = tx.clone();
             let metrics = metrics.clone();
+            let admission = conn_admission.clone();
             tokio::spawn(async move {
                 let accept = acceptor.accept(tcp).into_fallible();
                 match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
                     Ok(Ok(tls)) => {
+                        let leaf = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
+                        let leaf = leaf.map(|c| c.as_ref().to_vec());
                         // metrics: counts the node as connected while the connection is open.
                         let tls = metrics.track(tls);
+                        // Closed on revocation, or when no HTTP/2 preface comes (live.rs).
+                        let tls = crate::live::Guarded::new(tls, leaf.as_deref(), admission);
                         let _ = tx.send(Ok::<_, std::io::Error>(tls)).await;
                     }
                     Ok(Err((e, io))) => {
@@ -768,6 +788,9 @@ pub async fn run_with(
     let result = tonic::transport::Server::builder()
         .http2_keepalive_interval(Some(Duration::from_secs(20)))
         .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .layer(tonic::service::InterceptorLayer::new(crate::live::admit(
+            admission,
+        )))
         .add_service(health_svc)
         .add_service(reflection)
         .add_service(reflection_v1alpha)
@@ -796,6 +819,7 @@ pub async fn run_with(
         .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown)
         .await;
     accept.abort();
+    revocations.abort();
     status_task.abort();
     control.stop();
     if let Some(t) = web_task {

@@ -54,9 +54,12 @@ fn init_creates_the_files_with_private_keys() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("pki");
     let pki = init(&dir);
+    // The root CA's key is not here (issue 13, finding 9): the issuing CA's is.
+    assert!(!dir.join("ca.key").exists());
     for p in [
         pki.ca_cert_path(),
-        dir.join("ca.key"),
+        dir.join("issuing.key"),
+        pki.issuing_cert_path(),
         pki.hub_cert_path(),
         pki.hub_key_path(),
         pki.crl_path(),
@@ -66,7 +69,7 @@ fn init_creates_the_files_with_private_keys() {
     }
     #[cfg(unix)]
     {
-        assert_eq!(mode(&dir.join("ca.key")), 0o600);
+        assert_eq!(mode(&dir.join("issuing.key")), 0o600);
         assert_eq!(mode(&pki.hub_key_path()), 0o600);
         assert_eq!(mode(&dir), 0o700);
     }
@@ -91,7 +94,7 @@ fn init_creates_the_files_with_private_keys() {
 }
 
 #[test]
-fn the_ca_is_a_pathlen_0_ca_for_ten_years() {
+fn the_root_is_a_pathlen_1_ca_for_ten_years_over_a_pathlen_0_issuing_ca() {
     let tmp = tempfile::tempdir().expect("tempdir");
     let pki = init(tmp.path());
     let der = der_of(&pki.ca_pem());
@@ -108,7 +111,18 @@ fn the_ca_is_a_pathlen_0_ca_for_ten_years() {
         .expect("present")
         .value;
     assert!(bc.ca);
-    assert_eq!(bc.path_len_constraint, Some(0));
+    assert_eq!(bc.path_len_constraint, Some(1));
+    let issuing = std::fs::read_to_string(pki.issuing_cert_path()).expect("issuing.pem");
+    let issuing = der_of(&issuing);
+    let (_, issuing) = x509_parser::parse_x509_certificate(&issuing).expect("parses");
+    assert_eq!(issuing.issuer(), ca.subject());
+    let ibc = issuing
+        .basic_constraints()
+        .expect("valid")
+        .expect("present")
+        .value;
+    assert!(ibc.ca);
+    assert_eq!(ibc.path_len_constraint, Some(0));
     let ku = ca.key_usage().expect("valid").expect("present").value;
     assert!(ku.key_cert_sign() && ku.crl_sign());
     let years = (ca.validity().not_after.timestamp() - ca.validity().not_before.timestamp())
@@ -134,15 +148,15 @@ fn a_ca_key_without_a_ca_cert_is_not_overwritten() {
     let tmp = tempfile::tempdir().expect("tempdir");
     init(tmp.path());
     std::fs::remove_file(tmp.path().join("ca.pem")).expect("removed");
-    let key_before = std::fs::read(tmp.path().join("ca.key")).expect("key");
+    let key_before = std::fs::read(tmp.path().join("issuing.key")).expect("key");
     let err = Pki::init(tmp.path(), &[]).expect_err("refused");
     assert!(matches!(err, PkiError::Corrupt { .. }), "{err}");
     assert!(
-        err.to_string().contains("remove ca.key to start over"),
+        err.to_string().contains("remove issuing.key to start over"),
         "{err}"
     );
     assert_eq!(
-        std::fs::read(tmp.path().join("ca.key")).expect("key"),
+        std::fs::read(tmp.path().join("issuing.key")).expect("key"),
         key_before
     );
 }
@@ -185,7 +199,7 @@ fn a_ca_key_that_does_not_match_is_reported() {
     let b = tempfile::tempdir().expect("tempdir");
     let pki = init(a.path());
     init(b.path());
-    std::fs::copy(b.path().join("ca.key"), a.path().join("ca.key")).expect("copy");
+    std::fs::copy(b.path().join("issuing.key"), a.path().join("issuing.key")).expect("copy");
     let err = pki.issue_node("prishtine", "1", 365).expect_err("refused");
     assert!(matches!(err, PkiError::Corrupt { .. }), "{err}");
     assert!(err.to_string().contains("does not belong"), "{err}");

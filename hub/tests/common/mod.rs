@@ -54,7 +54,13 @@ impl Hub {
     /// Must be called inside a multi-threaded tokio runtime.
     pub async fn start() -> Hub {
         let dir = tempfile::tempdir().expect("tempdir");
-        let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+        Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+        Self::start_in(dir).await
+    }
+
+    /// Serves the hub whose data directory (PKI made already) is `dir`.
+    pub async fn start_in(dir: tempfile::TempDir) -> Hub {
+        let pki = Pki::open(&server::pki_dir(dir.path())).expect("pki open");
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
