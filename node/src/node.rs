@@ -79,6 +79,12 @@ pub enum NodeError {
     Format(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("this office has stopped registering: {0}. Nothing can be saved on this database; call the agency (operator manual: \"An office that stopped registering\")")]
+    Halted(String),
+    #[error("this PC's clock was {minutes} minutes ahead of the hub's at the last sync: correct the PC's date and time, then sync (`civreg-node sync --once`) and save again")]
+    ClockAhead { minutes: i64 },
+    #[error("this municipality may register only {allowed} for now (the agency's rollout): a {kind} record can not be registered at this office yet; register it on paper and ask the agency when {kind} records open")]
+    KindNotAllowed { kind: RecordKind, allowed: String },
 }
 
 /// Who this node is.
@@ -300,7 +306,10 @@ impl Tx<'_> {
         changes: Vec<FieldChange>,
         base: Vec<OpId>,
         reason: &str,
-    ) -> Op {
+    ) -> Result<Op, NodeError> {
+        // What the hub would refuse for a reason the node can know is refused here, before the
+        // op exists: once saved it would block the office's queue (`guard.rs`).
+        self.node.guard()?.check(kind, change)?;
         let id = &self.node.identity;
         let hlc = Hlc::tick(self.head.hlc, (self.node.clock)());
         let op = Op {
@@ -333,7 +342,7 @@ impl Tx<'_> {
         self.batch.put(Tree::Ops, key.to_vec(), sealed);
         self.ops += 1;
         self.staged.insert(op.id.clone(), op.clone());
-        op
+        Ok(op)
     }
 
     /// Every op of a record, stored or staged by this transaction.
@@ -397,7 +406,7 @@ impl Tx<'_> {
                 value: v.clone(),
             })
             .collect();
-        let op = self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "");
+        let op = self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "")?;
         let st = merge([&op]).expect("one op");
         debug_assert_eq!(st.fields, fields);
         self.put_state(st);
@@ -844,7 +853,7 @@ impl Node {
                 changes,
                 st.base(),
                 reason,
-            );
+            )?;
             let st = tx.merged_with(Some(&st), &op)?;
             tx.put_state(st);
             Ok(Saved {
@@ -876,7 +885,7 @@ impl Node {
                 vec![],
                 st.base(),
                 reason.trim(),
-            );
+            )?;
             let st = tx.merged_with(Some(&st), &op)?;
             tx.put_state(st);
             Ok(Saved {
