@@ -538,7 +538,11 @@ impl Sync for SyncService {
         if !hb.halted.is_empty() && e.halted != hb.halted {
             warn!(municipality = %m, node = %n, why = %hb.halted, "node has stopped registering");
         }
-        e.halted = hb.halted.chars().take(civreg_shared::limits::MAX_TEXT_CHARS).collect();
+        e.halted = hb
+            .halted
+            .chars()
+            .take(civreg_shared::limits::MAX_TEXT_CHARS)
+            .collect();
         drop(seen);
         // The rollout goes back with the reply, so that the node refuses at save what a push
         // would be refused for.
@@ -548,9 +552,17 @@ impl Sync for SyncService {
             acked_seq: self.store.head(&m, &n).seq,
             hub_clock_ms: now,
             rollout_known: true,
-            stage: entry.map(|e| e.stage.as_str()).unwrap_or("planned").to_string(),
+            stage: entry
+                .map(|e| e.stage.as_str())
+                .unwrap_or("planned")
+                .to_string(),
             kinds: entry
-                .map(|e| e.kinds.iter().map(|k| civreg_proto::kind_to_wire(*k) as i32).collect())
+                .map(|e| {
+                    e.kinds
+                        .iter()
+                        .map(|k| civreg_proto::kind_to_wire(*k) as i32)
+                        .collect()
+                })
                 .unwrap_or_default(),
         }))
     }

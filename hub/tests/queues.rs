@@ -43,6 +43,15 @@ fn large_births(m: &str, n: &str, count: u64) -> Vec<Op> {
         .collect()
 }
 
+/// Everything a command printed (with `--json`, errors are on standard output).
+fn said(out: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    )
+}
+
 async fn run_ok(data_dir: &Path, args: &[&str]) -> std::process::Output {
     let out = node(data_dir, args).await;
     assert_eq!(out.status.code(), Some(0), "{}", describe(args, &out));
@@ -90,7 +99,7 @@ async fn a_feed_of_large_ops_pulls_for_every_office() {
     enrol_node(&data, &hub.bundle("prishtine", "3")).await;
     let out = run_ok(&data, &["--json", "sync", "--once"]).await;
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["pulled"], 1_200, "{report}");
+    assert_eq!(report["report"]["pulled"], 1_200, "{report}");
     hub.stop().await;
 }
 
@@ -154,7 +163,9 @@ async fn an_unreadable_push_message_ends_with_invalid_argument() {
             loop {
                 match s.message().await {
                     Ok(Some(_)) => continue, // the hub's head comes first
-                    Ok(None) => panic!("the push stream ended with OK after an undecodable message"),
+                    Ok(None) => {
+                        panic!("the push stream ended with OK after an undecodable message")
+                    }
                     Err(st) => break st,
                 }
             }
@@ -163,7 +174,12 @@ async fn an_unreadable_push_message_ends_with_invalid_argument() {
     assert_eq!(status.code(), Code::InvalidArgument, "{status:?}");
     // Nothing was stored, and the node's chain still takes a good push.
     let mut c = hub.client(&issued).await;
-    assert_eq!(push(&mut c, vec![chain("prishtine", "1", 2)]).await.accepted(), 2);
+    assert_eq!(
+        push(&mut c, vec![chain("prishtine", "1", 2)])
+            .await
+            .accepted(),
+        2
+    );
     hub.stop().await;
 }
 
@@ -221,7 +237,7 @@ async fn a_births_only_municipality_can_not_save_a_death() {
     let args = ["--json", "register", "death", "--file", death.as_str()];
     let out = node(&data, &args).await;
     assert_ne!(out.status.code(), Some(0), "{}", describe(&args, &out));
-    let err = String::from_utf8_lossy(&out.stderr);
+    let err = said(&out);
     assert!(
         err.contains("only birth records") && err.contains("death"),
         "{}",
@@ -229,10 +245,14 @@ async fn a_births_only_municipality_can_not_save_a_death() {
     );
     // Nothing was saved; births still are, and the queue flows.
     let birth = write_json(dir.path(), "birth.json", &birth_doc("Arta"));
-    run_ok(&data, &["--json", "register", "birth", "--file", birth.as_str()]).await;
+    run_ok(
+        &data,
+        &["--json", "register", "birth", "--file", birth.as_str()],
+    )
+    .await;
     let out = run_ok(&data, &["--json", "sync", "--once"]).await;
     let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(report["hub_acked"], 1, "{report}");
+    assert_eq!(report["report"]["hub_acked"], 1, "{report}");
     let st = run_ok(&data, &["--json", "status"]).await;
     let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
     assert_eq!(st["status"]["ops_waiting"], 0, "{st}");
@@ -248,7 +268,11 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
     let backup = dir.path().join("backup");
     enrol_node(&data, &hub.bundle("prishtine", "1")).await;
     let b1 = write_json(dir.path(), "b1.json", &birth_doc("Arta"));
-    run_ok(&data, &["--json", "register", "birth", "--file", b1.as_str()]).await;
+    run_ok(
+        &data,
+        &["--json", "register", "birth", "--file", b1.as_str()],
+    )
+    .await;
     run_ok(&data, &["--json", "sync", "--once"]).await;
     // The copy: one record, acknowledged.
     let cp = std::process::Command::new("cp")
@@ -259,7 +283,11 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
         .unwrap();
     assert!(cp.success());
     let b2 = write_json(dir.path(), "b2.json", &birth_doc("Blerta"));
-    run_ok(&data, &["--json", "register", "birth", "--file", b2.as_str()]).await;
+    run_ok(
+        &data,
+        &["--json", "register", "birth", "--file", b2.as_str()],
+    )
+    .await;
     run_ok(&data, &["--json", "sync", "--once"]).await;
 
     // The PC is restored from the copy: the hub holds op #2, the node's log ends at #1.
@@ -269,7 +297,7 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
     let out = node(&data, &args).await;
     assert_ne!(out.status.code(), Some(0), "{}", describe(&args, &out));
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("older than what it already sent"),
+        said(&out).contains("older than what it already sent"),
         "{}",
         describe(&args, &out)
     );
@@ -282,7 +310,7 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
         let out = node(&data, &args).await;
         assert_ne!(out.status.code(), Some(0), "{}", describe(&args, &out));
         assert!(
-            String::from_utf8_lossy(&out.stderr).contains("stopped registering"),
+            said(&out).contains("stopped registering"),
             "{}",
             describe(&args, &out)
         );

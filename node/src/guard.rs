@@ -125,7 +125,10 @@ pub fn status_lines(g: &Guard) -> String {
 }
 
 impl Node {
-    fn meta_json<T: serde::de::DeserializeOwned>(&self, key: &[u8]) -> Result<Option<T>, NodeError> {
+    fn meta_json<T: serde::de::DeserializeOwned>(
+        &self,
+        key: &[u8],
+    ) -> Result<Option<T>, NodeError> {
         match self.store().get(Tree::Meta, key)? {
             None => Ok(None),
             Some(v) => serde_json::from_slice(&v).map(Some).map_err(|_| {

@@ -395,7 +395,9 @@ pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
 /// the node checks before every save (`guard.rs`).
 pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
     let (unacked, age) = blocking(|| waiting(node))?;
-    let halted = blocking(|| node.halted())?.map(|h| h.why).unwrap_or_default();
+    let halted = blocking(|| node.halted())?
+        .map(|h| h.why)
+        .unwrap_or_default();
     let free = fs2::available_space(data_dir).unwrap_or(0);
     let sent = now_ms();
     let reply = SyncClient::new(channel)
@@ -603,7 +605,10 @@ mod tests {
         }
         assert!(batches >= 4, "{batches}");
         // Small ops still go 500 at a time.
-        assert_eq!(push_batch(&ops(PUSH_BATCH as u64, 10)).unwrap().len(), PUSH_BATCH);
+        assert_eq!(
+            push_batch(&ops(PUSH_BATCH as u64, 10)).unwrap().len(),
+            PUSH_BATCH
+        );
         // An op larger than a batch goes alone.
         let two = ops(2, 2 * MAX_BATCH_BYTES);
         assert_eq!(push_batch(&two).unwrap().len(), 1);
@@ -615,7 +620,10 @@ mod tests {
         match push_batch(&huge) {
             Err(e @ SyncError::OpTooLarge { seq: 1, .. }) => {
                 let text = e.to_string();
-                assert!(text.contains("op #1") && text.contains("PRISHTINE-2026-B-1-000001"), "{text}");
+                assert!(
+                    text.contains("op #1") && text.contains("PRISHTINE-2026-B-1-000001"),
+                    "{text}"
+                );
                 assert!(!e.is_retryable());
             }
             other => panic!("{other:?}"),
