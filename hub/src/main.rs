@@ -807,6 +807,9 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                     if let Some(r) = &c.last_refusal {
                         s.push_str(&format!("    refused {}: {r}\n", ago(c.last_refusal_ms)));
                     }
+                    if let Some(h) = &c.halted {
+                        s.push_str(&format!("    STOPPED REGISTERING: {h}\n"));
+                    }
                 }
                 s.trim_end().to_string()
             });

@@ -203,6 +203,8 @@ pub struct NodeSeen {
     /// The last time the rollout refused this node, and why.
     pub last_refusal: Option<String>,
     pub last_refusal_ms: Option<u64>,
+    /// Why the node has stopped registering, as its last heartbeat said (empty: it has not).
+    pub halted: String,
 }
 
 #[derive(Clone)]
@@ -244,6 +246,22 @@ fn node_of(who: &PeerIdentity) -> Result<(String, String), Status> {
             "{other} is not a node: this call is for nodes"
         ))),
     }
+}
+
+/// The longest prefix of `ops` whose wire encodings fit in `MAX_BATCH_BYTES` (at least one op).
+fn pull_batch_ops(ops: &[Op]) -> Vec<civreg_proto::v1::Op> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for op in ops {
+        let w = civreg_proto::v1::Op::from(op);
+        let len = civreg_proto::encoded_len(&w) + 8;
+        if !out.is_empty() && bytes + len > civreg_shared::limits::MAX_BATCH_BYTES {
+            break;
+        }
+        bytes += len;
+        out.push(w);
+    }
+    out
 }
 
 /// The status for a refusal by the rollout, marked so that the node knows to keep trying.
@@ -383,6 +401,24 @@ impl Sync for SyncService {
             while let Some(msg) = inbound.next().await {
                 let msg = match msg {
                     Ok(m) => m,
+                    // A message over the limit (tonic: OUT_OF_RANGE) or one that is not a
+                    // PushRequest (INTERNAL, from prost) is the caller's fault: say so.
+                    Err(status)
+                        if matches!(
+                            status.code(),
+                            tonic::Code::OutOfRange | tonic::Code::Internal
+                        ) =>
+                    {
+                        warn!(identity = %who, error = %status, "unreadable push message refused");
+                        let _ = pending_tx
+                            .send(Pending::Refuse(Status::invalid_argument(format!(
+                                "the push message could not be read: {}; send batches of at most {} bytes (civreg_shared::limits::MAX_BATCH_BYTES)",
+                                status.message(),
+                                civreg_shared::limits::MAX_BATCH_BYTES
+                            ))))
+                            .await;
+                        break;
+                    }
                     Err(status) => {
                         warn!(identity = %who, error = %status, "push stream broke");
                         break;
@@ -487,11 +523,12 @@ impl Sync for SyncService {
                 if ops.is_empty() {
                     return;
                 }
-                cursor = next;
-                let batch = PullBatch {
-                    ops: ops.iter().map(civreg_proto::v1::Op::from).collect(),
-                    cursor,
-                };
+                // Cut by bytes as well as count, so that a batch always fits in a message: an op
+                // larger than a batch goes alone. Feed positions are consecutive, so the cursor
+                // after the ops kept is `next` less the ops left for the next batch.
+                let wire = pull_batch_ops(&ops);
+                cursor = next - (ops.len() - wire.len()) as u64;
+                let batch = PullBatch { ops: wire, cursor };
                 if tx.send(Ok(batch)).await.is_err() {
                     return;
                 }
@@ -519,10 +556,35 @@ impl Sync for SyncService {
         e.oldest_unacked_age_s = hb.oldest_unacked_age_s;
         e.clock_offset_ms = hb.clock_ms as i64 - now as i64;
         e.free_disk_bytes = hb.free_disk_bytes;
+        if !hb.halted.is_empty() && e.halted != hb.halted {
+            warn!(municipality = %m, node = %n, why = %hb.halted, "node has stopped registering");
+        }
+        e.halted = hb
+            .halted
+            .chars()
+            .take(civreg_shared::limits::MAX_TEXT_CHARS)
+            .collect();
         drop(seen);
+        // The rollout goes back with the reply, so that the node refuses at save what a push
+        // would be refused for.
+        let rollout = self.rollout.current();
+        let entry = rollout.entry(&m);
         Ok(Response::new(HeartbeatReply {
             acked_seq: self.store.head(&m, &n).seq,
             hub_clock_ms: now,
+            rollout_known: true,
+            stage: entry
+                .map(|e| e.stage.as_str())
+                .unwrap_or("planned")
+                .to_string(),
+            kinds: entry
+                .map(|e| {
+                    e.kinds
+                        .iter()
+                        .map(|k| civreg_proto::kind_to_wire(*k) as i32)
+                        .collect()
+                })
+                .unwrap_or_default(),
         }))
     }
 }
@@ -552,6 +614,9 @@ pub struct ChainStatus {
     pub last_refusal: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_refusal_ms: Option<u64>,
+    /// The node has stopped registering, and why (from its heartbeat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub halted: Option<String>,
 }
 
 pub fn status_path(data_dir: &Path) -> PathBuf {
@@ -601,6 +666,7 @@ pub fn hub_status(store: &HubStore, seen: &HashMap<String, NodeSeen>) -> HubStat
         c.clock_offset_ms = Some(s.clock_offset_ms);
         c.free_disk_bytes = Some(s.free_disk_bytes);
         c.version = Some(s.version.clone());
+        c.halted = (!s.halted.is_empty()).then(|| s.halted.clone());
         if s.clock_offset_ms.unsigned_abs() > civreg_shared::op::MAX_CLOCK_AHEAD_MS {
             c.clock_warning = Some(format!(
                 "this PC's clock is {} the hub's by {}: fix its date and time; its edits win ties they should not",

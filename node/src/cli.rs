@@ -758,7 +758,9 @@ pub fn execute(
             };
             let mut st = file.clone().unwrap_or_default();
             let mut live = false;
+            let mut guard = crate::guard::Guard::default();
             if let Ok(node) = node {
+                guard = node.guard()?;
                 let (n, age) = crate::sync::waiting(node)?;
                 st.ops_waiting = n;
                 st.oldest_waiting_age_s = age;
@@ -769,7 +771,7 @@ pub fn execute(
             let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard}),
                 || {
                     let when = |ms: Option<u64>| ms.map(fmt_ms).unwrap_or_else(|| "never".into());
                     let state = if !enrolled {
@@ -787,7 +789,8 @@ pub fn execute(
                             if rounds.is_some() { " (serve running)" } else { "" }
                         )
                     };
-                    format!(
+                    let text = crate::guard::status_lines(&guard);
+                    text + &format!(
                         "sync:               {state}\nlast success:       {}\nops waiting:        {} (oldest {}s old)\nhub holds up to:    #{}\npull cursor:        {}\nlast error:         {}",
                         when(st.last_success_ms),
                         st.ops_waiting,

@@ -6,6 +6,7 @@
 pub mod cli;
 pub mod control;
 pub mod crypto;
+pub mod guard;
 pub mod import;
 pub mod index;
 pub mod node;

@@ -79,6 +79,12 @@ pub enum NodeError {
     Format(String),
     #[error(transparent)]
     Io(#[from] std::io::Error),
+    #[error("this office has stopped registering: {0}. Nothing can be saved on this database; call the agency (operator manual: \"An office that stopped registering\")")]
+    Halted(String),
+    #[error("this PC's clock was {minutes} minutes ahead of the hub's at the last sync: correct the PC's date and time, then sync (`civreg-node sync --once`) and save again")]
+    ClockAhead { minutes: i64 },
+    #[error("this municipality may register only {allowed} for now (the agency's rollout): a {kind} record can not be registered at this office yet; register it on paper and ask the agency when {kind} records open")]
+    KindNotAllowed { kind: RecordKind, allowed: String },
 }
 
 /// An annotation to add to a record (see [`civreg_shared::annotation`]).
@@ -313,6 +319,9 @@ impl Tx<'_> {
         base: Vec<OpId>,
         reason: &str,
     ) -> Result<Op, NodeError> {
+        // What the hub would refuse for a reason the node can know is refused here, before the
+        // op exists: once saved it would block the office's queue (`guard.rs`).
+        self.node.guard()?.check(kind, change)?;
         let id = &self.node.identity;
         let hlc = Hlc::tick(self.head.hlc, (self.node.clock)());
         let op = Op {

@@ -6,10 +6,12 @@
 //! flushed. Pull applies the hub's changes in the node's municipality from the stored cursor and
 //! stores the new cursor in the same durable write as the changes.
 
+use crate::guard::{ClockView, RolloutView};
 use crate::node::{Node, NodeError};
 use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::{HeartbeatRequest, PullRequest, PushRequest};
 use civreg_proto::{optional_hash, MAX_MESSAGE_BYTES};
+use civreg_shared::limits::MAX_BATCH_BYTES;
 use civreg_shared::op::Op;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -53,6 +55,17 @@ pub enum SyncError {
     HubAhead { hub: u64, local: u64 },
     #[error("the hub holds a different op #{seq} for this node: the chains have forked; call the agency")]
     Fork { seq: u64 },
+    /// The hub refused for now, for a reason that passes by itself (an op stamped ahead of its
+    /// clock): the queue is kept and sent again later.
+    #[error("the hub refused for now and will be asked again: {0}")]
+    Later(String),
+    #[error("op #{seq} of this node (record {record}) is {bytes} bytes, more than the hub accepts in one message ({limit} bytes): it was saved by an older civreg and blocks the entries behind it; call the agency: it can set the op aside (operator manual: \"A refused op blocks an office\")")]
+    OpTooLarge {
+        seq: u64,
+        record: String,
+        bytes: usize,
+        limit: usize,
+    },
     #[error("{0}")]
     Node(#[from] NodeError),
 }
@@ -61,7 +74,7 @@ impl SyncError {
     /// Whether trying again later can help. A refused certificate or a fork will not heal.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SyncError::Unreachable { .. } | SyncError::Rollout(_) => true,
+            SyncError::Unreachable { .. } | SyncError::Rollout(_) | SyncError::Later(_) => true,
             SyncError::Refused { code, .. } => matches!(
                 code,
                 tonic::Code::Unavailable
@@ -105,6 +118,9 @@ const CERT_ALERTS: &[&str] = &[
 fn refused(s: tonic::Status) -> SyncError {
     if s.metadata().get(civreg_proto::ROLLOUT_METADATA).is_some() {
         return SyncError::Rollout(s.message().to_string());
+    }
+    if s.metadata().get(civreg_proto::RETRY_METADATA).is_some() {
+        return SyncError::Later(s.message().to_string());
     }
     let why = chain(&s);
     if let Some(alert) = alert_in(&why) {
@@ -265,11 +281,10 @@ pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64
         if ops.is_empty() {
             break;
         }
-        let n = ops.len() as u64;
-        let want = ops.last().map(|o| o.id.seq).unwrap_or(acked);
-        let req = PushRequest {
-            ops: ops.iter().map(civreg_proto::v1::Op::from).collect(),
-        };
+        let wire = push_batch(&ops)?;
+        let n = wire.len() as u64;
+        let want = ops[wire.len() - 1].id.seq;
+        let req = PushRequest { ops: wire };
         if tx.send(req).await.is_err() {
             // The hub ended the stream: its status on the answer stream says why.
             return Err(match acks.message().await {
@@ -297,6 +312,36 @@ pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64
     drop(tx);
     Ok((pushed, acked))
 }
+
+/// The longest prefix of `ops` (at least one op) whose wire encodings fit in
+/// `MAX_BATCH_BYTES`, so that a batch never exceeds the message limit whatever its ops' sizes.
+/// An op larger than a batch goes alone; one too large for any message (saved by an older
+/// version, before ops were bounded) can not be sent at all and is reported.
+fn push_batch(ops: &[Op]) -> Result<Vec<civreg_proto::v1::Op>, SyncError> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for op in ops {
+        let w = civreg_proto::v1::Op::from(op);
+        let len = civreg_proto::encoded_len(&w) + 8;
+        if out.is_empty() && len > MESSAGE_ROOM {
+            return Err(SyncError::OpTooLarge {
+                seq: op.id.seq,
+                record: op.record_id.clone(),
+                bytes: len,
+                limit: MESSAGE_ROOM,
+            });
+        }
+        if !out.is_empty() && bytes + len > MAX_BATCH_BYTES {
+            break;
+        }
+        bytes += len;
+        out.push(w);
+    }
+    Ok(out)
+}
+
+/// The most one op may take on the wire: the message limit less room for the framing.
+const MESSAGE_ROOM: usize = MAX_MESSAGE_BYTES - 1024;
 
 /// Pulls and applies what changed at the hub in this node's municipality.
 pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError> {
@@ -345,20 +390,45 @@ pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
     Ok((n, age))
 }
 
-/// Reports the node's health to the hub: version, ops waiting, clock, free disk.
+/// Reports the node's health to the hub: version, ops waiting, clock, free disk, and whether it
+/// has stopped registering. Keeps what the reply says of the rollout and the hub's clock, which
+/// the node checks before every save (`guard.rs`).
 pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
     let (unacked, age) = blocking(|| waiting(node))?;
+    let halted = blocking(|| node.halted())?
+        .map(|h| h.why)
+        .unwrap_or_default();
     let free = fs2::available_space(data_dir).unwrap_or(0);
-    SyncClient::new(channel)
+    let sent = now_ms();
+    let reply = SyncClient::new(channel)
         .heartbeat(HeartbeatRequest {
             version: env!("CARGO_PKG_VERSION").into(),
             unacked_ops: unacked,
             oldest_unacked_age_s: age,
-            clock_ms: now_ms(),
+            clock_ms: sent,
             free_disk_bytes: free,
+            halted,
         })
         .await
-        .map_err(refused)?;
+        .map_err(refused)?
+        .into_inner();
+    let back = now_ms();
+    // The hub read its clock between sending and receiving: compare with the middle.
+    let mid = sent / 2 + back / 2;
+    let clock = ClockView {
+        ahead_ms: mid as i64 - reply.hub_clock_ms as i64,
+        at_ms: back,
+    };
+    let rollout = reply.rollout_known.then(|| RolloutView {
+        stage: reply.stage.clone(),
+        kinds: reply
+            .kinds
+            .iter()
+            .filter_map(|k| civreg_proto::kind_from_wire(*k).ok())
+            .collect(),
+        at_ms: back,
+    });
+    blocking(|| node.note_heartbeat(rollout, clock))?;
     Ok(())
 }
 
@@ -380,7 +450,19 @@ pub async fn sync_round(
 ) -> Result<SyncReport, SyncError> {
     let round = async {
         let channel = connect(data_dir, hub_url).await?;
-        let (pushed, hub_acked) = push(node, channel.clone(), limit).await?;
+        let (pushed, hub_acked) = match push(node, channel.clone(), limit).await {
+            Ok(v) => v,
+            Err(e @ (SyncError::HubAhead { .. } | SyncError::Fork { .. })) => {
+                // Behind its own log at the hub: stop registering (durably) so that this node
+                // never mints a number the hub already holds, and tell the hub.
+                blocking(|| node.halt(&e.to_string(), now_ms()))?;
+                if let Err(h) = heartbeat(node, channel, data_dir).await {
+                    tracing::warn!(error = %h, "heartbeat failed");
+                }
+                return Err(e);
+            }
+            Err(e) => return Err(e),
+        };
         let (pulled, cursor) = pull(node, channel.clone()).await?;
         // Health report on the same connection; a failed heartbeat does not fail the round.
         if let Err(e) = heartbeat(node, channel, data_dir).await {
@@ -463,4 +545,88 @@ fn alert_in(why: &str) -> Option<String> {
         .iter()
         .find(|a| why.contains(*a))
         .map(|a| format!("{a} ({why})"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civreg_shared::fields::FieldChange;
+    use civreg_shared::model::RecordKind;
+    use civreg_shared::op::{ChangeKind, Hash, Hlc, OpId, GENESIS, OP_FORMAT};
+
+    /// `count` chained ops whose notes are `bytes` long (as an older version could save them).
+    fn ops(count: u64, bytes: usize) -> Vec<Op> {
+        let mut prev = GENESIS;
+        (1..=count)
+            .map(|seq| {
+                let op = Op {
+                    format: OP_FORMAT,
+                    id: OpId {
+                        municipality: "prishtine".into(),
+                        node_id: "1".into(),
+                        seq,
+                    },
+                    hlc: Hlc {
+                        wall_ms: 1_790_000_000_000 + seq,
+                        logical: 0,
+                    },
+                    clerk: "ana".into(),
+                    record_id: format!("PRISHTINE-2026-B-1-{seq:06}"),
+                    record_kind: RecordKind::Birth,
+                    change: ChangeKind::Create,
+                    changes: vec![FieldChange {
+                        path: "notes".into(),
+                        value: "x".repeat(bytes).into(),
+                    }],
+                    base: vec![],
+                    reason: String::new(),
+                    prev_hash: prev,
+                    hash: Hash::default(),
+                }
+                .seal();
+                prev = op.hash;
+                op
+            })
+            .collect()
+    }
+
+    #[test]
+    fn push_batches_are_cut_by_bytes() {
+        // 500 ops of 9 KB: 4.5 MB, more than one message, were one batch before.
+        let big = ops(PUSH_BATCH as u64, 9_000);
+        let mut rest = &big[..];
+        let mut batches = 0;
+        while !rest.is_empty() {
+            let b = push_batch(rest).unwrap();
+            let bytes: usize = b.iter().map(civreg_proto::encoded_len).sum();
+            assert!(bytes <= MAX_BATCH_BYTES, "{bytes}");
+            rest = &rest[b.len()..];
+            batches += 1;
+        }
+        assert!(batches >= 4, "{batches}");
+        // Small ops still go 500 at a time.
+        assert_eq!(
+            push_batch(&ops(PUSH_BATCH as u64, 10)).unwrap().len(),
+            PUSH_BATCH
+        );
+        // An op larger than a batch goes alone.
+        let two = ops(2, 2 * MAX_BATCH_BYTES);
+        assert_eq!(push_batch(&two).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn an_op_too_large_for_any_message_is_named() {
+        let huge = ops(1, MAX_MESSAGE_BYTES + 10);
+        match push_batch(&huge) {
+            Err(e @ SyncError::OpTooLarge { seq: 1, .. }) => {
+                let text = e.to_string();
+                assert!(
+                    text.contains("op #1") && text.contains("PRISHTINE-2026-B-1-000001"),
+                    "{text}"
+                );
+                assert!(!e.is_retryable());
+            }
+            other => panic!("{other:?}"),
+        }
+    }
 }

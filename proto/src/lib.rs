@@ -29,6 +29,12 @@ pub const ROLLOUT_METADATA: &str = "civreg-rollout";
 /// milliseconds, of when to try again.
 pub const RETRY_METADATA: &str = "civreg-retry-after-ms";
 
+/// The size of a message's protobuf encoding, for cutting batches by bytes
+/// (`civreg_shared::limits::MAX_BATCH_BYTES`) without depending on prost.
+pub fn encoded_len(m: &impl prost::Message) -> usize {
+    m.encoded_len()
+}
+
 /// Largest number of ops in one push or pull batch.
 pub const MAX_BATCH_OPS: usize = 2_000;
 
@@ -41,7 +47,8 @@ pub enum WireError {
     Invalid { field: &'static str, why: String },
 }
 
-fn kind_from_wire(k: i32) -> Result<RecordKind, WireError> {
+/// A record kind from its wire number.
+pub fn kind_from_wire(k: i32) -> Result<RecordKind, WireError> {
     match v1::RecordKind::try_from(k) {
         Ok(v1::RecordKind::Birth) => Ok(RecordKind::Birth),
         Ok(v1::RecordKind::Marriage) => Ok(RecordKind::Marriage),
@@ -53,7 +60,8 @@ fn kind_from_wire(k: i32) -> Result<RecordKind, WireError> {
     }
 }
 
-fn kind_to_wire(k: RecordKind) -> v1::RecordKind {
+/// A record kind's wire enum.
+pub fn kind_to_wire(k: RecordKind) -> v1::RecordKind {
     match k {
         RecordKind::Birth => v1::RecordKind::Birth,
         RecordKind::Marriage => v1::RecordKind::Marriage,

@@ -246,6 +246,9 @@ fn trouble(row: &MunicipalityView, today: OffsetDateTime) -> Vec<(Severity, Stri
     let mut t = Vec::new();
     let syncing = matches!(row.stage, Stage::Pilot | Stage::Live | Stage::Suspended);
     for n in &row.nodes {
+        if let Some(why) = &n.chain.halted {
+            t.push((Bad, format!("{} has stopped registering: {why}", n.node)));
+        }
         if n.refused_now {
             t.push((Bad, format!("{} refused by the rollout", n.node)));
         }

@@ -448,6 +448,14 @@ pub async fn node(
         samples.len()
     );
     let mut any = false;
+    if let Some(why) = &ch.halted {
+        any = true;
+        let _ = write!(
+            b,
+            "<li><span class=\"err\">stopped registering: {}</span></li>",
+            esc(why)
+        );
+    }
     if let (Some(at), Some(why)) = (ch.last_refusal_ms, &ch.last_refusal) {
         any = true;
         let _ = write!(

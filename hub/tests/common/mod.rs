@@ -208,6 +208,7 @@ pub fn heartbeat_request() -> HeartbeatRequest {
             .map(|d| d.as_millis() as u64)
             .unwrap_or(0),
         free_disk_bytes: 1 << 30,
+        ..Default::default()
     }
 }
 
