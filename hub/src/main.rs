@@ -22,6 +22,11 @@ struct Cli {
     /// or `data_dir` in the config file; default ./civreg-hub-data.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// The key file that seals the hub database (also CIVREG_HUB_KEY_FILE or `key_file` in the
+    /// config file; default DATA_DIR/hub.key): keep it off the data disk. `pki init` makes one
+    /// when none exists, `keygen` makes one anywhere.
+    #[arg(long, global = true)]
+    key_file: Option<PathBuf>,
     /// A TOML config file (also CIVREG_HUB_CONFIG). Layers: defaults < file < CIVREG_HUB_* < flags.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
@@ -40,6 +45,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Make a new key file to seal the hub database with (0600; refuses to overwrite one).
+    Keygen {
+        /// Where to write it (default: the key file in force, see --key-file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The agency's certificates: CA, hub, nodes and operators.
     Pki {
         #[command(subcommand)]
@@ -494,18 +505,40 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
         anyhow::bail!("no command given: try `civreg-hub --help`");
     };
     match command {
+        Command::Keygen { out } => {
+            let path = out.unwrap_or(cfg.key_file);
+            civreg_hub::atrest::create_key(&path)?;
+            print(cli.json, json!({"ok": true, "key_file": path}), || {
+                format!(
+                    "key file written to {}: keep it off the data disk, with a copy in a safe place (the database can not be read without it), and pass it with --key-file",
+                    path.display()
+                )
+            });
+        }
         Command::Pki { command } => match command {
             PkiCommand::Init { hub_names } => {
-                std::fs::create_dir_all(&data_dir)
+                civreg_hub::atrest::create_private_dir(&data_dir)
                     .with_context(|| format!("could not create {}", data_dir.display()))?;
                 let pki = Pki::init(&pki_dir, &hub_names)?;
-                print(cli.json, json!({"ok": true, "pki": pki.dir()}), || {
-                    format!(
-                        "agency CA and hub certificate created in {}\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
+                // The pilot's key file, unless one is there already (a hub's PKI made again).
+                let key_made = !cfg.key_file.exists();
+                if key_made {
+                    civreg_hub::atrest::create_key(&cfg.key_file)?;
+                }
+                let key = json!({"key_file": cfg.key_file, "key_file_created": key_made});
+                print(
+                    cli.json,
+                    json!({"ok": true, "pki": pki.dir(), "key": key}),
+                    || {
+                        format!(
+                        "agency CA and hub certificate created in {}\n{} {}: it seals the hub database; keep it off the data disk and pass it with --key-file\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
                         pki.dir().display(),
+                        if key_made { "key file created:" } else { "key file kept:" },
+                        cfg.key_file.display(),
                         data_dir.display()
                     )
-                });
+                    },
+                );
             }
             PkiCommand::Issue {
                 municipality,
@@ -633,6 +666,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 };
                 let opts = server::RunOptions {
                     http,
+                    key_file: Some(cfg.key_file.clone()),
                     ..Default::default()
                 };
                 server::run_with(&data_dir, listener, opts, shutdown).await?;
@@ -1297,7 +1331,13 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
         if let Some(v) = control::call(data_dir, req).map_err(failed)? {
             return Ok(v);
         }
-        match HubStore::open(&server::db_dir(data_dir)) {
+        let keys = civreg_hub::atrest::load_key(
+            KEY_FILE
+                .get()
+                .map_or(&civreg_hub::atrest::default_key_path(data_dir), |p| p),
+        )
+        .map_err(|e| HubAnswer::Failed(e.into()))?;
+        match HubStore::open(&server::db_dir(data_dir), keys) {
             Ok(store) => {
                 return control::handle_with_progress(
                     req,
@@ -1317,7 +1357,13 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
     }
 }
 
+/// The key file in force (set once in `main`), for commands that open the store themselves.
+static KEY_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn main() {
+    // Everything this process creates (database, index, logs, PKI, sockets) is private to the
+    // hub's user, whatever umask it was started with.
+    civreg_hub::atrest::private_umask();
     let cli = Cli::parse();
     let json_mode = cli.json;
     let fail = |e: anyhow::Error| -> ! {
@@ -1340,6 +1386,7 @@ fn main() {
         civreg_hub::config::Overrides {
             config: cli.config.clone(),
             data_dir: cli.data_dir.clone(),
+            key_file: cli.key_file.clone(),
             grpc_listen,
             log_json: cli.log_json,
             http_listen,
@@ -1352,6 +1399,7 @@ fn main() {
         print!("{}", cfg.to_toml());
         return;
     }
+    let _ = KEY_FILE.set(cfg.key_file.clone());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let sub = tracing_subscriber::fmt()

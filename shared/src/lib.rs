@@ -17,5 +17,6 @@ pub mod model;
 pub mod normalize;
 pub mod op;
 pub mod pnum;
+pub mod seal;
 pub mod synth;
 pub mod validate;
