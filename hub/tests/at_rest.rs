@@ -11,7 +11,7 @@ use std::process::{Command, Output};
 use std::time::Duration;
 
 const JMBG: &str = "1403968950011";
-const MOTHER_JMBG: &str = "0101945955001";
+const MOTHER_JMBG: &str = "0101945955008";
 const GIVEN: &str = "Vlorjana";
 const SURNAME: &str = "Qerkezaj";
 const MOTHER: &str = "Shpresimira";
@@ -98,7 +98,7 @@ fn hub_after_a_push_and_a_search() -> (tempfile::TempDir, PathBuf, String) {
             "child": {
                 "given_name": GIVEN,
                 "surname": SURNAME,
-                "sex": "female",
+                "sex": "male",
                 "date_of_birth": "1968-03-14",
                 "personal_numbers": { "jmbg": JMBG }
             },
