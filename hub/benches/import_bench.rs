@@ -103,7 +103,11 @@ fn main() {
     caseload.finish().unwrap();
     let generated = t0.elapsed().as_secs_f64();
 
-    let store = HubStore::open(&dir.path().join("db")).expect("hub store");
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .expect("hub store");
     let blinder = Blinder::open(&dir.path().join("search.key")).expect("key");
     let run = |name: &str| {
         let t = Instant::now();

@@ -167,7 +167,11 @@ fn main() {
 
     // The digest over a real hub store.
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = HubStore::open(&dir.path().join("db")).expect("store");
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .expect("store");
     let who = PeerIdentity::Node {
         municipality: "prishtine".into(),
         node_id: "1".into(),

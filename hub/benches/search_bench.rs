@@ -391,7 +391,12 @@ fn run_pass(
 fn hub_phase(dir: &Path) {
     let qs = read_queries(dir);
     reset_peak();
-    let store = HubStore::open(&server::db_dir(dir)).expect("store");
+    let store = HubStore::open(
+        &server::db_dir(dir),
+        civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(dir))
+            .expect("the hub's key file"),
+    )
+    .expect("store");
     let t = Instant::now();
     let index = SearchIndex::open(dir).expect("index");
     let reindexed = index.catch_up(&store).expect("index build");
@@ -671,7 +676,14 @@ fn main() {
         }
         _ => {
             Pki::init(&server::pki_dir(&dir), &[]).expect("pki");
-            let store = HubStore::open(&server::db_dir(&dir)).expect("store");
+            civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(&dir))
+                .expect("key");
+            let store = HubStore::open(
+                &server::db_dir(&dir),
+                civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(&dir))
+                    .expect("the hub's key file"),
+            )
+            .expect("store");
             let mut rows = pg.as_ref().map(|_| {
                 std::io::BufWriter::new(std::fs::File::create(&pg_rows).expect("rows file"))
             });

@@ -230,6 +230,7 @@ struct Hub {
 async fn start_hub() -> Hub {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki");
+    civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(dir.path())).expect("key");
     // All 38 municipalities push in this benchmark: roll them all out.
     for m in municipalities() {
         civreg_hub::rollout::Rollout::set(dir.path(), m, Stage::Live, None, "bench", "")
@@ -307,7 +308,11 @@ fn groups(pushes: &[(PeerIdentity, Vec<Op>)]) -> Vec<Vec<(PeerIdentity, Vec<Op>)
 /// groups ([`groups`]), each one `ingest` (verify, commit, one flush). Returns ops per second.
 fn store_direct(pushes: &[(PeerIdentity, Vec<Op>)]) -> f64 {
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = HubStore::open(&dir.path().join("db")).expect("store");
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .expect("store");
     let total: usize = pushes.iter().map(|(_, o)| o.len()).sum();
     let groups = groups(pushes);
     let t = Instant::now();

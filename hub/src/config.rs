@@ -6,6 +6,8 @@
 //! ```toml
 //! version = 1                      # config format version
 //! data_dir = "/var/lib/civreg-hub" # PKI under pki/, database under db/
+//! key_file = "/etc/civreg-hub/hub.key" # seals the database; keep it off the data disk
+//!                                  # (default DATA_DIR/hub.key; see atrest.rs)
 //! grpc_listen = "127.0.0.1:7443"   # where nodes connect (mutual TLS only)
 //! http_listen = "127.0.0.1:8080"   # the operator dashboard and /metrics (plain HTTP: loopback)
 //! http_hosts = []                  # names the dashboard answers to besides loopback (proxy)
@@ -23,6 +25,7 @@ const KNOWN_ENV: &[&str] = &[
     "GRPC_LISTEN",
     "HTTP_LISTEN",
     "HTTP_HOSTS",
+    "KEY_FILE",
     "LOG_JSON",
 ];
 /// Where the dashboard listens unless told otherwise: loopback only.
@@ -45,7 +48,7 @@ pub enum ConfigError {
         value: String,
         why: String,
     },
-    #[error("unknown environment variable {0}: the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN and CIVREG_HUB_LOG_JSON")]
+    #[error("unknown environment variable {0}: the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_KEY_FILE and CIVREG_HUB_LOG_JSON")]
     UnknownEnv(String),
     #[error("grpc_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:7443 or 0.0.0.0:7443")]
     Listen(String),
@@ -59,6 +62,7 @@ pub enum ConfigError {
 struct FileConfig {
     version: Option<u32>,
     data_dir: Option<PathBuf>,
+    key_file: Option<PathBuf>,
     grpc_listen: Option<String>,
     http_listen: Option<String>,
     http_hosts: Option<Vec<String>>,
@@ -70,6 +74,8 @@ struct FileConfig {
 pub struct Overrides {
     pub config: Option<PathBuf>,
     pub data_dir: Option<PathBuf>,
+    /// The key file that seals the database (`--key-file`).
+    pub key_file: Option<PathBuf>,
     pub grpc_listen: Option<String>,
     pub log_json: bool,
     /// The dashboard's address (`serve --http-listen`).
@@ -81,6 +87,8 @@ pub struct Overrides {
 pub struct Config {
     pub version: u32,
     pub data_dir: PathBuf,
+    /// The key file that seals the database ([`crate::atrest`]).
+    pub key_file: PathBuf,
     pub grpc_listen: SocketAddr,
     pub log_json: bool,
     /// The operator dashboard and `/metrics` (plain HTTP; keep it on loopback).
@@ -136,6 +144,11 @@ pub fn load(
         .or_else(|| vars.get("DATA_DIR").map(PathBuf::from))
         .or(file.data_dir)
         .unwrap_or_else(|| PathBuf::from("./civreg-hub-data"));
+    let key_file = cli
+        .key_file
+        .or_else(|| vars.get("KEY_FILE").map(PathBuf::from))
+        .or(file.key_file)
+        .unwrap_or_else(|| crate::atrest::default_key_path(&data_dir));
     let listen = cli
         .grpc_listen
         .or_else(|| vars.get("GRPC_LISTEN").cloned())
@@ -171,6 +184,7 @@ pub fn load(
     Ok(Config {
         version: 1,
         data_dir,
+        key_file,
         grpc_listen,
         log_json,
         http_listen,
@@ -246,6 +260,7 @@ mod tests {
             Overrides {
                 config: Some(f),
                 data_dir: Some("/from/cli".into()),
+                key_file: Some("/keys/hub.key".into()),
                 grpc_listen: Some("127.0.0.1:1".into()),
                 log_json: false,
                 http_listen: Some("127.0.0.1:2".into()),
@@ -253,6 +268,8 @@ mod tests {
         )
         .unwrap();
         assert_eq!(over_cli.data_dir, PathBuf::from("/from/cli"));
+        assert_eq!(over_cli.key_file, PathBuf::from("/keys/hub.key"));
+        assert_eq!(over_env.key_file, PathBuf::from("/from/env/hub.key"));
         assert_eq!(over_cli.grpc_listen.to_string(), "127.0.0.1:1");
         assert_eq!(over_cli.http_listen.to_string(), "127.0.0.1:2");
         assert_eq!(defaults.http_listen.to_string(), DEFAULT_HTTP_LISTEN);

@@ -5,10 +5,12 @@
 //! (`review`), and the mutually authenticated gRPC server (`server`) serving push, pull and
 //! heartbeat; rollout stages (`rollout`); national search (`search`, `search_service`) and its
 //! access log (`access`); identity matching (`matching`); the control socket (`control`); the
-//! operator dashboard and `/metrics` (`web`, `metrics`, `operators`).
+//! operator dashboard and `/metrics` (`web`, `metrics`, `operators`); the key file and the modes
+//! of the data at rest (`atrest`).
 //! The binary (`src/main.rs`) only parses arguments; `server::run` starts the hub in-process.
 
 pub mod access;
+pub mod atrest;
 pub mod config;
 pub mod control;
 pub mod duplicates;

@@ -22,6 +22,11 @@ struct Cli {
     /// or `data_dir` in the config file; default ./civreg-hub-data.
     #[arg(long, global = true)]
     data_dir: Option<PathBuf>,
+    /// The key file that seals the hub database (also CIVREG_HUB_KEY_FILE or `key_file` in the
+    /// config file; default DATA_DIR/hub.key): keep it off the data disk. `pki init` makes one
+    /// when none exists, `keygen` makes one anywhere.
+    #[arg(long, global = true)]
+    key_file: Option<PathBuf>,
     /// A TOML config file (also CIVREG_HUB_CONFIG). Layers: defaults < file < CIVREG_HUB_* < flags.
     #[arg(long, global = true)]
     config: Option<PathBuf>,
@@ -40,6 +45,12 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Make a new key file to seal the hub database with (0600; refuses to overwrite one).
+    Keygen {
+        /// Where to write it (default: the key file in force, see --key-file).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
     /// The agency's certificates: CA, hub, nodes and operators.
     Pki {
         #[command(subcommand)]
@@ -536,12 +547,22 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
         }
     }
     match command {
+        Command::Keygen { out } => {
+            let path = out.unwrap_or(cfg.key_file);
+            civreg_hub::atrest::create_key(&path)?;
+            print(cli.json, json!({"ok": true, "key_file": path}), || {
+                format!(
+                    "key file written to {}: keep it off the data disk, with a copy in a safe place (the database can not be read without it), and pass it with --key-file",
+                    path.display()
+                )
+            });
+        }
         Command::Pki { command } => match command {
             PkiCommand::Init {
                 hub_names,
                 root_dir,
             } => {
-                std::fs::create_dir_all(&data_dir)
+                civreg_hub::atrest::create_private_dir(&data_dir)
                     .with_context(|| format!("could not create {}", data_dir.display()))?;
                 let root_dir = root_dir.unwrap_or_else(|| {
                     let name = data_dir
@@ -553,14 +574,22 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                     ))
                 });
                 let pki = Pki::init_with_root(&pki_dir, Some(&root_dir), &hub_names)?;
+                // The pilot's key file, unless one is there already (a hub's PKI made again).
+                let key_made = !cfg.key_file.exists();
+                if key_made {
+                    civreg_hub::atrest::create_key(&cfg.key_file)?;
+                }
+                let key = json!({"key_file": cfg.key_file, "key_file_created": key_made});
                 print(
                     cli.json,
-                    json!({"ok": true, "pki": pki.dir(), "root": root_dir}),
+                    json!({"ok": true, "pki": pki.dir(), "root": root_dir, "key": key}),
                     || {
                         format!(
-                        "issuing CA and hub certificate created in {}\nthe root CA is in {}: move it to the offline machine and delete it here (operator manual, \"Key ceremony\")\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
+                        "issuing CA and hub certificate created in {}\nthe root CA is in {}: move it to the offline machine and delete it here (operator manual, \"Key ceremony\")\n{} {}: it seals the hub database; keep it off the data disk and pass it with --key-file\nnext: civreg-hub --data-dir {} pki issue --municipality CODE --node-id ID --out BUNDLE_DIR",
                         pki.dir().display(),
                         root_dir.display(),
+                        if key_made { "key file created:" } else { "key file kept:" },
+                        cfg.key_file.display(),
                         data_dir.display()
                     )
                     },
@@ -739,6 +768,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                         hosts: cfg.http_hosts.clone(),
                         ..Default::default()
                     },
+                    key_file: Some(cfg.key_file.clone()),
                 };
                 server::run_with(&data_dir, listener, opts, shutdown).await?;
                 anyhow::Ok(())
@@ -1411,7 +1441,13 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
         if let Some(v) = control::call(data_dir, req).map_err(failed)? {
             return Ok(v);
         }
-        match HubStore::open(&server::db_dir(data_dir)) {
+        let keys = civreg_hub::atrest::load_key(
+            KEY_FILE
+                .get()
+                .map_or(&civreg_hub::atrest::default_key_path(data_dir), |p| p),
+        )
+        .map_err(|e| HubAnswer::Failed(e.into()))?;
+        match HubStore::open(&server::db_dir(data_dir), keys) {
             Ok(store) => {
                 return control::handle_with_progress(
                     req,
@@ -1431,7 +1467,13 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
     }
 }
 
+/// The key file in force (set once in `main`), for commands that open the store themselves.
+static KEY_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
 fn main() {
+    // Everything this process creates (database, index, logs, PKI, sockets) is private to the
+    // hub's user, whatever umask it was started with.
+    civreg_hub::atrest::private_umask();
     let cli = Cli::parse();
     let json_mode = cli.json;
     let fail = |e: anyhow::Error| -> ! {
@@ -1454,6 +1496,7 @@ fn main() {
         civreg_hub::config::Overrides {
             config: cli.config.clone(),
             data_dir: cli.data_dir.clone(),
+            key_file: cli.key_file.clone(),
             grpc_listen,
             log_json: cli.log_json,
             http_listen,
@@ -1466,6 +1509,7 @@ fn main() {
         print!("{}", cfg.to_toml());
         return;
     }
+    let _ = KEY_FILE.set(cfg.key_file.clone());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let sub = tracing_subscriber::fmt()

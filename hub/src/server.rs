@@ -731,6 +731,8 @@ pub struct RunOptions {
     /// The operator dashboard and `/metrics` (plain HTTP: keep it on loopback).
     pub http: Option<TcpListener>,
     pub web: crate::web::Settings,
+    /// The key file that seals the database (default [`crate::atrest::default_key_path`]).
+    pub key_file: Option<PathBuf>,
 }
 // ---- end web dashboard hook ----
 
@@ -752,7 +754,13 @@ pub async fn run_with(
     let conn_admission = admission.clone();
     let (health, health_svc) = tonic_health::server::health_reporter();
     health.set_not_serving::<SyncServer<SyncService>>().await;
-    let store = Arc::new(HubStore::open(&db_dir(data_dir))?);
+    // What an older version, or a hub started by hand under umask 022, left readable by others.
+    crate::atrest::tighten_logged(data_dir)?;
+    let key_file =
+        (opts.key_file.clone()).unwrap_or_else(|| crate::atrest::default_key_path(data_dir));
+    crate::atrest::warn_if_key_inside(data_dir, &key_file);
+    let keys = crate::atrest::load_key(&key_file).map_err(crate::store::StoreError::from)?;
+    let store = Arc::new(HubStore::open(&db_dir(data_dir), keys)?);
     let metrics = Arc::new(Metrics::default());
     let svc = SyncService {
         rollout: Arc::new(rollout::Watcher::new(data_dir)?),

@@ -26,13 +26,17 @@
 //! with their index entries, instead of three values per op (measured in BENCHMARKS.md, "Sync
 //! (hub)"). Values stay small enough to stay out of sled's blob files ([`RUN_BYTES`], [`BlobFiles`]).
 //!
-//! Ops, record states and heads are stored in a compact binary encoding ([`codec`], layout 5);
-//! filed conflicts, rare, as JSON.
+//! Ops, record states and heads are stored in a compact binary encoding ([`codec`]); filed
+//! conflicts, rare, as JSON. Layout 6 seals every value that holds personal data with the hub's
+//! key ([`seal`], [`crate::atrest`]); keys stay in clear, and none is personal.
 
 mod codec;
 mod rules;
 
 pub use rules::{authorize, check_received};
+mod seal;
+
+use seal::Space;
 
 use crate::pki::PeerIdentity;
 use civreg_shared::blobs::BlobFiles;
@@ -42,7 +46,7 @@ use civreg_shared::op::{ChainVerifier, Hash, Op, OpError, OpId};
 use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StoreError {
@@ -52,10 +56,34 @@ pub enum StoreError {
     Backend(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
+    #[error("the key file does not open the hub database at {0}: the database was sealed with another key; pass the key file made for it (--key-file, CIVREG_HUB_KEY_FILE or key_file in the config file)")]
+    WrongKey(String),
+    #[error(transparent)]
+    Key(#[from] crate::atrest::KeyError),
 }
 
-fn backend(e: impl std::fmt::Display) -> StoreError {
-    StoreError::Backend(e.to_string())
+/// What a backend failure becomes: a [`StoreError`] stays what it is.
+trait Failure {
+    fn into_store_error(self) -> StoreError;
+}
+impl Failure for StoreError {
+    fn into_store_error(self) -> StoreError {
+        self
+    }
+}
+macro_rules! backend_failure {
+    ($($t:ty),*) => {$(
+        impl Failure for $t {
+            fn into_store_error(self) -> StoreError {
+                StoreError::Backend(self.to_string())
+            }
+        }
+    )*};
+}
+backend_failure!(sled::Error, std::io::Error, String);
+
+fn backend(e: impl Failure) -> StoreError {
+    e.into_store_error()
 }
 
 /// Why a push was refused. Nothing of a refused batch is stored.
@@ -126,51 +154,14 @@ pub struct HubStore {
     blobs: Option<BlobFiles>,
 }
 
-/// One keyspace of the hub's single sled tree. Everything lives in one tree so that a group
-/// commit is one `apply_batch`: atomic, and far cheaper than a transaction over several trees.
-#[derive(Clone)]
-struct Space {
-    tree: sled::Tree,
-    prefix: &'static [u8],
-}
-
 type KeyValue = (Vec<u8>, sled::IVec);
 
-impl Space {
-    fn key(&self, k: impl AsRef<[u8]>) -> Vec<u8> {
-        let mut out = Vec::with_capacity(self.prefix.len() + k.as_ref().len());
-        out.extend_from_slice(self.prefix);
-        out.extend_from_slice(k.as_ref());
-        out
-    }
-    fn get(&self, k: impl AsRef<[u8]>) -> sled::Result<Option<sled::IVec>> {
-        self.tree.get(self.key(k))
-    }
-    fn strip(&self, r: sled::Result<(sled::IVec, sled::IVec)>) -> sled::Result<KeyValue> {
-        r.map(|(k, v)| (k[self.prefix.len()..].to_vec(), v))
-    }
-    fn iter(&self) -> impl Iterator<Item = sled::Result<KeyValue>> + '_ {
-        self.scan_prefix(b"")
-    }
-    fn scan_prefix<'a>(&'a self, p: &[u8]) -> impl Iterator<Item = sled::Result<KeyValue>> + 'a {
-        self.tree.scan_prefix(self.key(p)).map(|r| self.strip(r))
-    }
-    fn range<'a>(
-        &'a self,
-        from: &[u8],
-        to: &[u8],
-    ) -> impl DoubleEndedIterator<Item = sled::Result<KeyValue>> + 'a {
-        self.tree
-            .range(self.key(from)..=self.key(to))
-            .map(|r| self.strip(r))
-    }
-    fn put(&self, batch: &mut sled::Batch, k: impl AsRef<[u8]>, v: impl Into<sled::IVec>) {
-        batch.insert(self.key(k), v);
-    }
-}
-
 /// The layout of the hub's database; a database of another layout is refused at open.
-const LAYOUT: &[u8] = b"civreg-hub 5: one tree, binary values, ops in runs, states in buckets";
+const LAYOUT: &[u8] =
+    b"civreg-hub 6: one tree, binary values, ops in runs, states in buckets, sealed at rest";
+
+/// Layout 5: values in clear.
+const LAYOUT_5: &[u8] = b"civreg-hub 5: one tree, binary values, ops in runs, states in buckets";
 
 /// Layout 4: ops in runs, one value per record state.
 const LAYOUT_4: &[u8] = b"civreg-hub 4: one tree, binary values, ops in runs";
@@ -288,8 +279,10 @@ impl Prepared {
 }
 
 impl HubStore {
-    pub fn open(path: &Path) -> Result<HubStore, StoreError> {
-        let mut store = Self::open_config(sled::Config::new().path(path), path)?;
+    /// Opens (or creates) the database at `path`, sealed with `keys` (the key file's,
+    /// [`crate::atrest::load_key`]); a database sealed with another key is refused.
+    pub fn open(path: &Path, keys: civreg_shared::seal::Sealer) -> Result<HubStore, StoreError> {
+        let mut store = Self::open_config(sled::Config::new().path(path), path, keys)?;
         let blobs = BlobFiles::new(path);
         // What an earlier run left unsynced, before anything new is acknowledged.
         blobs.sync().map_err(backend)?;
@@ -298,14 +291,22 @@ impl HubStore {
     }
 
     /// A store that lives in memory and is gone when dropped (deterministic simulation).
+    /// Sealed with a key of its own.
     pub fn open_temporary() -> Result<HubStore, StoreError> {
+        let master = civreg_shared::seal::new_master()
+            .map_err(|_| StoreError::Key(crate::atrest::KeyError::Rng))?;
         Self::open_config(
             sled::Config::new().temporary(true),
             Path::new("(temporary)"),
+            crate::atrest::keys_from_master(&master),
         )
     }
 
-    fn open_config(config: sled::Config, path: &Path) -> Result<HubStore, StoreError> {
+    fn open_config(
+        config: sled::Config,
+        path: &Path,
+        keys: civreg_shared::seal::Sealer,
+    ) -> Result<HubStore, StoreError> {
         let db = config
             .flush_every_ms(Some(1000))
             // Bounded page cache: sled's default (1 GiB) keeps everything written resident.
@@ -321,38 +322,40 @@ impl HubStore {
             })?;
         if db.tree_names().iter().any(|n| n.as_ref() == b"chains") {
             return Err(StoreError::Corrupt(format!(
-                "{} holds a hub database of the first layout (several trees); this civreg-hub reads layouts 3 to 5 only: move it aside and let the nodes push again",
+                "{} holds a hub database of the first layout (several trees); this civreg-hub reads layouts 3 to 6 only: move it aside and let the nodes push again",
                 path.display()
             )));
         }
         let tree = db.open_tree("hub").map_err(backend)?;
-        let space = |prefix: &'static [u8]| Space {
-            tree: tree.clone(),
-            prefix,
-        };
-        let store = HubStore {
-            chains: space(b"c/"),
-            ops: space(b"o/"),
-            feed: space(b"f/"),
-            records: space(b"r/"),
-            buckets: space(b"b/"),
-            conflicts: space(b"k/"),
-            meta: space(b"m/"),
-            aux: space(b"x/"),
+        let keys = Arc::new(keys);
+        let mut store = HubStore {
+            chains: Space::new(&tree, b"c/", "chains"),
+            ops: Space::new(&tree, b"o/", "ops"),
+            feed: Space::new(&tree, b"f/", "feed"),
+            records: Space::new(&tree, b"r/", "records"),
+            buckets: Space::new(&tree, b"b/", "buckets"),
+            conflicts: Space::new(&tree, b"k/", "conflicts"),
+            meta: Space::new(&tree, b"m/", "meta"),
+            aux: Space::new(&tree, b"x/", "aux"),
             db,
             heads: Mutex::new(HashMap::new()),
             blobs: None,
         };
-        match store.meta.get("layout").map_err(backend)? {
-            Some(v) if v.as_ref() == LAYOUT => {}
-            Some(v) if v.as_ref() == LAYOUT_4 => store.upgrade_from_4()?,
+        match store.meta.get("layout")? {
+            Some(v) if v.as_ref() == LAYOUT => store.check_key(&keys, path, false)?,
+            Some(v) if v.as_ref() == LAYOUT_5 => store.upgrade_from_5(&keys, path)?,
+            Some(v) if v.as_ref() == LAYOUT_4 => {
+                store.upgrade_from_4()?;
+                store.upgrade_from_5(&keys, path)?;
+            }
             Some(v) if v.as_ref() == LAYOUT_3 => {
                 store.upgrade_from_3()?;
                 store.upgrade_from_4()?;
+                store.upgrade_from_5(&keys, path)?;
             }
             Some(v) if v.as_ref() == LAYOUT_2 => {
                 return Err(StoreError::Corrupt(format!(
-                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layouts 3 to 5 only: move it aside and let the nodes push again",
+                    "{} holds a hub database of layout 2 (JSON values); this civreg-hub reads layouts 3 to 6 only: move it aside and let the nodes push again",
                     path.display(),
                 )))
             }
@@ -363,12 +366,14 @@ impl HubStore {
                 )))
             }
             None => {
+                store.check_key(&keys, path, true)?;
                 store
                     .tree()
                     .insert(store.meta.key("layout"), LAYOUT)
                     .map_err(backend)?;
             }
         }
+        store.seal_with(&keys);
         let mut heads = HashMap::new();
         for r in store.chains.iter() {
             let (k, v) = r.map_err(backend)?;
@@ -469,7 +474,7 @@ impl HubStore {
             }
         }
         write(&mut staged)?;
-        self.mark_layout(LAYOUT)?;
+        self.mark_layout(LAYOUT_5)?;
         tracing::info!(records = done, "hub database upgraded to layout 5");
         Ok(())
     }
@@ -1186,10 +1191,15 @@ mod tests {
 
     /// Opens a store this process just closed: sled's background threads release the file lock
     /// a moment after the last handle is dropped.
+    /// The key the stores of these tests are sealed with.
+    fn keys() -> civreg_shared::seal::Sealer {
+        crate::atrest::keys_from_master(&[7; 32])
+    }
+
     fn reopen(path: &Path) -> HubStore {
         let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
         loop {
-            match HubStore::open(path) {
+            match HubStore::open(path, keys()) {
                 Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
                     std::thread::sleep(std::time::Duration::from_millis(20))
                 }
@@ -1202,7 +1212,7 @@ mod tests {
     fn ops_are_stored_in_runs_and_read_back_by_id_by_chain_and_by_feed_cursor() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let store = HubStore::open(&path).unwrap();
+        let store = HubStore::open(&path, keys()).unwrap();
         let other = op("istog", "1", 1, GENESIS, None);
         store
             .ingest(vec![(node("istog", "1"), vec![other.clone()])])
@@ -1337,7 +1347,7 @@ mod tests {
     fn an_op_too_big_for_sleds_log_is_synced_before_it_is_acknowledged() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let store = HubStore::open(&path).unwrap();
+        let store = HubStore::open(&path, keys()).unwrap();
         let small = op("prishtine", "1", 1, GENESIS, None);
         let mut big = op("prishtine", "1", 2, small.hash, None);
         // A 300 KB note: over a quarter of sled's log segment, so sled writes it to a blob file.
@@ -1372,7 +1382,7 @@ mod tests {
     fn record_states_are_kept_in_buckets_read_by_number_and_prefix_and_upgraded_from_layout_4() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("db");
-        let store = HubStore::open(&path).unwrap();
+        let store = HubStore::open(&path, keys()).unwrap();
         // 25 creates of Prishtinë (buckets of numbers ...00-09, 10-19, 20-25), then, in a second
         // group, annotations of #9 and #10 (either side of a bucket's edge) and a new #26.
         let mut ops: Vec<Op> = Vec::new();
@@ -1464,5 +1474,120 @@ mod tests {
         );
         assert_eq!(store.buckets.iter().count(), 5);
         expect(&store);
+    }
+
+    /// Writes the store at `path` back as layout 5 kept it: every value in clear, no key check
+    /// (what 7705ca8 wrote). Then, if `interrupted`, seals every other value of each sealed
+    /// keyspace and writes the key check, as an upgrade stopped half-way leaves it.
+    fn back_to_layout_5(path: &Path, interrupted: bool) {
+        let db = sled::open(path).unwrap();
+        let tree = db.open_tree("hub").unwrap();
+        let k = keys();
+        let names = [
+            (&b"f/"[..], "feed"),
+            (b"b/", "buckets"),
+            (b"k/", "conflicts"),
+            (b"x/", "aux"),
+        ];
+        let mut n = 0;
+        for (prefix, name) in names {
+            for r in tree.scan_prefix(prefix) {
+                let (key, v) = r.unwrap();
+                let plain = k.open(name, &key[prefix.len()..], &v).unwrap();
+                n += 1;
+                if !(interrupted && n % 2 == 0) {
+                    tree.insert(&key, plain).unwrap();
+                }
+            }
+        }
+        if !interrupted {
+            tree.remove(b"m/key_check").unwrap();
+        }
+        tree.insert(b"m/layout", LAYOUT_5).unwrap();
+        db.flush().unwrap();
+    }
+
+    #[test]
+    fn a_layout_5_store_is_sealed_at_open_resumably_and_never_with_a_wrong_key() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = HubStore::open(&path, keys()).unwrap();
+        let mut ops: Vec<Op> = Vec::new();
+        for seq in 1..=30 {
+            let prev = ops.last().map_or(GENESIS, |o| o.hash);
+            ops.push(op("prishtine", "1", seq, prev, None));
+        }
+        store
+            .ingest(vec![(node("prishtine", "1"), ops.clone())])
+            .unwrap()[0]
+            .as_ref()
+            .unwrap();
+        store
+            .aux_write(&[(b"t/1".to_vec(), Some(b"Drita Gashi".to_vec()))])
+            .unwrap();
+        let states: Vec<HubRecord> = store
+            .records_with_prefix("")
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(states.len(), 30);
+        drop(store);
+        let expect = |store: &HubStore| {
+            assert_eq!(store.chain_ops("prishtine", "1").unwrap(), ops);
+            assert_eq!(store.feed_after("prishtine", 0, 1000).unwrap().0, ops);
+            let now: Vec<HubRecord> = store
+                .records_with_prefix("")
+                .collect::<Result<_, _>>()
+                .unwrap();
+            assert_eq!(
+                serde_json::to_value(&now).unwrap(),
+                serde_json::to_value(&states).unwrap()
+            );
+            assert_eq!(
+                store.aux_get(b"t/1").unwrap().as_deref(),
+                Some(&b"Drita Gashi"[..])
+            );
+            assert_eq!(store.meta.get("layout").unwrap().as_deref(), Some(LAYOUT));
+        };
+        // In clear, then sealed at open: nothing of a name is left in a value.
+        let in_clear = |path: &Path| {
+            let db = sled::open(path).unwrap();
+            let tree = db.open_tree("hub").unwrap();
+            tree.iter()
+                .filter(|r| r.as_ref().unwrap().1.windows(5).any(|w| w == b"Gashi"))
+                .count()
+        };
+        back_to_layout_5(&path, false);
+        assert!(in_clear(&path) > 0, "layout 5 holds names in clear");
+        let store = reopen(&path);
+        expect(&store);
+        drop(store);
+        assert_eq!(in_clear(&path), 0, "layout 6 holds no name in clear");
+        // An upgrade stopped half-way resumes, and only with the key it began with.
+        back_to_layout_5(&path, true);
+        let wrong = loop {
+            match HubStore::open(&path, crate::atrest::keys_from_master(&[8; 32])) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => break other,
+            }
+        };
+        let e = wrong.err().expect("a wrong key is refused");
+        assert!(matches!(e, StoreError::WrongKey(_)), "{e}");
+        assert!(e.to_string().contains("--key-file"), "{e}");
+        let store = reopen(&path);
+        expect(&store);
+        drop(store);
+        assert_eq!(in_clear(&path), 0);
+        // A sealed store opened with another key is refused, and so is a value altered on disk.
+        let e = loop {
+            match HubStore::open(&path, crate::atrest::keys_from_master(&[8; 32])) {
+                Err(StoreError::Locked(_)) => {
+                    std::thread::sleep(std::time::Duration::from_millis(20))
+                }
+                other => break other.err().expect("a wrong key is refused"),
+            }
+        };
+        assert!(matches!(e, StoreError::WrongKey(_)), "{e}");
     }
 }

@@ -387,7 +387,12 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
 
     // The link is an op of the hub's chain, in the feed of B's municipality: it syncs.
     {
-        let store = HubStore::open(&civreg_hub::server::db_dir(&dir)).unwrap();
+        let store = HubStore::open(
+            &civreg_hub::server::db_dir(&dir),
+            civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(&dir))
+                .expect("the hub's key file"),
+        )
+        .unwrap();
         let b_regno = cb.rsplit_once('/').unwrap().0;
         let st = store.record(b_regno).unwrap().unwrap();
         let role = cb.rsplit_once('/').unwrap().1;

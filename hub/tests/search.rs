@@ -96,7 +96,11 @@ fn q(text: &str) -> SearchQuery {
 #[test]
 fn the_four_queries_of_a_clerk_find_the_groom() {
     let dir = tempfile::tempdir().unwrap();
-    let store = HubStore::open(&dir.path().join("db")).unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
     let ids = load(
         &store,
         "prizren",
@@ -209,7 +213,11 @@ fn the_four_queries_of_a_clerk_find_the_groom() {
 #[test]
 fn a_personal_number_is_found_exactly_and_never_stored_in_the_index() {
     let dir = tempfile::tempdir().unwrap();
-    let store = HubStore::open(&dir.path().join("db")).unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
     let jmbg = "1403968950011";
     let ids = load(
         &store,
@@ -245,7 +253,11 @@ fn a_personal_number_is_found_exactly_and_never_stored_in_the_index() {
 #[test]
 fn the_index_follows_new_ops_and_survives_a_restart() {
     let dir = tempfile::tempdir().unwrap();
-    let store = HubStore::open(&dir.path().join("db")).unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
     load(
         &store,
         "istog",

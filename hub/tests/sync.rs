@@ -844,7 +844,11 @@ fn a_batch_replayed_within_one_group_commit_is_acknowledged() {
     use civreg_hub::pki::PeerIdentity;
     use civreg_hub::store::HubStore;
     let dir = tempfile::tempdir().expect("tempdir");
-    let store = HubStore::open(&dir.path().join("db")).expect("open store");
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .expect("open store");
     let who = PeerIdentity::node("prishtine", "1").expect("identity");
     let ops = chain("prishtine", "1", 2);
     let answers = store

@@ -19,5 +19,6 @@ pub mod normalize;
 pub mod op;
 pub mod pnum;
 pub mod redact;
+pub mod seal;
 pub mod synth;
 pub mod validate;

@@ -39,6 +39,19 @@ pub async fn wait_for<T>(what: &str, limit: Duration, mut cond: impl FnMut() -> 
     }
 }
 
+/// Makes the key file that seals the store of a hub started on `data_dir` (`pki init` does it
+/// for the binary).
+pub fn make_hub_key(data_dir: &Path) {
+    civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(data_dir))
+        .expect("make the hub's key file");
+}
+
+/// The keys of the store of a hub that ran on `data_dir`.
+pub fn hub_keys(data_dir: &Path) -> civreg_shared::seal::Sealer {
+    civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(data_dir))
+        .expect("the hub's key file")
+}
+
 /// A hub running in this process on 127.0.0.1:(ephemeral port).
 pub struct Hub {
     pub dir: tempfile::TempDir,
@@ -61,6 +74,9 @@ impl Hub {
     /// Serves the hub whose data directory (PKI made already) is `dir`.
     pub async fn start_in(dir: tempfile::TempDir) -> Hub {
         let pki = Pki::open(&server::pki_dir(dir.path())).expect("pki open");
+        if !civreg_hub::atrest::default_key_path(dir.path()).exists() {
+            make_hub_key(dir.path());
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind 127.0.0.1:0");
@@ -158,7 +174,7 @@ impl Hub {
         let db = server::db_dir(self.dir.path());
         let deadline = Instant::now() + Duration::from_secs(20);
         let store = loop {
-            match HubStore::open(&db) {
+            match HubStore::open(&db, hub_keys(self.dir.path())) {
                 Ok(s) => break s,
                 Err(e) => {
                     assert!(
@@ -942,6 +958,7 @@ pub async fn start_web_hub_with(
         let opts = server::RunOptions {
             http: Some(http),
             web: settings,
+            key_file: None,
         };
         server::run_with(&data, listener, opts, async {
             let _ = rx.await;
@@ -1014,7 +1031,8 @@ pub const SEEDED_NOTES: &str = "copied from book <L-12> & \"page\" 40";
 pub fn seed_duplicate_cases(data_dir: &Path, cases: &[(&str, &str, f64)]) -> Vec<SeededCase> {
     use civreg_hub::duplicates::{self, Found};
     use civreg_hub::pki::PeerIdentity;
-    let store = HubStore::open(&server::db_dir(data_dir)).expect("open the hub's store");
+    let store = HubStore::open(&server::db_dir(data_dir), hub_keys(data_dir))
+        .expect("open the hub's store");
     let mut chains: std::collections::BTreeMap<String, (u64, Hash, Vec<Op>)> = Default::default();
     let mut out = Vec::new();
     let mut found = Vec::new();

@@ -691,7 +691,12 @@ impl Drop for HubProc {
 pub fn open_hub_store(hub_data_dir: &Path) -> HubStore {
     let db = civreg_hub::server::db_dir(hub_data_dir);
     wait_until("the hub database to open", Duration::from_secs(20), || {
-        HubStore::open(&db).ok()
+        HubStore::open(
+            &db,
+            civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(hub_data_dir))
+                .ok()?,
+        )
+        .ok()
     })
 }
 
