@@ -120,6 +120,8 @@ fn write_csv(path: &Path, header: &str, rows: &[String]) {
 fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("hub");
+    // A new hub's key file, as `pki init` or `keygen` makes it: the commands below open the store.
+    common::make_hub_key(&dir);
     let s = synth(tmp.path(), 2_000, 5);
 
     // The register: every record that is not a planted copy. The copies: the other file.

@@ -77,7 +77,9 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         truth.push(r.truth);
     }
     {
-        let store = HubStore::open(&db, civreg_hub::atrest::keys_from_master(&[7; 32])).unwrap();
+        // The key file the `civreg-hub` commands below open the store with.
+        common::make_hub_key(dir.path());
+        let store = HubStore::open(&db, common::hub_keys(dir.path())).unwrap();
         for (m, (_, _, ops)) in chains {
             let who = PeerIdentity::Node {
                 municipality: m,
@@ -144,7 +146,7 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         .find(|t| t.duplicate_of.is_none() && t.kind == civreg_shared::model::RecordKind::Birth)
         .unwrap();
     let store_rec = {
-        let store = HubStore::open(&db, civreg_hub::atrest::keys_from_master(&[7; 32])).unwrap();
+        let store = HubStore::open(&db, common::hub_keys(dir.path())).unwrap();
         store.record(&regno_of[&known.id]).unwrap().unwrap()
     };
     let f = |p: &str| {

@@ -943,6 +943,7 @@ pub async fn start_web_hub_with(
 ) -> (Hub, String) {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+    make_hub_key(dir.path());
     prepare(dir.path());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
