@@ -15,7 +15,6 @@
 //! [`tighten`] makes what an older version or another tool left looser private at start.
 
 use civreg_shared::seal::{self, Sealer};
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 /// The HKDF salt of the hub's keys (the node's is `civreg-node`).
@@ -79,23 +78,13 @@ pub fn create_key(path: &Path) -> Result<(), KeyError> {
             create_private_dir(dir).map_err(io)?;
         }
     }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| {
+    civreg_shared::files::create_private(path, seal::key_text(&master).as_bytes()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::Exists(path.to_path_buf())
         } else {
             io(e)
         }
-    })?;
-    f.write_all(seal::key_text(&master).as_bytes())
-        .and_then(|()| f.sync_all())
-        .map_err(io)
+    })
 }
 
 /// Makes this process create files 0600 and directories 0700, whatever umask it was started

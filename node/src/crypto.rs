@@ -8,7 +8,6 @@
 //! as associated data, so a value moved to another key or tree fails to open.
 
 use civreg_shared::seal::Sealer;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 pub use civreg_shared::seal::OpenError;
@@ -49,24 +48,14 @@ pub fn create_key_file(path: &Path) -> Result<(), KeyError> {
         path: path.to_path_buf(),
         source,
     };
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(0o600);
-    }
-    let mut f = opts.open(path).map_err(|e| {
-        if e.kind() == std::io::ErrorKind::AlreadyExists {
-            KeyError::Exists(path.to_path_buf())
-        } else {
-            io(e)
-        }
-    })?;
-    f.write_all(civreg_shared::seal::key_text(&key).as_bytes())
-        .map_err(io)?;
-    f.sync_all().map_err(io)?;
-    Ok(())
+    civreg_shared::files::create_private(path, civreg_shared::seal::key_text(&key).as_bytes())
+        .map_err(|e| {
+            if e.kind() == std::io::ErrorKind::AlreadyExists {
+                KeyError::Exists(path.to_path_buf())
+            } else {
+                io(e)
+            }
+        })
 }
 
 impl Crypto {

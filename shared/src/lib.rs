@@ -9,6 +9,7 @@ pub mod blobs;
 pub mod control;
 pub mod csvrows;
 pub mod fields;
+pub mod files;
 pub mod gazetteer;
 pub mod ids;
 pub mod limits;
