@@ -15,6 +15,7 @@
 use crate::server::{hub_status, NodeSeen};
 use crate::store::{HubStore, StoreError};
 use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
+use civreg_shared::op::Hash;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
@@ -96,6 +97,28 @@ pub enum Request {
         operator: String,
         reason: String,
     },
+    /// Sets aside the op a node's chain is blocked on (`store::aside`): `SetAside`.
+    SetAside {
+        municipality: String,
+        node_id: String,
+        seq: u64,
+        /// The op's hash in hex, when the hub has not seen it refused since it started.
+        #[serde(default)]
+        hash: Option<String>,
+        reason: String,
+        operator: String,
+    },
+    /// Undoes a set-aside while the hub has taken nothing after it: the `SetAside` undone.
+    UndoSetAside {
+        municipality: String,
+        node_id: String,
+        seq: u64,
+        reason: String,
+        operator: String,
+    },
+    /// Ops the hub refused and an operator may set aside, and the ops set aside:
+    /// `{"refused": [{municipality, node_id, op: RefusedOp}], "set_aside": [SetAside]}`.
+    Refused,
     /// A person identifier: its mentions and records `{"person", "mentions", "records"}`.
     /// Written to the access log under `by`.
     Person { id: String, by: String },
@@ -139,6 +162,11 @@ pub enum ControlError {
     Search(#[from] crate::search::SearchError),
     #[error("give either --keep A|B or --value VALUE")]
     Decision,
+    /// A request whose argument cannot be used; the message says what to fix.
+    #[error("{0}")]
+    Invalid(String),
+    #[error(transparent)]
+    Aside(#[from] crate::store::AsideError),
     #[error(transparent)]
     Match(#[from] crate::matching::MatchError),
     #[error(transparent)]
@@ -286,6 +314,66 @@ pub fn handle_with_progress(
                 .collect();
             state.log_access(by, "view", &format!("duplicate {}", c.id), records)?;
             Ok(json!({"case": c, "a": a, "b": b}))
+        }
+        Request::SetAside {
+            municipality,
+            node_id,
+            seq,
+            hash,
+            reason,
+            operator,
+        } => {
+            let hash = match hash.as_deref().map(str::trim) {
+                None | Some("") => None,
+                Some(h) => Some(Hash::from_hex(h).ok_or_else(|| {
+                    ControlError::Invalid(format!(
+                        "--hash {h:?} is not a hash: give the 64 hex digits the office's `civreg-node status` prints"
+                    ))
+                })?),
+            };
+            let d = state
+                .store
+                .set_aside(municipality, node_id, *seq, hash, reason, operator)?;
+            tracing::warn!(municipality = %d.municipality, node = %d.node_id, seq = d.seq, operator = %d.operator, reason = %d.reason, "op set aside by an operator");
+            state.log_access(
+                operator,
+                "set-aside",
+                &format!("{municipality}/{node_id}#{seq}"),
+                d.record_id.iter().cloned().collect(),
+            )?;
+            Ok(serde_json::to_value(d).expect("decision serialises"))
+        }
+        Request::UndoSetAside {
+            municipality,
+            node_id,
+            seq,
+            reason,
+            operator,
+        } => {
+            let d = state
+                .store
+                .undo_set_aside(municipality, node_id, *seq, reason)?;
+            tracing::warn!(municipality = %d.municipality, node = %d.node_id, seq = d.seq, operator = %operator, reason = %reason, "set-aside undone by an operator");
+            state.log_access(
+                operator,
+                "undo-set-aside",
+                &format!("{municipality}/{node_id}#{seq}"),
+                d.record_id.iter().cloned().collect(),
+            )?;
+            Ok(serde_json::to_value(d).expect("decision serialises"))
+        }
+        Request::Refused => {
+            let refused: Vec<Value> = state
+                .store
+                .heads()
+                .into_iter()
+                .filter_map(|(chain, _)| {
+                    let (m, n) = chain.split_once('/')?;
+                    let op = state.store.refused_op(m, n)?;
+                    Some(json!({"municipality": m, "node_id": n, "op": op}))
+                })
+                .collect();
+            Ok(json!({"refused": refused, "set_aside": state.store.all_set_aside()?}))
         }
         Request::DuplicatesDecide {
             id,

@@ -74,6 +74,36 @@ enum Command {
     /// Per node: last acknowledged sequence, last seen, ops waiting, clock offset. While `serve`
     /// runs, asks it (live figures).
     Status,
+    /// Ops the hub refuses for good, each blocking its office's queue, and the ops operators
+    /// set aside. While `serve` runs, asks it (a stopped hub knows only the ops set aside).
+    Refused,
+    /// Set aside the op an office's queue is blocked on (its hash as the hub saw it refused, or
+    /// as the office reported it when too large to send): the hub takes its place in the chain
+    /// by that hash, applies it to no record and sends it to no office, and takes the office's
+    /// next ops. The office's own log keeps the op; the office's node drops it from the record at its
+    /// next sync. `civreg-hub refused` lists what can be set aside.
+    SetAside {
+        /// The office's municipality, any of its names.
+        municipality: String,
+        /// The node id (`civreg-hub status` lists them).
+        node: String,
+        /// The op's sequence number in the node's chain.
+        seq: u64,
+        /// Why (required); kept with the decision.
+        #[arg(long)]
+        reason: String,
+        /// Who decides (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+        /// The op's hash (64 hex digits), as the office's `civreg-node status` prints it; needed
+        /// only when the hub has not seen the op refused since it started.
+        #[arg(long)]
+        hash: Option<String>,
+        /// Put back an op set aside by mistake (a wrong hash), while the hub has taken nothing
+        /// of the office after it: the hub expects that op again.
+        #[arg(long)]
+        undo: bool,
+    },
     /// Show a record as the hub holds it (while `serve` runs, asks it). Written to the access log.
     Show {
         regno: String,
@@ -443,6 +473,45 @@ enum OperatorCommand {
 }
 
 /// The new operator's password: CIVREG_OPERATOR_PASSWORD, or asked twice on the terminal.
+/// `civreg-hub refused` as text.
+fn refused_text(v: &serde_json::Value) -> String {
+    let mut out = Vec::new();
+    let refused = v["refused"].as_array().cloned().unwrap_or_default();
+    if refused.is_empty() {
+        out.push("no office is blocked on a refused op".to_string());
+    }
+    for r in &refused {
+        let op = &r["op"];
+        out.push(format!(
+            "BLOCKED {}/{} at op #{} (record {}, hash {}): {}\n  to set it aside: civreg-hub set-aside {} {} {} --reason \"...\"",
+            r["municipality"].as_str().unwrap_or(""),
+            r["node_id"].as_str().unwrap_or(""),
+            op["seq"],
+            op["record_id"].as_str().unwrap_or(""),
+            op["hash"].as_str().unwrap_or(""),
+            op["why"].as_str().unwrap_or(""),
+            r["municipality"].as_str().unwrap_or(""),
+            r["node_id"].as_str().unwrap_or(""),
+            op["seq"],
+        ));
+    }
+    for a in v["set_aside"].as_array().cloned().unwrap_or_default() {
+        out.push(format!(
+            "set aside {}/{} op #{}{} by {}: {}",
+            a["municipality"].as_str().unwrap_or(""),
+            a["node_id"].as_str().unwrap_or(""),
+            a["seq"],
+            a["record_id"]
+                .as_str()
+                .map(|r| format!(" (record {r})"))
+                .unwrap_or_default(),
+            a["operator"].as_str().unwrap_or(""),
+            a["reason"].as_str().unwrap_or("")
+        ));
+    }
+    out.join("\n")
+}
+
 fn operator_password(name: &str) -> Result<String> {
     if let Ok(p) = std::env::var("CIVREG_OPERATOR_PASSWORD") {
         return Ok(p);
@@ -773,6 +842,61 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 server::run_with(&data_dir, listener, opts, shutdown).await?;
                 anyhow::Ok(())
             })?;
+        }
+        Command::Refused => {
+            let v = ask(&data_dir, control::Request::Refused)?;
+            print(cli.json, v.clone(), || refused_text(&v));
+        }
+        Command::SetAside {
+            municipality,
+            node,
+            seq,
+            reason,
+            operator,
+            hash,
+            undo,
+        } => {
+            if undo {
+                let v = ask(
+                    &data_dir,
+                    control::Request::UndoSetAside {
+                        municipality: municipality_code(&municipality)?,
+                        node_id: node,
+                        seq,
+                        reason,
+                        operator: operator_label(&operator),
+                    },
+                )?;
+                print(cli.json, v.clone(), || {
+                    format!(
+                        "op #{} of {}/{} is no longer set aside: the hub expects it again",
+                        v["seq"],
+                        v["municipality"].as_str().unwrap_or(""),
+                        v["node_id"].as_str().unwrap_or("")
+                    )
+                });
+                return Ok(());
+            }
+            let v = ask(
+                &data_dir,
+                control::Request::SetAside {
+                    municipality: municipality_code(&municipality)?,
+                    node_id: node,
+                    seq,
+                    hash,
+                    reason,
+                    operator: operator_label(&operator),
+                },
+            )?;
+            print(cli.json, v.clone(), || {
+                format!(
+                    "op #{} of {}/{} set aside (hash {}): the office's next ops are taken at its next sync",
+                    v["seq"],
+                    v["municipality"].as_str().unwrap_or(""),
+                    v["node_id"].as_str().unwrap_or(""),
+                    v["hash"].as_str().unwrap_or("")
+                )
+            });
         }
         Command::Status => {
             let (st, live): (server::HubStatus, bool) = match ask_hub(

@@ -455,6 +455,18 @@ impl Sync for SyncService {
                     .filter(|o| o.change == civreg_shared::op::ChangeKind::Create)
                     .map(|o| o.record_kind);
                 if let Err(r) = service.rollout.current().check_push(&m, created) {
+                    // A node pushes one op at a time after a refusal (`civreg-node`'s sync), so
+                    // the op refused is known: an operator may set it aside.
+                    if let [op] = ops.as_slice() {
+                        if op.id.seq == service.store.head(&m, &n).seq + 1 {
+                            service.store.note_refused(
+                                &m,
+                                &n,
+                                op,
+                                format!("refused by the rollout: {r}"),
+                            );
+                        }
+                    }
                     let _ = pending_tx
                         .send(Pending::Refuse(service.refuse(&m, &n, &r)))
                         .await;
@@ -565,10 +577,41 @@ impl Sync for SyncService {
             .take(civreg_shared::limits::MAX_TEXT_CHARS)
             .collect();
         drop(seen);
+        // An op too large to push, as the node reports it: listed for an operator to set aside
+        // (a node can only name ops of its own chain, so a false report blocks only itself).
+        if hb.too_large_seq > 0 && hb.too_large_seq == self.store.head(&m, &n).seq + 1 {
+            if let Ok(hash) = <[u8; 32]>::try_from(hb.too_large_hash.as_slice()) {
+                let record: String = hb
+                    .too_large_record
+                    .chars()
+                    .take(civreg_shared::limits::MAX_NAME_CHARS)
+                    .collect();
+                self.store.note_refused_seq(
+                    &m,
+                    &n,
+                    hb.too_large_seq,
+                    civreg_shared::op::Hash(hash),
+                    &record,
+                    "the op is too large for any push message (saved by an older version, as the office reports)".into(),
+                );
+            }
+        }
         // The rollout goes back with the reply, so that the node refuses at save what a push
         // would be refused for.
         let rollout = self.rollout.current();
         let entry = rollout.entry(&m);
+        let set_aside = self
+            .store
+            .set_aside_of(&m, &n)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .into_iter()
+            .map(|a| civreg_proto::v1::SetAsideOp {
+                seq: a.seq,
+                hash: a.hash.0.to_vec(),
+                reason: a.reason,
+                at_ms: a.at_ms,
+            })
+            .collect();
         Ok(Response::new(HeartbeatReply {
             acked_seq: self.store.head(&m, &n).seq,
             hub_clock_ms: now,
@@ -585,6 +628,7 @@ impl Sync for SyncService {
                         .collect()
                 })
                 .unwrap_or_default(),
+            set_aside,
         }))
     }
 }

@@ -30,8 +30,11 @@
 //! conflicts, rare, as JSON. Layout 6 seals every value that holds personal data with the hub's
 //! key ([`seal`], [`crate::atrest`]); keys stay in clear, and none is personal.
 
+mod aside;
 mod codec;
 mod rules;
+
+pub use aside::{AsideError, RefusedOp, SetAside};
 
 pub use rules::{authorize, check_received};
 mod seal;
@@ -149,6 +152,8 @@ pub struct HubStore {
     aux: Space,
     /// Chain heads in memory, the committed truth, changed only under this lock.
     heads: Mutex<HashMap<String, Head>>,
+    /// The op of each chain last refused for its content ([`aside`]); locked after `heads`.
+    refused: Mutex<HashMap<String, RefusedOp>>,
     /// sled's blob files, synced after each flush, since sled never fsyncs them (see
     /// [`RUN_BYTES`]); none for a temporary store.
     blobs: Option<BlobFiles>,
@@ -339,6 +344,7 @@ impl HubStore {
             aux: Space::new(&tree, b"x/", "aux"),
             db,
             heads: Mutex::new(HashMap::new()),
+            refused: Mutex::new(HashMap::new()),
             blobs: None,
         };
         match store.meta.get("layout")? {
@@ -586,28 +592,25 @@ impl HubStore {
         let mut new_ops: Vec<Prepared> = Vec::new();
         for p in ops {
             let op = &p.op;
-            authorize(who, op)?;
-            for b in &op.base {
-                // Chains are stored without gaps from #1, so the hub holds (or this group stages)
-                // exactly the ops up to each chain's head: no lookup needed.
-                let top = if b.municipality == *municipality && b.node_id == *node_id {
-                    verifier.verified()
-                } else {
-                    let bc = chain_key(&b.municipality, &b.node_id);
-                    staged
-                        .get(&bc)
-                        .or_else(|| heads.get(&bc))
-                        .map_or(0, |h| h.seq)
-                };
-                if b.seq == 0 || b.seq > top {
-                    return Err(IngestError::Invalid(format!(
-                        "op {} is based on op {b}, which the hub does not hold: a node bases edits only on ops it made or pulled",
-                        op.id
-                    )));
+            let next = op.id.seq == verifier.verified() + 1;
+            // A refusal of the op the hub expects next, for what the op is (not a gap or a
+            // fork), is remembered with its hash: an operator may set the op aside ([`aside`]).
+            let refused = |e: IngestError| {
+                if next
+                    && !matches!(
+                        e,
+                        IngestError::Fork { .. }
+                            | IngestError::Gap { .. }
+                            | IngestError::Ahead { .. }
+                    )
+                {
+                    self.note_refused(municipality, node_id, op, e.to_string());
                 }
-            }
+                e
+            };
             if op.id.seq <= verifier.verified() {
-                // Already held (or staged): harmless if it is the same op, a fork if not.
+                // Already held (or staged, or set aside): harmless if it is the same op, a fork if
+                // not. Checked first: a repeat of an op set aside is not judged again.
                 let same = if op.id.seq <= committed.seq {
                     self.stored_hash(&chain, op.id.seq)? == Some(op.hash)
                 } else {
@@ -625,6 +628,26 @@ impl HubStore {
                 }
                 continue;
             }
+            authorize(who, op).map_err(refused)?;
+            for b in &op.base {
+                // Chains are stored without gaps from #1, so the hub holds (or this group stages)
+                // exactly the ops up to each chain's head: no lookup needed.
+                let top = if b.municipality == *municipality && b.node_id == *node_id {
+                    verifier.verified()
+                } else {
+                    let bc = chain_key(&b.municipality, &b.node_id);
+                    staged
+                        .get(&bc)
+                        .or_else(|| heads.get(&bc))
+                        .map_or(0, |h| h.seq)
+                };
+                if b.seq == 0 || b.seq > top {
+                    return Err(refused(IngestError::Invalid(format!(
+                        "op {} is based on op {b}, which the hub does not hold: a node bases edits only on ops it made or pulled",
+                        op.id
+                    ))));
+                }
+            }
             if op.id.seq > verifier.verified() + 1 {
                 return Err(IngestError::Gap {
                     chain,
@@ -640,9 +663,11 @@ impl HubStore {
                         seq,
                     },
                     other => IngestError::Invalid(other.to_string()),
-                })?;
-            p.content.clone()?;
-            rules::require_record(self, op, new_ops.iter().chain(accepted.iter()))?;
+                })
+                .map_err(refused)?;
+            p.content.clone().map_err(refused)?;
+            rules::require_record(self, op, new_ops.iter().chain(accepted.iter()))
+                .map_err(refused)?;
             new_ops.push(p);
         }
         let new_head = Head {
@@ -825,11 +850,14 @@ impl HubStore {
 
     fn stored_hash(&self, chain: &str, seq: u64) -> Result<Option<Hash>, IngestError> {
         let bad = |e: StoreError| IngestError::Invalid(format!("hub store: {e}"));
-        let Some((run, i)) = self.find_run(chain, seq).map_err(bad)? else {
-            return Ok(None);
-        };
-        let ops = run_ops(&run).map_err(bad)?;
-        Ok(ops.get(i).and_then(|v| codec::op_hash(v).ok()))
+        if let Some((run, i)) = self.find_run(chain, seq).map_err(bad)? {
+            let ops = run_ops(&run).map_err(bad)?;
+            if let Some(v) = ops.get(i) {
+                return Ok(codec::op_hash(v).ok());
+            }
+        }
+        // Not in a run: set aside by an operator, or not held.
+        self.aside_hash(chain, seq).map_err(bad)
     }
 
     /// The run holding op `seq` of `chain`, and the op's index in it.
@@ -1589,5 +1617,141 @@ mod tests {
             }
         };
         assert!(matches!(e, StoreError::WrongKey(_)), "{e}");
+    }
+
+    /// An op the hub refuses for good is set aside by its hash: the chain goes on past it, the
+    /// op is in no record and no feed, a repeat of it is "already held", the decision survives a
+    /// restart, and only the next op, with a reason and its true hash, can be set aside.
+    #[test]
+    fn a_refused_op_is_set_aside_by_hash_and_the_chain_goes_on() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let store = reopen(&path);
+        let who = node("istog", "1");
+        let first = op("istog", "1", 1, GENESIS, None);
+        // An annotation of a record nobody created: the hub will never take it.
+        let ghost = op("istog", "1", 99, GENESIS, None);
+        let bad = op("istog", "1", 2, first.hash, Some(&ghost));
+        let third = op("istog", "1", 3, bad.hash, None);
+        let ingest = |ops: Vec<Op>| store.ingest(vec![(who.clone(), ops)]).unwrap().remove(0);
+
+        // Refused as a batch: nothing stored, and the op refused is not the next one.
+        assert!(ingest(vec![first.clone(), bad.clone(), third.clone()]).is_err());
+        assert_eq!(store.head("istog", "1").seq, 0);
+        assert_eq!(store.refused_op("istog", "1"), None);
+        let e = store
+            .set_aside("istog", "1", 2, None, "x", "op:a")
+            .unwrap_err();
+        assert!(matches!(e, AsideError::UnknownChain { .. }), "{e}");
+
+        // One at a time: the first goes in, the second is refused and remembered with its hash.
+        assert_eq!(ingest(vec![first.clone()]).unwrap().seq, 1);
+        let refusal = ingest(vec![bad.clone()]).unwrap_err();
+        let seen = store.refused_op("istog", "1").expect("remembered");
+        assert_eq!((seen.seq, seen.hash), (2, bad.hash));
+        assert_eq!(seen.why, refusal.to_string());
+
+        let e = store
+            .set_aside("istog", "1", 3, None, "x", "op:a")
+            .unwrap_err();
+        assert!(matches!(e, AsideError::NotNext { held: 1, .. }), "{e}");
+        let e = store
+            .set_aside("istog", "1", 2, None, "  ", "op:a")
+            .unwrap_err();
+        assert!(matches!(e, AsideError::NoReason), "{e}");
+        let e = store
+            .set_aside("istog", "1", 2, Some(third.hash), "typo", "op:a")
+            .unwrap_err();
+        assert!(matches!(e, AsideError::WrongHash { .. }), "{e}");
+        let e = store
+            .set_aside("istog", "9", 1, None, "x", "op:a")
+            .unwrap_err();
+        assert!(matches!(e, AsideError::UnknownChain { .. }), "{e}");
+        let d = store
+            .set_aside(
+                "istog",
+                "1",
+                2,
+                None,
+                "annotation of a record never made",
+                "op:a",
+            )
+            .unwrap();
+        assert_eq!(
+            (d.seq, d.hash, d.record_id.as_deref()),
+            (2, bad.hash, Some(bad.record_id.as_str()))
+        );
+        assert_eq!(
+            store.head("istog", "1"),
+            Head {
+                seq: 2,
+                hash: bad.hash
+            }
+        );
+        assert_eq!(store.refused_op("istog", "1"), None);
+
+        // The chain goes on; the op set aside is held by hash only, in no record and no feed.
+        assert_eq!(ingest(vec![third.clone()]).unwrap().seq, 3);
+        assert_eq!(
+            ingest(vec![bad.clone(), third.clone()]).unwrap().seq,
+            3,
+            "a repeat is already held"
+        );
+        assert_eq!(store.op(&bad.id).unwrap(), None);
+        assert_eq!(store.op(&third.id).unwrap(), Some(third.clone()));
+        assert_eq!(
+            store.chain_ops("istog", "1").unwrap(),
+            vec![first.clone(), third.clone()]
+        );
+        assert_eq!(store.record(&bad.record_id).unwrap(), None);
+        let (feed, _) = store.feed_after("istog", 0, 100).unwrap();
+        assert!(feed.iter().all(|o| o.id != bad.id), "{feed:?}");
+        // Another op of the same number but other content is a fork.
+        let other = op("istog", "1", 2, first.hash, None);
+        assert!(matches!(
+            ingest(vec![other]),
+            Err(IngestError::Fork { seq: 2, .. })
+        ));
+
+        // Once the office's next op is taken, the decision can not be undone.
+        let e = store.undo_set_aside("istog", "1", 2, "typo").unwrap_err();
+        assert!(matches!(e, AsideError::Followed { held: 3, .. }), "{e}");
+
+        drop(store);
+        let store = reopen(&path);
+        assert_eq!(store.head("istog", "1").seq, 3);
+        assert_eq!(store.set_aside_of("istog", "1").unwrap(), vec![d.clone()]);
+        assert_eq!(store.all_set_aside().unwrap(), vec![d]);
+        assert!(store.set_aside_of("istog", "10").unwrap().is_empty());
+
+        // Set aside with a wrong hash (the hub never saw the op): the office's op after it is a
+        // fork; undone, the hub expects the op again, and the true one is refused as before.
+        let who2 = node("istog", "2");
+        let a1 = op("istog", "2", 1, GENESIS, None);
+        let a2 = op("istog", "2", 2, a1.hash, Some(&ghost));
+        let a3 = op("istog", "2", 3, a2.hash, None);
+        let ingest2 = |ops: Vec<Op>| store.ingest(vec![(who2.clone(), ops)]).unwrap().remove(0);
+        assert_eq!(ingest2(vec![a1.clone()]).unwrap().seq, 1);
+        store
+            .set_aside("istog", "2", 2, Some(a3.hash), "copied wrong", "op:a")
+            .unwrap();
+        let r = ingest2(vec![a3.clone()]);
+        assert!(matches!(r, Err(IngestError::Fork { seq: 3, .. })), "{r:?}");
+        let e = store.undo_set_aside("istog", "2", 1, "x").unwrap_err();
+        assert!(matches!(e, AsideError::NotSetAside { .. }), "{e}");
+        store.undo_set_aside("istog", "2", 2, "wrong hash").unwrap();
+        assert_eq!(
+            store.head("istog", "2"),
+            Head {
+                seq: 1,
+                hash: a1.hash
+            }
+        );
+        assert!(store.set_aside_of("istog", "2").unwrap().is_empty());
+        assert!(ingest2(vec![a2.clone()]).is_err());
+        store
+            .set_aside("istog", "2", 2, None, "never made", "op:a")
+            .unwrap();
+        assert_eq!(ingest2(vec![a3]).unwrap().seq, 3);
     }
 }

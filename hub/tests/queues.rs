@@ -10,6 +10,7 @@
 
 mod common;
 
+use civreg_hub::control;
 use civreg_hub::rollout::{Rollout, Stage};
 use civreg_proto::v1::PushRequest;
 use civreg_shared::model::RecordKind;
@@ -349,4 +350,155 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
         .unwrap()
         .expect("the hub keeps its record");
     assert_eq!(held.fields["child.given_name"], json!("Blerta"));
+}
+
+/// An op the hub refuses for good (a death saved before the municipality was limited to births)
+/// blocks the office's queue until an operator sets it aside; then the office's later ops go
+/// through, the record of the op set aside is gone on both sides (equal digests), the node's log
+/// still verifies, and the decision survives a hub restart.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_op_refused_for_good_is_set_aside_and_the_queue_flows() {
+    let hub = Hub::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("node");
+    enrol_node(&data, &hub.bundle("prishtine", "1")).await;
+    run_ok(&data, &["--json", "sync", "--once"]).await;
+    // Saved while deaths were allowed: a birth, a death, a birth.
+    let mut regnos = Vec::new();
+    for (kind, doc) in [
+        ("birth", birth_doc("Arta")),
+        ("death", death_doc()),
+        ("birth", birth_doc("Blerta")),
+    ] {
+        let f = write_json(dir.path(), &format!("{kind}.json"), &doc);
+        let out = run_ok(&data, &["--json", "register", kind, "--file", f.as_str()]).await;
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        regnos.push(v["regno"].as_str().unwrap().to_string());
+    }
+    // Then the municipality is limited to births, and the running hub applies it.
+    Rollout::set(
+        hub.data_dir(),
+        "prishtine",
+        Stage::Pilot,
+        Some(vec![RecordKind::Birth]),
+        "vjosa",
+        "births first",
+    )
+    .unwrap();
+    let mut probe = hub.client(&hub.issue("prishtine", "9")).await;
+    let started = std::time::Instant::now();
+    while heartbeat(&mut probe).await.unwrap().kinds.len() != 1 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "rollout not applied"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The push stops at the death, and says which op and its hash; the birth before it is in.
+    let args = ["--json", "sync", "--once"];
+    let out = node(&data, &args).await;
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&args, &out));
+    let refused = control::call(hub.data_dir(), &control::Request::Refused)
+        .unwrap()
+        .unwrap();
+    let blocked = &refused["refused"][0];
+    assert_eq!(blocked["node_id"], "1", "{refused}");
+    assert_eq!(blocked["op"]["seq"], 2, "{refused}");
+    assert_eq!(blocked["op"]["record_id"], regnos[1].as_str(), "{refused}");
+    let hash = blocked["op"]["hash"].as_str().unwrap().to_string();
+    let err = said(&out);
+    assert!(
+        err.contains("op #2") && err.contains(&hash) && err.contains("set the op aside"),
+        "{}",
+        describe(&args, &out)
+    );
+    assert_eq!(
+        acked(&mut hub.client(&hub.issue("prishtine", "1")).await).await,
+        1
+    );
+
+    // Only the next op, with a reason, can be set aside.
+    let set_aside = |seq: u64, reason: &str| control::Request::SetAside {
+        municipality: "prishtine".into(),
+        node_id: "1".into(),
+        seq,
+        hash: None,
+        reason: reason.into(),
+        operator: "operator:vjosa".into(),
+    };
+    let e = control::call(hub.data_dir(), &set_aside(3, "x")).unwrap_err();
+    assert!(e.to_string().contains("only #2"), "{e}");
+    let e = control::call(hub.data_dir(), &set_aside(2, " ")).unwrap_err();
+    assert!(e.to_string().contains("reason is required"), "{e}");
+    let d = control::call(
+        hub.data_dir(),
+        &set_aside(
+            2,
+            "death saved before deaths were allowed; register it again later",
+        ),
+    )
+    .unwrap()
+    .unwrap();
+    assert_eq!(d["hash"], hash.as_str(), "{d}");
+
+    // The queue flows; the node drops the death from its records and still verifies.
+    let out = run_ok(&data, &args).await;
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(report["report"]["hub_acked"], 3, "{report}");
+    let st = run_ok(&data, &["--json", "status"]).await;
+    let st: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(st["status"]["ops_waiting"], 0, "{st}");
+    assert_eq!(st["set_aside"][0]["seq"], 2, "{st}");
+    assert_eq!(st["set_aside"][0]["record_id"], regnos[1].as_str(), "{st}");
+    let show = node(&data, &["--json", "show", regnos[1].as_str()]).await;
+    assert_ne!(show.status.code(), Some(0), "{}", said(&show));
+    run_ok(&data, &["--json", "show", regnos[2].as_str()]).await;
+    let v = run_ok(&data, &["--json", "verify"]).await;
+    let v: serde_json::Value = serde_json::from_slice(&v.stdout).unwrap();
+    assert_eq!(v["ok"], true, "{v}");
+    let node_digest = run_ok(&data, &["--json", "digest"]).await;
+    let node_digest: serde_json::Value = serde_json::from_slice(&node_digest.stdout).unwrap();
+    let digest = |dir: &Path| {
+        control::call(
+            dir,
+            &control::Request::Digest {
+                municipality: "prishtine".into(),
+            },
+        )
+        .unwrap()
+        .unwrap()
+    };
+    let hub_digest = digest(hub.data_dir());
+    assert_eq!(node_digest["records"], 2, "{node_digest}");
+    assert_eq!(
+        hub_digest["sha256"], node_digest["sha256"],
+        "{hub_digest} {node_digest}"
+    );
+
+    // The decision outlives the hub.
+    let (dir_kept, store) = hub.stop().await;
+    drop(store);
+    let hub = Hub::start_in(dir_kept).await;
+    let refused = wait_for(
+        "the restarted hub's control socket",
+        Duration::from_secs(20),
+        || control::call(hub.data_dir(), &control::Request::Refused).unwrap(),
+    )
+    .await;
+    assert_eq!(refused["set_aside"][0]["seq"], 2, "{refused}");
+    assert_eq!(
+        refused["set_aside"][0]["operator"], "operator:vjosa",
+        "{refused}"
+    );
+    assert!(
+        refused["refused"].as_array().unwrap().is_empty(),
+        "{refused}"
+    );
+    let reply = heartbeat(&mut hub.client(&hub.issue("prishtine", "1")).await)
+        .await
+        .unwrap();
+    assert_eq!(reply.set_aside.len(), 1);
+    assert_eq!(reply.acked_seq, 3);
+    hub.stop().await;
 }

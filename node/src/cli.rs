@@ -759,8 +759,10 @@ pub fn execute(
             let mut st = file.clone().unwrap_or_default();
             let mut live = false;
             let mut guard = crate::guard::Guard::default();
+            let mut aside = Vec::new();
             if let Ok(node) = node {
                 guard = node.guard()?;
+                aside = node.set_aside_ops()?;
                 let (n, age) = crate::sync::waiting(node)?;
                 st.ops_waiting = n;
                 st.oldest_waiting_age_s = age;
@@ -771,7 +773,7 @@ pub fn execute(
             let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside}),
                 || {
                     let when = |ms: Option<u64>| ms.map(fmt_ms).unwrap_or_else(|| "never".into());
                     let state = if !enrolled {
@@ -789,7 +791,8 @@ pub fn execute(
                             if rounds.is_some() { " (serve running)" } else { "" }
                         )
                     };
-                    let text = crate::guard::status_lines(&guard);
+                    let text = crate::guard::status_lines(&guard)
+                        + &crate::aside::status_lines(&aside);
                     text + &format!(
                         "sync:               {state}\nlast success:       {}\nops waiting:        {} (oldest {}s old)\nhub holds up to:    #{}\npull cursor:        {}\nlast error:         {}",
                         when(st.last_success_ms),

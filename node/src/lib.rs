@@ -3,6 +3,7 @@
 //! The binary (`src/main.rs`) only parses arguments and calls [`cli::run`]; everything else is
 //! here so tests and benchmarks drive the same code.
 
+pub mod aside;
 pub mod cli;
 pub mod control;
 pub mod crypto;

@@ -203,6 +203,9 @@ pub struct Node {
     head: Mutex<Head>,
     index: Mutex<Option<Index>>,
     clock: Clock,
+    /// After the hub refused a batch of several ops, the sync sends one op at a time up to the
+    /// batch's last op, so that the hub learns which op it refuses (`sync::push`).
+    pub(crate) push_narrow: std::sync::atomic::AtomicU64,
 }
 
 /// Where a node reads the time (milliseconds since the Unix epoch): the system clock, or a
@@ -364,7 +367,7 @@ impl Tx<'_> {
     }
 
     /// Every op of a record, stored or staged by this transaction.
-    fn record_ops(&self, st: &RecordState) -> Result<Vec<Op>, NodeError> {
+    pub(crate) fn record_ops(&self, st: &RecordState) -> Result<Vec<Op>, NodeError> {
         st.ops
             .iter()
             .map(|id| match self.staged.get(id) {
@@ -389,7 +392,13 @@ impl Tx<'_> {
         Ok(merge(&ops).expect("at least one op"))
     }
 
-    fn put_state(&mut self, st: RecordState) {
+    /// Removes a record's state (its only op was set aside: `aside.rs`).
+    pub(crate) fn remove_state(&mut self, regno: &str) {
+        self.batch.delete(Tree::Records, regno.as_bytes().to_vec());
+        self.states.remove(regno);
+    }
+
+    pub(crate) fn put_state(&mut self, st: RecordState) {
         let plain = serde_json::to_vec(&st).expect("state serialises");
         let sealed = self
             .node
@@ -569,6 +578,7 @@ impl Node {
             head: Mutex::new(head),
             index: Mutex::new(None),
             clock: std::sync::Arc::new(now_ms),
+            push_narrow: std::sync::atomic::AtomicU64::new(0),
         })
     }
 
@@ -619,7 +629,7 @@ impl Node {
         self.head.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    fn lock_index(&self) -> MutexGuard<'_, Option<Index>> {
+    pub(crate) fn lock_index(&self) -> MutexGuard<'_, Option<Index>> {
         self.index.lock().unwrap_or_else(|p| p.into_inner())
     }
 
@@ -1452,10 +1462,14 @@ impl Node {
                 && RegNo::parse(&op.record_id)
                     .is_ok_and(|n| n.municipality != self.identity.municipality)
         };
-        if let Some(op) = local
-            .values()
-            .find(|op| !used.contains(&op.id.seq) && !foreign_note(op))
-        {
+        // Ops the agency set aside belong to no record (`aside.rs`).
+        let aside: std::collections::HashSet<u64> = match self.set_aside_ops() {
+            Ok(a) => a.iter().map(|a| a.seq).collect(),
+            Err(e) => return Ok(fail(None, e.to_string(), n)),
+        };
+        if let Some(op) = local.values().find(|op| {
+            !used.contains(&op.id.seq) && !foreign_note(op) && !aside.contains(&op.id.seq)
+        }) {
             // The log is intact; the record that op #n changed is not what the log says.
             return Ok(fail(
                 None,

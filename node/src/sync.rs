@@ -12,9 +12,10 @@ use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::{HeartbeatRequest, PullRequest, PushRequest};
 use civreg_proto::{optional_hash, MAX_MESSAGE_BYTES};
 use civreg_shared::limits::MAX_BATCH_BYTES;
-use civreg_shared::op::Op;
+use civreg_shared::op::{Hash, Op};
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity};
@@ -59,22 +60,50 @@ pub enum SyncError {
     /// clock): the queue is kept and sent again later.
     #[error("the hub refused for now and will be asked again: {0}")]
     Later(String),
-    #[error("op #{seq} of this node (record {record}) is {bytes} bytes, more than the hub accepts in one message ({limit} bytes): it was saved by an older civreg and blocks the entries behind it; call the agency: it can set the op aside (operator manual: \"A refused op blocks an office\")")]
+    #[error("op #{seq} of this node (record {record}, hash {hash}) is {bytes} bytes, more than the hub accepts in one message ({limit} bytes): it was saved by an older civreg and blocks the entries behind it (this office keeps registering and receiving); call the agency: it can set the op aside with that number and hash (operator manual: \"A refused op blocks an office\")")]
     OpTooLarge {
         seq: u64,
         record: String,
+        hash: Hash,
         bytes: usize,
         limit: usize,
+    },
+    /// The hub refused an op for what it is, for good: it blocks the ops saved after it until the
+    /// agency sets it aside. The office keeps registering, and receiving what others register.
+    #[error("{}", blocked_text(*first, *last, record, hash, why))]
+    Blocked {
+        first: u64,
+        last: u64,
+        /// The record and hash of the op, when the batch refused was that one op.
+        record: String,
+        hash: Option<Hash>,
+        why: String,
     },
     #[error("{0}")]
     Node(#[from] NodeError),
 }
 
+fn blocked_text(first: u64, last: u64, record: &str, hash: &Option<Hash>, why: &str) -> String {
+    match hash {
+        Some(h) if first == last => format!(
+            "the hub refuses op #{first} of this node (record {record}, hash {h}) for good: {why}. It blocks the entries saved after it (this office keeps registering and receiving); call the agency: it can set the op aside (operator manual: \"A refused op blocks an office\")"
+        ),
+        _ => format!(
+            "the hub refused the ops #{first}-#{last} of this node: {why}; they are sent again one at a time to find the op refused"
+        ),
+    }
+}
+
 impl SyncError {
-    /// Whether trying again later can help. A refused certificate or a fork will not heal.
+    /// Whether trying again later can help. A refused certificate or a fork will not heal. An
+    /// op refused for good is tried again too: the agency may set it aside.
     pub fn is_retryable(&self) -> bool {
         match self {
-            SyncError::Unreachable { .. } | SyncError::Rollout(_) | SyncError::Later(_) => true,
+            SyncError::Unreachable { .. }
+            | SyncError::Rollout(_)
+            | SyncError::Later(_)
+            | SyncError::Blocked { .. }
+            | SyncError::OpTooLarge { .. } => true,
             SyncError::Refused { code, .. } => matches!(
                 code,
                 tonic::Code::Unavailable
@@ -241,7 +270,19 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 }
 
 /// Pushes every op the hub does not hold yet, up to `limit`; returns (ops sent, hub head).
+/// When the hub refuses a batch of several ops for what they are, pushes again at once, one op
+/// at a time up to that batch's end, so that the error names the one op refused (see
+/// [`batch_refused`]).
 pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64), SyncError> {
+    match push_stream(node, channel.clone(), limit).await {
+        Err(SyncError::Blocked { first, last, .. }) if first < last => {
+            push_stream(node, channel, limit).await
+        }
+        other => other,
+    }
+}
+
+async fn push_stream(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64), SyncError> {
     let mut client = SyncClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
@@ -277,18 +318,22 @@ pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64
     let mut acked = first.acked_seq;
     let mut pushed = 0u64;
     while pushed < limit {
-        let ops: Vec<Op> = blocking(|| node.ops_after(acked, PUSH_BATCH))?;
+        // After a refused batch, one op at a time up to its end (see `batch_refused`).
+        let narrow = node.push_narrow.load(Ordering::Relaxed);
+        let max = if acked < narrow { 1 } else { PUSH_BATCH };
+        let ops: Vec<Op> = blocking(|| node.ops_after(acked, max))?;
         if ops.is_empty() {
             break;
         }
         let wire = push_batch(&ops)?;
         let n = wire.len() as u64;
-        let want = ops[wire.len() - 1].id.seq;
+        let sent = &ops[..wire.len()];
+        let want = sent[sent.len() - 1].id.seq;
         let req = PushRequest { ops: wire };
         if tx.send(req).await.is_err() {
             // The hub ended the stream: its status on the answer stream says why.
             return Err(match acks.message().await {
-                Err(status) => refused(status),
+                Err(status) => batch_refused(node, sent, status),
                 Ok(_) => refused(tonic::Status::unavailable(
                     "hub closed the push stream before taking the batch",
                 )),
@@ -297,7 +342,7 @@ pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64
         let ack = acks
             .message()
             .await
-            .map_err(refused)?
+            .map_err(|status| batch_refused(node, sent, status))?
             .ok_or_else(|| refused(tonic::Status::unavailable("hub closed the stream")))?;
         if ack.acked_seq < want {
             return Err(refused(tonic::Status::internal(format!(
@@ -311,6 +356,39 @@ pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64
     }
     drop(tx);
     Ok((pushed, acked))
+}
+
+/// The error for a batch the hub refused. A refusal for what the ops are (not a passing
+/// condition) is [`SyncError::Blocked`]; the hub refuses a batch whole, so when it held several
+/// ops the next rounds send them one at a time (`Node::push_narrow`), until the hub refuses the
+/// one op it will not take, and knows its hash for an operator to set it aside.
+fn batch_refused(node: &Node, sent: &[Op], status: tonic::Status) -> SyncError {
+    let e = refused(status);
+    let why = match &e {
+        SyncError::Refused {
+            code:
+                tonic::Code::InvalidArgument
+                | tonic::Code::NotFound
+                | tonic::Code::PermissionDenied
+                | tonic::Code::FailedPrecondition
+                | tonic::Code::OutOfRange,
+            message,
+        } => message.clone(),
+        // A kind the municipality may not register (the node refuses it at save once it knows).
+        SyncError::Rollout(message) => message.clone(),
+        _ => return e,
+    };
+    let (first, last) = (sent[0].id.seq, sent[sent.len() - 1].id.seq);
+    if sent.len() > 1 {
+        node.push_narrow.fetch_max(last, Ordering::Relaxed);
+    }
+    SyncError::Blocked {
+        first,
+        last,
+        record: sent[0].record_id.clone(),
+        hash: (sent.len() == 1).then_some(sent[0].hash),
+        why,
+    }
 }
 
 /// The longest prefix of `ops` (at least one op) whose wire encodings fit in
@@ -327,6 +405,7 @@ fn push_batch(ops: &[Op]) -> Result<Vec<civreg_proto::v1::Op>, SyncError> {
             return Err(SyncError::OpTooLarge {
                 seq: op.id.seq,
                 record: op.record_id.clone(),
+                hash: op.hash,
                 bytes: len,
                 limit: MESSAGE_ROOM,
             });
@@ -394,6 +473,23 @@ pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
 /// has stopped registering. Keeps what the reply says of the rollout and the hub's clock, which
 /// the node checks before every save (`guard.rs`).
 pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
+    heartbeat_with(node, channel, data_dir, None).await
+}
+
+/// [`heartbeat`], telling the hub of an op too large for any push message
+/// ([`SyncError::OpTooLarge`]), so that an operator can set it aside.
+async fn heartbeat_with(
+    node: &Node,
+    channel: Channel,
+    data_dir: &Path,
+    too_large: Option<&SyncError>,
+) -> Result<(), SyncError> {
+    let (too_large_seq, too_large_hash, too_large_record) = match too_large {
+        Some(SyncError::OpTooLarge {
+            seq, hash, record, ..
+        }) => (*seq, hash.0.to_vec(), record.clone()),
+        _ => (0, Vec::new(), String::new()),
+    };
     let (unacked, age) = blocking(|| waiting(node))?;
     let halted = blocking(|| node.halted())?
         .map(|h| h.why)
@@ -408,6 +504,9 @@ pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result
             clock_ms: sent,
             free_disk_bytes: free,
             halted,
+            too_large_seq,
+            too_large_hash,
+            too_large_record,
         })
         .await
         .map_err(refused)?
@@ -429,6 +528,17 @@ pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result
         at_ms: back,
     });
     blocking(|| node.note_heartbeat(rollout, clock))?;
+    let aside: Vec<(u64, Hash, String, u64)> = reply
+        .set_aside
+        .iter()
+        .filter_map(|a| {
+            let hash = Hash(a.hash.as_slice().try_into().ok()?);
+            Some((a.seq, hash, a.reason.clone(), a.at_ms))
+        })
+        .collect();
+    if !aside.is_empty() {
+        blocking(|| node.note_set_aside(&aside))?;
+    }
     Ok(())
 }
 
@@ -457,6 +567,15 @@ pub async fn sync_round(
                 // never mints a number the hub already holds, and tell the hub.
                 blocking(|| node.halt(&e.to_string(), now_ms()))?;
                 if let Err(h) = heartbeat(node, channel, data_dir).await {
+                    tracing::warn!(error = %h, "heartbeat failed");
+                }
+                return Err(e);
+            }
+            // One op blocks the queue: the office still receives what others register and
+            // reports its health, and the heartbeat brings the ops the agency set aside.
+            Err(e @ (SyncError::Blocked { .. } | SyncError::OpTooLarge { .. })) => {
+                pull(node, channel.clone()).await?;
+                if let Err(h) = heartbeat_with(node, channel, data_dir, Some(&e)).await {
                     tracing::warn!(error = %h, "heartbeat failed");
                 }
                 return Err(e);

@@ -24,6 +24,9 @@ pub struct NodeView {
     /// The expiry of its newest active certificate.
     pub cert_expiry: Option<OffsetDateTime>,
     pub cert_serial: Option<String>,
+    /// The op its queue is blocked on: the hub refused it for good (an operator may set it
+    /// aside: `civreg-hub set-aside`).
+    pub blocked: Option<crate::store::RefusedOp>,
 }
 
 impl NodeView {
@@ -166,6 +169,7 @@ pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
                 .is_some_and(|t| now.saturating_sub(t) <= window);
             let cert = certs.get(&chain.node);
             Some(NodeView {
+                blocked: ctx.store().refused_op(m, n),
                 node_id: n.to_string(),
                 online,
                 refused_now,
@@ -251,6 +255,15 @@ fn trouble(row: &MunicipalityView, today: OffsetDateTime) -> Vec<(Severity, Stri
         }
         if n.refused_now {
             t.push((Bad, format!("{} refused by the rollout", n.node)));
+        }
+        if let Some(b) = &n.blocked {
+            t.push((
+                Bad,
+                format!(
+                    "{} blocked: op #{} ({}) refused for good; see `civreg-hub refused`",
+                    n.node, b.seq, b.record_id
+                ),
+            ));
         }
         if syncing && !n.online {
             t.push(match n.chain.last_seen_ms {

@@ -479,6 +479,41 @@ pub async fn node(
         b.push_str("<li>none since the hub started</li>");
     }
     b.push_str("</ul>");
+    // An op refused for good blocks the node's queue until an operator sets it aside.
+    if let Some((m, n)) = key.split_once('/') {
+        if let Some(r) = ctx.store().refused_op(m, n) {
+            let _ = write!(
+                b,
+                "<h2>Blocked</h2><p id=\"blocked\"><span class=\"err\">The hub refuses op #{} (record {}) for good: {}</span><br>Everything this office saved after it waits. After reading the reason with the office, an operator may set the op aside: <code>civreg-hub set-aside {} {} {} --reason \"...\"</code> (hash {}).</p>",
+                r.seq,
+                esc(&r.record_id),
+                esc(&r.why),
+                esc(m),
+                esc(n),
+                r.seq,
+                esc(&r.hash.to_string())
+            );
+        }
+        let aside = ctx.store().set_aside_of(m, n)?;
+        if !aside.is_empty() {
+            b.push_str("<h2>Ops set aside</h2><ul id=\"set-aside\">");
+            for a in aside {
+                let _ = write!(
+                    b,
+                    "<li>op #{}{} set aside by {} on {}: {}</li>",
+                    a.seq,
+                    a.record_id
+                        .as_deref()
+                        .map(|r| format!(" (record {})", esc(r)))
+                        .unwrap_or_default(),
+                    esc(&a.operator),
+                    esc(&utc_ms(a.at_ms)),
+                    esc(&a.reason)
+                );
+            }
+            b.push_str("</ul>");
+        }
+    }
     Ok(frame(&op, &key, Some(REFRESH_SECS), &b))
 }
 
