@@ -25,8 +25,9 @@ pub const PREFIX: &str = "CR1:";
 /// characters; anything longer is not one of ours.
 pub const MAX_TEXT_CHARS: usize = 4_296;
 
-/// Longest QR text issued: a QR code of this many Base45 characters is version 25 or lower at
-/// error correction M, which a phone reads from paper at 4 cm (measured: BENCHMARKS.md).
+/// Longest QR text issued: about version 25 at error correction M. The longest realistic
+/// record needs 748 characters, version 18 (BENCHMARKS.md); whether phones read version 25
+/// from the printed 56 mm square has not been tried.
 pub const MAX_ISSUED_TEXT_CHARS: usize = 1_800;
 
 /// Largest decompressed COSE message accepted (a zip bomb stops here).

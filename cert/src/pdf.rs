@@ -277,9 +277,11 @@ impl Writer<'_, '_> {
         );
     }
 
-    /// Text wrapped to `width` points (DejaVu Sans averages about 0.55 em per character).
+    /// Text wrapped to `width` points. DejaVu Sans averages about 0.55 em per character of
+    /// running text, Bold about 0.62; capitals are wider, so the estimate is generous.
     fn wrapped(&mut self, x: f32, size: f32, bold: bool, width: f32, text: &str) {
-        let per_line = ((width / (size * 0.55)) as usize).max(10);
+        let em = if bold { 0.68 } else { 0.6 };
+        let per_line = ((width / (size * em)) as usize).max(10);
         for line in wrap(text, per_line) {
             self.text(x, self.y, size, bold, &line);
             self.y += size * 1.3;
@@ -500,7 +502,8 @@ pub fn render(claims: &Claims, qr_text: &str, lang: Lang) -> Result<Vec<u8>, Cer
         w.s.set_fill(Some(black()));
         let qr_top = qr_top.max(w.y + 4.0);
         w.y = qr_top + 14.0;
-        let left_w = PAGE_W - 2.0 * MARGIN - QR_SIDE - 10.0;
+        // Clear of the QR code's quiet zone: text there can make it unreadable.
+        let left_w = PAGE_W - 2.0 * MARGIN - QR_SIDE - 24.0;
         for (label, value) in [
             (ISSUED_BY, office_text(&claims.office, lang)),
             (DATE_ISSUE, date(&claims.issued_on)),

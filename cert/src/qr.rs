@@ -99,7 +99,10 @@ pub fn decode_png(bytes: &[u8]) -> Result<String, CertError> {
 /// returns it as PNG.
 pub fn render_pdf(path: &Path, dpi: u32) -> Result<Vec<u8>, CertError> {
     let out = Command::new("pdftoppm")
-        .args(["-png", "-singlefile", "-f", "1", "-l", "1", "-r", &dpi.to_string()])
+        // Crisp module edges: anti-aliased edges at a fractional module size can cost rqrr
+        // more errors than level M corrects.
+        .args(["-png", "-singlefile", "-f", "1", "-l", "1", "-aaVector", "no"])
+        .args(["-r", &dpi.to_string()])
         .arg(path)
         .output()
         .map_err(|e| {
@@ -117,7 +120,15 @@ pub fn render_pdf(path: &Path, dpi: u32) -> Result<Vec<u8>, CertError> {
     Ok(out.stdout)
 }
 
-/// Reads the QR text of a certificate PDF: renders its page and decodes the code.
+/// Reads the QR text of a certificate PDF: renders its page and decodes the code, at 300 dpi,
+/// then at other resolutions if the first does not read.
 pub fn from_pdf(path: &Path) -> Result<String, CertError> {
-    decode_png(&render_pdf(path, 200)?)
+    let mut last = None;
+    for dpi in [300, 200, 450] {
+        match decode_png(&render_pdf(path, dpi)?) {
+            Ok(text) => return Ok(text),
+            Err(e) => last = Some(e),
+        }
+    }
+    Err(last.expect("tried at least once"))
 }

@@ -346,6 +346,12 @@ fn a_certificate_printed_offline_verifies_from_its_pixels_and_refuses_what_it_mu
         text.contains("EXTRACT FROM THE REGISTER OF BIRTHS"),
         "{text}"
     );
+    let png = civreg_cert::qr::render_pdf(&pdf2, 100).expect("pdftoppm renders the PDF");
+    std::fs::write(
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("certificate-birth-en.png"),
+        png,
+    )
+    .expect("keep the page for a look");
 }
 
 #[test]

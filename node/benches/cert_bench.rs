@@ -90,7 +90,7 @@ fn long_marriage() -> Claims {
             father_given_name: Some(father.into()),
             date_of_birth: Some("1988-11-23".into()),
             sex: Some(sex),
-            person_id: Some("123456782".into()),
+            person_id: civreg_shared::ids::PersonId::from_body(12_345_678).map(|p| p.to_string()),
         };
     Claims {
         format: 1,
