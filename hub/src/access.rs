@@ -20,7 +20,7 @@ pub struct Entry {
     /// The clerk a node named, if any.
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub clerk: String,
-    /// `search` or `view`.
+    /// `search`, `view`, or `verify` (the public certificate page, `by` = `public verification`).
     pub action: String,
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub query: String,

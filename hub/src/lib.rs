@@ -6,11 +6,13 @@
 //! heartbeat; rollout stages (`rollout`); national search (`search`, `search_service`) and its
 //! access log (`access`); identity matching (`matching`); the control socket (`control`); the
 //! operator dashboard and `/metrics` (`web`, `metrics`, `operators`); the key file and the modes
-//! of the data at rest (`atrest`).
+//! of the data at rest (`atrest`); citizens' certificates: verification and cancellation
+//! (`certificates`), signers and the trust list (`pki::signer`), the public `/verify` page.
 //! The binary (`src/main.rs`) only parses arguments; `server::run` starts the hub in-process.
 
 pub mod access;
 pub mod atrest;
+pub mod certificates;
 pub mod config;
 pub mod control;
 pub mod duplicates;

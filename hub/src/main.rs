@@ -189,6 +189,12 @@ enum Command {
         #[command(subcommand)]
         command: RolloutCommand,
     },
+    /// Citizens' certificates: cancel one issued in error, list cancellations. Verification
+    /// is the public page `/verify` on the dashboard's listener.
+    Certificate {
+        #[command(subcommand)]
+        command: CertificateCommand,
+    },
     /// National search: names in any script, typos, years, dates, places, personal numbers.
     Search {
         /// Free text, e.g. "Arben Gashi 1968 Prizren".
@@ -567,10 +573,43 @@ enum PkiCommand {
         #[arg(long, default_value_t = 365)]
         days: u32,
     },
-    /// Revoke certificates by serial or identity (e.g. prishtine/2); the running hub refuses them at once.
+    /// Issue a document-signing certificate (for citizens' certificates) to an enrolled node
+    /// (`istog/1`) or to the hub's central services (`hub`); writes signer.pem and signer.key
+    /// into --out. Install it on the node with `civreg-node signer install DIR`.
+    IssueSigner {
+        /// `MUNICIPALITY/NODE_ID` (e.g. `istog/1`), or `hub`.
+        node: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = 730)]
+        days: u32,
+    },
+    /// Write the trust list (CA, every document signer, revocations; signed by the issuing CA)
+    /// that verifiers use offline. Publish it again after every issue-signer and revoke.
+    TrustList {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Revoke certificates by serial or identity (e.g. prishtine/2, signer/prishtine/2); the running hub refuses them at once.
     Revoke { selector: String },
     /// Every certificate issued, with identity, serial, expiry and status.
     List,
+}
+
+#[derive(Subcommand)]
+enum CertificateCommand {
+    /// Cancel a certificate issued in error: every later verification at the hub refuses it.
+    Cancel {
+        /// The serial printed on it (C-MUNICIPALITY-YEAR-NNNNNN).
+        serial: String,
+        #[arg(long)]
+        reason: String,
+        /// The operator cancelling (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+    /// Every cancelled certificate.
+    Cancelled,
 }
 
 #[derive(Subcommand)]
@@ -720,6 +759,9 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                     .unwrap_or(municipality);
                 let issued = pki.issue_node(&code, &node_id, days)?;
                 issued.write_bundle(&out, &pki.ca_pem(), &hub_url)?;
+                // The office's document signer travels in the same bundle (issue 15).
+                pki.issue_signer(Some((code.as_str(), node_id.as_str())), days)?
+                    .write_signer(&out)?;
                 print(
                     cli.json,
                     json!({"ok": true, "entry": issued.entry, "bundle": out}),
@@ -753,6 +795,67 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                             issued.entry.identity,
                             issued.entry.serial,
                             out.display()
+                        )
+                    },
+                );
+            }
+            PkiCommand::IssueSigner { node, out, days } => {
+                let pki = Pki::open(&pki_dir)?;
+                let office = match node.split_once('/') {
+                    _ if node == "hub" => None,
+                    Some((m, n)) => Some((
+                        civreg_shared::gazetteer::resolve(m)
+                            .map(|m| m.code.to_string())
+                            .unwrap_or_else(|| m.to_string()),
+                        n.to_string(),
+                    )),
+                    None => anyhow::bail!(
+                        "{node:?} names no office: give MUNICIPALITY/NODE_ID (e.g. istog/1) or hub"
+                    ),
+                };
+                if let Some((m, n)) = &office {
+                    let node_uri = civreg_hub::pki::PeerIdentity::node(m, n)?.uri();
+                    let enrolled = pki.list()?.iter().any(|e| {
+                        e.identity == node_uri && e.status == civreg_hub::pki::CertStatus::Active
+                    });
+                    if !enrolled {
+                        anyhow::bail!("{m}/{n} has no active node certificate: enrol it first with `civreg-hub pki issue`");
+                    }
+                }
+                let issued =
+                    pki.issue_signer(office.as_ref().map(|(m, n)| (m.as_str(), n.as_str())), days)?;
+                issued.write_signer(&out)?;
+                print(
+                    cli.json,
+                    json!({"ok": true, "entry": issued.entry, "out": out}),
+                    || {
+                        format!(
+                            "issued {} (serial {}, valid until {})\nsigner.pem and signer.key written to {}: install with `civreg-node signer install {}`, then publish a new trust list (`civreg-hub pki trust-list`)",
+                            issued.entry.identity,
+                            issued.entry.serial,
+                            civreg_hub::pki::format_utc(issued.entry.not_after),
+                            out.display(),
+                            out.display()
+                        )
+                    },
+                );
+            }
+            PkiCommand::TrustList { out } => {
+                let pki = Pki::open(&pki_dir)?;
+                let bytes = pki.trust_list()?;
+                std::fs::write(&out, &bytes)
+                    .with_context(|| format!("could not write {}", out.display()))?;
+                let list = civreg_cert::TrustList::open(&bytes, None)?;
+                print(
+                    cli.json,
+                    json!({"ok": true, "out": out, "signers": list.signers().count(), "anchor_sha256": list.anchor_fingerprint}),
+                    || {
+                        format!(
+                            "trust list written to {} ({} bytes, {} signers, anchor SHA-256 {})",
+                            out.display(),
+                            bytes.len(),
+                            list.signers().count(),
+                            list.anchor_fingerprint
                         )
                     },
                 );
@@ -1138,6 +1241,40 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 )
             });
         }
+        Command::Certificate { command } => match command {
+            CertificateCommand::Cancel {
+                serial,
+                reason,
+                operator,
+            } => {
+                if operator.trim().is_empty() {
+                    anyhow::bail!("say who cancels: --operator NAME or CIVREG_OPERATOR");
+                }
+                let c = civreg_hub::certificates::cancel(&data_dir, &serial, &reason, &operator)?;
+                civreg_hub::operators::log_action(
+                    &data_dir,
+                    &operator,
+                    "certificate-cancel",
+                    true,
+                    json!({"serial": c.serial, "reason": c.reason}),
+                )?;
+                print(cli.json, json!({"ok": true, "cancelled": c}), || {
+                    format!(
+                        "certificate {} cancelled: the verification page refuses it from now on",
+                        c.serial
+                    )
+                });
+            }
+            CertificateCommand::Cancelled => {
+                let all = civreg_hub::certificates::cancelled(&data_dir)?;
+                print(cli.json, json!(all), || {
+                    all.iter()
+                        .map(|c| format!("{}  by {}: {}", c.serial, c.operator, c.reason))
+                        .collect::<Vec<_>>()
+                        .join("\n")
+                });
+            }
+        },
         Command::Rollout { command } => match command {
             RolloutCommand::List => {
                 let r = civreg_hub::rollout::Rollout::load(&data_dir)?;

@@ -45,6 +45,7 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 pub mod admission;
 pub mod root;
+pub mod signer;
 
 pub use admission::Admission;
 
@@ -173,6 +174,8 @@ pub enum CertKind {
     Node,
     Operator,
     Hub,
+    /// A document signer (issue 15, `pki/signer.rs`): signs citizens' certificates, never TLS.
+    Signer,
 }
 
 /// Whether a certificate is still good.
@@ -917,13 +920,24 @@ enum Selector {
 impl Selector {
     fn parse(selector: &str) -> Result<Self, PkiError> {
         let s = selector.trim();
-        if s.starts_with(URI_PREFIX) {
+        if let Some(rest) = s.strip_prefix(URI_PREFIX) {
+            if rest.starts_with("signer/") {
+                return Selector::parse(rest);
+            }
             return Ok(Selector::Identity(PeerIdentity::from_uri(s)?.uri()));
         }
         if s.contains('/') {
             let parts: Vec<&str> = s.split('/').collect();
             let identity = match parts.as_slice() {
                 ["operator", name] => PeerIdentity::operator(name)?,
+                ["signer", "hub"] => return Ok(Selector::Identity(signer::signer_uri(None))),
+                ["signer", municipality, node_id] => {
+                    PeerIdentity::node(municipality, node_id)?;
+                    return Ok(Selector::Identity(signer::signer_uri(Some((
+                        municipality,
+                        node_id,
+                    )))));
+                }
                 ["node", municipality, node_id] | [municipality, node_id] => {
                     PeerIdentity::node(municipality, node_id)?
                 }

@@ -623,6 +623,44 @@ fn an_operator_cert_is_accepted_and_identified() {
     );
 }
 
+/// Issue 15: a document signer's certificate (key usage digitalSignature, extended key usage
+/// documentSigning only) never opens a TLS connection, though it chains to the same CA.
+#[test]
+fn a_document_signer_cert_is_refused_for_tls() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let pki = init(tmp.path());
+    pki.issue_node("istog", "1", 365).expect("node");
+    let signer = pki.issue_signer(Some(("istog", "1")), 365).expect("signer");
+    assert_eq!(signer.entry.kind, CertKind::Signer);
+    assert_eq!(signer.entry.identity, "civreg://signer/istog/1");
+    let server = Arc::new(pki.server_config().expect("server config"));
+    for versions in [TLS13, TLS12] {
+        let client = client_config(&pki.ca_pem(), Some(&signer), versions);
+        let err = refused_by_server(handshake(&server, &client, "localhost"));
+        assert!(
+            matches!(
+                err,
+                rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose)
+                    | rustls::Error::InvalidCertificate(
+                        CertificateError::InvalidPurposeContext { .. }
+                    )
+            ),
+            "{err:?}"
+        );
+    }
+    // Even if a TLS layer accepted its purpose, the registry check would not admit it.
+    let admission = civreg_hub::pki::Admission::new(&pki);
+    assert!(admission.check(&signer.entry.serial).is_err());
+    // It is revoked like a node's, by its identity, and the node's own certificate stays.
+    let revoked = pki.revoke("signer/istog/1").expect("revoke");
+    assert_eq!(revoked.len(), 1);
+    assert_eq!(revoked[0].kind, CertKind::Signer);
+    let list = pki.list().expect("list");
+    assert!(list
+        .iter()
+        .any(|e| e.kind == CertKind::Node && e.status == CertStatus::Active));
+}
+
 #[test]
 fn a_client_without_a_cert_is_refused() {
     let tmp = tempfile::tempdir().expect("tempdir");

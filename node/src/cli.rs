@@ -202,6 +202,54 @@ pub enum Command {
     },
     /// List the municipalities and their codes.
     Municipalities,
+    /// Issue a citizen's certificate of a record as it is now: a signed one-page A4 PDF with a
+    /// QR code that anyone can verify offline. Works offline; recorded with the clerk, the
+    /// record's version, the collector and the kind of identity document shown.
+    Certificate {
+        regno: String,
+        /// sq (Albanian first), sr (Serbian first) or en (both, with English).
+        #[arg(long, default_value = "sq")]
+        lang: String,
+        #[arg(long)]
+        out: PathBuf,
+        /// The name of the person who collects it.
+        #[arg(long)]
+        collector: String,
+        /// The kind of identity document they showed: id-card, passport, driving-licence,
+        /// residence-permit or other (never its number).
+        #[arg(long)]
+        id_document: String,
+    },
+    /// Certificates issued at this office.
+    Certificates,
+    /// Verify a certificate offline against the agency's trust list: give its QR text, a PDF,
+    /// or a PNG picture of its QR code. Exit 0: valid; 1: not valid (the reason is printed).
+    VerifyCertificate {
+        /// The QR text (`CR1:...`), or a .pdf or .png file.
+        input: String,
+        /// The trust list (`civreg-hub pki trust-list`).
+        #[arg(long)]
+        trust_list: PathBuf,
+        /// The agency's root certificate to pin the trust list to (default: the ca.pem of this
+        /// office's enrolment, when there is one).
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// This office's document signer (for certificates).
+    Signer {
+        #[command(subcommand)]
+        command: SignerCommand,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SignerCommand {
+    /// Install signer.pem and signer.key from DIR (from `civreg-hub pki issue-signer`, or an
+    /// enrolment bundle); the key is sealed in the database. Delete DIR's copy afterwards.
+    Install { dir: PathBuf },
+    /// Show the installed signer.
+    Show,
 }
 
 #[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
@@ -337,6 +385,106 @@ fn read_tty_line(prompt: &str) -> Result<String> {
 }
 
 /// The signed-in clerk.
+/// Installs DIR/signer.pem and DIR/signer.key as the office's document signer.
+fn install_signer_from(node: &Node, dir: &Path) -> Result<crate::node::SignerInfo> {
+    let read = |f: &str| {
+        std::fs::read_to_string(dir.join(f))
+            .with_context(|| format!("could not read {}", dir.join(f).display()))
+    };
+    Ok(node.install_signer(&read("signer.pem")?, &read("signer.key")?)?)
+}
+
+/// `verify-certificate`: reads the QR text from the input (text, PDF or PNG) and verifies it
+/// against the trust list. Exit 0 when valid, 1 when not.
+fn verify_certificate(
+    io: &mut Io,
+    json: bool,
+    paths: &Paths,
+    input: &str,
+    trust_list: &Path,
+    anchor: Option<&Path>,
+) -> Result<i32> {
+    let list_bytes = std::fs::read(io.path(trust_list))
+        .with_context(|| format!("could not read the trust list {}", trust_list.display()))?;
+    let enrolled_ca = paths.data_dir.join("tls").join("ca.pem");
+    let anchor_path = anchor
+        .map(|a| io.path(a))
+        .or_else(|| enrolled_ca.exists().then_some(enrolled_ca));
+    let anchor_der = match &anchor_path {
+        Some(p) => {
+            use rustls_pki_types::pem::PemObject;
+            let pem =
+                std::fs::read(p).with_context(|| format!("could not read {}", p.display()))?;
+            Some(
+                rustls_pki_types::CertificateDer::from_pem_slice(&pem)
+                    .map_err(|e| anyhow!("{} holds no certificate ({e})", p.display()))?
+                    .to_vec(),
+            )
+        }
+        None => None,
+    };
+    let trust = civreg_cert::TrustList::open(&list_bytes, anchor_der.as_deref())?;
+    let lower = input.to_ascii_lowercase();
+    let text = if lower.ends_with(".pdf") {
+        civreg_cert::qr::from_pdf(&io.path(Path::new(input)))?
+    } else if lower.ends_with(".png") {
+        let bytes = std::fs::read(io.path(Path::new(input)))
+            .with_context(|| format!("could not read {input}"))?;
+        civreg_cert::qr::decode_png(&bytes)?
+    } else {
+        input.to_owned()
+    };
+    match civreg_cert::verify(&text, &trust) {
+        Ok(v) => {
+            let c = &v.claims;
+            io.print(
+                json,
+                json!({"valid": true, "claims": c, "signer": v.signer.identity, "trust_list_issued": civreg_cert::format_time(trust.issued_at), "anchor_pinned": anchor_der.is_some()}),
+                || {
+                    let mut s = format!(
+                        "VALID: certificate {} of record {}, issued {} by {}\n",
+                        c.serial, c.regno, c.issued_on, v.signer.office()
+                    );
+                    for p in &c.people {
+                        s.push_str(&format!(
+                            "  {}: {} {}{}\n",
+                            p.role,
+                            civreg_cert::pdf::printed_name(&p.given_name),
+                            civreg_cert::pdf::printed_name(&p.surname),
+                            p.date_of_birth
+                                .as_deref()
+                                .map(|d| format!(", born {d}"))
+                                .unwrap_or_default()
+                        ));
+                    }
+                    s.push_str(&format!(
+                        "  event: {} in {}\nchecked offline against the trust list of {}; whether the record was amended or the certificate cancelled since is known only to the agency's verification page",
+                        c.event_date.as_deref().unwrap_or("?"),
+                        c.event_place,
+                        civreg_cert::format_time(trust.issued_at)
+                    ));
+                    if anchor_der.is_none() {
+                        s.push_str(&format!(
+                            "\nwarning: the trust list was not pinned to the agency's root (--anchor); its root's SHA-256 is {}: compare it with the agency's published fingerprint",
+                            trust.anchor_fingerprint
+                        ));
+                    }
+                    s
+                },
+            )?;
+            Ok(0)
+        }
+        Err(refusal) => {
+            io.print(
+                json,
+                json!({"valid": false, "refusal": refusal.code(), "message": refusal.to_string()}),
+                || refusal.to_string(),
+            )?;
+            Ok(1)
+        }
+    }
+}
+
 fn sign_in(node: &Node, ask: &mut dyn Ask) -> Result<Clerk> {
     let (name, password) = ask.clerk()?;
     Ok(node.authenticate(&name, &password)?)
@@ -511,7 +659,10 @@ pub fn report_failure(
 fn uses_database(cmd: &Command) -> bool {
     !matches!(
         cmd,
-        Command::Init { .. } | Command::Serve { .. } | Command::Municipalities
+        Command::Init { .. }
+            | Command::Serve { .. }
+            | Command::Municipalities
+            | Command::VerifyCertificate { .. }
     )
 }
 
@@ -689,6 +840,11 @@ pub fn execute(
             let id = Node::init(paths, &code, &node_id)?;
             if let Some(dir) = &bundle {
                 crate::sync::install_bundle(dir, &paths.data_dir)?;
+                // Bundles made since issue 15 carry the office's document signer.
+                if dir.join("signer.pem").exists() {
+                    let node = Node::open(paths)?;
+                    install_signer_from(&node, dir)?;
+                }
             }
             io.print(
                 json,
@@ -949,6 +1105,106 @@ pub fn execute(
                     Ok(1)
                 }
             }
+        }
+        Command::Certificate {
+            regno,
+            lang,
+            out,
+            collector,
+            id_document,
+        } => {
+            let node = node?;
+            let lang = civreg_cert::pdf::Lang::parse(&lang)
+                .ok_or_else(|| anyhow!("unknown language {lang:?}: use sq, sr or en"))?;
+            let id_document = crate::node::IdDocument::parse(&id_document)?;
+            let out_path = io.path(&out);
+            if out_path.exists() {
+                bail!("{} already exists: choose another --out", out.display());
+            }
+            let clerk = sign_in(node, io.ask)?;
+            let issued = node.issue_certificate(&clerk, &regno, lang, &collector, id_document)?;
+            std::fs::write(&out_path, &issued.pdf).with_context(|| {
+                format!(
+                    "certificate {} was issued and recorded, but {} could not be written: print it again with another --out",
+                    issued.issue.serial,
+                    out.display()
+                )
+            })?;
+            io.print(
+                json,
+                json!({"ok": true, "serial": issued.issue.serial, "regno": issued.issue.regno, "out": out, "qr_text": issued.qr_text, "qr_chars": issued.qr_text.len()}),
+                || {
+                    format!(
+                        "certificate {} of {} written to {} (record version {})",
+                        issued.issue.serial,
+                        issued.issue.regno,
+                        out.display(),
+                        issued.issue.record_version
+                    )
+                },
+            )?;
+            Ok(0)
+        }
+        Command::Certificates => {
+            let node = node?;
+            sign_in(node, io.ask)?;
+            let all = node.certificates()?;
+            io.print(json, json!(all), || {
+                all.iter()
+                    .map(|c| {
+                        format!(
+                            "{}  {}  v{}  {} by {} for {} ({:?})",
+                            c.serial,
+                            c.regno,
+                            c.record_version,
+                            fmt_ms(c.at_ms),
+                            c.clerk,
+                            c.collector,
+                            c.id_document
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })?;
+            Ok(0)
+        }
+        Command::VerifyCertificate {
+            input,
+            trust_list,
+            anchor,
+        } => verify_certificate(io, json, paths, &input, &trust_list, anchor.as_deref()),
+        Command::Signer { command } => {
+            let node = node?;
+            match command {
+                SignerCommand::Install { dir } => {
+                    sign_in(node, io.ask)?;
+                    let info = install_signer_from(node, &io.path(&dir))?;
+                    io.print(json, json!({"ok": true, "signer": info}), || {
+                        format!(
+                            "document signer {} installed (key id {}, valid until {}); you may delete the copy in {}",
+                            info.identity,
+                            info.kid,
+                            civreg_cert::format_time(info.not_after),
+                            dir.display()
+                        )
+                    })?;
+                }
+                SignerCommand::Show => match node.signer()? {
+                    Some((_, info)) => io.print(json, json!(info), || {
+                        format!(
+                            "{} (key id {}), valid {} to {}",
+                            info.identity,
+                            info.kid,
+                            civreg_cert::format_time(info.not_before),
+                            civreg_cert::format_time(info.not_after)
+                        )
+                    })?,
+                    None => io.print(json, json!(null), || {
+                        "no document signer installed: `civreg-node signer install DIR`".into()
+                    })?,
+                },
+            }
+            Ok(0)
         }
         Command::Void { regno, reason } => {
             let node = node?;

@@ -85,6 +85,10 @@ pub enum NodeError {
     ClockAhead { minutes: i64 },
     #[error("this municipality may register only {allowed} for now (the agency's rollout): a {kind} record can not be registered at this office yet; register it on paper and ask the agency when {kind} records open")]
     KindNotAllowed { kind: RecordKind, allowed: String },
+    #[error(transparent)]
+    Cert(#[from] civreg_cert::CertError),
+    #[error("{0}")]
+    Certificate(String),
 }
 
 /// An annotation to add to a record (see [`civreg_shared::annotation`]).
@@ -116,6 +120,9 @@ struct Head {
 
 /// A record as the node holds it now.
 pub use civreg_shared::merge::{RecordState, VoidInfo};
+
+mod certificate;
+pub use certificate::{CertIssue, IdDocument, IssuedCertificate, SignerInfo};
 
 /// One entry of the node's access log.
 #[derive(Debug, Clone, Serialize, Deserialize)]

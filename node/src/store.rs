@@ -32,10 +32,12 @@ pub enum Tree {
     Remote,
     /// The access log: big-endian ms and a counter → sealed entry (who searched or viewed what).
     Access,
+    /// Citizens' certificates issued here: serial → sealed issue record (issue 15).
+    Certs,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 8] = [
+    pub const ALL: [Tree; 9] = [
         Tree::Meta,
         Tree::Ops,
         Tree::Records,
@@ -44,6 +46,7 @@ impl Tree {
         Tree::Imports,
         Tree::Remote,
         Tree::Access,
+        Tree::Certs,
     ];
 
     pub fn name(self) -> &'static str {
@@ -56,6 +59,7 @@ impl Tree {
             Tree::Imports => "imports",
             Tree::Remote => "remote",
             Tree::Access => "access",
+            Tree::Certs => "certs",
         }
     }
 

@@ -105,6 +105,8 @@ impl Admission {
                 let mut active = HashSet::new();
                 for e in r.certificates {
                     match e.status {
+                        // A document signer's certificate never opens a connection.
+                        CertStatus::Active if e.kind == super::CertKind::Signer => false,
                         CertStatus::Active => active.insert(e.serial),
                         CertStatus::Revoked => revoked.insert(e.serial),
                     };

@@ -1,7 +1,7 @@
 //! The operator dashboard: server-rendered HTML over plain HTTP on its own listener
 //! (`http_listen`, default `127.0.0.1:8080`: loopback only unless configured otherwise).
 //!
-//! Routes (all but `/login` and `/metrics` need a signed-in operator, see [`auth`]):
+//! Routes (all but `/login`, `/metrics` and `/verify` need a signed-in operator, see [`auth`]):
 //!
 //! | route | what |
 //! |---|---|
@@ -16,6 +16,7 @@
 //! | `GET /rollout`, `POST /rollout/{code}` | the stages, and changing one (`Rollout::set`) |
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
+//! | `GET/POST /verify` | public certificate verification, **no sign-in** (`verify_page.rs`) |
 //!
 //! Every request passes [`guard`] first: its `Host` must be a loopback name, the listener's
 //! address or a configured `http_hosts` name (DNS rebinding), its body at most
@@ -37,6 +38,7 @@ pub mod history;
 pub mod html;
 pub mod model;
 mod pages;
+mod verify_page;
 
 use crate::metrics::Metrics;
 use crate::pki::Pki;
@@ -291,6 +293,7 @@ pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
         .route("/rollout", get(pages::rollout))
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))
+        .route("/verify", get(verify_page::form).post(verify_page::check))
         .layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             hosts,
