@@ -9,14 +9,16 @@
 //! fails, loudly: it never skips.
 
 mod common;
+mod webdriver;
 
 use civreg_hub::web::Settings;
 use common::*;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::json;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::path::Path;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
+use webdriver::{browser, log_file, screenshot, start_chromedriver, Proc};
 
 const OPERATOR: &str = "vjosa";
 const PASSWORD: &str = "long-enough-secret-1";
@@ -24,24 +26,6 @@ const PILOTS: [&str; 3] = ["istog", "mitrovice-jugut", "prishtine"];
 /// Nodes sync every second here, so a node is offline after 3 s without a heartbeat.
 const ONLINE_WITHIN: Duration = Duration::from_secs(3);
 const LIMIT: Duration = Duration::from_secs(60);
-
-/// A child process killed (SIGKILL) when dropped.
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn log_file(p: &Path) -> std::fs::File {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .expect("open log file")
-}
 
 /// `civreg-node serve` syncing every second, output appended to `DATA_DIR.log`.
 fn serve_node(data_dir: &Path) -> Proc {
@@ -60,85 +44,6 @@ fn serve_node(data_dir: &Path) -> Proc {
             .spawn()
             .expect("spawn civreg-node serve"),
     )
-}
-
-fn chromedriver_bin() -> PathBuf {
-    if let Some(p) = std::env::var_os("CHROMEDRIVER") {
-        return PathBuf::from(p);
-    }
-    std::env::var_os("PATH")
-        .and_then(|paths| {
-            std::env::split_paths(&paths)
-                .map(|d| d.join("chromedriver"))
-                .find(|p| p.is_file())
-        })
-        .unwrap_or_else(|| {
-            panic!("chromedriver is not installed: install Debian's chromium and chromium-driver (`apt-get install -y chromium chromium-driver`, as .ci/run does) or set CHROMEDRIVER")
-        })
-}
-
-/// Starts chromedriver on a free port and waits until it is ready.
-async fn start_chromedriver(log: &Path) -> (Proc, String) {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .expect("a free port")
-        .port();
-    let bin = chromedriver_bin();
-    let child = Command::new(&bin)
-        .arg(format!("--port={port}"))
-        .stdin(Stdio::null())
-        .stdout(log_file(log))
-        .stderr(log_file(log))
-        .spawn()
-        .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
-    let proc = Proc(child);
-    let addr = format!("127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        if let Ok(Ok(s)) = tokio::time::timeout(
-            Duration::from_secs(2),
-            tokio::net::TcpStream::connect(&addr),
-        )
-        .await
-        {
-            drop(s);
-            let r = http_request(&addr, "GET", "/status", None, None).await;
-            if r.body.contains("\"ready\":true") {
-                break;
-            }
-        }
-        assert!(
-            Instant::now() < deadline,
-            "chromedriver did not become ready within 30 s; its log:\n{}",
-            std::fs::read_to_string(log).unwrap_or_default()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    (proc, format!("http://{addr}"))
-}
-
-async fn browser(driver: &str, profile: &Path) -> Client {
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".into(),
-        json!({
-            "args": [
-                "--headless=new",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-dev-shm-usage",
-                "--window-size=1400,1000",
-                format!("--user-data-dir={}", profile.display()),
-            ]
-        }),
-    );
-    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(driver)
-        .await
-        .unwrap_or_else(|e| {
-            panic!("headless Chromium could not be started through chromedriver: {e}")
-        })
 }
 
 /// Reloads `url` until `check` finds what it waits for in the page (deadline: [`LIMIT`]).
@@ -192,15 +97,6 @@ fn birth_doc() -> serde_json::Value {
         "mother": { "given_name": "Drita", "surname": "Gashi", "maiden_surname": "Berisha", "date_of_birth": "1945-07-02" },
         "father": { "given_name": "Hysen", "surname": "Gashi", "father_given_name": "Rexhep", "date_of_birth": "1940-11-20" }
     })
-}
-
-async fn screenshot(c: &Client, name: &str) {
-    // For a person to look at: set CIVREG_SCREENSHOTS=DIR.
-    if let Some(dir) = std::env::var_os("CIVREG_SCREENSHOTS") {
-        if let Ok(png) = c.screenshot().await {
-            let _ = std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png);
-        }
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

@@ -96,6 +96,15 @@ pub enum Command {
         /// Seconds between sync rounds while the link is up.
         #[arg(long, default_value_t = 5)]
         interval_secs: u64,
+        /// Where the clerk app (the office's web application) listens: a loopback address
+        /// (default 127.0.0.1:8090, skipped with a warning when taken), or `off`.
+        #[arg(long, env = "CIVREG_HTTP_LISTEN")]
+        #[serde(default)]
+        http_listen: Option<String>,
+        /// A host name the clerk app answers to besides loopback names (repeatable).
+        #[arg(long = "http-host")]
+        #[serde(default)]
+        http_hosts: Vec<String>,
     },
     /// Sync state: online or offline, last success, ops waiting and the oldest one's age, last error.
     Status,
@@ -863,7 +872,12 @@ pub fn execute(
             )?;
             Ok(0)
         }
-        Command::Serve { hub, interval_secs } => {
+        Command::Serve {
+            hub,
+            interval_secs,
+            http_listen,
+            http_hosts,
+        } => {
             // Another serve answering on the socket is refused at once; a socket left by a
             // killed one is removed.
             control::refuse_if_serving(&paths.data_dir)?;
@@ -881,8 +895,23 @@ pub fn execute(
                 live: live.clone(),
                 runtime: rt.handle().clone(),
             });
+            let web = rt.block_on(crate::web::bind(&crate::web::Listen { addr: http_listen }))?;
+            if let Some(addr) = web.as_ref().and_then(|l| l.local_addr().ok()) {
+                writeln!(io.err, "civreg-node: clerk app on http://{addr}/")?;
+            }
             let res = rt.block_on(async {
-                let server = control::Server::start(served)?;
+                let server = control::Server::start(served.clone())?;
+                let (web_stop, web_stopped) = tokio::sync::oneshot::channel::<()>();
+                let web_task = web.map(|listener| {
+                    let settings = crate::web::Settings {
+                        hosts: http_hosts,
+                        ..Default::default()
+                    };
+                    let ctx = crate::web::Context::new(served, settings);
+                    tokio::spawn(crate::web::serve(listener, ctx, async {
+                        let _ = web_stopped.await;
+                    }))
+                });
                 let res = crate::worker::serve(
                     node,
                     paths.data_dir.clone(),
@@ -892,6 +921,10 @@ pub fn execute(
                     shutdown_signal(),
                 )
                 .await;
+                let _ = web_stop.send(());
+                if let Some(t) = web_task {
+                    let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
+                }
                 server.stop().await;
                 Ok::<_, control::ControlError>(res)
             });

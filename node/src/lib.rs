@@ -13,4 +13,5 @@ pub mod index;
 pub mod node;
 pub mod store;
 pub mod sync;
+pub mod web;
 pub mod worker;

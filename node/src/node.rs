@@ -750,6 +750,14 @@ impl Node {
         })
     }
 
+    /// A clerk whose password the clerk app checked at sign-in (`web::auth`): the session,
+    /// which only a successful [`Node::authenticate`] opens, proves it.
+    pub(crate) fn signed_in_clerk(name: &str) -> Clerk {
+        Clerk {
+            name: name.to_string(),
+        }
+    }
+
     /// A clerk for tests and benchmarks that drive the library directly.
     #[doc(hidden)]
     pub fn clerk_unchecked(name: &str) -> Clerk {
@@ -771,6 +779,11 @@ impl Node {
         let st = serde_json::from_slice(&plain)
             .map_err(|e| NodeError::Corrupt(format!("record {regno}: {e}")))?;
         Ok(Some(st))
+    }
+
+    /// How many records this node holds.
+    pub fn record_count(&self) -> Result<usize, NodeError> {
+        Ok(self.store.len(Tree::Records)?)
     }
 
     /// Every record state, in registration-number order.

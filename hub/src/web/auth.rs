@@ -20,104 +20,15 @@ use axum::http::header::{COOKIE, LOCATION, SET_COOKIE};
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::collections::HashMap;
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
 
-/// A session ends after this long without a request.
-pub const SESSION_IDLE: Duration = Duration::from_secs(30 * 60);
-/// A session ends this long after sign-in, however active.
-pub const SESSION_MAX: Duration = Duration::from_secs(12 * 3600);
+pub use civreg_shared::webguard::{same, Sessions, SESSION_IDLE, SESSION_MAX};
 
 pub const SESSION_COOKIE: &str = "civreg_session";
 pub const LOGIN_COOKIE: &str = "civreg_login";
 
-struct Session {
-    operator: String,
-    csrf: String,
-    created: Instant,
-    last_used: Instant,
-}
-
-/// The sessions of signed-in operators, by the SHA-256 of their id.
-#[derive(Default)]
-pub struct Sessions {
-    map: Mutex<HashMap<[u8; 32], Session>>,
-}
-
 /// 32 random bytes, hex.
 pub fn random_token() -> Result<String, WebError> {
-    let mut b = [0u8; 32];
-    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut b)
-        .map_err(|_| WebError::Internal("the system random number generator failed".into()))?;
-    Ok(hex::encode(b))
-}
-
-fn key(token: &str) -> [u8; 32] {
-    let d = ring::digest::digest(&ring::digest::SHA256, token.as_bytes());
-    d.as_ref().try_into().expect("SHA-256 is 32 bytes")
-}
-
-/// Equal strings, compared without an early exit.
-pub fn same(a: &str, b: &str) -> bool {
-    a.len() == b.len()
-        && a.bytes()
-            .zip(b.bytes())
-            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
-            == 0
-}
-
-impl Sessions {
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<[u8; 32], Session>> {
-        self.map.lock().unwrap_or_else(|p| p.into_inner())
-    }
-
-    /// Starts a session; returns its id (for the cookie).
-    pub fn create(&self, operator: &str) -> Result<String, WebError> {
-        let token = random_token()?;
-        let now = Instant::now();
-        let s = Session {
-            operator: operator.to_string(),
-            csrf: random_token()?,
-            created: now,
-            last_used: now,
-        };
-        let mut map = self.lock();
-        map.retain(|_, s| alive(s, now));
-        map.insert(key(&token), s);
-        Ok(token)
-    }
-
-    /// The operator of a live session, which counts as used now.
-    pub fn touch(&self, token: &str) -> Option<Operator> {
-        let now = Instant::now();
-        let mut map = self.lock();
-        let k = key(token);
-        match map.get_mut(&k) {
-            Some(s) if alive(s, now) => {
-                s.last_used = now;
-                Some(Operator {
-                    name: s.operator.clone(),
-                    csrf: s.csrf.clone(),
-                    token: token.to_string(),
-                })
-            }
-            Some(_) => {
-                map.remove(&k);
-                None
-            }
-            None => None,
-        }
-    }
-
-    /// Ends a session.
-    pub fn end(&self, token: &str) {
-        self.lock().remove(&key(token));
-    }
-}
-
-fn alive(s: &Session, now: Instant) -> bool {
-    now.duration_since(s.last_used) < SESSION_IDLE && now.duration_since(s.created) < SESSION_MAX
+    civreg_shared::webguard::random_token().map_err(|e| WebError::Internal(e.to_string()))
 }
 
 /// A cookie's value from the request's `Cookie` headers.
@@ -174,7 +85,13 @@ impl FromRequestParts<Context> for Operator {
 
     async fn from_request_parts(parts: &mut Parts, ctx: &Context) -> Result<Self, Response> {
         cookie(&parts.headers, SESSION_COOKIE)
-            .and_then(|t| ctx.sessions().touch(&t))
+            .and_then(|t| {
+                ctx.sessions().touch(&t).map(|live| Operator {
+                    name: live.account,
+                    csrf: live.csrf,
+                    token: t,
+                })
+            })
             .ok_or_else(to_login)
     }
 }
@@ -190,24 +107,19 @@ mod tests {
     use super::*;
 
     #[test]
-    fn sessions_live_and_end() {
+    fn csrf_is_checked() {
         let s = Sessions::default();
         let t = s.create("vjosa").unwrap();
-        assert_eq!(t.len(), 64);
-        let op = s.touch(&t).unwrap();
+        let live = s.touch(&t).unwrap();
+        let op = Operator {
+            name: live.account,
+            csrf: live.csrf,
+            token: t,
+        };
         assert_eq!(op.name, "vjosa");
         assert!(op.check_csrf(&op.csrf).is_ok());
         assert!(op.check_csrf("").is_err());
         assert!(op.check_csrf(&"0".repeat(64)).is_err());
-        assert!(s.touch("nope").is_none());
-        s.end(&t);
-        assert!(s.touch(&t).is_none());
-        // An idle session is gone.
-        if let Some(past) = Instant::now().checked_sub(SESSION_IDLE) {
-            let t = s.create("vjosa").unwrap();
-            s.lock().get_mut(&key(&t)).unwrap().last_used = past;
-            assert!(s.touch(&t).is_none());
-        }
     }
 
     #[test]

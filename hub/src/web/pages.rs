@@ -168,7 +168,7 @@ pub async fn login(
         Ok(Ok(())) => {
             let token = match ctx.sessions().create(&name) {
                 Ok(t) => t,
-                Err(e) => return e.into_response(),
+                Err(e) => return WebError::Internal(e.to_string()).into_response(),
             };
             record_action(&ctx, &name, "login", true, serde_json::json!({}));
             let res = see_other("/");

@@ -73,13 +73,19 @@ impl Hub {
 
     /// Serves the hub whose data directory (PKI made already) is `dir`.
     pub async fn start_in(dir: tempfile::TempDir) -> Hub {
+        Self::start_in_on(dir, 0).await
+    }
+
+    /// Serves the hub of `dir` on 127.0.0.1:`port` (0: any free port), e.g. the port of the
+    /// bundles it issued before it was stopped.
+    pub async fn start_in_on(dir: tempfile::TempDir, port: u16) -> Hub {
         let pki = Pki::open(&server::pki_dir(dir.path())).expect("pki open");
         if !civreg_hub::atrest::default_key_path(dir.path()).exists() {
             make_hub_key(dir.path());
         }
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
             .await
-            .expect("bind 127.0.0.1:0");
+            .expect("bind 127.0.0.1");
         let port = listener.local_addr().expect("local addr").port();
         let (tx, rx) = oneshot::channel::<()>();
         let data = dir.path().to_path_buf();
@@ -613,7 +619,6 @@ pub async fn http_request(
     cookie: Option<&str>,
     form: Option<&[(&str, &str)]>,
 ) -> HttpResponse {
-    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let body = form
         .map(|f| {
             f.iter()
@@ -634,21 +639,28 @@ pub async fn http_request(
     }
     req.push_str("\r\n");
     req.push_str(&body);
+    http_raw(addr, req.as_bytes()).await
+}
+
+/// Sends `req` (a whole HTTP/1.1 request, as bytes) over a fresh connection and reads the answer.
+pub async fn http_raw(addr: &str, req: &[u8]) -> HttpResponse {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let mut s = tokio::time::timeout(
         Duration::from_secs(20),
         tokio::net::TcpStream::connect(addr),
     )
     .await
-    .expect("connect to the dashboard within 20 s")
-    .expect("connect to the dashboard");
-    s.write_all(req.as_bytes()).await.expect("send request");
+    .expect("connect to the web server within 20 s")
+    .expect("connect to the web server");
+    // A server may answer (and close) before it has read all of a large body: that is fine.
+    let _ = s.write_all(req).await;
     // Read until the answer is complete: by its Content-Length, the end of its chunks, or the
     // end of the connection (a server may keep it open despite `Connection: close`).
     let mut raw = Vec::new();
     let read = async {
         let mut buf = [0u8; 8192];
         loop {
-            let n = s.read(&mut buf).await.expect("read answer");
+            let n = s.read(&mut buf).await.unwrap_or(0);
             raw.extend_from_slice(&buf[..n]);
             if n == 0 || answer_complete(&raw) {
                 break;

@@ -1,0 +1,557 @@
+//! The node's clerk app over HTTP, without a browser: the app (`civreg_node::web`) runs in this
+//! process over a real node database, exactly as `civreg-node serve` runs it, and is driven with
+//! raw HTTP/1.1 requests. Each test names the defence it checks; each was seen to fail with that
+//! defence taken out.
+//!
+//! (These tests live with the hub's because they share its HTTP helpers, `common::http_request`,
+//! and the browser test that needs a hub; the hub depends on civreg-node for tests only.)
+
+mod common;
+
+use civreg_node::control::Served;
+use civreg_node::node::{Node, Paths};
+use civreg_node::web::{Context, Settings};
+use civreg_node::worker::Live;
+use common::{http_raw, http_request, HttpResponse};
+use std::sync::Arc;
+use std::time::Duration;
+
+const CLERK: &str = "drita";
+const PASSWORD: &str = "drita-long-password";
+
+struct App {
+    _dir: tempfile::TempDir,
+    addr: String,
+    served: Arc<Served>,
+}
+
+impl App {
+    async fn start(settings: Settings) -> App {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let paths = Paths::new(dir.path(), None);
+        Node::init(&paths, "prishtine", "1").expect("init node");
+        let node = Node::open(&paths).expect("open node");
+        node.add_clerk(None, CLERK, PASSWORD).expect("add clerk");
+        let live = Arc::new(Live::new(dir.path(), "https://localhost:1"));
+        let served = Arc::new(Served {
+            node: Arc::new(node),
+            paths,
+            live,
+            runtime: tokio::runtime::Handle::current(),
+        });
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let addr = listener.local_addr().expect("addr").to_string();
+        let ctx = Context::new(served.clone(), settings);
+        tokio::spawn(civreg_node::web::serve(
+            listener,
+            ctx,
+            std::future::pending(),
+        ));
+        App {
+            _dir: dir,
+            addr,
+            served,
+        }
+    }
+
+    fn records(&self) -> usize {
+        self.served.node.record_count().expect("count records")
+    }
+}
+
+/// The `value` of the hidden input `name` in a page.
+fn field(html: &str, name: &str) -> Option<String> {
+    let at = html.find(&format!("name=\"{name}\" value=\""))?;
+    let rest = &html[at + name.len() + 15..];
+    Some(rest[..rest.find('"')?].to_string())
+}
+
+/// A signed-in clerk's cookie jar.
+struct Clerk {
+    addr: String,
+    cookie: String,
+    csrf: String,
+}
+
+async fn try_sign_in(addr: &str, name: &str, password: &str) -> Result<Clerk, HttpResponse> {
+    let form = http_request(addr, "GET", "/login", None, None).await;
+    assert_eq!(form.status, 200, "{form:?}");
+    let login = form.set_cookie("civreg_login").expect("a login cookie");
+    let token = field(&form.body, "_csrf").expect("the sign-in form's token");
+    let res = http_request(
+        addr,
+        "POST",
+        "/login",
+        Some(&format!("civreg_login={login}")),
+        Some(&[("name", name), ("password", password), ("_csrf", &token)]),
+    )
+    .await;
+    let Some(session) = res.set_cookie("civreg_clerk").filter(|s| !s.is_empty()) else {
+        return Err(res);
+    };
+    assert_eq!(res.status, 303, "{res:?}");
+    let set = res
+        .headers
+        .iter()
+        .find(|(k, v)| k.eq_ignore_ascii_case("set-cookie") && v.starts_with("civreg_clerk="))
+        .map(|(_, v)| v.clone())
+        .unwrap_or_default();
+    assert!(
+        set.contains("HttpOnly") && set.contains("SameSite=Strict"),
+        "{set}"
+    );
+    let cookie = format!("civreg_clerk={session}");
+    let page = http_request(addr, "GET", "/", Some(&cookie), None).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let csrf = field(&page.body, "_csrf").expect("the sign-out form's token");
+    Ok(Clerk {
+        addr: addr.to_string(),
+        cookie,
+        csrf,
+    })
+}
+
+async fn sign_in(addr: &str) -> Clerk {
+    try_sign_in(addr, CLERK, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in failed: {r:?}"))
+}
+
+impl Clerk {
+    async fn get(&self, path: &str) -> HttpResponse {
+        http_request(&self.addr, "GET", path, Some(&self.cookie), None).await
+    }
+
+    async fn post(&self, path: &str, form: &[(&str, &str)]) -> HttpResponse {
+        http_request(&self.addr, "POST", path, Some(&self.cookie), Some(form)).await
+    }
+
+    /// A fresh birth form's id.
+    async fn form_id(&self) -> String {
+        let page = self.get("/register/birth").await;
+        assert_eq!(page.status, 200, "{page:?}");
+        field(&page.body, "_form").expect("the form's id")
+    }
+
+    /// Posts a birth form with `extra` fields over a valid child and mother.
+    async fn post_birth(&self, form_id: &str, extra: &[(&str, &str)]) -> HttpResponse {
+        let mut f: Vec<(&str, &str)> = vec![
+            ("_csrf", &self.csrf),
+            ("_form", form_id),
+            ("child.given_name", "Arben"),
+            ("child.surname", "Gashi"),
+            ("child.date_of_birth", "14.03.1968"),
+            ("child.sex", "male"),
+            ("place_of_birth", "Prizren"),
+            ("mother.given_name", "Drita"),
+            ("mother.surname", "Gashi"),
+        ];
+        for (k, v) in extra {
+            f.retain(|(x, _)| x != k);
+            f.push((k, v));
+        }
+        self.post("/register/birth", &f).await
+    }
+}
+
+fn location(r: &HttpResponse) -> String {
+    r.header("location").unwrap_or_default().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_post_without_the_sessions_csrf_token_is_refused_and_saves_nothing() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let id = clerk.form_id().await;
+    for token in ["", "0000", &"0".repeat(64)] {
+        let forged = Clerk {
+            addr: clerk.addr.clone(),
+            cookie: clerk.cookie.clone(),
+            csrf: token.to_string(),
+        };
+        let r = forged.post_birth(&id, &[]).await;
+        assert_eq!(r.status, 403, "token {token:?}: {r:?}");
+        // In the clerk's language (Albanian by default).
+        assert!(r.body.contains("Formulari ka skaduar"), "{}", r.body);
+    }
+    let r = clerk.post("/logout", &[("_csrf", "nope")]).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(app.records(), 0);
+    // With the token, the same form saves.
+    let r = clerk.post_birth(&id, &[]).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(app.records(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_in_waits_after_five_wrong_passwords_even_for_the_right_one() {
+    let app = App::start(Settings::default()).await;
+    for i in 0..5 {
+        let r = try_sign_in(&app.addr, CLERK, "wrong-password")
+            .await
+            .err()
+            .expect("a wrong password is refused");
+        assert_eq!(r.status, 401, "attempt {i}: {r:?}");
+        assert!(r.body.contains("fjalëkalim i gabuar"), "{}", r.body);
+    }
+    let r = try_sign_in(&app.addr, CLERK, PASSWORD)
+        .await
+        .err()
+        .expect("refused while throttled, right password or not");
+    assert_eq!(r.status, 429, "{r:?}");
+    let wait: u64 = r
+        .header("retry-after")
+        .and_then(|v| v.parse().ok())
+        .expect("Retry-After");
+    assert!((1..=30).contains(&wait), "{wait}");
+    assert!(
+        r.body.contains("Shumë fjalëkalime të gabuara"),
+        "{}",
+        r.body
+    );
+    // Another clerk name from the same address is not refused yet (per-address limit is 20).
+    let other = try_sign_in(&app.addr, "besa", "whatever-password")
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(other.status, 401, "{other:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn script_in_typed_text_is_shown_as_text() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let evil = "<script>alert(1)</script>";
+    // A name with it is refused by validation; the form comes back with it typed, as text.
+    let id = clerk.form_id().await;
+    let r = clerk.post_birth(&id, &[("child.given_name", evil)]).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(
+        !r.body.contains(evil),
+        "raw script in the page:\n{}",
+        r.body
+    );
+    assert!(r.body.contains("&lt;script&gt;alert(1)"), "{}", r.body);
+    // Notes may hold it: saved, and shown as text on the record's page.
+    let r = clerk.post_birth(&id, &[("notes", evil)]).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let page = clerk.get(&location(&r)).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(!page.body.contains(evil), "{}", page.body);
+    assert!(page.body.contains("&lt;script&gt;"), "{}", page.body);
+    let csp = page.header("content-security-policy").unwrap_or_default();
+    assert!(
+        csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_oversized_body_is_refused_with_a_clear_message() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let id = clerk.form_id().await;
+    let big = "a".repeat(civreg_node::web::MAX_BODY_BYTES + 1);
+    let r = clerk.post_birth(&id, &[("notes", big.as_str())]).await;
+    assert_eq!(r.status, 413, "{}", r.status);
+    assert!(r.body.contains("shumë e madhe"), "{}", r.body);
+    assert!(r.body.contains("64 KiB"), "{}", r.body);
+    // Also when the body is sent in chunks, without a length.
+    let chunk = "a".repeat(32 * 1024);
+    let mut req = format!(
+        "POST /register/birth HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nContent-Type: application/x-www-form-urlencoded\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n",
+        app.addr, clerk.cookie
+    );
+    for _ in 0..4 {
+        req.push_str(&format!("{:x}\r\n{chunk}\r\n", chunk.len()));
+    }
+    req.push_str("0\r\n\r\n");
+    let r = http_raw(&app.addr, req.as_bytes()).await;
+    assert_eq!(r.status, 413, "{r:?}");
+    assert!(r.body.contains("shumë e madhe"), "{}", r.body);
+    assert_eq!(app.records(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_form_posted_twice_registers_once() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let id = clerk.form_id().await;
+    let first = clerk.post_birth(&id, &[]).await;
+    assert_eq!(first.status, 303, "{first:?}");
+    let again = clerk.post_birth(&id, &[]).await;
+    assert_eq!(again.status, 303, "{again:?}");
+    let (a, b) = (location(&first), location(&again));
+    assert_eq!(a.split('?').next(), b.split('?').next(), "{a} {b}");
+    let page = clerk.get(&b).await;
+    assert!(
+        page.body.contains("nuk u regjistrua dy herë"),
+        "{}",
+        page.body
+    );
+    assert_eq!(app.records(), 1);
+    // Two posts of one form at the same moment: still one record.
+    let id = clerk.form_id().await;
+    let (x, y) = tokio::join!(clerk.post_birth(&id, &[]), clerk.post_birth(&id, &[]));
+    assert!(
+        [x.status, y.status].contains(&303),
+        "{} {}",
+        x.status,
+        y.status
+    );
+    assert_eq!(app.records(), 2);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_idle_session_ends() {
+    let idle = Duration::from_millis(600);
+    let app = App::start(Settings {
+        session_idle: idle,
+        ..Default::default()
+    })
+    .await;
+    let clerk = sign_in(&app.addr).await;
+    assert_eq!(clerk.get("/").await.status, 200);
+    // Waiting out the idle time is the behaviour under test, not a synchronisation.
+    tokio::time::sleep(idle + Duration::from_millis(200)).await;
+    let r = clerk.get("/").await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(location(&r), "/login");
+    let login = clerk.get("/login").await;
+    assert!(
+        login.body.contains("Seanca jote ka përfunduar"),
+        "{}",
+        login.body
+    );
+    let id = "0".repeat(64);
+    let r = clerk.post_birth(&id, &[]).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(app.records(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn problems_show_next_to_their_fields_and_warnings_need_confirming() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let id = clerk.form_id().await;
+    // A JMBG whose date is not the child's, and a date typed wrongly: both next to their field,
+    // in Albanian, with everything typed kept.
+    let r = clerk
+        .post_birth(
+            &id,
+            &[
+                ("child.personal_numbers.jmbg", "0101970950002"),
+                ("mother.date_of_birth", "32.01.1945"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(
+        r.body
+            .contains("id=\"child-personal_numbers-jmbg-problems\""),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("JMBG-ja nuk përputhet me datën e lindjes"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("id=\"mother-date_of_birth-problems\""),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Shkruajeni datën si 14.03.1968"),
+        "{}",
+        r.body
+    );
+    assert!(r.body.contains("value=\"32.01.1945\""), "{}", r.body);
+    assert!(r.body.contains("value=\"Prizren\""), "{}", r.body);
+    // The same in Serbian Cyrillic.
+    let cyr = http_request(
+        &app.addr,
+        "POST",
+        "/register/birth",
+        Some(&format!("{}; civreg_lang=sr-Cyrl", clerk.cookie)),
+        Some(&[
+            ("_csrf", &clerk.csrf),
+            ("_form", &id),
+            ("child.given_name", "Арбен"),
+            ("child.surname", "Гаши"),
+            ("child.date_of_birth", "1968-03-14"),
+            ("child.sex", "male"),
+            ("child.personal_numbers.jmbg", "0101970950002"),
+            ("place_of_birth", "Призрен"),
+            ("mother.given_name", "Дрита"),
+            ("mother.surname", "Гаши"),
+        ]),
+    )
+    .await;
+    assert_eq!(cyr.status, 422, "{cyr:?}");
+    assert!(
+        cyr.body.contains("ЈМБГ се не слаже са датумом рођења"),
+        "{}",
+        cyr.body
+    );
+    assert!(cyr.body.contains("value=\"Арбен\""), "{}", cyr.body);
+    assert_eq!(app.records(), 0);
+
+    // A warning (a Kosovo number whose last digit fails the usual check) must be confirmed.
+    let warn = [("child.personal_numbers.kosovo", "1234567890")];
+    let r = clerk.post_birth(&id, &warn).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("id=\"confirm\""), "{}", r.body);
+    assert!(
+        r.body.contains("data-code=\"kosovo.checksum\""),
+        "{}",
+        r.body
+    );
+    assert_eq!(app.records(), 0);
+    let mut confirmed = warn.to_vec();
+    confirmed.push(("_confirm", "1"));
+    let r = clerk.post_birth(&id, &confirmed).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(app.records(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn amend_needs_a_reason_and_a_stale_form_is_refused_and_void_keeps_history() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let id = clerk.form_id().await;
+    let r = clerk.post_birth(&id, &[]).await;
+    let record = location(&r).split('?').next().unwrap().to_string();
+    let amend_page = clerk.get(&format!("{record}/amend")).await;
+    assert_eq!(amend_page.status, 200, "{amend_page:?}");
+    let version = field(&amend_page.body, "_version").expect("the form's version");
+    assert!(
+        amend_page.body.contains("value=\"14.03.1968\""),
+        "{}",
+        amend_page.body
+    );
+    let amend = |reason: &'static str, version: String| {
+        let clerk = &clerk;
+        let record = record.clone();
+        async move {
+            clerk
+                .post(
+                    &format!("{record}/amend"),
+                    &[
+                        ("_csrf", &clerk.csrf),
+                        ("_version", &version),
+                        ("_reason", reason),
+                        ("child.given_name", "Arbër"),
+                        ("child.surname", "Gashi"),
+                        ("child.date_of_birth", "14.03.1968"),
+                        ("child.sex", "male"),
+                        ("place_of_birth", "Prizren"),
+                        ("mother.given_name", "Drita"),
+                        ("mother.surname", "Gashi"),
+                    ],
+                )
+                .await
+        }
+    };
+    let r = amend("", version.clone()).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("Jepni arsyen"), "{}", r.body);
+    assert!(r.body.contains("value=\"Arbër\""), "{}", r.body);
+    let r = amend("typo in the 1968 register", version.clone()).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    // The same form again: the record has changed since it was opened.
+    let r = amend("again", version.clone()).await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(
+        r.body.contains("u ndryshua pasi e hapët formularin"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"Arbër\""),
+        "nothing typed is lost: {}",
+        r.body
+    );
+    let page = clerk.get(&record).await;
+    assert!(
+        page.body.contains("typo in the 1968 register"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("Arbër"), "{}", page.body);
+    // Void: a reason is required; then the record is void and keeps its history.
+    let version = field(&page.body, "_version").expect("version on the record page");
+    let r = clerk
+        .post(
+            &format!("{record}/void"),
+            &[
+                ("_csrf", &clerk.csrf),
+                ("_version", &version),
+                ("_reason", ""),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    let r = clerk
+        .post(
+            &format!("{record}/void"),
+            &[
+                ("_csrf", &clerk.csrf),
+                ("_version", &version),
+                ("_reason", "registered twice"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let page = clerk.get(&record).await;
+    assert!(
+        page.body.contains("I ANULUAR: registered twice"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains("typo in the 1968 register"),
+        "{}",
+        page.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_our_host_names_are_answered_and_pages_need_a_session() {
+    let app = App::start(Settings::default()).await;
+    let req = "GET /login HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n";
+    let r = http_raw(&app.addr, req.as_bytes()).await;
+    assert_eq!(r.status, 421, "{r:?}");
+    for path in ["/", "/search?q=Gashi", "/register/birth", "/status.json"] {
+        let r = http_request(&app.addr, "GET", path, None, None).await;
+        assert_eq!(r.status, 303, "{path}: {r:?}");
+        assert_eq!(location(&r), "/login", "{path}");
+    }
+    let css = http_request(&app.addr, "GET", "/assets/app.css", None, None).await;
+    assert_eq!(css.status, 200);
+    assert!(css
+        .header("content-type")
+        .unwrap_or_default()
+        .starts_with("text/css"));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn search_finds_across_scripts_and_says_it_is_local() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let id = clerk.form_id().await;
+    assert_eq!(clerk.post_birth(&id, &[]).await.status, 303);
+    let r = clerk.get("/search.json?q=%D0%93%D0%B0%D1%88%D0%B8").await; // Гаши
+    assert_eq!(r.status, 200, "{r:?}");
+    let a: serde_json::Value = serde_json::from_str(&r.body).expect("json");
+    assert_eq!(a["scope"], "local", "{a}");
+    assert_eq!(a["hits"].as_array().map(Vec::len), Some(1), "{a}");
+    let page = clerk.get("/search?q=Gashi&born=1968").await;
+    assert!(page.body.contains("Përgjigje lokale"), "{}", page.body);
+    assert!(page.body.contains("PRISHTINE-"), "{}", page.body);
+    let bad = clerk.get("/search.json?municipality=Atlantis").await;
+    assert_eq!(bad.status, 400, "{bad:?}");
+}

@@ -1,0 +1,121 @@
+//! The WebDriver side of the browser tests (the dashboard's, `browser.rs`, and the clerk app's,
+//! `clerk_browser.rs`): Debian's headless Chromium driven through chromedriver with fantoccini.
+//! Chromium and chromedriver must be installed (`.ci/test` installs Debian's `chromium` and
+//! `chromium-driver` when missing; `CHROMEDRIVER` names another driver). Without them the tests
+//! fail, loudly: they never skip.
+
+#![allow(dead_code)]
+
+use crate::common::http_request;
+use fantoccini::{Client, ClientBuilder};
+use serde_json::json;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A child process killed (SIGKILL) when dropped.
+pub struct Proc(pub Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+pub fn log_file(p: &Path) -> std::fs::File {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(p)
+        .expect("open log file")
+}
+
+pub fn chromedriver_bin() -> PathBuf {
+    if let Some(p) = std::env::var_os("CHROMEDRIVER") {
+        return PathBuf::from(p);
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| {
+            std::env::split_paths(&paths)
+                .map(|d| d.join("chromedriver"))
+                .find(|p| p.is_file())
+        })
+        .unwrap_or_else(|| {
+            panic!("chromedriver is not installed: install Debian's chromium and chromium-driver (`apt-get install -y chromium chromium-driver`, as .ci/run does) or set CHROMEDRIVER")
+        })
+}
+
+/// Starts chromedriver on a free port and waits until it is ready.
+pub async fn start_chromedriver(log: &Path) -> (Proc, String) {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let bin = chromedriver_bin();
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdin(Stdio::null())
+        .stdout(log_file(log))
+        .stderr(log_file(log))
+        .spawn()
+        .unwrap_or_else(|e| panic!("could not start {}: {e}", bin.display()));
+    let proc = Proc(child);
+    let addr = format!("127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(Ok(s)) = tokio::time::timeout(
+            Duration::from_secs(2),
+            tokio::net::TcpStream::connect(&addr),
+        )
+        .await
+        {
+            drop(s);
+            let r = http_request(&addr, "GET", "/status", None, None).await;
+            if r.body.contains("\"ready\":true") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not become ready within 30 s; its log:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    (proc, format!("http://{addr}"))
+}
+
+pub async fn browser(driver: &str, profile: &Path) -> Client {
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "args": [
+                "--headless=new",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-dev-shm-usage",
+                "--window-size=1400,1000",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(driver)
+        .await
+        .unwrap_or_else(|e| {
+            panic!("headless Chromium could not be started through chromedriver: {e}")
+        })
+}
+
+/// Saves a screenshot for a person to look at, when `CIVREG_SCREENSHOTS=DIR` is set.
+pub async fn screenshot(c: &Client, name: &str) {
+    // For a person to look at: set CIVREG_SCREENSHOTS=DIR.
+    if let Some(dir) = std::env::var_os("CIVREG_SCREENSHOTS") {
+        if let Ok(png) = c.screenshot().await {
+            let _ = std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png);
+        }
+    }
+}

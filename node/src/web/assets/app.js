@@ -1,0 +1,131 @@
+// The clerk app's only script (served from the binary; CSP script-src 'self'). Every page works
+// without it; it adds: the status bar refreshed without a reload, the language picker applied on
+// change, search as the clerk types, and the JMBG checked against the date and sex as typed.
+// Everything it writes into the page goes through textContent, never innerHTML.
+(function () {
+  "use strict";
+
+  function text(el, value) { if (el) { el.textContent = value || ""; } }
+
+  // ---- status bar ------------------------------------------------------------------------
+  var bar = document.getElementById("status");
+  function poll() {
+    fetch(bar.getAttribute("data-poll"), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok ? r.json() : null; })
+      .then(function (s) {
+        if (!s) { return; }
+        bar.className = "status " + s.level;
+        text(document.getElementById("st-conn"), s.connection);
+        var w = document.getElementById("st-waiting");
+        text(w, s.waiting_text);
+        if (w) { w.setAttribute("data-count", String(s.waiting)); }
+        text(document.getElementById("st-oldest"), s.oldest_text);
+        text(document.getElementById("st-last"), s.last_text);
+        text(document.getElementById("st-alert"), s.alert);
+        text(document.getElementById("st-cert"), s.cert);
+      })
+      .catch(function () { /* the next poll tries again */ });
+  }
+  if (bar) { setInterval(poll, 2000); }
+
+  // ---- language picker -------------------------------------------------------------------
+  var lang = document.getElementById("lang");
+  if (lang) {
+    lang.addEventListener("change", function () { document.getElementById("lang-form").submit(); });
+  }
+
+  // ---- search as the clerk types ---------------------------------------------------------
+  var q = document.getElementById("q");
+  var results = document.getElementById("results");
+  var timer = null, seq = 0;
+  function field(id) { var el = document.getElementById(id); return el ? el.value : ""; }
+  function render(answer) {
+    while (results.firstChild) { results.removeChild(results.firstChild); }
+    if (answer.problem) {
+      var p = document.createElement("p");
+      p.className = "msg bad"; p.id = "search-problem"; p.textContent = answer.problem;
+      results.appendChild(p);
+      return;
+    }
+    var scope = document.createElement("p");
+    scope.id = "scope"; scope.className = "scope " + answer.scope; scope.textContent = answer.scope_text;
+    results.appendChild(scope);
+    var count = document.createElement("p");
+    count.id = "count"; count.textContent = answer.count_text;
+    results.appendChild(count);
+    var ol = document.createElement("ol");
+    ol.id = "hits";
+    answer.hits.forEach(function (h) {
+      var li = document.createElement("li");
+      li.className = "hit"; li.setAttribute("data-regno", h.regno);
+      var link;
+      if (h.here) { link = document.createElement("a"); link.href = "/record/" + encodeURIComponent(h.regno); }
+      else { link = document.createElement("span"); }
+      link.textContent = h.regno;
+      li.appendChild(link);
+      var kind = document.createElement("span");
+      kind.className = "kind"; kind.textContent = h.kind_text;
+      li.appendChild(kind);
+      var summary = document.createElement("span");
+      summary.className = "summary"; summary.textContent = h.summary;
+      li.appendChild(summary);
+      ol.appendChild(li);
+    });
+    results.appendChild(ol);
+  }
+  function search() {
+    var params = new URLSearchParams({ q: field("q"), born: field("born"), municipality: field("municipality"), kind: field("kind") });
+    if (!params.get("q").trim() && !params.get("born").trim() && !params.get("municipality").trim()) { return; }
+    var mine = ++seq;
+    fetch(results.getAttribute("data-live") + "?" + params.toString(), { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.ok || r.status === 400 ? r.json() : null; })
+      .then(function (a) { if (a && mine === seq) { render(a); } })
+      .catch(function () { /* the form still works by submitting */ });
+  }
+  function later() { clearTimeout(timer); timer = setTimeout(search, 250); }
+  if (q && results) {
+    ["q", "born", "municipality", "kind"].forEach(function (id) {
+      var el = document.getElementById(id);
+      if (el) { el.addEventListener("input", later); }
+    });
+  }
+
+  // ---- JMBG against date of birth and sex, as typed --------------------------------------
+  function isoDate(s) {
+    s = (s || "").trim().replace(/\.$/, "");
+    var m = /^(\d{1,2})[.\/](\d{1,2})[.\/](\d{4})$/.exec(s);
+    if (m) { return [m[3], ("0" + m[2]).slice(-2), ("0" + m[1]).slice(-2)]; }
+    m = /^(\d{4})-(\d{1,2})-(\d{1,2})$/.exec(s);
+    if (m) { return [m[1], ("0" + m[2]).slice(-2), ("0" + m[3]).slice(-2)]; }
+    return null;
+  }
+  function checkJmbg(input) {
+    var group = input.getAttribute("data-jmbg");
+    var out = document.getElementById(input.id + "-live");
+    var j = input.value.replace(/\s/g, "");
+    var bad = false;
+    if (/^\d{13}$/.test(j)) {
+      var dateEl = document.querySelector("[name='" + group + ".date_of_birth']");
+      var sexEl = document.querySelector("[name='" + group + ".sex']");
+      var d = dateEl ? isoDate(dateEl.value) : null;
+      if (d) {
+        var yyy = d[0].slice(1);
+        if (j.slice(0, 2) !== d[2] || j.slice(2, 4) !== d[1] || j.slice(4, 7) !== yyy) { bad = true; }
+      }
+      if (sexEl && sexEl.value) {
+        var female = parseInt(j.slice(9, 12), 10) >= 500;
+        if ((sexEl.value === "female") !== female) { bad = true; }
+      }
+    }
+    text(out, bad ? input.getAttribute("data-jmbg-msg") : "");
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("[data-jmbg]"), function (input) {
+    var group = input.getAttribute("data-jmbg");
+    var again = function () { checkJmbg(input); };
+    input.addEventListener("input", again);
+    ["date_of_birth", "sex"].forEach(function (f) {
+      var el = document.querySelector("[name='" + group + "." + f + "']");
+      if (el) { el.addEventListener("input", again); el.addEventListener("change", again); }
+    });
+  });
+}());
