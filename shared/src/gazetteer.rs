@@ -27,7 +27,25 @@ const ALIASES: &[(&str, &[&str])] = &[
     ("drenas", &["Gllogoc", "Gllogovc"]),
     ("hani-i-elezit", &["Elez Han", "Елез Хан"]),
     ("novoberde", &["Novobërda", "Novo Berdo"]),
+    // Short and colloquial forms people write and say.
+    ("gjakove", &["Đakova", "Ђакова", "Jakova", "Yakova"]),
+    ("shtime", &["Shtimja", "Štimlja"]),
+    ("peje", &["Ipek"]),
+    ("prishtine", &["Prishtina e Re"]),
 ];
+
+/// Names that cover several municipalities: "Kosovska Mitrovica" (and its older name "Titova
+/// Mitrovica") is what Serbian speakers call the city of both Mitrovica municipalities.
+const GROUPS: &[(&[&str], &[&str])] = &[(
+    &[
+        "Kosovska Mitrovica",
+        "Косовска Митровица",
+        "Titova Mitrovica",
+        "Титова Митровица",
+        "Mitrovica e Kosovës",
+    ],
+    &["mitrovice-jugut", "mitrovice-veriut"],
+)];
 
 /// A municipality of Kosovo.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -125,6 +143,34 @@ pub fn resolve(name: &str) -> Option<&'static Municipality> {
         }
     }
     None
+}
+
+/// Resolves a place name that may cover several municipalities: a name of a group ("Kosovska
+/// Mitrovica" → both Mitrovica municipalities), or what [`resolve`] finds (one municipality).
+/// Empty for unknown or ambiguous names.
+pub fn resolve_places(name: &str) -> Vec<&'static Municipality> {
+    let vs = variants(name);
+    if vs.first().is_none_or(|f| f.is_empty()) {
+        return Vec::new();
+    }
+    let mut candidates: Vec<String> = Vec::with_capacity(vs.len() * 4);
+    for v in &vs {
+        push_with_nospace(&mut candidates, v.clone());
+        push_with_nospace(&mut candidates, drop_final_vowels(v));
+    }
+    for (names, codes) in GROUPS {
+        let hit = names.iter().any(|n| {
+            let f = crate::normalize::fold(n);
+            let mut forms = Vec::new();
+            push_with_nospace(&mut forms, f.clone());
+            push_with_nospace(&mut forms, drop_final_vowels(&f));
+            forms.iter().any(|f| candidates.contains(f))
+        });
+        if hit {
+            return codes.iter().filter_map(|c| by_code(c)).collect();
+        }
+    }
+    resolve(name).into_iter().collect()
 }
 
 /// How a form was derived; a lower tier wins over a higher one, and two municipalities with
@@ -430,6 +476,57 @@ mod tests {
         ] {
             assert_eq!(code_of(name), None, "{name:?}");
         }
+    }
+
+    #[test]
+    fn colloquial_and_multi_word_places_resolve() {
+        let codes =
+            |name: &str| -> Vec<&str> { resolve_places(name).iter().map(|m| m.code).collect() };
+        for name in [
+            "Kosovska Mitrovica",
+            "Косовска Митровица",
+            "kosovska mitrovica",
+            "Titova Mitrovica",
+        ] {
+            assert_eq!(
+                codes(name),
+                ["mitrovice-jugut", "mitrovice-veriut"],
+                "{name:?}"
+            );
+        }
+        let cases: &[(&str, &str)] = &[
+            ("Ђакова", "gjakove"),
+            ("Đakova", "gjakove"),
+            ("Djakova", "gjakove"),
+            ("Gjakovë", "gjakove"),
+            ("Gjakova", "gjakove"),
+            ("Prishtinë", "prishtine"),
+            ("Prishtina", "prishtine"),
+            ("Fushë Kosovë", "fushe-kosove"),
+            ("Kosovo Polje", "fushe-kosove"),
+            ("Косово Поље", "fushe-kosove"),
+            ("Suva Reka", "suhareke"),
+            ("Сува Река", "suhareke"),
+            ("Mitrovicë e Jugut", "mitrovice-jugut"),
+            ("Južna Mitrovica", "mitrovice-jugut"),
+            ("Јужна Митровица", "mitrovice-jugut"),
+            ("Kosovska Kamenica", "kamenice"),
+            ("Orahovac", "rahovec"),
+            ("Ораховац", "rahovec"),
+            ("Rahoveci", "rahovec"),
+            ("Srbica", "skenderaj"),
+            ("Србица", "skenderaj"),
+            ("Skënderaji", "skenderaj"),
+            ("Shtimja", "shtime"),
+            ("Uroševac", "ferizaj"),
+            ("Ferizaji", "ferizaj"),
+            ("Glogovac", "drenas"),
+        ];
+        for &(name, code) in cases {
+            assert_eq!(codes(name), [code], "{name:?}");
+        }
+        assert!(codes("Beograd").is_empty());
+        assert!(codes("").is_empty());
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod model;
 pub mod normalize;
 pub mod op;
 pub mod pnum;
+pub mod query;
 pub mod redact;
 pub mod seal;
 pub mod synth;

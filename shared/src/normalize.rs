@@ -6,6 +6,10 @@
 //! * [`variants`] — all folded spellings people write for a text (`đ` as `dj` and as `d`).
 //! * [`tokens`] — the folded word tokens.
 //! * [`phonetic_key`] — a coarse key under which Albanian and Serbian spellings of a name meet.
+//! * [`orthographic_key`] / [`orthographic_expansions`] — the Albanian ↔ Serbian orthography
+//!   layer: the same name written by either community, in either script, gets one key
+//!   (`Krasniqi = Krasnići = Краснићи`), while letters the orthographies keep apart stay apart
+//!   (`Krasniçi` is another name).
 
 use unicode_normalization::char::{decompose_canonical, is_combining_mark};
 
@@ -429,6 +433,269 @@ fn word_key(w: &[u8], out: &mut Vec<u8>) {
     if out.len() > 3 && out.last().copied().is_some_and(is_vowel_class) {
         out.pop();
     }
+}
+
+/// Most spellings [`orthographic_expansions`] returns.
+const MAX_ORTHO_EXPANSIONS: usize = 32;
+
+/// One letter (or digraph) of a name in the common orthographic form, with the other letters a
+/// plain-ASCII spelling of it may stand for.
+struct OrthoUnit {
+    canon: &'static str,
+    /// Spellings the letter may stand for when it was typed without diacritics (first = canon).
+    alts: &'static [&'static str],
+}
+
+const fn unit(canon: &'static str) -> OrthoUnit {
+    OrthoUnit { canon, alts: &[] }
+}
+
+/// Splits a lowercase Latin word (Cyrillic already transliterated, diacritics still on) into the
+/// letters Albanian and Serbian orthography both know, in the Albanian spelling:
+///
+/// | Serbian | Albanian | unit |     | Serbian | Albanian | unit |
+/// |---------|----------|------|-----|---------|----------|------|
+/// | ć ћ     | q        | `q`  |     | đ ђ dj  | gj       | `gj` |
+/// | č ч     | ç        | `ch` |     | dž џ    | xh       | `xh` |
+/// | š ш     | sh       | `sh` |     | dz      | x        | `x`  |
+/// | ž ж     | zh       | `zh` |     | t       | th, t    | `t`  |
+/// | i       | y, i     | `i`  |     | d       | dh, d    | `d`  |
+/// | e       | ë, e     | `e`  |     | l, r    | ll, rr   | `l`, `r` |
+///
+/// Letters typed as plain ASCII where a diacritic may have been left off are ambiguous: `c`
+/// (c, č/ç or ć/q), `s` (s or š/sh), `z` (z or ž/zh), `dz` (dž/xh or x), and `k` (Albanian `q`
+/// is written `k` in older Serbian registers).
+fn ortho_units(word: &str) -> Vec<OrthoUnit> {
+    const C: &[&str] = &["c", "ch", "q"];
+    const CH: &[&str] = &["ch", "q"];
+    const S: &[&str] = &["s", "sh"];
+    const Z: &[&str] = &["z", "zh"];
+    const DZ: &[&str] = &["xh", "x"];
+    const K: &[&str] = &["k", "q"];
+    let cs: Vec<char> = word.chars().collect();
+    let mut out = Vec::with_capacity(cs.len());
+    let mut i = 0;
+    while i < cs.len() {
+        let n = cs.get(i + 1).copied();
+        let n2 = cs.get(i + 2).copied();
+        let (u, len) = match (cs[i], n) {
+            ('d', Some('ž')) => (unit("xh"), 2),
+            ('d', Some('z')) if n2 == Some('h') => (unit("xh"), 3),
+            ('d', Some('z')) => (
+                OrthoUnit {
+                    canon: "xh",
+                    alts: DZ,
+                },
+                2,
+            ),
+            ('d', Some('j')) | ('g', Some('j')) => (unit("gj"), 2),
+            ('d', Some('h')) => (unit("d"), 2),
+            ('x', Some('h')) => (unit("xh"), 2),
+            ('s', Some('h')) => (unit("sh"), 2),
+            ('z', Some('h')) => (unit("zh"), 2),
+            ('t', Some('h')) => (unit("t"), 2),
+            ('c', Some('h')) => (
+                OrthoUnit {
+                    canon: "ch",
+                    alts: CH,
+                },
+                2,
+            ),
+            ('n', Some('j')) => (unit("nj"), 2),
+            ('l', Some('j')) => (unit("lj"), 2),
+            ('ć', _) | ('q', _) => (unit("q"), 1),
+            ('č', _) | ('ç', _) => (unit("ch"), 1),
+            ('đ', _) => (unit("gj"), 1),
+            ('š', _) => (unit("sh"), 1),
+            ('ž', _) => (unit("zh"), 1),
+            ('y', _) => (unit("i"), 1),
+            ('x', _) => (unit("x"), 1),
+            ('c', _) => (
+                OrthoUnit {
+                    canon: "c",
+                    alts: C,
+                },
+                1,
+            ),
+            ('s', _) => (
+                OrthoUnit {
+                    canon: "s",
+                    alts: S,
+                },
+                1,
+            ),
+            ('z', _) => (
+                OrthoUnit {
+                    canon: "z",
+                    alts: Z,
+                },
+                1,
+            ),
+            ('k', _) => (
+                OrthoUnit {
+                    canon: "k",
+                    alts: K,
+                },
+                1,
+            ),
+            (c, _) => {
+                // Any other letter: its folded form, one unit per ASCII letter (ë → e, ü → u).
+                let mut f = String::new();
+                fold_into(&c.to_string(), &mut f, None);
+                for b in f.bytes().filter(u8::is_ascii_alphanumeric) {
+                    out.push(unit(ascii_letter(b)));
+                }
+                i += 1;
+                continue;
+            }
+        };
+        out.push(u);
+        i += len;
+    }
+    out
+}
+
+/// The `&'static str` of one ASCII letter or digit.
+fn ascii_letter(b: u8) -> &'static str {
+    const ALL: &str = "abcdefghijklmnopqrstuvwxyz0123456789";
+    let i = ALL.bytes().position(|a| a == b).unwrap_or(0);
+    &ALL[i..=i]
+}
+
+/// Joins units, writing a run of the same unit once (Albanian `ll`, `rr` → `l`, `r`).
+fn join_units<'a>(units: impl Iterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    let mut last: &str = "";
+    for u in units {
+        if u != last {
+            out.push_str(u);
+        }
+        last = u;
+    }
+    out
+}
+
+/// The words of `text` in lowercase Latin with their diacritics (Cyrillic transliterated).
+fn latin_words(text: &str) -> Vec<String> {
+    let latin = cyrillic_to_latin(text).to_lowercase();
+    latin
+        .split(|c: char| !(c.is_alphanumeric() || is_combining_mark(c) || is_dropped(c)))
+        .map(|w| {
+            let w: String = w.chars().filter(|&c| !is_dropped(c)).collect();
+            w.nfc_like()
+        })
+        .filter(|w| w.chars().any(char::is_alphanumeric))
+        .collect()
+}
+
+/// Recomposes `c` + combining caron/acute/cedilla into the precomposed letters the orthographic
+/// layer distinguishes (input typed in NFD); everything else is left as it is.
+trait NfcLike {
+    fn nfc_like(self) -> String;
+}
+
+impl NfcLike for String {
+    fn nfc_like(self) -> String {
+        if !self.chars().any(is_combining_mark) {
+            return self;
+        }
+        let mut out = String::with_capacity(self.len());
+        let mut chars = self.chars().peekable();
+        while let Some(c) = chars.next() {
+            let composed = match (c, chars.peek().copied()) {
+                ('c', Some('\u{301}')) => Some('ć'),
+                ('c', Some('\u{30C}')) => Some('č'),
+                ('c', Some('\u{327}')) => Some('ç'),
+                ('s', Some('\u{30C}')) => Some('š'),
+                ('z', Some('\u{30C}')) => Some('ž'),
+                _ => None,
+            };
+            match composed {
+                Some(p) => {
+                    out.push(p);
+                    chars.next();
+                }
+                None => out.push(c),
+            }
+        }
+        out
+    }
+}
+
+/// The **orthographic key** of a name: the spelling it has in the letters Albanian and Serbian
+/// orthography share, so that the same name written by either community (in either script)
+/// gets the same key: `Krasniqi = Krasnići = Краснићи → krasniqi`, `Bytyqi = Bitići → bitiqi`,
+/// `Xhaferi = Džaferi = Џафери → xhaferi`, `Gjinovci = Đinovci → gjinovci`,
+/// `Gjorgjeviq = Đorđević = Ђорђевић → gjorgjeviq`, `Gashi = Gaši = Гаши → gashi`.
+///
+/// Unlike [`fold`] it keeps the letters the two orthographies keep apart: `ç`/`č` (`ch`) is not
+/// `q`/`ć` (`q`) is not `c`, so `Krasniçi → krasnichi` stays apart from `Krasniqi`; and unlike
+/// [`phonetic_key`] it keeps vowels and final vowels. Each word is keyed separately and the keys
+/// are joined with a space. The table of letters is at [`orthographic_expansions`].
+pub fn orthographic_key(text: &str) -> String {
+    latin_words(text)
+        .iter()
+        .map(|w| join_units(ortho_units(w).iter().map(|u| u.canon)))
+        .filter(|k| !k.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// The orthographic keys a word may stand for, the word's own key first: a letter typed as
+/// plain ASCII where a diacritic may have been left off stands for each letter it may be
+/// (`Krasnici` → `krasnici`, `krasnichi`, `krasniqi`, …; `Djordjevic` → `gjorgjevic`,
+/// `gjorgjevichi`, `gjorgjeviq`), at most 32 keys; a letter with its diacritic, an Albanian
+/// digraph or a Cyrillic letter stands for itself only, and so does every letter of a word
+/// written in Cyrillic or with any diacritic (`Краснићи` → `krasniqi`).
+///
+/// Letters that may stand for others, with what they may stand for:
+/// `c` → c, ç/č, q/ć; `ch` → ç/č, q/ć; `s` → s, sh/š; `z` → z, zh/ž; `dz` → xh/dž, x;
+/// `k` → k, q (older Serbian registers write Albanian `q` as `k`). Only the first word of
+/// `text` is expanded.
+pub fn orthographic_expansions(word: &str) -> Vec<String> {
+    let Some(w) = latin_words(word).into_iter().next() else {
+        return Vec::new();
+    };
+    let units = ortho_units(&w);
+    let mut out: Vec<String> = vec![join_units(units.iter().map(|u| u.canon))];
+    // A word in Cyrillic or with diacritics was written with every letter it has: its plain
+    // letters stand for themselves.
+    if !word.trim().is_ascii() {
+        return out;
+    }
+    // Mixed-radix enumeration over the ambiguous letters, left to right, canon first.
+    let ambiguous: Vec<usize> = (0..units.len())
+        .filter(|&i| !units[i].alts.is_empty())
+        .collect();
+    let mut counter = vec![0usize; ambiguous.len()];
+    'outer: loop {
+        // increment
+        let mut pos = ambiguous.len();
+        loop {
+            if pos == 0 {
+                break 'outer;
+            }
+            pos -= 1;
+            counter[pos] += 1;
+            if counter[pos] < units[ambiguous[pos]].alts.len() {
+                break;
+            }
+            counter[pos] = 0;
+        }
+        let key = join_units(units.iter().enumerate().map(|(i, u)| {
+            match ambiguous.iter().position(|&a| a == i) {
+                Some(p) => u.alts[counter[p]],
+                None => u.canon,
+            }
+        }));
+        if !out.contains(&key) {
+            out.push(key);
+            if out.len() >= MAX_ORTHO_EXPANSIONS {
+                break;
+            }
+        }
+    }
+    out
 }
 
 #[cfg(test)]
@@ -898,7 +1165,121 @@ mod tests {
         }
     }
 
+    /// Hand-picked names of both communities, each written the way the other community's
+    /// registers write it, in all three scripts: every spelling has the same orthographic key.
+    const ORTHO_GROUPS: &[(&[&str], &str)] = &[
+        // Albanian names in Serbian orthography (Yugoslav-era registers)
+        (
+            &["Krasniqi", "Krasnići", "Краснићи", "KRASNIQI"],
+            "krasniqi",
+        ),
+        (&["Bytyqi", "Bitići", "Битићи"], "bitiqi"),
+        (&["Xhaferi", "Džaferi", "Џафери", "Dzhaferi"], "xhaferi"),
+        (&["Gjinovci", "Đinovci", "Ђиновци", "Djinovci"], "gjinovci"),
+        (&["Thaçi", "Tači", "Тачи"], "tachi"),
+        (&["Hoxha", "Hodža", "Хоџа"], "hoxha"),
+        (&["Gashi", "Gaši", "Гаши"], "gashi"),
+        (&["Shala", "Šala", "Шала"], "shala"),
+        (&["Zhuri", "Žuri", "Жури"], "zhuri"),
+        (&["Çeku", "Čeku", "Чеку"], "cheku"),
+        (&["Qerim", "Ćerim", "Ћерим"], "qerim"),
+        (&["Gjergj", "Đerđ", "Ђерђ"], "gjergj"),
+        (&["Dhurata", "Durata", "Дурата"], "durata"),
+        (&["Muharremi", "Muharemi", "Мухареми"], "muharemi"),
+        (&["Ylli", "Ili", "Или"], "ili"),
+        (&["Xhevdet", "Dževdet", "Џевдет"], "xhevdet"),
+        (&["Mazllumi", "Mazlumi", "Мазлуми"], "mazlumi"),
+        // Serbian names in Albanian orthography (typed by Albanian clerks)
+        (
+            &["Đorđević", "Ђорђевић", "Gjorgjeviq", "ĐORĐEVIĆ"],
+            "gjorgjeviq",
+        ),
+        (&["Stojanović", "Стојановић", "Stojanoviq"], "stojanoviq"),
+        (&["Živković", "Живковић", "Zhivkoviq"], "zhivkoviq"),
+        (&["Đukić", "Ђукић", "Gjukiq"], "gjukiq"),
+        (&["Čolić", "Чолић", "Çoliq"], "choliq"),
+        (&["Milošević", "Милошевић", "Millosheviq"], "milosheviq"),
+        (&["Jovanović", "Јовановић", "Jovanoviq"], "jovanoviq"),
+        (&["Ljubica", "Љубица", "Ljubica"], "ljubica"),
+        (&["Njegoš", "Његош", "Njegosh"], "njegosh"),
+    ];
+
+    #[test]
+    fn orthographic_key_joins_both_orthographies_and_scripts() {
+        for (spellings, key) in ORTHO_GROUPS {
+            for s in *spellings {
+                assert_eq!(orthographic_key(s), *key, "orthographic_key({s:?})");
+                assert_eq!(
+                    orthographic_expansions(s).first().map(String::as_str),
+                    Some(*key),
+                    "first expansion of {s:?}"
+                );
+            }
+        }
+        // Decomposed input (NFD) gets the same key as composed.
+        assert_eq!(orthographic_key("Krasnic\u{301}i"), "krasniqi");
+        assert_eq!(orthographic_key("Hodz\u{30C}a"), "hoxha");
+        assert_eq!(orthographic_key("Krasniqi-Gashi"), "krasniqi gashi");
+        assert_eq!(orthographic_key(""), "");
+    }
+
+    #[test]
+    fn letters_the_orthographies_keep_apart_stay_apart() {
+        // Krasniçi (ç = Serbian č) is another surname than Krasniqi (q = Serbian ć), though
+        // both fold to "krasnici".
+        assert_eq!(fold("Krasniçi"), fold("Krasnići"));
+        assert_eq!(orthographic_key("Krasniçi"), "krasnichi");
+        assert_eq!(orthographic_key("Krasniči"), "krasnichi");
+        assert_eq!(orthographic_key("Красничи"), "krasnichi");
+        assert_ne!(orthographic_key("Krasniçi"), orthographic_key("Krasnići"));
+        // A precise letter stands for itself only.
+        assert_eq!(orthographic_expansions("Краснићи"), ["krasniqi"]);
+        assert_eq!(orthographic_expansions("Krasniçi"), ["krasnichi"]);
+        for (a, b) in [
+            ("Gashi", "Krasniqi"),
+            ("Cana", "Qana"),
+            ("Sali", "Shala"),
+            ("Zeka", "Xheka"),
+        ] {
+            assert_ne!(orthographic_key(a), orthographic_key(b), "{a} {b}");
+        }
+    }
+
+    #[test]
+    fn plain_ascii_letters_expand_to_what_they_may_stand_for() {
+        // ASCII typed without diacritics: c may be c, č/ç or ć/q; s may be š; z may be ž.
+        let e = orthographic_expansions("Krasnici");
+        for k in ["krasnici", "krasniqi", "krasnichi"] {
+            assert!(e.iter().any(|x| x == k), "{k} in {e:?}");
+        }
+        let e = orthographic_expansions("Djordjevic");
+        assert_eq!(e[0], "gjorgjevic");
+        assert!(e.iter().any(|x| x == "gjorgjeviq"), "{e:?}");
+        let e = orthographic_expansions("Gasi");
+        assert!(e.iter().any(|x| x == "gashi"), "{e:?}");
+        let e = orthographic_expansions("Dzaferi");
+        assert_eq!(e[0], "xhaferi");
+        assert!(e.iter().any(|x| x == "xaferi"), "{e:?}");
+        // Older Serbian registers write Albanian q as k.
+        assert!(orthographic_expansions("Kamil")
+            .iter()
+            .any(|x| x == "qamil"));
+        // Bounded however many ambiguous letters a word has.
+        let e = orthographic_expansions("csczcszkcsczcszkcsczcszk");
+        assert!(e.len() <= MAX_ORTHO_EXPANSIONS && !e.is_empty());
+        assert!(orthographic_expansions("").is_empty());
+        assert!(orthographic_expansions(" - ").is_empty());
+    }
+
     proptest! {
+        #[test]
+        fn orthographic_layer_never_panics(s in any::<String>()) {
+            let k = orthographic_key(&s);
+            prop_assert!(!k.starts_with(' ') && !k.ends_with(' '));
+            let e = orthographic_expansions(&s);
+            prop_assert!(e.len() <= MAX_ORTHO_EXPANSIONS);
+        }
+
         #[test]
         fn fold_is_idempotent(s in any::<String>()) {
             let f = fold(&s);
