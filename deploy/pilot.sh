@@ -9,16 +9,20 @@
 #                                 default 45): the dashboard shows it go dark, the clerk keeps
 #                                 registering, and when the link returns it catches up
 #   PILOT_SECONDS=20 ./deploy/pilot.sh    stop by itself after 20 s (for scripted runs)
-#   PILOT_PORT, PILOT_HTTP_PORT, PILOT_DATA, PILOT_BIN_DIR: ports, data dir, prebuilt binaries
+#   PILOT_PORT, PILOT_HTTP_PORT, PILOT_APP_PORT, PILOT_DATA, PILOT_BIN_DIR: ports, data dir,
+#                                 prebuilt binaries
 #
 # The operator dashboard is at http://127.0.0.1:8080 (PILOT_HTTP_PORT), login `pilot-operator`
 # with the password printed at the end (PILOT_OPERATOR_PASSWORD to choose it).
+# Each office's clerk app is at http://127.0.0.1:8091, :8092, :8093 (from PILOT_APP_PORT), login
+# `pilot` with the password printed at the end (PILOT_PASSWORD to choose it).
 # Data lives in ./pilot-data (PILOT_DATA=DIR to change); `rm -rf pilot-data` resets it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 DATA=${PILOT_DATA:-$PWD/pilot-data}
 PORT=${PILOT_PORT:-7443}
 HTTP_PORT=${PILOT_HTTP_PORT:-8080}
+APP_PORT=${PILOT_APP_PORT:-8091}
 HUB_URL=https://localhost:$PORT
 CUT=""
 case "${1:-}" in
@@ -73,7 +77,14 @@ if [ -n "$CUT" ]; then
   pids+=($link_pid)
 fi
 
-for m in istog mitrovice-jugut prishtine; do
+OFFICES=(istog mitrovice-jugut prishtine)
+app_port() { # office → the port of its clerk app
+  local i
+  for i in "${!OFFICES[@]}"; do
+    if [ "${OFFICES[$i]}" = "$1" ]; then echo $((APP_PORT + i)); return; fi
+  done
+}
+for m in "${OFFICES[@]}"; do
   d=$DATA/$m
   echo
   echo "== office $m ($d)"
@@ -87,7 +98,7 @@ for m in istog mitrovice-jugut prishtine; do
   "$NODE" --data-dir "$d" verify
   hub_arg=()
   if [ "$m" = "$CUT" ]; then hub_arg=(--hub "https://localhost:$LINK_PORT"); fi
-  "$NODE" --data-dir "$d" serve --interval-secs 2 "${hub_arg[@]}" >"$DATA/logs/$m.out" 2>"$DATA/logs/$m.log" &
+  "$NODE" --data-dir "$d" serve --interval-secs 2 --http-listen "127.0.0.1:$(app_port "$m")" "${hub_arg[@]}" >"$DATA/logs/$m.out" 2>"$DATA/logs/$m.log" &
   pids+=($!)
 done
 
@@ -107,7 +118,7 @@ synced() { # office, seconds
 echo
 echo "== waiting for every office to reach the hub"
 deadline=$((SECONDS + 60))
-for m in istog mitrovice-jugut prishtine; do
+for m in "${OFFICES[@]}"; do
   synced "$m" 60
 done
 
@@ -133,9 +144,20 @@ for q in "Arben Gashi 1968" "Гаши" "gashi arbn" "Djordjevic" "Krasnići"; do
   "$NODE" --data-dir "$DATA/prishtine" search $q --limit 3
 done
 
+# Each office's clerk app answers (it is served by the office's `serve`).
+for m in "${OFFICES[@]}"; do
+  until (exec 3<>"/dev/tcp/127.0.0.1/$(app_port "$m")") 2>/dev/null; do
+    if [ $SECONDS -ge $deadline ]; then echo "the clerk app of $m does not answer on port $(app_port "$m"); see $DATA/logs/$m.log" >&2; exit 1; fi
+    sleep 0.5
+  done
+done
+
 echo
 echo "pilot running: hub on $HUB_URL, logs in $DATA/logs"
 echo "dashboard:  http://127.0.0.1:$HTTP_PORT   login: $OPERATOR   password: $CIVREG_OPERATOR_PASSWORD"
+for m in "${OFFICES[@]}"; do
+  printf 'clerk app of %-16s http://127.0.0.1:%s   login: %s   password: %s\n' "$m:" "$(app_port "$m")" "$CIVREG_CLERK" "$CIVREG_CLERK_PASSWORD"
+done
 echo "try:  $NODE --data-dir $DATA/istog status"
 echo "      $HUB --data-dir $DATA/hub status"
 

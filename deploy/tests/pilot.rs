@@ -42,6 +42,13 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
             break p;
         }
     };
+    // Three consecutive ports for the offices' clerk apps.
+    let apps = loop {
+        let p = free_port();
+        if p < 65000 && (1..3).all(|i| std::net::TcpListener::bind(("127.0.0.1", p + i)).is_ok()) {
+            break p;
+        }
+    };
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("pilot.sh");
     let out = Command::new("bash")
         .arg(&script)
@@ -50,6 +57,7 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
         .env("PILOT_DATA", data.path())
         .env("PILOT_PORT", port.to_string())
         .env("PILOT_HTTP_PORT", free_port().to_string())
+        .env("PILOT_APP_PORT", apps.to_string())
         .env("PILOT_SECONDS", "1")
         .env("PILOT_CUT_SECONDS", "3")
         .env("RUST_LOG", "warn")
@@ -76,6 +84,11 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
         "every demo search finds records\n{stdout}"
     );
     assert!(stdout.contains("dashboard:  http://127.0.0.1:"), "{stdout}");
+    // Every office's clerk app was answering, and its address and login are printed.
+    for (i, m) in ["istog", "mitrovice-jugut", "prishtine"].iter().enumerate() {
+        let line = format!("clerk app of {:<16} http://127.0.0.1:{}   login: pilot", format!("{m}:"), apps + i as u16);
+        assert!(stdout.contains(&line), "no {line:?}\n{stdout}");
+    }
     // After the cut: Istog synced a second time, with what it registered offline.
     assert_eq!(stdout.matches("istog: synced").count(), 2, "{stdout}");
     let status: serde_json::Value = serde_json::from_slice(
