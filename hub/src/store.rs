@@ -608,9 +608,11 @@ impl HubStore {
                 }
                 e
             };
-            if op.id.seq <= verifier.verified() {
+            let own = op.id.municipality == *municipality && op.id.node_id == *node_id;
+            if own && op.id.seq <= verifier.verified() {
                 // Already held (or staged, or set aside): harmless if it is the same op, a fork if
-                // not. Checked first: a repeat of an op set aside is not judged again.
+                // not. Checked before the write rules: a repeat of an op set aside is not judged
+                // again. (An op naming another node goes to `authorize`, which refuses it.)
                 let same = if op.id.seq <= committed.seq {
                     self.stored_hash(&chain, op.id.seq)? == Some(op.hash)
                 } else {
