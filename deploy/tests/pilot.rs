@@ -86,7 +86,11 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
     assert!(stdout.contains("dashboard:  http://127.0.0.1:"), "{stdout}");
     // Every office's clerk app was answering, and its address and login are printed.
     for (i, m) in ["istog", "mitrovice-jugut", "prishtine"].iter().enumerate() {
-        let line = format!("clerk app of {:<16} http://127.0.0.1:{}   login: pilot", format!("{m}:"), apps + i as u16);
+        let line = format!(
+            "clerk app of {:<16} http://127.0.0.1:{}   login: pilot",
+            format!("{m}:"),
+            apps + i as u16
+        );
         assert!(stdout.contains(&line), "no {line:?}\n{stdout}");
     }
     // After the cut: Istog synced a second time, with what it registered offline.

@@ -56,6 +56,19 @@ impl App {
         }
     }
 
+    /// Gives the office a document signer, as `civreg-node signer install` does.
+    fn install_signer(&self) {
+        let pki_dir = self._dir.path().join("pki");
+        let pki = civreg_hub::pki::Pki::init(&pki_dir, &[]).expect("pki init");
+        let signer = pki
+            .issue_signer(Some(("prishtine", "1")), 30)
+            .expect("issue a signer");
+        self.served
+            .node
+            .install_signer(&signer.cert_pem, &signer.key_pem)
+            .expect("install the signer");
+    }
+
     fn records(&self) -> usize {
         self.served.node.record_count().expect("count records")
     }
@@ -135,11 +148,13 @@ impl Clerk {
         field(&page.body, "_form").expect("the form's id")
     }
 
-    /// Posts a birth form with `extra` fields over a valid child and mother.
+    /// Posts a birth form with `extra` fields over a valid child and mother. The clerk has
+    /// already said it is a new entry (`_dupes=new`) unless `extra` sets `_dupes` to "".
     async fn post_birth(&self, form_id: &str, extra: &[(&str, &str)]) -> HttpResponse {
         let mut f: Vec<(&str, &str)> = vec![
             ("_csrf", &self.csrf),
             ("_form", form_id),
+            ("_dupes", "new"),
             ("child.given_name", "Arben"),
             ("child.surname", "Gashi"),
             ("child.date_of_birth", "14.03.1968"),
@@ -554,4 +569,197 @@ async fn search_finds_across_scripts_and_says_it_is_local() {
     assert!(page.body.contains("PRISHTINE-"), "{}", page.body);
     let bad = clerk.get("/search.json?municipality=Atlantis").await;
     assert_eq!(bad.status, 400, "{bad:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_certificate_is_printed_from_the_record_page_and_listed_there() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let saved = clerk.post_birth(&clerk.form_id().await, &[]).await;
+    assert_eq!(saved.status, 303, "{saved:?}");
+    let page_path = location(&saved).split('?').next().unwrap().to_string();
+    let regno = page_path.trim_start_matches("/record/").to_string();
+    let cert_path = format!("{page_path}/certificate");
+    let ask = |collector: &'static str, doc: &'static str, lang: &'static str| {
+        let csrf = clerk.csrf.clone();
+        let (clerk, cert_path) = (&clerk, cert_path.clone());
+        async move {
+            clerk
+                .post(
+                    &cert_path,
+                    &[
+                        ("_csrf", &csrf),
+                        ("collector", collector),
+                        ("id_document", doc),
+                        ("cert_lang", lang),
+                    ],
+                )
+                .await
+        }
+    };
+
+    // Without a signer the page says whom to ask, and nothing is printed.
+    let page = clerk.get(&page_path).await;
+    assert!(page.body.contains("id=\"cert-no-signer\""), "{}", page.body);
+    let r = ask("Drita Gashi", "id-card", "sq").await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("nënshkrues dokumentesh"), "{}", r.body);
+
+    app.install_signer();
+    let page = clerk.get(&page_path).await;
+    assert!(
+        page.body.contains("id=\"certificate-form\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("id=\"cert-none\""), "{}", page.body);
+
+    // What to fix, in the clerk's language; nothing printed.
+    let r = ask("  ", "id-card", "sq").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("Shkruani emrin e personit"), "{}", r.body);
+    let r = ask("Drita Gashi", "library-card", "sq").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    let r = ask("Drita Gashi", "id-card", "de").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(app.served.node.certificates().unwrap().is_empty());
+
+    // Printed: a PDF to download, recorded with who printed it for whom.
+    let r = ask("Drita Gashi", "passport", "sr").await;
+    assert_eq!(r.status, 200, "{r:?}");
+    assert_eq!(r.header("content-type"), Some("application/pdf"));
+    assert!(r
+        .header("content-disposition")
+        .unwrap_or_default()
+        .starts_with("attachment;"));
+    assert!(
+        r.body.starts_with("%PDF"),
+        "{}",
+        &r.body[..r.body.len().min(40)]
+    );
+    let issued = app.served.node.certificates().unwrap();
+    assert_eq!(issued.len(), 1);
+    assert_eq!(
+        (
+            issued[0].regno.as_str(),
+            issued[0].collector.as_str(),
+            issued[0].clerk.as_str()
+        ),
+        (regno.as_str(), "Drita Gashi", CLERK)
+    );
+    let page = clerk.get(&page_path).await;
+    assert!(page.body.contains(&issued[0].serial), "{}", page.body);
+    assert!(
+        page.body.contains("Drita Gashi (Pasaportë)"),
+        "{}",
+        page.body
+    );
+
+    // A void record gets none.
+    let version = field(&page.body, "_version").expect("the void form's version");
+    let v = clerk
+        .post(
+            &format!("{page_path}/void"),
+            &[
+                ("_csrf", &clerk.csrf),
+                ("_version", &version),
+                ("_reason", "entered twice"),
+            ],
+        )
+        .await;
+    assert_eq!(v.status, 303, "{v:?}");
+    let r = ask("Drita Gashi", "id-card", "sq").await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("është anuluar"), "{}", r.body);
+    assert_eq!(app.served.node.certificates().unwrap().len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_birth_like_one_registered_shows_it_before_saving_and_the_decision_is_kept() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let first = clerk
+        .post_birth(&clerk.form_id().await, &[("_dupes", "")])
+        .await;
+    assert_eq!(
+        first.status, 303,
+        "nothing like it yet: saved at once {first:?}"
+    );
+    let existing = location(&first)
+        .trim_start_matches("/record/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+
+    // The same child, typed again in another script and a year off: not saved, the existing
+    // record is offered beside what was typed, and everything typed is kept.
+    let id = clerk.form_id().await;
+    let again = [
+        ("_dupes", ""),
+        ("child.given_name", "Арбен"),
+        ("child.surname", "Гаши"),
+        ("child.date_of_birth", "14.03.1969"),
+    ];
+    let r = clerk.post_birth(&id, &again).await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(app.records(), 1);
+    assert!(r.body.contains("id=\"duplicates\""), "{}", r.body);
+    assert!(
+        r.body.contains(&format!("data-regno=\"{existing}\"")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains(&format!("href=\"/record/{existing}\"")),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("Mund të jetë regjistruar tashmë"),
+        "{}",
+        r.body
+    );
+    assert!(
+        r.body.contains("value=\"Арбен\""),
+        "typed values kept: {}",
+        r.body
+    );
+    assert_eq!(
+        field(&r.body, "_dupes_shown").as_deref(),
+        Some(existing.as_str())
+    );
+
+    // Another person of another name and year is saved at once, with no note.
+    let other = clerk
+        .post_birth(
+            &clerk.form_id().await,
+            &[
+                ("_dupes", ""),
+                ("child.given_name", "Valbona"),
+                ("child.date_of_birth", "02.11.1990"),
+            ],
+        )
+        .await;
+    assert_eq!(other.status, 303, "{other:?}");
+    let page = clerk.get(&location(&other)).await;
+    assert!(!page.body.contains("dyfishim"), "{}", page.body);
+
+    // The clerk says it is a different person: saved, and the decision is in its history.
+    let mut confirm: Vec<(&str, &str)> = again.to_vec();
+    confirm.retain(|(k, _)| *k != "_dupes");
+    let shown = existing.clone() + ",NOT-A-REGNO";
+    confirm.extend([("_dupes", "new"), ("_dupes_shown", shown.as_str())]);
+    let r = clerk.post_birth(&id, &confirm).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(app.records(), 3);
+    let page = clerk.get(&location(&r)).await;
+    assert!(
+        page.body.contains(&format!(
+            "U kontrollua për dyfishim: {existing} ishin të ngjashëm"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("NOT-A-REGNO"), "{}", page.body);
 }

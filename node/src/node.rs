@@ -427,6 +427,17 @@ impl Tx<'_> {
         clerk: &Clerk,
         checked: Checked,
     ) -> Result<Saved, NodeError> {
+        self.create_noted(clerk, checked, "")
+    }
+
+    /// [`create_checked`](Self::create_checked) with a note in the create op's `reason` (the
+    /// clerk app's duplicate check: `dupes-checked: REGNO, ...`).
+    pub(crate) fn create_noted(
+        &mut self,
+        clerk: &Clerk,
+        checked: Checked,
+        note: &str,
+    ) -> Result<Saved, NodeError> {
         let Checked {
             kind,
             fields,
@@ -440,7 +451,15 @@ impl Tx<'_> {
                 value: v.clone(),
             })
             .collect();
-        let op = match self.append(clerk, &regno, kind, ChangeKind::Create, changes, vec![], "") {
+        let op = match self.append(
+            clerk,
+            &regno,
+            kind,
+            ChangeKind::Create,
+            changes,
+            vec![],
+            note,
+        ) {
             Ok(op) => op,
             Err(e) => {
                 // The number goes back unused: numbers are minted without gaps.
@@ -865,6 +884,19 @@ impl Node {
     ) -> Result<Saved, NodeError> {
         let record = self.prepare(kind, doc)?;
         self.write(|tx| tx.create(clerk, record))
+    }
+
+    /// [`register`](Self::register) with a note kept in the create op's reason (and so in the
+    /// record's history): what the clerk decided before saving, such as the duplicate check.
+    pub fn register_noted(
+        &self,
+        clerk: &Clerk,
+        kind: RecordKind,
+        doc: serde_json::Value,
+        note: &str,
+    ) -> Result<Saved, NodeError> {
+        let checked = Checked::new(self.prepare(kind, doc)?)?;
+        self.write(|tx| tx.create_noted(clerk, checked, note))
     }
 
     /// Amends fields of a record. `changes` is a JSON object, nested or with dotted keys.

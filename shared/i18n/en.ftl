@@ -218,3 +218,45 @@ v-annotation-office = The annotation belongs to another office.
 v-annotation-incomplete = The annotation is incomplete.
 v-annotation-event = Unknown event for an annotation.
 v-annotation-record = The annotation's record number is not valid.
+
+## Printing a certificate from the record page
+cert-title = Print a certificate
+cert-lang = Language of the certificate
+cert-lang-sq = Albanian, then Serbian
+cert-lang-sr = Serbian, then Albanian
+cert-lang-en = Albanian and Serbian, with English
+cert-collector = Who collects it (given name and surname)
+cert-collector-hint = As written on the identity document they showed. Do not type the document's number.
+cert-id-document = Identity document shown
+cert-id-id-card = Identity card
+cert-id-passport = Passport
+cert-id-driving-licence = Driving licence
+cert-id-residence-permit = Residence permit
+cert-id-other = Other
+cert-print = Print the certificate (PDF)
+cert-no-signer = This office has no document signer yet, so it cannot print certificates. Ask the agency for one.
+cert-void = The record is void: no certificate is issued of it.
+cert-collector-required = Type the name of the person collecting the certificate, as on their document, without special characters.
+cert-id-required = Choose the kind of identity document that was shown.
+cert-lang-required = Choose the certificate's language.
+cert-printed = Certificates printed
+cert-serial = Serial number
+cert-when = When
+cert-by = Clerk
+cert-for = For
+cert-version = Record version
+cert-none = No certificate printed yet.
+
+## The duplicate check before saving a birth or death
+dupes-title = Possibly registered already
+dupes-intro = These records look like the one you are entering. If it is the same person, open the existing record; otherwise confirm that this is a new entry.
+dupes-count = { $count ->
+    [one] 1 similar record
+   *[other] { $count } similar records
+}
+dupes-typed = What you typed
+dupes-record = Record
+dupes-people = People
+dupes-open = Open the existing record
+dupes-new = A different person: save as a new entry
+record-dupes-checked = Checked for duplicates: { $regnos } looked alike; the clerk confirmed a new entry.

@@ -217,3 +217,45 @@ v-annotation-office = Shënimi i përket një zyre tjetër.
 v-annotation-incomplete = Shënimi është i paplotë.
 v-annotation-event = Ngjarje e panjohur për një shënim.
 v-annotation-record = Numri i regjistrit të shënimit nuk është i vlefshëm.
+
+## Printing a certificate from the record page
+cert-title = Shtyp një certifikatë
+cert-lang = Gjuha e certifikatës
+cert-lang-sq = Shqip, pastaj serbisht
+cert-lang-sr = Serbisht, pastaj shqip
+cert-lang-en = Shqip dhe serbisht, me anglisht
+cert-collector = Kush e merr (emri dhe mbiemri)
+cert-collector-hint = Siç shkruhet në dokumentin e identitetit që tregoi. Mos shkruani numrin e dokumentit.
+cert-id-document = Dokumenti i identitetit që u tregua
+cert-id-id-card = Letërnjoftim
+cert-id-passport = Pasaportë
+cert-id-driving-licence = Patentë shoferi
+cert-id-residence-permit = Leje qëndrimi
+cert-id-other = Tjetër
+cert-print = Shtyp certifikatën (PDF)
+cert-no-signer = Kjo zyrë nuk ka ende nënshkrues dokumentesh, prandaj nuk mund të shtypë certifikata. Kërkojeni nga agjencia.
+cert-void = Regjistri është anuluar: për të nuk lëshohet certifikatë.
+cert-collector-required = Shkruani emrin e personit që e merr certifikatën, siç është në dokumentin e tij, pa shenja të veçanta.
+cert-id-required = Zgjidhni llojin e dokumentit të identitetit që u tregua.
+cert-lang-required = Zgjidhni gjuhën e certifikatës.
+cert-printed = Certifikatat e shtypura
+cert-serial = Numri serik
+cert-when = Kur
+cert-by = Nëpunësi
+cert-for = Për
+cert-version = Versioni i regjistrit
+cert-none = Asnjë certifikatë e shtypur ende.
+
+## The duplicate check before saving a birth or death
+dupes-title = Mund të jetë regjistruar tashmë
+dupes-intro = Këto regjistrime i ngjajnë atij që po shkruani. Nëse është i njëjti person, hapni regjistrimin ekzistues; përndryshe konfirmoni që ky është regjistrim i ri.
+dupes-count = { $count ->
+    [one] 1 regjistrim i ngjashëm
+   *[other] { $count } regjistrime të ngjashme
+}
+dupes-typed = Ajo që shkruat
+dupes-record = Regjistri
+dupes-people = Personat
+dupes-open = Hape regjistrin ekzistues
+dupes-new = Është person tjetër: ruaje si regjistrim të ri
+record-dupes-checked = U kontrollua për dyfishim: { $regnos } ishin të ngjashëm; nëpunësi konfirmoi regjistrim të ri.

@@ -219,3 +219,46 @@ v-annotation-office = Забелешка припада другој канце�
 v-annotation-incomplete = Забелешка је непотпуна.
 v-annotation-event = Непознат догађај за забелешку.
 v-annotation-record = Број уписа у забелешци није исправан.
+
+## Printing a certificate from the record page
+cert-title = Штампање извода
+cert-lang = Језик извода
+cert-lang-sq = Албански, па српски
+cert-lang-sr = Српски, па албански
+cert-lang-en = Албански и српски, уз енглески
+cert-collector = Ко преузима (име и презиме)
+cert-collector-hint = Како пише у личном документу који је показао. Не уписујте број документа.
+cert-id-document = Показани лични документ
+cert-id-id-card = Лична карта
+cert-id-passport = Пасош
+cert-id-driving-licence = Возачка дозвола
+cert-id-residence-permit = Дозвола боравка
+cert-id-other = Друго
+cert-print = Штампај извод (PDF)
+cert-no-signer = Ова канцеларија још нема потписника докумената, па не може да штампа изводе. Затражите га од агенције.
+cert-void = Упис је поништен: за њега се извод не издаје.
+cert-collector-required = Упишите име особе која преузима извод, како пише у њеном документу, без посебних знакова.
+cert-id-required = Изаберите врсту показаног личног документа.
+cert-lang-required = Изаберите језик извода.
+cert-printed = Одштампани изводи
+cert-serial = Серијски број
+cert-when = Када
+cert-by = Службеник
+cert-for = За
+cert-version = Верзија уписа
+cert-none = Још ниједан извод није одштампан.
+
+## The duplicate check before saving a birth or death
+dupes-title = Можда је већ уписано
+dupes-intro = Ови уписи личе на онај који уносите. Ако је иста особа, отворите постојећи упис; иначе потврдите да је ово нови упис.
+dupes-count = { $count ->
+    [one] { $count } сличан упис
+    [few] { $count } слична уписа
+   *[other] { $count } сличних уписа
+}
+dupes-typed = Оно што сте унели
+dupes-record = Упис
+dupes-people = Особе
+dupes-open = Отвори постојећи упис
+dupes-new = Друга је особа: сачувај као нови упис
+record-dupes-checked = Проверено због дупликата: { $regnos } су били слични; службеник је потврдио нови упис.

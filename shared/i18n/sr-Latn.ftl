@@ -219,3 +219,46 @@ v-annotation-office = Zabeleška pripada drugoj kancelariji.
 v-annotation-incomplete = Zabeleška je nepotpuna.
 v-annotation-event = Nepoznat događaj za zabelešku.
 v-annotation-record = Broj upisa u zabelešci nije ispravan.
+
+## Printing a certificate from the record page
+cert-title = Štampanje izvoda
+cert-lang = Jezik izvoda
+cert-lang-sq = Albanski, pa srpski
+cert-lang-sr = Srpski, pa albanski
+cert-lang-en = Albanski i srpski, uz engleski
+cert-collector = Ko preuzima (ime i prezime)
+cert-collector-hint = Kako piše u ličnom dokumentu koji je pokazao. Ne upisujte broj dokumenta.
+cert-id-document = Pokazani lični dokument
+cert-id-id-card = Lična karta
+cert-id-passport = Pasoš
+cert-id-driving-licence = Vozačka dozvola
+cert-id-residence-permit = Dozvola boravka
+cert-id-other = Drugo
+cert-print = Štampaj izvod (PDF)
+cert-no-signer = Ova kancelarija još nema potpisnika dokumenata, pa ne može da štampa izvode. Zatražite ga od agencije.
+cert-void = Upis je poništen: za njega se izvod ne izdaje.
+cert-collector-required = Upišite ime osobe koja preuzima izvod, kako piše u njenom dokumentu, bez posebnih znakova.
+cert-id-required = Izaberite vrstu pokazanog ličnog dokumenta.
+cert-lang-required = Izaberite jezik izvoda.
+cert-printed = Odštampani izvodi
+cert-serial = Serijski broj
+cert-when = Kada
+cert-by = Službenik
+cert-for = Za
+cert-version = Verzija upisa
+cert-none = Još nijedan izvod nije odštampan.
+
+## The duplicate check before saving a birth or death
+dupes-title = Možda je već upisano
+dupes-intro = Ovi upisi liče na onaj koji unosite. Ako je ista osoba, otvorite postojeći upis; inače potvrdite da je ovo novi upis.
+dupes-count = { $count ->
+    [one] { $count } sličan upis
+    [few] { $count } slična upisa
+   *[other] { $count } sličnih upisa
+}
+dupes-typed = Ono što ste uneli
+dupes-record = Upis
+dupes-people = Osobe
+dupes-open = Otvori postojeći upis
+dupes-new = Druga je osoba: sačuvaj kao novi upis
+record-dupes-checked = Provereno zbog duplikata: { $regnos } su bili slični; službenik je potvrdio novi upis.

@@ -30,6 +30,8 @@
 //!   answered with the record the first one saved (see [`FormLedger`]).
 
 mod auth;
+mod certify;
+mod dupes;
 mod forms;
 mod pages;
 mod records;
@@ -204,7 +206,8 @@ impl WebError {
                 NodeError::Voided(_)
                 | NodeError::Halted(_)
                 | NodeError::ClockAhead { .. }
-                | NodeError::KindNotAllowed { .. },
+                | NodeError::KindNotAllowed { .. }
+                | NodeError::Certificate(_),
             ) => StatusCode::CONFLICT,
             WebError::Node(_) | WebError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -428,6 +431,7 @@ pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
             get(records::amend_form).post(records::amend),
         )
         .route("/record/{regno}/void", post(records::void))
+        .route("/record/{regno}/certificate", post(certify::issue))
         .route("/assets/{name}", get(templates::asset))
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

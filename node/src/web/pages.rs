@@ -128,10 +128,10 @@ pub async fn not_found(headers: HeaderMap, uri: axum::http::Uri) -> Response {
 #[derive(Debug, Default, Clone, Deserialize)]
 #[serde(default)]
 pub struct SearchForm {
-    q: String,
-    born: String,
-    municipality: String,
-    kind: String,
+    pub q: String,
+    pub born: String,
+    pub municipality: String,
+    pub kind: String,
 }
 
 /// One hit as the page shows it.
@@ -164,7 +164,7 @@ fn kind_text(lang: Lang, kind: &str) -> String {
 /// Runs a search like `civreg-node search`: the hub's national register when it answers within
 /// [`HUB_SEARCH_WAIT`] (and the worker last found it online), else this office's own records;
 /// logged to the node's access log either way.
-fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<Answer, String> {
+pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<Answer, String> {
     let c = Catalog::get();
     let lang = who.lang;
     // An unknown kind (only a hand-made address has one) searches every kind.

@@ -48,6 +48,11 @@ struct FormPage {
     reason_problem: String,
     stale: String,
     already: String,
+    /// Records that look like the one being saved (the duplicate check), with what was typed.
+    dupes: Option<super::pages::Answer>,
+    dupes_typed: String,
+    /// The warnings were confirmed already (kept through the duplicate check).
+    confirmed: bool,
 }
 
 fn form_value(kind: RecordKind, lang: Lang, p: FormPage) -> Value {
@@ -79,6 +84,10 @@ fn form_value(kind: RecordKind, lang: Lang, p: FormPage) -> Value {
         reason_problem => p.reason_problem,
         stale => p.stale,
         already => p.already,
+        dupes_shown => p.dupes.as_ref().map(|a| a.hits.iter().map(|h| h.regno.as_str()).collect::<Vec<_>>().join(",")),
+        dupes => p.dupes.map(|a| Value::from_serialize(&a)),
+        dupes_typed => p.dupes_typed,
+        confirmed => p.confirmed,
         places => places(),
     }
 }
@@ -138,6 +147,34 @@ fn typed(form: &FormBody) -> BTreeMap<String, String> {
         .filter(|(k, _)| !k.starts_with('_'))
         .map(|(k, v)| (k.clone(), v.clone()))
         .collect()
+}
+
+/// Why a registration was not saved yet.
+enum Stop {
+    /// Problems to show by their fields.
+    Problems(Vec<Problem>),
+    /// Records that look like this one: the clerk decides (`dupes`).
+    Dupes(super::pages::Answer, String),
+}
+
+/// What the clerk typed about the person of a birth or death, for the duplicate check's table.
+fn typed_person(kind: RecordKind, form: &FormBody) -> String {
+    let who = match kind {
+        RecordKind::Birth => "child",
+        RecordKind::Death => "deceased",
+        RecordKind::Marriage => return String::new(),
+    };
+    [
+        "given_name",
+        "surname",
+        "date_of_birth",
+        "personal_numbers.jmbg",
+    ]
+    .iter()
+    .map(|f| form.get(&format!("{who}.{f}")).trim())
+    .filter(|v| !v.is_empty())
+    .collect::<Vec<_>>()
+    .join(" · ")
 }
 
 /// The outcome of checking a form before saving.
@@ -234,12 +271,22 @@ pub async fn register(
         let res = (|| {
             let doc = match check(&c2, kind, &f2)? {
                 Checked::Ready(doc) => doc,
-                Checked::Problems(p) => return Ok(Err(p)),
+                Checked::Problems(p) => return Ok(Err(Stop::Problems(p))),
             };
-            // The command line's own call: same op, checks, guard and log.
-            match c2.node().register(&w2.clerk(), kind, doc) {
+            // Before a birth or death is saved: is this person registered already?
+            if !super::dupes::confirmed_new(&f2) {
+                if let Some(found) = super::dupes::candidates(&c2, &w2, kind, &doc) {
+                    return Ok(Err(Stop::Dupes(found, typed_person(kind, &f2))));
+                }
+            }
+            // The command line's own call: same op, checks, guard and log; the clerk's decision
+            // over the candidates shown is kept in the op's reason.
+            match c2
+                .node()
+                .register_noted(&w2.clerk(), kind, doc, &super::dupes::note(&f2))
+            {
                 Ok(saved) => Ok(Ok(saved)),
-                Err(NodeError::Invalid(report)) => Ok(Err(report.problems)),
+                Err(NodeError::Invalid(report)) => Ok(Err(Stop::Problems(report.problems))),
                 Err(e) => Err(WebError::Node(e)),
             }
         })();
@@ -256,9 +303,18 @@ pub async fn register(
             tracing::info!(clerk = %who.clerk, regno = %saved.regno, "registered from the clerk app");
             see_other(&format!("/record/{}?saved=1", saved.regno))
         }
-        Ok(Err(problems)) => {
+        Ok(Err(Stop::Problems(problems))) => {
             let p = FormPage { problems, ..base };
             render_form(ctx, who, kind, StatusCode::UNPROCESSABLE_ENTITY, p).await
+        }
+        Ok(Err(Stop::Dupes(found, typed))) => {
+            let p = FormPage {
+                dupes: Some(found),
+                dupes_typed: typed,
+                confirmed: form.get("_confirm") == "1",
+                ..base
+            };
+            render_form(ctx, who, kind, StatusCode::CONFLICT, p).await
         }
         Err(e) => e.in_lang(lang).into_response(),
     }
@@ -286,7 +342,8 @@ struct VersionRow {
     change_text: String,
     when: String,
     clerk: String,
-    reason: String,
+    /// The reason as shown: a duplicate check in the clerk's language, else as written.
+    reason_text: String,
     changes: Vec<ChangeRow>,
 }
 
@@ -368,7 +425,11 @@ pub async fn record(
                     change_text: c.text(lang, &format!("record-change-{change}")),
                     when: super::status::when(v.at_ms),
                     clerk: v.clerk,
-                    reason: v.reason,
+                    reason_text: if v.reason.is_empty() {
+                        String::new()
+                    } else {
+                        super::dupes::history_text(lang, &v.reason)
+                    },
                     changes: v
                         .changes
                         .iter()
@@ -398,7 +459,17 @@ pub async fn record(
         } else {
             String::new()
         };
+        let (can_sign, printed) = super::certify::section(ctx, lang, &st.regno)?;
         Ok(minijinja::context! {
+            can_sign => can_sign,
+            printed => Value::from_serialize(&printed),
+            cert_langs => super::certify::CERT_LANGS,
+            cert_lang => match lang {
+                Lang::Sq => "sq",
+                Lang::En => "en",
+                _ => "sr",
+            },
+            id_documents => super::certify::ID_DOCUMENTS,
             regno => st.regno.clone(),
             kind_text => c.text(lang, &format!("kind-{}", st.kind.as_str())),
             notice => notice,
