@@ -763,3 +763,75 @@ async fn a_birth_like_one_registered_shows_it_before_saving_and_the_decision_is_
     );
     assert!(!page.body.contains("NOT-A-REGNO"), "{}", page.body);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_start_page_lists_todays_work_mine_and_the_offices_and_what_waits() {
+    let app = App::start(Settings::default()).await;
+    let node = &app.served.node;
+    let by = node.authenticate(CLERK, PASSWORD).expect("drita signs in");
+    node.add_clerk(Some(&by), "besa", "besa-long-password")
+        .expect("add a second clerk");
+    let drita = sign_in(&app.addr).await;
+    let besa = try_sign_in(&app.addr, "besa", "besa-long-password")
+        .await
+        .unwrap_or_else(|r| panic!("{r:?}"));
+    let empty = drita.get("/").await;
+    assert!(empty.body.contains("Regjistrime sot: 0."), "{}", empty.body);
+    assert!(!empty.body.contains("id=\"today-mine\""), "{}", empty.body);
+    let mut mine = Vec::new();
+    for name in ["Arben", "Valbona"] {
+        let r = drita
+            .post_birth(&drita.form_id().await, &[("child.given_name", name)])
+            .await;
+        assert_eq!(r.status, 303, "{r:?}");
+        mine.push(
+            location(&r)
+                .trim_start_matches("/record/")
+                .split('?')
+                .next()
+                .unwrap()
+                .to_string(),
+        );
+    }
+    let r = besa
+        .post_birth(&besa.form_id().await, &[("child.given_name", "Dren")])
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let theirs = location(&r)
+        .trim_start_matches("/record/")
+        .split('?')
+        .next()
+        .unwrap()
+        .to_string();
+    // The hub holds the first entry.
+    app.served.node.set_hub_acked(1).expect("set acked");
+
+    let page = drita.get("/").await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let body = &page.body;
+    assert!(
+        body.contains("Regjistrime sot: 3. Në pritje për t&#x27;u dërguar në agjenci: 2."),
+        "{body}"
+    );
+    let section = |id: &str| {
+        let at = body
+            .find(&format!("id=\"{id}\""))
+            .unwrap_or_else(|| panic!("no {id}: {body}"));
+        body[at..at + body[at..].find("</table>").unwrap()].to_string()
+    };
+    let (m, o) = (section("today-mine"), section("today-office"));
+    assert!(
+        mine.iter()
+            .all(|r| m.contains(&format!("data-regno=\"{r}\""))),
+        "{m}"
+    );
+    assert!(!m.contains(&theirs), "{m}");
+    assert!(
+        o.contains(&format!("data-regno=\"{theirs}\"")) && o.contains("besa"),
+        "{o}"
+    );
+    // Newest first; the first entry is at the hub, the others wait.
+    assert!(m.find(&mine[1]).unwrap() < m.find(&mine[0]).unwrap(), "{m}");
+    assert_eq!(m.matches("sync hub").count(), 1, "{m}");
+    assert_eq!(o.matches("sync here").count(), 1, "{o}");
+}

@@ -260,3 +260,12 @@ dupes-people = People
 dupes-open = Open the existing record
 dupes-new = A different person: save as a new entry
 record-dupes-checked = Checked for duplicates: { $regnos } looked alike; the clerk confirmed a new entry.
+
+## Today's work on the start page
+today-title = Today's work
+today-summary = Entries today: { $count }. Waiting to be sent to the agency: { $waiting }.
+today-mine = Mine
+today-office = Others at this office
+today-time = Time
+today-change = What
+today-clerk = Clerk

@@ -259,3 +259,12 @@ dupes-people = Personat
 dupes-open = Hape regjistrin ekzistues
 dupes-new = Është person tjetër: ruaje si regjistrim të ri
 record-dupes-checked = U kontrollua për dyfishim: { $regnos } ishin të ngjashëm; nëpunësi konfirmoi regjistrim të ri.
+
+## Today's work on the start page
+today-title = Puna e sotme
+today-summary = Regjistrime sot: { $count }. Në pritje për t'u dërguar në agjenci: { $waiting }.
+today-mine = Të miat
+today-office = Të tjerët në këtë zyrë
+today-time = Ora
+today-change = Çfarë
+today-clerk = Nëpunësi

@@ -262,3 +262,12 @@ dupes-people = Особе
 dupes-open = Отвори постојећи упис
 dupes-new = Друга је особа: сачувај као нови упис
 record-dupes-checked = Проверено због дупликата: { $regnos } су били слични; службеник је потврдио нови упис.
+
+## Today's work on the start page
+today-title = Данашњи рад
+today-summary = Уноса данас: { $count }. Чека слање агенцији: { $waiting }.
+today-mine = Моји
+today-office = Остали у овој канцеларији
+today-time = Време
+today-change = Шта
+today-clerk = Службеник

@@ -262,3 +262,12 @@ dupes-people = Osobe
 dupes-open = Otvori postojeći upis
 dupes-new = Druga je osoba: sačuvaj kao novi upis
 record-dupes-checked = Provereno zbog duplikata: { $regnos } su bili slični; službenik je potvrdio novi upis.
+
+## Today's work on the start page
+today-title = Današnji rad
+today-summary = Unosa danas: { $count }. Čeka slanje agenciji: { $waiting }.
+today-mine = Moji
+today-office = Ostali u ovoj kancelariji
+today-time = Vreme
+today-change = Šta
+today-clerk = Službenik

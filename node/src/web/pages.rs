@@ -85,9 +85,83 @@ pub async fn home(
         let notice = (!q.saved.is_empty()).then(|| {
             Catalog::get().format(who.lang, "saved", &[("regno", q.saved.as_str().into())])
         });
-        Ok(minijinja::context! { records => records, notice => notice })
+        let today = todays_work(ctx, who.lang)?;
+        let (mine, others): (Vec<WorkRow>, Vec<WorkRow>) =
+            today.rows.into_iter().partition(|r| r.clerk == who.clerk);
+        Ok(minijinja::context! {
+            records => records,
+            notice => notice,
+            today_summary => Catalog::get().format(
+                who.lang,
+                "today-summary",
+                &[("count", (mine.len() + others.len()).into()), ("waiting", today.waiting.into())],
+            ),
+            mine => Value::from_serialize(&mine),
+            // Not `office`: the frame names the office's municipality so.
+            others => Value::from_serialize(&others),
+        })
     })
     .await
+}
+
+/// At most this many of today's entries are listed (an office registers far fewer in a day).
+const MAX_TODAY: usize = 500;
+
+/// One entry of today's work, as the start page lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct WorkRow {
+    pub time: String,
+    pub regno: String,
+    pub kind_text: String,
+    pub change_text: String,
+    pub clerk: String,
+    /// Not yet at the hub.
+    pub waiting: bool,
+}
+
+/// Today's work at this office, newest first, and how many entries of the log wait for the hub.
+pub struct Today {
+    pub rows: Vec<WorkRow>,
+    pub waiting: u64,
+}
+
+/// Walks the office's own log back from its head while the entries are of today (the office's
+/// local day), at most [`MAX_TODAY`] of them.
+pub fn todays_work(ctx: &Context, lang: Lang) -> Result<Today, WebError> {
+    let node = ctx.node();
+    let c = Catalog::get();
+    let acked = node.hub_acked()?;
+    let head = node.log_len();
+    let start = chrono::Local::now()
+        .date_naive()
+        .and_hms_opt(0, 0, 0)
+        .and_then(|d| d.and_local_timezone(chrono::Local).earliest())
+        .map_or(0, |t| t.timestamp_millis().max(0) as u64);
+    let mut rows = Vec::new();
+    let mut seq = head;
+    while seq > 0 && rows.len() < MAX_TODAY {
+        let Some(op) = node.op(seq)? else { break };
+        if op.hlc.wall_ms < start {
+            break;
+        }
+        let change = serde_json::to_value(op.change)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default();
+        rows.push(WorkRow {
+            time: status::when(op.hlc.wall_ms),
+            kind_text: kind_text(lang, op.record_kind.as_str()),
+            change_text: c.text(lang, &format!("record-change-{change}")),
+            regno: op.record_id,
+            clerk: op.clerk,
+            waiting: seq > acked,
+        });
+        seq -= 1;
+    }
+    Ok(Today {
+        rows,
+        waiting: head.saturating_sub(acked),
+    })
 }
 
 #[derive(Debug, Default, Deserialize)]
