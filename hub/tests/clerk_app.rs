@@ -835,3 +835,87 @@ async fn the_start_page_lists_todays_work_mine_and_the_offices_and_what_waits() 
     assert_eq!(m.matches("sync hub").count(), 1, "{m}");
     assert_eq!(o.matches("sync here").count(), 1, "{o}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_event_is_noted_on_a_birth_record_and_what_cannot_be_noted_says_why() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let saved = clerk.post_birth(&clerk.form_id().await, &[]).await;
+    assert_eq!(saved.status, 303, "{saved:?}");
+    let page_path = location(&saved).split('?').next().unwrap().to_string();
+    let regno = page_path.trim_start_matches("/record/").to_string();
+    let record = clerk.get(&page_path).await;
+    assert!(
+        record.body.contains(&format!("href=\"/annotate/{regno}\"")),
+        "{}",
+        record.body
+    );
+    let form = clerk.get(&format!("/annotate/{regno}")).await;
+    assert_eq!(form.status, 200, "{form:?}");
+    assert!(form.body.contains("id=\"annotate-form\""), "{}", form.body);
+    let note = |regno: String, event: &'static str, date: &'static str| {
+        let csrf = clerk.csrf.clone();
+        let clerk = &clerk;
+        async move {
+            clerk
+                .post(
+                    &format!("/annotate/{regno}"),
+                    &[
+                        ("_csrf", &csrf),
+                        ("event", event),
+                        ("date", date),
+                        ("place", "Prizren"),
+                        ("record", ""),
+                        ("text", "sipas njoftimit të zyrës së Prizrenit"),
+                    ],
+                )
+                .await
+        }
+    };
+    let ops = || app.served.node.log_len();
+    let before = ops();
+
+    // What to fix, in the clerk's language, with what was typed kept; nothing saved.
+    let r = note(regno.clone(), "baptism", "01.06.1990").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("Zgjidhni ngjarjen"), "{}", r.body);
+    assert!(r.body.contains("sipas njoftimit"), "{}", r.body);
+    let r = note(regno.clone(), "marriage", "31.02.1990").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    let r = note("GJAKOVE-2001-B-000007".into(), "marriage", "01.06.1990").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("kërkim kombëtar"), "{}", r.body);
+    let r = note("%3Cscript%3E".into(), "marriage", "").await;
+    assert!(r.status == 422 || r.status == 404, "{r:?}");
+    assert!(!r.body.contains("<script>"), "{}", r.body);
+    assert_eq!(ops(), before);
+
+    // Noted: the record's own fields are untouched, the annotation is in the record.
+    let fields_before = app.served.node.get(&regno).unwrap().fields;
+    let r = note(regno.clone(), "marriage", "01.06.1990").await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(location(&r), format!("/record/{regno}?annotated=1"));
+    assert_eq!(ops(), before + 1);
+    let after = app.served.node.get(&regno).unwrap().fields;
+    for (k, v) in &fields_before {
+        assert_eq!(after.get(k), Some(v), "{k}");
+    }
+    let noted: Vec<_> = after
+        .iter()
+        .filter(|(k, _)| k.starts_with("annotation."))
+        .collect();
+    assert!(
+        noted
+            .iter()
+            .any(|(k, v)| k.ends_with(".event") && v.as_str() == Some("marriage")),
+        "{noted:?}"
+    );
+    assert!(
+        noted
+            .iter()
+            .any(|(k, v)| k.ends_with(".date") && v.as_str() == Some("1990-06-01")),
+        "{noted:?}"
+    );
+    let page = clerk.get(&location(&r)).await;
+    assert!(page.body.contains("Shënimi u ruajt."), "{}", page.body);
+}

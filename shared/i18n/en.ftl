@@ -269,3 +269,25 @@ today-office = Others at this office
 today-time = Time
 today-change = What
 today-clerk = Clerk
+
+## Noting an event on a birth record (annotation)
+annotate-title = Note an event
+annotate-heading = Note an event on { $regno }
+annotate-intro = An annotation notes on a birth record a marriage, death or divorce registered elsewhere. It never changes the record's own fields.
+annotate-link = Note an event
+annotate-event = Event
+annotate-event-marriage = Marriage
+annotate-event-death = Death
+annotate-event-divorce = Divorce
+annotate-event-other = Other
+annotate-date = Date of the event
+annotate-place = Place of the event
+annotate-record = Registration number of the event
+annotate-record-hint = The number of the marriage or death record, if it is registered.
+annotate-text = Note
+annotate-save = Save the annotation
+annotate-sent = The annotation is saved. It goes to the agency at the next sync.
+annotate-event-required = Choose the event.
+annotate-not-known = This record is not known here: find it first with a national search while the line works, then note the event from the answer.
+annotate-bad-regno = This is not a registration number.
+annotated = The annotation is saved.

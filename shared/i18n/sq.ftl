@@ -268,3 +268,25 @@ today-office = Të tjerët në këtë zyrë
 today-time = Ora
 today-change = Çfarë
 today-clerk = Nëpunësi
+
+## Noting an event on a birth record (annotation)
+annotate-title = Shëno një ngjarje
+annotate-heading = Shëno një ngjarje në { $regno }
+annotate-intro = Një shënim regjistron në një akt lindjeje një martesë, vdekje ose shkurorëzim të regjistruar diku tjetër. Nuk ndryshon asnjë fushë të vetë regjistrit.
+annotate-link = Shëno një ngjarje
+annotate-event = Ngjarja
+annotate-event-marriage = Martesë
+annotate-event-death = Vdekje
+annotate-event-divorce = Shkurorëzim
+annotate-event-other = Tjetër
+annotate-date = Data e ngjarjes
+annotate-place = Vendi i ngjarjes
+annotate-record = Numri i regjistrit të ngjarjes
+annotate-record-hint = Numri i aktit të martesës ose vdekjes, nëse është regjistruar.
+annotate-text = Shënim
+annotate-save = Ruaje shënimin
+annotate-sent = Shënimi u ruajt. Dërgohet në agjenci në sinkronizimin e ardhshëm.
+annotate-event-required = Zgjidhni ngjarjen.
+annotate-not-known = Ky regjistër nuk njihet këtu: gjejeni më parë me kërkim kombëtar, kur linja punon, pastaj shënoni ngjarjen nga përgjigja.
+annotate-bad-regno = Ky nuk është numër regjistri.
+annotated = Shënimi u ruajt.

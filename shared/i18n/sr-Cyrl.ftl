@@ -271,3 +271,25 @@ today-office = Остали у овој канцеларији
 today-time = Време
 today-change = Шта
 today-clerk = Службеник
+
+## Noting an event on a birth record (annotation)
+annotate-title = Белешка о догађају
+annotate-heading = Белешка о догађају на упису { $regno }
+annotate-intro = Белешка уписује на извод рођења брак, смрт или развод уписан негде другде. Не мења ниједно поље самог уписа.
+annotate-link = Забележи догађај
+annotate-event = Догађај
+annotate-event-marriage = Брак
+annotate-event-death = Смрт
+annotate-event-divorce = Развод
+annotate-event-other = Друго
+annotate-date = Датум догађаја
+annotate-place = Место догађаја
+annotate-record = Број уписа догађаја
+annotate-record-hint = Број уписа брака или смрти, ако је уписан.
+annotate-text = Напомена
+annotate-save = Сачувај белешку
+annotate-sent = Белешка је сачувана. Шаље се агенцији при следећој синхронизацији.
+annotate-event-required = Изаберите догађај.
+annotate-not-known = Овај упис овде није познат: прво га пронађите националном претрагом док веза ради, па забележите догађај из одговора.
+annotate-bad-regno = Ово није број уписа.
+annotated = Белешка је сачувана.

@@ -271,3 +271,25 @@ today-office = Ostali u ovoj kancelariji
 today-time = Vreme
 today-change = Šta
 today-clerk = Službenik
+
+## Noting an event on a birth record (annotation)
+annotate-title = Beleška o događaju
+annotate-heading = Beleška o događaju na upisu { $regno }
+annotate-intro = Beleška upisuje na izvod rođenja brak, smrt ili razvod upisan negde drugde. Ne menja nijedno polje samog upisa.
+annotate-link = Zabeleži događaj
+annotate-event = Događaj
+annotate-event-marriage = Brak
+annotate-event-death = Smrt
+annotate-event-divorce = Razvod
+annotate-event-other = Drugo
+annotate-date = Datum događaja
+annotate-place = Mesto događaja
+annotate-record = Broj upisa događaja
+annotate-record-hint = Broj upisa braka ili smrti, ako je upisan.
+annotate-text = Napomena
+annotate-save = Sačuvaj belešku
+annotate-sent = Beleška je sačuvana. Šalje se agenciji pri sledećoj sinhronizaciji.
+annotate-event-required = Izaberite događaj.
+annotate-not-known = Ovaj upis ovde nije poznat: prvo ga pronađite nacionalnom pretragom dok veza radi, pa zabeležite događaj iz odgovora.
+annotate-bad-regno = Ovo nije broj upisa.
+annotated = Beleška je sačuvana.

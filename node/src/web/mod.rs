@@ -29,6 +29,7 @@
 //! - *A form is saved once*: each rendered form carries a random id; a second post of it is
 //!   answered with the record the first one saved (see [`FormLedger`]).
 
+mod annotate;
 mod auth;
 mod certify;
 mod dupes;
@@ -432,6 +433,10 @@ pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
         )
         .route("/record/{regno}/void", post(records::void))
         .route("/record/{regno}/certificate", post(certify::issue))
+        .route(
+            "/annotate/{regno}",
+            get(annotate::form).post(annotate::save),
+        )
         .route("/assets/{name}", get(templates::asset))
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

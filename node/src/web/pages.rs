@@ -216,6 +216,8 @@ pub struct HitView {
     pub summary: String,
     /// Held at this office (its page can be opened).
     pub here: bool,
+    /// For a birth record held elsewhere: the label of the link that notes an event on it.
+    pub annotate_text: Option<String>,
 }
 
 /// What a search answered, and from where.
@@ -296,6 +298,16 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
                         kind_text: kind_text(lang, &h.kind),
                         summary: national_summary(&h.summary_json),
                         here: node.get(&h.regno).is_ok(),
+                        annotate_text: None,
+                    })
+                    .collect::<Vec<_>>();
+                let hits = hits
+                    .into_iter()
+                    .map(|mut h| {
+                        if !h.here && h.regno.contains("-B-") {
+                            h.annotate_text = Some(c.text(lang, "annotate-link"));
+                        }
+                        h
                     })
                     .collect::<Vec<_>>();
                 return Ok(Answer {
@@ -327,6 +339,7 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
                 summary: h.summary,
                 regno: h.regno,
                 here: true,
+                annotate_text: None,
             })
             .collect(),
     })

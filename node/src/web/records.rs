@@ -388,6 +388,7 @@ pub struct RecordQuery {
     again: String,
     amended: String,
     voided: String,
+    annotated: String,
 }
 
 /// `GET /record/{regno}`: every field, the history, the sync state, amend and void.
@@ -456,12 +457,15 @@ pub async fn record(
             c.text(lang, "amended")
         } else if !q.voided.is_empty() {
             c.text(lang, "voided")
+        } else if !q.annotated.is_empty() {
+            c.text(lang, "annotated")
         } else {
             String::new()
         };
         let (can_sign, printed) = super::certify::section(ctx, lang, &st.regno)?;
         Ok(minijinja::context! {
             can_sign => can_sign,
+            is_birth => st.kind == RecordKind::Birth,
             printed => Value::from_serialize(&printed),
             cert_langs => super::certify::CERT_LANGS,
             cert_lang => match lang {

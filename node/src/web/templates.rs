@@ -20,6 +20,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("form.html", include_str!("templates/form.html")),
     ("search.html", include_str!("templates/search.html")),
     ("record.html", include_str!("templates/record.html")),
+    ("annotate.html", include_str!("templates/annotate.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

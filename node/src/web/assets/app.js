@@ -69,6 +69,12 @@
       var summary = document.createElement("span");
       summary.className = "summary"; summary.textContent = h.summary;
       li.appendChild(summary);
+      if (h.annotate_text) {
+        var note = document.createElement("a");
+        note.className = "annotate"; note.href = "/annotate/" + encodeURIComponent(h.regno);
+        note.textContent = h.annotate_text;
+        li.appendChild(note);
+      }
       ol.appendChild(li);
     });
     results.appendChild(ol);
