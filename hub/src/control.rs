@@ -68,7 +68,12 @@ pub enum Request {
         threshold: Option<f64>,
     },
     /// Links the person rows of a CSV file (an absolute path) to the register: `LinkReport`.
-    MatchLink { path: PathBuf },
+    MatchLink {
+        path: PathBuf,
+        /// The expected share of matching rows and the thresholds, if the operator gave them.
+        #[serde(default)]
+        params: crate::matching::LinkParams,
+    },
     /// National search: `Results`. Written to the access log under `by`.
     Search {
         query: crate::search::SearchQuery,
@@ -395,9 +400,9 @@ pub fn handle_with_progress(
             v["filed"] = json!(filed);
             Ok(v)
         }
-        Request::MatchLink { path } => {
+        Request::MatchLink { path, params } => {
             let ix = state.search_index()?;
-            let r = crate::matching::link_file(&state.store, ix.blinder(), path)?;
+            let r = crate::matching::link_file(&state.store, ix.blinder(), path, params)?;
             Ok(serde_json::to_value(r).expect("report serialises"))
         }
         Request::Search { query, by } => {

@@ -209,10 +209,8 @@ pub fn import_file(
     };
     let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
     let total = file.metadata().map(|md| md.len()).unwrap_or(0);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(std::io::BufReader::new(file));
+    // Delimiter, byte-order mark, line ends and header case as people's files have them.
+    let mut rdr = csvrows::reader(file).map_err(|e| file_err(e.to_string()))?;
     let header = csvrows::header(
         rdr.headers()
             .map_err(|_| ImportError::Header {

@@ -5,11 +5,12 @@ use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The blocking rules, unioned; a pair is compared once, under the first rule that blocks it.
-pub const RULES: [&str; 6] = [
+pub const RULES: [&str; 7] = [
     "personal number",
+    "personal number, one edit apart",
     "surname + date of birth",
     "given name + date of birth",
-    "given name + surname + birth year",
+    "given name + surname, either order, + birth year ±1",
     "given name + surname + father's given name",
     "father's + mother's given names + birth year",
 ];
@@ -37,6 +38,16 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
         }
         names.at(i).map(|n| &*n.key).filter(|k| !k.is_empty())
     }
+    // One-edit halves of the first personal number that has them.
+    for (x, &(scheme, _)) in p.toks.iter().enumerate() {
+        let Some(near) = t.near.get(p.near[x] as usize) else {
+            continue;
+        };
+        if scheme != 0 && near.len() >= 2 {
+            out[1] = [near[0].max(1), near[1].max(1)];
+            break;
+        }
+    }
     let given = key(&t.given, p.given);
     let father = key(&t.given, p.father);
     let mother = key(&t.given, p.mother);
@@ -62,24 +73,31 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
     for (k, s) in surnames.iter().enumerate() {
         let Some(s) = s else { continue };
         if let Some(d) = &full_date {
-            out[1][k] = mk(1, &[s.as_bytes(), d]);
+            out[2][k] = mk(2, &[s.as_bytes(), d]);
         }
-        if let Some(g) = given {
-            if let Some(d) = p.date {
-                out[3][k] = mk(3, &[g.as_bytes(), s.as_bytes(), &d.year.to_le_bytes()]);
-            }
-            if let Some(f) = father {
-                out[4][k] = mk(4, &[g.as_bytes(), s.as_bytes(), f.as_bytes()]);
-            }
+        if let (Some(g), Some(f)) = (given, father) {
+            out[5][k] = mk(5, &[g.as_bytes(), s.as_bytes(), f.as_bytes()]);
+        }
+    }
+    // Given name and surname in either order (a pair with the two swapped meets), and the year
+    // of birth within one year: two keys, one per two-year bucket (y/2 and (y+1)/2), so that
+    // years one apart always share one.
+    if let (Some(g), Some(s), Some(d)) = (given, surnames[0], p.date) {
+        let (lo, hi) = if g <= s { (g, s) } else { (s, g) };
+        for (slot, bucket) in [d.year.div_euclid(2), (d.year + 1).div_euclid(2)]
+            .into_iter()
+            .enumerate()
+        {
+            out[4][slot] = mk(4, &[lo.as_bytes(), hi.as_bytes(), &bucket.to_le_bytes()]);
         }
     }
     // Both parents' names and the year: a child's record whose own given name and surname were
     // both misspelt still meets its original.
     if let (Some(f), Some(m), Some(d)) = (father, mother, p.date) {
-        out[5][0] = mk(5, &[f.as_bytes(), m.as_bytes(), &d.year.to_le_bytes()]);
+        out[6][0] = mk(6, &[f.as_bytes(), m.as_bytes(), &d.year.to_le_bytes()]);
     }
     if let (Some(g), Some(d)) = (given, &full_date) {
-        out[2][0] = mk(2, &[g.as_bytes(), d]);
+        out[3][0] = mk(3, &[g.as_bytes(), d]);
     }
     out
 }

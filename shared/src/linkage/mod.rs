@@ -117,11 +117,14 @@
 
 mod block;
 mod compare;
+pub mod generic;
+mod job;
 pub mod jw;
 mod model;
 
 pub use block::{BlockingStats, RuleStats, RULES};
 pub use compare::Field;
+pub use job::{LinkJob, LinkOptions, LinkPrior};
 pub use model::{
     Class, EmSession, FieldModel, FieldScore, Level, Matcher, Model, Score, TermFrequencies,
     Thresholds, TrainConfig, TrainingReport, MODEL_FORMAT,
@@ -184,6 +187,68 @@ pub struct PnumToken {
     /// `jmbg`, `kosovo` or `albanian`: only tokens of the same scheme are compared.
     pub scheme: String,
     pub token: String,
+    /// Keys for finding numbers one edit apart, blinded like the token (see
+    /// [`PnumToken::blind`]): the first half and the second half of the number (the middle
+    /// character left out), then one key per deletion of one character. Held in memory only.
+    #[serde(skip)]
+    pub near: Vec<u64>,
+}
+
+impl PnumToken {
+    /// A token without one-edit keys (its number can only be compared as a whole).
+    pub fn new(scheme: &str, token: String) -> PnumToken {
+        PnumToken {
+            scheme: scheme.to_string(),
+            token,
+            near: Vec::new(),
+        }
+    }
+
+    /// The token of `number` under `scheme`, blinded by `token(scheme, number)`, with its
+    /// one-edit keys. Those are 64-bit hashes keyed by a secret drawn from the same blinding
+    /// (`token(scheme, "near")`), so they say nothing without it; they are never stored.
+    /// Two numbers one substitution or adjacent transposition apart share a half (the one the
+    /// edit is not in; an edit of the middle character leaves both), and any two numbers one
+    /// edit apart share a deletion key.
+    pub fn blind(
+        scheme: &str,
+        number: &str,
+        mut token: impl FnMut(&str, &str) -> String,
+    ) -> PnumToken {
+        let number = number.trim();
+        let t = token(scheme, number);
+        let chars: Vec<char> = number
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let mut near = Vec::new();
+        if chars.len() >= 4 && chars.len() <= 32 {
+            let key = compare::hash_bytes(11, token(scheme, "near").as_bytes());
+            let h = |tag: u8, cs: &[char]| {
+                let mut b = vec![tag];
+                b.extend(scheme.bytes());
+                b.push(0);
+                b.extend(cs.iter().map(|&c| c as u8));
+                compare::hash_bytes(key, &b)
+            };
+            let half = chars.len() / 2;
+            near.push(h(b'P', &chars[..half]));
+            near.push(h(b'S', &chars[half + 1..]));
+            let mut buf: Vec<char> = Vec::with_capacity(chars.len());
+            for i in 0..chars.len() {
+                buf.clear();
+                buf.extend_from_slice(&chars[..i]);
+                buf.extend_from_slice(&chars[i + 1..]);
+                near.push(h(b'D', &buf));
+            }
+        }
+        PnumToken {
+            scheme: scheme.to_string(),
+            token: t,
+            near,
+        }
+    }
 }
 
 /// One person as one record names them: the matcher's input.
@@ -233,10 +298,7 @@ impl PersonRecord {
                 .personal_numbers
                 .iter()
                 .take(2)
-                .map(|(scheme, n)| PnumToken {
-                    scheme: scheme.to_string(),
-                    token: token(scheme, n.trim()),
-                })
+                .map(|(scheme, n)| PnumToken::blind(scheme, n, &mut token))
                 .collect();
             let mut p = PersonRecord {
                 id: format!("{record_id}/{}", v.role),
