@@ -452,7 +452,7 @@ pub fn link_file(
         possible: params.possible,
         ..LinkOptions::new(train_config(people.len() + only.len()))
     };
-    let job = LinkJob::new(&people, &only, &opts)?;
+    let mut job = LinkJob::new(&people, &only, &opts)?;
     let links = job.link_all(&only, 0);
     let mut out = Vec::with_capacity(rows.len());
     for (row, l) in rows.into_iter().zip(links) {

@@ -6,8 +6,6 @@
 //! cargo bench -p civreg-shared --bench linkage_bench -- --full      # 3,100,000 records
 //! cargo bench -p civreg-shared --bench linkage_bench -- --quick     # 20,000 records, a smoke run
 //! cargo bench -p civreg-shared --bench linkage_bench -- --write     # ... and update BENCHMARKS.md
-//! ```
-//!
 //! cargo bench -p civreg-shared --bench linkage_bench -- --generic   # the generic benchmark
 //! ```
 //!
@@ -15,10 +13,11 @@
 //! FEBRL-like people from a broad name list, not the project's population): a register of
 //! 5,000 people (`--records N`) linked to a source of corrupted copies of half of them plus
 //! 2,500 strangers, the same with a source that has its own duplicates (20% of rows), and the
-//! register and that source deduplicated as one file. With `--write` it replaces the section
-//! between `<!-- linkage-generic:begin -->` and `<!-- linkage-generic:end -->` of BENCHMARKS.md.
+//! register and that source deduplicated as one file. `--register-prior` links as `match link`
+//! did before issue 16 (the model and its prior from the register alone). With `--write` it
+//! replaces the section between `<!-- linkage-generic:begin -->` and
+//! `<!-- linkage-generic:end -->` of BENCHMARKS.md.
 //!
-//! ```text
 //! Other flags: `--records N`, `--rows N` (rows linked, default 100,000), `--out FILE.md`
 //! (write the section there instead; implies `--write`). Run without `--bench` (by
 //! `cargo test --benches`), it does the quick run only.
@@ -497,7 +496,7 @@ fn losses(
             .collect()
     };
     let keys: Vec<(usize, usize)> = set.planted.iter().map(|&(a, b, _)| (a, b)).collect();
-    let rules = civreg_shared::linkage::first_rules(&set.people, &keys);
+    let rules = civreg_shared::linkage::first_rules(&set.people, &keys, false);
     let mut by_rule: Vec<(String, [u64; 5])> = RULES
         .iter()
         .map(|r| (r.to_string(), [0; 5]))

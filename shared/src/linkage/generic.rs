@@ -720,9 +720,11 @@ impl GenericSet {
             source_corruptions.push(Vec::new());
         }
         if cfg.own_duplicates > 0.0 {
-            for i in 0..source.len() {
+            let originals = source.len();
+            for i in 0..originals {
                 if rng.chance(cfg.own_duplicates) {
-                    let (q, mut ks) = corrupted_copy(&mut rng, &source[i].clone(), cfg);
+                    let original = source[i].clone();
+                    let (q, mut ks) = corrupted_copy(&mut rng, &original, cfg);
                     ks.extend(source_corruptions[i].iter().copied());
                     ks.sort_unstable();
                     ks.dedup();
@@ -907,7 +909,7 @@ pub fn evaluate_link(set: &GenericSet, how: LinkHow) -> Result<LinkEval, Linkage
         }
         LinkHow::Job => {
             let opts = LinkOptions::new(hub_train_config(register.len() + rows.len()));
-            let job = LinkJob::new(&register, &rows, &opts)?;
+            let mut job = LinkJob::new(&register, &rows, &opts)?;
             let links = job.link_all(&rows, 0);
             (links, job.prior.thresholds, job.prior.lambda)
         }
@@ -955,7 +957,7 @@ pub fn evaluate_link(set: &GenericSet, how: LinkHow) -> Result<LinkEval, Linkage
         .enumerate()
         .filter_map(|(i, t)| t.map(|r| (r, n + i)))
         .collect();
-    let blocked = super::first_rules(&both, &pairs)
+    let blocked = super::first_rules(&both, &pairs, true)
         .iter()
         .filter(|r| r.is_some())
         .count();

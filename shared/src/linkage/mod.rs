@@ -106,12 +106,19 @@
 //! # Blocking
 //!
 //! Only pairs that share a key under at least one rule are compared ([`RULES`]): a personal
-//! number token; surname key + date of birth; given-name key + date of birth; given-name key +
-//! surname key + birth year; given-name key + surname key + father's given-name key; father's +
-//! mother's given-name keys + birth year (for a child whose given name and surname were both
-//! misspelt). Surname keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
-//! smaller and the larger of day and month), so swapped dates still block together. A pair is
-//! compared once, under the first rule that brings it together. Blocks larger than
+//! number token; a personal number one typing error apart (blinded halves and deletion keys,
+//! [`PnumToken::blind`]); surname key + date of birth; given-name key + date of birth;
+//! given-name key + surname key in either order + birth year ±1; given-name key + surname key +
+//! father's given-name key; father's + mother's given-name keys + birth year (for a child whose
+//! given name and surname were both misspelt); the date of birth + the initial of either name
+//! (both names misspelt, or swapped and one misspelt); either name's key + day and month of
+//! birth in any year (a mistyped year and a misspelt or swapped name); and, for `link` only,
+//! one name's key + the other's initial in either order, between a row without a date and
+//! register records with one (dedupe leaves this rule out: a register names parents without
+//! dates, and namesakes compared on names alone lowered precision). Surname keys are taken
+//! from the current and the maiden/earlier surname; dates enter as (year, the smaller and the
+//! larger of day and month), so swapped dates still block together. A pair is compared once,
+//! under the first rule that brings it together. Blocks larger than
 //! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
 //! work never grows with the square of the register.
 
@@ -131,7 +138,7 @@ pub use model::{
 };
 
 use crate::model::{Record, Sex};
-use block::{default_threads, keys_of, Blocks};
+use block::{default_threads, keys_of, Blocks, NAMES_ONLY};
 use chrono::{Datelike, NaiveDate};
 use compare::{compare, Prep, Tables};
 use serde::{Deserialize, Serialize};
@@ -235,6 +242,9 @@ impl PnumToken {
             let half = chars.len() / 2;
             near.push(h(b'P', &chars[..half]));
             near.push(h(b'S', &chars[half + 1..]));
+            // The number itself among the deletion keys: a number with one character more
+            // meets it through one of its own deletions.
+            near.push(h(b'D', &chars));
             let mut buf: Vec<char> = Vec::with_capacity(chars.len());
             for i in 0..chars.len() {
                 buf.clear();
@@ -446,9 +456,16 @@ pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
     let keys = keys_of(&tables, &prep);
     let mut cands: Vec<u32> = Vec::new();
     let mut skipped = 0;
+    let dateless = prep.date.is_none();
     for (rule, ks) in keys.iter().enumerate() {
         for &k in ks.iter().filter(|&&k| k != 0) {
             match index.blocks.block(rule, k) {
+                // Names alone only where one side has no date (as in dedupe).
+                Some(b) if rule == NAMES_ONLY => cands.extend(
+                    b.iter()
+                        .map(|e| e.1)
+                        .filter(|&c| index.blocks.dateless[c as usize] != dateless),
+                ),
                 Some(b) => cands.extend(b.iter().map(|e| e.1)),
                 None => skipped += 1,
             }
@@ -515,16 +532,24 @@ pub fn link_many(
 }
 
 /// For diagnostics (the benchmark's `--diagnose`): the first blocking rule ([`RULES`] index)
-/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does.
+/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does. With
+/// `link`, as [`link`] blocks (names alone for a side without a date), else as [`dedupe`].
 #[doc(hidden)]
-pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
+pub fn first_rules(
+    records: &[PersonRecord],
+    pairs: &[(usize, usize)],
+    link: bool,
+) -> Vec<Option<usize>> {
     let mut tables = Tables::default();
     let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
     pairs
         .iter()
         .map(|&(a, b)| {
             let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
-            (0..RULES.len()).find(|&r| ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x)))
+            (0..RULES.len()).find(|&r| {
+                (r != NAMES_ONLY || (link && preps[a].date.is_none() != preps[b].date.is_none()))
+                    && ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x))
+            })
         })
         .collect()
 }

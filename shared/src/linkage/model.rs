@@ -663,6 +663,9 @@ const RULE_FIELDS: [&[Field]; NR] = [
         Field::MotherGivenName,
         Field::BirthDate,
     ],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname],
 ];
 
 struct EmOut {
