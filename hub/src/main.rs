@@ -1242,12 +1242,20 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                         .unwrap_or_default()
                 );
             }
+            for d in v["double_entries"].as_array().cloned().unwrap_or_default() {
+                eprintln!(
+                    "line {}: suspected double entry, identical to line {} (no register reference): imported as {}, check the register page",
+                    d["line"],
+                    d["same_as_line"],
+                    d["regno"].as_str().unwrap_or("")
+                );
+            }
             print(cli.json, v.clone(), || {
                 let n = |k: &str| v[k].as_array().map_or(0, |a| a.len());
                 format!(
-                    "{} rows: {} imported into {}, {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
+                    "{} rows: {} imported into {} ({} suspected double entries), {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
                     v["rows"], n("imported"), v["municipality"].as_str().unwrap_or(""),
-                    n("skipped"), n("rejected"), v["matched"], v["possible"], v["new"]
+                    n("double_entries"), n("skipped"), n("rejected"), v["matched"], v["possible"], v["new"]
                 )
             });
             // Rejected rows: exit 1, as `civreg-node import` does (the output is complete).

@@ -37,6 +37,60 @@ pub struct Skipped {
     pub reason: String,
 }
 
+/// A row imported although it is identical to an earlier row of the file, neither naming a
+/// register entry: a suspected double entry (the same page typed twice, or two people whose
+/// entries read alike), reported for a person to check, never dropped.
+#[derive(Debug, Clone, Serialize)]
+pub struct DoubleEntry {
+    pub line: u64,
+    pub regno: String,
+    /// The line of the file's first row with the same content.
+    pub same_as_line: u64,
+}
+
+/// What [`SeenRows::see`] says about a row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// The first row of the file with this key: import it under `key`.
+    First(Vec<u8>),
+    /// The same register entry as an earlier row of the file: skip it.
+    RepeatedEntry,
+    /// The same content as an earlier row, without a register reference: import it under
+    /// its own key (the import key and its occurrence in the file, so that a rerun finds it
+    /// and imports nothing twice) and report a [`DoubleEntry`].
+    Double { key: Vec<u8>, same_as_line: u64 },
+}
+
+/// The import keys of the rows of one file seen so far, with the first line and the number
+/// of rows of each. Both importers use it.
+#[derive(Debug, Default)]
+pub struct SeenRows {
+    map: std::collections::HashMap<Vec<u8>, (u64, u32)>,
+}
+
+impl SeenRows {
+    /// Records the row at `line` with import key `key`; `by_content` when the key is the
+    /// row's content (it names no register entry).
+    pub fn see(&mut self, key: &[u8], by_content: bool, line: u64) -> Seen {
+        match self.map.get_mut(key) {
+            None => {
+                self.map.insert(key.to_vec(), (line, 1));
+                Seen::First(key.to_vec())
+            }
+            Some(_) if !by_content => Seen::RepeatedEntry,
+            Some((first, n)) => {
+                *n = n.saturating_add(1);
+                let mut k = key.to_vec();
+                k.extend_from_slice(format!("#{n}").as_bytes());
+                Seen::Double {
+                    key: k,
+                    same_as_line: *first,
+                }
+            }
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum HeaderError {
     #[error("the CSV file has no header row: the first line must name the columns (kind, child.given_name, ...)")]
@@ -349,6 +403,28 @@ mod tests {
             out.push((line, rec.iter().map(str::to_string).collect()));
         }
         (h, out)
+    }
+
+    #[test]
+    fn identical_rows_without_a_register_entry_are_double_entries_not_repeats() {
+        let mut seen = SeenRows::default();
+        assert_eq!(seen.see(b"c1", true, 2), Seen::First(b"c1".to_vec()));
+        assert_eq!(
+            seen.see(b"c1", true, 5),
+            Seen::Double {
+                key: b"c1#2".to_vec(),
+                same_as_line: 2
+            }
+        );
+        assert_eq!(
+            seen.see(b"c1", true, 9),
+            Seen::Double {
+                key: b"c1#3".to_vec(),
+                same_as_line: 2
+            }
+        );
+        assert_eq!(seen.see(b"r1", false, 3), Seen::First(b"r1".to_vec()));
+        assert_eq!(seen.see(b"r1", false, 4), Seen::RepeatedEntry);
     }
 
     #[test]
