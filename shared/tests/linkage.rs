@@ -381,6 +381,25 @@ fn swapped_given_name_and_surname_still_match() {
         s.weight,
         m.thresholds.matched
     );
+    // Swapped and then misspelt (a copy with two corruptions): still the swapped levels.
+    let mut c = person("c", "Kranc", "Alex", (1971, 4, 9));
+    c.tokens = a.tokens.clone();
+    let s = m.score(&a, &c);
+    let level = |f: Field| s.fields.iter().find(|x| x.field == f).and_then(|x| x.level);
+    assert_eq!(
+        level(Field::GivenName),
+        Some("swapped with surname"),
+        "{s:?}"
+    );
+    // Two different people are not "swapped": only one crossed name agrees.
+    let d = person("d", "Kranz", "Drita", (1971, 4, 9));
+    let s = m.score(&a, &d);
+    assert!(
+        s.fields
+            .iter()
+            .all(|x| x.level != Some("swapped with surname")),
+        "{s:?}"
+    );
 }
 
 /// Issue 16: personal numbers one typing error apart are their own level and are blocked
@@ -460,7 +479,7 @@ fn a_file_links_to_a_clean_register_at_the_default_thresholds() {
         e.blocking_recall
     );
     assert!(e.at_match.precision >= 0.99, "{:?}", e.at_match);
-    // Measured: blocking recall 0.988, P 1.0, R 0.960, F1 0.980 at Match (oracle 0.994). The
+    // Measured: blocking recall 0.988, P 1.0, R 0.976, F1 0.988 at Match (oracle 0.994). The
     // issue's target is F1 >= 0.99 (README, "Not finished"); these bounds guard the gain.
     assert!(e.at_match.f1 >= 0.97, "{:?}", e.at_match);
     // The prior is the job's: 500 of the 1,000 rows are in the register of 1,000 (estimated
@@ -496,7 +515,7 @@ fn a_file_with_its_own_duplicates_dedupes_at_the_default_thresholds() {
         "blocking recall {:.4}",
         e.blocking_recall
     );
-    // Measured: blocking recall 0.926, P 0.999, R 0.886, F1 0.939 at Match (oracle 0.958);
+    // Measured: blocking recall 0.926, P 0.999, R 0.894, F1 0.944 at Match (oracle 0.958);
     // the target 0.99 is not met (README, "Not finished").
     assert!(e.at_match.precision >= 0.99, "{:?}", e.at_match);
     assert!(e.at_match.f1 >= 0.93, "{:?}", e.at_match);

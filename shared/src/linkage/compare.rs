@@ -444,7 +444,9 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
         }
     }
     // Given name and surname entered in each other's field: both direct comparisons disagree
-    // and both crossed ones agree (a typo allowed).
+    // and both crossed ones agree, with a typo allowed in both (Jaro-Winkler ≥ 0.94) or a
+    // larger one (≥ 0.88) in one when the other agrees as a name (exact, normalised or
+    // phonetic): swapped and then misspelt, as a copy with two corruptions is.
     if g[0] != MISSING && g[1] != MISSING && g[0] >= 3 && g[1] >= 3 && g[1] != SURNAME_OTHER {
         if let (Some(ag), Some(as_), Some(bg), Some(bs)) = (
             ta.given.at(a.given),
@@ -452,7 +454,8 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
             tb.given.at(b.given),
             tb.surname.at(b.surname),
         ) {
-            if name_level(ag, bs) <= 3 && name_level(as_, bg) <= 3 {
+            let (x, y) = (name_level(ag, bs), name_level(as_, bg));
+            if x.max(y) <= 3 || (x.min(y) <= NAME_AGREE_MAX && x.max(y) <= 4) {
                 g[0] = GIVEN_SWAPPED;
                 g[1] = SURNAME_SWAPPED;
                 given = None;
