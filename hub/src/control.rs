@@ -66,6 +66,9 @@ pub enum Request {
     MatchDedupe {
         municipality: Option<String>,
         threshold: Option<f64>,
+        /// Report the pairs without filing any into the review queue.
+        #[serde(default)]
+        report_only: bool,
     },
     /// Links the person rows of a CSV file (an absolute path) to the register: `LinkReport`.
     MatchLink {
@@ -372,6 +375,7 @@ pub fn handle_with_progress(
         Request::MatchDedupe {
             municipality,
             threshold,
+            report_only,
         } => {
             let ix = state.search_index()?;
             let r = crate::matching::dedupe(
@@ -380,12 +384,14 @@ pub fn handle_with_progress(
                 municipality.as_deref(),
                 *threshold,
             )?;
-            // Every pair goes to the review queue (a pair filed before, in any state, is not
-            // filed again).
+            // The pairs at or above the model's Possible threshold go to the review queue (a
+            // pair filed before, in any state, is not filed again); those the operator asked
+            // for below it are only reported, and with `report_only` none is filed.
             let filed = crate::duplicates::file(
                 &state.store,
                 r.pairs
                     .iter()
+                    .filter(|p| !*report_only && p.weight >= r.thresholds.possible)
                     .map(|p| crate::duplicates::Found {
                         a: p.a.clone(),
                         b: p.b.clone(),

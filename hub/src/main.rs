@@ -206,8 +206,12 @@ enum MatchCommand {
         #[arg(long)]
         municipality: Option<String>,
         /// Match weight (log2) from which a pair is reported (default: the model's "possible").
-        #[arg(long)]
+        /// Pairs below the model's "possible" are reported but not filed for review.
+        #[arg(long, allow_hyphen_values = true)]
         threshold: Option<f64>,
+        /// Report the pairs without filing any into the review queue.
+        #[arg(long)]
+        report_only: bool,
         /// Write the pairs to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -990,6 +994,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 MatchCommand::Dedupe {
                     municipality,
                     threshold,
+                    report_only,
                     out,
                 } => {
                     let m = municipality.map(|m| municipality_code(&m)).transpose()?;
@@ -999,6 +1004,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                             control::Request::MatchDedupe {
                                 municipality: m,
                                 threshold,
+                                report_only,
                             },
                         )?,
                         out,

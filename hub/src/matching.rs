@@ -79,14 +79,19 @@ pub struct DuplicatePair {
     pub b: String,
     pub weight: f64,
     pub probability: f64,
-    /// `match` or `possible`.
+    /// `match`, `possible`, or `below possible` (reported, since the operator asked for a
+    /// lower threshold, but not filed for review).
     pub class: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DedupeReport {
     pub people: usize,
+    /// The weight from which pairs are reported.
     pub threshold: f64,
+    /// The model's Match and Possible thresholds: only pairs at or above Possible are filed
+    /// into the review queue.
+    pub thresholds: linkage::Thresholds,
     pub pairs_compared: u64,
     pub pairs: Vec<DuplicatePair>,
 }
@@ -142,8 +147,10 @@ pub fn dedupe(
             probability: model.probability(p.weight),
             class: if p.weight >= th.matched {
                 "match"
-            } else {
+            } else if p.weight >= th.possible {
                 "possible"
+            } else {
+                "below possible"
             }
             .into(),
         })
@@ -151,6 +158,7 @@ pub fn dedupe(
     Ok(DedupeReport {
         people: people.len(),
         threshold,
+        thresholds: th,
         pairs_compared: d.stats.pairs,
         pairs,
     })

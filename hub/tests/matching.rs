@@ -90,6 +90,29 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         }
     }
 
+    // `--report-only` files nothing into the review queue.
+    let open_cases = || {
+        let out = hub_cli(dir.path(), &["--json", "duplicates", "list"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let out = hub_cli(dir.path(), &["--json", "match", "dedupe", "--report-only"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty(), "the pairs are reported");
+    assert_eq!(open_cases(), 0, "--report-only files nothing");
+
     // Dedupe: the planted duplicates (original and copy both loaded) are found.
     let out = hub_cli(dir.path(), &["--json", "match", "dedupe"]);
     assert_eq!(
@@ -139,6 +162,30 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         "dedupe found {hit} of {} planted duplicates",
         planted.len()
     );
+
+    // Issue 16: a lower threshold reports more pairs, but only those at or above the model's
+    // Possible threshold are filed for review; `--report-only` files none.
+    let filed = open_cases();
+    assert!(filed > 0, "dedupe files its pairs");
+    let out = hub_cli(
+        dir.path(),
+        &["--json", "match", "dedupe", "--threshold", "-20"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let low: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let below = low
+        .iter()
+        .filter(|p| p["class"] == "below possible")
+        .count();
+    assert!(below > 0, "a threshold of -20 bits reports weaker pairs");
+    assert_eq!(open_cases(), filed, "pairs below Possible are not filed");
 
     // Link: a file with only some columns, two malformed rows, one known person and one stranger.
     let known = truth
