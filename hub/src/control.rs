@@ -67,9 +67,17 @@ pub enum Request {
     MatchDedupe {
         municipality: Option<String>,
         threshold: Option<f64>,
+        /// Report the pairs without filing any into the review queue.
+        #[serde(default)]
+        report_only: bool,
     },
     /// Links the person rows of a CSV file (an absolute path) to the register: `LinkReport`.
-    MatchLink { path: PathBuf },
+    MatchLink {
+        path: PathBuf,
+        /// The expected share of matching rows and the thresholds, if the operator gave them.
+        #[serde(default)]
+        params: crate::matching::LinkParams,
+    },
     /// National search: `Results`. Written to the access log under `by`.
     Search {
         query: crate::search::SearchQuery,
@@ -455,6 +463,7 @@ pub fn handle_with_progress(
         Request::MatchDedupe {
             municipality,
             threshold,
+            report_only,
         } => {
             let ix = state.search_index()?;
             let r = crate::matching::dedupe(
@@ -463,12 +472,14 @@ pub fn handle_with_progress(
                 municipality.as_deref(),
                 *threshold,
             )?;
-            // Every pair goes to the review queue (a pair filed before, in any state, is not
-            // filed again).
+            // The pairs at or above the model's Possible threshold go to the review queue (a
+            // pair filed before, in any state, is not filed again); those the operator asked
+            // for below it are only reported, and with `report_only` none is filed.
             let filed = crate::duplicates::file(
                 &state.store,
                 r.pairs
                     .iter()
+                    .filter(|p| !*report_only && p.weight >= r.thresholds.possible)
                     .map(|p| crate::duplicates::Found {
                         a: p.a.clone(),
                         b: p.b.clone(),
@@ -483,9 +494,9 @@ pub fn handle_with_progress(
             v["filed"] = json!(filed);
             Ok(v)
         }
-        Request::MatchLink { path } => {
+        Request::MatchLink { path, params } => {
             let ix = state.search_index()?;
-            let r = crate::matching::link_file(&state.store, ix.blinder(), path)?;
+            let r = crate::matching::link_file(&state.store, ix.blinder(), path, params)?;
             Ok(serde_json::to_value(r).expect("report serialises"))
         }
         Request::Search { query, by } => {

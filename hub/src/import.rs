@@ -13,8 +13,11 @@
 //! - **possible**: a case in the duplicates queue for an operator;
 //! - **new**: a person the register did not know; they get an identifier of their own.
 //!
-//! A register entry (book, year, page, entry) already imported into M, or a row identical to
-//! one already imported, is skipped: a rerun imports nothing twice. Rows are committed in
+//! A register entry (book, year, page, entry) already imported into M, or named by an earlier
+//! row of the file, is skipped, and so is a row already imported by an earlier run: a rerun
+//! imports nothing twice. A row identical to an earlier row of the file, neither naming a
+//! register entry, is imported and reported as a suspected double entry (`double_entries`):
+//! it may be the same page typed twice, or two entries that read alike. Rows are committed in
 //! groups, each group's ops and bookkeeping (import keys, numbers, links, cases) in one atomic
 //! batch with one flush, so an interrupted import resumes cleanly when run again.
 
@@ -23,7 +26,7 @@ use crate::matching::{self, MatchError};
 use crate::persons::{self, Minting, PersonError};
 use crate::search::Blinder;
 use crate::store::{AuxWrite, HubStore, StoreError};
-use civreg_shared::csvrows::{self, HeaderError, Rejected, Skipped};
+use civreg_shared::csvrows::{self, DoubleEntry, HeaderError, Rejected, Seen, SeenRows, Skipped};
 use civreg_shared::fields::{self, FieldChange};
 use civreg_shared::gazetteer;
 use civreg_shared::ids::{PersonId, RegNo, HUB_NODE_ID};
@@ -32,7 +35,7 @@ use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
 use civreg_shared::validate;
 use serde::Serialize;
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 use std::path::Path;
 
 /// Rows per atomic group.
@@ -99,12 +102,17 @@ pub struct ImportReport {
     pub imported: Vec<Imported>,
     pub skipped: Vec<Skipped>,
     pub rejected: Vec<Rejected>,
+    /// Rows identical to an earlier row of the file, neither naming a register entry:
+    /// imported, and listed here for a person to check.
+    pub double_entries: Vec<DoubleEntry>,
 }
 
 /// A row ready to be written.
 struct Ready {
     line: u64,
     key: Vec<u8>,
+    /// The key is the row's content (it names no register entry).
+    by_content: bool,
     record: Record,
     fields: fields::FieldMap,
     warnings: Vec<String>,
@@ -172,6 +180,7 @@ fn check_row(
     Ok(Ready {
         line,
         key: import_key(blinder, municipality, &record),
+        by_content: record.register().is_none(),
         record,
         fields,
         warnings: report
@@ -209,10 +218,8 @@ pub fn import_file(
     };
     let file = std::fs::File::open(path).map_err(|e| file_err(e.to_string()))?;
     let total = file.metadata().map(|md| md.len()).unwrap_or(0);
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(std::io::BufReader::new(file));
+    // Delimiter, byte-order mark, line ends and header case as people's files have them.
+    let mut rdr = csvrows::reader(file).map_err(|e| file_err(e.to_string()))?;
     let header = csvrows::header(
         rdr.headers()
             .map_err(|_| ImportError::Header {
@@ -247,7 +254,7 @@ pub fn import_file(
         .map(|f| f.to_string_lossy().into_owned())
         .unwrap_or_default();
     let clerk = format!("operator:{}", operator.trim());
-    let mut seen: HashSet<Vec<u8>> = HashSet::new();
+    let mut seen = SeenRows::default();
     let mut group: Vec<Ready> = Vec::with_capacity(GROUP);
     let mut rec = csv::StringRecord::new();
     loop {
@@ -313,27 +320,45 @@ fn commit_group(
     clerk: &str,
     file_name: &str,
     group: Vec<Ready>,
-    seen: &mut HashSet<Vec<u8>>,
+    seen: &mut SeenRows,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
-    // Skips: already imported (an earlier run), or an earlier row of this file.
+    // Skips: the same register entry as an earlier row of this file, or already imported (an
+    // earlier run). A row identical to an earlier one without a register reference is
+    // imported under the key of its occurrence, and reported.
     let mut rows = Vec::with_capacity(group.len());
-    for r in group {
+    let mut doubles: Vec<(usize, u64)> = Vec::new();
+    for mut r in group {
+        let same_as = match seen.see(&r.key, r.by_content, r.line) {
+            Seen::RepeatedEntry => {
+                report.skipped.push(Skipped {
+                    line: r.line,
+                    regno: String::new(),
+                    reason: "same register entry as an earlier row of this file".into(),
+                });
+                continue;
+            }
+            Seen::First(_) => None,
+            Seen::Double { key, same_as_line } => {
+                r.key = key;
+                Some(same_as_line)
+            }
+        };
         if let Some(regno) = store.aux_get(&r.key)? {
             report.skipped.push(Skipped {
                 line: r.line,
                 regno: String::from_utf8_lossy(&regno).into_owned(),
                 reason: "already imported".into(),
             });
-        } else if !seen.insert(r.key.clone()) {
-            report.skipped.push(Skipped {
-                line: r.line,
-                regno: String::new(),
-                reason: "same register entry as an earlier row of this file".into(),
-            });
-        } else {
-            rows.push(r);
+            continue;
         }
+        if let Some(first) = same_as {
+            r.warnings.push(format!(
+                "suspected double entry: identical to line {first} and no register reference; imported, check the register page"
+            ));
+            doubles.push((rows.len(), first));
+        }
+        rows.push(r);
     }
     if rows.is_empty() {
         return Ok(());
@@ -492,6 +517,13 @@ fn commit_group(
         },
         &aux,
     )?;
+    for (i, first) in doubles {
+        report.double_entries.push(DoubleEntry {
+            line: rows[i].line,
+            regno: regnos[i].clone(),
+            same_as_line: first,
+        });
+    }
     for (i, r) in rows.into_iter().enumerate() {
         report.imported.push(Imported {
             line: r.line,

@@ -242,8 +242,12 @@ enum MatchCommand {
         #[arg(long)]
         municipality: Option<String>,
         /// Match weight (log2) from which a pair is reported (default: the model's "possible").
-        #[arg(long)]
+        /// Pairs below the model's "possible" are reported but not filed for review.
+        #[arg(long, allow_hyphen_values = true)]
         threshold: Option<f64>,
+        /// Report the pairs without filing any into the review queue.
+        #[arg(long)]
+        report_only: bool,
         /// Write the pairs to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -253,10 +257,26 @@ enum MatchCommand {
     /// given_name, surname, birth_surname, father_given_name, mother_given_name,
     /// mother_maiden_surname, sex, date_of_birth, place_of_birth, personal_number (any subset
     /// with a name); rows that can not be read are reported and the rest still linked.
+    ///
+    /// The prior (the share of rows expected in the register) is estimated from the two sources
+    /// by deterministic rules (same personal number; same given name, surname and date of birth),
+    /// or given with --expect-matches; the Match and Possible thresholds follow from it (both are
+    /// printed), or are given in bits with --threshold and --possible. The output joins back to
+    /// the file: its id, the candidate's record, role and person identifier, weight, class, and
+    /// the fields that agree and disagree.
     Link {
         file: PathBuf,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// Share of the file's rows expected to be in the register (0.5: half of them).
+        #[arg(long, value_name = "SHARE")]
+        expect_matches: Option<f64>,
+        /// Match weight (bits) from which a row is a match (default: from the prior).
+        #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
+        threshold: Option<f64>,
+        /// Match weight (bits) from which a row is a possible match (default: from the prior).
+        #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
+        possible: Option<f64>,
     },
 }
 
@@ -379,8 +399,20 @@ fn write_match_output(json_mode: bool, v: &serde_json::Value, out: Option<&Path>
         if let Some(rows) = v["rows"].as_array() {
             (
                 rows,
-                "line,id,class,best,weight,probability",
-                &["line", "id", "class", "best", "weight", "probability"],
+                "line,id,class,record,role,person,weight,probability,agree,disagree,notes",
+                &[
+                    "line",
+                    "id",
+                    "class",
+                    "record",
+                    "role",
+                    "person",
+                    "weight",
+                    "probability",
+                    "agree",
+                    "disagree",
+                    "notes",
+                ],
             )
         } else {
             (
@@ -410,6 +442,19 @@ fn write_match_output(json_mode: bool, v: &serde_json::Value, out: Option<&Path>
                         format!("\"{}\"", s.replace('"', "\"\""))
                     }
                     serde_json::Value::String(s) => s.clone(),
+                    // Lists (agreeing fields, notes) as one cell, `;`-separated.
+                    serde_json::Value::Array(a) => {
+                        let s = a
+                            .iter()
+                            .map(|x| x.as_str().map_or_else(|| x.to_string(), str::to_string))
+                            .collect::<Vec<_>>()
+                            .join("; ");
+                        if s.contains(',') || s.contains('"') {
+                            format!("\"{}\"", s.replace('"', "\"\""))
+                        } else {
+                            s
+                        }
+                    }
                     other => other.to_string(),
                 })
                 .collect();
@@ -426,6 +471,16 @@ fn write_match_output(json_mode: bool, v: &serde_json::Value, out: Option<&Path>
             );
         }
         let by_class = |c: &str| items.iter().filter(|i| i["class"] == c).count();
+        let p = &v["prior"];
+        eprintln!(
+            "prior: {:.0} of the rows expected in the register ({}, λ {:.2e}); thresholds: match {:.1} bits, possible {:.1} bits{}",
+            p["expected_matches"].as_f64().unwrap_or(0.0),
+            p["source"].as_str().unwrap_or("?"),
+            p["lambda"].as_f64().unwrap_or(0.0),
+            p["thresholds"]["matched"].as_f64().unwrap_or(0.0),
+            p["thresholds"]["possible"].as_f64().unwrap_or(0.0),
+            if p["thresholds_given"].as_bool().unwrap_or(false) { " (given)" } else { "" }
+        );
         eprintln!(
             "{} rows linked against {} people: {} match, {} possible, {} new; {} rejected",
             items.len(),
@@ -1166,6 +1221,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 MatchCommand::Dedupe {
                     municipality,
                     threshold,
+                    report_only,
                     out,
                 } => {
                     let m = municipality.map(|m| municipality_code(&m)).transpose()?;
@@ -1175,15 +1231,30 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                             control::Request::MatchDedupe {
                                 municipality: m,
                                 threshold,
+                                report_only,
                             },
                         )?,
                         out,
                     )
                 }
-                MatchCommand::Link { file, out } => {
+                MatchCommand::Link {
+                    file,
+                    out,
+                    expect_matches,
+                    threshold,
+                    possible,
+                } => {
                     let path = std::fs::canonicalize(&file)
                         .with_context(|| format!("{}: can not read it", file.display()))?;
-                    (ask(&data_dir, control::Request::MatchLink { path })?, out)
+                    let params = civreg_hub::matching::LinkParams {
+                        expect_matches,
+                        threshold,
+                        possible,
+                    };
+                    (
+                        ask(&data_dir, control::Request::MatchLink { path, params })?,
+                        out,
+                    )
                 }
             };
             write_match_output(cli.json, &v, out.as_deref())?;
@@ -1438,12 +1509,20 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                         .unwrap_or_default()
                 );
             }
+            for d in v["double_entries"].as_array().cloned().unwrap_or_default() {
+                eprintln!(
+                    "line {}: suspected double entry, identical to line {} (no register reference): imported as {}, check the register page",
+                    d["line"],
+                    d["same_as_line"],
+                    d["regno"].as_str().unwrap_or("")
+                );
+            }
             print(cli.json, v.clone(), || {
                 let n = |k: &str| v[k].as_array().map_or(0, |a| a.len());
                 format!(
-                    "{} rows: {} imported into {}, {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
+                    "{} rows: {} imported into {} ({} suspected double entries), {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
                     v["rows"], n("imported"), v["municipality"].as_str().unwrap_or(""),
-                    n("skipped"), n("rejected"), v["matched"], v["possible"], v["new"]
+                    n("double_entries"), n("skipped"), n("rejected"), v["matched"], v["possible"], v["new"]
                 )
             });
             // Rejected rows: exit 1, as `civreg-node import` does (the output is complete).

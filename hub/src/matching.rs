@@ -6,19 +6,31 @@
 //! (u from random pairs, m by EM per blocking rule: see the linkage module docs), and its
 //! thresholds are taken for the register's size.
 //!
-//! `match link` reads a CSV of person rows. Columns (all optional but a name): `id`,
-//! `given_name`, `surname`, `birth_surname` (or `maiden_surname`), `father_given_name`,
+//! `match link` reads a CSV of person rows (as people have them: `,` `;` or tab, a byte-order
+//! mark, CRLF, any header case: [`civreg_shared::csvrows::reader`]). Columns (all optional):
+//! `id`, `given_name`, `surname`, `birth_surname` (or `maiden_surname`), `father_given_name`,
 //! `mother_given_name`, `mother_maiden_surname`, `sex` (male/female), `date_of_birth`
-//! (YYYY-MM-DD, DD.MM.YYYY or a year), `place_of_birth` (any name of a municipality),
-//! `personal_number`. Columns of the node importer for a birth's child (`child.given_name`, ...)
-//! are understood too. A row that can not be read is reported with its line and reason; the
-//! others are still linked.
+//! (YYYY-MM-DD, DD.MM.YYYY, DD.MM.YYYY. or a year), `place_of_birth` (any name of a
+//! municipality), `personal_number`. Columns of the node importer for a birth's child
+//! (`child.given_name`, ...) are understood too.
+//!
+//! Missing values are evidence of nothing: a row with one name, no date or no number is linked
+//! on what it has. A value that can not be used (an impossible date, an unknown place or sex) is
+//! left out of the comparison, or an impossible date compared by its year when the year is
+//! sound, and the row's `notes` say so. Only a row with neither a name nor a personal number, or
+//! one that is not CSV, is rejected, with its line.
+//!
+//! A link job has its own prior (`civreg_shared::linkage::LinkJob`): the share of rows expected
+//! in the register is estimated from the two sources by deterministic rules, or given with
+//! `--expect-matches`; the thresholds follow from it, or are given with `--threshold` and
+//! `--possible`. The model is trained on the register and the file's rows together.
 
 use crate::search::Blinder;
 use crate::store::{HubStore, StoreError};
 use civreg_shared::gazetteer;
 use civreg_shared::linkage::{
-    self, Class, Matcher, PartialDate, PersonRecord, PnumToken, TrainConfig,
+    self, Class, LinkJob, LinkOptions, LinkPrior, Matcher, PartialDate, PersonRecord, PnumToken,
+    TrainConfig,
 };
 use civreg_shared::model::Sex;
 use serde::Serialize;
@@ -34,6 +46,8 @@ pub enum MatchError {
     Input { path: String, why: String },
     #[error("the register holds no people{0}: nothing to match against")]
     Empty(String),
+    #[error(transparent)]
+    Person(#[from] crate::persons::PersonError),
 }
 
 /// Everyone the register names (of one municipality's records, or all).
@@ -65,14 +79,19 @@ pub struct DuplicatePair {
     pub b: String,
     pub weight: f64,
     pub probability: f64,
-    /// `match` or `possible`.
+    /// `match`, `possible`, or `below possible` (reported, since the operator asked for a
+    /// lower threshold, but not filed for review).
     pub class: String,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct DedupeReport {
     pub people: usize,
+    /// The weight from which pairs are reported.
     pub threshold: f64,
+    /// The model's Match and Possible thresholds: only pairs at or above Possible are filed
+    /// into the review queue.
+    pub thresholds: linkage::Thresholds,
     pub pairs_compared: u64,
     pub pairs: Vec<DuplicatePair>,
 }
@@ -85,12 +104,13 @@ fn class_name(c: Class) -> &'static str {
     }
 }
 
+/// The training configuration for `n` people.
+pub fn train_config(n: usize) -> TrainConfig {
+    linkage::generic::hub_train_config(n)
+}
+
 pub fn train(people: &[PersonRecord]) -> Result<linkage::Model, MatchError> {
-    let cfg = TrainConfig {
-        random_pairs: 200_000.min(people.len().saturating_mul(20).max(1_000)),
-        ..TrainConfig::default()
-    };
-    Ok(Matcher::train(people, &cfg)?)
+    Ok(Matcher::train(people, &train_config(people.len()))?)
 }
 
 /// Probable duplicates inside the register: pairs of people named in two different records
@@ -127,8 +147,10 @@ pub fn dedupe(
             probability: model.probability(p.weight),
             class: if p.weight >= th.matched {
                 "match"
-            } else {
+            } else if p.weight >= th.possible {
                 "possible"
+            } else {
+                "below possible"
             }
             .into(),
         })
@@ -136,24 +158,37 @@ pub fn dedupe(
     Ok(DedupeReport {
         people: people.len(),
         threshold,
+        thresholds: th,
         pairs_compared: d.stats.pairs,
         pairs,
     })
 }
 
+/// One linked row, joined back to the user's data.
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkRow {
     /// The CSV line.
     pub line: u64,
+    /// The row's own `id` column (or `line N` when the file has none).
     pub id: String,
     /// `match`, `possible` or `new`.
     pub class: String,
-    /// The best candidate in the register (`REGNO/role`), if any.
+    /// The best candidate's record number and role, and its person identifier.
+    pub record: Option<String>,
+    pub role: Option<String>,
+    pub person: Option<String>,
+    /// The best candidate as `REGNO/role`.
     pub best: Option<String>,
     pub weight: Option<f64>,
     pub probability: Option<f64>,
-    /// Per field: its agreement level.
+    /// Fields that agree (at any agreeing level), and those that disagree.
+    pub agree: Vec<String>,
+    pub disagree: Vec<String>,
+    /// Per field: its agreement level and weight.
     pub why: Vec<String>,
+    /// Values of the row that could not be used, and how they were taken.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub notes: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -165,23 +200,68 @@ pub struct Rejected {
 #[derive(Debug, Clone, Serialize)]
 pub struct LinkReport {
     pub register_people: usize,
+    /// The job's prior and thresholds.
+    pub prior: LinkPrior,
     pub rows: Vec<LinkRow>,
     pub rejected: Vec<Rejected>,
 }
 
-/// Readable rows with their CSV line numbers.
-pub type Rows = Vec<(u64, PersonRecord)>;
+/// What a `match link` is asked for.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, serde::Deserialize)]
+pub struct LinkParams {
+    /// Share of the rows expected to be in the register.
+    #[serde(default)]
+    pub expect_matches: Option<f64>,
+    /// Match threshold in bits.
+    #[serde(default)]
+    pub threshold: Option<f64>,
+    /// Possible threshold in bits.
+    #[serde(default)]
+    pub possible: Option<f64>,
+}
 
-fn parse_date(s: &str) -> Option<PartialDate> {
+/// A readable row: its CSV line, the person, and notes on values that could not be used.
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub line: u64,
+    pub person: PersonRecord,
+    pub notes: Vec<String>,
+}
+
+/// Readable rows.
+pub type Rows = Vec<Row>;
+
+/// Rows one `match link` reads at most (each is held in memory with its result).
+pub const MAX_LINK_ROWS: usize = 2_000_000;
+
+/// Oldest year of birth taken as sound.
+const FIRST_YEAR: i32 = 1800;
+
+/// A date of birth as typed: `Ok(date)`, or `Err(year)` when it is not a real date but its year
+/// is sound (then compared by the year), or `Err(None)` when nothing in it is usable.
+fn parse_date(s: &str) -> Result<PartialDate, Option<i32>> {
     let s = s.trim();
-    if s.len() == 4 {
-        return s.parse().ok().map(PartialDate::year);
+    let this_year = chrono::Datelike::year(&chrono::Utc::now().date_naive());
+    let sound = |y: i32| (FIRST_YEAR..=this_year).contains(&y);
+    if s.len() == 4 && s.bytes().all(|b| b.is_ascii_digit()) {
+        return match s.parse::<i32>() {
+            Ok(y) if sound(y) => Ok(PartialDate::year(y)),
+            _ => Err(None),
+        };
     }
-    ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"].iter().find_map(|f| {
-        chrono::NaiveDate::parse_from_str(s, f)
-            .ok()
-            .map(PartialDate::from)
-    })
+    let iso = civreg_shared::csvrows::iso_date(s).unwrap_or_else(|| s.to_string());
+    let parts: Vec<&str> = iso.split('-').collect();
+    let [y, m, d] = parts.as_slice() else {
+        return Err(None);
+    };
+    let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) else {
+        return Err(None);
+    };
+    match chrono::NaiveDate::from_ymd_opt(y, m, d) {
+        Some(date) if sound(y) => Ok(PartialDate::from(date)),
+        _ if sound(y) => Err(Some(y)),
+        _ => Err(None),
+    }
 }
 
 /// Reads the person rows of a CSV file (see the module docs).
@@ -190,16 +270,14 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
         path: path.display().to_string(),
         why,
     };
-    let mut r = csv::ReaderBuilder::new()
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| input(e.to_string()))?;
+    let file = std::fs::File::open(path).map_err(|e| input(e.to_string()))?;
+    let mut r = civreg_shared::csvrows::reader(file).map_err(|e| input(e.to_string()))?;
     let headers: Vec<String> = r
         .headers()
         .map_err(|e| input(e.to_string()))?
         .iter()
         .map(|h| {
-            let h = h.trim().to_ascii_lowercase();
+            let h = h.trim().trim_start_matches('\u{feff}').to_lowercase();
             for prefix in ["child.", "deceased.", "person."] {
                 if let Some(rest) = h.strip_prefix(prefix) {
                     return rest.to_string();
@@ -208,26 +286,49 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
             h
         })
         .collect();
-    if !headers.iter().any(|h| h == "given_name" || h == "surname") {
+    if !headers
+        .iter()
+        .any(|h| h == "given_name" || h == "surname" || h == "personal_number")
+    {
         return Err(input(format!(
-            "no given_name or surname column (columns: {}); the columns are listed in `civreg-hub match link --help`",
-            headers.join(", ")
+            "no given_name, surname or personal_number column (the header names {}); expected any of: {}",
+            headers
+                .iter()
+                .take(8)
+                .map(|h| format!("{h:?}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+            COLUMNS.join(", ")
         )));
     }
     let mut rows = Vec::new();
     let mut rejected = Vec::new();
-    for (i, rec) in r.records().enumerate() {
-        let line = i as u64 + 2;
-        let rec = match rec {
-            Ok(rec) => rec,
+    let mut rec = csv::StringRecord::new();
+    let mut count = 0usize;
+    loop {
+        let line_before = r.position().line() + 1;
+        let rec = match r.read_record(&mut rec) {
+            Ok(false) => break,
+            Ok(true) => &rec,
             Err(e) => {
+                let line = e.position().map(|p| p.line()).unwrap_or(line_before);
                 rejected.push(Rejected {
                     line,
                     reason: format!("not a CSV row: {e}"),
                 });
+                if matches!(e.kind(), csv::ErrorKind::Io(_)) {
+                    return Err(input(e.to_string()));
+                }
                 continue;
             }
         };
+        count += 1;
+        if count > MAX_LINK_ROWS {
+            return Err(input(format!(
+                "more than {MAX_LINK_ROWS} rows: split the file and link each part"
+            )));
+        }
+        let line = rec.position().map(|p| p.line()).unwrap_or(line_before);
         let get = |name: &str| {
             headers
                 .iter()
@@ -236,30 +337,42 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
                 .map(str::trim)
                 .filter(|v| !v.is_empty())
         };
-        let mut problems = Vec::new();
+        let mut notes = Vec::new();
         let given = get("given_name").unwrap_or_default().to_string();
         let surname = get("surname").unwrap_or_default().to_string();
-        if given.is_empty() && surname.is_empty() {
-            problems.push("no given name and no surname".to_string());
+        let number = get("personal_number");
+        if given.is_empty() && surname.is_empty() && number.is_none() {
+            rejected.push(Rejected {
+                line,
+                reason: "no given name, no surname and no personal number: nothing to link on"
+                    .into(),
+            });
+            continue;
         }
         let birth_date = match get("date_of_birth") {
             Some(d) => match parse_date(d) {
-                Some(p) => Some(p),
-                None => {
-                    problems.push(format!(
-                        "date_of_birth {d:?} is not YYYY-MM-DD, DD.MM.YYYY or a year"
+                Ok(p) => Some(p),
+                Err(Some(y)) => {
+                    notes.push(format!(
+                        "date_of_birth {d:?} is not a real date: compared by its year {y}"
+                    ));
+                    Some(PartialDate::year(y))
+                }
+                Err(None) => {
+                    notes.push(format!(
+                        "date_of_birth {d:?} is not a date (YYYY-MM-DD, DD.MM.YYYY or a year): left out"
                     ));
                     None
                 }
             },
             None => None,
         };
-        let sex = match get("sex").map(str::to_ascii_lowercase).as_deref() {
+        let sex = match get("sex").map(str::to_lowercase).as_deref() {
             None => None,
             Some("male" | "m") => Some(Sex::Male),
             Some("female" | "f") => Some(Sex::Female),
             Some(other) => {
-                problems.push(format!("sex {other:?} is not male or female"));
+                notes.push(format!("sex {other:?} is not male or female: left out"));
                 None
             }
         };
@@ -267,20 +380,15 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
             Some(p) => match gazetteer::resolve(p) {
                 Some(m) => Some(m.code.to_string()),
                 None => {
-                    problems.push(format!("place_of_birth {p:?} is not a municipality"));
+                    notes.push(format!(
+                        "place_of_birth {p:?} is not a municipality: left out"
+                    ));
                     None
                 }
             },
             None => None,
         };
-        if !problems.is_empty() {
-            rejected.push(Rejected {
-                line,
-                reason: problems.join("; "),
-            });
-            continue;
-        }
-        let tokens = get("personal_number")
+        let tokens = number
             .map(|n| {
                 let digits = n.chars().filter(char::is_ascii_digit).count();
                 let scheme = if digits == 13 {
@@ -290,15 +398,12 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
                 } else {
                     "albanian"
                 };
-                vec![PnumToken {
-                    scheme: scheme.into(),
-                    token: blinder.token(n),
-                }]
+                vec![PnumToken::blind(scheme, n, |_, n| blinder.token(n))]
             })
             .unwrap_or_default();
-        rows.push((
+        rows.push(Row {
             line,
-            PersonRecord {
+            person: PersonRecord {
                 id: get("id")
                     .map(str::to_string)
                     .unwrap_or_else(|| format!("line {line}")),
@@ -315,59 +420,104 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
                 birth_place,
                 tokens,
             },
-        ));
+            notes,
+        });
     }
     Ok((rows, rejected))
 }
+
+/// The columns `match link` reads.
+pub const COLUMNS: &[&str] = &[
+    "id",
+    "given_name",
+    "surname",
+    "birth_surname",
+    "father_given_name",
+    "mother_given_name",
+    "mother_maiden_surname",
+    "sex",
+    "date_of_birth",
+    "place_of_birth",
+    "personal_number",
+];
 
 /// Links every readable row of a CSV file to the register.
 pub fn link_file(
     store: &HubStore,
     blinder: &Blinder,
     path: &Path,
+    params: &LinkParams,
 ) -> Result<LinkReport, MatchError> {
     let people = register_people(store, blinder, None)?;
     if people.len() < 2 {
         return Err(MatchError::Empty(String::new()));
     }
     let (rows, rejected) = read_rows(path, blinder)?;
-    let model = train(&people)?;
-    let index = linkage::RegisterIndex::build(&model, &people);
-    let only: Vec<PersonRecord> = rows.iter().map(|(_, p)| p.clone()).collect();
-    let links = linkage::link_many(&model, &index, &only, 0);
-    let rows = rows
-        .iter()
-        .zip(links)
-        .map(|((line, p), l)| LinkRow {
-            line: *line,
-            id: p.id.clone(),
+    let only: Vec<PersonRecord> = rows.iter().map(|r| r.person.clone()).collect();
+    let opts = LinkOptions {
+        expect_matches: params.expect_matches,
+        threshold: params.threshold,
+        possible: params.possible,
+        ..LinkOptions::new(train_config(people.len() + only.len()))
+    };
+    let mut job = LinkJob::new(&people, &only, &opts)?;
+    let links = job.link_all(&only, 0);
+    let mut out = Vec::with_capacity(rows.len());
+    for (row, l) in rows.into_iter().zip(links) {
+        let best = l.best.as_ref();
+        let (record, role) = match best.and_then(|b| b.id.rsplit_once('/')) {
+            Some((r, role)) => (Some(r.to_string()), Some(role.to_string())),
+            None => (None, None),
+        };
+        // The candidate's person identifier (drawn the first time it is shown), for the rows
+        // that found one worth looking at.
+        let person = match (&record, &role, l.class) {
+            (Some(r), Some(role), Class::Match | Class::Possible) => {
+                Some(crate::persons::person_of(store, r, role)?.to_string())
+            }
+            _ => None,
+        };
+        let fields = best.map(|b| b.score.fields.as_slice()).unwrap_or(&[]);
+        let agree = fields
+            .iter()
+            .filter(|f| f.level.is_some_and(linkage::Field::agrees_level))
+            .map(|f| f.field.as_str().to_string())
+            .collect();
+        let disagree = fields
+            .iter()
+            .filter(|f| f.level.is_some_and(|lv| !linkage::Field::agrees_level(lv)))
+            .map(|f| f.field.as_str().to_string())
+            .collect();
+        out.push(LinkRow {
+            line: row.line,
+            id: row.person.id,
             class: class_name(l.class).into(),
-            best: l.best.as_ref().map(|b| b.id.clone()),
-            weight: l.best.as_ref().map(|b| b.score.weight),
-            probability: l.best.as_ref().map(|b| b.score.probability),
-            why: l
-                .best
-                .as_ref()
-                .map(|b| {
-                    b.score
-                        .fields
-                        .iter()
-                        .map(|f| {
-                            format!(
-                                "{}: {} ({:+.1})",
-                                f.field.as_str(),
-                                f.level.unwrap_or("missing"),
-                                f.weight
-                            )
-                        })
-                        .collect()
+            record,
+            role,
+            person,
+            best: best.map(|b| b.id.clone()),
+            weight: best.map(|b| b.score.weight),
+            probability: best.map(|b| b.score.probability),
+            agree,
+            disagree,
+            why: fields
+                .iter()
+                .map(|f| {
+                    format!(
+                        "{}: {} ({:+.1})",
+                        f.field.as_str(),
+                        f.level.unwrap_or("missing"),
+                        f.weight
+                    )
                 })
-                .unwrap_or_default(),
-        })
-        .collect();
+                .collect(),
+            notes: row.notes,
+        });
+    }
     Ok(LinkReport {
         register_people: people.len(),
-        rows,
+        prior: job.prior,
+        rows: out,
         rejected,
     })
 }

@@ -662,3 +662,47 @@ async fn a_node_may_not_push_links_nor_create_hub_numbers() {
     let (_dir, store) = hub.stop().await;
     assert_eq!(store.chain_ops("istog", "1").unwrap().len(), 1);
 }
+
+/// Issue 16: rows identical to an earlier row without a register reference are imported and
+/// reported as suspected double entries, not skipped as "already imported"; a rerun imports
+/// nothing twice. The file is as Excel in the region writes it (`;`, BOM, CRLF, dd.mm.yyyy.).
+#[test]
+fn identical_rows_are_reported_as_double_entries_not_dropped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    common::make_hub_key(&dir);
+    let f = tmp.path().join("pages.csv");
+    let row = "birth;Arben;Gashi;male;14.03.1968.;Prizren;Drita;Gashi\r\n";
+    std::fs::write(
+        &f,
+        format!(
+            "\u{feff}Kind;Child.Given_Name;Child.Surname;Child.Sex;Child.Date_of_Birth;Place_of_Birth;Mother.Given_Name;Mother.Surname\r\n{row}birth;Besa;Krasniqi;female;01.02.1970;Prizren;Drita;Krasniqi\r\n{row}"
+        ),
+    )
+    .unwrap();
+    let import = |dir: &Path| {
+        ok_json(
+            dir,
+            &[
+                "import",
+                f.to_str().unwrap(),
+                "--municipality",
+                "prizren",
+                "--operator",
+                "ana",
+            ],
+        )
+    };
+    let r = import(&dir);
+    assert_eq!(r["imported"].as_array().unwrap().len(), 3, "{r}");
+    assert_eq!(r["skipped"].as_array().unwrap().len(), 0, "{r}");
+    let d = r["double_entries"].as_array().unwrap();
+    assert_eq!(d.len(), 1, "{r}");
+    assert_eq!(
+        (d[0]["line"].as_u64(), d[0]["same_as_line"].as_u64()),
+        (Some(4), Some(2))
+    );
+    let again = import(&dir);
+    assert_eq!(again["imported"].as_array().unwrap().len(), 0, "{again}");
+    assert_eq!(again["skipped"].as_array().unwrap().len(), 3, "{again}");
+}

@@ -90,6 +90,29 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         }
     }
 
+    // `--report-only` files nothing into the review queue.
+    let open_cases = || {
+        let out = hub_cli(dir.path(), &["--json", "duplicates", "list"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout)
+            .unwrap()
+            .as_array()
+            .unwrap()
+            .len()
+    };
+    let out = hub_cli(dir.path(), &["--json", "match", "dedupe", "--report-only"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(!out.stdout.is_empty(), "the pairs are reported");
+    assert_eq!(open_cases(), 0, "--report-only files nothing");
+
     // Dedupe: the planted duplicates (original and copy both loaded) are found.
     let out = hub_cli(dir.path(), &["--json", "match", "dedupe"]);
     assert_eq!(
@@ -140,6 +163,30 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         planted.len()
     );
 
+    // Issue 16: a lower threshold reports more pairs, but only those at or above the model's
+    // Possible threshold are filed for review; `--report-only` files none.
+    let filed = open_cases();
+    assert!(filed > 0, "dedupe files its pairs");
+    let out = hub_cli(
+        dir.path(),
+        &["--json", "match", "dedupe", "--threshold", "-20"],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let low: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let below = low
+        .iter()
+        .filter(|p| p["class"] == "below possible")
+        .count();
+    assert!(below > 0, "a threshold of -20 bits reports weaker pairs");
+    assert_eq!(open_cases(), filed, "pairs below Possible are not filed");
+
     // Link: a file with only some columns, two malformed rows, one known person and one stranger.
     let known = truth
         .iter()
@@ -174,15 +221,18 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
     );
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // Only the row with nothing to link on is rejected; an impossible date is compared by its
+    // year and said so.
     assert!(
-        stderr.contains("line 3: rejected") && stderr.contains("line 5: rejected"),
+        stderr.contains("line 3: rejected") && !stderr.contains("line 5: rejected"),
         "{stderr}"
     );
+    assert!(stderr.contains("thresholds: match"), "{stderr}");
     let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect();
-    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert_eq!(rows.len(), 3, "{rows:?}");
     let x1 = rows.iter().find(|r| r["id"] == "X1").unwrap();
     assert!(
         x1["best"]
@@ -191,7 +241,111 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
             .starts_with(&regno_of[&known.id]),
         "{x1}"
     );
-    assert_ne!(x1["class"], "new", "{x1}");
+    // A row identical to a register record is a match at the default thresholds, joined back
+    // with the record, the role, the person identifier and the agreeing fields.
+    assert_eq!(x1["class"], "match", "{x1}");
+    assert_eq!(x1["record"], regno_of[&known.id].as_str(), "{x1}");
+    assert_eq!(x1["role"], "child", "{x1}");
+    assert_eq!(x1["person"].as_str().map(str::len), Some(9), "{x1}");
+    let agree: Vec<&str> = x1["agree"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(
+        agree.contains(&"given_name") && agree.contains(&"birth_date"),
+        "{x1}"
+    );
     let x3 = rows.iter().find(|r| r["id"] == "X3").unwrap();
     assert_eq!(x3["class"], "new", "{x3}");
+    let x4 = rows.iter().find(|r| r["id"] == "X4").unwrap();
+    assert_eq!(x4["line"], 5, "{x4}");
+    assert!(
+        x4["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("compared by its year 1968"),
+        "{x4}"
+    );
+
+    // The same person in a file as Excel writes it here: a byte-order mark, `;`, CRLF, capital
+    // headers, dd.mm.yyyy. dates, and a surname typo. The line numbers are the file's.
+    let (y, m, d) = {
+        let iso = f("child.date_of_birth");
+        let p: Vec<String> = iso.split('-').map(str::to_string).collect();
+        (p[0].clone(), p[1].clone(), p[2].clone())
+    };
+    let mut surname = f("child.surname");
+    surname.push('x');
+    let excel = dir.path().join("excel.csv");
+    std::fs::write(
+        &excel,
+        format!(
+            "\u{feff}ID;Given_Name;Surname;Date_of_Birth\r\nE1;{};{surname};{d}.{m}.{y}.\r\nE2;;;\r\nE3;Zzyzx;Qwerty;03.02.1931\r\n",
+            f("child.given_name"),
+        ),
+    )
+    .unwrap();
+    let out = hub_cli(
+        dir.path(),
+        &["--json", "match", "link", excel.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("line 3: rejected"), "{stderr}");
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let e1 = rows.iter().find(|r| r["id"] == "E1").expect("E1 linked");
+    assert_eq!(e1["line"], 2, "{e1}");
+    assert_eq!(e1["record"], regno_of[&known.id].as_str(), "{e1}");
+    assert_ne!(e1["class"], "new", "{e1}");
+    let e3 = rows.iter().find(|r| r["id"] == "E3").expect("E3 linked");
+    assert_eq!(e3["line"], 4, "{e3}");
+
+    // Thresholds given by the operator are used and reported; a share out of range is refused.
+    let out = hub_cli(
+        dir.path(),
+        &[
+            "--json",
+            "match",
+            "link",
+            csv.to_str().unwrap(),
+            "--threshold",
+            "500",
+            "--possible",
+            "400",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        stderr.contains("match 500.0 bits") && stderr.contains("(given)"),
+        "{stderr}"
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .all(|l| l.contains("\"class\":\"new\"")),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let out = hub_cli(
+        dir.path(),
+        &[
+            "match",
+            "link",
+            csv.to_str().unwrap(),
+            "--expect-matches",
+            "2",
+        ],
+    );
+    assert_ne!(out.status.code(), Some(0));
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("at most 1"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -1559,6 +1559,12 @@ pub fn execute(
                         r.reasons.join("; ")
                     ));
                 }
+                for d in &rep.double_entries {
+                    s.push_str(&format!(
+                        "line {}: suspected double entry, identical to line {} (no register reference): imported as {}, check the register page\n",
+                        d.line, d.same_as_line, d.regno
+                    ));
+                }
                 s.trim_end().to_string()
             })?;
             Ok(if rep.rejected.is_empty() { 0 } else { 1 })

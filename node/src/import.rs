@@ -4,15 +4,16 @@
 //! `child.given_name`, `mother.maiden_surname`, `register.page` (README, "Bulk import"). Empty
 //! cells are absent fields. Rows are validated like any registration; a rejected row is reported
 //! with its line number and every reason, never dropped silently. Accepted rows are committed in
-//! groups with one flush per group. A register entry (book, year, page, entry) already imported,
-//! or a row identical to one already imported, is skipped, so a rerun imports nothing twice.
+//! groups with one flush per group. A register entry (book, year, page, entry) already imported
+//! or named by an earlier row of the file, and a row already imported by an earlier run, are
+//! skipped, so a rerun imports nothing twice. A row identical to an earlier row of the file,
+//! neither naming a register entry, is imported and reported as a suspected double entry.
 
 use crate::node::{Checked, Clerk, Node, NodeError, Tx};
 use crate::store::Tree;
 
 use civreg_shared::model::{Record, RecordKind};
 use serde::Serialize;
-use std::collections::HashSet;
 use std::io::Read;
 
 /// Rows committed per flush.
@@ -26,8 +27,8 @@ pub struct Accepted {
     pub warnings: Vec<String>,
 }
 
-use civreg_shared::csvrows::{row_to_doc, HeaderError};
-pub use civreg_shared::csvrows::{Rejected, Skipped};
+use civreg_shared::csvrows::{row_to_doc, HeaderError, Seen, SeenRows};
+pub use civreg_shared::csvrows::{DoubleEntry, Rejected, Skipped};
 
 #[derive(Debug, Default, Serialize)]
 pub struct ImportReport {
@@ -35,6 +36,9 @@ pub struct ImportReport {
     pub accepted: Vec<Accepted>,
     pub skipped: Vec<Skipped>,
     pub rejected: Vec<Rejected>,
+    /// Rows identical to an earlier row of the file, neither naming a register entry:
+    /// imported, and listed here for the clerk to check.
+    pub double_entries: Vec<DoubleEntry>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +55,8 @@ pub enum ImportError {
 struct Row {
     line: u64,
     key: Vec<u8>,
+    /// The key is the row's content (it names no register entry).
+    by_content: bool,
     checked: Checked,
 }
 
@@ -95,12 +101,29 @@ fn commit_group(
     node: &Node,
     clerk: &Clerk,
     group: Vec<Row>,
-    seen: &mut HashSet<Vec<u8>>,
+    seen: &mut SeenRows,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
     let mut local = ImportReport::default();
     node.write(|tx: &mut Tx<'_>| {
-        for row in group {
+        for mut row in group {
+            // Looked up before the store: a row identical to an earlier one (no register
+            // reference) is keyed by its occurrence, so that a rerun finds it too.
+            let same_as = match seen.see(&row.key, row.by_content, row.line) {
+                Seen::RepeatedEntry => {
+                    local.skipped.push(Skipped {
+                        line: row.line,
+                        regno: String::new(),
+                        reason: "same register entry as an earlier row of this file".into(),
+                    });
+                    continue;
+                }
+                Seen::First(_) => None,
+                Seen::Double { key, same_as_line } => {
+                    row.key = key;
+                    Some(same_as_line)
+                }
+            };
             if let Some(regno) = node.store().get(Tree::Imports, &row.key)? {
                 local.skipped.push(Skipped {
                     line: row.line,
@@ -109,27 +132,29 @@ fn commit_group(
                 });
                 continue;
             }
-            if seen.contains(&row.key) {
-                local.skipped.push(Skipped {
-                    line: row.line,
-                    regno: String::new(),
-                    reason: "same register entry as an earlier row of this file".into(),
-                });
-                continue;
-            }
             match tx.create_checked(clerk, row.checked) {
                 Ok(saved) => {
-                    seen.insert(row.key.clone());
                     tx.batch()
                         .put(Tree::Imports, row.key, saved.regno.clone().into_bytes());
+                    let mut warnings: Vec<String> = saved
+                        .warnings
+                        .iter()
+                        .map(|p| format!("{}: {}", p.field, p.message))
+                        .collect();
+                    if let Some(first) = same_as {
+                        warnings.push(format!(
+                            "suspected double entry: identical to line {first} and no register reference; imported, check the register page"
+                        ));
+                        local.double_entries.push(DoubleEntry {
+                            line: row.line,
+                            regno: saved.regno.clone(),
+                            same_as_line: first,
+                        });
+                    }
                     local.accepted.push(Accepted {
                         line: row.line,
                         regno: saved.regno,
-                        warnings: saved
-                            .warnings
-                            .iter()
-                            .map(|p| format!("{}: {}", p.field, p.message))
-                            .collect(),
+                        warnings,
                     });
                 }
                 Err(e) => local.rejected.push(Rejected {
@@ -143,6 +168,7 @@ fn commit_group(
     report.accepted.append(&mut local.accepted);
     report.skipped.append(&mut local.skipped);
     report.rejected.append(&mut local.rejected);
+    report.double_entries.append(&mut local.double_entries);
     Ok(())
 }
 
@@ -160,8 +186,14 @@ fn check_row(
     let record = node.prepare(kind, doc).map_err(reject)?;
     // The dedup key is computed from the record as it will be stored.
     let key = import_key(node, kind, &record);
+    let by_content = record.register().is_none();
     let checked = Checked::new(record).map_err(reject)?;
-    Ok(Row { line, key, checked })
+    Ok(Row {
+        line,
+        key,
+        by_content,
+        checked,
+    })
 }
 
 /// Imports a CSV stream. `progress` is called with the number of rows read so far.
@@ -171,14 +203,12 @@ pub fn import_csv<R: Read + Send>(
     input: R,
     mut progress: impl FnMut(u64),
 ) -> Result<ImportReport, ImportError> {
-    let mut rdr = csv::ReaderBuilder::new()
-        .flexible(true)
-        .has_headers(true)
-        .from_reader(input);
+    // Delimiter, byte-order mark, line ends and header case as people's files have them.
+    let mut rdr = civreg_shared::csvrows::reader(input).map_err(csv::Error::from)?;
     let header =
         civreg_shared::csvrows::header(rdr.headers().map_err(|_| HeaderError::NoHeader)?.iter())?;
     let mut report = ImportReport::default();
-    let mut seen = HashSet::new();
+    let mut seen = SeenRows::default();
     // One thread reads, parses and validates rows; this one writes them, a group per flush.
     let (tx, rx) = std::sync::mpsc::sync_channel::<Result<Parsed, ImportError>>(2);
     std::thread::scope(|scope| -> Result<(), ImportError> {
@@ -301,6 +331,35 @@ birth,L-1,1968,5,1,Vjosa,Shala,female,1968-05-05,Prishtinë
         assert!(node.verify().unwrap().ok);
     }
 
+    /// Issue 16: a row identical to an earlier one, neither naming a register entry, is not
+    /// dropped as "already imported" but imported and reported; a rerun still imports nothing.
+    #[test]
+    fn identical_rows_without_a_register_entry_are_imported_and_reported() {
+        let node = Node::in_memory("prishtine", "1").unwrap();
+        let clerk = Node::clerk_unchecked("drita");
+        let csv = "kind;child.given_name;child.surname;child.sex;child.date_of_birth;place_of_birth;mother.given_name;mother.surname\r\n\
+birth;Arben;Gashi;male;14.03.1968;Prizren;Drita;Gashi\r\n\
+birth;Arben;Gashi;male;14.03.1968;Prizren;Drita;Gashi\r\n\
+birth;Arben;Gashi;male;14.03.1968;Prizren;Drita;Gashi\r\n";
+        let r = import_csv(&node, &clerk, csv.as_bytes(), |_| {}).unwrap();
+        assert_eq!(r.accepted.len(), 3, "{r:?}");
+        assert!(r.skipped.is_empty(), "{r:?}");
+        let doubles: Vec<(u64, u64)> = r
+            .double_entries
+            .iter()
+            .map(|d| (d.line, d.same_as_line))
+            .collect();
+        assert_eq!(doubles, [(3, 2), (4, 2)]);
+        assert!(r.accepted[1]
+            .warnings
+            .iter()
+            .any(|w| w.contains("double entry")));
+        let again = import_csv(&node, &clerk, csv.as_bytes(), |_| {}).unwrap();
+        assert!(again.accepted.is_empty(), "{again:?}");
+        assert_eq!(again.skipped.len(), 3);
+        assert_eq!(node.log_len(), 3);
+    }
+
     #[test]
     fn bad_headers_are_refused() {
         let node = Node::in_memory("prishtine", "1").unwrap();
@@ -308,7 +367,7 @@ birth,L-1,1968,5,1,Vjosa,Shala,female,1968-05-05,Prishtinë
         let e = |csv: &str| import_csv(&node, &clerk, csv.as_bytes(), |_| {}).unwrap_err();
         assert!(matches!(
             e("child.given_name\nA\n"),
-            ImportError::Header(HeaderError::NoKind)
+            ImportError::Header(HeaderError::NoKind { .. })
         ));
         assert!(matches!(
             e("kind,kind\nbirth,birth\n"),
@@ -320,7 +379,8 @@ birth,L-1,1968,5,1,Vjosa,Shala,female,1968-05-05,Prishtinë
         ));
         assert!(matches!(
             e(""),
-            ImportError::Header(HeaderError::NoHeader) | ImportError::Header(HeaderError::NoKind)
+            ImportError::Header(HeaderError::NoHeader)
+                | ImportError::Header(HeaderError::NoKind { .. })
         ));
     }
 }

@@ -6,7 +6,17 @@
 //! cargo bench -p civreg-shared --bench linkage_bench -- --full      # 3,100,000 records
 //! cargo bench -p civreg-shared --bench linkage_bench -- --quick     # 20,000 records, a smoke run
 //! cargo bench -p civreg-shared --bench linkage_bench -- --write     # ... and update BENCHMARKS.md
+//! cargo bench -p civreg-shared --bench linkage_bench -- --generic   # the generic benchmark
 //! ```
+//!
+//! `--generic` runs the generic linkage benchmark instead (`civreg_shared::linkage::generic`:
+//! FEBRL-like people from a broad name list, not the project's population): a register of
+//! 5,000 people (`--records N`) linked to a source of corrupted copies of half of them plus
+//! 2,500 strangers, the same with a source that has its own duplicates (20% of rows), and the
+//! register and that source deduplicated as one file. `--register-prior` links as `match link`
+//! did before issue 16 (the model and its prior from the register alone). With `--write` it
+//! replaces the section between `<!-- linkage-generic:begin -->` and
+//! `<!-- linkage-generic:end -->` of BENCHMARKS.md.
 //!
 //! Other flags: `--records N`, `--rows N` (rows linked, default 100,000), `--out FILE.md`
 //! (write the section there instead; implies `--write`). Run without `--bench` (by
@@ -76,7 +86,7 @@ fn parse_opts() -> Opts {
     };
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--bench" | "--quick" | "--full" => {}
+            "--bench" | "--quick" | "--full" | "--generic" => {}
             "--write" => o.write = true,
             "--diagnose" => o.diagnose = true,
             "--records" => o.records = num(it.next(), "--records"),
@@ -142,6 +152,10 @@ fn git_commit() -> String {
 }
 
 fn main() {
+    if std::env::args().any(|a| a == "--generic") {
+        generic_main();
+        return;
+    }
     let o = parse_opts();
     let n = o.records;
     let threads = std::thread::available_parallelism().map_or(1, |p| p.get());
@@ -482,7 +496,7 @@ fn losses(
             .collect()
     };
     let keys: Vec<(usize, usize)> = set.planted.iter().map(|&(a, b, _)| (a, b)).collect();
-    let rules = civreg_shared::linkage::first_rules(&set.people, &keys);
+    let rules = civreg_shared::linkage::first_rules(&set.people, &keys, false);
     let mut by_rule: Vec<(String, [u64; 5])> = RULES
         .iter()
         .map(|r| (r.to_string(), [0; 5]))
@@ -615,5 +629,112 @@ fn diagnose(
             "--- w={:.1}\n  {:?}\n  {:?}",
             p.weight, set.people[p.a], set.people[p.b]
         );
+    }
+}
+
+const GENERIC_SEED: u64 = 0x0FEB_2105;
+const G_BEGIN: &str = "<!-- linkage-generic:begin -->";
+const G_END: &str = "<!-- linkage-generic:end -->";
+
+fn generic_main() {
+    use civreg_shared::linkage::generic::{
+        evaluate_dedupe, evaluate_link, GenericConfig, GenericSet, LinkHow, Prf,
+    };
+    let args: Vec<String> = std::env::args().collect();
+    let records: usize = args
+        .iter()
+        .position(|a| a == "--records")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.replace('_', "").parse().ok())
+        .unwrap_or(5_000);
+    let write = args.iter().any(|a| a == "--write");
+    let clean = GenericSet::generate(&GenericConfig::new(GENERIC_SEED, records));
+    let own = GenericSet::generate(&GenericConfig {
+        own_duplicates: 0.2,
+        ..GenericConfig::new(GENERIC_SEED, records)
+    });
+    let prf = |p: &Prf| format!("{:.4} / {:.4} / {:.4}", p.precision, p.recall, p.f1);
+    let mut s = String::new();
+    let w = &mut s;
+    let _ = writeln!(w, "## Identity matching on a generic benchmark\n");
+    let _ = writeln!(
+        w,
+        "Measured {} at commit `{}`, `cargo bench -p civreg-shared --bench linkage_bench -- --generic{}`, on the shared 2-core machine (times are noisy). Data: `civreg_shared::linkage::generic` (seed {GENERIC_SEED:#x}), FEBRL-like people drawn from a broad hand-written list of given names and surnames of about twenty countries (not the project's population generator): a register of {} people without duplicates; a source of corrupted copies of half of them (1–3 of: given-name typo, surname typo, swapped given name and surname, missing date, date typo, day/month swapped, personal-number typo, missing number/place/parent's name) plus as many people not in the register; the same source with its own duplicates (20% of rows copied again with their own 1–3 corruptions). Personal numbers as HMAC tokens.",
+        chrono::Local::now().format("%Y-%m-%d"),
+        git_commit(),
+        if records == 5_000 { String::new() } else { format!(" --records {records}") },
+        thousands(records as u64),
+    );
+    let _ = writeln!(w, "\n| job | P / R / F1 at Match | P / R / F1 at Possible | oracle best F1 (at weight) | blocking recall | candidates per row | thresholds Match / Possible (λ) | time |\n|---|---|---|---|---|---|---|---|");
+    let mut corr = Vec::new();
+    let before = args.iter().any(|a| a == "--register-prior");
+    let how = if before {
+        LinkHow::RegisterPrior
+    } else {
+        LinkHow::Job
+    };
+    for (name, set) in [("link", &clean), ("link, source with own duplicates", &own)] {
+        eprintln!("generic: {name}");
+        let e = evaluate_link(set, how).expect("link");
+        let _ = writeln!(
+            w,
+            "| {name}: {} rows × {} | {} | {} | {:.4} ({:.1}) | {:.4} | {:.1} | {:.1} / {:.1} ({:.2e}) | {:.2} s |",
+            thousands(e.rows as u64),
+            thousands(e.register as u64),
+            prf(&e.at_match),
+            prf(&e.at_possible),
+            e.oracle.f1,
+            e.oracle_weight,
+            e.blocking_recall,
+            e.candidates_per_row,
+            e.thresholds.matched,
+            e.thresholds.possible,
+            e.lambda,
+            e.seconds
+        );
+        if corr.is_empty() {
+            corr = e.by_corruption.clone();
+        }
+    }
+    eprintln!("generic: dedupe");
+    let d = evaluate_dedupe(&own).expect("dedupe");
+    let _ = writeln!(
+        w,
+        "| dedupe register + source with own duplicates: {} records, {} true pairs | {} | – | {:.4} ({:.1}) | {:.4} | {} pairs | {:.1} / {:.1} ({:.2e}) | {:.2} s |",
+        thousands(d.records as u64),
+        thousands(d.true_pairs),
+        prf(&d.at_match),
+        d.oracle.f1,
+        d.oracle_weight,
+        d.blocking_recall,
+        thousands(d.pairs_compared),
+        d.thresholds.matched,
+        d.thresholds.possible,
+        d.lambda,
+        d.seconds
+    );
+    let _ = writeln!(w, "\nLink (clean source), rows with a true match found at Match, by corruption (a row may have several):\n\n| corruption | rows | found at Match |\n|---|---|---|");
+    for (k, n, f) in &corr {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {:.1}% |",
+            k.as_str(),
+            n,
+            100.0 * *f as f64 / (*n).max(1) as f64
+        );
+    }
+    print!("{s}");
+    if write {
+        let path = repo_root().join("BENCHMARKS.md");
+        let block = format!("{G_BEGIN}\n{}\n{G_END}", s.trim_end());
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let new = match (old.find(G_BEGIN), old.find(G_END)) {
+            (Some(a), Some(b)) if b > a => {
+                format!("{}{block}{}", &old[..a], &old[b + G_END.len()..])
+            }
+            _ => format!("{}\n\n{block}\n", old.trim_end()),
+        };
+        std::fs::write(&path, new).expect("write BENCHMARKS.md");
+        eprintln!("wrote {}", path.display());
     }
 }

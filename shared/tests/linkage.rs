@@ -155,10 +155,7 @@ fn a_rare_surname_weighs_more_than_krasniqi() {
 #[test]
 fn personal_number_tokens_decide_only_within_a_scheme() {
     let m = &trained().model;
-    let tok = |scheme: &str, t: &str| PnumToken {
-        scheme: scheme.into(),
-        token: t.into(),
-    };
+    let tok = |scheme: &str, t: &str| PnumToken::new(scheme, t.into());
     let mut a = person("a", "Arben", "Gashi", (1970, 1, 1));
     let mut b = person("b", "Arben", "Gashi", (1970, 1, 1));
     a.tokens = vec![tok("jmbg", "x")];
@@ -353,5 +350,228 @@ mod never_panics {
             prop_assert!(s.weight.is_finite());
             prop_assert!((0.0..=1.0).contains(&s.probability));
         }
+    }
+}
+
+/// Issue 16: given name and surname entered in each other's fields, with the same date and
+/// number, weigh like a match; before, "alex kranz" against "kranz alex" weighed 17 bits.
+#[test]
+fn swapped_given_name_and_surname_still_match() {
+    let m = &trained().model;
+    let token = civreg_shared::synth::eval::test_token;
+    let mut a = person("a", "Alex", "Kranz", (1971, 4, 9));
+    let mut b = person("b", "Kranz", "Alex", (1971, 4, 9));
+    a.tokens = vec![PnumToken::blind("jmbg", "0904971910012", token)];
+    b.tokens = a.tokens.clone();
+    let s = m.score(&a, &b);
+    let level = |f: Field| s.fields.iter().find(|x| x.field == f).and_then(|x| x.level);
+    assert_eq!(
+        level(Field::GivenName),
+        Some("swapped with surname"),
+        "{s:?}"
+    );
+    assert_eq!(
+        level(Field::Surname),
+        Some("swapped with given name"),
+        "{s:?}"
+    );
+    assert!(
+        s.weight >= m.thresholds.matched,
+        "swapped names weigh {:.1}, under Match {:.1}",
+        s.weight,
+        m.thresholds.matched
+    );
+    // Swapped and then misspelt (a copy with two corruptions): still the swapped levels.
+    let mut c = person("c", "Kranc", "Alex", (1971, 4, 9));
+    c.tokens = a.tokens.clone();
+    let s = m.score(&a, &c);
+    let level = |f: Field| s.fields.iter().find(|x| x.field == f).and_then(|x| x.level);
+    assert_eq!(
+        level(Field::GivenName),
+        Some("swapped with surname"),
+        "{s:?}"
+    );
+    // Two different people are not "swapped": only one crossed name agrees.
+    let d = person("d", "Kranz", "Drita", (1971, 4, 9));
+    let s = m.score(&a, &d);
+    assert!(
+        s.fields
+            .iter()
+            .all(|x| x.level != Some("swapped with surname")),
+        "{s:?}"
+    );
+}
+
+/// Issue 16: personal numbers one typing error apart are their own level and are blocked
+/// together, while two different numbers are not.
+#[test]
+fn personal_numbers_one_edit_apart_are_compared_and_blocked() {
+    let m = &trained().model;
+    let token = civreg_shared::synth::eval::test_token;
+    let with = |n: &str| {
+        // Different given names and surnames and dates: only the number can bring them together.
+        let mut p = person("x", "Arben", "Gashi", (1970, 1, 1));
+        p.tokens = vec![PnumToken::blind("kosovo", n, token)];
+        p
+    };
+    let level = |a: &PersonRecord, b: &PersonRecord| {
+        m.score(a, b)
+            .fields
+            .iter()
+            .find(|x| x.field == Field::PersonalNumber)
+            .and_then(|x| x.level)
+    };
+    let base = with("1234567890");
+    for (other, want) in [
+        ("1234567890", "same"),
+        ("1234567899", "one edit apart"), // substitution
+        ("1243567890", "one edit apart"), // transposition
+        ("1234576890", "one edit apart"), // transposition across the middle
+        ("123456789", "one edit apart"),  // deletion
+        ("9876543210", "different"),
+        ("1234500000", "different"),
+    ] {
+        assert_eq!(level(&base, &with(other)), Some(want), "{other}");
+    }
+    // Blocking: a register of strangers and the one record whose number has a typo.
+    let mut register: Vec<PersonRecord> = (0..200)
+        .map(|i| {
+            let mut p = person(&format!("r{i}"), "Drita", "Berisha", (1950, 1, 1 + i % 28));
+            p.tokens = vec![PnumToken::blind(
+                "kosovo",
+                &format!("{:010}", i * 7_919_111),
+                token,
+            )];
+            p
+        })
+        .collect();
+    let mut mine = person("mine", "Agim", "Rexhepi", (1988, 6, 30));
+    mine.tokens = vec![PnumToken::blind("kosovo", "5550123499", token)];
+    register.push(mine);
+    let index = RegisterIndex::build(m, &register);
+    let mut row = person("row", "Agimm", "Rexhepaj", (1989, 7, 3));
+    row.tokens = vec![PnumToken::blind("kosovo", "5550132499", token)];
+    let l = link(m, &index, &row);
+    assert_eq!(
+        l.best.as_ref().map(|b| b.id.as_str()),
+        Some("mine"),
+        "{l:?}"
+    );
+    assert!(l.compared < 20, "{} compared", l.compared);
+}
+
+/// Issue 16, the finding itself: linking a file to a register without duplicates. Trained on
+/// the register alone, its own prior drove the thresholds to about 56 bits and F1 at Match was
+/// 0.008; a link job estimates the prior from the two sources. On the generic benchmark (not
+/// the project's population), 1,000 × 1,000 with 1–3 corruptions per copy.
+#[test]
+fn a_file_links_to_a_clean_register_at_the_default_thresholds() {
+    use civreg_shared::linkage::generic::{evaluate_link, GenericConfig, GenericSet, LinkHow};
+    let set = GenericSet::generate(&GenericConfig::new(0x16, 1_000));
+    let e = evaluate_link(&set, LinkHow::Job).expect("link job");
+    eprintln!(
+        "at Match {:?}; oracle {:?}; blocking recall {:.4}; thresholds {:?}; λ {:.3e}; found by corruption {:?}",
+        e.at_match, e.oracle, e.blocking_recall, e.thresholds, e.lambda, e.by_corruption
+    );
+    assert!(
+        e.blocking_recall >= 0.98,
+        "blocking recall {:.4}",
+        e.blocking_recall
+    );
+    assert!(e.at_match.precision >= 0.99, "{:?}", e.at_match);
+    // Measured: blocking recall 0.988, P 1.0, R 0.976, F1 0.988 at Match (oracle 0.994). The
+    // issue's target is F1 >= 0.99 (README, "Not finished"); these bounds guard the gain.
+    assert!(e.at_match.f1 >= 0.97, "{:?}", e.at_match);
+    // The prior is the job's: 500 of the 1,000 rows are in the register of 1,000 (estimated
+    // 492 when written; the register's own prior was about 1e-15).
+    let expected = e.lambda * (e.rows * e.register) as f64;
+    assert!(
+        (expected - 500.0).abs() < 50.0,
+        "expected matches {expected:.0}"
+    );
+    assert!(
+        e.oracle.f1 - e.at_match.f1 < 0.02,
+        "F1 at Match {:.4} against {:.4} at the best threshold",
+        e.at_match.f1,
+        e.oracle.f1
+    );
+}
+
+/// The same benchmark deduplicated as one file, the source with its own duplicates.
+#[test]
+fn a_file_with_its_own_duplicates_dedupes_at_the_default_thresholds() {
+    use civreg_shared::linkage::generic::{evaluate_dedupe, GenericConfig, GenericSet};
+    let set = GenericSet::generate(&GenericConfig {
+        own_duplicates: 0.2,
+        ..GenericConfig::new(0x17, 1_000)
+    });
+    let e = evaluate_dedupe(&set).expect("dedupe");
+    eprintln!(
+        "at Match {:?}; oracle {:?}; blocking recall {:.4}; thresholds {:?}",
+        e.at_match, e.oracle, e.blocking_recall, e.thresholds
+    );
+    assert!(
+        e.blocking_recall >= 0.92,
+        "blocking recall {:.4}",
+        e.blocking_recall
+    );
+    // Measured: blocking recall 0.926, P 0.999, R 0.894, F1 0.944 at Match (oracle 0.958);
+    // the target 0.99 is not met (README, "Not finished").
+    assert!(e.at_match.precision >= 0.99, "{:?}", e.at_match);
+    assert!(e.at_match.f1 >= 0.93, "{:?}", e.at_match);
+}
+
+/// --expect-matches and given thresholds are used; nonsense is refused.
+#[test]
+fn a_link_job_takes_the_prior_and_thresholds_it_is_given() {
+    use civreg_shared::linkage::{LinkJob, LinkOptions};
+    let t = trained();
+    let register = &t.set.people[..2_000];
+    let rows = &t.set.people[2_000..2_400];
+    let cfg = TrainConfig {
+        random_pairs: 50_000,
+        ..TrainConfig::default()
+    };
+    let est = LinkJob::new(register, rows, &LinkOptions::new(cfg.clone())).expect("job");
+    assert_eq!(est.prior.source, "deterministic rules");
+    let half = LinkJob::new(
+        register,
+        rows,
+        &LinkOptions {
+            expect_matches: Some(0.5),
+            ..LinkOptions::new(cfg.clone())
+        },
+    )
+    .expect("job");
+    assert!(
+        (half.prior.expected_matches - 200.0).abs() < 1e-6,
+        "{:?}",
+        half.prior
+    );
+    let given = LinkJob::new(
+        register,
+        rows,
+        &LinkOptions {
+            threshold: Some(12.0),
+            possible: Some(3.0),
+            ..LinkOptions::new(cfg.clone())
+        },
+    )
+    .expect("job");
+    assert_eq!(given.prior.thresholds.matched, 12.0);
+    assert_eq!(given.class(12.5), Class::Match);
+    assert_eq!(given.class(5.0), Class::Possible);
+    for bad in [
+        LinkOptions {
+            expect_matches: Some(0.0),
+            ..LinkOptions::new(cfg.clone())
+        },
+        LinkOptions {
+            threshold: Some(3.0),
+            possible: Some(12.0),
+            ..LinkOptions::new(cfg.clone())
+        },
+    ] {
+        assert!(LinkJob::new(register, rows, &bad).is_err());
     }
 }

@@ -50,6 +50,15 @@ const NAME_LEVELS: &[&str] = &[
     "jw>=0.88",
     "different",
 ];
+const GIVEN_LEVELS: &[&str] = &[
+    "exact",
+    "normalised",
+    "phonetic",
+    "jw>=0.94",
+    "jw>=0.88",
+    "swapped with surname",
+    "different",
+];
 const SURNAME_LEVELS: &[&str] = &[
     "exact",
     "normalised",
@@ -57,8 +66,10 @@ const SURNAME_LEVELS: &[&str] = &[
     "jw>=0.94",
     "jw>=0.88",
     "other surname",
+    "swapped with given name",
     "different",
 ];
+const PNUM_LEVELS: &[&str] = &["same", "one edit apart", "different"];
 const DATE_LEVELS: &[&str] = &[
     "exact",
     "day/month swapped",
@@ -70,6 +81,9 @@ const SAME_DIFFERENT: &[&str] = &["same", "different"];
 
 /// Surname level reached through a maiden or earlier surname.
 pub(crate) const SURNAME_OTHER: u8 = 5;
+/// Given-name and surname levels of a pair whose given name and surname are swapped.
+pub(crate) const GIVEN_SWAPPED: u8 = 5;
+pub(crate) const SURNAME_SWAPPED: u8 = 6;
 /// Name levels at which the term-frequency adjustment applies (the names agree as names).
 pub(crate) const NAME_AGREE_MAX: u8 = 2;
 
@@ -91,28 +105,35 @@ impl Field {
     /// The names of the levels, best agreement first, disagreement last.
     pub fn levels(self) -> &'static [&'static str] {
         match self {
-            Field::GivenName
-            | Field::FatherGivenName
-            | Field::MotherGivenName
-            | Field::MotherMaidenSurname => NAME_LEVELS,
+            Field::FatherGivenName | Field::MotherGivenName | Field::MotherMaidenSurname => {
+                NAME_LEVELS
+            }
+            Field::GivenName => GIVEN_LEVELS,
             Field::Surname => SURNAME_LEVELS,
             Field::BirthDate => DATE_LEVELS,
-            Field::Sex | Field::BirthPlace | Field::PersonalNumber => SAME_DIFFERENT,
+            Field::PersonalNumber => PNUM_LEVELS,
+            Field::Sex | Field::BirthPlace => SAME_DIFFERENT,
         }
+    }
+
+    /// Whether a level (by name) is some agreement: every level but `different` (a partial
+    /// agreement such as `year ±1` or `jw>=0.88` counts as agreeing).
+    pub fn agrees_level(level: &str) -> bool {
+        level != "different"
     }
 
     /// Prior m probabilities, the EM's starting point: how a true match's two records compare.
     pub(crate) fn prior_m(self) -> &'static [f64] {
         match self {
-            Field::GivenName
-            | Field::FatherGivenName
-            | Field::MotherGivenName
-            | Field::MotherMaidenSurname => &[0.80, 0.06, 0.04, 0.04, 0.02, 0.04],
-            Field::Surname => &[0.75, 0.06, 0.04, 0.04, 0.02, 0.05, 0.04],
+            Field::FatherGivenName | Field::MotherGivenName | Field::MotherMaidenSurname => {
+                &[0.80, 0.06, 0.04, 0.04, 0.02, 0.04]
+            }
+            Field::GivenName => &[0.78, 0.06, 0.04, 0.04, 0.02, 0.02, 0.04],
+            Field::Surname => &[0.73, 0.06, 0.04, 0.04, 0.02, 0.05, 0.02, 0.04],
             Field::BirthDate => &[0.88, 0.03, 0.04, 0.01, 0.04],
             Field::Sex => &[0.99, 0.01],
             Field::BirthPlace => &[0.90, 0.10],
-            Field::PersonalNumber => &[0.97, 0.03],
+            Field::PersonalNumber => &[0.94, 0.03, 0.03],
         }
     }
 }
@@ -207,6 +228,8 @@ pub(crate) struct Prep {
     /// Gazetteer index + 1, 0 unknown.
     pub(crate) place: u16,
     pub(crate) toks: [Tok; 2],
+    /// Per token: index into [`Tables::near`] of its one-edit keys, [`NONE`] when it has none.
+    pub(crate) near: [u32; 2],
 }
 
 /// The name tables a [`Prep`] points into.
@@ -214,6 +237,9 @@ pub(crate) struct Prep {
 pub(crate) struct Tables {
     pub(crate) given: Names,
     pub(crate) surname: Names,
+    /// One-edit keys of personal numbers ([`super::PnumToken::near`]): the two halves, then
+    /// the sorted deletion keys.
+    pub(crate) near: Vec<Box<[u64]>>,
 }
 
 pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
@@ -259,8 +285,15 @@ impl Prep {
             .as_deref()
             .filter(|b| fold(b) != fold(&r.surname));
         let mut toks: [Tok; 2] = [(0, 0); 2];
-        for (slot, tk) in toks.iter_mut().zip(&r.tokens) {
+        let mut near = [NONE; 2];
+        for ((slot, nslot), tk) in toks.iter_mut().zip(near.iter_mut()).zip(&r.tokens) {
             *slot = (scheme_no(&tk.scheme), hash_bytes(7, tk.token.as_bytes()));
+            if tk.near.len() > 2 {
+                let mut keys: Vec<u64> = tk.near.clone();
+                keys[2..].sort_unstable();
+                *nslot = t.near.len() as u32;
+                t.near.push(keys.into_boxed_slice());
+            }
         }
         Prep {
             given: t.given.intern(Some(&r.given_name)),
@@ -277,6 +310,7 @@ impl Prep {
             date: r.birth_date.filter(|d| d.year != 0),
             place: place_no(r.birth_place.as_deref()),
             toks,
+            near,
         }
     }
 }
@@ -341,6 +375,24 @@ fn date_level(a: PartialDate, b: PartialDate) -> u8 {
     }
 }
 
+/// Whether two personal numbers are one edit apart: a deletion of one digit from each gives the
+/// same string (a substitution, an adjacent transposition, an insertion or a deletion; also a
+/// few pairs two edits apart, such as a digit moved by one place).
+fn one_edit(ta: &Tables, a: u32, tb: &Tables, b: u32) -> bool {
+    let (Some(x), Some(y)) = (ta.near.get(a as usize), tb.near.get(b as usize)) else {
+        return false;
+    };
+    let (mut i, mut j) = (2, 2);
+    while i < x.len() && j < y.len() {
+        match x[i].cmp(&y[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => return true,
+        }
+    }
+    false
+}
+
 /// Compares two prepared records (each with its own tables, which may be the same).
 pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) -> Compared<'a> {
     let mut g: Gamma = [MISSING; NF];
@@ -351,7 +403,8 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
         } else {
             name_level(x, y)
         };
-        g[0] = l;
+        // "different" is the given name's last level, after "swapped with surname".
+        g[0] = if l == 5 { 6 } else { l };
         if l <= NAME_AGREE_MAX {
             given = Some(x);
         }
@@ -386,7 +439,27 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
                     g[1] = SURNAME_OTHER;
                     surname = Some(p);
                 }
-                None => g[1] = if direct == 5 { 6 } else { direct },
+                None => g[1] = if direct == 5 { 7 } else { direct },
+            }
+        }
+    }
+    // Given name and surname entered in each other's field: both direct comparisons disagree
+    // and both crossed ones agree, with a typo allowed in both (Jaro-Winkler ≥ 0.94) or a
+    // larger one (≥ 0.88) in one when the other agrees as a name (exact, normalised or
+    // phonetic): swapped and then misspelt, as a copy with two corruptions is.
+    if g[0] != MISSING && g[1] != MISSING && g[0] >= 3 && g[1] >= 3 && g[1] != SURNAME_OTHER {
+        if let (Some(ag), Some(as_), Some(bg), Some(bs)) = (
+            ta.given.at(a.given),
+            ta.surname.at(a.surname),
+            tb.given.at(b.given),
+            tb.surname.at(b.surname),
+        ) {
+            let (x, y) = (name_level(ag, bs), name_level(as_, bg));
+            if x.max(y) <= 3 || (x.min(y) <= NAME_AGREE_MAX && x.max(y) <= 4) {
+                g[0] = GIVEN_SWAPPED;
+                g[1] = SURNAME_SWAPPED;
+                given = None;
+                surname = None;
             }
         }
     }
@@ -409,16 +482,26 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
     }
     let mut compared = false;
     let mut same = false;
-    for &(sa, ha) in &a.toks {
-        for &(sb, hb) in &b.toks {
+    let mut near = false;
+    for (x, &(sa, ha)) in a.toks.iter().enumerate() {
+        for (y, &(sb, hb)) in b.toks.iter().enumerate() {
             if sa != 0 && sa == sb {
                 compared = true;
                 same |= ha == hb;
+                if !same && !near {
+                    near = one_edit(ta, a.near[x], tb, b.near[y]);
+                }
             }
         }
     }
     if compared {
-        g[8] = u8::from(!same);
+        g[8] = if same {
+            0
+        } else if near {
+            1
+        } else {
+            2
+        };
     }
     Compared {
         gamma: g,

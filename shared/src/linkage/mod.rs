@@ -106,29 +106,39 @@
 //! # Blocking
 //!
 //! Only pairs that share a key under at least one rule are compared ([`RULES`]): a personal
-//! number token; surname key + date of birth; given-name key + date of birth; given-name key +
-//! surname key + birth year; given-name key + surname key + father's given-name key; father's +
-//! mother's given-name keys + birth year (for a child whose given name and surname were both
-//! misspelt). Surname keys are taken from the current and the maiden/earlier surname; dates enter as (year, the
-//! smaller and the larger of day and month), so swapped dates still block together. A pair is
-//! compared once, under the first rule that brings it together. Blocks larger than
+//! number token; a personal number one typing error apart (blinded halves and deletion keys,
+//! [`PnumToken::blind`]); surname key + date of birth; given-name key + date of birth;
+//! given-name key + surname key in either order + birth year ±1; given-name key + surname key +
+//! father's given-name key; father's + mother's given-name keys + birth year (for a child whose
+//! given name and surname were both misspelt); the date of birth + the initial of either name
+//! (both names misspelt, or swapped and one misspelt); either name's key + day and month of
+//! birth in any year (a mistyped year and a misspelt or swapped name); and, for `link` only,
+//! one name's key + the other's initial in either order, between a row without a date and
+//! register records with one (dedupe leaves this rule out: a register names parents without
+//! dates, and namesakes compared on names alone lowered precision). Surname keys are taken
+//! from the current and the maiden/earlier surname; dates enter as (year, the smaller and the
+//! larger of day and month), so swapped dates still block together. A pair is compared once,
+//! under the first rule that brings it together. Blocks larger than
 //! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
 //! work never grows with the square of the register.
 
 mod block;
 mod compare;
+pub mod generic;
+mod job;
 pub mod jw;
 mod model;
 
 pub use block::{BlockingStats, RuleStats, RULES};
 pub use compare::Field;
+pub use job::{LinkJob, LinkOptions, LinkPrior};
 pub use model::{
     Class, EmSession, FieldModel, FieldScore, Level, Matcher, Model, Score, TermFrequencies,
     Thresholds, TrainConfig, TrainingReport, MODEL_FORMAT,
 };
 
 use crate::model::{Record, Sex};
-use block::{default_threads, keys_of, Blocks};
+use block::{default_threads, keys_of, Blocks, NAMES_ONLY};
 use chrono::{Datelike, NaiveDate};
 use compare::{compare, Prep, Tables};
 use serde::{Deserialize, Serialize};
@@ -184,6 +194,71 @@ pub struct PnumToken {
     /// `jmbg`, `kosovo` or `albanian`: only tokens of the same scheme are compared.
     pub scheme: String,
     pub token: String,
+    /// Keys for finding numbers one edit apart, blinded like the token (see
+    /// [`PnumToken::blind`]): the first half and the second half of the number (the middle
+    /// character left out), then one key per deletion of one character. Held in memory only.
+    #[serde(skip)]
+    pub near: Vec<u64>,
+}
+
+impl PnumToken {
+    /// A token without one-edit keys (its number can only be compared as a whole).
+    pub fn new(scheme: &str, token: String) -> PnumToken {
+        PnumToken {
+            scheme: scheme.to_string(),
+            token,
+            near: Vec::new(),
+        }
+    }
+
+    /// The token of `number` under `scheme`, blinded by `token(scheme, number)`, with its
+    /// one-edit keys. Those are 64-bit hashes keyed by a secret drawn from the same blinding
+    /// (`token(scheme, "near")`), so they say nothing without it; they are never stored.
+    /// Two numbers one substitution or adjacent transposition apart share a half (the one the
+    /// edit is not in; an edit of the middle character leaves both), and any two numbers one
+    /// edit apart share a deletion key.
+    pub fn blind(
+        scheme: &str,
+        number: &str,
+        mut token: impl FnMut(&str, &str) -> String,
+    ) -> PnumToken {
+        let number = number.trim();
+        let t = token(scheme, number);
+        let chars: Vec<char> = number
+            .chars()
+            .filter(char::is_ascii_alphanumeric)
+            .map(|c| c.to_ascii_uppercase())
+            .collect();
+        let mut near = Vec::new();
+        if chars.len() >= 4 && chars.len() <= 32 {
+            let key = compare::hash_bytes(11, token(scheme, "near").as_bytes());
+            let h = |tag: u8, cs: &[char]| {
+                let mut b = vec![tag];
+                b.extend(scheme.bytes());
+                b.push(0);
+                b.extend(cs.iter().map(|&c| c as u8));
+                compare::hash_bytes(key, &b)
+            };
+            let half = chars.len() / 2;
+            near.push(h(b'P', &chars[..half]));
+            near.push(h(b'S', &chars[half + 1..]));
+            // The number itself among the deletion keys: a number with one character more
+            // meets it through one of its own deletions.
+            near.push(h(b'D', &chars));
+            let mut buf: Vec<char> = Vec::with_capacity(chars.len());
+            for i in 0..chars.len() {
+                buf.clear();
+                buf.extend_from_slice(&chars[..i]);
+                buf.extend_from_slice(&chars[i + 1..]);
+                near.push(h(b'D', &buf));
+            }
+        }
+        PnumToken {
+            scheme: scheme.to_string(),
+            token: t,
+            near,
+        }
+    }
 }
 
 /// One person as one record names them: the matcher's input.
@@ -233,10 +308,7 @@ impl PersonRecord {
                 .personal_numbers
                 .iter()
                 .take(2)
-                .map(|(scheme, n)| PnumToken {
-                    scheme: scheme.to_string(),
-                    token: token(scheme, n.trim()),
-                })
+                .map(|(scheme, n)| PnumToken::blind(scheme, n, &mut token))
                 .collect();
             let mut p = PersonRecord {
                 id: format!("{record_id}/{}", v.role),
@@ -384,9 +456,16 @@ pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
     let keys = keys_of(&tables, &prep);
     let mut cands: Vec<u32> = Vec::new();
     let mut skipped = 0;
+    let dateless = prep.date.is_none();
     for (rule, ks) in keys.iter().enumerate() {
         for &k in ks.iter().filter(|&&k| k != 0) {
             match index.blocks.block(rule, k) {
+                // Names alone only where one side has no date (as in dedupe).
+                Some(b) if rule == NAMES_ONLY => cands.extend(
+                    b.iter()
+                        .map(|e| e.1)
+                        .filter(|&c| index.blocks.dateless[c as usize] != dateless),
+                ),
                 Some(b) => cands.extend(b.iter().map(|e| e.1)),
                 None => skipped += 1,
             }
@@ -453,16 +532,24 @@ pub fn link_many(
 }
 
 /// For diagnostics (the benchmark's `--diagnose`): the first blocking rule ([`RULES`] index)
-/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does.
+/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does. With
+/// `link`, as [`link`] blocks (names alone for a side without a date), else as [`dedupe`].
 #[doc(hidden)]
-pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
+pub fn first_rules(
+    records: &[PersonRecord],
+    pairs: &[(usize, usize)],
+    link: bool,
+) -> Vec<Option<usize>> {
     let mut tables = Tables::default();
     let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
     pairs
         .iter()
         .map(|&(a, b)| {
             let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
-            (0..RULES.len()).find(|&r| ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x)))
+            (0..RULES.len()).find(|&r| {
+                (r != NAMES_ONLY || (link && preps[a].date.is_none() != preps[b].date.is_none()))
+                    && ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x))
+            })
         })
         .collect()
 }

@@ -197,7 +197,9 @@ pub(crate) struct Prepared {
     pub(crate) preps: Vec<Prep>,
 }
 
-pub const MODEL_FORMAT: u32 = 1;
+/// 2: swapped-name levels for given name and surname, and a one-edit level for personal
+/// numbers (issue 16).
+pub const MODEL_FORMAT: u32 = 2;
 
 impl Model {
     /// Checks the structure of a model that was deserialised.
@@ -651,6 +653,7 @@ const M_PRIOR_WEIGHT: f64 = 10.0;
 /// The fields each blocking rule makes agree (left out of its EM session).
 const RULE_FIELDS: [&[Field]; NR] = [
     &[Field::PersonalNumber],
+    &[Field::PersonalNumber],
     &[Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::BirthDate],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
@@ -660,6 +663,9 @@ const RULE_FIELDS: [&[Field]; NR] = [
         Field::MotherGivenName,
         Field::BirthDate,
     ],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname],
 ];
 
 struct EmOut {
