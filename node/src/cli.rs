@@ -1135,17 +1135,20 @@ pub fn execute(
                                 .map(|h| {
                                     json!({"regno": h.regno, "municipality": h.municipality, "kind": h.kind, "score": h.score,
                                         "summary": serde_json::from_str::<serde_json::Value>(&h.summary_json).unwrap_or_default(),
-                                        "why": h.why})
+                                        "why": h.why, "unmatched": h.unmatched})
                                 })
                                 .collect();
                             io.print(
                                 json,
-                                json!({"scope": "national", "total": reply.total, "hits": hits}),
+                                json!({"scope": "national", "total": reply.total, "partial": reply.partial, "hits": hits}),
                                 || {
                                     let mut s = format!(
                                         "national answer (the hub's register): {} found\n",
                                         reply.total
                                     );
+                                    if reply.partial {
+                                        s.push_str("no record matches every part of the query: the closest records follow\n");
+                                    }
                                     for (h, v) in reply.hits.iter().zip(&hits) {
                                         let people: Vec<String> = v["summary"]["people"]
                                             .as_array()
