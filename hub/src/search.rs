@@ -926,6 +926,9 @@ const RERANK_MARGIN: usize = 20;
 
 /// Re-ranking: a name word matched in a person who is not a principal counts this much.
 const NON_PRINCIPAL: f32 = 0.7;
+/// Re-ranking: the query's first name word is the given name of the person it is about (a
+/// tie-breaker, below any difference in how the words match).
+const GIVEN_FIRST: f32 = 0.01;
 /// A fact of the query (year, date, place, personal number) that agrees counts this much of a
 /// name word matched exactly.
 const FACT: f32 = 0.5;
@@ -1211,6 +1214,16 @@ impl Plan {
             }
         }
         let (mut score, main) = main.unwrap_or((0.0, 0));
+        // The given name comes first in the Albanian "given, father's, surname": among equal
+        // scores, the person whose given name is the query's first name word goes first
+        // ("Arben Ukë Mustafa" is Arben son of Ukë, not Ukë son of Arben).
+        if table
+            .first()
+            .and_then(|t| t.get(main).copied().flatten())
+            .is_some_and(|m| m.field == NameField::Given)
+        {
+            score += GIVEN_FIRST;
+        }
         let mut spelling = 0.0;
         let mut why = Vec::new();
         let mut unmatched = Vec::new();

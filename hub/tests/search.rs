@@ -598,6 +598,30 @@ fn register() -> Register {
         (
             "prizren",
             vec![
+                // Ukë son of Arben (registered first) and Arben son of Ukë: the query's word
+                // order tells them apart.
+                (
+                    "uke_of_arben",
+                    b,
+                    family(
+                        ("Ukë", "Mustafa"),
+                        "1980-05-05",
+                        "Prizren",
+                        "Arben",
+                        ("Hanife", "Mustafa", "Krasniqi"),
+                    ),
+                ),
+                (
+                    "arben_of_uke",
+                    b,
+                    family(
+                        ("Arben", "Mustafa"),
+                        "1980-05-05",
+                        "Prizren",
+                        "Ukë",
+                        ("Hanife", "Mustafa", "Krasniqi"),
+                    ),
+                ),
                 // Two namesakes: the father's name and the place tell them apart.
                 (
                     "arben_besnik",
@@ -801,6 +825,9 @@ fn natural_queries_degrade_gracefully() {
     let r = register();
     assert_eq!(r.first("Arben Besnik Gashi"), "arben_besnik");
     assert_eq!(r.first("Arben Hysen Gashi"), "arben_hysen");
+    // Given name first: Arben son of Ukë, and Ukë son of Arben.
+    assert_eq!(r.first("Arben Ukë Mustafa"), "arben_of_uke");
+    assert_eq!(r.first("Ukë Arben Mustafa"), "uke_of_arben");
     let why = r.top("Arben Besnik Gashi").hits[0].why.join("; ");
     assert!(why.contains("father's given name"), "{why}");
     for text in [
