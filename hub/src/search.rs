@@ -744,7 +744,15 @@ impl SearchIndex {
             let mut alts: Vec<Box<dyn Query>> = p
                 .codes
                 .iter()
-                .map(|c| konst(term(f.place, c), PLACE_SCORE))
+                .map(|c| {
+                    // A place alone: its records before those of a surname spelled like it.
+                    let score = if plan.words.is_empty() {
+                        PLACE_ALONE_SCORE
+                    } else {
+                        PLACE_SCORE
+                    };
+                    konst(term(f.place, c), score)
+                })
                 .collect();
             if let Some(w) = &p.also_name {
                 alts.push(self.name_query(w, fuzzy));
@@ -921,6 +929,10 @@ const MAX_KEYS_PER_WORD: usize = 8;
 const YEAR_SCORE: f32 = 2.0;
 const DATE_SCORE: f32 = 3.0;
 const PLACE_SCORE: f32 = 2.0;
+/// A place that is the query's only words (no name words): above any reading of the same word
+/// as a name, so that "Ferizaj" or "Viti" alone lists records of that place, not of the surname
+/// Ferizaj or the phonetically close Viita (a clerk adds a given name or year for the surname).
+const PLACE_ALONE_SCORE: f32 = EXACT + 1.0;
 /// Candidates taken beyond the requested page for re-ranking.
 const RERANK_MARGIN: usize = 20;
 
@@ -1286,25 +1298,37 @@ impl Plan {
         }
         for p in &self.places {
             if facts.places.iter().any(|c| p.codes.contains(c)) {
-                score += FACT;
+                // A place alone counts above a name reading of the word (at most 1).
+                score += if self.words.is_empty() {
+                    1.0 + GIVEN_FIRST
+                } else {
+                    FACT
+                };
                 why.push(format!("{:?}: {}", p.typed, p.display));
                 continue;
             }
+            // The name reading: the person it meets best, principals before parents (the
+            // first of equals).
+            let weight = |i: usize| {
+                if persons[i].principal {
+                    1.0
+                } else {
+                    NON_PRINCIPAL
+                }
+            };
             let named = p.also_name.as_ref().and_then(|w| {
                 Self::meets(w, persons)
                     .into_iter()
                     .enumerate()
                     .filter_map(|(i, m)| m.map(|m| (i, m)))
-                    .max_by(|a, b| a.1.value.total_cmp(&b.1.value))
+                    .fold(None::<(usize, Meet)>, |best, (i, m)| match best {
+                        Some((j, b)) if b.value * weight(j) >= m.value * weight(i) => Some((j, b)),
+                        _ => Some((i, m)),
+                    })
             });
             match named {
                 Some((i, m)) => {
-                    score += m.value
-                        * if persons[i].principal {
-                            1.0
-                        } else {
-                            NON_PRINCIPAL
-                        };
+                    score += m.value * weight(i);
                     why.push(format!(
                         "{:?}: {} ({}), {}: {}",
                         p.typed,

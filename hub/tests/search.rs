@@ -453,6 +453,18 @@ fn register() -> Register {
         (
             "prishtine",
             vec![
+                // A surname that is also a place's name, registered before anyone born there.
+                (
+                    "besa_gjakova",
+                    b,
+                    family(
+                        ("Besa", "Gjakova"),
+                        "1971-09-30",
+                        "Prishtinë",
+                        "Agron",
+                        ("Mirlinda", "Gjakova", "Rama"),
+                    ),
+                ),
                 // Krasniqi, the commonest surname, three times; Krasniçi, a rarer surname that
                 // folds to the same letters as the Serbian Krasnići, once, registered first so
                 // that only the frequency rule (not the registration number that breaks ties)
@@ -849,7 +861,11 @@ fn natural_queries_degrade_gracefully() {
     assert!(t.partial, "{t:?}");
     assert_eq!(r.first("Тачи Хашимко"), "thaci");
     assert_eq!(t.hits[0].unmatched, ["Хашимко"]);
-    // A place alone, by its short or colloquial name.
+    // A place alone, by its short or colloquial name: its records before a surname Gjakova.
+    // With a given name, the surname reading answers.
+    assert_eq!(r.first("Besa Gjakova"), "besa_gjakova");
+    let why = r.top("Gjakova 1971").hits[0].why.join("; ");
+    assert!(why.contains("Besa Gjakova (child), surname"), "{why}");
     for text in ["Ђакова", "Đakova", "Gjakova", "Gjakovë"] {
         let t = r.top(text);
         assert_eq!(r.first(text), "gjakova_rec", "{text:?}: {t:?}");
