@@ -1,16 +1,22 @@
-//! National search benchmark: index build time and size, query latency (median and p99) and
-//! recall for a mix of free text, typos, cross-script and date-filtered queries, the latency a
-//! node adds by asking over mutual TLS, and (with `--pg`) a PostgreSQL pg_trgm baseline on the
-//! same records and the same queries.
+//! National search benchmark: index build time and size, query latency (median and p99), top-1
+//! and found-in-top-10 per query class (see `CLASSES`: exact, typo, Cyrillic, Albanian names in
+//! Serbian orthography in Latin and Cyrillic, Serbian names in Albanian orthography, with the
+//! father's name, double surname, née, a word in no record, a place alone), the latency a node
+//! adds by asking over mutual TLS, and (with `--pg`) a PostgreSQL pg_trgm baseline on the same
+//! records and the same queries.
 //!
 //! Data: the seeded synthetic register of `civreg_shared::synth` (38 municipalities, families,
 //! both scripts, about 8% corrupted duplicates), loaded through the hub's real ingest (one chain
 //! per municipality, batches of 1,000), then indexed by the index that follows the feed.
-//! Queries are made from children's birth records sampled uniformly from the same data (seeded):
-//! "given surname",
-//! the same with one letter dropped from the surname, the surname in Cyrillic, and
-//! "surname YEAR". Each query remembers the record it was made from; *recall* is how often that
-//! record is among the first 20 results.
+//! Queries are made from children's birth records and from married women's marriage records
+//! sampled uniformly from the same data (seeded), respelled by the bench's own orthography
+//! tables (not the index's). Each query remembers the record it was made from; *found* is how
+//! often that record is among the first 20 results, *top-1* how often it is first.
+//!
+//! `--baseline EXE` runs the hub phase of this bench built from an earlier commit (copy this
+//! file into a checkout of that commit and build it in its own target dir) first, on the same
+//! store and queries, for the *before* columns. `CIVREG_BENCH_MISSES=1` prints each top-1 miss
+//! with the first hit and the source's place.
 //!
 //! The benchmark runs in two processes so that their memory is measured apart: this one
 //! generates the records and loads them into the hub's store; a child process (this binary again,
