@@ -1435,6 +1435,11 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
             print(cli.json, v.clone(), || {
                 let hits = v["hits"].as_array().cloned().unwrap_or_default();
                 let mut s = format!("{} found (national register)\n", v["total"]);
+                if v["partial"].as_bool() == Some(true) {
+                    s.push_str(
+                        "no record matches every part of the query: the closest records follow\n",
+                    );
+                }
                 for h in &hits {
                     let people: Vec<String> = h["summary"]["people"]
                         .as_array()

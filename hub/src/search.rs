@@ -16,27 +16,39 @@
 //! positions as the tantivy commit payload, so after a restart it resumes where its last commit
 //! ended: nothing is missed and nothing needs a full rebuild.
 //!
-//! **Queries.** Free text ("Arben Gashi 1968 Prizren", "Гаши", "gashi arbn"): a 4-digit year
-//! filters the year of birth, a full date the date of birth (also with day and month swapped), a
-//! place name (any language) boosts records of that place, a long run of digits is a personal
-//! number (exact, through its blind token); every other token is a name that must match some name
-//! of the record exactly, by spelling variant, phonetically, or within edit distance 1 (2 for
-//! tokens of six letters or more, ranked below distance 1). Principals rank above parents.
-//! Fielded filters: born (year, day or range), municipality, kind. Results are ranked,
-//! paginated, and each says why it matched.
+//! **Queries.** Free text ("Arben Gashi 1968 Prizren", "Гаши", "gashi arbn", "Drita Gashi e
+//! lindur Krasniqi", "Хоџа Косовска Митровица", "Ђакова"), parsed by the query language both the
+//! hub and the nodes use ([`civreg_shared::query`]): name words, years, dates (also with day and
+//! month swapped), places of one or more words (a place alone is a query), personal numbers
+//! (exact, through their blind token). Each name word matches a name of a record by its
+//! **orthographic spelling** ([`normalize::orthographic_key`]: the same name in either
+//! community's orthography and any script, `Krasnići = Краснићи = Krasniqi`, ranked as exact,
+//! the commonest spelling in the register first), by its folded spelling, phonetically, or
+//! within one typing difference (two for words of six letters or more), each lower.
+//!
+//! **Ranking.** The index query is run in stages: every part of the query required without
+//! typing distance, then with it, then (when those do not fill the page) every part optional, so
+//! that a record ranks by how much of the query it matches and a query that nothing matches fully
+//! still answers with the closest records, flagged [`Results::partial`]. The candidates (the page
+//! and [`RERANK_MARGIN`] more) are then re-ranked from the stored names of each person of the
+//! record ([`Plan::rank`]): the name words of a query count within one person, the principal
+//! (child, deceased, spouse) before the parents, and a child's father's given name counts as the
+//! middle name of the Albanian "Arben Besnik Gashi"; agreeing facts (year, date, place) add to
+//! the score; equal scores go to the commoner spelling, then to the registration number, so the
+//! order is the same every time. Each hit says, per part of the query, whose name and which
+//! field matched and how, and lists the parts it does not match. Fielded filters (born,
+//! municipality, kind) always restrict.
 //!
 //! **Bounded.** A query is refused before any work when it is longer than `MAX_QUERY_BYTES`,
 //! has more than `MAX_QUERY_TERMS` words (as the index splits them), asks for more than
 //! `MAX_SEARCH_LIMIT` results or pages past `MAX_SEARCH_OFFSET` (`civreg_shared::limits`); a
 //! name token longer than `MAX_FUZZY_TERM_CHARS` is matched without typing distance.
 //!
-//! **Exact before typos.** A query is first run with exact, variant and phonetic name matches
-//! only; only when those do not fill the requested page is it run again with the typo-tolerant
-//! (fuzzy) clauses. An exact match always outranks a typo-only one (it matches the fuzzy clauses
-//! too), so a filled page holds the records the full query would put there, in nearly the same
-//! order (the full query adds a constant per field matched); what is saved is expanding each
-//! name to every dictionary term within two edits, whose posting lists over millions of records
-//! cost tens of milliseconds. [`Results::total`] then counts the exact and phonetic matches.
+//! **Exact before typos.** Expanding a name to every dictionary term within two edits costs
+//! tens of milliseconds over millions of records, so the typo-tolerant clauses are only used
+//! when the exact, orthographic and phonetic matches do not fill the requested page. An exact
+//! match always outranks a typo-only one. [`Results::total`] counts the matches of the stage that
+//! answered.
 
 use crate::store::{HubRecord, HubStore};
 use chrono::{Datelike, NaiveDate};
@@ -44,6 +56,7 @@ use civreg_shared::gazetteer;
 use civreg_shared::limits::{MAX_FUZZY_TERM_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_LIMIT};
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::normalize;
+use civreg_shared::query::{self, NameRole, ParsedQuery};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -52,7 +65,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tantivy::collector::{Count, TopDocs};
 use tantivy::query::{
-    BooleanQuery, BoostQuery, FuzzyTermQuery, Occur, Query, RangeQuery, TermQuery,
+    BooleanQuery, ConstScoreQuery, DisjunctionMaxQuery, FuzzyTermQuery, Occur, Query, RangeQuery,
+    TermQuery,
 };
 use tantivy::schema::{Field, IndexRecordOption, Schema, Value, FAST, INDEXED, STORED, STRING};
 use tantivy::{Index, IndexReader, IndexWriter, ReloadPolicy, TantivyDocument, Term};
@@ -141,8 +155,11 @@ pub struct Hit {
     pub score: f32,
     /// What a clerk needs to recognise the record (no personal numbers).
     pub summary: Summary,
-    /// Why it matched, one line per query term.
+    /// Why it matched, one line per part of the query (and which field of whom matched).
     pub why: Vec<String>,
+    /// The parts of the query this record does not match (empty for a full match).
+    #[serde(default)]
+    pub unmatched: Vec<String>,
 }
 
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -160,6 +177,9 @@ pub struct Results {
     /// not); otherwise every match is.
     pub total: usize,
     pub hits: Vec<Hit>,
+    /// No record matches every part of the query: the hits are the closest partial answers.
+    #[serde(default)]
+    pub partial: bool,
 }
 
 struct Fields {
@@ -170,11 +190,14 @@ struct Fields {
     other: Field,
     phonetic: Field,
     principal_phonetic: Field,
+    principal_key: Field,
+    other_key: Field,
     year: Field,
     dob: Field,
     place: Field,
     pnum: Field,
     summary: Field,
+    facts: Field,
 }
 
 fn schema() -> (Schema, Fields) {
@@ -187,11 +210,14 @@ fn schema() -> (Schema, Fields) {
         other: b.add_text_field("other", STRING),
         phonetic: b.add_text_field("phonetic", STRING),
         principal_phonetic: b.add_text_field("principal_phonetic", STRING),
+        principal_key: b.add_text_field("principal_key", STRING),
+        other_key: b.add_text_field("other_key", STRING),
         year: b.add_i64_field("year", INDEXED | FAST),
         dob: b.add_i64_field("dob", INDEXED | FAST),
         place: b.add_text_field("place", STRING),
         pnum: b.add_text_field("pnum", STRING),
         summary: b.add_text_field("summary", STORED),
+        facts: b.add_text_field("facts", STORED),
     };
     (b.build(), f)
 }
@@ -286,12 +312,28 @@ impl SearchIndex {
             why: e.to_string(),
         })?;
         let (schema, f) = schema();
-        let mmap =
+        let open_dir = || {
             tantivy::directory::MmapDirectory::open(&dir).map_err(|e| SearchError::Open {
                 path: dir.display().to_string(),
                 why: e.to_string(),
-            })?;
-        let index = Index::open_or_create(mmap, schema)?;
+            })
+        };
+        let index = match Index::open_or_create(open_dir()?, schema.clone()) {
+            Ok(i) => i,
+            // An index written by an older version (other fields): it is derived data, so it is
+            // removed and rebuilt from the store (the positions start again from the beginning).
+            Err(tantivy::TantivyError::SchemaError(why)) => {
+                tracing::warn!(path = %dir.display(), %why, "search index of an older layout: rebuilding it from the store");
+                std::fs::remove_dir_all(&dir)
+                    .and_then(|()| std::fs::create_dir_all(&dir))
+                    .map_err(|e| SearchError::Open {
+                        path: dir.display().to_string(),
+                        why: e.to_string(),
+                    })?;
+                Index::open_or_create(open_dir()?, schema)?
+            }
+            Err(e) => return Err(e.into()),
+        };
         let positions: Positions = index
             .load_metas()?
             .payload
@@ -327,8 +369,19 @@ impl SearchIndex {
         d.add_text(f.place, &owner);
         d.add_text(f.kind, st.kind.as_str());
         let mut summary = Summary::default();
+        let mut facts = Facts::default();
         let (mut principal, mut other) = (Vec::new(), Vec::new());
+        let (mut principal_keys, mut other_keys) = (Vec::new(), Vec::new());
         for p in rec.people() {
+            facts.persons.push(StoredPerson {
+                role: p.role.to_string(),
+                principal: p.principal,
+                born: p.date_of_birth,
+                given: p.given_name.to_string(),
+                surname: p.surname.to_string(),
+                other: p.other_surname.map(str::to_string),
+                father: p.father_given_name.map(str::to_string),
+            });
             let full = [
                 Some(p.given_name),
                 p.other_surname.map(|_| ""),
@@ -345,6 +398,11 @@ impl SearchIndex {
             } else {
                 &mut other
             };
+            let keys = if p.principal {
+                &mut principal_keys
+            } else {
+                &mut other_keys
+            };
             for part in [
                 Some(p.given_name),
                 Some(p.surname),
@@ -355,12 +413,18 @@ impl SearchIndex {
             .flatten()
             {
                 name_terms(part, bucket);
+                for k in normalize::orthographic_key(part).split(' ') {
+                    if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
+                        keys.push(k.to_string());
+                    }
+                }
             }
             if p.principal {
                 if let Some(dob) = p.date_of_birth {
                     d.add_i64(f.year, i64::from(dob.year()));
                     d.add_i64(f.dob, days(dob));
                     summary.date_of_birth.get_or_insert(dob.to_string());
+                    facts.dob.get_or_insert(dob);
                 }
             }
             for (_, n) in p.personal_numbers.iter() {
@@ -375,12 +439,24 @@ impl SearchIndex {
             d.add_text(f.other, t);
             d.add_text(f.phonetic, normalize::phonetic_key(t));
         }
+        for k in &principal_keys {
+            d.add_text(f.principal_key, k);
+        }
+        for k in &other_keys {
+            d.add_text(f.other_key, k);
+        }
+        facts.places.push(owner.clone());
         if let Some(place) = st.fields.get("place_of_birth").and_then(|v| v.as_str()) {
             summary.place_of_birth = Some(place.to_string());
             if let Some(m) = gazetteer::resolve(place) {
                 d.add_text(f.place, m.code);
+                facts.places.push(m.code.to_string());
             }
         }
+        d.add_text(
+            f.facts,
+            serde_json::to_string(&facts).expect("facts serialise"),
+        );
         d.add_text(
             f.summary,
             serde_json::to_string(&summary).expect("summary serialises"),
@@ -498,15 +574,35 @@ impl SearchIndex {
             .map_err(|e| SearchError::Query(e.to_string()))?;
         let searcher = self.reader.searcher();
         let limit = q.limit.clamp(1, MAX_SEARCH_LIMIT);
-        let collector = (TopDocs::with_limit(limit).and_offset(q.offset), Count);
-        let (query, plan) = self.query(q, false)?;
-        let (mut top, mut total) = searcher.search(&query, &collector)?;
-        if !plan.names.is_empty() && total < q.offset + limit {
-            let (query, _) = self.query(q, true)?;
-            (top, total) = searcher.search(&query, &collector)?;
+        let need = q.offset + limit;
+        let parsed = query::parse(&q.text);
+        let plan = self.plan(&parsed, &searcher)?;
+        // Candidates: more than the page, so that re-ranking can bring a record that the
+        // index scored a little lower onto the page.
+        let collector = (TopDocs::with_limit(need + RERANK_MARGIN), Count);
+        let mut stages = vec![Stage::Strict { fuzzy: false }];
+        if !plan.words.is_empty() {
+            stages.push(Stage::Strict { fuzzy: true });
         }
-        let mut hits = Vec::with_capacity(top.len());
-        for (score, addr) in top {
+        stages.push(Stage::Relaxed);
+        let mut found = (Vec::new(), 0usize);
+        for stage in stages {
+            // Records that match every part, if any, are the answer; the relaxed stage is for
+            // queries that nothing matches fully.
+            if matches!(stage, Stage::Relaxed) && found.1 > 0 {
+                break;
+            }
+            let Some(query) = self.query(q, &plan, stage)? else {
+                continue;
+            };
+            found = searcher.search(&query, &collector)?;
+            if found.1 >= need {
+                break;
+            }
+        }
+        let (top, total) = found;
+        let mut ranked = Vec::with_capacity(top.len());
+        for (_, addr) in top {
             let doc: TantivyDocument = searcher.doc(addr)?;
             let text = |fl: Field| {
                 doc.get_first(fl)
@@ -514,83 +610,154 @@ impl SearchIndex {
                     .unwrap_or_default()
                     .to_string()
             };
+            let facts: Facts = serde_json::from_str(&text(f.facts)).unwrap_or_default();
             let summary: Summary = serde_json::from_str(&text(f.summary)).unwrap_or_default();
-            let why = plan.explain(&summary);
-            hits.push(Hit {
-                regno: text(f.regno),
-                municipality: text(f.municipality),
-                kind: text(f.kind),
-                score,
-                summary,
-                why,
-            });
+            let regno = text(f.regno);
+            let rank = plan.rank(&facts, &summary);
+            ranked.push((rank, regno, text(f.municipality), text(f.kind), summary));
         }
-        Ok(Results { total, hits })
+        // Name score (with agreeing facts), then the commoner spelling, then the registration
+        // number: the same order every time.
+        ranked.sort_by(|a, b| {
+            b.0.score
+                .total_cmp(&a.0.score)
+                .then(b.0.spelling.total_cmp(&a.0.spelling))
+                .then_with(|| a.1.cmp(&b.1))
+        });
+        let partial = ranked.first().is_some_and(|r| !r.0.unmatched.is_empty());
+        let hits = ranked
+            .into_iter()
+            .skip(q.offset)
+            .take(limit)
+            .map(|(rank, regno, municipality, kind, summary)| Hit {
+                regno,
+                municipality,
+                kind,
+                score: rank.score,
+                summary,
+                why: rank.why,
+                unmatched: rank.unmatched,
+            })
+            .collect();
+        Ok(Results {
+            total,
+            hits,
+            partial,
+        })
     }
 
-    /// The query for `q`, and what it asked for; name tokens match within typing distance only
-    /// when `fuzzy`.
-    fn query(&self, q: &SearchQuery, fuzzy: bool) -> Result<(BooleanQuery, Plan), SearchError> {
+    /// What a parsed query asks for, with the index's spellings of each name word.
+    fn plan(
+        &self,
+        parsed: &ParsedQuery,
+        searcher: &tantivy::Searcher,
+    ) -> Result<Plan, SearchError> {
         let f = &self.f;
-        let mut must: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let mut plan = Plan::default();
-        // Words that name a place: also surnames (Gjakova, Prizreni, Peja).
-        let mut place_words: Vec<&str> = Vec::new();
-        for raw in q.text.split_whitespace() {
-            let digits: String = raw.chars().filter(char::is_ascii_digit).collect();
-            if digits.len() >= 9 && digits.len() + 2 >= raw.len() {
-                must.push((Occur::Must, term(f.pnum, &self.blinder.token(raw))));
-                plan.pnum = true;
-                continue;
-            }
-            if raw.len() == 4 && digits.len() == 4 {
-                let y: i64 = digits.parse().unwrap_or(0);
-                must.push((Occur::Must, range(f.year, y, y)));
-                plan.years.push(y);
-                continue;
-            }
-            if let Some(d) = parse_date(raw) {
-                let mut alts: Vec<(Occur, Box<dyn Query>)> =
-                    vec![(Occur::Should, range(f.dob, days(d), days(d)))];
-                if let Some(s) = swapped(d) {
-                    alts.push((Occur::Should, range(f.dob, days(s), days(s))));
+        let word = |n: &query::NameWord| -> Result<WordPlan, SearchError> {
+            let expansions = normalize::orthographic_expansions(&n.typed);
+            // The orthographic spellings the index holds, commonest first (ties by spelling).
+            let mut keys: Vec<(String, u64)> = Vec::new();
+            for k in &expansions {
+                let df = searcher.doc_freq(&Term::from_field_text(f.principal_key, k))?
+                    + searcher.doc_freq(&Term::from_field_text(f.other_key, k))?;
+                if df > 0 {
+                    keys.push((k.clone(), df));
                 }
-                must.push((Occur::Must, Box::new(BooleanQuery::new(alts))));
-                plan.dates.push(d);
-                continue;
             }
-            if let Some(m) = gazetteer::resolve(raw) {
-                must.push((
-                    Occur::Should,
-                    Box::new(BoostQuery::new(term(f.place, m.code), 2.0)),
-                ));
-                plan.places.push((raw.to_string(), m.display()));
-                place_words.push(raw);
-                continue;
-            }
-            for t in normalize::tokens(raw) {
-                must.push((Occur::Must, self.name_query(&t, fuzzy)));
-                plan.names.push(t);
-            }
-            // Each name is a clause of its own (with its variants, phonetic keys and typing
-            // distances): their number is bounded however the words are glued together.
-            if plan.names.len() > MAX_QUERY_TERMS {
-                return Err(SearchError::Query(format!(
-                    "the query names more than {MAX_QUERY_TERMS} words: leave out some words"
-                )));
-            }
+            keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+            keys.truncate(MAX_KEYS_PER_WORD);
+            Ok(WordPlan {
+                typed: n.typed.clone(),
+                folded: n.folded.clone(),
+                role: n.role,
+                variants: normalize::variants(&n.folded),
+                phonetic: normalize::phonetic_key(&n.folded),
+                expansions,
+                keys,
+            })
+        };
+        let mut plan = Plan {
+            years: parsed.years.clone(),
+            dates: parsed.dates.clone(),
+            numbers: parsed
+                .numbers
+                .iter()
+                .map(|n| self.blinder.token(n))
+                .collect(),
+            ..Plan::default()
+        };
+        for n in &parsed.names {
+            plan.words.push(word(n)?);
         }
-        // Nothing but place names (and fielded filters, added below, that narrow without
-        // naming anyone): the words are taken as names as well, so that a surname that is also
-        // a place ("Gjakova") is searched, rather than refused or answered with every record
-        // of the place.
-        if !must.iter().any(|(o, _)| *o == Occur::Must) {
-            for raw in place_words {
-                for t in normalize::tokens(raw) {
-                    must.push((Occur::Must, self.name_query(&t, fuzzy)));
-                    plan.names.push(t);
-                }
+        for p in &parsed.places {
+            plan.places.push(PlacePlan {
+                typed: p.typed.clone(),
+                display: p.display.clone(),
+                codes: p.codes.iter().map(|c| c.to_string()).collect(),
+                also_name: p.also_name.as_ref().map(&word).transpose()?,
+            });
+        }
+        // Each name is a clause of its own (with its spellings, phonetic keys and typing
+        // distances): their number is bounded however the words are glued together.
+        if plan.words.len() + plan.places.len() > MAX_QUERY_TERMS {
+            return Err(SearchError::Query(format!(
+                "the query names more than {MAX_QUERY_TERMS} words: leave out some words"
+            )));
+        }
+        Ok(plan)
+    }
+
+    /// The index query of one stage; `None` when the stage has nothing to ask.
+    fn query(
+        &self,
+        q: &SearchQuery,
+        plan: &Plan,
+        stage: Stage,
+    ) -> Result<Option<BooleanQuery>, SearchError> {
+        let f = &self.f;
+        let (strict, fuzzy) = match stage {
+            Stage::Strict { fuzzy } => (true, fuzzy),
+            Stage::Relaxed => (false, true),
+        };
+        let mut filters: Vec<(Occur, Box<dyn Query>)> = Vec::new();
+        // The parts of the query: each required in a strict stage, each optional in the relaxed
+        // one (where a record ranks by how much of the query it matches).
+        let mut parts: Vec<Box<dyn Query>> = Vec::new();
+        for n in &plan.numbers {
+            filters.push((Occur::Must, term(f.pnum, n)));
+        }
+        for w in &plan.words {
+            parts.push(self.name_query(w, fuzzy));
+        }
+        for &y in &plan.years {
+            parts.push(konst(range(f.year, y.into(), y.into()), YEAR_SCORE));
+        }
+        for d in &plan.dates {
+            let mut alts: Vec<Box<dyn Query>> =
+                vec![konst(range(f.dob, days(*d), days(*d)), DATE_SCORE)];
+            if let Some(s) = query::swapped(*d) {
+                alts.push(konst(range(f.dob, days(s), days(s)), DATE_SCORE * 0.75));
             }
+            parts.push(Box::new(DisjunctionMaxQuery::new(alts)));
+        }
+        for p in &plan.places {
+            let mut alts: Vec<Box<dyn Query>> = p
+                .codes
+                .iter()
+                .map(|c| {
+                    // A place alone: its records before those of a surname spelled like it.
+                    let score = if plan.words.is_empty() {
+                        PLACE_ALONE_SCORE
+                    } else {
+                        PLACE_SCORE
+                    };
+                    konst(term(f.place, c), score)
+                })
+                .collect();
+            if let Some(w) = &p.also_name {
+                alts.push(self.name_query(w, fuzzy));
+            }
+            parts.push(Box::new(DisjunctionMaxQuery::new(alts)));
         }
         if let Some(b) = q.born {
             let (a, z) = match b {
@@ -606,69 +773,85 @@ impl SearchIndex {
                     "that date of birth filter is out of range".into(),
                 ));
             };
-            must.push((Occur::Must, range(f.dob, days(a), days(z))));
+            filters.push((Occur::Must, range(f.dob, days(a), days(z))));
         }
         if let Some(m) = &q.municipality {
-            let code = gazetteer::resolve(m)
-                .map(|g| g.code)
-                .ok_or_else(|| SearchError::Query(format!("unknown municipality {m:?}")))?;
-            must.push((Occur::Must, term(f.place, code)));
+            let codes = gazetteer::resolve_places(m);
+            if codes.is_empty() {
+                return Err(SearchError::Query(format!(
+                    "unknown municipality {m:?}: use a name or code from the gazetteer, e.g. prishtine"
+                )));
+            }
+            let alts = codes.iter().map(|c| term(f.place, c.code)).collect();
+            filters.push((Occur::Must, Box::new(DisjunctionMaxQuery::new(alts))));
         }
         if let Some(k) = q.kind {
-            must.push((Occur::Must, term(f.kind, k.as_str())));
+            filters.push((Occur::Must, term(f.kind, k.as_str())));
         }
-        if !must.iter().any(|(o, _)| *o == Occur::Must) {
+        if parts.is_empty() && filters.is_empty() {
             return Err(SearchError::Query(
-                "give at least a name, a year, a date or a personal number".into(),
+                "give at least a name, a year, a date, a place or a personal number".into(),
             ));
         }
-        Ok((BooleanQuery::new(must), plan))
+        if strict {
+            filters.extend(parts.into_iter().map(|p| (Occur::Must, p)));
+            return Ok(Some(BooleanQuery::new(filters)));
+        }
+        if parts.is_empty() {
+            // Only filters: the strict stage asked exactly this already.
+            return Ok(None);
+        }
+        let any: Vec<(Occur, Box<dyn Query>)> =
+            parts.into_iter().map(|p| (Occur::Should, p)).collect();
+        filters.push((Occur::Must, Box::new(BooleanQuery::new(any))));
+        Ok(Some(BooleanQuery::new(filters)))
     }
 
-    /// A name token matches exactly, by spelling variant or phonetically; with `fuzzy` also
-    /// within one typing difference (edit distance 1, a transposition counting one), and tokens
-    /// of 6 letters or more within two, below those within one. Principals weigh more than
-    /// parents.
-    fn name_query(&self, t: &str, fuzzy: bool) -> Box<dyn Query> {
+    /// How a name word matches, the best way counting: its orthographic spelling (any script,
+    /// either community's orthography; the commonest spelling a little above the rarer ones),
+    /// its folded spelling, phonetically, and with `fuzzy` within one typing difference (two
+    /// for words of six letters or more). Principals weigh more than parents.
+    fn name_query(&self, w: &WordPlan, fuzzy: bool) -> Box<dyn Query> {
         let f = &self.f;
-        let mut alts: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        for v in normalize::variants(t) {
-            alts.push((Occur::Should, boost(term(f.principal, &v), 6.0)));
-            alts.push((Occur::Should, boost(term(f.other, &v), 3.0)));
+        let mut alts: Vec<Box<dyn Query>> = Vec::new();
+        let n = w.keys.len();
+        for (rank, (k, _)) in w.keys.iter().enumerate() {
+            // Equal spellings rank by how common they are in the register.
+            let bonus = SPELLING_STEP * (n - 1 - rank) as f32;
+            alts.push(konst(term(f.principal_key, k), EXACT + bonus));
+            alts.push(konst(term(f.other_key, k), EXACT * OTHER + bonus));
         }
-        let key = normalize::phonetic_key(t);
-        if !key.is_empty() {
-            alts.push((Occur::Should, boost(term(f.principal_phonetic, &key), 2.5)));
-            alts.push((Occur::Should, boost(term(f.phonetic, &key), 1.2)));
+        for v in &w.variants {
+            alts.push(konst(term(f.principal, v), FOLDED));
+            alts.push(konst(term(f.other, v), FOLDED * OTHER));
+        }
+        if !w.phonetic.is_empty() {
+            alts.push(konst(term(f.principal_phonetic, &w.phonetic), PHONETIC));
+            alts.push(konst(term(f.phonetic, &w.phonetic), PHONETIC * OTHER));
         }
         // No name is longer than MAX_FUZZY_TERM_CHARS: a longer token is matched exactly only,
         // as the cost of a typing-distance automaton grows with the token's length.
-        if !fuzzy || t.chars().count() > MAX_FUZZY_TERM_CHARS {
-            return Box::new(BooleanQuery::new(alts));
-        }
-        // (distance, principal weight, parent weight): a match within one difference also
-        // matches within two, so it scores the sum and ranks above a match within two only.
-        let fuzzies: &[(u8, f32, f32)] = if t.chars().count() >= 6 {
-            &[(1, 1.0, 0.5), (2, 0.5, 0.2)]
-        } else {
-            &[(1, 1.5, 0.7)]
-        };
-        for &(distance, wp, wo) in fuzzies {
-            for (field, w) in [(f.principal, wp), (f.other, wo)] {
-                alts.push((
-                    Occur::Should,
-                    boost(
+        let len = w.folded.chars().count();
+        if fuzzy && (3..=MAX_FUZZY_TERM_CHARS).contains(&len) {
+            let fuzzies: &[(u8, f32)] = if len >= 6 {
+                &[(1, TYPO1), (2, TYPO2)]
+            } else {
+                &[(1, TYPO1)]
+            };
+            for &(distance, score) in fuzzies {
+                for (field, weight) in [(f.principal, 1.0), (f.other, OTHER)] {
+                    alts.push(konst(
                         Box::new(FuzzyTermQuery::new(
-                            Term::from_field_text(field, t),
+                            Term::from_field_text(field, &w.folded),
                             distance,
                             true,
                         )),
-                        w,
-                    ),
-                ));
+                        score * weight,
+                    ));
+                }
             }
         }
-        Box::new(BooleanQuery::new(alts))
+        Box::new(DisjunctionMaxQuery::new(alts))
     }
 
     /// How many segments the current searcher sees (for benchmarks and diagnostics).
@@ -716,10 +899,6 @@ fn term(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
-fn boost(q: Box<dyn Query>, w: f32) -> Box<dyn Query> {
-    Box::new(BoostQuery::new(q, w))
-}
-
 fn range(field: Field, from: i64, to: i64) -> Box<dyn Query> {
     Box::new(RangeQuery::new(
         std::ops::Bound::Included(Term::from_field_i64(field, from)),
@@ -727,84 +906,459 @@ fn range(field: Field, from: i64, to: i64) -> Box<dyn Query> {
     ))
 }
 
-fn parse_date(t: &str) -> Option<NaiveDate> {
-    ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y"]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(t, f).ok())
+/// A query wrapped to score a constant (the first ranking counts how a part matched, not how
+/// rare its term is; [`Plan::rank`] then re-ranks the candidates).
+fn konst(q: Box<dyn Query>, score: f32) -> Box<dyn Query> {
+    Box::new(ConstScoreQuery::new(q, score))
 }
 
-fn swapped(d: NaiveDate) -> Option<NaiveDate> {
-    (d.day() <= 12 && d.day() != d.month())
-        .then(|| NaiveDate::from_ymd_opt(d.year(), d.day(), d.month()))
-        .flatten()
+/// Index-query scores of a name word: by its orthographic spelling (exact in either
+/// orthography), its folded spelling only (same letters once diacritics are gone, another
+/// spelling: `Krasniçi` for `Krasnići`), phonetically, and within one or two typing differences.
+const EXACT: f32 = 6.0;
+const FOLDED: f32 = 5.5;
+const PHONETIC: f32 = 2.5;
+const TYPO1: f32 = 1.5;
+const TYPO2: f32 = 0.8;
+/// A parent's name counts this much of a principal's.
+const OTHER: f32 = 0.5;
+/// Between two spellings of a word that both match exactly, the commoner one scores this much
+/// more per rank (at most `MAX_KEYS_PER_WORD` ranks: below the gap between exact and folded).
+const SPELLING_STEP: f32 = 0.05;
+const MAX_KEYS_PER_WORD: usize = 8;
+const YEAR_SCORE: f32 = 2.0;
+const DATE_SCORE: f32 = 3.0;
+const PLACE_SCORE: f32 = 2.0;
+/// A place that is the query's only words (no name words): above any reading of the same word
+/// as a name, so that "Ferizaj" or "Viti" alone lists records of that place, not of the surname
+/// Ferizaj or the phonetically close Viita (a clerk adds a given name or year for the surname).
+const PLACE_ALONE_SCORE: f32 = EXACT + 1.0;
+/// Candidates taken beyond the requested page for re-ranking.
+const RERANK_MARGIN: usize = 20;
+
+/// Re-ranking: a name word matched in a person who is not a principal counts this much.
+const NON_PRINCIPAL: f32 = 0.7;
+/// Re-ranking: the query's first name word is the given name of the person it is about (a
+/// tie-breaker, below any difference in how the words match).
+const GIVEN_FIRST: f32 = 0.01;
+/// A fact of the query (year, date, place, personal number) that agrees counts this much of a
+/// name word matched exactly.
+const FACT: f32 = 0.5;
+
+/// One pass over the index: every part required (without or with typing distance), or every
+/// part optional (records ranked by how much of the query they match).
+#[derive(Debug, Clone, Copy)]
+enum Stage {
+    Strict { fuzzy: bool },
+    Relaxed,
 }
 
-/// What a query asked for, to explain each hit.
+/// What a query asks for, with the index's spellings of its names.
 #[derive(Default)]
 struct Plan {
-    names: Vec<String>,
-    years: Vec<i64>,
+    words: Vec<WordPlan>,
+    places: Vec<PlacePlan>,
+    years: Vec<i32>,
     dates: Vec<NaiveDate>,
-    places: Vec<(String, String)>,
-    pnum: bool,
+    /// Blind tokens of the personal numbers.
+    numbers: Vec<String>,
+}
+
+struct WordPlan {
+    typed: String,
+    folded: String,
+    role: NameRole,
+    variants: Vec<String>,
+    phonetic: String,
+    /// Every orthographic spelling the word may stand for.
+    expansions: Vec<String>,
+    /// Those the index holds, with how many records hold them, commonest first.
+    keys: Vec<(String, u64)>,
+}
+
+impl WordPlan {
+    fn df(&self, key: &str) -> u64 {
+        self.keys
+            .iter()
+            .find(|(k, _)| k == key)
+            .map_or(0, |(_, n)| *n)
+    }
+
+    /// How this word meets one name (one word of a name field, as written in the record).
+    fn meet(&self, written: &str) -> Option<How> {
+        let folded = normalize::fold(written);
+        if folded.is_empty() {
+            return None;
+        }
+        let same_letters =
+            self.variants.contains(&folded) || normalize::variants(written).contains(&self.folded);
+        let key = normalize::orthographic_key(written);
+        if self.expansions.contains(&key) {
+            return Some(if same_letters {
+                How::Exact
+            } else {
+                How::Orthography
+            });
+        }
+        if same_letters {
+            return Some(How::Folded);
+        }
+        if !self.phonetic.is_empty() && normalize::phonetic_key(&folded) == self.phonetic {
+            return Some(How::Phonetic);
+        }
+        let len = self.folded.chars().count();
+        let max = match len {
+            0..=2 => 0,
+            3..=5 => 1,
+            _ => 2,
+        };
+        let d = strsim::damerau_levenshtein(&folded, &self.folded);
+        (max > 0 && d <= max).then_some(How::Typos(d))
+    }
+}
+
+struct PlacePlan {
+    typed: String,
+    display: String,
+    codes: Vec<String>,
+    /// A one-word place that may also be a surname.
+    also_name: Option<WordPlan>,
+}
+
+/// What the index stores of a record for re-ranking and explaining (no personal numbers).
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Facts {
+    persons: Vec<StoredPerson>,
+    /// Municipality codes: the registering one, and the place of birth's.
+    places: Vec<String>,
+    /// The principal's date of birth.
+    dob: Option<NaiveDate>,
+}
+
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredPerson {
+    role: String,
+    principal: bool,
+    #[serde(default)]
+    born: Option<NaiveDate>,
+    given: String,
+    surname: String,
+    #[serde(default)]
+    other: Option<String>,
+    #[serde(default)]
+    father: Option<String>,
+}
+
+impl StoredPerson {
+    fn name(&self) -> String {
+        let mut n = format!("{} {}", self.given, self.surname);
+        if let Some(o) = &self.other {
+            n.push_str(&format!(" (born {o})"));
+        }
+        n
+    }
+}
+
+/// A field of a person's name.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum NameField {
+    Given,
+    Surname,
+    /// Surname at birth or before marriage.
+    Birth,
+    Father,
+}
+
+impl NameField {
+    fn label(self) -> &'static str {
+        match self {
+            NameField::Given => "given name",
+            NameField::Surname => "surname",
+            NameField::Birth => "surname at birth (maiden surname)",
+            NameField::Father => "father's name",
+        }
+    }
+
+    /// How much a match in this field counts for a word meant as `role`.
+    fn weight(self, role: NameRole) -> f32 {
+        match (self, role) {
+            (NameField::Birth, NameRole::Birth) => 1.0,
+            (_, NameRole::Birth) => 0.8,
+            (NameField::Given | NameField::Surname, NameRole::Any) => 1.0,
+            (NameField::Birth, NameRole::Any) => 0.9,
+            (NameField::Father, NameRole::Any) => 0.8,
+        }
+    }
+}
+
+/// How a query word met a name.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum How {
+    Exact,
+    Orthography,
+    Folded,
+    Phonetic,
+    Typos(usize),
+}
+
+impl How {
+    fn quality(self) -> f32 {
+        match self {
+            How::Exact | How::Orthography => 1.0,
+            How::Folded => 0.95,
+            How::Phonetic => 0.8,
+            How::Typos(1) => 0.6,
+            How::Typos(_) => 0.45,
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            How::Exact => "exact, ignoring script and diacritics".into(),
+            How::Orthography => {
+                "the same name in the other community's orthography or script".into()
+            }
+            How::Folded => "the same letters without diacritics (another spelling)".into(),
+            How::Phonetic => "sounds alike".into(),
+            How::Typos(d) => format!("{d} typing difference{}", if d == 1 { "" } else { "s" }),
+        }
+    }
+}
+
+/// The best way a word met one person.
+#[derive(Debug, Clone, Copy)]
+struct Meet {
+    value: f32,
+    field: NameField,
+    how: How,
+    /// How many records hold the spelling met (ties between equal matches go to the commoner).
+    df: u64,
+}
+
+/// A candidate's place in the answer, and why.
+struct Rank {
+    score: f32,
+    /// Sum of ln(1 + records holding each matched spelling): among equal scores, commoner
+    /// spellings first.
+    spelling: f32,
+    why: Vec<String>,
+    unmatched: Vec<String>,
+}
+
+fn name_parts(s: &str) -> impl Iterator<Item = &str> {
+    s.split(|c: char| c.is_whitespace() || c == '-')
+        .filter(|p| !p.is_empty())
 }
 
 impl Plan {
-    fn explain(&self, s: &Summary) -> Vec<String> {
-        let mut why = Vec::new();
-        for t in &self.names {
-            let mut best: Option<(u8, String)> = None;
-            for (role, full) in &s.people {
-                for part in normalize::tokens(full) {
-                    let how = if normalize::variants(&part).iter().any(|v| v == t)
-                        || normalize::variants(t).contains(&part)
-                    {
-                        Some((0, "exact, ignoring script and diacritics".to_string()))
-                    } else if normalize::phonetic_key(&part) == normalize::phonetic_key(t) {
-                        Some((1, "sounds alike".to_string()))
-                    } else {
-                        let d = strsim::damerau_levenshtein(&part, t);
-                        (d <= 2).then(|| {
-                            (
-                                2,
-                                format!("{d} typing difference{}", if d == 1 { "" } else { "s" }),
-                            )
-                        })
-                    };
-                    if let Some((rank, text)) = how {
-                        if best.as_ref().is_none_or(|(r, _)| rank < *r) {
-                            best = Some((rank, format!("{t:?}: {full} ({role}): {text}")));
+    /// The best way `w` meets each person of the record.
+    fn meets(w: &WordPlan, persons: &[StoredPerson]) -> Vec<Option<Meet>> {
+        persons
+            .iter()
+            .map(|p| {
+                let mut best: Option<Meet> = None;
+                for (field, text) in [
+                    (NameField::Given, Some(&p.given)),
+                    (NameField::Surname, Some(&p.surname)),
+                    (NameField::Birth, p.other.as_ref()),
+                    (NameField::Father, p.father.as_ref()),
+                ] {
+                    for part in text.into_iter().flat_map(|t| name_parts(t)) {
+                        if let Some(how) = w.meet(part) {
+                            let value = how.quality() * field.weight(w.role);
+                            if best.is_none_or(|b| value > b.value) {
+                                best = Some(Meet {
+                                    value,
+                                    field,
+                                    how,
+                                    df: w.df(&normalize::orthographic_key(part)),
+                                });
+                            }
                         }
                     }
                 }
+                best
+            })
+            .collect()
+    }
+
+    /// Re-ranks one candidate: the name words of the query are matched within one person (the
+    /// principal before the parents); a word that person does not have counts less when another
+    /// person of the record has it (fully for the father's given name of a child: the Albanian
+    /// "given, father's, surname"). Facts that agree (year, date, place, number) add to the
+    /// score; every part is explained, naming the field that matched.
+    fn rank(&self, facts: &Facts, summary: &Summary) -> Rank {
+        let persons = &facts.persons;
+        let table: Vec<Vec<Option<Meet>>> =
+            self.words.iter().map(|w| Self::meets(w, persons)).collect();
+        // The person the query is about.
+        let spill = |main: usize, wi: usize| -> Option<(f32, usize)> {
+            let mut best: Option<(f32, usize)> = None;
+            for (j, m) in table[wi].iter().enumerate() {
+                let Some(m) = m else { continue };
+                if j == main {
+                    continue;
+                }
+                let main_role = persons[main].role.as_str();
+                let w = match (main_role, persons[j].role.as_str(), m.field) {
+                    ("child", "father", NameField::Given) => 0.8,
+                    ("child", "mother", NameField::Given | NameField::Birth) => 0.5,
+                    _ => 0.3,
+                };
+                let v = m.value * w;
+                if best.is_none_or(|(b, _)| v > b) {
+                    best = Some((v, j));
+                }
             }
-            why.push(
-                best.map(|(_, s)| s)
-                    .unwrap_or_else(|| format!("{t:?}: a father's name or spelling variant")),
-            );
+            best
+        };
+        let mut main: Option<(f32, usize)> = None;
+        for (i, p) in persons.iter().enumerate() {
+            let pw = if p.principal { 1.0 } else { NON_PRINCIPAL };
+            let s: f32 = (0..self.words.len())
+                .map(|wi| match table[wi][i] {
+                    Some(m) => m.value * pw,
+                    None => spill(i, wi).map_or(0.0, |(v, _)| v),
+                })
+                .sum();
+            if main.is_none_or(|(b, _)| s > b) {
+                main = Some((s, i));
+            }
         }
+        let (mut score, main) = main.unwrap_or((0.0, 0));
+        // The given name comes first in the Albanian "given, father's, surname": among equal
+        // scores, the person whose given name is the query's first name word goes first
+        // ("Arben Ukë Mustafa" is Arben son of Ukë, not Ukë son of Arben).
+        if table
+            .first()
+            .and_then(|t| t.get(main).copied().flatten())
+            .is_some_and(|m| m.field == NameField::Given)
+        {
+            score += GIVEN_FIRST;
+        }
+        let mut spelling = 0.0;
+        let mut why = Vec::new();
+        let mut unmatched = Vec::new();
+        for (wi, w) in self.words.iter().enumerate() {
+            let own = table[wi].get(main).copied().flatten();
+            let (m, who) = match own {
+                Some(m) => (Some(m), main),
+                None => match spill(main, wi) {
+                    Some((_, j)) => (table[wi][j], j),
+                    None => (None, main),
+                },
+            };
+            match m {
+                Some(m) => {
+                    spelling += (1.0 + m.df as f32).ln();
+                    let p = &persons[who];
+                    let field = if who != main && m.field == NameField::Given && p.role == "father"
+                    {
+                        "father's given name"
+                    } else {
+                        m.field.label()
+                    };
+                    why.push(format!(
+                        "{:?}: {} ({}), {field}: {}",
+                        w.typed,
+                        p.name(),
+                        p.role,
+                        m.how.describe()
+                    ));
+                }
+                None => {
+                    why.push(format!("{:?}: no such name in this record", w.typed));
+                    unmatched.push(w.typed.clone());
+                }
+            }
+        }
+        // The dates of the person the query is about (or the record's principal).
+        let born = persons.get(main).and_then(|p| p.born).or(facts.dob);
+        let born_text = born.map_or_else(|| "?".to_string(), |d| d.to_string());
         for y in &self.years {
-            why.push(format!(
-                "{y}: born {}",
-                s.date_of_birth.as_deref().unwrap_or("?")
-            ));
+            if born.is_some_and(|d| d.year() == *y) {
+                score += FACT;
+                why.push(format!("{y}: born {born_text}"));
+            } else {
+                why.push(format!("{y}: not the year of birth ({born_text})"));
+                unmatched.push(y.to_string());
+            }
         }
         for d in &self.dates {
-            let born = s.date_of_birth.as_deref().unwrap_or("?");
-            let how = if born == d.to_string() {
-                ""
+            if born == Some(*d) {
+                score += FACT;
+                why.push(format!("{d}: born {born_text}"));
+            } else if born.is_some() && born == query::swapped(*d) {
+                score += FACT * 0.75;
+                why.push(format!("{d}: born {born_text} (day and month swapped)"));
             } else {
-                " (day and month swapped)"
+                why.push(format!("{d}: not the date of birth ({born_text})"));
+                unmatched.push(d.to_string());
+            }
+        }
+        for p in &self.places {
+            if facts.places.iter().any(|c| p.codes.contains(c)) {
+                // A place alone counts above a name reading of the word (at most 1).
+                score += if self.words.is_empty() {
+                    1.0 + GIVEN_FIRST
+                } else {
+                    FACT
+                };
+                why.push(format!("{:?}: {}", p.typed, p.display));
+                continue;
+            }
+            // The name reading: the person it meets best, principals before parents (the
+            // first of equals).
+            let weight = |i: usize| {
+                if persons[i].principal {
+                    1.0
+                } else {
+                    NON_PRINCIPAL
+                }
             };
-            why.push(format!("{d}: born {born}{how}"));
+            let named = p.also_name.as_ref().and_then(|w| {
+                Self::meets(w, persons)
+                    .into_iter()
+                    .enumerate()
+                    .filter_map(|(i, m)| m.map(|m| (i, m)))
+                    .fold(None::<(usize, Meet)>, |best, (i, m)| match best {
+                        Some((j, b)) if b.value * weight(j) >= m.value * weight(i) => Some((j, b)),
+                        _ => Some((i, m)),
+                    })
+            });
+            match named {
+                Some((i, m)) => {
+                    score += m.value * weight(i);
+                    why.push(format!(
+                        "{:?}: {} ({}), {}: {}",
+                        p.typed,
+                        persons[i].name(),
+                        persons[i].role,
+                        m.field.label(),
+                        m.how.describe()
+                    ));
+                }
+                None => {
+                    why.push(format!(
+                        "{:?}: {} is not this record's place ({})",
+                        p.typed,
+                        p.display,
+                        summary.place_of_birth.as_deref().unwrap_or("?")
+                    ));
+                    unmatched.push(p.typed.clone());
+                }
+            }
         }
-        for (typed, place) in &self.places {
-            why.push(format!("{typed:?}: {place}"));
-        }
-        if self.pnum {
+        for _ in &self.numbers {
+            score += FACT * 2.0;
             why.push("personal number: exact".into());
         }
-        why
+        Rank {
+            score,
+            spelling,
+            why,
+            unmatched,
+        }
     }
 }
 

@@ -91,6 +91,7 @@ impl Search for SearchService {
         .map_err(|e| Status::internal(e.to_string()))??;
         Ok(Response::new(SearchReply {
             total: results.total as u64,
+            partial: results.partial,
             hits: results
                 .hits
                 .into_iter()
@@ -101,6 +102,7 @@ impl Search for SearchService {
                     score: h.score,
                     summary_json: serde_json::to_string(&h.summary).expect("summary serialises"),
                     why: h.why,
+                    unmatched: h.unmatched,
                 })
                 .collect(),
         }))

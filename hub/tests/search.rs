@@ -403,3 +403,581 @@ async fn a_node_searches_the_hub_and_falls_back_when_it_is_down() {
         .unwrap()
         .contains("1403968950011"));
 }
+
+/// A birth record with the parents named.
+fn family(
+    child: (&str, &str),
+    dob: &str,
+    place: &str,
+    father: &str,
+    mother: (&str, &str, &str),
+) -> serde_json::Value {
+    json!({
+        "child": {"given_name": child.0, "surname": child.1, "sex": "female", "date_of_birth": dob},
+        "place_of_birth": place,
+        "mother": {"given_name": mother.0, "surname": mother.1, "maiden_surname": mother.2},
+        "father": {"given_name": father, "surname": child.1}
+    })
+}
+
+fn marriage(bride: (&str, &str, &str), groom: (&str, &str), on: &str) -> serde_json::Value {
+    json!({
+        "spouse1": {"given_name": groom.0, "surname_before": groom.1, "surname_after": groom.1, "sex": "male"},
+        "spouse2": {"given_name": bride.0, "surname_before": bride.1, "surname_after": bride.2, "sex": "female"},
+        "date_of_marriage": on,
+        "place_of_marriage": "Prishtinë"
+    })
+}
+
+/// Records of real-world names of both communities, registered in several municipalities, with
+/// their registration numbers by a short label.
+struct Register {
+    _dir: tempfile::TempDir,
+    index: SearchIndex,
+    ids: std::collections::HashMap<&'static str, String>,
+}
+
+/// A record to register, with its label in [`Register::ids`].
+type Labelled = (&'static str, RecordKind, serde_json::Value);
+
+fn register() -> Register {
+    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
+    let b = RecordKind::Birth;
+    let mut ids = std::collections::HashMap::new();
+    let sets: Vec<(&str, Vec<Labelled>)> = vec![
+        (
+            "prishtine",
+            vec![
+                // A surname that is also a place's name, registered before anyone born there.
+                (
+                    "besa_gjakova",
+                    b,
+                    family(
+                        ("Besa", "Gjakova"),
+                        "1971-09-30",
+                        "Prishtinë",
+                        "Agron",
+                        ("Mirlinda", "Gjakova", "Rama"),
+                    ),
+                ),
+                // Krasniqi, the commonest surname, three times; Krasniçi, a rarer surname that
+                // folds to the same letters as the Serbian Krasnići, once, registered first so
+                // that only the frequency rule (not the registration number that breaks ties)
+                // puts Krasniqi first for "Krasnici".
+                (
+                    "krasnici",
+                    b,
+                    family(
+                        ("Besim", "Krasniçi"),
+                        "1985-10-11",
+                        "Prishtinë",
+                        "Sefer",
+                        ("Hava", "Krasniçi", "Lila"),
+                    ),
+                ),
+                (
+                    "krasniqi1",
+                    b,
+                    family(
+                        ("Valon", "Krasniqi"),
+                        "1979-01-02",
+                        "Prishtinë",
+                        "Ilir",
+                        ("Vjosa", "Krasniqi", "Hoti"),
+                    ),
+                ),
+                (
+                    "krasniqi2",
+                    b,
+                    family(
+                        ("Blerta", "Krasniqi"),
+                        "1983-04-05",
+                        "Prishtinë",
+                        "Agim",
+                        ("Mimoza", "Krasniqi", "Rexha"),
+                    ),
+                ),
+                (
+                    "krasniqi3",
+                    b,
+                    family(
+                        ("Liridon", "Krasniqi"),
+                        "1991-07-08",
+                        "Prishtinë",
+                        "Fatmir",
+                        ("Lumnije", "Krasniqi", "Morina"),
+                    ),
+                ),
+                (
+                    "bytyqi",
+                    b,
+                    family(
+                        ("Kushtrim", "Bytyqi"),
+                        "1970-02-03",
+                        "Prishtinë",
+                        "Rrustem",
+                        ("Zyla", "Bytyqi", "Gashi"),
+                    ),
+                ),
+                (
+                    "xhaferi",
+                    b,
+                    family(
+                        ("Mentor", "Xhaferi"),
+                        "1966-06-06",
+                        "Prishtinë",
+                        "Ramadan",
+                        ("Nexhmije", "Xhaferi", "Kastrati"),
+                    ),
+                ),
+                (
+                    "djordjevic",
+                    b,
+                    family(
+                        ("Jelena", "Đorđević"),
+                        "1975-03-09",
+                        "Priština",
+                        "Dragan",
+                        ("Mirjana", "Đorđević", "Stojanović"),
+                    ),
+                ),
+                // "Drita Gashi": a child of that name, and a record whose mother is a Drita
+                // born Gashi (the name split across her given name and her maiden surname).
+                // The mother's record and a record whose child is Drita and whose mother is a
+                // Gashi are registered first, so that only the ranking (not the registration
+                // number that breaks ties) puts the child Drita Gashi first.
+                (
+                    "drita_split",
+                    b,
+                    family(
+                        ("Drita", "Hoxha"),
+                        "1991-01-01",
+                        "Prishtinë",
+                        "Agron",
+                        ("Shqipe", "Gashi", "Rexhepi"),
+                    ),
+                ),
+                (
+                    "drita_mother",
+                    b,
+                    family(
+                        ("Arta", "Hoxha"),
+                        "1990-09-09",
+                        "Prishtinë",
+                        "Driton",
+                        ("Drita", "Hoxha", "Gashi"),
+                    ),
+                ),
+                (
+                    "drita_child",
+                    b,
+                    family(
+                        ("Drita", "Gashi"),
+                        "1988-08-08",
+                        "Prishtinë",
+                        "Besnik",
+                        ("Shqipe", "Gashi", "Berisha"),
+                    ),
+                ),
+                // A marriage: Drita born Krasniqi, now Gashi.
+                (
+                    "bride",
+                    RecordKind::Marriage,
+                    marriage(
+                        ("Drita", "Krasniqi", "Gashi"),
+                        ("Fatos", "Gashi"),
+                        "2010-05-15",
+                    ),
+                ),
+                (
+                    "thaci",
+                    b,
+                    family(
+                        ("Hashim", "Thaçi"),
+                        "1968-04-24",
+                        "Skënderaj",
+                        "Halit",
+                        ("Sabrije", "Thaçi", "Hoxha"),
+                    ),
+                ),
+            ],
+        ),
+        (
+            "prizren",
+            vec![
+                // Ukë son of Arben (registered first) and Arben son of Ukë: the query's word
+                // order tells them apart.
+                (
+                    "uke_of_arben",
+                    b,
+                    family(
+                        ("Ukë", "Mustafa"),
+                        "1980-05-05",
+                        "Prizren",
+                        "Arben",
+                        ("Hanife", "Mustafa", "Krasniqi"),
+                    ),
+                ),
+                (
+                    "arben_of_uke",
+                    b,
+                    family(
+                        ("Arben", "Mustafa"),
+                        "1980-05-05",
+                        "Prizren",
+                        "Ukë",
+                        ("Hanife", "Mustafa", "Krasniqi"),
+                    ),
+                ),
+                // Two namesakes: the father's name and the place tell them apart.
+                (
+                    "arben_besnik",
+                    b,
+                    family(
+                        ("Arben", "Gashi"),
+                        "1972-02-02",
+                        "Prizren",
+                        "Besnik",
+                        ("Ajshe", "Gashi", "Thaçi"),
+                    ),
+                ),
+                (
+                    "arben_hysen",
+                    b,
+                    family(
+                        ("Arben", "Gashi"),
+                        "1972-02-02",
+                        "Prizren",
+                        "Hysen",
+                        ("Ajshe", "Gashi", "Thaçi"),
+                    ),
+                ),
+                (
+                    "gjinovci",
+                    b,
+                    family(
+                        ("Ardita", "Gjinovci"),
+                        "1994-12-12",
+                        "Prizren",
+                        "Naim",
+                        ("Valbona", "Gjinovci", "Kryeziu"),
+                    ),
+                ),
+            ],
+        ),
+        (
+            "gjakove",
+            vec![(
+                "gjakova_rec",
+                b,
+                family(
+                    ("Teuta", "Dushi"),
+                    "1981-11-11",
+                    "Gjakovë",
+                    "Luan",
+                    ("Lule", "Dushi", "Kabashi"),
+                ),
+            )],
+        ),
+        (
+            "mitrovice-veriut",
+            vec![(
+                "hodza_north",
+                b,
+                family(
+                    ("Milan", "Hodža"),
+                    "1960-01-01",
+                    "Severna Kosovska Mitrovica",
+                    "Petar",
+                    ("Vesna", "Hodža", "Ilić"),
+                ),
+            )],
+        ),
+        (
+            "mitrovice-jugut",
+            vec![(
+                "hoxha_south",
+                b,
+                family(
+                    ("Fitore", "Hoxha"),
+                    "1999-03-03",
+                    "Mitrovicë e Jugut",
+                    "Bekim",
+                    ("Hana", "Hoxha", "Jashari"),
+                ),
+            )],
+        ),
+        (
+            "fushe-kosove",
+            vec![(
+                "hoxha_fk",
+                b,
+                family(
+                    ("Blerim", "Hoxha"),
+                    "1977-07-07",
+                    "Fushë Kosovë",
+                    "Adem",
+                    ("Sevdije", "Hoxha", "Zeqiri"),
+                ),
+            )],
+        ),
+    ];
+    for (m, recs) in sets {
+        let labels: Vec<&'static str> = recs.iter().map(|r| r.0).collect();
+        let regnos = load(
+            &store,
+            m,
+            recs.into_iter().map(|(_, k, d)| (k, d)).collect(),
+        );
+        for (l, r) in labels.into_iter().zip(regnos) {
+            ids.insert(l, r);
+        }
+    }
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.catch_up(&store).unwrap();
+    Register {
+        _dir: dir,
+        index,
+        ids,
+    }
+}
+
+impl Register {
+    fn top(&self, text: &str) -> civreg_hub::search::Results {
+        self.index.search(&q(text)).unwrap()
+    }
+
+    fn first(&self, text: &str) -> String {
+        let r = self.top(text);
+        let first = r.hits.first().map(|h| h.regno.clone()).unwrap_or_default();
+        self.ids
+            .iter()
+            .find(|(_, v)| **v == first)
+            .map(|(k, _)| k.to_string())
+            .unwrap_or_else(|| format!("nothing ({text:?}: {:?})", r.hits))
+    }
+
+    fn labels(&self, text: &str) -> Vec<String> {
+        self.top(text)
+            .hits
+            .iter()
+            .map(|h| {
+                self.ids
+                    .iter()
+                    .find(|(_, v)| **v == h.regno)
+                    .map(|(k, _)| k.to_string())
+                    .unwrap_or_default()
+            })
+            .collect()
+    }
+}
+
+/// Albanian names written in Serbian orthography (Latin and Cyrillic) find the Albanian spelling
+/// first, Serbian names typed in Albanian orthography find the Serbian spelling, and a rarer
+/// surname that only folds to the same letters does not push out the common one.
+#[test]
+fn either_communitys_orthography_finds_the_other() {
+    let r = register();
+    for text in [
+        "Krasnići",
+        "Краснићи",
+        "Krasnici",
+        "KRASNIĆI",
+        "Valon Krasnići",
+    ] {
+        let labels = r.labels(text);
+        assert!(labels[0].starts_with("krasniqi"), "{text:?}: {labels:?}");
+        // Every Krasniqi before the Krasniçi.
+        if let Some(pos) = labels.iter().position(|l| l == "krasnici") {
+            assert!(pos >= 3, "{text:?}: {labels:?}");
+        }
+    }
+    let top = r.top("Краснићи");
+    assert!(
+        top.hits[0].why[0].contains("other community's orthography"),
+        "{:?}",
+        top.hits[0].why
+    );
+    assert!(!top.partial);
+    // Krasniči / Красничи (č, the Albanian ç) is the rarer Krasniçi.
+    for text in ["Krasniči", "Красничи", "Krasniçi"] {
+        assert_eq!(r.first(text), "krasnici", "{text:?}");
+    }
+    for (text, want) in [
+        ("Bitići", "bytyqi"),
+        ("Битићи", "bytyqi"),
+        ("Kushtrim Bitići", "bytyqi"),
+        ("Džaferi", "xhaferi"),
+        ("Џафери", "xhaferi"),
+        ("Dzaferi", "xhaferi"),
+        ("Đinovci", "gjinovci"),
+        ("Ђиновци", "gjinovci"),
+        ("Djinovci", "gjinovci"),
+        ("Đorđević", "djordjevic"),
+        ("Ђорђевић", "djordjevic"),
+        ("Djordjevic", "djordjevic"),
+        ("Gjorgjeviq", "djordjevic"),
+        ("Jelena Gjorgjeviq", "djordjevic"),
+        ("Тачи", "thaci"),
+        ("Tači Hašim", "thaci"),
+    ] {
+        assert_eq!(r.first(text), want, "{text:?}");
+    }
+}
+
+/// Natural queries that required every word before: the father's name in the middle, a double
+/// surname, née, a given name not in the register; places by colloquial and multi-word names.
+#[test]
+fn natural_queries_degrade_gracefully() {
+    let r = register();
+    assert_eq!(r.first("Arben Besnik Gashi"), "arben_besnik");
+    assert_eq!(r.first("Arben Hysen Gashi"), "arben_hysen");
+    // Given name first: Arben son of Ukë, and Ukë son of Arben.
+    assert_eq!(r.first("Arben Ukë Mustafa"), "arben_of_uke");
+    assert_eq!(r.first("Ukë Arben Mustafa"), "uke_of_arben");
+    let why = r.top("Arben Besnik Gashi").hits[0].why.join("; ");
+    assert!(why.contains("father's given name"), "{why}");
+    for text in [
+        "Drita Krasniqi-Gashi",
+        "Drita Gashi e lindur Krasniqi",
+        "Drita Gashi rođena Krasniqi",
+        "Дрита Гаши рођена Краснићи",
+        "Drita Gashi née Krasniqi",
+    ] {
+        assert_eq!(r.first(text), "bride", "{text:?}");
+        assert!(!r.top(text).partial, "{text:?}");
+    }
+    let why = r.top("Drita Gashi e lindur Krasniqi").hits[0]
+        .why
+        .join("; ");
+    assert!(why.contains("surname at birth"), "{why}");
+    // A given name that is in no record: the surname answers, flagged partial.
+    let t = r.top("Тачи Хашимко");
+    assert!(t.partial, "{t:?}");
+    assert_eq!(r.first("Тачи Хашимко"), "thaci");
+    assert_eq!(t.hits[0].unmatched, ["Хашимко"]);
+    // A place alone, by its short or colloquial name: its records before a surname Gjakova.
+    // With a given name, the surname reading answers.
+    assert_eq!(r.first("Besa Gjakova"), "besa_gjakova");
+    let why = r.top("Gjakova 1971").hits[0].why.join("; ");
+    assert!(why.contains("Besa Gjakova (child), surname"), "{why}");
+    for text in ["Ђакова", "Đakova", "Gjakova", "Gjakovë"] {
+        let t = r.top(text);
+        assert_eq!(r.first(text), "gjakova_rec", "{text:?}: {t:?}");
+        assert!(!t.partial, "{text:?}");
+    }
+    // Kosovska Mitrovica covers both Mitrovicas: both Hoxhas there before the one elsewhere.
+    let labels = r.labels("Хоџа Косовска Митровица");
+    let mut two: Vec<&str> = labels.iter().take(2).map(String::as_str).collect();
+    two.sort_unstable();
+    assert_eq!(two, ["hodza_north", "hoxha_south"], "{labels:?}");
+    for (text, want) in [
+        ("Hoxha Fushë Kosovë", "hoxha_fk"),
+        ("Hoxha Kosovo Polje", "hoxha_fk"),
+        ("Хоџа Косово Поље", "hoxha_fk"),
+        ("Hoxha Mitrovicë e Jugut", "hoxha_south"),
+        ("Hodža Južna Mitrovica", "hoxha_south"),
+        ("Arben Gashi Suva Reka", "arben_besnik"),
+    ] {
+        let labels = r.labels(text);
+        if text.contains("Suva Reka") {
+            // Nobody was born in Suva Reka: the namesakes answer, flagged partial.
+            assert!(r.top(text).partial, "{text:?}");
+            assert!(labels[0].starts_with("arben"), "{text:?}: {labels:?}");
+        } else {
+            assert_eq!(labels[0], want, "{text:?}: {labels:?}");
+        }
+    }
+}
+
+/// The name words of a query match within one person: a child named Drita Gashi before a record
+/// whose mother is Drita born Gashi; and the explanation names the field.
+#[test]
+fn one_query_one_person_principal_first() {
+    let r = register();
+    let labels = r.labels("Drita Gashi");
+    assert_eq!(labels[0], "drita_child", "{labels:?}");
+    let pos = |l: &str| labels.iter().position(|x| x == l);
+    assert!(pos("drita_mother") > pos("drita_child"), "{labels:?}");
+    // A name split across two people (the child Drita, her mother Gashi) comes after the child
+    // named Drita Gashi.
+    assert!(pos("drita_split") > pos("drita_child"), "{labels:?}");
+    let t = r.top("Drita Gashi");
+    let mother = t
+        .hits
+        .iter()
+        .find(|h| h.regno == r.ids["drita_mother"])
+        .expect("the mother's record is still found");
+    let why = mother.why.join("; ");
+    assert!(why.contains("surname at birth"), "{why}");
+    assert!(
+        !why.contains("a father's name or spelling variant"),
+        "{why}"
+    );
+}
+
+/// Namesakes rank by the further facts of the query that agree, and remaining ties are broken
+/// the same way every time.
+#[test]
+fn namesakes_rank_by_agreeing_facts_then_always_the_same_way() {
+    let r = register();
+    assert_eq!(r.first("Arben Gashi Besnik"), "arben_besnik");
+    let a = r.labels("Arben Gashi 1972");
+    assert_eq!(a.len(), 2);
+    for _ in 0..3 {
+        assert_eq!(r.labels("Arben Gashi 1972"), a);
+    }
+    // Registration numbers break the tie: the same order, ascending.
+    let t = r.top("Arben Gashi 1972");
+    assert!(t.hits[0].regno < t.hits[1].regno);
+    assert!(t.hits[0].unmatched.is_empty() && t.hits[1].unmatched.is_empty());
+}
+
+/// The hub reads personal numbers as the node does: a `JMBG:` prefix, separators, and the
+/// Albanian form (letter, 8 digits, letter).
+#[test]
+fn personal_numbers_are_read_as_the_node_reads_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
+    let mut doc = family(
+        ("Shpresa", "Krasniqi"),
+        "1968-03-14",
+        "Prishtinë",
+        "Agim",
+        ("Drita", "Krasniqi", "Berisha"),
+    );
+    doc["child"]["personal_numbers"] = json!({"jmbg": "1403968955005", "albanian": "G85314001T"});
+    let ids = load(&store, "prishtine", vec![(RecordKind::Birth, doc)]);
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.catch_up(&store).unwrap();
+    for text in [
+        "JMBG:1403968955005",
+        "jmbg:1403968955005",
+        "140396-8955005",
+        "G85314001T",
+        "g85314001t",
+        "Krasniqi G85314001T",
+    ] {
+        let r = index.search(&q(text)).unwrap();
+        assert_eq!(r.hits.len(), 1, "{text:?}: {:?}", r.hits);
+        assert_eq!(r.hits[0].regno, ids[0], "{text:?}");
+        assert!(
+            r.hits[0].why.iter().any(|w| w.contains("personal number")),
+            "{text:?}"
+        );
+    }
+    assert!(index
+        .search(&q("JMBG:1403968955006"))
+        .unwrap()
+        .hits
+        .is_empty());
+}

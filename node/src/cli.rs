@@ -1427,17 +1427,20 @@ pub fn execute(
                                 .map(|h| {
                                     json!({"regno": h.regno, "municipality": h.municipality, "kind": h.kind, "score": h.score,
                                         "summary": serde_json::from_str::<serde_json::Value>(&h.summary_json).unwrap_or_default(),
-                                        "why": h.why})
+                                        "why": h.why, "unmatched": h.unmatched})
                                 })
                                 .collect();
                             io.print(
                                 json,
-                                json!({"scope": "national", "total": reply.total, "hits": hits}),
+                                json!({"scope": "national", "total": reply.total, "partial": reply.partial, "hits": hits}),
                                 || {
                                     let mut s = format!(
                                         "national answer (the hub's register): {} found\n",
                                         reply.total
                                     );
+                                    if reply.partial {
+                                        s.push_str("no record matches every part of the query: the closest records follow\n");
+                                    }
                                     for (h, v) in reply.hits.iter().zip(&hits) {
                                         let people: Vec<String> = v["summary"]["people"]
                                             .as_array()
@@ -1474,13 +1477,20 @@ pub fn execute(
             let hits = node.search(&q)?;
             let regnos: Vec<String> = hits.iter().map(|h| h.regno.clone()).collect();
             node.log_access(&clerk, "search (local)", &q.text, &regnos)?;
+            // No record matches every name word: the closest records follow, flagged.
+            let partial = hits.first().is_some_and(|h| !h.unmatched.is_empty());
             io.print(
                 json,
-                json!({"scope": "local", "why_local": why_local, "hits": hits}),
+                json!({"scope": "local", "why_local": why_local, "partial": partial, "hits": hits}),
                 || {
                     let mut s = format!("local answer: this node's records only; {why_local}\n");
                     if hits.is_empty() {
                         s.push_str("no record matches");
+                    }
+                    if partial {
+                        s.push_str(
+                            "no record matches every part of the query: the closest records follow\n",
+                        );
                     }
                     for h in &hits {
                         s.push_str(&format!(

@@ -2,17 +2,23 @@
 //! needs it and kept current by every write. Nothing of it touches the disk, so the at-rest
 //! encryption is not weakened by searching.
 //!
-//! Names are indexed under their folded spellings (any script, with or without diacritics, both
-//! spellings of đ) and phonetic keys; a query term matches a name exactly, by spelling variant,
+//! The query is parsed by the same parser as the hub's ([`civreg_shared::query`]): names, years,
+//! dates, places of one or more words, personal numbers (with or without a `JMBG:` prefix, and
+//! the Albanian letter + 8 digits + letter form). Names are indexed under their folded spellings
+//! (any script, with or without diacritics, both spellings of đ), their orthographic keys (the
+//! same name in Albanian and Serbian orthography: `Krasnići = Krasniqi`) and phonetic keys; a
+//! query term matches a name exactly (also in the other orthography), by spelling variant,
 //! phonetically, by prefix, or within edit distance 2, each with a lower score. Every name term
-//! of a query must match some name of a record (AND); years, dates and places add to the score;
-//! personal numbers and the `--born`/`--municipality` filters restrict.
+//! of a query must match some name of a record (AND); when no record matches them all, the
+//! records matching the most terms are given and marked partial. Years, dates and places add to
+//! the score; personal numbers and the `--born`/`--municipality` filters restrict.
 
 use crate::node::RecordState;
 use chrono::{Datelike, NaiveDate};
 use civreg_shared::gazetteer;
 use civreg_shared::model::RecordKind;
 use civreg_shared::normalize;
+use civreg_shared::query;
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -99,6 +105,8 @@ pub struct SearchHit {
     pub score: f32,
     /// Why the record matched, one reason per query term.
     pub why: Vec<String>,
+    /// The name words of the query this record does not match (a partial answer).
+    pub unmatched: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,6 +175,8 @@ pub struct Index {
     postings: Vec<Vec<Posting>>,
     by_len: Vec<Vec<u32>>,
     phonetic: HashMap<String, Vec<u32>>,
+    /// Orthographic key ([`normalize::orthographic_key`]) → the words written with it.
+    ortho: HashMap<String, Vec<u32>>,
     pnums: HashMap<String, Vec<u32>>,
 }
 
@@ -200,35 +210,13 @@ impl Match {
     }
 }
 
-/// Normalises a personal number for exact lookup: uppercase, no spaces.
+/// Normalises a personal number for exact lookup as the query parser does
+/// ([`query::personal_number`]): ASCII letters and digits only, uppercase.
 pub fn normalise_pnum(s: &str) -> String {
     s.chars()
-        .filter(|c| !c.is_whitespace())
-        .flat_map(char::to_uppercase)
+        .filter(char::is_ascii_alphanumeric)
+        .map(|c| c.to_ascii_uppercase())
         .collect()
-}
-
-fn looks_like_pnum(t: &str) -> bool {
-    let b = t.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    (matches!(b.len(), 10 | 13) && digits(b))
-        || (b.len() == 10
-            && b[0].is_ascii_alphabetic()
-            && b[9].is_ascii_alphabetic()
-            && digits(&b[1..9]))
-}
-
-fn parse_free_date(t: &str) -> Option<NaiveDate> {
-    for f in ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%Y."] {
-        if let Ok(d) = NaiveDate::parse_from_str(t, f) {
-            return Some(d);
-        }
-    }
-    None
-}
-
-fn swapped(d: NaiveDate) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(d.year(), d.day(), d.month()).filter(|s| *s != d)
 }
 
 /// Bounded edit distance (optimal string alignment: insert, delete, substitute, or swap two
@@ -286,6 +274,14 @@ impl Index {
 
     fn add_name(&mut self, text: &str, p: Posting) {
         for tok in text.split(|c: char| c.is_whitespace() || c == '-') {
+            let key = normalize::orthographic_key(tok);
+            if !key.is_empty() && !key.contains(' ') {
+                let id = self.word_id(&normalize::fold(tok));
+                let ids = self.ortho.entry(key).or_default();
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
+            }
             for v in normalize::variants(tok) {
                 for w in normalize::tokens(&v) {
                     let id = self.word_id(&w);
@@ -359,8 +355,8 @@ impl Index {
         self.by_regno.insert(st.regno.clone(), doc);
     }
 
-    /// Indexed words a query term meets, each with how it met.
-    fn expand(&self, term: &str) -> Vec<(u32, Match)> {
+    /// Indexed words a query term (folded `term`, as typed `typed`) meets, each with how it met.
+    fn expand(&self, term: &str, typed: &str) -> Vec<(u32, Match)> {
         let mut found: HashMap<u32, Match> = HashMap::new();
         let mut better = |id: u32, m: Match| {
             let e = found.entry(id).or_insert(m);
@@ -370,6 +366,11 @@ impl Index {
         };
         for v in normalize::variants(term) {
             if let Some(&id) = self.vocab.get(&v) {
+                better(id, Match::Exact);
+            }
+        }
+        for k in normalize::orthographic_expansions(typed) {
+            for &id in self.ortho.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
                 better(id, Match::Exact);
             }
         }
@@ -412,45 +413,24 @@ impl Index {
     }
 
     pub fn search(&self, q: &Query) -> Vec<SearchHit> {
-        let mut name_terms: Vec<String> = Vec::new();
-        let mut pnum_terms: Vec<String> = Vec::new();
-        let mut years: Vec<i32> = Vec::new();
-        let mut dates: Vec<NaiveDate> = Vec::new();
-        let mut words: Vec<String> = Vec::new();
-        for raw in q.text.split_whitespace() {
-            let raw = raw.trim_matches(|c: char| c == ',' || c == ';');
-            if looks_like_pnum(raw) {
-                pnum_terms.push(normalise_pnum(raw));
-            } else if let Some(d) = parse_free_date(raw) {
-                dates.push(d);
-            } else if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) {
-                years.extend(raw.parse::<i32>().ok());
-            } else {
-                words.push(raw.to_string());
-            }
-        }
-        // Places: the longest run of up to three words that names a municipality.
-        let mut places: Vec<&'static str> = Vec::new();
-        let mut i = 0;
-        while i < words.len() {
-            let mut took = 0;
-            for n in (1..=3.min(words.len() - i)).rev() {
-                let span = words[i..i + n].join(" ");
-                if let Some(m) = gazetteer::resolve(&span) {
-                    // A single word that is also an indexed name stays a name as well.
-                    if n == 1 && self.vocab.contains_key(&normalize::fold(&span)) {
-                        break;
-                    }
-                    places.push(m.code);
-                    took = n;
-                    break;
+        let parsed = query::parse(&q.text);
+        let pnum_terms = parsed.numbers.clone();
+        let years = parsed.years.clone();
+        let dates = parsed.dates.clone();
+        // (folded, typed) name words.
+        let mut name_terms: Vec<(String, String)> = parsed
+            .names
+            .iter()
+            .map(|n| (n.folded.clone(), n.typed.clone()))
+            .collect();
+        let mut places: Vec<Vec<&'static str>> = Vec::new();
+        for p in &parsed.places {
+            match &p.also_name {
+                // A single word that is also an indexed name stays a name.
+                Some(n) if self.vocab.contains_key(&n.folded) => {
+                    name_terms.push((n.folded.clone(), n.typed.clone()));
                 }
-            }
-            if took == 0 {
-                name_terms.extend(normalize::tokens(&words[i]));
-                i += 1;
-            } else {
-                i += took;
+                _ => places.push(p.codes.clone()),
             }
         }
         let municipality = q.municipality.as_deref();
@@ -459,9 +439,9 @@ impl Index {
         // the explanation is written for the records returned, not for every candidate.
         let term_maps: Vec<HashMap<u32, Best>> = name_terms
             .iter()
-            .map(|t| {
+            .map(|(t, typed)| {
                 let mut m: HashMap<u32, Best> = HashMap::new();
-                for (word, how) in self.expand(t) {
+                for (word, how) in self.expand(t, typed) {
                     for p in &self.postings[word as usize] {
                         let score = how.quality() * p.weight();
                         let e = m.entry(p.doc).or_insert(Best {
@@ -498,52 +478,63 @@ impl Index {
         {
             return Vec::new();
         }
-        // Candidates: the records every term meets, starting from the rarest term.
-        let candidates: Vec<u32> = if let Some(docs) = pnum_docs.iter().min_by_key(|d| d.len()) {
-            docs.to_vec()
-        } else if let Some(m) = term_maps.iter().min_by_key(|m| m.len()) {
-            m.keys().copied().collect()
-        } else {
-            (0..self.docs.len() as u32).collect()
-        };
-        let mut scored: Vec<(u32, f32)> = Vec::new();
-        for d in candidates {
-            let doc = &self.docs[d as usize];
-            if !doc.live {
-                continue;
-            }
-            if !pnum_docs.iter().all(|docs| docs.contains(&d)) {
-                continue;
-            }
-            let mut score = 10.0 * pnum_docs.len() as f32;
-            let mut all = true;
-            for m in &term_maps {
-                match m.get(&d) {
-                    Some(b) => score += b.score,
-                    None => {
-                        all = false;
-                        break;
+        // Candidates: the records every term meets, starting from the rarest term; when none
+        // does, the records any term meets, ranked by how much of the query they match.
+        let run = |partial: bool| -> Vec<(u32, f32)> {
+            let candidates: Vec<u32> = if let Some(docs) = pnum_docs.iter().min_by_key(|d| d.len())
+            {
+                docs.to_vec()
+            } else if partial {
+                let mut all: Vec<u32> = term_maps.iter().flat_map(|m| m.keys().copied()).collect();
+                all.sort_unstable();
+                all.dedup();
+                all
+            } else if let Some(m) = term_maps.iter().min_by_key(|m| m.len()) {
+                m.keys().copied().collect()
+            } else {
+                (0..self.docs.len() as u32).collect()
+            };
+            let mut scored: Vec<(u32, f32)> = Vec::new();
+            for d in candidates {
+                let doc = &self.docs[d as usize];
+                if !doc.live {
+                    continue;
+                }
+                if !pnum_docs.iter().all(|docs| docs.contains(&d)) {
+                    continue;
+                }
+                let mut score = 10.0 * pnum_docs.len() as f32;
+                let mut all = true;
+                for m in &term_maps {
+                    match m.get(&d) {
+                        Some(b) => score += b.score,
+                        None => all = false,
                     }
                 }
-            }
-            if !all {
-                continue;
-            }
-            if let Some(f) = &q.born {
-                if !doc.dobs.iter().any(|x| f.matches(*x)) {
+                if !all && !partial {
                     continue;
                 }
-            }
-            if let Some(m) = municipality {
-                if doc.municipality != m && doc.place != Some(m) {
+                if let Some(f) = &q.born {
+                    if !doc.dobs.iter().any(|x| f.matches(*x)) {
+                        continue;
+                    }
+                }
+                if let Some(m) = municipality {
+                    if doc.municipality != m && doc.place != Some(m) {
+                        continue;
+                    }
+                }
+                let bonus = bonuses(doc, &years, &dates, &places, None);
+                if !has_terms && bonus <= 0.0 && q.born.is_none() && municipality.is_none() {
                     continue;
                 }
+                scored.push((d, score + bonus));
             }
-            let bonus = bonuses(doc, &years, &dates, &places, None);
-            if !has_terms && bonus <= 0.0 && q.born.is_none() && municipality.is_none() {
-                continue;
-            }
-            scored.push((d, score + bonus));
+            scored
+        };
+        let mut scored = run(false);
+        if scored.is_empty() && term_maps.len() > 1 {
+            scored = run(true);
         }
         let order = |a: &(u32, f32), b: &(u32, f32)| {
             b.1.partial_cmp(&a.1)
@@ -568,16 +559,20 @@ impl Index {
                     .iter()
                     .map(|_| "personal number: exact".to_string())
                     .collect();
-                for (t, m) in name_terms.iter().zip(&term_maps) {
-                    if let Some(b) = m.get(&d) {
-                        let role = doc.roles.get(b.post.person as usize).copied().unwrap_or("");
-                        why.push(format!(
-                            "{t:?} ~ {role} {} {:?} ({})",
-                            b.post.field.label(),
-                            self.words[b.word as usize],
-                            b.how.describe()
-                        ));
-                    }
+                let mut unmatched = Vec::new();
+                for ((t, typed), m) in name_terms.iter().zip(&term_maps) {
+                    let Some(b) = m.get(&d) else {
+                        unmatched.push(typed.clone());
+                        why.push(format!("{typed:?}: no such name in this record"));
+                        continue;
+                    };
+                    let role = doc.roles.get(b.post.person as usize).copied().unwrap_or("");
+                    why.push(format!(
+                        "{t:?} ~ {role} {} {:?} ({})",
+                        b.post.field.label(),
+                        self.words[b.word as usize],
+                        b.how.describe()
+                    ));
                 }
                 bonuses(doc, &years, &dates, &places, Some(&mut why));
                 SearchHit {
@@ -586,6 +581,7 @@ impl Index {
                     summary: doc.summary.clone(),
                     score,
                     why,
+                    unmatched,
                 }
             })
             .collect()
@@ -606,7 +602,7 @@ fn bonuses(
     doc: &Doc,
     years: &[i32],
     dates: &[NaiveDate],
-    places: &[&'static str],
+    places: &[Vec<&'static str>],
     mut why: Option<&mut Vec<String>>,
 ) -> f32 {
     let mut score = 0.0;
@@ -626,7 +622,7 @@ fn bonuses(
         if dates_of_doc().any(|x| x == dt) {
             score += 3.0;
             say(format!("date {dt}"));
-        } else if dates_of_doc().any(|x| Some(*x) == swapped(*dt)) {
+        } else if dates_of_doc().any(|x| Some(*x) == query::swapped(*dt)) {
             score += 1.5;
             say(format!("date {dt} with day and month swapped"));
         } else if dates_of_doc().any(|x| x.year() == dt.year()) {
@@ -634,8 +630,11 @@ fn bonuses(
             say(format!("year of {dt}"));
         }
     }
-    for p in places {
-        if doc.place == Some(*p) || doc.municipality == *p {
+    for codes in places {
+        if let Some(p) = codes
+            .iter()
+            .find(|p| doc.place == Some(**p) || doc.municipality == **p)
+        {
             score += 1.5;
             say(format!("place {p}"));
         }

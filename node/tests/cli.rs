@@ -600,6 +600,19 @@ fn search_finds_names_across_scripts_spellings_numbers_dates_and_places() {
     // Every answer says it is local, in text as in JSON.
     let text = node.run(&["search", "Gashi"]).ok().stdout;
     assert!(text.contains("local answer"), "{text}");
+    assert!(!text.contains("every part of the query"), "{text}");
+    // A name in no record: the closest records, and the answer says they are partial.
+    let text = node.run(&["search", "Gashi", "Hashimko"]).ok().stdout;
+    assert!(
+        text.contains("no record matches every part of the query"),
+        "{text}"
+    );
+    assert!(text.contains(&arben), "{text}");
+    let v = node.run(&["--json", "search", "Gashi", "Hashimko"]).json();
+    assert_eq!(v["partial"], json!(true), "{v}");
+    assert_eq!(v["hits"][0]["unmatched"], json!(["Hashimko"]), "{v}");
+    let v = node.run(&["--json", "search", "Gashi"]).json();
+    assert_eq!(v["partial"], json!(false), "{v}");
     let o = node.run(&["search", "Gashi", "--municipality", "Atlantis"]);
     assert_ne!(o.code, 0);
     assert!(o.stderr.contains("unknown municipality"), "{}", o.stderr);

@@ -437,6 +437,8 @@ fn word_key(w: &[u8], out: &mut Vec<u8>) {
 
 /// Most spellings [`orthographic_expansions`] returns.
 const MAX_ORTHO_EXPANSIONS: usize = 32;
+/// Combinations [`orthographic_expansions`] tries at most.
+const MAX_ORTHO_STEPS: usize = 4096;
 
 /// One letter (or digraph) of a name in the common orthographic form, with the other letters a
 /// plain-ASCII spelling of it may stand for.
@@ -668,7 +670,14 @@ pub fn orthographic_expansions(word: &str) -> Vec<String> {
         .filter(|&i| !units[i].alts.is_empty())
         .collect();
     let mut counter = vec![0usize; ambiguous.len()];
+    // Bounded however many spellings collapse into one key (`ll` → `l`): at most
+    // `MAX_ORTHO_STEPS` combinations are tried.
+    let mut steps = 0usize;
     'outer: loop {
+        steps += 1;
+        if steps > MAX_ORTHO_STEPS {
+            break;
+        }
         // increment
         let mut pos = ambiguous.len();
         loop {
