@@ -233,3 +233,155 @@ pub fn check(
         record_held: true,
     })
 }
+
+// ---- issue records reported by the offices ------------------------------------------------
+
+/// At most this many issue records are taken from one heartbeat.
+pub const MAX_ISSUES_PER_HEARTBEAT: usize = 100;
+const ISSUE_PREFIX: &str = "certissue/";
+const ID_DOCUMENTS: [&str; 5] = [
+    "id-card",
+    "passport",
+    "driving-licence",
+    "residence-permit",
+    "other",
+];
+
+/// One certificate an office issued, as the hub keeps it (sealed in `aux`, like all it holds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IssueRecord {
+    pub serial: String,
+    /// The office that issued it: `municipality/node`, from its TLS identity.
+    pub office: String,
+    pub regno: String,
+    pub record_version: u32,
+    pub record_head: String,
+    pub clerk: String,
+    pub at_ms: u64,
+    pub collector: String,
+    pub id_document: String,
+    pub lang: String,
+    pub signer_kid: String,
+    /// When the hub received it.
+    pub received_ms: u64,
+}
+
+/// Why an office's issue record is not kept: said in the hub's log, never to a verifier.
+fn check_issue(
+    municipality: &str,
+    r: &civreg_proto::v1::CertificateIssued,
+    now_ms: u64,
+) -> Result<(), String> {
+    let prefix = format!("C-{}-", municipality.to_ascii_uppercase());
+    let plain = |s: &str, max: usize| {
+        s.chars().count() <= max && !s.is_empty() && !s.chars().any(char::is_control)
+    };
+    if !r.serial.starts_with(&prefix)
+        || r.serial.len() > 64
+        || !r
+            .serial
+            .bytes()
+            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
+    {
+        return Err(format!(
+            "serial {:?} is not one this office mints",
+            r.serial.chars().take(64).collect::<String>()
+        ));
+    }
+    civreg_shared::ids::RegNo::parse(&r.regno).map_err(|e| format!("regno: {e}"))?;
+    if !plain(&r.clerk, 64) || !plain(&r.collector, civreg_shared::limits::MAX_NAME_CHARS) {
+        return Err("clerk or collector missing, too long or with control characters".into());
+    }
+    if !ID_DOCUMENTS.contains(&r.id_document.as_str())
+        || !["sq", "sr", "en"].contains(&r.lang.as_str())
+    {
+        return Err(format!(
+            "unknown document kind {:?} or language {:?}",
+            r.id_document.chars().take(20).collect::<String>(),
+            r.lang.chars().take(8).collect::<String>()
+        ));
+    }
+    let hexish = |s: &str, max: usize| s.len() <= max && s.bytes().all(|b| b.is_ascii_hexdigit());
+    if !hexish(&r.signer_kid, 64) || !hexish(&r.record_head, 128) {
+        return Err("signer key id or record head is not hex".into());
+    }
+    // An office's clock may be off, but not by more than a day ahead.
+    if r.at_ms > now_ms + 86_400_000 {
+        return Err("issued in the future".into());
+    }
+    Ok(())
+}
+
+/// Keeps the issue records an office reported (its identity from its certificate), in one
+/// flushed write; returns the last serial dealt with. A record already held is kept as first
+/// received; one that fails the checks is logged and skipped, so the office's report moves on.
+pub fn record_issues(
+    store: &HubStore,
+    municipality: &str,
+    node_id: &str,
+    reports: &[civreg_proto::v1::CertificateIssued],
+    now_ms: u64,
+) -> Result<String, CertsError> {
+    let reports = &reports[..reports.len().min(MAX_ISSUES_PER_HEARTBEAT)];
+    let mut writes: Vec<crate::store::AuxWrite> = Vec::new();
+    for r in reports {
+        if let Err(why) = check_issue(municipality, r, now_ms) {
+            tracing::warn!(municipality, node = node_id, %why, "certificate issue record refused");
+            continue;
+        }
+        let key = format!("{ISSUE_PREFIX}{}", r.serial).into_bytes();
+        if store.aux_get(&key)?.is_some() || writes.iter().any(|(k, _)| *k == key) {
+            continue;
+        }
+        let rec = IssueRecord {
+            serial: r.serial.clone(),
+            office: format!("{municipality}/{node_id}"),
+            regno: r.regno.clone(),
+            record_version: r.record_version,
+            record_head: r.record_head.clone(),
+            clerk: r.clerk.clone(),
+            at_ms: r.at_ms,
+            collector: r.collector.clone(),
+            id_document: r.id_document.clone(),
+            lang: r.lang.clone(),
+            signer_kid: r.signer_kid.clone(),
+            received_ms: now_ms,
+        };
+        writes.push((
+            key,
+            Some(serde_json::to_vec(&rec).expect("issue record serialises")),
+        ));
+    }
+    // `aux_write` flushes before it returns: acknowledged means on disk.
+    store.aux_write(&writes)?;
+    Ok(reports.last().map(|r| r.serial.clone()).unwrap_or_default())
+}
+
+/// Every certificate the offices reported, by serial; only those of `regno` when given.
+pub fn issued(store: &HubStore, regno: Option<&str>) -> Result<Vec<IssueRecord>, CertsError> {
+    let mut out = Vec::new();
+    for kv in store.aux_scan(ISSUE_PREFIX.as_bytes()) {
+        let (_, v) = kv?;
+        let rec: IssueRecord = serde_json::from_slice(&v).map_err(|e| CertsError::File {
+            path: PathBuf::from("aux/certissue"),
+            why: e.to_string(),
+        })?;
+        if regno.is_none_or(|r| r == rec.regno) {
+            out.push(rec);
+        }
+    }
+    Ok(out)
+}
+
+/// The issue record of one serial, if its office reported it.
+pub fn issue_of(store: &HubStore, serial: &str) -> Result<Option<IssueRecord>, CertsError> {
+    match store.aux_get(format!("{ISSUE_PREFIX}{serial}").as_bytes())? {
+        None => Ok(None),
+        Some(v) => serde_json::from_slice(&v)
+            .map(Some)
+            .map_err(|e| CertsError::File {
+                path: PathBuf::from("aux/certissue"),
+                why: e.to_string(),
+            }),
+    }
+}

@@ -127,6 +127,9 @@ pub enum Request {
     /// Ops the hub refused and an operator may set aside, and the ops set aside:
     /// `{"refused": [{municipality, node_id, op: RefusedOp}], "set_aside": [SetAside]}`.
     Refused,
+    /// Certificates the offices reported issuing (`certificates::IssueRecord`), of `regno` or
+    /// all; written to the access log under `by` (they name the collectors).
+    CertificatesIssued { regno: Option<String>, by: String },
     /// A person identifier: its mentions and records `{"person", "mentions", "records"}`.
     /// Written to the access log under `by`.
     Person { id: String, by: String },
@@ -369,6 +372,14 @@ pub fn handle_with_progress(
                 d.record_id.iter().cloned().collect(),
             )?;
             Ok(serde_json::to_value(d).expect("decision serialises"))
+        }
+        Request::CertificatesIssued { regno, by } => {
+            let all = crate::certificates::issued(&state.store, regno.as_deref())
+                .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            let mut records: Vec<String> = all.iter().map(|c| c.regno.clone()).collect();
+            records.dedup();
+            state.log_access(by, "view", "certificates issued", records)?;
+            Ok(json!(all))
         }
         Request::Refused => {
             let refused: Vec<Value> = state

@@ -665,6 +665,16 @@ enum CertificateCommand {
     },
     /// Every cancelled certificate.
     Cancelled,
+    /// The certificates the offices issued and reported (with their heartbeat): serial, record
+    /// and version, office, clerk, when, collector and document kind. Written to the access log.
+    Issued {
+        /// Only the certificates of this record.
+        #[arg(long)]
+        regno: Option<String>,
+        /// Who is looking (also CIVREG_OPERATOR); recorded in the access log.
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
+    },
 }
 
 #[derive(Subcommand)]
@@ -1334,6 +1344,36 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                         "certificate {} cancelled: the verification page refuses it from now on",
                         c.serial
                     )
+                });
+            }
+            CertificateCommand::Issued { regno, operator } => {
+                let v = ask(
+                    &data_dir,
+                    control::Request::CertificatesIssued {
+                        regno,
+                        by: operator_label(&operator),
+                    },
+                )?;
+                print(cli.json, v.clone(), || {
+                    let all = v.as_array().cloned().unwrap_or_default();
+                    if all.is_empty() {
+                        return "no certificate reported by the offices yet".to_string();
+                    }
+                    all.iter()
+                        .map(|c| {
+                            format!(
+                                "{}  {} v{}  {} by {}  for {} ({})",
+                                c["serial"].as_str().unwrap_or(""),
+                                c["regno"].as_str().unwrap_or(""),
+                                c["record_version"],
+                                c["office"].as_str().unwrap_or(""),
+                                c["clerk"].as_str().unwrap_or(""),
+                                c["collector"].as_str().unwrap_or(""),
+                                c["id_document"].as_str().unwrap_or("")
+                            )
+                        })
+                        .collect::<Vec<_>>()
+                        .join("\n")
                 });
             }
             CertificateCommand::Cancelled => {

@@ -596,6 +596,13 @@ impl Sync for SyncService {
                 );
             }
         }
+        // Certificates the office issued: kept, so that the agency knows every one in circulation.
+        let certificates_through = if hb.certificates.is_empty() {
+            String::new()
+        } else {
+            crate::certificates::record_issues(&self.store, &m, &n, &hb.certificates, now)
+                .map_err(|e| Status::internal(e.to_string()))?
+        };
         // The rollout goes back with the reply, so that the node refuses at save what a push
         // would be refused for.
         let rollout = self.rollout.current();
@@ -629,6 +636,7 @@ impl Sync for SyncService {
                 })
                 .unwrap_or_default(),
             set_aside,
+            certificates_through,
         }))
     }
 }

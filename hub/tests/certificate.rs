@@ -536,6 +536,29 @@ async fn the_hub_page_tells_the_current_status() {
     assert!(form.body.contains("name=\"qr\""));
 
     let (text, serial) = issue(1).await;
+    // The issue record reaches the hub with the office's next heartbeat, once.
+    let reported = || {
+        civreg_hub::control::call(
+            hub.data_dir(),
+            &civreg_hub::control::Request::CertificatesIssued {
+                regno: None,
+                by: "operator:test".into(),
+            },
+        )
+        .expect("ask the hub")
+        .expect("the hub answers")
+    };
+    assert_eq!(reported(), serde_json::json!([]));
+    common::node_json(&node_dir, &["--json", "sync", "--once"]).await;
+    let issued = reported();
+    assert_eq!(issued.as_array().map(Vec::len), Some(1), "{issued}");
+    assert_eq!(issued[0]["serial"], serial.as_str(), "{issued}");
+    assert_eq!(issued[0]["regno"], regno.as_str(), "{issued}");
+    assert_eq!(issued[0]["office"], "istog/1", "{issued}");
+    assert_eq!(issued[0]["collector"], "Nikola Petrović", "{issued}");
+    assert_eq!(issued[0]["id_document"], "passport", "{issued}");
+    common::node_json(&node_dir, &["--json", "sync", "--once"]).await;
+    assert_eq!(reported().as_array().map(Vec::len), Some(1));
     let page = verdict(text.clone()).await;
     assert!(page.contains("data-valid=\"true\""), "{page}");
     assert!(page.contains("Милица (Milica)"), "{page}");
@@ -623,4 +646,49 @@ async fn the_hub_page_tells_the_current_status() {
         assert!(!e.to_string().contains("127.0.0.1"), "{e}");
     }
     assert!(entries.iter().any(|e| e["records"][0] == regno.as_str()));
+}
+
+/// An office reports only certificates it could have minted, with sane fields: another
+/// office's serial, an overlong collector or an unknown document kind is not kept, and the
+/// office's report still moves on.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_office_reports_only_its_own_certificates() {
+    let hub = common::Hub::start().await;
+    let mut client = hub.client(&hub.issue("prishtine", "9")).await;
+    let good = |serial: &str| civreg_proto::v1::CertificateIssued {
+        serial: serial.into(),
+        regno: "PRISHTINE-2026-B-000001".into(),
+        record_version: 1,
+        record_head: "ab12".into(),
+        clerk: "drita".into(),
+        at_ms: 1_765_000_000_000,
+        collector: "Drita Gashi".into(),
+        id_document: "id-card".into(),
+        lang: "sq".into(),
+        signer_kid: "0011223344556677".into(),
+    };
+    let mut forged = good("C-ISTOG-2026-000001");
+    forged.regno = "ISTOG-2026-B-000001".into();
+    let mut long = good("C-PRISHTINE-2026-9-000002");
+    long.collector = "x".repeat(10_000);
+    let mut odd = good("C-PRISHTINE-2026-9-000003");
+    odd.id_document = "library-card".into();
+    let mut future = good("C-PRISHTINE-2026-9-000004");
+    future.at_ms = u64::MAX / 2;
+    let ok = good("C-PRISHTINE-2026-9-000005");
+    let reply = client
+        .heartbeat(civreg_proto::v1::HeartbeatRequest {
+            certificates: vec![forged, long, odd, future, ok],
+            ..common::heartbeat_request()
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner();
+    assert_eq!(reply.certificates_through, "C-PRISHTINE-2026-9-000005");
+    let (dir, store) = hub.stop().await;
+    let kept = civreg_hub::certificates::issued(&store, None).expect("read");
+    let serials: Vec<&str> = kept.iter().map(|c| c.serial.as_str()).collect();
+    assert_eq!(serials, ["C-PRISHTINE-2026-9-000005"]);
+    assert_eq!(kept[0].office, "prishtine/9");
+    drop((dir, store));
 }

@@ -495,6 +495,26 @@ async fn heartbeat_with(
         .map(|h| h.why)
         .unwrap_or_default();
     let free = fs2::available_space(data_dir).unwrap_or(0);
+    // Certificates issued here that the hub has not acknowledged yet, oldest first.
+    let certificates: Vec<civreg_proto::v1::CertificateIssued> =
+        blocking(|| node.certificates_unreported(CERTIFICATES_PER_HEARTBEAT))?
+            .into_iter()
+            .map(|c| civreg_proto::v1::CertificateIssued {
+                serial: c.serial,
+                regno: c.regno,
+                record_version: c.record_version,
+                record_head: c.record_head,
+                clerk: c.clerk,
+                at_ms: c.at_ms,
+                collector: c.collector,
+                id_document: serde_json::to_value(c.id_document)
+                    .ok()
+                    .and_then(|v| v.as_str().map(String::from))
+                    .unwrap_or_default(),
+                lang: c.lang,
+                signer_kid: c.signer_kid,
+            })
+            .collect();
     let sent = now_ms();
     let reply = SyncClient::new(channel)
         .heartbeat(HeartbeatRequest {
@@ -507,6 +527,7 @@ async fn heartbeat_with(
             too_large_seq,
             too_large_hash,
             too_large_record,
+            certificates,
         })
         .await
         .map_err(refused)?
@@ -539,8 +560,14 @@ async fn heartbeat_with(
     if !aside.is_empty() {
         blocking(|| node.note_set_aside(&aside))?;
     }
+    if !reply.certificates_through.is_empty() {
+        blocking(|| node.set_certificates_reported(&reply.certificates_through))?;
+    }
     Ok(())
 }
+
+/// At most this many certificate issue records go with one heartbeat (the hub takes no more).
+const CERTIFICATES_PER_HEARTBEAT: usize = 100;
 
 /// One round: push everything, then pull.
 pub async fn sync_once(

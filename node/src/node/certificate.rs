@@ -16,6 +16,8 @@ use super::{Clerk, Node, NodeError};
 use crate::store::Tree;
 
 const SIGNER_KEY: &[u8] = b"signer";
+/// The last serial the hub acknowledged of this office's certificates (meta).
+const REPORTED_KEY: &[u8] = b"certs_reported";
 
 /// The kind of identity document the collector showed. Only the kind is kept, never a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -239,6 +241,35 @@ impl Node {
                 qr_text,
                 pdf,
             })
+        })
+    }
+
+    /// Certificates issued here that the hub has not acknowledged yet, in serial order (which
+    /// is the order of issue: serials are zero-padded per year), at most `max`.
+    pub fn certificates_unreported(&self, max: usize) -> Result<Vec<CertIssue>, NodeError> {
+        let through = self
+            .store
+            .get(Tree::Meta, REPORTED_KEY)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned())
+            .unwrap_or_default();
+        Ok(self
+            .certificates()?
+            .into_iter()
+            .filter(|c| c.serial > through)
+            .take(max)
+            .collect())
+    }
+
+    /// Records that the hub holds this office's certificates up to serial `through`.
+    pub fn set_certificates_reported(&self, through: &str) -> Result<(), NodeError> {
+        let through = through.to_string();
+        self.write(|tx| {
+            tx.batch().put(
+                Tree::Meta,
+                REPORTED_KEY.to_vec(),
+                through.clone().into_bytes(),
+            );
+            Ok(())
         })
     }
 
