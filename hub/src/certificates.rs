@@ -138,6 +138,9 @@ pub struct Answer {
     pub claims: Option<Claims>,
     /// Whether the hub holds the record (false: the office has not synced it yet).
     pub record_held: bool,
+    /// Whether the issuing office has reported this serial (its issue record reached the
+    /// hub); false for a certificate printed offline and not synced yet.
+    pub reported: bool,
 }
 
 /// The hub's current trust list, as `pki trust-list` would write it now.
@@ -159,14 +162,17 @@ pub fn check(
                 result: Err(refusal),
                 claims: None,
                 record_held: false,
+                reported: false,
             })
         }
     };
     let claims = verified.claims.clone();
+    let reported = issue_of(store, &claims.serial)?.is_some();
     let refuse = |r: Refusal, held: bool| Answer {
         result: Err(r),
         claims: Some(claims.clone()),
         record_held: held,
+        reported,
     };
     if let Some(c) = cancelled(data_dir)?
         .into_iter()
@@ -185,6 +191,7 @@ pub fn check(
             result: Ok(verified),
             claims: Some(claims),
             record_held: false,
+            reported,
         });
     };
     if state.voided.is_some() {
@@ -231,6 +238,7 @@ pub fn check(
         result: Ok(verified),
         claims: Some(claims),
         record_held: true,
+        reported,
     })
 }
 

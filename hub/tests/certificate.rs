@@ -561,6 +561,7 @@ async fn the_hub_page_tells_the_current_status() {
     assert_eq!(reported().as_array().map(Vec::len), Some(1));
     let page = verdict(text.clone()).await;
     assert!(page.contains("data-valid=\"true\""), "{page}");
+    assert!(page.contains("data-reported=\"true\""), "{page}");
     assert!(page.contains("Милица (Milica)"), "{page}");
     assert!(page.contains(&serial), "{page}");
     assert!(!page.contains(JMBG));
@@ -595,7 +596,10 @@ async fn the_hub_page_tells_the_current_status() {
     let page = verdict(text.clone()).await;
     assert!(page.contains("data-refusal=\"record-amended\""), "{page}");
     let (text2, serial2) = issue(2).await;
-    assert!(verdict(text2.clone()).await.contains("data-valid=\"true\""));
+    // Printed after the last sync: valid, and the page says the office has not reported it yet.
+    let page = verdict(text2.clone()).await;
+    assert!(page.contains("data-valid=\"true\""), "{page}");
+    assert!(page.contains("data-reported=\"false\""), "{page}");
 
     // Cancelled: refused at the next verification.
     civreg_hub::certificates::cancel(hub.data_dir(), &serial2, "issued in error", "vjosa")

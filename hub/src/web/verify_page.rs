@@ -132,6 +132,13 @@ fn page(ctx: &Context, text: &str) -> Result<Response, WebError> {
         if !answer.record_held && answer.result.is_ok() {
             b.push_str("<p class=\"small\" id=\"not-held\">The agency has not received this record from its office yet: its current state can not be compared.</p>");
         }
+        if answer.result.is_ok() {
+            if answer.reported {
+                b.push_str("<p class=\"small\" id=\"reported\" data-reported=\"true\">The issuing office has reported this certificate to the agency.</p>");
+            } else {
+                b.push_str("<p class=\"small\" id=\"not-reported\" data-reported=\"false\">The issuing office has not reported this certificate to the agency yet (printed while its line was down, or not synced since): the signature is valid; ask the office if in doubt.</p>");
+            }
+        }
     }
     b.push_str(FORM);
     Ok(Html(frame(&b)).into_response())
