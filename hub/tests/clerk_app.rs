@@ -919,3 +919,81 @@ async fn an_event_is_noted_on_a_birth_record_and_what_cannot_be_noted_says_why()
     let page = clerk.get(&location(&r)).await;
     assert!(page.body.contains("Shënimi u ruajt."), "{}", page.body);
 }
+
+/// Posts `body` to `/import` as the page's script does (the file as the body, the session's
+/// token in a header).
+async fn upload_csv(app: &App, clerk: &Clerk, token: &str, body: &str) -> HttpResponse {
+    let req = format!(
+        "POST /import HTTP/1.1\r\nHost: {}\r\nCookie: {}\r\nX-CSRF-Token: {token}\r\nContent-Type: text/csv\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        app.addr,
+        clerk.cookie,
+        body.len()
+    );
+    http_raw(&app.addr, req.as_bytes()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_csv_uploaded_in_the_browser_is_imported_with_its_bad_rows_reported() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let page = clerk.get("/import").await;
+    assert_eq!(page.status, 200, "{page:?}");
+    assert!(page.body.contains("id=\"import-form\""), "{}", page.body);
+    let header = "kind;child.given_name;child.surname;child.sex;child.date_of_birth;place_of_birth;mother.given_name;mother.surname";
+    let csv = format!(
+        "\u{feff}{header}\r\nbirth;Arta;Krasniqi;female;03.02.1971;Prizren;Mimoza;Krasniqi\r\nbirth;Ђорђе;Јовановић;male;1962-05-02;Исток;Милица;Јовановић\r\nbirth;Besnik;Hoxha;male;31.02.1975;Pejë;Fatime;Hoxha\r\n"
+    );
+
+    // Without the session's token: refused, nothing imported.
+    let r = upload_csv(&app, &clerk, "forged", &csv).await;
+    assert_eq!(r.status, 403, "{r:?}");
+    assert_eq!(app.records(), 0);
+
+    // Two rows in, the bad one reported with its line, in the clerk's language.
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), &csv).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+    assert_eq!(app.records(), 2, "{v}");
+    assert!(
+        v["summary"]
+            .as_str()
+            .unwrap()
+            .starts_with("Rreshta: 3. U importuan: 2."),
+        "{v}"
+    );
+    assert_eq!(v["report"]["rejected"][0]["line"], 4, "{v}");
+    // Sent again: nothing imported twice.
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), &csv).await;
+    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+    assert_eq!(app.records(), 2, "{v}");
+    assert_eq!(
+        v["report"]["skipped"].as_array().map(Vec::len),
+        Some(2),
+        "{v}"
+    );
+
+    // Not a CSV, or empty: what to fix.
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), "").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("bosh"), "{}", r.body);
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), "name,age\nx,1\n").await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("nuk mund të lexohet"), "{}", r.body);
+
+    // A file far above a form's 64 KiB limit goes in whole.
+    let mut big = format!("{header}\n");
+    for i in 0..3000 {
+        // Names carry no digits: a distinct name from letters.
+        let suffix: String = [i / 676, (i / 26) % 26, i % 26]
+            .iter()
+            .map(|d| char::from(b'a' + *d as u8))
+            .collect();
+        big.push_str(&format!(
+            "birth;Dren{suffix};Gashi;male;14.03.1968;Prizren;Drita;Gashi\n"
+        ));
+    }
+    assert!(big.len() > 2 * civreg_node::web::MAX_BODY_BYTES);
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), &big).await;
+    assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(400)]);
+    assert_eq!(app.records(), 3002);
+}

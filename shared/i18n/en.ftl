@@ -291,3 +291,19 @@ annotate-event-required = Choose the event.
 annotate-not-known = This record is not known here: find it first with a national search while the line works, then note the event from the answer.
 annotate-bad-regno = This is not a registration number.
 annotated = The annotation is saved.
+
+## Importing a CSV of register pages
+import-title = Import CSV
+import-intro = Choose a CSV file of register pages (the columns of `civreg-node import`; separated by , ; or tab; dates as 14.03.1968). Up to { $mib } MiB. Rejected rows are shown here with their line and reasons; nothing is imported twice.
+import-file = CSV file
+import-start = Import
+import-busy = Importing…
+import-line = Line
+import-reasons = Reasons
+import-download = Download the report
+import-noscript = This page needs JavaScript; otherwise use `civreg-node import`.
+import-summary = Rows: { $rows }. Imported: { $accepted }. Imported before: { $skipped }. Rejected: { $rejected }.
+import-too-large = The file is larger than { $mib } MiB: split it into several files.
+import-empty = The file is empty.
+import-not-csv = This is not a CSV (text) file: save it as CSV and try again.
+import-unreadable = The file could not be read: { $detail }

@@ -290,3 +290,19 @@ annotate-event-required = Zgjidhni ngjarjen.
 annotate-not-known = Ky regjistër nuk njihet këtu: gjejeni më parë me kërkim kombëtar, kur linja punon, pastaj shënoni ngjarjen nga përgjigja.
 annotate-bad-regno = Ky nuk është numër regjistri.
 annotated = Shënimi u ruajt.
+
+## Importing a CSV of register pages
+import-title = Importo CSV
+import-intro = Zgjidhni një skedar CSV me faqe regjistri (kolonat si te `civreg-node import`; ndarës , ; ose tab; data si 14.03.1968). Deri në { $mib } MiB. Rreshtat e refuzuar shfaqen këtu me numrin e rreshtit dhe arsyet; asgjë nuk importohet dy herë.
+import-file = Skedari CSV
+import-start = Importo
+import-busy = Po importohet…
+import-line = Rreshti
+import-reasons = Arsyet
+import-download = Shkarko raportin
+import-noscript = Kjo faqe ka nevojë për JavaScript; përndryshe përdorni `civreg-node import`.
+import-summary = Rreshta: { $rows }. U importuan: { $accepted }. Ishin importuar më parë: { $skipped }. U refuzuan: { $rejected }.
+import-too-large = Skedari është më i madh se { $mib } MiB: ndajeni në disa skedarë.
+import-empty = Skedari është bosh.
+import-not-csv = Ky nuk është skedar CSV (tekst): ruajeni si CSV dhe provoni përsëri.
+import-unreadable = Skedari nuk mund të lexohet: { $detail }

@@ -293,3 +293,19 @@ annotate-event-required = Изаберите догађај.
 annotate-not-known = Овај упис овде није познат: прво га пронађите националном претрагом док веза ради, па забележите догађај из одговора.
 annotate-bad-regno = Ово није број уписа.
 annotated = Белешка је сачувана.
+
+## Importing a CSV of register pages
+import-title = Увоз CSV
+import-intro = Изаберите CSV датотеку са странама матичне књиге (колоне као за `civreg-node import`; раздвајач , ; или таб; датуми као 14.03.1968). До { $mib } MiB. Одбијени редови се приказују овде са бројем реда и разлозима; ништа се не увози двапут.
+import-file = CSV датотека
+import-start = Увези
+import-busy = Увоз у току…
+import-line = Ред
+import-reasons = Разлози
+import-download = Преузми извештај
+import-noscript = Ова страна тражи JavaScript; иначе користите `civreg-node import`.
+import-summary = Редова: { $rows }. Увезено: { $accepted }. Већ увезено раније: { $skipped }. Одбијено: { $rejected }.
+import-too-large = Датотека је већа од { $mib } MiB: поделите је на више датотека.
+import-empty = Датотека је празна.
+import-not-csv = Ово није CSV (текстуална) датотека: сачувајте је као CSV и покушајте поново.
+import-unreadable = Датотека не може да се прочита: { $detail }

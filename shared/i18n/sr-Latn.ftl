@@ -293,3 +293,19 @@ annotate-event-required = Izaberite događaj.
 annotate-not-known = Ovaj upis ovde nije poznat: prvo ga pronađite nacionalnom pretragom dok veza radi, pa zabeležite događaj iz odgovora.
 annotate-bad-regno = Ovo nije broj upisa.
 annotated = Beleška je sačuvana.
+
+## Importing a CSV of register pages
+import-title = Uvoz CSV
+import-intro = Izaberite CSV datoteku sa stranama matične knjige (kolone kao za `civreg-node import`; razdvajač , ; ili tab; datumi kao 14.03.1968). Do { $mib } MiB. Odbijeni redovi se prikazuju ovde sa brojem reda i razlozima; ništa se ne uvozi dvaput.
+import-file = CSV datoteka
+import-start = Uvezi
+import-busy = Uvoz u toku…
+import-line = Red
+import-reasons = Razlozi
+import-download = Preuzmi izveštaj
+import-noscript = Ova strana traži JavaScript; inače koristite `civreg-node import`.
+import-summary = Redova: { $rows }. Uvezeno: { $accepted }. Već uvezeno ranije: { $skipped }. Odbijeno: { $rejected }.
+import-too-large = Datoteka je veća od { $mib } MiB: podelite je na više datoteka.
+import-empty = Datoteka je prazna.
+import-not-csv = Ovo nije CSV (tekstualna) datoteka: sačuvajte je kao CSV i pokušajte ponovo.
+import-unreadable = Datoteka ne može da se pročita: { $detail }

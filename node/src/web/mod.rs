@@ -38,6 +38,7 @@ mod pages;
 mod records;
 mod status;
 mod templates;
+mod upload;
 
 use crate::control::Served;
 use crate::node::NodeError;
@@ -437,6 +438,7 @@ pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
             "/annotate/{regno}",
             get(annotate::form).post(annotate::save),
         )
+        .route("/import", get(upload::form).post(upload::upload))
         .route("/assets/{name}", get(templates::asset))
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

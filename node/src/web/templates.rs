@@ -21,6 +21,7 @@ const TEMPLATES: &[(&str, &str)] = &[
     ("search.html", include_str!("templates/search.html")),
     ("record.html", include_str!("templates/record.html")),
     ("annotate.html", include_str!("templates/annotate.html")),
+    ("import.html", include_str!("templates/import.html")),
     ("error.html", include_str!("templates/error.html")),
 ];
 

@@ -135,3 +135,50 @@
     });
   });
 }());
+
+// The CSV import page: the file goes as the request body with the session's token; the report
+// is shown (every rejected row with its line and reasons) and can be downloaded.
+(function () {
+  var form = document.getElementById("import-form");
+  if (!form) { return; }
+  var result = document.getElementById("import-result");
+  var bar = document.getElementById("import-progress");
+  function text(tag, t, cls) { var e = document.createElement(tag); e.textContent = t; if (cls) { e.className = cls; } return e; }
+  form.addEventListener("submit", function (ev) {
+    ev.preventDefault();
+    var input = document.getElementById("import-file");
+    if (!input.files || !input.files[0]) { input.focus(); return; }
+    while (result.firstChild) { result.removeChild(result.firstChild); }
+    result.appendChild(text("p", form.getAttribute("data-busy"), "msg"));
+    bar.hidden = false;
+    fetch("/import", { method: "POST", credentials: "same-origin", body: input.files[0],
+                       headers: { "X-CSRF-Token": form.getAttribute("data-csrf"), "Content-Type": "text/csv", "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (a) {
+        bar.hidden = true;
+        while (result.firstChild) { result.removeChild(result.firstChild); }
+        if (a.problem) { var p = text("p", a.problem, "msg bad"); p.id = "import-problem"; p.setAttribute("role", "alert"); result.appendChild(p); return; }
+        var s = text("p", a.summary, a.report.rejected.length ? "msg warn" : "msg ok"); s.id = "import-summary"; result.appendChild(s);
+        if (a.report.rejected.length) {
+          var table = document.createElement("table"); table.id = "import-rejected";
+          var head = document.createElement("tr");
+          head.appendChild(text("th", form.getAttribute("data-line"))); head.appendChild(text("th", form.getAttribute("data-reasons")));
+          table.appendChild(head);
+          var lines = ["line,reasons"];
+          a.report.rejected.forEach(function (r) {
+            var tr = document.createElement("tr");
+            tr.appendChild(text("td", String(r.line))); tr.appendChild(text("td", r.reasons.join("; ")));
+            table.appendChild(tr);
+            lines.push(r.line + ",\"" + r.reasons.join("; ").replace(/"/g, "\"\"") + "\"");
+          });
+          result.appendChild(table);
+          var link = text("a", form.getAttribute("data-download"), "button");
+          link.id = "import-download";
+          link.href = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
+          link.download = "import-report.csv";
+          result.appendChild(link);
+        }
+      })
+      .catch(function () { bar.hidden = true; });
+  });
+})();
