@@ -33,10 +33,17 @@ pub fn path(data_dir: &Path) -> PathBuf {
 }
 
 /// Replaces every personal number in a query, however it was typed (see
-/// [`civreg_shared::redact`]), by `pn:` and 8 hex digits of its blind token: the same number
-/// gives the same mark, and the number can not be read back.
+/// [`civreg_shared::redact`]), by a mark of its blind token (`civreg_shared::redact::mark`:
+/// `pn:` and eight letters): the same number gives the same mark, the number can not be read
+/// back, and no digit of it can appear by chance.
 pub fn redact(query: &str, blinder: &Blinder) -> String {
-    civreg_shared::redact::redact_with(query, |n| format!("pn:{}", &blinder.token(n)[..8]))
+    civreg_shared::redact::redact_with(query, |n| {
+        let token = blinder.token(n);
+        match hex::decode(&token) {
+            Ok(bytes) => civreg_shared::redact::mark(&bytes),
+            Err(_) => civreg_shared::redact::mark(token.as_bytes()),
+        }
+    })
 }
 
 /// A name a peer supplied (a node's `clerk`), fit for a log: no personal number, no control

@@ -1189,10 +1189,7 @@ impl Node {
     ) -> Result<(), NodeError> {
         // Every personal number, however typed (civreg_shared::redact), becomes a mark.
         let query = civreg_shared::redact::redact_with(query, |n| {
-            format!(
-                "pn:{}",
-                &hex::encode(self.crypto.blind("access-log", n))[..8]
-            )
+            civreg_shared::redact::mark(&self.crypto.blind("access-log", n))
         });
         let clerk =
             civreg_shared::redact::for_log(clerk, civreg_shared::limits::MAX_LOGGED_NAME_CHARS);

@@ -322,3 +322,24 @@ mod tests {
         }
     }
 }
+
+/// The mark that stands for a personal number in a log: `pn:` and eight letters (a–p) spelling
+/// the first four bytes of its blind token. Letters, not hex digits, so that a mark can never
+/// be read as (or contain) digits of a personal number.
+pub fn mark(token: &[u8]) -> String {
+    let mut out = String::from("pn:");
+    for b in token.iter().take(4) {
+        out.push(char::from(b'a' + (b >> 4)));
+        out.push(char::from(b'a' + (b & 0x0f)));
+    }
+    out
+}
+
+#[cfg(test)]
+mod mark_tests {
+    #[test]
+    fn a_mark_is_letters_only() {
+        assert_eq!(super::mark(&[0x19, 0x13, 0x78, 0x92, 0xff]), "pn:bjbdhijc");
+        assert_eq!(super::mark(&[]), "pn:");
+    }
+}
