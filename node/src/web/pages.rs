@@ -81,7 +81,7 @@ pub async fn home(
     UrlQuery(q): UrlQuery<HomeQuery>,
 ) -> Response {
     page(ctx, who, "home.html", "home-title", move |ctx, who| {
-        let records = ctx.node().record_count()?;
+        let records = ctx.node().live_record_count()?;
         let notice = (!q.saved.is_empty()).then(|| {
             Catalog::get().format(who.lang, "saved", &[("regno", q.saved.as_str().into())])
         });
