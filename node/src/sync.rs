@@ -507,10 +507,7 @@ async fn heartbeat_with(
                 clerk: c.clerk,
                 at_ms: c.at_ms,
                 collector: c.collector,
-                id_document: serde_json::to_value(c.id_document)
-                    .ok()
-                    .and_then(|v| v.as_str().map(String::from))
-                    .unwrap_or_default(),
+                id_document: c.id_document.as_str().to_string(),
                 lang: c.lang,
                 signer_kid: c.signer_kid,
             })

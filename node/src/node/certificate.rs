@@ -31,6 +31,17 @@ pub enum IdDocument {
 }
 
 impl IdDocument {
+    /// The kind as written in issue records and forms (`id-card`, ...): what `parse` reads.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            IdDocument::IdCard => "id-card",
+            IdDocument::Passport => "passport",
+            IdDocument::DrivingLicence => "driving-licence",
+            IdDocument::ResidencePermit => "residence-permit",
+            IdDocument::Other => "other",
+        }
+    }
+
     pub fn parse(s: &str) -> Result<IdDocument, NodeError> {
         match s.trim().to_ascii_lowercase().replace('_', "-").as_str() {
             "id-card" | "id" => Ok(IdDocument::IdCard),
@@ -252,12 +263,19 @@ impl Node {
             .get(Tree::Meta, REPORTED_KEY)?
             .map(|v| String::from_utf8_lossy(&v).into_owned())
             .unwrap_or_default();
-        Ok(self
-            .certificates()?
-            .into_iter()
-            .filter(|c| c.serial > through)
+        // Keys are serials: skip the reported ones before opening anything.
+        self.store
+            .scan(Tree::Certs)
+            .filter(|r| {
+                r.as_ref()
+                    .map_or(true, |(k, _)| k.as_slice() > through.as_bytes())
+            })
             .take(max)
-            .collect())
+            .map(|r| {
+                let (k, v) = r?;
+                self.open_issue(&k, &v)
+            })
+            .collect()
     }
 
     /// Records that the hub holds this office's certificates up to serial `through`.
@@ -279,13 +297,18 @@ impl Node {
             .scan(Tree::Certs)
             .map(|r| {
                 let (k, v) = r?;
-                let plain = self
-                    .crypto
-                    .open(Tree::Certs.name(), &k, &v)
-                    .map_err(|e| NodeError::Corrupt(format!("certificate record: {e}")))?;
-                serde_json::from_slice(&plain)
-                    .map_err(|e| NodeError::Corrupt(format!("certificate record: {e}")))
+                self.open_issue(&k, &v)
             })
             .collect()
+    }
+
+    /// One sealed entry of the `certs` tree.
+    fn open_issue(&self, key: &[u8], sealed: &[u8]) -> Result<CertIssue, NodeError> {
+        let plain = self
+            .crypto
+            .open(Tree::Certs.name(), key, sealed)
+            .map_err(|e| NodeError::Corrupt(format!("certificate record: {e}")))?;
+        serde_json::from_slice(&plain)
+            .map_err(|e| NodeError::Corrupt(format!("certificate record: {e}")))
     }
 }

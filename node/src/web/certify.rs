@@ -55,24 +55,11 @@ pub fn section(
             when: super::status::when(i.at_ms),
             clerk: i.clerk,
             collector: i.collector,
-            id_document: c.text(
-                lang,
-                &format!("cert-id-{}", id_document_code(i.id_document)),
-            ),
+            id_document: c.text(lang, &format!("cert-id-{}", i.id_document.as_str())),
             version: i.record_version,
         })
         .collect();
     Ok((can_sign, printed))
-}
-
-fn id_document_code(d: IdDocument) -> &'static str {
-    match d {
-        IdDocument::IdCard => "id-card",
-        IdDocument::Passport => "passport",
-        IdDocument::DrivingLicence => "driving-licence",
-        IdDocument::ResidencePermit => "residence-permit",
-        IdDocument::Other => "other",
-    }
 }
 
 /// A refusal shown as a page in the clerk's language.

@@ -23,7 +23,7 @@ pub const SHOWN: &str = "_dupes_shown";
 const MAX_SHOWN: usize = 5;
 
 /// The person a record of `kind` is about: the child of a birth, the deceased of a death.
-fn principal(kind: RecordKind) -> Option<&'static str> {
+pub fn principal(kind: RecordKind) -> Option<&'static str> {
     match kind {
         RecordKind::Birth => Some("child"),
         RecordKind::Death => Some("deceased"),

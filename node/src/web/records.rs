@@ -159,10 +159,8 @@ enum Stop {
 
 /// What the clerk typed about the person of a birth or death, for the duplicate check's table.
 fn typed_person(kind: RecordKind, form: &FormBody) -> String {
-    let who = match kind {
-        RecordKind::Birth => "child",
-        RecordKind::Death => "deceased",
-        RecordKind::Marriage => return String::new(),
+    let Some(who) = super::dupes::principal(kind) else {
+        return String::new();
     };
     [
         "given_name",
