@@ -89,12 +89,31 @@ impl Hub {
         let port = listener.local_addr().expect("local addr").port();
         let (tx, rx) = oneshot::channel::<()>();
         let data = dir.path().to_path_buf();
-        let task = tokio::spawn(async move {
+        let mut task = tokio::spawn(async move {
             server::run(&data, listener, async {
                 let _ = rx.await;
             })
             .await
         });
+        // Wait until the hub answers on its control socket (bound once the store, keys and index
+        // are open), so that a hub that failed to start says why here instead of a later
+        // "connection refused" from a client.
+        let sock = civreg_hub::control::socket_path(dir.path());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if task.is_finished() {
+                let res = (&mut task).await.expect("hub task did not panic");
+                panic!("the hub stopped while starting: {res:?}");
+            }
+            if std::os::unix::net::UnixStream::connect(&sock).is_ok() {
+                break;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the hub did not start within 30 s"
+            );
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         Hub {
             dir,
             pki,
