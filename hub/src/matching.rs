@@ -419,6 +419,7 @@ pub fn read_rows(path: &Path, blinder: &Blinder) -> Result<(Rows, Vec<Rejected>)
                 birth_date,
                 birth_place,
                 tokens,
+                address: get("address").map(str::to_string),
             },
             notes,
         });

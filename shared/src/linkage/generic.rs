@@ -485,6 +485,7 @@ impl Person {
                 .iter()
                 .map(|n| PnumToken::blind("kosovo", n, &token))
                 .collect(),
+            address: None,
         }
     }
 }
@@ -898,19 +899,30 @@ pub fn evaluate_link(set: &GenericSet, how: LinkHow) -> Result<LinkEval, Linkage
     let token = crate::synth::eval::test_token;
     let register = set.register_records(token);
     let rows = set.source_records(token);
-    let truth = set.truth();
+    evaluate_link_records(&register, &rows, &set.truth(), &set.source_corruptions, how)
+}
+
+/// [`evaluate_link`] for any register and rows: `truth[i]` is the register record of row `i`
+/// (`None`: not in the register), `corruptions[i]` what was done to it (may be empty).
+pub fn evaluate_link_records(
+    register: &[PersonRecord],
+    rows: &[PersonRecord],
+    truth: &[Option<usize>],
+    corruptions: &[Vec<Corruption>],
+    how: LinkHow,
+) -> Result<LinkEval, LinkageError> {
     let t0 = std::time::Instant::now();
     let (links, thresholds, lambda) = match how {
         LinkHow::RegisterPrior => {
-            let model = Matcher::train(&register, &hub_train_config(register.len()))?;
-            let index = RegisterIndex::build(&model, &register);
-            let links = link_many(&model, &index, &rows, 0);
+            let model = Matcher::train(register, &hub_train_config(register.len()))?;
+            let index = RegisterIndex::build(&model, register);
+            let links = link_many(&model, &index, rows, 0);
             (links, model.thresholds, model.lambda)
         }
         LinkHow::Job => {
             let opts = LinkOptions::new(hub_train_config(register.len() + rows.len()));
-            let mut job = LinkJob::new(&register, &rows, &opts)?;
-            let links = job.link_all(&rows, 0);
+            let mut job = LinkJob::new(register, rows, &opts)?;
+            let links = job.link_all(rows, 0);
             (links, job.prior.thresholds, job.prior.lambda)
         }
     };
@@ -920,7 +932,9 @@ pub fn evaluate_link(set: &GenericSet, how: LinkHow) -> Result<LinkEval, Linkage
     let mut scored = Vec::new();
     let mut compared = 0u64;
     let mut by: std::collections::BTreeMap<Corruption, (u64, u64)> = Default::default();
-    for ((l, t), ks) in links.iter().zip(&truth).zip(&set.source_corruptions) {
+    let no_corruptions = Vec::new();
+    for (i, (l, t)) in links.iter().zip(truth).enumerate() {
+        let ks = corruptions.get(i).unwrap_or(&no_corruptions);
         compared += l.compared as u64;
         let right = l.best.as_ref().is_some_and(|b| Some(b.index) == *t);
         if let Some(b) = &l.best {
@@ -950,7 +964,7 @@ pub fn evaluate_link(set: &GenericSet, how: LinkHow) -> Result<LinkEval, Linkage
     let (oracle, oracle_weight) = oracle_f1(scored, actual);
     // Blocking recall: the rows whose true record shares a key with them under some rule.
     let n = register.len();
-    let mut both = register.clone();
+    let mut both = register.to_vec();
     both.extend(rows.iter().cloned());
     let pairs: Vec<(usize, usize)> = truth
         .iter()
@@ -985,15 +999,23 @@ pub fn evaluate_dedupe(set: &GenericSet) -> Result<DedupeEval, LinkageError> {
     records.extend(set.source_records(token));
     let mut entity: Vec<usize> = (0..set.register.len()).collect();
     entity.extend(set.source_entity.iter().copied());
+    evaluate_dedupe_records(&records, &entity)
+}
+
+/// [`evaluate_dedupe`] for any records: `entity[i]` is the person record `i` is.
+pub fn evaluate_dedupe_records(
+    records: &[PersonRecord],
+    entity: &[usize],
+) -> Result<DedupeEval, LinkageError> {
     let mut sizes: std::collections::HashMap<usize, u64> = Default::default();
-    for e in &entity {
+    for e in entity {
         *sizes.entry(*e).or_default() += 1;
     }
     let true_pairs: u64 = sizes.values().map(|c| c * (c - 1) / 2).sum();
     let t0 = std::time::Instant::now();
-    let model = Matcher::train(&records, &hub_train_config(records.len()))?;
+    let model = Matcher::train(records, &hub_train_config(records.len()))?;
     let thresholds = model.thresholds;
-    let d = super::dedupe(&model, &records, thresholds.possible.min(0.0) - 1_000.0);
+    let d = super::dedupe(&model, records, thresholds.possible.min(0.0) - 1_000.0);
     let seconds = t0.elapsed().as_secs_f64();
     let scored: Vec<(f64, bool)> = d
         .pairs

@@ -13,6 +13,18 @@
 //! The model's m and u are trained on the register and the rows together, so that the pairs
 //! that cross the two sources (the matches a link job is about) are what EM learns from; a
 //! clean register alone has none.
+//!
+//! **Each row is at most one register person**, so a row's best candidate is classed by the
+//! posterior that it is the row's person given all of the row's candidates
+//! ([`LinkJob::row_probability`]): with π = λ × register the share of rows that have a
+//! person in the register, a candidate of weight w gets prior odds π/N · 2^w against the row
+//! having no person there (1 − π) and against every other candidate (π/N · 2^w' each). A pair
+//! model alone (odds λ/(1 − λ) · 2^w) asks a row that surely has a person (π near 1) for as
+//! much evidence as one that surely has none, and cannot see that two candidates of one
+//! row share the row. Match and Possible are the posteriors [`Model::match_probability`]
+//! and [`Model::possible_probability`] (0.99 and 0.5); the thresholds reported are the
+//! weights at which a candidate without rivals reaches them. Thresholds the user gives
+//! (`--threshold`, `--possible`) class by weight instead.
 
 use super::compare::{compare, Prep, Tables, NONE};
 use super::{
@@ -128,7 +140,7 @@ impl LinkJob {
         };
         let lambda = lambda.clamp(1e-15, 0.5);
         let given = (opts.threshold, opts.possible);
-        let thresholds = thresholds_of(&model, lambda, given);
+        let thresholds = thresholds_of(&model, lambda, index.len().max(1) as f64, given);
         Ok(LinkJob {
             given,
             refine: opts.expect_matches.is_none(),
@@ -145,6 +157,8 @@ impl LinkJob {
         })
     }
 
+    /// The class of a candidate by weight alone, at the job's thresholds (a candidate without
+    /// rivals); [`LinkJob::link_all`] classes rows by [`LinkJob::row_class`].
     pub fn class(&self, weight: f64) -> Class {
         let t = self.prior.thresholds;
         if weight >= t.matched {
@@ -156,7 +170,54 @@ impl LinkJob {
         }
     }
 
-    /// The posterior probability of a match for a pair of this job with this weight.
+    /// Share of the rows expected to have a person in the register, π = λ × register.
+    fn row_share(&self) -> f64 {
+        (self.prior.lambda * self.index.len().max(1) as f64).clamp(1e-12, 1.0 - 1e-9)
+    }
+
+    /// The posterior that a row's best candidate, of weight `best`, is the row's person, given
+    /// its other candidates' evidence `rivals` (log2 Σ 2^w, [`super::Link::rivals`]) and the
+    /// job's prior: (π/N)·2^best / ((1 − π) + (π/N)·(2^best + Σ 2^rival)).
+    pub fn row_probability(&self, best: f64, rivals: Option<f64>) -> f64 {
+        let (a, r, none) = self.row_terms(best, rivals);
+        a / (none + a + r)
+    }
+
+    /// The terms of [`LinkJob::row_probability`], scaled by a common power of two so that
+    /// none overflows: (best, rivals, no person in the register).
+    fn row_terms(&self, best: f64, rivals: Option<f64>) -> (f64, f64, f64) {
+        let n = self.index.len().max(1) as f64;
+        let pi = self.row_share();
+        let base = (pi / n).log2();
+        let lb = base + best;
+        let lr = rivals.map(|w| base + w);
+        let ln = (1.0 - pi).log2();
+        let top = lb.max(ln).max(lr.unwrap_or(f64::NEG_INFINITY));
+        (
+            (lb - top).exp2(),
+            lr.map_or(0.0, |l| (l - top).exp2()),
+            (ln - top).exp2(),
+        )
+    }
+
+    /// The class of a row from its best candidate and rivals: by the posterior, or by weight
+    /// when the user gave the thresholds.
+    pub fn row_class(&self, best: f64, rivals: Option<f64>) -> Class {
+        if self.prior.thresholds_given {
+            return self.class(best);
+        }
+        let p = self.row_probability(best, rivals);
+        if p >= self.model.match_probability {
+            Class::Match
+        } else if p >= self.model.possible_probability {
+            Class::Possible
+        } else {
+            Class::New
+        }
+    }
+
+    /// The posterior probability of a match for a pair of this job with this weight, by the
+    /// pair model alone (λ/(1 − λ) · 2^w); see [`LinkJob::row_probability`].
     pub fn probability(&self, weight: f64) -> f64 {
         let l = self.prior.lambda;
         let odds = l / (1.0 - l) * weight.exp2();
@@ -173,59 +234,56 @@ impl LinkJob {
     pub fn link_all(&mut self, rows: &[PersonRecord], threads: usize) -> Vec<super::Link> {
         let mut links = super::link_many(&self.model, &self.index, rows, threads);
         if self.refine {
-            let weights: Vec<f64> = links
+            let weights: Vec<(f64, Option<f64>)> = links
                 .iter()
-                .filter_map(|l| l.best.as_ref().map(|b| b.score.weight))
+                .filter_map(|l| l.best.as_ref().map(|b| (b.score.weight, l.rivals)))
                 .collect();
             self.refine_prior(&weights, rows.len());
         }
         for l in &mut links {
+            let rivals = l.rivals;
             if let Some(b) = &mut l.best {
-                b.score.probability = self.probability(b.score.weight);
+                b.score.probability = self.row_probability(b.score.weight, rivals);
             }
             l.class = l
                 .best
                 .as_ref()
-                .map_or(Class::New, |b| self.class(b.score.weight));
+                .map_or(Class::New, |b| self.row_class(b.score.weight, rivals));
         }
         links
     }
 
-    /// Refines an estimated prior by expectation-maximisation over the weights of the rows'
-    /// best candidates (each row is at most one register person): λ is set to the expected
-    /// number of matches among them, Σ P(match | w, λ), over all pairs, until it settles.
-    /// The deterministic rules miss the true pairs they can not see (a typo in the number and
-    /// in the name), and assuming they see all (Splink's recall 1.0) put the Match threshold
-    /// about a bit too high on the generic benchmark; the weights themselves say how many rows
-    /// have a match. The thresholds the user did not give follow the refined λ.
-    pub fn refine_prior(&mut self, best_weights: &[f64], rows: usize) {
-        let pairs = (rows.max(1) as f64) * (self.index.len().max(1) as f64);
-        let most = rows.min(self.index.len()).max(1) as f64 / pairs;
-        let mut lambda = self.prior.lambda;
+    /// Refines an estimated prior by expectation-maximisation over the rows' candidates
+    /// (`(best weight, rivals)` per row that has any; each row is at most one register
+    /// person): π, the share of rows with a person in the register, is set to the mean over
+    /// all `rows` of P(the row has one | its candidates, π) = (π/N)·Σ2^w / ((1 − π) +
+    /// (π/N)·Σ2^w), until it settles, and λ = π/N. The deterministic rules miss the true
+    /// pairs they can not see (a typo in the number and in the name), and assuming they see
+    /// all (Splink's recall 1.0) put the Match threshold about a bit too high on the generic
+    /// benchmark; the weights themselves say how many rows have a match. The thresholds the
+    /// user did not give follow the refined λ.
+    pub fn refine_prior(&mut self, candidates: &[(f64, Option<f64>)], rows: usize) {
+        let n = self.index.len().max(1) as f64;
+        let most = (rows.min(self.index.len()).max(1) as f64 / rows.max(1) as f64).min(1.0 - 1e-9);
         for _ in 0..200 {
-            let odds = lambda / (1.0 - lambda);
-            let expected: f64 = best_weights
+            let pi = self.row_share();
+            let expected: f64 = candidates
                 .iter()
-                .map(|w| {
-                    let o = odds * w.exp2();
-                    if o.is_infinite() {
-                        1.0
-                    } else {
-                        o / (1.0 + o)
-                    }
+                .map(|&(w, r)| {
+                    let (a, r, none) = self.row_terms(w, r);
+                    (a + r) / (none + a + r)
                 })
                 .sum();
-            let new = (expected / pairs).clamp(1e-15, most.min(0.5));
-            let settled = ((new - lambda) / lambda).abs() < 1e-6;
-            lambda = new;
-            if settled {
+            let new = (expected / rows.max(1) as f64).clamp(1e-12, most);
+            self.prior.lambda = (new / n).clamp(1e-15, 0.5);
+            if ((new - pi) / pi).abs() < 1e-6 {
                 break;
             }
         }
-        self.prior.lambda = lambda;
-        self.prior.expected_matches = lambda * pairs;
-        self.prior.source = "deterministic rules, refined by EM over the best candidates".into();
-        self.prior.thresholds = thresholds_of(&self.model, lambda, self.given);
+        let pairs = (rows.max(1) as f64) * n;
+        self.prior.expected_matches = self.prior.lambda * pairs;
+        self.prior.source = "deterministic rules, refined by EM over the rows' candidates".into();
+        self.prior.thresholds = thresholds_of(&self.model, self.prior.lambda, n, self.given);
         self.refine = false;
     }
 
@@ -237,20 +295,28 @@ impl LinkJob {
         let other = self.index.preps.get(register_index)?;
         let c = compare(&tables, &prep, &self.index.tables, other);
         let mut s = self.model.explain(&c);
-        s.probability = self.probability(s.weight);
+        s.probability = self.row_probability(s.weight, None);
         Some(s)
     }
 }
 
-/// The Match and Possible thresholds for prior `lambda`, or as the user gave them; Possible is
-/// never above Match.
-fn thresholds_of(model: &Model, lambda: f64, given: (Option<f64>, Option<f64>)) -> Thresholds {
+/// The Match and Possible thresholds for prior `lambda` over a register of `n` records, or as
+/// the user gave them; Possible is never above Match. A candidate without rivals reaches
+/// posterior p ([`LinkJob::row_probability`]) at w = logit2(p) + log2((1 − π)·N/π), π = λN.
+fn thresholds_of(
+    model: &Model,
+    lambda: f64,
+    n: f64,
+    given: (Option<f64>, Option<f64>),
+) -> Thresholds {
+    let pi = (lambda * n).clamp(1e-12, 1.0 - 1e-9);
+    let odds = ((1.0 - pi) * n / pi).log2();
     let matched = given
         .0
-        .unwrap_or_else(|| logit2(model.match_probability) - logit2(lambda));
+        .unwrap_or_else(|| logit2(model.match_probability) + odds);
     let possible = given
         .1
-        .unwrap_or_else(|| logit2(model.possible_probability) - logit2(lambda));
+        .unwrap_or_else(|| logit2(model.possible_probability) + odds);
     Thresholds {
         matched,
         possible: possible.min(matched),

@@ -32,8 +32,10 @@
 //! |---|---|
 //! | given name, father's and mother's given name, mother's maiden surname | exact (as typed); normalised (same folded form or `đ` variant: `Đorđević` = `Ђорђевић` = `Dordevic`); phonetic (same key); Jaro-Winkler ≥ 0.94; ≥ 0.88; different |
 //! | surname | as above, plus *other surname*: the current surnames differ but one side's maiden or earlier surname agrees with the other's (at least phonetically) |
-//! | date of birth | exact; day and month swapped; same year; year ±1; different (a year-only date reaches at most "same year") |
-//! | sex, municipality of birth, personal-number token | same; different |
+//! | date of birth | exact; day and month swapped; one digit apart (`YYYYMMDD` with one digit changed or two adjacent digits swapped: a typo'd year, month or day); same year; year ±1; different (a year-only date reaches at most "same year") |
+//! | sex, municipality of birth | same; different |
+//! | personal-number token | same; one edit apart; different |
+//! | address (free text, where a source has one) | same words; most words (≥ 80% of the words of both have a like word on the other side: equal, or one typing error apart for words of four letters or more); some words (≥ 50%); different |
 //!
 //! A field missing on either side is *missing* and weighs 0.
 //!
@@ -124,6 +126,7 @@
 
 mod block;
 mod compare;
+pub mod febrl;
 pub mod generic;
 mod job;
 pub mod jw;
@@ -287,6 +290,10 @@ pub struct PersonRecord {
     /// Blind tokens of the personal numbers (at most two are used).
     #[serde(default)]
     pub tokens: Vec<PnumToken>,
+    /// A postal address as one line of free text (street, number, town, postcode), where the
+    /// source has one: compared word by word. Civil-status records have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub address: Option<String>,
 }
 
 impl PersonRecord {
@@ -322,6 +329,7 @@ impl PersonRecord {
                 birth_date: v.date_of_birth.map(PartialDate::from),
                 birth_place: None,
                 tokens,
+                address: None,
             };
             if let (Record::Birth(b), "child") = (record, v.role) {
                 p.mother_given_name = Some(b.mother.given_name.clone());
@@ -445,6 +453,11 @@ pub struct Link {
     pub compared: usize,
     /// Blocks skipped because they were over the cap.
     pub skipped_blocks: usize,
+    /// log2 of the sum of 2^weight over the other candidates compared (their total evidence),
+    /// `None` when the best was the only one: a link job weighs the best against them
+    /// ([`LinkJob::row_probability`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rivals: Option<f64>,
 }
 
 /// Links one row to the register: blocks it against the index, scores every candidate and
@@ -474,13 +487,25 @@ pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
     cands.sort_unstable();
     cands.dedup();
     let mut best: Option<(f64, u32)> = None;
+    let mut weights: Vec<f64> = Vec::with_capacity(cands.len());
     for &c in &cands {
         let cmp = compare(&tables, &prep, &index.tables, &index.preps[c as usize]);
         let w = model.weight(&cmp);
+        weights.push(w);
         if best.is_none_or(|(bw, _)| w > bw) {
             best = Some((w, c));
         }
     }
+    // The other candidates' evidence, log2 Σ 2^w, summed stably around the best weight.
+    let rivals = best.and_then(|(bw, bc)| {
+        let sum: f64 = cands
+            .iter()
+            .zip(&weights)
+            .filter(|(c, _)| **c != bc)
+            .map(|(_, w)| (w - bw).exp2())
+            .sum();
+        (sum > 0.0).then(|| bw + sum.log2())
+    });
     let best = best.map(|(_, c)| {
         let cmp = compare(&tables, &prep, &index.tables, &index.preps[c as usize]);
         LinkCandidate {
@@ -497,6 +522,7 @@ pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
         class,
         compared: cands.len(),
         skipped_blocks: skipped,
+        rivals,
     }
 }
 

@@ -198,8 +198,8 @@ pub(crate) struct Prepared {
 }
 
 /// 2: swapped-name levels for given name and surname, and a one-edit level for personal
-/// numbers (issue 16).
-pub const MODEL_FORMAT: u32 = 2;
+/// numbers (issue 16). 3: a date level for one digit apart, and the address field.
+pub const MODEL_FORMAT: u32 = 3;
 
 impl Model {
     /// Checks the structure of a model that was deserialised.
