@@ -575,3 +575,124 @@ fn a_link_job_takes_the_prior_and_thresholds_it_is_given() {
         assert!(LinkJob::new(register, rows, &bad).is_err());
     }
 }
+
+/// A link job classes a row by the posterior that its best candidate is its person given all
+/// its candidates: a row that matches two register records equally well (two entries that
+/// read alike) is not linked to either automatically, though each alone weighs far above the
+/// Match threshold; the same row against one of them is a Match.
+#[test]
+fn a_row_with_two_equal_candidates_is_not_linked_automatically() {
+    use civreg_shared::linkage::generic::{GenericConfig, GenericSet};
+    use civreg_shared::linkage::{LinkJob, LinkOptions};
+    use civreg_shared::synth::eval::test_token;
+    let set = GenericSet::generate(&GenericConfig::new(0x2a, 1_000));
+    let mut register = set.register_records(test_token);
+    let mut rows = set.source_records(test_token);
+    // A register person entered twice, identically, and a row that is exactly them.
+    let mut twin = register[7].clone();
+    twin.id = "twin".into();
+    let mut row = register[7].clone();
+    row.id = "row".into();
+    register.push(twin);
+    rows.push(row);
+    let cfg = civreg_shared::linkage::generic::hub_train_config(register.len() + rows.len());
+    let mut job = LinkJob::new(&register, &rows, &LinkOptions::new(cfg)).expect("job");
+    let links = job.link_all(&rows, 1);
+    let l = links.last().expect("the row's link");
+    let best = l.best.as_ref().expect("a candidate");
+    assert!(
+        best.score.weight > job.prior.thresholds.matched + 5.0,
+        "{best:?} against {:?}",
+        job.prior.thresholds
+    );
+    assert!(
+        l.rivals
+            .is_some_and(|r| (r - best.score.weight).abs() < 1e-9),
+        "{l:?}"
+    );
+    assert_eq!(l.class, Class::Possible, "{l:?}");
+    assert!((best.score.probability - 0.5).abs() < 0.01, "{best:?}");
+    assert_eq!(
+        job.row_class(best.score.weight, Some(best.score.weight)),
+        Class::Possible
+    );
+    // Alone, it is a Match.
+    assert_eq!(job.row_class(best.score.weight, None), Class::Match);
+    assert!(job.row_probability(best.score.weight, None) > 0.999);
+}
+
+/// An address, where a source has one, is evidence: trained on a source whose people have
+/// addresses, the same person with the same address (one word misspelt) weighs more than
+/// without one, and more than with another address. Trained on records without any, the
+/// address weighs nothing either way.
+#[test]
+fn addresses_are_compared_word_by_word() {
+    use civreg_shared::linkage::generic::{hub_train_config, GenericConfig, GenericSet};
+    use civreg_shared::synth::eval::test_token;
+    let set = GenericSet::generate(&GenericConfig::new(0x5e, 1_000));
+    const STREETS: [&str; 7] = [
+        "stanley",
+        "pinkerton",
+        "goldfinch",
+        "light",
+        "giblin",
+        "edkins",
+        "tullaroop",
+    ];
+    let address = |e: usize| {
+        format!(
+            "{} {} street {} {}",
+            e % 97 + 1,
+            STREETS[e % STREETS.len()],
+            ["miami", "dapto", "bittern", "richlands"][e % 4],
+            4000 + e % 300
+        )
+    };
+    let mut records = set.register_records(test_token);
+    for (i, r) in records.iter_mut().enumerate() {
+        r.address = Some(address(i));
+    }
+    let mut rows = set.source_records(test_token);
+    for (i, (r, &e)) in rows.iter_mut().zip(&set.source_entity).enumerate() {
+        // A third of the copies with the street misspelt (two letters swapped).
+        let mut a = address(e);
+        if i % 3 == 0 {
+            let street = STREETS[e % STREETS.len()];
+            let mut b: Vec<char> = street.chars().collect();
+            b.swap(1, 2);
+            a = a.replacen(street, &b.into_iter().collect::<String>(), 1);
+        }
+        r.address = Some(a);
+    }
+    records.extend(rows);
+    let m = Matcher::train(&records, &hub_train_config(records.len())).expect("model");
+    let mut a = person("a", "Courtney", "Painter", (1916, 12, 14));
+    a.address = Some("12 Pinkerton Circuit, Bega Flats, Richlands 4560".into());
+    let mut same = person("b", "Courtney", "Painter", (1916, 12, 14));
+    same.address = Some("12 pinkertno circuit bega flats richlands 4560".into());
+    let mut other = same.clone();
+    other.address = Some("3 Light Street, Pinehill, Windermere 3212".into());
+    let mut none = same.clone();
+    none.address = None;
+    let level = |s: &civreg_shared::linkage::Score| {
+        s.fields
+            .iter()
+            .find(|f| f.field == Field::Address)
+            .and_then(|f| f.level)
+    };
+    let (ws, wo, wn) = (m.score(&a, &same), m.score(&a, &other), m.score(&a, &none));
+    assert_eq!(level(&ws), Some("most words"), "{ws:?}");
+    assert_eq!(level(&wo), Some("different"), "{wo:?}");
+    assert_eq!(level(&wn), None, "{wn:?}");
+    let mut exact = same.clone();
+    exact.address = a.address.clone();
+    let we = m.score(&a, &exact);
+    assert_eq!(level(&we), Some("same"), "{we:?}");
+    assert!(we.weight > wn.weight + 2.0, "{we:?} {wn:?}");
+    assert!(ws.weight > wn.weight + 1.0, "{ws:?} {wn:?}");
+    assert!(wn.weight > wo.weight + 1.0, "{wn:?} {wo:?}");
+    // The register of the project has no addresses: the field then weighs nothing.
+    let plain = &trained().model;
+    let (ps, pn) = (plain.score(&a, &same), plain.score(&a, &none));
+    assert!((ps.weight - pn.weight).abs() < 1e-9, "{ps:?} {pn:?}");
+}

@@ -21,9 +21,11 @@
 //! having no person there (1 − π) and against every other candidate (π/N · 2^w' each). A pair
 //! model alone (odds λ/(1 − λ) · 2^w) asks a row that surely has a person (π near 1) for as
 //! much evidence as one that surely has none, and cannot see that two candidates of one
-//! row share the row. Match and Possible are the posteriors [`Model::match_probability`]
-//! and [`Model::possible_probability`] (0.99 and 0.5); the thresholds reported are the
-//! weights at which a candidate without rivals reaches them. Thresholds the user gives
+//! row share the row. A row is Match when that posterior reaches
+//! [`Model::match_probability`] (0.99), Possible when the posterior that the row has a person
+//! in the register at all (any of its candidates) reaches [`Model::possible_probability`]
+//! (0.5: two candidates that fit equally well go to review, not to New); the thresholds
+//! reported are the weights at which a candidate without rivals reaches them. Thresholds the user gives
 //! (`--threshold`, `--possible`) class by weight instead.
 
 use super::compare::{compare, Prep, Tables, NONE};
@@ -206,10 +208,11 @@ impl LinkJob {
         if self.prior.thresholds_given {
             return self.class(best);
         }
-        let p = self.row_probability(best, rivals);
-        if p >= self.model.match_probability {
+        let (a, r, none) = self.row_terms(best, rivals);
+        if a / (none + a + r) >= self.model.match_probability {
             Class::Match
-        } else if p >= self.model.possible_probability {
+        } else if (a + r) / (none + a + r) >= self.model.possible_probability {
+            // The row probably has a person in the register, but not surely this one.
             Class::Possible
         } else {
             Class::New

@@ -497,10 +497,18 @@ impl Matcher {
                 FieldModel { field, levels }
             })
             .collect();
-        for fm in &mut fields {
+        for (f, fm) in fields.iter_mut().enumerate() {
             let s: f64 = fm.levels.iter().map(|l| l.u).sum();
             for l in &mut fm.levels {
                 l.u /= s;
+            }
+            // A field no random pair had on both sides (an address, in a register without
+            // addresses): nothing is known of it, so it weighs nothing at any level (u = m,
+            // and EM below leaves it alone).
+            if u_seen[f] == 0 {
+                for l in &mut fm.levels {
+                    l.u = l.m;
+                }
             }
         }
 
