@@ -454,8 +454,9 @@ pub struct Link {
     /// Blocks skipped because they were over the cap.
     pub skipped_blocks: usize,
     /// log2 of the sum of 2^weight over the other candidates compared (their total evidence),
-    /// `None` when the best was the only one: a link job weighs the best against them
-    /// ([`LinkJob::row_probability`]).
+    /// leaving out those the model takes for the best's own person (another record of the
+    /// same person in the register); `None` when there is no other: a link job weighs the best
+    /// against them ([`LinkJob::row_probability`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub rivals: Option<f64>,
 }
@@ -496,12 +497,21 @@ pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
             best = Some((w, c));
         }
     }
-    // The other candidates' evidence, log2 Σ 2^w, summed stably around the best weight.
+    // The other candidates' evidence, log2 Σ 2^w, summed stably around the best weight. A
+    // register holds one person in several records (birth, marriage, death, an entry made
+    // twice): a candidate the model itself takes for the best's person (the two register
+    // records weigh at least the Match threshold together) is no rival. Candidates more
+    // than 30 bits under the best add nothing measurable and are not compared.
     let rivals = best.and_then(|(bw, bc)| {
+        let bp = &index.preps[bc as usize];
         let sum: f64 = cands
             .iter()
             .zip(&weights)
-            .filter(|(c, _)| **c != bc)
+            .filter(|(c, w)| **c != bc && **w > bw - 30.0)
+            .filter(|(c, _)| {
+                let same = compare(&index.tables, bp, &index.tables, &index.preps[**c as usize]);
+                model.weight(&same) < model.thresholds.matched
+            })
             .map(|(_, w)| (w - bw).exp2())
             .sum();
         (sum > 0.0).then(|| bw + sum.log2())
