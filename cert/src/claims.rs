@@ -208,3 +208,41 @@ pub fn texts(claims: &Claims) -> Vec<&str> {
     }
     v
 }
+
+/// The serial of the `seq`th certificate of `year` issued by `office`: `C-ISTOG-2026-000042`
+/// for an office's first workstation (`istog/1`), `C-ISTOG-2026-2-000042` for another
+/// (`istog/2`), `C-HUB-2026-000042` for the hub's central services (`hub`). Zero-padded, so
+/// one office's serials sort in the order of issue.
+pub fn mint_serial(office: &str, year: i32, seq: u64) -> String {
+    match office.split_once('/') {
+        Some((m, "1")) => format!("C-{}-{year:04}-{seq:06}", m.to_ascii_uppercase()),
+        Some((m, n)) => format!("C-{}-{year:04}-{n}-{seq:06}", m.to_ascii_uppercase()),
+        None => format!("C-{}-{year:04}-{seq:06}", office.to_ascii_uppercase()),
+    }
+}
+
+/// Where serial `serial` stands among those `office` mints: `(year, sequence)`, or `None` when
+/// `office` can not have minted it (another office's serial, or not a serial at all).
+pub fn serial_order(serial: &str, office: &str) -> Option<(u32, u64)> {
+    let (prefix, node) = match office.split_once('/') {
+        Some((m, n)) => (m, Some(n)),
+        None => (office, None),
+    };
+    if prefix.is_empty() || serial.len() > 64 {
+        return None;
+    }
+    let rest = serial
+        .strip_prefix("C-")?
+        .strip_prefix(prefix.to_ascii_uppercase().as_str())?
+        .strip_prefix('-')?;
+    let (year, rest) = rest.split_once('-')?;
+    let seq = match node {
+        None | Some("1") => rest,
+        Some(n) => rest.strip_prefix(n)?.strip_prefix('-')?,
+    };
+    let digits = |s: &str, min: usize| s.len() >= min && s.bytes().all(|b| b.is_ascii_digit());
+    if year.len() != 4 || !digits(year, 4) || !digits(seq, 6) || seq.len() > 18 {
+        return None;
+    }
+    Some((year.parse().ok()?, seq.parse().ok()?))
+}

@@ -3,6 +3,7 @@
 //!
 //! - [`claims`]: what a certificate states (CBOR), never a personal number.
 //! - [`payload`]: the QR text: COSE_Sign1 (ES256) → zlib → Base45 → `CR1:`; [`payload::verify`].
+//! - [`labels`]: the words printed, from the crate's Fluent catalogues (`cert/i18n/*.ftl`).
 //! - [`trust`]: the agency's signed trust list (CA, signer certificates, revocations).
 //! - [`pdf`]: the document (krilla, DejaVu Sans embedded and subset, the QR drawn as vectors).
 //! - [`qr`]: the QR code's modules, and reading one back from an image (rqrr).
@@ -14,12 +15,13 @@
 //! runs `pdftoppm`.
 
 pub mod claims;
+pub mod labels;
 pub mod payload;
 pub mod pdf;
 pub mod qr;
 pub mod trust;
 
-pub use claims::{Claims, IssueContext, PersonClaim};
+pub use claims::{mint_serial, serial_order, Claims, IssueContext, PersonClaim};
 pub use payload::{sign, verify, SigningKey, Verified, PREFIX};
 pub use trust::{SignerEntry, SignerInput, TrustList};
 
@@ -65,7 +67,13 @@ pub enum Refusal {
     },
     #[error("NOT VALID: the signer {signer} was revoked on {revoked_at}: the agency no longer vouches for anything it signed")]
     SignerRevoked { signer: String, revoked_at: String },
-    #[error("NOT VALID: the agency knows no certificate with serial {0}")]
+    #[error("NOT VALID: the signature of {signer} is genuine, but the certified office is {office} and the serial {serial} is not one it issues: the certificate was made outside the register")]
+    ForeignSerial {
+        signer: String,
+        office: String,
+        serial: String,
+    },
+    #[error("NOT VALID: serial {0} is not in the agency's register: its office has since reported certificates it issued after this one, and not this one")]
     UnknownSerial(String),
     #[error("NOT VALID: the certificate was cancelled on {at}: {reason}")]
     Cancelled { at: String, reason: String },
@@ -81,7 +89,7 @@ pub enum Refusal {
 
 impl Refusal {
     /// A stable code for scripts and pages: `undecodable`, `unknown-signer`, `bad-signature`,
-    /// `signer-expired`, `signer-revoked`, `unknown-serial`, `cancelled`, `record-voided`,
+    /// `signer-expired`, `signer-revoked`, `foreign-serial`, `unknown-serial`, `cancelled`, `record-voided`,
     /// `record-amended`.
     pub fn code(&self) -> &'static str {
         match self {
@@ -90,6 +98,7 @@ impl Refusal {
             Refusal::BadSignature => "bad-signature",
             Refusal::SignerExpired { .. } => "signer-expired",
             Refusal::SignerRevoked { .. } => "signer-revoked",
+            Refusal::ForeignSerial { .. } => "foreign-serial",
             Refusal::UnknownSerial(_) => "unknown-serial",
             Refusal::Cancelled { .. } => "cancelled",
             Refusal::RecordVoided { .. } => "record-voided",

@@ -244,6 +244,17 @@ pub fn verify(text: &str, trust: &TrustList) -> Result<Verified, Refusal> {
             issued: crate::format_time(claims.issued_at),
         });
     }
+    // A signer vouches for its own office's certificates only: the office certified and the
+    // serial must be its own, or a signer could pass its certificates off as another office's.
+    if claims.office != signer.office()
+        || crate::claims::serial_order(&claims.serial, signer.office()).is_none()
+    {
+        return Err(Refusal::ForeignSerial {
+            signer: signer.identity.clone(),
+            office: claims.office.clone(),
+            serial: claims.serial.clone(),
+        });
+    }
     Ok(Verified {
         claims,
         signer: signer.clone(),

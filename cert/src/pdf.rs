@@ -8,8 +8,10 @@
 //! fonts. Names print in the script they were registered in; a Cyrillic name is followed by its
 //! Latin transliteration (`shared::normalize::cyrillic_to_latin`).
 //!
-//! The legal sentences are placeholders worded after the Law on Civil Status (04/L-003): the
-//! agency's lawyers must confirm them before certificates are given to citizens.
+//! Every word printed comes from the crate's Fluent catalogues ([`crate::labels`]). The legal
+//! text says which register the extract is from and names its legal basis, the Law on Civil
+//! Status of Kosovo (No. 04/L-003), without article numbers (none could be sourced here): the
+//! agency's lawyers should confirm the wording before certificates are given to citizens.
 
 use std::sync::{Arc, LazyLock};
 
@@ -27,7 +29,8 @@ use krilla::text::{Font, TextDirection};
 use krilla::Document;
 
 use crate::claims::{Claims, PersonClaim};
-use crate::{qr, CertError};
+use crate::{labels, qr, CertError};
+use civreg_shared::i18n::Lang as I18n;
 
 static REGULAR: &[u8] = include_bytes!("../fonts/DejaVuSans.ttf");
 static BOLD: &[u8] = include_bytes!("../fonts/DejaVuSans-Bold.ttf");
@@ -76,152 +79,93 @@ impl Lang {
     }
 }
 
-/// A text in Albanian, Serbian (Latin) and English.
+/// A text of the catalogues (`crate::labels`, key without `pdf-`), printed in Albanian and
+/// Serbian (Latin), and English with `Lang::En`.
 #[derive(Clone, Copy)]
-struct T(&'static str, &'static str, &'static str);
+struct T(&'static str);
 
 impl T {
+    fn sq(self) -> String {
+        labels::text(I18n::Sq, self.0)
+    }
+    fn sr(self) -> String {
+        labels::text(I18n::SrLatn, self.0)
+    }
+    fn en(self) -> String {
+        labels::text(I18n::En, self.0)
+    }
+    /// The official languages in `lang`'s order: (first, second).
+    fn pair(self, lang: Lang) -> (String, String) {
+        match lang {
+            Lang::Sr => (self.sr(), self.sq()),
+            _ => (self.sq(), self.sr()),
+        }
+    }
     /// "sq / sr" (or "sr / sq"); with English, "sq / sr / en".
     fn line(self, lang: Lang) -> String {
+        let (a, b) = self.pair(lang);
         match lang {
-            Lang::Sq => format!("{} / {}", self.0, self.1),
-            Lang::Sr => format!("{} / {}", self.1, self.0),
-            Lang::En => format!("{} / {} / {}", self.0, self.1, self.2),
+            Lang::En => format!("{a} / {b} / {}", self.en()),
+            _ => format!("{a} / {b}"),
         }
     }
 }
 
-const COUNTRY: T = T(
-    "Republika e Kosovës",
-    "Republika Kosovo",
-    "Republic of Kosovo",
-);
-const AGENCY: T = T(
-    "Agjencia e Regjistrimit Civil",
-    "Agencija za civilnu registraciju",
-    "Civil Registration Agency",
-);
+const COUNTRY: T = T("country");
+const AGENCY: T = T("agency");
+const LEGAL_BASIS: T = T("legal-basis");
 
+/// The title and the sentence saying which register the extract is from.
 fn title(kind: RecordKind) -> (T, T) {
     match kind {
-        RecordKind::Birth => (
-            T(
-                "EKSTRAKT NGA REGJISTRI I TË LINDURVE",
-                "IZVOD IZ MATIČNE KNJIGE ROĐENIH",
-                "EXTRACT FROM THE REGISTER OF BIRTHS",
-            ),
-            T(
-                "Ky ekstrakt lëshohet nga regjistri i të lindurve sipas Ligjit Nr. 04/L-003 për Gjendjen Civile dhe ka vlerën e dokumentit publik.",
-                "Ovaj izvod je izdat iz matične knjige rođenih prema Zakonu br. 04/L-003 o građanskom stanju i ima snagu javne isprave.",
-                "This extract is issued from the register of births under Law No. 04/L-003 on Civil Status and has the force of a public document.",
-            ),
-        ),
-        RecordKind::Marriage => (
-            T(
-                "EKSTRAKT NGA REGJISTRI I TË KURORËZUARVE",
-                "IZVOD IZ MATIČNE KNJIGE VENČANIH",
-                "EXTRACT FROM THE REGISTER OF MARRIAGES",
-            ),
-            T(
-                "Ky ekstrakt lëshohet nga regjistri i të kurorëzuarve sipas Ligjit Nr. 04/L-003 për Gjendjen Civile dhe ka vlerën e dokumentit publik.",
-                "Ovaj izvod je izdat iz matične knjige venčanih prema Zakonu br. 04/L-003 o građanskom stanju i ima snagu javne isprave.",
-                "This extract is issued from the register of marriages under Law No. 04/L-003 on Civil Status and has the force of a public document.",
-            ),
-        ),
-        RecordKind::Death => (
-            T(
-                "EKSTRAKT NGA REGJISTRI I TË VDEKURVE",
-                "IZVOD IZ MATIČNE KNJIGE UMRLIH",
-                "EXTRACT FROM THE REGISTER OF DEATHS",
-            ),
-            T(
-                "Ky ekstrakt lëshohet nga regjistri i të vdekurve sipas Ligjit Nr. 04/L-003 për Gjendjen Civile dhe ka vlerën e dokumentit publik.",
-                "Ovaj izvod je izdat iz matične knjige umrlih prema Zakonu br. 04/L-003 o građanskom stanju i ima snagu javne isprave.",
-                "This extract is issued from the register of deaths under Law No. 04/L-003 on Civil Status and has the force of a public document.",
-            ),
-        ),
+        RecordKind::Birth => (T("title-birth"), T("extract-birth")),
+        RecordKind::Marriage => (T("title-marriage"), T("extract-marriage")),
+        RecordKind::Death => (T("title-death"), T("extract-death")),
     }
 }
 
-const REGNO: T = T(
-    "Numri i regjistrimit",
-    "Matični broj upisa",
-    "Registration number",
-);
-const REGISTER: T = T(
-    "Libri / viti / faqja / rendi",
-    "Knjiga / godina / strana / broj",
-    "Book / year / page / entry",
-);
-const GIVEN: T = T("Emri", "Ime", "Given name");
-const SURNAME: T = T("Mbiemri", "Prezime", "Surname");
-const MAIDEN: T = T("Mbiemri i vajzërisë", "Devojačko prezime", "Maiden surname");
-const SURNAME_BEFORE: T = T(
-    "Mbiemri para martesës",
-    "Prezime pre braka",
-    "Surname before marriage",
-);
-const SURNAME_AFTER: T = T(
-    "Mbiemri pas martesës",
-    "Prezime posle braka",
-    "Surname after marriage",
-);
-const FATHER_NAME: T = T("Emri i babait", "Ime oca", "Father's given name");
-const DOB: T = T("Data e lindjes", "Datum rođenja", "Date of birth");
-const SEX: T = T("Gjinia", "Pol", "Sex");
-const PERSON_ID: T = T(
-    "Identifikuesi i personit",
-    "Identifikator osobe",
-    "Person identifier",
-);
-const DATE_ISSUE: T = T("Data e lëshimit", "Datum izdavanja", "Date of issue");
-const SERIAL: T = T("Numri serik", "Serijski broj", "Serial number");
-const ISSUED_BY: T = T("Lëshuar nga", "Izdato od", "Issued by");
-const OFFICE: T = T(
-    "Zyra e gjendjes civile",
-    "Kancelarija za civilni status",
-    "Civil status office",
-);
-const CENTRAL: T = T(
-    "Agjencia e Regjistrimit Civil, shërbimet qendrore",
-    "Agencija za civilnu registraciju, centralne službe",
-    "Civil Registration Agency, central services",
-);
-const VERIFY: T = T(
-    "Verifikoni: skanoni kodin QR me listën e besimit të Agjencisë",
-    "Proverite: skenirajte QR kod sa listom poverenja Agencije",
-    "Verify: scan the QR code against the Agency's trust list",
-);
+const REGNO: T = T("regno");
+const REGISTER: T = T("register");
+const GIVEN: T = T("given");
+const SURNAME: T = T("surname");
+const MAIDEN: T = T("maiden");
+const SURNAME_BEFORE: T = T("surname-before");
+const SURNAME_AFTER: T = T("surname-after");
+const FATHER_NAME: T = T("father-name");
+const DOB: T = T("dob");
+const SEX: T = T("sex");
+const PERSON_ID: T = T("person-id");
+const DATE_ISSUE: T = T("date-issue");
+const SERIAL: T = T("serial");
+const ISSUED_BY: T = T("issued-by");
+const OFFICE: T = T("office");
+const CENTRAL: T = T("central");
+const VERIFY: T = T("verify");
+const MARRIAGE: T = T("marriage");
 
 fn role_title(role: &str) -> T {
     match role {
-        "child" => T("Fëmija", "Dete", "Child"),
-        "mother" => T("Nëna", "Majka", "Mother"),
-        "father" => T("Babai", "Otac", "Father"),
-        "spouse1" => T("Bashkëshorti i parë", "Prvi supružnik", "First spouse"),
-        "spouse2" => T("Bashkëshorti i dytë", "Drugi supružnik", "Second spouse"),
-        _ => T("I vdekuri", "Umrli", "Deceased"),
+        "child" => T("role-child"),
+        "mother" => T("role-mother"),
+        "father" => T("role-father"),
+        "spouse1" => T("role-spouse1"),
+        "spouse2" => T("role-spouse2"),
+        _ => T("role-deceased"),
     }
 }
 
 fn event_labels(kind: RecordKind) -> (T, T) {
     match kind {
-        RecordKind::Birth => (DOB, T("Vendi i lindjes", "Mesto rođenja", "Place of birth")),
-        RecordKind::Marriage => (
-            T("Data e kurorëzimit", "Datum venčanja", "Date of marriage"),
-            T("Vendi i kurorëzimit", "Mesto venčanja", "Place of marriage"),
-        ),
-        RecordKind::Death => (
-            T("Data e vdekjes", "Datum smrti", "Date of death"),
-            T("Vendi i vdekjes", "Mesto smrti", "Place of death"),
-        ),
+        RecordKind::Birth => (DOB, T("birth-place")),
+        RecordKind::Marriage => (T("marriage-date"), T("marriage-place")),
+        RecordKind::Death => (T("death-date"), T("death-place")),
     }
 }
 
 fn sex_text(sex: char, lang: Lang) -> String {
     match sex {
-        'F' => T("femër", "ženski", "female").line(lang),
-        _ => T("mashkull", "muški", "male").line(lang),
+        'F' => T("sex-female").line(lang),
+        _ => T("sex-male").line(lang),
     }
 }
 
@@ -445,14 +389,11 @@ pub fn render(claims: &Claims, qr_text: &str, lang: Lang) -> Result<Vec<u8>, Cer
         w.y += 8.0;
         w.rule(MARGIN, PAGE_W - MARGIN, 1.2);
         w.y += 20.0;
-        let (first, second) = match lang {
-            Lang::Sr => (title_t.1, title_t.0),
-            _ => (title_t.0, title_t.1),
-        };
-        w.wrapped(MARGIN, 14.0, true, PAGE_W - 2.0 * MARGIN, first);
-        w.wrapped(MARGIN, 12.0, true, PAGE_W - 2.0 * MARGIN, second);
+        let (first, second) = title_t.pair(lang);
+        w.wrapped(MARGIN, 14.0, true, PAGE_W - 2.0 * MARGIN, &first);
+        w.wrapped(MARGIN, 12.0, true, PAGE_W - 2.0 * MARGIN, &second);
         if lang == Lang::En {
-            w.wrapped(MARGIN, 10.0, false, PAGE_W - 2.0 * MARGIN, title_t.2);
+            w.wrapped(MARGIN, 10.0, false, PAGE_W - 2.0 * MARGIN, &title_t.en());
         }
         w.y += 8.0;
 
@@ -475,7 +416,7 @@ pub fn render(claims: &Claims, qr_text: &str, lang: Lang) -> Result<Vec<u8>, Cer
             }
         }
         if kind == RecordKind::Marriage {
-            w.section(T("Kurorëzimi", "Venčanje", "Marriage"), lang);
+            w.section(MARRIAGE, lang);
             if let Some(d) = &claims.event_date {
                 w.row(date_label, lang, &date(d));
             }
@@ -490,14 +431,13 @@ pub fn render(claims: &Claims, qr_text: &str, lang: Lang) -> Result<Vec<u8>, Cer
         w.y += 14.0;
         let legal_w = PAGE_W - 2.0 * MARGIN;
         w.s.set_fill(Some(grey()));
-        let (l1, l2) = match lang {
-            Lang::Sr => (legal.1, legal.0),
-            _ => (legal.0, legal.1),
-        };
-        w.wrapped(MARGIN, 7.5, false, legal_w, l1);
-        w.wrapped(MARGIN, 7.5, false, legal_w, l2);
-        if lang == Lang::En {
-            w.wrapped(MARGIN, 7.5, false, legal_w, legal.2);
+        for t in [legal, LEGAL_BASIS] {
+            let (l1, l2) = t.pair(lang);
+            w.wrapped(MARGIN, 7.5, false, legal_w, &l1);
+            w.wrapped(MARGIN, 7.5, false, legal_w, &l2);
+            if lang == Lang::En {
+                w.wrapped(MARGIN, 7.5, false, legal_w, &t.en());
+            }
         }
         w.s.set_fill(Some(black()));
         let qr_top = qr_top.max(w.y + 4.0);

@@ -365,3 +365,74 @@ fn setup_cached() -> &'static (Setup, String) {
         (s, text)
     })
 }
+
+/// A signer vouches only for its own office's certificates: claims naming another office, or
+/// a serial another office mints, are refused although the signature is genuine.
+#[test]
+fn a_signer_can_not_issue_in_another_offices_name() {
+    let s = setup();
+    let (cert, key) = signer(&s.ca, "istog/2", (-1, 700), false);
+    let list = open_list(&s.ca, &[(s.cert.clone(), None), (cert.clone(), None)]);
+    let key = SigningKey::new(&key, &cert).unwrap();
+    // istog/2 signing a certificate of istog/1, with istog/1's serial.
+    let text = sign(&claims(), &key).unwrap();
+    assert_eq!(verify(&text, &list).unwrap_err().code(), "foreign-serial");
+    // Its own office, but istog/1's serial.
+    let mut c = claims();
+    c.office = "istog/2".into();
+    let text = sign(&c, &key).unwrap();
+    assert_eq!(verify(&text, &list).unwrap_err().code(), "foreign-serial");
+    // Its own office and serial: valid.
+    c.serial = civreg_cert::mint_serial("istog/2", 2026, 1);
+    assert_eq!(c.serial, "C-ISTOG-2026-2-000001");
+    let v = verify(&sign(&c, &key).unwrap(), &list).unwrap();
+    assert_eq!(v.claims.serial, c.serial);
+}
+
+#[test]
+fn serials_are_ordered_within_their_office_only() {
+    use civreg_cert::{mint_serial, serial_order};
+    assert_eq!(mint_serial("istog/1", 2026, 42), "C-ISTOG-2026-000042");
+    assert_eq!(mint_serial("hub", 2027, 7), "C-HUB-2027-000007");
+    assert_eq!(
+        serial_order("C-ISTOG-2026-000042", "istog/1"),
+        Some((2026, 42))
+    );
+    assert_eq!(serial_order("C-ISTOG-2026-000042", "istog/2"), None);
+    assert_eq!(serial_order("C-ISTOG-2026-2-000042", "istog/1"), None);
+    assert_eq!(serial_order("C-ISTOG-2026-000042", "peje/1"), None);
+    assert_eq!(serial_order("C-HUB-2026-000001", "hub"), Some((2026, 1)));
+    assert_eq!(serial_order("C-HUB-2026-000001", "istog/1"), None);
+    for bad in [
+        "",
+        "C-",
+        "C-ISTOG-",
+        "C-ISTOG-26-000001",
+        "C-ISTOG-2026-12",
+        "C-ISTOG-2026-00000x",
+    ] {
+        assert_eq!(serial_order(bad, "istog/1"), None, "{bad}");
+    }
+    assert!(
+        serial_order(&mint_serial("istog/1", 2026, 9), "istog/1")
+            < serial_order(&mint_serial("istog/1", 2026, 10), "istog/1")
+    );
+}
+
+proptest::proptest! {
+    #[test]
+    fn a_minted_serial_reads_back_in_its_office_only(
+        m in "[a-z]{1,12}(-[a-z]{1,8})?", n in "[0-9a-z]{1,6}", year in 1900i32..9999, seq in 0u64..10_000_000
+    ) {
+        let office = format!("{m}/{n}");
+        let serial = civreg_cert::mint_serial(&office, year, seq);
+        proptest::prop_assert_eq!(civreg_cert::serial_order(&serial, &office), Some((year as u32, seq)));
+        let other = format!("{m}x/{n}");
+        proptest::prop_assert_eq!(civreg_cert::serial_order(&serial, &other), None);
+    }
+
+    #[test]
+    fn serial_order_never_panics(serial in "\\PC{0,80}", office in "\\PC{0,20}") {
+        let _ = civreg_cert::serial_order(&serial, &office);
+    }
+}

@@ -8,16 +8,31 @@
 //! holds it differ from the signed ones). A record the hub does not hold yet (the office has not
 //! synced since) is reported as such, not refused.
 //!
+//! A validly signed certificate whose serial the hub has not been told of is judged by its
+//! office's report, which arrives in serial order: when the office has already reported a
+//! later serial ([`last_reported`]), this one is not in the agency's register and is refused
+//! ([`Refusal::UnknownSerial`]); otherwise it was issued offline and not reported yet, and the
+//! answer says so ([`Answer::pending`]), never "valid". The hub's own issues ([`issue`]) are in
+//! the register before their PDF exists, so an unknown `hub` serial is always refused.
+//!
 //! Cancellations live in `DATA_DIR/certificates-cancelled.json` (written atomically); each is
 //! also appended to `operator-actions.log`.
+//!
+//! The trust list a page checks against is kept in a [`TrustCache`], rebuilt only when the PKI's
+//! registry (`issued.json`: every signer issued or revoked) or the issuing CA's certificate
+//! changes.
 
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
 
 use civreg_cert::{Claims, IssueContext, Refusal, TrustList, Verified};
 use serde::{Deserialize, Serialize};
 
 use crate::pki::Pki;
 use crate::store::HubStore;
+
+pub mod issue;
 
 /// Most characters of a cancellation reason.
 pub const MAX_REASON_CHARS: usize = civreg_shared::limits::MAX_TEXT_CHARS;
@@ -38,6 +53,9 @@ pub enum CertsError {
     Serial(String),
     #[error("certificate {0} is already cancelled")]
     AlreadyCancelled(String),
+    /// A certificate could not be issued at the hub; the message says why and what to do.
+    #[error("{0}")]
+    Issue(String),
 }
 
 /// One cancelled certificate.
@@ -141,11 +159,64 @@ pub struct Answer {
     /// Whether the issuing office has reported this serial (its issue record reached the
     /// hub); false for a certificate printed offline and not synced yet.
     pub reported: bool,
+    /// Validly signed but not reported yet, and the office has reported nothing issued after
+    /// it: issued offline, to be confirmed. `result` is then `Ok`, but this is no "valid".
+    pub pending: Option<Pending>,
+}
+
+/// A certificate its office has not reported yet.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pending {
+    /// The office that signed it (`istog/1`).
+    pub office: String,
+    /// The day it says it was issued (`YYYY-MM-DD`).
+    pub issued_on: String,
+    /// The last serial the office has reported, if any.
+    pub last_reported: Option<String>,
 }
 
 /// The hub's current trust list, as `pki trust-list` would write it now.
 pub fn current_trust_list(pki: &Pki) -> Result<TrustList, CertsError> {
     Ok(TrustList::open(&pki.trust_list()?, None)?)
+}
+
+type Stamp = Option<(u64, u64, Option<SystemTime>)>;
+
+/// What a file looks like from outside: inode, length, modification time (`None`: missing).
+/// Every write of the PKI's files replaces the file, so a change changes the stamp.
+fn stamp(path: &Path) -> Stamp {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path)
+        .ok()
+        .map(|m| (m.ino(), m.len(), m.modified().ok()))
+}
+
+/// The current trust list, rebuilt only when the PKI's registry (`issued.json`, written on
+/// every signer issued or revoked) or the issuing CA's certificate changes: building one
+/// reads every signer's certificate and signs, which a public page must not do per request.
+#[derive(Debug, Default)]
+pub struct TrustCache {
+    held: Mutex<Option<([Stamp; 3], Arc<TrustList>)>>,
+}
+
+impl TrustCache {
+    /// The trust list of `pki` as it is now.
+    pub fn get(&self, pki: &Pki) -> Result<Arc<TrustList>, CertsError> {
+        let stamps = [
+            stamp(&pki.registry_path()),
+            stamp(&pki.issuing_cert_path()),
+            stamp(&pki.ca_cert_path()),
+        ];
+        let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((s, list)) = held.as_ref() {
+            if *s == stamps {
+                return Ok(Arc::clone(list));
+            }
+        }
+        let list = Arc::new(current_trust_list(pki)?);
+        *held = Some((stamps, Arc::clone(&list)));
+        Ok(list)
+    }
 }
 
 /// Verifies `text` against `trust`, the cancellations in `data_dir` and the records of `store`.
@@ -163,6 +234,7 @@ pub fn check(
                 claims: None,
                 record_held: false,
                 reported: false,
+                pending: None,
             })
         }
     };
@@ -173,6 +245,7 @@ pub fn check(
         claims: Some(claims.clone()),
         record_held: held,
         reported,
+        pending: None,
     };
     if let Some(c) = cancelled(data_dir)?
         .into_iter()
@@ -186,12 +259,33 @@ pub fn check(
             false,
         ));
     }
+    // Not in the register: refused when the office has reported past it, else pending.
+    let pending = if reported {
+        None
+    } else {
+        let office = verified.signer.office().to_owned();
+        let last = last_reported(store, &office)?;
+        let this = civreg_cert::serial_order(&claims.serial, &office);
+        let passed = last
+            .as_deref()
+            .and_then(|l| civreg_cert::serial_order(l, &office))
+            .is_some_and(|l| this.is_none_or(|t| l > t));
+        if office == issue::HUB_OFFICE || passed {
+            return Ok(refuse(Refusal::UnknownSerial(claims.serial.clone()), false));
+        }
+        Some(Pending {
+            office,
+            issued_on: claims.issued_on.clone(),
+            last_reported: last,
+        })
+    };
     let Some(state) = store.record(&claims.regno)? else {
         return Ok(Answer {
             result: Ok(verified),
             claims: Some(claims),
             record_held: false,
             reported,
+            pending,
         });
     };
     if state.voided.is_some() {
@@ -239,6 +333,7 @@ pub fn check(
         claims: Some(claims),
         record_held: true,
         reported,
+        pending,
     })
 }
 
@@ -247,6 +342,8 @@ pub fn check(
 /// At most this many issue records are taken from one heartbeat.
 pub const MAX_ISSUES_PER_HEARTBEAT: usize = 100;
 const ISSUE_PREFIX: &str = "certissue/";
+/// `certlast/OFFICE` → the highest serial `OFFICE` has reported (or the hub issued).
+const LAST_PREFIX: &str = "certlast/";
 const ID_DOCUMENTS: [&str; 5] = [
     "id-card",
     "passport",
@@ -276,21 +373,14 @@ pub struct IssueRecord {
 
 /// Why an office's issue record is not kept: said in the hub's log, never to a verifier.
 fn check_issue(
-    municipality: &str,
+    office: &str,
     r: &civreg_proto::v1::CertificateIssued,
     now_ms: u64,
 ) -> Result<(), String> {
-    let prefix = format!("C-{}-", municipality.to_ascii_uppercase());
     let plain = |s: &str, max: usize| {
         s.chars().count() <= max && !s.is_empty() && !s.chars().any(char::is_control)
     };
-    if !r.serial.starts_with(&prefix)
-        || r.serial.len() > 64
-        || !r
-            .serial
-            .bytes()
-            .all(|b| b.is_ascii_uppercase() || b.is_ascii_digit() || b == b'-')
-    {
+    if civreg_cert::serial_order(&r.serial, office).is_none() {
         return Err(format!(
             "serial {:?} is not one this office mints",
             r.serial.chars().take(64).collect::<String>()
@@ -331,9 +421,12 @@ pub fn record_issues(
     now_ms: u64,
 ) -> Result<String, CertsError> {
     let reports = &reports[..reports.len().min(MAX_ISSUES_PER_HEARTBEAT)];
+    let office = format!("{municipality}/{node_id}");
     let mut writes: Vec<crate::store::AuxWrite> = Vec::new();
+    let mut last = last_reported(store, &office)?;
+    let order = |s: &str| civreg_cert::serial_order(s, &office);
     for r in reports {
-        if let Err(why) = check_issue(municipality, r, now_ms) {
+        if let Err(why) = check_issue(&office, r, now_ms) {
             tracing::warn!(municipality, node = node_id, %why, "certificate issue record refused");
             continue;
         }
@@ -341,9 +434,12 @@ pub fn record_issues(
         if store.aux_get(&key)?.is_some() || writes.iter().any(|(k, _)| *k == key) {
             continue;
         }
+        if last.as_deref().and_then(order) < order(&r.serial) {
+            last = Some(r.serial.clone());
+        }
         let rec = IssueRecord {
             serial: r.serial.clone(),
-            office: format!("{municipality}/{node_id}"),
+            office: office.clone(),
             regno: r.regno.clone(),
             record_version: r.record_version,
             record_head: r.record_head.clone(),
@@ -358,6 +454,12 @@ pub fn record_issues(
         writes.push((
             key,
             Some(serde_json::to_vec(&rec).expect("issue record serialises")),
+        ));
+    }
+    if let Some(last) = last.filter(|_| !writes.is_empty()) {
+        writes.push((
+            format!("{LAST_PREFIX}{office}").into_bytes(),
+            Some(last.into_bytes()),
         ));
     }
     // `aux_write` flushes before it returns: acknowledged means on disk.
@@ -392,4 +494,12 @@ pub fn issue_of(store: &HubStore, serial: &str) -> Result<Option<IssueRecord>, C
                 why: e.to_string(),
             }),
     }
+}
+
+/// The highest serial `office` has reported (the hub's own for `hub`), if any. Kept from this
+/// version on: an office that reported only before it has none until its next report.
+pub fn last_reported(store: &HubStore, office: &str) -> Result<Option<String>, CertsError> {
+    Ok(store
+        .aux_get(format!("{LAST_PREFIX}{office}").as_bytes())?
+        .map(|v| String::from_utf8_lossy(&v).into_owned()))
 }

@@ -136,6 +136,18 @@ pub enum Request {
     /// The records a person appears in, for the access log's `--person` filter (not itself
     /// written to the log: it reads no record): `[REGNO]`.
     PersonRecords { id: String },
+    /// Installs the hub's document signer (`certificates::issue`), from a certificate the
+    /// agency CA issued: `certificates::issue::SignerInfo`. In the operator-actions log.
+    CertificateSigner {
+        cert_pem: String,
+        key_pem: crate::certificates::issue::SecretPem,
+        operator: String,
+    },
+    /// Issues a certificate at the hub (`certificates::issue::issue`):
+    /// `certificates::issue::HubIssued`. In the access log and the operator-actions log.
+    CertificateIssue {
+        request: crate::certificates::issue::IssueRequest,
+    },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -415,6 +427,44 @@ pub fn handle_with_progress(
             let records = crate::persons::records_of_mentions(&mentions);
             state.log_access(by, "view", &format!("person {pid}"), records.clone())?;
             Ok(json!({"person": pid.to_string(), "mentions": mentions, "records": records}))
+        }
+        Request::CertificateSigner {
+            cert_pem,
+            key_pem,
+            operator,
+        } => {
+            let info =
+                crate::certificates::issue::install_signer(&state.store, cert_pem, &key_pem.0)
+                    .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            crate::operators::log_action(
+                &state.data_dir,
+                operator,
+                "certificate-signer",
+                true,
+                json!({"identity": info.identity, "kid": info.kid}),
+            )
+            .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            Ok(serde_json::to_value(info).expect("signer info serialises"))
+        }
+        Request::CertificateIssue { request } => {
+            let issued =
+                crate::certificates::issue::issue(&state.store, request, crate::access::now_ms())
+                    .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            state.log_access(
+                &format!("operator:{}", issued.issue.clerk),
+                "certificate",
+                &format!("certificate {} issued", issued.issue.serial),
+                vec![issued.issue.regno.clone()],
+            )?;
+            crate::operators::log_action(
+                &state.data_dir,
+                &issued.issue.clerk,
+                "certificate-issue",
+                true,
+                json!({"serial": issued.issue.serial, "regno": issued.issue.regno}),
+            )
+            .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            Ok(serde_json::to_value(issued).expect("issue serialises"))
         }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;

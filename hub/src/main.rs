@@ -11,6 +11,8 @@ use clap::{Parser, Subcommand};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 
+mod cert_cli;
+
 #[derive(Parser)]
 #[command(
     name = "civreg-hub",
@@ -189,11 +191,15 @@ enum Command {
         #[command(subcommand)]
         command: RolloutCommand,
     },
-    /// Citizens' certificates: cancel one issued in error, list cancellations. Verification
-    /// is the public page `/verify` on the dashboard's listener.
+    /// Citizens' certificates: issue one at the hub (`certificate REGNO --out FILE.pdf
+    /// --collector NAME --id-document KIND --operator NAME`), the hub's signer, cancel one
+    /// issued in error, list. Verification is the public page `/verify` on the dashboard.
+    #[command(args_conflicts_with_subcommands = true, subcommand_negates_reqs = true)]
     Certificate {
         #[command(subcommand)]
-        command: CertificateCommand,
+        command: Option<CertificateCommand>,
+        #[command(flatten)]
+        issue: cert_cli::IssueArgs,
     },
     /// National search: names in any script, typos, years, dates, places, personal numbers.
     Search {
@@ -653,6 +659,20 @@ enum PkiCommand {
 
 #[derive(Subcommand)]
 enum CertificateCommand {
+    /// Issue the hub's document signer (civreg://signer/hub) with the agency CA and install it
+    /// sealed in the hub's database (or install one from `pki issue-signer hub --out DIR`).
+    /// Publish a new trust list afterwards.
+    Signer {
+        /// Install the signer.pem and signer.key of this directory instead of issuing one.
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// Validity of a new signer, in days.
+        #[arg(long, default_value_t = 365)]
+        days: u32,
+        /// Who installs it (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
+    },
     /// Cancel a certificate issued in error: every later verification at the hub refuses it.
     Cancel {
         /// The serial printed on it (C-MUNICIPALITY-YEAR-NNNNNN).
@@ -1322,7 +1342,19 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 )
             });
         }
-        Command::Certificate { command } => match command {
+        Command::Certificate {
+            command: None,
+            issue,
+        } => cert_cli::issue(&data_dir, cli.json, issue)?,
+        Command::Certificate {
+            command: Some(command),
+            ..
+        } => match command {
+            CertificateCommand::Signer {
+                from,
+                days,
+                operator,
+            } => cert_cli::signer(&data_dir, &pki_dir, cli.json, from, days, &operator)?,
             CertificateCommand::Cancel {
                 serial,
                 reason,

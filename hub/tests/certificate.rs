@@ -264,6 +264,9 @@ fn a_certificate_printed_offline_verifies_from_its_pixels_and_refuses_what_it_mu
         "Fëmija / Dete",
         "EKSTRAKT NGA REGJISTRI I TË LINDURVE",
         "IZVOD IZ MATIČNE KNJIGE ROĐENIH",
+        // The legal basis, from the catalogues.
+        "Ligji Nr. 04/L-003 për Gjendjen Civile",
+        "Zakon br. 04/L-003 o građanskom stanju",
         "Istog/Istok",
         &serial,
         &regno,
@@ -596,10 +599,48 @@ async fn the_hub_page_tells_the_current_status() {
     let page = verdict(text.clone()).await;
     assert!(page.contains("data-refusal=\"record-amended\""), "{page}");
     let (text2, serial2) = issue(2).await;
-    // Printed after the last sync: valid, and the page says the office has not reported it yet.
+    // Printed after the last sync: never "valid"; not yet confirmed, issued offline on its day.
+    let page = verdict(text2.clone()).await;
+    assert!(page.contains("data-valid=\"pending\""), "{page}");
+    assert!(page.contains("NOT YET CONFIRMED"), "{page}");
+    assert!(page.contains("issued offline on 20"), "{page}");
+    assert!(page.contains(&serial), "the last serial reported: {page}");
+    assert!(page.contains("data-reported=\"false\""), "{page}");
+
+    // Signed with the office's real key, but with serials the office never reported: one
+    // before the last it reported is refused as not in the register; one after it is pending.
+    let signing = {
+        let cert = rustls_pki_types::CertificateDer::from_pem_file(bundle.join("signer.pem"))
+            .expect("signer.pem");
+        let key = rustls_pki_types::PrivatePkcs8KeyDer::from_pem_file(bundle.join("signer.key"))
+            .expect("signer.key");
+        civreg_cert::SigningKey::new(key.secret_pkcs8_der(), &cert).expect("signing key")
+    };
+    let trust = civreg_hub::certificates::current_trust_list(&hub.pki).expect("trust list");
+    let mut claims = civreg_cert::verify(&text2, &trust).expect("valid").claims;
+    let (year, _) = civreg_cert::serial_order(&serial, "istog/1").expect("serial");
+    claims.serial = civreg_cert::mint_serial("istog/1", year as i32 - 1, 7);
+    let before = civreg_cert::sign(&claims, &signing).expect("sign");
+    let page = verdict(before).await;
+    assert!(page.contains("data-refusal=\"unknown-serial\""), "{page}");
+    assert!(
+        page.contains("not in the agency&#39;s register")
+            || page.contains("not in the agency's register"),
+        "{page}"
+    );
+    claims.serial = civreg_cert::mint_serial("istog/1", year as i32, 99);
+    let after = civreg_cert::sign(&claims, &signing).expect("sign");
+    assert!(verdict(after).await.contains("data-valid=\"pending\""));
+    // Another office's serial under this office's key: refused whatever the register says.
+    claims.serial = civreg_cert::mint_serial("peje/1", year as i32, 1);
+    let foreign = civreg_cert::sign(&claims, &signing).expect("sign");
+    assert!(verdict(foreign)
+        .await
+        .contains("data-refusal=\"foreign-serial\""));
+    // Reported at the next sync: now valid.
+    common::node_json(&node_dir, &["--json", "sync", "--once"]).await;
     let page = verdict(text2.clone()).await;
     assert!(page.contains("data-valid=\"true\""), "{page}");
-    assert!(page.contains("data-reported=\"false\""), "{page}");
 
     // Cancelled: refused at the next verification.
     civreg_hub::certificates::cancel(hub.data_dir(), &serial2, "issued in error", "vjosa")
@@ -610,6 +651,7 @@ async fn the_hub_page_tells_the_current_status() {
 
     // The signer revoked: refused at once, without a new trust list.
     let (text3, _) = issue(3).await;
+    common::node_json(&node_dir, &["--json", "sync", "--once"]).await;
     assert!(verdict(text3.clone()).await.contains("data-valid=\"true\""));
     hub.pki.revoke("signer/istog/1").expect("revoke");
     let page = verdict(text3).await;
@@ -644,7 +686,7 @@ async fn the_hub_page_tells_the_current_status() {
         .map(|l| serde_json::from_str(l).expect("json"))
         .filter(|e: &serde_json::Value| e["action"] == "verify")
         .collect();
-    assert!(entries.len() >= 9, "{log}");
+    assert!(entries.len() >= 13, "{log}");
     for e in &entries {
         assert_eq!(e["by"], "public verification");
         assert!(!e.to_string().contains("127.0.0.1"), "{e}");
@@ -695,4 +737,224 @@ async fn an_office_reports_only_its_own_certificates() {
     assert_eq!(serials, ["C-PRISHTINE-2026-9-000005"]);
     assert_eq!(kept[0].office, "prishtine/9");
     drop((dir, store));
+}
+
+/// `civreg-hub certificate REGNO`: the hub issues from its merged record with a signer of its
+/// own (issued by the agency CA, sealed in its database, in the trust list), running or
+/// stopped; the issue is in the hub's register like an office's; the PDF's QR code, read from
+/// the pixels, verifies offline and on `/verify`; the hub's signer is revoked like any other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_hub_issues_certificates_from_its_merged_record() {
+    let (running, web) = common::start_web_hub(civreg_hub::web::Settings::default()).await;
+    let bundle = running.bundle("istog", "1");
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let node_dir = tmp.path().join("node");
+    common::enrol_node(&node_dir, &bundle).await;
+    let record = tmp.path().join("birth.json");
+    std::fs::write(&record, birth_json()).expect("write record");
+    let saved = common::node_json(
+        &node_dir,
+        &[
+            "--json",
+            "register",
+            "birth",
+            "--file",
+            record.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let regno = saved["regno"].as_str().expect("regno").to_owned();
+    common::node_json(&node_dir, &["--json", "sync", "--once"]).await;
+
+    let dir = running.data_dir().to_path_buf();
+    let run = |args: Vec<String>| {
+        let dir = dir.clone();
+        async move {
+            tokio::task::spawn_blocking(move || {
+                let a: Vec<&str> = args.iter().map(String::as_str).collect();
+                (hub(&dir, &a), args)
+            })
+            .await
+            .expect("run civreg-hub")
+        }
+    };
+    let issue_args = |out: &Path| -> Vec<String> {
+        [
+            "--json",
+            "certificate",
+            &regno,
+            "--lang",
+            "sr",
+            "--out",
+            out.to_str().unwrap(),
+            "--collector",
+            "Nikola Petrović",
+            "--id-document",
+            "passport",
+            "--operator",
+            "vjosa",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+    };
+
+    // No signer yet: refused, saying what to do; nothing written.
+    let pdf1 = tmp.path().join("hub1.pdf");
+    let (out, _) = run(issue_args(&pdf1)).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(err.contains("civreg-hub certificate signer"), "{err}");
+    assert!(!pdf1.exists());
+
+    // The hub's signer: issued by the agency CA, installed through the running hub.
+    let (out, args) = run(["--json", "certificate", "signer", "--operator", "vjosa"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect())
+    .await;
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let installed: serde_json::Value = serde_json::from_str(&ok(&a, &out)).expect("json");
+    assert_eq!(installed["signer"]["identity"], "civreg://signer/hub");
+    let listed = running.pki.list().expect("registry");
+    assert!(listed.iter().any(|e| e.identity == "civreg://signer/hub"));
+    // Sealed in the database: its key is nowhere in clear under the data directory.
+    let installed_kid = installed["signer"]["kid"].as_str().expect("kid").to_owned();
+
+    let (out, args) = run(issue_args(&pdf1)).await;
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let issued: serde_json::Value = serde_json::from_str(&ok(&a, &out)).expect("json");
+    let serial = issued["serial"].as_str().expect("serial").to_owned();
+    assert_eq!(serial, format!("C-HUB-{}-000001", &regno[6..10]));
+    let qr_text = issued["qr_text"].as_str().expect("qr").to_owned();
+    assert_eq!(issued["issue"]["clerk"], "vjosa");
+    assert_eq!(issued["issue"]["office"], "hub");
+    assert_eq!(issued["issue"]["signer_kid"], installed_kid.as_str());
+    // The same file again: refused before anything is issued.
+    let (out, _) = run(issue_args(&pdf1)).await;
+    assert_eq!(out.status.code(), Some(1));
+
+    // The page as pixels: the QR code read back is the one signed, and verifies offline
+    // against the published trust list, naming the hub's central services.
+    let png = civreg_cert::qr::render_pdf(&pdf1, 200).expect("pdftoppm renders the PDF");
+    let keep = Path::new(env!("CARGO_TARGET_TMPDIR")).join("certificate-hub.png");
+    std::fs::write(&keep, &png).expect("keep the page for a look");
+    eprintln!("the rendered page: {}", keep.display());
+    let read_back = civreg_cert::qr::decode_png(&png).expect("the QR code reads from the pixels");
+    assert_eq!(read_back, qr_text);
+    let text = poppler("pdftotext", &[pdf1.to_str().unwrap(), "-"]);
+    assert!(text.contains("registraciju, centralne"), "{text}");
+    assert!(text.contains(&serial), "{text}");
+    let trust_file = tmp.path().join("trust.cbor");
+    let (out, args) = run(["pki", "trust-list", "--out", trust_file.to_str().unwrap()]
+        .iter()
+        .map(|s| s.to_string())
+        .collect())
+    .await;
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    ok(&a, &out);
+    let list = civreg_cert::TrustList::open(&std::fs::read(&trust_file).unwrap(), None)
+        .expect("trust list");
+    let v = civreg_cert::verify(&read_back, &list).expect("valid offline");
+    assert_eq!(v.signer.identity, "civreg://signer/hub");
+    assert_eq!(v.claims.office, "hub");
+    assert_eq!(v.claims.regno, regno);
+    assert!(!read_back.contains(JMBG) && !qr_text.contains(JMBG));
+
+    // In the hub's register like an office's issue, and valid on the public page.
+    let reg = civreg_hub::control::call(
+        running.data_dir(),
+        &civreg_hub::control::Request::CertificatesIssued {
+            regno: Some(regno.clone()),
+            by: "operator:test".into(),
+        },
+    )
+    .expect("ask")
+    .expect("answer");
+    assert_eq!(reg.as_array().map(Vec::len), Some(1), "{reg}");
+    assert_eq!(reg[0]["serial"], serial.as_str());
+    assert_eq!(reg[0]["office"], "hub");
+    assert_eq!(reg[0]["clerk"], "vjosa");
+    assert_eq!(reg[0]["collector"], "Nikola Petrović");
+    assert_eq!(reg[0]["id_document"], "passport");
+    let verdict = |text: String| {
+        let web = web.clone();
+        async move {
+            let r = common::http_request(
+                &web,
+                "POST",
+                "/verify",
+                None,
+                Some(&[("qr", text.as_str())]),
+            )
+            .await;
+            assert_eq!(r.status, 200, "{r:?}");
+            r.body
+        }
+    };
+    let page = verdict(read_back.clone()).await;
+    assert!(page.contains("data-valid=\"true\""), "{page}");
+    assert!(page.contains("data-reported=\"true\""), "{page}");
+
+    // A serial the hub never issued, under the hub's own key, is refused outright: the hub
+    // enters its issues in the register before their PDF exists.
+    let stored = {
+        let mut c = v.claims.clone();
+        c.serial = civreg_cert::mint_serial("hub", 2026, 777);
+        c
+    };
+    let actions = std::fs::read_to_string(running.data_dir().join("operator-actions.log"))
+        .unwrap_or_default();
+    assert!(actions.contains("certificate-issue"), "{actions}");
+
+    // Stopped: the command opens the store itself; the counter goes on.
+    let (tmpdir, store) = running.stop().await;
+    let (signing, _) = civreg_hub::certificates::issue::signer(&store)
+        .expect("read")
+        .expect("installed");
+    let forged = civreg_cert::sign(&stored, &signing).expect("sign");
+    let answer =
+        civreg_hub::certificates::check(&forged, &list, tmpdir.path(), &store).expect("check");
+    assert_eq!(answer.result.expect_err("refused").code(), "unknown-serial");
+    drop(store);
+    let pdf2 = tmp.path().join("hub2.pdf");
+    let args = issue_args(&pdf2);
+    let a: Vec<&str> = args.iter().map(String::as_str).collect();
+    let issued: serde_json::Value =
+        serde_json::from_str(&ok(&a, &hub(tmpdir.path(), &a))).expect("json");
+    assert_eq!(
+        issued["serial"],
+        format!("C-HUB-{}-000002", &regno[6..10]).as_str()
+    );
+    assert!(pdf2.is_file());
+
+    // Revoked like a node's signer: its certificates are refused.
+    let pki = civreg_hub::pki::Pki::open(&civreg_hub::server::pki_dir(tmpdir.path())).expect("pki");
+    pki.revoke("signer/hub").expect("revoke the hub's signer");
+    let fresh = civreg_hub::certificates::current_trust_list(&pki).expect("trust list");
+    assert_eq!(
+        civreg_cert::verify(&qr_text, &fresh)
+            .expect_err("revoked")
+            .code(),
+        "signer-revoked"
+    );
+    // No PEM private key lies in clear under the data directory (the PKI's own keys and the
+    // test's node bundle aside): the hub's signer key is only in the sealed database.
+    for entry in walk(tmpdir.path()) {
+        if entry.starts_with(civreg_hub::server::pki_dir(tmpdir.path()))
+            || entry.starts_with(tmpdir.path().join("bundles"))
+        {
+            continue;
+        }
+        let bytes = std::fs::read(&entry).unwrap_or_default();
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("PRIVATE KEY"),
+            "{} holds a private key in clear",
+            entry.display()
+        );
+    }
 }

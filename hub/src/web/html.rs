@@ -62,6 +62,7 @@ td.pid,b.pid{font-family:ui-monospace,monospace}
 .msg{padding:.5em 1em;border-radius:.3em;margin-bottom:1em}
 .msg.bad{background:#fde2e1}
 .msg.ok{background:#d8f3dc}
+.msg.warn{background:#fff4d6}
 pre{margin:0;white-space:pre-wrap;word-break:break-word}
 form.inline{display:inline}
 fieldset{border:1px solid #d5d9de;background:#fff;margin:1em 0}

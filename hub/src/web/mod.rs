@@ -97,6 +97,7 @@ struct Inner {
     history: history::History,
     throttle: guard::Throttle,
     checks: tokio::sync::Semaphore,
+    trust: crate::certificates::TrustCache,
 }
 
 /// Everything the dashboard reads: shared with the gRPC service, not copied.
@@ -123,6 +124,7 @@ impl Context {
             sessions: auth::Sessions::default(),
             throttle: guard::Throttle::default(),
             checks: tokio::sync::Semaphore::new(guard::MAX_CONCURRENT_CHECKS),
+            trust: crate::certificates::TrustCache::default(),
         }))
     }
     pub fn data_dir(&self) -> &Path {
@@ -139,6 +141,10 @@ impl Context {
     }
     pub fn pki(&self) -> &Pki {
         &self.0.pki
+    }
+    /// The trust list `/verify` checks against, rebuilt when the PKI changes.
+    pub fn trust(&self) -> &crate::certificates::TrustCache {
+        &self.0.trust
     }
     pub fn settings(&self) -> &Settings {
         &self.0.settings

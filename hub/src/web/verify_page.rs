@@ -51,7 +51,9 @@ pub async fn check(State(ctx): State<Context>, Form(f): Form<VerifyForm>) -> Res
 }
 
 fn page(ctx: &Context, text: &str) -> Result<Response, WebError> {
-    let trust = certificates::current_trust_list(ctx.pki())
+    let trust = ctx
+        .trust()
+        .get(ctx.pki())
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let answer = certificates::check(text, &trust, ctx.data_dir(), ctx.store())
         .map_err(|e| WebError::Internal(e.to_string()))?;
@@ -60,9 +62,10 @@ fn page(ctx: &Context, text: &str) -> Result<Response, WebError> {
         .as_ref()
         .map(|c| (c.serial.clone(), c.regno.clone()))
         .unwrap_or_default();
-    let outcome = match &answer.result {
-        Ok(_) => "valid".to_owned(),
-        Err(r) => r.code().to_owned(),
+    let outcome = match (&answer.result, &answer.pending) {
+        (Ok(_), None) => "valid".to_owned(),
+        (Ok(_), Some(_)) => "not-yet-reported".to_owned(),
+        (Err(r), _) => r.code().to_owned(),
     };
     let log = crate::access::AccessLog::open(ctx.data_dir()).map_err(WebError::AccessLog)?;
     log.append(&crate::access::Entry {
@@ -81,15 +84,38 @@ fn page(ctx: &Context, text: &str) -> Result<Response, WebError> {
 
     let mut b = String::new();
     b.push_str("<h1>Verifikimi i certifikatës / Provera izvoda / Certificate verification</h1>");
-    match &answer.result {
-        Ok(v) => {
+    match (&answer.result, &answer.pending) {
+        (Ok(v), Some(p)) => {
+            let _ = write!(
+                b,
+                "<p class=\"msg warn\" id=\"verdict\" data-valid=\"pending\"><b>E PAKONFIRMUAR / NEPOTVRĐENO / NOT YET CONFIRMED</b>: \
+                 nënshkrimi i {signer} është i vërtetë, por zyra nuk e ka raportuar ende këtë certifikatë; lëshuar jashtë linje më {date}. / \
+                 potpis {signer} je ispravan, ali kancelarija još nije prijavila ovaj izvod; izdat van mreže {date}. / \
+                 the signature of {signer} is genuine, but the office has not reported this certificate yet: issued offline on {date}. \
+                 {last}</p>",
+                signer = esc(&v.signer.identity),
+                date = esc(&p.issued_on),
+                last = match &p.last_reported {
+                    Some(l) => format!(
+                        "Certifikata e fundit e raportuar / Poslednji prijavljeni izvod / The last certificate reported by {}: {}. ",
+                        esc(&p.office),
+                        esc(l)
+                    ),
+                    None => format!(
+                        "{} nuk ka raportuar asnjë certifikatë ende / još nije prijavila nijedan izvod / has reported no certificate yet. ",
+                        esc(&p.office)
+                    ),
+                }
+            );
+        }
+        (Ok(v), None) => {
             let _ = write!(
                 b,
                 "<p class=\"msg ok\" id=\"verdict\" data-valid=\"true\"><b>E VLEFSHME / VAŽEĆE / VALID</b>: nënshkruar nga / potpisao / signed by {}</p>",
                 esc(&v.signer.identity)
             );
         }
-        Err(r) => {
+        (Err(r), _) => {
             let _ = write!(
                 b,
                 "<p class=\"msg bad\" id=\"verdict\" data-valid=\"false\" data-refusal=\"{}\"><b>JO E VLEFSHME / NEVAŽEĆE / NOT VALID</b>: {}</p>",
@@ -134,9 +160,9 @@ fn page(ctx: &Context, text: &str) -> Result<Response, WebError> {
         }
         if answer.result.is_ok() {
             if answer.reported {
-                b.push_str("<p class=\"small\" id=\"reported\" data-reported=\"true\">The issuing office has reported this certificate to the agency.</p>");
+                b.push_str("<p class=\"small\" id=\"reported\" data-reported=\"true\">Zyra lëshuese e ka raportuar këtë certifikatë në agjenci. / Kancelarija je prijavila ovaj izvod agenciji. / The issuing office has reported this certificate to the agency.</p>");
             } else {
-                b.push_str("<p class=\"small\" id=\"not-reported\" data-reported=\"false\">The issuing office has not reported this certificate to the agency yet (printed while its line was down, or not synced since): the signature is valid; ask the office if in doubt.</p>");
+                b.push_str("<p class=\"small\" id=\"not-reported\" data-reported=\"false\">Pyesni zyrën lëshuese nëse keni dyshime. / Ako sumnjate, pitajte kancelariju koja je izdala izvod. / If in doubt, ask the issuing office: it reports what it issued when its line to the agency works again.</p>");
             }
         }
     }

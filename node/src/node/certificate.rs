@@ -205,17 +205,12 @@ impl Node {
             )));
         }
         let year = chrono::DateTime::from_timestamp(issued_at, 0)
-            .map(|d| d.format("%Y").to_string())
-            .unwrap_or_else(|| "0000".into());
-        let counter_key = format!("cert_seq/{year}").into_bytes();
+            .map(|d| chrono::Datelike::year(&d))
+            .unwrap_or(0);
+        let counter_key = format!("cert_seq/{year:04}").into_bytes();
         self.write(|tx| {
             let seq = tx.node.meta_u64(&counter_key)? + 1;
-            let muni = tx.node.identity.municipality.to_ascii_uppercase();
-            let serial = if tx.node.identity.node_id == "1" {
-                format!("C-{muni}-{year}-{seq:06}")
-            } else {
-                format!("C-{muni}-{year}-{}-{seq:06}", tx.node.identity.node_id)
-            };
+            let serial = civreg_cert::mint_serial(&tx.node.office(), year, seq);
             let claims = Claims::from_state(
                 &state,
                 &IssueContext {
