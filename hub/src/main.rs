@@ -655,6 +655,10 @@ enum PkiCommand {
     Revoke { selector: String },
     /// Every certificate issued, with identity, serial, expiry and status.
     List,
+    /// Require nodes to renew their certificates now (told with their next heartbeat).
+    RequireRenewal(civreg_hub::pki::lifecycle::RequireRenewalArgs),
+    /// Issue a new server certificate for the hub; the running hub presents it to new connections.
+    RenewHub(civreg_hub::pki::lifecycle::RenewHubArgs),
 }
 
 #[derive(Subcommand)]
@@ -955,6 +959,14 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                         .collect::<Vec<_>>()
                         .join("\n")
                 });
+            }
+            PkiCommand::RequireRenewal(args) => {
+                let (v, text) = args.run(&Pki::open(&pki_dir)?)?;
+                print(cli.json, v, || text);
+            }
+            PkiCommand::RenewHub(args) => {
+                let (v, text) = args.run(&Pki::open(&pki_dir)?)?;
+                print(cli.json, v, || text);
             }
             PkiCommand::List => {
                 let pki = Pki::open(&pki_dir)?;

@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 pub mod admission;
+pub mod lifecycle;
 pub mod root;
 pub mod signer;
 
@@ -758,11 +759,29 @@ impl Pki {
         not_before: OffsetDateTime,
         not_after: OffsetDateTime,
     ) -> Result<Issued, PkiError> {
+        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let (entry, cert_pem) = self.issue_for_key(identity, not_before, not_after, &key)?;
+        Ok(Issued {
+            entry,
+            cert_pem,
+            key_pem: key.serialize_pem(),
+        })
+    }
+
+    /// Issues a client certificate for `identity` over a public key the caller holds the
+    /// private half of (a key made here, or one from a node's signing request), records it in
+    /// the registry and returns it, PEM.
+    fn issue_for_key(
+        &self,
+        identity: &PeerIdentity,
+        not_before: OffsetDateTime,
+        not_after: OffsetDateTime,
+        key: &impl rcgen::PublicKeyData,
+    ) -> Result<(IssuedEntry, String), PkiError> {
         let _lock = Lock::acquire(&self.dir)?;
         let issuer = self.load_issuer()?;
         let mut registry = self.load_registry()?;
         let serial = fresh_serial(&registry)?;
-        let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
         let uri = identity.uri();
 
         let mut params = CertificateParams::default();
@@ -775,7 +794,7 @@ impl Pki {
         params.key_usages = vec![KeyUsagePurpose::DigitalSignature];
         params.extended_key_usages = vec![ExtendedKeyUsagePurpose::ClientAuth];
         params.use_authority_key_identifier_extension = true;
-        let cert = params.signed_by(&key, &issuer)?;
+        let cert = params.signed_by(key, &issuer)?;
 
         let entry = IssuedEntry {
             serial: hex::encode(serial),
@@ -788,11 +807,7 @@ impl Pki {
         };
         registry.certificates.push(entry.clone());
         self.save_registry(&registry)?;
-        Ok(Issued {
-            entry,
-            cert_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-        })
+        Ok((entry, cert.pem()))
     }
 
     fn make_hub_cert(

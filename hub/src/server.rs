@@ -17,7 +17,8 @@ use civreg_proto::v1::review_server::ReviewServer;
 use civreg_proto::v1::search_server::SearchServer;
 use civreg_proto::v1::sync_server::{Sync, SyncServer};
 use civreg_proto::v1::{
-    HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
+    HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest, RenewReply,
+    RenewRequest,
 };
 use civreg_proto::ROLLOUT_METADATA;
 use civreg_proto::{MAX_BATCH_OPS, MAX_MESSAGE_BYTES};
@@ -61,7 +62,8 @@ pub enum ServeError {
     Search(#[from] crate::search::SearchError),
 }
 
-/// The rustls server config, rebuilt when the CRL file's content changes (compared by content,
+/// The rustls server config, rebuilt when the content of the CRL file, the hub's certificate
+/// (`civreg-hub pki renew-hub`) or the issuing CA's certificate changes (compared by content,
 /// not modification time, so two revocations within one timestamp tick are both seen).
 struct TlsReloader {
     pki: Pki,
@@ -73,7 +75,7 @@ struct TlsReloader {
 impl TlsReloader {
     fn new(pki: Pki, admission: Arc<crate::pki::Admission>) -> Result<TlsReloader, ServeError> {
         let crl = pki.crl_path();
-        let content = std::fs::read(&crl).ok();
+        let content = Self::watched(&pki);
         let cfg = Arc::new(pki.server_config_with(admission.clone())?);
         Ok(TlsReloader {
             pki,
@@ -83,13 +85,22 @@ impl TlsReloader {
         })
     }
 
+    /// What the configuration is built from: CRL, hub certificate (its key is written before
+    /// it, so a new certificate comes with its key), issuing CA certificate.
+    fn watched(pki: &Pki) -> Option<Vec<u8>> {
+        let mut all = std::fs::read(pki.crl_path()).ok()?;
+        all.extend(std::fs::read(pki.hub_cert_path()).ok()?);
+        all.extend(std::fs::read(pki.issuing_cert_path()).unwrap_or_default());
+        Some(all)
+    }
+
     fn config(&self) -> Arc<rustls::ServerConfig> {
-        let content = std::fs::read(&self.crl).ok();
+        let content = Self::watched(&self.pki);
         let mut cur = self.current.lock().unwrap_or_else(|p| p.into_inner());
         if content != cur.0 {
             match self.pki.server_config_with(self.admission.clone()) {
                 Ok(cfg) => {
-                    info!(crl = %self.crl.display(), "revocation list changed: new TLS config in force");
+                    info!(crl = %self.crl.display(), "revocation list or hub certificate changed: new TLS config in force");
                     *cur = (content, Arc::new(cfg));
                 }
                 // Keep refusing with the old config rather than serving without a CRL.
@@ -214,6 +225,9 @@ pub struct SyncService {
     committer: mpsc::Sender<Job>,
     seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
     metrics: Arc<Metrics>,
+    /// For `Renew` and the heartbeat's certificate fields (issue 17, `pki/lifecycle.rs`).
+    pki: Pki,
+    admission: Arc<crate::pki::Admission>,
 }
 
 fn now_ms() -> u64 {
@@ -558,6 +572,10 @@ impl Sync for SyncService {
         if let Err(r) = self.rollout.current().check_connect(&m) {
             return Err(self.refuse(&m, &n, &r));
         }
+        let renew_required = req
+            .extensions()
+            .get::<crate::live::Admitted>()
+            .is_some_and(|a| self.admission.renewal_required(&a.serial));
         let hb = req.into_inner();
         let now = now_ms();
         let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
@@ -619,6 +637,7 @@ impl Sync for SyncService {
                 at_ms: a.at_ms,
             })
             .collect();
+        let hub_cert = self.pki.hub_cert_info().ok();
         Ok(Response::new(HeartbeatReply {
             acked_seq: self.store.head(&m, &n).seq,
             hub_clock_ms: now,
@@ -637,7 +656,55 @@ impl Sync for SyncService {
                 .unwrap_or_default(),
             set_aside,
             certificates_through,
+            renew_required,
+            hub_cert_not_after_ms: hub_cert.as_ref().map(|h| h.not_after_ms).unwrap_or(0),
+            hub_cert_sha256: hub_cert.map(|h| h.sha256).unwrap_or_default(),
         }))
+    }
+
+    async fn renew(&self, req: Request<RenewRequest>) -> Result<Response<RenewReply>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        // A suspended (or planned) municipality's offices get no new certificate.
+        let rollout = self.rollout.current();
+        if let Err(r) = rollout.check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        if let Err(r) = rollout.check_push(&m, []) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        let csr = req.into_inner().csr_der;
+        let pki = self.pki.clone();
+        let renewed = tokio::task::spawn_blocking(move || pki.renew_from_csr(&who, &csr))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        use crate::pki::lifecycle::RenewError;
+        match renewed {
+            Ok(r) => {
+                info!(municipality = %m, node = %n, serial = %r.entry.serial, not_after = %crate::pki::format_utc(r.entry.not_after), "node certificate renewed");
+                Ok(Response::new(RenewReply {
+                    cert_pem: r.cert_pem,
+                    ca_pem: r.ca_pem,
+                    serial: r.entry.serial,
+                    not_after_ms: (r.entry.not_after.unix_timestamp().max(0) as u64)
+                        .saturating_mul(1000),
+                }))
+            }
+            Err(e @ RenewError::NotCaller { .. }) | Err(e @ RenewError::NotNode(_)) => {
+                warn!(municipality = %m, node = %n, error = %e, "renewal refused");
+                Err(Status::permission_denied(e.to_string()))
+            }
+            Err(
+                e @ (RenewError::TooLarge(_) | RenewError::BadRequest(_) | RenewError::KeyType),
+            ) => {
+                warn!(municipality = %m, node = %n, error = %e, "renewal refused");
+                Err(Status::invalid_argument(e.to_string()))
+            }
+            Err(RenewError::Pki(e)) => {
+                warn!(municipality = %m, node = %n, error = %e, "renewal failed at the hub");
+                Err(Status::unavailable(e.to_string()))
+            }
+        }
     }
 }
 
@@ -800,6 +867,7 @@ pub async fn run_with(
         warn!(key = %key.display(), "the agency CA's private key is on the serving hub: whoever reads this disk can mint certificates; take it offline with `civreg-hub pki root take-offline --dir OFFLINE_DIR` (operator manual, \"Key ceremony\")");
     }
     let web_pki = pki.clone(); // web dashboard hook
+    let svc_pki = pki.clone();
     let admission = Arc::new(crate::pki::Admission::new(&pki));
     let revocations = tokio::spawn(crate::live::watch_revocations(admission.clone()));
     let reloader = Arc::new(TlsReloader::new(pki, admission.clone())?);
@@ -820,6 +888,8 @@ pub async fn run_with(
         store,
         seen: Arc::new(Mutex::new(HashMap::new())),
         metrics: metrics.clone(),
+        pki: svc_pki,
+        admission: admission.clone(),
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);

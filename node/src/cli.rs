@@ -249,6 +249,13 @@ pub enum Command {
         #[command(subcommand)]
         command: SignerCommand,
     },
+    /// Apply an enrolment bundle to this existing node (a new hub address, a certificate from
+    /// the agency, or the first enrolment of a node that started alone); see `enrol.rs`.
+    Enrol {
+        /// The bundle directory from `civreg-hub pki issue` for this node.
+        #[arg(long)]
+        bundle: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
@@ -1206,6 +1213,15 @@ pub fn execute(
             trust_list,
             anchor,
         } => verify_certificate(io, json, paths, &input, &trust_list, anchor.as_deref()),
+        Command::Enrol { bundle } => {
+            let node = node?;
+            sign_in(node, io.ask)?;
+            let e = crate::enrol::enrol(node, &paths.data_dir, &io.path(&bundle))?;
+            io.print(json, json!({"ok": true, "enrolled": e}), || {
+                crate::enrol::text(&e)
+            })?;
+            Ok(0)
+        }
         Command::Signer { command } => {
             let node = node?;
             match command {

@@ -39,7 +39,7 @@ pub enum NodeError {
     WrongKey,
     #[error("no node database in {0}: run `civreg-node --data-dir {0} init --municipality CODE --node-id ID` first")]
     NotInitialised(PathBuf),
-    #[error("{0} already holds a node database: refusing to initialise it again")]
+    #[error("{0} already holds a node database: refusing to initialise it again; to enrol it for sync or apply a new bundle, run `civreg-node enrol --bundle DIR`")]
     AlreadyInitialised(PathBuf),
     #[error("unknown municipality {0:?}: use a code from the gazetteer, e.g. prishtine, istog or mitrovice-jugut (`civreg-node municipalities` lists them)")]
     UnknownMunicipality(String),

@@ -236,6 +236,13 @@ pub async fn search_hub(
 /// Opens a mutually authenticated channel to the hub.
 pub async fn connect(data_dir: &Path, hub_url: &str) -> Result<Channel, SyncError> {
     let dir = tls_dir(data_dir);
+    // A renewal interrupted by a crash is completed (or undone) before the files are read.
+    if dir.join("cert.pem.new").exists() || dir.join("key.pem.new").exists() {
+        blocking(|| crate::renew::finish_install(&dir)).map_err(|e| SyncError::Bundle {
+            path: dir.clone(),
+            why: format!("could not finish installing a renewed certificate: {e}"),
+        })?;
+    }
     let read = |f: &str| {
         std::fs::read(dir.join(f)).map_err(|e| SyncError::Bundle {
             path: dir.join(f),
@@ -473,7 +480,19 @@ pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
 /// has stopped registering. Keeps what the reply says of the rollout and the hub's clock, which
 /// the node checks before every save (`guard.rs`).
 pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
-    heartbeat_with(node, channel, data_dir, None).await
+    heartbeat_with(node, channel, data_dir, None)
+        .await
+        .map(|_| ())
+}
+
+/// What a heartbeat reply says of certificates (fields 30-39, issue 17).
+#[derive(Debug, Clone, Default)]
+pub struct CertNews {
+    /// An operator requires this node to renew its certificate now.
+    pub renew_required: bool,
+    /// The hub's server certificate: expiry (Unix ms, 0 from an older hub) and SHA-256.
+    pub hub_cert_not_after_ms: u64,
+    pub hub_cert_sha256: String,
 }
 
 /// [`heartbeat`], telling the hub of an op too large for any push message
@@ -483,7 +502,7 @@ async fn heartbeat_with(
     channel: Channel,
     data_dir: &Path,
     too_large: Option<&SyncError>,
-) -> Result<(), SyncError> {
+) -> Result<CertNews, SyncError> {
     let (too_large_seq, too_large_hash, too_large_record) = match too_large {
         Some(SyncError::OpTooLarge {
             seq, hash, record, ..
@@ -560,7 +579,11 @@ async fn heartbeat_with(
     if !reply.certificates_through.is_empty() {
         blocking(|| node.set_certificates_reported(&reply.certificates_through))?;
     }
-    Ok(())
+    Ok(CertNews {
+        renew_required: reply.renew_required,
+        hub_cert_not_after_ms: reply.hub_cert_not_after_ms,
+        hub_cert_sha256: reply.hub_cert_sha256,
+    })
 }
 
 /// At most this many certificate issue records go with one heartbeat (the hub takes no more).
@@ -608,8 +631,9 @@ pub async fn sync_round(
         };
         let (pulled, cursor) = pull(node, channel.clone()).await?;
         // Health report on the same connection; a failed heartbeat does not fail the round.
-        if let Err(e) = heartbeat(node, channel, data_dir).await {
-            tracing::warn!(error = %e, "heartbeat failed");
+        match heartbeat_with(node, channel.clone(), data_dir, None).await {
+            Ok(news) => renew_if_due(channel, data_dir, &news).await,
+            Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
         }
         Ok(SyncReport {
             pushed,
@@ -634,6 +658,28 @@ pub async fn sync_round(
             }
         }
         other => other,
+    }
+}
+
+/// Renews the node's certificate on this connection when it expires within 30 days or the hub
+/// requires it (`renew.rs`); a failed renewal does not fail the round: the current certificate
+/// is still valid, and the renewal is tried again later.
+async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) {
+    let soon = crate::renew::RENEW_BEFORE_DAYS as u64 * 86_400_000;
+    if news.hub_cert_not_after_ms > 0 && news.hub_cert_not_after_ms < now_ms() + soon {
+        tracing::warn!(hub_cert_sha256 = %news.hub_cert_sha256, expires_ms = news.hub_cert_not_after_ms, "the hub's server certificate expires within 30 days: tell the agency (civreg-hub pki renew-hub)");
+    }
+    let now_s = (now_ms() / 1000) as i64;
+    if !crate::renew::due(data_dir, news.renew_required, now_s) {
+        return;
+    }
+    match crate::renew::renew(channel, data_dir).await {
+        Ok(r) => {
+            tracing::info!(serial = %r.serial, required = news.renew_required, "certificate renewed")
+        }
+        Err(e) => {
+            tracing::warn!(error = %e, "certificate renewal failed; the current certificate stays in use and renewal is tried again later")
+        }
     }
 }
 

@@ -54,12 +54,16 @@ struct State {
     registry: Option<Stamp>,
     active: HashSet<String>,
     revoked: HashSet<String>,
+    /// `renew-required.json`: its stamp and the serials whose holders must renew.
+    required: Option<Stamp>,
+    renew: HashSet<String>,
 }
 
 /// The set of admitted serials, reloaded when `crl.pem` or `issued.json` changes.
 pub struct Admission {
     registry: PathBuf,
     crl: PathBuf,
+    required: PathBuf,
     state: Mutex<State>,
     changed: watch::Sender<u64>,
 }
@@ -79,6 +83,7 @@ impl Admission {
         let a = Admission {
             registry: pki.registry_path(),
             crl: pki.crl_path(),
+            required: pki.renew_required_path(),
             state: Mutex::new(State::default()),
             changed: watch::channel(0).0,
         };
@@ -91,10 +96,19 @@ impl Admission {
     /// fixed; revocations still take effect through the CRL).
     pub fn refresh(&self) -> bool {
         let crl = std::fs::read(&self.crl).ok();
+        let required = stamp(&self.required);
         let stamp = stamp(&self.registry);
         let mut st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        if st.loaded && st.required != required {
+            st.renew = read_required(&self.required);
+            st.required = required;
+        }
         if st.loaded && st.crl == crl && st.registry == stamp {
             return false;
+        }
+        if !st.loaded {
+            st.renew = read_required(&self.required);
+            st.required = required;
         }
         let mut revoked: HashSet<String> = crl.as_deref().map(crl_serials).unwrap_or_default();
         let registry = std::fs::read_to_string(&self.registry)
@@ -140,6 +154,13 @@ impl Admission {
         }
     }
 
+    /// Whether an operator requires the holder of `serial` to renew
+    /// (`civreg-hub pki require-renewal`), by the set as last loaded.
+    pub fn renewal_required(&self, serial: &str) -> bool {
+        let st = self.state.lock().unwrap_or_else(|p| p.into_inner());
+        st.renew.contains(serial)
+    }
+
     /// [`Admission::admits`] after a [`Admission::refresh`]: the answer as of now.
     pub fn check(&self, serial: &str) -> Result<(), Refusal> {
         self.refresh();
@@ -175,6 +196,20 @@ fn crl_serials(pem: &[u8]) -> HashSet<String> {
     crl.iter_revoked_certificates()
         .map(|r| hex::encode(r.raw_serial()))
         .collect()
+}
+
+/// The serials of `renew-required.json`; none when it is missing or unreadable (a damaged
+/// file is reported by `civreg-hub pki require-renewal`, which refuses to extend it).
+fn read_required(path: &std::path::Path) -> HashSet<String> {
+    #[derive(serde::Deserialize)]
+    struct Required {
+        serials: HashSet<String>,
+    }
+    std::fs::read_to_string(path)
+        .ok()
+        .and_then(|t| serde_json::from_str::<Required>(&t).ok())
+        .map(|r| r.serials)
+        .unwrap_or_default()
 }
 
 fn stamp(path: &std::path::Path) -> Option<Stamp> {

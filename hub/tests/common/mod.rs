@@ -128,10 +128,11 @@ impl Hub {
         self.dir.path()
     }
 
-    /// Issues a node certificate valid for 30 days.
+    /// Issues a node certificate valid for 365 days (the usual; a node renews one within 30
+    /// days of its expiry by itself).
     pub fn issue(&self, municipality: &str, node_id: &str) -> Issued {
         self.pki
-            .issue_node(municipality, node_id, 30)
+            .issue_node(municipality, node_id, 365)
             .expect("issue node certificate")
     }
 
