@@ -32,6 +32,20 @@ case "${1:-}" in
 esac
 LINK_PORT=$((PORT + 1))
 OPERATOR=pilot-operator
+
+# Every port the pilot serves on must be free: a taken one stops the pilot here, loudly, instead
+# of a hub that only logs that its dashboard is not served.
+port_taken() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+ports=("hub (PILOT_PORT)=$PORT" "dashboard (PILOT_HTTP_PORT)=$HTTP_PORT")
+for i in 0 1 2; do ports+=("clerk app $((i + 1)) (PILOT_APP_PORT+$i)=$((APP_PORT + i))"); done
+if [ -n "$CUT" ]; then ports+=("cut-able link (PILOT_PORT+1)=$LINK_PORT"); fi
+for entry in "${ports[@]}"; do
+  p=${entry##*=}
+  if port_taken "$p"; then
+    echo "pilot: port $p for the ${entry%=*} is taken by another program: stop it, or choose another port with the variable named" >&2
+    exit 1
+  fi
+done
 export CIVREG_OPERATOR=$OPERATOR
 export CIVREG_OPERATOR_PASSWORD=${PILOT_OPERATOR_PASSWORD:-pilot-operator-password}
 
@@ -70,6 +84,21 @@ fi
 "$HUB" --data-dir "$DATA/hub" serve --grpc-listen "127.0.0.1:$PORT" --http-listen "127.0.0.1:$HTTP_PORT" \
   >"$DATA/logs/hub.out" 2>"$DATA/logs/hub.log" &
 pids+=($!)
+# The hub prints where it serves the dashboard; a port taken since the check above, or refused,
+# stops the pilot instead of printing a dashboard address that does not answer.
+hub_deadline=$((SECONDS + 60))
+until grep -q "^dashboard on " "$DATA/logs/hub.out" 2>/dev/null; do
+  if ! kill -0 "${pids[-1]}" 2>/dev/null; then
+    echo "pilot: the hub stopped while starting; see $DATA/logs/hub.log" >&2
+    tail -n 5 "$DATA/logs/hub.log" >&2 || true
+    exit 1
+  fi
+  if grep -q "the dashboard is not served" "$DATA/logs/hub.log" 2>/dev/null || [ $SECONDS -ge $hub_deadline ]; then
+    echo "pilot: the hub does not serve its dashboard on 127.0.0.1:$HTTP_PORT (port taken?); see $DATA/logs/hub.log" >&2
+    exit 1
+  fi
+  sleep 0.2
+done
 if [ -n "$CUT" ]; then
   # The office's line: a relay the pilot can cut (SIGUSR1) and restore (SIGUSR2).
   "$LINK" --listen "127.0.0.1:$LINK_PORT" --to "127.0.0.1:$PORT" >"$DATA/logs/link.out" 2>&1 &
@@ -164,7 +193,7 @@ echo "      $HUB --data-dir $DATA/hub status"
 if [ -n "$CUT" ]; then
   cut_for=${PILOT_CUT_SECONDS:-45}
   echo
-  echo "== cutting $CUT's link for $cut_for s: watch its row go offline on the dashboard"
+  echo "== cutting $CUT's link for $cut_for s: within 10 s (two of its 2-second rounds and a margin) the dashboard lists it as not reaching the hub"
   kill -USR1 "$link_pid"
   for i in 1 2 3; do
     "$NODE" --data-dir "$DATA/$CUT" register birth --file deploy/examples/birth.json

@@ -108,3 +108,32 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
     assert_eq!(status["status"]["ops_waiting"], 0, "{status}");
     assert_eq!(status["status"]["online"], true, "{status}");
 }
+
+#[test]
+fn the_pilot_stops_with_a_clear_message_when_a_port_is_taken() {
+    let data = tempfile::tempdir().expect("tempdir");
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let port = taken.local_addr().expect("addr").port();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("pilot.sh");
+    let out = Command::new("bash")
+        .arg(&script)
+        // Never reached: the check comes before anything is built or started.
+        .env("PILOT_BIN_DIR", data.path())
+        .env("PILOT_DATA", data.path())
+        .env("PILOT_PORT", free_port().to_string())
+        .env("PILOT_HTTP_PORT", port.to_string())
+        .env("PILOT_APP_PORT", free_port().to_string())
+        .output()
+        .expect("run pilot.sh");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "port {port} for the dashboard (PILOT_HTTP_PORT) is taken"
+        )),
+        "{err}"
+    );
+    // Nothing was started or created.
+    assert!(!data.path().join("hub").exists());
+    drop(taken);
+}

@@ -14,6 +14,7 @@
 //! | `civreg_hub_ack_latency_seconds` | histogram | |
 //! | `civreg_hub_tls_handshake_failures_total` | counter | `reason` |
 //! | `civreg_hub_connected_nodes` | gauge | |
+//! | `civreg_hub_node_last_seen_timestamp_seconds` | gauge | `node` |
 //! | `civreg_hub_nodes_online` | gauge | |
 //! | `civreg_hub_sync_lag_seconds` | gauge | `municipality` |
 //! | `civreg_hub_ops_waiting` | gauge | `municipality` |
@@ -75,6 +76,8 @@ pub struct Snapshot {
     /// Per municipality of the gazetteer: open cases of the duplicates review queue (a case
     /// whose records belong to two municipalities counts for both; see `web::open_duplicates`).
     pub open_duplicates: BTreeMap<String, u64>,
+    /// Per node heard from since the hub started ("m/n"): its last heartbeat, Unix seconds.
+    pub last_seen: BTreeMap<String, u64>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -241,7 +244,7 @@ impl Metrics {
             &mut t,
             "civreg_hub_connected_nodes",
             "gauge",
-            "Nodes with an open TLS connection to the hub.",
+            "Nodes with an open TLS connection to the hub (a node keeps its connection between sync rounds).",
         );
         let _ = writeln!(
             t,
@@ -250,9 +253,22 @@ impl Metrics {
         );
         family(
             &mut t,
+            "civreg_hub_node_last_seen_timestamp_seconds",
+            "gauge",
+            "When the node's last heartbeat reached the hub (Unix time); absent until it is heard from.",
+        );
+        for (node, at) in &snap.last_seen {
+            let _ = writeln!(
+                t,
+                "civreg_hub_node_last_seen_timestamp_seconds{{node=\"{}\"}} {at}",
+                label(node)
+            );
+        }
+        family(
+            &mut t,
             "civreg_hub_nodes_online",
             "gauge",
-            "Nodes whose last heartbeat is recent enough to count as online.",
+            "Nodes whose last heartbeat came within two of their own sync rounds (online).",
         );
         let _ = writeln!(t, "civreg_hub_nodes_online {}", snap.nodes_online);
         let per_municipality = [

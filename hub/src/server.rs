@@ -216,7 +216,12 @@ pub struct NodeSeen {
     pub last_refusal_ms: Option<u64>,
     /// Why the node has stopped registering, as its last heartbeat said (empty: it has not).
     pub halted: String,
+    /// The node's sync interval, as its last heartbeat said (0: not told, or no schedule).
+    pub sync_interval_ms: u64,
 }
+
+/// The longest sync interval the hub believes (a day): a larger claim is taken as this.
+pub const MAX_SYNC_INTERVAL_MS: u64 = 86_400_000;
 
 #[derive(Clone)]
 pub struct SyncService {
@@ -294,6 +299,18 @@ pub(crate) fn rollout_status(r: &rollout::Refusal) -> Status {
 }
 
 impl SyncService {
+    /// The rollout lets this node push now: a refusal noted before is over and no longer shown
+    /// (the dashboard shows a refusal only until the node's next push the rollout admits).
+    fn admitted_again(&self, m: &str, n: &str) {
+        let mut seen = self.seen.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = seen.get_mut(&format!("{m}/{n}")) {
+            if e.last_refusal.take().is_some() {
+                info!(municipality = %m, node = %n, "admitted again after a refusal by the rollout");
+            }
+            e.last_refusal_ms = None;
+        }
+    }
+
     /// Notes a refusal where `status` and the dashboard show it, logs it, and returns its status.
     fn refuse(&self, m: &str, n: &str, r: &rollout::Refusal) -> Status {
         warn!(municipality = %m, node = %n, reason = %r, "refused by the rollout");
@@ -351,6 +368,7 @@ impl Sync for SyncService {
         if let Err(r) = self.rollout.current().check_push(&m, []) {
             return Err(self.refuse(&m, &n, &r));
         }
+        self.admitted_again(&m, &n);
         let head = self.store.head(&m, &n);
         let admitted = req.extensions().get::<crate::live::Admitted>().cloned();
         let mut inbound = req.into_inner();
@@ -586,6 +604,7 @@ impl Sync for SyncService {
         e.oldest_unacked_age_s = hb.oldest_unacked_age_s;
         e.clock_offset_ms = hb.clock_ms as i64 - now as i64;
         e.free_disk_bytes = hb.free_disk_bytes;
+        e.sync_interval_ms = hb.sync_interval_ms.min(MAX_SYNC_INTERVAL_MS);
         if !hb.halted.is_empty() && e.halted != hb.halted {
             warn!(municipality = %m, node = %n, why = %hb.halted, "node has stopped registering");
         }
@@ -736,6 +755,9 @@ pub struct ChainStatus {
     /// The node has stopped registering, and why (from its heartbeat).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub halted: Option<String>,
+    /// The node's sync interval in milliseconds, from its heartbeat (absent: not told).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sync_interval_ms: Option<u64>,
 }
 
 pub fn status_path(data_dir: &Path) -> PathBuf {
@@ -786,6 +808,7 @@ pub fn hub_status(store: &HubStore, seen: &HashMap<String, NodeSeen>) -> HubStat
         c.free_disk_bytes = Some(s.free_disk_bytes);
         c.version = Some(s.version.clone());
         c.halted = (!s.halted.is_empty()).then(|| s.halted.clone());
+        c.sync_interval_ms = (s.sync_interval_ms > 0).then_some(s.sync_interval_ms);
         if s.clock_offset_ms.unsigned_abs() > civreg_shared::op::MAX_CLOCK_AHEAD_MS {
             c.clock_warning = Some(format!(
                 "this PC's clock is {} the hub's by {}: fix its date and time; its edits win ties they should not",
@@ -855,6 +878,34 @@ pub struct RunOptions {
 }
 // ---- end web dashboard hook ----
 
+/// How long `serve` waits for a store another civreg-hub process holds (a `status`, `show` or
+/// `digest` run while no hub served opens the database itself for a moment).
+pub const STORE_WAIT: Duration = Duration::from_secs(30);
+
+/// Opens the hub's store, waiting up to [`STORE_WAIT`] while another process holds it, as the
+/// node's `serve` does; says once that it waits.
+async fn open_waiting(db: &Path, key_file: &Path) -> Result<HubStore, crate::store::StoreError> {
+    let deadline = tokio::time::Instant::now() + STORE_WAIT;
+    let mut said = false;
+    loop {
+        let keys = crate::atrest::load_key(key_file)?;
+        let db2 = db.to_path_buf();
+        let opened = tokio::task::spawn_blocking(move || HubStore::open(&db2, keys))
+            .await
+            .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
+        match opened {
+            Err(crate::store::StoreError::Locked(_)) if tokio::time::Instant::now() < deadline => {
+                if !said {
+                    info!(db = %db.display(), wait_s = STORE_WAIT.as_secs(), "the hub database is held by another civreg-hub process (a status, show or digest command?): waiting for it");
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
 /// [`run`], with the dashboard's listener when `opts.http` is given.
 pub async fn run_with(
     data_dir: &Path,
@@ -879,8 +930,7 @@ pub async fn run_with(
     let key_file =
         (opts.key_file.clone()).unwrap_or_else(|| crate::atrest::default_key_path(data_dir));
     crate::atrest::warn_if_key_inside(data_dir, &key_file);
-    let keys = crate::atrest::load_key(&key_file).map_err(crate::store::StoreError::from)?;
-    let store = Arc::new(HubStore::open(&db_dir(data_dir), keys)?);
+    let store = Arc::new(open_waiting(&db_dir(data_dir), &key_file).await?);
     let metrics = Arc::new(Metrics::default());
     let svc = SyncService {
         rollout: Arc::new(rollout::Watcher::new(data_dir)?),

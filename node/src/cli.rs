@@ -134,7 +134,7 @@ pub enum Command {
         regno: String,
         #[arg(long)]
         file: PathBuf,
-        /// Why the record is corrected (recorded in its history).
+        /// Why the record is corrected (required; recorded in its history).
         #[arg(long, default_value = "")]
         reason: String,
     },
@@ -203,7 +203,8 @@ pub enum Command {
     /// A digest of this municipality's records as this node holds them; equal to the hub's
     /// `civreg-hub digest --municipality M` once both hold the same ops.
     Digest,
-    /// Write every record and op as JSON Lines.
+    /// Write every record and op as JSON Lines (personal numbers included): needs a signed-in
+    /// clerk, and is written to the access log (who exported, when, where to).
     Export {
         /// Output file (default: standard output).
         #[arg(long)]
@@ -1659,6 +1660,19 @@ pub fn execute(
         }
         Command::Export { out: file } => {
             let node = node?;
+            // Every record with its personal numbers leaves the node: as searching does, it
+            // needs a clerk and is logged before the first byte is written.
+            let clerk = sign_in(node, io.ask)?;
+            let dest = match &file {
+                Some(p) => format!("file {}", p.display()),
+                None => "standard output".to_string(),
+            };
+            node.log_access(
+                clerk.name(),
+                "export",
+                &format!("every record and op, to {dest}"),
+                &[],
+            )?;
             let mut w: Box<dyn Write + '_> = match &file {
                 Some(p) => Box::new(std::io::BufWriter::new(
                     std::fs::File::create(io.path(p))

@@ -63,6 +63,8 @@ pub enum NodeError {
     MunicipalityChange,
     #[error("a reason is required to void a record: pass --reason \"...\"")]
     ReasonRequired,
+    #[error("a reason is required to amend a record (it is kept in the record's history): pass --reason \"...\"")]
+    AmendReasonRequired,
     #[error("unknown clerk or wrong password")]
     BadCredentials,
     #[error("clerk {0:?} already exists")]
@@ -129,7 +131,7 @@ pub use certificate::{CertIssue, IdDocument, IssuedCertificate, SignerInfo};
 pub struct AccessEntry {
     pub at_ms: u64,
     pub clerk: String,
-    /// `search` (local or national) or `view`.
+    /// `search` (local or national), `view` or `export` (every record, `civreg-node export`).
     pub action: String,
     pub query: String,
     pub records: Vec<String>,
@@ -931,6 +933,10 @@ impl Node {
                 "an amendment can not change annotations: add one with `civreg-node annotate`"
                     .into(),
             ));
+        }
+        // As for a void: every correction says why, in the record's history.
+        if reason.trim().is_empty() {
+            return Err(NodeError::AmendReasonRequired);
         }
         self.write(|tx| {
             let st = tx
@@ -1747,7 +1753,7 @@ mod tests {
                 &c,
                 &s.regno,
                 &json!({"mother": {"maiden_surname": "Hoxha"}}),
-                ""
+                "typo"
             ),
             Err(NodeError::NoChange(_))
         ));
@@ -1760,10 +1766,17 @@ mod tests {
                 &c,
                 &s.regno,
                 &json!({"child": {"date_of_birth": "2999-01-01"}}),
-                ""
+                "typo"
             ),
             Err(NodeError::Invalid(_))
         ));
+        // No reason, or only spaces: refused, as for a void.
+        for reason in ["", "  "] {
+            assert!(matches!(
+                n.amend(&c, &s.regno, &json!({"notes": "x"}), reason),
+                Err(NodeError::AmendReasonRequired)
+            ));
+        }
         let h = n.history(&s.regno).unwrap();
         assert_eq!(h.len(), 2);
         assert_eq!(h[1].clerk, "besnik");
@@ -1782,7 +1795,7 @@ mod tests {
         ));
         n.void(&c, &s.regno, "registered twice").unwrap();
         assert!(matches!(
-            n.amend(&c, &s.regno, &json!({"notes": "x"}), ""),
+            n.amend(&c, &s.regno, &json!({"notes": "x"}), "typo"),
             Err(NodeError::Voided(_))
         ));
         assert_eq!(n.history(&s.regno).unwrap().len(), 3);
@@ -1800,7 +1813,7 @@ mod tests {
             &c,
             &s.regno,
             &json!({"child.surname": "Shala", "mother.surname": "Shala"}),
-            "",
+            "married name",
         )
         .unwrap();
         // Gashi is gone from the index: "Gashi Ana" finds Ana only as a partial answer.
@@ -1902,7 +1915,7 @@ mod tests {
         let s = a
             .register(&c, RecordKind::Birth, birth("Ana", "Gashi", "2020-01-02"))
             .unwrap();
-        a.amend(&c, &s.regno, &json!({"child.surname": "Shala"}), "")
+        a.amend(&c, &s.regno, &json!({"child.surname": "Shala"}), "typo")
             .unwrap();
         let ops = a.ops_after(0, 10).unwrap();
         assert_eq!(ops.len(), 2);

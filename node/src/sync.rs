@@ -480,7 +480,7 @@ pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
 /// has stopped registering. Keeps what the reply says of the rollout and the hub's clock, which
 /// the node checks before every save (`guard.rs`).
 pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
-    heartbeat_with(node, channel, data_dir, None)
+    heartbeat_with(node, channel, data_dir, None, 0)
         .await
         .map(|_| ())
 }
@@ -502,6 +502,7 @@ async fn heartbeat_with(
     channel: Channel,
     data_dir: &Path,
     too_large: Option<&SyncError>,
+    sync_interval_ms: u64,
 ) -> Result<CertNews, SyncError> {
     let (too_large_seq, too_large_hash, too_large_record) = match too_large {
         Some(SyncError::OpTooLarge {
@@ -544,6 +545,7 @@ async fn heartbeat_with(
             too_large_hash,
             too_large_record,
             certificates,
+            sync_interval_ms,
         })
         .await
         .map_err(refused)?
@@ -605,8 +607,22 @@ pub async fn sync_round(
     hub_url: &str,
     limit: u64,
 ) -> Result<SyncReport, SyncError> {
+    let channel = connect(data_dir, hub_url).await?;
+    sync_round_on(node, data_dir, hub_url, limit, channel, 0).await
+}
+
+/// One round on an open channel (the worker keeps one between rounds, so that the hub sees the
+/// office connected): push up to `limit` ops, pull, heartbeat telling the hub the node's sync
+/// interval (`sync_interval_ms`, 0 when it syncs on no schedule).
+pub async fn sync_round_on(
+    node: &Node,
+    data_dir: &Path,
+    hub_url: &str,
+    limit: u64,
+    channel: Channel,
+    sync_interval_ms: u64,
+) -> Result<SyncReport, SyncError> {
     let round = async {
-        let channel = connect(data_dir, hub_url).await?;
         let (pushed, hub_acked) = match push(node, channel.clone(), limit).await {
             Ok(v) => v,
             Err(e @ (SyncError::HubAhead { .. } | SyncError::Fork { .. })) => {
@@ -622,7 +638,9 @@ pub async fn sync_round(
             // reports its health, and the heartbeat brings the ops the agency set aside.
             Err(e @ (SyncError::Blocked { .. } | SyncError::OpTooLarge { .. })) => {
                 pull(node, channel.clone()).await?;
-                if let Err(h) = heartbeat_with(node, channel, data_dir, Some(&e)).await {
+                if let Err(h) =
+                    heartbeat_with(node, channel, data_dir, Some(&e), sync_interval_ms).await
+                {
                     tracing::warn!(error = %h, "heartbeat failed");
                 }
                 return Err(e);
@@ -631,7 +649,7 @@ pub async fn sync_round(
         };
         let (pulled, cursor) = pull(node, channel.clone()).await?;
         // Health report on the same connection; a failed heartbeat does not fail the round.
-        match heartbeat_with(node, channel.clone(), data_dir, None).await {
+        match heartbeat_with(node, channel.clone(), data_dir, None, sync_interval_ms).await {
             Ok(news) => renew_if_due(channel, data_dir, &news).await,
             Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
         }
@@ -728,6 +746,41 @@ async fn probe_tls(data_dir: &Path, hub_url: &str) -> Option<String> {
         _ => None,
     }
 }
+
+/// Whether the hub's address answers at the TCP level and keeps the connection open (a TLS
+/// server waits for the client's hello): the worker's cheap probe while it backs off. A refused,
+/// timed-out or at once closed connection (a cut link, a proxy with nowhere to go) is `false`.
+/// No certificate is shown and nothing is sent.
+pub async fn hub_answers(hub_url: &str) -> bool {
+    use tokio::io::AsyncReadExt;
+    let Ok(uri) = hub_url.parse::<tonic::transport::Uri>() else {
+        return false;
+    };
+    let Some(host) = uri.host() else {
+        return false;
+    };
+    let port = uri.port_u16().unwrap_or(443);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let tcp =
+        tokio::time::timeout(PROBE_CONNECT, tokio::net::TcpStream::connect((host, port))).await;
+    let Ok(Ok(mut tcp)) = tcp else {
+        return false;
+    };
+    let mut byte = [0u8; 1];
+    match tokio::time::timeout(PROBE_HOLD, tcp.read(&mut byte)).await {
+        // Still open and silent: a server waiting for the client to speak.
+        Err(_) => true,
+        // Closed (0 bytes) or reset at once: nothing behind the address.
+        Ok(Ok(0)) | Ok(Err(_)) => false,
+        // A server that speaks first is not a TLS server, but the address answers.
+        Ok(Ok(_)) => true,
+    }
+}
+
+/// How long the probe waits for the TCP connection.
+const PROBE_CONNECT: Duration = Duration::from_secs(2);
+/// How long the probe's connection must stay open to count as answered.
+const PROBE_HOLD: Duration = Duration::from_millis(300);
 
 fn alert_in(why: &str) -> Option<String> {
     CERT_ALERTS

@@ -3,9 +3,15 @@
 //! `serve` opens the node once and keeps it for its lifetime; clerks' commands reach that same
 //! node through the control socket ([`crate::control`]), so registration never waits for the
 //! network: a round locks the node only inside each local write (`Node::write`), never across a
-//! network call. Rounds repeat every interval; when the hub is unreachable they back off
-//! exponentially with jitter, capped (backon). A refusal that retrying can not heal (a revoked
-//! or expired certificate, a forked chain) stops the worker loudly and is shown by `status`.
+//! network call. Rounds repeat every interval on one kept connection (so the hub counts the
+//! office as connected between rounds; a new one after any failed round and every
+//! [`CHANNEL_MAX_AGE`]). When a round fails they back off exponentially with jitter (backon);
+//! the cap, [`BACKOFF_CAP`], holds with the jitter added. While the hub cannot be reached the
+//! worker probes its address every [`PROBE_EVERY`] ([`sync::hub_answers`], a bare TCP connect)
+//! and syncs as soon as a probe that failed answers again, so a returning link is used within
+//! seconds, not at the end of a back-off of up to a minute. A refusal that retrying can not heal
+//! (a revoked or expired certificate, a forked chain) stops the worker loudly and is shown by
+//! `status`.
 //!
 //! The worker's state lives in memory ([`Live`], what `status` shows while `serve` runs) and in
 //! `sync-status.json` (what `status` shows after `serve` has stopped).
@@ -23,6 +29,14 @@ use tracing::{error, info, warn};
 /// Most ops pushed in one round, so that a round reports progress (and resets its back-off)
 /// regularly during a long backlog.
 pub const ROUND_MAX_OPS: u64 = 20_000;
+
+/// The longest wait between two failed rounds, jitter included.
+pub const BACKOFF_CAP: Duration = Duration::from_secs(60);
+/// How often the hub's address is probed while the worker backs off from an unreachable hub.
+pub const PROBE_EVERY: Duration = Duration::from_secs(2);
+/// A kept connection is replaced after this long (a renewed certificate or a new hub address
+/// is then used without a restart).
+pub const CHANNEL_MAX_AGE: Duration = Duration::from_secs(600);
 
 /// What the worker last saw, as `civreg-node status` shows it.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
@@ -118,15 +132,45 @@ impl Live {
     }
 }
 
+/// The connection the worker keeps between rounds, and when it was opened.
+type Kept = Option<(tonic::transport::Channel, std::time::Instant)>;
+
 async fn round(
     node: &Node,
     data_dir: &Path,
     hub_url: &str,
     live: &Live,
     st: &mut SyncStatus,
+    kept: &mut Kept,
+    interval: Duration,
 ) -> Result<SyncReport, SyncError> {
     let _round = live.round.lock().await;
-    let r = sync::sync_round(node, data_dir, hub_url, ROUND_MAX_OPS).await;
+    let channel = match kept.take() {
+        Some((ch, at)) if at.elapsed() < CHANNEL_MAX_AGE => Ok((ch, at)),
+        _ => sync::connect(data_dir, hub_url)
+            .await
+            .map(|ch| (ch, std::time::Instant::now())),
+    };
+    let r = match channel {
+        Ok((ch, at)) => {
+            let interval_ms = interval.as_millis() as u64;
+            let r = sync::sync_round_on(
+                node,
+                data_dir,
+                hub_url,
+                ROUND_MAX_OPS,
+                ch.clone(),
+                interval_ms,
+            )
+            .await;
+            // Kept only after a good round: any failure opens a new connection next time.
+            if r.is_ok() {
+                *kept = Some((ch, at));
+            }
+            r
+        }
+        Err(e) => Err(e),
+    };
     let counts =
         tokio::task::block_in_place(|| (sync::waiting(node), node.hub_acked(), node.pull_cursor()));
     if let (Ok((n, age)), _, _) = &counts {
@@ -138,13 +182,59 @@ async fn round(
     r
 }
 
+/// Waits between failed rounds: from 0.5 s, doubling, with up to as much again of jitter,
+/// never more than [`BACKOFF_CAP`] (backon adds the jitter after its own cap, so the growth is
+/// capped at half and the sum clamped).
 fn backoff() -> impl Iterator<Item = Duration> {
     ExponentialBuilder::default()
         .with_jitter()
         .with_min_delay(Duration::from_millis(500))
-        .with_max_delay(Duration::from_secs(60))
+        .with_max_delay(BACKOFF_CAP / 2)
         .without_max_times()
         .build()
+        .map(|d| d.min(BACKOFF_CAP))
+}
+
+/// Whether a round failed for want of a link (no connection, or one that broke), rather than
+/// by the hub's answer: only then is the hub's address probed while backing off.
+fn link_failed(e: &SyncError) -> bool {
+    match e {
+        SyncError::Unreachable { .. } => true,
+        SyncError::Refused { code, .. } => matches!(
+            code,
+            tonic::Code::Unavailable
+                | tonic::Code::Cancelled
+                | tonic::Code::Unknown
+                | tonic::Code::DeadlineExceeded
+        ),
+        _ => false,
+    }
+}
+
+/// Sleeps `wait`, or less: when `probe` is set (the hub could not be reached), the hub's address
+/// is probed every [`PROBE_EVERY`], and the wait ends when a probe answers after one that did
+/// not (the link is back). A probe that answers all along (the address takes connections but
+/// the round fails later) changes nothing: the back-off runs its course.
+async fn pause(hub_url: &str, wait: Duration, probe: bool) -> bool {
+    let end = tokio::time::Instant::now() + wait;
+    if !probe {
+        tokio::time::sleep_until(end).await;
+        return false;
+    }
+    let mut was_down = false;
+    loop {
+        let next = tokio::time::Instant::now() + PROBE_EVERY;
+        if next >= end {
+            tokio::time::sleep_until(end).await;
+            return false;
+        }
+        tokio::time::sleep_until(next).await;
+        let up = sync::hub_answers(hub_url).await;
+        if up && was_down {
+            return true;
+        }
+        was_down = !up;
+    }
 }
 
 /// Runs sync rounds on `node` until `shutdown` resolves or a refusal that can not heal.
@@ -159,6 +249,7 @@ pub async fn serve(
     tokio::pin!(shutdown);
     let mut delays = backoff();
     let mut st = live.status();
+    let mut kept: Kept = None;
     loop {
         st.last_attempt_ms = now_ms();
         let outcome = tokio::select! {
@@ -166,8 +257,9 @@ pub async fn serve(
                 info!("sync worker stopped");
                 return Ok(());
             }
-            r = round(&node, &data_dir, &hub_url, &live, &mut st) => r,
+            r = round(&node, &data_dir, &hub_url, &live, &mut st, &mut kept, interval) => r,
         };
+        let unreachable = outcome.as_ref().err().is_some_and(link_failed);
         let wait = match outcome {
             Ok(r) => {
                 if r.pushed > 0 || r.pulled > 0 {
@@ -213,7 +305,67 @@ pub async fn serve(
                 info!("sync worker stopped");
                 return Ok(());
             }
-            _ = tokio::time::sleep(wait) => {}
+            early = pause(&hub_url, wait, unreachable) => {
+                if early {
+                    info!("the hub answers again: syncing now");
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_back_off_cap_holds_with_the_jitter_added() {
+        for _ in 0..20 {
+            let delays: Vec<Duration> = backoff().take(40).collect();
+            assert!(delays.iter().all(|d| *d <= BACKOFF_CAP), "{delays:?}");
+            // It still grows to the cap's half at least, and the jitter spreads it.
+            assert!(
+                delays[20..].iter().all(|d| *d >= BACKOFF_CAP / 2),
+                "{delays:?}"
+            );
+            assert_eq!(delays[0].max(Duration::from_millis(500)), delays[0]);
+        }
+    }
+
+    #[tokio::test]
+    async fn the_probe_tells_a_listening_hub_from_a_cut_link() {
+        use tokio::net::TcpListener;
+        // Nothing listens: no answer.
+        let gone = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = gone.local_addr().unwrap().port();
+        drop(gone);
+        assert!(!sync::hub_answers(&format!("https://localhost:{port}")).await);
+        // Accepted and closed at once (a proxy whose link is cut): no answer.
+        let closing = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = closing.local_addr().unwrap().port();
+        let closer = tokio::spawn(async move {
+            loop {
+                if let Ok((s, _)) = closing.accept().await {
+                    drop(s);
+                }
+            }
+        });
+        assert!(!sync::hub_answers(&format!("https://127.0.0.1:{port}")).await);
+        closer.abort();
+        // Accepted and held, waiting for the client to speak (a TLS server): it answers.
+        let holding = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let port = holding.local_addr().unwrap().port();
+        let holder = tokio::spawn(async move {
+            let mut kept = Vec::new();
+            loop {
+                if let Ok((s, _)) = holding.accept().await {
+                    kept.push(s);
+                }
+            }
+        });
+        assert!(sync::hub_answers(&format!("https://localhost:{port}")).await);
+        holder.abort();
+        // Not an address at all.
+        assert!(!sync::hub_answers("not a url").await);
     }
 }

@@ -147,8 +147,23 @@ fn examples_register_amend_void_and_show_history() {
     assert_eq!(last["change"], json!("void"));
     assert_eq!(last["reason"], json!("registered twice"));
 
+    // An amendment needs a reason, as a void does.
+    let o = node.run(&["amend", &m, "--file", amend_file.to_str().expect("utf-8")]);
+    assert_ne!(o.code, 0);
+    assert!(
+        o.stderr.contains("a reason is required to amend"),
+        "{}",
+        o.stderr
+    );
     // A void record can not be changed or voided again; a void needs a reason.
-    let o = node.run(&["amend", &d, "--file", amend_file.to_str().expect("utf-8")]);
+    let o = node.run(&[
+        "amend",
+        &d,
+        "--file",
+        amend_file.to_str().expect("utf-8"),
+        "--reason",
+        "typo",
+    ]);
     assert_ne!(o.code, 0);
     assert!(o.stderr.contains("void"), "{}", o.stderr);
     let o = node.run(&["void", &d, "--reason", "again"]);
@@ -822,8 +837,15 @@ fn export_is_json_lines_with_the_node_every_record_and_every_op() {
     node.register_file("marriage", &example("marriage.json"));
     node.register_file("death", &example("death.json"));
     let amend = example("amend-birth.json");
-    node.run(&["amend", &b, "--file", amend.to_str().expect("utf-8")])
-        .ok();
+    node.run(&[
+        "amend",
+        &b,
+        "--file",
+        amend.to_str().expect("utf-8"),
+        "--reason",
+        "typo",
+    ])
+    .ok();
 
     let out = node.run(&["export"]).ok();
     assert!(out.stdout.ends_with('\n'));
@@ -996,5 +1018,43 @@ fn error_messages_are_said_once() {
         1,
         "the message is repeated: {}",
         o.stderr
+    );
+}
+
+#[test]
+fn export_needs_a_signed_in_clerk_and_is_in_the_access_log() {
+    let node = TestNode::new();
+    let b = node.register_file("birth", &example("birth.json"));
+    // No clerk: refused, nothing written.
+    let mut c = node.command_without_terminal(&["export"]);
+    c.env_remove("CIVREG_CLERK")
+        .env_remove("CIVREG_CLERK_PASSWORD");
+    let o = run_command(c);
+    assert_ne!(o.code, 0);
+    assert!(o.stderr.contains("set CIVREG_CLERK"), "{}", o.stderr);
+    assert!(!o.stdout.contains(&b), "nothing exported: {}", o.stdout);
+    // A wrong password: refused.
+    let mut c = node.command(&["export"]);
+    c.env("CIVREG_CLERK_PASSWORD", "not-the-password-1");
+    let o = run_command(c);
+    assert_ne!(o.code, 0);
+    assert!(!o.stdout.contains(&b), "nothing exported: {}", o.stdout);
+    // The clerk: exported, and the access log says who, when and where to.
+    let lines = node.export();
+    assert!(lines.iter().any(|l| l["regno"] == json!(b)), "{lines:?}");
+    let log = node.run(&["--json", "access-log"]).ok().json();
+    let exports: Vec<&Value> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == "export")
+        .collect();
+    assert_eq!(exports.len(), 1, "{log}");
+    assert_eq!(exports[0]["clerk"], json!(CLERK));
+    assert!(
+        exports[0]["query"]
+            .as_str()
+            .is_some_and(|q| q.contains("standard output")),
+        "{log}"
     );
 }

@@ -385,8 +385,15 @@ fn nothing_personal_is_stored_in_clear() {
     // An amendment and a void put more values and a reason into the log.
     let changes = node.dir.path().join("changes.json");
     std::fs::write(&changes, r#"{"mother.maiden_surname": "Xhakovicaj"}"#).expect("write");
-    node.run(&["amend", &ra, "--file", changes.to_str().expect("utf-8")])
-        .ok();
+    node.run(&[
+        "amend",
+        &ra,
+        "--file",
+        changes.to_str().expect("utf-8"),
+        "--reason",
+        "typo",
+    ])
+    .ok();
     node.run(&["void", &rb, "--reason", "suspected Quirinovska forgery"])
         .ok();
     // Search builds its index; it must not land on disk either.

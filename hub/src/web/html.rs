@@ -57,6 +57,17 @@ td.pid,b.pid{font-family:ui-monospace,monospace}
 .online{background:#d8f3dc}
 .offline{background:#f8c7c4}
 .never{background:#e4e7eb}
+.revoked,.expired,.forked{background:#f8c7c4;font-weight:600}
+#attention{padding-left:1.2em}
+li.att{margin:.2em 0}
+li.att.bad{color:#8a1c14}
+li.att .small{margin-left:.5em}
+ol.grid{list-style:none;padding:0;display:grid;grid-template-columns:repeat(auto-fill,minmax(9em,1fr));gap:.3em}
+.tile a{display:block;padding:.3em .4em;border-radius:.3em;background:#d8f3dc;color:inherit;text-decoration:none}
+.tile a .small{display:block}
+.tile.warn a{background:#fff4d6}
+.tile.bad a{background:#f8c7c4}
+.tile.idle a{background:#e4e7eb;color:#57606a}
 .small{font-size:.85em;color:#57606a}
 .err{color:#a40e26}
 .msg{padding:.5em 1em;border-radius:.3em;margin-bottom:1em}

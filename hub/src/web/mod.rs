@@ -37,7 +37,9 @@ pub mod guard;
 pub mod history;
 pub mod html;
 pub mod model;
+mod now;
 mod pages;
+mod templates;
 mod verify_page;
 
 use crate::metrics::Metrics;

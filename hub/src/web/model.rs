@@ -11,6 +11,33 @@ use time::OffsetDateTime;
 /// Certificates expiring within this many days are flagged.
 pub const CERT_WARN_DAYS: i64 = 30;
 
+/// Added to two sync intervals before a node that told its interval is "not reaching the hub":
+/// a round's own duration and the heartbeat at its end.
+pub const ROUND_SLACK_MS: u64 = 5_000;
+
+/// How long after its last heartbeat a node still counts as reaching the hub: two of its own
+/// sync rounds (and [`ROUND_SLACK_MS`]) when its heartbeat told its interval, else `default`
+/// (the dashboard's `online_within`, for nodes of older versions and `sync --once`).
+pub fn online_window_ms(chain: &ChainStatus, default_ms: u64) -> u64 {
+    match chain.sync_interval_ms {
+        Some(i) if i > 0 => 2 * i + ROUND_SLACK_MS,
+        _ => default_ms,
+    }
+}
+
+/// What the hub's registry of issued certificates says of a node's certificates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CertState {
+    /// An active certificate that has not expired.
+    Valid,
+    /// Its newest certificate is revoked and none is active.
+    Revoked,
+    /// Its newest active certificate has expired.
+    Expired,
+    /// The registry holds no certificate of it.
+    None,
+}
+
 /// One node as the overview shows it.
 #[derive(Debug, Clone)]
 pub struct NodeView {
@@ -27,17 +54,46 @@ pub struct NodeView {
     /// The op its queue is blocked on: the hub refused it for good (an operator may set it
     /// aside: `civreg-hub set-aside`).
     pub blocked: Option<crate::store::RefusedOp>,
+    pub cert_state: CertState,
+    /// How long after its last heartbeat it still counts as reaching the hub.
+    pub window_ms: u64,
 }
 
 impl NodeView {
-    /// "online", "offline" or "never" (never heard from).
+    /// The node's state, worst first: "revoked", "expired" (its certificate), "forked" (its
+    /// chain and the hub's differ; it has stopped registering), then "online", "offline" (it
+    /// missed two rounds: not reaching the hub) or "never" (never heard from).
     pub fn state(&self) -> &'static str {
-        if self.online {
+        match self.cert_state {
+            CertState::Revoked => return "revoked",
+            CertState::Expired => return "expired",
+            CertState::Valid | CertState::None => {}
+        }
+        if self
+            .chain
+            .halted
+            .as_deref()
+            .is_some_and(|h| h.contains("forked"))
+        {
+            "forked"
+        } else if self.online {
             "online"
         } else if self.chain.last_seen_ms.is_some() {
             "offline"
         } else {
             "never"
+        }
+    }
+
+    /// [`NodeView::state`] in words, as the dashboard shows it.
+    pub fn state_label(&self) -> &'static str {
+        match self.state() {
+            "revoked" => "revoked",
+            "expired" => "certificate expired",
+            "forked" => "forked",
+            "online" => "online",
+            "offline" => "not reaching the hub",
+            _ => "never heard from",
         }
     }
 
@@ -127,10 +183,12 @@ pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
         hub_status(ctx.store(), &seen)
     };
     let now = now_ms();
-    let window = ctx.settings().online_within.as_millis() as u64;
+    let default_window = ctx.settings().online_within.as_millis() as u64;
     let mut certs: HashMap<String, (OffsetDateTime, String)> = HashMap::new();
+    // Nodes with a revoked certificate (and, below, none active).
+    let mut revoked: std::collections::HashSet<String> = Default::default();
     for e in ctx.pki().list()? {
-        if e.kind != CertKind::Node || e.status != CertStatus::Active {
+        if e.kind != CertKind::Node {
             continue;
         }
         if let Some(PeerIdentity::Node {
@@ -139,18 +197,23 @@ pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
         }) = e.peer_identity()
         {
             let k = format!("{municipality}/{node_id}");
+            if e.status != CertStatus::Active {
+                revoked.insert(k);
+                continue;
+            }
             let newer = certs.get(&k).is_none_or(|(t, _)| e.not_after > *t);
             if newer {
                 certs.insert(k, (e.not_after, e.serial.clone()));
             }
         }
     }
+    let today = OffsetDateTime::now_utc();
     let mut chains: BTreeMap<String, ChainStatus> = status
         .chains
         .into_iter()
         .map(|c| (c.node.clone(), c))
         .collect();
-    for k in certs.keys() {
+    for k in certs.keys().chain(revoked.iter()) {
         chains.entry(k.clone()).or_insert_with(|| ChainStatus {
             node: k.clone(),
             ..Default::default()
@@ -161,14 +224,22 @@ pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
         .filter_map(|chain| {
             let (m, n) = chain.node.split_once('/')?;
             civreg_shared::gazetteer::by_code(m)?;
+            let window_ms = online_window_ms(&chain, default_window);
             let online = chain
                 .last_seen_ms
-                .is_some_and(|t| now.saturating_sub(t) <= window);
-            let refused_now = chain
-                .last_refusal_ms
-                .is_some_and(|t| now.saturating_sub(t) <= window);
+                .is_some_and(|t| now.saturating_sub(t) <= window_ms);
+            // Kept by the hub until the node's next successful round (`server.rs`).
+            let refused_now = chain.last_refusal_ms.is_some();
             let cert = certs.get(&chain.node);
+            let cert_state = match cert {
+                Some((t, _)) if *t <= today => CertState::Expired,
+                Some(_) => CertState::Valid,
+                None if revoked.contains(&chain.node) => CertState::Revoked,
+                None => CertState::None,
+            };
             Some(NodeView {
+                cert_state,
+                window_ms,
                 blocked: ctx.store().refused_op(m, n),
                 node_id: n.to_string(),
                 online,
@@ -265,9 +336,13 @@ fn trouble(row: &MunicipalityView, today: OffsetDateTime) -> Vec<(Severity, Stri
                 ),
             ));
         }
+        match n.cert_state {
+            CertState::Revoked => t.push((Bad, format!("{}'s certificate is revoked", n.node))),
+            CertState::Expired | CertState::Valid | CertState::None => {}
+        }
         if syncing && !n.online {
             t.push(match n.chain.last_seen_ms {
-                Some(_) => (Bad, format!("{} offline", n.node)),
+                Some(_) => (Bad, format!("{} not reaching the hub", n.node)),
                 // Enrolled but not yet running: worth a look, not an outage.
                 None => (Warn, format!("{} never heard from", n.node)),
             });

@@ -224,8 +224,9 @@ fn node_badge(n: &NodeView, now: u64) -> String {
         None => "never seen".into(),
     };
     format!(
-        "<a class=\"node {state}\" href=\"/node/{m}/{id}\" data-node=\"{node}\" data-state=\"{state}\" title=\"{seen}\">{node} {state}</a> <span class=\"small\">{seen}</span><br>",
+        "<a class=\"node {state}\" href=\"/node/{m}/{id}\" data-node=\"{node}\" data-state=\"{state}\" title=\"{seen}\">{node} {label}</a> <span class=\"small\">{seen}</span><br>",
         state = n.state(),
+        label = n.state_label(),
         m = url_seg(n.node.split('/').next().unwrap_or_default()),
         id = url_seg(&n.node_id),
         node = esc(&n.node),
@@ -344,12 +345,15 @@ pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<S
         .iter()
         .filter(|r| r.severity == model::Severity::Warn)
         .count();
-    let mut body = format!(
-        "<h1>Overview</h1><p>{bad} municipalities need attention now, {warn} should be looked at. \
-         <span class=\"small\">Online: a heartbeat within the last {}. This page reloads every {REFRESH_SECS} s; updated {}.</span></p>\
-         <table id=\"overview\"><thead><tr><th>Municipality</th><th>Stage</th><th>Nodes</th><th>Ops waiting</th><th>Acked, lag</th><th>Open conflicts</th><th>Open duplicates</th><th>Nearest certificate expiry</th><th>Last rollout refusal</th><th>Clock</th><th>Attention</th></tr></thead><tbody>",
-        ago_s(online_within),
-        esc(&utc_ms(now)),
+    let rule = format!(
+        "An office is \"not reaching the hub\" when it missed two of its own sync rounds (offices of older versions: no heartbeat for {}). Ops waiting are as the office's last heartbeat counted them.",
+        ago_s(online_within)
+    );
+    let mut body = super::now::render(&rows, now, REFRESH_SECS, &rule)?;
+    let _ = write!(
+        body,
+        "<h2 id=\"details\">Every municipality</h2><p>{bad} municipalities need attention now, {warn} should be looked at.</p>\
+         <table id=\"overview\"><thead><tr><th>Municipality</th><th>Stage</th><th>Nodes</th><th>Ops waiting</th><th>Acked, lag</th><th>Open conflicts</th><th>Open duplicates</th><th>Nearest certificate expiry</th><th>Rollout refusal</th><th>Clock</th><th>Attention</th></tr></thead><tbody>",
     );
     for r in &rows {
         body.push_str(&overview_row(r, now));
@@ -380,9 +384,10 @@ pub async fn node(
     let now = now_ms();
     let ch = &view.chain;
     let mut b = format!(
-        "<h1>Node {node} <span class=\"node {state}\" id=\"state\" data-state=\"{state}\">{state}</span></h1><table id=\"facts\">",
+        "<h1>Node {node} <span class=\"node {state}\" id=\"state\" data-state=\"{state}\">{label}</span></h1><table id=\"facts\">",
         node = esc(&key),
-        state = view.state()
+        state = view.state(),
+        label = view.state_label(),
     );
     let mut row = |k: &str, v: String| {
         let _ = write!(b, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
@@ -433,7 +438,21 @@ pub async fn node(
                 esc(&crate::pki::format_utc(*t)),
                 esc(serial)
             ),
+            _ if view.cert_state == model::CertState::Revoked => {
+                "<span class=\"err\">revoked</span> (no active certificate)".into()
+            }
             _ => "no active certificate".into(),
+        },
+    );
+    row(
+        "Sync interval",
+        match ch.sync_interval_ms {
+            Some(i) => format!(
+                "{} <span class=\"small\">(not reaching the hub after {} without a heartbeat)</span>",
+                ago_s(i.div_ceil(1000)),
+                ago_s(view.window_ms / 1000)
+            ),
+            None => "— <span class=\"small\">(not told by the node)</span>".into(),
         },
     );
     b.push_str("</table><h2>Last day</h2>");
@@ -892,6 +911,10 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
             e.1 += n.chain.unacked_ops.unwrap_or(0);
         }
         snap.lag_and_waiting = lw;
+        snap.last_seen = nodes
+            .iter()
+            .filter_map(|n| Some((n.node.clone(), n.chain.last_seen_ms? / 1000)))
+            .collect();
         for m in civreg_shared::gazetteer::all() {
             snap.open_conflicts.insert(
                 m.code.to_string(),
