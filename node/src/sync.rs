@@ -684,7 +684,13 @@ pub async fn sync_round_on(
 /// is still valid, and the renewal is tried again later.
 async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) {
     let soon = crate::renew::RENEW_BEFORE_DAYS as u64 * 86_400_000;
-    if news.hub_cert_not_after_ms > 0 && news.hub_cert_not_after_ms < now_ms() + soon {
+    // Said once per process (and again after a restart), not every round.
+    static HUB_CERT_WARNED: std::sync::atomic::AtomicBool =
+        std::sync::atomic::AtomicBool::new(false);
+    if news.hub_cert_not_after_ms > 0
+        && news.hub_cert_not_after_ms < now_ms() + soon
+        && !HUB_CERT_WARNED.swap(true, Ordering::Relaxed)
+    {
         tracing::warn!(hub_cert_sha256 = %news.hub_cert_sha256, expires_ms = news.hub_cert_not_after_ms, "the hub's server certificate expires within 30 days: tell the agency (civreg-hub pki renew-hub)");
     }
     let now_s = (now_ms() / 1000) as i64;
