@@ -502,8 +502,12 @@ pub fn link_file(
             probability: best.map(|b| b.score.probability),
             agree,
             disagree,
+            // Civil-status records carry no address: a missing address is no news to the user.
             why: fields
                 .iter()
+                .filter(|f| {
+                    !(f.level.is_none() && f.field == civreg_shared::linkage::Field::Address)
+                })
                 .map(|f| {
                     format!(
                         "{}: {} ({:+.1})",
