@@ -16,7 +16,7 @@
 //!   own layout and script time are not included.
 //! - *Registration*: `POST /register/birth` of a new child (the duplicate check included, which
 //!   searches the node's 200,000 records), then `GET` of the record page it redirects to.
-//! - *Before and after* (`--compare`, the default): the search pages and the registration are
+//! - *Before and after* (the default): the search pages and the registration are
 //!   measured with the index's letter-set test before the typo distance switched off ("before")
 //!   and on ("after"), the requests interleaved one by one in the same run, so both see the same
 //!   machine. `--after-only` skips the "before" rows.
