@@ -16,6 +16,10 @@
 //!   own layout and script time are not included.
 //! - *Registration*: `POST /register/birth` of a new child (the duplicate check included, which
 //!   searches the node's 200,000 records), then `GET` of the record page it redirects to.
+//! - *Before and after* (the default): the search pages and the registration are
+//!   measured with the index's letter-set test before the typo distance switched off ("before")
+//!   and on ("after"), the requests interleaved one by one in the same run, so both see the same
+//!   machine. `--after-only` skips the "before" rows.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -257,29 +261,42 @@ fn main() {
             "/search.json?q=Gash".to_string(),
         ),
     ];
+    // (label, letter-set test on) for each row: before and after, interleaved.
+    let modes: &[(&str, bool)] = if args.iter().any(|a| a == "--after-only") {
+        &[("", true)]
+    } else {
+        &[("before: ", false), ("after: ", true)]
+    };
     println!("| page ({records} records on the node, {n} requests each) | median | p99 | max |");
     println!("|---|---|---|---|");
     for (what, path) in &pages {
-        let mut times = Vec::with_capacity(n);
+        let mut times = vec![Vec::with_capacity(n); modes.len()];
         for _ in 0..n {
-            let t = Instant::now();
-            let r = request(&addr, "GET", path, &cookie, None);
-            times.push(t.elapsed());
-            assert_eq!(
-                r.status,
-                200,
-                "{what}: {}",
-                &r.body[..r.body.len().min(300)]
-            );
+            for (m, (_, on)) in modes.iter().enumerate() {
+                civreg_node::index::set_typo_prefilter(*on);
+                let t = Instant::now();
+                let r = request(&addr, "GET", path, &cookie, None);
+                times[m].push(t.elapsed());
+                assert_eq!(
+                    r.status,
+                    200,
+                    "{what}: {}",
+                    &r.body[..r.body.len().min(300)]
+                );
+            }
         }
-        let (p50, p99, max) = percentiles(times);
-        println!("| {what} | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
+        for ((label, _), times) in modes.iter().zip(times) {
+            let (p50, p99, max) = percentiles(times);
+            println!("| {label}{what} | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
+        }
     }
 
     // Registrations through the form: a new child each time (the duplicate check runs and
     // finds nobody), then the record page the app redirects to.
-    let mut times = Vec::with_capacity(n);
-    for i in 0..n {
+    let mut times = vec![Vec::with_capacity(n); modes.len()];
+    for i in 0..n * modes.len() {
+        let m = i % modes.len();
+        civreg_node::index::set_typo_prefilter(modes[m].1);
         let form = request(&addr, "GET", "/register/birth", &cookie, None);
         let form_id = hidden(&form.body, "_form");
         // Names random enough that no earlier one is within the search's typo distance: the
@@ -329,9 +346,11 @@ fn main() {
             &cookie,
             None,
         );
-        times.push(t.elapsed());
+        times[m].push(t.elapsed());
         assert_eq!(page.status, 200);
     }
-    let (p50, p99, max) = percentiles(times);
-    println!("| registration: POST the form (duplicate check, save, flush) + GET the record page | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
+    for ((label, _), times) in modes.iter().zip(times) {
+        let (p50, p99, max) = percentiles(times);
+        println!("| {label}registration: POST the form (duplicate check, save, flush) + GET the record page | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
+    }
 }
