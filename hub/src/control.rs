@@ -136,6 +136,9 @@ pub enum Request {
     /// The records a person appears in, for the access log's `--person` filter (not itself
     /// written to the log: it reads no record): `[REGNO]`.
     PersonRecords { id: String },
+    /// A consistent backup of the hub under `out` (an absolute path): `{"path", "manifest"}`
+    /// (`crate::backup`).
+    Backup { out: PathBuf },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -415,6 +418,11 @@ pub fn handle_with_progress(
             let records = crate::persons::records_of_mentions(&mentions);
             state.log_access(by, "view", &format!("person {pid}"), records.clone())?;
             Ok(json!({"person": pid.to_string(), "mentions": mentions, "records": records}))
+        }
+        Request::Backup { out } => {
+            let (path, manifest) = crate::backup::backup(&state.store, &state.data_dir, None, out)
+                .map_err(|e| ControlError::Remote(e.to_string()))?;
+            Ok(json!({"path": path, "manifest": manifest}))
         }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
