@@ -148,6 +148,9 @@ pub enum Request {
     CertificateIssue {
         request: crate::certificates::issue::IssueRequest,
     },
+    /// A consistent backup of the hub under `out` (an absolute path): `{"path", "manifest"}`
+    /// (`crate::backup`).
+    Backup { out: PathBuf },
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -465,6 +468,11 @@ pub fn handle_with_progress(
             )
             .map_err(|e| ControlError::Invalid(e.to_string()))?;
             Ok(serde_json::to_value(issued).expect("issue serialises"))
+        }
+        Request::Backup { out } => {
+            let (path, manifest) = crate::backup::backup(&state.store, &state.data_dir, None, out)
+                .map_err(|e| ControlError::Remote(e.to_string()))?;
+            Ok(json!({"path": path, "manifest": manifest}))
         }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;

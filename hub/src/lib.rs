@@ -12,6 +12,7 @@
 
 pub mod access;
 pub mod atrest;
+pub mod backup;
 pub mod certificates;
 pub mod config;
 pub mod control;

@@ -17,8 +17,8 @@ use civreg_proto::v1::review_server::ReviewServer;
 use civreg_proto::v1::search_server::SearchServer;
 use civreg_proto::v1::sync_server::{Sync, SyncServer};
 use civreg_proto::v1::{
-    HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest, RenewReply,
-    RenewRequest,
+    ChainRequest, HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
+    RenewReply, RenewRequest,
 };
 use civreg_proto::ROLLOUT_METADATA;
 use civreg_proto::{MAX_BATCH_OPS, MAX_MESSAGE_BYTES};
@@ -218,6 +218,9 @@ pub struct NodeSeen {
     pub halted: String,
     /// The node's sync interval, as its last heartbeat said (0: not told, or no schedule).
     pub sync_interval_ms: u64,
+    /// The node's last backup (ms; 0: none reported) and why its last one failed (issue 17).
+    pub backup_at_ms: u64,
+    pub backup_error: String,
 }
 
 /// The longest sync interval the hub believes (a day): a larger claim is taken as this.
@@ -358,6 +361,7 @@ type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'stati
 impl Sync for SyncService {
     type PushStream = BoxStream<PushAck>;
     type PullStream = BoxStream<PullBatch>;
+    type ChainStream = BoxStream<PullBatch>;
 
     async fn push(
         &self,
@@ -613,7 +617,24 @@ impl Sync for SyncService {
             .chars()
             .take(civreg_shared::limits::MAX_TEXT_CHARS)
             .collect();
+        e.backup_at_ms = hb.backup_at_ms;
+        e.backup_error = hb
+            .backup_error
+            .chars()
+            .take(civreg_shared::limits::MAX_TEXT_CHARS)
+            .collect();
         drop(seen);
+        // What the node holds of its own log: a recovery names the ops after the hub's head up
+        // to the highest reported as lost.
+        if hb.log_seq > 0 {
+            self.store
+                .note_reported_log(&m, &n, hb.log_seq, now)
+                .map_err(|e| Status::internal(e.to_string()))?;
+        }
+        let (reported_log_seq, reported_log_at_ms) = self
+            .store
+            .reported_log(&m, &n)
+            .map_err(|e| Status::internal(e.to_string()))?;
         // An op too large to push, as the node reports it: listed for an operator to set aside
         // (a node can only name ops of its own chain, so a false report blocks only itself).
         if hb.too_large_seq > 0 && hb.too_large_seq == self.store.head(&m, &n).seq + 1 {
@@ -675,6 +696,8 @@ impl Sync for SyncService {
                 .unwrap_or_default(),
             set_aside,
             certificates_through,
+            reported_log_seq,
+            reported_log_at_ms,
             renew_required,
             hub_cert_not_after_ms: hub_cert.as_ref().map(|h| h.not_after_ms).unwrap_or(0),
             hub_cert_sha256: hub_cert.map(|h| h.sha256).unwrap_or_default(),
@@ -725,6 +748,61 @@ impl Sync for SyncService {
             }
         }
     }
+
+    async fn chain(
+        &self,
+        req: Request<ChainRequest>,
+    ) -> Result<Response<Self::ChainStream>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        let ChainRequest {
+            after_seq,
+            max_batch,
+        } = req.into_inner();
+        let max = (max_batch as usize).clamp(1, MAX_BATCH_OPS);
+        let store = self.store.clone();
+        let (tx, rx) = mpsc::channel::<Result<PullBatch, Status>>(4);
+        tokio::spawn(async move {
+            let mut after = after_seq;
+            loop {
+                let (st, mm, nn) = (store.clone(), m.clone(), n.clone());
+                let got =
+                    tokio::task::spawn_blocking(move || st.chain_after(&mm, &nn, after, max)).await;
+                let (ops, stop) = match got {
+                    Ok(Ok(v)) => v,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                if !ops.is_empty() {
+                    let wire = pull_batch_ops(&ops);
+                    after += wire.len() as u64;
+                    let batch = PullBatch {
+                        cursor: after,
+                        ops: wire,
+                    };
+                    if tx.send(Ok(batch)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                if let Some(seq) = stop {
+                    let _ = tx
+                        .send(Err(Status::failed_precondition(format!(
+                            "op #{seq} of this node's chain was set aside by an operator: the hub holds only its hash and can not send it"
+                        ))))
+                        .await;
+                }
+                return;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
 }
 
 /// What `civreg-hub status` shows while the hub runs (it holds the database, so the command
@@ -758,6 +836,11 @@ pub struct ChainStatus {
     /// The node's sync interval in milliseconds, from its heartbeat (absent: not told).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sync_interval_ms: Option<u64>,
+    /// The node's last backup and why its last one failed, from its heartbeat.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_at_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup_error: Option<String>,
 }
 
 pub fn status_path(data_dir: &Path) -> PathBuf {
@@ -809,6 +892,8 @@ pub fn hub_status(store: &HubStore, seen: &HashMap<String, NodeSeen>) -> HubStat
         c.version = Some(s.version.clone());
         c.halted = (!s.halted.is_empty()).then(|| s.halted.clone());
         c.sync_interval_ms = (s.sync_interval_ms > 0).then_some(s.sync_interval_ms);
+        c.backup_at_ms = (s.backup_at_ms > 0).then_some(s.backup_at_ms);
+        c.backup_error = (!s.backup_error.is_empty()).then(|| s.backup_error.clone());
         if s.clock_offset_ms.unsigned_abs() > civreg_shared::op::MAX_CLOCK_AHEAD_MS {
             c.clock_warning = Some(format!(
                 "this PC's clock is {} the hub's by {}: fix its date and time; its edits win ties they should not",

@@ -157,9 +157,11 @@ pub struct HubStore {
     /// sled's blob files, synced after each flush, since sled never fsyncs them (see
     /// [`RUN_BYTES`]); none for a temporary store.
     blobs: Option<BlobFiles>,
+    /// The keys the store is sealed with (backups seal their frames with them too).
+    keys: Arc<civreg_shared::seal::Sealer>,
 }
 
-type KeyValue = (Vec<u8>, sled::IVec);
+pub type KeyValue = (Vec<u8>, sled::IVec);
 
 /// The layout of the hub's database; a database of another layout is refused at open.
 const LAYOUT: &[u8] =
@@ -346,6 +348,7 @@ impl HubStore {
             heads: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
             blobs: None,
+            keys: keys.clone(),
         };
         match store.meta.get("layout")? {
             Some(v) if v.as_ref() == LAYOUT => store.check_key(&keys, path, false)?,
@@ -737,6 +740,30 @@ impl HubStore {
         Ok(ops.into_iter().map(|p| p.op).collect())
     }
 
+    /// The keys the store is sealed with.
+    pub fn sealer(&self) -> &civreg_shared::seal::Sealer {
+        &self.keys
+    }
+
+    /// Runs `f` over every raw entry of the store (keys with their keyspace, values as stored,
+    /// sealed) while no write can happen (every write holds the heads' lock), with the chain
+    /// heads of that moment: a consistent snapshot for `civreg-hub backup`. Ingest waits meanwhile.
+    pub fn with_writes_held<T>(
+        &self,
+        f: impl FnOnce(&mut dyn Iterator<Item = Result<KeyValue, StoreError>>, Vec<(String, Head)>) -> T,
+    ) -> T {
+        let heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
+        let mut list: Vec<(String, Head)> = heads.iter().map(|(k, h)| (k.clone(), *h)).collect();
+        list.sort_by(|a, b| a.0.cmp(&b.0));
+        let mut it = self
+            .tree()
+            .iter()
+            .map(|r| r.map(|(k, v)| (k.to_vec(), v)).map_err(backend));
+        let out = f(&mut it, list);
+        drop(heads);
+        out
+    }
+
     /// Auxiliary state kept beside the log by the hub's own modules (person identifiers, the
     /// duplicates queue, import keys), under keys the module chooses (its own prefix first).
     pub fn aux_get(&self, key: &[u8]) -> Result<Option<sled::IVec>, StoreError> {
@@ -1112,6 +1139,68 @@ impl HubStore {
             }
             None => Ok(None),
         }
+    }
+
+    /// Ops of one node's chain after `after`, in order, at most `max`, up to its head (the
+    /// `Chain` RPC: a restored or rebuilt node re-fetches what it had sent). Stops before an op
+    /// the hub holds by hash only (set aside by an operator) and returns its number.
+    pub fn chain_after(
+        &self,
+        municipality: &str,
+        node_id: &str,
+        after: u64,
+        max: usize,
+    ) -> Result<(Vec<Op>, Option<u64>), StoreError> {
+        let head = self.head(municipality, node_id).seq;
+        let mut out = Vec::new();
+        let mut seq = after + 1;
+        while seq <= head && out.len() < max {
+            let id = OpId {
+                municipality: municipality.to_string(),
+                node_id: node_id.to_string(),
+                seq,
+            };
+            match self.op(&id)? {
+                Some(op) => out.push(op),
+                None => return Ok((out, Some(seq))),
+            }
+            seq += 1;
+        }
+        Ok((out, None))
+    }
+
+    /// The highest log head a node reported in its heartbeats, and when (kept in `aux` under
+    /// `logseq/M/N`, so that a recovery after the hub restarted still names what was lost).
+    pub fn reported_log(
+        &self,
+        municipality: &str,
+        node_id: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        let key = format!("logseq/{municipality}/{node_id}");
+        Ok(match self.aux_get(key.as_bytes())? {
+            Some(v) if v.len() == 16 => (
+                u64::from_be_bytes(v[..8].try_into().expect("8 bytes")),
+                u64::from_be_bytes(v[8..].try_into().expect("8 bytes")),
+            ),
+            _ => (0, 0),
+        })
+    }
+
+    /// Notes a node's reported log head when it is higher than the one kept.
+    pub fn note_reported_log(
+        &self,
+        municipality: &str,
+        node_id: &str,
+        seq: u64,
+        at_ms: u64,
+    ) -> Result<(), StoreError> {
+        if seq <= self.reported_log(municipality, node_id)?.0 {
+            return Ok(());
+        }
+        let mut v = seq.to_be_bytes().to_vec();
+        v.extend_from_slice(&at_ms.to_be_bytes());
+        let key = format!("logseq/{municipality}/{node_id}").into_bytes();
+        self.aux_write(&[(key, Some(v))])
     }
 
     /// Every op of one node's chain, in order.

@@ -86,6 +86,11 @@ pub enum Command {
         /// An enrollment bundle from `civreg-hub pki issue`: enrols the node for sync.
         #[arg(long)]
         bundle: Option<PathBuf>,
+        /// Rebuild a lost office from the hub (no backup): its own chain and its municipality's
+        /// records; reports the sequence numbers lost. Needs --bundle.
+        #[arg(long, requires = "bundle")]
+        #[serde(default)]
+        recover: bool,
     },
     /// Run the background sync worker until Ctrl-C / SIGTERM. It keeps the database open; every
     /// other command then runs inside it, through DATA_DIR/node.sock, and works as usual.
@@ -105,6 +110,14 @@ pub enum Command {
         #[arg(long = "http-host")]
         #[serde(default)]
         http_hosts: Vec<String>,
+        /// Make a backup here (a USB drive, say) at start and then daily (`backup`).
+        #[arg(long, env = "CIVREG_BACKUP_DIR")]
+        #[serde(default)]
+        backup_dir: Option<PathBuf>,
+        /// How many scheduled backups to keep in --backup-dir.
+        #[arg(long, default_value_t = 7)]
+        #[serde(default)]
+        backup_keep: usize,
     },
     /// Sync state: online or offline, last success, ops waiting and the oldest one's age, last error.
     Status,
@@ -256,6 +269,22 @@ pub enum Command {
         /// The bundle directory from `civreg-hub pki issue` for this node.
         #[arg(long)]
         bundle: PathBuf,
+    },
+    /// Make a consistent, encrypted backup of the database under DIR (also while `serve` runs);
+    /// the key file is not in it.
+    Backup {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Restore a backup into an empty data directory (with the node's key file); the node
+    /// catches up with the hub before it registers again.
+    Restore {
+        /// The backup's directory (civreg-backup-...).
+        #[arg(long)]
+        from: PathBuf,
+        /// The node's enrollment bundle, when the data directory has none.
+        #[arg(long)]
+        bundle: Option<PathBuf>,
     },
 }
 
@@ -677,6 +706,7 @@ fn uses_database(cmd: &Command) -> bool {
     !matches!(
         cmd,
         Command::Init { .. }
+            | Command::Restore { .. }
             | Command::Serve { .. }
             | Command::Municipalities
             | Command::VerifyCertificate { .. }
@@ -819,6 +849,7 @@ pub fn execute(
             municipality,
             node_id,
             bundle,
+            recover,
         } => {
             let enrolment = match &bundle {
                 Some(dir) => {
@@ -863,6 +894,9 @@ pub fn execute(
                     install_signer_from(&node, dir)?;
                 }
             }
+            if recover {
+                return crate::recovery::run_recover(paths, io, json);
+            }
             io.print(
                 json,
                 json!({"ok": true, "municipality": id.municipality, "node_id": id.node_id, "data_dir": paths.data_dir, "key_file": paths.key, "enrolled": bundle.is_some()}),
@@ -885,6 +919,8 @@ pub fn execute(
             interval_secs,
             http_listen,
             http_hosts,
+            backup_dir,
+            backup_keep,
         } => {
             // Another serve answering on the socket is refused at once; a socket left by a
             // killed one is removed.
@@ -909,6 +945,15 @@ pub fn execute(
             }
             let res = rt.block_on(async {
                 let server = control::Server::start(served.clone())?;
+                let backups = backup_dir.map(|d| {
+                    tokio::spawn(crate::backup::scheduled(
+                        node.clone(),
+                        paths.data_dir.clone(),
+                        d,
+                        backup_keep,
+                        crate::backup::EVERY,
+                    ))
+                });
                 let (web_stop, web_stopped) = tokio::sync::oneshot::channel::<()>();
                 let web_task = web.map(|listener| {
                     let settings = crate::web::Settings {
@@ -929,6 +974,9 @@ pub fn execute(
                     shutdown_signal(),
                 )
                 .await;
+                if let Some(b) = backups {
+                    b.abort();
+                }
                 let _ = web_stop.send(());
                 if let Some(t) = web_task {
                     let _ = tokio::time::timeout(Duration::from_secs(2), t).await;
@@ -957,7 +1005,10 @@ pub fn execute(
             let mut live = false;
             let mut guard = crate::guard::Guard::default();
             let mut aside = Vec::new();
+            let mut restored = None;
+            let backups = crate::backup::read_status(&paths.data_dir);
             if let Ok(node) = node {
+                restored = node.restored()?;
                 guard = node.guard()?;
                 aside = node.set_aside_ops()?;
                 let (n, age) = crate::sync::waiting(node)?;
@@ -970,7 +1021,7 @@ pub fn execute(
             let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored}),
                 || {
                     let when = |ms: Option<u64>| ms.map(fmt_ms).unwrap_or_else(|| "never".into());
                     let state = if !enrolled {
@@ -989,7 +1040,8 @@ pub fn execute(
                         )
                     };
                     let text = crate::guard::status_lines(&guard)
-                        + &crate::aside::status_lines(&aside);
+                        + &crate::aside::status_lines(&aside)
+                        + &crate::recovery::status_lines(&backups);
                     text + &format!(
                         "sync:               {state}\nlast success:       {}\nops waiting:        {} (oldest {}s old)\nhub holds up to:    #{}\npull cursor:        {}\nlast error:         {}",
                         when(st.last_success_ms),
@@ -1255,6 +1307,14 @@ pub fn execute(
                 },
             }
             Ok(0)
+        }
+        Command::Backup { out } => {
+            let dir = io.path(&out);
+            crate::recovery::run_backup(node?, paths, io, json, &dir)
+        }
+        Command::Restore { from, bundle } => {
+            let (from, bundle) = (io.path(&from), bundle.map(|b| io.path(&b)));
+            crate::recovery::run_restore(paths, io, json, &from, bundle.as_deref())
         }
         Command::Void { regno, reason } => {
             let node = node?;

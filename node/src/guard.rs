@@ -19,7 +19,7 @@ use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChangeKind, MAX_CLOCK_AHEAD_MS};
 use serde::{Deserialize, Serialize};
 
-const HALTED: &[u8] = b"halted";
+pub(crate) const HALTED: &[u8] = b"halted";
 const ROLLOUT: &[u8] = b"rollout";
 const CLOCK: &[u8] = b"clock";
 

@@ -4,6 +4,7 @@
 //! here so tests and benchmarks drive the same code.
 
 pub mod aside;
+pub mod backup;
 pub mod cli;
 pub mod control;
 pub mod crypto;
@@ -12,6 +13,7 @@ pub mod guard;
 pub mod import;
 pub mod index;
 pub mod node;
+pub mod recovery;
 pub mod renew;
 pub mod store;
 pub mod sync;

@@ -91,6 +91,8 @@ pub enum NodeError {
     Cert(#[from] civreg_cert::CertError),
     #[error("{0}")]
     Certificate(String),
+    #[error("the hub sent this node's own chain back wrong: {0}; nothing of it was stored: call the agency")]
+    OwnChain(String),
 }
 
 /// An annotation to add to a record (see [`civreg_shared::annotation`]).
@@ -124,7 +126,9 @@ struct Head {
 pub use civreg_shared::merge::{RecordState, VoidInfo};
 
 mod certificate;
+mod restore;
 pub use certificate::{CertIssue, IdDocument, IssuedCertificate, SignerInfo};
+pub use restore::{Restored, SnapshotHead};
 
 /// One entry of the node's access log.
 #[derive(Debug, Clone, Serialize, Deserialize)]

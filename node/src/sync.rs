@@ -9,7 +9,7 @@
 use crate::guard::{ClockView, RolloutView};
 use crate::node::{Node, NodeError};
 use civreg_proto::v1::sync_client::SyncClient;
-use civreg_proto::v1::{HeartbeatRequest, PullRequest, PushRequest};
+use civreg_proto::v1::{ChainRequest, HeartbeatRequest, PullRequest, PushRequest};
 use civreg_proto::{optional_hash, MAX_MESSAGE_BYTES};
 use civreg_shared::limits::MAX_BATCH_BYTES;
 use civreg_shared::op::{Hash, Op};
@@ -164,6 +164,8 @@ fn refused(s: tonic::Status) -> SyncError {
 /// What one round did.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct SyncReport {
+    /// Ops of this node's own chain fetched back from the hub (a restored or rebuilt node).
+    pub fetched_own: u64,
     pub pushed: u64,
     pub hub_acked: u64,
     pub pulled: u64,
@@ -458,6 +460,34 @@ pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError
     Ok((pulled, cursor))
 }
 
+/// Fetches this node's own chain from the hub after its head and appends it, each batch
+/// checked by hash chain against the node's head (`Node::append_own_from_hub`): a restored
+/// node takes back what it had sent after its backup was made, a rebuilt one its whole chain.
+pub async fn fetch_own(node: &Node, channel: Channel) -> Result<u64, SyncError> {
+    let mut client = SyncClient::new(channel)
+        .max_decoding_message_size(MAX_MESSAGE_BYTES)
+        .max_encoding_message_size(MAX_MESSAGE_BYTES);
+    let mut stream = client
+        .chain(ChainRequest {
+            after_seq: node.log_len(),
+            max_batch: 1000,
+        })
+        .await
+        .map_err(refused)?
+        .into_inner();
+    let mut fetched = 0u64;
+    while let Some(batch) = stream.message().await.map_err(refused)? {
+        let ops: Vec<Op> = batch
+            .ops
+            .into_iter()
+            .map(Op::try_from)
+            .collect::<Result<_, _>>()
+            .map_err(|e| refused(tonic::Status::invalid_argument(e.to_string())))?;
+        fetched += blocking(|| node.append_own_from_hub(&ops))? as u64;
+    }
+    Ok(fetched)
+}
+
 fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
@@ -515,6 +545,7 @@ async fn heartbeat_with(
         .map(|h| h.why)
         .unwrap_or_default();
     let free = fs2::available_space(data_dir).unwrap_or(0);
+    let backup = crate::backup::read_status(data_dir);
     // Certificates issued here that the hub has not acknowledged yet, oldest first.
     let certificates: Vec<civreg_proto::v1::CertificateIssued> =
         blocking(|| node.certificates_unreported(CERTIFICATES_PER_HEARTBEAT))?
@@ -546,6 +577,9 @@ async fn heartbeat_with(
             too_large_record,
             certificates,
             sync_interval_ms,
+            log_seq: node.log_len(),
+            backup_at_ms: backup.last_ok_ms.unwrap_or(0),
+            backup_error: backup.last_error.unwrap_or_default(),
         })
         .await
         .map_err(refused)?
@@ -577,6 +611,9 @@ async fn heartbeat_with(
         .collect();
     if !aside.is_empty() {
         blocking(|| node.note_set_aside(&aside))?;
+    }
+    if reply.reported_log_seq > 0 {
+        blocking(|| node.note_reported_log(reply.reported_log_seq, reply.reported_log_at_ms))?;
     }
     if !reply.certificates_through.is_empty() {
         blocking(|| node.set_certificates_reported(&reply.certificates_through))?;
@@ -623,6 +660,13 @@ pub async fn sync_round_on(
     sync_interval_ms: u64,
 ) -> Result<SyncReport, SyncError> {
     let round = async {
+        // Restored from a backup or rebuilt: first take back what the hub holds of this
+        // node's chain after its head, so that the push finds the hub's head in the log.
+        let restored = blocking(|| node.restored())?;
+        let fetched_own = match restored {
+            Some(_) => fetch_own(node, channel.clone()).await?,
+            None => 0,
+        };
         let (pushed, hub_acked) = match push(node, channel.clone(), limit).await {
             Ok(v) => v,
             Err(e @ (SyncError::HubAhead { .. } | SyncError::Fork { .. })) => {
@@ -647,6 +691,10 @@ pub async fn sync_round_on(
             }
             Err(e) => return Err(e),
         };
+        // The hub holds the restored node's whole log: it may register again.
+        if restored.is_some() && hub_acked >= node.log_len() {
+            blocking(|| node.finish_restore())?;
+        }
         let (pulled, cursor) = pull(node, channel.clone()).await?;
         // Health report on the same connection; a failed heartbeat does not fail the round.
         match heartbeat_with(node, channel.clone(), data_dir, None, sync_interval_ms).await {
@@ -654,6 +702,7 @@ pub async fn sync_round_on(
             Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
         }
         Ok(SyncReport {
+            fetched_own,
             pushed,
             hub_acked,
             pulled,

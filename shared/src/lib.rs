@@ -23,6 +23,7 @@ pub mod pnum;
 pub mod query;
 pub mod redact;
 pub mod seal;
+pub mod snapshot;
 pub mod synth;
 pub mod validate;
 pub mod webguard;
