@@ -13,6 +13,9 @@
 //! link's return to the queue at the hub) are printed for BENCHMARKS.md ("Catch-up after a
 //! link cut").
 
+// Both helper modules load `bins/mod.rs` (finding the binaries); each keeps its own copy.
+#![allow(clippy::duplicate_mod)]
+
 mod common;
 mod faults_support;
 
