@@ -2,7 +2,7 @@
 //! through a TCP proxy that cuts the link (issue 17, part C):
 //! - the node keeps its connection between rounds, so `civreg_hub_connected_nodes` counts it,
 //!   and its last heartbeat is a gauge;
-//! - a 20-second link cut shows as "not reaching the hub" on the overview within two of the
+//! - a 30-second link cut shows as "not reaching the hub" on the overview within two of the
 //!   node's rounds (it tells its interval with its heartbeat), on the first screen's "needs
 //!   you now" list;
 //! - when the link returns the node uses it within 10 s (it probes the hub's address while it
@@ -12,6 +12,9 @@
 //! The dashboard is read over raw HTTP here; the figures (time to show the cut, time from the
 //! link's return to the queue at the hub) are printed for BENCHMARKS.md ("Catch-up after a
 //! link cut").
+
+// Both helper modules load `bins/mod.rs` (finding the binaries); each keeps its own copy.
+#![allow(clippy::duplicate_mod)]
 
 mod common;
 mod faults_support;
@@ -28,8 +31,9 @@ const PASSWORD: &str = "long-enough-secret-1";
 const NODE: &str = "prishtine/1";
 /// The node's sync interval.
 const INTERVAL_S: u64 = 2;
-/// How long the link stays cut.
-const CUT: Duration = Duration::from_secs(20);
+/// How long the link stays cut: long enough for the back-off between tries to pass 10 s, so
+/// that only the probe brings the node back within 10 s of the link's return.
+const CUT: Duration = Duration::from_secs(30);
 
 /// The `data-state` of the node's badge on the overview, and the overview.
 async fn node_state(s: &WebSession) -> (Option<String>, String) {
@@ -206,7 +210,7 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
         );
     }
 
-    // 2. The link is cut for 20 s while clerks register: "not reaching the hub" within two
+    // 2. The link is cut for 30 s while clerks register: "not reaching the hub" within two
     //    rounds and a margin (2 x 2 s + 5 s), not after the dashboard's 10-minute default.
     let cut_at = Instant::now();
     proxy.cut();
@@ -233,7 +237,7 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
     eprintln!("link cut shown as not reaching the hub after {shown:?} (window {window:?})");
     assert_eq!(status(&node)["ops_waiting"].as_u64(), Some(2));
 
-    // 3. The link returns after 20 s: the node uses it within 10 s, and its queue reaches the hub.
+    // 3. The link returns after 30 s: the node uses it within 10 s, and its queue reaches the hub.
     let rest = CUT.saturating_sub(cut_at.elapsed());
     tokio::time::sleep(rest).await;
     let linked = proxy.stats().linked;

@@ -414,7 +414,14 @@ fn an_unknown_registration_number_is_a_clear_error() {
     for args in [
         vec!["show", "PRISHTINE-2026-B-000099"],
         vec!["show", "PRISHTINE-2026-B-000099", "--history"],
-        vec!["amend", "PRISHTINE-2026-B-000099", "--file", amend],
+        vec![
+            "amend",
+            "PRISHTINE-2026-B-000099",
+            "--file",
+            amend,
+            "--reason",
+            "x",
+        ],
         vec!["void", "PRISHTINE-2026-B-000099", "--reason", "x"],
     ] {
         let o = node.run(&args);

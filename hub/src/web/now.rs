@@ -212,7 +212,7 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
             },
         ));
     }
-    out.sort_by(|a, b| b.0.cmp(&a.0));
+    out.sort_by_key(|b| std::cmp::Reverse(b.0));
     out.into_iter().map(|(_, i)| i).collect()
 }
 
