@@ -170,10 +170,26 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
             "{kind}: {first}"
         );
     }
-    // The bundles of this test's hub hold 30-day certificates: listed as expiring.
+    // The node's own certificate is valid for a year: not listed. A certificate issued for
+    // 10 days (to a PC not yet set up) is listed as expiring.
     assert!(
-        first.contains("data-kind=\"certificate\" data-node=\"prishtine/1\"")
-            && first.contains("prishtine/1: certificate expires in 29 days"),
+        !first.contains("data-kind=\"certificate\" data-node=\"prishtine/1\""),
+        "{first}"
+    );
+    hub.pki
+        .issue_node("prishtine", "9", 10)
+        .expect("issue a 10-day certificate");
+    let (_, body) = wait_overview(
+        &s,
+        "the 10-day certificate listed",
+        Duration::from_secs(30),
+        |_, body| body.contains("data-kind=\"certificate\" data-node=\"prishtine/9\""),
+    )
+    .await;
+    let first = now_section(&body);
+    assert!(
+        first.contains("prishtine/9: certificate expires in 9 days")
+            || first.contains("prishtine/9: certificate expires in 10 days"),
         "{first}"
     );
     let connected = {
