@@ -170,6 +170,9 @@ pub struct SyncReport {
     pub hub_acked: u64,
     pub pulled: u64,
     pub cursor: u64,
+    /// The node's certificate was renewed in this round: a connection kept between rounds still
+    /// presents the old one, so the next round must open a new one.
+    pub renewed: bool,
 }
 
 /// Copies an enrollment bundle into the node's data dir and returns it.
@@ -697,11 +700,16 @@ pub async fn sync_round_on(
         }
         let (pulled, cursor) = pull(node, channel.clone()).await?;
         // Health report on the same connection; a failed heartbeat does not fail the round.
-        match heartbeat_with(node, channel.clone(), data_dir, None, sync_interval_ms).await {
-            Ok(news) => renew_if_due(channel, data_dir, &news).await,
-            Err(e) => tracing::warn!(error = %e, "heartbeat failed"),
-        }
+        let renewed =
+            match heartbeat_with(node, channel.clone(), data_dir, None, sync_interval_ms).await {
+                Ok(news) => renew_if_due(channel, data_dir, &news).await,
+                Err(e) => {
+                    tracing::warn!(error = %e, "heartbeat failed");
+                    false
+                }
+            };
         Ok(SyncReport {
+            renewed,
             fetched_own,
             pushed,
             hub_acked,
@@ -731,7 +739,7 @@ pub async fn sync_round_on(
 /// Renews the node's certificate on this connection when it expires within 30 days or the hub
 /// requires it (`renew.rs`); a failed renewal does not fail the round: the current certificate
 /// is still valid, and the renewal is tried again later.
-async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) {
+async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) -> bool {
     let soon = crate::renew::RENEW_BEFORE_DAYS as u64 * 86_400_000;
     // Said once per process (and again after a restart), not every round.
     static HUB_CERT_WARNED: std::sync::atomic::AtomicBool =
@@ -744,14 +752,16 @@ async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) {
     }
     let now_s = (now_ms() / 1000) as i64;
     if !crate::renew::due(data_dir, news.renew_required, now_s) {
-        return;
+        return false;
     }
     match crate::renew::renew(channel, data_dir).await {
         Ok(r) => {
-            tracing::info!(serial = %r.serial, required = news.renew_required, "certificate renewed")
+            tracing::info!(serial = %r.serial, required = news.renew_required, "certificate renewed");
+            true
         }
         Err(e) => {
-            tracing::warn!(error = %e, "certificate renewal failed; the current certificate stays in use and renewal is tried again later")
+            tracing::warn!(error = %e, "certificate renewal failed; the current certificate stays in use and renewal is tried again later");
+            false
         }
     }
 }

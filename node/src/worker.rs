@@ -163,8 +163,9 @@ async fn round(
                 interval_ms,
             )
             .await;
-            // Kept only after a good round: any failure opens a new connection next time.
-            if r.is_ok() {
+            // Kept only after a good round: any failure opens a new connection next time, and
+            // so does a renewal (the kept connection presents the old certificate).
+            if r.as_ref().is_ok_and(|r| !r.renewed) {
                 *kept = Some((ch, at));
             }
             r
