@@ -1595,11 +1595,29 @@ mod tests {
         expect(&store);
     }
 
+    /// Opens the sled database at `path` once the store that had it open lets go of its file
+    /// lock (sled's flusher thread ends a moment after the drop).
+    fn open_unlocked(path: &Path) -> sled::Db {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            match sled::open(path) {
+                Ok(db) => return db,
+                Err(e) => {
+                    assert!(
+                        std::time::Instant::now() < deadline,
+                        "the store's file stays locked: {e}"
+                    );
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+            }
+        }
+    }
+
     /// Writes the store at `path` back as layout 5 kept it: every value in clear, no key check
     /// (what 7705ca8 wrote). Then, if `interrupted`, seals every other value of each sealed
     /// keyspace and writes the key check, as an upgrade stopped half-way leaves it.
     fn back_to_layout_5(path: &Path, interrupted: bool) {
-        let db = sled::open(path).unwrap();
+        let db = open_unlocked(path);
         let tree = db.open_tree("hub").unwrap();
         let k = keys();
         let names = [
@@ -1669,7 +1687,7 @@ mod tests {
         };
         // In clear, then sealed at open: nothing of a name is left in a value.
         let in_clear = |path: &Path| {
-            let db = sled::open(path).unwrap();
+            let db = open_unlocked(path);
             let tree = db.open_tree("hub").unwrap();
             tree.iter()
                 .filter(|r| r.as_ref().unwrap().1.windows(5).any(|w| w == b"Gashi"))
