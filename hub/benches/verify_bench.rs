@@ -243,9 +243,14 @@ fn main() {
     drop(rt);
 
     let (date, commit) = support::measured();
+    // What else the machine was doing: the 1-minute load average when the rows were done.
+    let load = std::fs::read_to_string("/proc/loadavg")
+        .ok()
+        .and_then(|l| l.split_whitespace().next().map(str::to_string))
+        .unwrap_or_else(|| "unknown".into());
     let section = format!(
         "Figures from `hub/benches/verify_bench.rs` (release profile), {date}, commit {commit}, on this\n\
-         shared 2-core machine while other engineers' builds ran (noisy):\n\n\
+         shared 2-core machine (1-minute load average {load} at the end of the run):\n\n\
          ```text\ncargo bench -p civreg-hub --bench verify_bench\n```\n\n\
          A hub in the bench's process with its dashboard on loopback; its PKI issued {SIGNERS} document\n\
          signers (trust list {list_bytes} bytes); the certificate verified (a birth, three people, made\n\
