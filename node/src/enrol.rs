@@ -84,16 +84,7 @@ pub fn enrol(node: &Node, data_dir: &Path, dir: &Path) -> Result<Enrolled, Enrol
             "it is not the key cert.pem is for (files of two bundles mixed?)".into(),
         ));
     }
-    let names_me = parsed
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .is_some_and(|san| {
-            san.value
-                .general_names
-                .iter()
-                .any(|g| matches!(g, x509_parser::extensions::GeneralName::URI(u) if *u == uri))
-        });
+    let names_me = crate::renew::names_uri(&parsed, &uri);
     if !names_me {
         return Err(bad("cert.pem", format!("it does not name {uri}")));
     }

@@ -115,16 +115,7 @@ async fn renew_inner(channel: Channel, data_dir: &Path) -> Result<Renewal, SyncE
                 .into(),
         ));
     }
-    let names_me = cert
-        .subject_alternative_name()
-        .ok()
-        .flatten()
-        .is_some_and(|san| {
-            san.value
-                .general_names
-                .iter()
-                .any(|g| matches!(g, x509_parser::extensions::GeneralName::URI(u) if *u == uri))
-        });
+    let names_me = crate::renew::names_uri(&cert, &uri);
     if !names_me {
         return Err(bad(format!(
             "the hub's new certificate does not name {uri}; the old one stays in use"
@@ -212,6 +203,20 @@ fn sync_dir(dir: &Path) -> std::io::Result<()> {
     #[cfg(not(unix))]
     let _ = dir;
     Ok(())
+}
+
+/// Whether `cert` names `uri` among its subject alternative names (a node's identity,
+/// `civreg://node/MUNICIPALITY/NODE_ID`): checked of a renewed certificate and of a bundle's.
+pub(crate) fn names_uri(cert: &x509_parser::certificate::X509Certificate<'_>, uri: &str) -> bool {
+    cert.subject_alternative_name()
+        .ok()
+        .flatten()
+        .is_some_and(|san| {
+            san.value
+                .general_names
+                .iter()
+                .any(|g| matches!(g, x509_parser::extensions::GeneralName::URI(u) if *u == uri))
+        })
 }
 
 #[cfg(test)]
