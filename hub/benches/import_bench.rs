@@ -1,5 +1,5 @@
 //! Central import benchmark: `civreg-hub import` of historic register pages, as the library call
-//! that the command makes (`civreg_hub::import::import_file`), into a real hub store on disk.
+//! that the command makes (`civreg_hub::linkage::import::import_file`), into a real hub store on disk.
 //!
 //! Data (fixed seed, so runs compare): the seeded synthetic population of `civreg_shared::synth`
 //! (births, marriages, deaths of the 38 municipalities, both scripts, families, valid personal
@@ -33,7 +33,7 @@ mod support;
 #[global_allocator]
 static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-use civreg_hub::import::import_file;
+use civreg_hub::linkage::import::import_file;
 use civreg_hub::search::Blinder;
 use civreg_hub::store::HubStore;
 use civreg_shared::synth::population::{Population, PopulationConfig};
@@ -144,7 +144,7 @@ fn main() {
     }
     let (mut found, mut matched, mut right) = (0u64, 0u64, 0u64);
     for (imp, ents) in r2.imported.iter().zip(&copy_entities) {
-        let same = |p: &civreg_hub::import::Principal| {
+        let same = |p: &civreg_hub::linkage::import::Principal| {
             p.candidate
                 .as_ref()
                 .and_then(|c| entity_of.get(c))

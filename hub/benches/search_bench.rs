@@ -47,8 +47,8 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use civreg_hub::pki::{PeerIdentity, Pki};
 use civreg_hub::search::{SearchIndex, SearchQuery};
-use civreg_hub::server;
 use civreg_hub::store::HubStore;
+use civreg_hub::{paths, serve};
 use civreg_proto::v1::search_client::SearchClient;
 use civreg_proto::v1::SearchRequest;
 use civreg_shared::fields;
@@ -780,7 +780,7 @@ fn hub_phase(dir: &Path, local_only: bool) {
     let qs = read_queries(dir);
     reset_peak();
     let store = HubStore::open(
-        &server::db_dir(dir),
+        &paths::db_dir(dir),
         civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(dir))
             .expect("the hub's key file"),
     )
@@ -858,7 +858,7 @@ fn hub_phase(dir: &Path, local_only: bool) {
 
 /// The queries from a node over mutual TLS, to a hub serving on loopback.
 fn remote_pass(dir: &Path, qs: &[BenchQuery]) -> Pass {
-    let pki = Pki::open(&server::pki_dir(dir)).expect("pki");
+    let pki = Pki::open(&paths::pki_dir(dir)).expect("pki");
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -871,7 +871,7 @@ fn remote_pass(dir: &Path, qs: &[BenchQuery]) -> Pass {
         let (stop, rx) = tokio::sync::oneshot::channel::<()>();
         let data = dir.to_path_buf();
         let hub = tokio::spawn(async move {
-            server::run(&data, l, async {
+            serve::run(&data, l, async {
                 let _ = rx.await;
             })
             .await
@@ -1071,11 +1071,11 @@ fn main() {
             (v.0, v.1, v.2)
         }
         _ => {
-            Pki::init(&server::pki_dir(&dir), &[]).expect("pki");
+            Pki::init(&paths::pki_dir(&dir), &[]).expect("pki");
             civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(&dir))
                 .expect("key");
             let store = HubStore::open(
-                &server::db_dir(&dir),
+                &paths::db_dir(&dir),
                 civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(&dir))
                     .expect("the hub's key file"),
             )

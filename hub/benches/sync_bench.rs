@@ -19,8 +19,9 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use civreg_hub::pki::{PeerIdentity, Pki};
 use civreg_hub::rollout::Stage;
-use civreg_hub::server;
 use civreg_hub::store::HubStore;
+use civreg_hub::sync::committer;
+use civreg_hub::{paths, serve};
 use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::PushRequest;
 use civreg_proto::MAX_MESSAGE_BYTES;
@@ -229,7 +230,7 @@ struct Hub {
 
 async fn start_hub() -> Hub {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki");
+    let pki = Pki::init(&paths::pki_dir(dir.path()), &[]).expect("pki");
     civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(dir.path())).expect("key");
     // All 38 municipalities push in this benchmark: roll them all out.
     for m in municipalities() {
@@ -243,7 +244,7 @@ async fn start_hub() -> Hub {
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let data = dir.path().to_path_buf();
     let task = tokio::spawn(async move {
-        server::run(&data, l, async {
+        serve::run(&data, l, async {
             let _ = rx.await;
         })
         .await
@@ -275,7 +276,7 @@ fn reset_hwm() {
 
 /// The groups the committer forms when every chain has batches waiting: round by round (one
 /// batch of every chain per round), consecutive batches until a group holds
-/// [`server::GROUP_MAX_OPS`] ops.
+/// [`committer::GROUP_MAX_OPS`] ops.
 fn groups(pushes: &[(PeerIdentity, Vec<Op>)]) -> Vec<Vec<(PeerIdentity, Vec<Op>)>> {
     let rounds = pushes
         .iter()
@@ -292,7 +293,7 @@ fn groups(pushes: &[(PeerIdentity, Vec<Op>)]) -> Vec<Vec<(PeerIdentity, Vec<Op>)
             };
             held += chunk.len();
             group.push((who.clone(), chunk.to_vec()));
-            if held >= server::GROUP_MAX_OPS {
+            if held >= committer::GROUP_MAX_OPS {
                 out.push(std::mem::take(&mut group));
                 held = 0;
             }
@@ -499,7 +500,7 @@ closed once it holds {group_ops} ops).\n\n\
 with the hub's sled settings, one `apply_batch` and one flush per group: no verification, no feed, no record states, \
 no network.\n",
         quick_note = if quick { " (quick sizes)" } else { "" },
-        group_ops = server::GROUP_MAX_OPS,
+        group_ops = committer::GROUP_MAX_OPS,
         t1 = ok(many >= 50_000.0),
         r1 = single / sled_one,
         r2 = many / sled_many,

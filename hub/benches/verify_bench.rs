@@ -1,6 +1,6 @@
 //! The hub's public verification page (issue 15): `POST /verify` over HTTP, measured.
 //!
-//! A hub in this process (`server::run_with`, dashboard on loopback) whose PKI has issued 200
+//! A hub in this process (`serve::run_with`, dashboard on loopback) whose PKI has issued 200
 //! document signers (so that the trust list is the size of a national one); one office
 //! (`istog/1`) has reported the certificate verified, so the page runs its whole path: decode,
 //! signature against the cached trust list, cancellations, the register, the record (not held:
@@ -23,8 +23,8 @@ use std::time::{Duration, Instant};
 
 use civreg_cert::{Claims, PersonClaim, SigningKey};
 use civreg_hub::pki::Pki;
-use civreg_hub::server;
 use civreg_hub::store::HubStore;
+use civreg_hub::{paths, serve};
 use rustls_pki_types::pem::PemObject;
 
 const SIGNERS: usize = 200;
@@ -105,7 +105,7 @@ fn main() {
     let requests = if quick { 100 } else { 1000 };
 
     let dir = tempfile::tempdir().expect("tempdir");
-    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+    let pki = Pki::init(&paths::pki_dir(dir.path()), &[]).expect("pki init");
     civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(dir.path()))
         .expect("hub key");
     let codes: Vec<&str> = civreg_shared::gazetteer::all()
@@ -131,7 +131,7 @@ fn main() {
     // The office's report of it, as its heartbeat would bring it.
     {
         let store = HubStore::open(
-            &server::db_dir(dir.path()),
+            &paths::db_dir(dir.path()),
             civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(dir.path()))
                 .expect("key"),
         )
@@ -183,12 +183,12 @@ fn main() {
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let data = dir.path().to_path_buf();
         tokio::spawn(async move {
-            let opts = server::RunOptions {
+            let opts = serve::RunOptions {
                 http: Some(http),
                 web: civreg_hub::web::Settings::default(),
                 key_file: None,
             };
-            server::run_with(&data, listener, opts, async {
+            serve::run_with(&data, listener, opts, async {
                 let _ = rx.await;
             })
             .await

@@ -393,7 +393,7 @@ pub struct Restored {
 /// Restores the backup in `from` into `data_dir` (no database there; `key_file` the hub's),
 /// checking every frame before anything is written, then runs the drill on the result.
 pub fn restore(data_dir: &Path, key_file: &Path, from: &Path) -> Result<Restored, BackupError> {
-    let db = crate::server::db_dir(data_dir);
+    let db = crate::paths::db_dir(data_dir);
     if db.exists() {
         return Err(BackupError::DatabaseExists(data_dir.to_path_buf()));
     }

@@ -12,18 +12,17 @@
 //! and [`HubStore`] are safe to share between threads). The `PKI` commands do not come here: they
 //! touch only files under `pki/`, and the server reads the CRL afresh for each connection.
 
-use crate::server::{hub_status, NodeSeen};
+use crate::status::Liveness;
 use crate::store::{HubStore, StoreError};
 use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
 use civreg_shared::op::Hash;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
-use std::collections::HashMap;
 use std::io::BufReader;
 use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info, warn};
 
@@ -76,7 +75,7 @@ pub enum Request {
         path: PathBuf,
         /// The expected share of matching rows and the thresholds, if the operator gave them.
         #[serde(default)]
-        params: crate::matching::LinkParams,
+        params: crate::linkage::matching::LinkParams,
     },
     /// National search: `Results`. Written to the access log under `by`.
     Search {
@@ -194,13 +193,13 @@ pub enum ControlError {
     #[error(transparent)]
     Aside(#[from] crate::store::AsideError),
     #[error(transparent)]
-    Match(#[from] crate::matching::MatchError),
+    Match(#[from] crate::linkage::matching::MatchError),
     #[error(transparent)]
-    Import(#[from] crate::import::ImportError),
+    Import(#[from] crate::linkage::import::ImportError),
     #[error(transparent)]
-    Duplicate(#[from] crate::duplicates::DuplicateError),
+    Duplicate(#[from] crate::linkage::duplicates::DuplicateError),
     #[error(transparent)]
-    Person(#[from] crate::persons::PersonError),
+    Person(#[from] crate::linkage::persons::PersonError),
     #[error("unknown decision {0:?}: use link, dismiss or unlink")]
     Action(String),
 }
@@ -209,7 +208,7 @@ pub enum ControlError {
 pub struct HubState {
     pub store: Arc<HubStore>,
     /// What nodes said in their heartbeats (empty when the hub is not running).
-    pub seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+    pub seen: Arc<Liveness>,
     /// Whether this is the running hub.
     pub running: bool,
     /// The search index: the running hub's, or opened (and brought up to date) on first use.
@@ -265,7 +264,7 @@ fn record_view(state: &HubState, regno: &str) -> Result<Value, ControlError> {
         .store
         .record(regno)?
         .ok_or_else(|| ControlError::NoRecord(regno.to_string()))?;
-    let persons = crate::persons::persons_of_record(&state.store, regno)?;
+    let persons = crate::linkage::persons::persons_of_record(&state.store, regno)?;
     Ok(
         json!({"regno": rec.regno, "kind": rec.kind, "voided": rec.voided,
         "record": civreg_shared::fields::unflatten(&civreg_shared::annotation::record_fields(&rec.fields)),
@@ -300,7 +299,7 @@ pub fn handle_with_progress(
             let ix = state.search_index()?;
             let started = std::time::Instant::now();
             let mut last = std::time::Instant::now() - Duration::from_secs(1);
-            let r = crate::import::import_file(
+            let r = crate::linkage::import::import_file(
                 &state.store,
                 ix.blinder(),
                 path,
@@ -321,11 +320,11 @@ pub fn handle_with_progress(
             Ok(serde_json::to_value(r).expect("report serialises"))
         }
         Request::DuplicatesList { municipality, all } => Ok(serde_json::to_value(
-            crate::duplicates::list(&state.store, municipality.as_deref(), *all)?,
+            crate::linkage::duplicates::list(&state.store, municipality.as_deref(), *all)?,
         )
         .expect("cases serialise")),
         Request::DuplicatesShow { id, by } => {
-            let c = crate::duplicates::get(&state.store, id)?;
+            let c = crate::linkage::duplicates::get(&state.store, id)?;
             let side = |mention: &str| -> Result<Value, ControlError> {
                 let (regno, role) = mention.rsplit_once('/').unwrap_or((mention, ""));
                 let mut v = record_view(state, regno)?;
@@ -416,18 +415,20 @@ pub fn handle_with_progress(
             reason,
         } => {
             let c = match action.as_str() {
-                "link" => crate::duplicates::link(&state.store, id, operator, reason)?,
-                "dismiss" => crate::duplicates::dismiss(&state.store, id, operator, reason)?,
-                "unlink" => crate::duplicates::unlink(&state.store, id, operator, reason)?,
+                "link" => crate::linkage::duplicates::link(&state.store, id, operator, reason)?,
+                "dismiss" => {
+                    crate::linkage::duplicates::dismiss(&state.store, id, operator, reason)?
+                }
+                "unlink" => crate::linkage::duplicates::unlink(&state.store, id, operator, reason)?,
                 other => return Err(ControlError::Action(other.to_string())),
             };
             Ok(serde_json::to_value(c).expect("case serialises"))
         }
         Request::Person { id, by } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
-            crate::persons::require_known(&state.store, &pid)?;
-            let mentions = crate::persons::members(&state.store, &pid)?;
-            let records = crate::persons::records_of_mentions(&mentions);
+            crate::linkage::persons::require_known(&state.store, &pid)?;
+            let mentions = crate::linkage::persons::members(&state.store, &pid)?;
+            let records = crate::linkage::persons::records_of_mentions(&mentions);
             state.log_access(by, "view", &format!("person {pid}"), records.clone())?;
             Ok(json!({"person": pid.to_string(), "mentions": mentions, "records": records}))
         }
@@ -476,14 +477,14 @@ pub fn handle_with_progress(
         }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
-            crate::persons::require_known(&state.store, &pid)?;
-            Ok(json!(crate::persons::records_of(&state.store, &pid)?))
+            crate::linkage::persons::require_known(&state.store, &pid)?;
+            Ok(json!(crate::linkage::persons::records_of(
+                &state.store,
+                &pid
+            )?))
         }
         Request::Status => {
-            let st = {
-                let seen = state.seen.lock().unwrap_or_else(|p| p.into_inner());
-                hub_status(&state.store, &seen)
-            };
+            let st = state.seen.status(&state.store);
             Ok(json!({"running": state.running, "status": st}))
         }
         Request::ConflictsList { municipality, all } => Ok(serde_json::to_value(
@@ -535,7 +536,7 @@ pub fn handle_with_progress(
             report_only,
         } => {
             let ix = state.search_index()?;
-            let r = crate::matching::dedupe(
+            let r = crate::linkage::matching::dedupe(
                 &state.store,
                 ix.blinder(),
                 municipality.as_deref(),
@@ -544,12 +545,12 @@ pub fn handle_with_progress(
             // The pairs at or above the model's Possible threshold go to the review queue (a
             // pair filed before, in any state, is not filed again); those the operator asked
             // for below it are only reported, and with `report_only` none is filed.
-            let filed = crate::duplicates::file(
+            let filed = crate::linkage::duplicates::file(
                 &state.store,
                 r.pairs
                     .iter()
                     .filter(|p| !*report_only && p.weight >= r.thresholds.possible)
-                    .map(|p| crate::duplicates::Found {
+                    .map(|p| crate::linkage::duplicates::Found {
                         a: p.a.clone(),
                         b: p.b.clone(),
                         weight: p.weight,
@@ -565,7 +566,7 @@ pub fn handle_with_progress(
         }
         Request::MatchLink { path, params } => {
             let ix = state.search_index()?;
-            let r = crate::matching::link_file(&state.store, ix.blinder(), path, params)?;
+            let r = crate::linkage::matching::link_file(&state.store, ix.blinder(), path, params)?;
             Ok(serde_json::to_value(r).expect("report serialises"))
         }
         Request::Search { query, by } => {

@@ -5,7 +5,7 @@ static ALLOC: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use anyhow::{Context, Result};
 use civreg_hub::control;
 use civreg_hub::pki::Pki;
-use civreg_hub::server;
+use civreg_hub::serve;
 use civreg_hub::store::HubStore;
 use clap::{Parser, Subcommand};
 use serde_json::json;
@@ -746,7 +746,7 @@ fn print(json_mode: bool, v: serde_json::Value, text: impl FnOnce() -> String) {
 
 fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
     let data_dir = cfg.data_dir.clone();
-    let pki_dir = server::pki_dir(&data_dir);
+    let pki_dir = civreg_hub::paths::pki_dir(&data_dir);
     let Some(command) = cli.command else {
         anyhow::bail!("no command given: try `civreg-hub --help`");
     };
@@ -1043,7 +1043,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 let shutdown = async {
                     let _ = tokio::signal::ctrl_c().await;
                 };
-                let opts = server::RunOptions {
+                let opts = serve::RunOptions {
                     http,
                     web: civreg_hub::web::Settings {
                         hosts: cfg.http_hosts.clone(),
@@ -1051,7 +1051,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                     },
                     key_file: Some(cfg.key_file.clone()),
                 };
-                server::run_with(&data_dir, listener, opts, shutdown).await?;
+                serve::run_with(&data_dir, listener, opts, shutdown).await?;
                 anyhow::Ok(())
             })?;
         }
@@ -1111,7 +1111,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
             });
         }
         Command::Status => {
-            let (st, live): (server::HubStatus, bool) = match ask_hub(
+            let (st, live): (civreg_hub::status::HubStatus, bool) = match ask_hub(
                 &data_dir,
                 &control::Request::Status,
             ) {
@@ -1126,7 +1126,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 // A hub holds the database but does not answer on its control socket (an
                 // older build): what it last wrote to status.json.
                 Err(HubAnswer::Locked) => {
-                    let text = std::fs::read(server::status_path(&data_dir))
+                    let text = std::fs::read(civreg_hub::paths::status_path(&data_dir))
                             .context("the hub is running but has not written its status yet; try again in a few seconds")?;
                     (
                         serde_json::from_slice(&text)
@@ -1303,7 +1303,7 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 } => {
                     let path = std::fs::canonicalize(&file)
                         .with_context(|| format!("{}: can not read it", file.display()))?;
-                    let params = civreg_hub::matching::LinkParams {
+                    let params = civreg_hub::linkage::matching::LinkParams {
                         expect_matches,
                         threshold,
                         possible,
@@ -1926,7 +1926,7 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<serde_json::Value,
                 .map_or(&civreg_hub::atrest::default_key_path(data_dir), |p| p),
         )
         .map_err(|e| HubAnswer::Failed(e.into()))?;
-        match HubStore::open(&server::db_dir(data_dir), keys) {
+        match HubStore::open(&civreg_hub::paths::db_dir(data_dir), keys) {
             Ok(store) => {
                 return control::handle_with_progress(
                     req,

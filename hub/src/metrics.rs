@@ -1,7 +1,7 @@
 //! The hub's counters, and their rendering in the Prometheus text format (version 0.0.4),
 //! served at `/metrics` by the dashboard's listener.
 //!
-//! Counted where things happen (`server.rs` calls in here): ops newly stored by the committer,
+//! Counted where things happen (`sync/` and `serve.rs` call in here): ops newly stored by the committer,
 //! the time from a push batch's arrival to its acknowledgement, TLS handshakes refused (by
 //! reason), open connections of nodes, and the last errors each node's pushes ended with. The
 //! gauges that describe the registers (lag, ops waiting, open conflicts, open duplicate cases)

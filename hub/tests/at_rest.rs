@@ -167,7 +167,7 @@ fn a_hub_run_by_hand_under_umask_022_leaves_nothing_readable_by_others() {
 fn a_pushed_record_leaves_no_personal_number_in_the_index_or_db_and_no_name_in_the_db() {
     let (_dir, hub_dir, _) = hub_after_a_push_and_a_search();
     let index = civreg_hub::search::index_dir(&hub_dir);
-    let db = civreg_hub::server::db_dir(&hub_dir);
+    let db = civreg_hub::paths::db_dir(&hub_dir);
     let (mut index_files, mut db_files) = (0, 0);
     let mut found = Vec::new();
     for (root, names) in [(&index, false), (&db, true)] {

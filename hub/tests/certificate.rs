@@ -933,7 +933,7 @@ async fn the_hub_issues_certificates_from_its_merged_record() {
     assert!(pdf2.is_file());
 
     // Revoked like a node's signer: its certificates are refused.
-    let pki = civreg_hub::pki::Pki::open(&civreg_hub::server::pki_dir(tmpdir.path())).expect("pki");
+    let pki = civreg_hub::pki::Pki::open(&civreg_hub::paths::pki_dir(tmpdir.path())).expect("pki");
     pki.revoke("signer/hub").expect("revoke the hub's signer");
     let fresh = civreg_hub::certificates::current_trust_list(&pki).expect("trust list");
     assert_eq!(
@@ -945,7 +945,7 @@ async fn the_hub_issues_certificates_from_its_merged_record() {
     // No PEM private key lies in clear under the data directory (the PKI's own keys and the
     // test's node bundle aside): the hub's signer key is only in the sealed database.
     for entry in walk(tmpdir.path()) {
-        if entry.starts_with(civreg_hub::server::pki_dir(tmpdir.path()))
+        if entry.starts_with(civreg_hub::paths::pki_dir(tmpdir.path()))
             || entry.starts_with(tmpdir.path().join("bundles"))
         {
             continue;

@@ -634,7 +634,8 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
 
     // The store agrees: one person for the linked pair, the link ops in the operator's name.
     let (_dir, store) = hub.stop().await;
-    let person = |regno: &str| civreg_hub::persons::person_of(&store, regno, "child").unwrap();
+    let person =
+        |regno: &str| civreg_hub::linkage::persons::person_of(&store, regno, "child").unwrap();
     assert_eq!(person(&strong.a), person(&strong.b));
     assert_eq!(
         person(&strong.a).to_string(),
@@ -642,8 +643,8 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
         "the page showed A's identifier"
     );
     assert_ne!(person(&weak.a), person(&weak.b));
-    let case = civreg_hub::duplicates::get(&store, &strong.id).unwrap();
-    assert_eq!(case.status, civreg_hub::duplicates::Status::Linked);
+    let case = civreg_hub::linkage::duplicates::get(&store, &strong.id).unwrap();
+    assert_eq!(case.status, civreg_hub::linkage::duplicates::Status::Linked);
     let d = case.decisions.last().unwrap();
     assert_eq!(d.operator, OPERATOR);
     assert!(!d.ops.is_empty(), "the link is ops of the hub's log");

@@ -390,7 +390,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     // The link is an op of the hub's chain, in the feed of B's municipality: it syncs.
     {
         let store = HubStore::open(
-            &civreg_hub::server::db_dir(&dir),
+            &civreg_hub::paths::db_dir(&dir),
             civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(&dir))
                 .expect("the hub's key file"),
         )

@@ -33,7 +33,7 @@ fn hub_cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
 #[test]
 fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
     let dir = tempfile::tempdir().unwrap();
-    let db = civreg_hub::server::db_dir(dir.path());
+    let db = civreg_hub::paths::db_dir(dir.path());
     // A seeded register: every record as a create op of node 1 of its municipality.
     let mut chains: BTreeMap<String, (u64, Hash, Vec<Op>)> = BTreeMap::new();
     let mut regno_of: HashMap<String, String> = HashMap::new();

@@ -221,7 +221,7 @@ async fn a_births_only_municipality_can_not_save_a_death() {
     // The rollout is decided before the hub starts, so that the node's first round hears it
     // (a change to a running hub applies within a second, which a test would have to wait for).
     let hub_dir = tempfile::tempdir().unwrap();
-    civreg_hub::pki::Pki::init(&civreg_hub::server::pki_dir(hub_dir.path()), &[]).unwrap();
+    civreg_hub::pki::Pki::init(&civreg_hub::paths::pki_dir(hub_dir.path()), &[]).unwrap();
     Rollout::set(
         hub_dir.path(),
         "prishtine",
@@ -328,12 +328,12 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
     );
 
     // The hub heard it with the heartbeat and shows it in `civreg-hub status`.
-    let status_file = civreg_hub::server::status_path(hub.data_dir());
+    let status_file = civreg_hub::paths::status_path(hub.data_dir());
     wait_for(
         "the hub's status to show the stopped node",
         Duration::from_secs(20),
         || {
-            let st: civreg_hub::server::HubStatus =
+            let st: civreg_hub::status::HubStatus =
                 serde_json::from_slice(&std::fs::read(&status_file).ok()?).ok()?;
             st.chains
                 .into_iter()

@@ -7,8 +7,8 @@
 mod common;
 
 use civreg_hub::live::PREFACE_TIMEOUT;
+use civreg_hub::paths;
 use civreg_hub::pki::{Issued, Pki};
-use civreg_hub::server;
 use civreg_proto::v1::PushRequest;
 use common::*;
 use rustls::pki_types::pem::PemObject;
@@ -266,7 +266,7 @@ fn pki_init_leaves_no_root_key_in_the_data_dir() {
         String::from_utf8_lossy(&out.stdout).contains(root_dir.to_str().expect("utf-8")),
         "pki init says where the root is"
     );
-    let pki = Pki::open(&server::pki_dir(&data)).expect("opens");
+    let pki = Pki::open(&paths::pki_dir(&data)).expect("opens");
     let root_spki = spki_of(&pki.ca_pem());
     for (path, spki) in private_keys_under(&data) {
         assert_ne!(spki, root_spki, "{} is the root CA key", path.display());
@@ -294,7 +294,7 @@ async fn the_key_ceremony_renews_the_issuing_ca_from_the_offline_root() {
         "--root-dir",
         root_dir.to_str().expect("utf-8"),
     ]);
-    let pki = Pki::open(&server::pki_dir(data.path())).expect("opens");
+    let pki = Pki::open(&paths::pki_dir(data.path())).expect("opens");
     // A node enrolled before the ceremony.
     let before = pki.issue_node("prishtine", "1", 30).expect("issue");
     // The ceremony: the issuing certificate goes to the offline root and comes back renewed.
@@ -359,7 +359,7 @@ fn a_root_made_offline_first_certifies_the_hub() {
         "--root-dir",
         offline.to_str().expect("utf-8"),
     ]);
-    let pki = Pki::open(&server::pki_dir(&data)).expect("opens");
+    let pki = Pki::open(&paths::pki_dir(&data)).expect("opens");
     assert_eq!(pki.ca_pem(), root_pem, "offices trust the offline root");
     for (path, spki) in private_keys_under(&data) {
         assert_ne!(
@@ -376,7 +376,7 @@ fn a_hub_of_the_first_layout_keeps_working_and_its_key_can_be_taken_offline() {
     // The first layout: the agency CA signs node certificates itself, its key in pki/ca.key.
     let tmp = tempfile::tempdir().expect("tempdir");
     let data = tmp.path().join("hub");
-    let dir = server::pki_dir(&data);
+    let dir = paths::pki_dir(&data);
     let pki = Pki::init(&dir, &[]).expect("init");
     let issuing_pem = std::fs::read_to_string(pki.issuing_cert_path()).expect("issuing");
     std::fs::write(dir.join("ca.pem"), &issuing_pem).expect("ca.pem");

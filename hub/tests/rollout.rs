@@ -5,7 +5,7 @@
 mod common;
 
 use civreg_hub::rollout::{Rollout, Stage};
-use civreg_hub::server;
+use civreg_hub::{paths, status};
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::ChangeKind;
 use common::*;
@@ -102,8 +102,8 @@ async fn stages_decide_who_may_sync_and_apply_without_a_restart() {
         "status to show the refusal",
         Duration::from_secs(10),
         || {
-            let text = std::fs::read_to_string(server::status_path(hub.data_dir())).ok()?;
-            let st: server::HubStatus = serde_json::from_str(&text).ok()?;
+            let text = std::fs::read_to_string(paths::status_path(hub.data_dir())).ok()?;
+            let st: status::HubStatus = serde_json::from_str(&text).ok()?;
             st.chains
                 .iter()
                 .find(|c| c.node == "peje/1" && c.last_refusal.is_some())

@@ -7,7 +7,7 @@
 mod common;
 
 use civreg_hub::pki::Pki;
-use civreg_hub::server::HANDSHAKE_TIMEOUT;
+use civreg_hub::sync::tls::HANDSHAKE_TIMEOUT;
 use civreg_proto::v1::PushRequest;
 use civreg_proto::MAX_BATCH_OPS;
 use civreg_shared::model::RecordKind;

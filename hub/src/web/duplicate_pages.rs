@@ -1,6 +1,6 @@
 //! The duplicates review queue in the dashboard: the list of cases, one case with both records
 //! side by side, and the operator's decision (link, dismiss, unlink) through
-//! [`crate::duplicates`], the functions `civreg-hub duplicates` calls too, in the signed-in
+//! [`crate::linkage::duplicates`], the functions `civreg-hub duplicates` calls too, in the signed-in
 //! operator's name.
 //!
 //! The list names records by number and role only (no personal data), so it is not written to
@@ -12,7 +12,7 @@ use super::auth::Operator;
 use super::html::{esc, url_seg, utc_ms, value};
 use super::pages::{csrf_field, frame, record_action, see_other};
 use super::{blocking, Context, WebError};
-use crate::duplicates::{self, Case, Status};
+use crate::linkage::duplicates::{self, Case, Status};
 use crate::store::{HubRecord, HubStore};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -154,7 +154,7 @@ fn side(store: &HubStore, case: &str, mention: &str) -> Result<Side, WebError> {
         ))
     })?;
     // Mints the identifiers of people who have none yet, as `civreg-hub duplicates show` does.
-    let persons = crate::persons::persons_of_record(store, regno)?;
+    let persons = crate::linkage::persons::persons_of_record(store, regno)?;
     Ok(Side {
         mention: mention.to_string(),
         regno: regno.to_string(),

@@ -5,7 +5,7 @@
 //! one bounded ring per node (one day's worth). **The history starts again when the hub
 //! restarts**: it is a picture of recent behaviour, not a record; the op log is the record.
 
-use crate::server::HubStatus;
+use crate::status::HubStatus;
 use std::collections::{HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::sync::Mutex;
@@ -209,7 +209,7 @@ mod tests {
         let hist = History::new(Duration::from_secs(3600));
         let st = HubStatus {
             written_ms: 0,
-            chains: vec![crate::server::ChainStatus {
+            chains: vec![crate::status::ChainStatus {
                 node: "istog/1".into(),
                 acked_seq: 3,
                 ..Default::default()

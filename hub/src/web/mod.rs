@@ -12,7 +12,7 @@
 //! | `POST /conflicts/{id}/resolve` | `review::resolve` in the operator's name |
 //! | `GET /duplicates` | open duplicate cases, strongest first (`?all=1`, `?municipality=CODE`) |
 //! | `GET /duplicates/{id}` | both records of a case side by side (written to the access log) |
-//! | `POST /duplicates/{id}/decide` | link, dismiss or unlink (`crate::duplicates`) in the operator's name |
+//! | `POST /duplicates/{id}/decide` | link, dismiss or unlink (`crate::linkage::duplicates`) in the operator's name |
 //! | `GET /rollout`, `POST /rollout/{code}` | the stages, and changing one (`Rollout::set`) |
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
@@ -44,13 +44,13 @@ mod verify_page;
 
 use crate::metrics::Metrics;
 use crate::pki::Pki;
-use crate::server::NodeSeen;
+use crate::status::Liveness;
 use crate::store::HubStore;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
 
@@ -81,17 +81,19 @@ impl Default for Settings {
     }
 }
 
-/// Open duplicate cases per municipality, from the review queue ([`crate::duplicates`]): one
+/// Open duplicate cases per municipality, from the review queue ([`crate::linkage::duplicates`]): one
 /// scan of the queue per page or scrape. A case whose two records belong to two municipalities
 /// counts for both; a municipality without open cases is absent (read it as 0).
 pub fn open_duplicates(ctx: &Context) -> Result<BTreeMap<String, u64>, WebError> {
-    Ok(crate::duplicates::open_by_municipality(ctx.store())?)
+    Ok(crate::linkage::duplicates::open_by_municipality(
+        ctx.store(),
+    )?)
 }
 
 struct Inner {
     data_dir: PathBuf,
     store: Arc<HubStore>,
-    seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+    seen: Arc<Liveness>,
     metrics: Arc<Metrics>,
     pki: Pki,
     settings: Settings,
@@ -110,7 +112,7 @@ impl Context {
     pub fn new(
         data_dir: &Path,
         store: Arc<HubStore>,
-        seen: Arc<Mutex<HashMap<String, NodeSeen>>>,
+        seen: Arc<Liveness>,
         metrics: Arc<Metrics>,
         pki: Pki,
         settings: Settings,
@@ -135,7 +137,7 @@ impl Context {
     pub fn store(&self) -> &HubStore {
         &self.0.store
     }
-    pub fn seen(&self) -> &Mutex<HashMap<String, NodeSeen>> {
+    pub fn seen(&self) -> &Liveness {
         &self.0.seen
     }
     pub fn metrics(&self) -> &Metrics {
@@ -179,9 +181,9 @@ pub enum WebError {
     #[error(transparent)]
     Operators(#[from] crate::operators::OperatorError),
     #[error(transparent)]
-    Duplicate(#[from] crate::duplicates::DuplicateError),
+    Duplicate(#[from] crate::linkage::duplicates::DuplicateError),
     #[error(transparent)]
-    Person(#[from] crate::persons::PersonError),
+    Person(#[from] crate::linkage::persons::PersonError),
     /// The access log could not be written: the records are not shown.
     #[error("could not write the access log, so the records are not shown: {0}")]
     AccessLog(std::io::Error),
@@ -200,8 +202,8 @@ pub enum WebError {
 
 impl WebError {
     fn status(&self) -> StatusCode {
-        use crate::duplicates::DuplicateError as D;
-        use crate::persons::PersonError as P;
+        use crate::linkage::duplicates::DuplicateError as D;
+        use crate::linkage::persons::PersonError as P;
         use crate::review::ReviewError as R;
         match self {
             WebError::Csrf => StatusCode::FORBIDDEN,
@@ -317,10 +319,7 @@ async fn sample_history(ctx: Context) {
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     loop {
         tick.tick().await;
-        let status = {
-            let seen = ctx.seen().lock().unwrap_or_else(|p| p.into_inner());
-            crate::server::hub_status(ctx.store(), &seen)
-        };
+        let status = ctx.seen().status(ctx.store());
         ctx.history().record(&status, model::now_ms());
     }
 }

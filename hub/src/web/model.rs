@@ -4,7 +4,7 @@
 use super::{Context, WebError};
 use crate::pki::{CertKind, CertStatus, PeerIdentity};
 use crate::rollout::{Rollout, Stage};
-use crate::server::{hub_status, ChainStatus};
+use crate::status::ChainStatus;
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
 
@@ -178,10 +178,7 @@ pub fn now_ms() -> u64 {
 
 /// The live view of every node: chain heads, heartbeats, refusals, certificates.
 pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
-    let status = {
-        let seen = ctx.seen().lock().unwrap_or_else(|p| p.into_inner());
-        hub_status(ctx.store(), &seen)
-    };
+    let status = ctx.seen().status(ctx.store());
     let now = now_ms();
     let default_window = ctx.settings().online_within.as_millis() as u64;
     let mut certs: HashMap<String, (OffsetDateTime, String)> = HashMap::new();
@@ -228,7 +225,7 @@ pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {
             let online = chain
                 .last_seen_ms
                 .is_some_and(|t| now.saturating_sub(t) <= window_ms);
-            // Kept by the hub until the node's next successful round (`server.rs`).
+            // Kept by the hub until the node's next successful round (`sync/service.rs`).
             let refused_now = chain.last_refusal_ms.is_some();
             let cert = certs.get(&chain.node);
             let cert_state = match cert {

@@ -4,8 +4,8 @@
 #![allow(dead_code)]
 
 use civreg_hub::pki::{Issued, Pki};
-use civreg_hub::server;
 use civreg_hub::store::HubStore;
+use civreg_hub::{paths, serve};
 use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::{HeartbeatReply, HeartbeatRequest, PullRequest, PushRequest};
 use civreg_proto::MAX_MESSAGE_BYTES;
@@ -59,7 +59,7 @@ pub struct Hub {
     pub port: u16,
     pub url: String,
     shutdown: Option<oneshot::Sender<()>>,
-    task: Option<JoinHandle<Result<(), server::ServeError>>>,
+    task: Option<JoinHandle<Result<(), serve::ServeError>>>,
 }
 
 impl Hub {
@@ -67,7 +67,7 @@ impl Hub {
     /// Must be called inside a multi-threaded tokio runtime.
     pub async fn start() -> Hub {
         let dir = tempfile::tempdir().expect("tempdir");
-        Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+        Pki::init(&paths::pki_dir(dir.path()), &[]).expect("pki init");
         Self::start_in(dir).await
     }
 
@@ -79,7 +79,7 @@ impl Hub {
     /// Serves the hub of `dir` on 127.0.0.1:`port` (0: any free port), e.g. the port of the
     /// bundles it issued before it was stopped.
     pub async fn start_in_on(dir: tempfile::TempDir, port: u16) -> Hub {
-        let pki = Pki::open(&server::pki_dir(dir.path())).expect("pki open");
+        let pki = Pki::open(&paths::pki_dir(dir.path())).expect("pki open");
         if !civreg_hub::atrest::default_key_path(dir.path()).exists() {
             make_hub_key(dir.path());
         }
@@ -90,7 +90,7 @@ impl Hub {
         let (tx, rx) = oneshot::channel::<()>();
         let data = dir.path().to_path_buf();
         let mut task = tokio::spawn(async move {
-            server::run(&data, listener, async {
+            serve::run(&data, listener, async {
                 let _ = rx.await;
             })
             .await
@@ -197,7 +197,7 @@ impl Hub {
                 .expect("hub task did not panic");
             res.expect("hub ran without error");
         }
-        let db = server::db_dir(self.dir.path());
+        let db = paths::db_dir(self.dir.path());
         let deadline = Instant::now() + Duration::from_secs(20);
         let store = loop {
             match HubStore::open(&db, hub_keys(self.dir.path())) {
@@ -974,7 +974,7 @@ pub async fn start_web_hub_with(
     prepare: impl FnOnce(&Path),
 ) -> (Hub, String) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let pki = Pki::init(&server::pki_dir(dir.path()), &[]).expect("pki init");
+    let pki = Pki::init(&paths::pki_dir(dir.path()), &[]).expect("pki init");
     make_hub_key(dir.path());
     prepare(dir.path());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -988,12 +988,12 @@ pub async fn start_web_hub_with(
     let (tx, rx) = oneshot::channel::<()>();
     let data = dir.path().to_path_buf();
     let task = tokio::spawn(async move {
-        let opts = server::RunOptions {
+        let opts = serve::RunOptions {
             http: Some(http),
             web: settings,
             key_file: None,
         };
-        server::run_with(&data, listener, opts, async {
+        serve::run_with(&data, listener, opts, async {
             let _ = rx.await;
         })
         .await
@@ -1062,10 +1062,10 @@ pub const SEEDED_NOTES: &str = "copied from book <L-12> & \"page\" 40";
 /// weight)`, two births of one child by node `M/1` (B spells the name with an `i` added) and
 /// files a duplicate case for the two children (`dedupe`, class `possible`).
 pub fn seed_duplicate_cases(data_dir: &Path, cases: &[(&str, &str, f64)]) -> Vec<SeededCase> {
-    use civreg_hub::duplicates::{self, Found};
+    use civreg_hub::linkage::duplicates::{self, Found};
     use civreg_hub::pki::PeerIdentity;
-    let store = HubStore::open(&server::db_dir(data_dir), hub_keys(data_dir))
-        .expect("open the hub's store");
+    let store =
+        HubStore::open(&paths::db_dir(data_dir), hub_keys(data_dir)).expect("open the hub's store");
     let mut chains: std::collections::BTreeMap<String, (u64, Hash, Vec<Op>)> = Default::default();
     let mut out = Vec::new();
     let mut found = Vec::new();

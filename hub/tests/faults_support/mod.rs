@@ -689,7 +689,7 @@ impl Drop for HubProc {
 /// Opens the hub's database (the hub must be stopped), retrying briefly while the lock of a
 /// just-ended process is released.
 pub fn open_hub_store(hub_data_dir: &Path) -> HubStore {
-    let db = civreg_hub::server::db_dir(hub_data_dir);
+    let db = civreg_hub::paths::db_dir(hub_data_dir);
     wait_until("the hub database to open", Duration::from_secs(20), || {
         HubStore::open(
             &db,

@@ -21,9 +21,9 @@
 //! groups, each group's ops and bookkeeping (import keys, numbers, links, cases) in one atomic
 //! batch with one flush, so an interrupted import resumes cleanly when run again.
 
-use crate::duplicates::{self, Found};
-use crate::matching::{self, MatchError};
-use crate::persons::{self, Minting, PersonError};
+use crate::linkage::duplicates::{self, Found};
+use crate::linkage::matching::{self, MatchError};
+use crate::linkage::persons::{self, Minting, PersonError};
 use crate::search::Blinder;
 use crate::store::{AuxWrite, HubStore, StoreError};
 use civreg_shared::csvrows::{self, DoubleEntry, HeaderError, Rejected, Seen, SeenRows, Skipped};

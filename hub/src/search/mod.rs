@@ -50,6 +50,8 @@
 //! match always outranks a typo-only one. [`Results::total`] counts the matches of the stage that
 //! answered.
 
+pub mod service;
+
 use crate::store::{HubRecord, HubStore};
 use chrono::{Datelike, NaiveDate};
 use civreg_shared::gazetteer;

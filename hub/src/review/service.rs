@@ -1,6 +1,7 @@
 //! The `Review` gRPC service: [`crate::review`] for operators with operator certificates, and the
 //! digest of its own municipality for a node.
 
+use crate::grpc::ToStatus;
 use crate::pki::PeerIdentity;
 use crate::review::{self, Decision, ReviewError};
 use crate::store::{FiledConflict, HubStore};
@@ -60,17 +61,8 @@ pub fn conflict_info(f: &FiledConflict) -> ConflictInfo {
     }
 }
 
-fn status(e: ReviewError) -> Status {
-    match e {
-        ReviewError::NotFound(_) => Status::not_found(e.to_string()),
-        ReviewError::AlreadyResolved { .. } => Status::failed_precondition(e.to_string()),
-        ReviewError::Store(_) => Status::internal(e.to_string()),
-        _ => Status::invalid_argument(e.to_string()),
-    }
-}
-
 fn operator<T>(req: &Request<T>) -> Result<String, Status> {
-    match crate::server::identity(req)? {
+    match crate::grpc::identity(req)? {
         PeerIdentity::Operator { name } => Ok(name),
         other => Err(Status::permission_denied(format!(
             "{other} is not an operator: conflict review needs an operator certificate"
@@ -84,7 +76,7 @@ async fn blocking<T: Send + 'static>(
     tokio::task::spawn_blocking(f)
         .await
         .map_err(|e| Status::internal(e.to_string()))?
-        .map_err(status)
+        .map_err(|e| e.to_status())
 }
 
 #[tonic::async_trait]
@@ -135,8 +127,8 @@ impl Review for ReviewService {
     }
 
     async fn digest(&self, req: Request<DigestRequest>) -> Result<Response<DigestReply>, Status> {
-        let who = crate::server::identity(&req)?;
-        crate::search_service::check_rollout(&self.rollout, &who)?;
+        let who = crate::grpc::identity(&req)?;
+        crate::grpc::check_rollout(&self.rollout, &who)?;
         let m = req.into_inner().municipality;
         if let PeerIdentity::Node { municipality, .. } = &who {
             if *municipality != m {

@@ -2,7 +2,7 @@
 //! an `import` row that is a possible match) wait here for an operator, next to conflicts.
 //!
 //! A case names two mentions (`REGNO/ROLE`) with the matcher's weight. An operator **links**
-//! them (both become one person: the ops of [`crate::persons::link`], in the hub's log, so they
+//! them (both become one person: the ops of [`crate::linkage::persons::link`], in the hub's log, so they
 //! sync), **dismisses** the case (not the same person), or **unlinks** a linked case (the second
 //! mention gets an identifier of its own again). Every decision is kept in the case with the
 //! operator, the time, the reason and the ops it wrote. Records are never deleted.
@@ -10,7 +10,7 @@
 //! Case ids are `d` + 12 hex digits of SHA-256 over the two mentions (sorted), so the same pair
 //! found twice is one case, and a dismissed pair is not filed again.
 
-use crate::persons::{self, PersonError};
+use crate::linkage::persons::{self, PersonError};
 use crate::store::{AuxWrite, HubStore, StoreError};
 use civreg_shared::ids::RegNo;
 use civreg_shared::op::OpId;

@@ -3,7 +3,7 @@
 //! refused, as on every call (see [`crate::rollout`]).
 
 use crate::access::{self, AccessLog, Entry};
-use crate::pki::PeerIdentity;
+
 use crate::rollout;
 use crate::search::{Born, SearchIndex, SearchQuery};
 use civreg_proto::v1::search_server::Search;
@@ -19,26 +19,11 @@ pub struct SearchService {
     pub rollout: Arc<rollout::Watcher>,
 }
 
-/// Refuses a node whose municipality may not connect (planned, or unknown); operators pass.
-pub(crate) fn check_rollout(rollout: &rollout::Watcher, who: &PeerIdentity) -> Result<(), Status> {
-    if let PeerIdentity::Node {
-        municipality,
-        node_id,
-    } = who
-    {
-        if let Err(r) = rollout.current().check_connect(municipality) {
-            tracing::warn!(%municipality, node = %node_id, reason = %r, "refused by the rollout");
-            return Err(crate::server::rollout_status(&r));
-        }
-    }
-    Ok(())
-}
-
 #[tonic::async_trait]
 impl Search for SearchService {
     async fn search(&self, req: Request<SearchRequest>) -> Result<Response<SearchReply>, Status> {
-        let who = crate::server::identity(&req)?;
-        check_rollout(&self.rollout, &who)?;
+        let who = crate::grpc::identity(&req)?;
+        crate::grpc::check_rollout(&self.rollout, &who)?;
         let r = req.into_inner();
         // Bounded before anything is parsed or run (INVALID_ARGUMENT, saying which bound).
         civreg_shared::limits::check_search(&r.text, r.offset as usize, r.limit as usize)

@@ -47,7 +47,7 @@ pub enum MatchError {
     #[error("the register holds no people{0}: nothing to match against")]
     Empty(String),
     #[error(transparent)]
-    Person(#[from] crate::persons::PersonError),
+    Person(#[from] crate::linkage::persons::PersonError),
 }
 
 /// Everyone the register names (of one municipality's records, or all).
@@ -475,7 +475,7 @@ pub fn link_file(
         // that found one worth looking at.
         let person = match (&record, &role, l.class) {
             (Some(r), Some(role), Class::Match | Class::Possible) => {
-                Some(crate::persons::person_of(store, r, role)?.to_string())
+                Some(crate::linkage::persons::person_of(store, r, role)?.to_string())
             }
             _ => None,
         };

@@ -5,6 +5,8 @@
 //! current heads, so that it has seen both sides and the shared merge counts the conflict as
 //! resolved everywhere the op arrives. It reaches the record's offices through pull like any op.
 
+pub mod service;
+
 use crate::store::{FiledConflict, HubStore, StoreError};
 use civreg_shared::fields::FieldChange;
 use civreg_shared::ids::RegNo;

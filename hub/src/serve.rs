@@ -1,0 +1,218 @@
+//! The composition root: `run_with` opens the PKI, the store, the search index and the access
+//! log, and starts every service of the hub (gRPC Sync, Search and Review behind mutual TLS, the
+//! control socket, the status file, the dashboard) over them. It is the only module that knows
+//! every service; nothing imports it but the binary and the tests.
+
+use crate::metrics::Metrics;
+use crate::paths;
+use crate::pki::Pki;
+use crate::review::service::ReviewService;
+use crate::rollout;
+use crate::search::service::SearchService;
+use crate::status::Liveness;
+use crate::store::{HubStore, StoreError};
+use crate::sync::committer;
+use crate::sync::service::SyncService;
+use crate::sync::tls::{self, TlsReloader};
+use civreg_proto::v1::review_server::ReviewServer;
+use civreg_proto::v1::search_server::SearchServer;
+use civreg_proto::v1::sync_server::SyncServer;
+use civreg_proto::MAX_MESSAGE_BYTES;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::net::TcpListener;
+use tokio_stream::wrappers::ReceiverStream;
+use tracing::{info, warn};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServeError {
+    #[error("{0}")]
+    Pki(#[from] crate::pki::PkiError),
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("gRPC server failed: {0}")]
+    Transport(#[from] tonic::transport::Error),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("{0}")]
+    Rollout(#[from] crate::rollout::RolloutError),
+    #[error("{0}")]
+    Search(#[from] crate::search::SearchError),
+}
+
+/// Serves the hub on `listener` until `shutdown` completes. Tests call this on port 0.
+pub async fn run(
+    data_dir: &Path,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    run_with(data_dir, listener, RunOptions::default(), shutdown).await
+}
+
+/// What `run_with` serves besides gRPC.
+#[derive(Default)]
+pub struct RunOptions {
+    /// The operator dashboard and `/metrics` (plain HTTP: keep it on loopback).
+    pub http: Option<TcpListener>,
+    pub web: crate::web::Settings,
+    /// The key file that seals the database (default [`crate::atrest::default_key_path`]).
+    pub key_file: Option<PathBuf>,
+}
+
+/// How long `serve` waits for a store another civreg-hub process holds (a `status`, `show` or
+/// `digest` run while no hub served opens the database itself for a moment).
+pub const STORE_WAIT: Duration = Duration::from_secs(30);
+
+/// Opens the hub's store, waiting up to [`STORE_WAIT`] while another process holds it, as the
+/// node's `serve` does; says once that it waits.
+async fn open_waiting(db: &Path, key_file: &Path) -> Result<HubStore, crate::store::StoreError> {
+    let deadline = tokio::time::Instant::now() + STORE_WAIT;
+    let mut said = false;
+    loop {
+        let keys = crate::atrest::load_key(key_file)?;
+        let db2 = db.to_path_buf();
+        let opened = tokio::task::spawn_blocking(move || HubStore::open(&db2, keys))
+            .await
+            .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
+        match opened {
+            Err(crate::store::StoreError::Locked(_)) if tokio::time::Instant::now() < deadline => {
+                if !said {
+                    info!(db = %db.display(), wait_s = STORE_WAIT.as_secs(), "the hub database is held by another civreg-hub process (a status, show or digest command?): waiting for it");
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            other => return other,
+        }
+    }
+}
+
+/// [`run`], with the dashboard's listener when `opts.http` is given.
+pub async fn run_with(
+    data_dir: &Path,
+    listener: TcpListener,
+    opts: RunOptions,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), ServeError> {
+    let pki = Pki::open(&paths::pki_dir(data_dir))?;
+    if let Some(key) = pki.legacy_ca_key() {
+        warn!(key = %key.display(), "the agency CA's private key is on the serving hub: whoever reads this disk can mint certificates; take it offline with `civreg-hub pki root take-offline --dir OFFLINE_DIR` (operator manual, \"Key ceremony\")");
+    }
+    let web_pki = pki.clone();
+    let svc_pki = pki.clone();
+    let admission = Arc::new(crate::pki::Admission::new(&pki));
+    let revocations = tokio::spawn(crate::live::watch_revocations(admission.clone()));
+    let reloader = Arc::new(TlsReloader::new(pki, admission.clone())?);
+    let conn_admission = admission.clone();
+    let (health, health_svc) = tonic_health::server::health_reporter();
+    health.set_not_serving::<SyncServer<SyncService>>().await;
+    // What an older version, or a hub started by hand under umask 022, left readable by others.
+    crate::atrest::tighten_logged(data_dir)?;
+    let key_file =
+        (opts.key_file.clone()).unwrap_or_else(|| crate::atrest::default_key_path(data_dir));
+    crate::atrest::warn_if_key_inside(data_dir, &key_file);
+    let store = Arc::new(open_waiting(&paths::db_dir(data_dir), &key_file).await?);
+    let metrics = Arc::new(Metrics::default());
+    let svc = SyncService {
+        rollout: Arc::new(rollout::Watcher::new(data_dir)?),
+        committer: committer::spawn(store.clone(), metrics.clone()),
+        store,
+        seen: Liveness::new(),
+        metrics: metrics.clone(),
+        pki: svc_pki,
+        admission: admission.clone(),
+    };
+    // The national search index follows the feed on its own thread.
+    let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
+    let _indexer = search_index.follow(svc.store.clone(), Duration::from_millis(500));
+    let access_log = Arc::new(crate::access::AccessLog::open(data_dir)?);
+    health.set_serving::<SyncServer<SyncService>>().await;
+    // Commands (`show`, `status`, ...) reach the live store through DATA_DIR/hub.sock.
+    let control = crate::control::ControlServer::start(
+        data_dir,
+        Arc::new(crate::control::HubState {
+            store: svc.store.clone(),
+            seen: svc.seen.clone(),
+            running: true,
+            search: std::sync::OnceLock::from(search_index.clone()),
+            data_dir: data_dir.to_path_buf(),
+        }),
+    )
+    .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    let status_task = tokio::spawn(crate::status::write_status_loop(
+        data_dir.to_path_buf(),
+        svc.store.clone(),
+        svc.seen.clone(),
+    ));
+    // The operator dashboard and /metrics, started once the store is open.
+    let web_task = opts.http.map(|http| {
+        let ctx = crate::web::Context::new(
+            data_dir,
+            svc.store.clone(),
+            svc.seen.clone(),
+            metrics.clone(),
+            web_pki,
+            opts.web,
+        );
+        tokio::spawn(crate::web::serve(http, ctx))
+    });
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    // The same services under the older name many clients (grpcurl builds, IDEs) still ask for.
+    let reflection_v1alpha = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1alpha()
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+
+    let local = listener.local_addr()?;
+    info!(addr = %local, "hub listening (mutual TLS only)");
+    let (accept, rx) = tls::accept(listener, reloader, metrics, conn_admission);
+    let result = tonic::transport::Server::builder()
+        .http2_keepalive_interval(Some(Duration::from_secs(20)))
+        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .layer(tonic::service::InterceptorLayer::new(crate::live::admit(
+            admission,
+        )))
+        .add_service(health_svc)
+        .add_service(reflection)
+        .add_service(reflection_v1alpha)
+        .add_service(
+            SearchServer::new(SearchService {
+                index: search_index.clone(),
+                log: access_log.clone(),
+                rollout: svc.rollout.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            ReviewServer::new(ReviewService {
+                store: svc.store.clone(),
+                rollout: svc.rollout.clone(),
+            })
+            .max_decoding_message_size(MAX_MESSAGE_BYTES)
+            .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .add_service(
+            SyncServer::new(svc)
+                .max_decoding_message_size(MAX_MESSAGE_BYTES)
+                .max_encoding_message_size(MAX_MESSAGE_BYTES),
+        )
+        .serve_with_incoming_shutdown(ReceiverStream::new(rx), shutdown)
+        .await;
+    accept.abort();
+    revocations.abort();
+    status_task.abort();
+    control.stop();
+    if let Some(t) = web_task {
+        t.abort();
+    }
+    result?;
+    Ok(())
+}

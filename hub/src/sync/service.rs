@@ -1,0 +1,552 @@
+//! The `Sync` gRPC service: push (each batch handed to the committer, acknowledged after the
+//! flush), pull (the municipality's feed), heartbeat (liveness, certificate state), renew, chain.
+//! Every call names its caller by the client certificate (`grpc::identity`) and passes the
+//! rollout first.
+
+use super::committer::{Job, Reply};
+use crate::grpc::{identity, node_of, ToStatus};
+use crate::metrics::Metrics;
+use crate::pki::Pki;
+use crate::rollout;
+use crate::status::{Liveness, MAX_SYNC_INTERVAL_MS};
+use crate::store::{Head, HubStore, Prepared};
+use civreg_proto::v1::sync_server::Sync;
+use civreg_proto::v1::{
+    ChainRequest, HeartbeatReply, HeartbeatRequest, PullBatch, PullRequest, PushAck, PushRequest,
+    RenewReply, RenewRequest,
+};
+use civreg_proto::MAX_BATCH_OPS;
+use civreg_shared::op::Op;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::SystemTime;
+use tokio::sync::{mpsc, oneshot};
+use tokio_stream::wrappers::ReceiverStream;
+use tokio_stream::{Stream, StreamExt};
+use tonic::{Request, Response, Status, Streaming};
+use tracing::{info, warn};
+
+/// A push batch waiting for its answer, or a refusal the reader found before committing.
+enum Pending {
+    Commit(oneshot::Receiver<Reply>, usize, std::time::Instant),
+    Refuse(Status),
+}
+
+/// Push batches of one stream handed to the committer and not yet answered.
+const PUSH_IN_FLIGHT: usize = 4;
+
+#[derive(Clone)]
+pub struct SyncService {
+    pub store: Arc<HubStore>,
+    pub rollout: Arc<rollout::Watcher>,
+    pub committer: mpsc::Sender<Job>,
+    pub seen: Arc<Liveness>,
+    pub metrics: Arc<Metrics>,
+    /// For `Renew` and the heartbeat's certificate fields (issue 17, `pki/lifecycle.rs`).
+    pub pki: Pki,
+    pub admission: Arc<crate::pki::Admission>,
+}
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// The longest prefix of `ops` whose wire encodings fit in `MAX_BATCH_BYTES` (at least one op).
+fn pull_batch_ops(ops: &[Op]) -> Vec<civreg_proto::v1::Op> {
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for op in ops {
+        let w = civreg_proto::v1::Op::from(op);
+        let len = civreg_proto::encoded_len(&w) + 8;
+        if !out.is_empty() && bytes + len > civreg_shared::limits::MAX_BATCH_BYTES {
+            break;
+        }
+        bytes += len;
+        out.push(w);
+    }
+    out
+}
+
+impl SyncService {
+    /// The rollout lets this node push now: a refusal noted before is over and no longer shown
+    /// (the dashboard shows a refusal only until the node's next push the rollout admits).
+    fn admitted_again(&self, m: &str, n: &str) {
+        if self.seen.admitted_again(m, n) {
+            info!(municipality = %m, node = %n, "admitted again after a refusal by the rollout");
+        }
+    }
+
+    /// Notes a refusal where `status` and the dashboard show it, logs it, and returns its status.
+    fn refuse(&self, m: &str, n: &str, r: &rollout::Refusal) -> Status {
+        warn!(municipality = %m, node = %n, reason = %r, "refused by the rollout");
+        let now = now_ms();
+        self.seen.note(m, n, |e| {
+            e.last_refusal = Some(r.to_string());
+            e.last_refusal_ms = Some(now);
+        });
+        r.to_status()
+    }
+}
+
+fn ack(h: Head) -> PushAck {
+    PushAck {
+        acked_seq: h.seq,
+        acked_hash: if h.seq == 0 {
+            Vec::new()
+        } else {
+            h.hash.0.to_vec()
+        },
+    }
+}
+
+type BoxStream<T> = Pin<Box<dyn Stream<Item = Result<T, Status>> + Send + 'static>>;
+
+#[tonic::async_trait]
+impl Sync for SyncService {
+    type PushStream = BoxStream<PushAck>;
+    type PullStream = BoxStream<PullBatch>;
+    type ChainStream = BoxStream<PullBatch>;
+
+    async fn push(
+        &self,
+        req: Request<Streaming<PushRequest>>,
+    ) -> Result<Response<Self::PushStream>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_push(&m, []) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        self.admitted_again(&m, &n);
+        let head = self.store.head(&m, &n);
+        let admitted = req.extensions().get::<crate::live::Admitted>().cloned();
+        let mut inbound = req.into_inner();
+        let service = self.clone();
+        let (tx, rx) = mpsc::channel::<Result<PushAck, Status>>(16);
+        let committer = self.committer.clone();
+        let _ = tx.send(Ok(ack(head))).await;
+        // Two tasks per stream, so that the next batch is read and decoded while the committer
+        // stores the previous one: the reader hands each batch to the committer in order and
+        // queues the wait for its answer (at most PUSH_IN_FLIGHT); the acker answers them in that
+        // same order. The first refusal ends the stream: the acker stops, and the reader with it.
+        // A batch queued behind a refused one is answered by the committer (a gap, since what it
+        // follows was not stored) but never acknowledged.
+        let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(PUSH_IN_FLIGHT);
+        let acker = service.clone();
+        let (acker_who, am, an) = (who.clone(), m.clone(), n.clone());
+        let atx = tx.clone();
+        tokio::spawn(async move {
+            while let Some(p) = pending_rx.recv().await {
+                let (rrx, count, received) = match p {
+                    Pending::Commit(rrx, count, received) => (rrx, count, received),
+                    Pending::Refuse(status) => {
+                        let _ = atx.send(Err(status)).await;
+                        break;
+                    }
+                };
+                match rrx.await {
+                    Ok(Ok(Ok(head))) => {
+                        tracing::debug!(identity = %acker_who, ops = count, acked = head.seq, "push acknowledged");
+                        if atx.send(Ok(ack(head))).await.is_err() {
+                            break;
+                        }
+                        acker.metrics.observe_ack(received.elapsed());
+                    }
+                    Ok(Ok(Err(e))) => {
+                        warn!(identity = %acker_who, municipality = %am, node = %an, error = %e, "push refused");
+                        acker
+                            .metrics
+                            .node_error(&am, &an, format!("push refused: {e}"));
+                        let _ = atx.send(Err(e.to_status())).await;
+                        break;
+                    }
+                    Ok(Err(e)) => {
+                        let _ = atx
+                            .send(Err(Status::unavailable(format!(
+                                "hub could not store: {e}"
+                            ))))
+                            .await;
+                        break;
+                    }
+                    Err(_) => {
+                        let _ = atx
+                            .send(Err(Status::unavailable("hub is shutting down")))
+                            .await;
+                        break;
+                    }
+                }
+            }
+        });
+        drop(tx);
+        tokio::spawn(async move {
+            while let Some(msg) = inbound.next().await {
+                let msg = match msg {
+                    Ok(m) => m,
+                    // A message over the limit (tonic: OUT_OF_RANGE) or one that is not a
+                    // PushRequest (INTERNAL, from prost) is the caller's fault: say so.
+                    Err(status)
+                        if matches!(
+                            status.code(),
+                            tonic::Code::OutOfRange | tonic::Code::Internal
+                        ) =>
+                    {
+                        warn!(identity = %who, error = %status, "unreadable push message refused");
+                        let _ = pending_tx
+                            .send(Pending::Refuse(Status::invalid_argument(format!(
+                                "the push message could not be read: {}; send batches of at most {} bytes (civreg_shared::limits::MAX_BATCH_BYTES)",
+                                status.message(),
+                                civreg_shared::limits::MAX_BATCH_BYTES
+                            ))))
+                            .await;
+                        break;
+                    }
+                    Err(status) => {
+                        warn!(identity = %who, error = %status, "push stream broke");
+                        break;
+                    }
+                };
+                let received = std::time::Instant::now(); // metrics: ack latency
+                                                          // A certificate revoked while the stream is open stores nothing more.
+                if let Some(Err(st)) = admitted.as_ref().map(|a| a.recheck()) {
+                    let _ = pending_tx.send(Pending::Refuse(st)).await;
+                    break;
+                }
+                if msg.ops.len() > MAX_BATCH_OPS {
+                    let _ = pending_tx
+                        .send(Pending::Refuse(Status::invalid_argument(format!(
+                            "a push batch may hold at most {MAX_BATCH_OPS} ops, this one holds {}",
+                            msg.ops.len()
+                        ))))
+                        .await;
+                    break;
+                }
+                let ops: Result<Vec<Op>, _> = msg.ops.into_iter().map(Op::try_from).collect();
+                let ops = match ops {
+                    Ok(o) => o,
+                    Err(e) => {
+                        warn!(identity = %who, error = %e, "malformed op refused");
+                        let _ = pending_tx
+                            .send(Pending::Refuse(Status::invalid_argument(e.to_string())))
+                            .await;
+                        break;
+                    }
+                };
+                let created = ops
+                    .iter()
+                    .filter(|o| o.change == civreg_shared::op::ChangeKind::Create)
+                    .map(|o| o.record_kind);
+                if let Err(r) = service.rollout.current().check_push(&m, created) {
+                    // A node pushes one op at a time after a refusal (`civreg-node`'s sync), so
+                    // the op refused is known: an operator may set it aside.
+                    if let [op] = ops.as_slice() {
+                        if op.id.seq == service.store.head(&m, &n).seq + 1 {
+                            service.store.note_refused(
+                                &m,
+                                &n,
+                                op,
+                                format!("refused by the rollout: {r}"),
+                            );
+                        }
+                    }
+                    let _ = pending_tx
+                        .send(Pending::Refuse(service.refuse(&m, &n, &r)))
+                        .await;
+                    break;
+                }
+                // Each op's own check and encodings, here on the async workers rather than on
+                // the one committer thread (see `Prepared`).
+                let now = now_ms();
+                let ops: Vec<Prepared> = ops
+                    .into_iter()
+                    .map(|o| Prepared::received(o, now))
+                    .collect();
+                let count = ops.len();
+                let (rtx, rrx) = oneshot::channel();
+                if committer
+                    .send(Job {
+                        who: who.clone(),
+                        ops,
+                        reply: rtx,
+                    })
+                    .await
+                    .is_err()
+                {
+                    let _ = pending_tx
+                        .send(Pending::Refuse(Status::unavailable("hub is shutting down")))
+                        .await;
+                    break;
+                }
+                if pending_tx
+                    .send(Pending::Commit(rrx, count, received))
+                    .await
+                    .is_err()
+                {
+                    break; // the acker stopped: a refusal ended the stream
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn pull(&self, req: Request<PullRequest>) -> Result<Response<Self::PullStream>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        let PullRequest { cursor, max_batch } = req.into_inner();
+        let max = (max_batch as usize).clamp(1, MAX_BATCH_OPS);
+        let store = self.store.clone();
+        let (tx, rx) = mpsc::channel::<Result<PullBatch, Status>>(4);
+        tokio::spawn(async move {
+            let mut cursor = cursor;
+            loop {
+                let st = store.clone();
+                let mm = m.clone();
+                let got =
+                    tokio::task::spawn_blocking(move || st.feed_after(&mm, cursor, max)).await;
+                let (ops, next) = match got {
+                    Ok(Ok(v)) => v,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                if ops.is_empty() {
+                    return;
+                }
+                // Cut by bytes as well as count, so that a batch always fits in a message: an op
+                // larger than a batch goes alone. Feed positions are consecutive, so the cursor
+                // after the ops kept is `next` less the ops left for the next batch.
+                let wire = pull_batch_ops(&ops);
+                cursor = next - (ops.len() - wire.len()) as u64;
+                let batch = PullBatch { ops: wire, cursor };
+                if tx.send(Ok(batch)).await.is_err() {
+                    return;
+                }
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+
+    async fn heartbeat(
+        &self,
+        req: Request<HeartbeatRequest>,
+    ) -> Result<Response<HeartbeatReply>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        let renew_required = req
+            .extensions()
+            .get::<crate::live::Admitted>()
+            .is_some_and(|a| self.admission.renewal_required(&a.serial));
+        let hb = req.into_inner();
+        let now = now_ms();
+        self.seen.note(&m, &n, |e| {
+            e.last_seen_ms = now;
+            e.version = hb.version;
+            e.unacked_ops = hb.unacked_ops;
+            e.oldest_unacked_age_s = hb.oldest_unacked_age_s;
+            e.clock_offset_ms = hb.clock_ms as i64 - now as i64;
+            e.free_disk_bytes = hb.free_disk_bytes;
+            e.sync_interval_ms = hb.sync_interval_ms.min(MAX_SYNC_INTERVAL_MS);
+            if !hb.halted.is_empty() && e.halted != hb.halted {
+                warn!(municipality = %m, node = %n, why = %hb.halted, "node has stopped registering");
+            }
+            e.halted = hb
+                .halted
+                .chars()
+                .take(civreg_shared::limits::MAX_TEXT_CHARS)
+                .collect();
+            e.backup_at_ms = hb.backup_at_ms;
+            e.backup_error = hb
+                .backup_error
+                .chars()
+                .take(civreg_shared::limits::MAX_TEXT_CHARS)
+                .collect();
+        });
+        // What the node holds of its own log: a recovery names the ops after the hub's head up
+        // to the highest reported as lost.
+        if hb.log_seq > 0 {
+            self.store
+                .note_reported_log(&m, &n, hb.log_seq, now)
+                .map_err(|e| Status::internal(e.to_string()))?;
+        }
+        let (reported_log_seq, reported_log_at_ms) = self
+            .store
+            .reported_log(&m, &n)
+            .map_err(|e| Status::internal(e.to_string()))?;
+        // An op too large to push, as the node reports it: listed for an operator to set aside
+        // (a node can only name ops of its own chain, so a false report blocks only itself).
+        if hb.too_large_seq > 0 && hb.too_large_seq == self.store.head(&m, &n).seq + 1 {
+            if let Ok(hash) = <[u8; 32]>::try_from(hb.too_large_hash.as_slice()) {
+                let record: String = hb
+                    .too_large_record
+                    .chars()
+                    .take(civreg_shared::limits::MAX_NAME_CHARS)
+                    .collect();
+                self.store.note_refused_seq(
+                    &m,
+                    &n,
+                    hb.too_large_seq,
+                    civreg_shared::op::Hash(hash),
+                    &record,
+                    "the op is too large for any push message (saved by an older version, as the office reports)".into(),
+                );
+            }
+        }
+        // Certificates the office issued: kept, so that the agency knows every one in circulation.
+        let certificates_through = if hb.certificates.is_empty() {
+            String::new()
+        } else {
+            crate::certificates::record_issues(&self.store, &m, &n, &hb.certificates, now)
+                .map_err(|e| Status::internal(e.to_string()))?
+        };
+        // The rollout goes back with the reply, so that the node refuses at save what a push
+        // would be refused for.
+        let rollout = self.rollout.current();
+        let entry = rollout.entry(&m);
+        let set_aside = self
+            .store
+            .set_aside_of(&m, &n)
+            .map_err(|e| Status::internal(e.to_string()))?
+            .into_iter()
+            .map(|a| civreg_proto::v1::SetAsideOp {
+                seq: a.seq,
+                hash: a.hash.0.to_vec(),
+                reason: a.reason,
+                at_ms: a.at_ms,
+            })
+            .collect();
+        let hub_cert = self.pki.hub_cert_info().ok();
+        Ok(Response::new(HeartbeatReply {
+            acked_seq: self.store.head(&m, &n).seq,
+            hub_clock_ms: now,
+            rollout_known: true,
+            stage: entry
+                .map(|e| e.stage.as_str())
+                .unwrap_or("planned")
+                .to_string(),
+            kinds: entry
+                .map(|e| {
+                    e.kinds
+                        .iter()
+                        .map(|k| civreg_proto::kind_to_wire(*k) as i32)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            set_aside,
+            certificates_through,
+            reported_log_seq,
+            reported_log_at_ms,
+            renew_required,
+            hub_cert_not_after_ms: hub_cert.as_ref().map(|h| h.not_after_ms).unwrap_or(0),
+            hub_cert_sha256: hub_cert.map(|h| h.sha256).unwrap_or_default(),
+        }))
+    }
+
+    async fn renew(&self, req: Request<RenewRequest>) -> Result<Response<RenewReply>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        // A suspended (or planned) municipality's offices get no new certificate.
+        let rollout = self.rollout.current();
+        if let Err(r) = rollout.check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        if let Err(r) = rollout.check_push(&m, []) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        let csr = req.into_inner().csr_der;
+        let pki = self.pki.clone();
+        let renewed = tokio::task::spawn_blocking(move || pki.renew_from_csr(&who, &csr))
+            .await
+            .map_err(|e| Status::internal(e.to_string()))?;
+        use crate::pki::lifecycle::RenewError;
+        match renewed {
+            Ok(r) => {
+                info!(municipality = %m, node = %n, serial = %r.entry.serial, not_after = %crate::pki::format_utc(r.entry.not_after), "node certificate renewed");
+                Ok(Response::new(RenewReply {
+                    cert_pem: r.cert_pem,
+                    ca_pem: r.ca_pem,
+                    serial: r.entry.serial,
+                    not_after_ms: (r.entry.not_after.unix_timestamp().max(0) as u64)
+                        .saturating_mul(1000),
+                }))
+            }
+            Err(e @ RenewError::NotCaller { .. }) | Err(e @ RenewError::NotNode(_)) => {
+                warn!(municipality = %m, node = %n, error = %e, "renewal refused");
+                Err(Status::permission_denied(e.to_string()))
+            }
+            Err(
+                e @ (RenewError::TooLarge(_) | RenewError::BadRequest(_) | RenewError::KeyType),
+            ) => {
+                warn!(municipality = %m, node = %n, error = %e, "renewal refused");
+                Err(Status::invalid_argument(e.to_string()))
+            }
+            Err(RenewError::Pki(e)) => {
+                warn!(municipality = %m, node = %n, error = %e, "renewal failed at the hub");
+                Err(Status::unavailable(e.to_string()))
+            }
+        }
+    }
+
+    async fn chain(
+        &self,
+        req: Request<ChainRequest>,
+    ) -> Result<Response<Self::ChainStream>, Status> {
+        let who = identity(&req)?;
+        let (m, n) = node_of(&who)?;
+        if let Err(r) = self.rollout.current().check_connect(&m) {
+            return Err(self.refuse(&m, &n, &r));
+        }
+        let ChainRequest {
+            after_seq,
+            max_batch,
+        } = req.into_inner();
+        let max = (max_batch as usize).clamp(1, MAX_BATCH_OPS);
+        let store = self.store.clone();
+        let (tx, rx) = mpsc::channel::<Result<PullBatch, Status>>(4);
+        tokio::spawn(async move {
+            let mut after = after_seq;
+            loop {
+                let (st, mm, nn) = (store.clone(), m.clone(), n.clone());
+                let got =
+                    tokio::task::spawn_blocking(move || st.chain_after(&mm, &nn, after, max)).await;
+                let (ops, stop) = match got {
+                    Ok(Ok(v)) => v,
+                    Ok(Err(e)) => {
+                        let _ = tx.send(Err(Status::internal(e.to_string()))).await;
+                        return;
+                    }
+                    Err(_) => return,
+                };
+                if !ops.is_empty() {
+                    let wire = pull_batch_ops(&ops);
+                    after += wire.len() as u64;
+                    let batch = PullBatch {
+                        cursor: after,
+                        ops: wire,
+                    };
+                    if tx.send(Ok(batch)).await.is_err() {
+                        return;
+                    }
+                    continue;
+                }
+                if let Some(seq) = stop {
+                    let _ = tx
+                        .send(Err(Status::failed_precondition(format!(
+                            "op #{seq} of this node's chain was set aside by an operator: the hub holds only its hash and can not send it"
+                        ))))
+                        .await;
+                }
+                return;
+            }
+        });
+        Ok(Response::new(Box::pin(ReceiverStream::new(rx))))
+    }
+}
