@@ -108,3 +108,56 @@ impl ToStatus for ReviewError {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use civreg_proto::codes::{disposition, Disposition};
+
+    /// Every refusal of a push has a code the node treats as a refusal of the ops (it narrows
+    /// the batch to find the op), not as a passing failure nor as a broken call. (An op stamped
+    /// ahead of the hub's clock is a refusal too; its `RETRY_METADATA` tells the node to wait.)
+    #[test]
+    fn ingest_refusals_are_refusals_in_the_nodes_vocabulary() {
+        let errors = [
+            IngestError::Denied("not yours".into()),
+            IngestError::Invalid("bad".into()),
+            IngestError::NotHeld("R-1".into()),
+            IngestError::Gap {
+                chain: "istog/1".into(),
+                held: 2,
+                got: 5,
+            },
+            IngestError::Fork {
+                chain: "istog/1".into(),
+                seq: 3,
+            },
+            IngestError::Ahead {
+                op: "istog/1#4".into(),
+                ahead_ms: 600_000,
+                retry_ms: 300_000,
+            },
+        ];
+        for e in &errors {
+            let st = e.to_status();
+            assert_eq!(
+                disposition(st.code()),
+                Disposition::Refused,
+                "{e}: {:?}",
+                st.code()
+            );
+        }
+    }
+
+    #[test]
+    fn a_rollout_refusal_is_marked_so_that_the_node_keeps_trying() {
+        let st = rollout::Refusal::Planned("istog".into()).to_status();
+        assert_eq!(st.code(), tonic::Code::PermissionDenied);
+        assert_eq!(
+            st.metadata()
+                .get(ROLLOUT_METADATA)
+                .and_then(|v| v.to_str().ok()),
+            Some("planned")
+        );
+    }
+}

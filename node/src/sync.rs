@@ -104,16 +104,7 @@ impl SyncError {
             | SyncError::Later(_)
             | SyncError::Blocked { .. }
             | SyncError::OpTooLarge { .. } => true,
-            SyncError::Refused { code, .. } => matches!(
-                code,
-                tonic::Code::Unavailable
-                    | tonic::Code::Cancelled
-                    | tonic::Code::DeadlineExceeded
-                    | tonic::Code::ResourceExhausted
-                    | tonic::Code::Aborted
-                    | tonic::Code::Internal
-                    | tonic::Code::Unknown
-            ),
+            SyncError::Refused { code, .. } => civreg_proto::codes::is_retryable(*code),
             _ => false,
         }
     }
@@ -377,15 +368,9 @@ async fn push_stream(node: &Node, channel: Channel, limit: u64) -> Result<(u64, 
 fn batch_refused(node: &Node, sent: &[Op], status: tonic::Status) -> SyncError {
     let e = refused(status);
     let why = match &e {
-        SyncError::Refused {
-            code:
-                tonic::Code::InvalidArgument
-                | tonic::Code::NotFound
-                | tonic::Code::PermissionDenied
-                | tonic::Code::FailedPrecondition
-                | tonic::Code::OutOfRange,
-            message,
-        } => message.clone(),
+        SyncError::Refused { code, message } if civreg_proto::codes::is_refusal(*code) => {
+            message.clone()
+        }
         // A kind the municipality may not register (the node refuses it at save once it knows).
         SyncError::Rollout(message) => message.clone(),
         _ => return e,

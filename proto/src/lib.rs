@@ -29,6 +29,60 @@ pub const ROLLOUT_METADATA: &str = "civreg-rollout";
 /// milliseconds, of when to try again.
 pub const RETRY_METADATA: &str = "civreg-retry-after-ms";
 
+/// The vocabulary of gRPC codes that the hub answers with and the node acts on: one table, so
+/// that a code the hub's `grpc::ToStatus` chooses means the same thing to the node's sync worker.
+pub mod codes {
+    use tonic::Code;
+
+    /// What a node does with an answer of this code.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Disposition {
+        /// The call succeeded.
+        Ok,
+        /// The hub refused what was sent, for what it is (invalid, not held, not allowed, a gap
+        /// or fork in the chain, out of range): sending the same again will not help, but a
+        /// narrower batch can find the one op refused.
+        Refused,
+        /// The call did not get through or the hub could not answer now: try again later.
+        Retry,
+        /// The call itself is wrong (unimplemented, unauthenticated, already exists, data
+        /// loss): neither retried nor blamed on the ops.
+        Broken,
+    }
+
+    /// The one table of codes.
+    pub fn disposition(code: Code) -> Disposition {
+        match code {
+            Code::Ok => Disposition::Ok,
+            Code::InvalidArgument
+            | Code::NotFound
+            | Code::PermissionDenied
+            | Code::FailedPrecondition
+            | Code::OutOfRange => Disposition::Refused,
+            Code::Cancelled
+            | Code::Unknown
+            | Code::DeadlineExceeded
+            | Code::ResourceExhausted
+            | Code::Aborted
+            | Code::Internal
+            | Code::Unavailable => Disposition::Retry,
+            Code::AlreadyExists | Code::Unimplemented | Code::Unauthenticated | Code::DataLoss => {
+                Disposition::Broken
+            }
+        }
+    }
+
+    /// Whether trying again later can help.
+    pub fn is_retryable(code: Code) -> bool {
+        disposition(code) == Disposition::Retry
+    }
+
+    /// Whether the hub refused what was sent for what it is.
+    pub fn is_refusal(code: Code) -> bool {
+        disposition(code) == Disposition::Refused
+    }
+}
+
 /// The size of a message's protobuf encoding, for cutting batches by bytes
 /// (`civreg_shared::limits::MAX_BATCH_BYTES`) without depending on prost.
 pub fn encoded_len(m: &impl prost::Message) -> usize {
