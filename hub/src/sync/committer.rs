@@ -12,9 +12,8 @@ use tracing::warn;
 /// Most pushes the committer folds into one flush.
 const GROUP_MAX: usize = 64;
 /// The committer stops adding pushes to a group once it holds this many ops. Bigger groups
-/// flush less often but cost more per op in sled's `apply_batch` (6 µs per op in groups of
-/// 1,000, 11 µs in groups of 64,000, measured): 38 nodes pushed 44-46k ops/s with groups of up to
-/// 64 batches of 1,000 and 49-60k with groups capped at 2,000-4,000 ops (BENCHMARKS.md).
+/// flush less often but cost more per op in sled's `apply_batch`; the cap was chosen by the
+/// sync bench (BENCHMARKS.md, "Sync": the measured cost per op by group size).
 pub const GROUP_MAX_OPS: usize = 4096;
 
 pub type Reply = Result<Result<Head, IngestError>, String>;
