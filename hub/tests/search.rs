@@ -1114,6 +1114,9 @@ async fn an_albanian_personal_number_is_found_nationally() {
     assert!(v["hits"].as_array().unwrap().is_empty(), "{v}");
     // The hub's access log holds no such number.
     let text = std::fs::read_to_string(civreg_hub::access::path(hub.data_dir())).unwrap();
-    assert!(!text.contains("G85314001T"), "the access log holds a number");
+    assert!(
+        !text.contains("G85314001T"),
+        "the access log holds a number"
+    );
     let _ = hub.stop().await;
 }

@@ -307,7 +307,10 @@ impl Index {
             }
             roles.push(p.role);
             for (_, n) in p.personal_numbers.iter() {
-                self.pnums.entry(query::number_key(n)).or_default().push(doc);
+                self.pnums
+                    .entry(query::number_key(n))
+                    .or_default()
+                    .push(doc);
             }
         }
         self.docs.push(Doc {
@@ -737,8 +740,14 @@ mod tests {
             let (want, needles): (&str, Vec<String>) = match row.reading {
                 Reading::Number(_) => (&a, vec!["personal number: exact".into()]),
                 Reading::Year(y) => (&a, vec![format!("year {y}")]),
-                Reading::Date { ymd: d, swapped: None } => (&a, vec![format!("date {}", ymd(d))]),
-                Reading::Date { ymd: d, swapped: Some(_) } => (
+                Reading::Date {
+                    ymd: d,
+                    swapped: None,
+                } => (&a, vec![format!("date {}", ymd(d))]),
+                Reading::Date {
+                    ymd: d,
+                    swapped: Some(_),
+                } => (
                     &b,
                     vec![format!("date {} with day and month swapped", ymd(d))],
                 ),

@@ -166,7 +166,10 @@ mod tests {
         let asked = day(1968, 3, 4);
         assert_eq!(agreement(asked, asked), Some(Agreement::Exact));
         assert_eq!(agreement(asked, day(1968, 4, 3)), Some(Agreement::Swapped));
-        assert_eq!(agreement(asked, day(1968, 12, 1)), Some(Agreement::SameYear));
+        assert_eq!(
+            agreement(asked, day(1968, 12, 1)),
+            Some(Agreement::SameYear)
+        );
         assert_eq!(agreement(asked, day(1969, 3, 4)), None);
         // 14 March has no swapped reading.
         assert_eq!(swapped(day(1968, 3, 14)), None);
