@@ -981,3 +981,142 @@ fn personal_numbers_are_read_as_the_node_reads_them() {
         .hits
         .is_empty());
 }
+
+/// The hub reads every row of the shared table of tricky query texts
+/// (`civreg_shared::query::tokens::TRICKY`) as the table says: it finds the record the reading
+/// points to, for that reason. The node's index is held to the same table
+/// (`node/src/index.rs`), so the two cannot read a word differently.
+#[test]
+fn the_shared_table_of_tricky_texts_is_read_as_it_says() {
+    use civreg_shared::query::tokens::{Reading, TRICKY};
+    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
+    let mut shpresa = family(
+        ("Shpresa", "Krasniqi-Gashi"),
+        "1968-03-14",
+        "Fushë Kosovë",
+        "Agim",
+        ("Drita", "Krasniqi", "Hoxha"),
+    );
+    shpresa["child"]["personal_numbers"] =
+        json!({"jmbg": "1403968955005", "albanian": "G85314001T"});
+    let besa = family(
+        ("Besa", "Berisha"),
+        "1968-04-03",
+        "Prishtinë",
+        "Ilir",
+        ("Vjosa", "Berisha", "Shala"),
+    );
+    let ids = load(
+        &store,
+        "prishtine",
+        vec![(RecordKind::Birth, shpresa), (RecordKind::Birth, besa)],
+    );
+    let (a, b) = (ids[0].as_str(), ids[1].as_str());
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.catch_up(&store).unwrap();
+    let ymd = |(y, m, d): (i32, u32, u32)| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    for row in TRICKY {
+        // The record the reading points to, and the start of each line of its explanation.
+        let (want, needles): (&str, Vec<String>) = match row.reading {
+            Reading::Number(_) => (a, vec!["personal number: exact".into()]),
+            Reading::Year(y) => (a, vec![format!("{y}: born 1968-03-14")]),
+            Reading::Date {
+                ymd: d,
+                swapped: None,
+            } => (a, vec![format!("{}: born 1968-03-14", ymd(d))]),
+            Reading::Date {
+                ymd: d,
+                swapped: Some(_),
+            } => (
+                b,
+                vec![format!(
+                    "{}: born 1968-04-03 (day and month swapped)",
+                    ymd(d)
+                )],
+            ),
+            Reading::Place(_) => (a, vec![format!("{:?}: fush", row.text)]),
+            Reading::Names(words) => (a, words.iter().map(|w| format!("{w:?}: ")).collect()),
+        };
+        let r = index.search(&q(row.text)).unwrap();
+        let Some(hit) = r.hits.iter().find(|h| h.regno == want) else {
+            panic!("{:?}: {want} not found: {:?}", row.text, r.hits);
+        };
+        for needle in &needles {
+            assert!(
+                hit.why
+                    .iter()
+                    .any(|w| w.to_lowercase().starts_with(needle.as_str())),
+                "{:?}: {needle:?} not in {:?}",
+                row.text,
+                hit.why
+            );
+        }
+        assert!(hit.unmatched.is_empty(), "{:?}: {hit:?}", row.text);
+        if matches!(row.reading, Reading::Number(_)) {
+            assert_eq!(r.hits.len(), 1, "{:?}: {:?}", row.text, r.hits);
+        }
+    }
+}
+
+/// A record carrying an Albanian personal number (letter, 8 digits, letter), registered at an
+/// office and synced, is found nationally by that number: the office's search goes to the hub's
+/// Search service over mutual TLS, and the answer is the hub's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_albanian_personal_number_is_found_nationally() {
+    use common::*;
+    use std::time::Duration;
+    let hub = Hub::start().await;
+    let nodes = tempfile::tempdir().unwrap();
+    let ist = nodes.path().join("istog");
+    enrol_node(&ist, &hub.bundle("istog", "1")).await;
+    let mut doc = family(
+        ("Shpresa", "Krasniqi"),
+        "1968-03-14",
+        "Prishtinë",
+        "Agim",
+        ("Drita", "Krasniqi", "Berisha"),
+    );
+    doc["child"]["personal_numbers"] = json!({"albanian": "G85314001T"});
+    let file = nodes.path().join("b.json");
+    std::fs::write(&file, doc.to_string()).unwrap();
+    let saved = node_json(
+        &ist,
+        &[
+            "--json",
+            "register",
+            "birth",
+            "--file",
+            file.to_str().unwrap(),
+        ],
+    )
+    .await;
+    let regno = saved["regno"].as_str().unwrap().to_string();
+    let out = node(&ist, &["--json", "sync", "--once"]).await;
+    assert_eq!(out.status.code(), Some(0), "{}", describe(&["sync"], &out));
+    for text in ["G85314001T", "g85314001t", "PN:G85314001T"] {
+        wait_for(text, Duration::from_secs(20), || {
+            let out = node_run(&ist, &["--json", "search", text]);
+            let v: serde_json::Value = serde_json::from_slice(&out.stdout).ok()?;
+            let hits = v["hits"].as_array()?;
+            (v["scope"] == "national" && hits.len() == 1 && hits[0]["regno"] == regno.as_str())
+                .then_some(())
+        })
+        .await;
+    }
+    // One letter off (the check letter) finds nothing, nationally.
+    let v = node_json(&ist, &["--json", "search", "G85314001A"]).await;
+    assert_eq!(v["scope"], "national", "{v}");
+    assert!(v["hits"].as_array().unwrap().is_empty(), "{v}");
+    // The hub's access log holds no such number.
+    let text = std::fs::read_to_string(civreg_hub::access::path(hub.data_dir())).unwrap();
+    assert!(
+        !text.contains("G85314001T"),
+        "the access log holds a number"
+    );
+    let _ = hub.stop().await;
+}

@@ -18,62 +18,12 @@ use chrono::{Datelike, NaiveDate};
 use civreg_shared::gazetteer;
 use civreg_shared::model::RecordKind;
 use civreg_shared::normalize;
-use civreg_shared::query;
+use civreg_shared::query::{self, Agreement};
 use serde::Serialize;
 use std::collections::HashMap;
 
-/// A date-of-birth filter: a year, a day, or an inclusive range.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DateFilter {
-    Year(i32),
-    Day(NaiveDate),
-    Range(NaiveDate, NaiveDate),
-}
-
-#[derive(Debug, thiserror::Error)]
-#[error("{0:?} is not a date filter: use YYYY, YYYY-MM-DD or FROM..TO (e.g. 1968, 1968-03-14, 1965..1970 or 1968-01-01..1968-06-30)")]
-pub struct DateFilterError(String);
-
-fn parse_bound(s: &str, start: bool) -> Option<NaiveDate> {
-    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
-        return Some(d);
-    }
-    let y: i32 = s.parse().ok().filter(|_| s.len() == 4)?;
-    if start {
-        NaiveDate::from_ymd_opt(y, 1, 1)
-    } else {
-        NaiveDate::from_ymd_opt(y, 12, 31)
-    }
-}
-
-impl DateFilter {
-    pub fn parse(s: &str) -> Result<DateFilter, DateFilterError> {
-        let s = s.trim();
-        let err = || DateFilterError(s.to_string());
-        if let Some((a, b)) = s.split_once("..") {
-            let from = parse_bound(a.trim(), true).ok_or_else(err)?;
-            let to = parse_bound(b.trim(), false).ok_or_else(err)?;
-            if from > to {
-                return Err(err());
-            }
-            return Ok(DateFilter::Range(from, to));
-        }
-        if s.len() == 4 {
-            return s.parse().map(DateFilter::Year).map_err(|_| err());
-        }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(DateFilter::Day)
-            .map_err(|_| err())
-    }
-
-    pub fn matches(&self, d: NaiveDate) -> bool {
-        match *self {
-            DateFilter::Year(y) => d.year() == y,
-            DateFilter::Day(x) => d == x,
-            DateFilter::Range(a, b) => a <= d && d <= b,
-        }
-    }
-}
+/// The date-of-birth filter of `--born` and the search page: the shared one.
+pub use civreg_shared::query::{DateFilter, DateFilterError};
 
 /// A search request.
 #[derive(Debug, Clone)]
@@ -210,15 +160,6 @@ impl Match {
             Match::Typo(n) => format!("{n} letter(s) apart"),
         }
     }
-}
-
-/// Normalises a personal number for exact lookup as the query parser does
-/// ([`query::personal_number`]): ASCII letters and digits only, uppercase.
-pub fn normalise_pnum(s: &str) -> String {
-    s.chars()
-        .filter(char::is_ascii_alphanumeric)
-        .map(|c| c.to_ascii_uppercase())
-        .collect()
 }
 
 /// The letters of a word as a set of 64 bits (each letter hashed to one bit). For two words
@@ -366,7 +307,10 @@ impl Index {
             }
             roles.push(p.role);
             for (_, n) in p.personal_numbers.iter() {
-                self.pnums.entry(normalise_pnum(n)).or_default().push(doc);
+                self.pnums
+                    .entry(query::number_key(n))
+                    .or_default()
+                    .push(doc);
             }
         }
         self.docs.push(Doc {
@@ -652,15 +596,24 @@ fn bonuses(
         }
     }
     for dt in dates {
-        if dates_of_doc().any(|x| x == dt) {
-            score += 3.0;
-            say(format!("date {dt}"));
-        } else if dates_of_doc().any(|x| Some(*x) == query::swapped(*dt)) {
-            score += 1.5;
-            say(format!("date {dt} with day and month swapped"));
-        } else if dates_of_doc().any(|x| x.year() == dt.year()) {
-            score += 0.5;
-            say(format!("year of {dt}"));
+        // The best agreement of any of the record's dates.
+        match dates_of_doc()
+            .filter_map(|x| query::agreement(*dt, *x))
+            .min()
+        {
+            Some(Agreement::Exact) => {
+                score += 3.0;
+                say(format!("date {dt}"));
+            }
+            Some(Agreement::Swapped) => {
+                score += 1.5;
+                say(format!("date {dt} with day and month swapped"));
+            }
+            Some(Agreement::SameYear) => {
+                score += 0.5;
+                say(format!("year of {dt}"));
+            }
+            None => {}
         }
     }
     for codes in places {
@@ -756,5 +709,67 @@ mod tests {
         assert!(DateFilter::parse("1970..1965").is_err());
         assert!(DateFilter::parse("68").is_err());
         assert!(DateFilter::parse("1968-13-01").is_err());
+    }
+
+    /// The node reads every row of the shared table of tricky query texts as the table says: it
+    /// finds the record the reading points to, for that reason. The hub's search is held to the
+    /// same table (`hub/tests/search.rs`), so the two cannot read a word differently.
+    #[test]
+    fn the_shared_table_of_tricky_texts_is_read_as_it_says() {
+        use civreg_shared::query::tokens::{Reading, TRICKY};
+        use serde_json::json;
+        let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
+        let c = crate::node::Node::clerk_unchecked("drita");
+        let shpresa = json!({
+            "child": {"given_name": "Shpresa", "surname": "Krasniqi-Gashi", "sex": "female",
+                      "date_of_birth": "1968-03-14",
+                      "personal_numbers": {"jmbg": "1403968955005", "albanian": "G85314001T"}},
+            "place_of_birth": "Fushë Kosovë",
+            "mother": {"given_name": "Drita", "surname": "Krasniqi", "maiden_surname": "Hoxha"}
+        });
+        let besa = json!({
+            "child": {"given_name": "Besa", "surname": "Berisha", "sex": "female",
+                      "date_of_birth": "1968-04-03"},
+            "place_of_birth": "Prishtinë",
+            "mother": {"given_name": "Vjosa", "surname": "Berisha", "maiden_surname": "Shala"}
+        });
+        let a = n.register(&c, RecordKind::Birth, shpresa).unwrap().regno;
+        let b = n.register(&c, RecordKind::Birth, besa).unwrap().regno;
+        let ymd = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for row in TRICKY {
+            let (want, needles): (&str, Vec<String>) = match row.reading {
+                Reading::Number(_) => (&a, vec!["personal number: exact".into()]),
+                Reading::Year(y) => (&a, vec![format!("year {y}")]),
+                Reading::Date {
+                    ymd: d,
+                    swapped: None,
+                } => (&a, vec![format!("date {}", ymd(d))]),
+                Reading::Date {
+                    ymd: d,
+                    swapped: Some(_),
+                } => (
+                    &b,
+                    vec![format!("date {} with day and month swapped", ymd(d))],
+                ),
+                Reading::Place(codes) => (&a, vec![format!("place {}", codes[0])]),
+                Reading::Names(words) => (&a, words.iter().map(|w| format!("{w:?} ~")).collect()),
+            };
+            let hits = n.search(&Query::text(row.text)).unwrap();
+            let hit = hits.iter().find(|h| h.regno == want);
+            let Some(hit) = hit else {
+                panic!("{:?}: {want} not found: {hits:?}", row.text);
+            };
+            for needle in &needles {
+                assert!(
+                    hit.why.iter().any(|w| w.contains(needle.as_str())),
+                    "{:?}: {needle:?} not in {:?}",
+                    row.text,
+                    hit.why
+                );
+            }
+            if matches!(row.reading, Reading::Number(_)) {
+                assert_eq!(hits.len(), 1, "{:?}: {hits:?}", row.text);
+            }
+        }
     }
 }

@@ -58,7 +58,7 @@ use civreg_shared::gazetteer;
 use civreg_shared::limits::{MAX_FUZZY_TERM_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_LIMIT};
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::normalize;
-use civreg_shared::query::{self, NameRole, ParsedQuery};
+use civreg_shared::query::{self, Agreement, NameRole, ParsedQuery};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -87,54 +87,9 @@ pub enum SearchError {
     Query(String),
 }
 
-/// A date-of-birth filter.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Born {
-    Year(i32),
-    Day(NaiveDate),
-    Range(NaiveDate, NaiveDate),
-}
-
-impl Born {
-    /// `YYYY`, `YYYY-MM-DD`, or `FROM..TO` with either form at each end.
-    pub fn parse(s: &str) -> Result<Born, SearchError> {
-        let err = || {
-            SearchError::Query(format!(
-                "{s:?} is not a date of birth filter: use YYYY, YYYY-MM-DD or FROM..TO (e.g. 1965..1970)"
-            ))
-        };
-        let bound = |t: &str, start: bool| -> Option<NaiveDate> {
-            let t = t.trim();
-            if let Ok(d) = NaiveDate::parse_from_str(t, "%Y-%m-%d") {
-                return Some(d);
-            }
-            let y: i32 = t.parse().ok().filter(|_| t.len() == 4)?;
-            if start {
-                NaiveDate::from_ymd_opt(y, 1, 1)
-            } else {
-                NaiveDate::from_ymd_opt(y, 12, 31)
-            }
-        };
-        let s = s.trim();
-        if let Some((a, b)) = s.split_once("..") {
-            let (from, to) = (
-                bound(a, true).ok_or_else(err)?,
-                bound(b, false).ok_or_else(err)?,
-            );
-            return if from <= to {
-                Ok(Born::Range(from, to))
-            } else {
-                Err(err())
-            };
-        }
-        if s.len() == 4 {
-            return s.parse().map(Born::Year).map_err(|_| err());
-        }
-        NaiveDate::parse_from_str(s, "%Y-%m-%d")
-            .map(Born::Day)
-            .map_err(|_| err())
-    }
-}
+/// The date-of-birth filter of a search: the shared one ([`query::DateFilter`]), also what
+/// the node parses.
+pub use civreg_shared::query::DateFilter as Born;
 
 /// A search request.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -262,10 +217,11 @@ impl Blinder {
         Ok(Blinder(hmac::Key::new(hmac::HMAC_SHA256, &key)))
     }
 
-    /// The blind token of a personal number (digits only, so spacing does not matter).
+    /// The blind token of a personal number, in its one normal form ([`query::number_key`]:
+    /// letters and digits, uppercase, so spacing and case do not matter).
     pub fn token(&self, number: &str) -> String {
-        let digits: String = number.chars().filter(char::is_ascii_alphanumeric).collect();
-        hex::encode(&hmac::sign(&self.0, digits.to_ascii_uppercase().as_bytes()).as_ref()[..16])
+        let key = query::number_key(number);
+        hex::encode(&hmac::sign(&self.0, key.as_bytes()).as_ref()[..16])
     }
 }
 
@@ -762,15 +718,7 @@ impl SearchIndex {
             parts.push(Box::new(DisjunctionMaxQuery::new(alts)));
         }
         if let Some(b) = q.born {
-            let (a, z) = match b {
-                Born::Year(y) => (
-                    NaiveDate::from_ymd_opt(y, 1, 1),
-                    NaiveDate::from_ymd_opt(y, 12, 31),
-                ),
-                Born::Day(d) => (Some(d), Some(d)),
-                Born::Range(a, z) => (Some(a), Some(z)),
-            };
-            let (Some(a), Some(z)) = (a, z) else {
+            let Some((a, z)) = b.bounds() else {
                 return Err(SearchError::Query(
                     "that date of birth filter is out of range".into(),
                 ));
@@ -1287,15 +1235,20 @@ impl Plan {
             }
         }
         for d in &self.dates {
-            if born == Some(*d) {
-                score += FACT;
-                why.push(format!("{d}: born {born_text}"));
-            } else if born.is_some() && born == query::swapped(*d) {
-                score += FACT * 0.75;
-                why.push(format!("{d}: born {born_text} (day and month swapped)"));
-            } else {
-                why.push(format!("{d}: not the date of birth ({born_text})"));
-                unmatched.push(d.to_string());
+            match born.and_then(|b| query::agreement(*d, b)) {
+                Some(Agreement::Exact) => {
+                    score += FACT;
+                    why.push(format!("{d}: born {born_text}"));
+                }
+                Some(Agreement::Swapped) => {
+                    score += FACT * 0.75;
+                    why.push(format!("{d}: born {born_text} (day and month swapped)"));
+                }
+                // Only the date of birth counts here: the same year alone is no agreement.
+                Some(Agreement::SameYear) | None => {
+                    why.push(format!("{d}: not the date of birth ({born_text})"));
+                    unmatched.push(d.to_string());
+                }
             }
         }
         for p in &self.places {

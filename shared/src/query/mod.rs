@@ -16,12 +16,23 @@
 //! A single word that names a place ("Gjakova", "Peja") may also be a surname: it is a
 //! [`Place`] with `also_name` set, and each engine decides how to weigh the two readings.
 //!
+//! Each word is classified once, by [`tokens::classify`] (number, date, year or text); the dates
+//! of a query, the date-of-birth filter and how a date agrees with a record's are in [`dates`].
+//! The node's index and the hub's search take what these give and classify nothing themselves:
+//! [`tokens::TRICKY`] is the table of readings both are tested against.
+//!
 //! Bounded: the parser works on at most `MAX_QUERY_BYTES` of text (callers check the limits
 //! first with [`crate::limits::check_search`]); it never panics on any input.
 
+pub mod dates;
+pub mod tokens;
+
+pub use dates::{agreement, date, swapped, year, Agreement, DateFilter, DateFilterError};
+pub use tokens::{classify, number_key, personal_number, Token};
+
 use crate::gazetteer;
 use crate::normalize;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 
 /// How a name word of a query is meant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -88,9 +99,6 @@ impl ParsedQuery {
     }
 }
 
-/// Prefixes a personal number may carry.
-const NUMBER_PREFIXES: &[&str] = &["jmbg:", "jmbg=", "pn:", "nrp:", "nr:"];
-
 /// Words that mark the next name as a surname at birth (folded). "e lindur"/"i lindur" drop their
 /// particle as every particle is dropped.
 const BIRTH_MARKERS: &[&str] = &[
@@ -99,48 +107,6 @@ const BIRTH_MARKERS: &[&str] = &[
 
 /// Patronymic particles (folded), dropped.
 const PARTICLES: &[&str] = &["i", "e"];
-
-/// The normalised form of a personal number (letters and digits, uppercase) if `raw` is one:
-/// 9 or more digits (separators `-`, `/`, `.` allowed), or a letter, 8 digits and a letter, with
-/// an optional `JMBG:`/`PN:`/`NRP:` prefix.
-pub fn personal_number(raw: &str) -> Option<String> {
-    let lower = raw.to_ascii_lowercase();
-    let body = NUMBER_PREFIXES
-        .iter()
-        .find_map(|p| lower.strip_prefix(p).map(|_| &raw[p.len()..]))
-        .unwrap_or(raw);
-    let had_prefix = body.len() != raw.len();
-    let clean: String = body
-        .chars()
-        .filter(|c| !matches!(c, '-' | '/' | '.' | ' '))
-        .collect();
-    if clean.is_empty() || !clean.is_ascii() {
-        return None;
-    }
-    let b = clean.as_bytes();
-    let digits = |s: &[u8]| s.iter().all(u8::is_ascii_digit);
-    let number = (b.len() >= 9 && b.len() <= 20 && digits(b))
-        || (b.len() == 10
-            && b[0].is_ascii_alphabetic()
-            && b[9].is_ascii_alphabetic()
-            && digits(&b[1..9]))
-        // After an explicit prefix, any short run of letters and digits is taken as a number
-        // (it is then only ever matched exactly).
-        || (had_prefix && b.len() <= 20 && b.iter().all(u8::is_ascii_alphanumeric));
-    number.then(|| clean.to_ascii_uppercase())
-}
-
-/// A date as typed in a query.
-pub fn date(raw: &str) -> Option<NaiveDate> {
-    ["%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%d.%m.%Y."]
-        .iter()
-        .find_map(|f| NaiveDate::parse_from_str(raw, f).ok())
-}
-
-/// The same date with day and month swapped, when that is another valid date.
-pub fn swapped(d: NaiveDate) -> Option<NaiveDate> {
-    NaiveDate::from_ymd_opt(d.year(), d.day(), d.month()).filter(|s| *s != d)
-}
 
 /// Longest run of words tried as one place name.
 const MAX_PLACE_WORDS: usize = 4;
@@ -151,18 +117,12 @@ pub fn parse(text: &str) -> ParsedQuery {
     // Text words, in order, before places are recognised.
     let mut words: Vec<&str> = Vec::new();
     for raw in text.split_whitespace() {
-        let raw = raw.trim_matches(|c: char| matches!(c, ',' | ';' | '(' | ')' | '"' | '\''));
-        if raw.is_empty() {
-            continue;
-        }
-        if let Some(n) = personal_number(raw) {
-            q.numbers.push(n);
-        } else if let Some(d) = date(raw) {
-            q.dates.push(d);
-        } else if raw.len() == 4 && raw.bytes().all(|b| b.is_ascii_digit()) {
-            q.years.extend(raw.parse::<i32>().ok());
-        } else if raw.chars().any(char::is_alphabetic) {
-            words.push(raw);
+        match tokens::classify(tokens::trim_word(raw)) {
+            Token::Number(n) => q.numbers.push(n),
+            Token::Date(d) => q.dates.push(d),
+            Token::Year(y) => q.years.push(y),
+            Token::Text(w) => words.push(w),
+            Token::Ignored => {}
         }
     }
     // Places: the longest run of up to four words that names a place; then names.
@@ -363,6 +323,46 @@ mod tests {
         let q = parse("Arben Gashi 1968 Prizren");
         assert_eq!(q.names.len(), 2);
         assert_eq!(q.places[0].codes, ["prizren"]);
+    }
+
+    /// Every row of the one table of tricky texts is read as it says, and as nothing else.
+    #[test]
+    fn the_tricky_table_is_read_as_it_says() {
+        use tokens::{Reading, TRICKY};
+        let ymd = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
+        for row in TRICKY {
+            let q = parse(row.text);
+            let mut want = ParsedQuery::default();
+            match row.reading {
+                Reading::Number(n) => want.numbers.push(n.to_string()),
+                Reading::Date { ymd: d, swapped: s } => {
+                    want.dates.push(ymd(d));
+                    assert_eq!(swapped(ymd(d)), s.map(ymd), "{:?}", row.text);
+                }
+                Reading::Year(y) => want.years.push(y),
+                Reading::Place(codes) => {
+                    assert_eq!(q.places.len(), 1, "{:?}: {q:?}", row.text);
+                    assert_eq!(q.places[0].codes, codes, "{:?}", row.text);
+                    assert_eq!(q.parts(), 1, "{:?}: {q:?}", row.text);
+                    continue;
+                }
+                Reading::Names(n) => {
+                    let folded: Vec<&str> = q.names.iter().map(|w| w.folded.as_str()).collect();
+                    assert_eq!(folded, n, "{:?}", row.text);
+                    assert_eq!(q.parts(), n.len(), "{:?}: {q:?}", row.text);
+                    continue;
+                }
+            }
+            assert_eq!(q, want, "{:?}", row.text);
+        }
+        // Tokens that look like one class and are another, or nothing.
+        assert_eq!(classify("03.14.1968"), Token::Ignored, "no 14th month");
+        assert_eq!(classify("12345678"), Token::Ignored, "8 digits: no number");
+        assert_eq!(classify("19680"), Token::Ignored);
+        assert_eq!(classify("1968."), Token::Ignored);
+        assert_eq!(classify("G8531400T"), Token::Text("G8531400T"));
+        assert_eq!(number_key(" g85314001t "), "G85314001T");
+        assert_eq!(number_key("140396-8955005"), "1403968955005");
     }
 
     proptest::proptest! {
