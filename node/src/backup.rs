@@ -24,7 +24,7 @@ use crate::node::{Node, NodeError, Paths};
 use crate::store::{Batch, SledStore, Store, StoreError, Tree};
 use civreg_shared::snapshot::{self, Manifest as _, SnapshotError};
 use serde::{Deserialize, Serialize};
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 /// The backup format this build writes and reads.

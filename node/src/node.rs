@@ -225,8 +225,6 @@ pub struct Node {
 /// simulated one in deterministic tests.
 pub use civreg_runtime::clock::Clock;
 
-use civreg_runtime::clock::now_ms;
-
 /// Today's date where the office is.
 pub fn today() -> NaiveDate {
     chrono::Local::now().date_naive()

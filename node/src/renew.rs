@@ -18,7 +18,7 @@ use crate::sync::{tls_dir, Bundle, SyncError};
 use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::RenewRequest;
 use rcgen::{CertificateParams, KeyPair, SanType, PKCS_ECDSA_P256_SHA256};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
