@@ -131,9 +131,4 @@ pub fn read(data_dir: &Path, f: &Filter) -> Result<Vec<Entry>, String> {
     Ok(out)
 }
 
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use civreg_runtime::clock::now_ms;

@@ -78,7 +78,7 @@ pub fn create_key(path: &Path) -> Result<(), KeyError> {
             create_private_dir(dir).map_err(io)?;
         }
     }
-    civreg_shared::files::create_private(path, seal::key_text(&master).as_bytes()).map_err(|e| {
+    civreg_runtime::fs::create_private(path, seal::key_text(&master).as_bytes()).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             KeyError::Exists(path.to_path_buf())
         } else {

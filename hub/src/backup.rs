@@ -21,9 +21,9 @@
 
 use crate::store::{Head, HubStore, StoreError};
 use civreg_shared::op::{Hash, GENESIS};
-use civreg_shared::snapshot::{self, SnapshotError, Summary};
+use civreg_shared::snapshot::{self, Manifest as _, SnapshotError, Summary};
 use serde::{Deserialize, Serialize};
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 pub const BACKUP_FORMAT: u32 = 1;
@@ -97,14 +97,17 @@ pub struct Manifest {
     pub mac: String,
 }
 
-impl Manifest {
-    fn mac_with(&self, keys: &civreg_shared::seal::Sealer) -> String {
-        let mut bare = self.clone();
-        bare.mac = String::new();
-        let text = serde_json::to_string(&bare).expect("manifest serialises");
-        hex::encode(keys.blind(MAC_DOMAIN, &text))
+impl civreg_shared::snapshot::Manifest for Manifest {
+    const MAC_DOMAIN: &'static str = MAC_DOMAIN;
+    fn format(&self) -> u32 {
+        self.format
     }
+    fn mac_mut(&mut self) -> &mut String {
+        &mut self.mac
+    }
+}
 
+impl Manifest {
     fn summary(&self) -> Summary {
         Summary {
             frames: self.frames,
@@ -115,12 +118,7 @@ impl Manifest {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 /// The hub's files to back up, relative to the data directory, in name order.
 fn files(data_dir: &Path, key_file: Option<&Path>) -> Result<Vec<PathBuf>, BackupError> {
@@ -230,7 +228,7 @@ pub fn backup(
     };
     m.mac = m.mac_with(keys);
     let man = tmp.join("manifest.json");
-    civreg_shared::files::create_private(
+    civreg_runtime::fs::create_private(
         &man,
         &serde_json::to_vec_pretty(&m).expect("manifest serialises"),
     )
@@ -242,34 +240,18 @@ pub fn backup(
 }
 
 fn sync_dir(dir: &Path) -> Result<(), BackupError> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(io(dir))
+    civreg_runtime::fs::sync_dir(dir).map_err(io(dir))
 }
 
 fn read_manifest(from: &Path, keys: &civreg_shared::seal::Sealer) -> Result<Manifest, BackupError> {
-    let refused = |why: String| BackupError::Refused {
-        path: from.to_path_buf(),
-        why,
-    };
-    let mut text = Vec::new();
-    std::fs::File::open(from.join("manifest.json"))
-        .and_then(|f| f.take(MANIFEST_MAX).read_to_end(&mut text))
-        .map_err(|_| BackupError::NotABackup(from.to_path_buf()))?;
-    let m: Manifest = serde_json::from_slice(&text)
-        .map_err(|e| refused(format!("manifest.json is not a hub backup manifest ({e})")))?;
-    if m.format != BACKUP_FORMAT {
-        return Err(refused(format!(
-            "it is of format {}, this civreg-hub reads format {BACKUP_FORMAT}",
-            m.format
-        )));
-    }
-    if m.mac != m.mac_with(keys) {
-        return Err(refused(
-            "its manifest does not match the key file: it was altered, or made under another key file (give that hub's key file with --key-file)".into(),
-        ));
-    }
-    Ok(m)
+    use civreg_runtime::backup::{read_manifest, ReadManifestError};
+    read_manifest(from, MANIFEST_MAX, "civreg-hub", BACKUP_FORMAT, keys).map_err(|e| match e {
+        ReadManifestError::NotABackup => BackupError::NotABackup(from.to_path_buf()),
+        ReadManifestError::Refused(why) => BackupError::Refused {
+            path: from.to_path_buf(),
+            why: why.to_string(),
+        },
+    })
 }
 
 /// A relative path from a backup that stays inside the data directory.

@@ -127,22 +127,12 @@ pub fn cancel(
     all.push(entry.clone());
     let path = cancelled_path(data_dir);
     let json = serde_json::to_vec_pretty(&all).expect("cancellations serialise");
-    let tmp = path.with_extension("json.tmp");
-    let write = || -> std::io::Result<()> {
-        use std::io::Write;
-        let mut f = std::fs::File::create(&tmp)?;
-        f.write_all(&json)?;
-        f.sync_all()?;
-        std::fs::rename(&tmp, &path)?;
-        if let Some(dir) = path.parent() {
-            std::fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    };
-    write().map_err(|e| CertsError::File {
-        path: path.clone(),
-        why: e.to_string(),
-    })?;
+    civreg_runtime::fs::write_atomic(&path, &json, civreg_runtime::fs::Mode::Public).map_err(
+        |e| CertsError::File {
+            path: path.clone(),
+            why: e.to_string(),
+        },
+    )?;
     Ok(entry)
 }
 

@@ -3,7 +3,10 @@
 //!
 //! `serve` listens on `DATA_DIR/hub.sock` (mode 0600; a connection whose peer runs under another
 //! uid is refused). A command sends one [`Request`] and gets one answer, a JSON value or an
-//! error message, in the frames of [`civreg_shared::control`]. The same [`handle`] answers
+//! error message, in the frames of [`civreg_shared::control`], from the server both binaries
+//! share ([`civreg_runtime::control`]): `Started` first (from then on the request runs exactly
+//! once), progress as standard error, then the answer; a stopping hub lets requests under way
+//! finish ([`STOP_GRACE`]). The same [`handle`] answers
 //! in-process when no hub runs: the command opens the store itself and calls it with a
 //! [`HubState`] of its own, so both paths give the same answer and the command formats it.
 //!
@@ -14,22 +17,20 @@
 
 use crate::status::Liveness;
 use crate::store::{HubStore, StoreError};
+use civreg_runtime::control;
 use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
 use civreg_shared::op::Hash;
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::io::BufReader;
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
-use tracing::{debug, info, warn};
+use tracing::info;
 
 /// The socket's file name in the hub's data dir.
 pub const SOCKET: &str = "hub.sock";
-/// How long a client may take to send its request once connected.
-const REQUEST_WAIT: Duration = Duration::from_secs(10);
 
 pub fn socket_path(data_dir: &Path) -> PathBuf {
     data_dir.join(SOCKET)
@@ -173,8 +174,10 @@ pub enum ControlError {
     },
     #[error("{path}: permission denied: run the command as the user that runs `civreg-hub serve`")]
     NoAccess { path: PathBuf },
-    #[error("the running hub closed the connection before answering (is it stopping?): try again")]
+    #[error("the running hub closed the connection before answering, so the command may or may not have taken effect: check before running it again")]
     Lost,
+    #[error("the running hub closed the connection before taking the command (is it stopping?): nothing was done; try again")]
+    NotStarted,
     #[error("the running hub answered something this command does not understand ({0}): run commands with the same civreg-hub version as serve")]
     Protocol(String),
     #[error(transparent)]
@@ -584,12 +587,6 @@ pub fn handle_with_progress(
     }
 }
 
-/// Longest error message sent back (the rest is cut).
-const MAX_ERROR_BYTES: usize = civreg_shared::control::MAX_HEADER / 2;
-
-/// Longest request text written to the debug log.
-const MAX_LOGGED_REQUEST_CHARS: usize = 2_000;
-
 // ---- client ------------------------------------------------------------------------------
 
 /// Asks the running hub; `None` when no hub answers on the socket (none runs, or one was
@@ -611,211 +608,95 @@ pub fn call(data_dir: &Path, req: &Request) -> Result<Option<Value>, ControlErro
         Err(e) => return Err(e.into()),
     }
     let mut reader = BufReader::new(stream);
-    // A long request (an import) reports progress as standard-error frames before its answer.
-    let mut first = read_frame(&mut reader);
-    while let Ok(Some((Frame::Stderr { .. }, payload))) = &first {
-        use std::io::Write;
-        let mut err = std::io::stderr();
-        let _ = err.write_all(payload);
-        let _ = err.flush();
-        first = read_frame(&mut reader);
-    }
+    let mut started = false;
     // A large reply comes in parts.
     let mut parts = civreg_shared::control::ReplyReader::default();
-    while let Ok(Some((Frame::ReplyPart { .. }, payload))) = &first {
-        parts.part(payload)?;
-        first = read_frame(&mut reader);
-    }
-    match first {
-        Ok(Some((Frame::Reply { body }, _))) => Ok(Some(body)),
-        Ok(Some((Frame::ReplyEnd, _))) => Ok(Some(parts.finish()?)),
-        Ok(Some((Frame::Error { message }, _))) => Err(ControlError::Remote(message)),
-        Ok(Some((other, _))) => Err(ControlError::Protocol(format!(
-            "an unexpected {} message",
-            other.name()
-        ))),
-        Ok(None) | Err(FrameError::Truncated | FrameError::Io(_)) => Err(ControlError::Lost),
-        Err(e) => Err(e.into()),
+    loop {
+        match read_frame(&mut reader) {
+            // From here on the request runs, once, whatever happens to this connection.
+            Ok(Some((Frame::Started, _))) if !started => started = true,
+            // A long request (an import) reports progress as standard-error frames.
+            Ok(Some((Frame::Stderr { .. }, payload))) if started => {
+                use std::io::Write;
+                let mut err = std::io::stderr();
+                let _ = err.write_all(&payload);
+                let _ = err.flush();
+            }
+            Ok(Some((Frame::ReplyPart { .. }, payload))) if started => parts.part(&payload)?,
+            Ok(Some((Frame::Reply { body }, _))) if started => return Ok(Some(body)),
+            Ok(Some((Frame::ReplyEnd, _))) if started => return Ok(Some(parts.finish()?)),
+            Ok(Some((Frame::Error { message }, _))) => return Err(ControlError::Remote(message)),
+            Ok(Some((other, _))) => {
+                return Err(ControlError::Protocol(format!(
+                    "an unexpected {} message",
+                    other.name()
+                )))
+            }
+            Ok(None) | Err(FrameError::Truncated | FrameError::Io(_)) if !started => {
+                return Err(ControlError::NotStarted)
+            }
+            Ok(None) | Err(FrameError::Truncated | FrameError::Io(_)) => {
+                return Err(ControlError::Lost)
+            }
+            Err(e) => return Err(e.into()),
+        }
     }
 }
 
 // ---- server ------------------------------------------------------------------------------
 
-/// The control socket's listener, running until [`ControlServer::stop`].
-pub struct ControlServer {
-    path: PathBuf,
-    /// (device, inode) of the socket file this server made, so it never removes another's.
-    file: (u64, u64),
-    task: Option<tokio::task::JoinHandle<()>>,
-}
+/// How long a stopping hub lets requests under way finish (an import, a backup).
+const STOP_GRACE: Duration = Duration::from_secs(30);
+
+/// The control socket's listener ([`civreg_runtime::control::Server`]), running until
+/// [`ControlServer::stop`].
+pub struct ControlServer(control::Server);
 
 impl ControlServer {
     /// Binds `DATA_DIR/hub.sock` (0600) and answers on it. Call inside the serving runtime,
     /// after the store is open (which makes this process the only hub of the data dir).
     pub fn start(data_dir: &Path, state: Arc<HubState>) -> Result<ControlServer, ControlError> {
         let path = socket_path(data_dir);
-        match UnixStream::connect(&path) {
-            Ok(_) => return Err(ControlError::AlreadyServing(path)),
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-                info!(path = %path.display(), "removing the control socket of a hub that is gone");
-                let _ = std::fs::remove_file(&path);
-            }
-            Err(_) => {}
+        if control::already_serving(&path)? {
+            return Err(ControlError::AlreadyServing(path));
         }
-        let bind_err = |source: std::io::Error| ControlError::Bind {
-            path: path.clone(),
-            hint: if source.kind() == std::io::ErrorKind::InvalidInput {
-                " (a Unix socket's path may hold at most 107 bytes: use a shorter --data-dir)"
-            } else {
-                " (serve needs to create it: check that the data directory is writable by the user running serve)"
-            },
-            source,
+        let config = control::Config {
+            socket: path.clone(),
+            program: "civreg-hub",
+            grace: STOP_GRACE,
         };
-        // Bound under a temporary name, made private, then renamed into place.
-        let tmp = data_dir.join(format!("{SOCKET}.{}.tmp", std::process::id()));
-        let (listener, meta) =
-            civreg_shared::control::bind_private(&path, &tmp).map_err(bind_err)?;
-        // The file was made by this process, so its owner is the uid this process runs as.
-        let uid = meta.uid();
-        listener.set_nonblocking(true)?;
-        let listener = tokio::net::UnixListener::from_std(listener)?;
-        let task = tokio::spawn(accept_loop(listener, state, uid));
+        let server = control::Server::start(config, state).map_err(|e| ControlError::Bind {
+            path: e.path,
+            source: e.source,
+            hint: e.hint,
+        })?;
         info!(socket = %path.display(), "hub commands are answered on the control socket");
-        Ok(ControlServer {
-            path,
-            file: (meta.dev(), meta.ino()),
-            task: Some(task),
-        })
+        Ok(ControlServer(server))
     }
 
-    /// Stops answering and removes the socket.
-    pub fn stop(mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-        self.remove_file();
-    }
-
-    fn remove_file(&self) {
-        let ours = std::fs::symlink_metadata(&self.path)
-            .map(|m| (m.dev(), m.ino()) == self.file)
-            .unwrap_or(false);
-        if ours {
-            let _ = std::fs::remove_file(&self.path);
-        }
+    /// Stops taking requests, removes the socket, and lets those under way finish (for
+    /// [`STOP_GRACE`] at most).
+    pub async fn stop(self) {
+        self.0.stop().await
     }
 }
 
-impl Drop for ControlServer {
-    fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-        self.remove_file();
-    }
-}
+/// One request inside the running hub: answered by [`handle_with_progress`], its progress
+/// lines sent as standard error.
+impl control::Service for HubState {
+    type Request = Request;
+    type Answer = Value;
 
-async fn accept_loop(listener: tokio::net::UnixListener, state: Arc<HubState>, uid: u32) {
-    loop {
-        let stream = match listener.accept().await {
-            Ok((s, _)) => s,
-            Err(e) => {
-                warn!(error = %e, "control socket: accept failed");
-                tokio::time::sleep(Duration::from_millis(50)).await;
-                continue;
-            }
+    fn run(&self, req: Request, conv: &control::Conversation) -> control::Ending<Value> {
+        let mut err = conv.stderr();
+        let mut progress = |line: String| {
+            use std::io::Write;
+            // A client that went away does not stop the request: it finishes and is recorded.
+            let _ = err.write_all(format!("{line}\n").as_bytes());
         };
-        let peer = stream.peer_cred();
-        let same_user = peer.as_ref().is_ok_and(|c| c.uid() == uid);
-        if !same_user {
-            warn!(peer = ?peer, "control socket: refused a connection from another user");
-        }
-        let stream = match stream.into_std().and_then(|s| {
-            s.set_nonblocking(false)?;
-            Ok(s)
-        }) {
-            Ok(s) => s,
-            Err(e) => {
-                warn!(error = %e, "control socket: could not take the connection");
-                continue;
-            }
-        };
-        let state = state.clone();
-        tokio::task::spawn_blocking(move || {
-            if let Err(e) = converse(stream, &state, same_user) {
-                debug!(error = %e, "control connection ended early");
-            }
-        });
-    }
-}
-
-fn converse(stream: UnixStream, state: &HubState, same_user: bool) -> Result<(), ControlError> {
-    let mut writer = stream.try_clone()?;
-    let mut progress_out = stream.try_clone()?;
-    let mut reply_out = stream.try_clone()?;
-    let mut answer = |frame: Frame| -> Result<(), ControlError> {
-        write_frame(&mut writer, &frame, &[])?;
-        Ok(())
-    };
-    let error = |message: String| Frame::Error { message };
-    stream.set_read_timeout(Some(REQUEST_WAIT))?;
-    // The request is read before any answer, a refusal included: the client writes it whole
-    // first and must not meet a socket closed under it.
-    let first = read_frame(&mut BufReader::new(stream));
-    if !same_user {
-        return answer(error(
-            "only the user running `civreg-hub serve` may use its control socket".into(),
-        ));
-    }
-    let req = match first {
-        Ok(Some((Frame::Request { v, body }, _))) if v == PROTOCOL => {
-            match serde_json::from_value::<Request>(body) {
-                Ok(r) => r,
-                Err(e) => return answer(error(format!(
-                    "the running civreg-hub does not understand this command ({e}): run commands with the same civreg-hub version as serve"
-                ))),
-            }
-        }
-        Ok(Some((Frame::Request { v, .. }, _))) => {
-            return answer(error(format!(
-                "this civreg-hub serve speaks control protocol {PROTOCOL} and the command {v}: run commands with the same civreg-hub version as serve"
-            )))
-        }
-        Ok(Some(_)) => return answer(error("expected a request".into())),
-        Ok(None) => return Ok(()),
-        Err(e @ FrameError::TooLarge { .. }) => return answer(error(e.to_string())),
-        Err(e) => return Err(e.into()),
-    };
-    // A search's text may hold a personal number: the request is logged without any.
-    debug!(
-        request = %civreg_shared::redact::for_log(&format!("{req:?}"), MAX_LOGGED_REQUEST_CHARS),
-        "request from the control socket"
-    );
-    let mut progress = |line: String| {
-        let bytes = format!("{line}\n").into_bytes();
-        // A client that went away does not stop the request: it finishes and is recorded.
-        let _ = write_frame(
-            &mut progress_out,
-            &Frame::Stderr { len: bytes.len() },
-            &bytes,
-        );
-    };
-    let result = handle_with_progress(&req, state, &mut progress);
-    match result {
-        // Any size: sent in parts when it does not fit in one frame.
-        Ok(body) => Ok(civreg_shared::control::write_reply(&mut reply_out, &body)?),
-        Err(e) => {
-            // An error message always fits in a frame.
-            let mut message = e.to_string();
-            if message.len() > MAX_ERROR_BYTES {
-                let mut cut = MAX_ERROR_BYTES;
-                while !message.is_char_boundary(cut) {
-                    cut -= 1;
-                }
-                message.truncate(cut);
-                message.push_str(" …");
-            }
-            answer(error(message))
+        match handle_with_progress(&req, self, &mut progress) {
+            Ok(v) => control::Ending::Reply(v),
+            Err(e) => control::Ending::Failed(e.to_string()),
         }
     }
 }

@@ -75,12 +75,7 @@ fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> OperatorError {
     move |source| OperatorError::Io { path, source }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 fn load(data_dir: &Path) -> Result<Accounts, OperatorError> {
     let p = path(data_dir);
@@ -107,30 +102,12 @@ fn load(data_dir: &Path) -> Result<Accounts, OperatorError> {
     Ok(a)
 }
 
-/// Creates a file readable by its owner only (0600 on Unix).
-fn create_private(p: &Path) -> std::io::Result<std::fs::File> {
-    let mut o = std::fs::OpenOptions::new();
-    o.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    o.open(p)
-}
-
+/// Replaces the accounts file (0600: it holds password hashes) atomically and durably.
 fn save(data_dir: &Path, a: &Accounts) -> Result<(), OperatorError> {
     let p = path(data_dir);
-    let tmp = data_dir.join("operators.json.tmp");
     let text = serde_json::to_string_pretty(a).expect("accounts serialise");
-    let mut f = create_private(&tmp).map_err(io_err(&tmp))?;
-    f.write_all(text.as_bytes()).map_err(io_err(&tmp))?;
-    f.sync_all().map_err(io_err(&tmp))?;
-    drop(f);
-    std::fs::rename(&tmp, &p).map_err(io_err(&p))?;
-    // The rename itself is durable once the directory is flushed.
-    #[cfg(unix)]
-    std::fs::File::open(data_dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io_err(data_dir))?;
-    Ok(())
+    civreg_runtime::fs::write_atomic(&p, text.as_bytes(), civreg_runtime::fs::Mode::Private)
+        .map_err(io_err(&p))
 }
 
 fn check_name(name: &str) -> Result<(), OperatorError> {

@@ -22,7 +22,7 @@
 //! ([`peer_identity`]), never from anything else a client sends.
 
 use std::fmt;
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, OpenOptions};
 use std::io::{ErrorKind, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
@@ -1174,48 +1174,15 @@ fn set_private_dir(_dir: &Path) -> Result<(), PkiError> {
     Ok(())
 }
 
-/// Replaces `path` atomically: writes a temporary file next to it (mode 0600 when `private`),
-/// fsyncs it, renames it over `path`, and fsyncs the directory.
+/// Replaces `path` atomically and durably ([`civreg_runtime::fs::write_atomic`]), mode 0600
+/// when `private`.
 fn write_atomic(path: &Path, data: &[u8], private: bool) -> Result<(), PkiError> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_owned(),
-        _ => PathBuf::from("."),
+    let mode = if private {
+        civreg_runtime::fs::Mode::Private
+    } else {
+        civreg_runtime::fs::Mode::Public
     };
-    let file_name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let tmp = dir.join(format!(".{file_name}.tmp"));
-    match fs::remove_file(&tmp) {
-        Ok(()) => {}
-        Err(e) if e.kind() == ErrorKind::NotFound => {}
-        Err(e) => {
-            return Err(PkiError::Io {
-                action: "remove",
-                path: tmp,
-                source: e,
-            })
-        }
-    }
-    let mut options = OpenOptions::new();
-    options.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        options.mode(if private { 0o600 } else { 0o644 });
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut file = options.open(&tmp).map_err(io("create", &tmp))?;
-    file.write_all(data).map_err(io("write", &tmp))?;
-    file.sync_all().map_err(io("sync", &tmp))?;
-    drop(file);
-    fs::rename(&tmp, path).map_err(io("replace", path))?;
-    #[cfg(unix)]
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(io("sync", &dir))?;
-    Ok(())
+    civreg_runtime::fs::write_atomic(path, data, mode).map_err(io("replace", path))
 }
 
 /// A lock file held while a command changes the PKI; removed when dropped.

@@ -143,12 +143,7 @@ pub fn log_path(data_dir: &Path) -> PathBuf {
     data_dir.join("rollout.log")
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 fn kinds_text(kinds: &[RecordKind]) -> String {
     if kinds.is_empty() {
@@ -271,12 +266,10 @@ impl Rollout {
             move |source| RolloutError::Io { path: p, source }
         };
         let p = path(data_dir);
-        let tmp = data_dir.join("rollout.json.tmp");
         let text = serde_json::to_string_pretty(&r).expect("rollout serialises");
-        let mut f = std::fs::File::create(&tmp).map_err(io(&tmp))?;
-        f.write_all(text.as_bytes()).map_err(io(&tmp))?;
-        f.sync_all().map_err(io(&tmp))?;
-        std::fs::rename(&tmp, &p).map_err(io(&p))?;
+        // The directory is fsynced too: a decision reported made survives a power cut.
+        civreg_runtime::fs::write_atomic(&p, text.as_bytes(), civreg_runtime::fs::Mode::Public)
+            .map_err(io(&p))?;
         let line = serde_json::json!({
             "at_ms": after.changed_at_ms,
             "operator": operator.trim(),

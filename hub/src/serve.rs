@@ -209,7 +209,7 @@ pub async fn run_with(
     accept.abort();
     revocations.abort();
     status_task.abort();
-    control.stop();
+    control.stop().await;
     if let Some(t) = web_task {
         t.abort();
     }

@@ -6,7 +6,7 @@ use crate::store::HubStore;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 use tracing::warn;
 
 /// What the hub last heard from a node.
@@ -183,12 +183,9 @@ pub async fn write_status_loop(data_dir: PathBuf, store: Arc<HubStore>, seen: Ar
     loop {
         let st = seen.status(&store);
         let path = crate::paths::status_path(&data_dir);
-        let tmp = path.with_extension("json.tmp");
         if let Ok(b) = serde_json::to_vec_pretty(&st) {
-            if std::fs::write(&tmp, b)
-                .and_then(|_| std::fs::rename(&tmp, &path))
-                .is_err()
-            {
+            let public = civreg_runtime::fs::Mode::Public;
+            if civreg_runtime::fs::write_atomic(&path, &b, public).is_err() {
                 warn!(path = %path.display(), "could not write the status file");
             }
         }
@@ -196,9 +193,4 @@ pub async fn write_status_loop(data_dir: PathBuf, store: Arc<HubStore>, seen: Ar
     }
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;

@@ -42,7 +42,7 @@ mod seal;
 use seal::Space;
 
 use crate::pki::PeerIdentity;
-use civreg_shared::blobs::BlobFiles;
+use civreg_runtime::blobs::BlobFiles;
 use civreg_shared::ids::RegNo;
 use civreg_shared::merge::{merge, Conflict, RecordState};
 use civreg_shared::op::{ChainVerifier, Hash, Op, OpError, OpId};

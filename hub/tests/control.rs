@@ -383,3 +383,97 @@ fn a_large_import_through_the_running_hub_writes_its_report_and_exit_code() {
     let lines = std::fs::read_to_string(&report).expect("the report is written");
     assert_eq!(lines.lines().count(), good + 12_000);
 }
+
+/// Issue 18: the hub's control socket speaks as the node's. `Started` comes once the request
+/// is taken (from then on it runs exactly once), and a request in flight when `serve` is asked
+/// to stop finishes and is answered, instead of being cut off.
+#[test]
+fn a_request_in_flight_when_the_hub_stops_is_started_finished_and_answered() {
+    use civreg_shared::control::{read_frame, write_frame, Frame, ReplyReader, PROTOCOL};
+    let s = Setup::new();
+    let mut hub = start_answering(&s);
+    let gen = s.dir.path().join("synth");
+    hub_ok(
+        &s.dir.path().join("scratch"),
+        &[
+            "synth",
+            "--records",
+            "3000",
+            "--seed",
+            "18",
+            "--out",
+            gen.to_str().unwrap(),
+        ],
+    );
+    let csv = std::fs::read_to_string(gen.join("records.csv")).unwrap();
+    let mut rdr = csv::Reader::from_reader(csv.as_bytes());
+    let m = rdr
+        .headers()
+        .unwrap()
+        .iter()
+        .position(|h| h == "municipality")
+        .unwrap();
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record(rdr.headers().unwrap()).unwrap();
+    let mut rows = 0;
+    for rec in rdr.records() {
+        // The import names the municipality: the generated one is left out.
+        let rec = rec.unwrap();
+        w.write_record(
+            rec.iter()
+                .enumerate()
+                .map(|(i, c)| if i == m { "" } else { c }),
+        )
+        .unwrap();
+        rows += 1;
+    }
+    let file = s.dir.path().join("pages.csv");
+    std::fs::write(&file, w.into_inner().unwrap()).unwrap();
+
+    let sock = std::os::unix::net::UnixStream::connect(s.hub_dir.join("hub.sock")).unwrap();
+    let mut writer = sock.try_clone().unwrap();
+    let body = json!({"import": {"path": file, "municipality": "istog", "operator": "drita"}});
+    write_frame(&mut writer, &Frame::Request { v: PROTOCOL, body }, &[]).unwrap();
+    let mut reader = std::io::BufReader::new(sock);
+    let mut next = move || read_frame(&mut reader).expect("a frame");
+    let first = next().expect("an answer");
+    assert_eq!(first.0, Frame::Started, "the hub takes the request first");
+    // The import reports its progress as it starts: it is under way.
+    let (progress, text) = next().expect("progress");
+    assert!(
+        matches!(progress, Frame::Stderr { .. }),
+        "{progress:?} {text:?}"
+    );
+    // The rest is read on its own thread, so the hub never waits on this test to stop.
+    let rest = std::thread::spawn(move || {
+        let mut parts = ReplyReader::default();
+        loop {
+            match next() {
+                Some((Frame::Stderr { .. }, _)) => {}
+                Some((Frame::ReplyPart { .. }, p)) => parts.part(&p).unwrap(),
+                Some((Frame::ReplyEnd, _)) => {
+                    break (std::time::Instant::now(), parts.finish().unwrap())
+                }
+                Some((Frame::Reply { body }, _)) => break (std::time::Instant::now(), body),
+                other => panic!("the import was cut off: {other:?}"),
+            }
+        }
+    });
+    let asked_to_stop = std::time::Instant::now();
+    hub.stop();
+    assert!(!hub.alive(), "the hub stopped");
+    let (answered, reply) = rest.join().expect("the whole answer");
+    assert!(
+        answered > asked_to_stop,
+        "the import was still running when the hub was asked to stop"
+    );
+    assert_eq!(
+        reply["imported"].as_array().map(Vec::len),
+        Some(rows),
+        "every row imported"
+    );
+    assert!(
+        !s.hub_dir.join("hub.sock").exists(),
+        "the socket is removed"
+    );
+}

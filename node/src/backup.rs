@@ -22,9 +22,9 @@
 
 use crate::node::{Node, NodeError, Paths};
 use crate::store::{Batch, SledStore, Store, StoreError, Tree};
-use civreg_shared::snapshot::{self, SnapshotError};
+use civreg_shared::snapshot::{self, Manifest as _, SnapshotError};
 use serde::{Deserialize, Serialize};
-use std::io::{BufReader, BufWriter, Read};
+use std::io::{BufReader, BufWriter};
 use std::path::{Path, PathBuf};
 
 /// The backup format this build writes and reads.
@@ -88,12 +88,13 @@ impl From<SnapshotError> for BackupError {
     }
 }
 
-impl Manifest {
-    fn mac_with(&self, node_crypto: &civreg_shared::seal::Sealer) -> String {
-        let mut bare = self.clone();
-        bare.mac = String::new();
-        let text = serde_json::to_string(&bare).expect("manifest serialises");
-        hex::encode(node_crypto.blind(MAC_DOMAIN, &text))
+impl civreg_shared::snapshot::Manifest for Manifest {
+    const MAC_DOMAIN: &'static str = MAC_DOMAIN;
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn mac_mut(&mut self) -> &mut String {
+        &mut self.mac
     }
 }
 
@@ -122,11 +123,9 @@ pub fn read_status(data_dir: &Path) -> BackupStatus {
 
 fn write_status(data_dir: &Path, st: &BackupStatus) {
     let path = status_path(data_dir);
-    let tmp = path.with_extension("json.tmp");
-    let ok = serde_json::to_vec_pretty(st)
-        .ok()
-        .and_then(|b| std::fs::write(&tmp, b).ok())
-        .and_then(|_| std::fs::rename(&tmp, &path).ok());
+    let ok = serde_json::to_vec_pretty(st).ok().and_then(|b| {
+        civreg_runtime::fs::write_atomic(&path, &b, civreg_runtime::fs::Mode::Public).ok()
+    });
     if ok.is_none() {
         tracing::warn!(path = %path.display(), "could not write the backup status file");
     }
@@ -139,17 +138,10 @@ fn io(path: &Path) -> impl FnOnce(std::io::Error) -> BackupError + '_ {
     }
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 fn fsync_dir(dir: &Path) -> Result<(), BackupError> {
-    std::fs::File::open(dir)
-        .and_then(|f| f.sync_all())
-        .map_err(io(dir))
+    civreg_runtime::fs::sync_dir(dir).map_err(io(dir))
 }
 
 /// Makes a backup of `node` under `out` (created if missing) and returns its directory and
@@ -222,7 +214,7 @@ pub fn backup(node: &Node, out: &Path) -> Result<(PathBuf, Manifest), BackupErro
     m.mac = m.mac_with(node.crypto());
     let man_path = tmp.join("manifest.json");
     let text = serde_json::to_vec_pretty(&m).expect("manifest serialises");
-    civreg_shared::files::create_private(&man_path, &text).map_err(io(&man_path))?;
+    civreg_runtime::fs::create_private(&man_path, &text).map_err(io(&man_path))?;
     fsync_dir(&tmp)?;
     std::fs::rename(&tmp, &dir).map_err(io(&dir))?;
     fsync_dir(out)?;
@@ -261,29 +253,15 @@ pub fn read_manifest(
     from: &Path,
     crypto: &civreg_shared::seal::Sealer,
 ) -> Result<Manifest, BackupError> {
-    let man_path = from.join("manifest.json");
-    let mut text = Vec::new();
-    std::fs::File::open(&man_path)
-        .and_then(|f| f.take(MANIFEST_MAX).read_to_end(&mut text))
-        .map_err(|_| BackupError::NotABackup(from.to_path_buf()))?;
-    let refused = |why: String| BackupError::Refused {
-        path: from.to_path_buf(),
-        why,
-    };
-    let m: Manifest = serde_json::from_slice(&text)
-        .map_err(|e| refused(format!("manifest.json is not a backup manifest ({e})")))?;
-    if m.format != BACKUP_FORMAT {
-        return Err(refused(format!(
-            "it is of format {}, this civreg-node reads format {BACKUP_FORMAT}: use a matching civreg-node",
-            m.format
-        )));
-    }
-    if m.mac != m.mac_with(crypto) {
-        return Err(refused(
-            "its manifest does not match the key file: it was altered, or it was made under another key file (give that node's key file with --key-file)".into(),
-        ));
-    }
-    Ok(m)
+    use civreg_runtime::backup::ReadManifestError;
+    civreg_runtime::backup::read_manifest(from, MANIFEST_MAX, "civreg-node", BACKUP_FORMAT, crypto)
+        .map_err(|e| match e {
+            ReadManifestError::NotABackup => BackupError::NotABackup(from.to_path_buf()),
+            ReadManifestError::Refused(why) => BackupError::Refused {
+                path: from.to_path_buf(),
+                why: why.to_string(),
+            },
+        })
 }
 
 /// Reads a snapshot's entries, checking the checksum, every frame's seal and place and the

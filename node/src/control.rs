@@ -19,25 +19,20 @@
 use crate::cli::{self, Ask, Command, Ctx, Io, Progress};
 use crate::node::{Node, Paths};
 use crate::worker::Live;
-use civreg_shared::control::{read_frame, write_data, write_frame, Frame, FrameError, PROTOCOL};
+use civreg_runtime::control;
+use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
 use serde::{Deserialize, Serialize};
-use std::cell::RefCell;
 use std::io::{BufReader, LineWriter, Read, Write};
-use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{mpsc, Arc};
+use std::sync::Arc;
 use std::time::Duration;
-use tracing::{debug, info, warn};
+use tracing::{debug, info};
 
 pub use civreg_shared::control::CHUNK;
 
 /// The socket's file name in the data dir.
 pub const SOCKET: &str = "node.sock";
-/// How long a client may take to send its request once connected.
-const REQUEST_WAIT: Duration = Duration::from_secs(10);
 /// How long `serve` lets commands under way finish when it stops.
 const STOP_GRACE: Duration = Duration::from_secs(5);
 
@@ -257,251 +252,60 @@ pub struct Served {
 /// Refuses to start a second `serve`, and removes a socket left by one that was killed.
 pub fn refuse_if_serving(data_dir: &Path) -> Result<(), ControlError> {
     let path = socket_path(data_dir);
-    match UnixStream::connect(&path) {
-        Ok(_) => Err(ControlError::AlreadyServing {
+    if control::already_serving(&path)? {
+        return Err(ControlError::AlreadyServing {
             data_dir: data_dir.to_path_buf(),
             socket: path,
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => {
-            info!(path = %path.display(), "removing the control socket of a serve that is gone");
-            std::fs::remove_file(&path).or_else(|e| match e.kind() {
-                std::io::ErrorKind::NotFound => Ok(()),
-                _ => Err(e),
-            })?;
-            Ok(())
-        }
-        Err(_) => Ok(()),
+        });
     }
+    Ok(())
 }
 
-/// The control socket's listener, running until [`Server::stop`].
-pub struct Server {
-    path: PathBuf,
-    /// (device, inode) of the socket file this server made, so it never removes another's.
-    file: (u64, u64),
-    stop: tokio::sync::watch::Sender<bool>,
-    task: Option<tokio::task::JoinHandle<()>>,
-}
+/// The control socket's listener ([`civreg_runtime::control::Server`]), running until
+/// [`Server::stop`].
+pub struct Server(control::Server);
 
 impl Server {
     /// Binds `DATA_DIR/node.sock` (0600) and serves it. Call inside the serving runtime.
     pub fn start(served: Arc<Served>) -> Result<Server, ControlError> {
-        let path = socket_path(&served.paths.data_dir);
-        let bind_err = |source: std::io::Error| ControlError::Bind {
-            path: path.clone(),
-            hint: if source.kind() == std::io::ErrorKind::InvalidInput {
-                " (a Unix socket's path may hold at most 107 bytes: use a shorter --data-dir)"
-            } else {
-                " (serve needs to create it: check that the data directory is writable by the user running serve)"
-            },
-            source,
+        let config = control::Config {
+            socket: socket_path(&served.paths.data_dir),
+            program: "civreg-node",
+            grace: STOP_GRACE,
         };
-        // Bound under a temporary name, made private, then renamed into place.
-        let tmp = served
-            .paths
-            .data_dir
-            .join(format!("{SOCKET}.{}.tmp", std::process::id()));
-        let (listener, meta) =
-            civreg_shared::control::bind_private(&path, &tmp).map_err(bind_err)?;
-        // The file was made by this process, so its owner is the uid this process runs as.
-        let uid = meta.uid();
-        listener.set_nonblocking(true)?;
-        let listener = tokio::net::UnixListener::from_std(listener)?;
-        let (stop, stopped) = tokio::sync::watch::channel(false);
-        let task = tokio::spawn(accept_loop(listener, served, uid, stopped));
-        info!(socket = %path.display(), "commands reach this node through its control socket");
-        Ok(Server {
-            path,
-            file: (meta.dev(), meta.ino()),
-            stop,
-            task: Some(task),
-        })
+        let socket = config.socket.clone();
+        let server = control::Server::start(config, served).map_err(|e| ControlError::Bind {
+            path: e.path,
+            source: e.source,
+            hint: e.hint,
+        })?;
+        info!(socket = %socket.display(), "commands reach this node through its control socket");
+        Ok(Server(server))
     }
 
     /// Stops taking commands (new ones open the database directly once `serve` has exited)
     /// and lets those under way finish, for a few seconds at most.
-    pub async fn stop(mut self) {
-        self.remove_file();
-        let _ = self.stop.send(true);
-        if let Some(task) = self.task.take() {
-            let _ = task.await;
-        }
-    }
-
-    fn remove_file(&self) {
-        let ours = std::fs::symlink_metadata(&self.path)
-            .map(|m| (m.dev(), m.ino()) == self.file)
-            .unwrap_or(false);
-        if ours {
-            let _ = std::fs::remove_file(&self.path);
-        }
+    pub async fn stop(self) {
+        self.0.stop().await
     }
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.remove_file();
-    }
-}
+/// One command inside `serve`: run with the same code as outside it, its streams, questions
+/// and input relayed to the client.
+impl control::Service for Served {
+    type Request = Request;
+    /// A command's answer is its output and exit code.
+    type Answer = ();
 
-async fn accept_loop(
-    listener: tokio::net::UnixListener,
-    served: Arc<Served>,
-    uid: u32,
-    mut stopped: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut commands = tokio::task::JoinSet::new();
-    loop {
-        tokio::select! {
-            _ = stopped.changed() => break,
-            accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => {
-                    commands.spawn(connection(stream, served.clone(), uid));
-                }
-                Err(e) => {
-                    warn!(error = %e, "control socket: accept failed");
-                    tokio::time::sleep(Duration::from_millis(50)).await;
-                }
-            },
-            Some(_) = commands.join_next(), if !commands.is_empty() => {}
-        }
-    }
-    drop(listener);
-    let finished = tokio::time::timeout(STOP_GRACE, async {
-        while commands.join_next().await.is_some() {}
-    })
-    .await;
-    if finished.is_err() {
-        warn!(
-            still_running = commands.len(),
-            "commands still running when serve stopped"
-        );
-    }
-}
-
-async fn connection(stream: tokio::net::UnixStream, served: Arc<Served>, uid: u32) {
-    let peer = stream.peer_cred();
-    let same_user = match &peer {
-        Ok(c) => c.uid() == uid,
-        Err(_) => false,
-    };
-    if !same_user {
-        warn!(peer = ?peer, "control socket: refused a connection from another user");
-    }
-    let stream = match stream.into_std().and_then(|s| {
-        s.set_nonblocking(false)?;
-        Ok(s)
-    }) {
-        Ok(s) => s,
-        Err(e) => {
-            warn!(error = %e, "control socket: could not take the connection");
-            return;
-        }
-    };
-    let ran = tokio::task::spawn_blocking(move || {
-        if let Err(e) = converse(stream, &served, same_user) {
-            debug!(error = %e, "control connection ended early");
-        }
-    })
-    .await;
-    if let Err(e) = ran {
-        warn!(error = %e, "a command inside serve panicked");
-    }
-}
-
-/// One command: request, run, relay, exit code.
-fn converse(stream: UnixStream, served: &Served, same_user: bool) -> Result<(), ControlError> {
-    let mut writer = stream.try_clone()?;
-    let refuse = |w: &mut UnixStream, message: String| -> Result<(), ControlError> {
-        write_frame(w, &Frame::Error { message }, &[])?;
-        Ok(())
-    };
-    stream.set_read_timeout(Some(REQUEST_WAIT))?;
-    let mut reader = BufReader::new(stream);
-    // The request is read before any answer, a refusal included: the client writes it whole
-    // first and must not meet a socket closed under it.
-    let first = read_frame(&mut reader);
-    if !same_user {
-        return refuse(
-            &mut writer,
-            "only the user running `civreg-node serve` may use its control socket".into(),
-        );
-    }
-    let request = match first {
-        Ok(Some((Frame::Request { v, body }, _))) => {
-            if v != PROTOCOL {
-                return refuse(
-                    &mut writer,
-                    format!("this civreg-node serve speaks control protocol {PROTOCOL} and the command {v}: run commands with the same civreg-node version as serve"),
-                );
-            }
-            match serde_json::from_value::<Request>(body) {
-                Ok(r) => r,
-                Err(e) => {
-                    return refuse(
-                        &mut writer,
-                        format!("the running civreg-node serve does not understand this command ({e}): run commands with the same civreg-node version as serve"),
-                    )
-                }
-            }
-        }
-        Ok(Some(_)) => return refuse(&mut writer, "expected a request".into()),
-        Ok(None) => return Ok(()),
-        Err(e @ FrameError::TooLarge { .. }) => {
-            return refuse(
-                &mut writer,
-                format!("{e}: put the data in a file and give its path"),
-            )
-        }
-        Err(e) => return Err(e.into()),
-    };
-    reader.get_ref().set_read_timeout(None)?;
-    write_frame(&mut writer, &Frame::Started, &[])?;
-    // A search's text may hold a personal number: the command is logged without any.
-    debug!(
-        command = %civreg_shared::redact::for_log(&format!("{:?}", request.command), 2_000),
-        "command from the control socket"
-    );
-
-    // Everything the client sends from now on answers a question or a read; a thread takes it
-    // off the socket so that the client's going away is seen at once (`cancelled`).
-    let cancelled = Arc::new(AtomicBool::new(false));
-    let (tx, incoming) = mpsc::sync_channel::<(Frame, Vec<u8>)>(4);
-    {
-        let cancelled = cancelled.clone();
-        std::thread::Builder::new()
-            .name("civreg-control-read".into())
-            .spawn(move || {
-                while let Ok(Some(f)) = read_frame(&mut reader) {
-                    if tx.send(f).is_err() {
-                        return;
-                    }
-                }
-                cancelled.store(true, Ordering::Relaxed);
-            })?;
-    }
-    let shutdown = writer.try_clone()?;
-    let conn = Rc::new(RefCell::new(Conn { writer, incoming }));
-    let code = {
-        let mut out = LineWriter::new(FrameOut {
-            conn: conn.clone(),
-            stderr: false,
-        });
-        let mut err = FrameOut {
-            conn: conn.clone(),
-            stderr: true,
-        };
-        let mut stdin = RemoteStdin {
-            conn: conn.clone(),
-            buf: Vec::new(),
-            pos: 0,
-            eof: false,
-        };
-        let mut ask = RemoteAsk { conn: conn.clone() };
+    fn run(&self, request: Request, conv: &control::Conversation) -> control::Ending<()> {
+        let mut out = LineWriter::new(conv.stdout());
+        let mut err = conv.stderr();
+        let mut stdin = conv.stdin();
+        let mut ask = RemoteAsk(conv.asker());
         let ctx = Ctx {
-            paths: &served.paths,
+            paths: &self.paths,
             json: request.json,
-            served: Some(served),
+            served: Some(self),
         };
         let mut io = Io {
             out: &mut out,
@@ -514,114 +318,23 @@ fn converse(stream: UnixStream, served: &Served, same_user: bool) -> Result<(), 
                 Progress::Off
             },
             cwd: Some(&request.cwd),
-            cancelled: Some(cancelled),
+            cancelled: Some(conv.cancelled()),
         };
-        let code = cli::execute_reporting(request.command, &ctx, Ok(&served.node), &mut io);
-        out.flush()?;
-        code
-    };
-    write_frame(&mut conn.borrow_mut().writer, &Frame::Exit { code }, &[])?;
-    // Ends the reading thread too.
-    let _ = shutdown.shutdown(std::net::Shutdown::Both);
-    Ok(())
-}
-
-/// The server's end of one conversation, shared by the command's streams and questions (all on
-/// the command's thread).
-struct Conn {
-    writer: UnixStream,
-    incoming: mpsc::Receiver<(Frame, Vec<u8>)>,
-}
-
-impl Conn {
-    /// Sends `frame` and waits for the client's answer.
-    fn exchange(&mut self, frame: &Frame) -> Result<(Frame, Vec<u8>), ControlError> {
-        write_frame(&mut self.writer, frame, &[])?;
-        self.incoming.recv().map_err(|_| ControlError::Lost)
-    }
-}
-
-fn io_error(e: impl std::fmt::Display) -> std::io::Error {
-    std::io::Error::other(e.to_string())
-}
-
-/// Standard output or error of a command inside `serve`: each write becomes a data frame.
-struct FrameOut {
-    conn: Rc<RefCell<Conn>>,
-    stderr: bool,
-}
-
-impl Write for FrameOut {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        let n = buf.len().min(CHUNK);
-        write_data(&mut self.conn.borrow_mut().writer, self.stderr, &buf[..n]).map_err(io_error)?;
-        Ok(n)
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Standard input of a command inside `serve`: read from the client, a chunk at a time, when
-/// the command reads.
-struct RemoteStdin {
-    conn: Rc<RefCell<Conn>>,
-    buf: Vec<u8>,
-    pos: usize,
-    eof: bool,
-}
-
-impl Read for RemoteStdin {
-    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
-        if self.pos == self.buf.len() {
-            if self.eof || out.is_empty() {
-                return Ok(0);
-            }
-            let answer = self
-                .conn
-                .borrow_mut()
-                .exchange(&Frame::Read { max: CHUNK })
-                .map_err(io_error)?;
-            match answer {
-                (Frame::Stdin { .. }, data) => {
-                    self.eof = data.is_empty();
-                    self.buf = data;
-                    self.pos = 0;
-                }
-                (other, _) => {
-                    return Err(io_error(ControlError::Protocol(format!(
-                        "an unexpected {} message",
-                        other.name()
-                    ))));
-                }
-            }
-        }
-        let n = out.len().min(self.buf.len() - self.pos);
-        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
-        self.pos += n;
-        Ok(n)
+        let code = cli::execute_reporting(request.command, &ctx, Ok(&self.node), &mut io);
+        // A client that went away no longer reads: the exit frame fails the same way.
+        let _ = out.flush();
+        control::Ending::Exit(code)
     }
 }
 
 /// Credentials asked of the person at the client's terminal (or its environment).
-struct RemoteAsk {
-    conn: Rc<RefCell<Conn>>,
-}
+struct RemoteAsk(control::Asker);
 
 impl RemoteAsk {
     fn ask(&mut self, q: Question) -> anyhow::Result<Answer> {
-        let body = serde_json::to_value(q)?;
-        match self.conn.borrow_mut().exchange(&Frame::Ask { body })? {
-            (Frame::Answer { body }, _) => match serde_json::from_value(body)? {
-                Answer::Failed { message } => Err(anyhow::anyhow!(message)),
-                a => Ok(a),
-            },
-            (other, _) => Err(ControlError::Protocol(format!(
-                "an unexpected {} message",
-                other.name()
-            ))
-            .into()),
+        match self.0.ask::<_, Answer>(&q)? {
+            Answer::Failed { message } => Err(anyhow::anyhow!(message)),
+            a => Ok(a),
         }
     }
 }

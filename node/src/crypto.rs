@@ -48,7 +48,7 @@ pub fn create_key_file(path: &Path) -> Result<(), KeyError> {
         path: path.to_path_buf(),
         source,
     };
-    civreg_shared::files::create_private(path, civreg_shared::seal::key_text(&key).as_bytes())
+    civreg_runtime::fs::create_private(path, civreg_shared::seal::key_text(&key).as_bytes())
         .map_err(|e| {
             if e.kind() == std::io::ErrorKind::AlreadyExists {
                 KeyError::Exists(path.to_path_buf())

@@ -223,14 +223,7 @@ pub struct Node {
 
 /// Where a node reads the time (milliseconds since the Unix epoch): the system clock, or a
 /// simulated one in deterministic tests.
-pub type Clock = std::sync::Arc<dyn Fn() -> u64 + Send + Sync>;
-
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use civreg_runtime::clock::Clock;
 
 /// Today's date where the office is.
 pub fn today() -> NaiveDate {
@@ -609,7 +602,7 @@ impl Node {
             identity,
             head: Mutex::new(head),
             index: Mutex::new(None),
-            clock: std::sync::Arc::new(now_ms),
+            clock: civreg_runtime::clock::system(),
             push_narrow: std::sync::atomic::AtomicU64::new(0),
         })
     }

@@ -12,12 +12,7 @@ use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 fn fmt_ms(ms: u64) -> String {
     chrono::DateTime::from_timestamp_millis(ms as i64)

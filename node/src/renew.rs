@@ -18,7 +18,7 @@ use crate::sync::{tls_dir, Bundle, SyncError};
 use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::RenewRequest;
 use rcgen::{CertificateParams, KeyPair, SanType, PKCS_ECDSA_P256_SHA256};
-use std::io::{ErrorKind, Write};
+use std::io::ErrorKind;
 use std::path::Path;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -172,38 +172,18 @@ pub fn finish_install(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
-/// Writes `path` through a temporary file that is fsynced and renamed, then fsyncs the directory.
+/// Writes `path` through a temporary file that is fsynced and renamed, then fsyncs the
+/// directory ([`civreg_runtime::fs::write_atomic`]); mode 0600 when `private`.
 pub(crate) fn write_synced(path: &Path, bytes: &[u8], private: bool) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let tmp = path.with_extension("tmp");
-    match std::fs::remove_file(&tmp) {
-        Err(e) if e.kind() != ErrorKind::NotFound => return Err(e),
-        _ => {}
-    }
-    let mut opts = std::fs::OpenOptions::new();
-    opts.write(true).create_new(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::OpenOptionsExt;
-        opts.mode(if private { 0o600 } else { 0o644 });
-    }
-    #[cfg(not(unix))]
-    let _ = private;
-    let mut f = opts.open(&tmp)?;
-    f.write_all(bytes)?;
-    f.sync_all()?;
-    drop(f);
-    std::fs::rename(&tmp, path)?;
-    sync_dir(dir)
+    let mode = if private {
+        civreg_runtime::fs::Mode::Private
+    } else {
+        civreg_runtime::fs::Mode::Public
+    };
+    civreg_runtime::fs::write_atomic(path, bytes, mode)
 }
 
-fn sync_dir(dir: &Path) -> std::io::Result<()> {
-    #[cfg(unix)]
-    std::fs::File::open(dir)?.sync_all()?;
-    #[cfg(not(unix))]
-    let _ = dir;
-    Ok(())
-}
+use civreg_runtime::fs::sync_dir;
 
 /// Whether `cert` names `uri` among its subject alternative names (a node's identity,
 /// `civreg://node/MUNICIPALITY/NODE_ID`): checked of a renewed certificate and of a bundle's.

@@ -124,7 +124,7 @@ pub struct SledStore {
     trees: Vec<sled::Tree>,
     /// sled never fsyncs the files it writes values or pages of over 128 KiB to (a long
     /// record's history, one very large op): `flush` does.
-    blobs: civreg_shared::blobs::BlobFiles,
+    blobs: civreg_runtime::blobs::BlobFiles,
 }
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
@@ -158,7 +158,7 @@ impl SledStore {
             .map(|t| db.open_tree(t.name()))
             .collect::<Result<Vec<_>, _>>()
             .map_err(backend)?;
-        let blobs = civreg_shared::blobs::BlobFiles::new(path);
+        let blobs = civreg_runtime::blobs::BlobFiles::new(path);
         // What an earlier run left unsynced, before anything new is acknowledged.
         blobs.sync().map_err(backend)?;
         Ok(SledStore { db, trees, blobs })

@@ -476,12 +476,7 @@ pub async fn fetch_own(node: &Node, channel: Channel) -> Result<u64, SyncError> 
     Ok(fetched)
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 /// Ops the hub has not acknowledged, and the age in seconds of the oldest.
 pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {

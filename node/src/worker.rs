@@ -59,12 +59,7 @@ pub fn status_path(data_dir: &Path) -> PathBuf {
     data_dir.join("sync-status.json")
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 /// Reads the worker's last status, if it has written one.
 pub fn read_status(data_dir: &Path) -> Option<SyncStatus> {
@@ -73,11 +68,9 @@ pub fn read_status(data_dir: &Path) -> Option<SyncStatus> {
 
 fn write_status(data_dir: &Path, st: &SyncStatus) {
     let path = status_path(data_dir);
-    let tmp = path.with_extension("json.tmp");
-    let ok = serde_json::to_vec_pretty(st)
-        .ok()
-        .and_then(|b| std::fs::write(&tmp, b).ok())
-        .and_then(|_| std::fs::rename(&tmp, &path).ok());
+    let ok = serde_json::to_vec_pretty(st).ok().and_then(|b| {
+        civreg_runtime::fs::write_atomic(&path, &b, civreg_runtime::fs::Mode::Public).ok()
+    });
     if ok.is_none() {
         warn!(path = %path.display(), "could not write the sync status file");
     }

@@ -19,7 +19,8 @@
 //!
 //! The client only ever answers, so neither side can flood the other.
 //!
-//! Plain std: this module reads and writes any `Read`/`Write`; the sockets live in hub and node.
+//! Plain std: this module reads and writes any `Read`/`Write`; the sockets and their server live
+//! in `civreg-runtime` (`civreg_runtime::control`).
 
 use serde::{Deserialize, Serialize};
 use std::io::{BufRead, Read, Write};
@@ -114,29 +115,6 @@ pub enum FrameError {
 
 /// Writes one frame and its payload (`payload.len()` must equal [`Frame::payload_len`]).
 /// Nothing is flushed: the caller decides when.
-/// Binds a control socket at `path` that no other user can reach: it is bound under the
-/// temporary name `tmp`, made 0600, then renamed into place, so it is never reachable with wider
-/// permissions. Returns the listener and the socket file's metadata: its owner is the uid this
-/// process runs as (what peers are checked against), and (dev, inode) name the file it made.
-pub fn bind_private(
-    path: &std::path::Path,
-    tmp: &std::path::Path,
-) -> std::io::Result<(std::os::unix::net::UnixListener, std::fs::Metadata)> {
-    use std::os::unix::fs::PermissionsExt;
-    let _ = std::fs::remove_file(tmp);
-    let listener = std::os::unix::net::UnixListener::bind(tmp)?;
-    let placed = std::fs::set_permissions(tmp, std::fs::Permissions::from_mode(0o600))
-        .and_then(|_| std::fs::metadata(tmp))
-        .and_then(|m| std::fs::rename(tmp, path).map(|_| m));
-    match placed {
-        Ok(meta) => Ok((listener, meta)),
-        Err(e) => {
-            let _ = std::fs::remove_file(tmp);
-            Err(e)
-        }
-    }
-}
-
 pub fn write_frame(w: &mut impl Write, frame: &Frame, payload: &[u8]) -> Result<(), FrameError> {
     if payload.len() != frame.payload_len() {
         return Err(FrameError::PayloadMismatch {

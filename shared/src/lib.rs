@@ -5,11 +5,9 @@
 //! on it, so a rule written here (a validation, a hash, a merge) is the same rule everywhere.
 
 pub mod annotation;
-pub mod blobs;
 pub mod control;
 pub mod csvrows;
 pub mod fields;
-pub mod files;
 pub mod gazetteer;
 pub mod i18n;
 pub mod ids;

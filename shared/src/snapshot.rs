@@ -3,7 +3,7 @@
 //! backup's id and the frame's number as associated data, so a frame can be neither read,
 //! altered, moved, repeated nor dropped unnoticed; the SHA-256 of the whole body is computed as
 //! it is written. The manifest (what each side says of its backup, in clear, with a MAC) is each
-//! side's own. No file I/O: any `Write` and `Read`.
+//! side's own, checked by [`check_manifest`]. No file I/O: any `Write` and `Read`.
 //!
 //! Body: `MAGIC`, then per frame a big-endian u32 length and the sealed frame. A frame's plain
 //! bytes are entries: u8 length + space name, u32 length + key, u32 length + value.
@@ -20,6 +20,70 @@ const SEAL_TREE: &str = "snapshot";
 
 /// One entry: its space (a tree name, `store`, `file`), key and value.
 pub type Entry = (String, Vec<u8>, Vec<u8>);
+
+/// A backup's manifest: what each side says of its backup, in clear, authenticated by an
+/// HMAC (its `mac`, hex) of its JSON with `mac` empty, under a key derived from the side's key.
+pub trait Manifest: serde::Serialize + Clone {
+    /// The HMAC's domain, naming the side: `civreg-hub backup manifest v1`.
+    const MAC_DOMAIN: &'static str;
+    /// The backup format the manifest says it is of.
+    fn format(&self) -> u32;
+    /// The manifest's MAC field.
+    fn mac_mut(&mut self) -> &mut String;
+
+    /// The MAC of this manifest (its `mac` left out) under `sealer`, hex.
+    fn mac_with(&self, sealer: &Sealer) -> String {
+        let mut bare = self.clone();
+        bare.mac_mut().clear();
+        let text = serde_json::to_string(&bare).expect("a manifest serialises");
+        hex::encode(sealer.blind(Self::MAC_DOMAIN, &text))
+    }
+}
+
+/// Why a manifest read from a backup is refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestError {
+    #[error("manifest.json is not a {program} backup manifest ({why})")]
+    Malformed { program: String, why: String },
+    #[error(
+        "it is of format {found}, this {program} reads format {reads}: use a matching {program}"
+    )]
+    Format {
+        program: String,
+        found: u32,
+        reads: u32,
+    },
+    #[error("its manifest does not match the key file: it was altered, or it was made under another key file (give the key file of the {program} that made it with --key-file)")]
+    Altered { program: String },
+}
+
+/// Parses a backup's `manifest.json` and checks that it is of `format` and that its MAC holds
+/// under `sealer`. `program` (`civreg-hub`) names the side in messages.
+pub fn check_manifest<M: Manifest + serde::de::DeserializeOwned>(
+    text: &[u8],
+    program: &str,
+    format: u32,
+    sealer: &Sealer,
+) -> Result<M, ManifestError> {
+    let mut m: M = serde_json::from_slice(text).map_err(|e| ManifestError::Malformed {
+        program: program.into(),
+        why: e.to_string(),
+    })?;
+    if m.format() != format {
+        return Err(ManifestError::Format {
+            program: program.into(),
+            found: m.format(),
+            reads: format,
+        });
+    }
+    let expected = m.mac_with(sealer);
+    if *m.mac_mut() != expected {
+        return Err(ManifestError::Altered {
+            program: program.into(),
+        });
+    }
+    Ok(m)
+}
 
 /// What a finished body holds, for its manifest.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -215,6 +279,53 @@ fn parse_frame(mut p: &[u8]) -> Option<Vec<Entry>> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct TestManifest {
+        format: u32,
+        entries: u64,
+        mac: String,
+    }
+
+    impl Manifest for TestManifest {
+        const MAC_DOMAIN: &'static str = "civreg-test backup manifest v1";
+        fn format(&self) -> u32 {
+            self.format
+        }
+        fn mac_mut(&mut self) -> &mut String {
+            &mut self.mac
+        }
+    }
+
+    #[test]
+    fn a_manifest_is_read_only_when_its_format_and_mac_hold() {
+        let key = sealer();
+        let mut m = TestManifest {
+            format: 1,
+            entries: 7,
+            mac: String::new(),
+        };
+        m.mac = m.mac_with(&key);
+        let text = serde_json::to_vec(&m).unwrap();
+        let read: TestManifest = check_manifest(&text, "civreg-test", 1, &key).unwrap();
+        assert_eq!(read, m);
+        // An edited count, another key, another format, or no manifest at all: refused.
+        let edited = String::from_utf8(text.clone()).unwrap().replace("7", "8");
+        let e = check_manifest::<TestManifest>(edited.as_bytes(), "civreg-test", 1, &key);
+        assert!(matches!(e, Err(ManifestError::Altered { .. })), "{e:?}");
+        let other = Sealer::new(b"test", &[4; 32]);
+        let e = check_manifest::<TestManifest>(&text, "civreg-test", 1, &other);
+        assert!(matches!(e, Err(ManifestError::Altered { .. })), "{e:?}");
+        let e = check_manifest::<TestManifest>(&text, "civreg-test", 2, &key).unwrap_err();
+        assert!(
+            e.to_string()
+                .contains("format 1, this civreg-test reads format 2"),
+            "{e}"
+        );
+        let e = check_manifest::<TestManifest>(b"{]", "civreg-test", 1, &key).unwrap_err();
+        assert!(matches!(e, ManifestError::Malformed { .. }), "{e}");
+    }
 
     fn sealer() -> Sealer {
         Sealer::new(b"test", &[3; 32])

@@ -19,7 +19,6 @@ use civreg_proto::MAX_BATCH_OPS;
 use civreg_shared::op::Op;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::time::SystemTime;
 use tokio::sync::{mpsc, oneshot};
 use tokio_stream::wrappers::ReceiverStream;
 use tokio_stream::{Stream, StreamExt};
@@ -47,12 +46,7 @@ pub struct SyncService {
     pub admission: Arc<crate::pki::Admission>,
 }
 
-fn now_ms() -> u64 {
-    SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 /// The longest prefix of `ops` whose wire encodings fit in `MAX_BATCH_BYTES` (at least one op).
 fn pull_batch_ops(ops: &[Op]) -> Vec<civreg_proto::v1::Op> {

@@ -169,12 +169,7 @@ impl MunicipalityView {
     }
 }
 
-pub fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+pub use civreg_runtime::clock::now_ms;
 
 /// The live view of every node: chain heads, heartbeats, refusals, certificates.
 pub fn nodes(ctx: &Context) -> Result<Vec<NodeView>, WebError> {

@@ -36,12 +36,7 @@ pub struct StatusView {
     pub cert_days_left: Option<i64>,
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
+use civreg_runtime::clock::now_ms;
 
 /// A local time for the bar: `14:05` today, else `03.12.2026 14:05`.
 pub fn when(ms: u64) -> String {
