@@ -331,9 +331,9 @@ pub fn check(
 
 /// At most this many issue records are taken from one heartbeat.
 pub const MAX_ISSUES_PER_HEARTBEAT: usize = 100;
-const ISSUE_PREFIX: &str = "certissue/";
+const ISSUE_PREFIX: &str = crate::store::aux::CERT_ISSUE;
 /// `certlast/OFFICE` → the highest serial `OFFICE` has reported (or the hub issued).
-const LAST_PREFIX: &str = "certlast/";
+const LAST_PREFIX: &str = crate::store::aux::CERT_LAST;
 const ID_DOCUMENTS: [&str; 5] = [
     "id-card",
     "passport",

@@ -380,6 +380,23 @@ impl fmt::Display for PeerIdentity {
     }
 }
 
+/// The store's view of a verified caller ([`crate::store::Author`]): the store does not know
+/// certificates.
+impl From<PeerIdentity> for crate::store::Author {
+    fn from(who: PeerIdentity) -> Self {
+        match who {
+            PeerIdentity::Node {
+                municipality,
+                node_id,
+            } => crate::store::Author::Node {
+                municipality,
+                node_id,
+            },
+            other => crate::store::Author::Other(other.to_string()),
+        }
+    }
+}
+
 /// Reads the identity out of a verified peer certificate (DER): its one `civreg://` URI SAN.
 ///
 /// Call this only on a certificate the TLS layer has verified (e.g. the first of

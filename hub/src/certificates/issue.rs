@@ -27,7 +27,9 @@ use crate::store::HubStore;
 
 /// The office name of the hub's central services, in claims, serials and the register.
 pub const HUB_OFFICE: &str = "hub";
+/// [`crate::store::aux::CERT_SIGNER`] then `hub`.
 const SIGNER_KEY: &[u8] = b"certsigner/hub";
+/// [`crate::store::aux::CERT_SEQ`] then `hub/`.
 const SEQ_PREFIX: &str = "certseq/hub/";
 
 /// One issue at a time (the counter and the register are read, then written).
@@ -201,7 +203,7 @@ pub fn issue(store: &HubStore, req: &IssueRequest, now_ms: u64) -> Result<HubIss
     let seq_key = format!("{SEQ_PREFIX}{year:04}").into_bytes();
     let seq = match store.aux_get(&seq_key)? {
         None => 0,
-        Some(v) => u64::from_be_bytes(v.as_ref().try_into().map_err(|_| {
+        Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| {
             invalid(
                 "the hub's certificate counter is damaged: restore the database from its backup",
             )

@@ -114,7 +114,7 @@ pub fn case_id(a: &str, b: &str) -> String {
 }
 
 fn key(id: &str) -> Vec<u8> {
-    format!("dq/{id}").into_bytes()
+    crate::store::aux::aux_key(crate::store::aux::DUPLICATES, id)
 }
 
 fn municipality_of(mention: &str) -> String {
@@ -195,7 +195,7 @@ pub fn list(
     all: bool,
 ) -> Result<Vec<Case>, DuplicateError> {
     let mut out = Vec::new();
-    for r in store.aux_scan(b"dq/") {
+    for r in store.aux_scan(crate::store::aux::DUPLICATES.as_bytes()) {
         let (k, v) = r?;
         let c: Case = serde_json::from_slice(&v)
             .map_err(|_| DuplicateError::Damaged(String::from_utf8_lossy(&k).into_owned()))?;

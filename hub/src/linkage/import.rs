@@ -125,7 +125,8 @@ struct Ready {
 fn import_key(blinder: &Blinder, municipality: &str, record: &Record) -> Vec<u8> {
     match record.register() {
         Some(r) => format!(
-            "im/r/{municipality}/{}/{}/{:06}/{:08}/{:08}",
+            "{}r/{municipality}/{}/{}/{:06}/{:08}/{:08}",
+            crate::store::aux::IMPORT_KEY,
             record.kind().letter(),
             hex::encode(r.book.trim().to_lowercase().as_bytes()),
             r.year,
@@ -142,13 +143,23 @@ fn import_key(blinder: &Blinder, municipality: &str, record: &Record) -> Vec<u8>
                 h(record.kind().as_str()),
                 h(&record.to_json().to_string())
             );
-            format!("im/c/{}", blinder.token(&text)).into_bytes()
+            format!(
+                "{}c/{}",
+                crate::store::aux::IMPORT_KEY,
+                blinder.token(&text)
+            )
+            .into_bytes()
         }
     }
 }
 
 fn seq_key(municipality: &str, year: i32, kind: RecordKind) -> Vec<u8> {
-    format!("rs/{municipality}/{year}/{}", kind.letter()).into_bytes()
+    format!(
+        "{}{municipality}/{year}/{}",
+        crate::store::aux::IMPORT_SEQ,
+        kind.letter()
+    )
+    .into_bytes()
 }
 
 /// Parses and validates one row; `Err` is the rejection.
@@ -375,7 +386,7 @@ fn commit_group(
             None => {
                 store
                     .aux_get(&seq_key(m, year, kind))?
-                    .and_then(|v| v.as_ref().try_into().ok().map(u64::from_be_bytes))
+                    .and_then(|v| v.as_slice().try_into().ok().map(u64::from_be_bytes))
                     .unwrap_or(0)
                     + 1
             }

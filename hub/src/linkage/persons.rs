@@ -17,7 +17,7 @@
 //! The identifier reveals nothing: it is 8 random digits and a check digit
 //! ([`civreg_shared::ids::PersonId`]).
 
-use crate::store::{AuxWrite, HubStore, StoreError};
+use crate::store::{aux, AuxWrite, HubStore, StoreError};
 use civreg_shared::ids::{PersonId, RegNo};
 use civreg_shared::merge::PERSON;
 use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
@@ -86,14 +86,14 @@ pub fn parse_mention(store: &HubStore, mention: &str) -> Result<(String, String)
 }
 
 fn pm_key(mention: &str) -> Vec<u8> {
-    format!("pm/{mention}").into_bytes()
+    aux::aux_key(aux::PERSON_OF_MENTION, mention)
 }
 fn pi_key(pid: &PersonId) -> Vec<u8> {
-    format!("pi/{pid}").into_bytes()
+    aux::aux_key(aux::PERSON_ID, &pid.to_string())
 }
 /// The link index entry of a mention linked to `pid` (written with the link op).
 pub fn pl_key(pid: &str, mention: &str) -> Vec<u8> {
-    format!("pl/{pid}/{mention}").into_bytes()
+    aux::aux_key(aux::PERSON_LINKS, &format!("{pid}/{mention}"))
 }
 
 fn random_pid() -> PersonId {
@@ -210,7 +210,7 @@ pub fn members(store: &HubStore, pid: &PersonId) -> Result<Vec<String>, PersonEr
             }
         }
     }
-    let prefix = format!("pl/{pid}/").into_bytes();
+    let prefix = aux::aux_key(aux::PERSON_LINKS, &format!("{pid}/"));
     for r in store.aux_scan(&prefix) {
         let (k, _) = r?;
         out.insert(String::from_utf8_lossy(&k[prefix.len()..]).into_owned());

@@ -21,11 +21,11 @@
 //! - Nodes learn of it in the heartbeat reply, and re-derive the record without the op, so that
 //!   both sides hold the same op set and the same state (the merge is a function of the set).
 
-use super::{backend, chain_key, HubStore, StoreError};
+use super::{chain_key, Batch, HubStore, StoreError};
 use civreg_shared::op::Hash;
 use serde::{Deserialize, Serialize};
 
-const PREFIX: &str = "aside/";
+const PREFIX: &str = super::aux::ASIDE;
 
 /// One op set aside (see the module docs).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -218,7 +218,7 @@ impl HubStore {
             operator: operator.to_string(),
             at_ms: now_ms(),
         };
-        let mut batch = sled::Batch::default();
+        let mut batch = Batch::default();
         self.aux.put(
             &mut batch,
             key(&chain, seq),
@@ -229,7 +229,7 @@ impl HubStore {
             chain.as_bytes(),
             super::codec::encode_head(seq, &hash).to_vec(),
         );
-        self.tree().apply_batch(batch).map_err(backend)?;
+        self.backend.apply(batch)?;
         self.flush()?;
         heads.insert(chain.clone(), super::Head { seq, hash });
         self.refused
@@ -274,14 +274,14 @@ impl HubStore {
                 .map_err(|e| StoreError::Corrupt(e.to_string()))?
                 .ok_or_else(|| StoreError::Corrupt(format!("{chain} has no op #{}", seq - 1)))?
         };
-        let mut batch = sled::Batch::default();
-        batch.remove(self.aux.key(key(&chain, seq)));
+        let mut batch = Batch::default();
+        self.aux.delete(&mut batch, key(&chain, seq));
         self.chains.put(
             &mut batch,
             chain.as_bytes(),
             super::codec::encode_head(seq - 1, &before).to_vec(),
         );
-        self.tree().apply_batch(batch).map_err(backend)?;
+        self.backend.apply(batch)?;
         self.flush()?;
         heads.insert(
             chain,

@@ -12,33 +12,33 @@
 //! A sealed key check in `meta` tells a wrong key at open from damage: a database is never
 //! read, nor upgraded, with a key it was not sealed with.
 
-use super::{backend, HubStore, KeyValue, StoreError, LAYOUT};
+use super::backend::{prefix_end, Batch, HubBackend, KeyValue};
+use super::{aux, HubStore, StoreError};
 use civreg_shared::seal::Sealer;
-use std::path::Path;
 use std::sync::Arc;
 
 /// The key check: this text sealed under `meta`/`key_check`.
 const KEY_CHECK: &[u8] = b"civreg-hub key check v1";
 
-/// One keyspace of the hub's single sled tree. Everything lives in one tree so that a group
-/// commit is one `apply_batch`: atomic, and far cheaper than a transaction over several trees.
+/// One keyspace of the store's single key space ([`super::aux`]): its prefix, and its sealing.
+/// Everything lives in one key space so that a group commit is one atomic batch.
 #[derive(Clone)]
 pub(super) struct Space {
-    pub(super) tree: sled::Tree,
+    pub(super) backend: Arc<dyn HubBackend>,
     pub(super) prefix: &'static [u8],
     /// What sealed values are bound to, with their key.
-    name: &'static str,
+    pub(super) name: &'static str,
     /// The key values are sealed with; `None`: in clear (a keyspace that holds nothing
     /// personal, or any keyspace while an older layout is upgraded).
     seal: Option<Arc<Sealer>>,
 }
 
 impl Space {
-    pub(super) fn new(tree: &sled::Tree, prefix: &'static [u8], name: &'static str) -> Space {
+    pub(super) fn new(backend: &Arc<dyn HubBackend>, space: aux::Keyspace) -> Space {
         Space {
-            tree: tree.clone(),
-            prefix,
-            name,
+            backend: backend.clone(),
+            prefix: space.prefix,
+            name: space.name,
             seal: None,
         }
     }
@@ -51,10 +51,10 @@ impl Space {
     }
 
     /// The value as stored, opened if this keyspace is sealed.
-    fn unseal(&self, k: &[u8], v: sled::IVec) -> Result<sled::IVec, StoreError> {
+    fn unseal(&self, k: &[u8], v: Vec<u8>) -> Result<Vec<u8>, StoreError> {
         match &self.seal {
             None => Ok(v),
-            Some(s) => s.open(self.name, k, &v).map(sled::IVec::from).map_err(|_| {
+            Some(s) => s.open(self.name, k, &v).map_err(|_| {
                 StoreError::Corrupt(format!(
                     "a value under {} ({:?}) could not be decrypted: it was altered on disk",
                     self.name,
@@ -64,16 +64,16 @@ impl Space {
         }
     }
 
-    pub(super) fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<sled::IVec>, StoreError> {
+    pub(super) fn get(&self, k: impl AsRef<[u8]>) -> Result<Option<Vec<u8>>, StoreError> {
         let k = k.as_ref();
-        match self.tree.get(self.key(k)).map_err(backend)? {
+        match self.backend.get(&self.key(k))? {
             None => Ok(None),
             Some(v) => self.unseal(k, v).map(Some),
         }
     }
 
-    fn strip(&self, r: sled::Result<(sled::IVec, sled::IVec)>) -> Result<KeyValue, StoreError> {
-        let (k, v) = r.map_err(backend)?;
+    fn strip(&self, r: Result<KeyValue, StoreError>) -> Result<KeyValue, StoreError> {
+        let (k, v) = r?;
         let k = k[self.prefix.len()..].to_vec();
         let v = self.unseal(&k, v)?;
         Ok((k, v))
@@ -83,42 +83,67 @@ impl Space {
         self.scan_prefix(b"")
     }
 
+    /// Every entry whose key (within this keyspace) starts with `p`, in key order.
     pub(super) fn scan_prefix<'a>(
         &'a self,
         p: &[u8],
     ) -> impl Iterator<Item = Result<KeyValue, StoreError>> + 'a {
-        self.tree.scan_prefix(self.key(p)).map(|r| self.strip(r))
+        let from = self.key(p);
+        let to = prefix_end(&from);
+        self.backend
+            .scan(&from, to.as_deref())
+            .map(|r| self.strip(r))
     }
 
+    /// Every entry from `from` to `to`, both included, in key order.
     pub(super) fn range<'a>(
         &'a self,
         from: &[u8],
         to: &[u8],
-    ) -> impl DoubleEndedIterator<Item = Result<KeyValue, StoreError>> + 'a {
-        self.tree
-            .range(self.key(from)..=self.key(to))
+    ) -> impl Iterator<Item = Result<KeyValue, StoreError>> + 'a {
+        // The first key after `to` is `to` followed by a zero byte.
+        let mut end = self.key(to);
+        end.push(0);
+        self.backend
+            .scan(&self.key(from), Some(&end))
             .map(|r| self.strip(r))
     }
 
+    /// The entry with the greatest key from `from` to `to`, both included.
+    pub(super) fn last_in(&self, from: &[u8], to: &[u8]) -> Result<Option<KeyValue>, StoreError> {
+        self.backend
+            .last_in(&self.key(from), &self.key(to))?
+            .map(|kv| self.strip(Ok(kv)))
+            .transpose()
+    }
+
     /// Puts `v` under `k` in `batch`, sealed if this keyspace is.
-    pub(super) fn put(
-        &self,
-        batch: &mut sled::Batch,
-        k: impl AsRef<[u8]>,
-        v: impl Into<sled::IVec>,
-    ) {
+    pub(super) fn put(&self, batch: &mut Batch, k: impl AsRef<[u8]>, v: impl Into<Vec<u8>>) {
         let k = k.as_ref();
-        let v: sled::IVec = v.into();
+        let v: Vec<u8> = v.into();
         match &self.seal {
-            None => batch.insert(self.key(k), v),
-            Some(s) => batch.insert(self.key(k), s.seal(self.name, k, &v)),
+            None => batch.put(self.key(k), v),
+            Some(s) => batch.put(self.key(k), s.seal(self.name, k, &v)),
         }
+    }
+
+    /// This keyspace with its values sealed with `keys`.
+    pub(super) fn sealed_with(&self, keys: &Arc<Sealer>) -> Space {
+        Space {
+            seal: Some(keys.clone()),
+            ..self.clone()
+        }
+    }
+
+    /// Removes `k` in `batch`.
+    pub(super) fn delete(&self, batch: &mut Batch, k: impl AsRef<[u8]>) {
+        batch.delete(self.key(k));
     }
 }
 
 impl HubStore {
     /// The keyspaces whose values are sealed (see the module documentation).
-    fn sealed_spaces(&mut self) -> [&mut Space; 4] {
+    pub(super) fn sealed_spaces(&mut self) -> [&mut Space; 4] {
         [
             &mut self.feed,
             &mut self.buckets,
@@ -136,72 +161,26 @@ impl HubStore {
 
     /// Checks `keys` against the key check; writes the check (durably) when there is none yet
     /// and `may_write` (a new database, or one being upgraded to layout 6).
-    pub(super) fn check_key(
-        &self,
-        keys: &Sealer,
-        path: &Path,
-        may_write: bool,
-    ) -> Result<(), StoreError> {
-        let k = self.meta.key("key_check");
-        match self.tree().get(&k).map_err(backend)? {
-            Some(v) => match keys.open(self.meta.name, b"key_check", &v) {
+    pub(super) fn check_key(&self, keys: &Sealer, may_write: bool) -> Result<(), StoreError> {
+        let path = self.backend.location();
+        let k = self.meta.key(aux::META_KEY_CHECK);
+        match self.backend.get(&k)? {
+            Some(v) => match keys.open(self.meta.name, aux::META_KEY_CHECK.as_bytes(), &v) {
                 Ok(p) if p == KEY_CHECK => Ok(()),
-                _ => Err(StoreError::WrongKey(path.display().to_string())),
+                _ => Err(StoreError::WrongKey(path)),
             },
             None if may_write => {
-                self.tree()
-                    .insert(k, keys.seal(self.meta.name, b"key_check", KEY_CHECK))
-                    .map_err(backend)?;
+                let mut batch = Batch::default();
+                batch.put(
+                    k,
+                    keys.seal(self.meta.name, aux::META_KEY_CHECK.as_bytes(), KEY_CHECK),
+                );
+                self.backend.apply(batch)?;
                 self.flush()
             }
             None => Err(StoreError::Corrupt(format!(
-                "{} is a sealed hub database (layout 6) without its key check: restore it from a backup",
-                path.display()
+                "{path} is a sealed hub database (layout 6) without its key check: restore it from a backup"
             ))),
         }
-    }
-
-    /// Rewrites a layout-5 database (every value in clear) to layout 6: the values of the sealed
-    /// keyspaces are sealed with `keys` in place. The key check is written first, so an
-    /// interrupted upgrade resumes only with the same key; then batches of 10,000 values, each
-    /// atomic; a value that already opens with the key was sealed by an interrupted run and is
-    /// skipped (a value in clear never opens: the tag fails). The layout mark changes last,
-    /// after a flush.
-    pub(super) fn upgrade_from_5(
-        &mut self,
-        keys: &Arc<Sealer>,
-        path: &Path,
-    ) -> Result<(), StoreError> {
-        tracing::info!("upgrading the hub database from layout 5 to layout 6 (sealed at rest)");
-        self.check_key(keys, path, true)?;
-        let mut done = 0u64;
-        let spaces: Vec<Space> = self.sealed_spaces().map(|s| s.clone()).to_vec();
-        for plain in spaces {
-            let sealed = Space {
-                seal: Some(keys.clone()),
-                ..plain.clone()
-            };
-            let mut batch = sled::Batch::default();
-            let mut pending = 0usize;
-            for r in plain.iter() {
-                let (k, v) = r?;
-                if keys.open(plain.name, &k, &v).is_ok() {
-                    continue;
-                }
-                sealed.put(&mut batch, &k, v);
-                pending += 1;
-                done += 1;
-                if pending == 10_000 {
-                    self.tree()
-                        .apply_batch(std::mem::take(&mut batch))
-                        .map_err(backend)?;
-                    pending = 0;
-                }
-            }
-            self.tree().apply_batch(batch).map_err(backend)?;
-        }
-        self.mark_layout(LAYOUT)?;
-        tracing::info!(values = done, "hub database upgraded to layout 6");
-        Ok(())
     }
 }
