@@ -7,12 +7,15 @@
 //!   import; `certificates`, `pki`, `rollout`, `operators`, `access`, `atrest`, `backup`;
 //! - `web`: the operator dashboard and `/verify`; `control`: the control socket.
 //!
-//! The binary (`src/main.rs`) only parses arguments; `serve::run` starts the hub in-process.
+//! - `cli`: the command line, one file per command group (nothing else in the library imports
+//!   it); the binary (`src/main.rs`) only calls `cli::main`, and `serve::run` starts the hub
+//!   in-process.
 
 pub mod access;
 pub mod atrest;
 pub mod backup;
 pub mod certificates;
+pub mod cli;
 pub mod config;
 pub mod control;
 pub mod grpc;

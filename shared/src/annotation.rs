@@ -19,7 +19,7 @@
 //! never write this namespace ([`crate::validate::check_op`]).
 
 use crate::fields::FieldMap;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// The first segment of every annotation path.
 pub const ROOT: &str = "annotation";
@@ -61,7 +61,7 @@ pub fn key_for(event: &str, record: Option<&str>, now_ms: u64) -> String {
 }
 
 /// One annotation of a record, as `show` presents it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Annotation {
     /// The annotating office's municipality segment (see the module docs).
     pub office: String,

@@ -14,7 +14,7 @@
 
 use crate::fields::{self, FieldMap};
 use crate::model::RecordKind;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
 
@@ -22,14 +22,14 @@ use std::io::{BufRead, BufReader, Read};
 pub const NUMERIC: &[&str] = &["register.year", "register.page", "register.entry"];
 
 /// A row that was not imported, with its line in the file and every reason.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
     pub line: u64,
     pub reasons: Vec<String>,
 }
 
 /// A row not imported because it already was (an earlier run, or an earlier row of the file).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Skipped {
     pub line: u64,
     /// The record it was imported as (empty for a repeat within the file).
@@ -40,7 +40,7 @@ pub struct Skipped {
 /// A row imported although it is identical to an earlier row of the file, neither naming a
 /// register entry: a suspected double entry (the same page typed twice, or two people whose
 /// entries read alike), reported for a person to check, never dropped.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DoubleEntry {
     pub line: u64,
     pub regno: String,

@@ -34,7 +34,7 @@ use civreg_shared::linkage::{self, Class, PersonRecord};
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
 use civreg_shared::validate;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -61,7 +61,7 @@ pub enum ImportError {
     OperatorRequired,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Principal {
     pub role: String,
     /// `match`, `possible` or `new`.
@@ -82,16 +82,16 @@ pub struct Principal {
     pub case: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Imported {
     pub line: u64,
     pub regno: String,
     pub people: Vec<Principal>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub warnings: Vec<String>,
 }
 
-#[derive(Debug, Default, Clone, Serialize)]
+#[derive(Debug, Default, Clone, Serialize, Deserialize)]
 pub struct ImportReport {
     pub municipality: String,
     pub rows: u64,

@@ -33,7 +33,7 @@ use civreg_shared::linkage::{
     TrainConfig,
 };
 use civreg_shared::model::Sex;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::path::Path;
 
 #[derive(Debug, thiserror::Error)]
@@ -73,7 +73,7 @@ pub fn register_people(
     Ok(out)
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DuplicatePair {
     pub a: String,
     pub b: String,
@@ -84,7 +84,7 @@ pub struct DuplicatePair {
     pub class: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DedupeReport {
     pub people: usize,
     /// The weight from which pairs are reported.
@@ -165,7 +165,7 @@ pub fn dedupe(
 }
 
 /// One linked row, joined back to the user's data.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkRow {
     /// The CSV line.
     pub line: u64,
@@ -187,17 +187,17 @@ pub struct LinkRow {
     /// Per field: its agreement level and weight.
     pub why: Vec<String>,
     /// Values of the row that could not be used, and how they were taken.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Rejected {
     pub line: u64,
     pub reason: String,
 }
 
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkReport {
     pub register_people: usize,
     /// The job's prior and thresholds.

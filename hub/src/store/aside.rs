@@ -45,7 +45,7 @@ pub struct SetAside {
 }
 
 /// The last op of a chain the hub refused for its content, as it saw it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RefusedOp {
     pub seq: u64,
     pub hash: Hash,

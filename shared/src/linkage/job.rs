@@ -33,7 +33,7 @@ use super::{
     Class, LinkageError, Matcher, Model, PersonRecord, RegisterIndex, Score, Thresholds,
     TrainConfig,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 /// How a link job is set up.
@@ -65,7 +65,7 @@ impl LinkOptions {
 }
 
 /// Where a link job's prior came from, and the thresholds it gave.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct LinkPrior {
     /// P(a random row/register pair is one person).
     pub lambda: f64,

@@ -1,0 +1,413 @@
+//! Identity linkage at the hub: `civreg-hub import` (historic register pages), `match dedupe`
+//! and `match link` (the Fellegi-Sunter matcher over the register), the `duplicates` review
+//! queue, and `synth` (a seeded synthetic register to try them on).
+
+use super::args::{DuplicatesCommand, MatchCommand};
+use super::{ask, municipality_code, operator_label, print, print_answer, Ctx};
+use crate::control;
+use crate::control::answer::{CaseSide, CaseView, DedupeAnswer};
+use crate::linkage::duplicates::Case;
+use crate::linkage::import::ImportReport;
+use crate::linkage::matching::LinkReport;
+use anyhow::{Context, Result};
+use serde::Serialize;
+use serde_json::json;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+/// `civreg-hub import FILE --municipality M`. Exits 1 when rows were rejected.
+pub(super) fn import(
+    ctx: &Ctx,
+    file: &Path,
+    municipality: &str,
+    operator: String,
+    report: Option<PathBuf>,
+) -> Result<()> {
+    let path = std::fs::canonicalize(file)
+        .with_context(|| format!("{}: can not read it", file.display()))?;
+    let v: ImportReport = ask(
+        &ctx.data_dir,
+        control::Request::Import {
+            path,
+            municipality: municipality_code(municipality)?,
+            operator,
+        },
+    )?;
+    if let Some(out) = report {
+        let mut w = std::io::BufWriter::new(
+            std::fs::File::create(&out)
+                .with_context(|| format!("could not write {}", out.display()))?,
+        );
+        let sections = [
+            ("imported", as_values(&v.imported)?),
+            ("skipped", as_values(&v.skipped)?),
+            ("rejected", as_values(&v.rejected)?),
+        ];
+        for (section, rows) in sections {
+            for mut row in rows {
+                if let serde_json::Value::Object(m) = &mut row {
+                    m.insert("status".into(), json!(section));
+                }
+                writeln!(w, "{row}")?;
+            }
+        }
+        w.flush()?;
+    }
+    for r in &v.rejected {
+        eprintln!("line {}: rejected: {}", r.line, r.reasons.join("; "));
+    }
+    for d in &v.double_entries {
+        eprintln!(
+            "line {}: suspected double entry, identical to line {} (no register reference): imported as {}, check the register page",
+            d.line, d.same_as_line, d.regno
+        );
+    }
+    print_answer(ctx.json, &v, || {
+        format!(
+            "{} rows: {} imported into {} ({} suspected double entries), {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
+            v.rows, v.imported.len(), v.municipality,
+            v.double_entries.len(), v.skipped.len(), v.rejected.len(), v.matched, v.possible, v.new
+        )
+    })?;
+    // Rejected rows: exit 1, as `civreg-node import` does (the output is complete).
+    if !v.rejected.is_empty() {
+        let _ = std::io::stdout().flush();
+        std::process::exit(1);
+    }
+    Ok(())
+}
+
+/// Each item as JSON (object keys in order).
+fn as_values<T: Serialize>(items: &[T]) -> Result<Vec<serde_json::Value>> {
+    items
+        .iter()
+        .map(|i| serde_json::to_value(i).context("a row could not be written as JSON"))
+        .collect()
+}
+
+/// `civreg-hub match dedupe|link`.
+pub(super) fn matching(ctx: &Ctx, command: MatchCommand) -> Result<()> {
+    match command {
+        MatchCommand::Dedupe {
+            municipality,
+            threshold,
+            report_only,
+            out,
+        } => {
+            let m = municipality.map(|m| municipality_code(&m)).transpose()?;
+            let r: DedupeAnswer = ask(
+                &ctx.data_dir,
+                control::Request::MatchDedupe {
+                    municipality: m,
+                    threshold,
+                    report_only,
+                },
+            )?;
+            write_dedupe(ctx.json, &r, out.as_deref())
+        }
+        MatchCommand::Link {
+            file,
+            out,
+            expect_matches,
+            threshold,
+            possible,
+        } => {
+            let path = std::fs::canonicalize(&file)
+                .with_context(|| format!("{}: can not read it", file.display()))?;
+            let params = crate::linkage::matching::LinkParams {
+                expect_matches,
+                threshold,
+                possible,
+            };
+            let r: LinkReport = ask(&ctx.data_dir, control::Request::MatchLink { path, params })?;
+            write_link(ctx.json, &r, out.as_deref())
+        }
+    }
+}
+
+/// One CSV cell, as a report's JSON value reads in a spreadsheet.
+enum Cell<'a> {
+    Text(&'a str),
+    Empty,
+    /// A number as JSON writes it.
+    Number(String),
+    /// Lists (agreeing fields, notes) as one cell, `;`-separated.
+    List(&'a [String]),
+}
+
+impl Cell<'_> {
+    fn number<N: Serialize>(n: N) -> Cell<'static> {
+        match serde_json::to_value(n) {
+            Ok(serde_json::Value::Null) | Err(_) => Cell::Empty,
+            Ok(v) => Cell::Number(v.to_string()),
+        }
+    }
+
+    fn text(s: Option<&str>) -> Cell<'_> {
+        s.map_or(Cell::Empty, Cell::Text)
+    }
+
+    fn csv(&self) -> String {
+        let quoted = |s: &str| {
+            if s.contains(',') || s.contains('"') {
+                format!("\"{}\"", s.replace('"', "\"\""))
+            } else {
+                s.to_string()
+            }
+        };
+        match self {
+            Cell::Text(s) => quoted(s),
+            Cell::Empty => String::new(),
+            Cell::Number(n) => n.clone(),
+            Cell::List(items) => quoted(&items.join("; ")),
+        }
+    }
+}
+
+/// A dedupe or link report's rows: JSON Lines with --json, else CSV, to a file or stdout.
+fn write_rows<T: Serialize>(
+    json_mode: bool,
+    header: &str,
+    items: &[T],
+    cells: impl Fn(&T) -> Vec<Cell<'_>>,
+    out: Option<&Path>,
+) -> Result<()> {
+    let mut w: Box<dyn Write> = match out {
+        Some(p) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(p).with_context(|| format!("could not write {}", p.display()))?,
+        )),
+        None => Box::new(std::io::stdout().lock()),
+    };
+    if !json_mode {
+        writeln!(w, "{header}")?;
+    }
+    for it in items {
+        if json_mode {
+            let v = serde_json::to_value(it).context("a row could not be written as JSON")?;
+            writeln!(w, "{v}")?;
+        } else {
+            let line: Vec<String> = cells(it).iter().map(Cell::csv).collect();
+            writeln!(w, "{}", line.join(","))?;
+        }
+    }
+    w.flush()?;
+    Ok(())
+}
+
+/// Writes a dedupe report (JSON Lines with --json, else CSV); a summary goes to standard error.
+fn write_dedupe(json_mode: bool, r: &DedupeAnswer, out: Option<&Path>) -> Result<()> {
+    let rep = &r.report;
+    write_rows(
+        json_mode,
+        "a,b,class,weight,probability",
+        &rep.pairs,
+        |p| {
+            vec![
+                Cell::Text(&p.a),
+                Cell::Text(&p.b),
+                Cell::Text(&p.class),
+                Cell::number(p.weight),
+                Cell::number(p.probability),
+            ]
+        },
+        out,
+    )?;
+    eprintln!(
+        "{} probable duplicate pairs among {} people (threshold {:.1}, {} pairs compared)",
+        rep.pairs.len(),
+        rep.people,
+        rep.threshold,
+        rep.pairs_compared
+    );
+    Ok(())
+}
+
+/// Writes a link report (JSON Lines with --json, else CSV); the rejected rows and a summary go
+/// to standard error.
+fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()> {
+    write_rows(
+        json_mode,
+        "line,id,class,record,role,person,weight,probability,agree,disagree,notes",
+        &r.rows,
+        |row| {
+            vec![
+                Cell::number(row.line),
+                Cell::Text(&row.id),
+                Cell::Text(&row.class),
+                Cell::text(row.record.as_deref()),
+                Cell::text(row.role.as_deref()),
+                Cell::text(row.person.as_deref()),
+                Cell::number(row.weight),
+                Cell::number(row.probability),
+                Cell::List(&row.agree),
+                Cell::List(&row.disagree),
+                Cell::List(&row.notes),
+            ]
+        },
+        out,
+    )?;
+    for rej in &r.rejected {
+        eprintln!("line {}: rejected: {}", rej.line, rej.reason);
+    }
+    let by_class = |c: &str| r.rows.iter().filter(|i| i.class == c).count();
+    let p = &r.prior;
+    eprintln!(
+        "prior: {:.0} of the rows expected in the register ({}, λ {:.2e}); thresholds: match {:.1} bits, possible {:.1} bits{}",
+        p.expected_matches,
+        p.source,
+        p.lambda,
+        p.thresholds.matched,
+        p.thresholds.possible,
+        if p.thresholds_given { " (given)" } else { "" }
+    );
+    eprintln!(
+        "{} rows linked against {} people: {} match, {} possible, {} new; {} rejected",
+        r.rows.len(),
+        r.register_people,
+        by_class("match"),
+        by_class("possible"),
+        by_class("new"),
+        r.rejected.len()
+    );
+    Ok(())
+}
+
+/// `civreg-hub duplicates COMMAND`.
+pub(super) fn duplicates(ctx: &Ctx, command: DuplicatesCommand) -> Result<()> {
+    let data_dir = &ctx.data_dir;
+    let decide = |id: String, action: &str, reason: String, operator: String| {
+        ask::<Case>(
+            data_dir,
+            control::Request::DuplicatesDecide {
+                id,
+                action: action.into(),
+                operator,
+                reason,
+            },
+        )
+    };
+    let c = match command {
+        DuplicatesCommand::List { municipality, all } => {
+            let m = municipality.map(|m| municipality_code(&m)).transpose()?;
+            let cases: Vec<Case> = ask(
+                data_dir,
+                control::Request::DuplicatesList {
+                    municipality: m,
+                    all,
+                },
+            )?;
+            return print_answer(ctx.json, &cases, || {
+                if cases.is_empty() {
+                    return "no duplicates waiting".into();
+                }
+                cases
+                    .iter()
+                    .map(|c| {
+                        format!(
+                            "{}  {:<9} weight {:>6.1}  {}  {}  ({}, {})",
+                            c.id,
+                            c.status.as_str(),
+                            c.weight,
+                            c.a,
+                            c.b,
+                            c.class,
+                            c.source
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        DuplicatesCommand::Show { id, operator } => {
+            let v: CaseView = ask(
+                data_dir,
+                control::Request::DuplicatesShow {
+                    id,
+                    by: operator_label(&operator),
+                },
+            )?;
+            return print_answer(ctx.json, &v, || {
+                let side = |label: &str, s: &CaseSide| {
+                    format!(
+                        "{label}: {} ({}), person {}\n{}",
+                        s.mention,
+                        s.view.kind.as_str(),
+                        s.view.persons.get(&s.role).map_or("?", String::as_str),
+                        serde_json::to_string_pretty(&s.view.record).unwrap_or_default()
+                    )
+                };
+                format!(
+                    "case {}: {} (weight {:.1}, probability {:.3}, found by {})\n\n{}\n\n{}",
+                    v.case.id,
+                    v.case.status.as_str(),
+                    v.case.weight,
+                    v.case.probability,
+                    v.case.source,
+                    side("A", &v.a),
+                    side("B", &v.b)
+                )
+            });
+        }
+        DuplicatesCommand::Link {
+            id,
+            reason,
+            operator,
+        } => decide(id, "link", reason, operator)?,
+        DuplicatesCommand::Dismiss {
+            id,
+            reason,
+            operator,
+        } => decide(id, "dismiss", reason, operator)?,
+        DuplicatesCommand::Unlink {
+            id,
+            reason,
+            operator,
+        } => decide(id, "unlink", reason, operator)?,
+    };
+    print_answer(ctx.json, &c, || {
+        let ops = c.decisions.last().map_or(0, |d| d.ops.len());
+        format!(
+            "case {}: {} ({} op(s) in the hub's log; the records' offices receive them with their next pull)",
+            c.id,
+            c.status.as_str(),
+            ops
+        )
+    })
+}
+
+/// `civreg-hub synth`: a seeded synthetic register as the importer's CSV, and its truth.
+pub(super) fn synth(ctx: &Ctx, records: u64, seed: u64, out: &Path) -> Result<()> {
+    use civreg_shared::synth::population::{Population, PopulationConfig};
+    use civreg_shared::synth::write::{CsvWriter, TruthWriter};
+    std::fs::create_dir_all(out).with_context(|| format!("could not create {}", out.display()))?;
+    let file = |name: &str| -> Result<std::io::BufWriter<std::fs::File>> {
+        let p = out.join(name);
+        Ok(std::io::BufWriter::new(
+            std::fs::File::create(&p)
+                .with_context(|| format!("could not write {}", p.display()))?,
+        ))
+    };
+    let mut csv = CsvWriter::new(file("records.csv")?)?;
+    let mut truth = TruthWriter::new(file("truth.jsonl")?);
+    let (mut n, mut dups) = (0u64, 0u64);
+    for r in Population::new(PopulationConfig::new(seed, records)) {
+        csv.write_synth(&r)?;
+        truth.write(&r.truth)?;
+        n += 1;
+        dups += u64::from(r.truth.duplicate_of.is_some());
+    }
+    csv.finish()?;
+    truth.finish()?;
+    print(
+        ctx.json,
+        json!({"ok": true, "records": n, "duplicates": dups, "dir": out}),
+        || {
+            format!(
+            "{n} records ({dups} corrupted duplicates) in {}/records.csv, truth in {}/truth.jsonl",
+            out.display(),
+            out.display()
+        )
+        },
+    );
+    Ok(())
+}

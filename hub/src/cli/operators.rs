@@ -1,0 +1,118 @@
+//! `civreg-hub operator add` (dashboard accounts) and `civreg-hub access-log` (who searched
+//! for or opened which records). Both work whether or not the hub runs.
+
+use super::args::OperatorCommand;
+use super::{ask, print, Ctx};
+use crate::control;
+use anyhow::{Context, Result};
+use serde_json::json;
+
+/// `civreg-hub operator COMMAND`.
+pub(super) fn run(ctx: &Ctx, command: OperatorCommand) -> Result<()> {
+    match command {
+        OperatorCommand::Add { name, replace } => {
+            let password = operator_password(&name)?;
+            std::fs::create_dir_all(&ctx.data_dir)
+                .with_context(|| format!("could not create {}", ctx.data_dir.display()))?;
+            crate::operators::add(&ctx.data_dir, &name, &password, replace)?;
+            print(ctx.json, json!({"ok": true, "operator": name}), || {
+                format!(
+                    "operator {name} can sign in to the dashboard (accounts in {})",
+                    crate::operators::path(&ctx.data_dir).display()
+                )
+            });
+        }
+    }
+    Ok(())
+}
+
+/// The new operator's password: CIVREG_OPERATOR_PASSWORD, or asked twice on the terminal.
+fn operator_password(name: &str) -> Result<String> {
+    if let Ok(p) = std::env::var("CIVREG_OPERATOR_PASSWORD") {
+        return Ok(p);
+    }
+    let a = rpassword::prompt_password(format!("password for operator {name}: "))
+        .context("no terminal to ask for the password: set CIVREG_OPERATOR_PASSWORD")?;
+    let b = rpassword::prompt_password("repeat it: ")?;
+    anyhow::ensure!(a == b, "the two passwords differ: nothing was changed");
+    Ok(a)
+}
+
+/// `civreg-hub access-log`: the entries the filters select, oldest first.
+pub(super) fn access_log(
+    ctx: &Ctx,
+    record: Option<String>,
+    by: Option<String>,
+    since: Option<String>,
+    person: Option<String>,
+) -> Result<()> {
+    let since_ms = since
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.timestamp_millis() as u64)
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| {
+                        d.and_hms_opt(0, 0, 0)
+                            .map(|t| t.and_utc().timestamp_millis() as u64)
+                            .unwrap_or(0)
+                    })
+                })
+                .map_err(|_| anyhow::anyhow!("--since {s:?}: use YYYY-MM-DD or an RFC 3339 time"))
+        })
+        .transpose()?;
+    let record = record
+        .map(|r| civreg_shared::ids::RegNo::parse(&r).map(|r| r.to_string()))
+        .transpose()?;
+    // A person's records, asked without writing a view: the question is about the log.
+    let person_records: Option<Vec<String>> = match person {
+        Some(p) => {
+            let pid = civreg_shared::ids::PersonId::parse(&p)?;
+            Some(ask::<Vec<String>>(
+                &ctx.data_dir,
+                control::Request::PersonRecords {
+                    id: pid.to_string(),
+                },
+            )?)
+        }
+        None => None,
+    };
+    let mut entries = crate::access::read(
+        &ctx.data_dir,
+        &crate::access::Filter {
+            record,
+            by,
+            since_ms,
+        },
+    )
+    .map_err(|e| anyhow::anyhow!(e))?;
+    if let Some(recs) = &person_records {
+        entries.retain(|e| e.records.iter().any(|r| recs.contains(r)));
+    }
+    print(ctx.json, serde_json::to_value(&entries)?, || {
+        if entries.is_empty() {
+            return "no entries".into();
+        }
+        entries
+            .iter()
+            .map(|e| {
+                format!(
+                    "{}  {:<30} {:<7} {}{}  -> {}",
+                    chrono::DateTime::from_timestamp_millis(e.at_ms as i64)
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_default(),
+                    e.by,
+                    e.action,
+                    if e.clerk.is_empty() {
+                        String::new()
+                    } else {
+                        format!("clerk {} ", e.clerk)
+                    },
+                    e.query,
+                    e.records.join(", ")
+                )
+            })
+            .collect::<Vec<_>>()
+            .join("\n")
+    });
+    Ok(())
+}

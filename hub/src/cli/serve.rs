@@ -1,0 +1,63 @@
+//! `civreg-hub serve` (the hub itself, in this process) and `keygen` (the key file that seals
+//! its database).
+
+use super::{print, Ctx};
+use anyhow::{Context, Result};
+use serde_json::json;
+use std::path::PathBuf;
+
+/// `civreg-hub keygen`.
+pub(super) fn keygen(ctx: &Ctx, out: Option<PathBuf>) -> Result<()> {
+    let path = out.unwrap_or_else(|| ctx.cfg.key_file.clone());
+    crate::atrest::create_key(&path)?;
+    print(ctx.json, json!({"ok": true, "key_file": path}), || {
+        format!(
+            "key file written to {}: keep it off the data disk, with a copy in a safe place (the database can not be read without it), and pass it with --key-file",
+            path.display()
+        )
+    });
+    Ok(())
+}
+
+/// `civreg-hub serve`: binds the sync and dashboard ports and runs the hub until Ctrl-C.
+pub(super) fn serve(ctx: &Ctx) -> Result<()> {
+    let cfg = &ctx.cfg;
+    let grpc_listen = cfg.grpc_listen;
+    let http_listen = cfg.http_listen;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let listener = tokio::net::TcpListener::bind(grpc_listen)
+            .await
+            .with_context(|| format!("could not listen on {grpc_listen}"))?;
+        let addr = listener.local_addr()?;
+        // Tests and scripts read this line to find the port when listening on :0.
+        println!("listening on {addr}");
+        // The dashboard is secondary to sync: a taken port is logged, not fatal.
+        let http = match tokio::net::TcpListener::bind(http_listen).await {
+            Ok(l) => {
+                if let Ok(a) = l.local_addr() {
+                    println!("dashboard on http://{a}");
+                }
+                Some(l)
+            }
+            Err(e) => {
+                tracing::error!(addr = %http_listen, error = %e, "the dashboard is not served: could not listen there; set --http-listen");
+                None
+            }
+        };
+        let shutdown = async {
+            let _ = tokio::signal::ctrl_c().await;
+        };
+        let opts = crate::serve::RunOptions {
+            http,
+            web: crate::web::Settings {
+                hosts: cfg.http_hosts.clone(),
+                ..Default::default()
+            },
+            key_file: Some(cfg.key_file.clone()),
+        };
+        crate::serve::run_with(&ctx.data_dir, listener, opts, shutdown).await?;
+        anyhow::Ok(())
+    })?;
+    Ok(())
+}

@@ -1,0 +1,122 @@
+//! What a command asks of the hub: one [`Request`] per control-socket conversation.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::path::PathBuf;
+
+/// What a command asks of the hub.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum Request {
+    /// A record as the hub holds it: `{"regno", "kind", "voided", "record", "ops"}`. The view
+    /// is written to the access log under `by`.
+    Show { regno: String, by: String },
+    /// Per node: acknowledged head and what its last heartbeat said:
+    /// `{"running": bool, "status": HubStatus}`.
+    Status,
+    /// Filed conflicts (open ones unless `all`): `[FiledConflict]`.
+    ConflictsList {
+        municipality: Option<String>,
+        all: bool,
+    },
+    /// One conflict and the record's current value: `{"conflict": FiledConflict, "current": value}`.
+    ConflictsShow { id: String },
+    /// An operator's decision: `keep` "A" or "B", or `value`. Answers `{"op": OpId}`.
+    ConflictsResolve {
+        id: String,
+        keep: Option<String>,
+        value: Option<Value>,
+        reason: String,
+        operator: String,
+    },
+    /// The digest of a municipality's records: `DigestValue`.
+    Digest { municipality: String },
+    /// Probable duplicates in the register: `DedupeReport`.
+    MatchDedupe {
+        municipality: Option<String>,
+        threshold: Option<f64>,
+        /// Report the pairs without filing any into the review queue.
+        #[serde(default)]
+        report_only: bool,
+    },
+    /// Links the person rows of a CSV file (an absolute path) to the register: `LinkReport`.
+    MatchLink {
+        path: PathBuf,
+        /// The expected share of matching rows and the thresholds, if the operator gave them.
+        #[serde(default)]
+        params: crate::linkage::matching::LinkParams,
+    },
+    /// National search: `Results`. Written to the access log under `by`.
+    Search {
+        query: crate::search::SearchQuery,
+        by: String,
+    },
+    /// Loads historic register pages (a CSV file, absolute path) into `municipality`:
+    /// `ImportReport`. Progress goes to the client's standard error while it runs.
+    Import {
+        path: PathBuf,
+        municipality: String,
+        operator: String,
+    },
+    /// The duplicates queue (open cases unless `all`): `[Case]`.
+    DuplicatesList {
+        municipality: Option<String>,
+        all: bool,
+    },
+    /// One case with both records and their people: `{"case", "a", "b"}`. Written to the
+    /// access log under `by`.
+    DuplicatesShow { id: String, by: String },
+    /// An operator's decision on a case: `action` is `link`, `dismiss` or `unlink`. `Case`.
+    DuplicatesDecide {
+        id: String,
+        action: String,
+        operator: String,
+        reason: String,
+    },
+    /// Sets aside the op a node's chain is blocked on (`store::aside`): `SetAside`.
+    SetAside {
+        municipality: String,
+        node_id: String,
+        seq: u64,
+        /// The op's hash in hex, when the hub has not seen it refused since it started.
+        #[serde(default)]
+        hash: Option<String>,
+        reason: String,
+        operator: String,
+    },
+    /// Undoes a set-aside while the hub has taken nothing after it: the `SetAside` undone.
+    UndoSetAside {
+        municipality: String,
+        node_id: String,
+        seq: u64,
+        reason: String,
+        operator: String,
+    },
+    /// Ops the hub refused and an operator may set aside, and the ops set aside:
+    /// `{"refused": [{municipality, node_id, op: RefusedOp}], "set_aside": [SetAside]}`.
+    Refused,
+    /// Certificates the offices reported issuing (`certificates::IssueRecord`), of `regno` or
+    /// all; written to the access log under `by` (they name the collectors).
+    CertificatesIssued { regno: Option<String>, by: String },
+    /// A person identifier: its mentions and records `{"person", "mentions", "records"}`.
+    /// Written to the access log under `by`.
+    Person { id: String, by: String },
+    /// The records a person appears in, for the access log's `--person` filter (not itself
+    /// written to the log: it reads no record): `[REGNO]`.
+    PersonRecords { id: String },
+    /// Installs the hub's document signer (`certificates::issue`), from a certificate the
+    /// agency CA issued: `certificates::issue::SignerInfo`. In the operator-actions log.
+    CertificateSigner {
+        cert_pem: String,
+        key_pem: crate::certificates::issue::SecretPem,
+        operator: String,
+    },
+    /// Issues a certificate at the hub (`certificates::issue::issue`):
+    /// `certificates::issue::HubIssued`. In the access log and the operator-actions log.
+    CertificateIssue {
+        request: crate::certificates::issue::IssueRequest,
+    },
+    /// A consistent backup of the hub under `out` (an absolute path): `{"path", "manifest"}`
+    /// (`crate::backup`).
+    Backup { out: PathBuf },
+}
