@@ -1045,11 +1045,10 @@ fn run(cli: Cli, cfg: civreg_hub::config::Config) -> Result<()> {
                 };
                 let opts = serve::RunOptions {
                     http,
-                    web: civreg_hub::web::Settings {
-                        hosts: cfg.http_hosts.clone(),
-                        ..Default::default()
-                    },
+                    web: cfg.web_settings(),
                     key_file: Some(cfg.key_file.clone()),
+                    sync: cfg.sync.clone(),
+                    search: cfg.search.clone(),
                 };
                 serve::run_with(&data_dir, listener, opts, shutdown).await?;
                 anyhow::Ok(())

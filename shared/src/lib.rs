@@ -6,6 +6,7 @@
 
 pub mod annotation;
 pub mod blobs;
+pub mod config;
 pub mod control;
 pub mod csvrows;
 pub mod fields;
