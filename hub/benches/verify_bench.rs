@@ -187,6 +187,7 @@ fn main() {
                 http: Some(http),
                 web: civreg_hub::web::Settings::default(),
                 key_file: None,
+                ..Default::default()
             };
             serve::run_with(&data, listener, opts, async {
                 let _ = rx.await;

@@ -12,11 +12,36 @@
 //! http_listen = "127.0.0.1:8080"   # the operator dashboard and /metrics (plain HTTP: loopback)
 //! http_hosts = []                  # names the dashboard answers to besides loopback (proxy)
 //! log_json = false                 # JSON log lines for operators
+//!
+//! [sync]                           # the Sync service (sync/): ingest and connections
+//! group_max_pushes = 64            # most pushes the committer folds into one flush (1-1024)
+//! group_max_ops = 4096             # ops at which the committer closes a group (1-1048576)
+//! push_in_flight = 4               # push batches of one stream awaiting their answer (1-64)
+//! keepalive_interval_s = 20        # HTTP/2 ping to each connection this often (1-3600)
+//! keepalive_timeout_s = 20         # a connection whose ping is unanswered this long closes (1-3600)
+//! handshake_timeout_s = 10         # time a client has to finish the TLS handshake (1-300)
+//!
+//! [web]                            # the operator dashboard (web/)
+//! session_idle_s = 1800            # a session ends after this long without a request (1-86400)
+//! session_max_s = 43200            # and this long after sign-in in any case (1-604800)
+//! online_within_s = 90             # a node is online while its last heartbeat is this recent (1-86400)
+//! history_every_s = 60             # how often each node's history is sampled (1-3600)
+//!
+//! [search]                         # the national search index (search/)
+//! index_interval_ms = 500          # how often the index follows the feed (10-60000)
 //! ```
+//!
+//! Each key of a section is also an environment variable: `CIVREG_HUB_` + section + key in
+//! capitals (`CIVREG_HUB_SYNC_GROUP_MAX_OPS=2048`). No section key has a flag. A value outside
+//! its range, from the file or the environment, is refused with the key's name and the range.
+//! The services take plain settings ([`SyncSettings`], [`SearchSettings`], `web::Settings`
+//! through [`Config::web_settings`]) in `RunOptions`; none of them reads the config itself.
 
+use civreg_shared::config::{parse_toml, Bounded, EnvLayer, LayerError};
 use serde::{Deserialize, Serialize};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 pub const ENV_PREFIX: &str = "CIVREG_HUB_";
 const KNOWN_ENV: &[&str] = &[
@@ -27,6 +52,99 @@ const KNOWN_ENV: &[&str] = &[
     "HTTP_HOSTS",
     "KEY_FILE",
     "LOG_JSON",
+];
+/// Read by the test harness (hub/tests/bins), not by the hub: a hub it starts inherits it.
+const IGNORED_ENV: &[&str] = &["BIN"];
+
+const fn bounded(
+    key: &'static str,
+    default: i64,
+    min: i64,
+    max: i64,
+    unit: &'static str,
+) -> Bounded {
+    Bounded {
+        key,
+        default,
+        min,
+        max,
+        unit,
+    }
+}
+
+const S: &str = " seconds";
+const GROUP_MAX_PUSHES: Bounded = bounded(
+    "sync.group_max_pushes",
+    crate::sync::committer::GROUP_MAX_PUSHES as i64,
+    1,
+    1024,
+    "",
+);
+const GROUP_MAX_OPS: Bounded = bounded(
+    "sync.group_max_ops",
+    crate::sync::committer::GROUP_MAX_OPS as i64,
+    1,
+    1 << 20,
+    "",
+);
+const PUSH_IN_FLIGHT: Bounded = bounded(
+    "sync.push_in_flight",
+    crate::sync::service::PUSH_IN_FLIGHT as i64,
+    1,
+    64,
+    "",
+);
+const KEEPALIVE_INTERVAL: Bounded = bounded("sync.keepalive_interval_s", 20, 1, 3600, S);
+const KEEPALIVE_TIMEOUT: Bounded = bounded("sync.keepalive_timeout_s", 20, 1, 3600, S);
+const HANDSHAKE_TIMEOUT: Bounded = bounded(
+    "sync.handshake_timeout_s",
+    crate::sync::tls::HANDSHAKE_TIMEOUT.as_secs() as i64,
+    1,
+    300,
+    S,
+);
+const SESSION_IDLE: Bounded = bounded(
+    "web.session_idle_s",
+    civreg_shared::webguard::SESSION_IDLE.as_secs() as i64,
+    1,
+    86_400,
+    S,
+);
+const SESSION_MAX: Bounded = bounded(
+    "web.session_max_s",
+    civreg_shared::webguard::SESSION_MAX.as_secs() as i64,
+    1,
+    7 * 86_400,
+    S,
+);
+const ONLINE_WITHIN: Bounded = bounded(
+    "web.online_within_s",
+    crate::web::ONLINE_WITHIN.as_secs() as i64,
+    1,
+    86_400,
+    S,
+);
+const HISTORY_EVERY: Bounded = bounded(
+    "web.history_every_s",
+    crate::web::HISTORY_EVERY.as_secs() as i64,
+    1,
+    3600,
+    S,
+);
+const INDEX_INTERVAL: Bounded = bounded("search.index_interval_ms", 500, 10, 60_000, " ms");
+/// Every section key, in the order `--dump-config` prints them.
+const SECTION_KEYS: [Bounded; 11] = [
+    GROUP_MAX_PUSHES,
+    GROUP_MAX_OPS,
+    PUSH_IN_FLIGHT,
+    KEEPALIVE_INTERVAL,
+    KEEPALIVE_TIMEOUT,
+    HANDSHAKE_TIMEOUT,
+    SESSION_IDLE,
+    SESSION_MAX,
+    ONLINE_WITHIN,
+    HISTORY_EVERY,
+    INDEX_INTERVAL,
 ];
 /// Where the dashboard listens unless told otherwise: loopback only.
 pub const DEFAULT_HTTP_LISTEN: &str = "127.0.0.1:8080";
@@ -48,12 +166,27 @@ pub enum ConfigError {
         value: String,
         why: String,
     },
-    #[error("unknown environment variable {0}: the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_KEY_FILE and CIVREG_HUB_LOG_JSON")]
+    #[error("unknown environment variable {0}: {ENV_HINT}")]
     UnknownEnv(String),
+    /// A section key (`sync.group_max_ops`, ...) outside its range.
+    #[error("{0}")]
+    Range(LayerError),
     #[error("grpc_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:7443 or 0.0.0.0:7443")]
     Listen(String),
     #[error("http_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:8080")]
     HttpListen(String),
+}
+
+const ENV_HINT: &str = "the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_HTTP_HOSTS, CIVREG_HUB_KEY_FILE, CIVREG_HUB_LOG_JSON, and CIVREG_HUB_SYNC_*, CIVREG_HUB_WEB_*, CIVREG_HUB_SEARCH_* for the keys of the [sync], [web] and [search] sections (deploy/hub.example.toml lists them)";
+
+impl From<LayerError> for ConfigError {
+    fn from(e: LayerError) -> ConfigError {
+        match e {
+            LayerError::UnknownEnv { name, .. } => ConfigError::UnknownEnv(name),
+            LayerError::Env { name, value, why } => ConfigError::Env { name, value, why },
+            range => ConfigError::Range(range),
+        }
+    }
 }
 
 /// What a config file may say. Every field is optional.
@@ -67,6 +200,120 @@ struct FileConfig {
     http_listen: Option<String>,
     http_hosts: Option<Vec<String>>,
     log_json: Option<bool>,
+    #[serde(default)]
+    sync: FileSync,
+    #[serde(default)]
+    web: FileWeb,
+    #[serde(default)]
+    search: FileSearch,
+}
+
+// Signed, so that a negative value reaches the range check and is refused by its key's name.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSync {
+    group_max_pushes: Option<i64>,
+    group_max_ops: Option<i64>,
+    push_in_flight: Option<i64>,
+    keepalive_interval_s: Option<i64>,
+    keepalive_timeout_s: Option<i64>,
+    handshake_timeout_s: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWeb {
+    session_idle_s: Option<i64>,
+    session_max_s: Option<i64>,
+    online_within_s: Option<i64>,
+    history_every_s: Option<i64>,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSearch {
+    index_interval_ms: Option<i64>,
+}
+
+/// The Sync service's tunables (`[sync]`): how the committer groups pushes, and how long a
+/// connection may stay quiet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SyncSettings {
+    /// Most pushes the committer folds into one flush.
+    pub group_max_pushes: usize,
+    /// The committer stops adding pushes to a group once it holds this many ops.
+    pub group_max_ops: usize,
+    /// Push batches of one stream handed to the committer and not yet answered.
+    pub push_in_flight: usize,
+    pub keepalive_interval_s: u64,
+    pub keepalive_timeout_s: u64,
+    pub handshake_timeout_s: u64,
+}
+
+impl Default for SyncSettings {
+    fn default() -> Self {
+        SyncSettings {
+            group_max_pushes: GROUP_MAX_PUSHES.default as usize,
+            group_max_ops: GROUP_MAX_OPS.default as usize,
+            push_in_flight: PUSH_IN_FLIGHT.default as usize,
+            keepalive_interval_s: KEEPALIVE_INTERVAL.default as u64,
+            keepalive_timeout_s: KEEPALIVE_TIMEOUT.default as u64,
+            handshake_timeout_s: HANDSHAKE_TIMEOUT.default as u64,
+        }
+    }
+}
+
+impl SyncSettings {
+    pub fn keepalive_interval(&self) -> Duration {
+        Duration::from_secs(self.keepalive_interval_s)
+    }
+    pub fn keepalive_timeout(&self) -> Duration {
+        Duration::from_secs(self.keepalive_timeout_s)
+    }
+    pub fn handshake_timeout(&self) -> Duration {
+        Duration::from_secs(self.handshake_timeout_s)
+    }
+}
+
+/// The dashboard's tunables (`[web]`), turned into `web::Settings` by [`Config::web_settings`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WebTunables {
+    pub session_idle_s: u64,
+    pub session_max_s: u64,
+    pub online_within_s: u64,
+    pub history_every_s: u64,
+}
+
+impl Default for WebTunables {
+    fn default() -> Self {
+        WebTunables {
+            session_idle_s: SESSION_IDLE.default as u64,
+            session_max_s: SESSION_MAX.default as u64,
+            online_within_s: ONLINE_WITHIN.default as u64,
+            history_every_s: HISTORY_EVERY.default as u64,
+        }
+    }
+}
+
+/// The national search index's tunables (`[search]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SearchSettings {
+    /// How often the indexer looks for new ops in the feed.
+    pub index_interval_ms: u64,
+}
+
+impl Default for SearchSettings {
+    fn default() -> Self {
+        SearchSettings {
+            index_interval_ms: INDEX_INTERVAL.default as u64,
+        }
+    }
+}
+
+impl SearchSettings {
+    pub fn index_interval(&self) -> Duration {
+        Duration::from_millis(self.index_interval_ms)
+    }
 }
 
 /// Values given on the command line, which win over everything else.
@@ -96,6 +343,9 @@ pub struct Config {
     /// Host names the dashboard answers to besides loopback and its own address (the name a
     /// reverse proxy forwards); any other `Host` is refused (DNS rebinding).
     pub http_hosts: Vec<String>,
+    pub sync: SyncSettings,
+    pub web: WebTunables,
+    pub search: SearchSettings,
 }
 
 impl Config {
@@ -103,17 +353,16 @@ impl Config {
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
     }
-}
 
-fn parse_bool(name: &str, v: &str) -> Result<bool, ConfigError> {
-    match v.trim().to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" => Ok(false),
-        _ => Err(ConfigError::Env {
-            name: name.into(),
-            value: v.into(),
-            why: "use true or false".into(),
-        }),
+    /// The dashboard's settings: `[web]` and `http_hosts`.
+    pub fn web_settings(&self) -> crate::web::Settings {
+        crate::web::Settings {
+            online_within: Duration::from_secs(self.web.online_within_s),
+            history_every: Duration::from_secs(self.web.history_every_s),
+            hosts: self.http_hosts.clone(),
+            session_idle: Duration::from_secs(self.web.session_idle_s),
+            session_max: Duration::from_secs(self.web.session_max_s),
+        }
     }
 }
 
@@ -122,15 +371,12 @@ pub fn load(
     env: impl IntoIterator<Item = (String, String)>,
     cli: Overrides,
 ) -> Result<Config, ConfigError> {
-    let mut vars = std::collections::BTreeMap::new();
-    for (k, v) in env {
-        if let Some(rest) = k.strip_prefix(ENV_PREFIX) {
-            if !KNOWN_ENV.contains(&rest) {
-                return Err(ConfigError::UnknownEnv(k));
-            }
-            vars.insert(rest.to_string(), v);
-        }
-    }
+    let known: Vec<String> = KNOWN_ENV
+        .iter()
+        .map(|k| k.to_string())
+        .chain(SECTION_KEYS.iter().map(Bounded::env_name))
+        .collect();
+    let vars = EnvLayer::new(ENV_PREFIX, &known, IGNORED_ENV, ENV_HINT, env)?;
     let file_path = cli
         .config
         .clone()
@@ -151,7 +397,7 @@ pub fn load(
         .unwrap_or_else(|| crate::atrest::default_key_path(&data_dir));
     let listen = cli
         .grpc_listen
-        .or_else(|| vars.get("GRPC_LISTEN").cloned())
+        .or_else(|| vars.get("GRPC_LISTEN").map(str::to_string))
         .or(file.grpc_listen)
         .unwrap_or_else(|| "127.0.0.1:7443".into());
     let grpc_listen = listen
@@ -159,7 +405,7 @@ pub fn load(
         .map_err(|_| ConfigError::Listen(listen.clone()))?;
     let http = cli
         .http_listen
-        .or_else(|| vars.get("HTTP_LISTEN").cloned())
+        .or_else(|| vars.get("HTTP_LISTEN").map(str::to_string))
         .or(file.http_listen)
         .unwrap_or_else(|| DEFAULT_HTTP_LISTEN.into());
     let http_listen = http
@@ -167,20 +413,34 @@ pub fn load(
         .map_err(|_| ConfigError::HttpListen(http.clone()))?;
     // Comma-separated in the environment (CIVREG_HUB_HTTP_HOSTS=dash.example.org,10.0.0.5).
     let http_hosts = vars
-        .get("HTTP_HOSTS")
-        .map(|v| {
-            v.split(',')
-                .map(|h| h.trim().to_string())
-                .filter(|h| !h.is_empty())
-                .collect()
-        })
+        .list("HTTP_HOSTS")
         .or(file.http_hosts)
         .unwrap_or_default();
     let log_json = cli.log_json
-        || match vars.get("LOG_JSON") {
-            Some(v) => parse_bool("CIVREG_HUB_LOG_JSON", v)?,
+        || match vars.bool("LOG_JSON")? {
+            Some(v) => v,
             None => file.log_json.unwrap_or(false),
         };
+    // No section key has a flag: file < environment < default.
+    let n = |b: Bounded, file: Option<i64>| b.resolve_u64(None, &vars, file);
+    let (fs, fw) = (&file.sync, &file.web);
+    let sync = SyncSettings {
+        group_max_pushes: n(GROUP_MAX_PUSHES, fs.group_max_pushes)? as usize,
+        group_max_ops: n(GROUP_MAX_OPS, fs.group_max_ops)? as usize,
+        push_in_flight: n(PUSH_IN_FLIGHT, fs.push_in_flight)? as usize,
+        keepalive_interval_s: n(KEEPALIVE_INTERVAL, fs.keepalive_interval_s)?,
+        keepalive_timeout_s: n(KEEPALIVE_TIMEOUT, fs.keepalive_timeout_s)?,
+        handshake_timeout_s: n(HANDSHAKE_TIMEOUT, fs.handshake_timeout_s)?,
+    };
+    let web = WebTunables {
+        session_idle_s: n(SESSION_IDLE, fw.session_idle_s)?,
+        session_max_s: n(SESSION_MAX, fw.session_max_s)?,
+        online_within_s: n(ONLINE_WITHIN, fw.online_within_s)?,
+        history_every_s: n(HISTORY_EVERY, fw.history_every_s)?,
+    };
+    let search = SearchSettings {
+        index_interval_ms: n(INDEX_INTERVAL, file.search.index_interval_ms)?,
+    };
     Ok(Config {
         version: 1,
         data_dir,
@@ -189,6 +449,9 @@ pub fn load(
         log_json,
         http_listen,
         http_hosts,
+        sync,
+        web,
+        search,
     })
 }
 
@@ -197,9 +460,9 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         path: path.to_path_buf(),
         source,
     })?;
-    let f: FileConfig = toml::from_str(&text).map_err(|e| ConfigError::Parse {
+    let f: FileConfig = parse_toml(&text).map_err(|message| ConfigError::Parse {
         path: path.to_path_buf(),
-        message: e.to_string(),
+        message,
     })?;
     if let Some(v) = f.version.filter(|v| *v != 1) {
         return Err(ConfigError::Version {
@@ -332,6 +595,139 @@ mod tests {
                 Overrides::default()
             ),
             Err(ConfigError::Read { .. })
+        ));
+    }
+
+    #[test]
+    fn sections_layer_and_reach_the_settings() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("hub.toml");
+        std::fs::write(
+            &f,
+            "[sync]\ngroup_max_ops = 2000\nkeepalive_interval_s = 7\n[web]\nsession_idle_s = 2\n[search]\nindex_interval_ms = 50\n",
+        )
+        .unwrap();
+        let with = |pairs: &[(&str, &str)]| {
+            load(
+                env(pairs),
+                Overrides {
+                    config: Some(f.clone()),
+                    ..Default::default()
+                },
+            )
+        };
+        let defaults = load(env(&[]), Overrides::default()).unwrap();
+        assert_eq!(defaults.sync, SyncSettings::default());
+        assert_eq!(
+            defaults.sync.group_max_ops,
+            crate::sync::committer::GROUP_MAX_OPS
+        );
+        assert_eq!(
+            defaults.sync.handshake_timeout(),
+            crate::sync::tls::HANDSHAKE_TIMEOUT
+        );
+        assert_eq!(
+            defaults.web_settings().session_idle,
+            crate::web::auth::SESSION_IDLE
+        );
+        assert_eq!(
+            defaults.web_settings().online_within,
+            crate::web::ONLINE_WITHIN
+        );
+        assert_eq!(defaults.search.index_interval(), Duration::from_millis(500));
+        let file = with(&[]).unwrap();
+        assert_eq!(file.sync.group_max_ops, 2000);
+        assert_eq!(file.sync.keepalive_interval(), Duration::from_secs(7));
+        assert_eq!(
+            file.sync.group_max_pushes, 64,
+            "a key the file leaves out keeps its default"
+        );
+        assert_eq!(file.web_settings().session_idle, Duration::from_secs(2));
+        assert_eq!(file.search.index_interval(), Duration::from_millis(50));
+        let over = with(&[
+            ("CIVREG_HUB_SYNC_GROUP_MAX_OPS", "3000"),
+            ("CIVREG_HUB_WEB_SESSION_MAX_S", "600"),
+            ("CIVREG_HUB_BIN", "/read/by/the/test/harness"),
+        ])
+        .unwrap();
+        assert_eq!(over.sync.group_max_ops, 3000);
+        assert_eq!(over.web_settings().session_max, Duration::from_secs(600));
+        assert_eq!(over.web_settings().session_idle, Duration::from_secs(2));
+        let dump = over.to_toml();
+        for line in [
+            "[sync]",
+            "group_max_ops = 3000",
+            "[web]",
+            "session_max_s = 600",
+            "[search]",
+            "index_interval_ms = 50",
+        ] {
+            assert!(dump.lines().any(|l| l == line), "{line} in\n{dump}");
+        }
+        // What --dump-config prints reads back as the same config.
+        std::fs::write(&f, &dump).unwrap();
+        assert_eq!(with(&[]).unwrap(), over);
+    }
+
+    #[test]
+    fn out_of_range_and_unknown_section_keys_are_refused_by_name() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("hub.toml");
+        let from_file = |text: &str| {
+            std::fs::write(&f, text).unwrap();
+            load(
+                env(&[]),
+                Overrides {
+                    config: Some(f.clone()),
+                    ..Default::default()
+                },
+            )
+            .unwrap_err()
+            .to_string()
+        };
+        let zero = from_file("[sync]\ngroup_max_pushes = 0\n");
+        assert!(
+            zero.contains("sync.group_max_pushes = 0") && zero.contains("allowed 1 to 1024"),
+            "{zero}"
+        );
+        let negative = from_file("[web]\nsession_idle_s = -5\n");
+        assert!(
+            negative.contains("web.session_idle_s = -5")
+                && negative.contains("allowed 1 to 86400 seconds"),
+            "{negative}"
+        );
+        let unknown = from_file("[search]\nindex_intervall_ms = 5\n");
+        assert!(unknown.contains("index_intervall_ms"), "{unknown}");
+        let misplaced = from_file("[web]\ngroup_max_ops = 5\n");
+        assert!(misplaced.contains("group_max_ops"), "{misplaced}");
+        let unknown_section = from_file("[syncc]\ngroup_max_ops = 5\n");
+        assert!(unknown_section.contains("syncc"), "{unknown_section}");
+        let env_zero = load(
+            env(&[("CIVREG_HUB_SEARCH_INDEX_INTERVAL_MS", "0")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(env_zero, ConfigError::Range(_)), "{env_zero}");
+        assert!(
+            env_zero.to_string().contains("search.index_interval_ms")
+                && env_zero
+                    .to_string()
+                    .contains("CIVREG_HUB_SEARCH_INDEX_INTERVAL_MS"),
+            "{env_zero}"
+        );
+        assert!(matches!(
+            load(
+                env(&[("CIVREG_HUB_SYNC_GROUP_MAX", "5")]),
+                Overrides::default()
+            ),
+            Err(ConfigError::UnknownEnv(_))
+        ));
+        assert!(matches!(
+            load(
+                env(&[("CIVREG_HUB_WEB_SESSION_IDLE_S", "1h")]),
+                Overrides::default()
+            ),
+            Err(ConfigError::Env { .. })
         ));
     }
 }

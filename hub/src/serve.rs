@@ -59,6 +59,9 @@ pub struct RunOptions {
     pub web: crate::web::Settings,
     /// The key file that seals the database (default [`crate::atrest::default_key_path`]).
     pub key_file: Option<PathBuf>,
+    /// The `[sync]` and `[search]` sections of the config file (`web` holds `[web]`'s).
+    pub sync: crate::config::SyncSettings,
+    pub search: crate::config::SearchSettings,
 }
 
 /// How long `serve` waits for a store another civreg-hub process holds (a `status`, `show` or
@@ -117,7 +120,13 @@ pub async fn run_with(
     let metrics = Arc::new(Metrics::default());
     let svc = SyncService {
         rollout: Arc::new(rollout::Watcher::new(data_dir)?),
-        committer: committer::spawn(store.clone(), metrics.clone()),
+        committer: committer::spawn(
+            store.clone(),
+            metrics.clone(),
+            opts.sync.group_max_pushes,
+            opts.sync.group_max_ops,
+        ),
+        push_in_flight: opts.sync.push_in_flight,
         store,
         seen: Liveness::new(),
         metrics: metrics.clone(),
@@ -126,7 +135,7 @@ pub async fn run_with(
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
-    let _indexer = search_index.follow(svc.store.clone(), Duration::from_millis(500));
+    let _indexer = search_index.follow(svc.store.clone(), opts.search.index_interval());
     let access_log = Arc::new(crate::access::AccessLog::open(data_dir)?);
     health.set_serving::<SyncServer<SyncService>>().await;
     // Commands (`show`, `status`, ...) reach the live store through DATA_DIR/hub.sock.
@@ -172,10 +181,16 @@ pub async fn run_with(
 
     let local = listener.local_addr()?;
     info!(addr = %local, "hub listening (mutual TLS only)");
-    let (accept, rx) = tls::accept(listener, reloader, metrics, conn_admission);
+    let (accept, rx) = tls::accept(
+        listener,
+        reloader,
+        metrics,
+        conn_admission,
+        opts.sync.handshake_timeout(),
+    );
     let result = tonic::transport::Server::builder()
-        .http2_keepalive_interval(Some(Duration::from_secs(20)))
-        .http2_keepalive_timeout(Some(Duration::from_secs(20)))
+        .http2_keepalive_interval(Some(opts.sync.keepalive_interval()))
+        .http2_keepalive_timeout(Some(opts.sync.keepalive_timeout()))
         .layer(tonic::service::InterceptorLayer::new(crate::live::admit(
             admission,
         )))

@@ -31,17 +31,24 @@ use std::time::{Duration, Instant};
     about = "civreg municipal office node: register, amend and search civil-status entries, offline"
 )]
 pub struct Cli {
-    /// The node's data directory.
+    /// The node's data directory (also CIVREG_NODE_DATA_DIR or `data_dir` in the config file).
     #[arg(
         long,
         env = "CIVREG_DATA_DIR",
         global = true,
-        default_value = "./civreg-node-data"
+        default_value = crate::config::DEFAULT_DATA_DIR
     )]
     pub data_dir: PathBuf,
     /// The key file that encrypts the database (default: DATA_DIR/node.key). Keep a backup of it.
     #[arg(long, env = "CIVREG_KEY_FILE", global = true)]
     pub key_file: Option<PathBuf>,
+    /// A TOML config file (also CIVREG_NODE_CONFIG; deploy/node.example.toml). Layers:
+    /// defaults < file < CIVREG_NODE_* < flags.
+    #[arg(long, global = true)]
+    pub config: Option<PathBuf>,
+    /// Print the configuration in force, as TOML, and exit.
+    #[arg(long, global = true)]
+    pub dump_config: bool,
     /// Print machine-readable JSON instead of text.
     #[arg(long, global = true)]
     pub json: bool,
@@ -98,7 +105,7 @@ pub enum Command {
         /// Hub address (default: the one in the enrollment bundle).
         #[arg(long)]
         hub: Option<String>,
-        /// Seconds between sync rounds while the link is up.
+        /// Seconds between sync rounds while the link is up (also `[sync] interval_s`).
         #[arg(long, default_value_t = 5)]
         interval_secs: u64,
         /// Where the clerk app (the office's web application) listens: a loopback address
@@ -114,7 +121,7 @@ pub enum Command {
         #[arg(long, env = "CIVREG_BACKUP_DIR")]
         #[serde(default)]
         backup_dir: Option<PathBuf>,
-        /// How many scheduled backups to keep in --backup-dir.
+        /// How many scheduled backups to keep in --backup-dir (also `[backup] keep`).
         #[arg(long, default_value_t = 7)]
         #[serde(default)]
         backup_keep: usize,

@@ -1,11 +1,13 @@
 //! civreg-node: a municipal office's register, offline-capable, on an embedded sled database.
 //!
-//! The binary (`src/main.rs`) only parses arguments and calls [`cli::run`]; everything else is
+//! The binary (`src/main.rs`) only parses arguments, layers them over the config file
+//! ([`config`]) and calls [`cli::run`]; everything else is
 //! here so tests and benchmarks drive the same code.
 
 pub mod aside;
 pub mod backup;
 pub mod cli;
+pub mod config;
 pub mod control;
 pub mod crypto;
 pub mod enrol;

@@ -5,6 +5,7 @@
 //! on it, so a rule written here (a validation, a hash, a merge) is the same rule everywhere.
 
 pub mod annotation;
+pub mod config;
 pub mod control;
 pub mod csvrows;
 pub mod fields;

@@ -50,11 +50,10 @@ pub(super) fn serve(ctx: &Ctx) -> Result<()> {
         };
         let opts = crate::serve::RunOptions {
             http,
-            web: crate::web::Settings {
-                hosts: cfg.http_hosts.clone(),
-                ..Default::default()
-            },
+            web: cfg.web_settings(),
             key_file: Some(cfg.key_file.clone()),
+            sync: cfg.sync.clone(),
+            search: cfg.search.clone(),
         };
         crate::serve::run_with(&ctx.data_dir, listener, opts, shutdown).await?;
         anyhow::Ok(())

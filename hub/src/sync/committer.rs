@@ -9,9 +9,9 @@ use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tracing::warn;
 
-/// Most pushes the committer folds into one flush.
-const GROUP_MAX: usize = 64;
-/// The committer stops adding pushes to a group once it holds this many ops. Bigger groups
+/// Most pushes the committer folds into one flush (default of `sync.group_max_pushes`).
+pub const GROUP_MAX_PUSHES: usize = 64;
+/// The default of `sync.group_max_ops`: the committer stops adding pushes to a group once it holds this many ops. Bigger groups
 /// flush less often but cost more per op in sled's `apply_batch`; the cap was chosen by the
 /// sync bench (BENCHMARKS.md, "Sync": the measured cost per op by group size).
 pub const GROUP_MAX_OPS: usize = 4096;
@@ -24,8 +24,15 @@ pub struct Job {
     pub reply: oneshot::Sender<Reply>,
 }
 
-/// Runs ingest on one thread: takes every push waiting, verifies them, commits and flushes once.
-pub fn spawn(store: Arc<HubStore>, metrics: Arc<Metrics>) -> mpsc::Sender<Job> {
+/// Runs ingest on one thread: takes every push waiting (up to `max_pushes` pushes, and no more
+/// once the group holds `max_ops` ops), verifies them, commits and flushes once.
+pub fn spawn(
+    store: Arc<HubStore>,
+    metrics: Arc<Metrics>,
+    max_pushes: usize,
+    max_ops: usize,
+) -> mpsc::Sender<Job> {
+    let (max_pushes, max_ops) = (max_pushes.max(1), max_ops.max(1));
     let (tx, mut rx) = mpsc::channel::<Job>(1024);
     std::thread::Builder::new()
         .name("civreg-committer".into())
@@ -33,7 +40,7 @@ pub fn spawn(store: Arc<HubStore>, metrics: Arc<Metrics>) -> mpsc::Sender<Job> {
             while let Some(first) = rx.blocking_recv() {
                 let mut ops = first.ops.len();
                 let mut jobs = vec![first];
-                while jobs.len() < GROUP_MAX && ops < GROUP_MAX_OPS {
+                while jobs.len() < max_pushes && ops < max_ops {
                     match rx.try_recv() {
                         Ok(j) => {
                             ops += j.ops.len();

@@ -31,14 +31,17 @@ enum Pending {
     Refuse(Status),
 }
 
-/// Push batches of one stream handed to the committer and not yet answered.
-const PUSH_IN_FLIGHT: usize = 4;
+/// Push batches of one stream handed to the committer and not yet answered (default of
+/// `sync.push_in_flight`).
+pub const PUSH_IN_FLIGHT: usize = 4;
 
 #[derive(Clone)]
 pub struct SyncService {
     pub store: Arc<HubStore>,
     pub rollout: Arc<rollout::Watcher>,
     pub committer: mpsc::Sender<Job>,
+    /// Push batches of one stream handed to the committer and not yet answered.
+    pub push_in_flight: usize,
     pub seen: Arc<Liveness>,
     pub metrics: Arc<Metrics>,
     /// For `Renew` and the heartbeat's certificate fields (issue 17, `pki/lifecycle.rs`).
@@ -123,11 +126,11 @@ impl Sync for SyncService {
         let _ = tx.send(Ok(ack(head))).await;
         // Two tasks per stream, so that the next batch is read and decoded while the committer
         // stores the previous one: the reader hands each batch to the committer in order and
-        // queues the wait for its answer (at most PUSH_IN_FLIGHT); the acker answers them in that
+        // queues the wait for its answer (at most `push_in_flight`); the acker answers them in that
         // same order. The first refusal ends the stream: the acker stops, and the reader with it.
         // A batch queued behind a refused one is answered by the committer (a gap, since what it
         // follows was not stored) but never acknowledged.
-        let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(PUSH_IN_FLIGHT);
+        let (pending_tx, mut pending_rx) = mpsc::channel::<Pending>(self.push_in_flight.max(1));
         let acker = service.clone();
         let (acker_who, am, an) = (who.clone(), m.clone(), n.clone());
         let atx = tx.clone();

@@ -99,6 +99,7 @@ pub fn accept(
     reloader: Arc<TlsReloader>,
     metrics: Arc<Metrics>,
     conn_admission: Arc<crate::pki::Admission>,
+    handshake_timeout: Duration,
 ) -> (
     tokio::task::JoinHandle<()>,
     mpsc::Receiver<Result<Connection, std::io::Error>>,
@@ -121,7 +122,7 @@ pub fn accept(
             let admission = conn_admission.clone();
             tokio::spawn(async move {
                 let accept = acceptor.accept(tcp).into_fallible();
-                match tokio::time::timeout(HANDSHAKE_TIMEOUT, accept).await {
+                match tokio::time::timeout(handshake_timeout, accept).await {
                     Ok(Ok(tls)) => {
                         let leaf = tls.get_ref().1.peer_certificates().and_then(|c| c.first());
                         let leaf = leaf.map(|c| c.as_ref().to_vec());

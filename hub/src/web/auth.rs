@@ -4,7 +4,8 @@
 //! - **Sessions**: a random 256-bit id (`ring::rand`), sent as the cookie `civreg_session`
 //!   (`HttpOnly; SameSite=Strict; Path=/`), kept in memory only as its SHA-256, so sessions end
 //!   when the hub restarts. A session expires after [`SESSION_IDLE`] without a request and in any
-//!   case [`SESSION_MAX`] after sign-in. Signing in always starts a new session id.
+//!   case [`SESSION_MAX`] after sign-in (defaults of `web.session_idle_s` and `web.session_max_s`
+//!   in the config file, see `Settings`). Signing in always starts a new session id.
 //! - **CSRF**: every session has its own random token, put in a hidden field of every form; every
 //!   POST is refused (403) unless the field matches, compared in constant time. The sign-in form,
 //!   which has no session yet, carries a token that must match the `civreg_login` cookie set

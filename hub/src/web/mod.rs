@@ -69,6 +69,10 @@ pub struct Settings {
     pub history_every: Duration,
     /// Host names answered besides loopback and the listener's address (`http_hosts`).
     pub hosts: Vec<String>,
+    /// A session ends after this long without a request (`web.session_idle_s`).
+    pub session_idle: Duration,
+    /// A session ends this long after sign-in, however active (`web.session_max_s`).
+    pub session_max: Duration,
 }
 
 impl Default for Settings {
@@ -77,6 +81,8 @@ impl Default for Settings {
             online_within: ONLINE_WITHIN,
             history_every: HISTORY_EVERY,
             hosts: Vec::new(),
+            session_idle: auth::SESSION_IDLE,
+            session_max: auth::SESSION_MAX,
         }
     }
 }
@@ -124,8 +130,8 @@ impl Context {
             metrics,
             pki,
             history: history::History::new(settings.history_every),
+            sessions: auth::Sessions::with_limits(settings.session_idle, settings.session_max),
             settings,
-            sessions: auth::Sessions::default(),
             throttle: guard::Throttle::default(),
             checks: tokio::sync::Semaphore::new(guard::MAX_CONCURRENT_CHECKS),
             trust: crate::certificates::TrustCache::default(),

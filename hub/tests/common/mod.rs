@@ -992,6 +992,7 @@ pub async fn start_web_hub_with(
             http: Some(http),
             web: settings,
             key_file: None,
+            ..Default::default()
         };
         serve::run_with(&data, listener, opts, async {
             let _ = rx.await;
