@@ -25,10 +25,10 @@ use civreg_hub::pki::PeerIdentity;
 use civreg_hub::review;
 use civreg_hub::store::HubStore;
 use civreg_shared::fields::FieldChange;
-use civreg_shared::ids::RegNo;
 use civreg_shared::merge::{merge, Digest};
 use civreg_shared::model::RecordKind;
-use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
+use civreg_shared::op::{ChangeKind, Hlc, Op, OpId, GENESIS};
+use civreg_testkit::ops::{op_by, regno};
 use std::time::Instant;
 
 use civreg_shared::synth::Rng;
@@ -49,44 +49,32 @@ fn fc(path: &str, v: &str) -> FieldChange {
 }
 
 fn create(m: &str, seq: u64) -> Op {
-    let mut changes = vec![
-        fc("child.date_of_birth", "1968-03-14"),
-        fc("child.given_name", NAMES[seq as usize % NAMES.len()]),
-        fc("child.sex", "male"),
-        fc("child.surname", "Gashi"),
-        fc("father.given_name", "Agim"),
-        fc("father.surname", "Gashi"),
-        fc("mother.given_name", "Drita"),
-        fc("mother.maiden_surname", "Berisha"),
-        fc("mother.surname", "Gashi"),
-        fc("municipality", m),
-        fc("place_of_birth", "Prishtinë"),
-        fc("register.book", "12"),
-        fc("register.page", "34"),
-    ];
-    changes.sort_by(|a, b| a.path.cmp(&b.path));
-    Op {
-        format: OP_FORMAT,
-        id: OpId {
-            municipality: m.into(),
-            node_id: "1".into(),
-            seq,
-        },
-        hlc: Hlc {
-            wall_ms: 1_790_000_000_000 + seq,
-            logical: 0,
-        },
-        clerk: "bench".into(),
-        record_id: RegNo::mint(m, 2026, RecordKind::Birth, "1", seq).to_string(),
-        record_kind: RecordKind::Birth,
-        change: ChangeKind::Create,
-        changes,
-        base: vec![],
-        reason: String::new(),
-        prev_hash: GENESIS,
-        hash: Hash::default(),
-    }
-    .seal()
+    let s = serde_json::Value::from;
+    op_by(
+        "bench",
+        m,
+        "1",
+        seq,
+        GENESIS,
+        &regno(m, "1", RecordKind::Birth, seq),
+        RecordKind::Birth,
+        ChangeKind::Create,
+        &[
+            ("child.date_of_birth", s("1968-03-14")),
+            ("child.given_name", s(NAMES[seq as usize % NAMES.len()])),
+            ("child.sex", s("male")),
+            ("child.surname", s("Gashi")),
+            ("father.given_name", s("Agim")),
+            ("father.surname", s("Gashi")),
+            ("mother.given_name", s("Drita")),
+            ("mother.maiden_surname", s("Berisha")),
+            ("mother.surname", s("Gashi")),
+            ("municipality", s(m)),
+            ("place_of_birth", s("Prishtinë")),
+            ("register.book", s("12")),
+            ("register.page", s("34")),
+        ],
+    )
 }
 
 /// One record's ops: a create, then amendments from three nodes.

@@ -25,10 +25,9 @@ use civreg_hub::{paths, serve};
 use civreg_proto::v1::sync_client::SyncClient;
 use civreg_proto::v1::PushRequest;
 use civreg_proto::MAX_MESSAGE_BYTES;
-use civreg_shared::fields::FieldChange;
-use civreg_shared::ids::RegNo;
 use civreg_shared::model::RecordKind;
-use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
+use civreg_shared::op::{ChangeKind, Op, GENESIS};
+use civreg_testkit::ops::{op_by, regno};
 use std::time::{Duration, Instant};
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::transport::{Certificate, ClientTlsConfig, Endpoint, Identity};
@@ -67,65 +66,30 @@ fn chain(m: &str, n: &str, count: u64) -> Vec<Op> {
         .map(|seq| {
             let s = |v: &str| serde_json::Value::from(v);
             let i = seq as usize;
-            let op = Op {
-                format: OP_FORMAT,
-                id: OpId {
-                    municipality: m.into(),
-                    node_id: n.into(),
-                    seq,
-                },
-                hlc: Hlc {
-                    wall_ms: 1_790_000_000_000 + seq,
-                    logical: 0,
-                },
-                clerk: "bench".into(),
-                record_id: RegNo::mint(m, 2026, RecordKind::Birth, n, seq).to_string(),
-                record_kind: RecordKind::Birth,
-                change: ChangeKind::Create,
-                changes: vec![
-                    FieldChange {
-                        path: "child.date_of_birth".into(),
-                        value: s("1968-03-14"),
-                    },
-                    FieldChange {
-                        path: "child.given_name".into(),
-                        value: s(given[i % given.len()]),
-                    },
-                    FieldChange {
-                        path: "child.sex".into(),
-                        value: s("male"),
-                    },
-                    FieldChange {
-                        path: "child.surname".into(),
-                        value: s(surnames[i % surnames.len()]),
-                    },
-                    FieldChange {
-                        path: "mother.given_name".into(),
-                        value: s(given[(i / 3) % given.len()]),
-                    },
-                    FieldChange {
-                        path: "mother.maiden_surname".into(),
-                        value: s(surnames[(i / 5) % surnames.len()]),
-                    },
-                    FieldChange {
-                        path: "mother.surname".into(),
-                        value: s(surnames[i % surnames.len()]),
-                    },
-                    FieldChange {
-                        path: "municipality".into(),
-                        value: s(m),
-                    },
-                    FieldChange {
-                        path: "place_of_birth".into(),
-                        value: s("Prishtinë"),
-                    },
+            let op = op_by(
+                "bench",
+                m,
+                n,
+                seq,
+                prev,
+                &regno(m, n, RecordKind::Birth, seq),
+                RecordKind::Birth,
+                ChangeKind::Create,
+                &[
+                    ("child.date_of_birth", s("1968-03-14")),
+                    ("child.given_name", s(given[i % given.len()])),
+                    ("child.sex", s("male")),
+                    ("child.surname", s(surnames[i % surnames.len()])),
+                    ("mother.given_name", s(given[(i / 3) % given.len()])),
+                    (
+                        "mother.maiden_surname",
+                        s(surnames[(i / 5) % surnames.len()]),
+                    ),
+                    ("mother.surname", s(surnames[i % surnames.len()])),
+                    ("municipality", s(m)),
+                    ("place_of_birth", s("Prishtinë")),
                 ],
-                base: vec![],
-                reason: String::new(),
-                prev_hash: prev,
-                hash: Hash::default(),
-            }
-            .seal();
+            );
             prev = op.hash;
             op
         })

@@ -3,7 +3,7 @@
 //! drops a client that never finishes its TLS handshake; and the real binary prints the
 //! sections with `--dump-config` and refuses a value out of range by its key's name.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::config::{load, Config, Overrides};
 use civreg_hub::operators;

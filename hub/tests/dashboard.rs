@@ -6,7 +6,7 @@
 //! linking and dismissing in the operator's name, and the open counts on the overview and in
 //! `/metrics`.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::operators;
 use civreg_hub::rollout::{Rollout, Stage};

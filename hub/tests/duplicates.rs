@@ -6,7 +6,7 @@
 //! - an operator links a case and unlinks it again; `person` and `access-log --person` follow;
 //! - links are ops in the hub's log, in the owning municipality's feed, so they sync.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::store::HubStore;
 use civreg_shared::op::ChangeKind;
@@ -15,11 +15,7 @@ use std::collections::HashMap;
 use std::path::Path;
 
 fn hub_bin() -> std::path::PathBuf {
-    common::bins::find_bin(
-        "civreg-hub",
-        "CIVREG_HUB_BIN",
-        option_env!("CARGO_BIN_EXE_civreg-hub"),
-    )
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_civreg-hub"))
 }
 
 fn hub(dir: &Path, args: &[&str]) -> std::process::Output {

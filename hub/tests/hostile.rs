@@ -4,7 +4,7 @@
 //! municipality pulls nothing of it. A legitimate annotation is accepted, shown, and reaches the
 //! owning office with the record still valid.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::control;
 use civreg_node::node::Node;

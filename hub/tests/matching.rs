@@ -2,7 +2,7 @@
 //! `match dedupe` finds the planted duplicates, and `match link` links an external file with
 //! missing columns, reporting its bad rows and linking the good ones. Through the real binary.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::pki::PeerIdentity;
 use civreg_hub::store::HubStore;
@@ -13,11 +13,7 @@ use civreg_shared::synth::population::{Population, PopulationConfig};
 use std::collections::{BTreeMap, HashMap};
 
 fn hub_bin() -> std::path::PathBuf {
-    common::bins::find_bin(
-        "civreg-hub",
-        "CIVREG_HUB_BIN",
-        option_env!("CARGO_BIN_EXE_civreg-hub"),
-    )
+    std::path::PathBuf::from(env!("CARGO_BIN_EXE_civreg-hub"))
 }
 
 fn hub_cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {

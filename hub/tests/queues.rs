@@ -8,7 +8,7 @@
 //! - a node restored from an older copy stops registering, durably, says why in `status`, and
 //!   the hub shows it.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::control;
 use civreg_hub::rollout::{Rollout, Stage};

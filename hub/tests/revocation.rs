@@ -4,7 +4,7 @@
 //! the key ceremony of the operator manual works), and a client that never speaks HTTP/2 is
 //! dropped.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::live::PREFACE_TIMEOUT;
 use civreg_hub::paths;

@@ -2,7 +2,7 @@
 //! pull but not push and is told why, a stage change applies without a restart, a stage limits
 //! the kinds of record a municipality may register, and refusals show in the hub's status.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::rollout::{Rollout, Stage};
 use civreg_hub::{paths, status};

@@ -311,7 +311,7 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
     out
 }
 
-mod common;
+use civreg_testkit::prelude as common;
 
 /// A clerk's search from an office goes to the hub (national answer, in the hub's access log
 /// under the node and the clerk) and falls back to the office's own records when the hub is down.

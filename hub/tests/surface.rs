@@ -5,7 +5,7 @@
 //! dashboard throttles sign-in, refuses an oversized body without logging it, and answers only
 //! to its own host names.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::operators;
 use civreg_hub::web::Settings;

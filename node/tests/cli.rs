@@ -1,7 +1,7 @@
 //! The node through its real binary: registration, amendment, void, history, validation, clerks,
 //! search across scripts, CSV import, export, and the key file.
 
-mod common;
+use civreg_testkit::node as common;
 
 use common::*;
 use serde_json::{json, Value};

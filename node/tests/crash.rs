@@ -3,7 +3,7 @@
 //!
 //! The kill points are random; the seed is printed, and `CIVREG_CRASH_SEED=N` repeats a run.
 
-mod common;
+use civreg_testkit::node as common;
 
 use common::*;
 use serde_json::{json, Value};

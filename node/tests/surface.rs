@@ -1,7 +1,7 @@
 //! The node's side of issue 13 (findings 3 and 7): its local search has the hub's bounds, and
 //! its access log holds no personal number however the clerk typed it.
 
-mod common;
+use civreg_testkit::node as common;
 
 use common::*;
 

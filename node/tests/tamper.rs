@@ -5,7 +5,7 @@
 //! then, with no civreg-node process running, opens the database directly, tampers with it as an
 //! outsider (raw bytes) or an insider (with the key file), and runs `civreg-node verify`.
 
-mod common;
+use civreg_testkit::node as common;
 
 use civreg_node::crypto::Crypto;
 use civreg_node::store::{Batch, SledStore, Store, Tree};

@@ -78,13 +78,6 @@ fn key(chain: &str, seq: u64) -> Vec<u8> {
     format!("{PREFIX}{chain}/{seq:020}").into_bytes()
 }
 
-fn now_ms() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
-}
-
 impl HubStore {
     /// Remembers the op of `chain` the hub last refused for its content (in memory: a node that
     /// is refused pushes the op again, so a restarted hub sees it again).
@@ -128,7 +121,7 @@ impl HubStore {
                 hash,
                 record_id: record_id.to_string(),
                 why,
-                at_ms: now_ms(),
+                at_ms: civreg_runtime::clock::now_ms(),
             },
         );
     }
@@ -216,7 +209,7 @@ impl HubStore {
             refusal: seen.as_ref().map(|s| s.why.clone()),
             reason: civreg_shared::redact::redact(reason.trim()),
             operator: operator.to_string(),
-            at_ms: now_ms(),
+            at_ms: civreg_runtime::clock::now_ms(),
         };
         let mut batch = Batch::default();
         self.aux.put(

@@ -3,7 +3,7 @@
 //! that another user can read, no personal number in any file of its index or database, and no
 //! name in its database (sealed with its key file); a wrong key file is refused at start.
 
-mod faults_support;
+use civreg_testkit::fleet as faults_support;
 
 use faults_support::*;
 use std::path::{Path, PathBuf};

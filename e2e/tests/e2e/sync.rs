@@ -4,7 +4,7 @@
 //! Every test starts its own hub in-process on an ephemeral port (`common::Hub`). The first one
 //! drives nodes through the `civreg-node` binary (see `common::node_bin` for how it is found).
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::pki::Pki;
 use civreg_hub::sync::tls::HANDSHAKE_TIMEOUT;

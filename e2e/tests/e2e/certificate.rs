@@ -5,7 +5,7 @@
 //!
 //! Needs Debian's poppler-utils (pdftoppm, pdffonts, pdftotext); `.ci/test` installs it.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -15,11 +15,7 @@ use common::{describe, node_run};
 use rustls_pki_types::pem::PemObject;
 
 fn hub_bin() -> std::path::PathBuf {
-    common::bins::find_bin(
-        "civreg-hub",
-        "CIVREG_HUB_BIN",
-        option_env!("CARGO_BIN_EXE_civreg-hub"),
-    )
+    civreg_testkit::bins::hub_bin()
 }
 
 fn hub(dir: &Path, args: &[&str]) -> Output {

@@ -2,7 +2,7 @@
 //! `show` or `digest` run while no hub served opens the database itself) instead of exiting 1
 //! with "database in use" (issue 17, part C).
 
-mod faults_support;
+use civreg_testkit::fleet as faults_support;
 
 use faults_support::{open_hub_store, HubProc, Setup};
 use std::time::{Duration, Instant};

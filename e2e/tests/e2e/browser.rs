@@ -8,8 +8,8 @@
 //! `chromium-driver` when missing; `CHROMEDRIVER` names another driver). Without them this test
 //! fails, loudly: it never skips.
 
-mod common;
-mod webdriver;
+use civreg_testkit::browser as webdriver;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::web::Settings;
 use common::*;

@@ -12,8 +12,8 @@
 //! The node is a real `civreg-node serve` process, enrolled with a bundle that carries a document
 //! signer; the hub is stopped after enrolment (the office works offline).
 
-mod common;
-mod webdriver;
+use civreg_testkit::browser as webdriver;
+use civreg_testkit::prelude as common;
 
 use common::*;
 use fantoccini::actions::{InputSource, KeyAction, KeyActions};
@@ -24,7 +24,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 use webdriver::{browser, log_file, start_chromedriver, Proc};
 
-const AXE: &str = include_str!("../../node/tests/vendor/axe-core/axe.min.js");
+const AXE: &str = include_str!("../../../node/tests/vendor/axe-core/axe.min.js");
 
 const LIMIT: Duration = Duration::from_secs(60);
 

@@ -3,7 +3,7 @@
 //! `pki` commands work on the PKI files beside it and take effect in the running hub. Real
 //! processes: a `civreg-hub serve`, `civreg-node` nodes syncing to it, the hub SIGKILLed.
 
-mod faults_support;
+use civreg_testkit::fleet as faults_support;
 
 use faults_support::*;
 use serde_json::{json, Value};

@@ -3,7 +3,7 @@
 //! a renewal; the hub issues only for the caller's own identity; the hub's renewed server
 //! certificate is presented to new connections without a restart.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::pki::PeerIdentity;
 use civreg_proto::v1::RenewRequest;

@@ -1,20 +1,21 @@
-//! Helpers shared by the node's integration tests: a node in a temporary directory driven through
-//! the real `civreg-node` binary, and builders for record documents.
-#![allow(dead_code)]
+//! What the node's process tests share: a node in a temporary directory driven through the
+//! real `civreg-node` binary ([`TestNode`], the one of [`crate::bins::node_bin`]), and builders
+//! for record documents. `use civreg_testkit::node::*` brings the synchronous [`wait_for`] too.
+
+pub use crate::wait::wait_until as wait_for;
 
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
 
 pub const CLERK: &str = "drita";
 pub const PASSWORD: &str = "drita-test-password";
 
 /// The binary under test.
-pub fn bin() -> &'static str {
-    env!("CARGO_BIN_EXE_civreg-node")
+pub fn bin() -> PathBuf {
+    crate::bins::node_bin()
 }
 
 /// `deploy/examples`.
@@ -265,18 +266,6 @@ impl Default for TestNode {
 pub fn run_command(mut c: Command) -> Output {
     c.stdout(Stdio::piped()).stderr(Stdio::piped());
     Output::from(c.output().expect("run civreg-node"))
-}
-
-/// Polls `f` until it gives `Some`, or panics after `timeout` saying what was awaited.
-pub fn wait_for<T>(what: &str, timeout: Duration, mut f: impl FnMut() -> Option<T>) -> T {
-    let deadline = Instant::now() + timeout;
-    loop {
-        if let Some(v) = f() {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::yield_now();
-    }
 }
 
 /// The sequence number at the end of a registration number (`PRISHTINE-2026-B-000042` → 42).

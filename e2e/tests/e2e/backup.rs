@@ -13,7 +13,7 @@
 //!   after it, then `civreg-hub restore` into a new data directory: every chain leads to its
 //!   head, and the digests are the running hub's at the time of the backup.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::rollout::{Rollout, Stage};
 use civreg_proto::v1::review_client::ReviewClient;
@@ -324,11 +324,7 @@ async fn recover_without_a_backup_names_exactly_the_lost_numbers() {
 }
 
 fn hub_bin() -> PathBuf {
-    common::bins::find_bin(
-        "civreg-hub",
-        "CIVREG_HUB_BIN",
-        option_env!("CARGO_BIN_EXE_civreg-hub"),
-    )
+    civreg_testkit::bins::hub_bin()
 }
 
 async fn hub_cmd(data_dir: &Path, key: &Path, args: &[&str]) -> std::process::Output {

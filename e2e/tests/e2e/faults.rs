@@ -13,7 +13,7 @@
 //! of each test; `CIVREG_FAULT_SEED=N` replays it. Binaries: next to this test in
 //! TARGET/PROFILE, or `CIVREG_HUB_BIN` / `CIVREG_NODE_BIN`.
 
-mod faults_support;
+use civreg_testkit::fleet as faults_support;
 
 use faults_support::*;
 use std::time::{Duration, Instant};

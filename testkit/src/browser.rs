@@ -1,36 +1,18 @@
 //! The WebDriver side of the browser tests (the dashboard's, `browser.rs`, and the clerk app's,
-//! `clerk_browser.rs`): Debian's headless Chromium driven through chromedriver with fantoccini.
+//! `clerk_browser.rs` and `clerk_a11y.rs`, in the e2e crate): Debian's headless Chromium driven through chromedriver with fantoccini.
 //! Chromium and chromedriver must be installed (`.ci/test` installs Debian's `chromium` and
 //! `chromium-driver` when missing; `CHROMEDRIVER` names another driver). Without them the tests
 //! fail, loudly: they never skip.
 
-#![allow(dead_code)]
-
-use crate::common::http_request;
+use crate::http::http_request;
+pub use crate::process::{log_file, KillOnDrop as Proc};
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// A child process killed (SIGKILL) when dropped.
-pub struct Proc(pub Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-pub fn log_file(p: &Path) -> std::fs::File {
-    std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(p)
-        .expect("open log file")
-}
-
+/// The chromedriver binary: `CHROMEDRIVER`, or `chromedriver` on the `PATH`.
 pub fn chromedriver_bin() -> PathBuf {
     if let Some(p) = std::env::var_os("CHROMEDRIVER") {
         return PathBuf::from(p);

@@ -3,7 +3,7 @@
 //! reviews and resolves it over gRPC; the decision reaches the municipality's offices through
 //! pull and a node that applies the feed ends with the hub's digest.
 
-mod common;
+use civreg_testkit::prelude as common;
 
 use civreg_node::node::Node;
 use civreg_proto::v1::review_client::ReviewClient;
@@ -224,11 +224,7 @@ async fn the_hub_refuses_an_op_based_on_one_it_does_not_hold() {
 
 /// Runs `civreg-hub --data-dir DIR ARGS…` (the in-process hub answers on its control socket).
 async fn hub_cli(data_dir: &std::path::Path, args: &[&str]) -> serde_json::Value {
-    let bin = common::bins::find_bin(
-        "civreg-hub",
-        "CIVREG_HUB_BIN",
-        option_env!("CARGO_BIN_EXE_civreg-hub"),
-    );
+    let bin = civreg_testkit::bins::hub_bin();
     let d = data_dir.to_path_buf();
     let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
     let out = tokio::task::spawn_blocking(move || {

@@ -10,12 +10,7 @@
 //! id, so the same registration numbers) that nothing serves, or on the same node after
 //! `serve` has stopped.
 
-mod common;
-
-#[path = "../../hub/tests/bins/mod.rs"]
-mod bins;
-
-use common::*;
+use civreg_testkit::node::*;
 use serde_json::{json, Value};
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
@@ -30,7 +25,7 @@ use std::time::{Duration, Instant};
 const PATIENCE: Duration = Duration::from_secs(60);
 
 fn hub_bin() -> PathBuf {
-    bins::find_bin("civreg-hub", "CIVREG_HUB_BIN", None)
+    civreg_testkit::bins::hub_bin()
 }
 
 fn hub(hub_dir: &Path, args: &[&str]) -> Output {

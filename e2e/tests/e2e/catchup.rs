@@ -13,11 +13,8 @@
 //! link's return to the queue at the hub) are printed for BENCHMARKS.md ("Catch-up after a
 //! link cut").
 
-// Both helper modules load `bins/mod.rs` (finding the binaries); each keeps its own copy.
-#![allow(clippy::duplicate_mod)]
-
-mod common;
-mod faults_support;
+use civreg_testkit::fleet as faults_support;
+use civreg_testkit::prelude as common;
 
 use civreg_hub::operators;
 use civreg_hub::rollout::{Rollout, Stage};

@@ -7,8 +7,8 @@
 //! The node is a real `civreg-node serve` process; the hub runs in this process, stopped and
 //! started again on the port its bundle names.
 
-mod common;
-mod webdriver;
+use civreg_testkit::browser as webdriver;
+use civreg_testkit::prelude as common;
 
 use common::*;
 use fantoccini::{Client, Locator};
