@@ -65,34 +65,14 @@ fn holds(path: &Path, needle: &str) -> bool {
 
 /// A hub data dir made under umask 022 with `pki init`, served (under umask 022 too), one birth
 /// with personal numbers pushed to it by a real node, searched for with `civreg-hub search`,
-/// and stopped. Returns the test dir (kept alive) and the hub's data dir.
-fn hub_after_a_push_and_a_search() -> (tempfile::TempDir, PathBuf, String) {
+/// and stopped. Returns the set-up (its directory kept alive), the hub's data dir and the
+/// record's number.
+fn hub_after_a_push_and_a_search() -> (Setup, PathBuf, String) {
     // The hub started by `HubProc::start` inherits this process's umask.
     rustix::process::umask(rustix::fs::Mode::from_raw_mode(0o022));
-    let dir = tempfile::tempdir().expect("tempdir");
-    let hub_dir = dir.path().join("hub");
-    let bundle = dir.path().join("bundle");
-    hub_ok(&hub_dir, &["pki", "init"]);
-    hub_ok(
-        &hub_dir,
-        &[
-            "pki",
-            "issue",
-            "--municipality",
-            MUNICIPALITY,
-            "--node-id",
-            NODE_ID,
-            "--out",
-            bundle.to_str().expect("utf-8 path"),
-            "--hub-url",
-            "https://localhost:9",
-        ],
-    );
-    let node = NodeDir {
-        data_dir: dir.path().join("node"),
-    };
-    node.run_ok(&["init", "--bundle", bundle.to_str().expect("utf-8 path")]);
-    node.run_ok(&["clerk", "add", CLERK]);
+    // The PKI, the bundle and the enrolled node with its clerk, made under that umask.
+    let setup = Setup::new();
+    let (dir, hub_dir, node) = (&setup.dir, setup.hub_dir.clone(), &setup.node);
     let regno = node
         .register_births(&[serde_json::json!({
             "child": {
@@ -129,7 +109,7 @@ fn hub_after_a_push_and_a_search() -> (tempfile::TempDir, PathBuf, String) {
         "the personal number finds the record (through its blind token)"
     );
     proc.stop();
-    (dir, hub_dir, regno)
+    (setup, hub_dir, regno)
 }
 
 #[test]
@@ -194,9 +174,9 @@ fn a_pushed_record_leaves_no_personal_number_in_the_index_or_db_and_no_name_in_t
 
 #[test]
 fn a_wrong_key_file_is_refused_at_start_and_a_missing_one_is_named() {
-    let (dir, hub_dir, _) = hub_after_a_push_and_a_search();
+    let (setup, hub_dir, _) = hub_after_a_push_and_a_search();
     let key = civreg_hub::atrest::default_key_path(&hub_dir);
-    let other = dir.path().join("other.key");
+    let other = setup.dir.path().join("other.key");
     hub_ok(
         &hub_dir,
         &["keygen", "--out", other.to_str().expect("utf-8 path")],
@@ -220,7 +200,7 @@ fn a_wrong_key_file_is_refused_at_start_and_a_missing_one_is_named() {
         "{err}"
     );
     // A key file moved away: named, with what to do.
-    let moved = dir.path().join("moved.key");
+    let moved = setup.dir.path().join("moved.key");
     std::fs::rename(&key, &moved).expect("move the key file");
     let out = hub(&hub_dir, &["serve", "--grpc-listen", "127.0.0.1:0"]);
     let err = String::from_utf8_lossy(&out.stderr);
