@@ -20,6 +20,14 @@
 //!   measured with the index's letter-set test before the typo distance switched off ("before")
 //!   and on ("after"), the requests interleaved one by one in the same run, so both see the same
 //!   machine. `--after-only` skips the "before" rows.
+//! - *In a browser* (`--browser`, after the rows above): headless Chromium (Debian's `chromium`
+//!   and `chromedriver`, through `civreg_testkit::browser`) signs in through the login page and
+//!   opens each page; then registers births through the form (fields set by script, then the
+//!   save button clicked, as a clerk's click). Each figure is the browser's own Navigation
+//!   Timing of the page it ends on: from the start of the navigation (the click, for a
+//!   registration: the POST with its duplicate check and save, the redirect, the record page)
+//!   to the end of its `load` event, so the browser's parsing, style, layout and the app's
+//!   script are included. WebDriver's own round trips are not.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -353,4 +361,126 @@ fn main() {
         let (p50, p99, max) = percentiles(times);
         println!("| {label}registration: POST the form (duplicate check, save, flush) + GET the record page | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
     }
+
+    if args.iter().any(|a| a == "--browser") {
+        civreg_node::index::set_typo_prefilter(true);
+        let n_browser = args
+            .iter()
+            .position(|a| a == "--browser-requests")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(100);
+        rt.block_on(in_browser(&addr, &pages, records, n_browser));
+    }
+}
+
+/// The navigation that brought the current page: start of navigation to the end of `load`.
+async fn navigation_ms(c: &civreg_testkit::browser::fantoccini::Client) -> f64 {
+    let script = "const e = performance.getEntriesByType('navigation')[0]; \
+                  return e && e.loadEventEnd > 0 ? e.loadEventEnd - e.startTime : null;";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let v = c.execute(script, vec![]).await.expect("navigation timing");
+        if let Some(ms) = v.as_f64() {
+            return ms;
+        }
+        assert!(Instant::now() < deadline, "the page never finished loading");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The page's path, once the browser is on a page whose path starts with `prefix`.
+async fn wait_for_path(c: &civreg_testkit::browser::fantoccini::Client, prefix: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(url) = c.current_url().await {
+            if url.path().starts_with(prefix) {
+                return url.path().to_string();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the browser never reached {prefix}: {:?}",
+            c.source()
+                .await
+                .map(|s| s.chars().take(2000).collect::<String>())
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+async fn in_browser(addr: &str, pages: &[(&str, String)], records: usize, n: usize) {
+    use civreg_testkit::browser::{browser, start_chromedriver};
+    let work = tempfile::tempdir().expect("tempdir");
+    let (_driver, url) = start_chromedriver(&work.path().join("chromedriver.log")).await;
+    let c = browser(&url, &work.path().join("profile")).await;
+    let base = format!("http://{addr}");
+    c.goto(&format!("{base}/login")).await.expect("login page");
+    c.execute(
+        "document.getElementById('name').value = arguments[0]; \
+         document.getElementById('password').value = arguments[1]; \
+         document.getElementById('signin').click();",
+        vec![CLERK.into(), PASSWORD.into()],
+    )
+    .await
+    .expect("sign in");
+    // Signed in: the start page has the birth link.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while c
+        .execute("return !!document.getElementById('nav-birth');", vec![])
+        .await
+        .ok()
+        .and_then(|v| v.as_bool())
+        != Some(true)
+    {
+        assert!(Instant::now() < deadline, "the browser did not sign in");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    println!();
+    println!("| in Chromium ({records} records on the node, {n} navigations each): start of navigation to end of `load` | median | p99 | max |");
+    println!("|---|---|---|---|");
+    for (what, path) in pages.iter().filter(|(_, p)| !p.contains(".json")) {
+        let mut times = Vec::with_capacity(n);
+        for _ in 0..n {
+            c.goto(&format!("{base}{path}")).await.expect("open page");
+            times.push(Duration::from_secs_f64(navigation_ms(&c).await / 1000.0));
+        }
+        let (p50, p99, max) = percentiles(times);
+        println!("| {what} | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
+    }
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        c.goto(&format!("{base}/register/birth"))
+            .await
+            .expect("birth form");
+        let mut seed = (i as u64 + 7_777).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        let mut word = |len: usize| {
+            let mut w = String::new();
+            for k in 0..len {
+                seed ^= seed << 13;
+                seed ^= seed >> 7;
+                seed ^= seed << 17;
+                let ch = char::from(b'a' + (seed % 26) as u8);
+                w.push(if k == 0 { ch.to_ascii_uppercase() } else { ch });
+            }
+            w
+        };
+        let (name, surname) = (word(8), word(9));
+        c.execute(
+            "const set = (id, v) => { document.getElementById(id).value = v; }; \
+             set('child-given_name', arguments[0]); set('child-surname', arguments[1]); \
+             set('child-date_of_birth', '14.03.2026'); set('child-sex', 'male'); \
+             set('place_of_birth', 'Prishtinë'); set('mother-given_name', 'Teuta'); \
+             set('mother-surname', 'Zeqiri'); document.getElementById('save').click();",
+            vec![name.into(), surname.into()],
+        )
+        .await
+        .expect("fill and save the form");
+        wait_for_path(&c, "/record/").await;
+        times.push(Duration::from_secs_f64(navigation_ms(&c).await / 1000.0));
+    }
+    let (p50, p99, max) = percentiles(times);
+    println!("| registration: the save clicked, to the record page loaded (duplicate check, save, flush, redirect, page) | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
+    let _ = c.close().await;
 }

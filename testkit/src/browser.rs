@@ -6,6 +6,8 @@
 
 use crate::http::http_request;
 pub use crate::process::{log_file, KillOnDrop as Proc};
+/// The WebDriver client crate, for callers that name its types (the clerk app's browser bench).
+pub use fantoccini;
 use fantoccini::{Client, ClientBuilder};
 use serde_json::json;
 use std::path::{Path, PathBuf};
