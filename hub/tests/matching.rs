@@ -108,6 +108,23 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
     );
     assert!(!out.stdout.is_empty(), "the pairs are reported");
     assert_eq!(open_cases(), 0, "--report-only files nothing");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("trained by this run"), "{stderr}");
+
+    // Issue 16: that first run saved its model; the runs after it reuse it.
+    let models = || {
+        let out = hub_cli(dir.path(), &["--json", "match", "models"]);
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<Vec<serde_json::Value>>(&out.stdout).unwrap()
+    };
+    let saved = models();
+    assert_eq!(saved.len(), 1, "{saved:?}");
+    assert_eq!(saved[0]["current"], true);
+    assert_eq!(saved[0]["by"], "match dedupe");
 
     // Dedupe: the planted duplicates (original and copy both loaded) are found.
     let out = hub_cli(dir.path(), &["--json", "match", "dedupe"]);
@@ -116,6 +133,12 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         Some(0),
         "{}",
         String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains(&format!("model {}", saved[0]["id"].as_str().unwrap()))
+            && !stderr.contains("trained by this run"),
+        "the saved model is reused: {stderr}"
     );
     let pairs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -344,4 +367,41 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+
+    // An operator trains the model again: a second saved model, now the one in use; a link job
+    // may train its own instead (not saved), and links the known person all the same.
+    let out = hub_cli(dir.path(), &["match", "train", "--operator", "ana"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let after = models();
+    assert_eq!(after.len(), 2, "{after:?}");
+    assert_eq!(after[0]["current"], true);
+    assert_eq!(after[0]["by"], "operator:ana");
+    assert_eq!(after[1]["id"], saved[0]["id"]);
+    let out = hub_cli(
+        dir.path(),
+        &[
+            "--json",
+            "match",
+            "link",
+            csv.to_str().unwrap(),
+            "--retrain",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("model "),
+        "the job trained its own: {stderr}"
+    );
+    let x1 = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str::<serde_json::Value>(l).unwrap())
+        .find(|r| r["id"] == "X1")
+        .unwrap();
+    assert_eq!(x1["class"], "match", "{x1}");
+    assert_eq!(models().len(), 2, "a job's own model is not saved");
 }

@@ -417,6 +417,9 @@ pub enum MatchCommand {
         /// Report the pairs without filing any into the review queue.
         #[arg(long)]
         report_only: bool,
+        /// Train the matching model on the register again (and save it) before scoring.
+        #[arg(long)]
+        retrain: bool,
         /// Write the pairs to this file instead of standard output.
         #[arg(long)]
         out: Option<PathBuf>,
@@ -446,7 +449,20 @@ pub enum MatchCommand {
         /// Match weight (bits) from which a row is a possible match (default: from the prior).
         #[arg(long, value_name = "BITS", allow_hyphen_values = true)]
         possible: Option<f64>,
+        /// Train a model for this job on the register and the file together instead of using
+        /// the saved model (the job's model is not saved).
+        #[arg(long)]
+        retrain: bool,
     },
+    /// Trains the matching model on the whole register and saves it as the one in use by
+    /// `match dedupe`, `match link` and `import` (they reuse the saved model; the first of them
+    /// to run without one trains and saves it). Run it after large imports.
+    Train {
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+    /// The saved matching models, newest first, and which is in use.
+    Models,
 }
 
 #[derive(Subcommand)]

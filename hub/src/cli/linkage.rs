@@ -9,6 +9,7 @@ use crate::control::answer::{CaseSide, CaseView, DedupeAnswer};
 use crate::linkage::duplicates::Case;
 use crate::linkage::import::ImportReport;
 use crate::linkage::matching::LinkReport;
+use crate::linkage::models::{ModelInfo, ModelUse};
 use anyhow::{Context, Result};
 use serde::Serialize;
 use serde_json::json;
@@ -56,6 +57,7 @@ pub(super) fn import(
     for r in &v.rejected {
         eprintln!("line {}: rejected: {}", r.line, r.reasons.join("; "));
     }
+    say_model(v.model.as_ref());
     for d in &v.double_entries {
         eprintln!(
             "line {}: suspected double entry, identical to line {} (no register reference): imported as {}, check the register page",
@@ -92,6 +94,7 @@ pub(super) fn matching(ctx: &Ctx, command: MatchCommand) -> Result<()> {
             municipality,
             threshold,
             report_only,
+            retrain,
             out,
         } => {
             let m = municipality.map(|m| municipality_code(&m)).transpose()?;
@@ -101,6 +104,7 @@ pub(super) fn matching(ctx: &Ctx, command: MatchCommand) -> Result<()> {
                     municipality: m,
                     threshold,
                     report_only,
+                    retrain,
                 },
             )?;
             write_dedupe(ctx.json, &r, out.as_deref())
@@ -111,6 +115,7 @@ pub(super) fn matching(ctx: &Ctx, command: MatchCommand) -> Result<()> {
             expect_matches,
             threshold,
             possible,
+            retrain,
         } => {
             let path = std::fs::canonicalize(&file)
                 .with_context(|| format!("{}: can not read it", file.display()))?;
@@ -118,10 +123,75 @@ pub(super) fn matching(ctx: &Ctx, command: MatchCommand) -> Result<()> {
                 expect_matches,
                 threshold,
                 possible,
+                retrain,
             };
             let r: LinkReport = ask(&ctx.data_dir, control::Request::MatchLink { path, params })?;
             write_link(ctx.json, &r, out.as_deref())
         }
+        MatchCommand::Train { operator } => {
+            let info: ModelInfo = ask(
+                &ctx.data_dir,
+                control::Request::MatchTrain {
+                    operator: operator_label(&operator),
+                },
+            )?;
+            print_answer(ctx.json, &info, || {
+                format!(
+                    "model {} trained on {} people and saved as the one in use (Match from {:.1} bits, Possible from {:.1})",
+                    info.id, info.people, info.thresholds.matched, info.thresholds.possible
+                )
+            })
+        }
+        MatchCommand::Models => {
+            let list: Vec<ModelInfo> = ask(&ctx.data_dir, control::Request::MatchModels)?;
+            print_answer(ctx.json, &list, || {
+                if list.is_empty() {
+                    return "no model saved yet: `civreg-hub match train` trains one (or the first `match` or `import` does)".to_string();
+                }
+                list.iter()
+                    .map(|m| {
+                        format!(
+                            "{} {}  trained {} on {} people by {}, format {}, Match from {:.1} bits, Possible from {:.1}",
+                            if m.current { "*" } else { " " },
+                            m.id,
+                            utc(m.trained_at_ms),
+                            m.people,
+                            m.by,
+                            m.format,
+                            m.thresholds.matched,
+                            m.thresholds.possible
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            })
+        }
+    }
+}
+
+/// A time in milliseconds as UTC, to the second.
+fn utc(ms: u64) -> String {
+    time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(ms) * 1_000_000)
+        .map(crate::pki::format_utc)
+        .unwrap_or_else(|_| format!("{ms} ms"))
+}
+
+/// Which saved model a run used, and the note that goes with it, on standard error.
+fn say_model(m: Option<&ModelUse>) {
+    let Some(m) = m else { return };
+    eprintln!(
+        "model {} ({}, trained on {} people{})",
+        m.id,
+        utc(m.trained_at_ms),
+        m.trained_on,
+        if m.trained_now {
+            ", trained by this run"
+        } else {
+            ""
+        }
+    );
+    if let Some(note) = &m.note {
+        eprintln!("{note}");
     }
 }
 
@@ -219,6 +289,7 @@ fn write_dedupe(json_mode: bool, r: &DedupeAnswer, out: Option<&Path>) -> Result
         rep.threshold,
         rep.pairs_compared
     );
+    say_model(rep.model.as_ref());
     Ok(())
 }
 
@@ -269,6 +340,7 @@ fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()>
         by_class("new"),
         r.rejected.len()
     );
+    say_model(r.model.as_ref());
     Ok(())
 }
 

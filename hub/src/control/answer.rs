@@ -15,6 +15,7 @@ use crate::certificates::IssueRecord;
 use crate::linkage::duplicates::Case;
 use crate::linkage::import::ImportReport;
 use crate::linkage::matching::{DedupeReport, LinkReport};
+use crate::linkage::models::ModelInfo;
 use crate::search::Results;
 use crate::status::HubStatus;
 use crate::store::{FiledConflict, RefusedOp, SetAside};
@@ -178,6 +179,10 @@ answers! {
     Dedupe(DedupeAnswer),
     /// `MatchLink`.
     Link(LinkReport),
+    /// `MatchTrain`.
+    Model(ModelInfo),
+    /// `MatchModels`.
+    Models(Vec<ModelInfo>),
     Search(Results),
     Import(ImportReport),
     /// `DuplicatesList`.
@@ -212,6 +217,8 @@ impl Answer {
             Request::Digest { .. } => Answer::Digest(de(v)?),
             Request::MatchDedupe { .. } => Answer::Dedupe(de(v)?),
             Request::MatchLink { .. } => Answer::Link(de(v)?),
+            Request::MatchTrain { .. } => Answer::Model(de(v)?),
+            Request::MatchModels => Answer::Models(de(v)?),
             Request::Search { .. } => Answer::Search(de(v)?),
             Request::Import { .. } => Answer::Import(de(v)?),
             Request::DuplicatesList { .. } => Answer::Cases(de(v)?),
@@ -294,6 +301,7 @@ mod tests {
             municipality: None,
             threshold: None,
             report_only: false,
+            retrain: false,
         };
         same_again(
             &dedupe,

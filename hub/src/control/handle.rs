@@ -378,6 +378,7 @@ pub fn answer(
             municipality,
             threshold,
             report_only,
+            retrain,
         } => {
             let ix = state.search_index()?;
             let r = crate::linkage::matching::dedupe(
@@ -385,6 +386,7 @@ pub fn answer(
                 ix.blinder(),
                 municipality.as_deref(),
                 *threshold,
+                *retrain,
             )?;
             // The pairs at or above the model's Possible threshold go to the review queue (a
             // pair filed before, in any state, is not filed again); those the operator asked
@@ -406,6 +408,19 @@ pub fn answer(
             )?;
             DedupeAnswer { report: r, filed }.into()
         }
+        Request::MatchTrain { operator } => {
+            let ix = state.search_index()?;
+            let people =
+                crate::linkage::matching::register_people(&state.store, ix.blinder(), None)?;
+            if people.len() < 2 {
+                return Err(crate::linkage::matching::MatchError::Empty(String::new()).into());
+            }
+            progress(format!("training on {} people", people.len()));
+            let (_, info) =
+                crate::linkage::models::train_and_save(&state.store, &people, operator)?;
+            info.into()
+        }
+        Request::MatchModels => crate::linkage::models::list(&state.store)?.into(),
         Request::MatchLink { path, params } => {
             let ix = state.search_index()?;
             crate::linkage::matching::link_file(&state.store, ix.blinder(), path, params)?.into()

@@ -38,7 +38,15 @@ pub enum Request {
         /// Report the pairs without filing any into the review queue.
         #[serde(default)]
         report_only: bool,
+        /// Train the matching model again (and save it) before scoring.
+        #[serde(default)]
+        retrain: bool,
     },
+    /// Trains the matching model on the whole register and saves it as the one in use:
+    /// `ModelInfo`.
+    MatchTrain { operator: String },
+    /// The saved matching models, newest first: `Vec<ModelInfo>`.
+    MatchModels,
     /// Links the person rows of a CSV file (an absolute path) to the register: `LinkReport`.
     MatchLink {
         path: PathBuf,

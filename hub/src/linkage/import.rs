@@ -105,6 +105,9 @@ pub struct ImportReport {
     /// Rows identical to an earlier row of the file, neither naming a register entry:
     /// imported, and listed here for a person to check.
     pub double_entries: Vec<DoubleEntry>,
+    /// The saved matching model the rows were linked with (none for an empty register).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<crate::linkage::models::ModelUse>,
 }
 
 /// A row ready to be written.
@@ -246,8 +249,10 @@ pub fn import_file(
 
     // The matcher, trained on the register as it stands.
     let people = matching::register_people(store, blinder, None)?;
+    let mut model_used = None;
     let linker = if people.len() >= 2 {
-        let model = matching::train(&people)?;
+        let (model, used) = crate::linkage::models::model_for(store, &people, false, "import")?;
+        model_used = Some(used);
         let index = linkage::RegisterIndex::build(&model, &people);
         Some(Linker { model, index })
     } else {
@@ -256,6 +261,7 @@ pub fn import_file(
     let mut report = ImportReport {
         municipality: m.to_string(),
         register_people: people.len(),
+        model: model_used,
         ..Default::default()
     };
     drop(people);

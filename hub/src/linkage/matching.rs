@@ -25,6 +25,7 @@
 //! `--expect-matches`; the thresholds follow from it, or are given with `--threshold` and
 //! `--possible`. The model is trained on the register and the file's rows together.
 
+use crate::linkage::models::{self, ModelUse};
 use crate::search::Blinder;
 use crate::store::{HubStore, StoreError};
 use civreg_shared::gazetteer;
@@ -48,6 +49,8 @@ pub enum MatchError {
     Empty(String),
     #[error(transparent)]
     Person(#[from] crate::linkage::persons::PersonError),
+    #[error("{0}")]
+    Model(String),
 }
 
 /// Everyone the register names (of one municipality's records, or all).
@@ -94,6 +97,9 @@ pub struct DedupeReport {
     pub thresholds: linkage::Thresholds,
     pub pairs_compared: u64,
     pub pairs: Vec<DuplicatePair>,
+    /// The saved model the pairs were scored with ([`crate::linkage::models`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelUse>,
 }
 
 fn class_name(c: Class) -> &'static str {
@@ -120,6 +126,7 @@ pub fn dedupe(
     blinder: &Blinder,
     municipality: Option<&str>,
     threshold: Option<f64>,
+    retrain: bool,
 ) -> Result<DedupeReport, MatchError> {
     let people = register_people(store, blinder, municipality)?;
     if people.len() < 2 {
@@ -127,7 +134,14 @@ pub fn dedupe(
             municipality.map(|m| format!(" in {m}")).unwrap_or_default(),
         ));
     }
-    let model = train(&people)?;
+    // The saved model is the whole register's: one municipality's people train none.
+    let (model, used) = match municipality {
+        None => models::model_for(store, &people, retrain, "match dedupe")?,
+        Some(_) => {
+            let all = register_people(store, blinder, None)?;
+            models::model_for(store, &all, retrain, "match dedupe")?
+        }
+    };
     let th = model.thresholds_for(people.len() as u64);
     let threshold = threshold.unwrap_or(th.possible);
     let d = linkage::dedupe(&model, &people, threshold);
@@ -161,6 +175,7 @@ pub fn dedupe(
         thresholds: th,
         pairs_compared: d.stats.pairs,
         pairs,
+        model: Some(used),
     })
 }
 
@@ -200,6 +215,9 @@ pub struct Rejected {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkReport {
     pub register_people: usize,
+    /// The saved model used; `None` when the job trained its own (`--retrain`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model: Option<ModelUse>,
     /// The job's prior and thresholds.
     pub prior: LinkPrior,
     pub rows: Vec<LinkRow>,
@@ -218,6 +236,10 @@ pub struct LinkParams {
     /// Possible threshold in bits.
     #[serde(default)]
     pub possible: Option<f64>,
+    /// Train a model for this job on the register and the file together, instead of using the
+    /// saved one (it is not saved: it is the job's).
+    #[serde(default)]
+    pub retrain: bool,
 }
 
 /// A readable row: its CSV line, the person, and notes on values that could not be used.
@@ -462,7 +484,15 @@ pub fn link_file(
         possible: params.possible,
         ..LinkOptions::new(train_config(people.len() + only.len()))
     };
-    let mut job = LinkJob::new(&people, &only, &opts)?;
+    let (mut job, model) = if params.retrain {
+        (LinkJob::new(&people, &only, &opts)?, None)
+    } else {
+        let (model, used) = models::model_for(store, &people, false, "match link")?;
+        (
+            LinkJob::with_model(model, &people, &only, &opts)?,
+            Some(used),
+        )
+    };
     let links = job.link_all(&only, 0);
     let mut out = Vec::with_capacity(rows.len());
     for (row, l) in rows.into_iter().zip(links) {
@@ -522,6 +552,7 @@ pub fn link_file(
     }
     Ok(LinkReport {
         register_people: people.len(),
+        model,
         prior: job.prior,
         rows: out,
         rejected,

@@ -1,8 +1,9 @@
 //! Identity linkage at the hub: matching a file of people against the national register
-//! (`matching`), person identifiers kept across records (`persons`), the review queue of possible
+//! (`matching`) with its saved models (`models`), person identifiers kept across records (`persons`), the review queue of possible
 //! duplicates (`duplicates`), and the central import of registers (`import`).
 
 pub mod duplicates;
 pub mod import;
 pub mod matching;
+pub mod models;
 pub mod persons;

@@ -114,8 +114,12 @@ pub const CERT_SIGNER: &str = "certsigner/";
 /// `aux`: `certseq/hub/…` → the hub's own certificate serial counter ([`crate::certificates`]).
 pub const CERT_SEQ: &str = "certseq/";
 
+/// `aux`: `model/saved/ID` → a saved matching model, `model/current` → the id in use
+/// ([`crate::linkage::models`]; the register's name frequencies: personal).
+pub const MODELS: &str = "model/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 13] = [
+pub const AUX_PREFIXES: [&str; 14] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -128,6 +132,7 @@ pub const AUX_PREFIXES: [&str; 13] = [
     CERT_LAST,
     CERT_SIGNER,
     CERT_SEQ,
+    MODELS,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

@@ -95,6 +95,33 @@ fn logit2(p: f64) -> f64 {
     (p / (1.0 - p)).log2()
 }
 
+/// Refuses options no job can use: a share outside (0, 1], thresholds in the wrong order or not
+/// numbers.
+fn check_options(opts: &LinkOptions) -> Result<(), LinkageError> {
+    if let Some(s) = opts.expect_matches {
+        if !(s > 0.0 && s <= 1.0) {
+            return Err(LinkageError::BadConfig(format!(
+                    "the expected share of matching rows is {s}; give a share above 0 and at most 1 (0.5: half the rows)"
+                )));
+        }
+    }
+    if let (Some(m), Some(p)) = (opts.threshold, opts.possible) {
+        if p > m {
+            return Err(LinkageError::BadConfig(format!(
+                "the Possible threshold {p} is above the Match threshold {m}; give a lower one"
+            )));
+        }
+    }
+    for t in [opts.threshold, opts.possible].into_iter().flatten() {
+        if !t.is_finite() {
+            return Err(LinkageError::BadConfig(format!(
+                "threshold {t} is not a number of bits"
+            )));
+        }
+    }
+    Ok(())
+}
+
 impl LinkJob {
     /// Trains on `register` and `rows` together, builds the register's index and sets the prior.
     pub fn new(
@@ -102,32 +129,24 @@ impl LinkJob {
         rows: &[PersonRecord],
         opts: &LinkOptions,
     ) -> Result<LinkJob, LinkageError> {
-        if let Some(s) = opts.expect_matches {
-            if !(s > 0.0 && s <= 1.0) {
-                return Err(LinkageError::BadConfig(format!(
-                    "the expected share of matching rows is {s}; give a share above 0 and at most 1 (0.5: half the rows)"
-                )));
-            }
-        }
-        if let (Some(m), Some(p)) = (opts.threshold, opts.possible) {
-            if p > m {
-                return Err(LinkageError::BadConfig(format!(
-                    "the Possible threshold {p} is above the Match threshold {m}; give a lower one"
-                )));
-            }
-        }
-        for t in [opts.threshold, opts.possible].into_iter().flatten() {
-            if !t.is_finite() {
-                return Err(LinkageError::BadConfig(format!(
-                    "threshold {t} is not a number of bits"
-                )));
-            }
-        }
+        check_options(opts)?;
         let mut both = Vec::with_capacity(register.len() + rows.len());
         both.extend_from_slice(register);
         both.extend_from_slice(rows);
         let model = Matcher::train(&both, &opts.train)?;
         drop(both);
+        LinkJob::with_model(model, register, rows, opts)
+    }
+
+    /// As [`LinkJob::new`], with a model trained before (a saved one): its m and u
+    /// probabilities are used as they are; the prior and thresholds are the job's own.
+    pub fn with_model(
+        model: Model,
+        register: &[PersonRecord],
+        rows: &[PersonRecord],
+        opts: &LinkOptions,
+    ) -> Result<LinkJob, LinkageError> {
+        check_options(opts)?;
         let index = RegisterIndex::build(&model, register);
         let pairs = (rows.len().max(1) as f64) * (index.len().max(1) as f64);
         let (lambda, source, rule_pairs) = match opts.expect_matches {
