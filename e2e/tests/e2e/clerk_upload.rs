@@ -298,11 +298,20 @@ async fn a_csv_import_in_the_browser_counts_its_rows_to_100_percent_and_shows_it
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // "U lexuan N nga 8000 rreshta" with 0 < N < 8000 was seen on the way.
     let total = format!(" nga {rows} rreshta");
+    let on_the_way: Vec<u64> = counts
+        .iter()
+        .filter_map(|t| {
+            t.strip_prefix("U lexuan ")?
+                .strip_suffix(total.as_str())?
+                .parse()
+                .ok()
+        })
+        .filter(|n| *n > 0 && *n < rows as u64)
+        .collect();
     assert!(
-        counts.iter().any(|t| t.starts_with("U lexuan ")
-            && t.ends_with(&total)
-            && t != &format!("U lexuan {rows}{total}")),
+        !on_the_way.is_empty(),
         "the rows read were not counted on the way: {counts:?}"
     );
     assert_eq!(
