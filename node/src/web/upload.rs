@@ -544,4 +544,34 @@ mod tests {
         );
         assert_eq!(count_rows(b"kind\n"), Some(0));
     }
+
+    proptest::proptest! {
+        /// Any bytes: no panic; and after a header the importer reads, the rows counted for
+        /// the bar are the rows the importer reads, whatever quotes, separators, line ends or
+        /// non-UTF-8 bytes the rows hold.
+        #[test]
+        fn the_count_is_the_importers_for_any_rows(
+            junk in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..200),
+            rows in proptest::collection::vec(
+                proptest::collection::vec(
+                    proptest::sample::select(vec![b'a', b';', b',', b'"', b'\n', b'\r', b' ', 0xC3, 0x8A, b'b']),
+                    0..12,
+                ),
+                0..12,
+            ),
+        ) {
+            let _ = looks_binary(&junk);
+            let _ = count_rows(&junk);
+            let mut file = b"kind;child.given_name\n".to_vec();
+            for r in &rows {
+                file.extend_from_slice(b"birth;");
+                file.extend_from_slice(r);
+                file.push(b'\n');
+            }
+            let node = crate::node::Node::in_memory("prishtine", "1").unwrap();
+            let clerk = crate::node::Node::clerk_unchecked("drita");
+            let report = import::import_csv_coded(&node, &clerk, file.as_slice(), 10, |_| {}).unwrap();
+            proptest::prop_assert_eq!(count_rows(&file), Some(report.rows));
+        }
+    }
 }
