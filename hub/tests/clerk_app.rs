@@ -926,19 +926,68 @@ async fn an_event_is_noted_on_a_birth_record_and_what_cannot_be_noted_says_why()
 
 /// Posts `body` to `/import` as the page's script does (the file as the body, the session's
 /// token in a header).
-async fn upload_csv(app: &App, clerk: &Clerk, token: &str, body: &str) -> HttpResponse {
+async fn upload_csv(app: &App, clerk: &Clerk, token: &str, body: impl Into<Bytes>) -> HttpResponse {
     let req = Request::post("/import")
         .header(header::HOST, &app.addr)
         .header(header::COOKIE, &clerk.cookie)
         .header("x-csrf-token", token)
         .header(header::CONTENT_TYPE, "text/csv")
-        .body(Full::new(Bytes::from(body.to_string())))
+        .body(Full::new(body.into()))
         .expect("a request");
     http_send(&app.addr, req).await
 }
 
+/// Follows the import job `started` answered with until it is done, as the page does: its
+/// last answer, and the answers seen before.
+async fn follow_import(
+    clerk: &Clerk,
+    started: &HttpResponse,
+) -> (serde_json::Value, Vec<serde_json::Value>) {
+    assert_eq!(started.status, 202, "{started:?}");
+    let v: serde_json::Value = serde_json::from_str(&started.body).expect("JSON");
+    let url = v["poll"].as_str().expect("the job's address").to_string();
+    let deadline = std::time::Instant::now() + Duration::from_secs(300);
+    let mut seen = Vec::new();
+    loop {
+        let r = clerk.get(&url).await;
+        assert_eq!(r.status, 200, "{r:?}");
+        let a: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+        if a["done"] == true {
+            return (a, seen);
+        }
+        seen.push(a);
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the import did not end"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// `path` as the clerk reads it in language `lang`.
+async fn get_in(clerk: &Clerk, lang: &str, path: &str) -> HttpResponse {
+    let cookie = format!("{}; civreg_lang={lang}", clerk.cookie);
+    http_request(&clerk.addr, "GET", path, Some(&cookie), None).await
+}
+
+/// A birth CSV of `rows` rows with distinct names (from letters: names carry no digits).
+fn births_csv(rows: usize) -> String {
+    let mut big = String::from("kind;child.given_name;child.surname;child.sex;child.date_of_birth;place_of_birth;mother.given_name;mother.surname\n");
+    for i in 0..rows {
+        let suffix: String = [i / 676, (i / 26) % 26, i % 26]
+            .iter()
+            .map(|d| char::from(b'a' + (*d % 26) as u8))
+            .collect();
+        big.push_str(&format!(
+            "birth;Dren{suffix};Gashi;male;14.03.1968;Prizren;Drita;Gashi\n"
+        ));
+    }
+    big
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_csv_uploaded_in_the_browser_is_imported_with_its_bad_rows_reported() {
+async fn a_csv_uploaded_in_the_browser_is_imported_with_its_bad_rows_reported_in_the_clerks_language(
+) {
     let app = App::start(Settings::default()).await;
     let clerk = sign_in(&app.addr).await;
     let page = clerk.get("/import").await;
@@ -950,14 +999,13 @@ async fn a_csv_uploaded_in_the_browser_is_imported_with_its_bad_rows_reported() 
     );
 
     // Without the session's token: refused, nothing imported.
-    let r = upload_csv(&app, &clerk, "forged", &csv).await;
+    let r = upload_csv(&app, &clerk, "forged", csv.clone()).await;
     assert_eq!(r.status, 403, "{r:?}");
     assert_eq!(app.records(), 0);
 
-    // Two rows in, the bad one reported with its line, in the clerk's language.
-    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), &csv).await;
-    assert_eq!(r.status, 422, "{r:?}");
-    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
+    // Two rows in, the bad one reported with its line and reason, in the clerk's language.
+    let started = upload_csv(&app, &clerk, &clerk.csrf.clone(), csv.clone()).await;
+    let (v, _) = follow_import(&clerk, &started).await;
     assert_eq!(app.records(), 2, "{v}");
     assert!(
         v["summary"]
@@ -966,39 +1014,163 @@ async fn a_csv_uploaded_in_the_browser_is_imported_with_its_bad_rows_reported() 
             .starts_with("Rreshta: 3. U importuan: 2."),
         "{v}"
     );
-    assert_eq!(v["report"]["rejected"][0]["line"], 4, "{v}");
-    // Sent again: nothing imported twice.
-    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), &csv).await;
-    let v: serde_json::Value = serde_json::from_str(&r.body).expect("JSON");
-    assert_eq!(app.records(), 2, "{v}");
+    assert_eq!(v["percent"], 100, "{v}");
+    assert_eq!(v["lines"][0]["line"], 4, "{v}");
+    assert_eq!(v["lines"][0]["status_text"], "U refuzua", "{v}");
     assert_eq!(
-        v["report"]["skipped"].as_array().map(Vec::len),
-        Some(2),
+        v["lines"][0]["reasons"][0],
+        "child.date_of_birth: vlera nuk mund të lexohet: kontrollojeni (data si 14.03.1968 ose 1968-03-14, gjinia si male ose female).",
         "{v}"
     );
+    // The same report read in Serbian Cyrillic, on the page and downloaded.
+    let poll: serde_json::Value = serde_json::from_str(&started.body).unwrap();
+    let url = poll["poll"].as_str().unwrap();
+    let cyr = get_in(&clerk, "sr-Cyrl", url).await;
+    let cv: serde_json::Value = serde_json::from_str(&cyr.body).expect("JSON");
+    assert_eq!(cv["lines"][0]["status_text"], "Одбијен", "{cv}");
+    assert!(
+        cv["lines"][0]["reasons"][0]
+            .as_str()
+            .unwrap()
+            .starts_with("child.date_of_birth: вредност не може да се прочита"),
+        "{cv}"
+    );
+    let download = cv["download"].as_str().expect("a download link");
+    let file = get_in(&clerk, "sr-Cyrl", download).await;
+    assert_eq!(file.status, 200, "{file:?}");
+    assert!(
+        file.header("content-type")
+            .unwrap_or_default()
+            .starts_with("text/csv"),
+        "{file:?}"
+    );
+    assert!(
+        file.header("content-disposition")
+            .unwrap_or_default()
+            .contains("attachment"),
+        "{file:?}"
+    );
+    let mut rows = file.body.trim_start_matches('\u{feff}').lines();
+    assert_eq!(rows.next(), Some("Ред,Стање,Разлози"), "{}", file.body);
+    assert_eq!(
+        rows.next(),
+        Some("4,Одбијен,\"child.date_of_birth: вредност не може да се прочита: проверите је (датуми као 14.03.1968 или 1968-03-14, пол као male или female).\""),
+        "{}",
+        file.body
+    );
+    // Another's job, or one forgotten, is not shown.
+    let r = clerk.get(&format!("/import/{}", "0".repeat(64))).await;
+    assert_eq!(r.status, 404, "{r:?}");
+    assert!(r.body.contains("nuk njihet më"), "{}", r.body);
 
-    // Not a CSV, or empty: what to fix.
+    // Sent again: nothing imported twice, and the report says so.
+    let started = upload_csv(&app, &clerk, &clerk.csrf.clone(), csv.clone()).await;
+    let (v, _) = follow_import(&clerk, &started).await;
+    assert_eq!(app.records(), 2, "{v}");
+    assert_eq!(v["skipped"], 2, "{v}");
+    let file = clerk.get(v["download"].as_str().unwrap()).await;
+    assert!(
+        file.body.contains("Është importuar më parë si "),
+        "{}",
+        file.body
+    );
+
+    // Not a CSV, empty, unreadable or too large: what to fix, at once, never a 500.
     let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), "").await;
     assert_eq!(r.status, 422, "{r:?}");
     assert!(r.body.contains("bosh"), "{}", r.body);
     let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), "name,age\nx,1\n").await;
     assert_eq!(r.status, 422, "{r:?}");
-    assert!(r.body.contains("nuk mund të lexohet"), "{}", r.body);
+    assert!(
+        r.body.contains("Asnjë nga kolonat e kokës nuk njihet"),
+        "{}",
+        r.body
+    );
+    let r = upload_csv(
+        &app,
+        &clerk,
+        &clerk.csrf.clone(),
+        "kind;kind\nbirth;birth\n",
+    )
+    .await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("dy herë"), "{}", r.body);
+    let workbook = b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml".to_vec();
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), workbook).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("nuk është skedar CSV"), "{}", r.body);
+    let utf16: Vec<u8> = "\u{feff}kind;child.given_name\nbirth;Ana\n"
+        .encode_utf16()
+        .flat_map(u16::to_le_bytes)
+        .collect();
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), utf16).await;
+    assert_eq!(r.status, 422, "{r:?}");
+    assert!(r.body.contains("nuk është skedar CSV"), "{}", r.body);
+    let mut huge = births_csv(10).into_bytes();
+    huge.resize(civreg_node::web::MAX_UPLOAD_BYTES + 1, b'\n');
+    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), huge).await;
+    assert_eq!(r.status, 413, "{r:?}");
+    assert!(r.body.contains("më i madh se 16 MiB"), "{}", r.body);
+    assert_eq!(app.records(), 2);
+}
 
-    // A file far above a form's 64 KiB limit goes in whole.
-    let mut big = format!("{header}\n");
-    for i in 0..3000 {
-        // Names carry no digits: a distinct name from letters.
-        let suffix: String = [i / 676, (i / 26) % 26, i % 26]
-            .iter()
-            .map(|d| char::from(b'a' + *d as u8))
-            .collect();
-        big.push_str(&format!(
-            "birth;Dren{suffix};Gashi;male;14.03.1968;Prizren;Drita;Gashi\n"
-        ));
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_long_import_counts_its_rows_up_to_the_total_and_a_second_import_waits_for_it() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let rows = 6000;
+    let big = births_csv(rows);
+    // Far above a form's 64 KiB limit: goes in whole.
+    assert!(big.len() > 4 * civreg_node::web::MAX_BODY_BYTES);
+    let started = upload_csv(&app, &clerk, &clerk.csrf.clone(), big).await;
+    assert_eq!(started.status, 202, "{started:?}");
+    // A second import while the first runs: refused, saying who runs one.
+    let second = upload_csv(&app, &clerk, &clerk.csrf.clone(), births_csv(3)).await;
+    assert_eq!(second.status, 409, "{second:?}");
+    assert!(
+        second
+            .body
+            .contains("Një import po bëhet tashmë në këtë zyrë (nga drita"),
+        "{}",
+        second.body
+    );
+    let (done, seen) = follow_import(&clerk, &started).await;
+    // The count went up as the rows were read, and reached the file's rows.
+    let reads: Vec<u64> = seen.iter().map(|a| a["read"].as_u64().unwrap()).collect();
+    assert!(
+        reads.iter().any(|r| *r > 0 && *r < rows as u64),
+        "no count between 0 and {rows} was seen: {reads:?}"
+    );
+    assert!(reads.windows(2).all(|w| w[0] <= w[1]), "{reads:?}");
+    for a in &seen {
+        if !a["total"].is_null() {
+            assert_eq!(a["total"], rows, "{a}");
+            assert!(a["percent"].as_u64().unwrap() < 100, "{a}");
+        }
     }
-    assert!(big.len() > 2 * civreg_node::web::MAX_BODY_BYTES);
-    let r = upload_csv(&app, &clerk, &clerk.csrf.clone(), &big).await;
-    assert_eq!(r.status, 200, "{}", &r.body[..r.body.len().min(400)]);
-    assert_eq!(app.records(), 3002);
+    let mid = seen
+        .iter()
+        .find(|a| a["read"].as_u64().unwrap() > 0)
+        .expect("a count seen");
+    assert!(
+        mid["progress_text"]
+            .as_str()
+            .unwrap()
+            .starts_with("U lexuan "),
+        "{mid}"
+    );
+    assert_eq!(done["read"], rows, "{done}");
+    assert_eq!(done["total"], rows, "{done}");
+    assert_eq!(done["accepted"], rows, "{done}");
+    assert_eq!(done["percent"], 100, "{done}");
+    assert_eq!(
+        done["progress_text"],
+        format!("U lexuan {rows} nga {rows} rreshta"),
+        "{done}"
+    );
+    assert_eq!(app.records(), rows);
+    // Once it is over, the next import runs.
+    let third = upload_csv(&app, &clerk, &clerk.csrf.clone(), births_csv(3)).await;
+    let (v, _) = follow_import(&clerk, &third).await;
+    assert_eq!(v["skipped"], 3, "{v}");
 }

@@ -34,10 +34,15 @@ pub enum Tree {
     Access,
     /// Citizens' certificates issued here: serial → sealed issue record (issue 15).
     Certs,
+    /// Clerk-app forms already saved (issue 14), so that a form posted again, even after a
+    /// restart, registers once: `f` + form id → big-endian ms and the registration number, and
+    /// `a` + big-endian ms + form id → empty (their age order, to forget them after a week).
+    /// Form ids are random and name no one; registration numbers are plain in `imports` too.
+    Forms,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 9] = [
+    pub const ALL: [Tree; 10] = [
         Tree::Meta,
         Tree::Ops,
         Tree::Records,
@@ -47,6 +52,7 @@ impl Tree {
         Tree::Remote,
         Tree::Access,
         Tree::Certs,
+        Tree::Forms,
     ];
 
     pub fn name(self) -> &'static str {
@@ -60,6 +66,7 @@ impl Tree {
             Tree::Remote => "remote",
             Tree::Access => "access",
             Tree::Certs => "certs",
+            Tree::Forms => "forms",
         }
     }
 

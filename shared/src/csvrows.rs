@@ -188,17 +188,36 @@ pub fn header<'a>(cells: impl IntoIterator<Item = &'a str>) -> Result<Vec<String
     Ok(header)
 }
 
+/// Why a row's cells do not make a record document, as a code with its arguments (the node's
+/// clerk app says it in the clerk's language; `Display` is the importers' English sentence).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CellProblem {
+    #[error("the row has {cells} cells but the header has {columns} columns (a missing or extra comma, or a truncated line?)")]
+    Cells { cells: usize, columns: usize },
+    #[error("kind {0:?} is not birth, marriage or death")]
+    Kind(String),
+    #[error("{column}: {value:?} is not a whole number")]
+    NotNumber { column: String, value: String },
+}
+
 /// One row as the record kind and the record's JSON document.
 pub fn row_to_doc(
     header: &[String],
     rec: &csv::StringRecord,
 ) -> Result<(RecordKind, serde_json::Value), Vec<String>> {
+    row_to_doc_coded(header, rec).map_err(|e| e.iter().map(ToString::to_string).collect())
+}
+
+/// [`row_to_doc`] with its reasons as codes.
+pub fn row_to_doc_coded(
+    header: &[String],
+    rec: &csv::StringRecord,
+) -> Result<(RecordKind, serde_json::Value), Vec<CellProblem>> {
     if rec.len() != header.len() {
-        return Err(vec![format!(
-            "the row has {} cells but the header has {} columns (a missing or extra comma, or a truncated line?)",
-            rec.len(),
-            header.len()
-        )]);
+        return Err(vec![CellProblem::Cells {
+            cells: rec.len(),
+            columns: header.len(),
+        }]);
     }
     let mut errs = Vec::new();
     let mut kind = None;
@@ -208,7 +227,7 @@ pub fn row_to_doc(
         if col == "kind" {
             kind = RecordKind::parse(cell);
             if kind.is_none() {
-                errs.push(format!("kind {cell:?} is not birth, marriage or death"));
+                errs.push(CellProblem::Kind(cell.to_string()));
             }
             continue;
         }
@@ -221,7 +240,10 @@ pub fn row_to_doc(
             match cell.parse::<i64>() {
                 Ok(n) => serde_json::Value::from(n),
                 Err(_) => {
-                    errs.push(format!("{col}: {cell:?} is not a whole number"));
+                    errs.push(CellProblem::NotNumber {
+                        column: col.clone(),
+                        value: cell.to_string(),
+                    });
                     continue;
                 }
             }

@@ -12,6 +12,7 @@
 //! | `GET /search`, `GET /search.json` | search (national when the hub answers, else local) |
 //! | `GET /record/{regno}` | a record: every field, its history, its sync state |
 //! | `GET/POST /record/{regno}/amend`, `POST /record/{regno}/void` | amend, void |
+//! | `GET/POST /import`, `GET /import/{job}`, `GET /import/{job}/report.csv` | CSV import: the page, a job started, its progress and report, the report as CSV |
 //! | `GET /assets/{app.css,app.js}` | the embedded assets |
 //!
 //! **Invariants.**
@@ -26,8 +27,8 @@
 //!   the `Host` must be loopback, the listener's address or a configured name; bodies are
 //!   bounded; sign-in is throttled per account and address; sessions are random, stored hashed,
 //!   idle-timed; every POST carries the session's CSRF token.
-//! - *A form is saved once*: each rendered form carries a random id; a second post of it is
-//!   answered with the record the first one saved (see [`FormLedger`]).
+//! - *A form is saved once*: each rendered form carries a random id; a second post of it, even
+//!   after a restart, is answered with the record the first one saved (see [`FormLedger`]).
 
 mod annotate;
 mod auth;
@@ -40,6 +41,8 @@ mod status;
 mod templates;
 mod upload;
 
+pub use upload::MAX_UPLOAD_BYTES;
+
 use crate::control::Served;
 use crate::node::NodeError;
 use axum::extract::{FromRequest, Request};
@@ -47,7 +50,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use civreg_shared::i18n::{Catalog, Lang};
 use civreg_shared::webguard::{self, Hosts, Sessions, Throttle};
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashSet;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -83,13 +86,20 @@ impl Default for Settings {
     }
 }
 
-/// The forms already saved (or being saved), by their form id: a form posted twice (a double
-/// click, a reload after "saved") is registered once. Bounded: the oldest entries are forgotten
-/// past [`FormLedger::CAP`], long after any browser would repost them.
+/// How long a saved form is remembered (a form posted again is answered with its record):
+/// far longer than any browser keeps a form to post again, short enough that the tree stays
+/// small (an office saves some hundreds of forms a day).
+pub const FORMS_KEPT: Duration = Duration::from_secs(7 * 24 * 3600);
+/// Most forgotten forms deleted by one save (the rest go with the next saves).
+const FORGET_PER_SAVE: usize = 64;
+
+/// The forms being saved now, by their form id; the forms already saved are in the node's
+/// store (tree `forms`, written in the same atomic write as the record: [`remember_form`]), so
+/// a form posted twice (a double click, a reload after "saved", a post again after `serve`
+/// restarted) is registered once.
 #[derive(Default)]
 pub struct FormLedger {
-    map: HashMap<String, FormState>,
-    order: VecDeque<String>,
+    pending: HashSet<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,34 +111,93 @@ pub enum FormState {
 }
 
 impl FormLedger {
-    const CAP: usize = 10_000;
-
-    /// Claims `id` for saving: `Err` with what is known of it if it was claimed before.
-    pub fn claim(&mut self, id: &str) -> Result<(), FormState> {
-        if let Some(s) = self.map.get(id) {
-            return Err(s.clone());
+    /// Claims `id` for saving: `Ok(Err(..))` with what is known of it if it is being saved now
+    /// or was saved before. Called with the ledger locked, so two posts of one form can not
+    /// both pass; a claim is released ([`FormLedger::release`]) only once its save is durable
+    /// or has failed.
+    pub fn claim(
+        &mut self,
+        node: &crate::node::Node,
+        id: &str,
+    ) -> Result<Result<(), FormState>, NodeError> {
+        if self.pending.contains(id) {
+            return Ok(Err(FormState::Pending));
         }
-        while self.order.len() >= Self::CAP {
-            if let Some(old) = self.order.pop_front() {
-                self.map.remove(&old);
-            }
+        if let Some(regno) = saved_form(node, id)? {
+            return Ok(Err(FormState::Saved(regno)));
         }
-        self.map.insert(id.to_string(), FormState::Pending);
-        self.order.push_back(id.to_string());
-        Ok(())
+        self.pending.insert(id.to_string());
+        Ok(Ok(()))
     }
 
-    pub fn saved(&mut self, id: &str, regno: &str) {
-        self.map
-            .insert(id.to_string(), FormState::Saved(regno.to_string()));
-    }
-
-    /// The save failed: the form may be posted again.
+    /// The save is over (written, or failed: the form may then be posted again).
     pub fn release(&mut self, id: &str) {
-        if self.map.get(id) == Some(&FormState::Pending) {
-            self.map.remove(id);
-        }
+        self.pending.remove(id);
     }
+}
+
+fn form_key(id: &str) -> Vec<u8> {
+    [b"f".as_slice(), id.as_bytes()].concat()
+}
+
+/// The record a form was saved as, if it was.
+pub fn saved_form(node: &crate::node::Node, id: &str) -> Result<Option<String>, NodeError> {
+    use crate::store::Tree;
+    Ok(node
+        .store()
+        .get(Tree::Forms, &form_key(id))?
+        .filter(|v| v.len() > 8)
+        .map(|v| String::from_utf8_lossy(&v[8..]).into_owned()))
+}
+
+/// Writes "form `id` was saved as `regno`" into the write `tx` that saves the record, so both
+/// are on disk or neither is: a crash can neither lose the record while its form is marked
+/// saved, nor leave it saved with its form unmarked (which would register it again when the
+/// form is posted again). Forgets a few forms saved more than [`FORMS_KEPT`] ago.
+pub(crate) fn remember_form(
+    node: &crate::node::Node,
+    tx: &mut crate::node::Tx<'_>,
+    id: &str,
+    regno: &str,
+    now_ms: u64,
+) -> Result<(), NodeError> {
+    use crate::store::Tree;
+    let cutoff = now_ms.saturating_sub(FORMS_KEPT.as_millis() as u64);
+    let mut old = Vec::new();
+    // The age index (`a` + ms + id) sorts before the forms (`f` + id): the oldest come first.
+    for kv in node.store().scan(Tree::Forms).take(FORGET_PER_SAVE) {
+        let (k, _) = kv?;
+        let Some(at) = k
+            .strip_prefix(b"a")
+            .and_then(|r| r.get(..8))
+            .and_then(|b| <[u8; 8]>::try_from(b).ok())
+        else {
+            break;
+        };
+        if u64::from_be_bytes(at) >= cutoff {
+            break;
+        }
+        old.push(k);
+    }
+    let b = tx.batch();
+    for k in old {
+        b.delete(Tree::Forms, [b"f".as_slice(), &k[9..]].concat());
+        b.delete(Tree::Forms, k);
+    }
+    let mut value = now_ms.to_be_bytes().to_vec();
+    value.extend_from_slice(regno.as_bytes());
+    b.put(Tree::Forms, form_key(id), value);
+    b.put(
+        Tree::Forms,
+        [
+            b"a".as_slice(),
+            now_ms.to_be_bytes().as_slice(),
+            id.as_bytes(),
+        ]
+        .concat(),
+        Vec::new(),
+    );
+    Ok(())
 }
 
 struct Inner {
@@ -138,6 +207,7 @@ struct Inner {
     throttle: Throttle,
     checks: tokio::sync::Semaphore,
     forms: Mutex<FormLedger>,
+    imports: Mutex<upload::Jobs>,
 }
 
 /// What every handler reads: the serving process's node and worker state, sessions, throttle.
@@ -153,6 +223,7 @@ impl Context {
             throttle: Throttle::default(),
             checks: tokio::sync::Semaphore::new(webguard::MAX_CONCURRENT_CHECKS),
             forms: Mutex::new(FormLedger::default()),
+            imports: Mutex::new(upload::Jobs::default()),
         }))
     }
     pub fn served(&self) -> &Served {
@@ -175,6 +246,9 @@ impl Context {
     }
     pub fn forms(&self) -> std::sync::MutexGuard<'_, FormLedger> {
         self.0.forms.lock().unwrap_or_else(|p| p.into_inner())
+    }
+    pub(crate) fn imports(&self) -> std::sync::MutexGuard<'_, upload::Jobs> {
+        self.0.imports.lock().unwrap_or_else(|p| p.into_inner())
     }
 }
 
@@ -439,6 +513,8 @@ pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
             get(annotate::form).post(annotate::save),
         )
         .route("/import", get(upload::form).post(upload::upload))
+        .route("/import/{job}", get(upload::job))
+        .route("/import/{job}/report.csv", get(upload::report_csv))
         .route("/assets/{name}", get(templates::asset))
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))

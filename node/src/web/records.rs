@@ -155,6 +155,32 @@ enum Stop {
     Problems(Vec<Problem>),
     /// Records that look like this one: the clerk decides (`dupes`).
     Dupes(super::pages::Answer, String),
+    /// The form is being saved by another request, or was saved.
+    Claimed(FormState),
+}
+
+/// Registers as [`crate::node::Node::register_noted`] does, and marks form `form_id` saved in
+/// the same write (see [`super::remember_form`]).
+fn register_once(
+    node: &crate::node::Node,
+    clerk: &crate::node::Clerk,
+    kind: RecordKind,
+    doc: serde_json::Value,
+    note: &str,
+    form_id: &str,
+) -> Result<crate::node::Saved, NodeError> {
+    let checked = crate::node::Checked::new(node.prepare(kind, doc)?)?;
+    node.write(|tx| {
+        let saved = tx.create_noted(clerk, checked, note)?;
+        super::remember_form(
+            node,
+            tx,
+            form_id,
+            &saved.regno,
+            civreg_runtime::clock::now_ms(),
+        )?;
+        Ok(saved)
+    })
 }
 
 /// What the clerk typed about the person of a birth or death, for the duplicate check's table.
@@ -249,23 +275,14 @@ pub async fn register(
         form_id: form_id.clone(),
         ..Default::default()
     };
-    // A form posted again (a double click, a reload) is not registered twice.
-    let claim = ctx.forms().claim(&form_id);
-    match claim {
-        Err(FormState::Saved(regno)) => {
-            return see_other(&format!("/record/{regno}?again=1"));
-        }
-        Err(FormState::Pending) => {
-            let p = FormPage {
-                already: c.format(lang, "form-already-saved", &[("regno", "…".into())]),
-                ..base
-            };
-            return render_form(ctx, who, kind, StatusCode::CONFLICT, p).await;
-        }
-        Ok(()) => {}
-    }
     let (c2, w2, f2, id2) = (ctx.clone(), who.clone(), form.clone(), form_id.clone());
     let outcome = blocking(move || {
+        // A form posted again (a double click, a reload, a post again after a restart) is not
+        // registered twice: claimed here, released once its save is on disk (or failed).
+        let claim = c2.forms().claim(c2.node(), &id2)?;
+        if let Err(state) = claim {
+            return Ok(Err(Stop::Claimed(state)));
+        }
         let res = (|| {
             let doc = match check(&c2, kind, &f2)? {
                 Checked::Ready(doc) => doc,
@@ -277,22 +294,23 @@ pub async fn register(
                     return Ok(Err(Stop::Dupes(found, typed_person(kind, &f2))));
                 }
             }
-            // The command line's own call: same op, checks, guard and log; the clerk's decision
-            // over the candidates shown is kept in the op's reason.
-            match c2
-                .node()
-                .register_noted(&w2.clerk(), kind, doc, &super::dupes::note(&f2))
-            {
+            // The command line's own call (`Node::register_noted`: same op, checks, guard and
+            // log; the clerk's decision over the candidates shown kept in the op's reason),
+            // with the form marked saved in the same atomic write.
+            match register_once(
+                c2.node(),
+                &w2.clerk(),
+                kind,
+                doc,
+                &super::dupes::note(&f2),
+                &id2,
+            ) {
                 Ok(saved) => Ok(Ok(saved)),
                 Err(NodeError::Invalid(report)) => Ok(Err(Stop::Problems(report.problems))),
                 Err(e) => Err(WebError::Node(e)),
             }
         })();
-        let mut ledger = c2.forms();
-        match &res {
-            Ok(Ok(saved)) => ledger.saved(&id2, &saved.regno),
-            _ => ledger.release(&id2),
-        }
+        c2.forms().release(&id2);
         res
     })
     .await;
@@ -304,6 +322,16 @@ pub async fn register(
         Ok(Err(Stop::Problems(problems))) => {
             let p = FormPage { problems, ..base };
             render_form(ctx, who, kind, StatusCode::UNPROCESSABLE_ENTITY, p).await
+        }
+        Ok(Err(Stop::Claimed(FormState::Saved(regno)))) => {
+            see_other(&format!("/record/{regno}?again=1"))
+        }
+        Ok(Err(Stop::Claimed(FormState::Pending))) => {
+            let p = FormPage {
+                already: c.format(lang, "form-already-saved", &[("regno", "…".into())]),
+                ..base
+            };
+            render_form(ctx, who, kind, StatusCode::CONFLICT, p).await
         }
         Ok(Err(Stop::Dupes(found, typed))) => {
             let p = FormPage {
@@ -648,5 +676,65 @@ pub async fn void(
         )
             .into_response(),
         Err(e) => e.in_lang(lang).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::{remember_form, saved_form, FormLedger, FormState, FORMS_KEPT};
+    use super::*;
+    use crate::node::Node;
+    use crate::store::Tree;
+
+    fn birth() -> serde_json::Value {
+        serde_json::json!({
+            "child": {"given_name": "Arben", "surname": "Gashi", "sex": "male", "date_of_birth": "1968-03-14"},
+            "place_of_birth": "Prizren",
+            "mother": {"given_name": "Drita", "surname": "Gashi"}
+        })
+    }
+
+    /// Issue 14: the saved form is in the store, written with the record: a new ledger (as
+    /// after a restart) over the same store answers with the record, not a second save.
+    #[test]
+    fn a_saved_form_is_known_after_a_restart_and_forgotten_after_a_week() {
+        let node = Node::in_memory("prishtine", "1").unwrap();
+        let clerk = Node::clerk_unchecked("drita");
+        let id = "ab".repeat(32);
+        let mut ledger = FormLedger::default();
+        assert_eq!(ledger.claim(&node, &id).unwrap(), Ok(()));
+        assert_eq!(ledger.claim(&node, &id).unwrap(), Err(FormState::Pending));
+        let saved = register_once(&node, &clerk, RecordKind::Birth, birth(), "", &id).unwrap();
+        ledger.release(&id);
+        let mut restarted = FormLedger::default();
+        assert_eq!(
+            restarted.claim(&node, &id).unwrap(),
+            Err(FormState::Saved(saved.regno.clone()))
+        );
+        // A failed save marks nothing: the form may be posted again.
+        let other = "cd".repeat(32);
+        let mut bad = birth();
+        bad["child"]["date_of_birth"] = "2999-01-01".into();
+        assert!(register_once(&node, &clerk, RecordKind::Birth, bad, "", &other).is_err());
+        assert_eq!(saved_form(&node, &other).unwrap(), None);
+        assert_eq!(node.record_count().unwrap(), 1);
+
+        // A form saved more than a week ago is forgotten by a later save.
+        let now = civreg_runtime::clock::now_ms();
+        let week = FORMS_KEPT.as_millis() as u64;
+        let old = "ef".repeat(32);
+        node.write(|tx| remember_form(&node, tx, &old, "OLD", now - week - 1000))
+            .unwrap();
+        assert_eq!(saved_form(&node, &old).unwrap().as_deref(), Some("OLD"));
+        let newer = "01".repeat(32);
+        register_once(&node, &clerk, RecordKind::Birth, birth(), "", &newer).unwrap();
+        assert_eq!(saved_form(&node, &old).unwrap(), None);
+        assert_eq!(
+            saved_form(&node, &id).unwrap(),
+            Some(saved.regno),
+            "a form of today is kept"
+        );
+        // Two entries (the form and its age) per form kept.
+        assert_eq!(node.store().len(Tree::Forms).unwrap(), 4);
     }
 }

@@ -136,49 +136,98 @@
   });
 }());
 
-// The CSV import page: the file goes as the request body with the session's token; the report
-// is shown (every rejected row with its line and reasons) and can be downloaded.
+// The CSV import page: the file goes as the request body with the session's token, the bar
+// showing the bytes sent; the node answers with an import job, polled for the rows read out of
+// the rows in the file; then the report (every rejected row with its line and reasons, in the
+// clerk's language) is shown, with a link to download it as CSV.
 (function () {
   var form = document.getElementById("import-form");
   if (!form) { return; }
   var result = document.getElementById("import-result");
+  var box = document.getElementById("import-progress-box");
   var bar = document.getElementById("import-progress");
-  function text(tag, t, cls) { var e = document.createElement(tag); e.textContent = t; if (cls) { e.className = cls; } return e; }
+  var label = document.getElementById("import-progress-text");
+  var button = document.getElementById("import-start");
+  function el(tag, t, cls) { var e = document.createElement(tag); e.textContent = t; if (cls) { e.className = cls; } return e; }
+  function clear() { while (result.firstChild) { result.removeChild(result.firstChild); } }
+  function show(percent, words) {
+    box.hidden = false;
+    bar.value = percent;
+    bar.setAttribute("data-percent", String(percent));
+    label.textContent = words;
+  }
+  function problem(text) {
+    clear();
+    var p = el("p", text, "msg bad"); p.id = "import-problem"; p.setAttribute("role", "alert");
+    result.appendChild(p);
+    button.disabled = false;
+  }
+  function report(a) {
+    clear();
+    button.disabled = false;
+    if (a.problem) { problem(a.problem); return; }
+    show(100, a.progress_text);
+    var s = el("p", a.summary, a.rejected ? "msg warn" : "msg ok"); s.id = "import-summary"; result.appendChild(s);
+    if (a.lines && a.lines.length) {
+      var table = document.createElement("table"); table.id = "import-rejected";
+      var head = document.createElement("tr");
+      ["data-line", "data-status", "data-reasons"].forEach(function (k) {
+        var th = el("th", form.getAttribute(k)); th.setAttribute("scope", "col"); head.appendChild(th);
+      });
+      table.appendChild(head);
+      a.lines.forEach(function (r) {
+        var tr = document.createElement("tr");
+        tr.className = "import-" + r.status; tr.setAttribute("data-line", String(r.line));
+        tr.appendChild(el("td", String(r.line))); tr.appendChild(el("td", r.status_text)); tr.appendChild(el("td", r.reasons.join("; ")));
+        table.appendChild(tr);
+      });
+      result.appendChild(table);
+    }
+    if (a.unlisted) { var u = el("p", a.unlisted, "msg warn"); u.id = "import-unlisted"; result.appendChild(u); }
+    var link = el("a", form.getAttribute("data-download"), "button");
+    link.id = "import-download"; link.href = a.download; link.setAttribute("download", "import-report.csv");
+    result.appendChild(link);
+  }
+  function poll(url) {
+    fetch(url, { credentials: "same-origin", headers: { "Accept": "application/json" } })
+      .then(function (r) { return r.json(); })
+      .then(function (a) {
+        if (a.done || a.problem) { report(a); return; }
+        show(a.percent, a.progress_text);
+        setTimeout(function () { poll(url); }, 400);
+      })
+      .catch(function () { problem(form.getAttribute("data-lost")); });
+  }
   form.addEventListener("submit", function (ev) {
     ev.preventDefault();
     var input = document.getElementById("import-file");
     if (!input.files || !input.files[0]) { input.focus(); return; }
-    while (result.firstChild) { result.removeChild(result.firstChild); }
-    result.appendChild(text("p", form.getAttribute("data-busy"), "msg"));
-    bar.hidden = false;
-    fetch("/import", { method: "POST", credentials: "same-origin", body: input.files[0],
-                       headers: { "X-CSRF-Token": form.getAttribute("data-csrf"), "Content-Type": "text/csv", "Accept": "application/json" } })
-      .then(function (r) { return r.json(); })
-      .then(function (a) {
-        bar.hidden = true;
-        while (result.firstChild) { result.removeChild(result.firstChild); }
-        if (a.problem) { var p = text("p", a.problem, "msg bad"); p.id = "import-problem"; p.setAttribute("role", "alert"); result.appendChild(p); return; }
-        var s = text("p", a.summary, a.report.rejected.length ? "msg warn" : "msg ok"); s.id = "import-summary"; result.appendChild(s);
-        if (a.report.rejected.length) {
-          var table = document.createElement("table"); table.id = "import-rejected";
-          var head = document.createElement("tr");
-          head.appendChild(text("th", form.getAttribute("data-line"))); head.appendChild(text("th", form.getAttribute("data-reasons")));
-          table.appendChild(head);
-          var lines = ["line,reasons"];
-          a.report.rejected.forEach(function (r) {
-            var tr = document.createElement("tr");
-            tr.appendChild(text("td", String(r.line))); tr.appendChild(text("td", r.reasons.join("; ")));
-            table.appendChild(tr);
-            lines.push(r.line + ",\"" + r.reasons.join("; ").replace(/"/g, "\"\"") + "\"");
-          });
-          result.appendChild(table);
-          var link = text("a", form.getAttribute("data-download"), "button");
-          link.id = "import-download";
-          link.href = URL.createObjectURL(new Blob([lines.join("\r\n") + "\r\n"], { type: "text/csv" }));
-          link.download = "import-report.csv";
-          result.appendChild(link);
-        }
-      })
-      .catch(function () { bar.hidden = true; });
+    var file = input.files[0];
+    clear();
+    if (file.size > parseInt(form.getAttribute("data-max"), 10)) { problem(form.getAttribute("data-too-large")); return; }
+    button.disabled = true;
+    var sending = form.getAttribute("data-sending");
+    show(0, sending.replace("__P__", "0"));
+    var xhr = new XMLHttpRequest();
+    xhr.open("POST", "/import");
+    xhr.setRequestHeader("X-CSRF-Token", form.getAttribute("data-csrf"));
+    xhr.setRequestHeader("Content-Type", "text/csv");
+    xhr.setRequestHeader("Accept", "application/json");
+    xhr.upload.addEventListener("progress", function (e) {
+      if (e.lengthComputable && e.total > 0) {
+        var pct = Math.floor(e.loaded * 100 / e.total);
+        show(pct, sending.replace("__P__", String(pct)));
+      }
+    });
+    xhr.addEventListener("load", function () {
+      var a = null;
+      try { a = JSON.parse(xhr.responseText); } catch (e) { a = null; }
+      if (!a) { problem(form.getAttribute("data-lost")); return; }
+      if (a.problem) { box.hidden = true; problem(a.problem); return; }
+      show(0, form.getAttribute("data-busy"));
+      poll(a.poll);
+    });
+    xhr.addEventListener("error", function () { box.hidden = true; problem(form.getAttribute("data-lost")); });
+    xhr.send(file);
   });
 })();
