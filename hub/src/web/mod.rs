@@ -17,6 +17,7 @@
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
 //! | `GET/POST /verify` | public certificate verification, **no sign-in** (`verify_page.rs`) |
+//! | `GET /lang?to=TAG&back=PATH` | the language picker: sets the `civreg_lang` cookie ([`lang`]) |
 //!
 //! Every request passes [`guard`] first: its `Host` must be a loopback name, the listener's
 //! address or a configured `http_hosts` name (DNS rebinding), its body at most
@@ -27,15 +28,19 @@
 //! counts only, no names or records. Serve the listener beyond loopback only behind a reverse
 //! proxy with TLS that also guards `/metrics`.
 //!
-//! Every page is built off the async runtime (`spawn_blocking`: the store, the PKI registry and
-//! the rollout file are read from disk) from the same state `status.json` is written from.
-//! Everything interpolated into HTML goes through [`html::esc`].
+//! Every page's data is gathered off the async runtime (`spawn_blocking`: the store, the PKI
+//! registry and the rollout file are read from disk) from the same state `status.json` is
+//! written from. Pages are minijinja templates extending one layout (`templates.rs`), which
+//! escapes every value; their words come from the Fluent catalogues (`dash-…` keys), in the
+//! language of [`lang`]: the `civreg_lang` cookie, else Albanian (`/verify` also follows
+//! `Accept-Language`).
 
 pub mod auth;
 mod duplicate_pages;
+pub mod fmt;
 pub mod guard;
 pub mod history;
-pub mod html;
+pub mod lang;
 pub mod model;
 mod now;
 mod pages;
@@ -241,22 +246,51 @@ impl WebError {
     }
 }
 
+impl WebError {
+    /// What the page says: the error in the operator's language where the dashboard words it
+    /// (checks of the hub's own modules keep their English words).
+    fn message(&self) -> String {
+        match self {
+            WebError::Csrf => lang::text("dash-err-csrf"),
+            WebError::AccessLog(e) => {
+                lang::format("dash-err-access-log", &[("detail", e.to_string().into())])
+            }
+            WebError::Internal(d) => lang::format("dash-err-internal", &[("detail", d.into())]),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "dashboard request failed");
         }
-        let body = format!(
-            "<h1>{}</h1><p class=\"msg bad\" id=\"error\">{}</p><p><a href=\"/\">Back to the overview</a></p>",
-            status.as_u16(),
-            html::esc(&self.to_string())
+        let title = match status {
+            StatusCode::NOT_FOUND => lang::text("dash-err-not-found"),
+            StatusCode::FORBIDDEN => lang::text("dash-err-forbidden"),
+            StatusCode::CONFLICT => lang::text("dash-err-conflict"),
+            StatusCode::BAD_REQUEST => lang::text("dash-err-bad-request"),
+            StatusCode::SERVICE_UNAVAILABLE => lang::text("dash-err-busy"),
+            _ => lang::text("dash-err-title"),
+        };
+        let page = templates::page(
+            None,
+            "message.html",
+            minijinja::context! {
+                title => format!("{} · {title}", status.as_u16()),
+                message => self.message(),
+                links => vec![minijinja::Value::from_serialize(serde_json::json!({
+                    "href": "/", "text": lang::text("dash-back-overview"),
+                }))],
+            },
         );
-        (
-            status,
-            axum::response::Html(html::page("Error", None, None, &body)),
-        )
-            .into_response()
+        match page {
+            Ok(html) => (status, html).into_response(),
+            // The error page itself failed: its words in plain text.
+            Err(_) => (status, self.message()).into_response(),
+        }
     }
 }
 
@@ -310,6 +344,8 @@ pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))
         .route("/verify", get(verify_page::form).post(verify_page::check))
+        .route("/lang", get(lang::set))
+        .layer(axum::middleware::from_fn(lang::middleware))
         .layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             hosts,
