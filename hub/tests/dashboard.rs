@@ -839,6 +839,35 @@ async fn every_page_speaks_each_language_and_the_language_is_chosen_by_cookie_or
         .await;
         assert_eq!(r.header("location"), Some("/"), "{evil}");
     }
+    // The overview reloads itself until the operator pauses it (a cookie), and resumes.
+    let s = WebSession::login(&web, OPERATOR, PASSWORD).await.unwrap();
+    assert!(s
+        .get("/")
+        .await
+        .body
+        .contains("<meta http-equiv=\"refresh\""));
+    let r = http_request(
+        &web,
+        "GET",
+        "/refresh?on=0&back=/node/prishtine/1",
+        Some(&s.cookie),
+        None,
+    )
+    .await;
+    assert_eq!(r.header("location"), Some("/node/prishtine/1"));
+    assert_eq!(r.set_cookie("civreg_refresh").as_deref(), Some("off"));
+    let paused = format!("{}; civreg_refresh=off", s.cookie);
+    for path in ["/", "/node/prishtine/1"] {
+        let page = http_request(&web, "GET", path, Some(&paused), None)
+            .await
+            .body;
+        assert!(!page.contains("http-equiv=\"refresh\""), "{path}: {page}");
+        assert!(page.contains("id=\"refresh-resume\""), "{path}: {page}");
+        assert!(!page.contains("This page reloads every"), "{path}: {page}");
+    }
+    let r = http_request(&web, "GET", "/refresh?on=1&back=/", Some(&paused), None).await;
+    assert_eq!(r.set_cookie("civreg_refresh").as_deref(), Some(""));
+
     // The strict headers are on every page, in every language.
     for lang in ["sq", "en"] {
         let r = get_with(

@@ -268,6 +268,27 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     )
     .await;
     screenshot(&c, "overview-syncing").await;
+    // While the overview reloads itself every few seconds, axe-core's one finding is that
+    // reload (meta-refresh, WCAG 2.2.1): the page offers to stop it, and the operator does.
+    let reloading = crate::clerk_a11y::axe(&c).await;
+    assert!(
+        !reloading.is_empty()
+            && reloading
+                .iter()
+                .all(|v| v.starts_with("critical meta-refresh:")),
+        "{reloading:?}"
+    );
+    c.find(Locator::Id("refresh-pause"))
+        .await
+        .expect("a way to stop the reload")
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("refresh-resume"))
+        .await
+        .expect("the reload stopped, and a way to resume it");
     a11y(&c, "en", "overview", &mut a11y_found).await;
 
     // SIGKILL Prishtinë's node: its row turns offline and comes to the top.

@@ -20,6 +20,8 @@ use serde::Deserialize;
 
 /// The cookie holding the chosen language (the clerk app's name too).
 pub const LANG_COOKIE: &str = "civreg_lang";
+/// The cookie that pauses the overview's and node pages' automatic reload (`off`).
+pub const REFRESH_COOKIE: &str = "civreg_refresh";
 
 /// What a page needs to know of its request.
 #[derive(Debug, Clone)]
@@ -27,6 +29,8 @@ pub struct RequestInfo {
     pub lang: Lang,
     /// The path and query asked for (the language picker comes back here).
     pub back: String,
+    /// The operator paused the pages' automatic reload (`civreg_refresh=off`).
+    pub paused: bool,
 }
 
 tokio::task_local! {
@@ -43,6 +47,11 @@ pub fn back() -> String {
     REQUEST
         .try_with(|r| r.back.clone())
         .unwrap_or_else(|_| "/".into())
+}
+
+/// Whether the operator paused the automatic reload of pages.
+pub fn paused() -> bool {
+    REQUEST.try_with(|r| r.paused).unwrap_or(false)
 }
 
 /// `key` in the current request's language.
@@ -103,7 +112,8 @@ fn public(path: &str) -> bool {
     path == "/verify"
 }
 
-/// Reads the request's language and runs the rest of the request with it.
+/// Reads the request's language (and whether reloads are paused) and runs the rest of the
+/// request with it.
 pub async fn middleware(req: Request, next: Next) -> Response {
     let uri = req.uri();
     let lang = of_request(req.headers(), public(uri.path()));
@@ -121,8 +131,9 @@ pub async fn middleware(req: Request, next: Next) -> Response {
     } else {
         "/".to_string()
     };
+    let paused = super::auth::cookie(req.headers(), REFRESH_COOKIE).as_deref() == Some("off");
     REQUEST
-        .scope(RequestInfo { lang, back }, next.run(req))
+        .scope(RequestInfo { lang, back, paused }, next.run(req))
         .await
 }
 
@@ -152,6 +163,29 @@ pub async fn set(headers: HeaderMap, Query(q): Query<LangQuery>) -> Response {
     super::auth::with_cookie(
         super::pages::see_other(local_path(&q.back)),
         super::auth::set_cookie(LANG_COOKIE, lang.tag(), Some(365 * 86_400)),
+    )
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub struct RefreshQuery {
+    on: String,
+    back: String,
+}
+
+/// `GET /refresh?on=0|1&back=PATH`: pauses (`0`) or resumes the automatic reload of the
+/// overview and node pages for this browser, and goes back. Reloading every few seconds is
+/// what a wall display wants, and what a screen reader or a reader at their own pace does not
+/// (WCAG 2.2.1: the user can turn it off).
+pub async fn set_refresh(Query(q): Query<RefreshQuery>) -> Response {
+    let off = q.on == "0";
+    super::auth::with_cookie(
+        super::pages::see_other(local_path(&q.back)),
+        super::auth::set_cookie(
+            REFRESH_COOKIE,
+            if off { "off" } else { "" },
+            Some(if off { 365 * 86_400 } else { 0 }),
+        ),
     )
 }
 

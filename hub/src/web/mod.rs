@@ -18,6 +18,7 @@
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
 //! | `GET/POST /verify` | public certificate verification, **no sign-in** (`verify_page.rs`) |
 //! | `GET /lang?to=TAG&back=PATH` | the language picker: sets the `civreg_lang` cookie ([`lang`]) |
+//! | `GET /refresh?on=0\|1&back=PATH` | pauses or resumes the pages' automatic reload (cookie) |
 //!
 //! Every request passes [`guard`] first: its `Host` must be a loopback name, the listener's
 //! address or a configured `http_hosts` name (DNS rebinding), its body at most
@@ -345,6 +346,7 @@ pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
         .route("/metrics", get(pages::metrics))
         .route("/verify", get(verify_page::form).post(verify_page::check))
         .route("/lang", get(lang::set))
+        .route("/refresh", get(lang::set_refresh))
         .layer(axum::middleware::from_fn(lang::middleware))
         .layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(

@@ -131,8 +131,10 @@ pub struct Frame<'a> {
     pub back: String,
     /// The signed-in operator (the navigation and the sign-out form), if any.
     pub operator: Option<&'a Operator>,
-    /// Seconds until the page reloads itself.
+    /// Seconds until the page reloads itself (unless `paused`).
     pub refresh: Option<u64>,
+    /// The operator paused automatic reloads (the page offers to resume them).
+    pub paused: bool,
 }
 
 impl<'a> Frame<'a> {
@@ -143,6 +145,7 @@ impl<'a> Frame<'a> {
             back: super::lang::back(),
             operator,
             refresh: None,
+            paused: super::lang::paused(),
         }
     }
 
@@ -161,6 +164,7 @@ pub fn page_in(frame: &Frame, name: &str, ctx: Value) -> Result<String, WebError
         operator => frame.operator.map(|o| o.name.clone()),
         csrf => frame.operator.map(|o| o.csrf.clone()),
         refresh => frame.refresh,
+        paused => frame.paused,
         ..ctx
     };
     render(name, full)
@@ -184,6 +188,7 @@ pub(super) mod tests {
             back: "/\"><script>".into(),
             operator: Some(&op),
             refresh: Some(5),
+            paused: false,
         };
         page_in(&frame, name, ctx).unwrap_or_else(|e| panic!("{name} in {lang}: {e}"))
     }

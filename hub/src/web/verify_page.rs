@@ -325,6 +325,7 @@ mod tests {
                 back: "/verify".into(),
                 operator: None,
                 refresh: None,
+                paused: false,
             };
             let mut answers = vec![
                 answer("valid", String::new(), None),
