@@ -75,6 +75,7 @@ pub async fn duplicates(
         .municipality
         .map(|m| m.trim().to_string())
         .filter(|m| !m.is_empty());
+    let lang = lang::current();
     let name = match &m {
         Some(code) => Some(
             civreg_shared::gazetteer::by_code(code)
@@ -83,8 +84,8 @@ pub async fn duplicates(
                         "dash-err-unknown-municipality",
                         &[("code", code.chars().take(40).collect::<String>().into())],
                     ))
-                })?
-                .name_sq,
+                })
+                .map(|g| super::fmt::municipality_name(lang, g))?,
         ),
         None => None,
     };
@@ -96,7 +97,7 @@ pub async fn duplicates(
         .map(|g| {
             serde_json::json!({
                 "code": g.code,
-                "name": g.name_sq,
+                "name": super::fmt::municipality_name(lang, g),
                 "selected": m.as_deref() == Some(g.code),
             })
         })

@@ -34,6 +34,16 @@ pub fn ago_s(s: u64) -> String {
     ago(super::lang::current(), s)
 }
 
+/// A municipality's name as `lang` writes it (Serbian in its script; Albanian and English use
+/// the Albanian name).
+pub fn municipality_name(lang: Lang, m: &civreg_shared::gazetteer::Municipality) -> &'static str {
+    match lang {
+        Lang::SrLatn => m.name_sr_latn,
+        Lang::SrCyrl => m.name_sr_cyrl,
+        Lang::Sq | Lang::En => m.name_sq,
+    }
+}
+
 /// A Unix time in milliseconds as UTC, to the second.
 pub fn utc_ms(ms: u64) -> String {
     time::OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
@@ -77,5 +87,12 @@ mod tests {
         assert_eq!(bytes(3 * 1024 * 1024), "3 MiB");
         assert_eq!(value(&serde_json::json!("a")), "a");
         assert_eq!(value(&serde_json::json!(3)), "3");
+        let m = civreg_shared::gazetteer::by_code("prishtine").unwrap();
+        assert_eq!(municipality_name(Lang::En, m), m.name_sq);
+        assert_eq!(municipality_name(Lang::SrCyrl, m), m.name_sr_cyrl);
+        assert_ne!(
+            municipality_name(Lang::SrLatn, m),
+            municipality_name(Lang::SrCyrl, m)
+        );
     }
 }

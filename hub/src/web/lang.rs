@@ -34,7 +34,8 @@ pub struct RequestInfo {
 }
 
 tokio::task_local! {
-    static REQUEST: RequestInfo;
+    /// The request being answered (tests of the dashboard answer as one would).
+    pub(super) static REQUEST: RequestInfo;
 }
 
 /// The language of the request being answered (Albanian outside a request).

@@ -248,10 +248,57 @@ impl WebError {
 }
 
 impl WebError {
-    /// What the page says: the error in the operator's language where the dashboard words it
-    /// (checks of the hub's own modules keep their English words).
+    /// What the page says, in the operator's language: the errors an operator meets on the
+    /// dashboard's forms are worded in the catalogues; the rarer ones of the hub's own modules
+    /// (a damaged store, an I/O failure) keep their English words.
     fn message(&self) -> String {
+        use crate::linkage::duplicates::DuplicateError as D;
+        use crate::review::ReviewError as R;
+        let cut = |s: &str| -> String { s.chars().take(200).collect() };
         match self {
+            WebError::Review(R::NotFound(id)) => {
+                lang::format("dash-err-no-conflict", &[("id", cut(id).into())])
+            }
+            WebError::Review(R::AlreadyResolved { id, by }) => lang::format(
+                "dash-err-conflict-resolved",
+                &[("id", cut(id).into()), ("by", by.into())],
+            ),
+            WebError::Review(R::ReasonRequired) => lang::text("dash-err-conflict-reason"),
+            WebError::Review(R::Invalid { regno, why }) => lang::format(
+                "dash-err-conflict-invalid",
+                &[("regno", regno.into()), ("why", why.into())],
+            ),
+            WebError::Duplicate(D::NoCase(id)) => {
+                lang::format("dash-err-no-case", &[("id", cut(id).into())])
+            }
+            WebError::Duplicate(D::Decided { id, status, by }) => lang::format(
+                "dash-err-case-decided",
+                &[
+                    ("id", id.into()),
+                    (
+                        "status",
+                        {
+                            let key = format!("dash-dup-status-{status}");
+                            let c = civreg_shared::i18n::Catalog::get();
+                            if c.has(lang::current(), &key) {
+                                lang::text(&key)
+                            } else {
+                                cut(status)
+                            }
+                        }
+                        .into(),
+                    ),
+                    ("by", by.into()),
+                ],
+            ),
+            WebError::Duplicate(D::NotLinked(id)) => {
+                lang::format("dash-err-case-not-linked", &[("id", id.into())])
+            }
+            WebError::Duplicate(D::ReasonRequired) => lang::text("dash-err-decision-reason"),
+            WebError::Rollout(crate::rollout::RolloutError::Unknown(code)) => lang::format(
+                "dash-err-unknown-municipality",
+                &[("code", cut(code).into())],
+            ),
             WebError::Csrf => lang::text("dash-err-csrf"),
             WebError::AccessLog(e) => {
                 lang::format("dash-err-access-log", &[("detail", e.to_string().into())])
@@ -390,5 +437,81 @@ pub async fn serve(listener: TcpListener, ctx: Context) {
             }
         }
         _ = sample_history(ctx) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::duplicates::DuplicateError as D;
+    use crate::review::ReviewError as R;
+    use civreg_shared::i18n::Lang;
+
+    fn errors() -> Vec<WebError> {
+        vec![
+            WebError::Review(R::NotFound("c1".into())),
+            WebError::Review(R::AlreadyResolved {
+                id: "c1".into(),
+                by: "vjosa".into(),
+            }),
+            WebError::Review(R::ReasonRequired),
+            WebError::Review(R::Invalid {
+                regno: "R1".into(),
+                why: "w".into(),
+            }),
+            WebError::Duplicate(D::NoCase("d1".into())),
+            WebError::Duplicate(D::Decided {
+                id: "d1".into(),
+                status: "linked".into(),
+                by: "vjosa".into(),
+            }),
+            WebError::Duplicate(D::Decided {
+                id: "d1".into(),
+                status: "strange".into(),
+                by: "vjosa".into(),
+            }),
+            WebError::Duplicate(D::NotLinked("d1".into())),
+            WebError::Duplicate(D::ReasonRequired),
+            WebError::Rollout(crate::rollout::RolloutError::Unknown("x".into())),
+            WebError::Csrf,
+            WebError::Internal("i".into()),
+            WebError::NotFound("n".into()),
+        ]
+    }
+
+    /// The message of `e` as a request in `lang` words it.
+    async fn message_in(lang: Lang, e: &WebError) -> String {
+        lang::REQUEST
+            .scope(
+                lang::RequestInfo {
+                    lang,
+                    back: "/".into(),
+                    paused: false,
+                },
+                async { e.message() },
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn the_errors_an_operator_meets_are_said_in_their_language() {
+        for lang in Lang::ALL {
+            for e in errors() {
+                let m = message_in(lang, &e).await;
+                assert!(!m.contains("dash-") && !m.contains("{$"), "{lang}: {m}");
+            }
+        }
+        let en = |i: usize| errors().remove(i);
+        assert!(message_in(Lang::En, &en(5))
+            .await
+            .contains("already decided: linked by vjosa"));
+        assert!(message_in(Lang::En, &en(6))
+            .await
+            .contains("strange by vjosa"));
+        assert!(message_in(Lang::En, &en(7)).await.contains("not linked"));
+        assert_ne!(
+            message_in(Lang::Sq, &en(1)).await,
+            message_in(Lang::En, &en(1)).await
+        );
     }
 }

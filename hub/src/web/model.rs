@@ -267,7 +267,7 @@ pub fn overview(ctx: &Context, lang: Lang) -> Result<Vec<MunicipalityView>, WebE
                 .min_by_key(|c| c.0);
             let mut row = MunicipalityView {
                 code: m.code.to_string(),
-                name: m.name_sq.to_string(),
+                name: super::fmt::municipality_name(lang, m).to_string(),
                 stage,
                 stage_by: entry.and_then(|e| e.changed_by.clone()),
                 nodes,

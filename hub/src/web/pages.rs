@@ -709,13 +709,14 @@ struct RolloutRow {
 
 pub async fn rollout(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let r = blocking(move || Ok(Rollout::load(ctx.data_dir())?)).await?;
+    let lang = lang::current();
     let rows: Vec<RolloutRow> = civreg_shared::gazetteer::all()
         .iter()
         .filter_map(|m| {
             let e = r.entry(m.code)?;
             Some(RolloutRow {
                 code: m.code,
-                name: m.name_sq,
+                name: super::fmt::municipality_name(lang, m),
                 stage: e.stage.as_str(),
                 kinds: e.kinds.iter().map(|k| k.as_str()).collect(),
                 changed: match (&e.changed_by, e.changed_at_ms) {

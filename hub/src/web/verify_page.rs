@@ -169,7 +169,16 @@ fn page(ctx: &Context, text: &str, lang: Lang) -> Result<AnswerView, WebError> {
     if let Some(c) = &answer.claims {
         claims.push(claim("serial", &c.serial));
         claims.push(claim("record", &c.regno));
-        claims.push(claim("kind", &c.kind.to_string()));
+        let kind = format!("dash-kind-{}", c.kind);
+        let catalog = Catalog::get();
+        claims.push(claim(
+            "kind",
+            &if catalog.has(lang, &kind) {
+                catalog.text(lang, &kind)
+            } else {
+                c.kind.to_string()
+            },
+        ));
         claims.push(claim("issued", &c.issued_on));
         claims.push(claim("office", &c.office));
         claims.push(claim("version", &c.record_version.to_string()));
@@ -190,9 +199,12 @@ fn page(ctx: &Context, text: &str, lang: Lang) -> Result<AnswerView, WebError> {
             if let Some(id) = &p.person_id {
                 v.push_str(&format!(", {id}"));
             }
+            // The role as the certificate itself words it (`civreg_cert::labels`).
+            let role = civreg_cert::labels::try_text(lang, &format!("role-{}", p.role))
+                .unwrap_or_else(|| p.role.clone());
             claims.push(ClaimRow {
                 key: "",
-                role: p.role.clone(),
+                role,
                 value: v,
             });
         }
