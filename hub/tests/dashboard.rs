@@ -762,7 +762,7 @@ async fn every_page_speaks_each_language_and_the_language_is_chosen_by_cookie_or
             .1
     };
     assert_ne!(overview("sq"), overview("en"));
-    assert!(overview("sr-Cyrl").contains("Потребно вам је сада"));
+    assert!(overview("sr-Cyrl").contains("Чека вас сада"));
 
     // Without a cookie: the operator's pages and the sign-in form in Albanian; the public
     // /verify page follows the browser's Accept-Language, and the cookie wins over it.

@@ -366,7 +366,7 @@ dash-ago = пре { $ago }
 dash-seen-ago = виђен пре { $ago }
 dash-never-seen = никад виђен
 dash-never = никад
-dash-by = { $name }
+dash-by = ({ $name })
 dash-ops = { $n ->
     [one] { $n } операција
     [few] { $n } операције
@@ -412,7 +412,7 @@ dash-col-attention = Пажња
 dash-col-record = Упис
 dash-col-field = Поље
 dash-col-state = Стање
-dash-now-title = Потребно вам је сада
+dash-now-title = Чека вас сада
 dash-now-all-well = Ништа вас сада не чека: свака канцеларија у пилоту или активна допире до централе, ниједан ред није заглављен, ништа није одбијено и не чека ниједан конфликт, дупликат ни сертификат.
 dash-now-municipalities = Општине
 dash-now-waiting = { $n } на чекању

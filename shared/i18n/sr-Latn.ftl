@@ -366,7 +366,7 @@ dash-ago = pre { $ago }
 dash-seen-ago = viđen pre { $ago }
 dash-never-seen = nikad viđen
 dash-never = nikad
-dash-by = { $name }
+dash-by = ({ $name })
 dash-ops = { $n ->
     [one] { $n } operacija
     [few] { $n } operacije
@@ -412,7 +412,7 @@ dash-col-attention = Pažnja
 dash-col-record = Upis
 dash-col-field = Polje
 dash-col-state = Stanje
-dash-now-title = Potrebno vam je sada
+dash-now-title = Čeka vas sada
 dash-now-all-well = Ništa vas sada ne čeka: svaka kancelarija u pilotu ili aktivna dopire do centrale, nijedan red nije zaglavljen, ništa nije odbijeno i ne čeka nijedan konflikt, duplikat ni sertifikat.
 dash-now-municipalities = Opštine
 dash-now-waiting = { $n } na čekanju

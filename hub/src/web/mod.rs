@@ -5,7 +5,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /` | overview: one row per municipality, trouble first; refreshes every 5 s |
+//! | `GET /` | overview: one row per municipality, trouble first; reloads every 5 s (pausable) |
 //! | `GET /node/{municipality}/{node}` | a node: state, version, clock, disk, errors, 24 h chart |
 //! | `GET /conflicts` | open conflicts (`?all=1` also resolved ones, `?municipality=CODE`) |
 //! | `GET /conflicts/{id}` | both sides of a conflict and the form to resolve it |
