@@ -656,3 +656,231 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
 fn block<F: std::future::Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
+
+/// What a page in `lang` must never show: a raw catalogue key or a missing argument (a key
+/// missing in a language would show as its name, an argument as `{$name}`).
+fn assert_all_words_found(html: &str, what: &str) {
+    assert!(!html.contains("dash-"), "{what}: a raw key:\n{html}");
+    assert!(!html.contains("{$"), "{what}: a missing argument:\n{html}");
+}
+
+/// A GET with extra request headers.
+async fn get_with(addr: &str, path: &str, headers: &[(&str, &str)]) -> HttpResponse {
+    let mut req = Request::builder()
+        .method("GET")
+        .uri(path)
+        .header(header::HOST, addr)
+        .header(header::CONNECTION, "close");
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    http_send(addr, req.body(Full::new(Bytes::new())).unwrap()).await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn every_page_speaks_each_language_and_the_language_is_chosen_by_cookie_or_browser() {
+    let mut seeded = Vec::new();
+    let (hub, web) = start_web_hub_with(settings(), |dir| {
+        seeded = seed_duplicate_cases(dir, &[("prishtine", "Arben", 12.0)]);
+    })
+    .await;
+    let case = seeded.pop().expect("a seeded case");
+    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let p1 = hub.issue("prishtine", "1");
+    let mut c = hub.client(&p1).await;
+    push(&mut c, vec![chain("prishtine", "1", 2)]).await;
+    heartbeat(&mut c).await.expect("heartbeat");
+    let (_, _) = make_conflict(&hub).await;
+
+    let pages = |conflict: &str| {
+        vec![
+            "/".to_string(),
+            "/node/prishtine/1".into(),
+            "/conflicts".into(),
+            "/conflicts?all=1&municipality=prishtine".into(),
+            format!("/conflicts/{conflict}"),
+            "/duplicates".into(),
+            "/duplicates?all=1&municipality=prishtine".into(),
+            format!("/duplicates/{}", case.id),
+            "/rollout".into(),
+            "/verify".into(),
+            "/node/prishtine/77".into(),
+        ]
+    };
+    let mut bodies: Vec<(String, String)> = Vec::new();
+    for (lang, sign_out) in [
+        ("sq", "Dil"),
+        ("sr-Latn", "Odjava"),
+        ("sr-Cyrl", "Одјава"),
+        ("en", "Sign out"),
+    ] {
+        let s = WebSession::login_in(&web, OPERATOR, PASSWORD, lang)
+            .await
+            .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+        let list = s.get("/conflicts").await.body;
+        let conflict = list
+            .split("data-id=\"")
+            .nth(1)
+            .and_then(|r| r.split('"').next())
+            .expect("a conflict in the list")
+            .to_string();
+        for path in pages(&conflict) {
+            let r = s.get(&path).await;
+            let want = if path.ends_with("/77") { 404 } else { 200 };
+            assert_eq!(r.status, want, "{lang} {path}: {}", r.body);
+            assert!(
+                r.body.contains(&format!("<html lang=\"{lang}\">")),
+                "{lang} {path}:\n{}",
+                r.body
+            );
+            assert!(r.body.contains(&format!(">{sign_out}<")) || path == "/verify" || want == 404);
+            assert_all_words_found(&r.body, &format!("{lang} {path}"));
+            bodies.push((format!("{lang} {path}"), r.body));
+        }
+        // A refused form and a refused decision, in the language too.
+        let r = s
+            .post("/rollout/peje", &[("stage", "pilot"), ("csrf", &s.csrf)])
+            .await;
+        assert_eq!(r.status, 400);
+        assert_all_words_found(&r.body, &format!("{lang} rollout without reason"));
+        let r = s
+            .post(
+                &format!("/duplicates/{}/decide", case.id),
+                &[("action", "link"), ("csrf", &s.csrf)],
+            )
+            .await;
+        assert_eq!(r.status, 400);
+        assert!(r.body.contains("id=\"back\""), "{}", r.body);
+        assert_all_words_found(&r.body, &format!("{lang} decision without reason"));
+    }
+    // The languages differ: the same page is not the same text in two of them.
+    let overview = |lang: &str| {
+        &bodies
+            .iter()
+            .find(|(k, _)| k == &format!("{lang} /"))
+            .unwrap()
+            .1
+    };
+    assert_ne!(overview("sq"), overview("en"));
+    assert!(overview("sr-Cyrl").contains("Чека вас сада"));
+
+    // Without a cookie: the operator's pages and the sign-in form in Albanian; the public
+    // /verify page follows the browser's Accept-Language, and the cookie wins over it.
+    let login = get_with(&web, "/login", &[("accept-language", "en")]).await;
+    assert!(login.body.contains("<html lang=\"sq\">"), "{}", login.body);
+    let verify = get_with(&web, "/verify", &[]).await;
+    assert!(
+        verify.body.contains("<html lang=\"sq\">")
+            && verify.body.contains("Verifikimi i certifikatës")
+    );
+    let verify = get_with(
+        &web,
+        "/verify",
+        &[("accept-language", "de-DE, sr-RS;q=0.8, en;q=0.5")],
+    )
+    .await;
+    assert!(
+        verify.body.contains("<html lang=\"sr-Cyrl\">"),
+        "{}",
+        verify.body
+    );
+    assert!(verify.body.contains("Провера извода"), "{}", verify.body);
+    let verify = get_with(
+        &web,
+        "/verify",
+        &[("accept-language", "sr-Latn"), ("cookie", "civreg_lang=en")],
+    )
+    .await;
+    assert!(
+        verify.body.contains("<html lang=\"en\">"),
+        "{}",
+        verify.body
+    );
+    let answer = http_request(
+        &web,
+        "POST",
+        "/verify",
+        Some("civreg_lang=sr-Latn"),
+        Some(&[("qr", "<script>x</script>")]),
+    )
+    .await;
+    assert_eq!(answer.status, 200);
+    assert!(
+        answer.body.contains("NEVAŽEĆE") && !answer.body.contains("<script>x"),
+        "{}",
+        answer.body
+    );
+    assert_all_words_found(&answer.body, "verify answer");
+
+    // The picker: sets the cookie for a year and goes back, never to another site.
+    let r = http_request(
+        &web,
+        "GET",
+        "/lang?to=sr-Latn&back=/conflicts?all=1",
+        None,
+        None,
+    )
+    .await;
+    assert_eq!(r.status, 303);
+    assert_eq!(r.header("location"), Some("/conflicts?all=1"));
+    assert_eq!(r.set_cookie("civreg_lang").as_deref(), Some("sr-Latn"));
+    for evil in [
+        "//evil.example/",
+        "https://evil.example/",
+        "/\\evil.example",
+    ] {
+        let r = http_request(
+            &web,
+            "GET",
+            &format!("/lang?to=en&back={}", form_encode(evil)),
+            None,
+            None,
+        )
+        .await;
+        assert_eq!(r.header("location"), Some("/"), "{evil}");
+    }
+    // The overview reloads itself until the operator pauses it (a cookie), and resumes.
+    let s = WebSession::login(&web, OPERATOR, PASSWORD).await.unwrap();
+    assert!(s
+        .get("/")
+        .await
+        .body
+        .contains("<meta http-equiv=\"refresh\""));
+    let r = http_request(
+        &web,
+        "GET",
+        "/refresh?on=0&back=/node/prishtine/1",
+        Some(&s.cookie),
+        None,
+    )
+    .await;
+    assert_eq!(r.header("location"), Some("/node/prishtine/1"));
+    assert_eq!(r.set_cookie("civreg_refresh").as_deref(), Some("off"));
+    let paused = format!("{}; civreg_refresh=off", s.cookie);
+    for path in ["/", "/node/prishtine/1"] {
+        let page = http_request(&web, "GET", path, Some(&paused), None)
+            .await
+            .body;
+        assert!(!page.contains("http-equiv=\"refresh\""), "{path}: {page}");
+        assert!(page.contains("id=\"refresh-resume\""), "{path}: {page}");
+        assert!(!page.contains("This page reloads every"), "{path}: {page}");
+    }
+    let r = http_request(&web, "GET", "/refresh?on=1&back=/", Some(&paused), None).await;
+    assert_eq!(r.set_cookie("civreg_refresh").as_deref(), Some(""));
+
+    // The strict headers are on every page, in every language.
+    for lang in ["sq", "en"] {
+        let r = get_with(
+            &web,
+            "/verify",
+            &[("cookie", &format!("civreg_lang={lang}"))],
+        )
+        .await;
+        let csp = r.header("content-security-policy").expect("a CSP");
+        assert!(
+            csp.contains("default-src 'none'") && !csp.contains("script-src"),
+            "{csp}"
+        );
+        assert_eq!(r.header("x-frame-options"), Some("DENY"));
+    }
+}

@@ -11,6 +11,7 @@ pub mod csvrows;
 pub mod fields;
 pub mod gazetteer;
 pub mod i18n;
+pub mod i18n_jinja;
 pub mod ids;
 pub mod limits;
 pub mod linkage;

@@ -386,9 +386,22 @@ pub struct WebSession {
 }
 
 impl WebSession {
-    /// Signs in through the form, as a browser would.
+    /// Signs in through the form, as a browser would, reading the dashboard in English (the
+    /// `civreg_lang` cookie; the dashboard's default is Albanian): the tests' assertions are
+    /// English texts. [`WebSession::login_in`] signs in with another language.
     pub async fn login(addr: &str, name: &str, password: &str) -> Result<WebSession, HttpResponse> {
-        let form = http_request(addr, "GET", "/login", None, None).await;
+        Self::login_in(addr, name, password, "en").await
+    }
+
+    /// [`WebSession::login`] in `lang` (a tag: `sq`, `sr-Latn`, `sr-Cyrl`, `en`).
+    pub async fn login_in(
+        addr: &str,
+        name: &str,
+        password: &str,
+        lang: &str,
+    ) -> Result<WebSession, HttpResponse> {
+        let lang_cookie = format!("civreg_lang={lang}");
+        let form = http_request(addr, "GET", "/login", Some(&lang_cookie), None).await;
         assert_eq!(form.status, 200, "{form:?}");
         let login = form.set_cookie("civreg_login").expect("a login cookie");
         let token = input_value(&form.body, "csrf").expect("a csrf field");
@@ -396,7 +409,7 @@ impl WebSession {
             addr,
             "POST",
             "/login",
-            Some(&format!("civreg_login={login}")),
+            Some(&format!("civreg_login={login}; {lang_cookie}")),
             Some(&[("name", name), ("password", password), ("csrf", &token)]),
         )
         .await;
@@ -404,7 +417,7 @@ impl WebSession {
             return Err(res);
         };
         assert_eq!(res.status, 303, "{res:?}");
-        let cookie = format!("civreg_session={session}");
+        let cookie = format!("civreg_session={session}; {lang_cookie}");
         let page = http_request(addr, "GET", "/", Some(&cookie), None).await;
         assert_eq!(page.status, 200, "{page:?}");
         let csrf = input_value(&page.body, "csrf").expect("the logout form's csrf field");

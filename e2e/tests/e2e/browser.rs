@@ -77,6 +77,26 @@ async fn node_state(c: &Client, node: &str) -> Option<String> {
         .ok()?
 }
 
+/// Runs axe-core (`clerk_a11y::axe`) on the current page, which must be in `lang`; adds its
+/// serious and critical violations under `name` (moderate and minor ones are printed).
+async fn a11y(c: &Client, lang: &str, name: &str, found: &mut Vec<String>) {
+    let html_lang = c
+        .find(Locator::Css("html"))
+        .await
+        .expect("html")
+        .attr("lang")
+        .await
+        .expect("lang attribute");
+    assert_eq!(html_lang.as_deref(), Some(lang), "{name}");
+    for v in crate::clerk_a11y::axe(c).await {
+        if v.starts_with("serious ") || v.starts_with("critical ") {
+            found.push(format!("[{lang}] {name}: {v}"));
+        } else {
+            eprintln!("axe-core, not failed on: [{lang}] {name}: {v}");
+        }
+    }
+}
+
 async fn row_class(c: &Client, code: &str) -> Option<String> {
     c.find(Locator::Css(&format!("#m-{code}")))
         .await
@@ -143,12 +163,44 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     let c = browser(&driver_url, &work.path().join("chromium-profile")).await;
     let base = format!("http://{web}");
 
-    // Signing in.
+    // Signing in. The dashboard speaks Albanian first; the operator picks English (the
+    // texts asserted below are English), and every page is checked with axe-core.
+    let mut a11y_found = Vec::new();
     c.goto(&format!("{base}/")).await.unwrap();
     assert!(
         c.current_url().await.unwrap().path() == "/login",
         "without a session the browser is sent to sign in"
     );
+    a11y(&c, "sq", "sign-in", &mut a11y_found).await;
+    c.find(Locator::Css("#lang option[value='en']"))
+        .await
+        .expect("English in the language picker")
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Id("lang-apply"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_page(
+        &c,
+        &format!("{base}/login"),
+        "the sign-in page in English",
+        async |c: &Client| {
+            let lang = c
+                .find(Locator::Css("html"))
+                .await
+                .ok()?
+                .attr("lang")
+                .await
+                .ok()??;
+            (lang == "en").then_some(())
+        },
+    )
+    .await;
+    a11y(&c, "en", "sign-in", &mut a11y_found).await;
     c.wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Id("name"))
@@ -216,6 +268,28 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     )
     .await;
     screenshot(&c, "overview-syncing").await;
+    // While the overview reloads itself every few seconds, axe-core's one finding is that
+    // reload (meta-refresh, WCAG 2.2.1): the page offers to stop it, and the operator does.
+    let reloading = crate::clerk_a11y::axe(&c).await;
+    assert!(
+        !reloading.is_empty()
+            && reloading
+                .iter()
+                .all(|v| v.starts_with("critical meta-refresh:")),
+        "{reloading:?}"
+    );
+    c.find(Locator::Id("refresh-pause"))
+        .await
+        .expect("a way to stop the reload")
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("refresh-resume"))
+        .await
+        .expect("the reload stopped, and a way to resume it");
+    a11y(&c, "en", "overview", &mut a11y_found).await;
 
     // SIGKILL Prishtinë's node: its row turns offline and comes to the top.
     nodes[2].0.kill().expect("SIGKILL the node");
@@ -273,18 +347,19 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         .await
         .expect("the history chart");
     screenshot(&c, "node").await;
+    a11y(&c, "en", "node", &mut a11y_found).await;
 
     // A conflict between two other offices, resolved from its page.
     let (record, _) = make_conflict(&hub).await;
     c.goto(&format!("{base}/conflicts")).await.unwrap();
-    c.wait()
+    let listed = c
+        .wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Css("a.conflict"))
         .await
-        .expect("the conflict is listed")
-        .click()
-        .await
-        .unwrap();
+        .expect("the conflict is listed");
+    a11y(&c, "en", "conflicts", &mut a11y_found).await;
+    listed.click().await.unwrap();
     let rec = c
         .wait()
         .at_most(Duration::from_secs(15))
@@ -295,6 +370,7 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         .await
         .unwrap();
     assert_eq!(rec, record);
+    a11y(&c, "en", "conflict", &mut a11y_found).await;
     let a = c
         .wait()
         .at_most(Duration::from_secs(15))
@@ -362,14 +438,14 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
 
     // A duplicate case, opened from the list and linked from its page.
     c.goto(&format!("{base}/duplicates")).await.unwrap();
-    c.wait()
+    let listed = c
+        .wait()
         .at_most(Duration::from_secs(15))
         .for_element(Locator::Css(&format!("a.duplicate[data-id='{}']", case.id)))
         .await
-        .expect("the case is listed")
-        .click()
-        .await
-        .unwrap();
+        .expect("the case is listed");
+    a11y(&c, "en", "duplicates", &mut a11y_found).await;
+    listed.click().await.unwrap();
     let text = async |id: &str| {
         c.wait()
             .at_most(Duration::from_secs(15))
@@ -385,6 +461,7 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     assert!(text("record-b").await.contains(&case.b));
     let (pa, pb) = (text("pid-a").await, text("pid-b").await);
     assert_ne!(pa, pb, "two people before the link");
+    a11y(&c, "en", "duplicate case", &mut a11y_found).await;
     c.find(Locator::Id("reason"))
         .await
         .unwrap()
@@ -406,6 +483,52 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     assert_eq!(text("status").await, "linked");
     assert_eq!(text("pid-b").await, pa, "B is now A's person");
     assert_eq!(text("pid-a").await, pa);
+    a11y(&c, "en", "linked duplicate case", &mut a11y_found).await;
+
+    // The rollout page, and the public verification page in English and in Serbian.
+    c.goto(&format!("{base}/rollout")).await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("rollout"))
+        .await
+        .expect("the rollout table");
+    a11y(&c, "en", "rollout", &mut a11y_found).await;
+    c.goto(&format!("{base}/verify")).await.unwrap();
+    a11y(&c, "en", "verify", &mut a11y_found).await;
+    c.find(Locator::Id("qr"))
+        .await
+        .unwrap()
+        .send_keys("CR1:not-a-certificate")
+        .await
+        .unwrap();
+    c.find(Locator::Id("check"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let verdict = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("verdict"))
+        .await
+        .expect("a verdict");
+    assert_eq!(
+        verdict.attr("data-valid").await.unwrap().as_deref(),
+        Some("false")
+    );
+    a11y(&c, "en", "verify answer", &mut a11y_found).await;
+    c.goto(&format!("{base}/lang?to=sr-Cyrl&back=/verify"))
+        .await
+        .unwrap();
+    a11y(&c, "sr-Cyrl", "verify", &mut a11y_found).await;
+    c.goto(&format!("{base}/lang?to=en&back=/")).await.unwrap();
+    assert!(
+        a11y_found.is_empty(),
+        "axe-core found {} serious or critical violations:\n{}",
+        a11y_found.len(),
+        a11y_found.join("\n")
+    );
 
     c.wait()
         .at_most(Duration::from_secs(15))

@@ -515,11 +515,13 @@ async fn the_hub_page_tells_the_current_status() {
     let verdict = |text: String| {
         let web = web.clone();
         async move {
+            // In English: the page's words are asserted below (it speaks Albanian, or the
+            // browser's Accept-Language, by default).
             let r = common::http_request(
                 &web,
                 "POST",
                 "/verify",
-                None,
+                Some("civreg_lang=en"),
                 Some(&[("qr", text.as_str())]),
             )
             .await;
@@ -880,11 +882,13 @@ async fn the_hub_issues_certificates_from_its_merged_record() {
     let verdict = |text: String| {
         let web = web.clone();
         async move {
+            // In English: the page's words are asserted below (it speaks Albanian, or the
+            // browser's Accept-Language, by default).
             let r = common::http_request(
                 &web,
                 "POST",
                 "/verify",
-                None,
+                Some("civreg_lang=en"),
                 Some(&[("qr", text.as_str())]),
             )
             .await;

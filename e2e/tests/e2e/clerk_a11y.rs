@@ -161,7 +161,7 @@ async fn choose(c: &Client, css: &str) {
 
 /// Runs axe-core on the current page; returns its violations, one line each (impact, rule,
 /// help, the elements).
-async fn axe(c: &Client) -> Vec<String> {
+pub(crate) async fn axe(c: &Client) -> Vec<String> {
     let loaded = c
         .execute(&format!("{AXE}\n;return typeof window.axe;"), vec![])
         .await

@@ -74,6 +74,16 @@ impl Operator {
     pub fn token(&self) -> &str {
         &self.token
     }
+
+    /// An operator for rendering tests (no session behind it).
+    #[cfg(test)]
+    pub fn for_tests(name: &str, csrf: &str) -> Operator {
+        Operator {
+            name: name.into(),
+            csrf: csrf.into(),
+            token: String::new(),
+        }
+    }
 }
 
 /// The redirect to the sign-in page.

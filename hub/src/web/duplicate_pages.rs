@@ -9,16 +9,19 @@
 //! view whose entry can not be written is refused.
 
 use super::auth::Operator;
-use super::html::{esc, url_seg, utc_ms, value};
-use super::pages::{csrf_field, frame, record_action, see_other};
+use super::fmt::{url_seg, value};
+use super::lang;
+use super::pages::{record_action, see_other};
+use super::templates;
 use super::{blocking, Context, WebError};
 use crate::linkage::duplicates::{self, Case, Status};
 use crate::store::{HubRecord, HubStore};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
-use serde::Deserialize;
+use minijinja::context;
+use minijinja::value::Value;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
@@ -27,13 +30,39 @@ pub struct ListQuery {
     all: Option<String>,
 }
 
-/// "linked by vjosa" for a decided case, "open" for an open one.
-fn state(c: &Case) -> String {
-    match c.decisions.last() {
-        Some(d) if c.status != Status::Open => {
-            format!("{} by {}", c.status.as_str(), d.operator)
-        }
-        _ => c.status.as_str().to_string(),
+/// A case in the list.
+#[derive(Debug, Serialize)]
+struct CaseRow {
+    id: String,
+    status: &'static str,
+    /// Who decided it (decided cases).
+    by: Option<String>,
+    weight: String,
+    probability: String,
+    class: String,
+    source: String,
+    a: String,
+    b: String,
+    municipalities: String,
+    filed_ms: u64,
+}
+
+fn case_row(c: &Case) -> CaseRow {
+    CaseRow {
+        id: c.id.clone(),
+        status: c.status.as_str(),
+        by: match c.decisions.last() {
+            Some(d) if c.status != Status::Open => Some(d.operator.clone()),
+            _ => None,
+        },
+        weight: format!("{:.1}", c.weight),
+        probability: format!("{:.1}", c.probability * 100.0),
+        class: c.class.clone(),
+        source: c.source.clone(),
+        a: c.a.clone(),
+        b: c.b.clone(),
+        municipalities: c.municipalities.join(", "),
+        filed_ms: c.filed_ms,
     }
 }
 
@@ -46,90 +75,43 @@ pub async fn duplicates(
         .municipality
         .map(|m| m.trim().to_string())
         .filter(|m| !m.is_empty());
+    let lang = lang::current();
     let name = match &m {
         Some(code) => Some(
             civreg_shared::gazetteer::by_code(code)
                 .ok_or_else(|| {
-                    WebError::BadRequest(format!(
-                        "unknown municipality {code:?}: choose one from the list (codes as on the overview, e.g. prishtine)"
+                    WebError::BadRequest(lang::format(
+                        "dash-err-unknown-municipality",
+                        &[("code", code.chars().take(40).collect::<String>().into())],
                     ))
-                })?
-                .name_sq,
+                })
+                .map(|g| super::fmt::municipality_name(lang, g))?,
         ),
         None => None,
     };
     let all = q.all.as_deref().is_some_and(|v| v != "0");
     let mm = m.clone();
     let list = blocking(move || Ok(duplicates::list(ctx.store(), mm.as_deref(), all)?)).await?;
-    let mut b = format!(
-        "<h1>{}{}</h1>\
-         <p>Pairs of people the matcher found to be probably one person: <code>civreg-hub match dedupe</code> over the register, and an import's possible matches. \
-         Open a case to compare both records, then link them (one person identifier) or dismiss the case (different people). Strongest first.</p>\
-         <form method=\"get\" action=\"/duplicates\" id=\"filter\"><select name=\"municipality\" id=\"municipality\"><option value=\"\">every municipality</option>",
-        if all { "All duplicate cases" } else { "Open duplicates" },
-        name.map(|n| format!(" of {}", esc(n))).unwrap_or_default(),
-    );
-    for g in civreg_shared::gazetteer::all() {
-        let _ = write!(
-            b,
-            "<option value=\"{code}\"{sel}>{name}</option>",
-            code = esc(g.code),
-            sel = if m.as_deref() == Some(g.code) {
-                " selected"
-            } else {
-                ""
-            },
-            name = esc(g.name_sq),
-        );
-    }
-    let _ = write!(
-        b,
-        "</select> <label><input type=\"checkbox\" name=\"all\" value=\"1\" id=\"all\"{}> include decided cases</label> <button>Show</button></form>",
-        if all { " checked" } else { "" }
-    );
-    if list.is_empty() {
-        b.push_str(if all {
-            "<p id=\"none\">No duplicate cases.</p>"
-        } else {
-            "<p id=\"none\">No duplicates waiting for review.</p>"
-        });
-    } else {
-        let _ = write!(
-            b,
-            "<p class=\"small\">{} cases.</p><table id=\"duplicates\"><thead><tr><th>Case</th><th>Weight</th><th>Probability</th><th>Class</th><th>Found by</th><th>A (in the register)</th><th>B (found to duplicate it)</th><th>Municipalities</th><th>Filed</th><th>State</th></tr></thead><tbody>",
-            list.len()
-        );
-        for c in &list {
-            let _ = write!(
-                b,
-                "<tr id=\"case-{id}\" data-status=\"{status}\"><td><a href=\"/duplicates/{uid}\" class=\"duplicate\" data-id=\"{id}\">{id}</a></td><td>{w:.1}</td><td>{p:.1} %</td><td>{class}</td><td>{source}</td><td>{a}</td><td>{bb}</td><td>{ms}</td><td class=\"small\">{filed}</td><td>{state}</td></tr>",
-                id = esc(&c.id),
-                uid = url_seg(&c.id),
-                status = c.status.as_str(),
-                w = c.weight,
-                p = c.probability * 100.0,
-                class = esc(&c.class),
-                source = esc(&c.source),
-                a = esc(&c.a),
-                bb = esc(&c.b),
-                ms = esc(&c.municipalities.join(", ")),
-                filed = esc(&utc_ms(c.filed_ms)),
-                state = esc(&state(c)),
-            );
-        }
-        b.push_str("</tbody></table>");
-    }
-    let _ = write!(
-        b,
-        "<p><a href=\"/duplicates{}\">{}</a></p>",
-        if all { "" } else { "?all=1" },
-        if all {
-            "Open cases only"
-        } else {
-            "Include decided cases"
-        }
-    );
-    Ok(frame(&op, "Duplicates", None, &b))
+    let gazetteer: Vec<serde_json::Value> = civreg_shared::gazetteer::all()
+        .iter()
+        .map(|g| {
+            serde_json::json!({
+                "code": g.code,
+                "name": super::fmt::municipality_name(lang, g),
+                "selected": m.as_deref() == Some(g.code),
+            })
+        })
+        .collect();
+    templates::page(
+        Some(&op),
+        "duplicates.html",
+        context! {
+            all => all,
+            name => name,
+            gazetteer => Value::from_serialize(&gazetteer),
+            list => Value::from_serialize(list.iter().map(case_row).collect::<Vec<_>>()),
+        },
+    )
 }
 
 /// One side of a case: the mention, its record and the person identifier of each of its people.
@@ -184,28 +166,32 @@ fn log_view(ctx: &Context, by: &str, case: &Case, sides: [&Side; 2]) -> Result<(
     .map_err(WebError::AccessLog)
 }
 
+/// A row comparing one field of A and B.
+#[derive(Debug, Serialize)]
+struct CompareRow {
+    field: String,
+    a: Option<String>,
+    b: Option<String>,
+    diff: bool,
+}
+
 /// Rows comparing two maps of field → value: every key of either, differing rows marked.
 fn compare_rows(
-    out: &mut String,
     a: &BTreeMap<String, &serde_json::Value>,
     b: &BTreeMap<String, &serde_json::Value>,
-) {
+) -> Vec<CompareRow> {
     let keys: BTreeSet<&String> = a.keys().chain(b.keys()).collect();
-    for k in keys {
-        let (va, vb) = (a.get(k), b.get(k));
-        let cell = |v: Option<&&serde_json::Value>| match v {
-            Some(v) => format!("<pre>{}</pre>", esc(&value(v))),
-            None => "<span class=\"small\">—</span>".into(),
-        };
-        let _ = write!(
-            out,
-            "<tr{}><th>{}</th><td>{}</td><td>{}</td></tr>",
-            if va != vb { " class=\"diff\"" } else { "" },
-            esc(k),
-            cell(va),
-            cell(vb),
-        );
-    }
+    keys.into_iter()
+        .map(|k| {
+            let (va, vb) = (a.get(k), b.get(k));
+            CompareRow {
+                field: k.clone(),
+                a: va.map(|v| value(v)),
+                b: vb.map(|v| value(v)),
+                diff: va != vb,
+            }
+        })
+        .collect()
 }
 
 /// The fields of the person `role` of a record, without the role's prefix.
@@ -227,176 +213,72 @@ fn all_fields(s: &Side) -> BTreeMap<String, &serde_json::Value> {
         .collect()
 }
 
-fn record_cell(s: &Side) -> String {
-    format!(
-        "<b>{}</b> <span class=\"small\">({}{})</span>",
-        esc(&s.regno),
-        esc(s.record.kind.as_str()),
-        match &s.record.voided {
-            Some(v) => format!(
-                ", <span class=\"err\">voided by {}: {}</span>",
-                esc(&v.clerk),
-                esc(&v.reason)
-            ),
-            None => String::new(),
-        }
-    )
-}
-
-/// The people of a record with their identifiers and how each was linked.
-fn people_cell(s: &Side, label: &str) -> String {
-    let mut out = format!("<ul class=\"people\" id=\"people-{label}\">");
-    for (role, pid) in &s.persons {
-        let link = s
-            .record
-            .persons
-            .get(role)
-            .map(|l| {
-                format!(
-                    " <span class=\"small\">linked by {} (op {})</span>",
-                    esc(&l.clerk),
-                    esc(&l.op.to_string())
-                )
+/// One side of a case as the page shows it: its record, the role, and the people of the
+/// record with their identifiers and how each was linked.
+fn side_view(s: &Side, label: &str) -> serde_json::Value {
+    let people: Vec<serde_json::Value> = s
+        .persons
+        .iter()
+        .map(|(role, pid)| {
+            serde_json::json!({
+                "role": role,
+                "pid": pid,
+                "mention": *role == s.role,
+                "link": s.record.persons.get(role).map(|l| serde_json::json!({
+                    "clerk": l.clerk, "op": l.op.to_string(),
+                })),
             })
-            .unwrap_or_default();
-        let _ = write!(
-            out,
-            "<li{}>{}: <b class=\"pid\">{}</b>{}</li>",
-            if *role == s.role {
-                " class=\"mention\""
-            } else {
-                ""
-            },
-            esc(role),
-            esc(pid),
-            link
-        );
-    }
-    out.push_str("</ul>");
-    out
+        })
+        .collect();
+    serde_json::json!({
+        "label": label,
+        "mention": s.mention,
+        "regno": s.regno,
+        "kind": s.record.kind.as_str(),
+        "voided": s.record.voided.as_ref().map(|v| serde_json::json!({
+            "clerk": v.clerk, "reason": v.reason,
+        })),
+        "role": s.role,
+        "pid": s.persons.get(&s.role).cloned().unwrap_or_default(),
+        "people": people,
+    })
 }
 
-fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> String {
+fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<String>, WebError> {
     let pid = |s: &Side| s.persons.get(&s.role).cloned().unwrap_or_default();
-    let (pa, pb) = (pid(a), pid(b));
-    let mut h = format!(
-        "<h1>Duplicate case {id} <span class=\"status {status}\" id=\"status\" data-status=\"{status}\">{status}</span></h1>\
-         <p>The matcher ({source}) found <b>A</b> <span id=\"mention-a\">{ma}</span> and <b>B</b> <span id=\"mention-b\">{mb}</span> \
-         to be probably one person: weight <b id=\"weight\">{w:.1}</b>, probability {p:.1} %, class <b id=\"class\">{class}</b>. \
-         Filed {filed}; municipalities {ms}.</p>",
-        id = esc(&c.id),
-        status = c.status.as_str(),
-        source = esc(&c.source),
-        ma = esc(&a.mention),
-        mb = esc(&b.mention),
-        w = c.weight,
-        p = c.probability * 100.0,
-        class = esc(&c.class),
-        filed = esc(&utc_ms(c.filed_ms)),
-        ms = esc(&c.municipalities.join(", ")),
+    let case = serde_json::json!({
+        "id": c.id,
+        "status": c.status.as_str(),
+        "source": c.source,
+        "weight": format!("{:.1}", c.weight),
+        "probability": format!("{:.1}", c.probability * 100.0),
+        "class": c.class,
+        "filed_ms": c.filed_ms,
+        "municipalities": c.municipalities.join(", "),
+        "decisions": c.decisions.iter().map(|d| serde_json::json!({
+            "status": d.status.as_str(),
+            "operator": d.operator,
+            "at_ms": d.at_ms,
+            "reason": d.reason,
+            "ops": d.ops.iter().map(ToString::to_string).collect::<Vec<_>>(),
+        })).collect::<Vec<_>>(),
+    });
+    let last = c.decisions.last().map(
+        |d| serde_json::json!({ "operator": d.operator, "at_ms": d.at_ms, "reason": d.reason }),
     );
-    let _ = write!(
-        h,
-        "<h2>The person</h2><table id=\"person\"><thead><tr><th></th><th>A: {ma}</th><th>B: {mb}</th></tr></thead><tbody>\
-         <tr><th>Record</th><td id=\"record-a\">{ra}</td><td id=\"record-b\">{rb}</td></tr>\
-         <tr><th>Role</th><td id=\"role-a\">{rola}</td><td id=\"role-b\">{rolb}</td></tr>\
-         <tr{same}><th>Person identifier</th><td class=\"pid\" id=\"pid-a\">{pa}</td><td class=\"pid\" id=\"pid-b\">{pb}</td></tr>",
-        ma = esc(&a.mention),
-        mb = esc(&b.mention),
-        ra = record_cell(a),
-        rb = record_cell(b),
-        rola = esc(&a.role),
-        rolb = esc(&b.role),
-        same = if pa == pb { "" } else { " class=\"diff\"" },
-        pa = esc(&pa),
-        pb = esc(&pb),
-    );
-    compare_rows(&mut h, &person_fields(a), &person_fields(b));
-    let _ = write!(
-        h,
-        "</tbody></table><p class=\"small\" id=\"same\">{}</p>",
-        if pa == pb {
-            "A and B have the same person identifier: they are one person."
-        } else {
-            "A and B have different person identifiers. Rows that differ are highlighted."
-        }
-    );
-    let _ = write!(
-        h,
-        "<h2>The two records</h2><table id=\"records\"><thead><tr><th>Field</th><th>A: {}</th><th>B: {}</th></tr></thead><tbody>\
-         <tr><th>People and their identifiers</th><td>{}</td><td>{}</td></tr>",
-        esc(&a.regno),
-        esc(&b.regno),
-        people_cell(a, "a"),
-        people_cell(b, "b"),
-    );
-    compare_rows(&mut h, &all_fields(a), &all_fields(b));
-    h.push_str("</tbody></table><h2>Decisions</h2>");
-    if c.decisions.is_empty() {
-        h.push_str("<p id=\"decisions\">None yet.</p>");
-    } else {
-        h.push_str("<table id=\"decisions\"><thead><tr><th>Decision</th><th>Operator</th><th>When</th><th>Reason</th><th>Ops</th></tr></thead><tbody>");
-        for d in &c.decisions {
-            let _ = write!(
-                h,
-                "<tr data-status=\"{s}\"><td>{s}</td><td>{}</td><td>{}</td><td>{}</td><td class=\"small\">{}</td></tr>",
-                esc(&d.operator),
-                esc(&utc_ms(d.at_ms)),
-                esc(&d.reason),
-                esc(&d.ops.iter().map(ToString::to_string).collect::<Vec<_>>().join(", ")),
-                s = d.status.as_str(),
-            );
-        }
-        h.push_str("</tbody></table>");
-    }
-    if let Some(d) = c.decisions.last() {
-        let _ = write!(
-            h,
-            "<p class=\"msg {}\" id=\"decided\">{} by <b id=\"decided-by\">{}</b> on {}: {}</p>",
-            if c.status == Status::Linked {
-                "ok"
-            } else {
-                "bad"
-            },
-            match c.status {
-                Status::Open => "Reopened",
-                Status::Linked => "Linked",
-                Status::Dismissed => "Dismissed",
-                Status::Unlinked => "Unlinked",
-            },
-            esc(&d.operator),
-            esc(&utc_ms(d.at_ms)),
-            esc(&d.reason)
-        );
-    }
-    let buttons = match c.status {
-        Status::Open => Some(
-            "<button name=\"action\" value=\"link\" id=\"link\">Link: one person</button> \
-             <button name=\"action\" value=\"dismiss\" id=\"dismiss\">Dismiss: different people</button>",
-        ),
-        Status::Linked => Some(
-            "<button name=\"action\" value=\"unlink\" id=\"unlink\">Unlink: B gets an identifier of its own again</button>",
-        ),
-        Status::Dismissed | Status::Unlinked => None,
-    };
-    match buttons {
-        Some(buttons) => {
-            let _ = write!(
-                h,
-                "<form method=\"post\" action=\"/duplicates/{}/decide\" id=\"decide\"><fieldset><legend>Decide, as {}</legend>{}\
-                 <p><label>Reason (kept in the case's history and in the link's op) <input type=\"text\" name=\"reason\" id=\"reason\" required></label></p>\
-                 <p>{buttons}</p></fieldset></form>",
-                url_seg(&c.id),
-                esc(&op.name),
-                csrf_field(op),
-            );
-        }
-        None => h.push_str(
-            "<p class=\"small\">This case is decided; nothing more can be done with it here.</p>",
-        ),
-    }
-    h.push_str("<p><a href=\"/duplicates\">All open duplicates</a></p>");
-    h
+    templates::page(
+        Some(op),
+        "duplicate.html",
+        context! {
+            c => Value::from_serialize(&case),
+            a => Value::from_serialize(side_view(a, "a")),
+            b => Value::from_serialize(side_view(b, "b")),
+            same => pid(a) == pid(b),
+            person_rows => Value::from_serialize(compare_rows(&person_fields(a), &person_fields(b))),
+            record_rows => Value::from_serialize(compare_rows(&all_fields(a), &all_fields(b))),
+            last => Value::from_serialize(&last),
+        },
+    )
 }
 
 pub async fn duplicate(
@@ -414,12 +296,7 @@ pub async fn duplicate(
         Ok((case, a, b))
     })
     .await?;
-    Ok(frame(
-        &op,
-        "Duplicate case",
-        None,
-        &render_case(&op, &case, &a, &b),
-    ))
+    render_case(&op, &case, &a, &b)
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -439,12 +316,26 @@ fn refused(op: &Operator, id: &str, e: WebError) -> Response {
     if status.is_server_error() {
         return e.into_response();
     }
-    let body = format!(
-        "<h1>Not recorded</h1><p class=\"msg bad\" id=\"error\">{}</p><p><a href=\"/duplicates/{}\" id=\"back\">Back to the case</a> · <a href=\"/duplicates\">All open duplicates</a></p>",
-        esc(&e.to_string()),
-        url_seg(id)
+    let page = templates::page(
+        Some(op),
+        "message.html",
+        context! {
+            title => lang::text("dash-dup-not-recorded"),
+            message => e.to_string(),
+            links => vec![
+                serde_json::json!({
+                    "href": format!("/duplicates/{}", url_seg(id)),
+                    "id": "back",
+                    "text": lang::text("dash-dup-back-to-case"),
+                }),
+                serde_json::json!({ "href": "/duplicates", "text": lang::text("dash-dups-back") }),
+            ].into_iter().map(Value::from_serialize).collect::<Vec<_>>(),
+        },
     );
-    (status, frame(op, "Not recorded", None, &body)).into_response()
+    match page {
+        Ok(p) => (status, p).into_response(),
+        Err(e) => e.into_response(),
+    }
 }
 
 pub async fn decide(
@@ -459,13 +350,9 @@ pub async fn decide(
     let action = f.action.trim().to_string();
     let reason = f.reason.trim().to_string();
     let checked = if !["link", "dismiss", "unlink"].contains(&action.as_str()) {
-        Err(WebError::BadRequest(
-            "choose link, dismiss or unlink, then record the decision".into(),
-        ))
+        Err(WebError::BadRequest(lang::text("dash-err-choose-decision")))
     } else if reason.is_empty() {
-        Err(WebError::BadRequest(
-            "say why: every decision is kept with its reason in the case's history".into(),
-        ))
+        Err(WebError::BadRequest(lang::text("dash-err-decision-reason")))
     } else {
         Ok(())
     };
@@ -518,6 +405,107 @@ pub async fn decide(
                 serde_json::json!({"case": id, "decision": action, "reason": reason, "error": e.to_string()}),
             );
             refused(&op, &id, e)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::web::templates::tests::{assert_clean, render_as_hostile};
+    use civreg_shared::i18n::Lang;
+
+    const EVIL: &str = "<script>alert(1)</script>";
+
+    #[test]
+    fn duplicate_pages_escape_and_speak_every_language() {
+        let side = |label: &str| {
+            serde_json::json!({
+                "label": label, "mention": EVIL, "regno": EVIL, "kind": EVIL,
+                "voided": {"clerk": EVIL, "reason": EVIL}, "role": EVIL, "pid": EVIL,
+                "people": [
+                    {"role": EVIL, "pid": EVIL, "mention": true, "link": {"clerk": EVIL, "op": EVIL}},
+                    {"role": EVIL, "pid": EVIL, "mention": false, "link": null},
+                ],
+            })
+        };
+        let row = |diff: bool| CompareRow {
+            field: EVIL.into(),
+            a: Some(EVIL.into()),
+            b: (!diff).then(|| EVIL.to_string()),
+            diff,
+        };
+        for lang in Lang::ALL {
+            for status in [
+                Status::Open,
+                Status::Linked,
+                Status::Dismissed,
+                Status::Unlinked,
+            ] {
+                let decisions: Vec<serde_json::Value> = [Status::Open, Status::Linked, Status::Dismissed, Status::Unlinked]
+                    .iter()
+                    .map(|s| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL]}))
+                    .collect();
+                let case = serde_json::json!({
+                    "id": EVIL, "status": status.as_str(), "source": EVIL, "weight": "1.0",
+                    "probability": "90.0", "class": EVIL, "filed_ms": 0, "municipalities": EVIL,
+                    "decisions": if status == Status::Open { vec![] } else { decisions },
+                });
+                for same in [true, false] {
+                    let page = render_as_hostile(
+                        lang,
+                        "duplicate.html",
+                        context! {
+                            c => Value::from_serialize(&case),
+                            a => Value::from_serialize(side("a")),
+                            b => Value::from_serialize(side("b")),
+                            same => same,
+                            person_rows => Value::from_serialize(vec![row(true), row(false)]),
+                            record_rows => Value::from_serialize(vec![row(true), row(false)]),
+                            last => Value::from_serialize(serde_json::json!({"operator": EVIL, "at_ms": 0, "reason": EVIL})),
+                        },
+                    );
+                    assert_clean(&page, &format!("case {} in {lang}", status.as_str()));
+                }
+            }
+            let c = Case {
+                id: EVIL.into(),
+                a: EVIL.into(),
+                b: EVIL.into(),
+                municipalities: vec![EVIL.into()],
+                weight: 3.0,
+                probability: 0.5,
+                class: EVIL.into(),
+                source: EVIL.into(),
+                filed_ms: 0,
+                status: Status::Linked,
+                decisions: vec![duplicates::Decision {
+                    status: Status::Linked,
+                    operator: EVIL.into(),
+                    at_ms: 0,
+                    reason: EVIL.into(),
+                    ops: vec![],
+                }],
+            };
+            for (all, name) in [(false, None), (true, Some(EVIL))] {
+                let page = render_as_hostile(
+                    lang,
+                    "duplicates.html",
+                    context! {
+                        all => all,
+                        name => name,
+                        gazetteer => Value::from_serialize(vec![serde_json::json!({"code": EVIL, "name": EVIL, "selected": true})]),
+                        list => Value::from_serialize(vec![case_row(&c)]),
+                    },
+                );
+                assert_clean(&page, &format!("duplicates in {lang}"));
+                let empty = render_as_hostile(
+                    lang,
+                    "duplicates.html",
+                    context! { all => all, name => name, gazetteer => Vec::<Value>::new(), list => Vec::<Value>::new() },
+                );
+                assert_clean(&empty, &format!("no duplicates in {lang}"));
+            }
         }
     }
 }

@@ -48,16 +48,29 @@ pub async fn check_host(
     }
 }
 
-/// The answer to a throttled sign-in.
+/// The answer to a throttled sign-in, in the operator's language.
 pub fn too_many(r: &Refused) -> Response {
     let secs = r.retry_after.as_secs().max(1);
-    let body = format!(
-        "<h1>429</h1><p class=\"msg bad\" id=\"error\">Too many wrong passwords: sign-in is refused for {secs} s. Try again later; if you forgot the password, ask for a new one (<code>civreg-hub operator add NAME --replace</code>).</p>"
+    let page = super::templates::page(
+        None,
+        "message.html",
+        minijinja::context! {
+            title => super::lang::text("dash-signin-title"),
+            message => super::lang::format("dash-signin-throttled", &[("secs", secs.into())]),
+            hint => super::lang::text("dash-signin-throttled-hint"),
+            command => "civreg-hub operator add NAME --replace",
+            links => vec![minijinja::Value::from_serialize(serde_json::json!({
+                "href": "/login", "text": super::lang::text("dash-signin-title"),
+            }))],
+        },
     );
-    (
-        StatusCode::TOO_MANY_REQUESTS,
-        [(header::RETRY_AFTER, secs.to_string())],
-        axum::response::Html(super::html::page("Sign in", None, None, &body)),
-    )
-        .into_response()
+    match page {
+        Ok(html) => (
+            StatusCode::TOO_MANY_REQUESTS,
+            [(header::RETRY_AFTER, secs.to_string())],
+            html,
+        )
+            .into_response(),
+        Err(e) => e.into_response(),
+    }
 }

@@ -6,8 +6,8 @@
 //! restarts**: it is a picture of recent behaviour, not a record; the op log is the record.
 
 use crate::status::HubStatus;
+use serde::Serialize;
 use std::collections::{HashMap, VecDeque};
-use std::fmt::Write as _;
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -106,8 +106,33 @@ pub fn hourly(samples: &[Sample], now_ms: u64) -> Vec<Hour> {
     hours
 }
 
-/// The chart: bars of ops acknowledged per hour, a line of the lag, as inline SVG.
-pub fn chart(hours: &[Hour]) -> String {
+/// One bar of the chart.
+#[derive(Debug, Clone, Serialize)]
+pub struct Bar {
+    pub x: u64,
+    pub y: u64,
+    pub w: u64,
+    pub h: u64,
+    pub start_ms: u64,
+    pub acked: u64,
+    pub lag_s: Option<u64>,
+}
+
+/// The chart's geometry, drawn as inline SVG by `templates/chart.html`: bars of ops
+/// acknowledged per hour, a line of the lag.
+#[derive(Debug, Clone, Serialize)]
+pub struct Chart {
+    pub w: u64,
+    pub h: u64,
+    pub bars: Vec<Bar>,
+    /// The lag line's points, `x,y x,y ...` (empty when nothing was sampled).
+    pub points: String,
+    pub max_ops: u64,
+    pub worst_lag_s: u64,
+}
+
+/// The chart of `hours`.
+pub fn chart(hours: &[Hour]) -> Chart {
     const W: u64 = 720;
     const H: u64 = 150;
     const TOP: u64 = 14;
@@ -116,26 +141,22 @@ pub fn chart(hours: &[Hour]) -> String {
     let max_ops = hours.iter().map(|h| h.acked).max().unwrap_or(0).max(1);
     let worst_lag = hours.iter().filter_map(|h| h.max_lag_s).max().unwrap_or(0);
     let max_lag = worst_lag.max(1);
-    let mut s = format!(
-        "<svg id=\"history\" xmlns=\"http://www.w3.org/2000/svg\" width=\"{W}\" height=\"{H}\" viewBox=\"0 0 {W} {H}\" role=\"img\" aria-label=\"ops acknowledged per hour and lag, last 24 hours\">\
-         <rect x=\"0\" y=\"0\" width=\"{W}\" height=\"{H}\" fill=\"#fff\" stroke=\"#d5d9de\"/>"
-    );
-    for (i, h) in hours.iter().enumerate() {
-        let bh = h.acked * plot / max_ops;
-        let x = i as u64 * bar_w;
-        let _ = write!(
-            s,
-            "<rect class=\"ops\" x=\"{}\" y=\"{}\" width=\"{}\" height=\"{bh}\" fill=\"#5b8bd0\"><title>{}: {} ops acknowledged, lag {}</title></rect>",
-            x + 1,
-            TOP + plot - bh,
-            bar_w.saturating_sub(2),
-            super::html::utc_ms(h.start_ms),
-            h.acked,
-            h.max_lag_s
-                .map(super::html::ago_s)
-                .unwrap_or_else(|| "not sampled".into())
-        );
-    }
+    let bars = hours
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            let bh = h.acked * plot / max_ops;
+            Bar {
+                x: i as u64 * bar_w + 1,
+                y: TOP + plot - bh,
+                w: bar_w.saturating_sub(2),
+                h: bh,
+                start_ms: h.start_ms,
+                acked: h.acked,
+                lag_s: h.max_lag_s,
+            }
+        })
+        .collect();
     let points: Vec<String> = hours
         .iter()
         .enumerate()
@@ -144,31 +165,19 @@ pub fn chart(hours: &[Hour]) -> String {
                 format!(
                     "{},{}",
                     i as u64 * bar_w + bar_w / 2,
-                    TOP + plot - l * plot / max_lag
+                    TOP + plot - l.min(max_lag) * plot / max_lag
                 )
             })
         })
         .collect();
-    if !points.is_empty() {
-        let _ = write!(
-            s,
-            "<polyline fill=\"none\" stroke=\"#c2410c\" stroke-width=\"2\" points=\"{}\"/>",
-            points.join(" ")
-        );
+    Chart {
+        w: W,
+        h: H,
+        bars,
+        points: points.join(" "),
+        max_ops,
+        worst_lag_s: worst_lag,
     }
-    let _ = write!(
-        s,
-        "<text x=\"4\" y=\"11\" font-size=\"10\" fill=\"#5b8bd0\">ops/hour (max {max_ops})</text>\
-         <text x=\"{}\" y=\"11\" font-size=\"10\" fill=\"#c2410c\" text-anchor=\"end\">lag (max {})</text>\
-         <text x=\"4\" y=\"{}\" font-size=\"10\">24 h ago</text>\
-         <text x=\"{}\" y=\"{}\" font-size=\"10\" text-anchor=\"end\">now</text></svg>",
-        W - 4,
-        super::html::ago_s(worst_lag),
-        H - 4,
-        W - 4,
-        H - 4
-    );
-    s
 }
 
 #[cfg(test)]
@@ -199,9 +208,16 @@ mod tests {
         assert_eq!(h[22].max_lag_s, Some(7));
         assert_eq!(h[23].acked, 3);
         assert_eq!(h[0].max_lag_s, None);
-        let svg = chart(&h);
-        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"));
+        let svg = super::super::templates::render(
+            "chart.html",
+            minijinja::context! { chart => minijinja::Value::from_serialize(chart(&h)), lang => "en" },
+        )
+        .expect("the chart renders");
+        let svg = svg.trim();
+        assert!(svg.starts_with("<svg") && svg.ends_with("</svg>"), "{svg}");
         assert_eq!(svg.matches("class=\"ops\"").count(), 24);
+        assert!(svg.contains("8 ops acknowledged, lag 7 s"), "{svg}");
+        assert!(svg.contains("not sampled"), "{svg}");
     }
 
     #[test]

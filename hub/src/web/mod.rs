@@ -5,7 +5,7 @@
 //!
 //! | route | what |
 //! |---|---|
-//! | `GET /` | overview: one row per municipality, trouble first; refreshes every 5 s |
+//! | `GET /` | overview: one row per municipality, trouble first; reloads every 5 s (pausable) |
 //! | `GET /node/{municipality}/{node}` | a node: state, version, clock, disk, errors, 24 h chart |
 //! | `GET /conflicts` | open conflicts (`?all=1` also resolved ones, `?municipality=CODE`) |
 //! | `GET /conflicts/{id}` | both sides of a conflict and the form to resolve it |
@@ -17,6 +17,8 @@
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
 //! | `GET/POST /verify` | public certificate verification, **no sign-in** (`verify_page.rs`) |
+//! | `GET /lang?to=TAG&back=PATH` | the language picker: sets the `civreg_lang` cookie ([`lang`]) |
+//! | `GET /refresh?on=0\|1&back=PATH` | pauses or resumes the pages' automatic reload (cookie) |
 //!
 //! Every request passes [`guard`] first: its `Host` must be a loopback name, the listener's
 //! address or a configured `http_hosts` name (DNS rebinding), its body at most
@@ -27,15 +29,19 @@
 //! counts only, no names or records. Serve the listener beyond loopback only behind a reverse
 //! proxy with TLS that also guards `/metrics`.
 //!
-//! Every page is built off the async runtime (`spawn_blocking`: the store, the PKI registry and
-//! the rollout file are read from disk) from the same state `status.json` is written from.
-//! Everything interpolated into HTML goes through [`html::esc`].
+//! Every page's data is gathered off the async runtime (`spawn_blocking`: the store, the PKI
+//! registry and the rollout file are read from disk) from the same state `status.json` is
+//! written from. Pages are minijinja templates extending one layout (`templates.rs`), which
+//! escapes every value; their words come from the Fluent catalogues (`dash-…` keys), in the
+//! language of [`lang`]: the `civreg_lang` cookie, else Albanian (`/verify` also follows
+//! `Accept-Language`).
 
 pub mod auth;
 mod duplicate_pages;
+pub mod fmt;
 pub mod guard;
 pub mod history;
-pub mod html;
+pub mod lang;
 pub mod model;
 mod now;
 mod pages;
@@ -241,22 +247,98 @@ impl WebError {
     }
 }
 
+impl WebError {
+    /// What the page says, in the operator's language: the errors an operator meets on the
+    /// dashboard's forms are worded in the catalogues; the rarer ones of the hub's own modules
+    /// (a damaged store, an I/O failure) keep their English words.
+    fn message(&self) -> String {
+        use crate::linkage::duplicates::DuplicateError as D;
+        use crate::review::ReviewError as R;
+        let cut = |s: &str| -> String { s.chars().take(200).collect() };
+        match self {
+            WebError::Review(R::NotFound(id)) => {
+                lang::format("dash-err-no-conflict", &[("id", cut(id).into())])
+            }
+            WebError::Review(R::AlreadyResolved { id, by }) => lang::format(
+                "dash-err-conflict-resolved",
+                &[("id", cut(id).into()), ("by", by.into())],
+            ),
+            WebError::Review(R::ReasonRequired) => lang::text("dash-err-conflict-reason"),
+            WebError::Review(R::Invalid { regno, why }) => lang::format(
+                "dash-err-conflict-invalid",
+                &[("regno", regno.into()), ("why", why.into())],
+            ),
+            WebError::Duplicate(D::NoCase(id)) => {
+                lang::format("dash-err-no-case", &[("id", cut(id).into())])
+            }
+            WebError::Duplicate(D::Decided { id, status, by }) => lang::format(
+                "dash-err-case-decided",
+                &[
+                    ("id", id.into()),
+                    (
+                        "status",
+                        {
+                            let key = format!("dash-dup-status-{status}");
+                            let c = civreg_shared::i18n::Catalog::get();
+                            if c.has(lang::current(), &key) {
+                                lang::text(&key)
+                            } else {
+                                cut(status)
+                            }
+                        }
+                        .into(),
+                    ),
+                    ("by", by.into()),
+                ],
+            ),
+            WebError::Duplicate(D::NotLinked(id)) => {
+                lang::format("dash-err-case-not-linked", &[("id", id.into())])
+            }
+            WebError::Duplicate(D::ReasonRequired) => lang::text("dash-err-decision-reason"),
+            WebError::Rollout(crate::rollout::RolloutError::Unknown(code)) => lang::format(
+                "dash-err-unknown-municipality",
+                &[("code", cut(code).into())],
+            ),
+            WebError::Csrf => lang::text("dash-err-csrf"),
+            WebError::AccessLog(e) => {
+                lang::format("dash-err-access-log", &[("detail", e.to_string().into())])
+            }
+            WebError::Internal(d) => lang::format("dash-err-internal", &[("detail", d.into())]),
+            other => other.to_string(),
+        }
+    }
+}
+
 impl IntoResponse for WebError {
     fn into_response(self) -> Response {
         let status = self.status();
         if status.is_server_error() {
             tracing::error!(error = %self, "dashboard request failed");
         }
-        let body = format!(
-            "<h1>{}</h1><p class=\"msg bad\" id=\"error\">{}</p><p><a href=\"/\">Back to the overview</a></p>",
-            status.as_u16(),
-            html::esc(&self.to_string())
+        let title = match status {
+            StatusCode::NOT_FOUND => lang::text("dash-err-not-found"),
+            StatusCode::FORBIDDEN => lang::text("dash-err-forbidden"),
+            StatusCode::CONFLICT => lang::text("dash-err-conflict"),
+            StatusCode::BAD_REQUEST => lang::text("dash-err-bad-request"),
+            StatusCode::SERVICE_UNAVAILABLE => lang::text("dash-err-busy"),
+            _ => lang::text("dash-err-title"),
+        };
+        let page = templates::page(
+            None,
+            "message.html",
+            minijinja::context! {
+                title => format!("{} · {title}", status.as_u16()),
+                message => self.message(),
+                links => vec![minijinja::Value::from_serialize(serde_json::json!({
+                    "href": "/", "text": lang::text("dash-back-overview"),
+                }))],
+            },
         );
-        (
-            status,
-            axum::response::Html(html::page("Error", None, None, &body)),
-        )
-            .into_response()
+        match page {
+            Ok(html) => (status, html).into_response(),
+            // The error page itself failed: its words in plain text.
+            Err(_) => (status, self.message()).into_response(),
+        }
     }
 }
 
@@ -310,6 +392,9 @@ pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))
         .route("/verify", get(verify_page::form).post(verify_page::check))
+        .route("/lang", get(lang::set))
+        .route("/refresh", get(lang::set_refresh))
+        .layer(axum::middleware::from_fn(lang::middleware))
         .layer(axum::extract::DefaultBodyLimit::max(guard::MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(
             hosts,
@@ -352,5 +437,81 @@ pub async fn serve(listener: TcpListener, ctx: Context) {
             }
         }
         _ = sample_history(ctx) => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::linkage::duplicates::DuplicateError as D;
+    use crate::review::ReviewError as R;
+    use civreg_shared::i18n::Lang;
+
+    fn errors() -> Vec<WebError> {
+        vec![
+            WebError::Review(R::NotFound("c1".into())),
+            WebError::Review(R::AlreadyResolved {
+                id: "c1".into(),
+                by: "vjosa".into(),
+            }),
+            WebError::Review(R::ReasonRequired),
+            WebError::Review(R::Invalid {
+                regno: "R1".into(),
+                why: "w".into(),
+            }),
+            WebError::Duplicate(D::NoCase("d1".into())),
+            WebError::Duplicate(D::Decided {
+                id: "d1".into(),
+                status: "linked".into(),
+                by: "vjosa".into(),
+            }),
+            WebError::Duplicate(D::Decided {
+                id: "d1".into(),
+                status: "strange".into(),
+                by: "vjosa".into(),
+            }),
+            WebError::Duplicate(D::NotLinked("d1".into())),
+            WebError::Duplicate(D::ReasonRequired),
+            WebError::Rollout(crate::rollout::RolloutError::Unknown("x".into())),
+            WebError::Csrf,
+            WebError::Internal("i".into()),
+            WebError::NotFound("n".into()),
+        ]
+    }
+
+    /// The message of `e` as a request in `lang` words it.
+    async fn message_in(lang: Lang, e: &WebError) -> String {
+        lang::REQUEST
+            .scope(
+                lang::RequestInfo {
+                    lang,
+                    back: "/".into(),
+                    paused: false,
+                },
+                async { e.message() },
+            )
+            .await
+    }
+
+    #[tokio::test]
+    async fn the_errors_an_operator_meets_are_said_in_their_language() {
+        for lang in Lang::ALL {
+            for e in errors() {
+                let m = message_in(lang, &e).await;
+                assert!(!m.contains("dash-") && !m.contains("{$"), "{lang}: {m}");
+            }
+        }
+        let en = |i: usize| errors().remove(i);
+        assert!(message_in(Lang::En, &en(5))
+            .await
+            .contains("already decided: linked by vjosa"));
+        assert!(message_in(Lang::En, &en(6))
+            .await
+            .contains("strange by vjosa"));
+        assert!(message_in(Lang::En, &en(7)).await.contains("not linked"));
+        assert_ne!(
+            message_in(Lang::Sq, &en(1)).await,
+            message_in(Lang::En, &en(1)).await
+        );
     }
 }

@@ -5,6 +5,7 @@ use super::{Context, WebError};
 use crate::pki::{CertKind, CertStatus, PeerIdentity};
 use crate::rollout::{Rollout, Stage};
 use crate::status::ChainStatus;
+use civreg_shared::i18n::{Arg, Catalog, Lang};
 use std::collections::{BTreeMap, HashMap};
 use time::OffsetDateTime;
 
@@ -82,18 +83,6 @@ impl NodeView {
             "offline"
         } else {
             "never"
-        }
-    }
-
-    /// [`NodeView::state`] in words, as the dashboard shows it.
-    pub fn state_label(&self) -> &'static str {
-        match self.state() {
-            "revoked" => "revoked",
-            "expired" => "certificate expired",
-            "forked" => "forked",
-            "online" => "online",
-            "offline" => "not reaching the hub",
-            _ => "never heard from",
         }
     }
 
@@ -254,8 +243,8 @@ pub fn open_conflicts(ctx: &Context) -> Result<HashMap<String, usize>, WebError>
     Ok(out)
 }
 
-/// Every municipality, trouble first.
-pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
+/// Every municipality, trouble first; what is wrong is said in `lang`.
+pub fn overview(ctx: &Context, lang: Lang) -> Result<Vec<MunicipalityView>, WebError> {
     let rollout = Rollout::load(ctx.data_dir())?;
     let conflicts = open_conflicts(ctx)?;
     let duplicates = super::open_duplicates(ctx)?;
@@ -278,7 +267,7 @@ pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
                 .min_by_key(|c| c.0);
             let mut row = MunicipalityView {
                 code: m.code.to_string(),
-                name: m.name_sq.to_string(),
+                name: super::fmt::municipality_name(lang, m).to_string(),
                 stage,
                 stage_by: entry.and_then(|e| e.changed_by.clone()),
                 nodes,
@@ -288,7 +277,7 @@ pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
                 trouble: Vec::new(),
                 severity: Severity::Ok,
             };
-            row.trouble = trouble(&row, today);
+            row.trouble = trouble(&row, today, lang);
             row.severity = row.trouble.first().map(|t| t.0).unwrap_or(
                 if stage == Stage::Planned && row.nodes.is_empty() {
                     Severity::Idle
@@ -308,63 +297,88 @@ pub fn overview(ctx: &Context) -> Result<Vec<MunicipalityView>, WebError> {
     Ok(rows)
 }
 
-fn trouble(row: &MunicipalityView, today: OffsetDateTime) -> Vec<(Severity, String)> {
+fn trouble(row: &MunicipalityView, today: OffsetDateTime, lang: Lang) -> Vec<(Severity, String)> {
     use Severity::{Bad, Warn};
+    let c = Catalog::get();
+    let say = |key: &str, node: &str, args: &[(&str, Arg)]| {
+        let mut all: Vec<(&str, Arg)> = vec![("node", node.into())];
+        all.extend(args.iter().cloned());
+        c.format(lang, key, &all)
+    };
     let mut t = Vec::new();
     let syncing = matches!(row.stage, Stage::Pilot | Stage::Live | Stage::Suspended);
     for n in &row.nodes {
+        let node = n.node.as_str();
         if let Some(why) = &n.chain.halted {
-            t.push((Bad, format!("{} has stopped registering: {why}", n.node)));
+            t.push((
+                Bad,
+                say("dash-trouble-halted", node, &[("why", why.into())]),
+            ));
         }
         if n.refused_now {
-            t.push((Bad, format!("{} refused by the rollout", n.node)));
+            t.push((Bad, say("dash-trouble-refused", node, &[])));
         }
         if let Some(b) = &n.blocked {
             t.push((
                 Bad,
-                format!(
-                    "{} blocked: op #{} ({}) refused for good; see `civreg-hub refused`",
-                    n.node, b.seq, b.record_id
+                say(
+                    "dash-trouble-blocked",
+                    node,
+                    &[("seq", b.seq.into()), ("record", (&b.record_id).into())],
                 ),
             ));
         }
         match n.cert_state {
-            CertState::Revoked => t.push((Bad, format!("{}'s certificate is revoked", n.node))),
+            CertState::Revoked => t.push((Bad, say("dash-trouble-revoked", node, &[]))),
             CertState::Expired | CertState::Valid | CertState::None => {}
         }
         if syncing && !n.online {
             t.push(match n.chain.last_seen_ms {
-                Some(_) => (Bad, format!("{} not reaching the hub", n.node)),
+                Some(_) => (Bad, say("dash-trouble-not-reaching", node, &[])),
                 // Enrolled but not yet running: worth a look, not an outage.
-                None => (Warn, format!("{} never heard from", n.node)),
+                None => (Warn, say("dash-trouble-never", node, &[])),
             });
         }
         if let Some(w) = n.chain.unacked_ops.filter(|w| *w > 0) {
-            t.push((Warn, format!("{} has {w} ops waiting", n.node)));
+            t.push((Warn, say("dash-trouble-waiting", node, &[("n", w.into())])));
         }
         if n.chain.clock_warning.is_some() {
-            t.push((Warn, format!("{}'s clock is wrong", n.node)));
+            t.push((Warn, say("dash-trouble-clock", node, &[])));
         }
         if let Some(exp) = n.cert_expiry {
             let days = (exp - today).whole_days();
             if exp <= today {
-                t.push((Bad, format!("{}'s certificate has expired", n.node)));
+                t.push((Bad, say("dash-trouble-cert-expired", node, &[])));
             } else if days <= CERT_WARN_DAYS {
                 t.push((
                     Warn,
-                    format!("{}'s certificate expires in {days} days", n.node),
+                    say("dash-trouble-cert-expires", node, &[("days", days.into())]),
                 ));
             }
         }
     }
     if row.stage == Stage::Suspended {
-        t.push((Warn, "suspended".into()));
+        t.push((Warn, c.text(lang, "dash-stage-suspended")));
     }
     if row.open_conflicts > 0 {
-        t.push((Warn, format!("{} open conflicts", row.open_conflicts)));
+        t.push((
+            Warn,
+            c.format(
+                lang,
+                "dash-trouble-conflicts",
+                &[("n", row.open_conflicts.into())],
+            ),
+        ));
     }
     if row.open_duplicates > 0 {
-        t.push((Warn, format!("{} open duplicates", row.open_duplicates)));
+        t.push((
+            Warn,
+            c.format(
+                lang,
+                "dash-trouble-duplicates",
+                &[("n", row.open_duplicates.into())],
+            ),
+        ));
     }
     t.sort_by_key(|x| std::cmp::Reverse(x.0));
     t

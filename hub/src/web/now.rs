@@ -1,5 +1,6 @@
 //! The overview's first screen: what needs an operator now, worst first, and a compact grid of
-//! the 38 municipalities (rendered by `templates/now.html`).
+//! the 38 municipalities (rendered by `templates/now.html`, part of the overview), in the
+//! operator's language.
 //!
 //! An item is listed only while it holds: an office not reaching the hub (it missed two of its
 //! own sync rounds), a queue not flowing (ops waiting longer than two of its rounds), a refusal
@@ -7,10 +8,10 @@
 //! certificate, an office that stopped registering or is blocked on an op, conflicts and
 //! duplicates waiting, and certificates expiring within [`model::CERT_WARN_DAYS`].
 
-use super::html::{ago_s, url_seg, utc_ms};
+use super::fmt::{ago, url_seg};
 use super::model::{self, CertState, MunicipalityView, Severity};
 use crate::rollout::Stage;
-use minijinja::context;
+use civreg_shared::i18n::{Arg, Catalog, Lang};
 use minijinja::value::Value;
 use serde::Serialize;
 
@@ -43,8 +44,11 @@ fn node_href(node: &str) -> String {
     format!("/node/{}/{}", url_seg(m), url_seg(n))
 }
 
-/// The items of the first screen, worst first.
-pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
+/// The items of the first screen, worst first, in `lang`.
+pub fn items(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> Vec<Item> {
+    let c = Catalog::get();
+    let say = |key: &str, args: &[(&str, Arg)]| c.format(lang, key, args);
+    let ago_s = |s: u64| ago(lang, s);
     let mut out: Vec<(Severity, Item)> = Vec::new();
     let today = time::OffsetDateTime::now_utc();
     let mut push = |sev: Severity, kind: &'static str, node: &str, what: String, detail: String| {
@@ -73,24 +77,26 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
         let syncing = matches!(r.stage, Stage::Pilot | Stage::Live | Stage::Suspended);
         for n in &r.nodes {
             let node = n.node.as_str();
-            let seen = n
-                .chain
-                .last_seen_ms
-                .map(|t| format!("last heard {} ago", ago_s(now_ms.saturating_sub(t) / 1000)));
+            let seen = n.chain.last_seen_ms.map(|t| {
+                say(
+                    "dash-now-last-heard",
+                    &[("ago", ago_s(now_ms.saturating_sub(t) / 1000).into())],
+                )
+            });
             match n.cert_state {
                 CertState::Revoked => push(
                     Severity::Bad,
                     "revoked",
                     node,
-                    format!("{node}: certificate revoked"),
+                    say("dash-now-revoked", &[("node", node.into())]),
                     seen.clone().unwrap_or_default(),
                 ),
                 CertState::Expired => push(
                     Severity::Bad,
                     "expired",
                     node,
-                    format!("{node}: certificate expired"),
-                    "it can not sync until it is enrolled again".into(),
+                    say("dash-now-expired", &[("node", node.into())]),
+                    say("dash-now-expired-detail", &[]),
                 ),
                 CertState::Valid | CertState::None => {}
             }
@@ -104,7 +110,7 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                     Severity::Bad,
                     kind,
                     node,
-                    format!("{node} has stopped registering"),
+                    say("dash-now-halted", &[("node", node.into())]),
                     why.clone(),
                 );
             }
@@ -113,10 +119,13 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                     Severity::Bad,
                     "refused",
                     node,
-                    format!("{node} refused: {why}"),
-                    format!(
-                        "{} ago, until its next successful round",
-                        ago_s(now_ms.saturating_sub(at) / 1000)
+                    say(
+                        "dash-now-refused",
+                        &[("node", node.into()), ("why", why.into())],
+                    ),
+                    say(
+                        "dash-now-refused-detail",
+                        &[("ago", ago_s(now_ms.saturating_sub(at) / 1000).into())],
                     ),
                 );
             }
@@ -125,8 +134,15 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                     Severity::Bad,
                     "blocked",
                     node,
-                    format!("{node} blocked on op #{} ({})", b.seq, b.record_id),
-                    "refused for good; see `civreg-hub refused`".into(),
+                    say(
+                        "dash-now-blocked",
+                        &[
+                            ("node", node.into()),
+                            ("seq", b.seq.into()),
+                            ("record", (&b.record_id).into()),
+                        ],
+                    ),
+                    say("dash-now-blocked-detail", &[]),
                 );
             }
             let revoked = matches!(n.cert_state, CertState::Revoked | CertState::Expired);
@@ -136,13 +152,20 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                         Severity::Bad,
                         "not-reaching",
                         node,
-                        format!("{node} is not reaching the hub"),
-                        format!(
-                            "{seen}; it missed two rounds (due every {})",
-                            n.chain
-                                .sync_interval_ms
-                                .map(|i| ago_s(i.div_ceil(1000)))
-                                .unwrap_or_else(|| "?".into())
+                        say("dash-now-not-reaching", &[("node", node.into())]),
+                        say(
+                            "dash-now-not-reaching-detail",
+                            &[
+                                ("seen", seen.into()),
+                                (
+                                    "every",
+                                    n.chain
+                                        .sync_interval_ms
+                                        .map(|i| ago_s(i.div_ceil(1000)))
+                                        .unwrap_or_else(|| "?".into())
+                                        .into(),
+                                ),
+                            ],
                         ),
                     );
                 }
@@ -155,9 +178,9 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                     .chain
                     .last_seen_ms
                     .map(|t| {
-                        format!(
-                            " (as its heartbeat said {} ago)",
-                            ago_s(now_ms.saturating_sub(t) / 1000)
+                        say(
+                            "dash-now-queue-heartbeat",
+                            &[("ago", ago_s(now_ms.saturating_sub(t) / 1000).into())],
                         )
                     })
                     .unwrap_or_default();
@@ -165,11 +188,23 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                     Severity::Warn,
                     "queue",
                     node,
-                    format!(
-                        "{node}: {waiting} ops waiting, the oldest for {}",
-                        ago_s(n.lag_s())
+                    say(
+                        "dash-now-queue",
+                        &[
+                            ("node", node.into()),
+                            ("n", waiting.into()),
+                            ("ago", ago_s(n.lag_s()).into()),
+                        ],
                     ),
-                    format!("the hub holds up to #{}{at}", n.chain.acked_seq),
+                    format!(
+                        "{} {at}",
+                        say(
+                            "dash-now-queue-detail",
+                            &[("seq", n.chain.acked_seq.into())]
+                        )
+                    )
+                    .trim_end()
+                    .to_string(),
                 );
             }
             if let Some(exp) = n.cert_expiry {
@@ -179,8 +214,14 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                         Severity::Warn,
                         "certificate",
                         node,
-                        format!("{node}: certificate expires in {days} days"),
-                        format!("on {}", &crate::pki::format_utc(exp)[..10]),
+                        say(
+                            "dash-now-cert-expires",
+                            &[("node", node.into()), ("days", days.into())],
+                        ),
+                        say(
+                            "dash-now-cert-on",
+                            &[("date", crate::pki::format_utc(exp)[..10].to_string().into())],
+                        ),
                     );
                 }
             }
@@ -193,7 +234,7 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                 severity: "warn",
                 kind: "conflicts",
                 node: String::new(),
-                what: format!("{conflicts} conflicts to resolve"),
+                what: say("dash-now-conflicts", &[("n", conflicts.into())]),
                 detail: String::new(),
                 href: "/conflicts".into(),
             },
@@ -206,7 +247,7 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
                 severity: "warn",
                 kind: "duplicates",
                 node: String::new(),
-                what: format!("{duplicates} possible duplicates to review"),
+                what: say("dash-now-duplicates", &[("n", duplicates.into())]),
                 detail: String::new(),
                 href: "/duplicates".into(),
             },
@@ -216,13 +257,8 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64) -> Vec<Item> {
     out.into_iter().map(|(_, i)| i).collect()
 }
 
-/// The first screen, as HTML.
-pub fn render(
-    rows: &[MunicipalityView],
-    now_ms: u64,
-    refresh: u64,
-    rule: &str,
-) -> Result<String, super::WebError> {
+/// The first screen's values for `now.html` (included by the overview): `items` and `tiles`.
+pub fn context(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> (Value, Value) {
     let mut tiles: Vec<Tile> = rows
         .iter()
         .map(|r| Tile {
@@ -236,14 +272,8 @@ pub fn render(
         .collect();
     // The grid keeps the gazetteer's order, so a municipality is always in the same place.
     tiles.sort_by(|a, b| a.name.cmp(&b.name));
-    super::templates::render(
-        "now.html",
-        context! {
-            items => Value::from_serialize(items(rows, now_ms)),
-            tiles => Value::from_serialize(&tiles),
-            rule => rule,
-            refresh => refresh,
-            updated => utc_ms(now_ms),
-        },
+    (
+        Value::from_serialize(items(rows, now_ms, lang)),
+        Value::from_serialize(&tiles),
     )
 }

@@ -1,8 +1,10 @@
 //! The dashboard's handlers and pages.
 
 use super::auth::{self, Operator};
-use super::html::{ago_s, bytes, esc, page, url_seg, utc_ms, value};
+use super::fmt::{url_seg, value};
+use super::lang;
 use super::model::{self, now_ms, MunicipalityView, NodeView};
+use super::templates::{self, Frame};
 use super::{blocking, Context, WebError, REFRESH_SECS};
 use crate::review::{self, Decision};
 use crate::rollout::{Rollout, Stage};
@@ -11,9 +13,10 @@ use axum::http::header::{CONTENT_TYPE, LOCATION};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use civreg_shared::model::RecordKind;
-use serde::Deserialize;
+use minijinja::context;
+use minijinja::value::Value;
+use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::fmt::Write as _;
 
 pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
@@ -41,21 +44,6 @@ pub(super) fn record_action(
     }
 }
 
-pub(super) fn frame(op: &Operator, title: &str, refresh: Option<u64>, body: &str) -> Html<String> {
-    Html(page(title, refresh, Some((&op.name, &op.csrf)), body))
-}
-
-pub(super) fn csrf_field(op: &Operator) -> String {
-    format!(
-        "<input type=\"hidden\" name=\"csrf\" value=\"{}\">",
-        esc(&op.csrf)
-    )
-}
-
-// ------------------------------------------------------------------------------------------
-// Sign in and out
-// ------------------------------------------------------------------------------------------
-
 #[derive(Debug, Default, Deserialize)]
 #[serde(default)]
 pub struct LoginForm {
@@ -64,31 +52,41 @@ pub struct LoginForm {
     csrf: String,
 }
 
-fn login_page(ctx: &Context, status: StatusCode, message: Option<&str>) -> Response {
+/// The sign-in page in `frame`, with a fresh form token in its cookie. `no_accounts`: no
+/// operator exists yet (the page says how to make one).
+fn login_page(
+    frame: &Frame,
+    status: StatusCode,
+    message: Option<&str>,
+    no_accounts: bool,
+) -> Response {
     let token = match auth::random_token() {
         Ok(t) => t,
         Err(e) => return e.into_response(),
     };
-    let mut body = String::from("<h1>Sign in</h1>");
-    if let Some(m) = message {
-        let _ = write!(body, "<p class=\"msg bad\" id=\"error\">{}</p>", esc(m));
-    }
-    if crate::operators::names(ctx.data_dir()).is_ok_and(|n| n.is_empty()) {
-        body.push_str("<p class=\"msg bad\">No operator account exists yet: create one on the hub's machine with <code>civreg-hub operator add NAME</code>.</p>");
-    }
-    let _ = write!(
-        body,
-        "<form method=\"post\" action=\"/login\"><input type=\"hidden\" name=\"csrf\" value=\"{}\">\
-         <p><label>Operator <input type=\"text\" name=\"name\" id=\"name\" autocomplete=\"username\" required autofocus></label></p>\
-         <p><label>Password <input type=\"password\" name=\"password\" id=\"password\" autocomplete=\"current-password\" required></label></p>\
-         <p><button id=\"signin\">Sign in</button></p></form>",
-        esc(&token)
+    let html = templates::page_in(
+        frame,
+        "login.html",
+        context! { token => token, message => message, no_accounts => no_accounts },
     );
-    let res = (status, Html(page("Sign in", None, None, &body))).into_response();
-    auth::with_cookie(
-        res,
-        auth::set_cookie(auth::LOGIN_COOKIE, &token, Some(3600)),
-    )
+    match html {
+        Ok(html) => auth::with_cookie(
+            (status, Html(html)).into_response(),
+            auth::set_cookie(auth::LOGIN_COOKIE, &token, Some(3600)),
+        ),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// [`login_page`] for the current request, after looking (off the runtime) whether any
+/// operator account exists.
+async fn login_answer(ctx: &Context, status: StatusCode, message: Option<String>) -> Response {
+    let c = ctx.clone();
+    let none =
+        blocking(move || Ok(crate::operators::names(c.data_dir()).is_ok_and(|n| n.is_empty())))
+            .await
+            .unwrap_or(false);
+    login_page(&Frame::of(None), status, message.as_deref(), none)
 }
 
 pub async fn login_form(State(ctx): State<Context>, headers: HeaderMap) -> Response {
@@ -97,10 +95,7 @@ pub async fn login_form(State(ctx): State<Context>, headers: HeaderMap) -> Respo
     {
         return see_other("/");
     }
-    let c = ctx.clone();
-    blocking(move || Ok(login_page(&c, StatusCode::OK, None)))
-        .await
-        .unwrap_or_else(IntoResponse::into_response)
+    login_answer(&ctx, StatusCode::OK, None).await
 }
 
 pub async fn login(
@@ -119,16 +114,12 @@ pub async fn login(
             false,
             serde_json::json!({"why": "csrf"}),
         );
-        let c = ctx.clone();
-        return blocking(move || {
-            Ok(login_page(
-                &c,
-                StatusCode::FORBIDDEN,
-                Some("The sign-in form had expired: try again."),
-            ))
-        })
-        .await
-        .unwrap_or_else(IntoResponse::into_response);
+        return login_answer(
+            &ctx,
+            StatusCode::FORBIDDEN,
+            Some(lang::text("dash-signin-expired")),
+        )
+        .await;
     }
     let name = f.name.trim().to_string();
     // Too many wrong passwords for this account or from this address: refused unchecked, the
@@ -147,10 +138,7 @@ pub async fn login(
     let permit = match tokio::time::timeout(super::guard::CHECK_WAIT, ctx.checks().acquire()).await
     {
         Ok(Ok(p)) => p,
-        _ => {
-            return WebError::Busy("too many sign-ins at once: try again in a minute".into())
-                .into_response()
-        }
+        _ => return WebError::Busy(lang::text("dash-signin-busy")).into_response(),
     };
     let c = ctx.clone();
     let n = name.clone();
@@ -184,13 +172,13 @@ pub async fn login(
                 serde_json::json!({"why": e.to_string()}),
             );
             let msg = match e {
-                crate::operators::OperatorError::BadCredentials => e.to_string(),
-                other => format!("sign-in is not possible: {other}"),
+                crate::operators::OperatorError::BadCredentials => lang::text("dash-signin-wrong"),
+                other => lang::format(
+                    "dash-signin-impossible",
+                    &[("detail", other.to_string().into())],
+                ),
             };
-            let c = ctx.clone();
-            blocking(move || Ok(login_page(&c, StatusCode::UNAUTHORIZED, Some(&msg))))
-                .await
-                .unwrap_or_else(IntoResponse::into_response)
+            login_answer(&ctx, StatusCode::UNAUTHORIZED, Some(msg)).await
         }
         Err(e) => e.into_response(),
     }
@@ -218,153 +206,203 @@ pub async fn logout(State(ctx): State<Context>, op: Operator, Form(f): Form<Csrf
 // Overview
 // ------------------------------------------------------------------------------------------
 
-fn node_badge(n: &NodeView, now: u64) -> String {
-    let seen = match n.chain.last_seen_ms {
-        Some(t) => format!("seen {} ago", ago_s(now.saturating_sub(t) / 1000)),
-        None => "never seen".into(),
-    };
-    format!(
-        "<a class=\"node {state}\" href=\"/node/{m}/{id}\" data-node=\"{node}\" data-state=\"{state}\" title=\"{seen}\">{node} {label}</a> <span class=\"small\">{seen}</span><br>",
-        state = n.state(),
-        label = n.state_label(),
-        m = url_seg(n.node.split('/').next().unwrap_or_default()),
-        id = url_seg(&n.node_id),
-        node = esc(&n.node),
-        seen = esc(&seen),
-    )
+/// A node on the overview.
+#[derive(Debug, Serialize)]
+struct BadgeView {
+    node: String,
+    municipality: String,
+    node_id: String,
+    state: &'static str,
+    /// Seconds since its last heartbeat.
+    seen_s: Option<u64>,
+    acked: u64,
+    /// Whether its heartbeat counted its queue (then `lag_s` holds).
+    counted: bool,
+    lag_s: u64,
 }
 
-fn overview_row(r: &MunicipalityView, now: u64) -> String {
-    let mut s = format!(
-        "<tr id=\"m-{code}\" class=\"{class}\" data-stage=\"{stage}\" data-severity=\"{class}\"><td><b>{name}</b><br><span class=\"small\">{code}</span></td><td>{stage}{by}</td><td>",
-        code = esc(&r.code),
-        class = r.severity.class(),
-        stage = r.stage,
-        name = esc(&r.name),
-        by = r
-            .stage_by
-            .as_deref()
-            .map(|b| format!("<br><span class=\"small\">by {}</span>", esc(b)))
-            .unwrap_or_default(),
-    );
-    if r.nodes.is_empty() {
-        s.push_str("<span class=\"small\">no node</span>");
+#[derive(Debug, Serialize)]
+struct CertView {
+    date: String,
+    days: i64,
+    node: String,
+}
+
+#[derive(Debug, Serialize)]
+struct RefusalView {
+    why: String,
+    node: String,
+    ago_s: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct ClockView {
+    node: String,
+    warning: String,
+}
+
+/// A municipality's row on the overview.
+#[derive(Debug, Serialize)]
+struct RowView {
+    code: String,
+    name: String,
+    class: &'static str,
+    stage: &'static str,
+    stage_by: Option<String>,
+    nodes: Vec<BadgeView>,
+    waiting: u64,
+    oldest_s: u64,
+    counted: bool,
+    conflicts: usize,
+    duplicates: u64,
+    cert: Option<CertView>,
+    refusal: Option<RefusalView>,
+    clocks: Vec<ClockView>,
+    trouble: Vec<String>,
+}
+
+fn badge(n: &NodeView, now: u64) -> BadgeView {
+    BadgeView {
+        node: n.node.clone(),
+        municipality: n.node.split('/').next().unwrap_or_default().to_string(),
+        node_id: n.node_id.clone(),
+        state: n.state(),
+        seen_s: n.chain.last_seen_ms.map(|t| now.saturating_sub(t) / 1000),
+        acked: n.chain.acked_seq,
+        counted: n.chain.unacked_ops.is_some(),
+        lag_s: n.lag_s(),
     }
-    for n in &r.nodes {
-        s.push_str(&node_badge(n, now));
+}
+
+fn row_view(r: &MunicipalityView, now: u64) -> RowView {
+    let today = time::OffsetDateTime::now_utc();
+    RowView {
+        code: r.code.clone(),
+        name: r.name.clone(),
+        class: r.severity.class(),
+        stage: r.stage.as_str(),
+        stage_by: r.stage_by.clone(),
+        nodes: r.nodes.iter().map(|n| badge(n, now)).collect(),
+        waiting: r.waiting(),
+        oldest_s: r.oldest_waiting_s(),
+        counted: r.nodes.iter().any(|n| n.chain.unacked_ops.is_some()),
+        conflicts: r.open_conflicts,
+        duplicates: r.open_duplicates,
+        cert: r.cert_expiry.as_ref().map(|(t, node)| CertView {
+            date: crate::pki::format_utc(*t).chars().take(10).collect(),
+            days: (*t - today).whole_days(),
+            node: node.clone(),
+        }),
+        refusal: r.last_refusal().map(|(at, node, why)| RefusalView {
+            why: why.to_string(),
+            node: node.to_string(),
+            ago_s: now.saturating_sub(at) / 1000,
+        }),
+        clocks: r
+            .nodes
+            .iter()
+            .filter_map(|n| {
+                Some(ClockView {
+                    node: n.node.clone(),
+                    warning: n.chain.clock_warning.clone()?,
+                })
+            })
+            .collect(),
+        trouble: r.trouble.iter().map(|t| t.1.clone()).collect(),
     }
-    s.push_str("</td><td>");
-    let waiting = r.waiting();
-    if waiting > 0 {
-        let _ = write!(
-            s,
-            "{waiting} ops<br><span class=\"small\">oldest {}</span>",
-            ago_s(r.oldest_waiting_s())
-        );
-    } else if r.nodes.iter().any(|n| n.chain.unacked_ops.is_some()) {
-        s.push('0');
-    } else {
-        s.push('—');
-    }
-    s.push_str("</td><td>");
-    for n in &r.nodes {
-        let _ = write!(
-            s,
-            "{}: #{}{}<br>",
-            esc(&n.node_id),
-            n.chain.acked_seq,
-            if n.chain.unacked_ops.is_some() {
-                format!(", lag {}", ago_s(n.lag_s()))
-            } else {
-                String::new()
-            }
-        );
-    }
-    let _ = write!(
-        s,
-        "</td><td><a href=\"/conflicts?municipality={code}\" data-conflicts=\"{n}\">{n}</a></td><td><a href=\"/duplicates?municipality={code}\" data-duplicates=\"{dup}\">{dup}</a></td><td>",
-        code = url_seg(&r.code),
-        n = r.open_conflicts,
-        dup = r.open_duplicates,
-    );
-    match &r.cert_expiry {
-        Some((t, node)) => {
-            let days = (*t - time::OffsetDateTime::now_utc()).whole_days();
-            let _ = write!(
-                s,
-                "{} <span class=\"small\">({}, {})</span>",
-                esc(&crate::pki::format_utc(*t)[..10]),
-                if days < 0 {
-                    "expired".to_string()
-                } else {
-                    format!("in {days} days")
-                },
-                esc(node)
-            );
-        }
-        None => s.push('—'),
-    }
-    s.push_str("</td><td class=\"refusal\">");
-    if let Some((at, node, why)) = r.last_refusal() {
-        let _ = write!(
-            s,
-            "<span class=\"err\">{}</span><br><span class=\"small\">{}, {} ago</span>",
-            esc(why),
-            esc(node),
-            ago_s(now.saturating_sub(at) / 1000)
-        );
-    }
-    s.push_str("</td><td>");
-    for n in &r.nodes {
-        if let Some(w) = &n.chain.clock_warning {
-            let _ = write!(
-                s,
-                "<span class=\"err\">{}: {}</span><br>",
-                esc(&n.node),
-                esc(w)
-            );
-        }
-    }
-    s.push_str("</td><td class=\"trouble\">");
-    for (_, t) in &r.trouble {
-        let _ = write!(s, "{}<br>", esc(t));
-    }
-    s.push_str("</td></tr>");
-    s
 }
 
 pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let online_within = ctx.settings().online_within.as_secs();
-    let rows = blocking(move || model::overview(&ctx)).await?;
+    let lang = lang::current();
+    let rows = blocking(move || model::overview(&ctx, lang)).await?;
     let now = now_ms();
-    let bad = rows
-        .iter()
-        .filter(|r| r.severity == model::Severity::Bad)
-        .count();
-    let warn = rows
-        .iter()
-        .filter(|r| r.severity == model::Severity::Warn)
-        .count();
-    let rule = format!(
-        "An office is \"not reaching the hub\" when it missed two of its own sync rounds (offices of older versions: no heartbeat for {}). Ops waiting are as the office's last heartbeat counted them.",
-        ago_s(online_within)
-    );
-    let mut body = super::now::render(&rows, now, REFRESH_SECS, &rule)?;
-    let _ = write!(
-        body,
-        "<h2 id=\"details\">Every municipality</h2><p>{bad} municipalities need attention now, {warn} should be looked at.</p>\
-         <table id=\"overview\"><thead><tr><th>Municipality</th><th>Stage</th><th>Nodes</th><th>Ops waiting</th><th>Acked, lag</th><th>Open conflicts</th><th>Open duplicates</th><th>Nearest certificate expiry</th><th>Rollout refusal</th><th>Clock</th><th>Attention</th></tr></thead><tbody>",
-    );
-    for r in &rows {
-        body.push_str(&overview_row(r, now));
-    }
-    body.push_str("</tbody></table>");
-    Ok(frame(&op, "Overview", Some(REFRESH_SECS), &body))
+    let count = |s: model::Severity| rows.iter().filter(|r| r.severity == s).count();
+    let (items, tiles) = super::now::context(&rows, now, lang);
+    templates::page_in(
+        &Frame::of(Some(&op)).refresh(REFRESH_SECS),
+        "overview.html",
+        context! {
+            items => items,
+            tiles => tiles,
+            rule_window => super::fmt::ago(lang, online_within),
+            updated => super::fmt::utc_ms(now),
+            bad => count(model::Severity::Bad),
+            warn => count(model::Severity::Warn),
+            rows => Value::from_serialize(rows.iter().map(|r| row_view(r, now)).collect::<Vec<_>>()),
+        },
+    )
+    .map(Html)
 }
 
 // ------------------------------------------------------------------------------------------
 // A node
 // ------------------------------------------------------------------------------------------
+
+#[derive(Debug, Serialize)]
+struct NodeCertView {
+    expiry: String,
+    serial: String,
+}
+
+#[derive(Debug, Serialize)]
+struct NodeRefusalView {
+    why: String,
+    at_ms: u64,
+    ago_s: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct NodeErrorView {
+    text: String,
+    at_ms: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct BlockedView {
+    seq: u64,
+    record_id: String,
+    why: String,
+    hash: String,
+}
+
+#[derive(Debug, Serialize)]
+struct AsideView {
+    seq: u64,
+    record_id: Option<String>,
+    operator: String,
+    at_ms: u64,
+    reason: String,
+}
+
+/// A node's page.
+#[derive(Debug, Serialize)]
+struct NodePageView {
+    node: String,
+    municipality: String,
+    node_id: String,
+    state: &'static str,
+    last_seen_ms: Option<u64>,
+    last_seen_ago_s: u64,
+    version: Option<String>,
+    acked: u64,
+    waiting: Option<u64>,
+    lag_s: u64,
+    clock_offset_ms: Option<i64>,
+    clock_warning: Option<String>,
+    free_disk: Option<u64>,
+    cert: Option<NodeCertView>,
+    revoked: bool,
+    sync_interval_s: Option<u64>,
+    window_s: u64,
+    history_every_s: u64,
+    samples: usize,
+    halted: Option<String>,
+    refusal: Option<NodeRefusalView>,
+    errors: Vec<NodeErrorView>,
+    blocked: Option<BlockedView>,
+    aside: Vec<AsideView>,
+}
 
 pub async fn node(
     State(ctx): State<Context>,
@@ -374,166 +412,97 @@ pub async fn node(
     let key = format!("{m}/{n}");
     let c = ctx.clone();
     let k = key.clone();
-    let view = blocking(move || {
-        model::nodes(&c)?
+    let unknown = lang::format("dash-err-no-node", &[("node", (&key).into())]);
+    let (view, blocked, aside) = blocking(move || {
+        let view = model::nodes(&c)?
             .into_iter()
             .find(|v| v.node == k)
-            .ok_or_else(|| WebError::NotFound(format!("the hub knows no node {k}")))
+            .ok_or(WebError::NotFound(unknown))?;
+        // An op refused for good blocks the node's queue until an operator sets it aside.
+        let (blocked, aside) = match k.split_once('/') {
+            Some((m, n)) => (c.store().refused_op(m, n), c.store().set_aside_of(m, n)?),
+            None => (None, Vec::new()),
+        };
+        Ok((view, blocked, aside))
     })
     .await?;
     let now = now_ms();
     let ch = &view.chain;
-    let mut b = format!(
-        "<h1>Node {node} <span class=\"node {state}\" id=\"state\" data-state=\"{state}\">{label}</span></h1><table id=\"facts\">",
-        node = esc(&key),
-        state = view.state(),
-        label = view.state_label(),
-    );
-    let mut row = |k: &str, v: String| {
-        let _ = write!(b, "<tr><th>{}</th><td>{v}</td></tr>", esc(k));
-    };
-    row(
-        "Last seen",
-        ch.last_seen_ms
-            .map(|t| {
-                format!(
-                    "{} ({} ago)",
-                    esc(&utc_ms(t)),
-                    ago_s(now.saturating_sub(t) / 1000)
-                )
-            })
-            .unwrap_or_else(|| "never".into()),
-    );
-    row("Version", esc(ch.version.as_deref().unwrap_or("—")));
-    row("Last acknowledged op", format!("#{}", ch.acked_seq));
-    row(
-        "Ops waiting",
-        match ch.unacked_ops {
-            Some(w) => format!("{w} (oldest {})", ago_s(view.lag_s())),
-            None => "—".into(),
-        },
-    );
-    row(
-        "Clock offset",
-        match ch.clock_offset_ms {
-            Some(o) => format!(
-                "{o} ms{}",
-                ch.clock_warning
-                    .as_deref()
-                    .map(|w| format!(" <span class=\"err\">{}</span>", esc(w)))
-                    .unwrap_or_default()
-            ),
-            None => "—".into(),
-        },
-    );
-    row(
-        "Free disk",
-        ch.free_disk_bytes.map(bytes).unwrap_or_else(|| "—".into()),
-    );
-    row(
-        "Certificate",
-        match (&view.cert_expiry, &view.cert_serial) {
-            (Some(t), Some(serial)) => format!(
-                "expires {} <span class=\"small\">serial {}</span>",
-                esc(&crate::pki::format_utc(*t)),
-                esc(serial)
-            ),
-            _ if view.cert_state == model::CertState::Revoked => {
-                "<span class=\"err\">revoked</span> (no active certificate)".into()
-            }
-            _ => "no active certificate".into(),
-        },
-    );
-    row(
-        "Sync interval",
-        match ch.sync_interval_ms {
-            Some(i) => format!(
-                "{} <span class=\"small\">(not reaching the hub after {} without a heartbeat)</span>",
-                ago_s(i.div_ceil(1000)),
-                ago_s(view.window_ms / 1000)
-            ),
-            None => "— <span class=\"small\">(not told by the node)</span>".into(),
-        },
-    );
-    b.push_str("</table><h2>Last day</h2>");
     let samples = ctx.history().samples(&key);
-    b.push_str(&super::history::chart(&super::history::hourly(
-        &samples, now,
-    )));
-    let _ = write!(
-        b,
-        "<p class=\"small\">Bars: ops the hub acknowledged per hour. Line: the lag (age of the oldest op waiting). Sampled every {} in memory: the history starts again when the hub restarts ({} samples so far).</p><h2>Last errors and refusals</h2><ul id=\"errors\">",
-        ago_s(ctx.settings().history_every.as_secs()),
-        samples.len()
-    );
-    let mut any = false;
-    if let Some(why) = &ch.halted {
-        any = true;
-        let _ = write!(
-            b,
-            "<li><span class=\"err\">stopped registering: {}</span></li>",
-            esc(why)
-        );
-    }
-    if let (Some(at), Some(why)) = (ch.last_refusal_ms, &ch.last_refusal) {
-        any = true;
-        let _ = write!(
-            b,
-            "<li><span class=\"err\">{}</span> <span class=\"small\">{} ({} ago)</span></li>",
-            esc(why),
-            esc(&utc_ms(at)),
-            ago_s(now.saturating_sub(at) / 1000)
-        );
-    }
-    for e in ctx.metrics().node_errors(&key) {
-        any = true;
-        let _ = write!(
-            b,
-            "<li><span class=\"err\">{}</span> <span class=\"small\">{}</span></li>",
-            esc(&e.text),
-            esc(&utc_ms(e.at_ms))
-        );
-    }
-    if !any {
-        b.push_str("<li>none since the hub started</li>");
-    }
-    b.push_str("</ul>");
-    // An op refused for good blocks the node's queue until an operator sets it aside.
-    if let Some((m, n)) = key.split_once('/') {
-        if let Some(r) = ctx.store().refused_op(m, n) {
-            let _ = write!(
-                b,
-                "<h2>Blocked</h2><p id=\"blocked\"><span class=\"err\">The hub refuses op #{} (record {}) for good: {}</span><br>Everything this office saved after it waits. After reading the reason with the office, an operator may set the op aside: <code>civreg-hub set-aside {} {} {} --reason \"...\"</code> (hash {}).</p>",
-                r.seq,
-                esc(&r.record_id),
-                esc(&r.why),
-                esc(m),
-                esc(n),
-                r.seq,
-                esc(&r.hash.to_string())
-            );
-        }
-        let aside = ctx.store().set_aside_of(m, n)?;
-        if !aside.is_empty() {
-            b.push_str("<h2>Ops set aside</h2><ul id=\"set-aside\">");
-            for a in aside {
-                let _ = write!(
-                    b,
-                    "<li>op #{}{} set aside by {} on {}: {}</li>",
-                    a.seq,
-                    a.record_id
-                        .as_deref()
-                        .map(|r| format!(" (record {})", esc(r)))
-                        .unwrap_or_default(),
-                    esc(&a.operator),
-                    esc(&utc_ms(a.at_ms)),
-                    esc(&a.reason)
-                );
-            }
-            b.push_str("</ul>");
-        }
-    }
-    Ok(frame(&op, &key, Some(REFRESH_SECS), &b))
+    let chart = super::history::chart(&super::history::hourly(&samples, now));
+    let page = NodePageView {
+        node: key.clone(),
+        municipality: m,
+        node_id: n,
+        state: view.state(),
+        last_seen_ms: ch.last_seen_ms,
+        last_seen_ago_s: ch
+            .last_seen_ms
+            .map(|t| now.saturating_sub(t) / 1000)
+            .unwrap_or(0),
+        version: ch.version.clone(),
+        acked: ch.acked_seq,
+        waiting: ch.unacked_ops,
+        lag_s: view.lag_s(),
+        clock_offset_ms: ch.clock_offset_ms,
+        clock_warning: ch.clock_warning.clone(),
+        free_disk: ch.free_disk_bytes,
+        cert: match (&view.cert_expiry, &view.cert_serial) {
+            (Some(t), Some(serial)) => Some(NodeCertView {
+                expiry: crate::pki::format_utc(*t),
+                serial: serial.clone(),
+            }),
+            _ => None,
+        },
+        revoked: view.cert_state == model::CertState::Revoked,
+        sync_interval_s: ch.sync_interval_ms.map(|i| i.div_ceil(1000)),
+        window_s: view.window_ms / 1000,
+        history_every_s: ctx.settings().history_every.as_secs(),
+        samples: samples.len(),
+        halted: ch.halted.clone(),
+        refusal: match (ch.last_refusal_ms, &ch.last_refusal) {
+            (Some(at), Some(why)) => Some(NodeRefusalView {
+                why: why.clone(),
+                at_ms: at,
+                ago_s: now.saturating_sub(at) / 1000,
+            }),
+            _ => None,
+        },
+        errors: ctx
+            .metrics()
+            .node_errors(&key)
+            .into_iter()
+            .map(|e| NodeErrorView {
+                text: e.text,
+                at_ms: e.at_ms,
+            })
+            .collect(),
+        blocked: blocked.map(|r| BlockedView {
+            seq: r.seq,
+            record_id: r.record_id,
+            why: r.why,
+            hash: r.hash.to_string(),
+        }),
+        aside: aside
+            .into_iter()
+            .map(|a| AsideView {
+                seq: a.seq,
+                record_id: a.record_id,
+                operator: a.operator,
+                at_ms: a.at_ms,
+                reason: a.reason,
+            })
+            .collect(),
+    };
+    templates::page_in(
+        &Frame::of(Some(&op)).refresh(REFRESH_SECS),
+        "node.html",
+        context! {
+            v => Value::from_serialize(&page),
+            chart => Value::from_serialize(&chart),
+        },
+    )
+    .map(Html)
 }
 
 // ------------------------------------------------------------------------------------------
@@ -547,6 +516,18 @@ pub struct ConflictsQuery {
     all: Option<String>,
 }
 
+/// A conflict in the list.
+#[derive(Debug, Serialize)]
+struct ConflictRow {
+    id: String,
+    municipality: String,
+    record_id: String,
+    path: String,
+    a: String,
+    b: String,
+    resolved_by: Option<String>,
+}
+
 pub async fn conflicts(
     State(ctx): State<Context>,
     op: Operator,
@@ -556,63 +537,55 @@ pub async fn conflicts(
     let all = q.all.is_some();
     let mm = m.clone();
     let list = blocking(move || Ok(review::list(ctx.store(), mm.as_deref(), all)?)).await?;
-    let mut b = format!(
-        "<h1>{} conflicts{}</h1><p><a href=\"/conflicts{}\">{}</a></p>",
-        if all { "All" } else { "Open" },
-        m.as_deref()
-            .map(|m| format!(" of {}", esc(m)))
-            .unwrap_or_default(),
-        if all { "" } else { "?all=1" },
-        if all {
-            "Open ones only"
-        } else {
-            "Include resolved ones"
-        },
-    );
-    if list.is_empty() {
-        b.push_str("<p id=\"none\">No conflicts.</p>");
-    } else {
-        b.push_str("<table id=\"conflicts\"><thead><tr><th>Conflict</th><th>Municipality</th><th>Record</th><th>Field</th><th>A (kept for now)</th><th>B</th><th>State</th></tr></thead><tbody>");
-        for c in &list {
+    let rows: Vec<ConflictRow> = list
+        .iter()
+        .map(|c| {
             let k = &c.conflict;
-            let _ = write!(
-                b,
-                "<tr><td><a href=\"/conflicts/{}\" class=\"conflict\" data-id=\"{}\">{}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                url_seg(&k.id),
-                esc(&k.id),
-                esc(&k.id),
-                esc(&c.municipality),
-                esc(&k.record_id),
-                esc(&k.path),
-                esc(&value(&k.winner.value)),
-                esc(&value(&k.loser.value)),
-                match &k.resolution {
-                    Some(r) => format!("resolved by {}", esc(&r.clerk)),
-                    None => "open".into(),
-                }
-            );
-        }
-        b.push_str("</tbody></table>");
-    }
-    Ok(frame(&op, "Conflicts", None, &b))
+            ConflictRow {
+                id: k.id.clone(),
+                municipality: c.municipality.clone(),
+                record_id: k.record_id.clone(),
+                path: k.path.clone(),
+                a: value(&k.winner.value),
+                b: value(&k.loser.value),
+                resolved_by: k.resolution.as_ref().map(|r| r.clerk.clone()),
+            }
+        })
+        .collect();
+    templates::page(
+        Some(&op),
+        "conflicts.html",
+        context! { all => all, municipality => m, list => Value::from_serialize(&rows) },
+    )
 }
 
-fn side(label: &str, s: &civreg_shared::merge::Side) -> String {
-    format!(
-        "<td class=\"side\" id=\"side-{label}\"><pre class=\"value\">{}</pre><p class=\"small\">by {} on node {}/{} (op {}), {} · {}{}</p></td>",
-        esc(&value(&s.value)),
-        esc(&s.clerk),
-        esc(&s.op.municipality),
-        esc(&s.op.node_id),
-        esc(&s.op.to_string()),
-        esc(&utc_ms(s.at.wall_ms)),
-        esc(&serde_json::to_value(s.change).ok().and_then(|v| v.as_str().map(String::from)).unwrap_or_default()),
-        if s.reason.is_empty() {
-            String::new()
-        } else {
-            format!(" · reason: {}", esc(&s.reason))
-        }
-    )
+/// One side of a conflict.
+#[derive(Debug, Serialize)]
+struct SideView {
+    label: &'static str,
+    value: String,
+    clerk: String,
+    node: String,
+    op: String,
+    at_ms: u64,
+    change: String,
+    reason: String,
+}
+
+fn side(label: &'static str, s: &civreg_shared::merge::Side) -> SideView {
+    SideView {
+        label,
+        value: value(&s.value),
+        clerk: s.clerk.clone(),
+        node: format!("{}/{}", s.op.municipality, s.op.node_id),
+        op: s.op.to_string(),
+        at_ms: s.at.wall_ms,
+        change: serde_json::to_value(s.change)
+            .ok()
+            .and_then(|v| v.as_str().map(String::from))
+            .unwrap_or_default(),
+        reason: s.reason.clone(),
+    }
 }
 
 pub async fn conflict(
@@ -622,59 +595,26 @@ pub async fn conflict(
 ) -> Result<Html<String>, WebError> {
     let filed = blocking(move || Ok(review::show(ctx.store(), &id)?)).await?;
     let c = &filed.conflict;
-    let on_status = c.path == civreg_shared::merge::STATUS;
-    let mut b = format!(
-        "<h1>Conflict {id}</h1><p>Record <b id=\"record\">{rec}</b> of {m}, field <b id=\"path\">{path}</b>: two offices wrote it without having seen each other's change.</p>\
-         <table><thead><tr><th>A: kept for now (the later write)</th><th>B: put aside</th></tr></thead><tbody><tr>{a}{bb}</tr></tbody></table>",
-        id = esc(&c.id),
-        rec = esc(&c.record_id),
-        m = esc(&filed.municipality),
-        path = esc(&c.path),
-        a = side("a", &c.winner),
-        bb = side("b", &c.loser),
-    );
-    match &c.resolution {
-        Some(r) => {
-            let _ = write!(
-                b,
-                "<p class=\"msg ok\" id=\"resolution\">Resolved by <b id=\"resolved-by\">{}</b> (op {}) on {}: <b>{}</b>{}</p>",
-                esc(&r.clerk),
-                esc(&r.op.to_string()),
-                esc(&utc_ms(r.at.wall_ms)),
-                esc(&value(&r.value)),
-                if r.reason.is_empty() {
-                    String::new()
-                } else {
-                    format!(" — {}", esc(&r.reason))
-                }
-            );
-        }
-        None => {
-            let (la, lb) = if on_status {
-                ("Keep A (the void)", "Keep B (the edit: restore the record)")
-            } else {
-                ("Keep A", "Keep B")
-            };
-            let _ = write!(
-                b,
-                "<form method=\"post\" action=\"/conflicts/{}/resolve\" id=\"resolve\"><fieldset><legend>Resolve, as {}</legend>{}\
-                 <p><label><input type=\"radio\" name=\"keep\" value=\"A\" id=\"keep-a\"> {la}</label>\
-                 <label><input type=\"radio\" name=\"keep\" value=\"B\" id=\"keep-b\"> {lb}</label>{}</p>\
-                 <p><label>Reason (kept with the record's history) <input type=\"text\" name=\"reason\" id=\"reason\" required></label></p>\
-                 <p><button id=\"resolve-submit\">Record the decision</button></p></fieldset></form>",
-                url_seg(&c.id),
-                esc(&op.name),
-                csrf_field(&op),
-                if on_status {
-                    String::new()
-                } else {
-                    "<label><input type=\"radio\" name=\"keep\" value=\"value\" id=\"keep-value\"> Another value: <input type=\"text\" name=\"value\" id=\"value\"></label>".into()
-                }
-            );
-        }
-    }
-    b.push_str("<p><a href=\"/conflicts\">All open conflicts</a></p>");
-    Ok(frame(&op, "Conflict", None, &b))
+    let view = serde_json::json!({
+        "id": c.id,
+        "record_id": c.record_id,
+        "municipality": filed.municipality,
+        "path": c.path,
+        "on_status": c.path == civreg_shared::merge::STATUS,
+        "sides": [side("a", &c.winner), side("b", &c.loser)],
+        "resolution": c.resolution.as_ref().map(|r| serde_json::json!({
+            "clerk": r.clerk,
+            "op": r.op.to_string(),
+            "at_ms": r.at.wall_ms,
+            "value": value(&r.value),
+            "reason": r.reason,
+        })),
+    });
+    templates::page(
+        Some(&op),
+        "conflict.html",
+        context! { c => Value::from_serialize(&view) },
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -698,6 +638,7 @@ pub async fn resolve(
     let cid = id.clone();
     let keep = f.keep.clone();
     let reason = f.reason.clone();
+    let choose = lang::text("dash-err-choose-side");
     let result = blocking(move || {
         let filed = review::show(c.store(), &cid)?;
         let decision = match keep.as_str() {
@@ -714,11 +655,7 @@ pub async fn resolve(
                         .unwrap_or_else(|_| serde_json::Value::String(f.value.clone()))
                 })
             }
-            _ => {
-                return Err(WebError::BadRequest(
-                    "choose A, B or another value, then record the decision".into(),
-                ))
-            }
+            _ => return Err(WebError::BadRequest(choose)),
         };
         Ok(review::resolve(
             c.store(),
@@ -760,64 +697,46 @@ pub async fn resolve(
 const STAGES: [Stage; 4] = [Stage::Planned, Stage::Pilot, Stage::Live, Stage::Suspended];
 const KINDS: [RecordKind; 3] = [RecordKind::Birth, RecordKind::Marriage, RecordKind::Death];
 
+/// A municipality on the rollout page.
+#[derive(Debug, Serialize)]
+struct RolloutRow {
+    code: &'static str,
+    name: &'static str,
+    stage: &'static str,
+    kinds: Vec<&'static str>,
+    changed: Option<serde_json::Value>,
+}
+
 pub async fn rollout(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let r = blocking(move || Ok(Rollout::load(ctx.data_dir())?)).await?;
-    let mut b = String::from(
-        "<h1>Rollout</h1><p>Planned: no node may connect. Pilot and live: full sync. Suspended: nodes may pull but not push (they keep registering and push when resumed). A change applies at once and is logged with your name and reason.</p>\
-         <table id=\"rollout\"><thead><tr><th>Municipality</th><th>Stage</th><th>Record kinds</th><th>Last change</th><th>Change to</th></tr></thead><tbody>",
-    );
-    for m in civreg_shared::gazetteer::all() {
-        let Some(e) = r.entry(m.code) else { continue };
-        let _ = write!(
-            b,
-            "<tr id=\"r-{code}\" data-stage=\"{stage}\"><td><b>{name}</b><br><span class=\"small\">{code}</span></td><td class=\"stage\">{stage}</td><td>{kinds}</td><td class=\"small\">{changed}</td><td>\
-             <form method=\"post\" action=\"/rollout/{ucode}\">{csrf}<select name=\"stage\">",
-            code = esc(m.code),
-            ucode = url_seg(m.code),
-            name = esc(m.name_sq),
-            stage = e.stage,
-            kinds = esc(
-                &e.kinds
-                    .iter()
-                    .map(|k| k.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ),
-            changed = match (&e.changed_by, e.changed_at_ms) {
-                (Some(by), Some(at)) => format!(
-                    "{} by {}{}",
-                    esc(&utc_ms(at)),
-                    esc(by),
-                    if e.reason.is_empty() {
-                        String::new()
-                    } else {
-                        format!(": {}", esc(&e.reason))
-                    }
-                ),
-                _ => "default".into(),
-            },
-            csrf = csrf_field(&op),
-        );
-        for s in STAGES {
-            let _ = write!(
-                b,
-                "<option value=\"{s}\"{}>{s}</option>",
-                if s == e.stage { " selected" } else { "" }
-            );
-        }
-        b.push_str("</select> ");
-        for k in KINDS {
-            let _ = write!(
-                b,
-                "<label><input type=\"checkbox\" name=\"kind_{k}\"{}> {k}</label>",
-                if e.kinds.contains(&k) { " checked" } else { "" },
-                k = k.as_str()
-            );
-        }
-        b.push_str(" <input type=\"text\" name=\"reason\" placeholder=\"reason\" required> <button>Change</button></form></td></tr>");
-    }
-    b.push_str("</tbody></table>");
-    Ok(frame(&op, "Rollout", None, &b))
+    let lang = lang::current();
+    let rows: Vec<RolloutRow> = civreg_shared::gazetteer::all()
+        .iter()
+        .filter_map(|m| {
+            let e = r.entry(m.code)?;
+            Some(RolloutRow {
+                code: m.code,
+                name: super::fmt::municipality_name(lang, m),
+                stage: e.stage.as_str(),
+                kinds: e.kinds.iter().map(|k| k.as_str()).collect(),
+                changed: match (&e.changed_by, e.changed_at_ms) {
+                    (Some(by), Some(at)) => Some(serde_json::json!({
+                        "by": by, "at_ms": at, "reason": e.reason,
+                    })),
+                    _ => None,
+                },
+            })
+        })
+        .collect();
+    templates::page(
+        Some(&op),
+        "rollout.html",
+        context! {
+            rows => Value::from_serialize(&rows),
+            stages => STAGES.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+            kinds => KINDS.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+        },
+    )
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -842,15 +761,13 @@ pub async fn set_stage(
         .into_iter()
         .find(|s| s.as_str() == f.stage)
         .ok_or_else(|| {
-            WebError::BadRequest(format!(
-                "unknown stage {:?}: choose planned, pilot, live or suspended",
-                f.stage
+            WebError::BadRequest(lang::format(
+                "dash-err-unknown-stage",
+                &[("stage", f.stage.chars().take(40).collect::<String>().into())],
             ))
         })?;
     if f.reason.trim().is_empty() {
-        return Err(WebError::BadRequest(
-            "a stage change needs a reason: it is kept in the rollout log".into(),
-        ));
+        return Err(WebError::BadRequest(lang::text("dash-err-stage-reason")));
     }
     let kinds: Vec<RecordKind> = [
         (RecordKind::Birth, &f.kind_birth),
@@ -933,4 +850,302 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
         text,
     )
         .into_response())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::ChainStatus;
+    use crate::web::model::{CertState, Severity};
+    use crate::web::templates::tests::{assert_clean, render_as_hostile};
+    use civreg_shared::i18n::Lang;
+
+    const EVIL: &str = "<script>alert(1)</script>";
+
+    /// A node in every state the overview knows, each named with markup.
+    fn nodes(now: u64) -> Vec<NodeView> {
+        let base = |i: usize, cert_state: CertState| NodeView {
+            node: format!("prishtine/{EVIL}{i}"),
+            node_id: format!("{EVIL}{i}"),
+            chain: ChainStatus {
+                node: format!("prishtine/{EVIL}{i}"),
+                acked_seq: 7,
+                last_seen_ms: Some(now - 600_000),
+                unacked_ops: Some(3),
+                oldest_unacked_age_s: Some(900),
+                clock_offset_ms: Some(-90_000),
+                clock_warning: Some(EVIL.into()),
+                last_refusal: Some(EVIL.into()),
+                last_refusal_ms: Some(now - 5_000),
+                halted: (i == 2).then(|| format!("forked {EVIL}")),
+                sync_interval_ms: Some(30_000),
+                version: Some(EVIL.into()),
+                free_disk_bytes: Some(5 << 30),
+                ..Default::default()
+            },
+            online: i == 3,
+            refused_now: true,
+            cert_expiry: Some(time::OffsetDateTime::now_utc() + time::Duration::days(3)),
+            cert_serial: Some(EVIL.into()),
+            blocked: Some(crate::store::RefusedOp {
+                seq: 4,
+                hash: civreg_shared::op::Hash::default(),
+                record_id: EVIL.into(),
+                why: EVIL.into(),
+                at_ms: now,
+            }),
+            cert_state,
+            window_ms: 65_000,
+        };
+        let mut never = base(5, CertState::None);
+        never.chain.last_seen_ms = None;
+        never.online = false;
+        vec![
+            base(0, CertState::Revoked),
+            base(1, CertState::Expired),
+            base(2, CertState::Valid),
+            base(3, CertState::Valid),
+            base(4, CertState::Valid),
+            never,
+        ]
+    }
+
+    fn rows(lang: Lang, now: u64) -> Vec<MunicipalityView> {
+        [Stage::Planned, Stage::Pilot, Stage::Live, Stage::Suspended]
+            .into_iter()
+            .enumerate()
+            .map(|(i, stage)| {
+                let mut r = MunicipalityView {
+                    code: format!("{EVIL}{i}"),
+                    name: EVIL.into(),
+                    stage,
+                    stage_by: Some(EVIL.into()),
+                    nodes: if i == 0 { Vec::new() } else { nodes(now) },
+                    open_conflicts: 2,
+                    open_duplicates: 1,
+                    cert_expiry: Some((
+                        time::OffsetDateTime::now_utc() - time::Duration::days(i as i64 - 1),
+                        EVIL.into(),
+                    )),
+                    trouble: vec![(Severity::Bad, EVIL.into())],
+                    severity: [Severity::Idle, Severity::Ok, Severity::Warn, Severity::Bad][i],
+                };
+                // The trouble, in words, as `model::overview` says it.
+                let mut words = super::super::now::items(std::slice::from_ref(&r), now, lang);
+                r.trouble
+                    .extend(words.drain(..).map(|i| (Severity::Warn, i.what)));
+                r
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_overview_escapes_and_speaks_every_language() {
+        let now = now_ms();
+        for lang in Lang::ALL {
+            let rows = rows(lang, now);
+            let (items, tiles) = super::super::now::context(&rows, now, lang);
+            let page = render_as_hostile(
+                lang,
+                "overview.html",
+                context! {
+                    items => items, tiles => tiles, rule_window => "1 min", updated => "now",
+                    bad => 1, warn => 1,
+                    rows => Value::from_serialize(rows.iter().map(|r| row_view(r, now)).collect::<Vec<_>>()),
+                },
+            );
+            assert_clean(&page, &format!("overview in {lang}"));
+            assert!(
+                page.contains("&lt;script&gt;alert(1)&lt;/script&gt;"),
+                "{page}"
+            );
+            for state in ["revoked", "expired", "forked", "online", "offline", "never"] {
+                assert!(
+                    page.contains(&format!("data-state=\"{state}\"")),
+                    "{state} in {lang}"
+                );
+            }
+            for kind in [
+                "revoked",
+                "expired",
+                "forked",
+                "refused",
+                "blocked",
+                "queue",
+                "certificate",
+                "conflicts",
+                "duplicates",
+            ] {
+                assert!(
+                    page.contains(&format!("data-kind=\"{kind}\"")),
+                    "{kind} in {lang}"
+                );
+            }
+        }
+        // The words are the language's own.
+        let en = render_as_hostile(
+            Lang::En,
+            "overview.html",
+            context! { rows => Vec::<Value>::new(), items => Vec::<Value>::new(), tiles => Vec::<Value>::new() },
+        );
+        let sq = render_as_hostile(
+            Lang::Sq,
+            "overview.html",
+            context! { rows => Vec::<Value>::new(), items => Vec::<Value>::new(), tiles => Vec::<Value>::new() },
+        );
+        assert!(
+            en.contains("Needs you now") && !sq.contains("Needs you now"),
+            "{sq}"
+        );
+    }
+
+    #[test]
+    fn a_node_page_escapes_and_speaks_every_language() {
+        let now = now_ms();
+        for lang in Lang::ALL {
+            for (i, n) in nodes(now).iter().enumerate() {
+                let page = NodePageView {
+                    node: n.node.clone(),
+                    municipality: EVIL.into(),
+                    node_id: n.node_id.clone(),
+                    state: n.state(),
+                    last_seen_ms: n.chain.last_seen_ms,
+                    last_seen_ago_s: 600,
+                    version: n.chain.version.clone(),
+                    acked: 7,
+                    waiting: n.chain.unacked_ops,
+                    lag_s: n.lag_s(),
+                    clock_offset_ms: n.chain.clock_offset_ms,
+                    clock_warning: n.chain.clock_warning.clone(),
+                    free_disk: n.chain.free_disk_bytes,
+                    cert: (i % 2 == 0).then(|| NodeCertView {
+                        expiry: EVIL.into(),
+                        serial: EVIL.into(),
+                    }),
+                    revoked: n.cert_state == CertState::Revoked,
+                    sync_interval_s: (i % 2 == 1).then_some(30),
+                    window_s: 65,
+                    history_every_s: 60,
+                    samples: 3,
+                    halted: n.chain.halted.clone(),
+                    refusal: Some(NodeRefusalView {
+                        why: EVIL.into(),
+                        at_ms: now,
+                        ago_s: 5,
+                    }),
+                    errors: vec![NodeErrorView {
+                        text: EVIL.into(),
+                        at_ms: now,
+                    }],
+                    blocked: Some(BlockedView {
+                        seq: 4,
+                        record_id: EVIL.into(),
+                        why: EVIL.into(),
+                        hash: EVIL.into(),
+                    }),
+                    aside: vec![AsideView {
+                        seq: 2,
+                        record_id: Some(EVIL.into()),
+                        operator: EVIL.into(),
+                        at_ms: now,
+                        reason: EVIL.into(),
+                    }],
+                };
+                let samples = [crate::web::history::Sample {
+                    at_ms: now - 1000,
+                    acked_seq: 3,
+                    waiting: 1,
+                    lag_s: 4,
+                }];
+                let chart = crate::web::history::chart(&crate::web::history::hourly(&samples, now));
+                let html = render_as_hostile(
+                    lang,
+                    "node.html",
+                    context! { v => Value::from_serialize(&page), chart => Value::from_serialize(&chart) },
+                );
+                assert_clean(&html, &format!("node page {i} in {lang}"));
+                assert!(html.contains("<svg id=\"history\""), "{html}");
+            }
+        }
+    }
+
+    #[test]
+    fn conflict_and_rollout_pages_escape_and_speak_every_language() {
+        let side = |label: &'static str| SideView {
+            label,
+            value: EVIL.into(),
+            clerk: EVIL.into(),
+            node: EVIL.into(),
+            op: EVIL.into(),
+            at_ms: 0,
+            change: EVIL.into(),
+            reason: EVIL.into(),
+        };
+        for lang in Lang::ALL {
+            for (on_status, resolution) in [
+                (false, None),
+                (true, None),
+                (
+                    false,
+                    Some(
+                        serde_json::json!({"clerk": EVIL, "op": EVIL, "at_ms": 0, "value": EVIL, "reason": EVIL}),
+                    ),
+                ),
+            ] {
+                let c = serde_json::json!({
+                    "id": EVIL, "record_id": EVIL, "municipality": EVIL, "path": EVIL,
+                    "on_status": on_status, "sides": [side("a"), side("b")], "resolution": resolution,
+                });
+                let page = render_as_hostile(
+                    lang,
+                    "conflict.html",
+                    context! { c => Value::from_serialize(&c) },
+                );
+                assert_clean(&page, &format!("conflict in {lang}"));
+            }
+            for (all, m) in [(false, None), (true, Some(EVIL))] {
+                let rows = vec![ConflictRow {
+                    id: EVIL.into(),
+                    municipality: EVIL.into(),
+                    record_id: EVIL.into(),
+                    path: EVIL.into(),
+                    a: EVIL.into(),
+                    b: EVIL.into(),
+                    resolved_by: all.then(|| EVIL.to_string()),
+                }];
+                let page = render_as_hostile(
+                    lang,
+                    "conflicts.html",
+                    context! { all => all, municipality => m, list => Value::from_serialize(&rows) },
+                );
+                assert_clean(&page, &format!("conflicts in {lang}"));
+            }
+            let rows: Vec<RolloutRow> = STAGES
+                .iter()
+                .map(|s| RolloutRow {
+                    code: EVIL,
+                    name: EVIL,
+                    stage: s.as_str(),
+                    kinds: KINDS.iter().map(|k| k.as_str()).collect(),
+                    changed: Some(serde_json::json!({"by": EVIL, "at_ms": 0, "reason": EVIL})),
+                })
+                .collect();
+            let page = render_as_hostile(
+                lang,
+                "rollout.html",
+                context! {
+                    rows => Value::from_serialize(&rows),
+                    stages => STAGES.iter().map(|s| s.as_str()).collect::<Vec<_>>(),
+                    kinds => KINDS.iter().map(|k| k.as_str()).collect::<Vec<_>>(),
+                },
+            );
+            assert_clean(&page, &format!("rollout in {lang}"));
+            let page = render_as_hostile(
+                lang,
+                "login.html",
+                context! { token => EVIL, message => EVIL, no_accounts => true },
+            );
+            assert_clean(&page, &format!("login in {lang}"));
+        }
+    }
 }

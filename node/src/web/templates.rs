@@ -3,14 +3,14 @@
 //! Why minijinja: it escapes every value by default in `.html` templates (so no handler builds
 //! HTML by hand), its templates are plain files a translator or designer can read, it needs no
 //! procedural macro (askama, maud), and a Fluent lookup is one function, `t(key, arg=value)`,
-//! which reads the page's `lang`.
+//! which reads the page's `lang` (`civreg_shared::i18n_jinja`, shared with the hub's dashboard).
 
 use axum::extract::Path;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
-use civreg_shared::i18n::{Arg, Catalog, Lang};
-use minijinja::value::{Kwargs, Value};
-use minijinja::{Environment, State};
+use civreg_shared::i18n::{Catalog, Lang};
+use minijinja::value::Value;
+use minijinja::Environment;
 use std::sync::OnceLock;
 
 const TEMPLATES: &[(&str, &str)] = &[
@@ -28,31 +28,6 @@ const TEMPLATES: &[(&str, &str)] = &[
 const CSS: &str = include_str!("assets/app.css");
 const JS: &str = include_str!("assets/app.js");
 
-/// `t("key", name=value, ...)`: the message in the page's language.
-fn translate(state: &State, key: &str, kwargs: Kwargs) -> Result<String, minijinja::Error> {
-    let lang = state
-        .lookup("lang")
-        .and_then(|v| v.as_str().and_then(Lang::parse))
-        .unwrap_or_default();
-    let mut args: Vec<(String, Value)> = Vec::new();
-    for name in kwargs.args() {
-        let v: Value = kwargs.get(name)?;
-        args.push((name.to_string(), v));
-    }
-    let owned: Vec<(String, Arg)> = args
-        .iter()
-        .map(|(n, v)| {
-            let a = match v.as_i64() {
-                Some(i) if v.kind() == minijinja::value::ValueKind::Number => Arg::Num(i as f64),
-                _ => Arg::Str(v.to_string().into()),
-            };
-            (n.clone(), a)
-        })
-        .collect();
-    let refs: Vec<(&str, Arg)> = owned.iter().map(|(n, a)| (n.as_str(), a.clone())).collect();
-    Ok(Catalog::get().format(lang, key, &refs))
-}
-
 fn env() -> &'static Environment<'static> {
     static ENV: OnceLock<Environment<'static>> = OnceLock::new();
     ENV.get_or_init(|| {
@@ -61,7 +36,7 @@ fn env() -> &'static Environment<'static> {
             env.add_template(name, src)
                 .expect("the compiled-in templates parse (tested by web::templates tests)");
         }
-        env.add_function("t", translate);
+        env.add_function("t", civreg_shared::i18n_jinja::translate);
         env
     })
 }
@@ -79,20 +54,7 @@ pub fn render(name: &str, ctx: Value) -> Result<String, super::WebError> {
 }
 
 /// The languages for the picker.
-pub fn languages(current: Lang) -> Value {
-    Value::from_serialize(
-        Lang::ALL
-            .iter()
-            .map(|l| {
-                serde_json::json!({
-                    "tag": l.tag(),
-                    "name": l.native_name(),
-                    "selected": *l == current,
-                })
-            })
-            .collect::<Vec<_>>(),
-    )
-}
+pub use civreg_shared::i18n_jinja::languages;
 
 /// An error page without the session's frame (used where no session may exist).
 pub fn error_page(lang: Lang, message: &str) -> String {
