@@ -36,7 +36,7 @@ mod dupes;
 mod forms;
 mod pages;
 mod records;
-mod status;
+pub(crate) mod status;
 mod templates;
 mod upload;
 
