@@ -1641,7 +1641,7 @@ pub fn execute(
                 let v = state_json(&st)?;
                 let rec = st.record()?;
                 io.print(json, v, || {
-                    let mut s = format!("{} — {}\n", st.regno, rec.summary());
+                    let mut s = format!("{} — {}\n", st.regno, clitext::record_summary(lang, &rec));
                     if let Some(vd) = &st.voided {
                         s.push_str(&f(
                             lang,
@@ -1822,7 +1822,10 @@ pub fn execute(
                                                         format!(
                                                             "{} ({})",
                                                             p[1].as_str().unwrap_or(""),
-                                                            p[0].as_str().unwrap_or("")
+                                                            clitext::role_name(
+                                                                lang,
+                                                                p[0].as_str().unwrap_or("")
+                                                            )
                                                         )
                                                     })
                                                     .collect()
@@ -1885,11 +1888,18 @@ pub fn execute(
                     }
                     let why = t(lang, "cli-search-why");
                     for h in &hits {
+                        // The index keeps the English summary; the record says it in `lang`.
+                        let summary = node
+                            .get(&h.regno)
+                            .ok()
+                            .and_then(|st| st.record().ok())
+                            .map(|rec| clitext::record_summary(lang, &rec))
+                            .unwrap_or_else(|| h.summary.clone());
                         s.push_str(&format!(
                             "{:<30} {:>5.1}  {}\n      {why}: {}\n",
                             h.regno,
                             h.score,
-                            h.summary,
+                            summary,
                             h.why.join("; ")
                         ));
                     }

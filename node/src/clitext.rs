@@ -308,6 +308,38 @@ pub fn not_saved(lang: Lang, problems: &[Problem]) -> String {
     s
 }
 
+/// A record on one line, as `Record::summary` says it in English: "Arben Gashi, born 1968-03-14
+/// in Prizren".
+pub fn record_summary(lang: Lang, rec: &civreg_shared::model::Record) -> String {
+    use civreg_shared::model::Record;
+    let people = rec.people();
+    let name = people
+        .first()
+        .map(|p| format!("{} {}", p.given_name, p.surname))
+        .unwrap_or_default();
+    let date = rec
+        .event_date()
+        .map(|d| d.to_string())
+        .unwrap_or_else(|| "?".into());
+    let mut args: Vec<(&str, Arg)> = vec![
+        ("name", name.into()),
+        ("date", date.into()),
+        ("place", rec.event_place().into()),
+    ];
+    let key = match rec {
+        Record::Birth(_) => "cli-summary-birth",
+        Record::Marriage(m) => {
+            args.push((
+                "spouse",
+                format!("{} {}", m.spouse2.given_name, m.spouse2.surname_after).into(),
+            ));
+            "cli-summary-marriage"
+        }
+        Record::Death(_) => "cli-summary-death",
+    };
+    f(lang, key, &args)
+}
+
 /// A record kind's name as the app shows it (`Birth`).
 pub fn kind_name(lang: Lang, kind: &str) -> String {
     let key = format!("kind-{kind}");

@@ -1216,6 +1216,35 @@ fn search_status_and_common_errors_speak_the_clerks_language() {
         o.stdout
     );
     assert!(o.stdout.contains("PRISHTINE-"), "{}", o.stdout);
+    // The hit's summary too, as `show` says it; in English as the record's own summary.
+    let summary = |lang| {
+        c.format(
+            lang,
+            "cli-summary-birth",
+            &[
+                ("name", Arg::from("Arben Gashi")),
+                ("date", Arg::from("1968-03-14")),
+                ("place", Arg::from("Prizren")),
+            ],
+        )
+    };
+    assert!(o.stdout.contains(&summary(Lang::Sq)), "{}", o.stdout);
+    let regno = "PRISHTINE-2026-B-000001";
+    let o = run_command(in_locale(&node, &["--lang", "sr-Cyrl", "show", regno], &[])).ok();
+    assert!(
+        o.stdout
+            .starts_with(&format!("{regno} — {}", summary(Lang::SrCyrl))),
+        "{}",
+        o.stdout
+    );
+    let o = node.run(&["show", regno]).ok();
+    assert!(
+        o.stdout.starts_with(&format!(
+            "{regno} — Arben Gashi, born 1968-03-14 in Prizren"
+        )),
+        "{}",
+        o.stdout
+    );
     let o = run_command(in_locale(&node, &["--lang", "sq", "search", "Zzyzx"], &[])).ok();
     assert!(
         o.stdout.contains(&c.text(Lang::Sq, "cli-search-none")),

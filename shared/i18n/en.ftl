@@ -424,3 +424,6 @@ cli-refusal-unknown-serial = NOT VALID: serial { $serial } is not in the agency'
 cli-refusal-cancelled = NOT VALID: the certificate was cancelled on { $when }: { $reason }
 cli-refusal-record-voided = NOT VALID: record { $regno } was voided after this certificate was issued
 cli-refusal-record-amended = NOT VALID: record { $regno } was amended after this certificate was issued (version { $issued } then, { $now } now): ask for a new certificate
+cli-summary-birth = { $name }, born { $date } in { $place }
+cli-summary-marriage = { $name } and { $spouse }, married { $date } in { $place }
+cli-summary-death = { $name }, died { $date } in { $place }

@@ -423,3 +423,6 @@ cli-refusal-unknown-serial = JO E VLEFSHME: numri serik { $serial } nuk është 
 cli-refusal-cancelled = JO E VLEFSHME: certifikata u anulua më { $when }: { $reason }
 cli-refusal-record-voided = JO E VLEFSHME: regjistri { $regno } u anulua pasi u lëshua kjo certifikatë
 cli-refusal-record-amended = JO E VLEFSHME: regjistri { $regno } u ndryshua pasi u lëshua kjo certifikatë (versioni { $issued } atëherë, { $now } tani): kërkoni një certifikatë të re
+cli-summary-birth = { $name }, lindur më { $date } në { $place }
+cli-summary-marriage = { $name } dhe { $spouse }, martuar më { $date } në { $place }
+cli-summary-death = { $name }, vdekur më { $date } në { $place }

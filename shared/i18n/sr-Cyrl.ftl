@@ -426,3 +426,6 @@ cli-refusal-unknown-serial = НИЈЕ ВАЖЕЋИ: серијски број { 
 cli-refusal-cancelled = НИЈЕ ВАЖЕЋИ: извод је поништен { $when }: { $reason }
 cli-refusal-record-voided = НИЈЕ ВАЖЕЋИ: упис { $regno } је поништен после издавања овог извода
 cli-refusal-record-amended = НИЈЕ ВАЖЕЋИ: упис { $regno } је измењен после издавања овог извода (тада верзија { $issued }, сада { $now }): затражите нови извод
+cli-summary-birth = { $name }, рођен(а) { $date }, место { $place }
+cli-summary-marriage = { $name } и { $spouse }, венчани { $date }, место { $place }
+cli-summary-death = { $name }, умро/умрла { $date }, место { $place }

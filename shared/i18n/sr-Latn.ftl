@@ -426,3 +426,6 @@ cli-refusal-unknown-serial = NIJE VAŽEĆI: serijski broj { $serial } nije u reg
 cli-refusal-cancelled = NIJE VAŽEĆI: izvod je poništen { $when }: { $reason }
 cli-refusal-record-voided = NIJE VAŽEĆI: upis { $regno } je poništen posle izdavanja ovog izvoda
 cli-refusal-record-amended = NIJE VAŽEĆI: upis { $regno } je izmenjen posle izdavanja ovog izvoda (tada verzija { $issued }, sada { $now }): zatražite novi izvod
+cli-summary-birth = { $name }, rođen(a) { $date }, mesto { $place }
+cli-summary-marriage = { $name } i { $spouse }, venčani { $date }, mesto { $place }
+cli-summary-death = { $name }, umro/umrla { $date }, mesto { $place }
