@@ -700,9 +700,9 @@ fn guard_lines(lang: Lang, g: &crate::guard::Guard) -> String {
         } else {
             r.kinds
                 .iter()
-                .map(|k| clitext::kind_name(lang, &k.to_string()))
+                .map(|k| t(lang, &format!("cli-status-rollout-{k}")))
                 .collect::<Vec<_>>()
-                .join(", ")
+                .join(&format!(" {} ", t(lang, "cli-status-rollout-and")))
         };
         s.push_str(&format!(
             "{}{}\n",
@@ -1255,7 +1255,7 @@ pub fn execute(
         }
         Command::Sync { once, hub } => {
             if !once {
-                bail!("`sync` runs one round and needs --once; for continuous sync run `civreg-node serve`");
+                return Err(Said::new("cli-err-sync-once").into());
             }
             let node = node?;
             let url = hub_url(paths, hub)?;
@@ -1281,9 +1281,15 @@ pub fn execute(
             match result {
                 Ok(r) => {
                     io.print(json, json!({"ok": true, "report": r}), || {
-                        format!(
-                            "synced with {url}: pushed {} ops (the hub holds this node's log up to #{}), pulled {} changes",
-                            r.pushed, r.hub_acked, r.pulled
+                        f(
+                            lang,
+                            "cli-sync-done",
+                            &[
+                                ("hub", url.as_str().into()),
+                                ("pushed", r.pushed.into()),
+                                ("acked", r.hub_acked.into()),
+                                ("pulled", r.pulled.into()),
+                            ],
                         )
                     })?;
                     Ok(0)
@@ -1297,14 +1303,16 @@ pub fn execute(
                             json!({"ok": false, "error": e.to_string(), "retryable": retry})
                         )?;
                     } else {
+                        let key = if retry {
+                            "cli-sync-retry"
+                        } else {
+                            "cli-sync-no-retry"
+                        };
+                        let text = f(lang, key, &[("error", e.to_string().into())]);
                         writeln!(
                             io.err,
-                            "error: {e}{}",
-                            if retry {
-                                " (try again later)"
-                            } else {
-                                " (this will not heal by retrying)"
-                            }
+                            "{}",
+                            f(lang, "cli-error", &[("message", text.into())])
                         )?;
                     }
                     Ok(if retry { 3 } else { 4 })
