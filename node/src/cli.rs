@@ -1214,9 +1214,43 @@ pub fn execute(
                     let line = |key: &str, value: String| {
                         format!("{}{value}\n", clitext::label(lang, key))
                     };
-                    let mut text = guard_lines(lang, &guard)
-                        + &crate::aside::status_lines(&aside)
-                        + &crate::recovery::status_lines(&backups);
+                    let mut text = guard_lines(lang, &guard);
+                    for a in &aside {
+                        text += &line(
+                            "cli-status-set-aside",
+                            f(
+                                lang,
+                                "cli-status-set-aside-value",
+                                &[
+                                    ("seq", a.seq.into()),
+                                    ("regno", a.record_id.as_str().into()),
+                                    ("reason", a.reason.as_str().into()),
+                                ],
+                            ),
+                        );
+                    }
+                    if let Some(e) = &backups.last_error {
+                        text += &line(
+                            "cli-status-backup-failed",
+                            f(
+                                lang,
+                                "cli-status-backup-failed-value",
+                                &[
+                                    ("error", e.as_str().into()),
+                                    (
+                                        "when",
+                                        backups.last_attempt_ms.map(fmt_ms).unwrap_or_default().into(),
+                                    ),
+                                    ("last", when(backups.last_ok_ms).into()),
+                                ],
+                            ),
+                        );
+                    } else if let (Some(ms), Some(p)) = (backups.last_ok_ms, &backups.last_path) {
+                        text += &line(
+                            "cli-status-backup",
+                            format!("{} ({})", fmt_ms(ms), p.display()),
+                        );
+                    }
                     if let Some(days) = cert_days {
                         let value = if days < 0 {
                             t(lang, "status-cert-expired")
