@@ -60,6 +60,8 @@ fn the_pilot_syncs_all_three_offices_and_recovers_a_cut_link() {
         .env("PILOT_APP_PORT", apps.to_string())
         .env("PILOT_SECONDS", "1")
         .env("PILOT_CUT_SECONDS", "3")
+        // The assertions read the command line's English words (its default is Albanian).
+        .env("CIVREG_LANG", "en")
         .env("RUST_LOG", "warn")
         .output()
         .expect("run deploy/pilot.sh");

@@ -326,6 +326,16 @@ async fn a_node_restored_from_an_older_copy_stops_registering() {
         text.contains("REGISTRATION STOPPED") && text.contains("older than what it already sent"),
         "{text}"
     );
+    // The clerk reads it in their language too (the reason is the node's own sentence).
+    let st = run_ok(&data, &["--lang", "sr-Cyrl", "status"]).await;
+    let text = String::from_utf8_lossy(&st.stdout);
+    let c = civreg_shared::i18n::Catalog::get();
+    let cyrl = civreg_shared::i18n::Lang::SrCyrl;
+    let stopped = c.format(cyrl, "cli-status-halted", &[("reason", "".into())]);
+    assert!(
+        text.contains(stopped.trim()) && text.contains(&c.text(cyrl, "cli-status-halted-note")),
+        "{text}"
+    );
 
     // The hub heard it with the heartbeat and shows it in `civreg-hub status`.
     let status_file = civreg_hub::paths::status_path(hub.data_dir());

@@ -98,15 +98,3 @@ impl Node {
         Ok(taken)
     }
 }
-
-/// `status` lines for the ops set aside ("" when none).
-pub fn status_lines(list: &[SetAsideOp]) -> String {
-    list.iter()
-        .map(|a| {
-            format!(
-                "set aside:          op #{} (record {}) by the agency: {}\n",
-                a.seq, a.record_id, a.reason
-            )
-        })
-        .collect()
-}

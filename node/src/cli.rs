@@ -7,6 +7,7 @@
 //! an [`Io`] rather than to the process's own streams, ask for credentials through [`Ask`], and
 //! resolve relative paths against the client's working directory.
 
+use crate::clitext::{self, f, t, Said};
 use crate::control::{self, Reach, Remote, Served};
 use crate::import::{import_csv, ImportError};
 use crate::index::{DateFilter, Query};
@@ -14,6 +15,7 @@ use crate::node::{Clerk, Node, NodeError, Paths, RecordState};
 use crate::store::StoreError;
 use anyhow::{anyhow, bail, Context, Result};
 use civreg_shared::gazetteer;
+use civreg_shared::i18n::{Arg, Lang};
 use civreg_shared::model::RecordKind;
 use clap::{Parser, Subcommand, ValueEnum};
 use serde::{Deserialize, Serialize};
@@ -55,6 +57,12 @@ pub struct Cli {
     /// Log as JSON lines (levels from RUST_LOG, default warn).
     #[arg(long, global = true)]
     pub log_json: bool,
+    /// The language of the text output, as in the clerk app: sq (Albanian), sr-Latn, sr-Cyrl or
+    /// en; given before the command (also CIVREG_LANG, or `lang` in the config file; else the
+    /// locale's, from LC_ALL, LC_MESSAGES or LANG; else Albanian). `--json` output is always
+    /// English.
+    #[arg(long, env = "CIVREG_LANG", ignore_case = true, value_parser = clitext::lang_parser())]
+    pub lang: Option<Lang>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -385,32 +393,53 @@ pub trait Ask {
 }
 
 /// Credentials from CIVREG_CLERK / CIVREG_CLERK_PASSWORD / CIVREG_NEW_CLERK_PASSWORD, or
-/// asked on the terminal.
-pub struct TerminalAsk;
+/// asked on the terminal, in the user's language.
+pub struct TerminalAsk(pub Lang);
+
+/// A prompt: the words, then `: `.
+fn prompt(lang: Lang, key: &str, args: &[(&str, Arg)]) -> String {
+    format!("{}: ", f(lang, key, args))
+}
+
+fn password_unreadable(var: &str, e: std::io::Error) -> Said {
+    Said::new("cli-err-read-password")
+        .with("var", var)
+        .with("detail", e)
+}
 
 impl Ask for TerminalAsk {
     fn clerk(&mut self) -> Result<(String, String)> {
+        let lang = self.0;
         let name = match std::env::var("CIVREG_CLERK") {
             Ok(n) if !n.is_empty() => n,
-            _ => read_tty_line("clerk: ")?,
+            _ => read_tty_line(&prompt(lang, "cli-ask-clerk", &[]))?,
         };
         let password = match std::env::var("CIVREG_CLERK_PASSWORD") {
             Ok(p) => p,
-            Err(_) => rpassword::prompt_password(format!("password for {name}: "))
-                .context("could not read the password: set CIVREG_CLERK_PASSWORD")?,
+            Err(_) => rpassword::prompt_password(prompt(
+                lang,
+                "cli-ask-password",
+                &[("name", name.as_str().into())],
+            ))
+            .map_err(|e| password_unreadable("CIVREG_CLERK_PASSWORD", e))?,
         };
         Ok((name, password))
     }
 
     fn new_password(&mut self, name: &str) -> Result<String> {
+        let lang = self.0;
         if let Ok(p) = std::env::var("CIVREG_NEW_CLERK_PASSWORD") {
             return Ok(p);
         }
-        let a = rpassword::prompt_password(format!("new password for {name}: "))
-            .context("could not read the password: set CIVREG_NEW_CLERK_PASSWORD")?;
-        let b = rpassword::prompt_password("repeat it: ")?;
+        let a = rpassword::prompt_password(prompt(
+            lang,
+            "cli-ask-new-password",
+            &[("name", name.into())],
+        ))
+        .map_err(|e| password_unreadable("CIVREG_NEW_CLERK_PASSWORD", e))?;
+        let b = rpassword::prompt_password(prompt(lang, "cli-ask-repeat", &[]))?;
         if a != b {
-            bail!("the two passwords differ; nothing was changed");
+            return Err(Said::new("cli-err-passwords-differ").into());
         }
         Ok(a)
     }
@@ -420,6 +449,8 @@ impl Ask for TerminalAsk {
 pub struct Ctx<'a> {
     pub paths: &'a Paths,
     pub json: bool,
+    /// The language of the text output (the client's, inside `serve`).
+    pub lang: Lang,
     /// The serving process, when the command runs inside `serve`.
     pub served: Option<&'a Served>,
 }
@@ -429,7 +460,7 @@ fn read_tty_line(prompt: &str) -> Result<String> {
         .read(true)
         .write(true)
         .open("/dev/tty")
-        .context("no terminal to ask on: set CIVREG_CLERK and CIVREG_CLERK_PASSWORD")?;
+        .map_err(|e| Said::new("cli-err-no-terminal").with("detail", e))?;
     write!(tty, "{prompt}")?;
     tty.flush()?;
     let mut line = String::new();
@@ -452,13 +483,17 @@ fn install_signer_from(node: &Node, dir: &Path) -> Result<crate::node::SignerInf
 fn verify_certificate(
     io: &mut Io,
     json: bool,
+    lang: Lang,
     paths: &Paths,
     input: &str,
     trust_list: &Path,
     anchor: Option<&Path>,
 ) -> Result<i32> {
-    let list_bytes = std::fs::read(io.path(trust_list))
-        .with_context(|| format!("could not read the trust list {}", trust_list.display()))?;
+    let list_bytes = std::fs::read(io.path(trust_list)).map_err(|e| {
+        Said::new("cli-err-trust-list")
+            .with("file", trust_list.display())
+            .with("detail", e)
+    })?;
     let enrolled_ca = paths.data_dir.join("tls").join("ca.pem");
     let anchor_path = anchor
         .map(|a| io.path(a))
@@ -466,8 +501,7 @@ fn verify_certificate(
     let anchor_der = match &anchor_path {
         Some(p) => {
             use rustls_pki_types::pem::PemObject;
-            let pem =
-                std::fs::read(p).with_context(|| format!("could not read {}", p.display()))?;
+            let pem = std::fs::read(p).map_err(|e| unreadable(p, e))?;
             Some(
                 rustls_pki_types::CertificateDer::from_pem_slice(&pem)
                     .map_err(|e| anyhow!("{} holds no certificate ({e})", p.display()))?
@@ -482,7 +516,7 @@ fn verify_certificate(
         civreg_cert::qr::from_pdf(&io.path(Path::new(input)))?
     } else if lower.ends_with(".png") {
         let bytes = std::fs::read(io.path(Path::new(input)))
-            .with_context(|| format!("could not read {input}"))?;
+            .map_err(|e| unreadable(Path::new(input), e))?;
         civreg_cert::qr::decode_png(&bytes)?
     } else {
         input.to_owned()
@@ -494,32 +528,58 @@ fn verify_certificate(
                 json,
                 json!({"valid": true, "claims": c, "signer": v.signer.identity, "trust_list_issued": civreg_cert::format_time(trust.issued_at), "anchor_pinned": anchor_der.is_some()}),
                 || {
-                    let mut s = format!(
-                        "VALID: certificate {} of record {}, issued {} by {}\n",
-                        c.serial, c.regno, c.issued_on, v.signer.office()
+                    let mut s = f(
+                        lang,
+                        "cli-verify-valid",
+                        &[
+                            ("serial", c.serial.as_str().into()),
+                            ("regno", c.regno.as_str().into()),
+                            ("date", c.issued_on.as_str().into()),
+                            ("office", v.signer.office().into()),
+                        ],
                     );
+                    s.push('\n');
                     for p in &c.people {
-                        s.push_str(&format!(
-                            "  {}: {} {}{}\n",
-                            p.role,
+                        let name = format!(
+                            "{} {}",
                             civreg_cert::pdf::printed_name(&p.given_name),
-                            civreg_cert::pdf::printed_name(&p.surname),
-                            p.date_of_birth
-                                .as_deref()
-                                .map(|d| format!(", born {d}"))
-                                .unwrap_or_default()
+                            civreg_cert::pdf::printed_name(&p.surname)
+                        );
+                        let line = match p.date_of_birth.as_deref() {
+                            Some(d) => f(
+                                lang,
+                                "cli-verify-person-born",
+                                &[("name", name.into()), ("date", d.into())],
+                            ),
+                            None => name,
+                        };
+                        s.push_str(&format!(
+                            "  {}: {line}\n",
+                            clitext::role_name(lang, &p.role)
                         ));
                     }
                     s.push_str(&format!(
-                        "  event: {} in {}\nchecked offline against the trust list of {}; whether the record was amended or the certificate cancelled since is known only to the agency's verification page",
-                        c.event_date.as_deref().unwrap_or("?"),
-                        c.event_place,
-                        civreg_cert::format_time(trust.issued_at)
+                        "  {}\n{}",
+                        f(
+                            lang,
+                            "cli-verify-event",
+                            &[
+                                ("date", c.event_date.as_deref().unwrap_or("?").into()),
+                                ("place", c.event_place.as_str().into()),
+                            ],
+                        ),
+                        f(
+                            lang,
+                            "cli-verify-offline",
+                            &[("date", civreg_cert::format_time(trust.issued_at).into())],
+                        )
                     ));
                     if anchor_der.is_none() {
-                        s.push_str(&format!(
-                            "\nwarning: the trust list was not pinned to the agency's root (--anchor); its root's SHA-256 is {}: compare it with the agency's published fingerprint",
-                            trust.anchor_fingerprint
+                        s.push('\n');
+                        s.push_str(&f(
+                            lang,
+                            "cli-verify-unpinned",
+                            &[("fingerprint", trust.anchor_fingerprint.as_str().into())],
                         ));
                     }
                     s
@@ -531,7 +591,7 @@ fn verify_certificate(
             io.print(
                 json,
                 json!({"valid": false, "refusal": refusal.code(), "message": refusal.to_string()}),
-                || refusal.to_string(),
+                || clitext::refusal_text(lang, &refusal),
             )?;
             Ok(1)
         }
@@ -544,16 +604,22 @@ fn sign_in(node: &Node, ask: &mut dyn Ask) -> Result<Clerk> {
 }
 
 fn read_json_file(io: &Io, path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(io.path(path))
-        .with_context(|| format!("could not read {}", path.display()))?;
+    let text = std::fs::read_to_string(io.path(path)).map_err(|e| unreadable(path, e))?;
     serde_json::from_str(&text).map_err(|e| {
-        anyhow!(
-            "{} is not valid JSON: {e} (line {}, column {})",
-            path.display(),
-            e.line(),
-            e.column()
-        )
+        Said::new("cli-err-not-json")
+            .with("file", path.display())
+            .with("detail", &e)
+            .num("line", e.line() as u64)
+            .num("column", e.column() as u64)
+            .into()
     })
+}
+
+/// "could not read FILE: why".
+fn unreadable(path: &Path, e: std::io::Error) -> Said {
+    Said::new("cli-err-read-file")
+        .with("file", path.display())
+        .with("detail", e)
 }
 
 fn state_json(st: &RecordState) -> Result<serde_json::Value> {
@@ -572,20 +638,83 @@ fn state_json(st: &RecordState) -> Result<serde_json::Value> {
 }
 
 /// An annotation on one line: "marriage 2026-05-01 in Istog, record ISTOG-2026-M-000003 (by istog)".
-fn note_line(a: &civreg_shared::annotation::Annotation) -> String {
-    let mut s = a.event.clone();
-    for (before, v) in [
-        (" ", &a.date),
-        (" in ", &a.place),
-        (", record ", &a.record),
-        (": ", &a.text),
-    ] {
-        if let Some(v) = v {
-            s.push_str(before);
-            s.push_str(v);
+fn note_line(lang: Lang, a: &civreg_shared::annotation::Annotation) -> String {
+    let event_key = format!("annotate-event-{}", a.event);
+    let mut s = if civreg_shared::i18n::Catalog::get().has(lang, &event_key) {
+        t(lang, &event_key)
+    } else {
+        a.event.clone()
+    };
+    if let Some(d) = &a.date {
+        s.push(' ');
+        s.push_str(d);
+    }
+    if let Some(p) = &a.place {
+        s.push_str(&f(lang, "cli-note-place", &[("place", p.into())]));
+    }
+    if let Some(r) = &a.record {
+        s.push_str(&f(lang, "cli-note-record", &[("regno", r.into())]));
+    }
+    if let Some(x) = &a.text {
+        s.push_str(": ");
+        s.push_str(x);
+    }
+    format!(
+        "{s} {}",
+        f(lang, "cli-note-by", &[("office", a.office.as_str().into())])
+    )
+}
+
+/// What `status` says of the hub's rules before the sync lines: nothing when all is well.
+fn guard_lines(lang: Lang, g: &crate::guard::Guard) -> String {
+    let mut s = String::new();
+    if let Some(h) = &g.halted {
+        s.push_str(&format!(
+            "{}\n{:20}{}\n",
+            f(
+                lang,
+                "cli-status-halted",
+                &[("reason", h.why.as_str().into())]
+            ),
+            "",
+            t(lang, "cli-status-halted-note")
+        ));
+    }
+    if let Some(c) = &g.clock {
+        if c.ahead_ms > civreg_shared::op::MAX_CLOCK_AHEAD_MS as i64 {
+            let minutes = (c.ahead_ms + 59_999) / 60_000;
+            s.push_str(&format!(
+                "{}{}\n",
+                clitext::label(lang, "cli-status-clock"),
+                f(
+                    lang,
+                    "cli-status-clock-value",
+                    &[("minutes", minutes.into())]
+                )
+            ));
         }
     }
-    format!("{s} (by {})", a.office)
+    if let Some(r) = &g.rollout {
+        let kinds = if r.kinds.is_empty() {
+            t(lang, "cli-status-rollout-none")
+        } else {
+            r.kinds
+                .iter()
+                .map(|k| t(lang, &format!("cli-status-rollout-{k}")))
+                .collect::<Vec<_>>()
+                .join(&format!(" {} ", t(lang, "cli-status-rollout-and")))
+        };
+        s.push_str(&format!(
+            "{}{}\n",
+            clitext::label(lang, "cli-status-rollout"),
+            f(
+                lang,
+                "cli-status-rollout-value",
+                &[("stage", r.stage.as_str().into()), ("kinds", kinds.into())]
+            )
+        ));
+    }
+    s
 }
 
 fn fmt_ms(ms: u64) -> String {
@@ -621,6 +750,7 @@ fn register_stream(
     kind: RecordKind,
     file: &Path,
     json: bool,
+    lang: Lang,
     io: &mut Io,
 ) -> Result<bool> {
     let path = io.path(file);
@@ -631,10 +761,8 @@ fn register_stream(
     let reader: &mut dyn Read = if file.as_os_str() == "-" {
         &mut **stdin
     } else {
-        opened = std::io::BufReader::new(
-            std::fs::File::open(&path)
-                .with_context(|| format!("could not read {}", file.display()))?,
-        );
+        opened =
+            std::io::BufReader::new(std::fs::File::open(&path).map_err(|e| unreadable(file, e))?);
         &mut opened
     };
     let mut all_ok = true;
@@ -642,7 +770,9 @@ fn register_stream(
     for doc in serde_json::Deserializer::from_reader(reader).into_iter::<serde_json::Value>() {
         n += 1;
         let doc = doc.map_err(|e| {
-            anyhow!("document {n} is not valid JSON: {e}; nothing after it was read")
+            Said::new("cli-err-doc-not-json")
+                .num("n", n)
+                .with("detail", e)
         })?;
         match node.register(clerk, kind, doc) {
             Ok(saved) => {
@@ -651,9 +781,10 @@ fn register_stream(
                     json,
                     json!({"ok": true, "regno": saved.regno, "warnings": saved.warnings}),
                     || {
-                        let mut s = format!("saved {}", saved.regno);
+                        let mut s = f(lang, "cli-saved", &[("regno", saved.regno.as_str().into())]);
                         for w in &saved.warnings {
-                            s.push_str(&format!("\n  warning: {}: {}", w.field, w.message));
+                            s.push_str("\n  ");
+                            s.push_str(&clitext::problem_line(lang, w));
                         }
                         s
                     },
@@ -662,17 +793,25 @@ fn register_stream(
             }
             Err(e) => {
                 all_ok = false;
-                report_error(json, &mut **out, &mut **err, &e)?;
+                report_error(json, lang, &mut **out, &mut **err, &e)?;
             }
         }
     }
     if n == 0 {
-        bail!("{} holds no JSON document", file.display());
+        return Err(Said::new("cli-err-no-document")
+            .with("file", file.display())
+            .into());
     }
     Ok(all_ok)
 }
 
-fn report_error(json: bool, out: &mut dyn Write, err: &mut dyn Write, e: &NodeError) -> Result<()> {
+fn report_error(
+    json: bool,
+    lang: Lang,
+    out: &mut dyn Write,
+    err: &mut dyn Write,
+    e: &NodeError,
+) -> Result<()> {
     if json {
         let problems = match e {
             NodeError::Invalid(r) => serde_json::to_value(&r.problems).unwrap_or_default(),
@@ -684,15 +823,18 @@ fn report_error(json: bool, out: &mut dyn Write, err: &mut dyn Write, e: &NodeEr
             json!({"ok": false, "error": e.to_string(), "problems": problems})
         )?;
     } else {
-        writeln!(err, "error: {e}")?;
+        let text = clitext::node_error_text(lang, e).unwrap_or_else(|| e.to_string());
+        writeln!(err, "{}", f(lang, "cli-error", &[("message", text.into())]))?;
     }
     Ok(())
 }
 
 /// Prints a failed command's error as the command line does: a JSON object on standard output
-/// with `--json`, else `error: ...` on standard error. Returns the exit code, 1.
+/// with `--json` (in English), else `error: ...` on standard error in `lang`. Returns the exit
+/// code, 1.
 pub fn report_failure(
     json: bool,
+    lang: Lang,
     e: &anyhow::Error,
     out: &mut dyn Write,
     err: &mut dyn Write,
@@ -701,7 +843,8 @@ pub fn report_failure(
     let _ = if json {
         writeln!(out, "{}", json!({"ok": false, "error": format!("{e:#}")}))
     } else {
-        writeln!(err, "error: {e:#}")
+        let text = clitext::error_text(lang, e);
+        writeln!(err, "{}", f(lang, "cli-error", &[("message", text.into())]))
     };
     let _ = out.flush();
     let _ = err.flush();
@@ -729,10 +872,12 @@ fn uses_database(cmd: &Command) -> bool {
 /// is found either way.
 pub fn run(cli: Cli) -> i32 {
     let json = cli.json;
+    let lang = clitext::choose(cli.lang, |v| std::env::var(v).ok());
     let paths = Paths::new(&cli.data_dir, cli.key_file.as_deref());
     let ctx = Ctx {
         paths: &paths,
         json,
+        lang,
         served: None,
     };
     // Not locked for the whole command: `serve` logs from other threads to standard error.
@@ -750,7 +895,7 @@ pub fn run(cli: Cli) -> i32 {
             out: &mut out,
             err: &mut err,
             stdin: &mut input,
-            ask: &mut TerminalAsk,
+            ask: &mut TerminalAsk(lang),
             progress,
             cwd: None,
             cancelled: None,
@@ -767,23 +912,30 @@ pub fn run(cli: Cli) -> i32 {
             command: cli.command.clone(),
             cwd,
             progress: progress == Progress::Bar,
+            lang: lang.tag().to_string(),
         },
         Err(e) => {
             let e = anyhow!("could not read the current directory: {e}");
-            return report_failure(json, &e, &mut stdout.lock(), &mut stderr.lock());
+            return report_failure(json, lang, &e, &mut stdout.lock(), &mut stderr.lock());
         }
     };
     let deadline = Instant::now() + Node::LOCK_WAIT;
     loop {
         let reached = control::reach(&paths.data_dir).and_then(|r| match r {
-            Reach::Serving(stream) => control::run_remote(stream, &request, &mut TerminalAsk),
+            Reach::Serving(stream) => control::run_remote(stream, &request, &mut TerminalAsk(lang)),
             Reach::Absent => Ok(Remote::NotStarted),
         });
         match reached {
             Ok(Remote::Exit(code)) => return code,
             Ok(Remote::NotStarted) => {}
             Err(e) => {
-                return report_failure(json, &e.into(), &mut stdout.lock(), &mut stderr.lock())
+                return report_failure(
+                    json,
+                    lang,
+                    &e.into(),
+                    &mut stdout.lock(),
+                    &mut stderr.lock(),
+                )
             }
         }
         match Node::open_now(&paths) {
@@ -808,7 +960,7 @@ pub fn execute_reporting(
             let _ = io.err.flush();
             code
         }
-        Err(e) => report_failure(ctx.json, &e, io.out, io.err),
+        Err(e) => report_failure(ctx.json, ctx.lang, &e, io.out, io.err),
     }
 }
 
@@ -828,6 +980,7 @@ pub fn execute(
     io: &mut Io,
 ) -> Result<i32> {
     let json = ctx.json;
+    let lang = ctx.lang;
     let paths = ctx.paths;
     if ctx.served.is_some() && !uses_database(&command) {
         bail!(
@@ -1026,45 +1179,117 @@ pub fn execute(
                 live = true;
             }
             let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
+            let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
                 json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored}),
                 || {
-                    let when = |ms: Option<u64>| ms.map(fmt_ms).unwrap_or_else(|| "never".into());
-                    let state = if !enrolled {
-                        "not enrolled (offline node)".to_string()
-                    } else if st.stopped {
-                        "STOPPED: the hub refuses this node".to_string()
-                    } else if rounds == Some(0) {
-                        "serve running, its first round under way".to_string()
-                    } else if file.is_none() {
-                        "never synced by `serve`".to_string()
-                    } else {
-                        format!(
-                            "{}{}",
-                            if st.online { "online" } else { "offline" },
-                            if rounds.is_some() { " (serve running)" } else { "" }
-                        )
+                    let when = |ms: Option<u64>| {
+                        ms.map(fmt_ms)
+                            .unwrap_or_else(|| t(lang, "cli-status-never"))
                     };
-                    let text = crate::guard::status_lines(&guard)
-                        + &crate::aside::status_lines(&aside)
-                        + &crate::recovery::status_lines(&backups);
-                    text + &format!(
-                        "sync:               {state}\nlast success:       {}\nops waiting:        {} (oldest {}s old)\nhub holds up to:    #{}\npull cursor:        {}\nlast error:         {}",
-                        when(st.last_success_ms),
-                        st.ops_waiting,
-                        st.oldest_waiting_age_s,
-                        st.hub_acked,
-                        st.pull_cursor,
-                        st.last_error.as_deref().unwrap_or("none")
-                    )
+                    let state = if !enrolled {
+                        t(lang, "cli-status-not-enrolled")
+                    } else if st.stopped {
+                        t(lang, "cli-status-stopped")
+                    } else if rounds == Some(0) {
+                        t(lang, "cli-status-first-round")
+                    } else if file.is_none() {
+                        t(lang, "cli-status-never-served")
+                    } else {
+                        let state = t(
+                            lang,
+                            if st.online {
+                                "cli-status-online"
+                            } else {
+                                "cli-status-offline"
+                            },
+                        );
+                        if rounds.is_some() {
+                            f(lang, "cli-status-serving", &[("state", state.into())])
+                        } else {
+                            state
+                        }
+                    };
+                    let line = |key: &str, value: String| {
+                        format!("{}{value}\n", clitext::label(lang, key))
+                    };
+                    let mut text = guard_lines(lang, &guard);
+                    for a in &aside {
+                        text += &line(
+                            "cli-status-set-aside",
+                            f(
+                                lang,
+                                "cli-status-set-aside-value",
+                                &[
+                                    ("seq", a.seq.into()),
+                                    ("regno", a.record_id.as_str().into()),
+                                    ("reason", a.reason.as_str().into()),
+                                ],
+                            ),
+                        );
+                    }
+                    if let Some(e) = &backups.last_error {
+                        text += &line(
+                            "cli-status-backup-failed",
+                            f(
+                                lang,
+                                "cli-status-backup-failed-value",
+                                &[
+                                    ("error", e.as_str().into()),
+                                    (
+                                        "when",
+                                        backups.last_attempt_ms.map(fmt_ms).unwrap_or_default().into(),
+                                    ),
+                                    ("last", when(backups.last_ok_ms).into()),
+                                ],
+                            ),
+                        );
+                    } else if let (Some(ms), Some(p)) = (backups.last_ok_ms, &backups.last_path) {
+                        text += &line(
+                            "cli-status-backup",
+                            format!("{} ({})", fmt_ms(ms), p.display()),
+                        );
+                    }
+                    if let Some(days) = cert_days {
+                        let value = if days < 0 {
+                            t(lang, "status-cert-expired")
+                        } else if days <= crate::web::status::CERT_WARN_DAYS {
+                            f(lang, "status-cert-expires", &[("days", days.into())])
+                        } else {
+                            f(lang, "cli-status-cert-valid", &[("days", days.into())])
+                        };
+                        text += &line("cli-status-cert", value);
+                    }
+                    text += &line("cli-status-sync", state);
+                    text += &line("cli-status-last-success", when(st.last_success_ms));
+                    text += &line(
+                        "cli-status-waiting",
+                        f(
+                            lang,
+                            "cli-status-waiting-value",
+                            &[
+                                ("count", st.ops_waiting.into()),
+                                ("age", st.oldest_waiting_age_s.into()),
+                            ],
+                        ),
+                    );
+                    text += &line("cli-status-hub-acked", format!("#{}", st.hub_acked));
+                    text += &line("cli-status-pull-cursor", st.pull_cursor.to_string());
+                    text += &line(
+                        "cli-status-last-error",
+                        st.last_error
+                            .clone()
+                            .unwrap_or_else(|| t(lang, "cli-status-none")),
+                    );
+                    text.trim_end().to_string()
                 },
             )?;
             Ok(0)
         }
         Command::Sync { once, hub } => {
             if !once {
-                bail!("`sync` runs one round and needs --once; for continuous sync run `civreg-node serve`");
+                return Err(Said::new("cli-err-sync-once").into());
             }
             let node = node?;
             let url = hub_url(paths, hub)?;
@@ -1090,9 +1315,15 @@ pub fn execute(
             match result {
                 Ok(r) => {
                     io.print(json, json!({"ok": true, "report": r}), || {
-                        format!(
-                            "synced with {url}: pushed {} ops (the hub holds this node's log up to #{}), pulled {} changes",
-                            r.pushed, r.hub_acked, r.pulled
+                        f(
+                            lang,
+                            "cli-sync-done",
+                            &[
+                                ("hub", url.as_str().into()),
+                                ("pushed", r.pushed.into()),
+                                ("acked", r.hub_acked.into()),
+                                ("pulled", r.pulled.into()),
+                            ],
                         )
                     })?;
                     Ok(0)
@@ -1106,14 +1337,16 @@ pub fn execute(
                             json!({"ok": false, "error": e.to_string(), "retryable": retry})
                         )?;
                     } else {
+                        let key = if retry {
+                            "cli-sync-retry"
+                        } else {
+                            "cli-sync-no-retry"
+                        };
+                        let text = f(lang, key, &[("error", e.to_string().into())]);
                         writeln!(
                             io.err,
-                            "error: {e}{}",
-                            if retry {
-                                " (try again later)"
-                            } else {
-                                " (this will not heal by retrying)"
-                            }
+                            "{}",
+                            f(lang, "cli-error", &[("message", text.into())])
                         )?;
                     }
                     Ok(if retry { 3 } else { 4 })
@@ -1132,7 +1365,7 @@ pub fn execute(
                     let pw = io.ask.new_password(&name)?;
                     node.add_clerk(by.as_ref(), &name, &pw)?;
                     io.print(json, json!({"ok": true, "clerk": name}), || {
-                        format!("clerk {name} added")
+                        f(lang, "cli-clerk-added", &[("name", name.as_str().into())])
                     })?;
                 }
                 ClerkCommand::List => {
@@ -1146,7 +1379,7 @@ pub fn execute(
             let node = node?;
             let clerk = sign_in(node, io.ask)?;
             Ok(
-                if register_stream(node, &clerk, kind.into(), &file, json, io)? {
+                if register_stream(node, &clerk, kind.into(), &file, json, lang, io)? {
                     0
                 } else {
                     1
@@ -1166,12 +1399,23 @@ pub fn execute(
                     io.print(
                         json,
                         json!({"ok": true, "regno": saved.regno, "warnings": saved.warnings}),
-                        || format!("amended {}", saved.regno),
+                        || {
+                            let mut s = f(
+                                lang,
+                                "cli-amended",
+                                &[("regno", saved.regno.as_str().into())],
+                            );
+                            for w in &saved.warnings {
+                                s.push_str("\n  ");
+                                s.push_str(&clitext::problem_line(lang, w));
+                            }
+                            s
+                        },
                     )?;
                     Ok(0)
                 }
                 Err(e) => {
-                    report_error(json, io.out, io.err, &e)?;
+                    report_error(json, lang, io.out, io.err, &e)?;
                     Ok(1)
                 }
             }
@@ -1196,50 +1440,60 @@ pub fn execute(
             match node.annotate(&clerk, &regno, &note) {
                 Ok(saved) => {
                     io.print(json, json!({"ok": true, "regno": saved.regno}), || {
-                        format!("annotated {}", saved.regno)
+                        f(
+                            lang,
+                            "cli-annotated",
+                            &[("regno", saved.regno.as_str().into())],
+                        )
                     })?;
                     Ok(0)
                 }
                 Err(e) => {
-                    report_error(json, io.out, io.err, &e)?;
+                    report_error(json, lang, io.out, io.err, &e)?;
                     Ok(1)
                 }
             }
         }
         Command::Certificate {
             regno,
-            lang,
+            lang: cert_lang,
             out,
             collector,
             id_document,
         } => {
             let node = node?;
-            let lang = civreg_cert::pdf::Lang::parse(&lang)
-                .ok_or_else(|| anyhow!("unknown language {lang:?}: use sq, sr or en"))?;
+            let cert_lang = civreg_cert::pdf::Lang::parse(&cert_lang).ok_or_else(|| {
+                Said::new("cli-err-cert-lang").with("value", format!("{cert_lang:?}"))
+            })?;
             let id_document = crate::node::IdDocument::parse(&id_document)?;
             let out_path = io.path(&out);
             if out_path.exists() {
-                bail!("{} already exists: choose another --out", out.display());
+                return Err(Said::new("cli-err-out-exists")
+                    .with("file", out.display())
+                    .into());
             }
             let clerk = sign_in(node, io.ask)?;
-            let issued = node.issue_certificate(&clerk, &regno, lang, &collector, id_document)?;
-            std::fs::write(&out_path, &issued.pdf).with_context(|| {
-                format!(
-                    "certificate {} was issued and recorded, but {} could not be written: print it again with another --out",
-                    issued.issue.serial,
-                    out.display()
-                )
+            let issued =
+                node.issue_certificate(&clerk, &regno, cert_lang, &collector, id_document)?;
+            std::fs::write(&out_path, &issued.pdf).map_err(|e| {
+                Said::new("cli-err-cert-not-written")
+                    .with("serial", &issued.issue.serial)
+                    .with("file", out.display())
+                    .with("detail", e)
             })?;
             io.print(
                 json,
                 json!({"ok": true, "serial": issued.issue.serial, "regno": issued.issue.regno, "out": out, "qr_text": issued.qr_text, "qr_chars": issued.qr_text.len()}),
                 || {
-                    format!(
-                        "certificate {} of {} written to {} (record version {})",
-                        issued.issue.serial,
-                        issued.issue.regno,
-                        out.display(),
-                        issued.issue.record_version
+                    f(
+                        lang,
+                        "cli-cert-written",
+                        &[
+                            ("serial", issued.issue.serial.as_str().into()),
+                            ("regno", issued.issue.regno.as_str().into()),
+                            ("file", out.display().to_string().into()),
+                            ("version", issued.issue.record_version.into()),
+                        ],
                     )
                 },
             )?;
@@ -1272,7 +1526,15 @@ pub fn execute(
             input,
             trust_list,
             anchor,
-        } => verify_certificate(io, json, paths, &input, &trust_list, anchor.as_deref()),
+        } => verify_certificate(
+            io,
+            json,
+            lang,
+            paths,
+            &input,
+            &trust_list,
+            anchor.as_deref(),
+        ),
         Command::Enrol { bundle } => {
             let node = node?;
             sign_in(node, io.ask)?;
@@ -1328,7 +1590,11 @@ pub fn execute(
             let clerk = sign_in(node, io.ask)?;
             let saved = node.void(&clerk, &regno, &reason)?;
             io.print(json, json!({"ok": true, "regno": saved.regno}), || {
-                format!("voided {}", saved.regno)
+                f(
+                    lang,
+                    "cli-voided",
+                    &[("regno", saved.regno.as_str().into())],
+                )
             })?;
             Ok(0)
         }
@@ -1345,26 +1611,53 @@ pub fn execute(
                     json,
                     json!({"regno": st.regno, "versions": versions}),
                     || {
-                        let mut s = format!(
-                            "{} ({}), {} version(s)\n",
-                            st.regno,
-                            st.kind,
-                            versions.len()
+                        let mut s = f(
+                            lang,
+                            "cli-history-head",
+                            &[
+                                ("regno", st.regno.as_str().into()),
+                                (
+                                    "kind",
+                                    clitext::kind_name(lang, &st.kind.to_string()).into(),
+                                ),
+                                ("count", versions.len().into()),
+                            ],
                         );
+                        s.push('\n');
                         for v in &versions {
-                            s.push_str(&format!(
-                                "\nversion {} — {} by {} at {} (op {})\n",
-                                v.version,
-                                serde_json::to_value(v.change)
-                                    .ok()
-                                    .and_then(|c| c.as_str().map(String::from))
-                                    .unwrap_or_default(),
-                                v.clerk,
-                                fmt_ms(v.at_ms),
-                                v.op
+                            let change = serde_json::to_value(v.change)
+                                .ok()
+                                .and_then(|c| c.as_str().map(String::from))
+                                .unwrap_or_default();
+                            let change_key = format!("record-change-{change}");
+                            let change =
+                                if civreg_shared::i18n::Catalog::get().has(lang, &change_key) {
+                                    t(lang, &change_key)
+                                } else {
+                                    change
+                                };
+                            s.push('\n');
+                            s.push_str(&f(
+                                lang,
+                                "cli-history-version",
+                                &[
+                                    ("version", v.version.into()),
+                                    ("change", change.into()),
+                                    ("clerk", v.clerk.as_str().into()),
+                                    ("when", fmt_ms(v.at_ms).into()),
+                                    ("op", v.op.to_string().into()),
+                                ],
                             ));
+                            s.push('\n');
                             if !v.reason.is_empty() {
-                                s.push_str(&format!("  reason: {}\n", v.reason));
+                                s.push_str(&format!(
+                                    "  {}\n",
+                                    f(
+                                        lang,
+                                        "cli-history-reason",
+                                        &[("reason", v.reason.as_str().into())]
+                                    )
+                                ));
                             }
                             for (path, before, after) in &v.changes {
                                 let show = |x: &serde_json::Value| match x {
@@ -1390,56 +1683,88 @@ pub fn execute(
                 let v = state_json(&st)?;
                 let rec = st.record()?;
                 io.print(json, v, || {
-                    let mut s = format!("{} — {}\n", st.regno, rec.summary());
+                    let mut s = format!("{} — {}\n", st.regno, clitext::record_summary(lang, &rec));
                     if let Some(vd) = &st.voided {
-                        s.push_str(&format!(
-                            "VOID: {} (by {} at {})\n",
-                            vd.reason,
-                            vd.clerk,
-                            fmt_ms(vd.at.wall_ms)
+                        s.push_str(&f(
+                            lang,
+                            "cli-show-void",
+                            &[
+                                ("reason", vd.reason.as_str().into()),
+                                ("clerk", vd.clerk.as_str().into()),
+                                ("when", fmt_ms(vd.at.wall_ms).into()),
+                            ],
                         ));
+                        s.push('\n');
                     }
                     print_fields("", &rec.to_json(), &mut s);
                     for c in st.open_conflicts() {
                         let side = |x: &civreg_shared::merge::Side| {
-                            format!(
-                                "{} (by {} on node {}/{}, {})",
-                                x.value,
-                                x.clerk,
-                                x.op.municipality,
-                                x.op.node_id,
-                                fmt_ms(x.at.wall_ms)
+                            f(
+                                lang,
+                                "cli-show-side",
+                                &[
+                                    ("value", x.value.to_string().into()),
+                                    ("clerk", x.clerk.as_str().into()),
+                                    (
+                                        "node",
+                                        format!("{}/{}", x.op.municipality, x.op.node_id).into(),
+                                    ),
+                                    ("when", fmt_ms(x.at.wall_ms).into()),
+                                ],
                             )
                         };
+                        let field = if c.path == civreg_shared::merge::STATUS {
+                            t(lang, "cli-show-conflict-status")
+                        } else {
+                            c.path.clone()
+                        };
                         s.push_str(&format!(
-                            "  CONFLICT {} on {}: shown {} — also {}; the agency decides\n",
-                            c.id,
-                            if c.path == civreg_shared::merge::STATUS {
-                                "void or keep"
-                            } else {
-                                c.path.as_str()
-                            },
-                            side(&c.winner),
-                            side(&c.loser)
+                            "  {}\n",
+                            f(
+                                lang,
+                                "cli-show-conflict",
+                                &[
+                                    ("id", c.id.to_string().into()),
+                                    ("field", field.into()),
+                                    ("shown", side(&c.winner).into()),
+                                    ("other", side(&c.loser).into()),
+                                ],
+                            )
                         ));
                     }
                     for a in st.annotations() {
-                        s.push_str(&format!("  {:<34} {}\n", "annotation", note_line(&a)));
+                        s.push_str(&format!(
+                            "  {:<34} {}\n",
+                            t(lang, "cli-show-annotation"),
+                            note_line(lang, &a)
+                        ));
                     }
                     for (role, l) in &st.persons {
                         s.push_str(&format!(
-                            "  {:<34} person {} (linked by {}, {})\n",
+                            "  {:<34} {}\n",
                             role,
-                            l.person,
-                            l.clerk,
-                            fmt_ms(l.at.wall_ms)
+                            f(
+                                lang,
+                                "cli-show-person",
+                                &[
+                                    ("person", l.person.to_string().into()),
+                                    ("clerk", l.clerk.as_str().into()),
+                                    ("when", fmt_ms(l.at.wall_ms).into()),
+                                ],
+                            )
                         ));
                     }
                     s.push_str(&format!(
-                        "  {:<34} {} (last change {})",
-                        "versions",
-                        st.ops.len(),
-                        fmt_ms(st.updated.wall_ms)
+                        "  {:<34} {}",
+                        t(lang, "cli-show-versions"),
+                        f(
+                            lang,
+                            "cli-show-versions-value",
+                            &[
+                                ("count", st.ops.len().into()),
+                                ("when", fmt_ms(st.updated.wall_ms).into()),
+                            ],
+                        )
                     ));
                     s
                 })?;
@@ -1459,13 +1784,15 @@ pub fn execute(
                 Some(m) => Some(
                     gazetteer::resolve(&m)
                         .map(|m| m.code.to_string())
-                        .ok_or_else(|| anyhow!("unknown municipality {m:?}: `civreg-node municipalities` lists them"))?,
+                        .ok_or_else(|| {
+                            Said::new("cli-err-unknown-municipality").with("name", format!("{m:?}"))
+                        })?,
                 ),
                 None => None,
             };
             let text = text.join(" ");
             if text.trim().is_empty() && born.is_none() && municipality.is_none() {
-                bail!("nothing to search for: give a name, a date, a place or a personal number");
+                return Err(Said::new("cli-err-nothing-to-search").into());
             }
             // The same bounds as the hub's, for the local search too.
             civreg_shared::limits::check_search(&text, 0, limit)?;
@@ -1481,7 +1808,7 @@ pub fn execute(
                 .map(|c| c.name().to_string())
                 .unwrap_or_default();
             let why_local = match crate::sync::load_bundle(&paths.data_dir) {
-                Err(_) => "this node is not enrolled with a hub".to_string(),
+                Err(_) => t(lang, "cli-search-why-not-enrolled"),
                 Ok(b) => {
                     let req = civreg_proto::v1::SearchRequest {
                         text: q.text.clone(),
@@ -1518,12 +1845,15 @@ pub fn execute(
                                 json,
                                 json!({"scope": "national", "total": reply.total, "partial": reply.partial, "hits": hits}),
                                 || {
-                                    let mut s = format!(
-                                        "national answer (the hub's register): {} found\n",
-                                        reply.total
+                                    let mut s = f(
+                                        lang,
+                                        "cli-search-national",
+                                        &[("count", reply.total.into())],
                                     );
+                                    s.push('\n');
                                     if reply.partial {
-                                        s.push_str("no record matches every part of the query: the closest records follow\n");
+                                        s.push_str(&t(lang, "cli-search-partial"));
+                                        s.push('\n');
                                     }
                                     for (h, v) in reply.hits.iter().zip(&hits) {
                                         let people: Vec<String> = v["summary"]["people"]
@@ -1534,18 +1864,32 @@ pub fn execute(
                                                         format!(
                                                             "{} ({})",
                                                             p[1].as_str().unwrap_or(""),
-                                                            p[0].as_str().unwrap_or("")
+                                                            clitext::role_name(
+                                                                lang,
+                                                                p[0].as_str().unwrap_or("")
+                                                            )
                                                         )
                                                     })
                                                     .collect()
                                             })
                                             .unwrap_or_default();
                                         s.push_str(&format!(
-                                            "{:<30} {:>5.1}  {}  born {}\n      why: {}\n",
+                                            "{:<30} {:>5.1}  {}  {}\n      {}: {}\n",
                                             h.regno,
                                             h.score,
                                             people.join(", "),
-                                            v["summary"]["date_of_birth"].as_str().unwrap_or("?"),
+                                            f(
+                                                lang,
+                                                "cli-search-born",
+                                                &[(
+                                                    "date",
+                                                    v["summary"]["date_of_birth"]
+                                                        .as_str()
+                                                        .unwrap_or("?")
+                                                        .into()
+                                                )]
+                                            ),
+                                            t(lang, "cli-search-why"),
                                             h.why.join("; ")
                                         ));
                                     }
@@ -1554,7 +1898,11 @@ pub fn execute(
                             )?;
                             return Ok(0);
                         }
-                        Err(e) => format!("the hub did not answer ({e})"),
+                        Err(e) => f(
+                            lang,
+                            "cli-search-why-no-answer",
+                            &[("detail", e.to_string().into())],
+                        ),
                     }
                 }
             };
@@ -1567,21 +1915,33 @@ pub fn execute(
                 json,
                 json!({"scope": "local", "why_local": why_local, "partial": partial, "hits": hits}),
                 || {
-                    let mut s = format!("local answer: this node's records only; {why_local}\n");
+                    let mut s = f(
+                        lang,
+                        "cli-search-local",
+                        &[("why", why_local.as_str().into())],
+                    );
+                    s.push('\n');
                     if hits.is_empty() {
-                        s.push_str("no record matches");
+                        s.push_str(&t(lang, "cli-search-none"));
                     }
                     if partial {
-                        s.push_str(
-                            "no record matches every part of the query: the closest records follow\n",
-                        );
+                        s.push_str(&t(lang, "cli-search-partial"));
+                        s.push('\n');
                     }
+                    let why = t(lang, "cli-search-why");
                     for h in &hits {
+                        // The index keeps the English summary; the record says it in `lang`.
+                        let summary = node
+                            .get(&h.regno)
+                            .ok()
+                            .and_then(|st| st.record().ok())
+                            .map(|rec| clitext::record_summary(lang, &rec))
+                            .unwrap_or_else(|| h.summary.clone());
                         s.push_str(&format!(
-                            "{:<30} {:>5.1}  {}\n      why: {}\n",
+                            "{:<30} {:>5.1}  {}\n      {why}: {}\n",
                             h.regno,
                             h.score,
-                            h.summary,
+                            summary,
                             h.why.join("; ")
                         ));
                     }
@@ -1593,9 +1953,8 @@ pub fn execute(
         Command::Import { file, report } => {
             let node = node?;
             let clerk = sign_in(node, io.ask)?;
-            let f = std::fs::File::open(io.path(&file))
-                .with_context(|| format!("could not read {}", file.display()))?;
-            let total = f.metadata().map(|m| m.len()).unwrap_or(0);
+            let csv = std::fs::File::open(io.path(&file)).map_err(|e| unreadable(&file, e))?;
+            let total = csv.metadata().map(|m| m.len()).unwrap_or(0);
             let bar = (io.progress == Progress::Bar).then(|| {
                 let b = indicatif::ProgressBar::new(total);
                 b.set_style(
@@ -1605,7 +1964,7 @@ pub fn execute(
                 b
             });
             let counted = CountingReader {
-                inner: std::io::BufReader::new(f),
+                inner: std::io::BufReader::new(csv),
                 n: Arc::new(std::sync::atomic::AtomicU64::new(0)),
                 cancelled: io.cancelled.clone(),
             };
@@ -1618,12 +1977,20 @@ pub fn execute(
                 let read = pos.load(Ordering::Relaxed);
                 if let Some(b) = &bar {
                     b.set_position(read);
-                    b.set_message(format!("{rows} rows"));
+                    b.set_message(f(lang, "cli-import-rows", &[("rows", rows.into())]));
                 }
                 if lines && last_line.elapsed() >= Duration::from_secs(1) {
                     last_line = Instant::now();
                     let pct = (read * 100).checked_div(total).unwrap_or(100).min(100);
-                    let _ = writeln!(err, "{rows} rows read ({pct}% of the file)");
+                    let _ = writeln!(
+                        err,
+                        "{}",
+                        f(
+                            lang,
+                            "cli-import-progress",
+                            &[("rows", rows.into()), ("percent", pct.into())]
+                        )
+                    );
                 }
             });
             if let Some(b) = &bar {
@@ -1635,29 +2002,46 @@ pub fn execute(
                 Err(e) => return Err(e.into()),
             };
             if let Some(p) = report {
-                std::fs::write(io.path(&p), serde_json::to_vec_pretty(&rep)?)
-                    .with_context(|| format!("could not write the report to {}", p.display()))?;
+                std::fs::write(io.path(&p), serde_json::to_vec_pretty(&rep)?).map_err(|e| {
+                    Said::new("cli-err-write-report")
+                        .with("file", p.display())
+                        .with("detail", e)
+                })?;
             }
             io.print(json, serde_json::to_value(&rep)?, || {
-                let mut s = format!(
-                    "{} rows: {} imported, {} already imported (skipped), {} rejected\n",
-                    rep.rows,
-                    rep.accepted.len(),
-                    rep.skipped.len(),
-                    rep.rejected.len()
+                let mut s = f(
+                    lang,
+                    "cli-import-summary",
+                    &[
+                        ("rows", rep.rows.into()),
+                        ("accepted", rep.accepted.len().into()),
+                        ("skipped", rep.skipped.len().into()),
+                        ("rejected", rep.rejected.len().into()),
+                    ],
                 );
+                s.push('\n');
                 for r in &rep.rejected {
-                    s.push_str(&format!(
-                        "rejected line {}: {}\n",
-                        r.line,
-                        r.reasons.join("; ")
+                    s.push_str(&f(
+                        lang,
+                        "cli-import-rejected",
+                        &[
+                            ("line", r.line.into()),
+                            ("reasons", r.reasons.join("; ").into()),
+                        ],
                     ));
+                    s.push('\n');
                 }
                 for d in &rep.double_entries {
-                    s.push_str(&format!(
-                        "line {}: suspected double entry, identical to line {} (no register reference): imported as {}, check the register page\n",
-                        d.line, d.same_as_line, d.regno
+                    s.push_str(&f(
+                        lang,
+                        "cli-import-double",
+                        &[
+                            ("line", d.line.into()),
+                            ("same", d.same_as_line.into()),
+                            ("regno", d.regno.as_str().into()),
+                        ],
                     ));
+                    s.push('\n');
                 }
                 s.trim_end().to_string()
             })?;

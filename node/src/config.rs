@@ -11,6 +11,7 @@
 //! data_dir = "/var/lib/civreg"        # database (db/), enrollment (tls/), status
 //! key_file = "/media/key/node.key"    # encrypts the database (default DATA_DIR/node.key)
 //! log_json = false                    # JSON log lines
+//! lang = "sq"                         # the command line's language: sq, sr-Latn, sr-Cyrl, en
 //! hub = "https://hub.example:7443"    # serve and sync (default: the enrollment bundle's)
 //! http_listen = "127.0.0.1:8090"      # the clerk app: a loopback address, or "off"
 //! http_hosts = []                     # names the clerk app answers to besides loopback
@@ -29,9 +30,14 @@
 //! `CIVREG_KEY_FILE`, `CIVREG_HTTP_LISTEN` and `CIVREG_BACKUP_DIR` are still read, as flags are
 //! (they win over the file and `CIVREG_NODE_*`). A flag's value is taken as the flag always took
 //! it (`--interval-secs 0` still means every second); the range check is for file and environment.
+//!
+//! The command line's language: `--lang` or `CIVREG_LANG` (flags), else `CIVREG_NODE_LANG`, else
+//! the file's `lang`, else the locale (`LC_ALL`, `LC_MESSAGES`, `LANG`), else Albanian
+//! ([`crate::clitext`]). A value that is not one of the four tags is refused with the choices.
 
 use crate::cli::{Cli, Command};
 use civreg_shared::config::{parse_toml, Bounded, EnvLayer, LayerError};
+use civreg_shared::i18n::Lang;
 use clap::parser::ValueSource;
 use clap::ArgMatches;
 use serde::{Deserialize, Serialize};
@@ -43,6 +49,7 @@ const KNOWN_ENV: &[&str] = &[
     "DATA_DIR",
     "KEY_FILE",
     "LOG_JSON",
+    "LANG",
     "HUB",
     "HTTP_LISTEN",
     "HTTP_HOSTS",
@@ -50,7 +57,7 @@ const KNOWN_ENV: &[&str] = &[
 ];
 /// Read by the hub's test harness (hub/tests/bins), not by the node, which inherits it.
 const IGNORED_ENV: &[&str] = &["BIN"];
-const ENV_HINT: &str = "the node reads CIVREG_NODE_CONFIG, CIVREG_NODE_DATA_DIR, CIVREG_NODE_KEY_FILE, CIVREG_NODE_LOG_JSON, CIVREG_NODE_HUB, CIVREG_NODE_HTTP_LISTEN, CIVREG_NODE_HTTP_HOSTS, CIVREG_NODE_SYNC_INTERVAL_S, CIVREG_NODE_BACKUP_DIR and CIVREG_NODE_BACKUP_KEEP (deploy/node.example.toml)";
+const ENV_HINT: &str = "the node reads CIVREG_NODE_CONFIG, CIVREG_NODE_DATA_DIR, CIVREG_NODE_KEY_FILE, CIVREG_NODE_LOG_JSON, CIVREG_NODE_LANG, CIVREG_NODE_HUB, CIVREG_NODE_HTTP_LISTEN, CIVREG_NODE_HTTP_HOSTS, CIVREG_NODE_SYNC_INTERVAL_S, CIVREG_NODE_BACKUP_DIR and CIVREG_NODE_BACKUP_KEEP (deploy/node.example.toml)";
 /// Where the data lives unless told otherwise (as `--data-dir`'s default always was).
 pub const DEFAULT_DATA_DIR: &str = "./civreg-node-data";
 
@@ -82,6 +89,8 @@ pub enum ConfigError {
     Version { path: PathBuf, version: u32 },
     #[error("{0}")]
     Layer(#[from] LayerError),
+    #[error("{origin}: unknown language {value:?}: choose one of {choices}", choices = Lang::choices())]
+    Lang { origin: String, value: String },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -91,6 +100,7 @@ struct FileConfig {
     data_dir: Option<PathBuf>,
     key_file: Option<PathBuf>,
     log_json: Option<bool>,
+    lang: Option<String>,
     hub: Option<String>,
     http_listen: Option<String>,
     http_hosts: Option<Vec<String>>,
@@ -121,6 +131,8 @@ pub struct Flags {
     pub data_dir: Option<PathBuf>,
     pub key_file: Option<PathBuf>,
     pub log_json: bool,
+    /// `--lang` or `CIVREG_LANG`.
+    pub lang: Option<Lang>,
     pub hub: Option<String>,
     pub interval_s: Option<u64>,
     pub http_listen: Option<String>,
@@ -153,6 +165,7 @@ impl Flags {
             data_dir: value(m, "data_dir"),
             key_file: value(m, "key_file"),
             log_json: m.get_flag("log_json"),
+            lang: value(m, "lang"),
             ..Flags::default()
         };
         match m.subcommand() {
@@ -182,6 +195,9 @@ pub struct NodeConfig {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub key_file: Option<PathBuf>,
     pub log_json: bool,
+    /// The command line's language, when the config or a flag names one (else the locale's).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub lang: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub hub: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -215,6 +231,7 @@ impl NodeConfig {
         cli.data_dir = self.data_dir.clone();
         cli.key_file = self.key_file.clone();
         cli.log_json = self.log_json;
+        cli.lang = self.lang.as_deref().and_then(Lang::from_tag);
         match &mut cli.command {
             Command::Serve {
                 hub,
@@ -275,6 +292,22 @@ pub fn load(
             Some(v) => v,
             None => file.log_json.unwrap_or(false),
         };
+    let lang = match flags.lang {
+        Some(l) => Some(l),
+        None => match env.get("LANG") {
+            Some(v) => Some(lang_of(&format!("{ENV_PREFIX}LANG"), v)?),
+            None => match &file.lang {
+                Some(v) => Some(lang_of(
+                    &format!(
+                        "{} (lang)",
+                        path.as_deref().unwrap_or(Path::new("")).display()
+                    ),
+                    v,
+                )?),
+                None => None,
+            },
+        },
+    };
     let http_hosts = if flags.http_hosts.is_empty() {
         env.list("HTTP_HOSTS")
             .or(file.http_hosts)
@@ -288,6 +321,7 @@ pub fn load(
             .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR)),
         key_file: path_of(flags.key_file, "KEY_FILE", file.key_file),
         log_json,
+        lang: lang.map(|l| l.tag().to_string()),
         hub: text_of(flags.hub, "HUB", file.hub),
         http_listen: text_of(flags.http_listen, "HTTP_LISTEN", file.http_listen),
         http_hosts,
@@ -315,6 +349,14 @@ fn read_file(path: &Path) -> Result<FileConfig, ConfigError> {
         });
     }
     Ok(f)
+}
+
+/// A language named in the config (`origin` says where), or the error listing the choices.
+fn lang_of(origin: &str, value: &str) -> Result<Lang, ConfigError> {
+    Lang::from_tag(value).ok_or_else(|| ConfigError::Lang {
+        origin: origin.to_string(),
+        value: value.to_string(),
+    })
 }
 
 #[cfg(test)]
@@ -439,6 +481,47 @@ mod tests {
         std::fs::write(&f, &dump).unwrap();
         let (again, _) = resolve(&["--config", fs, "serve"], &[]).unwrap();
         assert_eq!(again, cfg);
+    }
+
+    #[test]
+    fn the_language_comes_from_the_flag_the_environment_or_the_file_and_is_checked() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("node.toml");
+        let fs = f.to_str().unwrap();
+        std::fs::write(&f, "lang = \"sr-Latn\"\n").unwrap();
+        // Nothing given: none (the locale's, at run time).
+        let (cfg, cli) = resolve(&["status"], &[]).unwrap();
+        assert_eq!((cfg.lang, cli.lang), (None, None));
+        let (cfg, cli) = resolve(&["--config", fs, "status"], &[]).unwrap();
+        assert_eq!(cli.lang, Some(Lang::SrLatn));
+        assert!(
+            cfg.to_toml().contains("lang = \"sr-Latn\""),
+            "{}",
+            cfg.to_toml()
+        );
+        let vars = [("CIVREG_NODE_LANG", "SR-CYRL")];
+        let (_, cli) = resolve(&["--config", fs, "status"], &vars).unwrap();
+        assert_eq!(cli.lang, Some(Lang::SrCyrl));
+        let (_, cli) = resolve(&["--config", fs, "--lang", "en", "status"], &vars).unwrap();
+        assert_eq!(cli.lang, Some(Lang::En));
+        // A language without a catalogue is refused with the choices, wherever it is named.
+        let e = resolve(&["status"], &[("CIVREG_NODE_LANG", "de")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("CIVREG_NODE_LANG") && e.contains("sq, sr-Latn, sr-Cyrl, en"),
+            "{e}"
+        );
+        std::fs::write(&f, "lang = \"sr_RS\"\n").unwrap();
+        let e = resolve(&["--config", fs, "status"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("\"sr_RS\"") && e.contains("sr-Cyrl"), "{e}");
+        let e = Cli::command()
+            .try_get_matches_from(["civreg-node", "--lang", "xx", "status"])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("xx") && e.contains("sr-Latn"), "{e}");
     }
 
     #[test]

@@ -21,6 +21,7 @@ use crate::node::{Node, Paths};
 use crate::worker::Live;
 use civreg_runtime::control;
 use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
+use civreg_shared::i18n::Lang;
 use serde::{Deserialize, Serialize};
 use std::io::{BufReader, LineWriter, Read, Write};
 use std::os::unix::net::UnixStream;
@@ -86,6 +87,17 @@ pub struct Request {
     /// The client's standard error is a terminal (and not `--json`): `import` reports progress
     /// in plain lines.
     pub progress: bool,
+    /// The language of the client's text output (a tag: `sq`, `sr-Latn`, `sr-Cyrl`, `en`); the
+    /// command's text is made in it here. Absent from an older client: Albanian.
+    #[serde(default)]
+    pub lang: String,
+}
+
+impl Request {
+    /// The language the client asked for.
+    pub fn lang(&self) -> Lang {
+        Lang::from_tag(&self.lang).unwrap_or_default()
+    }
 }
 
 /// A question the command asks the client ([`Frame::Ask`]).
@@ -154,6 +166,13 @@ pub fn run_remote(
     ask: &mut dyn Ask,
 ) -> Result<Remote, ControlError> {
     let body = serde_json::to_value(request).map_err(|e| ControlError::Protocol(e.to_string()))?;
+    // A question the client could not answer fails the command with this text: English for
+    // `--json`, as every JSON error.
+    let lang = if request.json {
+        Lang::En
+    } else {
+        request.lang()
+    };
     let mut writer = stream.try_clone()?;
     let mut reader = BufReader::new(stream);
     match write_frame(&mut writer, &Frame::Request { v: PROTOCOL, body }, &[]) {
@@ -200,13 +219,13 @@ pub fn run_remote(
                     Ok(Question::Clerk) => match ask.clerk() {
                         Ok((name, password)) => Answer::Clerk { name, password },
                         Err(e) => Answer::Failed {
-                            message: format!("{e:#}"),
+                            message: crate::clitext::error_text(lang, &e),
                         },
                     },
                     Ok(Question::NewPassword { name }) => match ask.new_password(&name) {
                         Ok(password) => Answer::NewPassword { password },
                         Err(e) => Answer::Failed {
-                            message: format!("{e:#}"),
+                            message: crate::clitext::error_text(lang, &e),
                         },
                     },
                     Err(e) => return Err(ControlError::Protocol(e.to_string())),
@@ -305,6 +324,7 @@ impl control::Service for Served {
         let ctx = Ctx {
             paths: &self.paths,
             json: request.json,
+            lang: request.lang(),
             served: Some(self),
         };
         let mut io = Io {

@@ -97,33 +97,6 @@ impl Guard {
     }
 }
 
-/// What `status` says of the guard, before the sync lines: nothing when all is well.
-pub fn status_lines(g: &Guard) -> String {
-    let mut s = String::new();
-    if let Some(h) = &g.halted {
-        s.push_str(&format!(
-            "REGISTRATION STOPPED: {}\n                    nothing can be saved here until the agency acts\n",
-            h.why
-        ));
-    }
-    if let Some(c) = &g.clock {
-        if c.ahead_ms > MAX_CLOCK_AHEAD_MS as i64 {
-            s.push_str(&format!(
-                "CLOCK AHEAD:        this PC's clock was {} minutes ahead of the hub's: correct its date and time, then sync; saving is refused until then\n",
-                minutes(c.ahead_ms)
-            ));
-        }
-    }
-    if let Some(r) = &g.rollout {
-        s.push_str(&format!(
-            "rollout:            {}, may register {}\n",
-            r.stage,
-            kinds_text(&r.kinds)
-        ));
-    }
-    s
-}
-
 impl Node {
     fn meta_json<T: serde::de::DeserializeOwned>(
         &self,

@@ -7,6 +7,7 @@
 pub mod aside;
 pub mod backup;
 pub mod cli;
+pub mod clitext;
 pub mod config;
 pub mod control;
 pub mod crypto;

@@ -220,22 +220,3 @@ pub fn run_recover(paths: &Paths, io: &mut Io, json: bool) -> Result<i32> {
         (Some(_), false) => 4,
     })
 }
-
-/// What `status` says of backups: nothing when none was ever made here.
-pub fn status_lines(b: &backup::BackupStatus) -> String {
-    let mut s = String::new();
-    if let Some(e) = &b.last_error {
-        s.push_str(&format!(
-            "BACKUP FAILED:      {e} (at {}); the last good one: {}\n",
-            b.last_attempt_ms.map(fmt_ms).unwrap_or_default(),
-            b.last_ok_ms.map(fmt_ms).unwrap_or_else(|| "never".into())
-        ));
-    } else if let (Some(ms), Some(p)) = (b.last_ok_ms, &b.last_path) {
-        s.push_str(&format!(
-            "last backup:        {} ({})\n",
-            fmt_ms(ms),
-            p.display()
-        ));
-    }
-    s
-}

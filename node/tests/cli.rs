@@ -1065,3 +1065,233 @@ fn export_needs_a_signed_in_clerk_and_is_in_the_access_log() {
         "{log}"
     );
 }
+
+// ---- the command line in the clerk's language (issue 14) ----------------------------------
+
+use civreg_shared::i18n::{Arg, Catalog, Lang};
+
+/// A command for `node` whose language comes only from `vars` (`CIVREG_LANG`, `LANG`...): the
+/// test environment's own language variables, and testkit's English, are removed.
+fn in_locale(node: &TestNode, args: &[&str], vars: &[(&str, &str)]) -> std::process::Command {
+    let mut c = node.command(args);
+    for v in [
+        "CIVREG_LANG",
+        "CIVREG_NODE_LANG",
+        "LC_ALL",
+        "LC_MESSAGES",
+        "LANG",
+    ] {
+        c.env_remove(v);
+    }
+    for (k, v) in vars {
+        c.env(k, v);
+    }
+    c
+}
+
+/// A birth whose child's JMBG has a wrong check digit, written to a file; its path.
+fn bad_jmbg_file(node: &TestNode) -> String {
+    let mut doc = read_example("birth.json");
+    let good = doc["child"]["personal_numbers"]["jmbg"]
+        .as_str()
+        .expect("jmbg")
+        .to_string();
+    doc["child"]["personal_numbers"]["jmbg"] = json!(break_check_digit(&good));
+    let path = node.dir.path().join("bad-jmbg.json");
+    std::fs::write(&path, doc.to_string()).expect("write the document");
+    path.to_str().expect("utf-8").to_string()
+}
+
+fn has_cyrillic(s: &str) -> bool {
+    s.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c))
+}
+
+#[test]
+fn a_validation_error_reads_as_in_the_app_in_the_language_asked_for() {
+    let node = TestNode::new();
+    let file = bad_jmbg_file(&node);
+    let c = Catalog::get();
+
+    // --lang sr-Cyrl: the app's sentence for the code, in Cyrillic, naming the field.
+    let o = run_command(in_locale(
+        &node,
+        &["--lang", "sr-Cyrl", "register", "birth", "--file", &file],
+        &[("LANG", "en_US.UTF-8")],
+    ));
+    assert_eq!(o.code, 1, "{o:?}");
+    let cyrillic = c.validation(Lang::SrCyrl, "jmbg.checksum");
+    assert!(has_cyrillic(&cyrillic), "{cyrillic}");
+    assert!(o.stderr.contains(&cyrillic), "{}", o.stderr);
+    assert!(
+        o.stderr.contains("child.personal_numbers.jmbg"),
+        "{}",
+        o.stderr
+    );
+    assert!(
+        o.stderr.contains(&c.text(Lang::SrCyrl, "cli-not-saved")),
+        "{}",
+        o.stderr
+    );
+    assert!(!o.stderr.contains("check digit"), "{}", o.stderr);
+    // CIVREG_LANG says the same; --json stays English and language-independent.
+    let o = run_command(in_locale(
+        &node,
+        &["register", "birth", "--file", &file],
+        &[("CIVREG_LANG", "sr-cyrl")],
+    ));
+    assert!(o.stderr.contains(&cyrillic), "{}", o.stderr);
+    let o = run_command(in_locale(
+        &node,
+        &["--json", "register", "birth", "--file", &file],
+        &[("CIVREG_LANG", "sr-Cyrl")],
+    ));
+    let v = o.json();
+    assert_eq!(v["problems"][0]["code"], json!("jmbg.checksum"), "{v}");
+    assert!(!has_cyrillic(&o.stdout), "{}", o.stdout);
+
+    // No --lang: the locale. sr_RS.UTF-8@latin is Serbian in Latin script.
+    let o = run_command(in_locale(
+        &node,
+        &["register", "birth", "--file", &file],
+        &[("LANG", "sr_RS.UTF-8@latin")],
+    ));
+    let latin = c.validation(Lang::SrLatn, "jmbg.checksum");
+    assert!(o.stderr.contains(&latin), "{}", o.stderr);
+    assert!(!has_cyrillic(&o.stderr), "{}", o.stderr);
+    // LC_ALL wins over LANG, and LC_MESSAGES too.
+    let o = run_command(in_locale(
+        &node,
+        &["register", "birth", "--file", &file],
+        &[("LC_ALL", "sr_RS.UTF-8"), ("LANG", "sr_RS.UTF-8@latin")],
+    ));
+    assert!(o.stderr.contains(&cyrillic), "{}", o.stderr);
+
+    // LANG=C (and no --lang): the default, Albanian.
+    let o = run_command(in_locale(
+        &node,
+        &["register", "birth", "--file", &file],
+        &[("LANG", "C")],
+    ));
+    let albanian = c.validation(Lang::Sq, "jmbg.checksum");
+    assert!(o.stderr.contains(&albanian), "{}", o.stderr);
+    assert!(o.stderr.starts_with("gabim: "), "{}", o.stderr);
+    assert_empty(&node);
+}
+
+#[test]
+fn an_unknown_language_is_refused_with_the_choices() {
+    let node = TestNode::new();
+    for (args, vars) in [
+        (&["--lang", "xx", "status"][..], &[][..]),
+        (&["status"][..], &[("CIVREG_LANG", "xx")][..]),
+    ] {
+        let o = run_command(in_locale(&node, args, vars));
+        assert_eq!(o.code, 2, "{o:?}");
+        assert!(o.stderr.contains("xx"), "{}", o.stderr);
+        for tag in ["sq", "sr-Latn", "sr-Cyrl", "en"] {
+            assert!(o.stderr.contains(tag), "{tag}: {}", o.stderr);
+        }
+    }
+    // An unknown language in the locale is no error: the default.
+    let o = run_command(in_locale(&node, &["status"], &[("LANG", "de_DE.UTF-8")]));
+    assert_eq!(o.code, 0, "{o:?}");
+    let sync = Catalog::get().text(Lang::Sq, "cli-status-sync");
+    assert!(o.stdout.contains(&format!("{sync}:")), "{}", o.stdout);
+}
+
+#[test]
+fn search_status_and_common_errors_speak_the_clerks_language() {
+    let node = TestNode::new();
+    let c = Catalog::get();
+    node.register_file("birth", &example("birth.json"));
+
+    // The search's header, in Albanian: the local answer and why it is local.
+    let o = run_command(in_locale(&node, &["search", "Arben"], &[("LANG", "sq_XK")])).ok();
+    let why = c.text(Lang::Sq, "cli-search-why-not-enrolled");
+    let header = c.format(Lang::Sq, "cli-search-local", &[("why", Arg::from(why))]);
+    assert_eq!(
+        o.stdout.lines().next(),
+        Some(header.as_str()),
+        "{}",
+        o.stdout
+    );
+    assert!(o.stdout.contains("PRISHTINE-"), "{}", o.stdout);
+    // The hit's summary too, as `show` says it; in English as the record's own summary.
+    let summary = |lang| {
+        c.format(
+            lang,
+            "cli-summary-birth",
+            &[
+                ("name", Arg::from("Arben Gashi")),
+                ("date", Arg::from("1968-03-14")),
+                ("place", Arg::from("Prizren")),
+            ],
+        )
+    };
+    assert!(o.stdout.contains(&summary(Lang::Sq)), "{}", o.stdout);
+    let regno = "PRISHTINE-2026-B-000001";
+    let o = run_command(in_locale(&node, &["--lang", "sr-Cyrl", "show", regno], &[])).ok();
+    assert!(
+        o.stdout
+            .starts_with(&format!("{regno} — {}", summary(Lang::SrCyrl))),
+        "{}",
+        o.stdout
+    );
+    let o = node.run(&["show", regno]).ok();
+    assert!(
+        o.stdout.starts_with(&format!(
+            "{regno} — Arben Gashi, born 1968-03-14 in Prizren"
+        )),
+        "{}",
+        o.stdout
+    );
+    let o = run_command(in_locale(&node, &["--lang", "sq", "search", "Zzyzx"], &[])).ok();
+    assert!(
+        o.stdout.contains(&c.text(Lang::Sq, "cli-search-none")),
+        "{}",
+        o.stdout
+    );
+
+    // An unknown record and a wrong password, in Serbian (Latin).
+    let o = run_command(in_locale(
+        &node,
+        &["--lang", "sr-Latn", "show", "PRISHTINE-2026-B-000099"],
+        &[],
+    ));
+    assert_eq!(o.code, 1, "{o:?}");
+    let want = c.format(
+        Lang::SrLatn,
+        "cli-err-not-found",
+        &[("regno", Arg::from("PRISHTINE-2026-B-000099"))],
+    );
+    assert!(o.stderr.contains(&want), "{}", o.stderr);
+    let o = run_command(in_locale(
+        &node,
+        &[
+            "--lang",
+            "sr-Latn",
+            "void",
+            "PRISHTINE-2026-B-000001",
+            "--reason",
+            "x",
+        ],
+        &[("CIVREG_CLERK_PASSWORD", "not-the-password")],
+    ));
+    assert_eq!(o.code, 1, "{o:?}");
+    assert!(
+        o.stderr
+            .contains(&c.text(Lang::SrLatn, "cli-err-bad-credentials")),
+        "{}",
+        o.stderr
+    );
+
+    // status in Cyrillic.
+    let o = run_command(in_locale(&node, &["--lang", "sr-Cyrl", "status"], &[])).ok();
+    assert!(
+        o.stdout
+            .contains(&c.text(Lang::SrCyrl, "cli-status-not-enrolled")),
+        "{}",
+        o.stdout
+    );
+    assert!(has_cyrillic(&o.stdout), "{}", o.stdout);
+}

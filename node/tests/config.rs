@@ -15,6 +15,8 @@ fn node(args: &[&str], vars: &[(&str, &str)]) -> Output {
             c.env_remove(k);
         }
     }
+    // The English words, unless the test says otherwise.
+    c.env("CIVREG_LANG", "en");
     for (k, v) in vars {
         c.env(k, v);
     }

@@ -60,6 +60,19 @@ impl Lang {
         }
     }
 
+    /// The language named exactly by its tag (`sq`, `sr-Latn`, `sr-Cyrl`, `en`; any case), as
+    /// `civreg-node --lang` and the config files take it; `None` for anything else.
+    pub fn from_tag(s: &str) -> Option<Lang> {
+        Lang::ALL
+            .into_iter()
+            .find(|l| l.tag().eq_ignore_ascii_case(s.trim()))
+    }
+
+    /// The tags, for an error that lists the choices: `sq, sr-Latn, sr-Cyrl, en`.
+    pub fn choices() -> String {
+        Lang::ALL.map(Lang::tag).join(", ")
+    }
+
     /// A tag (`sr-Cyrl`, `SR-latn`, `sq`) or a POSIX locale as in `LANG` (`sq_AL.UTF-8`,
     /// `sr_RS@latin`, `sr_RS.UTF-8`, which is Cyrillic, `en_GB`); `None` for anything else
     /// (`C`, `POSIX`, an unknown language).
@@ -409,6 +422,26 @@ mod tests {
         assert_eq!(Lang::from_env_values([Some("C")]), Lang::Sq);
         for l in Lang::ALL {
             assert_eq!(Lang::parse(l.tag()), Some(l));
+            assert_eq!(Lang::from_tag(l.tag()), Some(l));
+            assert_eq!(Lang::from_tag(&l.tag().to_uppercase()), Some(l));
         }
+        for (s, l) in [
+            ("sr_RS.UTF-8@latin", Some(Lang::SrLatn)),
+            ("sq_XK", Some(Lang::Sq)),
+            ("sq_XK.UTF-8", Some(Lang::Sq)),
+            ("C.UTF-8", None),
+        ] {
+            assert_eq!(Lang::parse(s), l, "{s}");
+        }
+        // `--lang` takes tags only, not locales or other languages.
+        for s in ["sr", "sr_RS", "xx", "", "sq_AL.UTF-8"] {
+            assert_eq!(Lang::from_tag(s), None, "{s}");
+        }
+        assert_eq!(Lang::choices(), "sq, sr-Latn, sr-Cyrl, en");
+        // LC_ALL wins over LANG, even when it names no language (C): then the default.
+        assert_eq!(
+            Lang::from_env_values([Some("C"), None, Some("sr_RS@latin")]),
+            Lang::Sq
+        );
     }
 }

@@ -222,6 +222,8 @@ impl NodeDir {
             .env("CIVREG_CLERK", CLERK)
             .env("CIVREG_CLERK_PASSWORD", CLERK_PASSWORD)
             .env("CIVREG_NEW_CLERK_PASSWORD", CLERK_PASSWORD)
+            // The tests read the English words.
+            .env("CIVREG_LANG", "en")
             .env("RUST_LOG", "info")
             .stdin(Stdio::null());
         c

@@ -155,6 +155,8 @@ impl TestNode {
             .env("CIVREG_CLERK", CLERK)
             .env("CIVREG_CLERK_PASSWORD", PASSWORD)
             .env("CIVREG_NEW_CLERK_PASSWORD", PASSWORD)
+            // The tests read the English words; `node/tests/cli.rs` also runs without this.
+            .env("CIVREG_LANG", "en")
             .stdin(Stdio::null());
         c
     }

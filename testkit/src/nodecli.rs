@@ -18,6 +18,8 @@ pub fn node_run(data_dir: &Path, args: &[&str]) -> Output {
         .env("CIVREG_CLERK", CLERK)
         .env("CIVREG_CLERK_PASSWORD", CLERK_PASSWORD)
         .env("CIVREG_NEW_CLERK_PASSWORD", CLERK_PASSWORD)
+        // The tests read the English words.
+        .env("CIVREG_LANG", "en")
         .env_remove("CIVREG_DATA_DIR")
         .env_remove("CIVREG_KEY_FILE")
         .env("RUST_LOG", "warn")

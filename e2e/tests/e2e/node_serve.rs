@@ -323,6 +323,37 @@ fn every_command_runs_inside_serve_with_the_output_it_has_directly() {
     });
     assert_eq!((a.code, &a.stderr), (b.code, &b.stderr));
     assert!(a.stderr.contains("set CIVREG_CLERK"), "{}", a.stderr);
+    // In the clerk's language through serve as directly: the client's language goes with the
+    // command (and with the question it could not answer); `--json` stays English.
+    let cyrillic = |s: &str| s.chars().any(|c| ('\u{0400}'..='\u{04FF}').contains(&c));
+    let bad_file = node.dir.path().join("bad-birth.json");
+    std::fs::write(&bad_file, bad.to_string()).expect("write the document");
+    let bad_args = ["register", "birth", "--file", path_str(&bad_file)];
+    let o = same_with(&node, &twin, &bad_args, |c| c.env("CIVREG_LANG", "sr-Cyrl"));
+    assert_eq!(o.code, 1, "{o:?}");
+    let sentence = civreg_shared::i18n::Catalog::get()
+        .validation(civreg_shared::i18n::Lang::SrCyrl, "jmbg.checksum");
+    assert!(o.stderr.contains(&sentence), "{}", o.stderr);
+    let o = same_with(&node, &twin, &bad_args, |c| {
+        c.env("CIVREG_LANG", "sr-Cyrl").arg("--json")
+    });
+    assert!(
+        !cyrillic(&o.stdout) && o.stdout.contains("jmbg.checksum"),
+        "{o:?}"
+    );
+    let [a, b] = [&node, &twin].map(|n| {
+        let mut c = n.command_without_terminal(&args);
+        c.env_remove("CIVREG_CLERK")
+            .env_remove("CIVREG_CLERK_PASSWORD")
+            .env("CIVREG_LANG", "sr-Cyrl");
+        run_command(c)
+    });
+    assert_eq!((a.code, &a.stderr), (b.code, &b.stderr));
+    assert!(
+        a.stderr.contains("CIVREG_CLERK") && cyrillic(&a.stderr),
+        "{}",
+        a.stderr
+    );
 
     // Amendments, voids, clerks.
     let b1 = "PRISHTINE-2026-B-000001";
@@ -665,6 +696,7 @@ fn the_socket_is_private_and_a_killed_serve_leaves_nothing_in_the_way() {
             .arg("--data-dir")
             .arg(&node.data_dir)
             .args(["show", &first])
+            .env("CIVREG_LANG", "en")
             .stdin(Stdio::null());
         let o = run_command(c);
         assert_eq!(o.code, 1, "{o:?}");

@@ -37,7 +37,7 @@ mod dupes;
 mod forms;
 mod pages;
 mod records;
-mod status;
+pub(crate) mod status;
 mod templates;
 mod upload;
 

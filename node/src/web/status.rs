@@ -52,7 +52,7 @@ pub fn when(ms: u64) -> String {
 }
 
 /// Days until the office's certificate (`DATA_DIR/tls/cert.pem`) expires; `None` without one.
-fn cert_days_left(data_dir: &std::path::Path) -> Option<i64> {
+pub(crate) fn cert_days_left(data_dir: &std::path::Path) -> Option<i64> {
     let pem = std::fs::read(crate::sync::tls_dir(data_dir).join("cert.pem")).ok()?;
     let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).ok()?;
     let cert = pem.parse_x509().ok()?;
