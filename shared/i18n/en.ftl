@@ -307,3 +307,7 @@ import-too-large = The file is larger than { $mib } MiB: split it into several f
 import-empty = The file is empty.
 import-not-csv = This is not a CSV (text) file: save it as CSV and try again.
 import-unreadable = The file could not be read: { $detail }
+
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = The app's HTTPS certificate expires in { $days } days: ask the agency for a new one.
+status-app-cert-expired = The app's HTTPS certificate has expired: ask the agency for a new one.

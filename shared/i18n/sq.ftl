@@ -306,3 +306,7 @@ import-too-large = Skedari është më i madh se { $mib } MiB: ndajeni në disa 
 import-empty = Skedari është bosh.
 import-not-csv = Ky nuk është skedar CSV (tekst): ruajeni si CSV dhe provoni përsëri.
 import-unreadable = Skedari nuk mund të lexohet: { $detail }
+
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = Certifikata HTTPS e aplikacionit skadon pas { $days } ditësh: kërkojini agjencisë një të re.
+status-app-cert-expired = Certifikata HTTPS e aplikacionit ka skaduar: kërkojini agjencisë një të re.

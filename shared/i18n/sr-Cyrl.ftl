@@ -309,3 +309,7 @@ import-too-large = Датотека је већа од { $mib } MiB: подел�
 import-empty = Датотека је празна.
 import-not-csv = Ово није CSV (текстуална) датотека: сачувајте је као CSV и покушајте поново.
 import-unreadable = Датотека не може да се прочита: { $detail }
+
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = HTTPS сертификат апликације истиче за { $days } дана: тражите нови од агенције.
+status-app-cert-expired = HTTPS сертификат апликације је истекао: тражите нови од агенције.

@@ -309,3 +309,7 @@ import-too-large = Datoteka je veća od { $mib } MiB: podelite je na više datot
 import-empty = Datoteka je prazna.
 import-not-csv = Ovo nije CSV (tekstualna) datoteka: sačuvajte je kao CSV i pokušajte ponovo.
 import-unreadable = Datoteka ne može da se pročita: { $detail }
+
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = HTTPS sertifikat aplikacije ističe za { $days } dana: tražite novi od agencije.
+status-app-cert-expired = HTTPS sertifikat aplikacije je istekao: tražite novi od agencije.
