@@ -338,7 +338,21 @@ async fn the_clerk_app_serves_the_office_network_over_https_with_the_agency_cert
     // Beyond loopback without a certificate: refused, saying how to get one.
     let port = free_port();
     let listen = format!("0.0.0.0:{port}");
-    let refused = node.run(&["serve", "--http-listen", &listen]);
+    let mut serve = node
+        .cmd(&["serve", "--http-listen", &listen])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("spawn serve");
+    let deadline = Instant::now() + LIMIT;
+    while serve.try_wait().expect("wait").is_none() {
+        if Instant::now() > deadline {
+            let _ = serve.kill();
+            panic!("serve ran on {listen} without an app certificate");
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let refused = serve.wait_with_output().expect("serve's output");
     assert!(!refused.status.success());
     let err = stderr(&refused);
     assert!(
