@@ -572,3 +572,53 @@ impl axum::serve::Listener for TlsListener {
         Ok(self.local)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn base64(data: &[u8]) -> String {
+        const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut out = String::new();
+        for c in data.chunks(3) {
+            let n = (u32::from(c[0]) << 16)
+                | (u32::from(*c.get(1).unwrap_or(&0)) << 8)
+                | u32::from(*c.get(2).unwrap_or(&0));
+            for i in 0..4 {
+                if i <= c.len() {
+                    out.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
+                } else {
+                    out.push('=');
+                }
+            }
+        }
+        out
+    }
+
+    proptest! {
+        /// Whatever the files hold, `check` answers with an error, never a panic.
+        #[test]
+        fn check_never_panics(cert in proptest::collection::vec(any::<u8>(), 0..600),
+                              key in proptest::collection::vec(any::<u8>(), 0..300),
+                              ca in proptest::collection::vec(any::<u8>(), 0..300),
+                              wrap in any::<bool>()) {
+            let pem = |der: &[u8], label: &str| {
+                use std::fmt::Write;
+                let b64 = base64(der);
+                let mut s = format!("-----BEGIN {label}-----\n");
+                for chunk in b64.as_bytes().chunks(64) {
+                    let _ = writeln!(s, "{}", String::from_utf8_lossy(chunk));
+                }
+                let _ = writeln!(s, "-----END {label}-----");
+                s.into_bytes()
+            };
+            let (cert, key, ca) = if wrap {
+                (pem(&cert, "CERTIFICATE"), pem(&key, "PRIVATE KEY"), pem(&ca, "CERTIFICATE"))
+            } else {
+                (cert, key, ca)
+            };
+            prop_assert!(check(&ca, ("istog", "1"), &cert, &key).is_err());
+        }
+    }
+}

@@ -207,6 +207,38 @@ mod tests {
     }
 
     #[test]
+    fn app_names_never_panic_on_arbitrary_input() {
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let mut next = || {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x
+        };
+        let alphabet = b"abz09.-*:[]% \x00\xc3\xa9/_";
+        for _ in 0..5_000 {
+            let count = (next() % 4) as usize;
+            let names: Vec<String> = (0..count)
+                .map(|_| {
+                    let len = (next() % 70) as usize;
+                    let bytes: Vec<u8> = (0..len)
+                        .map(|_| alphabet[(next() as usize) % alphabet.len()])
+                        .collect();
+                    String::from_utf8_lossy(&bytes).into_owned()
+                })
+                .collect();
+            // An answer, never a panic; whatever is accepted is a name rustls can match.
+            if let Ok(sans) = app_sans(&names) {
+                for san in sans {
+                    if let SanType::DnsName(d) = san {
+                        assert!(rustls_pki_types::DnsName::try_from(d.as_str()).is_ok());
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
     fn an_app_certificate_is_for_servers_only_listed_and_revocable() {
         let dir = tempfile::tempdir().expect("tempdir");
         let pki = Pki::init(&dir.path().join("pki"), &[]).expect("pki");
