@@ -568,4 +568,37 @@ fn an_enrolment_bundle_can_carry_the_app_certificate() {
     assert_eq!(shown["identity"], "civreg://app/istog/1");
     let path: PathBuf = node.data_dir.join("tls").join("app").join("key.pem");
     assert!(path.exists());
+
+    // A later bundle for the same office, with other names, applied by `enrol`.
+    node.run_ok(&["clerk", "add", CLERK]);
+    let later = dir.path().join("bundle-later");
+    hub_ok(
+        &hub_dir,
+        &[
+            "pki",
+            "issue",
+            "--municipality",
+            "istog",
+            "--node-id",
+            "1",
+            "--out",
+            s(&later),
+            "--app-name",
+            "app.istog.rks",
+        ],
+    );
+    let out = node.run_ok(&["enrol", "--bundle", s(&later)]);
+    assert!(
+        String::from_utf8_lossy(&out.stdout)
+            .contains("clerk app certificate installed for app.istog.rks"),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
+    let shown = node.run_ok(&["--json", "app-cert", "show"]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("json");
+    assert_eq!(
+        shown["names"],
+        serde_json::json!(["app.istog.rks"]),
+        "{shown}"
+    );
 }
