@@ -44,6 +44,7 @@ use serde::{Deserialize, Serialize};
 use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time};
 
 pub mod admission;
+pub mod app;
 pub mod lifecycle;
 pub mod root;
 pub mod signer;
@@ -166,6 +167,24 @@ pub enum PkiError {
     RootExists { path: PathBuf },
     #[error("{0}")]
     Ceremony(String),
+    #[error(
+        "{0:?} is neither an IP address nor a host name the clerk app can be reached by: give \
+         the names the office's PCs type, e.g. --name clerks.istog.rks --name 10.20.0.5 (no \
+         wildcards)"
+    )]
+    AppName(String),
+    #[error(
+        "an app certificate needs at least one name: give the host names and IP addresses the \
+         office's PCs use, e.g. --name clerks.istog.rks --name 10.20.0.5"
+    )]
+    AppNoName,
+    #[error("{0} names are too many for one app certificate: give at most {max}", max = app::MAX_APP_NAMES)]
+    AppTooManyNames(usize),
+    #[error(
+        "{0} has no active node certificate: enrol the office first with `civreg-hub pki issue`, \
+         or use `pki issue --app-name` to issue both"
+    )]
+    AppNotEnrolled(String),
 }
 
 /// What a certificate is for.
@@ -177,6 +196,8 @@ pub enum CertKind {
     Hub,
     /// A document signer (issue 15, `pki/signer.rs`): signs citizens' certificates, never TLS.
     Signer,
+    /// An office's clerk app (issue 14, `pki/app.rs`): a TLS server certificate only.
+    App,
 }
 
 /// Whether a certificate is still good.
@@ -953,7 +974,7 @@ impl Selector {
     fn parse(selector: &str) -> Result<Self, PkiError> {
         let s = selector.trim();
         if let Some(rest) = s.strip_prefix(URI_PREFIX) {
-            if rest.starts_with("signer/") {
+            if rest.starts_with("signer/") || rest.starts_with("app/") {
                 return Selector::parse(rest);
             }
             return Ok(Selector::Identity(PeerIdentity::from_uri(s)?.uri()));
@@ -963,6 +984,10 @@ impl Selector {
             let identity = match parts.as_slice() {
                 ["operator", name] => PeerIdentity::operator(name)?,
                 ["signer", "hub"] => return Ok(Selector::Identity(signer::signer_uri(None))),
+                ["app", municipality, node_id] => {
+                    PeerIdentity::node(municipality, node_id)?;
+                    return Ok(Selector::Identity(app::app_uri(municipality, node_id)));
+                }
                 ["signer", municipality, node_id] => {
                     PeerIdentity::node(municipality, node_id)?;
                     return Ok(Selector::Identity(signer::signer_uri(Some((
@@ -1452,6 +1477,12 @@ mod tests {
             "civreg://node/prishtine/1"
         );
         assert_eq!(uri("operator/ana"), "civreg://operator/ana");
+        assert_eq!(uri("app/istog/1"), "civreg://app/istog/1");
+        assert_eq!(uri("civreg://app/istog/1"), "civreg://app/istog/1");
+        assert!(matches!(
+            Selector::parse("app/nowhere/1"),
+            Err(PkiError::UnknownMunicipality(_))
+        ));
         match Selector::parse("0A:bc:01") {
             Ok(Selector::Serial(s)) => assert_eq!(s, "0abc01"),
             _ => panic!("serial not recognised"),

@@ -117,7 +117,9 @@ pub enum Command {
         #[arg(long, default_value_t = 5)]
         interval_secs: u64,
         /// Where the clerk app (the office's web application) listens: a loopback address
-        /// (default 127.0.0.1:8090, skipped with a warning when taken), or `off`.
+        /// (default 127.0.0.1:8090, skipped with a warning when taken; plain HTTP), an address
+        /// on the office network such as 0.0.0.0:8443 (HTTPS with the certificate of
+        /// `app-cert install`), or `off`.
         #[arg(long, env = "CIVREG_HTTP_LISTEN")]
         #[serde(default)]
         http_listen: Option<String>,
@@ -285,6 +287,11 @@ pub enum Command {
         #[arg(long)]
         bundle: PathBuf,
     },
+    /// The clerk app's certificate for HTTPS on the office network (`civreg-hub pki issue-app`).
+    AppCert {
+        #[command(subcommand)]
+        command: AppCertCommand,
+    },
     /// Make a consistent, encrypted backup of the database under DIR (also while `serve` runs);
     /// the key file is not in it.
     Backup {
@@ -310,6 +317,16 @@ pub enum SignerCommand {
     /// enrolment bundle); the key is sealed in the database. Delete DIR's copy afterwards.
     Install { dir: PathBuf },
     /// Show the installed signer.
+    Show,
+}
+
+#[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AppCertCommand {
+    /// Check and install app.pem and app.key from DIR (from `civreg-hub pki issue-app`); a
+    /// running serve picks it up. Delete DIR's copy of app.key afterwards.
+    Install { dir: PathBuf },
+    /// Show the installed app certificate.
     Show,
 }
 
@@ -1053,6 +1070,14 @@ pub fn execute(
                     let node = Node::open(paths)?;
                     install_signer_from(&node, dir)?;
                 }
+                // And, from `pki issue --app-name`, the clerk app's certificate (issue 14).
+                if dir.join(crate::appcert::SOURCE_CERT).exists() {
+                    crate::appcert::install(
+                        &paths.data_dir,
+                        (code.as_str(), node_id.as_str()),
+                        dir,
+                    )?;
+                }
             }
             if recover {
                 return crate::recovery::run_recover(paths, io, json);
@@ -1099,9 +1124,12 @@ pub fn execute(
                 live: live.clone(),
                 runtime: rt.handle().clone(),
             });
-            let web = rt.block_on(crate::web::bind(&crate::web::Listen { addr: http_listen }))?;
-            if let Some(addr) = web.as_ref().and_then(|l| l.local_addr().ok()) {
-                writeln!(io.err, "civreg-node: clerk app on http://{addr}/")?;
+            let web = rt.block_on(crate::web::bind(
+                &crate::web::Listen { addr: http_listen },
+                &paths.data_dir,
+            ))?;
+            if let Some(url) = web.as_ref().and_then(|b| b.url()) {
+                writeln!(io.err, "civreg-node: clerk app on {url}")?;
             }
             let res = rt.block_on(async {
                 let server = control::Server::start(served.clone())?;
@@ -1115,9 +1143,12 @@ pub fn execute(
                     ))
                 });
                 let (web_stop, web_stopped) = tokio::sync::oneshot::channel::<()>();
-                let web_task = web.map(|listener| {
+                let web_task = web.map(|bound| {
+                    let listener = bound.listener;
                     let settings = crate::web::Settings {
                         hosts: http_hosts,
+                        secure_cookies: bound.app_cert.is_some(),
+                        app_cert: bound.app_cert,
                         ..Default::default()
                     };
                     let ctx = crate::web::Context::new(served, settings);
@@ -1182,7 +1213,7 @@ pub fn execute(
             let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir)}),
                 || {
                     let when = |ms: Option<u64>| {
                         ms.map(fmt_ms)
@@ -1260,6 +1291,25 @@ pub fn execute(
                             f(lang, "cli-status-cert-valid", &[("days", days.into())])
                         };
                         text += &line("cli-status-cert", value);
+                    }
+                    if let Some(app) = crate::appcert::installed(&paths.data_dir) {
+                        let until = f(
+                            lang,
+                            "cli-status-app-cert-value",
+                            &[
+                                ("names", app.names.join(", ").into()),
+                                ("until", civreg_cert::format_time(app.not_after).into()),
+                            ],
+                        );
+                        let value = match crate::appcert::expiry_warning(&app) {
+                            Some(d) if d < 0 => format!("{until}: {}", t(lang, "status-app-cert-expired")),
+                            Some(d) => format!(
+                                "{until}: {}",
+                                f(lang, "status-app-cert-expires", &[("days", d.into())])
+                            ),
+                            None => until,
+                        };
+                        text += &line("cli-status-app-cert", value);
                     }
                     text += &line("cli-status-sync", state);
                     text += &line("cli-status-last-success", when(st.last_success_ms));
@@ -1542,6 +1592,32 @@ pub fn execute(
             io.print(json, json!({"ok": true, "enrolled": e}), || {
                 crate::enrol::text(&e)
             })?;
+            Ok(0)
+        }
+        Command::AppCert { command } => {
+            let node = node?;
+            match command {
+                AppCertCommand::Install { dir } => {
+                    sign_in(node, io.ask)?;
+                    let id = node.identity();
+                    let info = crate::appcert::install(
+                        &paths.data_dir,
+                        (id.municipality.as_str(), id.node_id.as_str()),
+                        &io.path(&dir),
+                    )?;
+                    io.print(json, json!({"ok": true, "app_cert": info}), || {
+                        crate::appcert::installed_text(&info)
+                    })?;
+                }
+                AppCertCommand::Show => match crate::appcert::installed(&paths.data_dir) {
+                    Some(info) => io.print(json, json!(info), || {
+                        crate::appcert::status_line(&paths.data_dir).unwrap_or_default()
+                    })?,
+                    None => io.print(json, json!(null), || {
+                        "no clerk app certificate installed: `civreg-node app-cert install DIR` (from `civreg-hub pki issue-app`)".into()
+                    })?,
+                },
+            }
             Ok(0)
         }
         Command::Signer { command } => {

@@ -13,7 +13,7 @@
 //! log_json = false                    # JSON log lines
 //! lang = "sq"                         # the command line's language: sq, sr-Latn, sr-Cyrl, en
 //! hub = "https://hub.example:7443"    # serve and sync (default: the enrollment bundle's)
-//! http_listen = "127.0.0.1:8090"      # the clerk app: a loopback address, or "off"
+//! http_listen = "127.0.0.1:8090"      # the clerk app: loopback (HTTP), another address (HTTPS, app-cert), or "off"
 //! http_hosts = []                     # names the clerk app answers to besides loopback
 //!
 //! [sync]

@@ -28,6 +28,8 @@ pub enum EnrolError {
         m: String,
         n: String,
     },
+    #[error("the bundle's clerk app certificate: {0}")]
+    AppCert(#[from] crate::appcert::AppCertError),
     #[error("could not install the bundle into {path}: {source}; check the data directory's permissions and free space")]
     Install {
         path: String,
@@ -47,6 +49,8 @@ pub struct Enrolled {
     pub previous_hub_url: Option<String>,
     /// Unix seconds.
     pub not_after: i64,
+    /// The clerk app's certificate, when the bundle carried one (`pki issue --app-name`).
+    pub app_cert: Option<crate::appcert::AppCertInfo>,
 }
 
 /// Applies the bundle in `dir` to `node`, whose data directory is `data_dir`.
@@ -92,6 +96,14 @@ pub fn enrol(node: &Node, data_dir: &Path, dir: &Path) -> Result<Enrolled, Enrol
         return Err(bad("ca.pem", "not a PEM certificate".into()));
     }
     let not_after = parsed.validity().not_after.timestamp();
+    // The clerk app's certificate, checked against the bundle's CA before anything changes.
+    let app = if dir.join(crate::appcert::SOURCE_CERT).exists() {
+        let (cert, key) = crate::appcert::read_source(dir)?;
+        let info = crate::appcert::check(&ca, (m.as_str(), n.as_str()), &cert, &key)?;
+        Some((cert, key, info))
+    } else {
+        None
+    };
     let before = crate::sync::load_bundle(data_dir).ok();
     let tls = tls_dir(data_dir);
     let install_err = |source: std::io::Error| EnrolError::Install {
@@ -101,7 +113,15 @@ pub fn enrol(node: &Node, data_dir: &Path, dir: &Path) -> Result<Enrolled, Enrol
     std::fs::create_dir_all(&tls).map_err(install_err)?;
     crate::renew::install(&tls, &cert, &key, Some(&ca)).map_err(install_err)?;
     crate::renew::write_synced(&tls.join("bundle.json"), &text, false).map_err(install_err)?;
+    let app_cert = match app {
+        Some((cert, key, info)) => {
+            crate::appcert::write(data_dir, &cert, &key)?;
+            Some(info)
+        }
+        None => None,
+    };
     Ok(Enrolled {
+        app_cert,
         identity: b.identity,
         previous_hub_url: before
             .as_ref()
@@ -123,6 +143,9 @@ pub fn text(e: &Enrolled) -> String {
     );
     if e.first {
         out.push_str("\nfirst enrolment: the whole local log is sent to the hub at the next sync");
+    }
+    if let Some(a) = &e.app_cert {
+        out.push_str(&format!("\n{}", crate::appcert::installed_text(a)));
     }
     if let Some(p) = &e.previous_hub_url {
         out.push_str(&format!(

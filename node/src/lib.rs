@@ -4,6 +4,7 @@
 //! ([`config`]) and calls [`cli::run`]; everything else is
 //! here so tests and benchmarks drive the same code.
 
+pub mod appcert;
 pub mod aside;
 pub mod backup;
 pub mod cli;

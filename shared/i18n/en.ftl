@@ -786,3 +786,10 @@ cli-status-set-aside-value = op #{ $seq } (record { $regno }) by the agency: { $
 cli-status-backup-failed = BACKUP FAILED
 cli-status-backup-failed-value = { $error } (at { $when }); the last good one: { $last }
 cli-status-backup = last backup
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = The app's HTTPS certificate expires in { $days } days: ask the agency for a new one.
+status-app-cert-expired = The app's HTTPS certificate has expired: ask the agency for a new one.
+
+# Lead, session 11: the clerk app certificate in `civreg-node status`.
+cli-status-app-cert = clerk app certificate
+cli-status-app-cert-value = { $names }, valid until { $until }

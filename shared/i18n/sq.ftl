@@ -785,3 +785,10 @@ cli-status-set-aside-value = ndryshimi #{ $seq } (regjistri { $regno }) nga agje
 cli-status-backup-failed = KOPJA REZERVË DËSHTOI
 cli-status-backup-failed-value = { $error } (më { $when }); e fundit e mirë: { $last }
 cli-status-backup = kopja e fundit rezervë
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = Certifikata HTTPS e aplikacionit skadon pas { $days } ditësh: kërkojini agjencisë një të re.
+status-app-cert-expired = Certifikata HTTPS e aplikacionit ka skaduar: kërkojini agjencisë një të re.
+
+# Lead, session 11: the clerk app certificate in `civreg-node status`.
+cli-status-app-cert = certifikata e aplikacionit
+cli-status-app-cert-value = { $names }, e vlefshme deri më { $until }

@@ -789,3 +789,10 @@ cli-status-set-aside-value = промена #{ $seq } (упис { $regno }) из
 cli-status-backup-failed = РЕЗЕРВНА КОПИЈА НИЈЕ УСПЕЛА
 cli-status-backup-failed-value = { $error } ({ $when }); последња добра: { $last }
 cli-status-backup = последња резервна копија
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = HTTPS сертификат апликације истиче за { $days } дана: тражите нови од агенције.
+status-app-cert-expired = HTTPS сертификат апликације је истекао: тражите нови од агенције.
+
+# Lead, session 11: the clerk app certificate in `civreg-node status`.
+cli-status-app-cert = сертификат апликације
+cli-status-app-cert-value = { $names }, важи до { $until }

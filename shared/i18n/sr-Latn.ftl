@@ -789,3 +789,10 @@ cli-status-set-aside-value = promena #{ $seq } (upis { $regno }) izdvojila agenc
 cli-status-backup-failed = REZERVNA KOPIJA NIJE USPELA
 cli-status-backup-failed-value = { $error } ({ $when }); poslednja dobra: { $last }
 cli-status-backup = poslednja rezervna kopija
+## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
+status-app-cert-expires = HTTPS sertifikat aplikacije ističe za { $days } dana: tražite novi od agencije.
+status-app-cert-expired = HTTPS sertifikat aplikacije je istekao: tražite novi od agencije.
+
+# Lead, session 11: the clerk app certificate in `civreg-node status`.
+cli-status-app-cert = sertifikat aplikacije
+cli-status-app-cert-value = { $names }, važi do { $until }

@@ -12,6 +12,7 @@ mod catchup;
 mod certificate;
 mod clerk_a11y;
 mod clerk_browser;
+mod clerk_https;
 mod clerk_upload;
 mod control;
 mod faults;

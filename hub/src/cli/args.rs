@@ -260,6 +260,27 @@ pub enum PkiCommand {
         hub_url: String,
         #[arg(long, default_value_t = 365)]
         days: u32,
+        /// Also issue the office's clerk app certificate for this host name or IP address
+        /// (repeatable), into the same bundle (app.pem, app.key); see `issue-app`.
+        #[arg(long = "app-name")]
+        app_names: Vec<String>,
+    },
+    /// Issue the server certificate of an office's clerk app (HTTPS on the office network) for
+    /// the host names and IP addresses the office's PCs use; writes app.pem, app.key and ca.pem
+    /// into --out. Install it with `civreg-node app-cert install DIR`.
+    IssueApp {
+        #[arg(long)]
+        municipality: String,
+        #[arg(long)]
+        node_id: String,
+        /// A host name or IP address the office's PCs reach the app by (repeatable), e.g.
+        /// --name clerks.istog.rks --name 10.20.0.5.
+        #[arg(long = "name", required = true)]
+        names: Vec<String>,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = crate::pki::app::APP_VALIDITY_DAYS)]
+        days: u32,
     },
     /// Issue an operator certificate and write its bundle.
     IssueOperator {

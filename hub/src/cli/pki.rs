@@ -102,6 +102,7 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
             out,
             hub_url,
             days,
+            app_names,
         } => {
             let pki = Pki::open(&ctx.pki_dir)?;
             let code = civreg_shared::gazetteer::resolve(&municipality)
@@ -112,18 +113,68 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
             // The office's document signer travels in the same bundle (issue 15).
             pki.issue_signer(Some((code.as_str(), node_id.as_str())), days)?
                 .write_signer(&out)?;
+            // And, when asked, the clerk app's server certificate (issue 14).
+            let app = if app_names.is_empty() {
+                None
+            } else {
+                let app = pki.issue_app(
+                    &code,
+                    &node_id,
+                    &app_names,
+                    days.min(crate::pki::app::APP_VALIDITY_DAYS),
+                )?;
+                app.write_app(&out, &pki.ca_pem())?;
+                Some(app.entry)
+            };
             print(
                 ctx.json,
-                json!({"ok": true, "entry": issued.entry, "bundle": out}),
+                json!({"ok": true, "entry": issued.entry, "app": app, "bundle": out}),
                 || {
-                    format!(
+                    let mut s = format!(
                     "issued {} (serial {}, valid until {})\nbundle written to {}: enrol with `civreg-node --data-dir DIR init --bundle {}`",
                     issued.entry.identity,
                     issued.entry.serial,
                     crate::pki::format_utc(issued.entry.not_after),
                     out.display(),
                     out.display()
-                )
+                );
+                    if let Some(a) = &app {
+                        s.push_str(&format!(
+                            "\nissued the clerk app certificate {} (serial {}, valid until {}): the bundle installs it",
+                            a.identity,
+                            a.serial,
+                            crate::pki::format_utc(a.not_after)
+                        ));
+                    }
+                    s
+                },
+            );
+        }
+        PkiCommand::IssueApp {
+            municipality,
+            node_id,
+            names,
+            out,
+            days,
+        } => {
+            let pki = Pki::open(&ctx.pki_dir)?;
+            let code = civreg_shared::gazetteer::resolve(&municipality)
+                .map(|m| m.code.to_string())
+                .unwrap_or(municipality);
+            let issued = pki.issue_app(&code, &node_id, &names, days)?;
+            issued.write_app(&out, &pki.ca_pem())?;
+            print(
+                ctx.json,
+                json!({"ok": true, "entry": issued.entry, "out": out}),
+                || {
+                    format!(
+                        "issued the clerk app certificate {} (serial {}, valid until {})\napp.pem, app.key and ca.pem written to {}: on the office's node run `civreg-node app-cert install {}`, then delete app.key here; the office's PCs trust ca.pem (operator manual, \"The clerk app over HTTPS\")",
+                        issued.entry.identity,
+                        issued.entry.serial,
+                        crate::pki::format_utc(issued.entry.not_after),
+                        out.display(),
+                        out.display()
+                    )
                 },
             );
         }

@@ -121,6 +121,8 @@ impl Admission {
                     match e.status {
                         // A document signer's certificate never opens a connection.
                         CertStatus::Active if e.kind == super::CertKind::Signer => false,
+                        // Nor does an office's clerk app certificate (server only).
+                        CertStatus::Active if e.kind == super::CertKind::App => false,
                         CertStatus::Active => active.insert(e.serial),
                         CertStatus::Revoked => revoked.insert(e.serial),
                     };

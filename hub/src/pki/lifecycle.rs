@@ -189,7 +189,7 @@ impl Pki {
         self.dir().join(RENEW_REQUIRED)
     }
 
-    /// The active node, operator and hub certificates that expire within `days` of `now`
+    /// The active node, operator, hub and clerk app certificates that expire within `days` of `now`
     /// (expired ones included), soonest first, leaving out any identity that also holds an
     /// active certificate valid beyond that (it has renewed). For the dashboard and `/metrics`.
     pub fn expiring_within(
@@ -202,7 +202,10 @@ impl Pki {
         let active = || {
             all.iter().filter(|e| {
                 e.status == CertStatus::Active
-                    && matches!(e.kind, CertKind::Node | CertKind::Operator | CertKind::Hub)
+                    && matches!(
+                        e.kind,
+                        CertKind::Node | CertKind::Operator | CertKind::Hub | CertKind::App
+                    )
             })
         };
         let renewed: BTreeSet<&str> = active()

@@ -1,6 +1,9 @@
 //! The clerk app: the office's web application, served by `civreg-node serve` on
 //! `--http-listen` (default `127.0.0.1:8090`), over the node that serve holds open. It works
 //! fully offline: every asset (one CSS file, one small JS file) is compiled into the binary.
+//! On loopback it speaks plain HTTP (a clerk on the node PC); on any other address only HTTPS,
+//! with the agency-issued certificate of [`crate::appcert`] (`Secure` cookies, HSTS), so the
+//! clerks of the office's other PCs can use it (issue 14).
 //!
 //! | route | what |
 //! |---|---|
@@ -24,7 +27,8 @@
 //!   value goes into HTML through minijinja, which escapes by default (templates are `.html`).
 //! - *Strict Content-Security-Policy*: no inline script or style, nothing from elsewhere.
 //! - *The guard of every request* ([`civreg_shared::webguard`], shared with the hub's dashboard):
-//!   the `Host` must be loopback, the listener's address or a configured name; bodies are
+//!   the `Host` must be loopback, the listener's address, a configured name or a name of the
+//!   app certificate presented; bodies are
 //!   bounded; sign-in is throttled per account and address; sessions are random, stored hashed,
 //!   idle-timed; every POST carries the session's CSRF token.
 //! - *A form is saved once*: each rendered form carries a random id; a second post of it, even
@@ -74,6 +78,9 @@ pub struct Settings {
     pub session_idle: Duration,
     /// Add `Secure` to cookies (set when the app is served over HTTPS).
     pub secure_cookies: bool,
+    /// Serve over HTTPS with this certificate (beyond loopback, issue 14); its names are
+    /// answered to as well.
+    pub app_cert: Option<Arc<crate::appcert::AppCert>>,
 }
 
 impl Default for Settings {
@@ -82,6 +89,7 @@ impl Default for Settings {
             hosts: Vec::new(),
             session_idle: webguard::SESSION_IDLE,
             secure_cookies: false,
+            app_cert: None,
         }
     }
 }
@@ -460,9 +468,35 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
+/// Over HTTPS: browsers keep to HTTPS for this host for a year.
+async fn hsts(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    res
+}
+
+/// The names the app answers to: the fixed ones, and those of the certificate presented now
+/// (a renewed certificate may name more).
+struct Answering {
+    hosts: Hosts,
+    app_cert: Option<Arc<crate::appcert::AppCert>>,
+}
+
+impl Answering {
+    fn allows(&self, host: &str) -> bool {
+        self.hosts.allows(host)
+            || self
+                .app_cert
+                .as_ref()
+                .is_some_and(|c| Hosts::new(None, &c.info().names).allows(host))
+    }
+}
+
 /// Refuses (421) a request whose `Host` is not one of ours (DNS rebinding).
 async fn check_host(
-    axum::extract::State(hosts): axum::extract::State<Arc<Hosts>>,
+    axum::extract::State(hosts): axum::extract::State<Arc<Answering>>,
     req: Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -488,8 +522,10 @@ async fn check_host(
 /// The app's routes over `ctx`, answering to `hosts`.
 pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
     use axum::routing::{get, post};
-    let hosts = Arc::new(hosts);
-    axum::Router::new()
+    let app_cert = ctx.settings().app_cert.clone();
+    let https = app_cert.is_some();
+    let hosts = Arc::new(Answering { hosts, app_cert });
+    let router = axum::Router::new()
         .route("/", get(pages::home))
         .route("/login", get(auth::login_form).post(auth::login))
         .route("/logout", post(auth::logout))
@@ -519,8 +555,13 @@ pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
         .fallback(pages::not_found)
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(axum::middleware::from_fn_with_state(hosts, check_host))
-        .layer(axum::middleware::map_response(security_headers))
-        .with_state(ctx)
+        .layer(axum::middleware::map_response(security_headers));
+    let router = if https {
+        router.layer(axum::middleware::map_response(hsts))
+    } else {
+        router
+    };
+    router.with_state(ctx)
 }
 
 /// Where to serve the app, from `serve`'s `--http-listen`.
@@ -530,10 +571,41 @@ pub struct Listen {
     pub addr: Option<String>,
 }
 
+/// A bound listener and, beyond loopback, the certificate to serve it with over HTTPS.
+#[derive(Debug)]
+pub struct Bound {
+    pub listener: TcpListener,
+    pub app_cert: Option<Arc<crate::appcert::AppCert>>,
+}
+
+impl Bound {
+    /// `http://ADDR/` or `https://ADDR/`, for the log.
+    pub fn url(&self) -> Option<String> {
+        let addr = self.listener.local_addr().ok()?;
+        let scheme = if self.app_cert.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        Some(format!("{scheme}://{addr}/"))
+    }
+}
+
 /// Binds the app's listener: `Ok(None)` when it is switched off (`off`) or the default address
-/// is taken (a warning says so); an explicit address that can not be bound, or one beyond this
-/// PC (plain HTTP must not cross the office network: HTTPS is not served yet), is an error.
-pub async fn bind(listen: &Listen) -> Result<Option<TcpListener>, std::io::Error> {
+/// is taken (a warning says so); an explicit address that can not be bound is an error. A
+/// loopback address is served plain HTTP (a clerk on this PC); an address beyond this PC only
+/// over HTTPS, with the app certificate installed in `data_dir` ([`crate::appcert`]): without
+/// one it is refused, with what to do.
+pub async fn bind(
+    listen: &Listen,
+    data_dir: &std::path::Path,
+) -> Result<Option<Bound>, std::io::Error> {
+    let plain = |listener: TcpListener| -> Result<Option<Bound>, std::io::Error> {
+        Ok(Some(Bound {
+            listener,
+            app_cert: None,
+        }))
+    };
     match listen.addr.as_deref().map(str::trim) {
         Some("off") | Some("none") => Ok(None),
         Some(a) => {
@@ -544,15 +616,30 @@ pub async fn bind(listen: &Listen) -> Result<Option<TcpListener>, std::io::Error
                 )
             })?;
             match l.local_addr() {
-                Ok(addr) if addr.ip().is_loopback() => Ok(Some(l)),
-                _ => Err(std::io::Error::new(
-                    std::io::ErrorKind::InvalidInput,
-                    format!("the clerk app serves plain HTTP, so it listens on this PC only (a loopback address such as {DEFAULT_LISTEN}), not on {a}: serving the office network over HTTPS is not available yet"),
-                )),
+                Ok(addr) if addr.ip().is_loopback() => plain(l),
+                _ => {
+                    let refused = |e: crate::appcert::AppCertError| {
+                        std::io::Error::new(std::io::ErrorKind::InvalidInput, e.to_string())
+                    };
+                    let cert = crate::appcert::AppCert::load(data_dir)
+                        .map_err(refused)?
+                        .ok_or_else(|| {
+                            refused(crate::appcert::AppCertError::NotInstalled {
+                                addr: a.to_string(),
+                            })
+                        })?;
+                    if let Some(days) = crate::appcert::expiry_warning(&cert.info()) {
+                        tracing::warn!(days_left = days, "the clerk app's certificate expires within 30 days (or has expired): ask the agency for a new one (civreg-hub pki issue-app)");
+                    }
+                    Ok(Some(Bound {
+                        listener: l,
+                        app_cert: Some(cert),
+                    }))
+                }
             }
         }
         None => match TcpListener::bind(DEFAULT_LISTEN).await {
-            Ok(l) => Ok(Some(l)),
+            Ok(l) => plain(l),
             Err(e) => {
                 tracing::warn!(addr = DEFAULT_LISTEN, error = %e, "the clerk app is not served: its default address is taken (pass --http-listen ADDR)");
                 Ok(None)
@@ -567,13 +654,39 @@ pub async fn serve(
     ctx: Context,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
 ) {
+    use axum::serve::ListenerExt;
     let local = listener.local_addr().ok();
     let hosts = Hosts::new(local, &ctx.settings().hosts);
+    let tls = match ctx.settings().app_cert.as_ref().map(|c| c.server_config()) {
+        None => None,
+        Some(Ok(config)) => Some(config),
+        Some(Err(e)) => {
+            tracing::error!(error = %e, "the clerk app is not served; sync goes on");
+            return;
+        }
+    };
     let app = router(ctx, hosts).into_make_service_with_connect_info::<SocketAddr>();
-    if let Err(e) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    let res = match tls {
+        None => {
+            axum::serve(listener, app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+        Some(config) => {
+            let listener = match crate::appcert::TlsListener::new(listener, config) {
+                Ok(l) => l,
+                Err(e) => {
+                    tracing::error!(error = %e, "the clerk app is not served; sync goes on");
+                    return;
+                }
+            };
+            // `tap_io` gives the handlers the client's address (ConnectInfo) as for TCP.
+            axum::serve(listener.tap_io(|_| {}), app)
+                .with_graceful_shutdown(shutdown)
+                .await
+        }
+    };
+    if let Err(e) = res {
         tracing::error!(error = %e, "the clerk app stopped; sync goes on");
     }
 }

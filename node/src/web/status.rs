@@ -34,6 +34,9 @@ pub struct StatusView {
     /// The certificate's warning (empty when far from expiry).
     pub cert: String,
     pub cert_days_left: Option<i64>,
+    /// Days until the clerk app's own certificate (HTTPS, issue 14) expires, when one is
+    /// installed; its warning is in `cert` too.
+    pub app_cert_days_left: Option<i64>,
 }
 
 use civreg_runtime::clock::now_ms;
@@ -92,16 +95,32 @@ pub fn compute(ctx: &Context, lang: Lang) -> Result<StatusView, WebError> {
     } else {
         String::new()
     };
-    let cert = match days {
+    let mut cert = match days {
         Some(d) if d < 0 => c.text(lang, "status-cert-expired"),
         Some(d) if d <= CERT_WARN_DAYS => {
             c.format(lang, "status-cert-expires", &[("days", d.into())])
         }
         _ => String::new(),
     };
+    // The app's own certificate, the one the clerks' browsers check (issue 14).
+    let app_days = crate::appcert::installed(&served.paths.data_dir).map(|i| i.days_left);
+    let app_warning = match app_days {
+        Some(d) if d < 0 => c.text(lang, "status-app-cert-expired"),
+        Some(d) if d <= CERT_WARN_DAYS => {
+            c.format(lang, "status-app-cert-expires", &[("days", d.into())])
+        }
+        _ => String::new(),
+    };
+    if !app_warning.is_empty() {
+        if !cert.is_empty() {
+            cert.push(' ');
+        }
+        cert.push_str(&app_warning);
+    }
+    let expired = days.is_some_and(|d| d < 0) || app_days.is_some_and(|d| d < 0);
     let level = if level == "ok" && !cert.is_empty() {
         "warn"
-    } else if !cert.is_empty() && days.is_some_and(|d| d < 0) {
+    } else if !cert.is_empty() && expired {
         "bad"
     } else {
         level
@@ -130,6 +149,7 @@ pub fn compute(ctx: &Context, lang: Lang) -> Result<StatusView, WebError> {
         alert,
         cert,
         cert_days_left: days,
+        app_cert_days_left: app_days,
     })
 }
 
