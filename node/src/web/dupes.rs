@@ -229,8 +229,10 @@ struct Summary {
 }
 
 /// A full name as a summary gives it, split into the given name (the first word) and the
-/// surname (the rest); `None` when it is not two parts.
+/// surname (the rest); `None` when it is not two parts. A name longer than a register allows
+/// (a peer's summary is not trusted) is cut first, so comparing it stays cheap.
 fn split_name(full: &str) -> Option<(String, String)> {
+    let full: String = full.chars().take(MAX_VALUE_CHARS).collect();
     let (g, s) = full.trim().split_once(char::is_whitespace)?;
     let s = s.trim();
     (!g.is_empty() && !s.is_empty()).then(|| (g.to_string(), s.to_string()))
@@ -952,7 +954,15 @@ mod tests {
                 "{bad}"
             );
         }
-        assert!(split_name("  Arben   Gashi Berisha ").is_some());
+        assert_eq!(
+            split_name("  Arben   Gashi Berisha "),
+            Some(("Arben".into(), "Gashi Berisha".into()))
+        );
+        let (g, s) = split_name(&format!("Arben {}", "x".repeat(100_000))).expect("two parts");
+        assert_eq!(
+            (g.as_str(), s.chars().count()),
+            ("Arben", MAX_VALUE_CHARS - 6)
+        );
         assert_eq!(mask("12"), "12");
         assert_eq!(mask(""), "");
     }
