@@ -768,6 +768,213 @@ async fn a_birth_like_one_registered_shows_it_before_saving_and_the_decision_is_
     assert!(!page.body.contains("NOT-A-REGNO"), "{}", page.body);
 }
 
+/// The registration number a save redirected to.
+fn saved_regno(r: &HttpResponse) -> String {
+    assert_eq!(r.status, 303, "{r:?}");
+    location(r)
+        .trim_start_matches("/record/")
+        .split('?')
+        .next()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// The candidates' registration numbers in the duplicate table, in their order.
+fn dupes_columns(html: &str) -> Vec<String> {
+    html.split("class=\"candidate\" data-regno=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .map(str::to_string)
+        .collect()
+}
+
+/// The duplicate table's row of one field (`given_name`, `birth_date`, ...), as HTML.
+fn dupes_row<'a>(html: &'a str, field: &str) -> &'a str {
+    let start = html
+        .find(&format!("<tr data-field=\"{field}\">"))
+        .unwrap_or_else(|| panic!("no {field} row in the duplicate table:\n{html}"));
+    let len = html[start..].find("</tr>").unwrap_or(html.len() - start);
+    &html[start..start + len]
+}
+
+/// The marks of a row's candidate cells, in column order.
+fn marks(row: &str) -> Vec<&str> {
+    row.split("data-mark=\"")
+        .skip(1)
+        .filter_map(|s| s.split('"').next())
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_mistyped_surname_with_day_and_month_swapped_still_offers_the_child_field_by_field() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let existing = saved_regno(
+        &clerk
+            .post_birth(
+                &clerk.form_id().await,
+                &[
+                    ("_dupes", ""),
+                    ("child.date_of_birth", "11.03.1968"),
+                    ("child.personal_numbers.jmbg", "1103968950018"),
+                ],
+            )
+            .await,
+    );
+    // Typed again with a typing error in the surname and the day and month the other way.
+    let r = clerk
+        .post_birth(
+            &clerk.form_id().await,
+            &[
+                ("_dupes", ""),
+                ("child.surname", "Gahsi"),
+                ("child.date_of_birth", "03.11.1968"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(app.records(), 1);
+    assert_eq!(
+        dupes_columns(&r.body),
+        std::slice::from_ref(&existing),
+        "{}",
+        r.body
+    );
+    // Side by side: each field with what was typed, the record's value and a mark in words.
+    let given = dupes_row(&r.body, "given_name");
+    assert_eq!(marks(given), ["agree"], "{given}");
+    assert!(given.contains("Përputhet"), "{given}");
+    let surname = dupes_row(&r.body, "surname");
+    assert_eq!(marks(surname), ["close"], "{surname}");
+    assert!(
+        surname.contains("Gahsi") && surname.contains("Gashi"),
+        "{surname}"
+    );
+    let born = dupes_row(&r.body, "birth_date");
+    assert_eq!(marks(born), ["close"], "{born}");
+    assert!(
+        born.contains("03.11.1968") && born.contains("11.03.1968"),
+        "{born}"
+    );
+    assert!(born.contains("dita dhe muaji të ndërruar"), "{born}");
+    assert_eq!(marks(dupes_row(&r.body, "sex")), ["agree"]);
+    assert_eq!(marks(dupes_row(&r.body, "birth_place")), ["agree"]);
+    assert_eq!(marks(dupes_row(&r.body, "mother_given_name")), ["agree"]);
+    // The personal number typed only on the record: masked, and not compared.
+    let pn = dupes_row(&r.body, "personal_number");
+    assert!(pn.contains("•••••••••0018"), "{pn}");
+    assert!(!r.body.contains("1103968950018"), "{}", r.body);
+    assert_eq!(marks(pn), ["unknown"], "{pn}");
+    assert!(
+        dupes_row(&r.body, "municipality").contains("Prishtinë"),
+        "{}",
+        r.body
+    );
+    let link = dupes_row(&r.body, "record");
+    assert!(
+        link.contains(&format!("href=\"/record/{existing}\"")),
+        "{link}"
+    );
+    assert!(
+        r.body.contains("data-strength=\"match\"") || r.body.contains("data-strength=\"possible\""),
+        "{}",
+        r.body
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn given_name_and_surname_typed_the_other_way_round_still_offer_the_child() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let existing = saved_regno(
+        &clerk
+            .post_birth(&clerk.form_id().await, &[("_dupes", "")])
+            .await,
+    );
+    let r = clerk
+        .post_birth(
+            &clerk.form_id().await,
+            &[
+                ("_dupes", ""),
+                ("child.given_name", "Gashi"),
+                ("child.surname", "Arben"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert_eq!(dupes_columns(&r.body), [existing], "{}", r.body);
+    let given = dupes_row(&r.body, "given_name");
+    assert_eq!(marks(given), ["close"], "{given}");
+    assert!(given.contains("emri dhe mbiemri të ndërruar"), "{given}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_namesake_born_another_day_of_other_parents_is_not_offered() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    let first = saved_regno(
+        &clerk
+            .post_birth(&clerk.form_id().await, &[("_dupes", "")])
+            .await,
+    );
+    // The same common name, another date, another mother and a father: a different child.
+    let r = clerk
+        .post_birth(
+            &clerk.form_id().await,
+            &[
+                ("_dupes", ""),
+                ("child.date_of_birth", "02.09.1971"),
+                ("mother.given_name", "Shpresa"),
+                ("mother.surname", "Berisha"),
+                ("father.given_name", "Agim"),
+                ("father.surname", "Gashi"),
+            ],
+        )
+        .await;
+    let second = saved_regno(&r);
+    assert_ne!(first, second);
+    assert_eq!(app.records(), 2);
+    let page = clerk.get(&location(&r)).await;
+    assert!(!page.body.contains("dyfishim"), "{}", page.body);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn markup_in_a_name_shows_as_text_in_the_duplicate_table() {
+    let app = App::start(Settings::default()).await;
+    let clerk = sign_in(&app.addr).await;
+    // No digit in it: a name may hold it (validation refuses digits, not angle brackets).
+    let evil = "<script>alert('x')</script>";
+    let first = clerk
+        .post_birth(
+            &clerk.form_id().await,
+            &[
+                ("_dupes", ""),
+                ("_confirm", "1"),
+                ("mother.given_name", evil),
+            ],
+        )
+        .await;
+    saved_regno(&first);
+    let r = clerk
+        .post_birth(
+            &clerk.form_id().await,
+            &[
+                ("_dupes", ""),
+                ("_confirm", "1"),
+                ("mother.given_name", evil),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(
+        !r.body.contains(evil),
+        "raw markup in the page:\n{}",
+        r.body
+    );
+    let row = dupes_row(&r.body, "mother_given_name");
+    assert_eq!(row.matches("&lt;script&gt;alert(").count(), 2, "{row}");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_start_page_lists_todays_work_mine_and_the_offices_and_what_waits() {
     let app = App::start(Settings::default()).await;

@@ -1172,6 +1172,16 @@ impl Node {
         Ok(())
     }
 
+    /// The blind token of a personal number under this node's key (HMAC-SHA256, cut to 128
+    /// bits, hex): the clerk app's duplicate check hands these, never the numbers, to the
+    /// linkage model. Computed when needed and never stored.
+    pub fn pnum_token(&self, scheme: &str, number: &str) -> String {
+        let tag = self
+            .crypto
+            .blind(&format!("linkage-pnum|{scheme}"), number.trim());
+        hex::encode(&tag[..16])
+    }
+
     pub fn search(&self, q: &Query) -> Result<Vec<SearchHit>, NodeError> {
         self.ensure_index()?;
         let guard = self.lock_index();

@@ -218,6 +218,13 @@ pub struct HitView {
     pub here: bool,
     /// For a birth record held elsewhere: the label of the link that notes an event on it.
     pub annotate_text: Option<String>,
+    /// A national hit's summary as the hub sent it (names, date and place of birth), for the
+    /// duplicate check; `None` for a hit of this office's own search.
+    #[serde(skip)]
+    pub summary_json: Option<String>,
+    /// The registering municipality's code (a national hit's; empty for this office's own).
+    #[serde(skip)]
+    pub municipality: String,
 }
 
 /// What a search answered, and from where.
@@ -299,6 +306,8 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
                         summary: national_summary(&h.summary_json),
                         here: node.get(&h.regno).is_ok(),
                         annotate_text: None,
+                        summary_json: Some(h.summary_json.clone()),
+                        municipality: h.municipality.clone(),
                     })
                     .collect::<Vec<_>>();
                 let hits = hits
@@ -340,6 +349,8 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
                 regno: h.regno,
                 here: true,
                 annotate_text: None,
+                summary_json: None,
+                municipality: String::new(),
             })
             .collect(),
     })

@@ -48,9 +48,8 @@ struct FormPage {
     reason_problem: String,
     stale: String,
     already: String,
-    /// Records that look like the one being saved (the duplicate check), with what was typed.
-    dupes: Option<super::pages::Answer>,
-    dupes_typed: String,
+    /// Records that look like the one being saved (the duplicate check), beside what was typed.
+    dupes: Option<super::dupes::Found>,
     /// The warnings were confirmed already (kept through the duplicate check).
     confirmed: bool,
 }
@@ -84,9 +83,8 @@ fn form_value(kind: RecordKind, lang: Lang, p: FormPage) -> Value {
         reason_problem => p.reason_problem,
         stale => p.stale,
         already => p.already,
-        dupes_shown => p.dupes.as_ref().map(|a| a.hits.iter().map(|h| h.regno.as_str()).collect::<Vec<_>>().join(",")),
+        dupes_shown => p.dupes.as_ref().map(super::dupes::Found::shown),
         dupes => p.dupes.map(|a| Value::from_serialize(&a)),
-        dupes_typed => p.dupes_typed,
         confirmed => p.confirmed,
         places => places(),
     }
@@ -154,7 +152,7 @@ enum Stop {
     /// Problems to show by their fields.
     Problems(Vec<Problem>),
     /// Records that look like this one: the clerk decides (`dupes`).
-    Dupes(super::pages::Answer, String),
+    Dupes(super::dupes::Found),
     /// The form is being saved by another request, or was saved.
     Claimed(FormState),
 }
@@ -181,24 +179,6 @@ fn register_once(
         )?;
         Ok(saved)
     })
-}
-
-/// What the clerk typed about the person of a birth or death, for the duplicate check's table.
-fn typed_person(kind: RecordKind, form: &FormBody) -> String {
-    let Some(who) = super::dupes::principal(kind) else {
-        return String::new();
-    };
-    [
-        "given_name",
-        "surname",
-        "date_of_birth",
-        "personal_numbers.jmbg",
-    ]
-    .iter()
-    .map(|f| form.get(&format!("{who}.{f}")).trim())
-    .filter(|v| !v.is_empty())
-    .collect::<Vec<_>>()
-    .join(" · ")
 }
 
 /// The outcome of checking a form before saving.
@@ -291,7 +271,7 @@ pub async fn register(
             // Before a birth or death is saved: is this person registered already?
             if !super::dupes::confirmed_new(&f2) {
                 if let Some(found) = super::dupes::candidates(&c2, &w2, kind, &doc) {
-                    return Ok(Err(Stop::Dupes(found, typed_person(kind, &f2))));
+                    return Ok(Err(Stop::Dupes(found)));
                 }
             }
             // The command line's own call (`Node::register_noted`: same op, checks, guard and
@@ -333,10 +313,9 @@ pub async fn register(
             };
             render_form(ctx, who, kind, StatusCode::CONFLICT, p).await
         }
-        Ok(Err(Stop::Dupes(found, typed))) => {
+        Ok(Err(Stop::Dupes(found))) => {
             let p = FormPage {
                 dupes: Some(found),
-                dupes_typed: typed,
                 confirmed: form.get("_confirm") == "1",
                 ..base
             };
