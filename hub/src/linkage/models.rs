@@ -90,11 +90,12 @@ pub fn current_id(store: &HubStore) -> Result<Option<String>, MatchError> {
         .map(|b| String::from_utf8_lossy(&b).into_owned()))
 }
 
+/// A saved model and what it was trained on, or why it can not be used.
+pub type Usable = Result<(ModelInfo, Model), String>;
+
 /// The model in use: its id, and the model with what it was trained on, or why it can not be
 /// used (another version's format, damage, a missing entry).
-pub fn current(
-    store: &HubStore,
-) -> Result<Option<(String, Result<(ModelInfo, Model), String>)>, MatchError> {
+pub fn current(store: &HubStore) -> Result<Option<(String, Usable)>, MatchError> {
     let Some(id) = current_id(store)? else {
         return Ok(None);
     };
