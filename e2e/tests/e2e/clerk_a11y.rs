@@ -196,6 +196,12 @@ async fn check(c: &Client, lang: &str, name: &str, found: &mut Vec<String>, page
         .expect("lang attribute");
     assert_eq!(html_lang.as_deref(), Some(lang), "{name}");
     *pages += 1;
+    // For the clerk manual's pictures: `CIVREG_SCREENSHOTS=DIR` keeps each page checked.
+    let slug: String = name
+        .chars()
+        .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+        .collect();
+    civreg_testkit::browser::screenshot(c, &format!("clerk-{lang}-{slug}")).await;
     for v in axe(c).await {
         if v.starts_with("serious ") || v.starts_with("critical ") {
             found.push(format!("[{lang}] {name}: {v}"));
