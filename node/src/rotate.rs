@@ -748,7 +748,7 @@ birth,,,,,Ana,Gashi,female,1968-01-01,Prizren,Drita,Gashi
             "drita",
             "search",
             "Shala 1234567890123",
-            &[saved.regno.clone()],
+            std::slice::from_ref(&saved.regno),
         )
         .unwrap();
         let (cert, key) = signer_pems();
