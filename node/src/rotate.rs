@@ -181,7 +181,16 @@ fn open_store(paths: &Paths) -> Result<SledStore, RotateError> {
     if !paths.db.exists() {
         return Err(NodeError::NotInitialised(paths.data_dir.clone()).into());
     }
-    Ok(SledStore::open(&paths.db)?)
+    // A one-off command (a `sync --once` round) may hold the database for a moment.
+    let deadline = std::time::Instant::now() + crate::node::Node::LOCK_WAIT;
+    loop {
+        match SledStore::open(&paths.db) {
+            Err(StoreError::Locked { .. }) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(25))
+            }
+            other => return Ok(other?),
+        }
+    }
 }
 
 /// Starts a rotation to a new key written at `new_key_file` and runs it to the end.

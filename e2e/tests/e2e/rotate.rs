@@ -8,6 +8,7 @@
 use civreg_testkit::fleet::*;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::time::Duration;
 
 const ROWS: u64 = 3000;
 
@@ -74,8 +75,32 @@ fn a_key_rotation_killed_midway_resumes_and_leaves_everything_readable() {
     let before = exported(node);
     assert!(before.len() > 2 * ROWS as usize, "{} lines", before.len());
 
-    // The rotation, in small batches, killed once it is re-encrypting the records.
+    // While `serve` runs, the rotation is refused and writes nothing.
     let new_key = setup.path("new.key");
+    {
+        let _serve = node.spawn(
+            &["serve", "--interval-secs", "3600", "--http-listen", "off"],
+            &setup.path("serve.log"),
+        );
+        let sock = node.data_dir.join("node.sock");
+        wait_until("serve's control socket", Duration::from_secs(30), || {
+            std::os::unix::net::UnixStream::connect(&sock).ok()
+        });
+        let refused = node.run(&[
+            "rotate-key",
+            "--new-key-file",
+            new_key.to_str().expect("utf-8"),
+        ]);
+        assert!(!refused.status.success());
+        assert!(
+            String::from_utf8_lossy(&refused.stderr).contains("serve` is running"),
+            "{}",
+            describe("rotate-key while serve runs", &refused)
+        );
+        assert!(!new_key.exists());
+    }
+
+    // The rotation, in small batches, killed once it is re-encrypting the records.
     let mut child = node
         .cmd(&[
             "rotate-key",
