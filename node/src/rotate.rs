@@ -215,6 +215,11 @@ pub fn start(
         Err(KeyError::Exists(p)) => return Err(RotateError::NewKeyExists(p)),
         other => other?,
     }
+    // The file's name too must survive a crash before anything is sealed with its key.
+    sync_parent(new_key_file).map_err(|source| KeyError::Io {
+        path: new_key_file.to_path_buf(),
+        source,
+    })?;
     // An absolute path: `--resume` may run from another directory.
     let new_key_file = std::path::absolute(new_key_file).map_err(|source| KeyError::Io {
         path: new_key_file.to_path_buf(),
