@@ -1,6 +1,7 @@
 //! Key rotation of an office node (issue 17), through the real binary: a node with a few
 //! thousand records (imported and registered) and ops of another office pulled from a real
-//! hub; `rotate-key` killed with SIGKILL in the middle of re-encrypting; every command refused
+//! hub; `rotate-key` refused while `serve` runs; `rotate-key` killed with SIGKILL half-way
+//! through the import keys, `--resume` killed again among the records; every command refused
 //! with a message to resume; `rotate-key --resume`; then `verify` passes, every record and op
 //! reads back as before, search finds, `sync` pushes and pulls, a rerun of the import imports
 //! nothing twice, and the old key file no longer opens the database.
@@ -31,6 +32,30 @@ fn distinct_birth(given: &str, surname: &str) -> serde_json::Value {
         "place_of_birth": "Prishtinë",
         "mother": {"given_name": "Drita", "surname": surname}
     })
+}
+
+/// Runs `args` and SIGKILLs it at the `nth` progress line that names `marker`.
+fn kill_at(node: &NodeDir, args: &[&str], marker: &str, nth: u64) {
+    let mut child = node
+        .cmd(args)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn rotate-key");
+    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
+    let mut seen = Vec::new();
+    let mut hits = 0;
+    while hits < nth {
+        let line = lines
+            .next()
+            .unwrap_or_else(|| panic!("{args:?} ended before {marker} #{nth}: {seen:#?}"))
+            .expect("read rotate-key's progress");
+        hits += u64::from(line.contains(marker));
+        seen.push(line);
+    }
+    child.kill().expect("SIGKILL rotate-key");
+    let status = child.wait().expect("wait rotate-key");
+    assert!(!status.success(), "{args:?} was killed: {status:?}");
 }
 
 #[test]
@@ -100,35 +125,21 @@ fn a_key_rotation_killed_midway_resumes_and_leaves_everything_readable() {
         assert!(!new_key.exists());
     }
 
-    // The rotation, in small batches, killed once it is re-encrypting the records.
-    let mut child = node
-        .cmd(&[
-            "rotate-key",
-            "--new-key-file",
-            new_key.to_str().expect("utf-8"),
-            "--batch",
-            "20",
-        ])
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn rotate-key");
-    let mut lines = BufReader::new(child.stderr.take().expect("stderr")).lines();
-    let mut seen = Vec::new();
-    loop {
-        let line = lines
-            .next()
-            .unwrap_or_else(|| panic!("rotate-key ended before the records: {seen:#?}"))
-            .expect("read rotate-key's progress");
-        let at_records = line.contains("(now: records)");
-        seen.push(line);
-        if at_records {
-            break;
-        }
-    }
-    child.kill().expect("SIGKILL rotate-key");
-    let status = child.wait().expect("wait rotate-key");
-    assert!(!status.success(), "rotate-key was killed: {status:?}");
+    // The rotation, in small batches, killed half-way through the import keys; resumed and
+    // killed again once it is re-encrypting the records.
+    let new_key_arg = new_key.to_str().expect("utf-8");
+    kill_at(
+        node,
+        &["rotate-key", "--new-key-file", new_key_arg, "--batch", "20"],
+        "(now: imports)",
+        ROWS / 20 / 2,
+    );
+    kill_at(
+        node,
+        &["rotate-key", "--resume", "--batch", "20"],
+        "(now: records)",
+        1,
+    );
     assert!(new_key.exists(), "the new key file is kept until the end");
 
     // Mid-rotation: refused with what to do, never a wrong answer.
