@@ -308,6 +308,20 @@ pub enum Command {
         #[arg(long)]
         bundle: Option<PathBuf>,
     },
+    /// Re-encrypt the database under a new key file (administrators; `serve` must be stopped).
+    /// Resumable: after an interruption run `rotate-key --resume`. At the end the new key is
+    /// the node's key file and the old one is renamed KEY.old-DATE.
+    RotateKey {
+        /// Where to write the new key (a file that does not exist yet).
+        #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
+        new_key_file: Option<PathBuf>,
+        /// Continue an interrupted rotation.
+        #[arg(long)]
+        resume: bool,
+        /// Entries re-encrypted per atomic write.
+        #[arg(long, default_value_t = crate::rotate::DEFAULT_BATCH, hide = true)]
+        batch: usize,
+    },
 }
 
 #[derive(Subcommand, Debug, Clone, Serialize, Deserialize)]
@@ -874,6 +888,7 @@ fn uses_database(cmd: &Command) -> bool {
         cmd,
         Command::Init { .. }
             | Command::Restore { .. }
+            | Command::RotateKey { .. }
             | Command::Serve { .. }
             | Command::Municipalities
             | Command::VerifyCertificate { .. }
@@ -1661,6 +1676,18 @@ pub fn execute(
             let (from, bundle) = (io.path(&from), bundle.map(|b| io.path(&b)));
             crate::recovery::run_restore(paths, io, json, &from, bundle.as_deref())
         }
+        Command::RotateKey {
+            new_key_file,
+            resume,
+            batch,
+        } => crate::rotate::run_cli(
+            paths,
+            io,
+            json,
+            new_key_file.map(|p| io.path(&p)).as_deref(),
+            resume,
+            batch,
+        ),
         Command::Void { regno, reason } => {
             let node = node?;
             let clerk = sign_in(node, io.ask)?;

@@ -166,6 +166,7 @@ pub fn node_error_text(lang: Lang, e: &NodeError) -> Option<String> {
     use NodeError as E;
     Some(match e {
         E::WrongKey => t(lang, "cli-err-wrong-key"),
+        E::RotationUnfinished => t(lang, "cli-err-rotation-unfinished"),
         E::NotInitialised(dir) => f(
             lang,
             "cli-err-not-initialised",
@@ -449,6 +450,13 @@ mod tests {
             text.contains(&Catalog::get().validation(Lang::SrCyrl, "jmbg.checksum")),
             "{text}"
         );
+        // An unfinished key rotation: in the clerk's language, with the command to run.
+        let e = anyhow::Error::new(NodeError::RotationUnfinished);
+        for lang in [Lang::Sq, Lang::SrLatn, Lang::SrCyrl, Lang::En] {
+            let text = error_text(lang, &e);
+            assert!(text.contains("civreg-node rotate-key --resume"), "{text}");
+        }
+        assert_ne!(error_text(Lang::Sq, &e), error_text(Lang::En, &e));
         // Anything else keeps its English sentence.
         let e = anyhow::Error::new(NodeError::Format("9".into()));
         assert_eq!(error_text(Lang::Sq, &e), e.to_string());

@@ -16,7 +16,7 @@ pub use civreg_shared::seal::OpenError;
 pub enum KeyError {
     #[error("key file {0} not found: this node's data can not be read without it; restore it from the backup made at init, or pass --key-file")]
     Missing(PathBuf),
-    #[error("key file {path} could not be read")]
+    #[error("key file {path} could not be read or written")]
     Io {
         path: PathBuf,
         #[source]

@@ -291,7 +291,15 @@ struct Parsed {
 
 /// The dedup keys of a row: its register entry if it names one, else its whole content.
 fn import_key(node: &Node, kind: RecordKind, record: &Record) -> Vec<u8> {
-    let crypto = node.crypto();
+    import_key_with(node.crypto(), kind, record)
+}
+
+/// [`import_key`] under the given keys (key rotation derives it under the old and the new).
+pub(crate) fn import_key_with(
+    crypto: &crate::crypto::Crypto,
+    kind: RecordKind,
+    record: &Record,
+) -> Vec<u8> {
     let token = match record.register() {
         Some(r) => crypto.blind(
             "import-register",

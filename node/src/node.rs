@@ -27,7 +27,7 @@ use std::sync::{Mutex, MutexGuard};
 
 /// The on-disk layout version this build writes.
 pub const DB_FORMAT: &str = "1";
-const KEY_CHECK: &[u8] = b"civreg key check v1";
+pub(crate) const KEY_CHECK: &[u8] = b"civreg key check v1";
 
 #[derive(Debug, thiserror::Error)]
 pub enum NodeError {
@@ -35,6 +35,8 @@ pub enum NodeError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Key(#[from] crypto::KeyError),
+    #[error("a key rotation is unfinished: run `civreg-node rotate-key --resume` (the database can not be opened until it is done; no data is lost)")]
+    RotationUnfinished,
     #[error("the key file does not belong to this database (or the database is damaged): use the key file created when this node was initialised")]
     WrongKey,
     #[error("no node database in {0}: run `civreg-node --data-dir {0} init --municipality CODE --node-id ID` first")]
@@ -576,6 +578,11 @@ impl Node {
             .ok_or_else(|| corrupt("format"))?;
         if format != DB_FORMAT.as_bytes() {
             return Err(NodeError::Format(String::from_utf8_lossy(&format).into()));
+        }
+        // Part of the data may be sealed under the old key and part under the new one: only
+        // `rotate-key --resume` opens such a database (see `rotate.rs`).
+        if store.get(Tree::Meta, crate::rotate::ROTATION)?.is_some() {
+            return Err(NodeError::RotationUnfinished);
         }
         let check = store
             .get(Tree::Meta, b"key_check")?

@@ -113,6 +113,9 @@ pub trait Store: Send + Sync {
     fn get(&self, tree: Tree, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
     /// All entries of a tree in key order.
     fn scan(&self, tree: Tree) -> KvIter<'_>;
+    /// The entries of a tree whose key is greater than `after` (all of them for `None`), in
+    /// key order: a cursor for work done in batches (key rotation).
+    fn scan_after(&self, tree: Tree, after: Option<&[u8]>) -> KvIter<'_>;
     /// The entry with the greatest key.
     fn last(&self, tree: Tree) -> Result<Option<Kv>, StoreError>;
     fn len(&self, tree: Tree) -> Result<usize, StoreError>;
@@ -193,6 +196,19 @@ impl Store for SledStore {
         )
     }
 
+    fn scan_after(&self, tree: Tree, after: Option<&[u8]>) -> KvIter<'_> {
+        use std::ops::Bound;
+        let lower = match after {
+            Some(k) => Bound::Excluded(k.to_vec()),
+            None => Bound::Unbounded,
+        };
+        Box::new(
+            self.tree(tree)
+                .range::<Vec<u8>, _>((lower, Bound::Unbounded))
+                .map(|r| r.map(|(k, v)| (k.to_vec(), v.to_vec())).map_err(backend)),
+        )
+    }
+
     fn last(&self, tree: Tree) -> Result<Option<Kv>, StoreError> {
         Ok(self
             .tree(tree)
@@ -247,6 +263,9 @@ impl<S: Store + ?Sized> Store for std::sync::Arc<S> {
     fn scan(&self, tree: Tree) -> KvIter<'_> {
         (**self).scan(tree)
     }
+    fn scan_after(&self, tree: Tree, after: Option<&[u8]>) -> KvIter<'_> {
+        (**self).scan_after(tree, after)
+    }
     fn last(&self, tree: Tree) -> Result<Option<Kv>, StoreError> {
         (**self).last(tree)
     }
@@ -282,6 +301,21 @@ impl Store for MemStore {
         let items: Vec<_> = self
             .lock()
             .range((tree, Vec::new())..)
+            .take_while(|((t, _), _)| *t == tree)
+            .map(|((_, k), v)| Ok((k.clone(), v.clone())))
+            .collect();
+        Box::new(items.into_iter())
+    }
+
+    fn scan_after(&self, tree: Tree, after: Option<&[u8]>) -> KvIter<'_> {
+        use std::ops::Bound;
+        let lower = match after {
+            Some(k) => Bound::Excluded((tree, k.to_vec())),
+            None => Bound::Included((tree, Vec::new())),
+        };
+        let items: Vec<_> = self
+            .lock()
+            .range((lower, Bound::Unbounded))
             .take_while(|((t, _), _)| *t == tree)
             .map(|((_, k), v)| Ok((k.clone(), v.clone())))
             .collect();
@@ -342,6 +376,13 @@ mod tests {
             "byte order, one tree only"
         );
         assert_eq!(s.last(Tree::Ops).unwrap().unwrap().0, b"b".to_vec());
+        let after: Vec<_> = s
+            .scan_after(Tree::Ops, Some(b"a"))
+            .map(|r| r.unwrap().0)
+            .collect();
+        assert_eq!(after, vec![b"b".to_vec()], "strictly after the cursor");
+        assert_eq!(s.scan_after(Tree::Ops, None).count(), 2);
+        assert_eq!(s.scan_after(Tree::Ops, Some(b"b")).count(), 0);
         assert_eq!(s.len(Tree::Ops).unwrap(), 2);
         assert_eq!(s.len(Tree::Records).unwrap(), 1);
         let mut b = Batch::default();

@@ -821,3 +821,6 @@ dupes-m-year-apart = Close: one year apart
 dupes-m-close = Close
 dupes-m-differ = Differs
 dupes-m-unknown = Not compared: missing on one side
+
+# Task rotate (issue 17): key rotation of the office node
+cli-err-rotation-unfinished = a key rotation of this office's database is unfinished: an administrator must run `civreg-node rotate-key --resume` (no data is lost; the database can not be used until then)

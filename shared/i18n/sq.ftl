@@ -820,3 +820,6 @@ dupes-m-year-apart = Afër: një vit diferencë
 dupes-m-close = Afër
 dupes-m-differ = Ndryshon
 dupes-m-unknown = Nuk u krahasua: mungon në njërën anë
+
+# Task rotate (issue 17): key rotation of the office node
+cli-err-rotation-unfinished = një ndërrim i çelësit të bazës së të dhënave të kësaj zyre nuk ka përfunduar: një administrator duhet të ekzekutojë `civreg-node rotate-key --resume` (asnjë e dhënë nuk humbet; baza e të dhënave nuk mund të përdoret deri atëherë)

@@ -824,3 +824,6 @@ dupes-m-year-apart = Близу: годину дана разлике
 dupes-m-close = Близу
 dupes-m-differ = Разликује се
 dupes-m-unknown = Није поређено: недостаје на једној страни
+
+# Task rotate (issue 17): key rotation of the office node
+cli-err-rotation-unfinished = замена кључа базе података ове канцеларије није завршена: администратор мора да покрене `civreg-node rotate-key --resume` (ниједан податак није изгубљен; база података се не може користити до тада)

@@ -824,3 +824,6 @@ dupes-m-year-apart = Blizu: godinu dana razlike
 dupes-m-close = Blizu
 dupes-m-differ = Razlikuje se
 dupes-m-unknown = Nije poređeno: nedostaje na jednoj strani
+
+# Task rotate (issue 17): key rotation of the office node
+cli-err-rotation-unfinished = zamena ključa baze podataka ove kancelarije nije završena: administrator mora da pokrene `civreg-node rotate-key --resume` (nijedan podatak nije izgubljen; baza podataka se ne može koristiti do tada)
