@@ -110,7 +110,7 @@ struct Inner {
     pki: Pki,
     settings: Settings,
     sessions: auth::Sessions,
-    history: history::History,
+    history: Arc<history::History>,
     throttle: guard::Throttle,
     checks: tokio::sync::Semaphore,
     trust: crate::certificates::TrustCache,
@@ -135,7 +135,7 @@ impl Context {
             seen,
             metrics,
             pki,
-            history: history::History::new(settings.history_every),
+            history: Arc::new(history::History::new(settings.history_every)),
             sessions: auth::Sessions::with_limits(settings.session_idle, settings.session_max),
             settings,
             throttle: guard::Throttle::default(),
@@ -170,6 +170,10 @@ impl Context {
     }
     pub fn history(&self) -> &history::History {
         &self.0.history
+    }
+    /// The history, shared with [`crate::status::Keeper`], which keeps it across restarts.
+    pub fn history_handle(&self) -> Arc<history::History> {
+        self.0.history.clone()
     }
     pub fn throttle(&self) -> &guard::Throttle {
         &self.0.throttle
