@@ -1,6 +1,8 @@
 //! Node liveness: what the hub last heard from each node (heartbeats, refusals by the rollout),
 //! and the hub's status built from it and the store's chain heads, which `civreg-hub status`, the
 //! control socket and the dashboard show. The Sync service writes it; everything else reads it.
+//! [`Keeper`] keeps it, the push errors and the dashboard's 24-hour history in the store across
+//! restarts (`aux` prefix `dash/`).
 
 use crate::metrics::{Metrics, NodeError};
 use crate::store::{aux, AuxWrite, HubStore};

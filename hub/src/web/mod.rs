@@ -26,7 +26,8 @@
 //! [`guard::MAX_CONCURRENT_CHECKS`] passwords are checked at once.
 //!
 //! `/metrics` needs no session so that a Prometheus on the same machine can scrape it; it shows
-//! counts only, no names or records. Serve the listener beyond loopback only behind a reverse
+//! counts, node names and the subjects of certificates expiring within 30 days (node names,
+//! operators' account names, the hub's host names), no records and no citizen's name. Serve the listener beyond loopback only behind a reverse
 //! proxy with TLS that also guards `/metrics`.
 //!
 //! Every page's data is gathered off the async runtime (`spawn_blocking`: the store, the PKI
