@@ -1,7 +1,7 @@
 //! What the dashboard shows survives a restart (issue 17): a node's 24-hour chart, the errors
 //! its pushes ended with, and a refusal, read back from the store by the next `serve` over the
-//! same data directory; and certificates of every kind (the hub's own, operators') expiring
-//! within 30 days, in "Needs you now" and in `/metrics`, a fresh one in neither.
+//! same data directory; and certificates of every kind (nodes', the hub's own, operators', clerk
+//! apps') expiring within 30 days, in "Needs you now" and in `/metrics`, a fresh one in neither.
 
 use civreg_testkit::prelude as common;
 
@@ -173,6 +173,13 @@ async fn certificates_of_every_kind_expiring_soon_are_listed_and_fresh_ones_are_
         pki.issue_operator("besa", 365).expect("a fresh one");
         pki.issue_node("istog", "1", 5)
             .expect("a short node certificate");
+        let names = ["zyra.istog.example".to_string()];
+        pki.issue_app("istog", "1", &names, 20)
+            .expect("a short clerk app certificate");
+        pki.issue_node("peje", "2", 365)
+            .expect("a fresh node certificate");
+        pki.issue_app("peje", "2", &names, 365)
+            .expect("a fresh clerk app certificate");
         hub_cert_expires_in(dir, 12);
     })
     .await;
@@ -191,10 +198,16 @@ async fn certificates_of_every_kind_expiring_soon_are_listed_and_fresh_ones_are_
     );
     assert!(now.contains("istog/1: certificate expires in"), "{now}");
     assert!(
-        !now.contains("besa"),
-        "a fresh certificate is not listed: {now}"
+        now.contains("Clerk app of office istog/1: certificate expires in"),
+        "{now}"
     );
-    assert_eq!(now.matches("data-kind=\"certificate\"").count(), 3, "{now}");
+    for fresh in ["besa", "peje/2"] {
+        assert!(
+            !now.contains(fresh),
+            "a fresh certificate is not listed: {now}"
+        );
+    }
+    assert_eq!(now.matches("data-kind=\"certificate\"").count(), 4, "{now}");
 
     let metrics = http_request(&web, "GET", "/metrics", None, None).await;
     assert_eq!(metrics.status, 200);
@@ -204,6 +217,7 @@ async fn certificates_of_every_kind_expiring_soon_are_listed_and_fresh_ones_are_
     for key in [
         "civreg_hub_certificate_expiry_timestamp_seconds{kind=\"operator\",subject=\"drita\"}",
         "civreg_hub_certificate_expiry_timestamp_seconds{kind=\"node\",subject=\"istog/1\"}",
+        "civreg_hub_certificate_expiry_timestamp_seconds{kind=\"app\",subject=\"istog/1\"}",
     ] {
         let at = find(key).unwrap_or_else(|| panic!("{key} in\n{}", metrics.body));
         assert!(at > 0.0 && at < soon, "{key}: {at}");
@@ -216,10 +230,12 @@ async fn certificates_of_every_kind_expiring_soon_are_listed_and_fresh_ones_are_
         "{}",
         metrics.body
     );
-    assert!(!metrics.body.contains("besa"), "{}", metrics.body);
+    for fresh in ["besa", "peje/2"] {
+        assert!(!metrics.body.contains(fresh), "{}", metrics.body);
+    }
     assert_eq!(
         find("civreg_hub_certificates_expiring"),
-        Some(3.0),
+        Some(4.0),
         "{}",
         metrics.body
     );
