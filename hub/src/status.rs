@@ -615,6 +615,94 @@ mod tests {
         );
     }
 
+    /// A memory backend that refuses every write while `broken` is set.
+    struct Flaky {
+        inner: crate::store::backend::memory::MemoryBackend,
+        broken: std::sync::atomic::AtomicBool,
+    }
+
+    impl crate::store::HubBackend for Flaky {
+        fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+            self.inner.get(key)
+        }
+        fn scan(&self, from: &[u8], to: Option<&[u8]>) -> crate::store::backend::Entries<'_> {
+            self.inner.scan(from, to)
+        }
+        fn last_in(
+            &self,
+            from: &[u8],
+            to: &[u8],
+        ) -> Result<Option<crate::store::KeyValue>, crate::store::StoreError> {
+            self.inner.last_in(from, to)
+        }
+        fn apply(&self, batch: crate::store::Batch) -> Result<(), crate::store::StoreError> {
+            if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(crate::store::StoreError::Backend("disk full".into()));
+            }
+            self.inner.apply(batch)
+        }
+        fn flush(&self) -> Result<(), crate::store::StoreError> {
+            self.inner.flush()
+        }
+        fn layout(&self) -> Result<Option<Vec<u8>>, crate::store::StoreError> {
+            self.inner.layout()
+        }
+        fn set_layout(&self, mark: &[u8]) -> Result<(), crate::store::StoreError> {
+            self.inner.set_layout(mark)
+        }
+        fn location(&self) -> String {
+            "(flaky, in memory)".into()
+        }
+    }
+
+    #[test]
+    fn a_refused_write_is_tried_again_at_the_next_round() {
+        let backend = Arc::new(Flaky {
+            inner: crate::store::backend::memory::MemoryBackend::new(),
+            broken: false.into(),
+        });
+        let store =
+            HubStore::open_backend(backend.clone(), crate::atrest::keys_from_master(&[7; 32]))
+                .unwrap();
+        let t0 = 1_000 * HOUR;
+        let (seen, metrics, hist) = (
+            Liveness::new(),
+            Metrics::default(),
+            History::new(Duration::from_secs(60)),
+        );
+        let mut k = Keeper::load(&store, &seen, &metrics, Some(&hist), t0);
+        metrics.node_error("istog", "1", "push refused: a gap");
+        hist.record(&status(3), t0 + 10);
+        backend
+            .broken
+            .store(true, std::sync::atomic::Ordering::Relaxed);
+        assert!(k
+            .save(&store, &seen, &metrics, Some(&hist), t0 + 20)
+            .is_err());
+        // Logged, not returned, and not panicking.
+        k.save_logged(&store, &seen, &metrics, Some(&hist), t0 + 25);
+        assert!(k.failing);
+        backend
+            .broken
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        // Nothing was taken as written: the next round writes it all.
+        assert_eq!(
+            k.save(&store, &seen, &metrics, Some(&hist), t0 + 30)
+                .unwrap(),
+            2
+        );
+        k.save_logged(&store, &seen, &metrics, Some(&hist), t0 + 35);
+        assert!(!k.failing);
+        let (seen2, metrics2, hist2) = (
+            Liveness::new(),
+            Metrics::default(),
+            History::new(Duration::from_secs(60)),
+        );
+        Keeper::load(&store, &seen2, &metrics2, Some(&hist2), t0 + 40);
+        assert_eq!(metrics2.node_errors("istog/1").len(), 1);
+        assert_eq!(hist2.samples("istog/1").len(), 1);
+    }
+
     #[test]
     fn history_older_than_a_day_is_pruned_in_memory_and_in_the_store() {
         let store = store();
