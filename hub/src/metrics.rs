@@ -20,6 +20,8 @@
 //! | `civreg_hub_ops_waiting` | gauge | `municipality` |
 //! | `civreg_hub_open_conflicts` | gauge | `municipality` |
 //! | `civreg_hub_open_duplicates` | gauge | `municipality` |
+//! | `civreg_hub_certificate_expiry_timestamp_seconds` | gauge | `kind`, `subject` |
+//! | `civreg_hub_certificates_expiring` | gauge | |
 
 use crate::store::{Head, IngestError};
 use std::collections::{BTreeMap, HashMap, VecDeque};
@@ -48,7 +50,7 @@ struct Histogram {
 }
 
 /// An error a node's push ended with, as the hub saw it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NodeError {
     pub at_ms: u64,
     pub text: String,
@@ -76,8 +78,11 @@ pub struct Snapshot {
     /// Per municipality of the gazetteer: open cases of the duplicates review queue (a case
     /// whose records belong to two municipalities counts for both; see `web::open_duplicates`).
     pub open_duplicates: BTreeMap<String, u64>,
-    /// Per node heard from since the hub started ("m/n"): its last heartbeat, Unix seconds.
+    /// Per node heard from ("m/n", kept across restarts): its last heartbeat, Unix seconds.
     pub last_seen: BTreeMap<String, u64>,
+    /// Active certificates that expire within 30 days or have expired: (kind, subject, expiry
+    /// in Unix seconds), from `Pki::expiring_within`.
+    pub certificates: Vec<(&'static str, String, i64)>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -147,6 +152,30 @@ impl Metrics {
             .get(node)
             .map(|q| q.iter().rev().cloned().collect())
             .unwrap_or_default()
+    }
+
+    /// Every node's kept errors, oldest first (for [`crate::status::Keeper`]).
+    pub fn all_node_errors(&self) -> HashMap<String, Vec<NodeError>> {
+        lock(&self.errors)
+            .iter()
+            .map(|(k, q)| (k.clone(), q.iter().cloned().collect()))
+            .collect()
+    }
+
+    /// Puts back the errors of node "m/n" kept before a restart (oldest first), before any
+    /// error noted since; the last [`ERRORS_KEPT`] stay.
+    pub fn restore_node_errors(&self, node: &str, errors: Vec<NodeError>) {
+        if errors.is_empty() {
+            return;
+        }
+        let mut all = lock(&self.errors);
+        let q = all.entry(node.to_string()).or_default();
+        let newer: Vec<NodeError> = q.drain(..).collect();
+        q.extend(errors);
+        q.extend(newer);
+        while q.len() > ERRORS_KEPT {
+            q.pop_front();
+        }
     }
 
     /// Nodes with at least one open TLS connection.
@@ -294,6 +323,31 @@ impl Metrics {
                 let _ = writeln!(t, "{name}{{municipality=\"{}\"}} {v}", label(m));
             }
         }
+        family(
+            &mut t,
+            "civreg_hub_certificate_expiry_timestamp_seconds",
+            "gauge",
+            "When an active certificate expires (Unix time), by kind (node, operator, hub, app) and subject, for those that expire within 30 days or have expired; certificates valid longer are absent.",
+        );
+        for (kind, subject, at) in &snap.certificates {
+            let _ = writeln!(
+                t,
+                "civreg_hub_certificate_expiry_timestamp_seconds{{kind=\"{}\",subject=\"{}\"}} {at}",
+                label(kind),
+                label(subject)
+            );
+        }
+        family(
+            &mut t,
+            "civreg_hub_certificates_expiring",
+            "gauge",
+            "Active certificates (nodes', operators', the hub's, clerk apps') that expire within 30 days or have expired.",
+        );
+        let _ = writeln!(
+            t,
+            "civreg_hub_certificates_expiring {}",
+            snap.certificates.len()
+        );
         t
     }
 }

@@ -9,7 +9,7 @@ use crate::pki::Pki;
 use crate::review::service::ReviewService;
 use crate::rollout;
 use crate::search::service::SearchService;
-use crate::status::Liveness;
+use crate::status::{Keeper, Kept, Liveness};
 use crate::store::{HubStore, StoreError};
 use crate::sync::committer;
 use crate::sync::service::SyncService;
@@ -118,6 +118,48 @@ pub async fn run_with(
     crate::atrest::warn_if_key_inside(data_dir, &key_file);
     let store = Arc::new(open_waiting(&paths::db_dir(data_dir), &key_file).await?);
     let metrics = Arc::new(Metrics::default());
+    let seen = Liveness::new();
+    // The operator dashboard and /metrics, served below once everything is open.
+    let web = opts.http.map(|http| {
+        let ctx = crate::web::Context::new(
+            data_dir,
+            store.clone(),
+            seen.clone(),
+            metrics.clone(),
+            web_pki,
+            opts.web,
+        );
+        (http, ctx)
+    });
+    // What the dashboard showed before a restart (heard, errors, refusals, the 24-hour history).
+    let kept = {
+        let history = web.as_ref().map(|(_, ctx)| ctx.history_handle());
+        let (st, se, me, hi) = (
+            store.clone(),
+            seen.clone(),
+            metrics.clone(),
+            history.clone(),
+        );
+        let keeper = tokio::task::spawn_blocking(move || {
+            Keeper::load(
+                &st,
+                &se,
+                &me,
+                hi.as_deref(),
+                civreg_runtime::clock::now_ms(),
+            )
+        })
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+        Kept {
+            keeper: Arc::new(std::sync::Mutex::new(keeper)),
+            store: store.clone(),
+            seen: seen.clone(),
+            metrics: metrics.clone(),
+            history,
+        }
+    };
+    let keep_task = tokio::spawn(crate::status::keep_loop(kept.clone()));
     let svc = SyncService {
         rollout: Arc::new(rollout::Watcher::new(data_dir)?),
         committer: committer::spawn(
@@ -128,7 +170,7 @@ pub async fn run_with(
         ),
         push_in_flight: opts.sync.push_in_flight,
         store,
-        seen: Liveness::new(),
+        seen,
         metrics: metrics.clone(),
         pki: svc_pki,
         admission: admission.clone(),
@@ -155,18 +197,7 @@ pub async fn run_with(
         svc.store.clone(),
         svc.seen.clone(),
     ));
-    // The operator dashboard and /metrics, started once the store is open.
-    let web_task = opts.http.map(|http| {
-        let ctx = crate::web::Context::new(
-            data_dir,
-            svc.store.clone(),
-            svc.seen.clone(),
-            metrics.clone(),
-            web_pki,
-            opts.web,
-        );
-        tokio::spawn(crate::web::serve(http, ctx))
-    });
+    let web_task = web.map(|(http, ctx)| tokio::spawn(crate::web::serve(http, ctx)));
     let reflection = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(civreg_proto::FILE_DESCRIPTOR_SET)
         .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
@@ -228,6 +259,10 @@ pub async fn run_with(
     if let Some(t) = web_task {
         t.abort();
     }
+    // What changed since the last round is kept before the hub stops.
+    keep_task.abort();
+    let _ = keep_task.await;
+    kept.save().await;
     result?;
     Ok(())
 }

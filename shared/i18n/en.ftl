@@ -504,7 +504,7 @@ dash-node-interval = Sync interval
 dash-node-interval-window = not reaching the hub after { $window } without a heartbeat
 dash-node-interval-untold = not told by the node
 dash-node-last-day = Last day
-dash-node-chart-help = Bars: ops the hub acknowledged per hour. Line: the lag (age of the oldest op waiting). Sampled every { $every } in memory: the history starts again when the hub restarts ({ $samples } samples so far).
+dash-node-chart-help = Bars: ops the hub acknowledged per hour. Line: the lag (age of the oldest op waiting). Sampled every { $every } and kept in the hub's database: a restart leaves a gap, not a blank chart ({ $samples } samples so far).
 dash-node-errors = Last errors and refusals
 dash-node-halted = stopped registering: { $why }
 dash-node-no-errors = none since the hub started
@@ -824,3 +824,19 @@ dupes-m-unknown = Not compared: missing on one side
 
 # Task rotate (issue 17): key rotation of the office node
 cli-err-rotation-unfinished = a key rotation of this office's database is unfinished: an administrator must run `civreg-node rotate-key --resume` (no data is lost; the database can not be used until then)
+## Task `history` (issue 17): certificates of every kind expiring, in "Needs you now".
+dash-now-cert-hub-expires = The hub's own certificate expires { $days ->
+    [one] in { $days } day
+   *[other] in { $days } days
+}
+dash-now-cert-operator-expires = Operator { $who }: certificate expires { $days ->
+    [one] in { $days } day
+   *[other] in { $days } days
+}
+dash-now-cert-app-expires = Clerk app of office { $who }: certificate expires { $days ->
+    [one] in { $days } day
+   *[other] in { $days } days
+}
+dash-now-cert-hub-expired = The hub's own certificate has expired: nodes can no longer connect
+dash-now-cert-operator-expired = Operator { $who }: certificate has expired
+dash-now-cert-app-expired = Clerk app of office { $who }: certificate has expired

@@ -503,7 +503,7 @@ dash-node-interval = Intervali i sinkronizimit
 dash-node-interval-window = nuk arrin te qendra pas { $window } pa sinjal jete
 dash-node-interval-untold = nyja nuk e ka treguar
 dash-node-last-day = Dita e fundit
-dash-node-chart-help = Shtyllat: veprimet e konfirmuara nga qendra për orë. Vija: vonesa (mosha e veprimit më të vjetër në pritje). Matur çdo { $every } në kujtesë: historiku nis nga e para kur qendra rindizet ({ $samples } matje deri tani).
+dash-node-chart-help = Shtyllat: veprimet e konfirmuara nga qendra për orë. Vija: vonesa (mosha e veprimit më të vjetër në pritje). Matur çdo { $every } dhe ruajtur në bazën e të dhënave të qendrës: një rindezje lë një boshllëk, jo grafik bosh ({ $samples } matje deri tani).
 dash-node-errors = Gabimet dhe refuzimet e fundit
 dash-node-halted = ka ndalur regjistrimin: { $why }
 dash-node-no-errors = asnjë që kur u ndez qendra
@@ -823,3 +823,19 @@ dupes-m-unknown = Nuk u krahasua: mungon në njërën anë
 
 # Task rotate (issue 17): key rotation of the office node
 cli-err-rotation-unfinished = një ndërrim i çelësit të bazës së të dhënave të kësaj zyre nuk ka përfunduar: një administrator duhet të ekzekutojë `civreg-node rotate-key --resume` (asnjë e dhënë nuk humbet; baza e të dhënave nuk mund të përdoret deri atëherë)
+## Task `history` (issue 17): certificates of every kind expiring, in "Needs you now".
+dash-now-cert-hub-expires = Certifikata e vetë qendrës skadon { $days ->
+    [one] pas { $days } dite
+   *[other] pas { $days } ditësh
+}
+dash-now-cert-operator-expires = Operatori { $who }: certifikata skadon { $days ->
+    [one] pas { $days } dite
+   *[other] pas { $days } ditësh
+}
+dash-now-cert-app-expires = Aplikacioni i zyrës { $who }: certifikata skadon { $days ->
+    [one] pas { $days } dite
+   *[other] pas { $days } ditësh
+}
+dash-now-cert-hub-expired = Certifikata e vetë qendrës ka skaduar: nyjet nuk mund të lidhen më
+dash-now-cert-operator-expired = Operatori { $who }: certifikata ka skaduar
+dash-now-cert-app-expired = Aplikacioni i zyrës { $who }: certifikata ka skaduar

@@ -507,7 +507,7 @@ dash-node-interval = Интервал синхронизације
 dash-node-interval-window = не допире до централе после { $window } без знака живота
 dash-node-interval-untold = чвор га није јавио
 dash-node-last-day = Последњи дан
-dash-node-chart-help = Стубићи: операције које је централа потврдила по сату. Линија: кашњење (старост најстарије операције на чекању). Мерено сваких { $every } у меморији: историја почиње изнова кад се централа поново покрене ({ $samples } мерења до сада).
+dash-node-chart-help = Стубићи: операције које је централа потврдила по сату. Линија: кашњење (старост најстарије операције на чекању). Мерено сваких { $every } и чувано у бази података централе: поновно покретање оставља празнину, не празан графикон ({ $samples } мерења до сада).
 dash-node-errors = Последње грешке и одбијања
 dash-node-halted = престао да уписује: { $why }
 dash-node-no-errors = ниједна откако је централа покренута
@@ -827,3 +827,19 @@ dupes-m-unknown = Није поређено: недостаје на једно�
 
 # Task rotate (issue 17): key rotation of the office node
 cli-err-rotation-unfinished = замена кључа базе података ове канцеларије није завршена: администратор мора да покрене `civreg-node rotate-key --resume` (ниједан податак није изгубљен; база података се не може користити до тада)
+## Task `history` (issue 17): certificates of every kind expiring, in "Needs you now".
+dash-now-cert-hub-expires = Сопствени сертификат центра истиче { $days ->
+    [one] за { $days } дан
+   *[other] за { $days } дана
+}
+dash-now-cert-operator-expires = Оператер { $who }: сертификат истиче { $days ->
+    [one] за { $days } дан
+   *[other] за { $days } дана
+}
+dash-now-cert-app-expires = Апликација канцеларије { $who }: сертификат истиче { $days ->
+    [one] за { $days } дан
+   *[other] за { $days } дана
+}
+dash-now-cert-hub-expired = Сопствени сертификат центра је истекао: чворови више не могу да се повежу
+dash-now-cert-operator-expired = Оператер { $who }: сертификат је истекао
+dash-now-cert-app-expired = Апликација канцеларије { $who }: сертификат је истекао

@@ -507,7 +507,7 @@ dash-node-interval = Interval sinhronizacije
 dash-node-interval-window = ne dopire do centrale posle { $window } bez znaka života
 dash-node-interval-untold = čvor ga nije javio
 dash-node-last-day = Poslednji dan
-dash-node-chart-help = Stubići: operacije koje je centrala potvrdila po satu. Linija: kašnjenje (starost najstarije operacije na čekanju). Mereno svakih { $every } u memoriji: istorija počinje iznova kad se centrala ponovo pokrene ({ $samples } merenja do sada).
+dash-node-chart-help = Stubići: operacije koje je centrala potvrdila po satu. Linija: kašnjenje (starost najstarije operacije na čekanju). Mereno svakih { $every } i čuvano u bazi podataka centrale: ponovno pokretanje ostavlja prazninu, ne prazan grafikon ({ $samples } merenja do sada).
 dash-node-errors = Poslednje greške i odbijanja
 dash-node-halted = prestao da upisuje: { $why }
 dash-node-no-errors = nijedna otkako je centrala pokrenuta
@@ -827,3 +827,19 @@ dupes-m-unknown = Nije poređeno: nedostaje na jednoj strani
 
 # Task rotate (issue 17): key rotation of the office node
 cli-err-rotation-unfinished = zamena ključa baze podataka ove kancelarije nije završena: administrator mora da pokrene `civreg-node rotate-key --resume` (nijedan podatak nije izgubljen; baza podataka se ne može koristiti do tada)
+## Task `history` (issue 17): certificates of every kind expiring, in "Needs you now".
+dash-now-cert-hub-expires = Sopstveni sertifikat centra ističe { $days ->
+    [one] za { $days } dan
+   *[other] za { $days } dana
+}
+dash-now-cert-operator-expires = Operater { $who }: sertifikat ističe { $days ->
+    [one] za { $days } dan
+   *[other] za { $days } dana
+}
+dash-now-cert-app-expires = Aplikacija kancelarije { $who }: sertifikat ističe { $days ->
+    [one] za { $days } dan
+   *[other] za { $days } dana
+}
+dash-now-cert-hub-expired = Sopstveni sertifikat centra je istekao: čvorovi više ne mogu da se povežu
+dash-now-cert-operator-expired = Operater { $who }: sertifikat je istekao
+dash-now-cert-app-expired = Aplikacija kancelarije { $who }: sertifikat je istekao

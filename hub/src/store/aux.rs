@@ -118,8 +118,13 @@ pub const CERT_SEQ: &str = "certseq/";
 /// ([`crate::linkage::models`]; the register's name frequencies: personal).
 pub const MODELS: &str = "model/";
 
+/// `aux`: `dash/seen/M/N` → what the hub last heard from node M/N and its last push errors,
+/// `dash/hist/M/N/HOUR` → its 24-hour history's samples of one hour, so that the dashboard
+/// survives a restart ([`crate::status::Keeper`]; not personal).
+pub const DASHBOARD: &str = "dash/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 14] = [
+pub const AUX_PREFIXES: [&str; 15] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -133,6 +138,7 @@ pub const AUX_PREFIXES: [&str; 14] = [
     CERT_SIGNER,
     CERT_SEQ,
     MODELS,
+    DASHBOARD,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

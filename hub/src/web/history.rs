@@ -2,21 +2,25 @@
 //!
 //! The dashboard samples the same view `status.json` is written from (chain heads from the store,
 //! the rest from heartbeats) every `Settings::history_every` and keeps the samples in memory,
-//! one bounded ring per node (one day's worth). **The history starts again when the hub
-//! restarts**: it is a picture of recent behaviour, not a record; the op log is the record.
+//! one bounded ring per node (one day's worth). [`crate::status::Keeper`] writes the samples to
+//! the store every few seconds (one value per node and hour) and reads them back when the hub
+//! starts, so a restart leaves a gap in the chart, not a blank one. It is a picture of recent
+//! behaviour, not a record: the op log is the record.
 
 use crate::status::HubStatus;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// How far back the history reaches.
 pub const WINDOW: Duration = Duration::from_secs(24 * 3600);
-const HOUR_MS: u64 = 3_600_000;
+/// The chart's resolution: one bar per hour.
+pub const HOUR_MS: u64 = 3_600_000;
 
 /// One sample of one node.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Sample {
     pub at_ms: u64,
     /// The hub's acknowledged head of the node's chain.
@@ -29,6 +33,8 @@ pub struct Sample {
 pub struct History {
     cap: usize,
     nodes: Mutex<HashMap<String, VecDeque<Sample>>>,
+    /// Counts the rounds recorded, so that a keeper can tell whether anything changed.
+    generation: AtomicU64,
 }
 
 impl History {
@@ -37,12 +43,68 @@ impl History {
         History {
             cap: (WINDOW.as_millis() / every.as_millis()) as usize + 2,
             nodes: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, VecDeque<Sample>>> {
+        self.nodes.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// How many rounds were recorded (or restored) so far.
+    pub fn generation(&self) -> u64 {
+        self.generation.load(Ordering::Relaxed)
+    }
+
+    /// Puts back samples of node "m/n" kept before a restart: merged with those it holds, in
+    /// time order, leaving out those older than [`WINDOW`] before `now_ms` and those beyond the
+    /// ring's bound (the oldest).
+    pub fn restore(&self, node: &str, samples: Vec<Sample>, now_ms: u64) {
+        let from = now_ms.saturating_sub(WINDOW.as_millis() as u64);
+        let mut nodes = self.lock();
+        let q = nodes.entry(node.to_string()).or_default();
+        let mut all: Vec<Sample> = q
+            .drain(..)
+            .chain(samples)
+            .filter(|s| s.at_ms >= from)
+            .collect();
+        all.sort_by_key(|s| s.at_ms);
+        all.dedup_by_key(|s| s.at_ms);
+        let skip = all.len().saturating_sub(self.cap);
+        q.extend(all.into_iter().skip(skip));
+        if q.is_empty() {
+            nodes.remove(node);
+        }
+        self.generation.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Every node's samples taken at or after `from_ms`, oldest first.
+    pub fn since(&self, from_ms: u64) -> Vec<(String, Vec<Sample>)> {
+        self.lock()
+            .iter()
+            .map(|(node, q)| {
+                let v: Vec<Sample> = q.iter().filter(|s| s.at_ms >= from_ms).copied().collect();
+                (node.clone(), v)
+            })
+            .filter(|(_, v)| !v.is_empty())
+            .collect()
+    }
+
+    /// Drops the samples older than [`WINDOW`] before `now_ms`, and the nodes left without any.
+    pub fn prune(&self, now_ms: u64) {
+        let from = now_ms.saturating_sub(WINDOW.as_millis() as u64);
+        self.lock().retain(|_, q| {
+            while q.front().is_some_and(|s| s.at_ms < from) {
+                q.pop_front();
+            }
+            !q.is_empty()
+        });
     }
 
     /// Takes one sample of every chain in `status`.
     pub fn record(&self, status: &HubStatus, now_ms: u64) {
-        let mut nodes = self.nodes.lock().unwrap_or_else(|p| p.into_inner());
+        self.generation.fetch_add(1, Ordering::Relaxed);
+        let mut nodes = self.lock();
         for c in &status.chains {
             let waiting = c.unacked_ops.unwrap_or(0);
             let s = Sample {
@@ -65,9 +127,7 @@ impl History {
 
     /// The samples of node "m/n", oldest first.
     pub fn samples(&self, node: &str) -> Vec<Sample> {
-        self.nodes
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        self.lock()
             .get(node)
             .map(|q| q.iter().copied().collect())
             .unwrap_or_default()

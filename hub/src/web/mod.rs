@@ -26,7 +26,8 @@
 //! [`guard::MAX_CONCURRENT_CHECKS`] passwords are checked at once.
 //!
 //! `/metrics` needs no session so that a Prometheus on the same machine can scrape it; it shows
-//! counts only, no names or records. Serve the listener beyond loopback only behind a reverse
+//! counts, node names and the subjects of certificates expiring within 30 days (node names,
+//! operators' account names, the hub's host names), no records and no citizen's name. Serve the listener beyond loopback only behind a reverse
 //! proxy with TLS that also guards `/metrics`.
 //!
 //! Every page's data is gathered off the async runtime (`spawn_blocking`: the store, the PKI
@@ -110,7 +111,7 @@ struct Inner {
     pki: Pki,
     settings: Settings,
     sessions: auth::Sessions,
-    history: history::History,
+    history: Arc<history::History>,
     throttle: guard::Throttle,
     checks: tokio::sync::Semaphore,
     trust: crate::certificates::TrustCache,
@@ -135,7 +136,7 @@ impl Context {
             seen,
             metrics,
             pki,
-            history: history::History::new(settings.history_every),
+            history: Arc::new(history::History::new(settings.history_every)),
             sessions: auth::Sessions::with_limits(settings.session_idle, settings.session_max),
             settings,
             throttle: guard::Throttle::default(),
@@ -170,6 +171,10 @@ impl Context {
     }
     pub fn history(&self) -> &history::History {
         &self.0.history
+    }
+    /// The history, shared with [`crate::status::Keeper`], which keeps it across restarts.
+    pub fn history_handle(&self) -> Arc<history::History> {
+        self.0.history.clone()
     }
     pub fn throttle(&self) -> &guard::Throttle {
         &self.0.throttle

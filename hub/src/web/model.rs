@@ -2,7 +2,7 @@
 //! gazetteer, its nodes, and what is wrong, ranked so that trouble comes first.
 
 use super::{Context, WebError};
-use crate::pki::{CertKind, CertStatus, PeerIdentity};
+use crate::pki::{CertKind, CertStatus, IssuedEntry, PeerIdentity};
 use crate::rollout::{Rollout, Stage};
 use crate::status::ChainStatus;
 use civreg_shared::i18n::{Arg, Catalog, Lang};
@@ -240,6 +240,44 @@ pub fn open_conflicts(ctx: &Context) -> Result<HashMap<String, usize>, WebError>
     for c in crate::review::list(ctx.store(), None, false)? {
         *out.entry(c.municipality).or_default() += 1;
     }
+    Ok(out)
+}
+
+/// A certificate's kind and subject as the dashboard and `/metrics` name them: `("node",
+/// "m/n")`, `("operator", name)`, `("hub", its names)`, `("app", "m/n")`.
+pub fn cert_subject(e: &IssuedEntry) -> (&'static str, String) {
+    let id = e.identity.as_str();
+    let after = |p: &str| id.strip_prefix(p).unwrap_or(id).to_string();
+    match e.kind {
+        CertKind::Node => ("node", after("civreg://node/")),
+        CertKind::Operator => ("operator", after("civreg://operator/")),
+        CertKind::Hub => ("hub", after("hub:")),
+        CertKind::App => ("app", after("civreg://app/")),
+        CertKind::Signer => ("signer", id.to_string()),
+    }
+}
+
+/// The active certificates that expire within [`CERT_WARN_DAYS`] of `now` or have expired,
+/// soonest first, one per subject (its newest; one for the hub, whatever its names):
+/// nodes', operators', the hub's own and clerk apps' ([`crate::pki::Pki::expiring_within`]).
+pub fn expiring_certs(ctx: &Context, now: OffsetDateTime) -> Result<Vec<IssuedEntry>, WebError> {
+    let mut newest: BTreeMap<(&'static str, String), IssuedEntry> = BTreeMap::new();
+    for e in ctx.pki().expiring_within(CERT_WARN_DAYS, now)? {
+        let (kind, who) = cert_subject(&e);
+        let who = if e.kind == CertKind::Hub {
+            String::new()
+        } else {
+            who
+        };
+        match newest.get(&(kind, who.clone())) {
+            Some(n) if n.not_after >= e.not_after => {}
+            _ => {
+                newest.insert((kind, who), e);
+            }
+        }
+    }
+    let mut out: Vec<IssuedEntry> = newest.into_values().collect();
+    out.sort_by_key(|e| e.not_after);
     Ok(out)
 }
 

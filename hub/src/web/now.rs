@@ -6,10 +6,13 @@
 //! own sync rounds), a queue not flowing (ops waiting longer than two of its rounds), a refusal
 //! (kept by the hub only until the office's next successful round), a revoked or expired
 //! certificate, an office that stopped registering or is blocked on an op, conflicts and
-//! duplicates waiting, and certificates expiring within [`model::CERT_WARN_DAYS`].
+//! duplicates waiting, and certificates expiring within [`model::CERT_WARN_DAYS`]: nodes', the
+//! hub's own, operators' and clerk apps' ([`model::expiring_certs`]; a hub, operator or app
+//! certificate that has expired, still active, too).
 
 use super::fmt::{ago, url_seg};
 use super::model::{self, CertState, MunicipalityView, Severity};
+use crate::pki::{CertKind, IssuedEntry};
 use crate::rollout::Stage;
 use civreg_shared::i18n::{Arg, Catalog, Lang};
 use minijinja::value::Value;
@@ -44,8 +47,14 @@ fn node_href(node: &str) -> String {
     format!("/node/{}/{}", url_seg(m), url_seg(n))
 }
 
-/// The items of the first screen, worst first, in `lang`.
-pub fn items(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> Vec<Item> {
+/// The items of the first screen, worst first, in `lang`; `certs`: those of
+/// [`model::expiring_certs`].
+pub fn items(
+    rows: &[MunicipalityView],
+    certs: &[IssuedEntry],
+    now_ms: u64,
+    lang: Lang,
+) -> Vec<Item> {
     let c = Catalog::get();
     let say = |key: &str, args: &[(&str, Arg)]| c.format(lang, key, args);
     let ago_s = |s: u64| ago(lang, s);
@@ -207,25 +216,65 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> Vec<Item> {
                     .to_string(),
                 );
             }
-            if let Some(exp) = n.cert_expiry {
-                let days = (exp - today).whole_days();
-                if exp > today && days <= model::CERT_WARN_DAYS {
-                    push(
-                        Severity::Warn,
-                        "certificate",
-                        node,
-                        say(
-                            "dash-now-cert-expires",
-                            &[("node", node.into()), ("days", days.into())],
-                        ),
-                        say(
-                            "dash-now-cert-on",
-                            &[("date", crate::pki::format_utc(exp)[..10].to_string().into())],
-                        ),
-                    );
-                }
-            }
         }
+    }
+    for e in certs {
+        let (_, who) = model::cert_subject(e);
+        let on = say(
+            "dash-now-cert-on",
+            &[(
+                "date",
+                crate::pki::format_utc(e.not_after)[..10].to_string().into(),
+            )],
+        );
+        let who_arg = || ("who", Arg::from(who.as_str()));
+        if e.not_after <= today {
+            // A node's expired certificate is listed with the node, above.
+            let key = match e.kind {
+                CertKind::Hub => "dash-now-cert-hub-expired",
+                CertKind::Operator => "dash-now-cert-operator-expired",
+                CertKind::App => "dash-now-cert-app-expired",
+                CertKind::Node | CertKind::Signer => continue,
+            };
+            push(
+                Severity::Bad,
+                "certificate-expired",
+                "",
+                say(key, &[who_arg()]),
+                on,
+            );
+            continue;
+        }
+        let days = (e.not_after - today).whole_days();
+        let (node, what) = match e.kind {
+            CertKind::Node => (
+                who.as_str(),
+                say(
+                    "dash-now-cert-expires",
+                    &[("node", who.as_str().into()), ("days", days.into())],
+                ),
+            ),
+            CertKind::Hub => (
+                "",
+                say("dash-now-cert-hub-expires", &[("days", days.into())]),
+            ),
+            CertKind::Operator => (
+                "",
+                say(
+                    "dash-now-cert-operator-expires",
+                    &[who_arg(), ("days", days.into())],
+                ),
+            ),
+            CertKind::App => (
+                "",
+                say(
+                    "dash-now-cert-app-expires",
+                    &[who_arg(), ("days", days.into())],
+                ),
+            ),
+            CertKind::Signer => continue,
+        };
+        push(Severity::Warn, "certificate", node, what, on);
     }
     if conflicts > 0 {
         out.push((
@@ -258,7 +307,12 @@ pub fn items(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> Vec<Item> {
 }
 
 /// The first screen's values for `now.html` (included by the overview): `items` and `tiles`.
-pub fn context(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> (Value, Value) {
+pub fn context(
+    rows: &[MunicipalityView],
+    certs: &[IssuedEntry],
+    now_ms: u64,
+    lang: Lang,
+) -> (Value, Value) {
     let mut tiles: Vec<Tile> = rows
         .iter()
         .map(|r| Tile {
@@ -273,7 +327,7 @@ pub fn context(rows: &[MunicipalityView], now_ms: u64, lang: Lang) -> (Value, Va
     // The grid keeps the gazetteer's order, so a municipality is always in the same place.
     tiles.sort_by(|a, b| a.name.cmp(&b.name));
     (
-        Value::from_serialize(items(rows, now_ms, lang)),
+        Value::from_serialize(items(rows, certs, now_ms, lang)),
         Value::from_serialize(&tiles),
     )
 }

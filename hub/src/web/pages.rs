@@ -315,10 +315,14 @@ fn row_view(r: &MunicipalityView, now: u64) -> RowView {
 pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let online_within = ctx.settings().online_within.as_secs();
     let lang = lang::current();
-    let rows = blocking(move || model::overview(&ctx, lang)).await?;
+    let (rows, certs) = blocking(move || {
+        let certs = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?;
+        Ok((model::overview(&ctx, lang)?, certs))
+    })
+    .await?;
     let now = now_ms();
     let count = |s: model::Severity| rows.iter().filter(|r| r.severity == s).count();
-    let (items, tiles) = super::now::context(&rows, now, lang);
+    let (items, tiles) = super::now::context(&rows, &certs, now, lang);
     templates::page_in(
         &Frame::of(Some(&op)).refresh(REFRESH_SECS),
         "overview.html",
@@ -842,6 +846,13 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
                 duplicates.get(m.code).copied().unwrap_or(0),
             );
         }
+        snap.certificates = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?
+            .iter()
+            .map(|e| {
+                let (kind, subject) = model::cert_subject(e);
+                (kind, subject, e.not_after.unix_timestamp())
+            })
+            .collect();
         Ok(ctx.metrics().render(&snap))
     })
     .await?;
@@ -910,6 +921,34 @@ mod tests {
         ]
     }
 
+    /// Certificates of every kind, expiring soon or expired, named with markup.
+    fn certs() -> Vec<crate::pki::IssuedEntry> {
+        use crate::pki::{CertKind, CertStatus, IssuedEntry};
+        let now = time::OffsetDateTime::now_utc();
+        [
+            (CertKind::Node, format!("civreg://node/prishtine/{EVIL}"), 3),
+            (CertKind::Operator, format!("civreg://operator/{EVIL}"), 9),
+            (CertKind::App, format!("civreg://app/{EVIL}/1"), 20),
+            (CertKind::Hub, format!("hub:{EVIL}"), 12),
+            (
+                CertKind::Operator,
+                format!("civreg://operator/old{EVIL}"),
+                -2,
+            ),
+        ]
+        .into_iter()
+        .map(|(kind, identity, days)| IssuedEntry {
+            serial: "00".into(),
+            identity,
+            kind,
+            not_before: now - time::Duration::days(300),
+            not_after: now + time::Duration::days(days),
+            status: CertStatus::Active,
+            revoked_at: None,
+        })
+        .collect()
+    }
+
     fn rows(lang: Lang, now: u64) -> Vec<MunicipalityView> {
         [Stage::Planned, Stage::Pilot, Stage::Live, Stage::Suspended]
             .into_iter()
@@ -931,7 +970,7 @@ mod tests {
                     severity: [Severity::Idle, Severity::Ok, Severity::Warn, Severity::Bad][i],
                 };
                 // The trouble, in words, as `model::overview` says it.
-                let mut words = super::super::now::items(std::slice::from_ref(&r), now, lang);
+                let mut words = super::super::now::items(std::slice::from_ref(&r), &[], now, lang);
                 r.trouble
                     .extend(words.drain(..).map(|i| (Severity::Warn, i.what)));
                 r
@@ -944,7 +983,7 @@ mod tests {
         let now = now_ms();
         for lang in Lang::ALL {
             let rows = rows(lang, now);
-            let (items, tiles) = super::super::now::context(&rows, now, lang);
+            let (items, tiles) = super::super::now::context(&rows, &certs(), now, lang);
             let page = render_as_hostile(
                 lang,
                 "overview.html",
@@ -973,6 +1012,7 @@ mod tests {
                 "blocked",
                 "queue",
                 "certificate",
+                "certificate-expired",
                 "conflicts",
                 "duplicates",
             ] {
