@@ -327,7 +327,7 @@ impl Metrics {
             &mut t,
             "civreg_hub_certificate_expiry_timestamp_seconds",
             "gauge",
-            "When an active certificate expires (Unix time), by kind (node, operator, hub, app) and subject, for those that expire within 30 days or have expired; certificates valid longer are absent.",
+            "When an active certificate expires (Unix time), by kind (node, operator, hub, app) and subject (an office for node and app certificates; serial:HEX16 for operators' and the hub's), for those that expire within 30 days or have expired; certificates valid longer are absent.",
         );
         for (kind, subject, at) in &snap.certificates {
             let _ = writeln!(

@@ -849,7 +849,16 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
         snap.certificates = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?
             .iter()
             .map(|e| {
+                // `/metrics` needs no sign-in: an operator's account name and the hub's host
+                // names are not given there, only the certificate's serial (its first 16 hex
+                // digits; `civreg-hub pki list` names it).
                 let (kind, subject) = model::cert_subject(e);
+                let subject = match e.kind {
+                    crate::pki::CertKind::Operator | crate::pki::CertKind::Hub => {
+                        format!("serial:{}", e.serial.get(..16).unwrap_or(&e.serial))
+                    }
+                    _ => subject,
+                };
                 (kind, subject, e.not_after.unix_timestamp())
             })
             .collect();
