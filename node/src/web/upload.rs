@@ -27,6 +27,7 @@ use serde::Serialize;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+use tokio_stream::StreamExt as _;
 
 /// The largest file the page takes (a register book of some thousands of rows is far less).
 pub const MAX_UPLOAD_BYTES: usize = 16 << 20;
@@ -173,6 +174,31 @@ fn count_rows(bytes: &[u8]) -> Option<u64> {
     }
 }
 
+/// How much more of a body that is too large is read (and thrown away) before the refusal is
+/// sent, so a browser that is still sending gets the message rather than a broken connection.
+/// Beyond it (or after [`DRAIN_FOR`]) the connection is closed on the sender.
+const DRAIN_BYTES: usize = 2 * MAX_UPLOAD_BYTES;
+const DRAIN_FOR: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// Reads and drops what is left of a body that is refused, bounded by [`DRAIN_BYTES`] and
+/// [`DRAIN_FOR`].
+async fn drain(body: Body) {
+    drain_stream(body.into_data_stream()).await
+}
+
+async fn drain_stream(mut stream: axum::body::BodyDataStream) {
+    let _ = tokio::time::timeout(DRAIN_FOR, async {
+        let mut seen = 0usize;
+        while let Some(Ok(chunk)) = stream.next().await {
+            seen += chunk.len();
+            if seen > DRAIN_BYTES {
+                break;
+            }
+        }
+    })
+    .await;
+}
+
 /// `POST /import`: the file as the body; starts the import and answers with its job.
 pub async fn upload(
     State(ctx): State<Context>,
@@ -196,17 +222,26 @@ pub async fn upload(
             &[("mib", (MAX_UPLOAD_BYTES >> 20).into())],
         )
     };
-    if headers
+    let declared = headers
         .get(header::CONTENT_LENGTH)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok())
-        .is_some_and(|n| n > MAX_UPLOAD_BYTES as u64)
-    {
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > MAX_UPLOAD_BYTES as u64) {
+        drain(body).await;
         return too_large();
     }
-    let Ok(bytes) = axum::body::to_bytes(body, MAX_UPLOAD_BYTES).await else {
-        return too_large();
-    };
+    let mut stream = body.into_data_stream();
+    let mut bytes = Vec::new();
+    while let Some(chunk) = stream.next().await {
+        let Ok(chunk) = chunk else {
+            return too_large();
+        };
+        if bytes.len() + chunk.len() > MAX_UPLOAD_BYTES {
+            drain_stream(stream).await;
+            return too_large();
+        }
+        bytes.extend_from_slice(&chunk);
+    }
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return problem(StatusCode::UNPROCESSABLE_ENTITY, lang, "import-empty", &[]);
     }
@@ -219,7 +254,7 @@ pub async fn upload(
         );
     }
     // The header is read at once: a file the importer can not read is answered now.
-    let head = civreg_shared::csvrows::reader(bytes.as_ref())
+    let head = civreg_shared::csvrows::reader(bytes.as_slice())
         .map_err(|e| e.to_string())
         .and_then(|mut r| {
             r.headers()
@@ -276,7 +311,7 @@ pub async fn upload(
         let job = running.job.clone();
         job.lock().total = count_rows(&bytes);
         let res =
-            import::import_csv_coded(running.ctx.node(), &clerk, bytes.as_ref(), LISTED, |p| {
+            import::import_csv_coded(running.ctx.node(), &clerk, bytes.as_slice(), LISTED, |p| {
                 job.lock().progress = *p
             });
         let outcome = match res {
