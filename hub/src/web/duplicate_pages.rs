@@ -14,7 +14,7 @@ use super::lang;
 use super::pages::{record_action, see_other};
 use super::templates;
 use super::{blocking, Context, WebError};
-use crate::linkage::duplicates::{self, Case, Status};
+use crate::linkage::duplicates::{self, Case, Status, Via};
 use crate::store::{HubRecord, HubStore};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -244,6 +244,15 @@ fn side_view(s: &Side, label: &str) -> serde_json::Value {
     })
 }
 
+/// How a decision came about, for the page: `{"kind": "case"|"cluster"|"already", "id"}`.
+fn via_view(via: Option<&Via>) -> Option<serde_json::Value> {
+    via.map(|v| match v {
+        Via::Case(id) => serde_json::json!({"kind": "case", "id": id}),
+        Via::Cluster(id) => serde_json::json!({"kind": "cluster", "id": id}),
+        Via::Already => serde_json::json!({"kind": "already", "id": ""}),
+    })
+}
+
 fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<String>, WebError> {
     let pid = |s: &Side| s.persons.get(&s.role).cloned().unwrap_or_default();
     let case = serde_json::json!({
@@ -261,6 +270,7 @@ fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<Strin
             "at_ms": d.at_ms,
             "reason": d.reason,
             "ops": d.ops.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "via": via_view(d.via.as_ref()),
         })).collect::<Vec<_>>(),
     });
     let last = c.decisions.last().map(
@@ -444,7 +454,8 @@ mod tests {
             ] {
                 let decisions: Vec<serde_json::Value> = [Status::Open, Status::Linked, Status::Dismissed, Status::Unlinked]
                     .iter()
-                    .map(|s| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL]}))
+                    .zip([None, Some(serde_json::json!({"kind": "case", "id": EVIL})), Some(serde_json::json!({"kind": "cluster", "id": EVIL})), Some(serde_json::json!({"kind": "already", "id": ""}))])
+                    .map(|(s, via)| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL], "via": via}))
                     .collect();
                 let case = serde_json::json!({
                     "id": EVIL, "status": status.as_str(), "source": EVIL, "weight": "1.0",
@@ -485,6 +496,7 @@ mod tests {
                     at_ms: 0,
                     reason: EVIL.into(),
                     ops: vec![],
+                    via: None,
                 }],
             };
             for (all, name) in [(false, None), (true, Some(EVIL))] {
