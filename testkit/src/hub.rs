@@ -717,7 +717,16 @@ pub fn seed_person_cluster(data_dir: &Path, m: &str, node: &str, given: &[&str])
     let (mut prev, mut ops, mut mentions) = (GENESIS, Vec::new(), Vec::new());
     for (i, name) in given.iter().enumerate() {
         let notes = (i == 0).then_some(SEEDED_NOTES);
-        let o = full_birth(m, node, i as u64 + 1, prev, name, "Gashi", "1968-03-14", notes);
+        let o = full_birth(
+            m,
+            node,
+            i as u64 + 1,
+            prev,
+            name,
+            "Gashi",
+            "1968-03-14",
+            notes,
+        );
         prev = o.hash;
         mentions.push(format!("{}/child", o.record_id));
         ops.push(o);
