@@ -961,6 +961,19 @@ async fn operators_decide_a_whole_cluster_from_its_page() {
     assert_eq!(view.records.len(), 3);
     assert_eq!(s.get("/clusters/c000000000000").await.status, 404);
 
+    // A pair page of the cluster leads to it.
+    let pair = s
+        .get(&format!(
+            "/duplicates/{}",
+            civreg_hub::linkage::duplicates::case_id(&m[0], &m[1])
+        ))
+        .await
+        .body;
+    assert!(
+        pair.contains(&format!("<p id=\"in-cluster\"><a href=\"/clusters/{id}\">")),
+        "{pair}"
+    );
+
     let decide = format!("{path}/decide");
     let g0 = format!("g:{}", m[0]);
     let g1 = format!("g:{}", m[1]);

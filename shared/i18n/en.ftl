@@ -829,6 +829,7 @@ dash-dup-same-open = A and B are already one person (linked through other cases)
 dash-dup-via-case = by the link of case { $id }
 dash-dup-via-cluster = by the decision on cluster { $id }
 dash-dup-via-already = already one person
+dash-dup-in-cluster = This case is one of a cluster of { $n } records: decide them all at once
 dash-cls-title = Duplicates by person
 dash-cls-intro = A cluster is every record that open cases join, directly or through others; records that are already one person count once. Open a cluster to see all its records side by side and decide them at once. Strongest first.
 dash-cls-by-pair = Review pair by pair

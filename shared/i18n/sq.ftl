@@ -828,6 +828,7 @@ dash-dup-same-open = A dhe B janë tashmë një person (të lidhur përmes raste
 dash-dup-via-case = nga lidhja e rastit { $id }
 dash-dup-via-cluster = nga vendimi për grupin { $id }
 dash-dup-via-already = tashmë një person
+dash-dup-in-cluster = Ky rast është pjesë e një grupi me { $n } regjistrime: vendosini të gjitha njëherësh
 dash-cls-title = Dublikatat sipas personit
 dash-cls-intro = Një grup përmban çdo regjistrim që rastet e hapura i bashkojnë, drejtpërdrejt ose përmes të tjerëve; regjistrimet që janë tashmë një person numërohen një herë. Hapni një grup për të parë të gjitha regjistrimet krah për krah dhe për t'i vendosur njëherësh. Më të fortat së pari.
 dash-cls-by-pair = Shqyrto çift pas çifti

@@ -832,6 +832,7 @@ dash-dup-same-open = A i B su već ista osoba (povezani preko drugih slučajeva)
 dash-dup-via-case = povezivanjem slučaja { $id }
 dash-dup-via-cluster = odlukom o grupi { $id }
 dash-dup-via-already = već ista osoba
+dash-dup-in-cluster = Ovaj slučaj pripada grupi od { $n } upisa: odlučite o svima odjednom
 dash-cls-title = Duplikati po osobi
 dash-cls-intro = Grupa obuhvata svaki upis koji otvoreni slučajevi spajaju, direktno ili preko drugih; upisi koji su već ista osoba broje se jednom. Otvorite grupu da vidite sve njene upise jedan pored drugog i odlučite o svima odjednom. Najjači prvi.
 dash-cls-by-pair = Pregled par po par

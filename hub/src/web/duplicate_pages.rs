@@ -253,7 +253,13 @@ fn via_view(via: Option<&Via>) -> Option<serde_json::Value> {
     })
 }
 
-fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<String>, WebError> {
+fn render_case(
+    op: &Operator,
+    c: &Case,
+    a: &Side,
+    b: &Side,
+    cluster: Option<&serde_json::Value>,
+) -> Result<Html<String>, WebError> {
     let pid = |s: &Side| s.persons.get(&s.role).cloned().unwrap_or_default();
     let case = serde_json::json!({
         "id": c.id,
@@ -287,6 +293,7 @@ fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<Strin
             person_rows => Value::from_serialize(compare_rows(&person_fields(a), &person_fields(b))),
             record_rows => Value::from_serialize(compare_rows(&all_fields(a), &all_fields(b))),
             last => Value::from_serialize(&last),
+            cluster => Value::from_serialize(cluster),
         },
     )
 }
@@ -298,15 +305,24 @@ pub async fn duplicate(
 ) -> Result<Html<String>, WebError> {
     let by = format!("operator:{}", op.name);
     let c = ctx.clone();
-    let (case, a, b) = blocking(move || {
+    let (case, a, b, cluster) = blocking(move || {
         let case = duplicates::get(c.store(), &id)?;
         let a = side(c.store(), &case.id, &case.a)?;
         let b = side(c.store(), &case.id, &case.b)?;
         log_view(&c, &by, &case, [&a, &b])?;
-        Ok((case, a, b))
+        // The open case's cluster, when it has more than these two records.
+        let cluster = if case.status == Status::Open {
+            crate::linkage::clusters::list(c.store(), None)?
+                .into_iter()
+                .find(|cl| cl.size > 2 && cl.cases.iter().any(|x| x.id == case.id))
+                .map(|cl| serde_json::json!({"id": cl.id, "size": cl.size}))
+        } else {
+            None
+        };
+        Ok((case, a, b, cluster))
     })
     .await?;
-    render_case(&op, &case, &a, &b)
+    render_case(&op, &case, &a, &b, cluster.as_ref())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -474,6 +490,7 @@ mod tests {
                             person_rows => Value::from_serialize(vec![row(true), row(false)]),
                             record_rows => Value::from_serialize(vec![row(true), row(false)]),
                             last => Value::from_serialize(serde_json::json!({"operator": EVIL, "at_ms": 0, "reason": EVIL})),
+                            cluster => Value::from_serialize(serde_json::json!({"id": EVIL, "size": 3})),
                         },
                     );
                     assert_clean(&page, &format!("case {} in {lang}", status.as_str()));
