@@ -884,3 +884,181 @@ async fn every_page_speaks_each_language_and_the_language_is_chosen_by_cookie_or
         assert_eq!(r.header("x-frame-options"), Some("DENY"));
     }
 }
+
+/// The value of attribute `attr` of the first tag that has `marker` (e.g. `name="version"`).
+fn attr_after(html: &str, marker: &str, attr: &str) -> String {
+    let at = html
+        .find(marker)
+        .unwrap_or_else(|| panic!("no {marker} in:\n{html}"));
+    let tag_start = html[..at].rfind('<').expect("in a tag");
+    let tag = &html[tag_start..tag_start + html[tag_start..].find('>').expect("tag ends")];
+    let v = tag
+        .find(&format!("{attr}=\""))
+        .unwrap_or_else(|| panic!("no {attr} in {tag}"))
+        + attr.len()
+        + 2;
+    tag[v..v + tag[v..].find('"').expect("value ends")].to_string()
+}
+
+/// Issue 16: the queue by person. A cluster's page shows every record side by side (escaped,
+/// in the access log), and one decision from its form (token, reason, groups checked) splits
+/// it: each group one person, the cases across groups dismissed.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn operators_decide_a_whole_cluster_from_its_page() {
+    const EVIL: &str = "<script>alert('x')</script>";
+    let mut m = Vec::new();
+    let (hub, web) = start_web_hub_with(settings(), |dir| {
+        m = seed_person_cluster(dir, "prishtine", "1", &[EVIL, "Arbeni", "Arbën"]);
+    })
+    .await;
+    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+
+    assert_eq!(
+        http_request(&web, "GET", "/clusters", None, None)
+            .await
+            .status,
+        303,
+        "a session is needed"
+    );
+    let dups = s.get("/duplicates").await.body;
+    assert!(
+        dups.contains("href=\"/clusters\""),
+        "the pairs link to the clusters"
+    );
+    let list = s.get("/clusters").await;
+    assert_eq!(list.status, 200, "{list:?}");
+    let id = attr_after(&list.body, "class=\"cluster\"", "data-id");
+    assert!(list.body.contains(&format!(
+        "id=\"cluster-{id}\" data-size=\"3\" data-cases=\"3\""
+    )));
+
+    let path = format!("/clusters/{id}");
+    let page = s.get(&path).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let p = &page.body;
+    assert!(!p.contains("<script>alert"), "a name is text:\n{p}");
+    assert!(
+        p.contains("&lt;script&gt;alert("),
+        "the name is shown, escaped"
+    );
+    assert!(p.contains("Arbeni") && p.contains("Arbën"));
+    for mention in &m {
+        assert!(
+            p.contains(&format!("name=\"g:{mention}\"")),
+            "a group for {mention}"
+        );
+    }
+    let version = attr_after(p, "name=\"version\"", "value");
+    let views = civreg_hub::access::read(hub.data_dir(), &Default::default()).unwrap();
+    let view = views
+        .iter()
+        .find(|e| e.query == format!("cluster {id}"))
+        .expect("the view is in the access log");
+    assert_eq!(view.by, "operator:vjosa");
+    assert_eq!(view.records.len(), 3);
+    assert_eq!(s.get("/clusters/c000000000000").await.status, 404);
+
+    // A pair page of the cluster leads to it.
+    let pair = s
+        .get(&format!(
+            "/duplicates/{}",
+            civreg_hub::linkage::duplicates::case_id(&m[0], &m[1])
+        ))
+        .await
+        .body;
+    assert!(
+        pair.contains(&format!("<p id=\"in-cluster\"><a href=\"/clusters/{id}\">")),
+        "{pair}"
+    );
+
+    let decide = format!("{path}/decide");
+    let g0 = format!("g:{}", m[0]);
+    let g1 = format!("g:{}", m[1]);
+    let g2 = format!("g:{}", m[2]);
+    let form = |csrf: &str, action: &str, reason: &str, first: &str| -> Vec<(String, String)> {
+        vec![
+            ("action".into(), action.into()),
+            ("reason".into(), reason.into()),
+            ("csrf".into(), csrf.into()),
+            ("version".into(), version.clone()),
+            (g0.clone(), first.into()),
+            (g1.clone(), "2".into()),
+            (g2.clone(), "2".into()),
+        ]
+    };
+    let post = |f: Vec<(String, String)>| {
+        let s = &s;
+        let decide = decide.clone();
+        async move {
+            let refs: Vec<(&str, &str)> = f.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+            s.post(&decide, &refs).await
+        }
+    };
+    let r = post(form("", "split", "two people", "1")).await;
+    assert_eq!(r.status, 403, "no token: {r:?}");
+    let r = post(form("0000", "split", "two people", "1")).await;
+    assert_eq!(r.status, 403, "another token: {r:?}");
+    let r = post(form(&s.csrf, "split", " ", "1")).await;
+    assert_eq!(r.status, 400, "a reason is required: {r:?}");
+    let r = post(form(&s.csrf, "merge", "x", "1")).await;
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = post(form(&s.csrf, "split", "two people", "9")).await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("is not a number from 1 to 3"), "{}", r.body);
+    let stale = {
+        let mut f = form(&s.csrf, "split", "two people", "1");
+        f[3].1 = "0000".into();
+        f
+    };
+    let r = post(stale).await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("changed since"), "{}", r.body);
+    assert!(s.get("/clusters").await.body.contains(&id), "still open");
+
+    let r = post(form(&s.csrf, "split", "the first is his cousin", "1")).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    assert_eq!(r.header("location"), Some(path.as_str()));
+    let p = s.get(&path).await.body;
+    assert!(p.contains("id=\"closed\""), "{p}");
+    assert!(p.contains("data-choice=\"split\"") && p.contains("the first is his cousin"));
+    assert!(!p.contains("id=\"decide\""), "nothing left to decide");
+    let again = post(form(&s.csrf, "one", "again", "1")).await;
+    assert_eq!(again.status, 404, "{again:?}");
+    assert!(s.get("/clusters").await.body.contains("id=\"none\""));
+    // The pair page says how its case was closed.
+    let pair = s
+        .get(&format!(
+            "/duplicates/{}",
+            civreg_hub::linkage::duplicates::case_id(&m[1], &m[2])
+        ))
+        .await
+        .body;
+    assert!(pair.contains("data-via=\"cluster\""), "{pair}");
+    assert!(actions(&hub)
+        .iter()
+        .any(|l| l["action"] == "cluster" && l["ok"] == true && l["cluster"] == id.as_str()));
+
+    let (_dir, store) = hub.stop().await;
+    let person = |mention: &str| {
+        let (regno, role) = mention.rsplit_once('/').unwrap();
+        civreg_hub::linkage::persons::person_of(&store, regno, role).unwrap()
+    };
+    assert_eq!(person(&m[1]), person(&m[2]));
+    assert_ne!(person(&m[0]), person(&m[1]));
+    use civreg_hub::linkage::duplicates::{case_id, get, Status};
+    assert_eq!(
+        get(&store, &case_id(&m[1], &m[2])).unwrap().status,
+        Status::Linked
+    );
+    assert_eq!(
+        get(&store, &case_id(&m[0], &m[1])).unwrap().status,
+        Status::Dismissed
+    );
+    assert_eq!(
+        get(&store, &case_id(&m[0], &m[2])).unwrap().status,
+        Status::Dismissed
+    );
+}

@@ -704,3 +704,57 @@ pub fn seed_duplicate_cases(data_dir: &Path, cases: &[(&str, &str, f64)]) -> Vec
     );
     out
 }
+
+/// Writes into the (stopped) hub's store at `data_dir` one birth per name of `given`, by node
+/// `M/NODE` (a chain of its own), the same child otherwise, and files a duplicate case for
+/// every pair of them (`dedupe`, class `possible`, weights from 10.0 up in steps of 0.1): one
+/// person registered several times. Returns the mentions (`REGNO/child`), in order.
+pub fn seed_person_cluster(data_dir: &Path, m: &str, node: &str, given: &[&str]) -> Vec<String> {
+    use civreg_hub::linkage::duplicates::{self, Found};
+    use civreg_hub::pki::PeerIdentity;
+    let store =
+        HubStore::open(&paths::db_dir(data_dir), hub_keys(data_dir)).expect("open the hub's store");
+    let (mut prev, mut ops, mut mentions) = (GENESIS, Vec::new(), Vec::new());
+    for (i, name) in given.iter().enumerate() {
+        let notes = (i == 0).then_some(SEEDED_NOTES);
+        let o = full_birth(
+            m,
+            node,
+            i as u64 + 1,
+            prev,
+            name,
+            "Gashi",
+            "1968-03-14",
+            notes,
+        );
+        prev = o.hash;
+        mentions.push(format!("{}/child", o.record_id));
+        ops.push(o);
+    }
+    let who = PeerIdentity::Node {
+        municipality: m.to_string(),
+        node_id: node.to_string(),
+    };
+    let r = store.ingest(vec![(who, ops)]).expect("ingest");
+    assert!(r[0].is_ok(), "{:?}", r[0]);
+    let mut found = Vec::new();
+    for i in 0..mentions.len() {
+        for j in i + 1..mentions.len() {
+            found.push(Found {
+                a: mentions[i].clone(),
+                b: mentions[j].clone(),
+                weight: 10.0 + 0.1 * found.len() as f64,
+                probability: 0.9,
+                class: "possible".into(),
+                source: "dedupe".into(),
+            });
+        }
+    }
+    let n = found.len();
+    assert_eq!(
+        duplicates::file(&store, found).expect("file the cases"),
+        n,
+        "every case filed"
+    );
+    mentions
+}

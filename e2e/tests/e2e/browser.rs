@@ -129,7 +129,11 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
             history_every: Duration::from_secs(1),
             ..Default::default()
         },
-        |dir| seeded = seed_duplicate_cases(dir, &[("gjakove", "Arben", 12.0)]),
+        |dir| {
+            seeded = seed_duplicate_cases(dir, &[("gjakove", "Arben", 12.0)]);
+            // And one person registered three times there: a cluster of three cases.
+            seed_person_cluster(dir, "gjakove", "2", &["Besnik", "Besniku", "Besnick"]);
+        },
     )
     .await;
     let case = seeded.pop().expect("a seeded case");
@@ -484,6 +488,25 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     assert_eq!(text("pid-b").await, pa, "B is now A's person");
     assert_eq!(text("pid-a").await, pa);
     a11y(&c, "en", "linked duplicate case", &mut a11y_found).await;
+
+    // The queue by person: the cluster, opened from its list, every record side by side.
+    c.goto(&format!("{base}/clusters")).await.unwrap();
+    let cluster = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Css("a.cluster"))
+        .await
+        .expect("the cluster is listed");
+    a11y(&c, "en", "clusters", &mut a11y_found).await;
+    cluster.click().await.unwrap();
+    c.wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("decide"))
+        .await
+        .expect("the cluster's decision form");
+    assert!(c.source().await.unwrap().contains("Besniku"));
+    a11y(&c, "en", "cluster", &mut a11y_found).await;
+    screenshot(&c, "cluster").await;
 
     // The rollout page, and the public verification page in English and in Serbian.
     c.goto(&format!("{base}/rollout")).await.unwrap();

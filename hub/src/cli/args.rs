@@ -422,6 +422,35 @@ pub enum DuplicatesCommand {
         #[arg(long, env = "CIVREG_OPERATOR")]
         operator: String,
     },
+    /// The open cases by person: clusters of records joined by open cases, strongest first.
+    Clusters {
+        #[arg(long)]
+        municipality: Option<String>,
+    },
+    /// Every record of a cluster side by side, with the pairwise weights.
+    Cluster {
+        id: String,
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
+    },
+    /// One decision on a whole cluster: --one-person, or --group REGNO/ROLE=N for every record
+    /// (each group becomes one person; the cases between groups are dismissed).
+    DecideCluster {
+        id: String,
+        /// Every record of the cluster is one person.
+        #[arg(long, conflicts_with = "group")]
+        one_person: bool,
+        /// A record and its group number, e.g. PRISHTINE-2026-B-000042/child=2 (repeat).
+        #[arg(long)]
+        group: Vec<String>,
+        /// The cluster's version as `duplicates cluster` showed it: refused if it changed since.
+        #[arg(long)]
+        version: Option<String>,
+        #[arg(long)]
+        reason: String,
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
 }
 
 #[derive(Subcommand)]

@@ -5,7 +5,8 @@
 use super::args::{DuplicatesCommand, MatchCommand};
 use super::{ask, municipality_code, operator_label, print, print_answer, Ctx};
 use crate::control;
-use crate::control::answer::{CaseSide, CaseView, DedupeAnswer};
+use crate::control::answer::{CaseSide, CaseView, ClusterView, DedupeAnswer};
+use crate::linkage::clusters::{Cluster, ClusterDecision};
 use crate::linkage::duplicates::Case;
 use crate::linkage::import::ImportReport;
 use crate::linkage::matching::LinkReport;
@@ -435,6 +436,91 @@ pub(super) fn duplicates(ctx: &Ctx, command: DuplicatesCommand) -> Result<()> {
             reason,
             operator,
         } => decide(id, "unlink", reason, operator)?,
+        DuplicatesCommand::Clusters { municipality } => {
+            let m = municipality.map(|m| municipality_code(&m)).transpose()?;
+            let list: Vec<Cluster> = ask(
+                data_dir,
+                control::Request::DuplicatesClusters { municipality: m },
+            )?;
+            return print_answer(ctx.json, &list, || {
+                if list.is_empty() {
+                    return "no duplicates waiting".into();
+                }
+                list.iter()
+                    .map(|c| {
+                        format!(
+                            "{}  {} records, {} people, {} open cases, weight {:.1} to {:.1}  ({}){}",
+                            c.id,
+                            c.size,
+                            c.nodes.len(),
+                            c.cases.len(),
+                            c.weakest,
+                            c.strongest,
+                            c.municipalities.join(", "),
+                            if c.too_large() {
+                                "  too large for one decision: decide its cases one by one"
+                            } else {
+                                ""
+                            }
+                        )
+                    })
+                    .collect::<Vec<_>>()
+                    .join("\n")
+            });
+        }
+        DuplicatesCommand::Cluster { id, operator } => {
+            let v: ClusterView = ask(
+                data_dir,
+                control::Request::DuplicatesCluster {
+                    id,
+                    by: operator_label(&operator),
+                },
+            )?;
+            return print_answer(ctx.json, &v, || cluster_text(&v));
+        }
+        DuplicatesCommand::DecideCluster {
+            id,
+            one_person,
+            group,
+            version,
+            reason,
+            operator,
+        } => {
+            let groups = if one_person {
+                None
+            } else if group.is_empty() {
+                anyhow::bail!("say what the records are: --one-person, or --group REGNO/ROLE=N for every record of the cluster (`civreg-hub duplicates cluster {id}` lists them)");
+            } else {
+                let mut g = std::collections::BTreeMap::new();
+                for item in &group {
+                    let (m, n) = item.rsplit_once('=').with_context(|| {
+                        format!("--group {item:?}: expected REGNO/ROLE=N, e.g. PRISHTINE-2026-B-000042/child=2")
+                    })?;
+                    g.insert(m.trim().to_string(), n.trim().to_string());
+                }
+                Some(g)
+            };
+            let d: ClusterDecision = ask(
+                data_dir,
+                control::Request::DuplicatesDecideCluster {
+                    id,
+                    version,
+                    groups,
+                    operator,
+                    reason,
+                },
+            )?;
+            return print_answer(ctx.json, &d, || {
+                format!(
+                    "cluster {}: {} person(s); {} case(s) closed as linked, {} dismissed ({} op(s) in the hub's log; the records' offices receive them with their next pull)",
+                    d.cluster,
+                    d.groups.len(),
+                    d.linked.len(),
+                    d.dismissed.len(),
+                    d.ops.len()
+                )
+            });
+        }
     };
     print_answer(ctx.json, &c, || {
         let ops = c.decisions.last().map_or(0, |d| d.ops.len());
@@ -445,6 +531,80 @@ pub(super) fn duplicates(ctx: &Ctx, command: DuplicatesCommand) -> Result<()> {
             ops
         )
     })
+}
+
+/// A cluster as text: its records side by side (the principal's fields, one column each), its
+/// cases and its earlier decisions.
+fn cluster_text(v: &ClusterView) -> String {
+    let c = &v.cluster;
+    let mut out = format!(
+        "cluster {} (version {}): {} records, {} people, {} open cases, weight {:.1} to {:.1}\n",
+        c.id,
+        c.version,
+        c.size,
+        c.nodes.len(),
+        c.cases.len(),
+        c.weakest,
+        c.strongest
+    );
+    let mut fields: std::collections::BTreeSet<String> = Default::default();
+    let principal: Vec<std::collections::BTreeMap<String, String>> = v
+        .records
+        .iter()
+        .map(|r| {
+            let mut m = std::collections::BTreeMap::new();
+            if let Some(serde_json::Value::Object(p)) = r.view.record.get(&r.role) {
+                for (k, val) in p {
+                    let text = match val {
+                        serde_json::Value::String(s) => s.clone(),
+                        other => other.to_string(),
+                    };
+                    fields.insert(k.clone());
+                    m.insert(k.clone(), text);
+                }
+            }
+            m
+        })
+        .collect();
+    for (i, r) in v.records.iter().enumerate() {
+        out.push_str(&format!(
+            "#{} {} person {}\n",
+            i + 1,
+            r.mention,
+            r.view.persons.get(&r.role).map_or("?", String::as_str)
+        ));
+    }
+    for f in &fields {
+        let vals: Vec<&str> = principal
+            .iter()
+            .map(|m| m.get(f).map_or("-", String::as_str))
+            .collect();
+        out.push_str(&format!("  {f}: {}\n", vals.join(" | ")));
+    }
+    out.push_str("cases:\n");
+    let n_of: std::collections::BTreeMap<&String, usize> =
+        c.mentions().enumerate().map(|(i, m)| (m, i + 1)).collect();
+    for k in &c.cases {
+        out.push_str(&format!(
+            "  {}  #{} #{}  weight {:.1}  ({})\n",
+            k.id,
+            n_of.get(&k.a).copied().unwrap_or(0),
+            n_of.get(&k.b).copied().unwrap_or(0),
+            k.weight,
+            k.class
+        ));
+    }
+    for d in &v.decisions {
+        out.push_str(&format!(
+            "decided {} by {}: {} ({} linked, {} dismissed)\n",
+            d.choice,
+            d.operator,
+            d.reason,
+            d.linked.len(),
+            d.dismissed.len()
+        ));
+    }
+    out.trim_end().to_string()
 }
 
 /// `civreg-hub synth`: a seeded synthetic register as the importer's CSV, and its truth.

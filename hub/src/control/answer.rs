@@ -12,6 +12,7 @@
 use super::Request;
 use crate::certificates::issue::{HubIssued, SignerInfo};
 use crate::certificates::IssueRecord;
+use crate::linkage::clusters::{Cluster, ClusterDecision};
 use crate::linkage::duplicates::Case;
 use crate::linkage::import::ImportReport;
 use crate::linkage::matching::{DedupeReport, LinkReport};
@@ -92,6 +93,15 @@ pub struct CaseView {
     pub case: Case,
     pub a: CaseSide,
     pub b: CaseSide,
+}
+
+/// `Request::DuplicatesCluster`: the cluster, each of its records (in the order of
+/// `Cluster::mentions`), and the decisions made on it before.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ClusterView {
+    pub cluster: Cluster,
+    pub records: Vec<CaseSide>,
+    pub decisions: Vec<ClusterDecision>,
 }
 
 /// An office blocked on an op the hub refused.
@@ -191,6 +201,12 @@ answers! {
     CaseView(CaseView),
     /// `DuplicatesDecide`.
     Case(Case),
+    /// `DuplicatesClusters`.
+    Clusters(Vec<Cluster>),
+    /// `DuplicatesCluster`.
+    ClusterView(ClusterView),
+    /// `DuplicatesDecideCluster`.
+    ClusterDecided(ClusterDecision),
     /// `SetAside` and `UndoSetAside`.
     SetAside(SetAside),
     Refused(RefusedAnswer),
@@ -224,6 +240,9 @@ impl Answer {
             Request::DuplicatesList { .. } => Answer::Cases(de(v)?),
             Request::DuplicatesShow { .. } => Answer::CaseView(de(v)?),
             Request::DuplicatesDecide { .. } => Answer::Case(de(v)?),
+            Request::DuplicatesClusters { .. } => Answer::Clusters(de(v)?),
+            Request::DuplicatesCluster { .. } => Answer::ClusterView(de(v)?),
+            Request::DuplicatesDecideCluster { .. } => Answer::ClusterDecided(de(v)?),
             Request::SetAside { .. } | Request::UndoSetAside { .. } => Answer::SetAside(de(v)?),
             Request::Refused => Answer::Refused(de(v)?),
             Request::CertificatesIssued { .. } => Answer::CertificatesIssued(de(v)?),

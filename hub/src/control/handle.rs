@@ -2,8 +2,8 @@
 //! server), or in the command itself when no hub runs (with a [`HubState::stopped`]).
 
 use super::answer::{
-    Answer, BackupMade, Blocked, CaseSide, CaseView, ConflictView, DedupeAnswer, PersonView,
-    RecordView, RefusedAnswer, Resolved, StatusAnswer,
+    Answer, BackupMade, Blocked, CaseSide, CaseView, ClusterView, ConflictView, DedupeAnswer,
+    PersonView, RecordView, RefusedAnswer, Resolved, StatusAnswer,
 };
 use super::{ControlError, Request};
 use crate::status::Liveness;
@@ -256,6 +256,63 @@ pub fn answer(
                 other => return Err(ControlError::Action(other.to_string())),
             };
             c.into()
+        }
+        Request::DuplicatesClusters { municipality } => {
+            crate::linkage::clusters::list(&state.store, municipality.as_deref())?.into()
+        }
+        Request::DuplicatesCluster { id, by } => {
+            let decisions = crate::linkage::clusters::decisions(&state.store, id)?;
+            let cluster = crate::linkage::clusters::get(&state.store, id)?;
+            if cluster.too_large() {
+                return Err(
+                    crate::linkage::duplicates::DuplicateError::ClusterTooLarge {
+                        id: cluster.id,
+                        size: cluster.size,
+                        max: crate::linkage::clusters::MAX_CLUSTER,
+                    }
+                    .into(),
+                );
+            }
+            let mut records = Vec::with_capacity(cluster.size);
+            for m in cluster.mentions() {
+                let (regno, role) = m.rsplit_once('/').unwrap_or((m, ""));
+                records.push(CaseSide {
+                    view: record_view(state, regno)?,
+                    role: role.to_string(),
+                    mention: m.clone(),
+                });
+            }
+            let mut regnos: Vec<String> = records.iter().map(|r| r.view.regno.clone()).collect();
+            regnos.sort();
+            regnos.dedup();
+            state.log_access(by, "view", &format!("cluster {}", cluster.id), regnos)?;
+            ClusterView {
+                cluster,
+                records,
+                decisions,
+            }
+            .into()
+        }
+        Request::DuplicatesDecideCluster {
+            id,
+            version,
+            groups,
+            operator,
+            reason,
+        } => {
+            let choice = match groups {
+                None => crate::linkage::clusters::Choice::One,
+                Some(g) => crate::linkage::clusters::Choice::Split(g.clone()),
+            };
+            crate::linkage::clusters::decide(
+                &state.store,
+                id,
+                version.as_deref(),
+                &choice,
+                operator,
+                reason,
+            )?
+            .into()
         }
         Request::Person { id, by } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;

@@ -81,6 +81,24 @@ pub enum Request {
         operator: String,
         reason: String,
     },
+    /// The duplicates queue by person: the clusters of open cases, of one municipality or all:
+    /// `[linkage::clusters::Cluster]`.
+    DuplicatesClusters { municipality: Option<String> },
+    /// One cluster with every record it names: `ClusterView`. Written to the access log under
+    /// `by`.
+    DuplicatesCluster { id: String, by: String },
+    /// One decision on a whole cluster: `groups` gives each record (`REGNO/ROLE`) a group
+    /// number (a split); none, all one person. `version`, when given, must be the cluster's as
+    /// it was shown. `linkage::clusters::ClusterDecision`.
+    DuplicatesDecideCluster {
+        id: String,
+        #[serde(default)]
+        version: Option<String>,
+        #[serde(default)]
+        groups: Option<std::collections::BTreeMap<String, String>>,
+        operator: String,
+        reason: String,
+    },
     /// Sets aside the op a node's chain is blocked on (`store::aside`): `SetAside`.
     SetAside {
         municipality: String,

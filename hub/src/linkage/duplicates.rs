@@ -7,6 +7,11 @@
 //! mention gets an identifier of its own again). Every decision is kept in the case with the
 //! operator, the time, the reason and the ops it wrote. Records are never deleted.
 //!
+//! A link also closes the other open cases whose two sides it makes one person (as *linked*,
+//! `via` this case), and a case whose two sides are already one person is closed as linked
+//! with no op: nothing stays open that can only be wrongly dismissed. The queue by person, one
+//! decision for a whole cluster of cases, is [`crate::linkage::clusters`].
+//!
 //! Case ids are `d` + 12 hex digits of SHA-256 over the two mentions (sorted), so the same pair
 //! found twice is one case, and a dismissed pair is not filed again.
 
@@ -15,11 +20,17 @@ use crate::store::{AuxWrite, HubStore, StoreError};
 use civreg_shared::ids::RegNo;
 use civreg_shared::op::OpId;
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
 use std::sync::Mutex;
 
 /// Decisions are serialised: a case's state is checked and then written, and two operators
 /// (dashboard and command line) deciding the same case at once must not both pass the check.
 static DECIDE: Mutex<()> = Mutex::new(());
+
+/// Holds the queue's decisions (pairs and clusters) to one at a time.
+pub(crate) fn decide_lock() -> std::sync::MutexGuard<'static, ()> {
+    DECIDE.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum DuplicateError {
@@ -43,6 +54,20 @@ pub enum DuplicateError {
     OperatorRequired,
     #[error("damaged case {0}")]
     Damaged(String),
+    #[error("no open cluster {0}: it may have been decided; `civreg-hub duplicates clusters` lists those waiting")]
+    NoCluster(String),
+    #[error("cluster {0} changed since it was shown (a case was filed or decided): show it again and decide again")]
+    ClusterChanged(String),
+    #[error("cluster {id} has {size} records, more than {max} can be decided at once: decide its cases one by one")]
+    ClusterTooLarge { id: String, size: usize, max: usize },
+    #[error("{mention} is not a record of cluster {cluster}: show the cluster again")]
+    NotInCluster { mention: String, cluster: String },
+    #[error("record {0} has no group: give every record of the cluster a group number")]
+    Unassigned(String),
+    #[error("group {given:?} is not a number from 1 to {max}")]
+    BadGroup { given: String, max: usize },
+    #[error("{a} and {b} are already one person: put them in the same group (to separate them, unlink their case first)")]
+    SplitsAPerson { a: String, b: String },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -65,6 +90,18 @@ impl Status {
     }
 }
 
+/// How a case was closed when not by a decision on the case itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Via {
+    /// The link of another case made its two sides one person.
+    Case(String),
+    /// A decision on its whole cluster ([`crate::linkage::clusters`]).
+    Cluster(String),
+    /// Its two sides were already one person when it was linked.
+    Already,
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Decision {
     pub status: Status,
@@ -73,6 +110,9 @@ pub struct Decision {
     pub reason: String,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub ops: Vec<OpId>,
+    /// Set when the case was closed by another decision (or had nothing left to link).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<Via>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -226,7 +266,7 @@ pub fn open_by_municipality(
     Ok(out)
 }
 
-fn check_decision(operator: &str, reason: &str) -> Result<(), DuplicateError> {
+pub(crate) fn check_decision(operator: &str, reason: &str) -> Result<(), DuplicateError> {
     if operator.trim().is_empty() {
         return Err(DuplicateError::OperatorRequired);
     }
@@ -257,11 +297,12 @@ fn with_decision(mut c: Case, status: Status, operator: &str, reason: &str) -> C
         at_ms: crate::access::now_ms(),
         reason: reason.trim().to_string(),
         ops: Vec::new(),
+        via: None,
     });
     c
 }
 
-fn write_of(c: &Case) -> AuxWrite {
+pub(crate) fn write_of(c: &Case) -> AuxWrite {
     (
         key(&c.id),
         Some(serde_json::to_vec(c).expect("case serialises")),
@@ -281,7 +322,7 @@ fn decide_with_ops(
     ops: impl FnOnce(&Case, Vec<AuxWrite>) -> Result<Vec<civreg_shared::op::Op>, PersonError>,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
-    let _one_at_a_time = DECIDE.lock().unwrap_or_else(|p| p.into_inner());
+    let _one_at_a_time = decide_lock();
     let c = get(store, id)?;
     if c.status != from {
         return Err(match from {
@@ -299,31 +340,86 @@ fn decide_with_ops(
     Ok(c)
 }
 
-/// Links the two mentions of an open case: one person.
+/// The open cases other than `except` whose two sides are both in `one` (mentions that are, or
+/// are about to be, one person), closed as linked `via` a decision.
+fn moot_cases(
+    store: &HubStore,
+    one: &BTreeSet<String>,
+    except: &str,
+    operator: &str,
+    reason: &str,
+    via: &Via,
+) -> Result<Vec<Case>, DuplicateError> {
+    let mut out = Vec::new();
+    for c in list(store, None, false)? {
+        if c.id != except && one.contains(&c.a) && one.contains(&c.b) {
+            let mut c = with_decision(c, Status::Linked, operator, reason);
+            if let Some(d) = c.decisions.last_mut() {
+                d.via = Some(via.clone());
+            }
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Links the two mentions of an open case: one person. The other open cases whose two sides
+/// the link makes one person are closed with it, as linked by this case. A case whose two
+/// sides are already one person (linked through other cases) is closed as linked, with no op.
 pub fn link(
     store: &HubStore,
     id: &str,
     operator: &str,
     reason: &str,
 ) -> Result<Case, DuplicateError> {
-    decide_with_ops(
+    check_decision(operator, reason)?;
+    let _one_at_a_time = decide_lock();
+    let c = get(store, id)?;
+    if c.status != Status::Open {
+        return Err(decided(&c));
+    }
+    let (ra, rola) = persons::parse_mention(store, &c.a)?;
+    let (rb, rolb) = persons::parse_mention(store, &c.b)?;
+    let pa = persons::person_of(store, &ra, &rola)?;
+    let pb = persons::person_of(store, &rb, &rolb)?;
+    let mut one: BTreeSet<String> = persons::members(store, &pa)?.into_iter().collect();
+    one.extend(persons::members(store, &pb)?);
+    one.insert(c.a.clone());
+    one.insert(c.b.clone());
+    let moot = moot_cases(
         store,
-        id,
-        Status::Open,
-        Status::Linked,
+        &one,
+        &c.id,
         operator,
         reason,
-        |c, extra| {
-            persons::link(
-                store,
-                &c.a,
-                &c.b,
-                &format!("operator:{}", operator.trim()),
-                &format!("duplicate {}: {}", c.id, reason.trim()),
-                extra,
-            )
-        },
-    )
+        &Via::Case(c.id.clone()),
+    )?;
+    let mut c = with_decision(c, Status::Linked, operator, reason);
+    let mut writes: Vec<AuxWrite> = moot.iter().map(write_of).collect();
+    if pa == pb {
+        if let Some(d) = c.decisions.last_mut() {
+            d.via = Some(Via::Already);
+        }
+        writes.push(write_of(&c));
+        store.aux_write(&writes)?;
+        tracing::info!(case = %c.id, operator = %operator, moot = moot.len(), "duplicate closed: already one person");
+        return Ok(c);
+    }
+    writes.push(write_of(&c));
+    let written = persons::link(
+        store,
+        &c.a,
+        &c.b,
+        &format!("operator:{}", operator.trim()),
+        &format!("duplicate {}: {}", c.id, reason.trim()),
+        writes,
+    )?;
+    if let Some(d) = c.decisions.last_mut() {
+        d.ops = written.iter().map(|o| o.id.clone()).collect();
+    }
+    store.aux_write(&[write_of(&c)])?;
+    tracing::info!(case = %c.id, operator = %operator, ops = written.len(), moot = moot.len(), "duplicate linked");
+    Ok(c)
 }
 
 /// Dismisses an open case: the two are different people.
@@ -334,7 +430,7 @@ pub fn dismiss(
     reason: &str,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
-    let _one_at_a_time = DECIDE.lock().unwrap_or_else(|p| p.into_inner());
+    let _one_at_a_time = decide_lock();
     let c = get(store, id)?;
     if c.status != Status::Open {
         return Err(decided(&c));

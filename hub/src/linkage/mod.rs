@@ -1,7 +1,8 @@
 //! Identity linkage at the hub: matching a file of people against the national register
 //! (`matching`) with its saved models (`models`), person identifiers kept across records (`persons`), the review queue of possible
-//! duplicates (`duplicates`), and the central import of registers (`import`).
+//! duplicates (`duplicates`) and its clusters by person (`clusters`), and the central import of registers (`import`).
 
+pub mod clusters;
 pub mod duplicates;
 pub mod import;
 pub mod matching;

@@ -143,6 +143,14 @@ impl Minting {
     }
 }
 
+/// A mention's own identifier if one was minted (nothing is minted here).
+pub fn minted(store: &HubStore, mention: &str) -> Result<Option<PersonId>, PersonError> {
+    match store.aux_get(&pm_key(mention))? {
+        Some(v) => Ok(Some(PersonId::parse(&String::from_utf8_lossy(&v))?)),
+        None => Ok(None),
+    }
+}
+
 /// A mention's own identifier, minted (and stored) on first use.
 pub fn own_id(store: &HubStore, mention: &str) -> Result<PersonId, PersonError> {
     if let Some(v) = store.aux_get(&pm_key(mention))? {

@@ -99,6 +99,9 @@ pub const PERSON_ID: &str = "pi/";
 pub const PERSON_LINKS: &str = "pl/";
 /// `aux`: `dq/ID` → a case of the duplicates queue ([`crate::linkage::duplicates`]).
 pub const DUPLICATES: &str = "dq/";
+/// `aux`: `dc/CLUSTER/TIME` → an operator's decision on a whole cluster of duplicate cases
+/// ([`crate::linkage::clusters`]).
+pub const CLUSTER_DECISIONS: &str = "dc/";
 /// `aux`: `im/r/…` (a register entry) or `im/c/TOKEN` (blinded content) → the number an
 /// imported record was given ([`crate::linkage::import`]).
 pub const IMPORT_KEY: &str = "im/";
@@ -131,6 +134,7 @@ pub const AUX_PREFIXES: [&str; 15] = [
     PERSON_ID,
     PERSON_LINKS,
     DUPLICATES,
+    CLUSTER_DECISIONS,
     IMPORT_KEY,
     IMPORT_SEQ,
     CERT_ISSUE,

@@ -14,7 +14,7 @@ use super::lang;
 use super::pages::{record_action, see_other};
 use super::templates;
 use super::{blocking, Context, WebError};
-use crate::linkage::duplicates::{self, Case, Status};
+use crate::linkage::duplicates::{self, Case, Status, Via};
 use crate::store::{HubRecord, HubStore};
 use axum::extract::{Form, Path, Query, State};
 use axum::response::{Html, IntoResponse, Response};
@@ -244,7 +244,22 @@ fn side_view(s: &Side, label: &str) -> serde_json::Value {
     })
 }
 
-fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<String>, WebError> {
+/// How a decision came about, for the page: `{"kind": "case"|"cluster"|"already", "id"}`.
+fn via_view(via: Option<&Via>) -> Option<serde_json::Value> {
+    via.map(|v| match v {
+        Via::Case(id) => serde_json::json!({"kind": "case", "id": id}),
+        Via::Cluster(id) => serde_json::json!({"kind": "cluster", "id": id}),
+        Via::Already => serde_json::json!({"kind": "already", "id": ""}),
+    })
+}
+
+fn render_case(
+    op: &Operator,
+    c: &Case,
+    a: &Side,
+    b: &Side,
+    cluster: Option<&serde_json::Value>,
+) -> Result<Html<String>, WebError> {
     let pid = |s: &Side| s.persons.get(&s.role).cloned().unwrap_or_default();
     let case = serde_json::json!({
         "id": c.id,
@@ -261,6 +276,7 @@ fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<Strin
             "at_ms": d.at_ms,
             "reason": d.reason,
             "ops": d.ops.iter().map(ToString::to_string).collect::<Vec<_>>(),
+            "via": via_view(d.via.as_ref()),
         })).collect::<Vec<_>>(),
     });
     let last = c.decisions.last().map(
@@ -277,6 +293,7 @@ fn render_case(op: &Operator, c: &Case, a: &Side, b: &Side) -> Result<Html<Strin
             person_rows => Value::from_serialize(compare_rows(&person_fields(a), &person_fields(b))),
             record_rows => Value::from_serialize(compare_rows(&all_fields(a), &all_fields(b))),
             last => Value::from_serialize(&last),
+            cluster => Value::from_serialize(cluster),
         },
     )
 }
@@ -288,15 +305,24 @@ pub async fn duplicate(
 ) -> Result<Html<String>, WebError> {
     let by = format!("operator:{}", op.name);
     let c = ctx.clone();
-    let (case, a, b) = blocking(move || {
+    let (case, a, b, cluster) = blocking(move || {
         let case = duplicates::get(c.store(), &id)?;
         let a = side(c.store(), &case.id, &case.a)?;
         let b = side(c.store(), &case.id, &case.b)?;
         log_view(&c, &by, &case, [&a, &b])?;
-        Ok((case, a, b))
+        // The open case's cluster, when it has more than these two records.
+        let cluster = if case.status == Status::Open {
+            crate::linkage::clusters::list(c.store(), None)?
+                .into_iter()
+                .find(|cl| cl.size > 2 && cl.cases.iter().any(|x| x.id == case.id))
+                .map(|cl| serde_json::json!({"id": cl.id, "size": cl.size}))
+        } else {
+            None
+        };
+        Ok((case, a, b, cluster))
     })
     .await?;
-    render_case(&op, &case, &a, &b)
+    render_case(&op, &case, &a, &b, cluster.as_ref())
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -444,7 +470,8 @@ mod tests {
             ] {
                 let decisions: Vec<serde_json::Value> = [Status::Open, Status::Linked, Status::Dismissed, Status::Unlinked]
                     .iter()
-                    .map(|s| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL]}))
+                    .zip([None, Some(serde_json::json!({"kind": "case", "id": EVIL})), Some(serde_json::json!({"kind": "cluster", "id": EVIL})), Some(serde_json::json!({"kind": "already", "id": ""}))])
+                    .map(|(s, via)| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL], "via": via}))
                     .collect();
                 let case = serde_json::json!({
                     "id": EVIL, "status": status.as_str(), "source": EVIL, "weight": "1.0",
@@ -463,6 +490,7 @@ mod tests {
                             person_rows => Value::from_serialize(vec![row(true), row(false)]),
                             record_rows => Value::from_serialize(vec![row(true), row(false)]),
                             last => Value::from_serialize(serde_json::json!({"operator": EVIL, "at_ms": 0, "reason": EVIL})),
+                            cluster => Value::from_serialize(serde_json::json!({"id": EVIL, "size": 3})),
                         },
                     );
                     assert_clean(&page, &format!("case {} in {lang}", status.as_str()));
@@ -485,6 +513,7 @@ mod tests {
                     at_ms: 0,
                     reason: EVIL.into(),
                     ops: vec![],
+                    via: None,
                 }],
             };
             for (all, name) in [(false, None), (true, Some(EVIL))] {

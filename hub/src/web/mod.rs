@@ -13,6 +13,9 @@
 //! | `GET /duplicates` | open duplicate cases, strongest first (`?all=1`, `?municipality=CODE`) |
 //! | `GET /duplicates/{id}` | both records of a case side by side (written to the access log) |
 //! | `POST /duplicates/{id}/decide` | link, dismiss or unlink (`crate::linkage::duplicates`) in the operator's name |
+//! | `GET /clusters` | the open cases by person: clusters, strongest first (`?municipality=CODE`) |
+//! | `GET /clusters/{id}` | every record of a cluster side by side, the pairwise weights (written to the access log) |
+//! | `POST /clusters/{id}/decide` | all one person, or split by group (`crate::linkage::clusters`) in the operator's name |
 //! | `GET /rollout`, `POST /rollout/{code}` | the stages, and changing one (`Rollout::set`) |
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
@@ -38,6 +41,7 @@
 //! `Accept-Language`).
 
 pub mod auth;
+mod cluster_pages;
 mod duplicate_pages;
 pub mod fmt;
 pub mod guard;
@@ -227,15 +231,24 @@ impl WebError {
             WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::NotFound(_)
             | WebError::Review(R::NotFound(_))
-            | WebError::Duplicate(D::NoCase(_)) => StatusCode::NOT_FOUND,
+            | WebError::Duplicate(D::NoCase(_) | D::NoCluster(_)) => StatusCode::NOT_FOUND,
             WebError::Review(R::AlreadyResolved { .. })
             | WebError::Duplicate(
                 D::Decided { .. }
                 | D::NotLinked(_)
+                | D::ClusterChanged(_)
+                | D::ClusterTooLarge { .. }
                 | D::Person(P::AlreadyLinked(..) | P::NotLinked(_)),
             )
             | WebError::Person(P::AlreadyLinked(..) | P::NotLinked(_)) => StatusCode::CONFLICT,
-            WebError::Duplicate(D::ReasonRequired | D::OperatorRequired) => StatusCode::BAD_REQUEST,
+            WebError::Duplicate(
+                D::ReasonRequired
+                | D::OperatorRequired
+                | D::NotInCluster { .. }
+                | D::Unassigned(_)
+                | D::BadGroup { .. }
+                | D::SplitsAPerson { .. },
+            ) => StatusCode::BAD_REQUEST,
             WebError::BadRequest(_)
             | WebError::Review(
                 R::ReasonRequired
@@ -300,6 +313,38 @@ impl WebError {
                 lang::format("dash-err-case-not-linked", &[("id", id.into())])
             }
             WebError::Duplicate(D::ReasonRequired) => lang::text("dash-err-decision-reason"),
+            WebError::Duplicate(D::NoCluster(id)) => {
+                lang::format("dash-err-no-cluster", &[("id", cut(id).into())])
+            }
+            WebError::Duplicate(D::ClusterChanged(id)) => {
+                lang::format("dash-err-cluster-changed", &[("id", cut(id).into())])
+            }
+            WebError::Duplicate(D::ClusterTooLarge { id, size, max }) => lang::format(
+                "dash-err-cluster-too-large",
+                &[
+                    ("id", cut(id).into()),
+                    ("n", (*size as u64).into()),
+                    ("max", (*max as u64).into()),
+                ],
+            ),
+            WebError::Duplicate(D::NotInCluster { mention, cluster }) => lang::format(
+                "dash-err-not-in-cluster",
+                &[
+                    ("mention", cut(mention).into()),
+                    ("id", cut(cluster).into()),
+                ],
+            ),
+            WebError::Duplicate(D::Unassigned(m)) => {
+                lang::format("dash-err-unassigned", &[("mention", cut(m).into())])
+            }
+            WebError::Duplicate(D::BadGroup { given, max }) => lang::format(
+                "dash-err-bad-group",
+                &[("given", cut(given).into()), ("max", (*max as u64).into())],
+            ),
+            WebError::Duplicate(D::SplitsAPerson { a, b }) => lang::format(
+                "dash-err-splits-person",
+                &[("a", cut(a).into()), ("b", cut(b).into())],
+            ),
             WebError::Rollout(crate::rollout::RolloutError::Unknown(code)) => lang::format(
                 "dash-err-unknown-municipality",
                 &[("code", cut(code).into())],
@@ -393,6 +438,9 @@ pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
         .route("/duplicates", get(duplicate_pages::duplicates))
         .route("/duplicates/{id}", get(duplicate_pages::duplicate))
         .route("/duplicates/{id}/decide", post(duplicate_pages::decide))
+        .route("/clusters", get(cluster_pages::clusters))
+        .route("/clusters/{id}", get(cluster_pages::cluster))
+        .route("/clusters/{id}/decide", post(cluster_pages::decide))
         .route("/rollout", get(pages::rollout))
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))
@@ -477,6 +525,26 @@ mod tests {
             }),
             WebError::Duplicate(D::NotLinked("d1".into())),
             WebError::Duplicate(D::ReasonRequired),
+            WebError::Duplicate(D::NoCluster("c1".into())),
+            WebError::Duplicate(D::ClusterChanged("c1".into())),
+            WebError::Duplicate(D::ClusterTooLarge {
+                id: "c1".into(),
+                size: 60,
+                max: 50,
+            }),
+            WebError::Duplicate(D::NotInCluster {
+                mention: "R/child".into(),
+                cluster: "c1".into(),
+            }),
+            WebError::Duplicate(D::Unassigned("R/child".into())),
+            WebError::Duplicate(D::BadGroup {
+                given: "x".into(),
+                max: 3,
+            }),
+            WebError::Duplicate(D::SplitsAPerson {
+                a: "R/child".into(),
+                b: "S/child".into(),
+            }),
             WebError::Rollout(crate::rollout::RolloutError::Unknown("x".into())),
             WebError::Csrf,
             WebError::Internal("i".into()),

@@ -33,6 +33,8 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("conflict.html", include_str!("templates/conflict.html")),
     ("duplicates.html", include_str!("templates/duplicates.html")),
     ("duplicate.html", include_str!("templates/duplicate.html")),
+    ("clusters.html", include_str!("templates/clusters.html")),
+    ("cluster.html", include_str!("templates/cluster.html")),
     ("rollout.html", include_str!("templates/rollout.html")),
     ("verify.html", include_str!("templates/verify.html")),
 ];
