@@ -19,6 +19,7 @@ pub mod index;
 pub mod node;
 pub mod recovery;
 pub mod renew;
+pub mod session;
 pub mod store;
 pub mod sync;
 pub mod web;

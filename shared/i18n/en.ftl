@@ -821,3 +821,13 @@ dupes-m-year-apart = Close: one year apart
 dupes-m-close = Close
 dupes-m-differ = Differs
 dupes-m-unknown = Not compared: missing on one side
+
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = signed in as { $name }: the next commands need no password until { $minutes } minutes pass without one (at { $until } at the latest); `civreg-node logout` ends it
+cli-session-signed-in = signed in as { $name } until { $until } at the latest; the session ends after { $minutes } minutes without a command, or with `civreg-node logout`
+cli-session-ended = session ended: the next command asks for a clerk's password again
+cli-session-none = no session was open: the next command asks for a clerk's password
+cli-err-login-needs-serve = `civreg-node login` remembers a clerk only while `civreg-node serve` runs: start serve first (without it, each command asks, or reads CIVREG_CLERK and CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = there is no private place to keep the session (XDG_RUNTIME_DIR is not set): sign in to the PC normally, or let each command ask
+cli-err-file-too-large = { $file } is larger than { $max } KiB: it can not be a file of changes
+cli-err-write-file = could not write { $file }: { $detail }

@@ -824,3 +824,13 @@ dupes-m-year-apart = Близу: годину дана разлике
 dupes-m-close = Близу
 dupes-m-differ = Разликује се
 dupes-m-unknown = Није поређено: недостаје на једној страни
+
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = пријављени сте као { $name }: следеће команде не траже лозинку док не прође { $minutes } минута без команде (најкасније у { $until }); `civreg-node logout` је завршава
+cli-session-signed-in = пријављени сте као { $name } најкасније до { $until }; сесија се завршава после { $minutes } минута без команде, или са `civreg-node logout`
+cli-session-ended = сесија је завршена: следећа команда поново тражи лозинку службеника
+cli-session-none = ниједна сесија није била отворена: следећа команда тражи лозинку службеника
+cli-err-login-needs-serve = `civreg-node login` памти службеника само док ради `civreg-node serve`: прво покрените serve (без њега свака команда пита, или чита CIVREG_CLERK и CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = нема приватног места за чување сесије (XDG_RUNTIME_DIR није постављен): пријавите се на рачунар уобичајено, или нека свака команда пита
+cli-err-file-too-large = { $file } је већи од { $max } KiB: не може бити датотека измена
+cli-err-write-file = { $file } није могла да се упише: { $detail }

@@ -824,3 +824,13 @@ dupes-m-year-apart = Blizu: godinu dana razlike
 dupes-m-close = Blizu
 dupes-m-differ = Razlikuje se
 dupes-m-unknown = Nije poređeno: nedostaje na jednoj strani
+
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = prijavljeni ste kao { $name }: sledeće komande ne traže lozinku dok ne prođe { $minutes } minuta bez komande (najkasnije u { $until }); `civreg-node logout` je završava
+cli-session-signed-in = prijavljeni ste kao { $name } najkasnije do { $until }; sesija se završava posle { $minutes } minuta bez komande, ili sa `civreg-node logout`
+cli-session-ended = sesija je završena: sledeća komanda ponovo traži lozinku službenika
+cli-session-none = nijedna sesija nije bila otvorena: sledeća komanda traži lozinku službenika
+cli-err-login-needs-serve = `civreg-node login` pamti službenika samo dok radi `civreg-node serve`: prvo pokrenite serve (bez njega svaka komanda pita, ili čita CIVREG_CLERK i CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = nema privatnog mesta za čuvanje sesije (XDG_RUNTIME_DIR nije postavljen): prijavite se na računar uobičajeno, ili neka svaka komanda pita
+cli-err-file-too-large = { $file } je veći od { $max } KiB: ne može biti datoteka izmena
+cli-err-write-file = { $file } nije mogla da se upiše: { $detail }
