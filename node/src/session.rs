@@ -158,31 +158,44 @@ impl Sessions {
 // ---- the client's token file ---------------------------------------------------------------
 
 /// Where the client keeps the token for the node at `data_dir`: under `$XDG_RUNTIME_DIR`
-/// (`/run/user/UID`, the user's own tmpfs), named after the data dir so two nodes on one PC
-/// keep two sessions. `None` without `XDG_RUNTIME_DIR` (no per-user private runtime dir): the
-/// clerk is then asked every time, as before.
+/// (`/run/user/UID`, the user's own tmpfs, emptied when they log out of the PC), named after
+/// the data dir so two nodes on one PC keep two sessions. Without it (a command run with
+/// `sudo -u civreg`, which sets none), in `DATA_DIR/cli-sessions/UID.token`: the data dir is
+/// already private to the user that runs `serve`, the only one whose commands it takes.
 pub fn token_file(data_dir: &Path) -> Option<PathBuf> {
-    let base = std::env::var_os("XDG_RUNTIME_DIR").filter(|v| !v.is_empty())?;
-    let base = PathBuf::from(base);
-    if !base.is_absolute() {
-        return None;
+    location(std::env::var_os("XDG_RUNTIME_DIR"), data_dir)
+}
+
+fn location(runtime_dir: Option<std::ffi::OsString>, data_dir: &Path) -> Option<PathBuf> {
+    if let Some(base) = runtime_dir.filter(|v| !v.is_empty()).map(PathBuf::from) {
+        if base.is_absolute() {
+            let canonical =
+                std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
+            let digest = digest(&SHA256, canonical.as_os_str().as_encoded_bytes());
+            let name = hex::encode(&digest.as_ref()[..12]);
+            return Some(base.join("civreg").join(format!("{name}.token")));
+        }
     }
-    let canonical = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.to_path_buf());
-    let name = hex::encode(&digest(&SHA256, canonical.as_os_str().as_encoded_bytes()).as_ref()[..12]);
-    Some(base.join("civreg").join(format!("{name}.token")))
+    use std::os::unix::fs::MetadataExt;
+    // This process's uid: /proc/self belongs to it.
+    let uid = std::fs::metadata("/proc/self").ok()?.uid();
+    Some(data_dir.join("cli-sessions").join(format!("{uid}.token")))
 }
 
 /// The token kept for `data_dir`, if any (a file that is not the user's own and private is
 /// ignored).
 pub fn read_token(data_dir: &Path) -> Option<String> {
+    read_at(&token_file(data_dir)?)
+}
+
+fn read_at(path: &Path) -> Option<String> {
     use std::os::unix::fs::MetadataExt;
-    let path = token_file(data_dir)?;
-    let meta = std::fs::symlink_metadata(&path).ok()?;
+    let meta = std::fs::symlink_metadata(path).ok()?;
     let own = std::fs::metadata(path.parent()?).ok()?.uid();
     if !meta.file_type().is_file() || meta.uid() != own || meta.permissions().mode() & 0o077 != 0 {
         return None;
     }
-    let text = std::fs::read_to_string(&path).ok()?;
+    let text = std::fs::read_to_string(path).ok()?;
     let token = text.trim();
     (token.len() == TOKEN_BYTES * 2 && token.bytes().all(|b| b.is_ascii_hexdigit()))
         .then(|| token.to_string())
@@ -190,8 +203,13 @@ pub fn read_token(data_dir: &Path) -> Option<String> {
 
 /// Keeps `token` for `data_dir` in a file only this user can read.
 pub fn write_token(data_dir: &Path, token: &str) -> anyhow::Result<PathBuf> {
-    let path = token_file(data_dir)
-        .ok_or_else(|| crate::clitext::Said::new("cli-err-no-session-dir"))?;
+    let path =
+        token_file(data_dir).ok_or_else(|| crate::clitext::Said::new("cli-err-no-session-dir"))?;
+    write_at(&path, token)?;
+    Ok(path)
+}
+
+fn write_at(path: &Path, token: &str) -> anyhow::Result<()> {
     let dir = path.parent().unwrap_or(Path::new("/"));
     std::fs::DirBuilder::new()
         .recursive(true)
@@ -209,8 +227,8 @@ pub fn write_token(data_dir: &Path, token: &str) -> anyhow::Result<PathBuf> {
     f.write_all(b"\n")?;
     f.sync_all()?;
     drop(f);
-    std::fs::rename(&tmp, &path)?;
-    Ok(path)
+    std::fs::rename(&tmp, path)?;
+    Ok(())
 }
 
 /// Forgets the token kept for `data_dir`. Whether there was one.
@@ -229,13 +247,54 @@ mod tests {
         assert_eq!(o.token.len(), 64);
         assert_eq!(s.clerk(&o.token, 1000).as_deref(), Some("arta"));
         assert_eq!(s.clerk(&o.token, 1001), None, "another uid");
-        assert_eq!(s.clerk(&o.token, 1000).as_deref(), Some("arta"), "still there");
+        assert_eq!(
+            s.clerk(&o.token, 1000).as_deref(),
+            Some("arta"),
+            "still there"
+        );
         assert_eq!(s.clerk(&"0".repeat(64), 1000), None, "an unknown token");
         assert!(!s.end(&o.token, 1001));
         assert!(s.end(&o.token, 1000));
         assert_eq!(s.clerk(&o.token, 1000), None, "ended");
         let other = s.open("arta", 1000).unwrap();
         assert_ne!(other.token, o.token);
+    }
+
+    #[test]
+    fn the_token_file_is_private_and_a_shared_one_is_ignored() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("data");
+        std::fs::create_dir(&data).unwrap();
+        let run = dir.path().join("run");
+        let in_run = location(Some(run.clone().into()), &data).unwrap();
+        assert!(
+            in_run.starts_with(run.join("civreg")),
+            "{}",
+            in_run.display()
+        );
+        let fallback = location(None, &data).unwrap();
+        assert!(
+            fallback.starts_with(data.join("cli-sessions")),
+            "{}",
+            fallback.display()
+        );
+        assert_eq!(
+            location(Some("relative".into()), &data),
+            Some(fallback.clone())
+        );
+        for path in [in_run, fallback] {
+            let token = "ab".repeat(32);
+            write_at(&path, &token).unwrap();
+            let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode(&path), 0o600);
+            assert_eq!(mode(path.parent().unwrap()), 0o700);
+            assert_eq!(read_at(&path).as_deref(), Some(token.as_str()));
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+            assert_eq!(read_at(&path), None, "readable by others: not used");
+            std::fs::write(&path, "not a token").unwrap();
+            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600)).unwrap();
+            assert_eq!(read_at(&path), None);
+        }
     }
 
     #[test]
@@ -251,6 +310,10 @@ mod tests {
             std::thread::sleep(Duration::from_millis(300));
             let _ = s.clerk(&o.token, 7);
         }
-        assert_eq!(s.clerk(&o.token, 7), None, "past the absolute limit, though used");
+        assert_eq!(
+            s.clerk(&o.token, 7),
+            None,
+            "past the absolute limit, though used"
+        );
     }
 }

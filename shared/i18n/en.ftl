@@ -828,6 +828,6 @@ cli-session-signed-in = signed in as { $name } until { $until } at the latest; t
 cli-session-ended = session ended: the next command asks for a clerk's password again
 cli-session-none = no session was open: the next command asks for a clerk's password
 cli-err-login-needs-serve = `civreg-node login` remembers a clerk only while `civreg-node serve` runs: start serve first (without it, each command asks, or reads CIVREG_CLERK and CIVREG_CLERK_PASSWORD)
-cli-err-no-session-dir = there is no private place to keep the session (XDG_RUNTIME_DIR is not set): sign in to the PC normally, or let each command ask
+cli-err-no-session-dir = there is no private place to keep the session here: let each command ask for the password
 cli-err-file-too-large = { $file } is larger than { $max } KiB: it can not be a file of changes
 cli-err-write-file = could not write { $file }: { $detail }

@@ -827,6 +827,6 @@ cli-session-signed-in = u identifikuat si { $name } më së voni deri në { $unt
 cli-session-ended = seanca u mbyll: komanda e ardhshme kërkon sërish fjalëkalimin e një nëpunësi
 cli-session-none = nuk kishte seancë të hapur: komanda e ardhshme kërkon fjalëkalimin e një nëpunësi
 cli-err-login-needs-serve = `civreg-node login` e mban mend nëpunësin vetëm kur punon `civreg-node serve`: nisni fillimisht serve (pa të, çdo komandë pyet, ose lexon CIVREG_CLERK dhe CIVREG_CLERK_PASSWORD)
-cli-err-no-session-dir = nuk ka vend privat për të ruajtur seancën (XDG_RUNTIME_DIR nuk është caktuar): hyni në kompjuter si zakonisht, ose lëreni çdo komandë të pyesë
+cli-err-no-session-dir = këtu nuk ka vend privat për të ruajtur seancën: lëreni çdo komandë të kërkojë fjalëkalimin
 cli-err-file-too-large = { $file } është më i madh se { $max } KiB: nuk mund të jetë skedar ndryshimesh
 cli-err-write-file = { $file } nuk mund të shkruhej: { $detail }

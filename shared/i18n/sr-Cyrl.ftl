@@ -831,6 +831,6 @@ cli-session-signed-in = пријављени сте као { $name } најка�
 cli-session-ended = сесија је завршена: следећа команда поново тражи лозинку службеника
 cli-session-none = ниједна сесија није била отворена: следећа команда тражи лозинку службеника
 cli-err-login-needs-serve = `civreg-node login` памти службеника само док ради `civreg-node serve`: прво покрените serve (без њега свака команда пита, или чита CIVREG_CLERK и CIVREG_CLERK_PASSWORD)
-cli-err-no-session-dir = нема приватног места за чување сесије (XDG_RUNTIME_DIR није постављен): пријавите се на рачунар уобичајено, или нека свака команда пита
+cli-err-no-session-dir = овде нема приватног места за чување сесије: нека свака команда тражи лозинку
 cli-err-file-too-large = { $file } је већи од { $max } KiB: не може бити датотека измена
 cli-err-write-file = { $file } није могла да се упише: { $detail }

@@ -831,6 +831,6 @@ cli-session-signed-in = prijavljeni ste kao { $name } najkasnije do { $until }; 
 cli-session-ended = sesija je završena: sledeća komanda ponovo traži lozinku službenika
 cli-session-none = nijedna sesija nije bila otvorena: sledeća komanda traži lozinku službenika
 cli-err-login-needs-serve = `civreg-node login` pamti službenika samo dok radi `civreg-node serve`: prvo pokrenite serve (bez njega svaka komanda pita, ili čita CIVREG_CLERK i CIVREG_CLERK_PASSWORD)
-cli-err-no-session-dir = nema privatnog mesta za čuvanje sesije (XDG_RUNTIME_DIR nije postavljen): prijavite se na računar uobičajeno, ili neka svaka komanda pita
+cli-err-no-session-dir = ovde nema privatnog mesta za čuvanje sesije: neka svaka komanda traži lozinku
 cli-err-file-too-large = { $file } je veći od { $max } KiB: ne može biti datoteka izmena
 cli-err-write-file = { $file } nije mogla da se upiše: { $detail }
