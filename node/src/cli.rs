@@ -458,8 +458,13 @@ impl Io<'_> {
         } else {
             o.create(true).truncate(true);
         }
-        let f = o.open(self.path(p)).map_err(|e| unwritable(p, e))?;
-        Ok(Box::new(std::io::BufWriter::new(f)))
+        let path = self.path(p);
+        let f = o.open(&path).map_err(|e| unwritable(p, e))?;
+        Ok(Box::new(LocalOut {
+            w: std::io::BufWriter::new(f),
+            path,
+            done: false,
+        }))
     }
 }
 
@@ -536,11 +541,37 @@ pub trait OutFile: Write {
     fn finish(self: Box<Self>) -> Result<()>;
 }
 
-impl OutFile for std::io::BufWriter<std::fs::File> {
+/// An output file this process writes: removed again unless finished, as a client's is.
+struct LocalOut {
+    w: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    done: bool,
+}
+
+impl Write for LocalOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.w.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+impl OutFile for LocalOut {
     fn finish(mut self: Box<Self>) -> Result<()> {
-        self.flush()?;
-        self.get_ref().sync_all()?;
+        self.w.flush()?;
+        self.w.get_ref().sync_all()?;
+        self.done = true;
         Ok(())
+    }
+}
+
+impl Drop for LocalOut {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
