@@ -38,6 +38,7 @@ impl App {
             paths,
             live,
             runtime: tokio::runtime::Handle::current(),
+            sessions: Default::default(),
         });
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await

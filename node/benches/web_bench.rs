@@ -220,6 +220,7 @@ fn main() {
         paths,
         live: Arc::new(Live::new(dir.path(), "https://localhost:1")),
         runtime: rt.handle().clone(),
+        sessions: Default::default(),
     });
     let listener = rt
         .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))

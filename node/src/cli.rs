@@ -135,7 +135,22 @@ pub enum Command {
         #[arg(long, default_value_t = 7)]
         #[serde(default)]
         backup_keep: usize,
+        /// A clerk signed in at the command line (`login`) stays signed in until this many
+        /// seconds pass without a command (default 900: 15 minutes).
+        #[arg(long, env = "CIVREG_SESSION_IDLE_SECS", default_value_t = 900, value_parser = clap::value_parser!(u64).range(1..=86_400))]
+        #[serde(default)]
+        session_idle_secs: u64,
+        /// ... and at most this many seconds in all (default 28800: 8 hours).
+        #[arg(long, env = "CIVREG_SESSION_MAX_SECS", default_value_t = 28_800, value_parser = clap::value_parser!(u64).range(1..=604_800))]
+        #[serde(default)]
+        session_max_secs: u64,
     },
+    /// Sign a clerk in for a working session while `serve` runs: the following commands of
+    /// this Unix user need no password until the session has been idle for 15 minutes (serve's
+    /// --session-idle-secs), 8 hours have passed, `logout`, or serve stops.
+    Login,
+    /// End the clerk's working session (see `login`).
+    Logout,
     /// Sync state: online or offline, last success, ops waiting and the oldest one's age, last error.
     Status,
     /// Sync with the hub: push this node's ops, then pull its municipality's changes.
@@ -388,6 +403,83 @@ impl Io<'_> {
             _ => p.to_path_buf(),
         }
     }
+
+    /// Opens the input file `p` as the user gave it: inside `serve`, the client opens it and
+    /// sends its bytes. Returns the reader and the file's length.
+    fn open_in(&mut self, p: &Path) -> Result<(Box<dyn Read>, u64)> {
+        if let Some(opened) = self.ask.open_input(p)? {
+            return Ok(opened);
+        }
+        let f = std::fs::File::open(self.path(p)).map_err(|e| unreadable(p, e))?;
+        let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+        Ok((Box::new(std::io::BufReader::new(f)), len))
+    }
+
+    /// As [`Io::open_in`], for a reader handed to another thread (`import`): a client's file is
+    /// first copied, as it comes, to an unnamed file in `spool_dir` (serve's data dir, on the
+    /// same disk as the database it is imported into), so memory stays bounded.
+    fn open_in_send(&mut self, p: &Path, spool_dir: &Path) -> Result<(Box<dyn Read + Send>, u64)> {
+        let Some((mut remote, len)) = self.ask.open_input(p)? else {
+            let f = std::fs::File::open(self.path(p)).map_err(|e| unreadable(p, e))?;
+            let len = f.metadata().map(|m| m.len()).unwrap_or(0);
+            return Ok((Box::new(std::io::BufReader::new(f)), len));
+        };
+        use std::os::unix::fs::OpenOptionsExt;
+        let spool = spool_dir.join(format!(
+            ".import-{}-{}.spool",
+            std::process::id(),
+            SPOOLED.fetch_add(1, Ordering::Relaxed)
+        ));
+        let mut f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&spool)
+            .with_context(|| format!("could not make a spool file in {}", spool_dir.display()))?;
+        // Unnamed from now on: nothing is left behind, whatever happens next.
+        let _ = std::fs::remove_file(&spool);
+        let mut buf = vec![0; control::CHUNK];
+        loop {
+            if self
+                .cancelled
+                .as_ref()
+                .is_some_and(|c| c.load(Ordering::Relaxed))
+            {
+                bail!("the command was cancelled: its client went away");
+            }
+            let n = remote.read(&mut buf).map_err(|e| unreadable(p, e))?;
+            if n == 0 {
+                break;
+            }
+            f.write_all(&buf[..n])?;
+        }
+        use std::io::Seek;
+        f.seek(std::io::SeekFrom::Start(0))?;
+        Ok((Box::new(std::io::BufReader::new(f)), len))
+    }
+
+    /// Creates the output file `p` as the user gave it (`new`: refuse an existing one): inside
+    /// `serve`, the client creates it and writes the bytes it is sent.
+    fn create_out(&mut self, p: &Path, new: bool) -> Result<Box<dyn OutFile>> {
+        if let Some(out) = self.ask.create_output(p, new)? {
+            return Ok(out);
+        }
+        let mut o = std::fs::OpenOptions::new();
+        o.write(true);
+        if new {
+            o.create_new(true);
+        } else {
+            o.create(true).truncate(true);
+        }
+        let path = self.path(p);
+        let f = o.open(&path).map_err(|e| unwritable(p, e))?;
+        Ok(Box::new(LocalOut {
+            w: std::io::BufWriter::new(f),
+            path,
+            done: false,
+        }))
+    }
 }
 
 /// Prints `value` with `--json`, else the text.
@@ -415,13 +507,91 @@ pub enum Progress {
     Off,
 }
 
-/// Credentials only the person at the command line can give.
+/// Numbers the spool files of imports running at the same time.
+static SPOOLED: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// Credentials only the person at the command line can give, and (inside `serve`) the clerk's
+/// remembered session and the files only the client can open.
 pub trait Ask {
     /// The signed-in clerk's name and password.
     fn clerk(&mut self) -> Result<(String, String)>;
     /// A new clerk's password.
     fn new_password(&mut self, name: &str) -> Result<String>;
+    /// The clerk of the client's live remembered session (inside `serve` only).
+    fn remembered(&mut self) -> Option<String> {
+        None
+    }
+    /// `clerk` has just signed in with a password: remember them for a working session, when
+    /// the password was typed at the client's terminal or `login` asks (inside `serve` only).
+    fn remember(&mut self, _clerk: &str, _login: bool) -> Result<Option<Remembered>> {
+        Ok(None)
+    }
+    /// Ends the client's session: `None` outside `serve`, else whether there was a live one.
+    fn forget(&mut self) -> Option<bool> {
+        None
+    }
+    /// The client's file `path` (as given), opened by the client, and its length; `None`: open
+    /// it here (outside `serve`).
+    fn open_input(&mut self, _path: &Path) -> Result<Option<(Box<dyn Read>, u64)>> {
+        Ok(None)
+    }
+    /// The client's file `path` (as given), created by the client (`new`: refuse an existing
+    /// one); `None`: create it here.
+    fn create_output(&mut self, _path: &Path, _new: bool) -> Result<Option<Box<dyn OutFile>>> {
+        Ok(None)
+    }
 }
+
+/// A remembered session just opened.
+pub struct Remembered {
+    /// When it ends at the latest (seconds since the Unix epoch).
+    pub until_unix: u64,
+    pub idle_secs: u64,
+}
+
+/// A command's output file: complete only once finished (a client's file is removed if the
+/// command fails before).
+pub trait OutFile: Write {
+    fn finish(self: Box<Self>) -> Result<()>;
+}
+
+/// An output file this process writes: removed again unless finished, as a client's is.
+struct LocalOut {
+    w: std::io::BufWriter<std::fs::File>,
+    path: PathBuf,
+    done: bool,
+}
+
+impl Write for LocalOut {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.w.write(buf)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.w.flush()
+    }
+}
+
+impl OutFile for LocalOut {
+    fn finish(mut self: Box<Self>) -> Result<()> {
+        self.w.flush()?;
+        self.w.get_ref().sync_all()?;
+        self.done = true;
+        Ok(())
+    }
+}
+
+impl Drop for LocalOut {
+    fn drop(&mut self) {
+        if !self.done {
+            let _ = std::fs::remove_file(&self.path);
+        }
+    }
+}
+
+/// The most an amendment's file of changes may hold (an op holds at most
+/// [`civreg_shared::limits::MAX_OP_BYTES`]; this is far above, and refuses a wrong file early).
+const MAX_CHANGES_FILE: u64 = civreg_shared::limits::MAX_BATCH_BYTES as u64;
 
 /// Credentials from CIVREG_CLERK / CIVREG_CLERK_PASSWORD / CIVREG_NEW_CLERK_PASSWORD, or
 /// asked on the terminal, in the user's language.
@@ -629,13 +799,36 @@ fn verify_certificate(
     }
 }
 
+/// The signed-in clerk: the client's remembered session inside `serve` when it is live, else
+/// asked (and then remembered, when typed at the client's terminal).
 fn sign_in(node: &Node, ask: &mut dyn Ask) -> Result<Clerk> {
+    if let Some(name) = ask.remembered() {
+        return Ok(Node::signed_in_clerk(&name));
+    }
     let (name, password) = ask.clerk()?;
-    Ok(node.authenticate(&name, &password)?)
+    let clerk = node.authenticate(&name, &password)?;
+    ask.remember(clerk.name(), false)?;
+    Ok(clerk)
 }
 
-fn read_json_file(io: &Io, path: &Path) -> Result<serde_json::Value> {
-    let text = std::fs::read_to_string(io.path(path)).map_err(|e| unreadable(path, e))?;
+fn read_json_file(io: &mut Io, path: &Path) -> Result<serde_json::Value> {
+    let (reader, len) = io.open_in(path)?;
+    let too_large = || {
+        Said::new("cli-err-file-too-large")
+            .with("file", path.display())
+            .num("max", MAX_CHANGES_FILE / 1024)
+    };
+    if len > MAX_CHANGES_FILE {
+        return Err(too_large().into());
+    }
+    let mut text = String::new();
+    reader
+        .take(MAX_CHANGES_FILE + 1)
+        .read_to_string(&mut text)
+        .map_err(|e| unreadable(path, e))?;
+    if text.len() as u64 > MAX_CHANGES_FILE {
+        return Err(too_large().into());
+    }
     serde_json::from_str(&text).map_err(|e| {
         Said::new("cli-err-not-json")
             .with("file", path.display())
@@ -647,8 +840,18 @@ fn read_json_file(io: &Io, path: &Path) -> Result<serde_json::Value> {
 }
 
 /// "could not read FILE: why".
-fn unreadable(path: &Path, e: std::io::Error) -> Said {
+pub(crate) fn unreadable(path: &Path, e: std::io::Error) -> Said {
     Said::new("cli-err-read-file")
+        .with("file", path.display())
+        .with("detail", e)
+}
+
+/// "could not write FILE: why" (or "FILE exists already").
+pub(crate) fn unwritable(path: &Path, e: std::io::Error) -> Said {
+    if e.kind() == std::io::ErrorKind::AlreadyExists {
+        return Said::new("cli-err-out-exists").with("file", path.display());
+    }
+    Said::new("cli-err-write-file")
         .with("file", path.display())
         .with("detail", e)
 }
@@ -784,17 +987,17 @@ fn register_stream(
     lang: Lang,
     io: &mut Io,
 ) -> Result<bool> {
-    let path = io.path(file);
+    let mut opened = if file.as_os_str() == "-" {
+        None
+    } else {
+        Some(io.open_in(file)?.0)
+    };
     let Io {
         out, err, stdin, ..
     } = io;
-    let mut opened;
-    let reader: &mut dyn Read = if file.as_os_str() == "-" {
-        &mut **stdin
-    } else {
-        opened =
-            std::io::BufReader::new(std::fs::File::open(&path).map_err(|e| unreadable(file, e))?);
-        &mut opened
+    let reader: &mut dyn Read = match opened.as_mut() {
+        Some(r) => &mut **r,
+        None => &mut **stdin,
     };
     let mut all_ok = true;
     let mut n = 0;
@@ -945,6 +1148,12 @@ pub fn run(cli: Cli) -> i32 {
             cwd,
             progress: progress == Progress::Bar,
             lang: lang.tag().to_string(),
+            // A password in the environment is meant: it wins over a remembered session.
+            session: std::env::var_os("CIVREG_CLERK_PASSWORD")
+                .is_none()
+                .then(|| crate::session::read_token(&paths.data_dir))
+                .flatten()
+                .map(control::SessionToken),
         },
         Err(e) => {
             let e = anyhow!("could not read the current directory: {e}");
@@ -954,7 +1163,9 @@ pub fn run(cli: Cli) -> i32 {
     let deadline = Instant::now() + Node::LOCK_WAIT;
     loop {
         let reached = control::reach(&paths.data_dir).and_then(|r| match r {
-            Reach::Serving(stream) => control::run_remote(stream, &request, &mut TerminalAsk(lang)),
+            Reach::Serving(stream) => {
+                control::run_remote(stream, &request, &mut TerminalAsk(lang), &paths.data_dir)
+            }
             Reach::Absent => Ok(Remote::NotStarted),
         });
         match reached {
@@ -1121,6 +1332,8 @@ pub fn execute(
             http_hosts,
             backup_dir,
             backup_keep,
+            session_idle_secs,
+            session_max_secs,
         } => {
             // Another serve answering on the socket is refused at once; a socket left by a
             // killed one is removed.
@@ -1138,6 +1351,10 @@ pub fn execute(
                 paths: paths.clone(),
                 live: live.clone(),
                 runtime: rt.handle().clone(),
+                sessions: crate::session::Sessions::new(
+                    Duration::from_secs(session_idle_secs),
+                    Duration::from_secs(session_max_secs),
+                ),
             });
             let web = rt.block_on(crate::web::bind(
                 &crate::web::Listen { addr: http_listen },
@@ -1200,6 +1417,57 @@ pub fn execute(
                     Ok(4)
                 }
             }
+        }
+        Command::Login => {
+            let node = node?;
+            if ctx.served.is_none() {
+                return Err(Said::new("cli-err-login-needs-serve").into());
+            }
+            let (name, password) = io.ask.clerk()?;
+            let clerk = node.authenticate(&name, &password)?;
+            let Some(r) = io.ask.remember(clerk.name(), true)? else {
+                return Err(Said::new("cli-err-login-needs-serve").into());
+            };
+            let until = chrono::DateTime::from_timestamp(r.until_unix as i64, 0)
+                .map(|t| t.with_timezone(&chrono::Local))
+                .unwrap_or_default();
+            io.print(
+                json,
+                json!({"ok": true, "clerk": clerk.name(), "idle_secs": r.idle_secs, "until": until.to_rfc3339()}),
+                || {
+                    f(
+                        lang,
+                        "cli-session-signed-in",
+                        &[
+                            ("name", clerk.name().into()),
+                            ("minutes", r.idle_secs.div_ceil(60).into()),
+                            ("until", until.format("%Y-%m-%d %H:%M").to_string().into()),
+                        ],
+                    )
+                },
+            )?;
+            Ok(0)
+        }
+        Command::Logout => {
+            let ended = match io.ask.forget() {
+                Some(ended) => ended,
+                // Without serve no session can be live: the kept token is only forgotten.
+                None => {
+                    crate::session::remove_token(&paths.data_dir);
+                    false
+                }
+            };
+            io.print(json, json!({"ok": true, "ended": ended}), || {
+                t(
+                    lang,
+                    if ended {
+                        "cli-session-ended"
+                    } else {
+                        "cli-session-none"
+                    },
+                )
+            })?;
+            Ok(0)
         }
         Command::Status => {
             // Inside serve: the running worker's own state; else what it last wrote.
@@ -1531,21 +1799,26 @@ pub fn execute(
                 Said::new("cli-err-cert-lang").with("value", format!("{cert_lang:?}"))
             })?;
             let id_document = crate::node::IdDocument::parse(&id_document)?;
-            let out_path = io.path(&out);
-            if out_path.exists() {
+            if io.path(&out).exists() {
                 return Err(Said::new("cli-err-out-exists")
                     .with("file", out.display())
                     .into());
             }
             let clerk = sign_in(node, io.ask)?;
+            // Created (by the client, inside serve) before the certificate is issued: one that
+            // could not be written is never issued. Removed again if issuing fails.
+            let mut file = io.create_out(&out, true)?;
             let issued =
                 node.issue_certificate(&clerk, &regno, cert_lang, &collector, id_document)?;
-            std::fs::write(&out_path, &issued.pdf).map_err(|e| {
-                Said::new("cli-err-cert-not-written")
-                    .with("serial", &issued.issue.serial)
-                    .with("file", out.display())
-                    .with("detail", e)
-            })?;
+            file.write_all(&issued.pdf)
+                .map_err(anyhow::Error::from)
+                .and_then(|()| file.finish())
+                .map_err(|e| {
+                    Said::new("cli-err-cert-not-written")
+                        .with("serial", &issued.issue.serial)
+                        .with("file", out.display())
+                        .with("detail", format!("{e:#}"))
+                })?;
             io.print(
                 json,
                 json!({"ok": true, "serial": issued.issue.serial, "regno": issued.issue.regno, "out": out, "qr_text": issued.qr_text, "qr_chars": issued.qr_text.len()}),
@@ -2056,8 +2329,7 @@ pub fn execute(
         Command::Import { file, report } => {
             let node = node?;
             let clerk = sign_in(node, io.ask)?;
-            let csv = std::fs::File::open(io.path(&file)).map_err(|e| unreadable(&file, e))?;
-            let total = csv.metadata().map(|m| m.len()).unwrap_or(0);
+            let (csv, total) = io.open_in_send(&file, &paths.data_dir)?;
             let bar = (io.progress == Progress::Bar).then(|| {
                 let b = indicatif::ProgressBar::new(total);
                 b.set_style(
@@ -2067,7 +2339,7 @@ pub fn execute(
                 b
             });
             let counted = CountingReader {
-                inner: std::io::BufReader::new(csv),
+                inner: csv,
                 n: Arc::new(std::sync::atomic::AtomicU64::new(0)),
                 cancelled: io.cancelled.clone(),
             };
@@ -2105,11 +2377,17 @@ pub fn execute(
                 Err(e) => return Err(e.into()),
             };
             if let Some(p) = report {
-                std::fs::write(io.path(&p), serde_json::to_vec_pretty(&rep)?).map_err(|e| {
-                    Said::new("cli-err-write-report")
-                        .with("file", p.display())
-                        .with("detail", e)
-                })?;
+                let bytes = serde_json::to_vec_pretty(&rep)?;
+                io.create_out(&p, false)
+                    .and_then(|mut w| {
+                        w.write_all(&bytes)?;
+                        w.finish()
+                    })
+                    .map_err(|e| {
+                        Said::new("cli-err-write-report")
+                            .with("file", p.display())
+                            .with("detail", format!("{e:#}"))
+                    })?;
             }
             io.print(json, serde_json::to_value(&rep)?, || {
                 let mut s = f(
@@ -2227,11 +2505,12 @@ pub fn execute(
                 &format!("every record and op, to {dest}"),
                 &[],
             )?;
-            let mut w: Box<dyn Write + '_> = match &file {
-                Some(p) => Box::new(std::io::BufWriter::new(
-                    std::fs::File::create(io.path(p))
-                        .with_context(|| format!("could not create {}", p.display()))?,
-                )),
+            let mut to_file = match &file {
+                Some(p) => Some(io.create_out(p, false)?),
+                None => None,
+            };
+            let mut w: Box<dyn Write + '_> = match to_file.as_mut() {
+                Some(f) => Box::new(&mut **f),
                 None => Box::new(std::io::BufWriter::with_capacity(
                     control::CHUNK,
                     &mut *io.out,
@@ -2259,6 +2538,9 @@ pub fn execute(
             }
             w.flush()?;
             drop(w);
+            if let Some(f) = to_file {
+                f.finish()?;
+            }
             if file.is_some() {
                 io.print(
                     json,

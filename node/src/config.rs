@@ -240,6 +240,7 @@ impl NodeConfig {
                 http_hosts,
                 backup_dir,
                 backup_keep,
+                ..
             } => {
                 *hub = self.hub.clone();
                 *interval_secs = self.sync.interval_s;

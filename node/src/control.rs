@@ -18,14 +18,17 @@
 
 use crate::cli::{self, Ask, Command, Ctx, Io, Progress};
 use crate::node::{Node, Paths};
+use crate::session::{self, Sessions};
 use crate::worker::Live;
 use civreg_runtime::control;
 use civreg_shared::control::{read_frame, write_frame, Frame, FrameError, PROTOCOL};
 use civreg_shared::i18n::Lang;
 use serde::{Deserialize, Serialize};
+use std::cell::RefCell;
 use std::io::{BufReader, LineWriter, Read, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 use tracing::{debug, info};
@@ -91,6 +94,21 @@ pub struct Request {
     /// command's text is made in it here. Absent from an older client: Albanian.
     #[serde(default)]
     pub lang: String,
+    /// The token of the clerk's remembered session ([`crate::session`]), when the client keeps
+    /// one and no password is given in the environment.
+    #[serde(default)]
+    pub session: Option<SessionToken>,
+}
+
+/// A session token as the client sends it. Its `Debug` never shows it (requests are logged).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct SessionToken(pub String);
+
+impl std::fmt::Debug for SessionToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionToken(…)")
+    }
 }
 
 impl Request {
@@ -105,8 +123,47 @@ impl Request {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 enum Question {
     Clerk,
-    NewPassword { name: String },
+    NewPassword {
+        name: String,
+    },
+    /// Keep this session token for the data dir (0600); `announce`: tell the clerk on standard
+    /// error that they stay signed in.
+    Remember {
+        token: String,
+        clerk: String,
+        until_unix: u64,
+        idle_secs: u64,
+        announce: bool,
+    },
+    /// The token the client sent is no longer valid (or `logout`): forget it.
+    Forget,
+    /// Open the client's file `path` (as given; relative to the client's working directory)
+    /// for reading; answered with its length.
+    OpenIn {
+        path: PathBuf,
+    },
+    /// The next chunk of the open input file (at most `max` bytes; none at its end).
+    ReadIn {
+        max: usize,
+    },
+    /// Create the client's file `path` for the command's output (`new`: refuse an existing one).
+    CreateOut {
+        path: PathBuf,
+        new: bool,
+    },
+    /// Append these bytes (hex) to the output file.
+    WriteOut {
+        data: String,
+    },
+    /// Close the output file, written to disk (`keep`), or remove it (the command failed).
+    CloseOut {
+        keep: bool,
+    },
 }
+
+/// The largest chunk of a file sent in one question or answer (hex doubles it, within
+/// [`civreg_shared::control::MAX_HEADER`]).
+const FILE_CHUNK: usize = 4 * CHUNK;
 
 /// The client's answer ([`Frame::Answer`]). Not `Debug`: it holds passwords.
 #[derive(Serialize, Deserialize)]
@@ -115,6 +172,20 @@ enum Answer {
     Clerk {
         name: String,
         password: String,
+        /// Typed at the terminal (not from CIVREG_CLERK_PASSWORD), and the client has a
+        /// private place for a token: `serve` may remember the clerk.
+        #[serde(default)]
+        remember: bool,
+    },
+    /// Done (a token kept or forgotten, a file created, written or closed).
+    Done,
+    /// The input file is open; this many bytes long.
+    Opened {
+        len: u64,
+    },
+    /// A chunk of the input file (hex); empty at its end.
+    Data {
+        data: String,
     },
     NewPassword {
         password: String,
@@ -164,7 +235,9 @@ pub fn run_remote(
     stream: UnixStream,
     request: &Request,
     ask: &mut dyn Ask,
+    data_dir: &Path,
 ) -> Result<Remote, ControlError> {
+    let mut files = ClientFiles::default();
     let body = serde_json::to_value(request).map_err(|e| ControlError::Protocol(e.to_string()))?;
     // A question the client could not answer fails the command with this text: English for
     // `--json`, as every JSON error.
@@ -217,7 +290,12 @@ pub fn run_remote(
             Frame::Ask { body } => {
                 let answer = match serde_json::from_value::<Question>(body) {
                     Ok(Question::Clerk) => match ask.clerk() {
-                        Ok((name, password)) => Answer::Clerk { name, password },
+                        Ok((name, password)) => Answer::Clerk {
+                            name,
+                            password,
+                            remember: std::env::var_os("CIVREG_CLERK_PASSWORD").is_none()
+                                && session::token_file(data_dir).is_some(),
+                        },
                         Err(e) => Answer::Failed {
                             message: crate::clitext::error_text(lang, &e),
                         },
@@ -228,6 +306,7 @@ pub fn run_remote(
                             message: crate::clitext::error_text(lang, &e),
                         },
                     },
+                    Ok(q) => files.answer(q, data_dir, lang, request.json),
                     Err(e) => return Err(ControlError::Protocol(e.to_string())),
                 };
                 let body = serde_json::to_value(answer)
@@ -257,6 +336,133 @@ pub fn run_remote(
     }
 }
 
+/// The client's side of the files a command inside `serve` reads and writes: the client opens
+/// them with its own rights and in its own mount namespace, and sends or receives the bytes
+/// (so `serve` under systemd's `ProtectHome`/`PrivateTmp` never needs the clerk's paths).
+#[derive(Default)]
+struct ClientFiles {
+    input: Option<(std::fs::File, PathBuf)>,
+    output: Option<(std::fs::File, PathBuf)>,
+}
+
+impl ClientFiles {
+    fn answer(&mut self, q: Question, data_dir: &Path, lang: Lang, json: bool) -> Answer {
+        let lang = if json { Lang::En } else { lang };
+        match self.try_answer(q, data_dir, lang, json) {
+            Ok(a) => a,
+            Err(e) => Answer::Failed {
+                message: crate::clitext::error_text(lang, &e),
+            },
+        }
+    }
+
+    fn try_answer(
+        &mut self,
+        q: Question,
+        data_dir: &Path,
+        lang: Lang,
+        json: bool,
+    ) -> anyhow::Result<Answer> {
+        match q {
+            Question::Clerk | Question::NewPassword { .. } => {
+                Err(anyhow::anyhow!("a question asked twice"))
+            }
+            Question::Remember {
+                token,
+                clerk,
+                until_unix,
+                idle_secs,
+                announce,
+            } => {
+                session::write_token(data_dir, &token)?;
+                if announce && !json {
+                    let until = chrono::DateTime::from_timestamp(until_unix as i64, 0)
+                        .map(|t| t.with_timezone(&chrono::Local).format("%H:%M").to_string())
+                        .unwrap_or_default();
+                    eprintln!(
+                        "{}",
+                        crate::clitext::f(
+                            lang,
+                            "cli-session-remembered",
+                            &[
+                                ("name", clerk.as_str().into()),
+                                ("minutes", idle_secs.div_ceil(60).into()),
+                                ("until", until.into()),
+                            ],
+                        )
+                    );
+                }
+                Ok(Answer::Done)
+            }
+            Question::Forget => {
+                session::remove_token(data_dir);
+                Ok(Answer::Done)
+            }
+            Question::OpenIn { path } => {
+                let f = std::fs::File::open(&path).map_err(|e| cli::unreadable(&path, e))?;
+                let meta = f.metadata().map_err(|e| cli::unreadable(&path, e))?;
+                if meta.is_dir() {
+                    let e = std::io::Error::other("it is a directory");
+                    return Err(cli::unreadable(&path, e).into());
+                }
+                self.input = Some((f, path));
+                Ok(Answer::Opened { len: meta.len() })
+            }
+            Question::ReadIn { max } => {
+                let Some((f, path)) = self.input.as_mut() else {
+                    return Err(anyhow::anyhow!("no file is open"));
+                };
+                let mut buf = vec![0; max.clamp(1, FILE_CHUNK)];
+                let n = loop {
+                    match f.read(&mut buf) {
+                        Ok(n) => break n,
+                        Err(e) if e.kind() == std::io::ErrorKind::Interrupted => {}
+                        Err(e) => return Err(cli::unreadable(path, e).into()),
+                    }
+                };
+                if n == 0 {
+                    self.input = None;
+                }
+                Ok(Answer::Data {
+                    data: hex::encode(&buf[..n]),
+                })
+            }
+            Question::CreateOut { path, new } => {
+                let mut o = std::fs::OpenOptions::new();
+                o.write(true);
+                if new {
+                    o.create_new(true);
+                } else {
+                    o.create(true).truncate(true);
+                }
+                let f = o.open(&path).map_err(|e| cli::unwritable(&path, e))?;
+                self.output = Some((f, path));
+                Ok(Answer::Done)
+            }
+            Question::WriteOut { data } => {
+                let Some((f, path)) = self.output.as_mut() else {
+                    return Err(anyhow::anyhow!("no file is open"));
+                };
+                let bytes = hex::decode(data).map_err(|e| anyhow::anyhow!("{e}"))?;
+                f.write_all(&bytes).map_err(|e| cli::unwritable(path, e))?;
+                Ok(Answer::Done)
+            }
+            Question::CloseOut { keep } => {
+                let Some((f, path)) = self.output.take() else {
+                    return Ok(Answer::Done);
+                };
+                if keep {
+                    f.sync_all().map_err(|e| cli::unwritable(&path, e))?;
+                } else {
+                    drop(f);
+                    let _ = std::fs::remove_file(&path);
+                }
+                Ok(Answer::Done)
+            }
+        }
+    }
+}
+
 // ---- server ------------------------------------------------------------------------------
 
 /// What commands run against inside `serve`.
@@ -266,6 +472,8 @@ pub struct Served {
     pub live: Arc<Live>,
     /// The serving runtime, for commands that talk to the hub (`sync --once`).
     pub runtime: tokio::runtime::Handle,
+    /// Clerks remembered for a working session at the command line.
+    pub sessions: Sessions,
 }
 
 /// Refuses to start a second `serve`, and removes a socket left by one that was killed.
@@ -320,7 +528,13 @@ impl control::Service for Served {
         let mut out = LineWriter::new(conv.stdout());
         let mut err = conv.stderr();
         let mut stdin = conv.stdin();
-        let mut ask = RemoteAsk(conv.asker());
+        let mut ask = RemoteAsk {
+            asker: Rc::new(RefCell::new(conv.asker())),
+            sessions: &self.sessions,
+            uid: conv.peer_uid(),
+            token: request.session.clone().map(|t| t.0),
+            typed: false,
+        };
         let ctx = Ctx {
             paths: &self.paths,
             json: request.json,
@@ -347,23 +561,47 @@ impl control::Service for Served {
     }
 }
 
-/// Credentials asked of the person at the client's terminal (or its environment).
-struct RemoteAsk(control::Asker);
+/// Credentials asked of the person at the client's terminal (or its environment), the clerk's
+/// remembered session, and the client's files.
+struct RemoteAsk<'a> {
+    asker: Rc<RefCell<control::Asker>>,
+    sessions: &'a Sessions,
+    /// The client's uid (SO_PEERCRED).
+    uid: u32,
+    token: Option<String>,
+    /// The last clerk's password was typed at the client's terminal, which can keep a token.
+    typed: bool,
+}
 
-impl RemoteAsk {
-    fn ask(&mut self, q: Question) -> anyhow::Result<Answer> {
-        match self.0.ask::<_, Answer>(&q)? {
-            Answer::Failed { message } => Err(anyhow::anyhow!(message)),
-            a => Ok(a),
-        }
+fn ask_with(asker: &RefCell<control::Asker>, q: Question) -> anyhow::Result<Answer> {
+    match asker.borrow_mut().ask::<_, Answer>(&q)? {
+        Answer::Failed { message } => Err(anyhow::anyhow!(message)),
+        a => Ok(a),
     }
 }
 
-impl Ask for RemoteAsk {
+fn unexpected() -> anyhow::Error {
+    ControlError::Protocol("an answer to another question".into()).into()
+}
+
+impl RemoteAsk<'_> {
+    fn ask(&mut self, q: Question) -> anyhow::Result<Answer> {
+        ask_with(&self.asker, q)
+    }
+}
+
+impl Ask for RemoteAsk<'_> {
     fn clerk(&mut self) -> anyhow::Result<(String, String)> {
         match self.ask(Question::Clerk)? {
-            Answer::Clerk { name, password } => Ok((name, password)),
-            _ => Err(ControlError::Protocol("an answer to another question".into()).into()),
+            Answer::Clerk {
+                name,
+                password,
+                remember,
+            } => {
+                self.typed = remember;
+                Ok((name, password))
+            }
+            _ => Err(unexpected()),
         }
     }
 
@@ -373,7 +611,181 @@ impl Ask for RemoteAsk {
         };
         match self.ask(q)? {
             Answer::NewPassword { password } => Ok(password),
-            _ => Err(ControlError::Protocol("an answer to another question".into()).into()),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn remembered(&mut self) -> Option<String> {
+        let token = self.token.as_deref()?;
+        match self.sessions.clerk(token, self.uid) {
+            Some(clerk) => Some(clerk),
+            None => {
+                // Ended (idle, too old, logged out, serve restarted): the client forgets it,
+                // and the command asks as before.
+                self.token = None;
+                let _ = self.ask(Question::Forget);
+                None
+            }
+        }
+    }
+
+    fn remember(&mut self, clerk: &str, login: bool) -> anyhow::Result<Option<cli::Remembered>> {
+        if !(self.typed || login) {
+            return Ok(None);
+        }
+        let opened = self.sessions.open(clerk, self.uid)?;
+        let q = Question::Remember {
+            token: opened.token.clone(),
+            clerk: clerk.to_string(),
+            until_unix: opened.until_unix,
+            idle_secs: opened.idle_secs,
+            announce: !login,
+        };
+        match self.ask(q) {
+            Ok(_) => {
+                self.token = Some(opened.token);
+                Ok(Some(cli::Remembered {
+                    until_unix: opened.until_unix,
+                    idle_secs: opened.idle_secs,
+                }))
+            }
+            Err(e) => {
+                self.sessions.end(&opened.token, self.uid);
+                if login {
+                    Err(e)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+
+    fn forget(&mut self) -> Option<bool> {
+        let ended = self
+            .token
+            .take()
+            .is_some_and(|t| self.sessions.end(&t, self.uid));
+        let _ = self.ask(Question::Forget);
+        Some(ended)
+    }
+
+    fn open_input(&mut self, path: &Path) -> anyhow::Result<Option<(Box<dyn Read>, u64)>> {
+        let q = Question::OpenIn {
+            path: path.to_path_buf(),
+        };
+        match self.ask(q)? {
+            Answer::Opened { len } => Ok(Some((
+                Box::new(RemoteIn {
+                    asker: self.asker.clone(),
+                    buf: Vec::new(),
+                    pos: 0,
+                    eof: false,
+                }),
+                len,
+            ))),
+            _ => Err(unexpected()),
+        }
+    }
+
+    fn create_output(
+        &mut self,
+        path: &Path,
+        new: bool,
+    ) -> anyhow::Result<Option<Box<dyn cli::OutFile>>> {
+        let q = Question::CreateOut {
+            path: path.to_path_buf(),
+            new,
+        };
+        match self.ask(q)? {
+            Answer::Done => Ok(Some(Box::new(RemoteOut {
+                asker: self.asker.clone(),
+                buf: Vec::with_capacity(FILE_CHUNK),
+                closed: false,
+            }))),
+            _ => Err(unexpected()),
+        }
+    }
+}
+
+/// A file of the client's, read a chunk at a time as the command reads.
+struct RemoteIn {
+    asker: Rc<RefCell<control::Asker>>,
+    buf: Vec<u8>,
+    pos: usize,
+    eof: bool,
+}
+
+impl Read for RemoteIn {
+    fn read(&mut self, out: &mut [u8]) -> std::io::Result<usize> {
+        if self.pos == self.buf.len() {
+            if self.eof || out.is_empty() {
+                return Ok(0);
+            }
+            let data = match ask_with(&self.asker, Question::ReadIn { max: FILE_CHUNK }) {
+                Ok(Answer::Data { data }) => hex::decode(data).map_err(std::io::Error::other)?,
+                Ok(_) => return Err(std::io::Error::other(unexpected().to_string())),
+                Err(e) => return Err(std::io::Error::other(e.to_string())),
+            };
+            self.eof = data.is_empty();
+            self.buf = data;
+            self.pos = 0;
+        }
+        let n = out.len().min(self.buf.len() - self.pos);
+        out[..n].copy_from_slice(&self.buf[self.pos..self.pos + n]);
+        self.pos += n;
+        Ok(n)
+    }
+}
+
+/// A file of the client's, written by the client as the command writes; removed by the client
+/// if the command ends without [`cli::OutFile::finish`].
+struct RemoteOut {
+    asker: Rc<RefCell<control::Asker>>,
+    buf: Vec<u8>,
+    closed: bool,
+}
+
+impl RemoteOut {
+    fn send(&mut self) -> std::io::Result<()> {
+        if self.buf.is_empty() {
+            return Ok(());
+        }
+        let data = hex::encode(&self.buf);
+        self.buf.clear();
+        ask_with(&self.asker, Question::WriteOut { data })
+            .map(|_| ())
+            .map_err(|e| std::io::Error::other(e.to_string()))
+    }
+}
+
+impl Write for RemoteOut {
+    fn write(&mut self, data: &[u8]) -> std::io::Result<usize> {
+        let n = data.len().min(FILE_CHUNK - self.buf.len());
+        self.buf.extend_from_slice(&data[..n]);
+        if self.buf.len() == FILE_CHUNK {
+            self.send()?;
+        }
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        self.send()
+    }
+}
+
+impl cli::OutFile for RemoteOut {
+    fn finish(mut self: Box<Self>) -> anyhow::Result<()> {
+        self.send()?;
+        self.closed = true;
+        ask_with(&self.asker, Question::CloseOut { keep: true })?;
+        Ok(())
+    }
+}
+
+impl Drop for RemoteOut {
+    fn drop(&mut self) {
+        if !self.closed {
+            let _ = ask_with(&self.asker, Question::CloseOut { keep: false });
         }
     }
 }

@@ -20,6 +20,7 @@ pub mod node;
 pub mod recovery;
 pub mod renew;
 pub mod rotate;
+pub mod session;
 pub mod store;
 pub mod sync;
 pub mod web;

@@ -273,7 +273,7 @@ async fn connection<S: Service>(
         }
     };
     let ran = tokio::task::spawn_blocking(move || {
-        if let Err(e) = converse(stream, &*service, &config, same_user) {
+        if let Err(e) = converse(stream, &*service, &config, same_user, uid) {
             debug!(error = %e, "control connection ended early");
         }
     })
@@ -289,6 +289,7 @@ fn converse<S: Service>(
     service: &S,
     config: &Config,
     same_user: bool,
+    uid: u32,
 ) -> Result<(), FrameError> {
     let program = config.program;
     let mut writer = stream.try_clone()?;
@@ -362,6 +363,7 @@ fn converse<S: Service>(
     let conv = Conversation {
         conn: Rc::new(RefCell::new(Conn { writer, incoming })),
         cancelled,
+        peer_uid: uid,
     };
     let ending = service.run(request, &conv);
     let mut conn = conv.conn.borrow_mut();
@@ -417,6 +419,8 @@ impl Conn {
 pub struct Conversation {
     conn: Rc<RefCell<Conn>>,
     cancelled: Arc<AtomicBool>,
+    /// The client's uid (SO_PEERCRED): only peers under the server's own uid are served.
+    peer_uid: u32,
 }
 
 impl Conversation {
@@ -453,6 +457,11 @@ impl Conversation {
         Asker {
             conn: self.conn.clone(),
         }
+    }
+
+    /// The Unix uid the client runs under (checked with SO_PEERCRED when it connected).
+    pub fn peer_uid(&self) -> u32 {
+        self.peer_uid
     }
 
     /// Set when the client has gone away.

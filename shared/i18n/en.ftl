@@ -885,3 +885,12 @@ dash-err-unassigned = Record { $mention } has no group: give every record a grou
 dash-err-bad-group = Group “{ $given }” is not a number from 1 to { $max }.
 dash-err-splits-person = { $a } and { $b } are already one person: put them in the same group (to separate them, unlink their case first).
 dash-err-choose-cluster-decision = Choose a decision: all one person, or split as grouped.
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = signed in as { $name }: the next commands need no password until { $minutes } minutes pass without one (at { $until } at the latest); `civreg-node logout` ends it
+cli-session-signed-in = signed in as { $name } until { $until } at the latest; the session ends after { $minutes } minutes without a command, or with `civreg-node logout`
+cli-session-ended = session ended: the next command asks for a clerk's password again
+cli-session-none = no session was open: the next command asks for a clerk's password
+cli-err-login-needs-serve = `civreg-node login` remembers a clerk only while `civreg-node serve` runs: start serve first (without it, each command asks, or reads CIVREG_CLERK and CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = there is no private place to keep the session here: let each command ask for the password
+cli-err-file-too-large = { $file } is larger than { $max } KiB: it can not be a file of changes
+cli-err-write-file = could not write { $file }: { $detail }

@@ -884,3 +884,12 @@ dash-err-unassigned = Regjistrimi { $mention } nuk ka grup: jepini çdo regjistr
 dash-err-bad-group = Grupi “{ $given }” nuk është numër nga 1 deri në { $max }.
 dash-err-splits-person = { $a } dhe { $b } janë tashmë një person: vendosini në të njëjtin grup (për t'i ndarë, zgjidhni së pari lidhjen e rastit të tyre).
 dash-err-choose-cluster-decision = Zgjidhni një vendim: të gjithë një person, ose ndaj sipas grupeve.
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = u identifikuat si { $name }: komandat e ardhshme nuk kërkojnë fjalëkalim derisa të kalojnë { $minutes } minuta pa asnjë komandë (më së voni në { $until }); `civreg-node logout` e mbyll seancën
+cli-session-signed-in = u identifikuat si { $name } më së voni deri në { $until }; seanca mbyllet pas { $minutes } minutash pa komandë, ose me `civreg-node logout`
+cli-session-ended = seanca u mbyll: komanda e ardhshme kërkon sërish fjalëkalimin e një nëpunësi
+cli-session-none = nuk kishte seancë të hapur: komanda e ardhshme kërkon fjalëkalimin e një nëpunësi
+cli-err-login-needs-serve = `civreg-node login` e mban mend nëpunësin vetëm kur punon `civreg-node serve`: nisni fillimisht serve (pa të, çdo komandë pyet, ose lexon CIVREG_CLERK dhe CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = këtu nuk ka vend privat për të ruajtur seancën: lëreni çdo komandë të kërkojë fjalëkalimin
+cli-err-file-too-large = { $file } është më i madh se { $max } KiB: nuk mund të jetë skedar ndryshimesh
+cli-err-write-file = { $file } nuk mund të shkruhej: { $detail }

@@ -888,3 +888,12 @@ dash-err-unassigned = Упис { $mention } нема групу: дајте св
 dash-err-bad-group = Група „{ $given }” није број од 1 до { $max }.
 dash-err-splits-person = { $a } и { $b } су већ иста особа: ставите их у исту групу (да бисте их раздвојили, прво раскините везу њиховог случаја).
 dash-err-choose-cluster-decision = Изаберите одлуку: сви су иста особа, или раздвоји по групама.
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = пријављени сте као { $name }: следеће команде не траже лозинку док не прође { $minutes } минута без команде (најкасније у { $until }); `civreg-node logout` је завршава
+cli-session-signed-in = пријављени сте као { $name } најкасније до { $until }; сесија се завршава после { $minutes } минута без команде, или са `civreg-node logout`
+cli-session-ended = сесија је завршена: следећа команда поново тражи лозинку службеника
+cli-session-none = ниједна сесија није била отворена: следећа команда тражи лозинку службеника
+cli-err-login-needs-serve = `civreg-node login` памти службеника само док ради `civreg-node serve`: прво покрените serve (без њега свака команда пита, или чита CIVREG_CLERK и CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = овде нема приватног места за чување сесије: нека свака команда тражи лозинку
+cli-err-file-too-large = { $file } је већи од { $max } KiB: не може бити датотека измена
+cli-err-write-file = { $file } није могла да се упише: { $detail }

@@ -888,3 +888,12 @@ dash-err-unassigned = Upis { $mention } nema grupu: dajte svakom upisu broj grup
 dash-err-bad-group = Grupa „{ $given }” nije broj od 1 do { $max }.
 dash-err-splits-person = { $a } i { $b } su već ista osoba: stavite ih u istu grupu (da biste ih razdvojili, prvo raskinite vezu njihovog slučaja).
 dash-err-choose-cluster-decision = Izaberite odluku: svi su ista osoba, ili razdvoji po grupama.
+## Task clisession (issue 17): the remembered clerk at the command line, files through serve
+cli-session-remembered = prijavljeni ste kao { $name }: sledeće komande ne traže lozinku dok ne prođe { $minutes } minuta bez komande (najkasnije u { $until }); `civreg-node logout` je završava
+cli-session-signed-in = prijavljeni ste kao { $name } najkasnije do { $until }; sesija se završava posle { $minutes } minuta bez komande, ili sa `civreg-node logout`
+cli-session-ended = sesija je završena: sledeća komanda ponovo traži lozinku službenika
+cli-session-none = nijedna sesija nije bila otvorena: sledeća komanda traži lozinku službenika
+cli-err-login-needs-serve = `civreg-node login` pamti službenika samo dok radi `civreg-node serve`: prvo pokrenite serve (bez njega svaka komanda pita, ili čita CIVREG_CLERK i CIVREG_CLERK_PASSWORD)
+cli-err-no-session-dir = ovde nema privatnog mesta za čuvanje sesije: neka svaka komanda traži lozinku
+cli-err-file-too-large = { $file } je veći od { $max } KiB: ne može biti datoteka izmena
+cli-err-write-file = { $file } nije mogla da se upiše: { $detail }

@@ -754,3 +754,354 @@ fn the_socket_is_private_and_a_killed_serve_leaves_nothing_in_the_way() {
         vec![first, second, third]
     );
 }
+
+// ---- the remembered clerk and files sent as bytes (issue 17) ------------------------------
+
+/// `serve` for `node` with these extra arguments, started through `wrap` (e.g. `setpriv`).
+fn start_serve_with(node: &TestNode, wrap: &[&str], extra: &[&str]) -> Proc {
+    let log = node.dir.path().join("serve.log");
+    let mut c = if wrap.is_empty() {
+        Command::new(bin())
+    } else {
+        let mut c = Command::new(wrap[0]);
+        c.args(&wrap[1..]).arg(bin());
+        c
+    };
+    c.arg("--data-dir")
+        .arg(&node.data_dir)
+        .args([
+            "serve",
+            "--hub",
+            "https://localhost:9",
+            "--interval-secs",
+            "1",
+        ])
+        .args(["--http-listen", "off"])
+        .args(extra)
+        .env_remove("CIVREG_DATA_DIR")
+        .env("CIVREG_LANG", "en")
+        .env("RUST_LOG", "info")
+        .stdin(Stdio::null())
+        .stdout(log_file(&log))
+        .stderr(log_file(&log));
+    let child = c.spawn().expect("spawn civreg-node serve");
+    let mut proc = Proc { child, log };
+    wait_for("serve to answer on its socket", PATIENCE, || {
+        if let Some(st) = proc.child.try_wait().expect("try_wait") {
+            panic!("serve exited ({st}) before answering\n{}", proc.log());
+        }
+        let o = node.run(&["--json", "status"]);
+        (o.code == 0 && o.json()["serving"] == json!(true)).then_some(())
+    });
+    proc
+}
+
+/// A command of `node` with no clerk in the environment, no terminal to ask on, and `run` as
+/// the private runtime directory where the token is kept.
+fn bare(node: &TestNode, run: &Path, args: &[&str]) -> Output {
+    let mut c = node.command_without_terminal(args);
+    c.env_remove("CIVREG_CLERK")
+        .env_remove("CIVREG_CLERK_PASSWORD")
+        .env("XDG_RUNTIME_DIR", run);
+    run_command(c)
+}
+
+fn private_dir(path: &Path) -> PathBuf {
+    std::fs::create_dir_all(path).expect("mkdir");
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    path.to_path_buf()
+}
+
+fn token_files(run: &Path) -> Vec<PathBuf> {
+    std::fs::read_dir(run.join("civreg"))
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default()
+}
+
+/// "asks again": with no terminal and no password in the environment, a command that needs a
+/// clerk fails saying there is no terminal to ask on.
+fn asks(o: &Output) -> bool {
+    o.code != 0 && o.stderr.contains("no terminal to ask on")
+}
+
+#[test]
+fn a_clerk_signed_in_once_is_remembered_until_idle_or_logout() {
+    let (node, _hub_dir) = enrolled_node();
+    let run = private_dir(&node.dir.path().join("run"));
+    let _serve = start_serve_with(&node, &[], &["--session-idle-secs", "3"]);
+    let doc = node.dir.path().join("birth.json");
+    std::fs::write(&doc, birth("Arben", "Gashi", "1968-03-14").to_string()).expect("write");
+    let doc = doc.to_str().expect("utf-8");
+
+    // Nothing remembered yet: the command asks.
+    let o = bare(&node, &run, &["register", "birth", "--file", doc]);
+    assert!(asks(&o), "{}", o.all());
+    assert!(token_files(&run).is_empty());
+
+    // `login` once (here with the password in the environment: there is no terminal)...
+    let mut c = node.command_without_terminal(&["login"]);
+    c.env("XDG_RUNTIME_DIR", &run);
+    let o = run_command(c);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(o.stdout.contains("signed in as drita"), "{}", o.all());
+    let files = token_files(&run);
+    assert_eq!(files.len(), 1, "{files:?}");
+    let meta = std::fs::metadata(&files[0]).expect("token file");
+    assert_eq!(meta.permissions().mode() & 0o777, 0o600);
+    let dir_mode = std::fs::metadata(run.join("civreg"))
+        .expect("dir")
+        .permissions()
+        .mode();
+    assert_eq!(dir_mode & 0o777, 0o700);
+    let token = std::fs::read_to_string(&files[0]).expect("token");
+    assert_eq!(token.trim().len(), 64, "32 random bytes in hex");
+    // The token is never logged by serve.
+    assert!(!_serve.log().contains(token.trim()));
+
+    // ... then three commands with no password and no environment.
+    let o = bare(&node, &run, &["--json", "register", "birth", "--file", doc]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let regno = o.json()["regno"].as_str().expect("regno").to_string();
+    let o = bare(&node, &run, &["certificates"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    std::thread::sleep(Duration::from_millis(2000));
+    let out = node.dir.path().join("export.jsonl");
+    let o = bare(
+        &node,
+        &run,
+        &["export", "--out", out.to_str().expect("utf-8")],
+    );
+    assert_eq!(o.code, 0, "{}", o.all());
+    // Used within the idle time, the session lives on past it.
+    std::thread::sleep(Duration::from_millis(2000));
+    let o = bare(&node, &run, &["show", &regno]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    // The access log names the clerk of the session.
+    let (_, log) = node.json(&["access-log", "--record", &regno]);
+    let views: Vec<&Value> = log
+        .as_array()
+        .expect("entries")
+        .iter()
+        .filter(|e| e["action"] == json!("view"))
+        .collect();
+    assert!(views.iter().any(|e| e["clerk"] == json!(CLERK)), "{log:#}");
+    let (_, log) = node.json(&["access-log"]);
+    assert!(
+        log.as_array()
+            .expect("entries")
+            .iter()
+            .any(|e| e["action"] == json!("export") && e["clerk"] == json!(CLERK)),
+        "{log:#}"
+    );
+
+    // Idle longer than --session-idle-secs: the command asks again, and the client forgets
+    // the dead token.
+    std::thread::sleep(Duration::from_millis(3500));
+    let o = bare(&node, &run, &["register", "birth", "--file", doc]);
+    assert!(asks(&o), "{}", o.all());
+    assert!(token_files(&run).is_empty(), "{:?}", token_files(&run));
+
+    // `logout` ends a session at once.
+    let mut c = node.command_without_terminal(&["login"]);
+    c.env("XDG_RUNTIME_DIR", &run);
+    assert_eq!(run_command(c).code, 0);
+    let o = bare(&node, &run, &["certificates"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let o = bare(&node, &run, &["logout"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    assert!(o.stdout.contains("session ended"), "{}", o.all());
+    assert!(token_files(&run).is_empty());
+    let o = bare(&node, &run, &["certificates"]);
+    assert!(asks(&o), "{}", o.all());
+    // A token kept but no longer known to serve (logged out elsewhere, serve restarted) is
+    // worth nothing either.
+    std::fs::create_dir_all(run.join("civreg")).expect("mkdir");
+    std::fs::write(&files[0], &token).expect("put the old token back");
+    std::fs::set_permissions(&files[0], std::fs::Permissions::from_mode(0o600)).expect("chmod");
+    let o = bare(&node, &run, &["certificates"]);
+    assert!(asks(&o), "{}", o.all());
+}
+
+#[test]
+fn another_unix_user_can_not_use_a_remembered_clerk() {
+    let (node, _hub_dir) = enrolled_node();
+    let run = private_dir(&node.dir.path().join("run"));
+    let _serve = start_serve_with(&node, &[], &[]);
+    let mut c = node.command_without_terminal(&["login"]);
+    c.env("XDG_RUNTIME_DIR", &run);
+    assert_eq!(run_command(c).code, 0);
+    let token = std::fs::read_to_string(&token_files(&run)[0]).expect("token");
+    let o = bare(&node, &run, &["certificates"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    if !as_root() {
+        eprintln!("not root: the check of another user's attempt is skipped");
+        return;
+    }
+    // The token copied to `nobody`, who can reach the socket (opened up for the test).
+    let other = node.dir.path().join("other");
+    std::fs::create_dir_all(other.join("civreg")).expect("mkdir");
+    let copy = other
+        .join("civreg")
+        .join(token_files(&run)[0].file_name().expect("name"));
+    std::fs::write(&copy, &token).expect("copy");
+    for (p, mode) in [
+        (&other, 0o700),
+        (&other.join("civreg"), 0o700),
+        (&copy, 0o600),
+    ] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).expect("chown");
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(mode)).expect("chmod");
+    }
+    for p in [node.dir.path(), node.data_dir.as_path()] {
+        std::fs::set_permissions(p, std::fs::Permissions::from_mode(0o755)).expect("chmod");
+    }
+    std::fs::set_permissions(socket(&node), std::fs::Permissions::from_mode(0o666)).expect("chmod");
+    let mut c = Command::new("setpriv");
+    c.args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(bin())
+        .arg("--data-dir")
+        .arg(&node.data_dir)
+        .args(["--json", "certificates"])
+        .env_remove("CIVREG_CLERK")
+        .env_remove("CIVREG_CLERK_PASSWORD")
+        .env("XDG_RUNTIME_DIR", &other)
+        .env("CIVREG_LANG", "en")
+        .stdin(Stdio::null());
+    let o = run_command(c);
+    assert_ne!(o.code, 0, "{}", o.all());
+    assert!(!o.stdout.contains("\"serial\""), "{}", o.all());
+    // The clerk's own session goes on.
+    let o = bare(&node, &run, &["certificates"]);
+    assert_eq!(o.code, 0, "{}", o.all());
+}
+
+/// serve without the capabilities that let root read any file: as a service whose sandbox
+/// hides the clerk's files. The client (root, with them) reads and writes the files.
+#[test]
+fn files_travel_as_bytes_between_the_client_and_serve() {
+    let (node, _hub_dir) = enrolled_node();
+    if !as_root() {
+        eprintln!("not root: serve can not be kept from the clerk's files here; skipped");
+        return;
+    }
+    let _serve = start_serve_with(
+        &node,
+        &[
+            "setpriv",
+            "--bounding-set=-dac_override,-dac_read_search",
+            "--",
+        ],
+        &[],
+    );
+    // A directory serve can not read or write: owned by nobody, 0700.
+    let hidden = node.dir.path().join("hidden");
+    std::fs::create_dir_all(&hidden).expect("mkdir");
+    let doc = hidden.join("birth.json");
+    std::fs::write(
+        &doc,
+        format!(
+            "{}\n{}",
+            birth("Arben", "Gashi", "1968-03-14"),
+            birth("Besa", "Gashi", "1970-01-02")
+        ),
+    )
+    .expect("write");
+    let csv = hidden.join("old.csv");
+    std::fs::write(
+        &csv,
+        "kind,register.book,register.year,register.page,register.entry,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname\n\
+         birth,L-1,1968,4,1,Drita,Krasniqi,female,1968-03-14,Prizren,Vjosa,Krasniqi\n",
+    )
+    .expect("write");
+    for p in [&hidden, &doc, &csv] {
+        std::os::unix::fs::chown(p, Some(65534), Some(65534)).expect("chown");
+    }
+    std::fs::set_permissions(&hidden, std::fs::Permissions::from_mode(0o700)).expect("chmod");
+    // A process started as serve was can not open it: the check that the test means something.
+    let o = Command::new("setpriv")
+        .args(["--bounding-set=-dac_override,-dac_read_search", "--", "cat"])
+        .arg(&doc)
+        .output()
+        .expect("run cat");
+    assert!(
+        !o.status.success(),
+        "serve's sandbox can read the file: the test proves nothing"
+    );
+
+    let o = node.run(&[
+        "--json",
+        "register",
+        "birth",
+        "--file",
+        doc.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let regnos: Vec<String> = o
+        .json_lines()
+        .iter()
+        .map(|v| v["regno"].as_str().expect("regno").to_string())
+        .collect();
+    assert_eq!(regnos.len(), 2, "{}", o.all());
+
+    let changes = hidden.join("changes.json");
+    std::fs::write(&changes, r#"{"child": {"given_name": "Arbën"}}"#).expect("write");
+    std::os::unix::fs::chown(&changes, Some(65534), Some(65534)).expect("chown");
+    let o = node.run(&[
+        "amend",
+        &regnos[0],
+        "--file",
+        changes.to_str().expect("utf-8"),
+        "--reason",
+        "spelling",
+    ]);
+    assert_eq!(o.code, 0, "{}", o.all());
+
+    let report = hidden.join("report.json");
+    let o = node.run(&[
+        "import",
+        csv.to_str().expect("utf-8"),
+        "--report",
+        report.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let rep: Value =
+        serde_json::from_slice(&std::fs::read(&report).expect("report written")).expect("json");
+    assert_eq!(rep["accepted"].as_array().map(Vec::len), Some(1), "{rep:#}");
+
+    // Outputs are written by the client where it can write.
+    let out = hidden.join("export.jsonl");
+    let o = node.run(&["export", "--out", out.to_str().expect("utf-8")]);
+    assert_eq!(o.code, 0, "{}", o.all());
+    let text = std::fs::read_to_string(&out).expect("export written");
+    assert!(
+        text.contains("Arbën") && text.contains("Krasniqi"),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::metadata(&out)
+            .map(|m| std::os::unix::fs::MetadataExt::uid(&m))
+            .ok(),
+        Some(0),
+        "written by the client (root), not by serve"
+    );
+    // A file that is not there: the client says so, in the user's words.
+    let o = node.run(&[
+        "register",
+        "birth",
+        "--file",
+        hidden.join("none.json").to_str().expect("utf-8"),
+    ]);
+    assert_ne!(o.code, 0);
+    assert!(
+        o.stderr.contains("could not read") && o.stderr.contains("none.json"),
+        "{}",
+        o.all()
+    );
+    // No spool file is left in the data dir.
+    let left: Vec<_> = std::fs::read_dir(&node.data_dir)
+        .expect("data dir")
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".spool"))
+        .collect();
+    assert!(left.is_empty(), "{left:?}");
+}
