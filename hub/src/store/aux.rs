@@ -127,7 +127,7 @@ pub const MODELS: &str = "model/";
 pub const DASHBOARD: &str = "dash/";
 
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 15] = [
+pub const AUX_PREFIXES: [&str; 16] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
