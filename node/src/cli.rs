@@ -9,7 +9,7 @@
 
 use crate::clitext::{self, f, t, Said};
 use crate::control::{self, Reach, Remote, Served};
-use crate::import::{import_csv, ImportError};
+use crate::import::ImportError;
 use crate::index::{DateFilter, Query};
 use crate::node::{Clerk, Node, NodeError, Paths, RecordState};
 use crate::store::StoreError;
@@ -2348,7 +2348,8 @@ pub fn execute(
             let lines = io.progress == Progress::Lines;
             let mut last_line = Instant::now();
             let err = &mut *io.err;
-            let res = import_csv(node, &clerk, counted, |rows| {
+            let res = crate::import::import_csv_coded(node, &clerk, counted, usize::MAX, |p| {
+                let rows = p.read;
                 let read = pos.load(Ordering::Relaxed);
                 if let Some(b) = &bar {
                     b.set_position(read);
@@ -2371,11 +2372,25 @@ pub fn execute(
             if let Some(b) = &bar {
                 b.finish_and_clear();
             }
-            let rep = match res {
+            let coded = match res {
                 Ok(r) => r,
                 Err(ImportError::Node(e)) => return Err(e.into()),
                 Err(e) => return Err(e.into()),
             };
+            // The rejected rows' reasons in the clerk's language for people; the report file
+            // and `--json` keep the English of `import_csv`.
+            let said: Vec<String> = coded
+                .rejected
+                .iter()
+                .map(|r| {
+                    r.reasons
+                        .iter()
+                        .map(|x| x.text(lang))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                })
+                .collect();
+            let rep = coded.english();
             if let Some(p) = report {
                 let bytes = serde_json::to_vec_pretty(&rep)?;
                 io.create_out(&p, false)
@@ -2401,13 +2416,13 @@ pub fn execute(
                     ],
                 );
                 s.push('\n');
-                for r in &rep.rejected {
+                for (r, reasons) in rep.rejected.iter().zip(&said) {
                     s.push_str(&f(
                         lang,
                         "cli-import-rejected",
                         &[
                             ("line", r.line.into()),
-                            ("reasons", r.reasons.join("; ").into()),
+                            ("reasons", reasons.as_str().into()),
                         ],
                     ));
                     s.push('\n');

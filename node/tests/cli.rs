@@ -1295,3 +1295,39 @@ fn search_status_and_common_errors_speak_the_clerks_language() {
     );
     assert!(has_cyrillic(&o.stdout), "{}", o.stdout);
 }
+
+#[test]
+fn an_imports_rejected_rows_give_their_reasons_in_the_language_asked_for() {
+    let node = TestNode::new();
+    let csv = node.dir.path().join("pages.csv");
+    std::fs::write(
+        &csv,
+        "kind,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname\n\
+         birth,Arben,Gashi,male,14.03.1968,Prizren,Drita,Gashi\n\
+         birth,Besa,Krasniqi,female,xx.yy.1970,Prizren,Vjosa,Krasniqi\n",
+    )
+    .unwrap();
+    let file = csv.to_str().unwrap();
+    let c = Catalog::get();
+    let o = run_command(in_locale(
+        &node,
+        &["--lang", "sr-Cyrl", "import", file],
+        &[("LANG", "en_US.UTF-8")],
+    ));
+    assert_eq!(o.code, 1, "a rejected row: {o:?}");
+    let cyrillic = c.text(Lang::SrCyrl, "import-r-value");
+    assert!(has_cyrillic(&cyrillic), "{cyrillic}");
+    assert!(o.stdout.contains(&cyrillic), "{}", o.stdout);
+    // The same row again, in English: the English sentence, and `--json` stays English.
+    let o = run_command(in_locale(
+        &node,
+        &["--lang", "en", "--json", "import", file],
+        &[],
+    ));
+    assert!(!has_cyrillic(&o.stdout), "{}", o.stdout);
+    assert!(
+        o.stdout.contains("\"line\":3") || o.stdout.contains("\"line\": 3"),
+        "{}",
+        o.stdout
+    );
+}
