@@ -279,30 +279,15 @@ pub async fn cluster(
 
 /// A refused decision: the message, and the way back to the cluster.
 fn refused(op: &Operator, id: &str, e: WebError) -> Response {
-    let status = e.status();
-    if status.is_server_error() {
-        return e.into_response();
-    }
-    let page = templates::page(
-        Some(op),
-        "message.html",
-        context! {
-            title => lang::text("dash-dup-not-recorded"),
-            message => e.to_string(),
-            links => vec![
-                serde_json::json!({
-                    "href": format!("/clusters/{}", url_seg(id)),
-                    "id": "back",
-                    "text": lang::text("dash-cl-back-to-cluster"),
-                }),
-                serde_json::json!({ "href": "/clusters", "text": lang::text("dash-cl-back") }),
-            ].into_iter().map(Value::from_serialize).collect::<Vec<_>>(),
-        },
-    );
-    match page {
-        Ok(p) => (status, p).into_response(),
-        Err(e) => e.into_response(),
-    }
+    super::duplicate_pages::refused_page(
+        op,
+        e,
+        (
+            &format!("/clusters/{}", url_seg(id)),
+            "dash-cl-back-to-cluster",
+        ),
+        ("/clusters", "dash-cl-back"),
+    )
 }
 
 /// The form's fields: `csrf`, `action` (`one` or `split`), `reason`, `version`, and

@@ -333,11 +333,28 @@ pub struct DecideForm {
     reason: String,
 }
 
-/// Decisions from the dashboard are made one at a time (see [`decide`]).
-static DECIDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
 /// A refused decision: the message, and the way back to the case.
 fn refused(op: &Operator, id: &str, e: WebError) -> Response {
+    refused_page(
+        op,
+        e,
+        (
+            &format!("/duplicates/{}", url_seg(id)),
+            "dash-dup-back-to-case",
+        ),
+        ("/duplicates", "dash-dups-back"),
+    )
+}
+
+/// A refused decision of the queue (a pair's or a cluster's): the message, a link back to what
+/// was decided (`back`: its address and the words' key) and one to its list. A server error is
+/// answered as such.
+pub(super) fn refused_page(
+    op: &Operator,
+    e: WebError,
+    back: (&str, &str),
+    list: (&str, &str),
+) -> Response {
     let status = e.status();
     if status.is_server_error() {
         return e.into_response();
@@ -349,12 +366,8 @@ fn refused(op: &Operator, id: &str, e: WebError) -> Response {
             title => lang::text("dash-dup-not-recorded"),
             message => e.to_string(),
             links => vec![
-                serde_json::json!({
-                    "href": format!("/duplicates/{}", url_seg(id)),
-                    "id": "back",
-                    "text": lang::text("dash-dup-back-to-case"),
-                }),
-                serde_json::json!({ "href": "/duplicates", "text": lang::text("dash-dups-back") }),
+                serde_json::json!({ "href": back.0, "id": "back", "text": lang::text(back.1) }),
+                serde_json::json!({ "href": list.0, "text": lang::text(list.1) }),
             ].into_iter().map(Value::from_serialize).collect::<Vec<_>>(),
         },
     );
@@ -393,9 +406,9 @@ pub async fn decide(
                 op.name.clone(),
             );
             blocking(move || {
-                // `duplicates` checks a case's state and then writes it: two operators
-                // deciding one case at the same moment must not both pass the check.
-                let _one_at_a_time = DECIDING.lock().unwrap_or_else(|p| p.into_inner());
+                // Two operators deciding one case at the same moment can not both pass the
+                // state check: `duplicates` holds its decisions to one at a time
+                // (`decide_lock`), whether from here, a cluster page or the command line.
                 let s = c.store();
                 Ok(match a.as_str() {
                     "link" => duplicates::link(s, &cid, &operator, &r)?,
