@@ -23,7 +23,8 @@
 //!
 //! [web]                            # the operator dashboard (web/)
 //! session_idle_s = 1800            # a session ends after this long without a request (1-86400)
-//! session_max_s = 43200            # and this long after sign-in in any case (1-604800)
+//! session_max_s = 43200            # and this long after sign-in in any case (1-604800;
+//!                                  # session_idle_s longer than it is refused)
 //! online_within_s = 90             # a node is online while its last heartbeat is this recent (1-86400)
 //! history_every_s = 60             # how often each node's history is sampled (1-3600)
 //!
@@ -175,6 +176,8 @@ pub enum ConfigError {
     Listen(String),
     #[error("http_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:8080")]
     HttpListen(String),
+    #[error("web.session_idle_s = {idle} is longer than web.session_max_s = {max}: the idle limit would never end a session; make session_idle_s at most session_max_s")]
+    SessionIdle { idle: u64, max: u64 },
 }
 
 const ENV_HINT: &str = "the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_HTTP_HOSTS, CIVREG_HUB_KEY_FILE, CIVREG_HUB_LOG_JSON, and CIVREG_HUB_SYNC_*, CIVREG_HUB_WEB_*, CIVREG_HUB_SEARCH_* for the keys of the [sync], [web] and [search] sections (deploy/hub.example.toml lists them)";
@@ -438,6 +441,12 @@ pub fn load(
         online_within_s: n(ONLINE_WITHIN, fw.online_within_s)?,
         history_every_s: n(HISTORY_EVERY, fw.history_every_s)?,
     };
+    if web.session_idle_s > web.session_max_s {
+        return Err(ConfigError::SessionIdle {
+            idle: web.session_idle_s,
+            max: web.session_max_s,
+        });
+    }
     let search = SearchSettings {
         index_interval_ms: n(INDEX_INTERVAL, file.search.index_interval_ms)?,
     };
@@ -689,6 +698,11 @@ mod tests {
         assert!(
             zero.contains("sync.group_max_pushes = 0") && zero.contains("allowed 1 to 1024"),
             "{zero}"
+        );
+        let idle = from_file("[web]\nsession_idle_s = 7200\nsession_max_s = 3600\n");
+        assert!(
+            idle.contains("web.session_idle_s = 7200") && idle.contains("session_max_s = 3600"),
+            "{idle}"
         );
         let negative = from_file("[web]\nsession_idle_s = -5\n");
         assert!(

@@ -22,12 +22,20 @@
 //! [backup]
 //! dir = "/media/usb/civreg"           # `serve` backs up here at start and daily
 //! keep = 7                            # scheduled backups kept in dir (1-1000)
+//!
+//! [session]                           # a clerk signed in at the command line (`login`)
+//! idle_s = 900                        # ends after this long without a command (1-86400)
+//! max_s = 28800                       # and this long after sign-in in any case (1-604800)
 //! ```
 //!
+//! `session.idle_s` longer than `session.max_s` is refused (the idle limit would never apply).
+//!
 //! Environment: `CIVREG_NODE_` + the key in capitals, a section's keys prefixed by the section
-//! (`CIVREG_NODE_DATA_DIR`, `CIVREG_NODE_SYNC_INTERVAL_S`, `CIVREG_NODE_BACKUP_DIR`;
+//! (`CIVREG_NODE_DATA_DIR`, `CIVREG_NODE_SYNC_INTERVAL_S`, `CIVREG_NODE_BACKUP_DIR`,
+//! `CIVREG_NODE_SESSION_IDLE_S`;
 //! `CIVREG_NODE_HTTP_HOSTS` comma-separated). The older variables `CIVREG_DATA_DIR`,
-//! `CIVREG_KEY_FILE`, `CIVREG_HTTP_LISTEN` and `CIVREG_BACKUP_DIR` are still read, as flags are
+//! `CIVREG_KEY_FILE`, `CIVREG_HTTP_LISTEN`, `CIVREG_BACKUP_DIR`, `CIVREG_SESSION_IDLE_SECS` and
+//! `CIVREG_SESSION_MAX_SECS` are still read, as flags are
 //! (they win over the file and `CIVREG_NODE_*`). A flag's value is taken as the flag always took
 //! it (`--interval-secs 0` still means every second); the range check is for file and environment.
 //!
@@ -57,7 +65,7 @@ const KNOWN_ENV: &[&str] = &[
 ];
 /// Read by the hub's test harness (hub/tests/bins), not by the node, which inherits it.
 const IGNORED_ENV: &[&str] = &["BIN"];
-const ENV_HINT: &str = "the node reads CIVREG_NODE_CONFIG, CIVREG_NODE_DATA_DIR, CIVREG_NODE_KEY_FILE, CIVREG_NODE_LOG_JSON, CIVREG_NODE_LANG, CIVREG_NODE_HUB, CIVREG_NODE_HTTP_LISTEN, CIVREG_NODE_HTTP_HOSTS, CIVREG_NODE_SYNC_INTERVAL_S, CIVREG_NODE_BACKUP_DIR and CIVREG_NODE_BACKUP_KEEP (deploy/node.example.toml)";
+const ENV_HINT: &str = "the node reads CIVREG_NODE_CONFIG, CIVREG_NODE_DATA_DIR, CIVREG_NODE_KEY_FILE, CIVREG_NODE_LOG_JSON, CIVREG_NODE_LANG, CIVREG_NODE_HUB, CIVREG_NODE_HTTP_LISTEN, CIVREG_NODE_HTTP_HOSTS, CIVREG_NODE_SYNC_INTERVAL_S, CIVREG_NODE_BACKUP_DIR, CIVREG_NODE_BACKUP_KEEP, CIVREG_NODE_SESSION_IDLE_S and CIVREG_NODE_SESSION_MAX_S (deploy/node.example.toml)";
 /// Where the data lives unless told otherwise (as `--data-dir`'s default always was).
 pub const DEFAULT_DATA_DIR: &str = "./civreg-node-data";
 
@@ -75,6 +83,21 @@ const BACKUP_KEEP: Bounded = Bounded {
     max: 1000,
     unit: "",
 };
+/// The defaults and ranges are `serve`'s flags' (`--session-idle-secs`, `--session-max-secs`).
+const SESSION_IDLE: Bounded = Bounded {
+    key: "session.idle_s",
+    default: 900,
+    min: 1,
+    max: 86_400,
+    unit: " seconds",
+};
+const SESSION_MAX: Bounded = Bounded {
+    key: "session.max_s",
+    default: 28_800,
+    min: 1,
+    max: 604_800,
+    unit: " seconds",
+};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -91,6 +114,8 @@ pub enum ConfigError {
     Layer(#[from] LayerError),
     #[error("{origin}: unknown language {value:?}: choose one of {choices}", choices = Lang::choices())]
     Lang { origin: String, value: String },
+    #[error("session.idle_s = {idle} is longer than session.max_s = {max}: the idle limit would never end a session; make idle_s at most max_s (the flags are --session-idle-secs and --session-max-secs)")]
+    SessionIdle { idle: u64, max: u64 },
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -108,6 +133,15 @@ struct FileConfig {
     sync: FileSync,
     #[serde(default)]
     backup: FileBackup,
+    #[serde(default)]
+    session: FileSession,
+}
+
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileSession {
+    idle_s: Option<i64>,
+    max_s: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -139,6 +173,8 @@ pub struct Flags {
     pub http_hosts: Vec<String>,
     pub backup_dir: Option<PathBuf>,
     pub backup_keep: Option<usize>,
+    pub session_idle_s: Option<u64>,
+    pub session_max_s: Option<u64>,
 }
 
 fn given(m: &ArgMatches, id: &str) -> bool {
@@ -179,6 +215,8 @@ impl Flags {
                     .unwrap_or_default();
                 f.backup_dir = value(s, "backup_dir");
                 f.backup_keep = value(s, "backup_keep");
+                f.session_idle_s = value(s, "session_idle_secs");
+                f.session_max_s = value(s, "session_max_secs");
             }
             Some(("sync", s)) => f.hub = value(s, "hub"),
             _ => {}
@@ -205,6 +243,13 @@ pub struct NodeConfig {
     pub http_hosts: Vec<String>,
     pub sync: SyncSection,
     pub backup: BackupSection,
+    pub session: SessionSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SessionSection {
+    pub idle_s: u64,
+    pub max_s: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -240,7 +285,8 @@ impl NodeConfig {
                 http_hosts,
                 backup_dir,
                 backup_keep,
-                ..
+                session_idle_secs,
+                session_max_secs,
             } => {
                 *hub = self.hub.clone();
                 *interval_secs = self.sync.interval_s;
@@ -248,6 +294,8 @@ impl NodeConfig {
                 *http_hosts = self.http_hosts.clone();
                 *backup_dir = self.backup.dir.clone();
                 *backup_keep = self.backup.keep;
+                *session_idle_secs = self.session.idle_s;
+                *session_max_secs = self.session.max_s;
             }
             Command::Sync { hub, .. } => *hub = self.hub.clone(),
             _ => {}
@@ -263,7 +311,12 @@ pub fn load(
     let known: Vec<String> = KNOWN_ENV
         .iter()
         .map(|k| k.to_string())
-        .chain([SYNC_INTERVAL.env_name(), BACKUP_KEEP.env_name()])
+        .chain([
+            SYNC_INTERVAL.env_name(),
+            BACKUP_KEEP.env_name(),
+            SESSION_IDLE.env_name(),
+            SESSION_MAX.env_name(),
+        ])
         .collect();
     let env = EnvLayer::new(ENV_PREFIX, &known, IGNORED_ENV, ENV_HINT, env)?;
     let path = flags
@@ -288,6 +341,20 @@ pub fn load(
         Some(v) => v,
         None => BACKUP_KEEP.resolve_u64(None, &env, file.backup.keep)? as usize,
     };
+    let session_idle = match flags.session_idle_s {
+        Some(v) => v,
+        None => SESSION_IDLE.resolve_u64(None, &env, file.session.idle_s)?,
+    };
+    let session_max = match flags.session_max_s {
+        Some(v) => v,
+        None => SESSION_MAX.resolve_u64(None, &env, file.session.max_s)?,
+    };
+    if session_idle > session_max {
+        return Err(ConfigError::SessionIdle {
+            idle: session_idle,
+            max: session_max,
+        });
+    }
     let log_json = flags.log_json
         || match env.bool("LOG_JSON")? {
             Some(v) => v,
@@ -330,6 +397,10 @@ pub fn load(
         backup: BackupSection {
             dir: path_of(flags.backup_dir, "BACKUP_DIR", file.backup.dir),
             keep,
+        },
+        session: SessionSection {
+            idle_s: session_idle,
+            max_s: session_max,
         },
     })
 }
@@ -570,5 +641,71 @@ mod tests {
         // A flag is taken as it always was: 0 still means "every second" in serve.
         let (_, cli) = resolve(&["serve", "--interval-secs", "0"], &[]).unwrap();
         assert_eq!(serve_fields(&cli).1, 0);
+    }
+
+    fn sessions(cli: &Cli) -> (u64, u64) {
+        match &cli.command {
+            Command::Serve {
+                session_idle_secs,
+                session_max_secs,
+                ..
+            } => (*session_idle_secs, *session_max_secs),
+            other => panic!("{other:?}"),
+        }
+    }
+
+    #[test]
+    fn session_limits_come_from_the_file_the_environment_or_the_flags_and_idle_is_at_most_max() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("node.toml");
+        let fs = f.to_str().unwrap().to_string();
+        std::fs::write(&f, "[session]\nidle_s = 600\nmax_s = 3600\n").unwrap();
+        // Defaults: serve's flags' defaults.
+        let (cfg, cli) = resolve(&["serve"], &[]).unwrap();
+        assert_eq!(sessions(&cli), (900, 28_800));
+        assert!(cfg.to_toml().contains("[session]"), "{}", cfg.to_toml());
+        // The file reaches serve.
+        let (_, cli) = resolve(&["--config", &fs, "serve"], &[]).unwrap();
+        assert_eq!(sessions(&cli), (600, 3600));
+        // The environment beats the file; a flag beats both.
+        let (_, cli) = resolve(
+            &["--config", &fs, "serve"],
+            &[("CIVREG_NODE_SESSION_IDLE_S", "300")],
+        )
+        .unwrap();
+        assert_eq!(sessions(&cli), (300, 3600));
+        let (_, cli) = resolve(
+            &["--config", &fs, "serve", "--session-max-secs", "7200"],
+            &[("CIVREG_NODE_SESSION_IDLE_S", "300")],
+        )
+        .unwrap();
+        assert_eq!(sessions(&cli), (300, 7200));
+        // Out of range, and idle longer than max, are refused by name.
+        std::fs::write(&f, "[session]\nidle_s = 0\n").unwrap();
+        let e = resolve(&["--config", &fs, "serve"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("session.idle_s = 0"), "{e}");
+        std::fs::write(&f, "[session]\nidle_s = 7200\nmax_s = 3600\n").unwrap();
+        let e = resolve(&["--config", &fs, "serve"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("session.idle_s = 7200") && e.contains("max_s = 3600"),
+            "{e}"
+        );
+        let e = resolve(
+            &[
+                "serve",
+                "--session-idle-secs",
+                "9000",
+                "--session-max-secs",
+                "60",
+            ],
+            &[],
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("longer than session.max_s"), "{e}");
     }
 }
