@@ -1092,12 +1092,12 @@ async fn case_pages_say_why_a_case_was_reopened_or_proposed() {
         )
         .unwrap()
         .unwrap();
-        c.proposed = Some(Proposed {
+        c.proposed = Some(Box::new(Proposed {
             children: vec![m[0].clone(), m[1].clone()],
             operator: "ana".into(),
             at_ms: 1_796_601_600_000,
             by: Via::Case(case_id(&m[0], &m[1])),
-        });
+        }));
         store
             .aux_write(&[(w.0, Some(serde_json::to_vec(&c).unwrap()))])
             .unwrap();

@@ -167,9 +167,9 @@ pub struct Case {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<Decision>,
     /// Set on a case the hub proposed when it linked the two records' child as one person
-    /// (source `parents`): says who linked whom, and when.
+    /// (source `parents`): says who linked whom, and when. Boxed: most cases have none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub proposed: Option<Proposed>,
+    pub proposed: Option<Box<Proposed>>,
 }
 
 /// A pair the matcher found.

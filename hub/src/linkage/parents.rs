@@ -212,12 +212,12 @@ impl<'a> Parents<'a> {
                     source: "parents".into(),
                 };
                 if let Some((mut c, _)) = duplicates::new_case(self.store, found)? {
-                    c.proposed = Some(Proposed {
+                    c.proposed = Some(Box::new(Proposed {
                         children: vec![x.0.clone(), y.0.clone()],
                         operator: by.operator.clone(),
                         at_ms,
                         by: by.via.clone(),
-                    });
+                    }));
                     self.filed.insert(c.id.clone());
                     out.push(c);
                 }
