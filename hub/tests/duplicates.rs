@@ -356,7 +356,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     }
     eprintln!("prefiled cases: {closed} closed by the import's links, {still_open} open");
     assert!(closed > 0, "no copy was linked to its original");
-    assert_eq!(r2["moot_closed"].as_u64().unwrap(), closed);
+    assert_eq!(r2["moot_closed"].as_u64().unwrap_or(0), closed);
 
     // Linking a copy's child to the register proposed its parents: each proposal names the
     // import and who ran it, and by the truth the two parents are one person.

@@ -106,14 +106,18 @@ pub struct ImportReport {
     /// imported, and listed here for a person to check.
     pub double_entries: Vec<DoubleEntry>,
     /// Open cases of the queue the import's links made moot (closed as linked, `via` it).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub moot_closed: u64,
     /// Cases the import proposed for the parents named on the records of a child it linked.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "is_zero")]
     pub parents_proposed: u64,
     /// The saved matching model the rows were linked with (none for an empty register).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<crate::linkage::models::ModelUse>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A row ready to be written.
