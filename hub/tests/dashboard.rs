@@ -1062,3 +1062,82 @@ async fn operators_decide_a_whole_cluster_from_its_page() {
         Status::Dismissed
     );
 }
+
+/// Issue 16: a case page says when a case was reopened by an unlink (linking to that case) and,
+/// for a case the hub proposed, whose parents it proposes, linked when and by whom.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn case_pages_say_why_a_case_was_reopened_or_proposed() {
+    use civreg_hub::linkage::duplicates::{self, case_id, Found, Proposed, Via};
+    let mut m = Vec::new();
+    let mut proposed = String::new();
+    let (hub, web) = start_web_hub_with(settings(), |dir| {
+        m = seed_person_cluster(dir, "prishtine", "1", &["Arben", "Arbeni", "Arbën"]);
+        let store =
+            civreg_hub::store::HubStore::open(&civreg_hub::paths::db_dir(dir), hub_keys(dir))
+                .unwrap();
+        duplicates::link(&store, &case_id(&m[0], &m[1]), "ana", "same child").unwrap();
+        duplicates::link(&store, &case_id(&m[0], &m[2]), "ana", "same child").unwrap();
+        duplicates::unlink(&store, &case_id(&m[0], &m[2]), "bo", "a cousin").unwrap();
+        let mother = |i: usize| format!("{}/mother", m[i].rsplit_once('/').unwrap().0);
+        let (mut c, w) = duplicates::new_case(
+            &store,
+            Found {
+                a: mother(0),
+                b: mother(1),
+                weight: 25.0,
+                probability: 0.97,
+                class: "possible".into(),
+                source: "parents".into(),
+            },
+        )
+        .unwrap()
+        .unwrap();
+        c.proposed = Some(Box::new(Proposed {
+            children: vec![m[0].clone(), m[1].clone()],
+            operator: "ana".into(),
+            at_ms: 1_796_601_600_000,
+            by: Via::Case(case_id(&m[0], &m[1])),
+        }));
+        store
+            .aux_write(&[(w.0, Some(serde_json::to_vec(&c).unwrap()))])
+            .unwrap();
+        proposed = c.id;
+    })
+    .await;
+    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+
+    let reopened = s
+        .get(&format!("/duplicates/{}", case_id(&m[1], &m[2])))
+        .await;
+    assert_eq!(reopened.status, 200, "{reopened:?}");
+    let p = &reopened.body;
+    assert!(p.contains("data-status=\"open\""), "{p}");
+    assert!(p.contains("data-via=\"unlink\""), "{p}");
+    assert!(
+        p.contains(&format!("href=\"/duplicates/{}\"", case_id(&m[0], &m[2]))),
+        "the unlink that reopened it: {p}"
+    );
+    assert!(p.contains("a cousin") && p.contains("id=\"link\""), "{p}");
+
+    let page = s.get(&format!("/duplicates/{proposed}")).await;
+    assert_eq!(page.status, 200, "{page:?}");
+    let p = &page.body;
+    let said = p
+        .split("<p id=\"proposed\"")
+        .nth(1)
+        .unwrap_or_else(|| panic!("no proposal line: {p}"));
+    let said = &said[..said.find("</p>").unwrap()];
+    assert!(
+        said.contains("2026-12-07") && said.contains("ana"),
+        "{said}"
+    );
+    assert!(said.contains(&m[0]) && said.contains(&m[1]), "{said}");
+    assert!(
+        said.contains(&format!("href=\"/duplicates/{}\"", case_id(&m[0], &m[1]))),
+        "{said}"
+    );
+    hub.stop().await;
+}

@@ -172,6 +172,56 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         .values()
         .all(|r| r.starts_with("ISTOG-") && r.contains("-HUB-")));
 
+    // Issue 16: an open case between an original child and the record a copy of it will be
+    // imported as (the hub mints `PRIZREN-YEAR-B-HUB-k` for the k-th birth of the file). When
+    // the import links the two as one person, the case is moot and closes with the import, as
+    // it would with an operator's link.
+    let year = civreg_shared::ids::RegNo::parse(regno_at.values().next().unwrap())
+        .unwrap()
+        .year;
+    let mut prefiled = Vec::new();
+    {
+        let store =
+            HubStore::open(&civreg_hub::paths::db_dir(&dir), common::hub_keys(&dir)).unwrap();
+        let mut k = 0;
+        for (row, t) in s.rows.iter().zip(&s.truth) {
+            let Some(of) = t["duplicate_of"].as_str() else {
+                continue;
+            };
+            if !row.starts_with("birth,") {
+                continue;
+            }
+            k += 1;
+            let original = format!("{}/child", regno_at[&original_line[of]]);
+            let copy = format!(
+                "{}/child",
+                civreg_shared::ids::RegNo::mint(
+                    "prizren",
+                    year,
+                    civreg_shared::model::RecordKind::Birth,
+                    civreg_shared::ids::HUB_NODE_ID,
+                    k
+                )
+            );
+            let (c, w) = civreg_hub::linkage::duplicates::new_case(
+                &store,
+                civreg_hub::linkage::duplicates::Found {
+                    a: original.clone(),
+                    b: copy.clone(),
+                    weight: 20.0,
+                    probability: 0.9,
+                    class: "possible".into(),
+                    source: "dedupe".into(),
+                },
+            )
+            .unwrap()
+            .unwrap();
+            store.aux_write(&[w]).unwrap();
+            prefiled.push((c.id, original, copy));
+        }
+    }
+    assert!(prefiled.len() > 10, "{} birth copies", prefiled.len());
+
     // The copies, plus two bad rows: a malformed one and one that fails validation.
     let mut rows = copies.clone();
     rows.push("birth,,not,a,number".into());
@@ -275,6 +325,83 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     );
     assert!(recall >= 0.90, "recall {recall}");
     assert!(precision >= 0.95, "precision {precision}");
+
+    // The prefiled cases whose two sides the import made one person closed as moot, `via` the
+    // import; the others are still open.
+    let all = ok_json(&dir, &["duplicates", "list", "--all"]);
+    let all = all.as_array().unwrap();
+    let case_of = |id: &str| all.iter().find(|c| c["id"] == id).unwrap();
+    let (mut closed, mut still_open) = (0, 0);
+    let store = HubStore::open(&civreg_hub::paths::db_dir(&dir), common::hub_keys(&dir)).unwrap();
+    let person_of = |m: &str| {
+        let (regno, role) = m.rsplit_once('/').unwrap();
+        civreg_hub::linkage::persons::person_of(&store, regno, role).unwrap()
+    };
+    for (id, original, copy) in &prefiled {
+        let c = case_of(id);
+        if person_of(original) == person_of(copy) {
+            closed += 1;
+            assert_eq!(c["status"], "linked", "{c}");
+            let last = c["decisions"].as_array().unwrap().last().unwrap().clone();
+            assert_eq!(
+                last["via"],
+                serde_json::json!({"import": "copies.csv"}),
+                "{c}"
+            );
+            assert_eq!(last["operator"], "ana");
+        } else {
+            still_open += 1;
+            assert_eq!(c["status"], "open", "{c}");
+        }
+    }
+    eprintln!("prefiled cases: {closed} closed by the import's links, {still_open} open");
+    assert!(closed > 0, "no copy was linked to its original");
+    assert_eq!(r2["moot_closed"].as_u64().unwrap_or(0), closed);
+
+    // Linking a copy's child to the register proposed its parents: each proposal names the
+    // import and who ran it, and by the truth the two parents are one person.
+    let mut entity_of_copy: HashMap<String, u64> = HashMap::new();
+    for (i, imp) in imported.iter().enumerate() {
+        let regno = imp["regno"].as_str().unwrap();
+        for (role, e) in copy_truth[i]["entities"].as_object().unwrap() {
+            entity_of_copy.insert(format!("{regno}/{role}"), e.as_u64().unwrap());
+        }
+    }
+    let proposed: Vec<&Value> = all.iter().filter(|c| c["source"] == "parents").collect();
+    assert!(!proposed.is_empty(), "no parents were proposed");
+    assert_eq!(
+        r2["parents_proposed"].as_u64().unwrap(),
+        proposed.len() as u64
+    );
+    let entity = |m: &str| entity_of.get(m).or_else(|| entity_of_copy.get(m)).copied();
+    let mut right = 0;
+    for c in &proposed {
+        assert_eq!(c["status"], "open", "a proposal, not a link: {c}");
+        assert_eq!(
+            c["proposed"]["by"],
+            serde_json::json!({"import": "copies.csv"})
+        );
+        assert_eq!(c["proposed"]["operator"], "ana");
+        let (a, b) = (c["a"].as_str().unwrap(), c["b"].as_str().unwrap());
+        assert_eq!(
+            a.rsplit_once('/').unwrap().1,
+            b.rsplit_once('/').unwrap().1,
+            "mother with mother, father with father"
+        );
+        if entity(a).is_some() && entity(a) == entity(b) {
+            right += 1;
+        }
+    }
+    eprintln!(
+        "parents proposed by the import: {right}/{} right",
+        proposed.len()
+    );
+    assert!(
+        right as f64 >= 0.9 * proposed.len() as f64,
+        "{right}/{}",
+        proposed.len()
+    );
+    drop(store);
 
     // A matched copy is the same person as its original.
     let m = imported

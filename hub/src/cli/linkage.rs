@@ -67,9 +67,10 @@ pub(super) fn import(
     }
     print_answer(ctx.json, &v, || {
         format!(
-            "{} rows: {} imported into {} ({} suspected double entries), {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new",
+            "{} rows: {} imported into {} ({} suspected double entries), {} skipped (already imported), {} rejected\npeople: {} matched to the register, {} possible matches filed for review (`civreg-hub duplicates list`), {} new\nreview queue: {} open case(s) closed (their two sides are now one person), {} case(s) proposed for the parents of children linked",
             v.rows, v.imported.len(), v.municipality,
-            v.double_entries.len(), v.skipped.len(), v.rejected.len(), v.matched, v.possible, v.new
+            v.double_entries.len(), v.skipped.len(), v.rejected.len(), v.matched, v.possible, v.new,
+            v.moot_closed, v.parents_proposed
         )
     })?;
     // Rejected rows: exit 1, as `civreg-node import` does (the output is complete).
@@ -409,13 +410,22 @@ pub(super) fn duplicates(ctx: &Ctx, command: DuplicatesCommand) -> Result<()> {
                         serde_json::to_string_pretty(&s.view.record).unwrap_or_default()
                     )
                 };
+                let proposed = v.case.proposed.as_ref().map_or(String::new(), |p| {
+                    format!(
+                        "\nproposed: the parents of a person linked on {} by {} ({})",
+                        utc(p.at_ms),
+                        p.operator,
+                        p.children.join(" = ")
+                    )
+                });
                 format!(
-                    "case {}: {} (weight {:.1}, probability {:.3}, found by {})\n\n{}\n\n{}",
+                    "case {}: {} (weight {:.1}, probability {:.3}, found by {}){}\n\n{}\n\n{}",
                     v.case.id,
                     v.case.status.as_str(),
                     v.case.weight,
                     v.case.probability,
                     v.case.source,
+                    proposed,
                     side("A", &v.a),
                     side("B", &v.b)
                 )

@@ -438,6 +438,31 @@ pub fn decide(
         }
         writes.push(duplicates::write_of(&c));
     }
+    // The queue's rules for the links (one place, [`duplicates::after_links`]): cases outside
+    // the cluster made moot, and the parents of children joined proposed.
+    let mut merges = Vec::new();
+    for g in 0..n_groups {
+        let mut parts = Vec::new();
+        for (i, node) in cl.nodes.iter().enumerate().filter(|(i, _)| group[*i] == g) {
+            let mut part: BTreeSet<String> = node.mentions.iter().cloned().collect();
+            if node.person.is_some() {
+                part.extend(persons::members(store, &person_of_node[i])?);
+            }
+            parts.push(part.into_iter().collect());
+        }
+        if parts.len() > 1 {
+            merges.push(duplicates::Merge { parts });
+        }
+    }
+    let by = duplicates::LinkedBy {
+        operator: operator.to_string(),
+        reason: reason.to_string(),
+        via: Via::Cluster(cl.id.clone()),
+    };
+    let except: BTreeSet<String> = cl.cases.iter().map(|c| c.id.clone()).collect();
+    let mut parents = crate::linkage::parents::Parents::new(store);
+    let after = duplicates::after_links(store, &merges, &except, &by, &mut parents)?;
+    writes.extend(after.writes());
     let mut d = ClusterDecision {
         cluster: cl.id.clone(),
         choice: match choice {
@@ -466,6 +491,6 @@ pub fn decide(
         d.ops = ops.iter().map(|o| o.id.clone()).collect();
         store.aux_write(&[record(&d)])?;
     }
-    tracing::info!(cluster = %d.cluster, operator = %operator, choice = %d.choice, groups = d.groups.len(), linked = d.linked.len(), dismissed = d.dismissed.len(), ops = d.ops.len(), "duplicate cluster decided");
+    tracing::info!(cluster = %d.cluster, operator = %operator, choice = %d.choice, groups = d.groups.len(), linked = d.linked.len(), dismissed = d.dismissed.len(), ops = d.ops.len(), moot = after.moot.len(), parents_proposed = after.proposed.len(), "duplicate cluster decided");
     Ok(d)
 }

@@ -9,8 +9,13 @@
 //!
 //! A link also closes the other open cases whose two sides it makes one person (as *linked*,
 //! `via` this case), and a case whose two sides are already one person is closed as linked
-//! with no op: nothing stays open that can only be wrongly dismissed. The queue by person, one
-//! decision for a whole cluster of cases, is [`crate::linkage::clusters`].
+//! with no op: nothing stays open that can only be wrongly dismissed. That rule, and the
+//! proposal of the parents named on a linked child's records ([`crate::linkage::parents`]),
+//! are [`after_links`], the one place every link of the queue, of a cluster and of the central
+//! import goes through. An unlink reopens the cases that were closed only because the link had
+//! made their two sides one person ([`Via::is_moot`]); cases an operator decided stay decided.
+//! The queue by person, one decision for a whole cluster of cases, is
+//! [`crate::linkage::clusters`].
 //!
 //! Case ids are `d` + 12 hex digits of SHA-256 over the two mentions (sorted), so the same pair
 //! found twice is one case, and a dismissed pair is not filed again.
@@ -90,7 +95,7 @@ impl Status {
     }
 }
 
-/// How a case was closed when not by a decision on the case itself.
+/// How a case was closed (or reopened) when not by a decision on the case itself.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
@@ -100,6 +105,32 @@ pub enum Via {
     Cluster(String),
     /// Its two sides were already one person when it was linked.
     Already,
+    /// The central import (of this file) linked its two sides as one person.
+    Import(String),
+    /// Reopened: the unlink of this case separated its two sides again, and it had been closed
+    /// only because they were one person (moot, [`Via::Case`] or [`Via::Import`]).
+    Unlink(String),
+}
+
+impl Via {
+    /// A closing that no one decided on the case: its two sides had become one person by a
+    /// link made elsewhere. Such a case opens again when they are separated.
+    pub fn is_moot(&self) -> bool {
+        matches!(self, Via::Case(_) | Via::Import(_))
+    }
+}
+
+/// Why a case was filed by the hub itself rather than found by the matcher over the register:
+/// the parents named on two records of a person who was just linked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Proposed {
+    /// The two mentions (`REGNO/child`) that were linked as one person.
+    pub children: Vec<String>,
+    /// Who linked them (an operator's name, or the import's operator) and when.
+    pub operator: String,
+    pub at_ms: u64,
+    /// The decision that linked them: a case, a cluster, or an import.
+    pub by: Via,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -135,6 +166,10 @@ pub struct Case {
     /// Every decision, oldest first.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub decisions: Vec<Decision>,
+    /// Set on a case the hub proposed when it linked the two records' child as one person
+    /// (source `parents`): says who linked whom, and when. Boxed: most cases have none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub proposed: Option<Box<Proposed>>,
 }
 
 /// A pair the matcher found.
@@ -186,6 +221,7 @@ pub fn new_case(store: &HubStore, f: Found) -> Result<Option<(Case, AuxWrite)>, 
         filed_ms: crate::access::now_ms(),
         status: Status::Open,
         decisions: Vec::new(),
+        proposed: None,
     };
     let w = (
         key(&id),
@@ -309,63 +345,104 @@ pub(crate) fn write_of(c: &Case) -> AuxWrite {
     )
 }
 
-/// Records a decision on a case in `from` state that writes ops (a link or an unlink): `ops`
-/// gets the case with the decision and the writes to commit with its ops, so the case and the
-/// ops land together; the case is then completed with the ops' ids.
-fn decide_with_ops(
-    store: &HubStore,
-    id: &str,
-    from: Status,
-    to: Status,
-    operator: &str,
-    reason: &str,
-    ops: impl FnOnce(&Case, Vec<AuxWrite>) -> Result<Vec<civreg_shared::op::Op>, PersonError>,
-) -> Result<Case, DuplicateError> {
-    check_decision(operator, reason)?;
-    let _one_at_a_time = decide_lock();
-    let c = get(store, id)?;
-    if c.status != from {
-        return Err(match from {
-            Status::Linked => DuplicateError::NotLinked(c.id),
-            _ => decided(&c),
-        });
-    }
-    let mut c = with_decision(c, to, operator, reason);
-    let written = ops(&c, vec![write_of(&c)])?;
-    if let Some(d) = c.decisions.last_mut() {
-        d.ops = written.iter().map(|o| o.id.clone()).collect();
-    }
-    store.aux_write(&[write_of(&c)])?;
-    tracing::info!(case = %c.id, operator = %operator, decision = to.as_str(), ops = written.len(), "duplicate decided");
-    Ok(c)
+/// One link as the queue's rules see it: `parts` are people (each the mentions that are that
+/// person) that the link makes one person. Mentions of different parts are newly one person;
+/// mentions of one part were one person before.
+#[derive(Debug, Clone, Default)]
+pub struct Merge {
+    pub parts: Vec<Vec<String>>,
 }
 
-/// The open cases other than `except` whose two sides are both in `one` (mentions that are, or
-/// are about to be, one person), closed as linked `via` a decision.
-fn moot_cases(
+impl Merge {
+    /// Every mention of the merged person.
+    pub fn mentions(&self) -> impl Iterator<Item = &String> {
+        self.parts.iter().flatten()
+    }
+}
+
+/// Who links, why, and by what decision (the `via` of what the links close or propose).
+#[derive(Debug, Clone)]
+pub struct LinkedBy {
+    pub operator: String,
+    pub reason: String,
+    pub via: Via,
+}
+
+/// What links change in the queue, to be written in the same batch as the links' ops.
+#[derive(Debug, Default)]
+pub struct AfterLinks {
+    /// Open cases whose two sides the links make one person, closed as linked (moot).
+    pub moot: Vec<Case>,
+    /// Cases proposed for the parents named on records of a person the links joined.
+    pub proposed: Vec<Case>,
+}
+
+impl AfterLinks {
+    pub fn writes(&self) -> Vec<AuxWrite> {
+        self.moot
+            .iter()
+            .chain(&self.proposed)
+            .map(write_of)
+            .collect()
+    }
+}
+
+/// The queue's rules for links about to be written (a pair's link, a cluster's decision, the
+/// central import's matches; this is the one place for them):
+/// - every open case, other than those in `except` (decided by the decision itself), whose two
+///   sides are mentions of one merged person closes as linked, `via` the decision: it is moot;
+/// - the parents named on two birth records whose children the links newly make one person are
+///   proposed as cases, when the model scores them at Possible or above and they are not one
+///   person already ([`crate::linkage::parents`]).
+///
+/// Nothing is written here: the caller commits [`AfterLinks::writes`] with its ops.
+pub fn after_links(
     store: &HubStore,
-    one: &BTreeSet<String>,
-    except: &str,
-    operator: &str,
-    reason: &str,
-    via: &Via,
-) -> Result<Vec<Case>, DuplicateError> {
-    let mut out = Vec::new();
-    for c in list(store, None, false)? {
-        if c.id != except && one.contains(&c.a) && one.contains(&c.b) {
-            let mut c = with_decision(c, Status::Linked, operator, reason);
-            if let Some(d) = c.decisions.last_mut() {
-                d.via = Some(via.clone());
-            }
-            out.push(c);
+    merges: &[Merge],
+    except: &BTreeSet<String>,
+    by: &LinkedBy,
+    parents: &mut crate::linkage::parents::Parents<'_>,
+) -> Result<AfterLinks, DuplicateError> {
+    let mut out = AfterLinks::default();
+    if merges.is_empty() {
+        return Ok(out);
+    }
+    // Mention → the merge it belongs to: a case is moot when both its sides are in one.
+    let mut merge_of: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+    for (i, m) in merges.iter().enumerate() {
+        for x in m.mentions() {
+            merge_of.insert(x.as_str(), i);
         }
+    }
+    let at_ms = crate::access::now_ms();
+    for c in list(store, None, false)? {
+        if except.contains(&c.id) {
+            continue;
+        }
+        let same = match (merge_of.get(c.a.as_str()), merge_of.get(c.b.as_str())) {
+            (Some(x), Some(y)) => x == y,
+            _ => false,
+        };
+        if same {
+            let mut c = with_decision(c, Status::Linked, &by.operator, &by.reason);
+            if let Some(d) = c.decisions.last_mut() {
+                d.at_ms = at_ms;
+                d.via = Some(by.via.clone());
+            }
+            out.moot.push(c);
+        }
+    }
+    for m in merges {
+        out.proposed.extend(parents.propose(m, by, at_ms)?);
     }
     Ok(out)
 }
 
 /// Links the two mentions of an open case: one person. The other open cases whose two sides
-/// the link makes one person are closed with it, as linked by this case. A case whose two
-/// sides are already one person (linked through other cases) is closed as linked, with no op.
+/// the link makes one person are closed with it, as linked by this case, and the parents named
+/// on the two records, when they are children, are proposed ([`after_links`]). A case whose
+/// two sides are already one person (linked through other cases) is closed as linked, with no
+/// op.
 pub fn link(
     store: &HubStore,
     id: &str,
@@ -382,27 +459,43 @@ pub fn link(
     let (rb, rolb) = persons::parse_mention(store, &c.b)?;
     let pa = persons::person_of(store, &ra, &rola)?;
     let pb = persons::person_of(store, &rb, &rolb)?;
-    let mut one: BTreeSet<String> = persons::members(store, &pa)?.into_iter().collect();
-    one.extend(persons::members(store, &pb)?);
-    one.insert(c.a.clone());
-    one.insert(c.b.clone());
-    let moot = moot_cases(
+    let mut side_a: BTreeSet<String> = persons::members(store, &pa)?.into_iter().collect();
+    side_a.insert(c.a.clone());
+    let mut side_b: BTreeSet<String> = persons::members(store, &pb)?.into_iter().collect();
+    side_b.insert(c.b.clone());
+    let merge = if pa == pb {
+        // Nothing is linked: one part, so that only the moot cases close.
+        side_a.extend(side_b);
+        Merge {
+            parts: vec![side_a.into_iter().collect()],
+        }
+    } else {
+        Merge {
+            parts: vec![side_a.into_iter().collect(), side_b.into_iter().collect()],
+        }
+    };
+    let by = LinkedBy {
+        operator: operator.trim().to_string(),
+        reason: reason.trim().to_string(),
+        via: Via::Case(c.id.clone()),
+    };
+    let mut parents = crate::linkage::parents::Parents::new(store);
+    let after = after_links(
         store,
-        &one,
-        &c.id,
-        operator,
-        reason,
-        &Via::Case(c.id.clone()),
+        std::slice::from_ref(&merge),
+        &BTreeSet::from([c.id.clone()]),
+        &by,
+        &mut parents,
     )?;
     let mut c = with_decision(c, Status::Linked, operator, reason);
-    let mut writes: Vec<AuxWrite> = moot.iter().map(write_of).collect();
+    let mut writes = after.writes();
     if pa == pb {
         if let Some(d) = c.decisions.last_mut() {
             d.via = Some(Via::Already);
         }
         writes.push(write_of(&c));
         store.aux_write(&writes)?;
-        tracing::info!(case = %c.id, operator = %operator, moot = moot.len(), "duplicate closed: already one person");
+        tracing::info!(case = %c.id, operator = %operator, moot = after.moot.len(), "duplicate closed: already one person");
         return Ok(c);
     }
     writes.push(write_of(&c));
@@ -418,7 +511,7 @@ pub fn link(
         d.ops = written.iter().map(|o| o.id.clone()).collect();
     }
     store.aux_write(&[write_of(&c)])?;
-    tracing::info!(case = %c.id, operator = %operator, ops = written.len(), moot = moot.len(), "duplicate linked");
+    tracing::info!(case = %c.id, operator = %operator, ops = written.len(), moot = after.moot.len(), parents_proposed = after.proposed.len(), "duplicate linked");
     Ok(c)
 }
 
@@ -441,29 +534,74 @@ pub fn dismiss(
     Ok(c)
 }
 
-/// Undoes a linked case: the second mention gets an identifier of its own again.
+/// The cases to open again when `mention` is separated from the person it is: those closed
+/// as moot (not decided by anyone, [`Via::is_moot`]) whose two sides were `mention` and another
+/// mention of that person. Each gets a decision `open`, `via` the unlink of case `by_case`.
+fn reopened_by_unlink(
+    store: &HubStore,
+    mention: &str,
+    by_case: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Vec<Case>, DuplicateError> {
+    let (regno, role) = persons::parse_mention(store, mention)?;
+    let me = format!("{regno}/{role}");
+    let current = persons::person_of(store, &regno, &role)?;
+    let others: BTreeSet<String> = persons::members(store, &current)?
+        .into_iter()
+        .filter(|m| *m != me)
+        .collect();
+    let mut out = Vec::new();
+    for c in list(store, None, true)? {
+        let moot = c.status == Status::Linked
+            && c.decisions
+                .last()
+                .and_then(|d| d.via.as_ref())
+                .is_some_and(Via::is_moot);
+        let separated =
+            (c.a == me && others.contains(&c.b)) || (c.b == me && others.contains(&c.a));
+        if moot && separated && c.id != by_case {
+            let mut c = with_decision(c, Status::Open, operator, reason);
+            if let Some(d) = c.decisions.last_mut() {
+                d.via = Some(Via::Unlink(by_case.to_string()));
+            }
+            out.push(c);
+        }
+    }
+    Ok(out)
+}
+
+/// Undoes a linked case: the second mention gets an identifier of its own again. The cases
+/// that were closed only because the link made their two sides one person (moot) open again,
+/// in the same write, their history saying which unlink reopened them; cases an operator
+/// decided stay decided.
 pub fn unlink(
     store: &HubStore,
     id: &str,
     operator: &str,
     reason: &str,
 ) -> Result<Case, DuplicateError> {
-    decide_with_ops(
+    check_decision(operator, reason)?;
+    let _one_at_a_time = decide_lock();
+    let c = get(store, id)?;
+    if c.status != Status::Linked {
+        return Err(DuplicateError::NotLinked(c.id));
+    }
+    let reopened = reopened_by_unlink(store, &c.b, &c.id, operator, reason)?;
+    let mut c = with_decision(c, Status::Unlinked, operator, reason);
+    let mut extra: Vec<AuxWrite> = reopened.iter().map(write_of).collect();
+    extra.push(write_of(&c));
+    let (_, written) = persons::unlink(
         store,
-        id,
-        Status::Linked,
-        Status::Unlinked,
-        operator,
-        reason,
-        |c, extra| {
-            persons::unlink(
-                store,
-                &c.b,
-                &format!("operator:{}", operator.trim()),
-                &format!("duplicate {}: {}", c.id, reason.trim()),
-                extra,
-            )
-            .map(|(_, ops)| ops)
-        },
-    )
+        &c.b,
+        &format!("operator:{}", operator.trim()),
+        &format!("duplicate {}: {}", c.id, reason.trim()),
+        extra,
+    )?;
+    if let Some(d) = c.decisions.last_mut() {
+        d.ops = written.iter().map(|o| o.id.clone()).collect();
+    }
+    store.aux_write(&[write_of(&c)])?;
+    tracing::info!(case = %c.id, operator = %operator, decision = "unlinked", ops = written.len(), reopened = reopened.len(), "duplicate decided");
+    Ok(c)
 }

@@ -105,9 +105,19 @@ pub struct ImportReport {
     /// Rows identical to an earlier row of the file, neither naming a register entry:
     /// imported, and listed here for a person to check.
     pub double_entries: Vec<DoubleEntry>,
+    /// Open cases of the queue the import's links made moot (closed as linked, `via` it).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub moot_closed: u64,
+    /// Cases the import proposed for the parents named on the records of a child it linked.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub parents_proposed: u64,
     /// The saved matching model the rows were linked with (none for an empty register).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model: Option<crate::linkage::models::ModelUse>,
+}
+
+fn is_zero(n: &u64) -> bool {
+    *n == 0
 }
 
 /// A row ready to be written.
@@ -432,12 +442,18 @@ fn commit_group(
         }
         None => vec![None; principals.len()],
     };
-    // Held until the group's writes (with what it mints) are stored.
+    // The queue's decisions wait for the group (its links close moot cases), then minting is
+    // held until the group's writes (with what it mints) are stored: in that order, as every
+    // decision takes them.
+    let _decisions_held = duplicates::decide_lock();
     let _minting_held = persons::mint_guard();
     let mut minting = Minting::default();
     let mut found: Vec<Vec<Principal>> = vec![Vec::new(); rows.len()];
     let mut row_links: Vec<Vec<(String, PersonId)>> = vec![Vec::new(); rows.len()];
     let mut cases = Vec::new();
+    // Person → its mentions before the group, and the rows' mentions the group links to it.
+    type Joined = (std::collections::BTreeSet<String>, Vec<(usize, String)>);
+    let mut joined: BTreeMap<PersonId, Joined> = BTreeMap::new();
     for ((i, p), l) in principals.iter().zip(links) {
         let role = p.id.rsplit_once('/').map(|x| x.1).unwrap_or("").to_string();
         let class = l.as_ref().map_or(Class::New, |l| l.class);
@@ -458,6 +474,16 @@ fn commit_group(
                     Some(p) => p,
                     None => minting.own(store, &b.id)?,
                 };
+                let j = match joined.entry(to) {
+                    std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                    std::collections::btree_map::Entry::Vacant(e) => {
+                        let mut before: std::collections::BTreeSet<String> =
+                            persons::members(store, &to)?.into_iter().collect();
+                        before.insert(b.id.clone());
+                        e.insert((before, Vec::new()))
+                    }
+                };
+                j.1.push((*i, p.id.clone()));
                 pr.outcome = "match".into();
                 pr.person = Some(to.to_string());
                 row_links[*i].push((role.clone(), to));
@@ -486,6 +512,37 @@ fn commit_group(
     }
     aux.extend(minting.writes());
     aux.extend(cases);
+    // The queue's rules for these links, as for an operator's (one place,
+    // [`duplicates::after_links`]): open cases made moot close, `via` this import, and the
+    // parents named on a child's records are proposed.
+    if !joined.is_empty() {
+        let mut parents =
+            crate::linkage::parents::Parents::with_model(store, linker.map(|l| &l.model));
+        let mut merges = Vec::with_capacity(joined.len());
+        for (before, new) in joined.into_values() {
+            let mut parts = vec![before.into_iter().collect::<Vec<_>>()];
+            for (i, m) in new {
+                parents.pending(&regnos[i], rows[i].record.clone());
+                parts.push(vec![m]);
+            }
+            merges.push(duplicates::Merge { parts });
+        }
+        let by = duplicates::LinkedBy {
+            operator: clerk.strip_prefix("operator:").unwrap_or(clerk).to_string(),
+            reason: format!("import {file_name}"),
+            via: duplicates::Via::Import(file_name.to_string()),
+        };
+        let after = duplicates::after_links(
+            store,
+            &merges,
+            &std::collections::BTreeSet::new(),
+            &by,
+            &mut parents,
+        )?;
+        report.moot_closed += after.moot.len() as u64;
+        report.parents_proposed += after.proposed.len() as u64;
+        aux.extend(after.writes());
+    }
     for (i, r) in rows.iter().enumerate() {
         aux.push((r.key.clone(), Some(regnos[i].clone().into_bytes())));
     }

@@ -244,12 +244,15 @@ fn side_view(s: &Side, label: &str) -> serde_json::Value {
     })
 }
 
-/// How a decision came about, for the page: `{"kind": "case"|"cluster"|"already", "id"}`.
+/// How a decision came about, for the page:
+/// `{"kind": "case"|"cluster"|"already"|"import"|"unlink", "id"}`.
 fn via_view(via: Option<&Via>) -> Option<serde_json::Value> {
     via.map(|v| match v {
         Via::Case(id) => serde_json::json!({"kind": "case", "id": id}),
         Via::Cluster(id) => serde_json::json!({"kind": "cluster", "id": id}),
         Via::Already => serde_json::json!({"kind": "already", "id": ""}),
+        Via::Import(file) => serde_json::json!({"kind": "import", "id": file}),
+        Via::Unlink(id) => serde_json::json!({"kind": "unlink", "id": id}),
     })
 }
 
@@ -278,6 +281,12 @@ fn render_case(
             "ops": d.ops.iter().map(ToString::to_string).collect::<Vec<_>>(),
             "via": via_view(d.via.as_ref()),
         })).collect::<Vec<_>>(),
+        "proposed": c.proposed.as_ref().map(|p| serde_json::json!({
+            "children": p.children,
+            "operator": p.operator,
+            "at_ms": p.at_ms,
+            "by": via_view(Some(&p.by)),
+        })),
     });
     let last = c.decisions.last().map(
         |d| serde_json::json!({ "operator": d.operator, "at_ms": d.at_ms, "reason": d.reason }),
@@ -483,13 +492,14 @@ mod tests {
             ] {
                 let decisions: Vec<serde_json::Value> = [Status::Open, Status::Linked, Status::Dismissed, Status::Unlinked]
                     .iter()
-                    .zip([None, Some(serde_json::json!({"kind": "case", "id": EVIL})), Some(serde_json::json!({"kind": "cluster", "id": EVIL})), Some(serde_json::json!({"kind": "already", "id": ""}))])
+                    .zip([Some(serde_json::json!({"kind": "unlink", "id": EVIL})), Some(serde_json::json!({"kind": "case", "id": EVIL})), Some(serde_json::json!({"kind": "cluster", "id": EVIL})), Some(serde_json::json!({"kind": "import", "id": EVIL}))])
                     .map(|(s, via)| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL], "via": via}))
                     .collect();
                 let case = serde_json::json!({
                     "id": EVIL, "status": status.as_str(), "source": EVIL, "weight": "1.0",
                     "probability": "90.0", "class": EVIL, "filed_ms": 0, "municipalities": EVIL,
                     "decisions": if status == Status::Open { vec![] } else { decisions },
+                    "proposed": {"children": [EVIL, EVIL], "operator": EVIL, "at_ms": 0, "by": {"kind": "case", "id": EVIL}},
                 });
                 for same in [true, false] {
                     let page = render_as_hostile(
@@ -528,6 +538,7 @@ mod tests {
                     ops: vec![],
                     via: None,
                 }],
+                proposed: None,
             };
             for (all, name) in [(false, None), (true, Some(EVIL))] {
                 let page = render_as_hostile(
