@@ -24,6 +24,9 @@ pub struct Cluster {
     pub port: u16,
     /// The password of the `postgres` role over TCP.
     pub password: String,
+    /// The CA of the server's TLS certificate, which names 127.0.0.1 only (the server also
+    /// listens on 127.0.0.2, a name the certificate does not give).
+    pub ca_pem: PathBuf,
     bin: PathBuf,
     socket_dir: PathBuf,
     /// The guardian's standard input: dropped only when the process ends.
@@ -133,10 +136,16 @@ impl Cluster {
                 ])
                 .arg(format!("--pwfile={}", pwfile.display())),
         );
+        // Password logins from the whole loopback network (127.0.0.2 for the TLS name test).
+        let hba = data.join("pg_hba.conf");
+        let mut rules = std::fs::read_to_string(&hba).expect("read pg_hba.conf");
+        rules.push_str("\nhost all all 127.0.0.0/8 scram-sha-256\n");
+        std::fs::write(&hba, rules).expect("write pg_hba.conf");
+        let ca_pem = tls_files(&top, uid, gid);
         let port = free_port();
         let options = format!(
-            "-p {port} -k {} -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=64MB",
-            top.display()
+            "-p {port} -k {dir} -c listen_addresses=127.0.0.1,127.0.0.2 -c max_connections=300 -c shared_buffers=64MB -c ssl=on -c ssl_cert_file={dir}/server.pem -c ssl_key_file={dir}/server.key",
+            dir = top.display()
         );
         let pg_ctl = bin.join("pg_ctl");
         let script = r#"
@@ -176,6 +185,7 @@ impl Cluster {
         Cluster {
             port,
             password,
+            ca_pem,
             bin,
             socket_dir: top,
             _guard: Mutex::new((child, stdin)),
@@ -201,6 +211,77 @@ impl Cluster {
             self.port
         )
     }
+}
+
+/// A throwaway CA and the server's certificate and key (`openssl`, which Debian's postgresql
+/// brings through ssl-cert) in `dir`; returns the CA's PEM file.
+fn tls_files(dir: &Path, uid: u32, gid: u32) -> PathBuf {
+    let openssl = |what: &str, args: &[&str]| {
+        run(what, Command::new("openssl").current_dir(dir).args(args));
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    let mut ca = vec![
+        "req",
+        "-x509",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=civreg test PostgreSQL CA",
+    ];
+    ca.extend(ec);
+    ca.extend([
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.pem",
+        "-addext",
+        "basicConstraints=critical,CA:TRUE",
+        "-addext",
+        "keyUsage=critical,keyCertSign,cRLSign",
+    ]);
+    openssl("openssl req (CA)", &ca);
+    let mut csr = vec!["req", "-subj", "/CN=127.0.0.1"];
+    csr.extend(ec);
+    csr.extend(["-keyout", "server.key", "-out", "server.csr"]);
+    openssl("openssl req (server)", &csr);
+    std::fs::write(
+        dir.join("server.ext"),
+        "subjectAltName=IP:127.0.0.1\nbasicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=serverAuth\n",
+    )
+    .expect("write server.ext");
+    openssl(
+        "openssl x509 (server)",
+        &[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            "server.ext",
+            "-out",
+            "server.pem",
+        ],
+    );
+    for f in ["server.key", "server.pem"] {
+        let p = dir.join(f);
+        std::os::unix::fs::chown(&p, Some(uid), Some(gid)).expect("chown the server's TLS files");
+        std::fs::set_permissions(&p, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .expect("chmod the server's TLS files");
+    }
+    dir.join("ca.pem")
 }
 
 /// The cluster of this test process, started at the first call.

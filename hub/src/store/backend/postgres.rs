@@ -962,15 +962,84 @@ mod tests {
         .expect("refused");
         assert!(matches!(e, StoreError::Unreachable(_)), "{e:?}");
         assert!(e.to_string().contains("cannot reach PostgreSQL"), "{e}");
-        // sslmode=require against a server without TLS: said, not hung.
-        let e = PostgresBackend::open(
-            &c.url("postgres", &c.password, &db.name)
-                .replace("sslmode=disable", "sslmode=require"),
-        )
+    }
+
+    /// Whether the backend's reader connection runs over TLS.
+    fn over_tls(b: &PostgresBackend) -> bool {
+        let (readers, connector) = (b.readers.clone(), b.connector.clone());
+        b.bridge.run(async move {
+            let c = connector.client(&readers[0]).await.unwrap();
+            c.query_one(
+                "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+        })
+    }
+
+    /// The test cluster's certificate names 127.0.0.1 only, and is signed by `ca_pem`.
+    #[test]
+    fn tls_is_used_and_the_certificate_checked_as_sslmode_asks() {
+        let c = civreg_testkit::postgres::cluster();
+        let db = civreg_testkit::postgres::database();
+        let ca = c.ca_pem.display().to_string();
+        let url = |host: &str, tls: &str| {
+            c.url("postgres", &c.password, &db.name)
+                .replace("127.0.0.1", host)
+                .replace("sslmode=disable", tls)
+        };
+        let b = PostgresBackend::open(&url(
+            "127.0.0.1",
+            &format!("sslmode=verify-full&sslrootcert={ca}"),
+        ))
+        .unwrap();
+        assert!(over_tls(&b));
+        let b = PostgresBackend::open(&url("127.0.0.1", "sslmode=require")).unwrap();
+        assert!(over_tls(&b));
+        let b = PostgresBackend::open(&url("127.0.0.1", "sslmode=disable")).unwrap();
+        assert!(!over_tls(&b));
+        // A name the certificate does not give: refused by verify-full, not by verify-ca.
+        let e = PostgresBackend::open(&url(
+            "127.0.0.2",
+            &format!("sslmode=verify-full&sslrootcert={ca}"),
+        ))
         .err()
         .expect("refused")
         .to_string();
-        assert!(e.contains("PostgreSQL"), "{e}");
+        assert!(
+            e.contains("TLS with PostgreSQL") && e.contains("sslrootcert"),
+            "{e}"
+        );
+        let b = PostgresBackend::open(&url(
+            "127.0.0.2",
+            &format!("sslmode=verify-ca&sslrootcert={ca}"),
+        ))
+        .unwrap();
+        assert!(over_tls(&b));
+        // Another CA: refused by verify-ca.
+        let dir = tempfile::tempdir().unwrap();
+        let other = dir.path().join("other.pem");
+        let cert = rcgen::generate_simple_self_signed(vec!["127.0.0.1".into()]).unwrap();
+        std::fs::write(&other, cert.cert.pem()).unwrap();
+        let e = PostgresBackend::open(&url(
+            "127.0.0.1",
+            &format!("sslmode=verify-ca&sslrootcert={}", other.display()),
+        ))
+        .err()
+        .expect("refused")
+        .to_string();
+        assert!(e.contains("TLS with PostgreSQL"), "{e}");
+        // A root file that is not there.
+        let e = PostgresBackend::open(&url(
+            "127.0.0.1",
+            "sslmode=verify-full&sslrootcert=/nonexistent/ca.pem",
+        ))
+        .err()
+        .expect("refused")
+        .to_string();
+        assert!(e.contains("/nonexistent/ca.pem"), "{e}");
     }
 
     /// The dashboard's handlers read the store from inside tokio workers: no "runtime within
