@@ -1097,7 +1097,10 @@ mod tests {
     fn broken_connections_are_made_again() {
         let db = civreg_testkit::postgres::database();
         let b = PostgresBackend::open(&db.url).unwrap();
-        assert_eq!(b.get(b"x").unwrap(), None);
+        // Every reader's connection made (they are used in turn).
+        for _ in 0..READERS {
+            assert_eq!(b.get(b"x").unwrap(), None);
+        }
         civreg_testkit::postgres::cluster().psql(
             "postgres",
             &format!(
@@ -1105,14 +1108,17 @@ mod tests {
                 db.name
             ),
         );
-        // The first use may fail (the connection is found closed only then); the next works.
+        // The first use of each connection may fail (it is found closed only then); later ones
+        // work, on every connection.
         civreg_testkit::wait::wait_until(
             "the backend to connect again",
             Duration::from_secs(10),
             || {
                 let mut batch = Batch::default();
                 batch.put(b"x".to_vec(), b"1".to_vec());
-                (b.apply(batch).is_ok() && b.get(b"x").ok().flatten().is_some()).then_some(())
+                let read = |_| b.get(b"x").ok().flatten().is_some();
+                let all = (0..2 * READERS).map(read).fold(true, |a, r| a & r);
+                (b.apply(batch).is_ok() && all).then_some(())
             },
         );
     }
