@@ -1054,7 +1054,7 @@ mod tests {
             batch.put(i.to_be_bytes().to_vec(), vec![1]);
         }
         b.apply(batch).unwrap();
-        assert_eq!(b.scan(b"", None).count(), PAGE as usize * 2 + 7 + 0);
+        assert_eq!(b.scan(b"", None).count(), PAGE as usize * 2 + 7);
         assert_eq!(b.get(&0u32.to_be_bytes()).unwrap(), Some(vec![1]));
         drop(b);
     }
