@@ -16,7 +16,10 @@
 //!   returns and [`HubBackend::flush`] has nothing left to do. A session whose
 //!   `synchronous_commit` is `off` (a commit answered before its WAL is on disk) would break
 //!   "acknowledged means durable": the backend sets it back to `on` for its own sessions, with a
-//!   warning.
+//!   warning. A `COMMIT` whose answer is lost (the connection broke after it was sent) is
+//!   reported as an error although it may have committed: nothing is acknowledged, the node
+//!   sends the batch again, but the store's heads in memory do not know of it until it reopens
+//!   (README, "Not finished").
 //! - **Scans** read lazily, in keyset pages of [`PAGE`] entries (`key > last ORDER BY key
 //!   LIMIT n`), each page its own statement: no snapshot and no transaction held between pages,
 //!   as the trait allows; never a whole keyspace in memory.
