@@ -8,6 +8,9 @@
 //! data_dir = "/var/lib/civreg-hub" # PKI under pki/, database under db/
 //! key_file = "/etc/civreg-hub/hub.key" # seals the database; keep it off the data disk
 //!                                  # (default DATA_DIR/hub.key; see atrest.rs)
+//! # store = "postgres://civreg:PASSWORD@db.example:5432/civreg?sslmode=verify-full&sslrootcert=/etc/civreg-hub/pg-ca.pem"
+//!                                  # the store in PostgreSQL (default: sled under DATA_DIR/db);
+//!                                  # see store/backend/postgres.rs for sslmode
 //! grpc_listen = "127.0.0.1:7443"   # where nodes connect (mutual TLS only)
 //! http_listen = "127.0.0.1:8080"   # the operator dashboard and /metrics (plain HTTP: loopback)
 //! http_hosts = []                  # names the dashboard answers to besides loopback (proxy)
@@ -53,6 +56,7 @@ const KNOWN_ENV: &[&str] = &[
     "HTTP_HOSTS",
     "KEY_FILE",
     "LOG_JSON",
+    "STORE",
 ];
 /// Read by the test harness (hub/tests/bins), not by the hub: a hub it starts inherits it.
 const IGNORED_ENV: &[&str] = &["BIN"];
@@ -178,9 +182,12 @@ pub enum ConfigError {
     HttpListen(String),
     #[error("web.session_idle_s = {idle} is longer than web.session_max_s = {max}: the idle limit would never end a session; make session_idle_s at most session_max_s")]
     SessionIdle { idle: u64, max: u64 },
+    /// The URL without its password.
+    #[error("store {0:?} is not a PostgreSQL URL: write postgres://USER:PASSWORD@HOST:PORT/DATABASE, or leave store out for the embedded database under DATA_DIR/db")]
+    Store(String),
 }
 
-const ENV_HINT: &str = "the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_HTTP_HOSTS, CIVREG_HUB_KEY_FILE, CIVREG_HUB_LOG_JSON, and CIVREG_HUB_SYNC_*, CIVREG_HUB_WEB_*, CIVREG_HUB_SEARCH_* for the keys of the [sync], [web] and [search] sections (deploy/hub.example.toml lists them)";
+const ENV_HINT: &str = "the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_HTTP_HOSTS, CIVREG_HUB_KEY_FILE, CIVREG_HUB_LOG_JSON, CIVREG_HUB_STORE, and CIVREG_HUB_SYNC_*, CIVREG_HUB_WEB_*, CIVREG_HUB_SEARCH_* for the keys of the [sync], [web] and [search] sections (deploy/hub.example.toml lists them)";
 
 impl From<LayerError> for ConfigError {
     fn from(e: LayerError) -> ConfigError {
@@ -199,6 +206,7 @@ struct FileConfig {
     version: Option<u32>,
     data_dir: Option<PathBuf>,
     key_file: Option<PathBuf>,
+    store: Option<String>,
     grpc_listen: Option<String>,
     http_listen: Option<String>,
     http_hosts: Option<Vec<String>>,
@@ -326,6 +334,8 @@ pub struct Overrides {
     pub data_dir: Option<PathBuf>,
     /// The key file that seals the database (`--key-file`).
     pub key_file: Option<PathBuf>,
+    /// The store's PostgreSQL URL (`--store`).
+    pub store: Option<String>,
     pub grpc_listen: Option<String>,
     pub log_json: bool,
     /// The dashboard's address (`serve --http-listen`).
@@ -339,6 +349,10 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// The key file that seals the database ([`crate::atrest`]).
     pub key_file: PathBuf,
+    /// The store's PostgreSQL URL; `None`: sled under `DATA_DIR/db` ([`crate::paths::StoreAt`]).
+    /// Printed without its password.
+    #[serde(serialize_with = "redacted", skip_serializing_if = "Option::is_none")]
+    pub store: Option<String>,
     pub grpc_listen: SocketAddr,
     pub log_json: bool,
     /// The operator dashboard and `/metrics` (plain HTTP; keep it on loopback).
@@ -351,7 +365,19 @@ pub struct Config {
     pub search: SearchSettings,
 }
 
+fn redacted<S: serde::Serializer>(url: &Option<String>, s: S) -> Result<S::Ok, S::Error> {
+    match url {
+        Some(u) => s.serialize_some(&crate::store::backend::postgres::redact(u)),
+        None => s.serialize_none(),
+    }
+}
+
 impl Config {
+    /// Where the store is ([`crate::paths::StoreAt`]).
+    pub fn store_at(&self) -> crate::paths::StoreAt {
+        crate::paths::StoreAt::of(&self.data_dir, self.store.as_deref())
+    }
+
     /// The config as a TOML file would say it.
     pub fn to_toml(&self) -> String {
         toml::to_string(self).unwrap_or_default()
@@ -398,6 +424,18 @@ pub fn load(
         .or_else(|| vars.get("KEY_FILE").map(PathBuf::from))
         .or(file.key_file)
         .unwrap_or_else(|| crate::atrest::default_key_path(&data_dir));
+    let store = cli
+        .store
+        .or_else(|| vars.get("STORE").map(str::to_string))
+        .or(file.store)
+        .filter(|s| !s.is_empty());
+    if let Some(s) = &store {
+        if !crate::store::backend::postgres::is_url(s) {
+            return Err(ConfigError::Store(crate::store::backend::postgres::redact(
+                s,
+            )));
+        }
+    }
     let listen = cli
         .grpc_listen
         .or_else(|| vars.get("GRPC_LISTEN").map(str::to_string))
@@ -454,6 +492,7 @@ pub fn load(
         version: 1,
         data_dir,
         key_file,
+        store,
         grpc_listen,
         log_json,
         http_listen,
@@ -533,6 +572,7 @@ mod tests {
                 config: Some(f),
                 data_dir: Some("/from/cli".into()),
                 key_file: Some("/keys/hub.key".into()),
+                store: None,
                 grpc_listen: Some("127.0.0.1:1".into()),
                 log_json: false,
                 http_listen: Some("127.0.0.1:2".into()),
@@ -553,6 +593,57 @@ mod tests {
             Err(ConfigError::HttpListen(_))
         ));
         assert!(over_cli.to_toml().contains("data_dir = \"/from/cli\""));
+    }
+
+    /// `store` from the file, the environment or `--store`; never shown with its password; a
+    /// value that is not a PostgreSQL URL refused.
+    #[test]
+    fn the_store_url_is_layered_shown_without_its_password_and_checked() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("hub.toml");
+        std::fs::write(&f, "store = \"postgres://hub:filepw@db/civreg\"\n").unwrap();
+        let file = Overrides {
+            config: Some(f.clone()),
+            ..Default::default()
+        };
+        let c = load(env(&[]), file.clone()).unwrap();
+        assert_eq!(c.store.as_deref(), Some("postgres://hub:filepw@db/civreg"));
+        assert_eq!(
+            c.store_at(),
+            crate::paths::StoreAt::Postgres("postgres://hub:filepw@db/civreg".into())
+        );
+        let toml = c.to_toml();
+        assert!(
+            toml.contains("store = \"postgres://hub:***@db/civreg\""),
+            "{toml}"
+        );
+        assert!(!toml.contains("filepw"), "{toml}");
+        let e = env(&[("CIVREG_HUB_STORE", "postgresql://hub:envpw@db2/civreg")]);
+        let c = load(e.clone(), file.clone()).unwrap();
+        assert_eq!(
+            c.store.as_deref(),
+            Some("postgresql://hub:envpw@db2/civreg")
+        );
+        let cli = Overrides {
+            store: Some("postgres://hub:clipw@db3/civreg".into()),
+            ..file
+        };
+        assert_eq!(
+            load(e, cli).unwrap().store.as_deref(),
+            Some("postgres://hub:clipw@db3/civreg")
+        );
+        // The default: sled under the data directory, and nothing printed.
+        let c = load(env(&[("CIVREG_HUB_DATA_DIR", "/d")]), Overrides::default()).unwrap();
+        assert_eq!(c.store_at(), crate::paths::StoreAt::Sled("/d/db".into()));
+        assert!(!c.to_toml().contains("store"));
+        let err = load(
+            env(&[("CIVREG_HUB_STORE", "mysql://hub:pw@db/x")]),
+            Overrides::default(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, ConfigError::Store(_)), "{err:?}");
+        assert!(err.to_string().contains("not a PostgreSQL URL"), "{err}");
+        assert!(!err.to_string().contains(":pw@"), "{err}");
     }
 
     #[test]

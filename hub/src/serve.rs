@@ -59,33 +59,46 @@ pub struct RunOptions {
     pub web: crate::web::Settings,
     /// The key file that seals the database (default [`crate::atrest::default_key_path`]).
     pub key_file: Option<PathBuf>,
+    /// The store's PostgreSQL URL (`None`: sled under `DATA_DIR/db`).
+    pub store: Option<String>,
     /// The `[sync]` and `[search]` sections of the config file (`web` holds `[web]`'s).
     pub sync: crate::config::SyncSettings,
     pub search: crate::config::SearchSettings,
 }
 
 /// How long `serve` waits for a store another civreg-hub process holds (a `status`, `show` or
-/// `digest` run while no hub served opens the database itself for a moment).
+/// `digest` run while no hub served opens the database itself for a moment), or for a
+/// PostgreSQL server that does not answer yet (started at the same time as the hub).
 pub const STORE_WAIT: Duration = Duration::from_secs(30);
 
 /// Opens the hub's store, waiting up to [`STORE_WAIT`] while another process holds it, as the
-/// node's `serve` does; says once that it waits.
-async fn open_waiting(db: &Path, key_file: &Path) -> Result<HubStore, crate::store::StoreError> {
+/// node's `serve` does, or while its PostgreSQL server is unreachable; says once that it waits.
+async fn open_waiting(
+    at: &crate::paths::StoreAt,
+    key_file: &Path,
+) -> Result<HubStore, crate::store::StoreError> {
     let deadline = tokio::time::Instant::now() + STORE_WAIT;
     let mut said = false;
     loop {
         let keys = crate::atrest::load_key(key_file)?;
-        let db2 = db.to_path_buf();
-        let opened = tokio::task::spawn_blocking(move || HubStore::open(&db2, keys))
+        let at2 = at.clone();
+        let opened = tokio::task::spawn_blocking(move || HubStore::open_at(&at2, keys))
             .await
-            .map_err(|e| crate::store::StoreError::Backend(e.to_string()))?;
+            .map_err(|e| StoreError::Backend(e.to_string()))?;
         match opened {
-            Err(crate::store::StoreError::Locked(_)) if tokio::time::Instant::now() < deadline => {
+            Err(StoreError::Locked(_)) if tokio::time::Instant::now() < deadline => {
                 if !said {
-                    info!(db = %db.display(), wait_s = STORE_WAIT.as_secs(), "the hub database is held by another civreg-hub process (a status, show or digest command?): waiting for it");
+                    info!(db = %at.shown(), wait_s = STORE_WAIT.as_secs(), "the hub database is held by another civreg-hub process (a status, show or digest command?): waiting for it");
                     said = true;
                 }
                 tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Err(StoreError::Unreachable(why)) if tokio::time::Instant::now() < deadline => {
+                if !said {
+                    warn!(db = %at.shown(), wait_s = STORE_WAIT.as_secs(), error = %why, "the hub's PostgreSQL database does not answer: trying again");
+                    said = true;
+                }
+                tokio::time::sleep(Duration::from_millis(500)).await;
             }
             other => return other,
         }
@@ -116,7 +129,8 @@ pub async fn run_with(
     let key_file =
         (opts.key_file.clone()).unwrap_or_else(|| crate::atrest::default_key_path(data_dir));
     crate::atrest::warn_if_key_inside(data_dir, &key_file);
-    let store = Arc::new(open_waiting(&paths::db_dir(data_dir), &key_file).await?);
+    let at = paths::StoreAt::of(data_dir, opts.store.as_deref());
+    let store = Arc::new(open_waiting(&at, &key_file).await?);
     let metrics = Arc::new(Metrics::default());
     let seen = Liveness::new();
     // The operator dashboard and /metrics, served below once everything is open.

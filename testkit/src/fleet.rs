@@ -41,10 +41,16 @@ pub struct HubProc {
 impl HubProc {
     /// Starts `civreg-hub serve` and waits for its `listening on` line.
     pub fn start(data_dir: &Path, log: &Path) -> HubProc {
+        Self::start_with(data_dir, log, &[])
+    }
+
+    /// [`HubProc::start`] with more arguments for `serve` (`--store postgres://…`).
+    pub fn start_with(data_dir: &Path, log: &Path, args: &[&str]) -> HubProc {
         let mut child = Command::new(hub_bin())
             .arg("--data-dir")
             .arg(data_dir)
             .args(["serve", "--grpc-listen", "127.0.0.1:0"])
+            .args(args)
             .env("RUST_LOG", "info")
             .stdin(Stdio::null())
             .stdout(Stdio::piped())

@@ -11,6 +11,7 @@
 //! - [`node`]: a node in a temporary directory, driven through its binary.
 //! - [`nodecli`]: the node's command line, one command at a time.
 //! - [`ops`]: sealed ops and valid records.
+//! - [`postgres`]: a throwaway PostgreSQL cluster (Debian's package), a database per test.
 //! - [`http`]: an HTTP client on hyper.
 //! - [`browser`]: headless Chromium through chromedriver.
 //! - [`rng`]: seeded random sources.
@@ -25,6 +26,7 @@ pub mod hub;
 pub mod node;
 pub mod nodecli;
 pub mod ops;
+pub mod postgres;
 pub mod process;
 pub mod proxy;
 pub mod rng;

@@ -17,6 +17,7 @@ mod clerk_upload;
 mod control;
 mod faults;
 mod node_serve;
+mod postgres;
 mod reconcile;
 mod renewal;
 mod rotate;

@@ -21,6 +21,11 @@ pub struct Cli {
     /// when none exists, `keygen` makes one anywhere.
     #[arg(long, global = true)]
     pub key_file: Option<PathBuf>,
+    /// Keep the hub's store in PostgreSQL: postgres://USER:PASSWORD@HOST:PORT/DATABASE, with
+    /// sslmode=disable|prefer|require|verify-ca|verify-full and sslrootcert=CA.pem (also
+    /// CIVREG_HUB_STORE or `store` in the config file; default: sled under DATA_DIR/db).
+    #[arg(long, global = true)]
+    pub store: Option<String>,
     /// A TOML config file (also CIVREG_HUB_CONFIG). Layers: defaults < file < CIVREG_HUB_* < flags.
     #[arg(long, global = true)]
     pub config: Option<PathBuf>,

@@ -27,6 +27,13 @@ pub(super) fn backup(ctx: &Ctx, out: &Path) -> Result<()> {
 /// `civreg-hub restore --from DIR`: fails when the restored chains do not all lead to their
 /// heads.
 pub(super) fn restore(ctx: &Ctx, from: &Path) -> Result<()> {
+    if let crate::paths::StoreAt::Postgres(url) = ctx.cfg.store_at() {
+        anyhow::bail!(
+            "restore writes the embedded database under {}, not the PostgreSQL store {}: run it without --store (and without store in the config file)",
+            ctx.data_dir.display(),
+            crate::store::backend::postgres::redact(&url)
+        );
+    }
     let r = crate::backup::restore(&ctx.data_dir, &ctx.cfg.key_file, from)?;
     let ok = r.drill.problems.is_empty();
     print(ctx.json, json!({"ok": ok, "restored": r}), || {

@@ -63,6 +63,7 @@ pub fn main() {
             config: cli.config.clone(),
             data_dir: cli.data_dir.clone(),
             key_file: cli.key_file.clone(),
+            store: cli.store.clone(),
             grpc_listen,
             log_json: cli.log_json,
             http_listen,
@@ -76,6 +77,7 @@ pub fn main() {
         return;
     }
     let _ = KEY_FILE.set(cfg.key_file.clone());
+    let _ = STORE.set(cfg.store.clone());
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let sub = tracing_subscriber::fmt()
@@ -282,7 +284,8 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<Answer, HubAnswer>
                 .map_or(&crate::atrest::default_key_path(data_dir), |p| p),
         )
         .map_err(|e| HubAnswer::Failed(e.into()))?;
-        match HubStore::open(&crate::paths::db_dir(data_dir), keys) {
+        let at = crate::paths::StoreAt::of(data_dir, STORE.get().and_then(Option::as_deref));
+        match HubStore::open_at(&at, keys) {
             Ok(store) => {
                 return control::answer(
                     req,
@@ -302,3 +305,6 @@ fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<Answer, HubAnswer>
 
 /// The key file in force (set once in [`main`]), for commands that open the store themselves.
 static KEY_FILE: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+
+/// The store URL in force (set once in [`main`]; `None`: sled under the data directory).
+static STORE: std::sync::OnceLock<Option<String>> = std::sync::OnceLock::new();

@@ -52,6 +52,7 @@ pub(super) fn serve(ctx: &Ctx) -> Result<()> {
             http,
             web: cfg.web_settings(),
             key_file: Some(cfg.key_file.clone()),
+            store: cfg.store.clone(),
             sync: cfg.sync.clone(),
             search: cfg.search.clone(),
         };

@@ -9,11 +9,13 @@
 //!   civreg-hub before this seam wrote (one sled tree `"hub"`).
 //! - [`memory::MemoryBackend`]: a map under a lock, gone when dropped (the deterministic
 //!   simulation, and the store's test suite).
+//! - [`postgres::PostgresBackend`]: one table of a PostgreSQL database (`--store postgres://…`).
 //!
 //! The guarantees are written for a backend that is a server, too (a PostgreSQL one: an atomic
 //! batch is one transaction): a scan is not a snapshot, and only `flush` promises durability.
 
 pub mod memory;
+pub mod postgres;
 pub mod sled;
 
 use super::StoreError;

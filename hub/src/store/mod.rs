@@ -13,7 +13,7 @@
 //! - [`upgrade`]: one file per layout migration, run at open;
 //! - [`aux`]: the registry of every key prefix (keyspaces, `meta` keys, modules' `aux` prefixes);
 //! - [`codec`]: the binary encodings; [`seal`]: keyspaces and their sealing at rest;
-//! - [`backend`]: the [`HubBackend`] seam (sled, the default; memory) — the store above it knows
+//! - [`backend`]: the [`HubBackend`] seam (sled, the default; memory; PostgreSQL) — the store above it knows
 //!   nothing of how a database works, the backends nothing of what the bytes mean;
 //! - `aside`: ops set aside by an operator.
 //!
@@ -60,6 +60,7 @@ use seal::Space;
 use upgrade::{LAYOUT, LAYOUT_3, LAYOUT_4, LAYOUT_5};
 
 use backend::memory::MemoryBackend;
+use backend::postgres::PostgresBackend;
 use backend::sled::SledBackend;
 pub use backend::{Batch, HubBackend, KeyValue};
 use civreg_shared::merge::{Conflict, RecordState};
@@ -75,6 +76,9 @@ pub enum StoreError {
     Locked(String),
     #[error("hub database error: {0}")]
     Backend(String),
+    /// A database server that does not answer (yet): the caller may wait and try again.
+    #[error("{0}")]
+    Unreachable(String),
     #[error("stored data is damaged: {0}")]
     Corrupt(String),
     #[error("the key file does not open the hub database at {0}: the database was sealed with another key; pass the key file made for it (--key-file, CIVREG_HUB_KEY_FILE or key_file in the config file)")]
@@ -212,6 +216,20 @@ impl HubStore {
     /// refused.
     pub fn open(path: &Path, keys: civreg_shared::seal::Sealer) -> Result<HubStore, StoreError> {
         Self::open_backend(Arc::new(SledBackend::open(path)?), keys)
+    }
+
+    /// Opens the store a hub is configured with: sled at a path, or the PostgreSQL database of
+    /// a `postgres://` URL ([`PostgresBackend`]).
+    pub fn open_at(
+        at: &crate::paths::StoreAt,
+        keys: civreg_shared::seal::Sealer,
+    ) -> Result<HubStore, StoreError> {
+        match at {
+            crate::paths::StoreAt::Sled(path) => Self::open(path, keys),
+            crate::paths::StoreAt::Postgres(url) => {
+                Self::open_backend(Arc::new(PostgresBackend::open(url)?), keys)
+            }
+        }
     }
 
     /// A store in sled's temporary mode, gone when dropped. Sealed with a key of its own.

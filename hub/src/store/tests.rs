@@ -81,6 +81,8 @@ fn unbucket(store: &HubStore, batch: &mut Batch) {
 enum Db {
     Sled(tempfile::TempDir),
     Memory(Arc<MemoryBackend>),
+    /// A fresh database in the test process's PostgreSQL cluster ([`civreg_testkit::postgres`]).
+    Postgres(String),
 }
 
 impl Db {
@@ -92,17 +94,24 @@ impl Db {
         Db::Memory(Arc::new(MemoryBackend::new()))
     }
 
+    fn postgres() -> Db {
+        Db::Postgres(civreg_testkit::postgres::database().url)
+    }
+
     /// Opens the store, or opens it again once the last one was dropped.
     fn open(&self) -> HubStore {
         match self {
             Db::Sled(dir) => reopen(&dir.path().join("db")),
             Db::Memory(b) => HubStore::open_backend(b.clone(), keys()).unwrap(),
+            Db::Postgres(url) => {
+                HubStore::open_at(&crate::paths::StoreAt::Postgres(url.clone()), keys()).unwrap()
+            }
         }
     }
 }
 
-/// Runs each named test function (taking a [`Db`]) once per backend, as `on_sled::NAME` and
-/// `in_memory::NAME`.
+/// Runs each named test function (taking a [`Db`]) once per backend, as `on_sled::NAME`,
+/// `in_memory::NAME` and `on_postgres::NAME`.
 macro_rules! on_every_backend {
     ($($name:ident),* $(,)?) => {
         mod on_sled {
@@ -115,6 +124,12 @@ macro_rules! on_every_backend {
             $(#[test]
             fn $name() {
                 super::$name(super::Db::memory())
+            })*
+        }
+        mod on_postgres {
+            $(#[test]
+            fn $name() {
+                super::$name(super::Db::postgres())
             })*
         }
     };
