@@ -13,7 +13,7 @@ use civreg_shared::ids::RegNo;
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::GENESIS;
 use std::collections::{BTreeMap, BTreeSet, HashSet};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
 /// One database shared by every store a test opens.
@@ -41,9 +41,74 @@ impl Shared {
         }
     }
 
-    /// A store over the shared database: another hub process.
+    /// A store over the shared database: another hub process. Its reads and writes yield the
+    /// processor now and then ([`Jitter`]), so that writers interleave between reading and
+    /// writing as processes on several machines would.
     fn store(&self) -> HubStore {
-        HubStore::open_backend(self.backend.clone(), keys()).unwrap()
+        let jitter = Jitter {
+            inner: self.backend.clone(),
+            turn: AtomicU64::new(0x9e37_79b9_7f4a_7c15),
+        };
+        HubStore::open_backend(Arc::new(jitter), keys()).unwrap()
+    }
+}
+
+/// A backend that passes everything to the shared one, and yields the thread a varying number
+/// of times after a read and more before a write: the gap between what a writer reads and what it
+/// writes widens, and with it every chance for another writer to come between.
+struct Jitter {
+    inner: Arc<dyn HubBackend>,
+    turn: AtomicU64,
+}
+
+impl Jitter {
+    /// Yields 0 to 3 times, and before a write (`long`) also spins up to some 4,000 turns.
+    fn pause(&self, long: bool) {
+        let n = self
+            .turn
+            .fetch_add(0x9e37_79b9_7f4a_7c15, Ordering::Relaxed);
+        for _ in 0..(n >> 62) {
+            thread::yield_now();
+        }
+        if long {
+            for _ in 0..(n >> 48 & 0xfff) {
+                std::hint::spin_loop();
+            }
+        }
+    }
+}
+
+impl HubBackend for Jitter {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        let v = self.inner.get(key);
+        self.pause(false);
+        v
+    }
+    fn scan(&self, from: &[u8], to: Option<&[u8]>) -> backend::Entries<'_> {
+        self.inner.scan(from, to)
+    }
+    fn last_in(&self, from: &[u8], to: &[u8]) -> Result<Option<KeyValue>, StoreError> {
+        self.inner.last_in(from, to)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        self.pause(true);
+        self.inner.apply(batch)
+    }
+    fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError> {
+        self.pause(true);
+        self.inner.apply_if(expected, batch)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+    fn layout(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.layout()
+    }
+    fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
+        self.inner.set_layout(mark)
+    }
+    fn location(&self) -> String {
+        self.inner.location()
     }
 }
 
@@ -380,11 +445,16 @@ fn two_stores_pushing_the_same_chain_store_each_op_once(db: Shared) {
 /// are given once and without holes, and each reader saw exactly the feed as it ends, in its
 /// order (none skipped, none twice).
 fn feed_positions_are_given_once_and_densely_and_a_reader_never_skips_an_op(db: Shared) {
-    const LEN: u64 = 120;
-    let stores = [Arc::new(db.store()), Arc::new(db.store())];
-    let plan: [(usize, &[(&str, &str)]); 2] = [
+    const LEN: u64 = 200;
+    let stores = [
+        Arc::new(db.store()),
+        Arc::new(db.store()),
+        Arc::new(db.store()),
+    ];
+    let plan: [(usize, &[(&str, &str)]); 3] = [
         (0, &[("istog", "1"), ("istog", "2"), ("peje", "1")]),
         (1, &[("istog", "3"), ("istog", "4"), ("peje", "2")]),
+        (2, &[("istog", "5"), ("peje", "3")]),
     ];
     let done = Arc::new(AtomicBool::new(false));
     let readers: Vec<_> = (0..2)
@@ -446,7 +516,7 @@ fn feed_positions_are_given_once_and_densely_and_a_reader_never_skips_an_op(db: 
     done.store(true, Ordering::SeqCst);
     let (all, _) = stores[0].feed_after("istog", 0, 10_000).unwrap();
     let all: Vec<OpId> = all.into_iter().map(|o| o.id).collect();
-    assert_eq!(all.len() as u64, 4 * LEN);
+    assert_eq!(all.len() as u64, 5 * LEN);
     for t in readers {
         let seen = t.join().unwrap();
         assert_eq!(seen.len(), all.len(), "a reader saw each op once");
@@ -465,12 +535,15 @@ fn feed_positions_are_given_once_and_densely_and_a_reader_never_skips_an_op(db: 
         *l = id.seq;
     }
     let positions = feed_positions(&stores[1]);
-    assert_eq!(
-        positions,
-        (1..=6 * LEN).collect::<Vec<_>>(),
-        "once each, no hole"
+    let want: Vec<u64> = (1..=8 * LEN).collect();
+    assert!(
+        positions == want,
+        "feed positions not each once without a hole: {} held, {} distinct, highest {:?}",
+        positions.len(),
+        positions.iter().collect::<BTreeSet<_>>().len(),
+        positions.last()
     );
-    assert_eq!(feed_counter(&stores[0]), 6 * LEN);
+    assert_eq!(feed_counter(&stores[0]), 8 * LEN);
 }
 
 /// Two stores merge ops into the records of one bucket at once (annotations of nine records
