@@ -641,6 +641,16 @@ mod tests {
             }
             self.inner.apply(batch)
         }
+        fn apply_if(
+            &self,
+            expected: &[crate::store::backend::Expected],
+            batch: &crate::store::Batch,
+        ) -> Result<crate::store::backend::Applied, crate::store::StoreError> {
+            if self.broken.load(std::sync::atomic::Ordering::Relaxed) {
+                return Err(crate::store::StoreError::Backend("disk full".into()));
+            }
+            self.inner.apply_if(expected, batch)
+        }
         fn flush(&self) -> Result<(), crate::store::StoreError> {
             self.inner.flush()
         }

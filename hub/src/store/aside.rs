@@ -21,6 +21,7 @@
 //! - Nodes learn of it in the heartbeat reply, and re-derive the record without the op, so that
 //!   both sides hold the same op set and the same state (the merge is a function of the set).
 
+use super::backend::Applied;
 use super::{chain_key, Batch, HubStore, StoreError};
 use civreg_shared::op::Hash;
 use serde::{Deserialize, Serialize};
@@ -155,81 +156,90 @@ impl HubStore {
             return Err(AsideError::NoReason);
         }
         let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
-        // A chain the hub holds nothing of yet: its very first op can be set aside once the
-        // hub has seen it refused (or is told its hash); any other is a typo in the names.
-        let held = match heads.get(&chain).copied() {
-            Some(h) => h,
-            None if seq == 1
-                && (hash.is_some()
-                    || self
-                        .refused
-                        .lock()
-                        .unwrap_or_else(|p| p.into_inner())
-                        .contains_key(&chain)) =>
-            {
-                super::Head {
-                    seq: 0,
-                    hash: civreg_shared::op::GENESIS,
+        // Decided on the head as the database holds it, written only if it has not moved
+        // (another hub may take the office's op meanwhile).
+        for _ in 0..super::commit::MAX_ATTEMPTS {
+            self.refresh_heads(&mut heads, [chain.as_str()])?;
+            // A chain the hub holds nothing of yet: its very first op can be set aside once the
+            // hub has seen it refused (or is told its hash); any other is a typo in the names.
+            let held = match heads.get(&chain).copied() {
+                Some(h) => h,
+                None if seq == 1
+                    && (hash.is_some()
+                        || self
+                            .refused
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .contains_key(&chain)) =>
+                {
+                    super::Head {
+                        seq: 0,
+                        hash: civreg_shared::op::GENESIS,
+                    }
                 }
-            }
-            None => return Err(AsideError::UnknownChain { chain }),
-        };
-        if seq != held.seq + 1 {
-            return Err(AsideError::NotNext {
-                chain,
-                seq,
-                held: held.seq,
-            });
-        }
-        let seen = self
-            .refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&chain)
-            .filter(|r| r.seq == seq)
-            .cloned();
-        let hash = match (hash, &seen) {
-            (Some(h), Some(s)) if h != s.hash => {
-                return Err(AsideError::WrongHash {
+                None => return Err(AsideError::UnknownChain { chain }),
+            };
+            if seq != held.seq + 1 {
+                return Err(AsideError::NotNext {
                     chain,
                     seq,
-                    seen: s.hash,
-                })
+                    held: held.seq,
+                });
             }
-            (Some(h), _) => h,
-            (None, Some(s)) => s.hash,
-            (None, None) => return Err(AsideError::NoHash { chain, seq }),
-        };
-        let entry = SetAside {
-            municipality: municipality.to_string(),
-            node_id: node_id.to_string(),
-            seq,
-            hash,
-            record_id: seen.as_ref().map(|s| s.record_id.clone()),
-            refusal: seen.as_ref().map(|s| s.why.clone()),
-            reason: civreg_shared::redact::redact(reason.trim()),
-            operator: operator.to_string(),
-            at_ms: civreg_runtime::clock::now_ms(),
-        };
-        let mut batch = Batch::default();
-        self.aux.put(
-            &mut batch,
-            key(&chain, seq),
-            serde_json::to_vec(&entry).expect("decision serialises"),
-        );
-        self.chains.put(
-            &mut batch,
-            chain.as_bytes(),
-            super::codec::encode_head(seq, &hash).to_vec(),
-        );
-        self.backend.apply(batch)?;
-        self.flush()?;
-        heads.insert(chain.clone(), super::Head { seq, hash });
-        self.refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .remove(&chain);
-        Ok(entry)
+            let seen = self
+                .refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .get(&chain)
+                .filter(|r| r.seq == seq)
+                .cloned();
+            let hash = match (hash, &seen) {
+                (Some(h), Some(s)) if h != s.hash => {
+                    return Err(AsideError::WrongHash {
+                        chain,
+                        seq,
+                        seen: s.hash,
+                    })
+                }
+                (Some(h), _) => h,
+                (None, Some(s)) => s.hash,
+                (None, None) => return Err(AsideError::NoHash { chain, seq }),
+            };
+            let entry = SetAside {
+                municipality: municipality.to_string(),
+                node_id: node_id.to_string(),
+                seq,
+                hash,
+                record_id: seen.as_ref().map(|s| s.record_id.clone()),
+                refusal: seen.as_ref().map(|s| s.why.clone()),
+                reason: civreg_shared::redact::redact(reason.trim()),
+                operator: operator.to_string(),
+                at_ms: civreg_runtime::clock::now_ms(),
+            };
+            let mut batch = Batch::default();
+            self.aux.put(
+                &mut batch,
+                key(&chain, seq),
+                serde_json::to_vec(&entry).expect("decision serialises"),
+            );
+            self.chains.put(
+                &mut batch,
+                chain.as_bytes(),
+                super::codec::encode_head(seq, &hash).to_vec(),
+            );
+            let condition = [self.head_condition(&heads, &chain)];
+            if let Applied::Conflict(_) = self.backend.apply_if(&condition, &batch)? {
+                continue;
+            }
+            self.flush()?;
+            heads.insert(chain.clone(), super::Head { seq, hash });
+            self.refused
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .remove(&chain);
+            return Ok(entry);
+        }
+        Err(super::commit::contended().into())
     }
 
     /// Undoes [`set_aside`](Self::set_aside) (a wrong hash typed, say) while nothing of the
@@ -247,43 +257,51 @@ impl HubStore {
             return Err(AsideError::NoReason);
         }
         let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
-        let held = heads.get(&chain).copied().unwrap_or_default();
-        let entry: SetAside = match self.aux.get(key(&chain, seq))? {
-            Some(v) => serde_json::from_slice(&v)
-                .map_err(|_| StoreError::Corrupt(format!("set-aside decision {chain}#{seq}")))?,
-            None => return Err(AsideError::NotSetAside { chain, seq }),
-        };
-        if held.seq != seq {
-            return Err(AsideError::Followed {
-                chain,
-                seq,
-                held: held.seq,
-            });
+        for _ in 0..super::commit::MAX_ATTEMPTS {
+            self.refresh_heads(&mut heads, [chain.as_str()])?;
+            let held = heads.get(&chain).copied().unwrap_or_default();
+            let entry: SetAside = match self.aux.get(key(&chain, seq))? {
+                Some(v) => serde_json::from_slice(&v).map_err(|_| {
+                    StoreError::Corrupt(format!("set-aside decision {chain}#{seq}"))
+                })?,
+                None => return Err(AsideError::NotSetAside { chain, seq }),
+            };
+            if held.seq != seq {
+                return Err(AsideError::Followed {
+                    chain,
+                    seq,
+                    held: held.seq,
+                });
+            }
+            let before = if seq == 1 {
+                civreg_shared::op::GENESIS
+            } else {
+                self.stored_hash(&chain, seq - 1)
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?
+                    .ok_or_else(|| StoreError::Corrupt(format!("{chain} has no op #{}", seq - 1)))?
+            };
+            let mut batch = Batch::default();
+            self.aux.delete(&mut batch, key(&chain, seq));
+            self.chains.put(
+                &mut batch,
+                chain.as_bytes(),
+                super::codec::encode_head(seq - 1, &before).to_vec(),
+            );
+            let condition = [self.head_condition(&heads, &chain)];
+            if let Applied::Conflict(_) = self.backend.apply_if(&condition, &batch)? {
+                continue;
+            }
+            self.flush()?;
+            heads.insert(
+                chain.clone(),
+                super::Head {
+                    seq: seq - 1,
+                    hash: before,
+                },
+            );
+            return Ok(entry);
         }
-        let before = if seq == 1 {
-            civreg_shared::op::GENESIS
-        } else {
-            self.stored_hash(&chain, seq - 1)
-                .map_err(|e| StoreError::Corrupt(e.to_string()))?
-                .ok_or_else(|| StoreError::Corrupt(format!("{chain} has no op #{}", seq - 1)))?
-        };
-        let mut batch = Batch::default();
-        self.aux.delete(&mut batch, key(&chain, seq));
-        self.chains.put(
-            &mut batch,
-            chain.as_bytes(),
-            super::codec::encode_head(seq - 1, &before).to_vec(),
-        );
-        self.backend.apply(batch)?;
-        self.flush()?;
-        heads.insert(
-            chain,
-            super::Head {
-                seq: seq - 1,
-                hash: before,
-            },
-        );
-        Ok(entry)
+        Err(super::commit::contended().into())
     }
 
     /// The hash of op `seq` of `chain` if it was set aside.

@@ -13,6 +13,11 @@
 //!
 //! The guarantees are written for a backend that is a server, too (a PostgreSQL one: an atomic
 //! batch is one transaction): a scan is not a snapshot, and only `flush` promises durability.
+//!
+//! Several writers may share one database (several hub processes over one PostgreSQL, or two
+//! stores over one memory backend in the tests). They never lock each other out for long: each
+//! writes with [`HubBackend::apply_if`], a compare-and-set over the keys its decisions read, and
+//! on a conflict reads those keys again and decides again (see [`super::commit`]).
 
 pub mod memory;
 pub mod postgres;
@@ -50,10 +55,34 @@ impl Batch {
         self.writes.is_empty()
     }
 
+    /// Drops every write after the first `len` (a writer that redoes the end of its batch).
+    pub fn truncate(&mut self, len: usize) {
+        self.writes.truncate(len);
+    }
+
+    /// The writes in the order they were made (see [`into_writes`](Self::into_writes)).
+    pub fn writes(&self) -> &[(Vec<u8>, Option<Vec<u8>>)] {
+        &self.writes
+    }
+
     /// The writes in the order they were made: a key and its new value (`None`: removed).
     pub fn into_writes(self) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
         self.writes
     }
+}
+
+/// A condition of [`HubBackend::apply_if`]: a key and the value the writer read under it
+/// (`None`: the key was absent), byte for byte as stored.
+pub type Expected = (Vec<u8>, Option<Vec<u8>>);
+
+/// What a conditional write did ([`HubBackend::apply_if`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Applied {
+    /// Every condition held, and the batch is applied.
+    Done,
+    /// These keys of the conditions (at least one) held something else: nothing was applied.
+    /// The writer reads them again and decides again.
+    Conflict(Vec<Vec<u8>>),
 }
 
 /// The smallest key after every key that starts with `prefix` (`None`: no such key, the prefix
@@ -71,9 +100,11 @@ pub fn prefix_end(prefix: &[u8]) -> Option<Vec<u8>> {
 
 /// What the hub's store needs of a database (see the module documentation).
 ///
-/// Every method may be called from several threads at once. The store serialises its own
-/// writes (every write holds its heads' lock), so a backend needs no write ordering of its own
-/// beyond each batch's atomicity.
+/// Every method may be called from several threads at once, and by several stores (several
+/// processes) over one database. A store serialises its own writes (every write holds its
+/// heads' lock); writers of several stores are kept apart by [`apply_if`](Self::apply_if)
+/// alone: everything the store writes that another writer may have read (chain heads, the feed
+/// position counter, buckets of record states, the key check) it writes with `apply_if`.
 pub trait HubBackend: Send + Sync {
     /// The value under `key`, as last applied.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
@@ -89,8 +120,37 @@ pub trait HubBackend: Send + Sync {
     fn last_in(&self, from: &[u8], to: &[u8]) -> Result<Option<KeyValue>, StoreError>;
 
     /// Applies every write of `batch` or none of them, visible to readers all at once. Not
-    /// durable until [`flush`](Self::flush) returns.
+    /// durable until [`flush`](Self::flush) returns. Unconditional: for keys no other writer
+    /// decides on (see [`apply_if`](Self::apply_if)).
     fn apply(&self, batch: Batch) -> Result<(), StoreError>;
+
+    /// Applies `batch` as [`apply`](Self::apply) does, but only if every key of `expected`
+    /// still holds the value given with it (compare-and-set over several keys, like an etcd
+    /// transaction); otherwise applies nothing and names the keys that differ.
+    ///
+    /// The guarantee, across every store and process writing the database: the batches applied
+    /// (by `apply_if` and by [`apply`](Self::apply)) are applied one after another in a single
+    /// order, each visible to readers all at once, never before a batch ordered before it; an
+    /// `apply_if` is applied at a point of that order where each expected key holds its
+    /// expected value. So two writers that read the same value of a key and both list it can
+    /// not both succeed. A batch that is applied is visible to `get` and `scan` of every store
+    /// once this returns (but durable only after [`flush`](Self::flush)).
+    ///
+    /// How a backend does it:
+    /// - memory: compare and apply under the map's write lock;
+    /// - sled (one process; the database's file lock keeps out others): compare and apply under
+    ///   a writer mutex that [`apply`](Self::apply) takes too, so no write slips in between;
+    /// - PostgreSQL: one `READ COMMITTED` transaction that first takes
+    ///   `pg_advisory_xact_lock(h)` for a 64-bit hash `h` of each expected key, in ascending
+    ///   order of `h` (no deadlock between writers), then reads the expected keys
+    ///   (`SELECT k, v FROM kv WHERE k = ANY($1)`), compares, writes the batch and commits; the
+    ///   locks go with the commit, after it is visible, so the next writer of those keys reads
+    ///   what this one wrote. Advisory locks rather than `SELECT … FOR UPDATE`, because an
+    ///   expected key may be absent (no row to lock). `apply` takes no lock: the store never
+    ///   writes a listed key with it. The feed position counter is listed by every group commit
+    ///   that adds ops, so those run one at a time, and their feed positions become visible in
+    ///   increasing order (the store's "feed readers never skip an op").
+    fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError>;
 
     /// Makes everything applied before the call durable (on disk, or wherever the backend
     /// promises): the store acknowledges nothing before this returns.

@@ -5,7 +5,21 @@
 //! and what earlier pushes of the same group staged, then [`HubStore::commit`] turns the accepted
 //! ops into the batch: record states merged per bucket, ops in runs on the feed, their index
 //! entries, the new heads and the feed position counter.
+//!
+//! Several writers (hub processes over one database): the batch is applied by compare-and-set
+//! over what it was decided on ([`HubBackend::apply_if`](super::HubBackend::apply_if)): the
+//! heads (cached) of the chains it extends, the buckets it merges into, the feed position
+//! counter. On a conflict nothing is written; the heads that moved are read again and the group
+//! is decided again. So:
+//! - a chain's op n is accepted by one writer only (the other finds it held: a replay if it is
+//!   the same op, a fork if not), the hub's own chain included (its ops numbered again);
+//! - a bucket never loses another writer's merge;
+//! - feed positions are given once, and become visible in the order they were given: every
+//!   batch that gives positions lists the counter, so those batches apply one after another,
+//!   each giving the positions after the last one applied. A feed reader that has seen
+//!   position p never later finds an op before p that it did not see.
 
+use super::backend::{Applied, Expected};
 use super::codec;
 use super::{
     bucket_entries, bucket_key, chain_key, decode_state, feed_key, op_key, Author, AuxWrite, Batch,
@@ -15,6 +29,7 @@ use super::{
 use civreg_shared::ids::RegNo;
 use civreg_shared::merge::merge;
 use civreg_shared::op::{Hash, Op, OpId};
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// The most ops in one run: bounds what reading one op by id (a record's history, a replayed
@@ -28,6 +43,33 @@ pub(super) const RUN_MAX: usize = 512;
 /// 6 KiB keep every page of ops, runs and record states in the fsynced log. Smaller runs were
 /// faster as well: runs of up to 512 ops (about 230 KB) went to blobs and cost a file each.
 pub(super) const RUN_BYTES: usize = 6 * 1024;
+
+/// How many times a write is decided again, after conflicts with other hubs writing the same
+/// database, before the store gives up on it. Each conflict means another writer succeeded, so
+/// this is reached only by a writer that keeps losing.
+pub(super) const MAX_ATTEMPTS: usize = 200;
+
+/// The error of a write that lost [`MAX_ATTEMPTS`] times in a row to other writers.
+pub(super) fn contended() -> StoreError {
+    StoreError::Backend(format!(
+        "the write conflicted {MAX_ATTEMPTS} times in a row with other hubs writing the same database; nothing of it was stored, and it can be sent again"
+    ))
+}
+
+/// The id and prev hash of the op after `head` on the hub's own chain.
+fn next_own(head: Head) -> (OpId, Hash) {
+    let id = OpId {
+        municipality: HUB_CHAIN_MUNICIPALITY.into(),
+        node_id: HUB_CHAIN_NODE.into(),
+        seq: head.seq + 1,
+    };
+    let prev = if head.seq == 0 {
+        civreg_shared::op::GENESIS
+    } else {
+        head.hash
+    };
+    (id, prev)
+}
 
 impl HubStore {
     /// Verifies and stores a set of pushes (one per caller), with one flush for all.
@@ -46,23 +88,77 @@ impl HubStore {
     }
 
     /// [`ingest`](Self::ingest) of ops already [`Prepared`].
+    ///
+    /// Decided against the cached heads, written by compare-and-set over what the decisions
+    /// read ([`HubStore::commit`]); when another store wrote first, the heads that moved are
+    /// read again and the whole group decided again (an op now held is a replay, or a fork).
     pub fn ingest_prepared<A: Into<Author>>(
         &self,
         pushes: Vec<(A, Vec<Prepared>)>,
     ) -> Result<Vec<Result<Head, IngestError>>, StoreError> {
+        let pushes: Vec<(Author, Vec<Prepared>)> =
+            pushes.into_iter().map(|(w, o)| (w.into(), o)).collect();
         let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
-        let mut staged: HashMap<String, Head> = HashMap::new();
-        let mut answers = Vec::with_capacity(pushes.len());
-        let mut accepted: Vec<Prepared> = Vec::new();
+        self.refresh_behind(&mut heads, &pushes)?;
+        for _ in 0..MAX_ATTEMPTS {
+            let mut staged: HashMap<String, Head> = HashMap::new();
+            let mut answers = Vec::with_capacity(pushes.len());
+            let mut accepted: Vec<&Prepared> = Vec::new();
+            for (who, ops) in &pushes {
+                answers.push(self.check_push(who, ops, &heads, &mut staged, &mut accepted));
+            }
+            if accepted.is_empty() {
+                return Ok(answers);
+            }
+            match self.commit(&accepted, &staged, &heads, &[])? {
+                Applied::Done => {
+                    self.flush()?;
+                    heads.extend(staged);
+                    return Ok(answers);
+                }
+                Applied::Conflict(keys) => self.refresh_conflicting(&mut heads, &keys)?,
+            }
+        }
+        Err(contended())
+    }
+
+    /// Reads again the cached heads that a group shows to be behind the database (written
+    /// through another hub): a push that starts after the cached head, an op based on an op
+    /// after the cached head of its chain.
+    fn refresh_behind(
+        &self,
+        heads: &mut HashMap<String, Head>,
+        pushes: &[(Author, Vec<Prepared>)],
+    ) -> Result<(), StoreError> {
+        let seq = |heads: &HashMap<String, Head>, c: &str| heads.get(c).map_or(0, |h| h.seq);
+        let mut behind: Vec<String> = Vec::new();
         for (who, ops) in pushes {
-            answers.push(self.check_push(&who.into(), ops, &heads, &mut staged, &mut accepted));
+            let Author::Node {
+                municipality,
+                node_id,
+            } = who
+            else {
+                continue;
+            };
+            let chain = chain_key(municipality, node_id);
+            if ops
+                .first()
+                .is_some_and(|p| p.op.id.seq > seq(heads, &chain) + 1)
+            {
+                behind.push(chain.clone());
+            }
+            for p in ops {
+                for b in &p.op.base {
+                    let bc = chain_key(&b.municipality, &b.node_id);
+                    if bc != chain && b.seq > seq(heads, &bc) {
+                        behind.push(bc);
+                    }
+                }
+            }
         }
-        if !accepted.is_empty() {
-            self.commit(&mut accepted, &staged, &[])?;
-            self.flush()?;
-            heads.extend(staged);
-        }
-        Ok(answers)
+        behind.sort();
+        behind.dedup();
+        self.refresh_heads(heads, behind.iter().map(String::as_str))
     }
 
     /// Writes an op of the hub's own chain (an operator's decision) and flushes it. `make` gets
@@ -79,7 +175,9 @@ impl HubStore {
 
     /// Writes ops of the hub's own chain (an import's records, an operator's links) and the
     /// auxiliary writes that go with them, in one atomic batch and one flush. `make` is called
-    /// once per item, in order, with the op's id and prev hash.
+    /// once per item, in order, with the op's id and prev hash, which it puts in the op as they
+    /// are and uses for nothing else: when another hub extended the chain first, the ops are
+    /// numbered again after its ops and sealed again.
     pub fn write_own_many<T>(
         &self,
         items: Vec<T>,
@@ -88,35 +186,60 @@ impl HubStore {
     ) -> Result<Vec<Op>, StoreError> {
         let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
         let chain = chain_key(HUB_CHAIN_MUNICIPALITY, HUB_CHAIN_NODE);
+        if items.is_empty() {
+            self.aux_commit(aux)?;
+            return Ok(Vec::new());
+        }
+        // Another hub may have written the chain since this one last did: one read.
+        self.refresh_heads(&mut heads, [chain.as_str()])?;
         let mut head = heads.get(&chain).copied().unwrap_or_default();
         let mut ops = Vec::with_capacity(items.len());
         for item in items {
-            let id = OpId {
-                municipality: HUB_CHAIN_MUNICIPALITY.into(),
-                node_id: HUB_CHAIN_NODE.into(),
-                seq: head.seq + 1,
-            };
-            let prev = if head.seq == 0 {
-                civreg_shared::op::GENESIS
-            } else {
-                head.hash
-            };
+            let (id, prev) = next_own(head);
             let op = make(item, id, prev).seal();
             head = Head {
                 seq: op.id.seq,
                 hash: op.hash,
             };
-            ops.push(Prepared::new(op));
+            ops.push(op);
         }
-        let staged = HashMap::from([(chain.clone(), head)]);
-        if ops.is_empty() {
-            self.aux_commit(aux)?;
-            return Ok(Vec::new());
+        for _ in 0..MAX_ATTEMPTS {
+            let prepared: Vec<Prepared> = ops.into_iter().map(Prepared::new).collect();
+            let last = prepared.last().expect("at least one op");
+            let staged = HashMap::from([(
+                chain.clone(),
+                Head {
+                    seq: last.op.id.seq,
+                    hash: last.op.hash,
+                },
+            )]);
+            let refs: Vec<&Prepared> = prepared.iter().collect();
+            match self.commit(&refs, &staged, &heads, aux)? {
+                Applied::Done => {
+                    self.flush()?;
+                    heads.extend(staged);
+                    return Ok(prepared.into_iter().map(|p| p.op).collect());
+                }
+                Applied::Conflict(keys) => {
+                    self.refresh_conflicting(&mut heads, &keys)?;
+                    let mut head = heads.get(&chain).copied().unwrap_or_default();
+                    ops = prepared
+                        .into_iter()
+                        .map(|p| {
+                            let mut op = p.op;
+                            (op.id, op.prev_hash) = next_own(head);
+                            let op = op.seal();
+                            head = Head {
+                                seq: op.id.seq,
+                                hash: op.hash,
+                            };
+                            op
+                        })
+                        .collect();
+                }
+            }
         }
-        self.commit(&mut ops, &staged, aux)?;
-        self.flush()?;
-        heads.insert(chain, head);
-        Ok(ops.into_iter().map(|p| p.op).collect())
+        Err(contended())
     }
 
     pub(super) fn aux_commit(&self, aux: &[AuxWrite]) -> Result<(), StoreError> {
@@ -135,30 +258,33 @@ impl HubStore {
         Ok(())
     }
 
+    /// Writes `ops` (accepted against the cached heads `cached`, moving the heads to `staged`)
+    /// and `aux` in one batch, applied only if nothing it was decided on changed meanwhile
+    /// ([`HubBackend::apply_if`](super::HubBackend::apply_if)): the cached heads of the chains
+    /// it extends, each bucket it merges into, and the feed position counter. Answers
+    /// [`Applied::Conflict`] (nothing written) when another writer changed one of them. The
+    /// feed positions are given last, just before the batch is applied, and when the counter
+    /// alone moved they are given again without deciding the rest again.
+    ///
+    /// Not conditions, because they only ever grow: whether a record is held
+    /// ([`super::ingest::require_record`]), the ops a held state names.
     pub(super) fn commit(
         &self,
-        ops: &mut [Prepared],
-        heads: &HashMap<String, Head>,
+        ops: &[&Prepared],
+        staged: &HashMap<String, Head>,
+        cached: &HashMap<String, Head>,
         aux: &[AuxWrite],
-    ) -> Result<(), StoreError> {
+    ) -> Result<Applied, StoreError> {
         // Record states after these ops, merged from all of each record's ops, computed before the
-        // batch is applied (only the committer writes). Ops of this group are grouped by record, so
-        // no op of the group is read back; a record the hub did not hold (the common case: a
-        // create) needs no read-back at all.
-        let mut singles: Vec<Option<Vec<u8>>> = ops.iter_mut().map(|p| p.single.take()).collect();
+        // batch is applied. Ops of this group are grouped by record, so no op of the group is read
+        // back; a record the hub did not hold (the common case: a create) needs no read-back at
+        // all.
+        let mut read: Vec<Expected> = Vec::new();
         let mut touched: HashMap<&str, Vec<usize>> = HashMap::with_capacity(ops.len());
         for (i, p) in ops.iter().enumerate() {
             touched.entry(p.op.record_id.as_str()).or_default().push(i);
         }
         let mut batch = Batch::default();
-        let mut pos = match self.meta.get(super::aux::META_FEED_POS)? {
-            Some(v) => u64::from_be_bytes(
-                v.as_slice()
-                    .try_into()
-                    .map_err(|_| StoreError::Corrupt("feed position".into()))?,
-            ),
-            None => 0,
-        };
         // The touched records by bucket: each bucket read once and written once.
         let mut by_bucket: HashMap<&str, Vec<(&str, Vec<usize>)>> = HashMap::new();
         for (regno, new) in touched {
@@ -169,11 +295,11 @@ impl HubStore {
         }
         let mut owners: HashMap<&str, Option<String>> = HashMap::with_capacity(ops.len());
         for (bucket, records) in by_bucket {
-            let held_bucket = self.buckets.get(bucket.as_bytes())?;
-            let mut entries: Vec<(&str, std::borrow::Cow<[u8]>)> = match &held_bucket {
+            let held_bucket = self.buckets.get_noting(bucket.as_bytes(), &mut read)?;
+            let mut entries: Vec<(&str, Cow<[u8]>)> = match &held_bucket {
                 Some(v) => bucket_entries(v)?
                     .into_iter()
-                    .map(|(r, st)| (r, std::borrow::Cow::Borrowed(st)))
+                    .map(|(r, st)| (r, Cow::Borrowed(st)))
                     .collect(),
                 None => Vec::new(),
             };
@@ -184,11 +310,11 @@ impl HubStore {
                 let single = match (&held, new.as_slice()) {
                     // The common case, a new record's create: its state is the op alone,
                     // written straight from it (no conflicts).
-                    (None, [i]) => singles[*i].take(),
+                    (None, [i]) => ops[*i].single.as_deref(),
                     _ => None,
                 };
-                let encoded = match single {
-                    Some(v) => v,
+                let encoded: Cow<[u8]> = match single {
+                    Some(v) => Cow::Borrowed(v),
                     None => {
                         let new = new.iter().map(|&i| &ops[i].op);
                         let state = match held {
@@ -217,12 +343,12 @@ impl HubStore {
                                 serde_json::to_vec(&f).expect("conflict serialises"),
                             );
                         }
-                        codec::encode_state(&state)
+                        Cow::Owned(codec::encode_state(&state))
                     }
                 };
                 match at {
-                    Some(i) => entries[i].1 = std::borrow::Cow::Owned(encoded),
-                    None => entries.push((regno, std::borrow::Cow::Owned(encoded))),
+                    Some(i) => entries[i].1 = encoded,
+                    None => entries.push((regno, encoded)),
                 }
                 owners.insert(regno, owner);
             }
@@ -241,49 +367,76 @@ impl HubStore {
                     .unwrap_or(&p.op.id.municipality)
             })
             .collect();
+        // Each run: its owner, its chain's index key, its number of ops, its encoding.
+        let mut runs: Vec<(&str, Vec<u8>, u64, Vec<u8>)> = Vec::new();
         let mut i = 0;
         while i < ops.len() {
             let first = &ops[i].op;
             let owner = owner_of[i];
             // The run's header, then each op's length (a varint) and encoding.
             let framed = |p: &Prepared| p.stored.len() + 3;
-            let mut bytes = 8 + framed(&ops[i]);
+            let mut bytes = 8 + framed(ops[i]);
             let mut j = i + 1;
             while j < ops.len()
                 && j - i < RUN_MAX
-                && bytes + framed(&ops[j]) <= RUN_BYTES
+                && bytes + framed(ops[j]) <= RUN_BYTES
                 && ops[j].op.id.municipality == first.id.municipality
                 && ops[j].op.id.node_id == first.id.node_id
                 && ops[j].op.id.seq == ops[j - 1].op.id.seq + 1
                 && owner_of[j] == owner
             {
-                bytes += framed(&ops[j]);
+                bytes += framed(ops[j]);
                 j += 1;
             }
-            pos += (j - i) as u64;
-            let fk = feed_key(owner, pos);
-            let run = codec::encode_run(ops[i..j].iter().map(|p| p.stored.as_slice()));
-            self.feed.put(&mut batch, &fk, run);
             let chain = chain_key(&first.id.municipality, &first.id.node_id);
-            self.ops.put(&mut batch, op_key(&chain, first.id.seq), fk);
+            let run = codec::encode_run(ops[i..j].iter().map(|p| p.stored.as_slice()));
+            runs.push((owner, op_key(&chain, first.id.seq), (j - i) as u64, run));
             i = j;
         }
-        for (chain, head) in heads {
+        for (chain, head) in staged {
+            read.push(self.head_condition(cached, chain));
             self.chains.put(
                 &mut batch,
                 chain.as_bytes(),
                 codec::encode_head(head.seq, &head.hash).to_vec(),
             );
         }
-        self.meta
-            .put(&mut batch, super::aux::META_FEED_POS, pos.to_be_bytes());
         for (k, v) in aux {
             match v {
                 Some(v) => self.aux.put(&mut batch, k, v.as_slice()),
                 None => self.aux.delete(&mut batch, k),
             }
         }
-        self.backend.apply(batch)
+        // Feed positions last: read the counter, give the positions, apply if it has not
+        // moved. Positions become visible in the order they are given, since every batch that
+        // gives some lists the counter.
+        let decided = (batch.len(), read.len());
+        let counter = self.meta.key(super::aux::META_FEED_POS);
+        for _ in 0..MAX_ATTEMPTS {
+            batch.truncate(decided.0);
+            read.truncate(decided.1);
+            let mut pos = match self.meta.get_noting(super::aux::META_FEED_POS, &mut read)? {
+                Some(v) => u64::from_be_bytes(
+                    v.as_slice()
+                        .try_into()
+                        .map_err(|_| StoreError::Corrupt("feed position".into()))?,
+                ),
+                None => 0,
+            };
+            for (owner, index_key, n, run) in &runs {
+                pos += n;
+                let fk = feed_key(owner, pos);
+                self.feed.put(&mut batch, &fk, run.as_slice());
+                self.ops.put(&mut batch, index_key, fk);
+            }
+            self.meta
+                .put(&mut batch, super::aux::META_FEED_POS, pos.to_be_bytes());
+            match self.backend.apply_if(&read, &batch)? {
+                Applied::Conflict(keys) if keys.iter().all(|k| *k == counter) => continue,
+                other => return Ok(other),
+            }
+        }
+        Err(contended())
     }
 
     /// Writes a bucket: its records' numbers and encoded states, put in number order here.

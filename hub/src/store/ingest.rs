@@ -260,13 +260,13 @@ impl Prepared {
 }
 
 impl HubStore {
-    pub(super) fn check_push(
+    pub(super) fn check_push<'a>(
         &self,
         who: &Author,
-        ops: Vec<Prepared>,
+        ops: &'a [Prepared],
         heads: &HashMap<String, Head>,
         staged: &mut HashMap<String, Head>,
-        accepted: &mut Vec<Prepared>,
+        accepted: &mut Vec<&'a Prepared>,
     ) -> Result<Head, IngestError> {
         let Author::Node {
             municipality,
@@ -280,7 +280,7 @@ impl HubStore {
         let committed = heads.get(&chain).copied().unwrap_or_default();
         let head = staged.get(&chain).copied().unwrap_or(committed);
         let mut verifier = ChainVerifier::resume(municipality, node_id, head.seq, head.hash);
-        let mut new_ops: Vec<Prepared> = Vec::new();
+        let mut new_ops: Vec<&Prepared> = Vec::new();
         for p in ops {
             let op = &p.op;
             let next = op.id.seq == verifier.verified() + 1;
@@ -359,7 +359,8 @@ impl HubStore {
                 })
                 .map_err(refused)?;
             p.content.clone().map_err(refused)?;
-            require_record(self, op, new_ops.iter().chain(accepted.iter())).map_err(refused)?;
+            require_record(self, op, new_ops.iter().chain(accepted.iter()).copied())
+                .map_err(refused)?;
             new_ops.push(p);
         }
         let new_head = Head {

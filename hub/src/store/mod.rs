@@ -17,6 +17,14 @@
 //!   nothing of how a database works, the backends nothing of what the bytes mean;
 //! - `aside`: ops set aside by an operator.
 //!
+//! Several stores (several hub processes) may share one database. Each keeps the chain heads in
+//! memory as a cache, and writes only by compare-and-set ([`HubBackend::apply_if`]) over what
+//! its decisions read: the heads of the chains it extends, the feed position counter, the
+//! buckets it merges into. A conflict means another store wrote first: the store reads those
+//! entries again and decides again (see [`commit`]). So a chain's op n is accepted by one
+//! writer only, a feed position is given once, a bucket never loses another writer's merge, and
+//! feed positions become visible in increasing order (a feed reader never skips an op).
+//!
 //! One ordered key space, in keyspaces ([`aux`]), so that a group commit is one atomic batch:
 //! - `feed` (m 0 last-pos → run): the ops themselves, in *runs*. A run is consecutive ops of one
 //!   chain whose records belong to one municipality `m`, at most [`commit::RUN_MAX`] ops and
@@ -149,7 +157,11 @@ pub struct HubStore {
     /// What the hub's own modules keep beside the log (persons, duplicates, imports): see
     /// [`HubStore::aux_get`].
     aux: Space,
-    /// Chain heads in memory, the committed truth, changed only under this lock.
+    /// Chain heads as this store last read or wrote them: a cache of the `chains` keyspace,
+    /// which is the truth (another store over the same database may have moved a head since).
+    /// Every write lists the cached heads it relies on as conditions ([`HubBackend::apply_if`]),
+    /// so a stale entry costs a conflict and a fresh read, never a wrong decision. Every write
+    /// of this store holds this lock (one writer per store).
     heads: Mutex<HashMap<String, Head>>,
     /// The op of each chain last refused for its content ([`aside`]); locked after `heads`.
     refused: Mutex<HashMap<String, RefusedOp>>,
@@ -173,6 +185,12 @@ fn feed_key(m: &str, pos: u64) -> Vec<u8> {
     k.push(0);
     k.extend_from_slice(&pos.to_be_bytes());
     k
+}
+
+fn decode_head(v: &[u8]) -> Result<Head, StoreError> {
+    let (seq, hash) =
+        codec::decode_head(v).map_err(|e| StoreError::Corrupt(format!("chain head: {e}")))?;
+    Ok(Head { seq, hash })
 }
 
 fn decode_op(v: &[u8]) -> Result<Op, StoreError> {
@@ -274,10 +292,7 @@ impl HubStore {
         let mut heads = HashMap::new();
         for r in store.chains.iter() {
             let (k, v) = r?;
-            let (seq, hash) = codec::decode_head(&v)
-                .map_err(|e| StoreError::Corrupt(format!("chain head: {e}")))?;
-            let head = Head { seq, hash };
-            heads.insert(String::from_utf8_lossy(&k).into_owned(), head);
+            heads.insert(String::from_utf8_lossy(&k).into_owned(), decode_head(&v)?);
         }
         *store.heads.lock().unwrap_or_else(|p| p.into_inner()) = heads;
         Ok(store)
@@ -288,27 +303,94 @@ impl HubStore {
         self.backend.flush()
     }
 
-    /// The verified head of a node's chain (zero when the hub has nothing of it).
+    /// The verified head of a node's chain (zero when the hub has nothing of it), as the
+    /// database holds it now (another hub may have moved it); this store's cache if the
+    /// database can not be read.
     pub fn head(&self, municipality: &str, node_id: &str) -> Head {
-        self.heads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&chain_key(municipality, node_id))
-            .copied()
-            .unwrap_or_default()
+        let chain = chain_key(municipality, node_id);
+        match self.read_head(&chain) {
+            Ok(h) => h.unwrap_or_default(),
+            Err(e) => {
+                tracing::warn!(chain = %chain, error = %e, "chain head not read; the cached one is used");
+                self.cached_heads().get(&chain).copied().unwrap_or_default()
+            }
+        }
     }
 
-    /// Every chain and its head.
+    /// Every chain and its head, as the database holds them now (this store's cache if the
+    /// database can not be read).
     pub fn heads(&self) -> Vec<(String, Head)> {
-        let mut v: Vec<_> = self
-            .heads
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+        let read: Result<Vec<_>, StoreError> = self
+            .chains
             .iter()
-            .map(|(k, h)| (k.clone(), *h))
+            .map(|r| {
+                let (k, v) = r?;
+                Ok((String::from_utf8_lossy(&k).into_owned(), decode_head(&v)?))
+            })
             .collect();
+        let mut v = read.unwrap_or_else(|e| {
+            tracing::warn!(error = %e, "chain heads not read; the cached ones are used");
+            self.cached_heads()
+                .iter()
+                .map(|(k, h)| (k.clone(), *h))
+                .collect()
+        });
         v.sort_by(|a, b| a.0.cmp(&b.0));
         v
+    }
+
+    fn cached_heads(&self) -> std::sync::MutexGuard<'_, HashMap<String, Head>> {
+        self.heads.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The head of `chain` in the database (`None`: the database holds nothing of it).
+    fn read_head(&self, chain: &str) -> Result<Option<Head>, StoreError> {
+        self.chains
+            .get(chain.as_bytes())?
+            .map(|v| decode_head(&v))
+            .transpose()
+    }
+
+    /// Reads the heads of `chains` again into `heads` (the cache, whose lock the caller holds).
+    fn refresh_heads<'a>(
+        &self,
+        heads: &mut HashMap<String, Head>,
+        chains: impl IntoIterator<Item = &'a str>,
+    ) -> Result<(), StoreError> {
+        for chain in chains {
+            match self.read_head(chain)? {
+                Some(h) => heads.insert(chain.to_string(), h),
+                None => heads.remove(chain),
+            };
+        }
+        Ok(())
+    }
+
+    /// After a conflict ([`backend::Applied::Conflict`]): reads again the heads among the keys
+    /// that held something else (buckets and the feed counter are read afresh by every
+    /// attempt).
+    fn refresh_conflicting(
+        &self,
+        heads: &mut HashMap<String, Head>,
+        keys: &[Vec<u8>],
+    ) -> Result<(), StoreError> {
+        let chains: Vec<String> = keys
+            .iter()
+            .filter_map(|k| k.strip_prefix(self.chains.prefix))
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect();
+        self.refresh_heads(heads, chains.iter().map(String::as_str))
+    }
+
+    /// The condition that `chain`'s head is still `heads`' (the cache's) when a write of it
+    /// applies.
+    fn head_condition(&self, heads: &HashMap<String, Head>, chain: &str) -> backend::Expected {
+        (
+            self.chains.key(chain.as_bytes()),
+            heads
+                .get(chain)
+                .map(|h| codec::encode_head(h.seq, &h.hash).to_vec()),
+        )
     }
 
     /// The keys the store is sealed with.
@@ -317,8 +399,9 @@ impl HubStore {
     }
 
     /// Runs `f` over every raw entry of the store (keys with their keyspace, values as stored,
-    /// sealed) while no write can happen (every write holds the heads' lock), with the chain
-    /// heads of that moment: a consistent snapshot for `civreg-hub backup`. Ingest waits meanwhile.
+    /// sealed) while no write of this store can happen (every write holds the heads' lock), with
+    /// the chain heads of that moment: a consistent snapshot for `civreg-hub backup` when this
+    /// store is the database's only writer (the embedded sled hub). Ingest waits meanwhile.
     pub fn with_writes_held<T>(
         &self,
         f: impl FnOnce(&mut dyn Iterator<Item = Result<KeyValue, StoreError>>, Vec<(String, Head)>) -> T,
@@ -627,3 +710,5 @@ impl HubStore {
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_concurrent;

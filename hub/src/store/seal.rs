@@ -72,6 +72,20 @@ impl Space {
         }
     }
 
+    /// [`get`](Self::get), noting the key and the value as stored in `read`: a condition of
+    /// the conditional write the caller decides with ([`HubBackend::apply_if`]).
+    pub(super) fn get_noting(
+        &self,
+        k: impl AsRef<[u8]>,
+        read: &mut Vec<super::backend::Expected>,
+    ) -> Result<Option<Vec<u8>>, StoreError> {
+        let k = k.as_ref();
+        let full = self.key(k);
+        let raw = self.backend.get(&full)?;
+        read.push((full, raw.clone()));
+        raw.map(|v| self.unseal(k, v)).transpose()
+    }
+
     fn strip(&self, r: Result<KeyValue, StoreError>) -> Result<KeyValue, StoreError> {
         let (k, v) = r?;
         let k = k[self.prefix.len()..].to_vec();
@@ -170,13 +184,17 @@ impl HubStore {
                 _ => Err(StoreError::WrongKey(path)),
             },
             None if may_write => {
+                // Conditional: of two hubs creating one database at once, the second checks its
+                // key against the first's check rather than writing over it.
                 let mut batch = Batch::default();
                 batch.put(
-                    k,
+                    k.clone(),
                     keys.seal(self.meta.name, aux::META_KEY_CHECK.as_bytes(), KEY_CHECK),
                 );
-                self.backend.apply(batch)?;
-                self.flush()
+                match self.backend.apply_if(&[(k, None)], &batch)? {
+                    super::backend::Applied::Done => self.flush(),
+                    super::backend::Applied::Conflict(_) => self.check_key(keys, false),
+                }
             }
             None => Err(StoreError::Corrupt(format!(
                 "{path} is a sealed hub database (layout 6) without its key check: restore it from a backup"

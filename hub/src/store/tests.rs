@@ -11,7 +11,7 @@ use civreg_shared::model::RecordKind;
 use civreg_shared::op::{ChangeKind, Hlc, GENESIS, OP_FORMAT};
 use serde_json::json;
 
-fn node(m: &str, n: &str) -> PeerIdentity {
+pub(super) fn node(m: &str, n: &str) -> PeerIdentity {
     PeerIdentity::Node {
         municipality: m.into(),
         node_id: n.into(),
@@ -20,7 +20,7 @@ fn node(m: &str, n: &str) -> PeerIdentity {
 
 /// An op of chain m/n at `seq` after `prev`: a create of its own record, or, with `on`, an
 /// annotation of that op's record.
-fn op(m: &str, n: &str, seq: u64, prev: Hash, on: Option<&Op>) -> Op {
+pub(super) fn op(m: &str, n: &str, seq: u64, prev: Hash, on: Option<&Op>) -> Op {
     let (record_id, change, base) = match on {
         None => (
             RegNo::mint(m, 2026, RecordKind::Birth, n, seq).to_string(),
@@ -143,7 +143,7 @@ on_every_backend!(
 );
 
 /// The key the stores of these tests are sealed with.
-fn keys() -> civreg_shared::seal::Sealer {
+pub(super) fn keys() -> civreg_shared::seal::Sealer {
     crate::atrest::keys_from_master(&[7; 32])
 }
 

@@ -4,9 +4,11 @@
 //! A batch is applied under the write lock, so readers see all of it or none. A scan reads a
 //! chunk of entries at a time under the read lock, then goes on after the last key it returned:
 //! no snapshot (as the trait says), and no lock held between chunks, so a long scan never blocks
-//! a commit. Nothing is durable: [`HubBackend::flush`] has nothing to do.
+//! a commit. A conditional batch ([`HubBackend::apply_if`]) is compared and applied under the
+//! same write lock, so it is atomic with respect to every other writer, of any store sharing
+//! the backend. Nothing is durable: [`HubBackend::flush`] has nothing to do.
 
-use super::{Batch, Entries, HubBackend, KeyValue};
+use super::{Applied, Batch, Entries, Expected, HubBackend, KeyValue};
 use crate::store::StoreError;
 use std::collections::{BTreeMap, VecDeque};
 use std::ops::Bound;
@@ -90,6 +92,25 @@ impl HubBackend for MemoryBackend {
             };
         }
         Ok(())
+    }
+
+    fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError> {
+        let mut map = self.map.write().unwrap_or_else(|p| p.into_inner());
+        let differ: Vec<Vec<u8>> = expected
+            .iter()
+            .filter(|(k, v)| map.get(k) != v.as_ref())
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !differ.is_empty() {
+            return Ok(Applied::Conflict(differ));
+        }
+        for (k, v) in batch.writes() {
+            match v {
+                Some(v) => map.insert(k.clone(), v.clone()),
+                None => map.remove(k),
+            };
+        }
+        Ok(Applied::Done)
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -9,6 +9,14 @@
 //!   refused ([`StoreError::Backend`], saying so).
 //! - **Batches**: [`HubBackend::apply`] is one transaction on the writer's connection (one
 //!   upsert of every put, one delete of every removed key, later writes of a key winning).
+//!   [`HubBackend::apply_if`] is the same transaction, which first takes the advisory lock
+//!   [`WRITE_LOCK`] (`pg_advisory_xact_lock`, held until the commit), then reads the expected
+//!   keys (`READ COMMITTED`: that statement sees every commit made before the lock was granted),
+//!   compares, and writes and commits, or rolls back and names the keys that differ. The lock
+//!   goes with the commit, once the batch is visible, so the next conditional writer, of any hub
+//!   process, reads what this one wrote; and conditional batches become visible one after
+//!   another, in the order they took the lock (the store's feed positions among them: readers
+//!   never skip an op).
 //! - **Durability**: `apply` returns once `COMMIT` has returned, and PostgreSQL answers a
 //!   `COMMIT` only once the commit is as durable as `synchronous_commit` says: on the primary's
 //!   disk (`on`, `local`), or, with `synchronous_standby_names`, on the standbys too
@@ -17,9 +25,10 @@
 //!   `synchronous_commit` is `off` (a commit answered before its WAL is on disk) would break
 //!   "acknowledged means durable": the backend sets it back to `on` for its own sessions, with a
 //!   warning. A `COMMIT` whose answer is lost (the connection broke after it was sent) is
-//!   reported as an error although it may have committed: nothing is acknowledged, the node
-//!   sends the batch again, but the store's heads in memory do not know of it until it reopens
-//!   (README, "Not finished").
+//!   reported as an error although it may have committed: nothing is acknowledged, and the node
+//!   sends the batch again; the store's cached head is then behind the pushed batch's base, so
+//!   it reads the head again (the several-writers rule of `store/commit.rs`) and takes the
+//!   resend as a replay.
 //! - **Scans** read lazily, in keyset pages of [`PAGE`] entries (`key > last ORDER BY key
 //!   LIMIT n`), each page its own statement: no snapshot and no transaction held between pages,
 //!   as the trait allows; never a whole keyspace in memory.
@@ -34,7 +43,7 @@
 //!   `require`: encrypted, the certificate unchecked unless `sslrootcert` is given; `verify-ca`:
 //!   the certificate must chain to `sslrootcert`; `verify-full`: and name the host.
 
-use super::{Batch, Entries, HubBackend, KeyValue};
+use super::{Applied, Batch, Entries, Expected, HubBackend, KeyValue};
 use crate::store::{aux, StoreError};
 use std::collections::{BTreeMap, VecDeque};
 use std::future::Future;
@@ -74,6 +83,12 @@ pub fn schema_version() -> i32 {
 /// An arbitrary constant: the advisory lock under which migrations run, so that two hubs
 /// starting at once over one database migrate it once.
 const MIGRATION_LOCK: i64 = 0x6369_7672_6567_0001;
+
+/// The advisory lock every conditional write ([`HubBackend::apply_if`]) holds from before it
+/// reads its expected keys until its commit, across every hub process over the database.
+/// One lock rather than one per key: every group commit that adds ops lists the feed position
+/// counter, so those are one at a time anyway, and one lock can not deadlock.
+const WRITE_LOCK: i64 = 0x6369_7672_6567_0002;
 
 /// Whether a `--store` value names a PostgreSQL database rather than a directory.
 pub fn is_url(store: &str) -> bool {
@@ -540,6 +555,87 @@ async fn migrate(client: &mut Client, shown: &str) -> Result<(), StoreError> {
     tx.commit().await.map_err(err)
 }
 
+impl PostgresBackend {
+    /// One transaction on the writer's connection: with `expected`, under [`WRITE_LOCK`] and
+    /// only if every expected key holds its value (else rolled back, the differing keys named);
+    /// then every write (later writes of a key winning), then `COMMIT`.
+    fn write(
+        &self,
+        expected: Option<Vec<Expected>>,
+        writes: Vec<(Vec<u8>, Option<Vec<u8>>)>,
+    ) -> Result<Applied, StoreError> {
+        // Later writes of a key win: one final write per key.
+        let last: BTreeMap<Vec<u8>, Option<Vec<u8>>> = writes.into_iter().collect();
+        let (mut put_k, mut put_v, mut del) = (Vec::new(), Vec::new(), Vec::new());
+        for (k, v) in last {
+            match v {
+                Some(v) => {
+                    put_k.push(k);
+                    put_v.push(v);
+                }
+                None => del.push(k),
+            }
+        }
+        let (writer, connector) = (self.writer.clone(), self.connector.clone());
+        self.bridge.run(async move {
+            let shown = connector.shown.clone();
+            let err = |e: tokio_postgres::Error| pg_error(&shown, &e);
+            let mut held = writer.lock().await;
+            if held.as_ref().is_none_or(Client::is_closed) {
+                *held = None;
+                *held = Some(connector.connect().await?);
+            }
+            let client = held.as_mut().expect("connected above");
+            let tx = client.transaction().await.map_err(err)?;
+            if let Some(expected) = expected {
+                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
+                    .await
+                    .map_err(err)?;
+                if !expected.is_empty() {
+                    let keys: Vec<&[u8]> = expected.iter().map(|(k, _)| k.as_slice()).collect();
+                    let rows = tx
+                        .query(
+                            &format!("SELECT key, value FROM {TABLE} WHERE key = ANY($1)"),
+                            &[&keys],
+                        )
+                        .await
+                        .map_err(err)?;
+                    let now: BTreeMap<Vec<u8>, Vec<u8>> =
+                        rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+                    let differ: Vec<Vec<u8>> = expected
+                        .iter()
+                        .filter(|(k, v)| now.get(k) != v.as_ref())
+                        .map(|(k, _)| k.clone())
+                        .collect();
+                    if !differ.is_empty() {
+                        tx.rollback().await.map_err(err)?;
+                        return Ok(Applied::Conflict(differ));
+                    }
+                }
+            }
+            if !del.is_empty() {
+                tx.execute(&format!("DELETE FROM {TABLE} WHERE key = ANY($1)"), &[&del])
+                    .await
+                    .map_err(err)?;
+            }
+            if !put_k.is_empty() {
+                tx.execute(
+                    &format!(
+                        "INSERT INTO {TABLE} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])
+                         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                    ),
+                    &[&put_k, &put_v],
+                )
+                .await
+                .map_err(err)?;
+            }
+            // Returns once the commit is durable as synchronous_commit says (module docs).
+            tx.commit().await.map_err(err)?;
+            Ok(Applied::Done)
+        })
+    }
+}
+
 impl HubBackend for PostgresBackend {
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
         let key = key.to_vec();
@@ -606,48 +702,14 @@ impl HubBackend for PostgresBackend {
         if batch.is_empty() {
             return Ok(());
         }
-        // Later writes of a key win: one final write per key.
-        let last: BTreeMap<Vec<u8>, Option<Vec<u8>>> = batch.into_writes().into_iter().collect();
-        let (mut put_k, mut put_v, mut del) = (Vec::new(), Vec::new(), Vec::new());
-        for (k, v) in last {
-            match v {
-                Some(v) => {
-                    put_k.push(k);
-                    put_v.push(v);
-                }
-                None => del.push(k),
-            }
+        match self.write(None, batch.into_writes())? {
+            Applied::Done => Ok(()),
+            Applied::Conflict(_) => unreachable!("an unconditional write has no conditions"),
         }
-        let (writer, connector) = (self.writer.clone(), self.connector.clone());
-        self.bridge.run(async move {
-            let shown = connector.shown.clone();
-            let err = |e: tokio_postgres::Error| pg_error(&shown, &e);
-            let mut held = writer.lock().await;
-            if held.as_ref().is_none_or(Client::is_closed) {
-                *held = None;
-                *held = Some(connector.connect().await?);
-            }
-            let client = held.as_mut().expect("connected above");
-            let tx = client.transaction().await.map_err(err)?;
-            if !del.is_empty() {
-                tx.execute(&format!("DELETE FROM {TABLE} WHERE key = ANY($1)"), &[&del])
-                    .await
-                    .map_err(err)?;
-            }
-            if !put_k.is_empty() {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {TABLE} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                    ),
-                    &[&put_k, &put_v],
-                )
-                .await
-                .map_err(err)?;
-            }
-            // Returns once the commit is durable as synchronous_commit says (module docs).
-            tx.commit().await.map_err(err)
-        })
+    }
+
+    fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError> {
+        self.write(Some(expected.to_vec()), batch.writes().to_vec())
     }
 
     fn flush(&self) -> Result<(), StoreError> {

@@ -5,13 +5,19 @@
 //! `m/layout` of that tree. This is byte for byte what civreg-hub wrote before the backend seam,
 //! so a database written by any earlier layout-3-to-6 hub opens unchanged.
 //!
+//! Writers: sled lets one process open a database, and [`HubBackend::apply_if`] compares and
+//! applies under a writer mutex that [`HubBackend::apply`] takes too, so a conditional batch is
+//! atomic with respect to every writer of the database (several stores over one backend in the
+//! tests). Readers take no lock.
+//!
 //! sled never fsyncs its blob files (values or pages over a quarter of a log segment), so
 //! [`HubBackend::flush`] syncs them after sled's own flush ([`BlobFiles`]).
 
-use super::{Batch, Entries, HubBackend, KeyValue};
+use super::{Applied, Batch, Entries, Expected, HubBackend, KeyValue};
 use crate::store::{aux, StoreError};
 use civreg_runtime::blobs::BlobFiles;
 use std::path::Path;
+use std::sync::Mutex;
 
 fn failed(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
@@ -23,6 +29,8 @@ pub struct SledBackend {
     /// sled's blob files, synced after each flush; none for a temporary database.
     blobs: Option<BlobFiles>,
     location: String,
+    /// Held by every write, so that `apply_if`'s comparison and its batch are one step.
+    writer: Mutex<()>,
 }
 
 impl SledBackend {
@@ -70,6 +78,7 @@ impl SledBackend {
             tree,
             blobs: None,
             location: path.display().to_string(),
+            writer: Mutex::new(()),
         })
     }
 
@@ -120,7 +129,31 @@ impl HubBackend for SledBackend {
                 None => b.remove(k),
             }
         }
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.tree.apply_batch(b).map_err(failed)
+    }
+
+    fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError> {
+        let mut b = sled::Batch::default();
+        for (k, v) in batch.writes() {
+            match v {
+                Some(v) => b.insert(k.as_slice(), v.as_slice()),
+                None => b.remove(k.as_slice()),
+            }
+        }
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
+        let mut differ = Vec::new();
+        for (k, v) in expected {
+            let held = self.tree.get(k).map_err(failed)?;
+            if held.as_deref() != v.as_deref() {
+                differ.push(k.clone());
+            }
+        }
+        if !differ.is_empty() {
+            return Ok(Applied::Conflict(differ));
+        }
+        self.tree.apply_batch(b).map_err(failed)?;
+        Ok(Applied::Done)
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -137,6 +170,7 @@ impl HubBackend for SledBackend {
 
     fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
         self.flush()?;
+        let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.tree.insert(Self::layout_key(), mark).map_err(failed)?;
         self.flush()
     }
