@@ -135,11 +135,12 @@ fn hub_key_rotations_killed_midway_resume_and_the_hub_serves_the_same_register()
     // Rows without a register entry: their import keys are tokens of the search key.
     let csv = setup.path("central.csv");
     let mut rows = String::from("kind,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname\n");
-    for i in 0..30 {
-        rows.push_str(&format!(
-            "birth,Ardit,Berisha{i},male,1971-02-{:02},Prizren,Mimoza,Berisha{i}\n",
-            1 + i % 28
-        ));
+    for given in ["Ardit", "Blerim", "Dritan", "Egzon", "Fisnik", "Gentian"] {
+        for surname in ["Berisha", "Hoxha", "Krasniqi", "Morina", "Shala"] {
+            rows.push_str(&format!(
+                "birth,{given},{surname},male,1971-02-03,Prizren,Mimoza,{surname}\n"
+            ));
+        }
     }
     std::fs::write(&csv, rows).expect("write the import file");
     let csv_arg = csv.to_str().expect("utf-8");
