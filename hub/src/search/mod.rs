@@ -227,7 +227,7 @@ impl Blinder {
             path: path.display().to_string(),
             why,
         };
-        let key = hex::decode(String::from_utf8_lossy(&bytes).trim())
+        let key = hex::decode(String::from_utf8_lossy(bytes).trim())
             .ok()
             .filter(|k| k.len() == 32)
             .ok_or_else(|| err("not 64 hex digits: restore it from backup (the index must be rebuilt with a new key)".into()))?;

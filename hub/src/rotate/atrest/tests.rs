@@ -251,7 +251,9 @@ fn an_interrupted_rotation_is_refused_at_open_and_resumes() {
                 });
             }));
             assert!(crashed.is_err(), "stop {stop_after}: no crash simulated");
-            let refused = db.open(&key).err().expect("refused while rotating");
+            let Err(refused) = db.open(&key) else {
+                panic!("refused while rotating")
+            };
             assert!(
                 refused.to_string().contains("rotate-key --resume"),
                 "{refused}"

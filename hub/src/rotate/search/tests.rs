@@ -169,7 +169,9 @@ fn an_interrupted_rotation_is_refused_at_open_and_resumes() {
             );
         }));
         assert!(crashed.is_err(), "stop {stop_after}: no crash simulated");
-        let refused = hub.open().err().expect("refused while rotating");
+        let Err(refused) = hub.open() else {
+            panic!("refused while rotating")
+        };
         assert!(
             refused.to_string().contains("rotate-search-key --resume"),
             "{refused}"
