@@ -31,7 +31,14 @@ const MAC_DOMAIN: &str = "civreg-hub backup manifest v1";
 const MANIFEST_MAX: u64 = 1 << 20;
 /// What the data directory holds that a backup leaves out: the store (in the body by entry),
 /// the index (derived), the control socket, temporary files.
-const SKIP: &[&str] = &["db", "index", "hub.sock", "hub.key", "status.json"];
+const SKIP: &[&str] = &[
+    "db",
+    "index",
+    "index.rotating",
+    "hub.sock",
+    "hub.key",
+    "status.json",
+];
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -123,6 +130,19 @@ use civreg_runtime::clock::now_ms;
 /// The hub's files to back up, relative to the data directory, in name order.
 fn files(data_dir: &Path, key_file: Option<&Path>) -> Result<Vec<PathBuf>, BackupError> {
     let key = key_file.and_then(|k| k.canonicalize().ok());
+    // The old keys a rotation kept (`crate::rotate`: `KEY.old-DATE`): never in a backup.
+    let old_keys: Vec<String> = [
+        key_file
+            .and_then(|k| k.file_name())
+            .and_then(|n| n.to_str())
+            .map(str::to_string),
+        Some("hub.key".into()),
+        Some("search.key".into()),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|n| format!("{n}.old-"))
+    .collect();
     let mut out = Vec::new();
     let mut stack = vec![PathBuf::new()];
     while let Some(rel) = stack.pop() {
@@ -134,7 +154,10 @@ fn files(data_dir: &Path, key_file: Option<&Path>) -> Result<Vec<PathBuf>, Backu
             if rel.as_os_str().is_empty() && SKIP.contains(&n) {
                 continue;
             }
-            if n.ends_with(".tmp") || n.starts_with('.') {
+            if n.ends_with(".tmp")
+                || n.starts_with('.')
+                || old_keys.iter().any(|p| n.starts_with(p.as_str()))
+            {
                 continue;
             }
             let path = rel.join(n);

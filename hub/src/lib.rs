@@ -27,6 +27,7 @@ pub mod paths;
 pub mod pki;
 pub mod review;
 pub mod rollout;
+pub mod rotate;
 pub mod search;
 pub mod serve;
 pub mod status;

@@ -16,6 +16,7 @@ mod clerk_https;
 mod clerk_upload;
 mod control;
 mod faults;
+mod hub_rotate;
 mod node_serve;
 mod postgres;
 mod reconcile;

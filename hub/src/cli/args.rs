@@ -230,6 +230,34 @@ pub enum Command {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Re-seal the whole hub database under a new at-rest key written at --new-key-file, with
+    /// the hub stopped; resumable (--resume). At the end the new key is in the key file and the
+    /// old one in KEY.old-DATE: backups made before need it.
+    RotateKey {
+        #[command(flatten)]
+        how: RotateArgs,
+    },
+    /// Make a new search key (the key of the blind tokens of personal numbers) at
+    /// --new-key-file, rebuild the search index and the import keys under it, with the hub
+    /// stopped; resumable (--resume). At the end it is DATA_DIR/search.key.
+    RotateSearchKey {
+        #[command(flatten)]
+        how: RotateArgs,
+    },
+}
+
+/// The options of `rotate-key` and `rotate-search-key`.
+#[derive(clap::Args)]
+pub struct RotateArgs {
+    /// Where to write the new key (a path that does not exist yet; mode 0600).
+    #[arg(long, required_unless_present = "resume", conflicts_with = "resume")]
+    pub new_key_file: Option<PathBuf>,
+    /// Go on with the unfinished rotation (after an interruption).
+    #[arg(long)]
+    pub resume: bool,
+    /// Values per atomic write (default 500).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch: Option<u64>,
 }
 
 #[derive(Subcommand)]

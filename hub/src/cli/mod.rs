@@ -4,7 +4,8 @@
 //! One file per command group, each with its renderer (text, or JSON with `--json`):
 //! `serve` (serve, keygen), `pki`, `operators` (operator, access-log), `sync` (status, refused,
 //! set-aside), `records` (show, person, digest), `review` (conflicts), `linkage` (import,
-//! match, duplicates, synth), `search`, `rollout`, `certificate`, `backup` (backup, restore).
+//! match, duplicates, synth), `search`, `rollout`, `certificate`, `backup` (backup, restore),
+//! `rotate` (rotate-key, rotate-search-key).
 //!
 //! Commands that read or change the register ask through [`ask`]: the running hub over its
 //! control socket, or, when none runs, the store opened here; either way the answer is a typed
@@ -28,6 +29,7 @@ mod pki;
 mod records;
 mod review;
 mod rollout;
+mod rotate;
 mod search;
 mod serve;
 mod sync;
@@ -190,6 +192,8 @@ fn run(cli: Cli, cfg: crate::config::Config) -> Result<()> {
         } => certificate::run(&ctx, command),
         Command::Backup { out } => backup::backup(&ctx, &out),
         Command::Restore { from } => backup::restore(&ctx, &from),
+        Command::RotateKey { how } => rotate::rotate_key(&ctx, how),
+        Command::RotateSearchKey { how } => rotate::rotate_search_key(&ctx, how),
     }
 }
 

@@ -135,7 +135,7 @@ struct Ready {
 /// order, so a file typed page by page touches neighbouring keys; a register reference says
 /// nothing about a person), else its whole content, blinded with the hub's key (the content
 /// holds names and numbers).
-fn import_key(blinder: &Blinder, municipality: &str, record: &Record) -> Vec<u8> {
+pub(crate) fn import_key(blinder: &Blinder, municipality: &str, record: &Record) -> Vec<u8> {
     match record.register() {
         Some(r) => format!(
             "{}r/{municipality}/{}/{}/{:06}/{:08}/{:08}",

@@ -210,7 +210,24 @@ impl Blinder {
             }
             Err(e) => return Err(err(e.to_string())),
         };
-        let key = hex::decode(String::from_utf8_lossy(&bytes).trim())
+        Self::parse(path, &bytes)
+    }
+
+    /// Loads an existing key file (a missing one is an error, never a new key).
+    pub fn load(path: &Path) -> Result<Blinder, SearchError> {
+        let bytes = std::fs::read(path).map_err(|e| SearchError::Key {
+            path: path.display().to_string(),
+            why: e.to_string(),
+        })?;
+        Self::parse(path, &bytes)
+    }
+
+    fn parse(path: &Path, bytes: &[u8]) -> Result<Blinder, SearchError> {
+        let err = |why: String| SearchError::Key {
+            path: path.display().to_string(),
+            why,
+        };
+        let key = hex::decode(String::from_utf8_lossy(bytes).trim())
             .ok()
             .filter(|k| k.len() == 32)
             .ok_or_else(|| err("not 64 hex digits: restore it from backup (the index must be rebuilt with a new key)".into()))?;
@@ -264,7 +281,13 @@ fn name_terms(text: &str, out: &mut Vec<String>) {
 
 impl SearchIndex {
     pub fn open(data_dir: &Path) -> Result<SearchIndex, SearchError> {
-        let dir = index_dir(data_dir);
+        Self::open_at(&index_dir(data_dir), &key_path(data_dir))
+    }
+
+    /// The index in `dir` with the search key in `key_file` (created if missing): the search
+    /// key's rotation builds the new index beside the old one ([`crate::rotate::search`]).
+    pub fn open_at(dir: &Path, key_file: &Path) -> Result<SearchIndex, SearchError> {
+        let dir = dir.to_path_buf();
         std::fs::create_dir_all(&dir).map_err(|e| SearchError::Open {
             path: dir.display().to_string(),
             why: e.to_string(),
@@ -307,7 +330,7 @@ impl SearchIndex {
             reader,
             writer: Mutex::new(writer),
             f,
-            blinder: Blinder::open(&key_path(data_dir))?,
+            blinder: Blinder::open(key_file)?,
             positions: Mutex::new(positions),
         })
     }

@@ -85,6 +85,9 @@ pub const META_LAYOUT: &str = "layout";
 pub const META_FEED_POS: &str = "feed_pos";
 /// `meta`: a known text sealed with the hub's key, to tell a wrong key from damage.
 pub const META_KEY_CHECK: &str = "key_check";
+/// `meta`: an unfinished rotation of the at-rest key (JSON, in clear: it names no person),
+/// ([`crate::rotate::atrest`]); the store refuses to open while it exists.
+pub const META_ROTATION: &str = "rotation";
 
 /// `aux`: `logseq/M/N` → the highest log head node M/N reported, and when (store).
 pub const LOG_SEQ: &str = "logseq/";
@@ -126,8 +129,12 @@ pub const MODELS: &str = "model/";
 /// survives a restart ([`crate::status::Keeper`]; not personal).
 pub const DASHBOARD: &str = "dash/";
 
+/// `aux`: `keyrot/search` → an unfinished rotation of the search key, with its cursor
+/// ([`crate::rotate::search`]); the store refuses to open while it exists.
+pub const KEY_ROTATION: &str = "keyrot/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 16] = [
+pub const AUX_PREFIXES: [&str; 17] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -143,6 +150,7 @@ pub const AUX_PREFIXES: [&str; 16] = [
     CERT_SEQ,
     MODELS,
     DASHBOARD,
+    KEY_ROTATION,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

@@ -60,6 +60,8 @@ mod ingest;
 mod seal;
 mod upgrade;
 
+pub(crate) use seal::{key_check_opens, key_check_value};
+
 pub use aside::{AsideError, RefusedOp, SetAside};
 pub use ingest::{authorize, check_received, Author, Prepared};
 
@@ -93,6 +95,12 @@ pub enum StoreError {
     WrongKey(String),
     #[error(transparent)]
     Key(#[from] crate::atrest::KeyError),
+    #[error("a rotation of the hub's {what} is unfinished in the hub database at {path}: run `civreg-hub {command} --resume` (with the hub stopped); until it is done the hub refuses to open its database, serve included")]
+    RotationUnfinished {
+        what: &'static str,
+        command: &'static str,
+        path: String,
+    },
 }
 
 /// Why a push was refused. Nothing of a refused batch is stored.
@@ -272,6 +280,35 @@ impl HubStore {
         backend: Arc<dyn HubBackend>,
         keys: civreg_shared::seal::Sealer,
     ) -> Result<HubStore, StoreError> {
+        Self::open_checked(backend, keys, false)
+    }
+
+    /// [`HubStore::open_backend`] for the search key's rotation itself, which works through
+    /// the store while its own rotation record exists ([`crate::rotate::search`]).
+    pub(crate) fn open_rotating_search(
+        backend: Arc<dyn HubBackend>,
+        keys: civreg_shared::seal::Sealer,
+    ) -> Result<HubStore, StoreError> {
+        Self::open_checked(backend, keys, true)
+    }
+
+    /// Opens the store; refuses while a key rotation is unfinished ([`crate::rotate`]), except
+    /// the search key's when `rotating_search`: the data is then under two keys, and a write
+    /// behind the rotation's cursor would stay under the old one.
+    fn open_checked(
+        backend: Arc<dyn HubBackend>,
+        keys: civreg_shared::seal::Sealer,
+        rotating_search: bool,
+    ) -> Result<HubStore, StoreError> {
+        // Before the key check: once the new key check is in place, the old key no longer
+        // passes it, and "wrong key" would hide what to do.
+        if backend.get(&aux::META.key(aux::META_ROTATION))?.is_some() {
+            return Err(StoreError::RotationUnfinished {
+                what: "at-rest key",
+                command: "rotate-key",
+                path: backend.location(),
+            });
+        }
         let keys = Arc::new(keys);
         let mut store = HubStore {
             chains: Space::new(&backend, aux::CHAINS),
@@ -289,6 +326,20 @@ impl HubStore {
         };
         store.bring_to_current(&keys)?;
         store.seal_with(&keys);
+        if !rotating_search
+            && store
+                .aux_get(&aux::aux_key(
+                    aux::KEY_ROTATION,
+                    crate::rotate::search::RECORD,
+                ))?
+                .is_some()
+        {
+            return Err(StoreError::RotationUnfinished {
+                what: "search key",
+                command: "rotate-search-key",
+                path: store.backend.location(),
+            });
+        }
         let mut heads = HashMap::new();
         for r in store.chains.iter() {
             let (k, v) = r?;
@@ -427,6 +478,16 @@ impl HubStore {
         prefix: &[u8],
     ) -> impl Iterator<Item = Result<KeyValue, StoreError>> + 'a {
         self.aux.scan_prefix(prefix)
+    }
+
+    /// Every auxiliary entry whose key starts with `prefix` and sorts after `after`, in key
+    /// order (a resumable walk: [`crate::rotate::search`]).
+    pub fn aux_scan_after<'a>(
+        &'a self,
+        prefix: &[u8],
+        after: Option<&[u8]>,
+    ) -> impl Iterator<Item = Result<KeyValue, StoreError>> + 'a {
+        self.aux.scan_after(prefix, after)
     }
 
     /// Applies auxiliary writes (a `None` value removes the key) atomically, and flushes.

@@ -109,6 +109,28 @@ impl Space {
             .map(|r| self.strip(r))
     }
 
+    /// Every entry whose key (within this keyspace) starts with `p` and sorts after `after`
+    /// (`None`: from the first), in key order: a cursor's next batch.
+    pub(super) fn scan_after<'a>(
+        &'a self,
+        p: &[u8],
+        after: Option<&[u8]>,
+    ) -> impl Iterator<Item = Result<KeyValue, StoreError>> + 'a {
+        let from = match after {
+            // The first key after `a` is `a` followed by a zero byte.
+            Some(a) if a > p => {
+                let mut k = self.key(a);
+                k.push(0);
+                k
+            }
+            _ => self.key(p),
+        };
+        let to = prefix_end(&self.key(p));
+        self.backend
+            .scan(&from, to.as_deref())
+            .map(|r| self.strip(r))
+    }
+
     /// Every entry from `from` to `to`, both included, in key order.
     pub(super) fn range<'a>(
         &'a self,
@@ -153,6 +175,16 @@ impl Space {
     pub(super) fn delete(&self, batch: &mut Batch, k: impl AsRef<[u8]>) {
         batch.delete(self.key(k));
     }
+}
+
+/// The key check as `keys` seal it (what a rotation puts in place of the old key's).
+pub(crate) fn key_check_value(keys: &Sealer) -> Vec<u8> {
+    keys.seal(aux::META.name, aux::META_KEY_CHECK.as_bytes(), KEY_CHECK)
+}
+
+/// Whether `stored` is the key check sealed with `keys`.
+pub(crate) fn key_check_opens(keys: &Sealer, stored: &[u8]) -> bool {
+    matches!(keys.open(aux::META.name, aux::META_KEY_CHECK.as_bytes(), stored), Ok(p) if p == KEY_CHECK)
 }
 
 impl HubStore {

@@ -1,0 +1,215 @@
+//! Key rotation at the hub (issue 17): the at-rest key that seals the store
+//! (`civreg-hub rotate-key`, [`atrest`]) and the search key whose blind tokens index personal
+//! numbers (`civreg-hub rotate-search-key`, [`search`]). Both follow the office node's design
+//! (`civreg-node rotate-key`, `node/src/rotate.rs`):
+//! - the new key file is written first (0600, a path that does not exist yet), then a rotation
+//!   record is committed (with the new key's check value) before anything is written under the
+//!   new key;
+//! - the data is worked through in bounded batches, each one atomic write that also moves the
+//!   cursor in the rotation record, then flushed: an interruption (SIGKILL, power cut) loses at
+//!   most the batch in flight, and `--resume` goes on from the cursor;
+//! - each value is recognised by the key that opens it (or derives it), so a value found
+//!   already under the new key is left alone, and one that fits neither stops the rotation
+//!   without being overwritten;
+//! - the switch comes last; then the key files are swapped (the old one renamed
+//!   `KEY.old-DATE`, the new one moved to the key's place), each step recognised as done by
+//!   the files' contents, and the rotation record is removed;
+//! - while the record exists, the store refuses to open ([`crate::store::StoreError::RotationUnfinished`]):
+//!   `serve` and every command say to resume. The rotation itself refuses while a hub serves
+//!   (its control socket answers): a running hub keeps the old key in memory.
+//!
+//! Everything goes through [`crate::store::HubBackend`] (and the store above it), never sled
+//! directly, so a second backend rotates the same way; only [`open_backend`] (the command
+//! line's) knows that the hub's database is sled today.
+
+pub mod atrest;
+pub mod search;
+
+use crate::store::backend::sled::SledBackend;
+use crate::store::{HubBackend, StoreError};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Values re-sealed (or import keys re-derived) per atomic write unless told otherwise.
+pub const DEFAULT_BATCH: usize = 500;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RotateError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Key(#[from] crate::atrest::KeyError),
+    #[error(transparent)]
+    Search(#[from] crate::search::SearchError),
+    #[error("`civreg-hub serve` is running on {0}: stop it first (a key rotation needs the database alone, and a running hub keeps the old key in memory)")]
+    Serving(PathBuf),
+    #[error("there is no hub database at {0}: nothing to rotate (check --data-dir)")]
+    NoDatabase(PathBuf),
+    #[error("a rotation of the hub's {what} to {path} is already in progress: run `civreg-hub {command} --resume`")]
+    InProgress {
+        what: &'static str,
+        command: &'static str,
+        path: PathBuf,
+    },
+    #[error("no rotation of the hub's {what} is in progress: nothing to resume (`civreg-hub {command} --new-key-file PATH` starts one)")]
+    NothingToResume {
+        what: &'static str,
+        command: &'static str,
+    },
+    #[error("{0} already exists and no rotation is in progress, so nothing was sealed with it: choose a path that does not exist, or delete that file if it is left from an interrupted start")]
+    NewKeyExists(PathBuf),
+    #[error("the new key file must not be the key file in use, {0}: choose another path")]
+    SameKeyFile(PathBuf),
+    #[error("the new key file {path} of the unfinished rotation is missing: part of the data is already under its key. Put it back (from where it was copied) and run `civreg-hub {command} --resume`")]
+    NewKeyMissing {
+        path: PathBuf,
+        command: &'static str,
+    },
+    #[error("{path} is not the new key this rotation started with: put back the key file written when it started and run `civreg-hub {command} --resume`")]
+    NewKeyWrong {
+        path: PathBuf,
+        command: &'static str,
+    },
+    #[error("{path} is not the key in use when this rotation started (its check does not match): put back that key file and run `civreg-hub {command} --resume`")]
+    OldKeyWrong {
+        path: PathBuf,
+        command: &'static str,
+    },
+    #[error("the rotation started with the key file {started}, not {given}: run `civreg-hub --key-file {started} rotate-key --resume`")]
+    OtherKeyFile { started: PathBuf, given: PathBuf },
+    #[error("stored data is damaged: the {space} entry {key:?} opens with neither the old nor the new key; nothing was overwritten. Restore the hub from a backup made before the rotation (with the old key file), then rotate again")]
+    Neither { space: &'static str, key: String },
+    #[error("the key files could not be swapped ({what}): {source}. The data is already under the new key; fix the cause and run `civreg-hub {command} --resume`")]
+    Files {
+        what: String,
+        command: &'static str,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("{what} {path}: {source}")]
+    Io {
+        what: &'static str,
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("the rotation record in the hub database is damaged ({0}): restore the hub from a backup made before the rotation, with the old key file")]
+    Record(String),
+}
+
+/// The hub's database for a rotation: refused while a hub serves the data directory (its
+/// control socket answers); waits a few seconds while a one-off command (`status`) holds it.
+pub fn open_backend(data_dir: &Path) -> Result<Arc<dyn HubBackend>, RotateError> {
+    if std::os::unix::net::UnixStream::connect(crate::control::socket_path(data_dir)).is_ok() {
+        return Err(RotateError::Serving(data_dir.to_path_buf()));
+    }
+    let db = crate::paths::db_dir(data_dir);
+    if !db.exists() {
+        return Err(RotateError::NoDatabase(db));
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    loop {
+        match SledBackend::open(&db) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50))
+            }
+            Err(e @ StoreError::Locked(_)) => {
+                return Err(RotateError::Store(StoreError::Backend(format!(
+                    "{e}: stop it (serve, or a command still running) and run the rotation again"
+                ))))
+            }
+            other => return Ok(Arc::new(other?)),
+        }
+    }
+}
+
+/// Where the old key file goes: `KEY.old-DATE`, or `KEY.old-DATE-N` if that exists.
+pub(crate) fn old_key_path(key: &Path) -> PathBuf {
+    let date = chrono::Utc::now().format("%Y-%m-%d");
+    let with = |suffix: String| {
+        let mut n = key.as_os_str().to_os_string();
+        n.push(suffix);
+        PathBuf::from(n)
+    };
+    let mut p = with(format!(".old-{date}"));
+    let mut i = 2;
+    while p.exists() {
+        p = with(format!(".old-{date}-{i}"));
+        i += 1;
+    }
+    p
+}
+
+pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
+    match (std::path::absolute(a), std::path::absolute(b)) {
+        (Ok(a), Ok(b)) => a == b,
+        _ => a == b,
+    }
+}
+
+/// An absolute path (`--resume` may run from another directory).
+pub(crate) fn absolute(p: &Path) -> Result<PathBuf, RotateError> {
+    std::path::absolute(p).map_err(|source| RotateError::Io {
+        what: "resolving",
+        path: p.to_path_buf(),
+        source,
+    })
+}
+
+pub(crate) fn sync_parent(p: &Path) -> std::io::Result<()> {
+    match p.parent() {
+        Some(d) if !d.as_os_str().is_empty() => civreg_runtime::fs::sync_dir(d),
+        _ => civreg_runtime::fs::sync_dir(Path::new(".")),
+    }
+}
+
+/// The last step's files: the key file `key` to `old_to`, the new one at `new` to `key`. Each
+/// step is recognised as done by the files' contents, so it can run again after a crash.
+pub(crate) fn swap_files(
+    key: &Path,
+    new: &Path,
+    old_to: &Path,
+    command: &'static str,
+) -> Result<(), RotateError> {
+    let files = |what: &str| {
+        let what = what.to_string();
+        move |source| RotateError::Files {
+            what,
+            command,
+            source,
+        }
+    };
+    if !new.exists() {
+        // Moved by an earlier run.
+        return Ok(());
+    }
+    let new_text = std::fs::read(new).map_err(files("reading the new key file"))?;
+    let key_text = match std::fs::read(key) {
+        Ok(t) => Some(t),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(files("reading the key file")(e)),
+    };
+    if key_text.as_ref().is_some_and(|t| *t != new_text) {
+        if old_to.exists() {
+            return Err(files("keeping the old key")(std::io::Error::new(
+                std::io::ErrorKind::AlreadyExists,
+                format!("{} already exists", old_to.display()),
+            )));
+        }
+        std::fs::rename(key, old_to).map_err(files("renaming the old key file"))?;
+        sync_parent(key).map_err(files("syncing the key's directory"))?;
+    }
+    if key_text.as_ref() != Some(&new_text) {
+        if std::fs::rename(new, key).is_err() {
+            // Another file system: write a copy, then remove the new file.
+            civreg_runtime::fs::create_private(key, &new_text)
+                .map_err(files("writing the key file"))?;
+        }
+        sync_parent(key).map_err(files("syncing the key's directory"))?;
+    }
+    if new.exists() {
+        std::fs::remove_file(new).map_err(files("removing the new key file"))?;
+        sync_parent(new).map_err(files("syncing the new key's directory"))?;
+    }
+    Ok(())
+}
