@@ -18,6 +18,7 @@ fn progress_to_stderr<R>(line: fn(&R) -> String) -> impl FnMut(&R) {
 pub(super) fn rotate_key(ctx: &Ctx, how: RotateArgs) -> Result<()> {
     use crate::rotate::atrest;
     let out = atrest::run(
+        &ctx.cfg.store_at(),
         &ctx.data_dir,
         &ctx.cfg.key_file,
         how.new_key_file.as_deref(),
@@ -41,6 +42,7 @@ pub(super) fn rotate_key(ctx: &Ctx, how: RotateArgs) -> Result<()> {
 pub(super) fn rotate_search_key(ctx: &Ctx, how: RotateArgs) -> Result<()> {
     use crate::rotate::search;
     let out = search::run(
+        &ctx.cfg.store_at(),
         &ctx.data_dir,
         &ctx.cfg.key_file,
         how.new_key_file.as_deref(),

@@ -377,6 +377,7 @@ fn reseal(
 /// `rotate-key` from the command line (never inside `serve`): opens the database
 /// ([`super::open_backend`]) and starts or resumes. The text says what to do with the old key.
 pub fn run(
+    store: &crate::paths::StoreAt,
     data_dir: &Path,
     key_file: &Path,
     new_key_file: Option<&Path>,
@@ -384,7 +385,7 @@ pub fn run(
     batch: Option<usize>,
     progress: &mut dyn FnMut(&Rotation),
 ) -> Result<Outcome, RotateError> {
-    let backend = super::open_backend(data_dir)?;
+    let backend = super::open_backend(data_dir, store)?;
     let batch = batch.unwrap_or(DEFAULT_BATCH);
     match (new_key_file, resume_it) {
         (_, true) => resume(backend, key_file, batch, progress),

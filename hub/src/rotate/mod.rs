@@ -97,13 +97,26 @@ pub enum RotateError {
     Record(String),
 }
 
-/// The hub's database for a rotation: refused while a hub serves the data directory (its
-/// control socket answers); waits a few seconds while a one-off command (`status`) holds it.
-pub fn open_backend(data_dir: &Path) -> Result<Arc<dyn HubBackend>, RotateError> {
+/// The hub's database for a rotation (the configured store: the embedded one under the data
+/// directory, or PostgreSQL): refused while a hub serves the data directory (its control socket
+/// answers); waits a few seconds while a one-off command (`status`) holds an embedded store.
+/// Over PostgreSQL, hubs on other machines can not be seen from here: stop every hub process
+/// of that database first (the operator manual says so).
+pub fn open_backend(
+    data_dir: &Path,
+    store: &crate::paths::StoreAt,
+) -> Result<Arc<dyn HubBackend>, RotateError> {
     if std::os::unix::net::UnixStream::connect(crate::control::socket_path(data_dir)).is_ok() {
         return Err(RotateError::Serving(data_dir.to_path_buf()));
     }
-    let db = crate::paths::db_dir(data_dir);
+    let db = match store {
+        crate::paths::StoreAt::Postgres(url) => {
+            return Ok(Arc::new(
+                crate::store::backend::postgres::PostgresBackend::open(url)?,
+            ))
+        }
+        crate::paths::StoreAt::Sled(db) => db.clone(),
+    };
     if !db.exists() {
         return Err(RotateError::NoDatabase(db));
     }

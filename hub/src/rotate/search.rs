@@ -421,6 +421,7 @@ fn rekey_import(
 
 /// `rotate-search-key` from the command line (never inside `serve`).
 pub fn run(
+    store: &crate::paths::StoreAt,
     data_dir: &Path,
     key_file: &Path,
     new_key_file: Option<&Path>,
@@ -428,7 +429,7 @@ pub fn run(
     batch: Option<usize>,
     progress: &mut dyn FnMut(&Rotation),
 ) -> Result<Outcome, RotateError> {
-    let backend = super::open_backend(data_dir)?;
+    let backend = super::open_backend(data_dir, store)?;
     let keys = crate::atrest::load_key(key_file)?;
     let batch = batch.unwrap_or(DEFAULT_BATCH);
     match (new_key_file, resume_it) {
