@@ -252,6 +252,17 @@ impl Blocks {
         (hi - lo <= self.cap_of(rule)).then(|| &v[lo..hi])
     }
 
+    /// Whether dedupe compares records `a` and `b`: they share a key under a rule (not names
+    /// alone) in a block within the cap.
+    pub(crate) fn compares(&self, a: usize, b: usize) -> bool {
+        let (ka, kb) = (&self.keys[a], &self.keys[b]);
+        (0..NR).filter(|&r| r != NAMES_ONLY).any(|r| {
+            ka[r]
+                .iter()
+                .any(|&k| k != 0 && kb[r].contains(&k) && self.block(r, k).is_some())
+        })
+    }
+
     /// Calls `visit(acc, i, j)` for every distinct blocked pair `i < j`, on `threads` threads,
     /// each with its own accumulator from `init`. Returns the accumulators and the counts.
     pub(crate) fn for_each_pair<A: Send>(

@@ -582,8 +582,11 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
             if x.max(y) <= 3 || (x.min(y) <= NAME_AGREE_MAX && x.max(y) <= 4) {
                 g[0] = GIVEN_SWAPPED;
                 g[1] = SURNAME_SWAPPED;
-                given = None;
-                surname = None;
+                // The names' frequencies count as for names in their own fields: "Nielsen
+                // Hannah" for "Hannah Nielsen" is little evidence when both names are common
+                // (without it, a swapped pair of the commonest names outweighed an exact one).
+                given = (x <= NAME_AGREE_MAX).then_some(ag);
+                surname = (y <= NAME_AGREE_MAX).then_some(as_);
             }
         }
     }

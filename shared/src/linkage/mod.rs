@@ -125,6 +125,7 @@
 //! work never grows with the square of the register.
 
 mod block;
+mod cluster;
 mod compare;
 pub mod febrl;
 pub mod generic;
@@ -133,6 +134,7 @@ pub mod jw;
 mod model;
 
 pub use block::{BlockingStats, RuleStats, RULES};
+pub use cluster::{ClusterStats, CLUSTER_CAP};
 pub use compare::Field;
 pub use job::{LinkJob, LinkOptions, LinkPrior};
 pub use model::{
@@ -355,23 +357,63 @@ impl PersonRecord {
 pub struct CandidatePair {
     pub a: usize,
     pub b: usize,
+    /// The pair's own weight (its two records compared).
     pub weight: f64,
+    /// Where the pair is a Match by its cluster and not by its own weight: the posterior
+    /// probability that the two are one person given the records joined to both at Match
+    /// (see [`ClusterStats`]). `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<f64>,
+    /// Whether a blocking rule compared the pair; `false`: compared because both records are
+    /// in one cluster.
+    #[serde(default = "blocked_default")]
+    pub blocked: bool,
+}
+
+fn blocked_default() -> bool {
+    true
+}
+
+impl CandidatePair {
+    /// Whether the pair is a Match at `matched` bits: by its own weight, or by its cluster.
+    pub fn is_match(&self, matched: f64) -> bool {
+        self.weight >= matched || self.cluster.is_some()
+    }
 }
 
 /// The result of [`dedupe`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Dedupe {
-    /// Pairs with weight ≥ the threshold, heaviest first.
+    /// Pairs with weight ≥ the threshold, and the pairs their cluster makes Matches whatever
+    /// their weight; heaviest first.
     pub pairs: Vec<CandidatePair>,
     pub stats: BlockingStats,
+    /// What the cluster step did.
+    #[serde(default)]
+    pub clusters: ClusterStats,
 }
 
 /// Finds pairs of records in one set that are likely the same person: every blocked pair is
 /// scored, and those with weight ≥ `threshold` are returned (use `model.thresholds.matched`
-/// for matches, `possible` to include clerical review).
+/// for matches, `possible` to include clerical review). Then the records are grouped into
+/// clusters (connected components of the pairs at the model's Match threshold), and the
+/// pairs of a cluster that its evidence makes Matches are returned too, with
+/// [`CandidatePair::cluster`] set ([`ClusterStats`] says how).
 pub fn dedupe(model: &Model, records: &[PersonRecord], threshold: f64) -> Dedupe {
+    dedupe_at(model, records, threshold, model.thresholds)
+}
+
+/// [`dedupe`] with the Match threshold of `thresholds` for the clusters (for a set of another
+/// size than the model's training set: [`Model::thresholds_for`]).
+pub fn dedupe_at(
+    model: &Model,
+    records: &[PersonRecord],
+    threshold: f64,
+    thresholds: Thresholds,
+) -> Dedupe {
     let prepared = model.prepare(records);
     let blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    let floor = threshold.min(thresholds.matched);
     let (accs, stats) = blocks.for_each_pair(default_threads(), Vec::new, |acc, a, b| {
         let t = &prepared.tables;
         let c = compare(
@@ -381,22 +423,30 @@ pub fn dedupe(model: &Model, records: &[PersonRecord], threshold: f64) -> Dedupe
             &prepared.preps[b as usize],
         );
         let w = model.weight(&c);
-        if w >= threshold {
+        if w >= floor {
             acc.push(CandidatePair {
                 a: a as usize,
                 b: b as usize,
                 weight: w,
+                cluster: None,
+                blocked: true,
             });
         }
     });
     let mut pairs: Vec<CandidatePair> = accs.into_iter().flatten().collect();
+    let clusters = cluster::classify(model, &prepared, &blocks, &mut pairs, thresholds);
+    pairs.retain(|p| p.weight >= threshold || p.cluster.is_some());
     pairs.sort_by(|x, y| {
         y.weight
             .total_cmp(&x.weight)
             .then(x.a.cmp(&y.a))
             .then(x.b.cmp(&y.b))
     });
-    Dedupe { pairs, stats }
+    Dedupe {
+        pairs,
+        stats,
+        clusters,
+    }
 }
 
 /// The register prepared for [`link`]: every record's comparison data and its blocking keys,
