@@ -532,7 +532,7 @@ fn losses(
             .collect()
     };
     let keys: Vec<(usize, usize)> = set.planted.iter().map(|&(a, b, _)| (a, b)).collect();
-    let rules = civreg_shared::linkage::first_rules(&set.people, &keys, false);
+    let rules = civreg_shared::linkage::first_rules(&set.people, &keys);
     let mut by_rule: Vec<(String, [u64; 5])> = RULES
         .iter()
         .map(|r| (r.to_string(), [0; 5]))
@@ -659,6 +659,32 @@ fn diagnose(
             "--- not blocked {kinds:?}\n  {:?}\n  {:?}",
             set.people[*a], set.people[*b]
         );
+    }
+    for p in pairs.iter().filter(|p| p.cluster.is_some()) {
+        if set.entity[p.a] == set.entity[p.b] {
+            continue;
+        }
+        let s = model.score(&set.people[p.a], &set.people[p.b]);
+        eprintln!(
+            "--- false by cluster w={:.1} p={:.4} {}\n  {:?}\n  {:?}",
+            p.weight,
+            p.cluster.unwrap_or(0.0),
+            s.fields
+                .iter()
+                .map(|f| format!("{}:{:.1}", f.level.unwrap_or("-"), f.weight))
+                .collect::<Vec<_>>()
+                .join(","),
+            set.people[p.a],
+            set.people[p.b]
+        );
+        for q in pairs.iter().filter(|q| {
+            q.weight >= matched && (q.a == p.a || q.b == p.a || q.a == p.b || q.b == p.b)
+        }) {
+            eprintln!(
+                "    via {:.1}: {:?} / {:?}",
+                q.weight, set.people[q.a], set.people[q.b]
+            );
+        }
     }
     for p in examples.iter().take(12) {
         eprintln!(
@@ -809,7 +835,7 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
         }
     }
     pairs.sort_unstable();
-    let rules = civreg_shared::linkage::first_rules(&records, &pairs, false);
+    let rules = civreg_shared::linkage::first_rules(&records, &pairs);
     let kinds = |i: usize| -> String {
         if i < n {
             "register".to_string()

@@ -27,11 +27,22 @@
 //! slightly too much: two pairs at the very threshold give P(path) = 0.98, under 0.99, so a
 //! pair needs a path that is more than just at Match, or agreeing evidence of its own.
 //!
+//! **Two records of one surname whose given names differ outright are never joined by their
+//! cluster.** The fields are not independent where the records are relatives: siblings share
+//! the surname, the parents' names, the place and often the year, so one pairwise Match
+//! between a child's record and a sibling's mistyped copy (a false Match of the pair model)
+//! made the child and the sibling "one person" with a high posterior, their own comparison
+//! (given name different, every family field agreeing) being no veto. On the project's
+//! population every pair the cluster step joined wrongly was such a pair of siblings. A pair
+//! whose given names agree at some level, or whose surnames differ too (names swapped in one
+//! record and mistyped, so that neither order agrees), or where a name is missing, may be
+//! joined.
+//!
 //! Clusters larger than [`CLUSTER_CAP`] records (chains of links, counted in
 //! [`ClusterStats::skipped_clusters`]) are left pairwise: their pairs are classed by weight.
 
 use super::block::Blocks;
-use super::compare::compare;
+use super::compare::{compare, GIVEN_DIFFERENT, SURNAME_OTHER};
 use super::model::Prepared;
 use super::{CandidatePair, Model, Thresholds};
 use serde::{Deserialize, Serialize};
@@ -141,26 +152,31 @@ pub(crate) fn classify(
             stats.skipped_clusters += 1;
             continue;
         }
-        // Every pair's weight: scored, or compared now.
+        // Every pair's weight (scored, or compared now), and whether its given names differ.
         let mut w = vec![vec![0.0f64; k]; k];
+        let mut differ = vec![vec![false; k]; k];
         let mut at: Vec<Vec<Option<usize>>> = vec![vec![None; k]; k];
         for i in 0..k {
             for j in i + 1..k {
                 let (a, b) = (m[i], m[j]);
-                let weight = match index.get(&(a, b)) {
-                    Some(&x) => {
-                        at[i][j] = Some(x);
-                        scored[x].weight
-                    }
-                    None => {
-                        let c = compare(t, &prepared.preps[a as usize], t, &prepared.preps[b as usize]);
-                        let weight = model.weight(&c);
-                        if !blocks.compares(a as usize, b as usize) {
-                            stats.compared += 1;
-                        }
-                        weight
-                    }
-                };
+                let scored_at = index.get(&(a, b)).copied();
+                if scored_at.is_some_and(|x| scored[x].weight >= matched) {
+                    w[i][j] = scored[scored_at.unwrap_or_default()].weight;
+                    w[j][i] = w[i][j];
+                    continue;
+                }
+                let c = compare(
+                    t,
+                    &prepared.preps[a as usize],
+                    t,
+                    &prepared.preps[b as usize],
+                );
+                let weight = model.weight(&c);
+                if scored_at.is_none() && !blocks.compares(a as usize, b as usize) {
+                    stats.compared += 1;
+                }
+                at[i][j] = scored_at;
+                differ[i][j] = c.gamma[0] == GIVEN_DIFFERENT && c.gamma[1] <= SURNAME_OTHER;
                 w[i][j] = weight;
                 w[j][i] = weight;
             }
@@ -191,7 +207,7 @@ pub(crate) fn classify(
         }
         for i in 0..k {
             for j in i + 1..k {
-                if w[i][j] >= matched || best[i][j] == f64::NEG_INFINITY {
+                if w[i][j] >= matched || best[i][j] == f64::NEG_INFINITY || differ[i][j] {
                     continue;
                 }
                 // logit2 of the path's probability 2^lp

@@ -88,6 +88,8 @@ pub(crate) const SURNAME_OTHER: u8 = 5;
 /// Given-name and surname levels of a pair whose given name and surname are swapped.
 pub(crate) const GIVEN_SWAPPED: u8 = 5;
 pub(crate) const SURNAME_SWAPPED: u8 = 6;
+/// The given name's last level: the two given names differ.
+pub(crate) const GIVEN_DIFFERENT: u8 = 6;
 /// Name levels at which the term-frequency adjustment applies (the names agree as names).
 pub(crate) const NAME_AGREE_MAX: u8 = 2;
 

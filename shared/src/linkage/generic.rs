@@ -980,7 +980,7 @@ pub fn evaluate_link_records(
         .enumerate()
         .filter_map(|(i, t)| t.map(|r| (r, n + i)))
         .collect();
-    let blocked = super::first_rules(&both, &pairs, true)
+    let blocked = super::first_rules(&both, &pairs)
         .iter()
         .filter(|r| r.is_some())
         .count();

@@ -412,7 +412,8 @@ pub fn dedupe_at(
     thresholds: Thresholds,
 ) -> Dedupe {
     let prepared = model.prepare(records);
-    let blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    let mut blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    blocks.names_only = true;
     let floor = threshold.min(thresholds.matched);
     let (accs, stats) = blocks.for_each_pair(default_threads(), Vec::new, |acc, a, b| {
         let t = &prepared.tables;
@@ -618,14 +619,11 @@ pub fn link_many(
 }
 
 /// For diagnostics (the benchmark's `--diagnose`): the first blocking rule ([`RULES`] index)
-/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does. With
-/// `link`, as [`link`] blocks (names alone for a side without a date), else as [`dedupe`].
+/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does, as
+/// [`link`] and [`dedupe`] block (names alone for a pair of which one side has no date); block
+/// caps are not applied.
 #[doc(hidden)]
-pub fn first_rules(
-    records: &[PersonRecord],
-    pairs: &[(usize, usize)],
-    link: bool,
-) -> Vec<Option<usize>> {
+pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
     let mut tables = Tables::default();
     let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
     pairs
@@ -633,7 +631,7 @@ pub fn first_rules(
         .map(|&(a, b)| {
             let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
             (0..RULES.len()).find(|&r| {
-                (r != NAMES_ONLY || (link && preps[a].date.is_none() != preps[b].date.is_none()))
+                (r != NAMES_ONLY || preps[a].date.is_none() != preps[b].date.is_none())
                     && ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x))
             })
         })

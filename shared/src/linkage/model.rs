@@ -684,6 +684,7 @@ const RULE_FIELDS: [&[Field]; NR] = [
     &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
 ];
 
 struct EmOut {
