@@ -852,7 +852,11 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
         .map(|(p, _)| *p)
         .collect();
     for &(a, _) in &missed {
-        let kind = if a < n { "register–source" } else { "source–source" };
+        let kind = if a < n {
+            "register–source"
+        } else {
+            "source–source"
+        };
         *counts.entry(kind.to_string()).or_default() += 1;
     }
     eprintln!(
@@ -913,7 +917,16 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
                     q.weight >= model.thresholds.matched
                         && (q.a == p.a || q.b == p.a || q.a == p.b || q.b == p.b)
                 })
-                .map(|q| format!("{}-{} {:.1}: {} / {}", q.a, q.b, q.weight, line(&records[q.a]), line(&records[q.b])))
+                .map(|q| {
+                    format!(
+                        "{}-{} {:.1}: {} / {}",
+                        q.a,
+                        q.b,
+                        q.weight,
+                        line(&records[q.a]),
+                        line(&records[q.b])
+                    )
+                })
                 .collect();
             via.sort();
             for v in via {

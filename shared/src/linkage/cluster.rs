@@ -243,7 +243,11 @@ mod tests {
     fn log2_prob_is_the_log_of_the_logistic() {
         for l in [-40.0, -3.0, 0.0, 2.5, 40.0] {
             let direct = prob(l).log2();
-            assert!((log2_prob(l) - direct).abs() < 1e-9, "{l}: {}", log2_prob(l));
+            assert!(
+                (log2_prob(l) - direct).abs() < 1e-9,
+                "{l}: {}",
+                log2_prob(l)
+            );
         }
         assert!((prob(logit2(0.99)) - 0.99).abs() < 1e-12);
     }

@@ -114,15 +114,26 @@
 //! father's given-name key; father's + mother's given-name keys + birth year (for a child whose
 //! given name and surname were both misspelt); the date of birth + the initial of either name
 //! (both names misspelt, or swapped and one misspelt); either name's key + day and month of
-//! birth in any year (a mistyped year and a misspelt or swapped name); and, for `link` only,
-//! one name's key + the other's initial in either order, between a row without a date and
-//! register records with one (dedupe leaves this rule out: a register names parents without
-//! dates, and namesakes compared on names alone lowered precision). Surname keys are taken
+//! birth in any year (a mistyped year and a misspelt or swapped name); one name's key + the
+//! other's initial in either order, between a record without a date and records with one
+//! (names alone: `link` and `dedupe`, not training); and one name's key + the other's initial
+//! in either order + the birth year (a misspelt name and a mistyped day or month). Surname keys are taken
 //! from the current and the maiden/earlier surname; dates enter as (year, the smaller and the
 //! larger of day and month), so swapped dates still block together. A pair is compared once,
 //! under the first rule that brings it together. Blocks larger than
 //! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
 //! work never grows with the square of the register.
+//!
+//! # Clusters (dedupe)
+//!
+//! [`dedupe`] then groups the records into clusters, the connected components of the pairs at
+//! Match, and classes the other pairs of a cluster of at most [`CLUSTER_CAP`] records together:
+//! a pair under Match by its own weight, or that no rule blocked, is a Match when the path of
+//! Match pairs between its records and its own comparison together give a posterior of at
+//! least the match probability (two corrupted copies of one record, each matching it, carry
+//! both copies' errors between them). Two records of one surname whose given names differ are
+//! never joined this way (siblings). How, and why, is in the `cluster` module's docs;
+//! [`CandidatePair::cluster`] marks such pairs and [`ClusterStats`] counts them.
 
 mod block;
 mod cluster;
