@@ -486,6 +486,43 @@ fn dedupe_joins_a_weak_pair_through_its_cluster() {
     assert!(pair.weight < th.matched);
 }
 
+/// Brothers are not joined through a mistyped record: Milan's mistyped copy ("Mlaen", with
+/// his personal number) matches Milan and, by the pair model, his brother Mladen; but Milan and
+/// Mladen, of one surname, differ in the given name, and the cluster step never joins such a
+/// pair.
+#[test]
+fn dedupe_never_joins_siblings_through_their_cluster() {
+    let m = &trained().model;
+    let token = civreg_shared::synth::eval::test_token;
+    let family = |id: &str, given: &str, dob: (i32, u32, u32)| {
+        let mut p = person(id, given, "Simić", dob);
+        p.father_given_name = Some("Marko".into());
+        p.mother_given_name = Some("Svetlana".into());
+        p.mother_maiden_surname = Some("Janković".into());
+        p.birth_place = Some("prishtine".into());
+        p
+    };
+    let mut a = family("a", "Milan", (2015, 12, 13));
+    a.tokens = vec![PnumToken::blind("kosovo", "1234567890", token)];
+    let mut b = a.clone();
+    b.id = "b".into();
+    b.given_name = "Mlaen".into();
+    let s = family("s", "Mladen", (2015, 11, 12));
+    let th = m.thresholds;
+    let (ab, bs, as_) = (m.score(&a, &b), m.score(&b, &s).weight, m.score(&a, &s));
+    assert_eq!(as_.fields[0].level, Some("different"), "{as_:?}");
+    assert!(
+        ab.weight >= th.matched && bs >= th.matched && as_.weight < th.matched,
+        "a-b {:.1}, b-s {bs:.1}, a-s {:.1}, Match {:.1}",
+        ab.weight,
+        as_.weight,
+        th.matched
+    );
+    let d = dedupe(m, &[a, b, s], th.possible);
+    let joined: Vec<_> = d.pairs.iter().filter(|p| p.cluster.is_some()).collect();
+    assert!(joined.is_empty(), "{joined:?}");
+}
+
 /// Issue 16: personal numbers one typing error apart are their own level and are blocked
 /// together, while two different numbers are not.
 #[test]
