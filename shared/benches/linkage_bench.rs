@@ -21,7 +21,9 @@
 //! 5,000 people (`--records N`) linked to a source of corrupted copies of half of them plus
 //! 2,500 strangers, the same with a source that has its own duplicates (20% of rows), and the
 //! register and that source deduplicated as one file. `--register-prior` links as `match link`
-//! did before issue 16 (the model and its prior from the register alone). With `--write` it
+//! did before issue 16 (the model and its prior from the register alone). `--diagnose` prints
+//! to stderr every true dedupe pair no blocking rule reaches (with its records' corruptions),
+//! the pairs the cluster step joined by their own weight, and any it joined wrongly. With `--write` it
 //! replaces the section between `<!-- linkage-generic:begin -->` and
 //! `<!-- linkage-generic:end -->` of BENCHMARKS.md.
 //!

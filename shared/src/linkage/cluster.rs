@@ -192,15 +192,15 @@ pub(crate) fn classify(
             }
         }
         for via in 0..k {
-            for i in 0..k {
-                let iv = best[i][via];
+            let through = best[via].clone();
+            for row in best.iter_mut() {
+                let iv = row[via];
                 if iv == f64::NEG_INFINITY {
                     continue;
                 }
-                for j in 0..k {
-                    let s = iv + best[via][j];
-                    if s > best[i][j] {
-                        best[i][j] = s;
+                for (x, &vj) in row.iter_mut().zip(&through) {
+                    if iv + vj > *x {
+                        *x = iv + vj;
                     }
                 }
             }
