@@ -144,7 +144,7 @@ pub fn dedupe(
     };
     let th = model.thresholds_for(people.len() as u64);
     let threshold = threshold.unwrap_or(th.possible);
-    let d = linkage::dedupe(&model, &people, threshold);
+    let d = linkage::dedupe_at(&model, &people, threshold, th);
     let record_of = |id: &str| {
         id.rsplit_once('/')
             .map(|(r, _)| r.to_string())
@@ -158,8 +158,9 @@ pub fn dedupe(
             a: people[p.a].id.clone(),
             b: people[p.b].id.clone(),
             weight: p.weight,
-            probability: model.probability(p.weight),
-            class: if p.weight >= th.matched {
+            // A pair its cluster makes a Match has that posterior (its own weight may be low).
+            probability: p.cluster.unwrap_or_else(|| model.probability(p.weight)),
+            class: if p.is_match(th.matched) {
                 "match"
             } else if p.weight >= th.possible {
                 "possible"

@@ -88,6 +88,8 @@ pub(crate) const SURNAME_OTHER: u8 = 5;
 /// Given-name and surname levels of a pair whose given name and surname are swapped.
 pub(crate) const GIVEN_SWAPPED: u8 = 5;
 pub(crate) const SURNAME_SWAPPED: u8 = 6;
+/// The given name's last level: the two given names differ.
+pub(crate) const GIVEN_DIFFERENT: u8 = 6;
 /// Name levels at which the term-frequency adjustment applies (the names agree as names).
 pub(crate) const NAME_AGREE_MAX: u8 = 2;
 
@@ -582,8 +584,11 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
             if x.max(y) <= 3 || (x.min(y) <= NAME_AGREE_MAX && x.max(y) <= 4) {
                 g[0] = GIVEN_SWAPPED;
                 g[1] = SURNAME_SWAPPED;
-                given = None;
-                surname = None;
+                // The names' frequencies count as for names in their own fields: "Nielsen
+                // Hannah" for "Hannah Nielsen" is little evidence when both names are common
+                // (without it, a swapped pair of the commonest names outweighed an exact one).
+                given = (x <= NAME_AGREE_MAX).then_some(ag);
+                surname = (y <= NAME_AGREE_MAX).then_some(as_);
             }
         }
     }

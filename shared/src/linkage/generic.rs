@@ -865,12 +865,21 @@ pub struct DedupeEval {
     pub records: usize,
     /// Pairs of records of one person.
     pub true_pairs: u64,
+    /// Pairs classed Match, by their weight or by their cluster ([`super::dedupe`]).
     pub at_match: Prf,
+    /// Pairs whose own weight reaches Match (the pairwise classes, without clusters).
+    pub at_match_pairwise: Prf,
+    /// The best F1 at any threshold on the pairs' own weights (every pair compared, by a
+    /// blocking rule or inside a cluster), and that threshold.
     pub oracle: Prf,
     pub oracle_weight: f64,
     /// Share of the true pairs that blocking compares.
     pub blocking_recall: f64,
+    /// Share of the true pairs compared at all: by blocking, or inside a cluster.
+    pub compared_recall: f64,
     pub pairs_compared: u64,
+    /// Pairs compared inside clusters that no blocking rule brings together.
+    pub cluster_pairs: u64,
     pub seconds: f64,
     pub thresholds: Thresholds,
     pub lambda: f64,
@@ -971,7 +980,7 @@ pub fn evaluate_link_records(
         .enumerate()
         .filter_map(|(i, t)| t.map(|r| (r, n + i)))
         .collect();
-    let blocked = super::first_rules(&both, &pairs, true)
+    let blocked = super::first_rules(&both, &pairs)
         .iter()
         .filter(|r| r.is_some())
         .count();
@@ -1022,12 +1031,22 @@ pub fn evaluate_dedupe_records(
         .iter()
         .map(|p| (p.weight, entity[p.a] == entity[p.b]))
         .collect();
-    let blocked_true = scored.iter().filter(|s| s.1).count() as u64;
-    let (mut tp, mut pred) = (0u64, 0u64);
-    for (w, ok) in &scored {
-        if *w >= thresholds.matched {
+    let compared_true = scored.iter().filter(|s| s.1).count() as u64;
+    let blocked_true = d
+        .pairs
+        .iter()
+        .filter(|p| p.blocked && entity[p.a] == entity[p.b])
+        .count() as u64;
+    let (mut tp, mut pred, mut tp_w, mut pred_w) = (0u64, 0u64, 0u64, 0u64);
+    for p in &d.pairs {
+        let ok = u64::from(entity[p.a] == entity[p.b]);
+        if p.is_match(thresholds.matched) {
             pred += 1;
-            tp += u64::from(*ok);
+            tp += ok;
+        }
+        if p.weight >= thresholds.matched {
+            pred_w += 1;
+            tp_w += ok;
         }
     }
     let (oracle, oracle_weight) = oracle_f1(scored, true_pairs);
@@ -1035,9 +1054,12 @@ pub fn evaluate_dedupe_records(
         records: records.len(),
         true_pairs,
         at_match: Prf::new(tp, pred, true_pairs),
+        at_match_pairwise: Prf::new(tp_w, pred_w, true_pairs),
         oracle,
         oracle_weight,
         blocking_recall: blocked_true as f64 / true_pairs.max(1) as f64,
+        compared_recall: compared_true as f64 / true_pairs.max(1) as f64,
+        cluster_pairs: d.clusters.compared,
         pairs_compared: d.stats.pairs,
         seconds,
         thresholds,

@@ -114,17 +114,29 @@
 //! father's given-name key; father's + mother's given-name keys + birth year (for a child whose
 //! given name and surname were both misspelt); the date of birth + the initial of either name
 //! (both names misspelt, or swapped and one misspelt); either name's key + day and month of
-//! birth in any year (a mistyped year and a misspelt or swapped name); and, for `link` only,
-//! one name's key + the other's initial in either order, between a row without a date and
-//! register records with one (dedupe leaves this rule out: a register names parents without
-//! dates, and namesakes compared on names alone lowered precision). Surname keys are taken
+//! birth in any year (a mistyped year and a misspelt or swapped name); one name's key + the
+//! other's initial in either order, between a record without a date and records with one
+//! (names alone: `link` and `dedupe`, not training); and one name's key + the other's initial
+//! in either order + the birth year (a misspelt name and a mistyped day or month). Surname keys are taken
 //! from the current and the maiden/earlier surname; dates enter as (year, the smaller and the
 //! larger of day and month), so swapped dates still block together. A pair is compared once,
 //! under the first rule that brings it together. Blocks larger than
 //! [`TrainConfig::block_cap`] records are skipped (and counted in [`BlockingStats`]), so the
 //! work never grows with the square of the register.
+//!
+//! # Clusters (dedupe)
+//!
+//! [`dedupe`] then groups the records into clusters, the connected components of the pairs at
+//! Match, and classes the other pairs of a cluster of at most [`CLUSTER_CAP`] records together:
+//! a pair under Match by its own weight, or that no rule blocked, is a Match when the path of
+//! Match pairs between its records and its own comparison together give a posterior of at
+//! least the match probability (two corrupted copies of one record, each matching it, carry
+//! both copies' errors between them). Two records of one surname whose given names differ are
+//! never joined this way (siblings). How, and why, is in the `cluster` module's docs;
+//! [`CandidatePair::cluster`] marks such pairs and [`ClusterStats`] counts them.
 
 mod block;
+mod cluster;
 mod compare;
 pub mod febrl;
 pub mod generic;
@@ -133,6 +145,7 @@ pub mod jw;
 mod model;
 
 pub use block::{BlockingStats, RuleStats, RULES};
+pub use cluster::{ClusterStats, CLUSTER_CAP};
 pub use compare::Field;
 pub use job::{LinkJob, LinkOptions, LinkPrior};
 pub use model::{
@@ -355,23 +368,64 @@ impl PersonRecord {
 pub struct CandidatePair {
     pub a: usize,
     pub b: usize,
+    /// The pair's own weight (its two records compared).
     pub weight: f64,
+    /// Where the pair is a Match by its cluster and not by its own weight: the posterior
+    /// probability that the two are one person given the records joined to both at Match
+    /// (see [`ClusterStats`]). `None` otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<f64>,
+    /// Whether a blocking rule compared the pair; `false`: compared because both records are
+    /// in one cluster.
+    #[serde(default = "blocked_default")]
+    pub blocked: bool,
+}
+
+fn blocked_default() -> bool {
+    true
+}
+
+impl CandidatePair {
+    /// Whether the pair is a Match at `matched` bits: by its own weight, or by its cluster.
+    pub fn is_match(&self, matched: f64) -> bool {
+        self.weight >= matched || self.cluster.is_some()
+    }
 }
 
 /// The result of [`dedupe`].
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Dedupe {
-    /// Pairs with weight ≥ the threshold, heaviest first.
+    /// Pairs with weight ≥ the threshold, and the pairs their cluster makes Matches whatever
+    /// their weight; heaviest first.
     pub pairs: Vec<CandidatePair>,
     pub stats: BlockingStats,
+    /// What the cluster step did.
+    #[serde(default)]
+    pub clusters: ClusterStats,
 }
 
 /// Finds pairs of records in one set that are likely the same person: every blocked pair is
 /// scored, and those with weight ≥ `threshold` are returned (use `model.thresholds.matched`
-/// for matches, `possible` to include clerical review).
+/// for matches, `possible` to include clerical review). Then the records are grouped into
+/// clusters (connected components of the pairs at the model's Match threshold), and the
+/// pairs of a cluster that its evidence makes Matches are returned too, with
+/// [`CandidatePair::cluster`] set ([`ClusterStats`] says how).
 pub fn dedupe(model: &Model, records: &[PersonRecord], threshold: f64) -> Dedupe {
+    dedupe_at(model, records, threshold, model.thresholds)
+}
+
+/// [`dedupe`] with the Match threshold of `thresholds` for the clusters (for a set of another
+/// size than the model's training set: [`Model::thresholds_for`]).
+pub fn dedupe_at(
+    model: &Model,
+    records: &[PersonRecord],
+    threshold: f64,
+    thresholds: Thresholds,
+) -> Dedupe {
     let prepared = model.prepare(records);
-    let blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    let mut blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    blocks.names_only = true;
+    let floor = threshold.min(thresholds.matched);
     let (accs, stats) = blocks.for_each_pair(default_threads(), Vec::new, |acc, a, b| {
         let t = &prepared.tables;
         let c = compare(
@@ -381,22 +435,30 @@ pub fn dedupe(model: &Model, records: &[PersonRecord], threshold: f64) -> Dedupe
             &prepared.preps[b as usize],
         );
         let w = model.weight(&c);
-        if w >= threshold {
+        if w >= floor {
             acc.push(CandidatePair {
                 a: a as usize,
                 b: b as usize,
                 weight: w,
+                cluster: None,
+                blocked: true,
             });
         }
     });
     let mut pairs: Vec<CandidatePair> = accs.into_iter().flatten().collect();
+    let clusters = cluster::classify(model, &prepared, &blocks, &mut pairs, thresholds);
+    pairs.retain(|p| p.weight >= threshold || p.cluster.is_some());
     pairs.sort_by(|x, y| {
         y.weight
             .total_cmp(&x.weight)
             .then(x.a.cmp(&y.a))
             .then(x.b.cmp(&y.b))
     });
-    Dedupe { pairs, stats }
+    Dedupe {
+        pairs,
+        stats,
+        clusters,
+    }
 }
 
 /// The register prepared for [`link`]: every record's comparison data and its blocking keys,
@@ -568,14 +630,11 @@ pub fn link_many(
 }
 
 /// For diagnostics (the benchmark's `--diagnose`): the first blocking rule ([`RULES`] index)
-/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does. With
-/// `link`, as [`link`] blocks (names alone for a side without a date), else as [`dedupe`].
+/// under which each pair `(a, b)` of `records` shares a key, `None` where no rule does, as
+/// [`link`] and [`dedupe`] block (names alone for a pair of which one side has no date); block
+/// caps are not applied.
 #[doc(hidden)]
-pub fn first_rules(
-    records: &[PersonRecord],
-    pairs: &[(usize, usize)],
-    link: bool,
-) -> Vec<Option<usize>> {
+pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Option<usize>> {
     let mut tables = Tables::default();
     let preps: Vec<Prep> = records.iter().map(|r| Prep::new(r, &mut tables)).collect();
     pairs
@@ -583,7 +642,7 @@ pub fn first_rules(
         .map(|&(a, b)| {
             let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
             (0..RULES.len()).find(|&r| {
-                (r != NAMES_ONLY || (link && preps[a].date.is_none() != preps[b].date.is_none()))
+                (r != NAMES_ONLY || preps[a].date.is_none() != preps[b].date.is_none())
                     && ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x))
             })
         })
