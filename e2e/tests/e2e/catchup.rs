@@ -264,7 +264,7 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
     hub.pki
         .issue_node("prishtine", "9", 10)
         .expect("issue a 10-day certificate");
-    let (_, body, seen) = wait_overview(
+    let (_, _, seen) = wait_overview(
         &c,
         &base,
         "the 10-day certificate listed",
