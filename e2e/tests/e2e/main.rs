@@ -19,6 +19,7 @@ mod faults;
 mod node_serve;
 mod reconcile;
 mod renewal;
+mod rollover;
 mod rotate;
 mod serve_wait;
 mod simulation;
