@@ -509,7 +509,7 @@ impl Pki {
         };
         let now = now_seconds();
         let issuing_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-        let issuing_pem = root.certify_issuing(&issuing_key, now)?;
+        let issuing_pem = root.certify_issuing(&issuing_key, root::ISSUING_COMMON_NAME, now)?;
         let issuing_der = CertificateDer::from_pem_slice(issuing_pem.as_bytes()).map_err(|e| {
             PkiError::Corrupt {
                 path: dir.join(ISSUING_CERT),

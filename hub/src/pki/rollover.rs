@@ -284,7 +284,10 @@ impl Pki {
         }
         let now = now_seconds();
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256).map_err(PkiError::from)?;
-        let issuing_pem = root.certify_issuing(&key, now)?;
+        // A name of its own: webpki picks a certificate's CRL by its issuer's name, and the old
+        // and the new issuing CA are trusted together.
+        let name = root::dated_name(root::ISSUING_COMMON_NAME, now, &super::random_serial()?);
+        let issuing_pem = root.certify_issuing(&key, &name, now)?;
         let der = CertificateDer::from_pem_slice(issuing_pem.as_bytes()).map_err(|e| {
             PkiError::Corrupt {
                 path: self.rollover_dir().join(ISSUING_CERT),
