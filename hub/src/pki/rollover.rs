@@ -693,10 +693,10 @@ mod tests {
         let me = PeerIdentity::node("istog", "1").expect("id");
         assert!(!pki.note_trust(&me, &["00".repeat(32)]).expect("note"));
         assert!(pki
-            .note_trust(&me, &[st.new_root_sha256.clone()])
+            .note_trust(&me, std::slice::from_ref(&st.new_root_sha256))
             .expect("note"));
         assert!(!pki
-            .note_trust(&me, &[st.new_root_sha256.clone()])
+            .note_trust(&me, std::slice::from_ref(&st.new_root_sha256))
             .expect("once"));
         let info = pki.activate_hub_cert().expect("activate");
         assert_eq!(pki.hub_cert_info().expect("hub cert"), info);
