@@ -46,6 +46,7 @@ use time::{Date, Duration, Month, OffsetDateTime, PrimitiveDateTime, Time};
 pub mod admission;
 pub mod app;
 pub mod lifecycle;
+pub mod rollover;
 pub mod root;
 pub mod signer;
 
@@ -75,6 +76,8 @@ const ISSUING_CERT: &str = "issuing.pem";
 const ISSUING_KEY: &str = "issuing.key";
 const HUB_CERT: &str = "hub.pem";
 const HUB_KEY: &str = "hub.key";
+const HUB_NEXT_CERT: &str = "hub-next.pem";
+const HUB_NEXT_KEY: &str = "hub-next.key";
 const CRL: &str = "crl.pem";
 const REGISTRY: &str = "issued.json";
 const LOCK: &str = ".lock";
@@ -506,7 +509,7 @@ impl Pki {
         };
         let now = now_seconds();
         let issuing_key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
-        let issuing_pem = root.certify_issuing(&issuing_key, now)?;
+        let issuing_pem = root.certify_issuing(&issuing_key, root::ISSUING_COMMON_NAME, now)?;
         let issuing_der = CertificateDer::from_pem_slice(issuing_pem.as_bytes()).map_err(|e| {
             PkiError::Corrupt {
                 path: dir.join(ISSUING_CERT),
@@ -616,17 +619,50 @@ impl Pki {
     /// when the hub gets a new name) and replaces `hub.pem`/`hub.key`. The old certificate is
     /// not revoked. Rebuild the server configuration afterwards.
     pub fn renew_hub_cert(&self, hub_names: &[String]) -> Result<IssuedEntry, PkiError> {
-        let sans = hub_sans(hub_names)?;
-        let _lock = Lock::acquire(&self.dir)?;
-        let issuer = self.load_issuer()?;
-        let mut registry = self.load_registry()?;
-        let (entry, cert_pem, key_pem) =
-            self.make_hub_cert(&issuer, &registry, sans, now_seconds())?;
-        registry.certificates.push(entry.clone());
-        self.save_registry(&registry)?;
+        let (entry, cert_pem, key_pem) = self.issue_hub_cert(hub_names)?;
         write_atomic(&self.hub_key_path(), key_pem.as_bytes(), true)?;
         write_atomic(&self.hub_cert_path(), cert_pem.as_bytes(), false)?;
         Ok(entry)
+    }
+
+    /// Issues a server certificate for the hub and records it; returns it (PEM, followed by
+    /// its issuing CA's certificate when that is the new CA of a rollover) and its key.
+    fn issue_hub_cert(
+        &self,
+        hub_names: &[String],
+    ) -> Result<(IssuedEntry, String, String), PkiError> {
+        let sans = hub_sans(hub_names)?;
+        let _lock = Lock::acquire(&self.dir)?;
+        let (issuer, next) = self.load_client_issuer()?;
+        let mut registry = self.load_registry()?;
+        let (entry, mut cert_pem, key_pem) =
+            self.make_hub_cert(&issuer, &registry, sans, now_seconds())?;
+        registry.certificates.push(entry.clone());
+        self.save_registry(&registry)?;
+        if next {
+            self.note_issued_by_next(&entry.serial)?;
+            // Offices trust roots: the chain names the issuing CA that links it to the new one.
+            cert_pem.push_str(&self.next_issuing_pem()?);
+        }
+        Ok((entry, cert_pem, key_pem))
+    }
+
+    /// Issues the hub's next server certificate without presenting it: `hub-next.pem` and
+    /// `hub-next.key`, announced to offices in heartbeats until
+    /// [`Pki::activate_hub_cert`] puts it in place. Replaces a certificate staged before.
+    pub fn stage_hub_cert(&self, hub_names: &[String]) -> Result<IssuedEntry, PkiError> {
+        let (entry, cert_pem, key_pem) = self.issue_hub_cert(hub_names)?;
+        write_atomic(&self.hub_next_key_path(), key_pem.as_bytes(), true)?;
+        write_atomic(&self.hub_next_cert_path(), cert_pem.as_bytes(), false)?;
+        Ok(entry)
+    }
+
+    pub fn hub_next_cert_path(&self) -> PathBuf {
+        self.dir.join(HUB_NEXT_CERT)
+    }
+
+    pub fn hub_next_key_path(&self) -> PathBuf {
+        self.dir.join(HUB_NEXT_KEY)
     }
 
     /// Revokes every active certificate matching `selector` — a serial (hex, colons allowed)
@@ -659,6 +695,8 @@ impl Pki {
         // CRL first: if the registry write then fails, the certificate is already refused
         // (the safe side), and running the revoke again brings the registry in line.
         write_atomic(&self.crl_path(), crl_pem.as_bytes(), false)?;
+        // During a CA rollover the new issuing CA's CRL lists the same serials.
+        self.write_next_crl(&registry, now)?;
         self.save_registry(&registry)?;
         Ok(revoked)
     }
@@ -746,9 +784,32 @@ impl Pki {
                     reason: format!("no CRL in it ({e})"),
                 }
             })?;
+        let mut crls = vec![crl];
+        // During a CA rollover: the new issuing CA too, with its own CRL (each certificate's
+        // revocation is judged by its issuer's CRL, and one without it is refused).
+        if let Some((path, cert_pem, next_crl_pem)) = self.next_anchor()? {
+            let der = CertificateDer::from_pem_slice(cert_pem.as_bytes()).map_err(|e| {
+                PkiError::Corrupt {
+                    path: path.clone(),
+                    reason: format!("no certificate in it ({e})"),
+                }
+            })?;
+            roots.add(der).map_err(|e| PkiError::Corrupt {
+                path: path.clone(),
+                reason: format!("not usable as a trust anchor ({e})"),
+            })?;
+            crls.push(
+                CertificateRevocationListDer::from_pem_slice(next_crl_pem.as_bytes()).map_err(
+                    |e| PkiError::Corrupt {
+                        path: path.with_file_name(CRL),
+                        reason: format!("no CRL in it ({e})"),
+                    },
+                )?,
+            );
+        }
         let verifier =
             WebPkiClientVerifier::builder_with_provider(Arc::new(roots), provider.clone())
-                .with_crls([crl])
+                .with_crls(crls)
                 .build()
                 .map_err(|e| PkiError::Tls(format!("client certificate verifier: {e}")))?;
         let verifier = Arc::new(admission::RegisteredClients::new(verifier, admission));
@@ -817,7 +878,7 @@ impl Pki {
         key: &impl rcgen::PublicKeyData,
     ) -> Result<(IssuedEntry, String), PkiError> {
         let _lock = Lock::acquire(&self.dir)?;
-        let issuer = self.load_issuer()?;
+        let (issuer, next) = self.load_client_issuer()?;
         let mut registry = self.load_registry()?;
         let serial = fresh_serial(&registry)?;
         let uri = identity.uri();
@@ -845,6 +906,9 @@ impl Pki {
         };
         registry.certificates.push(entry.clone());
         self.save_registry(&registry)?;
+        if next {
+            self.note_issued_by_next(&entry.serial)?;
+        }
         Ok((entry, cert.pem()))
     }
 

@@ -1496,7 +1496,7 @@ pub fn execute(
             let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir)}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir)}),
                 || {
                     let when = |ms: Option<u64>| {
                         ms.map(fmt_ms)
@@ -1574,6 +1574,34 @@ pub fn execute(
                             f(lang, "cli-status-cert-valid", &[("days", days.into())])
                         };
                         text += &line("cli-status-cert", value);
+                    }
+                    if let Some(hub) = crate::hubtrust::read(&paths.data_dir) {
+                        let value = |ms: u64, sha: &str| {
+                            f(
+                                lang,
+                                "cli-status-hub-cert-value",
+                                &[("until", fmt_ms(ms).into()), ("sha", sha.into())],
+                            )
+                        };
+                        if !hub.current_sha256.is_empty() {
+                            text += &line(
+                                "cli-status-hub-cert",
+                                value(hub.current_not_after_ms, &hub.current_sha256),
+                            );
+                        }
+                        if let (Some(ms), Some(sha)) = (hub.next_not_after_ms, &hub.next_sha256) {
+                            text += &line("cli-status-hub-next", value(ms, sha));
+                        }
+                        if hub.trusted_roots.len() > 1 {
+                            text += &line(
+                                "cli-status-trusted-roots",
+                                f(
+                                    lang,
+                                    "cli-status-trusted-roots-value",
+                                    &[("count", hub.trusted_roots.len().into())],
+                                ),
+                            );
+                        }
                     }
                     if let Some(app) = crate::appcert::installed(&paths.data_dir) {
                         let until = f(

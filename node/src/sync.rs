@@ -563,6 +563,7 @@ async fn heartbeat_with(
             log_seq: node.log_len(),
             backup_at_ms: backup.last_ok_ms.unwrap_or(0),
             backup_error: backup.last_error.unwrap_or_default(),
+            trusted_ca_sha256: blocking(|| crate::hubtrust::trusted(data_dir)),
         })
         .await
         .map_err(refused)?
@@ -600,6 +601,17 @@ async fn heartbeat_with(
     }
     if !reply.certificates_through.is_empty() {
         blocking(|| node.set_certificates_reported(&reply.certificates_through))?;
+    }
+    // The roots to trust the hub by (a CA rollover), and the hub's certificates for `status`.
+    let from_hub = crate::hubtrust::FromHub {
+        trust_pem: &reply.trust_pem,
+        current_not_after_ms: reply.hub_cert_not_after_ms,
+        current_sha256: &reply.hub_cert_sha256,
+        next_not_after_ms: reply.hub_next_cert_not_after_ms,
+        next_sha256: &reply.hub_next_cert_sha256,
+    };
+    if let Err(e) = blocking(|| crate::hubtrust::apply(data_dir, &from_hub)) {
+        tracing::warn!(error = %e, "could not record the hub's trusted roots and certificates; tried again at the next heartbeat");
     }
     Ok(CertNews {
         renew_required: reply.renew_required,

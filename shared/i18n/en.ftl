@@ -786,6 +786,11 @@ cli-status-set-aside-value = op #{ $seq } (record { $regno }) by the agency: { $
 cli-status-backup-failed = BACKUP FAILED
 cli-status-backup-failed-value = { $error } (at { $when }); the last good one: { $last }
 cli-status-backup = last backup
+cli-status-hub-cert = hub certificate
+cli-status-hub-cert-value = expires { $until } (SHA-256 { $sha })
+cli-status-hub-next = hub's next certificate
+cli-status-trusted-roots = trusted roots
+cli-status-trusted-roots-value = { $count } agency roots (a CA rollover is under way: the old and the new root are trusted together)
 ## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
 status-app-cert-expires = The app's HTTPS certificate expires in { $days } days: ask the agency for a new one.
 status-app-cert-expired = The app's HTTPS certificate has expired: ask the agency for a new one.

@@ -785,6 +785,11 @@ cli-status-set-aside-value = ndryshimi #{ $seq } (regjistri { $regno }) nga agje
 cli-status-backup-failed = KOPJA REZERVË DËSHTOI
 cli-status-backup-failed-value = { $error } (më { $when }); e fundit e mirë: { $last }
 cli-status-backup = kopja e fundit rezervë
+cli-status-hub-cert = certifikata e qendrës
+cli-status-hub-cert-value = skadon më { $until } (SHA-256 { $sha })
+cli-status-hub-next = certifikata e ardhshme e qendrës
+cli-status-trusted-roots = rrënjët e besuara
+cli-status-trusted-roots-value = { $count } rrënjë të agjencisë (po ndërrohet AC-ja: besohen bashkë rrënja e vjetër dhe e reja)
 ## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
 status-app-cert-expires = Certifikata HTTPS e aplikacionit skadon pas { $days } ditësh: kërkojini agjencisë një të re.
 status-app-cert-expired = Certifikata HTTPS e aplikacionit ka skaduar: kërkojini agjencisë një të re.

@@ -789,6 +789,11 @@ cli-status-set-aside-value = промена #{ $seq } (упис { $regno }) из
 cli-status-backup-failed = РЕЗЕРВНА КОПИЈА НИЈЕ УСПЕЛА
 cli-status-backup-failed-value = { $error } ({ $when }); последња добра: { $last }
 cli-status-backup = последња резервна копија
+cli-status-hub-cert = сертификат центра
+cli-status-hub-cert-value = истиче { $until } (SHA-256 { $sha })
+cli-status-hub-next = следећи сертификат центра
+cli-status-trusted-roots = поуздани корени
+cli-status-trusted-roots-value = { $count } корена агенције (у току је замена CA: стари и нови корен важе заједно)
 ## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
 status-app-cert-expires = HTTPS сертификат апликације истиче за { $days } дана: тражите нови од агенције.
 status-app-cert-expired = HTTPS сертификат апликације је истекао: тражите нови од агенције.

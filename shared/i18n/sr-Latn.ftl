@@ -789,6 +789,11 @@ cli-status-set-aside-value = promena #{ $seq } (upis { $regno }) izdvojila agenc
 cli-status-backup-failed = REZERVNA KOPIJA NIJE USPELA
 cli-status-backup-failed-value = { $error } ({ $when }); poslednja dobra: { $last }
 cli-status-backup = poslednja rezervna kopija
+cli-status-hub-cert = sertifikat centra
+cli-status-hub-cert-value = ističe { $until } (SHA-256 { $sha })
+cli-status-hub-next = sledeći sertifikat centra
+cli-status-trusted-roots = pouzdani koreni
+cli-status-trusted-roots-value = { $count } korena agencije (u toku je zamena CA: stari i novi koren važe zajedno)
 ## Task https (issue 14): the clerk app's own HTTPS certificate, in the status bar
 status-app-cert-expires = HTTPS sertifikat aplikacije ističe za { $days } dana: tražite novi od agencije.
 status-app-cert-expired = HTTPS sertifikat aplikacije je istekao: tražite novi od agencije.

@@ -21,6 +21,7 @@ mod node_serve;
 mod postgres;
 mod reconcile;
 mod renewal;
+mod rollover;
 mod rotate;
 mod serve_wait;
 mod simulation;

@@ -350,6 +350,11 @@ pub enum PkiCommand {
     RequireRenewal(crate::pki::lifecycle::RequireRenewalArgs),
     /// Issue a new server certificate for the hub; the running hub presents it to new connections.
     RenewHub(crate::pki::lifecycle::RenewHubArgs),
+    /// Replace the agency's root CA with an overlap period (operator manual, "CA rollover").
+    Rollover {
+        #[command(subcommand)]
+        command: crate::pki::rollover::RolloverCommand,
+    },
 }
 
 #[derive(Subcommand)]

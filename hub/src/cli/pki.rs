@@ -109,7 +109,7 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
                 .map(|m| m.code.to_string())
                 .unwrap_or(municipality);
             let issued = pki.issue_node(&code, &node_id, days)?;
-            issued.write_bundle(&out, &pki.ca_pem(), &hub_url)?;
+            issued.write_bundle(&out, &pki.trust_pem()?, &hub_url)?;
             // The office's document signer travels in the same bundle (issue 15).
             pki.issue_signer(Some((code.as_str(), node_id.as_str())), days)?
                 .write_signer(&out)?;
@@ -186,7 +186,7 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
         } => {
             let pki = Pki::open(&ctx.pki_dir)?;
             let issued = pki.issue_operator(&name, days)?;
-            issued.write_bundle(&out, &pki.ca_pem(), &hub_url)?;
+            issued.write_bundle(&out, &pki.trust_pem()?, &hub_url)?;
             print(
                 ctx.json,
                 json!({"ok": true, "entry": issued.entry, "bundle": out}),
@@ -279,6 +279,10 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
         }
         PkiCommand::RenewHub(args) => {
             let (v, text) = args.run(&Pki::open(&ctx.pki_dir)?)?;
+            print(ctx.json, v, || text);
+        }
+        PkiCommand::Rollover { command } => {
+            let (v, text) = command.run(&Pki::open(&ctx.pki_dir)?)?;
             print(ctx.json, v, || text);
         }
         PkiCommand::List => {

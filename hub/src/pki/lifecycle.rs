@@ -24,10 +24,18 @@ use rustls_pki_types::{CertificateDer, CertificateSigningRequestDer};
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
+use super::rollover::RolloverError;
 use super::{
     io, now_seconds, write_atomic, CertKind, CertStatus, IssuedEntry, Lock, PeerIdentity, Pki,
     PkiError, Selector, BACKDATE,
 };
+
+/// A time in Unix milliseconds as `YYYY-MM-DDTHH:MM:SSZ`.
+fn format_ms(ms: u64) -> String {
+    OffsetDateTime::from_unix_timestamp((ms / 1000) as i64)
+        .map(super::format_utc)
+        .unwrap_or_else(|_| ms.to_string())
+}
 
 /// How long a renewed certificate is valid.
 pub const RENEWAL_DAYS: i64 = 365;
@@ -73,7 +81,7 @@ pub enum RenewError {
 pub struct Renewed {
     pub entry: IssuedEntry,
     pub cert_pem: String,
-    /// What nodes trust the hub by (`ca.pem`).
+    /// What nodes trust the hub by (`ca.pem`; both roots during a CA rollover).
     pub ca_pem: String,
 }
 
@@ -143,7 +151,8 @@ impl Pki {
         Ok(Renewed {
             entry,
             cert_pem,
-            ca_pem: self.ca_pem(),
+            // During a CA rollover: both roots, so that the node trusts the hub across the switch.
+            ca_pem: self.trust_pem()?,
         })
     }
 
@@ -223,24 +232,71 @@ impl Pki {
 
     /// Expiry and fingerprint of the certificate the hub presents now (`hub.pem`).
     pub fn hub_cert_info(&self) -> Result<HubCertInfo, PkiError> {
-        let path = self.hub_cert_path();
-        let pem = fs::read(&path).map_err(io("read", &path))?;
-        let der = CertificateDer::from_pem_slice(&pem).map_err(|e| PkiError::Corrupt {
-            path: path.clone(),
-            reason: format!("no certificate in it ({e})"),
-        })?;
-        let (_, cert) =
-            x509_parser::parse_x509_certificate(&der).map_err(|e| PkiError::Corrupt {
-                path: path.clone(),
-                reason: format!("unreadable certificate ({e})"),
-            })?;
-        let not_after = cert.validity().not_after.timestamp().max(0) as u64;
-        Ok(HubCertInfo {
-            not_after_ms: not_after.saturating_mul(1000),
-            sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, &der)),
-        })
+        cert_info(self.hub_cert_path())
     }
 
+    /// Expiry and fingerprint of the hub's next certificate, staged by `pki renew-hub --stage`
+    /// and not yet presented; `None` when none is staged.
+    pub fn hub_next_cert_info(&self) -> Result<Option<HubCertInfo>, PkiError> {
+        let path = self.hub_next_cert_path();
+        if !path.exists() {
+            return Ok(None);
+        }
+        cert_info(path).map(Some)
+    }
+
+    /// Presents the staged certificate (`pki renew-hub --activate`): `hub-next.pem` and its
+    /// key become `hub.pem` and `hub.key`, which a running hub picks up for new connections.
+    /// During a CA rollover, a certificate of the new CA is presented only once every office
+    /// trusts the new root.
+    pub fn activate_hub_cert(&self) -> Result<HubCertInfo, RolloverError> {
+        let staged = self.hub_next_cert_path();
+        let Some(info) = self.hub_next_cert_info()? else {
+            return Err(PkiError::Ceremony(
+                "no hub certificate is staged: stage one with `civreg-hub pki renew-hub --stage`, \
+                 or renew at once with `civreg-hub pki renew-hub`"
+                    .into(),
+            )
+            .into());
+        };
+        let pem = fs::read(&staged).map_err(io("read", &staged))?;
+        let serial = CertificateDer::from_pem_slice(&pem)
+            .ok()
+            .and_then(|d| super::admission::serial_of(&d))
+            .unwrap_or_default();
+        self.check_hub_switch(&serial)?;
+        let _lock = Lock::acquire(self.dir())?;
+        let key =
+            fs::read(self.hub_next_key_path()).map_err(io("read", &self.hub_next_key_path()))?;
+        // The key first, then the certificate: the TLS reloader rebuilds on the certificate's
+        // change, and keeps the configuration in force if it finds the two not matching.
+        write_atomic(&self.hub_key_path(), &key, true)?;
+        write_atomic(&self.hub_cert_path(), &pem, false)?;
+        fs::remove_file(&staged).map_err(io("remove", &staged))?;
+        let staged_key = self.hub_next_key_path();
+        fs::remove_file(&staged_key).map_err(io("remove", &staged_key))?;
+        Ok(info)
+    }
+}
+
+fn cert_info(path: PathBuf) -> Result<HubCertInfo, PkiError> {
+    let pem = fs::read(&path).map_err(io("read", &path))?;
+    let der = CertificateDer::from_pem_slice(&pem).map_err(|e| PkiError::Corrupt {
+        path: path.clone(),
+        reason: format!("no certificate in it ({e})"),
+    })?;
+    let (_, cert) = x509_parser::parse_x509_certificate(&der).map_err(|e| PkiError::Corrupt {
+        path: path.clone(),
+        reason: format!("unreadable certificate ({e})"),
+    })?;
+    let not_after = cert.validity().not_after.timestamp().max(0) as u64;
+    Ok(HubCertInfo {
+        not_after_ms: not_after.saturating_mul(1000),
+        sha256: hex::encode(ring::digest::digest(&ring::digest::SHA256, &der)),
+    })
+}
+
+impl Pki {
     fn load_required(&self) -> Result<Required, PkiError> {
         let path = self.renew_required_path();
         match fs::read_to_string(&path) {
@@ -289,18 +345,58 @@ impl RequireRenewalArgs {
     }
 }
 
-/// `civreg-hub pki renew-hub [--hub-name NAME]...`.
+/// `civreg-hub pki renew-hub [--hub-name NAME]... [--stage | --activate]`.
 #[derive(Debug, clap::Args)]
 pub struct RenewHubArgs {
     /// DNS names or IP addresses nodes use to reach the hub (default: the current
     /// certificate's names).
     #[arg(long = "hub-name")]
     pub hub_names: Vec<String>,
+    /// Issue the next certificate without presenting it: offices are told of it in their
+    /// heartbeats; present it later with --activate.
+    #[arg(long, conflicts_with = "activate")]
+    pub stage: bool,
+    /// Present the certificate staged with --stage.
+    #[arg(long, conflicts_with = "hub_names")]
+    pub activate: bool,
 }
 
 impl RenewHubArgs {
     /// Issues and installs the hub's new server certificate; returns the JSON and text answers.
-    pub fn run(&self, pki: &Pki) -> Result<(serde_json::Value, String), PkiError> {
+    pub fn run(&self, pki: &Pki) -> Result<(serde_json::Value, String), RolloverError> {
+        if self.activate {
+            let info = pki.activate_hub_cert()?;
+            let text = format!(
+                "the staged hub certificate (SHA-256 {}, expires {}) is in place: a running hub \
+                 presents it to every new connection",
+                info.sha256,
+                format_ms(info.not_after_ms)
+            );
+            return Ok((
+                serde_json::json!({"ok": true, "activated": true, "sha256": info.sha256, "not_after_ms": info.not_after_ms}),
+                text,
+            ));
+        }
+        if self.stage {
+            let entry = pki.stage_hub(&self.hub_names)?;
+            let info = pki.hub_next_cert_info()?.ok_or_else(|| PkiError::Corrupt {
+                path: pki.hub_next_cert_path(),
+                reason: "the staged certificate vanished".into(),
+            })?;
+            let text = format!(
+                "next hub certificate {} staged (serial {}, expires {}, SHA-256 {}): offices \
+                 are told of it in their heartbeats; present it with `civreg-hub pki renew-hub \
+                 --activate`",
+                entry.identity,
+                entry.serial,
+                super::format_utc(entry.not_after),
+                info.sha256
+            );
+            return Ok((
+                serde_json::json!({"ok": true, "staged": entry, "sha256": info.sha256}),
+                text,
+            ));
+        }
         let entry = pki.renew_hub(&self.hub_names)?;
         let info = pki.hub_cert_info()?;
         let text = format!(
@@ -320,9 +416,26 @@ impl RenewHubArgs {
 
 impl Pki {
     /// [`Pki::renew_hub_cert`] under the names of the current hub certificate when `names` is
+    /// empty. During a CA rollover the certificate is of the new CA, so it is refused while an
+    /// office does not trust the new root.
+    pub fn renew_hub(&self, names: &[String]) -> Result<IssuedEntry, RolloverError> {
+        if let Some(st) = self.rollover_status()? {
+            let missing = st.not_trusting();
+            if !missing.is_empty() {
+                return Err(RolloverError::NotTrusted(missing));
+            }
+        }
+        Ok(self.renew_hub_cert(&self.hub_names_or_current(names)?)?)
+    }
+
+    /// [`Pki::stage_hub_cert`] under the names of the current hub certificate when `names` is
     /// empty.
-    pub fn renew_hub(&self, names: &[String]) -> Result<IssuedEntry, PkiError> {
-        let names: Vec<String> = if names.is_empty() {
+    pub fn stage_hub(&self, names: &[String]) -> Result<IssuedEntry, PkiError> {
+        self.stage_hub_cert(&self.hub_names_or_current(names)?)
+    }
+
+    fn hub_names_or_current(&self, names: &[String]) -> Result<Vec<String>, PkiError> {
+        Ok(if names.is_empty() {
             self.list()?
                 .iter()
                 .rev()
@@ -332,8 +445,7 @@ impl Pki {
                 .unwrap_or_default()
         } else {
             names.to_vec()
-        };
-        self.renew_hub_cert(&names)
+        })
     }
 }
 

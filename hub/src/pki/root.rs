@@ -56,7 +56,9 @@ impl RootCa {
                 return Err(PkiError::RootExists { path: dir.join(f) });
             }
         }
-        let root = Self::ephemeral()?;
+        // A name of its own (date and serial), so that during a CA rollover the old and the new
+        // root, both trusted by the offices, are told apart by name.
+        let root = Self::make(None)?;
         write_atomic(
             &dir.join(ROOT_KEY),
             root.issuer.key().serialize_pem().as_bytes(),
@@ -68,11 +70,21 @@ impl RootCa {
 
     /// A new root CA held only in memory: the key is gone when this is dropped.
     pub fn ephemeral() -> Result<RootCa, PkiError> {
+        Self::make(Some(CA_COMMON_NAME))
+    }
+
+    /// A new root named `cn`, or by default [`CA_COMMON_NAME`] with its date and the start of
+    /// its serial.
+    fn make(cn: Option<&str>) -> Result<RootCa, PkiError> {
         let now = now_seconds();
         let key = KeyPair::generate_for(&PKCS_ECDSA_P256_SHA256)?;
+        let serial = random_serial()?;
         let mut params = CertificateParams::default();
-        params.distinguished_name = common_name(CA_COMMON_NAME);
-        params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
+        params.distinguished_name = common_name(&match cn {
+            Some(cn) => cn.to_owned(),
+            None => dated_name(CA_COMMON_NAME, now, &serial),
+        });
+        params.serial_number = Some(SerialNumber::from_slice(&serial));
         params.not_before = now - BACKDATE;
         params.not_after = now + Duration::days(CA_VALIDITY_DAYS);
         params.is_ca = IsCa::Ca(BasicConstraints::Constrained(1));
@@ -104,14 +116,15 @@ impl RootCa {
         &self.pem
     }
 
-    /// Certifies `key` as the issuing CA (pathlen 0) for [`ISSUING_VALIDITY_DAYS`].
+    /// Certifies `key` as the issuing CA (pathlen 0) named `cn` for [`ISSUING_VALIDITY_DAYS`].
     pub fn certify_issuing(
         &self,
         key: &impl PublicKeyData,
+        cn: &str,
         now: OffsetDateTime,
     ) -> Result<String, PkiError> {
         let mut params = CertificateParams::default();
-        params.distinguished_name = common_name(ISSUING_COMMON_NAME);
+        params.distinguished_name = common_name(cn);
         params.serial_number = Some(SerialNumber::from_slice(&random_serial()?));
         params.not_before = now - BACKDATE;
         params.not_after = now + Duration::days(ISSUING_VALIDITY_DAYS);
@@ -131,8 +144,28 @@ impl RootCa {
         let (_, cert) = x509_parser::parse_x509_certificate(&der)
             .map_err(|e| PkiError::Ceremony(format!("unreadable certificate ({e})")))?;
         let spki = rcgen::SubjectPublicKeyInfo::from_der(cert.public_key().raw)?;
-        self.certify_issuing(&spki, now_seconds())
+        // The same name: the certificates it issued name it as their issuer.
+        let cn = cert
+            .subject()
+            .iter_common_name()
+            .next()
+            .and_then(|c| c.as_str().ok())
+            .unwrap_or(ISSUING_COMMON_NAME)
+            .to_owned();
+        self.certify_issuing(&spki, &cn, now_seconds())
     }
+}
+
+/// `base` followed by the day of `now` and the first four bytes of `serial` (hex): a name that
+/// tells this CA from an earlier one of the same role (webpki finds an issuer, and a CRL's
+/// issuer, by name).
+pub(super) fn dated_name(base: &str, now: OffsetDateTime, serial: &[u8]) -> String {
+    let day = super::format_utc(now);
+    format!(
+        "{base} {} {}",
+        day.get(..10).unwrap_or(&day),
+        hex::encode(serial.get(..4).unwrap_or(serial))
+    )
 }
 
 /// Takes the CA key of a hub of the first layout off the hub: writes `root.key` and

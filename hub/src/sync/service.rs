@@ -344,6 +344,24 @@ impl Sync for SyncService {
             .is_some_and(|a| self.admission.renewal_required(&a.serial));
         let hb = req.into_inner();
         let now = now_ms();
+        // During a CA rollover: which offices trust the new root (at most a few roots counted).
+        if !hb.trusted_ca_sha256.is_empty() && self.pki.rollover_active() {
+            let trusted: Vec<String> = hb.trusted_ca_sha256.iter().take(8).cloned().collect();
+            let pki = self.pki.clone();
+            let who = who.clone();
+            match tokio::task::spawn_blocking(move || pki.note_trust(&who, &trusted)).await {
+                Ok(Ok(true)) => {
+                    info!(municipality = %m, node = %n, "office trusts the new root CA")
+                }
+                Ok(Ok(false)) => {}
+                Ok(Err(e)) => {
+                    warn!(municipality = %m, node = %n, error = %e, "could not record the office's trust of the new root CA")
+                }
+                Err(e) => {
+                    warn!(error = %e, "could not record the office's trust of the new root CA")
+                }
+            }
+        }
         self.seen.note(&m, &n, |e| {
             e.last_seen_ms = now;
             e.version = hb.version;
@@ -421,6 +439,8 @@ impl Sync for SyncService {
             })
             .collect();
         let hub_cert = self.pki.hub_cert_info().ok();
+        let hub_next = self.pki.hub_next_cert_info().ok().flatten();
+        let trust_pem = self.pki.trust_pem().unwrap_or_default();
         Ok(Response::new(HeartbeatReply {
             acked_seq: self.store.head(&m, &n).seq,
             hub_clock_ms: now,
@@ -444,6 +464,9 @@ impl Sync for SyncService {
             renew_required,
             hub_cert_not_after_ms: hub_cert.as_ref().map(|h| h.not_after_ms).unwrap_or(0),
             hub_cert_sha256: hub_cert.map(|h| h.sha256).unwrap_or_default(),
+            hub_next_cert_not_after_ms: hub_next.as_ref().map(|h| h.not_after_ms).unwrap_or(0),
+            hub_next_cert_sha256: hub_next.map(|h| h.sha256).unwrap_or_default(),
+            trust_pem,
         }))
     }
 

@@ -49,6 +49,8 @@ impl TlsReloader {
         let mut all = std::fs::read(pki.crl_path()).ok()?;
         all.extend(std::fs::read(pki.hub_cert_path()).ok()?);
         all.extend(std::fs::read(pki.issuing_cert_path()).unwrap_or_default());
+        // The root, and a CA rollover's new issuing CA and CRL.
+        all.extend(pki.rollover_watched());
         Some(all)
     }
 
