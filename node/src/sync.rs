@@ -546,6 +546,18 @@ async fn heartbeat_with(
                 signer_kid: c.signer_kid,
             })
             .collect();
+    // A clerk's un-void requests the hub has not answered for good: sent until it does.
+    let unvoid_requests: Vec<civreg_proto::v1::UnvoidRequest> =
+        blocking(|| node.unvoid_requests_unanswered())?
+            .into_iter()
+            .map(|r| civreg_proto::v1::UnvoidRequest {
+                id: r.id,
+                regno: r.regno,
+                reason: r.reason,
+                clerk: r.clerk,
+                at_ms: r.at_ms,
+            })
+            .collect();
     let sent = now_ms();
     let reply = SyncClient::new(channel)
         .heartbeat(HeartbeatRequest {
@@ -563,6 +575,7 @@ async fn heartbeat_with(
             log_seq: node.log_len(),
             backup_at_ms: backup.last_ok_ms.unwrap_or(0),
             backup_error: backup.last_error.unwrap_or_default(),
+            unvoid_requests,
         })
         .await
         .map_err(refused)?
@@ -600,6 +613,22 @@ async fn heartbeat_with(
     }
     if !reply.certificates_through.is_empty() {
         blocking(|| node.set_certificates_reported(&reply.certificates_through))?;
+    }
+    if !reply.unvoid_answers.is_empty() {
+        let answers: Vec<(String, String, String, String, u64)> = reply
+            .unvoid_answers
+            .iter()
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    a.state.clone(),
+                    a.reason.clone(),
+                    a.operator.clone(),
+                    a.at_ms,
+                )
+            })
+            .collect();
+        blocking(|| node.note_unvoid_answers(&answers))?;
     }
     Ok(CertNews {
         renew_required: reply.renew_required,

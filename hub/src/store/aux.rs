@@ -126,8 +126,12 @@ pub const MODELS: &str = "model/";
 /// survives a restart ([`crate::status::Keeper`]; not personal).
 pub const DASHBOARD: &str = "dash/";
 
+/// `aux`: `uv/ID` → a clerk's request to un-void a record and the operator's answer
+/// ([`crate::unvoid`]; names a clerk and a record: personal).
+pub const UNVOID: &str = "uv/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 16] = [
+pub const AUX_PREFIXES: [&str; 17] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -143,6 +147,7 @@ pub const AUX_PREFIXES: [&str; 16] = [
     CERT_SEQ,
     MODELS,
     DASHBOARD,
+    UNVOID,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];
