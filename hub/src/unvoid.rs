@@ -103,6 +103,13 @@ pub fn check(store: &HubStore, municipality: &str, r: &UnvoidRequest) -> Result<
             "the reason is {n} characters long; at most {MAX_UNVOID_REASON_CHARS} are taken"
         ));
     }
+    if r.reason
+        .chars()
+        .chain(r.clerk.chars())
+        .any(char::is_control)
+    {
+        return Err("the reason or the clerk's name holds control characters".into());
+    }
     if r.clerk.trim().is_empty() || r.clerk.chars().count() > MAX_NAME_CHARS {
         return Err("the request names no clerk, or a name too long".into());
     }
@@ -439,6 +446,10 @@ mod tests {
                 "characters",
             ),
             (request(6, "not a number", "r"), "record number"),
+            (
+                request(10, &voided, "a\u{1b}[2Jcleared"),
+                "control characters",
+            ),
             (
                 UnvoidRequest {
                     id: "ZZ".into(),

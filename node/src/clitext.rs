@@ -372,6 +372,50 @@ pub fn label(lang: Lang, key: &str) -> String {
         .collect()
 }
 
+/// Why an un-void request was not made, in `lang`.
+pub fn unvoid_refused_text(lang: Lang, u: &crate::node::UnvoidRefused) -> String {
+    use crate::node::UnvoidRefused as U;
+    match u {
+        U::NotVoid(regno) => f(lang, "cli-err-unvoid-not-void", &[("regno", regno.into())]),
+        U::OtherMunicipality { regno, own, given } => f(
+            lang,
+            "cli-err-unvoid-other",
+            &[
+                ("regno", regno.into()),
+                ("own", own.into()),
+                ("given", given.into()),
+            ],
+        ),
+        U::Pending(regno) => f(lang, "cli-err-unvoid-pending", &[("regno", regno.into())]),
+        U::TooMany(n) => f(lang, "cli-err-unvoid-full", &[("count", (*n).into())]),
+        U::Reason => f(
+            lang,
+            "cli-err-unvoid-reason",
+            &[("max", civreg_shared::limits::MAX_UNVOID_REASON_CHARS.into())],
+        ),
+    }
+}
+
+/// An un-void request and the hub's answer, in `lang` (`civreg-node status`, the record page).
+pub fn unvoid_text(lang: Lang, r: &crate::node::UnvoidRequest) -> String {
+    let key = match r.state.as_str() {
+        "granted" => "cli-unvoid-granted",
+        "refused" => "cli-unvoid-refused",
+        "invalid" => "cli-unvoid-invalid",
+        _ => "cli-unvoid-pending",
+    };
+    f(
+        lang,
+        key,
+        &[
+            ("regno", r.regno.as_str().into()),
+            ("clerk", r.clerk.as_str().into()),
+            ("operator", r.operator.as_str().into()),
+            ("reason", r.answer_reason.as_str().into()),
+        ],
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -468,48 +512,4 @@ mod tests {
         assert_eq!(label(Lang::En, "cli-status-sync"), "sync:               ");
         assert!(label(Lang::Sq, "cli-status-hub-acked").ends_with(' '));
     }
-}
-
-/// Why an un-void request was not made, in `lang`.
-pub fn unvoid_refused_text(lang: Lang, u: &crate::node::UnvoidRefused) -> String {
-    use crate::node::UnvoidRefused as U;
-    match u {
-        U::NotVoid(regno) => f(lang, "cli-err-unvoid-not-void", &[("regno", regno.into())]),
-        U::OtherMunicipality { regno, own, given } => f(
-            lang,
-            "cli-err-unvoid-other",
-            &[
-                ("regno", regno.into()),
-                ("own", own.into()),
-                ("given", given.into()),
-            ],
-        ),
-        U::Pending(regno) => f(lang, "cli-err-unvoid-pending", &[("regno", regno.into())]),
-        U::TooMany(n) => f(lang, "cli-err-unvoid-full", &[("count", (*n).into())]),
-        U::Reason => f(
-            lang,
-            "cli-err-unvoid-reason",
-            &[("max", civreg_shared::limits::MAX_UNVOID_REASON_CHARS.into())],
-        ),
-    }
-}
-
-/// An un-void request and the hub's answer, in `lang` (`civreg-node status`, the record page).
-pub fn unvoid_text(lang: Lang, r: &crate::node::UnvoidRequest) -> String {
-    let key = match r.state.as_str() {
-        "granted" => "cli-unvoid-granted",
-        "refused" => "cli-unvoid-refused",
-        "invalid" => "cli-unvoid-invalid",
-        _ => "cli-unvoid-pending",
-    };
-    f(
-        lang,
-        key,
-        &[
-            ("regno", r.regno.as_str().into()),
-            ("clerk", r.clerk.as_str().into()),
-            ("operator", r.operator.as_str().into()),
-            ("reason", r.answer_reason.as_str().into()),
-        ],
-    )
 }

@@ -52,7 +52,7 @@ pub enum UnvoidRefused {
     Pending(String),
     #[error("{0} un-void requests are waiting for the agency's answer: sync, and ask again once some are answered")]
     TooMany(usize),
-    #[error("give a reason (--reason \"...\") of at most {max} characters: the agency's operator reads it", max = MAX_UNVOID_REASON_CHARS)]
+    #[error("give a reason (--reason \"...\") of at most {max} characters, on one line: the agency's operator reads it", max = MAX_UNVOID_REASON_CHARS)]
     Reason,
 }
 
@@ -67,7 +67,10 @@ impl Node {
     ) -> Result<UnvoidRequest, NodeError> {
         let regno = Self::resolve_regno(regno)?;
         let reason = reason.trim();
-        if reason.is_empty() || reason.chars().count() > MAX_UNVOID_REASON_CHARS {
+        if reason.is_empty()
+            || reason.chars().count() > MAX_UNVOID_REASON_CHARS
+            || reason.chars().any(char::is_control)
+        {
             return Err(UnvoidRefused::Reason.into());
         }
         let number = RegNo::parse(&regno)?;
