@@ -149,6 +149,9 @@ f-reason = Reason
 void-confirm = Void the record
 amended = Amended.
 voided = Voided.
+unvoid-title = Ask the agency to un-void { $regno }
+unvoid-confirm = Send the request
+unvoid-asked = The request goes to the agency with the next sync.
 no-change = Nothing changed: the record is as it was.
 
 ## Errors

@@ -148,6 +148,9 @@ f-reason = Arsyeja
 void-confirm = Anulo regjistrin
 amended = U ndryshua.
 voided = U anulua.
+unvoid-title = Kërkoni nga agjencia rikthimin e { $regno }
+unvoid-confirm = Dërgo kërkesën
+unvoid-asked = Kërkesa shkon te agjencia me sinkronizimin e ardhshëm.
 no-change = Asgjë nuk ndryshoi: regjistri është siç ishte.
 
 ## Gabimet

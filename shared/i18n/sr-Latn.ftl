@@ -150,6 +150,9 @@ f-reason = Razlog
 void-confirm = Poništi upis
 amended = Izmenjeno.
 voided = Poništeno.
+unvoid-title = Zatražite od agencije vraćanje upisa { $regno }
+unvoid-confirm = Pošalji zahtev
+unvoid-asked = Zahtev ide agenciji sa sledećom sinhronizacijom.
 no-change = Ništa nije promenjeno: upis je ostao isti.
 
 ## Greške

@@ -203,3 +203,74 @@ async fn a_clerk_asks_for_an_unvoid_offline_and_the_operator_grants_then_refuses
     let all = hub_cli(hub.data_dir(), &["unvoid-requests", "--all"]).await;
     assert_eq!(all.as_array().expect("list").len(), 2, "{all}");
 }
+
+/// The clerk app (a real `civreg-node serve`, the office offline): a voided record's page has
+/// the request form; a request without a reason is refused in Albanian; once asked, the page
+/// shows it waiting for the agency, with no second form.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_clerk_app_asks_for_an_unvoid_from_the_record_page() {
+    use super::clerk_upload::{field, free_port, office, post_birth, record_of, serve, sign_in};
+    let work = tempfile::tempdir().expect("tempdir");
+    let node_dir = office(work.path()).await;
+    let port = free_port();
+    let app = format!("127.0.0.1:{port}");
+    let _node = serve(&node_dir, port, &work.path().join("node.log")).await;
+    let (cookie, csrf) = sign_in(&app).await;
+    let page = http_request(&app, "GET", "/register/birth", Some(&cookie), None).await;
+    let form_id = field(&page.body, "_form").expect("the form's id");
+    let regno = record_of(&post_birth(&app, &cookie, &csrf, &form_id).await);
+    let path = format!("/record/{regno}");
+
+    // An active record offers no request.
+    let page = http_request(&app, "GET", &path, Some(&cookie), None).await;
+    assert!(!page.body.contains("id=\"unvoid-form\""), "{}", page.body);
+    let version = field(&page.body, "_version").expect("the record's version");
+    let voided = http_request(
+        &app,
+        "POST",
+        &format!("{path}/void"),
+        Some(&cookie),
+        Some(&[
+            ("_csrf", &csrf),
+            ("_version", &version),
+            ("_reason", "registered twice"),
+        ]),
+    )
+    .await;
+    assert_eq!(voided.status, 303, "{voided:?}");
+    let page = http_request(&app, "GET", &path, Some(&cookie), None).await;
+    assert!(page.body.contains("id=\"unvoid-form\""), "{}", page.body);
+
+    let empty = http_request(
+        &app,
+        "POST",
+        &format!("{path}/unvoid"),
+        Some(&cookie),
+        Some(&[("_csrf", &csrf), ("_reason", "  ")]),
+    )
+    .await;
+    assert_eq!(empty.status, 409, "{empty:?}");
+    assert!(empty.body.contains("jepni një arsye"), "{}", empty.body);
+
+    let asked = http_request(
+        &app,
+        "POST",
+        &format!("{path}/unvoid"),
+        Some(&cookie),
+        Some(&[("_csrf", &csrf), ("_reason", "the wrong record was voided")]),
+    )
+    .await;
+    assert_eq!(asked.status, 303, "{asked:?}");
+    let to = asked.header("location").unwrap_or_default().to_string();
+    assert!(to.contains("unvoid=1"), "{to}");
+    let page = http_request(&app, "GET", &to, Some(&cookie), None).await;
+    assert!(
+        page.body.contains("data-state=\"pending\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("pret agjencinë"), "{}", page.body);
+    assert!(!page.body.contains("id=\"unvoid-form\""), "{}", page.body);
+    let st = node_json(&node_dir, &["--json", "status"]).await;
+    assert_eq!(st["unvoid_requests"][0]["regno"], json!(regno), "{st}");
+}
