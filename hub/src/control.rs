@@ -82,6 +82,8 @@ pub enum ControlError {
     #[error(transparent)]
     Review(#[from] crate::review::ReviewError),
     #[error(transparent)]
+    Unvoid(#[from] crate::unvoid::UnvoidError),
+    #[error(transparent)]
     Search(#[from] crate::search::SearchError),
     #[error("give either --keep A|B or --value VALUE")]
     Decision,

@@ -33,4 +33,5 @@ pub mod serve;
 pub mod status;
 pub mod store;
 pub mod sync;
+pub mod unvoid;
 pub mod web;

@@ -208,6 +208,13 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Ask the agency to un-void a voided record of this municipality: the request goes to
+    /// the hub's operators with the next sync; `status` shows their answer.
+    RequestUnvoid {
+        regno: String,
+        #[arg(long)]
+        reason: String,
+    },
     /// Show a record.
     Show {
         regno: String,
@@ -1479,12 +1486,14 @@ pub fn execute(
             let mut live = false;
             let mut guard = crate::guard::Guard::default();
             let mut aside = Vec::new();
+            let mut unvoid = Vec::new();
             let mut restored = None;
             let backups = crate::backup::read_status(&paths.data_dir);
             if let Ok(node) = node {
                 restored = node.restored()?;
                 guard = node.guard()?;
                 aside = node.set_aside_ops()?;
+                unvoid = node.unvoid_requests()?;
                 let (n, age) = crate::sync::waiting(node)?;
                 st.ops_waiting = n;
                 st.oldest_waiting_age_s = age;
@@ -1496,7 +1505,7 @@ pub fn execute(
             let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir)}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir)}),
                 || {
                     let when = |ms: Option<u64>| {
                         ms.map(fmt_ms)
@@ -1529,6 +1538,9 @@ pub fn execute(
                         format!("{}{value}\n", clitext::label(lang, key))
                     };
                     let mut text = guard_lines(lang, &guard);
+                    for r in &unvoid {
+                        text += &line("cli-status-unvoid", clitext::unvoid_text(lang, r));
+                    }
                     for a in &aside {
                         text += &line(
                             "cli-status-set-aside",
@@ -2000,6 +2012,26 @@ pub fn execute(
                     &[("regno", saved.regno.as_str().into())],
                 )
             })?;
+            Ok(0)
+        }
+        Command::RequestUnvoid { regno, reason } => {
+            let node = node?;
+            let clerk = sign_in(node, io.ask)?;
+            let r = node.request_unvoid(&clerk, &regno, &reason)?;
+            io.print(
+                json,
+                json!({"ok": true, "regno": r.regno, "id": r.id}),
+                || {
+                    f(
+                        lang,
+                        "cli-unvoid-requested",
+                        &[
+                            ("regno", r.regno.as_str().into()),
+                            ("id", r.id.as_str().into()),
+                        ],
+                    )
+                },
+            )?;
             Ok(0)
         }
         Command::Show { regno, history } => {

@@ -179,6 +179,7 @@ pub fn node_error_text(lang: Lang, e: &NodeError) -> Option<String> {
             &[("own", own.into()), ("given", given.into())],
         ),
         E::NotFound(regno) => f(lang, "cli-err-not-found", &[("regno", regno.into())]),
+        E::Unvoid(u) => unvoid_refused_text(lang, u),
         E::Voided(regno) => f(lang, "cli-err-voided", &[("regno", regno.into())]),
         E::NoChange(regno) => f(lang, "cli-err-no-change", &[("regno", regno.into())]),
         E::MunicipalityChange => t(lang, "v-field-municipality"),
@@ -369,6 +370,50 @@ pub fn label(lang: Lang, key: &str) -> String {
         .chars()
         .chain((l.chars().count() >= 20).then_some(' '))
         .collect()
+}
+
+/// Why an un-void request was not made, in `lang`.
+pub fn unvoid_refused_text(lang: Lang, u: &crate::node::UnvoidRefused) -> String {
+    use crate::node::UnvoidRefused as U;
+    match u {
+        U::NotVoid(regno) => f(lang, "cli-err-unvoid-not-void", &[("regno", regno.into())]),
+        U::OtherMunicipality { regno, own, given } => f(
+            lang,
+            "cli-err-unvoid-other",
+            &[
+                ("regno", regno.into()),
+                ("own", own.into()),
+                ("given", given.into()),
+            ],
+        ),
+        U::Pending(regno) => f(lang, "cli-err-unvoid-pending", &[("regno", regno.into())]),
+        U::TooMany(n) => f(lang, "cli-err-unvoid-full", &[("count", (*n).into())]),
+        U::Reason => f(
+            lang,
+            "cli-err-unvoid-reason",
+            &[("max", civreg_shared::limits::MAX_UNVOID_REASON_CHARS.into())],
+        ),
+    }
+}
+
+/// An un-void request and the hub's answer, in `lang` (`civreg-node status`, the record page).
+pub fn unvoid_text(lang: Lang, r: &crate::node::UnvoidRequest) -> String {
+    let key = match r.state.as_str() {
+        "granted" => "cli-unvoid-granted",
+        "refused" => "cli-unvoid-refused",
+        "invalid" => "cli-unvoid-invalid",
+        _ => "cli-unvoid-pending",
+    };
+    f(
+        lang,
+        key,
+        &[
+            ("regno", r.regno.as_str().into()),
+            ("clerk", r.clerk.as_str().into()),
+            ("operator", r.operator.as_str().into()),
+            ("reason", r.answer_reason.as_str().into()),
+        ],
+    )
 }
 
 #[cfg(test)]

@@ -95,6 +95,8 @@ pub enum NodeError {
     Certificate(String),
     #[error("the hub sent this node's own chain back wrong: {0}; nothing of it was stored: call the agency")]
     OwnChain(String),
+    #[error(transparent)]
+    Unvoid(#[from] UnvoidRefused),
 }
 
 /// An annotation to add to a record (see [`civreg_shared::annotation`]).
@@ -129,8 +131,10 @@ pub use civreg_shared::merge::{RecordState, VoidInfo};
 
 mod certificate;
 mod restore;
+mod unvoid;
 pub use certificate::{CertIssue, IdDocument, IssuedCertificate, SignerInfo};
 pub use restore::{Restored, SnapshotHead};
+pub use unvoid::{UnvoidRefused, UnvoidRequest};
 
 /// One entry of the node's access log.
 #[derive(Debug, Clone, Serialize, Deserialize)]

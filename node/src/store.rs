@@ -39,10 +39,14 @@ pub enum Tree {
     /// `a` + big-endian ms + form id → empty (their age order, to forget them after a week).
     /// Form ids are random and name no one; registration numbers are plain in `imports` too.
     Forms,
+    /// A clerk's requests to un-void a record (issue 17): registration number → sealed request
+    /// and the hub's answer once heard; one per record (a new request after an answer replaces
+    /// it), so the tree is bounded by the records.
+    Unvoid,
 }
 
 impl Tree {
-    pub const ALL: [Tree; 10] = [
+    pub const ALL: [Tree; 11] = [
         Tree::Meta,
         Tree::Ops,
         Tree::Records,
@@ -53,6 +57,7 @@ impl Tree {
         Tree::Access,
         Tree::Certs,
         Tree::Forms,
+        Tree::Unvoid,
     ];
 
     pub fn name(self) -> &'static str {
@@ -67,6 +72,7 @@ impl Tree {
             Tree::Access => "access",
             Tree::Certs => "certs",
             Tree::Forms => "forms",
+            Tree::Unvoid => "unvoid",
         }
     }
 

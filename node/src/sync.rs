@@ -546,6 +546,18 @@ async fn heartbeat_with(
                 signer_kid: c.signer_kid,
             })
             .collect();
+    // A clerk's un-void requests the hub has not answered for good: sent until it does.
+    let unvoid_requests: Vec<civreg_proto::v1::UnvoidRequest> =
+        blocking(|| node.unvoid_requests_unanswered())?
+            .into_iter()
+            .map(|r| civreg_proto::v1::UnvoidRequest {
+                id: r.id,
+                regno: r.regno,
+                reason: r.reason,
+                clerk: r.clerk,
+                at_ms: r.at_ms,
+            })
+            .collect();
     let sent = now_ms();
     let reply = SyncClient::new(channel)
         .heartbeat(HeartbeatRequest {
@@ -564,6 +576,7 @@ async fn heartbeat_with(
             backup_at_ms: backup.last_ok_ms.unwrap_or(0),
             backup_error: backup.last_error.unwrap_or_default(),
             trusted_ca_sha256: blocking(|| crate::hubtrust::trusted(data_dir)),
+            unvoid_requests,
         })
         .await
         .map_err(refused)?
@@ -612,6 +625,22 @@ async fn heartbeat_with(
     };
     if let Err(e) = blocking(|| crate::hubtrust::apply(data_dir, &from_hub)) {
         tracing::warn!(error = %e, "could not record the hub's trusted roots and certificates; tried again at the next heartbeat");
+    }
+    if !reply.unvoid_answers.is_empty() {
+        let answers: Vec<(String, String, String, String, u64)> = reply
+            .unvoid_answers
+            .iter()
+            .map(|a| {
+                (
+                    a.id.clone(),
+                    a.state.clone(),
+                    a.reason.clone(),
+                    a.operator.clone(),
+                    a.at_ms,
+                )
+            })
+            .collect();
+        blocking(|| node.note_unvoid_answers(&answers))?;
     }
     Ok(CertNews {
         renew_required: reply.renew_required,

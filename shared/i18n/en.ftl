@@ -149,6 +149,9 @@ f-reason = Reason
 void-confirm = Void the record
 amended = Amended.
 voided = Voided.
+unvoid-title = Ask the agency to un-void { $regno }
+unvoid-confirm = Send the request
+unvoid-asked = The request goes to the agency with the next sync.
 no-change = Nothing changed: the record is as it was.
 
 ## Errors
@@ -783,6 +786,17 @@ cli-sync-retry = { $error } (try again later)
 cli-sync-no-retry = { $error } (this will not heal by retrying)
 cli-status-set-aside = set aside
 cli-status-set-aside-value = op #{ $seq } (record { $regno }) by the agency: { $reason }
+cli-unvoid-requested = un-void of { $regno } asked of the agency (request { $id }): the answer comes with a sync (`civreg-node status`)
+cli-err-unvoid-not-void = record { $regno } is not void: there is nothing to un-void
+cli-err-unvoid-other = record { $regno } is of municipality { $given }: ask its office (this office asks only for records of { $own })
+cli-err-unvoid-pending = an un-void request for { $regno } is already waiting for the agency's answer: sync, and see `civreg-node status`
+cli-err-unvoid-full = { $count } un-void requests are waiting for the agency's answer: sync, and ask again once some are answered
+cli-err-unvoid-reason = give a reason (--reason "...") of at most { $max } characters, on one line: the agency's operator reads it
+cli-status-unvoid = un-void
+cli-unvoid-pending = { $regno }: asked by { $clerk }, waiting for the agency
+cli-unvoid-granted = { $regno }: granted by the agency ({ $operator }): { $reason }; the record is active again once synced
+cli-unvoid-refused = { $regno }: refused by the agency ({ $operator }): { $reason }
+cli-unvoid-invalid = { $regno }: the hub could not take the request: { $reason }
 cli-status-backup-failed = BACKUP FAILED
 cli-status-backup-failed-value = { $error } (at { $when }); the last good one: { $last }
 cli-status-backup = last backup

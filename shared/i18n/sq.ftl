@@ -148,6 +148,9 @@ f-reason = Arsyeja
 void-confirm = Anulo regjistrin
 amended = U ndryshua.
 voided = U anulua.
+unvoid-title = Kërkoni nga agjencia rikthimin e { $regno }
+unvoid-confirm = Dërgo kërkesën
+unvoid-asked = Kërkesa shkon te agjencia me sinkronizimin e ardhshëm.
 no-change = Asgjë nuk ndryshoi: regjistri është siç ishte.
 
 ## Gabimet
@@ -782,6 +785,17 @@ cli-sync-retry = { $error } (provoni përsëri më vonë)
 cli-sync-no-retry = { $error } (kjo nuk rregullohet duke provuar përsëri)
 cli-status-set-aside = lënë mënjanë
 cli-status-set-aside-value = ndryshimi #{ $seq } (regjistri { $regno }) nga agjencia: { $reason }
+cli-unvoid-requested = rikthimi i { $regno } u kërkua nga agjencia (kërkesa { $id }): përgjigjja vjen me sinkronizimin (`civreg-node status`)
+cli-err-unvoid-not-void = regjistri { $regno } nuk është i anuluar: nuk ka çfarë të rikthehet
+cli-err-unvoid-other = regjistri { $regno } është i komunës { $given }: pyetni zyrën e saj (kjo zyrë kërkon vetëm për regjistrat e { $own })
+cli-err-unvoid-pending = një kërkesë për rikthimin e { $regno } po pret tashmë përgjigjen e agjencisë: sinkronizoni dhe shihni `civreg-node status`
+cli-err-unvoid-full = { $count } kërkesa për rikthim presin përgjigjen e agjencisë: sinkronizoni dhe kërkoni përsëri kur disa të marrin përgjigje
+cli-err-unvoid-reason = jepni një arsye (--reason "...") me të shumtën { $max } shenja, në një rresht: operatori i agjencisë e lexon
+cli-status-unvoid = rikthim
+cli-unvoid-pending = { $regno }: kërkuar nga { $clerk }, pret agjencinë
+cli-unvoid-granted = { $regno }: pranuar nga agjencia ({ $operator }): { $reason }; regjistri është sërish aktiv pas sinkronizimit
+cli-unvoid-refused = { $regno }: refuzuar nga agjencia ({ $operator }): { $reason }
+cli-unvoid-invalid = { $regno }: qendra nuk mundi ta pranojë kërkesën: { $reason }
 cli-status-backup-failed = KOPJA REZERVË DËSHTOI
 cli-status-backup-failed-value = { $error } (më { $when }); e fundit e mirë: { $last }
 cli-status-backup = kopja e fundit rezervë

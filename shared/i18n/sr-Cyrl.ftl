@@ -150,6 +150,9 @@ f-reason = Разлог
 void-confirm = Поништи упис
 amended = Измењено.
 voided = Поништено.
+unvoid-title = Затражите од агенције враћање уписа { $regno }
+unvoid-confirm = Пошаљи захтев
+unvoid-asked = Захтев иде агенцији са следећом синхронизацијом.
 no-change = Ништа није промењено: упис је остао исти.
 
 ## Greške
@@ -786,6 +789,17 @@ cli-sync-retry = { $error } (покушајте поново касније)
 cli-sync-no-retry = { $error } (ово се неће решити поновним покушајем)
 cli-status-set-aside = издвојено
 cli-status-set-aside-value = промена #{ $seq } (упис { $regno }) издвојила агенција: { $reason }
+cli-unvoid-requested = враћање уписа { $regno } затражено од агенције (захтев { $id }): одговор стиже са синхронизацијом (`civreg-node status`)
+cli-err-unvoid-not-void = упис { $regno } није поништен: нема шта да се врати
+cli-err-unvoid-other = упис { $regno } је општине { $given }: питајте њену канцеларију (ова канцеларија тражи само за уписе општине { $own })
+cli-err-unvoid-pending = захтев за враћање уписа { $regno } већ чека одговор агенције: синхронизујте и погледајте `civreg-node status`
+cli-err-unvoid-full = { $count } захтева за враћање чека одговор агенције: синхронизујте и тражите поново кад неки добију одговор
+cli-err-unvoid-reason = наведите разлог (--reason "...") од највише { $max } знакова, у једном реду: оператер агенције га чита
+cli-status-unvoid = враћање
+cli-unvoid-pending = { $regno }: затражио { $clerk }, чека агенцију
+cli-unvoid-granted = { $regno }: одобрила агенција ({ $operator }): { $reason }; упис је поново активан после синхронизације
+cli-unvoid-refused = { $regno }: одбила агенција ({ $operator }): { $reason }
+cli-unvoid-invalid = { $regno }: централа није могла да прими захтев: { $reason }
 cli-status-backup-failed = РЕЗЕРВНА КОПИЈА НИЈЕ УСПЕЛА
 cli-status-backup-failed-value = { $error } ({ $when }); последња добра: { $last }
 cli-status-backup = последња резервна копија

@@ -150,6 +150,9 @@ f-reason = Razlog
 void-confirm = Poništi upis
 amended = Izmenjeno.
 voided = Poništeno.
+unvoid-title = Zatražite od agencije vraćanje upisa { $regno }
+unvoid-confirm = Pošalji zahtev
+unvoid-asked = Zahtev ide agenciji sa sledećom sinhronizacijom.
 no-change = Ništa nije promenjeno: upis je ostao isti.
 
 ## Greške
@@ -786,6 +789,17 @@ cli-sync-retry = { $error } (pokušajte ponovo kasnije)
 cli-sync-no-retry = { $error } (ovo se neće rešiti ponovnim pokušajem)
 cli-status-set-aside = izdvojeno
 cli-status-set-aside-value = promena #{ $seq } (upis { $regno }) izdvojila agencija: { $reason }
+cli-unvoid-requested = vraćanje upisa { $regno } zatraženo od agencije (zahtev { $id }): odgovor stiže sa sinhronizacijom (`civreg-node status`)
+cli-err-unvoid-not-void = upis { $regno } nije poništen: nema šta da se vrati
+cli-err-unvoid-other = upis { $regno } je opštine { $given }: pitajte njenu kancelariju (ova kancelarija traži samo za upise opštine { $own })
+cli-err-unvoid-pending = zahtev za vraćanje upisa { $regno } već čeka odgovor agencije: sinhronizujte i pogledajte `civreg-node status`
+cli-err-unvoid-full = { $count } zahteva za vraćanje čeka odgovor agencije: sinhronizujte i tražite ponovo kad neki dobiju odgovor
+cli-err-unvoid-reason = navedite razlog (--reason "...") od najviše { $max } znakova, u jednom redu: operater agencije ga čita
+cli-status-unvoid = vraćanje
+cli-unvoid-pending = { $regno }: zatražio { $clerk }, čeka agenciju
+cli-unvoid-granted = { $regno }: odobrila agencija ({ $operator }): { $reason }; upis je ponovo aktivan posle sinhronizacije
+cli-unvoid-refused = { $regno }: odbila agencija ({ $operator }): { $reason }
+cli-unvoid-invalid = { $regno }: centrala nije mogla da primi zahtev: { $reason }
 cli-status-backup-failed = REZERVNA KOPIJA NIJE USPELA
 cli-status-backup-failed-value = { $error } ({ $when }); poslednja dobra: { $last }
 cli-status-backup = poslednja rezervna kopija

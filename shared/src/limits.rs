@@ -94,6 +94,12 @@ const _: () = assert!(MAX_FIELD_CHARS * 4 * 4 < MAX_OP_BYTES);
 const _: () = assert!(MAX_OP_BYTES <= MAX_BATCH_BYTES);
 const _: () = assert!(MAX_BATCH_BYTES * 2 < MAX_MESSAGE_BYTES);
 
+/// Un-void requests (issue 17): at most this many open at an office (the node refuses a new one
+/// beyond it; the hub reads no more from one heartbeat), each reason at most this many characters.
+pub const MAX_UNVOID_REQUESTS: usize = 100;
+pub const MAX_UNVOID_REASON_CHARS: usize = 500;
+const _: () = assert!(MAX_UNVOID_REASON_CHARS <= MAX_TEXT_CHARS);
+
 /// How far ahead of the hub's clock an op may be stamped when it arrives. An op stamped further
 /// ahead is refused for now with the retry hint (`civreg-retry-after-ms`): it would otherwise win
 /// every tie until that time. A node whose clock is known to be ahead of the hub's by more than

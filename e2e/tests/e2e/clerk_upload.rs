@@ -20,7 +20,7 @@ use webdriver::{browser, log_file, start_chromedriver, Proc};
 
 const LIMIT: Duration = Duration::from_secs(180);
 
-fn free_port() -> u16 {
+pub(super) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -28,7 +28,7 @@ fn free_port() -> u16 {
 }
 
 /// An enrolled office of Prishtinë, its hub stopped; its data directory.
-async fn office(work: &Path) -> PathBuf {
+pub(super) async fn office(work: &Path) -> PathBuf {
     let hub = Hub::start().await;
     let node_dir = work.join("prishtine-1");
     enrol_node(&node_dir, &hub.bundle("prishtine", "1")).await;
@@ -38,7 +38,7 @@ async fn office(work: &Path) -> PathBuf {
 }
 
 /// `civreg-node serve` with the clerk app on 127.0.0.1:`port`, once the app answers.
-async fn serve(node_dir: &Path, port: u16, log: &Path) -> Proc {
+pub(super) async fn serve(node_dir: &Path, port: u16, log: &Path) -> Proc {
     let mut node = Proc(
         Command::new(node_bin())
             .arg("--data-dir")
@@ -79,14 +79,14 @@ async fn serve(node_dir: &Path, port: u16, log: &Path) -> Proc {
 }
 
 /// The `value` of the hidden input `name` in a page.
-fn field(html: &str, name: &str) -> Option<String> {
+pub(super) fn field(html: &str, name: &str) -> Option<String> {
     let at = html.find(&format!("name=\"{name}\" value=\""))?;
     let rest = &html[at + name.len() + 15..];
     Some(rest[..rest.find('"')?].to_string())
 }
 
 /// Signs clerk `ana` in over HTTP: the session cookie and its CSRF token.
-async fn sign_in(app: &str) -> (String, String) {
+pub(super) async fn sign_in(app: &str) -> (String, String) {
     let form = http_request(app, "GET", "/login", None, None).await;
     let login = form.set_cookie("civreg_login").expect("a login cookie");
     let token = field(&form.body, "_csrf").expect("the sign-in form's token");
@@ -112,7 +112,7 @@ async fn sign_in(app: &str) -> (String, String) {
     (cookie, csrf)
 }
 
-async fn post_birth(app: &str, cookie: &str, csrf: &str, form_id: &str) -> HttpResponse {
+pub(super) async fn post_birth(app: &str, cookie: &str, csrf: &str, form_id: &str) -> HttpResponse {
     http_request(
         app,
         "POST",
@@ -135,7 +135,7 @@ async fn post_birth(app: &str, cookie: &str, csrf: &str, form_id: &str) -> HttpR
 }
 
 /// The record a "see other" answer leads to.
-fn record_of(r: &HttpResponse) -> String {
+pub(super) fn record_of(r: &HttpResponse) -> String {
     assert_eq!(r.status, 303, "{r:?}");
     let to = r.header("location").unwrap_or_default();
     to.strip_prefix("/record/")

@@ -26,6 +26,7 @@ mod rotate;
 mod serve_wait;
 mod simulation;
 mod sync;
+mod unvoid;
 
 /// The binaries the tests run are the ones cargo just built for this crate, unless the
 /// environment names others on purpose.

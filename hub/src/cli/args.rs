@@ -156,6 +156,20 @@ pub enum Command {
         #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
         operator: String,
     },
+    /// Clerks' requests to un-void a record (pending ones; with --all, answered ones too).
+    UnvoidRequests {
+        #[arg(long)]
+        all: bool,
+        /// Who is looking (also CIVREG_OPERATOR); recorded in the access log.
+        #[arg(long, env = "CIVREG_OPERATOR", default_value = "")]
+        operator: String,
+    },
+    /// Answer a clerk's request to un-void a record: grant (the record is restored by an op of
+    /// the hub's log, reaching the office by pull) or refuse (the office sees the reason).
+    UnvoidRequest {
+        #[command(subcommand)]
+        command: UnvoidRequestCommand,
+    },
     /// Conflicts between concurrent edits, for an operator to decide.
     Conflicts {
         #[command(subcommand)]
@@ -389,6 +403,28 @@ pub enum OperatorCommand {
         /// Give an existing operator a new password.
         #[arg(long)]
         replace: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum UnvoidRequestCommand {
+    /// Restore the request's record.
+    Grant {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// The operator deciding (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+    /// Keep the record void; the office sees the reason.
+    Refuse {
+        id: String,
+        #[arg(long)]
+        reason: String,
+        /// The operator deciding (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
     },
 }
 

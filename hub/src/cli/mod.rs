@@ -33,6 +33,7 @@ mod rotate;
 mod search;
 mod serve;
 mod sync;
+mod unvoid;
 
 use args::{Cli, Command};
 
@@ -152,6 +153,8 @@ fn run(cli: Cli, cfg: crate::config::Config) -> Result<()> {
         Command::Person { id, operator } => records::person(&ctx, id, &operator),
         Command::Digest { municipality } => records::digest(&ctx, &municipality),
         Command::Conflicts { command } => review::run(&ctx, command),
+        Command::UnvoidRequests { all, operator } => unvoid::list(&ctx, all, operator),
+        Command::UnvoidRequest { command } => unvoid::answer(&ctx, command),
         Command::Import {
             file,
             municipality,

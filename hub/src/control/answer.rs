@@ -218,6 +218,10 @@ answers! {
     /// `CertificateIssue`.
     Issued(HubIssued),
     Backup(BackupMade),
+    /// `UnvoidList`.
+    UnvoidRequests(Vec<crate::unvoid::Request>),
+    /// `UnvoidAnswer`.
+    UnvoidAnswered(crate::unvoid::Request),
 }
 
 impl Answer {
@@ -251,6 +255,8 @@ impl Answer {
             Request::CertificateSigner { .. } => Answer::Signer(de(v)?),
             Request::CertificateIssue { .. } => Answer::Issued(de(v)?),
             Request::Backup { .. } => Answer::Backup(de(v)?),
+            Request::UnvoidList { .. } => Answer::UnvoidRequests(de(v)?),
+            Request::UnvoidAnswer { .. } => Answer::UnvoidAnswered(de(v)?),
         })
     }
 

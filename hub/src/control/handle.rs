@@ -220,6 +220,35 @@ pub fn answer(
             state.log_access(by, "view", "certificates issued", records)?;
             all.into()
         }
+        Request::UnvoidList { all, by } => {
+            let list = crate::unvoid::list(&state.store, *all)?;
+            let records: Vec<String> = list.iter().map(|r| r.regno.clone()).collect();
+            state.log_access(by, "view", "un-void requests", records)?;
+            list.into()
+        }
+        Request::UnvoidAnswer {
+            id,
+            grant,
+            reason,
+            operator,
+        } => {
+            let r = if *grant {
+                crate::unvoid::grant(&state.store, id, reason, operator)?
+            } else {
+                crate::unvoid::refuse(&state.store, id, reason, operator)?
+            };
+            state.log_access(
+                operator,
+                if *grant {
+                    "unvoid-grant"
+                } else {
+                    "unvoid-refuse"
+                },
+                &r.id,
+                vec![r.regno.clone()],
+            )?;
+            r.into()
+        }
         Request::Refused => {
             let refused: Vec<Blocked> = state
                 .store

@@ -14,6 +14,17 @@ pub enum Request {
     /// Per node: acknowledged head and what its last heartbeat said:
     /// `{"running": bool, "status": HubStatus}`.
     Status,
+    /// Clerks' un-void requests (pending ones unless `all`): `[unvoid::Request]`. Written to
+    /// the access log under `by` (they name records and clerks).
+    UnvoidList { all: bool, by: String },
+    /// An operator's answer to an un-void request: a grant restores the record (an op of the
+    /// hub's chain), a refusal keeps the reason. Answers the `unvoid::Request`.
+    UnvoidAnswer {
+        id: String,
+        grant: bool,
+        reason: String,
+        operator: String,
+    },
     /// Filed conflicts (open ones unless `all`): `[FiledConflict]`.
     ConflictsList {
         municipality: Option<String>,

@@ -132,9 +132,12 @@ pub const DASHBOARD: &str = "dash/";
 /// `aux`: `keyrot/search` → an unfinished rotation of the search key, with its cursor
 /// ([`crate::rotate::search`]); the store refuses to open while it exists.
 pub const KEY_ROTATION: &str = "keyrot/";
+/// `aux`: `uv/ID` → a clerk's request to un-void a record and the operator's answer
+/// ([`crate::unvoid`]; names a clerk and a record: personal).
+pub const UNVOID: &str = "uv/";
 
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 17] = [
+pub const AUX_PREFIXES: [&str; 18] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -151,6 +154,7 @@ pub const AUX_PREFIXES: [&str; 17] = [
     MODELS,
     DASHBOARD,
     KEY_ROTATION,
+    UNVOID,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

@@ -422,6 +422,13 @@ impl Sync for SyncService {
             crate::certificates::record_issues(&self.store, &m, &n, &hb.certificates, now)
                 .map_err(|e| Status::internal(e.to_string()))?
         };
+        // A clerk's requests to un-void a record: kept for the operators, answered as they stand.
+        let unvoid_answers = if hb.unvoid_requests.is_empty() {
+            Vec::new()
+        } else {
+            crate::unvoid::take(&self.store, &m, &n, &hb.unvoid_requests, now)
+                .map_err(|e| Status::internal(e.to_string()))?
+        };
         // The rollout goes back with the reply, so that the node refuses at save what a push
         // would be refused for.
         let rollout = self.rollout.current();
@@ -467,6 +474,7 @@ impl Sync for SyncService {
             hub_next_cert_not_after_ms: hub_next.as_ref().map(|h| h.not_after_ms).unwrap_or(0),
             hub_next_cert_sha256: hub_next.map(|h| h.sha256).unwrap_or_default(),
             trust_pem,
+            unvoid_answers,
         }))
     }
 

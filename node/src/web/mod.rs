@@ -543,6 +543,7 @@ pub fn router(ctx: Context, hosts: Hosts) -> axum::Router {
             get(records::amend_form).post(records::amend),
         )
         .route("/record/{regno}/void", post(records::void))
+        .route("/record/{regno}/unvoid", post(records::unvoid))
         .route("/record/{regno}/certificate", post(certify::issue))
         .route(
             "/annotate/{regno}",

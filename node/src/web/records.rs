@@ -394,6 +394,7 @@ pub struct RecordQuery {
     amended: String,
     voided: String,
     annotated: String,
+    unvoid: String,
 }
 
 /// `GET /record/{regno}`: every field, the history, the sync state, amend and void.
@@ -464,11 +465,29 @@ pub async fn record(
             c.text(lang, "voided")
         } else if !q.annotated.is_empty() {
             c.text(lang, "annotated")
+        } else if !q.unvoid.is_empty() {
+            c.text(lang, "unvoid-asked")
         } else {
             String::new()
         };
         let (can_sign, printed) = super::certify::section(ctx, lang, &st.regno)?;
+        // A voided record: the clerk's un-void request and the agency's answer, or the form.
+        let unvoid = if st.voided.is_some() {
+            node.unvoid_request(&st.regno)?
+        } else {
+            None
+        };
+        let unvoid_state = unvoid.as_ref().map(|r| r.state.clone()).unwrap_or_default();
         Ok(minijinja::context! {
+            unvoid_text => unvoid.as_ref().map(|r| crate::clitext::unvoid_text(lang, r)),
+            unvoid_state => unvoid_state.clone(),
+            unvoid_class => match unvoid_state.as_str() {
+                "granted" => "ok",
+                "refused" | "invalid" => "bad",
+                _ => "warn",
+            },
+            unvoid_open => st.voided.is_some() && unvoid.as_ref().is_none_or(|r| r.answered()),
+            unvoid_max => civreg_shared::limits::MAX_UNVOID_REASON_CHARS,
             can_sign => can_sign,
             is_birth => st.kind == RecordKind::Birth,
             printed => Value::from_serialize(&printed),
@@ -649,6 +668,41 @@ pub async fn void(
     .await;
     match outcome {
         Ok(Ok(regno)) => see_other(&format!("/record/{regno}?voided=1")),
+        Ok(Err(message)) => (
+            StatusCode::CONFLICT,
+            Html(templates::error_page(lang, &message)),
+        )
+            .into_response(),
+        Err(e) => e.in_lang(lang).into_response(),
+    }
+}
+
+/// `POST /record/{regno}/unvoid`: asks the agency to un-void a voided record; a reason is
+/// required (the node's checks, in the clerk's language, refuse anything else).
+pub async fn unvoid(
+    State(ctx): State<Context>,
+    who: Signed,
+    Path(regno): Path<String>,
+    form: FormBody,
+) -> Response {
+    let lang = who.lang;
+    if let Err(e) = who.check_csrf(&form) {
+        return e.into_response();
+    }
+    let reason = form.get("_reason").to_string();
+    let (c2, w2) = (ctx.clone(), who.clone());
+    let outcome = blocking(
+        move || match c2.node().request_unvoid(&w2.clerk(), &regno, &reason) {
+            Ok(r) => Ok(Ok(r.regno)),
+            Err(crate::node::NodeError::Unvoid(u)) => {
+                Ok(Err(crate::clitext::unvoid_refused_text(lang, &u)))
+            }
+            Err(e) => Err(WebError::Node(e)),
+        },
+    )
+    .await;
+    match outcome {
+        Ok(Ok(regno)) => see_other(&format!("/record/{regno}?unvoid=1")),
         Ok(Err(message)) => (
             StatusCode::CONFLICT,
             Html(templates::error_page(lang, &message)),
