@@ -475,6 +475,11 @@ dash-now-duplicates = { $n ->
     [one] { $n } possible duplicate to review
    *[other] { $n } possible duplicates to review
 }
+dash-now-unvoid = { $n ->
+    [one] { $n } clerk's request to un-void a record waits for an answer
+   *[other] { $n } clerks' requests to un-void a record wait for an answer
+}
+dash-now-unvoid-detail = List them with `civreg-hub unvoid-requests`; answer each with `civreg-hub unvoid-request grant ID --reason …` or `refuse ID --reason …`.
 dash-overview-every = Every municipality
 dash-overview-summary = Municipalities that need attention now: { $bad }; that should be looked at: { $warn }.
 dash-trouble-halted = { $node } has stopped registering: { $why }

@@ -474,6 +474,11 @@ dash-now-duplicates = { $n ->
     [one] { $n } dyfishim i mundshëm për t'u shqyrtuar
    *[other] { $n } dyfishime të mundshme për t'u shqyrtuar
 }
+dash-now-unvoid = { $n ->
+    [one] { $n } kërkesë e një nëpunësi për rikthimin e një regjistri të anuluar pret përgjigje
+   *[other] { $n } kërkesa të nëpunësve për rikthimin e regjistrave të anuluar presin përgjigje
+}
+dash-now-unvoid-detail = Shihini me `civreg-hub unvoid-requests`; përgjigjuni secilës me `civreg-hub unvoid-request grant ID --reason …` ose `refuse ID --reason …`.
 dash-overview-every = Çdo komunë
 dash-overview-summary = Komuna që kërkojnë vëmendje tani: { $bad }; që duhen parë: { $warn }.
 dash-trouble-halted = { $node } ka ndalur regjistrimin: { $why }

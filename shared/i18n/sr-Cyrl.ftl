@@ -478,6 +478,12 @@ dash-now-duplicates = { $n ->
     [one] { $n } могући дупликат за преглед
    *[other] { $n } могућих дупликата за преглед
 }
+dash-now-unvoid = { $n ->
+    [one] { $n } захтев службеника за враћање поништеног уписа чека одговор
+    [few] { $n } захтева службеника за враћање поништеног уписа чекају одговор
+   *[other] { $n } захтева службеника за враћање поништеног уписа чека одговор
+}
+dash-now-unvoid-detail = Прикажите их са `civreg-hub unvoid-requests`; на сваки одговорите са `civreg-hub unvoid-request grant ID --reason …` или `refuse ID --reason …`.
 dash-overview-every = Све општине
 dash-overview-summary = Општине којима је сада потребна пажња: { $bad }; које треба погледати: { $warn }.
 dash-trouble-halted = { $node } је престао да уписује: { $why }

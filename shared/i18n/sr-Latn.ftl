@@ -478,6 +478,12 @@ dash-now-duplicates = { $n ->
     [one] { $n } mogući duplikat za pregled
    *[other] { $n } mogućih duplikata za pregled
 }
+dash-now-unvoid = { $n ->
+    [one] { $n } zahtev službenika za vraćanje poništenog upisa čeka odgovor
+    [few] { $n } zahteva službenika za vraćanje poništenog upisa čekaju odgovor
+   *[other] { $n } zahteva službenika za vraćanje poništenog upisa čeka odgovor
+}
+dash-now-unvoid-detail = Prikažite ih sa `civreg-hub unvoid-requests`; na svaki odgovorite sa `civreg-hub unvoid-request grant ID --reason …` ili `refuse ID --reason …`.
 dash-overview-every = Sve opštine
 dash-overview-summary = Opštine kojima je sada potrebna pažnja: { $bad }; koje treba pogledati: { $warn }.
 dash-trouble-halted = { $node } je prestao da upisuje: { $why }

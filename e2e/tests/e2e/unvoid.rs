@@ -2,7 +2,8 @@
 //! real `civreg-node` processes, the operator at the hub's command line: the office voids a
 //! record and asks for it back while offline; once linked up, the operator sees the request,
 //! grants it, and the record is active again at the office; a second request is refused with a
-//! reason, which the office reads in its status.
+//! reason, which the office reads in its status. The dashboard's first screen lists a request
+//! while it waits.
 
 use civreg_testkit::prelude as common;
 
@@ -56,7 +57,8 @@ async fn request_of(dir: &std::path::Path, regno: &str) -> serde_json::Value {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_clerk_asks_for_an_unvoid_offline_and_the_operator_grants_then_refuses() {
-    let hub = Hub::start().await;
+    let (hub, web) = start_web_hub(civreg_hub::web::Settings::default()).await;
+    civreg_hub::operators::add(hub.data_dir(), "vjosa", "long-enough-secret-1", false).unwrap();
     let nodes = tempfile::tempdir().expect("tempdir");
     let a = nodes.path().join("a");
     enrol_node(&a, &hub.bundle("prishtine", "1")).await;
@@ -131,6 +133,16 @@ async fn a_clerk_asks_for_an_unvoid_offline_and_the_operator_grants_then_refuses
     assert_eq!(list[0]["regno"], json!(regno));
     assert_eq!(list[0]["office"], json!("prishtine/1"));
     assert_eq!(list[0]["reason"], json!("the wrong record was voided"));
+    // The dashboard's first screen says a request waits, and how to answer it.
+    let dash = WebSession::login(&web, "vjosa", "long-enough-secret-1")
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+    let page = dash.get("/").await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("data-kind=\"unvoid\"") && page.body.contains("unvoid-requests"),
+        "the overview lists the waiting request"
+    );
     hub_cli(
         hub.data_dir(),
         &[
@@ -147,6 +159,11 @@ async fn a_clerk_asks_for_an_unvoid_offline_and_the_operator_grants_then_refuses
         .as_array()
         .expect("list")
         .is_empty());
+    let page = dash.get("/").await;
+    assert!(
+        !page.body.contains("data-kind=\"unvoid\""),
+        "an answered request is no longer listed"
+    );
 
     // The restore reaches the office by pull; the answer by heartbeat.
     sync(&a).await;

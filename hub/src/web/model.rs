@@ -127,6 +127,9 @@ pub struct MunicipalityView {
     pub open_conflicts: usize,
     /// Open cases of the duplicates review queue naming one of its records.
     pub open_duplicates: u64,
+    /// Clerks' un-void requests from its offices waiting for an operator's answer
+    /// ([`crate::unvoid`]).
+    pub open_unvoid: u64,
     /// The nearest expiry of its nodes' certificates, and whose.
     pub cert_expiry: Option<(OffsetDateTime, String)>,
     /// What is wrong, in words, worst first.
@@ -286,6 +289,12 @@ pub fn overview(ctx: &Context, lang: Lang) -> Result<Vec<MunicipalityView>, WebE
     let rollout = Rollout::load(ctx.data_dir())?;
     let conflicts = open_conflicts(ctx)?;
     let duplicates = super::open_duplicates(ctx)?;
+    let mut unvoid: HashMap<String, u64> = HashMap::new();
+    for r in
+        crate::unvoid::list(ctx.store(), false).map_err(|e| WebError::Internal(e.to_string()))?
+    {
+        *unvoid.entry(r.municipality).or_default() += 1;
+    }
     let mut by_m: HashMap<String, Vec<NodeView>> = HashMap::new();
     for n in nodes(ctx)? {
         let m = n.node.split('/').next().unwrap_or_default().to_string();
@@ -311,6 +320,7 @@ pub fn overview(ctx: &Context, lang: Lang) -> Result<Vec<MunicipalityView>, WebE
                 nodes,
                 open_conflicts: open,
                 open_duplicates: duplicates.get(m.code).copied().unwrap_or(0),
+                open_unvoid: unvoid.get(m.code).copied().unwrap_or(0),
                 cert_expiry,
                 trouble: Vec::new(),
                 severity: Severity::Ok,

@@ -80,9 +80,11 @@ pub fn items(
     };
     let mut conflicts = 0usize;
     let mut duplicates = 0u64;
+    let mut unvoid = 0u64;
     for r in rows {
         conflicts += r.open_conflicts;
         duplicates += r.open_duplicates;
+        unvoid += r.open_unvoid;
         let syncing = matches!(r.stage, Stage::Pilot | Stage::Live | Stage::Suspended);
         for n in &r.nodes {
             let node = n.node.as_str();
@@ -299,6 +301,20 @@ pub fn items(
                 what: say("dash-now-duplicates", &[("n", duplicates.into())]),
                 detail: String::new(),
                 href: "/duplicates".into(),
+            },
+        ));
+    }
+    if unvoid > 0 {
+        // No page of their own yet: the detail says which command answers them.
+        out.push((
+            Severity::Warn,
+            Item {
+                severity: "warn",
+                kind: "unvoid",
+                node: String::new(),
+                what: say("dash-now-unvoid", &[("n", unvoid.into())]),
+                detail: say("dash-now-unvoid-detail", &[]),
+                href: String::new(),
             },
         ));
     }

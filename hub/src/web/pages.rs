@@ -971,6 +971,7 @@ mod tests {
                     nodes: if i == 0 { Vec::new() } else { nodes(now) },
                     open_conflicts: 2,
                     open_duplicates: 1,
+                    open_unvoid: 3,
                     cert_expiry: Some((
                         time::OffsetDateTime::now_utc() - time::Duration::days(i as i64 - 1),
                         EVIL.into(),
@@ -1024,6 +1025,7 @@ mod tests {
                 "certificate-expired",
                 "conflicts",
                 "duplicates",
+                "unvoid",
             ] {
                 assert!(
                     page.contains(&format!("data-kind=\"{kind}\"")),
