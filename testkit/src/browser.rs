@@ -8,7 +8,7 @@ use crate::http::http_request;
 pub use crate::process::{log_file, KillOnDrop as Proc};
 /// The WebDriver client crate, for callers that name its types (the clerk app's browser bench).
 pub use fantoccini;
-use fantoccini::{Client, ClientBuilder};
+use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
@@ -102,4 +102,70 @@ pub async fn screenshot(c: &Client, name: &str) {
             let _ = std::fs::write(PathBuf::from(dir).join(format!("{name}.png")), png);
         }
     }
+}
+
+/// On a dashboard page with the language picker (the sign-in page, say): picks the language
+/// `tag` and waits until the page the picker leads to speaks it (`<html lang>`), 15 s at most.
+pub async fn choose_language(c: &Client, tag: &str) {
+    c.find(Locator::Css(&format!("#lang option[value='{tag}']")))
+        .await
+        .unwrap_or_else(|_| panic!("{tag} in the language picker"))
+        .click()
+        .await
+        .expect("choose the language");
+    c.find(Locator::Id("lang-apply"))
+        .await
+        .expect("the language button")
+        .click()
+        .await
+        .expect("apply the language");
+    let start = Instant::now();
+    loop {
+        let lang = match c.find(Locator::Css("html")).await {
+            Ok(e) => e.attr("lang").await.ok().flatten(),
+            Err(_) => None,
+        };
+        if lang.as_deref() == Some(tag) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(15),
+            "the page did not turn to {tag}: lang {lang:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Signs operator `name` in on the dashboard's sign-in page (loaded in `c`) and checks that the
+/// page then names them.
+pub async fn sign_in_operator(c: &Client, name: &str, password: &str) {
+    let wait = Duration::from_secs(15);
+    for (id, text) in [("name", name), ("password", password)] {
+        c.wait()
+            .at_most(wait)
+            .for_element(Locator::Id(id))
+            .await
+            .expect("the sign-in form")
+            .send_keys(text)
+            .await
+            .expect("type");
+    }
+    c.wait()
+        .at_most(wait)
+        .for_element(Locator::Id("signin"))
+        .await
+        .expect("the sign-in button")
+        .click()
+        .await
+        .expect("sign in");
+    let who = c
+        .wait()
+        .at_most(wait)
+        .for_element(Locator::Id("operator"))
+        .await
+        .expect("signed in")
+        .text()
+        .await
+        .expect("the operator's name");
+    assert_eq!(who, name);
 }

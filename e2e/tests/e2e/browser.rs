@@ -176,69 +176,9 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
         "without a session the browser is sent to sign in"
     );
     a11y(&c, "sq", "sign-in", &mut a11y_found).await;
-    c.find(Locator::Css("#lang option[value='en']"))
-        .await
-        .expect("English in the language picker")
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Id("lang-apply"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    wait_page(
-        &c,
-        &format!("{base}/login"),
-        "the sign-in page in English",
-        async |c: &Client| {
-            let lang = c
-                .find(Locator::Css("html"))
-                .await
-                .ok()?
-                .attr("lang")
-                .await
-                .ok()??;
-            (lang == "en").then_some(())
-        },
-    )
-    .await;
+    webdriver::choose_language(&c, "en").await;
     a11y(&c, "en", "sign-in", &mut a11y_found).await;
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("name"))
-        .await
-        .unwrap()
-        .send_keys(OPERATOR)
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("password"))
-        .await
-        .unwrap()
-        .send_keys(PASSWORD)
-        .await
-        .unwrap();
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("signin"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    let who = c
-        .wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Id("operator"))
-        .await
-        .expect("signed in")
-        .text()
-        .await
-        .unwrap();
-    assert_eq!(who, OPERATOR);
+    webdriver::sign_in_operator(&c, OPERATOR, PASSWORD).await;
 
     // The three pilots sync: every node online, Prishtinë's registration acknowledged.
     let overview = format!("{base}/");

@@ -21,7 +21,9 @@ use civreg_testkit::prelude as common;
 use civreg_hub::operators;
 use civreg_hub::rollout::{Rollout, Stage};
 use civreg_hub::web::Settings;
-use civreg_testkit::browser::{browser, screenshot, start_chromedriver};
+use civreg_testkit::browser::{
+    browser, choose_language, screenshot, sign_in_operator, start_chromedriver,
+};
 use common::{start_web_hub, WebSession};
 use fantoccini::{Client, Locator};
 use faults_support::{birth_docs, NodeDir, Proxy};
@@ -59,68 +61,6 @@ async fn node_state(c: &Client, base: &str) -> (Option<String>, String, String) 
         Err(_) => String::new(),
     };
     (state, body, seen)
-}
-
-/// Signs the operator in through the sign-in page, choosing English first (the dashboard
-/// speaks Albanian unless told).
-async fn sign_in(c: &Client, base: &str) {
-    let wait = Duration::from_secs(15);
-    c.goto(&format!("{base}/login"))
-        .await
-        .expect("sign-in page");
-    c.find(Locator::Css("#lang option[value='en']"))
-        .await
-        .expect("English in the language picker")
-        .click()
-        .await
-        .expect("choose English");
-    c.find(Locator::Id("lang-apply"))
-        .await
-        .expect("the language button")
-        .click()
-        .await
-        .expect("apply the language");
-    let start = Instant::now();
-    loop {
-        let lang = match c.find(Locator::Css("html")).await {
-            Ok(e) => e.attr("lang").await.ok().flatten(),
-            Err(_) => None,
-        };
-        if lang.as_deref() == Some("en") {
-            break;
-        }
-        assert!(
-            start.elapsed() < wait,
-            "the sign-in page did not turn English"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    for (id, text) in [("name", OPERATOR), ("password", PASSWORD)] {
-        c.wait()
-            .at_most(wait)
-            .for_element(Locator::Id(id))
-            .await
-            .expect("the sign-in form")
-            .send_keys(text)
-            .await
-            .expect("type");
-    }
-    c.find(Locator::Id("signin"))
-        .await
-        .expect("the sign-in button")
-        .click()
-        .await
-        .expect("sign in");
-    let who = c
-        .wait()
-        .at_most(wait)
-        .for_element(Locator::Id("operator"))
-        .await
-        .expect("signed in")
-        .text()
-        .await
-        .expect("the operator's name");
-    assert_eq!(who, OPERATOR);
 }
 
 /// The "needs you now" section of the overview.
@@ -228,7 +168,12 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
     let (_driver, driver_url) = start_chromedriver(&tmp.path().join("chromedriver.log")).await;
     let c = browser(&driver_url, &tmp.path().join("chromium-profile")).await;
     let base = format!("http://{web}");
-    sign_in(&c, &base).await;
+    // Signed in through the sign-in page, in English (the dashboard speaks Albanian unless told).
+    c.goto(&format!("{base}/login"))
+        .await
+        .expect("sign-in page");
+    choose_language(&c, "en").await;
+    sign_in_operator(&c, OPERATOR, PASSWORD).await;
 
     // 1. Synced: online, nothing needs anyone, and the node is connected between rounds.
     register(0, 3);
