@@ -149,24 +149,7 @@ pub struct Outcome {
     pub unmatched_imports: u64,
 }
 
-/// Where the old key file goes: `KEY.old-DATE`, or `KEY.old-DATE-N` if that exists.
-fn old_key_path(key: &Path) -> PathBuf {
-    let date = chrono::Utc::now().format("%Y-%m-%d");
-    let base = {
-        let mut n = key.as_os_str().to_os_string();
-        n.push(format!(".old-{date}"));
-        PathBuf::from(n)
-    };
-    let mut p = base.clone();
-    let mut i = 2;
-    while p.exists() {
-        let mut n = base.as_os_str().to_os_string();
-        n.push(format!("-{i}"));
-        p = PathBuf::from(n);
-        i += 1;
-    }
-    p
-}
+use civreg_runtime::keyswap::{old_key_path, same_file, sync_parent};
 
 fn check_key(store: &dyn Store, c: &Crypto) -> Result<bool, RotateError> {
     let check = store
@@ -228,13 +211,6 @@ pub fn start(
     let new = Crypto::load(&new_key_file)?;
     let rotation = begin(&store, &new, new_key_file, old_key_path(&paths.key))?;
     finish(paths, &store, &old, &new, rotation, batch, progress)
-}
-
-fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::path::absolute(a), std::path::absolute(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
 }
 
 /// Records the rotation in `meta` (durably) before anything is sealed with the new key.
@@ -520,53 +496,14 @@ fn rekey_import(
     Ok(())
 }
 
-/// Step 3's files: the old key file to `old_key_to`, the new one to the node's key file. Each
-/// step is recognised as done by the files' contents, so it can run again after a crash.
+/// Step 3's files: the old key file to `old_key_to`, the new one to the node's key file
+/// (`civreg_runtime::keyswap`, shared with the hub's rotations), so it can run again after a crash.
 fn swap_files(paths: &Paths, rotation: &Rotation) -> Result<(), RotateError> {
-    let files = |what: &str| {
-        let what = what.to_string();
-        move |source| RotateError::Files { what, source }
-    };
-    let new_path = &rotation.new_key_file;
-    if new_path.exists() {
-        let new_text = std::fs::read(new_path).map_err(files("reading the new key file"))?;
-        let key_text = match std::fs::read(&paths.key) {
-            Ok(t) => Some(t),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(files("reading the key file")(e)),
-        };
-        if key_text.as_ref().is_some_and(|t| *t != new_text) {
-            if rotation.old_key_to.exists() {
-                return Err(files("keeping the old key")(std::io::Error::new(
-                    std::io::ErrorKind::AlreadyExists,
-                    format!("{} already exists", rotation.old_key_to.display()),
-                )));
-            }
-            std::fs::rename(&paths.key, &rotation.old_key_to)
-                .map_err(files("renaming the old key file"))?;
-            sync_parent(&paths.key).map_err(files("syncing the key's directory"))?;
-        }
-        if key_text.as_ref() != Some(&new_text) {
-            if std::fs::rename(new_path, &paths.key).is_err() {
-                // Another file system: write a copy, then remove the new file.
-                civreg_runtime::fs::create_private(&paths.key, &new_text)
-                    .map_err(files("writing the key file"))?;
-            }
-            sync_parent(&paths.key).map_err(files("syncing the key's directory"))?;
-        }
-        if new_path.exists() {
-            std::fs::remove_file(new_path).map_err(files("removing the new key file"))?;
-            sync_parent(new_path).map_err(files("syncing the new key's directory"))?;
-        }
-    }
-    Ok(())
-}
-
-fn sync_parent(p: &Path) -> std::io::Result<()> {
-    match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => civreg_runtime::fs::sync_dir(d),
-        _ => civreg_runtime::fs::sync_dir(Path::new(".")),
-    }
+    civreg_runtime::keyswap::swap_files(&paths.key, &rotation.new_key_file, &rotation.old_key_to)
+        .map_err(|e| RotateError::Files {
+            what: e.what.to_string(),
+            source: e.source,
+        })
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -1,5 +1,5 @@
 //! What hub and node both do with the operating system, written once: files replaced
-//! atomically and durably ([`fs`]), the time ([`clock`]), sled's blob files made durable
+//! atomically and durably ([`fs`]), a rotated key file swapped in ([`keyswap`]), the time ([`clock`]), sled's blob files made durable
 //! ([`blobs`]), and the local control socket's server ([`control`]).
 //!
 //! Architecture invariant: `civreg-shared` does no I/O; whatever both binaries do with files,
@@ -12,3 +12,4 @@ pub mod blobs;
 pub mod clock;
 pub mod control;
 pub mod fs;
+pub mod keyswap;

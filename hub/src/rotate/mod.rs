@@ -136,29 +136,7 @@ pub fn open_backend(
     }
 }
 
-/// Where the old key file goes: `KEY.old-DATE`, or `KEY.old-DATE-N` if that exists.
-pub(crate) fn old_key_path(key: &Path) -> PathBuf {
-    let date = chrono::Utc::now().format("%Y-%m-%d");
-    let with = |suffix: String| {
-        let mut n = key.as_os_str().to_os_string();
-        n.push(suffix);
-        PathBuf::from(n)
-    };
-    let mut p = with(format!(".old-{date}"));
-    let mut i = 2;
-    while p.exists() {
-        p = with(format!(".old-{date}-{i}"));
-        i += 1;
-    }
-    p
-}
-
-pub(crate) fn same_file(a: &Path, b: &Path) -> bool {
-    match (std::path::absolute(a), std::path::absolute(b)) {
-        (Ok(a), Ok(b)) => a == b,
-        _ => a == b,
-    }
-}
+pub(crate) use civreg_runtime::keyswap::{old_key_path, same_file, sync_parent};
 
 /// An absolute path (`--resume` may run from another directory).
 pub(crate) fn absolute(p: &Path) -> Result<PathBuf, RotateError> {
@@ -169,13 +147,6 @@ pub(crate) fn absolute(p: &Path) -> Result<PathBuf, RotateError> {
     })
 }
 
-pub(crate) fn sync_parent(p: &Path) -> std::io::Result<()> {
-    match p.parent() {
-        Some(d) if !d.as_os_str().is_empty() => civreg_runtime::fs::sync_dir(d),
-        _ => civreg_runtime::fs::sync_dir(Path::new(".")),
-    }
-}
-
 /// The last step's files: the key file `key` to `old_to`, the new one at `new` to `key`. Each
 /// step is recognised as done by the files' contents, so it can run again after a crash.
 pub(crate) fn swap_files(
@@ -184,45 +155,9 @@ pub(crate) fn swap_files(
     old_to: &Path,
     command: &'static str,
 ) -> Result<(), RotateError> {
-    let files = |what: &str| {
-        let what = what.to_string();
-        move |source| RotateError::Files {
-            what,
-            command,
-            source,
-        }
-    };
-    if !new.exists() {
-        // Moved by an earlier run.
-        return Ok(());
-    }
-    let new_text = std::fs::read(new).map_err(files("reading the new key file"))?;
-    let key_text = match std::fs::read(key) {
-        Ok(t) => Some(t),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(files("reading the key file")(e)),
-    };
-    if key_text.as_ref().is_some_and(|t| *t != new_text) {
-        if old_to.exists() {
-            return Err(files("keeping the old key")(std::io::Error::new(
-                std::io::ErrorKind::AlreadyExists,
-                format!("{} already exists", old_to.display()),
-            )));
-        }
-        std::fs::rename(key, old_to).map_err(files("renaming the old key file"))?;
-        sync_parent(key).map_err(files("syncing the key's directory"))?;
-    }
-    if key_text.as_ref() != Some(&new_text) {
-        if std::fs::rename(new, key).is_err() {
-            // Another file system: write a copy, then remove the new file.
-            civreg_runtime::fs::create_private(key, &new_text)
-                .map_err(files("writing the key file"))?;
-        }
-        sync_parent(key).map_err(files("syncing the key's directory"))?;
-    }
-    if new.exists() {
-        std::fs::remove_file(new).map_err(files("removing the new key file"))?;
-        sync_parent(new).map_err(files("syncing the new key's directory"))?;
-    }
-    Ok(())
+    civreg_runtime::keyswap::swap_files(key, new, old_to).map_err(|e| RotateError::Files {
+        what: e.what.to_string(),
+        command,
+        source: e.source,
+    })
 }
