@@ -222,6 +222,27 @@ impl Blinder {
         Self::parse(path, &bytes)
     }
 
+    /// Loads the key of an index that already holds tokens (`index_dir`): a missing file is
+    /// refused with what to do, never replaced.
+    fn load_for(path: &Path, index_dir: &Path) -> Result<Blinder, SearchError> {
+        match std::fs::read(path) {
+            Ok(bytes) => Self::parse(path, &bytes),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(SearchError::Key {
+                path: path.display().to_string(),
+                why: format!(
+                    "missing, while the search index {} holds personal numbers blinded with it. \
+                     Put the key file back from the hub's backup (every `civreg-hub backup` \
+                     carries it); a new key would make every number searched find nothing",
+                    index_dir.display()
+                ),
+            }),
+            Err(e) => Err(SearchError::Key {
+                path: path.display().to_string(),
+                why: e.to_string(),
+            }),
+        }
+    }
+
     fn parse(path: &Path, bytes: &[u8]) -> Result<Blinder, SearchError> {
         let err = |why: String| SearchError::Key {
             path: path.display().to_string(),
@@ -284,7 +305,8 @@ impl SearchIndex {
         Self::open_at(&index_dir(data_dir), &key_path(data_dir))
     }
 
-    /// The index in `dir` with the search key in `key_file` (created if missing): the search
+    /// The index in `dir` with the search key in `key_file` (created if missing while the index
+    /// holds nothing; refused if missing under a filled index): the search
     /// key's rotation builds the new index beside the old one ([`crate::rotate::search`]).
     pub fn open_at(dir: &Path, key_file: &Path) -> Result<SearchIndex, SearchError> {
         let dir = dir.to_path_buf();
@@ -321,16 +343,24 @@ impl SearchIndex {
             .and_then(|p| serde_json::from_str(&p).ok())
             .unwrap_or_default();
         let writer = index.writer(64 * 1024 * 1024)?;
-        let reader = index
+        let reader: IndexReader = index
             .reader_builder()
             .reload_policy(ReloadPolicy::OnCommitWithDelay)
             .try_into()?;
+        // A new key only for an index that has never held a token: a key file gone missing under
+        // a filled index (a restore that left it out, a wrong `--data-dir`) would otherwise be
+        // replaced in silence, and every personal number searched would find nothing.
+        let blinder = if positions.is_empty() && reader.searcher().num_docs() == 0 {
+            Blinder::open(key_file)?
+        } else {
+            Blinder::load_for(key_file, &dir)?
+        };
         Ok(SearchIndex {
             index,
             reader,
             writer: Mutex::new(writer),
             f,
-            blinder: Blinder::open(key_file)?,
+            blinder,
             positions: Mutex::new(positions),
         })
     }

@@ -206,3 +206,23 @@ fn an_interrupted_rotation_is_refused_at_open_and_resumes() {
         check_after(&hub, &regno, &out);
     }
 }
+
+/// A search key file gone missing under a filled index is refused, never replaced by a new key
+/// (which would make every personal number searched find nothing); a new data directory still
+/// gets its key made.
+#[test]
+fn a_missing_key_under_a_filled_index_is_refused_not_replaced() {
+    let (hub, _regno) = populated();
+    let key = search::key_path(hub.data_dir());
+    std::fs::remove_file(&key).unwrap();
+    let e = match SearchIndex::open(hub.data_dir()) {
+        Err(e) => e.to_string(),
+        Ok(_) => panic!("a filled index opened without its key"),
+    };
+    assert!(e.contains("missing") && e.contains("backup"), "{e}");
+    assert!(!key.exists(), "no new key was written");
+
+    let fresh = tempfile::tempdir().unwrap();
+    SearchIndex::open(fresh.path()).unwrap();
+    assert!(search::key_path(fresh.path()).exists());
+}
