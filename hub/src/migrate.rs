@@ -47,11 +47,11 @@ const BATCH_BYTES: usize = 8 << 20;
 
 #[derive(Debug, thiserror::Error)]
 pub enum MigrateError {
-    #[error("{0}")]
+    #[error(transparent)]
     Store(#[from] StoreError),
-    #[error("{0}")]
+    #[error(transparent)]
     Key(#[from] KeyError),
-    #[error("{0}")]
+    #[error(transparent)]
     Review(#[from] ReviewError),
     #[error("{0} holds no hub database (no db/ directory): give the data directory of the hub to migrate (--from)")]
     NoSource(PathBuf),
@@ -1012,6 +1012,8 @@ mod tests {
         .unwrap();
         assert!(o.resumed);
         assert_eq!(seen.first(), Some(&80));
+        // Each entry copied once over both runs: nothing before the cursor again.
+        assert_eq!(seen.last(), Some(&(entries(&*source).len() as u64)));
         assert_eq!(entries(&*source), entries(&*target));
         assert_eq!(o.entries, entries(&*source).len() as u64);
         assert!(o

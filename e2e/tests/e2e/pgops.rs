@@ -69,15 +69,18 @@ fn a_sled_hub_migrated_into_postgres_resumes_after_sigkill_and_its_nodes_sync_on
     let digest = ["--json", "digest", "--municipality", MUNICIPALITY];
     let on_sled = json(&hub_cli(&s.hub_dir, &digest), "digest on sled");
 
-    // While the hub runs, migrate refuses (and touches nothing).
+    // While the hub runs, migrate refuses (its control socket answers, or the database is
+    // locked) and says to stop it.
     let mut hub = s.start_hub();
     let out = hub_cli(&s.hub_dir, &["migrate", "--to", &db.url]);
     assert!(!out.status.success(), "{}", describe("migrate", &out));
+    let err = String::from_utf8_lossy(&out.stderr);
     assert!(
-        String::from_utf8_lossy(&out.stderr).contains("stop it"),
+        err.contains("stop"),
         "{}",
         describe("migrate while serving", &out)
     );
+    assert!(!err.contains("then migrate: "), "said once: {err}");
     hub.stop();
 
     // One entry per write, so that the kill lands mid-copy; killed once some have committed.
@@ -122,10 +125,15 @@ fn a_sled_hub_migrated_into_postgres_resumes_after_sigkill_and_its_nodes_sync_on
         "{}",
         describe("digest of half a copy", &out)
     );
-    let err = String::from_utf8_lossy(&out.stderr);
+    // (With --json the error is a JSON object on standard output.)
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
     assert!(
-        err.contains("migrat") && err.contains("unfinished"),
-        "{err}"
+        said.contains("migration") && said.contains("unfinished"),
+        "{said}"
     );
 
     // Run again: resumed, checked, done.
