@@ -561,8 +561,7 @@ database). Command: `cargo bench -p civreg-hub --bench sync_bench -- --postgres`
 | catch-up: connect + push {catch} ops, median of {runs} runs | {cu:.2} s | {pg_cu:.2} s (runs: {pg_cu_all}) | | < 1 s {t4} |\n",
             pg_version = civreg_testkit::postgres::cluster()
                 .psql("postgres", "SHOW server_version")
-                .trim()
-                .to_string(),
+                .trim(),
             ratio = pg_many / many,
             t3 = ok(pg_many >= 25_000.0),
             t4 = ok(pg_cu < 1.0),

@@ -828,7 +828,6 @@ pub fn import_jsonl(
     let mut entries = rx.iter();
     let copied = copy(&*target, &mut m, &mut entries, batch.max(1), progress);
     // The reader stops at its next send once the channel is gone.
-    drop(entries);
     drop(rx);
     let _ = reader.join();
     copied?;
@@ -836,7 +835,6 @@ pub fn import_jsonl(
     let (rx, reader) = spawn_reader(path);
     let mut expected = rx.iter();
     let compared = compare(&*target, &mut expected, &source_at);
-    drop(expected);
     drop(rx);
     let _ = reader.join();
     let entries = compared?;
