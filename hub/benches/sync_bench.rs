@@ -9,6 +9,12 @@
 //!     cargo bench -p civreg-hub --bench sync_bench                # full sizes
 //!     cargo bench -p civreg-hub --bench sync_bench -- --write     # also update BENCHMARKS.md
 //!     cargo bench -p civreg-hub --bench sync_bench -- --quick     # small sizes (what `cargo test` runs)
+//!     cargo bench -p civreg-hub --bench sync_bench -- --postgres  # also a hub on PostgreSQL
+//!
+//! With `--postgres`, each run also pushes the same 38 nodes and the same catch-up into a hub
+//! whose store is a fresh database of the test kit's throwaway PostgreSQL cluster
+//! (`civreg_testkit::postgres`: Debian's `postgresql`, fsync and `synchronous_commit` on, on the
+//! same machine), side by side with sled in the same run.
 
 #[path = "support/mod.rs"]
 mod support;
@@ -192,7 +198,8 @@ struct Hub {
     task: tokio::task::JoinHandle<()>,
 }
 
-async fn start_hub() -> Hub {
+/// A hub on port 0 over a fresh data directory; its store in PostgreSQL at `store` if given.
+async fn start_hub(store: Option<String>) -> Hub {
     let dir = tempfile::tempdir().expect("tempdir");
     let pki = Pki::init(&paths::pki_dir(dir.path()), &[]).expect("pki");
     civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(dir.path())).expect("key");
@@ -208,7 +215,11 @@ async fn start_hub() -> Hub {
     let (stop, rx) = tokio::sync::oneshot::channel::<()>();
     let data = dir.path().to_path_buf();
     let task = tokio::spawn(async move {
-        serve::run(&data, l, async {
+        let opts = serve::RunOptions {
+            store,
+            ..Default::default()
+        };
+        serve::run_with(&data, l, opts, async {
             let _ = rx.await;
         })
         .await
@@ -289,6 +300,44 @@ fn store_direct(pushes: &[(PeerIdentity, Vec<Op>)]) -> f64 {
     total as f64 / t.elapsed().as_secs_f64()
 }
 
+/// `civreg-hub migrate`'s copy: the same ops ingested into a sled hub store (not timed), then
+/// the store migrated into a fresh PostgreSQL database ([`civreg_hub::migrate::migrate`]:
+/// batches of the default size, the check of every entry, head and digest included). Returns
+/// the seconds per million ops and the store's entries.
+fn migration(pushes: &[(PeerIdentity, Vec<Op>)]) -> (f64, u64) {
+    use civreg_hub::migrate;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let key = civreg_hub::atrest::default_key_path(dir.path());
+    civreg_hub::atrest::create_key(&key).expect("key");
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::load_key(&key).expect("key"),
+    )
+    .expect("store");
+    let total: usize = pushes.iter().map(|(_, o)| o.len()).sum();
+    for group in groups(pushes) {
+        for a in store.ingest(group).expect("ingest") {
+            a.expect("accepted");
+        }
+    }
+    drop(store);
+    let source = migrate::open_source(dir.path()).expect("source");
+    let db = civreg_testkit::postgres::database();
+    let target = migrate::open_target(&paths::StoreAt::Postgres(db.url.clone())).expect("target");
+    let t = Instant::now();
+    let o = migrate::migrate(
+        source,
+        &key,
+        target,
+        migrate::DEFAULT_BATCH,
+        false,
+        &mut |_| {},
+    )
+    .expect("migrate");
+    let secs = t.elapsed().as_secs_f64();
+    (secs * 1e6 / total as f64, o.entries)
+}
+
 /// The ceiling: the same ops written straight into a sled tree with the same flush policy and
 /// no network, no verification, no feed and no record states: each op (its canonical encoding and
 /// hash) under its chain and sequence number, in the same groups as [`store_direct`], one
@@ -329,6 +378,7 @@ fn main() {
     // Under `cargo test` (no --bench flag) only the quick sizes run.
     let quick = args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
     let write = args.iter().any(|a| a == "--write");
+    let postgres = args.iter().any(|a| a == "--postgres");
     let (one, per_node, catch, runs) = if quick {
         (5_000, 500, 2_000, 1)
     } else {
@@ -359,6 +409,7 @@ fn main() {
     let store_one = store_direct(&single_set);
     let sled_many = sled_direct(&many_set);
     let store_many = store_direct(&many_set);
+    let migrated = postgres.then(|| migration(&many_set));
     drop((single_set, many_set));
 
     drop((ops, chains));
@@ -369,57 +420,78 @@ fn main() {
     let mut singles = Vec::new();
     let mut manys = Vec::new();
     let mut catchups = Vec::new();
+    let mut pg_manys = Vec::new();
+    let mut pg_catchups = Vec::new();
     let mut hwm = 0;
     for run in 0..runs {
-        // The push messages, built before the clock starts (see `requests`), afresh for each
-        // run so that the process holds one run's worth.
-        let chains: Vec<(String, (Vec<PushRequest>, u64))> = munis
-            .iter()
-            .map(|m| (m.to_string(), requests(&chain(m, "2", per_node))))
-            .collect();
-        let offline = requests(&chain("istog", "3", catch));
-        let ops = (run == 0).then(|| requests(&chain("prishtine", "1", one)));
-        reset_hwm();
-        let (single, many, catchup) = rt.block_on(async {
-            let hub = start_hub().await;
-            let single = match ops {
-                Some(ops) => {
-                    let c = client(&hub.pki, hub.port, "prishtine", "1").await;
-                    let t = Instant::now();
-                    push_all(c, ops).await;
-                    Some(one as f64 / t.elapsed().as_secs_f64())
-                }
-                None => None,
-            };
-
-            let mut clients = Vec::new();
-            for (m, _) in &chains {
-                clients.push(client(&hub.pki, hub.port, m, "2").await);
-            }
-            let t = Instant::now();
-            let tasks: Vec<_> = clients
-                .into_iter()
-                .zip(chains)
-                .map(|(c, (_, ops))| tokio::spawn(push_all(c, ops)))
+        // sled, then (with --postgres) PostgreSQL: the same ops, one after the other.
+        let stores: Vec<Option<String>> = if postgres {
+            vec![None, Some(civreg_testkit::postgres::database().url)]
+        } else {
+            vec![None]
+        };
+        for store in stores {
+            let on_pg = store.is_some();
+            // The push messages, built before the clock starts (see `requests`), afresh for
+            // each run so that the process holds one run's worth.
+            let chains: Vec<(String, (Vec<PushRequest>, u64))> = munis
+                .iter()
+                .map(|m| (m.to_string(), requests(&chain(m, "2", per_node))))
                 .collect();
-            for task in tasks {
-                task.await.expect("push task");
-            }
-            let many = (per_node * munis.len() as u64) as f64 / t.elapsed().as_secs_f64();
+            let offline = requests(&chain("istog", "3", catch));
+            let ops = (run == 0 && !on_pg).then(|| requests(&chain("prishtine", "1", one)));
+            reset_hwm();
+            let (single, many, catchup) = rt.block_on(async {
+                let hub = start_hub(store).await;
+                let single = match ops {
+                    Some(ops) => {
+                        let c = client(&hub.pki, hub.port, "prishtine", "1").await;
+                        let t = Instant::now();
+                        push_all(c, ops).await;
+                        Some(one as f64 / t.elapsed().as_secs_f64())
+                    }
+                    None => None,
+                };
 
-            // Catch-up: the link returns (a new connection, with its TLS handshake) and the node
-            // pushes what it registered offline.
-            let t = Instant::now();
-            let c = client(&hub.pki, hub.port, "istog", "3").await;
-            push_all(c, offline).await;
-            let catchup = t.elapsed();
-            hub.stop().await;
-            (single, many, catchup)
-        });
-        hwm = hwm.max(vm_hwm_kib());
-        singles.extend(single);
-        manys.push(many);
-        catchups.push(catchup.as_secs_f64());
+                let mut clients = Vec::new();
+                for (m, _) in &chains {
+                    clients.push(client(&hub.pki, hub.port, m, "2").await);
+                }
+                let t = Instant::now();
+                let tasks: Vec<_> = clients
+                    .into_iter()
+                    .zip(chains)
+                    .map(|(c, (_, ops))| tokio::spawn(push_all(c, ops)))
+                    .collect();
+                for task in tasks {
+                    task.await.expect("push task");
+                }
+                let many = (per_node * munis.len() as u64) as f64 / t.elapsed().as_secs_f64();
+
+                // Catch-up: the link returns (a new connection, with its TLS handshake) and the
+                // node pushes what it registered offline.
+                let t = Instant::now();
+                let c = client(&hub.pki, hub.port, "istog", "3").await;
+                push_all(c, offline).await;
+                let catchup = t.elapsed();
+                hub.stop().await;
+                (single, many, catchup)
+            });
+            eprintln!(
+                "run {run} on {}: 38 nodes {many:.0} ops/s, catch-up {:.2} s",
+                if on_pg { "PostgreSQL" } else { "sled" },
+                catchup.as_secs_f64()
+            );
+            if on_pg {
+                pg_manys.push(many);
+                pg_catchups.push(catchup.as_secs_f64());
+            } else {
+                hwm = hwm.max(vm_hwm_kib());
+                singles.extend(single);
+                manys.push(many);
+                catchups.push(catchup.as_secs_f64());
+            }
+        }
     }
     let single = median(&singles);
     let many = median(&manys);
@@ -474,6 +546,42 @@ no network.\n",
         many_all = all(&manys, "ops/s"),
         cu_all = all(&catchups, "s"),
     );
+    let mut section = section;
+    if postgres {
+        let pg_many = median(&pg_manys);
+        let pg_cu = median(&pg_catchups);
+        section.push_str(&format!(
+            "\n### The hub on PostgreSQL, side by side\n\n\
+Same run, same ops, same hub (`serve::run_with` with `RunOptions::store`), its store a fresh database of the test \
+kit's throwaway PostgreSQL {pg_version} cluster on the same machine (`civreg_testkit::postgres`: fsync and \
+`synchronous_commit` on, `shared_buffers` 64 MB, otherwise Debian's defaults; over TCP on loopback, no TLS to the \
+database). Command: `cargo bench -p civreg-hub --bench sync_bench -- --postgres`.\n\n\
+| figure | sled | PostgreSQL | PostgreSQL / sled | target (PostgreSQL) |\n|---|---|---|---|---|\n\
+| push, 38 nodes at once ({per_node} ops each), median of {runs} runs | {many:.0} ops/s | {pg_many:.0} ops/s (runs: {pg_all}) | {ratio:.2} | ≥ 25,000 ops/s {t3} |\n\
+| catch-up: connect + push {catch} ops, median of {runs} runs | {cu:.2} s | {pg_cu:.2} s (runs: {pg_cu_all}) | | < 1 s {t4} |\n",
+            pg_version = civreg_testkit::postgres::cluster()
+                .psql("postgres", "SHOW server_version")
+                .trim(),
+            ratio = pg_many / many,
+            t3 = ok(pg_many >= 25_000.0),
+            t4 = ok(pg_cu < 1.0),
+            cu = catchup.as_secs_f64(),
+            pg_all = all(&pg_manys, "ops/s"),
+            pg_cu_all = all(&pg_catchups, "s"),
+        ));
+    }
+    if let Some((per_million, entries)) = migrated {
+        section.push_str(&format!(
+            "\n### Migration from sled (`civreg-hub migrate`)\n\n\
+The 38 chains above ({n_many} ops, {entries} store entries) ingested into a sled hub store, then copied into a \
+fresh database of the same PostgreSQL cluster by `civreg_hub::migrate::migrate` (what `civreg-hub migrate` runs: \
+batches of {batch} entries, each one transaction with its cursor, then every entry compared and every head and \
+digest checked on both sides). Command: `cargo bench -p civreg-hub --bench sync_bench -- --postgres`.\n\n\
+| figure | value |\n|---|---|\n\
+| migration, copy and check | {per_million:.1} s per million ops |\n",
+            batch = civreg_hub::migrate::DEFAULT_BATCH,
+        ));
+    }
     println!("{section}");
     if write {
         support::write_section("hub-bench", &section);

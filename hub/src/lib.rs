@@ -22,6 +22,7 @@ pub mod grpc;
 pub mod linkage;
 pub mod live;
 pub mod metrics;
+pub mod migrate;
 pub mod operators;
 pub mod paths;
 pub mod pki;

@@ -18,6 +18,7 @@ mod control;
 mod faults;
 mod hub_rotate;
 mod node_serve;
+mod pgops;
 mod postgres;
 mod reconcile;
 mod renewal;

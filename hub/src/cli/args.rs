@@ -258,6 +258,46 @@ pub enum Command {
         #[command(flatten)]
         how: RotateArgs,
     },
+    /// Copy a stopped hub's embedded store (DATA_DIR/db) into PostgreSQL, values sealed as they
+    /// are (the hub keeps its key file); resumable: after an interruption run it again. Success
+    /// only once every entry, every chain head and every municipality's digest are equal on
+    /// both sides; then `serve --store URL`.
+    Migrate {
+        /// The data directory of the hub to copy (default: the data directory in force).
+        #[arg(long)]
+        from: Option<PathBuf>,
+        /// The PostgreSQL database: postgres://USER:PASSWORD@HOST:PORT/DATABASE?sslmode=...
+        /// (empty, or holding this copy's unfinished run).
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        how: CopyArgs,
+    },
+    /// Write the stopped hub's store (the configured one) as JSON Lines to FILE (format in
+    /// `civreg_hub::migrate::jsonl`): every entry as stored, with a checksum, heads and digests.
+    ExportJsonl {
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Read a JSON Lines export into the configured store, which must be empty (resumable:
+    /// after an interruption run it again); checked against the export's heads and digests.
+    ImportJsonl {
+        #[arg(long)]
+        from: PathBuf,
+        #[command(flatten)]
+        how: CopyArgs,
+    },
+}
+
+/// The options of `migrate` and `import-jsonl`.
+#[derive(clap::Args)]
+pub struct CopyArgs {
+    /// Entries per atomic write (default 2000).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub batch: Option<u64>,
+    /// Drop what an unfinished earlier copy wrote into the target, and copy from the start.
+    #[arg(long)]
+    pub restart: bool,
 }
 
 /// The options of `rotate-key` and `rotate-search-key`.

@@ -24,6 +24,7 @@ mod args;
 mod backup;
 mod certificate;
 mod linkage;
+mod migrate;
 mod operators;
 mod pki;
 mod records;
@@ -197,6 +198,9 @@ fn run(cli: Cli, cfg: crate::config::Config) -> Result<()> {
         Command::Restore { from } => backup::restore(&ctx, &from),
         Command::RotateKey { how } => rotate::rotate_key(&ctx, how),
         Command::RotateSearchKey { how } => rotate::rotate_search_key(&ctx, how),
+        Command::Migrate { from, to, how } => migrate::migrate(&ctx, from, &to, how),
+        Command::ExportJsonl { out } => migrate::export_jsonl(&ctx, &out),
+        Command::ImportJsonl { from, how } => migrate::import_jsonl(&ctx, &from, how),
     }
 }
 

@@ -88,6 +88,9 @@ pub const META_KEY_CHECK: &str = "key_check";
 /// `meta`: an unfinished rotation of the at-rest key (JSON, in clear: it names no person),
 /// ([`crate::rotate::atrest`]); the store refuses to open while it exists.
 pub const META_ROTATION: &str = "rotation";
+/// `meta`: an unfinished migration into this database (JSON, in clear: where from, a cursor)
+/// ([`crate::migrate`]); the store refuses to open while it exists.
+pub const META_MIGRATION: &str = "migration";
 
 /// `aux`: `logseq/M/N` → the highest log head node M/N reported, and when (store).
 pub const LOG_SEQ: &str = "logseq/";

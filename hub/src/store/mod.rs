@@ -95,6 +95,8 @@ pub enum StoreError {
     WrongKey(String),
     #[error(transparent)]
     Key(#[from] crate::atrest::KeyError),
+    #[error("a migration into the hub database at {0} is unfinished: run the same `civreg-hub migrate` (or `import-jsonl`) again to finish it (it resumes), or `--restart` it; until it is done no hub opens this database")]
+    MigrationUnfinished(String),
     #[error("a rotation of the hub's {what} is unfinished in the hub database at {path}: run `civreg-hub {command} --resume` (with the hub stopped); until it is done the hub refuses to open its database, serve included")]
     RotationUnfinished {
         what: &'static str,
@@ -236,6 +238,16 @@ fn decode_state(v: &[u8]) -> Result<HubRecord, StoreError> {
     codec::decode_state(v).map_err(|e| StoreError::Corrupt(format!("stored record state: {e}")))
 }
 
+/// Why a store is opened ([`HubStore::open_checked`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Opening {
+    Normal,
+    /// By the search key's rotation, while its record exists.
+    RotatingSearch,
+    /// By a migration checking its target, while its record exists.
+    Migrating,
+}
+
 impl HubStore {
     /// Opens (or creates) the database at `path` (sled, [`SledBackend`]), sealed with `keys`
     /// (the key file's, [`crate::atrest::load_key`]); a database sealed with another key is
@@ -280,7 +292,7 @@ impl HubStore {
         backend: Arc<dyn HubBackend>,
         keys: civreg_shared::seal::Sealer,
     ) -> Result<HubStore, StoreError> {
-        Self::open_checked(backend, keys, false)
+        Self::open_checked(backend, keys, Opening::Normal)
     }
 
     /// [`HubStore::open_backend`] for the search key's rotation itself, which works through
@@ -289,7 +301,16 @@ impl HubStore {
         backend: Arc<dyn HubBackend>,
         keys: civreg_shared::seal::Sealer,
     ) -> Result<HubStore, StoreError> {
-        Self::open_checked(backend, keys, true)
+        Self::open_checked(backend, keys, Opening::RotatingSearch)
+    }
+
+    /// [`HubStore::open_backend`] for a migration's own check of what it copied
+    /// ([`crate::migrate`]), while its record in the target still keeps every hub out.
+    pub(crate) fn open_migrating(
+        backend: Arc<dyn HubBackend>,
+        keys: civreg_shared::seal::Sealer,
+    ) -> Result<HubStore, StoreError> {
+        Self::open_checked(backend, keys, Opening::Migrating)
     }
 
     /// Opens the store; refuses while a key rotation is unfinished ([`crate::rotate`]), except
@@ -298,8 +319,15 @@ impl HubStore {
     fn open_checked(
         backend: Arc<dyn HubBackend>,
         keys: civreg_shared::seal::Sealer,
-        rotating_search: bool,
+        opening: Opening,
     ) -> Result<HubStore, StoreError> {
+        let rotating_search = opening == Opening::RotatingSearch;
+        // A database a migration is still filling holds part of a store: never served.
+        if opening != Opening::Migrating
+            && backend.get(&aux::META.key(aux::META_MIGRATION))?.is_some()
+        {
+            return Err(StoreError::MigrationUnfinished(backend.location()));
+        }
         // Before the key check: once the new key check is in place, the old key no longer
         // passes it, and "wrong key" would hide what to do.
         if backend.get(&aux::META.key(aux::META_ROTATION))?.is_some() {
