@@ -559,9 +559,11 @@ async fn heartbeat_with(
             })
             .collect();
     // The clerk accounts (issue 17): a rebuilt node asks for the hub's; any other sends its own
-    // whole when it differs from what the hub last said it holds.
+    // whole when it differs from what the hub last said it holds, unless it has stopped
+    // registering: a database behind its own log at the hub (an old copy, or a node made anew
+    // with `init --bundle` without `--recover`) must not replace the office's accounts there.
     let clerk_roster_wanted = blocking(|| node.roster_wanted())?;
-    let clerk_roster = if clerk_roster_wanted {
+    let clerk_roster = if clerk_roster_wanted || !halted.is_empty() {
         None
     } else {
         let (roster, at_hub) =

@@ -147,6 +147,14 @@ async fn recover_gives_back_the_clerk_accounts_with_their_newest_passwords() {
     drop(serve);
     std::fs::remove_dir_all(&office).expect("delete the data dir");
 
+    // Someone first sets the new PC up as a new office (`init --bundle` without `--recover`)
+    // and adds a clerk: it finds itself behind its own log at the hub and stops, and its
+    // roster does not replace the office's at the hub.
+    let wrong = work.path().join("wrong");
+    enrol_node(&wrong, &bundle).await;
+    let out = node(&wrong, &["--json", "sync", "--once"]).await;
+    assert_ne!(out.status.code(), Some(0), "{}", describe(&["sync"], &out));
+
     // A new PC, from the same bundle, rebuilt from the hub.
     let b = bundle.to_str().expect("utf-8");
     let args = ["--json", "init", "--bundle", b, "--recover"];
