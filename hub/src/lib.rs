@@ -15,6 +15,7 @@ pub mod access;
 pub mod atrest;
 pub mod backup;
 pub mod certificates;
+pub mod clerks;
 pub mod cli;
 pub mod config;
 pub mod control;

@@ -367,3 +367,124 @@ async fn a_hostile_office_changes_nothing_and_a_real_annotation_passes() {
     drop((owner, other, rogue, istog, review));
     hub.stop().await;
 }
+
+/// A well-formed argon2id hash at the node's parameters (what `civreg-node clerk add` stores).
+const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$RdescudvJCsgt3ub+b+dWRWJTmaaJObG7xm4HTcgcsQ";
+
+fn roster(version: u64, clerks: &[(&str, &str)]) -> civreg_proto::v1::ClerkRoster {
+    civreg_proto::v1::ClerkRoster {
+        version,
+        clerks: clerks
+            .iter()
+            .map(|(n, h)| civreg_proto::v1::ClerkAccount {
+                name: (*n).into(),
+                password_hash: (*h).into(),
+            })
+            .collect(),
+        received_ms: 0,
+    }
+}
+
+/// One heartbeat carrying `sent` (a roster to keep) and asking for the held one when `wanted`.
+async fn roster_beat(
+    client: &mut civreg_proto::v1::sync_client::SyncClient<tonic::transport::Channel>,
+    sent: Option<civreg_proto::v1::ClerkRoster>,
+    wanted: bool,
+) -> civreg_proto::v1::HeartbeatReply {
+    client
+        .heartbeat(civreg_proto::v1::HeartbeatRequest {
+            clerk_roster: sent,
+            clerk_roster_wanted: wanted,
+            ..heartbeat_request()
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner()
+}
+
+/// Clerk accounts at the hub (issue 17): an office's roster is kept whole, and a hostile one is
+/// refused whole, saying why, with the roster held before left as it was: too many accounts, a
+/// hash in clear or not argon2id, a weaker argon2id, a bad name, a name given twice. An office
+/// reads and writes only its own roster: another office asking gets none, and its own roster
+/// does not touch the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_office_keeps_only_its_own_well_formed_clerk_accounts_at_the_hub() {
+    let hub = Hub::start().await;
+    let mut office = hub.client(&hub.issue("prishtine", "1")).await;
+    let mut istog = hub.client(&hub.issue("istog", "1")).await;
+
+    let good = roster(2, &[("drita", PHC), ("besnik", PHC)]);
+    let r = roster_beat(&mut office, Some(good.clone()), false).await;
+    assert_eq!(r.clerk_roster_refused, "");
+    let held = r.clerk_roster_sha256.clone();
+    assert_eq!(held.len(), 32);
+    assert!(r.clerk_roster.is_none(), "sent back only when asked");
+
+    let too_many: Vec<(String, &str)> = (0..=civreg_shared::limits::MAX_CLERKS)
+        .map(|i| (format!("c{i}"), PHC))
+        .collect();
+    let too_many: Vec<(&str, &str)> = too_many.iter().map(|(n, h)| (n.as_str(), *h)).collect();
+    let weaker = PHC.replace("m=19456", "m=1024");
+    let argon2i = PHC.replace("argon2id", "argon2i");
+    let long = format!("{PHC}{}", "A".repeat(10_000));
+    for (what, sent, says) in [
+        ("too many", roster(3, &too_many), "at most 100"),
+        (
+            "in clear",
+            roster(3, &[("drita", "drita-password-1")]),
+            "hash",
+        ),
+        (
+            "argon2i",
+            roster(3, &[("drita", &argon2i)]),
+            "only argon2id",
+        ),
+        ("weaker", roster(3, &[("drita", &weaker)]), "weaker"),
+        ("overlong", roster(3, &[("drita", &long)]), "bytes long"),
+        ("bad name", roster(3, &[("../istog/1", PHC)]), "not valid"),
+        (
+            "twice",
+            roster(3, &[("drita", PHC), ("drita", PHC)]),
+            "twice",
+        ),
+    ] {
+        let r = roster_beat(&mut office, Some(sent), false).await;
+        assert!(r.clerk_roster_refused.contains(says), "{what}: {r:?}");
+        assert_eq!(
+            r.clerk_roster_sha256, held,
+            "{what}: the held roster is unchanged"
+        );
+    }
+
+    // Another office asks: it gets none of Prishtinë's. Its own roster leaves Prishtinë's alone.
+    let r = roster_beat(&mut istog, None, true).await;
+    assert!(
+        r.clerk_roster.is_none() && r.clerk_roster_sha256.is_empty(),
+        "{r:?}"
+    );
+    let r = roster_beat(&mut istog, Some(roster(1, &[("mira", PHC)])), true).await;
+    let theirs = r.clerk_roster.expect("istog's own roster");
+    assert_eq!(theirs.clerks.len(), 1);
+    assert_eq!(theirs.clerks[0].name, "mira");
+    let r = roster_beat(&mut office, None, true).await;
+    assert_eq!(r.clerk_roster_sha256, held);
+    let back = r.clerk_roster.expect("the office's own roster");
+    assert_eq!(back.version, 2);
+    assert!(back.received_ms > 0);
+    let names: Vec<&str> = back.clerks.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["drita", "besnik"]);
+    assert!(back.clerks.iter().all(|c| c.password_hash == PHC));
+
+    // A removal reaches the hub like any change: the roster is replaced whole.
+    let r = roster_beat(&mut office, Some(roster(3, &[("drita", PHC)])), true).await;
+    assert_eq!(r.clerk_roster_refused, "");
+    assert_ne!(r.clerk_roster_sha256, held);
+    let names: Vec<String> = r
+        .clerk_roster
+        .expect("roster")
+        .clerks
+        .into_iter()
+        .map(|c| c.name)
+        .collect();
+    assert_eq!(names, ["drita"]);
+}

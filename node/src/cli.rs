@@ -374,6 +374,11 @@ pub enum ClerkCommand {
     Add { name: String },
     /// List clerk names.
     List,
+    /// Set a clerk's new password (a signed-in clerk does it: their own, or a colleague's who
+    /// forgot theirs). The new password comes from CIVREG_NEW_CLERK_PASSWORD or a prompt.
+    Password { name: String },
+    /// Remove a clerk: they can no longer sign in. The last clerk is not removed.
+    Remove { name: String },
 }
 
 /// Where a command's output goes and where its input and credentials come from: this
@@ -809,8 +814,11 @@ fn verify_certificate(
 /// The signed-in clerk: the client's remembered session inside `serve` when it is live, else
 /// asked (and then remembered, when typed at the client's terminal).
 fn sign_in(node: &Node, ask: &mut dyn Ask) -> Result<Clerk> {
+    // A remembered session of a clerk removed since ends: the password is asked again.
     if let Some(name) = ask.remembered() {
-        return Ok(Node::signed_in_clerk(&name));
+        if node.clerk_exists(&name)? {
+            return Ok(Node::signed_in_clerk(&name));
+        }
     }
     let (name, password) = ask.clerk()?;
     let clerk = node.authenticate(&name, &password)?;
@@ -1313,7 +1321,7 @@ pub fn execute(
                 }
             }
             if recover {
-                return crate::recovery::run_recover(paths, io, json);
+                return crate::recovery::run_recover(paths, io, json, lang);
             }
             io.print(
                 json,
@@ -1744,6 +1752,25 @@ pub fn execute(
                 ClerkCommand::List => {
                     let names = node.clerk_names()?;
                     io.print(json, json!(names), || names.join("\n"))?;
+                }
+                ClerkCommand::Password { name } => {
+                    let by = sign_in(node, io.ask)?;
+                    let pw = io.ask.new_password(&name)?;
+                    node.change_password(&by, &name, &pw)?;
+                    io.print(json, json!({"ok": true, "clerk": name}), || {
+                        f(
+                            lang,
+                            "cli-clerk-password-changed",
+                            &[("name", name.as_str().into())],
+                        )
+                    })?;
+                }
+                ClerkCommand::Remove { name } => {
+                    let by = sign_in(node, io.ask)?;
+                    node.remove_clerk(&by, &name)?;
+                    io.print(json, json!({"ok": true, "clerk": name}), || {
+                        f(lang, "cli-clerk-removed", &[("name", name.as_str().into())])
+                    })?;
                 }
             }
             Ok(0)

@@ -197,6 +197,21 @@ pub fn node_error_text(lang: Lang, e: &NodeError) -> Option<String> {
             &[("name", format!("{name:?}").into())],
         ),
         E::WeakPassword => t(lang, "cli-err-weak-password"),
+        E::NoSuchClerk(name) => f(
+            lang,
+            "cli-err-no-such-clerk",
+            &[("name", format!("{name:?}").into())],
+        ),
+        E::LastClerk(name) => f(
+            lang,
+            "cli-err-last-clerk",
+            &[("name", format!("{name:?}").into())],
+        ),
+        E::TooManyClerks => f(
+            lang,
+            "cli-err-too-many-clerks",
+            &[("max", civreg_shared::limits::MAX_CLERKS.into())],
+        ),
         E::Halted(why) => f(lang, "cli-err-halted", &[("reason", why.into())]),
         E::ClockAhead { minutes } => f(
             lang,

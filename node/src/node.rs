@@ -8,7 +8,7 @@
 use crate::crypto::{self, Crypto};
 use crate::index::{Index, Query, SearchHit};
 use crate::store::{Batch, SledStore, Store, StoreError, Tree};
-use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{PasswordHash, PasswordVerifier};
 use argon2::Argon2;
 use chrono::NaiveDate;
 use civreg_shared::fields::{self, FieldChange, FieldMap};
@@ -77,6 +77,14 @@ pub enum NodeError {
     BadClerkName(String),
     #[error("the password must have at least 8 characters")]
     WeakPassword,
+    #[error("no clerk {0:?} at this office (`civreg-node clerk list` names them)")]
+    NoSuchClerk(String),
+    #[error("clerk {0:?} is the office's last clerk and is not removed: add another clerk first")]
+    LastClerk(String),
+    #[error("this office has {max} clerk accounts, as many as are kept: remove one no longer needed (`civreg-node clerk remove NAME`) before adding another", max = civreg_shared::limits::MAX_CLERKS)]
+    TooManyClerks,
+    #[error("{0}; nothing of it was installed: call the agency")]
+    HubRoster(String),
     #[error("stored data is damaged: {0}; run `civreg-node verify` for details")]
     Corrupt(String),
     #[error("this database was written by a newer civreg (format {0}); upgrade civreg-node")]
@@ -130,9 +138,11 @@ struct Head {
 pub use civreg_shared::merge::{RecordState, VoidInfo};
 
 mod certificate;
+mod clerks;
 mod restore;
 mod unvoid;
 pub use certificate::{CertIssue, IdDocument, IssuedCertificate, SignerInfo};
+pub use clerks::RosterRestored;
 pub use restore::{Restored, SnapshotHead};
 pub use unvoid::{UnvoidRefused, UnvoidRequest};
 
@@ -237,12 +247,7 @@ pub fn today() -> NaiveDate {
 }
 
 fn check_clerk_name(name: &str) -> Result<(), NodeError> {
-    let ok = !name.is_empty()
-        && name.len() <= 32
-        && name
-            .bytes()
-            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'.' || b == b'_');
-    if ok {
+    if civreg_shared::roster::valid_clerk_name(name) {
         Ok(())
     } else {
         Err(NodeError::BadClerkName(name.to_string()))
@@ -736,20 +741,23 @@ impl Node {
         if by.is_none() && self.clerk_count()? > 0 {
             return Err(NodeError::BadCredentials);
         }
-        if self.store.get(Tree::Clerks, name.as_bytes())?.is_some() {
-            return Err(NodeError::ClerkExists(name.to_string()));
-        }
-        let mut salt = [0u8; 16];
-        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
-            .map_err(|_| NodeError::Key(crypto::KeyError::Rng))?;
-        let salt = SaltString::encode_b64(&salt).map_err(|e| NodeError::Corrupt(e.to_string()))?;
-        let phc = Argon2::default()
-            .hash_password(password.as_bytes(), &salt)
-            .map_err(|e| NodeError::Corrupt(format!("password hashing failed: {e}")))?
-            .to_string();
+        let phc = clerks::hash_password(password)?;
+        // Checked under the writer lock, so that two adds can not both pass.
         self.write(|tx| {
-            tx.batch()
-                .put(Tree::Clerks, name.as_bytes().to_vec(), phc.into_bytes());
+            if by.is_none() && self.clerk_count()? > 0 {
+                return Err(NodeError::BadCredentials);
+            }
+            if self.store.get(Tree::Clerks, name.as_bytes())?.is_some() {
+                return Err(NodeError::ClerkExists(name.to_string()));
+            }
+            if self.clerk_count()? >= civreg_shared::limits::MAX_CLERKS {
+                return Err(NodeError::TooManyClerks);
+            }
+            // The roster's change counter moves with it (sent to the hub, `node/clerks.rs`).
+            let (k, v) = self.next_roster_version()?;
+            let b = tx.batch();
+            b.put(Tree::Clerks, name.as_bytes().to_vec(), phc.into_bytes());
+            b.put(Tree::Meta, k, v);
             Ok(())
         })
     }

@@ -5,9 +5,11 @@
 
 use crate::backup::{self, Manifest};
 use crate::cli::Io;
-use crate::node::{Node, Paths};
+use crate::clitext::{f, t};
+use crate::node::{Node, Paths, RosterRestored};
 use crate::sync::{self, SyncError, SyncReport};
 use anyhow::{Context, Result};
+use civreg_shared::i18n::Lang;
 use serde::Serialize;
 use serde_json::json;
 use std::path::Path;
@@ -193,25 +195,75 @@ pub fn run_restore(
     Ok(if c.error.is_some() { 3 } else { 0 })
 }
 
+/// What a recovery took back of the clerk accounts the hub keeps (issue 17).
+#[derive(Debug, Serialize)]
+struct ClerksBack {
+    /// What the hub's roster gave, once its heartbeat came back.
+    restored: Option<RosterRestored>,
+    /// The hub has not been heard yet: the accounts come with the first successful sync.
+    pending: bool,
+    /// Clerk accounts at the node now.
+    count: usize,
+}
+
+impl ClerksBack {
+    fn text(&self, lang: Lang) -> String {
+        match &self.restored {
+            _ if self.pending => t(lang, "recover-clerks-pending"),
+            None => t(lang, "recover-clerks-pending"),
+            Some(r) if !r.hub_held => t(lang, "recover-clerks-none"),
+            Some(r) => {
+                let mut s = f(
+                    lang,
+                    "recover-clerks-restored",
+                    &[
+                        ("n", r.restored.into()),
+                        ("at", fmt_ms(r.hub_received_ms).into()),
+                    ],
+                );
+                if r.kept_local > 0 {
+                    s.push('\n');
+                    s.push_str(&f(
+                        lang,
+                        "recover-clerks-kept",
+                        &[("n", r.kept_local.into())],
+                    ));
+                }
+                s
+            }
+        }
+    }
+}
+
 /// `init --bundle B --recover`, after `init` made the database and installed the bundle:
 /// rebuilds the node from the hub and names what is lost.
-pub fn run_recover(paths: &Paths, io: &mut Io, json: bool) -> Result<i32> {
+pub fn run_recover(paths: &Paths, io: &mut Io, json: bool, lang: Lang) -> Result<i32> {
     {
         let node = Node::open(paths).context("the new node's database")?;
         node.mark_restored("recover", "", now_ms())?;
+        // The clerk accounts come back with the first heartbeat (issue 17).
+        node.want_roster()?;
     }
     let c = catch_up(paths)?;
-    let ident = Node::open(paths)?.identity().clone();
+    let node = Node::open(paths)?;
+    let ident = node.identity().clone();
+    let clerks = ClerksBack {
+        restored: node.roster_restored()?,
+        pending: node.roster_wanted()?,
+        count: node.clerk_count()?,
+    };
+    drop(node);
     let text = format!(
-        "rebuilding node {}/{} from the hub\n{}\nclerk accounts are not kept at the hub yet: add them again (`civreg-node clerk add NAME`)",
+        "rebuilding node {}/{} from the hub\n{}\n{}",
         ident.municipality,
         ident.node_id,
-        catch_up_text(&c, 0)
+        catch_up_text(&c, 0),
+        clerks.text(lang)
     );
     out(
         io,
         json,
-        json!({"ok": c.error.is_none(), "catch_up": c}),
+        json!({"ok": c.error.is_none(), "catch_up": c, "clerks": clerks}),
         text,
     )?;
     Ok(match (&c.error, c.retryable) {

@@ -558,6 +558,19 @@ async fn heartbeat_with(
                 at_ms: r.at_ms,
             })
             .collect();
+    // The clerk accounts (issue 17): a rebuilt node asks for the hub's; any other sends its own
+    // whole when it differs from what the hub last said it holds, unless it has stopped
+    // registering: a database behind its own log at the hub (an old copy, or a node made anew
+    // with `init --bundle` without `--recover`) must not replace the office's accounts there.
+    let clerk_roster_wanted = blocking(|| node.roster_wanted())?;
+    let clerk_roster = if clerk_roster_wanted || !halted.is_empty() {
+        None
+    } else {
+        let (roster, at_hub) =
+            blocking(|| Ok::<_, NodeError>((node.clerk_roster()?, node.roster_at_hub()?)))?;
+        (at_hub != Some(civreg_shared::roster::digest(&roster.clerks)))
+            .then(|| civreg_proto::roster_to_wire(&roster, 0))
+    };
     let sent = now_ms();
     let reply = SyncClient::new(channel)
         .heartbeat(HeartbeatRequest {
@@ -577,6 +590,8 @@ async fn heartbeat_with(
             backup_error: backup.last_error.unwrap_or_default(),
             trusted_ca_sha256: blocking(|| crate::hubtrust::trusted(data_dir)),
             unvoid_requests,
+            clerk_roster,
+            clerk_roster_wanted,
         })
         .await
         .map_err(refused)?
@@ -641,6 +656,22 @@ async fn heartbeat_with(
             })
             .collect();
         blocking(|| node.note_unvoid_answers(&answers))?;
+    }
+    let hub_roster = <[u8; 32]>::try_from(reply.clerk_roster_sha256.as_slice()).ok();
+    if !reply.clerk_roster_refused.is_empty() {
+        tracing::warn!(why = %reply.clerk_roster_refused, "the hub refused this office's clerk accounts; sent again at the next heartbeat");
+    }
+    if clerk_roster_wanted {
+        let held = reply
+            .clerk_roster
+            .as_ref()
+            .filter(|_| hub_roster.is_some())
+            .map(|r| (civreg_proto::roster_from_wire(r), r.received_ms));
+        if let Err(e) = blocking(|| node.install_roster(held, hub_roster)) {
+            tracing::warn!(error = %e, "could not take back the clerk accounts the hub holds; asked again at the next heartbeat");
+        }
+    } else {
+        blocking(|| node.note_roster_at_hub(hub_roster))?;
     }
     Ok(CertNews {
         renew_required: reply.renew_required,

@@ -258,6 +258,38 @@ pub fn optional_hash(b: &[u8]) -> Result<Hash, WireError> {
     hash_from_wire(b, "hash", true)
 }
 
+/// An office's clerk accounts on the wire (issue 17), `received_ms` set by the hub in replies.
+pub fn roster_to_wire(r: &civreg_shared::roster::Roster, received_ms: u64) -> v1::ClerkRoster {
+    v1::ClerkRoster {
+        version: r.version,
+        clerks: r
+            .clerks
+            .iter()
+            .map(|c| v1::ClerkAccount {
+                name: c.name.clone(),
+                password_hash: c.password_hash.clone(),
+            })
+            .collect(),
+        received_ms,
+    }
+}
+
+/// A roster from the wire, as sent: the receiver checks it with `civreg_shared::roster::check`
+/// (bounded, well-formed hashes only) before keeping anything of it.
+pub fn roster_from_wire(r: &v1::ClerkRoster) -> civreg_shared::roster::Roster {
+    civreg_shared::roster::Roster {
+        version: r.version,
+        clerks: r
+            .clerks
+            .iter()
+            .map(|c| civreg_shared::roster::ClerkAccount {
+                name: c.name.clone(),
+                password_hash: c.password_hash.clone(),
+            })
+            .collect(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

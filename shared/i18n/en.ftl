@@ -921,3 +921,14 @@ cli-err-login-needs-serve = `civreg-node login` remembers a clerk only while `ci
 cli-err-no-session-dir = there is no private place to keep the session here: let each command ask for the password
 cli-err-file-too-large = { $file } is larger than { $max } KiB: it can not be a file of changes
 cli-err-write-file = could not write { $file }: { $detail }
+
+## Task clerks (issue 17): clerk accounts kept at the hub, given back by `init --recover`
+cli-clerk-password-changed = the password of clerk { $name } was changed; the old one no longer works
+cli-clerk-removed = clerk { $name } removed: they can no longer sign in
+cli-err-no-such-clerk = no clerk { $name } at this office (`civreg-node clerk list` names them)
+cli-err-last-clerk = clerk { $name } is the office's last clerk and is not removed: add another clerk first
+cli-err-too-many-clerks = this office has { $max } clerk accounts, as many as are kept: remove one no longer needed (`civreg-node clerk remove NAME`) before adding another
+recover-clerks-restored = clerk accounts restored from the hub: { $n }; each clerk signs in with their own password, as the hub last heard it from this office at { $at }. Accounts added or changed on the lost PC after then were not restored: add them again (`civreg-node clerk add NAME`, `civreg-node clerk password NAME`)
+recover-clerks-kept = clerk accounts added here since the recovery, kept: { $n }
+recover-clerks-none = the hub holds no clerk accounts of this office: add them again (`civreg-node clerk add NAME`)
+recover-clerks-pending = clerk accounts not restored yet: they come back with the first successful sync (`civreg-node sync --once` or `serve`)

@@ -920,3 +920,14 @@ cli-err-login-needs-serve = `civreg-node login` e mban mend nëpunësin vetëm k
 cli-err-no-session-dir = këtu nuk ka vend privat për të ruajtur seancën: lëreni çdo komandë të kërkojë fjalëkalimin
 cli-err-file-too-large = { $file } është më i madh se { $max } KiB: nuk mund të jetë skedar ndryshimesh
 cli-err-write-file = { $file } nuk mund të shkruhej: { $detail }
+
+## Task clerks (issue 17): llogaritë e nëpunësve ruhen në qendër, `init --recover` i rikthen
+cli-clerk-password-changed = fjalëkalimi i nëpunësit { $name } u ndryshua; i vjetri nuk vlen më
+cli-clerk-removed = nëpunësi { $name } u hoq: nuk mund të hyjë më
+cli-err-no-such-clerk = nuk ka nëpunës { $name } në këtë zyrë (`civreg-node clerk list` i emërton)
+cli-err-last-clerk = nëpunësi { $name } është nëpunësi i fundit i zyrës dhe nuk hiqet: shtoni më parë një nëpunës tjetër
+cli-err-too-many-clerks = kjo zyrë ka { $max } llogari nëpunësish, aq sa mbahen: hiqni një që nuk nevojitet më (`civreg-node clerk remove NAME`) para se të shtoni një tjetër
+recover-clerks-restored = llogari nëpunësish të rikthyera nga qendra: { $n }; secili nëpunës hyn me fjalëkalimin e vet, siç e dëgjoi qendra për herë të fundit nga kjo zyrë më { $at }. Llogaritë e shtuara ose të ndryshuara në kompjuterin e humbur pas asaj kohe nuk u rikthyen: shtojini përsëri (`civreg-node clerk add NAME`, `civreg-node clerk password NAME`)
+recover-clerks-kept = llogari nëpunësish të shtuara këtu pas rindërtimit, të mbajtura: { $n }
+recover-clerks-none = qendra nuk mban asnjë llogari nëpunësi të kësaj zyre: shtojini përsëri (`civreg-node clerk add NAME`)
+recover-clerks-pending = llogaritë e nëpunësve ende nuk janë rikthyer: vijnë me sinkronizimin e parë të suksesshëm (`civreg-node sync --once` ose `serve`)

@@ -925,3 +925,14 @@ cli-err-login-needs-serve = `civreg-node login` памти службеника 
 cli-err-no-session-dir = овде нема приватног места за чување сесије: нека свака команда тражи лозинку
 cli-err-file-too-large = { $file } је већи од { $max } KiB: не може бити датотека измена
 cli-err-write-file = { $file } није могла да се упише: { $detail }
+
+## Task clerks (issue 17): налози службеника чувају се у центру, `init --recover` их враћа
+cli-clerk-password-changed = лозинка службеника { $name } је промењена; стара више не важи
+cli-clerk-removed = службеник { $name } је уклоњен: више не може да се пријави
+cli-err-no-such-clerk = у овој канцеларији нема службеника { $name } (`civreg-node clerk list` их наводи)
+cli-err-last-clerk = службеник { $name } је последњи службеник канцеларије и не уклања се: прво додајте другог службеника
+cli-err-too-many-clerks = ова канцеларија има { $max } налога службеника, колико се највише чува: уклоните један који више није потребан (`civreg-node clerk remove NAME`) пре него што додате други
+recover-clerks-restored = налози службеника враћени из центра: { $n }; сваки службеник се пријављује својом лозинком, како ју је центар последњи пут чуо од ове канцеларије у { $at }. Налози додати или промењени на изгубљеном рачунару после тога нису враћени: додајте их поново (`civreg-node clerk add NAME`, `civreg-node clerk password NAME`)
+recover-clerks-kept = налози службеника додати овде после обнове, задржани: { $n }
+recover-clerks-none = центар нема налоге службеника ове канцеларије: додајте их поново (`civreg-node clerk add NAME`)
+recover-clerks-pending = налози службеника још нису враћени: стижу са првом успешном синхронизацијом (`civreg-node sync --once` или `serve`)

@@ -925,3 +925,14 @@ cli-err-login-needs-serve = `civreg-node login` pamti službenika samo dok radi 
 cli-err-no-session-dir = ovde nema privatnog mesta za čuvanje sesije: neka svaka komanda traži lozinku
 cli-err-file-too-large = { $file } je veći od { $max } KiB: ne može biti datoteka izmena
 cli-err-write-file = { $file } nije mogla da se upiše: { $detail }
+
+## Task clerks (issue 17): nalozi službenika čuvaju se u centru, `init --recover` ih vraća
+cli-clerk-password-changed = lozinka službenika { $name } je promenjena; stara više ne važi
+cli-clerk-removed = službenik { $name } je uklonjen: više ne može da se prijavi
+cli-err-no-such-clerk = u ovoj kancelariji nema službenika { $name } (`civreg-node clerk list` ih navodi)
+cli-err-last-clerk = službenik { $name } je poslednji službenik kancelarije i ne uklanja se: prvo dodajte drugog službenika
+cli-err-too-many-clerks = ova kancelarija ima { $max } naloga službenika, koliko se najviše čuva: uklonite jedan koji više nije potreban (`civreg-node clerk remove NAME`) pre nego što dodate drugi
+recover-clerks-restored = nalozi službenika vraćeni iz centra: { $n }; svaki službenik se prijavljuje svojom lozinkom, kako ju je centar poslednji put čuo od ove kancelarije u { $at }. Nalozi dodati ili promenjeni na izgubljenom računaru posle toga nisu vraćeni: dodajte ih ponovo (`civreg-node clerk add NAME`, `civreg-node clerk password NAME`)
+recover-clerks-kept = nalozi službenika dodati ovde posle obnove, zadržani: { $n }
+recover-clerks-none = centar nema naloge službenika ove kancelarije: dodajte ih ponovo (`civreg-node clerk add NAME`)
+recover-clerks-pending = nalozi službenika još nisu vraćeni: stižu sa prvom uspešnom sinhronizacijom (`civreg-node sync --once` ili `serve`)

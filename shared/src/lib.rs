@@ -22,6 +22,7 @@ pub mod op;
 pub mod pnum;
 pub mod query;
 pub mod redact;
+pub mod roster;
 pub mod seal;
 pub mod snapshot;
 pub mod synth;

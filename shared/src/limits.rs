@@ -100,6 +100,13 @@ pub const MAX_UNVOID_REQUESTS: usize = 100;
 pub const MAX_UNVOID_REASON_CHARS: usize = 500;
 const _: () = assert!(MAX_UNVOID_REASON_CHARS <= MAX_TEXT_CHARS);
 
+/// Clerk accounts (issue 17): at most this many at an office (the node refuses to add one beyond
+/// it; the hub refuses a roster holding more), each password hash at most this many bytes. The
+/// whole roster (`MAX_CLERKS` × (name + hash)) stays far under a heartbeat message.
+pub const MAX_CLERKS: usize = 100;
+pub const MAX_PASSWORD_HASH_BYTES: usize = 256;
+const _: () = assert!(MAX_CLERKS * (32 + MAX_PASSWORD_HASH_BYTES) * 2 < MAX_BATCH_BYTES);
+
 /// How far ahead of the hub's clock an op may be stamped when it arrives. An op stamped further
 /// ahead is refused for now with the retry hint (`civreg-retry-after-ms`): it would otherwise win
 /// every tie until that time. A node whose clock is known to be ahead of the hub's by more than

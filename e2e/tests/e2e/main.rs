@@ -14,6 +14,7 @@ mod clerk_a11y;
 mod clerk_browser;
 mod clerk_https;
 mod clerk_upload;
+mod clerks;
 mod control;
 mod faults;
 mod hub_rotate;

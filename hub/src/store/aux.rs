@@ -138,9 +138,12 @@ pub const KEY_ROTATION: &str = "keyrot/";
 /// `aux`: `uv/ID` → a clerk's request to un-void a record and the operator's answer
 /// ([`crate::unvoid`]; names a clerk and a record: personal).
 pub const UNVOID: &str = "uv/";
+/// `aux`: `clerks/M/N` → office M/N's clerk accounts, names and argon2id hashes as the node
+/// keeps them ([`crate::clerks`]; names people: personal).
+pub const CLERKS: &str = "clerks/";
 
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 18] = [
+pub const AUX_PREFIXES: [&str; 19] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -158,6 +161,7 @@ pub const AUX_PREFIXES: [&str; 18] = [
     DASHBOARD,
     KEY_ROTATION,
     UNVOID,
+    CLERKS,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

@@ -140,7 +140,59 @@ on_every_backend!(
     record_states_are_kept_in_buckets_read_by_number_and_prefix_and_upgraded_from_layout_4,
     a_refused_op_is_set_aside_by_hash_and_the_chain_goes_on,
     the_backend_applies_batches_atomically_and_scans_without_skipping,
+    clerk_accounts_are_kept_per_office_sealed_and_survive_a_restart,
 );
+
+/// An office's clerk accounts (`crate::clerks`, `aux` `clerks/M/N`): kept per office, replaced
+/// whole, read back after a restart, refused whole when malformed, and sealed at rest: neither
+/// a name nor a hash is in clear in the backend.
+fn clerk_accounts_are_kept_per_office_sealed_and_survive_a_restart(db: Db) {
+    const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzb21lc2FsdA$RdescudvJCsgt3ub+b+dWRWJTmaaJObG7xm4HTcgcsQ";
+    let roster = |version: u64, names: &[&str]| civreg_proto::v1::ClerkRoster {
+        version,
+        clerks: names
+            .iter()
+            .map(|n| civreg_proto::v1::ClerkAccount {
+                name: (*n).into(),
+                password_hash: PHC.into(),
+            })
+            .collect(),
+        received_ms: 0,
+    };
+    let store = db.open();
+    let kept = crate::clerks::take(&store, "istog", "1", &roster(2, &["drita", "besnik"]), 5)
+        .unwrap()
+        .unwrap();
+    assert_eq!(kept.received_ms, 5);
+    let refused = crate::clerks::take(&store, "istog", "1", &roster(3, &["Drita"]), 6).unwrap();
+    assert!(refused.is_err());
+    assert_eq!(crate::clerks::held(&store, "istog", "2").unwrap(), None);
+    let raw = store
+        .backend
+        .get(&aux::AUX.key(aux::aux_key(aux::CLERKS, "istog/1")))
+        .unwrap()
+        .expect("kept");
+    for clear in [&b"besnik"[..], b"argon2id", b"c29tZXNhbHRzb21lc2FsdA"] {
+        assert!(
+            !raw.windows(clear.len()).any(|w| w == clear),
+            "{} in clear",
+            String::from_utf8_lossy(clear)
+        );
+    }
+    drop(store);
+    let store = db.open();
+    assert_eq!(
+        crate::clerks::held(&store, "istog", "1").unwrap(),
+        Some(kept)
+    );
+    // A removal replaces the roster whole.
+    crate::clerks::take(&store, "istog", "1", &roster(3, &["drita"]), 7)
+        .unwrap()
+        .unwrap();
+    let held = crate::clerks::held(&store, "istog", "1").unwrap().unwrap();
+    assert_eq!(held.roster.version, 3);
+    assert_eq!(held.roster.clerks.len(), 1);
+}
 
 /// The key the stores of these tests are sealed with.
 pub(super) fn keys() -> civreg_shared::seal::Sealer {

@@ -429,6 +429,22 @@ impl Sync for SyncService {
             crate::unvoid::take(&self.store, &m, &n, &hb.unvoid_requests, now)
                 .map_err(|e| Status::internal(e.to_string()))?
         };
+        // The office's clerk accounts (issue 17): taken when sent (checked whole, only as this
+        // node's own), named in the reply by digest, and sent back when a rebuilt node asks.
+        let clerk_roster_refused = match &hb.clerk_roster {
+            None => String::new(),
+            Some(sent) => match crate::clerks::take(&self.store, &m, &n, sent, now)
+                .map_err(|e| Status::internal(e.to_string()))?
+            {
+                Ok(_) => String::new(),
+                Err(why) => {
+                    warn!(municipality = %m, node = %n, %why, "clerk accounts refused");
+                    why
+                }
+            },
+        };
+        let clerk_roster = crate::clerks::held(&self.store, &m, &n)
+            .map_err(|e| Status::internal(e.to_string()))?;
         // The rollout goes back with the reply, so that the node refuses at save what a push
         // would be refused for.
         let rollout = self.rollout.current();
@@ -475,6 +491,14 @@ impl Sync for SyncService {
             hub_next_cert_sha256: hub_next.map(|h| h.sha256).unwrap_or_default(),
             trust_pem,
             unvoid_answers,
+            clerk_roster_sha256: clerk_roster
+                .as_ref()
+                .map(|h| h.digest().to_vec())
+                .unwrap_or_default(),
+            clerk_roster: clerk_roster
+                .filter(|_| hb.clerk_roster_wanted)
+                .map(|h| h.to_wire()),
+            clerk_roster_refused,
         }))
     }
 

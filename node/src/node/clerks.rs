@@ -1,0 +1,329 @@
+//! Clerk accounts beyond adding one: a password changed, a clerk removed, and the roster kept
+//! at the hub (issue 17), so that `init --recover` gives the accounts back after a dead PC.
+//!
+//! The tree `clerks` holds name → argon2id PHC string. `meta` holds the roster's change counter
+//! (`clerks_version`, one more for every add, password change and removal, in the same write),
+//! the digest of the roster the hub last said it holds (`clerks_at_hub`: the heartbeat sends the
+//! whole roster only when the node's differs), and, for a node rebuilt with `init --recover`,
+//! `clerks_wanted` (ask the hub for its roster instead of sending the empty one) until the hub's
+//! roster is installed (`clerks_restored` then says what came back, for the report).
+
+use super::{Clerk, Node, NodeError};
+use crate::store::Tree;
+use argon2::password_hash::{PasswordHasher, SaltString};
+use argon2::Argon2;
+use civreg_shared::roster::{self, ClerkAccount, Roster};
+use serde::{Deserialize, Serialize};
+
+const VERSION: &[u8] = b"clerks_version";
+const AT_HUB: &[u8] = b"clerks_at_hub";
+const WANTED: &[u8] = b"clerks_wanted";
+const RESTORED: &[u8] = b"clerks_restored";
+
+/// What a recovery took back of the hub's roster.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RosterRestored {
+    /// Accounts installed from the hub's roster.
+    pub restored: usize,
+    /// Whether the hub held a roster of this office at all.
+    pub hub_held: bool,
+    /// When the hub took the roster it gave back (its last change heard from the office), and
+    /// the office's change counter then.
+    pub hub_received_ms: u64,
+    pub version: u64,
+    /// Accounts added here after the recovery and before the hub's roster came, kept.
+    pub kept_local: usize,
+}
+
+/// The argon2id hash of `password` at the node's parameters (`Argon2::default()`).
+pub(super) fn hash_password(password: &str) -> Result<String, NodeError> {
+    let mut salt = [0u8; 16];
+    ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut salt)
+        .map_err(|_| NodeError::Key(crate::crypto::KeyError::Rng))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| NodeError::Corrupt(e.to_string()))?;
+    Ok(Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map_err(|e| NodeError::Corrupt(format!("password hashing failed: {e}")))?
+        .to_string())
+}
+
+fn u64_of(v: Option<Vec<u8>>) -> u64 {
+    v.and_then(|v| <[u8; 8]>::try_from(v.as_slice()).ok())
+        .map_or(0, u64::from_be_bytes)
+}
+
+impl Node {
+    /// The roster's change counter.
+    pub fn roster_version(&self) -> Result<u64, NodeError> {
+        Ok(u64_of(self.store.get(Tree::Meta, VERSION)?))
+    }
+
+    /// The counter after one more change, as a `meta` write.
+    pub(super) fn next_roster_version(&self) -> Result<(Vec<u8>, Vec<u8>), NodeError> {
+        let v = self.roster_version()?.saturating_add(1);
+        Ok((VERSION.to_vec(), v.to_be_bytes().to_vec()))
+    }
+
+    /// Every clerk account (name and password hash as stored) and the change counter.
+    pub fn clerk_roster(&self) -> Result<Roster, NodeError> {
+        let clerks = self
+            .store
+            .scan(Tree::Clerks)
+            .map(|r| {
+                let (k, v) = r?;
+                Ok(ClerkAccount {
+                    name: String::from_utf8_lossy(&k).into_owned(),
+                    password_hash: String::from_utf8_lossy(&v).into_owned(),
+                })
+            })
+            .collect::<Result<Vec<_>, NodeError>>()?;
+        Ok(Roster {
+            version: self.roster_version()?,
+            clerks,
+        })
+    }
+
+    /// Sets clerk `name`'s password (a signed-in clerk `by` does it: their own, or a colleague's
+    /// who forgot theirs). The old password stops working at once.
+    pub fn change_password(&self, by: &Clerk, name: &str, password: &str) -> Result<(), NodeError> {
+        let _ = by;
+        if password.chars().count() < 8 {
+            return Err(NodeError::WeakPassword);
+        }
+        let phc = hash_password(password)?;
+        self.write(|tx| {
+            if self.store.get(Tree::Clerks, name.as_bytes())?.is_none() {
+                return Err(NodeError::NoSuchClerk(name.to_string()));
+            }
+            let (k, v) = self.next_roster_version()?;
+            let b = tx.batch();
+            b.put(Tree::Clerks, name.as_bytes().to_vec(), phc.into_bytes());
+            b.put(Tree::Meta, k, v);
+            Ok(())
+        })
+    }
+
+    /// Removes clerk `name` (a signed-in clerk `by` does it): they can no longer sign in. The
+    /// last clerk is not removed, so that someone can always add another.
+    pub fn remove_clerk(&self, by: &Clerk, name: &str) -> Result<(), NodeError> {
+        let _ = by;
+        self.write(|tx| {
+            if self.store.get(Tree::Clerks, name.as_bytes())?.is_none() {
+                return Err(NodeError::NoSuchClerk(name.to_string()));
+            }
+            if self.store.len(Tree::Clerks)? <= 1 {
+                return Err(NodeError::LastClerk(name.to_string()));
+            }
+            let (k, v) = self.next_roster_version()?;
+            let b = tx.batch();
+            b.delete(Tree::Clerks, name.as_bytes().to_vec());
+            b.put(Tree::Meta, k, v);
+            Ok(())
+        })
+    }
+
+    /// Whether clerk `name` exists (a remembered session of a removed clerk ends).
+    pub fn clerk_exists(&self, name: &str) -> Result<bool, NodeError> {
+        Ok(self.store.get(Tree::Clerks, name.as_bytes())?.is_some())
+    }
+
+    /// The digest of the roster the hub last said it holds of this office.
+    pub fn roster_at_hub(&self) -> Result<Option<[u8; 32]>, NodeError> {
+        Ok(self
+            .store
+            .get(Tree::Meta, AT_HUB)?
+            .and_then(|v| <[u8; 32]>::try_from(v.as_slice()).ok()))
+    }
+
+    /// Keeps what the hub said it holds (written only when it changed).
+    pub fn note_roster_at_hub(&self, digest: Option<[u8; 32]>) -> Result<(), NodeError> {
+        if self.roster_at_hub()? == digest {
+            return Ok(());
+        }
+        self.write(|tx| {
+            match digest {
+                Some(d) => tx.batch().put(Tree::Meta, AT_HUB.to_vec(), d.to_vec()),
+                None => tx.batch().delete(Tree::Meta, AT_HUB.to_vec()),
+            }
+            Ok(())
+        })
+    }
+
+    /// A rebuilt node: ask the hub for its roster at the next heartbeat, instead of sending
+    /// this node's (empty) one over it.
+    pub fn want_roster(&self) -> Result<(), NodeError> {
+        self.write(|tx| {
+            tx.batch().put(Tree::Meta, WANTED.to_vec(), b"1".to_vec());
+            Ok(())
+        })
+    }
+
+    pub fn roster_wanted(&self) -> Result<bool, NodeError> {
+        Ok(self.store.get(Tree::Meta, WANTED)?.is_some())
+    }
+
+    /// What a recovery took back of the hub's roster, once it has.
+    pub fn roster_restored(&self) -> Result<Option<RosterRestored>, NodeError> {
+        match self.store.get(Tree::Meta, RESTORED)? {
+            None => Ok(None),
+            Some(v) => serde_json::from_slice(&v)
+                .map(Some)
+                .map_err(|_| NodeError::Corrupt("node metadata (clerks_restored)".into())),
+        }
+    }
+
+    /// Installs the roster the hub holds of this office (`None`: it holds none), checked as the
+    /// hub checks what it takes, in one write: each account the node does not have (one added
+    /// here since the recovery is newer, and kept), the change counter, the hub's digest, and
+    /// what came back; the wish is lifted.
+    pub fn install_roster(
+        &self,
+        hub: Option<(Roster, u64)>,
+        hub_digest: Option<[u8; 32]>,
+    ) -> Result<RosterRestored, NodeError> {
+        if let Some((r, _)) = &hub {
+            roster::check(r).map_err(|p| {
+                NodeError::HubRoster(format!(
+                    "the hub's copy of this office's clerk accounts: {p}"
+                ))
+            })?;
+        }
+        self.write(|tx| {
+            let local = self.clerk_roster()?;
+            let mut done = RosterRestored {
+                restored: 0,
+                hub_held: hub.is_some(),
+                hub_received_ms: 0,
+                version: local.version,
+                kept_local: local.clerks.len(),
+            };
+            let b = tx.batch();
+            if let Some((r, received_ms)) = &hub {
+                for c in &r.clerks {
+                    if !local.clerks.iter().any(|l| l.name == c.name) {
+                        b.put(
+                            Tree::Clerks,
+                            c.name.as_bytes().to_vec(),
+                            c.password_hash.as_bytes().to_vec(),
+                        );
+                        done.restored += 1;
+                    }
+                }
+                done.hub_received_ms = *received_ms;
+                done.version = r.version.max(local.version);
+                // Accounts added here since are news to the hub: the counter moves on, and the
+                // next heartbeat sends the whole roster.
+                if done.kept_local > 0 {
+                    done.version = done.version.saturating_add(1);
+                }
+            }
+            b.put(
+                Tree::Meta,
+                VERSION.to_vec(),
+                done.version.to_be_bytes().to_vec(),
+            );
+            match hub_digest.filter(|_| done.kept_local == 0) {
+                Some(d) => b.put(Tree::Meta, AT_HUB.to_vec(), d.to_vec()),
+                None => b.delete(Tree::Meta, AT_HUB.to_vec()),
+            }
+            b.put(
+                Tree::Meta,
+                RESTORED.to_vec(),
+                serde_json::to_vec(&done).expect("serialises"),
+            );
+            b.delete(Tree::Meta, WANTED.to_vec());
+            Ok(done)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn node() -> Node {
+        Node::in_memory("istog", "1").unwrap()
+    }
+
+    #[test]
+    fn every_change_moves_the_counter_and_the_digest() {
+        let n = node();
+        n.add_clerk(None, "drita", "drita-password").unwrap();
+        let by = n.authenticate("drita", "drita-password").unwrap();
+        n.add_clerk(Some(&by), "besnik", "besnik-password").unwrap();
+        let r1 = n.clerk_roster().unwrap();
+        assert_eq!(r1.version, 2);
+        assert_eq!(
+            roster::check(&r1),
+            Ok(()),
+            "the node's hashes pass the hub's check"
+        );
+        n.change_password(&by, "besnik", "besnik-new-password")
+            .unwrap();
+        let r2 = n.clerk_roster().unwrap();
+        assert_eq!(r2.version, 3);
+        assert_ne!(roster::digest(&r1.clerks), roster::digest(&r2.clerks));
+        assert!(n.authenticate("besnik", "besnik-password").is_err());
+        n.authenticate("besnik", "besnik-new-password").unwrap();
+        n.remove_clerk(&by, "besnik").unwrap();
+        assert_eq!(n.roster_version().unwrap(), 4);
+        assert!(n.authenticate("besnik", "besnik-new-password").is_err());
+        assert!(matches!(
+            n.remove_clerk(&by, "drita"),
+            Err(NodeError::LastClerk(_))
+        ));
+        assert!(matches!(
+            n.change_password(&by, "nobody", "long enough"),
+            Err(NodeError::NoSuchClerk(_))
+        ));
+        assert_eq!(
+            n.roster_version().unwrap(),
+            4,
+            "a refused change counts nothing"
+        );
+    }
+
+    #[test]
+    fn a_recovered_node_takes_the_hubs_roster_and_keeps_newer_local_accounts() {
+        let old = node();
+        old.add_clerk(None, "drita", "drita-password").unwrap();
+        let by = old.authenticate("drita", "drita-password").unwrap();
+        old.add_clerk(Some(&by), "besnik", "besnik-password")
+            .unwrap();
+        let at_hub = old.clerk_roster().unwrap();
+        let d = roster::digest(&at_hub.clerks);
+
+        let fresh = node();
+        fresh.want_roster().unwrap();
+        fresh
+            .add_clerk(None, "besnik", "besnik-newer-password")
+            .unwrap();
+        let done = fresh
+            .install_roster(Some((at_hub.clone(), 77)), Some(d))
+            .unwrap();
+        assert_eq!(done.restored, 1);
+        assert_eq!(done.kept_local, 1);
+        assert_eq!(done.hub_received_ms, 77);
+        assert!(!fresh.roster_wanted().unwrap());
+        fresh.authenticate("drita", "drita-password").unwrap();
+        fresh
+            .authenticate("besnik", "besnik-newer-password")
+            .unwrap();
+        // The local account is news to the hub: not the hub's digest, a counter past the hub's.
+        assert_eq!(fresh.roster_at_hub().unwrap(), None);
+        assert_eq!(fresh.roster_version().unwrap(), at_hub.version + 1);
+        assert_eq!(fresh.roster_restored().unwrap(), Some(done));
+
+        // A roster the hub's check refuses installs nothing.
+        let other = node();
+        other.want_roster().unwrap();
+        let mut bad = at_hub.clone();
+        bad.clerks[0].password_hash = "plain text".into();
+        assert!(matches!(
+            other.install_roster(Some((bad, 1)), None),
+            Err(NodeError::HubRoster(_))
+        ));
+        assert!(other.roster_wanted().unwrap());
+        assert_eq!(other.clerk_count().unwrap(), 0);
+    }
+}
