@@ -135,9 +135,14 @@ pub const KEY_ROTATION: &str = "keyrot/";
 /// `aux`: `uv/ID` → a clerk's request to un-void a record and the operator's answer
 /// ([`crate::unvoid`]; names a clerk and a record: personal).
 pub const UNVOID: &str = "uv/";
+/// `aux`: `uvx/p/M/ID` → nothing, while request ID of municipality M waits for an answer;
+/// `uvx/a/TIME/ID` → nothing, request ID answered at TIME (ms, 20 digits); `uvx/built` → the
+/// index covers every request: the dashboard counts and lists without decoding every request
+/// ([`crate::unvoid`]; ids and municipality codes only).
+pub const UNVOID_INDEX: &str = "uvx/";
 
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 18] = [
+pub const AUX_PREFIXES: [&str; 19] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -155,6 +160,7 @@ pub const AUX_PREFIXES: [&str; 18] = [
     DASHBOARD,
     KEY_ROTATION,
     UNVOID,
+    UNVOID_INDEX,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];
