@@ -483,6 +483,7 @@ dash-now-unvoid-detail = Answer each on the un-void requests page (or with `civr
 dash-now-backup-failed = { $node }: its last backup failed
 dash-now-backup-overdue = { $node } has made no backup for { $ago }
 dash-now-backup-overdue-detail = Offices make one a day: check the office's backup drive (`civreg-node status` there). Listed after { $hours } hours without one.
+dash-now-hub-backup-failed = The hub's last backup failed ({ $ago } ago): run `civreg-hub backup --out DIR` again once the cause is fixed
 dash-now-rollover = CA rollover under way since { $since }: offices still on the old CA only: { $n }
 dash-now-rollover-detail = { $offices }. Require their renewal (`civreg-hub pki require-renewal`); see `civreg-hub pki rollover status`.
 dash-now-rollover-hub = CA rollover since { $since }: every office is on the new CA, but the hub still presents an old-CA certificate

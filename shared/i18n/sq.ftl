@@ -482,6 +482,7 @@ dash-now-unvoid-detail = Përgjigjuni secilës në faqen e kërkesave për rikth
 dash-now-backup-failed = { $node }: kopja e fundit rezervë dështoi
 dash-now-backup-overdue = { $node } nuk ka bërë kopje rezervë prej { $ago }
 dash-now-backup-overdue-detail = Zyrat bëjnë një në ditë: kontrolloni diskun e kopjeve të zyrës (`civreg-node status` atje). Shfaqet pas { $hours } orësh pa kopje.
+dash-now-hub-backup-failed = Kopja e fundit rezervë e qendrës dështoi (para { $ago }): ekzekutoni përsëri `civreg-hub backup --out DIR` pasi të rregullohet shkaku
 dash-now-rollover = Ndërrimi i CA-së është në vijim që nga { $since }: zyra vetëm me CA-në e vjetër: { $n }
 dash-now-rollover-detail = { $offices }. Kërkoni rinovimin e tyre (`civreg-hub pki require-renewal`); shihni `civreg-hub pki rollover status`.
 dash-now-rollover-hub = Ndërrimi i CA-së që nga { $since }: çdo zyrë është në CA-në e re, por qendra ende paraqet një certifikatë të CA-së së vjetër

@@ -487,6 +487,7 @@ dash-now-unvoid-detail = Одговорите на сваки на страни�
 dash-now-backup-failed = { $node }: последња резервна копија није успела
 dash-now-backup-overdue = { $node } није направио резервну копију већ { $ago }
 dash-now-backup-overdue-detail = Канцеларије праве једну дневно: проверите диск за копије у канцеларији (тамо `civreg-node status`). Наводи се после { $hours } сати без копије.
+dash-now-hub-backup-failed = Последња резервна копија центра није успела (пре { $ago }): поново покрените `civreg-hub backup --out DIR` када се узрок отклони
 dash-now-rollover = Замена CA је у току од { $since }: канцеларија само са старим CA: { $n }
 dash-now-rollover-detail = { $offices }. Затражите њихову обнову (`civreg-hub pki require-renewal`); видите `civreg-hub pki rollover status`.
 dash-now-rollover-hub = Замена CA од { $since }: све канцеларије су на новом CA, али центар и даље представља сертификат старог CA

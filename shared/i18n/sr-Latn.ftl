@@ -487,6 +487,7 @@ dash-now-unvoid-detail = Odgovorite na svaki na stranici zahteva za vraćanje (i
 dash-now-backup-failed = { $node }: poslednja rezervna kopija nije uspela
 dash-now-backup-overdue = { $node } nije napravio rezervnu kopiju već { $ago }
 dash-now-backup-overdue-detail = Kancelarije prave jednu dnevno: proverite disk za kopije u kancelariji (tamo `civreg-node status`). Navodi se posle { $hours } sati bez kopije.
+dash-now-hub-backup-failed = Poslednja rezervna kopija centra nije uspela (pre { $ago }): ponovo pokrenite `civreg-hub backup --out DIR` kada se uzrok otkloni
 dash-now-rollover = Zamena CA je u toku od { $since }: kancelarija samo sa starim CA: { $n }
 dash-now-rollover-detail = { $offices }. Zatražite njihovu obnovu (`civreg-hub pki require-renewal`); vidite `civreg-hub pki rollover status`.
 dash-now-rollover-hub = Zamena CA od { $since }: sve kancelarije su na novom CA, ali centar i dalje predstavlja sertifikat starog CA

@@ -37,6 +37,7 @@ pub(super) fn status(ctx: &Ctx) -> Result<()> {
         running: live,
         status: st,
         pki: pki_state(ctx)?,
+        backup: crate::backup::last(&ctx.data_dir),
     };
     print_answer(ctx.json, &answer, || status_text(&answer))
 }
@@ -174,6 +175,19 @@ fn status_text(answer: &StatusAnswer) -> String {
             }
         }
     }
+    match &answer.backup {
+        Some(b) if b.failed() => s.push_str(&format!(
+            "HUB BACKUP FAILED {} ago: {}\n",
+            short(st.written_ms.saturating_sub(b.failed_ms.unwrap_or(0))),
+            b.error.as_deref().unwrap_or("")
+        )),
+        Some(b) => s.push_str(&format!(
+            "hub backup: the last one was made {} ago, to {}\n",
+            short(st.written_ms.saturating_sub(b.ok_ms.unwrap_or(0))),
+            b.ok_dir.as_deref().unwrap_or("?")
+        )),
+        None => s.push_str("hub backup: none made yet (civreg-hub backup --out DIR)\n"),
+    }
     if let Some(p) = &answer.pki {
         s.push_str(&pki_text(p));
     }
@@ -304,8 +318,18 @@ mod tests {
                 ],
             },
             pki: None,
+            backup: Some(crate::backup::LastBackup {
+                ok_ms: Some(now - 2 * 86_400_000),
+                ok_dir: Some("/backups/a".into()),
+                failed_ms: Some(now - 3_600_000),
+                error: Some("/backups: no space left on device".into()),
+            }),
         };
         let text = status_text(&answer);
+        assert!(
+            text.contains("HUB BACKUP FAILED 60 min ago: /backups: no space left on device"),
+            "{text}"
+        );
         assert!(
             text.contains("BACKUP FAILED: the USB drive is full"),
             "{text}"
@@ -314,7 +338,9 @@ mod tests {
             text.contains("BACKUP OVERDUE: the last one was made 3 days ago"),
             "{text}"
         );
-        assert_eq!(text.matches("BACKUP").count(), 2, "{text}");
+        assert_eq!(text.matches("BACKUP").count(), 3, "{text}");
+        answer.backup = None;
+        assert!(status_text(&answer).contains("hub backup: none made yet"));
         assert!(
             !text.contains("ROLLOVER") && !text.contains("STAGED"),
             "{text}"

@@ -56,6 +56,10 @@ pub struct StatusAnswer {
     /// which reads them; absent from the control socket's answer).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pki: Option<PkiState>,
+    /// The outcome of the hub's own last backups (`DATA_DIR/backup-last.json`, also filled by
+    /// the command itself); absent when none was ever tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<crate::backup::LastBackup>,
 }
 
 /// A CA rollover under way and a staged hub certificate, as `civreg-hub status` shows them.

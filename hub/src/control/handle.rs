@@ -402,6 +402,7 @@ pub fn answer(
                 running: state.running,
                 status: st,
                 pki: None,
+                backup: None,
             }
             .into()
         }

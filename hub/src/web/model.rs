@@ -26,6 +26,7 @@ pub fn hub_state(ctx: &Context) -> Result<super::now::HubState, WebError> {
     Ok(super::now::HubState {
         rollover: pki.rollover_status()?,
         staged_until_ms: pki.hub_next_cert_info()?.map(|i| i.not_after_ms),
+        backup: crate::backup::last(ctx.data_dir()),
     })
 }
 

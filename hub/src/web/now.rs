@@ -57,6 +57,8 @@ pub struct HubState {
     /// The expiry (ms) of a hub certificate staged by `pki renew-hub --stage`, not yet
     /// presented.
     pub staged_until_ms: Option<u64>,
+    /// The outcome of the hub's own last backups (`civreg-hub backup`).
+    pub backup: Option<crate::backup::LastBackup>,
 }
 
 /// At most this many offices are named in one item (the rest are counted).
@@ -379,6 +381,21 @@ pub fn items(
             )
         };
         push(Severity::Warn, kind, "", what, detail);
+    }
+    if let Some(b) = hub.backup.as_ref().filter(|b| b.failed()) {
+        push(
+            Severity::Bad,
+            "hub-backup-failed",
+            "",
+            say(
+                "dash-now-hub-backup-failed",
+                &[(
+                    "ago",
+                    ago_s(now_ms.saturating_sub(b.failed_ms.unwrap_or(0)) / 1000).into(),
+                )],
+            ),
+            b.error.clone().unwrap_or_default(),
+        );
     }
     if let Some(until) = hub.staged_until_ms {
         push(

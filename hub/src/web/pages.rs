@@ -980,14 +980,26 @@ mod tests {
             super::super::now::HubState {
                 rollover: Some(status(false, false)),
                 staged_until_ms: None,
+                backup: Some(crate::backup::LastBackup {
+                    ok_ms: Some(1),
+                    ok_dir: Some(EVIL.into()),
+                    failed_ms: Some(2),
+                    error: Some(EVIL.into()),
+                }),
             },
             super::super::now::HubState {
                 rollover: Some(status(true, false)),
                 staged_until_ms: None,
+                backup: Some(crate::backup::LastBackup {
+                    ok_ms: Some(3),
+                    failed_ms: Some(2),
+                    ..Default::default()
+                }),
             },
             super::super::now::HubState {
                 rollover: Some(status(true, true)),
                 staged_until_ms: Some(now_ms() + 86_400_000),
+                backup: None,
             },
         ]
     }
@@ -1008,7 +1020,7 @@ mod tests {
             assert_eq!(
                 kinds,
                 vec![
-                    vec!["rollover"],
+                    vec!["hub-backup-failed", "rollover"],
                     vec!["rollover-hub"],
                     vec!["rollover-finish", "hub-staged"]
                 ],
@@ -1016,8 +1028,8 @@ mod tests {
             );
             let first = super::super::now::items(&[], &[], &hub_states()[0], now, lang);
             // Twelve offices on the old CA: eight named, the rest counted.
-            assert!(first[0].detail.contains("(+4)"), "{}", first[0].detail);
-            assert!(first[0].what.contains("12"), "{}", first[0].what);
+            assert!(first[1].detail.contains("(+4)"), "{}", first[1].detail);
+            assert!(first[1].what.contains("12"), "{}", first[1].what);
         }
         assert!(super::super::now::items(&[], &[], &Default::default(), now, Lang::En).is_empty());
     }
@@ -1141,6 +1153,7 @@ mod tests {
                 "duplicates",
                 "unvoid",
                 "rollover",
+                "hub-backup-failed",
             ] {
                 assert!(
                     page.contains(&format!("data-kind=\"{kind}\"")),
