@@ -14,6 +14,10 @@
 //! SHA-256, under a MAC with a key derived from the hub's key. It runs inside the running hub
 //! through its control socket, or on a stopped hub's store.
 //!
+//! Every backup's outcome (the last success and the last failure) is kept in
+//! `DATA_DIR/backup-last.json` ([`LastBackup`], [`last`]), so that `civreg-hub status` and the
+//! dashboard can say that the hub's last backup failed; that file is not in the backup.
+//!
 //! `civreg-hub restore --from B` writes the backup into a data directory without a database
 //! (with the hub's key file), then runs the drill ([`drill`]): every chain is walked from #1
 //! against its head (hash of each op over its content, each link, ops set aside by their hash),
@@ -38,7 +42,69 @@ const SKIP: &[&str] = &[
     "hub.sock",
     "hub.key",
     "status.json",
+    LAST_FILE,
 ];
+
+/// Where the outcome of the hub's last backups is kept, in the data directory.
+pub const LAST_FILE: &str = "backup-last.json";
+
+/// The outcome of the hub's last backups: the last success and the last failure.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastBackup {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_ms: Option<u64>,
+    /// The directory the last successful backup was written to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ok_dir: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failed_ms: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+impl LastBackup {
+    /// The last backup tried failed (no success since).
+    pub fn failed(&self) -> bool {
+        self.failed_ms.is_some() && self.failed_ms > self.ok_ms
+    }
+}
+
+/// The outcome of the hub's last backups, if one was ever tried (a damaged file reads as none,
+/// with a warning).
+pub fn last(data_dir: &Path) -> Option<LastBackup> {
+    let p = data_dir.join(LAST_FILE);
+    let bytes = std::fs::read(&p).ok()?;
+    match serde_json::from_slice(&bytes) {
+        Ok(l) => Some(l),
+        Err(e) => {
+            tracing::warn!(path = %p.display(), error = %e, "the record of the last backup is damaged; the next backup rewrites it");
+            None
+        }
+    }
+}
+
+/// Keeps the outcome of a backup in [`LAST_FILE`]; a failure to keep it is logged, never
+/// turned into the backup's own failure.
+fn note(data_dir: &Path, outcome: &Result<(PathBuf, Manifest), BackupError>) {
+    let mut l = last(data_dir).unwrap_or_default();
+    let now = now_ms();
+    match outcome {
+        Ok((dir, _)) => {
+            l.ok_ms = Some(now);
+            l.ok_dir = Some(dir.display().to_string());
+        }
+        Err(e) => {
+            l.failed_ms = Some(now);
+            l.error = Some(e.to_string().chars().take(500).collect());
+        }
+    }
+    let p = data_dir.join(LAST_FILE);
+    let bytes = serde_json::to_vec(&l).expect("the record of a backup serialises");
+    if let Err(e) = civreg_runtime::fs::write_atomic(&p, &bytes, civreg_runtime::fs::Mode::Private)
+    {
+        tracing::warn!(path = %p.display(), error = %e, "could not keep the outcome of the backup");
+    }
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum BackupError {
@@ -176,8 +242,20 @@ fn files(data_dir: &Path, key_file: Option<&Path>) -> Result<Vec<PathBuf>, Backu
     Ok(out)
 }
 
-/// Makes a backup of the hub under `out`; returns its directory and manifest.
+/// Makes a backup of the hub under `out`; returns its directory and manifest. Its outcome is
+/// kept in [`LAST_FILE`].
 pub fn backup(
+    store: &HubStore,
+    data_dir: &Path,
+    key_file: Option<&Path>,
+    out: &Path,
+) -> Result<(PathBuf, Manifest), BackupError> {
+    let outcome = make(store, data_dir, key_file, out);
+    note(data_dir, &outcome);
+    outcome
+}
+
+fn make(
     store: &HubStore,
     data_dir: &Path,
     key_file: Option<&Path>,
@@ -500,4 +578,37 @@ pub fn restore(data_dir: &Path, key_file: &Path, from: &Path) -> Result<Restored
         });
     }
     Ok(Restored { manifest: m, drill })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_outcome_of_the_last_backup_is_kept_and_a_success_clears_a_failure() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let data = dir.path().join("hub");
+        std::fs::create_dir_all(&data).expect("data dir");
+        let store = HubStore::open_memory(crate::atrest::keys_from_master(&[7; 32]))
+            .expect("a memory store");
+        assert_eq!(last(&data), None);
+        // `out` is a file: the backup fails, and says so.
+        let not_a_dir = dir.path().join("file");
+        std::fs::write(&not_a_dir, b"x").expect("write");
+        assert!(backup(&store, &data, None, &not_a_dir).is_err());
+        let l = last(&data).expect("kept");
+        assert!(l.failed(), "{l:?}");
+        assert!(
+            l.error.as_deref().is_some_and(|e| e.contains("file")),
+            "{l:?}"
+        );
+        let (made, _) = backup(&store, &data, None, &dir.path().join("out")).expect("backup");
+        let l = last(&data).expect("kept");
+        assert!(!l.failed(), "{l:?}");
+        assert_eq!(
+            l.ok_dir.as_deref(),
+            Some(made.display().to_string().as_str())
+        );
+        assert!(l.error.is_some(), "the last failure is still told");
+    }
 }

@@ -7,14 +7,32 @@
 //! merge and the digests. What a node may ask is bounded (`limits::MAX_UNVOID_REQUESTS` per
 //! heartbeat, `MAX_UNVOID_REASON_CHARS` of reason), and only for a record of its own municipality
 //! that the hub holds as voided; anything else is answered `invalid` and never stored.
+//!
+//! Beside the requests, an index (`aux` `uvx/`, written in the same batch as the request or
+//! the answer it follows) names the waiting requests by municipality and the answered ones by
+//! the time of their answer, so that the dashboard counts the waiting ones on every render
+//! without decoding a request ([`pending_counts`]) and lists the recent answers without reading
+//! them all ([`answered_since`]). A store whose requests predate the index has it built once,
+//! on first use ([`ensure_index`]). Every write of a request, an answer or the index is made
+//! under one lock ([`WRITES`]), so two operators answering one request at the same moment (on
+//! the dashboard and at the command line) can not both pass the check that it still waits.
 
-use crate::store::aux::UNVOID;
+use crate::store::aux::{UNVOID, UNVOID_INDEX};
 use crate::store::{HubStore, StoreError};
 use civreg_proto::v1::{UnvoidAnswer, UnvoidRequest};
 use civreg_shared::ids::RegNo;
 use civreg_shared::limits::{MAX_NAME_CHARS, MAX_UNVOID_REASON_CHARS, MAX_UNVOID_REQUESTS};
 use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
 use serde::{Deserialize, Serialize};
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Mutex;
+
+/// Held by every write of a request, an answer or the index (see the module docs).
+static WRITES: Mutex<()> = Mutex::new(());
+
+fn writes() -> std::sync::MutexGuard<'static, ()> {
+    WRITES.lock().unwrap_or_else(|p| p.into_inner())
+}
 
 /// A request as the hub keeps it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -73,6 +91,9 @@ pub enum UnvoidError {
     NoRecord(String),
     #[error("un-void request {id} could not be read: {why}")]
     Corrupt { id: String, why: String },
+    /// The answer was made and kept, but its access-log entry could not be written.
+    #[error("the answer was kept, but the access log could not be written: {0}; check DATA_DIR/access.log (disk full? permissions?)")]
+    AccessLog(std::io::Error),
 }
 
 /// Why the hub will not take a request from office `municipality`, if it will not. Pure of the
@@ -124,6 +145,128 @@ fn key(id: &str) -> Vec<u8> {
     crate::store::aux::aux_key(UNVOID, id)
 }
 
+/// The index entry of a waiting request: `uvx/p/MUNICIPALITY/ID`.
+fn pending_key(municipality: &str, id: &str) -> Vec<u8> {
+    crate::store::aux::aux_key(UNVOID_INDEX, &format!("p/{municipality}/{id}"))
+}
+
+/// The index entry of an answered request: `uvx/a/TIME/ID` (TIME in ms, 20 digits, so that
+/// the keys sort by time).
+fn answered_key(at_ms: u64, id: &str) -> Vec<u8> {
+    crate::store::aux::aux_key(UNVOID_INDEX, &format!("a/{at_ms:020}/{id}"))
+}
+
+fn built_key() -> Vec<u8> {
+    crate::store::aux::aux_key(UNVOID_INDEX, "built")
+}
+
+/// The index entry `r` needs as it stands.
+fn index_entry(r: &Request) -> crate::store::AuxWrite {
+    match &r.answer {
+        None => (pending_key(&r.municipality, &r.id), Some(Vec::new())),
+        Some(a) => (answered_key(a.at_ms, &r.id), Some(Vec::new())),
+    }
+}
+
+/// Requests indexed per batch while the index is built.
+const INDEX_BATCH: usize = 1_000;
+
+/// Builds the index once, for a store whose requests were kept before it existed: every
+/// request's entry, in flushed batches, then the mark that it is complete (an interrupted build
+/// starts again and writes the same entries).
+pub fn ensure_index(store: &HubStore) -> Result<(), UnvoidError> {
+    if store.aux_get(&built_key())?.is_some() {
+        return Ok(());
+    }
+    let _w = writes();
+    if store.aux_get(&built_key())?.is_some() {
+        return Ok(());
+    }
+    let mut batch = Vec::new();
+    for kv in store.aux_scan(UNVOID.as_bytes()) {
+        let (k, v) = kv?;
+        let id = String::from_utf8_lossy(&k[UNVOID.len()..]).into_owned();
+        batch.push(index_entry(&decode(&id, &v)?));
+        if batch.len() >= INDEX_BATCH {
+            store.aux_write(&batch)?;
+            batch.clear();
+        }
+    }
+    batch.push((built_key(), Some(Vec::new())));
+    store.aux_write(&batch)?;
+    Ok(())
+}
+
+/// How many requests wait for an answer, per municipality (one absent: none), from the index's
+/// keys alone: no request is read.
+pub fn pending_counts(store: &HubStore) -> Result<BTreeMap<String, u64>, UnvoidError> {
+    ensure_index(store)?;
+    let prefix = crate::store::aux::aux_key(UNVOID_INDEX, "p/");
+    let mut out = BTreeMap::new();
+    for kv in store.aux_scan(&prefix) {
+        let (k, _) = kv?;
+        let rest = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+        if let Some((m, _)) = rest.split_once('/') {
+            *out.entry(m.to_string()).or_insert(0u64) += 1;
+        }
+    }
+    Ok(out)
+}
+
+/// The requests waiting for an answer, found through the index: the first `max` by
+/// municipality are read (and given oldest first); the second value is how many wait in all.
+pub fn pending(store: &HubStore, max: usize) -> Result<(Vec<Request>, u64), UnvoidError> {
+    ensure_index(store)?;
+    let prefix = crate::store::aux::aux_key(UNVOID_INDEX, "p/");
+    let mut ids = Vec::new();
+    for kv in store.aux_scan(&prefix) {
+        let (k, _) = kv?;
+        let rest = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+        if let Some((_, id)) = rest.split_once('/') {
+            ids.push(id.to_string());
+        }
+    }
+    let total = ids.len() as u64;
+    let mut out = Vec::new();
+    for id in ids.iter().take(max) {
+        if let Some(r) = get(store, id)?.filter(|r| r.answer.is_none()) {
+            out.push(r);
+        }
+    }
+    out.sort_by(|a, b| (a.received_ms, &a.id).cmp(&(b.received_ms, &b.id)));
+    Ok((out, total))
+}
+
+/// The requests answered at or after `since_ms`, newest first, at most `max` of them (only
+/// those are read).
+pub fn answered_since(
+    store: &HubStore,
+    since_ms: u64,
+    max: usize,
+) -> Result<Vec<Request>, UnvoidError> {
+    ensure_index(store)?;
+    let prefix = crate::store::aux::aux_key(UNVOID_INDEX, "a/");
+    let from = answered_key(since_ms, "");
+    let mut last: VecDeque<String> = VecDeque::new();
+    for kv in store.aux_scan_after(&prefix, Some(&from[..from.len() - 1])) {
+        let (k, _) = kv?;
+        let rest = String::from_utf8_lossy(&k[prefix.len()..]).into_owned();
+        if let Some((_, id)) = rest.split_once('/') {
+            if last.len() == max {
+                last.pop_front();
+            }
+            last.push_back(id.to_string());
+        }
+    }
+    let mut out = Vec::with_capacity(last.len());
+    for id in last.iter().rev() {
+        if let Some(r) = get(store, id)? {
+            out.push(r);
+        }
+    }
+    Ok(out)
+}
+
 fn decode(id: &str, v: &[u8]) -> Result<Request, UnvoidError> {
     serde_json::from_slice(v).map_err(|e| UnvoidError::Corrupt {
         id: id.to_string(),
@@ -170,8 +313,9 @@ pub fn take(
     now_ms: u64,
 ) -> Result<Vec<UnvoidAnswer>, UnvoidError> {
     let office = format!("{municipality}/{node_id}");
+    let _w = writes();
     let mut answers = Vec::new();
-    let mut writes: Vec<crate::store::AuxWrite> = Vec::new();
+    let mut kept: Vec<crate::store::AuxWrite> = Vec::new();
     let invalid = |id: &str, why: String| UnvoidAnswer {
         id: id.chars().take(64).collect(),
         state: "invalid".into(),
@@ -217,16 +361,17 @@ pub fn take(
                 };
                 tracing::info!(municipality, node = node_id, record = %req.regno, id = %req.id, "un-void request received");
                 answers.push(answer_of(&req));
-                writes.push((
+                kept.push((
                     key(&req.id),
                     Some(serde_json::to_vec(&req).expect("a request serialises")),
                 ));
+                kept.push(index_entry(&req));
             }
         }
     }
     // `aux_write` flushes before it returns: an answer "pending" means kept on disk.
-    if !writes.is_empty() {
-        store.aux_write(&writes)?;
+    if !kept.is_empty() {
+        store.aux_write(&kept)?;
     }
     Ok(answers)
 }
@@ -287,6 +432,7 @@ pub fn grant(
     reason: &str,
     operator: &str,
 ) -> Result<Request, UnvoidError> {
+    let _w = writes();
     let mut r = checked_answer(store, id, reason, operator)?;
     let record = store
         .record(&r.regno)?
@@ -308,11 +454,8 @@ pub fn grant(
         r.office,
         reason.trim()
     );
-    // The restore op and the answer in one atomic, flushed batch.
-    let aux = [(
-        key(&r.id),
-        Some(serde_json::to_vec(&r).expect("a request serialises")),
-    )];
+    // The restore op, the answer and its index entries in one atomic, flushed batch.
+    let aux = answer_writes(&r);
     store.write_own_many(
         vec![()],
         |(), id, prev_hash| Op {
@@ -342,6 +485,7 @@ pub fn refuse(
     reason: &str,
     operator: &str,
 ) -> Result<Request, UnvoidError> {
+    let _w = writes();
     let mut r = checked_answer(store, id, reason, operator)?;
     r.answer = Some(Answer {
         granted: false,
@@ -349,11 +493,56 @@ pub fn refuse(
         operator: operator.trim().to_string(),
         at_ms: now(),
     });
-    store.aux_write(&[(
-        key(&r.id),
-        Some(serde_json::to_vec(&r).expect("a request serialises")),
-    )])?;
+    store.aux_write(&answer_writes(&r))?;
     tracing::info!(id = %r.id, record = %r.regno, operator, "un-void request refused");
+    Ok(r)
+}
+
+/// What an answered request `r` writes: the request, its answered entry in the index, and no
+/// more waiting entry.
+fn answer_writes(r: &Request) -> Vec<crate::store::AuxWrite> {
+    vec![
+        (
+            key(&r.id),
+            Some(serde_json::to_vec(r).expect("a request serialises")),
+        ),
+        index_entry(r),
+        (pending_key(&r.municipality, &r.id), None),
+    ]
+}
+
+/// An operator's answer, wherever it is given (`civreg-hub unvoid-request` through the control
+/// socket, or the dashboard's form): [`grant`] or [`refuse`] in the operator's name, then the
+/// entry `by` (who, as the access log names them) in the access log of `data_dir`.
+pub fn answer(
+    store: &HubStore,
+    data_dir: &std::path::Path,
+    id: &str,
+    grant_it: bool,
+    reason: &str,
+    operator: &str,
+    by: &str,
+) -> Result<Request, UnvoidError> {
+    let r = if grant_it {
+        grant(store, id, reason, operator)?
+    } else {
+        refuse(store, id, reason, operator)?
+    };
+    let log = crate::access::AccessLog::open(data_dir).map_err(UnvoidError::AccessLog)?;
+    log.append(&crate::access::Entry {
+        at_ms: crate::access::now_ms(),
+        by: by.to_string(),
+        clerk: String::new(),
+        action: if grant_it {
+            "unvoid-grant"
+        } else {
+            "unvoid-refuse"
+        }
+        .into(),
+        query: r.id.clone(),
+        records: vec![r.regno.clone()],
+    })
+    .map_err(UnvoidError::AccessLog)?;
     Ok(r)
 }
 
@@ -538,5 +727,65 @@ mod tests {
         assert_eq!(answers[1].reason, "already restored");
         assert_eq!(answers[1].operator, "vjosa");
         assert!(list(&store, false).expect("list").is_empty());
+    }
+
+    #[test]
+    fn the_index_counts_and_lists_without_decoding_every_request() {
+        let store = store();
+        let (voided, _) = voided_and_active(&store);
+        let (a, b, c) = (
+            request(1, &voided, "first"),
+            request(2, &voided, "second"),
+            request(3, &voided, "third"),
+        );
+        take(&store, "istog", "1", &[a.clone(), b.clone(), c.clone()], 5).expect("take");
+        let counts = pending_counts(&store).expect("counts");
+        assert_eq!(counts.get("istog"), Some(&3), "{counts:?}");
+        refuse(&store, &b.id, "no", "vjosa").expect("refuse");
+        let (waiting, total) = pending(&store, 10).expect("pending");
+        assert_eq!(total, 2);
+        assert_eq!(
+            waiting.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            [a.id.as_str(), c.id.as_str()]
+        );
+        let answered = answered_since(&store, 0, 10).expect("answered");
+        assert_eq!(answered.len(), 1);
+        assert_eq!(answered[0].id, b.id);
+        assert!(answered_since(&store, now() + 60_000, 10)
+            .expect("answered")
+            .is_empty());
+        // The counts come from the index's keys alone: a request that can not be decoded (a
+        // damaged value) does not stop them, where reading every request would.
+        store
+            .aux_write(&[(key(&c.id), Some(b"not json".to_vec()))])
+            .expect("damage");
+        assert!(list(&store, false).is_err());
+        assert_eq!(
+            pending_counts(&store).expect("counts").get("istog"),
+            Some(&2)
+        );
+    }
+
+    #[test]
+    fn requests_kept_before_the_index_are_indexed_once() {
+        let store = store();
+        let (voided, _) = voided_and_active(&store);
+        let (a, b) = (request(1, &voided, "first"), request(2, &voided, "second"));
+        take(&store, "istog", "1", &[a.clone(), b.clone()], 5).expect("take");
+        refuse(&store, &b.id, "no", "vjosa").expect("refuse");
+        // A store of the previous version: the requests, no index.
+        let index: Vec<crate::store::AuxWrite> = store
+            .aux_scan(UNVOID_INDEX.as_bytes())
+            .map(|kv| (kv.expect("scan").0, None))
+            .collect();
+        assert_eq!(index.len(), 2, "one entry per request");
+        store.aux_write(&index).expect("drop the index");
+        assert!(store.aux_get(&built_key()).expect("read").is_none());
+        assert_eq!(
+            pending_counts(&store).expect("counts").get("istog"),
+            Some(&1)
+        );
+        assert!(store.aux_get(&built_key()).expect("read").is_some());
+        assert_eq!(answered_since(&store, 0, 10).expect("answered")[0].id, b.id);
     }
 }

@@ -1141,3 +1141,291 @@ async fn case_pages_say_why_a_case_was_reopened_or_proposed() {
     );
     hub.stop().await;
 }
+
+/// Pushes istog/1's records #1 and #2 and a void of #1, then sends two un-void requests of #1
+/// with a heartbeat; returns the voided record's number and the two requests.
+async fn voided_with_requests(
+    client: &mut civreg_proto::v1::sync_client::SyncClient<tonic::transport::Channel>,
+) -> (String, Vec<civreg_proto::v1::UnvoidRequest>) {
+    use civreg_shared::model::RecordKind;
+    use civreg_shared::op::{ChangeKind, GENESIS};
+    let one = create_birth("istog", "1", 1, GENESIS);
+    let two = create_birth("istog", "1", 2, one.hash);
+    let mut void = op(
+        "istog",
+        "1",
+        3,
+        two.hash,
+        &one.record_id,
+        RecordKind::Birth,
+        ChangeKind::Void,
+        &[],
+    );
+    void.base = vec![one.id.clone()];
+    void.reason = "entered twice".into();
+    let void = void.seal();
+    let regno = one.record_id.clone();
+    push(client, vec![vec![one, two, void]]).await.accepted();
+    let requests: Vec<civreg_proto::v1::UnvoidRequest> = [
+        (1u32, "the wrong record was voided"),
+        (2, "<b>asked again</b>"),
+    ]
+    .iter()
+    .map(|(n, why)| civreg_proto::v1::UnvoidRequest {
+        id: format!("{n:032x}"),
+        regno: regno.clone(),
+        reason: why.to_string(),
+        clerk: "ana".into(),
+        at_ms: 1,
+    })
+    .collect();
+    (regno, requests)
+}
+
+/// The office's heartbeat repeating `requests`: the hub's answers, by request id.
+async fn unvoid_answers(
+    client: &mut civreg_proto::v1::sync_client::SyncClient<tonic::transport::Channel>,
+    requests: &[civreg_proto::v1::UnvoidRequest],
+) -> std::collections::BTreeMap<String, civreg_proto::v1::UnvoidAnswer> {
+    let reply = client
+        .heartbeat(civreg_proto::v1::HeartbeatRequest {
+            unvoid_requests: requests.to_vec(),
+            ..heartbeat_request()
+        })
+        .await
+        .expect("heartbeat")
+        .into_inner();
+    reply
+        .unvoid_answers
+        .into_iter()
+        .map(|a| (a.id.clone(), a))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_operator_answers_unvoid_requests_on_their_page() {
+    let (hub, web) = start_web_hub(settings()).await;
+    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let mut client = hub.client(&hub.issue("istog", "1")).await;
+    let (regno, requests) = voided_with_requests(&mut client).await;
+    let answers = unvoid_answers(&mut client, &requests).await;
+    assert!(
+        answers.values().all(|a| a.state == "pending"),
+        "{answers:?}"
+    );
+    let (first, second) = (requests[0].id.clone(), requests[1].id.clone());
+
+    // Without a session, the page and the form send to sign-in.
+    let r = http_request(&web, "GET", "/unvoid", None, None).await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let s = WebSession::login(&web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+
+    // "Needs you now" counts both and links the page.
+    let overview = s.get("/").await;
+    let item = overview
+        .body
+        .split("<li ")
+        .find(|li| li.contains("data-kind=\"unvoid\""))
+        .unwrap_or_else(|| panic!("no un-void item on the first screen:\n{}", overview.body));
+    assert!(
+        item.contains("href=\"/unvoid\"") && item.contains("2 clerks"),
+        "{item}"
+    );
+
+    // The page: both requests, their office, record, clerk and reason (escaped), a form each;
+    // its view is in the access log.
+    let page = s.get("/unvoid").await;
+    assert_eq!(page.status, 200, "{page:?}");
+    for id in [&first, &second] {
+        assert!(
+            page.body.contains(&format!("id=\"req-{id}\"")),
+            "{}",
+            page.body
+        );
+        assert!(page
+            .body
+            .contains(&format!("action=\"/unvoid/{id}/answer\"")));
+    }
+    assert!(page.body.contains("istog/1") && page.body.contains(&regno));
+    assert!(page.body.contains("the wrong record was voided"));
+    assert!(
+        page.body.contains("&lt;b&gt;asked again&lt;/b&gt;"),
+        "the clerk's words are escaped"
+    );
+    let log = civreg_hub::access::read(hub.data_dir(), &Default::default()).unwrap();
+    assert!(
+        log.iter().any(|e| e.by == format!("operator:{OPERATOR}")
+            && e.query == "un-void requests"
+            && e.records == vec![regno.clone()]),
+        "{log:?}"
+    );
+
+    let path = format!("/unvoid/{first}/answer");
+    // No token, or another session's: refused, nothing answered.
+    for fields in [
+        vec![("answer", "grant"), ("reason", "paper register")],
+        vec![
+            ("answer", "grant"),
+            ("reason", "paper register"),
+            ("csrf", "0000"),
+        ],
+    ] {
+        let r = s.post(&path, &fields).await;
+        assert_eq!(r.status, 403, "{r:?}");
+    }
+    // No reason (or only blanks), or no choice: refused, saying what to do.
+    let r = s
+        .post(
+            &path,
+            &[("answer", "grant"), ("reason", "  "), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    assert!(r.body.contains("give a reason"), "{}", r.body);
+    assert!(
+        r.body.contains("href=\"/unvoid\" id=\"back\""),
+        "the way back: {}",
+        r.body
+    );
+    let r = s
+        .post(
+            &path,
+            &[("answer", "maybe"), ("reason", "x"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 400, "{r:?}");
+    let r = s
+        .post(
+            &format!("/unvoid/{}/answer", "f".repeat(32)),
+            &[("answer", "grant"), ("reason", "x"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 404, "{r:?}");
+    let answers = unvoid_answers(&mut client, &requests).await;
+    assert!(
+        answers.values().all(|a| a.state == "pending"),
+        "{answers:?}"
+    );
+
+    // Granted in the operator's name: the office hears it, the record is restored.
+    let r = s
+        .post(
+            &path,
+            &[
+                ("answer", "grant"),
+                ("reason", "paper register, book 12"),
+                ("csrf", &s.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let to = r.header("location").unwrap_or_default().to_string();
+    let done = s.get(&to).await;
+    assert!(
+        done.body.contains("id=\"done\" data-state=\"granted\""),
+        "{}",
+        done.body
+    );
+    assert!(
+        !done.body.contains(&format!("id=\"req-{first}\"")),
+        "no longer waiting"
+    );
+    assert!(done
+        .body
+        .contains(&format!("id=\"ans-{first}\" data-state=\"granted\"")));
+    let a = &unvoid_answers(&mut client, &requests).await[&first];
+    assert_eq!(
+        (a.state.as_str(), a.operator.as_str()),
+        ("granted", OPERATOR),
+        "{a:?}"
+    );
+    assert_eq!(a.reason, "paper register, book 12");
+    let (ops, _) = pull_all(&mut client, 0).await;
+    assert!(
+        ops.iter().any(|o| o.record_id == regno
+            && o.change == civreg_shared::op::ChangeKind::Restore
+            && o.clerk == format!("operator:{OPERATOR}")),
+        "the restore op reaches the office by pull"
+    );
+    // Answered once only.
+    let r = s
+        .post(
+            &path,
+            &[("answer", "refuse"), ("reason", "again"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("already answered"), "{}", r.body);
+    // The other one refused (its record is no longer void: a grant is refused by name).
+    let second_path = format!("/unvoid/{second}/answer");
+    let r = s
+        .post(
+            &second_path,
+            &[("answer", "grant"), ("reason", "x"), ("csrf", &s.csrf)],
+        )
+        .await;
+    assert_eq!(r.status, 409, "{r:?}");
+    assert!(r.body.contains("no longer void"), "{}", r.body);
+    let r = s
+        .post(
+            &second_path,
+            &[
+                ("answer", "refuse"),
+                ("reason", "already restored"),
+                ("csrf", &s.csrf),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, 303, "{r:?}");
+    let a = &unvoid_answers(&mut client, &requests).await[&second];
+    assert_eq!(
+        (a.state.as_str(), a.reason.as_str()),
+        ("refused", "already restored")
+    );
+
+    // Nothing waits: the first screen says nothing of un-voids; the page lists both answers.
+    let overview = s.get("/").await;
+    assert!(
+        !overview.body.contains("data-kind=\"unvoid\""),
+        "{}",
+        overview.body
+    );
+    let page = s.get("/unvoid").await;
+    assert!(page.body.contains("id=\"none\""), "{}", page.body);
+    assert!(page
+        .body
+        .contains(&format!("id=\"ans-{second}\" data-state=\"refused\"")));
+
+    // The actions log and the access log name the operator, as for the command line.
+    let seen: Vec<(String, bool)> = actions(&hub)
+        .iter()
+        .filter(|l| l["operator"] == OPERATOR)
+        .map(|l| {
+            (
+                l["action"].as_str().unwrap_or_default().to_string(),
+                l["ok"].as_bool().unwrap_or_default(),
+            )
+        })
+        .collect();
+    for want in [
+        ("unvoid-grant", true),
+        ("unvoid-grant", false),
+        ("unvoid-refuse", true),
+    ] {
+        assert!(
+            seen.contains(&(want.0.to_string(), want.1)),
+            "{want:?} not in {seen:?}"
+        );
+    }
+    let log = civreg_hub::access::read(hub.data_dir(), &Default::default()).unwrap();
+    for (action, id) in [("unvoid-grant", &first), ("unvoid-refuse", &second)] {
+        assert!(
+            log.iter().any(|e| e.action == action
+                && &e.query == id
+                && e.by == format!("operator:{OPERATOR}")),
+            "{action} {id} not in {log:?}"
+        );
+    }
+}

@@ -479,7 +479,58 @@ dash-now-unvoid = { $n ->
     [one] { $n } clerk's request to un-void a record waits for an answer
    *[other] { $n } clerks' requests to un-void a record wait for an answer
 }
-dash-now-unvoid-detail = List them with `civreg-hub unvoid-requests`; answer each with `civreg-hub unvoid-request grant ID --reason …` or `refuse ID --reason …`.
+dash-now-unvoid-detail = Answer each on the un-void requests page (or with `civreg-hub unvoid-request`).
+dash-now-backup-failed = { $node }: its last backup failed
+dash-now-backup-overdue = { $node } has made no backup for { $ago }
+dash-now-backup-overdue-detail = Offices make one a day: check the office's backup drive (`civreg-node status` there). Listed after { $hours } hours without one.
+dash-now-hub-backup-failed = The hub's last backup failed ({ $ago } ago): run `civreg-hub backup --out DIR` again once the cause is fixed
+dash-now-rollover = CA rollover under way since { $since }: offices still on the old CA only: { $n }
+dash-now-rollover-detail = { $offices }. Require their renewal (`civreg-hub pki require-renewal`); see `civreg-hub pki rollover status`.
+dash-now-rollover-hub = CA rollover since { $since }: every office is on the new CA, but the hub still presents an old-CA certificate
+dash-now-rollover-hub-detail = Stage one of the new CA with `civreg-hub pki renew-hub --stage`, then activate it with `--activate`.
+dash-now-rollover-finish = CA rollover since { $since } is ready to finish
+dash-now-rollover-finish-detail = Finish it with `civreg-hub pki rollover finish`: the old CA is retired.
+dash-now-rollover-finish-operators = Finish it with `civreg-hub pki rollover finish`; these operators' certificates stop working then: { $operators }
+dash-now-hub-staged = A new hub certificate (valid until { $until }) is staged and not yet presented
+dash-now-hub-staged-detail = The offices are told of it with their sync; activate it with `civreg-hub pki renew-hub --activate`.
+dash-nav-unvoid = Un-void requests
+dash-unvoid-title = Clerks' requests to un-void a record
+dash-unvoid-intro = A clerk voided a record and asks for it back. Granting restores the record by an entry of the hub's log, which reaches the offices with their next sync; refusing keeps it void. Either way the office reads your reason.
+dash-unvoid-done-granted = Granted: record { $regno } is restored; office { $office } receives it with its next sync.
+dash-unvoid-done-refused = Refused: office { $office } reads your reason with its next sync; record { $regno } stays void.
+dash-unvoid-none = No request waits for an answer.
+dash-unvoid-count = { $n ->
+    [one] { $n } request waits for an answer.
+   *[other] { $n } requests wait for an answer.
+}
+dash-unvoid-shown = The first { $n } are shown; answer them and reload for the others.
+dash-unvoid-record = Record { $regno }
+dash-unvoid-record-col = Record
+dash-unvoid-office = Office
+dash-unvoid-clerk = Clerk
+dash-unvoid-reason = The clerk's reason
+dash-unvoid-asked = Asked
+dash-unvoid-waiting = (waiting { $ago })
+dash-unvoid-your-reason = Your reason (the office reads it)
+dash-unvoid-reason-hint = Required, at most 500 characters, for example where the paper register confirms it.
+dash-unvoid-grant = Grant: restore the record
+dash-unvoid-refuse = Refuse: keep it void
+dash-unvoid-answered = Answered in the last { $days } days
+dash-unvoid-none-answered = No request was answered in that time.
+dash-unvoid-answer = Answer
+dash-unvoid-state-pending = waiting
+dash-unvoid-state-granted = granted
+dash-unvoid-state-refused = refused
+dash-unvoid-command = At the hub's command line:
+dash-unvoid-not-recorded = Not answered
+dash-unvoid-back = Un-void requests
+dash-err-unvoid-choose = choose Grant or Refuse
+dash-err-unvoid-none = there is no un-void request { $id }: go back to the list and choose one there
+dash-err-unvoid-reason = give a reason: the office reads it with the answer
+dash-err-unvoid-reason-long = the reason is { $n } characters long; at most { $max } are kept: shorten it
+dash-err-unvoid-answered = un-void request { $id } was already answered ({ $state }): nothing was done
+dash-err-unvoid-not-void = record { $regno } is no longer void at the hub (restored since the request?): refuse the request instead, saying so
+dash-err-unvoid-no-record = the hub holds no record { $regno }: refuse the request instead, saying so
 dash-overview-every = Every municipality
 dash-overview-summary = Municipalities that need attention now: { $bad }; that should be looked at: { $warn }.
 dash-trouble-halted = { $node } has stopped registering: { $why }

@@ -478,7 +478,58 @@ dash-now-unvoid = { $n ->
     [one] { $n } kërkesë e një nëpunësi për rikthimin e një regjistri të anuluar pret përgjigje
    *[other] { $n } kërkesa të nëpunësve për rikthimin e regjistrave të anuluar presin përgjigje
 }
-dash-now-unvoid-detail = Shihini me `civreg-hub unvoid-requests`; përgjigjuni secilës me `civreg-hub unvoid-request grant ID --reason …` ose `refuse ID --reason …`.
+dash-now-unvoid-detail = Përgjigjuni secilës në faqen e kërkesave për rikthim (ose me `civreg-hub unvoid-request`).
+dash-now-backup-failed = { $node }: kopja e fundit rezervë dështoi
+dash-now-backup-overdue = { $node } nuk ka bërë kopje rezervë prej { $ago }
+dash-now-backup-overdue-detail = Zyrat bëjnë një në ditë: kontrolloni diskun e kopjeve të zyrës (`civreg-node status` atje). Shfaqet pas { $hours } orësh pa kopje.
+dash-now-hub-backup-failed = Kopja e fundit rezervë e qendrës dështoi (para { $ago }): ekzekutoni përsëri `civreg-hub backup --out DIR` pasi të rregullohet shkaku
+dash-now-rollover = Ndërrimi i CA-së është në vijim që nga { $since }: zyra vetëm me CA-në e vjetër: { $n }
+dash-now-rollover-detail = { $offices }. Kërkoni rinovimin e tyre (`civreg-hub pki require-renewal`); shihni `civreg-hub pki rollover status`.
+dash-now-rollover-hub = Ndërrimi i CA-së që nga { $since }: çdo zyrë është në CA-në e re, por qendra ende paraqet një certifikatë të CA-së së vjetër
+dash-now-rollover-hub-detail = Përgatitni një të CA-së së re me `civreg-hub pki renew-hub --stage`, pastaj aktivizojeni me `--activate`.
+dash-now-rollover-finish = Ndërrimi i CA-së që nga { $since } është gati të përfundohet
+dash-now-rollover-finish-detail = Përfundojeni me `civreg-hub pki rollover finish`: CA-ja e vjetër tërhiqet.
+dash-now-rollover-finish-operators = Përfundojeni me `civreg-hub pki rollover finish`; certifikatat e këtyre operatorëve pushojnë së punuari atëherë: { $operators }
+dash-now-hub-staged = Një certifikatë e re e qendrës (e vlefshme deri më { $until }) është përgatitur dhe ende nuk paraqitet
+dash-now-hub-staged-detail = Zyrat njoftohen për të me sinkronizimin; aktivizojeni me `civreg-hub pki renew-hub --activate`.
+dash-nav-unvoid = Kërkesat për rikthim
+dash-unvoid-title = Kërkesat e nëpunësve për rikthimin e një regjistri të anuluar
+dash-unvoid-intro = Një nëpunës anuloi një regjistër dhe kërkon rikthimin e tij. Miratimi e rikthen regjistrin me një hyrje në regjistrin e qendrës, që arrin te zyrat me sinkronizimin e tyre të ardhshëm; refuzimi e lë të anuluar. Në të dyja rastet zyra e lexon arsyen tuaj.
+dash-unvoid-done-granted = U miratua: regjistri { $regno } u rikthye; zyra { $office } e merr me sinkronizimin e ardhshëm.
+dash-unvoid-done-refused = U refuzua: zyra { $office } e lexon arsyen tuaj me sinkronizimin e ardhshëm; regjistri { $regno } mbetet i anuluar.
+dash-unvoid-none = Asnjë kërkesë nuk pret përgjigje.
+dash-unvoid-count = { $n ->
+    [one] { $n } kërkesë pret përgjigje.
+   *[other] { $n } kërkesa presin përgjigje.
+}
+dash-unvoid-shown = Shfaqen { $n } të parat; përgjigjuni atyre dhe rifreskoni faqen për të tjerat.
+dash-unvoid-record = Regjistri { $regno }
+dash-unvoid-record-col = Regjistri
+dash-unvoid-office = Zyra
+dash-unvoid-clerk = Nëpunësi
+dash-unvoid-reason = Arsyeja e nëpunësit
+dash-unvoid-asked = Kërkuar më
+dash-unvoid-waiting = (pret prej { $ago })
+dash-unvoid-your-reason = Arsyeja juaj (zyra e lexon)
+dash-unvoid-reason-hint = E detyrueshme, deri në 500 shenja, për shembull ku e vërteton regjistri në letër.
+dash-unvoid-grant = Mirato: rikthe regjistrin
+dash-unvoid-refuse = Refuzo: mbaje të anuluar
+dash-unvoid-answered = Të përgjigjura në { $days } ditët e fundit
+dash-unvoid-none-answered = Asnjë kërkesë nuk u përgjigj në këtë kohë.
+dash-unvoid-answer = Përgjigjja
+dash-unvoid-state-pending = në pritje
+dash-unvoid-state-granted = e miratuar
+dash-unvoid-state-refused = e refuzuar
+dash-unvoid-command = Në rreshtin e komandave të qendrës:
+dash-unvoid-not-recorded = Pa përgjigje
+dash-unvoid-back = Kërkesat për rikthim
+dash-err-unvoid-choose = zgjidhni Mirato ose Refuzo
+dash-err-unvoid-none = nuk ka kërkesë për rikthim { $id }: kthehuni te lista dhe zgjidhni njërën prej saj
+dash-err-unvoid-reason = jepni një arsye: zyra e lexon me përgjigjen
+dash-err-unvoid-reason-long = arsyeja ka { $n } shenja; ruhen të shumtën { $max }: shkurtojeni
+dash-err-unvoid-answered = kërkesa për rikthim { $id } është përgjigjur tashmë ({ $state }): nuk u bë asgjë
+dash-err-unvoid-not-void = regjistri { $regno } nuk është më i anuluar në qendër (u rikthye pas kërkesës?): refuzojeni kërkesën, duke e thënë këtë
+dash-err-unvoid-no-record = qendra nuk ka regjistër { $regno }: refuzojeni kërkesën, duke e thënë këtë
 dash-overview-every = Çdo komunë
 dash-overview-summary = Komuna që kërkojnë vëmendje tani: { $bad }; që duhen parë: { $warn }.
 dash-trouble-halted = { $node } ka ndalur regjistrimin: { $why }

@@ -483,7 +483,59 @@ dash-now-unvoid = { $n ->
     [few] { $n } захтева службеника за враћање поништеног уписа чекају одговор
    *[other] { $n } захтева службеника за враћање поништеног уписа чека одговор
 }
-dash-now-unvoid-detail = Прикажите их са `civreg-hub unvoid-requests`; на сваки одговорите са `civreg-hub unvoid-request grant ID --reason …` или `refuse ID --reason …`.
+dash-now-unvoid-detail = Одговорите на сваки на страници захтева за враћање (или са `civreg-hub unvoid-request`).
+dash-now-backup-failed = { $node }: последња резервна копија није успела
+dash-now-backup-overdue = { $node } није направио резервну копију већ { $ago }
+dash-now-backup-overdue-detail = Канцеларије праве једну дневно: проверите диск за копије у канцеларији (тамо `civreg-node status`). Наводи се после { $hours } сати без копије.
+dash-now-hub-backup-failed = Последња резервна копија центра није успела (пре { $ago }): поново покрените `civreg-hub backup --out DIR` када се узрок отклони
+dash-now-rollover = Замена CA је у току од { $since }: канцеларија само са старим CA: { $n }
+dash-now-rollover-detail = { $offices }. Затражите њихову обнову (`civreg-hub pki require-renewal`); видите `civreg-hub pki rollover status`.
+dash-now-rollover-hub = Замена CA од { $since }: све канцеларије су на новом CA, али центар и даље представља сертификат старог CA
+dash-now-rollover-hub-detail = Припремите сертификат новог CA са `civreg-hub pki renew-hub --stage`, затим га активирајте са `--activate`.
+dash-now-rollover-finish = Замена CA од { $since } је спремна за завршетак
+dash-now-rollover-finish-detail = Завршите је са `civreg-hub pki rollover finish`: стари CA се повлачи.
+dash-now-rollover-finish-operators = Завршите је са `civreg-hub pki rollover finish`; сертификати ових оператера тада престају да важе: { $operators }
+dash-now-hub-staged = Нови сертификат центра (важи до { $until }) је припремљен и још се не представља
+dash-now-hub-staged-detail = Канцеларије се о њему обавештавају синхронизацијом; активирајте га са `civreg-hub pki renew-hub --activate`.
+dash-nav-unvoid = Захтеви за враћање
+dash-unvoid-title = Захтеви службеника за враћање поништеног уписа
+dash-unvoid-intro = Службеник је поништио упис и тражи да се врати. Одобрење враћа упис уносом у дневник центра, који стиже до канцеларија са њиховом следећом синхронизацијом; одбијање га оставља поништеним. У оба случаја канцеларија чита ваш разлог.
+dash-unvoid-done-granted = Одобрено: упис { $regno } је враћен; канцеларија { $office } га добија са следећом синхронизацијом.
+dash-unvoid-done-refused = Одбијено: канцеларија { $office } чита ваш разлог са следећом синхронизацијом; упис { $regno } остаје поништен.
+dash-unvoid-none = Ниједан захтев не чека одговор.
+dash-unvoid-count = { $n ->
+    [one] { $n } захтев чека одговор.
+    [few] { $n } захтева чекају одговор.
+   *[other] { $n } захтева чека одговор.
+}
+dash-unvoid-shown = Приказано је првих { $n }; одговорите на њих и поново учитајте страницу за остале.
+dash-unvoid-record = Упис { $regno }
+dash-unvoid-record-col = Упис
+dash-unvoid-office = Канцеларија
+dash-unvoid-clerk = Службеник
+dash-unvoid-reason = Разлог службеника
+dash-unvoid-asked = Затражено
+dash-unvoid-waiting = (чека { $ago })
+dash-unvoid-your-reason = Ваш разлог (канцеларија га чита)
+dash-unvoid-reason-hint = Обавезно, највише 500 знакова, на пример где то потврђује папирни регистар.
+dash-unvoid-grant = Одобри: врати упис
+dash-unvoid-refuse = Одбиј: остави поништен
+dash-unvoid-answered = Одговорено у последњих { $days } дана
+dash-unvoid-none-answered = Ниједан захтев није одговорен у том периоду.
+dash-unvoid-answer = Одговор
+dash-unvoid-state-pending = чека
+dash-unvoid-state-granted = одобрен
+dash-unvoid-state-refused = одбијен
+dash-unvoid-command = На командној линији центра:
+dash-unvoid-not-recorded = Није одговорено
+dash-unvoid-back = Захтеви за враћање
+dash-err-unvoid-choose = изаберите Одобри или Одбиј
+dash-err-unvoid-none = не постоји захтев за враћање { $id }: вратите се на листу и изаберите неки одатле
+dash-err-unvoid-reason = наведите разлог: канцеларија га чита уз одговор
+dash-err-unvoid-reason-long = разлог има { $n } знакова; чува се највише { $max }: скратите га
+dash-err-unvoid-answered = на захтев за враћање { $id } је већ одговорено ({ $state }): ништа није урађено
+dash-err-unvoid-not-void = упис { $regno } више није поништен у центру (враћен после захтева?): одбијте захтев и наведите то
+dash-err-unvoid-no-record = центар нема упис { $regno }: одбијте захтев и наведите то
 dash-overview-every = Све општине
 dash-overview-summary = Општине којима је сада потребна пажња: { $bad }; које треба погледати: { $warn }.
 dash-trouble-halted = { $node } је престао да уписује: { $why }

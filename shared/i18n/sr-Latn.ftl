@@ -483,7 +483,59 @@ dash-now-unvoid = { $n ->
     [few] { $n } zahteva službenika za vraćanje poništenog upisa čekaju odgovor
    *[other] { $n } zahteva službenika za vraćanje poništenog upisa čeka odgovor
 }
-dash-now-unvoid-detail = Prikažite ih sa `civreg-hub unvoid-requests`; na svaki odgovorite sa `civreg-hub unvoid-request grant ID --reason …` ili `refuse ID --reason …`.
+dash-now-unvoid-detail = Odgovorite na svaki na stranici zahteva za vraćanje (ili sa `civreg-hub unvoid-request`).
+dash-now-backup-failed = { $node }: poslednja rezervna kopija nije uspela
+dash-now-backup-overdue = { $node } nije napravio rezervnu kopiju već { $ago }
+dash-now-backup-overdue-detail = Kancelarije prave jednu dnevno: proverite disk za kopije u kancelariji (tamo `civreg-node status`). Navodi se posle { $hours } sati bez kopije.
+dash-now-hub-backup-failed = Poslednja rezervna kopija centra nije uspela (pre { $ago }): ponovo pokrenite `civreg-hub backup --out DIR` kada se uzrok otkloni
+dash-now-rollover = Zamena CA je u toku od { $since }: kancelarija samo sa starim CA: { $n }
+dash-now-rollover-detail = { $offices }. Zatražite njihovu obnovu (`civreg-hub pki require-renewal`); vidite `civreg-hub pki rollover status`.
+dash-now-rollover-hub = Zamena CA od { $since }: sve kancelarije su na novom CA, ali centar i dalje predstavlja sertifikat starog CA
+dash-now-rollover-hub-detail = Pripremite sertifikat novog CA sa `civreg-hub pki renew-hub --stage`, zatim ga aktivirajte sa `--activate`.
+dash-now-rollover-finish = Zamena CA od { $since } je spremna za završetak
+dash-now-rollover-finish-detail = Završite je sa `civreg-hub pki rollover finish`: stari CA se povlači.
+dash-now-rollover-finish-operators = Završite je sa `civreg-hub pki rollover finish`; sertifikati ovih operatera tada prestaju da važe: { $operators }
+dash-now-hub-staged = Novi sertifikat centra (važi do { $until }) je pripremljen i još se ne predstavlja
+dash-now-hub-staged-detail = Kancelarije se o njemu obaveštavaju sinhronizacijom; aktivirajte ga sa `civreg-hub pki renew-hub --activate`.
+dash-nav-unvoid = Zahtevi za vraćanje
+dash-unvoid-title = Zahtevi službenika za vraćanje poništenog upisa
+dash-unvoid-intro = Službenik je poništio upis i traži da se vrati. Odobrenje vraća upis unosom u dnevnik centra, koji stiže do kancelarija sa njihovom sledećom sinhronizacijom; odbijanje ga ostavlja poništenim. U oba slučaja kancelarija čita vaš razlog.
+dash-unvoid-done-granted = Odobreno: upis { $regno } je vraćen; kancelarija { $office } ga dobija sa sledećom sinhronizacijom.
+dash-unvoid-done-refused = Odbijeno: kancelarija { $office } čita vaš razlog sa sledećom sinhronizacijom; upis { $regno } ostaje poništen.
+dash-unvoid-none = Nijedan zahtev ne čeka odgovor.
+dash-unvoid-count = { $n ->
+    [one] { $n } zahtev čeka odgovor.
+    [few] { $n } zahteva čekaju odgovor.
+   *[other] { $n } zahteva čeka odgovor.
+}
+dash-unvoid-shown = Prikazano je prvih { $n }; odgovorite na njih i ponovo učitajte stranicu za ostale.
+dash-unvoid-record = Upis { $regno }
+dash-unvoid-record-col = Upis
+dash-unvoid-office = Kancelarija
+dash-unvoid-clerk = Službenik
+dash-unvoid-reason = Razlog službenika
+dash-unvoid-asked = Zatraženo
+dash-unvoid-waiting = (čeka { $ago })
+dash-unvoid-your-reason = Vaš razlog (kancelarija ga čita)
+dash-unvoid-reason-hint = Obavezno, najviše 500 znakova, na primer gde to potvrđuje papirni registar.
+dash-unvoid-grant = Odobri: vrati upis
+dash-unvoid-refuse = Odbij: ostavi poništen
+dash-unvoid-answered = Odgovoreno u poslednjih { $days } dana
+dash-unvoid-none-answered = Nijedan zahtev nije odgovoren u tom periodu.
+dash-unvoid-answer = Odgovor
+dash-unvoid-state-pending = čeka
+dash-unvoid-state-granted = odobren
+dash-unvoid-state-refused = odbijen
+dash-unvoid-command = Na komandnoj liniji centra:
+dash-unvoid-not-recorded = Nije odgovoreno
+dash-unvoid-back = Zahtevi za vraćanje
+dash-err-unvoid-choose = izaberite Odobri ili Odbij
+dash-err-unvoid-none = ne postoji zahtev za vraćanje { $id }: vratite se na listu i izaberite neki odatle
+dash-err-unvoid-reason = navedite razlog: kancelarija ga čita uz odgovor
+dash-err-unvoid-reason-long = razlog ima { $n } znakova; čuva se najviše { $max }: skratite ga
+dash-err-unvoid-answered = na zahtev za vraćanje { $id } je već odgovoreno ({ $state }): ništa nije urađeno
+dash-err-unvoid-not-void = upis { $regno } više nije poništen u centru (vraćen posle zahteva?): odbijte zahtev i navedite to
+dash-err-unvoid-no-record = centar nema upis { $regno }: odbijte zahtev i navedite to
 dash-overview-every = Sve opštine
 dash-overview-summary = Opštine kojima je sada potrebna pažnja: { $bad }; koje treba pogledati: { $warn }.
 dash-trouble-halted = { $node } je prestao da upisuje: { $why }

@@ -79,7 +79,7 @@ async fn node_state(c: &Client, node: &str) -> Option<String> {
 
 /// Runs axe-core (`clerk_a11y::axe`) on the current page, which must be in `lang`; adds its
 /// serious and critical violations under `name` (moderate and minor ones are printed).
-async fn a11y(c: &Client, lang: &str, name: &str, found: &mut Vec<String>) {
+pub(crate) async fn a11y(c: &Client, lang: &str, name: &str, found: &mut Vec<String>) {
     let html_lang = c
         .find(Locator::Css("html"))
         .await

@@ -4,6 +4,11 @@
 //! grants it, and the record is active again at the office; a second request is refused with a
 //! reason, which the office reads in its status. The dashboard's first screen lists a request
 //! while it waits.
+//!
+//! And the same answer given on the dashboard's page, in a real headless Chromium, against a
+//! real `civreg-hub serve` process and a real `civreg-node`: the operator follows "needs you
+//! now" to the page (checked with axe-core in the four languages), grants the request with a
+//! reason, and the office's `civreg-node status` shows the answer after its next sync.
 
 use civreg_testkit::prelude as common;
 
@@ -133,14 +138,16 @@ async fn a_clerk_asks_for_an_unvoid_offline_and_the_operator_grants_then_refuses
     assert_eq!(list[0]["regno"], json!(regno));
     assert_eq!(list[0]["office"], json!("prishtine/1"));
     assert_eq!(list[0]["reason"], json!("the wrong record was voided"));
-    // The dashboard's first screen says a request waits, and how to answer it.
+    // The dashboard's first screen says a request waits, and links the page that answers it.
     let dash = WebSession::login(&web, "vjosa", "long-enough-secret-1")
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
     let page = dash.get("/").await;
     assert_eq!(page.status, 200);
     assert!(
-        page.body.contains("data-kind=\"unvoid\"") && page.body.contains("unvoid-requests"),
+        page.body
+            .split("<li ")
+            .any(|li| li.contains("data-kind=\"unvoid\"") && li.contains("href=\"/unvoid\"")),
         "the overview lists the waiting request"
     );
     hub_cli(
@@ -290,4 +297,140 @@ async fn the_clerk_app_asks_for_an_unvoid_from_the_record_page() {
     assert!(!page.body.contains("id=\"unvoid-form\""), "{}", page.body);
     let st = node_json(&node_dir, &["--json", "status"]).await;
     assert_eq!(st["unvoid_requests"][0]["regno"], json!(regno), "{st}");
+}
+
+/// The dashboard's un-void page in Chromium: a real hub process with its dashboard, a real
+/// node, the operator answering through the page.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_dashboard_answers_an_unvoid_request_in_chromium_and_the_office_sees_it() {
+    use civreg_testkit::browser::{
+        browser, choose_language, screenshot, sign_in_operator, start_chromedriver,
+    };
+    use civreg_testkit::fleet::{birth_doc, HubProc, Setup};
+    use fantoccini::{Client, Locator};
+    use std::time::{Duration, Instant};
+
+    let setup = Setup::new();
+    civreg_hub::operators::add(&setup.hub_dir, "vjosa", "long-enough-secret-1", false).unwrap();
+    let web_port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let web = format!("127.0.0.1:{web_port}");
+    let hub = HubProc::start_with(
+        &setup.hub_dir,
+        &setup.path("hub.log"),
+        &["--http-listen", &web],
+    );
+    let node = &setup.node;
+    let sync = || {
+        node.run_ok(&["--json", "sync", "--once", "--hub", &hub.url()]);
+    };
+    let regno = node.register_births(&[birth_doc(1)]).remove(0);
+    sync();
+    node.run_ok(&["--json", "void", &regno, "--reason", "registered twice"]);
+    let asked = node.run_ok(&[
+        "--json",
+        "request-unvoid",
+        &regno,
+        "--reason",
+        "the wrong record was voided",
+    ]);
+    let asked: serde_json::Value = serde_json::from_slice(&asked.stdout).expect("JSON");
+    let id = asked["id"].as_str().expect("id").to_string();
+    sync();
+    let request_state = || {
+        let out = node.run_ok(&["--json", "status"]);
+        let st: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON");
+        st["unvoid_requests"]
+            .as_array()
+            .and_then(|l| l.iter().find(|r| r["id"] == json!(id)).cloned())
+            .unwrap_or_else(|| panic!("no request {id}: {st}"))
+    };
+    assert_eq!(request_state()["state"], json!("pending"));
+
+    let work = tempfile::tempdir().expect("tempdir");
+    let (_driver, driver_url) = start_chromedriver(&work.path().join("chromedriver.log")).await;
+    let c: Client = browser(&driver_url, &work.path().join("chromium-profile")).await;
+    let base = format!("http://{web}");
+    c.goto(&format!("{base}/")).await.expect("load");
+    sign_in_operator(&c, "vjosa", "long-enough-secret-1").await;
+
+    // "Needs you now" leads to the page.
+    c.find(Locator::Css("li[data-kind='unvoid'] a"))
+        .await
+        .expect("the first screen lists the waiting request, linked")
+        .click()
+        .await
+        .expect("follow the link");
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while c.current_url().await.expect("url").path() != "/unvoid" {
+        assert!(
+            Instant::now() < deadline,
+            "the link did not lead to /unvoid"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let mut found = Vec::new();
+    crate::browser::a11y(&c, "sq", "un-void requests", &mut found).await;
+    for lang in ["sr-Latn", "sr-Cyrl", "en"] {
+        choose_language(&c, lang).await;
+        assert_eq!(c.current_url().await.expect("url").path(), "/unvoid");
+        crate::browser::a11y(&c, lang, "un-void requests", &mut found).await;
+    }
+    screenshot(&c, "unvoid-waiting").await;
+    let card = c
+        .find(Locator::Id(&format!("req-{id}")))
+        .await
+        .expect("the request on the page");
+    let text = card.text().await.expect("text");
+    assert!(
+        text.contains(&regno)
+            && text.contains("the wrong record was voided")
+            && text.contains("prishtine/1"),
+        "{text}"
+    );
+
+    // Grant, with a reason.
+    c.find(Locator::Id(&format!("reason-{id}")))
+        .await
+        .expect("the reason field")
+        .send_keys("paper register, book 12")
+        .await
+        .expect("type");
+    card.find(Locator::Css("button.grant"))
+        .await
+        .expect("the grant button")
+        .click()
+        .await
+        .expect("grant");
+    let done = c
+        .wait()
+        .at_most(Duration::from_secs(15))
+        .for_element(Locator::Id("done"))
+        .await
+        .expect("the page says it was done");
+    assert_eq!(
+        done.attr("data-state").await.expect("state").as_deref(),
+        Some("granted")
+    );
+    crate::browser::a11y(&c, "en", "un-void request answered", &mut found).await;
+    screenshot(&c, "unvoid-granted").await;
+    assert!(
+        found.is_empty(),
+        "axe-core found serious or critical violations:\n{}",
+        found.join("\n")
+    );
+
+    // The office's next sync brings the answer and the restored record.
+    sync();
+    let r = request_state();
+    assert_eq!(r["state"], json!("granted"), "{r}");
+    assert_eq!(r["operator"], json!("vjosa"), "{r}");
+    let shown = node.run_ok(&["--json", "show", &regno]);
+    let shown: serde_json::Value = serde_json::from_slice(&shown.stdout).expect("JSON");
+    assert!(
+        shown["voided"].is_null(),
+        "the record is active again: {shown}"
+    );
 }

@@ -1,8 +1,10 @@
 //! The offices' sync as the hub sees it: `civreg-hub status` (per node: acknowledged head,
-//! liveness, clock), `refused` (offices blocked on an op the hub refuses) and `set-aside`.
+//! liveness, clock, a failed or overdue backup; and what the PKI waits for: a CA rollover under
+//! way, a staged hub certificate), `refused` (offices blocked on an op the hub refuses) and
+//! `set-aside`.
 
 use super::{ask, ask_hub, municipality_code, operator_label, print_answer, Ctx, HubAnswer};
-use crate::control::answer::{RefusedAnswer, StatusAnswer};
+use crate::control::answer::{PkiState, RefusedAnswer, StatusAnswer};
 use crate::control::{self, Answer};
 use crate::status::HubStatus;
 use crate::store::SetAside;
@@ -34,8 +36,90 @@ pub(super) fn status(ctx: &Ctx) -> Result<()> {
     let answer = StatusAnswer {
         running: live,
         status: st,
+        pki: pki_state(ctx)?,
+        backup: crate::backup::last(&ctx.data_dir),
     };
     print_answer(ctx.json, &answer, || status_text(&answer))
+}
+
+/// What the PKI's files say waits for an operator; `None` when there is no PKI (a hub that
+/// was never initialised) or nothing waits.
+fn pki_state(ctx: &Ctx) -> Result<Option<PkiState>> {
+    let Ok(pki) = crate::pki::Pki::open(&ctx.pki_dir) else {
+        return Ok(None);
+    };
+    let rollover = pki
+        .rollover_status()
+        .context("could not read the CA rollover's state (pki/rollover/state.json)")?;
+    let staged = pki
+        .hub_next_cert_info()
+        .context("could not read the staged hub certificate (pki/hub-next.pem)")?;
+    if rollover.is_none() && staged.is_none() {
+        return Ok(None);
+    }
+    Ok(Some(PkiState {
+        rollover_since: rollover.as_ref().map(|r| r.started_at.clone()),
+        on_old_ca: rollover.as_ref().map(|r| r.on_old_ca()).unwrap_or_default(),
+        not_trusting_new_root: rollover
+            .as_ref()
+            .map(|r| r.not_trusting())
+            .unwrap_or_default(),
+        hub_on_new_ca: rollover.as_ref().is_some_and(|r| r.hub_on_new_ca),
+        operators_on_old_ca: rollover.map(|r| r.operators_on_old_ca).unwrap_or_default(),
+        hub_staged_until_ms: staged.map(|i| i.not_after_ms),
+    }))
+}
+
+/// A duration in milliseconds, short.
+fn short(ms: u64) -> String {
+    match ms / 1000 {
+        s if s < 7200 => format!("{} min", s / 60),
+        s if s < 172_800 => format!("{} h", s / 3600),
+        s => format!("{} days", s / 86_400),
+    }
+}
+
+/// What `status` says of the PKI, as text lines.
+fn pki_text(p: &PkiState) -> String {
+    let mut s = String::new();
+    if let Some(since) = &p.rollover_since {
+        if !p.on_old_ca.is_empty() {
+            s.push_str(&format!(
+                "CA ROLLOVER under way since {since}: {} office(s) still on the old CA only: {}\n    require their renewal (civreg-hub pki require-renewal); see civreg-hub pki rollover status\n",
+                p.on_old_ca.len(),
+                p.on_old_ca.join(", ")
+            ));
+        } else if !p.hub_on_new_ca {
+            s.push_str(&format!(
+                "CA ROLLOVER since {since}: every office is on the new CA; the hub still presents an old-CA certificate\n    stage one (civreg-hub pki renew-hub --stage), then activate it (--activate)\n"
+            ));
+        } else {
+            s.push_str(&format!(
+                "CA ROLLOVER since {since} is ready to finish: civreg-hub pki rollover finish\n"
+            ));
+            if !p.operators_on_old_ca.is_empty() {
+                s.push_str(&format!(
+                    "    operators whose certificates then stop working: {}\n",
+                    p.operators_on_old_ca.join(", ")
+                ));
+            }
+        }
+        if !p.not_trusting_new_root.is_empty() {
+            s.push_str(&format!(
+                "    not yet trusting the new root: {}\n",
+                p.not_trusting_new_root.join(", ")
+            ));
+        }
+    }
+    if let Some(until) = p.hub_staged_until_ms {
+        let day = chrono::DateTime::from_timestamp_millis(until as i64)
+            .map(|t| t.format("%Y-%m-%d").to_string())
+            .unwrap_or_default();
+        s.push_str(&format!(
+            "HUB CERTIFICATE STAGED (valid until {day}), not yet presented: activate it with civreg-hub pki renew-hub --activate\n"
+        ));
+    }
+    s
 }
 
 fn status_text(answer: &StatusAnswer) -> String {
@@ -81,7 +165,31 @@ fn status_text(answer: &StatusAnswer) -> String {
         }
         if let Some(e) = &c.backup_error {
             s.push_str(&format!("    BACKUP FAILED: {e}\n"));
+        } else if let Some(at) = c.backup_at_ms {
+            let age = st.written_ms.saturating_sub(at);
+            if age > crate::web::model::BACKUP_OVERDUE_HOURS * 3_600_000 {
+                s.push_str(&format!(
+                    "    BACKUP OVERDUE: the last one was made {} ago\n",
+                    short(age)
+                ));
+            }
         }
+    }
+    match &answer.backup {
+        Some(b) if b.failed() => s.push_str(&format!(
+            "HUB BACKUP FAILED {} ago: {}\n",
+            short(st.written_ms.saturating_sub(b.failed_ms.unwrap_or(0))),
+            b.error.as_deref().unwrap_or("")
+        )),
+        Some(b) => s.push_str(&format!(
+            "hub backup: the last one was made {} ago, to {}\n",
+            short(st.written_ms.saturating_sub(b.ok_ms.unwrap_or(0))),
+            b.ok_dir.as_deref().unwrap_or("?")
+        )),
+        None => s.push_str("hub backup: none made yet (civreg-hub backup --out DIR)\n"),
+    }
+    if let Some(p) = &answer.pki {
+        s.push_str(&pki_text(p));
     }
     s.trim_end().to_string()
 }
@@ -178,4 +286,91 @@ pub(super) fn set_aside(ctx: &Ctx, a: SetAsideArgs) -> Result<()> {
             d.seq, d.municipality, d.node_id, d.hash
         )
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::ChainStatus;
+
+    #[test]
+    fn status_names_failed_and_overdue_backups_a_rollover_and_a_staged_certificate() {
+        let now = 10 * 86_400_000;
+        let chain = |node: &str, at: Option<u64>, error: Option<&str>| ChainStatus {
+            node: node.into(),
+            backup_at_ms: at,
+            backup_error: error.map(str::to_string),
+            ..Default::default()
+        };
+        let mut answer = StatusAnswer {
+            running: true,
+            status: HubStatus {
+                written_ms: now,
+                chains: vec![
+                    chain(
+                        "istog/1",
+                        Some(now - 3_600_000),
+                        Some("the USB drive is full"),
+                    ),
+                    chain("peje/1", Some(now - 3 * 86_400_000), None),
+                    chain("prizren/1", Some(now - 3_600_000), None),
+                    chain("gjakove/1", None, None),
+                ],
+            },
+            pki: None,
+            backup: Some(crate::backup::LastBackup {
+                ok_ms: Some(now - 2 * 86_400_000),
+                ok_dir: Some("/backups/a".into()),
+                failed_ms: Some(now - 3_600_000),
+                error: Some("/backups: no space left on device".into()),
+            }),
+        };
+        let text = status_text(&answer);
+        assert!(
+            text.contains("HUB BACKUP FAILED 60 min ago: /backups: no space left on device"),
+            "{text}"
+        );
+        assert!(
+            text.contains("BACKUP FAILED: the USB drive is full"),
+            "{text}"
+        );
+        assert!(
+            text.contains("BACKUP OVERDUE: the last one was made 3 days ago"),
+            "{text}"
+        );
+        assert_eq!(text.matches("BACKUP").count(), 3, "{text}");
+        answer.backup = None;
+        assert!(status_text(&answer).contains("hub backup: none made yet"));
+        assert!(
+            !text.contains("ROLLOVER") && !text.contains("STAGED"),
+            "{text}"
+        );
+        answer.pki = Some(PkiState {
+            rollover_since: Some("2026-12-01 10:00 UTC".into()),
+            on_old_ca: vec!["peje/1".into()],
+            hub_staged_until_ms: Some(now + 400 * 86_400_000),
+            ..Default::default()
+        });
+        let text = status_text(&answer);
+        assert!(
+            text.contains("CA ROLLOVER under way since 2026-12-01 10:00 UTC: 1 office(s) still on the old CA only: peje/1"),
+            "{text}"
+        );
+        assert!(
+            text.contains("HUB CERTIFICATE STAGED (valid until 1971-02-15)"),
+            "{text}"
+        );
+        answer.pki = Some(PkiState {
+            rollover_since: Some("x".into()),
+            hub_on_new_ca: true,
+            operators_on_old_ca: vec!["arben".into()],
+            ..Default::default()
+        });
+        let text = status_text(&answer);
+        assert!(
+            text.contains("ready to finish: civreg-hub pki rollover finish"),
+            "{text}"
+        );
+        assert!(text.contains("stop working: arben"), "{text}");
+    }
 }

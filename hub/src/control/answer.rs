@@ -52,6 +52,36 @@ pub struct StatusAnswer {
     /// Whether the figures come from the running hub (else from its stopped store).
     pub running: bool,
     pub status: HubStatus,
+    /// What the PKI's files say waits for an operator (filled by `civreg-hub status` itself,
+    /// which reads them; absent from the control socket's answer).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pki: Option<PkiState>,
+    /// The outcome of the hub's own last backups (`DATA_DIR/backup-last.json`, also filled by
+    /// the command itself); absent when none was ever tried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub backup: Option<crate::backup::LastBackup>,
+}
+
+/// A CA rollover under way and a staged hub certificate, as `civreg-hub status` shows them.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PkiState {
+    /// When the CA rollover under way started (absent: none is).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollover_since: Option<String>,
+    /// Offices holding only old-CA certificates.
+    #[serde(default)]
+    pub on_old_ca: Vec<String>,
+    /// Offices that have not reported trusting the new root.
+    #[serde(default)]
+    pub not_trusting_new_root: Vec<String>,
+    #[serde(default)]
+    pub hub_on_new_ca: bool,
+    /// Operators whose certificates stop working when the rollover is finished.
+    #[serde(default)]
+    pub operators_on_old_ca: Vec<String>,
+    /// The expiry (ms) of a hub certificate staged by `pki renew-hub --stage`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hub_staged_until_ms: Option<u64>,
 }
 
 /// `Request::ConflictsShow`: the conflict and what the record holds now at its path.

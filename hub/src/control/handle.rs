@@ -231,24 +231,16 @@ pub fn answer(
             grant,
             reason,
             operator,
-        } => {
-            let r = if *grant {
-                crate::unvoid::grant(&state.store, id, reason, operator)?
-            } else {
-                crate::unvoid::refuse(&state.store, id, reason, operator)?
-            };
-            state.log_access(
-                operator,
-                if *grant {
-                    "unvoid-grant"
-                } else {
-                    "unvoid-refuse"
-                },
-                &r.id,
-                vec![r.regno.clone()],
-            )?;
-            r.into()
-        }
+        } => crate::unvoid::answer(
+            &state.store,
+            &state.data_dir,
+            id,
+            *grant,
+            reason,
+            operator,
+            operator,
+        )?
+        .into(),
         Request::Refused => {
             let refused: Vec<Blocked> = state
                 .store
@@ -409,6 +401,8 @@ pub fn answer(
             StatusAnswer {
                 running: state.running,
                 status: st,
+                pki: None,
+                backup: None,
             }
             .into()
         }

@@ -141,9 +141,14 @@ pub const UNVOID: &str = "uv/";
 /// `aux`: `clerks/M/N` → office M/N's clerk accounts, names and argon2id hashes as the node
 /// keeps them ([`crate::clerks`]; names people: personal).
 pub const CLERKS: &str = "clerks/";
+/// `aux`: `uvx/p/M/ID` → nothing, while request ID of municipality M waits for an answer;
+/// `uvx/a/TIME/ID` → nothing, request ID answered at TIME (ms, 20 digits); `uvx/built` → the
+/// index covers every request: the dashboard counts and lists without decoding every request
+/// ([`crate::unvoid`]; ids and municipality codes only).
+pub const UNVOID_INDEX: &str = "uvx/";
 
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 19] = [
+pub const AUX_PREFIXES: [&str; 20] = [
     LOG_SEQ,
     ASIDE,
     PERSON_OF_MENTION,
@@ -162,6 +167,7 @@ pub const AUX_PREFIXES: [&str; 19] = [
     KEY_ROTATION,
     UNVOID,
     CLERKS,
+    UNVOID_INDEX,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

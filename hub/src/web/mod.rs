@@ -16,6 +16,8 @@
 //! | `GET /clusters` | the open cases by person: clusters, strongest first (`?municipality=CODE`) |
 //! | `GET /clusters/{id}` | every record of a cluster side by side, the pairwise weights (written to the access log) |
 //! | `POST /clusters/{id}/decide` | all one person, or split by group (`crate::linkage::clusters`) in the operator's name |
+//! | `GET /unvoid` | clerks' un-void requests waiting (a form each) and answered lately (written to the access log) |
+//! | `POST /unvoid/{id}/answer` | grant or refuse one (`crate::unvoid::answer`, as `civreg-hub unvoid-request`) in the operator's name |
 //! | `GET /rollout`, `POST /rollout/{code}` | the stages, and changing one (`Rollout::set`) |
 //! | `GET/POST /login`, `POST /logout` | sign in and out |
 //! | `GET /metrics` | Prometheus text format, **no sign-in** (see below) |
@@ -51,6 +53,7 @@ pub mod model;
 mod now;
 mod pages;
 mod templates;
+mod unvoid_pages;
 mod verify_page;
 
 use crate::metrics::Metrics;
@@ -205,6 +208,8 @@ pub enum WebError {
     Duplicate(#[from] crate::linkage::duplicates::DuplicateError),
     #[error(transparent)]
     Person(#[from] crate::linkage::persons::PersonError),
+    #[error(transparent)]
+    Unvoid(#[from] crate::unvoid::UnvoidError),
     /// The access log could not be written: the records are not shown.
     #[error("could not write the access log, so the records are not shown: {0}")]
     AccessLog(std::io::Error),
@@ -226,8 +231,16 @@ impl WebError {
         use crate::linkage::duplicates::DuplicateError as D;
         use crate::linkage::persons::PersonError as P;
         use crate::review::ReviewError as R;
+        use crate::unvoid::UnvoidError as U;
         match self {
             WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::Unvoid(U::NotFound(_)) => StatusCode::NOT_FOUND,
+            WebError::Unvoid(U::AlreadyAnswered { .. } | U::NotVoided(_) | U::NoRecord(_)) => {
+                StatusCode::CONFLICT
+            }
+            WebError::Unvoid(U::ReasonRequired | U::ReasonTooLong(_) | U::OperatorRequired) => {
+                StatusCode::BAD_REQUEST
+            }
             WebError::Busy(_) => StatusCode::SERVICE_UNAVAILABLE,
             WebError::NotFound(_)
             | WebError::Review(R::NotFound(_))
@@ -272,8 +285,39 @@ impl WebError {
     fn message(&self) -> String {
         use crate::linkage::duplicates::DuplicateError as D;
         use crate::review::ReviewError as R;
+        use crate::unvoid::UnvoidError as U;
         let cut = |s: &str| -> String { s.chars().take(200).collect() };
         match self {
+            WebError::Unvoid(U::NotFound(id)) => {
+                lang::format("dash-err-unvoid-none", &[("id", cut(id).into())])
+            }
+            WebError::Unvoid(U::ReasonRequired) => lang::text("dash-err-unvoid-reason"),
+            WebError::Unvoid(U::ReasonTooLong(n)) => lang::format(
+                "dash-err-unvoid-reason-long",
+                &[
+                    ("n", (*n as u64).into()),
+                    (
+                        "max",
+                        (civreg_shared::limits::MAX_UNVOID_REASON_CHARS as u64).into(),
+                    ),
+                ],
+            ),
+            WebError::Unvoid(U::AlreadyAnswered { id, state }) => lang::format(
+                "dash-err-unvoid-answered",
+                &[
+                    ("id", cut(id).into()),
+                    (
+                        "state",
+                        lang::text(&format!("dash-unvoid-state-{state}")).into(),
+                    ),
+                ],
+            ),
+            WebError::Unvoid(U::NotVoided(regno)) => {
+                lang::format("dash-err-unvoid-not-void", &[("regno", cut(regno).into())])
+            }
+            WebError::Unvoid(U::NoRecord(regno)) => {
+                lang::format("dash-err-unvoid-no-record", &[("regno", cut(regno).into())])
+            }
             WebError::Review(R::NotFound(id)) => {
                 lang::format("dash-err-no-conflict", &[("id", cut(id).into())])
             }
@@ -441,6 +485,8 @@ pub fn router(ctx: Context, hosts: guard::Hosts) -> axum::Router {
         .route("/clusters", get(cluster_pages::clusters))
         .route("/clusters/{id}", get(cluster_pages::cluster))
         .route("/clusters/{id}/decide", post(cluster_pages::decide))
+        .route("/unvoid", get(unvoid_pages::list))
+        .route("/unvoid/{id}/answer", post(unvoid_pages::answer))
         .route("/rollout", get(pages::rollout))
         .route("/rollout/{code}", post(pages::set_stage))
         .route("/metrics", get(pages::metrics))
@@ -546,6 +592,15 @@ mod tests {
                 b: "S/child".into(),
             }),
             WebError::Rollout(crate::rollout::RolloutError::Unknown("x".into())),
+            WebError::Unvoid(crate::unvoid::UnvoidError::NotFound("u".into())),
+            WebError::Unvoid(crate::unvoid::UnvoidError::ReasonRequired),
+            WebError::Unvoid(crate::unvoid::UnvoidError::ReasonTooLong(600)),
+            WebError::Unvoid(crate::unvoid::UnvoidError::AlreadyAnswered {
+                id: "u".into(),
+                state: "granted",
+            }),
+            WebError::Unvoid(crate::unvoid::UnvoidError::NotVoided("R".into())),
+            WebError::Unvoid(crate::unvoid::UnvoidError::NoRecord("R".into())),
             WebError::Csrf,
             WebError::Internal("i".into()),
             WebError::NotFound("n".into()),

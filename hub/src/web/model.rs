@@ -15,6 +15,20 @@ pub const CERT_WARN_DAYS: i64 = 30;
 /// Added to two sync intervals before a node that told its interval is "not reaching the hub":
 /// a round's own duration and the heartbeat at its end.
 pub const ROUND_SLACK_MS: u64 = 5_000;
+/// An office that makes backups (it told one with its heartbeat) is overdue once its last one
+/// is this old: two of the daily backups `civreg-node serve` schedules were missed.
+pub const BACKUP_OVERDUE_HOURS: u64 = 48;
+
+/// The hub's own state for the first screen: a CA rollover under way, a staged hub
+/// certificate (from the PKI's files).
+pub fn hub_state(ctx: &Context) -> Result<super::now::HubState, WebError> {
+    let pki = ctx.pki();
+    Ok(super::now::HubState {
+        rollover: pki.rollover_status()?,
+        staged_until_ms: pki.hub_next_cert_info()?.map(|i| i.not_after_ms),
+        backup: crate::backup::last(ctx.data_dir()),
+    })
+}
 
 /// How long after its last heartbeat a node still counts as reaching the hub: two of its own
 /// sync rounds (and [`ROUND_SLACK_MS`]) when its heartbeat told its interval, else `default`
@@ -289,12 +303,8 @@ pub fn overview(ctx: &Context, lang: Lang) -> Result<Vec<MunicipalityView>, WebE
     let rollout = Rollout::load(ctx.data_dir())?;
     let conflicts = open_conflicts(ctx)?;
     let duplicates = super::open_duplicates(ctx)?;
-    let mut unvoid: HashMap<String, u64> = HashMap::new();
-    for r in
-        crate::unvoid::list(ctx.store(), false).map_err(|e| WebError::Internal(e.to_string()))?
-    {
-        *unvoid.entry(r.municipality).or_default() += 1;
-    }
+    // From the index's keys: no request is decoded on a render.
+    let unvoid = crate::unvoid::pending_counts(ctx.store())?;
     let mut by_m: HashMap<String, Vec<NodeView>> = HashMap::new();
     for n in nodes(ctx)? {
         let m = n.node.split('/').next().unwrap_or_default().to_string();

@@ -9,9 +9,16 @@
 //! duplicates waiting, and certificates expiring within [`model::CERT_WARN_DAYS`]: nodes', the
 //! hub's own, operators' and clerk apps' ([`model::expiring_certs`]; a hub, operator or app
 //! certificate that has expired, still active, too).
+//!
+//! And what the hub itself waits for ([`HubState`]): a CA rollover under way (the offices still
+//! on the old CA; once none is, the step left: a hub certificate of the new CA, or `finish`),
+//! a hub certificate staged by `pki renew-hub --stage` and not yet activated; and offices'
+//! backups (from their heartbeats): one that failed, or none made for
+//! [`model::BACKUP_OVERDUE_HOURS`] by an office that makes them.
 
 use super::fmt::{ago, url_seg};
 use super::model::{self, CertState, MunicipalityView, Severity};
+use crate::pki::rollover::RolloverStatus;
 use crate::pki::{CertKind, IssuedEntry};
 use crate::rollout::Stage;
 use civreg_shared::i18n::{Arg, Catalog, Lang};
@@ -42,6 +49,34 @@ struct Tile {
     first: String,
 }
 
+/// What the first screen says of the hub itself, read from the PKI's files
+/// ([`model::hub_state`]).
+#[derive(Debug, Clone, Default)]
+pub struct HubState {
+    pub rollover: Option<RolloverStatus>,
+    /// The expiry (ms) of a hub certificate staged by `pki renew-hub --stage`, not yet
+    /// presented.
+    pub staged_until_ms: Option<u64>,
+    /// The outcome of the hub's own last backups (`civreg-hub backup`).
+    pub backup: Option<crate::backup::LastBackup>,
+}
+
+/// At most this many offices are named in one item (the rest are counted).
+const NAMED: usize = 8;
+
+fn named(list: &[String]) -> String {
+    let mut s = list
+        .iter()
+        .take(NAMED)
+        .cloned()
+        .collect::<Vec<_>>()
+        .join(", ");
+    if list.len() > NAMED {
+        s.push_str(&format!(", … (+{})", list.len() - NAMED));
+    }
+    s
+}
+
 fn node_href(node: &str) -> String {
     let (m, n) = node.split_once('/').unwrap_or((node, ""));
     format!("/node/{}/{}", url_seg(m), url_seg(n))
@@ -52,6 +87,7 @@ fn node_href(node: &str) -> String {
 pub fn items(
     rows: &[MunicipalityView],
     certs: &[IssuedEntry],
+    hub: &HubState,
     now_ms: u64,
     lang: Lang,
 ) -> Vec<Item> {
@@ -181,6 +217,32 @@ pub fn items(
                     );
                 }
             }
+            if let Some(why) = &n.chain.backup_error {
+                push(
+                    Severity::Bad,
+                    "backup-failed",
+                    node,
+                    say("dash-now-backup-failed", &[("node", node.into())]),
+                    why.clone(),
+                );
+            } else if let Some(at) = n.chain.backup_at_ms {
+                let age_s = now_ms.saturating_sub(at) / 1000;
+                if age_s > model::BACKUP_OVERDUE_HOURS * 3600 {
+                    push(
+                        Severity::Warn,
+                        "backup-overdue",
+                        node,
+                        say(
+                            "dash-now-backup-overdue",
+                            &[("node", node.into()), ("ago", ago_s(age_s).into())],
+                        ),
+                        say(
+                            "dash-now-backup-overdue-detail",
+                            &[("hours", model::BACKUP_OVERDUE_HOURS.into())],
+                        ),
+                    );
+                }
+            }
             let waiting = n.chain.unacked_ops.unwrap_or(0);
             // A queue is growing when its oldest op has waited longer than the node's window:
             // two rounds went by without it reaching the hub.
@@ -278,6 +340,82 @@ pub fn items(
         };
         push(Severity::Warn, "certificate", node, what, on);
     }
+    if let Some(r) = &hub.rollover {
+        let old = r.on_old_ca();
+        let (kind, what, detail) = if !old.is_empty() {
+            (
+                "rollover",
+                say(
+                    "dash-now-rollover",
+                    &[("n", old.len().into()), ("since", (&r.started_at).into())],
+                ),
+                say(
+                    "dash-now-rollover-detail",
+                    &[("offices", named(&old).into())],
+                ),
+            )
+        } else if !r.hub_on_new_ca {
+            (
+                "rollover-hub",
+                say(
+                    "dash-now-rollover-hub",
+                    &[("since", (&r.started_at).into())],
+                ),
+                say("dash-now-rollover-hub-detail", &[]),
+            )
+        } else {
+            (
+                "rollover-finish",
+                say(
+                    "dash-now-rollover-finish",
+                    &[("since", (&r.started_at).into())],
+                ),
+                if r.operators_on_old_ca.is_empty() {
+                    say("dash-now-rollover-finish-detail", &[])
+                } else {
+                    say(
+                        "dash-now-rollover-finish-operators",
+                        &[("operators", named(&r.operators_on_old_ca).into())],
+                    )
+                },
+            )
+        };
+        push(Severity::Warn, kind, "", what, detail);
+    }
+    if let Some(b) = hub.backup.as_ref().filter(|b| b.failed()) {
+        push(
+            Severity::Bad,
+            "hub-backup-failed",
+            "",
+            say(
+                "dash-now-hub-backup-failed",
+                &[(
+                    "ago",
+                    ago_s(now_ms.saturating_sub(b.failed_ms.unwrap_or(0)) / 1000).into(),
+                )],
+            ),
+            b.error.clone().unwrap_or_default(),
+        );
+    }
+    if let Some(until) = hub.staged_until_ms {
+        push(
+            Severity::Warn,
+            "hub-staged",
+            "",
+            say(
+                "dash-now-hub-staged",
+                &[(
+                    "until",
+                    super::fmt::utc_ms(until)
+                        .chars()
+                        .take(10)
+                        .collect::<String>()
+                        .into(),
+                )],
+            ),
+            say("dash-now-hub-staged-detail", &[]),
+        );
+    }
     if conflicts > 0 {
         out.push((
             Severity::Warn,
@@ -305,7 +443,6 @@ pub fn items(
         ));
     }
     if unvoid > 0 {
-        // No page of their own yet: the detail says which command answers them.
         out.push((
             Severity::Warn,
             Item {
@@ -314,7 +451,7 @@ pub fn items(
                 node: String::new(),
                 what: say("dash-now-unvoid", &[("n", unvoid.into())]),
                 detail: say("dash-now-unvoid-detail", &[]),
-                href: String::new(),
+                href: "/unvoid".into(),
             },
         ));
     }
@@ -326,6 +463,7 @@ pub fn items(
 pub fn context(
     rows: &[MunicipalityView],
     certs: &[IssuedEntry],
+    hub: &HubState,
     now_ms: u64,
     lang: Lang,
 ) -> (Value, Value) {
@@ -343,7 +481,7 @@ pub fn context(
     // The grid keeps the gazetteer's order, so a municipality is always in the same place.
     tiles.sort_by(|a, b| a.name.cmp(&b.name));
     (
-        Value::from_serialize(items(rows, certs, now_ms, lang)),
+        Value::from_serialize(items(rows, certs, hub, now_ms, lang)),
         Value::from_serialize(&tiles),
     )
 }

@@ -315,14 +315,14 @@ fn row_view(r: &MunicipalityView, now: u64) -> RowView {
 pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let online_within = ctx.settings().online_within.as_secs();
     let lang = lang::current();
-    let (rows, certs) = blocking(move || {
+    let (rows, certs, hub) = blocking(move || {
         let certs = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?;
-        Ok((model::overview(&ctx, lang)?, certs))
+        Ok((model::overview(&ctx, lang)?, certs, model::hub_state(&ctx)?))
     })
     .await?;
     let now = now_ms();
     let count = |s: model::Severity| rows.iter().filter(|r| r.severity == s).count();
-    let (items, tiles) = super::now::context(&rows, &certs, now, lang);
+    let (items, tiles) = super::now::context(&rows, &certs, &hub, now, lang);
     templates::page_in(
         &Frame::of(Some(&op)).refresh(REFRESH_SECS),
         "overview.html",
@@ -958,6 +958,125 @@ mod tests {
         .collect()
     }
 
+    /// A rollover at each of its three steps (offices on the old CA; the hub's certificate
+    /// left; ready to finish), the last with a staged hub certificate.
+    fn hub_states() -> Vec<super::super::now::HubState> {
+        use crate::pki::rollover::{OfficeState, RolloverStatus};
+        let status = |on_new: bool, hub_on_new_ca: bool| RolloverStatus {
+            started_at: EVIL.into(),
+            new_root_sha256: EVIL.into(),
+            hub_on_new_ca,
+            hub_staged: None,
+            offices: (0..12)
+                .map(|i| OfficeState {
+                    office: format!("{EVIL}/{i}"),
+                    on_new_ca: on_new,
+                    trusts_new_root: on_new,
+                })
+                .collect(),
+            operators_on_old_ca: vec![EVIL.into()],
+        };
+        vec![
+            super::super::now::HubState {
+                rollover: Some(status(false, false)),
+                staged_until_ms: None,
+                backup: Some(crate::backup::LastBackup {
+                    ok_ms: Some(1),
+                    ok_dir: Some(EVIL.into()),
+                    failed_ms: Some(2),
+                    error: Some(EVIL.into()),
+                }),
+            },
+            super::super::now::HubState {
+                rollover: Some(status(true, false)),
+                staged_until_ms: None,
+                backup: Some(crate::backup::LastBackup {
+                    ok_ms: Some(3),
+                    failed_ms: Some(2),
+                    ..Default::default()
+                }),
+            },
+            super::super::now::HubState {
+                rollover: Some(status(true, true)),
+                staged_until_ms: Some(now_ms() + 86_400_000),
+                backup: None,
+            },
+        ]
+    }
+
+    #[test]
+    fn the_first_screen_names_the_step_a_rollover_waits_for_and_a_staged_hub_certificate() {
+        let now = now_ms();
+        for lang in Lang::ALL {
+            let kinds: Vec<Vec<&str>> = hub_states()
+                .iter()
+                .map(|h| {
+                    super::super::now::items(&[], &[], h, now, lang)
+                        .into_iter()
+                        .map(|i| i.kind)
+                        .collect()
+                })
+                .collect();
+            assert_eq!(
+                kinds,
+                vec![
+                    vec!["hub-backup-failed", "rollover"],
+                    vec!["rollover-hub"],
+                    vec!["rollover-finish", "hub-staged"]
+                ],
+                "{lang}"
+            );
+            let first = super::super::now::items(&[], &[], &hub_states()[0], now, lang);
+            // Twelve offices on the old CA: eight named, the rest counted.
+            assert!(first[1].detail.contains("(+4)"), "{}", first[1].detail);
+            assert!(first[1].what.contains("12"), "{}", first[1].what);
+        }
+        assert!(super::super::now::items(&[], &[], &Default::default(), now, Lang::En).is_empty());
+    }
+
+    #[test]
+    fn a_failed_or_overdue_office_backup_needs_the_operator() {
+        let now = now_ms();
+        let mut ns = nodes(now);
+        let mut failed = ns.remove(3);
+        failed.chain.backup_error = Some("the USB drive is full".into());
+        failed.chain.backup_at_ms = Some(now - 3_600_000);
+        let mut overdue = ns.remove(3);
+        overdue.chain.backup_at_ms = Some(now - (model::BACKUP_OVERDUE_HOURS + 1) * 3_600_000);
+        let mut recent = ns.remove(3);
+        recent.chain.backup_at_ms = Some(now - 3_600_000);
+        let (failed_node, overdue_node) = (failed.node.clone(), overdue.node.clone());
+        let row = MunicipalityView {
+            code: "istog".into(),
+            name: "Istog".into(),
+            stage: Stage::Live,
+            stage_by: None,
+            nodes: vec![failed, overdue, recent],
+            open_conflicts: 0,
+            open_duplicates: 0,
+            open_unvoid: 0,
+            cert_expiry: None,
+            trouble: Vec::new(),
+            severity: Severity::Ok,
+        };
+        let items = super::super::now::items(&[row], &[], &Default::default(), now, Lang::En);
+        let of = |kind: &str| -> Vec<String> {
+            items
+                .iter()
+                .filter(|i| i.kind == kind)
+                .map(|i| i.node.clone())
+                .collect()
+        };
+        assert_eq!(of("backup-failed"), vec![failed_node]);
+        assert_eq!(of("backup-overdue"), vec![overdue_node]);
+        let failed_item = items
+            .iter()
+            .find(|i| i.kind == "backup-failed")
+            .expect("item");
+        assert_eq!(failed_item.detail, "the USB drive is full");
+        assert_eq!(failed_item.severity, "bad");
+    }
+
     fn rows(lang: Lang, now: u64) -> Vec<MunicipalityView> {
         [Stage::Planned, Stage::Pilot, Stage::Live, Stage::Suspended]
             .into_iter()
@@ -980,7 +1099,13 @@ mod tests {
                     severity: [Severity::Idle, Severity::Ok, Severity::Warn, Severity::Bad][i],
                 };
                 // The trouble, in words, as `model::overview` says it.
-                let mut words = super::super::now::items(std::slice::from_ref(&r), &[], now, lang);
+                let mut words = super::super::now::items(
+                    std::slice::from_ref(&r),
+                    &[],
+                    &Default::default(),
+                    now,
+                    lang,
+                );
                 r.trouble
                     .extend(words.drain(..).map(|i| (Severity::Warn, i.what)));
                 r
@@ -993,7 +1118,8 @@ mod tests {
         let now = now_ms();
         for lang in Lang::ALL {
             let rows = rows(lang, now);
-            let (items, tiles) = super::super::now::context(&rows, &certs(), now, lang);
+            let (items, tiles) =
+                super::super::now::context(&rows, &certs(), &hub_states()[0], now, lang);
             let page = render_as_hostile(
                 lang,
                 "overview.html",
@@ -1026,6 +1152,8 @@ mod tests {
                 "conflicts",
                 "duplicates",
                 "unvoid",
+                "rollover",
+                "hub-backup-failed",
             ] {
                 assert!(
                     page.contains(&format!("data-kind=\"{kind}\"")),

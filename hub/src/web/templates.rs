@@ -36,6 +36,7 @@ pub(super) const TEMPLATES: &[(&str, &str)] = &[
     ("clusters.html", include_str!("templates/clusters.html")),
     ("cluster.html", include_str!("templates/cluster.html")),
     ("rollout.html", include_str!("templates/rollout.html")),
+    ("unvoid.html", include_str!("templates/unvoid.html")),
     ("verify.html", include_str!("templates/verify.html")),
 ];
 
