@@ -9,7 +9,7 @@
 //! that the hub holds as voided; anything else is answered `invalid` and never stored.
 
 use crate::store::aux::UNVOID;
-use crate::store::{HubStore, StoreError};
+use crate::store::{AuxReads, HubStore, StoreError};
 use civreg_proto::v1::{UnvoidAnswer, UnvoidRequest};
 use civreg_shared::ids::RegNo;
 use civreg_shared::limits::{MAX_NAME_CHARS, MAX_UNVOID_REASON_CHARS, MAX_UNVOID_REQUESTS};
@@ -246,11 +246,14 @@ pub fn list(store: &HubStore, all: bool) -> Result<Vec<Request>, UnvoidError> {
     Ok(out)
 }
 
+/// The request `id`, still unanswered, noted in `reads`: an answer is written only if no
+/// other hub answered it meanwhile (compare-and-set; the one that loses is told it was).
 fn checked_answer(
     store: &HubStore,
     id: &str,
     reason: &str,
     operator: &str,
+    reads: &mut AuxReads,
 ) -> Result<Request, UnvoidError> {
     if reason.trim().is_empty() {
         return Err(UnvoidError::ReasonRequired);
@@ -262,7 +265,11 @@ fn checked_answer(
     if operator.trim().is_empty() {
         return Err(UnvoidError::OperatorRequired);
     }
-    let r = get(store, id)?.ok_or_else(|| UnvoidError::NotFound(id.trim().to_string()))?;
+    let r = match store.aux_get_noting(&key(id.trim()), reads)? {
+        None => None,
+        Some(v) => Some(decode(id.trim(), &v)?),
+    }
+    .ok_or_else(|| UnvoidError::NotFound(id.trim().to_string()))?;
     if r.answer.is_some() {
         return Err(UnvoidError::AlreadyAnswered {
             id: r.id.clone(),
@@ -287,7 +294,23 @@ pub fn grant(
     reason: &str,
     operator: &str,
 ) -> Result<Request, UnvoidError> {
-    let mut r = checked_answer(store, id, reason, operator)?;
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        if let Some(r) = grant_once(store, id, reason, operator)? {
+            return Ok(r);
+        }
+    }
+    Err(HubStore::contended().into())
+}
+
+/// [`grant`] once; `None`: another hub answered the request first (nothing written).
+fn grant_once(
+    store: &HubStore,
+    id: &str,
+    reason: &str,
+    operator: &str,
+) -> Result<Option<Request>, UnvoidError> {
+    let mut reads = AuxReads::default();
+    let mut r = checked_answer(store, id, reason, operator, &mut reads)?;
     let record = store
         .record(&r.regno)?
         .ok_or_else(|| UnvoidError::NoRecord(r.regno.clone()))?;
@@ -313,7 +336,7 @@ pub fn grant(
         key(&r.id),
         Some(serde_json::to_vec(&r).expect("a request serialises")),
     )];
-    store.write_own_many(
+    let written = store.write_own_many_if(
         vec![()],
         |(), id, prev_hash| Op {
             format: OP_FORMAT,
@@ -330,9 +353,13 @@ pub fn grant(
             hash: Default::default(),
         },
         &aux,
+        &reads,
     )?;
+    if written.is_none() {
+        return Ok(None);
+    }
     tracing::info!(id = %r.id, record = %r.regno, operator, "un-void request granted: record restored");
-    Ok(r)
+    Ok(Some(r))
 }
 
 /// Refuses a request, keeping the operator's reason for the office.
@@ -342,17 +369,20 @@ pub fn refuse(
     reason: &str,
     operator: &str,
 ) -> Result<Request, UnvoidError> {
-    let mut r = checked_answer(store, id, reason, operator)?;
-    r.answer = Some(Answer {
-        granted: false,
-        reason: reason.trim().to_string(),
-        operator: operator.trim().to_string(),
-        at_ms: now(),
-    });
-    store.aux_write(&[(
-        key(&r.id),
-        Some(serde_json::to_vec(&r).expect("a request serialises")),
-    )])?;
+    let r = store.aux_decide(|reads| {
+        let mut r = checked_answer(store, id, reason, operator, reads)?;
+        r.answer = Some(Answer {
+            granted: false,
+            reason: reason.trim().to_string(),
+            operator: operator.trim().to_string(),
+            at_ms: now(),
+        });
+        let w = (
+            key(&r.id),
+            Some(serde_json::to_vec(&r).expect("a request serialises")),
+        );
+        Ok::<_, UnvoidError>((r, Some(vec![w])))
+    })?;
     tracing::info!(id = %r.id, record = %r.regno, operator, "un-void request refused");
     Ok(r)
 }
