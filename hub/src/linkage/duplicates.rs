@@ -568,7 +568,7 @@ fn link_once(
         return Ok(Some(c));
     }
     writes.push(write_of(&c));
-    let Some(written) = persons::link(
+    let Some(written) = persons::link_if(
         store,
         &c.a,
         &c.b,

@@ -353,10 +353,31 @@ pub fn apply_plan_if(
     )?)
 }
 
-/// Attaches person `b` (every mention that is it) to person `a`'s identifier, written only if
-/// every `aux` key of `reads` (the caller's decision) still holds what was read. Returns the
-/// ops (`None`: another hub changed what was read first; nothing written, decide again).
+/// Attaches person `b` (every mention that is it) to person `a`'s identifier. Returns the ops.
 pub fn link(
+    store: &HubStore,
+    a: &str,
+    b: &str,
+    operator_clerk: &str,
+    reason: &str,
+    extra: Vec<AuxWrite>,
+) -> Result<Vec<Op>, PersonError> {
+    let ops = link_if(
+        store,
+        a,
+        b,
+        operator_clerk,
+        reason,
+        extra,
+        &AuxReads::default(),
+    )?;
+    Ok(ops.expect("no condition on aux state, so never stale"))
+}
+
+/// [`link`], written only if every `aux` key of `reads` (the caller's decision) still holds
+/// what was read. Returns the ops (`None`: another hub changed what was read first; nothing
+/// written, decide again).
+pub fn link_if(
     store: &HubStore,
     a: &str,
     b: &str,
