@@ -487,6 +487,9 @@ fn decide_once(
     let except: BTreeSet<String> = cl.cases.iter().map(|c| c.id.clone()).collect();
     let mut parents = crate::linkage::parents::Parents::new(store);
     let after = duplicates::after_links(store, &merges, &except, &by, &mut parents)?;
+    if !after.note_reads(store, &mut reads)? {
+        return Ok(None);
+    }
     writes.extend(after.writes());
     let mut d = ClusterDecision {
         cluster: cl.id.clone(),

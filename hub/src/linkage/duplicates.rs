@@ -429,6 +429,23 @@ pub struct AfterLinks {
 }
 
 impl AfterLinks {
+    /// Notes the moot cases as the store holds them in `reads` (conditions of the links'
+    /// write): each still open, without the decision closing it. `false` when one changed since
+    /// (decided at another hub meanwhile): decide again.
+    pub fn note_reads(
+        &self,
+        store: &HubStore,
+        reads: &mut AuxReads,
+    ) -> Result<bool, DuplicateError> {
+        for c in &self.moot {
+            let held = get_noting(store, &c.id, reads)?;
+            if held.status != Status::Open || held.decisions.len() + 1 != c.decisions.len() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     pub fn writes(&self) -> Vec<AuxWrite> {
         self.moot
             .iter()
@@ -554,6 +571,9 @@ fn link_once(
         &by,
         &mut parents,
     )?;
+    if !after.note_reads(store, &mut reads)? {
+        return Ok(None);
+    }
     let mut c = with_decision(c, Status::Linked, operator, reason);
     let mut writes = after.writes();
     if pa == pb {

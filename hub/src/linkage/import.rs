@@ -588,6 +588,9 @@ fn commit_candidates(
             &by,
             &mut parents,
         )?;
+        if !after.note_reads(store, &mut reads)? {
+            return Ok(false);
+        }
         report.moot_closed += after.moot.len() as u64;
         report.parents_proposed += after.proposed.len() as u64;
         aux.extend(after.writes());
