@@ -967,6 +967,12 @@ mod tests {
         fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
             self.inner.set_layout(mark)
         }
+        fn with_layout_lock(
+            &self,
+            f: &mut dyn FnMut() -> Result<(), StoreError>,
+        ) -> Result<(), StoreError> {
+            self.inner.with_layout_lock(f)
+        }
         fn location(&self) -> String {
             "(dying memory)".into()
         }

@@ -660,6 +660,12 @@ mod tests {
         fn set_layout(&self, mark: &[u8]) -> Result<(), crate::store::StoreError> {
             self.inner.set_layout(mark)
         }
+        fn with_layout_lock(
+            &self,
+            f: &mut dyn FnMut() -> Result<(), crate::store::StoreError>,
+        ) -> Result<(), crate::store::StoreError> {
+            self.inner.with_layout_lock(f)
+        }
         fn location(&self) -> String {
             "(flaky, in memory)".into()
         }

@@ -18,7 +18,7 @@
 //! the dashboard and at the command line) can not both pass the check that it still waits.
 
 use crate::store::aux::{UNVOID, UNVOID_INDEX};
-use crate::store::{HubStore, StoreError};
+use crate::store::{AuxReads, HubStore, StoreError};
 use civreg_proto::v1::{UnvoidAnswer, UnvoidRequest};
 use civreg_shared::ids::RegNo;
 use civreg_shared::limits::{MAX_NAME_CHARS, MAX_UNVOID_REASON_CHARS, MAX_UNVOID_REQUESTS};
@@ -391,11 +391,14 @@ pub fn list(store: &HubStore, all: bool) -> Result<Vec<Request>, UnvoidError> {
     Ok(out)
 }
 
+/// The request `id`, still unanswered, noted in `reads`: an answer is written only if no
+/// other hub answered it meanwhile (compare-and-set; the one that loses is told it was).
 fn checked_answer(
     store: &HubStore,
     id: &str,
     reason: &str,
     operator: &str,
+    reads: &mut AuxReads,
 ) -> Result<Request, UnvoidError> {
     if reason.trim().is_empty() {
         return Err(UnvoidError::ReasonRequired);
@@ -407,7 +410,11 @@ fn checked_answer(
     if operator.trim().is_empty() {
         return Err(UnvoidError::OperatorRequired);
     }
-    let r = get(store, id)?.ok_or_else(|| UnvoidError::NotFound(id.trim().to_string()))?;
+    let r = match store.aux_get_noting(&key(id.trim()), reads)? {
+        None => None,
+        Some(v) => Some(decode(id.trim(), &v)?),
+    }
+    .ok_or_else(|| UnvoidError::NotFound(id.trim().to_string()))?;
     if r.answer.is_some() {
         return Err(UnvoidError::AlreadyAnswered {
             id: r.id.clone(),
@@ -433,7 +440,24 @@ pub fn grant(
     operator: &str,
 ) -> Result<Request, UnvoidError> {
     let _w = writes();
-    let mut r = checked_answer(store, id, reason, operator)?;
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        if let Some(r) = grant_once(store, id, reason, operator)? {
+            return Ok(r);
+        }
+    }
+    Err(HubStore::contended().into())
+}
+
+/// [`grant`] once, under [`WRITES`]; `None`: another hub answered the request first (nothing
+/// written).
+fn grant_once(
+    store: &HubStore,
+    id: &str,
+    reason: &str,
+    operator: &str,
+) -> Result<Option<Request>, UnvoidError> {
+    let mut reads = AuxReads::default();
+    let mut r = checked_answer(store, id, reason, operator, &mut reads)?;
     let record = store
         .record(&r.regno)?
         .ok_or_else(|| UnvoidError::NoRecord(r.regno.clone()))?;
@@ -454,9 +478,10 @@ pub fn grant(
         r.office,
         reason.trim()
     );
-    // The restore op, the answer and its index entries in one atomic, flushed batch.
+    // The restore op, the answer and its index entries in one atomic, flushed batch, written
+    // only if the request is still as read (another hub may have answered it).
     let aux = answer_writes(&r);
-    store.write_own_many(
+    let written = store.write_own_many_if(
         vec![()],
         |(), id, prev_hash| Op {
             format: OP_FORMAT,
@@ -473,9 +498,13 @@ pub fn grant(
             hash: Default::default(),
         },
         &aux,
+        &reads,
     )?;
+    if written.is_none() {
+        return Ok(None);
+    }
     tracing::info!(id = %r.id, record = %r.regno, operator, "un-void request granted: record restored");
-    Ok(r)
+    Ok(Some(r))
 }
 
 /// Refuses a request, keeping the operator's reason for the office.
@@ -486,14 +515,16 @@ pub fn refuse(
     operator: &str,
 ) -> Result<Request, UnvoidError> {
     let _w = writes();
-    let mut r = checked_answer(store, id, reason, operator)?;
-    r.answer = Some(Answer {
-        granted: false,
-        reason: reason.trim().to_string(),
-        operator: operator.trim().to_string(),
-        at_ms: now(),
-    });
-    store.aux_write(&answer_writes(&r))?;
+    let r = store.aux_decide(|reads| {
+        let mut r = checked_answer(store, id, reason, operator, reads)?;
+        r.answer = Some(Answer {
+            granted: false,
+            reason: reason.trim().to_string(),
+            operator: operator.trim().to_string(),
+            at_ms: now(),
+        });
+        Ok::<_, UnvoidError>((r.clone(), Some(answer_writes(&r))))
+    })?;
     tracing::info!(id = %r.id, record = %r.regno, operator, "un-void request refused");
     Ok(r)
 }

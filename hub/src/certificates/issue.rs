@@ -201,54 +201,65 @@ pub fn issue(store: &HubStore, req: &IssueRequest, now_ms: u64) -> Result<HubIss
 
     let _one = ISSUING.lock().unwrap_or_else(|p| p.into_inner());
     let seq_key = format!("{SEQ_PREFIX}{year:04}").into_bytes();
-    let seq = match store.aux_get(&seq_key)? {
-        None => 0,
-        Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| {
-            invalid(
+    // The serial is minted by compare-and-set on the year's counter: another hub issuing at
+    // the same time takes the next serial, and this one signs again under a fresh one.
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        let mut reads = crate::store::AuxReads::default();
+        let seq = match store.aux_get_noting(&seq_key, &mut reads)? {
+            None => 0,
+            Some(v) => u64::from_be_bytes(v.as_slice().try_into().map_err(|_| {
+                invalid(
                 "the hub's certificate counter is damaged: restore the database from its backup",
             )
-        })?),
-    } + 1;
-    let serial = civreg_cert::mint_serial(HUB_OFFICE, year, seq);
-    let claims = Claims::from_state(
-        &state,
-        &IssueContext {
+            })?),
+        } + 1;
+        let serial = civreg_cert::mint_serial(HUB_OFFICE, year, seq);
+        let claims = Claims::from_state(
+            &state,
+            &IssueContext {
+                serial: serial.clone(),
+                office: HUB_OFFICE.to_owned(),
+                issued_at,
+            },
+        )?;
+        let qr_text = civreg_cert::sign(&claims, &signing)?;
+        let pdf = civreg_cert::pdf::render(&claims, &qr_text, lang)?;
+        let record = IssueRecord {
             serial: serial.clone(),
             office: HUB_OFFICE.to_owned(),
-            issued_at,
-        },
-    )?;
-    let qr_text = civreg_cert::sign(&claims, &signing)?;
-    let pdf = civreg_cert::pdf::render(&claims, &qr_text, lang)?;
-    let record = IssueRecord {
-        serial: serial.clone(),
-        office: HUB_OFFICE.to_owned(),
-        regno: regno.clone(),
-        record_version: claims.record_version,
-        record_head: claims.record_head.clone(),
-        clerk: operator.to_owned(),
-        at_ms: now_ms,
-        collector: collector.to_owned(),
-        id_document,
-        lang: lang.code().to_owned(),
-        signer_kid: info.kid,
-        received_ms: now_ms,
-    };
-    // `aux_write` flushes before it returns: the PDF leaves only once its issue is on disk.
-    store.aux_write(&[
-        (seq_key, Some(seq.to_be_bytes().to_vec())),
-        (
-            format!("{ISSUE_PREFIX}{serial}").into_bytes(),
-            Some(serde_json::to_vec(&record).expect("issue record serialises")),
-        ),
-        (
-            format!("{LAST_PREFIX}{HUB_OFFICE}").into_bytes(),
-            Some(serial.into_bytes()),
-        ),
-    ])?;
-    Ok(HubIssued {
-        issue: record,
-        qr_text,
-        pdf_hex: hex::encode(pdf),
-    })
+            regno: regno.clone(),
+            record_version: claims.record_version,
+            record_head: claims.record_head.clone(),
+            clerk: operator.to_owned(),
+            at_ms: now_ms,
+            collector: collector.to_owned(),
+            id_document: id_document.clone(),
+            lang: lang.code().to_owned(),
+            signer_kid: info.kid.clone(),
+            received_ms: now_ms,
+        };
+        // `aux_write_if` flushes before it returns: the PDF leaves only once its issue is on disk.
+        let written = store.aux_write_if(
+            &reads,
+            &[
+                (seq_key.clone(), Some(seq.to_be_bytes().to_vec())),
+                (
+                    format!("{ISSUE_PREFIX}{serial}").into_bytes(),
+                    Some(serde_json::to_vec(&record).expect("issue record serialises")),
+                ),
+                (
+                    format!("{LAST_PREFIX}{HUB_OFFICE}").into_bytes(),
+                    Some(serial.into_bytes()),
+                ),
+            ],
+        )?;
+        if written {
+            return Ok(HubIssued {
+                issue: record,
+                qr_text,
+                pdf_hex: hex::encode(pdf),
+            });
+        }
+    }
+    Err(HubStore::contended().into())
 }

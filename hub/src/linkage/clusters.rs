@@ -19,7 +19,7 @@
 
 use super::duplicates::{self, Case, Decision, DuplicateError, Status, Via};
 use super::persons::{self, Planned};
-use crate::store::{aux, AuxWrite, HubStore};
+use crate::store::{aux, AuxReads, AuxWrite, HubStore};
 use civreg_shared::ids::PersonId;
 use civreg_shared::op::OpId;
 use serde::{Deserialize, Serialize};
@@ -339,8 +339,33 @@ pub fn decide(
 ) -> Result<ClusterDecision, DuplicateError> {
     duplicates::check_decision(operator, reason)?;
     let (operator, reason) = (operator.trim(), reason.trim());
-    let _one_at_a_time = duplicates::decide_lock();
+    let _one_at_a_time = duplicates::decide_lock(store);
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        if let Some(d) = decide_once(store, id, version, choice, operator, reason)? {
+            return Ok(d);
+        }
+    }
+    Err(HubStore::contended().into())
+}
+
+/// [`decide`] once; `None`: another hub changed a case of the cluster or minted an identifier
+/// this decision minted, first (nothing written: decide again).
+fn decide_once(
+    store: &HubStore,
+    id: &str,
+    version: Option<&str>,
+    choice: &Choice,
+    operator: &str,
+    reason: &str,
+) -> Result<Option<ClusterDecision>, DuplicateError> {
     let cl = get(store, id)?;
+    // The cases decided on, as the store holds them: the write's conditions.
+    let mut reads = AuxReads::default();
+    for c in &cl.cases {
+        if !duplicates::note_case(store, c, &mut reads)? {
+            return Ok(None);
+        }
+    }
     if version.is_some_and(|v| v.trim() != cl.version) {
         return Err(DuplicateError::ClusterChanged(cl.id));
     }
@@ -359,7 +384,6 @@ pub fn decide(
     // Each group: the first node's person is the group's; every other node's person joins it.
     let mut plan = Vec::new();
     let mut groups = Vec::with_capacity(n_groups);
-    let _g = persons::mint_guard();
     let mut minting = persons::Minting::default();
     let mut person_of_node = Vec::with_capacity(cl.nodes.len());
     for node in &cl.nodes {
@@ -411,6 +435,7 @@ pub fn decide(
     let at_ms = crate::access::now_ms();
     let (mut linked, mut dismissed) = (Vec::new(), Vec::new());
     let mut writes: Vec<AuxWrite> = minting.writes();
+    reads.extend(minting.reads().clone());
     for c in &cl.cases {
         let same = match (node_of.get(&c.a), node_of.get(&c.b)) {
             (Some(&x), Some(&y)) => group[x] == group[y],
@@ -462,6 +487,9 @@ pub fn decide(
     let except: BTreeSet<String> = cl.cases.iter().map(|c| c.id.clone()).collect();
     let mut parents = crate::linkage::parents::Parents::new(store);
     let after = duplicates::after_links(store, &merges, &except, &by, &mut parents)?;
+    if !after.note_reads(store, &mut reads)? {
+        return Ok(None);
+    }
     writes.extend(after.writes());
     let mut d = ClusterDecision {
         cluster: cl.id.clone(),
@@ -485,12 +513,17 @@ pub fn decide(
     };
     writes.push(record(&d));
     if plan.is_empty() {
-        store.aux_write(&writes)?;
+        if !store.aux_write_if(&reads, &writes)? {
+            return Ok(None);
+        }
     } else {
-        let ops = persons::apply_plan(store, &plan, &clerk, &why, writes)?;
+        let Some(ops) = persons::apply_plan_if(store, &plan, &clerk, &why, writes, &reads)? else {
+            return Ok(None);
+        };
         d.ops = ops.iter().map(|o| o.id.clone()).collect();
+        // The decision's own record (its key names this decision's time): no one else writes it.
         store.aux_write(&[record(&d)])?;
     }
     tracing::info!(cluster = %d.cluster, operator = %operator, choice = %d.choice, groups = d.groups.len(), linked = d.linked.len(), dismissed = d.dismissed.len(), ops = d.ops.len(), moot = after.moot.len(), parents_proposed = after.proposed.len(), "duplicate cluster decided");
-    Ok(d)
+    Ok(Some(d))
 }

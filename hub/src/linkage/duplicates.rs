@@ -21,20 +21,20 @@
 //! found twice is one case, and a dismissed pair is not filed again.
 
 use crate::linkage::persons::{self, PersonError};
-use crate::store::{AuxWrite, HubStore, StoreError};
+use crate::store::{AuxReads, AuxWrite, HubStore, StoreError};
 use civreg_shared::ids::RegNo;
 use civreg_shared::op::OpId;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
-use std::sync::Mutex;
 
-/// Decisions are serialised: a case's state is checked and then written, and two operators
-/// (dashboard and command line) deciding the same case at once must not both pass the check.
-static DECIDE: Mutex<()> = Mutex::new(());
-
-/// Holds the queue's decisions (pairs and clusters) to one at a time.
-pub(crate) fn decide_lock() -> std::sync::MutexGuard<'static, ()> {
-    DECIDE.lock().unwrap_or_else(|p| p.into_inner())
+/// Holds the queue's decisions (pairs and clusters) through this store to one at a time, so
+/// that two operators of one hub (dashboard and command line) deciding at once do not both
+/// work for nothing. What keeps two decisions of one case apart, across hubs over one
+/// database too, is that each is written only if the case it read is unchanged
+/// (compare-and-set, [`AuxReads`]): the one that loses reads the case again and finds it
+/// decided.
+pub(crate) fn decide_lock(store: &HubStore) -> std::sync::MutexGuard<'_, ()> {
+    store.decisions_held()
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -202,8 +202,18 @@ fn municipality_of(mention: &str) -> String {
 
 /// The case and its write, for a pair not filed before (`None` if it was, in any state).
 pub fn new_case(store: &HubStore, f: Found) -> Result<Option<(Case, AuxWrite)>, DuplicateError> {
+    new_case_noting(store, f, &mut AuxReads::default())
+}
+
+/// [`new_case`], noting the case's key (absent) in `reads`: the write is to apply only if no
+/// other hub filed or decided the case meanwhile.
+pub fn new_case_noting(
+    store: &HubStore,
+    f: Found,
+    reads: &mut AuxReads,
+) -> Result<Option<(Case, AuxWrite)>, DuplicateError> {
     let id = case_id(&f.a, &f.b);
-    if store.aux_get(&key(&id))?.is_some() {
+    if store.aux_get_noting(&key(&id), reads)?.is_some() {
         return Ok(None);
     }
     let mut municipalities = vec![municipality_of(&f.a), municipality_of(&f.b)];
@@ -250,18 +260,59 @@ pub fn file(store: &HubStore, found: Vec<Found>) -> Result<usize, DuplicateError
             writes.push(w);
         }
     }
-    let n = writes.len();
+    // Each case written only if still absent: another hub may file or decide it meanwhile,
+    // and a decided case is never put back to open.
+    let mut n = 0;
     for chunk in writes.chunks(4096) {
-        store.aux_write(chunk)?;
+        n += store.aux_decide(|reads| {
+            let mut still = Vec::with_capacity(chunk.len());
+            for (k, v) in chunk {
+                if store.aux_get_noting(k, reads)?.is_none() {
+                    still.push((k.clone(), v.clone()));
+                }
+            }
+            Ok::<_, DuplicateError>((still.len(), Some(still)))
+        })?;
     }
     Ok(n)
 }
 
 pub fn get(store: &HubStore, id: &str) -> Result<Case, DuplicateError> {
+    get_noting(store, id, &mut AuxReads::default())
+}
+
+/// [`get`], noting the case as read in `reads` (a decision's condition).
+fn get_noting(store: &HubStore, id: &str, reads: &mut AuxReads) -> Result<Case, DuplicateError> {
     let v = store
-        .aux_get(&key(id.trim()))?
+        .aux_get_noting(&key(id.trim()), reads)?
         .ok_or_else(|| DuplicateError::NoCase(id.trim().to_string()))?;
     serde_json::from_slice(&v).map_err(|_| DuplicateError::Damaged(id.to_string()))
+}
+
+/// Notes case `c` as the store holds it in `reads`; `false` when it is no longer as `c` shows
+/// it (decided meanwhile: the caller decides again on a fresh read).
+pub(crate) fn note_case(
+    store: &HubStore,
+    c: &Case,
+    reads: &mut AuxReads,
+) -> Result<bool, DuplicateError> {
+    let held = get_noting(store, &c.id, reads)?;
+    Ok(held.status == c.status && held.decisions.len() == c.decisions.len())
+}
+
+/// Adds the ops a decision wrote to the case as kept, unless another decision came after it
+/// (a case decided again by another hub keeps that decision).
+fn record_ops(store: &HubStore, c: &Case) -> Result<(), DuplicateError> {
+    let Some(mine) = c.decisions.last() else {
+        return Ok(());
+    };
+    store.aux_decide(|reads| {
+        let held = get_noting(store, &c.id, reads)?;
+        let same = held.decisions.last().is_some_and(|d| {
+            d.status == mine.status && d.at_ms == mine.at_ms && d.operator == mine.operator
+        });
+        Ok::<_, DuplicateError>(((), same.then(|| vec![write_of(c)])))
+    })
 }
 
 /// Cases, open ones unless `all`, of one municipality or all, strongest first.
@@ -378,6 +429,23 @@ pub struct AfterLinks {
 }
 
 impl AfterLinks {
+    /// Notes the moot cases as the store holds them in `reads` (conditions of the links'
+    /// write): each still open, without the decision closing it. `false` when one changed since
+    /// (decided at another hub meanwhile): decide again.
+    pub fn note_reads(
+        &self,
+        store: &HubStore,
+        reads: &mut AuxReads,
+    ) -> Result<bool, DuplicateError> {
+        for c in &self.moot {
+            let held = get_noting(store, &c.id, reads)?;
+            if held.status != Status::Open || held.decisions.len() + 1 != c.decisions.len() {
+                return Ok(false);
+            }
+        }
+        Ok(true)
+    }
+
     pub fn writes(&self) -> Vec<AuxWrite> {
         self.moot
             .iter()
@@ -450,8 +518,24 @@ pub fn link(
     reason: &str,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
-    let _one_at_a_time = decide_lock();
-    let c = get(store, id)?;
+    let _one_at_a_time = decide_lock(store);
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        if let Some(c) = link_once(store, id, operator, reason)? {
+            return Ok(c);
+        }
+    }
+    Err(HubStore::contended().into())
+}
+
+/// [`link`] decided once; `None`: another hub changed the case first (decide again).
+fn link_once(
+    store: &HubStore,
+    id: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Option<Case>, DuplicateError> {
+    let mut reads = AuxReads::default();
+    let c = get_noting(store, id, &mut reads)?;
     if c.status != Status::Open {
         return Err(decided(&c));
     }
@@ -487,6 +571,9 @@ pub fn link(
         &by,
         &mut parents,
     )?;
+    if !after.note_reads(store, &mut reads)? {
+        return Ok(None);
+    }
     let mut c = with_decision(c, Status::Linked, operator, reason);
     let mut writes = after.writes();
     if pa == pb {
@@ -494,25 +581,31 @@ pub fn link(
             d.via = Some(Via::Already);
         }
         writes.push(write_of(&c));
-        store.aux_write(&writes)?;
+        if !store.aux_write_if(&reads, &writes)? {
+            return Ok(None);
+        }
         tracing::info!(case = %c.id, operator = %operator, moot = after.moot.len(), "duplicate closed: already one person");
-        return Ok(c);
+        return Ok(Some(c));
     }
     writes.push(write_of(&c));
-    let written = persons::link(
+    let Some(written) = persons::link_if(
         store,
         &c.a,
         &c.b,
         &format!("operator:{}", operator.trim()),
         &format!("duplicate {}: {}", c.id, reason.trim()),
         writes,
-    )?;
+        &reads,
+    )?
+    else {
+        return Ok(None);
+    };
     if let Some(d) = c.decisions.last_mut() {
         d.ops = written.iter().map(|o| o.id.clone()).collect();
     }
-    store.aux_write(&[write_of(&c)])?;
+    record_ops(store, &c)?;
     tracing::info!(case = %c.id, operator = %operator, ops = written.len(), moot = after.moot.len(), parents_proposed = after.proposed.len(), "duplicate linked");
-    Ok(c)
+    Ok(Some(c))
 }
 
 /// Dismisses an open case: the two are different people.
@@ -523,13 +616,16 @@ pub fn dismiss(
     reason: &str,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
-    let _one_at_a_time = decide_lock();
-    let c = get(store, id)?;
-    if c.status != Status::Open {
-        return Err(decided(&c));
-    }
-    let c = with_decision(c, Status::Dismissed, operator, reason);
-    store.aux_write(&[write_of(&c)])?;
+    let _one_at_a_time = decide_lock(store);
+    let c = store.aux_decide(|reads| {
+        let c = get_noting(store, id, reads)?;
+        if c.status != Status::Open {
+            return Err(decided(&c));
+        }
+        let c = with_decision(c, Status::Dismissed, operator, reason);
+        let w = write_of(&c);
+        Ok((c, Some(vec![w])))
+    })?;
     tracing::info!(case = %c.id, operator = %operator, "duplicate dismissed");
     Ok(c)
 }
@@ -582,26 +678,34 @@ pub fn unlink(
     reason: &str,
 ) -> Result<Case, DuplicateError> {
     check_decision(operator, reason)?;
-    let _one_at_a_time = decide_lock();
-    let c = get(store, id)?;
-    if c.status != Status::Linked {
-        return Err(DuplicateError::NotLinked(c.id));
+    let _one_at_a_time = decide_lock(store);
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        let mut reads = AuxReads::default();
+        let c = get_noting(store, id, &mut reads)?;
+        if c.status != Status::Linked {
+            return Err(DuplicateError::NotLinked(c.id));
+        }
+        let reopened = reopened_by_unlink(store, &c.b, &c.id, operator, reason)?;
+        let mut c = with_decision(c, Status::Unlinked, operator, reason);
+        let mut extra: Vec<AuxWrite> = reopened.iter().map(write_of).collect();
+        extra.push(write_of(&c));
+        let Some((_, written)) = persons::unlink(
+            store,
+            &c.b,
+            &format!("operator:{}", operator.trim()),
+            &format!("duplicate {}: {}", c.id, reason.trim()),
+            extra,
+            &reads,
+        )?
+        else {
+            continue;
+        };
+        if let Some(d) = c.decisions.last_mut() {
+            d.ops = written.iter().map(|o| o.id.clone()).collect();
+        }
+        record_ops(store, &c)?;
+        tracing::info!(case = %c.id, operator = %operator, decision = "unlinked", ops = written.len(), reopened = reopened.len(), "duplicate decided");
+        return Ok(c);
     }
-    let reopened = reopened_by_unlink(store, &c.b, &c.id, operator, reason)?;
-    let mut c = with_decision(c, Status::Unlinked, operator, reason);
-    let mut extra: Vec<AuxWrite> = reopened.iter().map(write_of).collect();
-    extra.push(write_of(&c));
-    let (_, written) = persons::unlink(
-        store,
-        &c.b,
-        &format!("operator:{}", operator.trim()),
-        &format!("duplicate {}: {}", c.id, reason.trim()),
-        extra,
-    )?;
-    if let Some(d) = c.decisions.last_mut() {
-        d.ops = written.iter().map(|o| o.id.clone()).collect();
-    }
-    store.aux_write(&[write_of(&c)])?;
-    tracing::info!(case = %c.id, operator = %operator, decision = "unlinked", ops = written.len(), reopened = reopened.len(), "duplicate decided");
-    Ok(c)
+    Err(HubStore::contended().into())
 }

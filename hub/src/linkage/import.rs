@@ -25,7 +25,7 @@ use crate::linkage::duplicates::{self, Found};
 use crate::linkage::matching::{self, MatchError};
 use crate::linkage::persons::{self, Minting, PersonError};
 use crate::search::Blinder;
-use crate::store::{AuxWrite, HubStore, StoreError};
+use crate::store::{AuxReads, AuxWrite, HubStore, StoreError};
 use civreg_shared::csvrows::{self, DoubleEntry, HeaderError, Rejected, Seen, SeenRows, Skipped};
 use civreg_shared::fields::{self, FieldChange};
 use civreg_shared::gazetteer;
@@ -350,11 +350,10 @@ fn commit_group(
     seen: &mut SeenRows,
     report: &mut ImportReport,
 ) -> Result<(), ImportError> {
-    // Skips: the same register entry as an earlier row of this file, or already imported (an
-    // earlier run). A row identical to an earlier one without a register reference is
-    // imported under the key of its occurrence, and reported.
-    let mut rows = Vec::with_capacity(group.len());
-    let mut doubles: Vec<(usize, u64)> = Vec::new();
+    // Skips: the same register entry as an earlier row of this file. A row identical to an
+    // earlier one without a register reference is imported under the key of its occurrence,
+    // and reported.
+    let mut candidates = Vec::with_capacity(group.len());
     for mut r in group {
         let same_as = match seen.see(&r.key, r.by_content, r.line) {
             Seen::RepeatedEntry => {
@@ -371,7 +370,57 @@ fn commit_group(
                 Some(same_as_line)
             }
         };
-        if let Some(regno) = store.aux_get(&r.key)? {
+        candidates.push((r, same_as));
+    }
+    // What the store holds is decided on by compare-and-set (another hub may import into the
+    // same municipality, or the same file, at once): when it changed before the group's write,
+    // the group is decided again on fresh reads, and only the last decision is reported.
+    for _ in 0..HubStore::DECIDE_ATTEMPTS {
+        let mut part = ImportReport::default();
+        if commit_candidates(
+            store,
+            linker,
+            blinder,
+            m,
+            clerk,
+            file_name,
+            &candidates,
+            &mut part,
+        )? {
+            report.matched += part.matched;
+            report.possible += part.possible;
+            report.new += part.new;
+            report.moot_closed += part.moot_closed;
+            report.parents_proposed += part.parents_proposed;
+            report.skipped.append(&mut part.skipped);
+            report.imported.append(&mut part.imported);
+            report.double_entries.append(&mut part.double_entries);
+            return Ok(());
+        }
+    }
+    Err(HubStore::contended().into())
+}
+
+/// Writes a group's rows (each with the line of the identical row it repeats, if any) unless
+/// imported already; `false`: another hub changed something the group was decided on (an
+/// import key, a number series, a person identifier, a case), and nothing was written.
+#[allow(clippy::too_many_arguments)]
+fn commit_candidates(
+    store: &HubStore,
+    linker: Option<&Linker>,
+    blinder: &Blinder,
+    m: &str,
+    clerk: &str,
+    file_name: &str,
+    candidates: &[(Ready, Option<u64>)],
+    report: &mut ImportReport,
+) -> Result<bool, ImportError> {
+    // Skips: already imported (an earlier run, or another hub).
+    let mut reads = AuxReads::default();
+    let mut rows = Vec::with_capacity(candidates.len());
+    let mut doubles: Vec<(usize, u64)> = Vec::new();
+    for (r, same_as) in candidates {
+        if let Some(regno) = store.aux_get_noting(&r.key, &mut reads)? {
             report.skipped.push(Skipped {
                 line: r.line,
                 regno: String::from_utf8_lossy(&regno).into_owned(),
@@ -379,29 +428,30 @@ fn commit_group(
             });
             continue;
         }
+        let mut warnings = r.warnings.clone();
         if let Some(first) = same_as {
-            r.warnings.push(format!(
+            warnings.push(format!(
                 "suspected double entry: identical to line {first} and no register reference; imported, check the register page"
             ));
-            doubles.push((rows.len(), first));
+            doubles.push((rows.len(), *first));
         }
-        rows.push(r);
+        rows.push((r, warnings));
     }
     if rows.is_empty() {
-        return Ok(());
+        return Ok(true);
     }
-    // Numbers.
+    // Numbers: the series' last number as read, written only if no other hub minted from it.
     let year = chrono::Datelike::year(&validate::today());
     let mut seqs: BTreeMap<RecordKind, u64> = BTreeMap::new();
     let mut aux: Vec<AuxWrite> = Vec::new();
     let mut regnos = Vec::with_capacity(rows.len());
-    for r in &rows {
+    for (r, _) in &rows {
         let kind = r.record.kind();
         let next = match seqs.get(&kind) {
             Some(n) => n + 1,
             None => {
                 store
-                    .aux_get(&seq_key(m, year, kind))?
+                    .aux_get_noting(&seq_key(m, year, kind), &mut reads)?
                     .and_then(|v| v.as_slice().try_into().ok().map(u64::from_be_bytes))
                     .unwrap_or(0)
                     + 1
@@ -415,7 +465,7 @@ fn commit_group(
     }
     // Linking the principals.
     let mut principals: Vec<(usize, PersonRecord)> = Vec::new();
-    for (i, r) in rows.iter().enumerate() {
+    for (i, (r, _)) in rows.iter().enumerate() {
         let roles: Vec<&str> = r
             .record
             .people()
@@ -442,11 +492,9 @@ fn commit_group(
         }
         None => vec![None; principals.len()],
     };
-    // The queue's decisions wait for the group (its links close moot cases), then minting is
-    // held until the group's writes (with what it mints) are stored: in that order, as every
-    // decision takes them.
-    let _decisions_held = duplicates::decide_lock();
-    let _minting_held = persons::mint_guard();
+    // The queue's decisions of this process wait for the group (its links close moot cases);
+    // other hubs' are kept apart by the conditions (the cases read).
+    let _decisions_held = duplicates::decide_lock(store);
     let mut minting = Minting::default();
     let mut found: Vec<Vec<Principal>> = vec![Vec::new(); rows.len()];
     let mut row_links: Vec<Vec<(String, PersonId)>> = vec![Vec::new(); rows.len()];
@@ -500,7 +548,7 @@ fn commit_group(
                     class: "possible".into(),
                     source: "import".into(),
                 };
-                if let Some((c, w)) = duplicates::new_case(store, f)? {
+                if let Some((c, w)) = duplicates::new_case_noting(store, f, &mut reads)? {
                     pr.case = Some(c.id.clone());
                     cases.push(w);
                 }
@@ -511,6 +559,7 @@ fn commit_group(
         found[*i].push(pr);
     }
     aux.extend(minting.writes());
+    reads.extend(minting.reads().clone());
     aux.extend(cases);
     // The queue's rules for these links, as for an operator's (one place,
     // [`duplicates::after_links`]): open cases made moot close, `via` this import, and the
@@ -522,7 +571,7 @@ fn commit_group(
         for (before, new) in joined.into_values() {
             let mut parts = vec![before.into_iter().collect::<Vec<_>>()];
             for (i, m) in new {
-                parents.pending(&regnos[i], rows[i].record.clone());
+                parents.pending(&regnos[i], rows[i].0.record.clone());
                 parts.push(vec![m]);
             }
             merges.push(duplicates::Merge { parts });
@@ -539,11 +588,14 @@ fn commit_group(
             &by,
             &mut parents,
         )?;
+        if !after.note_reads(store, &mut reads)? {
+            return Ok(false);
+        }
         report.moot_closed += after.moot.len() as u64;
         report.parents_proposed += after.proposed.len() as u64;
         aux.extend(after.writes());
     }
-    for (i, r) in rows.iter().enumerate() {
+    for (i, (r, _)) in rows.iter().enumerate() {
         aux.push((r.key.clone(), Some(regnos[i].clone().into_bytes())));
     }
     // The ops: each row's create, then its links.
@@ -556,7 +608,7 @@ fn commit_group(
     }
     let now = crate::access::now_ms();
     let hlc = Hlc::tick(Hlc::default(), now);
-    store.write_own_many(
+    let written = store.write_own_many_if(
         items,
         |item, id, prev_hash| {
             let (i, change, changes) = match item {
@@ -564,6 +616,7 @@ fn commit_group(
                     i,
                     ChangeKind::Create,
                     rows[i]
+                        .0
                         .fields
                         .iter()
                         .map(|(path, value)| FieldChange {
@@ -580,31 +633,35 @@ fn commit_group(
                 hlc,
                 clerk: clerk.to_string(),
                 record_id: regnos[i].clone(),
-                record_kind: rows[i].record.kind(),
+                record_kind: rows[i].0.record.kind(),
                 change,
                 changes,
                 base: Vec::new(),
-                reason: format!("import {file_name} line {}", rows[i].line),
+                reason: format!("import {file_name} line {}", rows[i].0.line),
                 prev_hash,
                 hash: Default::default(),
             }
         },
         &aux,
+        &reads,
     )?;
+    if written.is_none() {
+        return Ok(false);
+    }
     for (i, first) in doubles {
         report.double_entries.push(DoubleEntry {
-            line: rows[i].line,
+            line: rows[i].0.line,
             regno: regnos[i].clone(),
             same_as_line: first,
         });
     }
-    for (i, r) in rows.into_iter().enumerate() {
+    for (i, (r, warnings)) in rows.into_iter().enumerate() {
         report.imported.push(Imported {
             line: r.line,
             regno: regnos[i].clone(),
             people: std::mem::take(&mut found[i]),
-            warnings: r.warnings,
+            warnings,
         });
     }
-    Ok(())
+    Ok(true)
 }

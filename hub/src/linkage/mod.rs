@@ -9,3 +9,6 @@ pub mod matching;
 pub mod models;
 pub mod parents;
 pub mod persons;
+
+#[cfg(test)]
+mod tests_concurrent;

@@ -16,22 +16,17 @@
 //!
 //! The identifier reveals nothing: it is 8 random digits and a check digit
 //! ([`civreg_shared::ids::PersonId`]).
+//!
+//! Minting is a compare-and-set ([`crate::store::AuxReads`]): a mint reads `pm/MENTION` and
+//! `pi/PID` absent and writes them only if they still are, so two hubs over one database never
+//! give one identifier to two mentions, nor two identifiers to one mention (the one that loses
+//! reads again and takes the other's).
 
-use crate::store::{aux, AuxWrite, HubStore, StoreError};
+use crate::store::{aux, AuxReads, AuxWrite, HubStore, StoreError};
 use civreg_shared::ids::{PersonId, RegNo};
 use civreg_shared::merge::PERSON;
 use civreg_shared::op::{ChangeKind, Hlc, Op, OP_FORMAT};
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Mutex;
-
-/// Minting is serialised (a check-then-insert of a random identifier).
-static MINT: Mutex<()> = Mutex::new(());
-
-/// Holds minting for whoever mints with a [`Minting`] until its writes are stored, so that no
-/// other mint draws the same identifier in between.
-pub fn mint_guard() -> std::sync::MutexGuard<'static, ()> {
-    MINT.lock().unwrap_or_else(|p| p.into_inner())
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum PersonError {
@@ -104,10 +99,12 @@ fn random_pid() -> PersonId {
 }
 
 /// Identifiers minted for mentions but not yet written: for a batch that mints many at once.
+/// Its writes are to be applied only if what it read still holds ([`reads`](Self::reads)).
 #[derive(Default)]
 pub struct Minting {
     new: BTreeMap<String, PersonId>,
     taken: BTreeSet<PersonId>,
+    reads: AuxReads,
 }
 
 impl Minting {
@@ -116,17 +113,27 @@ impl Minting {
         if let Some(p) = self.new.get(mention) {
             return Ok(*p);
         }
-        if let Some(v) = store.aux_get(&pm_key(mention))? {
+        if let Some(v) = store.aux_get_noting(&pm_key(mention), &mut self.reads)? {
             return Ok(PersonId::parse(&String::from_utf8_lossy(&v))?);
         }
         loop {
             let p = random_pid();
-            if !self.taken.contains(&p) && store.aux_get(&pi_key(&p))?.is_none() {
+            if !self.taken.contains(&p)
+                && store
+                    .aux_get_noting(&pi_key(&p), &mut self.reads)?
+                    .is_none()
+            {
                 self.taken.insert(p);
                 self.new.insert(mention.to_string(), p);
                 return Ok(p);
             }
         }
+    }
+
+    /// What the mints read (each mention's and each identifier's key, absent): the conditions
+    /// of the write that records them.
+    pub fn reads(&self) -> &AuxReads {
+        &self.reads
     }
 
     /// The writes that record what was minted.
@@ -156,11 +163,13 @@ pub fn own_id(store: &HubStore, mention: &str) -> Result<PersonId, PersonError> 
     if let Some(v) = store.aux_get(&pm_key(mention))? {
         return Ok(PersonId::parse(&String::from_utf8_lossy(&v))?);
     }
-    let _g = mint_guard();
-    let mut m = Minting::default();
-    let p = m.own(store, mention)?;
-    store.aux_write(&m.writes())?;
-    Ok(p)
+    store.aux_decide(|reads| {
+        let mut m = Minting::default();
+        let p = m.own(store, mention)?;
+        let writes = m.writes();
+        reads.extend(m.reads);
+        Ok::<_, PersonError>((p, Some(writes).filter(|w| !w.is_empty())))
+    })
 }
 
 /// The identifier a mention was linked to, if it was.
@@ -310,8 +319,23 @@ pub fn apply_plan(
     plan: &[Planned],
     clerk: &str,
     reason: &str,
-    mut extra: Vec<AuxWrite>,
+    extra: Vec<AuxWrite>,
 ) -> Result<Vec<Op>, PersonError> {
+    let ops = apply_plan_if(store, plan, clerk, reason, extra, &AuxReads::default())?;
+    Ok(ops.expect("no condition on aux state, so never stale"))
+}
+
+/// [`apply_plan`], written only if every `aux` key of `reads` still holds what was read
+/// ([`HubStore::write_own_many_if`]); `None`: another hub changed one first, nothing was
+/// written (decide again).
+pub fn apply_plan_if(
+    store: &HubStore,
+    plan: &[Planned],
+    clerk: &str,
+    reason: &str,
+    mut extra: Vec<AuxWrite>,
+    reads: &AuxReads,
+) -> Result<Option<Vec<Op>>, PersonError> {
     let (by_record, mut aux) = link_ops(plan);
     aux.append(&mut extra);
     let mut states = Vec::with_capacity(by_record.len());
@@ -321,10 +345,11 @@ pub fn apply_plan(
             .ok_or_else(|| PersonError::NoRecord(regno.clone()))?;
         states.push((st, links));
     }
-    Ok(store.write_own_many(
+    Ok(store.write_own_many_if(
         states,
         |(st, links), id, prev| make_link_op(&st, &links, clerk, reason, id, prev),
         &aux,
+        reads,
     )?)
 }
 
@@ -337,6 +362,30 @@ pub fn link(
     reason: &str,
     extra: Vec<AuxWrite>,
 ) -> Result<Vec<Op>, PersonError> {
+    let ops = link_if(
+        store,
+        a,
+        b,
+        operator_clerk,
+        reason,
+        extra,
+        &AuxReads::default(),
+    )?;
+    Ok(ops.expect("no condition on aux state, so never stale"))
+}
+
+/// [`link`], written only if every `aux` key of `reads` (the caller's decision) still holds
+/// what was read. Returns the ops (`None`: another hub changed what was read first; nothing
+/// written, decide again).
+pub fn link_if(
+    store: &HubStore,
+    a: &str,
+    b: &str,
+    operator_clerk: &str,
+    reason: &str,
+    extra: Vec<AuxWrite>,
+    reads: &AuxReads,
+) -> Result<Option<Vec<Op>>, PersonError> {
     if reason.trim().is_empty() {
         return Err(PersonError::ReasonRequired);
     }
@@ -358,34 +407,38 @@ pub fn link(
             });
         }
     }
-    apply_plan(store, &plan, operator_clerk, reason.trim(), extra)
+    apply_plan_if(store, &plan, operator_clerk, reason.trim(), extra, reads)
 }
 
 /// Splits a mention from the person it is: it gets a fresh identifier of its own. Refused
-/// when no other mention is that person.
+/// when no other mention is that person. Written only if every `aux` key of `reads` (the
+/// caller's decision) still holds what was read (`None`: another hub changed one first;
+/// nothing written, decide again).
 pub fn unlink(
     store: &HubStore,
     mention: &str,
     operator_clerk: &str,
     reason: &str,
     extra: Vec<AuxWrite>,
-) -> Result<(PersonId, Vec<Op>), PersonError> {
+    reads: &AuxReads,
+) -> Result<Option<(PersonId, Vec<Op>)>, PersonError> {
     if reason.trim().is_empty() {
         return Err(PersonError::ReasonRequired);
     }
     let (regno, role) = parse_mention(store, mention)?;
-    let current = person_of(store, &regno, &role)?;
     let me = format!("{regno}/{role}");
+    let current = person_of(store, &regno, &role)?;
     if members(store, &current)?.iter().all(|m| *m == me) {
         return Err(PersonError::NotLinked(me));
     }
-    let _g = mint_guard();
     // A fresh identifier, recorded as minted for this mention's split.
     let mut minting = Minting::default();
     let fresh = minting.own(store, &format!("{me}#split{}", crate::access::now_ms()))?;
     let mut aux = minting.writes();
     aux.extend(extra);
-    let ops = apply_plan(
+    let mut reads = reads.clone();
+    reads.extend(minting.reads);
+    let written = apply_plan_if(
         store,
         &[Planned {
             regno,
@@ -396,8 +449,9 @@ pub fn unlink(
         operator_clerk,
         reason.trim(),
         aux,
+        &reads,
     )?;
-    Ok((fresh, ops))
+    Ok(written.map(|ops| (fresh, ops)))
 }
 
 /// The records a person appears in (for "who looked at this person?").

@@ -7,7 +7,8 @@
 //! to no record, keeps it out of every feed, and takes the office's next op on top of it.
 //!
 //! - Only the op the hub expects next of that chain (its head + 1) can be set aside, and only
-//!   by the hash the hub saw when it refused the op ([`HubStore::note_refused`]), or that the
+//!   by the hash a hub saw when it refused the op ([`HubStore::note_refused`], kept in the store
+//!   under `refused/CHAIN`, so that an operator at any hub over the database sees it), or that the
 //!   office reported in its heartbeat when the op is too large for any message. (A hash that
 //!   is not the office's op would make the office's next push find a fork and stop
 //!   registering, which is why operators never type one.) Until the hub takes the office's
@@ -79,9 +80,16 @@ fn key(chain: &str, seq: u64) -> Vec<u8> {
     format!("{PREFIX}{chain}/{seq:020}").into_bytes()
 }
 
+fn refused_key(chain: &str) -> Vec<u8> {
+    super::aux::aux_key(super::aux::REFUSED, chain)
+}
+
 impl HubStore {
-    /// Remembers the op of `chain` the hub last refused for its content (in memory: a node that
-    /// is refused pushes the op again, so a restarted hub sees it again).
+    /// Remembers the op of `chain` the hub last refused for its content, in the store (every
+    /// hub over the database sees it). Last writer wins, harmlessly: each hub writes what it
+    /// refused of the chain's next op, and a node pushes one op at a time after a refusal. Not
+    /// flushed on its own (the next flush carries it; a node that is refused pushes the op
+    /// again, so one lost in a crash is noted again), and written once per op by this store.
     pub fn note_refused(
         &self,
         municipality: &str,
@@ -111,33 +119,59 @@ impl HubStore {
         why: String,
     ) {
         let chain = chain_key(municipality, node_id);
-        let mut r = self.refused.lock().unwrap_or_else(|p| p.into_inner());
-        if r.len() >= 10_000 && !r.contains_key(&chain) {
-            return; // bounded; a hub never has this many offices
+        let mut noted = self.refused.lock().unwrap_or_else(|p| p.into_inner());
+        if noted.get(&chain) == Some(&(seq, hash)) {
+            return; // this store wrote it already
         }
-        r.insert(
-            chain,
-            RefusedOp {
-                seq,
-                hash,
-                record_id: record_id.to_string(),
-                why,
-                at_ms: civreg_runtime::clock::now_ms(),
-            },
+        let entry = RefusedOp {
+            seq,
+            hash,
+            record_id: record_id.to_string(),
+            why,
+            at_ms: civreg_runtime::clock::now_ms(),
+        };
+        let mut batch = Batch::default();
+        self.aux.put(
+            &mut batch,
+            refused_key(&chain),
+            serde_json::to_vec(&entry).expect("a refusal serialises"),
         );
+        match self.backend.apply(batch) {
+            Ok(()) => {
+                if noted.len() >= 10_000 {
+                    noted.clear(); // bounded: only saves writing the same refusal again
+                }
+                noted.insert(chain, (seq, hash));
+            }
+            Err(e) => {
+                tracing::warn!(chain = %chain, seq, error = %e, "refused op not noted in the store")
+            }
+        }
     }
 
-    /// The op of a chain the hub last refused for its content, while it is still the next op
+    /// The op of `chain` a hub last refused for its content, as the store holds it.
+    fn refused_stored(&self, chain: &str) -> Result<Option<RefusedOp>, StoreError> {
+        self.aux
+            .get(refused_key(chain))?
+            .map(|v| {
+                serde_json::from_slice(&v)
+                    .map_err(|_| StoreError::Corrupt(format!("refused op of {chain}")))
+            })
+            .transpose()
+    }
+
+    /// The op of a chain a hub last refused for its content, while it is still the next op
     /// the hub expects of that chain.
     pub fn refused_op(&self, municipality: &str, node_id: &str) -> Option<RefusedOp> {
         let chain = chain_key(municipality, node_id);
         let held = self.head(municipality, node_id).seq;
-        self.refused
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .get(&chain)
-            .filter(|r| r.seq == held + 1)
-            .cloned()
+        match self.refused_stored(&chain) {
+            Ok(r) => r.filter(|r| r.seq == held + 1),
+            Err(e) => {
+                tracing::warn!(chain = %chain, error = %e, "refused op not read");
+                None
+            }
+        }
     }
 
     /// Sets aside op `seq` of a node's chain (see the module docs), durably; returns the
@@ -160,23 +194,15 @@ impl HubStore {
         // (another hub may take the office's op meanwhile).
         for _ in 0..super::commit::MAX_ATTEMPTS {
             self.refresh_heads(&mut heads, [chain.as_str()])?;
-            // A chain the hub holds nothing of yet: its very first op can be set aside once the
+            let refused = self.refused_stored(&chain)?;
+            // A chain the hub holds nothing of yet: its very first op can be set aside once a
             // hub has seen it refused (or is told its hash); any other is a typo in the names.
             let held = match heads.get(&chain).copied() {
                 Some(h) => h,
-                None if seq == 1
-                    && (hash.is_some()
-                        || self
-                            .refused
-                            .lock()
-                            .unwrap_or_else(|p| p.into_inner())
-                            .contains_key(&chain)) =>
-                {
-                    super::Head {
-                        seq: 0,
-                        hash: civreg_shared::op::GENESIS,
-                    }
-                }
+                None if seq == 1 && (hash.is_some() || refused.is_some()) => super::Head {
+                    seq: 0,
+                    hash: civreg_shared::op::GENESIS,
+                },
                 None => return Err(AsideError::UnknownChain { chain }),
             };
             if seq != held.seq + 1 {
@@ -186,13 +212,7 @@ impl HubStore {
                     held: held.seq,
                 });
             }
-            let seen = self
-                .refused
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .get(&chain)
-                .filter(|r| r.seq == seq)
-                .cloned();
+            let seen = refused.filter(|r| r.seq == seq);
             let hash = match (hash, &seen) {
                 (Some(h), Some(s)) if h != s.hash => {
                     return Err(AsideError::WrongHash {
@@ -222,6 +242,7 @@ impl HubStore {
                 key(&chain, seq),
                 serde_json::to_vec(&entry).expect("decision serialises"),
             );
+            self.aux.delete(&mut batch, refused_key(&chain));
             self.chains.put(
                 &mut batch,
                 chain.as_bytes(),
@@ -233,10 +254,6 @@ impl HubStore {
             }
             self.flush()?;
             heads.insert(chain.clone(), super::Head { seq, hash });
-            self.refused
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .remove(&chain);
             return Ok(entry);
         }
         Err(super::commit::contended().into())

@@ -147,10 +147,20 @@ pub const CLERKS: &str = "clerks/";
 /// ([`crate::unvoid`]; ids and municipality codes only).
 pub const UNVOID_INDEX: &str = "uvx/";
 
+/// `aux`: `refused/M/N` → the op of that chain a hub last refused for its content, while an
+/// operator may set it aside ([`super::aside`]; names a record: sealed like the rest).
+pub const REFUSED: &str = "refused/";
+
+/// `aux`: `session/SHA256` → a dashboard session (account, CSRF token, times) by the hash of
+/// its id ([`crate::web::auth::Sessions`]; names an operator: sealed like the rest).
+pub const SESSIONS: &str = "session/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 20] = [
+pub const AUX_PREFIXES: [&str; 22] = [
     LOG_SEQ,
     ASIDE,
+    REFUSED,
+    SESSIONS,
     PERSON_OF_MENTION,
     PERSON_ID,
     PERSON_LINKS,

@@ -164,6 +164,20 @@ pub trait HubBackend: Send + Sync {
     /// step of creating or upgrading a database.
     fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError>;
 
+    /// Runs `f` while no other store over this database (another hub process, or another
+    /// store of this one) runs its own `with_layout_lock`: a layout upgrade at open, which
+    /// another hub opening the same database meanwhile waits for, and then finds done. Writes
+    /// are not held off (the store's ordinary writes do not take it).
+    ///
+    /// - memory, sled: a mutex of the backend (sled's file lock keeps other processes out);
+    /// - PostgreSQL: a session advisory lock (`pg_advisory_lock`) on a connection of its own,
+    ///   released when `f` returns, or by the server when that connection ends (a hub killed
+    ///   mid-upgrade does not hold it).
+    fn with_layout_lock(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError>;
+
     /// Where the database is, for messages (a path, or "(in memory)").
     fn location(&self) -> String;
 }

@@ -21,6 +21,7 @@
 
 use super::backend::{Applied, Expected};
 use super::codec;
+use super::shared::AuxReads;
 use super::{
     bucket_entries, bucket_key, chain_key, decode_state, feed_key, op_key, Author, AuxWrite, Batch,
     FiledConflict, Head, HubStore, IngestError, Prepared, StoreError, HUB_CHAIN_MUNICIPALITY,
@@ -110,7 +111,7 @@ impl HubStore {
             if accepted.is_empty() {
                 return Ok(answers);
             }
-            match self.commit(&accepted, &staged, &heads, &[])? {
+            match self.commit(&accepted, &staged, &heads, &[], &[])? {
                 Applied::Done => {
                     self.flush()?;
                     heads.extend(staged);
@@ -181,14 +182,29 @@ impl HubStore {
     pub fn write_own_many<T>(
         &self,
         items: Vec<T>,
-        mut make: impl FnMut(T, OpId, Hash) -> Op,
+        make: impl FnMut(T, OpId, Hash) -> Op,
         aux: &[AuxWrite],
     ) -> Result<Vec<Op>, StoreError> {
+        let written = self.write_own_many_if(items, make, aux, &AuxReads::default())?;
+        Ok(written.expect("no condition on aux state, so never stale"))
+    }
+
+    /// [`write_own_many`](Self::write_own_many), applied only if every `aux` key of `reads`
+    /// still holds what the caller read ([`super::shared`]); `None`: another writer changed one
+    /// first, nothing was written, and the caller reads again and decides again. (A move of the
+    /// chain's head alone is not a reason: the ops are numbered again, as there.)
+    pub fn write_own_many_if<T>(
+        &self,
+        items: Vec<T>,
+        mut make: impl FnMut(T, OpId, Hash) -> Op,
+        aux: &[AuxWrite],
+        reads: &AuxReads,
+    ) -> Result<Option<Vec<Op>>, StoreError> {
         let mut heads = self.heads.lock().unwrap_or_else(|p| p.into_inner());
         let chain = chain_key(HUB_CHAIN_MUNICIPALITY, HUB_CHAIN_NODE);
         if items.is_empty() {
-            self.aux_commit(aux)?;
-            return Ok(Vec::new());
+            drop(heads);
+            return Ok(self.aux_write_if(reads, aux)?.then(Vec::new));
         }
         // Another hub may have written the chain since this one last did: one read.
         self.refresh_heads(&mut heads, [chain.as_str()])?;
@@ -214,12 +230,13 @@ impl HubStore {
                 },
             )]);
             let refs: Vec<&Prepared> = prepared.iter().collect();
-            match self.commit(&refs, &staged, &heads, aux)? {
+            match self.commit(&refs, &staged, &heads, aux, reads.conditions())? {
                 Applied::Done => {
                     self.flush()?;
                     heads.extend(staged);
-                    return Ok(prepared.into_iter().map(|p| p.op).collect());
+                    return Ok(Some(prepared.into_iter().map(|p| p.op).collect()));
                 }
+                Applied::Conflict(keys) if reads.names_any(&keys) => return Ok(None),
                 Applied::Conflict(keys) => {
                     self.refresh_conflicting(&mut heads, &keys)?;
                     let mut head = heads.get(&chain).copied().unwrap_or_default();
@@ -274,12 +291,13 @@ impl HubStore {
         staged: &HashMap<String, Head>,
         cached: &HashMap<String, Head>,
         aux: &[AuxWrite],
+        aux_read: &[Expected],
     ) -> Result<Applied, StoreError> {
         // Record states after these ops, merged from all of each record's ops, computed before the
         // batch is applied. Ops of this group are grouped by record, so no op of the group is read
         // back; a record the hub did not hold (the common case: a create) needs no read-back at
         // all.
-        let mut read: Vec<Expected> = Vec::new();
+        let mut read: Vec<Expected> = aux_read.to_vec();
         let mut touched: HashMap<&str, Vec<usize>> = HashMap::with_capacity(ops.len());
         for (i, p) in ops.iter().enumerate() {
             touched.entry(p.op.record_id.as_str()).or_default().push(i);

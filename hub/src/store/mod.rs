@@ -15,7 +15,9 @@
 //! - [`codec`]: the binary encodings; [`seal`]: keyspaces and their sealing at rest;
 //! - [`backend`]: the [`HubBackend`] seam (sled, the default; memory; PostgreSQL) — the store above it knows
 //!   nothing of how a database works, the backends nothing of what the bytes mean;
-//! - `aside`: ops set aside by an operator.
+//! - `aside`: ops set aside by an operator;
+//! - `shared`: decisions on `aux` state by compare-and-set ([`AuxReads`],
+//!   [`HubStore::aux_decide`]), for state that several hubs decide on.
 //!
 //! Several stores (several hub processes) may share one database. Each keeps the chain heads in
 //! memory as a cache, and writes only by compare-and-set ([`HubBackend::apply_if`]) over what
@@ -58,12 +60,14 @@ mod codec;
 mod commit;
 mod ingest;
 mod seal;
+mod shared;
 mod upgrade;
 
 pub(crate) use seal::{key_check_opens, key_check_value};
 
 pub use aside::{AsideError, RefusedOp, SetAside};
 pub use ingest::{authorize, check_received, Author, Prepared};
+pub use shared::{AuxReads, Decided};
 
 use seal::Space;
 #[cfg(test)]
@@ -173,10 +177,14 @@ pub struct HubStore {
     /// so a stale entry costs a conflict and a fresh read, never a wrong decision. Every write
     /// of this store holds this lock (one writer per store).
     heads: Mutex<HashMap<String, Head>>,
-    /// The op of each chain last refused for its content ([`aside`]); locked after `heads`.
-    refused: Mutex<HashMap<String, RefusedOp>>,
+    /// The op of each chain this store last noted as refused ([`aside`]; the store holds
+    /// them), so that a refusal is written once; locked after `heads`.
+    refused: Mutex<HashMap<String, (u64, Hash)>>,
     /// The keys the store is sealed with (backups seal their frames with them too).
     keys: Arc<civreg_shared::seal::Sealer>,
+    /// Held by the duplicates queue's decisions through this store, one at a time
+    /// ([`HubStore::decisions_held`]).
+    decisions: Mutex<()>,
 }
 
 fn chain_key(m: &str, n: &str) -> String {
@@ -351,6 +359,7 @@ impl HubStore {
             heads: Mutex::new(HashMap::new()),
             refused: Mutex::new(HashMap::new()),
             keys: keys.clone(),
+            decisions: Mutex::new(()),
         };
         store.bring_to_current(&keys)?;
         store.seal_with(&keys);
@@ -492,6 +501,12 @@ impl HubStore {
         let out = f(&mut it, list);
         drop(heads);
         out
+    }
+
+    /// Holds the duplicates queue's decisions through this store to one at a time (see
+    /// [`crate::linkage::duplicates`]; other stores are kept apart by compare-and-set).
+    pub fn decisions_held(&self) -> std::sync::MutexGuard<'_, ()> {
+        self.decisions.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Auxiliary state kept beside the log by the hub's own modules (person identifiers, the
@@ -800,4 +815,4 @@ impl HubStore {
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
-mod tests_concurrent;
+pub(crate) mod tests_concurrent;

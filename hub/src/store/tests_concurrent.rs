@@ -16,8 +16,9 @@ use std::collections::{BTreeMap, BTreeSet, HashSet};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread;
 
-/// One database shared by every store a test opens.
-struct Shared {
+/// One database shared by every store a test opens (the linkage's concurrent tests use it
+/// too, [`crate::linkage::tests_concurrent`]).
+pub(crate) struct Shared {
     backend: Arc<dyn HubBackend>,
     _dir: Option<tempfile::TempDir>,
     /// PostgreSQL: each store opens a backend of its own (its own connections) over this
@@ -28,7 +29,7 @@ struct Shared {
 impl Shared {
     /// sled is one process's database; its stores here share one handle, as threads of that
     /// process would.
-    fn sled() -> Shared {
+    pub(crate) fn sled() -> Shared {
         let dir = tempfile::tempdir().unwrap();
         let backend = SledBackend::open(&dir.path().join("db")).unwrap();
         Shared {
@@ -38,7 +39,7 @@ impl Shared {
         }
     }
 
-    fn memory() -> Shared {
+    pub(crate) fn memory() -> Shared {
         Shared {
             backend: Arc::new(MemoryBackend::new()),
             _dir: None,
@@ -47,7 +48,7 @@ impl Shared {
     }
 
     /// A fresh database in the test kit's throwaway PostgreSQL cluster.
-    fn postgres() -> Shared {
+    pub(crate) fn postgres() -> Shared {
         let url = civreg_testkit::postgres::database().url;
         Shared {
             backend: Arc::new(backend::postgres::PostgresBackend::open(&url).unwrap()),
@@ -59,7 +60,7 @@ impl Shared {
     /// A store over the shared database: another hub process. Its reads and writes yield the
     /// processor now and then ([`Jitter`]), so that writers interleave between reading and
     /// writing as processes on several machines would.
-    fn store(&self) -> HubStore {
+    pub(crate) fn store(&self) -> HubStore {
         let inner: Arc<dyn HubBackend> = match &self.url {
             Some(url) => Arc::new(backend::postgres::PostgresBackend::open(url).unwrap()),
             None => self.backend.clone(),
@@ -126,6 +127,12 @@ impl HubBackend for Jitter {
     fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
         self.inner.set_layout(mark)
     }
+    fn with_layout_lock(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.inner.with_layout_lock(f)
+    }
     fn location(&self) -> String {
         self.inner.location()
     }
@@ -157,6 +164,8 @@ macro_rules! on_every_shared_backend {
     };
 }
 
+pub(crate) use on_every_shared_backend;
+
 on_every_shared_backend!(
     the_backend_applies_a_conditional_batch_only_if_what_was_read_holds,
     a_store_behind_another_reads_the_heads_again,
@@ -165,6 +174,9 @@ on_every_shared_backend!(
     feed_positions_are_given_once_and_densely_and_a_reader_never_skips_an_op,
     merges_into_one_bucket_through_two_stores_lose_no_op,
     the_hubs_own_chain_written_through_two_stores_loses_no_op,
+    an_op_refused_at_one_hub_is_seen_and_set_aside_at_another,
+    two_hubs_opening_an_old_layout_at_once_upgrade_it_once,
+    conditional_aux_decisions_of_two_stores_lose_no_update,
 );
 
 /// A small seeded generator (xorshift64*): the same seed, the same sizes.
@@ -695,4 +707,166 @@ fn the_hubs_own_chain_written_through_two_stores_loses_no_op(db: Shared) {
             2 * EACH as u64
         );
     }
+}
+
+/// An op refused at hub A (its refusal noted in the store) is listed at hub B, which can set it
+/// aside without being told its hash; then neither lists it any more.
+fn an_op_refused_at_one_hub_is_seen_and_set_aside_at_another(db: Shared) {
+    let (a, b) = (db.store(), db.store());
+    let who = node("istog", "1");
+    let first = op("istog", "1", 1, GENESIS, None);
+    // An annotation of a record nobody created: the hub will never take it.
+    let ghost = op("istog", "1", 99, GENESIS, None);
+    let bad = op("istog", "1", 2, first.hash, Some(&ghost));
+    assert_eq!(
+        a.ingest(vec![(who.clone(), vec![first.clone()])]).unwrap()[0]
+            .as_ref()
+            .unwrap()
+            .seq,
+        1
+    );
+    let refusal = a.ingest(vec![(who.clone(), vec![bad.clone()])]).unwrap()[0]
+        .clone()
+        .unwrap_err();
+    a.flush().unwrap();
+    let seen = b.refused_op("istog", "1").expect("seen at the other hub");
+    assert_eq!((seen.seq, seen.hash), (2, bad.hash));
+    assert_eq!(seen.why, refusal.to_string());
+    let d = b
+        .set_aside(
+            "istog",
+            "1",
+            2,
+            None,
+            "annotation of a record never made",
+            "op:b",
+        )
+        .unwrap();
+    assert_eq!((d.seq, d.hash), (2, bad.hash));
+    assert_eq!(d.refusal.as_deref(), Some(refusal.to_string().as_str()));
+    assert_eq!(a.refused_op("istog", "1"), None);
+    assert_eq!(b.refused_op("istog", "1"), None);
+    assert_eq!(a.head("istog", "1").seq, 2);
+}
+
+/// A backend that counts the layout marks set through it (each store's own; the count shared).
+struct CountingMarks {
+    inner: Arc<dyn HubBackend>,
+    marks: Arc<AtomicU64>,
+}
+
+impl HubBackend for CountingMarks {
+    fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.get(key)
+    }
+    fn scan(&self, from: &[u8], to: Option<&[u8]>) -> backend::Entries<'_> {
+        self.inner.scan(from, to)
+    }
+    fn last_in(&self, from: &[u8], to: &[u8]) -> Result<Option<KeyValue>, StoreError> {
+        self.inner.last_in(from, to)
+    }
+    fn apply(&self, batch: Batch) -> Result<(), StoreError> {
+        self.inner.apply(batch)
+    }
+    fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError> {
+        self.inner.apply_if(expected, batch)
+    }
+    fn flush(&self) -> Result<(), StoreError> {
+        self.inner.flush()
+    }
+    fn layout(&self) -> Result<Option<Vec<u8>>, StoreError> {
+        self.inner.layout()
+    }
+    fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
+        self.marks.fetch_add(1, Ordering::SeqCst);
+        self.inner.set_layout(mark)
+    }
+    fn with_layout_lock(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        self.inner.with_layout_lock(f)
+    }
+    fn location(&self) -> String {
+        self.inner.location()
+    }
+}
+
+/// Three hubs start at once over a database of layout 5 (values in clear): one upgrades it,
+/// the others wait for it and find layout 6; every value reads afterwards, through each.
+fn two_hubs_opening_an_old_layout_at_once_upgrade_it_once(db: Shared) {
+    const VALUES: usize = 3_000;
+    // Layout 5, as an older civreg-hub left it: aux values in clear, no key check.
+    let mut batch = Batch::default();
+    for i in 0..VALUES {
+        batch.put(
+            aux::AUX.key(format!("t/{i:05}")),
+            format!("Drita Gashi {i}").into_bytes(),
+        );
+    }
+    db.backend.apply(batch).unwrap();
+    db.backend.set_layout(LAYOUT_5).unwrap();
+    db.backend.flush().unwrap();
+    let marks = Arc::new(AtomicU64::new(0));
+    let start = Arc::new(std::sync::Barrier::new(3));
+    let openers: Vec<_> = (0..3)
+        .map(|_| {
+            let inner: Arc<dyn HubBackend> = match &db.url {
+                Some(url) => Arc::new(backend::postgres::PostgresBackend::open(url).unwrap()),
+                None => db.backend.clone(),
+            };
+            let (marks, start) = (marks.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                HubStore::open_backend(Arc::new(CountingMarks { inner, marks }), keys()).unwrap()
+            })
+        })
+        .collect();
+    let stores: Vec<HubStore> = openers.into_iter().map(|t| t.join().unwrap()).collect();
+    assert_eq!(
+        marks.load(Ordering::SeqCst),
+        1,
+        "the layout was upgraded once, by one hub"
+    );
+    assert_eq!(db.backend.layout().unwrap().as_deref(), Some(LAYOUT));
+    for s in &stores {
+        for i in (0..VALUES).step_by(97) {
+            assert_eq!(
+                s.aux_get(format!("t/{i:05}").as_bytes()).unwrap(),
+                Some(format!("Drita Gashi {i}").into_bytes())
+            );
+        }
+    }
+}
+
+/// Counters kept in `aux` and raised through two stores at once by [`HubStore::aux_decide`]
+/// (a read-modify-write by compare-and-set): no raise is lost.
+fn conditional_aux_decisions_of_two_stores_lose_no_update(db: Shared) {
+    const EACH: u64 = 60;
+    let stores = [Arc::new(db.store()), Arc::new(db.store())];
+    let start = Arc::new(std::sync::Barrier::new(2));
+    let raisers: Vec<_> = stores
+        .iter()
+        .map(|s| {
+            let (s, start) = (s.clone(), start.clone());
+            thread::spawn(move || {
+                start.wait();
+                for _ in 0..EACH {
+                    s.aux_decide(|reads| {
+                        let n = s
+                            .aux_get_noting(b"t/counter", reads)?
+                            .map_or(0, |v| u64::from_be_bytes(v.try_into().unwrap()));
+                        let w = vec![(b"t/counter".to_vec(), Some((n + 1).to_be_bytes().to_vec()))];
+                        Ok::<_, StoreError>(((), Some(w)))
+                    })
+                    .unwrap();
+                }
+            })
+        })
+        .collect();
+    for t in raisers {
+        t.join().unwrap();
+    }
+    let n = stores[0].aux_get(b"t/counter").unwrap().unwrap();
+    assert_eq!(u64::from_be_bytes(n.try_into().unwrap()), 2 * EACH);
 }

@@ -137,6 +137,7 @@ impl Context {
         pki: Pki,
         settings: Settings,
     ) -> Context {
+        let sessions_store = store.clone();
         Context(Arc::new(Inner {
             data_dir: data_dir.to_path_buf(),
             store,
@@ -144,7 +145,11 @@ impl Context {
             metrics,
             pki,
             history: Arc::new(history::History::new(settings.history_every)),
-            sessions: auth::Sessions::with_limits(settings.session_idle, settings.session_max),
+            sessions: auth::Sessions::in_store(
+                sessions_store,
+                settings.session_idle,
+                settings.session_max,
+            ),
             settings,
             throttle: guard::Throttle::default(),
             checks: tokio::sync::Semaphore::new(guard::MAX_CONCURRENT_CHECKS),

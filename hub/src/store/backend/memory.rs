@@ -21,6 +21,8 @@ const CHUNK: usize = 256;
 pub struct MemoryBackend {
     map: RwLock<BTreeMap<Vec<u8>, Vec<u8>>>,
     layout: Mutex<Option<Vec<u8>>>,
+    /// [`HubBackend::with_layout_lock`].
+    layout_lock: Mutex<()>,
 }
 
 impl MemoryBackend {
@@ -128,6 +130,14 @@ impl HubBackend for MemoryBackend {
     fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
         *self.layout.lock().unwrap_or_else(|p| p.into_inner()) = Some(mark.to_vec());
         Ok(())
+    }
+
+    fn with_layout_lock(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let _held = self.layout_lock.lock().unwrap_or_else(|p| p.into_inner());
+        f()
     }
 
     fn location(&self) -> String {

@@ -90,6 +90,11 @@ const MIGRATION_LOCK: i64 = 0x6369_7672_6567_0001;
 /// counter, so those are one at a time anyway, and one lock can not deadlock.
 const WRITE_LOCK: i64 = 0x6369_7672_6567_0002;
 
+/// The session advisory lock under which a store upgrades the layout of its keys and values at
+/// open ([`HubBackend::with_layout_lock`]): two hubs starting at once over a database of an
+/// older layout upgrade it once; the second waits, then finds the new layout.
+const LAYOUT_LOCK: i64 = 0x6369_7672_6567_0003;
+
 /// Whether a `--store` value names a PostgreSQL database rather than a directory.
 pub fn is_url(store: &str) -> bool {
     store.starts_with("postgres://") || store.starts_with("postgresql://")
@@ -724,6 +729,32 @@ impl HubBackend for PostgresBackend {
     fn set_layout(&self, mark: &[u8]) -> Result<(), StoreError> {
         // Its own transaction, after every earlier one committed.
         self.put_one(layout_key(), mark.to_vec())
+    }
+
+    fn with_layout_lock(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        // A connection of its own: the lock is the session's, and ends with it.
+        let connector = self.connector.clone();
+        let client = self.bridge.run(async move {
+            let client = connector.connect().await?;
+            client
+                .execute("SELECT pg_advisory_lock($1)", &[&LAYOUT_LOCK])
+                .await
+                .map_err(|e| pg_error(&connector.shown, &e))?;
+            Ok::<_, StoreError>(client)
+        })?;
+        let out = f();
+        let shown = self.connector.shown.clone();
+        let unlocked = self.bridge.run(async move {
+            client
+                .execute("SELECT pg_advisory_unlock($1)", &[&LAYOUT_LOCK])
+                .await
+                .map_err(|e| pg_error(&shown, &e))
+        });
+        out?;
+        unlocked.map(|_| ())
     }
 
     fn location(&self) -> String {

@@ -31,6 +31,8 @@ pub struct SledBackend {
     location: String,
     /// Held by every write, so that `apply_if`'s comparison and its batch are one step.
     writer: Mutex<()>,
+    /// [`HubBackend::with_layout_lock`] (sled's file lock keeps out other processes).
+    layout_lock: Mutex<()>,
 }
 
 impl SledBackend {
@@ -79,6 +81,7 @@ impl SledBackend {
             blobs: None,
             location: path.display().to_string(),
             writer: Mutex::new(()),
+            layout_lock: Mutex::new(()),
         })
     }
 
@@ -173,6 +176,14 @@ impl HubBackend for SledBackend {
         let _writer = self.writer.lock().unwrap_or_else(|p| p.into_inner());
         self.tree.insert(Self::layout_key(), mark).map_err(failed)?;
         self.flush()
+    }
+
+    fn with_layout_lock(
+        &self,
+        f: &mut dyn FnMut() -> Result<(), StoreError>,
+    ) -> Result<(), StoreError> {
+        let _held = self.layout_lock.lock().unwrap_or_else(|p| p.into_inner());
+        f()
     }
 
     fn location(&self) -> String {

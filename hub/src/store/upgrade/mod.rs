@@ -30,7 +30,21 @@ pub(super) const LAYOUT_2: &[u8] = b"civreg-hub 2: one tree";
 impl HubStore {
     /// Brings the database to the current layout ([`LAYOUT`]): checks the key of a current one,
     /// upgrades an older one step by step, marks a new one; refuses what it can not read.
+    ///
+    /// Anything but the current layout is handled under the backend's layout lock
+    /// ([`super::HubBackend::with_layout_lock`]), the mark read again once it is held: of two
+    /// hubs opening one database of an older layout at once, one upgrades, the other waits and
+    /// then finds the current layout.
     pub(super) fn bring_to_current(&mut self, keys: &Arc<Sealer>) -> Result<(), StoreError> {
+        if self.backend.layout()?.is_some_and(|v| v == LAYOUT) {
+            return self.check_key(keys, false);
+        }
+        let backend = self.backend.clone();
+        backend.with_layout_lock(&mut || self.bring_to_current_locked(keys))
+    }
+
+    /// [`bring_to_current`](Self::bring_to_current), under the layout lock.
+    fn bring_to_current_locked(&mut self, keys: &Arc<Sealer>) -> Result<(), StoreError> {
         let path = self.backend.location();
         match self.backend.layout()? {
             Some(v) if v == LAYOUT => self.check_key(keys, false)?,
