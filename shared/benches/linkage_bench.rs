@@ -897,6 +897,58 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
         }
     }
     eprintln!("pairs matched by their cluster, by own weight (4-bit bins): (true, false) {hist:?}");
+    // Calibration: the pairs between 4 bits and Match, by comparison vector (each field's
+    // level, `-` where missing), true and false, with the mean weight, strongest groups first.
+    let low = dedupe(&model, &records, 4.0);
+    let mut band: std::collections::HashMap<String, (u64, u64, f64)> = Default::default();
+    for p in low
+        .pairs
+        .iter()
+        .filter(|p| p.weight < model.thresholds.matched && p.cluster.is_none())
+    {
+        let s = model.score(&records[p.a], &records[p.b]);
+        let key = s
+            .fields
+            .iter()
+            .map(|f| format!("{}={}", f.field.as_str(), f.level.unwrap_or("-")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let e = band.entry(key).or_default();
+        if entity[p.a] == entity[p.b] {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+        e.2 += p.weight;
+    }
+    // Calibration by 2-bit bins: true and false pairs, and the model's posterior at the bin's
+    // middle (the pair model's odds λ/(1 − λ) · 2^w).
+    let mut bins: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+    for p in low.pairs.iter().filter(|p| p.cluster.is_none()) {
+        let e = bins.entry((p.weight / 2.0).floor() as i64 * 2).or_default();
+        if entity[p.a] == entity[p.b] {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    for (b, (t, f)) in &bins {
+        eprintln!(
+            "CALIB {b:>4}..{:<4} true {t:>6} false {f:>6} share {:.3} model {:.3}",
+            b + 2,
+            *t as f64 / (*t + *f).max(1) as f64,
+            model.probability(*b as f64 + 1.0)
+        );
+    }
+    let mut band: Vec<_> = band.into_iter().collect();
+    band.sort_by(|x, y| (y.1 .0 + y.1 .1).cmp(&(x.1 .0 + x.1 .1)));
+    eprintln!(
+        "pairs from 4 bits to Match ({:.1}), by comparison vector: true, false, mean weight",
+        model.thresholds.matched
+    );
+    for (k, (t, f, w)) in band.iter().take(40) {
+        eprintln!("BAND {t:>5} {f:>5} {:>6.1} | {k}", w / (*t + *f) as f64);
+    }
     for p in d.pairs.iter().filter(|p| p.cluster.is_some()) {
         if entity[p.a] != entity[p.b] {
             let s = model.score(&records[p.a], &records[p.b]);
