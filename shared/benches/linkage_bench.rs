@@ -941,7 +941,7 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
         );
     }
     let mut band: Vec<_> = band.into_iter().collect();
-    band.sort_by(|x, y| (y.1 .0 + y.1 .1).cmp(&(x.1 .0 + x.1 .1)));
+    band.sort_by_key(|y| std::cmp::Reverse(y.1 .0 + y.1 .1));
     eprintln!(
         "pairs from 4 bits to Match ({:.1}), by comparison vector: true, false, mean weight",
         model.thresholds.matched
