@@ -761,6 +761,7 @@ fn generic_main() {
         }
     }
     if args.iter().any(|a| a == "--diagnose") {
+        generic_link_calibration(&clean);
         generic_diagnose(&own);
     }
     eprintln!("generic: dedupe");
@@ -812,6 +813,47 @@ fn generic_main() {
         };
         std::fs::write(&path, new).expect("write BENCHMARKS.md");
         eprintln!("wrote {}", path.display());
+    }
+}
+
+/// `--generic --diagnose`: to stderr, the link job's calibration on the clean source: rows with
+/// a candidate, by their best candidate's row posterior ([`civreg_shared::linkage::LinkJob`]),
+/// how many have that candidate as their true person.
+fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
+    use civreg_shared::linkage::{LinkJob, LinkOptions};
+    let token = civreg_shared::synth::eval::test_token;
+    let register = set.register_records(token);
+    let rows = set.source_records(token);
+    let truth = set.truth();
+    let opts = LinkOptions::new(civreg_shared::linkage::generic::hub_train_config(
+        register.len() + rows.len(),
+    ));
+    let mut job = LinkJob::new(&register, &rows, &opts).expect("link job");
+    let links = job.link_all(&rows, 0);
+    let edges = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999, 1.0 + 1e-9];
+    let mut bins = vec![(0u64, 0u64, 0.0f64); edges.len() - 1];
+    for (l, t) in links.iter().zip(&truth) {
+        let Some(b) = &l.best else { continue };
+        let p = b.score.probability;
+        let Some(i) = edges.windows(2).position(|w| p >= w[0] && p < w[1]) else {
+            continue;
+        };
+        if *t == Some(b.index) {
+            bins[i].0 += 1;
+        } else {
+            bins[i].1 += 1;
+        }
+        bins[i].2 += p;
+    }
+    eprintln!("link (clean source): rows by their best candidate's row posterior: right, wrong, mean posterior");
+    for (w, (r, x, sum)) in edges.windows(2).zip(&bins) {
+        eprintln!(
+            "LINKCALIB {:.3}..{:.3} right {r:>5} wrong {x:>5} share {:.3} mean posterior {:.3}",
+            w[0],
+            w[1].min(1.0),
+            *r as f64 / (*r + *x).max(1) as f64,
+            sum / (*r + *x).max(1) as f64
+        );
     }
 }
 
