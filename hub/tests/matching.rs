@@ -1,6 +1,7 @@
 //! Identity matching at the hub over a seeded synthetic register loaded through real ingest:
 //! `match dedupe` finds the planted duplicates, and `match link` links an external file with
-//! missing columns, reporting its bad rows and linking the good ones. Through the real binary.
+//! missing columns, reporting its bad rows and linking the good ones; a pair that its cluster
+//! makes a Match is filed for review whatever its own weight. Through the real binary.
 
 use civreg_testkit::prelude as common;
 
@@ -8,6 +9,7 @@ use civreg_hub::pki::PeerIdentity;
 use civreg_hub::store::HubStore;
 use civreg_shared::fields;
 use civreg_shared::ids::RegNo;
+use civreg_shared::model::Record;
 use civreg_shared::op::{ChangeKind, Hash, Hlc, Op, OpId, GENESIS, OP_FORMAT};
 use civreg_shared::synth::population::{Population, PopulationConfig};
 use std::collections::{BTreeMap, HashMap};
@@ -26,20 +28,16 @@ fn hub_cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
         .expect("run civreg-hub")
 }
 
-#[test]
-fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
-    let dir = tempfile::tempdir().unwrap();
-    let db = civreg_hub::paths::db_dir(dir.path());
-    // A seeded register: every record as a create op of node 1 of its municipality.
+/// Loads `records` into a new hub store under `dir` (and makes its key file), each as a create
+/// op of node 1 of its municipality; returns their registration numbers, in order.
+fn load_register(dir: &std::path::Path, records: &[Record]) -> Vec<String> {
     let mut chains: BTreeMap<String, (u64, Hash, Vec<Op>)> = BTreeMap::new();
-    let mut regno_of: HashMap<String, String> = HashMap::new();
-    let mut truth = Vec::new();
-    for r in Population::new(PopulationConfig::new(11, 3_000)) {
-        let Ok(rec) = r.record() else { continue };
+    let mut regnos = Vec::new();
+    for rec in records {
         let m = rec.municipality().to_string();
         let e = chains.entry(m.clone()).or_insert((0, GENESIS, Vec::new()));
         e.0 += 1;
-        let regno = RegNo::mint(&m, 2026, r.kind, "1", e.0).to_string();
+        let regno = RegNo::mint(&m, 2026, rec.kind(), "1", e.0).to_string();
         let changes = fields::flatten(&rec.to_json())
             .unwrap()
             .into_iter()
@@ -58,7 +56,7 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
             },
             clerk: "synth".into(),
             record_id: regno.clone(),
-            record_kind: r.kind,
+            record_kind: rec.kind(),
             change: ChangeKind::Create,
             changes,
             base: vec![],
@@ -69,22 +67,40 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         .seal();
         e.1 = op.hash;
         e.2.push(op);
-        regno_of.insert(r.id.clone(), regno);
+        regnos.push(regno);
+    }
+    // The key file the `civreg-hub` commands open the store with.
+    common::make_hub_key(dir);
+    let store = HubStore::open(&civreg_hub::paths::db_dir(dir), common::hub_keys(dir)).unwrap();
+    for (m, (_, _, ops)) in chains {
+        let who = PeerIdentity::Node {
+            municipality: m,
+            node_id: "1".into(),
+        };
+        let r = store.ingest(vec![(who, ops)]).unwrap();
+        assert!(r[0].is_ok(), "{:?}", r[0]);
+    }
+    regnos
+}
+
+#[test]
+fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = civreg_hub::paths::db_dir(dir.path());
+    // A seeded register: every record as a create op of node 1 of its municipality.
+    let mut records = Vec::new();
+    let mut truth = Vec::new();
+    for r in Population::new(PopulationConfig::new(11, 3_000)) {
+        let Ok(rec) = r.record() else { continue };
+        records.push(rec);
         truth.push(r.truth);
     }
-    {
-        // The key file the `civreg-hub` commands below open the store with.
-        common::make_hub_key(dir.path());
-        let store = HubStore::open(&db, common::hub_keys(dir.path())).unwrap();
-        for (m, (_, _, ops)) in chains {
-            let who = PeerIdentity::Node {
-                municipality: m,
-                node_id: "1".into(),
-            };
-            let r = store.ingest(vec![(who, ops)]).unwrap();
-            assert!(r[0].is_ok(), "{:?}", r[0]);
-        }
-    }
+    let regnos = load_register(dir.path(), &records);
+    let regno_of: HashMap<String, String> = truth
+        .iter()
+        .zip(&regnos)
+        .map(|(t, n)| (t.id.clone(), n.clone()))
+        .collect();
 
     // `--report-only` files nothing into the review queue.
     let open_cases = || {
@@ -404,4 +420,114 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
         .unwrap();
     assert_eq!(x1["class"], "match", "{x1}");
     assert_eq!(models().len(), 2, "a job's own model is not saved");
+}
+
+/// Three records of one child: the original; a copy with the same personal number, name and
+/// date whose parents' names and place of birth were entered wrongly; and a copy of that copy
+/// without the number and with a mistyped year. Each copy matches the record it was made from;
+/// the two ends are weak together, under Possible by their own weight, and `match dedupe`
+/// makes them a Match through their cluster: that Match goes to the review queue like any.
+#[test]
+fn a_match_made_by_its_cluster_is_filed_for_review_whatever_its_weight() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut records: Vec<Record> = Population::new(PopulationConfig::new(23, 2_000))
+        .filter(|r| r.truth.duplicate_of.is_none())
+        .filter_map(|r| r.record().ok())
+        .collect();
+    let Some(Record::Birth(a)) = records
+        .iter()
+        .find(|r| {
+            matches!(r, Record::Birth(b) if !b.child.personal_numbers.is_empty()
+                && b.father.is_some()
+                && b.child.given_name.chars().count() >= 5
+                && b.child.given_name.is_ascii()
+                && b.child.date_of_birth.is_some())
+        })
+        .cloned()
+    else {
+        panic!("the population has a birth with a personal number and a father");
+    };
+    let mut b = a.clone();
+    b.mother.given_name = "Xhevahire".into();
+    b.mother.surname = "Zymberi".into();
+    b.mother.maiden_surname = None;
+    b.father.as_mut().unwrap().given_name = "Xhevdet".into();
+    b.place_of_birth = if a.place_of_birth == "prizren" {
+        "gjakove"
+    } else {
+        "prizren"
+    }
+    .into();
+    let mut c = b.clone();
+    c.child.personal_numbers = Default::default();
+    // A letter of the given name dropped.
+    c.child.given_name.remove(2);
+    let dob = c.child.date_of_birth.unwrap();
+    let year = chrono::Datelike::year(&dob);
+    let typo = if year % 10 == 9 { year - 1 } else { year + 1 };
+    c.child.date_of_birth = chrono::Datelike::with_year(&dob, typo).or(Some(dob));
+    records.extend([Record::Birth(b), Record::Birth(c)]);
+    let regnos = load_register(dir.path(), &records);
+    let a_at = records
+        .iter()
+        .position(|r| matches!(r, Record::Birth(x) if *x == a))
+        .unwrap();
+    let (a_id, c_id) = (
+        format!("{}/child", regnos[a_at]),
+        format!("{}/child", regnos[regnos.len() - 1]),
+    );
+
+    let out = hub_cli(dir.path(), &["--json", "match", "dedupe"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    // The default reporting threshold is the model's Possible.
+    let possible: f64 = stderr
+        .split("(threshold ")
+        .nth(1)
+        .and_then(|t| t.split(',').next())
+        .and_then(|t| t.parse().ok())
+        .unwrap_or_else(|| panic!("no threshold in {stderr}"));
+    let pairs: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let is = |p: &serde_json::Value, x: &str, y: &str| {
+        (p["a"] == x && p["b"] == y) || (p["a"] == y && p["b"] == x)
+    };
+    let ac = pairs
+        .iter()
+        .find(|p| is(p, &a_id, &c_id))
+        .unwrap_or_else(|| panic!("{a_id} and {c_id} are not reported: {pairs:?}"));
+    let weight = |x: &str, y: &str| {
+        pairs
+            .iter()
+            .find(|p| is(p, x, y))
+            .map(|p| p["weight"].clone())
+    };
+    let b_id = format!("{}/child", regnos[regnos.len() - 2]);
+    assert_eq!(
+        ac["class"],
+        "match",
+        "{ac}; a-b {:?}, b-c {:?}",
+        weight(&a_id, &b_id),
+        weight(&b_id, &c_id)
+    );
+    assert!(
+        ac["weight"].as_f64().unwrap() < possible,
+        "the pair weighs {} on its own, Possible is {possible}",
+        ac["weight"]
+    );
+
+    // Filed: the queue holds the pair.
+    let out = hub_cli(dir.path(), &["--json", "duplicates", "list"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let cases: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(
+        cases.iter().any(|k| is(k, &a_id, &c_id)),
+        "the cluster's Match {a_id} - {c_id} is not in the review queue: {cases:?}"
+    );
 }

@@ -761,6 +761,7 @@ fn generic_main() {
         }
     }
     if args.iter().any(|a| a == "--diagnose") {
+        generic_link_calibration(&clean);
         generic_diagnose(&own);
     }
     eprintln!("generic: dedupe");
@@ -812,6 +813,47 @@ fn generic_main() {
         };
         std::fs::write(&path, new).expect("write BENCHMARKS.md");
         eprintln!("wrote {}", path.display());
+    }
+}
+
+/// `--generic --diagnose`: to stderr, the link job's calibration on the clean source: rows with
+/// a candidate, by their best candidate's row posterior ([`civreg_shared::linkage::LinkJob`]),
+/// how many have that candidate as their true person.
+fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
+    use civreg_shared::linkage::{LinkJob, LinkOptions};
+    let token = civreg_shared::synth::eval::test_token;
+    let register = set.register_records(token);
+    let rows = set.source_records(token);
+    let truth = set.truth();
+    let opts = LinkOptions::new(civreg_shared::linkage::generic::hub_train_config(
+        register.len() + rows.len(),
+    ));
+    let mut job = LinkJob::new(&register, &rows, &opts).expect("link job");
+    let links = job.link_all(&rows, 0);
+    let edges = [0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 0.99, 0.999, 1.0 + 1e-9];
+    let mut bins = vec![(0u64, 0u64, 0.0f64); edges.len() - 1];
+    for (l, t) in links.iter().zip(&truth) {
+        let Some(b) = &l.best else { continue };
+        let p = b.score.probability;
+        let Some(i) = edges.windows(2).position(|w| p >= w[0] && p < w[1]) else {
+            continue;
+        };
+        if *t == Some(b.index) {
+            bins[i].0 += 1;
+        } else {
+            bins[i].1 += 1;
+        }
+        bins[i].2 += p;
+    }
+    eprintln!("link (clean source): rows by their best candidate's row posterior: right, wrong, mean posterior");
+    for (w, (r, x, sum)) in edges.windows(2).zip(&bins) {
+        eprintln!(
+            "LINKCALIB {:.3}..{:.3} right {r:>5} wrong {x:>5} share {:.3} mean posterior {:.3}",
+            w[0],
+            w[1].min(1.0),
+            *r as f64 / (*r + *x).max(1) as f64,
+            sum / (*r + *x).max(1) as f64
+        );
     }
 }
 
@@ -897,6 +939,58 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
         }
     }
     eprintln!("pairs matched by their cluster, by own weight (4-bit bins): (true, false) {hist:?}");
+    // Calibration: the pairs between 4 bits and Match, by comparison vector (each field's
+    // level, `-` where missing), true and false, with the mean weight, strongest groups first.
+    let low = dedupe(&model, &records, 4.0);
+    let mut band: std::collections::HashMap<String, (u64, u64, f64)> = Default::default();
+    for p in low
+        .pairs
+        .iter()
+        .filter(|p| p.weight < model.thresholds.matched && p.cluster.is_none())
+    {
+        let s = model.score(&records[p.a], &records[p.b]);
+        let key = s
+            .fields
+            .iter()
+            .map(|f| format!("{}={}", f.field.as_str(), f.level.unwrap_or("-")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        let e = band.entry(key).or_default();
+        if entity[p.a] == entity[p.b] {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+        e.2 += p.weight;
+    }
+    // Calibration by 2-bit bins: true and false pairs, and the model's posterior at the bin's
+    // middle (the pair model's odds λ/(1 − λ) · 2^w).
+    let mut bins: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
+    for p in low.pairs.iter().filter(|p| p.cluster.is_none()) {
+        let e = bins.entry((p.weight / 2.0).floor() as i64 * 2).or_default();
+        if entity[p.a] == entity[p.b] {
+            e.0 += 1;
+        } else {
+            e.1 += 1;
+        }
+    }
+    for (b, (t, f)) in &bins {
+        eprintln!(
+            "CALIB {b:>4}..{:<4} true {t:>6} false {f:>6} share {:.3} model {:.3}",
+            b + 2,
+            *t as f64 / (*t + *f).max(1) as f64,
+            model.probability(*b as f64 + 1.0)
+        );
+    }
+    let mut band: Vec<_> = band.into_iter().collect();
+    band.sort_by_key(|y| std::cmp::Reverse(y.1 .0 + y.1 .1));
+    eprintln!(
+        "pairs from 4 bits to Match ({:.1}), by comparison vector: true, false, mean weight",
+        model.thresholds.matched
+    );
+    for (k, (t, f, w)) in band.iter().take(40) {
+        eprintln!("BAND {t:>5} {f:>5} {:>6.1} | {k}", w / (*t + *f) as f64);
+    }
     for p in d.pairs.iter().filter(|p| p.cluster.is_some()) {
         if entity[p.a] != entity[p.b] {
             let s = model.score(&records[p.a], &records[p.b]);

@@ -2,8 +2,8 @@
 //! registrar would check by hand.
 
 use civreg_shared::linkage::{
-    dedupe, link, Class, Field, Matcher, Model, PartialDate, PersonRecord, PnumToken,
-    RegisterIndex, TrainConfig,
+    dedupe, first_rules, link, Class, Field, Matcher, Model, PartialDate, PersonRecord, PnumToken,
+    RegisterIndex, TrainConfig, RULES,
 };
 use civreg_shared::model::Sex;
 use civreg_shared::synth::eval::LinkageSet;
@@ -848,4 +848,30 @@ fn addresses_are_compared_word_by_word() {
     let plain = &trained().model;
     let (ps, pn) = (plain.score(&a, &same), plain.score(&a, &none));
     assert!((ps.weight - pn.weight).abs() < 1e-9, "{ps:?} {pn:?}");
+}
+
+/// Issue 16: a copy whose surname was misspelt at its first letter and whose month was mistyped
+/// shares no key with its original under the name and date rules; one name with the year and
+/// the municipality of birth brings them together. Without the place (or in another year)
+/// nothing does: the rule stays small.
+#[test]
+fn a_name_with_the_year_and_place_of_birth_blocks_a_misspelt_initial_and_month() {
+    let mut a = person("a", "Louis", "Williams", (1936, 7, 16));
+    a.birth_place = Some("junik".into());
+    let mut b = person("b", "Louis", "Zilliams", (1936, 8, 16));
+    b.birth_place = Some("junik".into());
+    // Swapped as well: the name found in the other field.
+    let mut c = person("c", "Zilliams", "Louis", (1936, 8, 16));
+    c.birth_place = Some("junik".into());
+    let mut no_place = b.clone();
+    no_place.birth_place = None;
+    let mut other_year = b.clone();
+    other_year.birth_date = Some(PartialDate::ymd(1937, 8, 16));
+    let records = [a, b, c, no_place, other_year];
+    let rules = first_rules(&records, &[(0, 1), (0, 2), (0, 3), (0, 4)]);
+    let rule = RULES
+        .iter()
+        .position(|r| r.contains("municipality of birth"))
+        .expect("the rule");
+    assert_eq!(rules, [Some(rule), Some(rule), None, None], "{RULES:?}");
 }

@@ -575,7 +575,8 @@ pub enum MatchCommand {
         #[arg(long)]
         municipality: Option<String>,
         /// Match weight (log2) from which a pair is reported (default: the model's "possible").
-        /// Pairs below the model's "possible" are reported but not filed for review.
+        /// Pairs below the model's "possible" are reported but not filed for review, unless
+        /// their cluster makes them a match.
         #[arg(long, allow_hyphen_values = true)]
         threshold: Option<f64>,
         /// Report the pairs without filing any into the review queue.

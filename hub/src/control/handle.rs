@@ -468,14 +468,15 @@ pub fn answer(
                 *threshold,
                 *retrain,
             )?;
-            // The pairs at or above the model's Possible threshold go to the review queue (a
-            // pair filed before, in any state, is not filed again); those the operator asked
-            // for below it are only reported, and with `report_only` none is filed.
+            // The Matches (a cluster's too, whatever their own weight) and the pairs at or
+            // above the model's Possible threshold go to the review queue (a pair filed before,
+            // in any state, is not filed again); those the operator asked for below it are only
+            // reported, and with `report_only` none is filed.
             let filed = crate::linkage::duplicates::file(
                 &state.store,
                 r.pairs
                     .iter()
-                    .filter(|p| !*report_only && p.weight >= r.thresholds.possible)
+                    .filter(|p| !*report_only && p.for_review(r.thresholds.possible))
                     .map(|p| crate::linkage::duplicates::Found {
                         a: p.a.clone(),
                         b: p.b.clone(),

@@ -87,13 +87,23 @@ pub struct DuplicatePair {
     pub class: String,
 }
 
+impl DuplicatePair {
+    /// Whether `match dedupe` files the pair into the review queue: a Match (by its own weight
+    /// or by its cluster, whose pair weight may be under Possible: two corrupted copies of one
+    /// record) or a pair at or above the Possible weight. The pairs an operator asked for under
+    /// it are only reported.
+    pub fn for_review(&self, possible: f64) -> bool {
+        self.class == "match" || self.weight >= possible
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct DedupeReport {
     pub people: usize,
     /// The weight from which pairs are reported.
     pub threshold: f64,
-    /// The model's Match and Possible thresholds: only pairs at or above Possible are filed
-    /// into the review queue.
+    /// The model's Match and Possible thresholds: the Matches and the pairs at or above
+    /// Possible are filed into the review queue ([`DuplicatePair::for_review`]).
     pub thresholds: linkage::Thresholds,
     pub pairs_compared: u64,
     pub pairs: Vec<DuplicatePair>,

@@ -117,7 +117,9 @@
 //! birth in any year (a mistyped year and a misspelt or swapped name); one name's key + the
 //! other's initial in either order, between a record without a date and records with one
 //! (names alone: `link` and `dedupe`, not training); and one name's key + the other's initial
-//! in either order + the birth year (a misspelt name and a mistyped day or month). Surname keys are taken
+//! in either order + the birth year (a misspelt name and a mistyped day or month); one name's
+//! key + the other's last two letters in either order + the birth year + the municipality of
+//! birth (the other name misspelt at its first letter and the day or month mistyped). Surname keys are taken
 //! from the current and the maiden/earlier surname; dates enter as (year, the smaller and the
 //! larger of day and month), so swapped dates still block together. A pair is compared once,
 //! under the first rule that brings it together. Blocks larger than

@@ -685,6 +685,7 @@ const RULE_FIELDS: [&[Field]; NR] = [
     &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::BirthDate, Field::BirthPlace],
 ];
 
 struct EmOut {
