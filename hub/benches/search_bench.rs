@@ -13,6 +13,11 @@
 //! tables (not the index's). Each query remembers the record it was made from; *found* is how
 //! often that record is among the first 20 results, *top-1* how often it is first.
 //!
+//! `--held-out` replaces every name of the synthetic population by one of
+//! `data/heldout-names.tsv`: Albanian and Serbian given names and surnames from public lists the
+//! project did not write (sources in the file's header), mapped so that a person keeps one name
+//! across records ([`HeldOut`]). Its table goes to its own section of `BENCHMARKS.md`.
+//!
 //! `--baseline EXE` runs the hub phase of this bench built from an earlier commit (copy this
 //! file into a checkout of that commit and build it in its own target dir) first, on the same
 //! store and queries, for the *before* columns. `CIVREG_BENCH_MISSES=1` prints each top-1 miss
@@ -30,6 +35,9 @@
 //! cargo bench -p civreg-hub --bench search_bench -- --records 1000000
 //! cargo bench -p civreg-hub --bench search_bench -- --write     # also update BENCHMARKS.md
 //! cargo bench -p civreg-hub --bench search_bench -- --quick     # small (what `cargo test` runs)
+//! cargo bench -p civreg-hub --bench search_bench -- --held-out  # names from public lists
+//! cargo bench -p civreg-hub --bench search_bench -- --full --local-only  # no pass via a node
+//! cargo bench -p civreg-hub --bench search_bench -- --held-out --records 1000000
 //! hub/benches/pg_baseline.sh [--full] [--write]                # the same, plus pg_trgm
 //! ```
 //!
@@ -208,10 +216,133 @@ fn pg_row(regno: &str, rec: &Record) -> String {
     format!("{regno}\t{year}\t{principal}\t{all}\n")
 }
 
+/// Names the project did not write (`data/heldout-names.tsv`: public lists, cited in the file's
+/// header): with `--held-out`, every name of the synthetic population is replaced by one of
+/// them, so that the queries are made from, and the index holds, names the search was not
+/// tuned to.
+const HELD_OUT: &str = include_str!("data/heldout-names.tsv");
+
+/// The held-out lists by (community, list), and how a synthetic name maps onto them: the same
+/// synthetic name always becomes the same held-out name (a person keeps one name across their
+/// records; a family keeps its surname), chosen by a hash of the name, from the list of the
+/// community the person's surname belongs to (by the bench's own rule, [`is_serbian`]) and, for
+/// a given name, of the person's sex.
+struct HeldOut {
+    lists: BTreeMap<(String, String), Vec<String>>,
+}
+
+impl HeldOut {
+    fn load() -> HeldOut {
+        let mut lists: BTreeMap<(String, String), Vec<String>> = BTreeMap::new();
+        for line in HELD_OUT.lines() {
+            if line.starts_with('#') || line.trim().is_empty() {
+                continue;
+            }
+            let mut cols = line.split('\t');
+            let (Some(c), Some(k), Some(n)) = (cols.next(), cols.next(), cols.next()) else {
+                panic!("heldout-names.tsv: a line without three columns: {line:?}");
+            };
+            lists
+                .entry((c.to_string(), k.to_string()))
+                .or_default()
+                .push(n.to_string());
+        }
+        HeldOut { lists }
+    }
+
+    fn pick(&self, community: &str, list: &str, name: &str) -> String {
+        let l = &self.lists[&(community.to_string(), list.to_string())];
+        // FNV-1a of the folded name and the list: stable across runs and platforms.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        for b in normalize::fold(name).bytes().chain(list.bytes()) {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        }
+        l[(h % l.len() as u64) as usize].clone()
+    }
+
+    /// One name field's value (words and hyphenated parts mapped one by one; a name written
+    /// in Cyrillic stays in Cyrillic).
+    fn map(&self, community: &str, list: &str, value: &str) -> String {
+        let cyrillic = value.chars().any(|c| ('\u{400}'..='\u{4ff}').contains(&c));
+        let latin = normalize::cyrillic_to_latin(value);
+        let mut out = String::new();
+        let mut word = String::new();
+        for c in latin.chars().chain(std::iter::once(' ')) {
+            if c.is_whitespace() || c == '-' {
+                if !word.is_empty() {
+                    out.push_str(&self.pick(community, list, &word));
+                    word.clear();
+                }
+                out.push(c);
+            } else {
+                word.push(c);
+            }
+        }
+        out.pop();
+        if cyrillic {
+            to_cyrillic(&out)
+        } else {
+            out
+        }
+    }
+
+    /// Replaces every name of a synthetic record's document.
+    fn apply(&self, doc: &mut serde_json::Value) {
+        let Some(obj) = doc.as_object_mut() else {
+            return;
+        };
+        for (role, person) in obj.iter_mut() {
+            let Some(p) = person.as_object_mut() else {
+                continue;
+            };
+            let surname = ["surname", "surname_after", "surname_before"]
+                .iter()
+                .find_map(|k| p.get(*k).and_then(|v| v.as_str()))
+                .map(normalize::cyrillic_to_latin)
+                .unwrap_or_default();
+            let community = if is_serbian(&surname) { "sr" } else { "sq" };
+            let female = match p.get("sex").and_then(|v| v.as_str()) {
+                Some(s) => s == "female",
+                None => role == "mother",
+            };
+            let given = if female { "given-f" } else { "given-m" };
+            for (key, list) in [
+                ("given_name", given),
+                ("father_given_name", "given-m"),
+                ("surname", "surname"),
+                ("surname_before", "surname"),
+                ("surname_after", "surname"),
+                ("maiden_surname", "surname"),
+            ] {
+                if let Some(v) = p.get(key).and_then(|v| v.as_str()) {
+                    // A maiden surname is of the family the woman was born in.
+                    let c = if key == "maiden_surname" || key == "surname_before" {
+                        if is_serbian(&normalize::cyrillic_to_latin(v)) {
+                            "sr"
+                        } else {
+                            "sq"
+                        }
+                    } else {
+                        community
+                    };
+                    let new = self.map(c, list, v);
+                    p.insert(key.to_string(), serde_json::Value::String(new));
+                }
+            }
+        }
+    }
+}
+
 /// Loads `n` synthetic records into the store; returns a seeded sample of children and of
 /// spouses whose surname changed (with their record). With `pg`, also writes each record's
 /// baseline row there.
-fn load(store: &HubStore, n: u64, mut pg: Option<&mut dyn Write>) -> Sources {
+fn load(
+    store: &HubStore,
+    n: u64,
+    held_out: Option<&HeldOut>,
+    mut pg: Option<&mut dyn Write>,
+) -> Sources {
     let mut chains: BTreeMap<String, (u64, Hash, Vec<Op>)> = BTreeMap::new();
     // Uniform samples of all children and spouses, so that the sources are not the first
     // records loaded: both engines break ties by load order.
@@ -228,7 +359,10 @@ fn load(store: &HubStore, n: u64, mut pg: Option<&mut dyn Write>) -> Sources {
     let latin = |v: &serde_json::Value, k: &str| -> String {
         normalize::cyrillic_to_latin(v[k].as_str().unwrap_or(""))
     };
-    for r in Population::new(PopulationConfig::new(SEED, n)) {
+    for mut r in Population::new(PopulationConfig::new(SEED, n)) {
+        if let Some(h) = held_out {
+            h.apply(&mut r.doc);
+        }
         let Ok(rec) = r.record() else { continue };
         let m = rec.municipality().to_string();
         let e = chains.entry(m.clone()).or_insert((0, GENESIS, Vec::new()));
@@ -1046,6 +1180,7 @@ fn main() {
     let quick = args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
     let full = args.iter().any(|a| a == "--full");
     let write = args.iter().any(|a| a == "--write");
+    let held_out = args.iter().any(|a| a == "--held-out").then(HeldOut::load);
     let pg = value("--pg");
     let n: u64 = if let Some(n) = value("--records") {
         n.parse().expect("--records N")
@@ -1084,7 +1219,12 @@ fn main() {
                 std::io::BufWriter::new(std::fs::File::create(&pg_rows).expect("rows file"))
             });
             let t = Instant::now();
-            let names = load(&store, n, rows.as_mut().map(|w| w as &mut dyn Write));
+            let names = load(
+                &store,
+                n,
+                held_out.as_ref(),
+                rows.as_mut().map(|w| w as &mut dyn Write),
+            );
             if let Some(mut w) = rows {
                 w.flush().expect("rows flush");
             }
@@ -1130,7 +1270,11 @@ fn main() {
         let _ = std::fs::remove_file(dir.join("bench-build.json"));
         r
     });
-    let hub = hub_phase(&std::env::current_exe().expect("exe"), false);
+    // `--local-only`: no pass through a node (the long full-size runs).
+    let hub = hub_phase(
+        &std::env::current_exe().expect("exe"),
+        args.iter().any(|a| a == "--local-only"),
+    );
     for (ms, class, text) in &hub.slowest {
         eprintln!("slow: {ms:8.2} ms  {class:12}  {text}");
     }
@@ -1153,10 +1297,23 @@ fn main() {
         ),
         None => "No *before* run (`--baseline EXE` gives one).".into(),
     };
+    let (title, data) = if held_out.is_some() {
+        (
+            "National search on held-out names (hub)",
+            "synthetic records (seeded `civreg_shared::synth` population) whose every name is replaced by a name from public lists the project did not write \
+(`hub/benches/data/heldout-names.tsv`: Albanian and Serbian given names and surnames, sources in its header; the same synthetic name always becomes the same held-out name, \
+from the list of the person's community and sex)",
+        )
+    } else {
+        (
+            "National search (hub)",
+            "synthetic records (seeded `civreg_shared::synth` population)",
+        )
+    };
     let section = format!(
-        "## National search (hub)\n\n\
+        "## {title}\n\n\
 Measured {date} at commit `{commit}`{note}, `cargo bench -p civreg-hub --bench search_bench{how}`. \
-Data: {n} synthetic records (seeded `civreg_shared::synth` population), loaded through the hub's ingest in {load_s:.1} s; \
+Data: {n} {data}, loaded through the hub's ingest in {load_s:.1} s; \
 {total} queries made from children's birth records of the same data, one thread, each pass after an unmeasured warm-up pass over the same queries. \
 *Found* is how often the record a query was made from is among its first 20 results. \
 Query classes: names as written in the record with the year of birth (*exact*), one letter dropped from the surname (*typo*), \
@@ -1181,7 +1338,14 @@ The respellings come from the bench's own tables, not from the index's normalisa
 | all, from a node over mutual TLS (one connection) | {r50:.2} ms | {r99:.2} ms | {rrec} of {total} |\n\
 | added by the node's round trip (median) | {added:.2} ms | | |\n",
         note = if quick { " (quick sizes)" } else if full { " (full size)" } else { "" },
-        how = if full { " -- --full" } else { "" },
+        how = match (full, held_out.is_some()) {
+            (true, true) => " -- --full --held-out".to_string(),
+            (true, false) => " -- --full".to_string(),
+            (false, true) if n != 200_000 => format!(" -- --held-out --records {n}"),
+            (false, true) => " -- --held-out".to_string(),
+            (false, false) if n != 200_000 && !quick => format!(" -- --records {n}"),
+            (false, false) => String::new(),
+        },
         build_s = hub.build_s,
         docs = hub.docs,
         segs = hub.segments,
@@ -1237,7 +1401,12 @@ A query's names are folded the same way and a 4-digit token is the year: \
         println!("{s}");
     }
     if write {
-        support::write_section("search-bench", &section);
+        let name = if held_out.is_some() {
+            "search-bench-heldout"
+        } else {
+            "search-bench"
+        };
+        support::write_section(name, &section);
         if let Some(s) = &pg_section {
             support::write_section("search-pg-baseline", s);
         }

@@ -1120,3 +1120,86 @@ async fn an_albanian_personal_number_is_found_nationally() {
     );
     let _ = hub.stop().await;
 }
+
+/// One query word, one name: in "Arben Arben Gërguri" (a son named after his father, the
+/// Albanian "given, father's, surname") the child's given name answers the first word only, so
+/// the child whose father is Arben comes before a namesake whose father is not, although the
+/// namesake was registered first (and would win the tie on the registration number); the
+/// explanation names the father's given name for the second word.
+#[test]
+fn one_query_word_answers_one_name_of_the_record() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
+    let b = RecordKind::Birth;
+    let ids = load(
+        &store,
+        "ferizaj",
+        vec![
+            (
+                b,
+                family(
+                    ("Arben", "Gërguri"),
+                    "1990-01-01",
+                    "Ferizaj",
+                    "Dritan",
+                    ("Vjosa", "Gërguri", "Hoti"),
+                ),
+            ),
+            (
+                b,
+                family(
+                    ("Arben", "Gërguri"),
+                    "1990-01-01",
+                    "Ferizaj",
+                    "Arben",
+                    ("Vjosa", "Gërguri", "Hoti"),
+                ),
+            ),
+        ],
+    );
+    let (namesake, son) = (&ids[0], &ids[1]);
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.catch_up(&store).unwrap();
+    let r = index.search(&q("Arben Arben Gërguri")).unwrap();
+    assert_eq!(r.hits.len(), 2, "{:?}", r.hits);
+    assert_eq!(&r.hits[0].regno, son, "{:?}", r.hits);
+    assert!(r.hits[0].score > r.hits[1].score, "{:?}", r.hits);
+    let why = r.hits[0].why.join("; ");
+    assert!(why.contains("father's given name"), "{why}");
+    // The same explanation, as data, said in the reader's language.
+    let said = |lang| {
+        r.hits[0]
+            .explain
+            .iter()
+            .map(|w| w.text(lang))
+            .collect::<Vec<_>>()
+            .join("; ")
+    };
+    assert_eq!(said(civreg_shared::i18n::Lang::En), why);
+    assert!(
+        said(civreg_shared::i18n::Lang::Sq).contains("(babai), emri i babait"),
+        "{}",
+        said(civreg_shared::i18n::Lang::Sq)
+    );
+    assert!(
+        said(civreg_shared::i18n::Lang::SrCyrl).contains("(отац), име оца"),
+        "{}",
+        said(civreg_shared::i18n::Lang::SrCyrl)
+    );
+    // The namesake's father is Dritan: its second "Arben" is answered by no name.
+    assert_eq!(&r.hits[1].regno, namesake);
+    assert_eq!(
+        r.hits[1].unmatched,
+        vec!["Arben".to_string()],
+        "{:?}",
+        r.hits[1]
+    );
+    // One word still finds both, the given name answering it.
+    let one = index.search(&q("Arben Gërguri")).unwrap();
+    assert_eq!(one.hits.len(), 2);
+    assert!(one.hits.iter().all(|h| h.unmatched.is_empty()));
+}

@@ -2301,7 +2301,8 @@ pub fn execute(
                                 .map(|h| {
                                     json!({"regno": h.regno, "municipality": h.municipality, "kind": h.kind, "score": h.score,
                                         "summary": serde_json::from_str::<serde_json::Value>(&h.summary_json).unwrap_or_default(),
-                                        "why": h.why, "unmatched": h.unmatched})
+                                        "why": h.why, "unmatched": h.unmatched,
+                                        "explain": serde_json::from_str::<serde_json::Value>(&h.explain_json).unwrap_or_default()})
                                 })
                                 .collect();
                             io.print(
@@ -2353,7 +2354,14 @@ pub fn execute(
                                                 )]
                                             ),
                                             t(lang, "cli-search-why"),
-                                            h.why.join("; ")
+                                            // In the clerk's language; a hub that sends no
+                                            // explanation as data gives its English lines.
+                                            civreg_shared::query::Why::lines_from_json(
+                                                &h.explain_json,
+                                                lang
+                                            )
+                                            .unwrap_or_else(|| h.why.clone())
+                                            .join("; ")
                                         ));
                                     }
                                     s.trim_end().to_string()

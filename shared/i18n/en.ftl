@@ -983,3 +983,35 @@ recover-clerks-restored = clerk accounts restored from the hub: { $n }; each cle
 recover-clerks-kept = clerk accounts added here since the recovery, kept: { $n }
 recover-clerks-none = the hub holds no clerk accounts of this office: add them again (`civreg-node clerk add NAME`)
 recover-clerks-pending = clerk accounts not restored yet: they come back with the first successful sync (`civreg-node sync --once` or `serve`)
+## Search explanations (shared::query::why): one line per part of the query
+search-why-name = "{ $word }": { $person } ({ $role }), { $field }: { $how }
+search-why-person-born = { $name } (born { $born })
+search-why-no-name = "{ $word }": no such name in this record
+search-why-year = { $year }: born { $born }
+search-why-year-not = { $year }: not the year of birth ({ $born })
+search-why-date = { $date }: born { $born }
+search-why-date-swapped = { $date }: born { $born } (day and month swapped)
+search-why-date-not = { $date }: not the date of birth ({ $born })
+search-why-place = "{ $word }": { $place }
+search-why-place-not = "{ $word }": { $place } is not this record's place ({ $record_place })
+search-why-number = personal number: exact
+search-why-unknown-date = ?
+search-field-given = given name
+search-field-surname = surname
+search-field-birth = surname at birth (maiden surname)
+search-field-father = father's name
+search-field-fathers-given = father's given name
+search-how-exact = exact, ignoring script and diacritics
+search-how-orthography = the same name in the other community's orthography or script
+search-how-folded = the same letters without diacritics (another spelling)
+search-how-phonetic = sounds alike
+search-how-typos = { $n ->
+    [one] { $n } typing difference
+   *[other] { $n } typing differences
+}
+search-role-child = child
+search-role-mother = mother
+search-role-father = father
+search-role-spouse1 = first spouse
+search-role-spouse2 = second spouse
+search-role-deceased = deceased

@@ -982,3 +982,35 @@ recover-clerks-restored = llogari nëpunësish të rikthyera nga qendra: { $n };
 recover-clerks-kept = llogari nëpunësish të shtuara këtu pas rindërtimit, të mbajtura: { $n }
 recover-clerks-none = qendra nuk mban asnjë llogari nëpunësi të kësaj zyre: shtojini përsëri (`civreg-node clerk add NAME`)
 recover-clerks-pending = llogaritë e nëpunësve ende nuk janë rikthyer: vijnë me sinkronizimin e parë të suksesshëm (`civreg-node sync --once` ose `serve`)
+## Shpjegimet e kërkimit (shared::query::why): një rresht për çdo pjesë të kërkimit
+search-why-name = "{ $word }": { $person } ({ $role }), { $field }: { $how }
+search-why-person-born = { $name } (mbiemri në lindje { $born })
+search-why-no-name = "{ $word }": ky emër nuk gjendet në këtë regjistrim
+search-why-year = { $year }: lindur më { $born }
+search-why-year-not = { $year }: nuk është viti i lindjes ({ $born })
+search-why-date = { $date }: lindur më { $born }
+search-why-date-swapped = { $date }: lindur më { $born } (dita dhe muaji të ndërruar)
+search-why-date-not = { $date }: nuk është data e lindjes ({ $born })
+search-why-place = "{ $word }": { $place }
+search-why-place-not = "{ $word }": { $place } nuk është vendi i këtij regjistrimi ({ $record_place })
+search-why-number = numri personal: i saktë
+search-why-unknown-date = ?
+search-field-given = emri
+search-field-surname = mbiemri
+search-field-birth = mbiemri në lindje (mbiemri i vajzërisë)
+search-field-father = emri i babait
+search-field-fathers-given = emri i babait (si person i regjistrimit)
+search-how-exact = i saktë, pavarësisht nga shkrimi dhe shenjat diakritike
+search-how-orthography = i njëjti emër në drejtshkrimin ose alfabetin e komunitetit tjetër
+search-how-folded = të njëjtat shkronja pa shenja diakritike (shkrim tjetër)
+search-how-phonetic = tingëllon njësoj
+search-how-typos = { $n ->
+    [one] { $n } gabim shtypi
+   *[other] { $n } gabime shtypi
+}
+search-role-child = fëmija
+search-role-mother = nëna
+search-role-father = babai
+search-role-spouse1 = bashkëshorti i parë
+search-role-spouse2 = bashkëshorti i dytë
+search-role-deceased = i ndjeri

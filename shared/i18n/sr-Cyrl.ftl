@@ -988,3 +988,37 @@ recover-clerks-restored = налози службеника враћени из 
 recover-clerks-kept = налози службеника додати овде после обнове, задржани: { $n }
 recover-clerks-none = центар нема налоге службеника ове канцеларије: додајте их поново (`civreg-node clerk add NAME`)
 recover-clerks-pending = налози службеника још нису враћени: стижу са првом успешном синхронизацијом (`civreg-node sync --once` или `serve`)
+## Објашњења претраге (shared::query::why): један ред за сваки део претраге
+search-why-name = "{ $word }": { $person } ({ $role }), { $field }: { $how }
+search-why-person-born = { $name } (презиме по рођењу { $born })
+search-why-no-name = "{ $word }": тог имена нема у овом упису
+search-why-year = { $year }: датум рођења { $born }
+search-why-year-not = { $year }: није година рођења ({ $born })
+search-why-date = { $date }: датум рођења { $born }
+search-why-date-swapped = { $date }: датум рођења { $born } (замењени дан и месец)
+search-why-date-not = { $date }: није датум рођења ({ $born })
+search-why-place = "{ $word }": { $place }
+search-why-place-not = "{ $word }": { $place } није место овог уписа ({ $record_place })
+search-why-number = лични број: тачан
+search-why-unknown-date = ?
+search-field-given = име
+search-field-surname = презиме
+search-field-birth = презиме по рођењу (девојачко презиме)
+search-field-father = очево име
+search-field-fathers-given = име оца (као лица у упису)
+search-how-exact = тачно, без обзира на писмо и дијакритичке знаке
+search-how-orthography = исто име у правопису или писму друге заједнице
+search-how-folded = иста слова без дијакритичких знакова (другачије писање)
+search-how-phonetic = слично звучи
+search-how-typos = { $n ->
+    [one] { $n } грешка у куцању
+    [few] { $n } грешке у куцању
+   *[other] { $n } грешака у куцању
+}
+search-role-child = дете
+search-role-mother = мајка
+search-role-father = отац
+search-role-spouse1 = први супружник
+search-role-spouse2 = други супружник
+search-role-deceased = преминули
+

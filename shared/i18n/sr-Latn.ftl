@@ -988,3 +988,36 @@ recover-clerks-restored = nalozi službenika vraćeni iz centra: { $n }; svaki s
 recover-clerks-kept = nalozi službenika dodati ovde posle obnove, zadržani: { $n }
 recover-clerks-none = centar nema naloge službenika ove kancelarije: dodajte ih ponovo (`civreg-node clerk add NAME`)
 recover-clerks-pending = nalozi službenika još nisu vraćeni: stižu sa prvom uspešnom sinhronizacijom (`civreg-node sync --once` ili `serve`)
+## Objašnjenja pretrage (shared::query::why): jedan red za svaki deo pretrage
+search-why-name = "{ $word }": { $person } ({ $role }), { $field }: { $how }
+search-why-person-born = { $name } (prezime po rođenju { $born })
+search-why-no-name = "{ $word }": tog imena nema u ovom upisu
+search-why-year = { $year }: datum rođenja { $born }
+search-why-year-not = { $year }: nije godina rođenja ({ $born })
+search-why-date = { $date }: datum rođenja { $born }
+search-why-date-swapped = { $date }: datum rođenja { $born } (zamenjeni dan i mesec)
+search-why-date-not = { $date }: nije datum rođenja ({ $born })
+search-why-place = "{ $word }": { $place }
+search-why-place-not = "{ $word }": { $place } nije mesto ovog upisa ({ $record_place })
+search-why-number = lični broj: tačan
+search-why-unknown-date = ?
+search-field-given = ime
+search-field-surname = prezime
+search-field-birth = prezime po rođenju (devojačko prezime)
+search-field-father = očevo ime
+search-field-fathers-given = ime oca (kao lica u upisu)
+search-how-exact = tačno, bez obzira na pismo i dijakritičke znake
+search-how-orthography = isto ime u pravopisu ili pismu druge zajednice
+search-how-folded = ista slova bez dijakritičkih znakova (drugačije pisanje)
+search-how-phonetic = slično zvuči
+search-how-typos = { $n ->
+    [one] { $n } greška u kucanju
+    [few] { $n } greške u kucanju
+   *[other] { $n } grešaka u kucanju
+}
+search-role-child = dete
+search-role-mother = majka
+search-role-father = otac
+search-role-spouse1 = prvi supružnik
+search-role-spouse2 = drugi supružnik
+search-role-deceased = preminuli

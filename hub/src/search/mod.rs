@@ -32,11 +32,14 @@
 //! still answers with the closest records, flagged [`Results::partial`]. The candidates (the page
 //! and [`RERANK_MARGIN`] more) are then re-ranked from the stored names of each person of the
 //! record ([`Plan::rank`]): the name words of a query count within one person, the principal
-//! (child, deceased, spouse) before the parents, and a child's father's given name counts as the
+//! (child, deceased, spouse) before the parents, each word of a record's name answering at most
+//! one word of the query ([`Plan::assign`]: in "Arben Arben Gërguri" the second Arben must be
+//! another name, the father's), and a child's father's given name counts as the
 //! middle name of the Albanian "Arben Besnik Gashi"; agreeing facts (year, date, place) add to
 //! the score; equal scores go to the commoner spelling, then to the registration number, so the
 //! order is the same every time. Each hit says, per part of the query, whose name and which
-//! field matched and how, and lists the parts it does not match. Fielded filters (born,
+//! field matched and how ([`Hit::explain`], as data each reader says in their language, and
+//! [`Hit::why`], the same in English), and lists the parts it does not match. Fielded filters (born,
 //! municipality, kind) always restrict.
 //!
 //! **Bounded.** A query is refused before any work when it is longer than `MAX_QUERY_BYTES`,
@@ -55,10 +58,13 @@ pub mod service;
 use crate::store::{HubRecord, HubStore};
 use chrono::{Datelike, NaiveDate};
 use civreg_shared::gazetteer;
+use civreg_shared::i18n::Lang;
 use civreg_shared::limits::{MAX_FUZZY_TERM_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_LIMIT};
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::normalize;
-use civreg_shared::query::{self, Agreement, NameRole, ParsedQuery};
+use civreg_shared::query::{
+    self, Agreement, DateAgrees, NameRole, ParsedQuery, Why, WhyField, WhyHow,
+};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -112,8 +118,12 @@ pub struct Hit {
     pub score: f32,
     /// What a clerk needs to recognise the record (no personal numbers).
     pub summary: Summary,
-    /// Why it matched, one line per part of the query (and which field of whom matched).
+    /// Why it matched, one line per part of the query (and which field of whom matched), in
+    /// English: [`Hit::explain`] said in [`Lang::En`].
     pub why: Vec<String>,
+    /// The same as data, for each reader to say in their language ([`Why::text`]).
+    #[serde(default)]
+    pub explain: Vec<Why>,
     /// The parts of the query this record does not match (empty for a full match).
     #[serde(default)]
     pub unmatched: Vec<String>,
@@ -646,7 +656,8 @@ impl SearchIndex {
                 kind,
                 score: rank.score,
                 summary,
-                why: rank.why,
+                why: rank.why.iter().map(|w| w.text(Lang::En)).collect(),
+                explain: rank.why,
                 unmatched: rank.unmatched,
             })
             .collect();
@@ -1053,12 +1064,16 @@ struct StoredPerson {
 }
 
 impl StoredPerson {
-    fn name(&self) -> String {
-        let mut n = format!("{} {}", self.given, self.surname);
-        if let Some(o) = &self.other {
-            n.push_str(&format!(" (born {o})"));
+    /// Why `word` met this person's `field`, `how`.
+    fn why(&self, word: &str, field: WhyField, how: How) -> Why {
+        Why::Name {
+            word: word.to_string(),
+            person: format!("{} {}", self.given, self.surname),
+            born_as: self.other.clone(),
+            role: self.role.clone(),
+            field,
+            how: how.why(),
         }
-        n
     }
 }
 
@@ -1073,12 +1088,12 @@ enum NameField {
 }
 
 impl NameField {
-    fn label(self) -> &'static str {
+    fn why(self) -> WhyField {
         match self {
-            NameField::Given => "given name",
-            NameField::Surname => "surname",
-            NameField::Birth => "surname at birth (maiden surname)",
-            NameField::Father => "father's name",
+            NameField::Given => WhyField::Given,
+            NameField::Surname => WhyField::Surname,
+            NameField::Birth => WhyField::Birth,
+            NameField::Father => WhyField::Father,
         }
     }
 
@@ -1115,15 +1130,13 @@ impl How {
         }
     }
 
-    fn describe(self) -> String {
+    fn why(self) -> WhyHow {
         match self {
-            How::Exact => "exact, ignoring script and diacritics".into(),
-            How::Orthography => {
-                "the same name in the other community's orthography or script".into()
-            }
-            How::Folded => "the same letters without diacritics (another spelling)".into(),
-            How::Phonetic => "sounds alike".into(),
-            How::Typos(d) => format!("{d} typing difference{}", if d == 1 { "" } else { "s" }),
+            How::Exact => WhyHow::Exact,
+            How::Orthography => WhyHow::Orthography,
+            How::Folded => WhyHow::Folded,
+            How::Phonetic => WhyHow::Phonetic,
+            How::Typos(d) => WhyHow::Typos(u32::try_from(d).unwrap_or(u32::MAX)),
         }
     }
 }
@@ -1144,7 +1157,7 @@ struct Rank {
     /// Sum of ln(1 + records holding each matched spelling): among equal scores, commoner
     /// spellings first.
     spelling: f32,
-    why: Vec<String>,
+    why: Vec<Why>,
     unmatched: Vec<String>,
 }
 
@@ -1154,12 +1167,14 @@ fn name_parts(s: &str) -> impl Iterator<Item = &str> {
 }
 
 impl Plan {
-    /// The best way `w` meets each person of the record.
-    fn meets(w: &WordPlan, persons: &[StoredPerson]) -> Vec<Option<Meet>> {
+    /// Every way `w` meets each person of the record: per person, each name word of the record
+    /// (numbered within the person) that the query word meets, and how.
+    fn meets(w: &WordPlan, persons: &[StoredPerson]) -> Vec<Vec<(usize, Meet)>> {
         persons
             .iter()
             .map(|p| {
-                let mut best: Option<Meet> = None;
+                let mut all = Vec::new();
+                let mut part_no = 0usize;
                 for (field, text) in [
                     (NameField::Given, Some(&p.given)),
                     (NameField::Surname, Some(&p.surname)),
@@ -1167,38 +1182,85 @@ impl Plan {
                     (NameField::Father, p.father.as_ref()),
                 ] {
                     for part in text.into_iter().flat_map(|t| name_parts(t)) {
+                        let no = part_no;
+                        part_no += 1;
                         if let Some(how) = w.meet(part) {
-                            let value = how.quality() * field.weight(w.role);
-                            if best.is_none_or(|b| value > b.value) {
-                                best = Some(Meet {
-                                    value,
+                            all.push((
+                                no,
+                                Meet {
+                                    value: how.quality() * field.weight(w.role),
                                     field,
                                     how,
                                     df: w.df(&normalize::orthographic_key(part)),
-                                });
-                            }
+                                },
+                            ));
                         }
                     }
                 }
-                best
+                all
             })
             .collect()
     }
 
+    /// The best single way `w` meets one person (any of their name words).
+    fn best(cands: &[(usize, Meet)]) -> Option<Meet> {
+        cands
+            .iter()
+            .map(|(_, m)| *m)
+            .fold(None, |b: Option<Meet>, m| match b {
+                Some(b) if b.value >= m.value => Some(b),
+                _ => Some(m),
+            })
+    }
+
+    /// Which query word each name word of person `i` answers: **one query word, one name**. A
+    /// name word of the record answers at most one word of the query (so in "Arben Arben
+    /// Gërguri" the given name Arben answers the first word only, and the second must be met by
+    /// another name: the father's). The strongest pairs are taken first (the earlier query word
+    /// first among equals), the same way every time.
+    fn assign(table: &[Vec<Vec<(usize, Meet)>>], i: usize) -> Vec<Option<Meet>> {
+        let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
+        for (wi, per_person) in table.iter().enumerate() {
+            for (part, m) in &per_person[i] {
+                pairs.push((wi, *part, *m));
+            }
+        }
+        pairs.sort_by(|a, b| {
+            b.2.value
+                .total_cmp(&a.2.value)
+                .then(a.0.cmp(&b.0))
+                .then(a.1.cmp(&b.1))
+        });
+        let mut out: Vec<Option<Meet>> = vec![None; table.len()];
+        let mut used: Vec<usize> = Vec::new();
+        for (wi, part, m) in pairs {
+            if out[wi].is_none() && !used.contains(&part) {
+                out[wi] = Some(m);
+                used.push(part);
+            }
+        }
+        out
+    }
+
     /// Re-ranks one candidate: the name words of the query are matched within one person (the
-    /// principal before the parents); a word that person does not have counts less when another
-    /// person of the record has it (fully for the father's given name of a child: the Albanian
-    /// "given, father's, surname"). Facts that agree (year, date, place, number) add to the
-    /// score; every part is explained, naming the field that matched.
+    /// principal before the parents), each name word of the record answering at most one query
+    /// word; a word that person does not have counts less when another person of the record has
+    /// it (fully for the father's given name of a child: the Albanian "given, father's,
+    /// surname"). Facts that agree (year, date, place, number) add to the score; every part is
+    /// explained, naming the field that matched.
     fn rank(&self, facts: &Facts, summary: &Summary) -> Rank {
         let persons = &facts.persons;
-        let table: Vec<Vec<Option<Meet>>> =
+        let table: Vec<Vec<Vec<(usize, Meet)>>> =
             self.words.iter().map(|w| Self::meets(w, persons)).collect();
+        // How each person answers the query's words on their own (one name word, one query word).
+        let own: Vec<Vec<Option<Meet>>> = (0..persons.len())
+            .map(|i| Self::assign(&table, i))
+            .collect();
         // The person the query is about.
         let spill = |main: usize, wi: usize| -> Option<(f32, usize)> {
             let mut best: Option<(f32, usize)> = None;
-            for (j, m) in table[wi].iter().enumerate() {
-                let Some(m) = m else { continue };
+            for (j, cands) in table[wi].iter().enumerate() {
+                let Some(m) = Self::best(cands) else { continue };
                 if j == main {
                     continue;
                 }
@@ -1219,7 +1281,7 @@ impl Plan {
         for (i, p) in persons.iter().enumerate() {
             let pw = if p.principal { 1.0 } else { NON_PRINCIPAL };
             let s: f32 = (0..self.words.len())
-                .map(|wi| match table[wi][i] {
+                .map(|wi| match own[i][wi] {
                     Some(m) => m.value * pw,
                     None => spill(i, wi).map_or(0.0, |(v, _)| v),
                 })
@@ -1232,9 +1294,9 @@ impl Plan {
         // The given name comes first in the Albanian "given, father's, surname": among equal
         // scores, the person whose given name is the query's first name word goes first
         // ("Arben Ukë Mustafa" is Arben son of Ukë, not Ukë son of Arben).
-        if table
-            .first()
-            .and_then(|t| t.get(main).copied().flatten())
+        if own
+            .get(main)
+            .and_then(|o| o.first().copied().flatten())
             .is_some_and(|m| m.field == NameField::Given)
         {
             score += GIVEN_FIRST;
@@ -1243,11 +1305,11 @@ impl Plan {
         let mut why = Vec::new();
         let mut unmatched = Vec::new();
         for (wi, w) in self.words.iter().enumerate() {
-            let own = table[wi].get(main).copied().flatten();
-            let (m, who) = match own {
+            let mine = own.get(main).and_then(|o| o[wi]);
+            let (m, who) = match mine {
                 Some(m) => (Some(m), main),
                 None => match spill(main, wi) {
-                    Some((_, j)) => (table[wi][j], j),
+                    Some((_, j)) => (Self::best(&table[wi][j]), j),
                     None => (None, main),
                 },
             };
@@ -1257,52 +1319,57 @@ impl Plan {
                     let p = &persons[who];
                     let field = if who != main && m.field == NameField::Given && p.role == "father"
                     {
-                        "father's given name"
+                        WhyField::FathersGiven
                     } else {
-                        m.field.label()
+                        m.field.why()
                     };
-                    why.push(format!(
-                        "{:?}: {} ({}), {field}: {}",
-                        w.typed,
-                        p.name(),
-                        p.role,
-                        m.how.describe()
-                    ));
+                    why.push(p.why(&w.typed, field, m.how));
                 }
                 None => {
-                    why.push(format!("{:?}: no such name in this record", w.typed));
+                    why.push(Why::NoName {
+                        word: w.typed.clone(),
+                    });
                     unmatched.push(w.typed.clone());
                 }
             }
         }
         // The dates of the person the query is about (or the record's principal).
         let born = persons.get(main).and_then(|p| p.born).or(facts.dob);
-        let born_text = born.map_or_else(|| "?".to_string(), |d| d.to_string());
+        let born_text = born.map(|d| d.to_string());
         for y in &self.years {
-            if born.is_some_and(|d| d.year() == *y) {
+            let agrees = born.is_some_and(|d| d.year() == *y);
+            if agrees {
                 score += FACT;
-                why.push(format!("{y}: born {born_text}"));
             } else {
-                why.push(format!("{y}: not the year of birth ({born_text})"));
                 unmatched.push(y.to_string());
             }
+            why.push(Why::Year {
+                year: *y,
+                born: born_text.clone(),
+                agrees,
+            });
         }
         for d in &self.dates {
-            match born.and_then(|b| query::agreement(*d, b)) {
+            let agrees = match born.and_then(|b| query::agreement(*d, b)) {
                 Some(Agreement::Exact) => {
                     score += FACT;
-                    why.push(format!("{d}: born {born_text}"));
+                    DateAgrees::Exact
                 }
                 Some(Agreement::Swapped) => {
                     score += FACT * 0.75;
-                    why.push(format!("{d}: born {born_text} (day and month swapped)"));
+                    DateAgrees::Swapped
                 }
                 // Only the date of birth counts here: the same year alone is no agreement.
                 Some(Agreement::SameYear) | None => {
-                    why.push(format!("{d}: not the date of birth ({born_text})"));
                     unmatched.push(d.to_string());
+                    DateAgrees::No
                 }
-            }
+            };
+            why.push(Why::Date {
+                date: d.to_string(),
+                born: born_text.clone(),
+                agrees,
+            });
         }
         for p in &self.places {
             if facts.places.iter().any(|c| p.codes.contains(c)) {
@@ -1312,7 +1379,10 @@ impl Plan {
                 } else {
                     FACT
                 };
-                why.push(format!("{:?}: {}", p.typed, p.display));
+                why.push(Why::Place {
+                    word: p.typed.clone(),
+                    place: p.display.clone(),
+                });
                 continue;
             }
             // The name reading: the person it meets best, principals before parents (the
@@ -1328,7 +1398,7 @@ impl Plan {
                 Self::meets(w, persons)
                     .into_iter()
                     .enumerate()
-                    .filter_map(|(i, m)| m.map(|m| (i, m)))
+                    .filter_map(|(i, m)| Self::best(&m).map(|m| (i, m)))
                     .fold(None::<(usize, Meet)>, |best, (i, m)| match best {
                         Some((j, b)) if b.value * weight(j) >= m.value * weight(i) => Some((j, b)),
                         _ => Some((i, m)),
@@ -1337,29 +1407,21 @@ impl Plan {
             match named {
                 Some((i, m)) => {
                     score += m.value * weight(i);
-                    why.push(format!(
-                        "{:?}: {} ({}), {}: {}",
-                        p.typed,
-                        persons[i].name(),
-                        persons[i].role,
-                        m.field.label(),
-                        m.how.describe()
-                    ));
+                    why.push(persons[i].why(&p.typed, m.field.why(), m.how));
                 }
                 None => {
-                    why.push(format!(
-                        "{:?}: {} is not this record's place ({})",
-                        p.typed,
-                        p.display,
-                        summary.place_of_birth.as_deref().unwrap_or("?")
-                    ));
+                    why.push(Why::NotPlace {
+                        word: p.typed.clone(),
+                        place: p.display.clone(),
+                        record_place: summary.place_of_birth.clone(),
+                    });
                     unmatched.push(p.typed.clone());
                 }
             }
         }
         for _ in &self.numbers {
             score += FACT * 2.0;
-            why.push("personal number: exact".into());
+            why.push(Why::Number);
         }
         Rank {
             score,

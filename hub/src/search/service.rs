@@ -88,6 +88,8 @@ impl Search for SearchService {
                     summary_json: serde_json::to_string(&h.summary).expect("summary serialises"),
                     why: h.why,
                     unmatched: h.unmatched,
+                    explain_json: serde_json::to_string(&h.explain)
+                        .expect("explanations serialise"),
                 })
                 .collect(),
         }))

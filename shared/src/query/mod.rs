@@ -26,9 +26,11 @@
 
 pub mod dates;
 pub mod tokens;
+pub mod why;
 
 pub use dates::{agreement, date, swapped, year, Agreement, DateFilter, DateFilterError};
 pub use tokens::{classify, number_key, personal_number, Token};
+pub use why::{DateAgrees, Why, WhyField, WhyHow};
 
 use crate::gazetteer;
 use crate::normalize;
