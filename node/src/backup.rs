@@ -362,6 +362,8 @@ pub fn restore(paths: &Paths, from: &Path) -> Result<Restore, BackupError> {
         });
     }
     node.mark_restored("backup", &m.id, now_ms())?;
+    // Clerk accounts changed since the backup are the hub's: asked for with the next heartbeat.
+    node.want_roster_after_backup()?;
     Ok(Restore {
         manifest: m,
         data_dir: paths.data_dir.clone(),

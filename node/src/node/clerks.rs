@@ -18,6 +18,8 @@ use serde::{Deserialize, Serialize};
 const VERSION: &[u8] = b"clerks_version";
 const AT_HUB: &[u8] = b"clerks_at_hub";
 const WANTED: &[u8] = b"clerks_wanted";
+/// The value of [`WANTED`] after a backup's restore (a recovery writes `1`).
+const WANTED_AFTER_BACKUP: &[u8] = b"backup";
 const RESTORED: &[u8] = b"clerks_restored";
 
 /// What a recovery took back of the hub's roster.
@@ -158,6 +160,18 @@ impl Node {
         })
     }
 
+    /// After a backup is restored: the hub's roster is asked for, and it replaces the backup's
+    /// when it is at least as new (its change counter), since the accounts changed after the
+    /// backup (added, passwords changed, removed) are the hub's; a backup newer than the hub's
+    /// copy keeps its own roster, which the next heartbeat sends.
+    pub fn want_roster_after_backup(&self) -> Result<(), NodeError> {
+        self.write(|tx| {
+            tx.batch()
+                .put(Tree::Meta, WANTED.to_vec(), WANTED_AFTER_BACKUP.to_vec());
+            Ok(())
+        })
+    }
+
     pub fn roster_wanted(&self) -> Result<bool, NodeError> {
         Ok(self.store.get(Tree::Meta, WANTED)?.is_some())
     }
@@ -188,8 +202,13 @@ impl Node {
                 ))
             })?;
         }
+        let after_backup =
+            self.store.get(Tree::Meta, WANTED)?.as_deref() == Some(WANTED_AFTER_BACKUP);
         self.write(|tx| {
             let local = self.clerk_roster()?;
+            if after_backup {
+                return Ok(Self::replace_roster(tx, &local, hub.as_ref(), hub_digest));
+            }
             let mut done = RosterRestored {
                 restored: 0,
                 hub_held: hub.is_some(),
@@ -234,6 +253,73 @@ impl Node {
             b.delete(Tree::Meta, WANTED.to_vec());
             Ok(done)
         })
+    }
+}
+
+impl Node {
+    /// [`Node::install_roster`] after a backup's restore, inside its write: the hub's roster
+    /// replaces the backup's when at least as new; otherwise the backup's stays and is sent.
+    fn replace_roster(
+        tx: &mut super::Tx<'_>,
+        local: &Roster,
+        hub: Option<&(Roster, u64)>,
+        hub_digest: Option<[u8; 32]>,
+    ) -> RosterRestored {
+        let b = tx.batch();
+        let done = match hub {
+            Some((r, received_ms)) if r.version >= local.version => {
+                let mut restored = 0;
+                for l in &local.clerks {
+                    if !r.clerks.iter().any(|c| c.name == l.name) {
+                        b.delete(Tree::Clerks, l.name.as_bytes().to_vec());
+                    }
+                }
+                for c in &r.clerks {
+                    if !local.clerks.contains(c) {
+                        b.put(
+                            Tree::Clerks,
+                            c.name.as_bytes().to_vec(),
+                            c.password_hash.as_bytes().to_vec(),
+                        );
+                        restored += 1;
+                    }
+                }
+                match hub_digest {
+                    Some(d) => b.put(Tree::Meta, AT_HUB.to_vec(), d.to_vec()),
+                    None => b.delete(Tree::Meta, AT_HUB.to_vec()),
+                }
+                RosterRestored {
+                    restored,
+                    hub_held: true,
+                    hub_received_ms: *received_ms,
+                    version: r.version,
+                    kept_local: 0,
+                }
+            }
+            _ => {
+                // The backup's roster is the newer (or the hub holds none): it is sent.
+                b.delete(Tree::Meta, AT_HUB.to_vec());
+                RosterRestored {
+                    restored: 0,
+                    hub_held: hub.is_some(),
+                    hub_received_ms: hub.map_or(0, |(_, ms)| *ms),
+                    version: local.version,
+                    kept_local: local.clerks.len(),
+                }
+            }
+        };
+        b.put(
+            Tree::Meta,
+            VERSION.to_vec(),
+            done.version.to_be_bytes().to_vec(),
+        );
+        b.put(
+            Tree::Meta,
+            RESTORED.to_vec(),
+            serde_json::to_vec(&done).expect("serialises"),
+        );
+        b.delete(Tree::Meta, WANTED.to_vec());
+        done
     }
 }
 
@@ -325,5 +411,66 @@ mod tests {
         ));
         assert!(other.roster_wanted().unwrap());
         assert_eq!(other.clerk_count().unwrap(), 0);
+    }
+
+    #[test]
+    fn a_restored_backup_takes_the_hubs_newer_roster_and_keeps_its_own_newer_one() {
+        // The backup: drita and besnik.
+        let n = node();
+        n.add_clerk(None, "drita", "drita-password").unwrap();
+        let by = n.authenticate("drita", "drita-password").unwrap();
+        n.add_clerk(Some(&by), "besnik", "besnik-password").unwrap();
+        let backup = n.clerk_roster().unwrap();
+        // After it, at the hub: arta added, besnik removed, drita's password changed.
+        let later = node();
+        later.add_clerk(None, "drita", "drita-password").unwrap();
+        let lby = later.authenticate("drita", "drita-password").unwrap();
+        later
+            .add_clerk(Some(&lby), "arta", "arta-password")
+            .unwrap();
+        later
+            .change_password(&lby, "drita", "drita-new-password")
+            .unwrap();
+        let mut at_hub = later.clerk_roster().unwrap();
+        at_hub.version = backup.version + 3;
+        let d = roster::digest(&at_hub.clerks);
+
+        n.want_roster_after_backup().unwrap();
+        assert!(n.roster_wanted().unwrap());
+        let done = n
+            .install_roster(Some((at_hub.clone(), 9)), Some(d))
+            .unwrap();
+        assert_eq!(done.restored, 2, "arta, and drita's new password");
+        assert!(!n.roster_wanted().unwrap());
+        n.authenticate("drita", "drita-new-password").unwrap();
+        assert!(n.authenticate("drita", "drita-password").is_err());
+        n.authenticate("arta", "arta-password").unwrap();
+        assert!(
+            n.authenticate("besnik", "besnik-password").is_err(),
+            "removed after the backup"
+        );
+        assert_eq!(n.roster_version().unwrap(), at_hub.version);
+        assert_eq!(n.roster_at_hub().unwrap(), Some(d));
+
+        // A backup newer than the hub's copy keeps its own, and sends it.
+        let m = node();
+        m.add_clerk(None, "drita", "drita-password").unwrap();
+        let mby = m.authenticate("drita", "drita-password").unwrap();
+        m.add_clerk(Some(&mby), "besnik", "besnik-password")
+            .unwrap();
+        let mut old_at_hub = m.clerk_roster().unwrap();
+        old_at_hub.clerks.retain(|c| c.name == "drita");
+        old_at_hub.version = 1;
+        let od = roster::digest(&old_at_hub.clerks);
+        m.want_roster_after_backup().unwrap();
+        let done = m.install_roster(Some((old_at_hub, 5)), Some(od)).unwrap();
+        assert_eq!(done.restored, 0);
+        m.authenticate("besnik", "besnik-password").unwrap();
+        assert_eq!(
+            m.roster_at_hub().unwrap(),
+            None,
+            "sent at the next heartbeat"
+        );
+        assert_eq!(m.roster_version().unwrap(), 2);
     }
 }
