@@ -17,6 +17,7 @@ mod clerk_upload;
 mod control;
 mod faults;
 mod hub_rotate;
+mod hubs;
 mod node_serve;
 mod postgres;
 mod reconcile;
