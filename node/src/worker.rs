@@ -274,7 +274,7 @@ async fn round(
     st.hub_acked = counts.1.unwrap_or(st.hub_acked);
     st.pull_cursor = counts.2.unwrap_or(st.pull_cursor);
     // `order` is never empty (a list never is), so a round always has an outcome.
-    outcome.unwrap_or_else(|| Err(SyncError::NotEnrolled))
+    outcome.unwrap_or(Err(SyncError::NotEnrolled))
 }
 
 /// One round with the hub at `hub_url`, on the kept connection when it goes there.

@@ -174,7 +174,6 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
     );
     assert!(!s.path("bundle-9").exists());
 
-
     // Office 1 is Setup's, enrolled with a first-format bundle naming one hub that is not
     // there; offices 2 and 3 start from bundles listing both hubs (office 2 in the other
     // order).
@@ -400,8 +399,7 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
     // itself, once its control socket answers (a command finding no hub there would open the
     // store named on its own command line instead).
     wait_until("hub A's control socket to answer", PATIENCE, || {
-        std::os::unix::net::UnixStream::connect(civreg_hub::control::socket_path(&hub_a_dir))
-            .ok()
+        std::os::unix::net::UnixStream::connect(civreg_hub::control::socket_path(&hub_a_dir)).ok()
     });
     let digest = ["--json", "digest", "--municipality", MUNICIPALITY];
     let at_a = hub_json(&hub_a_dir, &digest);
