@@ -122,6 +122,8 @@ pub enum PkiError {
          to reach the hub, e.g. hub.civreg.rks-gov.net or 10.0.0.5"
     )]
     HubName(String),
+    #[error("{0}")]
+    HubUrl(#[from] civreg_shared::hubs::HubUrlError),
     #[error("a validity of {0} days is not allowed: give 1 to {max} days (365 is usual)", max = MAX_VALIDITY_DAYS)]
     ValidityDays(u32),
     #[error(
@@ -267,7 +269,12 @@ pub struct BundleInfo {
     pub node_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub operator: Option<String>,
+    /// The first hub address: all that a node of the first bundle format reads.
     pub hub_url: String,
+    /// Every hub address, in the order nodes try them (issue 19 part 3); absent when the bundle
+    /// names one hub, so that such a bundle is byte for byte what it was.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_urls: Vec<String>,
 }
 
 impl Issued {
@@ -275,6 +282,24 @@ impl Issued {
     /// (mode 0600), `ca.pem` and `bundle.json` ([`BundleInfo`]). Refuses to overwrite an
     /// existing bundle.
     pub fn write_bundle(&self, out: &Path, ca_pem: &str, hub_url: &str) -> Result<(), PkiError> {
+        self.write_bundle_for(out, ca_pem, &[hub_url.to_owned()])
+    }
+
+    /// [`Issued::write_bundle`] naming several hubs, which nodes try in this order; checked by
+    /// [`civreg_shared::hubs::check_list`] before anything is written.
+    pub fn write_bundle_for(
+        &self,
+        out: &Path,
+        ca_pem: &str,
+        hub_urls: &[String],
+    ) -> Result<(), PkiError> {
+        civreg_shared::hubs::check_list(hub_urls)?;
+        let hub_url = hub_urls[0].as_str();
+        let listed = if hub_urls.len() > 1 {
+            hub_urls.to_vec()
+        } else {
+            Vec::new()
+        };
         let identity = self
             .entry
             .peer_identity()
@@ -289,6 +314,7 @@ impl Issued {
                 node_id: Some(node_id.clone()),
                 operator: None,
                 hub_url: hub_url.to_owned(),
+                hub_urls: listed,
             },
             PeerIdentity::Operator { name } => BundleInfo {
                 identity: identity.uri(),
@@ -296,6 +322,7 @@ impl Issued {
                 node_id: None,
                 operator: Some(name.clone()),
                 hub_url: hub_url.to_owned(),
+                hub_urls: listed,
             },
         };
         fs::create_dir_all(out).map_err(io("create directory", out))?;

@@ -1355,12 +1355,18 @@ pub fn execute(
             control::refuse_if_serving(&paths.data_dir)?;
             // The node stays open, for the worker and for every command, until serve stops.
             let node = Arc::new(Node::open_waiting(paths, SERVE_OPEN_WAIT)?);
-            let (url, rt) = hub_and_runtime(paths, hub)?;
+            let source = match hub {
+                Some(url) => crate::worker::HubSource::Given(url),
+                None => crate::worker::HubSource::Bundle,
+            };
+            let hubs = crate::worker::Hubs::load(&source, &paths.data_dir)?;
+            let rt = runtime()?;
             writeln!(
                 io.err,
-                "civreg-node: syncing with {url} every {interval_secs}s; Ctrl-C stops"
+                "civreg-node: syncing with {} every {interval_secs}s; Ctrl-C stops",
+                hubs.list.join(", then ")
             )?;
-            let live = Arc::new(crate::worker::Live::new(&paths.data_dir, &url));
+            let live = Arc::new(crate::worker::Live::with_hubs(&paths.data_dir, &hubs));
             let served = Arc::new(Served {
                 node: node.clone(),
                 paths: paths.clone(),
@@ -1406,7 +1412,8 @@ pub fn execute(
                 let res = crate::worker::serve(
                     node,
                     paths.data_dir.clone(),
-                    url,
+                    source,
+                    hubs,
                     Duration::from_secs(interval_secs.max(1)),
                     live,
                     shutdown_signal(),
@@ -1657,6 +1664,12 @@ pub fn execute(
                     );
                     text += &line("cli-status-hub-acked", format!("#{}", st.hub_acked));
                     text += &line("cli-status-pull-cursor", st.pull_cursor.to_string());
+                    if !st.hub_url.is_empty() {
+                        text += &line("cli-status-hub", st.hub_url.clone());
+                    }
+                    if st.hub_urls.len() > 1 {
+                        text += &line("cli-status-hubs", st.hub_urls.join(", "));
+                    }
                     text += &line(
                         "cli-status-last-error",
                         st.last_error
@@ -1673,8 +1686,14 @@ pub fn execute(
                 return Err(Said::new("cli-err-sync-once").into());
             }
             let node = node?;
-            let url = hub_url(paths, hub)?;
-            let round = crate::sync::sync_once(node, &paths.data_dir, &url);
+            let hubs = match hub {
+                Some(url) => vec![url],
+                None => crate::sync::load_bundle(&paths.data_dir)?.hubs(),
+            };
+            let current = ctx.served.map(|s| s.live.status().hub_url);
+            let hubs = crate::sync::in_use_first(hubs, current.as_deref());
+            let all = hubs.join(", ");
+            let round = crate::sync::sync_once_with(node, &paths.data_dir, &hubs);
             let result = match ctx.served {
                 // Inside serve: after the worker's round under way, never alongside it.
                 Some(s) => s.runtime.block_on(async {
@@ -1682,7 +1701,7 @@ pub fn execute(
                         tokio::time::timeout(ROUND_WAIT, s.live.round_lock().lock()).await
                     else {
                         return Err(crate::sync::SyncError::Unreachable {
-                            url: url.clone(),
+                            url: all.clone(),
                             why: format!(
                                 "the sync round of the running serve has not finished within {}s",
                                 ROUND_WAIT.as_secs()
@@ -1694,8 +1713,8 @@ pub fn execute(
                 None => runtime()?.block_on(round),
             };
             match result {
-                Ok(r) => {
-                    io.print(json, json!({"ok": true, "report": r}), || {
+                Ok((url, r)) => {
+                    io.print(json, json!({"ok": true, "hub": url, "report": r}), || {
                         f(
                             lang,
                             "cli-sync-done",
@@ -1944,6 +1963,10 @@ pub fn execute(
             let node = node?;
             sign_in(node, io.ask)?;
             let e = crate::enrol::enrol(node, &paths.data_dir, &io.path(&bundle))?;
+            // A running worker takes the new hubs and certificate at once.
+            if let Some(s) = ctx.served {
+                s.live.wake();
+            }
             io.print(json, json!({"ok": true, "enrolled": e}), || {
                 crate::enrol::text(&e)
             })?;
@@ -2285,9 +2308,11 @@ pub fn execute(
                     let rt = tokio::runtime::Builder::new_current_thread()
                         .enable_all()
                         .build()?;
+                    let current = ctx.served.map(|s| s.live.status().hub_url);
+                    let hubs = crate::sync::in_use_first(b.hubs(), current.as_deref());
                     match rt.block_on(crate::sync::search_hub(
                         &paths.data_dir,
-                        &b.hub_url,
+                        &hubs,
                         req,
                         HUB_SEARCH_WAIT,
                     )) {
@@ -2663,16 +2688,8 @@ pub fn execute(
     }
 }
 
-/// The hub address: given, or from the enrollment bundle.
 /// How long `search` waits for the hub before answering from this node's records.
 const HUB_SEARCH_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
-
-fn hub_url(paths: &Paths, hub: Option<String>) -> Result<String> {
-    Ok(match hub {
-        Some(u) => u,
-        None => crate::sync::load_bundle(&paths.data_dir)?.hub_url,
-    })
-}
 
 /// A runtime to talk to the hub.
 fn runtime() -> Result<tokio::runtime::Runtime> {
@@ -2682,13 +2699,6 @@ fn runtime() -> Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-/// The hub address (given, or from the enrollment bundle) and a runtime to talk to it.
-fn hub_and_runtime(
-    paths: &Paths,
-    hub: Option<String>,
-) -> Result<(String, tokio::runtime::Runtime)> {
-    Ok((hub_url(paths, hub)?, runtime()?))
-}
 /// Resolves on Ctrl-C or SIGTERM.
 async fn shutdown_signal() {
     #[cfg(unix)]

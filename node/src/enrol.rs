@@ -1,8 +1,9 @@
 //! `civreg-node enrol --bundle DIR` (issue 17 part B): applies an enrolment bundle to a node
 //! that already exists, where `init --bundle` refuses an existing database.
 //!
-//! It serves three cases: a new hub address (the bundle's `hub_url`), a certificate carried to
-//! the office by hand, and the first enrolment of a node that started alone (its whole local
+//! It serves three cases: new hub addresses (the bundle's `hub_urls`, or the one `hub_url` of a
+//! bundle of the first format; a running `serve` takes them at its next round, see
+//! [`crate::worker`]), a certificate carried to the office by hand, and the first enrolment of a node that started alone (its whole local
 //! log is then pushed at the next sync, since the hub has acknowledged nothing of it).
 //!
 //! The bundle must be for this node's own identity (municipality and node id), and its key
@@ -42,11 +43,16 @@ pub enum EnrolError {
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Enrolled {
     pub identity: String,
+    /// The first hub address.
     pub hub_url: String,
+    /// Every hub address, in the order the worker tries them.
+    pub hub_urls: Vec<String>,
     /// The node had no enrolment before: its whole log goes to the hub at the next sync.
     pub first: bool,
-    /// The hub address before, when it changed.
+    /// The first hub address before, when the list changed.
     pub previous_hub_url: Option<String>,
+    /// The hub addresses before, when the list changed.
+    pub previous_hub_urls: Option<Vec<String>>,
     /// Unix seconds.
     pub not_after: i64,
     /// The clerk app's certificate, when the bundle carried one (`pki issue --app-name`).
@@ -62,6 +68,8 @@ pub fn enrol(node: &Node, data_dir: &Path, dir: &Path) -> Result<Enrolled, Enrol
     let read = |f: &str| std::fs::read(dir.join(f)).map_err(|e| bad(f, e.to_string()));
     let text = read("bundle.json")?;
     let b: Bundle = serde_json::from_slice(&text).map_err(|e| bad("bundle.json", e.to_string()))?;
+    b.check_hubs()
+        .map_err(|e| bad("bundle.json", e.to_string()))?;
     let id = node.identity();
     let (m, n) = (id.municipality.clone(), id.node_id.clone());
     if b.municipality.as_deref() != Some(m.as_str()) || b.node_id.as_deref() != Some(n.as_str()) {
@@ -120,15 +128,16 @@ pub fn enrol(node: &Node, data_dir: &Path, dir: &Path) -> Result<Enrolled, Enrol
         }
         None => None,
     };
+    let hub_urls = b.hubs();
+    let previous = before.as_ref().map(Bundle::hubs).filter(|p| *p != hub_urls);
     Ok(Enrolled {
         app_cert,
         identity: b.identity,
-        previous_hub_url: before
-            .as_ref()
-            .filter(|p| p.hub_url != b.hub_url)
-            .map(|p| p.hub_url.clone()),
+        previous_hub_url: previous.as_ref().and_then(|p| p.first().cloned()),
+        previous_hub_urls: previous,
         first: before.is_none(),
         hub_url: b.hub_url,
+        hub_urls,
         not_after,
     })
 }
@@ -138,7 +147,7 @@ pub fn text(e: &Enrolled) -> String {
     let mut out = format!(
         "enrolled as {} with the hub at {} (certificate valid until {})",
         e.identity,
-        e.hub_url,
+        e.hub_urls.join(", then "),
         civreg_cert::format_time(e.not_after)
     );
     if e.first {
@@ -147,9 +156,10 @@ pub fn text(e: &Enrolled) -> String {
     if let Some(a) = &e.app_cert {
         out.push_str(&format!("\n{}", crate::appcert::installed_text(a)));
     }
-    if let Some(p) = &e.previous_hub_url {
+    if let Some(p) = &e.previous_hub_urls {
         out.push_str(&format!(
-            "\nthe hub address changed (was {p}): restart `civreg-node serve` to use it"
+            "\nthe hub addresses changed (were {}): a running `civreg-node serve` uses them from its next round",
+            p.join(", ")
         ));
     }
     out

@@ -89,7 +89,9 @@ fn catch_up(paths: &Paths) -> Result<CatchUp> {
         .enable_all()
         .build()?;
     let result = match sync::load_bundle(&paths.data_dir) {
-        Ok(b) => rt.block_on(sync::sync_once(&node, &paths.data_dir, &b.hub_url)),
+        Ok(b) => rt
+            .block_on(sync::sync_once_with(&node, &paths.data_dir, &b.hubs()))
+            .map(|(_, r)| r),
         Err(e) => Err(e),
     };
     let log_seq = node.log_len();

@@ -29,7 +29,23 @@ pub struct Bundle {
     pub identity: String,
     pub municipality: Option<String>,
     pub node_id: Option<String>,
+    /// The first hub address (all a bundle of the first format holds).
     pub hub_url: String,
+    /// Every hub address, in the order the worker tries them (issue 19 part 3).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_urls: Vec<String>,
+}
+
+impl Bundle {
+    /// The hubs this node may sync with, in the operator's order.
+    pub fn hubs(&self) -> Vec<String> {
+        civreg_shared::hubs::listed(&self.hub_url, &self.hub_urls)
+    }
+
+    /// Refuses a bundle whose hub addresses are unusable (`civreg_shared::hubs::check_list`).
+    pub fn check_hubs(&self) -> Result<(), civreg_shared::hubs::HubUrlError> {
+        civreg_shared::hubs::check_list(&self.hubs())
+    }
 }
 
 /// Where a node keeps its enrollment: DATA_DIR/tls/{cert.pem,key.pem,ca.pem,bundle.json}.
@@ -95,6 +111,24 @@ fn blocked_text(first: u64, last: u64, record: &str, hash: &Option<Hash>, why: &
 }
 
 impl SyncError {
+    /// Whether the hub could not be reached or the link to it broke (no connection, a TLS
+    /// handshake or request deadline, a connection closed under the round), rather than the
+    /// hub answering: then another hub of the list is tried, and while none answers the worker
+    /// probes their addresses.
+    pub fn link_failed(&self) -> bool {
+        match self {
+            SyncError::Unreachable { .. } => true,
+            SyncError::Refused { code, .. } => matches!(
+                code,
+                tonic::Code::Unavailable
+                    | tonic::Code::Cancelled
+                    | tonic::Code::Unknown
+                    | tonic::Code::DeadlineExceeded
+            ),
+            _ => false,
+        }
+    }
+
     /// Whether trying again later can help. A refused certificate or a fork will not heal. An
     /// op refused for good is tried again too: the agency may set it aside.
     pub fn is_retryable(&self) -> bool {
@@ -181,6 +215,7 @@ pub fn install_bundle(bundle_dir: &Path, data_dir: &Path) -> Result<Bundle, Sync
             "it is not a node bundle (no municipality and node id)".into()
         ));
     }
+    b.check_hubs().map_err(|e| bad(e.to_string()))?;
     let dir = tls_dir(data_dir);
     std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
     for f in ["cert.pem", "key.pem", "ca.pem", "bundle.json"] {
@@ -206,27 +241,48 @@ pub fn load_bundle(data_dir: &Path) -> Result<Bundle, SyncError> {
     })
 }
 
-/// Asks the hub's national search, giving up after `wait` (connection included).
+/// Asks the hubs' national search, in the order of `hubs` (the hub in use first: see
+/// [`in_use_first`]), moving on to the next when one can not be reached, giving up after `wait`
+/// in all (connections included).
 pub async fn search_hub(
     data_dir: &Path,
-    hub_url: &str,
+    hubs: &[String],
     req: civreg_proto::v1::SearchRequest,
     wait: Duration,
 ) -> Result<civreg_proto::v1::SearchReply, SyncError> {
     let ask = async {
-        let ch = connect(data_dir, hub_url).await?;
-        civreg_proto::v1::search_client::SearchClient::new(ch)
-            .search(req)
-            .await
-            .map(|r| r.into_inner())
-            .map_err(refused)
+        let mut last = SyncError::NotEnrolled;
+        for url in hubs {
+            let asked = async {
+                let ch = connect(data_dir, url).await?;
+                civreg_proto::v1::search_client::SearchClient::new(ch)
+                    .search(req.clone())
+                    .await
+                    .map(|r| r.into_inner())
+                    .map_err(refused)
+            };
+            match asked.await {
+                Err(e) if e.link_failed() => last = e,
+                r => return r,
+            }
+        }
+        Err(last)
     };
     tokio::time::timeout(wait, ask)
         .await
         .map_err(|_| SyncError::Unreachable {
-            url: hub_url.to_string(),
+            url: hubs.join(", "),
             why: format!("no answer within {} s", wait.as_secs()),
         })?
+}
+
+/// `hubs` with `current` (the hub the worker uses) moved to the front, when listed.
+pub fn in_use_first(mut hubs: Vec<String>, current: Option<&str>) -> Vec<String> {
+    if let Some(at) = current.and_then(|c| hubs.iter().position(|u| u == c)) {
+        let url = hubs.remove(at);
+        hubs.insert(0, url);
+    }
+    hubs
 }
 
 /// Opens a mutually authenticated channel to the hub.
@@ -257,16 +313,27 @@ pub async fn connect(data_dir: &Path, hub_url: &str) -> Result<Channel, SyncErro
         .ca_certificate(Certificate::from_pem(ca))
         .identity(Identity::from_pem(cert, key))
         .domain_name(host);
-    endpoint
+    let endpoint = endpoint
         .tls_config(tls)
         .map_err(|e| unreachable(e.to_string()))?
         .connect_timeout(Duration::from_secs(5))
         .timeout(Duration::from_secs(60))
-        .http2_keep_alive_interval(Duration::from_secs(20))
-        .connect()
-        .await
-        .map_err(|e| unreachable(chain(&e)))
+        .http2_keep_alive_interval(Duration::from_secs(20));
+    let connecting = endpoint.connect();
+    // tonic bounds the TCP connection only: a hub that takes it and never finishes the TLS
+    // handshake (a frozen process, a half-open link) is given up here, so that the worker
+    // moves on to the next hub.
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, connecting).await {
+        Ok(r) => r.map_err(|e| unreachable(chain(&e))),
+        Err(_) => Err(unreachable(format!(
+            "no TLS handshake within {} s",
+            HANDSHAKE_TIMEOUT.as_secs()
+        ))),
+    }
 }
+
+/// The longest [`connect`] waits for the TCP connection and the TLS handshake together.
+pub const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn blocking<T>(f: impl FnOnce() -> T) -> T {
     tokio::task::block_in_place(f)
@@ -683,6 +750,27 @@ async fn heartbeat_with(
 /// At most this many certificate issue records go with one heartbeat (the hub takes no more).
 const CERTIFICATES_PER_HEARTBEAT: usize = 100;
 
+/// One round (push everything, then pull) with the first of `hubs` that can be reached, in
+/// order; returns the hub used. When none can, the last hub's error.
+pub async fn sync_once_with(
+    node: &Node,
+    data_dir: &Path,
+    hubs: &[String],
+) -> Result<(String, SyncReport), SyncError> {
+    let mut last = SyncError::NotEnrolled;
+    for url in hubs {
+        match sync_once(node, data_dir, url).await {
+            Ok(r) => return Ok((url.clone(), r)),
+            Err(e) if e.link_failed() => {
+                tracing::warn!(hub = %url, error = %e, "the hub can not be reached");
+                last = e;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last)
+}
+
 /// One round: push everything, then pull.
 pub async fn sync_once(
     node: &Node,
@@ -912,6 +1000,48 @@ mod tests {
     use civreg_shared::fields::FieldChange;
     use civreg_shared::model::RecordKind;
     use civreg_shared::op::{ChangeKind, Hash, Hlc, OpId, GENESIS, OP_FORMAT};
+
+    /// A node's tls directory with a self-signed CA, and a client certificate and key of its own.
+    fn tls_files(data_dir: &Path) {
+        use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+        let dir = tls_dir(data_dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let mut p = CertificateParams::default();
+        p.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        std::fs::write(dir.join("ca.pem"), p.self_signed(&key).unwrap().pem()).unwrap();
+        let key = KeyPair::generate_for(&rcgen::PKCS_ECDSA_P256_SHA256).unwrap();
+        let cert = CertificateParams::new(vec!["node".into()])
+            .unwrap()
+            .self_signed(&key)
+            .unwrap();
+        std::fs::write(dir.join("cert.pem"), cert.pem()).unwrap();
+        std::fs::write(dir.join("key.pem"), key.serialize_pem()).unwrap();
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_hub_that_never_finishes_the_handshake_is_given_up_as_unreachable() {
+        let dir = tempfile::tempdir().unwrap();
+        tls_files(dir.path());
+        // Takes the TCP connection and never answers the client's hello.
+        let silent = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://localhost:{}", silent.local_addr().unwrap().port());
+        let holder = tokio::spawn(async move {
+            let mut kept = Vec::new();
+            loop {
+                if let Ok((s, _)) = silent.accept().await {
+                    kept.push(s);
+                }
+            }
+        });
+        let r = tokio::time::timeout(HANDSHAKE_TIMEOUT * 3, connect(dir.path(), &url))
+            .await
+            .expect("connect gives up by itself");
+        let e = r.expect_err("no handshake, no channel");
+        assert!(e.link_failed(), "{e}");
+        assert!(e.to_string().contains("no TLS handshake"), "{e}");
+        holder.abort();
+    }
 
     /// `count` chained ops whose notes are `bytes` long (as an older version could save them).
     fn ops(count: u64, bytes: usize) -> Vec<Op> {

@@ -10,6 +10,7 @@ pub mod control;
 pub mod csvrows;
 pub mod fields;
 pub mod gazetteer;
+pub mod hubs;
 pub mod i18n;
 pub mod i18n_jinja;
 pub mod ids;

@@ -18,6 +18,7 @@ mod clerks;
 mod control;
 mod faults;
 mod hub_rotate;
+mod hubs;
 mod node_serve;
 mod pgops;
 mod postgres;

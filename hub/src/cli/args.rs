@@ -342,9 +342,10 @@ pub enum PkiCommand {
         /// Directory to write the bundle to (cert.pem, key.pem, ca.pem, bundle.json).
         #[arg(long)]
         out: PathBuf,
-        /// The hub address written into the bundle.
-        #[arg(long, default_value = "https://localhost:7443")]
-        hub_url: String,
+        /// A hub address written into the bundle (repeatable: one per hub process, in the
+        /// order the node tries them; default https://localhost:7443).
+        #[arg(long = "hub-url", default_value = "https://localhost:7443")]
+        hub_urls: Vec<String>,
         #[arg(long, default_value_t = 365)]
         days: u32,
         /// Also issue the office's clerk app certificate for this host name or IP address
@@ -374,8 +375,9 @@ pub enum PkiCommand {
         name: String,
         #[arg(long)]
         out: PathBuf,
-        #[arg(long, default_value = "https://localhost:7443")]
-        hub_url: String,
+        /// A hub address written into the bundle (repeatable, as for `issue`).
+        #[arg(long = "hub-url", default_value = "https://localhost:7443")]
+        hub_urls: Vec<String>,
         #[arg(long, default_value_t = 365)]
         days: u32,
     },

@@ -100,16 +100,17 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
             municipality,
             node_id,
             out,
-            hub_url,
+            hub_urls,
             days,
             app_names,
         } => {
             let pki = Pki::open(&ctx.pki_dir)?;
+            hubs_named(&pki, &hub_urls)?;
             let code = civreg_shared::gazetteer::resolve(&municipality)
                 .map(|m| m.code.to_string())
                 .unwrap_or(municipality);
             let issued = pki.issue_node(&code, &node_id, days)?;
-            issued.write_bundle(&out, &pki.trust_pem()?, &hub_url)?;
+            issued.write_bundle_for(&out, &pki.trust_pem()?, &hub_urls)?;
             // The office's document signer travels in the same bundle (issue 15).
             pki.issue_signer(Some((code.as_str(), node_id.as_str())), days)?
                 .write_signer(&out)?;
@@ -181,12 +182,13 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
         PkiCommand::IssueOperator {
             name,
             out,
-            hub_url,
+            hub_urls,
             days,
         } => {
             let pki = Pki::open(&ctx.pki_dir)?;
+            hubs_named(&pki, &hub_urls)?;
             let issued = pki.issue_operator(&name, days)?;
-            issued.write_bundle(&out, &pki.trust_pem()?, &hub_url)?;
+            issued.write_bundle_for(&out, &pki.trust_pem()?, &hub_urls)?;
             print(
                 ctx.json,
                 json!({"ok": true, "entry": issued.entry, "bundle": out}),
@@ -305,6 +307,29 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
                 }
                 s.trim_end().to_string()
             });
+        }
+    }
+    Ok(())
+}
+
+/// Before a bundle is issued: its hub addresses are valid, and the hub's certificate names the
+/// host of each, since a node verifies every hub against the name it dials (issue 19 part 3).
+/// A hub added to the list needs `pki renew-hub` with every name first.
+fn hubs_named(pki: &Pki, hub_urls: &[String]) -> Result<()> {
+    civreg_shared::hubs::check_list(hub_urls)?;
+    let names = pki.hub_cert_names()?;
+    if names.is_empty() {
+        return Ok(());
+    }
+    for url in hub_urls {
+        let host = civreg_shared::hubs::host(url);
+        if !names.iter().any(|n| n.eq_ignore_ascii_case(host)) {
+            anyhow::bail!(
+                "hub address {url}: the hub's certificate does not name {host} (it names {}), so \
+                 nodes would refuse that hub; first `civreg-hub pki renew-hub` with a --hub-name \
+                 for every hub (operator manual, \"Several hub processes\"), or use a name listed",
+                names.join(", ")
+            );
         }
     }
     Ok(())

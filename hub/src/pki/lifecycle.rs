@@ -434,6 +434,12 @@ impl Pki {
         self.stage_hub_cert(&self.hub_names_or_current(names)?)
     }
 
+    /// The names (DNS names, IP addresses) of the hub's active server certificate; empty when
+    /// the registry has none.
+    pub fn hub_cert_names(&self) -> Result<Vec<String>, PkiError> {
+        self.hub_names_or_current(&[])
+    }
+
     fn hub_names_or_current(&self, names: &[String]) -> Result<Vec<String>, PkiError> {
         Ok(if names.is_empty() {
             self.list()?

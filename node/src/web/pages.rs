@@ -275,9 +275,10 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
     };
     let node = ctx.node();
     let served = ctx.served();
-    let online = served.live.status().online;
-    if online {
+    let live = served.live.status();
+    if live.online {
         if let Ok(b) = crate::sync::load_bundle(&served.paths.data_dir) {
+            let hubs = crate::sync::in_use_first(b.hubs(), Some(&live.hub_url));
             let req = civreg_proto::v1::SearchRequest {
                 text: text.clone(),
                 born: f.born.trim().to_string(),
@@ -289,7 +290,7 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
             };
             let asked = served.runtime.block_on(crate::sync::search_hub(
                 &served.paths.data_dir,
-                &b.hub_url,
+                &hubs,
                 req,
                 HUB_SEARCH_WAIT,
             ));
