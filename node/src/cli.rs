@@ -2086,10 +2086,10 @@ pub fn execute(
         }
         Command::Show { regno, history } => {
             let node = node?;
+            // A record holds personal data (the personal number among it): shown to a signed-in
+            // clerk only, as `search` and `export`, and named in the access log.
+            let clerk = sign_in(node, io.ask)?.name().to_string();
             let st = node.get(&regno)?;
-            let clerk = sign_in(node, io.ask)
-                .map(|c| c.name().to_string())
-                .unwrap_or_default();
             node.log_access(&clerk, "view", "", std::slice::from_ref(&st.regno))?;
             if history {
                 let versions = node.history(&regno)?;
@@ -2288,11 +2288,10 @@ pub fn execute(
                 municipality,
                 limit,
             };
-            // The clerk asking, for the access logs (here and at the hub); a search does not
-            // need one, so without credentials it is logged as unnamed.
-            let clerk = sign_in(node, io.ask)
-                .map(|c| c.name().to_string())
-                .unwrap_or_default();
+            // The clerk asking: a search answers with personal data, so it needs a signed-in
+            // clerk (wrong or missing credentials are refused, never logged as unnamed), who is
+            // named in the access logs here and at the hub.
+            let clerk = sign_in(node, io.ask)?.name().to_string();
             let why_local = match crate::sync::load_bundle(&paths.data_dir) {
                 Err(_) => t(lang, "cli-search-why-not-enrolled"),
                 Ok(b) => {

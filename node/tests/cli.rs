@@ -1066,6 +1066,60 @@ fn export_needs_a_signed_in_clerk_and_is_in_the_access_log() {
     );
 }
 
+/// `show` and `search` answer with personal data: without credentials, or with a wrong
+/// password, they are refused and nothing is shown (they used to answer anyone, logged as an
+/// unnamed clerk); with the clerk they answer and the access log names them.
+#[test]
+fn show_and_search_need_a_signed_in_clerk() {
+    let node = TestNode::new();
+    let b = node.register_file("birth", &example("birth.json"));
+    // The example's child.
+    let given = "Arben".to_string();
+    for args in [vec!["show", b.as_str()], vec!["search", given.as_str()]] {
+        let mut c = node.command_without_terminal(&args);
+        c.env_remove("CIVREG_CLERK")
+            .env_remove("CIVREG_CLERK_PASSWORD");
+        let o = run_command(c);
+        assert_ne!(o.code, 0, "{args:?}: {}", o.stdout);
+        assert!(
+            o.stderr.contains("set CIVREG_CLERK"),
+            "{args:?}: {}",
+            o.stderr
+        );
+        assert!(
+            !o.stdout.contains(&b),
+            "{args:?}: nothing shown: {}",
+            o.stdout
+        );
+        let mut c = node.command(&args);
+        c.env("CIVREG_CLERK_PASSWORD", "not-the-password-1");
+        let o = run_command(c);
+        assert_ne!(o.code, 0, "{args:?}: {}", o.stdout);
+        assert!(
+            !o.stdout.contains(&b),
+            "{args:?}: nothing shown: {}",
+            o.stdout
+        );
+    }
+    let o = node.run(&["search", &given]).ok();
+    assert!(o.stdout.contains(&b), "{}", o.stdout);
+    let o = node.run(&["show", &b]).ok();
+    assert!(o.stdout.contains(&b), "{}", o.stdout);
+    let log = node.run(&["--json", "access-log"]).ok().json();
+    let entries = log.as_array().expect("entries");
+    assert!(
+        entries.iter().all(|e| e["clerk"] == json!(CLERK)),
+        "every entry names the clerk, none is unnamed: {log}"
+    );
+    assert!(
+        entries.iter().any(|e| e["action"]
+            .as_str()
+            .is_some_and(|a| a.starts_with("search"))),
+        "{log}"
+    );
+    assert!(entries.iter().any(|e| e["action"] == "view"), "{log}");
+}
+
 // ---- the command line in the clerk's language (issue 14) ----------------------------------
 
 use civreg_shared::i18n::{Arg, Catalog, Lang};

@@ -39,13 +39,24 @@ pub struct HubProc {
 }
 
 impl HubProc {
-    /// Starts `civreg-hub serve` and waits for its `listening on` line.
+    /// Starts `civreg-hub serve` and waits for its `listening on` line, then for its control
+    /// socket to answer (its store open).
     pub fn start(data_dir: &Path, log: &Path) -> HubProc {
         Self::start_with(data_dir, log, &[])
     }
 
     /// [`HubProc::start`] with more arguments for `serve` (`--store postgres://…`).
     pub fn start_with(data_dir: &Path, log: &Path, args: &[&str]) -> HubProc {
+        Self::spawn(data_dir, log, args, true)
+    }
+
+    /// Starts `civreg-hub serve` and returns once it has announced its port, before its store
+    /// is open (for a test of what serve does while the store is held).
+    pub fn start_announced(data_dir: &Path, log: &Path) -> HubProc {
+        Self::spawn(data_dir, log, &[], false)
+    }
+
+    fn spawn(data_dir: &Path, log: &Path, args: &[&str], until_open: bool) -> HubProc {
         let mut child = Command::new(hub_bin())
             .arg("--data-dir")
             .arg(data_dir)
@@ -90,6 +101,19 @@ impl HubProc {
                 }
             }
         };
+        // The port is announced before the hub's store is open. A test that runs a hub command
+        // right away would race the opening (a command finding no hub on the control socket
+        // opens the store itself), so wait until the control socket answers; a hub that exits
+        // instead is left for the test to see.
+        let socket = civreg_hub::control::socket_path(data_dir);
+        let until = Instant::now() + Duration::from_secs(30);
+        while until_open
+            && Instant::now() < until
+            && std::os::unix::net::UnixStream::connect(&socket).is_err()
+            && child.try_wait().expect("try_wait").is_none()
+        {
+            std::thread::sleep(Duration::from_millis(20));
+        }
         HubProc {
             data_dir: data_dir.to_path_buf(),
             port,

@@ -16,7 +16,7 @@ fn serve_waits_for_a_briefly_held_store_and_then_serves() {
     // This process holds the store, as a command reading it would.
     let held = open_hub_store(&s.hub_dir);
     // `serve` binds its port and says so before it opens the store.
-    let mut hub = HubProc::start(&s.hub_dir, &s.path("hub-2.log"));
+    let mut hub = HubProc::start_announced(&s.hub_dir, &s.path("hub-2.log"));
     // Held for two seconds: the hub must not exit meanwhile (it exited 1 at once before).
     std::thread::sleep(Duration::from_secs(2));
     assert!(
