@@ -477,6 +477,35 @@ impl Setup {
         self.dir.path().join(name)
     }
 
+    /// A second office PC of the same municipality (node id 2, in `node2`, its bundle in
+    /// `bundle2`), enrolled and with the same clerk: it pulls what the first one pushes.
+    pub fn second_node(&self) -> NodeDir {
+        let bundle2 = self.path("bundle2");
+        let out = Command::new(hub_bin())
+            .arg("--data-dir")
+            .arg(&self.hub_dir)
+            .args([
+                "pki",
+                "issue",
+                "--municipality",
+                MUNICIPALITY,
+                "--node-id",
+                "2",
+            ])
+            .arg("--out")
+            .arg(&bundle2)
+            .args(["--hub-url", "https://localhost:9"])
+            .output()
+            .expect("run civreg-hub pki issue");
+        assert!(out.status.success(), "{}", describe("pki issue", &out));
+        let node2 = NodeDir {
+            data_dir: self.path("node2"),
+        };
+        node2.run_ok(&["init", "--bundle", bundle2.to_str().expect("utf-8")]);
+        node2.run_ok(&["clerk", "add", CLERK]);
+        node2
+    }
+
     pub fn start_hub(&self) -> HubProc {
         HubProc::start(&self.hub_dir, &self.path("hub.log"))
     }

@@ -32,29 +32,7 @@ fn a_sled_hub_migrated_into_postgres_resumes_after_sigkill_and_its_nodes_sync_on
     let s = Setup::new();
     let node = &s.node;
     // A second office PC of the same municipality, which pulls what the first pushes.
-    let bundle2 = s.path("bundle2");
-    let out = Command::new(hub_bin())
-        .arg("--data-dir")
-        .arg(&s.hub_dir)
-        .args([
-            "pki",
-            "issue",
-            "--municipality",
-            MUNICIPALITY,
-            "--node-id",
-            "2",
-        ])
-        .arg("--out")
-        .arg(&bundle2)
-        .args(["--hub-url", "https://localhost:9"])
-        .output()
-        .expect("civreg-hub pki issue");
-    assert!(out.status.success(), "{}", describe("pki issue", &out));
-    let node2 = NodeDir {
-        data_dir: s.path("node2"),
-    };
-    node2.run_ok(&["init", "--bundle", bundle2.to_str().expect("utf-8")]);
-    node2.run_ok(&["clerk", "add", CLERK]);
+    let node2 = s.second_node();
 
     // The hub serves the nodes on sled.
     let csv = s.path("rows.csv");

@@ -8,7 +8,7 @@
 
 use civreg_testkit::fleet::*;
 use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::time::Duration;
 
 const ROWS: u64 = 3000;
@@ -67,29 +67,7 @@ fn a_key_rotation_killed_midway_resumes_and_leaves_everything_readable() {
     let mine = node.register_births(&[distinct_birth("Vlorjana", "Qerkezaj")])[0].clone();
 
     // A second office of the municipality, whose record the first one pulls from the hub.
-    let bundle2 = setup.path("bundle2");
-    let out = Command::new(hub_bin())
-        .arg("--data-dir")
-        .arg(&setup.hub_dir)
-        .args([
-            "pki",
-            "issue",
-            "--municipality",
-            MUNICIPALITY,
-            "--node-id",
-            "2",
-        ])
-        .arg("--out")
-        .arg(&bundle2)
-        .args(["--hub-url", "https://localhost:9"])
-        .output()
-        .expect("run civreg-hub pki issue");
-    assert!(out.status.success(), "{}", describe("pki issue", &out));
-    let other = NodeDir {
-        data_dir: setup.path("node2"),
-    };
-    other.run_ok(&["init", "--bundle", bundle2.to_str().expect("utf-8")]);
-    other.run_ok(&["clerk", "add", CLERK]);
+    let other = setup.second_node();
     let theirs = other.register_births(&[distinct_birth("Shpresimira", "Berishaj")])[0].clone();
 
     let mut hub = setup.start_hub();
