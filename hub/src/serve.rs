@@ -54,6 +54,10 @@ pub async fn run(
 /// What `run_with` serves besides gRPC.
 #[derive(Default)]
 pub struct RunOptions {
+    /// Called once the store is open (its lock held) and the control socket answers, before
+    /// gRPC is served: `civreg-hub serve` prints its ports here, so that a command started
+    /// after the announcement is answered by this hub or refused, never run beside it.
+    pub announce: Option<Box<dyn FnOnce() + Send>>,
     /// The operator dashboard and `/metrics` (plain HTTP: keep it on loopback).
     pub http: Option<TcpListener>,
     pub web: crate::web::Settings,
@@ -206,6 +210,9 @@ pub async fn run_with(
         }),
     )
     .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    if let Some(announce) = opts.announce {
+        announce();
+    }
     let status_task = tokio::spawn(crate::status::write_status_loop(
         data_dir.to_path_buf(),
         svc.store.clone(),
