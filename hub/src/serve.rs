@@ -40,6 +40,9 @@ pub enum ServeError {
     Rollout(#[from] crate::rollout::RolloutError),
     #[error("{0}")]
     Search(#[from] crate::search::SearchError),
+    /// `hub_urls` names a host the hub's certificate does not carry.
+    #[error("{0}")]
+    HubList(#[from] crate::hub_list::NotNamed),
 }
 
 /// Serves the hub on `listener` until `shutdown` completes. Tests call this on port 0.
@@ -117,6 +120,8 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let pki = Pki::open(&paths::pki_dir(data_dir))?;
+    // Every hub listed must be one the offices can verify: refused before anything starts.
+    crate::hub_list::check_named(&pki, &opts.web.hub_urls, "hub_urls in the config")?;
     if let Some(key) = pki.legacy_ca_key() {
         warn!(key = %key.display(), "the agency CA's private key is on the serving hub: whoever reads this disk can mint certificates; take it offline with `civreg-hub pki root take-offline --dir OFFLINE_DIR` (operator manual, \"Key ceremony\")");
     }

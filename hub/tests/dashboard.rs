@@ -1429,3 +1429,65 @@ async fn an_operator_answers_unvoid_requests_on_their_page() {
         );
     }
 }
+
+/// `hub_urls` (issue 19): the overview lists every hub; without the list it says where
+/// bundles take their addresses from; a hub whose list names a host its certificate does not
+/// carry refuses to start, naming the command that adds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_overview_lists_the_hubs_and_a_list_the_certificate_does_not_name_is_refused() {
+    // The test kit's hub certificate names localhost and 127.0.0.1.
+    let listed = vec![
+        "https://localhost:7443".to_string(),
+        "https://127.0.0.1:7444".to_string(),
+    ];
+    let (hub, web) = start_web_hub(Settings {
+        hub_urls: listed.clone(),
+        ..settings()
+    })
+    .await;
+    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+    let overview = s.get("/").await.body;
+    assert!(
+        overview.contains("<ul id=\"hub-urls\"><li>https://localhost:7443</li><li>https://127.0.0.1:7444</li></ul>"),
+        "{overview}"
+    );
+    let (bare, bare_web) = start_web_hub(settings()).await;
+    operators::add(bare.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&bare_web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+    let overview = s.get("/").await.body;
+    assert!(
+        overview.contains("<p id=\"hub-urls\">No hub list in the configuration (hub_urls)"),
+        "{overview}"
+    );
+
+    // A list naming a host the certificate does not carry: serve stops before it starts.
+    let dir = tempfile::tempdir().unwrap();
+    civreg_hub::pki::Pki::init(&civreg_hub::paths::pki_dir(dir.path()), &[]).unwrap();
+    make_hub_key(dir.path());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let opts = civreg_hub::serve::RunOptions {
+        web: Settings {
+            hub_urls: vec![listed[0].clone(), "https://hub-b.civreg.rks:7443".into()],
+            ..settings()
+        },
+        ..Default::default()
+    };
+    let r = tokio::time::timeout(
+        Duration::from_secs(30),
+        civreg_hub::serve::run_with(dir.path(), listener, opts, std::future::pending()),
+    )
+    .await
+    .expect("serve refuses at once instead of serving");
+    let e = r.expect_err("serve started with a hub its certificate does not name");
+    let e = e.to_string();
+    assert!(
+        e.contains("hub_urls in the config: hub address https://hub-b.civreg.rks:7443")
+            && e.contains("--hub-name hub-b.civreg.rks`"),
+        "{e}"
+    );
+}

@@ -343,8 +343,9 @@ pub enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
         /// A hub address written into the bundle (repeatable: one per hub process, in the
-        /// order the node tries them; default https://localhost:7443).
-        #[arg(long = "hub-url", default_value = "https://localhost:7443")]
+        /// order the node tries them; default `hub_urls` of the config, else
+        /// https://localhost:7443).
+        #[arg(long = "hub-url")]
         hub_urls: Vec<String>,
         #[arg(long, default_value_t = 365)]
         days: u32,
@@ -376,7 +377,7 @@ pub enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
         /// A hub address written into the bundle (repeatable, as for `issue`).
-        #[arg(long = "hub-url", default_value = "https://localhost:7443")]
+        #[arg(long = "hub-url")]
         hub_urls: Vec<String>,
         #[arg(long, default_value_t = 365)]
         days: u32,

@@ -60,6 +60,9 @@ pub struct StatusAnswer {
     /// the command itself); absent when none was ever tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<crate::backup::LastBackup>,
+    /// Every hub process's address (`hub_urls` of the config, filled by the command itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_urls: Vec<String>,
 }
 
 /// A CA rollover under way and a staged hub certificate, as `civreg-hub status` shows them.

@@ -403,6 +403,7 @@ pub fn answer(
                 status: st,
                 pki: None,
                 backup: None,
+                hub_urls: Vec::new(),
             }
             .into()
         }

@@ -314,6 +314,7 @@ fn row_view(r: &MunicipalityView, now: u64) -> RowView {
 
 pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let online_within = ctx.settings().online_within.as_secs();
+    let hub_urls = ctx.settings().hub_urls.clone();
     let lang = lang::current();
     let (rows, certs, hub) = blocking(move || {
         let certs = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?;
@@ -334,6 +335,7 @@ pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<S
             bad => count(model::Severity::Bad),
             warn => count(model::Severity::Warn),
             rows => Value::from_serialize(rows.iter().map(|r| row_view(r, now)).collect::<Vec<_>>()),
+            hub_urls => hub_urls,
         },
     )
     .map(Html)
