@@ -37,6 +37,7 @@ status-waiting = { $count ->
 status-oldest = oldest { $minutes } min
 status-last-sync = last sync { $when }
 status-never = never synced
+status-hub = hub in use: { $host }
 status-refused = The hub refuses this office: { $reason }. Call the agency.
 status-halted = This office has stopped registering: { $reason }. Call the agency.
 status-cert-expires = The office's certificate expires in { $days } days: ask the agency for a new one.

@@ -36,6 +36,7 @@ status-waiting = { $count ->
 status-oldest = më e vjetra { $minutes } min
 status-last-sync = sinkronizimi i fundit { $when }
 status-never = asnjë sinkronizim ende
+status-hub = qendra në përdorim: { $host }
 status-refused = Qendra e refuzon këtë zyrë: { $reason }. Telefononi agjencinë.
 status-halted = Kjo zyrë ka ndalur regjistrimet: { $reason }. Telefononi agjencinë.
 status-cert-expires = Certifikata e zyrës skadon pas { $days } ditësh: kërkojini agjencisë një të re.

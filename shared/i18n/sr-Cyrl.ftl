@@ -37,6 +37,7 @@ status-waiting = { $count ->
 status-oldest = најстарији { $minutes } мин
 status-last-sync = последња синхронизација { $when }
 status-never = још није синхронизовано
+status-hub = центар у употреби: { $host }
 status-refused = Центар одбија ову канцеларију: { $reason }. Позовите агенцију.
 status-halted = Ова канцеларија је престала са уписом: { $reason }. Позовите агенцију.
 status-cert-expires = Сертификат канцеларије истиче за { $days } дана: тражите нови од агенције.

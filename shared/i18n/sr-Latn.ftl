@@ -37,6 +37,7 @@ status-waiting = { $count ->
 status-oldest = najstariji { $minutes } min
 status-last-sync = poslednja sinhronizacija { $when }
 status-never = još nije sinhronizovano
+status-hub = centar u upotrebi: { $host }
 status-refused = Centar odbija ovu kancelariju: { $reason }. Pozovite agenciju.
 status-halted = Ova kancelarija je prestala sa upisom: { $reason }. Pozovite agenciju.
 status-cert-expires = Sertifikat kancelarije ističe za { $days } dana: tražite novi od agencije.
