@@ -131,6 +131,12 @@ pub enum Command {
         #[arg(long, env = "CIVREG_BACKUP_DIR")]
         #[serde(default)]
         backup_dir: Option<PathBuf>,
+        /// Seconds a call with the hub (push, pull, heartbeat) may go without the hub's next
+        /// answer before the worker gives that hub up and tries the next of the list (also
+        /// `[sync] stall_s`).
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        #[serde(default)]
+        stall_secs: u64,
         /// How many scheduled backups to keep in --backup-dir (also `[backup] keep`).
         #[arg(long, default_value_t = 7)]
         #[serde(default)]
@@ -1343,6 +1349,7 @@ pub fn execute(
         Command::Serve {
             hub,
             interval_secs,
+            stall_secs,
             http_listen,
             http_hosts,
             backup_dir,
@@ -1415,6 +1422,7 @@ pub fn execute(
                     source,
                     hubs,
                     Duration::from_secs(interval_secs.max(1)),
+                    Duration::from_secs(stall_secs.max(1)),
                     live,
                     shutdown_signal(),
                 )

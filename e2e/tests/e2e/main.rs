@@ -28,6 +28,7 @@ mod rollover;
 mod rotate;
 mod serve_wait;
 mod simulation;
+mod stall;
 mod sync;
 mod unvoid;
 
