@@ -313,7 +313,7 @@ fn shared_an_office_enrolled_or_revoked_through_one_hub_is_so_at_the_other() {
         "{}",
         describe("office 1 at hub B", &out)
     );
-    // Hub B's own CRL lists the certificate.
+    // Hub B's own registry has it revoked (and its CRL, written from it, lists it).
     let listed = hub_json(&hubs.b.data_dir, &["pki", "list"], &[]);
     assert!(
         listed.to_string().contains("revoked"),
