@@ -127,6 +127,7 @@ pub async fn run_with(
     }
     let web_pki = pki.clone();
     let svc_pki = pki.clone();
+    let share_pki = pki.clone();
     let admission = Arc::new(crate::pki::Admission::new(&pki));
     let revocations = tokio::spawn(crate::live::watch_revocations(admission.clone()));
     let reloader = Arc::new(TlsReloader::new(pki, admission.clone())?);
@@ -140,6 +141,47 @@ pub async fn run_with(
     crate::atrest::warn_if_key_inside(data_dir, &key_file);
     let at = paths::StoreAt::of(data_dir, opts.store.as_deref());
     let store = Arc::new(open_waiting(&at, &key_file).await?);
+    // The rollout plan and operator accounts of an earlier version's files, into the store
+    // once (then the files are no longer read).
+    {
+        let (st, dir) = (store.clone(), data_dir.to_path_buf());
+        tokio::task::spawn_blocking(move || crate::control::ask::import_files(&dir, &st))
+            .await
+            .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?
+            .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    }
+    // The registry of issued certificates, shared with every hub over the store: exchanged
+    // once now (an earlier version's registry goes into the store), then followed.
+    let mut follower = crate::pki::shared::Follower::new(share_pki);
+    let pki_share = {
+        let st = store.clone();
+        let (mut f, first) = tokio::task::spawn_blocking(move || {
+            let r = follower.tick(&st);
+            (follower, r)
+        })
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+        first.map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+        let st = store.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(crate::pki::shared::FOLLOW_EVERY).await;
+                let st = st.clone();
+                let Ok((back, r)) = tokio::task::spawn_blocking(move || {
+                    let r = f.tick(&st);
+                    (f, r)
+                })
+                .await
+                else {
+                    return;
+                };
+                f = back;
+                if let Err(e) = r {
+                    warn!(error = %e, "the registry of issued certificates was not exchanged with the store; trying again");
+                }
+            }
+        })
+    };
     let metrics = Arc::new(Metrics::default());
     let seen = Liveness::new();
     // The operator dashboard and /metrics, served below once everything is open.
@@ -184,7 +226,7 @@ pub async fn run_with(
     };
     let keep_task = tokio::spawn(crate::status::keep_loop(kept.clone()));
     let svc = SyncService {
-        rollout: Arc::new(rollout::Watcher::new(data_dir)?),
+        rollout: Arc::new(rollout::Watcher::follow(store.clone())?),
         committer: committer::spawn(
             store.clone(),
             metrics.clone(),
@@ -280,6 +322,7 @@ pub async fn run_with(
         .await;
     accept.abort();
     revocations.abort();
+    pki_share.abort();
     status_task.abort();
     control.stop().await;
     if let Some(t) = web_task {

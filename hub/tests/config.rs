@@ -6,7 +6,6 @@
 use civreg_testkit::prelude as common;
 
 use civreg_hub::config::{load, Config, Overrides};
-use civreg_hub::operators;
 use civreg_hub::pki::Pki;
 use civreg_hub::{paths, serve};
 use common::{http_request, make_hub_key, start_web_hub, WebSession};
@@ -37,7 +36,7 @@ async fn a_short_session_idle_from_the_config_file_ends_a_dashboard_session() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config_from(d.path(), "[web]\nsession_idle_s = 1\n");
     let (hub, web) = start_web_hub(cfg.web_settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD).await.unwrap();
     assert_eq!(s.get("/").await.status, 200);
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -52,7 +51,7 @@ async fn a_short_session_idle_from_the_config_file_ends_a_dashboard_session() {
     // The default (30 minutes) keeps it over the same wait.
     let cfg = config_from(d.path(), "");
     let (hub, web) = start_web_hub(cfg.web_settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(s.get("/").await.status, 200);

@@ -206,9 +206,9 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
     }
     // Hub B: a copy of hub A's data directory made once every bundle is issued: the same
     // agency PKI, registry of certificates, hub certificate (it names localhost and 127.0.0.1)
-    // and keys, over the same database; its own search index and control socket. (The
-    // registry is a file of each hub until the PKI is shared through the store: a certificate
-    // issued at hub A after the copy is refused by hub B as unregistered.)
+    // and keys, over the same database; its own search index and control socket. (A
+    // certificate issued at hub A after the copy reaches hub B through the store:
+    // `shared.rs`.)
     let hub_b_dir = s.path("hub-b");
     let cp = Command::new("cp")
         .arg("-a")

@@ -27,6 +27,7 @@ mod renewal;
 mod rollover;
 mod rotate;
 mod serve_wait;
+mod shared;
 mod simulation;
 mod stall;
 mod sync;

@@ -447,6 +447,9 @@ pub enum OperatorCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// Remove an operator: it can no longer sign in, and its dashboard sessions end, at every
+    /// hub over the store.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -637,7 +640,7 @@ pub enum MatchCommand {
 pub enum RolloutCommand {
     /// Every municipality's stage and the record kinds it may register.
     List,
-    /// Change a municipality's stage; the running hub applies it within a second.
+    /// Change a municipality's stage; every hub over the store applies it within seconds.
     Set {
         code: String,
         #[arg(value_enum)]

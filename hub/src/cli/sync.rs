@@ -22,7 +22,7 @@ pub(super) fn status(ctx: &Ctx) -> Result<()> {
         }
         // A hub holds the database but does not answer on its control socket (an
         // older build): what it last wrote to status.json.
-        Err(HubAnswer::Locked) => {
+        Err(HubAnswer::Locked(_)) => {
             let text = std::fs::read(crate::paths::status_path(data_dir)).context(
                 "the hub is running but has not written its status yet; try again in a few seconds",
             )?;

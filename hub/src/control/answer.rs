@@ -168,6 +168,14 @@ pub struct BackupMade {
     pub manifest: crate::backup::Manifest,
 }
 
+/// `Request::OperatorAdd` and `Request::OperatorRemove`: whose account changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorChanged {
+    pub ok: bool,
+    pub operator: String,
+    pub removed: bool,
+}
+
 macro_rules! answers {
     ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
         /// What the hub answers to a [`Request`]; see [`Answer::decode`] for which is which.
@@ -255,6 +263,12 @@ answers! {
     UnvoidRequests(Vec<crate::unvoid::Request>),
     /// `UnvoidAnswer`.
     UnvoidAnswered(crate::unvoid::Request),
+    /// `RolloutList`.
+    Rollout(crate::rollout::Rollout),
+    /// `RolloutSet`.
+    Stage(crate::rollout::Entry),
+    /// `OperatorAdd` and `OperatorRemove`.
+    Operator(OperatorChanged),
 }
 
 impl Answer {
@@ -290,6 +304,11 @@ impl Answer {
             Request::Backup { .. } => Answer::Backup(de(v)?),
             Request::UnvoidList { .. } => Answer::UnvoidRequests(de(v)?),
             Request::UnvoidAnswer { .. } => Answer::UnvoidAnswered(de(v)?),
+            Request::RolloutList => Answer::Rollout(de(v)?),
+            Request::RolloutSet { .. } => Answer::Stage(de(v)?),
+            Request::OperatorAdd { .. } | Request::OperatorRemove { .. } => {
+                Answer::Operator(de(v)?)
+            }
         })
     }
 

@@ -391,6 +391,41 @@ pub fn answer(
                 .map_err(|e| ControlError::Remote(e.to_string()))?;
             BackupMade { path, manifest }.into()
         }
+        Request::RolloutList => crate::rollout::Rollout::read_in(&state.store)?.1.into(),
+        Request::RolloutSet {
+            municipality,
+            stage,
+            kinds,
+            operator,
+            reason,
+        } => crate::rollout::Rollout::set_in(
+            &state.store,
+            &state.data_dir,
+            municipality,
+            *stage,
+            kinds.clone(),
+            operator,
+            reason,
+        )?
+        .into(),
+        Request::OperatorAdd { name, phc, replace } => {
+            crate::operators::add_in(&state.store, name, phc, *replace)?;
+            super::answer::OperatorChanged {
+                ok: true,
+                operator: name.clone(),
+                removed: false,
+            }
+            .into()
+        }
+        Request::OperatorRemove { name } => {
+            crate::operators::remove_in(&state.store, name)?;
+            super::answer::OperatorChanged {
+                ok: true,
+                operator: name.clone(),
+                removed: true,
+            }
+            .into()
+        }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
             crate::linkage::persons::require_known(&state.store, &pid)?;

@@ -83,7 +83,7 @@ fn login_page(
 async fn login_answer(ctx: &Context, status: StatusCode, message: Option<String>) -> Response {
     let c = ctx.clone();
     let none =
-        blocking(move || Ok(crate::operators::names(c.data_dir()).is_ok_and(|n| n.is_empty())))
+        blocking(move || Ok(crate::operators::names_in(c.store()).is_ok_and(|n| n.is_empty())))
             .await
             .unwrap_or(false);
     login_page(&Frame::of(None), status, message.as_deref(), none)
@@ -143,7 +143,7 @@ pub async fn login(
     let c = ctx.clone();
     let n = name.clone();
     let verified =
-        blocking(move || Ok(crate::operators::verify(c.data_dir(), &n, &f.password))).await;
+        blocking(move || Ok(crate::operators::verify_in(c.store(), &n, &f.password))).await;
     drop(permit);
     match &verified {
         Ok(Ok(())) => ctx.throttle().succeeded(&name, addr),
@@ -714,7 +714,7 @@ struct RolloutRow {
 }
 
 pub async fn rollout(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
-    let r = blocking(move || Ok(Rollout::load(ctx.data_dir())?)).await?;
+    let r = blocking(move || Ok(Rollout::read_in(ctx.store())?.1)).await?;
     let lang = lang::current();
     let rows: Vec<RolloutRow> = civreg_shared::gazetteer::all()
         .iter()
@@ -788,7 +788,8 @@ pub async fn set_stage(
     let operator = op.name.clone();
     let (m, reason, ks) = (code.clone(), f.reason.clone(), kinds.clone());
     let result = blocking(move || {
-        Ok(Rollout::set(
+        Ok(Rollout::set_in(
+            c.store(),
             c.data_dir(),
             &m,
             stage,
