@@ -1445,7 +1445,7 @@ async fn the_overview_lists_the_hubs_and_a_list_the_certificate_does_not_name_is
         ..settings()
     })
     .await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
@@ -1455,7 +1455,7 @@ async fn the_overview_lists_the_hubs_and_a_list_the_certificate_does_not_name_is
         "{overview}"
     );
     let (bare, bare_web) = start_web_hub(settings()).await;
-    operators::add(bare.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(bare.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&bare_web, OPERATOR, PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
