@@ -155,8 +155,12 @@ pub const REFUSED: &str = "refused/";
 /// its id ([`crate::web::auth::Sessions`]; names an operator: sealed like the rest).
 pub const SESSIONS: &str = "session/";
 
+/// `aux`: `ill/M/REGNO/ROLE` → a person of a central import whose given name is illegible in
+/// the register page, waiting for review ([`crate::linkage::illegible`]).
+pub const ILLEGIBLE: &str = "ill/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 22] = [
+pub const AUX_PREFIXES: [&str; 23] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -178,6 +182,7 @@ pub const AUX_PREFIXES: [&str; 22] = [
     UNVOID,
     CLERKS,
     UNVOID_INDEX,
+    ILLEGIBLE,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];
