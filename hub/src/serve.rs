@@ -239,6 +239,7 @@ pub async fn run_with(
         metrics: metrics.clone(),
         pki: svc_pki,
         admission: admission.clone(),
+        node_model: Default::default(),
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);

@@ -1511,9 +1511,11 @@ pub fn execute(
             let mut aside = Vec::new();
             let mut unvoid = Vec::new();
             let mut restored = None;
+            let mut dupes_model = None;
             let backups = crate::backup::read_status(&paths.data_dir);
             if let Ok(node) = node {
                 restored = node.restored()?;
+                dupes_model = Some(node.dupes_model_status()?);
                 guard = node.guard()?;
                 aside = node.set_aside_ops()?;
                 unvoid = node.unvoid_requests()?;
@@ -1528,7 +1530,7 @@ pub fn execute(
             let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir)}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir), "dupes_model": dupes_model}),
                 || {
                     let when = |ms: Option<u64>| {
                         ms.map(fmt_ms)
@@ -1634,6 +1636,37 @@ pub fn execute(
                                     lang,
                                     "cli-status-trusted-roots-value",
                                     &[("count", hub.trusted_roots.len().into())],
+                                ),
+                            );
+                        }
+                    }
+                    if let Some(dm) = &dupes_model {
+                        let value = match &dm.hub {
+                            Some(h) => f(
+                                lang,
+                                "cli-status-dupes-model-hub",
+                                &[
+                                    ("id", h.id.as_str().into()),
+                                    ("people", h.trained_on.into()),
+                                    ("matched", format!("{:.1}", h.matched).into()),
+                                    ("possible", format!("{:.1}", h.possible).into()),
+                                    ("when", fmt_ms(h.received_ms).into()),
+                                ],
+                            ),
+                            None => t(lang, "cli-status-dupes-model-builtin"),
+                        };
+                        text += &line("cli-status-dupes-model", value);
+                        if let Some(r) = &dm.refused {
+                            text += &line(
+                                "cli-status-dupes-model-refused",
+                                f(
+                                    lang,
+                                    "cli-status-dupes-model-refused-value",
+                                    &[
+                                        ("id", r.id.as_str().into()),
+                                        ("why", r.why.as_str().into()),
+                                        ("when", fmt_ms(r.at_ms).into()),
+                                    ],
                                 ),
                             );
                         }

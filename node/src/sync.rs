@@ -710,6 +710,7 @@ async fn heartbeat_with(
         unvoid_requests,
         clerk_roster,
         clerk_roster_wanted,
+        dupes_model_sha256: blocking(|| node.dupes_model_offered())?.unwrap_or_default(),
     });
     let reply = within(stall, "heartbeat", call)
         .await?
@@ -791,6 +792,23 @@ async fn heartbeat_with(
         }
     } else {
         blocking(|| node.note_roster_at_hub(hub_roster))?;
+    }
+    // The hub's matching model for the duplicate check (issue 16), when it sent a new one.
+    if !reply.dupes_model_json.is_empty() {
+        match blocking(|| {
+            node.take_dupes_model(
+                &reply.dupes_model_id,
+                &reply.dupes_model_sha256,
+                &reply.dupes_model_json,
+            )
+        })? {
+            Ok(info) => {
+                tracing::info!(model = %info.id, trained_on = info.trained_on, matched = info.matched, possible = info.possible, "the duplicate check uses the hub's new matching model")
+            }
+            Err(why) => {
+                tracing::warn!(model = %reply.dupes_model_id.chars().take(64).collect::<String>(), %why, "the hub's matching model was refused; the duplicate check keeps the model it had")
+            }
+        }
     }
     Ok(CertNews {
         renew_required: reply.renew_required,

@@ -169,6 +169,7 @@ back-home = Back to the start
 ## Validation (one per code of shared::validate::ALL_CODES)
 v-municipality-unknown = Unknown municipality: choose one from the list.
 v-name-required = The name is required.
+v-name-illegible = A given name may be marked illegible only in a central import of historic register pages: enter the given name as written.
 v-name-characters = A name may hold letters only, no digits or signs.
 v-name-too-long = The name is too long (at most 100 characters).
 v-text-too-long = The text is too long (at most 2,000 characters).
@@ -635,6 +636,18 @@ dash-dups-filed = Filed
 dash-dups-open-only = Open cases only
 dash-dups-include-decided = Include decided cases
 dash-dups-back = All open duplicates
+dash-ill-heading = People imported without a given name
+dash-ill-intro = The central import took these people without a given name: it can not be read in the register page. Have the page read again and the office enter the name; a person leaves this list once the record has a given name.
+dash-ill-count = { $n ->
+    [one] { $n } person waiting; { $shown } shown.
+   *[other] { $n } people waiting; { $shown } shown.
+}
+dash-ill-record = Record
+dash-ill-person = Person
+dash-ill-surname = Surname
+dash-ill-source = Imported from
+dash-ill-line = { $file }, line { $line }
+dash-ill-by = Imported by
 dash-dup-title = Duplicate case
 dash-dup-status-open = open
 dash-dup-status-linked = linked
@@ -861,6 +874,11 @@ cli-unvoid-invalid = { $regno }: the hub could not take the request: { $reason }
 cli-status-backup-failed = BACKUP FAILED
 cli-status-backup-failed-value = { $error } (at { $when }); the last good one: { $last }
 cli-status-backup = last backup
+cli-status-dupes-model = duplicate check
+cli-status-dupes-model-hub = the hub's model { $id }, trained on { $people } people (match from { $matched } bits, possible from { $possible }), received { $when }
+cli-status-dupes-model-builtin = the built-in model (no model received from the hub yet)
+cli-status-dupes-model-refused = MODEL REFUSED
+cli-status-dupes-model-refused-value = the hub's model { $id } ({ $when }): { $why }; the duplicate check keeps the model above
 cli-status-hub-cert = hub certificate
 cli-status-hub-cert-value = expires { $until } (SHA-256 { $sha })
 cli-status-hub-next = hub's next certificate

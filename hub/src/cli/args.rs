@@ -512,6 +512,12 @@ pub enum DuplicatesCommand {
         #[arg(long)]
         all: bool,
     },
+    /// People the central import took without a given name (illegible in the register page),
+    /// waiting for review until an office enters the name.
+    Illegible {
+        #[arg(long)]
+        municipality: Option<String>,
+    },
     /// Both records of a case, side by side, with their person identifiers.
     Show {
         id: String,

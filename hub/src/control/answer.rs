@@ -248,6 +248,8 @@ answers! {
     ClusterView(ClusterView),
     /// `DuplicatesDecideCluster`.
     ClusterDecided(ClusterDecision),
+    /// `DuplicatesIllegible`.
+    Illegible(crate::linkage::illegible::Waiting),
     /// `SetAside` and `UndoSetAside`.
     SetAside(SetAside),
     Refused(RefusedAnswer),
@@ -293,6 +295,7 @@ impl Answer {
             Request::DuplicatesDecide { .. } => Answer::Case(de(v)?),
             Request::DuplicatesClusters { .. } => Answer::Clusters(de(v)?),
             Request::DuplicatesCluster { .. } => Answer::ClusterView(de(v)?),
+            Request::DuplicatesIllegible { .. } => Answer::Illegible(de(v)?),
             Request::DuplicatesDecideCluster { .. } => Answer::ClusterDecided(de(v)?),
             Request::SetAside { .. } | Request::UndoSetAside { .. } => Answer::SetAside(de(v)?),
             Request::Refused => Answer::Refused(de(v)?),

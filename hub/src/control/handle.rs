@@ -147,6 +147,9 @@ pub fn answer(
         Request::DuplicatesList { municipality, all } => {
             crate::linkage::duplicates::list(&state.store, municipality.as_deref(), *all)?.into()
         }
+        Request::DuplicatesIllegible { municipality } => {
+            crate::linkage::illegible::waiting(&state.store, municipality.as_deref())?.into()
+        }
         Request::DuplicatesShow { id, by } => {
             let c = crate::linkage::duplicates::get(&state.store, id)?;
             let side = |mention: &str| -> Result<CaseSide, ControlError> {

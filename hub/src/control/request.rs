@@ -98,6 +98,9 @@ pub enum Request {
     /// One cluster with every record it names: `ClusterView`. Written to the access log under
     /// `by`.
     DuplicatesCluster { id: String, by: String },
+    /// People of the central import whose given name is illegible, waiting for review, of one
+    /// municipality or all: `linkage::illegible::Waiting`.
+    DuplicatesIllegible { municipality: Option<String> },
     /// One decision on a whole cluster: `groups` gives each record (`REGNO/ROLE`) a group
     /// number (a split); none, all one person. `version`, when given, must be the cluster's as
     /// it was shown. `linkage::clusters::ClusterDecision`.

@@ -169,8 +169,12 @@ pub const OPERATORS: &str = "operators/";
 /// compare-and-set; each hub follows it into its PKI directory ([`crate::pki::shared`]).
 pub const PKI: &str = "pki/";
 
+/// `aux`: `ill/M/REGNO/ROLE` → a person of a central import whose given name is illegible in
+/// the register page, waiting for review ([`crate::linkage::illegible`]).
+pub const ILLEGIBLE: &str = "ill/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 25] = [
+pub const AUX_PREFIXES: [&str; 26] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -195,6 +199,7 @@ pub const AUX_PREFIXES: [&str; 25] = [
     ROLLOUT,
     OPERATORS,
     PKI,
+    ILLEGIBLE,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];
