@@ -25,10 +25,12 @@
 //!   `synchronous_commit` is `off` (a commit answered before its WAL is on disk) would break
 //!   "acknowledged means durable": the backend sets it back to `on` for its own sessions, with a
 //!   warning. A `COMMIT` whose answer is lost (the connection broke after it was sent) is
-//!   reported as an error although it may have committed: nothing is acknowledged, and the node
-//!   sends the batch again; the store's cached head is then behind the pushed batch's base, so
-//!   it reads the head again (the several-writers rule of `store/commit.rs`) and takes the
-//!   resend as a replay.
+//!   looked up on a new connection ([`retry`]): reported committed if it was, sent again if it
+//!   was not. Only when the look-up can not be made within the retry deadline is it an error
+//!   although it may have committed: nothing is acknowledged, and the node sends the batch
+//!   again; the store's cached head is then behind the pushed batch's base, so it reads the
+//!   head again (the several-writers rule of `store/commit.rs`) and takes the resend as a
+//!   replay.
 //! - **Scans** read lazily, in keyset pages of [`PAGE`] entries (`key > last ORDER BY key
 //!   LIMIT n`), each page its own statement: no snapshot and no transaction held between pages,
 //!   as the trait allows; never a whole keyspace in memory.
