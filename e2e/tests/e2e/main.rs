@@ -16,6 +16,7 @@ mod clerk_https;
 mod clerk_upload;
 mod clerks;
 mod control;
+mod failover;
 mod faults;
 mod hub_rotate;
 mod hubs;

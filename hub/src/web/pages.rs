@@ -865,6 +865,13 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
                 (kind, subject, e.not_after.unix_timestamp())
             })
             .collect();
+        snap.replication = ctx
+            .store()
+            .replication()
+            .map(|r| r.map_err(|e| e.to_string()));
+        if let Some(Err(e)) = &snap.replication {
+            tracing::warn!(error = %e, "/metrics: the PostgreSQL primary's replication could not be read");
+        }
         Ok(ctx.metrics().render(&snap))
     })
     .await?;
