@@ -799,8 +799,8 @@ fn generic_main() {
         }
     }
     if args.iter().any(|a| a == "--diagnose") {
-        generic_link_calibration(&clean);
-        generic_link_calibration(&gaps);
+        generic_link_calibration(&clean, "clean source");
+        generic_link_calibration(&gaps, "strangers lacking values as often");
         generic_diagnose(&own);
     }
     eprintln!("generic: dedupe");
@@ -960,7 +960,7 @@ fn print_shares(w: &mut String, rows: &[String]) {
 /// `--generic --diagnose`: to stderr, the link job's calibration on the clean source: rows with
 /// a candidate, by their best candidate's row posterior ([`civreg_shared::linkage::LinkJob`]),
 /// how many have that candidate as their true person.
-fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
+fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet, name: &str) {
     use civreg_shared::linkage::{LinkJob, LinkOptions};
     let token = civreg_shared::synth::eval::test_token;
     let register = set.register_records(token);
@@ -987,7 +987,7 @@ fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
         bins[i].2 += p;
     }
     eprintln!(
-        "link (clean source): lambda {:.3e}, thresholds {:.1} / {:.1}; rows whose best candidate's row posterior is in 0.01..0.99:",
+        "link ({name}): lambda {:.3e}, thresholds {:.1} / {:.1}; rows whose best candidate's row posterior is in 0.01..0.99:",
         job.prior.lambda, job.prior.thresholds.matched, job.prior.thresholds.possible
     );
     for k in &job.prior.by_kind {
@@ -1038,7 +1038,9 @@ fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
             levels.join(" ")
         );
     }
-    eprintln!("link (clean source): rows by their best candidate's row posterior: right, wrong, mean posterior");
+    eprintln!(
+        "link ({name}): rows by their best candidate's row posterior: right, wrong, mean posterior"
+    );
     for (w, (r, x, sum)) in edges.windows(2).zip(&bins) {
         eprintln!(
             "LINKCALIB {:.3}..{:.3} right {r:>5} wrong {x:>5} share {:.3} mean posterior {:.3}",
