@@ -455,6 +455,7 @@ impl LinkJob {
         let mut kinds: Vec<KindRows> = by.into_values().collect();
         kinds.sort_by_key(|k| (std::cmp::Reverse(k.rows), k.kind));
         let total_rows = rows.len().max(1) as f64;
+        self.most = (rows.len().min(self.index.len()).max(1) as f64 / total_rows).min(1.0 - 1e-9);
         // EM starts from a share of one half for every kind: the likelihood of one share is
         // concave, so any start reaches its maximum, but from a share near 0 (the rules'
         // estimate when they find nothing) EM creeps out by a factor near 1 per iteration.
