@@ -27,7 +27,7 @@ use civreg_shared::gazetteer;
 use civreg_shared::i18n::Lang;
 use civreg_shared::model::RecordKind;
 use civreg_shared::normalize;
-use civreg_shared::query::rank::{Facts, How, Meet, NameField, Plan, Rank, Word};
+use civreg_shared::query::rank::{Facts, How, Meet, Meets, NameField, Plan, Rank, Word};
 use civreg_shared::query::{self, Why};
 use serde::Serialize;
 use std::collections::HashMap;
@@ -371,7 +371,7 @@ impl Index {
     }
 
     /// What [`Word::meets`] gives for the persons of `doc`, from the lookups.
-    fn meets(&self, doc: &Doc, lookups: &[Lookup], w: &Word) -> Vec<Vec<(usize, Meet)>> {
+    fn meets(&self, doc: &Doc, lookups: &[Lookup], w: &Word) -> Meets {
         let Some(l) = lookups
             .iter()
             .find(|l| l.typed == w.typed && l.folded == w.folded)
@@ -715,6 +715,8 @@ mod tests {
     #[test]
     fn the_shared_table_of_tricky_texts_is_read_as_it_says() {
         use civreg_shared::query::tokens::{Reading, TRICKY};
+        /// Whether a hit's explanation says what the reading expects.
+        type Says = Box<dyn Fn(&[Why]) -> bool>;
         let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
         let c = crate::node::Node::clerk_unchecked("drita");
         let shpresa = json!({
@@ -735,7 +737,7 @@ mod tests {
         let ymd = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         for row in TRICKY {
             // The record the reading points to, and the line of its explanation that says so.
-            let (want, says): (&str, Box<dyn Fn(&[Why]) -> bool>) = match row.reading {
+            let (want, says): (&str, Says) = match row.reading {
                 Reading::Number(_) => (&a, Box::new(|w| w.contains(&Why::Number))),
                 Reading::Year(y) => (
                     &a,

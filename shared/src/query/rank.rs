@@ -295,7 +295,7 @@ impl Word {
 
     /// Every way this word meets each person: per person, each name word (numbered within the
     /// person as [`Person::parts`] does) that it meets, and how.
-    pub fn meets(&self, persons: &[Person]) -> Vec<Vec<(usize, Meet)>> {
+    pub fn meets(&self, persons: &[Person]) -> Meets {
         persons
             .iter()
             .map(|p| {
@@ -348,8 +348,11 @@ pub struct Rank {
     pub unmatched: Vec<String>,
 }
 
-/// Per query word, per person, the name words it meets (see [`Word::meets`]).
-pub type Table = Vec<Vec<Vec<(usize, Meet)>>>;
+/// Per person, each name word (numbered within the person) that a query word meets, and how.
+pub type Meets = Vec<Vec<(usize, Meet)>>;
+
+/// Per query word, what it meets (see [`Word::meets`]).
+pub type Table = Vec<Meets>;
 
 impl Plan {
     /// The plan of a parsed query, without the engine's spellings ([`Word::keys`]) and with
@@ -398,7 +401,7 @@ impl Plan {
     /// Gërguri" the given name Arben answers the first word only, and the second must be met by
     /// another name: the father's). The strongest pairs are taken first (the earlier query word
     /// first among equals), the same way every time.
-    pub fn assign(table: &[Vec<Vec<(usize, Meet)>>], i: usize) -> Vec<Option<Meet>> {
+    pub fn assign(table: &[Meets], i: usize) -> Vec<Option<Meet>> {
         let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
         for (wi, per_person) in table.iter().enumerate() {
             for (part, m) in per_person.get(i).map(Vec::as_slice).unwrap_or(&[]) {
@@ -439,7 +442,7 @@ impl Plan {
         &self,
         facts: &Facts,
         place_of_birth: Option<&str>,
-        meets: &dyn Fn(&Word) -> Vec<Vec<(usize, Meet)>>,
+        meets: &dyn Fn(&Word) -> Meets,
         explain: bool,
     ) -> Rank {
         let persons = &facts.persons;
