@@ -2473,12 +2473,14 @@ pub fn execute(
                             .and_then(|st| st.record().ok())
                             .map(|rec| clitext::record_summary(lang, &rec))
                             .unwrap_or_else(|| h.summary.clone());
+                        // Each part of the query explained in the clerk's language.
+                        let lines: Vec<String> = h.explain.iter().map(|w| w.text(lang)).collect();
                         s.push_str(&format!(
                             "{:<30} {:>5.1}  {}\n      {why}: {}\n",
                             h.regno,
                             h.score,
                             summary,
-                            h.why.join("; ")
+                            lines.join("; ")
                         ));
                     }
                     s.trim_end().to_string()

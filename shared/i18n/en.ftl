@@ -1028,6 +1028,7 @@ search-how-exact = exact, ignoring script and diacritics
 search-how-orthography = the same name in the other community's orthography or script
 search-how-folded = the same letters without diacritics (another spelling)
 search-how-phonetic = sounds alike
+search-how-prefix = the name begins with these letters
 search-how-typos = { $n ->
     [one] { $n } typing difference
    *[other] { $n } typing differences

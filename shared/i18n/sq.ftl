@@ -1027,6 +1027,7 @@ search-how-exact = i saktë, pavarësisht nga shkrimi dhe shenjat diakritike
 search-how-orthography = i njëjti emër në drejtshkrimin ose alfabetin e komunitetit tjetër
 search-how-folded = të njëjtat shkronja pa shenja diakritike (shkrim tjetër)
 search-how-phonetic = tingëllon njësoj
+search-how-prefix = emri fillon me këto shkronja
 search-how-typos = { $n ->
     [one] { $n } gabim shtypi
    *[other] { $n } gabime shtypi

@@ -1033,6 +1033,7 @@ search-how-exact = тачно, без обзира на писмо и дијак
 search-how-orthography = исто име у правопису или писму друге заједнице
 search-how-folded = иста слова без дијакритичких знакова (другачије писање)
 search-how-phonetic = слично звучи
+search-how-prefix = име почиње овим словима
 search-how-typos = { $n ->
     [one] { $n } грешка у куцању
     [few] { $n } грешке у куцању

@@ -1033,6 +1033,7 @@ search-how-exact = tačno, bez obzira na pismo i dijakritičke znake
 search-how-orthography = isto ime u pravopisu ili pismu druge zajednice
 search-how-folded = ista slova bez dijakritičkih znakova (drugačije pisanje)
 search-how-phonetic = slično zvuči
+search-how-prefix = ime počinje ovim slovima
 search-how-typos = { $n ->
     [one] { $n } greška u kucanju
     [few] { $n } greške u kucanju
