@@ -560,7 +560,20 @@ pub fn restore(data_dir: &Path, key_file: &Path, from: &Path) -> Result<Restored
     }
     std::fs::rename(&staging, &db).map_err(io(&db))?;
     sync_dir(data_dir)?;
-    let store = HubStore::open(&db, keys)?;
+    // The staging database was closed above, but sled lets go of its file lock only when its
+    // background threads have ended, which on a loaded machine can be a moment after the drop:
+    // the lock held then is this process's own, so it is waited for (bounded), never reported
+    // as another hub's.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let backend = loop {
+        match crate::store::backend::sled::SledBackend::open(&db) {
+            Err(StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+            other => break other?,
+        }
+    };
+    let store = HubStore::open_backend(std::sync::Arc::new(backend), keys)?;
     let drill = drill(&store)?;
     let heads: Vec<ChainHead> = store
         .heads()
