@@ -313,7 +313,7 @@ impl HubStore {
         }
         let mut owners: HashMap<&str, Option<String>> = HashMap::with_capacity(ops.len());
         // Every bucket read at once: one statement on a server backend, not one per bucket.
-        let by_bucket: Vec<(&str, Vec<(&str, Vec<usize>)>)> = by_bucket.into_iter().collect();
+        let by_bucket: Vec<_> = by_bucket.into_iter().collect();
         let bucket_keys: Vec<&[u8]> = by_bucket.iter().map(|(b, _)| b.as_bytes()).collect();
         let held_buckets = self.buckets.get_many_noting(&bucket_keys, &mut read)?;
         for ((bucket, records), held_bucket) in by_bucket.into_iter().zip(held_buckets) {

@@ -761,17 +761,29 @@ fn the_backend_applies_batches_atomically_and_scans_without_skipping(db: Db) {
     let want = |i: u32| Some(i.to_be_bytes().to_vec());
     assert_eq!(
         b.get_many(&asked).unwrap(),
-        vec![want(998), None, want(2), Some(b"second".to_vec()), want(998)]
+        vec![
+            want(998),
+            None,
+            want(2),
+            Some(b"second".to_vec()),
+            want(998)
+        ]
     );
     assert_eq!(b.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
     assert_eq!(b.get_many(&[key(7)]).unwrap(), vec![want(7)]);
     // Values of every size come back whole: small, about a page, and far over one.
     let mut batch = Batch::default();
-    for (i, len) in [0usize, 2_000, 8_100, 8_200, 300_000].into_iter().enumerate() {
+    for (i, len) in [0usize, 2_000, 8_100, 8_200, 300_000]
+        .into_iter()
+        .enumerate()
+    {
         batch.put(format!("u/{i}").into_bytes(), vec![i as u8 + 1; len]);
     }
     b.apply(batch).unwrap();
-    for (i, len) in [0usize, 2_000, 8_100, 8_200, 300_000].into_iter().enumerate() {
+    for (i, len) in [0usize, 2_000, 8_100, 8_200, 300_000]
+        .into_iter()
+        .enumerate()
+    {
         let got = b.get(format!("u/{i}").as_bytes()).unwrap().unwrap();
         assert_eq!(got, vec![i as u8 + 1; len], "a value of {len} bytes");
     }
