@@ -206,8 +206,17 @@ async fn start_hub(store: Option<String>) -> Hub {
     let pki = Pki::init(&paths::pki_dir(dir.path()), &[]).expect("pki");
     civreg_hub::atrest::create_key(&civreg_hub::atrest::default_key_path(dir.path())).expect("key");
     // All 38 municipalities push in this benchmark: roll them all out.
+    let at = paths::StoreAt::of(dir.path(), store.as_deref());
+    let key = civreg_hub::atrest::default_key_path(dir.path());
     for m in municipalities() {
-        civreg_hub::rollout::Rollout::set(dir.path(), m, Stage::Live, None, "bench", "")
+        let set = civreg_hub::control::Request::RolloutSet {
+            municipality: m.to_string(),
+            stage: Stage::Live,
+            kinds: None,
+            operator: "bench".into(),
+            reason: String::new(),
+        };
+        civreg_hub::control::ask::ask_at(dir.path(), &at, &key, &set, &mut |_| {})
             .expect("rollout");
     }
     let l = tokio::net::TcpListener::bind("127.0.0.1:0")

@@ -14,6 +14,10 @@
 //! grpc_listen = "127.0.0.1:7443"   # where nodes connect (mutual TLS only)
 //! http_listen = "127.0.0.1:8080"   # the operator dashboard and /metrics (plain HTTP: loopback)
 //! http_hosts = []                  # names the dashboard answers to besides loopback (proxy)
+//! hub_urls = []                    # every hub process's address, as offices dial it, e.g.
+//!                                  # ["https://hub-a.civreg.rks:7443", "https://hub-b.civreg.rks:7443"]:
+//!                                  # what `pki issue` writes into bundles without --hub-url; each
+//!                                  # host must be a name of the hub certificate (hub_list.rs)
 //! log_json = false                 # JSON log lines for operators
 //!
 //! [sync]                           # the Sync service (sync/): ingest and connections
@@ -54,6 +58,7 @@ const KNOWN_ENV: &[&str] = &[
     "GRPC_LISTEN",
     "HTTP_LISTEN",
     "HTTP_HOSTS",
+    "HUB_URLS",
     "KEY_FILE",
     "LOG_JSON",
     "STORE",
@@ -180,6 +185,9 @@ pub enum ConfigError {
     Listen(String),
     #[error("http_listen {0:?} is not an address: use HOST:PORT with an IP address, e.g. 127.0.0.1:8080")]
     HttpListen(String),
+    /// `hub_urls` (file or `CIVREG_HUB_HUB_URLS`) is not a valid list of hub addresses.
+    #[error("hub_urls: {0}")]
+    HubUrls(civreg_shared::hubs::HubUrlError),
     #[error("web.session_idle_s = {idle} is longer than web.session_max_s = {max}: the idle limit would never end a session; make session_idle_s at most session_max_s")]
     SessionIdle { idle: u64, max: u64 },
     /// The URL without its password.
@@ -187,7 +195,7 @@ pub enum ConfigError {
     Store(String),
 }
 
-const ENV_HINT: &str = "the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_HTTP_HOSTS, CIVREG_HUB_KEY_FILE, CIVREG_HUB_LOG_JSON, CIVREG_HUB_STORE, and CIVREG_HUB_SYNC_*, CIVREG_HUB_WEB_*, CIVREG_HUB_SEARCH_* for the keys of the [sync], [web] and [search] sections (deploy/hub.example.toml lists them)";
+const ENV_HINT: &str = "the hub reads CIVREG_HUB_CONFIG, CIVREG_HUB_DATA_DIR, CIVREG_HUB_GRPC_LISTEN, CIVREG_HUB_HTTP_LISTEN, CIVREG_HUB_HTTP_HOSTS, CIVREG_HUB_HUB_URLS, CIVREG_HUB_KEY_FILE, CIVREG_HUB_LOG_JSON, CIVREG_HUB_STORE, and CIVREG_HUB_SYNC_*, CIVREG_HUB_WEB_*, CIVREG_HUB_SEARCH_* for the keys of the [sync], [web] and [search] sections (deploy/hub.example.toml lists them)";
 
 impl From<LayerError> for ConfigError {
     fn from(e: LayerError) -> ConfigError {
@@ -210,6 +218,7 @@ struct FileConfig {
     grpc_listen: Option<String>,
     http_listen: Option<String>,
     http_hosts: Option<Vec<String>>,
+    hub_urls: Option<Vec<String>>,
     log_json: Option<bool>,
     #[serde(default)]
     sync: FileSync,
@@ -360,6 +369,10 @@ pub struct Config {
     /// Host names the dashboard answers to besides loopback and its own address (the name a
     /// reverse proxy forwards); any other `Host` is refused (DNS rebinding).
     pub http_hosts: Vec<String>,
+    /// Every hub process's address, as offices dial them (`hub_urls`; empty: not said).
+    /// `pki issue` writes them into bundles when no `--hub-url` is given ([`crate::hub_list`]).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub hub_urls: Vec<String>,
     pub sync: SyncSettings,
     pub web: WebTunables,
     pub search: SearchSettings,
@@ -383,7 +396,7 @@ impl Config {
         toml::to_string(self).unwrap_or_default()
     }
 
-    /// The dashboard's settings: `[web]` and `http_hosts`.
+    /// The dashboard's settings: `[web]`, `http_hosts` and `hub_urls`.
     pub fn web_settings(&self) -> crate::web::Settings {
         crate::web::Settings {
             online_within: Duration::from_secs(self.web.online_within_s),
@@ -391,6 +404,7 @@ impl Config {
             hosts: self.http_hosts.clone(),
             session_idle: Duration::from_secs(self.web.session_idle_s),
             session_max: Duration::from_secs(self.web.session_max_s),
+            hub_urls: self.hub_urls.clone(),
         }
     }
 }
@@ -457,6 +471,11 @@ pub fn load(
         .list("HTTP_HOSTS")
         .or(file.http_hosts)
         .unwrap_or_default();
+    // Comma-separated in the environment, as http_hosts.
+    let hub_urls = vars.list("HUB_URLS").or(file.hub_urls).unwrap_or_default();
+    if !hub_urls.is_empty() {
+        civreg_shared::hubs::check_list(&hub_urls).map_err(ConfigError::HubUrls)?;
+    }
     let log_json = cli.log_json
         || match vars.bool("LOG_JSON")? {
             Some(v) => v,
@@ -497,6 +516,7 @@ pub fn load(
         log_json,
         http_listen,
         http_hosts,
+        hub_urls,
         sync,
         web,
         search,
@@ -834,5 +854,59 @@ mod tests {
             ),
             Err(ConfigError::Env { .. })
         ));
+    }
+
+    /// `hub_urls` from the file, overridden by `CIVREG_HUB_HUB_URLS` (comma-separated); shown
+    /// by `--dump-config`; a bad list refused saying which address and why; absent: empty.
+    #[test]
+    fn hub_urls_come_from_the_file_or_the_environment_and_a_bad_list_is_refused() {
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("hub.toml");
+        std::fs::write(
+            &f,
+            "hub_urls = [\"https://hub-a.civreg.rks:7443\", \"https://hub-b.civreg.rks:7443\"]\n",
+        )
+        .unwrap();
+        let from_file = || Overrides {
+            config: Some(f.clone()),
+            ..Default::default()
+        };
+        let c = load(env(&[]), from_file()).unwrap();
+        assert_eq!(
+            c.hub_urls,
+            [
+                "https://hub-a.civreg.rks:7443",
+                "https://hub-b.civreg.rks:7443"
+            ]
+        );
+        assert!(c.to_toml().contains("hub_urls = ["), "{}", c.to_toml());
+        assert_eq!(c.web_settings().hub_urls, c.hub_urls);
+        let c = load(
+            env(&[(
+                "CIVREG_HUB_HUB_URLS",
+                "https://10.0.0.5:7443, https://10.0.0.6:7443",
+            )]),
+            from_file(),
+        )
+        .unwrap();
+        assert_eq!(
+            c.hub_urls,
+            ["https://10.0.0.5:7443", "https://10.0.0.6:7443"]
+        );
+        assert!(load(env(&[]), Overrides::default())
+            .unwrap()
+            .hub_urls
+            .is_empty());
+        for (value, says) in [
+            ("http://hub-a:7443", "must start with https://"),
+            ("https://hub-a:7443,https://hub-a:7443", "listed twice"),
+            ("https://hub a:7443", "host and a port only"),
+        ] {
+            let e = load(env(&[("CIVREG_HUB_HUB_URLS", value)]), Overrides::default()).unwrap_err();
+            assert!(matches!(e, ConfigError::HubUrls(_)), "{e}");
+            let e = e.to_string();
+            assert!(e.starts_with("hub_urls: hub address"), "{e}");
+            assert!(e.contains(says), "{value}: {e}");
+        }
     }
 }

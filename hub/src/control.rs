@@ -41,6 +41,7 @@ pub fn socket_path(data_dir: &Path) -> PathBuf {
 }
 
 pub mod answer;
+pub mod ask;
 mod handle;
 mod request;
 
@@ -102,6 +103,14 @@ pub enum ControlError {
     Person(#[from] crate::linkage::persons::PersonError),
     #[error("unknown decision {0:?}: use link, dismiss or unlink")]
     Action(String),
+    #[error(transparent)]
+    Rollout(#[from] crate::rollout::RolloutError),
+    #[error(transparent)]
+    Operator(#[from] crate::operators::OperatorError),
+    #[error(transparent)]
+    Key(#[from] crate::atrest::KeyError),
+    #[error("the hub database is in use by a civreg-hub that does not answer on {0}: stop it, or run the same civreg-hub version as it")]
+    Locked(PathBuf),
 }
 
 // ---- client ------------------------------------------------------------------------------

@@ -20,6 +20,7 @@ pub mod cli;
 pub mod config;
 pub mod control;
 pub mod grpc;
+pub mod hub_list;
 pub mod linkage;
 pub mod live;
 pub mod metrics;

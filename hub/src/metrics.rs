@@ -83,6 +83,9 @@ pub struct Snapshot {
     /// Active certificates that expire within 30 days or have expired: (kind, subject, expiry
     /// in Unix seconds), from `Pki::expiring_within`.
     pub certificates: Vec<(&'static str, String, i64)>,
+    /// The PostgreSQL primary's standbys (`pg_stat_replication`), or why they could not be
+    /// read; `None` on sled or when the hub's server is itself a standby.
+    pub replication: Option<Result<Vec<crate::store::backend::postgres::Standby>, String>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -348,7 +351,107 @@ impl Metrics {
             "civreg_hub_certificates_expiring {}",
             snap.certificates.len()
         );
+        if let Some(replication) = &snap.replication {
+            render_replication(&mut t, replication);
+        }
         t
+    }
+}
+
+/// The PostgreSQL primary's replication (deploy/docs/postgresql.md says what to alert on).
+fn render_replication(
+    t: &mut String,
+    replication: &Result<Vec<crate::store::backend::postgres::Standby>, String>,
+) {
+    family(
+        t,
+        "civreg_hub_pg_replication_readable",
+        "gauge",
+        "1 if the hub could read pg_stat_replication from its PostgreSQL primary at its last try (every 5 s at most), 0 if not (the hub's log says why).",
+    );
+    let standbys = match replication {
+        Ok(s) => s.as_slice(),
+        Err(_) => &[],
+    };
+    let _ = writeln!(
+        t,
+        "civreg_hub_pg_replication_readable {}",
+        u8::from(replication.is_ok())
+    );
+    if replication.is_err() {
+        return;
+    }
+    family(
+        t,
+        "civreg_hub_pg_standbys",
+        "gauge",
+        "Standbys connected to the hub's PostgreSQL primary, by sync_state (sync or quorum: a commit waits for them).",
+    );
+    let mut by_state: BTreeMap<&str, u64> = ["async", "potential", "quorum", "sync"]
+        .into_iter()
+        .map(|s| (s, 0))
+        .collect();
+    for s in standbys {
+        *by_state.entry(s.sync_state.as_str()).or_default() += 1;
+    }
+    for (state, n) in by_state {
+        let _ = writeln!(
+            t,
+            "civreg_hub_pg_standbys{{sync_state=\"{}\"}} {n}",
+            label(state)
+        );
+    }
+    family(
+        t,
+        "civreg_hub_pg_standby_streaming",
+        "gauge",
+        "1 per standby of the primary whose WAL sender is streaming, 0 if it is starting or catching up, with its state and sync_state as pg_stat_replication gives them.",
+    );
+    for s in standbys {
+        let _ = writeln!(
+            t,
+            "civreg_hub_pg_standby_streaming{{standby=\"{}\",state=\"{}\",sync_state=\"{}\"}} {}",
+            label(&s.name),
+            label(&s.state),
+            label(&s.sync_state),
+            u8::from(s.state == "streaming")
+        );
+    }
+    family(
+        t,
+        "civreg_hub_pg_replication_lag_seconds",
+        "gauge",
+        "Time between a commit on the primary and the standby having written, flushed and replayed it (0 when caught up and idle); absent if the hub's role may not see it (grant it pg_monitor).",
+    );
+    for s in standbys {
+        for (stage, lag) in [
+            ("write", s.write_lag_s),
+            ("flush", s.flush_lag_s),
+            ("replay", s.replay_lag_s),
+        ] {
+            if let Some(lag) = lag {
+                let _ = writeln!(
+                    t,
+                    "civreg_hub_pg_replication_lag_seconds{{standby=\"{}\",stage=\"{stage}\"}} {lag}",
+                    label(&s.name)
+                );
+            }
+        }
+    }
+    family(
+        t,
+        "civreg_hub_pg_replication_behind_bytes",
+        "gauge",
+        "Bytes of WAL the standby has not replayed yet (pg_wal_lsn_diff of the primary's position and the standby's replay position).",
+    );
+    for s in standbys {
+        if let Some(b) = s.behind_bytes {
+            let _ = writeln!(
+                t,
+                "civreg_hub_pg_replication_behind_bytes{{standby=\"{}\"}} {b}",
+                label(&s.name)
+            );
+        }
     }
 }
 
@@ -490,6 +593,47 @@ mod tests {
             ],
         );
         assert_eq!(m.ops_ingested(), 4);
+    }
+
+    #[test]
+    fn renders_replication_only_for_a_postgresql_primary() {
+        let m = Metrics::default();
+        let text = m.render(&Snapshot::default());
+        assert!(!text.contains("civreg_hub_pg_"), "{text}");
+        let s = Snapshot {
+            replication: Some(Ok(vec![crate::store::backend::postgres::Standby {
+                name: "db2".into(),
+                state: "streaming".into(),
+                sync_state: "sync".into(),
+                write_lag_s: Some(0.002),
+                flush_lag_s: Some(0.003),
+                replay_lag_s: None,
+                behind_bytes: Some(4096),
+            }])),
+            ..Default::default()
+        };
+        let text = m.render(&s);
+        for line in [
+            "civreg_hub_pg_replication_readable 1\n",
+            "civreg_hub_pg_standbys{sync_state=\"sync\"} 1\n",
+            "civreg_hub_pg_standbys{sync_state=\"async\"} 0\n",
+            "civreg_hub_pg_standby_streaming{standby=\"db2\",state=\"streaming\",sync_state=\"sync\"} 1\n",
+            "civreg_hub_pg_replication_lag_seconds{standby=\"db2\",stage=\"flush\"} 0.003\n",
+            "civreg_hub_pg_replication_behind_bytes{standby=\"db2\"} 4096\n",
+        ] {
+            assert!(text.contains(line), "{line} in {text}");
+        }
+        assert!(!text.contains("stage=\"replay\""), "{text}");
+        let s = Snapshot {
+            replication: Some(Err("down".into())),
+            ..Default::default()
+        };
+        let text = m.render(&s);
+        assert!(
+            text.contains("civreg_hub_pg_replication_readable 0\n"),
+            "{text}"
+        );
+        assert!(!text.contains("civreg_hub_pg_standbys"), "{text}");
     }
 
     #[test]

@@ -1,15 +1,20 @@
 //! Operator accounts for the dashboard, and the log of what operators did there.
 //!
-//! Accounts live in `DATA_DIR/operators.json` (mode 0600, replaced atomically: written to a
-//! temporary file, flushed, renamed): each operator's name and an argon2id hash of the password
-//! in PHC form, never the password. `civreg-hub operator add NAME` writes it whether or not the
-//! hub runs; the running hub reads the file at every login, so a new account works at once.
-//! Operator names follow the same rules as operator certificates (`PeerIdentity::operator`).
+//! Accounts live in the hub's store (`aux` key `operators/accounts`, sealed at rest, written by
+//! compare-and-set): each operator's name and an argon2id hash of the password in PHC form,
+//! never the password. Every hub over one database reads them at every sign-in, and a
+//! dashboard session counts only while its operator's account exists, so an account added,
+//! changed or removed through any hub (`civreg-hub operator add|remove`, through the running
+//! hub's control socket or the store; the password is hashed by the command, and only the hash
+//! travels) applies at every hub at once. Operator names follow the same rules as operator
+//! certificates (`PeerIdentity::operator`). Earlier versions kept the accounts in
+//! `DATA_DIR/operators.json`; [`import_file`] takes them into the store once.
 //!
 //! Every action taken on the dashboard (login, failed login, logout, a conflict resolved, a
 //! rollout stage changed) is appended to `DATA_DIR/operator-actions.log`, one JSON object a line
 //! with `at_ms`, `operator`, `action`, `ok` and the action's details.
 
+use crate::store::{aux, AuxReads, HubStore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
@@ -33,6 +38,14 @@ pub enum OperatorError {
     BadCredentials,
     #[error("{path}: {why}; fix the file or restore it from a backup")]
     Damaged { path: String, why: String },
+    #[error("the operator accounts in the hub's store can not be read ({0}): restore the store from a backup")]
+    StoreDamaged(String),
+    #[error("no operator is named {0:?}: nothing was removed")]
+    Unknown(String),
+    #[error("the password hash given for {0} is not an argon2id hash in PHC form: hash the password with `civreg-hub operator add`")]
+    BadHash(String),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -77,37 +90,81 @@ fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> OperatorError {
 
 use civreg_runtime::clock::now_ms;
 
-fn load(data_dir: &Path) -> Result<Accounts, OperatorError> {
-    let p = path(data_dir);
-    let text = match std::fs::read_to_string(&p) {
-        Ok(t) => t,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            return Ok(Accounts {
-                version: 1,
-                ..Default::default()
-            })
-        }
-        Err(e) => return Err(io_err(&p)(e)),
-    };
-    let a: Accounts = serde_json::from_str(&text).map_err(|e| OperatorError::Damaged {
-        path: p.display().to_string(),
-        why: e.to_string(),
-    })?;
+fn accounts_key() -> Vec<u8> {
+    aux::aux_key(aux::OPERATORS, "accounts")
+}
+
+/// Reads accounts as JSON (`what` names where from, for the error).
+fn parse(text: &[u8]) -> Result<Accounts, String> {
+    let a: Accounts = serde_json::from_slice(text).map_err(|e| e.to_string())?;
     if a.version != 1 {
-        return Err(OperatorError::Damaged {
-            path: p.display().to_string(),
-            why: format!("version {} (this hub reads version 1)", a.version),
-        });
+        return Err(format!("version {} (this hub reads version 1)", a.version));
     }
     Ok(a)
 }
 
-/// Replaces the accounts file (0600: it holds password hashes) atomically and durably.
-fn save(data_dir: &Path, a: &Accounts) -> Result<(), OperatorError> {
+fn decode(raw: Option<Vec<u8>>) -> Result<Accounts, OperatorError> {
+    match raw {
+        None => Ok(Accounts {
+            version: 1,
+            ..Default::default()
+        }),
+        Some(raw) => parse(&raw).map_err(OperatorError::StoreDamaged),
+    }
+}
+
+fn load_in(store: &HubStore) -> Result<Accounts, OperatorError> {
+    decode(store.aux_get(&accounts_key())?)
+}
+
+fn load_noting(store: &HubStore, reads: &mut AuxReads) -> Result<Accounts, OperatorError> {
+    decode(store.aux_get_noting(&accounts_key(), reads)?)
+}
+
+fn write(a: &Accounts) -> Vec<crate::store::AuxWrite> {
+    vec![(
+        accounts_key(),
+        Some(serde_json::to_vec(a).expect("accounts serialise")),
+    )]
+}
+
+/// Takes an earlier version's `DATA_DIR/operators.json` into the store, once: its accounts are
+/// added to the store's, except names the store already has (an account made through another
+/// hub, or imported before, stays as it is). The file is then renamed
+/// (`operators.json.imported`) and never read again, and the log says so. Returns how many
+/// accounts were added.
+pub fn import_file(data_dir: &Path, store: &HubStore) -> Result<usize, OperatorError> {
     let p = path(data_dir);
-    let text = serde_json::to_string_pretty(a).expect("accounts serialise");
-    civreg_runtime::fs::write_atomic(&p, text.as_bytes(), civreg_runtime::fs::Mode::Private)
-        .map_err(io_err(&p))
+    let text = match std::fs::read(&p) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(io_err(&p)(e)),
+    };
+    let file = parse(&text).map_err(|why| OperatorError::Damaged {
+        path: p.display().to_string(),
+        why,
+    })?;
+    let added = store.aux_decide(|reads| {
+        let mut a = load_noting(store, reads)?;
+        let mut added = 0;
+        for (name, acc) in &file.operators {
+            if !a.operators.contains_key(name) {
+                a.operators.insert(name.clone(), acc.clone());
+                added += 1;
+            }
+        }
+        Ok::<_, OperatorError>((added, (added > 0).then(|| write(&a))))
+    })?;
+    let to = data_dir.join("operators.json.imported");
+    std::fs::rename(&p, &to).map_err(io_err(&p))?;
+    tracing::info!(
+        from = %p.display(),
+        kept_as = %to.display(),
+        added,
+        of = file.operators.len(),
+        "operator accounts imported into the hub's store (names it had already kept as they were); the file is no longer read"
+    );
+    Ok(added)
 }
 
 fn check_name(name: &str) -> Result<(), OperatorError> {
@@ -130,36 +187,62 @@ fn hash(password: &str) -> Result<String, OperatorError> {
         .to_string())
 }
 
-/// Adds an operator (or, with `replace`, gives an existing one a new password).
-pub fn add(
-    data_dir: &Path,
-    name: &str,
-    password: &str,
-    replace: bool,
-) -> Result<(), OperatorError> {
-    check_name(name)?;
+/// The argon2id hash (PHC form) of a new operator password, refused when too short: what
+/// `civreg-hub operator add` sends to the hub, so that the password itself never leaves it.
+pub fn hash_password(password: &str) -> Result<String, OperatorError> {
     if password.chars().count() < MIN_PASSWORD_CHARS {
         return Err(OperatorError::WeakPassword);
     }
-    let mut a = load(data_dir)?;
-    if a.operators.contains_key(name) && !replace {
-        return Err(OperatorError::Exists(name.to_string()));
+    hash(password)
+}
+
+/// Adds an operator with the password hash `phc` (from [`hash_password`]), or, with `replace`,
+/// gives an existing one that hash; by compare-and-set on the accounts, so a change made at
+/// the same moment through another hub is kept.
+pub fn add_in(store: &HubStore, name: &str, phc: &str, replace: bool) -> Result<(), OperatorError> {
+    check_name(name)?;
+    match PasswordHash::new(phc) {
+        Ok(h) if h.algorithm.as_str() == "argon2id" && phc.len() <= 512 => {}
+        _ => return Err(OperatorError::BadHash(name.to_string())),
     }
-    let phc = hash(password)?;
-    a.operators.insert(
-        name.to_string(),
-        Account {
-            phc,
-            created_ms: now_ms(),
-        },
-    );
-    save(data_dir, &a)?;
+    store.aux_decide(|reads| {
+        let mut a = load_noting(store, reads)?;
+        if a.operators.contains_key(name) && !replace {
+            return Err(OperatorError::Exists(name.to_string()));
+        }
+        a.operators.insert(
+            name.to_string(),
+            Account {
+                phc: phc.to_string(),
+                created_ms: now_ms(),
+            },
+        );
+        Ok(((), Some(write(&a))))
+    })?;
     tracing::info!(
         operator = name,
         replaced = replace,
         "operator account written"
     );
     Ok(())
+}
+
+/// Removes an operator's account: it can no longer sign in, and its sessions end, at every hub.
+pub fn remove_in(store: &HubStore, name: &str) -> Result<(), OperatorError> {
+    store.aux_decide(|reads| {
+        let mut a = load_noting(store, reads)?;
+        if a.operators.remove(name).is_none() {
+            return Err(OperatorError::Unknown(name.to_string()));
+        }
+        Ok(((), Some(write(&a))))
+    })?;
+    tracing::info!(operator = name, "operator account removed");
+    Ok(())
+}
+
+/// Whether `name` has an account (a dashboard session counts only while it has).
+pub fn exists_in(store: &HubStore, name: &str) -> Result<bool, OperatorError> {
+    Ok(load_in(store)?.operators.contains_key(name))
 }
 
 /// A hash no password matches, verified for unknown names so that a wrong name takes as long
@@ -176,8 +259,8 @@ fn decoy() -> &'static str {
 }
 
 /// Checks an operator's password (slow by design: argon2; call off the async runtime).
-pub fn verify(data_dir: &Path, name: &str, password: &str) -> Result<(), OperatorError> {
-    let a = load(data_dir)?;
+pub fn verify_in(store: &HubStore, name: &str, password: &str) -> Result<(), OperatorError> {
+    let a = load_in(store)?;
     let phc = match a.operators.get(name) {
         Some(acc) => acc.phc.clone(),
         None => {
@@ -187,18 +270,16 @@ pub fn verify(data_dir: &Path, name: &str, password: &str) -> Result<(), Operato
             return Err(OperatorError::BadCredentials);
         }
     };
-    let parsed = PasswordHash::new(&phc).map_err(|e| OperatorError::Damaged {
-        path: path(data_dir).display().to_string(),
-        why: format!("the entry of {name}: {e}"),
-    })?;
+    let parsed = PasswordHash::new(&phc)
+        .map_err(|e| OperatorError::StoreDamaged(format!("the entry of {name}: {e}")))?;
     Argon2::default()
         .verify_password(password.as_bytes(), &parsed)
         .map_err(|_| OperatorError::BadCredentials)
 }
 
 /// The names of all operators.
-pub fn names(data_dir: &Path) -> Result<Vec<String>, OperatorError> {
-    Ok(load(data_dir)?.operators.into_keys().collect())
+pub fn names_in(store: &HubStore) -> Result<Vec<String>, OperatorError> {
+    Ok(load_in(store)?.operators.into_keys().collect())
 }
 
 /// An operator name and action details fit for a log: every string (the name as typed into a
@@ -265,53 +346,110 @@ pub fn log_action(
 mod tests {
     use super::*;
 
+    fn add(
+        store: &HubStore,
+        name: &str,
+        password: &str,
+        replace: bool,
+    ) -> Result<(), OperatorError> {
+        add_in(store, name, &hash_password(password)?, replace)
+    }
+
     #[test]
-    fn add_verify_replace_and_refuse() {
-        let d = tempfile::tempdir().unwrap();
+    fn add_verify_replace_remove_and_refuse() {
+        let store = HubStore::open_temporary().unwrap();
         assert!(matches!(
-            verify(d.path(), "vjosa", "whatever-long"),
+            verify_in(&store, "vjosa", "whatever-long"),
             Err(OperatorError::BadCredentials)
         ));
-        add(d.path(), "vjosa", "correct-horse-battery", false).unwrap();
-        verify(d.path(), "vjosa", "correct-horse-battery").unwrap();
+        add(&store, "vjosa", "correct-horse-battery", false).unwrap();
+        verify_in(&store, "vjosa", "correct-horse-battery").unwrap();
         assert!(matches!(
-            verify(d.path(), "vjosa", "correct-horse-batterz"),
-            Err(OperatorError::BadCredentials)
-        ));
-        assert!(matches!(
-            verify(d.path(), "arben", "correct-horse-battery"),
+            verify_in(&store, "vjosa", "correct-horse-batterz"),
             Err(OperatorError::BadCredentials)
         ));
         assert!(matches!(
-            add(d.path(), "vjosa", "another-password", false),
+            verify_in(&store, "arben", "correct-horse-battery"),
+            Err(OperatorError::BadCredentials)
+        ));
+        assert!(matches!(
+            add(&store, "vjosa", "another-password", false),
             Err(OperatorError::Exists(_))
         ));
-        add(d.path(), "vjosa", "another-password", true).unwrap();
-        verify(d.path(), "vjosa", "another-password").unwrap();
+        add(&store, "vjosa", "another-password", true).unwrap();
+        verify_in(&store, "vjosa", "another-password").unwrap();
         assert!(matches!(
-            add(d.path(), "arben", "short", false),
+            verify_in(&store, "vjosa", "correct-horse-battery"),
+            Err(OperatorError::BadCredentials)
+        ));
+        assert!(matches!(
+            add(&store, "arben", "short", false),
             Err(OperatorError::WeakPassword)
         ));
         assert!(matches!(
-            add(d.path(), "no/slash", "long-enough-pw", false),
+            add(&store, "no/slash", "long-enough-pw", false),
             Err(OperatorError::BadName { .. })
         ));
-        assert_eq!(names(d.path()).unwrap(), vec!["vjosa".to_string()]);
-        let text = std::fs::read_to_string(path(d.path())).unwrap();
+        assert!(matches!(
+            add_in(&store, "arben", "$plain$long-enough-pw", false),
+            Err(OperatorError::BadHash(_))
+        ));
+        assert_eq!(names_in(&store).unwrap(), vec!["vjosa".to_string()]);
+        let raw = store.aux_get(&accounts_key()).unwrap().unwrap();
+        let text = String::from_utf8(raw).unwrap();
         assert!(!text.contains("another-password"), "no password in clear");
         assert!(text.contains("$argon2id$"));
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            let mode = std::fs::metadata(path(d.path()))
-                .unwrap()
-                .permissions()
-                .mode();
-            assert_eq!(mode & 0o777, 0o600);
+        assert!(exists_in(&store, "vjosa").unwrap());
+        remove_in(&store, "vjosa").unwrap();
+        assert!(!exists_in(&store, "vjosa").unwrap());
+        assert!(matches!(
+            verify_in(&store, "vjosa", "another-password"),
+            Err(OperatorError::BadCredentials)
+        ));
+        assert!(matches!(
+            remove_in(&store, "vjosa"),
+            Err(OperatorError::Unknown(_))
+        ));
+        store
+            .aux_write(&[(accounts_key(), Some(b"{ nope".to_vec()))])
+            .unwrap();
+        assert!(matches!(
+            verify_in(&store, "vjosa", "another-password"),
+            Err(OperatorError::StoreDamaged(_))
+        ));
+    }
+
+    #[test]
+    fn a_file_of_an_earlier_version_is_imported_once() {
+        let d = tempfile::tempdir().unwrap();
+        let store = HubStore::open_temporary().unwrap();
+        assert_eq!(
+            import_file(d.path(), &store).unwrap(),
+            0,
+            "no file, nothing"
+        );
+        add(&store, "vjosa", "kept-in-the-store", false).unwrap();
+        let mut file = Accounts {
+            version: 1,
+            ..Default::default()
+        };
+        for (name, pw) in [("vjosa", "from-the-old-file"), ("arben", "arben-old-file")] {
+            file.operators.insert(
+                name.into(),
+                Account {
+                    phc: hash_password(pw).unwrap(),
+                    created_ms: 1,
+                },
+            );
         }
+        std::fs::write(path(d.path()), serde_json::to_vec(&file).unwrap()).unwrap();
+        assert_eq!(import_file(d.path(), &store).unwrap(), 1);
+        assert!(!path(d.path()).exists(), "the file is no longer the truth");
+        verify_in(&store, "arben", "arben-old-file").unwrap();
+        verify_in(&store, "vjosa", "kept-in-the-store").unwrap();
         std::fs::write(path(d.path()), "{ nope").unwrap();
         assert!(matches!(
-            verify(d.path(), "vjosa", "another-password"),
+            import_file(d.path(), &store),
             Err(OperatorError::Damaged { .. })
         ));
     }

@@ -48,6 +48,7 @@ pub mod app;
 pub mod lifecycle;
 pub mod rollover;
 pub mod root;
+pub mod shared;
 pub mod signer;
 
 pub use admission::Admission;

@@ -40,6 +40,9 @@ pub enum ServeError {
     Rollout(#[from] crate::rollout::RolloutError),
     #[error("{0}")]
     Search(#[from] crate::search::SearchError),
+    /// `hub_urls` names a host the hub's certificate does not carry.
+    #[error("{0}")]
+    HubList(#[from] crate::hub_list::NotNamed),
 }
 
 /// Serves the hub on `listener` until `shutdown` completes. Tests call this on port 0.
@@ -54,6 +57,10 @@ pub async fn run(
 /// What `run_with` serves besides gRPC.
 #[derive(Default)]
 pub struct RunOptions {
+    /// Called once the store is open (its lock held) and the control socket answers, before
+    /// gRPC is served: `civreg-hub serve` prints its ports here, so that a command started
+    /// after the announcement is answered by this hub or refused, never run beside it.
+    pub announce: Option<Box<dyn FnOnce() + Send>>,
     /// The operator dashboard and `/metrics` (plain HTTP: keep it on loopback).
     pub http: Option<TcpListener>,
     pub web: crate::web::Settings,
@@ -113,11 +120,14 @@ pub async fn run_with(
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), ServeError> {
     let pki = Pki::open(&paths::pki_dir(data_dir))?;
+    // Every hub listed must be one the offices can verify: refused before anything starts.
+    crate::hub_list::check_named(&pki, &opts.web.hub_urls, "hub_urls in the config")?;
     if let Some(key) = pki.legacy_ca_key() {
         warn!(key = %key.display(), "the agency CA's private key is on the serving hub: whoever reads this disk can mint certificates; take it offline with `civreg-hub pki root take-offline --dir OFFLINE_DIR` (operator manual, \"Key ceremony\")");
     }
     let web_pki = pki.clone();
     let svc_pki = pki.clone();
+    let share_pki = pki.clone();
     let admission = Arc::new(crate::pki::Admission::new(&pki));
     let revocations = tokio::spawn(crate::live::watch_revocations(admission.clone()));
     let reloader = Arc::new(TlsReloader::new(pki, admission.clone())?);
@@ -131,6 +141,47 @@ pub async fn run_with(
     crate::atrest::warn_if_key_inside(data_dir, &key_file);
     let at = paths::StoreAt::of(data_dir, opts.store.as_deref());
     let store = Arc::new(open_waiting(&at, &key_file).await?);
+    // The rollout plan and operator accounts of an earlier version's files, into the store
+    // once (then the files are no longer read).
+    {
+        let (st, dir) = (store.clone(), data_dir.to_path_buf());
+        tokio::task::spawn_blocking(move || crate::control::ask::import_files(&dir, &st))
+            .await
+            .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?
+            .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    }
+    // The registry of issued certificates, shared with every hub over the store: exchanged
+    // once now (an earlier version's registry goes into the store), then followed.
+    let mut follower = crate::pki::shared::Follower::new(share_pki);
+    let pki_share = {
+        let st = store.clone();
+        let (mut f, first) = tokio::task::spawn_blocking(move || {
+            let r = follower.tick(&st);
+            (follower, r)
+        })
+        .await
+        .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+        first.map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+        let st = store.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(crate::pki::shared::FOLLOW_EVERY).await;
+                let st = st.clone();
+                let Ok((back, r)) = tokio::task::spawn_blocking(move || {
+                    let r = f.tick(&st);
+                    (f, r)
+                })
+                .await
+                else {
+                    return;
+                };
+                f = back;
+                if let Err(e) = r {
+                    warn!(error = %e, "the registry of issued certificates was not exchanged with the store; trying again");
+                }
+            }
+        })
+    };
     let metrics = Arc::new(Metrics::default());
     let seen = Liveness::new();
     // The operator dashboard and /metrics, served below once everything is open.
@@ -175,7 +226,7 @@ pub async fn run_with(
     };
     let keep_task = tokio::spawn(crate::status::keep_loop(kept.clone()));
     let svc = SyncService {
-        rollout: Arc::new(rollout::Watcher::new(data_dir)?),
+        rollout: Arc::new(rollout::Watcher::follow(store.clone())?),
         committer: committer::spawn(
             store.clone(),
             metrics.clone(),
@@ -188,6 +239,7 @@ pub async fn run_with(
         metrics: metrics.clone(),
         pki: svc_pki,
         admission: admission.clone(),
+        node_model: Default::default(),
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
@@ -206,6 +258,9 @@ pub async fn run_with(
         }),
     )
     .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
+    if let Some(announce) = opts.announce {
+        announce();
+    }
     let status_task = tokio::spawn(crate::status::write_status_loop(
         data_dir.to_path_buf(),
         svc.store.clone(),
@@ -268,6 +323,7 @@ pub async fn run_with(
         .await;
     accept.abort();
     revocations.abort();
+    pki_share.abort();
     status_task.abort();
     control.stop().await;
     if let Some(t) = web_task {

@@ -27,12 +27,18 @@ struct App {
 
 impl App {
     async fn start(settings: Settings) -> App {
+        Self::start_with(settings, |dir| Live::new(dir, "https://localhost:1")).await
+    }
+
+    /// [`App::start`] with the worker's state `live` makes over the data directory (after the
+    /// node is made there).
+    async fn start_with(settings: Settings, live: impl FnOnce(&std::path::Path) -> Live) -> App {
         let dir = tempfile::tempdir().expect("tempdir");
         let paths = Paths::new(dir.path(), None);
         Node::init(&paths, "prishtine", "1").expect("init node");
         let node = Node::open(&paths).expect("open node");
         node.add_clerk(None, CLERK, PASSWORD).expect("add clerk");
-        let live = Arc::new(Live::new(dir.path(), "https://localhost:1"));
+        let live = Arc::new(live(dir.path()));
         let served = Arc::new(Served {
             node: Arc::new(node),
             paths,
@@ -1381,4 +1387,65 @@ async fn a_long_import_counts_its_rows_up_to_the_total_and_a_second_import_waits
     let third = upload_csv(&app, &clerk, &clerk.csrf.clone(), births_csv(3)).await;
     let (v, _) = follow_import(&clerk, &third).await;
     assert_eq!(v["skipped"], 3, "{v}");
+}
+
+/// An office enrolled with two hubs sees in the status bar, in each language, which hub it
+/// syncs with (issue 19): the page and `/status.json`; an office not enrolled names none.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_status_bar_names_the_hub_in_use() {
+    let list = vec![
+        "https://hub-a.civreg.rks:7443".to_string(),
+        "https://hub-b.civreg.rks:7443".to_string(),
+    ];
+    let app = App::start_with(Settings::default(), move |dir| {
+        let pki = civreg_hub::pki::Pki::init(
+            &dir.join("pki"),
+            &["hub-a.civreg.rks".into(), "hub-b.civreg.rks".into()],
+        )
+        .expect("pki init");
+        let bundle = dir.join("bundle");
+        pki.issue_node("prishtine", "1", 30)
+            .expect("issue")
+            .write_bundle_for(&bundle, &pki.trust_pem().expect("trust"), &list)
+            .expect("bundle");
+        civreg_node::sync::install_bundle(&bundle, dir).expect("enrol");
+        // The worker moved on to the second hub.
+        Live::with_hubs(
+            dir,
+            &civreg_node::worker::Hubs {
+                list: list.clone(),
+                current: list[1].clone(),
+            },
+        )
+    })
+    .await;
+    let clerk = sign_in(&app.addr).await;
+    for (lang, text) in [
+        ("sq", "qendra në përdorim: hub-b.civreg.rks"),
+        ("en", "hub in use: hub-b.civreg.rks"),
+        ("sr-Latn", "centar u upotrebi: hub-b.civreg.rks"),
+        ("sr-Cyrl", "центар у употреби: hub-b.civreg.rks"),
+    ] {
+        let page = get_in(&clerk, lang, "/").await;
+        assert_eq!(page.status, 200, "{page:?}");
+        assert!(
+            page.body.contains(&format!(
+                "<span id=\"st-hub\" data-host=\"hub-b.civreg.rks\">{text}</span>"
+            )),
+            "{lang}: {}",
+            page.body
+        );
+        let bar = get_in(&clerk, lang, "/status.json").await;
+        let bar: serde_json::Value = serde_json::from_str(&bar.body).expect("status json");
+        assert_eq!(bar["hub"], "hub-b.civreg.rks", "{bar}");
+        assert_eq!(bar["hub_text"], text, "{bar}");
+    }
+
+    // Not enrolled: no hub named.
+    let bare = App::start(Settings::default()).await;
+    let clerk = sign_in(&bare.addr).await;
+    let bar = clerk.get("/status.json").await;
+    let bar: serde_json::Value = serde_json::from_str(&bar.body).expect("status json");
+    assert_eq!(bar["hub"], "", "{bar}");
+    assert_eq!(bar["hub_text"], "", "{bar}");
 }

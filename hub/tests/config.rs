@@ -6,7 +6,6 @@
 use civreg_testkit::prelude as common;
 
 use civreg_hub::config::{load, Config, Overrides};
-use civreg_hub::operators;
 use civreg_hub::pki::Pki;
 use civreg_hub::{paths, serve};
 use common::{http_request, make_hub_key, start_web_hub, WebSession};
@@ -37,7 +36,7 @@ async fn a_short_session_idle_from_the_config_file_ends_a_dashboard_session() {
     let d = tempfile::tempdir().unwrap();
     let cfg = config_from(d.path(), "[web]\nsession_idle_s = 1\n");
     let (hub, web) = start_web_hub(cfg.web_settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD).await.unwrap();
     assert_eq!(s.get("/").await.status, 200);
     tokio::time::sleep(Duration::from_millis(1500)).await;
@@ -52,7 +51,7 @@ async fn a_short_session_idle_from_the_config_file_ends_a_dashboard_session() {
     // The default (30 minutes) keeps it over the same wait.
     let cfg = config_from(d.path(), "");
     let (hub, web) = start_web_hub(cfg.web_settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD).await.unwrap();
     tokio::time::sleep(Duration::from_millis(1500)).await;
     assert_eq!(s.get("/").await.status, 200);
@@ -169,4 +168,96 @@ fn the_binary_dumps_the_sections_and_refuses_a_value_out_of_range_by_name() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success());
     assert!(err.contains("web.session_idle_s = -60"), "{err}");
+}
+
+/// `hub_urls` of the config (issue 19): `pki issue` without `--hub-url` writes the list into
+/// the bundle, `status` shows it, and a list naming a host the hub's certificate does not carry
+/// is refused by `pki issue` with the `pki renew-hub` command that adds it.
+#[test]
+fn pki_issue_takes_the_configs_hub_urls_and_status_shows_them() {
+    let d = tempfile::tempdir().unwrap();
+    let data = d.path().join("hub");
+    let data_s = data.to_str().unwrap();
+    let f = d.path().join("hub.toml");
+    std::fs::write(
+        &f,
+        "hub_urls = [\"https://hub-a.civreg.rks:7443\", \"https://hub-b.civreg.rks:7443\"]\n",
+    )
+    .unwrap();
+    let init = hub_bin(
+        &[
+            "--data-dir",
+            data_s,
+            "pki",
+            "init",
+            "--hub-name",
+            "hub-a.civreg.rks",
+            "--hub-name",
+            "hub-b.civreg.rks",
+        ],
+        &f,
+    );
+    assert!(init.status.success(), "{init:?}");
+    let bundle = d.path().join("bundle");
+    let issue = |config: &Path, out: &Path| {
+        hub_bin(
+            &[
+                "--data-dir",
+                data_s,
+                "pki",
+                "issue",
+                "--municipality",
+                "prishtine",
+                "--node-id",
+                "1",
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            config,
+        )
+    };
+    let out = issue(&f, &bundle);
+    assert!(out.status.success(), "{out:?}");
+    let b: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(bundle.join("bundle.json")).unwrap()).unwrap();
+    assert_eq!(
+        b["hub_urls"],
+        serde_json::json!([
+            "https://hub-a.civreg.rks:7443",
+            "https://hub-b.civreg.rks:7443"
+        ]),
+        "{b}"
+    );
+    assert_eq!(b["hub_url"], "https://hub-a.civreg.rks:7443", "{b}");
+    let st = hub_bin(&["--data-dir", data_s, "status"], &f);
+    let text = String::from_utf8_lossy(&st.stdout);
+    assert!(st.status.success(), "{st:?}");
+    assert!(
+        text.contains("hubs: https://hub-a.civreg.rks:7443, https://hub-b.civreg.rks:7443"),
+        "{text}"
+    );
+    let st = hub_bin(&["--data-dir", data_s, "--json", "status"], &f);
+    let v: serde_json::Value = serde_json::from_slice(&st.stdout).unwrap();
+    assert_eq!(v["hub_urls"][1], "https://hub-b.civreg.rks:7443", "{v}");
+
+    // A third hub the certificate does not name: refused, nothing written.
+    let g = d.path().join("hub-c.toml");
+    std::fs::write(
+        &g,
+        "hub_urls = [\"https://hub-a.civreg.rks:7443\", \"https://hub-c.civreg.rks:7443\"]\n",
+    )
+    .unwrap();
+    let refused_dir = d.path().join("bundle-c");
+    let out = issue(&g, &refused_dir);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{out:?}");
+    assert!(
+        err.contains("hub_urls in the config: hub address https://hub-c.civreg.rks:7443")
+            && err.contains("does not name hub-c.civreg.rks")
+            && err.contains(
+                "civreg-hub pki renew-hub --hub-name hub-a.civreg.rks --hub-name hub-b.civreg.rks --hub-name hub-c.civreg.rks`"
+            ),
+        "{err}"
+    );
+    assert!(!refused_dir.exists());
 }

@@ -9,7 +9,7 @@
 use civreg_testkit::prelude as common;
 
 use civreg_hub::operators;
-use civreg_hub::rollout::{Rollout, Stage};
+use civreg_hub::rollout::Stage;
 use civreg_hub::web::Settings;
 use common::*;
 use std::time::Duration;
@@ -46,7 +46,7 @@ fn actions(hub: &Hub) -> Vec<serde_json::Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn only_signed_in_operators_get_in_and_every_form_needs_its_token() {
     let (hub, web) = start_web_hub(settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
 
     // No session: every page redirects to the sign-in form.
     for path in ["/", "/conflicts", "/rollout", "/node/prishtine/1"] {
@@ -108,7 +108,7 @@ async fn only_signed_in_operators_get_in_and_every_form_needs_its_token() {
         assert_eq!(r.status, 403, "{r:?}");
     }
     let stage = |hub: &Hub| {
-        Rollout::load(hub.data_dir())
+        civreg_hub::control::ask::rollout(hub.data_dir())
             .unwrap()
             .entry("peje")
             .unwrap()
@@ -194,7 +194,7 @@ fn row_r<'a>(html: &'a str, code: &str) -> &'a str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_overview_shows_nodes_refusals_and_conflicts_and_metrics_add_up() {
     let (hub, web) = start_web_hub(settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
@@ -220,7 +220,7 @@ async fn the_overview_shows_nodes_refusals_and_conflicts_and_metrics_add_up() {
     heartbeat(&mut pc).await.expect_err("planned");
 
     // Istog is suspended: its node heartbeats but may not push.
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "istog",
         Stage::Suspended,
@@ -428,7 +428,7 @@ async fn operators_review_link_and_dismiss_duplicates_and_the_open_counts_follow
     })
     .await;
     let [strong, weak, peje] = <[SeededCase; 3]>::try_from(seeded).unwrap();
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
@@ -685,7 +685,7 @@ async fn every_page_speaks_each_language_and_the_language_is_chosen_by_cookie_or
     })
     .await;
     let case = seeded.pop().expect("a seeded case");
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let p1 = hub.issue("prishtine", "1");
     let mut c = hub.client(&p1).await;
     push(&mut c, vec![chain("prishtine", "1", 2)]).await;
@@ -911,7 +911,7 @@ async fn operators_decide_a_whole_cluster_from_its_page() {
         m = seed_person_cluster(dir, "prishtine", "1", &[EVIL, "Arbeni", "Arbën"]);
     })
     .await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
@@ -1104,7 +1104,7 @@ async fn case_pages_say_why_a_case_was_reopened_or_proposed() {
         proposed = c.id;
     })
     .await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = WebSession::login(&web, OPERATOR, PASSWORD)
         .await
         .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
@@ -1205,7 +1205,7 @@ async fn unvoid_answers(
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_operator_answers_unvoid_requests_on_their_page() {
     let (hub, web) = start_web_hub(settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let mut client = hub.client(&hub.issue("istog", "1")).await;
     let (regno, requests) = voided_with_requests(&mut client).await;
     let answers = unvoid_answers(&mut client, &requests).await;
@@ -1428,4 +1428,66 @@ async fn an_operator_answers_unvoid_requests_on_their_page() {
             "{action} {id} not in {log:?}"
         );
     }
+}
+
+/// `hub_urls` (issue 19): the overview lists every hub; without the list it says where
+/// bundles take their addresses from; a hub whose list names a host its certificate does not
+/// carry refuses to start, naming the command that adds it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn the_overview_lists_the_hubs_and_a_list_the_certificate_does_not_name_is_refused() {
+    // The test kit's hub certificate names localhost and 127.0.0.1.
+    let listed = vec![
+        "https://localhost:7443".to_string(),
+        "https://127.0.0.1:7444".to_string(),
+    ];
+    let (hub, web) = start_web_hub(Settings {
+        hub_urls: listed.clone(),
+        ..settings()
+    })
+    .await;
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+    let overview = s.get("/").await.body;
+    assert!(
+        overview.contains("<ul id=\"hub-urls\"><li>https://localhost:7443</li><li>https://127.0.0.1:7444</li></ul>"),
+        "{overview}"
+    );
+    let (bare, bare_web) = start_web_hub(settings()).await;
+    civreg_hub::control::ask::add_operator(bare.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    let s = WebSession::login(&bare_web, OPERATOR, PASSWORD)
+        .await
+        .unwrap_or_else(|r| panic!("sign-in refused: {r:?}"));
+    let overview = s.get("/").await.body;
+    assert!(
+        overview.contains("<p id=\"hub-urls\">No hub list in the configuration (hub_urls)"),
+        "{overview}"
+    );
+
+    // A list naming a host the certificate does not carry: serve stops before it starts.
+    let dir = tempfile::tempdir().unwrap();
+    civreg_hub::pki::Pki::init(&civreg_hub::paths::pki_dir(dir.path()), &[]).unwrap();
+    make_hub_key(dir.path());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let opts = civreg_hub::serve::RunOptions {
+        web: Settings {
+            hub_urls: vec![listed[0].clone(), "https://hub-b.civreg.rks:7443".into()],
+            ..settings()
+        },
+        ..Default::default()
+    };
+    let r = tokio::time::timeout(
+        Duration::from_secs(30),
+        civreg_hub::serve::run_with(dir.path(), listener, opts, std::future::pending()),
+    )
+    .await
+    .expect("serve refuses at once instead of serving");
+    let e = r.expect_err("serve started with a hub its certificate does not name");
+    let e = e.to_string();
+    assert!(
+        e.contains("hub_urls in the config: hub address https://hub-b.civreg.rks:7443")
+            && e.contains("--hub-name hub-b.civreg.rks`"),
+        "{e}"
+    );
 }

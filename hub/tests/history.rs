@@ -6,7 +6,7 @@
 use civreg_testkit::prelude as common;
 
 use civreg_hub::web::Settings;
-use civreg_hub::{operators, paths, pki, serve};
+use civreg_hub::{paths, pki, serve};
 use common::*;
 use std::path::Path;
 use std::time::Duration;
@@ -89,7 +89,7 @@ fn errors_of(page: &str) -> &str {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_chart_errors_and_refusals_survive_a_restart() {
     let (hub, web) = start_web_hub(settings()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = login(&web).await;
 
     // Prishtinë's node pushes one op; once the history has sampled it, two more.
@@ -183,7 +183,7 @@ async fn certificates_of_every_kind_expiring_soon_are_listed_and_fresh_ones_are_
         hub_cert_expires_in(dir, 12);
     })
     .await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let s = login(&web).await;
 
     let page = s.get("/").await.body;

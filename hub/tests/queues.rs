@@ -11,7 +11,7 @@
 use civreg_testkit::prelude as common;
 
 use civreg_hub::control;
-use civreg_hub::rollout::{Rollout, Stage};
+use civreg_hub::rollout::Stage;
 use civreg_proto::v1::PushRequest;
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::{Op, GENESIS};
@@ -222,7 +222,9 @@ async fn a_births_only_municipality_can_not_save_a_death() {
     // (a change to a running hub applies within a second, which a test would have to wait for).
     let hub_dir = tempfile::tempdir().unwrap();
     civreg_hub::pki::Pki::init(&civreg_hub::paths::pki_dir(hub_dir.path()), &[]).unwrap();
-    Rollout::set(
+    // Decided on the store of the hub to be, opened by the call itself (no hub runs yet).
+    civreg_testkit::hub::make_hub_key(hub_dir.path());
+    civreg_hub::control::ask::set_stage(
         hub_dir.path(),
         "prishtine",
         Stage::Pilot,
@@ -386,7 +388,7 @@ async fn an_op_refused_for_good_is_set_aside_and_the_queue_flows() {
         regnos.push(v["regno"].as_str().unwrap().to_string());
     }
     // Then the municipality is limited to births, and the running hub applies it.
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Pilot,

@@ -4,7 +4,7 @@
 
 use civreg_testkit::prelude as common;
 
-use civreg_hub::rollout::{Rollout, Stage};
+use civreg_hub::rollout::Stage;
 use civreg_hub::{paths, status};
 use civreg_shared::model::RecordKind;
 use civreg_shared::op::ChangeKind;
@@ -39,7 +39,7 @@ async fn stages_decide_who_may_sync_and_apply_without_a_restart() {
     let mut c = hub.client(&node).await;
     let ops = chain("prishtine", "1", 3);
     assert_eq!(push(&mut c, vec![ops[..2].to_vec()]).await.accepted(), 2);
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Suspended,
@@ -64,7 +64,7 @@ async fn stages_decide_who_may_sync_and_apply_without_a_restart() {
     assert_eq!(pulled.len(), 2, "a suspended municipality still pulls");
 
     // Resumed, with births only.
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Live,

@@ -244,8 +244,8 @@ fn action_lines(hub: &Hub) -> String {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn wrong_passwords_lock_sign_in_for_a_while_even_with_the_right_one() {
     let (hub, web) = start_web_hub(Settings::default()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
-    operators::add(hub.data_dir(), "besa", PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), "besa", PASSWORD, false).unwrap();
     for i in 0..5 {
         let r = WebSession::login(&web, OPERATOR, &format!("wrong-password-{i}"))
             .await
@@ -280,7 +280,7 @@ async fn wrong_passwords_lock_sign_in_for_a_while_even_with_the_right_one() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn an_oversized_sign_in_is_refused_unlogged() {
     let (hub, web) = start_web_hub(Settings::default()).await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let name = format!("zz{}", "n".repeat(1_900_000));
     let r = http_request(
         &web,

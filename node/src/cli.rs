@@ -131,6 +131,12 @@ pub enum Command {
         #[arg(long, env = "CIVREG_BACKUP_DIR")]
         #[serde(default)]
         backup_dir: Option<PathBuf>,
+        /// Seconds a call with the hub (push, pull, heartbeat) may go without the hub's next
+        /// answer before the worker gives that hub up and tries the next of the list (also
+        /// `[sync] stall_s`).
+        #[arg(long, default_value_t = 15, value_parser = clap::value_parser!(u64).range(1..=3600))]
+        #[serde(default)]
+        stall_secs: u64,
         /// How many scheduled backups to keep in --backup-dir (also `[backup] keep`).
         #[arg(long, default_value_t = 7)]
         #[serde(default)]
@@ -1343,6 +1349,7 @@ pub fn execute(
         Command::Serve {
             hub,
             interval_secs,
+            stall_secs,
             http_listen,
             http_hosts,
             backup_dir,
@@ -1415,6 +1422,7 @@ pub fn execute(
                     source,
                     hubs,
                     Duration::from_secs(interval_secs.max(1)),
+                    Duration::from_secs(stall_secs.max(1)),
                     live,
                     shutdown_signal(),
                 )
@@ -1503,9 +1511,11 @@ pub fn execute(
             let mut aside = Vec::new();
             let mut unvoid = Vec::new();
             let mut restored = None;
+            let mut dupes_model = None;
             let backups = crate::backup::read_status(&paths.data_dir);
             if let Ok(node) = node {
                 restored = node.restored()?;
+                dupes_model = Some(node.dupes_model_status()?);
                 guard = node.guard()?;
                 aside = node.set_aside_ops()?;
                 unvoid = node.unvoid_requests()?;
@@ -1520,7 +1530,7 @@ pub fn execute(
             let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir)}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir), "dupes_model": dupes_model}),
                 || {
                     let when = |ms: Option<u64>| {
                         ms.map(fmt_ms)
@@ -1626,6 +1636,37 @@ pub fn execute(
                                     lang,
                                     "cli-status-trusted-roots-value",
                                     &[("count", hub.trusted_roots.len().into())],
+                                ),
+                            );
+                        }
+                    }
+                    if let Some(dm) = &dupes_model {
+                        let value = match &dm.hub {
+                            Some(h) => f(
+                                lang,
+                                "cli-status-dupes-model-hub",
+                                &[
+                                    ("id", h.id.as_str().into()),
+                                    ("people", h.trained_on.into()),
+                                    ("matched", format!("{:.1}", h.matched).into()),
+                                    ("possible", format!("{:.1}", h.possible).into()),
+                                    ("when", fmt_ms(h.received_ms).into()),
+                                ],
+                            ),
+                            None => t(lang, "cli-status-dupes-model-builtin"),
+                        };
+                        text += &line("cli-status-dupes-model", value);
+                        if let Some(r) = &dm.refused {
+                            text += &line(
+                                "cli-status-dupes-model-refused",
+                                f(
+                                    lang,
+                                    "cli-status-dupes-model-refused-value",
+                                    &[
+                                        ("id", r.id.as_str().into()),
+                                        ("why", r.why.as_str().into()),
+                                        ("when", fmt_ms(r.at_ms).into()),
+                                    ],
                                 ),
                             );
                         }
@@ -2432,12 +2473,14 @@ pub fn execute(
                             .and_then(|st| st.record().ok())
                             .map(|rec| clitext::record_summary(lang, &rec))
                             .unwrap_or_else(|| h.summary.clone());
+                        // Each part of the query explained in the clerk's language.
+                        let lines: Vec<String> = h.explain.iter().map(|w| w.text(lang)).collect();
                         s.push_str(&format!(
                             "{:<30} {:>5.1}  {}\n      {why}: {}\n",
                             h.regno,
                             h.score,
                             summary,
-                            h.why.join("; ")
+                            lines.join("; ")
                         ));
                     }
                     s.trim_end().to_string()

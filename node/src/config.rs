@@ -18,6 +18,8 @@
 //!
 //! [sync]
 //! interval_s = 5                      # seconds between sync rounds of `serve` (1-86400)
+//! stall_s = 15                        # a hub silent this long in the middle of a call is left
+//!                                     # for the next hub of the list (1-3600; sync.rs)
 //!
 //! [backup]
 //! dir = "/media/usb/civreg"           # `serve` backs up here at start and daily
@@ -65,7 +67,7 @@ const KNOWN_ENV: &[&str] = &[
 ];
 /// Read by the hub's test harness (hub/tests/bins), not by the node, which inherits it.
 const IGNORED_ENV: &[&str] = &["BIN"];
-const ENV_HINT: &str = "the node reads CIVREG_NODE_CONFIG, CIVREG_NODE_DATA_DIR, CIVREG_NODE_KEY_FILE, CIVREG_NODE_LOG_JSON, CIVREG_NODE_LANG, CIVREG_NODE_HUB, CIVREG_NODE_HTTP_LISTEN, CIVREG_NODE_HTTP_HOSTS, CIVREG_NODE_SYNC_INTERVAL_S, CIVREG_NODE_BACKUP_DIR, CIVREG_NODE_BACKUP_KEEP, CIVREG_NODE_SESSION_IDLE_S and CIVREG_NODE_SESSION_MAX_S (deploy/node.example.toml)";
+const ENV_HINT: &str = "the node reads CIVREG_NODE_CONFIG, CIVREG_NODE_DATA_DIR, CIVREG_NODE_KEY_FILE, CIVREG_NODE_LOG_JSON, CIVREG_NODE_LANG, CIVREG_NODE_HUB, CIVREG_NODE_HTTP_LISTEN, CIVREG_NODE_HTTP_HOSTS, CIVREG_NODE_SYNC_INTERVAL_S, CIVREG_NODE_SYNC_STALL_S, CIVREG_NODE_BACKUP_DIR, CIVREG_NODE_BACKUP_KEEP, CIVREG_NODE_SESSION_IDLE_S and CIVREG_NODE_SESSION_MAX_S (deploy/node.example.toml)";
 /// Where the data lives unless told otherwise (as `--data-dir`'s default always was).
 pub const DEFAULT_DATA_DIR: &str = "./civreg-node-data";
 
@@ -74,6 +76,14 @@ const SYNC_INTERVAL: Bounded = Bounded {
     default: 5,
     min: 1,
     max: 86_400,
+    unit: " seconds",
+};
+/// The default and range are `serve --stall-secs`'s.
+const SYNC_STALL: Bounded = Bounded {
+    key: "sync.stall_s",
+    default: 15,
+    min: 1,
+    max: 3600,
     unit: " seconds",
 };
 const BACKUP_KEEP: Bounded = Bounded {
@@ -149,6 +159,7 @@ struct FileSession {
 struct FileSync {
     // Signed, so that a negative value reaches the range check and is refused by its name.
     interval_s: Option<i64>,
+    stall_s: Option<i64>,
 }
 
 #[derive(Debug, Clone, Default, Deserialize)]
@@ -169,6 +180,7 @@ pub struct Flags {
     pub lang: Option<Lang>,
     pub hub: Option<String>,
     pub interval_s: Option<u64>,
+    pub stall_s: Option<u64>,
     pub http_listen: Option<String>,
     pub http_hosts: Vec<String>,
     pub backup_dir: Option<PathBuf>,
@@ -208,6 +220,7 @@ impl Flags {
             Some(("serve", s)) => {
                 f.hub = value(s, "hub");
                 f.interval_s = value(s, "interval_secs");
+                f.stall_s = value(s, "stall_secs");
                 f.http_listen = value(s, "http_listen");
                 f.http_hosts = s
                     .get_many::<String>("http_hosts")
@@ -255,6 +268,8 @@ pub struct SessionSection {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct SyncSection {
     pub interval_s: u64,
+    /// How long one step of a call with the hub may take (`serve --stall-secs`).
+    pub stall_s: u64,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -281,6 +296,7 @@ impl NodeConfig {
             Command::Serve {
                 hub,
                 interval_secs,
+                stall_secs,
                 http_listen,
                 http_hosts,
                 backup_dir,
@@ -290,6 +306,7 @@ impl NodeConfig {
             } => {
                 *hub = self.hub.clone();
                 *interval_secs = self.sync.interval_s;
+                *stall_secs = self.sync.stall_s;
                 *http_listen = self.http_listen.clone();
                 *http_hosts = self.http_hosts.clone();
                 *backup_dir = self.backup.dir.clone();
@@ -313,6 +330,7 @@ pub fn load(
         .map(|k| k.to_string())
         .chain([
             SYNC_INTERVAL.env_name(),
+            SYNC_STALL.env_name(),
             BACKUP_KEEP.env_name(),
             SESSION_IDLE.env_name(),
             SESSION_MAX.env_name(),
@@ -336,6 +354,10 @@ pub fn load(
     let interval_s = match flags.interval_s {
         Some(v) => v,
         None => SYNC_INTERVAL.resolve_u64(None, &env, file.sync.interval_s)?,
+    };
+    let stall_s = match flags.stall_s {
+        Some(v) => v,
+        None => SYNC_STALL.resolve_u64(None, &env, file.sync.stall_s)?,
     };
     let keep = match flags.backup_keep {
         Some(v) => v,
@@ -393,7 +415,10 @@ pub fn load(
         hub: text_of(flags.hub, "HUB", file.hub),
         http_listen: text_of(flags.http_listen, "HTTP_LISTEN", file.http_listen),
         http_hosts,
-        sync: SyncSection { interval_s },
+        sync: SyncSection {
+            interval_s,
+            stall_s,
+        },
         backup: BackupSection {
             dir: path_of(flags.backup_dir, "BACKUP_DIR", file.backup.dir),
             keep,
@@ -707,5 +732,41 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(e.contains("longer than session.max_s"), "{e}");
+    }
+
+    /// `[sync] stall_s` and `CIVREG_NODE_SYNC_STALL_S` reach `serve --stall-secs`, the flag
+    /// wins, and a value out of range is refused by its key's name.
+    #[test]
+    fn the_stall_limit_comes_from_the_file_the_environment_or_the_flag() {
+        let stall = |cli: &Cli| match &cli.command {
+            Command::Serve { stall_secs, .. } => *stall_secs,
+            other => panic!("{other:?}"),
+        };
+        let d = tempfile::tempdir().unwrap();
+        let f = d.path().join("node.toml");
+        let fs = f.to_str().unwrap().to_string();
+        std::fs::write(&f, "[sync]\nstall_s = 4\n").unwrap();
+        let (cfg, cli) = resolve(&["serve"], &[]).unwrap();
+        assert_eq!((cfg.sync.stall_s, stall(&cli)), (15, 15));
+        let (cfg, cli) = resolve(&["--config", &fs, "serve"], &[]).unwrap();
+        assert_eq!((cfg.sync.stall_s, stall(&cli)), (4, 4));
+        assert!(cfg.to_toml().contains("stall_s = 4"), "{}", cfg.to_toml());
+        let (_, cli) = resolve(
+            &["--config", &fs, "serve"],
+            &[("CIVREG_NODE_SYNC_STALL_S", "9")],
+        )
+        .unwrap();
+        assert_eq!(stall(&cli), 9);
+        let (_, cli) = resolve(
+            &["--config", &fs, "serve", "--stall-secs", "2"],
+            &[("CIVREG_NODE_SYNC_STALL_S", "9")],
+        )
+        .unwrap();
+        assert_eq!(stall(&cli), 2);
+        std::fs::write(&f, "[sync]\nstall_s = 0\n").unwrap();
+        let e = resolve(&["--config", &fs, "serve"], &[])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("sync.stall_s = 0"), "{e}");
     }
 }

@@ -6,19 +6,29 @@
 //! dates, places of one or more words, personal numbers (with or without a `JMBG:` prefix, and
 //! the Albanian letter + 8 digits + letter form). Names are indexed under their folded spellings
 //! (any script, with or without diacritics, both spellings of đ), their orthographic keys (the
-//! same name in Albanian and Serbian orthography: `Krasnići = Krasniqi`) and phonetic keys; a
-//! query term matches a name exactly (also in the other orthography), by spelling variant,
-//! phonetically, by prefix, or within edit distance 2, each with a lower score. Every name term
-//! of a query must match some name of a record (AND); when no record matches them all, the
-//! records matching the most terms are given and marked partial. Years, dates and places add to
-//! the score; personal numbers and the `--born`/`--municipality` filters restrict.
+//! same name in Albanian and Serbian orthography: `Krasnići = Krasniqi`) and phonetic keys; the
+//! words a query word may meet are found there (exactly, also in the other orthography,
+//! phonetically, by prefix, or within the typing distance), and how each written name behind
+//! them meets it is decided by the hub's rule ([`Word::meet`]).
+//!
+//! Candidates are the records whose names meet every name word of the query; when there are
+//! none, the records meeting any. They are ranked by the one rule of the hub and the nodes
+//! ([`civreg_shared::query::rank`]): the name words within one person, the principal before the
+//! parents, one word of a record's name answering at most one word of the query ("Gashi Gashi" is
+//! no full match of a record with one Gashi); years, dates, places and personal numbers that
+//! agree add to the score; equal scores go to the commoner spelling, then to the registration
+//! number. A hit explains each part of the query as data ([`Why`], said in the reader's language
+//! through the catalogues) and lists the parts it does not match (a partial answer). Personal
+//! numbers and the `--born`/`--municipality` filters restrict.
 
 use crate::node::RecordState;
-use chrono::{Datelike, NaiveDate};
+use chrono::NaiveDate;
 use civreg_shared::gazetteer;
+use civreg_shared::i18n::Lang;
 use civreg_shared::model::RecordKind;
 use civreg_shared::normalize;
-use civreg_shared::query::{self, Agreement};
+use civreg_shared::query::rank::{Facts, How, Meet, Meets, NameField, Plan, Rank, Word};
+use civreg_shared::query::{self, Why};
 use serde::Serialize;
 use std::collections::HashMap;
 
@@ -53,53 +63,13 @@ pub struct SearchHit {
     pub kind: RecordKind,
     pub summary: String,
     pub score: f32,
-    /// Why the record matched, one reason per query term.
+    /// Why the record matched, one line per part of the query, in English: [`SearchHit::explain`]
+    /// said in [`Lang::En`].
     pub why: Vec<String>,
-    /// The name words of the query this record does not match (a partial answer).
+    /// The same as data, for each reader to say in their language ([`Why::text`]).
+    pub explain: Vec<Why>,
+    /// The parts of the query this record does not match (a partial answer).
     pub unmatched: Vec<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Field {
-    Given,
-    Surname,
-    OtherSurname,
-    FatherName,
-}
-
-impl Field {
-    fn label(self) -> &'static str {
-        match self {
-            Field::Given => "given name",
-            Field::Surname => "surname",
-            Field::OtherSurname => "earlier surname",
-            Field::FatherName => "father's name",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy)]
-struct Posting {
-    doc: u32,
-    field: Field,
-    principal: bool,
-    /// Index of the person in the record's people list (0 = first principal).
-    person: u8,
-}
-
-impl Posting {
-    fn weight(&self) -> f32 {
-        let w = match self.field {
-            Field::Given | Field::Surname => 3.0,
-            Field::OtherSurname => 2.5,
-            Field::FatherName => 1.5,
-        };
-        if self.principal {
-            w
-        } else {
-            w / 3.0
-        }
-    }
 }
 
 #[derive(Debug, Clone)]
@@ -109,9 +79,14 @@ struct Doc {
     live: bool,
     municipality: String,
     place: Option<&'static str>,
+    /// The principals' dates of birth (for `--born`).
     dobs: Vec<NaiveDate>,
-    event: Option<NaiveDate>,
-    roles: Vec<&'static str>,
+    /// The persons, places and date of birth that ranking reads.
+    facts: Facts,
+    /// Per person, each word of their names as `Person::parts` numbers them: its field and
+    /// its written id ([`Index::written`]).
+    parts: Vec<Vec<(NameField, u32)>>,
+    place_of_birth: Option<String>,
     summary: String,
 }
 
@@ -120,46 +95,24 @@ struct Doc {
 pub struct Index {
     docs: Vec<Doc>,
     by_regno: HashMap<String, u32>,
+    /// Folded words (every variant of every written name word), by word id.
     vocab: HashMap<String, u32>,
     words: Vec<String>,
     /// [`letter_bits`] of each word, by word id.
     word_letters: Vec<u64>,
-    postings: Vec<Vec<Posting>>,
+    /// The records holding each word, by word id.
+    postings: Vec<Vec<u32>>,
+    /// The written name words each word id is a variant of.
+    word_written: Vec<Vec<u32>>,
     by_len: Vec<Vec<u32>>,
     phonetic: HashMap<String, Vec<u32>>,
     /// Orthographic key ([`normalize::orthographic_key`]) → the words written with it.
     ortho: HashMap<String, Vec<u32>>,
+    /// Name words as written in the records (one token, with their diacritics and script), by
+    /// written id; with the word id whose records count as the spelling's frequency.
+    written: HashMap<String, u32>,
+    written_words: Vec<(String, u32)>,
     pnums: HashMap<String, Vec<u32>>,
-}
-
-/// How a query term met an indexed word.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Match {
-    Exact,
-    Phonetic,
-    Prefix,
-    Typo(usize),
-}
-
-impl Match {
-    fn quality(self) -> f32 {
-        match self {
-            Match::Exact => 1.0,
-            Match::Phonetic => 0.85,
-            Match::Prefix => 0.6,
-            Match::Typo(1) => 0.7,
-            Match::Typo(_) => 0.5,
-        }
-    }
-
-    fn describe(self) -> String {
-        match self {
-            Match::Exact => "exact".into(),
-            Match::Phonetic => "sounds alike".into(),
-            Match::Prefix => "beginning".into(),
-            Match::Typo(n) => format!("{n} letter(s) apart"),
-        }
-    }
 }
 
 /// The letters of a word as a set of 64 bits (each letter hashed to one bit). For two words
@@ -229,6 +182,7 @@ impl Index {
         self.word_letters.push(letter_bits(w));
         self.vocab.insert(w.to_string(), id);
         self.postings.push(Vec::new());
+        self.word_written.push(Vec::new());
         let len = w.chars().count();
         if self.by_len.len() <= len {
             self.by_len.resize(len + 1, Vec::new());
@@ -241,28 +195,43 @@ impl Index {
         id
     }
 
-    fn add_name(&mut self, text: &str, p: Posting) {
-        for tok in text.split(|c: char| c.is_whitespace() || c == '-') {
-            let key = normalize::orthographic_key(tok);
-            if !key.is_empty() && !key.contains(' ') {
-                let id = self.word_id(&normalize::fold(tok));
-                let ids = self.ortho.entry(key).or_default();
-                if !ids.contains(&id) {
-                    ids.push(id);
-                }
+    /// Indexes one written name word of record `doc`; returns its written id.
+    fn add_part(&mut self, tok: &str, doc: u32) -> u32 {
+        let known = self.written.get(tok).copied();
+        let wid = known.unwrap_or(self.written_words.len() as u32);
+        let mut first = None;
+        let key = normalize::orthographic_key(tok);
+        if !key.is_empty() && !key.contains(' ') {
+            let id = self.word_id(&normalize::fold(tok));
+            first = Some(id);
+            let ids = self.ortho.entry(key).or_default();
+            if !ids.contains(&id) {
+                ids.push(id);
             }
-            for v in normalize::variants(tok) {
-                for w in normalize::tokens(&v) {
-                    let id = self.word_id(&w);
-                    let list = &mut self.postings[id as usize];
-                    if !list.last().is_some_and(|l| {
-                        l.doc == p.doc && l.person == p.person && l.field == p.field
-                    }) {
-                        list.push(p);
+        }
+        for v in normalize::variants(tok) {
+            for w in normalize::tokens(&v) {
+                let id = self.word_id(&w);
+                first.get_or_insert(id);
+                let list = &mut self.postings[id as usize];
+                if list.last() != Some(&doc) {
+                    list.push(doc);
+                }
+                if known.is_none() {
+                    let ws = &mut self.word_written[id as usize];
+                    if !ws.contains(&wid) {
+                        ws.push(wid);
                     }
                 }
             }
         }
+        if known.is_none() {
+            // A word with no letters still gets an id, so that parts stay numbered as written.
+            self.written_words
+                .push((tok.to_string(), first.unwrap_or(u32::MAX)));
+            self.written.insert(tok.to_string(), wid);
+        }
+        wid
     }
 
     /// Number of live (not void, not superseded) records.
@@ -285,27 +254,24 @@ impl Index {
         let Ok(rec) = st.record() else { return };
         let doc = self.docs.len() as u32;
         let people = rec.people();
+        let municipality = rec.municipality().to_string();
+        let place = gazetteer::resolve(rec.event_place()).map(|m| m.code);
+        let mut places = vec![municipality.clone()];
+        places.extend(place.map(str::to_string));
+        let facts = Facts::of(&people, places);
+        let mut parts = Vec::with_capacity(facts.persons.len());
+        for person in &facts.persons {
+            let mine: Vec<(NameField, u32)> = person
+                .parts()
+                .map(|(field, tok)| (field, self.add_part(tok, doc)))
+                .collect();
+            parts.push(mine);
+        }
         let mut dobs = Vec::new();
-        let mut roles = Vec::new();
-        for (i, p) in people.iter().enumerate() {
-            let post = |field| Posting {
-                doc,
-                field,
-                principal: p.principal,
-                person: i as u8,
-            };
-            self.add_name(p.given_name, post(Field::Given));
-            self.add_name(p.surname, post(Field::Surname));
-            if let Some(o) = p.other_surname {
-                self.add_name(o, post(Field::OtherSurname));
-            }
-            if let Some(f) = p.father_given_name {
-                self.add_name(f, post(Field::FatherName));
-            }
+        for p in &people {
             if p.principal {
                 dobs.extend(p.date_of_birth);
             }
-            roles.push(p.role);
             for (_, n) in p.personal_numbers.iter() {
                 self.pnums
                     .entry(query::number_key(n))
@@ -313,52 +279,40 @@ impl Index {
                     .push(doc);
             }
         }
+        let place_of_birth = Some(rec.event_place().to_string()).filter(|p| !p.is_empty());
         self.docs.push(Doc {
             regno: st.regno.clone(),
             kind: st.kind,
             live: true,
-            municipality: rec.municipality().to_string(),
-            place: gazetteer::resolve(rec.event_place()).map(|m| m.code),
+            municipality,
+            place,
             dobs,
-            event: rec.event_date(),
-            roles,
+            facts,
+            parts,
+            place_of_birth,
             summary: rec.summary(),
         });
         self.by_regno.insert(st.regno.clone(), doc);
     }
 
-    /// Indexed words a query term (folded `term`, as typed `typed`) meets, each with how it met.
-    fn expand(&self, term: &str, typed: &str) -> Vec<(u32, Match)> {
-        let mut found: HashMap<u32, Match> = HashMap::new();
-        let mut better = |id: u32, m: Match| {
-            let e = found.entry(id).or_insert(m);
-            if m.quality() > e.quality() {
-                *e = m;
-            }
-        };
+    /// Indexed words a query term (folded `term`, as typed `typed`) may meet: the same letters
+    /// (also in the other orthography), phonetically, within the typing distance of
+    /// [`Word::max_typos`], or by their beginning. [`Word::meet`] then says how each written name
+    /// behind them meets the term, as it does at the hub.
+    fn expand(&self, term: &str, typed: &str, max: usize) -> Vec<u32> {
+        let mut found: Vec<u32> = Vec::new();
         for v in normalize::variants(term) {
             if let Some(&id) = self.vocab.get(&v) {
-                better(id, Match::Exact);
+                found.push(id);
             }
         }
         for k in normalize::orthographic_expansions(typed) {
-            for &id in self.ortho.get(&k).map(Vec::as_slice).unwrap_or(&[]) {
-                better(id, Match::Exact);
-            }
+            found.extend(self.ortho.get(&k).map(Vec::as_slice).unwrap_or(&[]));
         }
         if let Some(ids) = self.phonetic.get(&normalize::phonetic_key(term)) {
-            for &id in ids {
-                better(id, Match::Phonetic);
-            }
+            found.extend(ids);
         }
         let len = term.chars().count();
-        let max = if len <= 3 {
-            0
-        } else if len <= 5 {
-            1
-        } else {
-            2
-        };
         if max > 0 {
             let lo = len.saturating_sub(max);
             let hi = (len + max).min(self.by_len.len().saturating_sub(1));
@@ -369,10 +323,8 @@ impl Index {
                     if prefilter && !letters_within(bits, self.word_letters[id as usize], max) {
                         continue;
                     }
-                    if let Some(d) = within(term, &self.words[id as usize], max) {
-                        if d > 0 {
-                            better(id, Match::Typo(d));
-                        }
+                    if within(term, &self.words[id as usize], max).is_some_and(|d| d > 0) {
+                        found.push(id);
                     }
                 }
             }
@@ -381,97 +333,123 @@ impl Index {
             for l in (len + 1)..self.by_len.len() {
                 for &id in &self.by_len[l] {
                     if self.words[id as usize].starts_with(term) {
-                        better(id, Match::Prefix);
+                        found.push(id);
                     }
                 }
             }
         }
-        found.into_iter().collect()
+        found.sort_unstable();
+        found.dedup();
+        found
+    }
+
+    /// How one query word meets the index: each written name word it meets, and how (by
+    /// [`Word::meet`], the hub's rule), and the records holding them.
+    fn lookup(&self, w: &Word) -> Lookup {
+        let mut how: HashMap<u32, Option<How>> = HashMap::new();
+        let mut docs: Vec<u32> = Vec::new();
+        for id in self.expand(&w.folded, &w.typed, w.max_typos()) {
+            let mut any = false;
+            for &wid in &self.word_written[id as usize] {
+                let h = *how
+                    .entry(wid)
+                    .or_insert_with(|| w.meet(&self.written_words[wid as usize].0));
+                any |= h.is_some();
+            }
+            if any {
+                docs.extend_from_slice(&self.postings[id as usize]);
+            }
+        }
+        docs.sort_unstable();
+        docs.dedup();
+        Lookup {
+            typed: w.typed.clone(),
+            folded: w.folded.clone(),
+            how,
+            docs,
+        }
+    }
+
+    /// What [`Word::meets`] gives for the persons of `doc`, from the lookups.
+    fn meets(&self, doc: &Doc, lookups: &[Lookup], w: &Word) -> Meets {
+        let Some(l) = lookups
+            .iter()
+            .find(|l| l.typed == w.typed && l.folded == w.folded)
+        else {
+            return vec![Vec::new(); doc.parts.len()];
+        };
+        doc.parts
+            .iter()
+            .map(|parts| {
+                parts
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(no, (field, wid))| {
+                        let how = l.how.get(wid).copied().flatten()?;
+                        let word = self.written_words[*wid as usize].1;
+                        let df = self.postings.get(word as usize).map_or(0, Vec::len) as u64;
+                        Some((no, Meet::new(how, *field, w.role, df)))
+                    })
+                    .collect()
+            })
+            .collect()
     }
 
     pub fn search(&self, q: &Query) -> Vec<SearchHit> {
         let parsed = query::parse(&q.text);
-        let pnum_terms = parsed.numbers.clone();
-        let years = parsed.years.clone();
-        let dates = parsed.dates.clone();
-        // (folded, typed) name words.
-        let mut name_terms: Vec<(String, String)> = parsed
-            .names
-            .iter()
-            .map(|n| (n.folded.clone(), n.typed.clone()))
-            .collect();
-        let mut places: Vec<Vec<&'static str>> = Vec::new();
-        for p in &parsed.places {
-            match &p.also_name {
-                // A single word that is also an indexed name stays a name.
-                Some(n) if self.vocab.contains_key(&n.folded) => {
-                    name_terms.push((n.folded.clone(), n.typed.clone()));
-                }
-                _ => places.push(p.codes.clone()),
-            }
+        let mut plan = Plan::of(&parsed);
+        // The node also meets a name by its beginning ("Gash"), as clerks type.
+        for w in plan
+            .words
+            .iter_mut()
+            .chain(plan.places.iter_mut().filter_map(|p| p.also_name.as_mut()))
+        {
+            w.prefix = true;
         }
         let municipality = q.municipality.as_deref();
-
-        // Per name term: for each record it meets, the best way it meets it. Only numbers here;
-        // the explanation is written for the records returned, not for every candidate.
-        let term_maps: Vec<HashMap<u32, Best>> = name_terms
+        let lookups: Vec<Lookup> = plan
+            .words
             .iter()
-            .map(|(t, typed)| {
-                let mut m: HashMap<u32, Best> = HashMap::new();
-                for (word, how) in self.expand(t, typed) {
-                    for p in &self.postings[word as usize] {
-                        let score = how.quality() * p.weight();
-                        let e = m.entry(p.doc).or_insert(Best {
-                            score: 0.0,
-                            word,
-                            post: *p,
-                            how,
-                        });
-                        if score > e.score {
-                            *e = Best {
-                                score,
-                                word,
-                                post: *p,
-                                how,
-                            };
-                        }
-                    }
-                }
-                m
-            })
+            .chain(plan.places.iter().filter_map(|p| p.also_name.as_ref()))
+            .map(|w| self.lookup(w))
             .collect();
-        let pnum_docs: Vec<&[u32]> = pnum_terms
+        let terms = &lookups[..plan.words.len()];
+        let pnum_docs: Vec<&[u32]> = plan
+            .numbers
             .iter()
             .map(|t| self.pnums.get(t).map(Vec::as_slice).unwrap_or(&[]))
             .collect();
 
-        let has_terms = !term_maps.is_empty() || !pnum_docs.is_empty();
-        if !has_terms
-            && years.is_empty()
-            && dates.is_empty()
-            && places.is_empty()
-            && q.born.is_none()
-            && municipality.is_none()
-        {
+        let has_terms = !terms.is_empty() || !pnum_docs.is_empty();
+        if plan.is_empty() && q.born.is_none() && municipality.is_none() {
             return Vec::new();
         }
-        // Candidates: the records every term meets, starting from the rarest term; when none
-        // does, the records any term meets, ranked by how much of the query they match.
-        let run = |partial: bool| -> Vec<(u32, f32)> {
+        let rank = |d: u32, explain: bool| -> Rank {
+            let doc = &self.docs[d as usize];
+            plan.rank_with(
+                &doc.facts,
+                doc.place_of_birth.as_deref(),
+                &|w: &Word| self.meets(doc, &lookups, w),
+                explain,
+            )
+        };
+        // Candidates: the records every name word meets, starting from the rarest; when none
+        // does, the records any meets. Ranked by one rule with the hub ([`Plan::rank_with`]).
+        let run = |partial: bool| -> Vec<(u32, Rank)> {
             let candidates: Vec<u32> = if let Some(docs) = pnum_docs.iter().min_by_key(|d| d.len())
             {
                 docs.to_vec()
             } else if partial {
-                let mut all: Vec<u32> = term_maps.iter().flat_map(|m| m.keys().copied()).collect();
+                let mut all: Vec<u32> = terms.iter().flat_map(|l| l.docs.iter().copied()).collect();
                 all.sort_unstable();
                 all.dedup();
                 all
-            } else if let Some(m) = term_maps.iter().min_by_key(|m| m.len()) {
-                m.keys().copied().collect()
+            } else if let Some(l) = terms.iter().min_by_key(|l| l.docs.len()) {
+                l.docs.clone()
             } else {
                 (0..self.docs.len() as u32).collect()
             };
-            let mut scored: Vec<(u32, f32)> = Vec::new();
+            let mut scored: Vec<(u32, Rank)> = Vec::new();
             for d in candidates {
                 let doc = &self.docs[d as usize];
                 if !doc.live {
@@ -480,15 +458,7 @@ impl Index {
                 if !pnum_docs.iter().all(|docs| docs.contains(&d)) {
                     continue;
                 }
-                let mut score = 10.0 * pnum_docs.len() as f32;
-                let mut all = true;
-                for m in &term_maps {
-                    match m.get(&d) {
-                        Some(b) => score += b.score,
-                        None => all = false,
-                    }
-                }
-                if !all && !partial {
+                if !partial && !terms.iter().all(|l| l.docs.binary_search(&d).is_ok()) {
                     continue;
                 }
                 if let Some(f) = &q.born {
@@ -501,21 +471,25 @@ impl Index {
                         continue;
                     }
                 }
-                let bonus = bonuses(doc, &years, &dates, &places, None);
-                if !has_terms && bonus <= 0.0 && q.born.is_none() && municipality.is_none() {
+                let r = rank(d, false);
+                // Only facts asked (a year, a place): the records that agree with one.
+                if !has_terms && r.score <= 0.0 && q.born.is_none() && municipality.is_none() {
                     continue;
                 }
-                scored.push((d, score + bonus));
+                scored.push((d, r));
             }
             scored
         };
         let mut scored = run(false);
-        if scored.is_empty() && term_maps.len() > 1 {
+        if scored.is_empty() && terms.len() > 1 {
             scored = run(true);
         }
-        let order = |a: &(u32, f32), b: &(u32, f32)| {
-            b.1.partial_cmp(&a.1)
-                .unwrap_or(std::cmp::Ordering::Equal)
+        // Score, then the commoner spelling, then the registration number: the same order every
+        // time.
+        let order = |a: &(u32, Rank), b: &(u32, Rank)| {
+            b.1.score
+                .total_cmp(&a.1.score)
+                .then(b.1.spelling.total_cmp(&a.1.spelling))
                 .then_with(|| {
                     self.docs[a.0 as usize]
                         .regno
@@ -530,107 +504,131 @@ impl Index {
         scored.sort_by(order);
         scored
             .into_iter()
-            .map(|(d, score)| {
+            .map(|(d, r)| {
                 let doc = &self.docs[d as usize];
-                let mut why: Vec<String> = pnum_docs
-                    .iter()
-                    .map(|_| "personal number: exact".to_string())
-                    .collect();
-                let mut unmatched = Vec::new();
-                for ((t, typed), m) in name_terms.iter().zip(&term_maps) {
-                    let Some(b) = m.get(&d) else {
-                        unmatched.push(typed.clone());
-                        why.push(format!("{typed:?}: no such name in this record"));
-                        continue;
-                    };
-                    let role = doc.roles.get(b.post.person as usize).copied().unwrap_or("");
-                    why.push(format!(
-                        "{t:?} ~ {role} {} {:?} ({})",
-                        b.post.field.label(),
-                        self.words[b.word as usize],
-                        b.how.describe()
-                    ));
-                }
-                bonuses(doc, &years, &dates, &places, Some(&mut why));
+                let explained = rank(d, true);
                 SearchHit {
                     regno: doc.regno.clone(),
                     kind: doc.kind,
                     summary: doc.summary.clone(),
-                    score,
-                    why,
-                    unmatched,
+                    score: r.score,
+                    why: explained.why.iter().map(|w| w.text(Lang::En)).collect(),
+                    explain: explained.why,
+                    unmatched: r.unmatched,
                 }
             })
             .collect()
     }
 }
 
-/// How one name term best meets a record.
-#[derive(Debug, Clone, Copy)]
-struct Best {
-    score: f32,
-    word: u32,
-    post: Posting,
-    how: Match,
-}
-
-/// Score added by years, dates and places in the query; with `why`, also says what matched.
-fn bonuses(
-    doc: &Doc,
-    years: &[i32],
-    dates: &[NaiveDate],
-    places: &[Vec<&'static str>],
-    mut why: Option<&mut Vec<String>>,
-) -> f32 {
-    let mut score = 0.0;
-    let mut say = |s: String| {
-        if let Some(w) = why.as_deref_mut() {
-            w.push(s);
-        }
-    };
-    let dates_of_doc = || doc.dobs.iter().chain(doc.event.iter());
-    for y in years {
-        if dates_of_doc().any(|x| x.year() == *y) {
-            score += 2.0;
-            say(format!("year {y}"));
-        }
-    }
-    for dt in dates {
-        // The best agreement of any of the record's dates.
-        match dates_of_doc()
-            .filter_map(|x| query::agreement(*dt, *x))
-            .min()
-        {
-            Some(Agreement::Exact) => {
-                score += 3.0;
-                say(format!("date {dt}"));
-            }
-            Some(Agreement::Swapped) => {
-                score += 1.5;
-                say(format!("date {dt} with day and month swapped"));
-            }
-            Some(Agreement::SameYear) => {
-                score += 0.5;
-                say(format!("year of {dt}"));
-            }
-            None => {}
-        }
-    }
-    for codes in places {
-        if let Some(p) = codes
-            .iter()
-            .find(|p| doc.place == Some(**p) || doc.municipality == **p)
-        {
-            score += 1.5;
-            say(format!("place {p}"));
-        }
-    }
-    score
+/// How one query word meets the index.
+struct Lookup {
+    typed: String,
+    folded: String,
+    /// Written id → how the word meets that written name (`None`: it does not).
+    how: HashMap<u32, Option<How>>,
+    /// The records holding a name it meets (sorted).
+    docs: Vec<u32>,
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use civreg_shared::query::{DateAgrees, WhyField};
+    use serde_json::json;
+
+    fn born(given: &str, surname: &str, mother: (&str, &str, &str)) -> serde_json::Value {
+        json!({
+            "child": {"given_name": given, "surname": surname, "sex": "female",
+                      "date_of_birth": "1990-05-06"},
+            "place_of_birth": "Prishtinë",
+            "mother": {"given_name": mother.0, "surname": mother.1, "maiden_surname": mother.2}
+        })
+    }
+
+    /// One word of a record's name answers one word of the query: "Gashi Gashi" fully matches
+    /// a record with two Gashis (the child's surname and the mother's), and only partly one with
+    /// a single Gashi, which says which word it lacks.
+    #[test]
+    fn one_query_word_one_name() {
+        let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
+        let c = crate::node::Node::clerk_unchecked("drita");
+        let reg = |d| n.register(&c, RecordKind::Birth, d).unwrap().regno;
+        // Registered first, so that a tie would put it first.
+        let one = reg(born("Besa", "Gashi", ("Vjosa", "Berisha", "Shala")));
+        let two = reg(born("Besa", "Gashi", ("Vjosa", "Gashi", "Shala")));
+        let hits = n.search(&Query::text("Gashi Gashi")).unwrap();
+        let regnos: Vec<&str> = hits.iter().map(|h| h.regno.as_str()).collect();
+        assert_eq!(regnos, [two.as_str(), one.as_str()], "{hits:?}");
+        assert!(hits[0].unmatched.is_empty(), "{hits:?}");
+        assert_eq!(hits[1].unmatched, ["Gashi"], "{hits:?}");
+        assert!(
+            hits[1].explain.contains(&Why::NoName {
+                word: "Gashi".into()
+            }),
+            "{:?}",
+            hits[1].explain
+        );
+        // One Gashi alone is a full match of both.
+        let hits = n.search(&Query::text("Gashi")).unwrap();
+        assert!(hits.iter().all(|h| h.unmatched.is_empty()), "{hits:?}");
+    }
+
+    /// The given name and the surname of a query match within one person of a record, the
+    /// principal (the child) before a parent, and a parent who bears both before a record that
+    /// has them on two people; each line says whose name and which field matched, in every
+    /// language of the catalogues.
+    #[test]
+    fn a_name_matches_within_one_person_the_principal_first() {
+        let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
+        let c = crate::node::Node::clerk_unchecked("drita");
+        let reg = |d| n.register(&c, RecordKind::Birth, d).unwrap().regno;
+        // Drita on the child, Gashi on the mother: the name split across two people.
+        let split = reg(born("Drita", "Berisha", ("Vjosa", "Gashi", "Shala")));
+        // The mother is Drita, born Gashi.
+        let mother = reg(born("Besnik", "Krasniqi", ("Drita", "Krasniqi", "Gashi")));
+        // The child is Drita Gashi.
+        let child = reg(born("Drita", "Gashi", ("Vjosa", "Gashi", "Hoxha")));
+        let hits = n.search(&Query::text("Drita Gashi")).unwrap();
+        let regnos: Vec<&str> = hits.iter().map(|h| h.regno.as_str()).collect();
+        assert_eq!(
+            regnos,
+            [child.as_str(), mother.as_str(), split.as_str()],
+            "{hits:#?}"
+        );
+        let fields = |h: &SearchHit| -> Vec<(String, WhyField)> {
+            h.explain
+                .iter()
+                .filter_map(|w| match w {
+                    Why::Name { role, field, .. } => Some((role.clone(), *field)),
+                    _ => None,
+                })
+                .collect()
+        };
+        assert_eq!(
+            fields(&hits[0]),
+            [
+                ("child".to_string(), WhyField::Given),
+                ("child".to_string(), WhyField::Surname)
+            ]
+        );
+        assert_eq!(
+            fields(&hits[1]),
+            [
+                ("mother".to_string(), WhyField::Given),
+                ("mother".to_string(), WhyField::Birth)
+            ]
+        );
+        for lang in Lang::ALL {
+            let line = hits[1].explain[1].text(lang);
+            assert!(!line.contains("search-"), "{lang:?}: {line}");
+            if lang != Lang::En {
+                assert_ne!(line, hits[1].why[1], "{lang:?} says it in English");
+            }
+        }
+        assert_eq!(hits[1].why[1], hits[1].explain[1].text(Lang::En));
+    }
 
     #[test]
     fn bounded_distance() {
@@ -717,7 +715,8 @@ mod tests {
     #[test]
     fn the_shared_table_of_tricky_texts_is_read_as_it_says() {
         use civreg_shared::query::tokens::{Reading, TRICKY};
-        use serde_json::json;
+        /// Whether a hit's explanation says what the reading expects.
+        type Says = Box<dyn Fn(&[Why]) -> bool>;
         let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
         let c = crate::node::Node::clerk_unchecked("drita");
         let shpresa = json!({
@@ -737,36 +736,52 @@ mod tests {
         let b = n.register(&c, RecordKind::Birth, besa).unwrap().regno;
         let ymd = |(y, m, d): (i32, u32, u32)| NaiveDate::from_ymd_opt(y, m, d).unwrap();
         for row in TRICKY {
-            let (want, needles): (&str, Vec<String>) = match row.reading {
-                Reading::Number(_) => (&a, vec!["personal number: exact".into()]),
-                Reading::Year(y) => (&a, vec![format!("year {y}")]),
-                Reading::Date {
-                    ymd: d,
-                    swapped: None,
-                } => (&a, vec![format!("date {}", ymd(d))]),
-                Reading::Date {
-                    ymd: d,
-                    swapped: Some(_),
-                } => (
-                    &b,
-                    vec![format!("date {} with day and month swapped", ymd(d))],
+            // The record the reading points to, and the line of its explanation that says so.
+            let (want, says): (&str, Says) = match row.reading {
+                Reading::Number(_) => (&a, Box::new(|w| w.contains(&Why::Number))),
+                Reading::Year(y) => (
+                    &a,
+                    Box::new(move |w| {
+                        w.iter().any(
+                            |l| matches!(l, Why::Year { year, agrees: true, .. } if *year == y),
+                        )
+                    }),
                 ),
-                Reading::Place(codes) => (&a, vec![format!("place {}", codes[0])]),
-                Reading::Names(words) => (&a, words.iter().map(|w| format!("{w:?} ~")).collect()),
+                Reading::Date { ymd: d, swapped } => {
+                    let (want, how) = match swapped {
+                        None => (&a, DateAgrees::Exact),
+                        Some(_) => (&b, DateAgrees::Swapped),
+                    };
+                    let date = ymd(d).to_string();
+                    (
+                        want,
+                        Box::new(move |w| {
+                            w.iter().any(|l| {
+                                matches!(l, Why::Date { date: t, agrees, .. }
+                                    if *t == date && *agrees == how)
+                            })
+                        }),
+                    )
+                }
+                Reading::Place(_) => (
+                    &a,
+                    Box::new(|w| w.iter().any(|l| matches!(l, Why::Place { .. }))),
+                ),
+                Reading::Names(words) => (
+                    &a,
+                    Box::new(move |w| {
+                        w.iter().filter(|l| matches!(l, Why::Name { .. })).count() == words.len()
+                            && !w.iter().any(|l| matches!(l, Why::NoName { .. }))
+                    }),
+                ),
             };
             let hits = n.search(&Query::text(row.text)).unwrap();
             let hit = hits.iter().find(|h| h.regno == want);
             let Some(hit) = hit else {
                 panic!("{:?}: {want} not found: {hits:?}", row.text);
             };
-            for needle in &needles {
-                assert!(
-                    hit.why.iter().any(|w| w.contains(needle.as_str())),
-                    "{:?}: {needle:?} not in {:?}",
-                    row.text,
-                    hit.why
-                );
-            }
+            assert!(says(&hit.explain), "{:?}: {:?}", row.text, hit.explain);
+            assert!(hit.unmatched.is_empty(), "{:?}: {hit:?}", row.text);
             if matches!(row.reading, Reading::Number(_)) {
                 assert_eq!(hits.len(), 1, "{:?}: {hits:?}", row.text);
             }

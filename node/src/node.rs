@@ -139,6 +139,7 @@ pub use civreg_shared::merge::{RecordState, VoidInfo};
 
 mod certificate;
 mod clerks;
+pub mod dupes_model;
 mod restore;
 mod unvoid;
 pub use certificate::{CertIssue, IdDocument, IssuedCertificate, SignerInfo};
@@ -235,6 +236,9 @@ pub struct Node {
     /// After the hub refused a batch of several ops, the sync sends one op at a time up to the
     /// batch's last op, so that the hub learns which op it refuses (`sync::push`).
     pub(crate) push_narrow: std::sync::atomic::AtomicU64,
+    /// The hub's matching model for the duplicate check, once read (`node/dupes_model.rs`):
+    /// `None` until read, then the model held (or none).
+    dupes_model: Mutex<Option<Option<std::sync::Arc<dupes_model::HubModel>>>>,
 }
 
 /// Where a node reads the time (milliseconds since the Unix epoch): the system clock, or a
@@ -620,6 +624,7 @@ impl Node {
             index: Mutex::new(None),
             clock: civreg_runtime::clock::system(),
             push_narrow: std::sync::atomic::AtomicU64::new(0),
+            dupes_model: Mutex::new(None),
         })
     }
 

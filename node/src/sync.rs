@@ -5,6 +5,14 @@
 //! stream), sends the rest in batches, and records each acknowledgement only after the hub has
 //! flushed. Pull applies the hub's changes in the node's municipality from the stored cursor and
 //! stores the new cursor in the same durable write as the changes.
+//!
+//! Every step of a call with the hub (the call's first answer, each message of a stream, each
+//! batch handed to a push stream, the heartbeat's reply) must come within `stall`
+//! ([`STALL_LIMIT`] by default; `serve --stall-secs`, `[sync] stall_s`), else the call ends
+//! with [`SyncError::Stalled`], a link failure: the worker moves on to the next hub in seconds,
+//! not after the HTTP/2 keep-alive (about 40 s) notices a hub that takes connections but has
+//! stopped answering. The limit is on progress, not on a call's total: a long catch-up stream
+//! runs as long as its batches keep coming.
 
 use crate::guard::{ClockView, RolloutView};
 use crate::node::{Node, NodeError};
@@ -22,6 +30,24 @@ use tonic::transport::{Certificate, Channel, ClientTlsConfig, Endpoint, Identity
 
 /// Ops per push batch.
 pub const PUSH_BATCH: usize = 500;
+
+/// How long one step of a call with the hub may take by default (see the module documentation).
+pub const STALL_LIMIT: Duration = Duration::from_secs(15);
+
+/// `step` (a call's answer, a stream's next message, room for the next push batch), or
+/// [`SyncError::Stalled`] when it does not come within `stall`.
+async fn within<F: std::future::Future>(
+    stall: Duration,
+    step: &'static str,
+    f: F,
+) -> Result<F::Output, SyncError> {
+    tokio::time::timeout(stall, f)
+        .await
+        .map_err(|_| SyncError::Stalled {
+            step,
+            after_s: stall.as_secs(),
+        })
+}
 
 /// `bundle.json` of an enrollment bundle, as `civreg-hub pki issue` writes it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -95,6 +121,10 @@ pub enum SyncError {
         hash: Option<Hash>,
         why: String,
     },
+    /// The hub took the connection but sent nothing for `after_s` seconds in the middle of a
+    /// call (a frozen process, a link that drops packets without closing).
+    #[error("the hub stopped answering during the {step}: nothing came for {after_s} s; the next hub of the list is tried, and this one again later")]
+    Stalled { step: &'static str, after_s: u64 },
     #[error("{0}")]
     Node(#[from] NodeError),
 }
@@ -117,7 +147,7 @@ impl SyncError {
     /// probes their addresses.
     pub fn link_failed(&self) -> bool {
         match self {
-            SyncError::Unreachable { .. } => true,
+            SyncError::Unreachable { .. } | SyncError::Stalled { .. } => true,
             SyncError::Refused { code, .. } => matches!(
                 code,
                 tonic::Code::Unavailable
@@ -134,6 +164,7 @@ impl SyncError {
     pub fn is_retryable(&self) -> bool {
         match self {
             SyncError::Unreachable { .. }
+            | SyncError::Stalled { .. }
             | SyncError::Rollout(_)
             | SyncError::Later(_)
             | SyncError::Blocked { .. }
@@ -343,28 +374,36 @@ fn blocking<T>(f: impl FnOnce() -> T) -> T {
 /// When the hub refuses a batch of several ops for what they are, pushes again at once, one op
 /// at a time up to that batch's end, so that the error names the one op refused (see
 /// [`batch_refused`]).
-pub async fn push(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64), SyncError> {
-    match push_stream(node, channel.clone(), limit).await {
+pub async fn push(
+    node: &Node,
+    channel: Channel,
+    limit: u64,
+    stall: Duration,
+) -> Result<(u64, u64), SyncError> {
+    match push_stream(node, channel.clone(), limit, stall).await {
         Err(SyncError::Blocked { first, last, .. }) if first < last => {
-            push_stream(node, channel, limit).await
+            push_stream(node, channel, limit, stall).await
         }
         other => other,
     }
 }
 
-async fn push_stream(node: &Node, channel: Channel, limit: u64) -> Result<(u64, u64), SyncError> {
+async fn push_stream(
+    node: &Node,
+    channel: Channel,
+    limit: u64,
+    stall: Duration,
+) -> Result<(u64, u64), SyncError> {
     let mut client = SyncClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let (tx, rx) = tokio::sync::mpsc::channel::<PushRequest>(2);
-    let mut acks = client
-        .push(ReceiverStream::new(rx))
-        .await
+    let mut acks = within(stall, "push", client.push(ReceiverStream::new(rx)))
+        .await?
         .map_err(refused)?
         .into_inner();
-    let first = acks
-        .message()
-        .await
+    let first = within(stall, "push", acks.message())
+        .await?
         .map_err(refused)?
         .ok_or_else(|| refused(tonic::Status::unavailable("hub closed the stream")))?;
     let local = node.log_len();
@@ -400,18 +439,17 @@ async fn push_stream(node: &Node, channel: Channel, limit: u64) -> Result<(u64, 
         let sent = &ops[..wire.len()];
         let want = sent[sent.len() - 1].id.seq;
         let req = PushRequest { ops: wire };
-        if tx.send(req).await.is_err() {
+        if within(stall, "push", tx.send(req)).await?.is_err() {
             // The hub ended the stream: its status on the answer stream says why.
-            return Err(match acks.message().await {
+            return Err(match within(stall, "push", acks.message()).await? {
                 Err(status) => batch_refused(node, sent, status),
                 Ok(_) => refused(tonic::Status::unavailable(
                     "hub closed the push stream before taking the batch",
                 )),
             });
         }
-        let ack = acks
-            .message()
-            .await
+        let ack = within(stall, "push", acks.message())
+            .await?
             .map_err(|status| batch_refused(node, sent, status))?
             .ok_or_else(|| refused(tonic::Status::unavailable("hub closed the stream")))?;
         if ack.acked_seq < want {
@@ -487,22 +525,26 @@ fn push_batch(ops: &[Op]) -> Result<Vec<civreg_proto::v1::Op>, SyncError> {
 const MESSAGE_ROOM: usize = MAX_MESSAGE_BYTES - 1024;
 
 /// Pulls and applies what changed at the hub in this node's municipality.
-pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError> {
+pub async fn pull(node: &Node, channel: Channel, stall: Duration) -> Result<(u64, u64), SyncError> {
     let mut client = SyncClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
     let cursor = blocking(|| node.pull_cursor())?;
-    let mut stream = client
-        .pull(PullRequest {
-            cursor,
-            max_batch: 1000,
-        })
-        .await
+    let call = client.pull(PullRequest {
+        cursor,
+        max_batch: 1000,
+    });
+    let mut stream = within(stall, "pull", call)
+        .await?
         .map_err(refused)?
         .into_inner();
     let mut pulled = 0u64;
     let mut cursor = cursor;
-    while let Some(batch) = stream.message().await.map_err(refused)? {
+    // Each batch within `stall`: a long catch-up goes on while batches keep coming.
+    while let Some(batch) = within(stall, "pull", stream.message())
+        .await?
+        .map_err(refused)?
+    {
         let ops: Vec<Op> = batch
             .ops
             .into_iter()
@@ -518,20 +560,23 @@ pub async fn pull(node: &Node, channel: Channel) -> Result<(u64, u64), SyncError
 /// Fetches this node's own chain from the hub after its head and appends it, each batch
 /// checked by hash chain against the node's head (`Node::append_own_from_hub`): a restored
 /// node takes back what it had sent after its backup was made, a rebuilt one its whole chain.
-pub async fn fetch_own(node: &Node, channel: Channel) -> Result<u64, SyncError> {
+pub async fn fetch_own(node: &Node, channel: Channel, stall: Duration) -> Result<u64, SyncError> {
     let mut client = SyncClient::new(channel)
         .max_decoding_message_size(MAX_MESSAGE_BYTES)
         .max_encoding_message_size(MAX_MESSAGE_BYTES);
-    let mut stream = client
-        .chain(ChainRequest {
-            after_seq: node.log_len(),
-            max_batch: 1000,
-        })
-        .await
+    let call = client.chain(ChainRequest {
+        after_seq: node.log_len(),
+        max_batch: 1000,
+    });
+    let mut stream = within(stall, "chain fetch", call)
+        .await?
         .map_err(refused)?
         .into_inner();
     let mut fetched = 0u64;
-    while let Some(batch) = stream.message().await.map_err(refused)? {
+    while let Some(batch) = within(stall, "chain fetch", stream.message())
+        .await?
+        .map_err(refused)?
+    {
         let ops: Vec<Op> = batch
             .ops
             .into_iter()
@@ -559,8 +604,13 @@ pub fn waiting(node: &Node) -> Result<(u64, u64), NodeError> {
 /// Reports the node's health to the hub: version, ops waiting, clock, free disk, and whether it
 /// has stopped registering. Keeps what the reply says of the rollout and the hub's clock, which
 /// the node checks before every save (`guard.rs`).
-pub async fn heartbeat(node: &Node, channel: Channel, data_dir: &Path) -> Result<(), SyncError> {
-    heartbeat_with(node, channel, data_dir, None, 0)
+pub async fn heartbeat(
+    node: &Node,
+    channel: Channel,
+    data_dir: &Path,
+    stall: Duration,
+) -> Result<(), SyncError> {
+    heartbeat_with(node, channel, data_dir, None, 0, stall)
         .await
         .map(|_| ())
 }
@@ -583,6 +633,7 @@ async fn heartbeat_with(
     data_dir: &Path,
     too_large: Option<&SyncError>,
     sync_interval_ms: u64,
+    stall: Duration,
 ) -> Result<CertNews, SyncError> {
     let (too_large_seq, too_large_hash, too_large_record) = match too_large {
         Some(SyncError::OpTooLarge {
@@ -639,28 +690,30 @@ async fn heartbeat_with(
             .then(|| civreg_proto::roster_to_wire(&roster, 0))
     };
     let sent = now_ms();
-    let reply = SyncClient::new(channel)
-        .heartbeat(HeartbeatRequest {
-            version: env!("CARGO_PKG_VERSION").into(),
-            unacked_ops: unacked,
-            oldest_unacked_age_s: age,
-            clock_ms: sent,
-            free_disk_bytes: free,
-            halted,
-            too_large_seq,
-            too_large_hash,
-            too_large_record,
-            certificates,
-            sync_interval_ms,
-            log_seq: node.log_len(),
-            backup_at_ms: backup.last_ok_ms.unwrap_or(0),
-            backup_error: backup.last_error.unwrap_or_default(),
-            trusted_ca_sha256: blocking(|| crate::hubtrust::trusted(data_dir)),
-            unvoid_requests,
-            clerk_roster,
-            clerk_roster_wanted,
-        })
-        .await
+    let mut client = SyncClient::new(channel);
+    let call = client.heartbeat(HeartbeatRequest {
+        version: env!("CARGO_PKG_VERSION").into(),
+        unacked_ops: unacked,
+        oldest_unacked_age_s: age,
+        clock_ms: sent,
+        free_disk_bytes: free,
+        halted,
+        too_large_seq,
+        too_large_hash,
+        too_large_record,
+        certificates,
+        sync_interval_ms,
+        log_seq: node.log_len(),
+        backup_at_ms: backup.last_ok_ms.unwrap_or(0),
+        backup_error: backup.last_error.unwrap_or_default(),
+        trusted_ca_sha256: blocking(|| crate::hubtrust::trusted(data_dir)),
+        unvoid_requests,
+        clerk_roster,
+        clerk_roster_wanted,
+        dupes_model_sha256: blocking(|| node.dupes_model_offered())?.unwrap_or_default(),
+    });
+    let reply = within(stall, "heartbeat", call)
+        .await?
         .map_err(refused)?
         .into_inner();
     let back = now_ms();
@@ -740,6 +793,23 @@ async fn heartbeat_with(
     } else {
         blocking(|| node.note_roster_at_hub(hub_roster))?;
     }
+    // The hub's matching model for the duplicate check (issue 16), when it sent a new one.
+    if !reply.dupes_model_json.is_empty() {
+        match blocking(|| {
+            node.take_dupes_model(
+                &reply.dupes_model_id,
+                &reply.dupes_model_sha256,
+                &reply.dupes_model_json,
+            )
+        })? {
+            Ok(info) => {
+                tracing::info!(model = %info.id, trained_on = info.trained_on, matched = info.matched, possible = info.possible, "the duplicate check uses the hub's new matching model")
+            }
+            Err(why) => {
+                tracing::warn!(model = %reply.dupes_model_id.chars().take(64).collect::<String>(), %why, "the hub's matching model was refused; the duplicate check keeps the model it had")
+            }
+        }
+    }
     Ok(CertNews {
         renew_required: reply.renew_required,
         hub_cert_not_after_ms: reply.hub_cert_not_after_ms,
@@ -788,12 +858,13 @@ pub async fn sync_round(
     limit: u64,
 ) -> Result<SyncReport, SyncError> {
     let channel = connect(data_dir, hub_url).await?;
-    sync_round_on(node, data_dir, hub_url, limit, channel, 0).await
+    sync_round_on(node, data_dir, hub_url, limit, channel, 0, STALL_LIMIT).await
 }
 
 /// One round on an open channel (the worker keeps one between rounds, so that the hub sees the
 /// office connected): push up to `limit` ops, pull, heartbeat telling the hub the node's sync
-/// interval (`sync_interval_ms`, 0 when it syncs on no schedule).
+/// interval (`sync_interval_ms`, 0 when it syncs on no schedule); each step of each call within
+/// `stall` (see the module documentation).
 pub async fn sync_round_on(
     node: &Node,
     data_dir: &Path,
@@ -801,22 +872,23 @@ pub async fn sync_round_on(
     limit: u64,
     channel: Channel,
     sync_interval_ms: u64,
+    stall: Duration,
 ) -> Result<SyncReport, SyncError> {
     let round = async {
         // Restored from a backup or rebuilt: first take back what the hub holds of this
         // node's chain after its head, so that the push finds the hub's head in the log.
         let restored = blocking(|| node.restored())?;
         let fetched_own = match restored {
-            Some(_) => fetch_own(node, channel.clone()).await?,
+            Some(_) => fetch_own(node, channel.clone(), stall).await?,
             None => 0,
         };
-        let (pushed, hub_acked) = match push(node, channel.clone(), limit).await {
+        let (pushed, hub_acked) = match push(node, channel.clone(), limit, stall).await {
             Ok(v) => v,
             Err(e @ (SyncError::HubAhead { .. } | SyncError::Fork { .. })) => {
                 // Behind its own log at the hub: stop registering (durably) so that this node
                 // never mints a number the hub already holds, and tell the hub.
                 blocking(|| node.halt(&e.to_string(), now_ms()))?;
-                if let Err(h) = heartbeat(node, channel, data_dir).await {
+                if let Err(h) = heartbeat(node, channel, data_dir, stall).await {
                     tracing::warn!(error = %h, "heartbeat failed");
                 }
                 return Err(e);
@@ -824,9 +896,9 @@ pub async fn sync_round_on(
             // One op blocks the queue: the office still receives what others register and
             // reports its health, and the heartbeat brings the ops the agency set aside.
             Err(e @ (SyncError::Blocked { .. } | SyncError::OpTooLarge { .. })) => {
-                pull(node, channel.clone()).await?;
+                pull(node, channel.clone(), stall).await?;
                 if let Err(h) =
-                    heartbeat_with(node, channel, data_dir, Some(&e), sync_interval_ms).await
+                    heartbeat_with(node, channel, data_dir, Some(&e), sync_interval_ms, stall).await
                 {
                     tracing::warn!(error = %h, "heartbeat failed");
                 }
@@ -838,16 +910,23 @@ pub async fn sync_round_on(
         if restored.is_some() && hub_acked >= node.log_len() {
             blocking(|| node.finish_restore())?;
         }
-        let (pulled, cursor) = pull(node, channel.clone()).await?;
+        let (pulled, cursor) = pull(node, channel.clone(), stall).await?;
         // Health report on the same connection; a failed heartbeat does not fail the round.
-        let renewed =
-            match heartbeat_with(node, channel.clone(), data_dir, None, sync_interval_ms).await {
-                Ok(news) => renew_if_due(channel, data_dir, &news).await,
-                Err(e) => {
-                    tracing::warn!(error = %e, "heartbeat failed");
-                    false
-                }
-            };
+        let beat = heartbeat_with(
+            node,
+            channel.clone(),
+            data_dir,
+            None,
+            sync_interval_ms,
+            stall,
+        );
+        let renewed = match beat.await {
+            Ok(news) => renew_if_due(channel, data_dir, &news, stall).await,
+            Err(e) => {
+                tracing::warn!(error = %e, "heartbeat failed");
+                false
+            }
+        };
         Ok(SyncReport {
             renewed,
             fetched_own,
@@ -879,7 +958,7 @@ pub async fn sync_round_on(
 /// Renews the node's certificate on this connection when it expires within 30 days or the hub
 /// requires it (`renew.rs`); a failed renewal does not fail the round: the current certificate
 /// is still valid, and the renewal is tried again later.
-async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) -> bool {
+async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews, stall: Duration) -> bool {
     let soon = crate::renew::RENEW_BEFORE_DAYS as u64 * 86_400_000;
     // Said once per process (and again after a restart), not every round.
     static HUB_CERT_WARNED: std::sync::atomic::AtomicBool =
@@ -894,7 +973,12 @@ async fn renew_if_due(channel: Channel, data_dir: &Path, news: &CertNews) -> boo
     if !crate::renew::due(data_dir, news.renew_required, now_s) {
         return false;
     }
-    match crate::renew::renew(channel, data_dir).await {
+    let renewal = within(
+        stall,
+        "certificate renewal",
+        crate::renew::renew(channel, data_dir),
+    );
+    match renewal.await.and_then(|r| r) {
         Ok(r) => {
             tracing::info!(serial = %r.serial, required = news.renew_required, "certificate renewed");
             true

@@ -17,7 +17,8 @@
 //! ([`crate::sync::Bundle::hubs`]); `serve --hub URL` names one instead. The worker reads the
 //! bundle again before every round, so `civreg-node enrol --bundle` changes the list of a running
 //! `serve`. A round starts at the hub in use ([`Hubs::current`]); when that one can not be
-//! reached (connection refused, TLS handshake or request deadline, a link that breaks:
+//! reached (connection refused, TLS handshake or request deadline, a link that breaks, a hub
+//! that stops answering mid-call for `stall` ([`sync::STALL_LIMIT`], `serve --stall-secs`):
 //! [`link_failed`]), the same round moves on to the next in the list, and keeps to the first that
 //! works: it never goes back to an earlier hub while the one in use answers, so it does not flap.
 //! Only when no hub can be reached does the round fail and the back-off begin, and then every
@@ -235,6 +236,7 @@ type Kept = Option<(tonic::transport::Channel, std::time::Instant, String)>;
 
 /// One round with the hubs in order: the hub in use first; on a link failure the next, and so
 /// on. The first that completes the round is the hub in use from then on.
+#[allow(clippy::too_many_arguments)]
 async fn round(
     node: &Node,
     data_dir: &Path,
@@ -243,12 +245,13 @@ async fn round(
     st: &mut SyncStatus,
     kept: &mut Kept,
     interval: Duration,
+    stall: Duration,
 ) -> Result<SyncReport, SyncError> {
     let _round = live.round.lock().await;
     let order = hubs.order();
     let mut outcome = None;
     for (i, url) in order.iter().enumerate() {
-        let r = round_with(node, data_dir, url, kept, interval).await;
+        let r = round_with(node, data_dir, url, kept, interval, stall).await;
         match r {
             Err(e) if link_failed(&e) && i + 1 < order.len() => {
                 warn!(hub = %url, next = %order[i + 1], error = %e, "the hub can not be reached; trying the next");
@@ -284,6 +287,7 @@ async fn round_with(
     hub_url: &str,
     kept: &mut Kept,
     interval: Duration,
+    stall: Duration,
 ) -> Result<SyncReport, SyncError> {
     let channel = match kept.take() {
         Some((ch, at, url)) if at.elapsed() < CHANNEL_MAX_AGE && url == hub_url => Ok((ch, at)),
@@ -301,6 +305,7 @@ async fn round_with(
                 ROUND_MAX_OPS,
                 ch.clone(),
                 interval_ms,
+                stall,
             )
             .await;
             // Kept only after a good round: any failure opens a new connection next time, and
@@ -372,13 +377,16 @@ async fn pause(hubs: &[String], wait: Duration, probe: bool) -> Option<String> {
     }
 }
 
-/// Runs sync rounds on `node` until `shutdown` resolves or a refusal that can not heal.
+/// Runs sync rounds on `node` until `shutdown` resolves or a refusal that can not heal; every
+/// `interval` while they succeed, each step of a call with a hub within `stall`.
+#[allow(clippy::too_many_arguments)]
 pub async fn serve(
     node: Arc<Node>,
     data_dir: PathBuf,
     source: HubSource,
     mut hubs: Hubs,
     interval: Duration,
+    stall: Duration,
     live: Arc<Live>,
     shutdown: impl std::future::Future<Output = ()>,
 ) -> Result<(), SyncError> {
@@ -394,7 +402,7 @@ pub async fn serve(
                 info!("sync worker stopped");
                 return Ok(());
             }
-            r = round(&node, &data_dir, &mut hubs, &live, &mut st, &mut kept, interval) => r,
+            r = round(&node, &data_dir, &mut hubs, &live, &mut st, &mut kept, interval, stall) => r,
         };
         let unreachable = outcome.as_ref().err().is_some_and(link_failed);
         let wait = match outcome {

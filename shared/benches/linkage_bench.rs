@@ -27,6 +27,14 @@
 //! replaces the section between `<!-- linkage-generic:begin -->` and
 //! `<!-- linkage-generic:end -->` of BENCHMARKS.md.
 //!
+//! `--generic` also links a third source whose people not in the register lack values as
+//! often as the copies do (`GenericConfig::strangers_lack_values`). `--compare-shares` (with
+//! `--generic`, `--febrl DIR` or the population runs) adds a table of the link jobs with one
+//! share of rows with a person in the register for every row against the share by kind of row
+//! (`LinkOptions::share_by_kind`), in the same run; `--one-share` links `--generic` with one
+//! share. `--generic --diagnose` prints the link job's row-posterior calibration (`LINKCALIB`),
+//! its shares by kind (`LINKKIND`) and the rows between posterior 0.01 and 0.99 (`LINKROW`).
+//!
 //! Other flags: `--records N`, `--rows N` (rows linked, default 100,000), `--out FILE.md`
 //! (write the section there instead; implies `--write`). Run without `--bench` (by
 //! `cargo test --benches`), it does the quick run only.
@@ -294,6 +302,11 @@ fn main() {
             }
         }
     }
+    let job_lines = if std::env::args().any(|a| a == "--compare-shares") {
+        population_link_jobs(&model, &register, &rows, &row_entity, &set.entity, &kept)
+    } else {
+        Vec::new()
+    };
     let rss = peak_rss_mib();
 
     // ---- the section ------------------------------------------------------------------------
@@ -416,6 +429,12 @@ fn main() {
     );
     let _ = writeln!(w, "| peak RSS of the bench process | {rss:.0} MiB | |");
 
+    if !job_lines.is_empty() {
+        let _ = writeln!(w, "\nThe same link rows by a link job (`LinkJob::with_model`: the dedupe model, the job's own prior refined on the rows' candidates), `--compare-shares`:\n\n| link | duplicates' rows linked to their person (Match) / to a wrong person / Possible | rows of people not in the register Match / Possible | thresholds Match / Possible (λ) |\n|---|---|---|---|");
+        for l in &job_lines {
+            let _ = writeln!(w, "{l}");
+        }
+    }
     let _ = writeln!(w, "\nPrecision and recall across thresholds (dedupe; *planted*: each duplicate's principal with its original's; *all*: every pair of records of the same person, life events included):\n");
     let _ = writeln!(w, "| weight ≥ | pairs | precision | recall (planted) | F1 | recall (all same-person pairs) |\n|---|---|---|---|---|---|");
     for q in &table {
@@ -734,10 +753,25 @@ fn generic_main() {
     let before = args.iter().any(|a| a == "--register-prior");
     let how = if before {
         LinkHow::RegisterPrior
+    } else if args.iter().any(|a| a == "--one-share") {
+        LinkHow::OneShare
     } else {
         LinkHow::Job
     };
-    for (name, set) in [("link", &clean), ("link, source with own duplicates", &own)] {
+    let compare_shares = args.iter().any(|a| a == "--compare-shares");
+    let mut shares = Vec::new();
+    let gaps = GenericSet::generate(&GenericConfig {
+        strangers_lack_values: true,
+        ..GenericConfig::new(GENERIC_SEED, records)
+    });
+    for (name, set) in [
+        ("link", &clean),
+        ("link, source with own duplicates", &own),
+        (
+            "link, rows not in the register lacking values as often",
+            &gaps,
+        ),
+    ] {
         eprintln!("generic: {name}");
         let e = evaluate_link(set, how).expect("link");
         let _ = writeln!(
@@ -759,9 +793,14 @@ fn generic_main() {
         if corr.is_empty() {
             corr = e.by_corruption.clone();
         }
+        if compare_shares {
+            let one = evaluate_link(set, LinkHow::OneShare).expect("link");
+            shares.push(share_row(name, &one, &e));
+        }
     }
     if args.iter().any(|a| a == "--diagnose") {
-        generic_link_calibration(&clean);
+        generic_link_calibration(&clean, "clean source");
+        generic_link_calibration(&gaps, "strangers lacking values as often");
         generic_diagnose(&own);
     }
     eprintln!("generic: dedupe");
@@ -790,6 +829,7 @@ fn generic_main() {
         thousands(d.cluster_pairs),
         d.compared_recall
     );
+    print_shares(w, &shares);
     let _ = writeln!(w, "\nLink (clean source), rows with a true match found at Match, by corruption (a row may have several):\n\n| corruption | rows | found at Match |\n|---|---|---|");
     for (k, n, f) in &corr {
         let _ = writeln!(
@@ -816,10 +856,111 @@ fn generic_main() {
     }
 }
 
+/// `--compare-shares` on the project's population: the rows of the link step linked by a
+/// [`civreg_shared::linkage::LinkJob`] (the dedupe model, the job's own prior), with one share
+/// of rows with a person in the register for every row and by kind of row.
+fn population_link_jobs(
+    model: &civreg_shared::linkage::Model,
+    register: &[PersonRecord],
+    rows: &[PersonRecord],
+    row_entity: &[Option<u64>],
+    entity: &[u64],
+    kept: &[usize],
+) -> Vec<String> {
+    use civreg_shared::linkage::{LinkJob, LinkOptions};
+    let mut out = Vec::new();
+    for by_kind in [false, true] {
+        let opts = LinkOptions {
+            share_by_kind: by_kind,
+            ..LinkOptions::new(TrainConfig::default())
+        };
+        let mut job = LinkJob::with_model(model.clone(), register, rows, &opts).expect("link job");
+        let links = job.link_all(rows, 0);
+        let (mut known, mut right, mut wrong, mut possible) = (0u64, 0u64, 0u64, 0u64);
+        let (mut strangers, mut s_match, mut s_possible) = (0u64, 0u64, 0u64);
+        for (l, e) in links.iter().zip(row_entity) {
+            let best = l.best.as_ref().map(|b| entity[kept[b.index]]);
+            match e {
+                Some(e) => {
+                    known += 1;
+                    match l.class {
+                        Class::Match if best == Some(*e) => right += 1,
+                        Class::Match => wrong += 1,
+                        Class::Possible => possible += 1,
+                        Class::New => {}
+                    }
+                }
+                None => {
+                    strangers += 1;
+                    match l.class {
+                        Class::Match => s_match += 1,
+                        Class::Possible => s_possible += 1,
+                        Class::New => {}
+                    }
+                }
+            }
+        }
+        let pct = |a: u64, b: u64| 100.0 * a as f64 / b.max(1) as f64;
+        let line = format!(
+            "| link job, {} | {:.1}% / {:.2}% / {:.1}% | {:.2}% / {:.1}% | {:.1} / {:.1} ({:.2e}) |",
+            if by_kind { "share by kind of row" } else { "one share for every row" },
+            pct(right, known),
+            pct(wrong, known),
+            pct(possible, known),
+            pct(s_match, strangers),
+            pct(s_possible, strangers),
+            job.prior.thresholds.matched,
+            job.prior.thresholds.possible,
+            job.prior.lambda
+        );
+        eprintln!("JOBLINK {line}");
+        for k in job.prior.by_kind.iter().take(12) {
+            eprintln!(
+                "JOBKIND lacks [{}] rows {} share {:.3}",
+                k.lacks.join(", "),
+                k.rows,
+                k.share
+            );
+        }
+        out.push(line);
+    }
+    out
+}
+
+/// `--compare-shares`: one row of the table of a link job with one share of rows with a person
+/// in the register for every row (`one`) against the share by kind of row (`kind`).
+fn share_row(
+    name: &str,
+    one: &civreg_shared::linkage::generic::LinkEval,
+    kind: &civreg_shared::linkage::generic::LinkEval,
+) -> String {
+    let prf = |p: &civreg_shared::linkage::generic::Prf| {
+        format!("{:.4} / {:.4} / {:.4}", p.precision, p.recall, p.f1)
+    };
+    format!(
+        "| {name} | {} | {} | {} | {} | {:.4} |",
+        prf(&one.at_match),
+        prf(&kind.at_match),
+        prf(&one.at_possible),
+        prf(&kind.at_possible),
+        kind.oracle.f1
+    )
+}
+
+fn print_shares(w: &mut String, rows: &[String]) {
+    if rows.is_empty() {
+        return;
+    }
+    let _ = writeln!(w, "\nThe link job's share of rows with a person in the register: one for every row (`LinkOptions::share_by_kind` off) against one by kind of row (the identifying fields it lacks), same run:\n\n| job | one share: P / R / F1 at Match | by kind: P / R / F1 at Match | one share: at Possible | by kind: at Possible | oracle best F1 |\n|---|---|---|---|---|---|");
+    for r in rows {
+        let _ = writeln!(w, "{r}");
+    }
+}
+
 /// `--generic --diagnose`: to stderr, the link job's calibration on the clean source: rows with
 /// a candidate, by their best candidate's row posterior ([`civreg_shared::linkage::LinkJob`]),
 /// how many have that candidate as their true person.
-fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
+fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet, name: &str) {
     use civreg_shared::linkage::{LinkJob, LinkOptions};
     let token = civreg_shared::synth::eval::test_token;
     let register = set.register_records(token);
@@ -845,7 +986,61 @@ fn generic_link_calibration(set: &civreg_shared::linkage::generic::GenericSet) {
         }
         bins[i].2 += p;
     }
-    eprintln!("link (clean source): rows by their best candidate's row posterior: right, wrong, mean posterior");
+    eprintln!(
+        "link ({name}): lambda {:.3e}, thresholds {:.1} / {:.1}; rows whose best candidate's row posterior is in 0.01..0.99:",
+        job.prior.lambda, job.prior.thresholds.matched, job.prior.thresholds.possible
+    );
+    for k in &job.prior.by_kind {
+        eprintln!(
+            "LINKKIND lacks [{}] rows {} share {:.3}",
+            k.lacks.join(", "),
+            k.rows,
+            k.share
+        );
+    }
+    for (i, (l, t)) in links.iter().zip(&truth).enumerate() {
+        let Some(b) = &l.best else { continue };
+        let p = b.score.probability;
+        if !(0.01..0.99).contains(&p) {
+            continue;
+        }
+        let levels: Vec<String> = b
+            .score
+            .fields
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}={}:{:.1}",
+                    f.field.as_str(),
+                    f.level.unwrap_or("-"),
+                    f.weight
+                )
+            })
+            .collect();
+        let truth_w = t.and_then(|r| job.score(&rows[i], r)).map(|s| s.weight);
+        eprintln!(
+            "LINKROW {i} {} p {p:.3} w {:.1} rivals {:?} compared {} truth_w {:?} corr {:?} | {}",
+            if *t == Some(b.index) {
+                "RIGHT"
+            } else if t.is_some() {
+                "WRONG(in reg)"
+            } else {
+                "WRONG(not in reg)"
+            },
+            b.score.weight,
+            l.rivals.map(|r| (r * 10.0).round() / 10.0),
+            l.compared,
+            truth_w.map(|w| (w * 10.0).round() / 10.0),
+            set.source_corruptions[i]
+                .iter()
+                .map(|c| c.as_str())
+                .collect::<Vec<_>>(),
+            levels.join(" ")
+        );
+    }
+    eprintln!(
+        "link ({name}): rows by their best candidate's row posterior: right, wrong, mean posterior"
+    );
     for (w, (r, x, sum)) in edges.windows(2).zip(&bins) {
         eprintln!(
             "LINKCALIB {:.3}..{:.3} right {r:>5} wrong {x:>5} share {:.3} mean posterior {:.3}",
@@ -1087,6 +1282,7 @@ fn febrl_main(dir: &Path) {
         LinkHow::Job
     };
     let prf = |p: &Prf| format!("{:.4} / {:.4} / {:.4}", p.precision, p.recall, p.f1);
+    let mut febrl_shares = Vec::new();
     let mut s = String::new();
     let w = &mut s;
     let _ = writeln!(w, "## Identity matching on the public FEBRL data sets\n");
@@ -1113,6 +1309,11 @@ fn febrl_main(dir: &Path) {
             .collect();
         assert_eq!(truth.iter().filter(|t| t.is_some()).count() as u64, links);
         let e = evaluate_link_records(&register, &rows, &truth, &[], how).expect("link");
+        if std::env::args().any(|a| a == "--compare-shares") {
+            let one = evaluate_link_records(&register, &rows, &truth, &[], LinkHow::OneShare)
+                .expect("link");
+            febrl_shares.push(share_row("link FEBRL 4", &one, &e));
+        }
         let _ = writeln!(
             w,
             "| link FEBRL 4: {} rows × {} ({} true links) | {} | {} | {:.4} ({:.1}) | {:.4} | {:.1} | {:.1} / {:.1} ({:.2e}) | {:.2} s |",
@@ -1167,6 +1368,7 @@ fn febrl_main(dir: &Path) {
         "\nDedupe at Match counts the pairs whose cluster makes them Matches (`linkage::dedupe`); by weight alone (pairwise) P / R / F1, and the share of true pairs compared by blocking or inside a cluster: {}.",
         notes.join("; ")
     );
+    print_shares(w, &febrl_shares);
     print!("{s}");
     if write {
         let path = repo_root().join("BENCHMARKS.md");

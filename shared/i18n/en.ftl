@@ -37,6 +37,7 @@ status-waiting = { $count ->
 status-oldest = oldest { $minutes } min
 status-last-sync = last sync { $when }
 status-never = never synced
+status-hub = hub in use: { $host }
 status-refused = The hub refuses this office: { $reason }. Call the agency.
 status-halted = This office has stopped registering: { $reason }. Call the agency.
 status-cert-expires = The office's certificate expires in { $days } days: ask the agency for a new one.
@@ -168,6 +169,7 @@ back-home = Back to the start
 ## Validation (one per code of shared::validate::ALL_CODES)
 v-municipality-unknown = Unknown municipality: choose one from the list.
 v-name-required = The name is required.
+v-name-illegible = A given name may be marked illegible only in a central import of historic register pages: enter the given name as written.
 v-name-characters = A name may hold letters only, no digits or signs.
 v-name-too-long = The name is too long (at most 100 characters).
 v-text-too-long = The text is too long (at most 2,000 characters).
@@ -532,6 +534,8 @@ dash-err-unvoid-answered = un-void request { $id } was already answered ({ $stat
 dash-err-unvoid-not-void = record { $regno } is no longer void at the hub (restored since the request?): refuse the request instead, saying so
 dash-err-unvoid-no-record = the hub holds no record { $regno }: refuse the request instead, saying so
 dash-overview-every = Every municipality
+dash-hubs = Hubs
+dash-hubs-none = No hub list in the configuration (hub_urls): bundles name the address given with --hub-url.
 dash-overview-summary = Municipalities that need attention now: { $bad }; that should be looked at: { $warn }.
 dash-trouble-halted = { $node } has stopped registering: { $why }
 dash-trouble-refused = { $node } refused by the rollout
@@ -632,6 +636,18 @@ dash-dups-filed = Filed
 dash-dups-open-only = Open cases only
 dash-dups-include-decided = Include decided cases
 dash-dups-back = All open duplicates
+dash-ill-heading = People imported without a given name
+dash-ill-intro = The central import took these people without a given name: it can not be read in the register page. Have the page read again and the office enter the name; a person leaves this list once the record has a given name.
+dash-ill-count = { $n ->
+    [one] { $n } person waiting; { $shown } shown.
+   *[other] { $n } people waiting; { $shown } shown.
+}
+dash-ill-record = Record
+dash-ill-person = Person
+dash-ill-surname = Surname
+dash-ill-source = Imported from
+dash-ill-line = { $file }, line { $line }
+dash-ill-by = Imported by
 dash-dup-title = Duplicate case
 dash-dup-status-open = open
 dash-dup-status-linked = linked
@@ -858,6 +874,11 @@ cli-unvoid-invalid = { $regno }: the hub could not take the request: { $reason }
 cli-status-backup-failed = BACKUP FAILED
 cli-status-backup-failed-value = { $error } (at { $when }); the last good one: { $last }
 cli-status-backup = last backup
+cli-status-dupes-model = duplicate check
+cli-status-dupes-model-hub = the hub's model { $id }, trained on { $people } people (match from { $matched } bits, possible from { $possible }), received { $when }
+cli-status-dupes-model-builtin = the built-in model (no model received from the hub yet)
+cli-status-dupes-model-refused = MODEL REFUSED
+cli-status-dupes-model-refused-value = the hub's model { $id } ({ $when }): { $why }; the duplicate check keeps the model above
 cli-status-hub-cert = hub certificate
 cli-status-hub-cert-value = expires { $until } (SHA-256 { $sha })
 cli-status-hub-next = hub's next certificate
@@ -1007,6 +1028,7 @@ search-how-exact = exact, ignoring script and diacritics
 search-how-orthography = the same name in the other community's orthography or script
 search-how-folded = the same letters without diacritics (another spelling)
 search-how-phonetic = sounds alike
+search-how-prefix = the name begins with these letters
 search-how-typos = { $n ->
     [one] { $n } typing difference
    *[other] { $n } typing differences

@@ -36,6 +36,7 @@ status-waiting = { $count ->
 status-oldest = më e vjetra { $minutes } min
 status-last-sync = sinkronizimi i fundit { $when }
 status-never = asnjë sinkronizim ende
+status-hub = qendra në përdorim: { $host }
 status-refused = Qendra e refuzon këtë zyrë: { $reason }. Telefononi agjencinë.
 status-halted = Kjo zyrë ka ndalur regjistrimet: { $reason }. Telefononi agjencinë.
 status-cert-expires = Certifikata e zyrës skadon pas { $days } ditësh: kërkojini agjencisë një të re.
@@ -167,6 +168,7 @@ back-home = Kthehu në fillim
 ## Vërtetimi (një për çdo kod të shared::validate::ALL_CODES)
 v-municipality-unknown = Komunë e panjohur: zgjidhni një nga lista.
 v-name-required = Emri është i detyrueshëm.
+v-name-illegible = Emri mund të shënohet i palexueshëm vetëm në importin qendror të faqeve historike të regjistrit: shkruani emrin siç është shkruar.
 v-name-characters = Emri mund të përmbajë vetëm shkronja, pa shifra ose shenja.
 v-name-too-long = Emri është shumë i gjatë (më së shumti 100 shkronja).
 v-text-too-long = Teksti është shumë i gjatë (më së shumti 2.000 shkronja).
@@ -531,6 +533,8 @@ dash-err-unvoid-answered = kërkesa për rikthim { $id } është përgjigjur tas
 dash-err-unvoid-not-void = regjistri { $regno } nuk është më i anuluar në qendër (u rikthye pas kërkesës?): refuzojeni kërkesën, duke e thënë këtë
 dash-err-unvoid-no-record = qendra nuk ka regjistër { $regno }: refuzojeni kërkesën, duke e thënë këtë
 dash-overview-every = Çdo komunë
+dash-hubs = Qendrat
+dash-hubs-none = Asnjë listë qendrash në konfigurim (hub_urls): paketat e regjistrimit mbajnë adresën e dhënë me --hub-url.
 dash-overview-summary = Komuna që kërkojnë vëmendje tani: { $bad }; që duhen parë: { $warn }.
 dash-trouble-halted = { $node } ka ndalur regjistrimin: { $why }
 dash-trouble-refused = { $node } u refuzua nga shtrirja
@@ -631,6 +635,18 @@ dash-dups-filed = Regjistruar
 dash-dups-open-only = Vetëm rastet e hapura
 dash-dups-include-decided = Përfshini rastet e vendosura
 dash-dups-back = Të gjitha dyfishimet e hapura
+dash-ill-heading = Persona të importuar pa emër
+dash-ill-intro = Importi qendror i mori këta persona pa emër: emri nuk lexohet në faqen e regjistrit. Kërkoni që faqja të lexohet përsëri dhe zyra ta shënojë emrin; personi del nga kjo listë sapo regjistrimi ka emër.
+dash-ill-count = { $n ->
+    [one] { $n } person në pritje; { $shown } të shfaqur.
+   *[other] { $n } persona në pritje; { $shown } të shfaqur.
+}
+dash-ill-record = Regjistrimi
+dash-ill-person = Personi
+dash-ill-surname = Mbiemri
+dash-ill-source = Importuar nga
+dash-ill-line = { $file }, rreshti { $line }
+dash-ill-by = Importuar nga operatori
 dash-dup-title = Rast dyfishimi
 dash-dup-status-open = i hapur
 dash-dup-status-linked = i lidhur
@@ -857,6 +873,11 @@ cli-unvoid-invalid = { $regno }: qendra nuk mundi ta pranojë kërkesën: { $rea
 cli-status-backup-failed = KOPJA REZERVË DËSHTOI
 cli-status-backup-failed-value = { $error } (më { $when }); e fundit e mirë: { $last }
 cli-status-backup = kopja e fundit rezervë
+cli-status-dupes-model = kontrolli i dyfishimeve
+cli-status-dupes-model-hub = modeli i qendrës { $id }, i trajnuar me { $people } persona (përputhje nga { $matched } bit, e mundshme nga { $possible }), marrë më { $when }
+cli-status-dupes-model-builtin = modeli i integruar (asnjë model nga qendra ende)
+cli-status-dupes-model-refused = MODELI U REFUZUA
+cli-status-dupes-model-refused-value = modeli i qendrës { $id } ({ $when }): { $why }; kontrolli i dyfishimeve mban modelin më sipër
 cli-status-hub-cert = certifikata e qendrës
 cli-status-hub-cert-value = skadon më { $until } (SHA-256 { $sha })
 cli-status-hub-next = certifikata e ardhshme e qendrës
@@ -1006,6 +1027,7 @@ search-how-exact = i saktë, pavarësisht nga shkrimi dhe shenjat diakritike
 search-how-orthography = i njëjti emër në drejtshkrimin ose alfabetin e komunitetit tjetër
 search-how-folded = të njëjtat shkronja pa shenja diakritike (shkrim tjetër)
 search-how-phonetic = tingëllon njësoj
+search-how-prefix = emri fillon me këto shkronja
 search-how-typos = { $n ->
     [one] { $n } gabim shtypi
    *[other] { $n } gabime shtypi

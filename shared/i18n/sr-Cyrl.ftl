@@ -37,6 +37,7 @@ status-waiting = { $count ->
 status-oldest = најстарији { $minutes } мин
 status-last-sync = последња синхронизација { $when }
 status-never = још није синхронизовано
+status-hub = центар у употреби: { $host }
 status-refused = Центар одбија ову канцеларију: { $reason }. Позовите агенцију.
 status-halted = Ова канцеларија је престала са уписом: { $reason }. Позовите агенцију.
 status-cert-expires = Сертификат канцеларије истиче за { $days } дана: тражите нови од агенције.
@@ -169,6 +170,7 @@ back-home = Назад на почетак
 ## Provera (po jedna za svaki kod iz shared::validate::ALL_CODES)
 v-municipality-unknown = Непозната општина: изаберите једну са списка.
 v-name-required = Име је обавезно.
+v-name-illegible = Име сме да се означи као нечитко само у централном увозу историјских страница регистра: унесите име како је написано.
 v-name-characters = Име сме да садржи само слова, без цифара и знакова.
 v-name-too-long = Име је предугачко (највише 100 слова).
 v-text-too-long = Текст је предугачак (највише 2.000 слова).
@@ -537,6 +539,8 @@ dash-err-unvoid-answered = на захтев за враћање { $id } је в
 dash-err-unvoid-not-void = упис { $regno } више није поништен у центру (враћен после захтева?): одбијте захтев и наведите то
 dash-err-unvoid-no-record = центар нема упис { $regno }: одбијте захтев и наведите то
 dash-overview-every = Све општине
+dash-hubs = Центри
+dash-hubs-none = Нема листе центара у конфигурацији (hub_urls): пакети за упис носе адресу дату са --hub-url.
 dash-overview-summary = Општине којима је сада потребна пажња: { $bad }; које треба погледати: { $warn }.
 dash-trouble-halted = { $node } је престао да уписује: { $why }
 dash-trouble-refused = { $node } одбијен од стране увођења
@@ -637,6 +641,18 @@ dash-dups-filed = Заведен
 dash-dups-open-only = Само отворени случајеви
 dash-dups-include-decided = Укључи решене случајеве
 dash-dups-back = Сви отворени дупликати
+dash-ill-heading = Особе увезене без имена
+dash-ill-intro = Централни увоз је преузео ове особе без имена: име се не може прочитати на страници регистра. Нека се страница поново прочита и канцеларија унесе име; особа нестаје са овог списка чим запис има име.
+dash-ill-count = { $n ->
+    [one] { $n } особа чека; приказано { $shown }.
+   *[other] { $n } особа чека; приказано { $shown }.
+}
+dash-ill-record = Запис
+dash-ill-person = Особа
+dash-ill-surname = Презиме
+dash-ill-source = Увезено из
+dash-ill-line = { $file }, ред { $line }
+dash-ill-by = Увезао
 dash-dup-title = Случај дупликата
 dash-dup-status-open = отворен
 dash-dup-status-linked = повезан
@@ -863,6 +879,11 @@ cli-unvoid-invalid = { $regno }: централа није могла да пр�
 cli-status-backup-failed = РЕЗЕРВНА КОПИЈА НИЈЕ УСПЕЛА
 cli-status-backup-failed-value = { $error } ({ $when }); последња добра: { $last }
 cli-status-backup = последња резервна копија
+cli-status-dupes-model = провера дупликата
+cli-status-dupes-model-hub = модел центра { $id }, обучен на { $people } особа (подударање од { $matched } бита, могуће од { $possible }), примљен { $when }
+cli-status-dupes-model-builtin = уграђени модел (још ниједан модел из центра)
+cli-status-dupes-model-refused = МОДЕЛ ОДБИЈЕН
+cli-status-dupes-model-refused-value = модел центра { $id } ({ $when }): { $why }; провера дупликата задржава модел изнад
 cli-status-hub-cert = сертификат центра
 cli-status-hub-cert-value = истиче { $until } (SHA-256 { $sha })
 cli-status-hub-next = следећи сертификат центра
@@ -1012,6 +1033,7 @@ search-how-exact = тачно, без обзира на писмо и дијак
 search-how-orthography = исто име у правопису или писму друге заједнице
 search-how-folded = иста слова без дијакритичких знакова (другачије писање)
 search-how-phonetic = слично звучи
+search-how-prefix = име почиње овим словима
 search-how-typos = { $n ->
     [one] { $n } грешка у куцању
     [few] { $n } грешке у куцању

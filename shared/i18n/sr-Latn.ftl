@@ -37,6 +37,7 @@ status-waiting = { $count ->
 status-oldest = najstariji { $minutes } min
 status-last-sync = poslednja sinhronizacija { $when }
 status-never = još nije sinhronizovano
+status-hub = centar u upotrebi: { $host }
 status-refused = Centar odbija ovu kancelariju: { $reason }. Pozovite agenciju.
 status-halted = Ova kancelarija je prestala sa upisom: { $reason }. Pozovite agenciju.
 status-cert-expires = Sertifikat kancelarije ističe za { $days } dana: tražite novi od agencije.
@@ -169,6 +170,7 @@ back-home = Nazad na početak
 ## Provera (po jedna za svaki kod iz shared::validate::ALL_CODES)
 v-municipality-unknown = Nepoznata opština: izaberite jednu sa spiska.
 v-name-required = Ime je obavezno.
+v-name-illegible = Ime sme da se označi kao nečitko samo u centralnom uvozu istorijskih stranica registra: unesite ime kako je napisano.
 v-name-characters = Ime sme da sadrži samo slova, bez cifara i znakova.
 v-name-too-long = Ime je predugačko (najviše 100 slova).
 v-text-too-long = Tekst je predugačak (najviše 2.000 slova).
@@ -537,6 +539,8 @@ dash-err-unvoid-answered = na zahtev za vraćanje { $id } je već odgovoreno ({ 
 dash-err-unvoid-not-void = upis { $regno } više nije poništen u centru (vraćen posle zahteva?): odbijte zahtev i navedite to
 dash-err-unvoid-no-record = centar nema upis { $regno }: odbijte zahtev i navedite to
 dash-overview-every = Sve opštine
+dash-hubs = Centri
+dash-hubs-none = Nema liste centara u konfiguraciji (hub_urls): paketi za upis nose adresu datu sa --hub-url.
 dash-overview-summary = Opštine kojima je sada potrebna pažnja: { $bad }; koje treba pogledati: { $warn }.
 dash-trouble-halted = { $node } je prestao da upisuje: { $why }
 dash-trouble-refused = { $node } odbijen od strane uvođenja
@@ -637,6 +641,18 @@ dash-dups-filed = Zaveden
 dash-dups-open-only = Samo otvoreni slučajevi
 dash-dups-include-decided = Uključi rešene slučajeve
 dash-dups-back = Svi otvoreni duplikati
+dash-ill-heading = Osobe uvezene bez imena
+dash-ill-intro = Centralni uvoz je preuzeo ove osobe bez imena: ime se ne može pročitati na stranici registra. Neka se stranica ponovo pročita i kancelarija unese ime; osoba nestaje sa ovog spiska čim zapis ima ime.
+dash-ill-count = { $n ->
+    [one] { $n } osoba čeka; prikazano { $shown }.
+   *[other] { $n } osoba čeka; prikazano { $shown }.
+}
+dash-ill-record = Zapis
+dash-ill-person = Osoba
+dash-ill-surname = Prezime
+dash-ill-source = Uvezeno iz
+dash-ill-line = { $file }, red { $line }
+dash-ill-by = Uvezao
 dash-dup-title = Slučaj duplikata
 dash-dup-status-open = otvoren
 dash-dup-status-linked = povezan
@@ -863,6 +879,11 @@ cli-unvoid-invalid = { $regno }: centrala nije mogla da primi zahtev: { $reason 
 cli-status-backup-failed = REZERVNA KOPIJA NIJE USPELA
 cli-status-backup-failed-value = { $error } ({ $when }); poslednja dobra: { $last }
 cli-status-backup = poslednja rezervna kopija
+cli-status-dupes-model = provera duplikata
+cli-status-dupes-model-hub = model centra { $id }, obučen na { $people } osoba (podudaranje od { $matched } bita, moguće od { $possible }), primljen { $when }
+cli-status-dupes-model-builtin = ugrađeni model (još nijedan model iz centra)
+cli-status-dupes-model-refused = MODEL ODBIJEN
+cli-status-dupes-model-refused-value = model centra { $id } ({ $when }): { $why }; provera duplikata zadržava model iznad
 cli-status-hub-cert = sertifikat centra
 cli-status-hub-cert-value = ističe { $until } (SHA-256 { $sha })
 cli-status-hub-next = sledeći sertifikat centra
@@ -1012,6 +1033,7 @@ search-how-exact = tačno, bez obzira na pismo i dijakritičke znake
 search-how-orthography = isto ime u pravopisu ili pismu druge zajednice
 search-how-folded = ista slova bez dijakritičkih znakova (drugačije pisanje)
 search-how-phonetic = slično zvuči
+search-how-prefix = ime počinje ovim slovima
 search-how-typos = { $n ->
     [one] { $n } greška u kucanju
     [few] { $n } greške u kucanju

@@ -107,6 +107,12 @@ pub const MAX_CLERKS: usize = 100;
 pub const MAX_PASSWORD_HASH_BYTES: usize = 256;
 const _: () = assert!(MAX_CLERKS * (32 + MAX_PASSWORD_HASH_BYTES) * 2 < MAX_BATCH_BYTES);
 
+/// The matching model the hub sends its offices for their duplicate check (issue 16), as JSON:
+/// at most this many bytes (the hub keeps the commonest names' frequencies to fit; a node
+/// refuses a larger one). It rides in a heartbeat reply, far under a message.
+pub const MAX_NODE_MODEL_BYTES: usize = 1024 * 1024;
+const _: () = assert!(MAX_NODE_MODEL_BYTES * 2 < MAX_MESSAGE_BYTES);
+
 /// How far ahead of the hub's clock an op may be stamped when it arrives. An op stamped further
 /// ahead is refused for now with the retry hint (`civreg-retry-after-ms`): it would otherwise win
 /// every tie until that time. A node whose clock is known to be ahead of the hub's by more than

@@ -101,11 +101,21 @@ impl PersonalNumbers {
     }
 }
 
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// A person named in a record.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Person {
+    /// Empty only with [`Person::given_name_illegible`], and only in a record a central import
+    /// of historic register pages created (see [`crate::validate::Origin`]).
     pub given_name: String,
+    /// The given name can not be read in the historic register page (issue 16): set only by
+    /// `civreg-hub import` for a row without a given name, and filed there for review.
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub given_name_illegible: bool,
     pub surname: String,
     /// Surname at birth, where it differs (a mother's maiden surname).
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -102,6 +102,7 @@ impl fmt::Display for Report {
 pub const ALL_CODES: &[&str] = &[
     "municipality.unknown",
     "name.required",
+    "name.illegible",
     "name.characters",
     "name.too_long",
     "text.too_long",
@@ -174,12 +175,30 @@ pub fn today() -> chrono::NaiveDate {
     chrono::Utc::now().date_naive()
 }
 
+/// Where a new record comes from: what it may leave out depends on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Origin {
+    /// A clerk's registration at an office, an office's import, or anything not below: every
+    /// required name is given.
+    Office,
+    /// A central import of historic register pages at the hub (`civreg-hub import`, a create
+    /// of the hub's own chain under a `HUB` number): a person's given name may be empty when
+    /// marked illegible (`given_name_illegible`), because the page can not be read there; the
+    /// surname is still required, so an entry with neither name is refused.
+    CentralImport,
+}
+
 /// Checks a record against every rule, relative to `today` (for "not in the future"), and
-/// returns every problem found. Never panics.
+/// returns every problem found. Never panics. A clerk's record ([`Origin::Office`]).
 pub fn validate(record: &Record, today: NaiveDate) -> Report {
+    validate_as(record, today, Origin::Office)
+}
+
+/// [`validate`] for a record of the given origin.
+pub fn validate_as(record: &Record, today: NaiveDate, origin: Origin) -> Report {
     let mut r = Report::default();
     check_municipality(&mut r, record.municipality());
-    check_names(&mut r, record);
+    check_names(&mut r, record, origin);
     check_place(&mut r, record);
     check_texts(&mut r, record);
     check_dates(&mut r, record, today);
@@ -218,6 +237,9 @@ fn names(record: &Record) -> Vec<(String, &str, bool)> {
         required: bool,
     ) {
         out.push((format!("{role}.given_name"), &p.given_name, required));
+        if p.given_name_illegible {
+            out.push((format!("{role}.{ILLEGIBLE}"), "", false));
+        }
         out.push((format!("{role}.surname"), &p.surname, required));
         if let Some(m) = &p.maiden_surname {
             out.push((format!("{role}.maiden_surname"), m, false));
@@ -252,9 +274,28 @@ fn names(record: &Record) -> Vec<(String, &str, bool)> {
     out
 }
 
-fn check_names(r: &mut Report, record: &Record) {
-    for (field, value, required) in names(record) {
-        check_name(r, field, value, required);
+/// The field that marks a person's given name illegible.
+const ILLEGIBLE: &str = "given_name_illegible";
+
+fn check_names(r: &mut Report, record: &Record, origin: Origin) {
+    let all = names(record);
+    for (i, (field, value, required)) in all.iter().enumerate() {
+        if field.ends_with(ILLEGIBLE) {
+            if origin == Origin::Office {
+                r.error(
+                    field.clone(),
+                    "name.illegible",
+                    "a given name marked illegible is accepted only from a central import of historic register pages at the hub; enter the given name as written in the source document and remove the mark".into(),
+                );
+            }
+            continue;
+        }
+        // A given name marked illegible (the entry after it) may be empty in a central import.
+        let illegible = origin == Origin::CentralImport
+            && all
+                .get(i + 1)
+                .is_some_and(|(f, _, _)| f.ends_with(ILLEGIBLE));
+        check_name(r, field.clone(), value, *required && !illegible);
     }
 }
 
@@ -1167,6 +1208,8 @@ mod tests {
         let mut b = birth();
         b.municipality = "nowhere".into();
         b.child.given_name = " ".into();
+        // Marked illegible in a clerk's record: refused (only a central import may).
+        b.child.given_name_illegible = true;
         b.child.surname = "Gashi2".into();
         b.mother.given_name = "D".repeat(101);
         b.place_of_birth = String::new();
@@ -1411,6 +1454,103 @@ mod tests {
         );
     }
 
+    /// A birth whose child's given name can not be read in the historic register page.
+    fn illegible_birth() -> Birth {
+        let mut b = birth();
+        b.child.given_name = String::new();
+        b.child.given_name_illegible = true;
+        b
+    }
+
+    #[test]
+    fn an_illegible_given_name_is_accepted_only_from_a_central_import() {
+        let b = Record::Birth(illegible_birth());
+        // A clerk's record: the given name is required, and the mark is refused.
+        let office = validate(&b, today());
+        let codes: Vec<&str> = office.errors().map(|p| p.code).collect();
+        assert_eq!(codes, ["name.required", "name.illegible"], "{office}");
+        // A central import of historic pages: accepted.
+        let central = validate_as(&b, today(), Origin::CentralImport);
+        assert!(!central.has_errors(), "{central}");
+        // Without the mark, an empty given name is refused there too.
+        let mut unmarked = illegible_birth();
+        unmarked.child.given_name_illegible = false;
+        let r = validate_as(&Record::Birth(unmarked), today(), Origin::CentralImport);
+        assert_eq!(
+            r.errors().map(|p| p.code).collect::<Vec<_>>(),
+            ["name.required"]
+        );
+        // An entry with neither name stays refused.
+        let mut neither = illegible_birth();
+        neither.child.surname = " ".into();
+        let r = validate_as(&Record::Birth(neither), today(), Origin::CentralImport);
+        assert_eq!(
+            r.errors().map(|p| p.field.as_str()).collect::<Vec<_>>(),
+            ["child.surname"]
+        );
+        // The mark reads back from the record's JSON, and is absent when not set.
+        assert_eq!(b.to_json()["child"]["given_name_illegible"], true);
+        assert!(Record::Birth(birth()).to_json()["child"]
+            .get("given_name_illegible")
+            .is_none());
+    }
+
+    #[test]
+    fn check_op_accepts_an_illegible_given_name_only_in_the_hubs_central_import() {
+        let b = Record::Birth(illegible_birth());
+        // The hub's own chain, a number of the hub's series: a central import (what a node
+        // pulls and checks again).
+        let mut hub = op_of(
+            "PRISHTINE-1968-B-HUB-000001",
+            b.kind(),
+            crate::op::ChangeKind::Create,
+            b.to_json(),
+        );
+        hub.id.municipality = "agency".into();
+        hub.id.node_id = crate::ids::HUB_NODE_ID.into();
+        let hub = hub.seal();
+        let r = check_op(&hub, today());
+        assert!(!r.has_errors(), "{r}");
+        // An office's create: refused, whatever number it names.
+        let r = check_op(&create_of(&b), today());
+        assert!(r.errors().any(|p| p.code == "name.illegible"), "{r}");
+        let office_hub_number = op_of(
+            "PRISHTINE-1968-B-HUB-000001",
+            b.kind(),
+            crate::op::ChangeKind::Create,
+            b.to_json(),
+        );
+        assert!(check_op(&office_hub_number, today()).has_errors());
+        // The hub's chain under an office's number: not a central import either.
+        let mut own_number = create_of(&b);
+        own_number.id.node_id = crate::ids::HUB_NODE_ID.into();
+        assert!(check_op(&own_number.seal(), today()).has_errors());
+        // An amendment may set or clear the mark, only as true or false.
+        use crate::model::RecordKind::Birth as B;
+        use crate::op::ChangeKind::Amend;
+        const NO: &str = "PRISHTINE-2020-B-000001";
+        for v in [
+            serde_json::json!(true),
+            serde_json::json!(false),
+            serde_json::Value::Null,
+        ] {
+            let op = op_of(
+                NO,
+                B,
+                Amend,
+                serde_json::json!({"child.given_name_illegible": v}),
+            );
+            assert!(!check_op(&op, today()).has_errors(), "{v}");
+        }
+        let op = op_of(
+            NO,
+            B,
+            Amend,
+            serde_json::json!({"child.given_name_illegible": "yes"}),
+        );
+        assert!(check_op(&op, today()).has_errors());
+    }
+
     #[test]
     fn every_problem_at_once() {
         let report = validate(&bad_records()[0], today());
@@ -1469,6 +1609,7 @@ mod tests {
             )
                 .prop_map(|(g, s, m, dob, sex, pn)| Person {
                     given_name: g,
+                    given_name_illegible: false,
                     surname: s,
                     maiden_surname: m,
                     father_given_name: None,

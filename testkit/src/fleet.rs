@@ -39,87 +39,21 @@ pub struct HubProc {
 }
 
 impl HubProc {
-    /// Starts `civreg-hub serve` and waits for its `listening on` line, then for its control
-    /// socket to answer (its store open).
+    /// Starts `civreg-hub serve` and waits for its `listening on` line, which it prints once
+    /// its store is open and its control socket answers.
     pub fn start(data_dir: &Path, log: &Path) -> HubProc {
         Self::start_with(data_dir, log, &[])
     }
 
     /// [`HubProc::start`] with more arguments for `serve` (`--store postgres://…`).
     pub fn start_with(data_dir: &Path, log: &Path, args: &[&str]) -> HubProc {
-        Self::spawn(data_dir, log, args, true)
+        HubStarting::spawn(data_dir, log, args).announced()
     }
 
-    /// Starts `civreg-hub serve` and returns once it has announced its port, before its store
-    /// is open (for a test of what serve does while the store is held).
-    pub fn start_announced(data_dir: &Path, log: &Path) -> HubProc {
-        Self::spawn(data_dir, log, &[], false)
-    }
-
-    fn spawn(data_dir: &Path, log: &Path, args: &[&str], until_open: bool) -> HubProc {
-        let mut child = Command::new(hub_bin())
-            .arg("--data-dir")
-            .arg(data_dir)
-            .args(["serve", "--grpc-listen", "127.0.0.1:0"])
-            .args(args)
-            .env("RUST_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(Stdio::piped())
-            .stderr(log_file(log))
-            .spawn()
-            .expect("spawn civreg-hub serve");
-        let stdout = child.stdout.take().expect("hub stdout");
-        let (tx, rx) = std::sync::mpsc::channel::<u16>();
-        std::thread::spawn(move || {
-            // Reads until the hub exits, so its stdout never fills up.
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                if let Some(addr) = line.strip_prefix("listening on ") {
-                    if let Some(port) = addr.rsplit(':').next().and_then(|p| p.parse().ok()) {
-                        let _ = tx.send(port);
-                    }
-                }
-            }
-        });
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let port = loop {
-            match rx.recv_timeout(Duration::from_millis(50)) {
-                Ok(p) => break p,
-                Err(_) => {
-                    if let Some(st) = child.try_wait().expect("try_wait") {
-                        panic!(
-                            "civreg-hub serve exited ({st}) before listening\n{}",
-                            log_tail(log)
-                        );
-                    }
-                    if Instant::now() >= deadline {
-                        sigkill(&mut child);
-                        panic!(
-                            "civreg-hub serve did not listen within 30 s\n{}",
-                            log_tail(log)
-                        );
-                    }
-                }
-            }
-        };
-        // The port is announced before the hub's store is open. A test that runs a hub command
-        // right away would race the opening (a command finding no hub on the control socket
-        // opens the store itself), so wait until the control socket answers; a hub that exits
-        // instead is left for the test to see.
-        let socket = civreg_hub::control::socket_path(data_dir);
-        let until = Instant::now() + Duration::from_secs(30);
-        while until_open
-            && Instant::now() < until
-            && std::os::unix::net::UnixStream::connect(&socket).is_err()
-            && child.try_wait().expect("try_wait").is_none()
-        {
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        HubProc {
-            data_dir: data_dir.to_path_buf(),
-            port,
-            log: log.to_path_buf(),
-            child: Some(child),
-        }
+    /// Starts `civreg-hub serve` and returns at once, before it has announced anything (for a
+    /// test of what serve does while its store is held).
+    pub fn begin(data_dir: &Path, log: &Path) -> HubStarting {
+        HubStarting::spawn(data_dir, log, &[])
     }
 
     pub fn url(&self) -> String {
@@ -145,6 +79,110 @@ impl HubProc {
         match self.child.as_mut() {
             Some(c) => c.try_wait().expect("try_wait").is_none(),
             None => false,
+        }
+    }
+}
+
+/// A `civreg-hub serve` started and not yet announced ([`HubProc::begin`]); SIGKILLed when
+/// dropped.
+pub struct HubStarting {
+    data_dir: PathBuf,
+    log: PathBuf,
+    child: Option<Child>,
+    port_rx: std::sync::mpsc::Receiver<u16>,
+    port: Option<u16>,
+}
+
+impl HubStarting {
+    fn spawn(data_dir: &Path, log: &Path, args: &[&str]) -> HubStarting {
+        let mut child = Command::new(hub_bin())
+            .arg("--data-dir")
+            .arg(data_dir)
+            .args(["serve", "--grpc-listen", "127.0.0.1:0"])
+            .args(args)
+            .env("RUST_LOG", "info")
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(log_file(log))
+            .spawn()
+            .expect("spawn civreg-hub serve");
+        let stdout = child.stdout.take().expect("hub stdout");
+        let (tx, rx) = std::sync::mpsc::channel::<u16>();
+        std::thread::spawn(move || {
+            // Reads until the hub exits, so its stdout never fills up.
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if let Some(addr) = line.strip_prefix("listening on ") {
+                    if let Some(port) = addr.rsplit(':').next().and_then(|p| p.parse().ok()) {
+                        let _ = tx.send(port);
+                    }
+                }
+            }
+        });
+        HubStarting {
+            data_dir: data_dir.to_path_buf(),
+            log: log.to_path_buf(),
+            child: Some(child),
+            port_rx: rx,
+            port: None,
+        }
+    }
+
+    /// Whether the process is still running.
+    pub fn alive(&mut self) -> bool {
+        match self.child.as_mut() {
+            Some(c) => c.try_wait().expect("try_wait").is_none(),
+            None => false,
+        }
+    }
+
+    /// Whether it has printed its `listening on` line by now (without waiting).
+    pub fn has_announced(&mut self) -> bool {
+        if self.port.is_none() {
+            self.port = self.port_rx.try_recv().ok();
+        }
+        self.port.is_some()
+    }
+
+    /// Waits up to 30 s for the `listening on` line and returns the announced hub.
+    pub fn announced(mut self) -> HubProc {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let mut child = self.child.take().expect("a started hub has its process");
+        let port = loop {
+            if let Some(p) = self.port {
+                break p;
+            }
+            match self.port_rx.recv_timeout(Duration::from_millis(50)) {
+                Ok(p) => break p,
+                Err(_) => {
+                    if let Some(st) = child.try_wait().expect("try_wait") {
+                        panic!(
+                            "civreg-hub serve exited ({st}) before listening\n{}",
+                            log_tail(&self.log)
+                        );
+                    }
+                    if Instant::now() >= deadline {
+                        sigkill(&mut child);
+                        panic!(
+                            "civreg-hub serve did not listen within 30 s\n{}",
+                            log_tail(&self.log)
+                        );
+                    }
+                }
+            }
+        };
+        HubProc {
+            data_dir: self.data_dir.clone(),
+            port,
+            log: self.log.clone(),
+            child: Some(child),
+        }
+    }
+}
+
+impl Drop for HubStarting {
+    fn drop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            sigkill(&mut c);
         }
     }
 }

@@ -15,7 +15,7 @@
 
 use civreg_testkit::prelude as common;
 
-use civreg_hub::rollout::{Rollout, Stage};
+use civreg_hub::rollout::Stage;
 use civreg_proto::v1::review_client::ReviewClient;
 use civreg_proto::v1::DigestRequest;
 use civreg_shared::model::RecordKind;
@@ -278,7 +278,7 @@ async fn recover_without_a_backup_names_exactly_the_lost_numbers() {
 
     // The agency stops births in Prishtinë; the office has not heard yet and saves three more.
     // Its next sync is refused for them, but its heartbeat says its log reaches #13.
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Live,

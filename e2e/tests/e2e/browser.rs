@@ -137,7 +137,7 @@ async fn an_operator_watches_nodes_sync_fail_and_recover_and_resolves_a_conflict
     )
     .await;
     let case = seeded.pop().expect("a seeded case");
-    civreg_hub::operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
     let work = tempfile::tempdir().expect("tempdir");
 
     // Three pilot nodes, one registration in Prishtinë, all syncing every second.

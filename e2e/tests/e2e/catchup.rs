@@ -18,8 +18,7 @@
 use civreg_testkit::fleet as faults_support;
 use civreg_testkit::prelude as common;
 
-use civreg_hub::operators;
-use civreg_hub::rollout::{Rollout, Stage};
+use civreg_hub::rollout::Stage;
 use civreg_hub::web::Settings;
 use civreg_testkit::browser::{
     browser, choose_language, screenshot, sign_in_operator, start_chromedriver,
@@ -132,8 +131,8 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
         ..Default::default()
     })
     .await;
-    operators::add(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
-    Rollout::set(
+    civreg_hub::control::ask::add_operator(hub.data_dir(), OPERATOR, PASSWORD, false).unwrap();
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Pilot,
@@ -336,7 +335,7 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
 
     // 4. Suspended: the node's push is refused and listed; resumed: the refusal goes as soon as
     //    a push is admitted again.
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Suspended,
@@ -359,7 +358,7 @@ async fn a_link_cut_shows_within_two_rounds_clears_after_a_fast_catch_up_and_a_r
         "the first screen shows:\n{seen}"
     );
     screenshot(&c, "overview-refused").await;
-    Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "prishtine",
         Stage::Pilot,

@@ -162,26 +162,29 @@ async fn choose(c: &Client, css: &str) {
 /// Runs axe-core on the current page; returns its violations, one line each (impact, rule,
 /// help, the elements).
 pub(crate) async fn axe(c: &Client) -> Vec<String> {
-    let loaded = c
-        .execute(&format!("{AXE}\n;return typeof window.axe;"), vec![])
-        .await
-        .expect("inject axe-core");
-    assert_eq!(loaded, serde_json::json!("object"), "axe-core is loaded");
-    let out = c
-        .execute_async(
-            r#"var done = arguments[arguments.length - 1];
-window.axe.run(document, { resultTypes: ["violations"] }).then(function (r) {
-  done(r.violations.map(function (v) {
-      return v.impact + " " + v.id + ": " + v.help + " :: " + v.nodes.map(function (n) {
+    // axe-core is injected and run in one script: a page that reloads itself (the dashboard's
+    // overview does, every few seconds) between two scripts would lose it. A reload during
+    // the run ends the script with an error: the page is checked again, at most three times.
+    let script = format!(
+        r#"var done = arguments[arguments.length - 1];
+{AXE}
+;if (typeof window.axe !== "object") {{ done(["axe failed: axe-core not loaded"]); }} else
+window.axe.run(document, {{ resultTypes: ["violations"] }}).then(function (r) {{
+  done(r.violations.map(function (v) {{
+      return v.impact + " " + v.id + ": " + v.help + " :: " + v.nodes.map(function (n) {{
         return n.target.join(" ") + " [" + (n.failureSummary || "").replace(/\s+/g, " ") + "]";
-      }).join(" | ");
-    }));
-}).catch(function (e) { done(["axe failed: " + e]); });"#,
-            vec![],
-        )
-        .await
-        .expect("run axe-core");
-    serde_json::from_value(out).expect("a list of violations")
+      }}).join(" | ");
+    }}));
+}}).catch(function (e) {{ done(["axe failed: " + e]); }});"#
+    );
+    let mut last = String::new();
+    for _ in 0..3 {
+        match c.execute_async(&script, vec![]).await {
+            Ok(out) => return serde_json::from_value(out).expect("a list of violations"),
+            Err(e) => last = e.to_string(),
+        }
+    }
+    panic!("axe-core did not run on the page three times over: {last}");
 }
 
 /// Checks the current page with axe and adds what it finds under `name`.

@@ -57,9 +57,8 @@ fn chain<'a>(status: &'a Value, node: &str) -> &'a Value {
         .unwrap_or_else(|| panic!("no chain {node} in {status}"))
 }
 
-/// `civreg-hub serve`, once its control socket answers (it prints `listening on` a moment
-/// before). Polls for the socket file first: a command that opened the store while the hub
-/// starts would make the hub's own open fail.
+/// `civreg-hub serve`, once its control socket answers (it prints `listening on` once it
+/// does). Polls for the socket file too, as a check of that order.
 /// A socket left by a killed hub does not count: the new hub replaces it.
 fn start_answering(s: &Setup) -> HubProc {
     let sock = s.hub_dir.join("hub.sock");

@@ -21,9 +21,9 @@ use std::time::{Duration, Instant};
 /// Births each office registers before the link cut, and again before the kill.
 const FIRST_OPS: u64 = 200;
 const SECOND_OPS: u64 = 1200;
-const PATIENCE: Duration = Duration::from_secs(120);
+pub(super) const PATIENCE: Duration = Duration::from_secs(120);
 
-fn hub_run(hub_dir: &Path, args: &[&str]) -> std::process::Output {
+pub(super) fn hub_run(hub_dir: &Path, args: &[&str]) -> std::process::Output {
     Command::new(hub_bin())
         .arg("--data-dir")
         .arg(hub_dir)
@@ -32,24 +32,24 @@ fn hub_run(hub_dir: &Path, args: &[&str]) -> std::process::Output {
         .expect("run civreg-hub")
 }
 
-fn hub_json(hub_dir: &Path, args: &[&str]) -> serde_json::Value {
+pub(super) fn hub_json(hub_dir: &Path, args: &[&str]) -> serde_json::Value {
     let out = hub_run(hub_dir, args);
     assert!(out.status.success(), "{}", describe("civreg-hub", &out));
     serde_json::from_slice(&out.stdout).expect("civreg-hub --json")
 }
 
-fn pg_store(url: &str, hub_dir: &Path) -> HubStore {
+pub(super) fn pg_store(url: &str, hub_dir: &Path) -> HubStore {
     let keys = civreg_hub::atrest::load_key(&civreg_hub::atrest::default_key_path(hub_dir))
         .expect("the hub's key file");
     HubStore::open_at(&StoreAt::Postgres(url.to_string()), keys).expect("open the PG store")
 }
 
-fn pg_head(url: &str, hub_dir: &Path, node_id: &str) -> Head {
+pub(super) fn pg_head(url: &str, hub_dir: &Path, node_id: &str) -> Head {
     pg_store(url, hub_dir).head(MUNICIPALITY, node_id)
 }
 
 /// Issues node `node_id`'s bundle into `out`, listing `hubs` in that order.
-fn issue(hub_dir: &Path, node_id: &str, out: &Path, hubs: &[&str]) {
+pub(super) fn issue(hub_dir: &Path, node_id: &str, out: &Path, hubs: &[&str]) {
     let mut args = vec![
         "pki",
         "issue",
@@ -67,15 +67,15 @@ fn issue(hub_dir: &Path, node_id: &str, out: &Path, hubs: &[&str]) {
     assert!(o.status.success(), "{}", describe("pki issue", &o));
 }
 
-struct Office {
-    id: &'static str,
-    dir: NodeDir,
-    log: PathBuf,
-    serve: Option<KillOnDrop>,
+pub(super) struct Office {
+    pub(super) id: &'static str,
+    pub(super) dir: NodeDir,
+    pub(super) log: PathBuf,
+    pub(super) serve: Option<KillOnDrop>,
 }
 
 impl Office {
-    fn start(&mut self) {
+    pub(super) fn start(&mut self) {
         let serve = self.dir.spawn(
             &["serve", "--interval-secs", "1", "--http-listen", "off"],
             &self.log,
@@ -89,12 +89,12 @@ impl Office {
         });
     }
 
-    fn status(&self) -> serde_json::Value {
+    pub(super) fn status(&self) -> serde_json::Value {
         self.dir.status()
     }
 
     /// Waits until the office has synced after `since_ms` (unix ms) through `hub`.
-    fn synced_through(&self, hub: &str, since_ms: u64, what: &str) {
+    pub(super) fn synced_through(&self, hub: &str, since_ms: u64, what: &str) {
         wait_until(what, PATIENCE, || {
             let st = self.status();
             (st["online"] == true
@@ -107,7 +107,7 @@ impl Office {
     }
 
     /// Waits until the hub holds the office's whole log.
-    fn all_acked(&self) -> u64 {
+    pub(super) fn all_acked(&self) -> u64 {
         wait_until(
             &format!("office {} to have its whole log acknowledged", self.id),
             PATIENCE,
@@ -118,14 +118,14 @@ impl Office {
         )
     }
 
-    fn digest(&self) -> String {
+    pub(super) fn digest(&self) -> String {
         let out = self.dir.run_ok(&["--json", "digest"]);
         let d: serde_json::Value = serde_json::from_slice(&out.stdout).expect("digest json");
         d["sha256"].as_str().expect("sha256").to_string()
     }
 }
 
-fn now_ms() -> u64 {
+pub(super) fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .expect("clock after 1970")
@@ -206,9 +206,9 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
     }
     // Hub B: a copy of hub A's data directory made once every bundle is issued: the same
     // agency PKI, registry of certificates, hub certificate (it names localhost and 127.0.0.1)
-    // and keys, over the same database; its own search index and control socket. (The
-    // registry is a file of each hub until the PKI is shared through the store: a certificate
-    // issued at hub A after the copy is refused by hub B as unregistered.)
+    // and keys, over the same database; its own search index and control socket. (A
+    // certificate issued at hub A after the copy reaches hub B through the store:
+    // `shared.rs`.)
     let hub_b_dir = s.path("hub-b");
     let cp = Command::new("cp")
         .arg("-a")
@@ -437,7 +437,7 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
 }
 
 /// [`assert_exactly_once`] for the chain of node `node_id` (the fleet's helpers name node 1).
-fn assert_exactly_once_of(
+pub(super) fn assert_exactly_once_of(
     head: &Head,
     hub_ops: &[civreg_shared::op::Op],
     node_ops: &[civreg_shared::op::Op],

@@ -16,6 +16,7 @@ mod clerk_https;
 mod clerk_upload;
 mod clerks;
 mod control;
+mod failover;
 mod faults;
 mod hub_rotate;
 mod hubs;
@@ -27,7 +28,9 @@ mod renewal;
 mod rollover;
 mod rotate;
 mod serve_wait;
+mod shared;
 mod simulation;
+mod stall;
 mod sync;
 mod unvoid;
 

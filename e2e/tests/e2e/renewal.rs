@@ -255,7 +255,7 @@ async fn renewal_is_required_by_an_operator_and_given_only_to_the_caller() {
     assert_eq!(r.ca_pem, hub.pki.ca_pem());
 
     // A suspended municipality's office gets no new certificate.
-    civreg_hub::rollout::Rollout::set(
+    civreg_hub::control::ask::set_stage(
         hub.data_dir(),
         "istog",
         civreg_hub::rollout::Stage::Suspended,

@@ -63,7 +63,8 @@ async fn request_of(dir: &std::path::Path, regno: &str) -> serde_json::Value {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn a_clerk_asks_for_an_unvoid_offline_and_the_operator_grants_then_refuses() {
     let (hub, web) = start_web_hub(civreg_hub::web::Settings::default()).await;
-    civreg_hub::operators::add(hub.data_dir(), "vjosa", "long-enough-secret-1", false).unwrap();
+    civreg_hub::control::ask::add_operator(hub.data_dir(), "vjosa", "long-enough-secret-1", false)
+        .unwrap();
     let nodes = tempfile::tempdir().expect("tempdir");
     let a = nodes.path().join("a");
     enrol_node(&a, &hub.bundle("prishtine", "1")).await;
@@ -311,7 +312,6 @@ async fn the_dashboard_answers_an_unvoid_request_in_chromium_and_the_office_sees
     use std::time::{Duration, Instant};
 
     let setup = Setup::new();
-    civreg_hub::operators::add(&setup.hub_dir, "vjosa", "long-enough-secret-1", false).unwrap();
     let web_port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .expect("a free port")
@@ -322,6 +322,9 @@ async fn the_dashboard_answers_an_unvoid_request_in_chromium_and_the_office_sees
         &setup.path("hub.log"),
         &["--http-listen", &web],
     );
+    // Through the running hub's control socket.
+    civreg_hub::control::ask::add_operator(&setup.hub_dir, "vjosa", "long-enough-secret-1", false)
+        .unwrap();
     let node = &setup.node;
     let sync = || {
         node.run_ok(&["--json", "sync", "--once", "--hub", &hub.url()]);

@@ -343,8 +343,9 @@ pub enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
         /// A hub address written into the bundle (repeatable: one per hub process, in the
-        /// order the node tries them; default https://localhost:7443).
-        #[arg(long = "hub-url", default_value = "https://localhost:7443")]
+        /// order the node tries them; default `hub_urls` of the config, else
+        /// https://localhost:7443).
+        #[arg(long = "hub-url")]
         hub_urls: Vec<String>,
         #[arg(long, default_value_t = 365)]
         days: u32,
@@ -376,7 +377,7 @@ pub enum PkiCommand {
         #[arg(long)]
         out: PathBuf,
         /// A hub address written into the bundle (repeatable, as for `issue`).
-        #[arg(long = "hub-url", default_value = "https://localhost:7443")]
+        #[arg(long = "hub-url")]
         hub_urls: Vec<String>,
         #[arg(long, default_value_t = 365)]
         days: u32,
@@ -446,6 +447,9 @@ pub enum OperatorCommand {
         #[arg(long)]
         replace: bool,
     },
+    /// Remove an operator: it can no longer sign in, and its dashboard sessions end, at every
+    /// hub over the store.
+    Remove { name: String },
 }
 
 #[derive(Subcommand)]
@@ -507,6 +511,12 @@ pub enum DuplicatesCommand {
         municipality: Option<String>,
         #[arg(long)]
         all: bool,
+    },
+    /// People the central import took without a given name (illegible in the register page),
+    /// waiting for review until an office enters the name.
+    Illegible {
+        #[arg(long)]
+        municipality: Option<String>,
     },
     /// Both records of a case, side by side, with their person identifiers.
     Show {
@@ -636,7 +646,7 @@ pub enum MatchCommand {
 pub enum RolloutCommand {
     /// Every municipality's stage and the record kinds it may register.
     List,
-    /// Change a municipality's stage; the running hub applies it within a second.
+    /// Change a municipality's stage; every hub over the store applies it within seconds.
     Set {
         code: String,
         #[arg(value_enum)]

@@ -392,6 +392,32 @@ pub(super) fn duplicates(ctx: &Ctx, command: DuplicatesCommand) -> Result<()> {
                     .join("\n")
             });
         }
+        DuplicatesCommand::Illegible { municipality } => {
+            let m = municipality.map(|m| municipality_code(&m)).transpose()?;
+            let w: crate::linkage::illegible::Waiting = ask(
+                data_dir,
+                control::Request::DuplicatesIllegible { municipality: m },
+            )?;
+            return print_answer(ctx.json, &w, || {
+                if w.total == 0 {
+                    return "no entries with an illegible given name waiting".into();
+                }
+                let mut lines: Vec<String> = w
+                    .entries
+                    .iter()
+                    .map(|e| {
+                        format!(
+                            "{}  {:<8} surname {}  ({} line {}, imported by {})",
+                            e.regno, e.role, e.surname, e.file, e.line, e.operator
+                        )
+                    })
+                    .collect();
+                if w.total > w.entries.len() as u64 {
+                    lines.push(format!("... and {} more", w.total - w.entries.len() as u64));
+                }
+                lines.join("\n")
+            });
+        }
         DuplicatesCommand::Show { id, operator } => {
             let v: CaseView = ask(
                 data_dir,

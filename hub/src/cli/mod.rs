@@ -13,7 +13,6 @@
 //! library imports this module.
 
 use crate::control::{self, Answer};
-use crate::store::HubStore;
 use anyhow::{Context, Result};
 use clap::Parser;
 use serde::Serialize;
@@ -259,11 +258,7 @@ fn print_answer<T: Serialize>(
 fn ask<T: TryFrom<Answer, Error = Answer>>(data_dir: &Path, req: control::Request) -> Result<T> {
     let answer = match ask_hub(data_dir, &req) {
         Ok(a) => a,
-        Err(HubAnswer::Locked) => anyhow::bail!(
-            "the hub database is in use by a civreg-hub that does not answer on {}: stop it, or run the same civreg-hub version as it",
-            control::socket_path(data_dir).display()
-        ),
-        Err(HubAnswer::Failed(e)) => return Err(e),
+        Err(HubAnswer::Locked(e)) | Err(HubAnswer::Failed(e)) => return Err(e),
     };
     T::try_from(answer).map_err(|other| {
         control::ControlError::Protocol(format!("a {} answer", other.kind())).into()
@@ -273,45 +268,25 @@ fn ask<T: TryFrom<Answer, Error = Answer>>(data_dir: &Path, req: control::Reques
 /// Why [`ask_hub`] has no answer.
 enum HubAnswer {
     /// Another process holds the database and no hub answers on the control socket.
-    Locked,
+    Locked(anyhow::Error),
     Failed(anyhow::Error),
 }
 
 /// Answers `req`: from the running hub through its control socket, or, when none runs, from
-/// the store opened here. Either way the same code ([`control::answer`]) answers. While another
-/// process holds the store (a hub starting, whose socket answers a moment later, or another
-/// command) it tries both for a few seconds.
+/// the store opened here ([`control::ask::ask_at`], with the key file and store in force).
 fn ask_hub(data_dir: &Path, req: &control::Request) -> Result<Answer, HubAnswer> {
-    let failed = |e: control::ControlError| HubAnswer::Failed(e.into());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(3);
-    loop {
-        if let Some(v) = control::call(data_dir, req).map_err(failed)? {
-            return Answer::decode(req, v)
-                .map_err(|e| failed(control::ControlError::Protocol(e.to_string())));
-        }
-        let keys = crate::atrest::load_key(
-            KEY_FILE
-                .get()
-                .map_or(&crate::atrest::default_key_path(data_dir), |p| p),
-        )
-        .map_err(|e| HubAnswer::Failed(e.into()))?;
-        let at = crate::paths::StoreAt::of(data_dir, STORE.get().and_then(Option::as_deref));
-        match HubStore::open_at(&at, keys) {
-            Ok(store) => {
-                return control::answer(
-                    req,
-                    &control::HubState::stopped(data_dir, store),
-                    &mut |line| eprintln!("{line}"),
-                )
-                .map_err(failed)
-            }
-            Err(crate::store::StoreError::Locked(_)) if std::time::Instant::now() < deadline => {
-                std::thread::sleep(std::time::Duration::from_millis(50));
-            }
-            Err(crate::store::StoreError::Locked(_)) => return Err(HubAnswer::Locked),
-            Err(e) => return Err(HubAnswer::Failed(e.into())),
-        }
-    }
+    let key_file = KEY_FILE
+        .get()
+        .cloned()
+        .unwrap_or_else(|| crate::atrest::default_key_path(data_dir));
+    let at = crate::paths::StoreAt::of(data_dir, STORE.get().and_then(Option::as_deref));
+    control::ask::ask_at(data_dir, &at, &key_file, req, &mut |line| {
+        eprintln!("{line}")
+    })
+    .map_err(|e| match e {
+        e @ control::ControlError::Locked(_) => HubAnswer::Locked(e.into()),
+        e => HubAnswer::Failed(e.into()),
+    })
 }
 
 /// The key file in force (set once in [`main`]), for commands that open the store themselves.

@@ -4,6 +4,7 @@
 use super::args::OperatorCommand;
 use super::{ask, print, Ctx};
 use crate::control;
+use crate::control::answer::OperatorChanged;
 use anyhow::{Context, Result};
 use serde_json::json;
 
@@ -12,14 +13,26 @@ pub(super) fn run(ctx: &Ctx, command: OperatorCommand) -> Result<()> {
     match command {
         OperatorCommand::Add { name, replace } => {
             let password = operator_password(&name)?;
-            std::fs::create_dir_all(&ctx.data_dir)
-                .with_context(|| format!("could not create {}", ctx.data_dir.display()))?;
-            crate::operators::add(&ctx.data_dir, &name, &password, replace)?;
-            print(ctx.json, json!({"ok": true, "operator": name}), || {
-                format!(
-                    "operator {name} can sign in to the dashboard (accounts in {})",
-                    crate::operators::path(&ctx.data_dir).display()
-                )
+            let phc = crate::operators::hash_password(&password)?;
+            let changed: OperatorChanged = ask(
+                &ctx.data_dir,
+                control::Request::OperatorAdd {
+                    name: name.clone(),
+                    phc,
+                    replace,
+                },
+            )?;
+            print(ctx.json, json!(changed), || {
+                format!("operator {name} can sign in to the dashboard at every hub")
+            });
+        }
+        OperatorCommand::Remove { name } => {
+            let changed: OperatorChanged = ask(
+                &ctx.data_dir,
+                control::Request::OperatorRemove { name: name.clone() },
+            )?;
+            print(ctx.json, json!(changed), || {
+                format!("operator {name} was removed: signed out and refused at every hub")
             });
         }
     }

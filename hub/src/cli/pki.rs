@@ -105,7 +105,7 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
             app_names,
         } => {
             let pki = Pki::open(&ctx.pki_dir)?;
-            hubs_named(&pki, &hub_urls)?;
+            let hub_urls = hubs_named(ctx, &pki, &hub_urls)?;
             let code = civreg_shared::gazetteer::resolve(&municipality)
                 .map(|m| m.code.to_string())
                 .unwrap_or(municipality);
@@ -186,7 +186,7 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
             days,
         } => {
             let pki = Pki::open(&ctx.pki_dir)?;
-            hubs_named(&pki, &hub_urls)?;
+            let hub_urls = hubs_named(ctx, &pki, &hub_urls)?;
             let issued = pki.issue_operator(&name, days)?;
             issued.write_bundle_for(&out, &pki.trust_pem()?, &hub_urls)?;
             print(
@@ -312,25 +312,13 @@ pub(super) fn run(ctx: &Ctx, command: PkiCommand) -> Result<()> {
     Ok(())
 }
 
-/// Before a bundle is issued: its hub addresses are valid, and the hub's certificate names the
-/// host of each, since a node verifies every hub against the name it dials (issue 19 part 3).
-/// A hub added to the list needs `pki renew-hub` with every name first.
-fn hubs_named(pki: &Pki, hub_urls: &[String]) -> Result<()> {
-    civreg_shared::hubs::check_list(hub_urls)?;
-    let names = pki.hub_cert_names()?;
-    if names.is_empty() {
-        return Ok(());
-    }
-    for url in hub_urls {
-        let host = civreg_shared::hubs::host(url);
-        if !names.iter().any(|n| n.eq_ignore_ascii_case(host)) {
-            anyhow::bail!(
-                "hub address {url}: the hub's certificate does not name {host} (it names {}), so \
-                 nodes would refuse that hub; first `civreg-hub pki renew-hub` with a --hub-name \
-                 for every hub (operator manual, \"Several hub processes\"), or use a name listed",
-                names.join(", ")
-            );
-        }
-    }
-    Ok(())
+/// Before a bundle is issued: its hub addresses (`--hub-url`, else `hub_urls` of the config)
+/// are valid, and the hub's certificate names the host of each, since a node verifies every
+/// hub against the name it dials (issue 19 part 3). A hub added to the list needs
+/// `pki renew-hub` with every name first.
+fn hubs_named(ctx: &Ctx, pki: &Pki, given: &[String]) -> Result<Vec<String>> {
+    let (urls, origin) = crate::hub_list::for_bundle(given, &ctx.cfg.hub_urls);
+    civreg_shared::hubs::check_list(&urls).map_err(|e| anyhow::anyhow!("{origin}: {e}"))?;
+    crate::hub_list::check_named(pki, &urls, origin)?;
+    Ok(urls)
 }

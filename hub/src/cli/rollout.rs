@@ -1,8 +1,10 @@
 //! `civreg-hub rollout list|set`: municipalities' rollout stages (planned, pilot, live,
-//! suspended), kept in a file the running hub reads again within a second.
+//! suspended), kept in the hub's store: a change applies at every hub over it within seconds.
 
 use super::args::RolloutCommand;
-use super::{kind_of, print, Ctx};
+use super::{ask, kind_of, print, Ctx};
+use crate::control::Request;
+use crate::rollout::{Entry, Rollout};
 use anyhow::{Context, Result};
 use serde_json::json;
 
@@ -10,7 +12,7 @@ use serde_json::json;
 pub(super) fn run(ctx: &Ctx, command: RolloutCommand) -> Result<()> {
     match command {
         RolloutCommand::List => {
-            let r = crate::rollout::Rollout::load(&ctx.data_dir)?;
+            let r: Rollout = ask(&ctx.data_dir, Request::RolloutList)?;
             print(ctx.json, serde_json::to_value(&r)?, || {
                 let mut s = format!(
                     "{:<18} {:<10} {:<24} {}\n",
@@ -57,14 +59,26 @@ pub(super) fn run(ctx: &Ctx, command: RolloutCommand) -> Result<()> {
                     )
                 })?;
             let kinds = kinds.map(|k| k.iter().map(|s| kind_of(s)).collect());
-            let e =
-                crate::rollout::Rollout::set(&ctx.data_dir, &m, stage, kinds, &operator, &reason)?;
+            anyhow::ensure!(
+                !operator.trim().is_empty(),
+                crate::rollout::RolloutError::OperatorRequired
+            );
+            let e: Entry = ask(
+                &ctx.data_dir,
+                Request::RolloutSet {
+                    municipality: m.clone(),
+                    stage,
+                    kinds,
+                    operator,
+                    reason,
+                },
+            )?;
             print(
                 ctx.json,
                 json!({"ok": true, "municipality": m, "entry": e}),
                 || {
                     format!(
-                        "{m} is now {} (applies to the running hub within a second)",
+                        "{m} is now {} (applies at every hub within seconds)",
                         e.stage
                     )
                 },

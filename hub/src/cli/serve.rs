@@ -30,21 +30,24 @@ pub(super) fn serve(ctx: &Ctx) -> Result<()> {
             .await
             .with_context(|| format!("could not listen on {grpc_listen}"))?;
         let addr = listener.local_addr()?;
-        // Tests and scripts read this line to find the port when listening on :0.
-        println!("listening on {addr}");
         // The dashboard is secondary to sync: a taken port is logged, not fatal.
         let http = match tokio::net::TcpListener::bind(http_listen).await {
-            Ok(l) => {
-                if let Ok(a) = l.local_addr() {
-                    println!("dashboard on http://{a}");
-                }
-                Some(l)
-            }
+            Ok(l) => Some(l),
             Err(e) => {
                 tracing::error!(addr = %http_listen, error = %e, "the dashboard is not served: could not listen there; set --http-listen");
                 None
             }
         };
+        let dashboard = http.as_ref().and_then(|l| l.local_addr().ok());
+        // Said once the store is open and the control socket answers (`serve::run_with`):
+        // tests and scripts read these lines to find the ports when listening on :0, and a
+        // command run after them reaches this hub, never a store it is still opening.
+        let announce = Box::new(move || {
+            println!("listening on {addr}");
+            if let Some(a) = dashboard {
+                println!("dashboard on http://{a}");
+            }
+        });
         let shutdown = async {
             let _ = tokio::signal::ctrl_c().await;
         };
@@ -55,6 +58,7 @@ pub(super) fn serve(ctx: &Ctx) -> Result<()> {
             store: cfg.store.clone(),
             sync: cfg.sync.clone(),
             search: cfg.search.clone(),
+            announce: Some(announce),
         };
         crate::serve::run_with(&ctx.data_dir, listener, opts, shutdown).await?;
         anyhow::Ok(())

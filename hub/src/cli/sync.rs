@@ -22,7 +22,7 @@ pub(super) fn status(ctx: &Ctx) -> Result<()> {
         }
         // A hub holds the database but does not answer on its control socket (an
         // older build): what it last wrote to status.json.
-        Err(HubAnswer::Locked) => {
+        Err(HubAnswer::Locked(_)) => {
             let text = std::fs::read(crate::paths::status_path(data_dir)).context(
                 "the hub is running but has not written its status yet; try again in a few seconds",
             )?;
@@ -38,6 +38,7 @@ pub(super) fn status(ctx: &Ctx) -> Result<()> {
         status: st,
         pki: pki_state(ctx)?,
         backup: crate::backup::last(&ctx.data_dir),
+        hub_urls: ctx.cfg.hub_urls.clone(),
     };
     print_answer(ctx.json, &answer, || status_text(&answer))
 }
@@ -191,6 +192,13 @@ fn status_text(answer: &StatusAnswer) -> String {
     if let Some(p) = &answer.pki {
         s.push_str(&pki_text(p));
     }
+    if answer.hub_urls.is_empty() {
+        s.push_str(
+            "hubs: no hub_urls in the config (bundles name the --hub-url given to pki issue)\n",
+        );
+    } else {
+        s.push_str(&format!("hubs: {}\n", answer.hub_urls.join(", ")));
+    }
     s.trim_end().to_string()
 }
 
@@ -324,6 +332,7 @@ mod tests {
                 failed_ms: Some(now - 3_600_000),
                 error: Some("/backups: no space left on device".into()),
             }),
+            hub_urls: Vec::new(),
         };
         let text = status_text(&answer);
         assert!(
@@ -372,5 +381,15 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("stop working: arben"), "{text}");
+        assert!(text.contains("hubs: no hub_urls in the config"), "{text}");
+        answer.hub_urls = vec![
+            "https://hub-a.civreg.rks:7443".into(),
+            "https://hub-b.civreg.rks:7443".into(),
+        ];
+        let text = status_text(&answer);
+        assert!(
+            text.contains("hubs: https://hub-a.civreg.rks:7443, https://hub-b.civreg.rks:7443"),
+            "{text}"
+        );
     }
 }

@@ -60,6 +60,9 @@ pub struct StatusAnswer {
     /// the command itself); absent when none was ever tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<crate::backup::LastBackup>,
+    /// Every hub process's address (`hub_urls` of the config, filled by the command itself).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hub_urls: Vec<String>,
 }
 
 /// A CA rollover under way and a staged hub certificate, as `civreg-hub status` shows them.
@@ -165,6 +168,14 @@ pub struct BackupMade {
     pub manifest: crate::backup::Manifest,
 }
 
+/// `Request::OperatorAdd` and `Request::OperatorRemove`: whose account changed.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct OperatorChanged {
+    pub ok: bool,
+    pub operator: String,
+    pub removed: bool,
+}
+
 macro_rules! answers {
     ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
         /// What the hub answers to a [`Request`]; see [`Answer::decode`] for which is which.
@@ -237,6 +248,8 @@ answers! {
     ClusterView(ClusterView),
     /// `DuplicatesDecideCluster`.
     ClusterDecided(ClusterDecision),
+    /// `DuplicatesIllegible`.
+    Illegible(crate::linkage::illegible::Waiting),
     /// `SetAside` and `UndoSetAside`.
     SetAside(SetAside),
     Refused(RefusedAnswer),
@@ -252,6 +265,12 @@ answers! {
     UnvoidRequests(Vec<crate::unvoid::Request>),
     /// `UnvoidAnswer`.
     UnvoidAnswered(crate::unvoid::Request),
+    /// `RolloutList`.
+    Rollout(crate::rollout::Rollout),
+    /// `RolloutSet`.
+    Stage(crate::rollout::Entry),
+    /// `OperatorAdd` and `OperatorRemove`.
+    Operator(OperatorChanged),
 }
 
 impl Answer {
@@ -276,6 +295,7 @@ impl Answer {
             Request::DuplicatesDecide { .. } => Answer::Case(de(v)?),
             Request::DuplicatesClusters { .. } => Answer::Clusters(de(v)?),
             Request::DuplicatesCluster { .. } => Answer::ClusterView(de(v)?),
+            Request::DuplicatesIllegible { .. } => Answer::Illegible(de(v)?),
             Request::DuplicatesDecideCluster { .. } => Answer::ClusterDecided(de(v)?),
             Request::SetAside { .. } | Request::UndoSetAside { .. } => Answer::SetAside(de(v)?),
             Request::Refused => Answer::Refused(de(v)?),
@@ -287,6 +307,11 @@ impl Answer {
             Request::Backup { .. } => Answer::Backup(de(v)?),
             Request::UnvoidList { .. } => Answer::UnvoidRequests(de(v)?),
             Request::UnvoidAnswer { .. } => Answer::UnvoidAnswered(de(v)?),
+            Request::RolloutList => Answer::Rollout(de(v)?),
+            Request::RolloutSet { .. } => Answer::Stage(de(v)?),
+            Request::OperatorAdd { .. } | Request::OperatorRemove { .. } => {
+                Answer::Operator(de(v)?)
+            }
         })
     }
 

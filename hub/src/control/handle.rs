@@ -147,6 +147,9 @@ pub fn answer(
         Request::DuplicatesList { municipality, all } => {
             crate::linkage::duplicates::list(&state.store, municipality.as_deref(), *all)?.into()
         }
+        Request::DuplicatesIllegible { municipality } => {
+            crate::linkage::illegible::waiting(&state.store, municipality.as_deref())?.into()
+        }
         Request::DuplicatesShow { id, by } => {
             let c = crate::linkage::duplicates::get(&state.store, id)?;
             let side = |mention: &str| -> Result<CaseSide, ControlError> {
@@ -391,6 +394,41 @@ pub fn answer(
                 .map_err(|e| ControlError::Remote(e.to_string()))?;
             BackupMade { path, manifest }.into()
         }
+        Request::RolloutList => crate::rollout::Rollout::read_in(&state.store)?.1.into(),
+        Request::RolloutSet {
+            municipality,
+            stage,
+            kinds,
+            operator,
+            reason,
+        } => crate::rollout::Rollout::set_in(
+            &state.store,
+            &state.data_dir,
+            municipality,
+            *stage,
+            kinds.clone(),
+            operator,
+            reason,
+        )?
+        .into(),
+        Request::OperatorAdd { name, phc, replace } => {
+            crate::operators::add_in(&state.store, name, phc, *replace)?;
+            super::answer::OperatorChanged {
+                ok: true,
+                operator: name.clone(),
+                removed: false,
+            }
+            .into()
+        }
+        Request::OperatorRemove { name } => {
+            crate::operators::remove_in(&state.store, name)?;
+            super::answer::OperatorChanged {
+                ok: true,
+                operator: name.clone(),
+                removed: true,
+            }
+            .into()
+        }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
             crate::linkage::persons::require_known(&state.store, &pid)?;
@@ -403,6 +441,7 @@ pub fn answer(
                 status: st,
                 pki: None,
                 backup: None,
+                hub_urls: Vec::new(),
             }
             .into()
         }

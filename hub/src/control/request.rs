@@ -98,6 +98,9 @@ pub enum Request {
     /// One cluster with every record it names: `ClusterView`. Written to the access log under
     /// `by`.
     DuplicatesCluster { id: String, by: String },
+    /// People of the central import whose given name is illegible, waiting for review, of one
+    /// municipality or all: `linkage::illegible::Waiting`.
+    DuplicatesIllegible { municipality: Option<String> },
     /// One decision on a whole cluster: `groups` gives each record (`REGNO/ROLE`) a group
     /// number (a split); none, all one person. `version`, when given, must be the cluster's as
     /// it was shown. `linkage::clusters::ClusterDecision`.
@@ -156,4 +159,25 @@ pub enum Request {
     /// A consistent backup of the hub under `out` (an absolute path): `{"path", "manifest"}`
     /// (`crate::backup`).
     Backup { out: PathBuf },
+    /// The rollout plan every hub over the store enforces: `rollout::Rollout`.
+    RolloutList,
+    /// Changes a municipality's stage (and, if given, its record kinds) in the plan:
+    /// `rollout::Entry`. Appended to the answering hub's `rollout.log`.
+    RolloutSet {
+        municipality: String,
+        stage: crate::rollout::Stage,
+        kinds: Option<Vec<civreg_shared::model::RecordKind>>,
+        operator: String,
+        reason: String,
+    },
+    /// Adds a dashboard operator (or, with `replace`, gives it a new password), given the
+    /// password's argon2id hash (PHC form; the command hashes, the password never travels):
+    /// `OperatorChanged`.
+    OperatorAdd {
+        name: String,
+        phc: String,
+        replace: bool,
+    },
+    /// Removes a dashboard operator; its sessions end at every hub: `OperatorChanged`.
+    OperatorRemove { name: String },
 }

@@ -17,11 +17,15 @@
 //! row of the file, is skipped, and so is a row already imported by an earlier run: a rerun
 //! imports nothing twice. A row identical to an earlier row of the file, neither naming a
 //! register entry, is imported and reported as a suspected double entry (`double_entries`):
-//! it may be the same page typed twice, or two entries that read alike. Rows are committed in
+//! it may be the same page typed twice, or two entries that read alike. A person whose given
+//! name is empty (illegible in the page) but whose surname is given is imported with the given
+//! name marked illegible and filed for review ([`crate::linkage::illegible`], in the group's
+//! batch): never refused, never skipped in silence. Rows are committed in
 //! groups, each group's ops and bookkeeping (import keys, numbers, links, cases) in one atomic
 //! batch with one flush, so an interrupted import resumes cleanly when run again.
 
 use crate::linkage::duplicates::{self, Found};
+use crate::linkage::illegible;
 use crate::linkage::matching::{self, MatchError};
 use crate::linkage::persons::{self, Minting, PersonError};
 use crate::search::Blinder;
@@ -108,6 +112,9 @@ pub struct ImportReport {
     /// Open cases of the queue the import's links made moot (closed as linked, `via` it).
     #[serde(default, skip_serializing_if = "is_zero")]
     pub moot_closed: u64,
+    /// People imported without a given name (illegible in the page), filed for review.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub illegible: u64,
     /// Cases the import proposed for the parents named on the records of a child it linked.
     #[serde(default, skip_serializing_if = "is_zero")]
     pub parents_proposed: u64,
@@ -129,6 +136,34 @@ struct Ready {
     record: Record,
     fields: fields::FieldMap,
     warnings: Vec<String>,
+    /// People whose given name is illegible: role and surname.
+    illegible: Vec<(String, String)>,
+}
+
+/// The people of a record document whose given name is empty but whose surname is given:
+/// their given name is marked illegible (a central import of historic pages may leave it out,
+/// `validate::Origin::CentralImport`). Returns their roles and surnames.
+fn mark_illegible(doc: &mut serde_json::Value) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for role in ["child", "mother", "father", "deceased"] {
+        let Some(p) = doc.get_mut(role).and_then(|p| p.as_object_mut()) else {
+            continue;
+        };
+        // An empty cell is an absent field: absent names are empty ones, so that validation
+        // names each missing name rather than the record's shape.
+        for name in ["given_name", "surname"] {
+            p.entry(name).or_insert_with(|| "".into());
+        }
+        let given = p.get("given_name").and_then(|v| v.as_str()).unwrap_or("");
+        let surname = p.get("surname").and_then(|v| v.as_str()).unwrap_or("");
+        if given.trim().is_empty() && !surname.trim().is_empty() {
+            let surname = surname.trim().to_string();
+            p.insert("given_name".into(), "".into());
+            p.insert("given_name_illegible".into(), true.into());
+            out.push((role.to_string(), surname));
+        }
+    }
+    out
 }
 
 /// The import key of a record: its register entry if it names one (in clear, in register
@@ -195,8 +230,9 @@ fn check_row(
         }
         obj.insert("municipality".into(), municipality.into());
     }
+    let illegible = mark_illegible(&mut doc);
     let record = Record::from_json(kind, doc).map_err(|e| reject(vec![e.to_string()]))?;
-    let report = validate::validate(&record, validate::today());
+    let report = validate::validate_as(&record, validate::today(), validate::Origin::CentralImport);
     if report.has_errors() {
         return Err(reject(csvrows::report_reasons(&report)));
     }
@@ -211,7 +247,11 @@ fn check_row(
             .problems
             .iter()
             .map(|p| format!("{}: {}", p.field, p.message))
+            .chain(illegible.iter().map(|(role, _)| {
+                format!("{role}.given_name: empty (illegible in the register page): imported without it and filed for review")
+            }))
             .collect(),
+        illegible,
     })
 }
 
@@ -395,6 +435,7 @@ fn commit_group(
             report.skipped.append(&mut part.skipped);
             report.imported.append(&mut part.imported);
             report.double_entries.append(&mut part.double_entries);
+            report.illegible += part.illegible;
             return Ok(());
         }
     }
@@ -595,8 +636,23 @@ fn commit_candidates(
         report.parents_proposed += after.proposed.len() as u64;
         aux.extend(after.writes());
     }
+    let at_ms = crate::access::now_ms();
+    let operator = clerk.strip_prefix("operator:").unwrap_or(clerk);
     for (i, (r, _)) in rows.iter().enumerate() {
         aux.push((r.key.clone(), Some(regnos[i].clone().into_bytes())));
+        // People whose given name is illegible: filed for review with their record.
+        for (role, surname) in &r.illegible {
+            aux.push(illegible::file(&illegible::Illegible {
+                municipality: m.to_string(),
+                regno: regnos[i].clone(),
+                role: role.clone(),
+                surname: surname.clone(),
+                file: file_name.to_string(),
+                line: r.line,
+                operator: operator.to_string(),
+                at_ms,
+            }));
+        }
     }
     // The ops: each row's create, then its links.
     let mut items = Vec::with_capacity(rows.len() * 2);
@@ -656,6 +712,7 @@ fn commit_candidates(
         });
     }
     for (i, (r, warnings)) in rows.into_iter().enumerate() {
+        report.illegible += r.illegible.len() as u64;
         report.imported.push(Imported {
             line: r.line,
             regno: regnos[i].clone(),

@@ -164,6 +164,90 @@ pub fn save(store: &HubStore, model: &Model, by: &str) -> Result<ModelInfo, Matc
     Ok(info)
 }
 
+/// The current model as the offices' duplicate check gets it (issue 16, sent with the heartbeat
+/// reply, `sync::service`): the model in use, its name frequencies cut to the commonest keys so
+/// that its JSON holds at most [`MAX_NODE_MODEL_BYTES`] (a key cut off counts as a name seen
+/// once, as a name the training never saw: at a register's size, only rare names are cut, and
+/// they weigh a little more than they would), and the SHA-256 of that JSON.
+#[derive(Debug, Clone)]
+pub struct NodeModel {
+    pub id: String,
+    pub sha256: [u8; 32],
+    pub json: std::sync::Arc<Vec<u8>>,
+}
+
+pub use civreg_shared::limits::MAX_NODE_MODEL_BYTES;
+
+/// The names of one frequency table kept: the `keep` commonest (ties by key).
+fn cut(tf: &mut civreg_shared::linkage::TermFrequencies, keep: usize) {
+    if tf.counts.len() <= keep {
+        return;
+    }
+    let mut all: Vec<(String, u64)> = std::mem::take(&mut tf.counts).into_iter().collect();
+    all.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
+    all.truncate(keep);
+    tf.counts = all.into_iter().collect();
+}
+
+/// [`NodeModel`] of `model` saved as `id`; `None` when even without name frequencies it would
+/// not fit (a model of another shape: not sent).
+pub fn node_model(id: &str, model: &Model) -> Option<NodeModel> {
+    let mut m = model.clone();
+    // What the training report says of blocking and EM is of no use to a duplicate check.
+    m.training.sessions.clear();
+    let mut keep = m.given_tf.counts.len().max(m.surname_tf.counts.len());
+    loop {
+        cut(&mut m.given_tf, keep);
+        cut(&mut m.surname_tf, keep);
+        let json = m.to_json().into_bytes();
+        if json.len() <= MAX_NODE_MODEL_BYTES {
+            let sha256 = ring::digest::digest(&ring::digest::SHA256, &json)
+                .as_ref()
+                .try_into()
+                .expect("SHA-256 is 32 bytes");
+            return Some(NodeModel {
+                id: id.to_string(),
+                sha256,
+                json: std::sync::Arc::new(json),
+            });
+        }
+        if keep == 0 {
+            return None;
+        }
+        // Each key costs about the same: cut to what should fit, and at least by a quarter.
+        let ratio = MAX_NODE_MODEL_BYTES as f64 / json.len() as f64;
+        keep = ((keep as f64 * ratio * 0.95) as usize).min(keep - keep.div_ceil(4));
+    }
+}
+
+/// The current model for the offices, or `None` when none is saved or it can not be used.
+pub fn current_for_nodes(store: &HubStore) -> Result<Option<NodeModel>, MatchError> {
+    Ok(match current(store)? {
+        Some((id, Ok((_, model)))) => node_model(&id, &model),
+        _ => None,
+    })
+}
+
+/// The current [`NodeModel`], made once per model id (each heartbeat reads only the current
+/// id; the model is read, cut and hashed again only when it changed).
+#[derive(Default)]
+pub struct NodeModelCache(std::sync::Mutex<Option<(Option<String>, Option<NodeModel>)>>);
+
+impl NodeModelCache {
+    pub fn get(&self, store: &HubStore) -> Result<Option<NodeModel>, MatchError> {
+        let id = current_id(store)?;
+        let mut held = self.0.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some((held_id, m)) = held.as_ref() {
+            if *held_id == id {
+                return Ok(m.clone());
+            }
+        }
+        let m = current_for_nodes(store)?;
+        *held = Some((id, m.clone()));
+        Ok(m)
+    }
+}
+
 /// Trains a model on `people` and saves it as the current one.
 pub fn train_and_save(
     store: &HubStore,
@@ -302,6 +386,49 @@ mod tests {
             "{next:?}"
         );
         assert_ne!(next.id, first.id);
+    }
+
+    #[test]
+    fn the_offices_get_the_current_model_cut_to_fit_and_its_digest() {
+        let (store, people) = (store(), people());
+        assert!(
+            current_for_nodes(&store).unwrap().is_none(),
+            "no model saved yet"
+        );
+        let (model, used) = model_for(&store, &people, false, "test").expect("trained");
+        let nm = current_for_nodes(&store)
+            .unwrap()
+            .expect("the current model");
+        assert_eq!(nm.id, used.id);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &nm.json);
+        assert_eq!(digest.as_ref(), nm.sha256.as_slice());
+        let sent = Model::from_json(std::str::from_utf8(&nm.json).unwrap()).expect("checks");
+        assert_eq!(
+            sent.given_tf.counts, model.given_tf.counts,
+            "small: nothing cut"
+        );
+        // A register with many more names than fit: the commonest are kept, and it fits.
+        let mut big = model.clone();
+        for i in 0..200_000u64 {
+            big.surname_tf.counts.insert(format!("s{i:07}"), 1 + i % 7);
+        }
+        big.surname_tf.counts.insert("gash".into(), 1_000_000);
+        let nm = node_model("9", &big).expect("fits once cut");
+        assert!(nm.json.len() <= MAX_NODE_MODEL_BYTES, "{}", nm.json.len());
+        let sent = Model::from_json(std::str::from_utf8(&nm.json).unwrap()).expect("checks");
+        assert!(sent.surname_tf.counts.len() < big.surname_tf.counts.len());
+        assert_eq!(sent.surname_tf.counts.get("gash"), Some(&1_000_000));
+        assert_eq!(sent.surname_tf.total, big.surname_tf.total);
+        let least_kept = sent.surname_tf.counts.values().min().copied().unwrap();
+        let dropped_max = big
+            .surname_tf
+            .counts
+            .iter()
+            .filter(|(k, _)| !sent.surname_tf.counts.contains_key(*k))
+            .map(|(_, c)| *c)
+            .max()
+            .unwrap();
+        assert!(dropped_max <= least_kept, "{dropped_max} > {least_kept}");
     }
 
     #[test]

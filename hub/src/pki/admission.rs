@@ -188,7 +188,7 @@ pub fn serial_of(der: &[u8]) -> Option<String> {
     Some(hex::encode(cert.raw_serial()))
 }
 
-fn crl_serials(pem: &[u8]) -> HashSet<String> {
+pub(crate) fn crl_serials(pem: &[u8]) -> HashSet<String> {
     let Ok(der) = CertificateRevocationListDer::from_pem_slice(pem) else {
         return HashSet::new();
     };

@@ -31,8 +31,9 @@
 //! that a record ranks by how much of the query it matches and a query that nothing matches fully
 //! still answers with the closest records, flagged [`Results::partial`]. The candidates (the page
 //! and [`RERANK_MARGIN`] more) are then re-ranked from the stored names of each person of the
-//! record ([`Plan::rank`]): the name words of a query count within one person, the principal
-//! (child, deceased, spouse) before the parents, each word of a record's name answering at most
+//! record ([`Plan::rank`], `civreg_shared::query::rank`: the one rule of the hub and the nodes):
+//! the name words of a query count within one person, the principal (child, deceased, spouse)
+//! before the parents, each word of a record's name answering at most
 //! one word of the query ([`Plan::assign`]: in "Arben Arben Gërguri" the second Arben must be
 //! another name, the father's), and a child's father's given name counts as the
 //! middle name of the Albanian "Arben Besnik Gashi"; agreeing facts (year, date, place) add to
@@ -62,9 +63,8 @@ use civreg_shared::i18n::Lang;
 use civreg_shared::limits::{MAX_FUZZY_TERM_CHARS, MAX_QUERY_TERMS, MAX_SEARCH_LIMIT};
 use civreg_shared::model::{Record, RecordKind};
 use civreg_shared::normalize;
-use civreg_shared::query::{
-    self, Agreement, DateAgrees, NameRole, ParsedQuery, Why, WhyField, WhyHow,
-};
+use civreg_shared::query::rank::{Facts, Person, PlacePart, Plan, Word};
+use civreg_shared::query::{self, ParsedQuery, Why};
 use ring::hmac;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -394,15 +394,7 @@ impl SearchIndex {
         let (mut principal, mut other) = (Vec::new(), Vec::new());
         let (mut principal_keys, mut other_keys) = (Vec::new(), Vec::new());
         for p in rec.people() {
-            facts.persons.push(StoredPerson {
-                role: p.role.to_string(),
-                principal: p.principal,
-                born: p.date_of_birth,
-                given: p.given_name.to_string(),
-                surname: p.surname.to_string(),
-                other: p.other_surname.map(str::to_string),
-                father: p.father_given_name.map(str::to_string),
-            });
+            facts.persons.push(Person::of(&p));
             let full = [
                 Some(p.given_name),
                 p.other_surname.map(|_| ""),
@@ -634,7 +626,7 @@ impl SearchIndex {
             let facts: Facts = serde_json::from_str(&text(f.facts)).unwrap_or_default();
             let summary: Summary = serde_json::from_str(&text(f.summary)).unwrap_or_default();
             let regno = text(f.regno);
-            let rank = plan.rank(&facts, &summary);
+            let rank = plan.rank(&facts, summary.place_of_birth.as_deref());
             ranked.push((rank, regno, text(f.municipality), text(f.kind), summary));
         }
         // Name score (with agreeing facts), then the commoner spelling, then the registration
@@ -675,11 +667,11 @@ impl SearchIndex {
         searcher: &tantivy::Searcher,
     ) -> Result<Plan, SearchError> {
         let f = &self.f;
-        let word = |n: &query::NameWord| -> Result<WordPlan, SearchError> {
-            let expansions = normalize::orthographic_expansions(&n.typed);
+        let word = |n: &query::NameWord| -> Result<Word, SearchError> {
+            let mut w = Word::new(n);
             // The orthographic spellings the index holds, commonest first (ties by spelling).
             let mut keys: Vec<(String, u64)> = Vec::new();
-            for k in &expansions {
+            for k in &w.expansions {
                 let df = searcher.doc_freq(&Term::from_field_text(f.principal_key, k))?
                     + searcher.doc_freq(&Term::from_field_text(f.other_key, k))?;
                 if df > 0 {
@@ -688,15 +680,8 @@ impl SearchIndex {
             }
             keys.sort_by(|a, b| b.1.cmp(&a.1).then_with(|| a.0.cmp(&b.0)));
             keys.truncate(MAX_KEYS_PER_WORD);
-            Ok(WordPlan {
-                typed: n.typed.clone(),
-                folded: n.folded.clone(),
-                role: n.role,
-                variants: normalize::variants(&n.folded),
-                phonetic: normalize::phonetic_key(&n.folded),
-                expansions,
-                keys,
-            })
+            w.keys = keys;
+            Ok(w)
         };
         let mut plan = Plan {
             years: parsed.years.clone(),
@@ -712,7 +697,7 @@ impl SearchIndex {
             plan.words.push(word(n)?);
         }
         for p in &parsed.places {
-            plan.places.push(PlacePlan {
+            plan.places.push(PlacePart {
                 typed: p.typed.clone(),
                 display: p.display.clone(),
                 codes: p.codes.iter().map(|c| c.to_string()).collect(),
@@ -825,7 +810,7 @@ impl SearchIndex {
     /// either community's orthography; the commonest spelling a little above the rarer ones),
     /// its folded spelling, phonetically, and with `fuzzy` within one typing difference (two
     /// for words of six letters or more). Principals weigh more than parents.
-    fn name_query(&self, w: &WordPlan, fuzzy: bool) -> Box<dyn Query> {
+    fn name_query(&self, w: &Word, fuzzy: bool) -> Box<dyn Query> {
         let f = &self.f;
         let mut alts: Vec<Box<dyn Query>> = Vec::new();
         let n = w.keys.len();
@@ -950,486 +935,12 @@ const PLACE_ALONE_SCORE: f32 = EXACT + 1.0;
 /// Candidates taken beyond the requested page for re-ranking.
 const RERANK_MARGIN: usize = 20;
 
-/// Re-ranking: a name word matched in a person who is not a principal counts this much.
-const NON_PRINCIPAL: f32 = 0.7;
-/// Re-ranking: the query's first name word is the given name of the person it is about (a
-/// tie-breaker, below any difference in how the words match).
-const GIVEN_FIRST: f32 = 0.01;
-/// A fact of the query (year, date, place, personal number) that agrees counts this much of a
-/// name word matched exactly.
-const FACT: f32 = 0.5;
-
 /// One pass over the index: every part required (without or with typing distance), or every
 /// part optional (records ranked by how much of the query they match).
 #[derive(Debug, Clone, Copy)]
 enum Stage {
     Strict { fuzzy: bool },
     Relaxed,
-}
-
-/// What a query asks for, with the index's spellings of its names.
-#[derive(Default)]
-struct Plan {
-    words: Vec<WordPlan>,
-    places: Vec<PlacePlan>,
-    years: Vec<i32>,
-    dates: Vec<NaiveDate>,
-    /// Blind tokens of the personal numbers.
-    numbers: Vec<String>,
-}
-
-struct WordPlan {
-    typed: String,
-    folded: String,
-    role: NameRole,
-    variants: Vec<String>,
-    phonetic: String,
-    /// Every orthographic spelling the word may stand for.
-    expansions: Vec<String>,
-    /// Those the index holds, with how many records hold them, commonest first.
-    keys: Vec<(String, u64)>,
-}
-
-impl WordPlan {
-    fn df(&self, key: &str) -> u64 {
-        self.keys
-            .iter()
-            .find(|(k, _)| k == key)
-            .map_or(0, |(_, n)| *n)
-    }
-
-    /// How this word meets one name (one word of a name field, as written in the record).
-    fn meet(&self, written: &str) -> Option<How> {
-        let folded = normalize::fold(written);
-        if folded.is_empty() {
-            return None;
-        }
-        let same_letters =
-            self.variants.contains(&folded) || normalize::variants(written).contains(&self.folded);
-        let key = normalize::orthographic_key(written);
-        if self.expansions.contains(&key) {
-            return Some(if same_letters {
-                How::Exact
-            } else {
-                How::Orthography
-            });
-        }
-        if same_letters {
-            return Some(How::Folded);
-        }
-        if !self.phonetic.is_empty() && normalize::phonetic_key(&folded) == self.phonetic {
-            return Some(How::Phonetic);
-        }
-        let len = self.folded.chars().count();
-        let max = match len {
-            0..=2 => 0,
-            3..=5 => 1,
-            _ => 2,
-        };
-        let d = strsim::damerau_levenshtein(&folded, &self.folded);
-        (max > 0 && d <= max).then_some(How::Typos(d))
-    }
-}
-
-struct PlacePlan {
-    typed: String,
-    display: String,
-    codes: Vec<String>,
-    /// A one-word place that may also be a surname.
-    also_name: Option<WordPlan>,
-}
-
-/// What the index stores of a record for re-ranking and explaining (no personal numbers).
-#[derive(Debug, Default, Serialize, Deserialize)]
-struct Facts {
-    persons: Vec<StoredPerson>,
-    /// Municipality codes: the registering one, and the place of birth's.
-    places: Vec<String>,
-    /// The principal's date of birth.
-    dob: Option<NaiveDate>,
-}
-
-#[derive(Debug, Serialize, Deserialize)]
-struct StoredPerson {
-    role: String,
-    principal: bool,
-    #[serde(default)]
-    born: Option<NaiveDate>,
-    given: String,
-    surname: String,
-    #[serde(default)]
-    other: Option<String>,
-    #[serde(default)]
-    father: Option<String>,
-}
-
-impl StoredPerson {
-    /// Why `word` met this person's `field`, `how`.
-    fn why(&self, word: &str, field: WhyField, how: How) -> Why {
-        Why::Name {
-            word: word.to_string(),
-            person: format!("{} {}", self.given, self.surname),
-            born_as: self.other.clone(),
-            role: self.role.clone(),
-            field,
-            how: how.why(),
-        }
-    }
-}
-
-/// A field of a person's name.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum NameField {
-    Given,
-    Surname,
-    /// Surname at birth or before marriage.
-    Birth,
-    Father,
-}
-
-impl NameField {
-    fn why(self) -> WhyField {
-        match self {
-            NameField::Given => WhyField::Given,
-            NameField::Surname => WhyField::Surname,
-            NameField::Birth => WhyField::Birth,
-            NameField::Father => WhyField::Father,
-        }
-    }
-
-    /// How much a match in this field counts for a word meant as `role`.
-    fn weight(self, role: NameRole) -> f32 {
-        match (self, role) {
-            (NameField::Birth, NameRole::Birth) => 1.0,
-            (_, NameRole::Birth) => 0.8,
-            (NameField::Given | NameField::Surname, NameRole::Any) => 1.0,
-            (NameField::Birth, NameRole::Any) => 0.9,
-            (NameField::Father, NameRole::Any) => 0.8,
-        }
-    }
-}
-
-/// How a query word met a name.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum How {
-    Exact,
-    Orthography,
-    Folded,
-    Phonetic,
-    Typos(usize),
-}
-
-impl How {
-    fn quality(self) -> f32 {
-        match self {
-            How::Exact | How::Orthography => 1.0,
-            How::Folded => 0.95,
-            How::Phonetic => 0.8,
-            How::Typos(1) => 0.6,
-            How::Typos(_) => 0.45,
-        }
-    }
-
-    fn why(self) -> WhyHow {
-        match self {
-            How::Exact => WhyHow::Exact,
-            How::Orthography => WhyHow::Orthography,
-            How::Folded => WhyHow::Folded,
-            How::Phonetic => WhyHow::Phonetic,
-            How::Typos(d) => WhyHow::Typos(u32::try_from(d).unwrap_or(u32::MAX)),
-        }
-    }
-}
-
-/// The best way a word met one person.
-#[derive(Debug, Clone, Copy)]
-struct Meet {
-    value: f32,
-    field: NameField,
-    how: How,
-    /// How many records hold the spelling met (ties between equal matches go to the commoner).
-    df: u64,
-}
-
-/// A candidate's place in the answer, and why.
-struct Rank {
-    score: f32,
-    /// Sum of ln(1 + records holding each matched spelling): among equal scores, commoner
-    /// spellings first.
-    spelling: f32,
-    why: Vec<Why>,
-    unmatched: Vec<String>,
-}
-
-fn name_parts(s: &str) -> impl Iterator<Item = &str> {
-    s.split(|c: char| c.is_whitespace() || c == '-')
-        .filter(|p| !p.is_empty())
-}
-
-impl Plan {
-    /// Every way `w` meets each person of the record: per person, each name word of the record
-    /// (numbered within the person) that the query word meets, and how.
-    fn meets(w: &WordPlan, persons: &[StoredPerson]) -> Vec<Vec<(usize, Meet)>> {
-        persons
-            .iter()
-            .map(|p| {
-                let mut all = Vec::new();
-                let mut part_no = 0usize;
-                for (field, text) in [
-                    (NameField::Given, Some(&p.given)),
-                    (NameField::Surname, Some(&p.surname)),
-                    (NameField::Birth, p.other.as_ref()),
-                    (NameField::Father, p.father.as_ref()),
-                ] {
-                    for part in text.into_iter().flat_map(|t| name_parts(t)) {
-                        let no = part_no;
-                        part_no += 1;
-                        if let Some(how) = w.meet(part) {
-                            all.push((
-                                no,
-                                Meet {
-                                    value: how.quality() * field.weight(w.role),
-                                    field,
-                                    how,
-                                    df: w.df(&normalize::orthographic_key(part)),
-                                },
-                            ));
-                        }
-                    }
-                }
-                all
-            })
-            .collect()
-    }
-
-    /// The best single way `w` meets one person (any of their name words).
-    fn best(cands: &[(usize, Meet)]) -> Option<Meet> {
-        cands
-            .iter()
-            .map(|(_, m)| *m)
-            .fold(None, |b: Option<Meet>, m| match b {
-                Some(b) if b.value >= m.value => Some(b),
-                _ => Some(m),
-            })
-    }
-
-    /// Which query word each name word of person `i` answers: **one query word, one name**. A
-    /// name word of the record answers at most one word of the query (so in "Arben Arben
-    /// Gërguri" the given name Arben answers the first word only, and the second must be met by
-    /// another name: the father's). The strongest pairs are taken first (the earlier query word
-    /// first among equals), the same way every time.
-    fn assign(table: &[Vec<Vec<(usize, Meet)>>], i: usize) -> Vec<Option<Meet>> {
-        let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
-        for (wi, per_person) in table.iter().enumerate() {
-            for (part, m) in &per_person[i] {
-                pairs.push((wi, *part, *m));
-            }
-        }
-        pairs.sort_by(|a, b| {
-            b.2.value
-                .total_cmp(&a.2.value)
-                .then(a.0.cmp(&b.0))
-                .then(a.1.cmp(&b.1))
-        });
-        let mut out: Vec<Option<Meet>> = vec![None; table.len()];
-        let mut used: Vec<usize> = Vec::new();
-        for (wi, part, m) in pairs {
-            if out[wi].is_none() && !used.contains(&part) {
-                out[wi] = Some(m);
-                used.push(part);
-            }
-        }
-        out
-    }
-
-    /// Re-ranks one candidate: the name words of the query are matched within one person (the
-    /// principal before the parents), each name word of the record answering at most one query
-    /// word; a word that person does not have counts less when another person of the record has
-    /// it (fully for the father's given name of a child: the Albanian "given, father's,
-    /// surname"). Facts that agree (year, date, place, number) add to the score; every part is
-    /// explained, naming the field that matched.
-    fn rank(&self, facts: &Facts, summary: &Summary) -> Rank {
-        let persons = &facts.persons;
-        let table: Vec<Vec<Vec<(usize, Meet)>>> =
-            self.words.iter().map(|w| Self::meets(w, persons)).collect();
-        // How each person answers the query's words on their own (one name word, one query word).
-        let own: Vec<Vec<Option<Meet>>> = (0..persons.len())
-            .map(|i| Self::assign(&table, i))
-            .collect();
-        // The person the query is about.
-        let spill = |main: usize, wi: usize| -> Option<(f32, usize)> {
-            let mut best: Option<(f32, usize)> = None;
-            for (j, cands) in table[wi].iter().enumerate() {
-                let Some(m) = Self::best(cands) else { continue };
-                if j == main {
-                    continue;
-                }
-                let main_role = persons[main].role.as_str();
-                let w = match (main_role, persons[j].role.as_str(), m.field) {
-                    ("child", "father", NameField::Given) => 0.8,
-                    ("child", "mother", NameField::Given | NameField::Birth) => 0.5,
-                    _ => 0.3,
-                };
-                let v = m.value * w;
-                if best.is_none_or(|(b, _)| v > b) {
-                    best = Some((v, j));
-                }
-            }
-            best
-        };
-        let mut main: Option<(f32, usize)> = None;
-        for (i, p) in persons.iter().enumerate() {
-            let pw = if p.principal { 1.0 } else { NON_PRINCIPAL };
-            let s: f32 = (0..self.words.len())
-                .map(|wi| match own[i][wi] {
-                    Some(m) => m.value * pw,
-                    None => spill(i, wi).map_or(0.0, |(v, _)| v),
-                })
-                .sum();
-            if main.is_none_or(|(b, _)| s > b) {
-                main = Some((s, i));
-            }
-        }
-        let (mut score, main) = main.unwrap_or((0.0, 0));
-        // The given name comes first in the Albanian "given, father's, surname": among equal
-        // scores, the person whose given name is the query's first name word goes first
-        // ("Arben Ukë Mustafa" is Arben son of Ukë, not Ukë son of Arben).
-        if own
-            .get(main)
-            .and_then(|o| o.first().copied().flatten())
-            .is_some_and(|m| m.field == NameField::Given)
-        {
-            score += GIVEN_FIRST;
-        }
-        let mut spelling = 0.0;
-        let mut why = Vec::new();
-        let mut unmatched = Vec::new();
-        for (wi, w) in self.words.iter().enumerate() {
-            let mine = own.get(main).and_then(|o| o[wi]);
-            let (m, who) = match mine {
-                Some(m) => (Some(m), main),
-                None => match spill(main, wi) {
-                    Some((_, j)) => (Self::best(&table[wi][j]), j),
-                    None => (None, main),
-                },
-            };
-            match m {
-                Some(m) => {
-                    spelling += (1.0 + m.df as f32).ln();
-                    let p = &persons[who];
-                    let field = if who != main && m.field == NameField::Given && p.role == "father"
-                    {
-                        WhyField::FathersGiven
-                    } else {
-                        m.field.why()
-                    };
-                    why.push(p.why(&w.typed, field, m.how));
-                }
-                None => {
-                    why.push(Why::NoName {
-                        word: w.typed.clone(),
-                    });
-                    unmatched.push(w.typed.clone());
-                }
-            }
-        }
-        // The dates of the person the query is about (or the record's principal).
-        let born = persons.get(main).and_then(|p| p.born).or(facts.dob);
-        let born_text = born.map(|d| d.to_string());
-        for y in &self.years {
-            let agrees = born.is_some_and(|d| d.year() == *y);
-            if agrees {
-                score += FACT;
-            } else {
-                unmatched.push(y.to_string());
-            }
-            why.push(Why::Year {
-                year: *y,
-                born: born_text.clone(),
-                agrees,
-            });
-        }
-        for d in &self.dates {
-            let agrees = match born.and_then(|b| query::agreement(*d, b)) {
-                Some(Agreement::Exact) => {
-                    score += FACT;
-                    DateAgrees::Exact
-                }
-                Some(Agreement::Swapped) => {
-                    score += FACT * 0.75;
-                    DateAgrees::Swapped
-                }
-                // Only the date of birth counts here: the same year alone is no agreement.
-                Some(Agreement::SameYear) | None => {
-                    unmatched.push(d.to_string());
-                    DateAgrees::No
-                }
-            };
-            why.push(Why::Date {
-                date: d.to_string(),
-                born: born_text.clone(),
-                agrees,
-            });
-        }
-        for p in &self.places {
-            if facts.places.iter().any(|c| p.codes.contains(c)) {
-                // A place alone counts above a name reading of the word (at most 1).
-                score += if self.words.is_empty() {
-                    1.0 + GIVEN_FIRST
-                } else {
-                    FACT
-                };
-                why.push(Why::Place {
-                    word: p.typed.clone(),
-                    place: p.display.clone(),
-                });
-                continue;
-            }
-            // The name reading: the person it meets best, principals before parents (the
-            // first of equals).
-            let weight = |i: usize| {
-                if persons[i].principal {
-                    1.0
-                } else {
-                    NON_PRINCIPAL
-                }
-            };
-            let named = p.also_name.as_ref().and_then(|w| {
-                Self::meets(w, persons)
-                    .into_iter()
-                    .enumerate()
-                    .filter_map(|(i, m)| Self::best(&m).map(|m| (i, m)))
-                    .fold(None::<(usize, Meet)>, |best, (i, m)| match best {
-                        Some((j, b)) if b.value * weight(j) >= m.value * weight(i) => Some((j, b)),
-                        _ => Some((i, m)),
-                    })
-            });
-            match named {
-                Some((i, m)) => {
-                    score += m.value * weight(i);
-                    why.push(persons[i].why(&p.typed, m.field.why(), m.how));
-                }
-                None => {
-                    why.push(Why::NotPlace {
-                        word: p.typed.clone(),
-                        place: p.display.clone(),
-                        record_place: summary.place_of_birth.clone(),
-                    });
-                    unmatched.push(p.typed.clone());
-                }
-            }
-        }
-        for _ in &self.numbers {
-            score += FACT * 2.0;
-            why.push(Why::Number);
-        }
-        Rank {
-            score,
-            spelling,
-            why,
-            unmatched,
-        }
-    }
 }
 
 /// Lowers the calling thread's CPU priority (to nice 7 on Linux), so that on a busy hub storing

@@ -155,8 +155,26 @@ pub const REFUSED: &str = "refused/";
 /// its id ([`crate::web::auth::Sessions`]; names an operator: sealed like the rest).
 pub const SESSIONS: &str = "session/";
 
+/// `aux`: `rollout/version` → the rollout plan's version (8 bytes, big-endian),
+/// `rollout/plan` → the plan, JSON: every municipality's stage, written together by
+/// compare-and-set; each hub follows the version ([`crate::rollout`]; names operators).
+pub const ROLLOUT: &str = "rollout/";
+
+/// `aux`: `operators/accounts` → the dashboard's operator accounts (names, argon2id hashes),
+/// JSON, written by compare-and-set and read at every sign-in ([`crate::operators`]).
+pub const OPERATORS: &str = "operators/";
+
+/// `aux`: `pki/version` → the registry's version (8 bytes, big-endian), `pki/registry` → every
+/// certificate the agency PKI issued and whether it is revoked, JSON, written together by
+/// compare-and-set; each hub follows it into its PKI directory ([`crate::pki::shared`]).
+pub const PKI: &str = "pki/";
+
+/// `aux`: `ill/M/REGNO/ROLE` → a person of a central import whose given name is illegible in
+/// the register page, waiting for review ([`crate::linkage::illegible`]).
+pub const ILLEGIBLE: &str = "ill/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 22] = [
+pub const AUX_PREFIXES: [&str; 26] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -178,6 +196,10 @@ pub const AUX_PREFIXES: [&str; 22] = [
     UNVOID,
     CLERKS,
     UNVOID_INDEX,
+    ROLLOUT,
+    OPERATORS,
+    PKI,
+    ILLEGIBLE,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

@@ -188,4 +188,10 @@ pub trait HubBackend: Send + Sync {
 
     /// Where the database is, for messages (a path, or "(in memory)").
     fn location(&self) -> String;
+
+    /// The database's replication to its standbys, for `/metrics`: `None` for a backend
+    /// without any (sled, memory) or a PostgreSQL server that is itself a standby.
+    fn replication(&self) -> Option<Result<Vec<postgres::Standby>, StoreError>> {
+        None
+    }
 }

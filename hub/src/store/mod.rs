@@ -386,6 +386,12 @@ impl HubStore {
         Ok(store)
     }
 
+    /// The database's replication to its standbys, for `/metrics`
+    /// ([`HubBackend::replication`]): `None` on sled, or a PostgreSQL standby.
+    pub fn replication(&self) -> Option<Result<Vec<backend::postgres::Standby>, StoreError>> {
+        self.backend.replication()
+    }
+
     /// Makes everything written so far durable ([`HubBackend::flush`]).
     fn flush(&self) -> Result<(), StoreError> {
         self.backend.flush()

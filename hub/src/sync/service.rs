@@ -47,6 +47,8 @@ pub struct SyncService {
     /// For `Renew` and the heartbeat's certificate fields (issue 17, `pki/lifecycle.rs`).
     pub pki: Pki,
     pub admission: Arc<crate::pki::Admission>,
+    /// The matching model the offices' duplicate check gets with the heartbeat (issue 16).
+    pub node_model: Arc<crate::linkage::models::NodeModelCache>,
 }
 
 use civreg_runtime::clock::now_ms;
@@ -461,6 +463,34 @@ impl Sync for SyncService {
                 at_ms: a.at_ms,
             })
             .collect();
+        // The duplicate check's model (issue 16): named by id and digest in every reply, sent
+        // whole only when the node was not offered this one yet.
+        let node_model = {
+            let (store, cache) = (self.store.clone(), self.node_model.clone());
+            match tokio::task::spawn_blocking(move || cache.get(&store)).await {
+                Ok(Ok(m)) => m,
+                Ok(Err(e)) => {
+                    warn!(error = %e, "the matching model for the offices can not be read");
+                    None
+                }
+                Err(e) => {
+                    warn!(error = %e, "the matching model for the offices can not be read");
+                    None
+                }
+            }
+        };
+        let (dupes_model_sha256, dupes_model_id, dupes_model_json) = match node_model {
+            Some(nm) => {
+                let json = if hb.dupes_model_sha256.as_slice() == nm.sha256.as_slice() {
+                    Vec::new()
+                } else {
+                    info!(municipality = %m, node = %n, model = %nm.id, bytes = nm.json.len(), "matching model sent to the office");
+                    nm.json.as_ref().clone()
+                };
+                (nm.sha256.to_vec(), nm.id, json)
+            }
+            None => (Vec::new(), String::new(), Vec::new()),
+        };
         let hub_cert = self.pki.hub_cert_info().ok();
         let hub_next = self.pki.hub_next_cert_info().ok().flatten();
         let trust_pem = self.pki.trust_pem().unwrap_or_default();
@@ -499,6 +529,9 @@ impl Sync for SyncService {
                 .filter(|_| hb.clerk_roster_wanted)
                 .map(|h| h.to_wire()),
             clerk_roster_refused,
+            dupes_model_sha256,
+            dupes_model_id,
+            dupes_model_json,
         }))
     }
 

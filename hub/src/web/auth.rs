@@ -1,6 +1,8 @@
 //! Sign-in, sessions and CSRF protection for the dashboard.
 //!
-//! - **Accounts**: `operators.rs` (argon2 hashes in `DATA_DIR/operators.json`).
+//! - **Accounts**: `operators.rs` (argon2 hashes in the hub's store, shared by every hub over
+//!   it). A session counts only while its operator's account exists: an account removed
+//!   through any hub ends its sessions at every hub.
 //! - **Sessions**: a random 256-bit id (`ring::rand`), sent as the cookie `civreg_session`
 //!   (`HttpOnly; SameSite=Strict; Path=/`), kept in the hub's store only as its SHA-256
 //!   ([`Sessions`], `aux` prefix `session/`, sealed at rest), so that a session made at one hub
@@ -129,7 +131,14 @@ impl Sessions {
                 return None;
             }
         };
-        if !self.alive(&kept, now) {
+        let account_kept = match crate::operators::exists_in(&self.store, &kept.account) {
+            Ok(k) => k,
+            Err(e) => {
+                tracing::warn!(error = %e, "operator accounts not read; session refused");
+                return None;
+            }
+        };
+        if !self.alive(&kept, now) || !account_kept {
             if let Err(e) = self.store.aux_write(&[(key, None)]) {
                 tracing::warn!(error = %e, "expired dashboard session not removed");
             }
@@ -259,7 +268,12 @@ pub fn with_cookie(mut res: Response, value: HeaderValue) -> Response {
 mod tests {
     use super::*;
 
+    /// A well-formed argon2id hash (no password is tried against it here).
+    const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
+    /// Sessions over `store`, where operator vjosa has an account.
     fn sessions(store: HubStore, idle_s: u64) -> Sessions {
+        crate::operators::add_in(&store, "vjosa", PHC, true).unwrap();
         Sessions::in_store(
             Arc::new(store),
             Duration::from_secs(idle_s),
@@ -327,6 +341,13 @@ mod tests {
             "ended at one hub, ended at every hub"
         );
         assert!(b.touch("0").is_none());
+        // An operator removed through one hub: its sessions end at every hub.
+        let t = a.create("vjosa").unwrap();
+        assert!(b.touch(&t).is_some());
+        crate::operators::remove_in(&a.store, "vjosa").unwrap();
+        assert!(b.touch(&t).is_none(), "a removed operator's session ends");
+        crate::operators::add_in(&b.store, "vjosa", PHC, false).unwrap();
+        assert!(a.touch(&t).is_none(), "and stays ended");
         // Idle limit 0: expired at once, at either hub, and removed.
         let (a0, b0) = (sessions(db.store(), 0), sessions(db.store(), 0));
         let t = a0.create("vjosa").unwrap();

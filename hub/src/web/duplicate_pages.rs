@@ -91,7 +91,13 @@ pub async fn duplicates(
     };
     let all = q.all.as_deref().is_some_and(|v| v != "0");
     let mm = m.clone();
-    let list = blocking(move || Ok(duplicates::list(ctx.store(), mm.as_deref(), all)?)).await?;
+    let (list, illegible) = blocking(move || {
+        Ok((
+            duplicates::list(ctx.store(), mm.as_deref(), all)?,
+            crate::linkage::illegible::waiting(ctx.store(), mm.as_deref())?,
+        ))
+    })
+    .await?;
     let gazetteer: Vec<serde_json::Value> = civreg_shared::gazetteer::all()
         .iter()
         .map(|g| {
@@ -110,6 +116,7 @@ pub async fn duplicates(
             name => name,
             gazetteer => Value::from_serialize(&gazetteer),
             list => Value::from_serialize(list.iter().map(case_row).collect::<Vec<_>>()),
+            illegible => Value::from_serialize(&illegible),
         },
     )
 }
@@ -549,6 +556,19 @@ mod tests {
                         name => name,
                         gazetteer => Value::from_serialize(vec![serde_json::json!({"code": EVIL, "name": EVIL, "selected": true})]),
                         list => Value::from_serialize(vec![case_row(&c)]),
+                        illegible => Value::from_serialize(crate::linkage::illegible::Waiting {
+                            total: 2,
+                            entries: vec![crate::linkage::illegible::Illegible {
+                                municipality: EVIL.into(),
+                                regno: EVIL.into(),
+                                role: "child".into(),
+                                surname: EVIL.into(),
+                                file: EVIL.into(),
+                                line: 7,
+                                operator: EVIL.into(),
+                                at_ms: 0,
+                            }],
+                        }),
                     },
                 );
                 assert_clean(&page, &format!("duplicates in {lang}"));

@@ -87,6 +87,8 @@ pub struct Settings {
     pub session_idle: Duration,
     /// A session ends this long after sign-in, however active (`web.session_max_s`).
     pub session_max: Duration,
+    /// Every hub process's address (`hub_urls`), shown on the overview.
+    pub hub_urls: Vec<String>,
 }
 
 impl Default for Settings {
@@ -97,6 +99,7 @@ impl Default for Settings {
             hosts: Vec::new(),
             session_idle: auth::SESSION_IDLE,
             session_max: auth::SESSION_MAX,
+            hub_urls: Vec::new(),
         }
     }
 }

@@ -300,7 +300,7 @@ pub fn expiring_certs(ctx: &Context, now: OffsetDateTime) -> Result<Vec<IssuedEn
 
 /// Every municipality, trouble first; what is wrong is said in `lang`.
 pub fn overview(ctx: &Context, lang: Lang) -> Result<Vec<MunicipalityView>, WebError> {
-    let rollout = Rollout::load(ctx.data_dir())?;
+    let rollout = Rollout::read_in(ctx.store())?.1;
     let conflicts = open_conflicts(ctx)?;
     let duplicates = super::open_duplicates(ctx)?;
     // From the index's keys: no request is decoded on a render.

@@ -83,7 +83,7 @@ fn login_page(
 async fn login_answer(ctx: &Context, status: StatusCode, message: Option<String>) -> Response {
     let c = ctx.clone();
     let none =
-        blocking(move || Ok(crate::operators::names(c.data_dir()).is_ok_and(|n| n.is_empty())))
+        blocking(move || Ok(crate::operators::names_in(c.store()).is_ok_and(|n| n.is_empty())))
             .await
             .unwrap_or(false);
     login_page(&Frame::of(None), status, message.as_deref(), none)
@@ -143,7 +143,7 @@ pub async fn login(
     let c = ctx.clone();
     let n = name.clone();
     let verified =
-        blocking(move || Ok(crate::operators::verify(c.data_dir(), &n, &f.password))).await;
+        blocking(move || Ok(crate::operators::verify_in(c.store(), &n, &f.password))).await;
     drop(permit);
     match &verified {
         Ok(Ok(())) => ctx.throttle().succeeded(&name, addr),
@@ -314,6 +314,7 @@ fn row_view(r: &MunicipalityView, now: u64) -> RowView {
 
 pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let online_within = ctx.settings().online_within.as_secs();
+    let hub_urls = ctx.settings().hub_urls.clone();
     let lang = lang::current();
     let (rows, certs, hub) = blocking(move || {
         let certs = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?;
@@ -334,6 +335,7 @@ pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<S
             bad => count(model::Severity::Bad),
             warn => count(model::Severity::Warn),
             rows => Value::from_serialize(rows.iter().map(|r| row_view(r, now)).collect::<Vec<_>>()),
+            hub_urls => hub_urls,
         },
     )
     .map(Html)
@@ -712,7 +714,7 @@ struct RolloutRow {
 }
 
 pub async fn rollout(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
-    let r = blocking(move || Ok(Rollout::load(ctx.data_dir())?)).await?;
+    let r = blocking(move || Ok(Rollout::read_in(ctx.store())?.1)).await?;
     let lang = lang::current();
     let rows: Vec<RolloutRow> = civreg_shared::gazetteer::all()
         .iter()
@@ -786,7 +788,8 @@ pub async fn set_stage(
     let operator = op.name.clone();
     let (m, reason, ks) = (code.clone(), f.reason.clone(), kinds.clone());
     let result = blocking(move || {
-        Ok(Rollout::set(
+        Ok(Rollout::set_in(
+            c.store(),
             c.data_dir(),
             &m,
             stage,
@@ -862,6 +865,13 @@ pub async fn metrics(State(ctx): State<Context>) -> Result<Response, WebError> {
                 (kind, subject, e.not_after.unix_timestamp())
             })
             .collect();
+        snap.replication = ctx
+            .store()
+            .replication()
+            .map(|r| r.map_err(|e| e.to_string()));
+        if let Some(Err(e)) = &snap.replication {
+            tracing::warn!(error = %e, "/metrics: the PostgreSQL primary's replication could not be read");
+        }
         Ok(ctx.metrics().render(&snap))
     })
     .await?;

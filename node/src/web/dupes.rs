@@ -30,7 +30,11 @@
 //!
 //! # The model
 //!
-//! The node ships one model, compiled in: `dupes_model.json`, trained once with
+//! The hub's current model is used once the node holds one (issue 16: trained on the national
+//! register by `civreg-hub match train` or the first `match`/`import` that needed one, sent with
+//! the heartbeat reply and checked before use: `crate::node::dupes_model`). Until then, and
+//! while every model the hub offers is refused, the node uses its own, compiled in:
+//! `dupes_model.json`, trained once with
 //! [`civreg_shared::linkage::Matcher::train`] (the hub's configuration,
 //! `linkage::generic::hub_train_config`) on the synthetic population of 20,000 records with
 //! planted duplicates (`civreg_shared::synth::population`, seed `0xD00B1E`; 22,953 people),
@@ -664,7 +668,12 @@ pub fn candidates(
     if found.is_empty() {
         return None;
     }
-    let model = model();
+    // The hub's model when one was taken (issue 16), else the compiled-in one.
+    let hub = node.dupes_model();
+    let model: &Model = match hub.as_deref() {
+        Some(h) => &h.model,
+        None => model(),
+    };
     let records = node.live_record_count().unwrap_or(0) as u64;
     let kept = keep(model, &thresholds(model, records), &typed, found);
     if kept.is_empty() {

@@ -1,5 +1,6 @@
 //! The status bar on every page: online or offline, the ops waiting and the oldest one's age,
-//! the last successful sync; red with the reason when the hub refuses this office (revoked,
+//! the last successful sync, the hub in use (its host: an office of several hubs sees which one
+//! it syncs with, issue 19); red with the reason when the hub refuses this office (revoked,
 //! suspended, a fork: the worker has stopped) or the office has stopped registering
 //! (`guard::Halt`); a warning when the office's certificate expires within
 //! [`CERT_WARN_DAYS`]. The page renders it; `GET /status.json` gives the same figures, which
@@ -23,6 +24,10 @@ pub struct StatusView {
     /// `online`, `offline`, `refused`, `halted` or `not-enrolled`.
     pub state: &'static str,
     pub connection: String,
+    /// The host of the hub in use (the last that answered, or the first to try); empty when
+    /// the office is not enrolled.
+    pub hub: String,
+    pub hub_text: String,
     pub waiting: u64,
     pub waiting_text: String,
     pub oldest_s: u64,
@@ -125,10 +130,22 @@ pub fn compute(ctx: &Context, lang: Lang) -> Result<StatusView, WebError> {
     } else {
         level
     };
+    let hub = if enrolled {
+        civreg_shared::hubs::host(&st.hub_url).to_string()
+    } else {
+        String::new()
+    };
+    let hub_text = if hub.is_empty() {
+        String::new()
+    } else {
+        c.format(lang, "status-hub", &[("host", hub.as_str().into())])
+    };
     Ok(StatusView {
         level,
         state,
         connection,
+        hub,
+        hub_text,
         waiting,
         waiting_text: c.format(lang, "status-waiting", &[("count", waiting.into())]),
         oldest_s,

@@ -439,6 +439,11 @@ pub struct GenericConfig {
     pub own_duplicates: f64,
     pub min_corruptions: usize,
     pub max_corruptions: usize,
+    /// Whether the people not in the register lack values as often as the copies do (each
+    /// drawn as a copy of itself would be corrupted, keeping only the missing date, place,
+    /// number or parent's name). `false`: they are complete, so that on this set a row that
+    /// lacks its date or place is always a copy of a register person.
+    pub strangers_lack_values: bool,
 }
 
 impl GenericConfig {
@@ -449,6 +454,7 @@ impl GenericConfig {
             own_duplicates: 0.0,
             min_corruptions: 1,
             max_corruptions: 3,
+            strangers_lack_values: false,
         }
     }
 }
@@ -716,7 +722,27 @@ impl GenericSet {
             source_corruptions.push(ks);
         }
         for k in 0..cfg.register - chosen.len() {
-            source.push(lists.person(&mut rng, &mut numbers));
+            let mut p = lists.person(&mut rng, &mut numbers);
+            if cfg.strangers_lack_values {
+                // The missing values of a corrupted copy, the other corruptions left out.
+                let (q, _) = corrupted_copy(&mut rng, &p, cfg);
+                if q.birth_date.is_none() {
+                    p.birth_date = None;
+                }
+                if q.birth_place.is_none() {
+                    p.birth_place = None;
+                }
+                if q.personal_number.is_none() {
+                    p.personal_number = None;
+                }
+                if q.father_given_name.is_none() {
+                    p.father_given_name = None;
+                }
+                if q.mother_given_name.is_none() {
+                    p.mother_given_name = None;
+                }
+            }
+            source.push(p);
             source_entity.push(cfg.register + k);
             source_corruptions.push(Vec::new());
         }
@@ -899,8 +925,11 @@ pub enum LinkHow {
     /// As `match link` did before issue 16: the model trained on the register alone, its prior
     /// and thresholds the register's own.
     RegisterPrior,
-    /// A [`LinkJob`]: trained on both sources, the prior estimated from them.
+    /// A [`LinkJob`]: trained on both sources, the prior estimated from them, the share of
+    /// rows with a person in the register by kind of row.
     Job,
+    /// A [`LinkJob`] with one share for every row ([`LinkOptions::share_by_kind`] off).
+    OneShare,
 }
 
 /// Links the source to the register as `civreg-hub match link` does, and scores the result.
@@ -928,8 +957,11 @@ pub fn evaluate_link_records(
             let links = link_many(&model, &index, rows, 0);
             (links, model.thresholds, model.lambda)
         }
-        LinkHow::Job => {
-            let opts = LinkOptions::new(hub_train_config(register.len() + rows.len()));
+        LinkHow::Job | LinkHow::OneShare => {
+            let opts = LinkOptions {
+                share_by_kind: how == LinkHow::Job,
+                ..LinkOptions::new(hub_train_config(register.len() + rows.len()))
+            };
             let mut job = LinkJob::new(register, rows, &opts)?;
             let links = job.link_all(rows, 0);
             (links, job.prior.thresholds, job.prior.lambda)

@@ -149,7 +149,7 @@ mod model;
 pub use block::{BlockingStats, RuleStats, RULES};
 pub use cluster::{ClusterStats, CLUSTER_CAP};
 pub use compare::Field;
-pub use job::{LinkJob, LinkOptions, LinkPrior};
+pub use job::{KindShare, LinkJob, LinkOptions, LinkPrior};
 pub use model::{
     Class, EmSession, FieldModel, FieldScore, Level, Matcher, Model, Score, TermFrequencies,
     Thresholds, TrainConfig, TrainingReport, MODEL_FORMAT,

@@ -249,6 +249,25 @@ impl Model {
                 self.lambda, self.match_probability, self.possible_probability
             )));
         }
+        // Thresholds are weights in bits: finite, and Possible never above Match.
+        let t = self.thresholds;
+        if !(t.matched.is_finite() && t.possible.is_finite() && t.possible <= t.matched) {
+            return Err(LinkageError::BadModel(format!(
+                "the thresholds (match {}, possible {}) are not finite weights with possible at most match; retrain the model",
+                t.matched, t.possible
+            )));
+        }
+        for (name, tf) in [
+            ("given name", &self.given_tf),
+            ("surname", &self.surname_tf),
+        ] {
+            if !(tf.u_agree.is_finite() && (0.0..=1.0).contains(&tf.u_agree)) {
+                return Err(LinkageError::BadModel(format!(
+                    "the {name} frequencies' u = {} is not in [0, 1]; retrain the model",
+                    tf.u_agree
+                )));
+            }
+        }
         Ok(())
     }
 

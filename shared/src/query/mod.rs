@@ -16,6 +16,9 @@
 //! A single word that names a place ("Gjakova", "Peja") may also be a surname: it is a
 //! [`Place`] with `also_name` set, and each engine decides how to weigh the two readings.
 //!
+//! How a record answers a parsed query (one query word, one name; the name words within one
+//! person, the principal first) is [`rank`], the one rule of both engines.
+//!
 //! Each word is classified once, by [`tokens::classify`] (number, date, year or text); the dates
 //! of a query, the date-of-birth filter and how a date agrees with a record's are in [`dates`].
 //! The node's index and the hub's search take what these give and classify nothing themselves:
@@ -25,6 +28,7 @@
 //! first with [`crate::limits::check_search`]); it never panics on any input.
 
 pub mod dates;
+pub mod rank;
 pub mod tokens;
 pub mod why;
 

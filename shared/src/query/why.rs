@@ -51,6 +51,8 @@ pub enum WhyHow {
     Phonetic,
     /// Within this many typing differences.
     Typos(u32),
+    /// The name begins with the word (the node's local search).
+    Prefix,
 }
 
 /// How a date of the query agrees with the date of birth.
@@ -154,6 +156,7 @@ impl Why {
                     WhyHow::Orthography => c.text(lang, "search-how-orthography"),
                     WhyHow::Folded => c.text(lang, "search-how-folded"),
                     WhyHow::Phonetic => c.text(lang, "search-how-phonetic"),
+                    WhyHow::Prefix => c.text(lang, "search-how-prefix"),
                     WhyHow::Typos(n) => {
                         c.format(lang, "search-how-typos", &[("n", Arg::Num(f64::from(*n)))])
                     }
@@ -253,6 +256,7 @@ mod tests {
                 WhyHow::Phonetic,
                 WhyHow::Typos(1),
                 WhyHow::Typos(2),
+                WhyHow::Prefix,
             ] {
                 v.push(Why::Name {
                     word: "Drita".into(),

@@ -17,7 +17,7 @@
 use super::{check_name, check_text, pnum_errors, quoted, Report, MIN_REGISTER_YEAR};
 use crate::annotation;
 use crate::fields::{self, FieldMap};
-use crate::ids::RegNo;
+use crate::ids::{RegNo, HUB_NODE_ID};
 use crate::limits::{MAX_NAME_CHARS, MAX_OP_BYTES, MAX_OP_CHANGES, MAX_TEXT_CHARS};
 use crate::model::{Record, RecordKind, Sex};
 use crate::op::{ChangeKind, Op};
@@ -39,6 +39,8 @@ enum Leaf {
     Albanian,
     Year,
     Number,
+    /// A mark: `true` or `false` (`given_name_illegible`).
+    Flag,
     /// A group of fields (`father`, `register`, `child.personal_numbers`), removable as a whole.
     Group,
 }
@@ -56,6 +58,7 @@ fn leaf(kind: RecordKind, path: &str) -> Option<(Leaf, bool)> {
         };
         Some(match rest {
             "given_name" => (Leaf::Name, required),
+            "given_name_illegible" if !spouse => (Leaf::Flag, false),
             "surname" if !spouse => (Leaf::Name, required),
             "surname_before" | "surname_after" if spouse => (Leaf::Name, required),
             "maiden_surname" if !spouse => (Leaf::Name, false),
@@ -216,6 +219,11 @@ fn check_leaf(r: &mut Report, kind: RecordKind, path: &str, v: &Value, today: Na
                 format!("the register year {} is not between {MIN_REGISTER_YEAR} and {}; correct the year", quoted(&v.to_string()), today.year()),
             ),
         },
+        Leaf::Flag => {
+            if !v.is_boolean() {
+                bad_value(r, path, "true or false", v);
+            }
+        }
         Leaf::Number => match v.as_u64() {
             Some(n) if n >= 1 && n <= u64::from(u32::MAX) => {}
             _ => bad_value(r, path, "a page or entry number (1 or more)", v),
@@ -318,6 +326,23 @@ fn check_annotation(r: &mut Report, op: &Op, today: NaiveDate) {
     }
 }
 
+/// Where a create comes from: a central import is a create of the hub's own chain under a
+/// number of the hub's series (`M-YEAR-KIND-HUB-SEQ`). A node can write neither (the hub
+/// authorises only a node's own chain and the numbers it mints), so nothing an office sends is
+/// read as a central import.
+fn origin(op: &Op) -> super::Origin {
+    let hub_number = RegNo::parse(&op.record_id).is_ok_and(|n| {
+        n.node
+            .as_deref()
+            .is_some_and(|id| id.eq_ignore_ascii_case(HUB_NODE_ID))
+    });
+    if op.id.node_id == HUB_NODE_ID && hub_number {
+        super::Origin::CentralImport
+    } else {
+        super::Origin::Office
+    }
+}
+
 /// Checks one op's content on its own (see the module docs) relative to `today`, the latest
 /// date the op may name. Errors only: an op with any problem is refused.
 pub fn check_op(op: &Op, today: NaiveDate) -> Report {
@@ -409,7 +434,7 @@ pub fn check_op(op: &Op, today: NaiveDate) -> Report {
             match Record::from_json(op.record_kind, fields::unflatten(&map)) {
                 Ok(record) => {
                     r.problems.extend(
-                        super::validate(&record, today)
+                        super::validate_as(&record, today, origin(op))
                             .problems
                             .into_iter()
                             .filter(|p| p.severity == super::Severity::Error),

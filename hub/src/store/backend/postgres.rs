@@ -32,10 +32,12 @@
 //!   `synchronous_commit` is `off` (a commit answered before its WAL is on disk) would break
 //!   "acknowledged means durable": the backend sets it back to `on` for its own sessions, with a
 //!   warning. A `COMMIT` whose answer is lost (the connection broke after it was sent) is
-//!   reported as an error although it may have committed: nothing is acknowledged, and the node
-//!   sends the batch again; the store's cached head is then behind the pushed batch's base, so
-//!   it reads the head again (the several-writers rule of `store/commit.rs`) and takes the
-//!   resend as a replay.
+//!   looked up on a new connection ([`retry`]): reported committed if it was, sent again if it
+//!   was not. Only when the look-up can not be made within the retry deadline is it an error
+//!   although it may have committed: nothing is acknowledged, and the node sends the batch
+//!   again; the store's cached head is then behind the pushed batch's base, so it reads the
+//!   head again (the several-writers rule of `store/commit.rs`) and takes the resend as a
+//!   replay.
 //! - **Scans** read lazily, in keyset pages of [`PAGE`] entries (`key > last ORDER BY key
 //!   LIMIT n`), each page its own statement: no snapshot and no transaction held between pages,
 //!   as the trait allows; never a whole keyspace in memory.
@@ -46,6 +48,12 @@
 //!   channel, which never nests one runtime in another. Reads share a few pipelined
 //!   connections; writes have one connection of their own. A connection that broke (the server
 //!   restarted, a failover) is made again at its next use.
+//! - **Failover**: a request that fails for want of a connection (the server restarted or
+//!   was killed, a standby promoted in its place) is retried on a new connection with
+//!   exponential back-off within a deadline (`civreg_retry_secs` in the URL, 30 s by default);
+//!   with several hosts and `target_session_attrs=read-write` the new connection finds the
+//!   server that takes writes. A write whose `COMMIT` went unanswered is looked up before it
+//!   is attempted again, so it is reported committed only if it was: the [`retry`] module.
 //! - **TLS**: `sslmode` as libpq reads it ([`SslMode`]): `disable`; `prefer` (the default) and
 //!   `require`: encrypted, the certificate unchecked unless `sslrootcert` is given; `verify-ca`:
 //!   the certificate must chain to `sslrootcert`; `verify-full`: and name the host.
@@ -60,6 +68,11 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio_postgres::types::Type;
 use tokio_postgres::Client;
+
+mod replication;
+mod retry;
+pub use replication::Standby;
+pub use retry::DEFAULT_DEADLINE as DEFAULT_RETRY_DEADLINE;
 
 /// Entries one page of a scan reads.
 pub const PAGE: i64 = 512;
@@ -139,6 +152,9 @@ pub struct Target {
     pub ssl: SslMode,
     pub root_cert: Option<PathBuf>,
     pub shown: String,
+    /// How long a request goes on retrying while the server is unreachable
+    /// (`civreg_retry_secs`, [`retry`]).
+    pub retry_for: Duration,
 }
 
 fn bad_url(shown: &str, why: impl std::fmt::Display) -> StoreError {
@@ -199,6 +215,7 @@ impl Target {
         };
         let mut ssl = SslMode::Prefer;
         let mut root_cert = None;
+        let mut retry_for = retry::DEFAULT_DEADLINE;
         let mut kept = Vec::new();
         for pair in query.split('&').filter(|p| !p.is_empty()) {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
@@ -219,6 +236,7 @@ impl Target {
                     }
                 }
                 "sslrootcert" => root_cert = Some(PathBuf::from(percent_decode(v))),
+                retry::PARAM => retry_for = retry::parse_deadline(v).map_err(|e| bad_url(&shown, e))?,
                 _ => kept.push(pair),
             }
         }
@@ -254,6 +272,7 @@ impl Target {
             ssl,
             root_cert,
             shown,
+            retry_for,
         })
     }
 
@@ -303,9 +322,21 @@ fn pg_error(shown: &str, e: &tokio_postgres::Error) -> StoreError {
                 "{}: the store URL's user needs the right to create tables in the database's schema (or have an administrator run civreg-hub once as its owner); store {shown}",
                 db.message()
             ),
-            "57P03" | "57P01" | "57P02" | "08006" | "08001" => {
+            "57P03" | "57P01" | "57P02" | "57P05" => {
                 return StoreError::Unreachable(format!(
                     "PostgreSQL at {shown} is not accepting connections ({}): wait for it to start, or check the store URL",
+                    db.message()
+                ))
+            }
+            c if c.starts_with("08") => {
+                return StoreError::Unreachable(format!(
+                    "the connection to PostgreSQL at {shown} failed ({}, {code}): the server stopped or the network failed",
+                    db.message()
+                ))
+            }
+            "25006" => {
+                return StoreError::Unreachable(format!(
+                    "PostgreSQL at {shown} is a read-only standby ({}): after a failover, list every server in the store URL with target_session_attrs=read-write so that the hub finds the new primary",
                     db.message()
                 ))
             }
@@ -445,6 +476,10 @@ pub struct PostgresBackend {
     /// The writer's connection: one transaction at a time.
     writer: Arc<tokio::sync::Mutex<Option<Client>>>,
     location: String,
+    /// How long a request retries while the server is unreachable ([`retry`]).
+    retry_for: Duration,
+    /// The last answer about replication, for `/metrics` ([`replication`]).
+    replication: std::sync::Mutex<replication::Cached>,
 }
 
 fn layout_key() -> Vec<u8> {
@@ -483,21 +518,41 @@ impl PostgresBackend {
             next_reader: AtomicUsize::new(0),
             writer: Arc::new(tokio::sync::Mutex::new(Some(writer))),
             location: target.shown,
+            retry_for: target.retry_for,
+            replication: std::sync::Mutex::new(None),
         })
     }
 
-    /// Runs `f` with a reader connection, on the backend's runtime.
+    /// Runs `f` with a reader connection, on the backend's runtime; retried on a new
+    /// connection while the server is unreachable, within the deadline ([`retry`]).
     fn read<T, F, Fut>(&self, f: F) -> Result<T, StoreError>
     where
         T: Send + 'static,
-        F: FnOnce(Arc<Client>, Arc<str>) -> Fut + Send + 'static,
+        F: FnOnce(Arc<Client>, Arc<str>) -> Fut + Clone + Send + 'static,
         Fut: Future<Output = Result<T, StoreError>> + Send,
     {
-        let i = self.next_reader.fetch_add(1, Ordering::Relaxed) % READERS;
+        let first = self.next_reader.fetch_add(1, Ordering::Relaxed);
         let (readers, connector) = (self.readers.clone(), self.connector.clone());
+        let mut attempts = retry::Attempts::new(self.retry_for);
         self.bridge.run(async move {
-            let client = connector.client(&readers[i]).await?;
-            f(client, connector.shown.clone()).await
+            let mut n = first;
+            loop {
+                let slot = &readers[n % READERS];
+                n = n.wrapping_add(1);
+                let tried = match connector.client(slot).await {
+                    Ok(client) => f.clone()(client, connector.shown.clone()).await,
+                    Err(e) => Err(e),
+                };
+                match tried {
+                    Ok(v) => return Ok(v),
+                    Err(e) => {
+                        let wait = attempts.next(e)?;
+                        // Made again at its next use.
+                        *slot.client.lock().await = None;
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            }
         })
     }
 
@@ -818,14 +873,14 @@ impl HubBackend for PostgresBackend {
         if batch.is_empty() {
             return Ok(());
         }
-        match self.write(None, batch.into_writes())? {
+        match self.write_retrying(None, batch.into_writes())? {
             Applied::Done => Ok(()),
             Applied::Conflict(_) => unreachable!("an unconditional write has no conditions"),
         }
     }
 
     fn apply_if(&self, expected: &[Expected], batch: &Batch) -> Result<Applied, StoreError> {
-        self.write(Some(expected.to_vec()), batch.writes().to_vec())
+        self.write_retrying(Some(expected.to_vec()), batch.writes().to_vec())
     }
 
     fn flush(&self) -> Result<(), StoreError> {
@@ -870,6 +925,10 @@ impl HubBackend for PostgresBackend {
 
     fn location(&self) -> String {
         self.location.clone()
+    }
+
+    fn replication(&self) -> Option<Result<Vec<Standby>, StoreError>> {
+        self.replication_cached()
     }
 }
 

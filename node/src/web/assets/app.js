@@ -16,6 +16,9 @@
         if (!s) { return; }
         bar.className = "status " + s.level;
         text(document.getElementById("st-conn"), s.connection);
+        var h = document.getElementById("st-hub");
+        text(h, s.hub_text);
+        if (h) { h.setAttribute("data-host", s.hub); }
         var w = document.getElementById("st-waiting");
         text(w, s.waiting_text);
         if (w) { w.setAttribute("data-count", String(s.waiting)); }

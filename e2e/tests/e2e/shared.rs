@@ -1,0 +1,322 @@
+//! What every hub over one database shares beyond the register (issue 19 part 2), with real
+//! processes: two `civreg-hub serve` over one throwaway PostgreSQL ([`civreg_testkit::postgres`]),
+//! hub B's data directory a copy of hub A's (the same agency PKI and keys), each with its own
+//! control socket and dashboard.
+//!
+//! - The rollout plan: a municipality suspended through hub A is refused at hub B, and resumed
+//!   through hub B it pushes through hub A again; an earlier version's `rollout.json` is
+//!   imported once.
+//! - Operator accounts: an operator added through hub A signs in at hub B's dashboard (HTTP),
+//!   a session made at hub A works at hub B, an operator removed through hub B is signed out
+//!   and refused at hub A, and a changed password applies at both; an earlier version's
+//!   `operators.json` is imported once.
+//! - The registry of issued certificates and the revocations: an office enrolled with a bundle
+//!   issued through hub A syncs through hub B, and revoked through hub A it is refused by hub
+//!   B, its live connection to hub B ended.
+
+use civreg_testkit::fleet::*;
+use civreg_testkit::hub::WebSession;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+
+fn hub_run(hub_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+    Command::new(hub_bin())
+        .arg("--data-dir")
+        .arg(hub_dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run civreg-hub")
+}
+
+fn hub_json(hub_dir: &Path, args: &[&str], env: &[(&str, &str)]) -> serde_json::Value {
+    let mut all = vec!["--json"];
+    all.extend_from_slice(args);
+    let out = hub_run(hub_dir, &all, env);
+    assert!(out.status.success(), "{}", describe("civreg-hub", &out));
+    serde_json::from_slice(&out.stdout).expect("civreg-hub --json")
+}
+
+/// A free port on 127.0.0.1 for a dashboard.
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Two hubs over one new database: hub A in `s.hub_dir`, hub B in a copy of it made now
+/// (after `prepare` ran on hub A's directory), each with its dashboard on a port of its own.
+struct TwoHubs {
+    a: HubProc,
+    b: HubProc,
+    web_a: String,
+    web_b: String,
+    _db: civreg_testkit::postgres::Database,
+}
+
+impl TwoHubs {
+    fn start(s: &Setup, prepare: impl FnOnce(&Path)) -> TwoHubs {
+        let db = civreg_testkit::postgres::database();
+        prepare(&s.hub_dir);
+        let hub_b_dir: PathBuf = s.path("hub-b");
+        let cp = Command::new("cp")
+            .arg("-a")
+            .arg(&s.hub_dir)
+            .arg(&hub_b_dir)
+            .output()
+            .expect("cp");
+        assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+        let (web_a, web_b) = (
+            format!("127.0.0.1:{}", free_port()),
+            format!("127.0.0.1:{}", free_port()),
+        );
+        let a = HubProc::start_with(
+            &s.hub_dir,
+            &s.path("hub-a.log"),
+            &["--store", &db.url, "--http-listen", &web_a],
+        );
+        let b = HubProc::start_with(
+            &hub_b_dir,
+            &s.path("hub-b.log"),
+            &["--store", &db.url, "--http-listen", &web_b],
+        );
+        TwoHubs {
+            a,
+            b,
+            web_a,
+            web_b,
+            _db: db,
+        }
+    }
+}
+
+/// One `sync --once` of `node` with `hub`: its output.
+fn sync_once(node: &NodeDir, hub: &HubProc) -> std::process::Output {
+    node.run(&["--json", "sync", "--once", "--hub", &hub.url()])
+}
+
+#[test]
+fn shared_a_rollout_change_made_through_one_hub_is_enforced_at_the_other() {
+    let s = Setup::new();
+    // An earlier version's plan file in hub A's directory: Pejë live.
+    let hubs = TwoHubs::start(&s, |dir| {
+        let mut plan = serde_json::json!({"municipalities": {}});
+        plan["municipalities"]["peje"] =
+            serde_json::json!({"stage": "live", "kinds": ["birth", "marriage", "death"]});
+        std::fs::write(dir.join("rollout.json"), plan.to_string()).expect("rollout.json");
+    });
+    let (a_dir, b_dir) = (&hubs.a.data_dir, &hubs.b.data_dir);
+    // Imported once at hub A's start, and known at hub B; the file is no longer read.
+    assert!(!a_dir.join("rollout.json").exists());
+    assert!(a_dir.join("rollout.json.imported").exists());
+    let listed = hub_json(b_dir, &["rollout", "list"], &[]);
+    assert_eq!(
+        listed["municipalities"]["peje"]["stage"], "live",
+        "{listed}"
+    );
+    assert_eq!(listed["municipalities"]["prishtine"]["stage"], "pilot");
+
+    let node = &s.node;
+    node.register_births(&[birth_doc(0)]);
+    let out = sync_once(node, &hubs.b);
+    assert!(out.status.success(), "{}", describe("sync through B", &out));
+    assert_eq!(node.status_u64("hub_acked"), 1);
+
+    // Suspended through hub A: hub B refuses the next push within seconds.
+    let set = hub_json(
+        a_dir,
+        &[
+            "rollout",
+            "set",
+            MUNICIPALITY,
+            "suspended",
+            "--operator",
+            "vjosa",
+            "--reason",
+            "data audit",
+        ],
+        &[],
+    );
+    assert_eq!(set["entry"]["stage"], "suspended", "{set}");
+    node.register_births(&[birth_doc(1)]);
+    let refused = wait_until("hub B to enforce the suspension", PATIENCE, || {
+        let out = sync_once(node, &hubs.b);
+        let said = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        said.contains("suspended by vjosa").then_some(said)
+    });
+    assert!(refused.contains("data audit"), "{refused}");
+    assert_eq!(
+        node.status_u64("hub_acked"),
+        1,
+        "nothing pushed while suspended"
+    );
+    let listed = hub_json(b_dir, &["rollout", "list"], &[]);
+    assert_eq!(listed["municipalities"][MUNICIPALITY]["stage"], "suspended");
+
+    // Resumed through hub B: hub A takes the push.
+    hub_json(
+        b_dir,
+        &[
+            "rollout",
+            "set",
+            MUNICIPALITY,
+            "live",
+            "--operator",
+            "besa",
+            "--reason",
+            "audit done",
+        ],
+        &[],
+    );
+    wait_until("hub A to take the push once resumed", PATIENCE, || {
+        sync_once(node, &hubs.a).status.success().then_some(())
+    });
+    assert_eq!(node.status_u64("hub_acked"), 2);
+    // Each change is in the log of the hub it was made through.
+    let log_a = std::fs::read_to_string(a_dir.join("rollout.log")).expect("hub A's rollout.log");
+    let log_b = std::fs::read_to_string(b_dir.join("rollout.log")).expect("hub B's rollout.log");
+    assert!(log_a.contains("\"operator\":\"vjosa\"") && log_b.contains("\"operator\":\"besa\""));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other() {
+    const PASSWORD: &str = "long-enough-secret-1";
+    let s = Setup::new();
+    // An earlier version's accounts file in hub A's directory: arben.
+    let hubs = TwoHubs::start(&s, |dir| {
+        let phc = civreg_hub::operators::hash_password("arben-secret-22").expect("hash");
+        let file = serde_json::json!({
+            "version": 1,
+            "operators": {"arben": {"phc": phc, "created_ms": 1}},
+        });
+        std::fs::write(dir.join("operators.json"), file.to_string()).expect("operators.json");
+    });
+    let (a_dir, b_dir) = (hubs.a.data_dir.clone(), hubs.b.data_dir.clone());
+    assert!(
+        !a_dir.join("operators.json").exists(),
+        "imported, no longer read"
+    );
+    WebSession::login(&hubs.web_b, "arben", "arben-secret-22")
+        .await
+        .expect("an imported account signs in at hub B");
+
+    // Added through hub A, the operator signs in at hub B.
+    let env = [("CIVREG_OPERATOR_PASSWORD", PASSWORD)];
+    let added = hub_json(&a_dir, &["operator", "add", "vjosa"], &env);
+    assert_eq!(added["operator"], "vjosa", "{added}");
+    WebSession::login(&hubs.web_b, "vjosa", PASSWORD)
+        .await
+        .expect("vjosa signs in at hub B");
+    // A session made at hub A works at hub B.
+    let at_a = WebSession::login(&hubs.web_a, "vjosa", PASSWORD)
+        .await
+        .expect("vjosa signs in at hub A");
+    let at_b = WebSession {
+        addr: hubs.web_b.clone(),
+        cookie: at_a.cookie.clone(),
+        csrf: at_a.csrf.clone(),
+    };
+    assert_eq!(at_b.get("/").await.status, 200, "hub A's session at hub B");
+
+    // Removed through hub B: signed out and refused at hub A.
+    let removed = hub_json(&b_dir, &["operator", "remove", "vjosa"], &[]);
+    assert_eq!(removed["removed"], true, "{removed}");
+    let page = at_a.get("/").await;
+    assert_eq!(
+        page.status, 303,
+        "a removed operator's session ends: {page:?}"
+    );
+    assert!(
+        WebSession::login(&hubs.web_a, "vjosa", PASSWORD)
+            .await
+            .is_err(),
+        "a removed operator can not sign in at hub A"
+    );
+    let out = hub_run(&a_dir, &["operator", "remove", "vjosa"], &[]);
+    assert!(
+        !out.status.success() && String::from_utf8_lossy(&out.stderr).contains("no operator"),
+        "{}",
+        describe("remove twice", &out)
+    );
+
+    // A changed password, through hub B, applies at hub A.
+    let env = [("CIVREG_OPERATOR_PASSWORD", "arben-new-secret-33")];
+    hub_json(&b_dir, &["operator", "add", "arben", "--replace"], &env);
+    assert!(
+        WebSession::login(&hubs.web_a, "arben", "arben-secret-22")
+            .await
+            .is_err(),
+        "the old password is refused at hub A"
+    );
+    WebSession::login(&hubs.web_a, "arben", "arben-new-secret-33")
+        .await
+        .expect("the new password works at hub A");
+}
+
+#[test]
+fn shared_an_office_enrolled_or_revoked_through_one_hub_is_so_at_the_other() {
+    let s = Setup::new();
+    let hubs = TwoHubs::start(&s, |_| {});
+    // Enrolled through hub A once both hubs run (hub B's copy of the PKI directory never had
+    // this certificate).
+    let node2 = s.second_node();
+    node2.register_births(&[birth_doc(0)]);
+    wait_until(
+        "hub B to admit the office enrolled at hub A",
+        PATIENCE,
+        || sync_once(&node2, &hubs.b).status.success().then_some(()),
+    );
+    assert_eq!(node2.status_u64("hub_acked"), 1);
+
+    // Connected to hub B, then revoked through hub A: hub B ends the connection and refuses it.
+    let log = s.path("node2.log");
+    let _serve = node2.spawn(
+        &[
+            "serve",
+            "--interval-secs",
+            "1",
+            "--http-listen",
+            "off",
+            "--hub",
+            &hubs.b.url(),
+        ],
+        &log,
+    );
+    wait_until("office 2 to be online with hub B", PATIENCE, || {
+        (node2.status()["online"] == true).then_some(())
+    });
+    let revoked = hub_json(&hubs.a.data_dir, &["pki", "revoke", "prishtine/2"], &[]);
+    assert!(revoked.to_string().contains("prishtine/2"), "{revoked}");
+    wait_until("hub B to refuse office 2", PATIENCE, || {
+        (node2.status()["online"] == false).then_some(())
+    });
+    drop(_serve);
+    let out = sync_once(&node2, &hubs.b);
+    assert!(
+        !out.status.success(),
+        "{}",
+        describe("a revoked office at hub B", &out)
+    );
+    // Office 1, not revoked, goes on at hub B.
+    s.node.register_births(&[birth_doc(1)]);
+    let out = sync_once(&s.node, &hubs.b);
+    assert!(
+        out.status.success(),
+        "{}",
+        describe("office 1 at hub B", &out)
+    );
+    // Hub B's own registry has it revoked (and its CRL, written from it, lists it).
+    let listed = hub_json(&hubs.b.data_dir, &["pki", "list"], &[]);
+    assert!(
+        listed.to_string().contains("revoked"),
+        "hub B's registry: {listed}"
+    );
+}

@@ -1,0 +1,155 @@
+//! Issue 16, "missing values are evidence of nothing": a historic register entry whose given
+//! name can not be read is imported centrally (marked, and filed for review at the hub), an
+//! entry with neither name is still refused, identical rows without a register reference are
+//! reported as suspected double entries and imported, and the municipality's office pulls the
+//! marked record without stopping. A real hub, the real `civreg-hub` and `civreg-node`
+//! binaries, mutual TLS.
+
+use civreg_testkit::prelude as common;
+
+use serde_json::Value;
+use std::path::Path;
+
+/// `civreg-hub --json ARGS` against the hub's data directory (through its control socket): the
+/// exit code and the JSON answer.
+async fn hub_json(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
+    let d = dir.to_path_buf();
+    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+    tokio::task::spawn_blocking(move || {
+        let out = std::process::Command::new(env!("CARGO_BIN_EXE_civreg-hub"))
+            .arg("--data-dir")
+            .arg(&d)
+            .arg("--json")
+            .args(&a)
+            .env("RUST_LOG", "warn")
+            .env_remove("CIVREG_OPERATOR")
+            .output()
+            .expect("run civreg-hub");
+        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+            panic!(
+                "civreg-hub {a:?}: {e}: {}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            )
+        });
+        (out.status.code(), v)
+    })
+    .await
+    .expect("hub command thread")
+}
+
+const CSV: &str = "\
+kind,register.book,register.year,register.page,register.entry,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname
+birth,B-1,1968,1,1,Arben,Gashi,m,07.03.1968,Istog,Drita,Gashi
+birth,B-1,1968,1,2,,Krasniqi,f,01.04.1968,Istog,Shpresa,Krasniqi
+birth,B-1,1968,1,3,,,m,01.05.1968,Istog,Vjosa,Berisha
+birth,,,,,,Hoxha,m,01.01.1969,Istog,Mimoza,Hoxha
+birth,,,,,,Hoxha,m,01.01.1969,Istog,Mimoza,Hoxha
+";
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_pulled_by_the_office(
+) {
+    let hub = common::Hub::start().await;
+    let nodes = tempfile::tempdir().unwrap();
+    let office = nodes.path().join("istog-1");
+    common::enrol_node(&office, &hub.bundle("istog", "1")).await;
+    let file = nodes.path().join("pages.csv");
+    std::fs::write(&file, CSV).unwrap();
+
+    let (code, r) = hub_json(
+        hub.data_dir(),
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "ana",
+        ],
+    )
+    .await;
+    // A row was refused (neither name): exit 1, with the whole report.
+    assert_eq!(code, Some(1), "{r}");
+    let rejected = r["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 1, "{r}");
+    assert_eq!(rejected[0]["line"], 4, "{r}");
+    assert!(
+        rejected[0]["reasons"].to_string().contains("child.surname"),
+        "{r}"
+    );
+    // The others are imported: the three without a given name marked and counted.
+    let imported = r["imported"].as_array().unwrap();
+    assert_eq!(imported.len(), 4, "{r}");
+    assert_eq!(r["illegible"], 3, "{r}");
+    let at = |line: u64| {
+        imported
+            .iter()
+            .find(|i| i["line"] == line)
+            .unwrap_or_else(|| panic!("line {line} imported: {r}"))
+    };
+    assert!(
+        at(3)["warnings"].to_string().contains("illegible"),
+        "{}",
+        at(3)
+    );
+    // The identical row without a register reference: imported, reported as a double entry.
+    let doubles = r["double_entries"].as_array().unwrap();
+    assert_eq!(doubles.len(), 1, "{r}");
+    assert_eq!(doubles[0]["line"], 6);
+    assert_eq!(doubles[0]["same_as_line"], 5);
+    let illegible_regno = at(3)["regno"].as_str().unwrap().to_string();
+
+    // Filed for review at the hub.
+    let (code, w) = hub_json(
+        hub.data_dir(),
+        &["duplicates", "illegible", "--municipality", "istog"],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{w}");
+    assert_eq!(w["total"], 3, "{w}");
+    let e = w["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["regno"] == illegible_regno.as_str())
+        .unwrap_or_else(|| panic!("{illegible_regno} listed: {w}"));
+    assert_eq!(e["role"], "child");
+    assert_eq!(e["surname"], "Krasniqi");
+    assert_eq!(e["line"], 3);
+    assert_eq!(e["operator"], "ana");
+    // Another municipality's list does not hold it.
+    let (_, other) = hub_json(
+        hub.data_dir(),
+        &["duplicates", "illegible", "--municipality", "peje"],
+    )
+    .await;
+    assert_eq!(other["total"], 0, "{other}");
+
+    // The office pulls the marked records (its own check of each op accepts them) and does not
+    // stop: two rounds succeed, and the record reads as imported.
+    for _ in 0..2 {
+        let out = common::node(&office, &["--json", "sync", "--once"]).await;
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            common::describe(&["sync"], &out)
+        );
+    }
+    let shown = common::node_json(&office, &["--json", "show", &illegible_regno]).await;
+    assert_eq!(
+        shown["record"]["child"]["given_name_illegible"], true,
+        "{shown}"
+    );
+    assert_eq!(shown["record"]["child"]["surname"], "Krasniqi", "{shown}");
+    let status = common::node_json(&office, &["--json", "status"]).await;
+    assert!(
+        status["guard"]["halted"].is_null(),
+        "the office stopped: {status}"
+    );
+    let node_digest = common::node_json(&office, &["--json", "digest"]).await;
+    let (_, hub_digest) = hub_json(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
+    assert_eq!(node_digest["sha256"], hub_digest["sha256"]);
+    assert_eq!(hub_digest["records"], 4);
+}
