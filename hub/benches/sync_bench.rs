@@ -10,6 +10,8 @@
 //!     cargo bench -p civreg-hub --bench sync_bench -- --write     # also update BENCHMARKS.md
 //!     cargo bench -p civreg-hub --bench sync_bench -- --quick     # small sizes (what `cargo test` runs)
 //!     cargo bench -p civreg-hub --bench sync_bench -- --postgres  # also a hub on PostgreSQL
+//!     cargo bench -p civreg-hub --bench sync_bench -- --pg-only   # only the PostgreSQL runs
+//!                                                                 # (printed, never written)
 //!
 //! With `--postgres`, each run also pushes the same 38 nodes and the same catch-up into a hub
 //! whose store is a fresh database of the test kit's throwaway PostgreSQL cluster
@@ -387,7 +389,14 @@ fn main() {
     // Under `cargo test` (no --bench flag) only the quick sizes run.
     let quick = args.iter().any(|a| a == "--quick") || !args.iter().any(|a| a == "--bench");
     let write = args.iter().any(|a| a == "--write");
-    let postgres = args.iter().any(|a| a == "--postgres");
+    // Only the hub on PostgreSQL (its push and catch-up runs, printed): for comparing builds
+    // of the PostgreSQL backend quickly.
+    let pg_only = args.iter().any(|a| a == "--pg-only");
+    let postgres = pg_only || args.iter().any(|a| a == "--postgres");
+    assert!(
+        !(pg_only && write),
+        "--pg-only measures part of the table: run with --postgres to --write"
+    );
     let (one, per_node, catch, runs) = if quick {
         (5_000, 500, 2_000, 1)
     } else {
@@ -414,11 +423,17 @@ fn main() {
         .iter()
         .map(|(m, ops)| (node(m, "2"), ops.clone()))
         .collect();
-    let sled_one = sled_direct(&single_set);
-    let store_one = store_direct(&single_set);
-    let sled_many = sled_direct(&many_set);
-    let store_many = store_direct(&many_set);
-    let migrated = postgres.then(|| migration(&many_set));
+    let (sled_one, store_one, sled_many, store_many, migrated) = if pg_only {
+        (0.0, 0.0, 0.0, 0.0, None)
+    } else {
+        (
+            sled_direct(&single_set),
+            store_direct(&single_set),
+            sled_direct(&many_set),
+            store_direct(&many_set),
+            postgres.then(|| migration(&many_set)),
+        )
+    };
     drop((single_set, many_set));
 
     drop((ops, chains));
@@ -434,7 +449,9 @@ fn main() {
     let mut hwm = 0;
     for run in 0..runs {
         // sled, then (with --postgres) PostgreSQL: the same ops, one after the other.
-        let stores: Vec<Option<String>> = if postgres {
+        let stores: Vec<Option<String>> = if pg_only {
+            vec![Some(civreg_testkit::postgres::database().url)]
+        } else if postgres {
             vec![None, Some(civreg_testkit::postgres::database().url)]
         } else {
             vec![None]
@@ -501,6 +518,16 @@ fn main() {
                 catchups.push(catchup.as_secs_f64());
             }
         }
+    }
+    if pg_only {
+        println!(
+            "PostgreSQL: 38 nodes, median {:.0} ops/s (runs: {}); catch-up median {:.2} s (runs: {})",
+            median(&pg_manys),
+            pg_manys.iter().map(|x| format!("{x:.0}")).collect::<Vec<_>>().join(", "),
+            median(&pg_catchups),
+            pg_catchups.iter().map(|x| format!("{x:.2}")).collect::<Vec<_>>().join(", "),
+        );
+        return;
     }
     let single = median(&singles);
     let many = median(&manys);

@@ -109,6 +109,14 @@ pub trait HubBackend: Send + Sync {
     /// The value under `key`, as last applied.
     fn get(&self, key: &[u8]) -> Result<Option<Vec<u8>>, StoreError>;
 
+    /// The values under `keys`, in their order, as [`get`](Self::get) gives each (not a
+    /// snapshot: each value is as some batch left it). A server backend reads them in one
+    /// statement: a group commit reads every bucket it merges into at once, not one round trip
+    /// each. The default reads them one by one (an embedded engine, where a read is no trip).
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        keys.iter().map(|k| self.get(k)).collect()
+    }
+
     /// The entries whose keys are at or after `from` and before `to` (`None`: to the end), in
     /// ascending key order, read lazily. Not a snapshot: an entry applied during the scan may
     /// or may not be seen, but each entry seen is as some batch left it (never half of a
@@ -140,13 +148,13 @@ pub trait HubBackend: Send + Sync {
     /// - memory: compare and apply under the map's write lock;
     /// - sled (one process; the database's file lock keeps out others): compare and apply under
     ///   a writer mutex that [`apply`](Self::apply) takes too, so no write slips in between;
-    /// - PostgreSQL: one `READ COMMITTED` transaction that first takes
-    ///   `pg_advisory_xact_lock(h)` for a 64-bit hash `h` of each expected key, in ascending
-    ///   order of `h` (no deadlock between writers), then reads the expected keys
+    /// - PostgreSQL: one `READ COMMITTED` transaction that first takes one advisory
+    ///   transaction lock (`pg_advisory_xact_lock`, the same for every conditional write: no
+    ///   deadlock between writers), then reads the expected keys
     ///   (`SELECT k, v FROM kv WHERE k = ANY($1)`), compares, writes the batch and commits; the
-    ///   locks go with the commit, after it is visible, so the next writer of those keys reads
-    ///   what this one wrote. Advisory locks rather than `SELECT … FOR UPDATE`, because an
-    ///   expected key may be absent (no row to lock). `apply` takes no lock: the store never
+    ///   lock goes with the commit, after it is visible, so the next writer reads what this one
+    ///   wrote. An advisory lock rather than `SELECT … FOR UPDATE`, because an expected key may
+    ///   be absent (no row to lock). `apply` takes no lock: the store never
     ///   writes a listed key with it. The feed position counter is listed by every group commit
     ///   that adds ops, so those run one at a time, and their feed positions become visible in
     ///   increasing order (the store's "feed readers never skip an op").

@@ -312,8 +312,11 @@ impl HubStore {
                 .push((regno, new));
         }
         let mut owners: HashMap<&str, Option<String>> = HashMap::with_capacity(ops.len());
-        for (bucket, records) in by_bucket {
-            let held_bucket = self.buckets.get_noting(bucket.as_bytes(), &mut read)?;
+        // Every bucket read at once: one statement on a server backend, not one per bucket.
+        let by_bucket: Vec<_> = by_bucket.into_iter().collect();
+        let bucket_keys: Vec<&[u8]> = by_bucket.iter().map(|(b, _)| b.as_bytes()).collect();
+        let held_buckets = self.buckets.get_many_noting(&bucket_keys, &mut read)?;
+        for ((bucket, records), held_bucket) in by_bucket.into_iter().zip(held_buckets) {
             let mut entries: Vec<(&str, Cow<[u8]>)> = match &held_bucket {
                 Some(v) => bucket_entries(v)?
                     .into_iter()

@@ -86,6 +86,31 @@ impl Space {
         raw.map(|v| self.unseal(k, v)).transpose()
     }
 
+    /// [`get_noting`](Self::get_noting) of several keys, read together
+    /// ([`HubBackend::get_many`]): the values in the order of `ks`.
+    pub(super) fn get_many_noting<K: AsRef<[u8]>>(
+        &self,
+        ks: &[K],
+        read: &mut Vec<super::backend::Expected>,
+    ) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        let full: Vec<Vec<u8>> = ks.iter().map(|k| self.key(k)).collect();
+        let raw = self.backend.get_many(&full)?;
+        if raw.len() != full.len() {
+            return Err(StoreError::Backend(format!(
+                "the database answered {} values for {} keys read together under {}; the hub's database driver is at fault: report it",
+                raw.len(),
+                full.len(),
+                self.name
+            )));
+        }
+        let mut out = Vec::with_capacity(ks.len());
+        for ((k, full), raw) in ks.iter().zip(full).zip(raw) {
+            read.push((full, raw.clone()));
+            out.push(raw.map(|v| self.unseal(k.as_ref(), v)).transpose()?);
+        }
+        Ok(out)
+    }
+
     fn strip(&self, r: Result<KeyValue, StoreError>) -> Result<KeyValue, StoreError> {
         let (k, v) = r?;
         let k = k[self.prefix.len()..].to_vec();

@@ -755,6 +755,38 @@ fn the_backend_applies_batches_atomically_and_scans_without_skipping(db: Db) {
     b.apply(batch).unwrap();
     assert_eq!(b.get(b"t/x").unwrap().as_deref(), Some(&b"second"[..]));
     assert_eq!(b.get(b"t/y").unwrap(), None);
+    // Several keys read together: in the order asked, absent ones `None`, a key asked twice
+    // answered twice.
+    let asked = [key(998), b"t/y".to_vec(), key(2), b"t/x".to_vec(), key(998)];
+    let want = |i: u32| Some(i.to_be_bytes().to_vec());
+    assert_eq!(
+        b.get_many(&asked).unwrap(),
+        vec![
+            want(998),
+            None,
+            want(2),
+            Some(b"second".to_vec()),
+            want(998)
+        ]
+    );
+    assert_eq!(b.get_many(&[]).unwrap(), Vec::<Option<Vec<u8>>>::new());
+    assert_eq!(b.get_many(&[key(7)]).unwrap(), vec![want(7)]);
+    // Values of every size come back whole: small, about a page, and far over one.
+    let mut batch = Batch::default();
+    for (i, len) in [0usize, 2_000, 8_100, 8_200, 300_000]
+        .into_iter()
+        .enumerate()
+    {
+        batch.put(format!("u/{i}").into_bytes(), vec![i as u8 + 1; len]);
+    }
+    b.apply(batch).unwrap();
+    for (i, len) in [0usize, 2_000, 8_100, 8_200, 300_000]
+        .into_iter()
+        .enumerate()
+    {
+        let got = b.get(format!("u/{i}").as_bytes()).unwrap().unwrap();
+        assert_eq!(got, vec![i as u8 + 1; len], "a value of {len} bytes");
+    }
     // Bounds: from included, to excluded; `last_in` both included.
     let got: Vec<Vec<u8>> = b
         .scan(&key(10), Some(key(20).as_slice()))

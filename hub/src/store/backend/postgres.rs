@@ -17,6 +17,13 @@
 //!   process, reads what this one wrote; and conditional batches become visible one after
 //!   another, in the order they took the lock (the store's feed positions among them: readers
 //!   never skip an op).
+//! - **Round trips**: a transaction's statements are pipelined, each flight sent at once and
+//!   answered in order ([`transaction`]): `BEGIN`, the lock and the read of the expected keys
+//!   (which the server runs only once the lock is granted, so its snapshot is taken then); then
+//!   the delete, the upsert and `COMMIT`. Every statement is sent with its parameter types
+//!   (`query_typed`: no round trip to prepare it, and no cache of prepared statements per
+//!   connection). [`HubBackend::get_many`] reads many keys in one statement (`key = ANY($1)`):
+//!   a group commit reads every bucket it merges into at once.
 //! - **Durability**: `apply` returns once `COMMIT` has returned, and PostgreSQL answers a
 //!   `COMMIT` only once the commit is as durable as `synchronous_commit` says: on the primary's
 //!   disk (`on`, `local`), or, with `synchronous_standby_names`, on the standbys too
@@ -59,6 +66,7 @@ use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
+use tokio_postgres::types::Type;
 use tokio_postgres::Client;
 
 mod replication;
@@ -82,11 +90,24 @@ const TABLE: &str = "civreg_hub_kv";
 /// The schema's migrations, in order: `(version, what it does, SQL)`. Each runs once, in the
 /// transaction that records it in `civreg_hub_schema`. Append only: a released migration never
 /// changes.
-pub const MIGRATIONS: &[(i32, &str, &str)] = &[(
-    1,
-    "the store's entries: one ordered table of byte keys and values",
-    "CREATE TABLE civreg_hub_kv (key bytea PRIMARY KEY, value bytea NOT NULL)",
-)];
+pub const MIGRATIONS: &[(i32, &str, &str)] = &[
+    (
+        1,
+        "the store's entries: one ordered table of byte keys and values",
+        "CREATE TABLE civreg_hub_kv (key bytea PRIMARY KEY, value bytea NOT NULL)",
+    ),
+    // Most values are sealed (encrypted: incompressible) and between 2 and 8 KB (record
+    // buckets, runs of ops). PostgreSQL's default would try to compress each value over 2 KB
+    // and then move it out of line, a few rows of the table's TOAST table per value: values
+    // are now kept in the row up to a page (8160 bytes) and never compressed. Rows written
+    // before keep their storage until they are written again.
+    (
+        2,
+        "values kept in their row up to a page, never compressed (they are sealed)",
+        "ALTER TABLE civreg_hub_kv ALTER COLUMN value SET STORAGE EXTERNAL;
+         ALTER TABLE civreg_hub_kv SET (toast_tuple_target = 8160)",
+    ),
+];
 
 /// The schema version this binary writes (the last migration's).
 pub fn schema_version() -> i32 {
@@ -546,16 +567,16 @@ impl PostgresBackend {
             let cmp = if inclusive { ">=" } else { ">" };
             let rows = match &to {
                 Some(to) => {
-                    c.query(
+                    c.query_typed(
                         &format!("SELECT key, value FROM {TABLE} WHERE key {cmp} $1 AND key < $2 ORDER BY key LIMIT $3"),
-                        &[&from, to, &PAGE],
+                        &[(&from, Type::BYTEA), (to, Type::BYTEA), (&PAGE, Type::INT8)],
                     )
                     .await
                 }
                 None => {
-                    c.query(
+                    c.query_typed(
                         &format!("SELECT key, value FROM {TABLE} WHERE key {cmp} $1 ORDER BY key LIMIT $2"),
-                        &[&from, &PAGE],
+                        &[(&from, Type::BYTEA), (&PAGE, Type::INT8)],
                     )
                     .await
                 }
@@ -639,61 +660,129 @@ impl PostgresBackend {
         let (writer, connector) = (self.writer.clone(), self.connector.clone());
         self.bridge.run(async move {
             let shown = connector.shown.clone();
-            let err = |e: tokio_postgres::Error| pg_error(&shown, &e);
             let mut held = writer.lock().await;
             if held.as_ref().is_none_or(Client::is_closed) {
                 *held = None;
                 *held = Some(connector.connect().await?);
             }
-            let client = held.as_mut().expect("connected above");
-            let tx = client.transaction().await.map_err(err)?;
-            if let Some(expected) = expected {
-                tx.execute("SELECT pg_advisory_xact_lock($1)", &[&WRITE_LOCK])
-                    .await
-                    .map_err(err)?;
-                if !expected.is_empty() {
-                    let keys: Vec<&[u8]> = expected.iter().map(|(k, _)| k.as_slice()).collect();
-                    let rows = tx
-                        .query(
-                            &format!("SELECT key, value FROM {TABLE} WHERE key = ANY($1)"),
-                            &[&keys],
-                        )
-                        .await
-                        .map_err(err)?;
-                    let now: BTreeMap<Vec<u8>, Vec<u8>> =
-                        rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
-                    let differ: Vec<Vec<u8>> = expected
-                        .iter()
-                        .filter(|(k, v)| now.get(k) != v.as_ref())
-                        .map(|(k, _)| k.clone())
-                        .collect();
-                    if !differ.is_empty() {
-                        tx.rollback().await.map_err(err)?;
-                        return Ok(Applied::Conflict(differ));
-                    }
+            let client = held.as_ref().expect("connected above");
+            match transaction(client, expected, del, put_k, put_v).await {
+                Ok(applied) => Ok(applied),
+                Err(e) => {
+                    // Whatever stopped it, nothing of it stays: end the transaction (a no-op
+                    // when it was already ended, or the connection broke).
+                    let _ = client.batch_execute("ROLLBACK").await;
+                    Err(pg_error(&shown, &e))
                 }
             }
-            if !del.is_empty() {
-                tx.execute(&format!("DELETE FROM {TABLE} WHERE key = ANY($1)"), &[&del])
-                    .await
-                    .map_err(err)?;
-            }
-            if !put_k.is_empty() {
-                tx.execute(
-                    &format!(
-                        "INSERT INTO {TABLE} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])
-                         ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-                    ),
-                    &[&put_k, &put_v],
-                )
-                .await
-                .map_err(err)?;
-            }
-            // Returns once the commit is durable as synchronous_commit says (module docs).
-            tx.commit().await.map_err(err)?;
-            Ok(Applied::Done)
         })
     }
+}
+
+/// The statements of one write ([`PostgresBackend::write`]), pipelined: each flight of
+/// statements is sent at once and answered in order, so a conditional write is three round
+/// trips (`BEGIN`, the lock and the read of the expected keys; the writes and `COMMIT`; a
+/// rollback instead on a conflict) and an unconditional one is one. Every statement is sent
+/// with its parameter types (`query_typed`), which needs no round trip to prepare it. On an
+/// error the transaction may be open still: the caller rolls it back.
+async fn transaction(
+    client: &Client,
+    expected: Option<Vec<Expected>>,
+    del: Vec<Vec<u8>>,
+    put_k: Vec<Vec<u8>>,
+    put_v: Vec<Vec<u8>>,
+) -> Result<Applied, tokio_postgres::Error> {
+    let begin = client.batch_execute("BEGIN");
+    if let Some(expected) = expected {
+        let keys: Vec<&[u8]> = expected.iter().map(|(k, _)| k.as_slice()).collect();
+        // The read is sent right behind the lock and runs once the lock is granted: under
+        // READ COMMITTED its snapshot is taken then, so it sees every commit made before.
+        let lock = client.execute_typed(
+            "SELECT pg_advisory_xact_lock($1)",
+            &[(&WRITE_LOCK, Type::INT8)],
+        );
+        let read = async {
+            if keys.is_empty() {
+                return Ok(Vec::new());
+            }
+            client
+                .query_typed(
+                    &format!("SELECT key, value FROM {TABLE} WHERE key = ANY($1)"),
+                    &[(&keys, Type::BYTEA_ARRAY)],
+                )
+                .await
+        };
+        let (begun, locked, rows) = tokio::join!(begin, lock, read);
+        begun?;
+        locked?;
+        let now: BTreeMap<Vec<u8>, Vec<u8>> =
+            rows?.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+        let differ: Vec<Vec<u8>> = expected
+            .iter()
+            .filter(|(k, v)| now.get(k) != v.as_ref())
+            .map(|(k, _)| k.clone())
+            .collect();
+        if !differ.is_empty() {
+            client.batch_execute("ROLLBACK").await?;
+            return Ok(Applied::Conflict(differ));
+        }
+        let (deleted, put, committed) = tokio::join!(
+            delete(client, &del),
+            upsert(client, &put_k, &put_v),
+            client.batch_execute("COMMIT")
+        );
+        deleted?;
+        put?;
+        // Returns once the commit is durable as synchronous_commit says (module docs).
+        committed?;
+    } else {
+        let (begun, deleted, put, committed) = tokio::join!(
+            begin,
+            delete(client, &del),
+            upsert(client, &put_k, &put_v),
+            client.batch_execute("COMMIT")
+        );
+        begun?;
+        deleted?;
+        put?;
+        committed?;
+    }
+    Ok(Applied::Done)
+}
+
+/// Removes `keys` (one statement; nothing when there are none).
+async fn delete(client: &Client, keys: &[Vec<u8>]) -> Result<(), tokio_postgres::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    client
+        .execute_typed(
+            &format!("DELETE FROM {TABLE} WHERE key = ANY($1)"),
+            &[(&keys, Type::BYTEA_ARRAY)],
+        )
+        .await
+        .map(|_| ())
+}
+
+/// Writes `keys` and their `values` (one statement; nothing when there are none).
+async fn upsert(
+    client: &Client,
+    keys: &[Vec<u8>],
+    values: &[Vec<u8>],
+) -> Result<(), tokio_postgres::Error> {
+    if keys.is_empty() {
+        return Ok(());
+    }
+    client
+        .execute_typed(
+            &format!(
+                "INSERT INTO {TABLE} (key, value) SELECT * FROM unnest($1::bytea[], $2::bytea[])
+                 ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+            ),
+            &[(&keys, Type::BYTEA_ARRAY), (&values, Type::BYTEA_ARRAY)],
+        )
+        .await
+        .map(|_| ())
 }
 
 impl HubBackend for PostgresBackend {
@@ -701,13 +790,35 @@ impl HubBackend for PostgresBackend {
         let key = key.to_vec();
         self.read(move |c, shown| async move {
             let row = c
-                .query_opt(
+                .query_typed_opt(
                     &format!("SELECT value FROM {TABLE} WHERE key = $1"),
-                    &[&key],
+                    &[(&key, Type::BYTEA)],
                 )
                 .await
                 .map_err(|e| pg_error(&shown, &e))?;
             Ok(row.map(|r| r.get(0)))
+        })
+    }
+
+    fn get_many(&self, keys: &[Vec<u8>]) -> Result<Vec<Option<Vec<u8>>>, StoreError> {
+        if let [key] = keys {
+            return Ok(vec![self.get(key)?]);
+        }
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = keys.to_vec();
+        self.read(move |c, shown| async move {
+            let rows = c
+                .query_typed(
+                    &format!("SELECT key, value FROM {TABLE} WHERE key = ANY($1)"),
+                    &[(&keys, Type::BYTEA_ARRAY)],
+                )
+                .await
+                .map_err(|e| pg_error(&shown, &e))?;
+            let found: std::collections::HashMap<Vec<u8>, Vec<u8>> =
+                rows.into_iter().map(|r| (r.get(0), r.get(1))).collect();
+            Ok(keys.iter().map(|k| found.get(k).cloned()).collect())
         })
     }
 
@@ -748,9 +859,9 @@ impl HubBackend for PostgresBackend {
         let (from, to) = (from.to_vec(), to.to_vec());
         self.read(move |c, shown| async move {
             let row = c
-                .query_opt(
+                .query_typed_opt(
                     &format!("SELECT key, value FROM {TABLE} WHERE key >= $1 AND key <= $2 ORDER BY key DESC LIMIT 1"),
-                    &[&from, &to],
+                    &[(&from, Type::BYTEA), (&to, Type::BYTEA)],
                 )
                 .await
                 .map_err(|e| pg_error(&shown, &e))?;
@@ -1061,7 +1172,14 @@ mod tests {
         let db = civreg_testkit::postgres::database();
         drop(PostgresBackend::open(&db.url).unwrap());
         let b = PostgresBackend::open(&db.url).unwrap();
-        assert_eq!(versions(&db).trim(), schema_version().to_string());
+        let every: Vec<String> = MIGRATIONS.iter().map(|m| m.0.to_string()).collect();
+        assert_eq!(versions(&db).trim(), every.join(","));
+        // Migration 2: values stored in their row, never compressed.
+        let storage = civreg_testkit::postgres::cluster().psql(
+            &db.name,
+            "SELECT attstorage::text || ' ' || array_to_string(c.reloptions, ',') FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid WHERE c.relname = 'civreg_hub_kv' AND a.attname = 'value'",
+        );
+        assert_eq!(storage.trim(), "e toast_tuple_target=8160");
         let mut batch = Batch::default();
         batch.put(b"k".to_vec(), b"v".to_vec());
         b.apply(batch).unwrap();
@@ -1244,6 +1362,61 @@ mod tests {
                 .get(0)
         });
         assert_eq!(got, "on");
+    }
+
+    /// A statement that fails inside a write's transaction (here: the table is not there for a
+    /// moment) fails that write only: the transaction is rolled back, nothing of it stays, and
+    /// the writer's connection is not left in an aborted transaction for the next write.
+    #[test]
+    fn a_write_whose_statement_fails_leaves_nothing_and_the_next_write_works() {
+        let db = civreg_testkit::postgres::database();
+        let c = civreg_testkit::postgres::cluster();
+        let b = PostgresBackend::open(&db.url).unwrap();
+        let mut batch = Batch::default();
+        batch.put(b"a".to_vec(), b"1".to_vec());
+        b.apply(batch).unwrap();
+        let rename = |from: &str, to: &str| {
+            c.psql(&db.name, &format!("ALTER TABLE {from} RENAME TO {to}"));
+        };
+        let write = |v: &[u8]| {
+            let mut batch = Batch::default();
+            batch.put(b"a".to_vec(), v.to_vec());
+            batch.put(b"b".to_vec(), v.to_vec());
+            batch
+        };
+        let one = Some(b"1".to_vec());
+        // The conditional write fails at its read (the first flight), the unconditional one at
+        // its upsert (the only flight).
+        rename(TABLE, "civreg_hub_kv_away");
+        let e = b
+            .apply_if(&[(b"a".to_vec(), one.clone())], &write(b"2"))
+            .unwrap_err();
+        assert!(e.to_string().contains("civreg_hub_kv"), "{e}");
+        rename("civreg_hub_kv_away", TABLE);
+        assert_eq!(b.get(b"a").unwrap(), one);
+        assert_eq!(b.get(b"b").unwrap(), None);
+        // The writer goes on at once, with a conditional write (whose first statements would
+        // fail in a transaction left aborted).
+        assert_eq!(
+            b.apply_if(&[(b"b".to_vec(), None)], &write(b"1")).unwrap(),
+            Applied::Done
+        );
+        rename(TABLE, "civreg_hub_kv_away");
+        assert!(b.apply(write(b"3")).is_err());
+        rename("civreg_hub_kv_away", TABLE);
+        assert_eq!(b.get(b"b").unwrap(), one);
+        assert_eq!(
+            b.apply_if(&[(b"a".to_vec(), one.clone())], &write(b"4"))
+                .unwrap(),
+            Applied::Done
+        );
+        assert_eq!(
+            b.apply_if(&[(b"a".to_vec(), one)], &write(b"5")).unwrap(),
+            Applied::Conflict(vec![b"a".to_vec()])
+        );
+        b.apply(write(b"6")).unwrap();
+        assert_eq!(b.get(b"a").unwrap().as_deref(), Some(&b"6"[..]));
+        assert_eq!(b.get(b"b").unwrap().as_deref(), Some(&b"6"[..]));
     }
 
     /// A connection that broke (the server restarted, a failover) is made again at its next
