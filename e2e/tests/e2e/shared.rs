@@ -168,8 +168,16 @@ fn shared_a_rollout_change_made_through_one_hub_is_enforced_at_the_other() {
     let acked = node.status_u64("hub_acked");
     assert_eq!(acked, next, "the entry waiting is not taken");
     let out = sync_once(node, &hubs.b);
-    assert!(!out.status.success(), "{}", describe("sync through B, suspended", &out));
-    assert_eq!(node.status_u64("hub_acked"), acked, "nothing pushed while suspended");
+    assert!(
+        !out.status.success(),
+        "{}",
+        describe("sync through B, suspended", &out)
+    );
+    assert_eq!(
+        node.status_u64("hub_acked"),
+        acked,
+        "nothing pushed while suspended"
+    );
     let listed = hub_json(b_dir, &["rollout", "list"], &[]);
     assert_eq!(listed["municipalities"][MUNICIPALITY]["stage"], "suspended");
 
