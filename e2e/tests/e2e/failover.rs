@@ -17,7 +17,6 @@ use super::hubs::{
 };
 use civreg_testkit::fleet::*;
 use civreg_testkit::postgres::Cluster;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// Births each office registers before the link cut, before the hub's kill, and before the
@@ -132,13 +131,7 @@ fn failover_drill_a_hub_and_the_postgresql_primary_sigkilled_nothing_acknowledge
     }
     // Hub B: a copy of hub A's data directory (PKI, certificate, keys) over the same database.
     let hub_b_dir = s.path("hub-b");
-    let cp = Command::new("cp")
-        .arg("-a")
-        .arg(&hub_a_dir)
-        .arg(&hub_b_dir)
-        .output()
-        .expect("cp");
-    assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+    super::hubs::copy_dir(&hub_a_dir, &hub_b_dir);
     let mut hub_a = HubProc::start_with(&hub_a_dir, &s.path("hub-a.log"), &store);
     let mut hub_b = HubProc::start_with(&hub_b_dir, &s.path("hub-b.log"), &store);
     proxy_a.set_upstream(hub_a.port);

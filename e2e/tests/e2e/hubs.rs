@@ -48,6 +48,19 @@ pub(super) fn pg_head(url: &str, hub_dir: &Path, node_id: &str) -> Head {
     pg_store(url, hub_dir).head(MUNICIPALITY, node_id)
 }
 
+/// `from` copied whole to `to` (`cp -a`): a bundle, or a second hub's data directory (the same
+/// agency PKI, registry of certificates, hub certificate and keys, copied once the bundles it
+/// must know are issued).
+pub(super) fn copy_dir(from: &Path, to: &Path) {
+    let cp = Command::new("cp")
+        .arg("-a")
+        .arg(from)
+        .arg(to)
+        .output()
+        .expect("cp");
+    assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+}
+
 /// Issues node `node_id`'s bundle into `out`, listing `hubs` in that order.
 pub(super) fn issue(hub_dir: &Path, node_id: &str, out: &Path, hubs: &[&str]) {
     let mut args = vec![
@@ -210,13 +223,7 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
     // certificate issued at hub A after the copy reaches hub B through the store:
     // `shared.rs`.)
     let hub_b_dir = s.path("hub-b");
-    let cp = Command::new("cp")
-        .arg("-a")
-        .arg(&hub_a_dir)
-        .arg(&hub_b_dir)
-        .output()
-        .expect("cp");
-    assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+    copy_dir(&hub_a_dir, &hub_b_dir);
     let mut hub_a = HubProc::start_with(&hub_a_dir, &s.path("hub-a.log"), &store);
     let hub_b = HubProc::start_with(&hub_b_dir, &s.path("hub-b.log"), &store);
     proxy_a.set_upstream(hub_a.port);
@@ -233,13 +240,7 @@ fn hubs_two_hubs_on_postgres_one_sigkilled_offices_go_on_through_the_other() {
     let bundle1 = s.path("bundle-1-both");
     // A bundle whose list was tampered with is refused, and changes nothing.
     let bad = s.path("bundle-1-bad");
-    let cp = Command::new("cp")
-        .arg("-a")
-        .arg(&bundle1)
-        .arg(&bad)
-        .output()
-        .expect("cp");
-    assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+    copy_dir(&bundle1, &bad);
     let mut info: serde_json::Value =
         serde_json::from_slice(&std::fs::read(bad.join("bundle.json")).expect("bundle.json"))
             .expect("json");

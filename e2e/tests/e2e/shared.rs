@@ -63,13 +63,7 @@ impl TwoHubs {
         let db = civreg_testkit::postgres::database();
         prepare(&s.hub_dir);
         let hub_b_dir: PathBuf = s.path("hub-b");
-        let cp = Command::new("cp")
-            .arg("-a")
-            .arg(&s.hub_dir)
-            .arg(&hub_b_dir)
-            .output()
-            .expect("cp");
-        assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+        super::hubs::copy_dir(&s.hub_dir, &hub_b_dir);
         let (web_a, web_b) = (
             format!("127.0.0.1:{}", free_port()),
             format!("127.0.0.1:{}", free_port()),

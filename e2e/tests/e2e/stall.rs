@@ -6,7 +6,6 @@
 //! frozen mid-stream (it keeps the connection and forwards nothing more, either way).
 
 use civreg_testkit::fleet::*;
-use std::process::Command;
 use std::time::{Duration, Instant};
 
 /// The stall limit the office runs with here (the default is 15 s).
@@ -25,32 +24,10 @@ fn a_hub_that_stalls_mid_stream_is_left_for_the_next_within_seconds() {
     // Hub B by the address the hub certificate names besides localhost.
     let url_b = format!("https://127.0.0.1:{}", proxy_b.port());
     let bundle = s.path("bundle-both");
-    let out = Command::new(hub_bin())
-        .arg("--data-dir")
-        .arg(&s.hub_dir)
-        .args([
-            "pki",
-            "issue",
-            "--municipality",
-            MUNICIPALITY,
-            "--node-id",
-            "2",
-        ])
-        .arg("--out")
-        .arg(&bundle)
-        .args(["--hub-url", &url_a, "--hub-url", &url_b])
-        .output()
-        .expect("run civreg-hub pki issue");
-    assert!(out.status.success(), "{}", describe("pki issue", &out));
+    super::hubs::issue(&s.hub_dir, "2", &bundle, &[&url_a, &url_b]);
     // Hub B: the same PKI and registry (copied after the bundle was issued), its own store.
     let hub_b_dir = s.path("hub-b");
-    let cp = Command::new("cp")
-        .arg("-a")
-        .arg(&s.hub_dir)
-        .arg(&hub_b_dir)
-        .output()
-        .expect("cp");
-    assert!(cp.status.success(), "{}", describe("cp -a", &cp));
+    super::hubs::copy_dir(&s.hub_dir, &hub_b_dir);
     let dashboards = ["--http-listen", "127.0.0.1:0"];
     let _hub_a = HubProc::start_with(&s.hub_dir, &s.path("hub-a.log"), &dashboards);
     let _hub_b = HubProc::start_with(&hub_b_dir, &s.path("hub-b.log"), &dashboards);
