@@ -119,6 +119,7 @@ fn hublist_a_list_changed_at_the_hub_moves_an_office_to_hub_b_when_hub_a_is_kill
     );
 
     // The operator sets A and B at hub A (its control socket): the office takes the list.
+    let set_at = std::time::Instant::now();
     let out = hub_run(
         &hub_a_dir,
         &[
@@ -149,6 +150,7 @@ fn hublist_a_list_changed_at_the_hub_moves_an_office_to_hub_b_when_hub_a_is_kill
         serde_json::json!([url_a, url_b]),
         "{st}"
     );
+    let taken_after = set_at.elapsed();
     assert_eq!(st["hub_list"]["by"], url_a.as_str(), "{st}");
     assert!(st["hub_list"]["refused"].is_null(), "{st}");
     let text = office.run_ok(&["status"]);
@@ -161,11 +163,17 @@ fn hublist_a_list_changed_at_the_hub_moves_an_office_to_hub_b_when_hub_a_is_kill
     // Hub A is SIGKILLed: the office goes on through hub B, without a new bundle.
     hub_a.kill();
     let killed = now_ms();
+    let killed_at = std::time::Instant::now();
     office.register_births(&birth_docs(4, 3));
     synced_through(
         &url_b,
         killed,
         "the office to go on through hub B after hub A's SIGKILL",
+    );
+    eprintln!(
+        "hublist: the office took the new list {:.1} s after `hub-urls set` (command included) and synced through hub B {:.1} s after hub A's SIGKILL",
+        taken_after.as_secs_f64(),
+        killed_at.elapsed().as_secs_f64()
     );
 
     // The office's serve SIGKILLed and started again: the list was kept, hub B is used.
