@@ -9,7 +9,8 @@
 //! PostgreSQL and read again at every heartbeat: a change applies at once, without a restart),
 //! else `hub_urls` of the config. Every heartbeat reply carries it (`HeartbeatReply.hub_urls`),
 //! and an enrolled office takes it from its next round (`node/src/hublist.rs`), so a changed
-//! list reaches offices without new bundles. No list at all sends nothing ("no news").
+//! list reaches offices without new bundles. No list at all sends nothing ("no news"). The
+//! dashboard's overview shows the same list.
 
 use crate::pki::{Pki, PkiError};
 use crate::store::{aux, HubStore, StoreError};
