@@ -51,7 +51,7 @@ pub(super) fn run(ctx: &Ctx, command: Option<HubUrlsCommand>) -> Result<()> {
                 configured.join(", ")
             ),
         };
-        if changed {
+        if changed && (answer.stored.is_some() || !configured.is_empty()) {
             s.push_str("offices take it at their next sync round (`civreg-node status` shows the list in use and where it came from)");
         }
         s.trim_end().to_string()
