@@ -109,6 +109,8 @@ pub enum ControlError {
     Operator(#[from] crate::operators::OperatorError),
     #[error(transparent)]
     Key(#[from] crate::atrest::KeyError),
+    #[error(transparent)]
+    HubList(#[from] crate::hub_list::HubListError),
     #[error("the hub database is in use by a civreg-hub that does not answer on {0}: stop it, or run the same civreg-hub version as it")]
     Locked(PathBuf),
 }

@@ -185,6 +185,7 @@ pub async fn run_with(
     let metrics = Arc::new(Metrics::default());
     let seen = Liveness::new();
     // The operator dashboard and /metrics, served below once everything is open.
+    let hub_urls = Arc::new(opts.web.hub_urls.clone());
     let web = opts.http.map(|http| {
         let ctx = crate::web::Context::new(
             data_dir,
@@ -240,6 +241,7 @@ pub async fn run_with(
         pki: svc_pki,
         admission: admission.clone(),
         node_model: Default::default(),
+        hub_urls,
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);

@@ -1430,8 +1430,9 @@ async fn an_operator_answers_unvoid_requests_on_their_page() {
     }
 }
 
-/// `hub_urls` (issue 19): the overview lists every hub; without the list it says where
-/// bundles take their addresses from; a hub whose list names a host its certificate does not
+/// `hub_urls` (issue 19): the overview lists every hub (a list stored with `hub-urls set`
+/// before the config's); without the list it says where bundles take their addresses from; a
+/// hub whose list names a host its certificate does not
 /// carry refuses to start, naming the command that adds it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn the_overview_lists_the_hubs_and_a_list_the_certificate_does_not_name_is_refused() {
@@ -1462,6 +1463,23 @@ async fn the_overview_lists_the_hubs_and_a_list_the_certificate_does_not_name_is
     let overview = s.get("/").await.body;
     assert!(
         overview.contains("<p id=\"hub-urls\">No hub list in the configuration (hub_urls)"),
+        "{overview}"
+    );
+    // A list stored with `hub-urls set` is the one the overview shows (the one offices get).
+    let dir = bare.data_dir().to_path_buf();
+    tokio::task::block_in_place(|| {
+        civreg_hub::control::ask::ask::<civreg_hub::hub_list::HubUrls>(
+            &dir,
+            civreg_hub::control::Request::HubUrlsSet {
+                urls: vec!["https://127.0.0.1:7445".into()],
+                operator: OPERATOR.into(),
+            },
+        )
+    })
+    .expect("hub-urls set");
+    let overview = s.get("/").await.body;
+    assert!(
+        overview.contains("<ul id=\"hub-urls\"><li>https://127.0.0.1:7445</li></ul>"),
         "{overview}"
     );
 

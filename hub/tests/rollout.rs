@@ -119,3 +119,43 @@ async fn stages_decide_who_may_sync_and_apply_without_a_restart() {
 fn futures_lite_block<F: std::future::Future>(f: F) -> F::Output {
     tokio::task::block_in_place(|| tokio::runtime::Handle::current().block_on(f))
 }
+
+/// The hub list (issue 19 part 3) is shared state like the rollout: `hub-urls set` (here
+/// through the running hub's control socket) reaches the next heartbeat reply without a
+/// restart, and clearing it sends no list again ("no news", as an older hub sends).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hub_list_set_at_the_running_hub_goes_with_the_next_heartbeat() {
+    use civreg_hub::control::{ask::ask, Request};
+    use civreg_hub::hub_list::HubUrls;
+    let hub = Hub::start().await;
+    let mut c = hub.client(&hub.issue("prishtine", "1")).await;
+    let r = heartbeat(&mut c).await.expect("heartbeat");
+    assert!(r.hub_urls.is_empty(), "no list anywhere: no news");
+    let list = vec![hub.url.clone(), "https://127.0.0.1:7444".to_string()];
+    let set = |urls: Vec<String>| {
+        let dir = hub.data_dir().to_path_buf();
+        tokio::task::block_in_place(move || {
+            ask::<HubUrls>(
+                &dir,
+                Request::HubUrlsSet {
+                    urls,
+                    operator: "ana".into(),
+                },
+            )
+        })
+    };
+    let stored = set(list.clone()).expect("set");
+    assert_eq!(stored.stored.map(|s| s.urls), Some(list.clone()));
+    let r = heartbeat(&mut c).await.expect("heartbeat");
+    assert_eq!(r.hub_urls, list);
+    // A malformed list is refused with the reason, and the stored one still goes out.
+    let e = set(vec!["http://x:1".into()]).expect_err("refused");
+    assert!(e.to_string().contains("must start with https://"), "{e}");
+    assert_eq!(heartbeat(&mut c).await.expect("heartbeat").hub_urls, list);
+    set(Vec::new()).expect("clear");
+    assert!(heartbeat(&mut c)
+        .await
+        .expect("heartbeat")
+        .hub_urls
+        .is_empty());
+}

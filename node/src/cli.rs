@@ -1527,10 +1527,12 @@ pub fn execute(
                 live = true;
             }
             let enrolled = crate::sync::load_bundle(&paths.data_dir).is_ok();
+            // The hub list in use and where it came from (issue 19 part 3, `hublist.rs`).
+            let hub_list = crate::hublist::in_use(&paths.data_dir).ok();
             let cert_days = crate::web::status::cert_days_left(&paths.data_dir);
             io.print(
                 json,
-                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir), "dupes_model": dupes_model}),
+                json!({"enrolled": enrolled, "worker_seen": file.is_some(), "counts_live": live, "serving": rounds.is_some(), "status": st, "guard": guard, "set_aside": aside, "unvoid_requests": unvoid, "backup": backups, "restored": restored, "app_cert": crate::appcert::installed(&paths.data_dir), "hub_certs": crate::hubtrust::read(&paths.data_dir), "dupes_model": dupes_model, "hub_list": hub_list}),
                 || {
                     let when = |ms: Option<u64>| {
                         ms.map(fmt_ms)
@@ -1708,7 +1710,41 @@ pub fn execute(
                     if !st.hub_url.is_empty() {
                         text += &line("cli-status-hub", st.hub_url.clone());
                     }
-                    if st.hub_urls.len() > 1 {
+                    if let Some(l) = &hub_list {
+                        let hubs = l.urls.join(", ");
+                        let value = match &l.origin {
+                            crate::hublist::Origin::Bundle => f(
+                                lang,
+                                "cli-status-hubs-from-bundle",
+                                &[("hubs", hubs.into())],
+                            ),
+                            crate::hublist::Origin::Hub { by, at_ms } => f(
+                                lang,
+                                "cli-status-hubs-from-hub",
+                                &[
+                                    ("hubs", hubs.into()),
+                                    ("by", by.as_str().into()),
+                                    ("when", fmt_ms(*at_ms).into()),
+                                ],
+                            ),
+                        };
+                        text += &line("cli-status-hubs", value);
+                        if let Some(r) = &l.refused {
+                            text += &line(
+                                "cli-status-hubs-refused",
+                                f(
+                                    lang,
+                                    "cli-status-hubs-refused-value",
+                                    &[
+                                        ("hubs", r.list.urls.join(", ").into()),
+                                        ("by", r.list.by.as_str().into()),
+                                        ("when", fmt_ms(r.list.at_ms).into()),
+                                        ("why", r.why.as_str().into()),
+                                    ],
+                                ),
+                            );
+                        }
+                    } else if st.hub_urls.len() > 1 {
                         text += &line("cli-status-hubs", st.hub_urls.join(", "));
                     }
                     text += &line(
@@ -1729,7 +1765,7 @@ pub fn execute(
             let node = node?;
             let hubs = match hub {
                 Some(url) => vec![url],
-                None => crate::sync::load_bundle(&paths.data_dir)?.hubs(),
+                None => crate::hublist::in_use(&paths.data_dir)?.urls,
             };
             let current = ctx.served.map(|s| s.live.status().hub_url);
             let hubs = crate::sync::in_use_first(hubs, current.as_deref());
@@ -2333,9 +2369,9 @@ pub fn execute(
             // clerk (wrong or missing credentials are refused, never logged as unnamed), who is
             // named in the access logs here and at the hub.
             let clerk = sign_in(node, io.ask)?.name().to_string();
-            let why_local = match crate::sync::load_bundle(&paths.data_dir) {
+            let why_local = match crate::hublist::in_use(&paths.data_dir) {
                 Err(_) => t(lang, "cli-search-why-not-enrolled"),
-                Ok(b) => {
+                Ok(l) => {
                     let req = civreg_proto::v1::SearchRequest {
                         text: q.text.clone(),
                         born: born_text.clone().unwrap_or_default(),
@@ -2349,7 +2385,7 @@ pub fn execute(
                         .enable_all()
                         .build()?;
                     let current = ctx.served.map(|s| s.live.status().hub_url);
-                    let hubs = crate::sync::in_use_first(b.hubs(), current.as_deref());
+                    let hubs = crate::sync::in_use_first(l.urls, current.as_deref());
                     match rt.block_on(crate::sync::search_hub(
                         &paths.data_dir,
                         &hubs,

@@ -121,6 +121,8 @@ pub fn enrol(node: &Node, data_dir: &Path, dir: &Path) -> Result<Enrolled, Enrol
     std::fs::create_dir_all(&tls).map_err(install_err)?;
     crate::renew::install(&tls, &cert, &key, Some(&ca)).map_err(install_err)?;
     crate::renew::write_synced(&tls.join("bundle.json"), &text, false).map_err(install_err)?;
+    // The new bundle's hub list applies, not one a hub sent before (`hublist.rs`).
+    crate::hublist::forget(data_dir).map_err(install_err)?;
     let app_cert = match app {
         Some((cert, key, info)) => {
             crate::appcert::write(data_dir, &cert, &key)?;

@@ -14,6 +14,7 @@ pub mod control;
 pub mod crypto;
 pub mod enrol;
 pub mod guard;
+pub mod hublist;
 pub mod hubtrust;
 pub mod import;
 pub mod index;

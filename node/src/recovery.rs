@@ -88,9 +88,9 @@ fn catch_up(paths: &Paths) -> Result<CatchUp> {
         .worker_threads(2)
         .enable_all()
         .build()?;
-    let result = match sync::load_bundle(&paths.data_dir) {
-        Ok(b) => rt
-            .block_on(sync::sync_once_with(&node, &paths.data_dir, &b.hubs()))
+    let result = match crate::hublist::in_use(&paths.data_dir) {
+        Ok(l) => rt
+            .block_on(sync::sync_once_with(&node, &paths.data_dir, &l.urls))
             .map(|(_, r)| r),
         Err(e) => Err(e),
     };

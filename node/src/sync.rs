@@ -248,6 +248,8 @@ pub fn install_bundle(bundle_dir: &Path, data_dir: &Path) -> Result<Bundle, Sync
     }
     b.check_hubs().map_err(|e| bad(e.to_string()))?;
     let dir = tls_dir(data_dir);
+    // The bundle's hub list applies, not one a hub sent before (`hublist.rs`).
+    crate::hublist::forget(data_dir).map_err(|e| bad(e.to_string()))?;
     std::fs::create_dir_all(&dir).map_err(|e| bad(e.to_string()))?;
     for f in ["cert.pem", "key.pem", "ca.pem", "bundle.json"] {
         let to = dir.join(f);
@@ -608,9 +610,10 @@ pub async fn heartbeat(
     node: &Node,
     channel: Channel,
     data_dir: &Path,
+    hub_url: &str,
     stall: Duration,
 ) -> Result<(), SyncError> {
-    heartbeat_with(node, channel, data_dir, None, 0, stall)
+    heartbeat_with(node, channel, data_dir, hub_url, None, 0, stall)
         .await
         .map(|_| ())
 }
@@ -631,6 +634,7 @@ async fn heartbeat_with(
     node: &Node,
     channel: Channel,
     data_dir: &Path,
+    hub_url: &str,
     too_large: Option<&SyncError>,
     sync_interval_ms: u64,
     stall: Duration,
@@ -810,6 +814,9 @@ async fn heartbeat_with(
             }
         }
     }
+    // The hub list (issue 19 part 3): a new one is checked and, if good, used from the next
+    // round (`hublist.rs`); a bad one is logged there and the list in use kept.
+    crate::hublist::offered(data_dir, hub_url, &reply.hub_urls, back).await;
     Ok(CertNews {
         renew_required: reply.renew_required,
         hub_cert_not_after_ms: reply.hub_cert_not_after_ms,
@@ -888,7 +895,7 @@ pub async fn sync_round_on(
                 // Behind its own log at the hub: stop registering (durably) so that this node
                 // never mints a number the hub already holds, and tell the hub.
                 blocking(|| node.halt(&e.to_string(), now_ms()))?;
-                if let Err(h) = heartbeat(node, channel, data_dir, stall).await {
+                if let Err(h) = heartbeat(node, channel, data_dir, hub_url, stall).await {
                     tracing::warn!(error = %h, "heartbeat failed");
                 }
                 return Err(e);
@@ -897,8 +904,16 @@ pub async fn sync_round_on(
             // reports its health, and the heartbeat brings the ops the agency set aside.
             Err(e @ (SyncError::Blocked { .. } | SyncError::OpTooLarge { .. })) => {
                 pull(node, channel.clone(), stall).await?;
-                if let Err(h) =
-                    heartbeat_with(node, channel, data_dir, Some(&e), sync_interval_ms, stall).await
+                if let Err(h) = heartbeat_with(
+                    node,
+                    channel,
+                    data_dir,
+                    hub_url,
+                    Some(&e),
+                    sync_interval_ms,
+                    stall,
+                )
+                .await
                 {
                     tracing::warn!(error = %h, "heartbeat failed");
                 }
@@ -916,6 +931,7 @@ pub async fn sync_round_on(
             node,
             channel.clone(),
             data_dir,
+            hub_url,
             None,
             sync_interval_ms,
             stall,

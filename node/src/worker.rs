@@ -14,9 +14,10 @@
 //! `status`.
 //!
 //! **Several hubs** (issue 19 part 3): the enrolment bundle lists the hub processes' addresses
-//! ([`crate::sync::Bundle::hubs`]); `serve --hub URL` names one instead. The worker reads the
-//! bundle again before every round, so `civreg-node enrol --bundle` changes the list of a running
-//! `serve`. A round starts at the hub in use ([`Hubs::current`]); when that one can not be
+//! ([`crate::sync::Bundle::hubs`]), and a hub's heartbeat may bring a newer list, which the node
+//! checks and keeps ([`crate::hublist`]); `serve --hub URL` names one instead. The worker reads
+//! the list again before every round, so `civreg-node enrol --bundle`, and a list an operator set
+//! at the hub (`civreg-hub hub-urls set`), change the list of a running `serve`. A round starts at the hub in use ([`Hubs::current`]); when that one can not be
 //! reached (connection refused, TLS handshake or request deadline, a link that breaks, a hub
 //! that stops answering mid-call for `stall` ([`sync::STALL_LIMIT`], `serve --stall-secs`):
 //! [`link_failed`]), the same round moves on to the next in the list, and keeps to the first that
@@ -168,7 +169,8 @@ impl Live {
 pub enum HubSource {
     /// `serve --hub URL`: that hub only.
     Given(String),
-    /// The enrolment bundle's list, read again before every round.
+    /// The enrolment bundle's list, or the one a hub sent since (`hublist.rs`), read again
+    /// before every round.
     Bundle,
 }
 
@@ -186,14 +188,7 @@ impl Hubs {
     pub fn load(source: &HubSource, data_dir: &Path) -> Result<Hubs, SyncError> {
         let list = match source {
             HubSource::Given(url) => vec![url.clone()],
-            HubSource::Bundle => {
-                let b = sync::load_bundle(data_dir)?;
-                b.check_hubs().map_err(|e| SyncError::Bundle {
-                    path: sync::tls_dir(data_dir).join("bundle.json"),
-                    why: e.to_string(),
-                })?;
-                b.hubs()
-            }
+            HubSource::Bundle => crate::hublist::in_use(data_dir)?.urls,
         };
         Ok(Hubs {
             current: list[0].clone(),
@@ -554,6 +549,23 @@ mod tests {
         write_bundle(dir.path(), &["ftp://e:1", "https://c:1"]);
         h.refresh(&HubSource::Bundle, dir.path());
         assert_eq!(h.list, ["https://d:1", "https://c:1"]);
+        // A list a hub sent and the node took (`hublist.rs`) wins over the bundle's.
+        write_bundle(dir.path(), &["https://d:1", "https://c:1"]);
+        let held = crate::hublist::Held {
+            taken: Some(crate::hublist::Sent {
+                urls: vec!["https://c:1".into(), "https://f:1".into()],
+                by: "https://d:1".into(),
+                at_ms: 1,
+            }),
+            refused: None,
+        };
+        std::fs::write(
+            sync::tls_dir(dir.path()).join(crate::hublist::FILE),
+            serde_json::to_vec(&held).unwrap(),
+        )
+        .unwrap();
+        h.refresh(&HubSource::Bundle, dir.path());
+        assert_eq!(h, hubs(&["https://c:1", "https://f:1"], "https://c:1"));
         // `serve --hub URL`: that hub only, whatever the bundle says.
         let given = HubSource::Given("https://g:1".into());
         h.refresh(&given, dir.path());

@@ -19,6 +19,7 @@ mod control;
 mod failover;
 mod faults;
 mod hub_rotate;
+mod hublist;
 mod hubs;
 mod node_serve;
 mod pgops;

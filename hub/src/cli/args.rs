@@ -197,6 +197,14 @@ pub enum Command {
         #[arg(long)]
         out: PathBuf,
     },
+    /// The hub list offices sync with (issue 19 part 3): shown without a subcommand; `set
+    /// URL...` stores it for every hub over the store, `clear` goes back to `hub_urls` of each
+    /// hub's config. Enrolled offices take a change at their next heartbeat, without a new
+    /// bundle.
+    HubUrls {
+        #[command(subcommand)]
+        command: Option<HubUrlsCommand>,
+    },
     /// Municipalities' rollout stages (planned, pilot, live, suspended).
     Rollout {
         #[command(subcommand)]
@@ -640,6 +648,29 @@ pub enum MatchCommand {
     },
     /// The saved matching models, newest first, and which is in use.
     Models,
+}
+
+#[derive(Subcommand)]
+pub enum HubUrlsCommand {
+    /// The list stored, and what each hub sends without one (`hub_urls` of its config).
+    Show,
+    /// Store the list, in the order offices try the hubs (each https://HOST:PORT, every HOST a
+    /// name of the hub's certificate); every hub over the store sends it from its next
+    /// heartbeat.
+    Set {
+        #[arg(required = true, value_name = "URL")]
+        urls: Vec<String>,
+        /// The operator making the change (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
+    /// Remove the stored list: each hub sends `hub_urls` of its config again (nothing when it
+    /// has none, and offices keep the list they have).
+    Clear {
+        /// The operator making the change (also CIVREG_OPERATOR).
+        #[arg(long, env = "CIVREG_OPERATOR")]
+        operator: String,
+    },
 }
 
 #[derive(Subcommand)]

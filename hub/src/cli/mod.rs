@@ -22,6 +22,7 @@ use std::path::{Path, PathBuf};
 mod args;
 mod backup;
 mod certificate;
+mod hub_urls;
 mod linkage;
 mod migrate;
 mod operators;
@@ -184,6 +185,7 @@ fn run(cli: Cli, cfg: crate::config::Config) -> Result<()> {
             },
             &operator,
         ),
+        Command::HubUrls { command } => hub_urls::run(&ctx, command),
         Command::Rollout { command } => rollout::run(&ctx, command),
         Command::Certificate {
             command: None,

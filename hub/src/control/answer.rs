@@ -271,6 +271,8 @@ answers! {
     Stage(crate::rollout::Entry),
     /// `OperatorAdd` and `OperatorRemove`.
     Operator(OperatorChanged),
+    /// `HubUrls` and `HubUrlsSet`.
+    HubUrls(crate::hub_list::HubUrls),
 }
 
 impl Answer {
@@ -312,6 +314,7 @@ impl Answer {
             Request::OperatorAdd { .. } | Request::OperatorRemove { .. } => {
                 Answer::Operator(de(v)?)
             }
+            Request::HubUrls | Request::HubUrlsSet { .. } => Answer::HubUrls(de(v)?),
         })
     }
 

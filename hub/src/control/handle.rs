@@ -429,6 +429,17 @@ pub fn answer(
             }
             .into()
         }
+        Request::HubUrls => crate::hub_list::HubUrls {
+            stored: crate::hub_list::stored(&state.store)?,
+        }
+        .into(),
+        Request::HubUrlsSet { urls, operator } => crate::hub_list::set_in(
+            &state.store,
+            urls,
+            operator,
+            civreg_runtime::clock::now_ms(),
+        )?
+        .into(),
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
             crate::linkage::persons::require_known(&state.store, &pid)?;

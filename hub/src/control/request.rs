@@ -180,4 +180,10 @@ pub enum Request {
     },
     /// Removes a dashboard operator; its sessions end at every hub: `OperatorChanged`.
     OperatorRemove { name: String },
+    /// The hub list stored for offices (issue 19 part 3): `hub_list::HubUrls`.
+    HubUrls,
+    /// Stores the hub list offices sync with (empty: removes it, so that each hub's config
+    /// applies again); every hub over the store sends it from its next heartbeat:
+    /// `hub_list::HubUrls`.
+    HubUrlsSet { urls: Vec<String>, operator: String },
 }

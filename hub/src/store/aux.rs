@@ -173,8 +173,12 @@ pub const PKI: &str = "pki/";
 /// the register page, waiting for review ([`crate::linkage::illegible`]).
 pub const ILLEGIBLE: &str = "ill/";
 
+/// `aux`: `hubs/list` → the hub list offices sync with, as an operator set it with
+/// `civreg-hub hub-urls set` ([`crate::hub_list`]; addresses and an operator's name).
+pub const HUB_LIST: &str = "hubs/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 26] = [
+pub const AUX_PREFIXES: [&str; 27] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -200,6 +204,7 @@ pub const AUX_PREFIXES: [&str; 26] = [
     OPERATORS,
     PKI,
     ILLEGIBLE,
+    HUB_LIST,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

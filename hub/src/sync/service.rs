@@ -49,6 +49,9 @@ pub struct SyncService {
     pub admission: Arc<crate::pki::Admission>,
     /// The matching model the offices' duplicate check gets with the heartbeat (issue 16).
     pub node_model: Arc<crate::linkage::models::NodeModelCache>,
+    /// `hub_urls` of the config: the hub list heartbeats carry when none is stored
+    /// ([`crate::hub_list::in_use`], issue 19 part 3).
+    pub hub_urls: Arc<Vec<String>>,
 }
 
 use civreg_runtime::clock::now_ms;
@@ -491,6 +494,14 @@ impl Sync for SyncService {
             }
             None => (Vec::new(), String::new(), Vec::new()),
         };
+        // The hub list (issue 19 part 3): read at every heartbeat, so that `hub-urls set` at
+        // any hub over the store reaches every office within a round.
+        let hub_urls = {
+            let (store, configured) = (self.store.clone(), self.hub_urls.clone());
+            tokio::task::spawn_blocking(move || crate::hub_list::in_use(&store, &configured))
+                .await
+                .unwrap_or_else(|_| self.hub_urls.to_vec())
+        };
         let hub_cert = self.pki.hub_cert_info().ok();
         let hub_next = self.pki.hub_next_cert_info().ok().flatten();
         let trust_pem = self.pki.trust_pem().unwrap_or_default();
@@ -532,6 +543,7 @@ impl Sync for SyncService {
             dupes_model_sha256,
             dupes_model_id,
             dupes_model_json,
+            hub_urls,
         }))
     }
 

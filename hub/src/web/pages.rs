@@ -314,11 +314,17 @@ fn row_view(r: &MunicipalityView, now: u64) -> RowView {
 
 pub async fn overview(State(ctx): State<Context>, op: Operator) -> Result<Html<String>, WebError> {
     let online_within = ctx.settings().online_within.as_secs();
-    let hub_urls = ctx.settings().hub_urls.clone();
     let lang = lang::current();
-    let (rows, certs, hub) = blocking(move || {
+    let (rows, certs, hub, hub_urls) = blocking(move || {
         let certs = model::expiring_certs(&ctx, time::OffsetDateTime::now_utc())?;
-        Ok((model::overview(&ctx, lang)?, certs, model::hub_state(&ctx)?))
+        // The list the offices are sent: stored with `hub-urls set`, else the config's.
+        let hub_urls = crate::hub_list::in_use(ctx.store(), &ctx.settings().hub_urls);
+        Ok((
+            model::overview(&ctx, lang)?,
+            certs,
+            model::hub_state(&ctx)?,
+            hub_urls,
+        ))
     })
     .await?;
     let now = now_ms();

@@ -277,8 +277,8 @@ pub(super) fn run_search(ctx: &Context, who: &Signed, f: &SearchForm) -> Result<
     let served = ctx.served();
     let live = served.live.status();
     if live.online {
-        if let Ok(b) = crate::sync::load_bundle(&served.paths.data_dir) {
-            let hubs = crate::sync::in_use_first(b.hubs(), Some(&live.hub_url));
+        if let Ok(l) = crate::hublist::in_use(&served.paths.data_dir) {
+            let hubs = crate::sync::in_use_first(l.urls, Some(&live.hub_url));
             let req = civreg_proto::v1::SearchRequest {
                 text: text.clone(),
                 born: f.born.trim().to_string(),
