@@ -7,37 +7,6 @@
 
 use civreg_testkit::prelude as common;
 
-use serde_json::Value;
-use std::path::Path;
-
-/// `civreg-hub --json ARGS` against the hub's data directory (through its control socket): the
-/// exit code and the JSON answer.
-async fn hub_json(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
-    let d = dir.to_path_buf();
-    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_civreg-hub"))
-            .arg("--data-dir")
-            .arg(&d)
-            .arg("--json")
-            .args(&a)
-            .env("RUST_LOG", "warn")
-            .env_remove("CIVREG_OPERATOR")
-            .output()
-            .expect("run civreg-hub");
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "civreg-hub {a:?}: {e}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code(), v)
-    })
-    .await
-    .expect("hub command thread")
-}
-
 const CSV: &str = "\
 kind,register.book,register.year,register.page,register.entry,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname
 birth,B-1,1968,1,1,Arben,Gashi,m,07.03.1968,Istog,Drita,Gashi
@@ -57,7 +26,7 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     let file = nodes.path().join("pages.csv");
     std::fs::write(&file, CSV).unwrap();
 
-    let (code, r) = hub_json(
+    let (code, r) = common::hub_json(
         hub.data_dir(),
         &[
             "import",
@@ -101,7 +70,7 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     let illegible_regno = at(3)["regno"].as_str().unwrap().to_string();
 
     // Filed for review at the hub.
-    let (code, w) = hub_json(
+    let (code, w) = common::hub_json(
         hub.data_dir(),
         &["duplicates", "illegible", "--municipality", "istog"],
     )
@@ -119,7 +88,7 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     assert_eq!(e["line"], 3);
     assert_eq!(e["operator"], "ana");
     // Another municipality's list does not hold it.
-    let (_, other) = hub_json(
+    let (_, other) = common::hub_json(
         hub.data_dir(),
         &["duplicates", "illegible", "--municipality", "peje"],
     )
@@ -149,7 +118,8 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
         "the office stopped: {status}"
     );
     let node_digest = common::node_json(&office, &["--json", "digest"]).await;
-    let (_, hub_digest) = hub_json(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
+    let (_, hub_digest) =
+        common::hub_json(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
     assert_eq!(node_digest["sha256"], hub_digest["sha256"]);
     assert_eq!(hub_digest["records"], 4);
 }
