@@ -1,5 +1,5 @@
 //! Issue 16, "missing values are evidence of nothing": a historic register entry whose given
-//! name can not be read is imported centrally (marked, and filed for review at the hub), an
+//! name can not be read (a child's, a parent's, a spouse's, the deceased's) is imported centrally (marked, and filed for review at the hub), an
 //! entry with neither name is still refused, identical rows without a register reference are
 //! reported as suspected double entries and imported, and the municipality's office pulls the
 //! marked record without stopping. A real hub, the real `civreg-hub` and `civreg-node`
@@ -14,6 +14,13 @@ birth,B-1,1968,1,2,,Krasniqi,f,01.04.1968,Istog,Shpresa,Krasniqi
 birth,B-1,1968,1,3,,,m,01.05.1968,Istog,Vjosa,Berisha
 birth,,,,,,Hoxha,m,01.01.1969,Istog,Mimoza,Hoxha
 birth,,,,,,Hoxha,m,01.01.1969,Istog,Mimoza,Hoxha
+";
+
+/// A marriage whose first spouse's given name is illegible, and a death whose deceased's is.
+const MARRIAGE_DEATH: &str = "\
+kind,register.book,register.year,register.page,register.entry,spouse1.given_name,spouse1.surname_before,spouse1.surname_after,spouse1.sex,spouse1.date_of_birth,spouse2.given_name,spouse2.surname_before,spouse2.surname_after,spouse2.sex,spouse2.date_of_birth,date_of_marriage,place_of_marriage,deceased.given_name,deceased.surname,deceased.sex,deceased.date_of_birth,date_of_death,place_of_death
+marriage,M-1,1970,1,1,,Gashi,Gashi,m,07.03.1945,Shpresa,Krasniqi,Gashi,f,01.04.1948,12.06.1970,Istog,,,,,,
+death,D-1,1971,1,1,,,,,,,,,,,,,,Berisha,m,01.01.1900,02.02.1971,Istog
 ";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -95,6 +102,50 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     .await;
     assert_eq!(other["total"], 0, "{other}");
 
+    // A marriage whose first spouse's given name can not be read, and a death whose deceased's
+    // can not: imported the same way, marked, and filed for review with the surname.
+    let pages2 = nodes.path().join("pages2.csv");
+    std::fs::write(&pages2, MARRIAGE_DEATH).unwrap();
+    let (code, r) = common::hub_json(
+        hub.data_dir(),
+        &[
+            "import",
+            pages2.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "ana",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["imported"].as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(r["illegible"], 2, "{r}");
+    let marriage_regno = r["imported"][0]["regno"].as_str().unwrap().to_string();
+    let (_, w) = common::hub_json(
+        hub.data_dir(),
+        &["duplicates", "illegible", "--municipality", "istog"],
+    )
+    .await;
+    assert_eq!(w["total"], 5, "{w}");
+    let filed: Vec<(String, String)> = w["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["role"].as_str().unwrap().to_string(),
+                e["surname"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (role, surname) in [("spouse1", "Gashi"), ("deceased", "Berisha")] {
+        assert!(
+            filed.contains(&(role.to_string(), surname.to_string())),
+            "{role} {surname} filed: {w}"
+        );
+    }
+
     // The office pulls the marked records (its own check of each op accepts them) and does not
     // stop: two rounds succeed, and the record reads as imported.
     for _ in 0..2 {
@@ -112,6 +163,11 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
         "{shown}"
     );
     assert_eq!(shown["record"]["child"]["surname"], "Krasniqi", "{shown}");
+    let shown = common::node_json(&office, &["--json", "show", &marriage_regno]).await;
+    assert_eq!(
+        shown["record"]["spouse1"]["given_name_illegible"], true,
+        "{shown}"
+    );
     let status = common::node_json(&office, &["--json", "status"]).await;
     assert!(
         status["guard"]["halted"].is_null(),
@@ -121,5 +177,6 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     let (_, hub_digest) =
         common::hub_json(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
     assert_eq!(node_digest["sha256"], hub_digest["sha256"]);
-    assert_eq!(hub_digest["records"], 4);
+    // The four births and the marriage and the death.
+    assert_eq!(hub_digest["records"], 6);
 }
