@@ -971,7 +971,7 @@ fn a_kind_of_row_that_is_always_in_the_register_links_at_match() {
     assert_eq!(wrong, 0);
     // That kind's thresholds are its own, under the job's overall ones, and they are where a
     // lone candidate of such a row turns Match and Possible.
-    let t = kind.thresholds;
+    let t = kind.thresholds.expect("each kind's thresholds");
     assert!(
         t.matched < job.prior.thresholds.matched - 1.0 && t.possible <= t.matched,
         "{kind:?} against {:?}",

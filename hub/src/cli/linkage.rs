@@ -313,8 +313,8 @@ fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()>
                 Cell::text(row.person.as_deref()),
                 Cell::number(row.weight),
                 Cell::number(row.probability),
-                Cell::number(row.thresholds.matched),
-                Cell::number(row.thresholds.possible),
+                Cell::number(row.thresholds.map(|t| t.matched)),
+                Cell::number(row.thresholds.map(|t| t.possible)),
                 Cell::List(&row.agree),
                 Cell::List(&row.disagree),
                 Cell::List(&row.notes),
@@ -373,8 +373,14 @@ fn prior_text(p: &civreg_shared::linkage::LinkPrior, lang: Lang) -> String {
         let args = [
             ("rows", Arg::Num(k.rows as f64)),
             ("share", format!("{:.3}", k.share).into()),
-            ("match", bits(k.thresholds.matched).into()),
-            ("possible", bits(k.thresholds.possible).into()),
+            (
+                "match",
+                k.thresholds.map_or("?".into(), |t| bits(t.matched)).into(),
+            ),
+            (
+                "possible",
+                k.thresholds.map_or("?".into(), |t| bits(t.possible)).into(),
+            ),
         ];
         out.push('\n');
         if k.lacks.is_empty() {

@@ -209,8 +209,10 @@ pub struct LinkRow {
     pub weight: Option<f64>,
     pub probability: Option<f64>,
     /// The weights at which a lone candidate of a row of this row's kind (the identifying
-    /// fields it lacks) is Match and Possible: the link job's thresholds by kind of row.
-    pub thresholds: linkage::Thresholds,
+    /// fields it lacks) is Match and Possible: the link job's thresholds by kind of row
+    /// (`None` only in a report of an older version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<linkage::Thresholds>,
     /// Fields that agree (at any agreeing level), and those that disagree.
     pub agree: Vec<String>,
     pub disagree: Vec<String>,
@@ -511,7 +513,7 @@ pub fn link_file(
     let links = job.link_all(&only, 0);
     let mut out = Vec::with_capacity(rows.len());
     for (row, l) in rows.into_iter().zip(links) {
-        let thresholds = job.row_thresholds(&row.person);
+        let thresholds = Some(job.row_thresholds(&row.person));
         let best = l.best.as_ref();
         let (record, role) = match best.and_then(|b| b.id.rsplit_once('/')) {
             Some((r, role)) => (Some(r.to_string()), Some(role.to_string())),

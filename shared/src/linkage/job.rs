@@ -107,8 +107,10 @@ pub struct KindShare {
     pub rows: u64,
     pub share: f64,
     /// The weights at which a candidate without rivals of a row of this kind reaches Match and
-    /// Possible at this share (the thresholds the user gave, when given).
-    pub thresholds: Thresholds,
+    /// Possible at this share (the thresholds the user gave, when given); `None` only in a
+    /// report of an older version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
 }
 
 /// The rows of one kind: how many, and the candidates (best weight, rivals) of those that
@@ -565,7 +567,7 @@ impl LinkJob {
                     .collect(),
                 rows: k.rows,
                 share: self.kind_share(k.kind),
-                thresholds: self.thresholds_at(self.kind_share(k.kind)),
+                thresholds: Some(self.thresholds_at(self.kind_share(k.kind))),
             })
             .collect();
         self.refine = false;
