@@ -9,7 +9,6 @@ use civreg_hub::linkage::clusters::{self, Choice};
 use civreg_hub::linkage::duplicates::{self, DuplicateError, Status, Via};
 use civreg_hub::linkage::persons;
 use civreg_hub::store::HubStore;
-use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::Path;
 
@@ -20,31 +19,6 @@ fn open(dir: &Path) -> HubStore {
 fn person(store: &HubStore, mention: &str) -> String {
     let (regno, role) = mention.rsplit_once('/').unwrap();
     persons::person_of(store, regno, role).unwrap().to_string()
-}
-
-fn hub(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(env!("CARGO_BIN_EXE_civreg-hub"))
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("CIVREG_OPERATOR")
-        .output()
-        .expect("run civreg-hub")
-}
-
-fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hub(dir, &all);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "civreg-hub {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json answer")
 }
 
 const SIX: [&str; 6] = ["Arben", "Arbeni", "Arbën", "Arbin", "Albert", "Arben A."];
@@ -60,7 +34,7 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
     // Another man, twice, elsewhere: a cluster of his own.
     let two = common::seed_person_cluster(&dir, "peje", "1", &["Drilon", "Driloni"]);
 
-    let list = ok_json(&dir, &["duplicates", "clusters"]);
+    let list = common::hub_ok_json(&dir, &["duplicates", "clusters"]);
     let list = list.as_array().unwrap();
     assert_eq!(list.len(), 2, "{list:?}");
     let big = list
@@ -72,14 +46,15 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
     assert_eq!(big["municipalities"], serde_json::json!(["prishtine"]));
     assert!(big["strongest"].as_f64().unwrap() > big["weakest"].as_f64().unwrap());
     let id = big["id"].as_str().unwrap().to_string();
-    let only_peje = ok_json(&dir, &["duplicates", "clusters", "--municipality", "Pejë"]);
+    let only_peje =
+        common::hub_ok_json(&dir, &["duplicates", "clusters", "--municipality", "Pejë"]);
     assert_eq!(only_peje.as_array().unwrap().len(), 1);
     assert_eq!(only_peje[0]["size"], 2);
 
     // The cluster's records side by side; the view is in the access log.
-    let shown = ok_json(&dir, &["duplicates", "cluster", &id, "--operator", "ana"]);
+    let shown = common::hub_ok_json(&dir, &["duplicates", "cluster", &id, "--operator", "ana"]);
     assert_eq!(shown["records"].as_array().unwrap().len(), 6);
-    let text = hub(&dir, &["duplicates", "cluster", &id, "--operator", "ana"]);
+    let text = common::hub_run(&dir, &["duplicates", "cluster", &id, "--operator", "ana"]);
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Arbën") && text.contains("Albert"), "{text}");
     let log = civreg_hub::access::read(&dir, &Default::default()).unwrap();
@@ -88,7 +63,7 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
         .any(|e| e.query == format!("cluster {id}") && e.by == "operator:ana"));
 
     // A decision needs a reason, and one of the two choices.
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "duplicates",
@@ -103,7 +78,7 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("reason"));
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "duplicates",
@@ -118,7 +93,7 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("--one-person"));
     // A stale version is refused.
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "duplicates",
@@ -137,7 +112,7 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("changed"));
 
     let version = shown["cluster"]["version"].as_str().unwrap();
-    let d = ok_json(
+    let d = common::hub_ok_json(
         &dir,
         &[
             "duplicates",
@@ -157,11 +132,11 @@ fn one_man_registered_six_times_is_one_cluster_closed_by_one_decision() {
     assert_eq!(d["groups"].as_array().unwrap().len(), 1);
     // One op per record moved (the first is the person's own).
     assert_eq!(d["ops"].as_array().unwrap().len(), 5);
-    let left = ok_json(&dir, &["duplicates", "clusters"]);
+    let left = common::hub_ok_json(&dir, &["duplicates", "clusters"]);
     assert_eq!(left.as_array().unwrap().len(), 1, "only the other man's");
     assert_eq!(left[0]["size"], 2);
     // Decided once: the cluster has no open case left.
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "duplicates",

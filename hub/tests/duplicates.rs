@@ -14,35 +14,6 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::path::Path;
 
-fn hub_bin() -> std::path::PathBuf {
-    std::path::PathBuf::from(env!("CARGO_BIN_EXE_civreg-hub"))
-}
-
-fn hub(dir: &Path, args: &[&str]) -> std::process::Output {
-    std::process::Command::new(hub_bin())
-        .arg("--data-dir")
-        .arg(dir)
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("CIVREG_OPERATOR")
-        .output()
-        .expect("run civreg-hub")
-}
-
-fn ok_json(dir: &Path, args: &[&str]) -> Value {
-    let mut all = vec!["--json"];
-    all.extend_from_slice(args);
-    let out = hub(dir, &all);
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "civreg-hub {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json answer")
-}
-
 /// CSV rows of `civreg-hub synth`, their truth lines, split into originals and copies.
 struct Synth {
     header: String,
@@ -52,7 +23,7 @@ struct Synth {
 
 fn synth(dir: &Path, records: u64, seed: u64) -> Synth {
     let out = dir.join("synth");
-    let o = hub(
+    let o = common::hub_run(
         &dir.join("scratch"),
         &[
             "synth",
@@ -143,7 +114,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     );
     let a = tmp.path().join("register.csv");
     write_csv(&a, &s.header, &originals);
-    let r1 = ok_json(
+    let r1 = common::hub_ok_json(
         &dir,
         &[
             "import",
@@ -241,7 +212,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     write_csv(&b, &s.header, &rows);
     let report = tmp.path().join("report.jsonl");
     // Rows were rejected: the import exits 1 (as `civreg-node import`), with its full answer.
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "--json",
@@ -328,7 +299,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
 
     // The prefiled cases whose two sides the import made one person closed as moot, `via` the
     // import; the others are still open.
-    let all = ok_json(&dir, &["duplicates", "list", "--all"]);
+    let all = common::hub_ok_json(&dir, &["duplicates", "list", "--all"]);
     let all = all.as_array().unwrap();
     let case_of = |id: &str| all.iter().find(|c| c["id"] == id).unwrap();
     let (mut closed, mut still_open) = (0, 0);
@@ -409,7 +380,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         .flat_map(|i| i["people"].as_array().unwrap().iter().cloned())
         .find(|p| p["outcome"] == "match")
         .expect("a match");
-    let person = ok_json(
+    let person = common::hub_ok_json(
         &dir,
         &["person", m["person"].as_str().unwrap(), "--operator", "dpo"],
     );
@@ -421,7 +392,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     assert!(person["mentions"].as_array().unwrap().len() >= 2);
 
     // A rerun imports nothing twice (and its two bad rows are rejected again: exit 1).
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "--json",
@@ -439,13 +410,13 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     assert_eq!(r3["skipped"].as_array().unwrap().len(), copies.len());
 
     // The queue: link a case, then undo it.
-    let cases = ok_json(&dir, &["duplicates", "list"]);
+    let cases = common::hub_ok_json(&dir, &["duplicates", "list"]);
     let cases = cases.as_array().unwrap();
     assert!(!cases.is_empty(), "possible matches wait for review");
     let case = &cases[0];
     let id = case["id"].as_str().unwrap();
     let (ca, cb) = (case["a"].as_str().unwrap(), case["b"].as_str().unwrap());
-    let shown = ok_json(&dir, &["duplicates", "show", id, "--operator", "ana"]);
+    let shown = common::hub_ok_json(&dir, &["duplicates", "show", id, "--operator", "ana"]);
     let pa = shown["a"]["persons"][shown["a"]["role"].as_str().unwrap()]
         .as_str()
         .unwrap()
@@ -456,7 +427,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         .to_string();
     assert_ne!(pa, pb);
     // No reason, no decision.
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "duplicates",
@@ -470,7 +441,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("reason"));
-    let linked = ok_json(
+    let linked = common::hub_ok_json(
         &dir,
         &[
             "duplicates",
@@ -483,7 +454,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         ],
     );
     assert_eq!(linked["status"], "linked");
-    let after = ok_json(&dir, &["person", &pa]);
+    let after = common::hub_ok_json(&dir, &["person", &pa]);
     let mentions: Vec<&str> = after["mentions"]
         .as_array()
         .unwrap()
@@ -495,7 +466,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         "{mentions:?}"
     );
     // Decided once.
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "duplicates",
@@ -537,7 +508,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
             .is_some());
     }
 
-    let unlinked = ok_json(
+    let unlinked = common::hub_ok_json(
         &dir,
         &[
             "duplicates",
@@ -551,7 +522,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     );
     assert_eq!(unlinked["status"], "unlinked");
     assert_eq!(unlinked["decisions"].as_array().unwrap().len(), 2);
-    let after = ok_json(&dir, &["person", &pa]);
+    let after = common::hub_ok_json(&dir, &["person", &pa]);
     assert!(!after["mentions"]
         .as_array()
         .unwrap()
@@ -559,7 +530,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
         .any(|v| v == cb));
 
     // Who looked at this person: the views of the case and of the person are in the log.
-    let log = ok_json(&dir, &["access-log", "--person", &pa]);
+    let log = common::hub_ok_json(&dir, &["access-log", "--person", &pa]);
     let by: Vec<&str> = log
         .as_array()
         .unwrap()
@@ -574,7 +545,7 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     // A mistyped person identifier is caught by its check digit.
     let mut typo = pa.clone().into_bytes();
     typo[3] = if typo[3] == b'9' { b'0' } else { typo[3] + 1 };
-    let out = hub(
+    let out = common::hub_run(
         &dir,
         &[
             "access-log",
@@ -584,18 +555,6 @@ fn import_links_copies_to_the_register_and_operators_link_and_unlink() {
     );
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("check digit"));
-}
-
-/// Runs the hub CLI against a running hub (it answers on its control socket), off the runtime.
-async fn hub_async(dir: &Path, args: &[&str]) -> Value {
-    let d = dir.to_path_buf();
-    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-        ok_json(&d, &refs)
-    })
-    .await
-    .expect("hub command thread")
 }
 
 async fn sync(node_dir: &Path) {
@@ -631,7 +590,7 @@ async fn imported_records_and_links_reach_the_office_through_pull() {
     write_csv(&a, &s.header, &originals);
     write_csv(&b, &s.header, &copies);
     // Through the running hub's control socket, with progress on standard error.
-    let r1 = hub_async(
+    let r1 = common::hub_ok_json_async(
         hub.data_dir(),
         &[
             "import",
@@ -644,7 +603,7 @@ async fn imported_records_and_links_reach_the_office_through_pull() {
     )
     .await;
     assert_eq!(r1["imported"].as_array().unwrap().len(), originals.len());
-    let r2 = hub_async(
+    let r2 = common::hub_ok_json_async(
         hub.data_dir(),
         &[
             "import",
@@ -691,14 +650,14 @@ async fn imported_records_and_links_reach_the_office_through_pull() {
     assert_eq!(shown["persons"][role]["clerk"], "operator:ana");
 
     // An operator's link reaches it too.
-    let cases = hub_async(
+    let cases = common::hub_ok_json_async(
         hub.data_dir(),
         &["duplicates", "list", "--municipality", "istog"],
     )
     .await;
     if let Some(case) = cases.as_array().unwrap().first() {
         let id = case["id"].as_str().unwrap();
-        hub_async(
+        common::hub_ok_json_async(
             hub.data_dir(),
             &[
                 "duplicates",
@@ -714,7 +673,8 @@ async fn imported_records_and_links_reach_the_office_through_pull() {
     }
     sync(&office).await;
     let node_digest = common::node_json(&office, &["--json", "digest"]).await;
-    let hub_digest = hub_async(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
+    let hub_digest =
+        common::hub_ok_json_async(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
     assert_eq!(node_digest["records"], hub_digest["records"]);
     assert_eq!(node_digest["sha256"], hub_digest["sha256"]);
     assert_eq!(
@@ -804,7 +764,7 @@ fn identical_rows_are_reported_as_double_entries_not_dropped() {
     )
     .unwrap();
     let import = |dir: &Path| {
-        ok_json(
+        common::hub_ok_json(
             dir,
             &[
                 "import",

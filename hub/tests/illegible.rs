@@ -1,42 +1,11 @@
 //! Issue 16, "missing values are evidence of nothing": a historic register entry whose given
-//! name can not be read is imported centrally (marked, and filed for review at the hub), an
+//! name can not be read (a child's, a parent's, a spouse's, the deceased's) is imported centrally (marked, and filed for review at the hub), an
 //! entry with neither name is still refused, identical rows without a register reference are
 //! reported as suspected double entries and imported, and the municipality's office pulls the
 //! marked record without stopping. A real hub, the real `civreg-hub` and `civreg-node`
 //! binaries, mutual TLS.
 
 use civreg_testkit::prelude as common;
-
-use serde_json::Value;
-use std::path::Path;
-
-/// `civreg-hub --json ARGS` against the hub's data directory (through its control socket): the
-/// exit code and the JSON answer.
-async fn hub_json(dir: &Path, args: &[&str]) -> (Option<i32>, Value) {
-    let d = dir.to_path_buf();
-    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let out = std::process::Command::new(env!("CARGO_BIN_EXE_civreg-hub"))
-            .arg("--data-dir")
-            .arg(&d)
-            .arg("--json")
-            .args(&a)
-            .env("RUST_LOG", "warn")
-            .env_remove("CIVREG_OPERATOR")
-            .output()
-            .expect("run civreg-hub");
-        let v = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
-            panic!(
-                "civreg-hub {a:?}: {e}: {}{}",
-                String::from_utf8_lossy(&out.stdout),
-                String::from_utf8_lossy(&out.stderr)
-            )
-        });
-        (out.status.code(), v)
-    })
-    .await
-    .expect("hub command thread")
-}
 
 const CSV: &str = "\
 kind,register.book,register.year,register.page,register.entry,child.given_name,child.surname,child.sex,child.date_of_birth,place_of_birth,mother.given_name,mother.surname
@@ -45,6 +14,13 @@ birth,B-1,1968,1,2,,Krasniqi,f,01.04.1968,Istog,Shpresa,Krasniqi
 birth,B-1,1968,1,3,,,m,01.05.1968,Istog,Vjosa,Berisha
 birth,,,,,,Hoxha,m,01.01.1969,Istog,Mimoza,Hoxha
 birth,,,,,,Hoxha,m,01.01.1969,Istog,Mimoza,Hoxha
+";
+
+/// A marriage whose first spouse's given name is illegible, and a death whose deceased's is.
+const MARRIAGE_DEATH: &str = "\
+kind,register.book,register.year,register.page,register.entry,spouse1.given_name,spouse1.surname_before,spouse1.surname_after,spouse1.sex,spouse1.date_of_birth,spouse2.given_name,spouse2.surname_before,spouse2.surname_after,spouse2.sex,spouse2.date_of_birth,date_of_marriage,place_of_marriage,deceased.given_name,deceased.surname,deceased.sex,deceased.date_of_birth,date_of_death,place_of_death
+marriage,M-1,1970,1,1,,Gashi,Gashi,m,07.03.1945,Shpresa,Krasniqi,Gashi,f,01.04.1948,12.06.1970,Istog,,,,,,
+death,D-1,1971,1,1,,,,,,,,,,,,,,Berisha,m,01.01.1900,02.02.1971,Istog
 ";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -57,7 +33,7 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     let file = nodes.path().join("pages.csv");
     std::fs::write(&file, CSV).unwrap();
 
-    let (code, r) = hub_json(
+    let (code, r) = common::hub_json(
         hub.data_dir(),
         &[
             "import",
@@ -101,7 +77,7 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     let illegible_regno = at(3)["regno"].as_str().unwrap().to_string();
 
     // Filed for review at the hub.
-    let (code, w) = hub_json(
+    let (code, w) = common::hub_json(
         hub.data_dir(),
         &["duplicates", "illegible", "--municipality", "istog"],
     )
@@ -119,12 +95,56 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     assert_eq!(e["line"], 3);
     assert_eq!(e["operator"], "ana");
     // Another municipality's list does not hold it.
-    let (_, other) = hub_json(
+    let (_, other) = common::hub_json(
         hub.data_dir(),
         &["duplicates", "illegible", "--municipality", "peje"],
     )
     .await;
     assert_eq!(other["total"], 0, "{other}");
+
+    // A marriage whose first spouse's given name can not be read, and a death whose deceased's
+    // can not: imported the same way, marked, and filed for review with the surname.
+    let pages2 = nodes.path().join("pages2.csv");
+    std::fs::write(&pages2, MARRIAGE_DEATH).unwrap();
+    let (code, r) = common::hub_json(
+        hub.data_dir(),
+        &[
+            "import",
+            pages2.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "ana",
+        ],
+    )
+    .await;
+    assert_eq!(code, Some(0), "{r}");
+    assert_eq!(r["imported"].as_array().unwrap().len(), 2, "{r}");
+    assert_eq!(r["illegible"], 2, "{r}");
+    let marriage_regno = r["imported"][0]["regno"].as_str().unwrap().to_string();
+    let (_, w) = common::hub_json(
+        hub.data_dir(),
+        &["duplicates", "illegible", "--municipality", "istog"],
+    )
+    .await;
+    assert_eq!(w["total"], 5, "{w}");
+    let filed: Vec<(String, String)> = w["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["role"].as_str().unwrap().to_string(),
+                e["surname"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    for (role, surname) in [("spouse1", "Gashi"), ("deceased", "Berisha")] {
+        assert!(
+            filed.contains(&(role.to_string(), surname.to_string())),
+            "{role} {surname} filed: {w}"
+        );
+    }
 
     // The office pulls the marked records (its own check of each op accepts them) and does not
     // stop: two rounds succeed, and the record reads as imported.
@@ -143,13 +163,20 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
         "{shown}"
     );
     assert_eq!(shown["record"]["child"]["surname"], "Krasniqi", "{shown}");
+    let shown = common::node_json(&office, &["--json", "show", &marriage_regno]).await;
+    assert_eq!(
+        shown["record"]["spouse1"]["given_name_illegible"], true,
+        "{shown}"
+    );
     let status = common::node_json(&office, &["--json", "status"]).await;
     assert!(
         status["guard"]["halted"].is_null(),
         "the office stopped: {status}"
     );
     let node_digest = common::node_json(&office, &["--json", "digest"]).await;
-    let (_, hub_digest) = hub_json(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
+    let (_, hub_digest) =
+        common::hub_json(hub.data_dir(), &["digest", "--municipality", "istog"]).await;
     assert_eq!(node_digest["sha256"], hub_digest["sha256"]);
-    assert_eq!(hub_digest["records"], 4);
+    // The four births and the marriage and the death.
+    assert_eq!(hub_digest["records"], 6);
 }

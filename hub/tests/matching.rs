@@ -18,12 +18,19 @@ fn hub_bin() -> std::path::PathBuf {
     std::path::PathBuf::from(env!("CARGO_BIN_EXE_civreg-hub"))
 }
 
+/// Runs `civreg-hub`, which says its summaries in English (the tests read the English words).
 fn hub_cli(dir: &std::path::Path, args: &[&str]) -> std::process::Output {
+    hub_cli_in("en", dir, args)
+}
+
+/// Runs `civreg-hub` in the locale `lang` (`LC_ALL`).
+fn hub_cli_in(lang: &str, dir: &std::path::Path, args: &[&str]) -> std::process::Output {
     std::process::Command::new(hub_bin())
         .arg("--data-dir")
         .arg(dir)
         .args(args)
         .env("RUST_LOG", "warn")
+        .env("LC_ALL", lang)
         .output()
         .expect("run civreg-hub")
 }
@@ -339,6 +346,84 @@ fn dedupe_finds_planted_duplicates_and_link_survives_a_ragged_file() {
     assert_ne!(e1["class"], "new", "{e1}");
     let e3 = rows.iter().find(|r| r["id"] == "E3").expect("E3 linked");
     assert_eq!(e3["line"], 4, "{e3}");
+
+    // The thresholds by kind of row (the identifying fields a row lacks) that the job uses,
+    // beside the overall ones: each kind on a line of its own with its share, and each row's
+    // in its report line (JSON and CSV), in the operator's language.
+    let kinds = dir.path().join("kinds.csv");
+    std::fs::write(
+        &kinds,
+        format!(
+            "id,given_name,surname,date_of_birth,place_of_birth\nK1,{g},{s},{d},{p}\nK2,{g},{s},,\nK3,Zzyzx,Qwerty,1931-02-03,\nK4,Zzyzy,Qwertz,,\n",
+            g = f("child.given_name"),
+            s = f("child.surname"),
+            d = f("child.date_of_birth"),
+            p = f("place_of_birth"),
+        ),
+    )
+    .unwrap();
+    let out = hub_cli(
+        dir.path(),
+        &["--json", "match", "link", kinds.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(stderr.contains("thresholds: match"), "{stderr}");
+    let kind_lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.trim_start().starts_with("rows without "))
+        .collect();
+    assert_eq!(kind_lines.len(), 3, "three kinds of row: {stderr}");
+    assert!(
+        kind_lines.iter().any(|l| l.contains(
+            "rows without date of birth, place of birth, personal number, father's given name, mother's given name (2): share "
+        )),
+        "{stderr}"
+    );
+    let rows: Vec<serde_json::Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    let of = |id: &str| {
+        let r = rows.iter().find(|r| r["id"] == id).unwrap();
+        let t = |w: &str| r["thresholds"][w].as_f64().unwrap_or_else(|| panic!("{r}"));
+        (t("matched"), t("possible"))
+    };
+    for id in ["K1", "K2", "K3", "K4"] {
+        let (m, p) = of(id);
+        assert!(p <= m, "{id}: {m} {p}");
+        let printed = format!("match from {m:.1} bits, possible from {p:.1} bits");
+        assert!(
+            kind_lines.iter().any(|l| l.contains(&printed)),
+            "{id}'s thresholds ({printed}) are its kind's: {stderr}"
+        );
+    }
+    assert_eq!(of("K2"), of("K4"), "one kind, one pair of thresholds");
+    let csv_out = hub_cli_in(
+        "sq_AL.UTF-8",
+        dir.path(),
+        &["match", "link", kinds.to_str().unwrap()],
+    );
+    let stderr = String::from_utf8_lossy(&csv_out.stderr);
+    assert_eq!(csv_out.status.code(), Some(0), "{stderr}");
+    let stdout = String::from_utf8_lossy(&csv_out.stdout);
+    assert!(
+        stdout
+            .lines()
+            .next()
+            .is_some_and(|h| h.contains(",match_from,possible_from,")),
+        "{stdout}"
+    );
+    assert!(
+        stderr.contains("pragjet: përputhje")
+            && stderr
+                .lines()
+                .filter(|l| l.trim_start().starts_with("rreshtat pa "))
+                .count()
+                == 3,
+        "{stderr}"
+    );
 
     // Thresholds given by the operator are used and reported; a share out of range is refused.
     let out = hub_cli(

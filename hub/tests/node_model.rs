@@ -9,37 +9,6 @@ use civreg_testkit::prelude as common;
 use serde_json::Value;
 use std::path::Path;
 
-fn hub_sync(dir: &Path, args: &[&str]) -> Value {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_civreg-hub"))
-        .arg("--data-dir")
-        .arg(dir)
-        .arg("--json")
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .env_remove("CIVREG_OPERATOR")
-        .output()
-        .expect("run civreg-hub");
-    assert_eq!(
-        out.status.code(),
-        Some(0),
-        "civreg-hub {args:?}: {}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json answer")
-}
-
-async fn hub_json(dir: &Path, args: &[&str]) -> Value {
-    let d = dir.to_path_buf();
-    let a: Vec<String> = args.iter().map(|s| s.to_string()).collect();
-    tokio::task::spawn_blocking(move || {
-        let refs: Vec<&str> = a.iter().map(String::as_str).collect();
-        hub_sync(&d, &refs)
-    })
-    .await
-    .expect("hub command thread")
-}
-
 /// A register of `n` synthetic births of Istog, as a CSV the import takes.
 fn register_csv(dir: &Path, n: u64) -> std::path::PathBuf {
     let out = dir.join("synth");
@@ -110,7 +79,7 @@ async fn the_offices_duplicate_check_takes_the_hubs_model_and_the_next_after_a_r
 
     // A register, and a model trained on it.
     let csv = register_csv(nodes.path(), 400);
-    let imported = hub_json(
+    let imported = common::hub_ok_json_async(
         hub.data_dir(),
         &[
             "import",
@@ -123,7 +92,8 @@ async fn the_offices_duplicate_check_takes_the_hubs_model_and_the_next_after_a_r
     )
     .await;
     assert!(!imported["imported"].as_array().unwrap().is_empty());
-    let first = hub_json(hub.data_dir(), &["match", "train", "--operator", "ana"]).await;
+    let first =
+        common::hub_ok_json_async(hub.data_dir(), &["match", "train", "--operator", "ana"]).await;
     let first_id = first["id"].as_str().unwrap().to_string();
 
     sync(&office).await;
@@ -148,7 +118,8 @@ async fn the_offices_duplicate_check_takes_the_hubs_model_and_the_next_after_a_r
     assert_eq!(again["hub"]["received_ms"], received, "{again}");
 
     // The hub retrains: the office takes the new model at its next round.
-    let second = hub_json(hub.data_dir(), &["match", "train", "--operator", "ana"]).await;
+    let second =
+        common::hub_ok_json_async(hub.data_dir(), &["match", "train", "--operator", "ana"]).await;
     let second_id = second["id"].as_str().unwrap();
     assert_ne!(second_id, first_id);
     sync(&office).await;

@@ -1,6 +1,7 @@
 //! What links do to the rest of the duplicates queue (issue 16): an unlink reopens the cases
-//! that were closed only because the link had made their two sides one person (moot), and
-//! leaves the cases an operator decided alone; linking a child's records proposes linking the
+//! that were closed only because the link had made their two sides one person (moot), withdraws
+//! the parents' cases its link had proposed and no one decided, and leaves the cases an
+//! operator decided alone; linking a child's records proposes linking the
 //! parents named on them, when the model scores them at Possible or above and they are not one
 //! person already.
 
@@ -268,4 +269,75 @@ fn linking_a_childs_records_proposes_linking_the_parents() {
     assert_eq!(parents_cases(&store).len(), 3);
     // The B–C mothers case is now moot: closed with that link.
     assert_eq!(status(&store, &bc), Status::Linked);
+}
+
+/// Three births of one child (the same parents on each). Linking A–B proposes A's and B's
+/// mothers and fathers; an operator links the mothers. Unlinking A–B withdraws the fathers'
+/// proposal, still open, saying which unlink withdrew it, and leaves the mothers' case the
+/// operator decided alone. When B is linked to the child again (through C), the fathers are
+/// proposed again: the withdrawn case opens, following the new link.
+#[test]
+fn an_unlink_withdraws_the_parents_proposals_of_its_link() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("hub");
+    common::make_hub_key(&dir);
+    let store = open(&dir);
+    let a = birth(1, GENESIS, ("Besnik", "1970-01-01"));
+    let b = birth(2, a.hash, ("Besnik", "1970-01-01"));
+    let c = birth(3, b.hash, ("Besnik", "1970-01-01"));
+    let r = [
+        a.record_id.clone(),
+        b.record_id.clone(),
+        c.record_id.clone(),
+    ];
+    let who = PeerIdentity::Node {
+        municipality: "prizren".into(),
+        node_id: "1".into(),
+    };
+    assert!(store.ingest(vec![(who, vec![a, b, c])]).unwrap()[0].is_ok());
+    let mention = |i: usize, role: &str| format!("{}/{role}", r[i]);
+    let found = |x: usize, y: usize| Found {
+        a: mention(x, "child"),
+        b: mention(y, "child"),
+        weight: 30.0,
+        probability: 0.99,
+        class: "match".into(),
+        source: "dedupe".into(),
+    };
+    duplicates::file(&store, vec![found(0, 1), found(0, 2), found(1, 2)]).unwrap();
+    save_model(&store);
+    let pair =
+        |x: usize, y: usize, role: &str| duplicates::case_id(&mention(x, role), &mention(y, role));
+
+    let ab = pair(0, 1, "child");
+    duplicates::link(&store, &ab, "ana", "same child").unwrap();
+    let (mothers, fathers) = (pair(0, 1, "mother"), pair(0, 1, "father"));
+    assert_eq!(status(&store, &mothers), Status::Open);
+    assert_eq!(status(&store, &fathers), Status::Open);
+    duplicates::link(&store, &mothers, "bo", "same mother").unwrap();
+
+    duplicates::unlink(&store, &ab, "ana", "two children after all").unwrap();
+    let f = duplicates::get(&store, &fathers).unwrap();
+    assert_eq!(f.status, Status::Withdrawn, "{f:#?}");
+    let d = f.decisions.last().unwrap();
+    assert_eq!(d.via, Some(Via::Withdrawn(ab.clone())));
+    assert_eq!(d.operator, "ana");
+    // Decided by an operator: stays decided, and the mothers stay one person.
+    assert_eq!(status(&store, &mothers), Status::Linked);
+    assert_eq!(
+        person(&store, &mention(0, "mother")),
+        person(&store, &mention(1, "mother"))
+    );
+    assert!(parents_cases(&store)
+        .iter()
+        .all(|c| c.status != Status::Open));
+
+    // A and C linked, then B with them: the A–B fathers are proposed again.
+    duplicates::link(&store, &pair(0, 2, "child"), "ana", "same child").unwrap();
+    let bc = pair(1, 2, "child");
+    duplicates::link(&store, &bc, "ana", "same child").unwrap();
+    let f = duplicates::get(&store, &fathers).unwrap();
+    assert_eq!(f.status, Status::Open, "{f:#?}");
+    assert_eq!(f.decisions.last().unwrap().via, Some(Via::Case(bc.clone())));
+    assert_eq!(f.proposed.as_ref().unwrap().by, Via::Case(bc));
 }

@@ -134,7 +134,12 @@ pub struct Person {
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Spouse {
+    /// Empty only with [`Spouse::given_name_illegible`], as for a [`Person`].
     pub given_name: String,
+    /// The given name can not be read in the historic register page, as
+    /// [`Person::given_name_illegible`].
+    #[serde(default, skip_serializing_if = "is_false")]
+    pub given_name_illegible: bool,
     pub surname_before: String,
     pub surname_after: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]

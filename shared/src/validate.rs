@@ -250,6 +250,9 @@ fn names(record: &Record) -> Vec<(String, &str, bool)> {
     }
     fn spouse<'a>(out: &mut Vec<(String, &'a str, bool)>, role: &str, s: &'a crate::model::Spouse) {
         out.push((format!("{role}.given_name"), &s.given_name, true));
+        if s.given_name_illegible {
+            out.push((format!("{role}.{ILLEGIBLE}"), "", false));
+        }
         out.push((format!("{role}.surname_before"), &s.surname_before, true));
         out.push((format!("{role}.surname_after"), &s.surname_after, true));
         if let Some(f) = &s.father_given_name {
@@ -752,6 +755,7 @@ mod tests {
     fn spouse(given: &str, surname: &str, dob: NaiveDate, sex: Sex) -> Spouse {
         Spouse {
             given_name: given.into(),
+            given_name_illegible: false,
             surname_before: surname.into(),
             surname_after: "Berisha".into(),
             father_given_name: Some("Ilir".into()),
@@ -1495,6 +1499,55 @@ mod tests {
             .is_none());
     }
 
+    /// Both spouses of a marriage and the deceased of a death can be marked as the child can:
+    /// accepted from a central import with the surname, refused from an office, and an empty
+    /// given name without the mark is refused everywhere.
+    #[test]
+    fn spouses_and_the_deceased_can_have_an_illegible_given_name_too() {
+        let mut m = marriage();
+        m.spouse1.given_name = String::new();
+        m.spouse1.given_name_illegible = true;
+        m.spouse2.given_name = " ".into();
+        m.spouse2.given_name_illegible = true;
+        let mut d = death();
+        d.deceased.given_name = String::new();
+        d.deceased.given_name_illegible = true;
+        for (r, roles) in [
+            (Record::Marriage(m.clone()), &["spouse1", "spouse2"][..]),
+            (Record::Death(d), &["deceased"][..]),
+        ] {
+            let central = validate_as(&r, today(), Origin::CentralImport);
+            assert!(!central.has_errors(), "{central}");
+            let office = validate(&r, today());
+            let mut refused: Vec<&str> = office
+                .errors()
+                .filter(|p| p.code == "name.illegible")
+                .map(|p| p.field.as_str())
+                .collect();
+            refused.sort();
+            let want: Vec<String> = roles
+                .iter()
+                .map(|r| format!("{r}.given_name_illegible"))
+                .collect();
+            assert_eq!(refused, want, "{office}");
+            assert_eq!(r.to_json()[roles[0]]["given_name_illegible"], true);
+        }
+        m.spouse2.given_name_illegible = false;
+        let r = validate_as(&Record::Marriage(m), today(), Origin::CentralImport);
+        assert_eq!(
+            r.errors().map(|p| p.field.as_str()).collect::<Vec<_>>(),
+            ["spouse2.given_name"]
+        );
+        // An amendment may set or clear a spouse's mark, as a child's.
+        let op = op_of(
+            "PRISHTINE-2015-M-000001",
+            crate::model::RecordKind::Marriage,
+            crate::op::ChangeKind::Amend,
+            serde_json::json!({"spouse2.given_name_illegible": false}),
+        );
+        assert!(!check_op(&op, today()).has_errors());
+    }
+
     #[test]
     fn check_op_accepts_an_illegible_given_name_only_in_the_hubs_central_import() {
         let b = Record::Birth(illegible_birth());
@@ -1659,6 +1712,7 @@ mod tests {
                     |(municipality, register, a, b, wed, place)| {
                         let sp = |p: Person| Spouse {
                             given_name: p.given_name,
+                            given_name_illegible: p.given_name_illegible,
                             surname_before: p.surname.clone(),
                             surname_after: p.maiden_surname.unwrap_or(p.surname),
                             father_given_name: p.father_given_name,

@@ -969,6 +969,28 @@ fn a_kind_of_row_that_is_always_in_the_register_links_at_match() {
     assert_eq!(kind.rows, 200);
     assert!(kind.share > 0.95, "{kind:?}");
     assert_eq!(wrong, 0);
+    // That kind's thresholds are its own, under the job's overall ones, and they are where a
+    // lone candidate of such a row turns Match and Possible.
+    let t = kind.thresholds.expect("each kind's thresholds");
+    assert!(
+        t.matched < job.prior.thresholds.matched - 1.0 && t.possible <= t.matched,
+        "{kind:?} against {:?}",
+        job.prior.thresholds
+    );
+    let names_only = rows.iter().find(|r| r.birth_date.is_none()).unwrap();
+    assert_eq!(job.row_thresholds(names_only), t);
+    assert_eq!(
+        job.row_class_of(names_only, t.matched + 1e-6, None),
+        Class::Match
+    );
+    assert_ne!(
+        job.row_class_of(names_only, t.matched - 1e-6, None),
+        Class::Match
+    );
+    assert_eq!(
+        job.row_class_of(names_only, t.possible - 1e-6, None),
+        Class::New
+    );
     // Measured: 123 of 200 (the rest weigh under 10 bits: common names, or a namesake born
     // in the same place).
     assert!(right >= 100, "{right} of {n} at Match");

@@ -9,6 +9,7 @@
 //! - [`fleet`]: hub and node processes in throwaway directories.
 //! - [`hub`]: a hub in this process, raw gRPC clients, dashboard sessions.
 //! - [`node`]: a node in a temporary directory, driven through its binary.
+//! - [`hubcli`]: the hub's command line (`civreg-hub --json …`), one command at a time.
 //! - [`nodecli`]: the node's command line, one command at a time.
 //! - [`ops`]: sealed ops and valid records.
 //! - [`postgres`]: a throwaway PostgreSQL cluster (Debian's package), a database per test.
@@ -23,6 +24,7 @@ pub mod browser;
 pub mod fleet;
 pub mod http;
 pub mod hub;
+pub mod hubcli;
 pub mod node;
 pub mod nodecli;
 pub mod ops;
@@ -33,11 +35,12 @@ pub mod rng;
 pub mod wait;
 
 /// The hub tests' common imports: the in-process hub, op builders, the HTTP client, the node's
-/// command line and async polling.
+/// and the hub's command lines and async polling.
 pub mod prelude {
     pub use crate::bins::{hub_bin, node_bin};
     pub use crate::http::*;
     pub use crate::hub::*;
+    pub use crate::hubcli::*;
     pub use crate::nodecli::*;
     pub use crate::ops::*;
     pub use crate::rng::XorShift;

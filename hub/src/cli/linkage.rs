@@ -12,6 +12,7 @@ use crate::linkage::import::ImportReport;
 use crate::linkage::matching::LinkReport;
 use crate::linkage::models::{ModelInfo, ModelUse};
 use anyhow::{Context, Result};
+use civreg_shared::i18n::{Arg, Catalog, Lang};
 use serde::Serialize;
 use serde_json::json;
 use std::io::Write;
@@ -300,7 +301,7 @@ fn write_dedupe(json_mode: bool, r: &DedupeAnswer, out: Option<&Path>) -> Result
 fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()> {
     write_rows(
         json_mode,
-        "line,id,class,record,role,person,weight,probability,agree,disagree,notes",
+        "line,id,class,record,role,person,weight,probability,match_from,possible_from,agree,disagree,notes",
         &r.rows,
         |row| {
             vec![
@@ -312,6 +313,8 @@ fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()>
                 Cell::text(row.person.as_deref()),
                 Cell::number(row.weight),
                 Cell::number(row.probability),
+                Cell::number(row.thresholds.map(|t| t.matched)),
+                Cell::number(row.thresholds.map(|t| t.possible)),
                 Cell::List(&row.agree),
                 Cell::List(&row.disagree),
                 Cell::List(&row.notes),
@@ -323,16 +326,7 @@ fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()>
         eprintln!("line {}: rejected: {}", rej.line, rej.reason);
     }
     let by_class = |c: &str| r.rows.iter().filter(|i| i.class == c).count();
-    let p = &r.prior;
-    eprintln!(
-        "prior: {:.0} of the rows expected in the register ({}, λ {:.2e}); thresholds: match {:.1} bits, possible {:.1} bits{}",
-        p.expected_matches,
-        p.source,
-        p.lambda,
-        p.thresholds.matched,
-        p.thresholds.possible,
-        if p.thresholds_given { " (given)" } else { "" }
-    );
+    eprintln!("{}", prior_text(&r.prior, super::operator_lang()));
     eprintln!(
         "{} rows linked against {} people: {} match, {} possible, {} new; {} rejected",
         r.rows.len(),
@@ -344,6 +338,72 @@ fn write_link(json_mode: bool, r: &LinkReport, out: Option<&Path>) -> Result<()>
     );
     say_model(r.model.as_ref());
     Ok(())
+}
+
+/// A link job's prior in the operator's language: the overall thresholds, then the share and
+/// the thresholds of each kind of row (the identifying fields its rows lack), as the job
+/// classes them.
+fn prior_text(p: &civreg_shared::linkage::LinkPrior, lang: Lang) -> String {
+    let c = Catalog::get();
+    let bits = |b: f64| format!("{b:.1}");
+    let source = match p.source.as_str() {
+        "expected by the user" => c.text(lang, "cli-link-source-user"),
+        "deterministic rules" => c.text(lang, "cli-link-source-rules"),
+        s if s.starts_with("deterministic rules, refined by EM") => {
+            c.text(lang, "cli-link-source-refined")
+        }
+        s => s.to_string(),
+    };
+    let mut out = c.format(
+        lang,
+        if p.thresholds_given {
+            "cli-link-prior-given"
+        } else {
+            "cli-link-prior"
+        },
+        &[
+            ("expected", format!("{:.0}", p.expected_matches).into()),
+            ("source", source.into()),
+            ("lambda", format!("{:.2e}", p.lambda).into()),
+            ("match", bits(p.thresholds.matched).into()),
+            ("possible", bits(p.thresholds.possible).into()),
+        ],
+    );
+    for k in &p.by_kind {
+        let args = [
+            ("rows", Arg::Num(k.rows as f64)),
+            ("share", format!("{:.3}", k.share).into()),
+            (
+                "match",
+                k.thresholds.map_or("?".into(), |t| bits(t.matched)).into(),
+            ),
+            (
+                "possible",
+                k.thresholds.map_or("?".into(), |t| bits(t.possible)).into(),
+            ),
+        ];
+        out.push('\n');
+        if k.lacks.is_empty() {
+            out.push_str(&c.format(lang, "cli-link-kind-complete", &args));
+        } else {
+            let lacks: Vec<String> = k
+                .lacks
+                .iter()
+                .map(|f| {
+                    let key = format!("cli-link-field-{}", f.replace('_', "-"));
+                    if c.has(lang, &key) {
+                        c.text(lang, &key)
+                    } else {
+                        f.clone()
+                    }
+                })
+                .collect();
+            let mut all: Vec<(&str, Arg)> = args.into();
+            all.push(("lacks", lacks.join(", ").into()));
+            out.push_str(&c.format(lang, "cli-link-kind", &all));
+        }
+    }
+    out
 }
 
 /// `civreg-hub duplicates COMMAND`.

@@ -223,6 +223,14 @@ fn operator_label(name: &str) -> String {
     }
 }
 
+/// The language of the operator's locale (`LC_ALL`, `LC_MESSAGES`, `LANG`; Albanian when none
+/// names one of the four), for what the commands say through the Fluent catalogues.
+fn operator_lang() -> civreg_shared::i18n::Lang {
+    let env = |k: &str| std::env::var(k).ok();
+    let (a, b, c) = (env("LC_ALL"), env("LC_MESSAGES"), env("LANG"));
+    civreg_shared::i18n::Lang::from_env_values([a.as_deref(), b.as_deref(), c.as_deref()])
+}
+
 fn kind_of(s: &str) -> civreg_shared::model::RecordKind {
     use civreg_shared::model::RecordKind;
     match s {

@@ -19,10 +19,7 @@ pub(super) fn run(ctx: &Ctx, query: SearchQuery, operator: &str) -> Result<()> {
             by: operator_label(operator),
         },
     )?;
-    let env = |k: &str| std::env::var(k).ok();
-    let (a, b, c) = (env("LC_ALL"), env("LC_MESSAGES"), env("LANG"));
-    let lang = Lang::from_env_values([a.as_deref(), b.as_deref(), c.as_deref()]);
-    print_answer(ctx.json, &v, || results_text(&v, lang))
+    print_answer(ctx.json, &v, || results_text(&v, super::operator_lang()))
 }
 
 fn results_text(v: &Results, lang: Lang) -> String {

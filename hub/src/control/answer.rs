@@ -419,6 +419,7 @@ mod tests {
             "agree": [], "disagree": [], "why": []});
         let mut noted = row.clone();
         noted["notes"] = json!(["date of birth 1990-02-30 read as year 1990"]);
+        noted["thresholds"] = json!({"matched": 12.0, "possible": 5.5});
         same_again(
             &link,
             json!({"register_people": 7, "rows": [row, noted],

@@ -13,7 +13,9 @@
 //! proposal of the parents named on a linked child's records ([`crate::linkage::parents`]),
 //! are [`after_links`], the one place every link of the queue, of a cluster and of the central
 //! import goes through. An unlink reopens the cases that were closed only because the link had
-//! made their two sides one person ([`Via::is_moot`]); cases an operator decided stay decided.
+//! made their two sides one person ([`Via::is_moot`]), and withdraws the parents' cases still
+//! open that the link of the two children it separates had proposed ([`Status::Withdrawn`]);
+//! cases an operator decided stay decided.
 //! The queue by person, one decision for a whole cluster of cases, is
 //! [`crate::linkage::clusters`].
 //!
@@ -82,6 +84,9 @@ pub enum Status {
     Linked,
     Dismissed,
     Unlinked,
+    /// A parents' case the hub had proposed, taken back because the link of the children that
+    /// proposed it was undone ([`Via::Withdrawn`]); proposed again if they are linked again.
+    Withdrawn,
 }
 
 impl Status {
@@ -91,6 +96,7 @@ impl Status {
             Status::Linked => "linked",
             Status::Dismissed => "dismissed",
             Status::Unlinked => "unlinked",
+            Status::Withdrawn => "withdrawn",
         }
     }
 }
@@ -110,6 +116,9 @@ pub enum Via {
     /// Reopened: the unlink of this case separated its two sides again, and it had been closed
     /// only because they were one person (moot, [`Via::Case`] or [`Via::Import`]).
     Unlink(String),
+    /// Withdrawn: the unlink of this case separated the two children whose link had proposed
+    /// this parents' case ([`Proposed::children`]), and no operator had decided it.
+    Withdrawn(String),
 }
 
 impl Via {
@@ -630,23 +639,41 @@ pub fn dismiss(
     Ok(c)
 }
 
+/// What an unlink separates: the mention (as the store names it) and the other mentions of
+/// the person it is until then.
+struct Separated {
+    me: String,
+    others: BTreeSet<String>,
+}
+
+impl Separated {
+    fn of(store: &HubStore, mention: &str) -> Result<Separated, DuplicateError> {
+        let (regno, role) = persons::parse_mention(store, mention)?;
+        let me = format!("{regno}/{role}");
+        let current = persons::person_of(store, &regno, &role)?;
+        let others: BTreeSet<String> = persons::members(store, &current)?
+            .into_iter()
+            .filter(|m| *m != me)
+            .collect();
+        Ok(Separated { me, others })
+    }
+
+    /// Whether `a` and `b` are the separated mention and another mention of its person.
+    fn parts(&self, a: &str, b: &str) -> bool {
+        (a == self.me && self.others.contains(b)) || (b == self.me && self.others.contains(a))
+    }
+}
+
 /// The cases to open again when `mention` is separated from the person it is: those closed
 /// as moot (not decided by anyone, [`Via::is_moot`]) whose two sides were `mention` and another
 /// mention of that person. Each gets a decision `open`, `via` the unlink of case `by_case`.
 fn reopened_by_unlink(
     store: &HubStore,
-    mention: &str,
+    sep: &Separated,
     by_case: &str,
     operator: &str,
     reason: &str,
 ) -> Result<Vec<Case>, DuplicateError> {
-    let (regno, role) = persons::parse_mention(store, mention)?;
-    let me = format!("{regno}/{role}");
-    let current = persons::person_of(store, &regno, &role)?;
-    let others: BTreeSet<String> = persons::members(store, &current)?
-        .into_iter()
-        .filter(|m| *m != me)
-        .collect();
     let mut out = Vec::new();
     for c in list(store, None, true)? {
         let moot = c.status == Status::Linked
@@ -654,9 +681,7 @@ fn reopened_by_unlink(
                 .last()
                 .and_then(|d| d.via.as_ref())
                 .is_some_and(Via::is_moot);
-        let separated =
-            (c.a == me && others.contains(&c.b)) || (c.b == me && others.contains(&c.a));
-        if moot && separated && c.id != by_case {
+        if moot && sep.parts(&c.a, &c.b) && c.id != by_case {
             let mut c = with_decision(c, Status::Open, operator, reason);
             if let Some(d) = c.decisions.last_mut() {
                 d.via = Some(Via::Unlink(by_case.to_string()));
@@ -667,10 +692,75 @@ fn reopened_by_unlink(
     Ok(out)
 }
 
+/// The parents' cases still open that a link of `mention` with another mention of its person
+/// had proposed ([`Proposed::children`]): withdrawn when `mention` is separated, `via` the
+/// unlink of case `by_case`. Returns each as it is held (the condition of the write) and as
+/// withdrawn.
+fn withdrawn_by_unlink(
+    store: &HubStore,
+    sep: &Separated,
+    by_case: &str,
+    operator: &str,
+    reason: &str,
+) -> Result<Vec<(Case, Case)>, DuplicateError> {
+    let mut out = Vec::new();
+    for c in list(store, None, false)? {
+        let Some(p) = c.proposed.as_deref() else {
+            continue;
+        };
+        let [x, y] = p.children.as_slice() else {
+            continue;
+        };
+        if !sep.parts(x, y) {
+            continue;
+        }
+        let mut w = with_decision(c.clone(), Status::Withdrawn, operator, reason);
+        if let Some(d) = w.decisions.last_mut() {
+            d.via = Some(Via::Withdrawn(by_case.to_string()));
+        }
+        out.push((c, w));
+    }
+    Ok(out)
+}
+
+/// A parents' case withdrawn by an unlink ([`Status::Withdrawn`]), open again because a link
+/// proposes the same pair once more: with the new score, and a decision `open` `via` that
+/// link. `None` when the pair's case is not a withdrawn one (a pair decided by an operator
+/// is not proposed again).
+pub(crate) fn propose_again(
+    store: &HubStore,
+    f: &Found,
+    by: &LinkedBy,
+    at_ms: u64,
+) -> Result<Option<Case>, DuplicateError> {
+    let Some(v) = store.aux_get(&key(&case_id(&f.a, &f.b)))? else {
+        return Ok(None);
+    };
+    let mut c: Case =
+        serde_json::from_slice(&v).map_err(|_| DuplicateError::Damaged(case_id(&f.a, &f.b)))?;
+    if c.status != Status::Withdrawn {
+        return Ok(None);
+    }
+    c.weight = f.weight;
+    c.probability = f.probability;
+    c.class = f.class.clone();
+    c.status = Status::Open;
+    c.decisions.push(Decision {
+        status: Status::Open,
+        operator: by.operator.clone(),
+        at_ms,
+        reason: by.reason.clone(),
+        ops: Vec::new(),
+        via: Some(by.via.clone()),
+    });
+    Ok(Some(c))
+}
+
 /// Undoes a linked case: the second mention gets an identifier of its own again. The cases
 /// that were closed only because the link made their two sides one person (moot) open again,
-/// in the same write, their history saying which unlink reopened them; cases an operator
-/// decided stay decided.
+/// in the same write, their history saying which unlink reopened them, and the parents' cases
+/// still open that a link of the two separated children had proposed are withdrawn; cases an
+/// operator decided stay decided.
 pub fn unlink(
     store: &HubStore,
     id: &str,
@@ -685,9 +775,20 @@ pub fn unlink(
         if c.status != Status::Linked {
             return Err(DuplicateError::NotLinked(c.id));
         }
-        let reopened = reopened_by_unlink(store, &c.b, &c.id, operator, reason)?;
+        let sep = Separated::of(store, &c.b)?;
+        let reopened = reopened_by_unlink(store, &sep, &c.id, operator, reason)?;
+        let withdrawn = withdrawn_by_unlink(store, &sep, &c.id, operator, reason)?;
+        // Each withdrawn only if still as read: an operator may decide it meanwhile.
+        let mut still = true;
+        for (held, _) in &withdrawn {
+            still &= note_case(store, held, &mut reads)?;
+        }
+        if !still {
+            continue;
+        }
         let mut c = with_decision(c, Status::Unlinked, operator, reason);
         let mut extra: Vec<AuxWrite> = reopened.iter().map(write_of).collect();
+        extra.extend(withdrawn.iter().map(|(_, w)| write_of(w)));
         extra.push(write_of(&c));
         let Some((_, written)) = persons::unlink(
             store,
@@ -704,7 +805,7 @@ pub fn unlink(
             d.ops = written.iter().map(|o| o.id.clone()).collect();
         }
         record_ops(store, &c)?;
-        tracing::info!(case = %c.id, operator = %operator, decision = "unlinked", ops = written.len(), reopened = reopened.len(), "duplicate decided");
+        tracing::info!(case = %c.id, operator = %operator, decision = "unlinked", ops = written.len(), reopened = reopened.len(), withdrawn = withdrawn.len(), "duplicate decided");
         return Ok(c);
     }
     Err(HubStore::contended().into())

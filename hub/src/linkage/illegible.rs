@@ -22,9 +22,10 @@ pub const LISTED: usize = 200;
 pub struct Illegible {
     pub municipality: String,
     pub regno: String,
-    /// `child`, `mother`, `father` or `deceased`.
+    /// `child`, `mother`, `father`, `deceased`, `spouse1` or `spouse2`.
     pub role: String,
-    /// The surname as imported, for the operator to find the page.
+    /// The surname as imported (a spouse's before the marriage, else after), for the operator
+    /// to find the page.
     pub surname: String,
     /// The imported file and the row's line in it.
     pub file: String,

@@ -140,24 +140,37 @@ struct Ready {
     illegible: Vec<(String, String)>,
 }
 
-/// The people of a record document whose given name is empty but whose surname is given:
-/// their given name is marked illegible (a central import of historic pages may leave it out,
-/// `validate::Origin::CentralImport`). Returns their roles and surnames.
+/// The people of a record document whose given name is empty but whose surname is given (a
+/// spouse's surname before or after the marriage): their given name is marked illegible (a
+/// central import of historic pages may leave it out, `validate::Origin::CentralImport`).
+/// Returns their roles and surnames (a spouse's before the marriage, else after).
 fn mark_illegible(doc: &mut serde_json::Value) -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for role in ["child", "mother", "father", "deceased"] {
+    let people: [(&str, &[&str]); 6] = [
+        ("child", &["surname"]),
+        ("mother", &["surname"]),
+        ("father", &["surname"]),
+        ("deceased", &["surname"]),
+        ("spouse1", &["surname_before", "surname_after"]),
+        ("spouse2", &["surname_before", "surname_after"]),
+    ];
+    for (role, surnames) in people {
         let Some(p) = doc.get_mut(role).and_then(|p| p.as_object_mut()) else {
             continue;
         };
         // An empty cell is an absent field: absent names are empty ones, so that validation
         // names each missing name rather than the record's shape.
-        for name in ["given_name", "surname"] {
-            p.entry(name).or_insert_with(|| "".into());
+        for name in std::iter::once(&"given_name").chain(surnames) {
+            p.entry(*name).or_insert_with(|| "".into());
         }
         let given = p.get("given_name").and_then(|v| v.as_str()).unwrap_or("");
-        let surname = p.get("surname").and_then(|v| v.as_str()).unwrap_or("");
-        if given.trim().is_empty() && !surname.trim().is_empty() {
-            let surname = surname.trim().to_string();
+        let surname = surnames
+            .iter()
+            .filter_map(|s| p.get(*s).and_then(|v| v.as_str()))
+            .map(str::trim)
+            .find(|s| !s.is_empty());
+        if let (true, Some(surname)) = (given.trim().is_empty(), surname) {
+            let surname = surname.to_string();
             p.insert("given_name".into(), "".into());
             p.insert("given_name_illegible".into(), true.into());
             out.push((role.to_string(), surname));

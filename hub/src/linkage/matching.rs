@@ -22,8 +22,9 @@
 //!
 //! A link job has its own prior (`civreg_shared::linkage::LinkJob`): the share of rows expected
 //! in the register is estimated from the two sources by deterministic rules, or given with
-//! `--expect-matches`; the thresholds follow from it, or are given with `--threshold` and
-//! `--possible`. The model is trained on the register and the file's rows together.
+//! `--expect-matches`, and refined by kind of row (the identifying fields a row lacks); the
+//! thresholds follow from it, overall and by kind of row (each row's are in its report line), or
+//! are given with `--threshold` and `--possible`. The model is trained on the register and the file's rows together.
 
 use crate::linkage::models::{self, ModelUse};
 use crate::search::Blinder;
@@ -207,6 +208,11 @@ pub struct LinkRow {
     pub best: Option<String>,
     pub weight: Option<f64>,
     pub probability: Option<f64>,
+    /// The weights at which a lone candidate of a row of this row's kind (the identifying
+    /// fields it lacks) is Match and Possible: the link job's thresholds by kind of row
+    /// (`None` only in a report of an older version).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<linkage::Thresholds>,
     /// Fields that agree (at any agreeing level), and those that disagree.
     pub agree: Vec<String>,
     pub disagree: Vec<String>,
@@ -507,6 +513,7 @@ pub fn link_file(
     let links = job.link_all(&only, 0);
     let mut out = Vec::with_capacity(rows.len());
     for (row, l) in rows.into_iter().zip(links) {
+        let thresholds = Some(job.row_thresholds(&row.person));
         let best = l.best.as_ref();
         let (record, role) = match best.and_then(|b| b.id.rsplit_once('/')) {
             Some((r, role)) => (Some(r.to_string()), Some(role.to_string())),
@@ -541,6 +548,7 @@ pub fn link_file(
             best: best.map(|b| b.id.clone()),
             weight: best.map(|b| b.score.weight),
             probability: best.map(|b| b.score.probability),
+            thresholds,
             agree,
             disagree,
             // Civil-status records carry no address: a missing address is no news to the user.

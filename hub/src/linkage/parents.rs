@@ -9,7 +9,11 @@
 //! - the model classes the pair Possible or Match (its thresholds, as for `match dedupe`);
 //! - the two are not one person already;
 //! - no case of that pair exists, in any state (a dismissed pair is not proposed again), and
-//!   none was proposed earlier in the same batch.
+//!   none was proposed earlier in the same batch; a case an unlink withdrew (the children's
+//!   link that proposed it undone, [`duplicates::Status::Withdrawn`]) is opened again.
+//!
+//! An unlink that separates the two children withdraws the proposals of their link that are
+//! still open ([`duplicates::unlink`]).
 //!
 //! Bounded: one level per link (a proposal is a case, never a link, so nothing cascades), at
 //! most [`MAX_CHILD_PAIRS`] pairs of children per link and [`MAX_PROPOSALS`] cases per batch.
@@ -211,7 +215,11 @@ impl<'a> Parents<'a> {
                     class: class.into(),
                     source: "parents".into(),
                 };
-                if let Some((mut c, _)) = duplicates::new_case(self.store, found)? {
+                let case = match duplicates::propose_again(self.store, &found, by, at_ms)? {
+                    Some(c) => Some(c),
+                    None => duplicates::new_case(self.store, found)?.map(|(c, _)| c),
+                };
+                if let Some(mut c) = case {
                     c.proposed = Some(Box::new(Proposed {
                         children: vec![x.0.clone(), y.0.clone()],
                         operator: by.operator.clone(),

@@ -252,7 +252,7 @@ fn side_view(s: &Side, label: &str) -> serde_json::Value {
 }
 
 /// How a decision came about, for the page:
-/// `{"kind": "case"|"cluster"|"already"|"import"|"unlink", "id"}`.
+/// `{"kind": "case"|"cluster"|"already"|"import"|"unlink"|"withdrawn", "id"}`.
 fn via_view(via: Option<&Via>) -> Option<serde_json::Value> {
     via.map(|v| match v {
         Via::Case(id) => serde_json::json!({"kind": "case", "id": id}),
@@ -260,6 +260,7 @@ fn via_view(via: Option<&Via>) -> Option<serde_json::Value> {
         Via::Already => serde_json::json!({"kind": "already", "id": ""}),
         Via::Import(file) => serde_json::json!({"kind": "import", "id": file}),
         Via::Unlink(id) => serde_json::json!({"kind": "unlink", "id": id}),
+        Via::Withdrawn(id) => serde_json::json!({"kind": "withdrawn", "id": id}),
     })
 }
 
@@ -496,10 +497,11 @@ mod tests {
                 Status::Linked,
                 Status::Dismissed,
                 Status::Unlinked,
+                Status::Withdrawn,
             ] {
-                let decisions: Vec<serde_json::Value> = [Status::Open, Status::Linked, Status::Dismissed, Status::Unlinked]
+                let decisions: Vec<serde_json::Value> = [Status::Open, Status::Linked, Status::Dismissed, Status::Unlinked, Status::Withdrawn]
                     .iter()
-                    .zip([Some(serde_json::json!({"kind": "unlink", "id": EVIL})), Some(serde_json::json!({"kind": "case", "id": EVIL})), Some(serde_json::json!({"kind": "cluster", "id": EVIL})), Some(serde_json::json!({"kind": "import", "id": EVIL}))])
+                    .zip([Some(serde_json::json!({"kind": "unlink", "id": EVIL})), Some(serde_json::json!({"kind": "case", "id": EVIL})), Some(serde_json::json!({"kind": "cluster", "id": EVIL})), Some(serde_json::json!({"kind": "import", "id": EVIL})), Some(serde_json::json!({"kind": "withdrawn", "id": EVIL}))])
                     .map(|(s, via)| serde_json::json!({"status": s.as_str(), "operator": EVIL, "at_ms": 0, "reason": EVIL, "ops": [EVIL], "via": via}))
                     .collect();
                 let case = serde_json::json!({

@@ -34,7 +34,8 @@
 //! of one file are not one population, and a kind that the weights show to be nearly always in
 //! the register (stubs looked up by name) needs less evidence than complete rows that mostly
 //! are not. Where the kinds do not differ the shares come out alike and nothing changes. The
-//! reported thresholds are those of a row of the job's overall share.
+//! reported thresholds are those of a row of the job's overall share; each kind's own are in
+//! [`KindShare::thresholds`] and [`LinkJob::row_thresholds`].
 
 use super::compare::{compare, Prep, Tables, NONE};
 use super::{
@@ -105,6 +106,11 @@ pub struct KindShare {
     pub lacks: Vec<String>,
     pub rows: u64,
     pub share: f64,
+    /// The weights at which a candidate without rivals of a row of this kind reaches Match and
+    /// Possible at this share (the thresholds the user gave, when given); `None` only in a
+    /// report of an older version.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thresholds: Option<Thresholds>,
 }
 
 /// The rows of one kind: how many, and the candidates (best weight, rivals) of those that
@@ -307,6 +313,24 @@ impl LinkJob {
             }
             None => self.row_share(),
         }
+    }
+
+    /// The thresholds of a row of `row`'s kind: the weights at which a candidate without rivals
+    /// reaches Match and Possible at the share of rows of that kind with a person in the
+    /// register ([`KindShare::thresholds`]); the job's overall ones before the prior is refined,
+    /// or the user's when given.
+    pub fn row_thresholds(&self, row: &PersonRecord) -> Thresholds {
+        self.thresholds_at(self.kind_share(row_kind(row)))
+    }
+
+    /// The lone-candidate thresholds at share `pi`; the job's own when the user gave any (the
+    /// rows are then classed by weight alone, [`LinkJob::class`]).
+    fn thresholds_at(&self, pi: f64) -> Thresholds {
+        if self.prior.thresholds_given {
+            return self.prior.thresholds;
+        }
+        let n = self.index.len().max(1) as f64;
+        thresholds_of(&self.model, pi / n, n, self.given)
     }
 
     /// The posterior that a row's best candidate, of weight `best`, is the row's person, given
@@ -543,6 +567,7 @@ impl LinkJob {
                     .collect(),
                 rows: k.rows,
                 share: self.kind_share(k.kind),
+                thresholds: Some(self.thresholds_at(self.kind_share(k.kind))),
             })
             .collect();
         self.refine = false;

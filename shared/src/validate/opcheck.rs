@@ -58,7 +58,7 @@ fn leaf(kind: RecordKind, path: &str) -> Option<(Leaf, bool)> {
         };
         Some(match rest {
             "given_name" => (Leaf::Name, required),
-            "given_name_illegible" if !spouse => (Leaf::Flag, false),
+            "given_name_illegible" => (Leaf::Flag, false),
             "surname" if !spouse => (Leaf::Name, required),
             "surname_before" | "surname_after" if spouse => (Leaf::Name, required),
             "maiden_surname" if !spouse => (Leaf::Name, false),
