@@ -108,6 +108,8 @@ pub enum ControlError {
     #[error(transparent)]
     Operator(#[from] crate::operators::OperatorError),
     #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
     Key(#[from] crate::atrest::KeyError),
     #[error("the hub database is in use by a civreg-hub that does not answer on {0}: stop it, or run the same civreg-hub version as it")]
     Locked(PathBuf),

@@ -907,9 +907,21 @@ async fn the_hub_issues_certificates_from_its_merged_record() {
         c.serial = civreg_cert::mint_serial("hub", 2026, 777);
         c
     };
-    let actions = std::fs::read_to_string(running.data_dir().join("operator-actions.log"))
-        .unwrap_or_default();
-    assert!(actions.contains("certificate-issue"), "{actions}");
+    let actions = civreg_hub::control::ask::audit(
+        running.data_dir(),
+        civreg_hub::audit::Trail::Actions,
+        None,
+        None,
+        civreg_hub::audit::MAX_PAGE,
+    )
+    .expect("the operator actions trail");
+    assert!(
+        actions
+            .entries
+            .iter()
+            .any(|e| e["action"] == "certificate-issue"),
+        "{actions:?}"
+    );
 
     // Stopped: the command opens the store itself; the counter goes on.
     let (tmpdir, store) = running.stop().await;

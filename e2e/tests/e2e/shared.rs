@@ -4,8 +4,9 @@
 //! control socket and dashboard.
 //!
 //! - The rollout plan: a municipality suspended through hub A is refused at hub B, and resumed
-//!   through hub B it pushes through hub A again; an earlier version's `rollout.json` is
-//!   imported once.
+//!   through hub B it pushes through hub A again; an earlier version's `rollout.json` and
+//!   `rollout.log` are imported once; both changes are listed alike by `rollout log` at
+//!   either hub.
 //! - Operator accounts: an operator added through hub A signs in at hub B's dashboard (HTTP),
 //!   a session made at hub A works at hub B, an operator removed through hub B is signed out
 //!   and refused at hub A, and a changed password applies at both; an earlier version's
@@ -102,6 +103,9 @@ fn shared_a_rollout_change_made_through_one_hub_is_enforced_at_the_other() {
         plan["municipalities"]["peje"] =
             serde_json::json!({"stage": "live", "kinds": ["birth", "marriage", "death"]});
         std::fs::write(dir.join("rollout.json"), plan.to_string()).expect("rollout.json");
+        let line = serde_json::json!({"at_ms": 1, "operator": "arta", "municipality": "peje",
+            "from": "planned", "to": "live", "reason": "before the store"});
+        std::fs::write(dir.join("rollout.log"), format!("{line}\n")).expect("rollout.log");
     });
     let (a_dir, b_dir) = (&hubs.a.data_dir, &hubs.b.data_dir);
     // Imported once at hub A's start, and known at hub B; the file is no longer read.
@@ -194,10 +198,29 @@ fn shared_a_rollout_change_made_through_one_hub_is_enforced_at_the_other() {
         sync_once(node, &hubs.a).status.success().then_some(())
     });
     assert_eq!(node.status_u64("hub_acked"), next + 1);
-    // Each change is in the log of the hub it was made through.
-    let log_a = std::fs::read_to_string(a_dir.join("rollout.log")).expect("hub A's rollout.log");
-    let log_b = std::fs::read_to_string(b_dir.join("rollout.log")).expect("hub B's rollout.log");
-    assert!(log_a.contains("\"operator\":\"vjosa\"") && log_b.contains("\"operator\":\"besa\""));
+    // Both changes are in the one rollout log, listed alike at either hub, in order; an
+    // earlier version's `rollout.log` in hub A's directory was taken in first.
+    for dir in [a_dir, b_dir] {
+        let log = hub_json(dir, &["rollout", "log"], &[]);
+        let ops: Vec<&str> = log["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter_map(|e| e["operator"].as_str())
+            .collect();
+        assert_eq!(ops, ["arta", "vjosa", "besa"], "{log}");
+        assert_eq!(log["entries"][1]["reason"], "data audit", "{log}");
+    }
+    assert!(a_dir.join("rollout.log.imported").exists());
+    // Paged: one entry at a time, the cursor leads to the next.
+    let first = hub_json(b_dir, &["rollout", "log", "--limit", "1"], &[]);
+    let next = first["next"].as_str().expect("a cursor");
+    let second = hub_json(
+        b_dir,
+        &["rollout", "log", "--limit", "1", "--after", next],
+        &[],
+    );
+    assert_eq!(second["entries"][0]["operator"], "vjosa", "{second}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -273,6 +296,23 @@ async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other(
     WebSession::login(&hubs.web_a, "arben", "arben-new-secret-33")
         .await
         .expect("the new password works at hub A");
+
+    // What operators did at hub A's dashboard is listed at hub B, and the other way round.
+    for (dir, seen_at) in [(&b_dir, "hub A"), (&a_dir, "hub B")] {
+        let log = hub_json(dir, &["operator", "log", "--limit", "1000"], &[]);
+        let entries = log["entries"].as_array().expect("entries");
+        let did = |who: &str, action: &str, ok: bool| {
+            entries
+                .iter()
+                .any(|e| e["operator"] == who && e["action"] == action && e["ok"] == ok)
+        };
+        assert!(did("arben", "login", true), "{seen_at}'s sign-in: {log}");
+        assert!(did("vjosa", "login", true), "{log}");
+        assert!(
+            did("arben", "login", false),
+            "the refused old password: {log}"
+        );
+    }
 }
 
 #[test]

@@ -176,6 +176,12 @@ pub struct OperatorChanged {
     pub removed: bool,
 }
 
+/// `Request::OperatorAction`: the action is kept in the trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionKept {
+    pub ok: bool,
+}
+
 macro_rules! answers {
     ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
         /// What the hub answers to a [`Request`]; see [`Answer::decode`] for which is which.
@@ -271,6 +277,10 @@ answers! {
     Stage(crate::rollout::Entry),
     /// `OperatorAdd` and `OperatorRemove`.
     Operator(OperatorChanged),
+    /// `AuditLog`.
+    AuditPage(crate::audit::Page),
+    /// `OperatorAction`.
+    ActionKept(ActionKept),
 }
 
 impl Answer {
@@ -312,6 +322,8 @@ impl Answer {
             Request::OperatorAdd { .. } | Request::OperatorRemove { .. } => {
                 Answer::Operator(de(v)?)
             }
+            Request::AuditLog { .. } => Answer::AuditPage(de(v)?),
+            Request::OperatorAction { .. } => Answer::ActionKept(de(v)?),
         })
     }
 

@@ -360,7 +360,7 @@ pub fn answer(
                 crate::certificates::issue::install_signer(&state.store, cert_pem, &key_pem.0)
                     .map_err(|e| ControlError::Invalid(e.to_string()))?;
             crate::operators::log_action(
-                &state.data_dir,
+                &state.store,
                 operator,
                 "certificate-signer",
                 true,
@@ -380,7 +380,7 @@ pub fn answer(
                 vec![issued.issue.regno.clone()],
             )?;
             crate::operators::log_action(
-                &state.data_dir,
+                &state.store,
                 &issued.issue.clerk,
                 "certificate-issue",
                 true,
@@ -403,7 +403,6 @@ pub fn answer(
             reason,
         } => crate::rollout::Rollout::set_in(
             &state.store,
-            &state.data_dir,
             municipality,
             *stage,
             kinds.clone(),
@@ -428,6 +427,21 @@ pub fn answer(
                 removed: true,
             }
             .into()
+        }
+        Request::AuditLog {
+            trail,
+            since_ms,
+            after,
+            limit,
+        } => crate::audit::read(&state.store, *trail, *since_ms, after.as_deref(), *limit)?.into(),
+        Request::OperatorAction {
+            operator,
+            action,
+            ok,
+            details,
+        } => {
+            crate::operators::log_action(&state.store, operator, action, *ok, details.clone())?;
+            super::answer::ActionKept { ok: true }.into()
         }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;

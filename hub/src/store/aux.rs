@@ -173,8 +173,13 @@ pub const PKI: &str = "pki/";
 /// the register page, waiting for review ([`crate::linkage::illegible`]).
 pub const ILLEGIBLE: &str = "ill/";
 
+/// `aux`: `audit/TRAIL/TIME/SUFFIX` → one entry of an operators' audit trail (`rollout`: stage
+/// changes, `actions`: what operators did), JSON, append-only, keys ordered by time with a
+/// suffix that keeps two hubs' entries apart ([`crate::audit`]; names operators).
+pub const AUDIT: &str = "audit/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 26] = [
+pub const AUX_PREFIXES: [&str; 27] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -200,6 +205,7 @@ pub const AUX_PREFIXES: [&str; 26] = [
     OPERATORS,
     PKI,
     ILLEGIBLE,
+    AUDIT,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];
