@@ -238,9 +238,21 @@ pub fn remove_in(store: &HubStore, name: &str) -> Result<(), OperatorError> {
     Ok(())
 }
 
-/// Whether `name` has an account (a dashboard session counts only while it has).
+/// Whether `name` has an account.
 pub fn exists_in(store: &HubStore, name: &str) -> Result<bool, OperatorError> {
     Ok(load_in(store)?.operators.contains_key(name))
+}
+
+/// A stamp of `name`'s password as its account holds it now (16 hex digits of the SHA-256 of
+/// the argon2id hash, whose salt is new at every change), `None` when it has no account. A
+/// dashboard session keeps the stamp of its sign-in and counts only while the account has the
+/// same: a removed operator's sessions end, and so do those made with a password since changed,
+/// at every hub ([`crate::web::auth::Sessions`]).
+pub fn password_stamp_in(store: &HubStore, name: &str) -> Result<Option<String>, OperatorError> {
+    Ok(load_in(store)?.operators.get(name).map(|a| {
+        let d = ring::digest::digest(&ring::digest::SHA256, a.phc.as_bytes());
+        hex::encode(&d.as_ref()[..8])
+    }))
 }
 
 /// A hash no password matches, verified for unknown names so that a wrong name takes as long

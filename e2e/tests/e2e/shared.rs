@@ -9,8 +9,9 @@
 //!   either hub.
 //! - Operator accounts: an operator added through hub A signs in at hub B's dashboard (HTTP),
 //!   a session made at hub A works at hub B, an operator removed through hub B is signed out
-//!   and refused at hub A, and a changed password applies at both; an earlier version's
-//!   `operators.json` is imported once.
+//!   and refused at hub A, and a changed password applies at both and ends the sessions made
+//!   with the old one; an earlier version's `operators.json` is imported once; what operators
+//!   did at one hub is listed by `operator log` at the other.
 //! - The registry of issued certificates and the revocations: an office enrolled with a bundle
 //!   issued through hub A syncs through hub B, and revoked through hub A it is refused by hub
 //!   B, its live connection to hub B ended.
@@ -284,7 +285,12 @@ async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other(
         describe("remove twice", &out)
     );
 
-    // A changed password, through hub B, applies at hub A.
+    // A changed password, through hub B, applies at hub A, and ends the sessions made with
+    // the old one at both.
+    let arben_at_a = WebSession::login(&hubs.web_a, "arben", "arben-secret-22")
+        .await
+        .expect("arben signs in at hub A");
+    assert_eq!(arben_at_a.get("/").await.status, 200);
     let env = [("CIVREG_OPERATOR_PASSWORD", "arben-new-secret-33")];
     hub_json(&b_dir, &["operator", "add", "arben", "--replace"], &env);
     assert!(
@@ -296,6 +302,11 @@ async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other(
     WebSession::login(&hubs.web_a, "arben", "arben-new-secret-33")
         .await
         .expect("the new password works at hub A");
+    let page = arben_at_a.get("/").await;
+    assert_eq!(
+        page.status, 303,
+        "the old password's session ends: {page:?}"
+    );
 
     // What operators did at hub A's dashboard is listed at hub B, and the other way round.
     for (dir, seen_at) in [(&b_dir, "hub A"), (&a_dir, "hub B")] {
