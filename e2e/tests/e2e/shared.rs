@@ -385,3 +385,46 @@ fn shared_an_office_enrolled_or_revoked_through_one_hub_is_so_at_the_other() {
         "hub B's registry: {listed}"
     );
 }
+
+/// `civreg-hub status` shows the `hub_urls` the running hub was started with (asked over its
+/// control socket), even once its config file says otherwise; when it is stopped, the config
+/// file's.
+#[test]
+fn shared_status_shows_the_running_hubs_hub_urls_else_the_config_files() {
+    let s = Setup::new();
+    let cfg = s.path("hub.toml");
+    let cfg_s = cfg.to_str().expect("utf-8");
+    let started = ["https://localhost:7443", "https://localhost:7444"];
+    let write = |list: &[&str]| {
+        std::fs::write(&cfg, format!("hub_urls = {}\n", serde_json::json!(list))).expect("hub.toml")
+    };
+    write(&started);
+    let mut hub = HubProc::start_with(&s.hub_dir, &s.path("hub.log"), &["--config", cfg_s]);
+    let changed = ["https://localhost:7445"];
+    write(&changed);
+    let st = hub_json(&s.hub_dir, &["--config", cfg_s, "status"], &[]);
+    assert_eq!(st["running"], true, "{st}");
+    assert_eq!(
+        st["hub_urls"],
+        serde_json::json!(started),
+        "the running hub's: {st}"
+    );
+    assert_eq!(st["hub_urls_running"], true, "{st}");
+    let out = hub_run(&s.hub_dir, &["--config", cfg_s, "status"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "hubs: https://localhost:7443, https://localhost:7444 (as the running hub was started)"
+        ),
+        "{text}"
+    );
+    hub.stop();
+    let st = hub_json(&s.hub_dir, &["--config", cfg_s, "status"], &[]);
+    assert_eq!(st["running"], false, "{st}");
+    assert_eq!(
+        st["hub_urls"],
+        serde_json::json!(changed),
+        "the config file's: {st}"
+    );
+    assert_eq!(st["hub_urls_running"], false, "{st}");
+}

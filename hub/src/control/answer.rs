@@ -60,9 +60,13 @@ pub struct StatusAnswer {
     /// the command itself); absent when none was ever tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<crate::backup::LastBackup>,
-    /// Every hub process's address (`hub_urls` of the config, filled by the command itself).
+    /// Every hub process's address (`hub_urls`): the running hub's, as it was started, when
+    /// it answered; else the config file's, filled by the command itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hub_urls: Vec<String>,
+    /// Whether `hub_urls` is the running hub's (else the config file's).
+    #[serde(default)]
+    pub hub_urls_running: bool,
 }
 
 /// A CA rollover under way and a staged hub certificate, as `civreg-hub status` shows them.

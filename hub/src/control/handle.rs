@@ -24,6 +24,9 @@ pub struct HubState {
     /// The search index: the running hub's, or opened (and brought up to date) on first use.
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
     pub data_dir: PathBuf,
+    /// Every hub's address (`hub_urls`) as the running hub was started with it; empty for a
+    /// stopped hub (the command reads its config file).
+    pub hub_urls: Vec<String>,
 }
 
 impl HubState {
@@ -35,6 +38,7 @@ impl HubState {
             running: false,
             search: std::sync::OnceLock::new(),
             data_dir: data_dir.to_path_buf(),
+            hub_urls: Vec::new(),
         }
     }
 
@@ -455,7 +459,8 @@ pub fn answer(
                 status: st,
                 pki: None,
                 backup: None,
-                hub_urls: Vec::new(),
+                hub_urls: state.hub_urls.clone(),
+                hub_urls_running: state.running,
             }
             .into()
         }
