@@ -15,6 +15,8 @@
 //! - The registry of issued certificates and the revocations: an office enrolled with a bundle
 //!   issued through hub A syncs through hub B, and revoked through hub A it is refused by hub
 //!   B, its live connection to hub B ended.
+//! - The renewal requirement: required through hub A, the office renews when it syncs with
+//!   hub B.
 
 use civreg_testkit::fleet::*;
 use civreg_testkit::hub::WebSession;
@@ -324,6 +326,42 @@ async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other(
             "the refused old password: {log}"
         );
     }
+}
+
+/// A renewal required through hub A (`pki require-renewal`, at the running hub A) is told to
+/// the office when it syncs with hub B, which renews it; hub A admits the renewed certificate.
+#[test]
+fn shared_a_renewal_required_through_one_hub_is_asked_at_the_other() {
+    let s = Setup::new();
+    let hubs = TwoHubs::start(&s, |_| {});
+    let cert = s.node.data_dir.join("tls").join("cert.pem");
+    let before = std::fs::read(&cert).expect("the office's certificate");
+    s.node.register_births(&[birth_doc(0)]);
+    let out = sync_once(&s.node, &hubs.b);
+    assert!(out.status.success(), "{}", describe("sync through B", &out));
+    assert_eq!(
+        std::fs::read(&cert).expect("cert"),
+        before,
+        "not renewed unasked"
+    );
+
+    let required = hub_json(
+        &hubs.a.data_dir,
+        &["pki", "require-renewal", "prishtine/1"],
+        &[],
+    );
+    assert!(required.to_string().contains("prishtine/1"), "{required}");
+    wait_until("the office to renew through hub B", PATIENCE, || {
+        let out = sync_once(&s.node, &hubs.b);
+        (out.status.success() && std::fs::read(&cert).ok()? != before).then_some(())
+    });
+    s.node.register_births(&[birth_doc(1)]);
+    wait_until(
+        "hub A to admit the certificate renewed at hub B",
+        PATIENCE,
+        || sync_once(&s.node, &hubs.a).status.success().then_some(()),
+    );
+    assert_eq!(s.node.status_u64("hub_acked"), 2);
 }
 
 #[test]
