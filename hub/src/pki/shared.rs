@@ -208,10 +208,13 @@ pub fn exchange(pki: &Pki, store: &HubStore) -> Result<u64, ShareError> {
 /// directory's `issued.json` or `renew-required.json` changed since the last one.
 pub struct Follower {
     pki: Pki,
-    last: Option<(u64, [Option<(u64, SystemTime)>; 2])>,
+    last: Option<(u64, FileStamps)>,
 }
 
-fn file_stamp(pki: &Pki) -> [Option<(u64, SystemTime)>; 2] {
+/// The length and modification time of `issued.json` and of `renew-required.json`.
+type FileStamps = [Option<(u64, SystemTime)>; 2];
+
+fn file_stamp(pki: &Pki) -> FileStamps {
     [pki.registry_path(), pki.renew_required_path()].map(|p| {
         let m = std::fs::metadata(p).ok()?;
         Some((m.len(), m.modified().ok()?))
