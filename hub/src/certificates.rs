@@ -16,7 +16,7 @@
 //! the register before their PDF exists, so an unknown `hub` serial is always refused.
 //!
 //! Cancellations live in `DATA_DIR/certificates-cancelled.json` (written atomically); each is
-//! also appended to `operator-actions.log`.
+//! also appended to the operator actions trail in the store (`crate::audit`).
 //!
 //! The trust list a page checks against is kept in a [`TrustCache`], rebuilt only when the PKI's
 //! registry (`issued.json`: every signer issued or revoked) or the issuing CA's certificate

@@ -108,6 +108,8 @@ pub enum ControlError {
     #[error(transparent)]
     Operator(#[from] crate::operators::OperatorError),
     #[error(transparent)]
+    Audit(#[from] crate::audit::AuditError),
+    #[error(transparent)]
     Key(#[from] crate::atrest::KeyError),
     #[error(transparent)]
     HubList(#[from] crate::hub_list::HubListError),

@@ -13,6 +13,7 @@
 
 pub mod access;
 pub mod atrest;
+pub mod audit;
 pub mod backup;
 pub mod certificates;
 pub mod clerks;

@@ -11,15 +11,15 @@
 //! `DATA_DIR/operators.json`; [`import_file`] takes them into the store once.
 //!
 //! Every action taken on the dashboard (login, failed login, logout, a conflict resolved, a
-//! rollout stage changed) is appended to `DATA_DIR/operator-actions.log`, one JSON object a line
-//! with `at_ms`, `operator`, `action`, `ok` and the action's details.
+//! rollout stage changed) is appended to the operator actions audit trail in the store
+//! ([`crate::audit::Trail::Actions`], shared by every hub; `civreg-hub operator log`), one JSON
+//! object an entry with `at_ms`, `operator`, `action`, `ok` and the action's details.
 
 use crate::store::{aux, AuxReads, HubStore};
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use argon2::Argon2;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
@@ -51,6 +51,8 @@ pub enum OperatorError {
         path: String,
         source: std::io::Error,
     },
+    #[error("the operator action was not kept in the actions log: {0}")]
+    Audit(#[from] crate::audit::AuditError),
     #[error(
         "the system random number generator failed; check the operating system's entropy source"
     )]
@@ -77,10 +79,6 @@ struct Account {
 
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join("operators.json")
-}
-
-pub fn actions_log_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("operator-actions.log")
 }
 
 fn io_err(p: &Path) -> impl FnOnce(std::io::Error) -> OperatorError {
@@ -240,9 +238,21 @@ pub fn remove_in(store: &HubStore, name: &str) -> Result<(), OperatorError> {
     Ok(())
 }
 
-/// Whether `name` has an account (a dashboard session counts only while it has).
+/// Whether `name` has an account.
 pub fn exists_in(store: &HubStore, name: &str) -> Result<bool, OperatorError> {
     Ok(load_in(store)?.operators.contains_key(name))
+}
+
+/// A stamp of `name`'s password as its account holds it now (16 hex digits of the SHA-256 of
+/// the argon2id hash, whose salt is new at every change), `None` when it has no account. A
+/// dashboard session keeps the stamp of its sign-in and counts only while the account has the
+/// same: a removed operator's sessions end, and so do those made with a password since changed,
+/// at every hub ([`crate::web::auth::Sessions`]).
+pub fn password_stamp_in(store: &HubStore, name: &str) -> Result<Option<String>, OperatorError> {
+    Ok(load_in(store)?.operators.get(name).map(|a| {
+        let d = ring::digest::digest(&ring::digest::SHA256, a.phc.as_bytes());
+        hex::encode(&d.as_ref()[..8])
+    }))
 }
 
 /// A hash no password matches, verified for unknown names so that a wrong name takes as long
@@ -311,10 +321,11 @@ pub fn log_safe(operator: &str, details: serde_json::Value) -> (String, serde_js
     (for_log(operator, MAX_LOGGED_NAME_CHARS), clean(details, 0))
 }
 
-/// Appends one action to `operator-actions.log` and flushes it to disk. `details` (an object)
-/// is merged into the line; both pass [`log_safe`] first.
+/// Appends one action to the operator actions trail in `store` ([`crate::audit`]), flushed
+/// before it returns. `details` (an object) is merged into the entry; both pass [`log_safe`]
+/// first.
 pub fn log_action(
-    data_dir: &Path,
+    store: &HubStore,
     operator: &str,
     action: &str,
     ok: bool,
@@ -332,14 +343,8 @@ pub fn log_action(
             l.entry(k).or_insert(v);
         }
     }
-    let p = actions_log_path(data_dir);
-    let mut o = std::fs::OpenOptions::new();
-    o.create(true).append(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
-    let mut f = o.open(&p).map_err(io_err(&p))?;
-    writeln!(f, "{line}").map_err(io_err(&p))?;
-    f.sync_data().map_err(io_err(&p))
+    crate::audit::append(store, crate::audit::Trail::Actions, &line)?;
+    Ok(())
 }
 
 #[cfg(test)]
@@ -455,25 +460,27 @@ mod tests {
     }
 
     #[test]
-    fn actions_are_appended_as_json_lines() {
-        let d = tempfile::tempdir().unwrap();
-        log_action(d.path(), "vjosa", "login", true, serde_json::json!({})).unwrap();
+    fn actions_are_appended_to_the_trail() {
+        let store = HubStore::open_temporary().unwrap();
+        log_action(&store, "vjosa", "login", true, serde_json::json!({})).unwrap();
         log_action(
-            d.path(),
+            &store,
             "vjosa",
             "resolve",
             true,
             serde_json::json!({"conflict": "c1", "ok": "not overridden"}),
         )
         .unwrap();
-        let text = std::fs::read_to_string(actions_log_path(d.path())).unwrap();
-        let lines: Vec<serde_json::Value> = text
-            .lines()
-            .map(|l| serde_json::from_str(l).unwrap())
-            .collect();
+        let lines = crate::audit::read(&store, crate::audit::Trail::Actions, None, None, 10)
+            .unwrap()
+            .entries;
         assert_eq!(lines.len(), 2);
-        assert_eq!(lines[1]["action"], "resolve");
-        assert_eq!(lines[1]["conflict"], "c1");
-        assert_eq!(lines[1]["ok"], true);
+        // Two entries of one millisecond are listed in either order.
+        let resolve = lines.iter().find(|l| l["action"] == "resolve").unwrap();
+        assert_eq!(resolve["conflict"], "c1");
+        assert_eq!(
+            resolve["ok"], true,
+            "details do not override the entry's own fields"
+        );
     }
 }

@@ -13,8 +13,8 @@
 //! ([`Watcher`], read again at most every [`FOLLOW_EVERY`]), and a change made through any hub
 //! (`civreg-hub rollout set`, through the running hub's control socket or the store, or the
 //! dashboard) applies at every hub within seconds, without a restart. Every change is also
-//! appended to `DATA_DIR/rollout.log` (JSON lines) of the hub it was made through, with the
-//! operator who made it and why.
+//! appended to the rollout audit trail in the store ([`crate::audit`], `civreg-hub rollout
+//! log` at any hub), with the operator who made it and why.
 //!
 //! Before the first change the three pilot municipalities (Istog, Mitrovicë/Mitrovica,
 //! Prishtinë) are `pilot` and the other 35 `planned`. Earlier versions kept the plan in
@@ -26,7 +26,6 @@ use civreg_shared::gazetteer;
 use civreg_shared::model::RecordKind;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -107,6 +106,8 @@ pub enum RolloutError {
     StoreDamaged(String),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error("the stage was changed, but its entry in the rollout log was not kept: {0}")]
+    Audit(#[from] crate::audit::AuditError),
     #[error("{path}: {source}")]
     Io {
         path: String,
@@ -148,10 +149,6 @@ impl Default for Rollout {
 
 pub fn path(data_dir: &Path) -> PathBuf {
     data_dir.join("rollout.json")
-}
-
-pub fn log_path(data_dir: &Path) -> PathBuf {
-    data_dir.join("rollout.log")
 }
 
 use civreg_runtime::clock::now_ms;
@@ -304,10 +301,9 @@ impl Rollout {
     /// Changes a municipality's stage (and, if given, its record kinds) in the plan kept in
     /// `store`, by compare-and-set on the plan's version (a change made at the same moment
     /// through another hub is read and this one applied over it), and appends the change to
-    /// `log_dir`'s `rollout.log`.
+    /// the rollout audit trail ([`crate::audit::Trail::Rollout`]).
     pub fn set_in(
         store: &HubStore,
-        log_dir: &Path,
         municipality: &str,
         stage: Stage,
         kinds: Option<Vec<RecordKind>>,
@@ -335,10 +331,6 @@ impl Rollout {
             let writes = Rollout::writes(version + 1, &r);
             Ok::<_, RolloutError>(((before, after, version + 1), Some(writes)))
         })?;
-        let io = |p: &Path| {
-            let p = p.display().to_string();
-            move |source| RolloutError::Io { path: p, source }
-        };
         let line = serde_json::json!({
             "at_ms": after.changed_at_ms,
             "operator": operator.trim(),
@@ -348,14 +340,7 @@ impl Rollout {
             "kinds": after.kinds,
             "reason": after.reason,
         });
-        let lp = log_path(log_dir);
-        let mut log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&lp)
-            .map_err(io(&lp))?;
-        writeln!(log, "{line}").map_err(io(&lp))?;
-        log.sync_all().map_err(io(&lp))?;
+        crate::audit::append(store, crate::audit::Trail::Rollout, &line)?;
         tracing::info!(municipality, from = %before.stage, to = %after.stage, operator = operator.trim(), version, "rollout stage changed");
         Ok(after)
     }
@@ -480,13 +465,11 @@ mod tests {
 
     #[test]
     fn set_persists_logs_and_enforces() {
-        let dir = tempfile::tempdir().unwrap();
         let store = Arc::new(HubStore::open_temporary().unwrap());
         let watcher = Watcher::follow(store.clone()).unwrap();
         assert_eq!(Rollout::version_in(&store).unwrap(), 0);
         let e = Rollout::set_in(
             &store,
-            dir.path(),
             "prishtine",
             Stage::Suspended,
             None,
@@ -509,7 +492,6 @@ mod tests {
         assert!(refusal.to_string().contains("audit"), "{refusal}");
         Rollout::set_in(
             &store,
-            dir.path(),
             "peje",
             Stage::Live,
             Some(vec![RecordKind::Birth]),
@@ -537,23 +519,20 @@ mod tests {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
-        let log = std::fs::read_to_string(log_path(dir.path())).unwrap();
-        assert_eq!(log.lines().count(), 2);
-        assert!(log.contains("\"operator\":\"vjosa\""));
+        let log = crate::audit::read(&store, crate::audit::Trail::Rollout, None, None, 10)
+            .unwrap()
+            .entries;
+        assert_eq!(log.len(), 2);
+        assert_eq!(
+            (&log[0]["operator"], &log[1]["to"]),
+            (&"vjosa".into(), &"live".into())
+        );
         assert!(matches!(
-            Rollout::set_in(
-                &store,
-                dir.path(),
-                "atlantis",
-                Stage::Live,
-                None,
-                "vjosa",
-                ""
-            ),
+            Rollout::set_in(&store, "atlantis", Stage::Live, None, "vjosa", ""),
             Err(RolloutError::Unknown(_))
         ));
         assert!(matches!(
-            Rollout::set_in(&store, dir.path(), "peje", Stage::Live, None, " ", ""),
+            Rollout::set_in(&store, "peje", Stage::Live, None, " ", ""),
             Err(RolloutError::OperatorRequired)
         ));
         assert_eq!(

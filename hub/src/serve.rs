@@ -184,6 +184,8 @@ pub async fn run_with(
     };
     let metrics = Arc::new(Metrics::default());
     let seen = Liveness::new();
+    // Every hub's address as this hub was started with it, for `civreg-hub status`.
+    let hub_urls = opts.web.hub_urls.clone();
     // The operator dashboard and /metrics, served below once everything is open.
     let hub_urls = Arc::new(opts.web.hub_urls.clone());
     let web = opts.http.map(|http| {
@@ -257,6 +259,7 @@ pub async fn run_with(
             running: true,
             search: std::sync::OnceLock::from(search_index.clone()),
             data_dir: data_dir.to_path_buf(),
+            hub_urls,
         }),
     )
     .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;

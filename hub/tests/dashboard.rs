@@ -8,7 +8,6 @@
 
 use civreg_testkit::prelude as common;
 
-use civreg_hub::operators;
 use civreg_hub::rollout::Stage;
 use civreg_hub::web::Settings;
 use common::*;
@@ -35,12 +34,17 @@ fn row<'a>(html: &'a str, code: &str) -> &'a str {
     &html[start..end]
 }
 
+/// The operator actions trail (in the store).
 fn actions(hub: &Hub) -> Vec<serde_json::Value> {
-    std::fs::read_to_string(operators::actions_log_path(hub.data_dir()))
-        .unwrap_or_default()
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("action lines are JSON"))
-        .collect()
+    civreg_hub::control::ask::audit(
+        hub.data_dir(),
+        civreg_hub::audit::Trail::Actions,
+        None,
+        None,
+        civreg_hub::audit::MAX_PAGE,
+    )
+    .expect("the operator actions trail")
+    .entries
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]

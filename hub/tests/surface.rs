@@ -7,7 +7,6 @@
 
 use civreg_testkit::prelude as common;
 
-use civreg_hub::operators;
 use civreg_hub::web::Settings;
 use civreg_proto::v1::review_client::ReviewClient;
 use civreg_proto::v1::search_client::SearchClient;
@@ -235,8 +234,17 @@ async fn reflection_answers_v1alpha_clients() {
 const OPERATOR: &str = "vjosa";
 const PASSWORD: &str = "long-enough-secret-1";
 
+/// The operator actions trail (in the store), one JSON object a line.
 fn action_lines(hub: &Hub) -> String {
-    std::fs::read_to_string(operators::actions_log_path(hub.data_dir())).unwrap_or_default()
+    let page = civreg_hub::control::ask::audit(
+        hub.data_dir(),
+        civreg_hub::audit::Trail::Actions,
+        None,
+        None,
+        civreg_hub::audit::MAX_PAGE,
+    )
+    .expect("the operator actions trail");
+    page.entries.iter().map(|e| format!("{e}\n")).collect()
 }
 
 /// Finding 11: after five wrong passwords the next attempt is refused (429), even with the

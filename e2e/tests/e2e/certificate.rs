@@ -646,6 +646,38 @@ async fn the_hub_page_tells_the_current_status() {
     let page = verdict(text2.clone()).await;
     assert!(page.contains("data-refusal=\"cancelled\""), "{page}");
     assert!(page.contains("issued in error"), "{page}");
+    // Cancelled with the command: kept in the operator actions log, as every hub lists it.
+    let typed_twice = civreg_cert::mint_serial("istog/1", year as i32, 999);
+    let hub_run = |args: &[&str]| {
+        Command::new(hub_bin())
+            .arg("--data-dir")
+            .arg(hub.data_dir())
+            .args(args)
+            .env("RUST_LOG", "warn")
+            .output()
+            .expect("run civreg-hub")
+    };
+    let args = [
+        "certificate",
+        "cancel",
+        typed_twice.as_str(),
+        "--reason",
+        "typed twice",
+        "--operator",
+        "arta",
+    ];
+    ok(&args, &hub_run(&args));
+    let args = ["--json", "operator", "log"];
+    let log: serde_json::Value = serde_json::from_str(&ok(&args, &hub_run(&args))).expect("json");
+    assert!(
+        log["entries"].as_array().expect("entries").iter().any(|e| {
+            // (The serial's digits are cut from it as a personal number might be.)
+            e["action"] == "certificate-cancel"
+                && e["operator"] == "arta"
+                && e["reason"] == "typed twice"
+        }),
+        "{log}"
+    );
 
     // The signer revoked: refused at once, without a new trust list.
     let (text3, _) = issue(3).await;
@@ -907,9 +939,21 @@ async fn the_hub_issues_certificates_from_its_merged_record() {
         c.serial = civreg_cert::mint_serial("hub", 2026, 777);
         c
     };
-    let actions = std::fs::read_to_string(running.data_dir().join("operator-actions.log"))
-        .unwrap_or_default();
-    assert!(actions.contains("certificate-issue"), "{actions}");
+    let actions = civreg_hub::control::ask::audit(
+        running.data_dir(),
+        civreg_hub::audit::Trail::Actions,
+        None,
+        None,
+        civreg_hub::audit::MAX_PAGE,
+    )
+    .expect("the operator actions trail");
+    assert!(
+        actions
+            .entries
+            .iter()
+            .any(|e| e["action"] == "certificate-issue"),
+        "{actions:?}"
+    );
 
     // Stopped: the command opens the store itself; the counter goes on.
     let (tmpdir, store) = running.stop().await;

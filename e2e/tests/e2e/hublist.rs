@@ -136,6 +136,21 @@ fn hublist_a_list_changed_at_the_hub_moves_an_office_to_hub_b_when_hub_a_is_kill
     );
     assert!(out.status.success(), "{}", describe("hub-urls set", &out));
     let set: serde_json::Value = serde_json::from_slice(&out.stdout).expect("hub-urls json");
+    // The change is in the operators' trail, shared by both hubs: listed at hub B.
+    let out = hub_run(
+        &hub_b_dir,
+        &[
+            "--store", &db.url, "--json", "operator", "log", "--limit", "1000",
+        ],
+    );
+    assert!(out.status.success(), "{}", describe("operator log", &out));
+    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("operator log json");
+    assert!(
+        log["entries"].as_array().is_some_and(|es| es
+            .iter()
+            .any(|e| e["operator"] == "ana" && e["action"] == "hub-urls-set" && e["ok"] == true)),
+        "hub-urls set is in the operators' trail: {log}"
+    );
     assert_eq!(
         set["stored"]["urls"],
         serde_json::json!([url_a, url_b]),

@@ -4,15 +4,19 @@
 //! control socket and dashboard.
 //!
 //! - The rollout plan: a municipality suspended through hub A is refused at hub B, and resumed
-//!   through hub B it pushes through hub A again; an earlier version's `rollout.json` is
-//!   imported once.
+//!   through hub B it pushes through hub A again; an earlier version's `rollout.json` and
+//!   `rollout.log` are imported once; both changes are listed alike by `rollout log` at
+//!   either hub.
 //! - Operator accounts: an operator added through hub A signs in at hub B's dashboard (HTTP),
 //!   a session made at hub A works at hub B, an operator removed through hub B is signed out
-//!   and refused at hub A, and a changed password applies at both; an earlier version's
-//!   `operators.json` is imported once.
+//!   and refused at hub A, and a changed password applies at both and ends the sessions made
+//!   with the old one; an earlier version's `operators.json` is imported once; what operators
+//!   did at one hub is listed by `operator log` at the other.
 //! - The registry of issued certificates and the revocations: an office enrolled with a bundle
 //!   issued through hub A syncs through hub B, and revoked through hub A it is refused by hub
 //!   B, its live connection to hub B ended.
+//! - The renewal requirement: required through hub A, the office renews when it syncs with
+//!   hub B.
 
 use civreg_testkit::fleet::*;
 use civreg_testkit::hub::WebSession;
@@ -102,6 +106,9 @@ fn shared_a_rollout_change_made_through_one_hub_is_enforced_at_the_other() {
         plan["municipalities"]["peje"] =
             serde_json::json!({"stage": "live", "kinds": ["birth", "marriage", "death"]});
         std::fs::write(dir.join("rollout.json"), plan.to_string()).expect("rollout.json");
+        let line = serde_json::json!({"at_ms": 1, "operator": "arta", "municipality": "peje",
+            "from": "planned", "to": "live", "reason": "before the store"});
+        std::fs::write(dir.join("rollout.log"), format!("{line}\n")).expect("rollout.log");
     });
     let (a_dir, b_dir) = (&hubs.a.data_dir, &hubs.b.data_dir);
     // Imported once at hub A's start, and known at hub B; the file is no longer read.
@@ -194,10 +201,29 @@ fn shared_a_rollout_change_made_through_one_hub_is_enforced_at_the_other() {
         sync_once(node, &hubs.a).status.success().then_some(())
     });
     assert_eq!(node.status_u64("hub_acked"), next + 1);
-    // Each change is in the log of the hub it was made through.
-    let log_a = std::fs::read_to_string(a_dir.join("rollout.log")).expect("hub A's rollout.log");
-    let log_b = std::fs::read_to_string(b_dir.join("rollout.log")).expect("hub B's rollout.log");
-    assert!(log_a.contains("\"operator\":\"vjosa\"") && log_b.contains("\"operator\":\"besa\""));
+    // Both changes are in the one rollout log, listed alike at either hub, in order; an
+    // earlier version's `rollout.log` in hub A's directory was taken in first.
+    for dir in [a_dir, b_dir] {
+        let log = hub_json(dir, &["rollout", "log"], &[]);
+        let ops: Vec<&str> = log["entries"]
+            .as_array()
+            .expect("entries")
+            .iter()
+            .filter_map(|e| e["operator"].as_str())
+            .collect();
+        assert_eq!(ops, ["arta", "vjosa", "besa"], "{log}");
+        assert_eq!(log["entries"][1]["reason"], "data audit", "{log}");
+    }
+    assert!(a_dir.join("rollout.log.imported").exists());
+    // Paged: one entry at a time, the cursor leads to the next.
+    let first = hub_json(b_dir, &["rollout", "log", "--limit", "1"], &[]);
+    let next = first["next"].as_str().expect("a cursor");
+    let second = hub_json(
+        b_dir,
+        &["rollout", "log", "--limit", "1", "--after", next],
+        &[],
+    );
+    assert_eq!(second["entries"][0]["operator"], "vjosa", "{second}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -261,7 +287,12 @@ async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other(
         describe("remove twice", &out)
     );
 
-    // A changed password, through hub B, applies at hub A.
+    // A changed password, through hub B, applies at hub A, and ends the sessions made with
+    // the old one at both.
+    let arben_at_a = WebSession::login(&hubs.web_a, "arben", "arben-secret-22")
+        .await
+        .expect("arben signs in at hub A");
+    assert_eq!(arben_at_a.get("/").await.status, 200);
     let env = [("CIVREG_OPERATOR_PASSWORD", "arben-new-secret-33")];
     hub_json(&b_dir, &["operator", "add", "arben", "--replace"], &env);
     assert!(
@@ -273,6 +304,64 @@ async fn shared_an_operator_added_or_removed_through_one_hub_is_so_at_the_other(
     WebSession::login(&hubs.web_a, "arben", "arben-new-secret-33")
         .await
         .expect("the new password works at hub A");
+    let page = arben_at_a.get("/").await;
+    assert_eq!(
+        page.status, 303,
+        "the old password's session ends: {page:?}"
+    );
+
+    // What operators did at hub A's dashboard is listed at hub B, and the other way round.
+    for (dir, seen_at) in [(&b_dir, "hub A"), (&a_dir, "hub B")] {
+        let log = hub_json(dir, &["operator", "log", "--limit", "1000"], &[]);
+        let entries = log["entries"].as_array().expect("entries");
+        let did = |who: &str, action: &str, ok: bool| {
+            entries
+                .iter()
+                .any(|e| e["operator"] == who && e["action"] == action && e["ok"] == ok)
+        };
+        assert!(did("arben", "login", true), "{seen_at}'s sign-in: {log}");
+        assert!(did("vjosa", "login", true), "{log}");
+        assert!(
+            did("arben", "login", false),
+            "the refused old password: {log}"
+        );
+    }
+}
+
+/// A renewal required through hub A (`pki require-renewal`, at the running hub A) is told to
+/// the office when it syncs with hub B, which renews it; hub A admits the renewed certificate.
+#[test]
+fn shared_a_renewal_required_through_one_hub_is_asked_at_the_other() {
+    let s = Setup::new();
+    let hubs = TwoHubs::start(&s, |_| {});
+    let cert = s.node.data_dir.join("tls").join("cert.pem");
+    let before = std::fs::read(&cert).expect("the office's certificate");
+    s.node.register_births(&[birth_doc(0)]);
+    let out = sync_once(&s.node, &hubs.b);
+    assert!(out.status.success(), "{}", describe("sync through B", &out));
+    assert_eq!(
+        std::fs::read(&cert).expect("cert"),
+        before,
+        "not renewed unasked"
+    );
+
+    let required = hub_json(
+        &hubs.a.data_dir,
+        &["pki", "require-renewal", "prishtine/1"],
+        &[],
+    );
+    assert!(required.to_string().contains("prishtine/1"), "{required}");
+    wait_until("the office to renew through hub B", PATIENCE, || {
+        let out = sync_once(&s.node, &hubs.b);
+        (out.status.success() && std::fs::read(&cert).ok()? != before).then_some(())
+    });
+    s.node.register_births(&[birth_doc(1)]);
+    wait_until(
+        "hub A to admit the certificate renewed at hub B",
+        PATIENCE,
+        || sync_once(&s.node, &hubs.a).status.success().then_some(()),
+    );
+    assert_eq!(s.node.status_u64("hub_acked"), 2);
 }
 
 #[test]
@@ -333,4 +422,47 @@ fn shared_an_office_enrolled_or_revoked_through_one_hub_is_so_at_the_other() {
         listed.to_string().contains("revoked"),
         "hub B's registry: {listed}"
     );
+}
+
+/// `civreg-hub status` shows the `hub_urls` the running hub was started with (asked over its
+/// control socket), even once its config file says otherwise; when it is stopped, the config
+/// file's.
+#[test]
+fn shared_status_shows_the_running_hubs_hub_urls_else_the_config_files() {
+    let s = Setup::new();
+    let cfg = s.path("hub.toml");
+    let cfg_s = cfg.to_str().expect("utf-8");
+    let started = ["https://localhost:7443", "https://localhost:7444"];
+    let write = |list: &[&str]| {
+        std::fs::write(&cfg, format!("hub_urls = {}\n", serde_json::json!(list))).expect("hub.toml")
+    };
+    write(&started);
+    let mut hub = HubProc::start_with(&s.hub_dir, &s.path("hub.log"), &["--config", cfg_s]);
+    let changed = ["https://localhost:7445"];
+    write(&changed);
+    let st = hub_json(&s.hub_dir, &["--config", cfg_s, "status"], &[]);
+    assert_eq!(st["running"], true, "{st}");
+    assert_eq!(
+        st["hub_urls"],
+        serde_json::json!(started),
+        "the running hub's: {st}"
+    );
+    assert_eq!(st["hub_urls_running"], true, "{st}");
+    let out = hub_run(&s.hub_dir, &["--config", cfg_s, "status"], &[]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains(
+            "hubs: https://localhost:7443, https://localhost:7444 (as the running hub was started)"
+        ),
+        "{text}"
+    );
+    hub.stop();
+    let st = hub_json(&s.hub_dir, &["--config", cfg_s, "status"], &[]);
+    assert_eq!(st["running"], false, "{st}");
+    assert_eq!(
+        st["hub_urls"],
+        serde_json::json!(changed),
+        "the config file's: {st}"
+    );
+    assert_eq!(st["hub_urls_running"], false, "{st}");
 }

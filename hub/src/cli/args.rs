@@ -458,6 +458,19 @@ pub enum OperatorCommand {
     /// Remove an operator: it can no longer sign in, and its dashboard sessions end, at every
     /// hub over the store.
     Remove { name: String },
+    /// The operator actions log (sign-ins, decisions, certificates), shared by every hub over the store: a page of entries, oldest
+    /// first (JSON objects; with --json, `entries` and `next`, the cursor of the next page).
+    Log {
+        /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// The entries after this cursor (the `next` a listing printed).
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many entries (1 to 1000).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
+    },
 }
 
 #[derive(Subcommand)]
@@ -690,6 +703,19 @@ pub enum RolloutCommand {
         operator: String,
         #[arg(long, default_value = "")]
         reason: String,
+    },
+    /// The rollout log (every stage change, who made it and why), shared by every hub over the store: a page of entries, oldest
+    /// first (JSON objects; with --json, `entries` and `next`, the cursor of the next page).
+    Log {
+        /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// The entries after this cursor (the `next` a listing printed).
+        #[arg(long)]
+        after: Option<String>,
+        /// At most this many entries (1 to 1000).
+        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+        limit: u16,
     },
 }
 

@@ -30,12 +30,14 @@ pub(super) fn run(ctx: &Ctx, command: CertificateCommand) -> Result<()> {
                 anyhow::bail!("say who cancels: --operator NAME or CIVREG_OPERATOR");
             }
             let c = crate::certificates::cancel(&ctx.data_dir, &serial, &reason, &operator)?;
-            crate::operators::log_action(
+            let _: control::answer::ActionKept = ask(
                 &ctx.data_dir,
-                &operator,
-                "certificate-cancel",
-                true,
-                json!({"serial": c.serial, "reason": c.reason}),
+                control::Request::OperatorAction {
+                    operator: operator.clone(),
+                    action: "certificate-cancel".into(),
+                    ok: true,
+                    details: json!({"serial": c.serial, "reason": c.reason}),
+                },
             )?;
             print(ctx.json, json!({"ok": true, "cancelled": c}), || {
                 format!(

@@ -1,5 +1,6 @@
-//! `civreg-hub operator add` (dashboard accounts) and `civreg-hub access-log` (who searched
-//! for or opened which records). Both work whether or not the hub runs.
+//! `civreg-hub operator add|remove|log` (dashboard accounts and the operator actions log),
+//! `civreg-hub access-log` (who searched for or opened which records) and the listing of an
+//! audit trail `rollout log` shares. All work whether or not the hub runs.
 
 use super::args::OperatorCommand;
 use super::{ask, print, Ctx};
@@ -35,7 +36,74 @@ pub(super) fn run(ctx: &Ctx, command: OperatorCommand) -> Result<()> {
                 format!("operator {name} was removed: signed out and refused at every hub")
             });
         }
+        OperatorCommand::Log {
+            since,
+            after,
+            limit,
+        } => audit_log(ctx, crate::audit::Trail::Actions, since, after, limit)?,
     }
+    Ok(())
+}
+
+/// `--since` as milliseconds: a date (YYYY-MM-DD, midnight UTC) or an RFC 3339 time.
+fn since_ms(since: Option<String>) -> Result<Option<u64>> {
+    since
+        .map(|s| {
+            chrono::DateTime::parse_from_rfc3339(&s)
+                .map(|t| t.timestamp_millis() as u64)
+                .or_else(|_| {
+                    chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| {
+                        d.and_hms_opt(0, 0, 0)
+                            .map(|t| t.and_utc().timestamp_millis() as u64)
+                            .unwrap_or(0)
+                    })
+                })
+                .map_err(|_| anyhow::anyhow!("--since {s:?}: use YYYY-MM-DD or an RFC 3339 time"))
+        })
+        .transpose()
+}
+
+/// `civreg-hub rollout log` and `civreg-hub operator log`: a page of an audit trail, as the
+/// store shared by every hub holds it, oldest first.
+pub(super) fn audit_log(
+    ctx: &Ctx,
+    trail: crate::audit::Trail,
+    since: Option<String>,
+    after: Option<String>,
+    limit: u16,
+) -> Result<()> {
+    let page: crate::audit::Page = ask(
+        &ctx.data_dir,
+        control::Request::AuditLog {
+            trail,
+            since_ms: since_ms(since)?,
+            after,
+            limit: limit.into(),
+        },
+    )?;
+    print(ctx.json, serde_json::to_value(&page)?, || {
+        let mut s = if page.entries.is_empty() {
+            "no entries".to_string()
+        } else {
+            page.entries
+                .iter()
+                .map(|e| {
+                    let at = e
+                        .get("at_ms")
+                        .and_then(serde_json::Value::as_i64)
+                        .and_then(chrono::DateTime::from_timestamp_millis)
+                        .map(|t| t.format("%Y-%m-%d %H:%M:%S").to_string())
+                        .unwrap_or_default();
+                    format!("{at}  {e}")
+                })
+                .collect::<Vec<_>>()
+                .join("\n")
+        };
+        if let Some(next) = &page.next {
+            s.push_str(&format!("\nmore entries follow: add --after {next}"));
+        }
+        s
+    });
     Ok(())
 }
 
@@ -59,20 +127,7 @@ pub(super) fn access_log(
     since: Option<String>,
     person: Option<String>,
 ) -> Result<()> {
-    let since_ms = since
-        .map(|s| {
-            chrono::DateTime::parse_from_rfc3339(&s)
-                .map(|t| t.timestamp_millis() as u64)
-                .or_else(|_| {
-                    chrono::NaiveDate::parse_from_str(&s, "%Y-%m-%d").map(|d| {
-                        d.and_hms_opt(0, 0, 0)
-                            .map(|t| t.and_utc().timestamp_millis() as u64)
-                            .unwrap_or(0)
-                    })
-                })
-                .map_err(|_| anyhow::anyhow!("--since {s:?}: use YYYY-MM-DD or an RFC 3339 time"))
-        })
-        .transpose()?;
+    let since_ms = since_ms(since)?;
     let record = record
         .map(|r| civreg_shared::ids::RegNo::parse(&r).map(|r| r.to_string()))
         .transpose()?;

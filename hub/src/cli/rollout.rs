@@ -1,5 +1,6 @@
-//! `civreg-hub rollout list|set`: municipalities' rollout stages (planned, pilot, live,
-//! suspended), kept in the hub's store: a change applies at every hub over it within seconds.
+//! `civreg-hub rollout list|set|log`: municipalities' rollout stages (planned, pilot, live,
+//! suspended), kept in the hub's store: a change applies at every hub over it within seconds,
+//! and is listed by `rollout log` at every hub.
 
 use super::args::RolloutCommand;
 use super::{ask, kind_of, print, Ctx};
@@ -84,6 +85,11 @@ pub(super) fn run(ctx: &Ctx, command: RolloutCommand) -> Result<()> {
                 },
             );
         }
+        RolloutCommand::Log {
+            since,
+            after,
+            limit,
+        } => super::operators::audit_log(ctx, crate::audit::Trail::Rollout, since, after, limit)?,
     }
     Ok(())
 }

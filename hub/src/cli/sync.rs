@@ -13,32 +13,41 @@ use anyhow::{Context, Result};
 /// `civreg-hub status`.
 pub(super) fn status(ctx: &Ctx) -> Result<()> {
     let data_dir = &ctx.data_dir;
-    let (st, live): (HubStatus, bool) = match ask_hub(data_dir, &control::Request::Status) {
-        Ok(Answer::Status(a)) => (a.status, a.running),
-        Ok(other) => {
-            return Err(
-                control::ControlError::Protocol(format!("a {} answer", other.kind())).into(),
-            )
-        }
-        // A hub holds the database but does not answer on its control socket (an
-        // older build): what it last wrote to status.json.
-        Err(HubAnswer::Locked(_)) => {
-            let text = std::fs::read(crate::paths::status_path(data_dir)).context(
+    // The running hub's `hub_urls` when it answered (those it was started with, which the
+    // config file may no longer say), else the config file's.
+    let (st, live, running_urls): (HubStatus, bool, Option<Vec<String>>) =
+        match ask_hub(data_dir, &control::Request::Status) {
+            Ok(Answer::Status(a)) => (
+                a.status,
+                a.running,
+                a.hub_urls_running.then_some(a.hub_urls),
+            ),
+            Ok(other) => {
+                return Err(
+                    control::ControlError::Protocol(format!("a {} answer", other.kind())).into(),
+                )
+            }
+            // A hub holds the database but does not answer on its control socket (an
+            // older build): what it last wrote to status.json.
+            Err(HubAnswer::Locked(_)) => {
+                let text = std::fs::read(crate::paths::status_path(data_dir)).context(
                 "the hub is running but has not written its status yet; try again in a few seconds",
             )?;
-            (
-                serde_json::from_slice(&text).context("the hub's status file is damaged")?,
-                true,
-            )
-        }
-        Err(HubAnswer::Failed(e)) => return Err(e),
-    };
+                (
+                    serde_json::from_slice(&text).context("the hub's status file is damaged")?,
+                    true,
+                    None,
+                )
+            }
+            Err(HubAnswer::Failed(e)) => return Err(e),
+        };
     let answer = StatusAnswer {
         running: live,
         status: st,
         pki: pki_state(ctx)?,
         backup: crate::backup::last(&ctx.data_dir),
-        hub_urls: ctx.cfg.hub_urls.clone(),
+        hub_urls_running: running_urls.is_some(),
+        hub_urls: running_urls.unwrap_or_else(|| ctx.cfg.hub_urls.clone()),
     };
     print_answer(ctx.json, &answer, || status_text(&answer))
 }
@@ -192,12 +201,18 @@ fn status_text(answer: &StatusAnswer) -> String {
     if let Some(p) = &answer.pki {
         s.push_str(&pki_text(p));
     }
-    if answer.hub_urls.is_empty() {
-        s.push_str(
+    match (answer.hub_urls.is_empty(), answer.hub_urls_running) {
+        (true, false) => s.push_str(
             "hubs: no hub_urls in the config (bundles name the --hub-url given to pki issue)\n",
-        );
-    } else {
-        s.push_str(&format!("hubs: {}\n", answer.hub_urls.join(", ")));
+        ),
+        (true, true) => s.push_str(
+            "hubs: the running hub was started with no hub_urls (bundles name the --hub-url given to pki issue)\n",
+        ),
+        (false, false) => s.push_str(&format!("hubs: {}\n", answer.hub_urls.join(", "))),
+        (false, true) => s.push_str(&format!(
+            "hubs: {} (as the running hub was started)\n",
+            answer.hub_urls.join(", ")
+        )),
     }
     s.trim_end().to_string()
 }
@@ -333,6 +348,7 @@ mod tests {
                 error: Some("/backups: no space left on device".into()),
             }),
             hub_urls: Vec::new(),
+            hub_urls_running: false,
         };
         let text = status_text(&answer);
         assert!(

@@ -60,9 +60,13 @@ pub struct StatusAnswer {
     /// the command itself); absent when none was ever tried.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup: Option<crate::backup::LastBackup>,
-    /// Every hub process's address (`hub_urls` of the config, filled by the command itself).
+    /// Every hub process's address (`hub_urls`): the running hub's, as it was started, when
+    /// it answered; else the config file's, filled by the command itself.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub hub_urls: Vec<String>,
+    /// Whether `hub_urls` is the running hub's (else the config file's).
+    #[serde(default)]
+    pub hub_urls_running: bool,
 }
 
 /// A CA rollover under way and a staged hub certificate, as `civreg-hub status` shows them.
@@ -176,6 +180,12 @@ pub struct OperatorChanged {
     pub removed: bool,
 }
 
+/// `Request::OperatorAction`: the action is kept in the trail.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ActionKept {
+    pub ok: bool,
+}
+
 macro_rules! answers {
     ($($(#[$doc:meta])* $variant:ident($ty:ty),)*) => {
         /// What the hub answers to a [`Request`]; see [`Answer::decode`] for which is which.
@@ -273,6 +283,10 @@ answers! {
     Operator(OperatorChanged),
     /// `HubUrls` and `HubUrlsSet`.
     HubUrls(crate::hub_list::HubUrls),
+    /// `AuditLog`.
+    AuditPage(crate::audit::Page),
+    /// `OperatorAction`.
+    ActionKept(ActionKept),
 }
 
 impl Answer {
@@ -315,6 +329,8 @@ impl Answer {
                 Answer::Operator(de(v)?)
             }
             Request::HubUrls | Request::HubUrlsSet { .. } => Answer::HubUrls(de(v)?),
+            Request::AuditLog { .. } => Answer::AuditPage(de(v)?),
+            Request::OperatorAction { .. } => Answer::ActionKept(de(v)?),
         })
     }
 

@@ -111,12 +111,35 @@ pub fn add_operator(
     Ok(())
 }
 
+/// A page of an operators' audit trail of the hub of `data_dir` (default store and key),
+/// shared by every hub over its store: what `civreg-hub rollout log` and `civreg-hub operator
+/// log` show ([`crate::audit::read`]).
+pub fn audit(
+    data_dir: &Path,
+    trail: crate::audit::Trail,
+    since_ms: Option<u64>,
+    after: Option<String>,
+    limit: usize,
+) -> Result<crate::audit::Page, ControlError> {
+    ask(
+        data_dir,
+        Request::AuditLog {
+            trail,
+            since_ms,
+            after,
+            limit,
+        },
+    )
+}
+
 /// Takes the files of the data directory that earlier versions kept as the truth (the rollout
-/// plan `rollout.json`, the operator accounts `operators.json`) into `store`, once each
-/// ([`crate::rollout::import_file`], [`crate::operators::import_file`]). Run by `serve` at
+/// plan `rollout.json`, the operator accounts `operators.json`, the audit trails `rollout.log`
+/// and `operator-actions.log`) into `store`, once each ([`crate::rollout::import_file`],
+/// [`crate::operators::import_file`], [`crate::audit::import_files`]). Run by `serve` at
 /// start and by a command that opens the store itself.
 pub fn import_files(data_dir: &Path, store: &HubStore) -> Result<(), ControlError> {
     crate::rollout::import_file(data_dir, store)?;
     crate::operators::import_file(data_dir, store)?;
+    crate::audit::import_files(data_dir, store)?;
     Ok(())
 }

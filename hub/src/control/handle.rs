@@ -24,6 +24,9 @@ pub struct HubState {
     /// The search index: the running hub's, or opened (and brought up to date) on first use.
     pub search: std::sync::OnceLock<Arc<crate::search::SearchIndex>>,
     pub data_dir: PathBuf,
+    /// Every hub's address (`hub_urls`) as the running hub was started with it; empty for a
+    /// stopped hub (the command reads its config file).
+    pub hub_urls: Vec<String>,
 }
 
 impl HubState {
@@ -35,6 +38,7 @@ impl HubState {
             running: false,
             search: std::sync::OnceLock::new(),
             data_dir: data_dir.to_path_buf(),
+            hub_urls: Vec::new(),
         }
     }
 
@@ -360,7 +364,7 @@ pub fn answer(
                 crate::certificates::issue::install_signer(&state.store, cert_pem, &key_pem.0)
                     .map_err(|e| ControlError::Invalid(e.to_string()))?;
             crate::operators::log_action(
-                &state.data_dir,
+                &state.store,
                 operator,
                 "certificate-signer",
                 true,
@@ -380,7 +384,7 @@ pub fn answer(
                 vec![issued.issue.regno.clone()],
             )?;
             crate::operators::log_action(
-                &state.data_dir,
+                &state.store,
                 &issued.issue.clerk,
                 "certificate-issue",
                 true,
@@ -403,7 +407,6 @@ pub fn answer(
             reason,
         } => crate::rollout::Rollout::set_in(
             &state.store,
-            &state.data_dir,
             municipality,
             *stage,
             kinds.clone(),
@@ -433,13 +436,38 @@ pub fn answer(
             stored: crate::hub_list::stored(&state.store)?,
         }
         .into(),
-        Request::HubUrlsSet { urls, operator } => crate::hub_list::set_in(
-            &state.store,
-            urls,
+        Request::HubUrlsSet { urls, operator } => {
+            let answer = crate::hub_list::set_in(
+                &state.store,
+                urls,
+                operator,
+                civreg_runtime::clock::now_ms(),
+            )?;
+            // In the operators' trail beside every other change an operator makes.
+            crate::operators::log_action(
+                &state.store,
+                operator,
+                "hub-urls-set",
+                true,
+                serde_json::json!({ "urls": urls }),
+            )?;
+            answer.into()
+        }
+        Request::AuditLog {
+            trail,
+            since_ms,
+            after,
+            limit,
+        } => crate::audit::read(&state.store, *trail, *since_ms, after.as_deref(), *limit)?.into(),
+        Request::OperatorAction {
             operator,
-            civreg_runtime::clock::now_ms(),
-        )?
-        .into(),
+            action,
+            ok,
+            details,
+        } => {
+            crate::operators::log_action(&state.store, operator, action, *ok, details.clone())?;
+            super::answer::ActionKept { ok: true }.into()
+        }
         Request::PersonRecords { id } => {
             let pid = civreg_shared::ids::PersonId::parse(id)?;
             crate::linkage::persons::require_known(&state.store, &pid)?;
@@ -452,7 +480,8 @@ pub fn answer(
                 status: st,
                 pki: None,
                 backup: None,
-                hub_urls: Vec::new(),
+                hub_urls: state.hub_urls.clone(),
+                hub_urls_running: state.running,
             }
             .into()
         }

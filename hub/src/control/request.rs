@@ -162,7 +162,7 @@ pub enum Request {
     /// The rollout plan every hub over the store enforces: `rollout::Rollout`.
     RolloutList,
     /// Changes a municipality's stage (and, if given, its record kinds) in the plan:
-    /// `rollout::Entry`. Appended to the answering hub's `rollout.log`.
+    /// `rollout::Entry`. Appended to the rollout audit trail (`audit`).
     RolloutSet {
         municipality: String,
         stage: crate::rollout::Stage,
@@ -186,4 +186,20 @@ pub enum Request {
     /// applies again); every hub over the store sends it from its next heartbeat:
     /// `hub_list::HubUrls`.
     HubUrlsSet { urls: Vec<String>, operator: String },
+    /// A page of an operators' audit trail, shared by every hub (`audit::read`):
+    /// `audit::Page`.
+    AuditLog {
+        trail: crate::audit::Trail,
+        since_ms: Option<u64>,
+        after: Option<String>,
+        limit: usize,
+    },
+    /// Appends an operator's action done by a command outside the hub (a certificate
+    /// cancelled) to the operator actions trail (`operators::log_action`): `ActionKept`.
+    OperatorAction {
+        operator: String,
+        action: String,
+        ok: bool,
+        details: Value,
+    },
 }

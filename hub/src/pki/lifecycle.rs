@@ -11,7 +11,9 @@
 //! Renewal requirements live in `renew-required.json` beside the registry: the serials whose
 //! holders must renew. A certificate issued afterwards is not in it, so the requirement ends
 //! when the node has renewed. [`crate::pki::Admission`] keeps the set in memory for the
-//! heartbeat.
+//! heartbeat. With several hubs the set is shared through the store with the registry
+//! ([`crate::pki::shared`]: a union, like the registry's, [`Pki::merge_required`]), so a node
+//! is told to renew at whichever hub it talks to.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -179,19 +181,41 @@ impl Pki {
         required
             .serials
             .extend(chosen.iter().map(|e| e.serial.clone()));
-        let path = self.renew_required_path();
-        let mut json = serde_json::to_string_pretty(&required).map_err(|e| PkiError::Corrupt {
-            path: path.clone(),
-            reason: e.to_string(),
-        })?;
-        json.push('\n');
-        write_atomic(&path, json.as_bytes(), false)?;
+        self.save_required(&required)?;
         Ok(chosen)
     }
 
     /// The serials whose holders must renew (empty when none was ever required).
     pub fn renewal_required(&self) -> Result<BTreeSet<String>, PkiError> {
         Ok(self.load_required()?.serials)
+    }
+
+    /// Adds the serials of `shared` (required through another hub, as the store holds them)
+    /// to `renew-required.json`, written only when that adds one. Returns the set after it.
+    pub fn merge_required(&self, shared: &BTreeSet<String>) -> Result<BTreeSet<String>, PkiError> {
+        let local = self.load_required()?;
+        if shared.is_subset(&local.serials) {
+            return Ok(local.serials);
+        }
+        let _lock = Lock::acquire(self.dir())?;
+        let mut required = self.load_required()?;
+        required.serials.extend(shared.iter().cloned());
+        self.save_required(&required)?;
+        tracing::info!(
+            serials = required.serials.len(),
+            "renewals required through another hub taken into this hub's PKI"
+        );
+        Ok(required.serials)
+    }
+
+    fn save_required(&self, required: &Required) -> Result<(), PkiError> {
+        let path = self.renew_required_path();
+        let mut json = serde_json::to_string_pretty(required).map_err(|e| PkiError::Corrupt {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        json.push('\n');
+        write_atomic(&path, json.as_bytes(), false)
     }
 
     pub fn renew_required_path(&self) -> PathBuf {

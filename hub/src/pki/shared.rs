@@ -17,14 +17,18 @@
 //!
 //! Merging is a union by serial: an entry is never removed, and a certificate revoked on
 //! either side is revoked (the earlier revocation time kept), so the order in which hubs merge
-//! does not matter and a revocation is never undone. The CA's private keys stay files: the
+//! does not matter and a revocation is never undone. The renewal requirement
+//! (`renew-required.json`: the serials whose holders must renew, `pki require-renewal`) is
+//! kept with the registry in the same value and exchanged the same way, a union of serials
+//! (a requirement ends when the node renews: its new serial is in none), so a node renewing
+//! or connecting at any hub is told what was required through another. The CA's private keys stay files: the
 //! issuing key is on each hub machine by design (each hub issues bundles, renews and signs its
 //! own CRL); the root key is offline.
 
 use super::{CertStatus, IssuedEntry, Lock, Pki, PkiError};
 use crate::store::{aux, HubStore, StoreError};
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::time::{Duration, SystemTime};
 
 /// How often a running hub compares its registry with the store's.
@@ -45,7 +49,13 @@ pub enum ShareError {
 struct Kept {
     version: u64,
     certificates: Vec<IssuedEntry>,
+    /// The serials whose holders must renew (absent in the values of earlier versions).
+    #[serde(default)]
+    renew_required: BTreeSet<String>,
 }
+
+/// What the store holds: its version, the registry, the renewal requirement.
+type Shared = (u64, Vec<IssuedEntry>, BTreeSet<String>);
 
 fn registry_key() -> Vec<u8> {
     aux::aux_key(aux::PKI, "registry")
@@ -128,11 +138,11 @@ impl Pki {
     }
 }
 
-fn decode(raw: Option<Vec<u8>>) -> Result<(u64, Vec<IssuedEntry>), ShareError> {
+fn decode(raw: Option<Vec<u8>>) -> Result<Shared, ShareError> {
     match raw {
-        None => Ok((0, Vec::new())),
+        None => Ok((0, Vec::new(), BTreeSet::new())),
         Some(raw) => serde_json::from_slice::<Kept>(&raw)
-            .map(|k| (k.version, k.certificates))
+            .map(|k| (k.version, k.certificates, k.renew_required))
             .map_err(|e| ShareError::Damaged(e.to_string())),
     }
 }
@@ -154,21 +164,34 @@ pub fn registry_in(store: &HubStore) -> Result<Vec<IssuedEntry>, ShareError> {
     Ok(decode(store.aux_get(&registry_key())?)?.1)
 }
 
+/// The serials whose holders must renew, as the store holds them.
+pub fn required_in(store: &HubStore) -> Result<BTreeSet<String>, ShareError> {
+    Ok(decode(store.aux_get(&registry_key())?)?.2)
+}
+
 /// One exchange between `pki`'s directory and `store`, by compare-and-set: the store's
-/// entries merged into the directory, then the union written to the store when it adds
-/// anything there. Returns the store's version after it.
+/// entries and renewal requirement merged into the directory, then the unions written to the
+/// store when they add anything there. Returns the store's version after it.
 pub fn exchange(pki: &Pki, store: &HubStore) -> Result<u64, ShareError> {
     store.aux_decide(|reads| {
         store.aux_get_noting(&version_key(), reads)?;
-        let (version, shared) = decode(store.aux_get_noting(&registry_key(), reads)?)?;
+        let (version, shared, shared_required) =
+            decode(store.aux_get_noting(&registry_key(), reads)?)?;
         let merged = pki.merge_registry(&shared)?;
-        if union(&shared, &merged) == shared {
+        // A damaged `renew-required.json` must not stop revocations from being shared.
+        let required = pki.merge_required(&shared_required).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "the renewal requirement was not exchanged with the store: fix or delete renew-required.json");
+            shared_required.clone()
+        });
+        let all = union(&shared, &merged);
+        if all == shared && required.is_subset(&shared_required) {
             return Ok((version, None));
         }
         let next = version + 1;
         let kept = serde_json::to_vec(&Kept {
             version: next,
-            certificates: union(&shared, &merged),
+            certificates: all,
+            renew_required: shared_required.union(&required).cloned().collect(),
         })
         .expect("a registry serialises");
         Ok::<_, ShareError>((
@@ -182,15 +205,20 @@ pub fn exchange(pki: &Pki, store: &HubStore) -> Result<u64, ShareError> {
 }
 
 /// A running hub's side of the exchange: [`exchange`] whenever the store's version or the
-/// directory's `issued.json` changed since the last one.
+/// directory's `issued.json` or `renew-required.json` changed since the last one.
 pub struct Follower {
     pki: Pki,
-    last: Option<(u64, Option<(u64, SystemTime)>)>,
+    last: Option<(u64, FileStamps)>,
 }
 
-fn file_stamp(pki: &Pki) -> Option<(u64, SystemTime)> {
-    let m = std::fs::metadata(pki.registry_path()).ok()?;
-    Some((m.len(), m.modified().ok()?))
+/// The length and modification time of `issued.json` and of `renew-required.json`.
+type FileStamps = [Option<(u64, SystemTime)>; 2];
+
+fn file_stamp(pki: &Pki) -> FileStamps {
+    [pki.registry_path(), pki.renew_required_path()].map(|p| {
+        let m = std::fs::metadata(p).ok()?;
+        Some((m.len(), m.modified().ok()?))
+    })
 }
 
 impl Follower {
@@ -278,6 +306,33 @@ mod tests {
         let crl = std::fs::read(a.crl_path()).unwrap();
         let listed = crate::pki::admission::crl_serials(&crl);
         assert!(listed.contains(&serial), "A's own CRL lists it");
+
+        // A renewal required through A: a node connecting at B is told to renew.
+        let other = a.issue_node("prishtine", "8", 30).unwrap().entry.serial;
+        fa.tick(&store).unwrap();
+        fb.tick(&store).unwrap();
+        at_b.refresh();
+        assert!(!at_b.renewal_required(&other));
+        a.require_renewal(Some("prishtine/8")).unwrap();
+        assert!(
+            fa.tick(&store).unwrap(),
+            "the requirement's file changed at A"
+        );
+        assert!(required_in(&store).unwrap().contains(&other));
+        fb.tick(&store).unwrap();
+        at_b.refresh();
+        assert!(
+            at_b.renewal_required(&other),
+            "required through A, told at B"
+        );
+        assert_eq!(b.renewal_required().unwrap(), a.renewal_required().unwrap());
+        // And the other way round; neither side loses the other's.
+        let third = b.issue_node("istog", "1", 30).unwrap().entry.serial;
+        b.require_renewal(Some("istog/1")).unwrap();
+        fb.tick(&store).unwrap();
+        fa.tick(&store).unwrap();
+        let at_a_required = a.renewal_required().unwrap();
+        assert!(at_a_required.contains(&third) && at_a_required.contains(&other));
         // A revocation is never undone by a hub that had not heard of it, whichever side.
         let stale = vec![issued.entry.clone()];
         let shared = registry_in(&store).unwrap();

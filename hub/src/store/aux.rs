@@ -176,9 +176,13 @@ pub const ILLEGIBLE: &str = "ill/";
 /// `aux`: `hubs/list` → the hub list offices sync with, as an operator set it with
 /// `civreg-hub hub-urls set` ([`crate::hub_list`]; addresses and an operator's name).
 pub const HUB_LIST: &str = "hubs/";
+/// `aux`: `audit/TRAIL/TIME/SUFFIX` → one entry of an operators' audit trail (`rollout`: stage
+/// changes, `actions`: what operators did), JSON, append-only, keys ordered by time with a
+/// suffix that keeps two hubs' entries apart ([`crate::audit`]; names operators).
+pub const AUDIT: &str = "audit/";
 
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 27] = [
+pub const AUX_PREFIXES: [&str; 28] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -205,6 +209,7 @@ pub const AUX_PREFIXES: [&str; 27] = [
     PKI,
     ILLEGIBLE,
     HUB_LIST,
+    AUDIT,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

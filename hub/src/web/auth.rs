@@ -1,8 +1,9 @@
 //! Sign-in, sessions and CSRF protection for the dashboard.
 //!
 //! - **Accounts**: `operators.rs` (argon2 hashes in the hub's store, shared by every hub over
-//!   it). A session counts only while its operator's account exists: an account removed
-//!   through any hub ends its sessions at every hub.
+//!   it). A session counts only while its operator's account exists with the password it was
+//!   made with (the session keeps `operators::password_stamp_in` of its sign-in): an account
+//!   removed, or its password changed, through any hub ends its sessions at every hub.
 //! - **Sessions**: a random 256-bit id (`ring::rand`), sent as the cookie `civreg_session`
 //!   (`HttpOnly; SameSite=Strict; Path=/`), kept in the hub's store only as its SHA-256
 //!   ([`Sessions`], `aux` prefix `session/`, sealed at rest), so that a session made at one hub
@@ -39,6 +40,8 @@ pub enum SessionError {
     Rng(#[from] civreg_shared::webguard::RngError),
     #[error("the session could not be kept: {0}")]
     Store(#[from] StoreError),
+    #[error("the operator accounts could not be read: {0}")]
+    Accounts(String),
 }
 
 /// A session as the store keeps it (under the SHA-256 of its id).
@@ -48,6 +51,10 @@ struct Kept {
     csrf: String,
     created_ms: u64,
     last_used_ms: u64,
+    /// The account's password stamp at sign-in ([`crate::operators::password_stamp_in`]);
+    /// empty in sessions of earlier versions, which end at their next use.
+    #[serde(default)]
+    stamp: String,
 }
 
 /// The dashboard's sessions, in the hub's store: every hub over one database sees a session
@@ -98,11 +105,16 @@ impl Sessions {
     pub fn create(&self, account: &str) -> Result<String, SessionError> {
         let token = civreg_shared::webguard::random_token()?;
         let now = civreg_runtime::clock::now_ms();
+        // No account (removed since the password was checked): the session never counts.
+        let stamp = crate::operators::password_stamp_in(&self.store, account)
+            .map_err(|e| SessionError::Accounts(e.to_string()))?
+            .unwrap_or_default();
         let kept = Kept {
             account: account.to_string(),
             csrf: civreg_shared::webguard::random_token()?,
             created_ms: now,
             last_used_ms: now,
+            stamp,
         };
         let mut writes = Vec::new();
         for kv in self.store.aux_scan(aux::SESSIONS.as_bytes()) {
@@ -131,8 +143,9 @@ impl Sessions {
                 return None;
             }
         };
-        let account_kept = match crate::operators::exists_in(&self.store, &kept.account) {
-            Ok(k) => k,
+        // The account as it was at sign-in: not removed, its password not changed since.
+        let account_kept = match crate::operators::password_stamp_in(&self.store, &kept.account) {
+            Ok(k) => k.is_some_and(|s| !kept.stamp.is_empty() && s == kept.stamp),
             Err(e) => {
                 tracing::warn!(error = %e, "operator accounts not read; session refused");
                 return None;
@@ -271,6 +284,9 @@ mod tests {
     /// A well-formed argon2id hash (no password is tried against it here).
     const PHC: &str = "$argon2id$v=19$m=19456,t=2,p=1$c29tZXNhbHRzYWx0$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
+    /// Another well-formed argon2id hash: vjosa's password changed.
+    const PHC_NEW: &str = "$argon2id$v=19$m=19456,t=2,p=1$b3RoZXJzYWx0b3RoZXI$AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
+
     /// Sessions over `store`, where operator vjosa has an account.
     fn sessions(store: HubStore, idle_s: u64) -> Sessions {
         crate::operators::add_in(&store, "vjosa", PHC, true).unwrap();
@@ -348,6 +364,20 @@ mod tests {
         assert!(b.touch(&t).is_none(), "a removed operator's session ends");
         crate::operators::add_in(&b.store, "vjosa", PHC, false).unwrap();
         assert!(a.touch(&t).is_none(), "and stays ended");
+        // A changed password, through one hub: the sessions made with the old one end at
+        // every hub; one made with the new one works.
+        let old = a.create("vjosa").unwrap();
+        assert!(b.touch(&old).is_some());
+        crate::operators::add_in(&b.store, "vjosa", PHC_NEW, true).unwrap();
+        assert!(
+            a.touch(&old).is_none(),
+            "a changed password ends the session"
+        );
+        let new = b.create("vjosa").unwrap();
+        assert!(
+            a.touch(&new).is_some(),
+            "a session of the new password works"
+        );
         // Idle limit 0: expired at once, at either hub, and removed.
         let (a0, b0) = (sessions(db.store(), 0), sessions(db.store(), 0));
         let t = a0.create("vjosa").unwrap();

@@ -22,7 +22,8 @@ pub(super) fn see_other(to: &str) -> Response {
     (StatusCode::SEE_OTHER, [(LOCATION, to.to_string())]).into_response()
 }
 
-/// Logs an operator's action with tracing and appends it to `operator-actions.log`. What a
+/// Logs an operator's action with tracing and appends it to the operator actions trail in the
+/// store (shared by every hub, [`crate::audit`]). What a
 /// browser typed (a name, a reason) is made fit for a log first: no personal number, bounded
 /// (see [`crate::operators::log_safe`]).
 pub(super) fn record_action(
@@ -39,7 +40,7 @@ pub(super) fn record_action(
     } else {
         tracing::warn!(operator, action, details = %details, "operator action failed");
     }
-    if let Err(e) = crate::operators::log_action(ctx.data_dir(), operator, action, ok, details) {
+    if let Err(e) = crate::operators::log_action(ctx.store(), operator, action, ok, details) {
         tracing::error!(error = %e, operator, action, "could not append to the operator actions log");
     }
 }
@@ -796,7 +797,6 @@ pub async fn set_stage(
     let result = blocking(move || {
         Ok(Rollout::set_in(
             c.store(),
-            c.data_dir(),
             &m,
             stage,
             Some(ks),

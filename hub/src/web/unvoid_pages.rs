@@ -7,10 +7,10 @@
 //!
 //! The list names records and clerks, so its view is appended to the access log (`by` =
 //! `operator:NAME`, query `un-void requests`, like `civreg-hub unvoid-requests`) before the
-//! page is sent; an answer is in the access log as from the command line, and in
-//! `operator-actions.log`. A reason is required (the office reads it). What is read is bounded:
-//! at most [`MAX_PENDING`] waiting requests and [`MAX_ANSWERED`] answers are shown, found
-//! through the requests' index, never by decoding every request.
+//! page is sent; an answer is in the access log as from the command line, and in the
+//! operator actions trail (`audit`). A reason is required (the office reads it). What is read
+//! is bounded: at most [`MAX_PENDING`] waiting requests and [`MAX_ANSWERED`] answers are
+//! shown, found through the requests' index, never by decoding every request.
 
 use super::auth::Operator;
 use super::fmt::url_seg;
