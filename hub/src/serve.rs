@@ -185,9 +185,9 @@ pub async fn run_with(
     let metrics = Arc::new(Metrics::default());
     let seen = Liveness::new();
     // Every hub's address as this hub was started with it, for `civreg-hub status`.
-    let hub_urls = opts.web.hub_urls.clone();
-    // The operator dashboard and /metrics, served below once everything is open.
+    // (The same list goes with heartbeats when no list is stored: `SyncService::hub_urls`.)
     let hub_urls = Arc::new(opts.web.hub_urls.clone());
+    // The operator dashboard and /metrics, served below once everything is open.
     let web = opts.http.map(|http| {
         let ctx = crate::web::Context::new(
             data_dir,
@@ -243,7 +243,7 @@ pub async fn run_with(
         pki: svc_pki,
         admission: admission.clone(),
         node_model: Default::default(),
-        hub_urls,
+        hub_urls: hub_urls.clone(),
     };
     // The national search index follows the feed on its own thread.
     let search_index = Arc::new(crate::search::SearchIndex::open(data_dir)?);
@@ -259,7 +259,7 @@ pub async fn run_with(
             running: true,
             search: std::sync::OnceLock::from(search_index.clone()),
             data_dir: data_dir.to_path_buf(),
-            hub_urls,
+            hub_urls: hub_urls.to_vec(),
         }),
     )
     .map_err(|e| ServeError::Io(std::io::Error::other(e.to_string())))?;
