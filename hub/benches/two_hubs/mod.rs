@@ -603,7 +603,7 @@ Measured {date} at commit `{commit}`{quick_note}, `cargo bench -p civreg-hub --b
 Real `civreg-hub serve` processes (the release binary cargo builds with the bench), each with its own data \
 directory (hub B's a copy of hub A's: the same PKI and key file), its own store over its own PostgreSQL \
 connections, its own search index and its own gRPC server over mutual TLS; one fresh database of the test kit's \
-throwaway PostgreSQL cluster per run and per figure (`civreg_testkit::postgres`, as in the table above: fsync and \
+throwaway PostgreSQL cluster per run and per figure (`civreg_testkit::postgres`, as in \"The hub on PostgreSQL, side by side\": fsync and \
 `synchronous_commit` on, on the same machine). The clients (the nodes) are tasks of the bench process on \
 loopback, sharing the 2 cores with both hubs and PostgreSQL; their push messages are built before the clock \
 starts, as in \"Sync (hub)\". Pull and search: once both hubs' indexes hold every record, two loops at hub B, \
