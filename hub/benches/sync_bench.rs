@@ -12,6 +12,9 @@
 //!     cargo bench -p civreg-hub --bench sync_bench -- --postgres  # also a hub on PostgreSQL
 //!     cargo bench -p civreg-hub --bench sync_bench -- --pg-only   # only the PostgreSQL runs
 //!                                                                 # (printed, never written)
+//!     cargo bench -p civreg-hub --bench sync_bench -- --two-hubs  # only one hub against two
+//!                                                                 # hub processes over one
+//!                                                                 # PostgreSQL (`two_hubs/`)
 //!
 //! With `--postgres`, each run also pushes the same 38 nodes and the same catch-up into a hub
 //! whose store is a fresh database of the test kit's throwaway PostgreSQL cluster
@@ -20,6 +23,7 @@
 
 #[path = "support/mod.rs"]
 mod support;
+mod two_hubs;
 
 /// The same allocator as the hub binary, so that the hub measured here runs as it does there.
 #[global_allocator]
@@ -406,6 +410,42 @@ fn main() {
         .enable_all()
         .build()
         .expect("runtime");
+    if args.iter().any(|a| a == "--two-hubs") {
+        assert!(
+            !pg_only && !postgres,
+            "--two-hubs runs on PostgreSQL by itself: give it alone (with --write or --quick)"
+        );
+        // The hub processes: the binary cargo built with this bench, in its profile (unless
+        // CIVREG_HUB_BIN names another).
+        if std::env::var_os("CIVREG_HUB_BIN").is_none() {
+            std::env::set_var("CIVREG_HUB_BIN", env!("CARGO_BIN_EXE_civreg-hub"));
+        }
+        // Half the ops per node of the runs above, and two runs: each run waits for both hubs
+        // to index every record, which on PostgreSQL takes minutes (see BENCHMARKS.md).
+        let (per_node, runs) = if quick { (per_node, 1) } else { (10_000, 2) };
+        let mut all = Vec::new();
+        for run in 0..runs {
+            let r = two_hubs::run(&rt, per_node, quick);
+            eprintln!(
+                "two hubs, run {run}: one hub {:.0} ops/s, two hubs {:.0} ops/s, pull p50 {:.1} ms \
+                 idle / {:.1} ms loaded, search p50 {:.1} ms idle / {:.1} ms loaded, {} ops checked",
+                r.one_hub,
+                r.two_hubs,
+                two_hubs::percentile(&r.pull_idle, 50.0),
+                two_hubs::percentile(&r.pull_load, 50.0),
+                two_hubs::percentile(&r.search_idle, 50.0),
+                two_hubs::percentile(&r.search_load, 50.0),
+                r.ops_checked
+            );
+            all.push(r);
+        }
+        let section = two_hubs::section(&all, per_node, quick);
+        println!("{section}");
+        if write {
+            support::write_section("hub-two-hubs", &section);
+        }
+        return;
+    }
     let munis = municipalities();
     let node = |m: &str, n: &str| PeerIdentity::Node {
         municipality: m.into(),
