@@ -15,8 +15,11 @@
 //! answer says so ([`Answer::pending`]), never "valid". The hub's own issues ([`issue`]) are in
 //! the register before their PDF exists, so an unknown `hub` serial is always refused.
 //!
-//! Cancellations live in `DATA_DIR/certificates-cancelled.json` (written atomically); each is
-//! also appended to the operator actions trail in the store (`crate::audit`).
+//! Cancellations are kept in the store (`aux` `ccan/SERIAL`, one entry per certificate, written
+//! by compare-and-set), so a certificate cancelled through one hub is refused by every hub over
+//! the same database, and cancelled once; each is also appended to the operator actions trail
+//! (`crate::audit`). `DATA_DIR/certificates-cancelled.json` of earlier versions is imported once
+//! ([`import_file`]) and renamed `*.imported`.
 //!
 //! The trust list a page checks against is kept in a [`TrustCache`], rebuilt only when the PKI's
 //! registry (`issued.json`: every signer issued or revoked) or the issuing CA's certificate
@@ -71,20 +74,36 @@ fn cancelled_path(data_dir: &Path) -> PathBuf {
     data_dir.join("certificates-cancelled.json")
 }
 
+fn cancelled_key(serial: &str) -> Vec<u8> {
+    crate::store::aux::aux_key(crate::store::aux::CERT_CANCELLED, serial)
+}
+
+fn parse_cancelled(v: &[u8]) -> Result<Cancelled, CertsError> {
+    serde_json::from_slice(v).map_err(|e| {
+        CertsError::Store(crate::store::StoreError::Corrupt(format!(
+            "a kept cancellation: {e}"
+        )))
+    })
+}
+
 /// Every cancellation, oldest first.
-pub fn cancelled(data_dir: &Path) -> Result<Vec<Cancelled>, CertsError> {
-    let path = cancelled_path(data_dir);
-    match std::fs::read_to_string(&path) {
-        Ok(t) => serde_json::from_str(&t).map_err(|e| CertsError::File {
-            path,
-            why: format!("not a valid list of cancellations ({e}); restore it from the backup"),
-        }),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-        Err(e) => Err(CertsError::File {
-            path,
-            why: e.to_string(),
-        }),
+pub fn cancelled(store: &HubStore) -> Result<Vec<Cancelled>, CertsError> {
+    let prefix = crate::store::aux::CERT_CANCELLED.as_bytes();
+    let mut all = Vec::new();
+    for kv in store.aux_scan(prefix) {
+        let (_, v) = kv?;
+        all.push(parse_cancelled(&v)?);
     }
+    all.sort_by(|a, b| (a.at_ms, &a.serial).cmp(&(b.at_ms, &b.serial)));
+    Ok(all)
+}
+
+/// The cancellation of `serial`, if it was cancelled.
+pub fn cancelled_of(store: &HubStore, serial: &str) -> Result<Option<Cancelled>, CertsError> {
+    store
+        .aux_get(&cancelled_key(serial))?
+        .map(|v| parse_cancelled(&v))
+        .transpose()
 }
 
 fn check_serial(serial: &str) -> Result<(), CertsError> {
@@ -100,10 +119,11 @@ fn check_serial(serial: &str) -> Result<(), CertsError> {
     }
 }
 
-/// Cancels certificate `serial` (issued in error): every later verification at the hub refuses
-/// it. Effective at the next verification; a running hub reads the file on every check.
+/// Cancels certificate `serial` (issued in error): every later verification, at every hub over
+/// this store, refuses it. Written by compare-and-set, so two operators cancelling the same
+/// certificate through two hubs get one cancellation and one "already cancelled".
 pub fn cancel(
-    data_dir: &Path,
+    store: &HubStore,
     serial: &str,
     reason: &str,
     operator: &str,
@@ -114,26 +134,57 @@ pub fn cancel(
     if reason.is_empty() || reason.chars().count() > MAX_REASON_CHARS {
         return Err(CertsError::Reason);
     }
-    let mut all = cancelled(data_dir)?;
-    if all.iter().any(|c| c.serial == serial) {
-        return Err(CertsError::AlreadyCancelled(serial.to_owned()));
-    }
     let entry = Cancelled {
         serial: serial.to_owned(),
         reason: civreg_shared::redact::for_log(reason, MAX_REASON_CHARS),
         operator: operator.to_owned(),
         at_ms: crate::access::now_ms(),
     };
-    all.push(entry.clone());
+    let key = cancelled_key(serial);
+    let v = serde_json::to_vec(&entry).expect("a cancellation is plain data and serialises");
+    store.aux_decide(|reads| {
+        if store.aux_get_noting(&key, reads)?.is_some() {
+            return Err(CertsError::AlreadyCancelled(serial.to_owned()));
+        }
+        Ok((entry.clone(), Some(vec![(key.clone(), Some(v.clone()))])))
+    })
+}
+
+/// Imports `DATA_DIR/certificates-cancelled.json` of an earlier version into the store once
+/// (a serial already cancelled in the store keeps its entry), then renames the file
+/// `certificates-cancelled.json.imported`. Returns how many were added.
+pub fn import_file(data_dir: &Path, store: &HubStore) -> Result<usize, CertsError> {
     let path = cancelled_path(data_dir);
-    let json = serde_json::to_vec_pretty(&all).expect("cancellations serialise");
-    civreg_runtime::fs::write_atomic(&path, &json, civreg_runtime::fs::Mode::Public).map_err(
-        |e| CertsError::File {
-            path: path.clone(),
-            why: e.to_string(),
-        },
-    )?;
-    Ok(entry)
+    let file = |why: String| CertsError::File {
+        path: path.clone(),
+        why,
+    };
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(0),
+        Err(e) => return Err(file(e.to_string())),
+    };
+    let old: Vec<Cancelled> = serde_json::from_str(&text).map_err(|e| {
+        file(format!(
+            "not a valid list of cancellations ({e}); restore it from the backup"
+        ))
+    })?;
+    let mut added = 0;
+    for c in &old {
+        check_serial(&c.serial)?;
+        let key = cancelled_key(&c.serial);
+        let v = serde_json::to_vec(c).expect("a cancellation is plain data and serialises");
+        added += store.aux_decide(|reads| {
+            if store.aux_get_noting(&key, reads)?.is_some() {
+                return Ok::<_, CertsError>((0, None));
+            }
+            Ok((1, Some(vec![(key.clone(), Some(v.clone()))])))
+        })?;
+    }
+    let to = data_dir.join("certificates-cancelled.json.imported");
+    std::fs::rename(&path, &to).map_err(|e| file(e.to_string()))?;
+    tracing::info!(from = %path.display(), added, of = old.len(), "certificate cancellations imported into the hub's store; the file is no longer read");
+    Ok(added)
 }
 
 /// What the hub says of a certificate.
@@ -209,13 +260,8 @@ impl TrustCache {
     }
 }
 
-/// Verifies `text` against `trust`, the cancellations in `data_dir` and the records of `store`.
-pub fn check(
-    text: &str,
-    trust: &TrustList,
-    data_dir: &Path,
-    store: &HubStore,
-) -> Result<Answer, CertsError> {
+/// Verifies `text` against `trust`, and the cancellations and records of `store`.
+pub fn check(text: &str, trust: &TrustList, store: &HubStore) -> Result<Answer, CertsError> {
     let verified = match civreg_cert::verify(text, trust) {
         Ok(v) => v,
         Err(refusal) => {
@@ -237,10 +283,7 @@ pub fn check(
         reported,
         pending: None,
     };
-    if let Some(c) = cancelled(data_dir)?
-        .into_iter()
-        .find(|c| c.serial == claims.serial)
-    {
+    if let Some(c) = cancelled_of(store, &claims.serial)? {
         return Ok(refuse(
             Refusal::Cancelled {
                 at: civreg_cert::format_time((c.at_ms / 1000) as i64),
@@ -492,4 +535,91 @@ pub fn last_reported(store: &HubStore, office: &str) -> Result<Option<String>, C
     Ok(store
         .aux_get(format!("{LAST_PREFIX}{office}").as_bytes())?
         .map(|v| String::from_utf8_lossy(&v).into_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::tests_concurrent::Shared;
+
+    /// Two hubs over one database: a cancellation made through one is seen by the other, and
+    /// two operators cancelling one certificate at once through both get one cancellation.
+    fn cancelled_through_one_hub_is_cancelled_at_every_hub(db: Shared) {
+        let (a, b) = (db.store(), db.store());
+        let serial = "C-ISTOG-2026-000007";
+        let c = cancel(&a, serial, "issued in error", "vjosa").unwrap();
+        assert_eq!(cancelled_of(&b, serial).unwrap(), Some(c.clone()));
+        assert_eq!(cancelled(&b).unwrap(), vec![c]);
+        assert!(matches!(
+            cancel(&b, serial, "again", "besa"),
+            Err(CertsError::AlreadyCancelled(_))
+        ));
+        let other = "C-PEJE-2026-000001";
+        let won: Vec<bool> = std::thread::scope(|s| {
+            let hs: Vec<_> = [(&a, "vjosa"), (&b, "besa")]
+                .into_iter()
+                .map(|(hub, who)| s.spawn(move || cancel(hub, other, "typed twice", who).is_ok()))
+                .collect();
+            hs.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        assert_eq!(
+            won.iter().filter(|w| **w).count(),
+            1,
+            "one cancellation: {won:?}"
+        );
+        assert_eq!(cancelled(&a).unwrap().len(), 2);
+        assert_eq!(cancelled_of(&a, "C-ISTOG-2026-000008").unwrap(), None);
+    }
+
+    #[test]
+    fn cancellations_are_shared_on_sled_memory_and_postgres() {
+        cancelled_through_one_hub_is_cancelled_at_every_hub(Shared::sled());
+        cancelled_through_one_hub_is_cancelled_at_every_hub(Shared::memory());
+        cancelled_through_one_hub_is_cancelled_at_every_hub(Shared::postgres());
+    }
+
+    #[test]
+    fn the_file_of_an_earlier_version_is_imported_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = HubStore::open_temporary().unwrap();
+        assert_eq!(import_file(dir.path(), &store).unwrap(), 0, "no file");
+        let kept = cancel(&store, "C-ISTOG-2026-000001", "kept", "vjosa").unwrap();
+        let old = vec![
+            Cancelled {
+                serial: "C-ISTOG-2026-000001".into(),
+                reason: "older".into(),
+                operator: "besa".into(),
+                at_ms: 5,
+            },
+            Cancelled {
+                serial: "C-ISTOG-2026-000002".into(),
+                reason: "issued in error".into(),
+                operator: "besa".into(),
+                at_ms: 6,
+            },
+        ];
+        std::fs::write(
+            dir.path().join("certificates-cancelled.json"),
+            serde_json::to_vec(&old).unwrap(),
+        )
+        .unwrap();
+        assert_eq!(import_file(dir.path(), &store).unwrap(), 1);
+        assert!(dir
+            .path()
+            .join("certificates-cancelled.json.imported")
+            .exists());
+        assert_eq!(
+            cancelled_of(&store, "C-ISTOG-2026-000001").unwrap(),
+            Some(kept),
+            "the store's entry is kept"
+        );
+        assert_eq!(
+            cancelled_of(&store, "C-ISTOG-2026-000002").unwrap(),
+            Some(old[1].clone())
+        );
+        assert_eq!(import_file(dir.path(), &store).unwrap(), 0, "once");
+        std::fs::write(dir.path().join("certificates-cancelled.json"), b"{oops").unwrap();
+        let e = import_file(dir.path(), &store).unwrap_err().to_string();
+        assert!(e.contains("restore it from the backup"), "{e}");
+    }
 }

@@ -641,8 +641,16 @@ async fn the_hub_page_tells_the_current_status() {
     assert!(page.contains("data-valid=\"true\""), "{page}");
 
     // Cancelled: refused at the next verification.
-    civreg_hub::certificates::cancel(hub.data_dir(), &serial2, "issued in error", "vjosa")
-        .expect("cancel");
+    civreg_hub::control::call(
+        hub.data_dir(),
+        &civreg_hub::control::Request::CertificateCancel {
+            serial: serial2.clone(),
+            reason: "issued in error".into(),
+            operator: "vjosa".into(),
+        },
+    )
+    .expect("cancel through the running hub")
+    .expect("the hub answers");
     let page = verdict(text2.clone()).await;
     assert!(page.contains("data-refusal=\"cancelled\""), "{page}");
     assert!(page.contains("issued in error"), "{page}");
@@ -961,8 +969,7 @@ async fn the_hub_issues_certificates_from_its_merged_record() {
         .expect("read")
         .expect("installed");
     let forged = civreg_cert::sign(&stored, &signing).expect("sign");
-    let answer =
-        civreg_hub::certificates::check(&forged, &list, tmpdir.path(), &store).expect("check");
+    let answer = civreg_hub::certificates::check(&forged, &list, &store).expect("check");
     assert_eq!(answer.result.expect_err("refused").code(), "unknown-serial");
     drop(store);
     let pdf2 = tmp.path().join("hub2.pdf");

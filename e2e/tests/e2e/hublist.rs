@@ -144,12 +144,12 @@ fn hublist_a_list_changed_at_the_hub_moves_an_office_to_hub_b_when_hub_a_is_kill
         ],
     );
     assert!(out.status.success(), "{}", describe("operator log", &out));
-    let log: serde_json::Value = serde_json::from_slice(&out.stdout).expect("operator log json");
+    let trail: serde_json::Value = serde_json::from_slice(&out.stdout).expect("operator log json");
     assert!(
-        log["entries"].as_array().is_some_and(|es| es
+        trail["entries"].as_array().is_some_and(|es| es
             .iter()
             .any(|e| e["operator"] == "ana" && e["action"] == "hub-urls-set" && e["ok"] == true)),
-        "hub-urls set is in the operators' trail: {log}"
+        "hub-urls set is in the operators' trail: {trail}"
     );
     assert_eq!(
         set["stored"]["urls"],

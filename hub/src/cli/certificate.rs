@@ -1,7 +1,7 @@
 //! `civreg-hub certificate ...`: citizens' certificates at the hub. Issuing one
 //! (`certificate REGNO`) and installing the hub's document signer go through the running hub's
-//! control socket, or open the store when it is stopped; cancelling and listing the
-//! cancellations touch only their file. Verification is the dashboard's public `/verify` page.
+//! control socket, or open the store when it is stopped; so do cancelling and listing the
+//! cancellations (kept in the store, shared by every hub). Verification is the dashboard's public `/verify` page.
 
 use super::args::{CertificateCommand, IssueArgs};
 use super::{ask, operator_label, print, print_answer, Ctx};
@@ -29,14 +29,12 @@ pub(super) fn run(ctx: &Ctx, command: CertificateCommand) -> Result<()> {
             if operator.trim().is_empty() {
                 anyhow::bail!("say who cancels: --operator NAME or CIVREG_OPERATOR");
             }
-            let c = crate::certificates::cancel(&ctx.data_dir, &serial, &reason, &operator)?;
-            let _: control::answer::ActionKept = ask(
+            let c: crate::certificates::Cancelled = ask(
                 &ctx.data_dir,
-                control::Request::OperatorAction {
-                    operator: operator.clone(),
-                    action: "certificate-cancel".into(),
-                    ok: true,
-                    details: json!({"serial": c.serial, "reason": c.reason}),
+                control::Request::CertificateCancel {
+                    serial,
+                    reason,
+                    operator,
                 },
             )?;
             print(ctx.json, json!({"ok": true, "cancelled": c}), || {
@@ -76,7 +74,8 @@ pub(super) fn run(ctx: &Ctx, command: CertificateCommand) -> Result<()> {
             })?;
         }
         CertificateCommand::Cancelled => {
-            let all = crate::certificates::cancelled(&ctx.data_dir)?;
+            let all: Vec<crate::certificates::Cancelled> =
+                ask(&ctx.data_dir, control::Request::CertificatesCancelled)?;
             print(ctx.json, json!(all), || {
                 all.iter()
                     .map(|c| format!("{}  by {}: {}", c.serial, c.operator, c.reason))

@@ -287,6 +287,10 @@ answers! {
     AuditPage(crate::audit::Page),
     /// `OperatorAction`.
     ActionKept(ActionKept),
+    /// `CertificateCancel`.
+    CertificateCancelled(crate::certificates::Cancelled),
+    /// `CertificatesCancelled`.
+    CertificatesCancelled(Vec<crate::certificates::Cancelled>),
 }
 
 impl Answer {
@@ -331,6 +335,8 @@ impl Answer {
             Request::HubUrls | Request::HubUrlsSet { .. } => Answer::HubUrls(de(v)?),
             Request::AuditLog { .. } => Answer::AuditPage(de(v)?),
             Request::OperatorAction { .. } => Answer::ActionKept(de(v)?),
+            Request::CertificateCancel { .. } => Answer::CertificateCancelled(de(v)?),
+            Request::CertificatesCancelled => Answer::CertificatesCancelled(de(v)?),
         })
     }
 

@@ -141,5 +141,7 @@ pub fn import_files(data_dir: &Path, store: &HubStore) -> Result<(), ControlErro
     crate::rollout::import_file(data_dir, store)?;
     crate::operators::import_file(data_dir, store)?;
     crate::audit::import_files(data_dir, store)?;
+    crate::certificates::import_file(data_dir, store)
+        .map_err(|e| ControlError::Invalid(e.to_string()))?;
     Ok(())
 }

@@ -373,6 +373,31 @@ pub fn answer(
             .map_err(|e| ControlError::Invalid(e.to_string()))?;
             info.into()
         }
+        Request::CertificateCancel {
+            serial,
+            reason,
+            operator,
+        } => {
+            if operator.trim().is_empty() {
+                return Err(ControlError::Invalid(
+                    "say who cancels: --operator NAME or CIVREG_OPERATOR".into(),
+                ));
+            }
+            let c = crate::certificates::cancel(&state.store, serial, reason, operator)
+                .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            crate::operators::log_action(
+                &state.store,
+                operator,
+                "certificate-cancel",
+                true,
+                json!({"serial": c.serial, "reason": c.reason}),
+            )
+            .map_err(|e| ControlError::Invalid(e.to_string()))?;
+            c.into()
+        }
+        Request::CertificatesCancelled => crate::certificates::cancelled(&state.store)
+            .map_err(|e| ControlError::Invalid(e.to_string()))?
+            .into(),
         Request::CertificateIssue { request } => {
             let issued =
                 crate::certificates::issue::issue(&state.store, request, crate::access::now_ms())

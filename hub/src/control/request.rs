@@ -202,4 +202,14 @@ pub enum Request {
         ok: bool,
         details: Value,
     },
+    /// Cancels a citizen's certificate (`certificates::cancel`, kept in the store and so
+    /// refused by every hub): `certificates::Cancelled`. In the operator actions trail.
+    CertificateCancel {
+        serial: String,
+        reason: String,
+        operator: String,
+    },
+    /// Every certificate cancelled (`certificates::cancelled`): a list of
+    /// `certificates::Cancelled`.
+    CertificatesCancelled,
 }

@@ -181,8 +181,12 @@ pub const HUB_LIST: &str = "hubs/";
 /// suffix that keeps two hubs' entries apart ([`crate::audit`]; names operators).
 pub const AUDIT: &str = "audit/";
 
+/// `aux`: `ccan/SERIAL` → a citizen's certificate cancelled by an operator, JSON
+/// (`crate::certificates::Cancelled`; names the operator), written once by compare-and-set.
+pub const CERT_CANCELLED: &str = "ccan/";
+
 /// Every `aux` prefix.
-pub const AUX_PREFIXES: [&str; 28] = [
+pub const AUX_PREFIXES: [&str; 29] = [
     LOG_SEQ,
     ASIDE,
     REFUSED,
@@ -210,6 +214,7 @@ pub const AUX_PREFIXES: [&str; 28] = [
     ILLEGIBLE,
     HUB_LIST,
     AUDIT,
+    CERT_CANCELLED,
     // Not a module's: the tests' own scratch keys.
     "t/",
 ];

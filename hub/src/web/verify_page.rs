@@ -133,7 +133,7 @@ fn page(ctx: &Context, text: &str, lang: Lang) -> Result<AnswerView, WebError> {
         .trust()
         .get(ctx.pki())
         .map_err(|e| WebError::Internal(e.to_string()))?;
-    let answer = certificates::check(text, &trust, ctx.data_dir(), ctx.store())
+    let answer = certificates::check(text, &trust, ctx.store())
         .map_err(|e| WebError::Internal(e.to_string()))?;
     let (serial, regno) = answer
         .claims
