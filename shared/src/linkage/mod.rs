@@ -659,6 +659,10 @@ pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Op
             (0..RULES.len()).find(|&r| {
                 (r != NAMES_ONLY || preps[a].date.is_none() != preps[b].date.is_none())
                     && ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x))
+                    // Numbers sharing a half block together only when one edit apart.
+                    && (r != block::NEAR_RULE
+                        || compare(&tables, &preps[a], &tables, &preps[b]).gamma[compare::PNUM]
+                            == 1)
             })
         })
         .collect()
