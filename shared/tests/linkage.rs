@@ -606,6 +606,24 @@ fn a_pair_with_numbers_one_edit_apart_in_a_crowded_half_reaches_match() {
         .find(|f| f.field == Field::PersonalNumber)
         .and_then(|f| f.level);
     assert_eq!(level, Some("one edit apart"), "{score:?}");
+    // The one keying error is evidence for the pair, not against it, and its m is at least
+    // its prior (the error model of typed numbers): the synthetic register's wrong numbers
+    // carry a recomputed check digit (two edits), so its duplicates never show this level and
+    // EM alone gave it m = 0.0076 here.
+    let pnum = m
+        .fields
+        .iter()
+        .find(|f| f.field == Field::PersonalNumber)
+        .expect("the field");
+    let part = score
+        .fields
+        .iter()
+        .find(|f| f.field == Field::PersonalNumber)
+        .map_or(f64::NAN, |f| f.weight);
+    assert!(
+        part > 0.0 && pnum.levels[1].m >= 0.03 - 1e-12,
+        "one edit apart weighs {part:.1} bits: {pnum:?}"
+    );
     assert!(
         score.weight >= m.thresholds.matched,
         "weight {:.1} under Match {:.1}: {score:?}",
@@ -647,6 +665,17 @@ fn a_pair_with_numbers_one_edit_apart_in_a_crowded_half_reaches_match() {
         "the pair is not found at Match: {:?}",
         d.stats
     );
+    // Within the cap, the rule takes only the pairs whose numbers are one edit apart, not
+    // everyone sharing the half.
+    let few: Vec<PersonRecord> = records[records.len() - 12..].to_vec();
+    let d = dedupe(m, &few, m.thresholds.matched);
+    let near = d
+        .stats
+        .rules
+        .iter()
+        .find(|r| r.rule.contains("one edit"))
+        .expect("the rule");
+    assert_eq!((near.skipped_blocks, near.pairs), (0, 1), "{near:?}");
 }
 
 /// Issue 16, the finding itself: linking a file to a register without duplicates. Trained on
