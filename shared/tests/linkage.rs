@@ -985,11 +985,26 @@ fn the_narrowed_rules_still_block_their_corrupted_pairs() {
             .unwrap_or_else(|| panic!("no rule {name:?} in {RULES:?}"))
     };
     let a = person("a", "Ardian", "Kastrati", (1976, 3, 14));
-    let cases: [(PersonRecord, Option<usize>); 8] = [
+    let cases: [(PersonRecord, Option<usize>); 11] = [
         // Both names misspelt after the first letter (neither key agrees), swapped, date right.
         (
             person("b", "Kasbrati", "Arnian", (1976, 3, 14)),
-            Some(rule("date of birth + both initials, either order")),
+            Some(rule("date of birth + both initials, or both last letters, either order")),
+        ),
+        // Both names misspelt, one at its first letter, the date right: the last letters.
+        (
+            person("j", "Mrdian", "Kasbrati", (1976, 3, 14)),
+            Some(rule("date of birth + both initials, or both last letters, either order")),
+        ),
+        // One name misspelt at its first letter, the other at its last, the date right.
+        (
+            person("l", "Mrdian", "Kastratz", (1976, 3, 14)),
+            Some(rule("date of birth + one name's initial and the other's last letter, either order")),
+        ),
+        // The surname misspelt at its first letter, the year's last digit mistyped.
+        (
+            person("k", "Ardian", "Mastrati", (1978, 3, 14)),
+            Some(rule("one name + the other's last letter, either order, + day and month of birth + decade of birth")),
         ),
         // The surname misspelt, the year's last digit mistyped.
         (

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The blocking rules, unioned; a pair is compared once, under the first rule that blocks it in
 /// a block within that rule's cap.
-pub const RULES: [&str; 14] = [
+pub const RULES: [&str; 16] = [
     "personal number",
     "personal number, one edit apart",
     "surname + date of birth",
@@ -14,8 +14,10 @@ pub const RULES: [&str; 14] = [
     "given name + surname, either order, + birth year ±1",
     "given name + surname + father's given name",
     "father's + mother's given names + birth year",
-    "date of birth + both initials, either order",
+    "date of birth + both initials, or both last letters, either order",
+    "date of birth + one name's initial and the other's last letter, either order",
     "one name + the other's initial, either order, + day and month of birth + decade of birth",
+    "one name + the other's last letter, either order, + day and month of birth + decade of birth",
     "one name + the other's initial, either order, + day and month of birth + last digit of the birth year",
     "one name + the other's initial, either order (pairs with a record without a date)",
     "one name + the other's initial, either order, + birth year + month",
@@ -31,24 +33,32 @@ pub const RULES: [&str; 14] = [
 /// fell from 0.95 to 0.91 on the synthetic register), when a swapped pair of common names
 /// still outweighed the same names in place; on the generic benchmark a true pair with a
 /// missing date and no personal number had no other rule.
-pub(crate) const NAMES_ONLY: usize = 10;
+pub(crate) const NAMES_ONLY: usize = 12;
 
-/// The date of birth with both initials (either order).
+/// The date of birth with both initials, or both last letters (either order).
 const DATE_INITIALS: usize = 7;
+
+/// The date of birth with one name's initial and the other's last letter (either order): one
+/// name misspelt at its first letter and the other at its last.
+const DATE_CROSS: usize = 8;
 
 /// One name's key, the other's initial, the day and month of birth, and the decade of birth
 /// (a mistyped last digit of the year), or the last digit of the year (a mistyped tens digit).
-const NAMES_DAY_MONTH_DECADE: usize = 8;
-const NAMES_DAY_MONTH_DIGIT: usize = 9;
+const NAMES_DAY_MONTH_DECADE: usize = 9;
+const NAMES_DAY_MONTH_DIGIT: usize = 11;
+
+/// The same as [`NAMES_DAY_MONTH_DECADE`] with the other name's last letter instead of its
+/// initial: the other name misspelt at its first letter.
+const NAMES_LAST_DAY_MONTH_DECADE: usize = 10;
 
 /// One name's key, the other's initial and the year of birth (either order), with the month
 /// (a mistyped day) or the day (a mistyped month).
-const NAMES_YEAR_MONTH: usize = 11;
-const NAMES_YEAR_DAY: usize = 12;
+const NAMES_YEAR_MONTH: usize = 13;
+const NAMES_YEAR_DAY: usize = 14;
 
 /// One name's key, the other's last two letters (either order), the year and the municipality
 /// of birth.
-const NAMES_YEAR_PLACE: usize = 13;
+const NAMES_YEAR_PLACE: usize = 15;
 
 pub(crate) const NR: usize = RULES.len();
 
@@ -154,18 +164,44 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
         }
         names.at(i)?.folded.chars().next()
     };
+    let last = |names: &super::compare::Names, i: u32| -> Option<char> {
+        if i == NONE {
+            return None;
+        }
+        names.at(i)?.folded.chars().next_back()
+    };
     let (gi, si) = (initial(&t.given, p.given), initial(&t.surname, p.surname));
-    if let (Some(d), Some(a), Some(b)) = (&full_date, gi, si) {
-        let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-        let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
-        out[DATE_INITIALS][0] = mk(
-            7,
-            &[
-                lo.encode_utf8(&mut ba).as_bytes(),
-                hi.encode_utf8(&mut bb).as_bytes(),
-                d,
-            ],
-        );
+    let (gl, sl) = (last(&t.given, p.given), last(&t.surname, p.surname));
+    // Slot 0 the initials, slot 1 the last letters (a name misspelt at its first letter).
+    for (slot, (tag, a, b)) in [(b'i', gi, si), (b'l', gl, sl)].into_iter().enumerate() {
+        if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
+            out[DATE_INITIALS][slot] = mk(
+                7,
+                &[
+                    &[tag],
+                    lo.encode_utf8(&mut ba).as_bytes(),
+                    hi.encode_utf8(&mut bb).as_bytes(),
+                    d,
+                ],
+            );
+        }
+    }
+    // One name's initial and the other's last letter, the same tag for both slots (swapped
+    // names meet).
+    for (slot, (a, b)) in [(gi, sl), (si, gl)].into_iter().enumerate() {
+        if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
+            let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
+            out[DATE_CROSS][slot] = mk(
+                16,
+                &[
+                    a.encode_utf8(&mut ba).as_bytes(),
+                    b.encode_utf8(&mut bb).as_bytes(),
+                    d,
+                ],
+            );
+        }
     }
     // One name's key and the other's initial, in either order (the same tag for both slots,
     // so swapped names meet), as (given key, surname initial) and (surname key, given
@@ -174,6 +210,10 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
         given.zip(si).map(|(g, c)| (g, c.to_string())),
         surnames[0].zip(gi).map(|(s, c)| (s, c.to_string())),
     ];
+    let name_last = [
+        given.zip(sl).map(|(g, c)| (g, c.to_string())),
+        surnames[0].zip(gl).map(|(s, c)| (s, c.to_string())),
+    ];
     // With the day and month and the year's decade, or its last digit: a year mistyped in
     // one digit (the last keeps the decade, the tens digit keeps the last) and a name
     // misspelt or swapped. (With a name's key alone and any year, a common surname's
@@ -181,6 +221,12 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
     if let (Some(d), Some(date)) = (&full_date, p.date) {
         let decade = date.year.div_euclid(10).to_le_bytes();
         let digit = [date.year.rem_euclid(10) as u8];
+        for (slot, nl) in name_last.iter().enumerate() {
+            if let Some((n, c)) = nl {
+                let parts = [n.as_bytes(), c.as_bytes(), &d[4..], &decade[..]];
+                out[NAMES_LAST_DAY_MONTH_DECADE][slot] = mk(15, &parts);
+            }
+        }
         for (slot, ni) in name_initial.iter().enumerate() {
             if let Some((n, c)) = ni {
                 let parts = [n.as_bytes(), c.as_bytes(), &d[4..]];

@@ -118,11 +118,13 @@
 //! [`PnumToken::blind`]); surname key + date of birth; given-name key + date of birth;
 //! given-name key + surname key in either order + birth year ±1; given-name key + surname key +
 //! father's given-name key; father's + mother's given-name keys + birth year (for a child whose
-//! given name and surname were both misspelt); the date of birth + both initials in either
-//! order (both names misspelt after their first letter, or swapped and one misspelt); one
-//! name's key + the other's initial in either order + day and month of birth + the decade of
-//! birth, and the same with the last digit of the birth year instead of the decade (a misspelt
-//! or swapped name and a year mistyped in its last or its tens digit); one name's key + the
+//! given name and surname were both misspelt); the date of birth + both initials, or both
+//! last letters, in either order (both names misspelt, or swapped and one misspelt); the
+//! date of birth + one name's initial and the other's last letter, in either order; one
+//! name's key + the other's initial, or its last letter, in either order + day and month of
+//! birth + the decade of birth, and the same (with the initial) with the last digit of the
+//! birth year instead of the decade (a misspelt or swapped name and a year mistyped in its
+//! last or its tens digit); one name's key + the
 //! other's initial in either order, between a record without a date and records with one
 //! (names alone: `link` and `dedupe`, not training); the same + the birth year + the month,
 //! and the same + the birth year + the day (a misspelt name and a mistyped day, or month); one name's

@@ -739,6 +739,8 @@ const RULE_FIELDS: [&[Field]; NR] = [
     &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
+    &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
     &[Field::GivenName, Field::Surname, Field::BirthDate],
