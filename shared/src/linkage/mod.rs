@@ -83,7 +83,7 @@
 //!    of a number keyed by hand): the sessions that estimate it see it only as often as the
 //!    register's numbers were mistyped by one key, and a register without such typos (the
 //!    synthetic one's wrong digits come with a recomputed check digit: two edits) learnt an m
-//!    near 0, so that one keying error counted against a pair.
+//!    of 0.0076 at 30,000 records, a fraction of what a typed number's error model gives.
 //! 3. **λ**, the prior that two records drawn at random are one person: EM over all pairs of the
 //!    subset with m and u fixed, the pairs no rule blocks taken as non-matches. The subset is a
 //!    uniform sample of records, so its λ is the register's (a pair of it is a match as often as
@@ -136,10 +136,10 @@
 //! larger than [`TrainConfig::block_cap`] records (64 for numbers one edit apart) are skipped
 //! (and counted in [`BlockingStats`]), so the work never grows with the square of the
 //! register; a pair whose shared key under one rule is in a skipped block is still compared
-//! under a later rule that brings it together. The narrow keys of the last rules (initials,
-//! decade, month or day) are what keeps them near 10 million pairs at 3.1 million records:
-//! with a name and the day and month in any year, the date with one initial, and one name
-//! with the other's initial and the year, they compared 527 million.
+//! under a later rule that brings it together. The narrow keys of the rules after the
+//! parents' (initials or last letters, decade, month or day) replaced a name with the day and
+//! month in any year, the date with one initial, and one name with the other's initial and the
+//! year, which compared 527 million pairs at 3.1 million records (BENCHMARKS.md).
 //!
 //! # Clusters (dedupe)
 //!
