@@ -4,8 +4,9 @@ use super::compare::{hash_bytes, Prep, Tables, NONE};
 use serde::{Deserialize, Serialize};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-/// The blocking rules, unioned; a pair is compared once, under the first rule that blocks it.
-pub const RULES: [&str; 12] = [
+/// The blocking rules, unioned; a pair is compared once, under the first rule that blocks it in
+/// a block within that rule's cap.
+pub const RULES: [&str; 16] = [
     "personal number",
     "personal number, one edit apart",
     "surname + date of birth",
@@ -13,10 +14,14 @@ pub const RULES: [&str; 12] = [
     "given name + surname, either order, + birth year ±1",
     "given name + surname + father's given name",
     "father's + mother's given names + birth year",
-    "date of birth + the initial of either name",
-    "given name or surname, in either field, + day and month of birth (any year)",
+    "date of birth + both initials, or both last letters, either order",
+    "date of birth + one name's initial and the other's last letter, either order",
+    "one name + the other's initial, either order, + day and month of birth + decade of birth",
+    "one name + the other's last letter, either order, + day and month of birth + decade of birth",
+    "one name + the other's initial, either order, + day and month of birth + last digit of the birth year",
     "one name + the other's initial, either order (pairs with a record without a date)",
-    "one name + the other's initial, either order, + birth year",
+    "one name + the other's initial, either order, + birth year + month",
+    "one name + the other's initial, either order, + birth year + day",
     "one name + the other's last two letters, either order, + birth year + municipality of birth",
 ];
 
@@ -28,14 +33,32 @@ pub const RULES: [&str; 12] = [
 /// fell from 0.95 to 0.91 on the synthetic register), when a swapped pair of common names
 /// still outweighed the same names in place; on the generic benchmark a true pair with a
 /// missing date and no personal number had no other rule.
-pub(crate) const NAMES_ONLY: usize = 9;
+pub(crate) const NAMES_ONLY: usize = 12;
 
-/// One name's key, the other's initial and the year of birth (either order).
-const NAMES_YEAR: usize = 10;
+/// The date of birth with both initials, or both last letters (either order).
+const DATE_INITIALS: usize = 7;
+
+/// The date of birth with one name's initial and the other's last letter (either order): one
+/// name misspelt at its first letter and the other at its last.
+const DATE_CROSS: usize = 8;
+
+/// One name's key, the other's initial, the day and month of birth, and the decade of birth
+/// (a mistyped last digit of the year), or the last digit of the year (a mistyped tens digit).
+const NAMES_DAY_MONTH_DECADE: usize = 9;
+const NAMES_DAY_MONTH_DIGIT: usize = 11;
+
+/// The same as [`NAMES_DAY_MONTH_DECADE`] with the other name's last letter instead of its
+/// initial: the other name misspelt at its first letter.
+const NAMES_LAST_DAY_MONTH_DECADE: usize = 10;
+
+/// One name's key, the other's initial and the year of birth (either order), with the month
+/// (a mistyped day) or the day (a mistyped month).
+const NAMES_YEAR_MONTH: usize = 13;
+const NAMES_YEAR_DAY: usize = 14;
 
 /// One name's key, the other's last two letters (either order), the year and the municipality
 /// of birth.
-const NAMES_YEAR_PLACE: usize = 11;
+const NAMES_YEAR_PLACE: usize = 15;
 
 pub(crate) const NR: usize = RULES.len();
 
@@ -44,8 +67,9 @@ pub(crate) const NR: usize = RULES.len();
 /// date of birth; at 20,000 synthetic records one half-key block held 1,031 records and the
 /// rule brought 170,702 pairs, 85% of all pairs compared). A half shared by more than this many
 /// records is skipped (counted in the rule's skipped blocks): its pairs are left to the other
-/// rules, which the same date of birth and names reach.
-const NEAR_RULE: usize = 1;
+/// rules, which the same date of birth and names reach. Within a block, only the pairs whose
+/// numbers are one edit apart are the rule's ([`Blocks`]' `near`).
+pub(crate) const NEAR_RULE: usize = 1;
 const NEAR_CAP: usize = 64;
 
 /// The keys of one record under one rule (0 = none).
@@ -130,56 +154,112 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
     if let (Some(g), Some(d)) = (given, &full_date) {
         out[3][0] = mk(3, &[g.as_bytes(), d]);
     }
-    // The date with the initial of either name (the same tag for both, so swapped names
-    // meet): both names mistyped, or swapped and one mistyped, with the date right.
+    // The date with both initials, in either order (so swapped names meet): both names
+    // mistyped after their first letter, or swapped and one mistyped, with the date right.
+    // (With the initial of either name alone, a date's block held every tenth person born
+    // that day: 52 million pairs at 3.1 million records.)
     let initial = |names: &super::compare::Names, i: u32| -> Option<char> {
         if i == NONE {
             return None;
         }
         names.at(i)?.folded.chars().next()
     };
+    let last = |names: &super::compare::Names, i: u32| -> Option<char> {
+        if i == NONE {
+            return None;
+        }
+        names.at(i)?.folded.chars().next_back()
+    };
     let (gi, si) = (initial(&t.given, p.given), initial(&t.surname, p.surname));
-    if let Some(d) = &full_date {
-        for (slot, c) in [gi, si].into_iter().enumerate() {
-            if let Some(c) = c {
-                let mut b = [0u8; 4];
-                out[7][slot] = mk(7, &[c.encode_utf8(&mut b).as_bytes(), d]);
+    let (gl, sl) = (last(&t.given, p.given), last(&t.surname, p.surname));
+    // Slot 0 the initials, slot 1 the last letters (a name misspelt at its first letter).
+    for (slot, (tag, a, b)) in [(b'i', gi, si), (b'l', gl, sl)].into_iter().enumerate() {
+        if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
+            let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
+            let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
+            out[DATE_INITIALS][slot] = mk(
+                7,
+                &[
+                    &[tag],
+                    lo.encode_utf8(&mut ba).as_bytes(),
+                    hi.encode_utf8(&mut bb).as_bytes(),
+                    d,
+                ],
+            );
+        }
+    }
+    // One name's initial and the other's last letter, the same tag for both slots (swapped
+    // names meet).
+    for (slot, (a, b)) in [(gi, sl), (si, gl)].into_iter().enumerate() {
+        if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
+            let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
+            out[DATE_CROSS][slot] = mk(
+                16,
+                &[
+                    a.encode_utf8(&mut ba).as_bytes(),
+                    b.encode_utf8(&mut bb).as_bytes(),
+                    d,
+                ],
+            );
+        }
+    }
+    // One name's key and the other's initial, in either order (the same tag for both slots,
+    // so swapped names meet), as (given key, surname initial) and (surname key, given
+    // initial).
+    let name_initial = [
+        given.zip(si).map(|(g, c)| (g, c.to_string())),
+        surnames[0].zip(gi).map(|(s, c)| (s, c.to_string())),
+    ];
+    let name_last = [
+        given.zip(sl).map(|(g, c)| (g, c.to_string())),
+        surnames[0].zip(gl).map(|(s, c)| (s, c.to_string())),
+    ];
+    // With the day and month and the year's decade, or its last digit: a year mistyped in
+    // one digit (the last keeps the decade, the tens digit keeps the last) and a name
+    // misspelt or swapped. (With a name's key alone and any year, a common surname's
+    // birthday held hundreds of records: 390 million pairs at 3.1 million records.)
+    if let (Some(d), Some(date)) = (&full_date, p.date) {
+        let decade = date.year.div_euclid(10).to_le_bytes();
+        let digit = [date.year.rem_euclid(10) as u8];
+        for (slot, nl) in name_last.iter().enumerate() {
+            if let Some((n, c)) = nl {
+                let parts = [n.as_bytes(), c.as_bytes(), &d[4..], &decade[..]];
+                out[NAMES_LAST_DAY_MONTH_DECADE][slot] = mk(15, &parts);
+            }
+        }
+        for (slot, ni) in name_initial.iter().enumerate() {
+            if let Some((n, c)) = ni {
+                let parts = [n.as_bytes(), c.as_bytes(), &d[4..]];
+                out[NAMES_DAY_MONTH_DECADE][slot] = mk(8, &[&parts[..], &[&decade[..]]].concat());
+                out[NAMES_DAY_MONTH_DIGIT][slot] = mk(9, &[&parts[..], &[&digit[..]]].concat());
             }
         }
     }
-    let first = [given, surnames[0]];
-    // A name in either field with the day and month, whatever the year: a year mistyped and a
-    // name mistyped or swapped.
-    if let Some(d) = &full_date {
-        for (slot, name) in first.iter().enumerate() {
-            if let Some(n) = name {
-                out[8][slot] = mk(8, &[n.as_bytes(), &d[4..]]);
-            }
+    // Names alone. Used by `link` and `dedupe` for a row without a date ([`NAMES_ONLY`]);
+    // blocks of common names go over the cap and are skipped.
+    for (slot, ni) in name_initial.iter().enumerate() {
+        if let Some((n, c)) = ni {
+            out[NAMES_ONLY][slot] = mk(10, &[n.as_bytes(), c.as_bytes()]);
         }
     }
-    // Names alone: one name's key and the other's initial, in either order (the same tag for
-    // both slots, so swapped names meet). Used by `link` only, for a row without a date
-    // ([`NAMES_ONLY`]); blocks of common names go over the cap and are skipped.
-    if let (Some(g), Some(s)) = (given, si) {
-        out[NAMES_ONLY][0] = mk(9, &[g.as_bytes(), s.to_string().as_bytes()]);
-    }
-    if let (Some(s), Some(g)) = (surnames[0], gi) {
-        out[NAMES_ONLY][1] = mk(9, &[s.as_bytes(), g.to_string().as_bytes()]);
-    }
-    // The same with the year of birth: a misspelt name and a mistyped day or month (rule 4
-    // needs both names' keys, rules 2, 3, 7 and 8 the day and month).
+    // The same with the year of birth and the month, or the day: a misspelt name and a
+    // mistyped day, or month (rule 4 needs both names' keys, rules 2, 3, 7, 8 and 9 the day
+    // and month). (With the year alone: 85 million pairs at 3.1 million records.)
     if let Some(d) = p.date {
         let y = d.year.to_le_bytes();
-        if let (Some(g), Some(s)) = (given, si) {
-            out[NAMES_YEAR][0] = mk(10, &[g.as_bytes(), s.to_string().as_bytes(), &y]);
-        }
-        if let (Some(s), Some(g)) = (surnames[0], gi) {
-            out[NAMES_YEAR][1] = mk(10, &[s.as_bytes(), g.to_string().as_bytes(), &y]);
+        for (slot, ni) in name_initial.iter().enumerate() {
+            let Some((n, c)) = ni else { continue };
+            if let Some(m) = d.month {
+                out[NAMES_YEAR_MONTH][slot] = mk(11, &[n.as_bytes(), c.as_bytes(), &y, &[m as u8]]);
+            }
+            if let Some(day) = d.day {
+                out[NAMES_YEAR_DAY][slot] = mk(12, &[n.as_bytes(), c.as_bytes(), &y, &[day as u8]]);
+            }
         }
     }
     // One name's key, the other's last two letters (either order), the year and the
     // municipality of birth: the other name misspelt at its first letter (so that neither its
-    // key nor its initial agrees; a typo further on leaves the initial to rule 10) and the day
+    // key nor its initial agrees; a typo further on leaves the initial to rules 11 and 12) and the day
     // or month mistyped. The last letters and the place keep the blocks small: without them a
     // common surname born in one year in one municipality is a block of dozens at 3.1 million.
     let tail = |names: &super::compare::Names, i: u32| -> Option<String> {
@@ -193,24 +273,31 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
     if let Some(d) = p.date.filter(|_| p.place != 0) {
         let (y, at) = (d.year.to_le_bytes(), p.place.to_le_bytes());
         let tails = [tail(&t.surname, p.surname), tail(&t.given, p.given)];
-        for (slot, (name, other)) in first.iter().zip(&tails).enumerate() {
+        for (slot, (name, other)) in [given, surnames[0]].iter().zip(&tails).enumerate() {
             if let (Some(n), Some(o)) = (name, other) {
-                out[NAMES_YEAR_PLACE][slot] = mk(11, &[n.as_bytes(), o.as_bytes(), &y, &at]);
+                out[NAMES_YEAR_PLACE][slot] = mk(13, &[n.as_bytes(), o.as_bytes(), &y, &at]);
             }
         }
     }
     out
 }
 
-fn shares(a: &Keys, b: &Keys) -> Option<u64> {
-    let mut best: Option<u64> = None;
-    for &x in a {
-        if x != 0 && b.contains(&x) {
-            best = Some(best.map_or(x, |y| y.min(x)));
-        }
+/// The largest block compared under `rule` with the general cap `cap`: the cap, or the
+/// rule's own where it has a smaller one ([`NEAR_CAP`] for numbers one edit apart,
+/// [`NAMES_ONLY_CAP`] for names alone).
+fn cap_of(cap: usize, rule: usize) -> usize {
+    match rule {
+        NEAR_RULE => cap.min(NEAR_CAP),
+        NAMES_ONLY => cap.min(NAMES_ONLY_CAP),
+        _ => cap,
     }
-    best
 }
+
+/// The block cap of [`NAMES_ONLY`]: a record without a date among more namesakes than this
+/// (one name and the other's initial) is not told from them by its names, and at 200,000
+/// records the rule's blocks of up to 1,000 compared 750,000 pairs, two thirds of all, of which
+/// none reached Match.
+const NAMES_ONLY_CAP: usize = 200;
 
 /// Counts for one blocking rule.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -252,12 +339,28 @@ pub(crate) struct Blocks {
     /// Whether [`Blocks::for_each_pair`] visits the pairs of [`NAMES_ONLY`] (dedupe; not
     /// training).
     pub(crate) names_only: bool,
+    /// Per record: bit `2 * rule + slot` is set when the record's key in that slot is in a
+    /// block within the rule's cap. A pair that shares a key only in a block over the cap was
+    /// not compared under that rule, so a later rule must still compare it (once it did not:
+    /// numbers one edit apart share the first half of a JMBG, the date of birth, in blocks over
+    /// their cap, and the pairs of the same names and date behind them were compared by no
+    /// rule: at 3.1 million records `wrong_digit` duplicates found at Match fell from 90% to
+    /// 27%).
+    open: Vec<u32>,
+    /// Per record: the sorted deletion keys of the personal number whose halves are its keys
+    /// under [`NEAR_RULE`] (empty without one). A pair sharing a half is blocked by that rule
+    /// only when the numbers are one edit apart (they share a deletion key): a half is shared
+    /// by everyone of one date of birth (a JMBG's first half) or one serial (its second), and
+    /// those pairs are left to the rules of names and dates, which compare them if they agree
+    /// there (at 200,000 records the rule compared 530,000 pairs, of which about 1,000 were
+    /// one edit apart).
+    near: Vec<Box<[u64]>>,
 }
 
 impl Blocks {
     pub(crate) fn build(t: &Tables, preps: &[Prep], cap: usize) -> Blocks {
         let keys: Vec<[Keys; NR]> = preps.iter().map(|p| keys_of(t, p)).collect();
-        let sorted = (0..NR)
+        let sorted: Vec<Vec<(u64, u32)>> = (0..NR)
             .map(|r| {
                 let mut v: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
                 for (i, k) in keys.iter().enumerate() {
@@ -274,23 +377,84 @@ impl Blocks {
             })
             .collect();
         let dateless = preps.iter().map(|p| p.date.is_none()).collect();
+        let mut open = vec![0u32; keys.len()];
+        for (r, v) in sorted.iter().enumerate() {
+            let within = cap_of(cap, r);
+            let mut i = 0;
+            while i < v.len() {
+                let mut j = i + 1;
+                while j < v.len() && v[j].0 == v[i].0 {
+                    j += 1;
+                }
+                if j - i <= within {
+                    for &(key, rec) in &v[i..j] {
+                        for (slot, &k) in keys[rec as usize][r].iter().enumerate() {
+                            if k == key {
+                                open[rec as usize] |= 1 << (2 * r + slot);
+                            }
+                        }
+                    }
+                }
+                i = j;
+            }
+        }
+        let near = preps
+            .iter()
+            .map(|p| {
+                p.toks
+                    .iter()
+                    .zip(&p.near)
+                    .filter(|(tok, _)| tok.0 != 0)
+                    .filter_map(|(_, &i)| t.near.get(i as usize))
+                    .find(|n| n.len() >= 2)
+                    .map_or_else(Default::default, |n| n[2..].into())
+            })
+            .collect();
         Blocks {
             keys,
             sorted,
             cap,
             dateless,
             names_only: false,
+            open,
+            near,
         }
     }
 
-    /// The largest block compared under `rule`: the cap, or [`NEAR_CAP`] for numbers one
-    /// edit apart.
     fn cap_of(&self, rule: usize) -> usize {
-        if rule == NEAR_RULE {
-            self.cap.min(NEAR_CAP)
-        } else {
-            self.cap
+        cap_of(self.cap, rule)
+    }
+
+    /// The smallest key that records `a` and `b` share under `rule` in a block within the
+    /// rule's cap.
+    fn shares(&self, a: usize, b: usize, rule: usize) -> Option<u64> {
+        let (ka, kb) = (&self.keys[a][rule], &self.keys[b][rule]);
+        let bits = self.open[a] >> (2 * rule);
+        let mut best: Option<u64> = None;
+        for (slot, &x) in ka.iter().enumerate() {
+            if x != 0 && bits & (1 << slot) != 0 && kb.contains(&x) {
+                best = Some(best.map_or(x, |y| y.min(x)));
+            }
         }
+        if rule == NEAR_RULE && best.is_some() && !self.one_edit(a, b) {
+            return None;
+        }
+        best
+    }
+
+    /// Whether the numbers of `a` and `b` behind their [`NEAR_RULE`] keys share a deletion
+    /// key (are one edit apart, or equal).
+    fn one_edit(&self, a: usize, b: usize) -> bool {
+        let (x, y) = (&self.near[a], &self.near[b]);
+        let (mut i, mut j) = (0, 0);
+        while i < x.len() && j < y.len() {
+            match x[i].cmp(&y[j]) {
+                std::cmp::Ordering::Less => i += 1,
+                std::cmp::Ordering::Greater => j += 1,
+                std::cmp::Ordering::Equal => return true,
+            }
+        }
+        false
     }
 
     /// The records sharing `key` under `rule`, or `None` when the block is over the cap.
@@ -304,13 +468,10 @@ impl Blocks {
     /// Whether dedupe compares records `a` and `b`: they share a key under a rule (not names
     /// alone) in a block within the cap.
     pub(crate) fn compares(&self, a: usize, b: usize) -> bool {
-        let (ka, kb) = (&self.keys[a], &self.keys[b]);
         let names_only = self.names_only && self.dateless[a] != self.dateless[b];
-        (0..NR).filter(|&r| r != NAMES_ONLY || names_only).any(|r| {
-            ka[r]
-                .iter()
-                .any(|&k| k != 0 && kb[r].contains(&k) && self.block(r, k).is_some())
-        })
+        (0..NR)
+            .filter(|&r| r != NAMES_ONLY || names_only)
+            .any(|r| self.shares(a, b, r).is_some())
     }
 
     /// Calls `visit(acc, i, j)` for every distinct blocked pair `i < j`, on `threads` threads,
@@ -429,20 +590,18 @@ impl Blocks {
                                         {
                                             continue;
                                         }
-                                        let (ka, kb) =
-                                            (&self.keys[a as usize], &self.keys[b as usize]);
+                                        let (a_, b_) = (a as usize, b as usize);
                                         // Names alone compare only a pair of which one
                                         // side has no date.
                                         let names_only = self.names_only
-                                            && self.dateless[a as usize]
-                                                != self.dateless[b as usize];
+                                            && self.dateless[a_] != self.dateless[b_];
                                         if (0..earlier).any(|e| {
                                             (e != NAMES_ONLY || names_only)
-                                                && shares(&ka[e], &kb[e]).is_some()
+                                                && self.shares(a_, b_, e).is_some()
                                         }) {
                                             continue;
                                         }
-                                        if shares(&ka[r], &kb[r]) != Some(key) {
+                                        if self.shares(a_, b_, r) != Some(key) {
                                             continue;
                                         }
                                         pairs += 1;

@@ -38,6 +38,10 @@ pub(crate) const FIELDS: [Field; 10] = [
 
 pub(crate) const NF: usize = FIELDS.len();
 
+/// The personal number's index in [`FIELDS`] (and in a [`Gamma`]).
+pub(crate) const PNUM: usize = 8;
+const _: () = assert!(matches!(FIELDS[PNUM], Field::PersonalNumber));
+
 /// A comparison vector: the level of each field, [`MISSING`] where either side has no value.
 pub(crate) type Gamma = [u8; NF];
 
