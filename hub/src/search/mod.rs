@@ -536,11 +536,9 @@ impl SearchIndex {
         let mut regnos = touched.keys().peekable();
         while regnos.peek().is_some() {
             states.clear();
-            for regno in regnos.by_ref().take(STAGE_CHUNK) {
-                if let Some(st) = store.record(regno)? {
-                    states.push(st);
-                }
-            }
+            // Read together: one round trip per chunk on PostgreSQL, not one per record.
+            let chunk: Vec<&String> = regnos.by_ref().take(STAGE_CHUNK).collect();
+            states.extend(store.records_many(&chunk)?.into_iter().flatten());
             self.stage(&mut w, &states);
             reindexed += states.len();
         }

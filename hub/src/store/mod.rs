@@ -806,6 +806,40 @@ impl HubStore {
         Ok(out)
     }
 
+    /// The current states of `regnos` (in their order; `None`: not held), their buckets read
+    /// together ([`HubBackend::get_many`]: one statement on PostgreSQL, where
+    /// [`record`](Self::record) per number is one round trip each). A bucket shared by
+    /// several numbers is read once.
+    pub fn records_many<S: AsRef<str>>(
+        &self,
+        regnos: &[S],
+    ) -> Result<Vec<Option<HubRecord>>, StoreError> {
+        let mut keys: Vec<&str> = regnos.iter().map(|r| bucket_key(r.as_ref())).collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut read = Vec::new();
+        let buckets = self.buckets.get_many_noting(&keys, &mut read)?;
+        let by_key: std::collections::HashMap<&str, &Vec<u8>> = keys
+            .iter()
+            .zip(buckets.iter())
+            .filter_map(|(k, b)| b.as_ref().map(|b| (*k, b)))
+            .collect();
+        regnos
+            .iter()
+            .map(|regno| {
+                let regno = regno.as_ref();
+                let Some(bucket) = by_key.get(bucket_key(regno)) else {
+                    return Ok(None);
+                };
+                bucket_entries(bucket)?
+                    .into_iter()
+                    .find(|(r, _)| *r == regno)
+                    .map(|(_, st)| decode_state(st))
+                    .transpose()
+            })
+            .collect()
+    }
+
     pub fn record(&self, regno: &str) -> Result<Option<HubRecord>, StoreError> {
         let Some(bucket) = self.buckets.get(bucket_key(regno))? else {
             return Ok(None);

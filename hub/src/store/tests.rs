@@ -424,6 +424,17 @@ fn record_states_are_kept_in_buckets_read_by_number_and_prefix_and_upgraded_from
         }
         assert!(store.record(&regno(28)).unwrap().is_some());
         assert!(store.record(&regno(29)).unwrap().is_none());
+        // Read together, in the order asked, a number not held as None, repeats answered.
+        let asked: Vec<String> = [29, 1, 9, 28, 1_000_000, 2, 29, 100_001]
+            .into_iter()
+            .map(regno)
+            .collect();
+        let many = store.records_many(&asked).unwrap();
+        assert_eq!(many.len(), asked.len());
+        for (r, got) in asked.iter().zip(&many) {
+            assert_eq!(got, &store.record(r).unwrap(), "{r}");
+        }
+        assert!(many[0].is_none() && many[1].is_some() && many[7].is_some());
         let all: Vec<String> = store
             .records_with_prefix("PRISHTINE-")
             .map(|r| r.unwrap().regno)
