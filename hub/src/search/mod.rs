@@ -1173,7 +1173,7 @@ mod tests {
         ];
         {
             let mut w = index.writer.lock().expect("writer");
-            // Two commits: two segments, whose term dictionaries are both read.
+            // Two commits: two segments at least, whose term dictionaries are all read.
             for (i, (principal, other)) in names.iter().enumerate() {
                 let mut d = TantivyDocument::default();
                 d.add_text(index.f.regno, format!("r{i}"));
@@ -1195,7 +1195,7 @@ mod tests {
         }
         index.reader.reload().expect("reload");
         let searcher = index.reader.searcher();
-        assert_eq!(searcher.segment_readers().len(), 2);
+        assert!(searcher.segment_readers().len() >= 2);
         let docs = |q: &dyn Query| -> BTreeSet<(u32, u32)> {
             searcher
                 .search(q, &DocSetCollector)
