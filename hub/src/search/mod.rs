@@ -48,11 +48,16 @@
 //! `MAX_SEARCH_LIMIT` results or pages past `MAX_SEARCH_OFFSET` (`civreg_shared::limits`); a
 //! name token longer than `MAX_FUZZY_TERM_CHARS` is matched without typing distance.
 //!
-//! **Exact before typos.** Expanding a name to every dictionary term within two edits costs
-//! tens of milliseconds over millions of records, so the typo-tolerant clauses are only used
-//! when the exact, orthographic and phonetic matches do not fill the requested page. An exact
-//! match always outranks a typo-only one. [`Results::total`] counts the matches of the stage that
-//! answered.
+//! **Exact before typos.** The typo-tolerant clauses are only used when the exact, orthographic
+//! and phonetic matches do not fill the requested page. An exact match always outranks a
+//! typo-only one. [`Results::total`] counts the matches of the stage that answered. The names
+//! within typing distance of a word are listed once per query from the term dictionaries
+//! ([`SearchIndex::word_typos`], the automaton of tantivy's fuzzy query) and asked as one term
+//! query each: tantivy's fuzzy query reads the records of every term it matches (the word's own
+//! spelling included: tens of thousands for a common surname at a million records) into a bitset
+//! of each segment, for each stage, before any intersection can skip; that was most of the cost
+//! of a query with a word in no record at a million records (BENCHMARKS.md). A word near more
+//! than `MAX_TYPO_TERMS` names keeps tantivy's fuzzy query.
 
 pub mod service;
 
@@ -597,13 +602,25 @@ impl SearchIndex {
         }
         stages.push(Stage::Relaxed);
         let mut found = (Vec::new(), 0usize);
+        // The index's terms within typing distance of each name word, listed once for both
+        // stages that use them (and only when one is reached).
+        let mut typos: Option<Typos> = None;
         for stage in stages {
             // Records that match every part, if any, are the answer; the relaxed stage is for
             // queries that nothing matches fully.
             if matches!(stage, Stage::Relaxed) && found.1 > 0 {
                 break;
             }
-            let Some(query) = self.query(q, &plan, stage)? else {
+            let fuzzy = match stage {
+                Stage::Strict { fuzzy } => fuzzy,
+                Stage::Relaxed => true,
+            };
+            if fuzzy && typos.is_none() {
+                typos = Some(self.typos(&plan, &searcher)?);
+            }
+            let none = Typos::default();
+            let typos = typos.as_ref().unwrap_or(&none);
+            let Some(query) = self.query(q, &plan, stage, typos)? else {
                 continue;
             };
             found = searcher.search(&query, &collector)?;
@@ -718,6 +735,7 @@ impl SearchIndex {
         q: &SearchQuery,
         plan: &Plan,
         stage: Stage,
+        typos: &Typos,
     ) -> Result<Option<BooleanQuery>, SearchError> {
         let f = &self.f;
         let (strict, fuzzy) = match stage {
@@ -731,21 +749,23 @@ impl SearchIndex {
         for n in &plan.numbers {
             filters.push((Occur::Must, term(f.pnum, n)));
         }
-        for w in &plan.words {
-            parts.push(self.name_query(w, fuzzy));
+        for (i, w) in plan.words.iter().enumerate() {
+            parts.push(self.name_query(w, fuzzy.then(|| typos.word(i))));
         }
+        // A year or a date is one value: its postings (a range over the fast field scans the
+        // whole column of every segment, which was a third of a relaxed stage's cost at a
+        // million records).
         for &y in &plan.years {
-            parts.push(konst(range(f.year, y.into(), y.into()), YEAR_SCORE));
+            parts.push(konst(value(f.year, y.into()), YEAR_SCORE));
         }
         for d in &plan.dates {
-            let mut alts: Vec<Box<dyn Query>> =
-                vec![konst(range(f.dob, days(*d), days(*d)), DATE_SCORE)];
+            let mut alts: Vec<Box<dyn Query>> = vec![konst(value(f.dob, days(*d)), DATE_SCORE)];
             if let Some(s) = query::swapped(*d) {
-                alts.push(konst(range(f.dob, days(s), days(s)), DATE_SCORE * 0.75));
+                alts.push(konst(value(f.dob, days(s)), DATE_SCORE * 0.75));
             }
             parts.push(Box::new(DisjunctionMaxQuery::new(alts)));
         }
-        for p in &plan.places {
+        for (i, p) in plan.places.iter().enumerate() {
             let mut alts: Vec<Box<dyn Query>> = p
                 .codes
                 .iter()
@@ -760,7 +780,7 @@ impl SearchIndex {
                 })
                 .collect();
             if let Some(w) = &p.also_name {
-                alts.push(self.name_query(w, fuzzy));
+                alts.push(self.name_query(w, fuzzy.then(|| typos.place(i))));
             }
             parts.push(Box::new(DisjunctionMaxQuery::new(alts)));
         }
@@ -806,9 +826,9 @@ impl SearchIndex {
 
     /// How a name word matches, the best way counting: its orthographic spelling (any script,
     /// either community's orthography; the commonest spelling a little above the rarer ones),
-    /// its folded spelling, phonetically, and with `fuzzy` within one typing difference (two
-    /// for words of six letters or more). Principals weigh more than parents.
-    fn name_query(&self, w: &Word, fuzzy: bool) -> Box<dyn Query> {
+    /// its folded spelling, phonetically, and with `typos` (a fuzzy stage) within one typing
+    /// difference (two for words of six letters or more). Principals weigh more than parents.
+    fn name_query(&self, w: &Word, typos: Option<&WordTypos>) -> Box<dyn Query> {
         let f = &self.f;
         let mut alts: Vec<Box<dyn Query>> = Vec::new();
         let n = w.keys.len();
@@ -826,29 +846,100 @@ impl SearchIndex {
             alts.push(konst(term(f.principal_phonetic, &w.phonetic), PHONETIC));
             alts.push(konst(term(f.phonetic, &w.phonetic), PHONETIC * OTHER));
         }
-        // No name is longer than MAX_FUZZY_TERM_CHARS: a longer token is matched exactly only,
-        // as the cost of a typing-distance automaton grows with the token's length.
-        let len = w.folded.chars().count();
-        if fuzzy && (3..=MAX_FUZZY_TERM_CHARS).contains(&len) {
-            let fuzzies: &[(u8, f32)] = if len >= 6 {
-                &[(1, TYPO1), (2, TYPO2)]
-            } else {
-                &[(1, TYPO1)]
-            };
-            for &(distance, score) in fuzzies {
-                for (field, weight) in [(f.principal, 1.0), (f.other, OTHER)] {
-                    alts.push(konst(
-                        Box::new(FuzzyTermQuery::new(
-                            Term::from_field_text(field, &w.folded),
-                            distance,
-                            true,
-                        )),
-                        score * weight,
-                    ));
+        match typos {
+            None => {}
+            Some(WordTypos::Terms(terms)) => {
+                for (principal, t, distance) in terms {
+                    let (field, weight) = if *principal {
+                        (f.principal, 1.0)
+                    } else {
+                        (f.other, OTHER)
+                    };
+                    alts.push(konst(term(field, t), typo_score(*distance) * weight));
+                }
+            }
+            Some(WordTypos::Many) => {
+                // More spellings within typing distance than are worth a clause each: tantivy's
+                // fuzzy query, which gathers the documents of every such term in a bitset.
+                for &(distance, score) in typo_distances(&w.folded) {
+                    for (field, weight) in [(f.principal, 1.0), (f.other, OTHER)] {
+                        alts.push(konst(
+                            Box::new(FuzzyTermQuery::new(
+                                Term::from_field_text(field, &w.folded),
+                                distance,
+                                true,
+                            )),
+                            score * weight,
+                        ));
+                    }
                 }
             }
         }
         Box::new(DisjunctionMaxQuery::new(alts))
+    }
+
+    /// The index's spellings within typing distance of every name word of the plan (and of
+    /// the places that may be surnames).
+    fn typos(&self, plan: &Plan, searcher: &tantivy::Searcher) -> Result<Typos, SearchError> {
+        let mut out = Typos::default();
+        for w in &plan.words {
+            out.words.push(self.word_typos(w, searcher)?);
+        }
+        for p in &plan.places {
+            out.places.push(match &p.also_name {
+                Some(w) => self.word_typos(w, searcher)?,
+                None => WordTypos::Terms(Vec::new()),
+            });
+        }
+        Ok(out)
+    }
+
+    /// The names of the index within one typing difference of `w` (two for words of six letters
+    /// or more; none for words shorter than three or longer than `MAX_FUZZY_TERM_CHARS`, as
+    /// the cost of a typing-distance automaton grows with the word's length), each with its
+    /// distance, read from the term dictionaries of the principals' and the others' names.
+    ///
+    /// This is what tantivy's fuzzy query matches, listed instead of gathered: that query reads
+    /// the documents of every term it matches into a bitset of the whole segment (the word's own
+    /// spelling included, tens of thousands of records for a common surname at a million), where
+    /// one term query per spelling lets an intersection with the query's other parts skip
+    /// through the postings. The spellings the word already matches by its folded forms are
+    /// left out (they score higher there).
+    fn word_typos(&self, w: &Word, searcher: &tantivy::Searcher) -> Result<WordTypos, SearchError> {
+        let Some(&(max, _)) = typo_distances(&w.folded).last() else {
+            return Ok(WordTypos::Terms(Vec::new()));
+        };
+        let dfa = lev_builder(max).build_dfa(&w.folded);
+        let mut found: BTreeMap<(bool, String), u8> = BTreeMap::new();
+        for (principal, field) in [(true, self.f.principal), (false, self.f.other)] {
+            for segment in searcher.segment_readers() {
+                let inverted = segment.inverted_index(field)?;
+                let mut stream = inverted
+                    .terms()
+                    .search(Lev(&dfa))
+                    .into_stream()
+                    .map_err(|e| SearchError::Index(e.into()))?;
+                while stream.advance() {
+                    let levenshtein_automata::Distance::Exact(d) = dfa.eval(stream.key()) else {
+                        continue;
+                    };
+                    let Ok(text) = std::str::from_utf8(stream.key()) else {
+                        continue;
+                    };
+                    if w.variants.iter().any(|v| v == text) {
+                        continue;
+                    }
+                    let e = found.entry((principal, text.to_string())).or_insert(d);
+                    *e = (*e).min(d);
+                    if found.len() > MAX_TYPO_TERMS {
+                        return Ok(WordTypos::Many);
+                    }
+                }
+            }
+        }
+        Ok(WordTypos::Terms(
+            found.into_iter().map(|((p, t), d)| (p, t, d)).collect(),
+        ))
     }
 
     /// How many segments the current searcher sees (for benchmarks and diagnostics).
@@ -896,6 +987,14 @@ fn term(field: Field, text: &str) -> Box<dyn Query> {
     ))
 }
 
+/// The records whose indexed integer `field` holds `v`.
+fn value(field: Field, v: i64) -> Box<dyn Query> {
+    Box::new(TermQuery::new(
+        Term::from_field_i64(field, v),
+        IndexRecordOption::Basic,
+    ))
+}
+
 fn range(field: Field, from: i64, to: i64) -> Box<dyn Query> {
     Box::new(RangeQuery::new(
         std::ops::Bound::Included(Term::from_field_i64(field, from)),
@@ -908,6 +1007,93 @@ fn range(field: Field, from: i64, to: i64) -> Box<dyn Query> {
 fn konst(q: Box<dyn Query>, score: f32) -> Box<dyn Query> {
     Box::new(ConstScoreQuery::new(q, score))
 }
+
+/// The typing distances a word is matched within, with the index-query score of each: one
+/// from three letters, two from six, none outside 3..=`MAX_FUZZY_TERM_CHARS` letters.
+fn typo_distances(folded: &str) -> &'static [(u8, f32)] {
+    match folded.chars().count() {
+        len if !(3..=MAX_FUZZY_TERM_CHARS).contains(&len) => &[],
+        len if len >= 6 => &[(1, TYPO1), (2, TYPO2)],
+        _ => &[(1, TYPO1)],
+    }
+}
+
+/// The index-query score of a spelling `distance` typing differences from the word (the best
+/// of the distances it is within, as tantivy's fuzzy clauses score it).
+fn typo_score(distance: u8) -> f32 {
+    if distance <= 1 {
+        TYPO1
+    } else {
+        TYPO2
+    }
+}
+
+/// The Damerau-Levenshtein automaton builder for `distance` (1 or 2), built once: building it
+/// is the costly part, each word's automaton then comes from it.
+fn lev_builder(distance: u8) -> &'static levenshtein_automata::LevenshteinAutomatonBuilder {
+    use levenshtein_automata::LevenshteinAutomatonBuilder;
+    use std::sync::OnceLock;
+    static ONE: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
+    static TWO: OnceLock<LevenshteinAutomatonBuilder> = OnceLock::new();
+    let cell = if distance <= 1 { &ONE } else { &TWO };
+    cell.get_or_init(|| LevenshteinAutomatonBuilder::new(distance.min(2), true))
+}
+
+/// A word's typing-distance automaton over a term dictionary (what tantivy's fuzzy query runs).
+struct Lev<'a>(&'a levenshtein_automata::DFA);
+
+impl tantivy_fst::Automaton for Lev<'_> {
+    type State = u32;
+
+    fn start(&self) -> u32 {
+        self.0.initial_state()
+    }
+
+    fn is_match(&self, state: &u32) -> bool {
+        matches!(
+            self.0.distance(*state),
+            levenshtein_automata::Distance::Exact(_)
+        )
+    }
+
+    fn can_match(&self, state: &u32) -> bool {
+        *state != levenshtein_automata::SINK_STATE
+    }
+
+    fn accept(&self, state: &u32, byte: u8) -> u32 {
+        self.0.transition(*state, byte)
+    }
+}
+
+/// The spellings of the index within typing distance of a name word.
+#[derive(Debug, Clone)]
+enum WordTypos {
+    /// (a principal's name, the spelling, its distance from the word).
+    Terms(Vec<(bool, String, u8)>),
+    /// More than `MAX_TYPO_TERMS`: matched by tantivy's fuzzy query instead.
+    Many,
+}
+
+/// [`WordTypos`] of each name word of a plan, and of each place's name reading.
+#[derive(Debug, Clone, Default)]
+struct Typos {
+    words: Vec<WordTypos>,
+    places: Vec<WordTypos>,
+}
+
+impl Typos {
+    fn word(&self, i: usize) -> &WordTypos {
+        self.words.get(i).unwrap_or(&WordTypos::Many)
+    }
+
+    fn place(&self, i: usize) -> &WordTypos {
+        self.places.get(i).unwrap_or(&WordTypos::Many)
+    }
+}
+
+/// Spellings within typing distance listed for one word before it falls back to tantivy's
+/// fuzzy query (a short common word can be near hundreds of names).
+const MAX_TYPO_TERMS: usize = 256;
 
 /// Index-query scores of a name word: by its orthographic spelling (exact in either
 /// orthography), its folded spelling only (same letters once diacritics are gone, another
@@ -958,3 +1144,108 @@ fn lower_priority() {
 /// The indexer's priority on thread-priority's cross-platform scale (0 lowest, 99 highest; on
 /// Linux's normal policy, below 50 is a positive nice value).
 const INDEXER_PRIORITY: u8 = 30;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::BTreeSet;
+    use tantivy::collector::DocSetCollector;
+
+    /// The spellings listed within typing distance of a word match the records tantivy's fuzzy
+    /// query matches, each at its own distance: the listed term queries stand in for it.
+    #[test]
+    fn listed_typo_spellings_match_what_the_fuzzy_query_matches() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let index = SearchIndex::open(dir.path()).expect("index");
+        let names = [
+            ("krasniqi", "gashi"),
+            ("krasniçi", "berisha"),
+            ("kranqi", "krasniqi"),
+            ("krasniq", "hoxha"),
+            ("ali", "alia"),
+            ("alija", "ilir"),
+            ("dragana", "dragan"),
+            ("radmila", "radomir"),
+            ("đinovci", "gjinovci"),
+            ("siobhan", "arben"),
+        ];
+        {
+            let mut w = index.writer.lock().expect("writer");
+            // Two commits: two segments at least, whose term dictionaries are all read.
+            for (i, (principal, other)) in names.iter().enumerate() {
+                let mut d = TantivyDocument::default();
+                d.add_text(index.f.regno, format!("r{i}"));
+                let (mut p, mut o) = (Vec::new(), Vec::new());
+                name_terms(principal, &mut p);
+                name_terms(other, &mut o);
+                for t in &p {
+                    d.add_text(index.f.principal, t);
+                }
+                for t in &o {
+                    d.add_text(index.f.other, t);
+                }
+                w.add_document(d).expect("add");
+                if i == names.len() / 2 {
+                    w.commit().expect("commit");
+                }
+            }
+            w.commit().expect("commit");
+        }
+        index.reader.reload().expect("reload");
+        let searcher = index.reader.searcher();
+        assert!(searcher.segment_readers().len() >= 2);
+        let docs = |q: &dyn Query| -> BTreeSet<(u32, u32)> {
+            searcher
+                .search(q, &DocSetCollector)
+                .expect("search")
+                .into_iter()
+                .map(|a| (a.segment_ord, a.doc_id))
+                .collect()
+        };
+        let mut listed_any = 0;
+        for typed in [
+            "Krasniqi", "Krasnqi", "Krasnici", "Ali", "Ale", "Dragna", "Radomila", "Đinovci",
+            "Gjinovc", "Berisa", "Xyzzyq", "Al",
+        ] {
+            let parsed = query::parse(typed);
+            let word = Word::new(&parsed.names[0]);
+            let WordTypos::Terms(listed) = index.word_typos(&word, &searcher).expect("typos")
+            else {
+                panic!("{typed}: a handful of names is not too many spellings");
+            };
+            listed_any += listed.len();
+            for (principal, field) in [(true, index.f.principal), (false, index.f.other)] {
+                let variants: BTreeSet<(u32, u32)> = word
+                    .variants
+                    .iter()
+                    .flat_map(|v| docs(&*term(field, v)))
+                    .collect();
+                for &(distance, _) in typo_distances(&word.folded) {
+                    let fuzzy = docs(&FuzzyTermQuery::new(
+                        Term::from_field_text(field, &word.folded),
+                        distance,
+                        true,
+                    ));
+                    let by_terms: BTreeSet<(u32, u32)> = listed
+                        .iter()
+                        .filter(|(p, _, d)| *p == principal && *d <= distance)
+                        .flat_map(|(_, t, _)| docs(&*term(field, t)))
+                        .collect();
+                    // Every listed spelling is within the distance; what the fuzzy query
+                    // matches is listed, or one of the word's own folded forms.
+                    assert!(
+                        by_terms.is_subset(&fuzzy),
+                        "{typed} within {distance}: listed {by_terms:?}, fuzzy {fuzzy:?}"
+                    );
+                    let covered: BTreeSet<_> = by_terms.union(&variants).copied().collect();
+                    assert!(
+                        fuzzy.is_subset(&covered),
+                        "{typed} within {distance}: fuzzy {fuzzy:?}, listed {by_terms:?} and \
+                         folded forms {variants:?}"
+                    );
+                }
+            }
+        }
+        assert!(listed_any > 0, "some spellings are within typing distance");
+    }
+}
