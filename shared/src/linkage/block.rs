@@ -445,16 +445,7 @@ impl Blocks {
     /// Whether the numbers of `a` and `b` behind their [`NEAR_RULE`] keys share a deletion
     /// key (are one edit apart, or equal).
     fn one_edit(&self, a: usize, b: usize) -> bool {
-        let (x, y) = (&self.near[a], &self.near[b]);
-        let (mut i, mut j) = (0, 0);
-        while i < x.len() && j < y.len() {
-            match x[i].cmp(&y[j]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => j += 1,
-                std::cmp::Ordering::Equal => return true,
-            }
-        }
-        false
+        super::compare::share_a_key(&self.near[a], &self.near[b])
     }
 
     /// The records sharing `key` under `rule`, or `None` when the block is over the cap.

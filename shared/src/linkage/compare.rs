@@ -512,7 +512,13 @@ fn one_edit(ta: &Tables, a: u32, tb: &Tables, b: u32) -> bool {
     let (Some(x), Some(y)) = (ta.near.get(a as usize), tb.near.get(b as usize)) else {
         return false;
     };
-    let (mut i, mut j) = (2, 2);
+    // The first two keys are the number's halves (the blocking keys), the rest its deletions.
+    share_a_key(x.get(2..).unwrap_or(&[]), y.get(2..).unwrap_or(&[]))
+}
+
+/// Whether two sorted lists of keys have a key in common (one merge walk).
+pub(crate) fn share_a_key(x: &[u64], y: &[u64]) -> bool {
+    let (mut i, mut j) = (0, 0);
     while i < x.len() && j < y.len() {
         match x[i].cmp(&y[j]) {
             std::cmp::Ordering::Less => i += 1,
