@@ -19,7 +19,9 @@
 //! - *Before and after* (the default): the search pages and the registration are
 //!   measured with the index's letter-set test before the typo distance switched off ("before")
 //!   and on ("after"), the requests interleaved one by one in the same run, so both see the same
-//!   machine. `--after-only` skips the "before" rows.
+//!   machine. `--after-only` skips the "before" rows. `--before prefix` makes "before" the
+//!   index's old lookup of the words a query word begins (every longer word of the vocabulary
+//!   compared) instead, the letter-set test staying on.
 //! - *In a browser* (`--browser`, after the rows above): headless Chromium (Debian's `chromium`
 //!   and `chromedriver`, through `civreg_testkit::browser`) signs in through the login page and
 //!   opens each page; then registers births through the form (fields set by script, then the
@@ -276,13 +278,25 @@ fn main() {
     } else {
         &[("before: ", false), ("after: ", true)]
     };
+    // What "before" switches off: the letter-set test (default) or, with `--before prefix`, the
+    // sorted lookup of the words a query word begins.
+    let before_prefix = args
+        .windows(2)
+        .any(|a| a[0] == "--before" && a[1] == "prefix");
+    let switch = |on: bool| {
+        if before_prefix {
+            civreg_node::index::set_prefix_range(on);
+        } else {
+            civreg_node::index::set_typo_prefilter(on);
+        }
+    };
     println!("| page ({records} records on the node, {n} requests each) | median | p99 | max |");
     println!("|---|---|---|---|");
     for (what, path) in &pages {
         let mut times = vec![Vec::with_capacity(n); modes.len()];
         for _ in 0..n {
             for (m, (_, on)) in modes.iter().enumerate() {
-                civreg_node::index::set_typo_prefilter(*on);
+                switch(*on);
                 let t = Instant::now();
                 let r = request(&addr, "GET", path, &cookie, None);
                 times[m].push(t.elapsed());
@@ -305,7 +319,7 @@ fn main() {
     let mut times = vec![Vec::with_capacity(n); modes.len()];
     for i in 0..n * modes.len() {
         let m = i % modes.len();
-        civreg_node::index::set_typo_prefilter(modes[m].1);
+        switch(modes[m].1);
         let form = request(&addr, "GET", "/register/birth", &cookie, None);
         let form_id = hidden(&form.body, "_form");
         // Names random enough that no earlier one is within the search's typo distance: the
@@ -367,7 +381,7 @@ fn main() {
     // again: the duplicate check finds it and answers with the possible duplicates (409), so
     // this is the check's whole cost when there are namesakes to look at (searches, loading
     // and comparing the candidates, the page with them).
-    civreg_node::index::set_typo_prefilter(true);
+    switch(true);
     let mut times = Vec::with_capacity(n);
     for i in 0..n {
         let k = (i * 7919 + 13) % records;
@@ -411,7 +425,7 @@ fn main() {
     println!("| registration of a child registered already: POST answered with the possible duplicates (409) | {p50:.1} ms | {p99:.1} ms | {max:.1} ms |");
 
     if args.iter().any(|a| a == "--browser") {
-        civreg_node::index::set_typo_prefilter(true);
+        switch(true);
         let n_browser = args
             .iter()
             .position(|a| a == "--browser-requests")

@@ -30,7 +30,7 @@ use civreg_shared::normalize;
 use civreg_shared::query::rank::{Facts, How, Meet, Meets, NameField, Plan, Rank, Word};
 use civreg_shared::query::{self, Why};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 /// The date-of-birth filter of `--born` and the search page: the shared one.
 pub use civreg_shared::query::{DateFilter, DateFilterError};
@@ -95,8 +95,9 @@ struct Doc {
 pub struct Index {
     docs: Vec<Doc>,
     by_regno: HashMap<String, u32>,
-    /// Folded words (every variant of every written name word), by word id.
-    vocab: HashMap<String, u32>,
+    /// Folded words (every variant of every written name word), by word id. Sorted, so that
+    /// the words beginning with a query word are one range ([`Index::expand`]).
+    vocab: BTreeMap<String, u32>,
     words: Vec<String>,
     /// [`letter_bits`] of each word, by word id.
     word_letters: Vec<u64>,
@@ -139,6 +140,16 @@ pub fn set_typo_prefilter(on: bool) {
 }
 
 static TYPO_PREFILTER: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
+/// Switches the sorted lookup of the words a query word begins off (`false`: every longer word of
+/// the vocabulary is compared, as before) or on (the default): for benchmarks only, to measure
+/// before and after in one run (`web_bench --before prefix`).
+#[doc(hidden)]
+pub fn set_prefix_range(on: bool) {
+    PREFIX_RANGE.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+static PREFIX_RANGE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
 /// Bounded edit distance (optimal string alignment: insert, delete, substitute, or swap two
 /// adjacent letters): `None` when over `max`.
@@ -330,10 +341,24 @@ impl Index {
             }
         }
         if len >= 3 {
-            for l in (len + 1)..self.by_len.len() {
-                for &id in &self.by_len[l] {
-                    if self.words[id as usize].starts_with(term) {
-                        found.push(id);
+            if PREFIX_RANGE.load(std::sync::atomic::Ordering::Relaxed) {
+                // The longer words that begin with the term: one range of the sorted vocabulary
+                // (the term itself, first in it, is no prefix match).
+                found.extend(
+                    self.vocab
+                        .range::<str, _>((
+                            std::ops::Bound::Excluded(term),
+                            std::ops::Bound::Unbounded,
+                        ))
+                        .take_while(|(w, _)| w.starts_with(term))
+                        .map(|(_, &id)| id),
+                );
+            } else {
+                for l in (len + 1)..self.by_len.len() {
+                    for &id in &self.by_len[l] {
+                        if self.words[id as usize].starts_with(term) {
+                            found.push(id);
+                        }
                     }
                 }
             }
@@ -628,6 +653,66 @@ mod tests {
             }
         }
         assert_eq!(hits[1].why[1], hits[1].explain[1].text(Lang::En));
+    }
+
+    /// The words a query word begins are found in the sorted vocabulary: every longer word that
+    /// begins with it (Latin, diacritics, Cyrillic; words sorting right after it and far after
+    /// it), as comparing every word of the vocabulary finds them.
+    #[test]
+    fn every_word_a_term_begins_is_found() {
+        let mut ix = Index::default();
+        let words = [
+            "gash",
+            "gashi",
+            "gashaj",
+            "gashia",
+            "gasha",
+            "gashë",
+            "gashiqi",
+            "gasi",
+            "gas",
+            "gat",
+            "krasniqi",
+            "krasniq",
+            "krasniqaj",
+            "krasnici",
+            "kras",
+            "јован",
+            "јовановић",
+            "јованка",
+            "јо",
+            "zgash",
+            "ga",
+            "gashizzzzzz",
+        ];
+        for w in words {
+            ix.word_id(w);
+        }
+        for term in [
+            "gas",
+            "gash",
+            "gashi",
+            "kras",
+            "krasniq",
+            "јов",
+            "јован",
+            "zzz",
+        ] {
+            let found = ix.expand(term, term, 0);
+            let want: Vec<u32> = words
+                .iter()
+                .filter(|w| w.starts_with(term) && **w != term)
+                .map(|w| ix.vocab[*w])
+                .collect();
+            assert!(!want.is_empty() || term == "zzz");
+            for id in want {
+                assert!(
+                    found.contains(&id),
+                    "{term:?} does not find {:?}: {found:?}",
+                    ix.words[id as usize]
+                );
+            }
+        }
     }
 
     #[test]
