@@ -298,6 +298,20 @@ pub enum Command {
 }
 
 /// The options of `migrate` and `import-jsonl`.
+/// Which page of an operators' audit trail (`rollout log`, `operator log`).
+#[derive(clap::Args)]
+pub struct TrailPage {
+    /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
+    #[arg(long)]
+    pub since: Option<String>,
+    /// The entries after this cursor (the `next` a listing printed).
+    #[arg(long)]
+    pub after: Option<String>,
+    /// At most this many entries (1 to 1000).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
+    pub limit: u16,
+}
+
 #[derive(clap::Args)]
 pub struct CopyArgs {
     /// Entries per atomic write (default 2000).
@@ -460,17 +474,7 @@ pub enum OperatorCommand {
     Remove { name: String },
     /// The operator actions log (sign-ins, decisions, certificates), shared by every hub over the store: a page of entries, oldest
     /// first (JSON objects; with --json, `entries` and `next`, the cursor of the next page).
-    Log {
-        /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
-        /// The entries after this cursor (the `next` a listing printed).
-        #[arg(long)]
-        after: Option<String>,
-        /// At most this many entries (1 to 1000).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
-        limit: u16,
-    },
+    Log(TrailPage),
 }
 
 #[derive(Subcommand)]
@@ -706,17 +710,7 @@ pub enum RolloutCommand {
     },
     /// The rollout log (every stage change, who made it and why), shared by every hub over the store: a page of entries, oldest
     /// first (JSON objects; with --json, `entries` and `next`, the cursor of the next page).
-    Log {
-        /// Entries since this date (YYYY-MM-DD) or RFC 3339 time.
-        #[arg(long)]
-        since: Option<String>,
-        /// The entries after this cursor (the `next` a listing printed).
-        #[arg(long)]
-        after: Option<String>,
-        /// At most this many entries (1 to 1000).
-        #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u16).range(1..=1000))]
-        limit: u16,
-    },
+    Log(TrailPage),
 }
 
 #[derive(Subcommand)]

@@ -36,11 +36,7 @@ pub(super) fn run(ctx: &Ctx, command: OperatorCommand) -> Result<()> {
                 format!("operator {name} was removed: signed out and refused at every hub")
             });
         }
-        OperatorCommand::Log {
-            since,
-            after,
-            limit,
-        } => audit_log(ctx, crate::audit::Trail::Actions, since, after, limit)?,
+        OperatorCommand::Log(page) => audit_log(ctx, crate::audit::Trail::Actions, page)?,
     }
     Ok(())
 }
@@ -68,9 +64,11 @@ fn since_ms(since: Option<String>) -> Result<Option<u64>> {
 pub(super) fn audit_log(
     ctx: &Ctx,
     trail: crate::audit::Trail,
-    since: Option<String>,
-    after: Option<String>,
-    limit: u16,
+    super::args::TrailPage {
+        since,
+        after,
+        limit,
+    }: super::args::TrailPage,
 ) -> Result<()> {
     let page: crate::audit::Page = ask(
         &ctx.data_dir,

@@ -85,11 +85,9 @@ pub(super) fn run(ctx: &Ctx, command: RolloutCommand) -> Result<()> {
                 },
             );
         }
-        RolloutCommand::Log {
-            since,
-            after,
-            limit,
-        } => super::operators::audit_log(ctx, crate::audit::Trail::Rollout, since, after, limit)?,
+        RolloutCommand::Log(page) => {
+            super::operators::audit_log(ctx, crate::audit::Trail::Rollout, page)?
+        }
     }
     Ok(())
 }
