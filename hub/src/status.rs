@@ -34,6 +34,9 @@ pub struct NodeSeen {
     /// The node's last backup (ms; 0: none reported) and why its last one failed (issue 17).
     pub backup_at_ms: u64,
     pub backup_error: String,
+    /// Why the node's feed is held back (an op it can not read, `PullRequest.reads_format`);
+    /// empty: nothing held back at its last pull.
+    pub held_back: String,
 }
 
 /// The longest sync interval the hub believes (a day): a larger claim is taken as this.
@@ -126,6 +129,9 @@ pub struct ChainStatus {
     pub backup_at_ms: Option<u64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub backup_error: Option<String>,
+    /// The node's feed waits at an op it can not read: it must be upgraded (from its pulls).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub held_back: Option<String>,
 }
 
 fn human_ms(ms: u64) -> String {
@@ -161,6 +167,7 @@ pub fn hub_status(store: &HubStore, seen: &HashMap<String, NodeSeen>) -> HubStat
         };
         c.last_refusal = s.last_refusal.clone();
         c.last_refusal_ms = s.last_refusal_ms;
+        c.held_back = (!s.held_back.is_empty()).then(|| s.held_back.clone());
         if s.last_seen_ms == 0 {
             // Refused before it ever got through.
             continue;

@@ -180,3 +180,99 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     // The four births and the marriage and the death.
     assert_eq!(hub_digest["records"], 6);
 }
+
+/// A node older than the marked field (it sends no `reads_format`) would stop at the first marked
+/// op, every pull: the hub holds its feed back just before it, says on `status` that the office
+/// must be upgraded and where its feed waits, and sends the rest once the office reads the
+/// format (and the note goes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_older_office_is_not_sent_a_record_it_can_not_read_and_the_hub_says_so() {
+    let hub = common::Hub::start().await;
+    let d = tempfile::tempdir().unwrap();
+    let file = d.path().join("pages.csv");
+    std::fs::write(&file, CSV).unwrap();
+    let (_, r) = common::hub_json(
+        hub.data_dir(),
+        &[
+            "import",
+            file.to_str().unwrap(),
+            "--municipality",
+            "istog",
+            "--operator",
+            "ana",
+        ],
+    )
+    .await;
+    let imported = r["imported"].as_array().unwrap();
+    assert_eq!(imported.len(), 4, "{r}");
+    let marked = imported
+        .iter()
+        .find(|i| i["line"] == 3)
+        .unwrap_or_else(|| panic!("line 3 imported: {r}"))["regno"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    let issued = hub.issue("istog", "2");
+    let mut old = hub.client(&issued).await;
+    // Line 2 (a legible birth) comes first in the feed; line 3 is marked.
+    let batches = common::pull_reading(&mut old, 0, 1000, 0).await.unwrap();
+    let ops: Vec<_> = batches.iter().flat_map(|b| b.0.iter()).collect();
+    assert_eq!(ops.len(), 1, "{ops:?}");
+    assert!(ops.iter().all(|o| o.reader_format() == 1));
+    let cursor = batches.last().unwrap().1;
+    // Asked again, from where it stands: nothing (the cursor does not move past the record).
+    let again = common::pull_reading(&mut old, cursor, 1000, 0)
+        .await
+        .unwrap();
+    assert!(again.is_empty(), "{again:?}");
+
+    let held = |st: &serde_json::Value| {
+        let chains = if st["chains"].is_array() {
+            &st["chains"]
+        } else {
+            &st["status"]["chains"]
+        };
+        chains
+            .as_array()
+            .unwrap_or_else(|| panic!("chains in {st}"))
+            .iter()
+            .find(|c| c["node"] == "istog/2")
+            .and_then(|c| c["held_back"].as_str().map(str::to_string))
+    };
+    let mut st = serde_json::Value::Null;
+    for _ in 0..50 {
+        st = common::hub_json(hub.data_dir(), &["status"]).await.1;
+        if held(&st).is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let why = held(&st).unwrap_or_else(|| panic!("istog/2 held back: {st}"));
+    assert!(
+        why.contains(&marked) && why.contains("upgrade civreg-node"),
+        "{why}"
+    );
+    let out = std::process::Command::new(common::hub_bin())
+        .args(["--data-dir", hub.data_dir().to_str().unwrap(), "status"])
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(text.contains("WAITS FOR AN UPGRADE"), "{text}");
+
+    // Upgraded: the rest comes, and the note goes.
+    let new = common::pull(&mut old, cursor, 1000).await.unwrap();
+    let rest: Vec<_> = new.iter().flat_map(|b| b.0.iter()).collect();
+    assert_eq!(rest.len(), 3, "{rest:?}");
+    assert!(rest.iter().any(|o| o.record_id == marked));
+    let mut cleared = false;
+    for _ in 0..50 {
+        let st = common::hub_json(hub.data_dir(), &["status"]).await.1;
+        if held(&st).is_none() {
+            cleared = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    assert!(cleared, "the note stays after the office caught up");
+}

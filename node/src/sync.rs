@@ -535,6 +535,7 @@ pub async fn pull(node: &Node, channel: Channel, stall: Duration) -> Result<(u64
     let call = client.pull(PullRequest {
         cursor,
         max_batch: 1000,
+        reads_format: civreg_shared::op::READS_FORMAT,
     });
     let mut stream = within(stall, "pull", call)
         .await?

@@ -29,6 +29,19 @@ use std::fmt;
 /// The canonical encoding version this code writes and reads.
 pub const OP_FORMAT: u32 = 1;
 
+/// The record format this build reads: the fields an op's changes may name. A reader of format
+/// N reads every field of formats 1 to N; a field added later makes a record an older node can
+/// not decode (its model refuses unknown fields), so the hub holds such ops back from it
+/// ([`Op::reader_format`], `PullRequest.reads_format`) until the office is upgraded.
+///
+/// - 1: the fields of the first release (an older node sends no `reads_format`: 0, read as 1).
+/// - 2: `given_name_illegible` on a person or a spouse (issue 16: central import of historic
+///   pages whose given name can not be read).
+pub const READS_FORMAT: u32 = 2;
+
+/// Fields by the record format that introduced them (the last segment of a change's path).
+const FIELDS_SINCE: &[(&str, u32)] = &[("given_name_illegible", 2)];
+
 /// The `prev_hash` of a node's first op.
 pub const GENESIS: Hash = Hash([0; 32]);
 
@@ -258,6 +271,22 @@ pub fn canonical_value(v: &serde_json::Value) -> String {
 }
 
 impl Op {
+    /// The record format a node must read to apply this op ([`READS_FORMAT`]): the highest
+    /// format of a field its changes name, 1 when they name only the first release's fields.
+    pub fn reader_format(&self) -> u32 {
+        self.changes
+            .iter()
+            .filter_map(|c| {
+                let last = c.path.rsplit('.').next().unwrap_or(&c.path);
+                FIELDS_SINCE
+                    .iter()
+                    .find(|(f, _)| *f == last)
+                    .map(|(_, v)| *v)
+            })
+            .max()
+            .unwrap_or(1)
+    }
+
     /// The canonical encoding of everything but `hash` (see the module docs).
     pub fn canonical_bytes(&self) -> Vec<u8> {
         let mut e = Enc(Vec::with_capacity(256));
@@ -561,6 +590,23 @@ mod tests {
             hash: Hash::default(),
         }
         .seal()
+    }
+
+    #[test]
+    fn an_op_naming_a_later_field_needs_a_later_reader() {
+        let first = op(1, GENESIS);
+        assert_eq!(first.reader_format(), 1);
+        let mut marked = op(2, first.hash);
+        marked.changes.push(FieldChange {
+            path: "spouse1.given_name_illegible".into(),
+            value: json!(true),
+        });
+        assert_eq!(marked.reader_format(), 2);
+        assert!(marked.reader_format() <= READS_FORMAT);
+        // A path that only ends in the same letters is not the field.
+        let mut other = op(3, marked.hash);
+        other.changes[0].path = "child.not_given_name_illegible".into();
+        assert_eq!(other.reader_format(), 1);
     }
 
     fn chain(n: u64) -> Vec<Op> {

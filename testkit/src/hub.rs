@@ -340,8 +340,22 @@ pub async fn pull(
     cursor: u64,
     max_batch: u32,
 ) -> Result<Vec<(Vec<Op>, u64)>, tonic::Status> {
+    pull_reading(client, cursor, max_batch, civreg_shared::op::READS_FORMAT).await
+}
+
+/// [`pull`] as a node that reads record format `reads_format` (0: a node older than the field).
+pub async fn pull_reading(
+    client: &mut SyncClient<Channel>,
+    cursor: u64,
+    max_batch: u32,
+    reads_format: u32,
+) -> Result<Vec<(Vec<Op>, u64)>, tonic::Status> {
     let mut stream = client
-        .pull(PullRequest { cursor, max_batch })
+        .pull(PullRequest {
+            cursor,
+            max_batch,
+            reads_format,
+        })
         .await?
         .into_inner();
     let mut out = Vec::new();

@@ -235,6 +235,7 @@ async fn pull_once(c: &mut SyncClient<Channel>, want: u64) -> f64 {
         .pull(PullRequest {
             cursor: 0,
             max_batch: BATCH as u32,
+            reads_format: civreg_shared::op::READS_FORMAT,
         })
         .await
         .expect("pull")

@@ -173,6 +173,9 @@ fn status_text(answer: &StatusAnswer) -> String {
         if let Some(h) = &c.halted {
             s.push_str(&format!("    STOPPED REGISTERING: {h}\n"));
         }
+        if let Some(h) = &c.held_back {
+            s.push_str(&format!("    WAITS FOR AN UPGRADE: {h}\n"));
+        }
         if let Some(e) = &c.backup_error {
             s.push_str(&format!("    BACKUP FAILED: {e}\n"));
         } else if let Some(at) = c.backup_at_ms {

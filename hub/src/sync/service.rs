@@ -298,9 +298,16 @@ impl Sync for SyncService {
         if let Err(r) = self.rollout.current().check_connect(&m) {
             return Err(self.refuse(&m, &n, &r));
         }
-        let PullRequest { cursor, max_batch } = req.into_inner();
+        let PullRequest {
+            cursor,
+            max_batch,
+            reads_format,
+        } = req.into_inner();
         let max = (max_batch as usize).clamp(1, MAX_BATCH_OPS);
+        // A node older than the field sends 0: it reads the first release's records.
+        let reads = reads_format.max(1);
         let store = self.store.clone();
+        let seen = self.seen.clone();
         let (tx, rx) = mpsc::channel::<Result<PullBatch, Status>>(4);
         tokio::spawn(async move {
             let mut cursor = cursor;
@@ -309,7 +316,7 @@ impl Sync for SyncService {
                 let mm = m.clone();
                 let got =
                     tokio::task::spawn_blocking(move || st.feed_after(&mm, cursor, max)).await;
-                let (ops, next) = match got {
+                let (mut ops, mut next) = match got {
                     Ok(Ok(v)) => v,
                     Ok(Err(e)) => {
                         let _ = tx.send(Err(Status::internal(e.to_string()))).await;
@@ -317,6 +324,33 @@ impl Sync for SyncService {
                     }
                     Err(_) => return,
                 };
+                // An op naming a field this node can not read stops its feed there: sent, it
+                // would stop the node's every pull at that op; held back, the node keeps what it
+                // has and takes the rest once upgraded (the cursor stays before the op).
+                let held = ops.iter().position(|op| op.reader_format() > reads);
+                if let Some(k) = held {
+                    let op = &ops[k];
+                    let why = format!(
+                        "its feed waits at {} ({}): the record uses format {} and this office's \
+                         version reads format {reads}; upgrade civreg-node at this office",
+                        op.record_id,
+                        op.id,
+                        op.reader_format()
+                    );
+                    let new = seen.note(&m, &n, |e| {
+                        let new = e.held_back != why;
+                        e.held_back.clone_from(&why);
+                        new
+                    });
+                    if new {
+                        warn!(municipality = %m, node = %n, %why, "feed held back for an older node");
+                    }
+                    next -= (ops.len() - k) as u64;
+                    ops.truncate(k);
+                } else if ops.len() < max {
+                    // The feed's end reached with nothing held back.
+                    seen.note(&m, &n, |e| e.held_back.clear());
+                }
                 if ops.is_empty() {
                     return;
                 }

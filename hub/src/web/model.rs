@@ -373,6 +373,12 @@ fn trouble(row: &MunicipalityView, today: OffsetDateTime, lang: Lang) -> Vec<(Se
                 say("dash-trouble-halted", node, &[("why", why.into())]),
             ));
         }
+        if let Some(why) = &n.chain.held_back {
+            t.push((
+                Bad,
+                say("dash-trouble-upgrade", node, &[("why", why.into())]),
+            ));
+        }
         if n.refused_now {
             t.push((Bad, say("dash-trouble-refused", node, &[])));
         }

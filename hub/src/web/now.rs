@@ -161,6 +161,15 @@ pub fn items(
                     why.clone(),
                 );
             }
+            if let Some(why) = &n.chain.held_back {
+                push(
+                    Severity::Bad,
+                    "upgrade",
+                    node,
+                    say("dash-now-upgrade", &[("node", node.into())]),
+                    why.clone(),
+                );
+            }
             if let (Some(why), Some(at)) = (&n.chain.last_refusal, n.chain.last_refusal_ms) {
                 push(
                     Severity::Bad,
