@@ -459,10 +459,18 @@ impl Blocks {
     /// Whether dedupe compares records `a` and `b`: they share a key under a rule (not names
     /// alone) in a block within the cap.
     pub(crate) fn compares(&self, a: usize, b: usize) -> bool {
+        self.rules_of(a, b) != 0
+    }
+
+    /// The rules under which records `a` and `b` are compared, bit `r` for rule `r`: they
+    /// share a key under it in a block within its cap (names alone only where one of the two
+    /// has no date and [`Blocks::names_only`] is set).
+    pub(crate) fn rules_of(&self, a: usize, b: usize) -> u32 {
         let names_only = self.names_only && self.dateless[a] != self.dateless[b];
         (0..NR)
             .filter(|&r| r != NAMES_ONLY || names_only)
-            .any(|r| self.shares(a, b, r).is_some())
+            .filter(|&r| self.shares(a, b, r).is_some())
+            .fold(0, |m, r| m | 1 << r)
     }
 
     /// Calls `visit(acc, i, j)` for every distinct blocked pair `i < j`, on `threads` threads,
@@ -614,6 +622,61 @@ impl Blocks {
             stats.rules.push(rs);
         }
         (accs, stats)
+    }
+}
+
+/// What each blocking rule brings, as [`super::dedupe`] blocks (caps applied): for the
+/// benchmark's table of the pairs only one rule brings.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct RuleReport {
+    /// Per pair asked about: bit `r` set when rule `r` ([`RULES`]) compares it.
+    pub blocked_by: Vec<u32>,
+    /// Per rule: the pairs of its own blocks within its cap, whether or not another rule
+    /// also brings them.
+    pub alone: Vec<u64>,
+    /// Dedupe's blocking (each pair under the first rule that brings it), walked without
+    /// scoring, and the seconds the walk took.
+    pub first: BlockingStats,
+    pub walk_seconds: f64,
+}
+
+/// [`RuleReport`] of `pairs` (indices into `records`) with `model`'s block cap.
+#[doc(hidden)]
+pub fn rule_report(
+    model: &super::Model,
+    records: &[super::PersonRecord],
+    pairs: &[(usize, usize)],
+) -> RuleReport {
+    let prepared = model.prepare(records);
+    let mut blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    blocks.names_only = true;
+    let blocked_by = pairs
+        .iter()
+        .map(|&(a, b)| {
+            if a < records.len() && b < records.len() && a != b {
+                blocks.rules_of(a, b)
+            } else {
+                0
+            }
+        })
+        .collect();
+    let alone = (0..NR)
+        .map(|r| {
+            blocks
+                .for_each_pair_of_rule(r, default_threads(), || (), |_, _, _| {})
+                .1
+                .pairs
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    let first = blocks.for_each_pair(default_threads(), || (), |_, _, _| {}).1;
+    let walk_seconds = t0.elapsed().as_secs_f64();
+    RuleReport {
+        blocked_by,
+        alone,
+        first,
+        walk_seconds,
     }
 }
 

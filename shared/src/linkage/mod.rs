@@ -161,7 +161,7 @@ mod job;
 pub mod jw;
 mod model;
 
-pub use block::{BlockingStats, RuleStats, RULES};
+pub use block::{rule_report, BlockingStats, RuleReport, RuleStats, RULES};
 pub use cluster::{ClusterStats, CLUSTER_CAP};
 pub use compare::Field;
 pub use job::{KindShare, LinkJob, LinkOptions, LinkPrior};
