@@ -593,7 +593,11 @@ fn rule_table(
                         r.address
                     )
                 };
-                eprintln!("UNBLOCKED {title}: {}  ~  {}", show(&records[a]), show(&records[b]));
+                eprintln!(
+                    "UNBLOCKED {title}: {}  ~  {}",
+                    show(&records[a]),
+                    show(&records[b])
+                );
             }
         }
         for r in 0..nr {
