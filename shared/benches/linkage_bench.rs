@@ -35,6 +35,9 @@
 //! share. `--generic --diagnose` prints the link job's row-posterior calibration (`LINKCALIB`),
 //! its shares by kind (`LINKKIND`) and the rows between posterior 0.01 and 0.99 (`LINKROW`).
 //!
+//! `--rules` (population runs, `--generic`, `--febrl DIR`) adds a table per dedupe of what each
+//! blocking rule brings: its pairs, the true pairs it brings and those only it brings.
+//!
 //! Other flags: `--records N`, `--rows N` (rows linked, default 100,000), `--out FILE.md`
 //! (write the section there instead; implies `--write`). Run without `--bench` (by
 //! `cargo test --benches`), it does the quick run only.
@@ -103,7 +106,8 @@ fn parse_opts() -> Opts {
     };
     while let Some(a) = it.next() {
         match a.as_str() {
-            "--bench" | "--quick" | "--full" | "--generic" | "--febrl" => {}
+            "--bench" | "--quick" | "--full" | "--generic" | "--febrl" | "--rules"
+            | "--unblocked" => {}
             "--write" => o.write = true,
             "--diagnose" => o.diagnose = true,
             "--records" => o.records = num(it.next(), "--records"),
@@ -508,6 +512,25 @@ fn main() {
             .join("; ")
     );
     debug_assert_eq!(RULES.len(), d.stats.rules.len());
+    if std::env::args().any(|a| a == "--rules") {
+        drop(index);
+        let planted: Vec<(usize, usize)> = set.planted.iter().map(|&(a, b, _)| (a, b)).collect();
+        let at_match: std::collections::HashSet<(usize, usize)> = d
+            .pairs
+            .iter()
+            .filter(|p| p.is_match(th.matched))
+            .map(|p| (p.a.min(p.b), p.a.max(p.b)))
+            .collect();
+        let found = |a: usize, b: usize| at_match.contains(&(a.min(b), a.max(b)));
+        rule_table(
+            w,
+            "Planted pairs (each duplicate's principal with its original's)",
+            &model,
+            &set.people,
+            &planted,
+            Some(&found),
+        );
+    }
 
     print!("{s}");
     if o.write {
@@ -532,6 +555,109 @@ fn main() {
 struct Losses {
     by_rule: Vec<(String, [u64; 5])>,
     by_corruption: Vec<(String, [u64; 5])>,
+}
+
+/// `--rules`: what each blocking rule brings, as dedupe blocks (caps applied): the pairs it
+/// brings first (a pair counts under the first rule that brings it), the pairs of its own
+/// blocks, the true pairs it brings and those *only it* brings (no other rule compares them),
+/// with, where `found` is given, how many of those reach Match. A rule that brings many pairs
+/// and few true pairs only it brings is what the pair count can do without.
+fn rule_table(
+    w: &mut String,
+    title: &str,
+    model: &civreg_shared::linkage::Model,
+    records: &[PersonRecord],
+    truth: &[(usize, usize)],
+    found: Option<&dyn Fn(usize, usize) -> bool>,
+) {
+    let t0 = Instant::now();
+    let rep = civreg_shared::linkage::rule_report(model, records, truth);
+    let report_s = t0.elapsed().as_secs_f64();
+    let nr = RULES.len();
+    let (mut by, mut only, mut only_found) = (vec![0u64; nr], vec![0u64; nr], vec![0u64; nr]);
+    let mut none = 0u64;
+    for (&(a, b), &bits) in truth.iter().zip(&rep.blocked_by) {
+        if bits == 0 {
+            none += 1;
+            if std::env::args().any(|a| a == "--unblocked") {
+                let show = |r: &PersonRecord| {
+                    format!(
+                        "{} {} | {:?} | place {:?} | pn {} | f {:?} m {:?} | {:?}",
+                        r.given_name,
+                        r.surname,
+                        r.birth_date,
+                        r.birth_place,
+                        r.tokens.len(),
+                        r.father_given_name,
+                        r.mother_given_name,
+                        r.address
+                    )
+                };
+                eprintln!(
+                    "UNBLOCKED {title}: {}  ~  {}",
+                    show(&records[a]),
+                    show(&records[b])
+                );
+            }
+        }
+        for r in 0..nr {
+            if bits & (1 << r) != 0 {
+                by[r] += 1;
+                if bits == 1 << r {
+                    only[r] += 1;
+                    only_found[r] += u64::from(found.is_some_and(|f| f(a, b)));
+                }
+            }
+        }
+    }
+    let _ = writeln!(
+        w,
+        "\n{title}: what each blocking rule brings ({} records, {} true pairs, {} blocked by no rule; {} pairs compared, walked without scoring in {:.1} s; the table took {:.1} s):\n",
+        thousands(records.len() as u64),
+        thousands(truth.len() as u64),
+        thousands(none),
+        thousands(rep.first.pairs),
+        rep.walk_seconds,
+        report_s
+    );
+    let _ = writeln!(
+        w,
+        "| rule | pairs (first rule) | pairs of its own blocks | true pairs it brings | true pairs only it brings | of those at Match |\n|---|---|---|---|---|---|"
+    );
+    for r in 0..nr {
+        let _ = writeln!(
+            w,
+            "| {} | {} | {} | {} | {} | {} |",
+            RULES[r],
+            thousands(rep.first.rules.get(r).map_or(0, |s| s.pairs)),
+            thousands(rep.alone[r]),
+            thousands(by[r]),
+            thousands(only[r]),
+            if found.is_some() {
+                thousands(only_found[r])
+            } else {
+                "–".into()
+            }
+        );
+    }
+}
+
+/// The true pairs of records whose person is `entity[i]`.
+fn true_pairs(entity: &[usize]) -> Vec<(usize, usize)> {
+    let mut of: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    for (i, &e) in entity.iter().enumerate() {
+        of.entry(e).or_default().push(i);
+    }
+    let mut out = Vec::new();
+    for v in of.values() {
+        for x in 0..v.len() {
+            for y in x + 1..v.len() {
+                out.push((v[x], v[y]));
+            }
+        }
+    }
+    out.sort_unstable();
+    out
 }
 
 fn losses(
@@ -829,6 +955,26 @@ fn generic_main() {
         thousands(d.cluster_pairs),
         d.compared_recall
     );
+    if args.iter().any(|a| a == "--rules") {
+        let token = civreg_shared::synth::eval::test_token;
+        let mut records = own.register_records(token);
+        records.extend(own.source_records(token));
+        let mut entity: Vec<usize> = (0..own.register.len()).collect();
+        entity.extend(own.source_entity.iter().copied());
+        let model = Matcher::train(
+            &records,
+            &civreg_shared::linkage::generic::hub_train_config(records.len()),
+        )
+        .expect("train");
+        rule_table(
+            w,
+            "Generic dedupe",
+            &model,
+            &records,
+            &true_pairs(&entity),
+            None,
+        );
+    }
     print_shares(w, &shares);
     let _ = writeln!(w, "\nLink (clean source), rows with a true match found at Match, by corruption (a row may have several):\n\n| corruption | rows | found at Match |\n|---|---|---|");
     for (k, n, f) in &corr {
@@ -1333,6 +1479,7 @@ fn febrl_main(dir: &Path) {
         );
     }
     let mut notes = Vec::new();
+    let mut notes_rules = Vec::new();
     for n in 1..=3 {
         eprintln!("febrl: dedupe {n}");
         let rows = load(&format!("febrl{n}.csv"));
@@ -1340,6 +1487,23 @@ fn febrl_main(dir: &Path) {
         let records: Vec<_> = rows.iter().map(|r| r.record.clone()).collect();
         let entity: Vec<usize> = rows.iter().map(|r| r.entity as usize).collect();
         let d = evaluate_dedupe_records(&records, &entity).expect("dedupe");
+        if std::env::args().any(|a| a == "--rules") {
+            let model = Matcher::train(
+                &records,
+                &civreg_shared::linkage::generic::hub_train_config(records.len()),
+            )
+            .expect("train");
+            let mut t = String::new();
+            rule_table(
+                &mut t,
+                &format!("FEBRL {n} dedupe"),
+                &model,
+                &records,
+                &true_pairs(&entity),
+                None,
+            );
+            notes_rules.push(t);
+        }
         assert_eq!(d.true_pairs, links, "febrl{n}: true pairs");
         notes.push(format!(
             "FEBRL {n}: pairwise {}, compared {:.4} ({} pairs inside clusters)",
@@ -1369,6 +1533,9 @@ fn febrl_main(dir: &Path) {
         notes.join("; ")
     );
     print_shares(w, &febrl_shares);
+    for t in &notes_rules {
+        w.push_str(t);
+    }
     print!("{s}");
     if write {
         let path = repo_root().join("BENCHMARKS.md");

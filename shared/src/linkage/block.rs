@@ -11,13 +11,13 @@ pub const RULES: [&str; 16] = [
     "personal number, one edit apart",
     "surname + date of birth",
     "given name + date of birth",
-    "given name + surname, either order, + birth year ±1",
+    "given name + surname, either order, + birth year",
     "given name + surname + father's given name",
-    "father's + mother's given names + birth year",
-    "date of birth + both initials, or both last letters, either order",
-    "date of birth + one name's initial and the other's last letter, either order",
+    "father's + mother's given names + birth year + the day or the month of birth",
+    "date of birth + both initials, or both names' last two letters, either order",
+    "date of birth + one name's initial and the last two letters of either name, either order",
     "one name + the other's initial, either order, + day and month of birth + decade of birth",
-    "one name + the other's last letter, either order, + day and month of birth + decade of birth",
+    "one name + the other's last two letters, either order, + day and month of birth + decade of birth",
     "one name + the other's initial, either order, + day and month of birth + last digit of the birth year",
     "one name + the other's initial, either order (pairs with a record without a date)",
     "one name + the other's initial, either order, + birth year + month",
@@ -35,19 +35,72 @@ pub const RULES: [&str; 16] = [
 /// missing date and no personal number had no other rule.
 pub(crate) const NAMES_ONLY: usize = 12;
 
-/// The date of birth with both initials, or both last letters (either order).
+/// Given name, surname and father's given name, without a date: for a pair of which one
+/// record lacks a full date of birth (see [`Blocks::shares`]).
+pub(crate) const FATHER: usize = 5;
+
+/// Both parents' given names, the year and the day or month of birth.
+const PARENTS: usize = 6;
+
+/// Whether a record's date of birth is whole (year, month and day): [`FATHER`] compares only
+/// pairs of which one record's is not.
+fn full_date(p: &Prep) -> bool {
+    p.date.is_some_and(|d| d.month.is_some() && d.day.is_some())
+}
+
+/// Whether `rule` may compare records `a` and `b` at all, whatever keys they share: names
+/// alone ([`NAMES_ONLY`]) where one has no date; [`FATHER`] where one lacks a full date.
+pub(crate) fn applies(rule: usize, a: &Prep, b: &Prep) -> bool {
+    match rule {
+        NAMES_ONLY => a.date.is_none() != b.date.is_none(),
+        FATHER => !(full_date(a) && full_date(b)),
+        _ => true,
+    }
+}
+
+/// The date of birth with both initials, or both names' last two letters (either order).
 const DATE_INITIALS: usize = 7;
 
-/// The date of birth with one name's initial and the other's last letter (either order): one
-/// name misspelt at its first letter and the other at its last.
+/// The date of birth with one name's initial and the other's last two letters (either order):
+/// one name misspelt at its first letter and the other at its end; and, in a second row of
+/// keys ([`SIGNATURE_ROW`]), one name's initial and its own last two letters, in either field:
+/// one name misspelt in its middle (or found in the other field) and the other name
+/// misspelt, replaced or missing. FEBRL 3 has such pairs (a given name replaced or left out
+/// and the surname mistyped), which no other rule with the date reaches without a date's
+/// block of every person of one initial (the date with either initial: 52 million pairs at
+/// 3.1 million records).
 const DATE_CROSS: usize = 8;
+
+/// Key rows: one per rule, and a second row of [`DATE_CROSS`]'s keys (a rule has two keys a
+/// record in each row).
+pub(crate) const NK: usize = NR + 1;
+const SIGNATURE_ROW: usize = NR;
+
+/// The key rows of `rule`.
+fn rows_of(rule: usize) -> impl Iterator<Item = usize> {
+    std::iter::once(rule).chain((rule == DATE_CROSS).then_some(SIGNATURE_ROW))
+}
+
+/// The rule of key row `row`.
+pub(crate) fn rule_of_row(row: usize) -> usize {
+    if row == SIGNATURE_ROW {
+        DATE_CROSS
+    } else {
+        row
+    }
+}
+
+/// Whether key lists `ka` and `kb` share a key under `rule` (block caps not applied).
+pub(crate) fn share_under(ka: &[Keys; NK], kb: &[Keys; NK], rule: usize) -> bool {
+    rows_of(rule).any(|row| ka[row].iter().any(|&x| x != 0 && kb[row].contains(&x)))
+}
 
 /// One name's key, the other's initial, the day and month of birth, and the decade of birth
 /// (a mistyped last digit of the year), or the last digit of the year (a mistyped tens digit).
 const NAMES_DAY_MONTH_DECADE: usize = 9;
 const NAMES_DAY_MONTH_DIGIT: usize = 11;
 
-/// The same as [`NAMES_DAY_MONTH_DECADE`] with the other name's last letter instead of its
+/// The same as [`NAMES_DAY_MONTH_DECADE`] with the other name's last two letters instead of its
 /// initial: the other name misspelt at its first letter.
 const NAMES_LAST_DAY_MONTH_DECADE: usize = 10;
 
@@ -77,8 +130,8 @@ pub(crate) type Keys = [u64; 2];
 
 /// Blocking keys of `p` under every rule. Dates enter as (year, smaller of day and month,
 /// larger), so a date with day and month swapped gives the same key.
-pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
-    let mut out = [[0u64; 2]; NR];
+pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NK] {
+    let mut out = [[0u64; 2]; NK];
     for (slot, &(scheme, h)) in out[0].iter_mut().zip(&p.toks) {
         if scheme != 0 {
             let mut b = [0u8; 9];
@@ -134,22 +187,29 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
             out[5][k] = mk(5, &[g.as_bytes(), s.as_bytes(), f.as_bytes()]);
         }
     }
-    // Given name and surname in either order (a pair with the two swapped meets), and the year
-    // of birth within one year: two keys, one per two-year bucket (y/2 and (y+1)/2), so that
-    // years one apart always share one.
+    // Given name and surname in either order (a pair with the two swapped meets) and the year
+    // of birth: a date known only to its year, or a day and month both mistyped. (With the
+    // year within one, as two keys of two-year buckets, a common given name and surname born
+    // in three years made one block: 34 million pairs at 3.1 million records, against 11
+    // million for the year; a year mistyped in one digit with the day and month right is the
+    // rules with the decade or the year's last digit.)
     if let (Some(g), Some(s), Some(d)) = (given, surnames[0], p.date) {
         let (lo, hi) = if g <= s { (g, s) } else { (s, g) };
-        for (slot, bucket) in [d.year.div_euclid(2), (d.year + 1).div_euclid(2)]
-            .into_iter()
-            .enumerate()
-        {
-            out[4][slot] = mk(4, &[lo.as_bytes(), hi.as_bytes(), &bucket.to_le_bytes()]);
-        }
+        out[4][0] = mk(4, &[lo.as_bytes(), hi.as_bytes(), &d.year.to_le_bytes()]);
     }
-    // Both parents' names and the year: a child's record whose own given name and surname were
-    // both misspelt still meets its original.
+    // Both parents' names, the year and one of the day and the month (the same tag for both,
+    // so a date with the two swapped, or one of them mistyped, still meets): a child's record
+    // whose own given name and surname were both misspelt still meets its original. (With
+    // the year alone, the children of every couple of common names born in one year made a
+    // block: 13 million pairs at 3.1 million records, and at 200,000 records no planted pair
+    // that another rule did not also bring.)
     if let (Some(f), Some(m), Some(d)) = (father, mother, p.date) {
-        out[6][0] = mk(6, &[f.as_bytes(), m.as_bytes(), &d.year.to_le_bytes()]);
+        let y = d.year.to_le_bytes();
+        for (slot, n) in [d.month, d.day].into_iter().enumerate() {
+            if let Some(n) = n {
+                out[PARENTS][slot] = mk(6, &[f.as_bytes(), m.as_bytes(), &y, &[n as u8]]);
+            }
+        }
     }
     if let (Some(g), Some(d)) = (given, &full_date) {
         out[3][0] = mk(3, &[g.as_bytes(), d]);
@@ -164,56 +224,49 @@ pub(crate) fn keys_of(t: &Tables, p: &Prep) -> [Keys; NR] {
         }
         names.at(i)?.folded.chars().next()
     };
-    let last = |names: &super::compare::Names, i: u32| -> Option<char> {
+    // A name's last two letters (the whole name if shorter): what a name misspelt at its first
+    // letter keeps. (With the last letter alone, few letters end most names of a language, -i
+    // and -a of Albanian surnames and given names: the date with both last letters and one
+    // name with the other's last letter and the day, month and decade compared 29.6 million
+    // pairs at 3.1 million records, and 5.1 million with the last two letters.)
+    let ending = |names: &super::compare::Names, i: u32| -> Option<String> {
         if i == NONE {
             return None;
         }
-        names.at(i)?.folded.chars().next_back()
+        let f = &names.at(i)?.folded;
+        let n = f.chars().count();
+        (n > 0).then(|| f.chars().skip(n.saturating_sub(2)).collect())
     };
     let (gi, si) = (initial(&t.given, p.given), initial(&t.surname, p.surname));
-    let (gl, sl) = (last(&t.given, p.given), last(&t.surname, p.surname));
-    // Slot 0 the initials, slot 1 the last letters (a name misspelt at its first letter).
-    for (slot, (tag, a, b)) in [(b'i', gi, si), (b'l', gl, sl)].into_iter().enumerate() {
+    let (gi, si) = (gi.map(String::from), si.map(String::from));
+    let (ge, se) = (ending(&t.given, p.given), ending(&t.surname, p.surname));
+    // Slot 0 the initials, slot 1 the endings (both names misspelt at their first letters).
+    for (slot, (tag, a, b)) in [(b'i', &gi, &si), (b'l', &ge, &se)].into_iter().enumerate() {
         if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
             let (lo, hi) = if a <= b { (a, b) } else { (b, a) };
-            let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
-            out[DATE_INITIALS][slot] = mk(
-                7,
-                &[
-                    &[tag],
-                    lo.encode_utf8(&mut ba).as_bytes(),
-                    hi.encode_utf8(&mut bb).as_bytes(),
-                    d,
-                ],
-            );
+            out[DATE_INITIALS][slot] = mk(7, &[&[tag], lo.as_bytes(), hi.as_bytes(), d]);
         }
     }
-    // One name's initial and the other's last letter, the same tag for both slots (swapped
-    // names meet).
-    for (slot, (a, b)) in [(gi, sl), (si, gl)].into_iter().enumerate() {
-        if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
-            let (mut ba, mut bb) = ([0u8; 4], [0u8; 4]);
-            out[DATE_CROSS][slot] = mk(
-                16,
-                &[
-                    a.encode_utf8(&mut ba).as_bytes(),
-                    b.encode_utf8(&mut bb).as_bytes(),
-                    d,
-                ],
-            );
+    // One name's initial and the other's ending, the same tag for both slots (swapped names
+    // meet): one name misspelt at its first letter, the other further on; and one name's
+    // initial and its own ending, in either field, with the same tag: one name misspelt in
+    // its middle, or in the other field, whatever the other name is (see [`DATE_CROSS`]).
+    for (row, pairs) in [
+        (DATE_CROSS, [(&gi, &se), (&si, &ge)]),
+        (SIGNATURE_ROW, [(&gi, &ge), (&si, &se)]),
+    ] {
+        for (slot, (a, b)) in pairs.into_iter().enumerate() {
+            if let (Some(d), Some(a), Some(b)) = (&full_date, a, b) {
+                let tag = if row == DATE_CROSS { 16 } else { 17 };
+                out[row][slot] = mk(tag, &[a.as_bytes(), b.as_bytes(), d]);
+            }
         }
     }
     // One name's key and the other's initial, in either order (the same tag for both slots,
     // so swapped names meet), as (given key, surname initial) and (surname key, given
     // initial).
-    let name_initial = [
-        given.zip(si).map(|(g, c)| (g, c.to_string())),
-        surnames[0].zip(gi).map(|(s, c)| (s, c.to_string())),
-    ];
-    let name_last = [
-        given.zip(sl).map(|(g, c)| (g, c.to_string())),
-        surnames[0].zip(gl).map(|(s, c)| (s, c.to_string())),
-    ];
+    let name_initial = [given.zip(si), surnames[0].zip(gi)];
+    let name_last = [given.zip(se), surnames[0].zip(ge)];
     // With the day and month and the year's decade, or its last digit: a year mistyped in
     // one digit (the last keeps the decade, the tens digit keeps the last) and a name
     // misspelt or swapped. (With a name's key alone and any year, a common surname's
@@ -330,23 +383,25 @@ pub struct BlockingStats {
 
 /// Blocking keys of a set of records, sorted per rule.
 pub(crate) struct Blocks {
-    pub(crate) keys: Vec<[Keys; NR]>,
-    /// Per rule: (key, record) sorted by key.
+    pub(crate) keys: Vec<[Keys; NK]>,
+    /// Per key row (a rule's, [`rows_of`]): (key, record) sorted by key.
     pub(crate) sorted: Vec<Vec<(u64, u32)>>,
     pub(crate) cap: usize,
     /// Records without a date of birth (see [`NAMES_ONLY`]).
     pub(crate) dateless: Vec<bool>,
+    /// Records with a whole date of birth (see [`FATHER`]).
+    full: Vec<bool>,
     /// Whether [`Blocks::for_each_pair`] visits the pairs of [`NAMES_ONLY`] (dedupe; not
     /// training).
     pub(crate) names_only: bool,
-    /// Per record: bit `2 * rule + slot` is set when the record's key in that slot is in a
-    /// block within the rule's cap. A pair that shares a key only in a block over the cap was
+    /// Per record: bit `2 * row + slot` is set when the record's key in that slot of that key
+    /// row is in a block within its rule's cap. A pair that shares a key only in a block over the cap was
     /// not compared under that rule, so a later rule must still compare it (once it did not:
     /// numbers one edit apart share the first half of a JMBG, the date of birth, in blocks over
     /// their cap, and the pairs of the same names and date behind them were compared by no
     /// rule: at 3.1 million records `wrong_digit` duplicates found at Match fell from 90% to
     /// 27%).
-    open: Vec<u32>,
+    open: Vec<u64>,
     /// Per record: the sorted deletion keys of the personal number whose halves are its keys
     /// under [`NEAR_RULE`] (empty without one). A pair sharing a half is blocked by that rule
     /// only when the numbers are one edit apart (they share a deletion key): a half is shared
@@ -359,8 +414,8 @@ pub(crate) struct Blocks {
 
 impl Blocks {
     pub(crate) fn build(t: &Tables, preps: &[Prep], cap: usize) -> Blocks {
-        let keys: Vec<[Keys; NR]> = preps.iter().map(|p| keys_of(t, p)).collect();
-        let sorted: Vec<Vec<(u64, u32)>> = (0..NR)
+        let keys: Vec<[Keys; NK]> = preps.iter().map(|p| keys_of(t, p)).collect();
+        let sorted: Vec<Vec<(u64, u32)>> = (0..NK)
             .map(|r| {
                 let mut v: Vec<(u64, u32)> = Vec::with_capacity(keys.len());
                 for (i, k) in keys.iter().enumerate() {
@@ -377,9 +432,10 @@ impl Blocks {
             })
             .collect();
         let dateless = preps.iter().map(|p| p.date.is_none()).collect();
-        let mut open = vec![0u32; keys.len()];
+        let full = preps.iter().map(full_date).collect();
+        let mut open = vec![0u64; keys.len()];
         for (r, v) in sorted.iter().enumerate() {
-            let within = cap_of(cap, r);
+            let within = cap_of(cap, rule_of_row(r));
             let mut i = 0;
             while i < v.len() {
                 let mut j = i + 1;
@@ -415,6 +471,7 @@ impl Blocks {
             sorted,
             cap,
             dateless,
+            full,
             names_only: false,
             open,
             near,
@@ -425,15 +482,20 @@ impl Blocks {
         cap_of(self.cap, rule)
     }
 
-    /// The smallest key that records `a` and `b` share under `rule` in a block within the
-    /// rule's cap.
-    fn shares(&self, a: usize, b: usize, rule: usize) -> Option<u64> {
-        let (ka, kb) = (&self.keys[a][rule], &self.keys[b][rule]);
-        let bits = self.open[a] >> (2 * rule);
-        let mut best: Option<u64> = None;
-        for (slot, &x) in ka.iter().enumerate() {
-            if x != 0 && bits & (1 << slot) != 0 && kb.contains(&x) {
-                best = Some(best.map_or(x, |y| y.min(x)));
+    /// The smallest (key, key row) that records `a` and `b` share under `rule` in a block
+    /// within the rule's cap.
+    fn shares(&self, a: usize, b: usize, rule: usize) -> Option<(u64, usize)> {
+        if rule == FATHER && self.full[a] && self.full[b] {
+            return None;
+        }
+        let mut best: Option<(u64, usize)> = None;
+        for row in rows_of(rule) {
+            let (ka, kb) = (&self.keys[a][row], &self.keys[b][row]);
+            let bits = self.open[a] >> (2 * row);
+            for (slot, &x) in ka.iter().enumerate() {
+                if x != 0 && bits & (1 << slot) != 0 && kb.contains(&x) {
+                    best = Some(best.map_or((x, row), |y| y.min((x, row))));
+                }
             }
         }
         if rule == NEAR_RULE && best.is_some() && !self.one_edit(a, b) {
@@ -448,21 +510,30 @@ impl Blocks {
         super::compare::share_a_key(&self.near[a], &self.near[b])
     }
 
-    /// The records sharing `key` under `rule`, or `None` when the block is over the cap.
-    pub(crate) fn block(&self, rule: usize, key: u64) -> Option<&[(u64, u32)]> {
-        let v = &self.sorted[rule];
+    /// The records sharing `key` in key row `row` ([`keys_of`]), or `None` when the block is
+    /// over its rule's cap.
+    pub(crate) fn block(&self, row: usize, key: u64) -> Option<&[(u64, u32)]> {
+        let v = &self.sorted[row];
         let lo = v.partition_point(|e| e.0 < key);
         let hi = lo + v[lo..].partition_point(|e| e.0 == key);
-        (hi - lo <= self.cap_of(rule)).then(|| &v[lo..hi])
+        (hi - lo <= self.cap_of(rule_of_row(row))).then(|| &v[lo..hi])
     }
 
     /// Whether dedupe compares records `a` and `b`: they share a key under a rule (not names
     /// alone) in a block within the cap.
     pub(crate) fn compares(&self, a: usize, b: usize) -> bool {
+        self.rules_of(a, b) != 0
+    }
+
+    /// The rules under which records `a` and `b` are compared, bit `r` for rule `r`: they
+    /// share a key under it in a block within its cap (names alone only where one of the two
+    /// has no date and [`Blocks::names_only`] is set).
+    pub(crate) fn rules_of(&self, a: usize, b: usize) -> u32 {
         let names_only = self.names_only && self.dateless[a] != self.dateless[b];
         (0..NR)
             .filter(|&r| r != NAMES_ONLY || names_only)
-            .any(|r| self.shares(a, b, r).is_some())
+            .filter(|&r| self.shares(a, b, r).is_some())
+            .fold(0, |m, r| m | 1 << r)
     }
 
     /// Calls `visit(acc, i, j)` for every distinct blocked pair `i < j`, on `threads` threads,
@@ -517,35 +588,40 @@ impl Blocks {
                 continue;
             }
             let earlier = if only.is_some() { 0 } else { r };
-            let v = &self.sorted[r];
             let mut rs = RuleStats {
                 rule: (*name).to_string(),
                 ..Default::default()
             };
-            let mut runs: Vec<(usize, usize)> = Vec::new();
+            // (key row, start, end) of each block within the cap.
+            let mut runs: Vec<(usize, usize, usize)> = Vec::new();
             let mut keyed = 0u64;
             let mut last_rec = u32::MAX;
-            let mut i = 0;
-            while i < v.len() {
-                let mut j = i + 1;
-                while j < v.len() && v[j].0 == v[i].0 {
-                    j += 1;
-                }
-                let len = j - i;
-                if len >= 2 {
-                    rs.blocks += 1;
-                    rs.largest_block = rs.largest_block.max(len as u64);
-                    if len > self.cap_of(r) {
-                        rs.skipped_blocks += 1;
-                        rs.skipped_records += len as u64;
-                    } else {
-                        runs.push((i, j));
+            for row in rows_of(r) {
+                let v = &self.sorted[row];
+                let mut i = 0;
+                while i < v.len() {
+                    let mut j = i + 1;
+                    while j < v.len() && v[j].0 == v[i].0 {
+                        j += 1;
                     }
+                    let len = j - i;
+                    if len >= 2 {
+                        rs.blocks += 1;
+                        rs.largest_block = rs.largest_block.max(len as u64);
+                        if len > self.cap_of(r) {
+                            rs.skipped_blocks += 1;
+                            rs.skipped_records += len as u64;
+                        } else {
+                            runs.push((row, i, j));
+                        }
+                    }
+                    i = j;
                 }
-                i = j;
             }
-            // records with a key (a record may have two keys under a rule)
-            let mut recs: Vec<u32> = v.iter().map(|e| e.1).collect();
+            // records with a key (a record may have several keys under a rule)
+            let mut recs: Vec<u32> = rows_of(r)
+                .flat_map(|row| self.sorted[row].iter().map(|e| e.1))
+                .collect();
             recs.sort_unstable();
             for x in recs {
                 if x != last_rec {
@@ -555,7 +631,7 @@ impl Blocks {
             }
             rs.records_keyed = keyed;
             // Big blocks first, so that the threads finish together.
-            runs.sort_unstable_by_key(|&(a, b)| std::cmp::Reverse(b - a));
+            runs.sort_unstable_by_key(|&(_, a, b)| std::cmp::Reverse(b - a));
             let next = AtomicUsize::new(0);
             let counts: Vec<u64> = std::thread::scope(|s| {
                 let handles: Vec<_> = accs
@@ -566,18 +642,23 @@ impl Blocks {
                             let mut pairs = 0u64;
                             loop {
                                 let k = next.fetch_add(1, Ordering::Relaxed);
-                                let Some(&(lo, hi)) = runs.get(k) else { break };
-                                let block = &v[lo..hi];
-                                let key = block[0].0;
+                                let Some(&(row, lo, hi)) = runs.get(k) else {
+                                    break;
+                                };
+                                let block = &self.sorted[row][lo..hi];
+                                let key = (block[0].0, row);
                                 for x in 0..block.len() {
                                     for y in x + 1..block.len() {
                                         let (mut a, mut b) = (block[x].1, block[y].1);
                                         if a > b {
                                             std::mem::swap(&mut a, &mut b);
                                         }
-                                        if r == NAMES_ONLY
+                                        if (r == NAMES_ONLY
                                             && self.dateless[a as usize]
-                                                == self.dateless[b as usize]
+                                                == self.dateless[b as usize])
+                                            || (r == FATHER
+                                                && self.full[a as usize]
+                                                && self.full[b as usize])
                                         {
                                             continue;
                                         }
@@ -614,6 +695,63 @@ impl Blocks {
             stats.rules.push(rs);
         }
         (accs, stats)
+    }
+}
+
+/// What each blocking rule brings, as [`super::dedupe`] blocks (caps applied): for the
+/// benchmark's table of the pairs only one rule brings.
+#[doc(hidden)]
+#[derive(Debug, Clone, Default)]
+pub struct RuleReport {
+    /// Per pair asked about: bit `r` set when rule `r` ([`RULES`]) compares it.
+    pub blocked_by: Vec<u32>,
+    /// Per rule: the pairs of its own blocks within its cap, whether or not another rule
+    /// also brings them.
+    pub alone: Vec<u64>,
+    /// Dedupe's blocking (each pair under the first rule that brings it), walked without
+    /// scoring, and the seconds the walk took.
+    pub first: BlockingStats,
+    pub walk_seconds: f64,
+}
+
+/// [`RuleReport`] of `pairs` (indices into `records`) with `model`'s block cap.
+#[doc(hidden)]
+pub fn rule_report(
+    model: &super::Model,
+    records: &[super::PersonRecord],
+    pairs: &[(usize, usize)],
+) -> RuleReport {
+    let prepared = model.prepare(records);
+    let mut blocks = Blocks::build(&prepared.tables, &prepared.preps, model.block_cap);
+    blocks.names_only = true;
+    let blocked_by = pairs
+        .iter()
+        .map(|&(a, b)| {
+            if a < records.len() && b < records.len() && a != b {
+                blocks.rules_of(a, b)
+            } else {
+                0
+            }
+        })
+        .collect();
+    let alone = (0..NR)
+        .map(|r| {
+            blocks
+                .for_each_pair_of_rule(r, default_threads(), || (), |_, _, _| {})
+                .1
+                .pairs
+        })
+        .collect();
+    let t0 = std::time::Instant::now();
+    let first = blocks
+        .for_each_pair(default_threads(), || (), |_, _, _| {})
+        .1;
+    let walk_seconds = t0.elapsed().as_secs_f64();
+    RuleReport {
+        blocked_by,
+        alone,
+        first,
+        walk_seconds,
     }
 }
 

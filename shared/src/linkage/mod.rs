@@ -116,30 +116,36 @@
 //! Only pairs that share a key under at least one rule are compared ([`RULES`]): a personal
 //! number token; a personal number one typing error apart (blinded halves and deletion keys,
 //! [`PnumToken::blind`]); surname key + date of birth; given-name key + date of birth;
-//! given-name key + surname key in either order + birth year ±1; given-name key + surname key +
-//! father's given-name key; father's + mother's given-name keys + birth year (for a child whose
+//! given-name key + surname key in either order + birth year; given-name key + surname key +
+//! father's given-name key, for a pair of which one record lacks a whole date of birth;
+//! father's + mother's given-name keys + birth year + the day or the month (for a child whose
 //! given name and surname were both misspelt); the date of birth + both initials, or both
-//! last letters, in either order (both names misspelt, or swapped and one misspelt); the
-//! date of birth + one name's initial and the other's last letter, in either order; one
-//! name's key + the other's initial, or its last letter, in either order + day and month of
-//! birth + the decade of birth, and the same (with the initial) with the last digit of the
-//! birth year instead of the decade (a misspelt or swapped name and a year mistyped in its
-//! last or its tens digit); one name's key + the
-//! other's initial in either order, between a record without a date and records with one
-//! (names alone: `link` and `dedupe`, not training); the same + the birth year + the month,
-//! and the same + the birth year + the day (a misspelt name and a mistyped day, or month); one name's
-//! key + the other's last two letters in either order + the birth year + the municipality of
-//! birth (the other name misspelt at its first letter and the day or month mistyped). Surname keys are taken
-//! from the current and the maiden/earlier surname; dates enter as (year, the smaller and the
-//! larger of day and month), so swapped dates still block together. A pair is compared once,
-//! under the first rule that brings it together in a block within that rule's cap. Blocks
-//! larger than [`TrainConfig::block_cap`] records (64 for numbers one edit apart) are skipped
-//! (and counted in [`BlockingStats`]), so the work never grows with the square of the
-//! register; a pair whose shared key under one rule is in a skipped block is still compared
-//! under a later rule that brings it together. The narrow keys of the rules after the
-//! parents' (initials or last letters, decade, month or day) replaced a name with the day and
-//! month in any year, the date with one initial, and one name with the other's initial and the
-//! year, which compared 527 million pairs at 3.1 million records (BENCHMARKS.md).
+//! names' last two letters, in either order (both names misspelt, or swapped and one
+//! misspelt); the date of birth + one name's initial and the other's last two letters, or
+//! its own, in either order (one name misspelt at each end; one name misspelt in its middle
+//! or in the other field, whatever the other name is: FEBRL 3's replaced or missing given
+//! names); one name's key + the other's initial, or its last two letters, in either order +
+//! day and month of birth + the decade of birth, and the same (with the initial) with the
+//! last digit of the birth year instead of the decade (a misspelt or swapped name and a year
+//! mistyped in its last or its tens digit); one name's key + the other's initial in either
+//! order, between a record without a date and records with one (names alone: `link` and
+//! `dedupe`, not training); the same + the birth year + the month, and the same + the birth
+//! year + the day (a misspelt name and a mistyped day, or month); one name's key + the
+//! other's last two letters in either order + the birth year + the municipality of birth
+//! (the other name misspelt at its first letter and the day or month mistyped). Surname keys
+//! are taken from the current and the maiden/earlier surname; dates enter as (year, the
+//! smaller and the larger of day and month), so swapped dates still block together. A pair
+//! is compared once, under the first rule that brings it together in a block within that
+//! rule's cap. Blocks larger than [`TrainConfig::block_cap`] records (64 for numbers one edit
+//! apart) are skipped (and counted in [`BlockingStats`]), so the work never grows with the
+//! square of the register; a pair whose shared key under one rule is in a skipped block is
+//! still compared under a later rule that brings it together. The narrow keys of the rules
+//! after the parents' (initials or last letters, decade, month or day) replaced a name with
+//! the day and month in any year, the date with one initial, and one name with the other's
+//! initial and the year, which compared 527 million pairs at 3.1 million records; the year
+//! without a window of ±1, the parents with the day or month, the last two letters for the
+//! last one and the father's rule only where a date is missing took the 3.1 million pairs
+//! from 121 million down (BENCHMARKS.md, "blocking at 3.1 million, before and after").
 //!
 //! # Clusters (dedupe)
 //!
@@ -161,7 +167,7 @@ mod job;
 pub mod jw;
 mod model;
 
-pub use block::{BlockingStats, RuleStats, RULES};
+pub use block::{rule_report, BlockingStats, RuleReport, RuleStats, RULES};
 pub use cluster::{ClusterStats, CLUSTER_CAP};
 pub use compare::Field;
 pub use job::{KindShare, LinkJob, LinkOptions, LinkPrior};
@@ -171,7 +177,7 @@ pub use model::{
 };
 
 use crate::model::{Record, Sex};
-use block::{default_threads, keys_of, Blocks, NAMES_ONLY};
+use block::{default_threads, keys_of, Blocks, FATHER, NAMES_ONLY};
 use chrono::{Datelike, NaiveDate};
 use compare::{compare, Prep, Tables};
 use serde::{Deserialize, Serialize};
@@ -549,15 +555,16 @@ pub fn link(model: &Model, index: &RegisterIndex, row: &PersonRecord) -> Link {
     let keys = keys_of(&tables, &prep);
     let mut cands: Vec<u32> = Vec::new();
     let mut skipped = 0;
-    let dateless = prep.date.is_none();
+    // By key row: a rule's keys, and a second row of one rule's (`block::keys_of`).
     for (rule, ks) in keys.iter().enumerate() {
         for &k in ks.iter().filter(|&&k| k != 0) {
             match index.blocks.block(rule, k) {
-                // Names alone only where one side has no date (as in dedupe).
-                Some(b) if rule == NAMES_ONLY => cands.extend(
+                // Names alone only where one side has no date, and given name + surname +
+                // father's only where one lacks a full date (as in dedupe).
+                Some(b) if rule == NAMES_ONLY || rule == FATHER => cands.extend(
                     b.iter()
                         .map(|e| e.1)
-                        .filter(|&c| index.blocks.dateless[c as usize] != dateless),
+                        .filter(|&c| block::applies(rule, &prep, &index.preps[c as usize])),
                 ),
                 Some(b) => cands.extend(b.iter().map(|e| e.1)),
                 None => skipped += 1,
@@ -659,8 +666,8 @@ pub fn first_rules(records: &[PersonRecord], pairs: &[(usize, usize)]) -> Vec<Op
         .map(|&(a, b)| {
             let (ka, kb) = (keys_of(&tables, &preps[a]), keys_of(&tables, &preps[b]));
             (0..RULES.len()).find(|&r| {
-                (r != NAMES_ONLY || preps[a].date.is_none() != preps[b].date.is_none())
-                    && ka[r].iter().any(|&x| x != 0 && kb[r].contains(&x))
+                block::applies(r, &preps[a], &preps[b])
+                    && block::share_under(&ka, &kb, r)
                     // Numbers sharing a half block together only when one edit apart.
                     && (r != block::NEAR_RULE
                         || compare(&tables, &preps[a], &tables, &preps[b]).gamma[compare::PNUM]
