@@ -21,7 +21,9 @@
 //!   and on ("after"), the requests interleaved one by one in the same run, so both see the same
 //!   machine. `--after-only` skips the "before" rows. `--before prefix` makes "before" the
 //!   index's old lookup of the words a query word begins (every longer word of the vocabulary
-//!   compared) instead, the letter-set test staying on.
+//!   compared) instead, the letter-set test staying on; `--before rank` the per-candidate
+//!   ranking without its shortcuts (`index::set_fast_rank(false)`: a SipHash lookup per name
+//!   word, every candidate's rank kept to the end).
 //! - *In a browser* (`--browser`, after the rows above): headless Chromium (Debian's `chromium`
 //!   and `chromedriver`, through `civreg_testkit::browser`) signs in through the login page and
 //!   opens each page; then registers births through the form (fields set by script, then the
@@ -278,17 +280,18 @@ fn main() {
     } else {
         &[("before: ", false), ("after: ", true)]
     };
-    // What "before" switches off: the letter-set test (default) or, with `--before prefix`, the
-    // sorted lookup of the words a query word begins.
-    let before_prefix = args
+    // What "before" switches off: the letter-set test (default); with `--before prefix`, the
+    // sorted lookup of the words a query word begins; with `--before rank`, the per-candidate
+    // ranking's shortcuts.
+    let before = args
         .windows(2)
-        .any(|a| a[0] == "--before" && a[1] == "prefix");
-    let switch = |on: bool| {
-        if before_prefix {
-            civreg_node::index::set_prefix_range(on);
-        } else {
-            civreg_node::index::set_typo_prefilter(on);
-        }
+        .find(|a| a[0] == "--before")
+        .map(|a| a[1].as_str());
+    let switch = |on: bool| match before {
+        Some("prefix") => civreg_node::index::set_prefix_range(on),
+        Some("rank") => civreg_node::index::set_fast_rank(on),
+        Some(other) => panic!("--before {other}: use prefix or rank (or leave it out)"),
+        None => civreg_node::index::set_typo_prefilter(on),
     };
     println!("| page ({records} records on the node, {n} requests each) | median | p99 | max |");
     println!("|---|---|---|---|");

@@ -151,6 +151,16 @@ pub fn set_prefix_range(on: bool) {
 
 static PREFIX_RANGE: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
 
+/// Switches the per-candidate ranking's shortcuts off (`false`: each name word looked up in a
+/// SipHash map, every candidate's rank kept until the end, as before) or on (the default): for
+/// benchmarks only, to measure before and after in one run (`web_bench --before rank`).
+#[doc(hidden)]
+pub fn set_fast_rank(on: bool) {
+    FAST_RANK.store(on, std::sync::atomic::Ordering::Relaxed);
+}
+
+static FAST_RANK: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(true);
+
 /// Bounded edit distance (optimal string alignment: insert, delete, substitute, or swap two
 /// adjacent letters): `None` when over `max`.
 fn within(a: &str, b: &str, max: usize) -> Option<usize> {
@@ -387,22 +397,56 @@ impl Index {
         }
         docs.sort_unstable();
         docs.dedup();
+        let mut hits: Vec<(u32, How, u64)> = how
+            .iter()
+            .filter_map(|(&wid, h)| {
+                let word = self.written_words[wid as usize].1;
+                let df = self.postings.get(word as usize).map_or(0, Vec::len) as u64;
+                h.map(|h| (wid, h, df))
+            })
+            .collect();
+        hits.sort_unstable_by_key(|h| h.0);
         Lookup {
             typed: w.typed.clone(),
             folded: w.folded.clone(),
             how,
+            hits,
             docs,
         }
     }
 
-    /// What [`Word::meets`] gives for the persons of `doc`, from the lookups.
-    fn meets(&self, doc: &Doc, lookups: &[Lookup], w: &Word) -> Meets {
+    /// What [`Word::meets`] gives for the persons of `doc`, from the lookups: each name word of
+    /// each person looked up in the sorted list of written names the query word meets
+    /// ([`Lookup::hits`]).
+    fn meets(&self, doc: &Doc, lookups: &[Lookup], w: &Word, fast: bool) -> Meets {
         let Some(l) = lookups
             .iter()
             .find(|l| l.typed == w.typed && l.folded == w.folded)
         else {
             return vec![Vec::new(); doc.parts.len()];
         };
+        if !fast {
+            return self.meets_hashed(doc, l, w);
+        }
+        doc.parts
+            .iter()
+            .map(|parts| {
+                let mut mine = Vec::new();
+                for (no, &(field, wid)) in parts.iter().enumerate() {
+                    if let Ok(i) = l.hits.binary_search_by_key(&wid, |h| h.0) {
+                        let (_, how, df) = l.hits[i];
+                        mine.push((no, Meet::new(how, field, w.role, df)));
+                    }
+                }
+                mine
+            })
+            .collect()
+    }
+
+    /// [`Index::meets`] as it was before the sorted list (a SipHash lookup of every name word, the
+    /// spelling's record count looked up again): for the benchmark's "before" only
+    /// ([`set_fast_rank`]).
+    fn meets_hashed(&self, doc: &Doc, l: &Lookup, w: &Word) -> Meets {
         doc.parts
             .iter()
             .map(|parts| {
@@ -421,6 +465,12 @@ impl Index {
     }
 
     pub fn search(&self, q: &Query) -> Vec<SearchHit> {
+        self.search_with(q, FAST_RANK.load(std::sync::atomic::Ordering::Relaxed))
+    }
+
+    /// [`Index::search`], with the per-candidate ranking's shortcuts (`fast`) or without them
+    /// (as before them, for the benchmark's "before" and the test that both answer the same).
+    fn search_with(&self, q: &Query, fast: bool) -> Vec<SearchHit> {
         let parsed = query::parse(&q.text);
         let mut plan = Plan::of(&parsed);
         // The node also meets a name by its beginning ("Gash"), as clerks type.
@@ -454,10 +504,24 @@ impl Index {
             plan.rank_with(
                 &doc.facts,
                 doc.place_of_birth.as_deref(),
-                &|w: &Word| self.meets(doc, &lookups, w),
+                &|w: &Word| self.meets(doc, &lookups, w, fast),
                 explain,
             )
         };
+        // Score, then the commoner spelling, then the registration number: the same order every
+        // time. A total order (one live record per registration number), so the first `limit`
+        // are the same whether they are picked at the end or on the way.
+        let order = |a: &(u32, Rank), b: &(u32, Rank)| {
+            b.1.score
+                .total_cmp(&a.1.score)
+                .then(b.1.spelling.total_cmp(&a.1.spelling))
+                .then_with(|| {
+                    self.docs[a.0 as usize]
+                        .regno
+                        .cmp(&self.docs[b.0 as usize].regno)
+                })
+        };
+        let limit = q.limit.max(1);
         // Candidates: the records every name word meets, starting from the rarest; when none
         // does, the records any meets. Ranked by one rule with the hub ([`Plan::rank_with`]).
         let run = |partial: bool| -> Vec<(u32, Rank)> {
@@ -502,6 +566,12 @@ impl Index {
                     continue;
                 }
                 scored.push((d, r));
+                // Only the first `limit` are shown: keep at most twice that, cutting back to the
+                // best `limit` when full, instead of every candidate's rank until the end.
+                if fast && scored.len() >= limit.saturating_mul(2) {
+                    scored.select_nth_unstable_by(limit - 1, order);
+                    scored.truncate(limit);
+                }
             }
             scored
         };
@@ -509,19 +579,6 @@ impl Index {
         if scored.is_empty() && terms.len() > 1 {
             scored = run(true);
         }
-        // Score, then the commoner spelling, then the registration number: the same order every
-        // time.
-        let order = |a: &(u32, Rank), b: &(u32, Rank)| {
-            b.1.score
-                .total_cmp(&a.1.score)
-                .then(b.1.spelling.total_cmp(&a.1.spelling))
-                .then_with(|| {
-                    self.docs[a.0 as usize]
-                        .regno
-                        .cmp(&self.docs[b.0 as usize].regno)
-                })
-        };
-        let limit = q.limit.max(1);
         if scored.len() > limit {
             scored.select_nth_unstable_by(limit - 1, order);
             scored.truncate(limit);
@@ -552,6 +609,9 @@ struct Lookup {
     folded: String,
     /// Written id → how the word meets that written name (`None`: it does not).
     how: HashMap<u32, Option<How>>,
+    /// The written names it meets: written id, how, and how many records hold the spelling
+    /// ([`Meet::df`]); sorted by written id, for [`Index::meets`] to search per candidate.
+    hits: Vec<(u32, How, u64)>,
     /// The records holding a name it meets (sorted).
     docs: Vec<u32>,
 }
@@ -712,6 +772,173 @@ mod tests {
                     ix.words[id as usize]
                 );
             }
+        }
+    }
+
+    /// A generated office of namesakes: births with given names, surnames and mothers drawn
+    /// from short lists (Albanian and Serbian, Latin and Cyrillic, double surnames, a given name
+    /// that is also a surname), some with a father, years and places varied.
+    fn namesakes(records: usize) -> crate::node::Node {
+        let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
+        let c = crate::node::Node::clerk_unchecked("drita");
+        let given = [
+            "Arben",
+            "Arbën",
+            "Drita",
+            "Besnik",
+            "Vjosa",
+            "Ђорђе",
+            "Милица",
+            "Marko",
+            "Jelena",
+            "Agim",
+            "Shpresa",
+            "Gashi",
+            "Dritë",
+        ];
+        let surnames = [
+            "Gashi",
+            "Krasniqi",
+            "Krasnići",
+            "Краснићи",
+            "Berisha",
+            "Hoxha",
+            "Gashaj",
+            "Јовановић",
+            "Jovanović",
+            "Shala",
+            "Kelmendi",
+            "Gashi-Krasniqi",
+        ];
+        let places = ["Prishtinë", "Prizren", "Fushë Kosovë", "Pejë"];
+        let mut seed = 0x2545_F491_4F6C_DD1Du64;
+        let mut next = |k: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % k as u64) as usize
+        };
+        for _ in 0..records {
+            let surname = surnames[next(surnames.len())];
+            let mut child = json!({
+                "given_name": given[next(given.len())], "surname": surname,
+                "sex": if next(2) == 0 { "male" } else { "female" },
+                "date_of_birth": format!("{}-{:02}-{:02}", 1965 + next(12), 1 + next(12), 1 + next(28)),
+            });
+            if next(3) == 0 {
+                child["father_given_name"] = json!(given[next(given.len())]);
+            }
+            let mut doc = json!({
+                "child": child,
+                "place_of_birth": places[next(places.len())],
+                "mother": {"given_name": given[next(given.len())], "surname": surname,
+                           "maiden_surname": surnames[next(surnames.len())]},
+            });
+            if next(2) == 0 {
+                doc["father"] = json!({"given_name": given[next(given.len())], "surname": surname});
+            }
+            n.register(&c, RecordKind::Birth, doc).unwrap();
+        }
+        n
+    }
+
+    /// The per-candidate ranking's shortcuts (written names found in a sorted list, only the
+    /// best `limit` kept on the way) answer exactly as ranking every candidate did: the same
+    /// records in the same order, with the same scores, explanations and unmatched parts, for
+    /// names in both orthographies and scripts, typos, beginnings, a name with a year or a
+    /// place, words no single record has (the partial answer), filters, and limits from one
+    /// to more than there are candidates.
+    #[test]
+    fn ranking_shortcuts_answer_as_ranking_every_candidate() {
+        let n = namesakes(1200);
+        n.ensure_index().unwrap();
+        let guard = n.lock_index();
+        let ix = guard.as_ref().unwrap();
+        let texts = [
+            "Krasniqi",
+            "Krasnići",
+            "Краснићи",
+            "Gashi",
+            "Gash",
+            "Gasih",
+            "Gashi Gashi",
+            "Drita Gashi",
+            "Gashi Drita",
+            "Arben Arben Krasniqi",
+            "Arben Krasniqi 1971",
+            "Jovanovic",
+            "Милица Јовановић 1970",
+            "Berisha Prizren",
+            "Drita Hoxha Shala",
+            "Shpresa Zzzzz",
+            "1971",
+            "Pejë",
+            "Drita 14.03.1970",
+        ];
+        let (mut compared, mut cut) = (0, 0);
+        for text in texts {
+            for limit in [1, 2, 3, 20, 5000] {
+                for filter in 0..3 {
+                    let mut q = Query::text(text);
+                    q.limit = limit;
+                    match filter {
+                        1 => q.born = Some(DateFilter::parse("1968..1972").unwrap()),
+                        2 => q.municipality = Some("prizren".into()),
+                        _ => {}
+                    }
+                    let fast = ix.search_with(&q, true);
+                    let every = ix.search_with(&q, false);
+                    assert_eq!(
+                        format!("{fast:?}"),
+                        format!("{every:?}"),
+                        "{text:?}, limit {limit}, filter {filter}"
+                    );
+                    compared += 1;
+                    cut += usize::from(every.len() == limit && limit > 1);
+                }
+            }
+        }
+        // The answers were cut at the limit often enough for a dropped record to show.
+        assert!(cut > 100, "{cut} of {compared} answers cut at the limit");
+    }
+
+    /// Among hundreds of namesakes, the few whose year agrees rank first wherever they were
+    /// registered, and among them the lowest registration numbers, however small the limit.
+    #[test]
+    fn the_best_are_found_wherever_they_are_among_the_candidates() {
+        let n = crate::node::Node::in_memory("prishtine", "1").unwrap();
+        let c = crate::node::Node::clerk_unchecked("drita");
+        let mut agree = Vec::new();
+        for i in 0..300 {
+            let year = if [7, 150, 151, 299].contains(&i) {
+                1971
+            } else {
+                1980
+            };
+            let regno = n
+                .register(
+                    &c,
+                    RecordKind::Birth,
+                    json!({
+                        "child": {"given_name": "Arben", "surname": "Krasniqi", "sex": "male",
+                                  "date_of_birth": format!("{year}-05-06")},
+                        "place_of_birth": "Prishtinë",
+                        "mother": {"given_name": "Drita", "surname": "Krasniqi"}
+                    }),
+                )
+                .unwrap()
+                .regno;
+            if year == 1971 {
+                agree.push(regno);
+            }
+        }
+        agree.sort();
+        for limit in 1..=4 {
+            let mut q = Query::text("Arben Krasniqi 1971");
+            q.limit = limit;
+            let hits = n.search(&q).unwrap();
+            let regnos: Vec<&str> = hits.iter().map(|h| h.regno.as_str()).collect();
+            assert_eq!(regnos, agree[..limit], "limit {limit}");
         }
     }
 

@@ -348,6 +348,11 @@ pub struct Rank {
     pub unmatched: Vec<String>,
 }
 
+/// Up to this many (query word, name) pairs, [`Plan::assign`] picks the strongest free pair
+/// again after each choice instead of sorting them all (no allocation; at most this many pairs
+/// looked at per choice).
+const ASSIGN_SELECT: usize = 32;
+
 /// Per person, each name word (numbered within the person) that a query word meets, and how.
 pub type Meets = Vec<Vec<(usize, Meet)>>;
 
@@ -402,9 +407,49 @@ impl Plan {
     /// another name: the father's). The strongest pairs are taken first (the earlier query word
     /// first among equals), the same way every time.
     pub fn assign(table: &[Meets], i: usize) -> Vec<Option<Meet>> {
-        let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
-        for (wi, per_person) in table.iter().enumerate() {
-            for (part, m) in per_person.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+        let mut out: Vec<Option<Meet>> = vec![None; table.len()];
+        let mine = |wi: usize| table[wi].get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let count: usize = (0..table.len()).map(|wi| mine(wi).len()).sum();
+        if count <= ASSIGN_SELECT {
+            // Few pairs (a person meets a query word in one or two names): the strongest pair
+            // still free, picked again after each choice, is the same pair as the next one the
+            // sorted walk below would accept (a pair once turned away stays turned away), with
+            // no list to build and sort. The names used are bits of one `u64`, so only for
+            // names numbered below 64 (more only in hostile input: the sorted walk below).
+            if (0..table.len()).all(|wi| mine(wi).iter().all(|(part, _)| *part < 64)) {
+                let mut used = 0u64;
+                loop {
+                    let mut best: Option<(usize, usize, Meet)> = None;
+                    for (wi, slot) in out.iter().enumerate() {
+                        if slot.is_some() {
+                            continue;
+                        }
+                        for &(part, m) in mine(wi) {
+                            if used & (1u64 << part) != 0 {
+                                continue;
+                            }
+                            // Stronger first, then the earlier query word, then the earlier name.
+                            if best.is_none_or(|(bw, bp, b)| {
+                                m.value
+                                    .total_cmp(&b.value)
+                                    .then(bw.cmp(&wi))
+                                    .then(bp.cmp(&part))
+                                    .is_gt()
+                            }) {
+                                best = Some((wi, part, m));
+                            }
+                        }
+                    }
+                    let Some((wi, part, m)) = best else { break };
+                    out[wi] = Some(m);
+                    used |= 1u64 << part;
+                }
+                return out;
+            }
+        }
+        let mut pairs: Vec<(usize, usize, Meet)> = Vec::with_capacity(count);
+        for wi in 0..table.len() {
+            for (part, m) in mine(wi) {
                 pairs.push((wi, *part, *m));
             }
         }
@@ -414,7 +459,6 @@ impl Plan {
                 .then(a.0.cmp(&b.0))
                 .then(a.1.cmp(&b.1))
         });
-        let mut out: Vec<Option<Meet>> = vec![None; table.len()];
         let mut used: Vec<usize> = Vec::new();
         for (wi, part, m) in pairs {
             if out[wi].is_none() && !used.contains(&part) {
@@ -641,5 +685,113 @@ impl Plan {
             why,
             unmatched,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// [`Plan::assign`] as it was: every pair sorted, then the free ones taken in order.
+    fn assign_sorted(table: &[Meets], i: usize) -> Vec<Option<Meet>> {
+        let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
+        for (wi, per_person) in table.iter().enumerate() {
+            for (part, m) in per_person.get(i).map(Vec::as_slice).unwrap_or(&[]) {
+                pairs.push((wi, *part, *m));
+            }
+        }
+        pairs.sort_by(|a, b| {
+            b.2.value
+                .total_cmp(&a.2.value)
+                .then(a.0.cmp(&b.0))
+                .then(a.1.cmp(&b.1))
+        });
+        let mut out: Vec<Option<Meet>> = vec![None; table.len()];
+        let mut used: Vec<usize> = Vec::new();
+        for (wi, part, m) in pairs {
+            if out[wi].is_none() && !used.contains(&part) {
+                out[wi] = Some(m);
+                used.push(part);
+            }
+        }
+        out
+    }
+
+    /// One query word, one name: the pick without sorting gives what sorting every pair gave,
+    /// on random tables with many ties (few distinct values), names met by several words, a
+    /// word meeting a name twice, names numbered past 64, and more pairs than the pick takes.
+    #[test]
+    fn assign_picks_as_sorting_every_pair_did() {
+        let hows = [
+            How::Exact,
+            How::Folded,
+            How::Phonetic,
+            How::Typos(1),
+            How::Typos(2),
+            How::Prefix,
+        ];
+        let fields = [
+            NameField::Given,
+            NameField::Surname,
+            NameField::Birth,
+            NameField::Father,
+        ];
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            (seed % n as u64) as usize
+        };
+        let (mut few, mut many) = (0, 0);
+        for round in 0..20_000 {
+            let words = 1 + next(5);
+            let persons = 1 + next(3);
+            // Mostly few names; sometimes many (more pairs than the pick takes) or high numbers.
+            let names = match round % 10 {
+                0 => 40,
+                1 => 80,
+                _ => 1 + next(6),
+            };
+            let table: Table = (0..words)
+                .map(|_| {
+                    (0..persons)
+                        .map(|_| {
+                            (0..next(names.min(12) + 1))
+                                .map(|_| {
+                                    let role = if next(4) == 0 {
+                                        NameRole::Birth
+                                    } else {
+                                        NameRole::Any
+                                    };
+                                    let m = Meet::new(
+                                        hows[next(hows.len())],
+                                        fields[next(fields.len())],
+                                        role,
+                                        next(3) as u64,
+                                    );
+                                    (next(names), m)
+                                })
+                                .collect()
+                        })
+                        .collect()
+                })
+                .collect();
+            for i in 0..persons + 1 {
+                let count: usize = table.iter().map(|w| w.get(i).map_or(0, Vec::len)).sum();
+                if count <= ASSIGN_SELECT {
+                    few += 1;
+                } else {
+                    many += 1;
+                }
+                let got = format!("{:?}", Plan::assign(&table, i));
+                let want = format!("{:?}", assign_sorted(&table, i));
+                assert_eq!(got, want, "person {i} of {table:?}");
+            }
+        }
+        assert!(
+            few > 10_000 && many > 500,
+            "{few} with few pairs, {many} with many"
+        );
     }
 }
