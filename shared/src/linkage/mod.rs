@@ -30,7 +30,7 @@
 //!
 //! | field | levels |
 //! |---|---|
-//! | given name, father's and mother's given name, mother's maiden surname | exact (as typed); normalised (same folded form or `đ` variant: `Đorđević` = `Ђорђевић` = `Dordevic`); phonetic (same key); Jaro-Winkler ≥ 0.94; ≥ 0.88; different |
+//! | given name, father's and mother's given name, mother's maiden surname | exact (as typed); normalised (same folded form or `đ` variant: `Đorđević` = `Ђорђевић` = `Dordevic`); phonetic (same key); Jaro-Winkler ≥ 0.94; ≥ 0.88; one typo apart (one letter inserted, dropped, changed, or two adjacent swapped: short names, which Jaro-Winkler puts under 0.88); different |
 //! | surname | as above, plus *other surname*: the current surnames differ but one side's maiden or earlier surname agrees with the other's (at least phonetically) |
 //! | date of birth | exact; day and month swapped; one digit apart (`YYYYMMDD` with one digit changed or two adjacent digits swapped: a typo'd year, month or day); same year; year ±1; different (a year-only date reaches at most "same year") |
 //! | sex, municipality of birth | same; different |
