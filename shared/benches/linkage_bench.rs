@@ -1270,6 +1270,57 @@ fn generic_diagnose(set: &civreg_shared::linkage::generic::GenericSet) {
     )
     .expect("train");
     let d = dedupe(&model, &records, model.thresholds.possible);
+    // The true pairs that were compared but are not Matches (own weight or cluster): counted by
+    // the given name's and surname's levels, and by the corruptions of their two records.
+    let all = dedupe(&model, &records, f64::MIN);
+    let mut by_names: std::collections::BTreeMap<String, (u64, u64)> = Default::default();
+    let mut by_kinds: std::collections::BTreeMap<String, u64> = Default::default();
+    let mut under = 0u64;
+    for p in all.pairs.iter().filter(|p| entity[p.a] == entity[p.b]) {
+        let s = model.score(&records[p.a], &records[p.b]);
+        let names = format!(
+            "given={} surname={}",
+            s.fields[0].level.unwrap_or("-"),
+            s.fields[1].level.unwrap_or("-")
+        );
+        let e = by_names.entry(names.clone()).or_default();
+        e.0 += 1;
+        if p.is_match(model.thresholds.matched) {
+            continue;
+        }
+        e.1 += 1;
+        under += 1;
+        let mut ks = [kinds(p.a), kinds(p.b)];
+        ks.sort();
+        *by_kinds
+            .entry(format!("[{}] / [{}]", ks[0], ks[1]))
+            .or_default() += 1;
+        eprintln!(
+            "UNDER w={:.1} | {names} | [{}] / [{}] | {} | {} | {}",
+            p.weight,
+            kinds(p.a),
+            kinds(p.b),
+            line(&records[p.a]),
+            line(&records[p.b]),
+            s.fields
+                .iter()
+                .map(|f| format!("{}:{:.1}", f.level.unwrap_or("-"), f.weight))
+                .collect::<Vec<_>>()
+                .join(",")
+        );
+    }
+    eprintln!(
+        "generic dedupe: {under} true pairs compared but under Match ({} not compared)",
+        missed.len()
+    );
+    for (k, (t, u)) in &by_names {
+        eprintln!("NAMES {t:>6} true pairs, {u:>5} under Match | {k}");
+    }
+    let mut by_kinds: Vec<_> = by_kinds.into_iter().collect();
+    by_kinds.sort_by_key(|x| std::cmp::Reverse(x.1));
+    for (k, n) in &by_kinds {
+        eprintln!("KINDS {n:>5} | {k}");
+    }
     let mut hist: std::collections::BTreeMap<i64, (u64, u64)> = Default::default();
     for p in d.pairs.iter().filter(|p| p.cluster.is_some()) {
         let e = hist.entry((p.weight / 4.0).floor() as i64 * 4).or_default();

@@ -373,7 +373,7 @@ fn mark_of(level: Option<&str>) -> (Mark, &'static str) {
         Some("exact" | "same") => (Mark::Agree, "dupes-m-agree"),
         Some("normalised") => (Mark::Agree, "dupes-m-agree-spelling"),
         Some("phonetic") => (Mark::Close, "dupes-m-sounds"),
-        Some("jw>=0.94" | "jw>=0.88") => (Mark::Close, "dupes-m-typo"),
+        Some("jw>=0.94" | "jw>=0.88" | "one typo apart") => (Mark::Close, "dupes-m-typo"),
         Some("swapped with surname" | "swapped with given name") => {
             (Mark::Close, "dupes-m-swapped")
         }

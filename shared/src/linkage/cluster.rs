@@ -42,7 +42,7 @@
 //! [`ClusterStats::skipped_clusters`]) are left pairwise: their pairs are classed by weight.
 
 use super::block::Blocks;
-use super::compare::{compare, GIVEN_DIFFERENT, SURNAME_OTHER};
+use super::compare::{compare, GIVEN_DIFFERENT, NAME_ONE_TYPO, SURNAME_OTHER};
 use super::model::Prepared;
 use super::{CandidatePair, Model, Thresholds};
 use serde::{Deserialize, Serialize};
@@ -176,7 +176,10 @@ pub(crate) fn classify(
                     stats.compared += 1;
                 }
                 at[i][j] = scored_at;
-                differ[i][j] = c.gamma[0] == GIVEN_DIFFERENT && c.gamma[1] <= SURNAME_OTHER;
+                // A given name only one typo apart is "different" here too: short names of
+                // siblings are often one letter apart (Ali, Ari).
+                differ[i][j] = matches!(c.gamma[0], GIVEN_DIFFERENT | NAME_ONE_TYPO)
+                    && c.gamma[1] <= SURNAME_OTHER;
                 w[i][j] = weight;
                 w[j][i] = weight;
             }

@@ -48,12 +48,40 @@ pub(crate) type Gamma = [u8; NF];
 /// Level of a field that one side lacks: weight 0.
 pub(crate) const MISSING: u8 = u8::MAX;
 
+/// The classes a given-name or surname level falls into for the names' joint term
+/// ([`name_cell`], [`super::model::NamesTogether`]).
+pub const NAME_CLASSES: [&str; 3] = ["agree", "typo", "different"];
+/// Cells of the names' joint term: given-name class × surname class.
+pub(crate) const NAME_CELLS: usize = NAME_CLASSES.len() * NAME_CLASSES.len();
+
+/// The cell of a comparison vector's given name and surname for the names' joint term: each
+/// name's class is *agree* (exact, normalised, phonetic; a surname also through a maiden or
+/// earlier surname), *typo* (Jaro-Winkler ≥ 0.94 or ≥ 0.88, one typo apart) or *different*; the cell is
+/// given class × 3 + surname class. `None` where either name is missing or the names are
+/// swapped (the swapped levels are one joint event already, weighed by their own levels).
+pub(crate) fn name_cell(g: &Gamma) -> Option<usize> {
+    let given = match g[0] {
+        0..=2 => 0,
+        3..=NAME_ONE_TYPO => 1,
+        GIVEN_DIFFERENT => 2,
+        _ => return None,
+    };
+    let surname = match g[1] {
+        0..=2 | SURNAME_OTHER => 0,
+        3..=NAME_ONE_TYPO => 1,
+        SURNAME_DIFFERENT => 2,
+        _ => return None,
+    };
+    Some(given * NAME_CLASSES.len() + surname)
+}
+
 const NAME_LEVELS: &[&str] = &[
     "exact",
     "normalised",
     "phonetic",
     "jw>=0.94",
     "jw>=0.88",
+    "one typo apart",
     "different",
 ];
 const GIVEN_LEVELS: &[&str] = &[
@@ -62,6 +90,7 @@ const GIVEN_LEVELS: &[&str] = &[
     "phonetic",
     "jw>=0.94",
     "jw>=0.88",
+    "one typo apart",
     "swapped with surname",
     "different",
 ];
@@ -71,6 +100,7 @@ const SURNAME_LEVELS: &[&str] = &[
     "phonetic",
     "jw>=0.94",
     "jw>=0.88",
+    "one typo apart",
     "other surname",
     "swapped with given name",
     "different",
@@ -87,13 +117,22 @@ const DATE_LEVELS: &[&str] = &[
 const SAME_DIFFERENT: &[&str] = &["same", "different"];
 const ADDRESS_LEVELS: &[&str] = &["same", "most words", "some words", "different"];
 
+/// Most levels of any field.
+pub(crate) const MAX_LEVELS: usize = 9;
+/// [`name_level`]'s level of two names one typing error apart that Jaro-Winkler puts under 0.88
+/// (short names: `Li`/`Lz`, `Duc`/`Dc`, `Hao`/`Hno`), and its "different".
+pub(crate) const NAME_ONE_TYPO: u8 = 5;
+const NAME_DIFFERENT: u8 = 6;
 /// Surname level reached through a maiden or earlier surname.
-pub(crate) const SURNAME_OTHER: u8 = 5;
+pub(crate) const SURNAME_OTHER: u8 = 6;
 /// Given-name and surname levels of a pair whose given name and surname are swapped.
-pub(crate) const GIVEN_SWAPPED: u8 = 5;
-pub(crate) const SURNAME_SWAPPED: u8 = 6;
+pub(crate) const GIVEN_SWAPPED: u8 = 6;
+pub(crate) const SURNAME_SWAPPED: u8 = 7;
 /// The given name's last level: the two given names differ.
-pub(crate) const GIVEN_DIFFERENT: u8 = 6;
+pub(crate) const GIVEN_DIFFERENT: u8 = 7;
+/// The surname's last level: the two surnames differ (and no earlier surname agrees).
+pub(crate) const SURNAME_DIFFERENT: u8 = 8;
+const _: () = assert!(SURNAME_LEVELS.len() == MAX_LEVELS && GIVEN_LEVELS.len() < MAX_LEVELS);
 /// Name levels at which the term-frequency adjustment applies (the names agree as names).
 pub(crate) const NAME_AGREE_MAX: u8 = 2;
 
@@ -137,11 +176,14 @@ impl Field {
     /// Prior m probabilities, the EM's starting point: how a true match's two records compare.
     pub(crate) fn prior_m(self) -> &'static [f64] {
         match self {
+            // "one typo apart" takes its 0.01 from "exact": "different" keeps its prior, which
+            // is what its m is where few matches show a field (taken from "different", the
+            // parents' names of a weak pair weighed 0.4 bits more against, each).
             Field::FatherGivenName | Field::MotherGivenName | Field::MotherMaidenSurname => {
-                &[0.80, 0.06, 0.04, 0.04, 0.02, 0.04]
+                &[0.79, 0.06, 0.04, 0.04, 0.02, 0.01, 0.04]
             }
-            Field::GivenName => &[0.78, 0.06, 0.04, 0.04, 0.02, 0.02, 0.04],
-            Field::Surname => &[0.73, 0.06, 0.04, 0.04, 0.02, 0.05, 0.02, 0.04],
+            Field::GivenName => &[0.77, 0.06, 0.04, 0.04, 0.02, 0.01, 0.02, 0.04],
+            Field::Surname => &[0.72, 0.06, 0.04, 0.04, 0.02, 0.01, 0.05, 0.02, 0.04],
             Field::BirthDate => &[0.86, 0.03, 0.03, 0.03, 0.01, 0.04],
             Field::Sex => &[0.99, 0.01],
             Field::BirthPlace => &[0.90, 0.10],
@@ -433,8 +475,11 @@ pub(crate) fn name_level(a: &NameP, b: &NameP) -> u8 {
         3
     } else if jw >= 0.88 {
         4
+    } else if one_typo(a.folded.as_bytes(), b.folded.as_bytes()) {
+        // Jaro-Winkler is harsh on short names: one letter of three is a third of the name.
+        NAME_ONE_TYPO
     } else {
-        5
+        NAME_DIFFERENT
     }
 }
 
@@ -540,7 +585,11 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
             name_level(x, y)
         };
         // "different" is the given name's last level, after "swapped with surname".
-        g[0] = if l == 5 { 6 } else { l };
+        g[0] = if l == NAME_DIFFERENT {
+            GIVEN_DIFFERENT
+        } else {
+            l
+        };
         if l <= NAME_AGREE_MAX {
             given = Some(x);
         }
@@ -575,14 +624,21 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
                     g[1] = SURNAME_OTHER;
                     surname = Some(p);
                 }
-                None => g[1] = if direct == 5 { 7 } else { direct },
+                None => {
+                    g[1] = if direct == NAME_DIFFERENT {
+                        SURNAME_DIFFERENT
+                    } else {
+                        direct
+                    }
+                }
             }
         }
     }
     // Given name and surname entered in each other's field: both direct comparisons disagree
     // and both crossed ones agree, with a typo allowed in both (Jaro-Winkler ≥ 0.94) or a
-    // larger one (≥ 0.88) in one when the other agrees as a name (exact, normalised or
-    // phonetic): swapped and then misspelt, as a copy with two corruptions is.
+    // larger one (≥ 0.88, or one typing error in a short name) in one when the other agrees as
+    // a name (exact, normalised or phonetic): swapped and then misspelt, as a copy with two
+    // corruptions is.
     if g[0] != MISSING && g[1] != MISSING && g[0] >= 3 && g[1] >= 3 && g[1] != SURNAME_OTHER {
         if let (Some(ag), Some(as_), Some(bg), Some(bs)) = (
             ta.given.at(a.given),
@@ -591,7 +647,7 @@ pub(crate) fn compare<'a>(ta: &'a Tables, a: &Prep, tb: &'a Tables, b: &Prep) ->
             tb.surname.at(b.surname),
         ) {
             let (x, y) = (name_level(ag, bs), name_level(as_, bg));
-            if x.max(y) <= 3 || (x.min(y) <= NAME_AGREE_MAX && x.max(y) <= 4) {
+            if x.max(y) <= 3 || (x.min(y) <= NAME_AGREE_MAX && x.max(y) <= NAME_ONE_TYPO) {
                 g[0] = GIVEN_SWAPPED;
                 g[1] = SURNAME_SWAPPED;
                 // The names' frequencies count as for names in their own fields: "Nielsen
@@ -678,7 +734,33 @@ mod tests {
         assert_eq!(lvl("Xhafer", "Džafer"), 2);
         assert_eq!(lvl("Berisha", "Berishka"), 3);
         assert_eq!(lvl("Morina", "Morena"), 4);
-        assert_eq!(lvl("Arben", "Drita"), 5);
+        // Short names one typing error apart, under 0.88.
+        assert_eq!(lvl("Li", "Lz"), NAME_ONE_TYPO);
+        assert_eq!(lvl("Duc", "Dc"), NAME_ONE_TYPO);
+        assert_eq!(lvl("Hao", "Hno"), NAME_ONE_TYPO);
+        assert_eq!(lvl("Li", "Lu"), NAME_ONE_TYPO);
+        assert_eq!(lvl("Li", "Wu"), NAME_DIFFERENT);
+        assert_eq!(lvl("Arben", "Drita"), NAME_DIFFERENT);
+    }
+
+    #[test]
+    fn name_cells() {
+        let g = |given: u8, surname: u8| {
+            let mut g: Gamma = [MISSING; NF];
+            g[0] = given;
+            g[1] = surname;
+            name_cell(&g)
+        };
+        assert_eq!(g(0, 0), Some(0));
+        assert_eq!(g(2, SURNAME_OTHER), Some(0));
+        assert_eq!(g(3, 4), Some(4));
+        assert_eq!(g(NAME_ONE_TYPO, 0), Some(3));
+        assert_eq!(g(GIVEN_DIFFERENT, 0), Some(6));
+        assert_eq!(g(0, SURNAME_DIFFERENT), Some(2));
+        assert_eq!(g(GIVEN_DIFFERENT, SURNAME_DIFFERENT), Some(8));
+        assert_eq!(g(GIVEN_SWAPPED, SURNAME_SWAPPED), None);
+        assert_eq!(g(MISSING, 0), None);
+        assert_eq!(g(0, MISSING), None);
     }
 
     #[test]

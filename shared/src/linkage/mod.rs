@@ -30,7 +30,7 @@
 //!
 //! | field | levels |
 //! |---|---|
-//! | given name, father's and mother's given name, mother's maiden surname | exact (as typed); normalised (same folded form or `đ` variant: `Đorđević` = `Ђорђевић` = `Dordevic`); phonetic (same key); Jaro-Winkler ≥ 0.94; ≥ 0.88; different |
+//! | given name, father's and mother's given name, mother's maiden surname | exact (as typed); normalised (same folded form or `đ` variant: `Đorđević` = `Ђорђевић` = `Dordevic`); phonetic (same key); Jaro-Winkler ≥ 0.94; ≥ 0.88; one typo apart (one letter inserted, dropped, changed, or two adjacent swapped: short names, which Jaro-Winkler puts under 0.88); different |
 //! | surname | as above, plus *other surname*: the current surnames differ but one side's maiden or earlier surname agrees with the other's (at least phonetically) |
 //! | date of birth | exact; day and month swapped; one digit apart (`YYYYMMDD` with one digit changed or two adjacent digits swapped: a typo'd year, month or day); same year; year ±1; different (a year-only date reaches at most "same year") |
 //! | sex, municipality of birth | same; different |
@@ -89,7 +89,16 @@
 //!    uniform sample of records, so its λ is the register's (a pair of it is a match as often as
 //!    any pair); [`Model::thresholds_for`] scales λ by 1/(n − 1) only for a register of another
 //!    size, whose records have as many matches each.
-//! 4. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
+//! 4. **The given name and surname together** ([`NamesTogether`]). One corruption often damages
+//!    both names (swapped and then misspelt, a typo in each), which the sum of two independent
+//!    disagreements prices as two rare events. Each name's level falls into a class (agree,
+//!    typo, different); P(both levels | match) = m(given) · m(surname) · r(cell of the two
+//!    classes), and EM estimates r with the m's in the sessions that leave both names free (the
+//!    anchor's, when there is one): the expected matches in the cell over those the two classes'
+//!    shares predict, with one pseudo-pair at independence in each cell. log2 r is added to the
+//!    pair's weight (and to every E-step's likelihood). u stays a product: different people's
+//!    names do not share a corruption. Swapped names and a missing name have no cell.
+//! 5. **Term-frequency adjustment** for given name and surname. Counting phonetic keys over the
 //!    training records gives each key a frequency f; Σf² is the chance that two random people
 //!    share a key. When two records agree on a name (exact, normalised, phonetic, or the other
 //!    surname), log2(Σf² / f(key)) is added: agreeing on Krasniqi (f ≈ 6%) subtracts about 2.5
@@ -172,8 +181,8 @@ pub use cluster::{ClusterStats, CLUSTER_CAP};
 pub use compare::Field;
 pub use job::{KindShare, LinkJob, LinkOptions, LinkPrior};
 pub use model::{
-    Class, EmSession, FieldModel, FieldScore, Level, Matcher, Model, Score, TermFrequencies,
-    Thresholds, TrainConfig, TrainingReport, MODEL_FORMAT,
+    Class, EmSession, FieldModel, FieldScore, Level, Matcher, Model, NameCell, NamesTogether,
+    Score, TermFrequencies, Thresholds, TrainConfig, TrainingReport, MODEL_FORMAT,
 };
 
 use crate::model::{Record, Sex};
