@@ -1203,3 +1203,144 @@ fn one_query_word_answers_one_name_of_the_record() {
     assert_eq!(one.hits.len(), 2);
     assert!(one.hits.iter().all(|h| h.unmatched.is_empty()));
 }
+
+/// Namesakes told apart by a further fact typed the way clerks type it: the full date of birth
+/// (day and month swapped count a little less), the year and the place of birth, the mother's
+/// given name after "nëna"; a record whose principal is another person (Drita, daughter of
+/// Arben) does not answer "Arben Gashi nëna Drita".
+#[test]
+fn namesakes_are_told_apart_by_a_date_a_place_or_a_parent() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
+    let b = RecordKind::Birth;
+    let ids = load(
+        &store,
+        "prizren",
+        vec![
+            (
+                b,
+                family(
+                    ("Arben", "Gashi"),
+                    "1990-03-12",
+                    "Prizren",
+                    "Besnik",
+                    ("Shpresa", "Gashi", "Hoti"),
+                ),
+            ),
+            (
+                b,
+                family(
+                    ("Arben", "Gashi"),
+                    "1990-07-01",
+                    "Gjakovë",
+                    "Ilir",
+                    ("Drita", "Gashi", "Krasniqi"),
+                ),
+            ),
+            (
+                b,
+                family(
+                    ("Arben", "Gashi"),
+                    "1990-12-03",
+                    "Pejë",
+                    "Besnik",
+                    ("Vjosa", "Gashi", "Hoti"),
+                ),
+            ),
+            (
+                b,
+                family(
+                    ("Drita", "Gashi"),
+                    "1990-05-05",
+                    "Gjakovë",
+                    "Arben",
+                    ("Vjosa", "Gashi", "Hoti"),
+                ),
+            ),
+        ],
+    );
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.catch_up(&store).unwrap();
+    let first = |text: &str| -> Vec<String> {
+        index
+            .search(&q(text))
+            .unwrap()
+            .hits
+            .iter()
+            .map(|h| h.regno.clone())
+            .collect()
+    };
+    for (text, want) in [
+        ("Arben Gashi 12.03.1990", 0),
+        ("Arben Gashi 3.12.1990", 2),
+        ("Arben Gashi 1990 Gjakovë", 1),
+        ("Arben Gashi 1990 Đakovica", 1),
+        ("Arben Gashi 1990 Peja", 2),
+        ("Arben Gashi nëna Drita", 1),
+        ("Arben Gashi emri i nënës Drita", 1),
+        ("Арбен Гаши мајка Дрита", 1),
+    ] {
+        let hits = first(text);
+        assert_eq!(hits.first(), Some(&ids[want]), "{text:?}: {hits:?}");
+    }
+    // The swapped reading of a date comes after the exact one.
+    let hits = first("Arben Gashi 03.12.1990");
+    assert_eq!(hits[..2], [ids[2].clone(), ids[0].clone()], "{hits:?}");
+    // The daughter named Drita whose father is Arben is no answer to a query about Arben.
+    let r = index.search(&q("Arben Gashi nëna Drita")).unwrap();
+    assert!(!r.hits.iter().any(|h| h.regno == ids[3]), "{:?}", r.hits);
+    let why = r.hits[0].why.join("; ");
+    assert!(why.contains("(mother)"), "{why}");
+}
+
+/// The father's given name written in a child's own entry is a parent's name to the index too:
+/// "Arben Gashi 1990" finds the child Arben Gashi among 90 Gashis born in 1990 whose fathers are
+/// named Arben (more than the candidates re-ranked), whichever way the index orders equal scores.
+#[test]
+fn a_fathers_name_in_the_childs_entry_does_not_crowd_out_the_child() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = HubStore::open(
+        &dir.path().join("db"),
+        civreg_hub::atrest::keys_from_master(&[7; 32]),
+    )
+    .unwrap();
+    let b = RecordKind::Birth;
+    let son_of_arben = |given: &str| {
+        let mut d = family(
+            (given, "Gashi"),
+            "1990-01-01",
+            "Prizren",
+            "Arben",
+            ("Vjosa", "Gashi", "Hoti"),
+        );
+        d["child"]["father_given_name"] = json!("Arben");
+        (b, d)
+    };
+    let mut docs: Vec<(RecordKind, serde_json::Value)> =
+        (0..45).map(|_| son_of_arben("Besnik")).collect();
+    docs.push((
+        b,
+        family(
+            ("Arben", "Gashi"),
+            "1990-06-01",
+            "Prizren",
+            "Ilir",
+            ("Drita", "Gashi", "Hoti"),
+        ),
+    ));
+    docs.extend((0..45).map(|_| son_of_arben("Valon")));
+    let ids = load(&store, "prizren", docs);
+    let index = SearchIndex::open(dir.path()).unwrap();
+    index.catch_up(&store).unwrap();
+    let r = index.search(&q("Arben Gashi 1990")).unwrap();
+    assert_eq!(
+        r.hits.first().map(|h| &h.regno),
+        Some(&ids[45]),
+        "{:?}",
+        r.hits
+    );
+}

@@ -3,7 +3,8 @@
 //!
 //! **What is indexed.** Per record: the folded name tokens of everyone it names (any script, with
 //! and without diacritics, both spellings of đ), split into the record's principals (the child,
-//! the deceased, the spouses) and the others (parents); phonetic keys of the same; the principal's
+//! the deceased, the spouses) and the others (parents, and the father's given name written in a
+//! principal's own entry); phonetic keys of the same; the principal's
 //! date and year of birth; places (the municipality of the place of birth, in any of its names,
 //! and the registering municipality); the record kind; and **blind tokens** of personal numbers:
 //! HMAC-SHA-256 under a key kept in its own file (`DATA_DIR/search.key`, 0600), never the numbers
@@ -24,7 +25,9 @@
 //! **orthographic spelling** ([`normalize::orthographic_key`]: the same name in either
 //! community's orthography and any script, `Krasnići = Краснићи = Krasniqi`, ranked as exact,
 //! the commonest spelling in the register first), by its folded spelling, phonetically, or
-//! within one typing difference (two for words of six letters or more), each lower.
+//! within one typing difference (two for words of six letters or more), each lower. A word the
+//! clerk labelled as a parent's given name ("Arben Gashi nëna Drita") is asked of the parents'
+//! names only.
 //!
 //! **Ranking.** The index query is run in stages: every part of the query required without
 //! typing distance, then with it, then (when those do not fill the page) every part optional, so
@@ -292,6 +295,18 @@ const STAGE_CHUNK: usize = 10_000;
 /// Feed positions covered by the last commit, per municipality.
 type Positions = BTreeMap<String, u64>;
 
+/// What the index's fields hold, where the schema alone does not say: 2 since a principal's
+/// own father's given name is indexed with the parents' names. An index of another layout is
+/// rebuilt from the store when opened.
+const LAYOUT: u32 = 2;
+
+/// The commit payload: the layout, and the feed positions the commit covers.
+#[derive(Debug, Serialize, Deserialize)]
+struct Payload {
+    layout: u32,
+    positions: Positions,
+}
+
 pub struct SearchIndex {
     index: Index,
     reader: IndexReader,
@@ -336,27 +351,33 @@ impl SearchIndex {
                 why: e.to_string(),
             })
         };
-        let index = match Index::open_or_create(open_dir()?, schema.clone()) {
+        // An index written by an older version (other fields, or the same fields holding other
+        // terms: `LAYOUT`): it is derived data, so it is removed and rebuilt from the store (the
+        // positions start again from the beginning).
+        let rebuild = |why: &str| -> Result<Index, SearchError> {
+            tracing::warn!(path = %dir.display(), %why, "search index of an older layout: rebuilding it from the store");
+            std::fs::remove_dir_all(&dir)
+                .and_then(|()| std::fs::create_dir_all(&dir))
+                .map_err(|e| SearchError::Open {
+                    path: dir.display().to_string(),
+                    why: e.to_string(),
+                })?;
+            Ok(Index::open_or_create(open_dir()?, schema.clone())?)
+        };
+        let mut index = match Index::open_or_create(open_dir()?, schema.clone()) {
             Ok(i) => i,
-            // An index written by an older version (other fields): it is derived data, so it is
-            // removed and rebuilt from the store (the positions start again from the beginning).
-            Err(tantivy::TantivyError::SchemaError(why)) => {
-                tracing::warn!(path = %dir.display(), %why, "search index of an older layout: rebuilding it from the store");
-                std::fs::remove_dir_all(&dir)
-                    .and_then(|()| std::fs::create_dir_all(&dir))
-                    .map_err(|e| SearchError::Open {
-                        path: dir.display().to_string(),
-                        why: e.to_string(),
-                    })?;
-                Index::open_or_create(open_dir()?, schema)?
-            }
+            Err(tantivy::TantivyError::SchemaError(why)) => rebuild(&why)?,
             Err(e) => return Err(e.into()),
         };
-        let positions: Positions = index
-            .load_metas()?
-            .payload
-            .and_then(|p| serde_json::from_str(&p).ok())
-            .unwrap_or_default();
+        let payload = index.load_metas()?.payload;
+        let positions: Positions = match payload.as_deref().map(serde_json::from_str::<Payload>) {
+            Some(Ok(p)) if p.layout == LAYOUT => p.positions,
+            Some(_) => {
+                index = rebuild(&format!("not of layout {LAYOUT}"))?;
+                Positions::default()
+            }
+            None => Positions::default(),
+        };
         let writer = index.writer(64 * 1024 * 1024)?;
         let reader: IndexReader = index
             .reader_builder()
@@ -411,25 +432,24 @@ impl SearchIndex {
             .collect::<Vec<_>>()
             .join(" ");
             summary.people.push((p.role.to_string(), full));
-            let bucket = if p.principal {
-                &mut principal
-            } else {
-                &mut other
-            };
-            let keys = if p.principal {
-                &mut principal_keys
-            } else {
-                &mut other_keys
-            };
-            for part in [
-                Some(p.given_name),
-                Some(p.surname),
-                p.other_surname,
-                p.father_given_name,
+            // A principal's own names are the principal's; the father's given name written in
+            // a principal's entry is a parent's name, indexed with the parents' (so that "Arben
+            // Gashi" does not find every Gashi whose father is Arben at a principal's score: the
+            // candidates re-ranked are then the namesakes, not them).
+            for (part, own) in [
+                (Some(p.given_name), true),
+                (Some(p.surname), true),
+                (p.other_surname, true),
+                (p.father_given_name, false),
             ]
             .into_iter()
-            .flatten()
+            .filter_map(|(part, own)| part.map(|t| (t, own)))
             {
+                let (bucket, keys) = if p.principal && own {
+                    (&mut principal, &mut principal_keys)
+                } else {
+                    (&mut other, &mut other_keys)
+                };
                 name_terms(part, bucket);
                 for k in normalize::orthographic_key(part).split(' ') {
                     if !k.is_empty() && !keys.iter().any(|x: &String| x == k) {
@@ -548,7 +568,11 @@ impl SearchIndex {
             reindexed += states.len();
         }
         let mut commit = w.prepare_commit()?;
-        commit.set_payload(&serde_json::to_string(&positions).expect("positions serialise"));
+        let payload = Payload {
+            layout: LAYOUT,
+            positions: positions.clone(),
+        };
+        commit.set_payload(&serde_json::to_string(&payload).expect("positions serialise"));
         commit.commit()?;
         drop(w);
         self.reader.reload()?;
@@ -831,29 +855,42 @@ impl SearchIndex {
     fn name_query(&self, w: &Word, typos: Option<&WordTypos>) -> Box<dyn Query> {
         let f = &self.f;
         let mut alts: Vec<Box<dyn Query>> = Vec::new();
+        // A word labelled as a parent's name ("nëna Drita") is asked of the parents' names
+        // only, at a principal's weight (the query said whose name it is).
+        let parent = w.role.is_parent();
+        let other = if parent { 1.0 } else { OTHER };
         let n = w.keys.len();
         for (rank, (k, _)) in w.keys.iter().enumerate() {
             // Equal spellings rank by how common they are in the register.
             let bonus = SPELLING_STEP * (n - 1 - rank) as f32;
-            alts.push(konst(term(f.principal_key, k), EXACT + bonus));
-            alts.push(konst(term(f.other_key, k), EXACT * OTHER + bonus));
+            if !parent {
+                alts.push(konst(term(f.principal_key, k), EXACT + bonus));
+            }
+            alts.push(konst(term(f.other_key, k), EXACT * other + bonus));
         }
         for v in &w.variants {
-            alts.push(konst(term(f.principal, v), FOLDED));
-            alts.push(konst(term(f.other, v), FOLDED * OTHER));
+            if !parent {
+                alts.push(konst(term(f.principal, v), FOLDED));
+            }
+            alts.push(konst(term(f.other, v), FOLDED * other));
         }
         if !w.phonetic.is_empty() {
-            alts.push(konst(term(f.principal_phonetic, &w.phonetic), PHONETIC));
-            alts.push(konst(term(f.phonetic, &w.phonetic), PHONETIC * OTHER));
+            if !parent {
+                alts.push(konst(term(f.principal_phonetic, &w.phonetic), PHONETIC));
+            }
+            alts.push(konst(term(f.phonetic, &w.phonetic), PHONETIC * other));
         }
         match typos {
             None => {}
             Some(WordTypos::Terms(terms)) => {
                 for (principal, t, distance) in terms {
+                    if parent && *principal {
+                        continue;
+                    }
                     let (field, weight) = if *principal {
                         (f.principal, 1.0)
                     } else {
-                        (f.other, OTHER)
+                        (f.other, other)
                     };
                     alts.push(konst(term(field, t), typo_score(*distance) * weight));
                 }
@@ -861,8 +898,13 @@ impl SearchIndex {
             Some(WordTypos::Many) => {
                 // More spellings within typing distance than are worth a clause each: tantivy's
                 // fuzzy query, which gathers the documents of every such term in a bitset.
+                let fields: &[(Field, f32)] = if parent {
+                    &[(f.other, 1.0)]
+                } else {
+                    &[(f.principal, 1.0), (f.other, OTHER)]
+                };
                 for &(distance, score) in typo_distances(&w.folded) {
-                    for (field, weight) in [(f.principal, 1.0), (f.other, OTHER)] {
+                    for &(field, weight) in fields {
                         alts.push(konst(
                             Box::new(FuzzyTermQuery::new(
                                 Term::from_field_text(field, &w.folded),
@@ -1150,6 +1192,38 @@ mod tests {
     use super::*;
     use std::collections::BTreeSet;
     use tantivy::collector::DocSetCollector;
+
+    /// An index committed by an older layout (its payload the bare feed positions) is rebuilt
+    /// from the store when opened: emptied, its positions back at the beginning; one of this
+    /// layout is kept.
+    #[test]
+    fn an_index_of_an_older_layout_is_rebuilt() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let commit = |payload: &str| {
+            let index = SearchIndex::open(dir.path()).expect("index");
+            let mut w = index.writer.lock().expect("writer");
+            let mut d = TantivyDocument::default();
+            d.add_text(index.f.regno, "r1");
+            w.add_document(d).expect("add");
+            let mut c = w.prepare_commit().expect("prepare");
+            c.set_payload(payload);
+            c.commit().expect("commit");
+        };
+        let reopened = || {
+            let index = SearchIndex::open(dir.path()).expect("index");
+            let positions = index.positions.lock().expect("positions").clone();
+            (index.len(), positions)
+        };
+        commit(r#"{"prishtine":5}"#);
+        assert_eq!(reopened(), (0, Positions::default()));
+        let now = serde_json::to_string(&Payload {
+            layout: LAYOUT,
+            positions: [("prishtine".to_string(), 5)].into(),
+        })
+        .expect("payload");
+        commit(&now);
+        assert_eq!(reopened(), (1, [("prishtine".to_string(), 5)].into()));
+    }
 
     /// The spellings listed within typing distance of a word match the records tantivy's fuzzy
     /// query matches, each at its own distance: the listed term queries stand in for it.

@@ -47,6 +47,19 @@ pub enum NameRole {
     Any,
     /// A surname at birth (after "e lindur", "rođena", "née").
     Birth,
+    /// The given name of the mother of the person sought (after "nëna", "majka", "мајка",
+    /// "mother").
+    Mother,
+    /// The given name of the father of the person sought (after "babai", "i ati", "otac",
+    /// "отац", "father").
+    Father,
+}
+
+impl NameRole {
+    /// Whether the word names a parent of the person sought, not the person.
+    pub fn is_parent(self) -> bool {
+        matches!(self, NameRole::Mother | NameRole::Father)
+    }
 }
 
 /// One name word of a query.
@@ -111,6 +124,28 @@ const BIRTH_MARKERS: &[&str] = &[
     "lindur", "lindura", "rodjena", "rodena", "rodj", "rod", "nee", "born",
 ];
 
+/// Words that mark the next name as the mother's or the father's given name (folded): how a
+/// clerk labels a parent in free text ("Arben Gashi nëna Drita", "Marko Petrović majka Jelena",
+/// "emri i nënës Drita", "ime oca Petar"). Only after a name (a query "Nena Gashi" is about
+/// Nena) and before one (a label with nothing after it is read as a name).
+const PARENT_MARKERS: &[(&str, NameRole)] = &[
+    ("nena", NameRole::Mother),
+    ("nenes", NameRole::Mother),
+    ("majka", NameRole::Mother),
+    ("majke", NameRole::Mother),
+    ("mother", NameRole::Mother),
+    ("babai", NameRole::Father),
+    ("babait", NameRole::Father),
+    ("ati", NameRole::Father),
+    ("atit", NameRole::Father),
+    ("otac", NameRole::Father),
+    ("oca", NameRole::Father),
+    ("father", NameRole::Father),
+];
+
+/// Words around a parent's label that say nothing more ("**emri** i nënës", "**ime** oca").
+const LABEL_WORDS: &[&str] = &["emri", "ime"];
+
 /// Patronymic particles (folded), dropped.
 const PARTICLES: &[&str] = &["i", "e"];
 
@@ -133,6 +168,8 @@ pub fn parse(text: &str) -> ParsedQuery {
     }
     // Places: the longest run of up to four words that names a place; then names.
     let mut birth_next = false;
+    // A parent's label waiting for its name: (role, the label as typed, folded).
+    let mut parent_next: Option<(NameRole, String, String)> = None;
     let mut i = 0;
     while i < words.len() {
         let mut took = 0;
@@ -188,21 +225,48 @@ pub fn parse(text: &str) -> ParsedQuery {
                 if PARTICLES.contains(&tok) {
                     continue;
                 }
+                if !q.names.is_empty() && !birth_next {
+                    if let Some(&(_, role)) = PARENT_MARKERS.iter().find(|(m, _)| *m == tok) {
+                        parent_next = Some((role, part.to_string(), tok.to_string()));
+                        continue;
+                    }
+                    // "emri i nënës": the label's first word, when a label follows.
+                    if LABEL_WORDS.contains(&tok) && label_follows(&words[i + 1..]) {
+                        continue;
+                    }
+                }
+                let role = match parent_next.take() {
+                    Some((role, _, _)) => role,
+                    None if birth_next => NameRole::Birth,
+                    None => NameRole::Any,
+                };
                 q.names.push(NameWord {
                     typed: part.to_string(),
                     folded: tok.to_string(),
-                    role: if birth_next {
-                        NameRole::Birth
-                    } else {
-                        NameRole::Any
-                    },
+                    role,
                 });
                 birth_next = false;
             }
         }
         i += 1;
     }
+    // A label with no name after it is a name itself.
+    if let Some((_, typed, folded)) = parent_next {
+        q.names.push(NameWord {
+            typed,
+            folded,
+            role: NameRole::Any,
+        });
+    }
     q
+}
+
+/// Whether the next words of a query begin with a parent's label (after "emri"/"ime").
+fn label_follows(rest: &[&str]) -> bool {
+    rest.iter()
+        .flat_map(|w| normalize::tokens(w))
+        .find(|t| !PARTICLES.contains(&t.as_str()))
+        .is_some_and(|t| PARENT_MARKERS.iter().any(|(m, _)| *m == t))
 }
 
 /// Combining marks stay inside a word (a name typed in decomposed form).
@@ -297,6 +361,48 @@ mod tests {
         assert_eq!(q.names[2].typed, "Краснићи");
         let q = parse("Arben i Besnikut Gashi");
         assert_eq!(q.names.len(), 3);
+    }
+
+    #[test]
+    fn a_parent_labelled_by_the_clerk() {
+        for (text, parent, role) in [
+            ("Arben Gashi nëna Drita", "drita", NameRole::Mother),
+            ("Arben Gashi nena: Drita", "drita", NameRole::Mother),
+            ("Arben Gashi emri i nënës Drita", "drita", NameRole::Mother),
+            ("Marko Petrović majka Jelena", "jelena", NameRole::Mother),
+            ("Марко Петровић мајка Јелена", "jelena", NameRole::Mother),
+            (
+                "Marko Petrović ime majke Jelena",
+                "jelena",
+                NameRole::Mother,
+            ),
+            ("Arben Gashi i ati Besnik", "besnik", NameRole::Father),
+            ("Arben Gashi babai Besnik", "besnik", NameRole::Father),
+            ("Marko Petrović otac Petar", "petar", NameRole::Father),
+            ("Марко Петровић отац Петар", "petar", NameRole::Father),
+        ] {
+            let q = parse(text);
+            let n = names(&q);
+            assert_eq!(n.len(), 3, "{text:?}: {n:?}");
+            assert_eq!(n[2], (parent, role), "{text:?}");
+            assert_eq!(n[0].1, NameRole::Any, "{text:?}");
+            assert_eq!(n[1].1, NameRole::Any, "{text:?}");
+        }
+        // A label first is a name (Nena is a given name); a label with nothing after it too.
+        assert_eq!(
+            names(&parse("Nena Gashi")),
+            [("nena", NameRole::Any), ("gashi", NameRole::Any)]
+        );
+        assert_eq!(
+            names(&parse("Arben Gashi nëna")),
+            [
+                ("arben", NameRole::Any),
+                ("gashi", NameRole::Any),
+                ("nena", NameRole::Any)
+            ]
+        );
+        // "Ime" is only a label word before a label.
+        assert_eq!(names(&parse("Arben Ime Gashi")).len(), 3);
     }
 
     #[test]

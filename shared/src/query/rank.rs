@@ -152,6 +152,11 @@ impl NameField {
             (NameField::Given | NameField::Surname, NameRole::Any) => 1.0,
             (NameField::Birth, NameRole::Any) => 0.9,
             (NameField::Father, NameRole::Any) => 0.8,
+            // A parent's given name as the query labels it ("nëna Drita"): met by that
+            // parent's given name (or, for the father, the father's name written in the
+            // person's own entry); see [`Plan::rank_with`].
+            (NameField::Given | NameField::Father, NameRole::Mother | NameRole::Father) => 1.0,
+            (NameField::Surname | NameField::Birth, NameRole::Mother | NameRole::Father) => 0.3,
         }
     }
 }
@@ -407,8 +412,19 @@ impl Plan {
     /// another name: the father's). The strongest pairs are taken first (the earlier query word
     /// first among equals), the same way every time.
     pub fn assign(table: &[Meets], i: usize) -> Vec<Option<Meet>> {
+        Self::assign_where(table, i, |_| true)
+    }
+
+    /// [`Plan::assign`] over the query words `own` keeps (the others are left unanswered).
+    fn assign_where(table: &[Meets], i: usize, own: impl Fn(usize) -> bool) -> Vec<Option<Meet>> {
         let mut out: Vec<Option<Meet>> = vec![None; table.len()];
-        let mine = |wi: usize| table[wi].get(i).map(Vec::as_slice).unwrap_or(&[]);
+        let mine = |wi: usize| {
+            if own(wi) {
+                table[wi].get(i).map(Vec::as_slice).unwrap_or(&[])
+            } else {
+                &[]
+            }
+        };
         let count: usize = (0..table.len()).map(|wi| mine(wi).len()).sum();
         if count <= ASSIGN_SELECT {
             // Few pairs (a person meets a query word in one or two names): the strongest pair
@@ -491,10 +507,43 @@ impl Plan {
     ) -> Rank {
         let persons = &facts.persons;
         let table: Table = self.words.iter().map(meets).collect();
-        // How each person answers the query's words on their own (one name word, one query word).
+        // How each person answers the query's words on their own (one name word, one query
+        // word); a word labelled as a parent's name ("nëna Drita") is never the person's own.
         let own: Vec<Vec<Option<Meet>>> = (0..persons.len())
-            .map(|i| Self::assign(&table, i))
+            .map(|i| Self::assign_where(&table, i, |wi| !self.words[wi].role.is_parent()))
             .collect();
+        // A word labelled as a parent's given name, met as such for `main`: the mother's given
+        // name (a child's mother in the record), the father's (a child's father in the record,
+        // or the father's name written in `main`'s own entry).
+        let parent = |main: usize, wi: usize| -> Option<(Meet, usize)> {
+            let role = self.words[wi].role;
+            let child = persons[main].role == "child";
+            let mut best: Option<(Meet, usize)> = None;
+            for (j, cands) in table[wi].iter().enumerate() {
+                for (_, m) in cands {
+                    let fits = match role {
+                        NameRole::Mother => {
+                            j != main
+                                && child
+                                && persons[j].role == "mother"
+                                && m.field == NameField::Given
+                        }
+                        NameRole::Father => {
+                            (j == main && m.field == NameField::Father)
+                                || (j != main
+                                    && child
+                                    && persons[j].role == "father"
+                                    && m.field == NameField::Given)
+                        }
+                        NameRole::Any | NameRole::Birth => false,
+                    };
+                    if fits && best.is_none_or(|(b, _)| m.value > b.value) {
+                        best = Some((*m, j));
+                    }
+                }
+            }
+            best
+        };
         // The best way another person than `main` answers word `wi`, weighed by who they are.
         let spill = |main: usize, wi: usize| -> Option<(f32, usize)> {
             let mut best: Option<(f32, usize)> = None;
@@ -523,6 +572,9 @@ impl Plan {
             let s: f32 = (0..self.words.len())
                 .map(|wi| match own[i][wi] {
                     Some(m) => m.value * pw,
+                    None if self.words[wi].role.is_parent() => {
+                        parent(i, wi).map_or(0.0, |(m, _)| m.value * pw)
+                    }
                     None => spill(i, wi).map_or(0.0, |(v, _)| v),
                 })
                 .sum();
@@ -548,6 +600,10 @@ impl Plan {
             let mine = own.get(main).and_then(|o| o[wi]);
             let (m, who) = match mine {
                 Some(m) => (Some(m), main),
+                None if w.role.is_parent() => match parent(main, wi) {
+                    Some((m, j)) => (Some(m), j),
+                    None => (None, main),
+                },
                 None => match spill(main, wi) {
                     Some((_, j)) => (Self::best(&table[wi][j]), j),
                     None => (None, main),
@@ -793,5 +849,72 @@ mod tests {
             few > 10_000 && many > 500,
             "{few} with few pairs, {many} with many"
         );
+    }
+
+    fn person(role: &str, principal: bool, given: &str, surname: &str) -> Person {
+        Person {
+            role: role.into(),
+            principal,
+            born: None,
+            given: given.into(),
+            surname: surname.into(),
+            other: None,
+            father: None,
+        }
+    }
+
+    /// A birth record: the child, the mother, the father.
+    fn birth(child: (&str, &str), mother: &str, father: &str) -> Facts {
+        Facts {
+            persons: vec![
+                person("child", true, child.0, child.1),
+                person("mother", false, mother, child.1),
+                person("father", false, father, child.1),
+            ],
+            places: vec![],
+            dob: None,
+        }
+    }
+
+    fn score(text: &str, facts: &Facts) -> Rank {
+        Plan::of(&super::super::parse(text)).rank(facts, None)
+    }
+
+    /// A parent's given name labelled by the clerk counts only as that parent's: the child whose
+    /// mother is Drita first, then the namesake whose mother is not, and the child named Drita
+    /// whose father is Arben (the same words, other roles) below both of them.
+    #[test]
+    fn a_labelled_parent_counts_as_that_parent_only() {
+        let sought = birth(("Arben", "Gashi"), "Drita", "Besnik");
+        let namesake = birth(("Arben", "Gashi"), "Shpresa", "Besnik");
+        let drita = birth(("Drita", "Gashi"), "Vjosa", "Arben");
+        let text = "Arben Gashi nëna Drita";
+        let (a, b, c) = (
+            score(text, &sought),
+            score(text, &namesake),
+            score(text, &drita),
+        );
+        assert!(a.score > b.score, "{a:?} {b:?}");
+        assert!(b.score > c.score, "{b:?} {c:?}");
+        assert!(a.unmatched.is_empty(), "{a:?}");
+        assert_eq!(b.unmatched, ["Drita"]);
+        let why = a.why.iter().map(|w| format!("{w:?}")).collect::<String>();
+        assert!(why.contains("mother"), "{why}");
+        // Unlabelled, the same words read as Drita daughter of Arben as well.
+        let (a, c) = (
+            score("Arben Gashi Drita", &sought),
+            score("Arben Gashi Drita", &drita),
+        );
+        assert!(c.score > a.score, "{a:?} {c:?}");
+        // The father labelled: his given name in the record, or written in the child's entry.
+        let mut own = birth(("Arben", "Gashi"), "Drita", "Ilir");
+        own.persons.truncate(2);
+        own.persons[0].father = Some("Besnik".into());
+        for f in [&sought, &own] {
+            let r = score("Arben Gashi babai Besnik", f);
+            assert!(r.unmatched.is_empty(), "{r:?}");
+        }
+        let r = score("Arben Gashi babai Drita", &sought);
+        assert_eq!(r.unmatched, ["Drita"], "the mother is no father");
     }
 }
