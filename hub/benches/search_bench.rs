@@ -1082,10 +1082,7 @@ fn run_pass(
                     eprintln!("{}", deep_miss(index, bq, &r));
                 }
                 *pass.tied.entry(bq.class.clone()).or_default() += usize::from(tied);
-                let person = judged.0
-                    || r.hits
-                        .first()
-                        .is_some_and(|f| bq.same.iter().any(|s| *s == f.regno));
+                let person = judged.0 || r.hits.first().is_some_and(|f| bq.same.contains(&f.regno));
                 *pass.person.entry(bq.class.clone()).or_default() += usize::from(person);
                 slowest.push((ms, bq.class.clone(), bq.text.clone()));
             }
