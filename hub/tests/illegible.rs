@@ -23,17 +23,12 @@ marriage,M-1,1970,1,1,,Gashi,Gashi,m,07.03.1945,Shpresa,Krasniqi,Gashi,f,01.04.1
 death,D-1,1971,1,1,,,,,,,,,,,,,,Berisha,m,01.01.1900,02.02.1971,Istog
 ";
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_pulled_by_the_office(
-) {
-    let hub = common::Hub::start().await;
-    let nodes = tempfile::tempdir().unwrap();
-    let office = nodes.path().join("istog-1");
-    common::enrol_node(&office, &hub.bundle("istog", "1")).await;
-    let file = nodes.path().join("pages.csv");
-    std::fs::write(&file, CSV).unwrap();
-
-    let (code, r) = common::hub_json(
+/// `civreg-hub import FILE --municipality istog --operator ana`: exit code and JSON report.
+async fn import_pages(
+    hub: &common::Hub,
+    file: &std::path::Path,
+) -> (Option<i32>, serde_json::Value) {
+    common::hub_json(
         hub.data_dir(),
         &[
             "import",
@@ -44,7 +39,20 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
             "ana",
         ],
     )
-    .await;
+    .await
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_pulled_by_the_office(
+) {
+    let hub = common::Hub::start().await;
+    let nodes = tempfile::tempdir().unwrap();
+    let office = nodes.path().join("istog-1");
+    common::enrol_node(&office, &hub.bundle("istog", "1")).await;
+    let file = nodes.path().join("pages.csv");
+    std::fs::write(&file, CSV).unwrap();
+
+    let (code, r) = import_pages(&hub, &file).await;
     // A row was refused (neither name): exit 1, with the whole report.
     assert_eq!(code, Some(1), "{r}");
     let rejected = r["rejected"].as_array().unwrap();
@@ -106,18 +114,7 @@ async fn an_entry_without_a_given_name_is_imported_marked_filed_for_review_and_p
     // can not: imported the same way, marked, and filed for review with the surname.
     let pages2 = nodes.path().join("pages2.csv");
     std::fs::write(&pages2, MARRIAGE_DEATH).unwrap();
-    let (code, r) = common::hub_json(
-        hub.data_dir(),
-        &[
-            "import",
-            pages2.to_str().unwrap(),
-            "--municipality",
-            "istog",
-            "--operator",
-            "ana",
-        ],
-    )
-    .await;
+    let (code, r) = import_pages(&hub, &pages2).await;
     assert_eq!(code, Some(0), "{r}");
     assert_eq!(r["imported"].as_array().unwrap().len(), 2, "{r}");
     assert_eq!(r["illegible"], 2, "{r}");
@@ -191,18 +188,7 @@ async fn an_older_office_is_not_sent_a_record_it_can_not_read_and_the_hub_says_s
     let d = tempfile::tempdir().unwrap();
     let file = d.path().join("pages.csv");
     std::fs::write(&file, CSV).unwrap();
-    let (_, r) = common::hub_json(
-        hub.data_dir(),
-        &[
-            "import",
-            file.to_str().unwrap(),
-            "--municipality",
-            "istog",
-            "--operator",
-            "ana",
-        ],
-    )
-    .await;
+    let (_, r) = import_pages(&hub, &file).await;
     let imported = r["imported"].as_array().unwrap();
     assert_eq!(imported.len(), 4, "{r}");
     let marked = imported

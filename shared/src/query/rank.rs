@@ -463,8 +463,18 @@ impl Plan {
                 return out;
             }
         }
-        let mut pairs: Vec<(usize, usize, Meet)> = Vec::with_capacity(count);
-        for wi in 0..table.len() {
+        Self::assign_sorted(table.len(), mine)
+    }
+
+    /// The pick by sorting: every pair of (query word, name) that `mine` gives sorted, strongest
+    /// first (then the earlier query word, then the earlier name), and the free ones taken in
+    /// that order. [`Plan::assign_where`] picks without sorting when there are few pairs.
+    fn assign_sorted<'a>(
+        words: usize,
+        mine: impl Fn(usize) -> &'a [(usize, Meet)],
+    ) -> Vec<Option<Meet>> {
+        let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
+        for wi in 0..words {
             for (part, m) in mine(wi) {
                 pairs.push((wi, *part, *m));
             }
@@ -475,6 +485,7 @@ impl Plan {
                 .then(a.0.cmp(&b.0))
                 .then(a.1.cmp(&b.1))
         });
+        let mut out: Vec<Option<Meet>> = vec![None; words];
         let mut used: Vec<usize> = Vec::new();
         for (wi, part, m) in pairs {
             if out[wi].is_none() && !used.contains(&part) {
@@ -748,31 +759,6 @@ impl Plan {
 mod tests {
     use super::*;
 
-    /// [`Plan::assign`] as it was: every pair sorted, then the free ones taken in order.
-    fn assign_sorted(table: &[Meets], i: usize) -> Vec<Option<Meet>> {
-        let mut pairs: Vec<(usize, usize, Meet)> = Vec::new();
-        for (wi, per_person) in table.iter().enumerate() {
-            for (part, m) in per_person.get(i).map(Vec::as_slice).unwrap_or(&[]) {
-                pairs.push((wi, *part, *m));
-            }
-        }
-        pairs.sort_by(|a, b| {
-            b.2.value
-                .total_cmp(&a.2.value)
-                .then(a.0.cmp(&b.0))
-                .then(a.1.cmp(&b.1))
-        });
-        let mut out: Vec<Option<Meet>> = vec![None; table.len()];
-        let mut used: Vec<usize> = Vec::new();
-        for (wi, part, m) in pairs {
-            if out[wi].is_none() && !used.contains(&part) {
-                out[wi] = Some(m);
-                used.push(part);
-            }
-        }
-        out
-    }
-
     /// One query word, one name: the pick without sorting gives what sorting every pair gave,
     /// on random tables with many ties (few distinct values), names met by several words, a
     /// word meeting a name twice, names numbered past 64, and more pairs than the pick takes.
@@ -841,7 +827,13 @@ mod tests {
                     many += 1;
                 }
                 let got = format!("{:?}", Plan::assign(&table, i));
-                let want = format!("{:?}", assign_sorted(&table, i));
+                let want = format!(
+                    "{:?}",
+                    Plan::assign_sorted(table.len(), |wi| table[wi]
+                        .get(i)
+                        .map(Vec::as_slice)
+                        .unwrap_or(&[]))
+                );
                 assert_eq!(got, want, "person {i} of {table:?}");
             }
         }
